@@ -1,0 +1,492 @@
+/**
+ * The ffinet error hierarchy.
+ *
+ * Every error the library throws for a network, protocol or native failure is
+ * a {@link NetError} with a stable string `code`. Subclasses mirror the seed's
+ * exception list (see the README's mapping table). Each class carries a
+ * `Symbol.for` brand, so `instanceof` works even when two copies of the
+ * library are loaded. Wrong arguments throw the built-in `TypeError` or
+ * `RangeError` instead.
+ *
+ * This module is a leaf: it imports nothing, so `ffi/` may use it too.
+ *
+ * @module
+ */
+
+const BRANDS = Symbol.for("ffinet.error.brands");
+
+/** Options common to every ffinet error. */
+export interface NetErrorOptions {
+  /** The underlying error (an errno, an OpenSSL error, another error). */
+  cause?: unknown;
+  /** The errno value, when a system call failed. */
+  errno?: number;
+  /** The failing system or library call. */
+  syscall?: string;
+}
+
+/**
+ * Base class of every ffinet error.
+ *
+ * @example
+ * ```ts
+ * import { NetError } from "./errors.ts";
+ * try {
+ *   throw new NetError("ERR_EXAMPLE", "something failed");
+ * } catch (err) {
+ *   if (err instanceof NetError) console.log(err.code); // "ERR_EXAMPLE"
+ * }
+ * ```
+ */
+export class NetError extends Error {
+  /** The brand that `instanceof` checks across library copies. */
+  static readonly brand: string = "ffinet.NetError";
+
+  /** A stable, documented identifier of what went wrong. */
+  readonly code: string;
+  /** The errno value, when a system call failed. */
+  readonly errno: number | undefined;
+  /** The failing system or library call. */
+  readonly syscall: string | undefined;
+  declare readonly [BRANDS]: readonly string[];
+
+  constructor(code: string, message: string, options: NetErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.errno = options.errno;
+    this.syscall = options.syscall;
+    const brands: string[] = [];
+    for (
+      let ctor = new.target as unknown as { brand?: string } | null;
+      ctor && typeof ctor.brand === "string";
+      ctor = Object.getPrototypeOf(ctor) as { brand?: string } | null
+    ) {
+      if (!brands.includes(ctor.brand)) brands.push(ctor.brand);
+    }
+    Object.defineProperty(this, BRANDS, { value: brands });
+    Object.defineProperty(this, "name", {
+      value: new.target.name,
+      configurable: true,
+      writable: true,
+    });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (typeof value !== "object" || value === null) return false;
+    const brands = (value as { [BRANDS]?: unknown })[BRANDS];
+    if (!Array.isArray(brands)) return false;
+    return brands.includes(this.brand);
+  }
+}
+
+/**
+ * A native library could not be loaded, or FFI is not permitted (for example
+ * Deno without `--allow-ffi`). The message says what to do.
+ *
+ * @example
+ * ```ts
+ * import { FFIUnavailableError } from "./errors.ts";
+ * const err = new FFIUnavailableError("libz", "install zlib or set FFINET_LIBZ");
+ * console.log(err.code); // "ERR_FFI_UNAVAILABLE"
+ * ```
+ */
+export class FFIUnavailableError extends NetError {
+  static override readonly brand: string = "ffinet.FFIUnavailableError";
+  /** The library that was looked for. */
+  readonly library: string;
+  constructor(library: string, hint: string, cause?: unknown) {
+    super("ERR_FFI_UNAVAILABLE", `${library} is unavailable: ${hint}`, { cause });
+    this.library = library;
+  }
+}
+
+/**
+ * A feature cannot work on this runtime or platform.
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedError } from "./errors.ts";
+ * throw new UnsupportedError("splice", "splice(2) exists only on Linux");
+ * ```
+ */
+export class UnsupportedError extends NetError {
+  static override readonly brand: string = "ffinet.UnsupportedError";
+  /** The feature that is not available. */
+  readonly feature: string;
+  constructor(feature: string, reason: string) {
+    super("ERR_UNSUPPORTED", `${feature} is not supported: ${reason}`);
+    this.feature = feature;
+  }
+}
+
+/**
+ * A closed or freed handle was used again.
+ *
+ * @example
+ * ```ts
+ * import { UseAfterCloseError } from "./errors.ts";
+ * const err = new UseAfterCloseError("NativeBuffer");
+ * console.log(err.message); // "NativeBuffer is closed"
+ * ```
+ */
+export class UseAfterCloseError extends NetError {
+  static override readonly brand: string = "ffinet.UseAfterCloseError";
+  constructor(what: string) {
+    super("ERR_USE_AFTER_CLOSE", `${what} is closed`);
+  }
+}
+
+/** Options of a {@link SocketError}. */
+export interface SocketErrorOptions extends NetErrorOptions {
+  /** The address involved, as `host:port` or a path. */
+  address?: string;
+}
+
+/**
+ * A socket system call failed (seed: `Socket_Failed`). `code` is the errno
+ * name (`ECONNREFUSED`, …) when there is one.
+ *
+ * @example
+ * ```ts
+ * import { SocketError } from "./errors.ts";
+ * const err = new SocketError("ECONNREFUSED", "connect failed", { errno: 111, syscall: "connect" });
+ * console.log(err.code, err.syscall); // "ECONNREFUSED connect"
+ * ```
+ */
+export class SocketError extends NetError {
+  static override readonly brand: string = "ffinet.SocketError";
+  /** The address involved, if any. */
+  readonly address: string | undefined;
+  constructor(code: string, message: string, options: SocketErrorOptions = {}) {
+    super(code, message, options);
+    this.address = options.address;
+  }
+}
+
+/**
+ * The peer is gone: EPIPE, ECONNRESET, or an orderly close where more bytes
+ * were required (seed: `Socket_Closed`).
+ *
+ * @example
+ * ```ts
+ * import { SocketClosedError } from "./errors.ts";
+ * console.log(new SocketClosedError("ECONNRESET", "peer reset").code); // "ECONNRESET"
+ * ```
+ */
+export class SocketClosedError extends SocketError {
+  static override readonly brand: string = "ffinet.SocketClosedError";
+}
+
+/**
+ * A socket operation did not complete within its timeout.
+ *
+ * @example
+ * ```ts
+ * import { SocketTimeoutError } from "./errors.ts";
+ * console.log(new SocketTimeoutError("connect timed out").code); // "ETIMEDOUT"
+ * ```
+ */
+export class SocketTimeoutError extends SocketError {
+  static override readonly brand: string = "ffinet.SocketTimeoutError";
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super("ETIMEDOUT", message, options);
+  }
+}
+
+/**
+ * The poll backend failed (seed: `SocketPoll_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { PollError } from "./errors.ts";
+ * console.log(new PollError("EBADF", "epoll_ctl failed").code); // "EBADF"
+ * ```
+ */
+export class PollError extends NetError {
+  static override readonly brand: string = "ffinet.PollError";
+}
+
+/**
+ * Name resolution failed (seed: `SocketDNS_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { DNSError } from "./errors.ts";
+ * console.log(new DNSError("ENOTFOUND", "no such host").code); // "ENOTFOUND"
+ * ```
+ */
+export class DNSError extends NetError {
+  static override readonly brand: string = "ffinet.DNSError";
+}
+
+/**
+ * A TLS operation failed (seed: `SocketTLS_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { TLSError } from "./errors.ts";
+ * console.log(new TLSError("ERR_TLS", "SSL_write failed").code); // "ERR_TLS"
+ * ```
+ */
+export class TLSError extends NetError {
+  static override readonly brand: string = "ffinet.TLSError";
+}
+
+/**
+ * The TLS handshake failed (seed: `SocketTLS_HandshakeFailed`).
+ *
+ * @example
+ * ```ts
+ * import { TLSHandshakeError } from "./errors.ts";
+ * console.log(new TLSHandshakeError("ERR_TLS_HANDSHAKE", "bad certificate").code);
+ * ```
+ */
+export class TLSHandshakeError extends TLSError {
+  static override readonly brand: string = "ffinet.TLSHandshakeError";
+}
+
+/**
+ * Certificate verification failed (seed: `SocketTLS_VerifyFailed`).
+ *
+ * @example
+ * ```ts
+ * import { TLSVerifyError } from "./errors.ts";
+ * console.log(new TLSVerifyError("ERR_TLS_VERIFY", "unknown issuer").code);
+ * ```
+ */
+export class TLSVerifyError extends TLSHandshakeError {
+  static override readonly brand: string = "ffinet.TLSVerifyError";
+}
+
+/**
+ * Malformed HTTP/1.x input (seed: `SocketHTTP1_ParseError`). `offset` is the
+ * byte offset, counted from the start of the parser's input, where the
+ * problem was found.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1ParseError } from "./errors.ts";
+ * const err = new HTTP1ParseError("HPE_INVALID_METHOD", "invalid method", 0);
+ * console.log(err.code, err.offset); // "HPE_INVALID_METHOD 0"
+ * ```
+ */
+export class HTTP1ParseError extends NetError {
+  static override readonly brand: string = "ffinet.HTTP1ParseError";
+  /** Byte offset of the problem in the parser's input. */
+  readonly offset: number;
+  constructor(code: string, message: string, offset: number) {
+    super(code, message);
+    this.offset = offset;
+  }
+}
+
+/**
+ * A generic HTTP failure outside parsing (seed: `SocketHTTP_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { HTTPError } from "./errors.ts";
+ * console.log(new HTTPError("ERR_HTTP_INVALID_HEADER", "bad header").code);
+ * ```
+ */
+export class HTTPError extends NetError {
+  static override readonly brand: string = "ffinet.HTTPError";
+}
+
+/**
+ * HPACK decoding or encoding failed; on the wire this is COMPRESSION_ERROR
+ * (seed: `SocketHPACK_Error`).
+ *
+ * @example
+ * ```ts
+ * import { HPACKError } from "./errors.ts";
+ * console.log(new HPACKError("ERR_HPACK_HUFFMAN", "bad padding").http2Code); // 9
+ * ```
+ */
+export class HPACKError extends NetError {
+  static override readonly brand: string = "ffinet.HPACKError";
+  /** The HTTP/2 error code a connection reports for it: COMPRESSION_ERROR. */
+  readonly http2Code: number = 0x9;
+}
+
+/**
+ * An HTTP/2 connection error: the whole connection ends with GOAWAY
+ * (seed: `SocketHTTP2_ProtocolError`).
+ *
+ * @example
+ * ```ts
+ * import { HTTP2Error } from "./errors.ts";
+ * const err = new HTTP2Error("PROTOCOL_ERROR", "bad preface", 0x1);
+ * console.log(err.http2Code); // 1
+ * ```
+ */
+export class HTTP2Error extends NetError {
+  static override readonly brand: string = "ffinet.HTTP2Error";
+  /** The RFC 9113 error code. */
+  readonly http2Code: number;
+  constructor(code: string, message: string, http2Code: number, options: NetErrorOptions = {}) {
+    super(code, message, options);
+    this.http2Code = http2Code;
+  }
+}
+
+/**
+ * An HTTP/2 stream error: one stream ends with RST_STREAM
+ * (seed: `SocketHTTP2_StreamError`).
+ *
+ * @example
+ * ```ts
+ * import { HTTP2StreamError } from "./errors.ts";
+ * const err = new HTTP2StreamError("REFUSED_STREAM", "too many streams", 0x7, 5);
+ * console.log(err.streamId); // 5
+ * ```
+ */
+export class HTTP2StreamError extends HTTP2Error {
+  static override readonly brand: string = "ffinet.HTTP2StreamError";
+  /** The stream that failed. */
+  readonly streamId: number;
+  constructor(code: string, message: string, http2Code: number, streamId: number) {
+    super(code, message, http2Code);
+    this.streamId = streamId;
+  }
+}
+
+/**
+ * A WebSocket protocol failure; `closeCode` is the close code to send
+ * (seed: `SocketWS_ProtocolError`).
+ *
+ * @example
+ * ```ts
+ * import { WebSocketError } from "./errors.ts";
+ * const err = new WebSocketError("WS_ERR_INVALID_UTF8", "invalid UTF-8", 1007);
+ * console.log(err.closeCode); // 1007
+ * ```
+ */
+export class WebSocketError extends NetError {
+  static override readonly brand: string = "ffinet.WebSocketError";
+  /** The RFC 6455 close code for this failure. */
+  readonly closeCode: number;
+  constructor(code: string, message: string, closeCode: number) {
+    super(code, message);
+    this.closeCode = closeCode;
+  }
+}
+
+/**
+ * A compression or decompression failure, including a decompressed size
+ * above its limit (seed: `SocketCompress_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { CompressionError } from "./errors.ts";
+ * console.log(new CompressionError("ERR_ZLIB_DATA", "invalid stored block").code);
+ * ```
+ */
+export class CompressionError extends NetError {
+  static override readonly brand: string = "ffinet.CompressionError";
+}
+
+/**
+ * A libcrypto operation failed or got malformed input (base64 and so on).
+ *
+ * @example
+ * ```ts
+ * import { CryptoError } from "./errors.ts";
+ * console.log(new CryptoError("ERR_BASE64", "invalid character").code);
+ * ```
+ */
+export class CryptoError extends NetError {
+  static override readonly brand: string = "ffinet.CryptoError";
+}
+
+/**
+ * A proxy handshake failed (seed: `SocketProxy_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { ProxyError } from "./errors.ts";
+ * console.log(new ProxyError("ERR_SOCKS_REFUSED", "rule set").code);
+ * ```
+ */
+export class ProxyError extends NetError {
+  static override readonly brand: string = "ffinet.ProxyError";
+}
+
+/**
+ * A connection pool could not serve a request (seed: `SocketPool_Failed`).
+ *
+ * @example
+ * ```ts
+ * import { PoolError } from "./errors.ts";
+ * console.log(new PoolError("ERR_POOL_EXHAUSTED", "no free connection").code);
+ * ```
+ */
+export class PoolError extends NetError {
+  static override readonly brand: string = "ffinet.PoolError";
+}
+
+/**
+ * An input-controlled size went past its limit (see `core/limits.ts`).
+ *
+ * @example
+ * ```ts
+ * import { LimitError } from "./errors.ts";
+ * const err = new LimitError("ERR_LIMIT_BUFFER", "buffer full", 65536);
+ * console.log(err.limit); // 65536
+ * ```
+ */
+export class LimitError extends NetError {
+  static override readonly brand: string = "ffinet.LimitError";
+  /** The limit that was exceeded. */
+  readonly limit: number;
+  constructor(code: string, message: string, limit: number) {
+    super(code, message);
+    this.limit = limit;
+  }
+}
+
+/** errno names that a retry can cure: the condition is transient. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  "EAGAIN",
+  "EWOULDBLOCK",
+  "EINTR",
+  "EINPROGRESS",
+  "EALREADY",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EPIPE",
+  "ENOBUFS",
+  "EADDRNOTAVAIL",
+  "EAI_AGAIN",
+  "REFUSED_STREAM",
+  "ERR_POOL_EXHAUSTED",
+]);
+
+/**
+ * Tells whether retrying the operation that threw `err` may succeed: a
+ * transient network condition, not a protocol violation or a bad argument.
+ *
+ * @example
+ * ```ts
+ * import { SocketError, isRetryable } from "./errors.ts";
+ * isRetryable(new SocketError("ECONNREFUSED", "refused")); // true
+ * isRetryable(new TypeError("bad port")); // false
+ * ```
+ */
+export function isRetryable(err: unknown): boolean {
+  if (!(err instanceof NetError)) return false;
+  if (err instanceof HTTP2StreamError) return err.http2Code === 0x7; // REFUSED_STREAM
+  if (err instanceof SocketTimeoutError) return true;
+  if (
+    err instanceof HTTP1ParseError || err instanceof HPACKError ||
+    err instanceof WebSocketError || err instanceof TLSVerifyError ||
+    err instanceof LimitError || err instanceof UnsupportedError ||
+    err instanceof UseAfterCloseError || err instanceof FFIUnavailableError
+  ) return false;
+  return RETRYABLE_CODES.has(err.code);
+}

@@ -1,0 +1,122 @@
+/**
+ * Every size that input controls has a bound, with its safe default here.
+ *
+ * Each area keeps its limits in one frozen object; the code that enforces a
+ * limit takes an options object whose fields default to these values.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1_LIMITS } from "./limits.ts";
+ * console.log(HTTP1_LIMITS.maxHeaderBytes); // 65536
+ * ```
+ *
+ * @module
+ */
+
+/** HTTP/1.x parser limits (RFC 9112). Exceeding one maps to 414, 431 or 413. */
+export const HTTP1_LIMITS = Object.freeze({
+  /** Bytes of the request line or status line (414 on requests). */
+  maxStartLineBytes: 8192,
+  /** Bytes of the request target (414). */
+  maxUriBytes: 8192,
+  /** Bytes of the whole header section (431). */
+  maxHeaderBytes: 65536,
+  /** Number of header fields (431). */
+  maxHeaderCount: 100,
+  /** Bytes of one field line, name and value together (431). */
+  maxFieldBytes: 16384,
+  /** Bytes of the extensions on one chunk-size line. */
+  maxChunkExtensionBytes: 4096,
+  /** Bytes of the trailer section. */
+  maxTrailerBytes: 16384,
+  /** Bytes of one message body (413); Infinity disables the check. */
+  maxBodyBytes: 64 * 1024 * 1024,
+});
+
+/** Content-coding (gzip, deflate, br) limits. */
+export const COMPRESSION_LIMITS = Object.freeze({
+  /** Decompressed bytes of one body or message (a bomb ends in an error). */
+  maxDecompressedBytes: 64 * 1024 * 1024,
+  /** Largest ratio of decompressed to compressed bytes that is accepted. */
+  maxRatio: 1032,
+});
+
+/** HPACK limits (RFC 7541). */
+export const HPACK_LIMITS = Object.freeze({
+  /** SETTINGS_HEADER_TABLE_SIZE that we advertise to the peer. */
+  headerTableSize: 4096,
+  /** Largest dynamic table size a peer's encoder may ask us to use. */
+  maxHeaderTableSize: 65536,
+  /** Bytes of one decoded header name or value. */
+  maxStringBytes: 65536,
+  /** Decoded header list size, per RFC 9113 §6.5.2 (32 + name + value). */
+  maxHeaderListSize: 65536,
+  /** Table size updates at the start of one block. */
+  maxSizeUpdates: 2,
+});
+
+/** HTTP/2 connection limits and flood protection (RFC 9113). */
+export const HTTP2_LIMITS = Object.freeze({
+  /** SETTINGS_MAX_CONCURRENT_STREAMS that we advertise. */
+  maxConcurrentStreams: 100,
+  /** SETTINGS_INITIAL_WINDOW_SIZE that we advertise. */
+  initialWindowSize: 65535,
+  /** SETTINGS_MAX_FRAME_SIZE that we advertise. */
+  maxFrameSize: 16384,
+  /** CONTINUATION frames in one header block. */
+  maxContinuationFrames: 32,
+  /** Streams reset by the peer per second before ENHANCE_YOUR_CALM (CVE-2023-44487). */
+  maxResetsPerSecond: 100,
+  /** SETTINGS frames per second. */
+  maxSettingsPerSecond: 50,
+  /** PING frames per second. */
+  maxPingsPerSecond: 50,
+  /** Empty DATA frames (no END_STREAM) per second. */
+  maxEmptyDataPerSecond: 100,
+  /** WINDOW_UPDATE frames per second. */
+  maxWindowUpdatesPerSecond: 1000,
+  /** Milliseconds a stream may stay blocked on a zero window. */
+  zeroWindowTimeoutMs: 30_000,
+  /** Milliseconds to wait for a SETTINGS ACK. */
+  settingsAckTimeoutMs: 10_000,
+  /** Closed streams remembered to classify late frames. */
+  maxClosedStreams: 1024,
+  /** Bytes queued for sending before the connection stops accepting input. */
+  maxOutboundBytes: 4 * 1024 * 1024,
+});
+
+/** WebSocket limits (RFC 6455, RFC 7692). Exceeding one closes with 1009. */
+export const WEBSOCKET_LIMITS = Object.freeze({
+  /** Payload bytes of one frame. */
+  maxFrameBytes: 16 * 1024 * 1024,
+  /** Payload bytes of one message (after decompression). */
+  maxMessageBytes: 64 * 1024 * 1024,
+  /** Bytes the receiver buffers before it is fed more. */
+  maxBufferedBytes: 64 * 1024 * 1024,
+  /** Messages smaller than this are sent uncompressed. */
+  compressionThreshold: 1024,
+});
+
+/** DNS limits. */
+export const DNS_LIMITS = Object.freeze({
+  /** Bytes of one response over UDP. */
+  maxUdpResponseBytes: 4096,
+  /** Bytes of one response over TCP. */
+  maxTcpResponseBytes: 65535,
+  /** Entries kept in the cache. */
+  maxCacheEntries: 10_000,
+  /** Compression pointers followed in one name. */
+  maxPointerHops: 64,
+});
+
+/** Socket, buffer and listener limits. */
+export const SOCKET_LIMITS = Object.freeze({
+  /** Bytes a connection buffers for writing before `write` waits. */
+  writeHighWaterMark: 64 * 1024,
+  /** Bytes of one connection's receive buffer. */
+  readBufferBytes: 64 * 1024,
+  /** File descriptors received in one SCM_RIGHTS message. */
+  maxReceivedFds: 64,
+  /** Pending connections per remote IP (SYN-flood protection). */
+  maxPendingPerIp: 32,
+});

@@ -1,0 +1,163 @@
+/**
+ * Runtime-neutral FFI vocabulary shared by the three backends.
+ *
+ * A symbol is declared once, in these types, and each backend turns the
+ * declaration into its runtime's binding (Deno.dlopen, bun:ffi, koffi).
+ *
+ * @module
+ */
+
+/**
+ * The C types a symbol may take or return.
+ *
+ * - `i8` … `u32`: JavaScript numbers, validated as integers at the boundary.
+ * - `i64`, `u64`, `isize`, `usize`: numbers or bigints as arguments; results
+ *   are numbers (exact below 2^53).
+ * - `f32`, `f64`: numbers.
+ * - `pointer`: an opaque {@link Pointer} (or `null` for NULL).
+ * - `buffer`: a `Uint8Array` (or other ArrayBufferView, or `null`) whose bytes
+ *   are valid as a pointer for the duration of the call only.
+ * - `function`: a callback pointer made by `native.callback`.
+ * - `void`: results only.
+ */
+export type NativeType =
+  | "void"
+  | "i8"
+  | "u8"
+  | "i16"
+  | "u16"
+  | "i32"
+  | "u32"
+  | "i64"
+  | "u64"
+  | "isize"
+  | "usize"
+  | "f32"
+  | "f64"
+  | "pointer"
+  | "buffer"
+  | "function";
+
+/** One C function: its parameter types and its result type. */
+export interface SymbolSpec {
+  readonly args: readonly NativeType[];
+  readonly result: NativeType;
+  /** The symbol may be absent from the library (resolved to `undefined`). */
+  readonly optional?: boolean;
+}
+
+/** A table of C functions by name. */
+export type SymbolTable = Readonly<Record<string, SymbolSpec>>;
+
+/**
+ * An opaque native address. Underneath it is a Deno pointer object, a Bun
+ * number or a koffi number; code outside `ffi/` must treat it as opaque and
+ * use `native.offset`, `native.address` and `native.pointer` to work with it.
+ */
+export type Pointer = { readonly __brand: "ffinet.Pointer" };
+
+/** The JavaScript type of an argument of the given native type. */
+export type ArgValue<T extends NativeType> = T extends "pointer" | "function"
+  ? Pointer | null
+  : T extends "buffer"
+  ? ArrayBufferView | null
+  : T extends "i64" | "u64" | "isize" | "usize"
+  ? number | bigint
+  : number;
+
+/** The JavaScript type of a result of the given native type. */
+export type ResultValue<T extends NativeType> = T extends "void"
+  ? void
+  : T extends "pointer" | "function"
+  ? Pointer | null
+  : number;
+
+type ArgValues<A extends readonly NativeType[]> = {
+  -readonly [K in keyof A]: A[K] extends NativeType ? ArgValue<A[K]> : never;
+};
+
+/** The JavaScript function type of a declared symbol. */
+export type SymbolFunction<S extends SymbolSpec> = S["optional"] extends true
+  ? ((...args: ArgValues<S["args"]>) => ResultValue<S["result"]>) | undefined
+  : (...args: ArgValues<S["args"]>) => ResultValue<S["result"]>;
+
+/** The callable functions of a symbol table. */
+export type SymbolFunctions<T extends SymbolTable> = {
+  readonly [K in keyof T]: SymbolFunction<T[K]>;
+};
+
+/** A C-callable function pointer that calls into JavaScript. */
+export interface NativeCallback {
+  /** The function pointer to hand to C. */
+  readonly pointer: Pointer;
+  /** Releases the trampoline. C must not call the pointer afterwards. */
+  close(): void;
+}
+
+/** The outcome of a call made on a helper thread. */
+export interface OffThreadResult {
+  /** The C function's return value. */
+  readonly result: number;
+  /** errno as seen on the helper thread after a failing call; 0 when unknown. */
+  readonly errno: number;
+}
+
+/**
+ * A blocking C function run on a helper thread, so the JavaScript thread
+ * stays free. Arguments must be numbers or pointers to native memory (never
+ * JavaScript buffers, which may move or be collected while the call runs).
+ */
+export interface OffThreadCall {
+  /** Starts one call; at most one call is in flight at a time. */
+  call(...args: (number | Pointer | null)[]): Promise<OffThreadResult>;
+  /** Keeps the process alive while a call is in flight (the default). */
+  ref(): void;
+  /** Lets the process exit while a call is in flight. */
+  unref(): void;
+  /** Ends the helper thread once the call in flight (if any) returns. */
+  close(): void;
+}
+
+/** A library opened by a backend, with the runtime's own function objects. */
+export interface RawLibrary {
+  readonly symbols: Readonly<Record<string, ((...args: never[]) => unknown) | undefined>>;
+  close(): void;
+}
+
+/** The runtime this process is on. */
+export type RuntimeName = "deno" | "bun" | "node";
+
+/**
+ * The narrow interface every backend implements. Nothing outside `ffi/`
+ * knows which backend is behind it.
+ */
+export interface Native {
+  readonly runtime: RuntimeName;
+  /** `process.platform` spelling: "linux", "darwin", "freebsd", … */
+  readonly os: string;
+  /** `process.arch` spelling: "x64", "arm64", … */
+  readonly arch: string;
+  /** Opens a shared library; throws the runtime's own error on failure. */
+  open(path: string, table: SymbolTable): RawLibrary;
+  /** errno of the calling thread, read right after a failing call. */
+  errno(): number;
+  /** An ArrayBuffer over native memory (no copy, no ownership). */
+  view(pointer: Pointer, byteLength: number): ArrayBuffer;
+  /** Makes an ArrayBuffer from `view` unusable, where the runtime allows it. */
+  detach(buffer: ArrayBuffer): boolean;
+  /** The numeric address of a pointer (0n for null). */
+  address(pointer: Pointer | null): bigint;
+  /** A pointer from a numeric address (null for 0). */
+  pointer(address: bigint | number): Pointer | null;
+  /** `pointer + bytes`. */
+  offset(pointer: Pointer, bytes: number): Pointer;
+  /** A C function pointer that calls `fn`. */
+  callback(
+    spec: SymbolSpec,
+    fn: (...args: never[]) => number | void,
+  ): NativeCallback;
+  /** A blocking function of a library, run on a helper thread. */
+  offThread(path: string, name: string, spec: SymbolSpec): OffThreadCall;
+  /** An environment variable, or undefined when unset or not permitted. */
+  env(name: string): string | undefined;
+}
