@@ -1,0 +1,139 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { isValidUtf8, Utf8Validator } from "./utf8.ts";
+
+interface Vectors {
+  vectors: { id: string; hex: string; valid: boolean }[];
+  validator_incremental: {
+    incremental_validator_checks: { chunks_hex: string[]; results: [boolean, boolean, number, number][] }[];
+  };
+}
+
+const vectors: Vectors = JSON.parse(
+  readFileSync(new URL("../../shared/conformance/ws/utf8_vectors.json", import.meta.url), "utf8"),
+);
+
+function hex(s: string): Uint8Array {
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+function reference(bytes: Uint8Array): boolean {
+  try {
+    strict.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Encodes one code point in the generalized (unchecked) UTF-8 scheme. */
+function encodeRaw(cp: number): number[] {
+  if (cp < 0x80) return [cp];
+  if (cp < 0x800) return [0xc0 | (cp >> 6), 0x80 | (cp & 63)];
+  if (cp < 0x10000) return [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+  return [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+}
+
+describe("utf8: Autobahn 6.5–6.23 vectors", () => {
+  test("every vector, whole and byte by byte", () => {
+    assert.equal(vectors.vectors.length, 132);
+    for (const v of vectors.vectors) {
+      const bytes = hex(v.hex);
+      assert.equal(isValidUtf8(bytes), v.valid, `${v.id} one-shot`);
+      const inc = new Utf8Validator();
+      let ok = true;
+      for (let i = 0; i < bytes.length && ok; i++) ok = inc.push(bytes, i, i + 1);
+      assert.equal(ok && inc.finish(), v.valid, `${v.id} byte by byte`);
+    }
+  });
+
+  test("incremental checks: fail-fast position per chunk", () => {
+    for (const check of vectors.validator_incremental.incremental_validator_checks) {
+      const v = new Utf8Validator();
+      check.chunks_hex.forEach((h, k) => {
+        const [ok, complete, curr, total] = check.results[k]!;
+        assert.equal(v.push(hex(h)), ok, h);
+        assert.equal(v.isComplete, complete, h);
+        assert.equal(v.lastIndex, curr, h);
+        assert.equal(v.totalIndex, total, h);
+      });
+    }
+  });
+});
+
+describe("utf8: rules", () => {
+  test("overlongs, surrogates, above U+10FFFF, truncation, bad bytes", () => {
+    for (const bad of ["c080", "c1bf", "e08080", "e09fbf", "f08fbfbf", "eda080", "edbfbf", "f4908080", "f5808080", "ff", "fe", "80", "bf", "e282", "f09f98"]) {
+      assert.equal(isValidUtf8(hex(bad)), false, bad);
+    }
+    for (const good of ["c280", "dfbf", "e0a080", "ed9fbf", "ee8080", "efbfbf", "f0908080", "f48fbfbf", "efbfbe"]) {
+      assert.equal(isValidUtf8(hex(good)), true, good);
+    }
+  });
+
+  test("every BMP code point, every lone surrogate", () => {
+    const v = new Utf8Validator();
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const bytes = new Uint8Array(encodeRaw(cp));
+      const surrogate = cp >= 0xd800 && cp <= 0xdfff;
+      assert.equal(isValidUtf8(bytes), !surrogate);
+      v.reset();
+      assert.equal(v.push(bytes) && v.finish(), !surrogate);
+    }
+  });
+
+  test("surrogate pairs encoded as two 3-byte sequences are rejected (sampled)", () => {
+    for (let hi = 0xd800; hi <= 0xdbff; hi += 7) {
+      for (let lo = 0xdc00; lo <= 0xdfff; lo += 61) {
+        assert.equal(isValidUtf8(new Uint8Array([...encodeRaw(hi), ...encodeRaw(lo)])), false);
+        assert.equal(isValidUtf8(new Uint8Array([...encodeRaw(lo), ...encodeRaw(hi)])), false);
+      }
+    }
+  });
+
+  test("long ASCII runs at every alignment, with a bad byte anywhere", () => {
+    const base = new Uint8Array(300).fill(0x61);
+    for (let off = 0; off < 8; off++) {
+      for (const at of [0, 1, 15, 31, 32, 33, 100, 254, 255, 291]) {
+        const buf = base.slice();
+        buf[off + at] = 0xff;
+        const view = buf.subarray(off, off + 292);
+        assert.equal(isValidUtf8(view), at >= 292, `off ${off} at ${at}`);
+        const v = new Utf8Validator();
+        assert.equal(v.push(view), at >= 292);
+        if (at < 292) assert.equal(v.lastIndex, at);
+      }
+      assert.equal(isValidUtf8(base.subarray(off)), true);
+    }
+  });
+
+  test("property: agrees with TextDecoder({fatal:true}) on any bytes and any split", () => {
+    const nearUtf8 = fc.oneof(
+      fc.uint8Array({ maxLength: 80 }),
+      fc.string({ unit: "binary", maxLength: 60 }).map((s) => new TextEncoder().encode(s)),
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 0x10ffff + 0x1000 }), fc.constantFrom(0xd800, 0xdfff, 0x110000)), { maxLength: 20 })
+        .map((cps) => new Uint8Array(cps.flatMap((c) => encodeRaw(c).map((x) => x & 0xff)))),
+    );
+    fc.assert(
+      fc.property(nearUtf8, fc.array(fc.nat(), { maxLength: 6 }), (bytes, cuts) => {
+        const expected = reference(bytes);
+        assert.equal(isValidUtf8(bytes), expected);
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const v = new Utf8Validator();
+        let prev = 0;
+        let ok = true;
+        for (const p of [...points, bytes.length]) {
+          ok = v.push(bytes, prev, p) && ok;
+          prev = p;
+        }
+        assert.equal(ok && v.finish(), expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
