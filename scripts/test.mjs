@@ -34,11 +34,17 @@ const files = findTests(root, []).filter((f) =>
   filters.length === 0 || filters.some((p) => f.startsWith(p.replace(/^\.\//, "")))
 ).sort();
 
+function withoutColor(env) {
+  const copy = { ...env };
+  delete copy.FORCE_COLOR;
+  return copy;
+}
+
 function run(cmd, argv, { capture = false, env = {} } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
+      env: { ...withoutColor(process.env), NO_COLOR: "1", ...env },
       stdio: ["ignore", capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"],
     });
     let out = "";
@@ -56,10 +62,32 @@ const lastNumber = (out, re) => {
   return m ? Number(m[1]) : undefined;
 };
 
+/** Counts leaf tests in TAP output: an ok line right after a nested plan is a suite. */
+function countTapLeaves(out) {
+  let passed = 0;
+  let failed = 0;
+  let previous = "";
+  let seen = false;
+  for (const line of out.split("\n")) {
+    const m = /^(\s*)(not ok|ok) \d+/.exec(line);
+    if (m) {
+      seen = true;
+      const plan = /^(\s*)1\.\.\d+$/.exec(previous);
+      const isSuite = plan && plan[1].length > m[1].length;
+      if (!isSuite) {
+        if (m[2] === "ok") passed++;
+        else failed++;
+      }
+    }
+    if (line.trim() !== "" && !line.trim().startsWith("#")) previous = line;
+  }
+  return seen ? { passed, failed } : { passed: undefined, failed: undefined };
+}
+
 const runners = {
   node: async () => {
     const r = await run(process.execPath, [
-      "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=300000",
+      "--expose-gc", "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=300000",
       ...files,
     ], { capture: true });
     return {
@@ -69,13 +97,10 @@ const runners = {
     };
   },
   deno: async () => {
-    const r = await run(bin("deno"), ["test", "-A", "--no-check", ...files], { capture: true });
-    const m = [...r.out.matchAll(/\| (\d+) passed(?: \((\d+) steps?\))? \| (\d+) failed/g)].pop();
-    return {
-      code: r.code,
-      passed: m ? Number(m[1]) : undefined,
-      failed: m ? Number(m[3]) : undefined,
-    };
+    const r = await run(bin("deno"), [
+      "test", "-A", "--no-check", "--v8-flags=--expose-gc", "--reporter=tap", ...files,
+    ], { capture: true });
+    return { code: r.code, ...countTapLeaves(r.out) };
   },
   bun: async () => {
     const r = await run(bin("bun"), ["test", "--timeout", "300000", ...files.map((f) => "./" + f)], {

@@ -1,0 +1,86 @@
+/**
+ * Builds the boundary wrappers that validate integer arguments before a
+ * native call. Deno throws on fractions and -0, Bun and koffi truncate
+ * silently (`close(1.5)` would close fd 1): every backend gets the same
+ * checked behaviour from one wrapper, generated per symbol so that the hot
+ * path is a straight-line function with no loops.
+ *
+ * @module
+ */
+import type { NativeType, SymbolSpec } from "./types.ts";
+
+const INT32 = new Set<NativeType>(["i8", "i16", "i32"]);
+const UINT32 = new Set<NativeType>(["u8", "u16", "u32"]);
+const INT64 = new Set<NativeType>(["i64", "u64", "isize", "usize"]);
+const RANGES: Partial<Record<NativeType, readonly [number, number]>> = {
+  i8: [-128, 127],
+  u8: [0, 255],
+  i16: [-32768, 32767],
+  u16: [0, 65535],
+};
+
+/** Whether a symbol needs a wrapper at all (integer args or 64-bit result). */
+export function needsWrapper(spec: SymbolSpec): boolean {
+  return spec.args.some((t) => INT32.has(t) || UINT32.has(t) || INT64.has(t)) ||
+    INT64.has(spec.result);
+}
+
+/** Throws the error for a bad integer argument (kept out of line). */
+export function badInteger(symbol: string, index: number, type: string, value: unknown): never {
+  const shown = typeof value === "number" && Object.is(value, -0) ? "-0" : String(value);
+  if (typeof value !== "number" && typeof value !== "bigint") {
+    throw new TypeError(`${symbol}: argument ${index} must be an integer (${type}), got ${typeof value}`);
+  }
+  throw new RangeError(`${symbol}: argument ${index} must be an integer in ${type} range, got ${shown}`);
+}
+
+/**
+ * Wraps `fn` so that integer arguments are validated (TypeError or
+ * RangeError naming the symbol, the argument and the value) and passed on
+ * as exact integers, and 64-bit results come back as numbers.
+ */
+export function wrapSymbol(
+  name: string,
+  spec: SymbolSpec,
+  fn: (...args: never[]) => unknown,
+): (...args: never[]) => unknown {
+  if (!needsWrapper(spec)) return fn;
+  const params = spec.args.map((_, i) => `a${i}`);
+  const lines: string[] = [];
+  const pass: string[] = [];
+  spec.args.forEach((t, i) => {
+    const a = `a${i}`;
+    const fail = `bad(${JSON.stringify(name)}, ${i}, ${JSON.stringify(t)}, ${a})`;
+    const range = RANGES[t];
+    if (INT32.has(t)) {
+      lines.push(`if ((${a} | 0) !== ${a}${range ? ` || ${a} < ${range[0]} || ${a} > ${range[1]}` : ""}) ${fail};`);
+      pass.push(`${a} | 0`);
+    } else if (UINT32.has(t)) {
+      lines.push(`if ((${a} >>> 0) !== ${a}${range ? ` || ${a} > ${range[1]}` : ""}) ${fail};`);
+      pass.push(`${a} >>> 0`);
+    } else if (INT64.has(t)) {
+      const unsigned = t === "u64" || t === "usize";
+      lines.push(
+        `if (typeof ${a} === "number") { if (!Number.isSafeInteger(${a})${unsigned ? ` || ${a} < 0` : ""}) ${fail}; ${a} = ${a} + 0; }` +
+          ` else if (typeof ${a} !== "bigint"${unsigned ? ` || ${a} < 0n` : ""}) ${fail};`,
+      );
+      pass.push(a);
+    } else {
+      pass.push(a);
+    }
+  });
+  const call = `fn(${pass.join(", ")})`;
+  const body = INT64.has(spec.result)
+    ? `const r = ${call}; return typeof r === "bigint" ? Number(r) : r;`
+    : `return ${call};`;
+  const factory = new Function(
+    "fn",
+    "bad",
+    `return function ${safeIdent(name)}(${params.join(", ")}) {\n${lines.join("\n")}\n${body}\n};`,
+  ) as (f: unknown, b: typeof badInteger) => (...args: never[]) => unknown;
+  return factory(fn, badInteger);
+}
+
+function safeIdent(name: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(name) ? name : "native_call";
+}

@@ -1,0 +1,87 @@
+/**
+ * libcrypto (OpenSSL 3, falling back to 1.1): digests, HMAC, random bytes
+ * and constant-time helpers, loaded lazily; `FFINET_LIBCRYPTO` overrides.
+ *
+ * @example
+ * ```ts
+ * import { libcrypto } from "./libcrypto.ts";
+ * const out = new Uint8Array(16);
+ * console.log(libcrypto().RAND_bytes(out, 16)); // 1
+ * ```
+ *
+ * @module
+ */
+import { defineLibrary } from "./library.ts";
+
+/** The libcrypto symbol table. */
+export const LIBCRYPTO_SYMBOLS = {
+  /** unsigned char *SHA1(const unsigned char *d, size_t n, unsigned char *md) */
+  SHA1: { args: ["buffer", "usize", "buffer"], result: "pointer" },
+  /** unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md) */
+  SHA256: { args: ["buffer", "usize", "buffer"], result: "pointer" },
+  /** const EVP_MD *EVP_sha1(void) */
+  EVP_sha1: { args: [], result: "pointer" },
+  /** const EVP_MD *EVP_sha256(void) */
+  EVP_sha256: { args: [], result: "pointer" },
+  /** EVP_MD_CTX *EVP_MD_CTX_new(void) */
+  EVP_MD_CTX_new: { args: [], result: "pointer" },
+  /** void EVP_MD_CTX_free(EVP_MD_CTX *ctx) */
+  EVP_MD_CTX_free: { args: ["pointer"], result: "void" },
+  /** int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl) */
+  EVP_DigestInit_ex: { args: ["pointer", "pointer", "pointer"], result: "i32" },
+  /** int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt) */
+  EVP_DigestUpdate: { args: ["pointer", "buffer", "usize"], result: "i32" },
+  /** int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s) */
+  EVP_DigestFinal_ex: { args: ["pointer", "buffer", "buffer"], result: "i32" },
+  /** unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *d, size_t n, unsigned char *md, unsigned int *md_len) */
+  HMAC: { args: ["pointer", "buffer", "i32", "buffer", "usize", "buffer", "buffer"], result: "pointer" },
+  /** HMAC_CTX *HMAC_CTX_new(void) — deprecated in 3.0, still exported */
+  HMAC_CTX_new: { args: [], result: "pointer" },
+  /** void HMAC_CTX_free(HMAC_CTX *ctx) */
+  HMAC_CTX_free: { args: ["pointer"], result: "void" },
+  /** int HMAC_Init_ex(HMAC_CTX *ctx, const void *key, int key_len, const EVP_MD *md, ENGINE *impl) */
+  HMAC_Init_ex: { args: ["pointer", "buffer", "i32", "pointer", "pointer"], result: "i32" },
+  /** int HMAC_Update(HMAC_CTX *ctx, const unsigned char *data, size_t len) */
+  HMAC_Update: { args: ["pointer", "buffer", "usize"], result: "i32" },
+  /** int HMAC_Final(HMAC_CTX *ctx, unsigned char *md, unsigned int *len) */
+  HMAC_Final: { args: ["pointer", "buffer", "buffer"], result: "i32" },
+  /** int RAND_bytes(unsigned char *buf, int num) */
+  RAND_bytes: { args: ["buffer", "i32"], result: "i32" },
+  /** int CRYPTO_memcmp(const void *a, const void *b, size_t len) */
+  CRYPTO_memcmp: { args: ["buffer", "buffer", "usize"], result: "i32" },
+  /** void OPENSSL_cleanse(void *ptr, size_t len) */
+  OPENSSL_cleanse: { args: ["buffer", "usize"], result: "void" },
+  /** unsigned long ERR_get_error(void) */
+  ERR_get_error: { args: [], result: "u64" },
+  /** void ERR_error_string_n(unsigned long e, char *buf, size_t len) */
+  ERR_error_string_n: { args: ["u64", "buffer", "usize"], result: "void" },
+  /** void ERR_clear_error(void) */
+  ERR_clear_error: { args: [], result: "void" },
+} as const;
+
+/**
+ * libcrypto, loaded on first call.
+ *
+ * @example
+ * ```ts
+ * import { libcrypto } from "./libcrypto.ts";
+ * const md = new Uint8Array(20);
+ * libcrypto().SHA1(new Uint8Array(0), 0, md);
+ * ```
+ */
+export const libcrypto = defineLibrary({
+  name: "libcrypto",
+  env: "FFINET_LIBCRYPTO",
+  candidates: {
+    linux: ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"],
+    darwin: [
+      "libcrypto.3.dylib",
+      "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib",
+      "/usr/local/opt/openssl@3/lib/libcrypto.3.dylib",
+      "libcrypto.dylib",
+    ],
+    "*": ["libcrypto.so.3", "libcrypto.so"],
+  },
+  hint: "install OpenSSL 3 (Debian: libssl3)",
+  symbols: LIBCRYPTO_SYMBOLS,
+});

@@ -1,0 +1,122 @@
+/**
+ * Lazily loaded native libraries with fallbacks and environment overrides.
+ *
+ * A library is declared once with {@link defineLibrary}; its first use loads
+ * it (trying `FFINET_*` first, then the candidates for this platform) and
+ * binds every symbol through the boundary checks of `int_check.ts`.
+ *
+ * @module
+ */
+import { FFIUnavailableError } from "../core/errors.ts";
+import { wrapSymbol } from "./int_check.ts";
+import { native } from "./native.ts";
+import type { SymbolFunctions, SymbolTable } from "./types.ts";
+
+/** How to find a library and what to bind from it. */
+export interface LibraryDefinition<T extends SymbolTable> {
+  /** Short name for messages: "libc", "libssl", … */
+  readonly name: string;
+  /** Environment variable that overrides the path, e.g. "FFINET_LIBZ". */
+  readonly env: string;
+  /** File names to try, per `native.os`; "*" applies to every other OS. */
+  readonly candidates: Readonly<Record<string, readonly string[]>>;
+  /** What to install when nothing was found. */
+  readonly hint: string;
+  /** The symbols, each with its C prototype as a comment. */
+  readonly symbols: T;
+}
+
+/** A library that loads on first call and then returns its functions. */
+export interface LazyLibrary<T extends SymbolTable> {
+  /** Loads the library (once) and returns its bound functions. */
+  (): SymbolFunctions<T>;
+  /** The path that was loaded (loads the library if needed). */
+  path(): string;
+  /** Whether the library has been loaded. */
+  readonly loaded: boolean;
+  /** The definition this library was made from. */
+  readonly definition: LibraryDefinition<T>;
+}
+
+/**
+ * Declares a library that loads lazily on first use.
+ *
+ * @example
+ * ```ts
+ * import { defineLibrary } from "./library.ts";
+ * const libm = defineLibrary({
+ *   name: "libm",
+ *   env: "FFINET_LIBM",
+ *   candidates: { linux: ["libm.so.6"], darwin: ["libSystem.B.dylib"], "*": ["libm.so"] },
+ *   hint: "install the C math library",
+ *   symbols: {
+ *     cos: { args: ["f64"], result: "f64" }, // double cos(double x)
+ *   },
+ * } as const);
+ * console.log(libm().cos(0)); // 1
+ * ```
+ */
+export function defineLibrary<const T extends SymbolTable>(
+  definition: LibraryDefinition<T>,
+): LazyLibrary<T> {
+  let functions: SymbolFunctions<T> | undefined;
+  let loadedPath = "";
+  const load = (): SymbolFunctions<T> => {
+    if (functions) return functions;
+    const override = native.env(definition.env);
+    const names = override
+      ? [override]
+      : definition.candidates[native.os] ?? definition.candidates["*"] ?? [];
+    const failures: unknown[] = [];
+    for (const path of names) {
+      let raw;
+      try {
+        raw = native.open(path, definition.symbols);
+      } catch (err) {
+        if (isPermissionError(err)) {
+          throw new FFIUnavailableError(
+            definition.name,
+            "FFI is not permitted: run Deno with --allow-ffi (and --allow-env for FFINET_* overrides)",
+            err,
+          );
+        }
+        if (err instanceof FFIUnavailableError) throw err;
+        failures.push(err);
+        continue;
+      }
+      const bound: Record<string, unknown> = {};
+      for (const [name, spec] of Object.entries(definition.symbols)) {
+        const fn = raw.symbols[name];
+        bound[name] = fn == null ? undefined : wrapSymbol(name, spec, fn);
+      }
+      loadedPath = path;
+      functions = bound as SymbolFunctions<T>;
+      return functions;
+    }
+    const tried = names.join(", ");
+    throw new FFIUnavailableError(
+      definition.name,
+      `${definition.hint} (tried ${tried || "nothing"}; set ${definition.env} to a path to override)`,
+      failures.length === 1 ? failures[0] : new AggregateError(failures, `could not load ${definition.name}`),
+    );
+  };
+  const lazy = load as LazyLibrary<T>;
+  Object.defineProperties(lazy, {
+    path: {
+      value: () => {
+        load();
+        return loadedPath;
+      },
+    },
+    loaded: { get: () => functions !== undefined },
+    definition: { value: definition },
+  });
+  return lazy;
+}
+
+function isPermissionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const name = err.name;
+  return name === "NotCapable" || name === "PermissionDenied" ||
+    /requires ffi access|--allow-ffi/i.test(err.message);
+}

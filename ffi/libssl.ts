@@ -1,0 +1,103 @@
+/**
+ * libssl (OpenSSL 3, falling back to 1.1): the TLS/DTLS symbols, loaded
+ * lazily on first use — importing ffinet never loads it unless TLS is used.
+ * `FFINET_LIBSSL` overrides the path.
+ *
+ * @example
+ * ```ts
+ * import { libssl } from "./libssl.ts";
+ * const ctx = libssl().SSL_CTX_new(libssl().TLS_client_method());
+ * libssl().SSL_CTX_free(ctx);
+ * ```
+ *
+ * @module
+ */
+import { defineLibrary } from "./library.ts";
+
+/** The libssl symbol table (the TLS issue extends it). */
+export const LIBSSL_SYMBOLS = {
+  /** int OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings) */
+  OPENSSL_init_ssl: { args: ["u64", "pointer"], result: "i32" },
+  /** const SSL_METHOD *TLS_method(void) */
+  TLS_method: { args: [], result: "pointer" },
+  /** const SSL_METHOD *TLS_client_method(void) */
+  TLS_client_method: { args: [], result: "pointer" },
+  /** const SSL_METHOD *TLS_server_method(void) */
+  TLS_server_method: { args: [], result: "pointer" },
+  /** const SSL_METHOD *DTLS_method(void) */
+  DTLS_method: { args: [], result: "pointer" },
+  /** SSL_CTX *SSL_CTX_new(const SSL_METHOD *method) */
+  SSL_CTX_new: { args: ["pointer"], result: "pointer" },
+  /** void SSL_CTX_free(SSL_CTX *ctx) */
+  SSL_CTX_free: { args: ["pointer"], result: "void" },
+  /** long SSL_CTX_ctrl(SSL_CTX *ctx, int cmd, long larg, void *parg) */
+  SSL_CTX_ctrl: { args: ["pointer", "i32", "i64", "pointer"], result: "i64" },
+  /** int SSL_CTX_use_certificate_chain_file(SSL_CTX *ctx, const char *file) */
+  SSL_CTX_use_certificate_chain_file: { args: ["pointer", "buffer"], result: "i32" },
+  /** int SSL_CTX_use_PrivateKey_file(SSL_CTX *ctx, const char *file, int type) */
+  SSL_CTX_use_PrivateKey_file: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  /** int SSL_CTX_load_verify_locations(SSL_CTX *ctx, const char *CAfile, const char *CApath) */
+  SSL_CTX_load_verify_locations: { args: ["pointer", "buffer", "buffer"], result: "i32" },
+  /** int SSL_CTX_set_default_verify_paths(SSL_CTX *ctx) */
+  SSL_CTX_set_default_verify_paths: { args: ["pointer"], result: "i32" },
+  /** void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb verify_callback) */
+  SSL_CTX_set_verify: { args: ["pointer", "i32", "function"], result: "void" },
+  /** int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int protos_len) */
+  SSL_CTX_set_alpn_protos: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  /** SSL *SSL_new(SSL_CTX *ctx) */
+  SSL_new: { args: ["pointer"], result: "pointer" },
+  /** void SSL_free(SSL *ssl) */
+  SSL_free: { args: ["pointer"], result: "void" },
+  /** int SSL_set_fd(SSL *ssl, int fd) */
+  SSL_set_fd: { args: ["pointer", "i32"], result: "i32" },
+  /** long SSL_ctrl(SSL *ssl, int cmd, long larg, void *parg) */
+  SSL_ctrl: { args: ["pointer", "i32", "i64", "buffer"], result: "i64" },
+  /** int SSL_set1_host(SSL *s, const char *hostname) */
+  SSL_set1_host: { args: ["pointer", "buffer"], result: "i32" },
+  /** int SSL_connect(SSL *ssl) */
+  SSL_connect: { args: ["pointer"], result: "i32" },
+  /** int SSL_accept(SSL *ssl) */
+  SSL_accept: { args: ["pointer"], result: "i32" },
+  /** int SSL_do_handshake(SSL *ssl) */
+  SSL_do_handshake: { args: ["pointer"], result: "i32" },
+  /** int SSL_read(SSL *ssl, void *buf, int num) */
+  SSL_read: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  /** int SSL_write(SSL *ssl, const void *buf, int num) */
+  SSL_write: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  /** int SSL_get_error(const SSL *ssl, int ret) */
+  SSL_get_error: { args: ["pointer", "i32"], result: "i32" },
+  /** int SSL_shutdown(SSL *ssl) */
+  SSL_shutdown: { args: ["pointer"], result: "i32" },
+  /** long SSL_get_verify_result(const SSL *ssl) */
+  SSL_get_verify_result: { args: ["pointer"], result: "i64" },
+  /** void SSL_get0_alpn_selected(const SSL *ssl, const unsigned char **data, unsigned int *len) */
+  SSL_get0_alpn_selected: { args: ["pointer", "buffer", "buffer"], result: "void" },
+  /** int SSL_pending(const SSL *ssl) */
+  SSL_pending: { args: ["pointer"], result: "i32" },
+} as const;
+
+/**
+ * libssl, loaded on first call.
+ *
+ * @example
+ * ```ts
+ * import { libssl } from "./libssl.ts";
+ * console.log(libssl.loaded); // false until first use
+ * ```
+ */
+export const libssl = defineLibrary({
+  name: "libssl",
+  env: "FFINET_LIBSSL",
+  candidates: {
+    linux: ["libssl.so.3", "libssl.so.1.1", "libssl.so"],
+    darwin: [
+      "libssl.3.dylib",
+      "/opt/homebrew/opt/openssl@3/lib/libssl.3.dylib",
+      "/usr/local/opt/openssl@3/lib/libssl.3.dylib",
+      "libssl.dylib",
+    ],
+    "*": ["libssl.so.3", "libssl.so"],
+  },
+  hint: "install OpenSSL 3 (Debian: libssl3)",
+  symbols: LIBSSL_SYMBOLS,
+});

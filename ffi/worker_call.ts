@@ -1,0 +1,60 @@
+/**
+ * The message protocol of the off-thread workers (Bun and Node): the main
+ * thread posts the argument array, the worker runs the blocking C call and
+ * posts `[result, errno]` back.
+ *
+ * @module
+ */
+import type { OffThreadCall, OffThreadResult } from "./types.ts";
+
+/** Wraps a worker that speaks the off-thread protocol as an {@link OffThreadCall}. */
+export function workerCall(
+  worker: {
+    postMessage(m: unknown): void;
+    terminate(): unknown;
+    ref(): void;
+    unref(): void;
+    addEventListener?: (t: "message", f: (e: { data: unknown }) => void) => void;
+    on?: (t: "message", f: (d: unknown) => void) => void;
+  },
+  name: string,
+): OffThreadCall {
+  let pending: ((r: OffThreadResult) => void) | undefined;
+  let closed = false;
+  let refed = true;
+  const onMessage = (data: unknown) => {
+    const [result, errno] = data as [number, number];
+    const resolve = pending;
+    pending = undefined;
+    worker.unref();
+    if (closed) void worker.terminate();
+    resolve?.({ result, errno });
+  };
+  if (worker.on) worker.on("message", onMessage);
+  else worker.addEventListener!("message", (e) => onMessage(e.data));
+  worker.unref();
+  return {
+    call(...args): Promise<OffThreadResult> {
+      if (closed) return Promise.reject(new Error(`off-thread ${name} is closed`));
+      if (pending) return Promise.reject(new Error(`off-thread ${name} already has a call in flight`));
+      return new Promise((resolve) => {
+        pending = resolve;
+        if (refed) worker.ref();
+        worker.postMessage(args);
+      });
+    },
+    ref() {
+      refed = true;
+      if (pending) worker.ref();
+    },
+    unref() {
+      refed = false;
+      worker.unref();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      if (!pending) void worker.terminate();
+    },
+  };
+}
