@@ -7,9 +7,16 @@
 import { HPACKError } from "../../core/errors.ts";
 import { HPACK_LIMITS } from "../../core/limits.ts";
 import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic_table.ts";
-import { huffmanDecode, type HuffmanScratch } from "./huffman.ts";
-import { latin1Decode } from "./latin1.ts";
+import { huffmanDecode as huffmanDecodeImport, type HuffmanScratch } from "./huffman.ts";
+import { latin1Decode as latin1DecodeImport } from "./latin1.ts";
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
+
+// Module-local copies (some loaders make imported bindings getters).
+const NAMES = STATIC_NAMES;
+const VALUES = STATIC_VALUES;
+const STATIC_COUNT = STATIC_TABLE_LENGTH;
+const huffmanDecode = huffmanDecodeImport;
+const latin1Decode = latin1DecodeImport;
 
 /** Options of an {@link HPACKDecoder}; each defaults to `HPACK_LIMITS`. */
 export interface HPACKDecoderOptions {
@@ -124,11 +131,11 @@ export class HPACKDecoder {
         const index = this.#integer(0x7f);
         let name: string, value: string;
         if (index === 0) throw new HPACKError("ERR_HPACK_INDEX", "index 0 in an indexed field");
-        if (index <= STATIC_TABLE_LENGTH) {
-          name = STATIC_NAMES[index - 1]!;
-          value = STATIC_VALUES[index - 1]!;
+        if (index <= STATIC_COUNT) {
+          name = NAMES[index - 1]!;
+          value = VALUES[index - 1]!;
         } else {
-          const i = index - STATIC_TABLE_LENGTH - 1;
+          const i = index - STATIC_COUNT - 1;
           if (i >= table.length) throw badIndex(index);
           name = table.name(i);
           value = table.value(i);
@@ -190,8 +197,8 @@ export class HPACKDecoder {
   }
 
   #nameAt(index: number): string {
-    if (index <= STATIC_TABLE_LENGTH) return STATIC_NAMES[index - 1]!;
-    const i = index - STATIC_TABLE_LENGTH - 1;
+    if (index <= STATIC_COUNT) return NAMES[index - 1]!;
+    const i = index - STATIC_COUNT - 1;
     if (i >= this.table.length) throw badIndex(index);
     return this.table.name(i);
   }

@@ -6,9 +6,17 @@
  */
 import { HPACK_LIMITS } from "../../core/limits.ts";
 import { DynamicTable } from "./dynamic_table.ts";
-import { huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
-import { latin1Encode } from "./latin1.ts";
+import { huffmanEncode as huffmanEncodeImport, huffmanEncodedLength as huffmanLengthImport } from "./huffman.ts";
+import { latin1Encode as latin1EncodeImport } from "./latin1.ts";
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
+
+// Module-local copies (some loaders make imported bindings getters).
+const NAMES = STATIC_NAMES;
+const VALUES = STATIC_VALUES;
+const STATIC_COUNT = STATIC_TABLE_LENGTH;
+const huffmanEncode = huffmanEncodeImport;
+const huffmanEncodedLength = huffmanLengthImport;
+const latin1Encode = latin1EncodeImport;
 
 /** Options of an {@link HPACKEncoder}. */
 export interface HPACKEncoderOptions {
@@ -26,20 +34,28 @@ export interface HPACKEncoderOptions {
   volatileNames?: Iterable<string>;
 }
 
-interface StaticName {
-  index: number;
+/** What the encoder knows about one field name. */
+interface NameInfo {
+  /** Static table index of the name, 0 if none. */
+  staticIndex: number;
+  /** Static table indices of name/value pairs with this name. */
+  staticValues: Map<string, number> | undefined;
+  /** POLICY_INDEX, POLICY_VOLATILE or POLICY_NEVER. */
+  policy: number;
+  /** Absolute id of the newest dynamic entry with this name, -1 if none. */
+  latest: number;
+  /** Absolute ids of dynamic entries by value. */
   values: Map<string, number> | undefined;
 }
 
-interface DynamicName {
-  latest: number;
-  values: Map<string, number>;
-}
+const POLICY_INDEX = 0;
+const POLICY_VOLATILE = 1;
+const POLICY_NEVER = 2;
 
-const STATIC_LOOKUP = new Map<string, StaticName>();
-for (let i = 0; i < STATIC_TABLE_LENGTH; i++) {
-  const name = STATIC_NAMES[i]!;
-  const value = STATIC_VALUES[i]!;
+const STATIC_LOOKUP = new Map<string, { index: number; values: Map<string, number> | undefined }>();
+for (let i = 0; i < STATIC_COUNT; i++) {
+  const name = NAMES[i]!;
+  const value = VALUES[i]!;
   let entry = STATIC_LOOKUP.get(name);
   if (!entry) STATIC_LOOKUP.set(name, entry = { index: i + 1, values: undefined });
   if (value !== "") (entry.values ??= new Map()).set(value, i + 1);
@@ -77,10 +93,8 @@ export class HPACKEncoder {
   readonly table: DynamicTable;
   #cap: number;
   #huffman: "auto" | "always" | "never";
-  #neverIndex: Set<string>;
-  #volatile: Set<string>;
   #shortCookie: number;
-  #names = new Map<string, DynamicName>();
+  #names = new Map<string, NameInfo>();
   #pendingMin = -1;
   #pendingFinal = -1;
   #buf = new Uint8Array(1024);
@@ -89,23 +103,31 @@ export class HPACKEncoder {
   constructor(options: HPACKEncoderOptions = {}) {
     this.#cap = options.tableSizeCap ?? HPACK_LIMITS.maxHeaderTableSize;
     this.#huffman = options.huffman ?? "auto";
-    this.#neverIndex = new Set(options.neverIndexNames ?? DEFAULT_NEVER_INDEX);
-    this.#volatile = new Set(options.volatileNames ?? DEFAULT_VOLATILE);
     this.#shortCookie = options.shortCookieBytes ?? 20;
+    for (const [name, st] of STATIC_LOOKUP) this.#info(name).staticIndex = st.index;
+    for (const [name, st] of STATIC_LOOKUP) this.#info(name).staticValues = st.values;
+    for (const name of options.volatileNames ?? DEFAULT_VOLATILE) this.#info(name).policy = POLICY_VOLATILE;
+    for (const name of options.neverIndexNames ?? DEFAULT_NEVER_INDEX) this.#info(name).policy = POLICY_NEVER;
     const size = Math.min(options.maxTableSize ?? 4096, this.#cap);
     this.table = new DynamicTable(size);
     this.table.onEvict = (id, name, value) => {
-      const entry = this.#names.get(name);
-      if (!entry) return;
-      if (entry.values.get(value) === id) entry.values.delete(value);
-      if (entry.latest === id) {
-        if (entry.values.size === 0) this.#names.delete(name);
-        else {
-          entry.latest = -1;
-          for (const other of entry.values.values()) if (other > entry.latest) entry.latest = other;
-        }
-      }
+      const info = this.#names.get(name);
+      if (!info || !info.values) return;
+      if (info.values.get(value) === id) info.values.delete(value);
+      if (info.latest !== id) return;
+      info.latest = -1;
+      for (const other of info.values.values()) if (other > info.latest) info.latest = other;
+      if (info.latest < 0 && info.staticIndex === 0 && info.policy === POLICY_INDEX) this.#names.delete(name);
     };
+  }
+
+  #info(name: string): NameInfo {
+    let info = this.#names.get(name);
+    if (!info) {
+      info = { staticIndex: 0, staticValues: undefined, policy: POLICY_INDEX, latest: -1, values: undefined };
+      this.#names.set(name, info);
+    }
+    return info;
   }
 
   /**
@@ -147,54 +169,50 @@ export class HPACKEncoder {
 
   #field(name: string, value: string, sensitive: boolean): void {
     this.#reserve(12 + name.length + value.length);
-    const st = STATIC_LOOKUP.get(name);
-    const dyn = this.#names.get(name);
-    sensitive ||= this.#neverIndex.has(name) ||
-      (name === "cookie" && value.length < this.#shortCookie);
+    const info = this.#names.get(name);
+    if (info === undefined) {
+      if (name === "cookie" && value.length < this.#shortCookie) sensitive = true;
+      this.#literal(name, value, 0, sensitive ? POLICY_NEVER : POLICY_INDEX);
+      return;
+    }
+    if (info.policy === POLICY_NEVER || (name === "cookie" && value.length < this.#shortCookie)) sensitive = true;
     if (!sensitive) {
-      const s = st?.values?.get(value);
-      if (s !== undefined) {
-        this.#integer(s, 0x7f, 0x80);
-        return;
+      if (info.staticValues !== undefined) {
+        const s = info.staticValues.get(value);
+        if (s !== undefined) {
+          this.#integer(s, 0x7f, 0x80);
+          return;
+        }
       }
-      if (dyn) {
-        const id = dyn.values.get(value);
+      if (info.values !== undefined) {
+        const id = info.values.get(value);
         if (id !== undefined) {
-          this.#integer(STATIC_TABLE_LENGTH + 1 + this.table.indexOfId(id), 0x7f, 0x80);
+          this.#integer(STATIC_COUNT + 1 + this.table.indexOfId(id), 0x7f, 0x80);
           return;
         }
       }
     }
-    let nameIndex = st ? st.index : 0;
-    if (nameIndex === 0 && dyn && dyn.latest >= 0) {
-      nameIndex = STATIC_TABLE_LENGTH + 1 + this.table.indexOfId(dyn.latest);
-    }
-    if (sensitive) {
-      this.#literal(name, value, nameIndex, 0x0f, 0x10);
-      return;
-    }
-    const size = name.length + value.length + 32;
-    if (size * 4 > this.table.maxSize * 3 || this.#volatile.has(name)) {
-      this.#literal(name, value, nameIndex, 0x0f, 0x00);
-      return;
-    }
-    this.#literal(name, value, nameIndex, 0x3f, 0x40);
+    let nameIndex = info.staticIndex;
+    if (nameIndex === 0 && info.latest >= 0) nameIndex = STATIC_COUNT + 1 + this.table.indexOfId(info.latest);
+    this.#literal(name, value, nameIndex, sensitive ? POLICY_NEVER : info.policy);
+  }
+
+  /** Writes a literal; POLICY_INDEX also inserts it into the table. */
+  #literal(name: string, value: string, nameIndex: number, policy: number): void {
+    if (policy === POLICY_NEVER) this.#integer(nameIndex, 0x0f, 0x10);
+    else if (policy === POLICY_VOLATILE || (name.length + value.length + 32) * 4 > this.table.maxSize * 3) {
+      this.#integer(nameIndex, 0x0f, 0x00);
+      policy = POLICY_VOLATILE;
+    } else this.#integer(nameIndex, 0x3f, 0x40);
+    if (nameIndex === 0) this.#string(name);
+    this.#string(value);
+    if (policy !== POLICY_INDEX) return;
     const id = this.table.insertCount;
     this.table.add(name, value);
     if (this.table.indexOfId(id) < 0) return;
-    const entry = this.#names.get(name);
-    if (entry) {
-      entry.latest = id;
-      entry.values.set(value, id);
-    } else {
-      this.#names.set(name, { latest: id, values: new Map([[value, id]]) });
-    }
-  }
-
-  #literal(name: string, value: string, nameIndex: number, mask: number, flags: number): void {
-    this.#integer(nameIndex, mask, flags);
-    if (nameIndex === 0) this.#string(name);
-    this.#string(value);
+    const info = this.#info(name);
+    info.latest = id;
+    (info.values ??= new Map()).set(value, id);
   }
 
   #string(s: string): void {

@@ -15,6 +15,15 @@ import {
   HUFFMAN_LENGTHS,
 } from "./huffman_table.ts";
 
+// Module-local copies: some loaders (tsx on Node) turn imported bindings into
+// getters, which costs a call per access in the hot loops below.
+const CODES = HUFFMAN_CODES;
+const LENGTHS = HUFFMAN_LENGTHS;
+const DECODE = HUFFMAN_DECODE;
+const EMIT = HUFFMAN_EMIT;
+const ACCEPT = HUFFMAN_ACCEPT;
+const FAIL = HUFFMAN_FAIL;
+
 /**
  * Number of bytes the Huffman encoding of `s` takes (code units above 0xff
  * count as one byte's worst case; {@link huffmanEncode} rejects them).
@@ -28,7 +37,7 @@ import {
 export function huffmanEncodedLength(s: string): number {
   let bits = 0;
   const n = s.length;
-  for (let i = 0; i < n; i++) bits += HUFFMAN_LENGTHS[s.charCodeAt(i) & 0xff]!;
+  for (let i = 0; i < n; i++) bits += LENGTHS[s.charCodeAt(i) & 0xff]!;
   return (bits + 7) >>> 3;
 }
 
@@ -53,8 +62,8 @@ export function huffmanEncode(s: string, out: Uint8Array, offset: number): numbe
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c > 0xff) throw new TypeError(`field contains a character above U+00FF at ${i}`);
-    let code = HUFFMAN_CODES[c]!;
-    let len = HUFFMAN_LENGTHS[c]!;
+    let code = CODES[c]!;
+    let len = LENGTHS[c]!;
     if (len > 24) {
       // Keep the accumulator within 31 bits: push the high part first.
       const high = len - 16;
@@ -109,17 +118,17 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, scrat
   let state = 0;
   let accept = true;
   let n = 0;
-  const table = HUFFMAN_DECODE;
+  const table = DECODE;
   for (let i = start; i < end; i++) {
     const b = src[i]!;
     let e = table[(state << 4) | (b >>> 4)]!;
-    if ((e & HUFFMAN_EMIT) !== 0) out[n++] = e >>> 8;
-    else if ((e & HUFFMAN_FAIL) !== 0) throw eos();
+    if ((e & EMIT) !== 0) out[n++] = e >>> 8;
+    else if ((e & FAIL) !== 0) throw eos();
     e = table[((e & 0xff) << 4) | (b & 0xf)]!;
-    if ((e & HUFFMAN_EMIT) !== 0) out[n++] = e >>> 8;
-    else if ((e & HUFFMAN_FAIL) !== 0) throw eos();
+    if ((e & EMIT) !== 0) out[n++] = e >>> 8;
+    else if ((e & FAIL) !== 0) throw eos();
     state = e & 0xff;
-    accept = (e & HUFFMAN_ACCEPT) !== 0;
+    accept = (e & ACCEPT) !== 0;
   }
   if (!accept) {
     throw new HPACKError("ERR_HPACK_HUFFMAN_PADDING", "Huffman string ends with invalid padding");
