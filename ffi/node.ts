@@ -20,7 +20,7 @@ import type {
 
 /** The parts of koffi this backend uses. */
 export interface Koffi {
-  load(path: string): {
+  load(path: string, options?: { deep?: boolean; lazy?: boolean; global?: boolean }): {
     func(name: string, result: string, args: string[]): (...args: unknown[]) => unknown;
     unload(): void;
   };
@@ -59,13 +59,18 @@ const RESULT_TYPES: Record<NativeType, string> = {
   function: "intptr_t",
 };
 
+// RTLD_DEEPBIND exists on Linux and FreeBSD.
+const DEEP_BIND = ["linux", "freebsd"].includes(
+  (globalThis as unknown as { process: { platform: string } }).process.platform,
+);
+
 const isPointer = (t: NativeType) => t === "pointer" || t === "buffer" || t === "function";
 
 // The worker that runs one blocking symbol; see worker_call.ts.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const koffi = require(workerData.koffi);
-const fn = koffi.load(workerData.path).func(workerData.name, workerData.result, workerData.args);
+const fn = koffi.load(workerData.path, { deep: workerData.deep }).func(workerData.name, workerData.result, workerData.args);
 parentPort.on("message", (args) => {
   const r = Number(fn(...args));
   parentPort.postMessage([r, r < 0 ? koffi.errno() : 0]);
@@ -93,7 +98,10 @@ export function createNodeNative(
     os: proc.platform,
     arch: proc.arch,
     open(path: string, table: SymbolTable): RawLibrary {
-      const lib = koffi.load(path);
+      // Node's own binary exports the zlib and OpenSSL symbols it links
+      // statically; without RTLD_DEEPBIND, libz's internal calls would bind
+      // to Node's copies (a different struct layout) and crash.
+      const lib = koffi.load(path, { deep: DEEP_BIND });
       const symbols: Record<string, ((...args: never[]) => unknown) | undefined> = {};
       for (const [name, spec] of Object.entries(table)) {
         let fn: (...args: unknown[]) => unknown;
@@ -157,6 +165,7 @@ export function createNodeNative(
         workerData: {
           koffi: koffiPath,
           path,
+          deep: DEEP_BIND,
           name,
           result: RESULT_TYPES[spec.result],
           args: spec.args.map((t) => ARG_TYPES[t]),
