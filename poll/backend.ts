@@ -1,0 +1,194 @@
+/**
+ * The interface every readiness backend implements (epoll, poll(2), kqueue):
+ * add, modify, remove and wait, plus a wait parked on a helper thread.
+ *
+ * Interest and readiness use one set of neutral bits ({@link READABLE},
+ * {@link WRITABLE}, …); they equal the epoll bits on Linux, so the epoll
+ * backend passes them through.
+ *
+ * @example
+ * ```ts
+ * import { READABLE, WRITABLE, describeEvents } from "./backend.ts";
+ * console.log(describeEvents(READABLE | WRITABLE)); // "readable|writable"
+ * ```
+ *
+ * @module
+ */
+import { PollError } from "../core/errors.ts";
+import { native } from "../ffi/native.ts";
+import { errnoName } from "../ffi/platform.ts";
+
+/** Interest and readiness: data can be read (or a connection accepted). */
+export const READABLE = 0x1;
+/** Interest and readiness: data can be written (or a connect completed). */
+export const WRITABLE = 0x4;
+/** Readiness only: an error is pending on the descriptor. */
+export const ERROR = 0x8;
+/** Readiness only: the descriptor hung up (both directions closed). */
+export const HANGUP = 0x10;
+/** Readiness (and interest on epoll): the peer shut down its writing side. */
+export const PEER_CLOSED = 0x2000;
+
+/** The names of the backends. */
+export type BackendName = "epoll" | "poll" | "kqueue";
+
+/** Options common to every backend. */
+export interface BackendOptions {
+  /** Most events reported by one wait (default 1024). */
+  maxEvents?: number;
+}
+
+/** Default bound of events reported by one wait. */
+export const DEFAULT_MAX_EVENTS = 1024;
+
+/**
+ * A readiness backend. Results of the last wait (synchronous or parked) are
+ * in {@link PollBackend.readyFds} and {@link PollBackend.readyEvents}, valid
+ * until the next wait.
+ *
+ * @example
+ * ```ts
+ * import { createBackend } from "./choose.ts";
+ * import { READABLE } from "./backend.ts";
+ * const backend = createBackend();
+ * // backend.add(fd, READABLE); const n = backend.wait(0);
+ * backend.close();
+ * ```
+ */
+export interface PollBackend {
+  /** Which backend this is. */
+  readonly name: BackendName;
+  /** Whether `add(fd, events, true)` (edge-triggered) is supported. */
+  readonly supportsEdge: boolean;
+  /**
+   * Whether a parked wait sees registrations changed after it started
+   * (epoll, kqueue: yes; poll(2): no — the caller must wake it).
+   */
+  readonly seesChangesWhileParked: boolean;
+  /** File descriptors of the last wait's events. */
+  readonly readyFds: Int32Array;
+  /** Readiness bits of the last wait's events. */
+  readonly readyEvents: Uint32Array;
+  /** Registers `fd` for `events`; `edge` asks for edge-triggered reports. */
+  add(fd: number, events: number, edge?: boolean): void;
+  /** Changes the interest of a registered `fd`. */
+  modify(fd: number, events: number, edge?: boolean): void;
+  /** Unregisters `fd` (call it before closing the fd). */
+  remove(fd: number): void;
+  /** Blocks up to `timeoutMs` (-1: forever, 0: not at all); returns the number of events. */
+  wait(timeoutMs: number): number;
+  /**
+   * Waits on a helper thread up to `timeoutMs`; resolves with the number of
+   * events. At most one parked wait at a time; native memory it uses stays
+   * alive until it returns, even across `close()`.
+   */
+  park(timeoutMs: number): Promise<number>;
+  /** Whether a parked wait is in flight. */
+  readonly parked: boolean;
+  /** Lets the process exit while a parked wait is in flight (where the runtime can). */
+  unrefPark(): void;
+  /** Keeps the process alive while a parked wait is in flight (default). */
+  refPark(): void;
+  /** Frees every native resource (deferred past a parked wait). Idempotent. */
+  close(): void;
+  /** Whether `close()` has been called. */
+  readonly closed: boolean;
+}
+
+/**
+ * Text for readiness bits, for logs and error messages.
+ *
+ * @example
+ * ```ts
+ * import { describeEvents, READABLE, HANGUP } from "./backend.ts";
+ * console.log(describeEvents(READABLE | HANGUP)); // "readable|hangup"
+ * ```
+ */
+export function describeEvents(events: number): string {
+  const names: string[] = [];
+  if (events & READABLE) names.push("readable");
+  if (events & WRITABLE) names.push("writable");
+  if (events & ERROR) names.push("error");
+  if (events & HANGUP) names.push("hangup");
+  if (events & PEER_CLOSED) names.push("peer-closed");
+  return names.join("|") || "none";
+}
+
+/**
+ * Returns `result` when it is not negative, else throws a {@link PollError}
+ * named after errno.
+ *
+ * @example
+ * ```ts
+ * import { pollCheck } from "./backend.ts";
+ * console.log(pollCheck(3, "epoll_create1")); // 3
+ * ```
+ */
+export function pollCheck(result: number, syscall: string): number {
+  if (result >= 0) return result;
+  throw pollError(native.errno(), syscall);
+}
+
+/**
+ * The {@link PollError} for `errno` from `syscall`.
+ *
+ * @example
+ * ```ts
+ * import { pollError } from "./backend.ts";
+ * console.log(pollError(9, "epoll_ctl").code); // "EBADF"
+ * ```
+ */
+export function pollError(errno: number, syscall: string): PollError {
+  const code = errnoName(errno);
+  return new PollError(code, `${syscall} failed: ${code}`, { errno, syscall });
+}
+
+/**
+ * Checks a file descriptor argument.
+ *
+ * @example
+ * ```ts
+ * import { checkFd } from "./backend.ts";
+ * checkFd(3); // ok; checkFd(-1) throws RangeError
+ * ```
+ */
+export function checkFd(fd: number): void {
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new RangeError(`fd must be a non-negative integer, got ${fd}`);
+  }
+}
+
+/**
+ * Normalises a timeout for a C `int` argument: negative means forever (-1),
+ * fractions round up so a wait never ends before its deadline.
+ *
+ * @example
+ * ```ts
+ * import { timeoutArg } from "./backend.ts";
+ * console.log(timeoutArg(1.2), timeoutArg(-5), timeoutArg(Infinity)); // 2 -1 -1
+ * ```
+ */
+export function timeoutArg(timeoutMs: number): number {
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
+    throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);
+  }
+  if (timeoutMs < 0 || timeoutMs > 0x7fffffff) return -1;
+  return Math.ceil(timeoutMs);
+}
+
+/**
+ * Checks and defaults the `maxEvents` option.
+ *
+ * @example
+ * ```ts
+ * import { maxEventsOption } from "./backend.ts";
+ * console.log(maxEventsOption({})); // 1024
+ * ```
+ */
+export function maxEventsOption(options: BackendOptions): number {
+  const max = options.maxEvents ?? DEFAULT_MAX_EVENTS;
+  if (!Number.isInteger(max) || max < 1 || max > 65536) {
+    throw new RangeError(`maxEvents must be an integer in 1..65536, got ${max}`);
+  }
+  return max;
+}

@@ -1,0 +1,197 @@
+/**
+ * The epoll backend (Linux): level-triggered by default, edge-triggered on
+ * request (`EPOLLET`). The event data carries the fd.
+ *
+ * @example
+ * ```ts
+ * import { EpollBackend } from "./epoll.ts";
+ * const epoll = new EpollBackend();
+ * console.log(epoll.wait(0)); // 0
+ * epoll.close();
+ * ```
+ *
+ * @module
+ */
+import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { C, E, LAYOUT } from "../ffi/platform.ts";
+import {
+  type BackendOptions,
+  checkFd,
+  maxEventsOption,
+  pollCheck,
+  pollError,
+  type PollBackend,
+  timeoutArg,
+} from "./backend.ts";
+import { Parker } from "./park.ts";
+
+const NEUTRAL_MASK = 0x1 | 0x4 | 0x8 | 0x10 | 0x2000;
+
+/**
+ * epoll behind the {@link PollBackend} interface.
+ *
+ * @example
+ * ```ts
+ * import { EpollBackend } from "./epoll.ts";
+ * import { READABLE } from "./backend.ts";
+ * const epoll = new EpollBackend({ maxEvents: 64 });
+ * // epoll.add(fd, READABLE, true); // edge-triggered
+ * epoll.close();
+ * ```
+ */
+export class EpollBackend implements PollBackend {
+  readonly name = "epoll" as const;
+  readonly supportsEdge = true;
+  readonly seesChangesWhileParked = true;
+  readonly readyFds: Int32Array;
+  readonly readyEvents: Uint32Array;
+  readonly #epfd: number;
+  readonly #max: number;
+  readonly #stride: number;
+  readonly #eventsAt: number;
+  readonly #dataAt: number;
+  readonly #syncBytes: Uint8Array;
+  readonly #sync: Int32Array;
+  #parkBuffer: NativeBuffer | undefined;
+  #park: Int32Array | undefined;
+  readonly #ctl = new Uint8Array(16);
+  readonly #ctlView = new DataView(this.#ctl.buffer);
+  readonly #parker: Parker;
+  #closed = false;
+
+  constructor(options: BackendOptions = {}) {
+    const c = libc();
+    if (c.epoll_create1 === undefined || c.epoll_wait === undefined) {
+      throw new UnsupportedError("epoll", "epoll_create1 is not in this C library");
+    }
+    const layout = LAYOUT.epoll_event;
+    if (layout.size % 4 !== 0 || layout.data % 4 !== 0) {
+      throw new UnsupportedError("epoll", `unexpected epoll_event layout (size ${layout.size})`);
+    }
+    this.#max = maxEventsOption(options);
+    this.#stride = layout.size / 4;
+    this.#eventsAt = layout.events / 4;
+    this.#dataAt = layout.data / 4;
+    this.#syncBytes = new Uint8Array(layout.size * this.#max);
+    this.#sync = new Int32Array(this.#syncBytes.buffer);
+    this.readyFds = new Int32Array(this.#max);
+    this.readyEvents = new Uint32Array(this.#max);
+    this.#epfd = pollCheck(c.epoll_create1(C.EPOLL_CLOEXEC), "epoll_create1");
+    this.#parker = new Parker("epoll_wait", libc.definition.symbols.epoll_wait);
+  }
+
+  /** The epoll file descriptor. */
+  get fd(): number {
+    return this.#epfd;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get parked(): boolean {
+    return this.#parker.parked;
+  }
+
+  add(fd: number, events: number, edge = false): void {
+    this.#control(C.EPOLL_CTL_ADD, fd, events, edge, "epoll_ctl(ADD)");
+  }
+
+  modify(fd: number, events: number, edge = false): void {
+    this.#control(C.EPOLL_CTL_MOD, fd, events, edge, "epoll_ctl(MOD)");
+  }
+
+  remove(fd: number): void {
+    this.#checkOpen();
+    checkFd(fd);
+    pollCheck(libc().epoll_ctl!(this.#epfd, C.EPOLL_CTL_DEL, fd, this.#ctl), "epoll_ctl(DEL)");
+  }
+
+  wait(timeoutMs: number): number {
+    this.#checkOpen();
+    let n = libc().epoll_wait!(this.#epfd, this.#syncBytes, this.#max, timeoutArg(timeoutMs));
+    if (n < 0) n = this.#failed("epoll_wait");
+    this.#collect(this.#sync, n);
+    return n;
+  }
+
+  async park(timeoutMs: number): Promise<number> {
+    this.#checkOpen();
+    if (this.#parkBuffer === undefined) {
+      this.#parkBuffer = NativeBuffer.alloc(LAYOUT.epoll_event.size * this.#max);
+      this.#park = new Int32Array(this.#parkBuffer.bytes.buffer, this.#parkBuffer.bytes.byteOffset, this.#stride * this.#max);
+    }
+    const { result, errno } = await this.#parker.call(
+      this.#epfd,
+      this.#parkBuffer.pointer,
+      this.#max,
+      timeoutArg(timeoutMs),
+    );
+    if (this.#closed) return 0;
+    // Deno reports no errno from a helper thread: a failure there is EINTR
+    // in practice (a signal to the process), which counts as no events.
+    if (result < 0) {
+      if (errno === 0 || errno === E.EINTR) return 0;
+      throw pollError(errno, "epoll_wait");
+    }
+    this.#collect(this.#park!, result);
+    return result;
+  }
+
+  unrefPark(): void {
+    this.#parker.unref();
+  }
+
+  refPark(): void {
+    this.#parker.ref();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#parker.close(() => {
+      libc().close(this.#epfd);
+      this.#parkBuffer?.free();
+      this.#parkBuffer = undefined;
+      this.#park = undefined;
+    });
+  }
+
+  #collect(events: Int32Array, n: number): void {
+    const stride = this.#stride;
+    const at = this.#eventsAt;
+    const data = this.#dataAt;
+    const fds = this.readyFds;
+    const evs = this.readyEvents;
+    for (let i = 0; i < n; i++) {
+      const base = i * stride;
+      evs[i] = events[base + at]! & NEUTRAL_MASK;
+      fds[i] = events[base + data]!;
+    }
+  }
+
+  #failed(syscall: string): number {
+    const errno = native.errno();
+    if (errno === E.EINTR) return 0;
+    throw pollError(errno, syscall);
+  }
+
+  #control(op: number, fd: number, events: number, edge: boolean, syscall: string): void {
+    this.#checkOpen();
+    checkFd(fd);
+    const layout = LAYOUT.epoll_event;
+    let bits = (events & NEUTRAL_MASK) >>> 0;
+    if (edge) bits = (bits | C.EPOLLET) >>> 0;
+    this.#ctlView.setUint32(layout.events, bits, true);
+    this.#ctlView.setUint32(layout.data, fd, true);
+    this.#ctlView.setUint32(layout.data + 4, 0, true);
+    pollCheck(libc().epoll_ctl!(this.#epfd, op, fd, this.#ctl), syscall);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new UseAfterCloseError("epoll backend");
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The parked wait shared by the backends: one blocking C call at a time on a
+ * helper thread (`native.offThread`), with ref/unref and a close that waits
+ * for the call in flight before native memory is released.
+ *
+ * @example
+ * ```ts
+ * import { Parker } from "./park.ts";
+ * import { libc } from "../ffi/libc.ts";
+ * const parker = new Parker("poll", libc.definition.symbols.poll);
+ * // const { result } = await parker.call(pollfds.pointer, 1, 100);
+ * parker.close(() => {});
+ * ```
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import type { OffThreadCall, OffThreadResult, Pointer, SymbolSpec } from "../ffi/types.ts";
+
+/**
+ * One off-thread C function of libc, created on first use.
+ *
+ * @example
+ * ```ts
+ * import { Parker } from "./park.ts";
+ * import { libc } from "../ffi/libc.ts";
+ * const parker = new Parker("epoll_wait", libc.definition.symbols.epoll_wait);
+ * console.log(parker.parked); // false
+ * parker.close(() => {});
+ * ```
+ */
+export class Parker {
+  readonly #name: string;
+  readonly #spec: SymbolSpec;
+  #call: OffThreadCall | undefined;
+  #parked = false;
+  #refed = true;
+  #closed = false;
+  #afterClose: (() => void) | undefined;
+
+  constructor(name: string, spec: SymbolSpec) {
+    this.#name = name;
+    this.#spec = spec;
+  }
+
+  /** Whether a call is in flight. */
+  get parked(): boolean {
+    return this.#parked;
+  }
+
+  /** Starts the call; arguments are numbers or native pointers. */
+  async call(...args: (number | Pointer | null)[]): Promise<OffThreadResult> {
+    if (this.#closed) throw new Error(`parked ${this.#name} is closed`);
+    const call = (this.#call ??= native.offThread(libc.path(), this.#name, this.#spec));
+    if (this.#refed) call.ref();
+    else call.unref();
+    this.#parked = true;
+    try {
+      return await call.call(...args);
+    } finally {
+      this.#parked = false;
+      if (this.#closed) this.#finish();
+    }
+  }
+
+  /** Keeps the process alive while a call is in flight. */
+  ref(): void {
+    this.#refed = true;
+    this.#call?.ref();
+  }
+
+  /** Lets the process exit while a call is in flight (not possible on every runtime). */
+  unref(): void {
+    this.#refed = false;
+    this.#call?.unref();
+  }
+
+  /** Ends the helper; `after` runs once no call is in flight (now or later). */
+  close(after: () => void): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#afterClose = after;
+    if (!this.#parked) this.#finish();
+  }
+
+  #finish(): void {
+    this.#call?.close();
+    this.#call = undefined;
+    const after = this.#afterClose;
+    this.#afterClose = undefined;
+    after?.();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The poll(2) backend: available everywhere, level-triggered only. The
+ * pollfd array is rebuilt from the registrations when they change; a parked
+ * wait works on its own native copy, so changes made while it is parked are
+ * seen only after the caller wakes it (`seesChangesWhileParked` is false).
+ *
+ * @example
+ * ```ts
+ * import { PollBackend2 } from "./poll_backend.ts";
+ * const backend = new PollBackend2();
+ * console.log(backend.wait(0)); // 0
+ * backend.close();
+ * ```
+ *
+ * @module
+ */
+import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { C, E, LAYOUT } from "../ffi/platform.ts";
+import {
+  type BackendOptions,
+  checkFd,
+  ERROR,
+  HANGUP,
+  maxEventsOption,
+  PEER_CLOSED,
+  pollError,
+  type PollBackend,
+  READABLE,
+  timeoutArg,
+  WRITABLE,
+} from "./backend.ts";
+import { Parker } from "./park.ts";
+
+function toPoll(events: number): number {
+  let bits = 0;
+  if (events & READABLE) bits |= C.POLLIN;
+  if (events & WRITABLE) bits |= C.POLLOUT;
+  if (events & PEER_CLOSED) bits |= C.POLLRDHUP;
+  return bits;
+}
+
+function fromPoll(revents: number): number {
+  let bits = 0;
+  if (revents & C.POLLIN) bits |= READABLE;
+  if (revents & C.POLLOUT) bits |= WRITABLE;
+  if (revents & C.POLLERR) bits |= ERROR;
+  if (revents & C.POLLHUP) bits |= HANGUP;
+  if (revents & C.POLLNVAL) bits |= ERROR | HANGUP;
+  if (C.POLLRDHUP !== 0 && revents & C.POLLRDHUP) bits |= PEER_CLOSED;
+  return bits;
+}
+
+/**
+ * poll(2) behind the {@link PollBackend} interface (named with a 2 to keep
+ * it apart from the interface).
+ *
+ * @example
+ * ```ts
+ * import { PollBackend2 } from "./poll_backend.ts";
+ * import { READABLE } from "./backend.ts";
+ * const backend = new PollBackend2({ maxEvents: 64 });
+ * // backend.add(fd, READABLE);
+ * backend.close();
+ * ```
+ */
+export class PollBackend2 implements PollBackend {
+  readonly name = "poll" as const;
+  readonly supportsEdge = false;
+  readonly seesChangesWhileParked = false;
+  readonly readyFds: Int32Array;
+  readonly readyEvents: Uint32Array;
+  readonly #max: number;
+  readonly #fds: number[] = [];
+  readonly #interest: number[] = [];
+  readonly #index = new Map<number, number>();
+  #dirty = true;
+  #sync = new Uint8Array(0);
+  #syncView = new DataView(this.#sync.buffer);
+  #parkBuffer: NativeBuffer | undefined;
+  #parkCount = 0;
+  readonly #parker: Parker;
+  #closed = false;
+
+  constructor(options: BackendOptions = {}) {
+    this.#max = maxEventsOption(options);
+    this.readyFds = new Int32Array(this.#max);
+    this.readyEvents = new Uint32Array(this.#max);
+    this.#parker = new Parker("poll", libc.definition.symbols.poll);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get parked(): boolean {
+    return this.#parker.parked;
+  }
+
+  /** The number of registered descriptors. */
+  get size(): number {
+    return this.#fds.length;
+  }
+
+  add(fd: number, events: number, edge = false): void {
+    this.#checkOpen();
+    checkFd(fd);
+    if (edge) throw new UnsupportedError("edge-triggered events", "poll(2) is level-triggered only");
+    if (this.#index.has(fd)) throw pollError(E.EEXIST ?? 17, "poll add");
+    this.#index.set(fd, this.#fds.length);
+    this.#fds.push(fd);
+    this.#interest.push(toPoll(events));
+    this.#dirty = true;
+  }
+
+  modify(fd: number, events: number, edge = false): void {
+    this.#checkOpen();
+    checkFd(fd);
+    if (edge) throw new UnsupportedError("edge-triggered events", "poll(2) is level-triggered only");
+    const i = this.#index.get(fd);
+    if (i === undefined) throw pollError(E.ENOENT ?? 2, "poll modify");
+    this.#interest[i] = toPoll(events);
+    this.#dirty = true;
+  }
+
+  remove(fd: number): void {
+    this.#checkOpen();
+    checkFd(fd);
+    const i = this.#index.get(fd);
+    if (i === undefined) throw pollError(E.ENOENT ?? 2, "poll remove");
+    const last = this.#fds.length - 1;
+    const lastFd = this.#fds[last]!;
+    this.#fds[i] = lastFd;
+    this.#interest[i] = this.#interest[last]!;
+    this.#index.set(lastFd, i);
+    this.#fds.pop();
+    this.#interest.pop();
+    this.#index.delete(fd);
+    this.#dirty = true;
+  }
+
+  wait(timeoutMs: number): number {
+    this.#checkOpen();
+    if (this.#dirty) this.#rebuild();
+    const count = this.#fds.length;
+    const r = libc().poll(this.#sync, count, timeoutArg(timeoutMs));
+    if (r < 0) {
+      const errno = native.errno();
+      if (errno === E.EINTR) return 0;
+      throw pollError(errno, "poll");
+    }
+    return r === 0 ? 0 : this.#collect(this.#syncView, count);
+  }
+
+  async park(timeoutMs: number): Promise<number> {
+    this.#checkOpen();
+    if (this.#dirty) this.#rebuild();
+    const size = LAYOUT.pollfd.size;
+    const count = this.#fds.length;
+    if (this.#parkBuffer === undefined || this.#parkBuffer.byteLength < count * size) {
+      this.#parkBuffer?.free();
+      this.#parkBuffer = NativeBuffer.alloc(Math.max(16, count * 2) * size);
+    }
+    this.#parkBuffer.bytes.set(this.#sync.subarray(0, count * size));
+    this.#parkCount = count;
+    const { result, errno } = await this.#parker.call(this.#parkBuffer.pointer, count, timeoutArg(timeoutMs));
+    if (this.#closed) return 0;
+    if (result < 0) {
+      if (errno === 0 || errno === E.EINTR) return 0;
+      throw pollError(errno, "poll");
+    }
+    return result === 0 ? 0 : this.#collect(this.#parkBuffer.view, this.#parkCount);
+  }
+
+  unrefPark(): void {
+    this.#parker.unref();
+  }
+
+  refPark(): void {
+    this.#parker.ref();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#parker.close(() => {
+      this.#parkBuffer?.free();
+      this.#parkBuffer = undefined;
+    });
+  }
+
+  #rebuild(): void {
+    const layout = LAYOUT.pollfd;
+    const count = this.#fds.length;
+    if (this.#sync.byteLength < count * layout.size) {
+      this.#sync = new Uint8Array(Math.max(16, count * 2) * layout.size);
+      this.#syncView = new DataView(this.#sync.buffer);
+    }
+    const view = this.#syncView;
+    for (let i = 0; i < count; i++) {
+      const at = i * layout.size;
+      view.setInt32(at + layout.fd, this.#fds[i]!, true);
+      view.setInt16(at + layout.events, this.#interest[i]!, true);
+      view.setInt16(at + layout.revents, 0, true);
+    }
+    this.#dirty = false;
+  }
+
+  #collect(view: DataView, count: number): number {
+    const layout = LAYOUT.pollfd;
+    let n = 0;
+    for (let i = 0; i < count && n < this.#max; i++) {
+      const at = i * layout.size;
+      const revents = view.getUint16(at + layout.revents, true);
+      if (revents === 0) continue;
+      this.readyFds[n] = view.getInt32(at + layout.fd, true);
+      this.readyEvents[n] = fromPoll(revents);
+      n++;
+    }
+    return n;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new UseAfterCloseError("poll backend");
+  }
+}
