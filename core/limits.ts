@@ -25,7 +25,7 @@ export const HTTP1_LIMITS = Object.freeze({
   maxHeaderCount: 100,
   /** Bytes of one field line, name and value together (431). */
   maxFieldBytes: 16384,
-  /** Bytes of the extensions on one chunk-size line. */
+  /** Bytes of one chunk-size line: size, extensions and CRLF. */
   maxChunkExtensionBytes: 4096,
   /** Bytes of the trailer section. */
   maxTrailerBytes: 16384,

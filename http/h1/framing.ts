@@ -1,0 +1,232 @@
+/**
+ * Byte-level readers for the header fields that decide HTTP/1.1 message
+ * framing and connection handling (RFC 9112 §6, §7, §9.6; RFC 9110 §7.2,
+ * §7.6.1, §8.6). They read a span of the parser's input without making
+ * strings, and report malformed values by return value so that the parser
+ * can raise the error with the right offset.
+ *
+ * @example
+ * ```ts
+ * import { readContentLength } from "./framing.ts";
+ * const bytes = new TextEncoder().encode("42, 42");
+ * console.log(readContentLength(bytes, 0, bytes.length)); // 42
+ * ```
+ *
+ * @module
+ */
+import { isValidIPLiteral } from "../core/uri.ts";
+import { HEX_VALUE, IP_LITERAL, REG_NAME, TOKEN } from "./tables.ts";
+
+const SP = 0x20;
+const HTAB = 0x09;
+const COMMA = 0x2c;
+
+/**
+ * Reads a Content-Length value: `1*DIGIT`, or a comma list of identical
+ * values (RFC 9110 §8.6). Returns the length, or -1 when the value is
+ * malformed (empty, signs, inner spaces, empty list elements, differing
+ * values, or above `Number.MAX_SAFE_INTEGER`).
+ *
+ * @example
+ * ```ts
+ * import { readContentLength } from "./framing.ts";
+ * const bytes = new TextEncoder().encode("+5");
+ * console.log(readContentLength(bytes, 0, bytes.length)); // -1
+ * ```
+ */
+export function readContentLength(buf: Uint8Array, start: number, end: number): number {
+  let result = -1;
+  let p = start;
+  for (;;) {
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    const digitsStart = p;
+    let value = 0;
+    while (p < end) {
+      const d = (buf[p] as number) - 0x30;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+      if (value > Number.MAX_SAFE_INTEGER) return -1;
+      p++;
+    }
+    if (p === digitsStart) return -1;
+    if (result !== -1 && result !== value) return -1;
+    result = value;
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    if (p === end) return result;
+    if (buf[p] !== COMMA) return -1;
+    p++;
+  }
+}
+
+/** Transfer codings a recipient understands (RFC 9112 §7, IANA registry). */
+const KNOWN_CODINGS: readonly string[] = ["chunked", "gzip", "x-gzip", "deflate", "compress", "x-compress"];
+
+/** The state carried across Transfer-Encoding field lines of one message. */
+export interface TransferCodingState {
+  /** Codings seen so far, across every Transfer-Encoding line. */
+  count: number;
+  /** The last coding seen is `chunked`. */
+  chunkedLast: boolean;
+  /** `chunked` was seen (anywhere). */
+  chunkedSeen: boolean;
+  /** A coding outside the registry was seen. */
+  unknown: boolean;
+}
+
+/** Why a Transfer-Encoding value was refused. */
+export type TransferCodingProblem = "" | "syntax" | "chunked-twice" | "after-chunked";
+
+function lowerEquals(buf: Uint8Array, start: number, end: number, lower: string): boolean {
+  if (end - start !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    if (((buf[start + i] as number) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Reads one Transfer-Encoding field value into `state` (RFC 9112 §6.1, §7):
+ * a comma list of bare codings (empty list elements are ignored as RFC 9110
+ * §5.6.1 requires; parameters are refused). Returns "" when the value is
+ * acceptable so far, otherwise what is wrong.
+ *
+ * @example
+ * ```ts
+ * import { readTransferEncoding } from "./framing.ts";
+ * const s = { count: 0, chunkedLast: false, chunkedSeen: false, unknown: false };
+ * const bytes = new TextEncoder().encode("gzip, chunked");
+ * console.log(readTransferEncoding(bytes, 0, bytes.length, s), s.chunkedLast); // "" true
+ * ```
+ */
+export function readTransferEncoding(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  state: TransferCodingState,
+): TransferCodingProblem {
+  let p = start;
+  let elements = 0;
+  for (;;) {
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    const tokenStart = p;
+    while (p < end && TOKEN[buf[p] as number] === 1) p++;
+    const tokenEnd = p;
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    if (p < end && buf[p] !== COMMA) return "syntax";
+    if (tokenEnd > tokenStart) {
+      elements++;
+      if (state.chunkedSeen) {
+        return lowerEquals(buf, tokenStart, tokenEnd, "chunked") ? "chunked-twice" : "after-chunked";
+      }
+      state.count++;
+      let known = false;
+      for (const name of KNOWN_CODINGS) {
+        if (lowerEquals(buf, tokenStart, tokenEnd, name)) {
+          known = true;
+          if (name === "chunked") state.chunkedSeen = true;
+          break;
+        }
+      }
+      state.chunkedLast = state.chunkedSeen;
+      if (!known) state.unknown = true;
+    } else if (p === end && elements === 0) {
+      return "syntax";
+    }
+    if (p === end) return "";
+    p++; // comma
+  }
+}
+
+/** Connection options that change how the parser treats a connection. */
+export const CONNECTION_CLOSE = 1;
+/** The `keep-alive` connection option (HTTP/1.0 persistence). */
+export const CONNECTION_KEEP_ALIVE = 2;
+/** The `upgrade` connection option (RFC 9110 §7.8). */
+export const CONNECTION_UPGRADE = 4;
+
+/**
+ * Reads a Connection field value (RFC 9110 §7.6.1) and returns a bit set of
+ * the `close`, `keep-alive` and `upgrade` options found (case-insensitive);
+ * other options are ignored. Returns -1 for a value that is not a token list.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_CLOSE, readConnection } from "./framing.ts";
+ * const bytes = new TextEncoder().encode("Keep-Alive, close");
+ * console.log((readConnection(bytes, 0, bytes.length) & CONNECTION_CLOSE) !== 0); // true
+ * ```
+ */
+export function readConnection(buf: Uint8Array, start: number, end: number): number {
+  let flags = 0;
+  let p = start;
+  for (;;) {
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    const s = p;
+    while (p < end && TOKEN[buf[p] as number] === 1) p++;
+    const e = p;
+    while (p < end && (buf[p] === SP || buf[p] === HTAB)) p++;
+    if (p < end && buf[p] !== COMMA) return -1;
+    if (lowerEquals(buf, s, e, "close")) flags |= CONNECTION_CLOSE;
+    else if (lowerEquals(buf, s, e, "keep-alive")) flags |= CONNECTION_KEEP_ALIVE;
+    else if (lowerEquals(buf, s, e, "upgrade")) flags |= CONNECTION_UPGRADE;
+    if (p === end) return flags;
+    p++;
+  }
+}
+
+function validPercent(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    if (buf[i] === 0x25) {
+      if (i + 2 >= end) return false;
+      if ((HEX_VALUE[buf[i + 1] as number] as number) < 0) return false;
+      if ((HEX_VALUE[buf[i + 2] as number] as number) < 0) return false;
+      i += 2;
+    }
+  }
+  return true;
+}
+
+function validPort(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const d = (buf[i] as number) - 0x30;
+    if (d < 0 || d > 9) return false;
+  }
+  return end - start <= 5 || allZeroPrefix(buf, start, end - 5);
+}
+
+function allZeroPrefix(buf: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] !== 0x30) return false;
+  return true;
+}
+
+/**
+ * Checks a Host field value: `uri-host [ ":" port ]` (RFC 9110 §7.2,
+ * RFC 3986 §3.2.2): a reg-name with valid pct-encoding, an IPv4 address
+ * (a reg-name lexically) or a bracketed IP-literal, then an optional port of
+ * digits. An empty value is allowed (a target without authority).
+ *
+ * @example
+ * ```ts
+ * import { isValidHost } from "./framing.ts";
+ * const bytes = new TextEncoder().encode("[::1]:8080");
+ * console.log(isValidHost(bytes, 0, bytes.length)); // true
+ * ```
+ */
+export function isValidHost(buf: Uint8Array, start: number, end: number): boolean {
+  let p = start;
+  if (p < end && buf[p] === 0x5b) {
+    p++;
+    const s = p;
+    while (p < end && IP_LITERAL[buf[p] as number] === 1) p++;
+    if (p === s || p === end || buf[p] !== 0x5d) return false;
+    if (!isValidIPLiteral(String.fromCharCode(...buf.subarray(s, p)))) return false;
+    p++;
+  } else {
+    const s = p;
+    while (p < end && REG_NAME[buf[p] as number] === 1) p++;
+    if (!validPercent(buf, s, p)) return false;
+  }
+  if (p === end) return true;
+  if (buf[p] !== 0x3a) return false;
+  return validPort(buf, p + 1, end);
+}

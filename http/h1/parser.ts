@@ -1,0 +1,1106 @@
+/**
+ * The HTTP/1.1 message parser (RFC 9112): an I/O-free, table-driven state
+ * machine for requests or responses, fed bytes with `push(chunk)`. It is
+ * incremental (any split of the input gives the same events and the same
+ * error), strict by default, bounded by `HTTP1_LIMITS`, and zero-copy: the
+ * head is handed out as spans into the input, and body data as views.
+ *
+ * Events, in order, per message: `onMessageBegin`, `onHead` (request or
+ * status line, header fields, framing: content length, chunked, keep-alive,
+ * upgrade), `onBody` (zero or more times), `onTrailers` (chunked bodies with
+ * trailer fields), `onMessageComplete`; then `onUpgrade` with the bytes that
+ * follow a message that switches protocols (Upgrade, 101, CONNECT).
+ *
+ * Every rejection is an `HTTP1ParseError` whose `code` is one of
+ * {@link HTTP1_ERROR_CODES} and whose `offset` counts bytes from the first
+ * byte ever pushed. After an error the parser stays failed.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1Parser } from "./parser.ts";
+ * const parser = new HTTP1Parser({ kind: "request" }, {
+ *   onHead(head) { console.log(head.method, head.target, head.framing); },
+ *   onBody(data) { console.log(data.length); },
+ *   onMessageComplete() { console.log("done"); },
+ * });
+ * parser.push(new TextEncoder().encode("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi"));
+ * ```
+ *
+ * @module
+ */
+import { HTTP1ParseError } from "../../core/errors.ts";
+import { HTTP1_LIMITS } from "../../core/limits.ts";
+import { FieldBlock, latin1, MessageHead } from "./fields.ts";
+import {
+  CONNECTION_CLOSE,
+  CONNECTION_KEEP_ALIVE,
+  CONNECTION_UPGRADE,
+  isValidHost,
+  readConnection,
+  readContentLength,
+  readTransferEncoding,
+  type TransferCodingState,
+} from "./framing.ts";
+import { isValidRequestTarget } from "./target.ts";
+import { FIELD_VALUE, HEX_VALUE, QDTEXT, REASON, TARGET, TARGET_LENIENT, TOKEN } from "./tables.ts";
+
+/** Every error code the parser raises, with the status a server answers. */
+export const HTTP1_ERROR_CODES = Object.freeze({
+  HPE_INVALID_METHOD: 400,
+  HPE_INVALID_URL: 400,
+  HPE_INVALID_VERSION: 505,
+  HPE_INVALID_STATUS: 502,
+  HPE_INVALID_REASON: 502,
+  HPE_INVALID_HEADER_TOKEN: 400,
+  HPE_INVALID_HEADER_VALUE: 400,
+  HPE_OBS_FOLD: 400,
+  HPE_CR_EXPECTED: 400,
+  HPE_LF_EXPECTED: 400,
+  HPE_INVALID_CONTENT_LENGTH: 400,
+  HPE_UNEXPECTED_CONTENT_LENGTH: 400,
+  HPE_INVALID_TRANSFER_ENCODING: 400,
+  HPE_UNKNOWN_TRANSFER_CODING: 501,
+  HPE_INVALID_CHUNK_SIZE: 400,
+  HPE_INVALID_CHUNK_EXTENSION: 400,
+  HPE_INVALID_CHUNK_DATA: 400,
+  HPE_MISSING_HOST: 400,
+  HPE_DUPLICATE_HOST: 400,
+  HPE_INVALID_HOST: 400,
+  HPE_CLOSED_CONNECTION: 400,
+  HPE_INVALID_EOF_STATE: 400,
+  HPE_START_LINE_TOO_LONG: 414,
+  HPE_URI_TOO_LONG: 414,
+  HPE_HEADERS_TOO_LARGE: 431,
+  HPE_TOO_MANY_HEADERS: 431,
+  HPE_FIELD_TOO_LARGE: 431,
+  HPE_CHUNK_EXTENSIONS_TOO_LARGE: 400,
+  HPE_TRAILERS_TOO_LARGE: 431,
+  HPE_BODY_TOO_LARGE: 413,
+} as const);
+
+/** A parser error code. */
+export type HTTP1ErrorCode = keyof typeof HTTP1_ERROR_CODES;
+
+/** Options of an {@link HTTP1Parser}. Limits default to `HTTP1_LIMITS`. */
+export interface HTTP1ParserOptions {
+  /** Parse requests (a server) or responses (a client). */
+  kind: "request" | "response";
+  maxStartLineBytes?: number;
+  maxUriBytes?: number;
+  maxHeaderBytes?: number;
+  maxHeaderCount?: number;
+  maxFieldBytes?: number;
+  maxChunkExtensionBytes?: number;
+  maxTrailerBytes?: number;
+  maxBodyBytes?: number;
+  /**
+   * Responses only: accept a bare LF as a line ending (RFC 9112 §2.2 allows
+   * a recipient to; some old servers send it). Off by default; a request
+   * parser refuses the option, since bare LF is a smuggling vector there.
+   */
+  lenientLineEndings?: boolean;
+  /**
+   * Requests only: accept any visible ASCII or obs-text byte in the
+   * request-target (`|`, `{`, `"`, raw UTF-8 …), which some clients send
+   * unencoded. Off by default. Controls, SP and DEL are still refused.
+   */
+  lenientTargetChars?: boolean;
+}
+
+/** The callbacks the parser calls. Views handed out are valid during the call only. */
+export interface HTTP1ParserHandler {
+  /** The first byte of a message arrived. */
+  onMessageBegin?(): void;
+  /** The start line and header section are complete and valid. */
+  onHead?(head: MessageHead): void;
+  /** Body bytes (decoded from chunked framing): a view into the pushed chunk. */
+  onBody?(data: Uint8Array): void;
+  /** The trailer section of a chunked body, when it has fields. */
+  onTrailers?(trailers: FieldBlock): void;
+  /** The message ended. */
+  onMessageComplete?(): void;
+  /** The connection switched protocol; `rest` is what followed the message (possibly empty), then every later chunk. */
+  onUpgrade?(rest: Uint8Array): void;
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+
+const S_MSG_START = 0;
+const S_LEADING_LF = 1;
+const S_METHOD = 2;
+const S_TARGET = 3;
+const S_REQ_VERSION = 4;
+const S_RES_VERSION = 5;
+const S_RES_STATUS = 6;
+const S_RES_AFTER_STATUS = 7;
+const S_RES_REASON = 8;
+const S_START_LF = 9;
+const S_FIELD_START = 10;
+const S_FIELD_NAME = 11;
+const S_FIELD_OWS = 12;
+const S_FIELD_VALUE = 13;
+const S_FIELD_LF = 14;
+const S_SECTION_LF = 15;
+const S_BODY_LENGTH = 20;
+const S_BODY_CLOSE = 21;
+const S_CHUNK_SIZE_START = 22;
+const S_CHUNK_SIZE = 23;
+const S_CHUNK_SIZE_WS = 24;
+const S_EXT_BWS_NAME = 25;
+const S_EXT_NAME = 26;
+const S_EXT_WS_NAME = 27;
+const S_EXT_BWS_VALUE = 28;
+const S_EXT_VALUE = 29;
+const S_EXT_QUOTED = 30;
+const S_EXT_QPAIR = 31;
+const S_EXT_WS_VALUE = 32;
+const S_CHUNK_SIZE_LF = 33;
+const S_CHUNK_DATA = 34;
+const S_CHUNK_DATA_CR = 35;
+const S_CHUNK_DATA_LF = 36;
+const S_UPGRADED = 40;
+const S_CLOSED = 41;
+const S_DEAD = 42;
+
+const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e]; // "HTTP/1."
+
+function sameBytes(buf: Uint8Array, s: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (buf[s + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+function lowerIs(buf: Uint8Array, s: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+function internMethod(buf: Uint8Array, s: number, e: number): string {
+  switch (e - s) {
+    case 3:
+      if (sameBytes(buf, s, "GET")) return "GET";
+      if (sameBytes(buf, s, "PUT")) return "PUT";
+      break;
+    case 4:
+      if (sameBytes(buf, s, "POST")) return "POST";
+      if (sameBytes(buf, s, "HEAD")) return "HEAD";
+      break;
+    case 5:
+      if (sameBytes(buf, s, "PATCH")) return "PATCH";
+      if (sameBytes(buf, s, "TRACE")) return "TRACE";
+      break;
+    case 6:
+      if (sameBytes(buf, s, "DELETE")) return "DELETE";
+      break;
+    case 7:
+      if (sameBytes(buf, s, "OPTIONS")) return "OPTIONS";
+      if (sameBytes(buf, s, "CONNECT")) return "CONNECT";
+      break;
+  }
+  return latin1(buf, s, e);
+}
+
+function limitOption(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value >= 0) || (value !== Infinity && !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
+  }
+  return value === Infinity ? Number.MAX_SAFE_INTEGER : value;
+}
+
+/**
+ * The incremental HTTP/1.1 parser. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1Parser } from "./parser.ts";
+ * const p = new HTTP1Parser({ kind: "response" }, { onBody: (d) => console.log(d.length) });
+ * p.expectResponseTo("GET");
+ * p.push(new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\nread until close"));
+ * p.finish(); // the connection closed: the body ends here
+ * ```
+ */
+export class HTTP1Parser {
+  readonly kind: "request" | "response";
+  readonly #isRequest: boolean;
+  readonly #lenientLF: boolean;
+  readonly #targetTable: Uint8Array;
+  readonly #maxStartLine: number;
+  readonly #maxUri: number;
+  readonly #maxHeader: number;
+  readonly #maxCount: number;
+  readonly #maxField: number;
+  readonly #maxChunkLine: number;
+  readonly #maxTrailer: number;
+  readonly #maxBody: number;
+  readonly #handler: HTTP1ParserHandler;
+
+  #state = S_MSG_START;
+  #error: HTTP1ParseError | null = null;
+  #streamOffset = 0;
+  // Head buffer: holds a header or trailer section that spans several chunks.
+  #hb = new Uint8Array(0);
+  #hbLen = 0;
+  #hbBase = 0;
+  #buffered = false;
+  #spanBase = 0;
+  // Positions relative to the span base.
+  #lineStart = 0;
+  #lineLimit = 0;
+  #lineLimitCode: HTTP1ErrorCode = "HPE_START_LINE_TOO_LONG";
+  #sectionStart = 0;
+  #sectionMax = 0;
+  #nameStart = 0;
+  #nameEnd = 0;
+  #valueStart = 0;
+  #valueEnd = 0;
+  #leading = 0;
+  #vi = 0;
+  #spans = new Int32Array(64);
+  #count = 0;
+  #inTrailers = false;
+  readonly #head: MessageHead;
+  readonly #trailers = new FieldBlock(new Uint8Array(0), 0, new Int32Array(0), 0);
+  // Framing state of the current message.
+  #contentLength = -1;
+  readonly #te: TransferCodingState = { count: 0, chunkedLast: false, chunkedSeen: false, unknown: false };
+  #teLines = 0;
+  #connection = 0;
+  #upgradeHeader = false;
+  #hostCount = 0;
+  #remaining = 0;
+  #bodyBytes = 0;
+  #chunkSize = 0;
+  #chunkLine = 0;
+  #keepAlive = true;
+  #upgrade = false;
+  #interim = false;
+  #upgradePending = false;
+  readonly #expected: string[] = [];
+  #requestMethod = "GET";
+
+  constructor(options: HTTP1ParserOptions, handler: HTTP1ParserHandler = {}) {
+    if (options.kind !== "request" && options.kind !== "response") {
+      throw new TypeError(`kind must be "request" or "response", got ${String(options.kind)}`);
+    }
+    this.kind = options.kind;
+    this.#isRequest = options.kind === "request";
+    if (options.lenientLineEndings && this.#isRequest) {
+      throw new TypeError("lenientLineEndings is allowed for responses only");
+    }
+    if (options.lenientTargetChars && !this.#isRequest) {
+      throw new TypeError("lenientTargetChars is allowed for requests only");
+    }
+    this.#lenientLF = options.lenientLineEndings === true;
+    this.#targetTable = options.lenientTargetChars ? TARGET_LENIENT : TARGET;
+    const L = HTTP1_LIMITS;
+    this.#maxStartLine = limitOption(options.maxStartLineBytes, L.maxStartLineBytes, "maxStartLineBytes");
+    this.#maxUri = limitOption(options.maxUriBytes, L.maxUriBytes, "maxUriBytes");
+    this.#maxHeader = limitOption(options.maxHeaderBytes, L.maxHeaderBytes, "maxHeaderBytes");
+    this.#maxCount = limitOption(options.maxHeaderCount, L.maxHeaderCount, "maxHeaderCount");
+    this.#maxField = limitOption(options.maxFieldBytes, L.maxFieldBytes, "maxFieldBytes");
+    this.#maxChunkLine = limitOption(options.maxChunkExtensionBytes, L.maxChunkExtensionBytes, "maxChunkExtensionBytes");
+    this.#maxTrailer = limitOption(options.maxTrailerBytes, L.maxTrailerBytes, "maxTrailerBytes");
+    this.#maxBody = limitOption(options.maxBodyBytes, L.maxBodyBytes, "maxBodyBytes");
+    this.#handler = handler;
+    this.#head = new MessageHead(options.kind);
+  }
+
+  /** Bytes pushed so far. */
+  get bytesPushed(): number {
+    return this.#streamOffset;
+  }
+
+  /** True once a message switched protocol; later pushes go to `onUpgrade`. */
+  get upgraded(): boolean {
+    return this.#state === S_UPGRADED;
+  }
+
+  /** True between messages (nothing of a message has been seen). */
+  get idle(): boolean {
+    return this.#state === S_MSG_START || this.#state === S_CLOSED;
+  }
+
+  /**
+   * Responses: records the method of a request sent on this connection, in
+   * order (pipelining), so the parser knows that a response to HEAD has no
+   * body and that a 2xx to CONNECT starts a tunnel. Without it, GET is
+   * assumed.
+   */
+  expectResponseTo(method: string): void {
+    if (this.#isRequest) throw new TypeError("expectResponseTo is for response parsers");
+    this.#expected.push(method);
+  }
+
+  /**
+   * Requests: after an Upgrade request that the server declines, returns the
+   * parser to reading requests; push the bytes `onUpgrade` handed over again.
+   */
+  declineUpgrade(): void {
+    if (this.#state !== S_UPGRADED || this.#head.method === "CONNECT") {
+      throw new TypeError("no declinable upgrade is pending");
+    }
+    this.#state = this.#keepAlive ? S_MSG_START : S_CLOSED;
+  }
+
+  /**
+   * Feeds bytes. Callbacks run synchronously; views they receive are valid
+   * until they return.
+   *
+   * @throws HTTP1ParseError on malformed input or a limit.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#state === S_DEAD) throw this.#error!;
+    const end = chunk.length;
+    try {
+      let p = 0;
+      if (this.#buffered) {
+        const old = this.#hbLen;
+        const cap = (this.#inTrailers ? this.#maxTrailer : this.#maxStartLine + this.#maxHeader) + 2;
+        const take = Math.min(end, Math.max(0, cap - old));
+        this.#append(chunk, take);
+        const stop = this.#run(this.#hb, old, this.#hbLen, this.#hbBase);
+        if (this.#buffered) {
+          if (take < end) this.#fail("HPE_HEADERS_TOO_LARGE", "header section too large", this.#hbBase + this.#hbLen);
+          this.#streamOffset += end;
+          return;
+        }
+        p = stop - old;
+      }
+      p = this.#run(chunk, p, end, this.#streamOffset);
+      const s = this.#state;
+      if (s >= S_METHOD && s <= S_SECTION_LF && !this.#buffered) {
+        // The section continues in the next chunk: keep its bytes.
+        this.#hbLen = 0;
+        this.#append(chunk.subarray(this.#spanBase, end), end - this.#spanBase);
+        this.#hbBase = this.#streamOffset + this.#spanBase;
+        this.#buffered = true;
+      }
+      if (this.#upgradePending) {
+        this.#upgradePending = false;
+        this.#handler.onUpgrade?.(chunk.subarray(end));
+      }
+      this.#streamOffset += end;
+    } catch (err) {
+      if (this.#state !== S_DEAD) {
+        this.#state = S_DEAD;
+        this.#error = err instanceof HTTP1ParseError
+          ? err
+          : new HTTP1ParseError("HPE_USER", `a parser callback threw: ${String(err)}`, this.#streamOffset);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Signals the end of the input (the peer closed). Completes a response
+   * read until close.
+   *
+   * @throws HTTP1ParseError `HPE_INVALID_EOF_STATE` when a message is cut short.
+   */
+  finish(): void {
+    const s = this.#state;
+    if (s === S_DEAD) throw this.#error!;
+    if (s === S_BODY_CLOSE) {
+      this.#state = this.#messageComplete();
+      return;
+    }
+    if (s === S_MSG_START || s === S_CLOSED || s === S_UPGRADED) return;
+    this.#state = S_DEAD;
+    this.#error = new HTTP1ParseError("HPE_INVALID_EOF_STATE", "input ended inside a message", this.#streamOffset);
+    throw this.#error;
+  }
+
+  #append(src: Uint8Array, n: number): void {
+    const need = this.#hbLen + n;
+    if (need > this.#hb.length) {
+      const grown = new Uint8Array(Math.max(need, this.#hb.length * 2, 1024));
+      grown.set(this.#hb.subarray(0, this.#hbLen));
+      this.#hb = grown;
+    }
+    this.#hb.set(n === src.length ? src : src.subarray(0, n), this.#hbLen);
+    this.#hbLen = need;
+  }
+
+  #fail(code: HTTP1ErrorCode | "HPE_USER", message: string, offset: number): never {
+    const err = new HTTP1ParseError(code, message, offset);
+    this.#state = S_DEAD;
+    this.#error = err;
+    throw err;
+  }
+
+  #beginMessage(): void {
+    this.#count = 0;
+    this.#inTrailers = false;
+    this.#contentLength = -1;
+    this.#te.count = 0;
+    this.#te.chunkedLast = false;
+    this.#te.chunkedSeen = false;
+    this.#te.unknown = false;
+    this.#teLines = 0;
+    this.#connection = 0;
+    this.#upgradeHeader = false;
+    this.#hostCount = 0;
+    this.#bodyBytes = 0;
+    this.#vi = 0;
+    this.#upgrade = false;
+    this.#interim = false;
+    this.#lineStart = 0;
+    this.#lineLimit = this.#maxStartLine - this.#leading;
+    this.#lineLimitCode = "HPE_START_LINE_TOO_LONG";
+    this.#leading = 0;
+    const h = this.#head;
+    h.versionMinor = 1;
+    h.statusCode = 0;
+    h.reasonStart = h.reasonEnd = h.targetStart = h.targetEnd = 0;
+    if (!this.#isRequest) this.#requestMethod = this.#expected[0] ?? "GET";
+    this.#handler.onMessageBegin?.();
+  }
+
+  #fieldLine(rel: number): void {
+    this.#lineStart = rel;
+    const f = rel + this.#maxField;
+    const s = this.#sectionStart + this.#sectionMax;
+    if (f < s) {
+      this.#lineLimit = f;
+      this.#lineLimitCode = "HPE_FIELD_TOO_LARGE";
+    } else {
+      this.#lineLimit = s;
+      this.#lineLimitCode = this.#inTrailers ? "HPE_TRAILERS_TOO_LARGE" : "HPE_HEADERS_TOO_LARGE";
+    }
+  }
+
+  #limitMessage(code: HTTP1ErrorCode): string {
+    return code === "HPE_URI_TOO_LONG" ? "request-target too long" : "limit exceeded: " + code;
+  }
+
+  #storeField(): void {
+    const i = this.#count - 1;
+    let spans = this.#spans;
+    if (4 * i + 4 > spans.length) {
+      const grown = new Int32Array(spans.length * 2);
+      grown.set(spans);
+      this.#spans = spans = grown;
+    }
+    spans[4 * i] = this.#nameStart;
+    spans[4 * i + 1] = this.#nameEnd;
+    spans[4 * i + 2] = this.#valueStart;
+    spans[4 * i + 3] = this.#valueEnd;
+  }
+
+  /** Applies a header field that decides framing or connection handling. */
+  #framingField(buf: Uint8Array, sb: number, base: number): void {
+    const ns = sb + this.#nameStart;
+    const len = this.#nameEnd - this.#nameStart;
+    const vs = sb + this.#valueStart;
+    const ve = sb + this.#valueEnd;
+    const at = base + sb + this.#lineStart;
+    switch (len) {
+      case 4:
+        if (this.#isRequest && lowerIs(buf, ns, "host")) {
+          if (++this.#hostCount > 1) this.#fail("HPE_DUPLICATE_HOST", "more than one Host field", at);
+          if (!isValidHost(buf, vs, ve)) this.#fail("HPE_INVALID_HOST", "invalid Host value", base + vs);
+        }
+        return;
+      case 7:
+        if (lowerIs(buf, ns, "upgrade")) this.#upgradeHeader = true;
+        return;
+      case 10:
+        if (lowerIs(buf, ns, "connection")) {
+          const flags = readConnection(buf, vs, ve);
+          if (flags > 0) this.#connection |= flags;
+        }
+        return;
+      case 14:
+        if (lowerIs(buf, ns, "content-length")) {
+          const v = readContentLength(buf, vs, ve);
+          if (v < 0) this.#fail("HPE_INVALID_CONTENT_LENGTH", "malformed Content-Length", base + vs);
+          if (this.#contentLength >= 0 && this.#contentLength !== v) {
+            this.#fail("HPE_INVALID_CONTENT_LENGTH", "Content-Length values differ", base + vs);
+          }
+          if (this.#teLines > 0) {
+            this.#fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Content-Length with Transfer-Encoding", at);
+          }
+          this.#contentLength = v;
+        }
+        return;
+      case 17:
+        if (lowerIs(buf, ns, "transfer-encoding")) {
+          if (this.#contentLength >= 0) {
+            this.#fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Transfer-Encoding with Content-Length", at);
+          }
+          if (this.#isRequest && this.#head.versionMinor === 0) {
+            this.#fail("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", at);
+          }
+          this.#teLines++;
+          const problem = readTransferEncoding(buf, vs, ve, this.#te);
+          if (problem !== "") {
+            this.#fail("HPE_INVALID_TRANSFER_ENCODING", `invalid Transfer-Encoding (${problem})`, base + vs);
+          }
+          if (this.#isRequest && this.#te.unknown) {
+            this.#fail("HPE_UNKNOWN_TRANSFER_CODING", "unknown transfer coding", base + vs);
+          }
+        }
+        return;
+    }
+  }
+
+  /** The header section ended: decide framing, report the head, return the next state. */
+  #headComplete(buf: Uint8Array, sb: number, p: number, base: number): number {
+    const h = this.#head;
+    h.buffer = buf;
+    h.offset = sb;
+    h.spans = this.#spans;
+    h.count = this.#count;
+    h.contentLength = this.#contentLength;
+    const conn = this.#connection;
+    const minor = h.versionMinor;
+    let keepAlive = minor === 1
+      ? (conn & CONNECTION_CLOSE) === 0
+      : (conn & CONNECTION_KEEP_ALIVE) !== 0 && (conn & CONNECTION_CLOSE) === 0;
+    let upgrade = false;
+    let framing: MessageHead["framing"] = "none";
+    const hasTE = this.#teLines > 0;
+    if (this.#isRequest) {
+      if (minor === 1 && this.#hostCount === 0) {
+        this.#fail("HPE_MISSING_HOST", "HTTP/1.1 request without Host", base + p - 2);
+      }
+      if (h.method === "CONNECT") {
+        upgrade = true;
+      } else {
+        if (hasTE) {
+          if (!this.#te.chunkedLast) {
+            this.#fail("HPE_INVALID_TRANSFER_ENCODING", "request Transfer-Encoding must end in chunked", base + p - 2);
+          }
+          framing = "chunked";
+        } else if (this.#contentLength > 0) {
+          framing = "length";
+        }
+        upgrade = minor === 1 && this.#upgradeHeader && (conn & CONNECTION_UPGRADE) !== 0;
+      }
+    } else {
+      const status = h.statusCode;
+      const method = this.#requestMethod;
+      if (status < 200 && status !== 101) {
+        this.#interim = true;
+        keepAlive = true;
+      } else if (status === 101 || (method === "CONNECT" && status < 300)) {
+        upgrade = true;
+      } else if (method === "HEAD" || status === 204 || status === 304) {
+        framing = "none";
+      } else if (hasTE) {
+        framing = minor === 1 && this.#te.chunkedLast ? "chunked" : "until-close";
+      } else if (this.#contentLength >= 0) {
+        framing = this.#contentLength > 0 ? "length" : "none";
+      } else {
+        framing = "until-close";
+      }
+      if (framing === "until-close") keepAlive = false;
+    }
+    if (framing === "length" && this.#contentLength > this.#maxBody) {
+      this.#fail("HPE_BODY_TOO_LARGE", "Content-Length above the body limit", base + p);
+    }
+    h.framing = framing;
+    h.keepAlive = keepAlive;
+    h.upgrade = upgrade;
+    this.#keepAlive = keepAlive;
+    this.#upgrade = upgrade;
+    this.#handler.onHead?.(h);
+    switch (framing) {
+      case "length":
+        this.#remaining = this.#contentLength;
+        return S_BODY_LENGTH;
+      case "chunked":
+        this.#chunkLine = 0;
+        return S_CHUNK_SIZE_START;
+      case "until-close":
+        return S_BODY_CLOSE;
+      default:
+        return this.#messageComplete();
+    }
+  }
+
+  #messageComplete(): number {
+    this.#handler.onMessageComplete?.();
+    if (!this.#isRequest && !this.#interim) this.#expected.shift();
+    if (this.#upgrade) {
+      this.#upgradePending = true;
+      return S_UPGRADED;
+    }
+    return this.#keepAlive ? S_MSG_START : S_CLOSED;
+  }
+
+  #run(buf: Uint8Array, p: number, end: number, base: number): number {
+    let state = this.#state;
+    let sb = this.#buffered ? 0 : this.#spanBase;
+    const lenient = this.#lenientLF;
+    outer: while (p < end) {
+      switch (state) {
+        case S_MSG_START: {
+          const c = buf[p]!;
+          if (this.#isRequest && (c === CR || c === LF)) {
+            // RFC 9112 §2.2: ignore empty lines before the request-line.
+            if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF before the request-line", base + p);
+            if (++this.#leading > this.#maxStartLine) {
+              this.#fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
+            }
+            p++;
+            state = S_LEADING_LF;
+            continue;
+          }
+          this.#spanBase = sb = p;
+          this.#beginMessage();
+          state = this.#isRequest ? S_METHOD : S_RES_VERSION;
+          continue;
+        }
+        case S_LEADING_LF: {
+          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          if (++this.#leading > this.#maxStartLine) {
+            this.#fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
+          }
+          p++;
+          state = S_MSG_START;
+          continue;
+        }
+        case S_METHOD: {
+          const stop = sb + this.#lineLimit;
+          const lim = end < stop ? end : stop;
+          let q = p;
+          while (q < lim && TOKEN[buf[q]!] === 1) q++;
+          p = q;
+          if (q === lim) {
+            if (q === stop && q < end) this.#fail("HPE_START_LINE_TOO_LONG", "request-line too long", base + q);
+            break outer;
+          }
+          if (buf[q] !== SP || q === sb) this.#fail("HPE_INVALID_METHOD", "invalid method", base + q);
+          this.#head.method = internMethod(buf, sb, q);
+          p = q + 1;
+          this.#head.targetStart = p - sb;
+          state = S_TARGET;
+          continue;
+        }
+        case S_TARGET: {
+          const stop = sb + this.#lineLimit;
+          const ustop = sb + this.#head.targetStart + this.#maxUri;
+          const s = stop < ustop ? stop : ustop;
+          const lim = end < s ? end : s;
+          const table = this.#targetTable;
+          let q = p;
+          while (q < lim && table[buf[q]!] === 1) q++;
+          p = q;
+          if (q === end) break outer;
+          // A request-line that overflows inside the target is a too-long URI (414).
+          if (q === stop) this.#fail("HPE_URI_TOO_LONG", "request-line too long", base + q);
+          const c = buf[q]!;
+          if (q === ustop && table[c] === 1) this.#fail("HPE_URI_TOO_LONG", "request-target too long", base + q);
+          const ts = sb + this.#head.targetStart;
+          if (c !== SP) {
+            if (c === CR || c === LF) this.#fail("HPE_INVALID_VERSION", "request-line without HTTP-version", base + q);
+            this.#fail("HPE_INVALID_URL", "invalid character in request-target", base + q);
+          }
+          if (q === ts || !isValidRequestTarget(buf, ts, q, this.#head.method)) {
+            this.#fail("HPE_INVALID_URL", "invalid request-target", base + ts);
+          }
+          this.#head.targetEnd = q - sb;
+          p = q + 1;
+          this.#vi = 0;
+          state = S_REQ_VERSION;
+          continue;
+        }
+        case S_REQ_VERSION:
+        case S_RES_VERSION: {
+          const stop = sb + this.#lineLimit;
+          while (p < end) {
+            if (p >= stop) this.#fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
+            const c = buf[p]!;
+            const vi = this.#vi;
+            if (vi < 7) {
+              if (c !== VERSION_PREFIX[vi]) this.#fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+            } else if (vi === 7) {
+              if (c !== 0x30 && c !== 0x31) this.#fail("HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
+              this.#head.versionMinor = c - 0x30;
+            } else if (state === S_REQ_VERSION) {
+              if (c === CR) {
+                p++;
+                state = S_START_LF;
+                continue outer;
+              }
+              this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+            } else {
+              if (c !== SP) this.#fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              p++;
+              this.#vi = 0;
+              this.#head.statusCode = 0;
+              state = S_RES_STATUS;
+              continue outer;
+            }
+            this.#vi = vi + 1;
+            p++;
+          }
+          break outer;
+        }
+        case S_RES_STATUS: {
+          const stop = sb + this.#lineLimit;
+          while (p < end) {
+            if (p >= stop) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
+            const d = buf[p]! - 0x30;
+            if (d < 0 || d > 9 || (this.#vi === 0 && d === 0)) {
+              this.#fail("HPE_INVALID_STATUS", "invalid status code", base + p);
+            }
+            this.#head.statusCode = this.#head.statusCode * 10 + d;
+            p++;
+            if (++this.#vi === 3) {
+              state = S_RES_AFTER_STATUS;
+              continue outer;
+            }
+          }
+          break outer;
+        }
+        case S_RES_AFTER_STATUS: {
+          if (p >= sb + this.#lineLimit) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
+          const c = buf[p]!;
+          if (c === SP) {
+            p++;
+            this.#head.reasonStart = this.#head.reasonEnd = p - sb;
+            state = S_RES_REASON;
+          } else if (c === CR || (c === LF && lenient)) {
+            // The SP before an empty reason-phrase is commonly left out.
+            this.#head.reasonStart = this.#head.reasonEnd = p - sb;
+            if (c === CR) p++;
+            state = S_START_LF;
+          } else {
+            this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_STATUS", "invalid status code", base + p);
+          }
+          continue;
+        }
+        case S_RES_REASON: {
+          const stop = sb + this.#lineLimit;
+          const lim = end < stop ? end : stop;
+          let q = p;
+          while (q < lim && REASON[buf[q]!] === 1) q++;
+          p = q;
+          if (q === lim) {
+            if (q === stop && q < end) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + q);
+            break outer;
+          }
+          const c = buf[q]!;
+          if (c === CR || (c === LF && lenient)) {
+            this.#head.reasonEnd = q - sb;
+            p = c === CR ? q + 1 : q;
+            state = S_START_LF;
+            continue;
+          }
+          this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_REASON", "invalid reason-phrase", base + q);
+          break;
+        }
+        case S_START_LF: {
+          if (p >= sb + this.#lineLimit) this.#fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
+          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          p++;
+          this.#sectionStart = p - sb;
+          this.#sectionMax = this.#maxHeader;
+          this.#fieldLine(p - sb);
+          state = S_FIELD_START;
+          continue;
+        }
+        case S_FIELD_START: {
+          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
+          const c = buf[p]!;
+          if (TOKEN[c] === 1) {
+            if (++this.#count > this.#maxCount) {
+              this.#fail("HPE_TOO_MANY_HEADERS", "too many header fields", base + p);
+            }
+            this.#nameStart = p - sb;
+            p++;
+            state = S_FIELD_NAME;
+            continue;
+          }
+          if (c === CR) {
+            p++;
+            state = S_SECTION_LF;
+            continue;
+          }
+          if (c === LF && lenient) {
+            state = S_SECTION_LF;
+            continue;
+          }
+          if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF as line ending", base + p);
+          if (c === SP || c === HTAB) this.#fail("HPE_OBS_FOLD", "line folding (obs-fold) or leading whitespace", base + p);
+          this.#fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + p);
+          break;
+        }
+        case S_FIELD_NAME: {
+          const stop = sb + this.#lineLimit;
+          const lim = end < stop ? end : stop;
+          let q = p;
+          while (q < lim && TOKEN[buf[q]!] === 1) q++;
+          p = q;
+          if (q === lim) {
+            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            break outer;
+          }
+          if (buf[q] !== 0x3a) {
+            this.#fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + q);
+          }
+          this.#nameEnd = q - sb;
+          p = q + 1;
+          state = S_FIELD_OWS;
+          continue;
+        }
+        case S_FIELD_OWS: {
+          const stop = sb + this.#lineLimit;
+          const lim = end < stop ? end : stop;
+          let q = p;
+          while (q < lim && (buf[q] === SP || buf[q] === HTAB)) q++;
+          p = q;
+          if (q === lim) {
+            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            break outer;
+          }
+          this.#valueStart = q - sb;
+          state = S_FIELD_VALUE;
+          continue;
+        }
+        case S_FIELD_VALUE: {
+          const stop = sb + this.#lineLimit;
+          const lim = end < stop ? end : stop;
+          let q = p;
+          while (q < lim && FIELD_VALUE[buf[q]!] === 1) q++;
+          p = q;
+          if (q === lim) {
+            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            break outer;
+          }
+          const c = buf[q]!;
+          if (c === CR || (c === LF && lenient)) {
+            let ve = q;
+            const vs = sb + this.#valueStart;
+            while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+            this.#valueEnd = ve - sb;
+            p = c === CR ? q + 1 : q;
+            state = S_FIELD_LF;
+            continue;
+          }
+          if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF as line ending", base + q);
+          this.#fail("HPE_INVALID_HEADER_VALUE", "invalid character in field value", base + q);
+          break;
+        }
+        case S_FIELD_LF: {
+          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
+          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          this.#storeField();
+          if (!this.#inTrailers) this.#framingField(buf, sb, base);
+          p++;
+          this.#fieldLine(p - sb);
+          state = S_FIELD_START;
+          continue;
+        }
+        case S_SECTION_LF: {
+          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
+          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          p++;
+          if (this.#inTrailers) {
+            if (this.#count > 0 && this.#handler.onTrailers) {
+              const t = this.#trailers;
+              t.buffer = buf;
+              t.offset = sb;
+              t.spans = this.#spans;
+              t.count = this.#count;
+              this.#handler.onTrailers(t);
+            }
+            state = this.#messageComplete();
+          } else {
+            this.#state = state;
+            state = this.#headComplete(buf, sb, p, base);
+          }
+          if (this.#buffered) {
+            this.#buffered = false;
+            this.#state = state;
+            return p;
+          }
+          continue;
+        }
+        case S_BODY_LENGTH: {
+          const avail = end - p;
+          const n = avail < this.#remaining ? avail : this.#remaining;
+          this.#remaining -= n;
+          const from = p;
+          p += n;
+          this.#handler.onBody?.(buf.subarray(from, p));
+          if (this.#remaining === 0) state = this.#messageComplete();
+          continue;
+        }
+        case S_BODY_CLOSE: {
+          const n = end - p;
+          if (this.#bodyBytes + n > this.#maxBody) {
+            this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p + (this.#maxBody - this.#bodyBytes));
+          }
+          this.#bodyBytes += n;
+          const from = p;
+          p = end;
+          this.#handler.onBody?.(buf.subarray(from, end));
+          continue;
+        }
+        case S_CHUNK_DATA: {
+          const avail = end - p;
+          const n = avail < this.#remaining ? avail : this.#remaining;
+          this.#remaining -= n;
+          const from = p;
+          p += n;
+          this.#handler.onBody?.(buf.subarray(from, p));
+          if (this.#remaining === 0) state = S_CHUNK_DATA_CR;
+          continue;
+        }
+        case S_CHUNK_DATA_CR: {
+          const c = buf[p]!;
+          if (c === CR) {
+            p++;
+            state = S_CHUNK_DATA_LF;
+          } else if (c === LF && lenient) {
+            p++;
+            this.#chunkLine = 0;
+            state = S_CHUNK_SIZE_START;
+          } else {
+            this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
+          }
+          continue;
+        }
+        case S_CHUNK_DATA_LF: {
+          if (buf[p] !== LF) this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
+          p++;
+          this.#chunkLine = 0;
+          state = S_CHUNK_SIZE_START;
+          continue;
+        }
+        case S_UPGRADED: {
+          this.#upgradePending = false;
+          this.#handler.onUpgrade?.(buf.subarray(p, end));
+          p = end;
+          continue;
+        }
+        case S_CLOSED:
+          this.#fail("HPE_CLOSED_CONNECTION", "data after the last message of a closing connection", base + p);
+          break;
+        default: {
+          // Chunk-size line: size, extensions, CRLF; counted against the chunk line limit.
+          while (p < end) {
+            if (++this.#chunkLine > this.#maxChunkLine) {
+              this.#fail("HPE_CHUNK_EXTENSIONS_TOO_LARGE", "chunk-size line too long", base + p);
+            }
+            const c = buf[p]!;
+            state = this.#chunkLineByte(state, c, base + p);
+            p++;
+            if (state === S_CHUNK_SIZE_LF + 100) {
+              // LF seen: the chunk-size line is complete.
+              if (this.#chunkSize === 0) {
+                this.#inTrailers = true;
+                this.#count = 0;
+                this.#spanBase = sb = p;
+                this.#sectionStart = 0;
+                this.#sectionMax = this.#maxTrailer;
+                this.#fieldLine(0);
+                state = S_FIELD_START;
+              } else {
+                this.#bodyBytes += this.#chunkSize;
+                if (this.#bodyBytes > this.#maxBody) {
+                  this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p);
+                }
+                this.#remaining = this.#chunkSize;
+                state = S_CHUNK_DATA;
+              }
+              continue outer;
+            }
+          }
+          break outer;
+        }
+      }
+    }
+    this.#state = state;
+    return p;
+  }
+
+  /** One byte of a chunk-size line; returns the next state (S_CHUNK_SIZE_LF + 100 when the line ended). */
+  #chunkLineByte(state: number, c: number, at: number): number {
+    const ws = c === SP || c === HTAB;
+    switch (state) {
+      case S_CHUNK_SIZE_START: {
+        const d = HEX_VALUE[c]!;
+        if (d < 0) this.#fail("HPE_INVALID_CHUNK_SIZE", "invalid chunk size", at);
+        this.#chunkSize = d;
+        return S_CHUNK_SIZE;
+      }
+      case S_CHUNK_SIZE: {
+        const d = HEX_VALUE[c]!;
+        if (d >= 0) {
+          if (this.#chunkSize > (Number.MAX_SAFE_INTEGER - d) / 16) {
+            this.#fail("HPE_INVALID_CHUNK_SIZE", "chunk size overflows", at);
+          }
+          this.#chunkSize = this.#chunkSize * 16 + d;
+          return S_CHUNK_SIZE;
+        }
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        if (ws) return S_CHUNK_SIZE_WS;
+        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_SIZE");
+      }
+      case S_CHUNK_SIZE_WS:
+        if (ws) return state;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        return this.#fail("HPE_INVALID_CHUNK_SIZE", "whitespace after chunk size", at);
+      case S_EXT_BWS_NAME:
+        if (ws) return state;
+        if (TOKEN[c] === 1) return S_EXT_NAME;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension name", at);
+      case S_EXT_NAME:
+        if (TOKEN[c] === 1) return state;
+        if (c === 0x3d) return S_EXT_BWS_VALUE;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        if (ws) return S_EXT_WS_NAME;
+        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
+      case S_EXT_WS_NAME:
+        if (ws) return state;
+        if (c === 0x3d) return S_EXT_BWS_VALUE;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension", at);
+      case S_EXT_BWS_VALUE:
+        if (ws) return state;
+        if (c === 0x22) return S_EXT_QUOTED;
+        if (TOKEN[c] === 1) return S_EXT_VALUE;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension value", at);
+      case S_EXT_VALUE:
+        if (TOKEN[c] === 1) return state;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        if (ws) return S_EXT_WS_VALUE;
+        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
+      case S_EXT_QUOTED:
+        if (QDTEXT[c] === 1) return state;
+        if (c === 0x5c) return S_EXT_QPAIR;
+        if (c === 0x22) return S_EXT_WS_VALUE + 1000;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid quoted chunk extension value", at);
+      case S_EXT_QPAIR:
+        if (FIELD_VALUE[c] === 1) return S_EXT_QUOTED;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid quoted-pair", at);
+      case S_EXT_WS_VALUE + 1000:
+        // Right after a closing quote: whitespace, ";" or the line end.
+        if (ws) return S_EXT_WS_VALUE;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
+      case S_EXT_WS_VALUE:
+        if (ws) return state;
+        if (c === 0x3b) return S_EXT_BWS_NAME;
+        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension", at);
+      case S_CHUNK_SIZE_LF:
+        if (c === LF) return S_CHUNK_SIZE_LF + 100;
+        return this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", at);
+      default:
+        return this.#fail("HPE_INVALID_CHUNK_SIZE", "internal chunk state", at);
+    }
+  }
+
+  #lineEnd(c: number, at: number, code: HTTP1ErrorCode): number {
+    if (c === CR) return S_CHUNK_SIZE_LF;
+    if (c === LF && this.#lenientLF) return S_CHUNK_SIZE_LF + 100;
+    return this.#fail(c === LF ? "HPE_CR_EXPECTED" : code, "invalid chunk-size line", at);
+  }
+}
