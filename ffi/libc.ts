@@ -66,6 +66,8 @@ export const LIBC_SYMBOLS = {
   writev: { args: ["i32", "buffer", "i32"], result: "i32" },
   /** int open(const char *pathname, int flags, mode_t mode) — variadic in C */
   open: { args: ["buffer", "i32", "u32"], result: "i32" },
+  /** ssize_t pread(int fd, void *buf, size_t count, off_t offset) — counts < 2^31 per call */
+  pread: { args: ["i32", "buffer", "usize", "i64"], result: "i32" },
   /** off_t lseek(int fd, off_t offset, int whence) */
   lseek: { args: ["i32", "i64", "i32"], result: "i64" },
   /** int fcntl(int fd, int cmd, int arg) — variadic in C */
