@@ -1,0 +1,114 @@
+/**
+ * `IoWatcher`: one file descriptor registered with a {@link Loop}, with the
+ * callback that receives its readiness bits.
+ *
+ * @example
+ * ```ts
+ * import { Loop } from "./loop.ts";
+ * import { READABLE } from "./backend.ts";
+ * const loop = new Loop();
+ * // const watcher = loop.watch(fd, READABLE, (events) => { ... });
+ * // watcher.update(READABLE | WRITABLE); watcher.unref(); watcher.close();
+ * loop.close();
+ * ```
+ *
+ * @module
+ */
+import { UseAfterCloseError } from "../core/errors.ts";
+
+/** Receives readiness bits (READABLE, WRITABLE, ERROR, HANGUP, PEER_CLOSED). */
+export type IoCallback = (events: number) => void;
+
+/** What an {@link IoWatcher} needs from its loop. */
+export interface WatcherHost {
+  /** @internal */
+  _modify(watcher: IoWatcher, events: number): void;
+  /** @internal */
+  _unwatch(watcher: IoWatcher): void;
+  /** @internal */
+  _refChanged(watcher: IoWatcher, ref: boolean): void;
+}
+
+/**
+ * A registration on a loop. Closing it unregisters the fd; it does not
+ * close the fd.
+ *
+ * @example
+ * ```ts
+ * import type { IoWatcher } from "./io_watcher.ts";
+ * function pauseReading(w: IoWatcher) {
+ *   w.update(0);
+ * }
+ * ```
+ */
+export class IoWatcher {
+  /** The file descriptor. */
+  readonly fd: number;
+  /** Whether reports are edge-triggered. */
+  readonly edge: boolean;
+  /** The callback; may be replaced. */
+  callback: IoCallback;
+  /** Called when the loop closes, before the watcher is dropped (owners close their fd here). */
+  onLoopClose: (() => void) | undefined = undefined;
+  #host: WatcherHost;
+  #events: number;
+  #ref = true;
+  #closed = false;
+
+  /** @internal Use `loop.watch`. */
+  constructor(host: WatcherHost, fd: number, events: number, edge: boolean, callback: IoCallback) {
+    this.#host = host;
+    this.fd = fd;
+    this.#events = events;
+    this.edge = edge;
+    this.callback = callback;
+  }
+
+  /** The current interest bits. */
+  get events(): number {
+    return this.#events;
+  }
+
+  /** Whether `close()` has run. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Changes the interest (0 pauses every report but errors and hangups). */
+  update(events: number): void {
+    if (this.#closed) throw new UseAfterCloseError("IoWatcher");
+    if (events === this.#events) return;
+    this.#host._modify(this, events);
+    this.#events = events;
+  }
+
+  /** Keeps the process alive while this watcher exists (the default). */
+  ref(): this {
+    if (!this.#ref) {
+      this.#ref = true;
+      if (!this.#closed) this.#host._refChanged(this, true);
+    }
+    return this;
+  }
+
+  /** Lets the process exit even though this watcher exists. */
+  unref(): this {
+    if (this.#ref) {
+      this.#ref = false;
+      if (!this.#closed) this.#host._refChanged(this, false);
+    }
+    return this;
+  }
+
+  /** Whether this watcher keeps the process alive. */
+  hasRef(): boolean {
+    return this.#ref;
+  }
+
+  /** Unregisters the fd (which stays open). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#host._unwatch(this);
+    this.#closed = true;
+  }
+}

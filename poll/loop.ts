@@ -1,0 +1,437 @@
+/**
+ * `Loop`: the library-owned event loop, running beside the runtime's.
+ *
+ * - Hot path: `wait(0)`, dispatch every ready event, run due timers, yield
+ *   with `setImmediate`, repeat while events keep coming.
+ * - Idle: when a wait returns nothing, park a blocking wait on a helper
+ *   thread until the next timer deadline; the main thread never polls while
+ *   a wait is parked. A wake-up descriptor (eventfd, pipe elsewhere) ends a
+ *   parked wait early: an earlier timer, a poll(2) registration change, a
+ *   drop to nothing referenced, `close()`.
+ * - Nothing referenced: the loop does not park (Deno cannot unref a pending
+ *   FFI call); it polls on an unreferenced runtime timer every
+ *   `unrefPollMs` (default 10 ms) so the process can exit by itself while
+ *   unreferenced handles are still served.
+ * - `run()`: blocking mode for scripts; runtime timers and promises do not
+ *   progress until it returns.
+ *
+ * @example
+ * ```ts
+ * import { Loop } from "./loop.ts";
+ * const loop = new Loop();
+ * loop.timers.once(10, () => {
+ *   console.log("tick");
+ *   loop.close();
+ * });
+ * ```
+ *
+ * @module
+ */
+import { UseAfterCloseError } from "../core/errors.ts";
+import { monotonicMs } from "../core/clock.ts";
+import type { Timer, TimerCallback } from "../core/timer_heap.ts";
+import { type BackendName, checkFd, type PollBackend, READABLE } from "./backend.ts";
+import { createBackend } from "./choose.ts";
+import { type IoCallback, IoWatcher, type WatcherHost } from "./io_watcher.ts";
+import { LoopTimers } from "./loop_timers.ts";
+import { WakeFd } from "./wake.ts";
+import { unrefTimeout, yieldToRuntime } from "./yield.ts";
+
+/** Options of a {@link Loop}. */
+export interface LoopOptions {
+  /** The readiness backend (default: `FFINET_POLL`, else the platform's best). */
+  backend?: BackendName;
+  /** Most events per wait (default 1024). */
+  maxEvents?: number;
+  /** Receives exceptions thrown by callbacks (default: rethrown in a microtask). */
+  onError?: (error: unknown) => void;
+  /** Poll interval while nothing is referenced (default 10 ms). */
+  unrefPollMs?: number;
+}
+
+/** Options of {@link Loop.watch}. */
+export interface WatchOptions {
+  /** Edge-triggered reports (epoll, kqueue). */
+  edge?: boolean;
+}
+
+/** Counters, for tests and benchmarks. */
+export interface LoopStats {
+  /** Hot-path iterations. */
+  ticks: number;
+  /** Parked waits started. */
+  parks: number;
+  /** Wake-ups written to end a parked wait. */
+  wakes: number;
+  /** Events dispatched. */
+  events: number;
+}
+
+const rethrow = (error: unknown): void => {
+  queueMicrotask(() => {
+    throw error;
+  });
+};
+
+/**
+ * An event loop over one poll backend, with its timers.
+ *
+ * @example
+ * ```ts
+ * import { Loop, READABLE } from "./loop.ts";
+ * const loop = new Loop({ backend: "epoll" });
+ * // const w = loop.watch(fd, READABLE, (events) => read(fd));
+ * // w.unref();
+ * loop.close();
+ * ```
+ */
+export class Loop implements WatcherHost {
+  /** The loop's timers (once, every, cancel, reschedule, pause/resume, remaining, ref/unref). */
+  readonly timers: LoopTimers;
+  /** Counters of the loop's work. */
+  readonly stats: LoopStats = { ticks: 0, parks: 0, wakes: 0, events: 0 };
+  readonly #backend: PollBackend;
+  readonly #wake: WakeFd;
+  readonly #watchers: (IoWatcher | undefined)[] = [];
+  #count = 0;
+  #refed = 0;
+  readonly #onError: (error: unknown) => void;
+  readonly #unrefPollMs: number;
+  #scheduled = false;
+  #inTick = false;
+  #blocking = false;
+  #stopRequested = false;
+  #woken = false;
+  #parkDeadline = Infinity;
+  #cancelPollTimer: (() => void) | undefined;
+  #closed = false;
+  #released = false;
+  #whenReleased: Promise<void>;
+  #resolveReleased!: () => void;
+
+  constructor(options: LoopOptions = {}) {
+    this.#onError = options.onError ?? rethrow;
+    this.#unrefPollMs = options.unrefPollMs ?? 10;
+    if (!(this.#unrefPollMs >= 1)) throw new RangeError(`unrefPollMs must be at least 1, got ${this.#unrefPollMs}`);
+    this.#backend = createBackend(options.backend, options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents });
+    try {
+      this.#wake = new WakeFd();
+      this.#backend.add(this.#wake.fd, READABLE);
+    } catch (err) {
+      this.#backend.close();
+      throw err;
+    }
+    this.timers = new LoopTimers(() => this.#kick(), { onError: (err) => this.#onError(err) });
+    this.#whenReleased = new Promise((resolve) => (this.#resolveReleased = resolve));
+  }
+
+  /** The backend in use. */
+  get backendName(): BackendName {
+    return this.#backend.name;
+  }
+
+  /** Whether a wait is parked on the helper thread now. */
+  get parked(): boolean {
+    return this.#backend.parked;
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Number of watched descriptors. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Whether something referenced keeps the loop (and the process) alive. */
+  hasRef(): boolean {
+    return this.#refed > 0 || this.timers.hasRef();
+  }
+
+  /**
+   * Watches `fd` for `events`; `callback` gets the readiness bits.
+   *
+   * @throws {PollError} when the fd is already watched or invalid.
+   */
+  watch(fd: number, events: number, callback: IoCallback, options: WatchOptions = {}): IoWatcher {
+    this.#checkOpen();
+    checkFd(fd);
+    if (typeof callback !== "function") throw new TypeError("callback must be a function");
+    const edge = options.edge ?? false;
+    this.#backend.add(fd, events, edge);
+    const watcher = new IoWatcher(this, fd, events, edge, callback);
+    this.#watchers[fd] = watcher;
+    this.#count++;
+    this.#refed++;
+    this.#changed();
+    return watcher;
+  }
+
+  /** A one-shot timer on this loop (shorthand for `timers.once`). */
+  setTimeout(callback: TimerCallback, delayMs: number): Timer {
+    return this.timers.once(delayMs, callback);
+  }
+
+  /** A repeating timer on this loop (shorthand for `timers.every`). */
+  setInterval(callback: TimerCallback, intervalMs: number): Timer {
+    return this.timers.every(intervalMs, callback);
+  }
+
+  /**
+   * Blocking mode: waits and dispatches on this thread until nothing is
+   * referenced, `stop()` is called or the loop closes. Runtime timers,
+   * promises and the runtime's own I/O do not progress meanwhile: use it in
+   * scripts that use nothing else, with handler callbacks.
+   */
+  run(): void {
+    this.#checkOpen();
+    if (this.#inTick || this.#blocking) throw new Error("Loop.run() cannot be called from inside the loop");
+    this.#blocking = true;
+    this.#stopRequested = false;
+    try {
+      while (!this.#closed && !this.#stopRequested && this.hasRef()) {
+        const n = this.#backend.wait(this.timers.timeoutMs());
+        this.#inTick = true;
+        try {
+          if (n > 0) this.#dispatch(n);
+          this.timers.runDue();
+        } finally {
+          this.#inTick = false;
+        }
+      }
+    } finally {
+      this.#blocking = false;
+      if (!this.#closed) this.#kick();
+      else this.#release();
+    }
+  }
+
+  /** Ends a `run()` after the current iteration. */
+  stop(): void {
+    this.#stopRequested = true;
+  }
+
+  /**
+   * Closes the loop: every watcher's owner is told (`onLoopClose`, where
+   * connections close their sockets), timers are cancelled, and the backend,
+   * the wake-up descriptor and the helper thread are freed — at once, or as
+   * soon as a parked wait returns (see {@link Loop.released}). Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    const watchers = this.#watchers.filter((w): w is IoWatcher => w !== undefined);
+    for (const w of watchers) {
+      try {
+        w.onLoopClose?.();
+      } catch (err) {
+        this.#onError(err);
+      }
+      w.close();
+    }
+    this.#closed = true;
+    this.timers.close();
+    this.#cancelPollTimer?.();
+    this.#cancelPollTimer = undefined;
+    if (this.#backend.parked) this.#wake.signal();
+    this.#backend.close();
+    if (!this.#backend.parked && !this.#blocking) this.#release();
+  }
+
+  /** Resolves once every native resource of a closed loop is freed. */
+  released(): Promise<void> {
+    return this.#whenReleased;
+  }
+
+  /** Same as {@link Loop.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal */
+  _modify(watcher: IoWatcher, events: number): void {
+    this.#checkOpen();
+    this.#backend.modify(watcher.fd, events, watcher.edge);
+    if (!this.#backend.seesChangesWhileParked) this.#changed();
+  }
+
+  /** @internal */
+  _unwatch(watcher: IoWatcher): void {
+    if (this.#watchers[watcher.fd] !== watcher) return;
+    this.#watchers[watcher.fd] = undefined;
+    this.#count--;
+    if (watcher.hasRef()) this.#refed--;
+    if (!this.#closed) {
+      this.#backend.remove(watcher.fd);
+      this.#changed();
+    }
+  }
+
+  /** @internal */
+  _refChanged(_watcher: IoWatcher, ref: boolean): void {
+    this.#refed += ref ? 1 : -1;
+    this.#kick();
+  }
+
+  /** A registration changed: poll(2) must re-read its set. */
+  #changed(): void {
+    if (this.#backend.parked && !this.#backend.seesChangesWhileParked) this.#signal();
+    this.#kick();
+  }
+
+  /** Makes sure the loop makes progress after a change. */
+  #kick(): void {
+    if (this.#closed || this.#blocking || this.#inTick) return;
+    if (this.#backend.parked) {
+      if (!this.hasRef()) {
+        this.#signal(); // a pending call would keep the process alive
+        return;
+      }
+      const next = this.timers.nextDeadline();
+      if (next !== undefined && next < this.#parkDeadline) this.#signal();
+      return;
+    }
+    if (this.#scheduled) return;
+    if (this.#cancelPollTimer !== undefined) {
+      this.#cancelPollTimer();
+      this.#cancelPollTimer = undefined;
+    }
+    if (this.#count === 0 && this.timers.size === 0) return;
+    this.#scheduled = true;
+    yieldToRuntime(this.#tick);
+  }
+
+  #signal(): void {
+    if (this.#woken) return;
+    this.#woken = true;
+    this.stats.wakes++;
+    this.#wake.signal();
+  }
+
+  #tick = (): void => {
+    this.#scheduled = false;
+    if (this.#closed || this.#blocking || this.#backend.parked) return;
+    this.stats.ticks++;
+    let n = 0;
+    this.#inTick = true;
+    try {
+      n = this.#backend.wait(0);
+      if (n > 0) this.#dispatch(n);
+      this.timers.runDue();
+    } catch (err) {
+      this.#onError(err);
+    } finally {
+      this.#inTick = false;
+    }
+    this.#next(n > 0);
+  };
+
+  /** After a tick or a parked wait: go on hot, park, poll unreferenced, or stop. */
+  #next(busy: boolean): void {
+    if (this.#closed || this.#blocking) return;
+    if (this.#count === 0 && this.timers.size === 0) return;
+    if (busy || this.timers.timeoutMs() === 0) {
+      this.#scheduled = true;
+      yieldToRuntime(this.#tick);
+      return;
+    }
+    if (!this.hasRef()) {
+      const timeout = this.timers.timeoutMs();
+      const ms = timeout < 0 ? this.#unrefPollMs : Math.min(this.#unrefPollMs, timeout);
+      this.#cancelPollTimer = unrefTimeout(() => {
+        this.#cancelPollTimer = undefined;
+        this.#tick();
+      }, ms);
+      return;
+    }
+    this.#park();
+  }
+
+  #park(): void {
+    const timeout = this.timers.timeoutMs();
+    this.#parkDeadline = timeout < 0 ? Infinity : monotonicMs() + timeout;
+    this.#woken = false;
+    this.stats.parks++;
+    this.#backend.park(timeout).then(
+      (n) => this.#afterPark(n),
+      (err) => {
+        this.#onError(err);
+        this.#afterPark(0);
+      },
+    );
+  }
+
+  #afterPark(n: number): void {
+    this.#parkDeadline = Infinity;
+    if (this.#closed) {
+      this.#release();
+      return;
+    }
+    this.#inTick = true;
+    try {
+      if (n > 0) this.#dispatch(n);
+      this.timers.runDue();
+    } catch (err) {
+      this.#onError(err);
+    } finally {
+      this.#inTick = false;
+      this.#woken = false;
+    }
+    this.#next(n > 0);
+  }
+
+  #dispatch(n: number): void {
+    const fds = this.#backend.readyFds;
+    const evs = this.#backend.readyEvents;
+    const wakeFd = this.#wake.fd;
+    this.stats.events += n;
+    for (let i = 0; i < n; i++) {
+      const fd = fds[i]!;
+      if (fd === wakeFd) {
+        this.#wake.drain();
+        continue;
+      }
+      const w = this.#watchers[fd];
+      if (w === undefined) continue;
+      try {
+        w.callback(evs[i]!);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#wake.close();
+    this.#resolveReleased();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new UseAfterCloseError("Loop");
+  }
+}
+
+let defaultInstance: Loop | undefined;
+
+/**
+ * The process's default loop, created on first use (again after it was
+ * closed). Explicit loops (`new Loop()`) are independent of it.
+ *
+ * @example
+ * ```ts
+ * import { defaultLoop } from "./loop.ts";
+ * const loop = defaultLoop();
+ * console.log(loop === defaultLoop()); // true
+ * ```
+ */
+export function defaultLoop(): Loop {
+  if (defaultInstance === undefined || defaultInstance.closed) defaultInstance = new Loop();
+  return defaultInstance;
+}
+
+export { ERROR, HANGUP, PEER_CLOSED, READABLE, WRITABLE } from "./backend.ts";
+export { IoWatcher } from "./io_watcher.ts";
+export type { IoCallback } from "./io_watcher.ts";

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { UseAfterCloseError } from "../core/errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { C } from "../ffi/platform.ts";
+import { defaultLoop, Loop, READABLE } from "./loop.ts";
+
+function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)), 0);
+  return [fds[0]!, fds[1]!];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const backends = libc().epoll_create1 !== undefined ? (["epoll", "poll"] as const) : (["poll"] as const);
+
+for (const backend of backends) {
+  describe(`Loop on ${backend}`, () => {
+    test("dispatches a readable fd after parking, while runtime timers fire", async () => {
+      const loop = new Loop({ backend });
+      const [a, b] = socketPair();
+      try {
+        const got: number[] = [];
+        const scratch = new Uint8Array(16);
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.watch(a, READABLE, () => {
+          const n = libc().read(a, scratch, 16);
+          for (let i = 0; i < n; i++) got.push(scratch[i]!);
+          if (got.length === 3) resolve();
+        });
+        let ticks = 0;
+        await new Promise<void>((r) => {
+          const tick = () => (++ticks === 5 ? r() : setTimeout(tick, 5));
+          setTimeout(tick, 5);
+        });
+        assert.equal(loop.parked, true);
+        libc().write(b, new Uint8Array([1, 2, 3]), 3);
+        await done;
+        assert.deepEqual(got, [1, 2, 3]);
+        assert.ok(loop.stats.parks >= 1);
+      } finally {
+        loop.close();
+        await loop.released();
+        libc().close(a);
+        libc().close(b);
+      }
+    });
+
+    test("an earlier timer wakes a parked wait; timers fire in order", async () => {
+      const loop = new Loop({ backend });
+      try {
+        const fired: string[] = [];
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.timers.once(5000, () => fired.push("late"));
+        await sleep(20);
+        assert.equal(loop.parked, true);
+        loop.timers.once(30, () => {
+          fired.push("b");
+          resolve();
+        });
+        loop.timers.once(10, () => fired.push("a"));
+        await done;
+        assert.deepEqual(fired, ["a", "b"]);
+        assert.ok(loop.stats.wakes >= 1);
+      } finally {
+        loop.close();
+        await loop.released();
+      }
+    });
+
+    test("a watcher added while parked is seen", async () => {
+      const loop = new Loop({ backend });
+      const [a, b] = socketPair();
+      const [c, d] = socketPair();
+      try {
+        loop.watch(a, READABLE, () => {});
+        await sleep(20);
+        assert.equal(loop.parked, true);
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.watch(c, READABLE, () => {
+          libc().read(c, new Uint8Array(4), 4);
+          resolve();
+        });
+        await sleep(5);
+        libc().write(d, new Uint8Array([9]), 1);
+        await done;
+      } finally {
+        loop.close();
+        await loop.released();
+        for (const fd of [a, b, c, d]) libc().close(fd);
+      }
+    });
+
+    test("repeating timers, pause and cancel on the loop", async () => {
+      const loop = new Loop({ backend });
+      try {
+        let count = 0;
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.setInterval((t) => {
+          if (++count === 3) {
+            t.cancel();
+            resolve();
+          }
+        }, 5);
+        const paused = loop.setTimeout(() => assert.fail("paused timer fired"), 10);
+        paused.pause();
+        await done;
+        assert.equal(count, 3);
+        assert.equal(paused.state, "paused");
+        paused.cancel();
+      } finally {
+        loop.close();
+        await loop.released();
+      }
+    });
+
+    test("run() blocks until nothing is referenced, then the async mode resumes", () => {
+      const loop = new Loop({ backend });
+      const [a, b] = socketPair();
+      try {
+        const order: string[] = [];
+        libc().write(b, new Uint8Array([1]), 1);
+        const w = loop.watch(a, READABLE, () => {
+          libc().read(a, new Uint8Array(4), 4);
+          order.push("read");
+          w.close();
+        });
+        loop.setTimeout(() => order.push("timer"), 10);
+        loop.run();
+        assert.deepEqual(order, ["read", "timer"]);
+        // stop() ends run() even with referenced handles.
+        const keep = loop.setInterval(() => loop.stop(), 1);
+        loop.run();
+        keep.cancel();
+      } finally {
+        loop.close();
+        libc().close(a);
+        libc().close(b);
+      }
+    });
+
+    test("errors thrown by callbacks go to onError and the loop goes on", async () => {
+      const errors: unknown[] = [];
+      const loop = new Loop({ backend, onError: (e) => errors.push(e) });
+      try {
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.setTimeout(() => {
+          throw new Error("boom");
+        }, 1);
+        loop.setTimeout(() => resolve(), 5);
+        await done;
+        assert.equal(errors.length, 1);
+      } finally {
+        loop.close();
+        await loop.released();
+      }
+    });
+  });
+}
+
+describe("Loop lifecycle", () => {
+  test("close() while parked frees every native resource", async () => {
+    const { readdirSync } = await import("node:fs");
+    const count = () => readdirSync("/proc/self/fd").length;
+    // Warm up helper threads so their own descriptors are counted.
+    const warm = new Loop();
+    warm.setTimeout(() => {}, 1);
+    await sleep(20);
+    warm.close();
+    await warm.released();
+    await sleep(20);
+    const before = count();
+    const loop = new Loop();
+    const [a, b] = socketPair();
+    let closedByLoop = false;
+    const w = loop.watch(a, READABLE, () => {});
+    w.onLoopClose = () => {
+      closedByLoop = true;
+    };
+    await sleep(20);
+    assert.equal(loop.parked, true);
+    loop.close();
+    await loop.released();
+    assert.equal(closedByLoop, true);
+    assert.equal(w.closed, true);
+    libc().close(a);
+    libc().close(b);
+    await sleep(50);
+    assert.ok(count() <= before, `fds before ${before}, after ${count()}`);
+    assert.throws(() => loop.watch(a, READABLE, () => {}), UseAfterCloseError);
+  });
+
+  test("the default loop is shared and replaced after close", async () => {
+    const loop = defaultLoop();
+    assert.equal(defaultLoop(), loop);
+    loop.close();
+    await loop.released();
+    const next = defaultLoop();
+    assert.notEqual(next, loop);
+    next.close();
+    await next.released();
+  });
+});

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { UseAfterCloseError } from "../core/errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { C } from "../ffi/platform.ts";
+import { Poll, READABLE, WRITABLE } from "./poll.ts";
+
+function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)), 0);
+  return [fds[0]!, fds[1]!];
+}
+
+const backends = libc().epoll_create1 !== undefined ? (["epoll", "poll"] as const) : (["poll"] as const);
+
+for (const backend of backends) {
+  describe(`Poll on ${backend}`, () => {
+    test("add, wait, modifyEvents, remove with data and sockets", () => {
+      const poll = new Poll<string>({ backend });
+      const [a, b] = socketPair();
+      const socket = { fd: a };
+      try {
+        assert.equal(poll.backendName, backend);
+        poll.add(socket, READABLE, "client");
+        poll.addFd(b, WRITABLE, "raw");
+        assert.deepEqual(poll.sockets, [socket]);
+        assert.equal(poll.size, 2);
+        let events = poll.wait(0);
+        assert.equal(events.length, 1);
+        assert.equal(events[0]!.fd, b);
+        assert.equal(events[0]!.data, "raw");
+        assert.equal(events[0]!.writable, true);
+        assert.equal(events[0]!.target, undefined);
+        libc().write(b, new Uint8Array([1]), 1);
+        poll.modifyEvents(b, 0, WRITABLE);
+        events = poll.wait(100);
+        assert.equal(events.length, 1);
+        assert.equal(events[0]!.target, socket);
+        assert.equal(events[0]!.readable, true);
+        assert.equal(events[0]!.data, "client");
+        poll.modify(socket, READABLE | WRITABLE, "both");
+        events = poll.wait(0);
+        assert.equal(events[0]!.data, "both");
+        assert.equal(events[0]!.writable && events[0]!.readable, true);
+        poll.remove(socket);
+        assert.equal(poll.has(socket), false);
+        assert.equal(poll.wait(0).length, 0);
+        assert.throws(() => poll.remove(socket), { code: "ENOENT" });
+        assert.throws(() => poll.addFd(b, READABLE, "again"), { code: "EEXIST" });
+      } finally {
+        poll.close();
+        libc().close(a);
+        libc().close(b);
+      }
+      assert.throws(() => poll.wait(0), UseAfterCloseError);
+    });
+
+    test("wait ends at the next timer and fires it", () => {
+      const poll = new Poll({ backend });
+      try {
+        const fired: string[] = [];
+        poll.timers.once(20, () => fired.push("a"));
+        poll.timers.once(5, () => fired.push("b"));
+        const started = performance.now();
+        while (fired.length < 2 && performance.now() - started < 5000) poll.wait(-1);
+        assert.deepEqual(fired, ["b", "a"]);
+      } finally {
+        poll.close();
+      }
+    });
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Helpers for the loop integration tests: socket pairs and child processes
+ * of the same runtime.
+ *
+ * @example
+ * ```ts
+ * import { socketPair } from "./loop_helpers.ts";
+ * const [a, b] = socketPair();
+ * ```
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { C } from "../ffi/platform.ts";
+
+/**
+ * A non-blocking AF_UNIX stream socket pair.
+ *
+ * @example
+ * ```ts
+ * import { socketPair } from "./loop_helpers.ts";
+ * const [a, b] = socketPair();
+ * ```
+ */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  const r = libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK | C.SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer));
+  if (r !== 0) throw new Error("socketpair failed");
+  return [fds[0]!, fds[1]!];
+}
+
+/** The command line that runs a TypeScript file on this runtime. */
+export function runtimeCommand(script: string): [string, string[]] {
+  const exec = (globalThis as unknown as { process: { execPath: string } }).process.execPath;
+  if (native.runtime === "deno") return [exec, ["run", "-A", "--no-check", script]];
+  if (native.runtime === "bun") return [exec, [script]];
+  return [exec, ["--import", "tsx", script]];
+}
+
+/** The result of a child run. */
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+}
+
+/**
+ * Runs a fixture script of tests/ in a child process of this runtime.
+ *
+ * @example
+ * ```ts
+ * import { runChild } from "./loop_helpers.ts";
+ * // const { code, stdout } = await runChild("loop_fixture_exit.ts");
+ * ```
+ */
+export function runChild(name: string, args: string[] = [], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<ChildResult> {
+  const script = fileURLToPath(new URL(name, import.meta.url));
+  const [cmd, argv] = runtimeCommand(script);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...argv, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env, NO_COLOR: "1", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Uint8Array) => (stdout += String(d)));
+    child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`child ${name} did not exit in ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code: number | null) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, elapsedMs: performance.now() - started });
+    });
+  });
+}
+
+/**
+ * Open file descriptors of this process (Linux), or -1 where unknown.
+ *
+ * @example
+ * ```ts
+ * import { openFdCount } from "./loop_helpers.ts";
+ * console.log(openFdCount() > 0);
+ * ```
+ */
+export async function openFdCount(): Promise<number> {
+  try {
+    const { readdirSync } = await import("node:fs");
+    return readdirSync("/proc/self/fd").length;
+  } catch {
+    return -1;
+  }
+}
