@@ -49,7 +49,7 @@ describe("core/errors", () => {
     assert.equal(stream.streamId, 3);
     assert.equal(stream.http2Code, 7);
     assert.ok(!(new Error("plain") instanceof NetError));
-    assert.ok(!(null instanceof NetError));
+    assert.ok(!((null as unknown) instanceof NetError));
   });
 
   test("instanceof works across two copies of the library (Symbol.for brand)", () => {
