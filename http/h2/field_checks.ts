@@ -1,0 +1,202 @@
+/**
+ * HTTP/2 field validation (RFC 9113 §8.2, §8.3): what makes a request,
+ * response or trailer section malformed. Fields are the flat arrays HPACK
+ * produces (`[name0, value0, …]`).
+ *
+ * @module
+ */
+
+/** What a checked section turned out to hold. */
+export interface SectionInfo {
+  /** `:method` of a request, `""` otherwise. */
+  method: string;
+  /** `:status` of a response, 0 otherwise. */
+  status: number;
+  /** Parsed content-length, -1 when absent. */
+  contentLength: number;
+}
+
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
+// tchar per RFC 9110 §5.6.2, without uppercase letters (RFC 9113 §8.2.1).
+const NAME_CHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * Returns a reason when `name` is not a valid HTTP/2 field name (tokens in
+ * lowercase; pseudo-header names are checked by the section checks), or ""
+ * when it is valid.
+ *
+ * @example
+ * ```ts
+ * import { checkFieldName } from "./field_checks.ts";
+ * checkFieldName("Content-Type"); // "field name contains an invalid character"
+ * ```
+ */
+export function checkFieldName(name: string): string {
+  if (name.length === 0) return "empty field name";
+  for (let i = 0; i < name.length; i++) {
+    if (NAME_CHAR[name.charCodeAt(i)] !== 1) return "field name contains an invalid character";
+  }
+  return "";
+}
+
+/**
+ * Returns a reason when `value` is not a valid field value (no NUL, CR or
+ * LF; no leading or trailing space or tab), or "".
+ *
+ * @example
+ * ```ts
+ * import { checkFieldValue } from "./field_checks.ts";
+ * checkFieldValue(" x"); // "field value starts or ends with whitespace"
+ * ```
+ */
+export function checkFieldValue(value: string): string {
+  const n = value.length;
+  if (n === 0) return "";
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0 || c === 0x0a || c === 0x0d) return "field value contains NUL, CR or LF";
+  }
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(n - 1);
+  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) {
+    return "field value starts or ends with whitespace";
+  }
+  return "";
+}
+
+function parseContentLength(value: string, prev: number): number {
+  // A list of identical values is accepted (RFC 9110 §8.6).
+  let result = -1;
+  for (const part of value.split(",")) {
+    const v = part.trim();
+    if (!/^[0-9]{1,15}$/.test(v)) return -2;
+    const n = Number(v);
+    if (result !== -1 && n !== result) return -2;
+    result = n;
+  }
+  if (prev >= 0 && prev !== result) return -2;
+  return result;
+}
+
+/** Options of {@link checkRequest}. */
+export interface RequestCheckOptions {
+  /** SETTINGS_ENABLE_CONNECT_PROTOCOL was sent (RFC 8441): `:protocol` allowed. */
+  extendedConnect?: boolean;
+}
+
+/**
+ * Checks the regular fields (after the pseudo-headers) shared by every
+ * section; returns a reason or "".
+ */
+function checkRegular(fields: readonly string[], from: number, info: SectionInfo): string {
+  for (let i = from; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    const value = fields[i + 1]!;
+    if (name.charCodeAt(0) === 0x3a) return `pseudo-header ${name} after a regular field`;
+    let reason = checkFieldName(name);
+    if (reason) return reason;
+    reason = checkFieldValue(value);
+    if (reason) return `${name}: ${reason}`;
+    if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    if (name === "te" && value !== "trailers") return "te other than trailers";
+    if (name === "content-length") {
+      info.contentLength = parseContentLength(value, info.contentLength);
+      if (info.contentLength === -2) return "invalid content-length";
+    }
+  }
+  return "";
+}
+
+/**
+ * Checks a request header section (RFC 9113 §8.3.1); returns a reason when
+ * it is malformed, or "" and fills `info`.
+ *
+ * @example
+ * ```ts
+ * import { checkRequest } from "./field_checks.ts";
+ * const info = { method: "", status: 0, contentLength: -1 };
+ * checkRequest([":method", "GET", ":scheme", "https", ":path", "/"], info); // ""
+ * ```
+ */
+export function checkRequest(fields: readonly string[], info: SectionInfo, options: RequestCheckOptions = {}): string {
+  let method = "", scheme = "", path = "", authority = "", protocol = "";
+  let seen = 0;
+  let i = 0;
+  for (; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.charCodeAt(0) !== 0x3a) break;
+    const value = fields[i + 1]!;
+    let bit: number;
+    switch (name) {
+      case ":method": bit = 1; method = value; break;
+      case ":scheme": bit = 2; scheme = value; break;
+      case ":path": bit = 4; path = value; break;
+      case ":authority": bit = 8; authority = value; break;
+      case ":protocol":
+        if (!options.extendedConnect) return "unexpected :protocol";
+        bit = 16; protocol = value; break;
+      default: return `unknown pseudo-header ${name}`;
+    }
+    if (seen & bit) return `duplicate ${name}`;
+    seen |= bit;
+    const reason = checkFieldValue(value);
+    if (reason) return `${name}: ${reason}`;
+  }
+  if (!(seen & 1) || method === "") return "missing :method";
+  if (method === "CONNECT" && !(seen & 16)) {
+    if (seen & (2 | 4)) return "CONNECT with :scheme or :path";
+    if (!(seen & 8) || authority === "") return "CONNECT without :authority";
+  } else {
+    if (seen & 16 && method !== "CONNECT") return ":protocol without CONNECT";
+    if (!(seen & 2) || scheme === "") return "missing :scheme";
+    if (!(seen & 4) || path === "") return "missing :path";
+    if ((scheme === "http" || scheme === "https") && path !== "/" && path.charCodeAt(0) !== 0x2f) {
+      if (!(path === "*" && method === "OPTIONS")) return "invalid :path";
+    }
+    void protocol;
+  }
+  info.method = method;
+  return checkRegular(fields, i, info);
+}
+
+/**
+ * Checks a response header section (RFC 9113 §8.3.2); returns a reason or "".
+ *
+ * @example
+ * ```ts
+ * import { checkResponse } from "./field_checks.ts";
+ * const info = { method: "", status: 0, contentLength: -1 };
+ * checkResponse([":status", "200", "content-length", "5"], info); // "", info.contentLength 5
+ * ```
+ */
+export function checkResponse(fields: readonly string[], info: SectionInfo): string {
+  let i = 0;
+  let status = "";
+  for (; i < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.charCodeAt(0) !== 0x3a) break;
+    if (name !== ":status") return `unknown pseudo-header ${name}`;
+    if (status !== "") return "duplicate :status";
+    status = fields[i + 1]!;
+  }
+  if (!/^[1-9][0-9]{2}$/.test(status)) return "missing or invalid :status";
+  info.status = Number(status);
+  return checkRegular(fields, i, info);
+}
+
+/**
+ * Checks a trailer section: no pseudo-headers (RFC 9113 §8.1); returns a
+ * reason or "".
+ *
+ * @example
+ * ```ts
+ * import { checkTrailers } from "./field_checks.ts";
+ * checkTrailers([":status", "200"]); // "pseudo-header :status after a regular field"
+ * ```
+ */
+export function checkTrailers(fields: readonly string[]): string {
+  const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
+  return checkRegular(fields, 0, info);
+}

@@ -1,0 +1,29 @@
+/**
+ * HTTP/2 (RFC 9113) protocol core: frame codec, settings, stream state,
+ * flow control and the I/O-free connection state machine for both roles.
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./mod.ts";
+ * const server = new H2Connection({ role: "server" });
+ * const toClient = server.pull(); // our SETTINGS
+ * ```
+ *
+ * @module
+ */
+export { H2Connection, type H2ConnectionOptions, describeHttp2Error } from "./connection.ts";
+export type { H2Event } from "./events.ts";
+export {
+  CLIENT_PREFACE, DEFAULT_WINDOW, ErrorCode, errorCodeName, Flag, FRAME_HEADER_SIZE, FrameType, MAX_MAX_FRAME_SIZE,
+  MAX_STREAM_ID, MAX_WINDOW, MIN_MAX_FRAME_SIZE, SettingId,
+} from "./constants.ts";
+export {
+  encodeFrame, encodeGoaway, encodeHeaderBlock, encodePing, encodePriority, encodePriorityUpdate, encodeRstStream,
+  encodeSettings, encodeWindowUpdate, type Frame, FrameReader, frameName, type PriorityFields, readPriority, readU32,
+  validateFrame, writeFrameHeader,
+} from "./frames.ts";
+export { applySettingsPayload, checkLocalSettings, defaultSettings, type Settings, settingsToPairs } from "./settings.ts";
+export { checkFieldName, checkFieldValue, checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
+export { formatPriority, parsePriority, type PrioritySignal } from "./priority.ts";
+export { RateCounter } from "./rate_counter.ts";
+export { ClosedBy, H2Stream, StreamState } from "./stream.ts";

@@ -1,0 +1,125 @@
+/**
+ * One HTTP/2 stream's state (RFC 9113 §5.1) and flow-control windows.
+ *
+ * @module
+ */
+
+/** Stream states of RFC 9113 §5.1 (idle streams are not materialized). */
+export const StreamState = Object.freeze({
+  RESERVED_LOCAL: 1,
+  RESERVED_REMOTE: 2,
+  OPEN: 3,
+  HALF_CLOSED_LOCAL: 4,
+  HALF_CLOSED_REMOTE: 5,
+  CLOSED: 6,
+});
+
+/** Why a stream closed: decides how late frames on it are treated. */
+export const ClosedBy = Object.freeze({
+  /** Both sides sent END_STREAM (late DATA/HEADERS: connection STREAM_CLOSED). */
+  END_STREAM: 0,
+  /** We sent RST_STREAM (late frames are ignored). */
+  LOCAL_RESET: 1,
+  /** The peer sent RST_STREAM (late frames: stream error STREAM_CLOSED). */
+  PEER_RESET: 2,
+});
+
+/**
+ * The connection's record of one stream.
+ *
+ * @example
+ * ```ts
+ * import { H2Stream, StreamState } from "./stream.ts";
+ * const s = new H2Stream(1, StreamState.OPEN, 65535, 65535);
+ * console.log(s.sendWindow); // 65535
+ * ```
+ */
+export class H2Stream {
+  readonly id: number;
+  state: number;
+  /** Octets we may still send (may go negative after a SETTINGS change). */
+  sendWindow: number;
+  /** Octets the peer may still send. */
+  recvWindow: number;
+  /** Received octets not yet credited back with WINDOW_UPDATE. */
+  recvUnacked = 0;
+  /** A header section (not informational) was received. */
+  headersReceived = false;
+  /** A header section (not informational) was sent. */
+  headersSent = false;
+  /** content-length of the received section, -1 if none. */
+  contentLength = -1;
+  /** DATA octets received (without padding). */
+  dataReceived = 0;
+  /** Request method (client: sent; server: received). */
+  method = "";
+  /** Status of the received response (client). */
+  status = 0;
+  /** Data queued for sending. */
+  queue: Uint8Array[] = [];
+  queueOffset = 0;
+  queuedBytes = 0;
+  /** END_STREAM is to be sent once the queue drains. */
+  endQueued = false;
+  /** Trailers to send (encoded at send time) once the queue drains. */
+  trailers: string[] | null = null;
+  /** Time the stream became blocked on a zero window, -1 if not blocked. */
+  blockedSince = -1;
+
+  constructor(id: number, state: number, sendWindow: number, recvWindow: number) {
+    this.id = id;
+    this.state = state;
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  /** Whether the stream counts against MAX_CONCURRENT_STREAMS. */
+  get active(): boolean {
+    return this.state >= StreamState.OPEN && this.state <= StreamState.HALF_CLOSED_REMOTE;
+  }
+
+  /** Whether anything waits to be sent. */
+  get pending(): boolean {
+    return this.queuedBytes > 0 || this.endQueued || this.trailers !== null;
+  }
+
+  /** Removes `n` queued octets and returns them (zero-copy when possible). */
+  take(n: number): Uint8Array {
+    const first = this.queue[0]!;
+    const avail = first.length - this.queueOffset;
+    let out: Uint8Array;
+    if (avail >= n) {
+      out = first.subarray(this.queueOffset, this.queueOffset + n);
+      this.queueOffset += n;
+      if (this.queueOffset === first.length) {
+        this.queue.shift();
+        this.queueOffset = 0;
+      }
+    } else {
+      out = new Uint8Array(n);
+      let o = 0;
+      while (o < n) {
+        const c = this.queue[0]!;
+        const k = Math.min(n - o, c.length - this.queueOffset);
+        out.set(c.subarray(this.queueOffset, this.queueOffset + k), o);
+        o += k;
+        this.queueOffset += k;
+        if (this.queueOffset === c.length) {
+          this.queue.shift();
+          this.queueOffset = 0;
+        }
+      }
+    }
+    this.queuedBytes -= n;
+    return out;
+  }
+
+  /** Drops everything queued. */
+  clearQueue(): void {
+    this.queue = [];
+    this.queueOffset = 0;
+    this.queuedBytes = 0;
+    this.endQueued = false;
+    this.trailers = null;
+  }
+}
