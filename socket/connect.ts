@@ -1,0 +1,174 @@
+/**
+ * One-call helpers over {@link Socket}: listeners and connections for TCP
+ * and Unix sockets, and socket pairs.
+ *
+ * @example
+ * ```ts
+ * import { connectTCP, listenTCP } from "./connect.ts";
+ * using server = listenTCP("127.0.0.1", 0);
+ * using client = connectTCP("127.0.0.1", server.localAddress().port as number, 1000);
+ * using peer = server.acceptTimeout(1000);
+ * ```
+ *
+ * @module
+ */
+import { SocketError, SocketTimeoutError } from "../core/errors.ts";
+import { C } from "../ffi/platform.ts";
+import { isIP } from "./address.ts";
+import { resolveHost } from "./resolve.ts";
+import { type SocketType, Socket } from "./socket.ts";
+import { checkTimeout, getDefaultTimeouts } from "./timeouts.ts";
+import { deadlineAfter, remainingMs } from "./wait.ts";
+
+/** The default listen backlog of the helpers. */
+export const DEFAULT_BACKLOG = 511;
+
+/**
+ * A non-blocking TCP listener with SO_REUSEADDR (so `accept()` returns null
+ * when nobody waits; `acceptTimeout(ms)` waits). `host` null listens on every
+ * interface: dual-stack `::` where IPv6 exists, else `0.0.0.0`. A host name
+ * is resolved and its first address used.
+ *
+ * @throws SocketError (EADDRINUSE, …), DNSError, TypeError/RangeError
+ *
+ * @example
+ * ```ts
+ * import { listenTCP } from "./connect.ts";
+ * using server = listenTCP(null, 0, 128);
+ * console.log(server.localAddress());
+ * ```
+ */
+export function listenTCP(host: string | null, port: number, backlog = DEFAULT_BACKLOG): Socket {
+  if (host === null) {
+    let s: Socket;
+    try {
+      s = Socket.create("ipv6", "stream", { nonBlocking: true });
+    } catch (err) {
+      if (!(err instanceof SocketError) || err.code !== "EAFNOSUPPORT") throw err;
+      return listenOn("ipv4", null, port, backlog);
+    }
+    try {
+      s.options.v6Only = false;
+      return finishListen(s, null, port, backlog);
+    } catch (err) {
+      s.close();
+      throw err;
+    }
+  }
+  const [first] = resolveHost(host, port, { passive: true });
+  return listenOn(first!.family, first!.host, port, backlog);
+}
+
+function listenOn(family: "ipv4" | "ipv6", host: string | null, port: number, backlog: number): Socket {
+  const s = Socket.create(family, "stream", { nonBlocking: true });
+  try {
+    return finishListen(s, host, port, backlog);
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+}
+
+function finishListen(s: Socket, host: string | null, port: number, backlog: number): Socket {
+  s.options.reuseAddress = true;
+  s.bind(host, port);
+  s.listen(backlog);
+  return s;
+}
+
+/**
+ * A blocking TCP connection to `host:port` within `timeoutMs` (default:
+ * the connect timeout). Names are resolved with getaddrinfo and each
+ * address is tried in turn with the time left.
+ *
+ * @throws SocketError for the last address's failure, SocketTimeoutError,
+ *   DNSError
+ *
+ * @example
+ * ```ts
+ * import { connectTCP } from "./connect.ts";
+ * // using s = connectTCP("localhost", 8080, 2000);
+ * ```
+ */
+export function connectTCP(host: string, port: number, timeoutMs = getDefaultTimeouts().connectMs): Socket {
+  checkTimeout(timeoutMs, "timeoutMs");
+  const deadline = deadlineAfter(timeoutMs);
+  const addresses = resolveHost(host, port);
+  let last: unknown;
+  for (const addr of addresses) {
+    const left = remainingMs(deadline);
+    if (left === 0) break;
+    const s = Socket.create(addr.family);
+    try {
+      s.connectTimeout(addr.host, port, left < 0 ? 0 : left);
+      return s;
+    } catch (err) {
+      s.close();
+      last = err;
+      if (!(err instanceof SocketError)) throw err;
+    }
+  }
+  if (last !== undefined && !(last instanceof SocketTimeoutError && addresses.length > 1)) throw last;
+  const kind = isIP(host) === 0 ? `${host} (${addresses.length} addresses)` : host;
+  throw new SocketTimeoutError(`connect to ${kind} port ${port} timed out after ${timeoutMs} ms`, { syscall: "connect" });
+}
+
+/**
+ * A non-blocking Unix listener on `path` (`"@name"`: Linux abstract). A
+ * filesystem path must not exist yet; remove a stale one first.
+ *
+ * @example
+ * ```ts
+ * import { listenUnix } from "./connect.ts";
+ * using server = listenUnix("@ffinet-example", 16);
+ * ```
+ */
+export function listenUnix(path: string, backlog = DEFAULT_BACKLOG, type: SocketType = "stream"): Socket {
+  const s = Socket.create("unix", type, { nonBlocking: true });
+  try {
+    s.bind(path);
+    s.listen(backlog);
+    return s;
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+}
+
+/**
+ * A blocking Unix connection to `path` within `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { connectUnix } from "./connect.ts";
+ * // using s = connectUnix("/run/app.sock", 1000);
+ * ```
+ */
+export function connectUnix(path: string, timeoutMs = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {
+  checkTimeout(timeoutMs, "timeoutMs");
+  const s = Socket.create("unix", type);
+  try {
+    s.connectTimeout(path, 0, timeoutMs);
+    return s;
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+}
+
+/**
+ * A connected pair of Unix sockets (blocking).
+ *
+ * @example
+ * ```ts
+ * import { socketPair } from "./connect.ts";
+ * const [a, b] = socketPair("stream");
+ * a.close(); b.close();
+ * ```
+ */
+export function socketPair(type: SocketType = "stream"): [Socket, Socket] {
+  return Socket.pair(type);
+}
+
+/** The platform's SOMAXCONN, for callers that want the largest backlog. */
+export const MAX_BACKLOG: number = C.SOMAXCONN;

@@ -1,0 +1,126 @@
+/**
+ * Scatter/gather I/O (sendmsg/recvmsg with an iovec array) for JavaScript
+ * buffers. The iovecs must point at memory that does not move, so the data
+ * is staged in one reusable native block: gathered bytes are copied in
+ * before sendmsg, scattered bytes copied out after recvmsg. The block grows
+ * on demand and is reused, so steady-state calls allocate nothing.
+ *
+ * @example
+ * ```ts
+ * import { ScatterGather } from "./iovec.ts";
+ * const sg = new ScatterGather();
+ * // const n = sg.send(fd, [header, body], flags);
+ * sg.free();
+ * ```
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { writePointer } from "../ffi/marshal.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { LAYOUT } from "../ffi/platform.ts";
+
+/** The most buffers in one call (IOV_MAX on Linux and macOS). */
+export const MAX_IOVECS = 1024;
+
+const IOV = LAYOUT.iovec;
+const MSG = LAYOUT.msghdr;
+
+function writeSize(view: DataView, offset: number, size: 4 | 8, value: number): void {
+  if (size === 8) view.setBigUint64(offset, BigInt(value), true);
+  else view.setUint32(offset, value, true);
+}
+
+/**
+ * A reusable staging area for sendmsg/recvmsg with several buffers.
+ *
+ * @example
+ * ```ts
+ * import { ScatterGather } from "./iovec.ts";
+ * using sg = new ScatterGather();
+ * ```
+ */
+export class ScatterGather {
+  #block: NativeBuffer | undefined;
+  readonly #msghdr = new Uint8Array(MSG.size);
+  readonly #msgView = new DataView(this.#msghdr.buffer);
+
+  #prepare(buffers: readonly Uint8Array[]): { block: NativeBuffer; total: number } {
+    if (!Array.isArray(buffers)) throw new TypeError("buffers must be an array of Uint8Array");
+    const count = buffers.length;
+    if (count > MAX_IOVECS) throw new RangeError(`${count} buffers exceed the limit of ${MAX_IOVECS} per call`);
+    let total = 0;
+    for (const b of buffers) {
+      if (!(b instanceof Uint8Array)) throw new TypeError("buffers must be an array of Uint8Array");
+      total += b.byteLength;
+    }
+    const need = count * IOV.size + total;
+    let block = this.#block;
+    if (block === undefined || block.byteLength < need) {
+      block?.free();
+      block = NativeBuffer.alloc(Math.max(need, 4096, (block?.byteLength ?? 0) * 2));
+      this.#block = block;
+    }
+    const view = block.view;
+    let data = count * IOV.size;
+    for (let i = 0; i < count; i++) {
+      const len = buffers[i]!.byteLength;
+      writePointer(view, i * IOV.size + IOV.base, block.pointerAt(data));
+      writeSize(view, i * IOV.size + IOV.len, 8, len);
+      data += len;
+    }
+    const mv = this.#msgView;
+    this.#msghdr.fill(0);
+    writePointer(mv, MSG.iov, block.pointer);
+    writeSize(mv, MSG.iovlen, MSG.iovlenSize, count);
+    return { block, total };
+  }
+
+  /**
+   * Gathers `buffers` into one sendmsg on `fd`. Returns sendmsg's result
+   * (bytes sent, or -1 with errno set).
+   */
+  send(fd: number, buffers: readonly Uint8Array[], flags: number): number {
+    const { block } = this.#prepare(buffers);
+    const bytes = block.bytes;
+    let data = buffers.length * IOV.size;
+    for (const b of buffers) {
+      bytes.set(b, data);
+      data += b.byteLength;
+    }
+    return libc().sendmsg(fd, this.#msghdr, flags);
+  }
+
+  /**
+   * One recvmsg on `fd`, scattered into `buffers` in order. Returns
+   * recvmsg's result (bytes received, 0 at end of stream, or -1 with errno
+   * set).
+   */
+  recv(fd: number, buffers: readonly Uint8Array[], flags: number): number {
+    const { block } = this.#prepare(buffers);
+    const n = libc().recvmsg(fd, this.#msghdr, flags);
+    if (n <= 0) return n;
+    const bytes = block.bytes;
+    let data = buffers.length * IOV.size;
+    let left = n;
+    for (const b of buffers) {
+      if (left === 0) break;
+      const take = Math.min(left, b.byteLength);
+      b.set(bytes.subarray(data, data + take));
+      data += b.byteLength;
+      left -= take;
+    }
+    return n;
+  }
+
+  /** Frees the native block (the next call allocates again). */
+  free(): void {
+    this.#block?.free();
+    this.#block = undefined;
+  }
+
+  /** Same as {@link ScatterGather.free}. */
+  [Symbol.dispose](): void {
+    this.free();
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Synchronous sockets: TCP and Unix `Socket`, addresses, options, timeouts.
+ *
+ * @example
+ * ```ts
+ * import { connectTCP, listenTCP } from "./mod.ts";
+ * using server = listenTCP("127.0.0.1", 0);
+ * using client = connectTCP("127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
+ * ```
+ *
+ * @module
+ */
+export * from "./address.ts";
+export * from "./sockaddr.ts";
+export * from "./socket.ts";
+export * from "./connect.ts";
+export * from "./options.ts";
+export * from "./timeouts.ts";
+export * from "./tcp_info.ts";
+export * from "./stats.ts";
+export * from "./resolve.ts";
+export * from "./iovec.ts";
+export * from "./wait.ts";
+export { bindUDP, Dgram } from "./dgram.ts";
+export type {
+  BindUDPOptions,
+  DgramFamily,
+  DgramOptions,
+  IPSocketAddress,
+  MulticastInterface,
+  OutgoingDatagram,
+  ReceivedDatagram,
+} from "./dgram.ts";
+export { MAX_DATAGRAM_BATCH } from "./dgram_batch.ts";
+export { MAX_FDS_PER_MESSAGE, peerCredentials, recvFd, recvFds, sendFd, sendFds } from "./unix_fds.ts";
+export type { PeerCredentials, ReceivedFds, RecvFdsOptions } from "./unix_fds.ts";
+export { dup, dup2, sendfile, sendfileAll, SplicePipe, spliceAll } from "./zero_copy.ts";
+export type { SendfileOptions } from "./zero_copy.ts";

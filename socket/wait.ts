@@ -1,0 +1,86 @@
+/**
+ * Waiting on one descriptor with poll(2), with deadlines on the monotonic
+ * clock and EINTR handled.
+ *
+ * @example
+ * ```ts
+ * import { pollOne, WAIT_READ } from "./wait.ts";
+ * console.log(pollOne(0, WAIT_READ, 0) >= 0); // stdin: ready or not, no wait
+ * ```
+ *
+ * @module
+ */
+import { monotonicMs } from "../core/clock.ts";
+import { sysError } from "../core/sys_error.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { C, E, LAYOUT } from "../ffi/platform.ts";
+
+/** poll events for "readable". */
+export const WAIT_READ: number = C.POLLIN;
+/** poll events for "writable". */
+export const WAIT_WRITE: number = C.POLLOUT;
+/** revents bits that mean error or hang-up. */
+export const WAIT_TROUBLE: number = C.POLLERR | C.POLLHUP | C.POLLNVAL;
+
+// One pollfd reused by every call on this thread (poll is synchronous).
+const pfd = new Uint8Array(LAYOUT.pollfd.size);
+const pview = new DataView(pfd.buffer);
+
+/**
+ * Polls `fd` for `events` for up to `timeoutMs` (-1: forever). Returns the
+ * revents (0 on timeout). EINTR restarts the wait with the time left.
+ *
+ * @throws SocketError when poll fails
+ *
+ * @example
+ * ```ts
+ * import { pollOne, WAIT_WRITE } from "./wait.ts";
+ * const revents = pollOne(1, WAIT_WRITE, 10); // stdout
+ * ```
+ */
+export function pollOne(fd: number, events: number, timeoutMs: number): number {
+  const deadline = timeoutMs < 0 ? Infinity : monotonicMs() + timeoutMs;
+  let wait = timeoutMs;
+  for (;;) {
+    pview.setInt32(LAYOUT.pollfd.fd, fd, true);
+    pview.setInt16(LAYOUT.pollfd.events, events, true);
+    pview.setInt16(LAYOUT.pollfd.revents, 0, true);
+    const n = libc().poll(pfd, 1, wait);
+    if (n > 0) return pview.getUint16(LAYOUT.pollfd.revents, true);
+    if (n === 0) return 0;
+    const errno = native.errno();
+    if (errno !== E.EINTR) throw sysError(errno, "poll");
+    if (deadline !== Infinity) {
+      wait = Math.max(0, Math.ceil(deadline - monotonicMs()));
+    }
+  }
+}
+
+/**
+ * Milliseconds left until `deadline` for poll: -1 for no deadline, else a
+ * whole number ≥ 0.
+ *
+ * @example
+ * ```ts
+ * import { remainingMs } from "./wait.ts";
+ * console.log(remainingMs(Infinity)); // -1
+ * ```
+ */
+export function remainingMs(deadline: number): number {
+  if (deadline === Infinity) return -1;
+  return Math.max(0, Math.ceil(deadline - monotonicMs()));
+}
+
+/**
+ * The deadline for a timeout in ms, where 0 means none (Infinity).
+ *
+ * @example
+ * ```ts
+ * import { deadlineAfter } from "./wait.ts";
+ * console.log(deadlineAfter(0)); // Infinity
+ * ```
+ */
+export function deadlineAfter(timeoutMs: number): number {
+  return timeoutMs > 0 ? monotonicMs() + timeoutMs : Infinity;
+}
