@@ -10,6 +10,7 @@ import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C, E } from "../ffi/platform.ts";
 import { native } from "../ffi/native.ts";
+import { SockaddrBuffer, encodeIPv4 } from "../socket/sockaddr.ts";
 import { dup, dup2, sendfile, sendfileAll, SplicePipe, spliceAll } from "../socket/zero_copy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-zc-"));
@@ -19,6 +20,24 @@ function pair(): [number, number] {
   const fds = new Int32Array(2);
   assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer)), 0);
   return [fds[0]!, fds[1]!];
+}
+
+/** Two ends of one TCP connection on 127.0.0.1, through raw libc calls. */
+function tcpPair(): [number, number] {
+  const lib = libc();
+  const addr = new Uint8Array(128);
+  const len = encodeIPv4(addr, new Uint8Array([127, 0, 0, 1]), 0);
+  const listener = lib.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0);
+  assert.equal(lib.bind(listener, addr, len), 0);
+  assert.equal(lib.listen(listener, 4), 0);
+  const bound = new SockaddrBuffer();
+  assert.equal(lib.getsockname(listener, bound.bytes, bound.resetLength()), 0);
+  const client = lib.socket(C.AF_INET, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0);
+  assert.equal(lib.connect(client, bound.bytes, bound.length), 0);
+  const server = lib.accept(listener, null, null);
+  assert.ok(server >= 0);
+  lib.close(listener);
+  return [client, server];
 }
 
 function nonBlocking(...fds: number[]): void {
@@ -189,6 +208,32 @@ describe("splice", () => {
     assert.equal(pipe.transfer(a2, b1, 1024), 0);
     assert.equal(pipe.ended, true);
     closeAll(a1, a2, b1, b2);
+  });
+
+  test("proxies 4 MiB between two TCP connections on 127.0.0.1", () => {
+    const size = 4 * 1024 * 1024;
+    const data = new Uint8Array(size);
+    randomFillSync(data);
+    const [client, proxyIn] = tcpPair();
+    const [proxyOut, upstream] = tcpPair();
+    nonBlocking(client, proxyIn, proxyOut, upstream);
+    using pipe = SplicePipe.open();
+    const hash = new Hash("sha256");
+    const buf = new Uint8Array(128 * 1024);
+    let written = 0;
+    let received = 0;
+    for (let round = 0; round < 1_000_000 && received < size; round++) {
+      if (written < size) {
+        const n = libc().send(client, data.subarray(written), Math.min(65536, size - written), C.MSG_NOSIGNAL);
+        if (n > 0) written += n;
+        if (written === size) libc().shutdown(client, C.SHUT_WR);
+      }
+      pipe.transfer(proxyIn, proxyOut, 1 << 20);
+      received += drain(upstream, buf, (chunk) => hash.update(chunk));
+    }
+    assert.equal(received, size);
+    assert.equal(hex(hash.digest()), hex(sha256(data)));
+    closeAll(client, proxyIn, proxyOut, upstream);
   });
 
   test("spliceAll copies until end of stream or a count", () => {
