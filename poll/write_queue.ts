@@ -1,0 +1,99 @@
+/**
+ * The outgoing bytes of a connection that the kernel has not taken yet: a
+ * FIFO of chunks, each with an optional settle callback that runs once its
+ * last byte is sent.
+ *
+ * @example
+ * ```ts
+ * import { WriteQueue } from "./write_queue.ts";
+ * const q = new WriteQueue();
+ * q.push(new Uint8Array([1, 2, 3]), () => console.log("sent"));
+ * q.consume(3); // "sent"
+ * console.log(q.bytes); // 0
+ * ```
+ *
+ * @module
+ */
+
+interface Chunk {
+  data: Uint8Array;
+  offset: number;
+  done: ((error?: Error) => void) | undefined;
+}
+
+/**
+ * FIFO of pending output with a byte count.
+ *
+ * @example
+ * ```ts
+ * import { WriteQueue } from "./write_queue.ts";
+ * const q = new WriteQueue();
+ * q.push(new Uint8Array(10), undefined);
+ * console.log(q.head()?.length); // 10
+ * ```
+ */
+export class WriteQueue {
+  #chunks: Chunk[] = [];
+  #first = 0;
+  #bytes = 0;
+
+  /** Bytes queued and not yet sent. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Whether nothing is queued (no bytes and no callbacks). */
+  get empty(): boolean {
+    return this.#first === this.#chunks.length;
+  }
+
+  /** Queues `data` (kept as is: copy first if the caller reuses it). */
+  push(data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
+    this.#chunks.push({ data, offset: 0, done });
+    this.#bytes += data.length;
+  }
+
+  /** The unsent part of the first chunk, or undefined when empty. */
+  head(): Uint8Array | undefined {
+    const chunk = this.#chunks[this.#first];
+    if (chunk === undefined) return undefined;
+    return chunk.offset === 0 ? chunk.data : chunk.data.subarray(chunk.offset);
+  }
+
+  /** Marks `n` bytes as sent, settling the chunks that are complete. */
+  consume(n: number): void {
+    this.#bytes -= n;
+    while (this.#first < this.#chunks.length) {
+      const chunk = this.#chunks[this.#first]!;
+      const left = chunk.data.length - chunk.offset;
+      if (n < left) {
+        chunk.offset += n;
+        return;
+      }
+      n -= left;
+      this.#first++;
+      chunk.done?.();
+      if (n === 0 && this.#first < this.#chunks.length && this.#chunks[this.#first]!.data.length > 0) break;
+    }
+    this.#compact();
+  }
+
+  /** Drops everything, failing the callbacks with `error`. */
+  fail(error: Error): void {
+    const chunks = this.#chunks.slice(this.#first);
+    this.#chunks = [];
+    this.#first = 0;
+    this.#bytes = 0;
+    for (const c of chunks) c.done?.(error);
+  }
+
+  #compact(): void {
+    if (this.#first === this.#chunks.length) {
+      this.#chunks.length = 0;
+      this.#first = 0;
+    } else if (this.#first > 64 && this.#first * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#first);
+      this.#first = 0;
+    }
+  }
+}
