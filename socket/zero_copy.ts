@@ -18,7 +18,7 @@ import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
-import { waitFd } from "./fd_wait.ts";
+import { pollOne } from "./wait.ts";
 
 /** Largest count handed to one sendfile/splice call (Linux caps a call at this). */
 const MAX_CHUNK = 0x7ffff000;
@@ -39,6 +39,11 @@ function validateCount(n: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new RangeError(`${what} must be a non-negative integer, got ${String(n)}`);
   }
+}
+
+/** A poll(2) timeout: -1 (no limit) for negative or infinite values. */
+function pollTimeout(ms: number): number {
+  return ms < 0 || ms === Infinity ? -1 : Math.ceil(ms);
 }
 
 function wouldBlock(errno: number): boolean {
@@ -146,7 +151,7 @@ export function sendfileAll(socketFd: number, source: number | string, options: 
         sent += n;
         continue;
       }
-      if (waitFd(socketFd, C.POLLOUT, timeoutMs) === 0) {
+      if (pollOne(socketFd, C.POLLOUT, pollTimeout(timeoutMs)) === 0) {
         throw new SocketTimeoutError(`sendfile timed out after ${timeoutMs} ms with ${sent} of ${count} bytes sent`, {
           syscall: "sendfile",
         });
@@ -337,6 +342,9 @@ export class SplicePipe {
  */
 export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeoutMs = -1): number {
   if (count !== Infinity) validateCount(count, "count");
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
+    throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);
+  }
   using pipe = SplicePipe.open();
   let moved = 0;
   while (moved < count) {
@@ -347,7 +355,7 @@ export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeou
     if (pipe.ended && pipe.pending === 0) break;
     if (n > 0) continue;
     const [fd, events] = pipe.pending > 0 ? [toFd, C.POLLOUT] : [fromFd, C.POLLIN];
-    if (waitFd(fd, events, timeoutMs) === 0) {
+    if (pollOne(fd, events, pollTimeout(timeoutMs)) === 0) {
       throw new SocketTimeoutError(`splice timed out after ${timeoutMs} ms with ${moved} bytes moved`, {
         syscall: "splice",
       });
