@@ -139,7 +139,9 @@ describe("address: IPv6", () => {
       assert.deepEqual(parseIPv6(text).bytes, b);
       assert.equal(isIP(text), 6);
       assert.equal(formatIP(parseIP(text).bytes), text);
-      if (!mapped) assert.equal(new URL(`http://[${text}]/`).hostname, `[${text}]`);
+      // WHATWG URL never writes the dotted form RFC 5952 §5 recommends for
+      // IPv4-mapped addresses, whichever way the bytes were generated.
+      if (!text.includes(".")) assert.equal(new URL(`http://[${text}]/`).hostname, `[${text}]`);
     }), { numRuns: 1000 });
   });
 
