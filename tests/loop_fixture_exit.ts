@@ -1,0 +1,19 @@
+// Child process for loop_idle_test.ts: the process must exit by itself.
+// mode "unref": an unreferenced listener and an unreferenced loop timer.
+// mode "close": a referenced listener closed by a runtime timer after 100 ms.
+import { listen } from "../poll/listener.ts";
+import { defaultLoop } from "../poll/loop.ts";
+
+const mode = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
+const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+if (mode === "unref") {
+  server.unref();
+  defaultLoop().timers.every(50, () => {}).unref();
+} else {
+  defaultLoop().timers.once(30_000, () => {});
+  setTimeout(() => {
+    server.close();
+    defaultLoop().close();
+  }, 100);
+}
+console.log("started");

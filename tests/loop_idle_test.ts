@@ -1,0 +1,27 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { runChild } from "./loop_helpers.ts";
+
+test("an idle process with an open listener uses little CPU (getrusage over 1 s)", async () => {
+  const { code, stdout, stderr } = await runChild("loop_fixture_idle.ts");
+  assert.equal(code, 0, stderr);
+  const line = stdout.trim().split("\n").at(-1)!;
+  const result = JSON.parse(line) as { cpuPercent: number; parked: boolean };
+  console.log(`# idle CPU with an open listener: ${result.cpuPercent.toFixed(2)}% of a core (${line})`);
+  assert.equal(result.parked, true);
+  assert.ok(result.cpuPercent < 20, `idle CPU ${result.cpuPercent}%`);
+});
+
+test("a process whose loop handles are all unreferenced exits by itself", async () => {
+  const { code, stdout, stderr, elapsedMs } = await runChild("loop_fixture_exit.ts", ["unref"]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /started/);
+  console.log(`# unref exit after ${elapsedMs.toFixed(0)} ms`);
+});
+
+test("closing the last referenced handle and the loop lets the process exit", async () => {
+  const { code, stdout, stderr, elapsedMs } = await runChild("loop_fixture_exit.ts", ["close"]);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /started/);
+  console.log(`# close exit after ${elapsedMs.toFixed(0)} ms`);
+});
