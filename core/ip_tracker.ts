@@ -30,7 +30,20 @@ const DEFAULT_MAX_TRACKED_IPS = 65_536;
 /** Longest address key accepted (an IPv6 literal with a zone id fits). */
 const MAX_KEY_LENGTH = 255;
 
-/** Options of an {@link IpConnectionTracker}. */
+/**
+ * Options of an {@link IpConnectionTracker}.
+ *
+ * @example
+ * ```ts
+ * import { IpConnectionTracker, type IpTrackerOptions } from "./ip_tracker.ts";
+ * const options: IpTrackerOptions = {
+ *   maxPerIp: 16,
+ *   maxTrackedIps: 10_000,
+ *   rate: { limit: 50, windowMs: 10_000 },
+ * };
+ * const tracker = new IpConnectionTracker(options);
+ * ```
+ */
 export interface IpTrackerOptions {
   /** Connections allowed per address at once (default `SOCKET_LIMITS.maxPendingPerIp`). */
   maxPerIp?: number;
@@ -102,7 +115,7 @@ interface Entry {
  *   tracker.release("2001:db8::1");
  * }
  * console.log(tracker.tryAcquire("2001:db8::1")); // false: 3rd in one second
- * clock.advance(1100);
+ * clock.advance(1250); // the window plus one bucket (windowMs / 4)
  * console.log(tracker.tryAcquire("2001:db8::1")); // true
  * ```
  */

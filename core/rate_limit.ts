@@ -24,7 +24,17 @@ import { type Clock, systemClock } from "./clock.ts";
 /** Slack for floating-point refill arithmetic, relative to the amount asked. */
 const EPSILON = 1e-9;
 
-/** Options of a {@link TokenBucket}. */
+/**
+ * Options of a {@link TokenBucket}.
+ *
+ * @example
+ * ```ts
+ * import { TokenBucket, type TokenBucketOptions } from "./rate_limit.ts";
+ * // 1 MB/s with bursts of up to 64 KiB.
+ * const options: TokenBucketOptions = { rate: 1_000_000, burst: 65536 };
+ * const bandwidth = new TokenBucket(options);
+ * ```
+ */
 export interface TokenBucketOptions {
   /** Tokens added per second (> 0; `Infinity` means no limit). */
   rate: number;
@@ -174,7 +184,16 @@ export class TokenBucket {
   }
 }
 
-/** Options of a {@link SlidingWindowCounter}. */
+/**
+ * Options of a {@link SlidingWindowCounter}.
+ *
+ * @example
+ * ```ts
+ * import { SlidingWindowCounter, type SlidingWindowOptions } from "./rate_limit.ts";
+ * const options: SlidingWindowOptions = { windowMs: 1000, limit: 100, buckets: 20 };
+ * const resets = new SlidingWindowCounter(options);
+ * ```
+ */
 export interface SlidingWindowOptions {
   /** The window's length in milliseconds (> 0). */
   windowMs: number;

@@ -55,7 +55,17 @@ const MIN_GROWTH = 64;
 /** Largest `maxCapacity` accepted: offsets must fit a C `int`. */
 const MAX_MAX_CAPACITY = 0x7fffffff;
 
-/** Options of a {@link SocketBuf}. */
+/**
+ * Options of a {@link SocketBuf}.
+ *
+ * @example
+ * ```ts
+ * import { SocketBuf, type SocketBufOptions } from "./socket_buf.ts";
+ * // Allocate nothing until the first byte; never hold more than 1 MiB.
+ * const options: SocketBufOptions = { capacity: 0, maxCapacity: 1 << 20 };
+ * const buf = new SocketBuf(options);
+ * ```
+ */
 export interface SocketBufOptions {
   /**
    * Bytes allocated now (default: 4096, or `maxCapacity` if smaller). 0
@@ -502,7 +512,7 @@ export class SocketBuf {
     let tail = this.#head + this.#len;
     if (tail >= cap) tail -= cap;
     const first = Math.min(n, cap - tail);
-    if (first === src.length && first > SMALL_COPY) buf.set(src, tail);
+    if (first === src.length) buf.set(src, tail);
     else copy(src, 0, buf, tail, first);
     if (first < n) copy(src, first, buf, 0, n - first);
     this.#len += n;

@@ -67,7 +67,20 @@ const STATE_NAMES: readonly TimerState[] = ["idle", "scheduled", "paused", "due"
 /** The largest timeout {@link TimerHeap.timeoutMs} returns (a C `int`). */
 const MAX_TIMEOUT_MS = 0x7fffffff;
 
-/** Options of a {@link TimerHeap}. */
+/**
+ * Options of a {@link TimerHeap}.
+ *
+ * @example
+ * ```ts
+ * import { ManualClock } from "./clock.ts";
+ * import { TimerHeap, type TimerHeapOptions } from "./timer_heap.ts";
+ * const options: TimerHeapOptions = {
+ *   clock: new ManualClock(),
+ *   onError: (err) => console.error("timer failed", err),
+ * };
+ * const timers = new TimerHeap(options);
+ * ```
+ */
 export interface TimerHeapOptions {
   /** Where "now" comes from for scheduling (default: {@link systemClock}). */
   clock?: Clock;
