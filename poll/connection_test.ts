@@ -147,3 +147,32 @@ describe("async connections", () => {
     }
   });
 });
+
+describe("connection streams", () => {
+  test("a ReadableStream piped into a WritableStream copies bytes and the FIN", async () => {
+    const { connectionReadable, connectionWritable } = await import("./connection_streams.ts");
+    const loop = new Loop();
+    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
+    try {
+      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop });
+      const peer = (await server.accept())!;
+      // The peer echoes through the stream adapters.
+      const piping = connectionReadable(peer).pipeTo(connectionWritable(peer));
+      const writer = connectionWritable(client).getWriter();
+      const payload = new Uint8Array(200_000).map((_, i) => i & 0xff);
+      const echoed = readAll(client);
+      await writer.write(payload);
+      await writer.close();
+      await piping;
+      const got = await echoed;
+      assert.equal(got.length, payload.length);
+      assert.deepEqual(got, payload);
+      await client.close();
+      await peer.close();
+    } finally {
+      server.close();
+      loop.close();
+      await loop.released();
+    }
+  });
+});

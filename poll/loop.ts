@@ -28,6 +28,7 @@
  * @module
  */
 import { UseAfterCloseError } from "../core/errors.ts";
+import { native } from "../ffi/native.ts";
 import { monotonicMs } from "../core/clock.ts";
 import type { Timer, TimerCallback } from "../core/timer_heap.ts";
 import { type BackendName, checkFd, type PollBackend, READABLE } from "./backend.ts";
@@ -47,6 +48,12 @@ export interface LoopOptions {
   onError?: (error: unknown) => void;
   /** Poll interval while nothing is referenced (default 10 ms). */
   unrefPollMs?: number;
+  /**
+   * Empty polls in a row before parking (default 1: park on the first
+   * empty poll). Higher values trade idle CPU for lower wake-up latency
+   * under ping-pong load; `FFINET_LOOP_SPINS` sets the default.
+   */
+  spinsBeforePark?: number;
 }
 
 /** Options of {@link Loop.watch}. */
@@ -97,6 +104,8 @@ export class Loop implements WatcherHost {
   #refed = 0;
   readonly #onError: (error: unknown) => void;
   readonly #unrefPollMs: number;
+  readonly #spins: number;
+  #empty = 0;
   #scheduled = false;
   #inTick = false;
   #blocking = false;
@@ -112,6 +121,8 @@ export class Loop implements WatcherHost {
   constructor(options: LoopOptions = {}) {
     this.#onError = options.onError ?? rethrow;
     this.#unrefPollMs = options.unrefPollMs ?? 10;
+    this.#spins = options.spinsBeforePark ?? (Number(native.env("FFINET_LOOP_SPINS") ?? "1") || 1);
+    if (!Number.isInteger(this.#spins) || this.#spins < 1) throw new RangeError(`spinsBeforePark must be a positive integer, got ${this.#spins}`);
     if (!(this.#unrefPollMs >= 1)) throw new RangeError(`unrefPollMs must be at least 1, got ${this.#unrefPollMs}`);
     this.#backend = createBackend(options.backend, options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents });
     try {
@@ -331,7 +342,9 @@ export class Loop implements WatcherHost {
   #next(busy: boolean): void {
     if (this.#closed || this.#blocking) return;
     if (this.#count === 0 && this.timers.size === 0) return;
-    if (busy || this.timers.timeoutMs() === 0) {
+    if (busy) this.#empty = 0;
+    else this.#empty++;
+    if (busy || this.#empty < this.#spins || this.timers.timeoutMs() === 0) {
       this.#scheduled = true;
       yieldToRuntime(this.#tick);
       return;

@@ -1,0 +1,164 @@
+/**
+ * Echo benchmark: our async echo server (poll/listener.ts, handler mode) vs
+ * the runtime's own (node:net, Deno.listen, Bun.listen), each in a child
+ * process of this runtime, driven by an external load client (a blocking
+ * epoll loop run on Bun, bench/echo_client.ts): 50 connections, 64-byte
+ * messages, one in flight per connection. Alternating A/B rounds, median
+ * requests/s and the server's CPU µs per request (from /proc/PID/stat).
+ * Then 10,000 idle connections: server RSS growth per connection.
+ *
+ * Run: node scripts/bench.mjs echo [--runtime=node]
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { finish, record, RUNTIME } from "./harness.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const proc = (globalThis as unknown as { process: { execPath: string; env: Record<string, string | undefined> } }).process;
+const ROUNDS = Number(proc.env.ECHO_ROUNDS ?? 3);
+const SECONDS = Number(proc.env.ECHO_SECONDS ?? 3);
+const CONNECTIONS = 50;
+const IDLE_CONNECTIONS = Number(proc.env.ECHO_IDLE ?? 10_000);
+const CLK_TCK = 100;
+
+interface Child {
+  pid: number;
+  lines: AsyncIterator<string>;
+  kill(): void;
+  exited: Promise<void>;
+}
+
+function start(cmd: string, args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...proc.env, ...env } });
+  const queue: string[] = [];
+  const waiters: ((v: IteratorResult<string>) => void)[] = [];
+  let buffer = "";
+  let done = false;
+  child.stdout!.on("data", (d: Uint8Array) => {
+    buffer += String(d);
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const w = waiters.shift();
+      if (w) w({ value: line, done: false });
+      else queue.push(line);
+    }
+  });
+  const exited = new Promise<void>((resolve) => child.on("close", () => {
+    done = true;
+    for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+    resolve();
+  }));
+  return {
+    pid: child.pid!,
+    lines: {
+      next: () => {
+        const line = queue.shift();
+        if (line !== undefined) return Promise.resolve({ value: line, done: false });
+        if (done) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((r) => waiters.push(r));
+      },
+    },
+    kill: () => child.kill("SIGKILL"),
+    exited,
+  };
+}
+
+function runtimeArgs(script: string): [string, string[]] {
+  if (RUNTIME === "deno") return [proc.execPath, ["run", "-A", script]];
+  if (RUNTIME === "bun") return [proc.execPath, [script]];
+  return [proc.execPath, ["--import", "tsx", script]];
+}
+
+async function line(child: Child, prefix: string): Promise<string> {
+  for (;;) {
+    const r = await child.lines.next();
+    if (r.done) throw new Error(`child exited before printing ${prefix}`);
+    if (r.value.startsWith(prefix)) return r.value;
+  }
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+async function startServer(kind: "ffinet" | "native"): Promise<{ server: Child; port: number }> {
+  const [cmd, args] = runtimeArgs("bench/echo_server.ts");
+  const server = start(cmd, [...args, kind]);
+  const port = Number((await line(server, "PORT ")).slice(5));
+  return { server, port };
+}
+
+async function client(args: string[]): Promise<Child> {
+  return start(`${root}node_modules/.bin/bun`, ["bench/echo_client.ts", ...args]);
+}
+
+async function loadRound(kind: "ffinet" | "native"): Promise<{ rps: number; cpuUs: number }> {
+  const { server, port } = await startServer(kind);
+  try {
+    const warm = await client(["load", String(port), String(CONNECTIONS), "0.5", "64"]);
+    await line(warm, "{");
+    const before = cpuTicks(server.pid);
+    const load = await client(["load", String(port), String(CONNECTIONS), String(SECONDS), "64"]);
+    const result = JSON.parse(await line(load, "{")) as { requests: number; seconds: number };
+    const ticks = cpuTicks(server.pid) - before;
+    return { rps: result.requests / result.seconds, cpuUs: (ticks * 1e6 / CLK_TCK) / result.requests };
+  } finally {
+    server.kill();
+    await server.exited;
+  }
+}
+
+async function idleRound(kind: "ffinet" | "native"): Promise<number> {
+  const { server, port } = await startServer(kind);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const before = rssBytes(server.pid);
+    const holder = await client(["idle", String(port), String(IDLE_CONNECTIONS)]);
+    await line(holder, "READY");
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssBytes(server.pid);
+    holder.kill();
+    await holder.exited;
+    return (after - before) / IDLE_CONNECTIONS;
+  } finally {
+    server.kill();
+    await server.exited;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const peerName = RUNTIME === "node" ? "node:net" : RUNTIME === "deno" ? "Deno.listen" : "Bun.listen";
+
+const ours = { rps: [] as number[], cpu: [] as number[] };
+const peer = { rps: [] as number[], cpu: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const order: ("ffinet" | "native")[] = round % 2 === 0 ? ["ffinet", "native"] : ["native", "ffinet"];
+  for (const kind of order) {
+    const r = await loadRound(kind);
+    const side = kind === "ffinet" ? ours : peer;
+    side.rps.push(r.rps);
+    side.cpu.push(r.cpuUs);
+    console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req`);
+  }
+}
+record({ bench: "echo", case: `${CONNECTIONS} conns 64 B req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
+record({ bench: "echo", case: `${CONNECTIONS} conns server CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+if (IDLE_CONNECTIONS > 0) {
+  const oursIdle = await idleRound("ffinet");
+  const peerIdle = await idleRound("native");
+  record({ bench: "echo", case: `${IDLE_CONNECTIONS} idle conns RSS/conn`, unit: "B/conn", ours: oursIdle, peer: peerIdle, peerName });
+}
+finish();

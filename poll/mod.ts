@@ -1,0 +1,46 @@
+/**
+ * The event loop: poll backends (epoll, poll(2), kqueue) behind one
+ * interface, the synchronous `Poll`, the library-owned `Loop` with its
+ * timers, and async connections and listeners.
+ *
+ * @example
+ * ```ts
+ * import { listen, connect } from "./mod.ts";
+ * const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+ * const conn = await connect({ host: "127.0.0.1", port: server.port });
+ * await conn.write(new TextEncoder().encode("hi"));
+ * console.log(await conn.read());
+ * await conn.close();
+ * server.close();
+ * ```
+ *
+ * @module
+ */
+export {
+  type BackendName,
+  type BackendOptions,
+  describeEvents,
+  ERROR,
+  HANGUP,
+  PEER_CLOSED,
+  type PollBackend,
+  READABLE,
+  WRITABLE,
+} from "./backend.ts";
+export { createBackend, defaultBackendName } from "./choose.ts";
+export { EpollBackend } from "./epoll.ts";
+export { KqueueBackend } from "./kqueue.ts";
+export { PollBackend2 } from "./poll_backend.ts";
+export { type AddOptions, type HasFd, Poll, type PollEvent, type PollOptions } from "./poll.ts";
+export { defaultLoop, Loop, type LoopOptions, type LoopStats, type WatchOptions } from "./loop.ts";
+export { type IoCallback, IoWatcher } from "./io_watcher.ts";
+export { LoopTimers } from "./loop_timers.ts";
+export {
+  Connection,
+  type ConnectionHandler,
+  type ConnectionOptions,
+  type TimeoutKind,
+  type WaitOptions,
+} from "./connection.ts";
+export { connectionReadable, connectionWritable } from "./connection_streams.ts";
+export { type ConnectOptions, connect, type Endpoint, listen, Listener, type ListenOptions } from "./listener.ts";
