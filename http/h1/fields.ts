@@ -17,6 +17,8 @@
  */
 import { Headers } from "../core/headers.ts";
 
+const CODE_ARRAYS: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
+
 /**
  * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), the way
  * field values are turned into strings (WHATWG "isomorphic decode").
@@ -29,10 +31,11 @@ import { Headers } from "../core/headers.ts";
  */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 24) {
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i] as number);
-    return s;
+  if (n <= 64) {
+    // A reused array of the right length avoids a subarray per string.
+    const codes = CODE_ARRAYS[n]!;
+    for (let i = 0; i < n; i++) codes[i] = buf[start + i]!;
+    return String.fromCharCode.apply(null, codes);
   }
   let s = "";
   for (let i = start; i < end; i += 4096) {

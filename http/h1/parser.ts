@@ -42,7 +42,17 @@ import {
   type TransferCodingState,
 } from "./framing.ts";
 import { isValidRequestTarget } from "./target.ts";
-import { FIELD_VALUE, HEX_VALUE, QDTEXT, REASON, TARGET, TARGET_LENIENT, TOKEN } from "./tables.ts";
+import {
+  FIELD_VALUE,
+  HEX_VALUE,
+  QDTEXT,
+  REASON,
+  scanFieldValue,
+  TARGET,
+  TARGET_LENIENT,
+  TOKEN,
+  wordView,
+} from "./tables.ts";
 
 /** Every error code the parser raises, with the status a server answers. */
 export const HTTP1_ERROR_CODES = Object.freeze({
@@ -411,6 +421,18 @@ export class HTTP1Parser {
     this.#state = S_DEAD;
     this.#error = new HTTP1ParseError("HPE_INVALID_EOF_STATE", "input ended inside a message", this.#streamOffset);
     throw this.#error;
+  }
+
+  #words = new Int32Array(0);
+  #wordsSource: Uint8Array | null = null;
+
+  /** A word view of `buf`'s buffer, cached for the chunk being parsed. */
+  #wordsFor(buf: Uint8Array): Int32Array {
+    if (buf !== this.#wordsSource) {
+      this.#wordsSource = buf;
+      this.#words = wordView(buf);
+    }
+    return this.#words;
   }
 
   #append(src: Uint8Array, n: number): void {
@@ -813,6 +835,31 @@ export class HTTP1Parser {
               this.#fail("HPE_TOO_MANY_HEADERS", "too many header fields", base + p);
             }
             this.#nameStart = p - sb;
+            // Fast path: the whole field line is in this buffer and well formed.
+            const stop = sb + this.#lineLimit;
+            const lim = end < stop ? end : stop;
+            let q = p + 1;
+            while (q < lim && TOKEN[buf[q]!] === 1) q++;
+            if (q < lim && buf[q] === 0x3a) {
+              const ne = q;
+              q++;
+              while (q < lim && (buf[q] === SP || buf[q] === HTAB)) q++;
+              const vs = q;
+              q = lim - q > 16 ? scanFieldValue(buf, this.#wordsFor(buf), q, lim) : q;
+              while (q < lim && FIELD_VALUE[buf[q]!] === 1) q++;
+              if (q + 1 < lim && buf[q] === CR && buf[q + 1] === LF) {
+                let ve = q;
+                while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+                this.#nameEnd = ne - sb;
+                this.#valueStart = vs - sb;
+                this.#valueEnd = ve - sb;
+                this.#storeField();
+                if (!this.#inTrailers) this.#framingField(buf, sb, base);
+                p = q + 2;
+                this.#fieldLine(p - sb);
+                continue;
+              }
+            }
             p++;
             state = S_FIELD_NAME;
             continue;
@@ -866,7 +913,7 @@ export class HTTP1Parser {
         case S_FIELD_VALUE: {
           const stop = sb + this.#lineLimit;
           const lim = end < stop ? end : stop;
-          let q = p;
+          let q = lim - p > 16 ? scanFieldValue(buf, this.#wordsFor(buf), p, lim) : p;
           while (q < lim && FIELD_VALUE[buf[q]!] === 1) q++;
           p = q;
           if (q === lim) {

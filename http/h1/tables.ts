@@ -138,3 +138,58 @@ export const REG_NAME: Uint8Array = table("-._~!$&'()*+,;=%", [...ALPHA, ...DIGI
  * ```
  */
 export const IP_LITERAL: Uint8Array = table("-._~!$&'()*+,;=:%", [...ALPHA, ...DIGIT]);
+
+const wordViews = new WeakMap<ArrayBufferLike, Int32Array>();
+
+/**
+ * An `Int32Array` over the whole of `buf.buffer` (cached per buffer), for
+ * {@link scanFieldValue} to read four bytes at a time.
+ *
+ * @example
+ * ```ts
+ * import { wordView } from "./tables.ts";
+ * console.log(wordView(new Uint8Array(8)).length); // 2
+ * ```
+ */
+export function wordView(buf: Uint8Array): Int32Array {
+  const ab = buf.buffer;
+  let w = wordViews.get(ab);
+  if (w === undefined || w.length !== ab.byteLength >> 2) {
+    w = new Int32Array(ab, 0, ab.byteLength >> 2);
+    wordViews.set(ab, w);
+  }
+  return w;
+}
+
+/**
+ * Returns the first position in `buf[p..end)` that is not a field-value byte
+ * ({@link FIELD_VALUE}), or `end`. Aligned runs are checked four bytes at a
+ * time: a word holds no byte below 0x20 and no 0x7F exactly when two SWAR
+ * tests are clear; a flagged word (HTAB, CR, a bad byte) is finished byte
+ * by byte.
+ *
+ * @example
+ * ```ts
+ * import { scanFieldValue, wordView } from "./tables.ts";
+ * const b = new TextEncoder().encode("text/html; charset=utf-8\r\n");
+ * console.log(scanFieldValue(b, wordView(b), 0, b.length)); // 24
+ * ```
+ */
+export function scanFieldValue(buf: Uint8Array, words: Int32Array, p: number, end: number): number {
+  const off = buf.byteOffset;
+  while (p < end && ((off + p) & 3) !== 0) {
+    if (FIELD_VALUE[buf[p]!] !== 1) return p;
+    p++;
+  }
+  let i = (off + p) >> 2;
+  const iend = (off + end) >> 2;
+  while (i < iend) {
+    const x = words[i]!;
+    const y = x ^ 0x7f7f7f7f;
+    if ((((x - 0x20202020) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
+    i++;
+  }
+  p = (i << 2) - off;
+  while (p < end && FIELD_VALUE[buf[p]!] === 1) p++;
+  return p;
+}
