@@ -1,0 +1,247 @@
+/**
+ * The fuzzer's own view of the wire, written apart from ws/ so that the
+ * runner does not judge our code with our code: a raw frame writer that can
+ * produce any (also invalid) frame, a strict parser for what the server
+ * under test sends back, and the client half of permessage-deflate on the
+ * zlib streams of core/zlib.ts.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { Deflater, Inflater } from "../../../core/zlib.ts";
+
+/** Payload descriptions as the case data has them. */
+export interface PayloadSpec {
+  hex?: string;
+  len: number;
+  text?: string;
+  sha1?: string;
+  repeat_unit_hex?: string;
+}
+
+/** Hex to bytes. */
+export function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >>> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** SHA-1 in hex by node:crypto (an implementation independent of ours). */
+export function sha1Hex(data: Uint8Array): string {
+  return createHash("sha1").update(data).digest("hex");
+}
+
+/** The bytes a payload spec stands for (`null` when it needs test data). */
+export function payloadBytes(p: PayloadSpec): Uint8Array | null {
+  if (p.hex !== undefined) return fromHex(p.hex);
+  if (p.repeat_unit_hex !== undefined) return repeat(fromHex(p.repeat_unit_hex), p.len);
+  return null;
+}
+
+/** Repeats `unit` up to `len` bytes. */
+export function repeat(unit: Uint8Array, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  if (unit.length === 0 || len === 0) return out;
+  out.set(unit.subarray(0, Math.min(unit.length, len)));
+  // Double the filled prefix until the buffer is full.
+  for (let have = unit.length; have < len; have *= 2) out.copyWithin(have, 0, Math.min(have, len - have));
+  return out;
+}
+
+/** Writes one frame exactly as described, masked with a random key. */
+export function rawFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv: number, mask?: Uint8Array): Uint8Array {
+  const len = payload.length;
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const out = new Uint8Array(2 + ext + 4 + len);
+  out[0] = (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xf);
+  out[1] = 0x80 | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  const dv = new DataView(out.buffer);
+  if (ext === 2) dv.setUint16(2, len);
+  if (ext === 8) dv.setBigUint64(2, BigInt(len));
+  const key = mask ?? randomKey();
+  out.set(key, 2 + ext);
+  const at = 6 + ext;
+  for (let i = 0; i < len; i++) out[at + i] = payload[i]! ^ key[i & 3]!;
+  return out;
+}
+
+/** A frame header alone (for streamed frames); the key is returned for the data. */
+export function rawHeader(opcode: number, len: number, fin: boolean): { bytes: Uint8Array; key: Uint8Array } {
+  const frame = rawFrame(opcode, new Uint8Array(0), fin, 0);
+  const key = frame.slice(2, 6);
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const out = new Uint8Array(2 + ext + 4);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  out[1] = 0x80 | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  const dv = new DataView(out.buffer);
+  if (ext === 2) dv.setUint16(2, len);
+  if (ext === 8) dv.setBigUint64(2, BigInt(len));
+  out.set(key, 2 + ext);
+  return { bytes: out, key };
+}
+
+let seed = 0x9e3779b9;
+/** Masking keys for the fuzzer: varied, reproducible, no crypto needed. */
+export function randomKey(): Uint8Array {
+  seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+  return new Uint8Array([seed >>> 24, (seed >>> 16) & 255, (seed >>> 8) & 255, seed & 255]);
+}
+
+/** What the fuzzer saw the server send. */
+export type ServerEvent =
+  | { type: "message"; binary: boolean; data: Uint8Array }
+  | { type: "ping"; data: Uint8Array }
+  | { type: "pong"; data: Uint8Array }
+  | { type: "close"; code: number | null; reason: Uint8Array };
+
+/** The agreed permessage-deflate parameters, as the fuzzer understood the response. */
+export interface FuzzerDeflate {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+/**
+ * Parses the server's frames strictly (the fuzzer is a client: frames must
+ * be unmasked, RSV1 only on the first frame of a compressed message, and so
+ * on). A violation sets `violation` and stops parsing.
+ */
+export class ServerStream {
+  violation: string | undefined;
+  #buf = new Uint8Array(0);
+  #parts: Uint8Array[] = [];
+  #inMessage = false;
+  #binary = false;
+  #compressed = false;
+  #inflater: Inflater | undefined;
+  readonly #deflate: FuzzerDeflate | undefined;
+
+  constructor(deflate: FuzzerDeflate | undefined) {
+    this.#deflate = deflate;
+    if (deflate) {
+      this.#inflater = new Inflater({ format: "raw", windowBits: Math.max(9, deflate.serverMaxWindowBits), maxOutputBytes: Infinity });
+    }
+  }
+
+  /** Feeds server bytes; returns the complete events. */
+  push(bytes: Uint8Array): ServerEvent[] {
+    const events: ServerEvent[] = [];
+    if (this.violation !== undefined) return events;
+    const buf = this.#buf.length === 0 ? bytes : concat([this.#buf, bytes]);
+    let at = 0;
+    for (;;) {
+      if (buf.length - at < 2) break;
+      const b0 = buf[at]!;
+      const b1 = buf[at + 1]!;
+      let len = b1 & 0x7f;
+      let h = 2;
+      if (len === 126) {
+        if (buf.length - at < 4) break;
+        len = (buf[at + 2]! << 8) | buf[at + 3]!;
+        h = 4;
+      } else if (len === 127) {
+        if (buf.length - at < 10) break;
+        len = Number(new DataView(buf.buffer, buf.byteOffset + at + 2, 8).getBigUint64(0));
+        h = 10;
+      }
+      if (buf.length - at < h + len) break;
+      const payload = buf.slice(at + h, at + h + len);
+      at += h + len;
+      const err = this.#frame(b0, b1, payload, events);
+      if (err !== undefined) {
+        this.violation = err;
+        break;
+      }
+    }
+    this.#buf = buf.slice(at);
+    return events;
+  }
+
+  #frame(b0: number, b1: number, payload: Uint8Array, events: ServerEvent[]): string | undefined {
+    const fin = (b0 & 0x80) !== 0;
+    const rsv1 = (b0 & 0x40) !== 0;
+    const opcode = b0 & 0xf;
+    if (b1 & 0x80) return "the server masked a frame";
+    if (b0 & 0x30) return "RSV2/RSV3 set by the server";
+    if (opcode >= 8) {
+      if (!fin || payload.length > 125 || rsv1 || opcode > 10) return `bad control frame ${opcode}`;
+      if (opcode === 8) {
+        if (payload.length === 1) return "close payload of one byte";
+        const code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : null;
+        events.push({ type: "close", code, reason: payload.slice(2) });
+      } else events.push({ type: opcode === 9 ? "ping" : "pong", data: payload });
+      return undefined;
+    }
+    if (opcode === 0) {
+      if (!this.#inMessage || rsv1) return "unexpected continuation frame";
+    } else if (opcode === 1 || opcode === 2) {
+      if (this.#inMessage) return "new message inside a fragmented one";
+      if (rsv1 && this.#deflate === undefined) return "RSV1 without permessage-deflate";
+      this.#inMessage = true;
+      this.#binary = opcode === 2;
+      this.#compressed = rsv1;
+      this.#parts = [];
+    } else return `reserved opcode ${opcode}`;
+    this.#parts.push(payload);
+    if (!fin) return undefined;
+    this.#inMessage = false;
+    let data = concat(this.#parts);
+    if (this.#compressed) {
+      try {
+        data = concat(this.#inflater!.push(concat([data, new Uint8Array([0, 0, 0xff, 0xff])])));
+        if (this.#deflate!.serverNoContextTakeover) this.#inflater!.reset();
+      } catch (err) {
+        return `bad compressed data from the server: ${(err as Error).message}`;
+      }
+    }
+    if (!this.#binary) {
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(data);
+      } catch {
+        return "invalid UTF-8 in a text message from the server";
+      }
+    }
+    events.push({ type: "message", binary: this.#binary, data });
+    return undefined;
+  }
+
+  close(): void {
+    this.#inflater?.close();
+  }
+}
+
+/** The fuzzer's compressor: raw deflate, sync flush, tail removed. */
+export class FuzzerCompressor {
+  readonly #deflater: Deflater;
+  readonly #reset: boolean;
+
+  constructor(p: FuzzerDeflate) {
+    this.#deflater = new Deflater({ format: "raw", windowBits: Math.max(9, p.clientMaxWindowBits) });
+    this.#reset = p.clientNoContextTakeover;
+  }
+
+  compress(data: Uint8Array): Uint8Array {
+    const out = concat(this.#deflater.push(data, "sync"));
+    if (this.#reset) this.#deflater.reset();
+    return out.subarray(0, out.length - 4);
+  }
+
+  close(): void {
+    this.#deflater.close();
+  }
+}
+
+/** Concatenates byte arrays. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

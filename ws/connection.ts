@@ -1,0 +1,206 @@
+/**
+ * One WebSocket endpoint after the handshake, I/O-free: bytes from the peer
+ * go in with `push`, events come out through a handler, and the bytes to
+ * write pile up until `takeOutput()`. It ties the receiver, the sender,
+ * permessage-deflate and the closing handshake together: pings are
+ * answered, a Close is answered, and a protocol violation fails the
+ * connection with the right close code (1002, 1007, 1009).
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocol } from "./connection.ts";
+ * const ws = new WebSocketProtocol({
+ *   role: "server",
+ *   handler: { onMessage: (data, binary) => ws.send(data, { binary }) }, // echo
+ * });
+ * ws.push(new Uint8Array([0x81, 0x82, 1, 2, 3, 4, 0x69, 0x6b])); // masked "hi"
+ * console.log(ws.takeOutput()); // [ Uint8Array [ 129, 2, 104, 105 ] ]
+ * ```
+ *
+ * @module
+ */
+import { UseAfterCloseError, WebSocketError } from "../core/errors.ts";
+import { CloseHandshake, type CloseState } from "./close.ts";
+import type { PerMessageDeflate } from "./deflate.ts";
+import { CloseCode } from "./frame.ts";
+import { Receiver } from "./receiver.ts";
+import { type MessageOptions, Sender } from "./sender.ts";
+
+/** Events of a {@link WebSocketProtocol}; all optional except messages. */
+export interface ProtocolHandler {
+  onMessage(data: Uint8Array, binary: boolean): void;
+  onPing?(data: Uint8Array): void;
+  onPong?(data: Uint8Array): void;
+  /** The peer's Close frame arrived (the answer is already queued when due). */
+  onCloseFrame?(code: number, reason: string): void;
+  /** The peer broke the protocol; a Close frame with `error.closeCode` is queued. */
+  onError?(error: WebSocketError): void;
+}
+
+/** Options of a {@link WebSocketProtocol}. */
+export interface ProtocolOptions {
+  role: "server" | "client";
+  handler: ProtocolHandler;
+  /** The permessage-deflate state agreed in the handshake. */
+  deflate?: PerMessageDeflate | undefined;
+  maxFrameBytes?: number;
+  maxMessageBytes?: number;
+  maxBufferedBytes?: number;
+  compressionThreshold?: number;
+  autoFragmentSize?: number;
+  /** Answer pings with pongs (default true). */
+  autoPong?: boolean;
+  /** Replaces the random masking keys; tests only. */
+  maskSource?: (key: Uint8Array) => void;
+}
+
+/**
+ * A WebSocket endpoint without I/O. See the module documentation.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketProtocol } from "./connection.ts";
+ * const ws = new WebSocketProtocol({ role: "client", handler: { onMessage() {} } });
+ * ws.send("hello");
+ * ws.close(1000);
+ * console.log(ws.takeOutput().length, ws.closeState); // 2 "closing"
+ * ```
+ */
+export class WebSocketProtocol {
+  readonly #receiver: Receiver;
+  readonly #sender: Sender;
+  readonly #close: CloseHandshake;
+  readonly #handler: ProtocolHandler;
+  readonly #autoPong: boolean;
+  readonly #deflate: PerMessageDeflate | undefined;
+  #output: Uint8Array[] = [];
+  #outputBytes = 0;
+  #error: WebSocketError | undefined;
+
+  constructor(options: ProtocolOptions) {
+    this.#handler = options.handler;
+    this.#autoPong = options.autoPong ?? true;
+    this.#deflate = options.deflate;
+    this.#close = new CloseHandshake(options.role);
+    this.#sender = new Sender({
+      role: options.role,
+      compressor: options.deflate ?? null,
+      ...(options.compressionThreshold !== undefined ? { compressionThreshold: options.compressionThreshold } : {}),
+      ...(options.autoFragmentSize !== undefined ? { autoFragmentSize: options.autoFragmentSize } : {}),
+      ...(options.maskSource !== undefined ? { maskSource: options.maskSource } : {}),
+    });
+    this.#receiver = new Receiver({
+      role: options.role,
+      decompressor: options.deflate ?? null,
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
+      ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
+      handler: {
+        onMessage: (data, binary) => this.#handler.onMessage(data, binary),
+        onPing: (data) => {
+          if (this.#autoPong && this.#close.canSend) this.#queue(this.#sender.pong(data));
+          this.#handler.onPing?.(data);
+        },
+        onPong: (data) => this.#handler.onPong?.(data),
+        onClose: (code, reason) => {
+          if (this.#close.receive(code, reason)) {
+            // Echo the peer's code (1005 means its Close had no payload).
+            const echo = code === CloseCode.NoStatus ? undefined : code;
+            this.#queue(this.#sender.close(echo));
+            this.#close.sent(echo, "");
+          }
+          this.#handler.onCloseFrame?.(code, reason);
+        },
+      },
+    });
+  }
+
+  /** Where the closing handshake stands. */
+  get closeState(): CloseState {
+    return this.#close.state;
+  }
+
+  /** The closing handshake, for codes and cleanliness. */
+  get closeHandshake(): CloseHandshake {
+    return this.#close;
+  }
+
+  /** The protocol error that failed the connection, if any. */
+  get error(): WebSocketError | undefined {
+    return this.#error;
+  }
+
+  /** Bytes queued for writing. */
+  get bufferedAmount(): number {
+    return this.#outputBytes;
+  }
+
+  /** True when this end should now close the transport. */
+  get shouldCloseTransport(): boolean {
+    return this.#close.shouldCloseTransport || (this.#error !== undefined && !this.#close.canSend);
+  }
+
+  /** Feeds bytes from the peer (takes ownership of `chunk`). */
+  push(chunk: Uint8Array): void {
+    if (this.#error !== undefined || this.#receiver.closed) return; // after failure or Close: ignore
+    try {
+      this.#receiver.push(chunk);
+    } catch (err) {
+      if (!(err instanceof WebSocketError)) throw err;
+      this.#error = err;
+      if (this.#close.canSend) {
+        this.#queue(this.#sender.close(err.closeCode));
+        this.#close.sent(err.closeCode, "");
+      }
+      this.#handler.onError?.(err);
+    }
+  }
+
+  /** Queues a data message (strings are text unless `options.binary`). */
+  send(data: Uint8Array | string, options: MessageOptions = {}): void {
+    this.#checkOpen();
+    for (const frame of this.#sender.message(data, options)) this.#queue(frame);
+  }
+
+  /** Queues a ping. */
+  ping(data: Uint8Array | string = new Uint8Array(0)): void {
+    this.#checkOpen();
+    this.#queue(this.#sender.ping(data));
+  }
+
+  /** Queues a pong (unsolicited pongs are heartbeats). */
+  pong(data: Uint8Array | string = new Uint8Array(0)): void {
+    this.#checkOpen();
+    this.#queue(this.#sender.pong(data));
+  }
+
+  /** Starts the closing handshake; does nothing when a Close was already sent. */
+  close(code?: number, reason = ""): void {
+    if (!this.#close.canSend) return;
+    this.#queue(this.#sender.close(code, reason));
+    this.#close.sent(code, reason);
+  }
+
+  /** Removes and returns the bytes to write, in order. */
+  takeOutput(): Uint8Array[] {
+    const out = this.#output;
+    this.#output = [];
+    this.#outputBytes = 0;
+    return out;
+  }
+
+  /** The transport ended; frees the zlib streams. */
+  transportClosed(): void {
+    this.#close.transportClosed();
+    this.#deflate?.close();
+  }
+
+  #checkOpen(): void {
+    if (!this.#close.canSend) throw new UseAfterCloseError("WebSocket (closing)");
+  }
+
+  #queue(frame: Uint8Array): void {
+    this.#output.push(frame);
+    this.#outputBytes += frame.length;
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * permessage-deflate (RFC 7692): parameter negotiation for both roles and
+ * the per-connection compressor/decompressor over zlib (raw deflate, z_stream
+ * in native memory, see core/zlib.ts).
+ *
+ * - A message is compressed with a sync flush and sent without its final
+ *   00 00 ff ff; the receiver appends those four bytes before inflating.
+ * - Context takeover (the LZ77 window carried from message to message) is
+ *   on unless `*_no_context_takeover` was agreed; then the stream is reset
+ *   after each message.
+ * - Window bits 8: zlib's deflate cannot make a 256-byte window and quietly
+ *   uses 512 (windowBits 9), so, as other implementations do, 8 is mapped to
+ *   9 on both sides. A peer limited to 8 may still send 512-byte distances
+ *   produced by its own zlib, and our inflater accepts them.
+ * - Decompressed size is bounded per message; a bomb ends in 1009.
+ *
+ * @example
+ * ```ts
+ * import { PerMessageDeflate } from "./deflate.ts";
+ * const server = PerMessageDeflate.acceptOffer("permessage-deflate; client_max_window_bits", {})!;
+ * console.log(server.responseHeader); // "permessage-deflate"
+ * const packed = server.compress(new TextEncoder().encode("hello hello hello"));
+ * const client = PerMessageDeflate.fromResponse(server.responseHeader, {});
+ * console.log(new TextDecoder().decode(client.decompress(packed, true, 1e6)[0])); // hello hello hello
+ * server.close();
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+import { CompressionError, HTTPError, LimitError, WebSocketError } from "../core/errors.ts";
+import { Deflater, Inflater } from "../core/zlib.ts";
+import { type ExtensionItem, formatExtensions, parseExtensions } from "./extensions.ts";
+import { CloseCode } from "./frame.ts";
+import type { MessageDecompressor } from "./receiver.ts";
+import type { MessageCompressor } from "./sender.ts";
+
+/** The extension token. */
+export const PERMESSAGE_DEFLATE = "permessage-deflate";
+
+/** What one side wants; every field is optional. */
+export interface DeflateOptions {
+  /** Server: reset the server's compression context after each message. */
+  serverNoContextTakeover?: boolean;
+  /** Reset the client's compression context after each message. */
+  clientNoContextTakeover?: boolean;
+  /** Largest LZ77 window (8–15) the server may use to compress. */
+  serverMaxWindowBits?: number;
+  /** Largest LZ77 window (8–15) the client may use to compress. */
+  clientMaxWindowBits?: number;
+  /** zlib compression level (default: zlib's). */
+  level?: number;
+  /** zlib memory level 1–9 (default 8). */
+  memLevel?: number;
+}
+
+/** The agreed parameters (RFC 7692 §7.1). */
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  /** 8–15; 15 when not negotiated. */
+  serverMaxWindowBits: number;
+  /** 8–15; 15 when not negotiated. */
+  clientMaxWindowBits: number;
+}
+
+/** One parsed offer or response; `clientMaxWindowBits` is `true` for the valueless form. */
+interface Parsed {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number | undefined;
+  clientMaxWindowBits: number | true | undefined;
+}
+
+function windowBits(value: string | true, allowBare: boolean): number | true | undefined {
+  if (value === true) return allowBare ? true : undefined;
+  if (!/^(?:8|9|1[0-5])$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** Reads permessage-deflate parameters; undefined when they are not valid. */
+function parseParams(item: ExtensionItem, role: "offer" | "response"): Parsed | undefined {
+  const p: Parsed = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: undefined,
+    clientMaxWindowBits: undefined,
+  };
+  for (const [name, value] of item.params) {
+    switch (name) {
+      case "server_no_context_takeover":
+      case "client_no_context_takeover":
+        if (value !== true) return undefined;
+        if (name === "server_no_context_takeover") p.serverNoContextTakeover = true;
+        else p.clientNoContextTakeover = true;
+        break;
+      case "server_max_window_bits": {
+        const bits = windowBits(value, false);
+        if (bits === undefined || bits === true) return undefined;
+        p.serverMaxWindowBits = bits;
+        break;
+      }
+      case "client_max_window_bits": {
+        // The valueless form only appears in offers (§7.1.2.2).
+        const bits = windowBits(value, role === "offer");
+        if (bits === undefined) return undefined;
+        p.clientMaxWindowBits = bits;
+        break;
+      }
+      default:
+        return undefined; // unknown parameter: decline this offer
+    }
+  }
+  return p;
+}
+
+function checkBits(name: string, bits: number | undefined): void {
+  if (bits !== undefined && (!Number.isInteger(bits) || bits < 8 || bits > 15)) {
+    throw new RangeError(`${name} must be an integer from 8 to 15, got ${bits}`);
+  }
+}
+
+/** zlib's raw deflate has no 256-byte window: use 512 (see the module notes). */
+function zlibBits(bits: number): number {
+  return bits === 8 ? 9 : bits;
+}
+
+const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+
+/**
+ * The permessage-deflate state of one connection: negotiated parameters,
+ * the compressor for what we send and the decompressor for what we
+ * receive. Implements the sender's and receiver's hooks.
+ *
+ * @example
+ * ```ts
+ * import { PerMessageDeflate } from "./deflate.ts";
+ * const offer = PerMessageDeflate.offer({ clientMaxWindowBits: 10 });
+ * console.log(offer); // "permessage-deflate; client_max_window_bits=10"
+ * ```
+ */
+export class PerMessageDeflate implements MessageCompressor, MessageDecompressor {
+  /** The agreed parameters. */
+  readonly params: DeflateParams;
+  /** Which end this is. */
+  readonly role: "server" | "client";
+  /** The value for the server's Sec-WebSocket-Extensions response. */
+  readonly responseHeader: string;
+  readonly #options: DeflateOptions;
+  #deflater: Deflater | undefined;
+  #inflater: Inflater | undefined;
+  #inflated = 0;
+
+  private constructor(role: "server" | "client", params: DeflateParams, options: DeflateOptions, responseHeader: string) {
+    this.role = role;
+    this.params = params;
+    this.#options = options;
+    this.responseHeader = responseHeader;
+  }
+
+  /**
+   * A client's offer for its Sec-WebSocket-Extensions header. It always
+   * allows the server to limit the client's window (valueless
+   * `client_max_window_bits`) unless a value is given.
+   *
+   * @example
+   * ```ts
+   * import { PerMessageDeflate } from "./deflate.ts";
+   * PerMessageDeflate.offer({}); // "permessage-deflate; client_max_window_bits"
+   * ```
+   */
+  static offer(options: DeflateOptions = {}): string {
+    checkBits("serverMaxWindowBits", options.serverMaxWindowBits);
+    checkBits("clientMaxWindowBits", options.clientMaxWindowBits);
+    const params = new Map<string, string | true>();
+    if (options.serverNoContextTakeover) params.set("server_no_context_takeover", true);
+    if (options.clientNoContextTakeover) params.set("client_no_context_takeover", true);
+    if (options.serverMaxWindowBits !== undefined) params.set("server_max_window_bits", String(options.serverMaxWindowBits));
+    params.set("client_max_window_bits", options.clientMaxWindowBits !== undefined ? String(options.clientMaxWindowBits) : true);
+    return formatExtensions([{ name: PERMESSAGE_DEFLATE, params }]);
+  }
+
+  /**
+   * Server side: picks the first acceptable permessage-deflate offer from a
+   * client's Sec-WebSocket-Extensions value. Returns undefined when there is
+   * none (the connection goes on without compression). A malformed header
+   * throws an HTTP1ParseError (answer 400).
+   *
+   * @example
+   * ```ts
+   * import { PerMessageDeflate } from "./deflate.ts";
+   * const pmd = PerMessageDeflate.acceptOffer("permessage-deflate; server_max_window_bits=10", {});
+   * console.log(pmd?.responseHeader); // "permessage-deflate; server_max_window_bits=10"
+   * pmd?.close();
+   * ```
+   */
+  static acceptOffer(header: string | string[], options: DeflateOptions = {}): PerMessageDeflate | undefined {
+    checkBits("serverMaxWindowBits", options.serverMaxWindowBits);
+    checkBits("clientMaxWindowBits", options.clientMaxWindowBits);
+    const items = parseExtensions(Array.isArray(header) ? header.join(", ") : header);
+    for (const item of items) {
+      if (item.name.toLowerCase() !== PERMESSAGE_DEFLATE) continue;
+      const offer = parseParams(item, "offer");
+      if (offer === undefined) continue;
+      // The server may not use a larger window than the client allows, and
+      // it may not impose a client window the client did not offer to limit.
+      if (options.clientMaxWindowBits !== undefined && offer.clientMaxWindowBits === undefined) continue;
+      const params: DeflateParams = {
+        serverNoContextTakeover: offer.serverNoContextTakeover || options.serverNoContextTakeover === true,
+        clientNoContextTakeover: offer.clientNoContextTakeover || options.clientNoContextTakeover === true,
+        serverMaxWindowBits: Math.min(offer.serverMaxWindowBits ?? 15, options.serverMaxWindowBits ?? 15),
+        clientMaxWindowBits: 15,
+      };
+      const response = new Map<string, string | true>();
+      if (params.serverNoContextTakeover) response.set("server_no_context_takeover", true);
+      if (params.clientNoContextTakeover) response.set("client_no_context_takeover", true);
+      if (offer.serverMaxWindowBits !== undefined || options.serverMaxWindowBits !== undefined) {
+        response.set("server_max_window_bits", String(params.serverMaxWindowBits));
+      }
+      if (offer.clientMaxWindowBits !== undefined) {
+        const offered = offer.clientMaxWindowBits === true ? 15 : offer.clientMaxWindowBits;
+        const wanted = options.clientMaxWindowBits ?? (offer.clientMaxWindowBits === true ? undefined : offered);
+        if (wanted !== undefined) {
+          params.clientMaxWindowBits = Math.min(offered, wanted);
+          response.set("client_max_window_bits", String(params.clientMaxWindowBits));
+        }
+      }
+      return new PerMessageDeflate("server", params, options, formatExtensions([{ name: PERMESSAGE_DEFLATE, params: response }]));
+    }
+    return undefined;
+  }
+
+  /**
+   * Client side: validates the server's Sec-WebSocket-Extensions response
+   * against what we offered. Throws an HTTPError (fail the connection) when
+   * the server accepted something we did not offer.
+   *
+   * @example
+   * ```ts
+   * import { PerMessageDeflate } from "./deflate.ts";
+   * const pmd = PerMessageDeflate.fromResponse("permessage-deflate; server_no_context_takeover", {});
+   * console.log(pmd.params.serverNoContextTakeover); // true
+   * pmd.close();
+   * ```
+   */
+  static fromResponse(header: string, offered: DeflateOptions = {}): PerMessageDeflate {
+    const items = parseExtensions(header);
+    const item = items[0];
+    if (items.length !== 1 || item === undefined || item.name.toLowerCase() !== PERMESSAGE_DEFLATE) {
+      throw new HTTPError("ERR_WS_EXTENSION", `the server accepted extensions we did not offer: ${header}`);
+    }
+    const r = parseParams(item, "response");
+    if (r === undefined) throw new HTTPError("ERR_WS_EXTENSION", `invalid permessage-deflate response: ${header}`);
+    if (offered.serverNoContextTakeover && !r.serverNoContextTakeover) {
+      throw new HTTPError("ERR_WS_EXTENSION", "the server did not agree to server_no_context_takeover");
+    }
+    if (offered.serverMaxWindowBits !== undefined && (r.serverMaxWindowBits === undefined || r.serverMaxWindowBits > offered.serverMaxWindowBits)) {
+      throw new HTTPError("ERR_WS_EXTENSION", "the server did not honour server_max_window_bits");
+    }
+    const clientBits = r.clientMaxWindowBits === true ? undefined : r.clientMaxWindowBits;
+    const params: DeflateParams = {
+      serverNoContextTakeover: r.serverNoContextTakeover,
+      clientNoContextTakeover: r.clientNoContextTakeover || offered.clientNoContextTakeover === true,
+      serverMaxWindowBits: r.serverMaxWindowBits ?? 15,
+      clientMaxWindowBits: Math.min(clientBits ?? 15, offered.clientMaxWindowBits ?? 15),
+    };
+    return new PerMessageDeflate("client", params, offered, header);
+  }
+
+  /** Compresses one whole message; the result has no 00 00 ff ff tail. */
+  compress(data: Uint8Array): Uint8Array {
+    const server = this.role === "server";
+    const deflater = this.#deflater ??= new Deflater({
+      format: "raw",
+      windowBits: zlibBits(server ? this.params.serverMaxWindowBits : this.params.clientMaxWindowBits),
+      memLevel: this.#options.memLevel ?? 8,
+      ...(this.#options.level !== undefined ? { level: this.#options.level } : {}),
+    });
+    const parts = deflater.push(data, "sync");
+    if (server ? this.params.serverNoContextTakeover : this.params.clientNoContextTakeover) deflater.reset();
+    let total = 0;
+    for (const p of parts) total += p.length;
+    const out = parts.length === 1 ? parts[0]! : new Uint8Array(total);
+    if (parts.length !== 1) {
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+    }
+    // A sync flush always ends with the empty stored block 00 00 ff ff.
+    const end = total >= 4 && out[total - 4] === 0 && out[total - 3] === 0 && out[total - 2] === 0xff && out[total - 1] === 0xff
+      ? total - 4
+      : total;
+    // An empty result would be an invalid deflate stream; send one empty
+    // fixed block instead (RFC 7692 §7.2.3.6).
+    return end === 0 ? new Uint8Array([0x00]) : out.subarray(0, end);
+  }
+
+  /**
+   * Inflates one piece of a compressed message; `fin` marks the last piece.
+   * Output beyond `maxBytes` for the message throws a 1009 WebSocketError,
+   * corrupt data a 1007 one.
+   */
+  decompress(piece: Uint8Array, fin: boolean, maxBytes: number): Uint8Array[] {
+    const server = this.role === "server";
+    const inflater = this.#inflater ??= new Inflater({
+      format: "raw",
+      windowBits: zlibBits(server ? this.params.clientMaxWindowBits : this.params.serverMaxWindowBits),
+      maxOutputBytes: Infinity,
+    });
+    const out: Uint8Array[] = [];
+    this.#inflated = 0; // output of this call, against the message's remaining room
+    try {
+      // Feed bounded slices so that one slice cannot inflate far past the
+      // limit: deflate expands at most ~1032:1.
+      const slice = Math.max(1024, Math.min(65536, Math.floor(maxBytes / 1032)));
+      for (let at = 0; at < piece.length; at += slice) {
+        this.#take(inflater.push(piece.subarray(at, at + slice)), out, maxBytes);
+      }
+      if (fin) {
+        if (!inflater.finished) this.#take(inflater.push(TAIL), out, maxBytes);
+        const noTakeover = server ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
+        // A peer that ended its deflate stream (BFINAL) starts a new one.
+        if (noTakeover || inflater.finished) inflater.reset();
+      }
+    } catch (err) {
+      if (err instanceof WebSocketError) throw err;
+      if (err instanceof LimitError) {
+        throw new WebSocketError("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", "decompressed message too big", CloseCode.MessageTooBig);
+      }
+      if (err instanceof CompressionError) {
+        throw new WebSocketError("WS_ERR_INFLATE", `invalid compressed data: ${err.message}`, CloseCode.InvalidPayload);
+      }
+      throw err;
+    }
+    return out;
+  }
+
+  #take(parts: Uint8Array[], out: Uint8Array[], maxBytes: number): void {
+    for (const p of parts) {
+      this.#inflated += p.length;
+      if (this.#inflated > maxBytes) {
+        throw new WebSocketError("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", `decompressed message above ${maxBytes} bytes`, CloseCode.MessageTooBig);
+      }
+      out.push(p);
+    }
+  }
+
+  /** Frees the zlib streams. */
+  close(): void {
+    this.#deflater?.close();
+    this.#inflater?.close();
+    this.#deflater = undefined;
+    this.#inflater = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * WebSocket frame vocabulary (RFC 6455 §5): opcodes, close codes, masking
+ * and frame header serialization.
+ *
+ * @example
+ * ```ts
+ * import { Opcode, applyMask, frameHeader } from "./frame.ts";
+ * const payload = new TextEncoder().encode("hi");
+ * const header = frameHeader({ fin: true, rsv1: false, opcode: Opcode.Text, length: 2, mask: null });
+ * console.log(header); // Uint8Array [ 129, 2 ]
+ * applyMask(payload, new Uint8Array([1, 2, 3, 4]), 0); // masks in place
+ * ```
+ *
+ * @module
+ */
+
+/** Frame opcodes (RFC 6455 §5.2). */
+export const Opcode = Object.freeze({
+  Continuation: 0x0,
+  Text: 0x1,
+  Binary: 0x2,
+  Close: 0x8,
+  Ping: 0x9,
+  Pong: 0xa,
+} as const);
+
+/** One of the defined opcodes. */
+export type OpcodeValue = (typeof Opcode)[keyof typeof Opcode];
+
+/** Close codes used by this implementation (RFC 6455 §7.4.1). */
+export const CloseCode = Object.freeze({
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  UnsupportedData: 1003,
+  NoStatus: 1005,
+  Abnormal: 1006,
+  InvalidPayload: 1007,
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  MandatoryExtension: 1010,
+  InternalError: 1011,
+} as const);
+
+/** Largest payload of a control frame (RFC 6455 §5.5). */
+export const MAX_CONTROL_PAYLOAD = 125;
+
+/** The GUID appended to Sec-WebSocket-Key for the accept hash (RFC 6455 §1.3). */
+export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+
+/**
+ * Tells whether a close code may appear in a Close frame on the wire:
+ * 1000–1003, 1007–1014 and 3000–4999 (1004, 1005, 1006, 1015 are reserved
+ * for local use or undefined; 1016–2999 are reserved for future RFCs).
+ *
+ * @example
+ * ```ts
+ * import { isValidCloseCode } from "./frame.ts";
+ * isValidCloseCode(1000); // true
+ * isValidCloseCode(1005); // false
+ * ```
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+    (code >= 3000 && code <= 4999);
+}
+
+/** What a frame header says. */
+export interface FrameHeader {
+  fin: boolean;
+  /** The per-message-compressed bit (permessage-deflate). */
+  rsv1: boolean;
+  opcode: number;
+  /** Payload length in bytes. */
+  length: number;
+  /** The 4-byte masking key, or null for an unmasked frame. */
+  mask: Uint8Array | null;
+}
+
+/**
+ * Serializes a frame header: 2 to 14 bytes.
+ *
+ * @example
+ * ```ts
+ * import { frameHeader, Opcode } from "./frame.ts";
+ * frameHeader({ fin: true, rsv1: false, opcode: Opcode.Binary, length: 70000, mask: null }).length; // 10
+ * ```
+ */
+export function frameHeader(h: FrameHeader): Uint8Array {
+  const out = new Uint8Array(headerSize(h.length, h.mask !== null));
+  writeFrameHeader(out, 0, h.fin, h.rsv1, h.opcode, h.length, h.mask);
+  return out;
+}
+
+/**
+ * Bytes of a frame header for a payload of `length` bytes.
+ *
+ * @example
+ * ```ts
+ * import { headerSize } from "./frame.ts";
+ * headerSize(125, true); // 6
+ * ```
+ */
+export function headerSize(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a frame header into `out` at `at`; returns the offset after it.
+ *
+ * @example
+ * ```ts
+ * import { writeFrameHeader } from "./frame.ts";
+ * const out = new Uint8Array(2);
+ * writeFrameHeader(out, 0, true, false, 0x9, 0, null); // 2 (a ping)
+ * ```
+ */
+export function writeFrameHeader(
+  out: Uint8Array,
+  at: number,
+  fin: boolean,
+  rsv1: boolean,
+  opcode: number,
+  length: number,
+  mask: Uint8Array | null,
+): number {
+  out[at] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
+  const maskBit = mask !== null ? 0x80 : 0;
+  if (length < 126) {
+    out[at + 1] = maskBit | length;
+    at += 2;
+  } else if (length < 65536) {
+    out[at + 1] = maskBit | 126;
+    out[at + 2] = length >>> 8;
+    out[at + 3] = length & 0xff;
+    at += 4;
+  } else {
+    out[at + 1] = maskBit | 127;
+    const hi = Math.floor(length / 0x100000000);
+    const lo = length >>> 0;
+    out[at + 2] = hi >>> 24;
+    out[at + 3] = (hi >>> 16) & 0xff;
+    out[at + 4] = (hi >>> 8) & 0xff;
+    out[at + 5] = hi & 0xff;
+    out[at + 6] = lo >>> 24;
+    out[at + 7] = (lo >>> 16) & 0xff;
+    out[at + 8] = (lo >>> 8) & 0xff;
+    out[at + 9] = lo & 0xff;
+    at += 10;
+  }
+  if (mask !== null) {
+    out[at] = mask[0]!;
+    out[at + 1] = mask[1]!;
+    out[at + 2] = mask[2]!;
+    out[at + 3] = mask[3]!;
+    at += 4;
+  }
+  return at;
+}
+
+const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * XORs `data` in place with the masking key, starting at key position
+ * `phase` (0–3: the payload offset of `data[0]` modulo 4, for payloads that
+ * arrive in pieces). Masking and unmasking are the same operation. Works
+ * four bytes at a time through 32-bit words when the data is aligned.
+ *
+ * @example
+ * ```ts
+ * import { applyMask } from "./frame.ts";
+ * const data = new Uint8Array([1, 2, 3]);
+ * applyMask(data, new Uint8Array([1, 2, 3, 4]), 0);
+ * console.log(data); // Uint8Array [ 0, 0, 0 ]
+ * ```
+ */
+export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): void {
+  applyMaskTo(data, 0, data, 0, data.length, key, phase);
+}
+
+/**
+ * XORs `src[srcAt, srcAt + n)` with the masking key (starting at key
+ * position `phase`) into `dst` at `dstAt`. `src` and `dst` may be the same
+ * buffer at the same offset.
+ *
+ * @example
+ * ```ts
+ * import { applyMaskTo } from "./frame.ts";
+ * const out = new Uint8Array(4);
+ * applyMaskTo(new Uint8Array([1, 1, 1, 1]), 0, out, 0, 4, new Uint8Array([1, 2, 3, 4]), 0);
+ * console.log(out); // Uint8Array [ 0, 3, 2, 5 ]
+ * ```
+ */
+export function applyMaskTo(
+  src: Uint8Array,
+  srcAt: number,
+  dst: Uint8Array,
+  dstAt: number,
+  n: number,
+  key: Uint8Array,
+  phase: number,
+): void {
+  const k0 = key[phase & 3]!;
+  const k1 = key[(phase + 1) & 3]!;
+  const k2 = key[(phase + 2) & 3]!;
+  const k3 = key[(phase + 3) & 3]!;
+  let i = 0;
+  if (n >= 32) {
+    // Align the destination, then 32-bit words when the source is aligned too.
+    const dstAbs = dst.byteOffset + dstAt;
+    const lead = (4 - (dstAbs & 3)) & 3;
+    const keys = [k0, k1, k2, k3];
+    for (; i < lead; i++) dst[dstAt + i] = src[srcAt + i]! ^ keys[i & 3]!;
+    const srcAbs = src.byteOffset + srcAt + i;
+    if ((srcAbs & 3) === 0) {
+      const words = (n - i) >>> 2;
+      const s = new Uint32Array(src.buffer as ArrayBuffer, srcAbs, words);
+      const d = src.buffer === dst.buffer && srcAbs === dstAbs + i
+        ? s
+        : new Uint32Array(dst.buffer as ArrayBuffer, dstAbs + i, words);
+      const r0 = keys[i & 3]!;
+      const r1 = keys[(i + 1) & 3]!;
+      const r2 = keys[(i + 2) & 3]!;
+      const r3 = keys[(i + 3) & 3]!;
+      const word = littleEndian
+        ? (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24))
+        : ((r0 << 24) | (r1 << 16) | (r2 << 8) | r3);
+      let w = 0;
+      const w4 = words - 3;
+      for (; w < w4; w += 4) {
+        d[w] = s[w]! ^ word;
+        d[w + 1] = s[w + 1]! ^ word;
+        d[w + 2] = s[w + 2]! ^ word;
+        d[w + 3] = s[w + 3]! ^ word;
+      }
+      for (; w < words; w++) d[w] = s[w]! ^ word;
+      i += words << 2;
+    }
+  }
+  // Byte-wise rest; the key position of byte i is (phase + i) & 3.
+  const r = i & 3;
+  const q0 = r === 0 ? k0 : r === 1 ? k1 : r === 2 ? k2 : k3;
+  const q1 = r === 0 ? k1 : r === 1 ? k2 : r === 2 ? k3 : k0;
+  const q2 = r === 0 ? k2 : r === 1 ? k3 : r === 2 ? k0 : k1;
+  const q3 = r === 0 ? k3 : r === 1 ? k0 : r === 2 ? k1 : k2;
+  for (; i + 3 < n; i += 4) {
+    dst[dstAt + i] = src[srcAt + i]! ^ q0;
+    dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ q1;
+    dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ q2;
+    dst[dstAt + i + 3] = src[srcAt + i + 3]! ^ q3;
+  }
+  if (i < n) dst[dstAt + i] = src[srcAt + i]! ^ q0;
+  if (i + 1 < n) dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ q1;
+  if (i + 2 < n) dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ q2;
+}
