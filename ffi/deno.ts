@@ -156,6 +156,7 @@ export function createDenoNative(): Native {
       let closed = false;
       let closeWhenIdle = false;
       return {
+        canUnref: false,
         async call(...args): Promise<OffThreadResult> {
           if (closed) throw new Error(`off-thread ${name} is closed`);
           if (busy) throw new Error(`off-thread ${name} already has a call in flight`);

@@ -247,6 +247,7 @@ describe("ffi: callbacks and helper threads", () => {
     pollfd.view.setInt32(LAYOUT.pollfd.fd, fds[0]!, true);
     pollfd.view.setInt16(LAYOUT.pollfd.events, C.POLLIN, true);
     const wait = native.offThread(libc.path(), "poll", libc.definition.symbols.poll);
+    assert.equal(wait.canUnref, native.runtime !== "deno");
     try {
       // The parked wait may last up to 10 s; the timer chain ends it early.
       const parked = wait.call(pollfd.pointer, 1, 10_000);

@@ -108,6 +108,12 @@ export interface OffThreadResult {
  * JavaScript buffers, which may move or be collected while the call runs).
  */
 export interface OffThreadCall {
+  /**
+   * Whether `unref()` really lets the process exit while a call is in
+   * flight: true for the worker-based helpers (Node, Bun), false on Deno,
+   * whose pending nonblocking FFI calls always keep the process alive.
+   */
+  readonly canUnref: boolean;
   /** Starts one call; at most one call is in flight at a time. */
   call(...args: (number | Pointer | null)[]): Promise<OffThreadResult>;
   /** Keeps the process alive while a call is in flight (the default). */

@@ -34,6 +34,7 @@ export function workerCall(
   else worker.addEventListener!("message", (e) => onMessage(e.data));
   worker.unref();
   return {
+    canUnref: true,
     call(...args): Promise<OffThreadResult> {
       if (closed) return Promise.reject(new Error(`off-thread ${name} is closed`));
       if (pending) return Promise.reject(new Error(`off-thread ${name} already has a call in flight`));
