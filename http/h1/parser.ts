@@ -423,7 +423,7 @@ export class HTTP1Parser {
     throw this.#error;
   }
 
-  #words = new Int32Array(0);
+  #words: Int32Array = new Int32Array(0);
   #wordsSource: Uint8Array | null = null;
 
   /** A word view of `buf`'s buffer, cached for the chunk being parsed. */

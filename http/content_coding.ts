@@ -1,0 +1,357 @@
+/**
+ * Content codings (RFC 9110 §8.4.1): gzip and x-gzip (RFC 1952), deflate
+ * (the zlib format of RFC 1950; raw deflate as sent by some servers is
+ * recognised too) and, where a system libbrotli is found, br (RFC 7932).
+ * Decoding and encoding stream chunk by chunk through libz over FFI, and
+ * the decompressed size is bounded (`COMPRESSION_LIMITS`): a zip bomb ends
+ * in a `LimitError`, not in memory exhaustion. A coding that cannot be
+ * handled here throws `UnsupportedError`.
+ *
+ * @example
+ * ```ts
+ * import { decodeContent, encodeContent } from "./content_coding.ts";
+ * const packed = encodeContent("gzip", new TextEncoder().encode("hello"));
+ * console.log(new TextDecoder().decode(decodeContent("gzip", packed))); // "hello"
+ * ```
+ *
+ * @module
+ */
+import { CompressionError, LimitError, UnsupportedError } from "../core/errors.ts";
+import { COMPRESSION_LIMITS } from "../core/limits.ts";
+import { Deflater, Inflater } from "../core/zlib.ts";
+import { BrotliDecoder, BrotliEncoder, isBrotliAvailable } from "./brotli.ts";
+
+export { isBrotliAvailable };
+
+/** A streaming transformation of one coding. */
+interface Stage {
+  push(chunk: Uint8Array): Uint8Array[];
+  end(): Uint8Array[];
+  close(): void;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Splits a Content-Encoding (or Transfer-Encoding) value into lower-cased
+ * codings, in the order they were applied.
+ *
+ * @example
+ * ```ts
+ * import { parseContentEncoding } from "./content_coding.ts";
+ * console.log(parseContentEncoding("gzip, BR")); // ["gzip", "br"]
+ * ```
+ */
+export function parseContentEncoding(value: string): string[] {
+  return value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+}
+
+/** Tells whether this build can decode and encode `coding` here. */
+export function isCodingSupported(coding: string): boolean {
+  const c = coding.toLowerCase();
+  if (c === "gzip" || c === "x-gzip" || c === "deflate" || c === "identity") return true;
+  return c === "br" && isBrotliAvailable();
+}
+
+/** "deflate" is zlib-wrapped, but some servers send raw deflate: look at the first two bytes. */
+class DeflateSniffer implements Stage {
+  #inflater: Inflater | null = null;
+  #head = new Uint8Array(0);
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#inflater) return this.#inflater.push(chunk);
+    const head = new Uint8Array(this.#head.length + chunk.length);
+    head.set(this.#head);
+    head.set(chunk, this.#head.length);
+    if (head.length < 2) {
+      this.#head = head;
+      return [];
+    }
+    const cmf = head[0]!;
+    const flg = head[1]!;
+    const zlib = (cmf & 0x0f) === 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 === 0;
+    this.#inflater = new Inflater({ format: zlib ? "zlib" : "raw", maxOutputBytes: this.#max });
+    this.#head = new Uint8Array(0);
+    return this.#inflater.push(head);
+  }
+
+  end(): Uint8Array[] {
+    if (!this.#inflater) {
+      if (this.#head.length === 0) return [];
+      throw new CompressionError("ERR_ZLIB_TRUNCATED", "compressed stream ended early");
+    }
+    return this.#inflater.push(new Uint8Array(0), true);
+  }
+
+  close(): void {
+    this.#inflater?.close();
+  }
+}
+
+class InflateStage implements Stage {
+  readonly #inflater: Inflater;
+  constructor(max: number) {
+    this.#inflater = new Inflater({ format: "gzip", maxOutputBytes: max });
+  }
+  push(chunk: Uint8Array): Uint8Array[] {
+    return this.#inflater.push(chunk);
+  }
+  end(): Uint8Array[] {
+    return this.#inflater.push(new Uint8Array(0), true);
+  }
+  close(): void {
+    this.#inflater.close();
+  }
+}
+
+class DeflateStage implements Stage {
+  readonly #deflater: Deflater;
+  constructor(format: "gzip" | "zlib", level: number) {
+    this.#deflater = new Deflater({ format, level });
+  }
+  push(chunk: Uint8Array): Uint8Array[] {
+    return this.#deflater.push(chunk, "none");
+  }
+  flush(): Uint8Array[] {
+    return this.#deflater.push(new Uint8Array(0), "sync");
+  }
+  end(): Uint8Array[] {
+    return this.#deflater.push(new Uint8Array(0), "finish");
+  }
+  close(): void {
+    this.#deflater.close();
+  }
+}
+
+function decoderStage(coding: string, max: number): Stage | null {
+  switch (coding) {
+    case "identity":
+      return null;
+    case "gzip":
+    case "x-gzip":
+      return new InflateStage(max);
+    case "deflate":
+      return new DeflateSniffer(max);
+    case "br":
+      if (!isBrotliAvailable()) throw new UnsupportedError("br content coding", "no system libbrotli was found");
+      return new BrotliDecoder(max);
+    default:
+      throw new UnsupportedError(`${coding} content coding`, "only gzip, x-gzip, deflate and br are known");
+  }
+}
+
+/** Options of a {@link ContentDecoder}. */
+export interface ContentDecoderOptions {
+  /** Most decoded bytes; default `COMPRESSION_LIMITS.maxDecompressedBytes`. */
+  maxDecompressedBytes?: number;
+}
+
+/**
+ * A streaming decoder for a Content-Encoding value (one coding or a list,
+ * undone in reverse order). Output chunks are owned by the caller.
+ *
+ * @example
+ * ```ts
+ * import { ContentDecoder, encodeContent } from "./content_coding.ts";
+ * const packed = encodeContent("deflate", new TextEncoder().encode("abc"));
+ * const dec = new ContentDecoder("deflate", { maxDecompressedBytes: 1024 });
+ * const out = [...dec.push(packed.subarray(0, 3)), ...dec.push(packed.subarray(3)), ...dec.end()];
+ * dec.close();
+ * console.log(out.reduce((n, c) => n + c.length, 0)); // 3
+ * ```
+ */
+export class ContentDecoder {
+  /** The codings, in the order they were applied by the sender. */
+  readonly codings: readonly string[];
+  readonly #stages: Stage[];
+  readonly #max: number;
+  #produced = 0;
+
+  /**
+   * @throws UnsupportedError for an unknown coding (or br without libbrotli).
+   */
+  constructor(contentEncoding: string, options: ContentDecoderOptions = {}) {
+    this.#max = options.maxDecompressedBytes ?? COMPRESSION_LIMITS.maxDecompressedBytes;
+    if (!(this.#max >= 0)) throw new RangeError(`maxDecompressedBytes must be >= 0, got ${this.#max}`);
+    this.codings = parseContentEncoding(contentEncoding);
+    const stages: Stage[] = [];
+    try {
+      for (const coding of [...this.codings].reverse()) {
+        const s = decoderStage(coding, this.#max);
+        if (s) stages.push(s);
+      }
+    } catch (err) {
+      for (const s of stages) s.close();
+      throw err;
+    }
+    this.#stages = stages;
+  }
+
+  /**
+   * Decodes the next piece of the body.
+   *
+   * @throws CompressionError on corrupt data; LimitError `ERR_DECOMPRESSED_SIZE` past the limit.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    return this.#count(this.#run(0, [chunk], false));
+  }
+
+  /**
+   * The body ended: returns what is left and checks that every stream ended.
+   *
+   * @throws CompressionError `ERR_ZLIB_TRUNCATED` when a stream was cut short.
+   */
+  end(): Uint8Array[] {
+    return this.#count(this.#run(0, [], true));
+  }
+
+  /** Frees the native state. */
+  close(): void {
+    for (const s of this.#stages) s.close();
+  }
+
+  /** Same as {@link ContentDecoder.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #run(from: number, input: Uint8Array[], final: boolean): Uint8Array[] {
+    let data = input;
+    for (let i = from; i < this.#stages.length; i++) {
+      const stage = this.#stages[i]!;
+      const next: Uint8Array[] = [];
+      for (const c of data) for (const o of stage.push(c)) next.push(o);
+      if (final) for (const o of stage.end()) next.push(o);
+      data = next;
+    }
+    return data;
+  }
+
+  #count(out: Uint8Array[]): Uint8Array[] {
+    for (const c of out) this.#produced += c.length;
+    if (this.#produced > this.#max) {
+      throw new LimitError("ERR_DECOMPRESSED_SIZE", `decompressed size exceeds ${this.#max} bytes`, this.#max);
+    }
+    return out;
+  }
+}
+
+/** Options of a {@link ContentEncoder}. */
+export interface ContentEncoderOptions {
+  /** Compression level: 0–9 for gzip and deflate (default 6), 0–11 for br (default 5). */
+  level?: number;
+}
+
+/**
+ * A streaming encoder for one content coding ("gzip", "x-gzip", "deflate",
+ * "br").
+ *
+ * @example
+ * ```ts
+ * import { ContentEncoder } from "./content_coding.ts";
+ * const enc = new ContentEncoder("gzip");
+ * const parts = [...enc.push(new TextEncoder().encode("hi")), ...enc.flush(), ...enc.end()];
+ * enc.close();
+ * console.log(parts.length > 0); // true
+ * ```
+ */
+export class ContentEncoder {
+  readonly coding: string;
+  readonly #stage: Stage & { flush(): Uint8Array[] };
+
+  /** @throws UnsupportedError for a coding that cannot be encoded here. */
+  constructor(coding: string, options: ContentEncoderOptions = {}) {
+    this.coding = coding.toLowerCase();
+    switch (this.coding) {
+      case "gzip":
+      case "x-gzip":
+        this.#stage = new DeflateStage("gzip", options.level ?? 6);
+        break;
+      case "deflate":
+        this.#stage = new DeflateStage("zlib", options.level ?? 6);
+        break;
+      case "br":
+        if (!isBrotliAvailable()) throw new UnsupportedError("br content coding", "no system libbrotli was found");
+        this.#stage = new BrotliEncoder(options.level ?? 5);
+        break;
+      default:
+        throw new UnsupportedError(`${coding} content coding`, "only gzip, x-gzip, deflate and br can be encoded");
+    }
+  }
+
+  /** Compresses a piece of the body (output may be held back until flush or end). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    return this.#stage.push(chunk);
+  }
+
+  /** Forces out everything pushed so far (for streaming responses). */
+  flush(): Uint8Array[] {
+    return this.#stage.flush();
+  }
+
+  /** Ends the stream. */
+  end(): Uint8Array[] {
+    return this.#stage.end();
+  }
+
+  /** Frees the native state. */
+  close(): void {
+    this.#stage.close();
+  }
+
+  /** Same as {@link ContentEncoder.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Decodes a whole body.
+ *
+ * @throws CompressionError, LimitError or UnsupportedError.
+ * @example
+ * ```ts
+ * import { decodeContent } from "./content_coding.ts";
+ * console.log(decodeContent("identity", new Uint8Array([1, 2])).length); // 2
+ * ```
+ */
+export function decodeContent(contentEncoding: string, data: Uint8Array, options: ContentDecoderOptions = {}): Uint8Array {
+  const dec = new ContentDecoder(contentEncoding, options);
+  try {
+    return concat([...dec.push(data), ...dec.end()]);
+  } finally {
+    dec.close();
+  }
+}
+
+/**
+ * Encodes a whole body.
+ *
+ * @example
+ * ```ts
+ * import { encodeContent } from "./content_coding.ts";
+ * console.log(encodeContent("gzip", new Uint8Array(1000)).length < 100); // true
+ * ```
+ */
+export function encodeContent(coding: string, data: Uint8Array, options: ContentEncoderOptions = {}): Uint8Array {
+  const enc = new ContentEncoder(coding, options);
+  try {
+    return concat([...enc.push(data), ...enc.end()]);
+  } finally {
+    enc.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { brotliCompressSync, brotliDecompressSync, deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateSync } from "node:zlib";
+import fc from "fast-check";
+import { CompressionError, LimitError, UnsupportedError } from "../core/errors.ts";
+import {
+  ContentDecoder,
+  ContentEncoder,
+  decodeContent,
+  encodeContent,
+  isBrotliAvailable,
+  isCodingSupported,
+  parseContentEncoding,
+} from "./content_coding.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+const sample = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 5)) % 251);
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+describe("RFC 9110 §8.4.1 content codings", () => {
+  test("gzip and x-gzip read what Node's zlib writes, and the reverse", () => {
+    const data = sample(100_000);
+    assert.deepEqual(decodeContent("gzip", gzipSync(data)), data);
+    assert.deepEqual(decodeContent("x-gzip", gzipSync(data)), data);
+    assert.deepEqual(new Uint8Array(gunzipSync(encodeContent("gzip", data))), data);
+  });
+  test("deflate is zlib-wrapped; raw deflate from misbehaving servers is accepted", () => {
+    const data = sample(5000);
+    assert.deepEqual(decodeContent("deflate", deflateSync(data)), data);
+    assert.deepEqual(decodeContent("deflate", deflateRawSync(data)), data);
+    assert.deepEqual(new Uint8Array(inflateSync(encodeContent("deflate", data))), data);
+  });
+  test("stacked codings are undone in reverse order", () => {
+    const data = text("layered");
+    const twice = gzipSync(deflateSync(data));
+    assert.deepEqual(decodeContent("deflate, gzip", twice), data);
+    assert.deepEqual(parseContentEncoding(" GZIP ,, br"), ["gzip", "br"]);
+  });
+  test("identity passes through; unknown codings are unsupported", () => {
+    assert.deepEqual(decodeContent("identity", text("x")), text("x"));
+    assert.throws(() => new ContentDecoder("compress"), UnsupportedError);
+    assert.throws(() => new ContentEncoder("zstd"), UnsupportedError);
+    assert.equal(isCodingSupported("GZIP"), true);
+  });
+  test("streaming: any split gives the same output", () => {
+    const data = sample(20_000);
+    const packed = new Uint8Array(gzipSync(data));
+    fc.assert(
+      fc.property(fc.array(fc.nat(packed.length), { maxLength: 8 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        const dec = new ContentDecoder("gzip");
+        const out: Uint8Array[] = [];
+        let prev = 0;
+        for (const p of [...points, packed.length]) {
+          out.push(...dec.push(packed.subarray(prev, p)));
+          prev = p;
+        }
+        out.push(...dec.end());
+        dec.close();
+        assert.deepEqual(concat(out), data);
+      }),
+      { numRuns: 30 },
+    );
+  });
+  test("encoder flush makes everything so far decodable", () => {
+    const enc = new ContentEncoder("gzip");
+    const first = concat([...enc.push(text("part one ")), ...enc.flush()]);
+    const dec = new ContentDecoder("gzip");
+    assert.equal(new TextDecoder().decode(concat(dec.push(first))), "part one ");
+    const rest = concat([...enc.push(text("and two")), ...enc.end()]);
+    assert.equal(new TextDecoder().decode(concat([...dec.push(rest), ...dec.end()])), "and two");
+    enc.close();
+    dec.close();
+  });
+  test("a zip bomb ends in a LimitError, not in memory", () => {
+    const bomb = new Uint8Array(gzipSync(new Uint8Array(50 * 1024 * 1024)));
+    assert.ok(bomb.length < 100_000);
+    assert.throws(
+      () => decodeContent("gzip", bomb, { maxDecompressedBytes: 1024 * 1024 }),
+      (e: unknown) => e instanceof LimitError && e.code === "ERR_DECOMPRESSED_SIZE",
+    );
+  });
+  test("corrupt and truncated data", () => {
+    const packed = new Uint8Array(gzipSync(sample(1000)));
+    assert.throws(() => decodeContent("gzip", packed.subarray(0, packed.length - 10)), CompressionError);
+    const bad = packed.slice();
+    bad[20] = (bad[20] ?? 0) ^ 0xff;
+    bad[21] = (bad[21] ?? 0) ^ 0xff;
+    assert.throws(() => decodeContent("gzip", bad), CompressionError);
+    assert.throws(() => decodeContent("deflate", text("x")), CompressionError);
+  });
+});
+
+describe("RFC 7932 br", () => {
+  test("available where a system libbrotli exists; otherwise UnsupportedError", () => {
+    if (!isBrotliAvailable()) {
+      assert.throws(() => new ContentDecoder("br"), UnsupportedError);
+      return;
+    }
+    const data = sample(200_000);
+    assert.deepEqual(decodeContent("br", brotliCompressSync(data)), data);
+    assert.deepEqual(new Uint8Array(brotliDecompressSync(encodeContent("br", data))), data);
+    const enc = new ContentEncoder("br", { level: 4 });
+    const first = concat([...enc.push(text("stream")), ...enc.flush()]);
+    const dec = new ContentDecoder("br");
+    assert.equal(new TextDecoder().decode(concat(dec.push(first))), "stream");
+    enc.close();
+    dec.close();
+  });
+  test("brotli bomb and corrupt data", () => {
+    if (!isBrotliAvailable()) return;
+    const bomb = new Uint8Array(brotliCompressSync(new Uint8Array(20 * 1024 * 1024)));
+    assert.throws(() => decodeContent("br", bomb, { maxDecompressedBytes: 65536 }), LimitError);
+    assert.throws(() => decodeContent("br", text("definitely not brotli")), CompressionError);
+    const ok = new Uint8Array(brotliCompressSync(sample(100)));
+    assert.throws(() => decodeContent("br", ok.subarray(0, ok.length - 2)), CompressionError);
+  });
+});
