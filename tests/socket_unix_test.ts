@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { SocketClosedError } from "../core/errors.ts";
+import { connectUnix, listenUnix, Socket, socketPair } from "../socket/mod.ts";
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+describe("Socket over Unix domain", () => {
+  test("filesystem path: listen, connect, exchange, addresses", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-unix-"));
+    const path = join(dir, "s.sock");
+    try {
+      using server = listenUnix(path, 8);
+      assert.ok(existsSync(path));
+      assert.deepEqual(server.localAddress(), { family: "unix", path });
+      using client = connectUnix(path, 1000);
+      using peer = server.acceptTimeout(1000, { nonBlocking: false })!;
+      assert.deepEqual(client.remoteAddress(), { family: "unix", path });
+      assert.deepEqual(peer.localAddress(), { family: "unix", path });
+      assert.deepEqual(client.localAddress(), { family: "unix", path: "" }); // unnamed
+      client.sendAll(text("hello"));
+      const buf = new Uint8Array(5);
+      peer.recvAll(buf);
+      assert.equal(new TextDecoder().decode(buf), "hello");
+      assert.equal(peer.options.closeOnExec, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("Linux abstract names", () => {
+    const name = `@ffinet-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    using server = listenUnix(name);
+    assert.deepEqual(server.localAddress(), { family: "unix", path: name });
+    using client = connectUnix(name, 1000);
+    using peer = server.acceptTimeout(1000)!;
+    assert.deepEqual(client.remoteAddress(), { family: "unix", path: name });
+    peer.sendAll(text("abc"));
+    const buf = new Uint8Array(3);
+    client.recvAll(buf);
+    assert.deepEqual(buf, text("abc"));
+  });
+
+  test("connecting to a missing path is a SocketError (ENOENT)", () => {
+    assert.throws(() => connectUnix("/nonexistent/ffinet.sock", 100), (e: unknown) =>
+      e instanceof Error && (e as { code?: string }).code === "ENOENT");
+  });
+
+  test("seqpacket keeps message boundaries", () => {
+    const [a, b] = socketPair("seqpacket");
+    try {
+      assert.equal(a.type, "seqpacket");
+      a.send(text("one"));
+      a.send(text("three"));
+      const buf = new Uint8Array(100);
+      assert.equal(b.recv(buf), 3);
+      assert.equal(b.recv(buf), 5);
+      a.close();
+      assert.equal(b.recv(buf), 0);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test("seqpacket listener and client", () => {
+    const name = `@ffinet-seq-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    using server = listenUnix(name, 4, "seqpacket");
+    using client = connectUnix(name, 1000, "seqpacket");
+    using peer = server.acceptTimeout(1000, { nonBlocking: false })!;
+    assert.equal(peer.type, "seqpacket");
+    client.send(text("m1"));
+    const buf = new Uint8Array(10);
+    assert.equal(peer.recv(buf), 2);
+  });
+
+  test("stream pair: peer gone raises SocketClosedError on send and recvAll", () => {
+    const [a, b] = socketPair();
+    a.close();
+    assert.throws(() => b.sendAll(text("x")), SocketClosedError);
+    assert.throws(() => b.recvAll(new Uint8Array(1)), SocketClosedError);
+    b.close();
+    assert.throws(() => Socket.pair("dgram" as "stream"), TypeError);
+  });
+});
