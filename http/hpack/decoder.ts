@@ -6,7 +6,7 @@
  */
 import { HPACKError } from "../../core/errors.ts";
 import { HPACK_LIMITS } from "../../core/limits.ts";
-import { DynamicTable, ENTRY_OVERHEAD } from "./dynamic_table.ts";
+import { DynamicTable, ENTRY_OVERHEAD as ENTRY_OVERHEAD_IMPORT } from "./dynamic_table.ts";
 import { huffmanDecode as huffmanDecodeImport, type HuffmanScratch } from "./huffman.ts";
 import { latin1Decode as latin1DecodeImport } from "./latin1.ts";
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
@@ -15,6 +15,7 @@ import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table
 const NAMES = STATIC_NAMES;
 const VALUES = STATIC_VALUES;
 const STATIC_COUNT = STATIC_TABLE_LENGTH;
+const ENTRY_OVERHEAD = ENTRY_OVERHEAD_IMPORT;
 const huffmanDecode = huffmanDecodeImport;
 const latin1Decode = latin1DecodeImport;
 

@@ -6,11 +6,19 @@
  * @module
  */
 
-const fromCharCode = String.fromCharCode;
+const fcc = String.fromCharCode;
 const CHUNK = 4096;
+/** From this length on, an ASCII string is decoded by TextDecoder (one native call). */
+const NATIVE_MIN = 48;
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Turns bytes `start..end` of `bytes` into a string, one code unit per byte.
+ *
+ * Field names and values are short: up to 16 bytes, `String.fromCharCode`
+ * is called with a fixed number of arguments (no subarray, no `apply`,
+ * which are slow on every engine and very slow on JavaScriptCore); long
+ * ASCII strings go through TextDecoder, others through `apply` in chunks.
  *
  * @example
  * ```ts
@@ -20,17 +28,46 @@ const CHUNK = 4096;
  */
 export function latin1Decode(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
-  if (n <= 0) return "";
-  if (n === 1) return fromCharCode(bytes[start]!);
-  if (n <= CHUNK) {
-    return fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
-  }
+  if (n <= 16) return n <= 0 ? "" : short(bytes, start, n);
+  if (n < NATIVE_MIN) return fcc(
+    bytes[start]!, bytes[start + 1]!, bytes[start + 2]!, bytes[start + 3]!,
+    bytes[start + 4]!, bytes[start + 5]!, bytes[start + 6]!, bytes[start + 7]!,
+    bytes[start + 8]!, bytes[start + 9]!, bytes[start + 10]!, bytes[start + 11]!,
+    bytes[start + 12]!, bytes[start + 13]!, bytes[start + 14]!, bytes[start + 15]!,
+  ) + latin1Decode(bytes, start + 16, end);
+  let high = 0;
+  for (let i = start; i < end; i++) high |= bytes[i]!;
+  if (high < 0x80) return utf8.decode(bytes.subarray(start, end));
+  if (n <= CHUNK) return fcc.apply(null, bytes.subarray(start, end) as unknown as number[]);
   const parts: string[] = [];
   for (let i = start; i < end; i += CHUNK) {
     const stop = i + CHUNK < end ? i + CHUNK : end;
-    parts.push(fromCharCode.apply(null, bytes.subarray(i, stop) as unknown as number[]));
+    parts.push(fcc.apply(null, bytes.subarray(i, stop) as unknown as number[]));
   }
   return parts.join("");
+}
+
+/** 1 to 16 bytes at `s` as a string. */
+function short(b: Uint8Array, s: number, n: number): string {
+  switch (n) {
+    case 1: return fcc(b[s]!);
+    case 2: return fcc(b[s]!, b[s + 1]!);
+    case 3: return fcc(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    case 9: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!);
+    case 10: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!);
+    case 11: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!);
+    case 12: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!);
+    case 13: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!);
+    case 14: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!);
+    case 15: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!);
+    case 16: return fcc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!, b[s + 8]!, b[s + 9]!, b[s + 10]!, b[s + 11]!, b[s + 12]!, b[s + 13]!, b[s + 14]!, b[s + 15]!);
+    default: return "";
+  }
 }
 
 /**
