@@ -5,9 +5,10 @@
 //     → opens the connections, prints "READY", holds them until killed
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
-import { E } from "../ffi/platform.ts";
+import { C, E } from "../ffi/platform.ts";
+import { getIntOption } from "../socket/options.ts";
 import { Poll, READABLE, WRITABLE } from "../poll/poll.ts";
-import { connectFd, setNoDelay, socketError } from "../poll/stream_fd.ts";
+import { connectSocket, setNoDelay } from "../poll/endpoint.ts";
 
 const argv = (globalThis as unknown as { process: { argv: string[] } }).process.argv;
 const at = argv.findIndex((a) => a === "load" || a === "idle");
@@ -18,12 +19,13 @@ const count = Number(connText);
 function open(poll: Poll<number>): number[] {
   const fds: number[] = [];
   for (let i = 0; i < count; i++) {
-    const { fd, pending } = connectFd({ host: "127.0.0.1", port });
+    const { socket, pending } = connectSocket({ host: "127.0.0.1", port });
+    const fd = socket.release();
     if (pending) {
       poll.addFd(fd, WRITABLE, i);
       while (poll.wait(1000).length === 0);
       poll.remove(fd);
-      const err = socketError(fd);
+      const err = getIntOption(fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
       if (err !== 0) throw new Error(`connect failed: errno ${err}`);
     }
     setNoDelay(fd);

@@ -29,10 +29,10 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
+import type { Socket } from "../socket/socket.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
-import { localAddress, peerAddress, setLingerZero, socketError } from "./stream_fd.ts";
 import { WriteQueue } from "./write_queue.ts";
 import type { Timer } from "../core/timer_heap.ts";
 
@@ -118,7 +118,8 @@ export class Connection {
   readonly loop: Loop;
   /** User data slot (handler-mode servers keep per-connection state here). */
   data: unknown = undefined;
-  #fd: number;
+  readonly #socket: Socket;
+  readonly #fd: number;
   #watcher: IoWatcher;
   #handler: ConnectionHandler;
   #interest = READABLE;
@@ -128,6 +129,8 @@ export class Connection {
   readonly #hwm: number;
   readonly #readMax: number;
   #paused = false;
+  /** Hung up while not reading: unregistered until reading resumes (bytes may still wait in the kernel). */
+  #stopped = false;
   #eof = false;
   #ended = false;
   #endPromise: Promise<void> | undefined;
@@ -145,8 +148,10 @@ export class Connection {
   #timer: Timer | undefined;
 
   /** @internal Use `listen` or `connect`. */
-  constructor(loop: Loop, fd: number, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}) {
+  constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}) {
     this.loop = loop;
+    this.#socket = socket;
+    const fd = socket.fd;
     this.#fd = fd;
     this.#handler = handler ?? NO_HANDLER;
     this.#hwm = positive(options.highWaterMark ?? SOCKET_LIMITS.writeHighWaterMark, "highWaterMark");
@@ -192,12 +197,21 @@ export class Connection {
 
   /** The local address. */
   get localAddress(): SocketAddress {
-    return localAddress(this.#fd);
+    return this.#socket.localAddress();
   }
 
   /** The peer address. */
   get remoteAddress(): SocketAddress {
-    return peerAddress(this.#fd);
+    return this.#socket.remoteAddress();
+  }
+
+  /**
+   * The underlying synchronous socket, for options (`socket.options.keepAlive`),
+   * `tcpInfo()` and the like. Reads and writes must go through the
+   * connection; the connection does not count them in `socket.stats()`.
+   */
+  get socket(): Socket {
+    return this.#socket;
   }
 
   /** Replaces the handler (e.g. after a protocol upgrade). */
@@ -323,7 +337,13 @@ export class Connection {
     this.#ended = true;
     this.#endPromise = new Promise((resolve) => {
       this.#out.push(new Uint8Array(0), (error) => {
-        if (!error && !this.#closed) libc().shutdown(this.#fd, C.SHUT_WR);
+        if (!error && !this.#closed) {
+          try {
+            this.#socket.shutdown("write");
+          } catch {
+            // the peer is gone already; reading reports it
+          }
+        }
         resolve();
       });
       this.#flush();
@@ -346,8 +366,31 @@ export class Connection {
   /** Abort: drops queued output and resets the connection (RST via SO_LINGER 0). */
   abort(error?: Error): void {
     if (this.#closed) return;
-    setLingerZero(this.#fd);
+    this.#setLingerZero();
     this.#destroy(error, false);
+  }
+
+  /**
+   * Takes the socket out of the connection without closing it (to hand it
+   * to another loop or Worker: `conn.detach().release()` gives the fd).
+   * The connection is closed afterwards: queued output fails, pending reads
+   * end, and input it had buffered but not delivered is dropped — detach a
+   * quiet connection (typically in `open`). The `close` callback is not
+   * called.
+   */
+  detach(): Socket {
+    if (this.#closed) throw new SocketClosedError("EBADF", "the connection is closed");
+    this.#closed = true;
+    this.#timer?.cancel();
+    this.#watcher.close();
+    this.#readBuf?.close();
+    this.#out.fail(new SocketClosedError("EPIPE", "the connection was detached"));
+    for (const r of this.#readers.splice(0)) {
+      r.cleanup?.();
+      r.resolve(null);
+    }
+    this.#resolveClosed(undefined);
+    return this.#socket;
   }
 
   /** Same as {@link Connection.close}. */
@@ -357,19 +400,29 @@ export class Connection {
 
   #onEvents = (events: number): void => {
     if (events & ERROR) {
-      const errno = socketError(this.#fd);
-      if (errno !== 0) {
-        this.#fail(sysError(errno, "socket"));
+      let error: Error | null;
+      try {
+        error = this.#socket.getError();
+      } catch (err) {
+        error = err as Error;
+      }
+      if (error !== null) {
+        this.#fail(error);
         return;
       }
     }
     if (events & (READABLE | HANGUP)) {
       if (this.#interest & READABLE) this.#onReadable();
       // Hung up while not reading: after our end of stream it is a clean
-      // close; otherwise (paused) the peer is gone.
+      // close. Otherwise (paused, or the read buffer full) bytes may still
+      // wait in the kernel: stop watching (a hang-up is reported whatever
+      // the interest) and read them once reading resumes.
       else if (events & HANGUP) {
         if (this.#eof) this.#destroy(undefined, false);
-        else this.#fail(new SocketClosedError("ECONNRESET", "the connection hung up"));
+        else {
+          this.#stopped = true;
+          this.#watcher.stop();
+        }
         return;
       }
     }
@@ -489,9 +542,25 @@ export class Connection {
     const promiseMode = this.#handler.data === undefined;
     if (!this.#paused && !this.#eof && !(promiseMode && full)) events |= READABLE;
     if (!this.#out.empty) events |= WRITABLE;
+    if (this.#stopped) {
+      this.#interest = events;
+      if (events & READABLE) {
+        this.#stopped = false;
+        this.#watcher.start(events);
+      }
+      return;
+    }
     if (events !== this.#interest) {
       this.#interest = events;
       this.#watcher.update(events);
+    }
+  }
+
+  #setLingerZero(): void {
+    try {
+      this.#socket.options.linger = 0;
+    } catch {
+      // already reset: close sends nothing either way
     }
   }
 
@@ -507,12 +576,12 @@ export class Connection {
   /** Closes the fd at once; pending reads and writes fail with `error` (or end). */
   #destroy(error: Error | undefined, reset: boolean): void {
     if (this.#closed) return;
-    if (reset && error !== undefined) setLingerZero(this.#fd);
+    if (reset && error !== undefined) this.#setLingerZero();
     this.#closed = true;
     this.#error = error;
     this.#timer?.cancel();
     this.#watcher.close();
-    libc().close(this.#fd);
+    this.#socket.close();
     this.#readBuf?.close();
     const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");
     this.#out.fail(closedError);

@@ -66,6 +66,36 @@ describe("async connections", () => {
     }
   });
 
+  test("a full hang-up while reading is paused still delivers the bytes in the kernel", async () => {
+    const loop = new Loop();
+    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
+    try {
+      const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop });
+      const peer = (await server.accept())!;
+      const client = await clientP;
+      peer.pause();
+      await peer.end(); // our FIN: with the client's, both directions are shut (HANGUP)
+      const sent = new Uint8Array(32 * 1024).map((_, i) => i * 7);
+      await client.write(sent);
+      await client.end();
+      assert.equal((await readAll(client)).length, 0);
+      await client.close();
+      // Let the loop see the hang-up while paused.
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(peer.closed, false);
+      peer.resume();
+      const got = await readAll(peer);
+      assert.equal(got.length, sent.length);
+      assert.deepEqual(got, sent);
+      await peer.whenClosed;
+      assert.equal(peer.closed, true);
+    } finally {
+      server.close();
+      loop.close();
+      await loop.released();
+    }
+  });
+
   test("abort() resets the peer; connect to a closed port is refused", async () => {
     const loop = new Loop();
     const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });

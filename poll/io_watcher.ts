@@ -27,6 +27,8 @@ export interface WatcherHost {
   _unwatch(watcher: IoWatcher): void;
   /** @internal */
   _refChanged(watcher: IoWatcher, ref: boolean): void;
+  /** @internal Unregisters (false) or registers again (true) with the backend. */
+  _setActive(watcher: IoWatcher, active: boolean): void;
 }
 
 /**
@@ -53,6 +55,7 @@ export class IoWatcher {
   #host: WatcherHost;
   #events: number;
   #ref = true;
+  #active = true;
   #closed = false;
 
   /** @internal Use `loop.watch`. */
@@ -74,12 +77,41 @@ export class IoWatcher {
     return this.#closed;
   }
 
+  /** Whether the fd is registered with the backend (not stopped). */
+  get active(): boolean {
+    return this.#active && !this.#closed;
+  }
+
   /** Changes the interest (0 pauses every report but errors and hangups). */
   update(events: number): void {
     if (this.#closed) throw new UseAfterCloseError("IoWatcher");
     if (events === this.#events) return;
-    this.#host._modify(this, events);
+    if (this.#active) this.#host._modify(this, events);
     this.#events = events;
+  }
+
+  /**
+   * Unregisters the fd from the backend but keeps the watcher (and its
+   * reference): nothing at all is reported, not even hang-ups and errors,
+   * until {@link IoWatcher.start}. Idempotent.
+   */
+  stop(): void {
+    if (this.#closed) throw new UseAfterCloseError("IoWatcher");
+    if (!this.#active) return;
+    this.#host._setActive(this, false);
+    this.#active = false;
+  }
+
+  /** Registers a stopped fd again, optionally with new interest bits. Idempotent. */
+  start(events: number = this.#events): void {
+    if (this.#closed) throw new UseAfterCloseError("IoWatcher");
+    this.#events = events;
+    if (this.#active) {
+      this.#host._modify(this, events);
+      return;
+    }
+    this.#host._setActive(this, true);
+    this.#active = true;
   }
 
   /** Keeps the process alive while this watcher exists (the default). */

@@ -17,16 +17,15 @@
  * @module
  */
 import { SocketTimeoutError } from "../core/errors.ts";
-import { sysError } from "../core/sys_error.ts";
-import { libc } from "../ffi/libc.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
+import type { Socket } from "../socket/socket.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
+import { connectSocket, type Endpoint, listenSocket, setNoDelay, type StartedConnect } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
-import { acceptFd, connectFd, type Endpoint, listenFd, localAddress, setNoDelay, socketError } from "./stream_fd.ts";
 
-export type { Endpoint } from "./stream_fd.ts";
+export type { Endpoint } from "./endpoint.ts";
 
 /** Options of {@link listen}. */
 export interface ListenOptions extends ConnectionOptions {
@@ -70,6 +69,8 @@ export class Listener {
   readonly fd: number;
   /** The bound address. */
   readonly address: SocketAddress;
+  /** The listening socket (for options; accepting goes through the listener). */
+  readonly socket: Socket;
   readonly #watcher: IoWatcher;
   readonly #handler: ConnectionHandler | undefined;
   readonly #options: ListenOptions;
@@ -86,12 +87,13 @@ export class Listener {
     const listenOptions: { backlog?: number; reusePort?: boolean } = {};
     if (options.backlog !== undefined) listenOptions.backlog = options.backlog;
     if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
-    this.fd = listenFd(endpoint, listenOptions);
+    this.socket = listenSocket(endpoint, listenOptions);
+    this.fd = this.socket.fd;
     try {
-      this.address = localAddress(this.fd);
+      this.address = this.socket.localAddress();
       this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
     } catch (err) {
-      libc().close(this.fd);
+      this.socket.close();
       throw err;
     }
     this.#watcher.onLoopClose = () => this.close();
@@ -144,7 +146,7 @@ export class Listener {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher.close();
-    libc().close(this.fd);
+    this.socket.close();
     for (const resolve of this.#acceptors.splice(0)) resolve(null);
   }
 
@@ -152,9 +154,9 @@ export class Listener {
     const noDelay = this.#options.noDelay ?? true;
     const tcp = this.address.family !== "unix";
     for (let i = 0; i < 64 && !this.#closed; i++) {
-      let fd: number;
+      let socket: Socket | null;
       try {
-        fd = acceptFd(this.fd);
+        socket = this.socket.accept();
       } catch (err) {
         // EMFILE and friends: report and stop accepting this round.
         this.#loop.timers.once(0, () => {
@@ -162,9 +164,9 @@ export class Listener {
         });
         return;
       }
-      if (fd < 0) return;
-      if (tcp && noDelay) setNoDelay(fd);
-      const conn = new Connection(this.#loop, fd, this.#handler, this.#options);
+      if (socket === null) return;
+      if (tcp && noDelay) setNoDelay(socket.fd);
+      const conn = new Connection(this.#loop, socket, this.#handler, this.#options);
       if (this.#handler !== undefined) this.#handler.open?.(conn);
       else {
         const resolve = this.#acceptors.shift();
@@ -203,17 +205,18 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
   const loop = options.loop ?? defaultLoop();
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
-  let started: { fd: number; pending: boolean; address: string };
+  let started: StartedConnect;
   try {
-    started = connectFd(endpoint);
+    started = connectSocket(endpoint);
   } catch (err) {
     return Promise.reject(err);
   }
-  const { fd, address } = started;
+  const { socket, address } = started;
+  const fd = socket.fd;
   const tcp = !("path" in endpoint);
   const open = (): Connection => {
     if (tcp && (options.noDelay ?? true)) setNoDelay(fd);
-    const conn = new Connection(loop, fd, options.handler, options);
+    const conn = new Connection(loop, socket, options.handler, options);
     options.handler?.open?.(conn);
     return conn;
   };
@@ -227,7 +230,7 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
       timer?.cancel();
       signal?.removeEventListener("abort", onAbort);
       if (error) {
-        libc().close(fd);
+        socket.close();
         reject(error);
         return;
       }
@@ -239,8 +242,13 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
     };
     const watcher = loop.watch(fd, WRITABLE, (events) => {
       if (!(events & (WRITABLE | ERROR | HANGUP))) return;
-      const errno = socketError(fd);
-      finish(errno === 0 ? undefined : sysError(errno, "connect", address));
+      let error: Error | null;
+      try {
+        error = socket.getError();
+      } catch (err) {
+        error = err as Error;
+      }
+      finish(error ?? undefined);
     });
     const timer = options.timeoutMs === undefined
       ? undefined
@@ -248,4 +256,24 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
     const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new DOMException("aborted", "AbortError"));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/**
+ * Runs an already-connected stream socket (say, one handed over from
+ * another Worker by fd) as a {@link Connection} on a loop. The socket is
+ * made non-blocking; the connection owns it from now on.
+ *
+ * @example
+ * ```ts
+ * import { adopt } from "./listener.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * // In a Worker that received `fd` by postMessage:
+ * // const conn = adopt(Socket.fromFd(fd, "ipv4"), { data: (c, d) => c.send(d) });
+ * ```
+ */
+export function adopt(socket: Socket, handler?: ConnectionHandler, options: ConnectionOptions & { loop?: Loop } = {}): Connection {
+  if (!socket.nonBlocking) socket.options.nonBlocking = true;
+  const conn = new Connection(options.loop ?? defaultLoop(), socket, handler, options);
+  handler?.open?.(conn);
+  return conn;
 }

@@ -274,9 +274,17 @@ export class Loop implements WatcherHost {
     this.#count--;
     if (watcher.hasRef()) this.#refed--;
     if (!this.#closed) {
-      this.#backend.remove(watcher.fd);
+      if (watcher.active) this.#backend.remove(watcher.fd);
       this.#changed();
     }
+  }
+
+  /** @internal */
+  _setActive(watcher: IoWatcher, active: boolean): void {
+    this.#checkOpen();
+    if (active) this.#backend.add(watcher.fd, watcher.events, watcher.edge);
+    else this.#backend.remove(watcher.fd);
+    this.#changed();
   }
 
   /** @internal */

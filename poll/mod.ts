@@ -43,4 +43,5 @@ export {
   type WaitOptions,
 } from "./connection.ts";
 export { connectionReadable, connectionWritable } from "./connection_streams.ts";
-export { type ConnectOptions, connect, type Endpoint, listen, Listener, type ListenOptions } from "./listener.ts";
+export { adopt, type ConnectOptions, connect, type Endpoint, listen, Listener, type ListenOptions } from "./listener.ts";
+export { endpointAddress, connectSocket, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
