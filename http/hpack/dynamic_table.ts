@@ -39,10 +39,10 @@ export class DynamicTable {
 
   constructor(maxSize: number) {
     this.#maxSize = maxSize;
-    this.#names = new Array<string>(16).fill("");
-    this.#values = new Array<string>(16).fill("");
-    this.#sizes = new Int32Array(16);
-    this.#mask = 15;
+    this.#names = new Array<string>(64).fill("");
+    this.#values = new Array<string>(64).fill("");
+    this.#sizes = new Int32Array(64);
+    this.#mask = 63;
   }
 
   /** The maximum size; setting it evicts entries until the size fits. */

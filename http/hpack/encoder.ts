@@ -6,7 +6,11 @@
  */
 import { HPACK_LIMITS } from "../../core/limits.ts";
 import { DynamicTable } from "./dynamic_table.ts";
-import { huffmanEncode as huffmanEncodeImport, huffmanEncodedLength as huffmanLengthImport } from "./huffman.ts";
+import {
+  huffmanEncode as huffmanEncodeImport,
+  huffmanEncodedLength as huffmanLengthImport,
+  huffmanEncodeWithin as huffmanWithinImport,
+} from "./huffman.ts";
 import { latin1Encode as latin1EncodeImport } from "./latin1.ts";
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
 
@@ -16,6 +20,7 @@ const VALUES = STATIC_VALUES;
 const STATIC_COUNT = STATIC_TABLE_LENGTH;
 const huffmanEncode = huffmanEncodeImport;
 const huffmanEncodedLength = huffmanLengthImport;
+const huffmanEncodeWithin = huffmanWithinImport;
 const latin1Encode = latin1EncodeImport;
 
 /** Options of an {@link HPACKEncoder}. */
@@ -61,8 +66,8 @@ for (let i = 0; i < STATIC_COUNT; i++) {
   if (value !== "") (entry.values ??= new Map()).set(value, i + 1);
 }
 
-const DEFAULT_NEVER_INDEX = ["authorization", "proxy-authorization"];
-const DEFAULT_VOLATILE = [
+const DEFAULT_NEVER_INDEX: ReadonlySet<string> = new Set(["authorization", "proxy-authorization"]);
+const DEFAULT_VOLATILE: ReadonlySet<string> = new Set([
   "content-length",
   "etag",
   "if-modified-since",
@@ -72,7 +77,7 @@ const DEFAULT_VOLATILE = [
   "set-cookie",
   "age",
   "content-range",
-];
+]);
 
 /**
  * Encodes field lists into HPACK header blocks. Fields are given as one flat
@@ -94,7 +99,10 @@ export class HPACKEncoder {
   #cap: number;
   #huffman: "auto" | "always" | "never";
   #shortCookie: number;
+  /** Per-name knowledge, created on a name's first use (static names, names with policies, names in the table). */
   #names = new Map<string, NameInfo>();
+  #neverIndex: ReadonlySet<string>;
+  #volatile: ReadonlySet<string>;
   #pendingMin = -1;
   #pendingFinal = -1;
   #buf = new Uint8Array(1024);
@@ -104,10 +112,8 @@ export class HPACKEncoder {
     this.#cap = options.tableSizeCap ?? HPACK_LIMITS.maxHeaderTableSize;
     this.#huffman = options.huffman ?? "auto";
     this.#shortCookie = options.shortCookieBytes ?? 20;
-    for (const [name, st] of STATIC_LOOKUP) this.#info(name).staticIndex = st.index;
-    for (const [name, st] of STATIC_LOOKUP) this.#info(name).staticValues = st.values;
-    for (const name of options.volatileNames ?? DEFAULT_VOLATILE) this.#info(name).policy = POLICY_VOLATILE;
-    for (const name of options.neverIndexNames ?? DEFAULT_NEVER_INDEX) this.#info(name).policy = POLICY_NEVER;
+    this.#volatile = options.volatileNames ? new Set(options.volatileNames) : DEFAULT_VOLATILE;
+    this.#neverIndex = options.neverIndexNames ? new Set(options.neverIndexNames) : DEFAULT_NEVER_INDEX;
     const size = Math.min(options.maxTableSize ?? 4096, this.#cap);
     this.table = new DynamicTable(size);
     this.table.onEvict = (id, name, value) => {
@@ -121,10 +127,29 @@ export class HPACKEncoder {
     };
   }
 
-  #info(name: string): NameInfo {
+  /** The policy configured for a field name. */
+  #policy(name: string): number {
+    return this.#neverIndex.has(name) ? POLICY_NEVER : this.#volatile.has(name) ? POLICY_VOLATILE : POLICY_INDEX;
+  }
+
+  /**
+   * What the encoder knows about `name`, created when missing. With
+   * `onlyKnown`, a name that is neither static nor configured is not
+   * recorded (undefined): the map holds only names with something to know.
+   */
+  #info(name: string, onlyKnown = false): NameInfo | undefined {
     let info = this.#names.get(name);
-    if (!info) {
-      info = { staticIndex: 0, staticValues: undefined, policy: POLICY_INDEX, latest: -1, values: undefined };
+    if (info === undefined) {
+      const st = STATIC_LOOKUP.get(name);
+      const policy = this.#policy(name);
+      if (onlyKnown && st === undefined && policy === POLICY_INDEX) return undefined;
+      info = {
+        staticIndex: st === undefined ? 0 : st.index,
+        staticValues: st === undefined ? undefined : st.values,
+        policy,
+        latest: -1,
+        values: undefined,
+      };
       this.#names.set(name, info);
     }
     return info;
@@ -169,7 +194,7 @@ export class HPACKEncoder {
 
   #field(name: string, value: string, sensitive: boolean): void {
     this.#reserve(12 + name.length + value.length);
-    const info = this.#names.get(name);
+    const info = this.#names.get(name) ?? this.#info(name, true);
     if (info === undefined) {
       if (name === "cookie" && value.length < this.#shortCookie) sensitive = true;
       this.#literal(name, value, 0, sensitive ? POLICY_NEVER : POLICY_INDEX);
@@ -210,13 +235,28 @@ export class HPACKEncoder {
     const id = this.table.insertCount;
     this.table.add(name, value);
     if (this.table.indexOfId(id) < 0) return;
-    const info = this.#info(name);
+    const info = this.#info(name)!;
     info.latest = id;
     (info.values ??= new Map()).set(value, id);
   }
 
   #string(s: string): void {
     const n = s.length;
+    if (n < 0x7f && this.#huffman === "auto") {
+      // One pass: Huffman straight after a one-octet length, kept only if
+      // shorter than the raw octets (so its length fits the octet too).
+      const buf = this.#buf;
+      const start = this.#pos + 1;
+      const end = n === 0 ? -1 : huffmanEncodeWithin(s, buf, start, start + n - 1);
+      if (end >= 0) {
+        buf[this.#pos] = 0x80 | (end - start);
+        this.#pos = end;
+      } else {
+        buf[this.#pos] = n;
+        this.#pos = latin1Encode(s, buf, start);
+      }
+      return;
+    }
     if (this.#huffman !== "never") {
       const h = huffmanEncodedLength(s);
       if (h < n || (this.#huffman === "always" && n > 0)) {

@@ -89,6 +89,59 @@ export function huffmanEncode(s: string, out: Uint8Array, offset: number): numbe
   return pos;
 }
 
+/**
+ * Like {@link huffmanEncode}, but gives up as soon as the encoding would end
+ * after `limit`: returns the offset after the encoding, or -1 when it does
+ * not fit (the bytes written up to about 4 past `limit` are then garbage).
+ * One pass instead of {@link huffmanEncodedLength} then {@link huffmanEncode}
+ * when Huffman is used only where it is shorter.
+ *
+ * @example
+ * ```ts
+ * import { huffmanEncodeWithin } from "./huffman.ts";
+ * const out = new Uint8Array(20);
+ * huffmanEncodeWithin("www.example.com", out, 0, 14); // 12
+ * huffmanEncodeWithin("www.example.com", out, 0, 11); // -1
+ * ```
+ */
+export function huffmanEncodeWithin(s: string, out: Uint8Array, offset: number, limit: number): number {
+  let acc = 0;
+  let bits = 0;
+  let pos = offset;
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) throw new TypeError(`field contains a character above U+00FF at ${i}`);
+    let code = CODES[c]!;
+    let len = LENGTHS[c]!;
+    if (len > 24) {
+      const high = len - 16;
+      acc = (acc << high) | (code >>> 16);
+      bits += high;
+      while (bits >= 8) {
+        bits -= 8;
+        out[pos++] = acc >>> bits;
+      }
+      acc &= (1 << bits) - 1;
+      code &= 0xffff;
+      len = 16;
+    }
+    acc = (acc << len) | code;
+    bits += len;
+    while (bits >= 8) {
+      bits -= 8;
+      out[pos++] = acc >>> bits;
+    }
+    if (pos > limit) return -1;
+    acc &= (1 << bits) - 1;
+  }
+  if (bits > 0) {
+    if (pos >= limit) return -1;
+    out[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
+  }
+  return pos > limit ? -1 : pos;
+}
+
 /** A reusable output buffer for {@link huffmanDecode}. */
 export interface HuffmanScratch {
   bytes: Uint8Array;

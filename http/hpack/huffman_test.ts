@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createRequire } from "node:module";
 import { HPACKError } from "../../core/errors.ts";
-import { huffmanDecode, huffmanEncode, huffmanEncodedLength } from "./huffman.ts";
+import { huffmanDecode, huffmanEncode, huffmanEncodedLength, huffmanEncodeWithin } from "./huffman.ts";
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman_table.ts";
 import { latin1Decode } from "./latin1.ts";
 import { hex, toHex } from "./rfc7541_vectors_test.ts";
@@ -61,6 +61,25 @@ describe("HPACK Huffman code", () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test("huffmanEncodeWithin writes the same bytes when they fit and -1 when they do not", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.integer({ min: -3, max: 3 }), fc.nat(4), (bytes, slack, offset) => {
+        const s = latin1Decode(bytes, 0, bytes.length);
+        const want = enc(s);
+        const limit = offset + want.length + slack;
+        const out = new Uint8Array(offset + want.length + 8);
+        const end = huffmanEncodeWithin(s, out, offset, limit);
+        if (slack < 0) assert.equal(end, -1);
+        else {
+          assert.equal(end, offset + want.length);
+          assert.deepEqual(out.subarray(offset, end), want);
+        }
+      }),
+      { numRuns: 400 },
+    );
+    assert.throws(() => huffmanEncodeWithin("\u0100", new Uint8Array(8), 0, 8), TypeError);
   });
 
   test("padding longer than 7 bits is an error", () => {

@@ -14,6 +14,6 @@
 export { HPACK_LIST_TOO_LARGE, HPACKDecoder, type HPACKDecoderOptions } from "./decoder.ts";
 export { HPACKEncoder, type HPACKEncoderOptions } from "./encoder.ts";
 export { DynamicTable, ENTRY_OVERHEAD } from "./dynamic_table.ts";
-export { huffmanDecode, huffmanEncode, huffmanEncodedLength, type HuffmanScratch } from "./huffman.ts";
+export { huffmanDecode, huffmanEncode, huffmanEncodedLength, huffmanEncodeWithin, type HuffmanScratch } from "./huffman.ts";
 export { latin1Decode, latin1Encode } from "./latin1.ts";
 export { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
