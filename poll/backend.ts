@@ -87,6 +87,12 @@ export interface PollBackend {
   readonly parked: boolean;
   /** Lets the process exit while a parked wait is in flight (where the runtime can). */
   unrefPark(): void;
+  /**
+   * Whether {@link PollBackend.unrefPark} really lets the process exit (true
+   * on Node and Bun, whose helper is a Worker; false on Deno). Absent means
+   * false.
+   */
+  readonly canUnrefPark?: boolean;
   /** Keeps the process alive while a parked wait is in flight (default). */
   refPark(): void;
   /** Frees every native resource (deferred past a parked wait). Idempotent. */

@@ -141,6 +141,10 @@ export class EpollBackend implements PollBackend {
     return result;
   }
 
+  get canUnrefPark(): boolean {
+    return this.#parker.canUnref;
+  }
+
   unrefPark(): void {
     this.#parker.unref();
   }

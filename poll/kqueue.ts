@@ -152,6 +152,10 @@ export class KqueueBackend implements PollBackend {
     return this.#collect(this.#parkEvents.view, result);
   }
 
+  get canUnrefPark(): boolean {
+    return this.#parker.canUnref;
+  }
+
   unrefPark(): void {
     this.#parker.unref();
   }

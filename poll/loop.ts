@@ -8,10 +8,11 @@
  *   a wait is parked. A wake-up descriptor (eventfd, pipe elsewhere) ends a
  *   parked wait early: an earlier timer, a poll(2) registration change, a
  *   drop to nothing referenced, `close()`.
- * - Nothing referenced: the loop does not park (Deno cannot unref a pending
- *   FFI call); it polls on an unreferenced runtime timer every
- *   `unrefPollMs` (default 10 ms) so the process can exit by itself while
- *   unreferenced handles are still served.
+ * - Nothing referenced: where the helper thread can be unreferenced (Node
+ *   and Bun: `OffThreadCall.canUnref`) the loop parks an unreferenced wait,
+ *   so the process can exit by itself. Deno cannot unref a pending FFI call:
+ *   there the loop polls on an unreferenced runtime timer every
+ *   `unrefPollMs` (default 10 ms) instead.
  * - `run()`: blocking mode for scripts; runtime timers and promises do not
  *   progress until it returns.
  *
@@ -54,7 +55,20 @@ export interface LoopOptions {
    * under ping-pong load; `FFINET_LOOP_SPINS` sets the default.
    */
   spinsBeforePark?: number;
+  /**
+   * Most polls per tick while events keep coming (default 4): when a wait
+   * filled the whole event buffer (`maxEvents`, so more are surely ready)
+   * the loop polls again at once instead of yielding, up to this many times
+   * and at most {@link HOT_TICK_BUDGET_MS} per tick. A wait that returned
+   * fewer events always ends the tick (measured: polling again after a
+   * partial batch finds nothing under ping-pong load and costs a system
+   * call). 1 yields after every poll; `FFINET_LOOP_HOT` sets the default.
+   */
+  hotPolls?: number;
 }
+
+/** Time after which a tick stops polling again and yields to the runtime. */
+export const HOT_TICK_BUDGET_MS = 1;
 
 /** Options of {@link Loop.watch}. */
 export interface WatchOptions {
@@ -64,8 +78,10 @@ export interface WatchOptions {
 
 /** Counters, for tests and benchmarks. */
 export interface LoopStats {
-  /** Hot-path iterations. */
+  /** Hot-path iterations (one yield to the runtime each). */
   ticks: number;
+  /** Non-blocking waits on the hot path (several per tick while events keep coming). */
+  polls: number;
   /** Parked waits started. */
   parks: number;
   /** Wake-ups written to end a parked wait. */
@@ -96,7 +112,7 @@ export class Loop implements WatcherHost {
   /** The loop's timers (once, every, cancel, reschedule, pause/resume, remaining, ref/unref). */
   readonly timers: LoopTimers;
   /** Counters of the loop's work. */
-  readonly stats: LoopStats = { ticks: 0, parks: 0, wakes: 0, events: 0 };
+  readonly stats: LoopStats = { ticks: 0, polls: 0, parks: 0, wakes: 0, events: 0 };
   readonly #backend: PollBackend;
   readonly #wake: WakeFd;
   readonly #watchers: (IoWatcher | undefined)[] = [];
@@ -105,6 +121,7 @@ export class Loop implements WatcherHost {
   readonly #onError: (error: unknown) => void;
   readonly #unrefPollMs: number;
   readonly #spins: number;
+  readonly #hotPolls: number;
   #empty = 0;
   #scheduled = false;
   #inTick = false;
@@ -113,6 +130,7 @@ export class Loop implements WatcherHost {
   #woken = false;
   #parkDeadline = Infinity;
   #cancelPollTimer: (() => void) | undefined;
+  #canUnrefPark: boolean | undefined;
   #closed = false;
   #released = false;
   #whenReleased: Promise<void>;
@@ -123,6 +141,8 @@ export class Loop implements WatcherHost {
     this.#unrefPollMs = options.unrefPollMs ?? 10;
     this.#spins = options.spinsBeforePark ?? (Number(native.env("FFINET_LOOP_SPINS") ?? "1") || 1);
     if (!Number.isInteger(this.#spins) || this.#spins < 1) throw new RangeError(`spinsBeforePark must be a positive integer, got ${this.#spins}`);
+    this.#hotPolls = options.hotPolls ?? (Number(native.env("FFINET_LOOP_HOT") ?? "4") || 4);
+    if (!Number.isInteger(this.#hotPolls) || this.#hotPolls < 1) throw new RangeError(`hotPolls must be a positive integer, got ${this.#hotPolls}`);
     if (!(this.#unrefPollMs >= 1)) throw new RangeError(`unrefPollMs must be at least 1, got ${this.#unrefPollMs}`);
     this.#backend = createBackend(options.backend, options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents });
     try {
@@ -154,6 +174,15 @@ export class Loop implements WatcherHost {
   /** Number of watched descriptors. */
   get size(): number {
     return this.#count;
+  }
+
+  /**
+   * Whether the loop parks (rather than polls every `unrefPollMs`) while
+   * nothing is referenced: true where the runtime's helper thread can be
+   * unreferenced (Node, Bun), false on Deno.
+   */
+  get parksUnreferenced(): boolean {
+    return !this.#closed && this.#unrefParks();
   }
 
   /** Whether something referenced keeps the loop (and the process) alive. */
@@ -245,7 +274,11 @@ export class Loop implements WatcherHost {
     this.timers.close();
     this.#cancelPollTimer?.();
     this.#cancelPollTimer = undefined;
-    if (this.#backend.parked) this.#wake.signal();
+    if (this.#backend.parked) {
+      // Keep the process alive until the woken wait returns and `released()` resolves.
+      this.#backend.refPark();
+      this.#wake.signal();
+    }
     this.#backend.close();
     if (!this.#backend.parked && !this.#blocking) this.#release();
   }
@@ -303,7 +336,9 @@ export class Loop implements WatcherHost {
   #kick(): void {
     if (this.#closed || this.#blocking || this.#inTick) return;
     if (this.#backend.parked) {
-      if (!this.hasRef()) {
+      if (this.hasRef()) this.#backend.refPark();
+      else if (this.#unrefParks()) this.#backend.unrefPark();
+      else {
         this.#signal(); // a pending call would keep the process alive
         return;
       }
@@ -321,6 +356,11 @@ export class Loop implements WatcherHost {
     yieldToRuntime(this.#tick);
   }
 
+  /** Whether a parked wait can be unreferenced (asked once: it starts the helper). */
+  #unrefParks(): boolean {
+    return (this.#canUnrefPark ??= this.#backend.canUnrefPark === true);
+  }
+
   #signal(): void {
     if (this.#woken) return;
     this.#woken = true;
@@ -332,18 +372,27 @@ export class Loop implements WatcherHost {
     this.#scheduled = false;
     if (this.#closed || this.#blocking || this.#backend.parked) return;
     this.stats.ticks++;
-    let n = 0;
+    let busy = false;
     this.#inTick = true;
     try {
-      n = this.#backend.wait(0);
-      if (n > 0) this.#dispatch(n);
-      this.timers.runDue();
+      const hot = this.#hotPolls;
+      const start = hot > 1 ? performance.now() : 0;
+      for (let polls = 1; ; polls++) {
+        this.stats.polls++;
+        const n = this.#backend.wait(0);
+        if (n === 0) break;
+        busy = true;
+        this.#dispatch(n);
+        if (n < this.#backend.readyFds.length || polls >= hot || this.#closed || this.#blocking) break;
+        if (performance.now() - start >= HOT_TICK_BUDGET_MS) break;
+      }
+      if (!this.#closed) this.timers.runDue();
     } catch (err) {
       this.#onError(err);
     } finally {
       this.#inTick = false;
     }
-    this.#next(n > 0);
+    this.#next(busy);
   };
 
   /** After a tick or a parked wait: go on hot, park, poll unreferenced, or stop. */
@@ -357,7 +406,7 @@ export class Loop implements WatcherHost {
       yieldToRuntime(this.#tick);
       return;
     }
-    if (!this.hasRef()) {
+    if (!this.hasRef() && !this.#unrefParks()) {
       const timeout = this.timers.timeoutMs();
       const ms = timeout < 0 ? this.#unrefPollMs : Math.min(this.#unrefPollMs, timeout);
       this.#cancelPollTimer = unrefTimeout(() => {
@@ -374,6 +423,8 @@ export class Loop implements WatcherHost {
     this.#parkDeadline = timeout < 0 ? Infinity : monotonicMs() + timeout;
     this.#woken = false;
     this.stats.parks++;
+    if (this.hasRef()) this.#backend.refPark();
+    else this.#backend.unrefPark();
     this.#backend.park(timeout).then(
       (n) => this.#afterPark(n),
       (err) => {

@@ -48,6 +48,35 @@ for (const backend of backends) {
       }
     });
 
+    test("a wait that fills the event buffer is followed by another poll in the same tick", async () => {
+      const loop = new Loop({ backend, maxEvents: 4, hotPolls: 4 });
+      const pairs = Array.from({ length: 10 }, () => socketPair());
+      try {
+        const scratch = new Uint8Array(16);
+        let reads = 0;
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        for (const [a, b] of pairs) {
+          libc().write(b, new Uint8Array([1]), 1);
+          loop.watch(a, READABLE, () => {
+            libc().read(a, scratch, 16);
+            if (++reads === pairs.length) resolve();
+          });
+        }
+        await done;
+        // 10 ready fds, 4 per wait: 4 + 4 + 2 in one tick.
+        assert.ok(loop.stats.polls > loop.stats.ticks, JSON.stringify(loop.stats));
+        assert.equal(loop.stats.events, 10);
+      } finally {
+        loop.close();
+        await loop.released();
+        for (const [a, b] of pairs) {
+          libc().close(a);
+          libc().close(b);
+        }
+      }
+    });
+
     test("an earlier timer wakes a parked wait; timers fire in order", async () => {
       const loop = new Loop({ backend });
       try {

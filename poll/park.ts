@@ -49,10 +49,23 @@ export class Parker {
     return this.#parked;
   }
 
+  /**
+   * Whether {@link Parker.unref} really lets the process exit while a call
+   * is in flight (the runtime's helper decides; starts it on first use).
+   */
+  get canUnref(): boolean {
+    if (this.#closed) return false;
+    return this.#offThread().canUnref;
+  }
+
+  #offThread(): OffThreadCall {
+    return (this.#call ??= native.offThread(libc.path(), this.#name, this.#spec));
+  }
+
   /** Starts the call; arguments are numbers or native pointers. */
   async call(...args: (number | Pointer | null)[]): Promise<OffThreadResult> {
     if (this.#closed) throw new Error(`parked ${this.#name} is closed`);
-    const call = (this.#call ??= native.offThread(libc.path(), this.#name, this.#spec));
+    const call = this.#offThread();
     if (this.#refed) call.ref();
     else call.unref();
     this.#parked = true;

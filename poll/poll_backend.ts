@@ -174,6 +174,10 @@ export class PollBackend2 implements PollBackend {
     return result === 0 ? 0 : this.#collect(this.#parkBuffer.view, this.#parkCount);
   }
 
+  get canUnrefPark(): boolean {
+    return this.#parker.canUnref;
+  }
+
   unrefPark(): void {
     this.#parker.unref();
   }

@@ -8,7 +8,10 @@ const mode = (globalThis as unknown as { process: { argv: string[] } }).process.
 const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
 if (mode === "unref") {
   server.unref();
-  defaultLoop().timers.every(50, () => {}).unref();
+  const loop = defaultLoop();
+  loop.timers.every(50, () => {}).unref();
+  const proc = (globalThis as unknown as { process?: { on(e: "exit", f: () => void): void } }).process;
+  proc?.on("exit", () => console.log(JSON.stringify({ parksUnreferenced: loop.parksUnreferenced, stats: loop.stats })));
 } else {
   defaultLoop().timers.once(30_000, () => {});
   setTimeout(() => {
