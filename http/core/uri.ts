@@ -366,6 +366,11 @@ export function parseRequestTarget(target: string, method: string): RequestTarge
     return { form: "origin", ...u };
   }
   if (u.scheme === null) fail(target, "request-target must be origin-, absolute-, authority- or asterisk-form");
+  if (u.scheme === "http" || u.scheme === "https") {
+    // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; §4.2.4: userinfo is an error.
+    if (u.host === null || u.host === "") fail(target, "http(s) URI without a host");
+    if (u.userinfo !== null) fail(target, "userinfo in an http(s) URI");
+  }
   return { form: "absolute", ...u };
 }
 

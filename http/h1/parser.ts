@@ -30,7 +30,9 @@
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
 import { HTTP1_LIMITS } from "../../core/limits.ts";
+import { ChunkSizeLine } from "./chunk_line.ts";
 import { FieldBlock, latin1, MessageHead } from "./fields.ts";
+import type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./parse_options.ts";
 import {
   CONNECTION_CLOSE,
   CONNECTION_KEEP_ALIVE,
@@ -42,96 +44,10 @@ import {
   type TransferCodingState,
 } from "./framing.ts";
 import { isValidRequestTarget } from "./target.ts";
-import {
-  FIELD_VALUE,
-  HEX_VALUE,
-  QDTEXT,
-  REASON,
-  scanFieldValue,
-  TARGET,
-  TARGET_LENIENT,
-  TOKEN,
-  wordView,
-} from "./tables.ts";
+import { FIELD_VALUE, REASON, scanFieldValue, TARGET, TARGET_LENIENT, TOKEN, wordView } from "./tables.ts";
 
-/** Every error code the parser raises, with the status a server answers. */
-export const HTTP1_ERROR_CODES = Object.freeze({
-  HPE_INVALID_METHOD: 400,
-  HPE_INVALID_URL: 400,
-  HPE_INVALID_VERSION: 505,
-  HPE_INVALID_STATUS: 502,
-  HPE_INVALID_REASON: 502,
-  HPE_INVALID_HEADER_TOKEN: 400,
-  HPE_INVALID_HEADER_VALUE: 400,
-  HPE_OBS_FOLD: 400,
-  HPE_CR_EXPECTED: 400,
-  HPE_LF_EXPECTED: 400,
-  HPE_INVALID_CONTENT_LENGTH: 400,
-  HPE_UNEXPECTED_CONTENT_LENGTH: 400,
-  HPE_INVALID_TRANSFER_ENCODING: 400,
-  HPE_UNKNOWN_TRANSFER_CODING: 501,
-  HPE_INVALID_CHUNK_SIZE: 400,
-  HPE_INVALID_CHUNK_EXTENSION: 400,
-  HPE_INVALID_CHUNK_DATA: 400,
-  HPE_MISSING_HOST: 400,
-  HPE_DUPLICATE_HOST: 400,
-  HPE_INVALID_HOST: 400,
-  HPE_CLOSED_CONNECTION: 400,
-  HPE_INVALID_EOF_STATE: 400,
-  HPE_START_LINE_TOO_LONG: 414,
-  HPE_URI_TOO_LONG: 414,
-  HPE_HEADERS_TOO_LARGE: 431,
-  HPE_TOO_MANY_HEADERS: 431,
-  HPE_FIELD_TOO_LARGE: 431,
-  HPE_CHUNK_EXTENSIONS_TOO_LARGE: 400,
-  HPE_TRAILERS_TOO_LARGE: 431,
-  HPE_BODY_TOO_LARGE: 413,
-} as const);
-
-/** A parser error code. */
-export type HTTP1ErrorCode = keyof typeof HTTP1_ERROR_CODES;
-
-/** Options of an {@link HTTP1Parser}. Limits default to `HTTP1_LIMITS`. */
-export interface HTTP1ParserOptions {
-  /** Parse requests (a server) or responses (a client). */
-  kind: "request" | "response";
-  maxStartLineBytes?: number;
-  maxUriBytes?: number;
-  maxHeaderBytes?: number;
-  maxHeaderCount?: number;
-  maxFieldBytes?: number;
-  maxChunkExtensionBytes?: number;
-  maxTrailerBytes?: number;
-  maxBodyBytes?: number;
-  /**
-   * Responses only: accept a bare LF as a line ending (RFC 9112 §2.2 allows
-   * a recipient to; some old servers send it). Off by default; a request
-   * parser refuses the option, since bare LF is a smuggling vector there.
-   */
-  lenientLineEndings?: boolean;
-  /**
-   * Requests only: accept any visible ASCII or obs-text byte in the
-   * request-target (`|`, `{`, `"`, raw UTF-8 …), which some clients send
-   * unencoded. Off by default. Controls, SP and DEL are still refused.
-   */
-  lenientTargetChars?: boolean;
-}
-
-/** The callbacks the parser calls. Views handed out are valid during the call only. */
-export interface HTTP1ParserHandler {
-  /** The first byte of a message arrived. */
-  onMessageBegin?(): void;
-  /** The start line and header section are complete and valid. */
-  onHead?(head: MessageHead): void;
-  /** Body bytes (decoded from chunked framing): a view into the pushed chunk. */
-  onBody?(data: Uint8Array): void;
-  /** The trailer section of a chunked body, when it has fields. */
-  onTrailers?(trailers: FieldBlock): void;
-  /** The message ended. */
-  onMessageComplete?(): void;
-  /** The connection switched protocol; `rest` is what followed the message (possibly empty), then every later chunk. */
-  onUpgrade?(rest: Uint8Array): void;
-}
+export { HTTP1_ERROR_CODES } from "./parse_options.ts";
+export type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./parse_options.ts";
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -156,18 +72,7 @@ const S_FIELD_LF = 14;
 const S_SECTION_LF = 15;
 const S_BODY_LENGTH = 20;
 const S_BODY_CLOSE = 21;
-const S_CHUNK_SIZE_START = 22;
-const S_CHUNK_SIZE = 23;
-const S_CHUNK_SIZE_WS = 24;
-const S_EXT_BWS_NAME = 25;
-const S_EXT_NAME = 26;
-const S_EXT_WS_NAME = 27;
-const S_EXT_BWS_VALUE = 28;
-const S_EXT_VALUE = 29;
-const S_EXT_QUOTED = 30;
-const S_EXT_QPAIR = 31;
-const S_EXT_WS_VALUE = 32;
-const S_CHUNK_SIZE_LF = 33;
+const S_CHUNK_LINE = 22;
 const S_CHUNK_DATA = 34;
 const S_CHUNK_DATA_CR = 35;
 const S_CHUNK_DATA_LF = 36;
@@ -282,8 +187,8 @@ export class HTTP1Parser {
   #hostCount = 0;
   #remaining = 0;
   #bodyBytes = 0;
-  #chunkSize = 0;
-  #chunkLine = 0;
+  readonly #chunkLine: ChunkSizeLine;
+  #chunkLineBytes = 0;
   #keepAlive = true;
   #upgrade = false;
   #interim = false;
@@ -316,6 +221,7 @@ export class HTTP1Parser {
     this.#maxBody = limitOption(options.maxBodyBytes, L.maxBodyBytes, "maxBodyBytes");
     this.#handler = handler;
     this.#head = new MessageHead(options.kind);
+    this.#chunkLine = new ChunkSizeLine(this.#lenientLF);
   }
 
   /** Bytes pushed so far. */
@@ -635,8 +541,9 @@ export class HTTP1Parser {
         this.#remaining = this.#contentLength;
         return S_BODY_LENGTH;
       case "chunked":
-        this.#chunkLine = 0;
-        return S_CHUNK_SIZE_START;
+        this.#chunkLineBytes = 0;
+        this.#chunkLine.reset();
+        return S_CHUNK_LINE;
       case "until-close":
         return S_BODY_CLOSE;
       default:
@@ -1007,8 +914,9 @@ export class HTTP1Parser {
             state = S_CHUNK_DATA_LF;
           } else if (c === LF && lenient) {
             p++;
-            this.#chunkLine = 0;
-            state = S_CHUNK_SIZE_START;
+            this.#chunkLineBytes = 0;
+            this.#chunkLine.reset();
+            state = S_CHUNK_LINE;
           } else {
             this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
           }
@@ -1017,8 +925,9 @@ export class HTTP1Parser {
         case S_CHUNK_DATA_LF: {
           if (buf[p] !== LF) this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
           p++;
-          this.#chunkLine = 0;
-          state = S_CHUNK_SIZE_START;
+          this.#chunkLineBytes = 0;
+          this.#chunkLine.reset();
+          state = S_CHUNK_LINE;
           continue;
         }
         case S_UPGRADED: {
@@ -1031,34 +940,33 @@ export class HTTP1Parser {
           this.#fail("HPE_CLOSED_CONNECTION", "data after the last message of a closing connection", base + p);
           break;
         default: {
-          // Chunk-size line: size, extensions, CRLF; counted against the chunk line limit.
+          // S_CHUNK_LINE: size, extensions, CRLF; counted against the chunk line limit.
+          const line = this.#chunkLine;
           while (p < end) {
-            if (++this.#chunkLine > this.#maxChunkLine) {
+            if (++this.#chunkLineBytes > this.#maxChunkLine) {
               this.#fail("HPE_CHUNK_EXTENSIONS_TOO_LARGE", "chunk-size line too long", base + p);
             }
-            const c = buf[p]!;
-            state = this.#chunkLineByte(state, c, base + p);
+            const r = line.step(buf[p]!);
             p++;
-            if (state === S_CHUNK_SIZE_LF + 100) {
-              // LF seen: the chunk-size line is complete.
-              if (this.#chunkSize === 0) {
-                this.#inTrailers = true;
-                this.#count = 0;
-                this.#spanBase = sb = p;
-                this.#sectionStart = 0;
-                this.#sectionMax = this.#maxTrailer;
-                this.#fieldLine(0);
-                state = S_FIELD_START;
-              } else {
-                this.#bodyBytes += this.#chunkSize;
-                if (this.#bodyBytes > this.#maxBody) {
-                  this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p);
-                }
-                this.#remaining = this.#chunkSize;
-                state = S_CHUNK_DATA;
+            if (r === "") continue;
+            if (r !== "done") this.#fail(r, "invalid chunk-size line", base + p - 1);
+            if (line.size === 0) {
+              this.#inTrailers = true;
+              this.#count = 0;
+              this.#spanBase = sb = p;
+              this.#sectionStart = 0;
+              this.#sectionMax = this.#maxTrailer;
+              this.#fieldLine(0);
+              state = S_FIELD_START;
+            } else {
+              this.#bodyBytes += line.size;
+              if (this.#bodyBytes > this.#maxBody) {
+                this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p);
               }
-              continue outer;
+              this.#remaining = line.size;
+              state = S_CHUNK_DATA;
             }
+            continue outer;
           }
           break outer;
         }
@@ -1066,88 +974,5 @@ export class HTTP1Parser {
     }
     this.#state = state;
     return p;
-  }
-
-  /** One byte of a chunk-size line; returns the next state (S_CHUNK_SIZE_LF + 100 when the line ended). */
-  #chunkLineByte(state: number, c: number, at: number): number {
-    const ws = c === SP || c === HTAB;
-    switch (state) {
-      case S_CHUNK_SIZE_START: {
-        const d = HEX_VALUE[c]!;
-        if (d < 0) this.#fail("HPE_INVALID_CHUNK_SIZE", "invalid chunk size", at);
-        this.#chunkSize = d;
-        return S_CHUNK_SIZE;
-      }
-      case S_CHUNK_SIZE: {
-        const d = HEX_VALUE[c]!;
-        if (d >= 0) {
-          if (this.#chunkSize > (Number.MAX_SAFE_INTEGER - d) / 16) {
-            this.#fail("HPE_INVALID_CHUNK_SIZE", "chunk size overflows", at);
-          }
-          this.#chunkSize = this.#chunkSize * 16 + d;
-          return S_CHUNK_SIZE;
-        }
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        if (ws) return S_CHUNK_SIZE_WS;
-        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_SIZE");
-      }
-      case S_CHUNK_SIZE_WS:
-        if (ws) return state;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        return this.#fail("HPE_INVALID_CHUNK_SIZE", "whitespace after chunk size", at);
-      case S_EXT_BWS_NAME:
-        if (ws) return state;
-        if (TOKEN[c] === 1) return S_EXT_NAME;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension name", at);
-      case S_EXT_NAME:
-        if (TOKEN[c] === 1) return state;
-        if (c === 0x3d) return S_EXT_BWS_VALUE;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        if (ws) return S_EXT_WS_NAME;
-        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
-      case S_EXT_WS_NAME:
-        if (ws) return state;
-        if (c === 0x3d) return S_EXT_BWS_VALUE;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension", at);
-      case S_EXT_BWS_VALUE:
-        if (ws) return state;
-        if (c === 0x22) return S_EXT_QUOTED;
-        if (TOKEN[c] === 1) return S_EXT_VALUE;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension value", at);
-      case S_EXT_VALUE:
-        if (TOKEN[c] === 1) return state;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        if (ws) return S_EXT_WS_VALUE;
-        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
-      case S_EXT_QUOTED:
-        if (QDTEXT[c] === 1) return state;
-        if (c === 0x5c) return S_EXT_QPAIR;
-        if (c === 0x22) return S_EXT_WS_VALUE + 1000;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid quoted chunk extension value", at);
-      case S_EXT_QPAIR:
-        if (FIELD_VALUE[c] === 1) return S_EXT_QUOTED;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid quoted-pair", at);
-      case S_EXT_WS_VALUE + 1000:
-        // Right after a closing quote: whitespace, ";" or the line end.
-        if (ws) return S_EXT_WS_VALUE;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        return this.#lineEnd(c, at, "HPE_INVALID_CHUNK_EXTENSION");
-      case S_EXT_WS_VALUE:
-        if (ws) return state;
-        if (c === 0x3b) return S_EXT_BWS_NAME;
-        return this.#fail("HPE_INVALID_CHUNK_EXTENSION", "invalid chunk extension", at);
-      case S_CHUNK_SIZE_LF:
-        if (c === LF) return S_CHUNK_SIZE_LF + 100;
-        return this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", at);
-      default:
-        return this.#fail("HPE_INVALID_CHUNK_SIZE", "internal chunk state", at);
-    }
-  }
-
-  #lineEnd(c: number, at: number, code: HTTP1ErrorCode): number {
-    if (c === CR) return S_CHUNK_SIZE_LF;
-    if (c === LF && this.#lenientLF) return S_CHUNK_SIZE_LF + 100;
-    return this.#fail(c === LF ? "HPE_CR_EXPECTED" : code, "invalid chunk-size line", at);
   }
 }

@@ -95,6 +95,8 @@ const REQUESTS: Row[] = [
   ["CONNECT with origin-form", "CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
   ["CONNECT without port", "CONNECT example.com HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
   ["relative target", "GET a/b HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
+  ["userinfo in an absolute-form target", "GET http://user:pw@a/ HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
+  ["http URI without host", "GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
   // RFC 9112 §3.2: Host.
   ["HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", "HPE_MISSING_HOST"],
   ["two Host lines", "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", "HPE_DUPLICATE_HOST"],

@@ -1,0 +1,102 @@
+/**
+ * The parser's error codes (with the status a server answers for each),
+ * its options and its callbacks.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1_ERROR_CODES } from "./parse_options.ts";
+ * console.log(HTTP1_ERROR_CODES.HPE_URI_TOO_LONG); // 414
+ * ```
+ *
+ * @module
+ */
+import type { FieldBlock, MessageHead } from "./fields.ts";
+
+/**
+ * Every error code the parser raises, with the status a server answers
+ * (400, or 414 / 431 / 413 for the limits, 501 for an unknown transfer
+ * coding, 505 for an unsupported version; 502 for a bad response).
+ *
+ * @example
+ * ```ts
+ * import { HTTP1_ERROR_CODES } from "./parse_options.ts";
+ * console.log(HTTP1_ERROR_CODES.HPE_HEADERS_TOO_LARGE); // 431
+ * ```
+ */
+export const HTTP1_ERROR_CODES = Object.freeze({
+  HPE_INVALID_METHOD: 400,
+  HPE_INVALID_URL: 400,
+  HPE_INVALID_VERSION: 505,
+  HPE_INVALID_STATUS: 502,
+  HPE_INVALID_REASON: 502,
+  HPE_INVALID_HEADER_TOKEN: 400,
+  HPE_INVALID_HEADER_VALUE: 400,
+  HPE_OBS_FOLD: 400,
+  HPE_CR_EXPECTED: 400,
+  HPE_LF_EXPECTED: 400,
+  HPE_INVALID_CONTENT_LENGTH: 400,
+  HPE_UNEXPECTED_CONTENT_LENGTH: 400,
+  HPE_INVALID_TRANSFER_ENCODING: 400,
+  HPE_UNKNOWN_TRANSFER_CODING: 501,
+  HPE_INVALID_CHUNK_SIZE: 400,
+  HPE_INVALID_CHUNK_EXTENSION: 400,
+  HPE_INVALID_CHUNK_DATA: 400,
+  HPE_MISSING_HOST: 400,
+  HPE_DUPLICATE_HOST: 400,
+  HPE_INVALID_HOST: 400,
+  HPE_CLOSED_CONNECTION: 400,
+  HPE_INVALID_EOF_STATE: 400,
+  HPE_START_LINE_TOO_LONG: 414,
+  HPE_URI_TOO_LONG: 414,
+  HPE_HEADERS_TOO_LARGE: 431,
+  HPE_TOO_MANY_HEADERS: 431,
+  HPE_FIELD_TOO_LARGE: 431,
+  HPE_CHUNK_EXTENSIONS_TOO_LARGE: 400,
+  HPE_TRAILERS_TOO_LARGE: 431,
+  HPE_BODY_TOO_LARGE: 413,
+} as const);
+
+/** A parser error code. */
+export type HTTP1ErrorCode = keyof typeof HTTP1_ERROR_CODES;
+
+/** Options of an {@link HTTP1Parser}. Limits default to `HTTP1_LIMITS`. */
+export interface HTTP1ParserOptions {
+  /** Parse requests (a server) or responses (a client). */
+  kind: "request" | "response";
+  maxStartLineBytes?: number;
+  maxUriBytes?: number;
+  maxHeaderBytes?: number;
+  maxHeaderCount?: number;
+  maxFieldBytes?: number;
+  maxChunkExtensionBytes?: number;
+  maxTrailerBytes?: number;
+  maxBodyBytes?: number;
+  /**
+   * Responses only: accept a bare LF as a line ending (RFC 9112 §2.2 allows
+   * a recipient to; some old servers send it). Off by default; a request
+   * parser refuses the option, since bare LF is a smuggling vector there.
+   */
+  lenientLineEndings?: boolean;
+  /**
+   * Requests only: accept any visible ASCII or obs-text byte in the
+   * request-target (`|`, `{`, `"`, raw UTF-8 …), which some clients send
+   * unencoded. Off by default. Controls, SP and DEL are still refused.
+   */
+  lenientTargetChars?: boolean;
+}
+
+/** The callbacks the parser calls. Views handed out are valid during the call only. */
+export interface HTTP1ParserHandler {
+  /** The first byte of a message arrived. */
+  onMessageBegin?(): void;
+  /** The start line and header section are complete and valid. */
+  onHead?(head: MessageHead): void;
+  /** Body bytes (decoded from chunked framing): a view into the pushed chunk. */
+  onBody?(data: Uint8Array): void;
+  /** The trailer section of a chunked body, when it has fields. */
+  onTrailers?(trailers: FieldBlock): void;
+  /** The message ended. */
+  onMessageComplete?(): void;
+  /** The connection switched protocol; `rest` is what followed the message (possibly empty), then every later chunk. */
+  onUpgrade?(rest: Uint8Array): void;
+}
