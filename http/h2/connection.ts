@@ -18,9 +18,10 @@ import {
 import type { H2Event } from "./events.ts";
 import { checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
 import {
-  encodeGoaway, encodeHeaderBlock, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate, type Frame,
-  FrameReader, frameName, readPriority, readU32, validateFrame, writeFrameHeader,
+  encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate, type Frame, FrameReader, frameName,
+  headerBlockWireLength, readPriority, readU32, validateFrame, writeFrameHeader, writeHeaderBlock,
 } from "./frames.ts";
+import { OutboundBuffer } from "./outbound.ts";
 import { parsePriority } from "./priority.ts";
 import { RateCounter } from "./rate_counter.ts";
 import { applySettingsPayload, checkLocalSettings, defaultSettings, type Settings, settingsToPairs } from "./settings.ts";
@@ -60,7 +61,6 @@ interface PendingBlock {
   frames: number;
 }
 
-const EMPTY = new Uint8Array(0);
 const EMPTY_PAIRS: readonly string[] = [];
 
 function conn(code: string, message: string, http2Code: number): HTTP2Error {
@@ -112,8 +112,7 @@ export class H2Connection {
   #maxClosed: number;
   #sendable = new Set<H2Stream>();
   #events: H2Event[] = [];
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
+  #out = new OutboundBuffer();
   #prefaceLeft: number;
   #awaitSettings = true;
   #block: PendingBlock | null = null;
@@ -194,7 +193,7 @@ export class H2Connection {
       let chunk = bytes;
       if (this.#prefaceLeft > 0) chunk = this.#checkPreface(chunk);
       if (chunk.length > 0) this.#reader.push(chunk, this.#onFrame);
-      if (this.#outBytes > this.#maxOutbound) {
+      if (this.#out.length > this.#maxOutbound) {
         throw conn("ERR_H2_OUTBOUND_FLOOD", "the peer does not read what it makes us send", ErrorCode.ENHANCE_YOUR_CALM);
       }
     } catch (e) {
@@ -371,7 +370,9 @@ export class H2Connection {
       endStream: (f.flags & Flag.END_STREAM) !== 0 && f.type === FrameType.HEADERS,
       selfDependent,
       promisedId,
-      fragments: [fragment.slice()],
+      // The view is decoded before this frame's callback returns unless
+      // CONTINUATION frames follow: only then is a copy kept.
+      fragments: [f.flags & Flag.END_HEADERS ? fragment : fragment.slice()],
       bytes: fragment.length,
       frames: 1,
     };
@@ -718,7 +719,6 @@ export class H2Connection {
 
   #queue(frame: Uint8Array): void {
     this.#out.push(frame);
-    this.#outBytes += frame.length;
   }
 
   #sendSettings(s: Settings, all: boolean): void {
@@ -786,8 +786,11 @@ export class H2Connection {
   }
 
   #sendHeaderBlock(s: H2Stream, headers: readonly string[], endStream: boolean): void {
-    const block = this.#encoder.encode(headers);
-    this.#queue(encodeHeaderBlock(FrameType.HEADERS, s.id, block, endStream, this.remoteSettings.maxFrameSize));
+    const block = this.#encoder.encodeView(headers);
+    const maxFrame = this.remoteSettings.maxFrameSize;
+    const out = this.#out;
+    const buf = out.reserve(headerBlockWireLength(FrameType.HEADERS, block.length, maxFrame));
+    out.length = writeHeaderBlock(buf, out.length, FrameType.HEADERS, s.id, block, endStream, maxFrame);
     s.headersSent = true;
     if (endStream) this.#localEnded(s);
   }
@@ -828,8 +831,11 @@ export class H2Connection {
     const s = new H2Stream(id, S.RESERVED_LOCAL, this.remoteSettings.initialWindowSize, this.#recvInitialWindow);
     this.#streams.set(id, s);
     this.#reservedCount++;
-    const block = this.#encoder.encode(requestHeaders);
-    this.#queue(encodeHeaderBlock(FrameType.PUSH_PROMISE, parentId, block, false, this.remoteSettings.maxFrameSize, id));
+    const block = this.#encoder.encodeView(requestHeaders);
+    const maxFrame = this.remoteSettings.maxFrameSize;
+    const out = this.#out;
+    const buf = out.reserve(headerBlockWireLength(FrameType.PUSH_PROMISE, block.length, maxFrame));
+    out.length = writeHeaderBlock(buf, out.length, FrameType.PUSH_PROMISE, parentId, block, false, maxFrame, id);
     return id;
   }
 
@@ -874,12 +880,12 @@ export class H2Connection {
 
   /** Bytes waiting in `pull()` (control frames; DATA is produced on demand). */
   get queuedBytes(): number {
-    return this.#outBytes;
+    return this.#out.length;
   }
 
   /** Whether `pull()` may return something. */
   get wantsWrite(): boolean {
-    return this.#outBytes > 0 || this.#sendable.size > 0;
+    return this.#out.length > 0 || this.#sendable.size > 0;
   }
 
   /**
@@ -888,21 +894,7 @@ export class H2Connection {
    */
   pull(maxBytes = 1 << 20): Uint8Array {
     this.#schedule(maxBytes);
-    const parts = this.#out;
-    if (parts.length === 0) return EMPTY;
-    let out: Uint8Array;
-    if (parts.length === 1) out = parts[0]!;
-    else {
-      out = new Uint8Array(this.#outBytes);
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-    }
-    this.#out = [];
-    this.#outBytes = 0;
-    return out;
+    return this.#out.take();
   }
 
   #schedule(budget: number): void {
@@ -912,10 +904,10 @@ export class H2Connection {
     }
     const maxFrame = this.remoteSettings.maxFrameSize;
     let progress = true;
-    while (progress && this.#outBytes < budget && this.#sendable.size > 0) {
+    while (progress && this.#out.length < budget && this.#sendable.size > 0) {
       progress = false;
       for (const s of this.#sendable) {
-        if (this.#outBytes >= budget) break;
+        if (this.#out.length >= budget) break;
         if (s.queuedBytes > 0) {
           const n = Math.min(s.queuedBytes, s.sendWindow, this.#connSendWindow, maxFrame);
           if (n <= 0) {
@@ -923,14 +915,14 @@ export class H2Connection {
             continue;
           }
           s.blockedSince = -1;
-          const payload = s.take(n);
+          const out = this.#out;
+          const buf = out.reserve(9 + n);
+          s.takeInto(n, buf, out.length + 9);
           s.sendWindow -= n;
           this.#connSendWindow -= n;
           const end = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
-          const header = new Uint8Array(9);
-          writeFrameHeader(header, 0, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
-          this.#queue(header);
-          this.#queue(payload);
+          writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
+          out.length += 9 + n;
           progress = true;
           if (end) {
             s.endQueued = false;
@@ -950,9 +942,10 @@ export class H2Connection {
           } else if (s.endQueued) {
             s.endQueued = false;
             this.#sendable.delete(s);
-            const header = new Uint8Array(9);
-            writeFrameHeader(header, 0, 0, FrameType.DATA, Flag.END_STREAM, s.id);
-            this.#queue(header);
+            const out = this.#out;
+            const buf = out.reserve(9);
+            writeFrameHeader(buf, out.length, 0, FrameType.DATA, Flag.END_STREAM, s.id);
+            out.length += 9;
             this.#localEnded(s);
             progress = true;
           } else this.#sendable.delete(s);

@@ -215,6 +215,70 @@ export function encodePriorityUpdate(prioritizedId: number, value: string): Uint
 }
 
 /**
+ * Size on the wire of a header block of `blockLength` octets sent as HEADERS
+ * (or PUSH_PROMISE, `type` 0x5) plus the CONTINUATION frames that
+ * `maxFrameSize` requires.
+ *
+ * @example
+ * ```ts
+ * import { headerBlockWireLength } from "./frames.ts";
+ * headerBlockWireLength(0x1, 20000, 16384); // 20018: HEADERS + one CONTINUATION
+ * ```
+ */
+export function headerBlockWireLength(type: number, blockLength: number, maxFrameSize: number): number {
+  const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
+  const rest = blockLength - Math.min(blockLength, maxFrameSize - prefix);
+  const conts = rest === 0 ? 0 : Math.ceil(rest / maxFrameSize);
+  return 9 + prefix + blockLength + conts * 9;
+}
+
+/**
+ * Writes a header block as HEADERS (or PUSH_PROMISE) followed by as many
+ * CONTINUATION frames as `maxFrameSize` requires into `out` at `offset`
+ * (room for {@link headerBlockWireLength} octets is needed); returns the
+ * offset after them. For PUSH_PROMISE, `promisedId` is written before the
+ * block.
+ *
+ * @example
+ * ```ts
+ * import { writeHeaderBlock } from "./frames.ts";
+ * const out = new Uint8Array(10);
+ * writeHeaderBlock(out, 0, 0x1, 1, new Uint8Array([0x82]), true, 16384); // 10
+ * ```
+ */
+export function writeHeaderBlock(
+  out: Uint8Array,
+  offset: number,
+  type: number,
+  streamId: number,
+  block: Uint8Array,
+  endStream: boolean,
+  maxFrameSize: number,
+  promisedId = 0,
+): number {
+  const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
+  const first = Math.min(block.length, maxFrameSize - prefix);
+  const flags = (endStream && type === FrameType.HEADERS ? Flag.END_STREAM : 0) | (first === block.length ? Flag.END_HEADERS : 0);
+  writeFrameHeader(out, offset, first + prefix, type, flags, streamId);
+  if (prefix) u32(out, offset + 9, promisedId);
+  let o = offset + 9 + prefix;
+  if (first === block.length && first <= 64) {
+    // Small blocks (the usual case): a loop beats set() and its subarray.
+    for (let k = 0; k < first; k++) out[o + k] = block[k]!;
+  } else out.set(first === block.length ? block : block.subarray(0, first), o);
+  o += first;
+  let i = first;
+  while (i < block.length) {
+    const n = Math.min(maxFrameSize, block.length - i);
+    writeFrameHeader(out, o, n, FrameType.CONTINUATION, i + n === block.length ? Flag.END_HEADERS : 0, streamId);
+    out.set(block.subarray(i, i + n), o + 9);
+    o += 9 + n;
+    i += n;
+  }
+  return o;
+}
+
+/**
  * Encodes a header block as HEADERS (or PUSH_PROMISE) followed by as many
  * CONTINUATION frames as `maxFrameSize` requires, into one buffer.
  * For PUSH_PROMISE, `promisedId` is written before the block.
@@ -233,24 +297,8 @@ export function encodeHeaderBlock(
   maxFrameSize: number,
   promisedId = 0,
 ): Uint8Array {
-  const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
-  const first = Math.min(block.length, maxFrameSize - prefix);
-  const rest = block.length - first;
-  const conts = rest === 0 ? 0 : Math.ceil(rest / maxFrameSize);
-  const out = new Uint8Array(9 + prefix + block.length + conts * 9);
-  const flags = (endStream && type === FrameType.HEADERS ? Flag.END_STREAM : 0) | (conts === 0 ? Flag.END_HEADERS : 0);
-  writeFrameHeader(out, 0, first + prefix, type, flags, streamId);
-  if (prefix) u32(out, 9, promisedId);
-  out.set(block.subarray(0, first), 9 + prefix);
-  let o = 9 + prefix + first;
-  let i = first;
-  while (i < block.length) {
-    const n = Math.min(maxFrameSize, block.length - i);
-    writeFrameHeader(out, o, n, FrameType.CONTINUATION, i + n === block.length ? Flag.END_HEADERS : 0, streamId);
-    out.set(block.subarray(i, i + n), o + 9);
-    o += 9 + n;
-    i += n;
-  }
+  const out = new Uint8Array(headerBlockWireLength(type, block.length, maxFrameSize));
+  writeHeaderBlock(out, 0, type, streamId, block, endStream, maxFrameSize, promisedId);
   return out;
 }
 

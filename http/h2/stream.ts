@@ -114,6 +114,25 @@ export class H2Stream {
     return out;
   }
 
+  /** Removes `n` queued octets, copying them into `out` at `offset`. */
+  takeInto(n: number, out: Uint8Array, offset: number): void {
+    let o = offset;
+    const stop = offset + n;
+    while (o < stop) {
+      const c = this.queue[0]!;
+      const from = this.queueOffset;
+      const k = Math.min(stop - o, c.length - from);
+      out.set(from === 0 && k === c.length ? c : c.subarray(from, from + k), o);
+      o += k;
+      this.queueOffset = from + k;
+      if (this.queueOffset === c.length) {
+        this.queue.shift();
+        this.queueOffset = 0;
+      }
+    }
+    this.queuedBytes -= n;
+  }
+
   /** Drops everything queued. */
   clearQueue(): void {
     this.queue = [];

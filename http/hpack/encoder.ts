@@ -173,6 +173,31 @@ export class HPACKEncoder {
    * field `i` as sensitive (never indexed, here and by intermediaries).
    */
   encode(fields: readonly string[], neverIndexed?: readonly boolean[]): Uint8Array {
+    const n = this.#encode(fields, neverIndexed); // may replace #buf
+    return this.#buf.slice(0, n);
+  }
+
+  /**
+   * Like {@link encode}, but returns a view of the encoder's own buffer,
+   * valid only until the next call: for callers that copy the block right
+   * away (into frames), saving an allocation.
+   *
+   * @example
+   * ```ts
+   * import { HPACKEncoder } from "./encoder.ts";
+   * const enc = new HPACKEncoder();
+   * const view = enc.encodeView([":status", "200"]);
+   * const frame = new Uint8Array(9 + view.length);
+   * frame.set(view, 9); // copy before the next encodeView()
+   * ```
+   */
+  encodeView(fields: readonly string[], neverIndexed?: readonly boolean[]): Uint8Array {
+    const n = this.#encode(fields, neverIndexed); // may replace #buf
+    return this.#buf.subarray(0, n);
+  }
+
+  /** Encodes into `#buf` from offset 0; returns the block's length. */
+  #encode(fields: readonly string[], neverIndexed: readonly boolean[] | undefined): number {
     if ((fields.length & 1) !== 0) throw new TypeError("fields must hold name/value pairs");
     this.#pos = 0;
     if (this.#pendingFinal >= 0) {
@@ -183,7 +208,7 @@ export class HPACKEncoder {
     for (let i = 0; i < fields.length; i += 2) {
       this.#field(fields[i]!, fields[i + 1]!, neverIndexed !== undefined && neverIndexed[i >>> 1] === true);
     }
-    return this.#buf.slice(0, this.#pos);
+    return this.#pos;
   }
 
   #sizeUpdate(size: number): void {
