@@ -16,7 +16,7 @@ import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
 import { isIP } from "./address.ts";
 import { resolveHost } from "./resolve.ts";
-import { type SocketType, Socket } from "./socket.ts";
+import { type CreateOptions, type SocketType, Socket } from "./socket.ts";
 import { checkTimeout, getDefaultTimeouts } from "./timeouts.ts";
 import { deadlineAfter, remainingMs } from "./wait.ts";
 
@@ -157,7 +157,7 @@ export function connectUnix(path: string, timeoutMs = getDefaultTimeouts().conne
 }
 
 /**
- * A connected pair of Unix sockets (blocking).
+ * A connected pair of Unix sockets, blocking unless `options.nonBlocking`.
  *
  * @example
  * ```ts
@@ -166,8 +166,8 @@ export function connectUnix(path: string, timeoutMs = getDefaultTimeouts().conne
  * a.close(); b.close();
  * ```
  */
-export function socketPair(type: SocketType = "stream"): [Socket, Socket] {
-  return Socket.pair(type);
+export function socketPair(type: SocketType = "stream", options: CreateOptions = {}): [Socket, Socket] {
+  return Socket.pair(type, options);
 }
 
 /** The platform's SOMAXCONN, for callers that want the largest backlog. */

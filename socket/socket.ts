@@ -55,6 +55,15 @@ import {
 import { type SocketStats, SocketStatistics } from "./stats.ts";
 import { readCwnd, readRttUs, readTcpInfo, type TcpInfo } from "./tcp_info.ts";
 import { type SocketTimeouts, TimeoutOverrides } from "./timeouts.ts";
+import {
+  peerCredentials as peerCredentialsOf,
+  type PeerCredentials,
+  type ReceivedFds,
+  type RecvFdsOptions,
+  recvFds as recvFdsOn,
+  sendFds as sendFdsOn,
+} from "./unix_fds.ts";
+import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_TROUBLE, WAIT_WRITE } from "./wait.ts";
 
 /** Stream sockets (TCP, Unix) or Unix sequenced packets. */
@@ -843,6 +852,265 @@ export class Socket {
       this.#stats.recvErrors++;
       throw sysError(errno, "recvmsg", this.#peerText);
     }
+  }
+
+  // ---- Unix descriptor passing and credentials (socket/unix_fds.ts)
+
+  #unixOnly(what: string): number {
+    const fd = this.fd;
+    if (this.family !== "unix") throw new TypeError(`${what} needs a Unix-domain socket, this one is ${this.family}`);
+    return fd;
+  }
+
+  /** On a blocking socket with a receive timeout, waits for data first. */
+  #awaitReadable(what: string): void {
+    if (this.#nonBlocking) return;
+    const recvMs = this.#timeouts.get("recvMs");
+    if (recvMs > 0) this.#waitOrTimeout(WAIT_READ, deadlineAfter(recvMs), what);
+  }
+
+  /**
+   * Passes descriptors to the peer in one SCM_RIGHTS message (with `data`,
+   * one zero byte by default); returns the data bytes sent. The caller keeps
+   * its own copies of the descriptors.
+   *
+   * @throws TypeError on a non-Unix socket; RangeError for 0 or more than
+   *   {@link MAX_FDS_PER_MESSAGE} descriptors; SocketClosedError when the
+   *   peer is gone
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const [a, b] = Socket.pair();
+   * a.sendFds([0, 1]);
+   * const msg = b.recvFds({ maxFds: 2 });
+   * for (const fd of msg?.fds ?? []) b.closeReceivedFd(fd);
+   * a.close(); b.close();
+   * ```
+   */
+  sendFds(fds: readonly number[], data?: Uint8Array): number {
+    const fd = this.#unixOnly("sendFds");
+    if (data !== undefined) checkBytes(data);
+    try {
+      const n = sendFdsOn(fd, fds, data);
+      this.#stats.sent(n, performance.now());
+      return n;
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Passes one descriptor; see {@link Socket.sendFds}.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const [a, b] = Socket.pair();
+   * a.sendFd(0); // our stdin
+   * const fd = b.recvFd();
+   * if (fd !== null && fd >= 0) b.closeReceivedFd(fd);
+   * a.close(); b.close();
+   * ```
+   */
+  sendFd(fd: number, data?: Uint8Array): number {
+    return this.sendFds([fd], data);
+  }
+
+  /**
+   * Receives one message and the descriptors passed with it (close-on-exec,
+   * owned by the caller); `null` when a non-blocking socket has nothing.
+   * Descriptors beyond `maxFds` (default `SOCKET_LIMITS.maxReceivedFds`), or
+   * carried by a truncated control message, are closed at once and
+   * `fdsTruncated` is set. A blocking socket honours its receive timeout.
+   *
+   * @throws TypeError on a non-Unix socket; SocketTimeoutError
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const [a, b] = Socket.pair();
+   * a.sendFds([0], new TextEncoder().encode("stdin"));
+   * const msg = b.recvFds({ maxFds: 4, buffer: new Uint8Array(16) });
+   * console.log(msg?.bytes, msg?.fds.length); // 5 1
+   * for (const fd of msg?.fds ?? []) b.closeReceivedFd(fd);
+   * a.close(); b.close();
+   * ```
+   */
+  recvFds(options: RecvFdsOptions = {}): ReceivedFds | null {
+    const fd = this.#unixOnly("recvFds");
+    this.#awaitReadable("recvmsg");
+    let msg: ReceivedFds | null;
+    try {
+      msg = recvFdsOn(fd, options);
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.recvErrors++;
+      throw err;
+    }
+    if (msg !== null && msg.bytes > 0) this.#stats.received(msg.bytes, performance.now());
+    return msg;
+  }
+
+  /**
+   * Receives one descriptor: the descriptor, `-1` when the message carried
+   * none, `null` when a non-blocking socket has nothing. Extra descriptors
+   * are closed.
+   *
+   * @throws SocketClosedError when the peer closed first
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const [a, b] = Socket.pair();
+   * a.sendFd(0);
+   * const fd = b.recvFd();
+   * if (fd !== null && fd >= 0) b.closeReceivedFd(fd);
+   * a.close(); b.close();
+   * ```
+   */
+  recvFd(buffer?: Uint8Array): number | null {
+    const msg = this.recvFds(buffer === undefined ? { maxFds: 1 } : { maxFds: 1, buffer });
+    if (msg === null) return null;
+    if (msg.bytes === 0 && msg.fds.length === 0) {
+      throw new SocketClosedError("EOF", "recvmsg: the peer closed before sending a descriptor", {
+        syscall: "recvmsg",
+        ...(this.#peerText === undefined ? {} : { address: this.#peerText }),
+      });
+    }
+    return msg.fds[0] ?? -1;
+  }
+
+  /**
+   * Closes a descriptor received with {@link Socket.recvFd} or
+   * {@link Socket.recvFds} (a convenience: any descriptor may be closed).
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // const fd = s.recvFd(); if (fd !== null && fd >= 0) s.closeReceivedFd(fd);
+   * ```
+   */
+  closeReceivedFd(fd: number): void {
+    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`invalid file descriptor: ${fd}`);
+    if (fd === this.#fd) throw new RangeError(`descriptor ${fd} is this socket's own`);
+    check(libc().close(fd), "close");
+  }
+
+  /**
+   * The credentials (pid, uid, gid) the kernel recorded for the peer of a
+   * connected Unix socket at connect or socketpair time (SO_PEERCRED).
+   *
+   * @throws TypeError on a non-Unix socket; UnsupportedError off Linux
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * const [a, b] = Socket.pair();
+   * console.log(a.peerCredentials().pid); // this process
+   * a.close(); b.close();
+   * ```
+   */
+  peerCredentials(): PeerCredentials {
+    return peerCredentialsOf(this.#unixOnly("peerCredentials"));
+  }
+
+  // ---- zero-copy (socket/zero_copy.ts)
+
+  /**
+   * One sendfile(2): up to `count` bytes of the open file `fileFd` from
+   * `offset` (the file's own position is not moved); the bytes sent, 0 at
+   * end of file, `null` when a non-blocking socket has no room.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // const n = s.sendfile(fileFd, 0, 1 << 20);
+   * ```
+   */
+  sendfile(fileFd: number, offset: number, count: number): number | null {
+    const fd = this.fd;
+    try {
+      const n = sendfileOn(fd, fileFd, offset, count);
+      if (n !== null && n > 0) this.#stats.sent(n, performance.now());
+      return n;
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a whole file (an open descriptor or a path) or a slice of it,
+   * waiting for room as needed; returns the bytes sent (fewer only when the
+   * file ended early). Each wait is bounded by `options.timeoutMs`, by
+   * default this socket's send timeout (none when 0).
+   *
+   * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …)
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // s.sendfileAll("/var/www/index.html");
+   * ```
+   */
+  sendfileAll(source: number | string, options: SendfileOptions = {}): number {
+    const fd = this.fd;
+    const sendMs = this.#timeouts.get("sendMs");
+    const timeoutMs = options.timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    try {
+      const n = sendfileAllOn(fd, source, { ...options, timeoutMs });
+      if (n > 0) this.#stats.sent(n, performance.now());
+      return n;
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves bytes from this socket to `destination` inside the kernel
+   * (splice through a pipe; Linux), until `count` bytes have moved or this
+   * socket reaches end of stream. Each wait is bounded by `timeoutMs`
+   * (default: no limit). Returns the bytes moved.
+   *
+   * @throws UnsupportedError off Linux; SocketTimeoutError
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // const moved = client.spliceTo(upstream); // proxy until client EOF
+   * ```
+   */
+  spliceTo(destination: Socket, count = Infinity, timeoutMs = -1): number {
+    if (!(destination instanceof Socket)) throw new TypeError("destination must be a Socket");
+    const n = spliceAll(this.fd, destination.fd, count, timeoutMs);
+    if (n > 0) {
+      const now = performance.now();
+      this.#stats.received(n, now);
+      destination.#stats.sent(n, now);
+    }
+    return n;
+  }
+
+  /**
+   * A second Socket on a duplicate of this descriptor (close-on-exec),
+   * sharing the connection, options and blocking mode; each Socket closes
+   * its own descriptor.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * using s = Socket.create("ipv4");
+   * using copy = s.dup();
+   * console.log(copy.fd !== s.fd); // true
+   * ```
+   */
+  dup(): Socket {
+    const copy = dupFd(this.fd);
+    const s = new Socket(copy, this.family, this.type, this.#nonBlocking);
+    s.#peerText = this.#peerText;
+    return s;
   }
 
   // ---- bandwidth limiting

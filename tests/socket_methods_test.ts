@@ -1,0 +1,260 @@
+// Socket methods over the descriptor-level helpers: fd passing, peer
+// credentials, sendfile, splice and dup, each on a Socket's own descriptor.
+import assert from "node:assert/strict";
+import { createHash, randomFillSync } from "node:crypto";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { after, describe, test } from "node:test";
+import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import { libc } from "../ffi/libc.ts";
+import { cString } from "../ffi/marshal.ts";
+import { C } from "../ffi/platform.ts";
+import { connectTCP, listenTCP, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ffinet-methods-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const portOf = (a: SocketAddress): number => (a.family === "unix" ? -1 : a.port);
+
+function tcpPair(): [Socket, Socket, Socket] {
+  const server = listenTCP("127.0.0.1", 0);
+  const client = connectTCP("127.0.0.1", portOf(server.localAddress()), 2000);
+  const peer = server.acceptTimeout(2000, { nonBlocking: false });
+  assert.ok(peer !== null);
+  return [client, peer, server];
+}
+
+function writeFile(name: string, data: string | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, data);
+  return path;
+}
+
+function openRead(path: string): number {
+  const fd = libc().open(cString(path), C.O_RDONLY | C.O_CLOEXEC, 0);
+  assert.ok(fd >= 0);
+  return fd;
+}
+
+function readFd(fd: number): string {
+  const buf = new Uint8Array(4096);
+  const n = libc().read(fd, buf, buf.length);
+  assert.ok(n >= 0);
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+const isCloexec = (fd: number): boolean => (libc().fcntl(fd, C.F_GETFD, 0) & C.FD_CLOEXEC) !== 0;
+const openFdCount = (): number => readdirSync("/proc/self/fd").length;
+
+describe("Socket: descriptor passing and credentials", () => {
+  test("sendFd/recvFd: the received descriptor reads the file, is CLOEXEC, and counts in the statistics", () => {
+    const [a, b] = socketPair();
+    const file = openRead(writeFile("passed.txt", "read through a passed descriptor"));
+    try {
+      assert.equal(a.sendFd(file), 1);
+      const got = b.recvFd();
+      assert.ok(got !== null && got >= 0);
+      assert.notEqual(got, file);
+      assert.ok(isCloexec(got));
+      assert.equal(readFd(got), "read through a passed descriptor");
+      b.closeReceivedFd(got);
+      assert.equal(a.stats().bytesSent, 1);
+      assert.equal(b.stats().bytesReceived, 1);
+    } finally {
+      libc().close(file);
+      a.close();
+      b.close();
+    }
+  });
+
+  test("sendFds/recvFds: payload, limit (extras closed, never leaked) and non-blocking null", () => {
+    const [a, b] = socketPair("stream", { nonBlocking: true });
+    const files = ["f0", "f1", "f2", "f3"].map((n) => openRead(writeFile(n, n)));
+    try {
+      assert.equal(b.recvFds(), null);
+      const before = openFdCount();
+      assert.equal(a.sendFds(files, text("four")), 4);
+      const buf = new Uint8Array(16);
+      const msg = b.recvFds({ maxFds: 2, buffer: buf });
+      assert.ok(msg !== null);
+      assert.equal(msg.bytes, 4);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, 4)), "four");
+      assert.equal(msg.fds.length, 2);
+      assert.equal(msg.fdsTruncated, true);
+      assert.deepEqual(msg.fds.map(readFd), ["f0", "f1"]);
+      assert.equal(openFdCount(), before + 2, "the two extra descriptors were closed");
+      for (const fd of msg.fds) b.closeReceivedFd(fd);
+      assert.equal(openFdCount(), before);
+    } finally {
+      for (const fd of files) libc().close(fd);
+      a.close();
+      b.close();
+    }
+  });
+
+  test("seqpacket: one message per descriptor batch", () => {
+    const [a, b] = socketPair("seqpacket");
+    const file = openRead(writeFile("seq.txt", "seq"));
+    try {
+      a.sendFd(file, text("first"));
+      a.send(text("second"));
+      const buf = new Uint8Array(64);
+      const msg = b.recvFds({ buffer: buf });
+      assert.equal(msg?.bytes, 5);
+      assert.equal(msg?.fds.length, 1);
+      b.closeReceivedFd(msg!.fds[0]!);
+      assert.equal(b.recv(buf), 6);
+    } finally {
+      libc().close(file);
+      a.close();
+      b.close();
+    }
+  });
+
+  test("recvFd: the receive timeout applies; a closed peer is SocketClosedError", () => {
+    const [a, b] = socketPair();
+    b.setTimeouts({ recvMs: 20 });
+    assert.throws(() => b.recvFd(), SocketTimeoutError);
+    a.close();
+    assert.throws(() => b.recvFd(), SocketClosedError);
+    b.close();
+    assert.throws(() => b.recvFd(), UseAfterCloseError);
+  });
+
+  test("peerCredentials: our own pid, uid and gid, on a pair and on an accepted connection", () => {
+    const [a, b] = socketPair();
+    try {
+      assert.deepEqual(a.peerCredentials(), { pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
+    } finally {
+      a.close();
+      b.close();
+    }
+    const name = `@ffinet-cred-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    using server = Socket.create("unix");
+    server.bind(name);
+    server.listen();
+    using client = Socket.create("unix");
+    client.connect(name);
+    using peer = server.acceptTimeout(1000)!;
+    assert.equal(peer.peerCredentials().pid, process.pid);
+    assert.equal(client.peerCredentials().uid, process.getuid!());
+  });
+
+  test("fd passing and credentials need a Unix socket; bad descriptors are RangeErrors", () => {
+    using tcp = Socket.create("ipv4");
+    assert.throws(() => tcp.sendFd(0), /needs a Unix-domain socket/);
+    assert.throws(() => tcp.recvFds(), TypeError);
+    assert.throws(() => tcp.peerCredentials(), TypeError);
+    const [a, b] = socketPair();
+    try {
+      assert.throws(() => a.sendFd(-1), RangeError);
+      assert.throws(() => a.sendFds([]), RangeError);
+      assert.throws(() => b.recvFds({ maxFds: 0 }), RangeError);
+      assert.throws(() => a.closeReceivedFd(a.fd), RangeError);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
+
+describe("Socket: sendfile, splice and dup", () => {
+  test("sendfileAll of 8 MiB by path, checksum at the far end; sendfile of a range", () => {
+    const data = new Uint8Array(8 * 1024 * 1024);
+    randomFillSync(data);
+    const path = writeFile("eight.bin", data);
+    const [client, peer, server] = tcpPair();
+    try {
+      client.setTimeouts({ sendMs: 1 }); // every wait is short: the reader must keep up
+      peer.options.nonBlocking = true;
+      client.options.nonBlocking = true;
+      const hash = createHash("sha256");
+      const buf = new Uint8Array(256 * 1024);
+      const file = openRead(path);
+      let sent = 0;
+      let received = 0;
+      for (let round = 0; round < 1_000_000 && received < data.length; round++) {
+        while (sent < data.length) {
+          const n = client.sendfile(file, sent, data.length - sent);
+          if (n === null) break;
+          sent += n;
+        }
+        for (;;) {
+          const n = peer.recv(buf);
+          if (n === null || n === 0) break;
+          hash.update(buf.subarray(0, n));
+          received += n;
+        }
+      }
+      libc().close(file);
+      assert.equal(received, data.length);
+      assert.equal(hash.digest("hex"), createHash("sha256").update(data).digest("hex"));
+      assert.equal(client.stats().bytesSent, data.length);
+      // A range, then a timeout while nobody reads.
+      const small = writeFile("digits.txt", "0123456789");
+      client.options.nonBlocking = false;
+      client.clearTimeouts();
+      assert.equal(client.sendfileAll(small, { offset: 2, count: 5 }), 5);
+      peer.options.nonBlocking = false;
+      const got = new Uint8Array(5);
+      peer.recvAll(got);
+      assert.equal(new TextDecoder().decode(got), "23456");
+      client.options.nonBlocking = true;
+      client.options.sendBufferSize = 4096;
+      assert.throws(() => client.sendfileAll(path, { timeoutMs: 20 }), SocketTimeoutError);
+    } finally {
+      client.close();
+      peer.close();
+      server.close();
+    }
+  });
+
+  test("spliceTo moves bytes between two TCP connections inside the kernel", () => {
+    const [srcClient, srcPeer, srcServer] = tcpPair();
+    const [dstClient, dstPeer, dstServer] = tcpPair();
+    try {
+      const chunk = new Uint8Array(60 * 1024);
+      randomFillSync(chunk);
+      srcClient.sendAll(chunk);
+      assert.equal(srcPeer.spliceTo(dstClient, chunk.length, 2000), chunk.length);
+      const got = new Uint8Array(chunk.length);
+      dstPeer.recvAll(got);
+      assert.deepEqual(got, chunk);
+      // Until end of stream.
+      srcClient.sendAll(chunk.subarray(0, 1000));
+      srcClient.shutdown("write");
+      assert.equal(srcPeer.spliceTo(dstClient), 1000);
+      dstPeer.recvAll(got.subarray(0, 1000));
+      assert.deepEqual(got.subarray(0, 1000), chunk.subarray(0, 1000));
+      assert.equal(srcPeer.stats().bytesReceived, chunk.length + 1000);
+      assert.equal(dstClient.stats().bytesSent, chunk.length + 1000);
+      assert.throws(() => srcPeer.spliceTo(3 as unknown as Socket), TypeError);
+    } finally {
+      for (const s of [srcClient, srcPeer, srcServer, dstClient, dstPeer, dstServer]) s.close();
+    }
+  });
+
+  test("dup shares the connection, is CLOEXEC, and closes independently", () => {
+    const [a, b] = socketPair();
+    const copy = a.dup();
+    try {
+      assert.notEqual(copy.fd, a.fd);
+      assert.ok(isCloexec(copy.fd));
+      assert.equal(copy.family, "unix");
+      a.close();
+      copy.sendAll(text("still open"));
+      const buf = new Uint8Array(10);
+      b.recvAll(buf);
+      assert.equal(new TextDecoder().decode(buf), "still open");
+      copy.close();
+      assert.equal(b.recv(buf), 0);
+    } finally {
+      a.close();
+      copy.close();
+      b.close();
+    }
+  });
+});
