@@ -223,8 +223,13 @@ export function isValidHost(buf: Uint8Array, start: number, end: number): boolea
     p++;
   } else {
     const s = p;
-    while (p < end && REG_NAME[buf[p] as number] === 1) p++;
-    if (!validPercent(buf, s, p)) return false;
+    let percent = false;
+    for (; p < end; p++) {
+      const c = buf[p]!;
+      if (REG_NAME[c] !== 1) break;
+      if (c === 0x25) percent = true;
+    }
+    if (percent && !validPercent(buf, s, p)) return false;
   }
   if (p === end) return true;
   if (buf[p] !== 0x3a) return false;

@@ -139,104 +139,104 @@ function limitOption(value: number | undefined, fallback: number, name: string):
  */
 export class HTTP1Parser {
   readonly kind: "request" | "response";
-  readonly #isRequest: boolean;
-  readonly #lenientLF: boolean;
-  readonly #targetTable: Uint8Array;
-  readonly #maxStartLine: number;
-  readonly #maxUri: number;
-  readonly #maxHeader: number;
-  readonly #maxCount: number;
-  readonly #maxField: number;
-  readonly #maxChunkLine: number;
-  readonly #maxTrailer: number;
-  readonly #maxBody: number;
-  readonly #handler: HTTP1ParserHandler;
+  private readonly isRequest: boolean;
+  private readonly lenientLF: boolean;
+  private readonly targetTable: Uint8Array;
+  private readonly maxStartLine: number;
+  private readonly maxUri: number;
+  private readonly maxHeader: number;
+  private readonly maxCount: number;
+  private readonly maxField: number;
+  private readonly maxChunkLine: number;
+  private readonly maxTrailer: number;
+  private readonly maxBody: number;
+  private readonly handler: HTTP1ParserHandler;
 
-  #state = S_MSG_START;
-  #error: HTTP1ParseError | null = null;
-  #streamOffset = 0;
+  private state = S_MSG_START;
+  private error: HTTP1ParseError | null = null;
+  private streamOffset = 0;
   // Head buffer: holds a header or trailer section that spans several chunks.
-  #hb = new Uint8Array(0);
-  #hbLen = 0;
-  #hbBase = 0;
-  #buffered = false;
-  #spanBase = 0;
+  private hb = new Uint8Array(0);
+  private hbLen = 0;
+  private hbBase = 0;
+  private buffered = false;
+  private spanBase = 0;
   // Positions relative to the span base.
-  #lineStart = 0;
-  #lineLimit = 0;
-  #lineLimitCode: HTTP1ErrorCode = "HPE_START_LINE_TOO_LONG";
-  #sectionStart = 0;
-  #sectionMax = 0;
-  #nameStart = 0;
-  #nameEnd = 0;
-  #valueStart = 0;
-  #valueEnd = 0;
-  #leading = 0;
-  #vi = 0;
-  #spans = new Int32Array(64);
-  #count = 0;
-  #inTrailers = false;
-  readonly #head: MessageHead;
-  readonly #trailers = new FieldBlock(new Uint8Array(0), 0, new Int32Array(0), 0);
+  private lineStart = 0;
+  private lineLimit = 0;
+  private lineLimitCode: HTTP1ErrorCode = "HPE_START_LINE_TOO_LONG";
+  private sectionStart = 0;
+  private sectionMax = 0;
+  private nameStart = 0;
+  private nameEnd = 0;
+  private valueStart = 0;
+  private valueEnd = 0;
+  private leading = 0;
+  private vi = 0;
+  private spans = new Int32Array(64);
+  private count = 0;
+  private inTrailers = false;
+  private readonly head: MessageHead;
+  private readonly trailers = new FieldBlock(new Uint8Array(0), 0, new Int32Array(0), 0);
   // Framing state of the current message.
-  #contentLength = -1;
-  readonly #te: TransferCodingState = { count: 0, chunkedLast: false, chunkedSeen: false, unknown: false };
-  #teLines = 0;
-  #connection = 0;
-  #upgradeHeader = false;
-  #hostCount = 0;
-  #remaining = 0;
-  #bodyBytes = 0;
-  readonly #chunkLine: ChunkSizeLine;
-  #chunkLineBytes = 0;
-  #keepAlive = true;
-  #upgrade = false;
-  #interim = false;
-  #upgradePending = false;
-  readonly #expected: string[] = [];
-  #requestMethod = "GET";
+  private contentLength = -1;
+  private readonly te: TransferCodingState = { count: 0, chunkedLast: false, chunkedSeen: false, unknown: false };
+  private teLines = 0;
+  private connection = 0;
+  private upgradeHeader = false;
+  private hostCount = 0;
+  private remaining = 0;
+  private bodyBytes = 0;
+  private readonly chunkLine: ChunkSizeLine;
+  private chunkLineBytes = 0;
+  private keepAlive = true;
+  private upgrade = false;
+  private interim = false;
+  private upgradePending = false;
+  private readonly expected: string[] = [];
+  private requestMethod = "GET";
 
   constructor(options: HTTP1ParserOptions, handler: HTTP1ParserHandler = {}) {
     if (options.kind !== "request" && options.kind !== "response") {
       throw new TypeError(`kind must be "request" or "response", got ${String(options.kind)}`);
     }
     this.kind = options.kind;
-    this.#isRequest = options.kind === "request";
-    if (options.lenientLineEndings && this.#isRequest) {
+    this.isRequest = options.kind === "request";
+    if (options.lenientLineEndings && this.isRequest) {
       throw new TypeError("lenientLineEndings is allowed for responses only");
     }
-    if (options.lenientTargetChars && !this.#isRequest) {
+    if (options.lenientTargetChars && !this.isRequest) {
       throw new TypeError("lenientTargetChars is allowed for requests only");
     }
-    this.#lenientLF = options.lenientLineEndings === true;
-    this.#targetTable = options.lenientTargetChars ? TARGET_LENIENT : TARGET;
+    this.lenientLF = options.lenientLineEndings === true;
+    this.targetTable = options.lenientTargetChars ? TARGET_LENIENT : TARGET;
     const L = HTTP1_LIMITS;
-    this.#maxStartLine = limitOption(options.maxStartLineBytes, L.maxStartLineBytes, "maxStartLineBytes");
-    this.#maxUri = limitOption(options.maxUriBytes, L.maxUriBytes, "maxUriBytes");
-    this.#maxHeader = limitOption(options.maxHeaderBytes, L.maxHeaderBytes, "maxHeaderBytes");
-    this.#maxCount = limitOption(options.maxHeaderCount, L.maxHeaderCount, "maxHeaderCount");
-    this.#maxField = limitOption(options.maxFieldBytes, L.maxFieldBytes, "maxFieldBytes");
-    this.#maxChunkLine = limitOption(options.maxChunkExtensionBytes, L.maxChunkExtensionBytes, "maxChunkExtensionBytes");
-    this.#maxTrailer = limitOption(options.maxTrailerBytes, L.maxTrailerBytes, "maxTrailerBytes");
-    this.#maxBody = limitOption(options.maxBodyBytes, L.maxBodyBytes, "maxBodyBytes");
-    this.#handler = handler;
-    this.#head = new MessageHead(options.kind);
-    this.#chunkLine = new ChunkSizeLine(this.#lenientLF);
+    this.maxStartLine = limitOption(options.maxStartLineBytes, L.maxStartLineBytes, "maxStartLineBytes");
+    this.maxUri = limitOption(options.maxUriBytes, L.maxUriBytes, "maxUriBytes");
+    this.maxHeader = limitOption(options.maxHeaderBytes, L.maxHeaderBytes, "maxHeaderBytes");
+    this.maxCount = limitOption(options.maxHeaderCount, L.maxHeaderCount, "maxHeaderCount");
+    this.maxField = limitOption(options.maxFieldBytes, L.maxFieldBytes, "maxFieldBytes");
+    this.maxChunkLine = limitOption(options.maxChunkExtensionBytes, L.maxChunkExtensionBytes, "maxChunkExtensionBytes");
+    this.maxTrailer = limitOption(options.maxTrailerBytes, L.maxTrailerBytes, "maxTrailerBytes");
+    this.maxBody = limitOption(options.maxBodyBytes, L.maxBodyBytes, "maxBodyBytes");
+    this.handler = handler;
+    this.head = new MessageHead(options.kind);
+    this.chunkLine = new ChunkSizeLine(this.lenientLF);
   }
 
   /** Bytes pushed so far. */
   get bytesPushed(): number {
-    return this.#streamOffset;
+    return this.streamOffset;
   }
 
   /** True once a message switched protocol; later pushes go to `onUpgrade`. */
   get upgraded(): boolean {
-    return this.#state === S_UPGRADED;
+    return this.state === S_UPGRADED;
   }
 
   /** True between messages (nothing of a message has been seen). */
   get idle(): boolean {
-    return this.#state === S_MSG_START || this.#state === S_CLOSED;
+    return this.state === S_MSG_START || this.state === S_CLOSED;
   }
 
   /**
@@ -246,8 +246,8 @@ export class HTTP1Parser {
    * assumed.
    */
   expectResponseTo(method: string): void {
-    if (this.#isRequest) throw new TypeError("expectResponseTo is for response parsers");
-    this.#expected.push(method);
+    if (this.isRequest) throw new TypeError("expectResponseTo is for response parsers");
+    this.expected.push(method);
   }
 
   /**
@@ -255,10 +255,10 @@ export class HTTP1Parser {
    * parser to reading requests; push the bytes `onUpgrade` handed over again.
    */
   declineUpgrade(): void {
-    if (this.#state !== S_UPGRADED || this.#head.method === "CONNECT") {
+    if (this.state !== S_UPGRADED || this.head.method === "CONNECT") {
       throw new TypeError("no declinable upgrade is pending");
     }
-    this.#state = this.#keepAlive ? S_MSG_START : S_CLOSED;
+    this.state = this.keepAlive ? S_MSG_START : S_CLOSED;
   }
 
   /**
@@ -268,43 +268,43 @@ export class HTTP1Parser {
    * @throws HTTP1ParseError on malformed input or a limit.
    */
   push(chunk: Uint8Array): void {
-    if (this.#state === S_DEAD) throw this.#error!;
+    if (this.state === S_DEAD) throw this.error!;
     const end = chunk.length;
     try {
       let p = 0;
-      if (this.#buffered) {
-        const old = this.#hbLen;
-        const cap = (this.#inTrailers ? this.#maxTrailer : this.#maxStartLine + this.#maxHeader) + 2;
+      if (this.buffered) {
+        const old = this.hbLen;
+        const cap = (this.inTrailers ? this.maxTrailer : this.maxStartLine + this.maxHeader) + 2;
         const take = Math.min(end, Math.max(0, cap - old));
-        this.#append(chunk, take);
-        const stop = this.#run(this.#hb, old, this.#hbLen, this.#hbBase);
-        if (this.#buffered) {
-          if (take < end) this.#fail("HPE_HEADERS_TOO_LARGE", "header section too large", this.#hbBase + this.#hbLen);
-          this.#streamOffset += end;
+        this.append(chunk, take);
+        const stop = this.run(this.hb, old, this.hbLen, this.hbBase);
+        if (this.buffered) {
+          if (take < end) this.fail("HPE_HEADERS_TOO_LARGE", "header section too large", this.hbBase + this.hbLen);
+          this.streamOffset += end;
           return;
         }
         p = stop - old;
       }
-      p = this.#run(chunk, p, end, this.#streamOffset);
-      const s = this.#state;
-      if (s >= S_METHOD && s <= S_SECTION_LF && !this.#buffered) {
+      p = this.run(chunk, p, end, this.streamOffset);
+      const s = this.state;
+      if (s >= S_METHOD && s <= S_SECTION_LF && !this.buffered) {
         // The section continues in the next chunk: keep its bytes.
-        this.#hbLen = 0;
-        this.#append(chunk.subarray(this.#spanBase, end), end - this.#spanBase);
-        this.#hbBase = this.#streamOffset + this.#spanBase;
-        this.#buffered = true;
+        this.hbLen = 0;
+        this.append(chunk.subarray(this.spanBase, end), end - this.spanBase);
+        this.hbBase = this.streamOffset + this.spanBase;
+        this.buffered = true;
       }
-      if (this.#upgradePending) {
-        this.#upgradePending = false;
-        this.#handler.onUpgrade?.(chunk.subarray(end));
+      if (this.upgradePending) {
+        this.upgradePending = false;
+        this.handler.onUpgrade?.(chunk.subarray(end));
       }
-      this.#streamOffset += end;
+      this.streamOffset += end;
     } catch (err) {
-      if (this.#state !== S_DEAD) {
-        this.#state = S_DEAD;
-        this.#error = err instanceof HTTP1ParseError
+      if (this.state !== S_DEAD) {
+        this.state = S_DEAD;
+        this.error = err instanceof HTTP1ParseError
           ? err
-          : new HTTP1ParseError("HPE_USER", `a parser callback threw: ${String(err)}`, this.#streamOffset);
+          : new HTTP1ParseError("HPE_USER", `a parser callback threw: ${String(err)}`, this.streamOffset);
       }
       throw err;
     }
@@ -317,158 +317,160 @@ export class HTTP1Parser {
    * @throws HTTP1ParseError `HPE_INVALID_EOF_STATE` when a message is cut short.
    */
   finish(): void {
-    const s = this.#state;
-    if (s === S_DEAD) throw this.#error!;
+    const s = this.state;
+    if (s === S_DEAD) throw this.error!;
     if (s === S_BODY_CLOSE) {
-      this.#state = this.#messageComplete();
+      this.state = this.messageComplete();
       return;
     }
     if (s === S_MSG_START || s === S_CLOSED || s === S_UPGRADED) return;
-    this.#state = S_DEAD;
-    this.#error = new HTTP1ParseError("HPE_INVALID_EOF_STATE", "input ended inside a message", this.#streamOffset);
-    throw this.#error;
+    this.state = S_DEAD;
+    this.error = new HTTP1ParseError("HPE_INVALID_EOF_STATE", "input ended inside a message", this.streamOffset);
+    throw this.error;
   }
 
-  #words: Int32Array = new Int32Array(0);
-  #wordsSource: Uint8Array | null = null;
+  private words: Int32Array = new Int32Array(0);
+  private wordsSource: Uint8Array | null = null;
+  private wordsOffset = 0;
 
   /** A word view of `buf`'s buffer, cached for the chunk being parsed. */
-  #wordsFor(buf: Uint8Array): Int32Array {
-    if (buf !== this.#wordsSource) {
-      this.#wordsSource = buf;
-      this.#words = wordView(buf);
+  private wordsFor(buf: Uint8Array): Int32Array {
+    if (buf !== this.wordsSource) {
+      this.wordsSource = buf;
+      this.words = wordView(buf);
+      this.wordsOffset = buf.byteOffset;
     }
-    return this.#words;
+    return this.words;
   }
 
-  #append(src: Uint8Array, n: number): void {
-    const need = this.#hbLen + n;
-    if (need > this.#hb.length) {
-      const grown = new Uint8Array(Math.max(need, this.#hb.length * 2, 1024));
-      grown.set(this.#hb.subarray(0, this.#hbLen));
-      this.#hb = grown;
+  private append(src: Uint8Array, n: number): void {
+    const need = this.hbLen + n;
+    if (need > this.hb.length) {
+      const grown = new Uint8Array(Math.max(need, this.hb.length * 2, 1024));
+      grown.set(this.hb.subarray(0, this.hbLen));
+      this.hb = grown;
     }
-    this.#hb.set(n === src.length ? src : src.subarray(0, n), this.#hbLen);
-    this.#hbLen = need;
+    this.hb.set(n === src.length ? src : src.subarray(0, n), this.hbLen);
+    this.hbLen = need;
   }
 
-  #fail(code: HTTP1ErrorCode | "HPE_USER", message: string, offset: number): never {
+  private fail(code: HTTP1ErrorCode | "HPE_USER", message: string, offset: number): never {
     const err = new HTTP1ParseError(code, message, offset);
-    this.#state = S_DEAD;
-    this.#error = err;
+    this.state = S_DEAD;
+    this.error = err;
     throw err;
   }
 
-  #beginMessage(): void {
-    this.#count = 0;
-    this.#inTrailers = false;
-    this.#contentLength = -1;
-    this.#te.count = 0;
-    this.#te.chunkedLast = false;
-    this.#te.chunkedSeen = false;
-    this.#te.unknown = false;
-    this.#teLines = 0;
-    this.#connection = 0;
-    this.#upgradeHeader = false;
-    this.#hostCount = 0;
-    this.#bodyBytes = 0;
-    this.#vi = 0;
-    this.#upgrade = false;
-    this.#interim = false;
-    this.#lineStart = 0;
-    this.#lineLimit = this.#maxStartLine - this.#leading;
-    this.#lineLimitCode = "HPE_START_LINE_TOO_LONG";
-    this.#leading = 0;
-    const h = this.#head;
+  private beginMessage(): void {
+    this.count = 0;
+    this.inTrailers = false;
+    this.contentLength = -1;
+    this.te.count = 0;
+    this.te.chunkedLast = false;
+    this.te.chunkedSeen = false;
+    this.te.unknown = false;
+    this.teLines = 0;
+    this.connection = 0;
+    this.upgradeHeader = false;
+    this.hostCount = 0;
+    this.bodyBytes = 0;
+    this.vi = 0;
+    this.upgrade = false;
+    this.interim = false;
+    this.lineStart = 0;
+    this.lineLimit = this.maxStartLine - this.leading;
+    this.lineLimitCode = "HPE_START_LINE_TOO_LONG";
+    this.leading = 0;
+    const h = this.head;
     h.versionMinor = 1;
     h.statusCode = 0;
     h.reasonStart = h.reasonEnd = h.targetStart = h.targetEnd = 0;
-    if (!this.#isRequest) this.#requestMethod = this.#expected[0] ?? "GET";
-    this.#handler.onMessageBegin?.();
+    if (!this.isRequest) this.requestMethod = this.expected[0] ?? "GET";
+    this.handler.onMessageBegin?.();
   }
 
-  #fieldLine(rel: number): void {
-    this.#lineStart = rel;
-    const f = rel + this.#maxField;
-    const s = this.#sectionStart + this.#sectionMax;
+  private fieldLine(rel: number): void {
+    this.lineStart = rel;
+    const f = rel + this.maxField;
+    const s = this.sectionStart + this.sectionMax;
     if (f < s) {
-      this.#lineLimit = f;
-      this.#lineLimitCode = "HPE_FIELD_TOO_LARGE";
+      this.lineLimit = f;
+      this.lineLimitCode = "HPE_FIELD_TOO_LARGE";
     } else {
-      this.#lineLimit = s;
-      this.#lineLimitCode = this.#inTrailers ? "HPE_TRAILERS_TOO_LARGE" : "HPE_HEADERS_TOO_LARGE";
+      this.lineLimit = s;
+      this.lineLimitCode = this.inTrailers ? "HPE_TRAILERS_TOO_LARGE" : "HPE_HEADERS_TOO_LARGE";
     }
   }
 
-  #limitMessage(code: HTTP1ErrorCode): string {
+  private limitMessage(code: HTTP1ErrorCode): string {
     return code === "HPE_URI_TOO_LONG" ? "request-target too long" : "limit exceeded: " + code;
   }
 
-  #storeField(): void {
-    const i = this.#count - 1;
-    let spans = this.#spans;
+  private storeField(): void {
+    const i = this.count - 1;
+    let spans = this.spans;
     if (4 * i + 4 > spans.length) {
       const grown = new Int32Array(spans.length * 2);
       grown.set(spans);
-      this.#spans = spans = grown;
+      this.spans = spans = grown;
     }
-    spans[4 * i] = this.#nameStart;
-    spans[4 * i + 1] = this.#nameEnd;
-    spans[4 * i + 2] = this.#valueStart;
-    spans[4 * i + 3] = this.#valueEnd;
+    spans[4 * i] = this.nameStart;
+    spans[4 * i + 1] = this.nameEnd;
+    spans[4 * i + 2] = this.valueStart;
+    spans[4 * i + 3] = this.valueEnd;
   }
 
   /** Applies a header field that decides framing or connection handling. */
-  #framingField(buf: Uint8Array, sb: number, base: number): void {
-    const ns = sb + this.#nameStart;
-    const len = this.#nameEnd - this.#nameStart;
-    const vs = sb + this.#valueStart;
-    const ve = sb + this.#valueEnd;
-    const at = base + sb + this.#lineStart;
+  private framingField(buf: Uint8Array, sb: number, base: number): void {
+    const ns = sb + this.nameStart;
+    const len = this.nameEnd - this.nameStart;
+    const vs = sb + this.valueStart;
+    const ve = sb + this.valueEnd;
+    const at = base + sb + this.lineStart;
     switch (len) {
       case 4:
-        if (this.#isRequest && lowerIs(buf, ns, "host")) {
-          if (++this.#hostCount > 1) this.#fail("HPE_DUPLICATE_HOST", "more than one Host field", at);
-          if (!isValidHost(buf, vs, ve)) this.#fail("HPE_INVALID_HOST", "invalid Host value", base + vs);
+        if (this.isRequest && lowerIs(buf, ns, "host")) {
+          if (++this.hostCount > 1) this.fail("HPE_DUPLICATE_HOST", "more than one Host field", at);
+          if (!isValidHost(buf, vs, ve)) this.fail("HPE_INVALID_HOST", "invalid Host value", base + vs);
         }
         return;
       case 7:
-        if (lowerIs(buf, ns, "upgrade")) this.#upgradeHeader = true;
+        if (lowerIs(buf, ns, "upgrade")) this.upgradeHeader = true;
         return;
       case 10:
         if (lowerIs(buf, ns, "connection")) {
           const flags = readConnection(buf, vs, ve);
-          if (flags > 0) this.#connection |= flags;
+          if (flags > 0) this.connection |= flags;
         }
         return;
       case 14:
         if (lowerIs(buf, ns, "content-length")) {
           const v = readContentLength(buf, vs, ve);
-          if (v < 0) this.#fail("HPE_INVALID_CONTENT_LENGTH", "malformed Content-Length", base + vs);
-          if (this.#contentLength >= 0 && this.#contentLength !== v) {
-            this.#fail("HPE_INVALID_CONTENT_LENGTH", "Content-Length values differ", base + vs);
+          if (v < 0) this.fail("HPE_INVALID_CONTENT_LENGTH", "malformed Content-Length", base + vs);
+          if (this.contentLength >= 0 && this.contentLength !== v) {
+            this.fail("HPE_INVALID_CONTENT_LENGTH", "Content-Length values differ", base + vs);
           }
-          if (this.#teLines > 0) {
-            this.#fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Content-Length with Transfer-Encoding", at);
+          if (this.teLines > 0) {
+            this.fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Content-Length with Transfer-Encoding", at);
           }
-          this.#contentLength = v;
+          this.contentLength = v;
         }
         return;
       case 17:
         if (lowerIs(buf, ns, "transfer-encoding")) {
-          if (this.#contentLength >= 0) {
-            this.#fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Transfer-Encoding with Content-Length", at);
+          if (this.contentLength >= 0) {
+            this.fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Transfer-Encoding with Content-Length", at);
           }
-          if (this.#isRequest && this.#head.versionMinor === 0) {
-            this.#fail("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", at);
+          if (this.isRequest && this.head.versionMinor === 0) {
+            this.fail("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", at);
           }
-          this.#teLines++;
-          const problem = readTransferEncoding(buf, vs, ve, this.#te);
+          this.teLines++;
+          const problem = readTransferEncoding(buf, vs, ve, this.te);
           if (problem !== "") {
-            this.#fail("HPE_INVALID_TRANSFER_ENCODING", `invalid Transfer-Encoding (${problem})`, base + vs);
+            this.fail("HPE_INVALID_TRANSFER_ENCODING", `invalid Transfer-Encoding (${problem})`, base + vs);
           }
-          if (this.#isRequest && this.#te.unknown) {
-            this.#fail("HPE_UNKNOWN_TRANSFER_CODING", "unknown transfer coding", base + vs);
+          if (this.isRequest && this.te.unknown) {
+            this.fail("HPE_UNKNOWN_TRANSFER_CODING", "unknown transfer coding", base + vs);
           }
         }
         return;
@@ -476,211 +478,232 @@ export class HTTP1Parser {
   }
 
   /** The header section ended: decide framing, report the head, return the next state. */
-  #headComplete(buf: Uint8Array, sb: number, p: number, base: number): number {
-    const h = this.#head;
+  private headComplete(buf: Uint8Array, sb: number, p: number, base: number): number {
+    const h = this.head;
     h.buffer = buf;
     h.offset = sb;
-    h.spans = this.#spans;
-    h.count = this.#count;
-    h.contentLength = this.#contentLength;
-    const conn = this.#connection;
+    h.spans = this.spans;
+    h.count = this.count;
+    h.contentLength = this.contentLength;
+    const conn = this.connection;
     const minor = h.versionMinor;
     let keepAlive = minor === 1
       ? (conn & CONNECTION_CLOSE) === 0
       : (conn & CONNECTION_KEEP_ALIVE) !== 0 && (conn & CONNECTION_CLOSE) === 0;
     let upgrade = false;
     let framing: MessageHead["framing"] = "none";
-    const hasTE = this.#teLines > 0;
-    if (this.#isRequest) {
-      if (minor === 1 && this.#hostCount === 0) {
-        this.#fail("HPE_MISSING_HOST", "HTTP/1.1 request without Host", base + p - 2);
+    const hasTE = this.teLines > 0;
+    if (this.isRequest) {
+      if (minor === 1 && this.hostCount === 0) {
+        this.fail("HPE_MISSING_HOST", "HTTP/1.1 request without Host", base + p - 2);
       }
       if (h.method === "CONNECT") {
         upgrade = true;
       } else {
         if (hasTE) {
-          if (!this.#te.chunkedLast) {
-            this.#fail("HPE_INVALID_TRANSFER_ENCODING", "request Transfer-Encoding must end in chunked", base + p - 2);
+          if (!this.te.chunkedLast) {
+            this.fail("HPE_INVALID_TRANSFER_ENCODING", "request Transfer-Encoding must end in chunked", base + p - 2);
           }
           framing = "chunked";
-        } else if (this.#contentLength > 0) {
+        } else if (this.contentLength > 0) {
           framing = "length";
         }
-        upgrade = minor === 1 && this.#upgradeHeader && (conn & CONNECTION_UPGRADE) !== 0;
+        upgrade = minor === 1 && this.upgradeHeader && (conn & CONNECTION_UPGRADE) !== 0;
       }
     } else {
       const status = h.statusCode;
-      const method = this.#requestMethod;
+      const method = this.requestMethod;
       if (status < 200 && status !== 101) {
-        this.#interim = true;
+        this.interim = true;
         keepAlive = true;
       } else if (status === 101 || (method === "CONNECT" && status < 300)) {
         upgrade = true;
       } else if (method === "HEAD" || status === 204 || status === 304) {
         framing = "none";
       } else if (hasTE) {
-        framing = minor === 1 && this.#te.chunkedLast ? "chunked" : "until-close";
-      } else if (this.#contentLength >= 0) {
-        framing = this.#contentLength > 0 ? "length" : "none";
+        framing = minor === 1 && this.te.chunkedLast ? "chunked" : "until-close";
+      } else if (this.contentLength >= 0) {
+        framing = this.contentLength > 0 ? "length" : "none";
       } else {
         framing = "until-close";
       }
       if (framing === "until-close") keepAlive = false;
     }
-    if (framing === "length" && this.#contentLength > this.#maxBody) {
-      this.#fail("HPE_BODY_TOO_LARGE", "Content-Length above the body limit", base + p);
+    if (framing === "length" && this.contentLength > this.maxBody) {
+      this.fail("HPE_BODY_TOO_LARGE", "Content-Length above the body limit", base + p);
     }
     h.framing = framing;
     h.keepAlive = keepAlive;
     h.upgrade = upgrade;
-    this.#keepAlive = keepAlive;
-    this.#upgrade = upgrade;
-    this.#handler.onHead?.(h);
+    this.keepAlive = keepAlive;
+    this.upgrade = upgrade;
+    this.handler.onHead?.(h);
     switch (framing) {
       case "length":
-        this.#remaining = this.#contentLength;
+        this.remaining = this.contentLength;
         return S_BODY_LENGTH;
       case "chunked":
-        this.#chunkLineBytes = 0;
-        this.#chunkLine.reset();
+        this.chunkLineBytes = 0;
+        this.chunkLine.reset();
         return S_CHUNK_LINE;
       case "until-close":
         return S_BODY_CLOSE;
       default:
-        return this.#messageComplete();
+        return this.messageComplete();
     }
   }
 
-  #messageComplete(): number {
-    this.#handler.onMessageComplete?.();
-    if (!this.#isRequest && !this.#interim) this.#expected.shift();
-    if (this.#upgrade) {
-      this.#upgradePending = true;
+  private messageComplete(): number {
+    this.handler.onMessageComplete?.();
+    if (!this.isRequest && !this.interim) this.expected.shift();
+    if (this.upgrade) {
+      this.upgradePending = true;
       return S_UPGRADED;
     }
-    return this.#keepAlive ? S_MSG_START : S_CLOSED;
+    return this.keepAlive ? S_MSG_START : S_CLOSED;
   }
 
-  #run(buf: Uint8Array, p: number, end: number, base: number): number {
-    let state = this.#state;
-    let sb = this.#buffered ? 0 : this.#spanBase;
-    const lenient = this.#lenientLF;
+  private run(buf: Uint8Array, p: number, end: number, base: number): number {
+    let state = this.state;
+    let sb = this.buffered ? 0 : this.spanBase;
+    const lenient = this.lenientLF;
     outer: while (p < end) {
       switch (state) {
         case S_MSG_START: {
           const c = buf[p]!;
-          if (this.#isRequest && (c === CR || c === LF)) {
+          if (this.isRequest && (c === CR || c === LF)) {
             // RFC 9112 §2.2: ignore empty lines before the request-line.
-            if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF before the request-line", base + p);
-            if (++this.#leading > this.#maxStartLine) {
-              this.#fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
+            if (c === LF) this.fail("HPE_CR_EXPECTED", "bare LF before the request-line", base + p);
+            if (++this.leading > this.maxStartLine) {
+              this.fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
             }
             p++;
             state = S_LEADING_LF;
             continue;
           }
-          this.#spanBase = sb = p;
-          this.#beginMessage();
-          state = this.#isRequest ? S_METHOD : S_RES_VERSION;
+          this.spanBase = sb = p;
+          this.beginMessage();
+          state = this.isRequest ? S_METHOD : S_RES_VERSION;
           continue;
         }
         case S_LEADING_LF: {
-          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
-          if (++this.#leading > this.#maxStartLine) {
-            this.#fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
+          if (buf[p] !== LF) this.fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          if (++this.leading > this.maxStartLine) {
+            this.fail("HPE_START_LINE_TOO_LONG", "too many empty lines", base + p);
           }
           p++;
           state = S_MSG_START;
           continue;
         }
         case S_METHOD: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           const lim = end < stop ? end : stop;
           let q = p;
           while (q < lim && TOKEN[buf[q]!] === 1) q++;
           p = q;
           if (q === lim) {
-            if (q === stop && q < end) this.#fail("HPE_START_LINE_TOO_LONG", "request-line too long", base + q);
+            if (q === stop && q < end) this.fail("HPE_START_LINE_TOO_LONG", "request-line too long", base + q);
             break outer;
           }
-          if (buf[q] !== SP || q === sb) this.#fail("HPE_INVALID_METHOD", "invalid method", base + q);
-          this.#head.method = internMethod(buf, sb, q);
+          if (buf[q] !== SP || q === sb) this.fail("HPE_INVALID_METHOD", "invalid method", base + q);
+          this.head.method = internMethod(buf, sb, q);
           p = q + 1;
-          this.#head.targetStart = p - sb;
+          this.head.targetStart = p - sb;
           state = S_TARGET;
           continue;
         }
         case S_TARGET: {
-          const stop = sb + this.#lineLimit;
-          const ustop = sb + this.#head.targetStart + this.#maxUri;
+          const stop = sb + this.lineLimit;
+          const ustop = sb + this.head.targetStart + this.maxUri;
           const s = stop < ustop ? stop : ustop;
           const lim = end < s ? end : s;
-          const table = this.#targetTable;
+          const table = this.targetTable;
           let q = p;
           while (q < lim && table[buf[q]!] === 1) q++;
           p = q;
           if (q === end) break outer;
           // A request-line that overflows inside the target is a too-long URI (414).
-          if (q === stop) this.#fail("HPE_URI_TOO_LONG", "request-line too long", base + q);
+          if (q === stop) this.fail("HPE_URI_TOO_LONG", "request-line too long", base + q);
           const c = buf[q]!;
-          if (q === ustop && table[c] === 1) this.#fail("HPE_URI_TOO_LONG", "request-target too long", base + q);
-          const ts = sb + this.#head.targetStart;
+          if (q === ustop && table[c] === 1) this.fail("HPE_URI_TOO_LONG", "request-target too long", base + q);
+          const ts = sb + this.head.targetStart;
           if (c !== SP) {
-            if (c === CR || c === LF) this.#fail("HPE_INVALID_VERSION", "request-line without HTTP-version", base + q);
-            this.#fail("HPE_INVALID_URL", "invalid character in request-target", base + q);
+            if (c === CR || c === LF) this.fail("HPE_INVALID_VERSION", "request-line without HTTP-version", base + q);
+            this.fail("HPE_INVALID_URL", "invalid character in request-target", base + q);
           }
-          if (q === ts || !isValidRequestTarget(buf, ts, q, this.#head.method)) {
-            this.#fail("HPE_INVALID_URL", "invalid request-target", base + ts);
+          if (q === ts || !isValidRequestTarget(buf, ts, q, this.head.method)) {
+            this.fail("HPE_INVALID_URL", "invalid request-target", base + ts);
           }
-          this.#head.targetEnd = q - sb;
+          this.head.targetEnd = q - sb;
           p = q + 1;
-          this.#vi = 0;
+          this.vi = 0;
           state = S_REQ_VERSION;
           continue;
         }
         case S_REQ_VERSION:
         case S_RES_VERSION: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
+          if (this.vi === 0 && p + 10 <= end && p + 10 <= stop && buf[p + 5] === 0x31 && buf[p + 6] === 0x2e) {
+            // Fast path: "HTTP/1.x" then CRLF (request) or SP (status line), all here.
+            const minor = buf[p + 7]! - 0x30;
+            if (
+              buf[p] === 0x48 && buf[p + 1] === 0x54 && buf[p + 2] === 0x54 && buf[p + 3] === 0x50 &&
+              buf[p + 4] === 0x2f && (minor === 0 || minor === 1)
+            ) {
+              this.head.versionMinor = minor;
+              if (state === S_REQ_VERSION && buf[p + 8] === CR) {
+                p += 9;
+                state = S_START_LF;
+                continue;
+              }
+              if (state === S_RES_VERSION && buf[p + 8] === SP) {
+                p += 9;
+                this.head.statusCode = 0;
+                state = S_RES_STATUS;
+                continue;
+              }
+            }
+          }
           while (p < end) {
-            if (p >= stop) this.#fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
+            if (p >= stop) this.fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
             const c = buf[p]!;
-            const vi = this.#vi;
+            const vi = this.vi;
             if (vi < 7) {
-              if (c !== VERSION_PREFIX[vi]) this.#fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              if (c !== VERSION_PREFIX[vi]) this.fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
             } else if (vi === 7) {
-              if (c !== 0x30 && c !== 0x31) this.#fail("HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
-              this.#head.versionMinor = c - 0x30;
+              if (c !== 0x30 && c !== 0x31) this.fail("HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
+              this.head.versionMinor = c - 0x30;
             } else if (state === S_REQ_VERSION) {
               if (c === CR) {
                 p++;
                 state = S_START_LF;
                 continue outer;
               }
-              this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              this.fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
             } else {
-              if (c !== SP) this.#fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              if (c !== SP) this.fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
               p++;
-              this.#vi = 0;
-              this.#head.statusCode = 0;
+              this.vi = 0;
+              this.head.statusCode = 0;
               state = S_RES_STATUS;
               continue outer;
             }
-            this.#vi = vi + 1;
+            this.vi = vi + 1;
             p++;
           }
           break outer;
         }
         case S_RES_STATUS: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           while (p < end) {
-            if (p >= stop) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
+            if (p >= stop) this.fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
             const d = buf[p]! - 0x30;
-            if (d < 0 || d > 9 || (this.#vi === 0 && d === 0)) {
-              this.#fail("HPE_INVALID_STATUS", "invalid status code", base + p);
+            if (d < 0 || d > 9 || (this.vi === 0 && d === 0)) {
+              this.fail("HPE_INVALID_STATUS", "invalid status code", base + p);
             }
-            this.#head.statusCode = this.#head.statusCode * 10 + d;
+            this.head.statusCode = this.head.statusCode * 10 + d;
             p++;
-            if (++this.#vi === 3) {
+            if (++this.vi === 3) {
               state = S_RES_AFTER_STATUS;
               continue outer;
             }
@@ -688,62 +711,62 @@ export class HTTP1Parser {
           break outer;
         }
         case S_RES_AFTER_STATUS: {
-          if (p >= sb + this.#lineLimit) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
+          if (p >= sb + this.lineLimit) this.fail("HPE_START_LINE_TOO_LONG", "status line too long", base + p);
           const c = buf[p]!;
           if (c === SP) {
             p++;
-            this.#head.reasonStart = this.#head.reasonEnd = p - sb;
+            this.head.reasonStart = this.head.reasonEnd = p - sb;
             state = S_RES_REASON;
           } else if (c === CR || (c === LF && lenient)) {
             // The SP before an empty reason-phrase is commonly left out.
-            this.#head.reasonStart = this.#head.reasonEnd = p - sb;
+            this.head.reasonStart = this.head.reasonEnd = p - sb;
             if (c === CR) p++;
             state = S_START_LF;
           } else {
-            this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_STATUS", "invalid status code", base + p);
+            this.fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_STATUS", "invalid status code", base + p);
           }
           continue;
         }
         case S_RES_REASON: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           const lim = end < stop ? end : stop;
           let q = p;
           while (q < lim && REASON[buf[q]!] === 1) q++;
           p = q;
           if (q === lim) {
-            if (q === stop && q < end) this.#fail("HPE_START_LINE_TOO_LONG", "status line too long", base + q);
+            if (q === stop && q < end) this.fail("HPE_START_LINE_TOO_LONG", "status line too long", base + q);
             break outer;
           }
           const c = buf[q]!;
           if (c === CR || (c === LF && lenient)) {
-            this.#head.reasonEnd = q - sb;
+            this.head.reasonEnd = q - sb;
             p = c === CR ? q + 1 : q;
             state = S_START_LF;
             continue;
           }
-          this.#fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_REASON", "invalid reason-phrase", base + q);
+          this.fail(c === LF ? "HPE_CR_EXPECTED" : "HPE_INVALID_REASON", "invalid reason-phrase", base + q);
           break;
         }
         case S_START_LF: {
-          if (p >= sb + this.#lineLimit) this.#fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
-          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          if (p >= sb + this.lineLimit) this.fail("HPE_START_LINE_TOO_LONG", "start line too long", base + p);
+          if (buf[p] !== LF) this.fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
           p++;
-          this.#sectionStart = p - sb;
-          this.#sectionMax = this.#maxHeader;
-          this.#fieldLine(p - sb);
+          this.sectionStart = p - sb;
+          this.sectionMax = this.maxHeader;
+          this.fieldLine(p - sb);
           state = S_FIELD_START;
           continue;
         }
         case S_FIELD_START: {
-          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
+          if (p >= sb + this.lineLimit) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + p);
           const c = buf[p]!;
           if (TOKEN[c] === 1) {
-            if (++this.#count > this.#maxCount) {
-              this.#fail("HPE_TOO_MANY_HEADERS", "too many header fields", base + p);
+            if (++this.count > this.maxCount) {
+              this.fail("HPE_TOO_MANY_HEADERS", "too many header fields", base + p);
             }
-            this.#nameStart = p - sb;
+            this.nameStart = p - sb;
             // Fast path: the whole field line is in this buffer and well formed.
-            const stop = sb + this.#lineLimit;
+            const stop = sb + this.lineLimit;
             const lim = end < stop ? end : stop;
             let q = p + 1;
             while (q < lim && TOKEN[buf[q]!] === 1) q++;
@@ -752,18 +775,18 @@ export class HTTP1Parser {
               q++;
               while (q < lim && (buf[q] === SP || buf[q] === HTAB)) q++;
               const vs = q;
-              q = lim - q > 16 ? scanFieldValue(buf, this.#wordsFor(buf), q, lim) : q;
+              q = lim - q > 16 ? scanFieldValue(buf, this.wordsFor(buf), this.wordsOffset, q, lim) : q;
               while (q < lim && FIELD_VALUE[buf[q]!] === 1) q++;
               if (q + 1 < lim && buf[q] === CR && buf[q + 1] === LF) {
                 let ve = q;
                 while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
-                this.#nameEnd = ne - sb;
-                this.#valueStart = vs - sb;
-                this.#valueEnd = ve - sb;
-                this.#storeField();
-                if (!this.#inTrailers) this.#framingField(buf, sb, base);
+                this.nameEnd = ne - sb;
+                this.valueStart = vs - sb;
+                this.valueEnd = ve - sb;
+                this.storeField();
+                if (!this.inTrailers) this.framingField(buf, sb, base);
                 p = q + 2;
-                this.#fieldLine(p - sb);
+                this.fieldLine(p - sb);
                 continue;
               }
             }
@@ -780,131 +803,131 @@ export class HTTP1Parser {
             state = S_SECTION_LF;
             continue;
           }
-          if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF as line ending", base + p);
-          if (c === SP || c === HTAB) this.#fail("HPE_OBS_FOLD", "line folding (obs-fold) or leading whitespace", base + p);
-          this.#fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + p);
+          if (c === LF) this.fail("HPE_CR_EXPECTED", "bare LF as line ending", base + p);
+          if (c === SP || c === HTAB) this.fail("HPE_OBS_FOLD", "line folding (obs-fold) or leading whitespace", base + p);
+          this.fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + p);
           break;
         }
         case S_FIELD_NAME: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           const lim = end < stop ? end : stop;
           let q = p;
           while (q < lim && TOKEN[buf[q]!] === 1) q++;
           p = q;
           if (q === lim) {
-            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            if (q === stop && q < end) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + q);
             break outer;
           }
           if (buf[q] !== 0x3a) {
-            this.#fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + q);
+            this.fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + q);
           }
-          this.#nameEnd = q - sb;
+          this.nameEnd = q - sb;
           p = q + 1;
           state = S_FIELD_OWS;
           continue;
         }
         case S_FIELD_OWS: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           const lim = end < stop ? end : stop;
           let q = p;
           while (q < lim && (buf[q] === SP || buf[q] === HTAB)) q++;
           p = q;
           if (q === lim) {
-            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            if (q === stop && q < end) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + q);
             break outer;
           }
-          this.#valueStart = q - sb;
+          this.valueStart = q - sb;
           state = S_FIELD_VALUE;
           continue;
         }
         case S_FIELD_VALUE: {
-          const stop = sb + this.#lineLimit;
+          const stop = sb + this.lineLimit;
           const lim = end < stop ? end : stop;
-          let q = lim - p > 16 ? scanFieldValue(buf, this.#wordsFor(buf), p, lim) : p;
+          let q = lim - p > 16 ? scanFieldValue(buf, this.wordsFor(buf), this.wordsOffset, p, lim) : p;
           while (q < lim && FIELD_VALUE[buf[q]!] === 1) q++;
           p = q;
           if (q === lim) {
-            if (q === stop && q < end) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + q);
+            if (q === stop && q < end) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + q);
             break outer;
           }
           const c = buf[q]!;
           if (c === CR || (c === LF && lenient)) {
             let ve = q;
-            const vs = sb + this.#valueStart;
+            const vs = sb + this.valueStart;
             while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
-            this.#valueEnd = ve - sb;
+            this.valueEnd = ve - sb;
             p = c === CR ? q + 1 : q;
             state = S_FIELD_LF;
             continue;
           }
-          if (c === LF) this.#fail("HPE_CR_EXPECTED", "bare LF as line ending", base + q);
-          this.#fail("HPE_INVALID_HEADER_VALUE", "invalid character in field value", base + q);
+          if (c === LF) this.fail("HPE_CR_EXPECTED", "bare LF as line ending", base + q);
+          this.fail("HPE_INVALID_HEADER_VALUE", "invalid character in field value", base + q);
           break;
         }
         case S_FIELD_LF: {
-          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
-          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
-          this.#storeField();
-          if (!this.#inTrailers) this.#framingField(buf, sb, base);
+          if (p >= sb + this.lineLimit) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + p);
+          if (buf[p] !== LF) this.fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          this.storeField();
+          if (!this.inTrailers) this.framingField(buf, sb, base);
           p++;
-          this.#fieldLine(p - sb);
+          this.fieldLine(p - sb);
           state = S_FIELD_START;
           continue;
         }
         case S_SECTION_LF: {
-          if (p >= sb + this.#lineLimit) this.#fail(this.#lineLimitCode, this.#limitMessage(this.#lineLimitCode), base + p);
-          if (buf[p] !== LF) this.#fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
+          if (p >= sb + this.lineLimit) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + p);
+          if (buf[p] !== LF) this.fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
           p++;
-          if (this.#inTrailers) {
-            if (this.#count > 0 && this.#handler.onTrailers) {
-              const t = this.#trailers;
+          if (this.inTrailers) {
+            if (this.count > 0 && this.handler.onTrailers) {
+              const t = this.trailers;
               t.buffer = buf;
               t.offset = sb;
-              t.spans = this.#spans;
-              t.count = this.#count;
-              this.#handler.onTrailers(t);
+              t.spans = this.spans;
+              t.count = this.count;
+              this.handler.onTrailers(t);
             }
-            state = this.#messageComplete();
+            state = this.messageComplete();
           } else {
-            this.#state = state;
-            state = this.#headComplete(buf, sb, p, base);
+            this.state = state;
+            state = this.headComplete(buf, sb, p, base);
           }
-          if (this.#buffered) {
-            this.#buffered = false;
-            this.#state = state;
+          if (this.buffered) {
+            this.buffered = false;
+            this.state = state;
             return p;
           }
           continue;
         }
         case S_BODY_LENGTH: {
           const avail = end - p;
-          const n = avail < this.#remaining ? avail : this.#remaining;
-          this.#remaining -= n;
+          const n = avail < this.remaining ? avail : this.remaining;
+          this.remaining -= n;
           const from = p;
           p += n;
-          this.#handler.onBody?.(buf.subarray(from, p));
-          if (this.#remaining === 0) state = this.#messageComplete();
+          this.handler.onBody?.(buf.subarray(from, p));
+          if (this.remaining === 0) state = this.messageComplete();
           continue;
         }
         case S_BODY_CLOSE: {
           const n = end - p;
-          if (this.#bodyBytes + n > this.#maxBody) {
-            this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p + (this.#maxBody - this.#bodyBytes));
+          if (this.bodyBytes + n > this.maxBody) {
+            this.fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p + (this.maxBody - this.bodyBytes));
           }
-          this.#bodyBytes += n;
+          this.bodyBytes += n;
           const from = p;
           p = end;
-          this.#handler.onBody?.(buf.subarray(from, end));
+          this.handler.onBody?.(buf.subarray(from, end));
           continue;
         }
         case S_CHUNK_DATA: {
           const avail = end - p;
-          const n = avail < this.#remaining ? avail : this.#remaining;
-          this.#remaining -= n;
+          const n = avail < this.remaining ? avail : this.remaining;
+          this.remaining -= n;
           const from = p;
           p += n;
-          this.#handler.onBody?.(buf.subarray(from, p));
-          if (this.#remaining === 0) state = S_CHUNK_DATA_CR;
+          this.handler.onBody?.(buf.subarray(from, p));
+          if (this.remaining === 0) state = S_CHUNK_DATA_CR;
           continue;
         }
         case S_CHUNK_DATA_CR: {
@@ -914,56 +937,56 @@ export class HTTP1Parser {
             state = S_CHUNK_DATA_LF;
           } else if (c === LF && lenient) {
             p++;
-            this.#chunkLineBytes = 0;
-            this.#chunkLine.reset();
+            this.chunkLineBytes = 0;
+            this.chunkLine.reset();
             state = S_CHUNK_LINE;
           } else {
-            this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
+            this.fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
           }
           continue;
         }
         case S_CHUNK_DATA_LF: {
-          if (buf[p] !== LF) this.#fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
+          if (buf[p] !== LF) this.fail("HPE_INVALID_CHUNK_DATA", "chunk data not followed by CRLF", base + p);
           p++;
-          this.#chunkLineBytes = 0;
-          this.#chunkLine.reset();
+          this.chunkLineBytes = 0;
+          this.chunkLine.reset();
           state = S_CHUNK_LINE;
           continue;
         }
         case S_UPGRADED: {
-          this.#upgradePending = false;
-          this.#handler.onUpgrade?.(buf.subarray(p, end));
+          this.upgradePending = false;
+          this.handler.onUpgrade?.(buf.subarray(p, end));
           p = end;
           continue;
         }
         case S_CLOSED:
-          this.#fail("HPE_CLOSED_CONNECTION", "data after the last message of a closing connection", base + p);
+          this.fail("HPE_CLOSED_CONNECTION", "data after the last message of a closing connection", base + p);
           break;
         default: {
           // S_CHUNK_LINE: size, extensions, CRLF; counted against the chunk line limit.
-          const line = this.#chunkLine;
+          const line = this.chunkLine;
           while (p < end) {
-            if (++this.#chunkLineBytes > this.#maxChunkLine) {
-              this.#fail("HPE_CHUNK_EXTENSIONS_TOO_LARGE", "chunk-size line too long", base + p);
+            if (++this.chunkLineBytes > this.maxChunkLine) {
+              this.fail("HPE_CHUNK_EXTENSIONS_TOO_LARGE", "chunk-size line too long", base + p);
             }
             const r = line.step(buf[p]!);
             p++;
             if (r === "") continue;
-            if (r !== "done") this.#fail(r, "invalid chunk-size line", base + p - 1);
+            if (r !== "done") this.fail(r, "invalid chunk-size line", base + p - 1);
             if (line.size === 0) {
-              this.#inTrailers = true;
-              this.#count = 0;
-              this.#spanBase = sb = p;
-              this.#sectionStart = 0;
-              this.#sectionMax = this.#maxTrailer;
-              this.#fieldLine(0);
+              this.inTrailers = true;
+              this.count = 0;
+              this.spanBase = sb = p;
+              this.sectionStart = 0;
+              this.sectionMax = this.maxTrailer;
+              this.fieldLine(0);
               state = S_FIELD_START;
             } else {
-              this.#bodyBytes += line.size;
-              if (this.#bodyBytes > this.#maxBody) {
-                this.#fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p);
+              this.bodyBytes += line.size;
+              if (this.bodyBytes > this.maxBody) {
+                this.fail("HPE_BODY_TOO_LARGE", "body above the limit", base + p);
               }
-              this.#remaining = line.size;
+              this.remaining = line.size;
               state = S_CHUNK_DATA;
             }
             continue outer;
@@ -972,7 +995,7 @@ export class HTTP1Parser {
         }
       }
     }
-    this.#state = state;
+    this.state = state;
     return p;
   }
 }

@@ -172,11 +172,10 @@ export function wordView(buf: Uint8Array): Int32Array {
  * ```ts
  * import { scanFieldValue, wordView } from "./tables.ts";
  * const b = new TextEncoder().encode("text/html; charset=utf-8\r\n");
- * console.log(scanFieldValue(b, wordView(b), 0, b.length)); // 24
+ * console.log(scanFieldValue(b, wordView(b), b.byteOffset, 0, b.length)); // 24
  * ```
  */
-export function scanFieldValue(buf: Uint8Array, words: Int32Array, p: number, end: number): number {
-  const off = buf.byteOffset;
+export function scanFieldValue(buf: Uint8Array, words: Int32Array, off: number, p: number, end: number): number {
   while (p < end && ((off + p) & 3) !== 0) {
     if (FIELD_VALUE[buf[p]!] !== 1) return p;
     p++;
