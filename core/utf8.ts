@@ -45,34 +45,39 @@ function pending(remaining: number, lo: number, hi: number): number {
 function scan(bytes: Uint8Array, start: number, end: number, tail: { state: number }): ScanResult {
   let i = start;
   tail.state = ACCEPT;
-  // Word-at-a-time ASCII skipping needs 4-byte alignment in the buffer.
-  let words: Uint32Array | undefined;
-  let wordBase = 0;
-  if (end - start >= 32) {
-    const off = bytes.byteOffset;
-    wordBase = (off + 3) & ~3; // first aligned absolute offset
-    const alignedEnd = (off + bytes.length) & ~3;
-    if (alignedEnd > wordBase) {
-      words = new Uint32Array(bytes.buffer as ArrayBuffer, wordBase, (alignedEnd - wordBase) >>> 2);
-    }
-    wordBase -= off; // relative to bytes[0]
-  }
+  // A 32-bit view over the aligned part of the buffer, made on the first
+  // long ASCII run: word-at-a-time skipping needs 4-byte alignment.
+  let words: Int32Array | undefined;
+  let wordBase = 0; // byte index (relative to bytes[0]) of words[0]
   while (i < end) {
     let b = bytes[i]!;
     if (b < 0x80) {
+      // Short runs (words between accented letters) stay byte-wise; after
+      // sixteen ASCII bytes in a row, switch to sixteen bytes per step.
+      const stop = i + 16 < end ? i + 16 : end;
       i++;
-      if (words !== undefined && end - i >= 16) {
-        // Walk to alignment, then eight bytes per step.
-        while (i < end && ((i - wordBase) & 3) !== 0) {
-          if (bytes[i]! >= 0x80) break;
-          i++;
+      while (i < stop && bytes[i]! < 0x80) i++;
+      if (i === stop && end - i >= 16) {
+        if (words === undefined) {
+          const off = bytes.byteOffset;
+          const first = (off + 3) & ~3;
+          const last = (off + bytes.length) & ~3;
+          words = new Int32Array(bytes.buffer as ArrayBuffer, first, Math.max(0, last - first) >>> 2);
+          wordBase = first - off;
         }
-        if (((i - wordBase) & 3) === 0) {
-          let w = (i - wordBase) >>> 2;
-          const wEnd = (end - wordBase) >>> 2;
-          while (w + 1 < wEnd && ((words[w]! | words[w + 1]!) & 0x80808080) === 0) w += 2;
-          if (w < wEnd && (words[w]! & 0x80808080) === 0) w++;
-          i = wordBase + (w << 2);
+        let k = (i - wordBase + 3) >> 2; // first whole word at or after i
+        const kEnd = (end - wordBase) >> 2; // words entirely before end
+        if (k >= 0 && k < kEnd) {
+          while (i < wordBase + (k << 2)) {
+            if (bytes[i]! >= 0x80) break;
+            i++;
+          }
+          if (i === wordBase + (k << 2)) {
+            const k4 = kEnd - 3;
+            while (k < k4 && ((words[k]! | words[k + 1]! | words[k + 2]! | words[k + 3]!) & 0x80808080) === 0) k += 4;
+            while (k < kEnd && (words[k]! & 0x80808080) === 0) k++;
+            i = wordBase + (k << 2);
+          }
         }
       }
       continue;
@@ -156,10 +161,12 @@ const scratch = { state: ACCEPT };
  */
 export function isValidUtf8(bytes: Uint8Array): boolean {
   const n = bytes.length;
-  // Short ASCII strings are the common case: no state object, no views.
   let i = 0;
-  while (i < n && bytes[i]! < 0x80) i++;
-  if (i === n) return true;
+  if (n < 32) {
+    // Short ASCII strings are the common case: no state object, no views.
+    while (i < n && bytes[i]! < 0x80) i++;
+    if (i === n) return true;
+  }
   return scan(bytes, i, n, scratch) === n && scratch.state === ACCEPT;
 }
 

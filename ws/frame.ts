@@ -46,7 +46,7 @@ export const CloseCode = Object.freeze({
 export const MAX_CONTROL_PAYLOAD = 125;
 
 /** The GUID appended to Sec-WebSocket-Key for the accept hash (RFC 6455 §1.3). */
-export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /**
  * Tells whether a close code may appear in a Close frame on the wire:

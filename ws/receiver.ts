@@ -81,6 +81,8 @@ const GET_MASK = 2;
 const GET_DATA = 3;
 
 const EMPTY = new Uint8Array(0);
+/** Pieces of one message kept as views before they are copied into one buffer. */
+const MAX_VIEWS = 32;
 const decoder = new TextDecoder();
 
 function fail(code: string, message: string, closeCode: number): never {
@@ -133,6 +135,7 @@ export class Receiver {
   #binary = false;
   #compressed = false;
   #fragments: Uint8Array[] = [];
+  #accumulator: Uint8Array | null = null;
   #messageBytes = 0;
   readonly #utf8 = new Utf8Validator();
 
@@ -175,6 +178,7 @@ export class Receiver {
     } catch (err) {
       this.#failed = true;
       this.#fragments = [];
+      this.#accumulator = null;
       throw err;
     }
   }
@@ -348,7 +352,30 @@ export class Receiver {
       fail("WS_ERR_INVALID_UTF8", "invalid UTF-8 in a text message", CloseCode.InvalidPayload);
     }
     this.#messageBytes = total;
+    const acc = this.#accumulator;
+    if (acc !== null) {
+      // Many small pieces: append to one growing buffer (amortized copies)
+      // rather than keep a view per piece, which would cost far more heap
+      // than the bytes themselves and pin every chunk they came from.
+      if (total > acc.length) {
+        const grown = new Uint8Array(Math.min(Math.max(total, acc.length * 2), this.#maxMessageBytes));
+        grown.set(acc.subarray(0, total - part.length));
+        this.#accumulator = grown;
+      }
+      this.#accumulator!.set(part, total - part.length);
+      return;
+    }
     this.#fragments.push(part);
+    if (this.#fragments.length > MAX_VIEWS) {
+      const grown = new Uint8Array(Math.min(Math.max(total * 2, 4096), this.#maxMessageBytes));
+      let at = 0;
+      for (const f of this.#fragments) {
+        grown.set(f, at);
+        at += f.length;
+      }
+      this.#fragments = [];
+      this.#accumulator = grown;
+    }
   }
 
   /** The current frame is complete. `payload` is the control payload. */
@@ -368,8 +395,14 @@ export class Receiver {
       fail("WS_ERR_INVALID_UTF8", "text message ends inside a UTF-8 sequence", CloseCode.InvalidPayload);
     }
     const fragments = this.#fragments;
-    const data = fragments.length === 1 ? fragments[0]! : concat(fragments, this.#messageBytes);
+    const acc = this.#accumulator;
+    const data = acc !== null
+      ? acc.subarray(0, this.#messageBytes)
+      : fragments.length === 1
+      ? fragments[0]!
+      : concat(fragments, this.#messageBytes);
     this.#fragments = [];
+    this.#accumulator = null;
     this.#messageBytes = 0;
     this.#inMessage = false;
     this.#compressed = false;

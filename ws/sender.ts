@@ -61,12 +61,14 @@ const POOL_SIZE = 8192;
 let pool: Uint8Array | undefined;
 let poolAt = POOL_SIZE;
 
+function refillPool(): void {
+  pool ??= new Uint8Array(POOL_SIZE);
+  fillRandom(pool);
+  poolAt = 0;
+}
+
 function poolMask(key: Uint8Array): void {
-  if (poolAt >= POOL_SIZE) {
-    pool ??= new Uint8Array(POOL_SIZE);
-    fillRandom(pool);
-    poolAt = 0;
-  }
+  if (poolAt >= POOL_SIZE) refillPool();
   const p = pool!;
   key[0] = p[poolAt]!;
   key[1] = p[poolAt + 1]!;
@@ -124,17 +126,45 @@ export class Sender {
 
   #frame(opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): Uint8Array {
     const length = end - start;
-    const masked = this.#masked;
-    const size = headerSize(length, masked);
-    const out = new Uint8Array(size + length);
-    let key: Uint8Array | null = null;
-    if (masked) {
-      key = this.#key;
+    if (!this.#masked) {
+      const size = headerSize(length, false);
+      const out = new Uint8Array(size + length);
+      writeFrameHeader(out, 0, fin, rsv1, opcode, length, null);
+      out.set(start === 0 && end === src.length ? src : src.subarray(start, end), size);
+      return out;
+    }
+    const size = headerSize(length, true);
+    // Masked payloads are XORed a word at a time when source and target
+    // are both 4-byte aligned: start the frame so that its payload is.
+    const pad = length >= 64 ? (4 - (size & 3)) & 3 : 0;
+    const out = pad === 0 ? new Uint8Array(size + length) : new Uint8Array(pad + size + length).subarray(pad);
+    const key = this.#key;
+    if (this.#maskSource === poolMask) {
+      // Inline draw from the random pool (the common case).
+      if (poolAt >= POOL_SIZE) refillPool();
+      const p = pool!;
+      key[0] = p[poolAt]!;
+      key[1] = p[poolAt + 1]!;
+      key[2] = p[poolAt + 2]!;
+      key[3] = p[poolAt + 3]!;
+      poolAt += 4;
+    } else {
       this.#maskSource(key);
     }
     writeFrameHeader(out, 0, fin, rsv1, opcode, length, key);
-    if (key !== null) applyMaskTo(src, start, out, size, length, key, 0);
-    else out.set(start === 0 && end === src.length ? src : src.subarray(start, end), size);
+    if (length < 32) {
+      const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!;
+      let i = 0;
+      for (; i + 3 < length; i += 4) {
+        out[size + i] = src[start + i]! ^ k0;
+        out[size + i + 1] = src[start + i + 1]! ^ k1;
+        out[size + i + 2] = src[start + i + 2]! ^ k2;
+        out[size + i + 3] = src[start + i + 3]! ^ k3;
+      }
+      for (; i < length; i++) out[size + i] = src[start + i]! ^ key[i & 3]!;
+    } else {
+      applyMaskTo(src, start, out, size, length, key, 0);
+    }
     return out;
   }
 

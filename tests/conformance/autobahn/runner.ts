@@ -211,7 +211,7 @@ class CaseRun {
       const i = l.indexOf(":");
       return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as const;
     }));
-    const expected = createHash("sha1").update(headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC11B65").digest("base64");
+    const expected = createHash("sha1").update(headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
     if (fields.get("sec-websocket-accept") !== expected) return "wrong Sec-WebSocket-Accept";
     let deflate: FuzzerDeflate | undefined;
     const ext = fields.get("sec-websocket-extensions");

@@ -217,7 +217,8 @@ export class FuzzerCompressor {
   readonly #reset: boolean;
 
   constructor(p: FuzzerDeflate) {
-    this.#deflater = new Deflater({ format: "raw", windowBits: Math.max(9, p.clientMaxWindowBits) });
+    // Level 1: the fuzzer's own compression effort is not under test.
+    this.#deflater = new Deflater({ format: "raw", level: 1, windowBits: Math.max(9, p.clientMaxWindowBits) });
     this.#reset = p.clientNoContextTakeover;
   }
 

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Runs a conformance suite on Node, Deno and Bun, one after another, and
+// ends with one summary line per runtime.
+//
+//   node scripts/conformance.mjs autobahn                 all three runtimes
+//   node scripts/conformance.mjs autobahn --runtime=bun   one runtime
+//   node scripts/conformance.mjs autobahn -- 6 7.1        only these case ids (prefixes)
+//
+// Suites:
+//   autobahn  the Autobahn|Testsuite cases in ../shared/conformance/ws,
+//             played in memory against the WebSocket server core
+//             (tests/conformance/autobahn/main.ts); full message counts.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+const SUITES = {
+  autobahn: { entry: "tests/conformance/autobahn/main.ts", summary: /^autobahn \w+: .*$/m },
+};
+
+const args = process.argv.slice(2);
+const runtimeArg = args.find((a) => a.startsWith("--runtime="));
+const runtimes = runtimeArg ? runtimeArg.slice(10).split(",") : ["node", "deno", "bun"];
+const names = args.filter((a) => !a.startsWith("--") && SUITES[a] !== undefined);
+const rest = args.filter((a) => !(a.startsWith("--runtime=")) && SUITES[a] === undefined && a !== "--");
+if (names.length === 0) {
+  console.error(`usage: node scripts/conformance.mjs <${Object.keys(SUITES).join("|")}> [--runtime=node,deno,bun] [case ids]`);
+  process.exit(2);
+}
+
+function commandFor(runtime, entry) {
+  if (runtime === "node") return [process.execPath, ["--import", "tsx", entry]];
+  if (runtime === "deno") return [bin("deno"), ["run", "-A", entry]];
+  if (runtime === "bun") return [bin("bun"), ["run", entry]];
+  throw new Error(`unknown runtime ${runtime}`);
+}
+
+function run(cmd, argv) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { cwd: root, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+const lines = [];
+let failed = false;
+for (const name of names) {
+  const suite = SUITES[name];
+  for (const runtime of runtimes) {
+    console.log(`\n== ${name} on ${runtime}`);
+    const [cmd, argv] = commandFor(runtime, suite.entry);
+    const r = await run(cmd, [...argv, ...rest]);
+    const m = r.out.match(suite.summary);
+    if (r.code !== 0) failed = true;
+    lines.push(m ? m[0] : `${name} ${runtime}: did not finish (exit ${r.code})`);
+  }
+}
+console.log("");
+for (const line of lines) console.log(line);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,117 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { applyMask, applyMaskTo, frameHeader, isValidCloseCode } from "./frame.ts";
+import { closePayload, Sender } from "./sender.ts";
+import { CloseHandshake } from "./close.ts";
+import { formatExtensions, parseExtensions } from "./extensions.ts";
+
+describe("ws frame: masking and headers", () => {
+  test("masking matches a byte-wise reference at every offset, phase and alignment", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(7), fc.nat(7), (data, key, phase, srcOff, dstOff) => {
+        const expected = data.map((b, i) => b ^ key[(phase + i) & 3]!);
+        const src = new Uint8Array(data.length + 8);
+        src.set(data, srcOff);
+        const dst = new Uint8Array(data.length + 8);
+        applyMaskTo(src, srcOff, dst, dstOff, data.length, key, phase);
+        assert.deepEqual(dst.subarray(dstOff, dstOff + data.length), expected);
+        const inPlace = src.subarray(srcOff, srcOff + data.length);
+        applyMask(inPlace, key, phase);
+        assert.deepEqual(inPlace, expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("header sizes", () => {
+    assert.deepEqual(frameHeader({ fin: true, rsv1: false, opcode: 1, length: 5, mask: null }), new Uint8Array([0x81, 5]));
+    assert.deepEqual(frameHeader({ fin: false, rsv1: true, opcode: 2, length: 256, mask: null }), new Uint8Array([0x42, 126, 1, 0]));
+    assert.deepEqual(
+      frameHeader({ fin: true, rsv1: false, opcode: 2, length: 65536, mask: new Uint8Array([1, 2, 3, 4]) }),
+      new Uint8Array([0x82, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 1, 2, 3, 4]),
+    );
+  });
+
+  test("close codes", () => {
+    for (const c of [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999]) assert.ok(isValidCloseCode(c), String(c));
+    for (const c of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535]) assert.ok(!isValidCloseCode(c), String(c));
+  });
+});
+
+describe("ws sender", () => {
+  test("a client masks every frame with a fresh key; a server never masks", () => {
+    const client = new Sender({ role: "client" });
+    const a = client.message("hello");
+    const b = client.message("hello");
+    assert.equal(a[0]![1]! & 0x80, 0x80);
+    assert.notDeepEqual(a[0]!.subarray(2, 6), b[0]!.subarray(2, 6));
+    const server = new Sender({ role: "server" });
+    assert.deepEqual(server.message("hello")[0], new Uint8Array([0x81, 5, 104, 101, 108, 108, 111]));
+  });
+
+  test("fragmentation and auto-fragmentation", () => {
+    const s = new Sender({ role: "server", autoFragmentSize: 4 });
+    const frames = s.message(new Uint8Array(10));
+    assert.deepEqual(frames.map((f) => [f[0], f[1]]), [[0x02, 4], [0x00, 4], [0x80, 2]]);
+    assert.equal(s.message(new Uint8Array(10), { fragmentSize: 0 }).length, 1);
+    assert.equal(s.message("abc", { binary: true })[0]![0], 0x82);
+  });
+
+  test("control frames and close payloads", () => {
+    const s = new Sender({ role: "server" });
+    assert.deepEqual(s.ping("x"), new Uint8Array([0x89, 1, 120]));
+    assert.deepEqual(s.pong(), new Uint8Array([0x8a, 0]));
+    assert.throws(() => s.ping(new Uint8Array(126)), RangeError);
+    assert.deepEqual(s.close(), new Uint8Array([0x88, 0]));
+    assert.deepEqual(closePayload(1000, "ok"), new Uint8Array([3, 232, 111, 107]));
+    assert.throws(() => closePayload(1005), RangeError);
+    assert.throws(() => closePayload(1000, "x".repeat(124)), RangeError);
+    assert.throws(() => closePayload(undefined, "reason"), TypeError);
+  });
+});
+
+describe("ws close handshake", () => {
+  test("we close first", () => {
+    const c = new CloseHandshake("server");
+    assert.equal(c.state, "open");
+    c.sent(1000, "bye");
+    assert.equal(c.state, "closing");
+    assert.equal(c.receive(1000, ""), false);
+    assert.equal(c.state, "closed");
+    assert.ok(c.wasClean && c.closedByUs && c.shouldCloseTransport);
+    assert.throws(() => c.sent(1000, ""), TypeError);
+  });
+
+  test("the peer closes first; a client waits for the server to drop TCP", () => {
+    const c = new CloseHandshake("client");
+    assert.equal(c.receive(1001, "going"), true);
+    c.sent(1001, "");
+    assert.ok(c.wasClean && !c.closedByUs);
+    assert.equal(c.shouldCloseTransport, false);
+    assert.equal(c.code, 1001);
+    assert.equal(c.reason, "going");
+  });
+
+  test("transport lost: 1006, not clean", () => {
+    const c = new CloseHandshake("client");
+    c.transportClosed();
+    assert.equal(c.state, "closed");
+    assert.equal(c.code, 1006);
+    assert.equal(c.wasClean, false);
+  });
+});
+
+describe("ws extensions header", () => {
+  test("parse and format", () => {
+    const items = parseExtensions('foo, permessage-deflate; client_max_window_bits; server_max_window_bits="10" , bar;baz=1');
+    assert.deepEqual(items.map((i) => [i.name, [...i.params]]), [
+      ["foo", []],
+      ["permessage-deflate", [["client_max_window_bits", true], ["server_max_window_bits", "10"]]],
+      ["bar", [["baz", "1"]]],
+    ]);
+    assert.equal(formatExtensions(items), "foo, permessage-deflate; client_max_window_bits; server_max_window_bits=10, bar; baz=1");
+    for (const bad of ["a;", "a; b=", 'a; b="x y"', "a b", "a; b; b", '"a"', "a; b=\"unterminated"]) assert.throws(() => parseExtensions(bad), bad);
+    assert.deepEqual(parseExtensions(""), []);
+  });
+});

@@ -1,0 +1,250 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { WebSocketError } from "../core/errors.ts";
+import { applyMask, frameHeader, Opcode } from "./frame.ts";
+import { Receiver, type ReceiverOptions } from "./receiver.ts";
+import { Sender } from "./sender.ts";
+
+type Event = [string, ...unknown[]];
+
+function receiver(role: "server" | "client", extra: Partial<ReceiverOptions> = {}): { rx: Receiver; events: Event[] } {
+  const events: Event[] = [];
+  const rx = new Receiver({
+    role,
+    handler: {
+      onMessage: (data, binary) => events.push(["message", binary, Array.from(data)]),
+      onPing: (data) => events.push(["ping", Array.from(data)]),
+      onPong: (data) => events.push(["pong", Array.from(data)]),
+      onClose: (code, reason) => events.push(["close", code, reason]),
+    },
+    ...extra,
+  });
+  return { rx, events };
+}
+
+/** A frame as a client sends it (masked) or a server (unmasked). */
+function frame(opcode: number, payload: number[] | Uint8Array, opts: { fin?: boolean; rsv?: number; masked?: boolean; key?: number[] } = {}): Uint8Array {
+  const data = Uint8Array.from(payload);
+  const masked = opts.masked ?? true;
+  const key = masked ? Uint8Array.from(opts.key ?? [0x37, 0xfa, 0x21, 0x3d]) : null;
+  const head = frameHeader({ fin: opts.fin ?? true, rsv1: false, opcode, length: data.length, mask: key });
+  head[0] = head[0]! | ((opts.rsv ?? 0) << 4);
+  if (key) applyMask(data, key, 0);
+  const out = new Uint8Array(head.length + data.length);
+  out.set(head);
+  out.set(data, head.length);
+  return out;
+}
+
+const text = (s: string): number[] => Array.from(new TextEncoder().encode(s));
+
+function expectError(fn: () => void, code: string, closeCode: number): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof WebSocketError, String(err));
+    assert.equal(err.code, code);
+    assert.equal(err.closeCode, closeCode);
+    return true;
+  });
+}
+
+describe("ws receiver: framing (RFC 6455 §5.2)", () => {
+  test("RFC 6455 §5.7 examples", () => {
+    const { rx, events } = receiver("client");
+    rx.push(new Uint8Array([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])); // unmasked "Hello"
+    rx.push(new Uint8Array([0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f])); // fragmented
+    rx.push(new Uint8Array([0x8a, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f])); // pong
+    assert.deepEqual(events, [["message", false, text("Hello")], ["message", false, text("Hello")], ["pong", text("Hello")]]);
+    const server = receiver("server");
+    server.rx.push(new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])); // masked "Hello"
+    server.rx.push(new Uint8Array([0x89, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58])); // masked ping
+    assert.deepEqual(server.events, [["message", false, text("Hello")], ["ping", text("Hello")]]);
+  });
+
+  test("7-bit, 16-bit and 64-bit lengths", () => {
+    for (const n of [0, 125, 126, 65535, 65536, 70000]) {
+      const { rx, events } = receiver("server");
+      const payload = new Uint8Array(n).fill(0x42);
+      rx.push(frame(Opcode.Binary, payload));
+      assert.equal(events.length, 1);
+      assert.equal((events[0]![2] as number[]).length, n);
+    }
+    const head = frameHeader({ fin: true, rsv1: false, opcode: 2, length: 70000, mask: null });
+    assert.equal(head[1], 127);
+  });
+
+  test("masking rules per role", () => {
+    expectError(() => receiver("server").rx.push(frame(Opcode.Text, text("x"), { masked: false })), "WS_ERR_EXPECTED_MASK", 1002);
+    expectError(() => receiver("client").rx.push(frame(Opcode.Text, text("x"))), "WS_ERR_UNEXPECTED_MASK", 1002);
+  });
+
+  test("RSV bits need an extension; RSV1 only on the first frame of a compressed message", () => {
+    expectError(() => receiver("server").rx.push(frame(Opcode.Text, text("x"), { rsv: 4 })), "WS_ERR_UNEXPECTED_RSV_1", 1002);
+    for (const rsv of [1, 2, 3, 5, 7]) {
+      expectError(() => receiver("server").rx.push(frame(Opcode.Text, text("x"), { rsv })), "WS_ERR_UNEXPECTED_RSV_2_3", 1002);
+    }
+    const withExt = { decompressor: { decompress: (p: Uint8Array) => [p] } };
+    expectError(() => receiver("server", withExt).rx.push(frame(Opcode.Ping, [], { rsv: 4 })), "WS_ERR_UNEXPECTED_RSV_1", 1002);
+    const r = receiver("server", withExt);
+    r.rx.push(frame(Opcode.Text, text("a"), { rsv: 4, fin: false }));
+    expectError(() => r.rx.push(frame(Opcode.Continuation, text("b"), { rsv: 4 })), "WS_ERR_UNEXPECTED_RSV_1", 1002);
+  });
+
+  test("reserved opcodes", () => {
+    for (const op of [3, 4, 5, 6, 7, 11, 12, 13, 14, 15]) {
+      expectError(() => receiver("server").rx.push(frame(op, [])), "WS_ERR_INVALID_OPCODE", 1002);
+    }
+  });
+
+  test("64-bit length with the top bit set", () => {
+    const bytes = new Uint8Array([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 1, 2, 3, 4]);
+    expectError(() => receiver("server").rx.push(bytes), "WS_ERR_INVALID_PAYLOAD_LENGTH", 1002);
+  });
+});
+
+describe("ws receiver: control frames and fragmentation (§5.4, §5.5)", () => {
+  test("control frames: at most 125 bytes, never fragmented", () => {
+    expectError(() => receiver("server").rx.push(frame(Opcode.Ping, new Uint8Array(126))), "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", 1002);
+    expectError(() => receiver("server").rx.push(frame(Opcode.Ping, [], { fin: false })), "WS_ERR_EXPECTED_FIN", 1002);
+    const { rx, events } = receiver("server");
+    rx.push(frame(Opcode.Ping, new Uint8Array(125)));
+    assert.equal(events.length, 1);
+  });
+
+  test("control frames interleaved in a fragmented message", () => {
+    const { rx, events } = receiver("server");
+    rx.push(frame(Opcode.Text, text("frag1"), { fin: false }));
+    rx.push(frame(Opcode.Ping, text("p")));
+    rx.push(frame(Opcode.Continuation, text("frag2"), { fin: false }));
+    rx.push(frame(Opcode.Pong, text("q")));
+    rx.push(frame(Opcode.Continuation, text("frag3")));
+    assert.deepEqual(events, [["ping", text("p")], ["pong", text("q")], ["message", false, text("frag1frag2frag3")]]);
+  });
+
+  test("continuation rules", () => {
+    expectError(() => receiver("server").rx.push(frame(Opcode.Continuation, text("x"))), "WS_ERR_UNEXPECTED_CONTINUATION", 1002);
+    const { rx } = receiver("server");
+    rx.push(frame(Opcode.Text, text("a"), { fin: false }));
+    expectError(() => rx.push(frame(Opcode.Binary, text("b"))), "WS_ERR_EXPECTED_CONTINUATION", 1002);
+  });
+
+  test("a message in thousands of small fragments", () => {
+    const tx = new Sender({ role: "client" });
+    const data = new Uint8Array(5000).map((_, i) => i & 0xff);
+    const { rx, events } = receiver("server");
+    for (const f of tx.message(data, { fragmentSize: 3 })) rx.push(f);
+    rx.push(tx.message("after")[0]!);
+    assert.deepEqual(events, [["message", true, Array.from(data)], ["message", false, text("after")]]);
+  });
+
+  test("empty fragments and empty messages", () => {
+    const { rx, events } = receiver("server");
+    rx.push(frame(Opcode.Text, [], { fin: false }));
+    rx.push(frame(Opcode.Continuation, [], { fin: false }));
+    rx.push(frame(Opcode.Continuation, []));
+    rx.push(frame(Opcode.Binary, []));
+    assert.deepEqual(events, [["message", false, []], ["message", true, []]]);
+  });
+});
+
+describe("ws receiver: close payloads (§5.5.1, §7.4)", () => {
+  test("empty, valid codes with reasons", () => {
+    for (const [payload, code, reason] of [[[], 1005, ""], [[0x03, 0xe8], 1000, ""], [[0x0f, 0xa0, ...text("ok")], 4000, "ok"]] as const) {
+      const { rx, events } = receiver("server");
+      rx.push(frame(Opcode.Close, [...payload]));
+      assert.deepEqual(events, [["close", code, reason]]);
+      rx.push(frame(Opcode.Text, text("ignored after close")));
+      assert.equal(events.length, 1);
+      assert.equal(rx.closed, true);
+    }
+  });
+
+  test("one-byte payloads, invalid codes, invalid UTF-8 reasons", () => {
+    expectError(() => receiver("server").rx.push(frame(Opcode.Close, [3])), "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH", 1002);
+    for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535]) {
+      expectError(() => receiver("server").rx.push(frame(Opcode.Close, [code >> 8, code & 255])), "WS_ERR_INVALID_CLOSE_CODE", 1002);
+    }
+    expectError(() => receiver("server").rx.push(frame(Opcode.Close, [3, 232, 0xed, 0xa0, 0x80])), "WS_ERR_INVALID_UTF8", 1007);
+  });
+});
+
+describe("ws receiver: UTF-8 and limits", () => {
+  test("invalid UTF-8 fails fast, inside a frame and across fragments", () => {
+    // Invalid at byte 12 of a 21-byte frame fed in three pieces: fails on the second.
+    const f = frame(Opcode.Text, [0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80, ...text("edited")]);
+    const { rx } = receiver("server");
+    rx.push(f.slice(0, 6 + 12));
+    expectError(() => rx.push(f.slice(18, 19)), "WS_ERR_INVALID_UTF8", 1007);
+    const r2 = receiver("server");
+    r2.rx.push(frame(Opcode.Text, [0xce, 0xba], { fin: false }));
+    expectError(() => r2.rx.push(frame(Opcode.Continuation, [0xed, 0xa0], { fin: false })), "WS_ERR_INVALID_UTF8", 1007);
+    expectError(() => receiver("server").rx.push(frame(Opcode.Text, [0xe2, 0x82])), "WS_ERR_INVALID_UTF8", 1007);
+    // A code point split across fragments is fine.
+    const r3 = receiver("server");
+    r3.rx.push(frame(Opcode.Text, [0xe2], { fin: false }));
+    r3.rx.push(frame(Opcode.Continuation, [0x82], { fin: false }));
+    r3.rx.push(frame(Opcode.Continuation, [0xac]));
+    assert.deepEqual(r3.events, [["message", false, [0xe2, 0x82, 0xac]]]);
+  });
+
+  test("frame, message and buffer limits end in 1009", () => {
+    expectError(() => receiver("server", { maxFrameBytes: 10 }).rx.push(frame(Opcode.Binary, new Uint8Array(11))), "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", 1009);
+    const r = receiver("server", { maxMessageBytes: 10 });
+    r.rx.push(frame(Opcode.Binary, new Uint8Array(6), { fin: false }));
+    expectError(() => r.rx.push(frame(Opcode.Continuation, new Uint8Array(6))), "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", 1009);
+    const b = receiver("server", { maxBufferedBytes: 4 });
+    expectError(() => b.rx.push(frame(Opcode.Binary, new Uint8Array(5))), "WS_ERR_BUFFER_LIMIT", 1009);
+    // The header alone is enough to refuse (fail fast, before the payload arrives).
+    const huge = new Uint8Array([0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4]);
+    expectError(() => receiver("server").rx.push(huge), "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", 1009);
+  });
+
+  test("a failed receiver refuses more input", () => {
+    const { rx } = receiver("server");
+    assert.throws(() => rx.push(frame(7, [])));
+    assert.equal(rx.failed, true);
+    assert.throws(() => rx.push(frame(Opcode.Text, [])), /closed/);
+  });
+});
+
+describe("ws receiver: properties", () => {
+  const message = fc.record({
+    binary: fc.boolean(),
+    data: fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 100 }).map((s) => new TextEncoder().encode(s))),
+    fragment: fc.integer({ min: 0, max: 64 }),
+    ping: fc.boolean(),
+  }).map((m) => (m.binary ? m : { ...m, data: new TextEncoder().encode(new TextDecoder().decode(m.data)) }));
+
+  test("decode(encode(messages)) is identity, under any chunk split", () => {
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("client" as const, "server" as const), (messages, cuts, senderRole) => {
+        const tx = new Sender({ role: senderRole });
+        const wire: Uint8Array[] = [];
+        const expected: Event[] = [];
+        for (const m of messages) {
+          if (m.ping) {
+            wire.push(tx.ping(new Uint8Array([1, 2])));
+            expected.push(["ping", [1, 2]]);
+          }
+          wire.push(...tx.message(m.data, { binary: m.binary, fragmentSize: m.fragment }));
+          expected.push(["message", m.binary, Array.from(m.data)]);
+        }
+        const all = new Uint8Array(wire.reduce((n, w) => n + w.length, 0));
+        let at = 0;
+        for (const w of wire) {
+          all.set(w, at);
+          at += w.length;
+        }
+        const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+        const { rx, events } = receiver(senderRole === "client" ? "server" : "client");
+        let prev = 0;
+        for (const p of [...points, all.length]) {
+          rx.push(all.slice(prev, p));
+          prev = p;
+        }
+        assert.deepEqual(events, expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
