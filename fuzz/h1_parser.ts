@@ -81,7 +81,15 @@ export function fuzz(data: Uint8Array): void {
 
 const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-/** Valid inputs that mutations start from (used by scripts/fuzz.ts). */
+/**
+ * Valid inputs that mutations start from (used by scripts/fuzz.ts).
+ *
+ * @example
+ * ```ts
+ * import { fuzz, seeds } from "./h1_parser.ts";
+ * for (const s of seeds) fuzz(s);
+ * ```
+ */
 export const seeds: readonly Uint8Array[] = [
   enc("\x00\x01GET /a?b HTTP/1.1\r\nHost: a\r\nX: 1\r\n\r\nPOST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"),
   enc("\x00\x02POST /u HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=\"y\"\r\nabc\r\n0\r\nT: 1\r\n\r\n"),

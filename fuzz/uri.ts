@@ -63,7 +63,15 @@ export function fuzz(data: Uint8Array): void {
 
 const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
-/** Valid inputs that mutations start from (used by scripts/fuzz.ts). */
+/**
+ * Valid inputs that mutations start from (used by scripts/fuzz.ts).
+ *
+ * @example
+ * ```ts
+ * import { fuzz, seeds } from "./uri.ts";
+ * for (const s of seeds) fuzz(s);
+ * ```
+ */
 export const seeds: readonly Uint8Array[] = [
   enc("\x00foo://user:pw@example.com:8042/over/there?name=ferret#nose"),
   enc("\x01[fe80::1%25en0]:443"),

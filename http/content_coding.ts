@@ -55,7 +55,15 @@ export function parseContentEncoding(value: string): string[] {
   return value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
 }
 
-/** Tells whether this build can decode and encode `coding` here. */
+/**
+ * Tells whether this build can decode and encode `coding` here.
+ *
+ * @example
+ * ```ts
+ * import { isCodingSupported } from "./content_coding.ts";
+ * console.log(isCodingSupported("gzip"), isCodingSupported("zstd")); // true false
+ * ```
+ */
 export function isCodingSupported(coding: string): boolean {
   const c = coding.toLowerCase();
   if (c === "gzip" || c === "x-gzip" || c === "deflate" || c === "identity") return true;

@@ -12,7 +12,15 @@
  */
 import { isToken } from "./headers.ts";
 
-/** The methods RFC 9110 defines, plus PATCH (RFC 5789). */
+/**
+ * The methods RFC 9110 defines, plus PATCH (RFC 5789).
+ *
+ * @example
+ * ```ts
+ * import { STANDARD_METHODS } from "./methods.ts";
+ * console.log(STANDARD_METHODS.includes("PATCH")); // true
+ * ```
+ */
 export const STANDARD_METHODS: readonly string[] = Object.freeze([
   "GET",
   "HEAD",

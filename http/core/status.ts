@@ -11,7 +11,15 @@
  * @module
  */
 
-/** Registered status codes and their reason phrases. */
+/**
+ * Registered status codes and their reason phrases.
+ *
+ * @example
+ * ```ts
+ * import { STATUS_REASONS } from "./status.ts";
+ * console.log(STATUS_REASONS.get(431)); // "Request Header Fields Too Large"
+ * ```
+ */
 export const STATUS_REASONS: ReadonlyMap<number, string> = new Map([
   [100, "Continue"],
   [101, "Switching Protocols"],

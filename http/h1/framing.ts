@@ -137,11 +137,38 @@ export function readTransferEncoding(
   }
 }
 
-/** Connection options that change how the parser treats a connection. */
+/**
+ * The `close` connection option, as a bit of {@link readConnection}'s result.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_CLOSE, readConnection } from "./framing.ts";
+ * const v = new TextEncoder().encode("close");
+ * console.log(readConnection(v, 0, v.length) === CONNECTION_CLOSE); // true
+ * ```
+ */
 export const CONNECTION_CLOSE = 1;
-/** The `keep-alive` connection option (HTTP/1.0 persistence). */
+/**
+ * The `keep-alive` connection option (HTTP/1.0 persistence).
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_KEEP_ALIVE, readConnection } from "./framing.ts";
+ * const v = new TextEncoder().encode("Keep-Alive");
+ * console.log(readConnection(v, 0, v.length) === CONNECTION_KEEP_ALIVE); // true
+ * ```
+ */
 export const CONNECTION_KEEP_ALIVE = 2;
-/** The `upgrade` connection option (RFC 9110 §7.8). */
+/**
+ * The `upgrade` connection option (RFC 9110 §7.8).
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_UPGRADE, readConnection } from "./framing.ts";
+ * const v = new TextEncoder().encode("Upgrade");
+ * console.log(readConnection(v, 0, v.length) === CONNECTION_UPGRADE); // true
+ * ```
+ */
 export const CONNECTION_UPGRADE = 4;
 
 /**

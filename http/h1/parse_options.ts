@@ -59,17 +59,33 @@ export const HTTP1_ERROR_CODES = Object.freeze({
 /** A parser error code. */
 export type HTTP1ErrorCode = keyof typeof HTTP1_ERROR_CODES;
 
-/** Options of an {@link HTTP1Parser}. Limits default to `HTTP1_LIMITS`. */
+/**
+ * Options of an `HTTP1Parser`. Limits default to `HTTP1_LIMITS` (core/limits.ts).
+ *
+ * @example
+ * ```ts
+ * import type { HTTP1ParserOptions } from "./parse_options.ts";
+ * const strictServer: HTTP1ParserOptions = { kind: "request", maxHeaderCount: 50, maxBodyBytes: 1 << 20 };
+ * ```
+ */
 export interface HTTP1ParserOptions {
   /** Parse requests (a server) or responses (a client). */
   kind: "request" | "response";
+  /** Bytes of the request or status line, CRLF included (414 / `HPE_START_LINE_TOO_LONG`). */
   maxStartLineBytes?: number;
+  /** Bytes of the request-target (414 / `HPE_URI_TOO_LONG`). */
   maxUriBytes?: number;
+  /** Bytes of the header section (431 / `HPE_HEADERS_TOO_LARGE`). */
   maxHeaderBytes?: number;
+  /** Field lines in the header or trailer section (431 / `HPE_TOO_MANY_HEADERS`). */
   maxHeaderCount?: number;
+  /** Bytes of one field line, CRLF included (431 / `HPE_FIELD_TOO_LARGE`). */
   maxFieldBytes?: number;
+  /** Bytes of one chunk-size line (`HPE_CHUNK_EXTENSIONS_TOO_LARGE`). */
   maxChunkExtensionBytes?: number;
+  /** Bytes of the trailer section (`HPE_TRAILERS_TOO_LARGE`). */
   maxTrailerBytes?: number;
+  /** Bytes of one body; Infinity disables the check (413 / `HPE_BODY_TOO_LARGE`). */
   maxBodyBytes?: number;
   /**
    * Responses only: accept a bare LF as a line ending (RFC 9112 §2.2 allows
@@ -85,7 +101,21 @@ export interface HTTP1ParserOptions {
   lenientTargetChars?: boolean;
 }
 
-/** The callbacks the parser calls. Views handed out are valid during the call only. */
+/**
+ * The callbacks the parser calls. Views handed out are valid during the call
+ * only (call `detach()` or copy to keep them). The request or status line
+ * and every header field arrive together in `onHead`, once the whole header
+ * section is known to be valid.
+ *
+ * @example
+ * ```ts
+ * import type { HTTP1ParserHandler } from "./parse_options.ts";
+ * const handler: HTTP1ParserHandler = {
+ *   onHead: (head) => console.log(head.method, head.target),
+ *   onBody: (data) => console.log(data.length),
+ * };
+ * ```
+ */
 export interface HTTP1ParserHandler {
   /** The first byte of a message arrived. */
   onMessageBegin?(): void;

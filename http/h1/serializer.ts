@@ -24,7 +24,15 @@ export type HeaderFields =
   | Iterable<readonly [string, string]>
   | Readonly<Record<string, string | readonly string[]>>;
 
-/** A request head to write. */
+/**
+ * A request head to write.
+ *
+ * @example
+ * ```ts
+ * import type { RequestHeadInit } from "./serializer.ts";
+ * const head: RequestHeadInit = { method: "GET", target: "/", headers: { Host: "example.com" } };
+ * ```
+ */
 export interface RequestHeadInit {
   method: string;
   target: string;
@@ -33,7 +41,15 @@ export interface RequestHeadInit {
   headers?: HeaderFields;
 }
 
-/** A response head to write. */
+/**
+ * A response head to write.
+ *
+ * @example
+ * ```ts
+ * import type { ResponseHeadInit } from "./serializer.ts";
+ * const head: ResponseHeadInit = { status: 200, headers: [["Content-Length", "0"]] };
+ * ```
+ */
 export interface ResponseHeadInit {
   /** 100–999. */
   status: number;
