@@ -7,7 +7,7 @@
  * ```ts
  * import { base64Encode, sha1 } from "./crypto.ts";
  * // The WebSocket accept key of RFC 6455 §1.3:
- * const key = "dGhlIHNhbXBsZSBub25jZQ==" + "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+ * const key = "dGhlIHNhbXBsZSBub25jZQ==" + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
  * console.log(base64Encode(sha1(key))); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
  * ```
  *
@@ -170,7 +170,7 @@ export class Hash {
   }
 
   #ptr(): Pointer {
-    if (this.#held.freed) throw new UseAfterCloseError("ERR_HASH_CLOSED", "the hash was already finished or closed");
+    if (this.#held.freed) throw new UseAfterCloseError("Hash");
     return this.#held.ptr;
   }
 }
@@ -235,7 +235,7 @@ export class HmacSha256 {
   }
 
   #ptr(): Pointer {
-    if (this.#held.freed) throw new UseAfterCloseError("ERR_HMAC_CLOSED", "the HMAC was already finished or closed");
+    if (this.#held.freed) throw new UseAfterCloseError("HmacSha256");
     return this.#held.ptr;
   }
 }

@@ -85,15 +85,21 @@ export const HTTP2_LIMITS = Object.freeze({
   maxOutboundBytes: 4 * 1024 * 1024,
 });
 
-/** WebSocket limits (RFC 6455, RFC 7692). Exceeding one closes with 1009. */
+/**
+ * WebSocket limits (RFC 6455, RFC 7692), enforced by `ws/receiver.ts`.
+ * Exceeding a size limit fails the connection with close code 1009.
+ */
 export const WEBSOCKET_LIMITS = Object.freeze({
-  /** Payload bytes of one frame. */
+  /** Payload bytes of one frame, checked on its header before the payload arrives. */
   maxFrameBytes: 16 * 1024 * 1024,
-  /** Payload bytes of one message (after decompression). */
+  /**
+   * Payload bytes of one message, fragments together, counted after
+   * permessage-deflate decompression (so a deflate bomb ends in 1009).
+   */
   maxMessageBytes: 64 * 1024 * 1024,
-  /** Bytes the receiver buffers before it is fed more. */
+  /** Bytes of an unfinished message the receiver holds between pushes. */
   maxBufferedBytes: 64 * 1024 * 1024,
-  /** Messages smaller than this are sent uncompressed. */
+  /** Messages smaller than this are sent uncompressed (bytes). */
   compressionThreshold: 1024,
 });
 

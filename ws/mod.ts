@@ -1,0 +1,64 @@
+/**
+ * ffinet/ws: the WebSocket protocol (RFC 6455) with permessage-deflate
+ * (RFC 7692), as I/O-free building blocks: the opening handshake, a frame
+ * receiver and sender, the closing handshake, and {@link WebSocketProtocol}
+ * which ties them into one endpoint fed bytes and producing bytes.
+ *
+ * @example
+ * ```ts
+ * import { acceptUpgrade, WebSocketProtocol } from "./mod.ts";
+ * const upgrade = acceptUpgrade({
+ *   method: "GET",
+ *   headers: new Headers({
+ *     host: "example.com",
+ *     upgrade: "websocket",
+ *     connection: "Upgrade",
+ *     "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+ *     "sec-websocket-version": "13",
+ *   }),
+ * });
+ * if (upgrade.ok) {
+ *   // write upgrade.response, then:
+ *   const ws = new WebSocketProtocol({
+ *     role: "server",
+ *     deflate: upgrade.deflate,
+ *     handler: { onMessage: (data, binary) => ws.send(data, { binary }) },
+ *   });
+ * }
+ * ```
+ *
+ * @module
+ */
+export { CloseHandshake, type CloseState } from "./close.ts";
+export { type ProtocolHandler, type ProtocolOptions, WebSocketProtocol } from "./connection.ts";
+export { type DeflateOptions, type DeflateParams, PERMESSAGE_DEFLATE, PerMessageDeflate } from "./deflate.ts";
+export { type ExtensionItem, formatExtensions, parseExtensions } from "./extensions.ts";
+export {
+  applyMask,
+  applyMaskTo,
+  CloseCode,
+  type FrameHeader,
+  frameHeader,
+  headerSize,
+  isValidCloseCode,
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  type OpcodeValue,
+  WEBSOCKET_GUID,
+  writeFrameHeader,
+} from "./frame.ts";
+export {
+  acceptKey,
+  acceptUpgrade,
+  type ClientHandshake,
+  type ClientHandshakeOptions,
+  type ClientHandshakeResult,
+  createClientHandshake,
+  type HeaderLookup,
+  type ServerHandshakeOptions,
+  type UpgradeRequest,
+  type UpgradeResponse,
+  type UpgradeResult,
+} from "./handshake.ts";
+export { type MessageDecompressor, Receiver, type ReceiverHandler, type ReceiverOptions } from "./receiver.ts";
+export { closePayload, type MessageCompressor, type MessageOptions, Sender, type SenderOptions } from "./sender.ts";
