@@ -21,6 +21,7 @@ import {
   encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate, type Frame, FrameReader, frameName,
   headerBlockWireLength, readPriority, readU32, validateFrame, writeFrameHeader, writeHeaderBlock,
 } from "./frames.ts";
+import { DataCopies } from "./data_copies.ts";
 import { OutboundBuffer } from "./outbound.ts";
 import { parsePriority } from "./priority.ts";
 import { RateCounter } from "./rate_counter.ts";
@@ -113,6 +114,7 @@ export class H2Connection {
   #sendable = new Set<H2Stream>();
   #events: H2Event[] = [];
   #out = new OutboundBuffer();
+  #dataCopies = new DataCopies();
   #prefaceLeft: number;
   #awaitSettings = true;
   #block: PendingBlock | null = null;
@@ -303,7 +305,7 @@ export class H2Connection {
     if (payload.length === 0 && !endStream && this.counters.emptyData.hit(this.#now())) {
       throw conn("ERR_H2_EMPTY_DATA_FLOOD", "too many empty DATA frames", ErrorCode.ENHANCE_YOUR_CALM);
     }
-    this.#events.push({ type: "data", streamId: id, data: payload.slice(), endStream });
+    this.#events.push({ type: "data", streamId: id, data: this.#dataCopies.copy(payload), endStream });
     if (endStream) this.#remoteEnded(stream);
     if (this.#autoWindow) {
       this.#creditConnection(f.length);
