@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Worker } from "node:worker_threads";
+import type { Connection } from "../poll/connection.ts";
+import { connect } from "../poll/listener.ts";
+import { Loop } from "../poll/loop.ts";
+import { native } from "../ffi/native.ts";
+
+const WORKER_URL = new URL("./loop_fixture_worker.ts", import.meta.url);
+
+/**
+ * A Worker running loop_fixture_worker.ts. Deno and Bun run TypeScript in
+ * Workers as is; Node 20 does not apply tsx's hooks to worker threads, so
+ * there a small eval'd bootstrap registers tsx in the worker first.
+ */
+function startWorker(): Worker {
+  if (native.runtime !== "node") return new Worker(WORKER_URL);
+  const source = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(source, { eval: true });
+}
+
+interface Reply {
+  listening?: number;
+  handedOff?: number;
+  closed?: boolean;
+}
+
+class Helper {
+  readonly worker: Worker;
+  readonly #waiters: ((r: Reply) => void)[] = [];
+  onHandOff: ((fd: number) => void) | undefined;
+
+  constructor() {
+    this.worker = startWorker();
+    this.worker.on("message", (r: Reply) => {
+      if (r.handedOff !== undefined) this.onHandOff?.(r.handedOff);
+      else this.#waiters.shift()?.(r);
+    });
+    this.worker.on("error", (err: Error) => {
+      throw err;
+    });
+  }
+
+  request(message: object): Promise<Reply> {
+    return new Promise((resolve) => {
+      this.#waiters.push(resolve);
+      this.worker.postMessage(message);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.request({ cmd: "close" });
+    await this.worker.terminate();
+  }
+}
+
+async function firstByte(conn: Connection): Promise<number> {
+  const chunk = await conn.read();
+  assert.ok(chunk !== null && chunk.length >= 1, "expected the worker's id byte");
+  return chunk[0]!;
+}
+
+async function echoes(conn: Connection, text: string): Promise<boolean> {
+  await conn.write(new TextEncoder().encode(text));
+  let got = "";
+  while (got.length < text.length) {
+    const chunk = await conn.read();
+    if (chunk === null) return false;
+    got += new TextDecoder().decode(chunk);
+  }
+  return got === text;
+}
+
+test("two Workers, each with its own Loop, share one port with SO_REUSEPORT and both serve", async () => {
+  const a = new Helper();
+  const b = new Helper();
+  const loop = new Loop();
+  try {
+    const port = (await a.request({ cmd: "listen", id: 1, port: 0 })).listening!;
+    assert.equal((await b.request({ cmd: "listen", id: 2, port })).listening, port);
+    const conns = await Promise.all(Array.from({ length: 40 }, () => connect({ host: "127.0.0.1", port }, { loop })));
+    const ids = await Promise.all(conns.map(firstByte));
+    const perWorker = [ids.filter((i) => i === 1).length, ids.filter((i) => i === 2).length];
+    console.log(`# 40 connections on one port: worker 1 served ${perWorker[0]}, worker 2 served ${perWorker[1]}`);
+    assert.equal(perWorker[0]! + perWorker[1]!, 40);
+    assert.ok(perWorker[0]! > 0 && perWorker[1]! > 0, `both workers serve: ${perWorker}`);
+    const ok = await Promise.all(conns.map((c, i) => echoes(c, `message ${i}`)));
+    assert.ok(ok.every(Boolean));
+    await Promise.all(conns.map((c) => c.close()));
+  } finally {
+    loop.close();
+    await loop.released();
+    await a.close();
+    await b.close();
+  }
+});
+
+test("a connection accepted in one Worker is handed to another by fd and served there", async () => {
+  const acceptor = new Helper();
+  const server = new Helper();
+  const loop = new Loop();
+  acceptor.onHandOff = (fd) => server.worker.postMessage({ cmd: "adopt", fd });
+  try {
+    await server.request({ cmd: "listen", id: 7, port: 0 }); // sets the serving worker's id
+    const port = (await acceptor.request({ cmd: "listen", id: 3, port: 0, handOff: true })).listening!;
+    const conn = await connect({ host: "127.0.0.1", port }, { loop });
+    assert.equal(await firstByte(conn), 7);
+    assert.ok(await echoes(conn, "served by the other worker"));
+    await conn.close();
+  } finally {
+    loop.close();
+    await loop.released();
+    await acceptor.close();
+    await server.close();
+  }
+});
