@@ -1,5 +1,6 @@
 /**
- * Copies of received DATA payloads, carved out of shared slabs: one
+ * Copies of received DATA payloads, carved out of shared slabs (8 KiB for
+ * the first, doubling up to 64 KiB, so short connections stay small): one
  * allocation serves many small frames. The payload views a connection gets
  * from its frame reader are only valid during `receive()`, so each DATA
  * event needs a copy; a fresh Uint8Array per frame costs a native
@@ -8,10 +9,11 @@
  * @module
  */
 
-/** Size of one slab. */
-const SLAB = 65536;
+/** Size of the first slab; each next one doubles, up to {@link MAX_SLAB}. */
+const FIRST_SLAB = 8192;
+const MAX_SLAB = 65536;
 /** Payloads above this size get an allocation of their own. */
-const OWN_ABOVE = 8192;
+const OWN_ABOVE = 4096;
 
 /**
  * A bump allocator of payload copies. A copy keeps its whole slab alive
@@ -39,7 +41,8 @@ export class DataCopies {
     let slab = this.#slab;
     let pos = this.#pos;
     if (slab.length - pos < n) {
-      slab = this.#slab = new Uint8Array(SLAB);
+      const size = slab.length === 0 ? FIRST_SLAB : Math.min(slab.length * 2, MAX_SLAB);
+      slab = this.#slab = new Uint8Array(size);
       pos = 0;
     }
     slab.set(bytes, pos);

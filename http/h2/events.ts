@@ -16,7 +16,7 @@ import type { Settings } from "./settings.ts";
  *   responses included; `priority` when the request carries RFC 9218's field.
  * - `trailers`: a trailer section (always ends the stream).
  * - `data`: body bytes (a copy; flow control is credited back automatically
- *   unless `autoWindowUpdate` is off). Small payloads share 64 KiB slabs:
+ *   unless `autoWindowUpdate` is off). Small payloads share slabs (up to 64 KiB):
  *   `data.buffer` may hold other events' bytes, so never transfer or detach
  *   it, and copy a small body you keep for long.
  * - `rst`: the peer reset a stream, or a GOAWAY refused it (`refused`).
