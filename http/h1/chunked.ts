@@ -89,15 +89,35 @@ const FORBIDDEN_TRAILERS = new Set([
  * ```
  */
 export function encodeLastChunk(trailers?: HeaderFields): Uint8Array {
+  for (let size = 256;; size *= 4) {
+    const out = new Uint8Array(size);
+    const end = writeLastChunk(out, 0, trailers);
+    if (end >= 0) return out.subarray(0, end);
+  }
+}
+
+/**
+ * Writes the last chunk and trailer section into `out` at `offset`; returns
+ * the end offset or -1 when `out` is too small.
+ *
+ * @throws TypeError for an invalid or forbidden trailer field.
+ * @example
+ * ```ts
+ * import { writeLastChunk } from "./chunked.ts";
+ * const out = new Uint8Array(32);
+ * console.log(writeLastChunk(out, 0)); // 5 ("0\r\n\r\n")
+ * ```
+ */
+export function writeLastChunk(out: Uint8Array, offset: number, trailers?: HeaderFields): number {
   forEachField(trailers, (name) => {
     if (FORBIDDEN_TRAILERS.has(name.toLowerCase())) throw new TypeError(`${name} is not allowed in trailers`);
   });
-  for (let size = 256;; size *= 4) {
-    const out = new Uint8Array(size);
-    out[0] = 0x30;
-    out[1] = 0x0d;
-    out[2] = 0x0a;
-    const end = writeFields(out, 3, trailers);
-    if (end >= 0) return out.subarray(0, end);
+  if (offset + 3 > out.length) {
+    writeFields(new Uint8Array(0), 0, trailers); // validates the trailers all the same
+    return -1;
   }
+  out[offset] = 0x30;
+  out[offset + 1] = 0x0d;
+  out[offset + 2] = 0x0a;
+  return writeFields(out, offset + 3, trailers);
 }

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Headers } from "../core/headers.ts";
-import { encodeChunk, encodeLastChunk, writeChunkHeader } from "./chunked.ts";
+import { encodeChunk, encodeLastChunk, writeChunkHeader, writeLastChunk } from "./chunked.ts";
 import { encodeRequestHead, encodeResponseHead, writeRequestHead } from "./serializer.ts";
 
 const text = (b: Uint8Array) => new TextDecoder("latin1").decode(b);
@@ -52,6 +52,11 @@ describe("RFC 9112 §7.1 chunked encoder", () => {
     assert.equal(text(encodeLastChunk()), "0\r\n\r\n");
     assert.equal(text(encodeLastChunk({ "X-Sum": "abc" })), "0\r\nX-Sum: abc\r\n\r\n");
     assert.throws(() => encodeLastChunk({ "Content-Length": "1" }), TypeError);
+    const out = new Uint8Array(40);
+    const end = writeLastChunk(out, 2, [["X-A", "1"]]);
+    assert.equal(text(out.subarray(2, end)), "0\r\nX-A: 1\r\n\r\n");
+    assert.equal(writeLastChunk(new Uint8Array(2), 0), -1);
+    assert.throws(() => writeLastChunk(new Uint8Array(2), 0, [["X", "a\nb"]]), TypeError);
   });
   test("chunk header", () => {
     const out = new Uint8Array(4);
