@@ -959,9 +959,16 @@ export class HTTP1Parser {
           p = end;
           continue;
         }
-        case S_CLOSED:
+        case S_CLOSED: {
+          // Stray CRLFs after the last message (old clients add one after a body) are ignored.
+          const c = buf[p]!;
+          if (c === CR || c === LF) {
+            p++;
+            continue;
+          }
           this.fail("HPE_CLOSED_CONNECTION", "data after the last message of a closing connection", base + p);
           break;
+        }
         default: {
           // S_CHUNK_LINE: size, extensions, CRLF; counted against the chunk line limit.
           const line = this.chunkLine;

@@ -231,6 +231,11 @@ describe("pipelining and offsets", () => {
     assert.equal(r.error?.code, "HPE_INVALID_HEADER_VALUE");
     assert.equal(r.error?.offset, 27 + 28);
   });
+  test("CRLF after the last message of a closing connection is ignored", () => {
+    const r = req("POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx\r\n");
+    assert.equal(r.error, null);
+    assert.equal(r.messages[0]!.body, "x");
+  });
   test("after an error the parser stays failed", () => {
     const p = new HTTP1Parser({ kind: "request" });
     assert.throws(() => p.push(bytes("BAD\x00")), HTTP1ParseError);
