@@ -456,3 +456,78 @@ export function removeDotSegments(path: string): string {
   }
   return output.join("");
 }
+
+/**
+ * Recomposes a URI from its components (RFC 3986 §5.3). IP literals get
+ * their brackets back and a zone is re-encoded as `%25`.
+ *
+ * @example
+ * ```ts
+ * import { formatURI, parseURI } from "./uri.ts";
+ * console.log(formatURI(parseURI("HTTP://[::1]:8080/a?b#c"))); // "http://[::1]:8080/a?b#c"
+ * ```
+ */
+export function formatURI(u: URI): string {
+  let out = "";
+  if (u.scheme !== null) out += u.scheme + ":";
+  if (u.host !== null) {
+    out += "//";
+    if (u.userinfo !== null) out += u.userinfo + "@";
+    if (u.hostKind === "ipv6" || u.hostKind === "ipvfuture") {
+      out += "[" + u.host + (u.zone !== null ? "%25" + encodeURIComponent(u.zone) : "") + "]";
+    } else {
+      out += u.host;
+    }
+    if (u.port !== null) out += ":" + u.port;
+  }
+  out += u.path;
+  if (u.query !== null) out += "?" + u.query;
+  if (u.fragment !== null) out += "#" + u.fragment;
+  return out;
+}
+
+function merge(base: URI, refPath: string): string {
+  if (base.host !== null && base.path === "") return "/" + refPath;
+  const slash = base.path.lastIndexOf("/");
+  return slash === -1 ? refPath : base.path.slice(0, slash + 1) + refPath;
+}
+
+/**
+ * Resolves a reference against an absolute base URI (RFC 3986 §5.2, strict
+ * parser), as a client does with a `Location` or `Content-Location` value.
+ *
+ * @throws HTTPError `ERR_INVALID_URI` when either is malformed or the base is not absolute.
+ * @example
+ * ```ts
+ * import { formatURI, resolveReference } from "./uri.ts";
+ * console.log(formatURI(resolveReference("http://a/b/c/d;p?q", "../g"))); // "http://a/b/g"
+ * ```
+ */
+export function resolveReference(base: string | URI, reference: string | URI): URI {
+  const b = typeof base === "string" ? parseURI(base) : base;
+  const r = typeof reference === "string" ? parseURI(reference) : reference;
+  if (b.scheme === null) fail(typeof base === "string" ? base : formatURI(base), "base URI must be absolute");
+  const t: URI = { ...r };
+  if (r.scheme !== null) {
+    t.path = removeDotSegments(r.path);
+    return t;
+  }
+  t.scheme = b.scheme;
+  if (r.host !== null) {
+    t.path = removeDotSegments(r.path);
+    return t;
+  }
+  t.userinfo = b.userinfo;
+  t.host = b.host;
+  t.hostKind = b.hostKind;
+  t.zone = b.zone;
+  t.port = b.port;
+  if (r.path === "") {
+    t.path = b.path;
+    t.query = r.query !== null ? r.query : b.query;
+  } else {
+    t.path = removeDotSegments(r.path.startsWith("/") ? r.path : merge(b, r.path));
+    t.query = r.query;
+  }
+  return t;
+}

@@ -3,12 +3,14 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HTTPError } from "../../core/errors.ts";
 import {
+  formatURI,
   isIPv4,
   isIPv6,
   parseRequestTarget,
   parseURI,
   percentDecode,
   removeDotSegments,
+  resolveReference,
 } from "./uri.ts";
 
 describe("RFC 3986 §3 components", () => {
@@ -134,4 +136,34 @@ test("property: a parsed URI reassembles to its input", () => {
     ),
     { numRuns: 200 },
   );
+});
+
+describe("RFC 3986 §5.2 reference resolution and §5.3 recomposition", () => {
+  const base = "http://a/b/c/d;p?q";
+  const cases: Array<[string, string]> = [
+    // §5.4.1 normal examples
+    ["g:h", "g:h"], ["g", "http://a/b/c/g"], ["./g", "http://a/b/c/g"], ["g/", "http://a/b/c/g/"],
+    ["/g", "http://a/g"], ["//g", "http://g"], ["?y", "http://a/b/c/d;p?y"], ["g?y", "http://a/b/c/g?y"],
+    ["#s", "http://a/b/c/d;p?q#s"], ["g#s", "http://a/b/c/g#s"], ["g?y#s", "http://a/b/c/g?y#s"],
+    [";x", "http://a/b/c/;x"], ["g;x", "http://a/b/c/g;x"], ["g;x?y#s", "http://a/b/c/g;x?y#s"],
+    ["", "http://a/b/c/d;p?q"], [".", "http://a/b/c/"], ["./", "http://a/b/c/"], ["..", "http://a/b/"],
+    ["../", "http://a/b/"], ["../g", "http://a/b/g"], ["../..", "http://a/"], ["../../", "http://a/"],
+    ["../../g", "http://a/g"],
+    // §5.4.2 abnormal examples
+    ["../../../g", "http://a/g"], ["../../../../g", "http://a/g"], ["/./g", "http://a/g"],
+    ["/../g", "http://a/g"], ["g.", "http://a/b/c/g."], [".g", "http://a/b/c/.g"], ["g..", "http://a/b/c/g.."],
+    ["..g", "http://a/b/c/..g"], ["./../g", "http://a/b/g"], ["./g/.", "http://a/b/c/g/"],
+    ["g/./h", "http://a/b/c/g/h"], ["g/../h", "http://a/b/c/h"], ["g;x=1/./y", "http://a/b/c/g;x=1/y"],
+    ["g;x=1/../y", "http://a/b/c/y"], ["g?y/./x", "http://a/b/c/g?y/./x"], ["g?y/../x", "http://a/b/c/g?y/../x"],
+    ["g#s/./x", "http://a/b/c/g#s/./x"], ["g#s/../x", "http://a/b/c/g#s/../x"], ["http:g", "http:g"],
+  ];
+  for (const [ref, want] of cases) {
+    test(`"${ref}" → ${want}`, () => {
+      assert.equal(formatURI(resolveReference(base, ref)), want);
+    });
+  }
+  test("recomposition keeps zones and IP literals", () => {
+    assert.equal(formatURI(parseURI("http://[fe80::1%25eth0]:80/x")), "http://[fe80::1%25eth0]:80/x");
+    assert.throws(() => resolveReference("/relative", "g"), HTTPError);
+  });
 });
