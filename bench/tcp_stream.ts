@@ -1,12 +1,20 @@
 /**
  * TCP over loopback: bulk throughput (64 KiB sendAll chunks into a sink)
  * and ping-pong latency (64-byte messages), ffinet's synchronous `Socket`
- * against the runtime's node:net client doing the same work. The far end
- * (node:net sink and echo servers) runs in a child process on the same
- * runtime, shared by both contenders.
+ * against the runtime's own TCP client doing the same work: `Deno.connect`
+ * on Deno, `Bun.connect` on Bun, node:net on Node (and node:net as a second
+ * peer on Deno and Bun). The far end (node:net sink and echo servers) runs
+ * in a child process on the same runtime, shared by every contender.
+ * Contenders alternate; each keeps its best run (noise on a shared 2-core
+ * machine only ever slows a run down).
  *
- * Sizes: FFINET_BENCH_BYTES (default 1 GiB) and FFINET_BENCH_ROUNDS
- * (default 100k round trips).
+ * It also prints the heap growth per round trip of our ping-pong loop in
+ * steady state: the median over many short slices (each too short for a
+ * scavenge to hide the garbage it made).
+ *
+ * Sizes: FFINET_BENCH_BYTES (default 1 GiB), FFINET_BENCH_ROUNDS (default
+ * 100k round trips) and FFINET_BENCH_REPEAT (A/B rounds, default 2 for bulk
+ * and 3 for ping-pong).
  *
  * @module
  */
@@ -62,29 +70,58 @@ function oursThroughput(port: number): number {
   }
 }
 
-function oursPingPong(port: number, rounds: number): { ms: number; heapPerOp: number } {
+function oursPingPong(port: number, rounds: number): number {
   const s: Socket = connectTCP("127.0.0.1", port, 5000);
   try {
     s.options.noDelay = true;
     const msg = new Uint8Array(MESSAGE).fill(1);
     const back = new Uint8Array(MESSAGE);
     for (let i = 0; i < 1000; i++) { s.sendAll(msg); s.recvAll(back); } // warm-up
-    gc();
-    const heap0 = heapUsed();
     const t0 = performance.now();
     for (let i = 0; i < rounds; i++) {
       s.sendAll(msg);
       s.recvAll(back);
     }
-    const ms = performance.now() - t0;
-    const heapPerOp = (heapUsed() - heap0) / rounds;
-    return { ms, heapPerOp };
+    return performance.now() - t0;
   } finally {
     s.close();
   }
 }
 
-// ---- peer: node:net client
+/** Median heap growth per round trip over short slices of our ping-pong. */
+function oursHeapPerRoundTrip(port: number): number {
+  const s: Socket = connectTCP("127.0.0.1", port, 5000);
+  try {
+    s.options.noDelay = true;
+    const msg = new Uint8Array(MESSAGE).fill(1);
+    const back = new Uint8Array(MESSAGE);
+    for (let i = 0; i < 20_000; i++) { s.sendAll(msg); s.recvAll(back); } // optimize first
+    gc();
+    const perSlice: number[] = [];
+    const SLICE = 1000;
+    for (let slice = 0; slice < 60; slice++) {
+      const h0 = heapUsed();
+      for (let i = 0; i < SLICE; i++) {
+        s.sendAll(msg);
+        s.recvAll(back);
+      }
+      perSlice.push((heapUsed() - h0) / SLICE);
+    }
+    perSlice.sort((a, b) => a - b);
+    return perSlice[perSlice.length >> 1]!;
+  } finally {
+    s.close();
+  }
+}
+
+// ---- peers: the runtime's own sockets
+
+/** A peer client: the same two jobs on the runtime's own sockets. */
+interface Peer {
+  name: string;
+  throughput(port: number): Promise<number>;
+  pingPong(port: number, rounds: number): Promise<number>;
+}
 
 function netConnect(port: number): Promise<NetSocket> {
   return new Promise((resolve, reject) => {
@@ -93,46 +130,203 @@ function netConnect(port: number): Promise<NetSocket> {
   });
 }
 
-async function peerThroughput(port: number): Promise<number> {
-  const c = await netConnect(port);
-  const chunk = new Uint8Array(CHUNK).fill(7);
-  const acked = new Promise<void>((resolve) => c.once("data", () => resolve()));
-  const t0 = performance.now();
-  c.write(header(TOTAL));
-  for (let sent = 0; sent < TOTAL; sent += CHUNK) {
-    if (!c.write(chunk)) await new Promise<void>((resolve) => c.once("drain", () => resolve()));
-  }
-  await acked;
-  const ms = performance.now() - t0;
-  c.destroy();
-  return ms;
+const nodeNet: Peer = {
+  name: "node:net",
+  async throughput(port) {
+    const c = await netConnect(port);
+    const chunk = new Uint8Array(CHUNK).fill(7);
+    const acked = new Promise<void>((resolve) => c.once("data", () => resolve()));
+    const t0 = performance.now();
+    c.write(header(TOTAL));
+    for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+      if (!c.write(chunk)) await new Promise<void>((resolve) => c.once("drain", () => resolve()));
+    }
+    await acked;
+    const ms = performance.now() - t0;
+    c.destroy();
+    return ms;
+  },
+  async pingPong(port, rounds) {
+    const c = await netConnect(port);
+    c.setNoDelay(true);
+    const msg = new Uint8Array(MESSAGE).fill(1);
+    let pending = 0;
+    let wake: (() => void) | undefined;
+    c.on("data", (d: Uint8Array) => {
+      pending += d.length;
+      if (pending >= MESSAGE && wake) {
+        pending -= MESSAGE;
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    });
+    const roundTrip = (): Promise<void> => new Promise<void>((resolve) => {
+      wake = resolve;
+      c.write(msg);
+    });
+    for (let i = 0; i < 1000; i++) await roundTrip();
+    const t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await roundTrip();
+    const ms = performance.now() - t0;
+    c.destroy();
+    return ms;
+  },
+};
+
+interface DenoConn {
+  read(p: Uint8Array): Promise<number | null>;
+  write(p: Uint8Array): Promise<number>;
+  setNoDelay(on?: boolean): void;
+  close(): void;
+}
+interface DenoApi {
+  connect(o: { hostname: string; port: number }): Promise<DenoConn>;
 }
 
-async function peerPingPong(port: number, rounds: number): Promise<number> {
-  const c = await netConnect(port);
-  c.setNoDelay(true);
-  const msg = new Uint8Array(MESSAGE).fill(1);
-  let pending = 0;
-  let wake: (() => void) | undefined;
-  c.on("data", (d: Uint8Array) => {
-    pending += d.length;
-    if (pending >= MESSAGE && wake) {
-      pending -= MESSAGE;
-      const w = wake;
-      wake = undefined;
-      w();
-    }
+async function denoWriteAll(c: DenoConn, data: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await c.write(off === 0 ? data : data.subarray(off));
+}
+
+async function denoReadExactly(c: DenoConn, buf: Uint8Array): Promise<void> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await c.read(got === 0 ? buf : buf.subarray(got));
+    if (n === null) throw new Error("Deno peer: unexpected end of stream");
+    got += n;
+  }
+}
+
+function denoPeer(deno: DenoApi): Peer {
+  return {
+    name: "Deno.connect",
+    async throughput(port) {
+      const c = await deno.connect({ hostname: "127.0.0.1", port });
+      const chunk = new Uint8Array(CHUNK).fill(7);
+      const t0 = performance.now();
+      await denoWriteAll(c, header(TOTAL));
+      for (let sent = 0; sent < TOTAL; sent += CHUNK) await denoWriteAll(c, chunk);
+      await denoReadExactly(c, new Uint8Array(1));
+      const ms = performance.now() - t0;
+      c.close();
+      return ms;
+    },
+    async pingPong(port, rounds) {
+      const c = await deno.connect({ hostname: "127.0.0.1", port });
+      c.setNoDelay(true);
+      const msg = new Uint8Array(MESSAGE).fill(1);
+      const back = new Uint8Array(MESSAGE);
+      for (let i = 0; i < 1000; i++) { await denoWriteAll(c, msg); await denoReadExactly(c, back); }
+      const t0 = performance.now();
+      for (let i = 0; i < rounds; i++) {
+        await denoWriteAll(c, msg);
+        await denoReadExactly(c, back);
+      }
+      const ms = performance.now() - t0;
+      c.close();
+      return ms;
+    },
+  };
+}
+
+interface BunSocket {
+  write(d: Uint8Array): number;
+  setNoDelay?(on: boolean): boolean;
+  end(): void;
+}
+interface BunHandlers {
+  data(s: BunSocket, d: Uint8Array): void;
+  drain(s: BunSocket): void;
+  error(s: BunSocket, e: Error): void;
+}
+interface BunApi {
+  connect(o: { hostname: string; port: number; socket: BunHandlers }): Promise<BunSocket>;
+}
+
+/** A Bun.connect client with promise-shaped "room to write" and "n bytes arrived". */
+async function bunClient(bun: BunApi, port: number): Promise<{
+  socket: BunSocket;
+  writeAll(d: Uint8Array): Promise<void>;
+  arrived(n: number): Promise<void>;
+}> {
+  let drained: (() => void) | undefined;
+  let received = 0;
+  let want = 0;
+  let woke: (() => void) | undefined;
+  const socket = await bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, d) {
+        received += d.length;
+        if (woke !== undefined && received >= want) {
+          received -= want;
+          const w = woke;
+          woke = undefined;
+          w();
+        }
+      },
+      drain() {
+        const d = drained;
+        drained = undefined;
+        d?.();
+      },
+      error() {},
+    },
   });
-  const roundTrip = (): Promise<void> => new Promise<void>((resolve) => {
-    wake = resolve;
-    c.write(msg);
-  });
-  for (let i = 0; i < 1000; i++) await roundTrip();
-  const t0 = performance.now();
-  for (let i = 0; i < rounds; i++) await roundTrip();
-  const ms = performance.now() - t0;
-  c.destroy();
-  return ms;
+  return {
+    socket,
+    async writeAll(d) {
+      let off = 0;
+      for (;;) {
+        const n = socket.write(off === 0 ? d : d.subarray(off));
+        off += Math.max(0, n);
+        if (off >= d.length) return;
+        await new Promise<void>((resolve) => { drained = resolve; });
+      }
+    },
+    arrived(n) {
+      if (received >= n) {
+        received -= n;
+        return Promise.resolve();
+      }
+      want = n;
+      return new Promise<void>((resolve) => { woke = resolve; });
+    },
+  };
+}
+
+function bunPeer(bun: BunApi): Peer {
+  return {
+    name: "Bun.connect",
+    async throughput(port) {
+      const c = await bunClient(bun, port);
+      const chunk = new Uint8Array(CHUNK).fill(7);
+      const acked = c.arrived(1);
+      const t0 = performance.now();
+      await c.writeAll(header(TOTAL));
+      for (let sent = 0; sent < TOTAL; sent += CHUNK) await c.writeAll(chunk);
+      await acked;
+      const ms = performance.now() - t0;
+      c.socket.end();
+      return ms;
+    },
+    async pingPong(port, rounds) {
+      const c = await bunClient(bun, port);
+      c.socket.setNoDelay?.(true);
+      const msg = new Uint8Array(MESSAGE).fill(1);
+      for (let i = 0; i < 1000; i++) { await c.writeAll(msg); await c.arrived(MESSAGE); }
+      const t0 = performance.now();
+      for (let i = 0; i < rounds; i++) {
+        await c.writeAll(msg);
+        await c.arrived(MESSAGE);
+      }
+      const ms = performance.now() - t0;
+      c.socket.end();
+      return ms;
+    },
+  };
 }
 
 function gc(): void {
@@ -146,28 +340,44 @@ function heapUsed(): number {
   return p.memoryUsage().heapUsed;
 }
 
+const g = globalThis as { Deno?: DenoApi; Bun?: BunApi };
+const peers: Peer[] = g.Deno ? [denoPeer(g.Deno), nodeNet] : g.Bun ? [bunPeer(g.Bun), nodeNet] : [nodeNet];
+const bulkRepeat = Number(env.FFINET_BENCH_REPEAT ?? 2);
+const pingRepeat = Number(env.FFINET_BENCH_REPEAT ?? 3);
+
 const far = await startFarEnd();
 try {
   const mib = TOTAL / (1024 * 1024);
-  // Alternate A/B twice and keep the better run of each (noisy 2-core box).
-  const oursT: number[] = [];
-  const peerT: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    oursT.push(oursThroughput(far.sink));
-    peerT.push(await peerThroughput(far.sink));
-  }
   const mbps = (ms: number): number => (TOTAL / 1e6) / (ms / 1000);
-  record({
-    bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks`, unit: "MB/s",
-    ours: mbps(Math.min(...oursT)), peer: mbps(Math.min(...peerT)), peerName: "node:net",
-  });
-  const ours = oursPingPong(far.echo, ROUNDS);
-  const peer = await peerPingPong(far.echo, ROUNDS);
-  record({
-    bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}`, unit: "us/rt",
-    ours: (ours.ms * 1000) / ROUNDS, peer: (peer * 1000) / ROUNDS, peerName: "node:net",
-  });
-  console.log(`tcp_stream ${RUNTIME} ours: heap growth ${ours.heapPerOp.toFixed(2)} bytes per round trip (send+recv) in steady state`);
+  const oursT: number[] = [];
+  const peerT: number[][] = peers.map(() => []);
+  for (let i = 0; i < bulkRepeat; i++) {
+    oursT.push(oursThroughput(far.sink));
+    for (const [k, p] of peers.entries()) peerT[k]!.push(await p.throughput(far.sink));
+  }
+  for (const [k, p] of peers.entries()) {
+    record({
+      bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks`, unit: "MB/s",
+      ours: mbps(Math.min(...oursT)), peer: mbps(Math.min(...peerT[k]!)), peerName: p.name,
+    });
+  }
+  const oursP: number[] = [];
+  const peerP: number[][] = peers.map(() => []);
+  for (let i = 0; i < pingRepeat; i++) {
+    oursP.push(oursPingPong(far.echo, ROUNDS));
+    for (const [k, p] of peers.entries()) peerP[k]!.push(await p.pingPong(far.echo, ROUNDS));
+  }
+  const usPerRt = (ms: number): number => (ms * 1000) / ROUNDS;
+  for (const [k, p] of peers.entries()) {
+    record({
+      bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}`, unit: "us/rt",
+      ours: usPerRt(Math.min(...oursP)), peer: usPerRt(Math.min(...peerP[k]!)), peerName: p.name,
+    });
+  }
+  console.log(`tcp_stream ${RUNTIME} ping-pong runs (us/rt): ours ${oursP.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}; ` +
+    peers.map((p, k) => `${p.name} ${peerP[k]!.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`).join("; "));
+  const heap = oursHeapPerRoundTrip(far.echo);
+  console.log(`tcp_stream ${RUNTIME} ours: heap growth ${heap.toFixed(2)} bytes per round trip (send+recv), median of 60 slices of 1000`);
 } finally {
   far.stop();
 }

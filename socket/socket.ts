@@ -505,7 +505,7 @@ export class Socket {
     for (;;) {
       const n = libc().send(fd, data, data.byteLength, flags | SEND_FLAGS | dontWait);
       if (n >= 0) {
-        if (n > 0) this.#stats.sent(n, performance.now());
+        if (n > 0) this.#stats.sent(n);
         return n;
       }
       const errno = native.errno();
@@ -606,7 +606,7 @@ export class Socket {
     for (;;) {
       const n = libc().recv(fd, buffer, buffer.byteLength, flags | dontWait);
       if (n >= 0) {
-        if (n > 0 && (flags & C.MSG_PEEK) === 0) this.#stats.received(n, performance.now());
+        if (n > 0 && (flags & C.MSG_PEEK) === 0) this.#stats.received(n);
         return n;
       }
       const errno = native.errno();
@@ -730,7 +730,7 @@ export class Socket {
     for (;;) {
       const n = sg.send(fd, buffers, SEND_FLAGS | dontWait);
       if (n >= 0) {
-        if (n > 0) this.#stats.sent(n, performance.now());
+        if (n > 0) this.#stats.sent(n);
         return n;
       }
       const errno = native.errno();
@@ -839,7 +839,7 @@ export class Socket {
     for (;;) {
       const n = sg.recv(fd, buffers, dontWait);
       if (n >= 0) {
-        if (n > 0) this.#stats.received(n, performance.now());
+        if (n > 0) this.#stats.received(n);
         return n;
       }
       const errno = native.errno();
@@ -893,7 +893,7 @@ export class Socket {
     if (data !== undefined) checkBytes(data);
     try {
       const n = sendFdsOn(fd, fds, data);
-      this.#stats.sent(n, performance.now());
+      this.#stats.sent(n);
       return n;
     } catch (err) {
       if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
@@ -948,7 +948,7 @@ export class Socket {
       if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.recvErrors++;
       throw err;
     }
-    if (msg !== null && msg.bytes > 0) this.#stats.received(msg.bytes, performance.now());
+    if (msg !== null && msg.bytes > 0) this.#stats.received(msg.bytes);
     return msg;
   }
 
@@ -1032,7 +1032,7 @@ export class Socket {
     const fd = this.fd;
     try {
       const n = sendfileOn(fd, fileFd, offset, count);
-      if (n !== null && n > 0) this.#stats.sent(n, performance.now());
+      if (n !== null && n > 0) this.#stats.sent(n);
       return n;
     } catch (err) {
       if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
@@ -1060,7 +1060,7 @@ export class Socket {
     const timeoutMs = options.timeoutMs ?? (sendMs > 0 ? sendMs : -1);
     try {
       const n = sendfileAllOn(fd, source, { ...options, timeoutMs });
-      if (n > 0) this.#stats.sent(n, performance.now());
+      if (n > 0) this.#stats.sent(n);
       return n;
     } catch (err) {
       if (!(err instanceof TypeError || err instanceof RangeError)) this.#stats.sendErrors++;
@@ -1086,9 +1086,8 @@ export class Socket {
     if (!(destination instanceof Socket)) throw new TypeError("destination must be a Socket");
     const n = spliceAll(this.fd, destination.fd, count, timeoutMs);
     if (n > 0) {
-      const now = performance.now();
-      this.#stats.received(n, now);
-      destination.#stats.sent(n, now);
+      this.#stats.received(n);
+      destination.#stats.sent(n);
     }
     return n;
   }
