@@ -1,13 +1,22 @@
 /**
  * Fuzz target for the URI parser: the input, as Latin-1 text, goes through
  * `parseURI`, `parseRequestTarget` (the first byte picks a method),
- * `percentDecode` and `removeDotSegments`. Only `HTTPError` with code
+ * `percentDecode`, `removeDotSegments`, `formatURI` (must round-trip) and
+ * `resolveReference`. Only `HTTPError` with code
  * `ERR_INVALID_URI` may escape; a parsed URI must reassemble to its input.
  *
  * @module
  */
 import { HTTPError } from "../core/errors.ts";
-import { parseRequestTarget, parseURI, percentDecode, removeDotSegments, type URI } from "../http/core/uri.ts";
+import {
+  formatURI,
+  parseRequestTarget,
+  parseURI,
+  percentDecode,
+  removeDotSegments,
+  resolveReference,
+  type URI,
+} from "../http/core/uri.ts";
 
 const METHODS = ["GET", "CONNECT", "OPTIONS", "POST"];
 
@@ -40,7 +49,13 @@ export function fuzz(data: Uint8Array): void {
   let text = "";
   for (let i = 1; i < data.length; i++) text += String.fromCharCode(data[i]!);
   try {
-    reassemble(parseURI(text), text);
+    const u = parseURI(text);
+    reassemble(u, text);
+    // Recomposition parses back to the same components.
+    const again = parseURI(formatURI(u));
+    if (JSON.stringify(again) !== JSON.stringify(u)) throw new Error("formatURI does not round-trip");
+    const resolved = resolveReference("http://a/b/c/d;p?q", u);
+    if (resolved.scheme === null) throw new Error("resolved URI is not absolute");
   } catch (e) {
     if (!expected(e)) throw e;
   }
