@@ -107,6 +107,55 @@ describe("Socket health", () => {
   });
 });
 
+describe("Socket shutdown and TCP_INFO", () => {
+  test('shutdown("read") ends our reads; shutdown("both") ends both directions', () => {
+    const [client, peer, server] = tcpPair();
+    try {
+      client.shutdown("read");
+      assert.equal(client.recv(new Uint8Array(4)), 0); // end of stream at once
+      client.sendAll(text("still sending")); // the write side is open
+      const buf = new Uint8Array(13);
+      peer.recvAll(buf);
+      peer.shutdown("both");
+      assert.equal(client.recv(new Uint8Array(4)), 0);
+      assert.throws(() => peer.sendAll(text("x")), SocketClosedError); // EPIPE, and no SIGPIPE
+      assert.throws(() => peer.shutdown("sideways" as "both"), TypeError);
+    } finally {
+      client.close();
+      peer.close();
+      server.close();
+    }
+  });
+
+  test("tcpInfo after a bulk transfer: delivery rate, segments, no retransmissions", () => {
+    const [client, peer, server] = tcpPair();
+    try {
+      const data = new Uint8Array(1 << 20);
+      peer.options.nonBlocking = true;
+      client.options.nonBlocking = true;
+      const sink = new Uint8Array(1 << 18);
+      let sent = 0;
+      let got = 0;
+      while (got < data.length) {
+        if (sent < data.length) sent += client.send(data.subarray(sent));
+        got += peer.recv(sink) ?? 0;
+      }
+      const info = client.tcpInfo();
+      assert.ok(info.deliveryRate > 0, `delivery rate ${info.deliveryRate}`);
+      assert.ok(info.bytesAcked > 0);
+      assert.ok(info.segsOut > 10);
+      assert.equal(info.retransmits, 0);
+      assert.ok(info.rttVarUs >= 0);
+      const peerInfo = peer.tcpInfo();
+      assert.ok(peerInfo.bytesReceived >= data.length);
+    } finally {
+      client.close();
+      peer.close();
+      server.close();
+    }
+  });
+});
+
 describe("Socket connect paths", () => {
   test("connectTimeout succeeds within its limit; non-blocking connect then finishConnect", () => {
     using server = listenTCP("127.0.0.1", 0);
