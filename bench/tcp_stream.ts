@@ -55,14 +55,14 @@ function header(total: number): Uint8Array {
 
 // ---- ours: blocking Socket
 
-function oursThroughput(port: number): number {
+function oursThroughput(port: number, total = TOTAL): number {
   const s: Socket = connectTCP("127.0.0.1", port, 5000);
   try {
     const chunk = new Uint8Array(CHUNK).fill(7);
     const ack = new Uint8Array(1);
     const t0 = performance.now();
-    s.sendAll(header(TOTAL));
-    for (let sent = 0; sent < TOTAL; sent += CHUNK) s.sendAll(chunk);
+    s.sendAll(header(total));
+    for (let sent = 0; sent < total; sent += CHUNK) s.sendAll(chunk);
     s.recvAll(ack);
     return performance.now() - t0;
   } finally {
@@ -119,7 +119,7 @@ function oursHeapPerRoundTrip(port: number): number {
 /** A peer client: the same two jobs on the runtime's own sockets. */
 interface Peer {
   name: string;
-  throughput(port: number): Promise<number>;
+  throughput(port: number, total?: number): Promise<number>;
   pingPong(port: number, rounds: number): Promise<number>;
 }
 
@@ -132,13 +132,13 @@ function netConnect(port: number): Promise<NetSocket> {
 
 const nodeNet: Peer = {
   name: "node:net",
-  async throughput(port) {
+  async throughput(port, total = TOTAL) {
     const c = await netConnect(port);
     const chunk = new Uint8Array(CHUNK).fill(7);
     const acked = new Promise<void>((resolve) => c.once("data", () => resolve()));
     const t0 = performance.now();
-    c.write(header(TOTAL));
-    for (let sent = 0; sent < TOTAL; sent += CHUNK) {
+    c.write(header(total));
+    for (let sent = 0; sent < total; sent += CHUNK) {
       if (!c.write(chunk)) await new Promise<void>((resolve) => c.once("drain", () => resolve()));
     }
     await acked;
@@ -201,12 +201,12 @@ async function denoReadExactly(c: DenoConn, buf: Uint8Array): Promise<void> {
 function denoPeer(deno: DenoApi): Peer {
   return {
     name: "Deno.connect",
-    async throughput(port) {
+    async throughput(port, total = TOTAL) {
       const c = await deno.connect({ hostname: "127.0.0.1", port });
       const chunk = new Uint8Array(CHUNK).fill(7);
       const t0 = performance.now();
-      await denoWriteAll(c, header(TOTAL));
-      for (let sent = 0; sent < TOTAL; sent += CHUNK) await denoWriteAll(c, chunk);
+      await denoWriteAll(c, header(total));
+      for (let sent = 0; sent < total; sent += CHUNK) await denoWriteAll(c, chunk);
       await denoReadExactly(c, new Uint8Array(1));
       const ms = performance.now() - t0;
       c.close();
@@ -300,13 +300,13 @@ async function bunClient(bun: BunApi, port: number): Promise<{
 function bunPeer(bun: BunApi): Peer {
   return {
     name: "Bun.connect",
-    async throughput(port) {
+    async throughput(port, total = TOTAL) {
       const c = await bunClient(bun, port);
       const chunk = new Uint8Array(CHUNK).fill(7);
       const acked = c.arrived(1);
       const t0 = performance.now();
-      await c.writeAll(header(TOTAL));
-      for (let sent = 0; sent < TOTAL; sent += CHUNK) await c.writeAll(chunk);
+      await c.writeAll(header(total));
+      for (let sent = 0; sent < total; sent += CHUNK) await c.writeAll(chunk);
       await acked;
       const ms = performance.now() - t0;
       c.socket.end();
@@ -351,9 +351,18 @@ try {
   const mbps = (ms: number): number => (TOTAL / 1e6) / (ms / 1000);
   const oursT: number[] = [];
   const peerT: number[][] = peers.map(() => []);
+  // Warm every path (ours, each peer, and the far end's handlers) first.
+  const warm = Math.min(TOTAL, 64 * 1024 * 1024);
+  oursThroughput(far.sink, warm);
+  for (const p of peers) await p.throughput(far.sink, warm);
+  // Rotate who goes first in each round.
   for (let i = 0; i < bulkRepeat; i++) {
-    oursT.push(oursThroughput(far.sink));
-    for (const [k, p] of peers.entries()) peerT[k]!.push(await p.throughput(far.sink));
+    const order = [-1, ...peers.keys()];
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift()!);
+    for (const k of order) {
+      if (k < 0) oursT.push(oursThroughput(far.sink));
+      else peerT[k]!.push(await peers[k]!.throughput(far.sink));
+    }
   }
   for (const [k, p] of peers.entries()) {
     record({
@@ -364,8 +373,12 @@ try {
   const oursP: number[] = [];
   const peerP: number[][] = peers.map(() => []);
   for (let i = 0; i < pingRepeat; i++) {
-    oursP.push(oursPingPong(far.echo, ROUNDS));
-    for (const [k, p] of peers.entries()) peerP[k]!.push(await p.pingPong(far.echo, ROUNDS));
+    const order = [-1, ...peers.keys()];
+    for (let r = 0; r < i % order.length; r++) order.push(order.shift()!);
+    for (const k of order) {
+      if (k < 0) oursP.push(oursPingPong(far.echo, ROUNDS));
+      else peerP[k]!.push(await peers[k]!.pingPong(far.echo, ROUNDS));
+    }
   }
   const usPerRt = (ms: number): number => (ms * 1000) / ROUNDS;
   for (const [k, p] of peers.entries()) {
@@ -374,6 +387,9 @@ try {
       ours: usPerRt(Math.min(...oursP)), peer: usPerRt(Math.min(...peerP[k]!)), peerName: p.name,
     });
   }
+  const mbRuns = (xs: number[]): string => xs.map((ms) => mbps(ms).toFixed(0)).join(" ");
+  console.log(`tcp_stream ${RUNTIME} bulk runs (MB/s): ours ${mbRuns(oursT)}; ` +
+    peers.map((p, k) => `${p.name} ${mbRuns(peerT[k]!)}`).join("; "));
   console.log(`tcp_stream ${RUNTIME} ping-pong runs (us/rt): ours ${oursP.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}; ` +
     peers.map((p, k) => `${p.name} ${peerP[k]!.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`).join("; "));
   const heap = oursHeapPerRoundTrip(far.echo);
