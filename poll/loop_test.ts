@@ -77,6 +77,33 @@ for (const backend of backends) {
       }
     });
 
+    test("after a busy tick the loop lingers in a short blocking wait, then parks; lingerMs 0 parks at once", async () => {
+      for (const lingerMs of [1, 0]) {
+        const loop = new Loop({ backend, lingerMs });
+        const [a, b] = socketPair();
+        try {
+          const scratch = new Uint8Array(16);
+          let reads = 0;
+          loop.watch(a, READABLE, () => {
+            libc().read(a, scratch, 16);
+            reads++;
+          });
+          await sleep(20);
+          libc().write(b, new Uint8Array([1]), 1);
+          while (reads === 0 || !loop.parked) await sleep(5);
+          assert.equal(reads, 1);
+          // The tick after the read waited up to lingerMs for more before parking.
+          assert.equal(loop.stats.lingers, lingerMs > 0 ? 1 : 0, JSON.stringify(loop.stats));
+          assert.ok(loop.stats.parks >= 2, JSON.stringify(loop.stats));
+        } finally {
+          loop.close();
+          await loop.released();
+          libc().close(a);
+          libc().close(b);
+        }
+      }
+    });
+
     test("an earlier timer wakes a parked wait; timers fire in order", async () => {
       const loop = new Loop({ backend });
       try {
