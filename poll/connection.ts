@@ -51,7 +51,7 @@ export type TimeoutKind = "idle" | "read" | "write";
 export interface ConnectionHandler {
   /** The connection is established. */
   open?(conn: Connection): void;
-  /** Bytes arrived; the view is valid only during the call. */
+  /** Bytes arrived; the view (of a buffer shared by every connection, and reused) is valid only during the call: copy what you keep. */
   data?(conn: Connection, data: Uint8Array): void;
   /** The peer finished sending (FIN). Without it, the connection closes gracefully. */
   end?(conn: Connection): void;
@@ -93,6 +93,13 @@ interface Reader {
 
 /** Shared by every connection: reads land here before `data` sees them. */
 const scratch = new Uint8Array(64 * 1024);
+/**
+ * Views of the first n bytes of `scratch`, n ≤ VIEW_CACHE_MAX, made once:
+ * a view per read costs 40–90 ns and garbage (2% of an echo server's
+ * samples on Bun). `data` gets the same view object for the same length.
+ */
+const VIEW_CACHE_MAX = 2048;
+const views: (Uint8Array | undefined)[] = [];
 const NO_HANDLER: ConnectionHandler = {};
 
 function abortReason(signal: AbortSignal): Error {
@@ -439,7 +446,7 @@ export class Connection {
         n = c.recv(fd, scratch, scratch.length, 0);
         if (n > 0) {
           if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
-          handler.data(this, scratch.subarray(0, n));
+          handler.data(this, n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
           if (this.#closed || this.#paused) return;
           if (n < scratch.length) return;
           continue;
