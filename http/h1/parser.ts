@@ -768,8 +768,12 @@ export class HTTP1Parser {
             // Fast path: the whole field line is in this buffer and well formed.
             const stop = sb + this.lineLimit;
             const lim = end < stop ? end : stop;
+            const token = TOKEN;
             let q = p + 1;
-            while (q < lim && TOKEN[buf[q]!] === 1) q++;
+            while (q < lim) {
+              if (token[buf[q]!] !== 1) break;
+              q++;
+            }
             if (q < lim && buf[q] === 0x3a) {
               const ne = q;
               q++;
