@@ -44,7 +44,7 @@ import {
   type TransferCodingState,
 } from "./framing.ts";
 import { isValidRequestTarget } from "./target.ts";
-import { FIELD_VALUE, REASON, scanFieldValue, TARGET, TARGET_LENIENT, TOKEN, wordView } from "./tables.ts";
+import { FIELD_VALUE, HEX_VALUE, REASON, scanFieldValue, TARGET, TARGET_LENIENT, TOKEN, wordView } from "./tables.ts";
 
 export { HTTP1_ERROR_CODES } from "./parse_options.ts";
 export type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./parse_options.ts";
@@ -976,7 +976,25 @@ export class HTTP1Parser {
         default: {
           // S_CHUNK_LINE: size, extensions, CRLF; counted against the chunk line limit.
           const line = this.chunkLine;
-          while (p < end) {
+          let done = false;
+          if (this.chunkLineBytes === 0) {
+            // Fast path: a whole "<hex>\r\n" line without extensions is here.
+            let q = p;
+            let size = 0;
+            const lim = end < p + 13 ? end : p + 13;
+            while (q < lim) {
+              const d = HEX_VALUE[buf[q]!]!;
+              if (d < 0) break;
+              size = size * 16 + d;
+              q++;
+            }
+            if (q > p && q + 1 < end && buf[q] === CR && buf[q + 1] === LF && q + 2 - p <= this.maxChunkLine) {
+              line.size = size;
+              p = q + 2;
+              done = true;
+            }
+          }
+          while (!done && p < end) {
             if (++this.chunkLineBytes > this.maxChunkLine) {
               this.fail("HPE_CHUNK_EXTENSIONS_TOO_LARGE", "chunk-size line too long", base + p);
             }
@@ -984,6 +1002,9 @@ export class HTTP1Parser {
             p++;
             if (r === "") continue;
             if (r !== "done") this.fail(r, "invalid chunk-size line", base + p - 1);
+            done = true;
+          }
+          if (done) {
             if (line.size === 0) {
               this.inTrailers = true;
               this.count = 0;
