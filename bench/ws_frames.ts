@@ -18,6 +18,7 @@
  */
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
+import { fileURLToPath } from "node:url";
 import { compare, finish } from "./harness.ts";
 import { Receiver } from "../ws/receiver.ts";
 import { Sender } from "../ws/sender.ts";
@@ -28,16 +29,20 @@ interface WsReceiver {
   on(event: "error", fn: (err: Error) => void): void;
   _write(chunk: Buffer, encoding: string, cb: (err?: Error) => void): void;
 }
-// ws exports lib/receiver.js and lib/sender.js as properties of its main module.
-const ws = require("ws") as {
-  Receiver: new (options: { isServer: boolean; maxPayload: number }) => WsReceiver;
-  Sender: { frame(data: Buffer, options: { fin: boolean; mask: boolean; opcode: number; readOnly: boolean; rsv1: boolean }): Buffer[] };
+// The files themselves, by path: ws's package exports do not list them,
+// and Bun swaps the "ws" package for its own (which has no Receiver).
+const wsLib = (file: string): string => fileURLToPath(new URL(`../node_modules/ws/lib/${file}`, import.meta.url));
+const ws = {
+  Receiver: require(wsLib("receiver.js")) as new (options: { isServer: boolean; maxPayload: number }) => WsReceiver,
+  Sender: require(wsLib("sender.js")) as {
+    frame(data: Buffer, options: { fin: boolean; mask: boolean; opcode: number; readOnly: boolean; rsv1: boolean }): Buffer[];
+  },
 };
 const WsReceiver = ws.Receiver;
 const WsSender = ws.Sender;
 let bufferutil = "absent";
 try {
-  require.resolve("bufferutil");
+  createRequire(wsLib("buffer-util.js")).resolve("bufferutil");
   bufferutil = "present";
 } catch { /* not installed */ }
 console.log(`ws bufferutil: ${bufferutil}`);

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { loadCases, runCase, type Verdict } from "./runner.ts";
 
 // The whole Autobahn case list, in memory, against our server core. The
-// echo-driven cases (9.7, 9.8, 12.x, 13.x: 1000 messages each) run with 3
+// echo-driven cases (9.7, 9.8, 12.x, 13.x: 1000 messages each) run with 2
 // messages here to keep the suite fast; `npm run conformance -- autobahn`
 // runs them with their full counts. Payload sizes are the real ones.
-const IN_SUITE_MAX_COUNT = 3;
+const IN_SUITE_MAX_COUNT = 2;
 
 describe("autobahn (in memory, server role)", () => {
   const cases = loadCases();
