@@ -123,6 +123,12 @@ export interface HTTP1ParserHandler {
   onHead?(head: MessageHead): void;
   /** Body bytes (decoded from chunked framing): a view into the pushed chunk. */
   onBody?(data: Uint8Array): void;
+  /**
+   * Body bytes as a span `buffer[start..end)`, without making a view: when
+   * present it is called instead of `onBody` (for the hottest paths, such as
+   * a proxy copying bytes straight to another socket buffer).
+   */
+  onBodySpan?(buffer: Uint8Array, start: number, end: number): void;
   /** The trailer section of a chunked body, when it has fields. */
   onTrailers?(trailers: FieldBlock): void;
   /** The message ended. */

@@ -354,6 +354,13 @@ export class HTTP1Parser {
     this.hbLen = need;
   }
 
+  /** Hands body bytes to `onBodySpan` (no allocation) or `onBody` (a view). */
+  private emitBody(buf: Uint8Array, from: number, to: number): void {
+    const h = this.handler;
+    if (h.onBodySpan !== undefined) h.onBodySpan(buf, from, to);
+    else if (h.onBody !== undefined) h.onBody(buf.subarray(from, to));
+  }
+
   private fail(code: HTTP1ErrorCode | "HPE_USER", message: string, offset: number): never {
     const err = new HTTP1ParseError(code, message, offset);
     this.state = S_DEAD;
@@ -909,7 +916,7 @@ export class HTTP1Parser {
           this.remaining -= n;
           const from = p;
           p += n;
-          this.handler.onBody?.(buf.subarray(from, p));
+          this.emitBody(buf, from, p);
           if (this.remaining === 0) state = this.messageComplete();
           continue;
         }
@@ -921,7 +928,7 @@ export class HTTP1Parser {
           this.bodyBytes += n;
           const from = p;
           p = end;
-          this.handler.onBody?.(buf.subarray(from, end));
+          this.emitBody(buf, from, end);
           continue;
         }
         case S_CHUNK_DATA: {
@@ -930,7 +937,7 @@ export class HTTP1Parser {
           this.remaining -= n;
           const from = p;
           p += n;
-          this.handler.onBody?.(buf.subarray(from, p));
+          this.emitBody(buf, from, p);
           if (this.remaining === 0) state = S_CHUNK_DATA_CR;
           continue;
         }

@@ -194,6 +194,17 @@ describe("RFC 9112 §6 message body length", () => {
     p.push(rest);
     assert.deepEqual(seen, ["/a", "/b"]);
   });
+  test("onBodySpan hands body bytes as spans instead of views", () => {
+    const spans: string[] = [];
+    const views: number[] = [];
+    const p = new HTTP1Parser({ kind: "request" }, {
+      onBodySpan: (b, s, e) => spans.push(String.fromCharCode(...b.subarray(s, e))),
+      onBody: (d) => views.push(d.length),
+    });
+    p.push(bytes("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+    assert.deepEqual(spans, ["abc", "de"]);
+    assert.deepEqual(views, []);
+  });
   test("incomplete body at end of input", () => {
     assert.equal(req("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab").error?.code, "HPE_INVALID_EOF_STATE");
   });
