@@ -87,7 +87,7 @@ export function assertConnError(s: Script, http2Code: number, code?: string): vo
   if (code) assert.equal(e.error.code, code);
   const goaway = s.out().find((f) => f.type === FrameType.GOAWAY);
   assert.ok(goaway, "GOAWAY sent");
-  assert.equal(new DataView(goaway.payload.buffer).getUint32(4), http2Code);
+  assert.equal(new DataView(goaway.payload.buffer, goaway.payload.byteOffset).getUint32(4), http2Code);
   assert.equal(s.conn.dead, true);
 }
 
@@ -101,7 +101,7 @@ export function assertStreamError(s: Script, id: number, http2Code: number, code
   const rst = s.out().find((f) => f.type === FrameType.RST_STREAM);
   assert.ok(rst, "RST_STREAM sent");
   assert.equal(rst.streamId, id);
-  assert.equal(new DataView(rst.payload.buffer).getUint32(0), http2Code);
+  assert.equal(new DataView(rst.payload.buffer, rst.payload.byteOffset).getUint32(0), http2Code);
   assert.equal(s.conn.dead, false);
 }
 
