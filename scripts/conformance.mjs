@@ -9,7 +9,9 @@
 // Suites:
 //   autobahn  the Autobahn|Testsuite cases in ../shared/conformance/ws,
 //             played in memory against the WebSocket server core
-//             (tests/conformance/autobahn/main.ts); full message counts.
+//             (tests/conformance/autobahn/main.ts); full message counts;
+//             our server against the fuzzer as client, and our client
+//             against the fuzzer as server.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,13 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 const SUITES = {
-  autobahn: { entry: "tests/conformance/autobahn/main.ts", summary: /^autobahn \w+: .*$/m },
+  // The last line per runtime is the server role (the case data's own
+  // direction); the client role (the fuzzer as server) is reported above it.
+  autobahn: {
+    entry: "tests/conformance/autobahn/main.ts",
+    summary: /^autobahn \w+: .*$/m,
+    extra: /^autobahn \w+ \(client role\): .*$/m,
+  },
 };
 
 const args = process.argv.slice(2);
@@ -51,6 +59,7 @@ function run(cmd, argv) {
 }
 
 const lines = [];
+const extras = [];
 let failed = false;
 for (const name of names) {
   const suite = SUITES[name];
@@ -59,10 +68,13 @@ for (const name of names) {
     const [cmd, argv] = commandFor(runtime, suite.entry);
     const r = await run(cmd, [...argv, ...rest]);
     const m = r.out.match(suite.summary);
+    const extra = suite.extra ? r.out.match(suite.extra) : null;
+    if (extra) extras.push(extra[0]);
     if (r.code !== 0) failed = true;
     lines.push(m ? m[0] : `${name} ${runtime}: did not finish (exit ${r.code})`);
   }
 }
 console.log("");
+for (const line of extras) console.log(line);
 for (const line of lines) console.log(line);
 process.exit(failed ? 1 : 0);

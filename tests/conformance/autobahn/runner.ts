@@ -1,9 +1,13 @@
 /**
  * An Autobahn|Testsuite runner for the 517 cases of
  * ../shared/conformance/ws/autobahn_cases.json, played in memory against
- * our I/O-free server core (`acceptUpgrade` + `WebSocketProtocol` as an echo
- * server): the fuzzer's frames go in, the server's replies come out and are
- * judged the way the original fuzzer judges them.
+ * our I/O-free core as an echo endpoint: the fuzzer's frames go in, our
+ * replies come out and are judged the way the original fuzzer judges them.
+ * By default our core is the server (`acceptUpgrade` + `WebSocketProtocol`)
+ * and the fuzzer a client, as in the case data; with `role: "client"` the
+ * same scripts run the other way round (`createClientHandshake` +
+ * `WebSocketProtocol` as client, the fuzzer as server: its frames unmasked,
+ * ours masked).
  *
  * Time: there is none. Every write is processed at once, so a `wait` ends
  * after the server has reacted to everything before it (a tagged wait
@@ -22,11 +26,13 @@ import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { WebSocketProtocol } from "../../../ws/connection.ts";
-import { acceptUpgrade } from "../../../ws/handshake.ts";
+import type { PerMessageDeflate } from "../../../ws/deflate.ts";
+import { acceptUpgrade, createClientHandshake } from "../../../ws/handshake.ts";
 import {
   concat,
   type FuzzerDeflate,
   FuzzerCompressor,
+  PeerStream,
   fromHex,
   type PayloadSpec,
   payloadBytes,
@@ -34,7 +40,6 @@ import {
   rawFrame,
   rawHeader,
   repeat,
-  ServerStream,
   sha1Hex,
 } from "./wire.ts";
 
@@ -77,7 +82,7 @@ export interface AutobahnCase {
   actions: Action[];
   expected: Record<string, ExpectedEvent[]>;
   expected_close: { closedByMe: boolean; closeCode: number[]; requireClean: boolean };
-  params?: { COUNT: number; LEN: number; testdata?: { file: string; binary: boolean } };
+  params?: { COUNT: number; LEN: number; testdata?: { file: string; binary: boolean }; server_accept?: string };
 }
 
 /** Reads the case list from the shared conformance data. */
@@ -111,6 +116,11 @@ export interface CaseResult {
 
 /** How to run. */
 export interface RunOptions {
+  /**
+   * The role of our implementation: "server" (the default: the fuzzer is a
+   * client) or "client" (the fuzzer plays the server, the same scripts).
+   */
+  role?: "server" | "client";
   /** Cap on COUNT for the echo-driven cases (9.7, 9.8, 12.x, 13.x); default: the case's own. */
   maxCount?: number;
   /** Only cases whose id starts with one of these. */
@@ -124,11 +134,16 @@ type Observed = { type: "message"; binary: boolean; data: Uint8Array } | { type:
 class CaseRun {
   readonly c: AutobahnCase;
   readonly options: RunOptions;
-  server!: WebSocketProtocol;
-  stream!: ServerStream;
+  readonly role: "server" | "client";
+  /** The fuzzer masks its frames when it plays the client. */
+  readonly masks: boolean;
+  impl!: WebSocketProtocol;
+  stream!: PeerStream;
   compressor: FuzzerCompressor | undefined;
   alive = true;
+  /** The side that closes TCP after the closing handshake (the server) did so. */
   serverDropped = false;
+  /** The fuzzer ended the connection on a timer (kill_after or the case timeout). */
   droppedByMe = false;
   fuzzerSentClose = false;
   fuzzerGotClose = false;
@@ -146,20 +161,22 @@ class CaseRun {
   echoFailed: string | undefined;
   echoDone = false;
   // A message streamed frame by frame.
-  streamKey: Uint8Array | undefined;
+  streamKey: Uint8Array | null = null;
   streamAt = 0;
   streamBinary = false;
 
   constructor(c: AutobahnCase, options: RunOptions) {
     this.c = c;
     this.options = options;
+    this.role = options.role ?? "server";
+    this.masks = this.role === "server";
   }
 
   run(): { verdict: Verdict; detail: string } {
     const offers = this.c.actions.find((a) => a.op === "set" && a.name === "perMessageCompressionOffers") as
       | { value: Offer[] }
       | undefined;
-    const handshake = this.handshake(offers?.value ?? []);
+    const handshake = this.role === "server" ? this.handshake(offers?.value ?? []) : this.clientHandshake(offers !== undefined);
     if (handshake !== undefined) return { verdict: "FAILED", detail: handshake };
     const timers: { op: "close_after" | "kill_after"; seconds: number; order: number }[] = [];
     for (const a of this.c.actions) {
@@ -179,7 +196,7 @@ class CaseRun {
     if (this.alive) this.kill(); // the case would time out here
     this.stream.close();
     this.compressor?.close();
-    this.server.transportClosed();
+    this.impl.transportClosed();
     return this.judge();
   }
 
@@ -219,34 +236,89 @@ class CaseRun {
       if (offers.length === 0) return "the server accepted an extension that was not offered";
       const parts = ext.split(";").map((s) => s.trim());
       if (parts[0] !== "permessage-deflate" || ext.includes(",")) return `unexpected extension response ${ext}`;
-      deflate = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+      // The server compresses (peer*), the fuzzer as client compresses (own*).
+      deflate = { peerNoContextTakeover: false, ownNoContextTakeover: false, peerMaxWindowBits: 15, ownMaxWindowBits: 15 };
       for (const p of parts.slice(1)) {
         const [k, v] = p.split("=").map((s) => s.trim());
-        if (k === "server_no_context_takeover") deflate.serverNoContextTakeover = true;
-        else if (k === "client_no_context_takeover") deflate.clientNoContextTakeover = true;
-        else if (k === "server_max_window_bits") deflate.serverMaxWindowBits = Number(v);
-        else if (k === "client_max_window_bits") deflate.clientMaxWindowBits = Number(v);
+        if (k === "server_no_context_takeover") deflate.peerNoContextTakeover = true;
+        else if (k === "client_no_context_takeover") deflate.ownNoContextTakeover = true;
+        else if (k === "server_max_window_bits") deflate.peerMaxWindowBits = Number(v);
+        else if (k === "client_max_window_bits") deflate.ownMaxWindowBits = Number(v);
         else return `unknown permessage-deflate parameter ${p}`;
       }
       // What we asked of the server must be honoured.
       const first = offers[0]!;
-      if (first.requestNoContextTakeover && !deflate.serverNoContextTakeover) return "server_no_context_takeover ignored";
-      if (first.requestMaxWindowBits !== 0 && deflate.serverMaxWindowBits > first.requestMaxWindowBits) return "server_max_window_bits ignored";
+      if (first.requestNoContextTakeover && !deflate.peerNoContextTakeover) return "server_no_context_takeover ignored";
+      if (first.requestMaxWindowBits !== 0 && deflate.peerMaxWindowBits > first.requestMaxWindowBits) return "server_max_window_bits ignored";
       this.compressor = new FuzzerCompressor(deflate);
     } else if (offers.length > 0) {
       return "permessage-deflate was offered and declined";
     }
-    this.stream = new ServerStream(deflate);
-    this.server = new WebSocketProtocol({
-      role: "server",
-      deflate: result.deflate,
+    this.start(deflate, result.deflate);
+    return undefined;
+  }
+
+  /** Our implementation as an echo endpoint. */
+  start(fuzzer: FuzzerDeflate | undefined, ours: PerMessageDeflate | undefined): void {
+    this.stream = new PeerStream(fuzzer, !this.masks);
+    this.impl = new WebSocketProtocol({
+      role: this.role,
+      deflate: ours,
       compressionThreshold: 0,
       handler: {
         onMessage: (data, binary) => {
-          if (this.server.closeHandshake.canSend) this.server.send(data, { binary });
+          if (this.impl.closeHandshake.canSend) this.impl.send(data, { binary });
         },
       },
     });
+  }
+
+  /**
+   * The opening handshake with our client: it offers permessage-deflate
+   * (the default offer); the fuzzer as server declines it outside 12.x and
+   * 13.x and otherwise answers as the case's `server_accept` says.
+   */
+  clientHandshake(compression: boolean): string | undefined {
+    const hs = createClientHandshake({ host: "localhost:9001", path: "/runCase" });
+    const lines = hs.request.split("\r\n");
+    if (!/^GET \/runCase HTTP\/1\.1$/.test(lines[0]!)) return `bad request line ${lines[0]}`;
+    const fields = new Map(lines.slice(1).filter((l) => l.includes(":")).map((l) => {
+      const i = l.indexOf(":");
+      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as const;
+    }));
+    const key = fields.get("sec-websocket-key") ?? "";
+    if (Buffer.from(key, "base64").length !== 16) return "bad Sec-WebSocket-Key";
+    if (fields.get("sec-websocket-version") !== "13" || fields.get("upgrade")?.toLowerCase() !== "websocket") return "bad upgrade request";
+    const response = new Headers({
+      Upgrade: "websocket",
+      Connection: "Upgrade",
+      "Sec-WebSocket-Accept": createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64"),
+    });
+    let fuzzer: FuzzerDeflate | undefined;
+    const offer = fields.get("sec-websocket-extensions") ?? "";
+    if (compression) {
+      if (!offer.startsWith("permessage-deflate")) return "our client did not offer permessage-deflate";
+      // "server accept (requestNoContextTakeover, requestMaxWindowBits): [(True, 9), ...]":
+      // the first pair is what the fuzzer asks of our client's compressor.
+      const m = /\((True|False), (\d+)\)/.exec(this.c.params?.server_accept ?? "");
+      const noContext = m?.[1] === "True";
+      const bits = m ? Number(m[2]) : 0;
+      if (bits !== 0 && !offer.includes("client_max_window_bits")) return "our client does not let the server limit its window";
+      let ext = "permessage-deflate";
+      if (noContext) ext += "; client_no_context_takeover";
+      if (bits !== 0) ext += `; client_max_window_bits=${bits}`;
+      response.set("Sec-WebSocket-Extensions", ext);
+      fuzzer = { peerNoContextTakeover: noContext, peerMaxWindowBits: bits || 15, ownNoContextTakeover: false, ownMaxWindowBits: 15 };
+      this.compressor = new FuzzerCompressor(fuzzer);
+    }
+    let deflate: PerMessageDeflate | undefined;
+    try {
+      deflate = hs.finish({ status: 101, headers: response }).deflate;
+    } catch (err) {
+      return `our client refused a valid response: ${(err as Error).message}`;
+    }
+    if (compression !== (deflate !== undefined)) return "permessage-deflate state differs between the two ends";
+    this.start(fuzzer, deflate);
     return undefined;
   }
 
@@ -273,19 +345,20 @@ class CaseRun {
         this.streamBinary = a.binary;
         return;
       case "begin_message_frame": {
-        const h = rawHeader(this.streamBinary ? 2 : 1, a.length, false);
+        const h = rawHeader(this.streamBinary ? 2 : 1, a.length, false, this.masks);
         this.streamKey = h.key;
         this.streamAt = 0;
         return this.write(h.bytes);
       }
       case "message_frame_data": {
         const data = payloadBytes(a.payload)!.slice();
-        for (let i = 0; i < data.length; i++) data[i] = data[i]! ^ this.streamKey![(this.streamAt + i) & 3]!;
+        const key = this.streamKey;
+        for (let i = 0; key !== null && i < data.length; i++) data[i] = data[i]! ^ key[(this.streamAt + i) & 3]!;
         this.streamAt += data.length;
         return this.write(data);
       }
       case "end_message":
-        return this.write(rawFrame(0, new Uint8Array(0), true, 0));
+        return this.write(rawFrame(0, new Uint8Array(0), true, 0, this.masks));
       case "close":
       case "close_frame": {
         const reason = a.reason === null ? new Uint8Array(0) : payloadBytes(a.reason)!;
@@ -298,7 +371,7 @@ class CaseRun {
   }
 
   sendFrame(a: Extract<Action, { op: "frame" }>, payload: Uint8Array): void {
-    const frame = rawFrame(a.opcode, payload, a.fin, a.rsv, a.mask === null ? undefined : fromHex(a.mask));
+    const frame = rawFrame(a.opcode, payload, a.fin, a.rsv, this.masks, a.mask === null ? undefined : fromHex(a.mask));
     if (a.chopsize === null) return this.write(frame);
     for (let at = 0; at < frame.length && this.alive; at += a.chopsize) this.write(frame.slice(at, at + a.chopsize));
   }
@@ -311,10 +384,10 @@ class CaseRun {
       rsv = 4;
     }
     const size = fragmentSize ?? (this.autoFragmentSize > 0 ? this.autoFragmentSize : 0);
-    if (size === 0 || data.length <= size) return this.write(rawFrame(binary ? 2 : 1, data, true, rsv));
+    if (size === 0 || data.length <= size) return this.write(rawFrame(binary ? 2 : 1, data, true, rsv, this.masks));
     for (let at = 0; at < data.length; at += size) {
       const end = Math.min(at + size, data.length);
-      this.write(rawFrame(at === 0 ? (binary ? 2 : 1) : 0, data.subarray(at, end), end === data.length, at === 0 ? rsv : 0));
+      this.write(rawFrame(at === 0 ? (binary ? 2 : 1) : 0, data.subarray(at, end), end === data.length, at === 0 ? rsv : 0, this.masks));
     }
   }
 
@@ -322,7 +395,7 @@ class CaseRun {
     if (this.fuzzerSentClose || !this.alive) return;
     const payload = code === null ? new Uint8Array(0) : concat([new Uint8Array([code >>> 8, code & 255]), reason]);
     this.noteCloseSent();
-    this.write(rawFrame(8, payload, true, 0));
+    this.write(rawFrame(8, payload, true, 0, this.masks));
   }
 
   noteCloseSent(): void {
@@ -335,23 +408,29 @@ class CaseRun {
     this.alive = false;
   }
 
-  /** Writes to the server and lets it answer (and the fuzzer answer that). */
+  /** Writes to our endpoint and lets it answer (and the fuzzer answer that). */
   write(bytes: Uint8Array): void {
     if (!this.alive) return;
-    this.server.push(bytes);
+    this.impl.push(bytes);
     for (;;) {
-      const out = this.server.takeOutput();
+      const out = this.impl.takeOutput();
       if (out.length === 0) break;
-      for (const chunk of out) this.fromServer(chunk);
+      for (const chunk of out) this.fromPeer(chunk);
       if (!this.alive) return;
     }
-    if (this.server.shouldCloseTransport) {
-      this.serverDropped = true;
+    if (this.impl.shouldCloseTransport) {
+      // A server closes TCP after the closing handshake; a client only
+      // after failing the connection (else it waits for the server).
+      if (this.role === "server") this.serverDropped = true;
+      this.alive = false;
+    } else if (this.role === "client" && this.fuzzerSentClose && this.fuzzerGotClose) {
+      this.serverDropped = true; // the fuzzer, as the server, closes TCP
       this.alive = false;
     }
   }
 
-  fromServer(chunk: Uint8Array): void {
+
+  fromPeer(chunk: Uint8Array): void {
     for (const ev of this.stream.push(chunk)) {
       if (ev.type === "close") {
         this.fuzzerGotClose = true;
@@ -362,7 +441,7 @@ class CaseRun {
       }
       if (ev.type === "ping") {
         this.received.push({ type: "ping", data: ev.data });
-        this.write(rawFrame(10, ev.data, true, 0));
+        this.write(rawFrame(10, ev.data, true, 0, this.masks));
         continue;
       }
       if (this.c.echo_driven) {
@@ -449,7 +528,7 @@ class CaseRun {
   }
 
   judge(): { verdict: Verdict; detail: string } {
-    if (this.violation !== undefined) return { verdict: "FAILED", detail: `protocol violation by the server: ${this.violation}` };
+    if (this.violation !== undefined) return { verdict: "FAILED", detail: `protocol violation by our endpoint: ${this.violation}` };
     let behavior: Verdict = "FAILED";
     let detail = "observed events match no expectation";
     if (this.c.echo_driven) {

@@ -1,9 +1,9 @@
 /**
  * The fuzzer's own view of the wire, written apart from ws/ so that the
  * runner does not judge our code with our code: a raw frame writer that can
- * produce any (also invalid) frame, a strict parser for what the server
- * under test sends back, and the client half of permessage-deflate on the
- * zlib streams of core/zlib.ts.
+ * produce any (also invalid) frame, a strict parser for what the
+ * implementation under test sends back, and the fuzzer's half of
+ * permessage-deflate on the zlib streams of core/zlib.ts.
  *
  * @module
  */
@@ -48,34 +48,42 @@ export function repeat(unit: Uint8Array, len: number): Uint8Array {
   return out;
 }
 
-/** Writes one frame exactly as described, masked with a random key. */
-export function rawFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv: number, mask?: Uint8Array): Uint8Array {
+/**
+ * Writes one frame exactly as described: masked (with `mask`, or a random
+ * key) when `masked`, as a client must; unmasked as a server must.
+ */
+export function rawFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv: number, masked: boolean, mask?: Uint8Array): Uint8Array {
   const len = payload.length;
   const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const out = new Uint8Array(2 + ext + 4 + len);
+  const keyBytes = masked ? 4 : 0;
+  const out = new Uint8Array(2 + ext + keyBytes + len);
   out[0] = (fin ? 0x80 : 0) | ((rsv & 7) << 4) | (opcode & 0xf);
-  out[1] = 0x80 | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  out[1] = (masked ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
   const dv = new DataView(out.buffer);
   if (ext === 2) dv.setUint16(2, len);
   if (ext === 8) dv.setBigUint64(2, BigInt(len));
+  const at = 2 + ext + keyBytes;
+  if (!masked) {
+    out.set(payload, at);
+    return out;
+  }
   const key = mask ?? randomKey();
   out.set(key, 2 + ext);
-  const at = 6 + ext;
   for (let i = 0; i < len; i++) out[at + i] = payload[i]! ^ key[i & 3]!;
   return out;
 }
 
-/** A frame header alone (for streamed frames); the key is returned for the data. */
-export function rawHeader(opcode: number, len: number, fin: boolean): { bytes: Uint8Array; key: Uint8Array } {
-  const frame = rawFrame(opcode, new Uint8Array(0), fin, 0);
-  const key = frame.slice(2, 6);
+/** A frame header alone (for streamed frames); `key` masks the data that follows (null: unmasked). */
+export function rawHeader(opcode: number, len: number, fin: boolean, masked: boolean): { bytes: Uint8Array; key: Uint8Array | null } {
   const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const out = new Uint8Array(2 + ext + 4);
+  const out = new Uint8Array(2 + ext + (masked ? 4 : 0));
   out[0] = (fin ? 0x80 : 0) | opcode;
-  out[1] = 0x80 | (ext === 0 ? len : ext === 2 ? 126 : 127);
+  out[1] = (masked ? 0x80 : 0) | (ext === 0 ? len : ext === 2 ? 126 : 127);
   const dv = new DataView(out.buffer);
   if (ext === 2) dv.setUint16(2, len);
   if (ext === 8) dv.setBigUint64(2, BigInt(len));
+  if (!masked) return { bytes: out, key: null };
+  const key = randomKey();
   out.set(key, 2 + ext);
   return { bytes: out, key };
 }
@@ -87,27 +95,31 @@ export function randomKey(): Uint8Array {
   return new Uint8Array([seed >>> 24, (seed >>> 16) & 255, (seed >>> 8) & 255, seed & 255]);
 }
 
-/** What the fuzzer saw the server send. */
-export type ServerEvent =
+/** What the fuzzer saw the implementation send. */
+export type PeerEvent =
   | { type: "message"; binary: boolean; data: Uint8Array }
   | { type: "ping"; data: Uint8Array }
   | { type: "pong"; data: Uint8Array }
   | { type: "close"; code: number | null; reason: Uint8Array };
 
-/** The agreed permessage-deflate parameters, as the fuzzer understood the response. */
+/**
+ * The agreed permessage-deflate parameters from the fuzzer's side: how the
+ * implementation compresses (`peer*`) and how the fuzzer must (`own*`).
+ */
 export interface FuzzerDeflate {
-  serverNoContextTakeover: boolean;
-  clientNoContextTakeover: boolean;
-  serverMaxWindowBits: number;
-  clientMaxWindowBits: number;
+  peerNoContextTakeover: boolean;
+  peerMaxWindowBits: number;
+  ownNoContextTakeover: boolean;
+  ownMaxWindowBits: number;
 }
 
 /**
- * Parses the server's frames strictly (the fuzzer is a client: frames must
- * be unmasked, RSV1 only on the first frame of a compressed message, and so
- * on). A violation sets `violation` and stops parsing.
+ * Parses the implementation's frames strictly: masked when it is a client,
+ * unmasked when it is a server, RSV1 only on the first frame of a
+ * compressed message, and so on. A violation sets `violation` and stops
+ * parsing.
  */
-export class ServerStream {
+export class PeerStream {
   violation: string | undefined;
   #buf = new Uint8Array(0);
   #parts: Uint8Array[] = [];
@@ -116,17 +128,19 @@ export class ServerStream {
   #compressed = false;
   #inflater: Inflater | undefined;
   readonly #deflate: FuzzerDeflate | undefined;
+  readonly #masked: boolean;
 
-  constructor(deflate: FuzzerDeflate | undefined) {
+  constructor(deflate: FuzzerDeflate | undefined, masked: boolean) {
     this.#deflate = deflate;
+    this.#masked = masked;
     if (deflate) {
-      this.#inflater = new Inflater({ format: "raw", windowBits: Math.max(9, deflate.serverMaxWindowBits), maxOutputBytes: Infinity });
+      this.#inflater = new Inflater({ format: "raw", windowBits: Math.max(9, deflate.peerMaxWindowBits), maxOutputBytes: Infinity });
     }
   }
 
-  /** Feeds server bytes; returns the complete events. */
-  push(bytes: Uint8Array): ServerEvent[] {
-    const events: ServerEvent[] = [];
+  /** Feeds the implementation's bytes; returns the complete events. */
+  push(bytes: Uint8Array): PeerEvent[] {
+    const events: PeerEvent[] = [];
     if (this.violation !== undefined) return events;
     const buf = this.#buf.length === 0 ? bytes : concat([this.#buf, bytes]);
     let at = 0;
@@ -145,9 +159,11 @@ export class ServerStream {
         len = Number(new DataView(buf.buffer, buf.byteOffset + at + 2, 8).getBigUint64(0));
         h = 10;
       }
-      if (buf.length - at < h + len) break;
-      const payload = buf.slice(at + h, at + h + len);
-      at += h + len;
+      const k = b1 & 0x80 ? 4 : 0;
+      if (buf.length - at < h + k + len) break;
+      const payload = buf.slice(at + h + k, at + h + k + len);
+      for (let i = 0; k !== 0 && i < len; i++) payload[i] = payload[i]! ^ buf[at + h + (i & 3)]!;
+      at += h + k + len;
       const err = this.#frame(b0, b1, payload, events);
       if (err !== undefined) {
         this.violation = err;
@@ -158,12 +174,13 @@ export class ServerStream {
     return events;
   }
 
-  #frame(b0: number, b1: number, payload: Uint8Array, events: ServerEvent[]): string | undefined {
+  #frame(b0: number, b1: number, payload: Uint8Array, events: PeerEvent[]): string | undefined {
     const fin = (b0 & 0x80) !== 0;
     const rsv1 = (b0 & 0x40) !== 0;
     const opcode = b0 & 0xf;
-    if (b1 & 0x80) return "the server masked a frame";
-    if (b0 & 0x30) return "RSV2/RSV3 set by the server";
+    if ((b1 & 0x80) !== 0 && !this.#masked) return "the server masked a frame";
+    if ((b1 & 0x80) === 0 && this.#masked) return "the client sent an unmasked frame";
+    if (b0 & 0x30) return "RSV2/RSV3 set by the implementation";
     if (opcode >= 8) {
       if (!fin || payload.length > 125 || rsv1 || opcode > 10) return `bad control frame ${opcode}`;
       if (opcode === 8) {
@@ -190,16 +207,16 @@ export class ServerStream {
     if (this.#compressed) {
       try {
         data = concat(this.#inflater!.push(concat([data, new Uint8Array([0, 0, 0xff, 0xff])])));
-        if (this.#deflate!.serverNoContextTakeover) this.#inflater!.reset();
+        if (this.#deflate!.peerNoContextTakeover) this.#inflater!.reset();
       } catch (err) {
-        return `bad compressed data from the server: ${(err as Error).message}`;
+        return `bad compressed data from the implementation: ${(err as Error).message}`;
       }
     }
     if (!this.#binary) {
       try {
         new TextDecoder("utf-8", { fatal: true }).decode(data);
       } catch {
-        return "invalid UTF-8 in a text message from the server";
+        return "invalid UTF-8 in a text message from the implementation";
       }
     }
     events.push({ type: "message", binary: this.#binary, data });
@@ -218,8 +235,8 @@ export class FuzzerCompressor {
 
   constructor(p: FuzzerDeflate) {
     // Level 1: the fuzzer's own compression effort is not under test.
-    this.#deflater = new Deflater({ format: "raw", level: 1, windowBits: Math.max(9, p.clientMaxWindowBits) });
-    this.#reset = p.clientNoContextTakeover;
+    this.#deflater = new Deflater({ format: "raw", level: 1, windowBits: Math.max(9, p.ownMaxWindowBits) });
+    this.#reset = p.ownNoContextTakeover;
   }
 
   compress(data: Uint8Array): Uint8Array {
