@@ -15,6 +15,7 @@
  * @module
  */
 import { isValidIPLiteral } from "../core/uri.ts";
+import { latin1 } from "./fields.ts";
 import { HEX_VALUE, IP_LITERAL, REG_NAME, TOKEN } from "./tables.ts";
 
 const SP = 0x20;
@@ -246,7 +247,7 @@ export function isValidHost(buf: Uint8Array, start: number, end: number): boolea
     const s = p;
     while (p < end && IP_LITERAL[buf[p] as number] === 1) p++;
     if (p === s || p === end || buf[p] !== 0x5d) return false;
-    if (!isValidIPLiteral(String.fromCharCode(...buf.subarray(s, p)))) return false;
+    if (!isValidIPLiteral(latin1(buf, s, p))) return false;
     p++;
   } else {
     const s = p;
