@@ -33,16 +33,7 @@ import { HTTP1_LIMITS } from "../../core/limits.ts";
 import { ChunkSizeLine } from "./chunk_line.ts";
 import { FieldBlock, latin1, MessageHead } from "./fields.ts";
 import type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./parse_options.ts";
-import {
-  CONNECTION_CLOSE,
-  CONNECTION_KEEP_ALIVE,
-  CONNECTION_UPGRADE,
-  isValidHost,
-  readConnection,
-  readContentLength,
-  readTransferEncoding,
-  type TransferCodingState,
-} from "./framing.ts";
+import { MessageFraming } from "./message_framing.ts";
 import { isValidRequestTarget } from "./target.ts";
 import { FIELD_VALUE, HEX_VALUE, REASON, scanFieldValue, TARGET, TARGET_LENIENT, TOKEN, wordView } from "./tables.ts";
 
@@ -84,11 +75,6 @@ const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e]; // "HTTP/1."
 
 function sameBytes(buf: Uint8Array, s: number, text: string): boolean {
   for (let i = 0; i < text.length; i++) if (buf[s + i] !== text.charCodeAt(i)) return false;
-  return true;
-}
-
-function lowerIs(buf: Uint8Array, s: number, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
 }
 
@@ -179,19 +165,11 @@ export class HTTP1Parser {
   private readonly head: MessageHead;
   private readonly trailers = new FieldBlock(new Uint8Array(0), 0, new Int32Array(0), 0);
   // Framing state of the current message.
-  private contentLength = -1;
-  private readonly te: TransferCodingState = { count: 0, chunkedLast: false, chunkedSeen: false, unknown: false };
-  private teLines = 0;
-  private connection = 0;
-  private upgradeHeader = false;
-  private hostCount = 0;
+  private readonly framing = new MessageFraming();
   private remaining = 0;
   private bodyBytes = 0;
   private readonly chunkLine: ChunkSizeLine;
   private chunkLineBytes = 0;
-  private keepAlive = true;
-  private upgrade = false;
-  private interim = false;
   private upgradePending = false;
   private readonly expected: string[] = [];
   private requestMethod = "GET";
@@ -258,7 +236,7 @@ export class HTTP1Parser {
     if (this.state !== S_UPGRADED || this.head.method === "CONNECT") {
       throw new TypeError("no declinable upgrade is pending");
     }
-    this.state = this.keepAlive ? S_MSG_START : S_CLOSED;
+    this.state = this.framing.keepAlive ? S_MSG_START : S_CLOSED;
   }
 
   /**
@@ -371,19 +349,9 @@ export class HTTP1Parser {
   private beginMessage(): void {
     this.count = 0;
     this.inTrailers = false;
-    this.contentLength = -1;
-    this.te.count = 0;
-    this.te.chunkedLast = false;
-    this.te.chunkedSeen = false;
-    this.te.unknown = false;
-    this.teLines = 0;
-    this.connection = 0;
-    this.upgradeHeader = false;
-    this.hostCount = 0;
+    this.framing.reset();
     this.bodyBytes = 0;
     this.vi = 0;
-    this.upgrade = false;
-    this.interim = false;
     this.lineStart = 0;
     this.lineLimit = this.maxStartLine - this.leading;
     this.lineLimitCode = "HPE_START_LINE_TOO_LONG";
@@ -429,125 +397,41 @@ export class HTTP1Parser {
 
   /** Applies a header field that decides framing or connection handling. */
   private framingField(buf: Uint8Array, sb: number, base: number): void {
-    const ns = sb + this.nameStart;
-    const len = this.nameEnd - this.nameStart;
-    const vs = sb + this.valueStart;
-    const ve = sb + this.valueEnd;
-    const at = base + sb + this.lineStart;
-    switch (len) {
-      case 4:
-        if (this.isRequest && lowerIs(buf, ns, "host")) {
-          if (++this.hostCount > 1) this.fail("HPE_DUPLICATE_HOST", "more than one Host field", at);
-          if (!isValidHost(buf, vs, ve)) this.fail("HPE_INVALID_HOST", "invalid Host value", base + vs);
-        }
-        return;
-      case 7:
-        if (lowerIs(buf, ns, "upgrade")) this.upgradeHeader = true;
-        return;
-      case 10:
-        if (lowerIs(buf, ns, "connection")) {
-          const flags = readConnection(buf, vs, ve);
-          if (flags > 0) this.connection |= flags;
-        }
-        return;
-      case 14:
-        if (lowerIs(buf, ns, "content-length")) {
-          const v = readContentLength(buf, vs, ve);
-          if (v < 0) this.fail("HPE_INVALID_CONTENT_LENGTH", "malformed Content-Length", base + vs);
-          if (this.contentLength >= 0 && this.contentLength !== v) {
-            this.fail("HPE_INVALID_CONTENT_LENGTH", "Content-Length values differ", base + vs);
-          }
-          if (this.teLines > 0) {
-            this.fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Content-Length with Transfer-Encoding", at);
-          }
-          this.contentLength = v;
-        }
-        return;
-      case 17:
-        if (lowerIs(buf, ns, "transfer-encoding")) {
-          if (this.contentLength >= 0) {
-            this.fail("HPE_UNEXPECTED_CONTENT_LENGTH", "Transfer-Encoding with Content-Length", at);
-          }
-          if (this.isRequest && this.head.versionMinor === 0) {
-            this.fail("HPE_INVALID_TRANSFER_ENCODING", "Transfer-Encoding in an HTTP/1.0 request", at);
-          }
-          this.teLines++;
-          const problem = readTransferEncoding(buf, vs, ve, this.te);
-          if (problem !== "") {
-            this.fail("HPE_INVALID_TRANSFER_ENCODING", `invalid Transfer-Encoding (${problem})`, base + vs);
-          }
-          if (this.isRequest && this.te.unknown) {
-            this.fail("HPE_UNKNOWN_TRANSFER_CODING", "unknown transfer coding", base + vs);
-          }
-        }
-        return;
-    }
+    const f = this.framing;
+    const code = f.field(
+      buf,
+      sb + this.nameStart,
+      this.nameEnd - this.nameStart,
+      sb + this.valueStart,
+      sb + this.valueEnd,
+      sb + this.lineStart,
+      this.isRequest,
+      this.head.versionMinor,
+    );
+    if (code !== "") this.fail(code, f.errorMessage, base + f.errorAt);
   }
 
   /** The header section ended: decide framing, report the head, return the next state. */
   private headComplete(buf: Uint8Array, sb: number, p: number, base: number): number {
     const h = this.head;
+    const f = this.framing;
     h.buffer = buf;
     h.offset = sb;
     h.spans = this.spans;
     h.count = this.count;
-    h.contentLength = this.contentLength;
-    const conn = this.connection;
-    const minor = h.versionMinor;
-    let keepAlive = minor === 1
-      ? (conn & CONNECTION_CLOSE) === 0
-      : (conn & CONNECTION_KEEP_ALIVE) !== 0 && (conn & CONNECTION_CLOSE) === 0;
-    let upgrade = false;
-    let framing: MessageHead["framing"] = "none";
-    const hasTE = this.teLines > 0;
-    if (this.isRequest) {
-      if (minor === 1 && this.hostCount === 0) {
-        this.fail("HPE_MISSING_HOST", "HTTP/1.1 request without Host", base + p - 2);
-      }
-      if (h.method === "CONNECT") {
-        upgrade = true;
-      } else {
-        if (hasTE) {
-          if (!this.te.chunkedLast) {
-            this.fail("HPE_INVALID_TRANSFER_ENCODING", "request Transfer-Encoding must end in chunked", base + p - 2);
-          }
-          framing = "chunked";
-        } else if (this.contentLength > 0) {
-          framing = "length";
-        }
-        upgrade = minor === 1 && this.upgradeHeader && (conn & CONNECTION_UPGRADE) !== 0;
-      }
-    } else {
-      const status = h.statusCode;
-      const method = this.requestMethod;
-      if (status < 200 && status !== 101) {
-        this.interim = true;
-        keepAlive = true;
-      } else if (status === 101 || (method === "CONNECT" && status < 300)) {
-        upgrade = true;
-      } else if (method === "HEAD" || status === 204 || status === 304) {
-        framing = "none";
-      } else if (hasTE) {
-        framing = minor === 1 && this.te.chunkedLast ? "chunked" : "until-close";
-      } else if (this.contentLength >= 0) {
-        framing = this.contentLength > 0 ? "length" : "none";
-      } else {
-        framing = "until-close";
-      }
-      if (framing === "until-close") keepAlive = false;
-    }
-    if (framing === "length" && this.contentLength > this.maxBody) {
+    h.contentLength = f.contentLength;
+    const code = f.decide(this.isRequest, h.versionMinor, h.method, h.statusCode, this.requestMethod);
+    if (code !== "") this.fail(code, f.errorMessage, base + p - 2);
+    if (f.framing === "length" && f.contentLength > this.maxBody) {
       this.fail("HPE_BODY_TOO_LARGE", "Content-Length above the body limit", base + p);
     }
-    h.framing = framing;
-    h.keepAlive = keepAlive;
-    h.upgrade = upgrade;
-    this.keepAlive = keepAlive;
-    this.upgrade = upgrade;
+    h.framing = f.framing;
+    h.keepAlive = f.keepAlive;
+    h.upgrade = f.upgrade;
     this.handler.onHead?.(h);
-    switch (framing) {
+    switch (f.framing) {
       case "length":
-        this.remaining = this.contentLength;
+        this.remaining = f.contentLength;
         return S_BODY_LENGTH;
       case "chunked":
         this.chunkLineBytes = 0;
@@ -562,12 +446,12 @@ export class HTTP1Parser {
 
   private messageComplete(): number {
     this.handler.onMessageComplete?.();
-    if (!this.isRequest && !this.interim) this.expected.shift();
-    if (this.upgrade) {
+    if (!this.isRequest && !this.framing.interim) this.expected.shift();
+    if (this.framing.upgrade) {
       this.upgradePending = true;
       return S_UPGRADED;
     }
-    return this.keepAlive ? S_MSG_START : S_CLOSED;
+    return this.framing.keepAlive ? S_MSG_START : S_CLOSED;
   }
 
   private run(buf: Uint8Array, p: number, end: number, base: number): number {
