@@ -35,7 +35,15 @@ import { CloseCode } from "./frame.ts";
 import type { MessageDecompressor } from "./receiver.ts";
 import type { MessageCompressor } from "./sender.ts";
 
-/** The extension token. */
+/**
+ * The extension token.
+ *
+ * @example
+ * ```ts
+ * import { PERMESSAGE_DEFLATE } from "./deflate.ts";
+ * PERMESSAGE_DEFLATE; // "permessage-deflate"
+ * ```
+ */
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 
 /** What one side wants; every field is optional. */

@@ -14,7 +14,15 @@
  * @module
  */
 
-/** Frame opcodes (RFC 6455 §5.2). */
+/**
+ * Frame opcodes (RFC 6455 §5.2).
+ *
+ * @example
+ * ```ts
+ * import { Opcode } from "./frame.ts";
+ * Opcode.Ping; // 9
+ * ```
+ */
 export const Opcode = Object.freeze({
   Continuation: 0x0,
   Text: 0x1,
@@ -27,7 +35,15 @@ export const Opcode = Object.freeze({
 /** One of the defined opcodes. */
 export type OpcodeValue = (typeof Opcode)[keyof typeof Opcode];
 
-/** Close codes used by this implementation (RFC 6455 §7.4.1). */
+/**
+ * Close codes used by this implementation (RFC 6455 §7.4.1).
+ *
+ * @example
+ * ```ts
+ * import { CloseCode } from "./frame.ts";
+ * CloseCode.MessageTooBig; // 1009
+ * ```
+ */
 export const CloseCode = Object.freeze({
   Normal: 1000,
   GoingAway: 1001,
@@ -42,10 +58,26 @@ export const CloseCode = Object.freeze({
   InternalError: 1011,
 } as const);
 
-/** Largest payload of a control frame (RFC 6455 §5.5). */
+/**
+ * Largest payload of a control frame (RFC 6455 §5.5).
+ *
+ * @example
+ * ```ts
+ * import { MAX_CONTROL_PAYLOAD } from "./frame.ts";
+ * MAX_CONTROL_PAYLOAD; // 125
+ * ```
+ */
 export const MAX_CONTROL_PAYLOAD = 125;
 
-/** The GUID appended to Sec-WebSocket-Key for the accept hash (RFC 6455 §1.3). */
+/**
+ * The GUID appended to Sec-WebSocket-Key for the accept hash (RFC 6455 §1.3).
+ *
+ * @example
+ * ```ts
+ * import { WEBSOCKET_GUID } from "./frame.ts";
+ * WEBSOCKET_GUID.length; // 36
+ * ```
+ */
 export const WEBSOCKET_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /**

@@ -22,84 +22,26 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
 import { WebSocketProtocol } from "../../../ws/connection.ts";
 import type { PerMessageDeflate } from "../../../ws/deflate.ts";
-import { acceptUpgrade, createClientHandshake } from "../../../ws/handshake.ts";
+import { type Action, type AutobahnCase, type ExpectedEvent, loadCases, type Offer, testFile } from "./cases.ts";
+import { fuzzerAsClient, fuzzerAsServer } from "./handshakes.ts";
 import {
   concat,
   type FuzzerDeflate,
   FuzzerCompressor,
-  PeerStream,
   fromHex,
   type PayloadSpec,
   payloadBytes,
-  randomKey,
+  PeerStream,
   rawFrame,
   rawHeader,
   repeat,
   sha1Hex,
 } from "./wire.ts";
 
-const DATA_DIR = new URL("../../../../shared/conformance/ws/", import.meta.url);
-
-// ---- case data
-
-interface Offer {
-  acceptMaxWindowBits: boolean;
-  acceptNoContextTakeover: boolean;
-  requestMaxWindowBits: number;
-  requestNoContextTakeover: boolean;
-}
-
-type Action =
-  | { op: "frame"; opcode: number; fin: boolean; rsv: number; mask: string | null; payload: PayloadSpec; payload_len: number | null; chopsize: number | null }
-  | { op: "message"; binary: boolean; payload: PayloadSpec; fragmentSize: number | null }
-  | { op: "begin_message"; binary: boolean }
-  | { op: "begin_message_frame"; length: number }
-  | { op: "message_frame_data"; payload: PayloadSpec }
-  | { op: "end_message" }
-  | { op: "close"; code: number | null; reason: PayloadSpec | null }
-  | { op: "close_frame"; code: number | null; reason: PayloadSpec | null }
-  | { op: "wait"; seconds: number; tag: string | null }
-  | { op: "close_after" | "kill_after"; seconds: number }
-  | { op: "set"; name: string; value: unknown };
-
-type ExpectedEvent =
-  | { type: "message"; binary: boolean; payload: PayloadSpec }
-  | { type: "pong"; payload: PayloadSpec }
-  | { type: "timeout"; tag: string };
-
-/** One case of the data file. */
-export interface AutobahnCase {
-  id: string;
-  category: string;
-  description: string;
-  informational: boolean;
-  echo_driven: boolean;
-  actions: Action[];
-  expected: Record<string, ExpectedEvent[]>;
-  expected_close: { closedByMe: boolean; closeCode: number[]; requireClean: boolean };
-  params?: { COUNT: number; LEN: number; testdata?: { file: string; binary: boolean }; server_accept?: string };
-}
-
-/** Reads the case list from the shared conformance data. */
-export function loadCases(): AutobahnCase[] {
-  const data = JSON.parse(readFileSync(new URL("autobahn_cases.json", DATA_DIR), "utf8")) as { cases: AutobahnCase[] };
-  return data.cases;
-}
-
-const testdata = new Map<string, Uint8Array>();
-function testFile(name: string): Uint8Array {
-  let bytes = testdata.get(name);
-  if (bytes === undefined) {
-    bytes = new Uint8Array(readFileSync(new URL(`testdata/${name}`, DATA_DIR)));
-    testdata.set(name, bytes);
-  }
-  return bytes;
-}
+export { type AutobahnCase, loadCases } from "./cases.ts";
 
 // ---- results
 
@@ -176,8 +118,9 @@ class CaseRun {
     const offers = this.c.actions.find((a) => a.op === "set" && a.name === "perMessageCompressionOffers") as
       | { value: Offer[] }
       | undefined;
-    const handshake = this.role === "server" ? this.handshake(offers?.value ?? []) : this.clientHandshake(offers !== undefined);
-    if (handshake !== undefined) return { verdict: "FAILED", detail: handshake };
+    const negotiated = this.role === "server" ? fuzzerAsClient(offers?.value ?? []) : fuzzerAsServer(this.c, offers !== undefined);
+    if (typeof negotiated === "string") return { verdict: "FAILED", detail: negotiated };
+    this.start(negotiated.fuzzer, negotiated.ours);
     const timers: { op: "close_after" | "kill_after"; seconds: number; order: number }[] = [];
     for (const a of this.c.actions) {
       if (a.op === "close_after" || a.op === "kill_after") {
@@ -200,66 +143,9 @@ class CaseRun {
     return this.judge();
   }
 
-  /** The opening handshake; returns an error text when it fails. */
-  handshake(offers: Offer[]): string | undefined {
-    const headers = new Headers({
-      Host: "localhost:9001",
-      Upgrade: "websocket",
-      Connection: "Upgrade",
-      "Sec-WebSocket-Key": Buffer.from(concat([randomKey(), randomKey(), randomKey(), randomKey()])).toString("base64"),
-      "Sec-WebSocket-Version": "13",
-    });
-    if (offers.length > 0) {
-      headers.set("Sec-WebSocket-Extensions", offers.map((o) => {
-        let s = "permessage-deflate";
-        if (o.acceptNoContextTakeover) s += "; client_no_context_takeover";
-        if (o.acceptMaxWindowBits) s += "; client_max_window_bits";
-        if (o.requestNoContextTakeover) s += "; server_no_context_takeover";
-        if (o.requestMaxWindowBits !== 0) s += `; server_max_window_bits=${o.requestMaxWindowBits}`;
-        return s;
-      }).join(", "));
-    }
-    const result = acceptUpgrade({ method: "GET", headers });
-    if (!result.ok) return `handshake refused: ${result.status} ${result.reason}`;
-    // Check the response the way a client would, with node:crypto.
-    const lines = result.response.split("\r\n");
-    if (lines[0] !== "HTTP/1.1 101 Switching Protocols") return `bad status line ${lines[0]}`;
-    const fields = new Map(lines.slice(1).filter((l) => l.includes(":")).map((l) => {
-      const i = l.indexOf(":");
-      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as const;
-    }));
-    const expected = createHash("sha1").update(headers.get("sec-websocket-key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64");
-    if (fields.get("sec-websocket-accept") !== expected) return "wrong Sec-WebSocket-Accept";
-    let deflate: FuzzerDeflate | undefined;
-    const ext = fields.get("sec-websocket-extensions");
-    if (ext !== undefined) {
-      if (offers.length === 0) return "the server accepted an extension that was not offered";
-      const parts = ext.split(";").map((s) => s.trim());
-      if (parts[0] !== "permessage-deflate" || ext.includes(",")) return `unexpected extension response ${ext}`;
-      // The server compresses (peer*), the fuzzer as client compresses (own*).
-      deflate = { peerNoContextTakeover: false, ownNoContextTakeover: false, peerMaxWindowBits: 15, ownMaxWindowBits: 15 };
-      for (const p of parts.slice(1)) {
-        const [k, v] = p.split("=").map((s) => s.trim());
-        if (k === "server_no_context_takeover") deflate.peerNoContextTakeover = true;
-        else if (k === "client_no_context_takeover") deflate.ownNoContextTakeover = true;
-        else if (k === "server_max_window_bits") deflate.peerMaxWindowBits = Number(v);
-        else if (k === "client_max_window_bits") deflate.ownMaxWindowBits = Number(v);
-        else return `unknown permessage-deflate parameter ${p}`;
-      }
-      // What we asked of the server must be honoured.
-      const first = offers[0]!;
-      if (first.requestNoContextTakeover && !deflate.peerNoContextTakeover) return "server_no_context_takeover ignored";
-      if (first.requestMaxWindowBits !== 0 && deflate.peerMaxWindowBits > first.requestMaxWindowBits) return "server_max_window_bits ignored";
-      this.compressor = new FuzzerCompressor(deflate);
-    } else if (offers.length > 0) {
-      return "permessage-deflate was offered and declined";
-    }
-    this.start(deflate, result.deflate);
-    return undefined;
-  }
-
   /** Our implementation as an echo endpoint. */
   start(fuzzer: FuzzerDeflate | undefined, ours: PerMessageDeflate | undefined): void {
+    if (fuzzer !== undefined) this.compressor = new FuzzerCompressor(fuzzer);
     this.stream = new PeerStream(fuzzer, !this.masks);
     this.impl = new WebSocketProtocol({
       role: this.role,
@@ -271,55 +157,6 @@ class CaseRun {
         },
       },
     });
-  }
-
-  /**
-   * The opening handshake with our client: it offers permessage-deflate
-   * (the default offer); the fuzzer as server declines it outside 12.x and
-   * 13.x and otherwise answers as the case's `server_accept` says.
-   */
-  clientHandshake(compression: boolean): string | undefined {
-    const hs = createClientHandshake({ host: "localhost:9001", path: "/runCase" });
-    const lines = hs.request.split("\r\n");
-    if (!/^GET \/runCase HTTP\/1\.1$/.test(lines[0]!)) return `bad request line ${lines[0]}`;
-    const fields = new Map(lines.slice(1).filter((l) => l.includes(":")).map((l) => {
-      const i = l.indexOf(":");
-      return [l.slice(0, i).toLowerCase(), l.slice(i + 1).trim()] as const;
-    }));
-    const key = fields.get("sec-websocket-key") ?? "";
-    if (Buffer.from(key, "base64").length !== 16) return "bad Sec-WebSocket-Key";
-    if (fields.get("sec-websocket-version") !== "13" || fields.get("upgrade")?.toLowerCase() !== "websocket") return "bad upgrade request";
-    const response = new Headers({
-      Upgrade: "websocket",
-      Connection: "Upgrade",
-      "Sec-WebSocket-Accept": createHash("sha1").update(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest("base64"),
-    });
-    let fuzzer: FuzzerDeflate | undefined;
-    const offer = fields.get("sec-websocket-extensions") ?? "";
-    if (compression) {
-      if (!offer.startsWith("permessage-deflate")) return "our client did not offer permessage-deflate";
-      // "server accept (requestNoContextTakeover, requestMaxWindowBits): [(True, 9), ...]":
-      // the first pair is what the fuzzer asks of our client's compressor.
-      const m = /\((True|False), (\d+)\)/.exec(this.c.params?.server_accept ?? "");
-      const noContext = m?.[1] === "True";
-      const bits = m ? Number(m[2]) : 0;
-      if (bits !== 0 && !offer.includes("client_max_window_bits")) return "our client does not let the server limit its window";
-      let ext = "permessage-deflate";
-      if (noContext) ext += "; client_no_context_takeover";
-      if (bits !== 0) ext += `; client_max_window_bits=${bits}`;
-      response.set("Sec-WebSocket-Extensions", ext);
-      fuzzer = { peerNoContextTakeover: noContext, peerMaxWindowBits: bits || 15, ownNoContextTakeover: false, ownMaxWindowBits: 15 };
-      this.compressor = new FuzzerCompressor(fuzzer);
-    }
-    let deflate: PerMessageDeflate | undefined;
-    try {
-      deflate = hs.finish({ status: 101, headers: response }).deflate;
-    } catch (err) {
-      return `our client refused a valid response: ${(err as Error).message}`;
-    }
-    if (compression !== (deflate !== undefined)) return "permessage-deflate state differs between the two ends";
-    this.start(fuzzer, deflate);
-    return undefined;
   }
 
   // ---- the fuzzer's actions
