@@ -39,8 +39,10 @@ export interface UringOptions {
   entries?: number;
   /**
    * When queued SQEs are submitted: "immediate" (default: once per runtime
-   * turn, with `setImmediate`), "microtask" (at the end of the current job)
-   * or "manual" (only by `submit()` and `poll()`).
+   * turn, with `setImmediate`), "microtask" (at the end of the current job:
+   * lower latency, one io_uring_enter per job) or "manual" (only by
+   * `submit()` and `poll()`). Automatic submission never reaps; completions
+   * are reaped by `poll()`.
    */
   submit?: "immediate" | "microtask" | "manual";
   /** Most operations waiting for room in the ring (default 65536). */
@@ -412,9 +414,12 @@ export class Uring {
     else yieldToRuntime(this.#flush);
   }
 
+  // Submits only: completions are reaped by poll() (the loop's eventfd
+  // callback), never from this job, so a stream of completions that are
+  // ready at once cannot starve the runtime's macrotasks in microtask mode.
   #flush = (): void => {
     this.#scheduled = false;
-    if (!this.#closed) this.submit();
+    if (!this.#closed && this.ring.unsubmitted > 0) this.ring.enter(0);
   };
 
   #reap(): number {
