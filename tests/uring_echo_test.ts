@@ -167,6 +167,31 @@ describe("io_uring echo over loopback TCP", () => {
     }
   });
 
+  test("microtask submission with completions always ready does not starve runtime timers", async () => {
+    if (!available) return;
+    const loop = new Loop({ backend: "epoll" });
+    const io = new UringLoop(loop, { entries: 8, submit: "microtask" });
+    let stop = false;
+    let rounds = 0;
+    try {
+      const spinning = (async () => {
+        while (!stop) {
+          await io.uring.nop();
+          rounds++;
+        }
+      })();
+      // A runtime timer must still fire while every nop completes at once.
+      await new Promise<void>((resolve) => setTimeout(resolve, 20));
+      stop = true;
+      await spinning;
+      assert.ok(rounds > 0);
+    } finally {
+      io.close();
+      loop.close();
+      await loop.released();
+    }
+  });
+
   test("a timeout and a cancelled recv complete through a parked Loop", async () => {
     if (!available) return;
     const loop = new Loop({ backend: "epoll" });

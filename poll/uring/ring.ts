@@ -52,6 +52,23 @@ export type CompletionSink = (userData: number, res: number, flags: number) => v
 const TWO32 = 2 ** 32;
 const MAP_FAILED = 0xffffffffffffffffn;
 
+/** What a ring owns in the kernel and in the address space. */
+interface RingResources {
+  fd: number;
+  maps: { pointer: Pointer; length: number }[];
+  released: boolean;
+}
+
+function release(r: RingResources): void {
+  if (r.released) return;
+  r.released = true;
+  for (const m of r.maps.splice(0)) libc().munmap(m.pointer, m.length);
+  libc().close(r.fd);
+}
+
+// The safety net for a ring dropped without close(); never the plan.
+const registry = new FinalizationRegistry<RingResources>(release);
+
 /** The numeric address of native memory, for SQE fields and syscall arguments. */
 export function addressOf(pointer: Pointer | null): number {
   return Number(native.address(pointer));
@@ -92,6 +109,7 @@ export class Ring {
   /** IORING_FEAT_* bits the kernel reported. */
   readonly features: number;
   readonly #maps: { pointer: Pointer; length: number }[];
+  readonly #resources: RingResources;
   readonly #views: ArrayBuffer[] = [];
   #waitArg: NativeBuffer | undefined;
   readonly #sqRing: Int32Array;
@@ -128,6 +146,7 @@ export class Ring {
     const cqSize = cqOff(CQ.cqes) + this.cqEntries * LAYOUT.io_uring_cqe.size;
     const single = (this.features & URING.FEAT_SINGLE_MMAP) !== 0;
     this.#maps = [];
+    this.#resources = { fd, maps: this.#maps, released: false };
     try {
       const sqLen = single ? Math.max(sqSize, cqSize) : sqSize;
       const sq = mapRegion(fd, sqLen, URING.OFF_SQ_RING);
@@ -153,8 +172,7 @@ export class Ring {
       this.#sqeWords = new Uint32Array(sqeBuffer);
       this.#sqeBytes = new Uint8Array(sqeBuffer);
     } catch (err) {
-      this.#unmap();
-      libc().close(fd);
+      release(this.#resources);
       throw err;
     }
     this.#sqHead = sqOff(SQ.head) >> 2;
@@ -169,6 +187,7 @@ export class Ring {
     const array = sqOff(SQ.array) >> 2;
     for (let i = 0; i < this.sqEntries; i++) this.#sqRing[array + i] = i;
     this.#tail = Atomics.load(this.#sqRing, this.#sqTail) >>> 0;
+    registry.register(this, this.#resources, this.#resources);
   }
 
   /**
@@ -327,8 +346,8 @@ export class Ring {
     if (this.#closed) return;
     this.#closed = true;
     for (const v of this.#views.splice(0)) native.detach(v);
-    this.#unmap();
-    libc().close(this.fd);
+    registry.unregister(this.#resources);
+    release(this.#resources);
     this.#waitArg?.free();
     this.#waitArg = undefined;
   }
@@ -336,10 +355,6 @@ export class Ring {
   /** Same as {@link Ring.close}. */
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  #unmap(): void {
-    for (const m of this.#maps.splice(0)) libc().munmap(m.pointer, m.length);
   }
 
   #check(): void {
