@@ -24,3 +24,4 @@ export { libc } from "./libc.ts";
 export { libz, Z, Z_STREAM } from "./libz.ts";
 export { libcrypto } from "./libcrypto.ts";
 export { libssl } from "./libssl.ts";
+export { libbrotlidec, libbrotlienc } from "./libbrotli.ts";

@@ -21,62 +21,10 @@
  * @module
  */
 import { CompressionError, FFIUnavailableError, LimitError, UseAfterCloseError } from "../core/errors.ts";
-import { defineLibrary } from "../ffi/library.ts";
+import { libbrotlidec, libbrotlienc } from "../ffi/libbrotli.ts";
 import { writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { Pointer } from "../ffi/types.ts";
-
-const libbrotlidec = defineLibrary({
-  name: "libbrotlidec",
-  env: "FFINET_LIBBROTLIDEC",
-  candidates: {
-    linux: ["libbrotlidec.so.1", "libbrotlidec.so"],
-    darwin: ["libbrotlidec.1.dylib", "libbrotlidec.dylib"],
-    "*": ["libbrotlidec.so.1", "libbrotlidec.so"],
-  },
-  hint: "install brotli (Debian: libbrotli1)",
-  symbols: {
-    /** BrotliDecoderState* BrotliDecoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
-    BrotliDecoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
-    /** BrotliDecoderResult BrotliDecoderDecompressStream(BrotliDecoderState*, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
-    BrotliDecoderDecompressStream: {
-      args: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
-      result: "i32",
-    },
-    /** BROTLI_BOOL BrotliDecoderIsFinished(const BrotliDecoderState*) */
-    BrotliDecoderIsFinished: { args: ["pointer"], result: "i32" },
-    /** BrotliDecoderErrorCode BrotliDecoderGetErrorCode(const BrotliDecoderState*) */
-    BrotliDecoderGetErrorCode: { args: ["pointer"], result: "i32" },
-    /** void BrotliDecoderDestroyInstance(BrotliDecoderState*) */
-    BrotliDecoderDestroyInstance: { args: ["pointer"], result: "void" },
-  },
-} as const);
-
-const libbrotlienc = defineLibrary({
-  name: "libbrotlienc",
-  env: "FFINET_LIBBROTLIENC",
-  candidates: {
-    linux: ["libbrotlienc.so.1", "libbrotlienc.so"],
-    darwin: ["libbrotlienc.1.dylib", "libbrotlienc.dylib"],
-    "*": ["libbrotlienc.so.1", "libbrotlienc.so"],
-  },
-  hint: "install brotli (Debian: libbrotli1)",
-  symbols: {
-    /** BrotliEncoderState* BrotliEncoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
-    BrotliEncoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
-    /** BROTLI_BOOL BrotliEncoderSetParameter(BrotliEncoderState*, BrotliEncoderParameter, uint32_t value) */
-    BrotliEncoderSetParameter: { args: ["pointer", "i32", "u32"], result: "i32" },
-    /** BROTLI_BOOL BrotliEncoderCompressStream(BrotliEncoderState*, BrotliEncoderOperation, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
-    BrotliEncoderCompressStream: {
-      args: ["pointer", "i32", "pointer", "pointer", "pointer", "pointer", "pointer"],
-      result: "i32",
-    },
-    /** BROTLI_BOOL BrotliEncoderHasMoreOutput(BrotliEncoderState*) */
-    BrotliEncoderHasMoreOutput: { args: ["pointer"], result: "i32" },
-    /** void BrotliEncoderDestroyInstance(BrotliEncoderState*) */
-    BrotliEncoderDestroyInstance: { args: ["pointer"], result: "void" },
-  },
-} as const);
 
 let available: boolean | undefined;
 
