@@ -19,9 +19,11 @@ export {
 } from "./constants.ts";
 export {
   encodeFrame, encodeGoaway, encodeHeaderBlock, encodePing, encodePriority, encodePriorityUpdate, encodeRstStream,
-  encodeSettings, encodeWindowUpdate, type Frame, FrameReader, frameName, type PriorityFields, readPriority, readU32,
-  validateFrame, writeFrameHeader,
+  encodeSettings, encodeWindowUpdate, type Frame, FrameReader, frameName, headerBlockWireLength, type PriorityFields,
+  readPriority, readU32, validateFrame, writeFrameHeader, writeHeaderBlock,
 } from "./frames.ts";
+export { OutboundBuffer } from "./outbound.ts";
+export { DataCopies } from "./data_copies.ts";
 export { applySettingsPayload, checkLocalSettings, defaultSettings, type Settings, settingsToPairs } from "./settings.ts";
 export { checkFieldName, checkFieldValue, checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
 export { formatPriority, parsePriority, type PrioritySignal } from "./priority.ts";
