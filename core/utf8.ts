@@ -38,6 +38,25 @@ function pending(remaining: number, lo: number, hi: number): number {
 }
 
 /**
+ * Skips ASCII from `i` by aligned 32-bit words of `words` (which starts at
+ * byte `wordBase` of `bytes`), sixteen bytes per step; returns the index of
+ * the first word holding a byte ≥ 0x80 (or the last whole word's end).
+ */
+function skipWords(bytes: Uint8Array, words: Int32Array, wordBase: number, i: number, end: number): number {
+  let k = (i - wordBase + 3) >> 2; // first whole word at or after i
+  const kEnd = (end - wordBase) >> 2; // words entirely before end
+  if (k < 0 || k >= kEnd) return i;
+  while (i < wordBase + (k << 2)) {
+    if (bytes[i]! >= 0x80) return i;
+    i++;
+  }
+  const k4 = kEnd - 3;
+  while (k < k4 && ((words[k]! | words[k + 1]! | words[k + 2]! | words[k + 3]!) & 0x80808080) === 0) k += 4;
+  while (k < kEnd && (words[k]! & 0x80808080) === 0) k++;
+  return wordBase + (k << 2);
+}
+
+/**
  * Scans `bytes[start, end)` starting between code points. Returns `end` when
  * every byte is valid (a trailing partial code point is accepted and
  * described by `tail`), or the index of the first invalid byte.
@@ -49,8 +68,12 @@ function scan(bytes: Uint8Array, start: number, end: number, tail: { state: numb
   // long ASCII run: word-at-a-time skipping needs 4-byte alignment.
   let words: Int32Array | undefined;
   let wordBase = 0; // byte index (relative to bytes[0]) of words[0]
-  while (i < end) {
-    let b = bytes[i]!;
+  // Fast loop: at least four bytes left, so no sequence can be cut off.
+  // A sequence that fails the combined check is left to the careful loop
+  // below, which finds the exact bad byte.
+  const safe = end - 3;
+  while (i < safe) {
+    const b = bytes[i]!;
     if (b < 0x80) {
       // Short runs (words between accented letters) stay byte-wise; after
       // sixteen ASCII bytes in a row, switch to sixteen bytes per step.
@@ -65,21 +88,32 @@ function scan(bytes: Uint8Array, start: number, end: number, tail: { state: numb
           words = new Int32Array(bytes.buffer as ArrayBuffer, first, Math.max(0, last - first) >>> 2);
           wordBase = first - off;
         }
-        let k = (i - wordBase + 3) >> 2; // first whole word at or after i
-        const kEnd = (end - wordBase) >> 2; // words entirely before end
-        if (k >= 0 && k < kEnd) {
-          while (i < wordBase + (k << 2)) {
-            if (bytes[i]! >= 0x80) break;
-            i++;
-          }
-          if (i === wordBase + (k << 2)) {
-            const k4 = kEnd - 3;
-            while (k < k4 && ((words[k]! | words[k + 1]! | words[k + 2]! | words[k + 3]!) & 0x80808080) === 0) k += 4;
-            while (k < kEnd && (words[k]! & 0x80808080) === 0) k++;
-            i = wordBase + (k << 2);
-          }
-        }
+        i = skipWords(bytes, words, wordBase, i, end);
       }
+      continue;
+    }
+    if (b < 0xe0) {
+      if (b < 0xc2 || (bytes[i + 1]! & 0xc0) !== 0x80) break;
+      i += 2;
+      continue;
+    }
+    const c1 = bytes[i + 1]!;
+    if (b < 0xf0) {
+      if (((c1 & 0xc0) | ((bytes[i + 2]! & 0xc0) << 8)) !== 0x8080 || (b === 0xe0 && c1 < 0xa0) || (b === 0xed && c1 > 0x9f)) break;
+      i += 3;
+      continue;
+    }
+    if (
+      b > 0xf4 || ((c1 & 0xc0) | ((bytes[i + 2]! & 0xc0) << 8) | ((bytes[i + 3]! & 0xc0) << 16)) !== 0x808080 ||
+      (b === 0xf0 && c1 < 0x90) || (b === 0xf4 && c1 > 0x8f)
+    ) break;
+    i += 4;
+  }
+  // Careful loop: the last bytes, or the sequence the fast loop stopped at.
+  while (i < end) {
+    let b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
       continue;
     }
     if (b < 0xc2) return i; // stray continuation or overlong C0/C1
