@@ -35,6 +35,8 @@ import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
 import { WriteQueue } from "./write_queue.ts";
 import type { Timer } from "../core/timer_heap.ts";
+import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
+import { UringStream } from "./uring/stream.ts";
 
 /** Which timeout expired. */
 export type TimeoutKind = "idle" | "read" | "write";
@@ -127,7 +129,12 @@ export class Connection {
   data: unknown = undefined;
   readonly #socket: Socket;
   readonly #fd: number;
-  #watcher: IoWatcher;
+  /** Readiness mode: the fd's registration (undefined in io_uring mode). */
+  #watcher: IoWatcher | undefined;
+  /** io_uring mode: the operations on the loop's ring. */
+  #stream: UringStream | undefined;
+  #io: LoopUring | undefined;
+  #owner: { onLoopClose(): void } | undefined;
   #handler: ConnectionHandler;
   #interest = READABLE;
   #readBuf: SocketBuf | undefined;
@@ -154,8 +161,8 @@ export class Connection {
   #lastWrite = 0;
   #timer: Timer | undefined;
 
-  /** @internal Use `listen` or `connect`. */
-  constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}) {
+  /** @internal Use `listen` or `connect` (`io` given: I/O completes through the loop's io_uring). */
+  constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}, io?: LoopUring) {
     this.loop = loop;
     this.#socket = socket;
     const fd = socket.fd;
@@ -167,8 +174,24 @@ export class Connection {
     this.#readMs = timeout(options.readTimeoutMs, "readTimeoutMs");
     this.#writeMs = timeout(options.writeTimeoutMs, "writeTimeoutMs");
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
-    this.#watcher.onLoopClose = () => this.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
+    const onLoopClose = () => this.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
+    if (io === undefined) {
+      this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
+      this.#watcher.onLoopClose = onLoopClose;
+    } else {
+      this.#io = io;
+      this.#owner = { onLoopClose };
+      this.#stream = new UringStream(io, fd, {
+        recvLimit: () => this.#recvLimit(),
+        received: (bytes) => this.#received(bytes),
+        receivedEnd: () => this.#onEof(),
+        sent: (n) => this.#sent(n),
+        failed: (error) => this.#fail(error),
+      });
+      io.addOwner(this.#owner);
+      this.#stream.ref();
+      this.#stream.setReading(true);
+    }
     if (this.#idleMs + this.#readMs + this.#writeMs > 0) {
       const now = performance.now();
       this.#lastRead = now;
@@ -228,13 +251,15 @@ export class Connection {
 
   /** Keeps the process alive while open (the default). */
   ref(): this {
-    this.#watcher.ref();
+    if (this.#stream !== undefined) this.#stream.ref();
+    else this.#watcher?.ref();
     return this;
   }
 
   /** Lets the process exit while this connection is open. */
   unref(): this {
-    this.#watcher.unref();
+    if (this.#stream !== undefined) this.#stream.unref();
+    else this.#watcher?.unref();
     return this;
   }
 
@@ -257,6 +282,13 @@ export class Connection {
    */
   send(data: Uint8Array): boolean {
     if (this.#closed || this.#closing || this.#ended) return false;
+    const stream = this.#stream;
+    if (stream !== undefined) {
+      this.#queue(stream, data, undefined);
+      const below = this.#out.bytes < this.#hwm;
+      if (!below) this.#wantDrain = true;
+      return below;
+    }
     let offset = 0;
     if (this.#out.empty) {
       offset = this.#sendNow(data);
@@ -276,8 +308,9 @@ export class Connection {
       return Promise.reject(this.#error ?? new SocketClosedError("EPIPE", "the connection is closed for writing"));
     }
     if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
+    const stream = this.#stream;
     let offset = 0;
-    if (this.#out.empty) {
+    if (this.#out.empty && stream === undefined) {
       offset = this.#sendNow(data);
       if (offset < 0) return Promise.reject(this.#error!);
       if (offset === data.length) return Promise.resolve();
@@ -289,12 +322,16 @@ export class Connection {
         onAbort = () => this.#destroy(abortReason(signal), true);
         signal.addEventListener("abort", onAbort, { once: true });
       }
-      this.#out.push(data.slice(offset), (error) => {
+      const settle = (error?: Error) => {
         if (signal && onAbort) signal.removeEventListener("abort", onAbort);
         if (error) reject(error);
         else resolve();
-      });
-      this.#setInterest();
+      };
+      if (stream !== undefined) this.#queue(stream, data, settle);
+      else {
+        this.#out.push(data.slice(offset), settle);
+        this.#setInterest();
+      }
     });
   }
 
@@ -353,7 +390,8 @@ export class Connection {
         }
         resolve();
       });
-      this.#flush();
+      if (this.#stream !== undefined) this.#stream.flush(this.#out);
+      else this.#flush();
     });
     return this.#endPromise;
   }
@@ -389,7 +427,11 @@ export class Connection {
     if (this.#closed) throw new SocketClosedError("EBADF", "the connection is closed");
     this.#closed = true;
     this.#timer?.cancel();
-    this.#watcher.close();
+    if (this.#stream !== undefined) {
+      this.#io!.deleteOwner(this.#owner!);
+      this.#stream.close(true);
+      this.#socket.options.nonBlocking = true;
+    } else this.#watcher!.close();
     this.#readBuf?.close();
     this.#out.fail(new SocketClosedError("EPIPE", "the connection was detached"));
     for (const r of this.#readers.splice(0)) {
@@ -428,7 +470,7 @@ export class Connection {
         if (this.#eof) this.#destroy(undefined, false);
         else {
           this.#stopped = true;
-          this.#watcher.stop();
+          this.#watcher!.stop();
         }
         return;
       }
@@ -484,6 +526,56 @@ export class Connection {
       if (errno === E.EINTR) continue;
       this.#fail(sysError(errno, "recv"));
       return;
+    }
+  }
+
+  /** io_uring mode: queues `data` (copied unless it goes to the kernel now) and starts sending. */
+  #queue(stream: UringStream, data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
+    // Bytes copied into a send buffer at once are never read back from the
+    // queue (which counts them until sent), so they need no copy of their own.
+    const now = !stream.sending && this.#out.empty && data.length <= URING_BUFFER_BYTES;
+    this.#out.push(now ? data : data.slice(), done);
+    stream.flush(this.#out);
+  }
+
+  /** io_uring mode: most bytes the next recv may bring. */
+  #recvLimit(): number {
+    if (this.#handler.data !== undefined) return URING_BUFFER_BYTES;
+    const buf = this.#readBuf;
+    return Math.min(URING_BUFFER_BYTES, buf === undefined ? this.#readMax : buf.remainingCapacity);
+  }
+
+  /** io_uring mode: bytes arrived (the view is valid during this call). */
+  #received(bytes: Uint8Array): void {
+    const handler = this.#handler;
+    if (handler.data !== undefined) {
+      if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
+      handler.data(this, bytes);
+      return;
+    }
+    this.#lastRead = performance.now();
+    const buf = this.#readBuf;
+    if (this.#readers.length > 0 && (buf === undefined || buf.length === 0)) {
+      const reader = this.#readers.shift()!;
+      reader.cleanup?.();
+      reader.resolve(bytes.slice());
+      return;
+    }
+    (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax })).write(bytes);
+    this.#setInterest();
+  }
+
+  /** io_uring mode: the kernel took `n` bytes of the queue. */
+  #sent(n: number): void {
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    const out = this.#out;
+    out.consume(n);
+    if (this.#closed) return;
+    this.#stream!.flush(out);
+    if (this.#closed) return;
+    if (this.#wantDrain && out.bytes < this.#hwm) {
+      this.#wantDrain = false;
+      this.#handler.drain?.(this);
     }
   }
 
@@ -547,19 +639,26 @@ export class Connection {
     let events = 0;
     const full = this.#readBuf !== undefined && this.#readBuf.remainingCapacity === 0;
     const promiseMode = this.#handler.data === undefined;
+    const stream = this.#stream;
+    if (stream !== undefined) {
+      stream.setReading(!this.#paused && !this.#eof && !(promiseMode && full));
+      if (!this.#out.empty) stream.flush(this.#out);
+      return;
+    }
+    const watcher = this.#watcher!;
     if (!this.#paused && !this.#eof && !(promiseMode && full)) events |= READABLE;
     if (!this.#out.empty) events |= WRITABLE;
     if (this.#stopped) {
       this.#interest = events;
       if (events & READABLE) {
         this.#stopped = false;
-        this.#watcher.start(events);
+        watcher.start(events);
       }
       return;
     }
     if (events !== this.#interest) {
       this.#interest = events;
-      this.#watcher.update(events);
+      watcher.update(events);
     }
   }
 
@@ -587,8 +686,14 @@ export class Connection {
     this.#closed = true;
     this.#error = error;
     this.#timer?.cancel();
-    this.#watcher.close();
-    this.#socket.close();
+    if (this.#stream !== undefined) {
+      this.#io!.deleteOwner(this.#owner!);
+      this.#socket.release();
+      this.#stream.close();
+    } else {
+      this.#watcher!.close();
+      this.#socket.close();
+    }
     this.#readBuf?.close();
     const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");
     this.#out.fail(closedError);

@@ -5,6 +5,9 @@ import type { Connection } from "./connection.ts";
 import { connect, listen } from "./listener.ts";
 import { Loop } from "./loop.ts";
 
+/** Every test runs with readiness I/O and with io_uring (readiness where io_uring is refused). */
+const IO_MODES = ["readiness", "uring"] as const;
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -20,189 +23,193 @@ async function readAll(conn: Connection): Promise<Uint8Array> {
   return out;
 }
 
-describe("async connections", () => {
-  test("handler echo server and Promise client", async () => {
-    const loop = new Loop();
-    const opened: string[] = [];
-    const server = listen({ host: "127.0.0.1", port: 0 }, {
-      open: (c) => opened.push(c.remoteAddress.family),
-      data: (c, d) => c.send(d),
-    }, { loop });
-    try {
-      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop });
-      await client.write(enc.encode("hello"));
-      let got = "";
-      while (got.length < 5) got += dec.decode(await client.read() ?? new Uint8Array(0));
-      assert.equal(got, "hello");
-      assert.deepEqual(opened, ["ipv4"]);
-      await client.close();
-      assert.equal(client.closed, true);
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
-  });
+for (const io of IO_MODES) {
+  describe(`async connections (${io})`, () => {
+    test("handler echo server and Promise client", async () => {
+      const loop = new Loop();
+      const opened: string[] = [];
+      const server = listen({ host: "127.0.0.1", port: 0 }, {
+        open: (c) => opened.push(c.remoteAddress.family),
+        data: (c, d) => c.send(d),
+      }, { loop, io });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        await client.write(enc.encode("hello"));
+        let got = "";
+        while (got.length < 5) got += dec.decode(await client.read() ?? new Uint8Array(0));
+        assert.equal(got, "hello");
+        assert.deepEqual(opened, ["ipv4"]);
+        await client.close();
+        assert.equal(client.closed, true);
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
 
-  test("accept() without a handler, end() half-close, async iteration", async () => {
-    const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
-    try {
-      const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop });
-      const peer = (await server.accept())!;
-      const client = await clientP;
-      await client.write(enc.encode("request"));
-      await client.end();
-      assert.equal(dec.decode(await readAll(peer)), "request");
-      // The other direction still works after the client's FIN.
-      await peer.write(enc.encode("response"));
-      await peer.close();
-      assert.equal(dec.decode(await readAll(client)), "response");
-      await client.close();
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
-  });
+    test("accept() without a handler, end() half-close, async iteration", async () => {
+      const loop = new Loop();
+      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+      try {
+        const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        const peer = (await server.accept())!;
+        const client = await clientP;
+        await client.write(enc.encode("request"));
+        await client.end();
+        assert.equal(dec.decode(await readAll(peer)), "request");
+        // The other direction still works after the client's FIN.
+        await peer.write(enc.encode("response"));
+        await peer.close();
+        assert.equal(dec.decode(await readAll(client)), "response");
+        await client.close();
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
 
-  test("a full hang-up while reading is paused still delivers the bytes in the kernel", async () => {
-    const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
-    try {
-      const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop });
-      const peer = (await server.accept())!;
-      const client = await clientP;
-      peer.pause();
-      await peer.end(); // our FIN: with the client's, both directions are shut (HANGUP)
-      const sent = new Uint8Array(32 * 1024).map((_, i) => i * 7);
-      await client.write(sent);
-      await client.end();
-      assert.equal((await readAll(client)).length, 0);
-      await client.close();
-      // Let the loop see the hang-up while paused.
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(peer.closed, false);
-      peer.resume();
-      const got = await readAll(peer);
-      assert.equal(got.length, sent.length);
-      assert.deepEqual(got, sent);
-      await peer.whenClosed;
-      assert.equal(peer.closed, true);
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
-  });
+    test("a full hang-up while reading is paused still delivers the bytes in the kernel", async () => {
+      const loop = new Loop();
+      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+      try {
+        const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        const peer = (await server.accept())!;
+        const client = await clientP;
+        peer.pause();
+        await peer.end(); // our FIN: with the client's, both directions are shut (HANGUP)
+        const sent = new Uint8Array(32 * 1024).map((_, i) => i * 7);
+        await client.write(sent);
+        await client.end();
+        assert.equal((await readAll(client)).length, 0);
+        await client.close();
+        // Let the loop see the hang-up while paused.
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(peer.closed, false);
+        peer.resume();
+        const got = await readAll(peer);
+        assert.equal(got.length, sent.length);
+        assert.deepEqual(got, sent);
+        await peer.whenClosed;
+        assert.equal(peer.closed, true);
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
 
-  test("abort() resets the peer; connect to a closed port is refused", async () => {
-    const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
-    try {
-      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop });
-      const peer = (await server.accept())!;
-      client.abort();
-      await assert.rejects(peer.read(), (err: unknown) => err instanceof SocketError && err.code === "ECONNRESET");
-      const port = server.port;
-      server.close();
-      await assert.rejects(connect({ host: "127.0.0.1", port }, { loop }), { code: "ECONNREFUSED" });
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
-  });
+    test("abort() resets the peer; connect to a closed port is refused", async () => {
+      const loop = new Loop();
+      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        const peer = (await server.accept())!;
+        client.abort();
+        await assert.rejects(peer.read(), (err: unknown) => err instanceof SocketError && err.code === "ECONNRESET");
+        const port = server.port;
+        server.close();
+        await assert.rejects(connect({ host: "127.0.0.1", port }, { loop, io }), { code: "ECONNREFUSED" });
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
 
-  test("read() honours AbortSignal and readTimeoutMs", async () => {
-    const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, readTimeoutMs: 30 });
-    try {
-      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop });
-      const peer = (await server.accept())!;
-      const ac = new AbortController();
-      const pending = client.read({ signal: ac.signal });
-      ac.abort(new Error("stop"));
-      await assert.rejects(pending, /stop/);
-      await assert.rejects(peer.read(), SocketTimeoutError);
-      // Both stay usable.
-      await client.write(enc.encode("x"));
-      assert.equal(dec.decode((await peer.read())!), "x");
-      await client.close();
-      await peer.close();
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
-  });
+    test("read() honours AbortSignal and readTimeoutMs", async () => {
+      const loop = new Loop();
+      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, readTimeoutMs: 30 });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        const peer = (await server.accept())!;
+        const ac = new AbortController();
+        const pending = client.read({ signal: ac.signal });
+        ac.abort(new Error("stop"));
+        await assert.rejects(pending, /stop/);
+        await assert.rejects(peer.read(), SocketTimeoutError);
+        // Both stay usable.
+        await client.write(enc.encode("x"));
+        assert.equal(dec.decode((await peer.read())!), "x");
+        await client.close();
+        await peer.close();
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
 
-  test("Unix-domain listener and idle timeout via handler", async () => {
-    const loop = new Loop();
-    const path = `/tmp/ffinet-conn-${Math.random().toString(36).slice(2)}.sock`;
-    const timeouts: string[] = [];
-    const server = listen({ path }, {
-      timeout: (c, kind) => {
-        timeouts.push(kind);
-        c.abort();
-      },
-    }, { loop, idleTimeoutMs: 20 });
-    try {
-      const client = await connect({ path }, { loop });
-      assert.equal(await client.read(), null);
-      assert.deepEqual(timeouts, ["idle"]);
-    } catch (err) {
-      // A reset instead of a clean end is fine too.
-      assert.ok(err instanceof SocketError, String(err));
-      assert.deepEqual(timeouts, ["idle"]);
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-      const { unlinkSync } = await import("node:fs");
-      unlinkSync(path);
-    }
-  });
+    test("Unix-domain listener and idle timeout via handler", async () => {
+      const loop = new Loop();
+      const path = `/tmp/ffinet-conn-${Math.random().toString(36).slice(2)}.sock`;
+      const timeouts: string[] = [];
+      const server = listen({ path }, {
+        timeout: (c, kind) => {
+          timeouts.push(kind);
+          c.abort();
+        },
+      }, { loop, io, idleTimeoutMs: 20 });
+      try {
+        const client = await connect({ path }, { loop, io });
+        assert.equal(await client.read(), null);
+        assert.deepEqual(timeouts, ["idle"]);
+      } catch (err) {
+        // A reset instead of a clean end is fine too.
+        assert.ok(err instanceof SocketError, String(err));
+        assert.deepEqual(timeouts, ["idle"]);
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+        const { unlinkSync } = await import("node:fs");
+        unlinkSync(path);
+      }
+    });
 
-  test("connect honours AbortSignal and an already-aborted signal", async () => {
-    const loop = new Loop();
-    try {
-      await assert.rejects(
-        connect({ host: "127.0.0.1", port: 1 }, { loop, signal: AbortSignal.abort(new Error("early")) }),
-        /early/,
-      );
-    } finally {
-      loop.close();
-      await loop.released();
-    }
+    test("connect honours AbortSignal and an already-aborted signal", async () => {
+      const loop = new Loop();
+      try {
+        await assert.rejects(
+          connect({ host: "127.0.0.1", port: 1 }, { loop, io, signal: AbortSignal.abort(new Error("early")) }),
+          /early/,
+        );
+      } finally {
+        loop.close();
+        await loop.released();
+      }
+    });
   });
-});
+}
 
-describe("connection streams", () => {
-  test("a ReadableStream piped into a WritableStream copies bytes and the FIN", async () => {
-    const { connectionReadable, connectionWritable } = await import("./connection_streams.ts");
-    const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop });
-    try {
-      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop });
-      const peer = (await server.accept())!;
-      // The peer echoes through the stream adapters.
-      const piping = connectionReadable(peer).pipeTo(connectionWritable(peer));
-      const writer = connectionWritable(client).getWriter();
-      const payload = new Uint8Array(200_000).map((_, i) => i & 0xff);
-      const echoed = readAll(client);
-      await writer.write(payload);
-      await writer.close();
-      await piping;
-      const got = await echoed;
-      assert.equal(got.length, payload.length);
-      assert.deepEqual(got, payload);
-      await client.close();
-      await peer.close();
-    } finally {
-      server.close();
-      loop.close();
-      await loop.released();
-    }
+for (const io of IO_MODES) {
+  describe(`connection streams (${io})`, () => {
+    test("a ReadableStream piped into a WritableStream copies bytes and the FIN", async () => {
+      const { connectionReadable, connectionWritable } = await import("./connection_streams.ts");
+      const loop = new Loop();
+      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        const peer = (await server.accept())!;
+        // The peer echoes through the stream adapters.
+        const piping = connectionReadable(peer).pipeTo(connectionWritable(peer));
+        const writer = connectionWritable(client).getWriter();
+        const payload = new Uint8Array(200_000).map((_, i) => i & 0xff);
+        const echoed = readAll(client);
+        await writer.write(payload);
+        await writer.close();
+        await piping;
+        const got = await echoed;
+        assert.equal(got.length, payload.length);
+        assert.deepEqual(got, payload);
+        await client.close();
+        await peer.close();
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
   });
-});
+}

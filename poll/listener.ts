@@ -17,18 +17,38 @@
  * @module
  */
 import { SocketTimeoutError } from "../core/errors.ts";
+import { sysError } from "../core/sys_error.ts";
+import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
-import type { Socket } from "../socket/socket.ts";
+import { Socket } from "../socket/socket.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { connectSocket, type Endpoint, listenSocket, setNoDelay, type StartedConnect } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
+import { type LoopUring, loopUring } from "./uring/loop_io.ts";
+import { chooseAsyncIo } from "./uring/probe.ts";
+import { uringConnect } from "./uring/connect.ts";
 
 export type { Endpoint } from "./endpoint.ts";
 
+/** Accept operations kept in the kernel per io_uring listener. */
+const URING_ACCEPTS = 4;
+/** Pause before accepting again after an accept failed (EMFILE …). */
+const URING_ACCEPT_RETRY_MS = 50;
+
+/**
+ * How connections do their I/O: "readiness" (epoll/poll/kqueue and
+ * syscalls) or "uring" (accept, connect, recv, send and close complete
+ * through the loop's io_uring; falls back to readiness where io_uring is
+ * refused). Default: `FFINET_IO=uring` in the environment, else readiness.
+ */
+export type IoOption = "readiness" | "uring";
+
 /** Options of {@link listen}. */
 export interface ListenOptions extends ConnectionOptions {
+  /** The I/O mechanism (see {@link IoOption}). */
+  io?: IoOption;
   /** listen(2) backlog (default 511). */
   backlog?: number;
   /** SO_REUSEPORT: Workers or processes listening on one port share it. */
@@ -41,6 +61,8 @@ export interface ListenOptions extends ConnectionOptions {
 
 /** Options of {@link connect}. */
 export interface ConnectOptions extends ConnectionOptions {
+  /** The I/O mechanism (see {@link IoOption}). */
+  io?: IoOption;
   /** Aborts the connect (and closes the socket). */
   signal?: AbortSignal;
   /** Fails the connect after this long. */
@@ -71,7 +93,13 @@ export class Listener {
   readonly address: SocketAddress;
   /** The listening socket (for options; accepting goes through the listener). */
   readonly socket: Socket;
-  readonly #watcher: IoWatcher;
+  /** "io_uring" when accepts complete through the loop's ring, else "readiness". */
+  readonly io: "readiness" | "io_uring";
+  readonly #watcher: IoWatcher | undefined;
+  readonly #uring: LoopUring | undefined;
+  /** io_uring mode: the accept operations in the kernel. */
+  readonly #accepts = new Set<number>();
+  #retained = false;
   readonly #handler: ConnectionHandler | undefined;
   readonly #options: ListenOptions;
   readonly #loop: Loop;
@@ -89,14 +117,24 @@ export class Listener {
     if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
     this.socket = listenSocket(endpoint, listenOptions);
     this.fd = this.socket.fd;
+    this.io = chooseAsyncIo(options.io);
     try {
       this.address = this.socket.localAddress();
-      this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
+      if (this.io === "io_uring") {
+        // Accept operations on a blocking socket wait in the kernel.
+        this.socket.options.nonBlocking = false;
+        this.#uring = loopUring(this.#loop);
+        this.#uring.addOwner(this.#owner);
+        this.ref();
+        for (let i = 0; i < URING_ACCEPTS; i++) this.#queueAccept();
+      } else {
+        this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
+        this.#watcher.onLoopClose = () => this.close();
+      }
     } catch (err) {
       this.socket.close();
       throw err;
     }
-    this.#watcher.onLoopClose = () => this.close();
   }
 
   /** The bound TCP port (0 for Unix sockets). */
@@ -131,23 +169,94 @@ export class Listener {
 
   /** Keeps the process alive while listening (the default). */
   ref(): this {
-    this.#watcher.ref();
+    if (this.#uring !== undefined) {
+      if (!this.#retained && !this.#closed) this.#uring.retain();
+      this.#retained = !this.#closed;
+    } else this.#watcher?.ref();
     return this;
   }
 
   /** Lets the process exit while listening. */
   unref(): this {
-    this.#watcher.unref();
+    if (this.#uring !== undefined) {
+      if (this.#retained) this.#uring.unretain();
+      this.#retained = false;
+    } else this.#watcher?.unref();
     return this;
   }
 
   /** Stops accepting and closes the listening socket (accepted connections stay open). */
   close(): void {
     if (this.#closed) return;
+    const uring = this.#uring;
+    if (uring !== undefined) {
+      this.unref();
+      uring.deleteOwner(this.#owner);
+      // Leave the LISTEN state now (pending accepts fail with EINVAL): the
+      // accept operations hold the socket until their cancellation is
+      // processed, and a connect meanwhile must be refused, as with epoll.
+      try {
+        this.socket.shutdown("read");
+      } catch {
+        // not listening any more
+      }
+      if (!uring.closing) for (const id of this.#accepts) uring.uring.queueCancel(id);
+      this.#accepts.clear();
+    } else this.#watcher!.close();
     this.#closed = true;
-    this.#watcher.close();
     this.socket.close();
     for (const resolve of this.#acceptors.splice(0)) resolve(null);
+  }
+
+  readonly #owner = { onLoopClose: (): void => this.close() };
+
+  #queueAccept(): void {
+    let id = 0;
+    id = this.#uring!.uring.queueAccept(this.fd, C.SOCK_CLOEXEC, (res) => {
+      this.#accepts.delete(id);
+      this.#onAccepted(res);
+    });
+    this.#accepts.add(id);
+  }
+
+  #onAccepted(res: number): void {
+    if (this.#closed) {
+      if (res >= 0) Socket.fromFd(res, this.address.family).close();
+      return;
+    }
+    if (res < 0) {
+      if (res === -(E.ECANCELED ?? 125)) return;
+      const error = sysError(-res, "accept");
+      // EMFILE and friends: report, and try again a little later.
+      this.#loop.timers.once(0, () => {
+        throw error;
+      });
+      this.#loop.timers.once(URING_ACCEPT_RETRY_MS, () => {
+        if (!this.#closed && this.#accepts.size < URING_ACCEPTS) this.#queueAccept();
+      }).unref();
+      return;
+    }
+    this.#queueAccept();
+    let socket: Socket;
+    try {
+      socket = Socket.fromFd(res, this.address.family);
+    } catch (err) {
+      this.#loop.timers.once(0, () => {
+        throw err;
+      });
+      return;
+    }
+    if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
+    this.#deliver(new Connection(this.#loop, socket, this.#handler, this.#options, this.#uring));
+  }
+
+  #deliver(conn: Connection): void {
+    if (this.#handler !== undefined) this.#handler.open?.(conn);
+    else {
+      const resolve = this.#acceptors.shift();
+      if (resolve) resolve(conn);
+      else this.#pending.push(conn);
+    }
   }
 
   #onReadable = (): void => {
@@ -166,13 +275,7 @@ export class Listener {
       }
       if (socket === null) return;
       if (tcp && noDelay) setNoDelay(socket.fd);
-      const conn = new Connection(this.#loop, socket, this.#handler, this.#options);
-      if (this.#handler !== undefined) this.#handler.open?.(conn);
-      else {
-        const resolve = this.#acceptors.shift();
-        if (resolve) resolve(conn);
-        else this.#pending.push(conn);
-      }
+      this.#deliver(new Connection(this.#loop, socket, this.#handler, this.#options));
     }
   };
 }
@@ -205,6 +308,15 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
   const loop = options.loop ?? defaultLoop();
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
+  if (chooseAsyncIo(options.io) === "io_uring") {
+    const io = loopUring(loop);
+    return uringConnect(io, endpoint, options).then((socket) => {
+      if (!("path" in endpoint) && (options.noDelay ?? true)) setNoDelay(socket.fd);
+      const conn = new Connection(loop, socket, options.handler, options, io);
+      options.handler?.open?.(conn);
+      return conn;
+    });
+  }
   let started: StartedConnect;
   try {
     started = connectSocket(endpoint);
@@ -271,9 +383,13 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
  * // const conn = adopt(Socket.fromFd(fd, "ipv4"), { data: (c, d) => c.send(d) });
  * ```
  */
-export function adopt(socket: Socket, handler?: ConnectionHandler, options: ConnectionOptions & { loop?: Loop } = {}): Connection {
-  if (!socket.nonBlocking) socket.options.nonBlocking = true;
-  const conn = new Connection(options.loop ?? defaultLoop(), socket, handler, options);
+export function adopt(socket: Socket, handler?: ConnectionHandler, options: ConnectionOptions & { loop?: Loop; io?: IoOption } = {}): Connection {
+  const loop = options.loop ?? defaultLoop();
+  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
+  if (io !== undefined) {
+    if (socket.nonBlocking) socket.options.nonBlocking = false;
+  } else if (!socket.nonBlocking) socket.options.nonBlocking = true;
+  const conn = new Connection(loop, socket, handler, options, io);
   handler?.open?.(conn);
   return conn;
 }

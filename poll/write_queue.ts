@@ -60,6 +60,22 @@ export class WriteQueue {
     return chunk.offset === 0 ? chunk.data : chunk.data.subarray(chunk.offset);
   }
 
+  /**
+   * Copies unsent bytes from the head on, across chunks, into `target`
+   * (without consuming them); returns the count copied.
+   */
+  copyTo(target: Uint8Array): number {
+    let at = 0;
+    for (let i = this.#first; i < this.#chunks.length && at < target.length; i++) {
+      const chunk = this.#chunks[i]!;
+      const n = Math.min(chunk.data.length - chunk.offset, target.length - at);
+      if (n === 0) continue;
+      target.set(n === chunk.data.length ? chunk.data : chunk.data.subarray(chunk.offset, chunk.offset + n), at);
+      at += n;
+    }
+    return at;
+  }
+
   /** Marks `n` bytes as sent, settling the chunks that are complete. */
   consume(n: number): void {
     this.#bytes -= n;

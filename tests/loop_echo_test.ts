@@ -29,18 +29,22 @@ async function readExactly(conn: Connection, length: number): Promise<Uint8Array
   return out;
 }
 
-const backends = ["epoll", "poll"] as const;
+const setups = [
+  { name: "epoll", backend: "epoll", io: "readiness" },
+  { name: "poll", backend: "poll", io: "readiness" },
+  { name: "io_uring", backend: "epoll", io: "uring" },
+] as const;
 
-for (const backend of backends) {
-  describe(`loop echo on ${backend}`, () => {
+for (const { name, backend, io } of setups) {
+  describe(`loop echo on ${name}`, () => {
     test("1,000 concurrent connections echo byte-exact", async () => {
       const loop = new Loop({ backend });
-      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, backlog: 2048 });
+      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io, backlog: 2048 });
       try {
         const size = 8192;
         const started = performance.now();
         const clients = await Promise.all(
-          Array.from({ length: 1000 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop })),
+          Array.from({ length: 1000 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })),
         );
         const results = await Promise.all(clients.map(async (conn, id) => {
           const data = pattern(id, size);
@@ -53,7 +57,7 @@ for (const backend of backends) {
           return Buffer.compare(Buffer.from(got), Buffer.from(data)) === 0;
         }));
         assert.equal(results.filter(Boolean).length, 1000);
-        console.log(`# ${backend}: 1000 connections × ${size} B echoed in ${(performance.now() - started).toFixed(0)} ms`);
+        console.log(`# ${name}: 1000 connections × ${size} B echoed in ${(performance.now() - started).toFixed(0)} ms`);
       } finally {
         server.close();
         loop.close();
@@ -63,47 +67,49 @@ for (const backend of backends) {
   });
 }
 
-test("runtime setTimeout chain keeps firing while the loop serves a loaded echo server", async () => {
-  const loop = new Loop();
-  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop });
-  try {
-    const clients = await Promise.all(
-      Array.from({ length: 50 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop })),
-    );
-    let running = true;
-    let requests = 0;
-    const message = new Uint8Array(64).fill(7);
-    const load = Promise.all(clients.map(async (conn) => {
-      while (running) {
-        await conn.write(message);
-        await readExactly(conn, 64);
-        requests++;
-      }
-      await conn.close();
-    }));
-    const lateness: number[] = [];
-    await new Promise<void>((resolve) => {
-      let last = performance.now();
-      const tick = () => {
-        const now = performance.now();
-        lateness.push(now - last - 10);
-        last = now;
-        if (lateness.length === 100) resolve();
-        else setTimeout(tick, 10);
-      };
-      setTimeout(tick, 10);
-    });
-    running = false;
-    await load;
-    lateness.sort((a, b) => a - b);
-    const p50 = lateness[50]!;
-    const p99 = lateness[98]!;
-    console.log(`# timer lateness under load: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lateness[99]!.toFixed(2)} ms; ${requests} echo requests meanwhile`);
-    assert.equal(lateness.length, 100);
-    assert.ok(requests > 0);
-  } finally {
-    server.close();
-    loop.close();
-    await loop.released();
-  }
-});
+for (const io of ["readiness", "uring"] as const) {
+  test(`runtime setTimeout chain keeps firing while the loop serves a loaded echo server (${io})`, async () => {
+    const loop = new Loop();
+    const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io });
+    try {
+      const clients = await Promise.all(
+        Array.from({ length: 50 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })),
+      );
+      let running = true;
+      let requests = 0;
+      const message = new Uint8Array(64).fill(7);
+      const load = Promise.all(clients.map(async (conn) => {
+        while (running) {
+          await conn.write(message);
+          await readExactly(conn, 64);
+          requests++;
+        }
+        await conn.close();
+      }));
+      const lateness: number[] = [];
+      await new Promise<void>((resolve) => {
+        let last = performance.now();
+        const tick = () => {
+          const now = performance.now();
+          lateness.push(now - last - 10);
+          last = now;
+          if (lateness.length === 100) resolve();
+          else setTimeout(tick, 10);
+        };
+        setTimeout(tick, 10);
+      });
+      running = false;
+      await load;
+      lateness.sort((a, b) => a - b);
+      const p50 = lateness[50]!;
+      const p99 = lateness[98]!;
+      console.log(`# ${io}: timer lateness under load: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${lateness[99]!.toFixed(2)} ms; ${requests} echo requests meanwhile`);
+      assert.equal(lateness.length, 100);
+      assert.ok(requests > 0);
+    } finally {
+      server.close();
+      loop.close();
+      await loop.released();
+    }
+  });
+}

@@ -25,7 +25,23 @@ import type { Loop } from "../loop.ts";
 import { Uring, type UringOptions } from "./ops.ts";
 
 /** Options of a {@link UringLoop}: those of the ring, without `onBusyChange`. */
-export type UringLoopOptions = Omit<UringOptions, "onBusyChange">;
+export type UringLoopOptions = Omit<UringOptions, "onBusyChange"> & {
+  /**
+   * Close the ring when the loop closes (after telling every owner added
+   * with {@link UringLoop.addOwner}). Default false: the ring is detached
+   * from the closed loop and stays its owner's to close.
+   */
+  closeWithLoop?: boolean;
+};
+
+/** Something that holds descriptors with operations on the ring (a connection, a listener). */
+export interface UringOwner {
+  /** The loop is closing: close descriptors synchronously (the ring closes next). */
+  onLoopClose(): void;
+}
+
+/** How many submit-and-reap rounds one eventfd report may run (chains such as poll → recv → send complete within one loop tick). */
+const ROUNDS = 8;
 
 /**
  * A {@link Uring} whose completions are dispatched by a {@link Loop}.
@@ -43,17 +59,24 @@ export type UringLoopOptions = Omit<UringOptions, "onBusyChange">;
 export class UringLoop {
   /** The ring; submit operations here. */
   readonly uring: Uring;
+  /** The loop that dispatches the completions. */
+  readonly loop: Loop;
   readonly #watcher: IoWatcher;
+  readonly #owners = new Set<UringOwner>();
+  #refs = 0;
+  #busy = false;
+  #closing = false;
   #closed = false;
 
   constructor(loop: Loop, options: UringLoopOptions = {}) {
     let watcher: IoWatcher | undefined;
+    this.loop = loop;
+    const { closeWithLoop, ...ringOptions } = options;
     this.uring = new Uring({
-      ...options,
+      ...ringOptions,
       onBusyChange: (busy) => {
-        if (watcher === undefined || watcher.closed) return;
-        if (busy) watcher.ref();
-        else watcher.unref();
+        this.#busy = busy;
+        if (watcher !== undefined) this.#updateRef(watcher);
       },
     });
     try {
@@ -62,10 +85,49 @@ export class UringLoop {
       this.uring.close();
       throw err;
     }
-    if (this.uring.pending === 0) watcher.unref();
-    // The loop closing first detaches us; the ring stays the owner's to close.
-    watcher.onLoopClose = () => this.#watcher.close();
     this.#watcher = watcher;
+    this.#updateRef(watcher);
+    watcher.onLoopClose = closeWithLoop === true
+      ? () => this.close()
+      // The loop closing first detaches us; the ring stays the owner's to close.
+      : () => this.#watcher.close();
+  }
+
+  /** Whether the loop is closing this ring (owners close descriptors synchronously then). */
+  get closing(): boolean {
+    return this.#closing || this.#closed;
+  }
+
+  /**
+   * Keeps the loop alive (the eventfd watcher referenced) until a matching
+   * {@link UringLoop.unretain}: `queue*` operations do not, so a referenced
+   * connection or listener retains once.
+   */
+  retain(): void {
+    this.#refs++;
+    this.#updateRef(this.#watcher);
+  }
+
+  /** Undoes one {@link UringLoop.retain}. */
+  unretain(): void {
+    if (this.#refs > 0) this.#refs--;
+    this.#updateRef(this.#watcher);
+  }
+
+  /** Adds an owner told by `onLoopClose` before the ring closes with its loop. */
+  addOwner(owner: UringOwner): void {
+    this.#owners.add(owner);
+  }
+
+  /** Removes an owner (it closed by itself). */
+  deleteOwner(owner: UringOwner): void {
+    this.#owners.delete(owner);
+  }
+
+  #updateRef(watcher: IoWatcher): void {
+    if (watcher.closed) return;
+    if (this.#refs > 0 || this.#busy) watcher.ref();
+    else watcher.unref();
   }
 
   /** Whether `close()` has run. */
@@ -75,10 +137,16 @@ export class UringLoop {
 
   /** Stops watching and closes the ring (pending operations reject with ECANCELED). Idempotent. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#watcher.close();
-    this.uring.close();
+    if (this.#closed || this.#closing) return;
+    this.#closing = true;
+    try {
+      for (const owner of [...this.#owners]) owner.onLoopClose();
+    } finally {
+      this.#owners.clear();
+      this.#closed = true;
+      this.#watcher.close();
+      this.uring.close();
+    }
   }
 
   /** Same as {@link UringLoop.close}. */
@@ -90,6 +158,11 @@ export class UringLoop {
     const uring = this.uring;
     if (uring.closed) return;
     uring.drainEventFd();
-    uring.poll(0);
+    // Completions queue follow-up operations (a poll → its recv → the echo's
+    // send); submitting them here completes most within this tick. Bounded,
+    // so the loop still yields to the runtime.
+    for (let round = 0; round < ROUNDS; round++) {
+      if (uring.poll(0) === 0 || uring.closed || uring.ring.unsubmitted === 0) break;
+    }
   };
 }

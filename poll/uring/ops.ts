@@ -37,6 +37,8 @@ import { IORING_OP, URING } from "./uapi.ts";
 export interface UringOptions {
   /** SQ entries (default 256; the CQ, and so the operations in flight, is twice that). */
   entries?: number;
+  /** CQ entries, which bound the operations in flight (default twice `entries`). */
+  cqEntries?: number;
   /**
    * When queued SQEs are submitted: "immediate" (default: once per runtime
    * turn, with `setImmediate`), "microtask" (at the end of the current job:
@@ -56,6 +58,18 @@ export interface UringOptions {
 
 /** A pending operation: a Promise of its result with the id to cancel it by. */
 export type UringOp = Promise<number> & { readonly id: number };
+
+/**
+ * Receives the raw result of a `queue*` operation: ≥ 0 on success, `-errno`
+ * on failure (-ECANCELED when cancelled).
+ *
+ * @example
+ * ```ts
+ * import type { UringCallback } from "./ops.ts";
+ * const done: UringCallback = (res) => { if (res < 0) console.log("errno", -res); };
+ * ```
+ */
+export type UringCallback = (res: number) => void;
 
 const ECANCELED = E.ECANCELED ?? 125;
 const ETIME = E.ETIME ?? 62;
@@ -86,6 +100,8 @@ interface Op {
   readonly owned: boolean;
   resolve: (value: number) => void;
   reject: (error: unknown) => void;
+  /** Callback operations (`queue*`): called with the raw result; they do not make the ring busy. */
+  done: UringCallback | undefined;
 }
 
 /**
@@ -116,6 +132,10 @@ export class Uring {
   #busy = false;
   readonly #onBusyChange: ((busy: boolean) => void) | undefined;
   #eventScratch: Uint8Array | undefined;
+  /** Pending Promise operations (callback operations do not keep the ring busy). */
+  #promised = 0;
+  /** The first error thrown by a callback during a reap, rethrown once the reap is complete. */
+  #callbackError: unknown = undefined;
   #closed = false;
 
   constructor(options: UringOptions = {}) {
@@ -128,7 +148,10 @@ export class Uring {
       throw new RangeError(`maxBacklog must be a non-negative integer, got ${this.#maxBacklog}`);
     }
     this.#onBusyChange = options.onBusyChange;
-    this.ring = Ring.open(options.entries === undefined ? {} : { entries: options.entries });
+    const ringOptions: { entries?: number; cqEntries?: number } = {};
+    if (options.entries !== undefined) ringOptions.entries = options.entries;
+    if (options.cqEntries !== undefined) ringOptions.cqEntries = options.cqEntries;
+    this.ring = Ring.open(ringOptions);
     // Leave room in the CQ for cancels, which must never wait behind the
     // operations they are meant to cancel.
     this.#maxInFlight = this.ring.cqEntries - Math.max(1, Math.min(16, this.ring.cqEntries >> 2));
@@ -212,6 +235,75 @@ export class Uring {
   /** Does nothing in the kernel; resolves 0. */
   nop(): UringOp {
     return this.#op("nop", KIND_RESULT, IORING_OP.NOP, -1, 0, 0, 0, 0, undefined, false);
+  }
+
+  /**
+   * Callback form of {@link Uring.accept}: `done` gets the new fd or
+   * `-errno`. The `queue*` operations skip the Promise (the hot path of
+   * connections) and do not count as busy: whoever queues them keeps the
+   * loop alive by other means. Returns the operation id.
+   */
+  queueAccept(fd: number, flags: number, done: UringCallback): number {
+    return this.#queue(IORING_OP.ACCEPT, checkFd(fd), 0, 0, flags, undefined, false, done);
+  }
+
+  /** Callback form of {@link Uring.connect} (the sockaddr is copied); returns the operation id. */
+  queueConnect(fd: number, sockaddr: Uint8Array, length: number, done: UringCallback): number {
+    checkFd(fd);
+    if (!Number.isInteger(length) || length < 1 || length > sockaddr.byteLength || length > LAYOUT.sockaddr_storage.size) {
+      throw new RangeError(`sockaddr length ${length} is invalid for ${sockaddr.byteLength} bytes`);
+    }
+    const memory = NativeBuffer.from(sockaddr.subarray(0, length));
+    // The address length goes in the SQE's off (addr2) field.
+    return this.#queue(IORING_OP.CONNECT, fd, addressOf(memory.pointer), 0, 0, memory, true, done, length);
+  }
+
+  /** Callback form of {@link Uring.recv}; returns the operation id. */
+  queueRecv(fd: number, buf: NativeBuffer, len: number, offset: number, done: UringCallback): number {
+    checkSpan(buf, offset, len);
+    return this.#queue(IORING_OP.RECV, checkFd(fd), addressOf(buf.pointerAt(offset)), len, 0, buf, false, done);
+  }
+
+  /** Callback form of {@link Uring.send} (MSG_NOSIGNAL); returns the operation id. */
+  queueSend(fd: number, buf: NativeBuffer, len: number, offset: number, done: UringCallback): number {
+    checkSpan(buf, offset, len);
+    return this.#queue(IORING_OP.SEND, checkFd(fd), addressOf(buf.pointerAt(offset)), len, C.MSG_NOSIGNAL, buf, false, done);
+  }
+
+  /** Callback form of {@link Uring.pollOnce}: `done` gets the revents; returns the operation id. */
+  queuePoll(fd: number, events: number, done: UringCallback): number {
+    return this.#queue(IORING_OP.POLL_ADD, checkFd(fd), 0, 0, events >>> 0, undefined, false, done);
+  }
+
+  /** Callback form of {@link Uring.closeFd}; returns the operation id. */
+  queueClose(fd: number, done: UringCallback): number {
+    return this.#queue(IORING_OP.CLOSE, checkFd(fd), 0, 0, 0, undefined, false, done);
+  }
+
+  /**
+   * Cancels operation `id` without waiting for the answer (the operation
+   * itself completes with -ECANCELED unless it already finished). Returns
+   * false when `id` is not pending.
+   */
+  queueCancel(id: number): boolean {
+    this.#check();
+    const at = this.#backlog.findIndex((op, i) => i >= this.#backlogHead && op.id === id);
+    if (at >= 0) {
+      const [op] = this.#backlog.splice(at, 1);
+      if (op !== undefined) this.#settle(op, -ECANCELED);
+      return true;
+    }
+    if (!this.#inFlight.has(id)) return false;
+    this.#op("cancel", KIND_CANCEL, IORING_OP.ASYNC_CANCEL, -1, id, 0, 0, 0, undefined, false, IGNORE);
+    return true;
+  }
+
+  #queue(
+    opcode: number, fd: number, addr: number, len: number, opFlags: number,
+    memory: NativeBuffer | undefined, owned: boolean, done: UringCallback, off = 0,
+  ): number {
+    if (typeof done !== "function") throw new TypeError("done must be a function");
+    return this.#op("op", KIND_RESULT, opcode, fd, addr, len, off, opFlags, memory, owned, done).id;
   }
 
   /**
@@ -355,28 +447,36 @@ export class Uring {
     let left = budgetMs;
     do {
       ring.enter(1, Math.max(1, left));
-      this.#reap();
+      try {
+        this.#reap();
+      } catch {
+        // a callback failed while the ring closes: nobody is left to tell
+      }
       left = deadline - Date.now();
     } while (this.#inFlight.size > 0 && left > 0);
   }
 
   #op(
     name: string, kind: number, opcode: number, fd: number, addr: number, len: number, off: number,
-    opFlags: number, memory: NativeBuffer | undefined, owned: boolean,
+    opFlags: number, memory: NativeBuffer | undefined, owned: boolean, done?: UringCallback,
   ): UringOp {
     if (this.#closed) {
       if (owned) memory?.free();
       throw new UseAfterCloseError("io_uring");
     }
     const id = this.#nextId++;
-    let resolve!: (value: number) => void;
-    let reject!: (error: unknown) => void;
-    const promise = new Promise<number>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    }) as Promise<number> & { id: number };
+    let resolve: (value: number) => void = IGNORE;
+    let reject: (error: unknown) => void = IGNORE;
+    let promise: Promise<number> & { id: number };
+    if (done === undefined) {
+      promise = new Promise<number>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      }) as Promise<number> & { id: number };
+      this.#promised++;
+    } else promise = { id } as Promise<number> & { id: number };
     promise.id = id;
-    const op: Op = { id, name, kind, opcode, fd, addr, len, off, opFlags, memory, owned, resolve, reject };
+    const op: Op = { id, name, kind, opcode, fd, addr, len, off, opFlags, memory, owned, resolve, reject, done };
     const cancel = kind === KIND_CANCEL || kind === KIND_CANCEL_ALL;
     if (cancel && this.#inFlight.size < this.ring.cqEntries) {
       // Cancels skip the backlog and use the reserve: they are what frees room.
@@ -391,7 +491,7 @@ export class Uring {
       this.#backlog.push(op);
     }
     this.#schedule();
-    if (!this.#busy) this.#busyChanged(true);
+    if (!this.#busy && done === undefined) this.#busyChanged(true);
     return promise;
   }
 
@@ -425,7 +525,12 @@ export class Uring {
   #reap(): number {
     const n = this.ring.reap(this.#complete);
     if (n > 0 && this.#backlog.length > this.#backlogHead) this.#refill();
-    if (this.#busy && this.pending === 0) this.#busyChanged(false);
+    if (this.#busy && this.#promised === 0) this.#busyChanged(false);
+    const error = this.#callbackError;
+    if (error !== undefined) {
+      this.#callbackError = undefined;
+      throw error;
+    }
     return n;
   }
 
@@ -462,6 +567,17 @@ export class Uring {
 
   #settle(op: Op, res: number, release = true): void {
     if (op.owned && release) op.memory?.free();
+    const done = op.done;
+    if (done !== undefined) {
+      if (op.kind === KIND_CANCEL) return;
+      try {
+        done(res);
+      } catch (err) {
+        this.#callbackError ??= err;
+      }
+      return;
+    }
+    this.#promised--;
     switch (op.kind) {
       case KIND_TIMEOUT:
         if (res === -ETIME) res = 0;
@@ -479,6 +595,8 @@ export class Uring {
     if (this.#closed) throw new UseAfterCloseError("io_uring");
   }
 }
+
+const IGNORE = (): void => {};
 
 function checkFd(fd: number): number {
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`invalid file descriptor ${fd}`);

@@ -44,6 +44,12 @@ import { URING } from "./uapi.ts";
 export interface RingOptions {
   /** SQ entries (rounded up to a power of two by the kernel; CQ is twice that). Default 256. */
   entries?: number;
+  /**
+   * CQ entries (IORING_SETUP_CQSIZE, clamped by the kernel; rounded up to a
+   * power of two); default twice `entries`. A large CQ lets many operations
+   * wait at once (one poll per idle connection) with a small SQ.
+   */
+  cqEntries?: number;
 }
 
 /** Receives one completion: its user_data, its result and its flags. */
@@ -208,8 +214,16 @@ export class Ring {
     if (!Number.isInteger(entries) || entries < 1 || entries > URING.MAX_ENTRIES) {
       throw new RangeError(`entries must be an integer in 1..${URING.MAX_ENTRIES}, got ${entries}`);
     }
+    const cqEntries = options.cqEntries;
+    if (cqEntries !== undefined && (!Number.isInteger(cqEntries) || cqEntries < entries || cqEntries > URING.MAX_CQ_ENTRIES)) {
+      throw new RangeError(`cqEntries must be an integer in ${entries}..${URING.MAX_CQ_ENTRIES}, got ${cqEntries}`);
+    }
     const params = NativeBuffer.alloc(LAYOUT.io_uring_params.size);
     try {
+      if (cqEntries !== undefined) {
+        params.view.setUint32(LAYOUT.io_uring_params.flags, URING.SETUP_CQSIZE | URING.SETUP_CLAMP, true);
+        params.view.setUint32(LAYOUT.io_uring_params.cq_entries, cqEntries, true);
+      }
       const fd = sys(C.SYS_io_uring_setup, entries, addressOf(params.pointer), 0, 0, 0, 0);
       if (fd < 0) throw sysError(-fd, "io_uring_setup");
       return new Ring(fd, params.view);

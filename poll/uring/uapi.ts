@@ -49,6 +49,7 @@ export const URING = {
   OFF_CQ_RING: 0x8000000,
   OFF_SQES: 0x10000000,
   /** io_uring_params.flags */
+  SETUP_CQSIZE: 1 << 3,
   SETUP_CLAMP: 1 << 4,
   /** io_uring_params.features */
   FEAT_SINGLE_MMAP: 1 << 0,
@@ -76,4 +77,6 @@ export const URING = {
   GETEVENTS_ARG_TS: 16,
   /** Most entries io_uring_setup accepts (IORING_MAX_ENTRIES). */
   MAX_ENTRIES: 32768,
+  /** Most CQ entries with IORING_SETUP_CQSIZE (2 × IORING_MAX_ENTRIES). */
+  MAX_CQ_ENTRIES: 65536,
 } as const;

@@ -1,0 +1,97 @@
+/**
+ * Connecting through a loop's io_uring: a blocking socket (so the connect
+ * operation waits in the kernel) and IORING_OP_CONNECT, with the same
+ * AbortSignal and timeout behaviour as the readiness path.
+ *
+ * @example
+ * ```ts
+ * import { Loop } from "../loop.ts";
+ * import { loopUring } from "./loop_io.ts";
+ * import { uringConnect } from "./connect.ts";
+ * const loop = new Loop();
+ * // const socket = await uringConnect(loopUring(loop), { host: "127.0.0.1", port: 8080 }, { timeoutMs: 2000 });
+ * loop.close();
+ * ```
+ *
+ * @module
+ */
+import { SocketTimeoutError } from "../../core/errors.ts";
+import { sysError } from "../../core/sys_error.ts";
+import type { Timer } from "../../core/timer_heap.ts";
+import { E, LAYOUT } from "../../ffi/platform.ts";
+import { encodeSockaddr, formatSocketAddress } from "../../socket/sockaddr.ts";
+import { Socket } from "../../socket/socket.ts";
+import { type Endpoint, endpointAddress } from "../endpoint.ts";
+import type { LoopUring } from "./loop_io.ts";
+
+/** Options of {@link uringConnect}. */
+export interface UringConnectOptions {
+  /** Aborts the connect (and closes the socket). */
+  signal?: AbortSignal;
+  /** Fails the connect after this long. */
+  timeoutMs?: number;
+}
+
+const ECANCELED = E.ECANCELED ?? 125;
+
+/**
+ * Connects a new stream socket to `endpoint` with IORING_OP_CONNECT;
+ * resolves with the connected (blocking) socket.
+ *
+ * @example
+ * ```ts
+ * import { uringConnect } from "./connect.ts";
+ * // const socket = await uringConnect(io, { path: "/run/app.sock" });
+ * ```
+ */
+export function uringConnect(io: LoopUring, endpoint: Endpoint, options: UringConnectOptions = {}): Promise<Socket> {
+  let socket: Socket;
+  let address: string;
+  const sockaddr = new Uint8Array(LAYOUT.sockaddr_storage.size);
+  let length: number;
+  try {
+    const addr = endpointAddress(endpoint);
+    address = formatSocketAddress(addr);
+    length = encodeSockaddr(addr, sockaddr);
+    socket = Socket.create(addr.family, "stream");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const signal = options.signal;
+  return new Promise((resolve, reject) => {
+    let done = false;
+    let id = 0;
+    let timer: Timer | undefined;
+    const finish = (error: Error | undefined): void => {
+      if (done) return;
+      done = true;
+      io.unretain();
+      timer?.cancel();
+      signal?.removeEventListener("abort", onAbort);
+      if (error === undefined) {
+        resolve(socket);
+        return;
+      }
+      if (id !== 0 && !io.closing) io.uring.queueCancel(id);
+      socket.close();
+      reject(error);
+    };
+    const onAbort = (): void => {
+      finish(signal!.reason instanceof Error ? signal!.reason : new DOMException("aborted", "AbortError"));
+    };
+    io.retain();
+    try {
+      id = io.uring.queueConnect(socket.fd, sockaddr, length, (res) => {
+        id = 0;
+        if (res >= 0) finish(undefined);
+        else if (res === -ECANCELED && done) return;
+        else finish(sysError(-res, "connect"));
+      });
+    } catch (err) {
+      finish(err as Error);
+    }
+    if (done) return;
+    if (options.timeoutMs !== undefined) timer = io.loop.timers.once(options.timeoutMs, () => finish(new SocketTimeoutError(`connect to ${address} timed out`)));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
