@@ -1,11 +1,14 @@
 /**
- * Echo benchmark: our async echo server (poll/listener.ts, handler mode) vs
- * the runtime's own (node:net, Deno.listen, Bun.listen), each in a child
+ * Echo benchmark: our async echo server (poll/listener.ts, handler mode),
+ * once with readiness I/O (epoll) and once with io_uring completions
+ * (`io: "uring"`), vs the runtime's own (node:net, Deno.listen, Bun.listen),
+ * each in a child
  * process of this runtime, driven by an external load client (a blocking
  * epoll loop run on Bun, bench/echo_client.ts): 50 connections, 64-byte
  * messages, one in flight per connection. Alternating A/B rounds, median
- * requests/s and the server's CPU µs per request (from /proc/PID/stat).
- * Then 10,000 idle connections: server RSS growth per connection.
+ * requests/s and the server's CPU µs per request (from /proc/PID/stat);
+ * the three servers rotate their order from round to round. Then 10,000
+ * idle connections: server RSS growth per connection, for each server.
  *
  * Reading the numbers: on this 2-core machine neither side saturates a
  * core (server and client each ~40% of one at 70–80k req/s), so req/s
@@ -102,9 +105,16 @@ function rssBytes(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-async function startServer(kind: "ffinet" | "native"): Promise<{ server: Child; port: number }> {
+type Kind = "ffinet" | "uring" | "native";
+const KINDS: Kind[] = ["ffinet", "uring", "native"];
+
+async function startServer(kind: Kind): Promise<{ server: Child; port: number }> {
   const [cmd, args] = runtimeArgs("bench/echo_server.ts");
   const server = start(cmd, [...args, kind]);
+  if (kind === "uring") {
+    const io = (await line(server, "IO ")).slice(3);
+    if (io !== "io_uring") console.log(`# io_uring unavailable here: the uring server runs ${io}`);
+  }
   const port = Number((await line(server, "PORT ")).slice(5));
   return { server, port };
 }
@@ -113,7 +123,7 @@ async function client(args: string[]): Promise<Child> {
   return start(`${root}node_modules/.bin/bun`, ["bench/echo_client.ts", ...args]);
 }
 
-async function loadRound(kind: "ffinet" | "native"): Promise<{ rps: number; cpuUs: number }> {
+async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number }> {
   const { server, port } = await startServer(kind);
   try {
     const warm = await client(["load", String(port), String(CONNECTIONS), "0.5", "64"]);
@@ -129,7 +139,7 @@ async function loadRound(kind: "ffinet" | "native"): Promise<{ rps: number; cpuU
   }
 }
 
-async function idleRound(kind: "ffinet" | "native"): Promise<number> {
+async function idleRound(kind: Kind): Promise<number> {
   const { server, port } = await startServer(kind);
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -150,23 +160,32 @@ async function idleRound(kind: "ffinet" | "native"): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const peerName = RUNTIME === "node" ? "node:net" : RUNTIME === "deno" ? "Deno.listen" : "Bun.listen";
 
-const ours = { rps: [] as number[], cpu: [] as number[] };
-const peer = { rps: [] as number[], cpu: [] as number[] };
+const runs: Record<Kind, { rps: number[]; cpu: number[] }> = {
+  ffinet: { rps: [], cpu: [] },
+  uring: { rps: [], cpu: [] },
+  native: { rps: [], cpu: [] },
+};
 for (let round = 0; round < ROUNDS; round++) {
-  const order: ("ffinet" | "native")[] = round % 2 === 0 ? ["ffinet", "native"] : ["native", "ffinet"];
+  // Rotate so each server runs first, second and third in turn.
+  const order = KINDS.map((_, i) => KINDS[(i + round) % KINDS.length]!);
   for (const kind of order) {
     const r = await loadRound(kind);
-    const side = kind === "ffinet" ? ours : peer;
-    side.rps.push(r.rps);
-    side.cpu.push(r.cpuUs);
+    runs[kind].rps.push(r.rps);
+    runs[kind].cpu.push(r.cpuUs);
     console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req`);
   }
 }
-record({ bench: "echo", case: `${CONNECTIONS} conns 64 B req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
-record({ bench: "echo", case: `${CONNECTIONS} conns server CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+const label = { ffinet: "epoll", uring: "io_uring" } as const;
+for (const kind of ["ffinet", "uring"] as const) {
+  const ours = runs[kind];
+  const peer = runs.native;
+  record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns 64 B req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
+  record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+}
 if (IDLE_CONNECTIONS > 0) {
-  const oursIdle = await idleRound("ffinet");
-  const peerIdle = await idleRound("native");
-  record({ bench: "echo", case: `${IDLE_CONNECTIONS} idle conns RSS/conn`, unit: "B/conn", ours: oursIdle, peer: peerIdle, peerName });
+  const idle = { ffinet: await idleRound("ffinet"), uring: await idleRound("uring"), native: await idleRound("native") };
+  for (const kind of ["ffinet", "uring"] as const) {
+    record({ bench: "echo", case: `${label[kind]} ${IDLE_CONNECTIONS} idle RSS/conn`, unit: "B/conn", ours: idle[kind], peer: idle.native, peerName });
+  }
 }
 finish();

@@ -1,13 +1,16 @@
-// Echo server child for bench/echo.ts: `echo_server.ts ffinet|native`.
-// Prints "PORT <n>" once listening; runs until killed.
+// Echo server child for bench/echo.ts: `echo_server.ts ffinet|uring|native`
+// (ffinet: readiness/epoll; uring: ffinet with io_uring completions).
+// Prints "PORT <n>" once listening ("IO <kind>" before it); runs until killed.
 import { listen } from "../poll/listener.ts";
 
 const kind = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
 type Listening = (port: number) => void;
 const ready: Listening = (port) => console.log(`PORT ${port}`);
 
-if (kind === "ffinet") {
-  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { backlog: 4096 });
+if (kind === "ffinet" || kind === "uring") {
+  const io = kind === "uring" ? "uring" : "readiness";
+  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { backlog: 4096, io });
+  console.log(`IO ${server.io}`);
   ready(server.port);
 } else if ("Bun" in globalThis) {
   const Bun = (globalThis as unknown as {
