@@ -1,0 +1,253 @@
+/**
+ * The state behind one {@link Socket} and the primitive send/receive loops
+ * its methods share, plus the small seam through which the method groups
+ * (socket_endpoints.ts, socket_health.ts, …) reach that state.
+ *
+ * `Socket` keeps its state in a private `SocketCore`; the method groups are
+ * classes whose methods are copied onto `Socket.prototype` ({@link mixInto})
+ * and find the core of `this` with {@link coreOf}. Nothing here is part of
+ * the public surface.
+ *
+ * @example
+ * ```ts
+ * import { SocketCore } from "./socket_core.ts";
+ * const core = new SocketCore(-1, "ipv4", "stream", false);
+ * console.log(core.fd); // -1: closed
+ * ```
+ *
+ * @module
+ */
+import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import type { TokenBucket } from "../core/rate_limit.ts";
+import { sysError } from "../core/sys_error.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { C, E } from "../ffi/platform.ts";
+import { SEND_FLAGS } from "./descriptor.ts";
+import type { ScatterGather } from "./iovec.ts";
+import type { SocketOptions } from "./options.ts";
+import type { AddressFamily } from "./sockaddr.ts";
+import type { Socket, SocketType } from "./socket.ts";
+import { SocketStatistics } from "./stats.ts";
+import { TimeoutOverrides } from "./timeouts.ts";
+import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "./wait.ts";
+
+/**
+ * One socket's descriptor, mode, counters and lazily made helpers.
+ *
+ * @example
+ * ```ts
+ * import { SocketCore } from "./socket_core.ts";
+ * const core = new SocketCore(-1, "unix", "seqpacket", true);
+ * console.log(core.nonBlocking); // true
+ * ```
+ */
+export class SocketCore {
+  /** The descriptor, -1 once closed or released. */
+  fd: number;
+  readonly family: AddressFamily;
+  readonly type: SocketType;
+  /** Cached O_NONBLOCK state of the descriptor. */
+  nonBlocking: boolean;
+  options: SocketOptions | undefined;
+  sg: ScatterGather | undefined;
+  bucket: TokenBucket | undefined;
+  /** The peer as text, for error messages (set by connect). */
+  peerText: string | undefined;
+  readonly timeouts = new TimeoutOverrides();
+  readonly stats = new SocketStatistics();
+
+  constructor(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean) {
+    this.fd = fd;
+    this.family = family;
+    this.type = type;
+    this.nonBlocking = nonBlocking;
+  }
+
+  /** The descriptor; throws {@link UseAfterCloseError} once closed. */
+  liveFd(): number {
+    if (this.fd < 0) throw new UseAfterCloseError("Socket");
+    return this.fd;
+  }
+
+  /** `Socket.send` without the argument check: one send bounded by the send timeout. */
+  send(data: Uint8Array, flags: number): number {
+    const sendMs = this.nonBlocking ? 0 : this.timeouts.get("sendMs");
+    return this.sendOnce(data, flags, deadlineAfter(sendMs));
+  }
+
+  /** One send; bytes sent, 0 when it would block (non-blocking). */
+  sendOnce(data: Uint8Array, flags: number, deadline: number): number {
+    const fd = this.liveFd();
+    const dontWait = this.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
+    for (;;) {
+      const n = libc().send(fd, data, data.byteLength, flags | SEND_FLAGS | dontWait);
+      if (n >= 0) {
+        if (n > 0) this.stats.sent(n);
+        return n;
+      }
+      const errno = native.errno();
+      if (errno === E.EINTR) continue;
+      if (errno === E.EAGAIN) {
+        if (this.nonBlocking && deadline === Infinity) return 0;
+        this.waitOrTimeout(WAIT_WRITE, deadline, "send");
+        continue;
+      }
+      this.stats.sendErrors++;
+      throw sysError(errno, "send", this.peerText);
+    }
+  }
+
+  /** One recv: bytes, 0 at end of stream, -1 when it would block. */
+  recvOnce(buffer: Uint8Array, flags: number, deadline: number): number {
+    const fd = this.liveFd();
+    const dontWait = this.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
+    for (;;) {
+      const n = libc().recv(fd, buffer, buffer.byteLength, flags | dontWait);
+      if (n >= 0) {
+        if (n > 0 && (flags & C.MSG_PEEK) === 0) this.stats.received(n);
+        return n;
+      }
+      const errno = native.errno();
+      if (errno === E.EINTR) continue;
+      if (errno === E.EAGAIN) {
+        if (this.nonBlocking && deadline === Infinity) return -1;
+        this.waitOrTimeout(WAIT_READ, deadline, "recv");
+        continue;
+      }
+      this.stats.recvErrors++;
+      throw sysError(errno, "recv", this.peerText);
+    }
+  }
+
+  /** Waits for `events` until `deadline`; throws {@link SocketTimeoutError} named `what` when it passes. */
+  waitOrTimeout(events: number, deadline: number, what: string): void {
+    if (pollOne(this.fd, events, remainingMs(deadline)) === 0) {
+      throw new SocketTimeoutError(`${what} timed out`, { syscall: what, ...(this.peerText === undefined ? {} : { address: this.peerText }) });
+    }
+  }
+
+  /** The error for a stream that ended after `got` of `wanted` bytes. */
+  eof(got: number, wanted: number): SocketClosedError {
+    const where = this.peerText === undefined ? "" : ` (${this.peerText})`;
+    return new SocketClosedError("EOF", `the peer closed the connection after ${got} of ${wanted} bytes${where}`, {
+      syscall: "recv",
+      ...(this.peerText === undefined ? {} : { address: this.peerText }),
+    });
+  }
+}
+
+/** What `Socket` lends its method groups (registered once, from its static block). */
+export interface SocketInternals {
+  /** The core of a Socket (TypeError for anything else). */
+  core(socket: object): SocketCore;
+  /** A new Socket owning `fd`. */
+  adopt(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean, peerText?: string): Socket;
+  /** Whether `value` is a Socket. */
+  isSocket(value: unknown): value is Socket;
+}
+
+let internals: SocketInternals | undefined;
+
+/**
+ * Called once by `Socket` to lend its internals to its method groups.
+ *
+ * @example
+ * ```ts
+ * // Inside `class Socket { static { provideSocketInternals({ core: (s) => (s as Socket).#core, … }); } }`
+ * ```
+ */
+export function provideSocketInternals(lent: SocketInternals): void {
+  internals = lent;
+}
+
+function lent(): SocketInternals {
+  if (internals === undefined) throw new Error("socket/socket.ts has not been loaded");
+  return internals;
+}
+
+/**
+ * The core of a Socket method group's `this`.
+ *
+ * @example
+ * ```ts
+ * // class SocketHealth { stats() { return coreOf(this).stats.snapshot(); } }
+ * ```
+ */
+export function coreOf(socket: object): SocketCore {
+  return lent().core(socket);
+}
+
+/**
+ * A new Socket owning `fd` (the constructor of `Socket` is private).
+ *
+ * @example
+ * ```ts
+ * // const peer = adoptSocket(fd, "ipv4", "stream", true);
+ * ```
+ */
+export function adoptSocket(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean, peerText?: string): Socket {
+  return lent().adopt(fd, family, type, nonBlocking, peerText);
+}
+
+/**
+ * Whether `value` is a Socket.
+ *
+ * @example
+ * ```ts
+ * // if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
+ * ```
+ */
+export function isSocket(value: unknown): value is Socket {
+  return lent().isSocket(value);
+}
+
+/**
+ * Copies the methods and accessors of each group's prototype onto
+ * `target.prototype`, non-enumerable like a class's own methods.
+ *
+ * @example
+ * ```ts
+ * // export interface Socket extends SocketHealth {}
+ * // mixInto(Socket, [SocketHealth]);
+ * ```
+ */
+export function mixInto(target: { prototype: object }, groups: readonly { prototype: object }[]): void {
+  for (const group of groups) {
+    for (const name of Reflect.ownKeys(group.prototype)) {
+      if (name === "constructor") continue;
+      if (Object.prototype.hasOwnProperty.call(target.prototype, name)) throw new Error(`Socket already has ${String(name)}`);
+      const descriptor = Object.getOwnPropertyDescriptor(group.prototype, name)!;
+      Object.defineProperty(target.prototype, name, { ...descriptor, enumerable: false });
+    }
+  }
+}
+
+/**
+ * Checks a byte argument.
+ *
+ * @example
+ * ```ts
+ * import { checkBytes } from "./socket_core.ts";
+ * checkBytes(new Uint8Array(1));
+ * ```
+ */
+export function checkBytes(data: Uint8Array): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`expected a Uint8Array, got ${data === null ? "null" : typeof data}`);
+  return data;
+}
+
+/**
+ * Checks a timeout argument in milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { checkMs } from "./socket_core.ts";
+ * checkMs(1000);
+ * ```
+ */
+export function checkMs(ms: number): void {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 0x7fffffff) {
+    throw new RangeError(`timeout must be an integer 0–2147483647 ms, got ${String(ms)}`);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Zero-copy methods of {@link Socket}: sendfile, splice between sockets
+ * and descriptor duplication (socket/zero_copy.ts). Mixed into `Socket` by
+ * socket.ts.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * using copy = s.dup();
+ * console.log(copy.fd !== s.fd); // true
+ * ```
+ *
+ * @module
+ */
+import type { Socket } from "./socket.ts";
+import { adoptSocket, coreOf, isSocket } from "./socket_core.ts";
+import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
+
+/**
+ * sendfile, splice and dup; these methods are `Socket`'s own (see
+ * socket.ts), not used alone.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * // const moved = client.spliceTo(upstream);
+ * ```
+ */
+export class SocketZeroCopy {
+  /**
+   * One sendfile(2): up to `count` bytes of the open file `fileFd` from
+   * `offset` (the file's own position is not moved); the bytes sent, 0 at
+   * end of file, `null` when a non-blocking socket has no room.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // const n = s.sendfile(fileFd, 0, 1 << 20);
+   * ```
+   */
+  sendfile(fileFd: number, offset: number, count: number): number | null {
+    const c = coreOf(this);
+    const fd = c.liveFd();
+    try {
+      const n = sendfileOn(fd, fileFd, offset, count);
+      if (n !== null && n > 0) c.stats.sent(n);
+      return n;
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a whole file (an open descriptor or a path) or a slice of it,
+   * waiting for room as needed; returns the bytes sent (fewer only when the
+   * file ended early). Each wait is bounded by `options.timeoutMs`, by
+   * default this socket's send timeout (none when 0).
+   *
+   * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …)
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // s.sendfileAll("/var/www/index.html");
+   * ```
+   */
+  sendfileAll(source: number | string, options: SendfileOptions = {}): number {
+    const c = coreOf(this);
+    const fd = c.liveFd();
+    const sendMs = c.timeouts.get("sendMs");
+    const timeoutMs = options.timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    try {
+      const n = sendfileAllOn(fd, source, { ...options, timeoutMs });
+      if (n > 0) c.stats.sent(n);
+      return n;
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+      throw err;
+    }
+  }
+
+  /**
+   * Moves bytes from this socket to `destination` inside the kernel
+   * (splice through a pipe; Linux), until `count` bytes have moved or this
+   * socket reaches end of stream. Each wait is bounded by `timeoutMs`
+   * (default: no limit). Returns the bytes moved.
+   *
+   * @throws UnsupportedError off Linux; SocketTimeoutError
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * // const moved = client.spliceTo(upstream); // proxy until client EOF
+   * ```
+   */
+  spliceTo(destination: Socket, count = Infinity, timeoutMs = -1): number {
+    const c = coreOf(this);
+    if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
+    const n = spliceAll(c.liveFd(), destination.fd, count, timeoutMs);
+    if (n > 0) {
+      c.stats.received(n);
+      coreOf(destination).stats.sent(n);
+    }
+    return n;
+  }
+
+  /**
+   * A second Socket on a duplicate of this descriptor (close-on-exec),
+   * sharing the connection, options and blocking mode; each Socket closes
+   * its own descriptor.
+   *
+   * @example
+   * ```ts
+   * import { Socket } from "./socket.ts";
+   * using s = Socket.create("ipv4");
+   * using copy = s.dup();
+   * console.log(copy.fd !== s.fd); // true
+   * ```
+   */
+  dup(): Socket {
+    const c = coreOf(this);
+    const copy = dupFd(c.liveFd());
+    return adoptSocket(copy, c.family, c.type, c.nonBlocking, c.peerText);
+  }
+}
