@@ -247,6 +247,11 @@ export class Ring {
     return this.sqEntries - this.unsubmitted;
   }
 
+  /** Completions posted and not yet reaped. */
+  get completions(): number {
+    return ((Atomics.load(this.#cqRing, this.#cqTail) >>> 0) - (Atomics.load(this.#cqRing, this.#cqHead) >>> 0)) >>> 0;
+  }
+
   /** Whether the kernel holds completions it could not post (CQ overflow). */
   get overflowed(): boolean {
     return (Atomics.load(this.#sqRing, this.#sqFlags) & URING.SQ_CQ_OVERFLOW) !== 0;
