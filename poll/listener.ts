@@ -309,7 +309,12 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
   const signal = options.signal;
   if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
   if (chooseAsyncIo(options.io) === "io_uring") {
-    const io = loopUring(loop);
+    let io: LoopUring;
+    try {
+      io = loopUring(loop);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return uringConnect(io, endpoint, options).then((socket) => {
       if (!("path" in endpoint) && (options.noDelay ?? true)) setNoDelay(socket.fd);
       const conn = new Connection(loop, socket, options.handler, options, io);

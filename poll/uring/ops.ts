@@ -303,7 +303,7 @@ export class Uring {
     memory: NativeBuffer | undefined, owned: boolean, done: UringCallback, off = 0,
   ): number {
     if (typeof done !== "function") throw new TypeError("done must be a function");
-    return this.#op("op", KIND_RESULT, opcode, fd, addr, len, off, opFlags, memory, owned, done).id;
+    return this.#op("op", KIND_RESULT, opcode, fd, addr, len, off, opFlags, memory, owned, done) as unknown as number;
   }
 
   /**
@@ -467,15 +467,15 @@ export class Uring {
     const id = this.#nextId++;
     let resolve: (value: number) => void = IGNORE;
     let reject: (error: unknown) => void = IGNORE;
-    let promise: Promise<number> & { id: number };
+    let promise: (Promise<number> & { id: number }) | undefined;
     if (done === undefined) {
       promise = new Promise<number>((res, rej) => {
         resolve = res;
         reject = rej;
       }) as Promise<number> & { id: number };
+      promise.id = id;
       this.#promised++;
-    } else promise = { id } as Promise<number> & { id: number };
-    promise.id = id;
+    }
     const op: Op = { id, name, kind, opcode, fd, addr, len, off, opFlags, memory, owned, resolve, reject, done };
     const cancel = kind === KIND_CANCEL || kind === KIND_CANCEL_ALL;
     if (cancel && this.#inFlight.size < this.ring.cqEntries) {
@@ -492,7 +492,8 @@ export class Uring {
     }
     this.#schedule();
     if (!this.#busy && done === undefined) this.#busyChanged(true);
-    return promise;
+    // Callback operations (`queue*`) only need their id: no object for them.
+    return promise ?? (id as unknown as UringOp);
   }
 
   /** Writes `op` into the SQ (submitting first when the SQ is full). */

@@ -76,6 +76,10 @@ export class UringStream {
   #sendEnd = 0;
   #retained = false;
   #closed = false;
+  // Completion callbacks, made on first use (an idle connection only ever polls).
+  #recvDone: ((res: number) => void) | undefined;
+  #sendDone: ((res: number) => void) | undefined;
+  #pollOutDone: ((res: number) => void) | undefined;
 
   constructor(io: LoopUring, fd: number, host: UringStreamHost) {
     this.#io = io;
@@ -164,10 +168,10 @@ export class UringStream {
     const len = Math.max(1, Math.min(buf.byteLength, this.#host.recvLimit()));
     this.#recvBuf = buf;
     this.#recvLen = len;
-    this.#readOp = this.#io.uring.queueRecv(this.#fd, buf, len, 0, this.#onRecv);
+    this.#readOp = this.#io.uring.queueRecv(this.#fd, buf, len, 0, this.#recvDone ??= (res) => this.#onRecv(res));
   }
 
-  #onRecv = (res: number): void => {
+  #onRecv(res: number): void {
     const buf = this.#recvBuf!;
     this.#recvBuf = undefined;
     this.#readOp = 0;
@@ -183,13 +187,13 @@ export class UringStream {
     // A full buffer likely left more behind: receive again without polling.
     if (res === this.#recvLen) this.#submitRecv();
     else this.#armPoll();
-  };
-
-  #submitSend(): void {
-    this.#sendOp = this.#io.uring.queueSend(this.#fd, this.#sendBuf!, this.#sendEnd - this.#sendAt, this.#sendAt, this.#onSent);
   }
 
-  #onSent = (res: number): void => {
+  #submitSend(): void {
+    this.#sendOp = this.#io.uring.queueSend(this.#fd, this.#sendBuf!, this.#sendEnd - this.#sendAt, this.#sendAt, this.#sendDone ??= (res) => this.#onSent(res));
+  }
+
+  #onSent(res: number): void {
     this.#sendOp = 0;
     const buf = this.#sendBuf!;
     if (this.#closed || res === -ECANCELED) {
@@ -199,7 +203,7 @@ export class UringStream {
     }
     if (res === -EAGAIN || res === -EINTR) {
       // A non-blocking descriptor: wait for room, then send the same bytes.
-      this.#sendOp = this.#io.uring.queuePoll(this.#fd, POLLOUT, this.#onPollOut);
+      this.#sendOp = this.#io.uring.queuePoll(this.#fd, POLLOUT, this.#pollOutDone ??= (res) => this.#onPollOut(res));
       return;
     }
     if (res < 0) {
@@ -215,9 +219,9 @@ export class UringStream {
       this.#io.giveBuffer(buf);
     }
     this.#host.sent(res);
-  };
+  }
 
-  #onPollOut = (res: number): void => {
+  #onPollOut(res: number): void {
     this.#sendOp = 0;
     if (this.#closed || res < 0) {
       const buf = this.#sendBuf!;
@@ -227,7 +231,7 @@ export class UringStream {
       return;
     }
     this.#submitSend();
-  };
+  }
 }
 
 function ignore(): void {}
