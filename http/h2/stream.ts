@@ -83,37 +83,6 @@ export class H2Stream {
     return this.queuedBytes > 0 || this.endQueued || this.trailers !== null;
   }
 
-  /** Removes `n` queued octets and returns them (zero-copy when possible). */
-  take(n: number): Uint8Array {
-    const first = this.queue[0]!;
-    const avail = first.length - this.queueOffset;
-    let out: Uint8Array;
-    if (avail >= n) {
-      out = first.subarray(this.queueOffset, this.queueOffset + n);
-      this.queueOffset += n;
-      if (this.queueOffset === first.length) {
-        this.queue.shift();
-        this.queueOffset = 0;
-      }
-    } else {
-      out = new Uint8Array(n);
-      let o = 0;
-      while (o < n) {
-        const c = this.queue[0]!;
-        const k = Math.min(n - o, c.length - this.queueOffset);
-        out.set(c.subarray(this.queueOffset, this.queueOffset + k), o);
-        o += k;
-        this.queueOffset += k;
-        if (this.queueOffset === c.length) {
-          this.queue.shift();
-          this.queueOffset = 0;
-        }
-      }
-    }
-    this.queuedBytes -= n;
-    return out;
-  }
-
   /** Removes `n` queued octets, copying them into `out` at `offset`. */
   takeInto(n: number, out: Uint8Array, offset: number): void {
     let o = offset;

@@ -1,0 +1,83 @@
+/**
+ * DATA frames received by an HTTP/2 connection (RFC 9113 §6.1): flow
+ * control accounting, content-length checks, the empty-DATA flood counter
+ * and crediting consumed octets back to the peer.
+ *
+ * @module
+ */
+import { ErrorCode, Flag } from "./constants.ts";
+import { connectionError as conn, type H2Core, streamError as streamErr } from "./connection_core.ts";
+import type { Frame } from "./frames.ts";
+import { StreamState as S } from "./stream.ts";
+
+/**
+ * Handles one received DATA frame (`payload` without padding).
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./connection.ts";
+ * // Called by H2Connection.receive for each DATA frame.
+ * new H2Connection({ role: "server" });
+ * ```
+ */
+export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
+  const id = f.streamId;
+  if (f.length > c.connRecvWindow) {
+    throw conn("ERR_H2_FLOW_CONTROL", "DATA exceeds the connection window", ErrorCode.FLOW_CONTROL_ERROR);
+  }
+  c.connRecvWindow -= f.length;
+  const stream = c.table.streams.get(id);
+  if (stream === undefined || stream.state === S.HALF_CLOSED_REMOTE || stream.state === S.CLOSED) {
+    c.creditConnection(f.length);
+    if (stream === undefined) {
+      c.table.lateFrame(id, f.type);
+      return;
+    }
+    throw streamErr("ERR_H2_STREAM_CLOSED", `DATA on half-closed stream ${id}`, ErrorCode.STREAM_CLOSED, id);
+  }
+  if (stream.state === S.RESERVED_LOCAL || stream.state === S.RESERVED_REMOTE) {
+    throw conn("ERR_H2_RESERVED_STREAM", `DATA on reserved stream ${id}`, ErrorCode.PROTOCOL_ERROR);
+  }
+  if (f.length > stream.recvWindow) {
+    c.creditConnection(f.length);
+    throw streamErr("ERR_H2_FLOW_CONTROL", `DATA exceeds the window of stream ${id}`, ErrorCode.FLOW_CONTROL_ERROR, id);
+  }
+  stream.recvWindow -= f.length;
+  const endStream = (f.flags & Flag.END_STREAM) !== 0;
+  if (!stream.headersReceived) {
+    c.creditConnection(f.length);
+    throw streamErr("ERR_H2_DATA_BEFORE_HEADERS", `DATA before HEADERS on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
+  }
+  stream.dataReceived += payload.length;
+  if (stream.contentLength >= 0 && (stream.dataReceived > stream.contentLength || (endStream && stream.dataReceived !== stream.contentLength))) {
+    c.creditConnection(f.length);
+    throw streamErr("ERR_H2_CONTENT_LENGTH", `DATA does not match content-length on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
+  }
+  if (payload.length === 0 && !endStream && c.conn.counters.emptyData.hit(c.now())) {
+    throw conn("ERR_H2_EMPTY_DATA_FLOOD", "too many empty DATA frames", ErrorCode.ENHANCE_YOUR_CALM);
+  }
+  c.events.push({ type: "data", streamId: id, data: c.dataCopies.copy(payload), endStream });
+  if (endStream) c.table.remoteEnded(stream);
+  if (c.autoWindow) {
+    c.creditConnection(f.length);
+    if (!endStream) c.creditStream(stream, f.length);
+  }
+}
+
+/**
+ * Credits `n` consumed octets of a stream back to the peer (the work of
+ * `H2Connection.consume`).
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./connection.ts";
+ * const server = new H2Connection({ role: "server", autoWindowUpdate: false });
+ * server.consume(1, 0);
+ * ```
+ */
+export function consume(c: H2Core, streamId: number, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
+  c.creditConnection(n);
+  const s = c.table.streams.get(streamId);
+  if (s && (s.state === S.OPEN || s.state === S.HALF_CLOSED_LOCAL)) c.creditStream(s, n);
+}

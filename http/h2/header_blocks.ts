@@ -1,0 +1,242 @@
+/**
+ * Header blocks received by an HTTP/2 connection (RFC 9113 §4.3, §6.2,
+ * §6.6, §6.10, §8): HEADERS and PUSH_PROMISE frames with their
+ * CONTINUATION frames are assembled, HPACK-decoded and checked, then open
+ * streams, report responses, trailers and promises.
+ *
+ * @module
+ */
+import { HPACKError } from "../../core/errors.ts";
+import { HPACK_LIST_TOO_LARGE } from "../hpack/decoder.ts";
+import { ErrorCode, Flag, FrameType } from "./constants.ts";
+import { connectionError as conn, type H2Core, streamError as streamErr } from "./connection_core.ts";
+import type { H2Event } from "./events.ts";
+import { checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
+import { encodeRstStream, type Frame, readPriority, readU32 } from "./frames.ts";
+import { parsePriority } from "./priority.ts";
+import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
+
+/** A header block being assembled from HEADERS/PUSH_PROMISE and CONTINUATION frames. */
+export interface PendingBlock {
+  type: number;
+  streamId: number;
+  endStream: boolean;
+  selfDependent: boolean;
+  promisedId: number;
+  fragments: Uint8Array[];
+  bytes: number;
+  frames: number;
+}
+
+const EMPTY_PAIRS: readonly string[] = [];
+
+/**
+ * Handles a received HEADERS or PUSH_PROMISE frame: decodes the block at
+ * once, or keeps it until CONTINUATION frames complete it.
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./connection.ts";
+ * // Called by H2Connection.receive for each HEADERS and PUSH_PROMISE frame.
+ * new H2Connection({ role: "server" });
+ * ```
+ */
+export function onHeadersFrame(c: H2Core, f: Frame, payload: Uint8Array): void {
+  let start = 0;
+  let promisedId = 0;
+  let selfDependent = false;
+  if (f.type === FrameType.HEADERS && f.flags & Flag.PRIORITY) {
+    selfDependent = readPriority(payload, 0).dependency === f.streamId;
+    start = 5;
+  }
+  if (f.type === FrameType.PUSH_PROMISE) {
+    if (c.conn.role === "server") throw conn("ERR_H2_PUSH_PROMISE", "PUSH_PROMISE sent to a server", ErrorCode.PROTOCOL_ERROR);
+    if (!c.conn.localSettings.enablePush) throw conn("ERR_H2_PUSH_DISABLED", "PUSH_PROMISE with push disabled", ErrorCode.PROTOCOL_ERROR);
+    promisedId = readU32(payload, 0) & 0x7fffffff;
+    start = 4;
+    if ((promisedId & 1) !== 0 || promisedId <= c.table.lastPeerId) {
+      throw conn("ERR_H2_PROMISED_ID", `invalid promised stream id ${promisedId}`, ErrorCode.PROTOCOL_ERROR);
+    }
+    c.table.lastPeerId = promisedId;
+  }
+  const fragment = payload.subarray(start);
+  const block: PendingBlock = {
+    type: f.type,
+    streamId: f.streamId,
+    endStream: (f.flags & Flag.END_STREAM) !== 0 && f.type === FrameType.HEADERS,
+    selfDependent,
+    promisedId,
+    // The view is decoded before this frame's callback returns unless
+    // CONTINUATION frames follow: only then is a copy kept.
+    fragments: [f.flags & Flag.END_HEADERS ? fragment : fragment.slice()],
+    bytes: fragment.length,
+    frames: 1,
+  };
+  if (f.flags & Flag.END_HEADERS) completeBlock(c, block);
+  else c.block = block;
+}
+
+/**
+ * Handles a received CONTINUATION frame, bounding the frames and octets of
+ * one header block (CONTINUATION flood).
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./connection.ts";
+ * // Called by H2Connection.receive for each CONTINUATION frame.
+ * new H2Connection({ role: "client" });
+ * ```
+ */
+export function onContinuation(c: H2Core, f: Frame, payload: Uint8Array): void {
+  const block = c.block;
+  if (block === null) throw conn("ERR_H2_CONTINUATION", "CONTINUATION without a header block", ErrorCode.PROTOCOL_ERROR);
+  if (f.streamId !== block.streamId) {
+    throw conn("ERR_H2_CONTINUATION", "CONTINUATION on another stream", ErrorCode.PROTOCOL_ERROR);
+  }
+  if (++block.frames > c.maxContinuation + 1) {
+    throw conn("ERR_H2_CONTINUATION_FLOOD", "too many CONTINUATION frames", ErrorCode.ENHANCE_YOUR_CALM);
+  }
+  block.bytes += payload.length;
+  if (block.bytes > c.decoder.maxHeaderListSize * 2 + 16384) {
+    throw conn("ERR_H2_CONTINUATION_FLOOD", "header block too large", ErrorCode.ENHANCE_YOUR_CALM);
+  }
+  if (payload.length > 0) block.fragments.push(payload.slice());
+  if (f.flags & Flag.END_HEADERS) {
+    c.block = null;
+    completeBlock(c, block);
+  }
+}
+
+/** Decodes a complete header block and applies it to its stream. */
+function completeBlock(c: H2Core, block: PendingBlock): void {
+  c.block = null;
+  const selfDependent = block.selfDependent;
+  let bytes: Uint8Array;
+  if (block.fragments.length === 1) bytes = block.fragments[0]!;
+  else {
+    bytes = new Uint8Array(block.bytes);
+    let o = 0;
+    for (const frag of block.fragments) {
+      bytes.set(frag, o);
+      o += frag.length;
+    }
+  }
+  let fields: string[] = EMPTY_PAIRS as string[];
+  let tooLarge = false;
+  try {
+    fields = c.decoder.decode(bytes);
+  } catch (e) {
+    if (e instanceof HPACKError && e.code === HPACK_LIST_TOO_LARGE) tooLarge = true;
+    else throw e;
+  }
+  if (block.type === FrameType.PUSH_PROMISE) return onPushPromise(c, block, fields, tooLarge);
+  const id = block.streamId;
+  let stream = c.table.streams.get(id);
+  if (stream === undefined) {
+    if (!c.table.peerInitiated(id) || id <= c.table.lastPeerId) {
+      c.table.lateFrame(id, FrameType.HEADERS);
+      return;
+    }
+    if (c.conn.role === "client") throw conn("ERR_H2_IDLE_STREAM", `HEADERS on idle stream ${id}`, ErrorCode.PROTOCOL_ERROR);
+    c.table.lastPeerId = id;
+    if (c.conn.goawaySent >= 0 && id > c.conn.goawaySent) return; // after GOAWAY: ignored
+    stream = new H2Stream(id, S.OPEN, c.conn.remoteSettings.initialWindowSize, c.recvInitialWindow);
+    if (c.table.activePeer >= c.conn.localSettings.maxConcurrentStreams) {
+      c.table.remember(id, ClosedBy.LOCAL_RESET);
+      throw streamErr("ERR_H2_REFUSED_STREAM", "too many concurrent streams", ErrorCode.REFUSED_STREAM, id);
+    }
+    c.table.streams.set(id, stream);
+    c.table.activePeer++;
+  }
+  if (selfDependent) throw streamErr("ERR_H2_PRIORITY_SELF", `stream ${id} depends on itself`, ErrorCode.PROTOCOL_ERROR, id);
+  switch (stream.state) {
+    case S.HALF_CLOSED_REMOTE:
+      throw streamErr("ERR_H2_STREAM_CLOSED", `HEADERS on half-closed stream ${id}`, ErrorCode.STREAM_CLOSED, id);
+    case S.RESERVED_LOCAL:
+      throw conn("ERR_H2_RESERVED_STREAM", `HEADERS on reserved stream ${id}`, ErrorCode.PROTOCOL_ERROR);
+    case S.RESERVED_REMOTE:
+      stream.state = S.HALF_CLOSED_LOCAL;
+      c.table.reservedCount--;
+      c.table.activePeer++;
+      break;
+  }
+  if (tooLarge) {
+    throw streamErr("ERR_H2_HEADER_LIST_TOO_LARGE", `header list of stream ${id} exceeds ${c.decoder.maxHeaderListSize}`, ErrorCode.ENHANCE_YOUR_CALM, id);
+  }
+  if (stream.headersReceived) return onTrailers(c, stream, fields, block.endStream);
+  const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
+  let reason: string;
+  if (c.conn.role === "server") {
+    reason = checkRequest(fields, info, { extendedConnect: c.conn.localSettings.enableConnectProtocol });
+  } else {
+    reason = checkResponse(fields, info);
+    if (!reason && info.status < 200 && block.endStream) reason = "informational response with END_STREAM";
+    if (!reason && info.status === 101) reason = "101 is not allowed in HTTP/2";
+  }
+  if (reason) throw streamErr("ERR_H2_MALFORMED", `malformed header section: ${reason}`, ErrorCode.PROTOCOL_ERROR, id);
+  const informational = c.conn.role === "client" && info.status < 200;
+  if (!informational) {
+    stream.headersReceived = true;
+    if (c.conn.role === "server") stream.method = info.method;
+    stream.status = info.status;
+    const noBody = stream.method === "HEAD" || info.status === 204 || info.status === 304;
+    stream.contentLength = noBody ? -1 : info.contentLength;
+    if (block.endStream && stream.contentLength > 0) {
+      throw streamErr("ERR_H2_CONTENT_LENGTH", `content-length without DATA on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
+    }
+  }
+  const event: H2Event = { type: "headers", streamId: id, headers: fields, endStream: block.endStream };
+  if (c.conn.role === "server") {
+    for (let i = 0; i < fields.length; i += 2) {
+      if (fields[i] === "priority") event.priority = parsePriority(fields[i + 1]!);
+    }
+  }
+  c.events.push(event);
+  if (block.endStream) c.table.remoteEnded(stream);
+}
+
+/** A trailer section: it must end the stream. */
+function onTrailers(c: H2Core, stream: H2Stream, fields: string[], endStream: boolean): void {
+  const id = stream.id;
+  if (!endStream) throw streamErr("ERR_H2_TRAILERS", `trailers without END_STREAM on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
+  const reason = checkTrailers(fields);
+  if (reason) throw streamErr("ERR_H2_MALFORMED", `malformed trailers: ${reason}`, ErrorCode.PROTOCOL_ERROR, id);
+  if (stream.contentLength >= 0 && stream.dataReceived !== stream.contentLength) {
+    throw streamErr("ERR_H2_CONTENT_LENGTH", `DATA does not match content-length on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
+  }
+  c.events.push({ type: "trailers", streamId: id, headers: fields });
+  c.table.remoteEnded(stream);
+}
+
+/** A promised request (client): reserves the promised stream. */
+function onPushPromise(c: H2Core, block: PendingBlock, fields: string[], tooLarge: boolean): void {
+  const parent = c.table.streams.get(block.streamId);
+  const promised = block.promisedId;
+  if (parent === undefined) {
+    if (c.table.lateFrame(block.streamId, FrameType.PUSH_PROMISE)) {
+      c.table.remember(promised, ClosedBy.LOCAL_RESET);
+      c.queue(encodeRstStream(promised, ErrorCode.CANCEL));
+    }
+    return;
+  }
+  if (parent.state !== S.OPEN && parent.state !== S.HALF_CLOSED_LOCAL) {
+    throw conn("ERR_H2_PUSH_PROMISE", `PUSH_PROMISE on stream ${block.streamId} in the wrong state`, ErrorCode.PROTOCOL_ERROR);
+  }
+  const stream = new H2Stream(promised, S.RESERVED_REMOTE, c.conn.remoteSettings.initialWindowSize, c.recvInitialWindow);
+  const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
+  let reason = tooLarge ? "header list too large" : checkRequest(fields, info);
+  if (!reason && info.method !== "GET" && info.method !== "HEAD") reason = `method ${info.method} cannot be pushed`;
+  if (!reason && info.contentLength > 0) reason = "pushed request with content";
+  if (reason) {
+    c.table.remember(promised, ClosedBy.LOCAL_RESET);
+    throw streamErr("ERR_H2_MALFORMED", `malformed pushed request: ${reason}`, ErrorCode.PROTOCOL_ERROR, promised);
+  }
+  if (c.table.reservedCount >= c.conn.localSettings.maxConcurrentStreams) {
+    c.table.remember(promised, ClosedBy.LOCAL_RESET);
+    throw streamErr("ERR_H2_REFUSED_STREAM", "too many reserved streams", ErrorCode.REFUSED_STREAM, promised);
+  }
+  stream.method = info.method;
+  c.table.streams.set(promised, stream);
+  c.table.reservedCount++;
+  c.events.push({ type: "push-promise", streamId: block.streamId, promisedId: promised, headers: fields });
+}

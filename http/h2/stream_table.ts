@@ -1,0 +1,114 @@
+/**
+ * The streams of one HTTP/2 connection (RFC 9113 §5.1): the open and
+ * reserved ones, a bounded memory of closed ones (how each closed decides
+ * how late frames are treated), stream ids and the concurrency counts.
+ *
+ * @module
+ */
+import { HTTP2Error, HTTP2StreamError } from "../../core/errors.ts";
+import { ErrorCode, FrameType } from "./constants.ts";
+import { frameName } from "./frames.ts";
+import { ClosedBy, type H2Stream, StreamState as S } from "./stream.ts";
+
+/**
+ * The stream table of a connection, for one role.
+ *
+ * @example
+ * ```ts
+ * import { StreamTable } from "./stream_table.ts";
+ * import { H2Stream, StreamState } from "./stream.ts";
+ * const table = new StreamTable("client", 100);
+ * const s = new H2Stream(1, StreamState.OPEN, 65535, 65535);
+ * table.streams.set(1, s);
+ * table.activeLocal++;
+ * table.localEnded(s); // half-closed (local)
+ * table.remoteEnded(s); // closed and remembered
+ * console.log(table.streams.size, table.peerInitiated(2)); // 0 true
+ * ```
+ */
+export class StreamTable {
+  /** Streams with state: open, half-closed or reserved. */
+  readonly streams = new Map<number, H2Stream>();
+  /** Recently closed stream ids and how they closed (a `ClosedBy` value), oldest first. */
+  readonly closed = new Map<number, number>();
+  /** Streams with something queued that `pull()` should look at. */
+  readonly sendable = new Set<H2Stream>();
+  /** The id our next stream gets. */
+  nextLocalId: number;
+  /** The highest stream id the peer opened or promised. */
+  lastPeerId = 0;
+  /** Our open streams (counted against the peer's MAX_CONCURRENT_STREAMS). */
+  activeLocal = 0;
+  /** The peer's open streams (counted against ours). */
+  activePeer = 0;
+  /** Reserved (pushed, not yet answered) streams. */
+  reservedCount = 0;
+  readonly #peerParity: number;
+  readonly #maxClosed: number;
+
+  constructor(role: "client" | "server", maxClosed: number) {
+    this.nextLocalId = role === "client" ? 1 : 2;
+    this.#peerParity = role === "server" ? 1 : 0;
+    this.#maxClosed = maxClosed;
+  }
+
+  /** Whether `id` belongs to streams the peer opens. */
+  peerInitiated(id: number): boolean {
+    return (id & 1) === this.#peerParity;
+  }
+
+  /** The peer sent END_STREAM on `s`. */
+  remoteEnded(s: H2Stream): void {
+    if (s.state === S.OPEN) s.state = S.HALF_CLOSED_REMOTE;
+    else if (s.state === S.HALF_CLOSED_LOCAL) this.close(s, ClosedBy.END_STREAM);
+  }
+
+  /** We sent END_STREAM on `s`. */
+  localEnded(s: H2Stream): void {
+    if (s.state === S.OPEN) s.state = S.HALF_CLOSED_LOCAL;
+    else if (s.state === S.HALF_CLOSED_REMOTE) this.close(s, ClosedBy.END_STREAM);
+  }
+
+  /** Closes `s` (`how`: a `ClosedBy` value), dropping what it had queued. */
+  close(s: H2Stream, how: number): void {
+    if (s.active) {
+      if (this.peerInitiated(s.id)) this.activePeer--;
+      else this.activeLocal--;
+    } else if (s.state === S.RESERVED_LOCAL || s.state === S.RESERVED_REMOTE) this.reservedCount--;
+    s.state = S.CLOSED;
+    s.clearQueue();
+    this.streams.delete(s.id);
+    this.sendable.delete(s);
+    this.remember(s.id, how);
+  }
+
+  /** Records how stream `id` closed, forgetting the oldest record beyond the bound. */
+  remember(id: number, how: number): void {
+    this.closed.set(id, how);
+    if (this.closed.size > this.#maxClosed) {
+      const oldest = this.closed.keys().next().value;
+      if (oldest !== undefined) this.closed.delete(oldest);
+    }
+  }
+
+  /**
+   * Classifies a frame of `type` on stream `id`, of which there is no
+   * record: throws the connection or stream error it deserves, or returns
+   * true when it is to be ignored.
+   */
+  lateFrame(id: number, type: number): true {
+    const peer = this.peerInitiated(id);
+    const idle = peer ? id > this.lastPeerId : id >= this.nextLocalId;
+    if (idle) throw new HTTP2Error("ERR_H2_IDLE_STREAM", `${frameName(type)} on idle stream ${id}`, ErrorCode.PROTOCOL_ERROR);
+    if (type === FrameType.WINDOW_UPDATE || type === FrameType.RST_STREAM || type === FrameType.PRIORITY) return true;
+    const how = this.closed.get(id);
+    if (how === undefined && type === FrameType.HEADERS && peer) {
+      throw new HTTP2Error("ERR_H2_STREAM_ID", `HEADERS on stream ${id}, below the last opened stream`, ErrorCode.PROTOCOL_ERROR);
+    }
+    if (how === ClosedBy.LOCAL_RESET) return true;
+    if (how === ClosedBy.PEER_RESET) {
+      throw new HTTP2StreamError("ERR_H2_STREAM_CLOSED", `${frameName(type)} on reset stream ${id}`, ErrorCode.STREAM_CLOSED, id);
+    }
+    throw new HTTP2Error("ERR_H2_STREAM_CLOSED", `${frameName(type)} on closed stream ${id}`, ErrorCode.STREAM_CLOSED);
+  }
+}
