@@ -43,6 +43,6 @@ export {
   type WaitOptions,
 } from "./connection.ts";
 export { connectionReadable, connectionWritable } from "./connection_streams.ts";
-export { adopt, type ConnectOptions, connect, type Endpoint, listen, Listener, type ListenOptions } from "./listener.ts";
+export { adopt, type ConnectOptions, connect, type Endpoint, type IoOption, listen, Listener, type ListenOptions } from "./listener.ts";
 export { onSignals, type ShutdownOptions, shutdownOnSignal, type SignalName, type SignalSubscription } from "./signals.ts";
 export { endpointAddress, connectSocket, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";

@@ -20,8 +20,11 @@
  * @module
  */
 export { type CompletionSink, Ring, type RingOptions } from "./ring.ts";
-export { Uring, type UringOp, type UringOptions } from "./ops.ts";
-export { UringLoop, type UringLoopOptions } from "./loop_glue.ts";
+export { Uring, type UringCallback, type UringOp, type UringOptions } from "./ops.ts";
+export { UringLoop, type UringLoopOptions, type UringOwner } from "./loop_glue.ts";
+export { LoopUring, loopUring, URING_BUFFER_BYTES } from "./loop_io.ts";
+export { UringStream, type UringStreamHost } from "./stream.ts";
+export { uringConnect, type UringConnectOptions } from "./connect.ts";
 export {
   type AsyncBackends,
   asyncBackends,
