@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { detachBuffer } from "./detach.ts";
+import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -128,17 +128,7 @@ export function createBunNative(ffi: BunFFI): Native {
       if (byteLength === 0) return new ArrayBuffer(0);
       return ffi.toArrayBuffer(num(pointer)!, 0, byteLength);
     },
-    detach: detachBuffer,
-    address(pointer: Pointer | null): bigint {
-      return pointer === null ? 0n : BigInt(num(pointer)!);
-    },
-    pointer(address: bigint | number): Pointer | null {
-      const a = Number(address);
-      return a === 0 ? null : (a as unknown as Pointer);
-    },
-    offset(pointer: Pointer, bytes: number): Pointer {
-      return (num(pointer)! + bytes) as unknown as Pointer;
-    },
+    ...NUMERIC_POINTERS,
     callback(spec, fn): NativeCallback {
       const cb = new ffi.JSCallback(fn as (...args: unknown[]) => unknown, bunDefinition(spec));
       let closed = false;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { detachBuffer } from "./detach.ts";
+import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -128,17 +128,7 @@ export function createNodeNative(
       if (byteLength === 0) return new ArrayBuffer(0);
       return koffi.view(num(pointer)!, byteLength);
     },
-    detach: detachBuffer,
-    address(pointer: Pointer | null): bigint {
-      return pointer === null ? 0n : BigInt(num(pointer)!);
-    },
-    pointer(address: bigint | number): Pointer | null {
-      const a = Number(address);
-      return a === 0 ? null : (a as unknown as Pointer);
-    },
-    offset(pointer: Pointer, bytes: number): Pointer {
-      return (num(pointer)! + bytes) as unknown as Pointer;
-    },
+    ...NUMERIC_POINTERS,
     callback(spec: SymbolSpec, fn): NativeCallback {
       const proto = koffi.proto(
         `ffinet_cb_${protoCount++}`,
