@@ -71,6 +71,25 @@ function allocate(end: StreamMemory["end"]): StreamMemory {
   };
 }
 
+/** Marks the stream initialised and lets the registry end it if `owner` is dropped. */
+function track(owner: object, m: StreamMemory): void {
+  m.open = true;
+  registry.register(owner, m, m);
+}
+
+/** Ends and frees a stream once; later calls do nothing. */
+function closeStream(m: StreamMemory): void {
+  if (m.stream.freed) return;
+  registry.unregister(m);
+  release(m);
+}
+
+/** The stream's memory, or UseAfterCloseError naming `what` once closed. */
+function liveStream(m: StreamMemory, what: string): StreamMemory {
+  if (m.stream.freed) throw new UseAfterCloseError(what);
+  return m;
+}
+
 function zError(m: StreamMemory, code: number, what: string): CompressionError {
   const msg = readCString(readPointer(m.stream.view, Z_STREAM.msg), 256);
   const name = code === Z.DATA_ERROR
@@ -129,8 +148,7 @@ export class Inflater {
       release(this.#m);
       throw err;
     }
-    this.#m.open = true;
-    registry.register(this, this.#m, this.#m);
+    track(this, this.#m);
   }
 
   /** Whether the end of the compressed stream has been seen. */
@@ -214,10 +232,7 @@ export class Inflater {
 
   /** Frees the native state; a second call does nothing. */
   close(): void {
-    const m = this.#m;
-    if (m.stream.freed) return;
-    registry.unregister(m);
-    release(m);
+    closeStream(this.#m);
   }
 
   /** Same as {@link Inflater.close}. */
@@ -226,8 +241,7 @@ export class Inflater {
   }
 
   #live(): StreamMemory {
-    if (this.#m.stream.freed) throw new UseAfterCloseError("Inflater");
-    return this.#m;
+    return liveStream(this.#m, "Inflater");
   }
 }
 
@@ -287,8 +301,7 @@ export class Deflater {
       release(this.#m);
       throw err;
     }
-    this.#m.open = true;
-    registry.register(this, this.#m, this.#m);
+    track(this, this.#m);
   }
 
   /**
@@ -337,10 +350,7 @@ export class Deflater {
 
   /** Frees the native state; a second call does nothing. */
   close(): void {
-    const m = this.#m;
-    if (m.stream.freed) return;
-    registry.unregister(m);
-    release(m);
+    closeStream(this.#m);
   }
 
   /** Same as {@link Deflater.close}. */
@@ -349,7 +359,6 @@ export class Deflater {
   }
 
   #live(): StreamMemory {
-    if (this.#m.stream.freed) throw new UseAfterCloseError("Deflater");
-    return this.#m;
+    return liveStream(this.#m, "Deflater");
   }
 }
