@@ -213,3 +213,32 @@ for (const io of IO_MODES) {
     });
   });
 }
+
+for (const io of IO_MODES) {
+  describe(`pending connect (${io})`, () => {
+    test("a connect still in progress when the loop closes rejects with ECANCELED", async () => {
+      const { listenTCP } = await import("../socket/connect.ts");
+      const { Socket } = await import("../socket/socket.ts");
+      // Backlog 0 holds one connection; further SYNs are dropped, so our connect stays in progress.
+      const full = listenTCP("127.0.0.1", 0, 0);
+      const port = full.localAddress().port;
+      const fillers = [0, 1].map(() => {
+        const s = Socket.create("ipv4", "stream");
+        s.options.nonBlocking = true;
+        s.connectNonBlocking("127.0.0.1", port);
+        return s;
+      });
+      const loop = new Loop();
+      try {
+        const pending = connect({ host: "127.0.0.1", port }, { loop, io });
+        loop.close();
+        await assert.rejects(pending, (err: unknown) => err instanceof SocketError && err.code === "ECANCELED");
+        await loop.released();
+      } finally {
+        loop.close();
+        for (const s of fillers) s.close();
+        full.close();
+      }
+    });
+  });
+}

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../core/errors.ts";
+import { SocketClosedError, SocketTimeoutError } from "../core/errors.ts";
 import { sysError } from "../core/sys_error.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
@@ -367,6 +367,7 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
       }
       finish(error ?? undefined);
     });
+    watcher.onLoopClose = () => finish(new SocketClosedError("ECANCELED", "the loop was closed"));
     const timer = options.timeoutMs === undefined
       ? undefined
       : loop.timers.once(options.timeoutMs, () => finish(new SocketTimeoutError(`connect to ${address} timed out`)));
