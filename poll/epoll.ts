@@ -12,21 +12,19 @@
  *
  * @module
  */
-import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
-import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
-import { C, E, LAYOUT } from "../ffi/platform.ts";
+import { C, LAYOUT } from "../ffi/platform.ts";
 import {
   type BackendOptions,
   checkFd,
   maxEventsOption,
   pollCheck,
-  pollError,
   type PollBackend,
   timeoutArg,
 } from "./backend.ts";
-import { Parker } from "./park.ts";
+import { ParkingBackend } from "./parking_backend.ts";
 
 const NEUTRAL_MASK = 0x1 | 0x4 | 0x8 | 0x10 | 0x2000;
 
@@ -42,7 +40,7 @@ const NEUTRAL_MASK = 0x1 | 0x4 | 0x8 | 0x10 | 0x2000;
  * epoll.close();
  * ```
  */
-export class EpollBackend implements PollBackend {
+export class EpollBackend extends ParkingBackend implements PollBackend {
   readonly name = "epoll" as const;
   readonly supportsEdge = true;
   readonly seesChangesWhileParked = true;
@@ -59,10 +57,9 @@ export class EpollBackend implements PollBackend {
   #park: Int32Array | undefined;
   readonly #ctl = new Uint8Array(16);
   readonly #ctlView = new DataView(this.#ctl.buffer);
-  readonly #parker: Parker;
-  #closed = false;
 
   constructor(options: BackendOptions = {}) {
+    super("epoll backend", "epoll_wait", libc.definition.symbols.epoll_wait);
     const c = libc();
     if (c.epoll_create1 === undefined || c.epoll_wait === undefined) {
       throw new UnsupportedError("epoll", "epoll_create1 is not in this C library");
@@ -80,20 +77,11 @@ export class EpollBackend implements PollBackend {
     this.readyFds = new Int32Array(this.#max);
     this.readyEvents = new Uint32Array(this.#max);
     this.#epfd = pollCheck(c.epoll_create1(C.EPOLL_CLOEXEC), "epoll_create1");
-    this.#parker = new Parker("epoll_wait", libc.definition.symbols.epoll_wait);
   }
 
   /** The epoll file descriptor. */
   get fd(): number {
     return this.#epfd;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get parked(): boolean {
-    return this.#parker.parked;
   }
 
   add(fd: number, events: number, edge = false): void {
@@ -105,63 +93,34 @@ export class EpollBackend implements PollBackend {
   }
 
   remove(fd: number): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     pollCheck(libc().epoll_ctl!(this.#epfd, C.EPOLL_CTL_DEL, fd, this.#ctl), "epoll_ctl(DEL)");
   }
 
   wait(timeoutMs: number): number {
-    this.#checkOpen();
-    let n = libc().epoll_wait!(this.#epfd, this.#syncBytes, this.#max, timeoutArg(timeoutMs));
-    if (n < 0) n = this.#failed("epoll_wait");
+    this.checkOpen();
+    const n = this.syncCount(libc().epoll_wait!(this.#epfd, this.#syncBytes, this.#max, timeoutArg(timeoutMs)));
     this.#collect(this.#sync, n);
     return n;
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     if (this.#parkBuffer === undefined) {
       this.#parkBuffer = NativeBuffer.alloc(LAYOUT.epoll_event.size * this.#max);
       this.#park = new Int32Array(this.#parkBuffer.bytes.buffer, this.#parkBuffer.bytes.byteOffset, this.#stride * this.#max);
     }
-    const { result, errno } = await this.#parker.call(
-      this.#epfd,
-      this.#parkBuffer.pointer,
-      this.#max,
-      timeoutArg(timeoutMs),
-    );
-    if (this.#closed) return 0;
-    // Deno reports no errno from a helper thread: a failure there is EINTR
-    // in practice (a signal to the process), which counts as no events.
-    if (result < 0) {
-      if (errno === 0 || errno === E.EINTR) return 0;
-      throw pollError(errno, "epoll_wait");
-    }
-    this.#collect(this.#park!, result);
-    return result;
+    const n = await this.parkedCount(this.#epfd, this.#parkBuffer.pointer, this.#max, timeoutArg(timeoutMs));
+    if (n > 0) this.#collect(this.#park!, n);
+    return n;
   }
 
-  get canUnrefPark(): boolean {
-    return this.#parker.canUnref;
-  }
-
-  unrefPark(): void {
-    this.#parker.unref();
-  }
-
-  refPark(): void {
-    this.#parker.ref();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#parker.close(() => {
-      libc().close(this.#epfd);
-      this.#parkBuffer?.free();
-      this.#parkBuffer = undefined;
-      this.#park = undefined;
-    });
+  protected override releaseNative(): void {
+    libc().close(this.#epfd);
+    this.#parkBuffer?.free();
+    this.#parkBuffer = undefined;
+    this.#park = undefined;
   }
 
   #collect(events: Int32Array, n: number): void {
@@ -177,14 +136,8 @@ export class EpollBackend implements PollBackend {
     }
   }
 
-  #failed(syscall: string): number {
-    const errno = native.errno();
-    if (errno === E.EINTR) return 0;
-    throw pollError(errno, syscall);
-  }
-
   #control(op: number, fd: number, events: number, edge: boolean, syscall: string): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     const layout = LAYOUT.epoll_event;
     let bits = (events & NEUTRAL_MASK) >>> 0;
@@ -193,9 +146,5 @@ export class EpollBackend implements PollBackend {
     this.#ctlView.setUint32(layout.data, fd, true);
     this.#ctlView.setUint32(layout.data + 4, 0, true);
     pollCheck(libc().epoll_ctl!(this.#epfd, op, fd, this.#ctl), syscall);
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new UseAfterCloseError("epoll backend");
   }
 }

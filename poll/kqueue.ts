@@ -16,9 +16,8 @@
  *
  * @module
  */
-import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
-import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../ffi/platform.ts";
 import {
@@ -35,7 +34,7 @@ import {
   timeoutArg,
   WRITABLE,
 } from "./backend.ts";
-import { Parker } from "./park.ts";
+import { ParkingBackend } from "./parking_backend.ts";
 
 /**
  * kqueue behind the {@link PollBackend} interface. Marked untested.
@@ -46,7 +45,7 @@ import { Parker } from "./park.ts";
  * // const kq = new KqueueBackend({ maxEvents: 256 });
  * ```
  */
-export class KqueueBackend implements PollBackend {
+export class KqueueBackend extends ParkingBackend implements PollBackend {
   readonly name = "kqueue" as const;
   readonly supportsEdge = true;
   readonly seesChangesWhileParked = true;
@@ -62,10 +61,9 @@ export class KqueueBackend implements PollBackend {
   readonly #timespec = new Uint8Array(LAYOUT.timespec.size);
   #parkEvents: NativeBuffer | undefined;
   #parkTimespec: NativeBuffer | undefined;
-  readonly #parker: Parker;
-  #closed = false;
 
   constructor(options: BackendOptions = {}) {
+    super("kqueue backend", "kevent", libc.definition.symbols.kevent);
     const c = libc();
     if (c.kqueue === undefined || c.kevent === undefined || LAYOUT.kevent.size === 0) {
       throw new UnsupportedError("kqueue", "kqueue is not available on this platform");
@@ -76,19 +74,10 @@ export class KqueueBackend implements PollBackend {
     this.#sync = new Uint8Array(LAYOUT.kevent.size * this.#max);
     this.#syncView = new DataView(this.#sync.buffer);
     this.#kq = pollCheck(c.kqueue(), "kqueue");
-    this.#parker = new Parker("kevent", libc.definition.symbols.kevent);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get parked(): boolean {
-    return this.#parker.parked;
   }
 
   add(fd: number, events: number, edge = false): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     if (this.#interest.has(fd)) throw pollError(E.EEXIST ?? 17, "kevent add");
     this.#apply(fd, 0, events, edge);
@@ -96,7 +85,7 @@ export class KqueueBackend implements PollBackend {
   }
 
   modify(fd: number, events: number, edge = false): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     const old = this.#interest.get(fd);
     if (old === undefined) throw pollError(E.ENOENT ?? 2, "kevent modify");
@@ -105,7 +94,7 @@ export class KqueueBackend implements PollBackend {
   }
 
   remove(fd: number): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     const old = this.#interest.get(fd);
     if (old === undefined) throw pollError(E.ENOENT ?? 2, "kevent remove");
@@ -114,29 +103,24 @@ export class KqueueBackend implements PollBackend {
   }
 
   wait(timeoutMs: number): number {
-    this.#checkOpen();
+    this.checkOpen();
     const t = timeoutArg(timeoutMs);
     let ts: Uint8Array | null = null;
     if (t >= 0) {
       writeTimespec(new DataView(this.#timespec.buffer), t);
       ts = this.#timespec;
     }
-    const r = libc().kevent!(this.#kq, null, 0, this.#sync, this.#max, ts);
-    if (r < 0) {
-      const errno = native.errno();
-      if (errno === E.EINTR) return 0;
-      throw pollError(errno, "kevent");
-    }
+    const r = this.syncCount(libc().kevent!(this.#kq, null, 0, this.#sync, this.#max, ts));
     return this.#collect(this.#syncView, r);
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     this.#parkEvents ??= NativeBuffer.alloc(LAYOUT.kevent.size * this.#max);
     this.#parkTimespec ??= NativeBuffer.alloc(LAYOUT.timespec.size);
     const t = timeoutArg(timeoutMs);
     if (t >= 0) writeTimespec(this.#parkTimespec.view, t);
-    const { result, errno } = await this.#parker.call(
+    const result = await this.parkedCount(
       this.#kq,
       null,
       0,
@@ -144,34 +128,13 @@ export class KqueueBackend implements PollBackend {
       this.#max,
       t >= 0 ? this.#parkTimespec.pointer : null,
     );
-    if (this.#closed) return 0;
-    if (result < 0) {
-      if (errno === 0 || errno === E.EINTR) return 0;
-      throw pollError(errno, "kevent");
-    }
-    return this.#collect(this.#parkEvents.view, result);
+    return result === 0 ? 0 : this.#collect(this.#parkEvents!.view, result);
   }
 
-  get canUnrefPark(): boolean {
-    return this.#parker.canUnref;
-  }
-
-  unrefPark(): void {
-    this.#parker.unref();
-  }
-
-  refPark(): void {
-    this.#parker.ref();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#parker.close(() => {
-      libc().close(this.#kq);
-      this.#parkEvents?.free();
-      this.#parkTimespec?.free();
-    });
+  protected override releaseNative(): void {
+    libc().close(this.#kq);
+    this.#parkEvents?.free();
+    this.#parkTimespec?.free();
   }
 
   /** Adds and deletes the read and write filters that changed. */
@@ -215,10 +178,6 @@ export class KqueueBackend implements PollBackend {
       this.readyEvents[i] = bits;
     }
     return n;
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new UseAfterCloseError("kqueue backend");
   }
 }
 

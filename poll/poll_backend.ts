@@ -14,9 +14,8 @@
  *
  * @module
  */
-import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
-import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../ffi/platform.ts";
 import {
@@ -32,7 +31,7 @@ import {
   timeoutArg,
   WRITABLE,
 } from "./backend.ts";
-import { Parker } from "./park.ts";
+import { ParkingBackend } from "./parking_backend.ts";
 
 function toPoll(events: number): number {
   let bits = 0;
@@ -66,7 +65,7 @@ function fromPoll(revents: number): number {
  * backend.close();
  * ```
  */
-export class PollBackend2 implements PollBackend {
+export class PollBackend2 extends ParkingBackend implements PollBackend {
   readonly name = "poll" as const;
   readonly supportsEdge = false;
   readonly seesChangesWhileParked = false;
@@ -81,22 +80,12 @@ export class PollBackend2 implements PollBackend {
   #syncView = new DataView(this.#sync.buffer);
   #parkBuffer: NativeBuffer | undefined;
   #parkCount = 0;
-  readonly #parker: Parker;
-  #closed = false;
 
   constructor(options: BackendOptions = {}) {
+    super("poll backend", "poll", libc.definition.symbols.poll);
     this.#max = maxEventsOption(options);
     this.readyFds = new Int32Array(this.#max);
     this.readyEvents = new Uint32Array(this.#max);
-    this.#parker = new Parker("poll", libc.definition.symbols.poll);
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  get parked(): boolean {
-    return this.#parker.parked;
   }
 
   /** The number of registered descriptors. */
@@ -105,7 +94,7 @@ export class PollBackend2 implements PollBackend {
   }
 
   add(fd: number, events: number, edge = false): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     if (edge) throw new UnsupportedError("edge-triggered events", "poll(2) is level-triggered only");
     if (this.#index.has(fd)) throw pollError(E.EEXIST ?? 17, "poll add");
@@ -116,7 +105,7 @@ export class PollBackend2 implements PollBackend {
   }
 
   modify(fd: number, events: number, edge = false): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     if (edge) throw new UnsupportedError("edge-triggered events", "poll(2) is level-triggered only");
     const i = this.#index.get(fd);
@@ -126,7 +115,7 @@ export class PollBackend2 implements PollBackend {
   }
 
   remove(fd: number): void {
-    this.#checkOpen();
+    this.checkOpen();
     checkFd(fd);
     const i = this.#index.get(fd);
     if (i === undefined) throw pollError(E.ENOENT ?? 2, "poll remove");
@@ -142,20 +131,15 @@ export class PollBackend2 implements PollBackend {
   }
 
   wait(timeoutMs: number): number {
-    this.#checkOpen();
+    this.checkOpen();
     if (this.#dirty) this.#rebuild();
     const count = this.#fds.length;
-    const r = libc().poll(this.#sync, count, timeoutArg(timeoutMs));
-    if (r < 0) {
-      const errno = native.errno();
-      if (errno === E.EINTR) return 0;
-      throw pollError(errno, "poll");
-    }
+    const r = this.syncCount(libc().poll(this.#sync, count, timeoutArg(timeoutMs)));
     return r === 0 ? 0 : this.#collect(this.#syncView, count);
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.#checkOpen();
+    this.checkOpen();
     if (this.#dirty) this.#rebuild();
     const size = LAYOUT.pollfd.size;
     const count = this.#fds.length;
@@ -165,34 +149,13 @@ export class PollBackend2 implements PollBackend {
     }
     this.#parkBuffer.bytes.set(this.#sync.subarray(0, count * size));
     this.#parkCount = count;
-    const { result, errno } = await this.#parker.call(this.#parkBuffer.pointer, count, timeoutArg(timeoutMs));
-    if (this.#closed) return 0;
-    if (result < 0) {
-      if (errno === 0 || errno === E.EINTR) return 0;
-      throw pollError(errno, "poll");
-    }
-    return result === 0 ? 0 : this.#collect(this.#parkBuffer.view, this.#parkCount);
+    const result = await this.parkedCount(this.#parkBuffer.pointer, count, timeoutArg(timeoutMs));
+    return result === 0 ? 0 : this.#collect(this.#parkBuffer!.view, this.#parkCount);
   }
 
-  get canUnrefPark(): boolean {
-    return this.#parker.canUnref;
-  }
-
-  unrefPark(): void {
-    this.#parker.unref();
-  }
-
-  refPark(): void {
-    this.#parker.ref();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#parker.close(() => {
-      this.#parkBuffer?.free();
-      this.#parkBuffer = undefined;
-    });
+  protected override releaseNative(): void {
+    this.#parkBuffer?.free();
+    this.#parkBuffer = undefined;
   }
 
   #rebuild(): void {
@@ -224,9 +187,5 @@ export class PollBackend2 implements PollBackend {
       n++;
     }
     return n;
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new UseAfterCloseError("poll backend");
   }
 }
