@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import type { Connection } from "./connection.ts";
-import { connect, listen } from "./listener.ts";
+import { connect, listen, type Listener, type ListenOptions } from "./listener.ts";
 import { Loop } from "./loop.ts";
 
 /** Every test runs with readiness I/O and with io_uring (readiness where io_uring is refused). */
@@ -21,6 +21,41 @@ async function readAll(conn: Connection): Promise<Uint8Array> {
     at += p.length;
   }
   return out;
+}
+
+/** Runs `body` with a fresh loop, closed and released afterwards. */
+async function withLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
+  const loop = new Loop();
+  try {
+    await body(loop);
+  } finally {
+    loop.close();
+    await loop.released();
+  }
+}
+
+interface Pair {
+  loop: Loop;
+  server: Listener;
+  /** Our connecting side. */
+  client: Connection;
+  /** The server's side, from `accept()`. */
+  peer: Connection;
+}
+
+/** Runs `body` with a handler-less listener on 127.0.0.1 and one accepted connection. */
+function withPair(io: (typeof IO_MODES)[number], options: ListenOptions, body: (pair: Pair) => Promise<void>): Promise<void> {
+  return withLoop(async (loop) => {
+    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { ...options, loop, io });
+    try {
+      const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+      const peer = (await server.accept())!;
+      const client = await clientP;
+      await body({ loop, server, client, peer });
+    } finally {
+      server.close();
+    }
+  });
 }
 
 for (const io of IO_MODES) {
@@ -48,13 +83,8 @@ for (const io of IO_MODES) {
       }
     });
 
-    test("accept() without a handler, end() half-close, async iteration", async () => {
-      const loop = new Loop();
-      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
-      try {
-        const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop, io });
-        const peer = (await server.accept())!;
-        const client = await clientP;
+    test("accept() without a handler, end() half-close, async iteration", () =>
+      withPair(io, {}, async ({ client, peer }) => {
         await client.write(enc.encode("request"));
         await client.end();
         assert.equal(dec.decode(await readAll(peer)), "request");
@@ -63,20 +93,10 @@ for (const io of IO_MODES) {
         await peer.close();
         assert.equal(dec.decode(await readAll(client)), "response");
         await client.close();
-      } finally {
-        server.close();
-        loop.close();
-        await loop.released();
-      }
-    });
+      }));
 
-    test("a full hang-up while reading is paused still delivers the bytes in the kernel", async () => {
-      const loop = new Loop();
-      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
-      try {
-        const clientP = connect({ host: "127.0.0.1", port: server.port }, { loop, io });
-        const peer = (await server.accept())!;
-        const client = await clientP;
+    test("a full hang-up while reading is paused still delivers the bytes in the kernel", () =>
+      withPair(io, {}, async ({ client, peer }) => {
         peer.pause();
         await peer.end(); // our FIN: with the client's, both directions are shut (HANGUP)
         const sent = new Uint8Array(32 * 1024).map((_, i) => i * 7);
@@ -93,37 +113,19 @@ for (const io of IO_MODES) {
         assert.deepEqual(got, sent);
         await peer.whenClosed;
         assert.equal(peer.closed, true);
-      } finally {
-        server.close();
-        loop.close();
-        await loop.released();
-      }
-    });
+      }));
 
-    test("abort() resets the peer; connect to a closed port is refused", async () => {
-      const loop = new Loop();
-      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
-      try {
-        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
-        const peer = (await server.accept())!;
+    test("abort() resets the peer; connect to a closed port is refused", () =>
+      withPair(io, {}, async ({ loop, server, client, peer }) => {
         client.abort();
         await assert.rejects(peer.read(), (err: unknown) => err instanceof SocketError && err.code === "ECONNRESET");
         const port = server.port;
         server.close();
         await assert.rejects(connect({ host: "127.0.0.1", port }, { loop, io }), { code: "ECONNREFUSED" });
-      } finally {
-        server.close();
-        loop.close();
-        await loop.released();
-      }
-    });
+      }));
 
-    test("read() honours AbortSignal and readTimeoutMs", async () => {
-      const loop = new Loop();
-      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, readTimeoutMs: 30 });
-      try {
-        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
-        const peer = (await server.accept())!;
+    test("read() honours AbortSignal and readTimeoutMs", () =>
+      withPair(io, { readTimeoutMs: 30 }, async ({ client, peer }) => {
         const ac = new AbortController();
         const pending = client.read({ signal: ac.signal });
         ac.abort(new Error("stop"));
@@ -134,12 +136,7 @@ for (const io of IO_MODES) {
         assert.equal(dec.decode((await peer.read())!), "x");
         await client.close();
         await peer.close();
-      } finally {
-        server.close();
-        loop.close();
-        await loop.released();
-      }
-    });
+      }));
 
     test("Unix-domain listener and idle timeout via handler", async () => {
       const loop = new Loop();
@@ -168,18 +165,13 @@ for (const io of IO_MODES) {
       }
     });
 
-    test("connect honours AbortSignal and an already-aborted signal", async () => {
-      const loop = new Loop();
-      try {
+    test("connect honours AbortSignal and an already-aborted signal", () =>
+      withLoop(async (loop) => {
         await assert.rejects(
           connect({ host: "127.0.0.1", port: 1 }, { loop, io, signal: AbortSignal.abort(new Error("early")) }),
           /early/,
         );
-      } finally {
-        loop.close();
-        await loop.released();
-      }
-    });
+      }));
   });
 }
 
@@ -187,11 +179,7 @@ for (const io of IO_MODES) {
   describe(`connection streams (${io})`, () => {
     test("a ReadableStream piped into a WritableStream copies bytes and the FIN", async () => {
       const { connectionReadable, connectionWritable } = await import("./connection_streams.ts");
-      const loop = new Loop();
-      const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
-      try {
-        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
-        const peer = (await server.accept())!;
+      await withPair(io, {}, async ({ client, peer }) => {
         // The peer echoes through the stream adapters.
         const piping = connectionReadable(peer).pipeTo(connectionWritable(peer));
         const writer = connectionWritable(client).getWriter();
@@ -205,11 +193,7 @@ for (const io of IO_MODES) {
         assert.deepEqual(got, payload);
         await client.close();
         await peer.close();
-      } finally {
-        server.close();
-        loop.close();
-        await loop.released();
-      }
+      });
     });
   });
 }
