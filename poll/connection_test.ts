@@ -205,7 +205,9 @@ for (const io of IO_MODES) {
       const { Socket } = await import("../socket/socket.ts");
       // Backlog 0 holds one connection; further SYNs are dropped, so our connect stays in progress.
       const full = listenTCP("127.0.0.1", 0, 0);
-      const port = full.localAddress().port;
+      const local = full.localAddress();
+      assert.ok("port" in local);
+      const port = local.port;
       const fillers = [0, 1].map(() => {
         const s = Socket.create("ipv4", "stream");
         s.options.nonBlocking = true;
