@@ -5,10 +5,15 @@
  * and 64 KiB. The peer also builds a string (the decoder has no
  * validate-only mode); that is the cost a JavaScript validator replaces.
  *
+ * `isValidUtf8` hands large inputs to the runtime's native validator where
+ * that is faster (simdutf on Node and Bun; see ffi/utf8_native.ts); the
+ * "pure DFA" rows measure the JavaScript automaton alone (`{ native: false }`).
+ *
  * @module
  */
 import { compare, finish } from "./harness.ts";
 import { isValidUtf8 } from "../core/utf8.ts";
+import { nativeUtf8 } from "../ffi/utf8_native.ts";
 
 const ascii = "The quick brown fox jumps over the lazy dog; 0123456789 {\"key\": [1, 2, 3]}\n";
 const latin = "Größenmaßstäbe für Übermäßige Sätze: élève, garçon, señor, smørrebrød, dæmon. ";
@@ -37,12 +42,22 @@ function peer(bytes: Uint8Array): boolean {
   }
 }
 
+console.log(`native UTF-8 validator: ${nativeUtf8 === null ? "none (pure DFA)" : `isUtf8 from ${nativeUtf8.minBytes} B`}`);
+const pure = { native: false } as const;
 for (const size of [1024, 65536]) {
   for (const [name, seed] of [["ascii", ascii], ["latin", latin], ["cjk", cjk]] as const) {
     const bytes = sample(seed, size);
     if (!isValidUtf8(bytes) || !peer(bytes)) throw new Error(`sample ${name} is not valid UTF-8`);
     await compare({ bench: "utf8", case: `${name} ${size / 1024} KiB` }, {
       ours: () => isValidUtf8(bytes),
+      peer: () => peer(bytes),
+      peerName: "TextDecoder",
+      unit: "MB/s",
+      unitsPerCall: size,
+    });
+    if (nativeUtf8 === null) continue;
+    await compare({ bench: "utf8", case: `${name} ${size / 1024} KiB (pure DFA)` }, {
+      ours: () => isValidUtf8(bytes, pure),
       peer: () => peer(bytes),
       peerName: "TextDecoder",
       unit: "MB/s",

@@ -11,6 +11,13 @@
  * well-formed byte sequence table of Unicode §3.9 (table 3-7). Runs of ASCII
  * are skipped four or eight bytes at a time through 32-bit words.
  *
+ * Where the runtime has a fast native validator (simdutf behind `isUtf8` on
+ * Node and Bun, see ffi/utf8_native.ts), the bulk of a large input is handed
+ * to it: the DFA still finishes a code point left open by the previous
+ * chunk, checks the last (possibly cut) code point, and, when the native
+ * check says "invalid", rescans to find the exact bad byte. Results are the
+ * same either way; `{ native: false }` selects the pure DFA.
+ *
  * @example
  * ```ts
  * import { Utf8Validator, isValidUtf8 } from "./utf8.ts";
@@ -24,6 +31,8 @@
  *
  * @module
  */
+
+import { nativeUtf8 } from "../ffi/utf8_native.ts";
 
 /** `end` when the whole range is valid; otherwise the index of the bad byte. */
 type ScanResult = number;
@@ -181,10 +190,38 @@ function scan(bytes: Uint8Array, start: number, end: number, tail: { state: numb
 
 const scratch = { state: ACCEPT };
 
+/** Options of {@link isValidUtf8} and {@link Utf8Validator}. */
+export interface Utf8Options {
+  /** Use the runtime's native validator for large inputs when it has one (default true). */
+  native?: boolean;
+}
+
+const nativeIsValid = nativeUtf8?.isValid;
+const nativeMin = nativeUtf8?.minBytes ?? Infinity;
+
+/**
+ * Like `scan`, but hands `bytes[start, cut)` to the native validator first,
+ * where `cut` is the start of the last code point (which may be incomplete
+ * and is left to the DFA). Only called with `end - start >= nativeMin`.
+ */
+function scanAssisted(bytes: Uint8Array, start: number, end: number, tail: { state: number }): ScanResult {
+  // Back up over at most three continuation bytes to the last lead byte.
+  let cut = end;
+  let c = end - 1;
+  const floor = end - 4 > start ? end - 4 : start;
+  while (c > floor && (bytes[c]! & 0xc0) === 0x80) c--;
+  if (bytes[c]! >= 0xc0) cut = c;
+  const bulk = start === 0 && cut === bytes.length ? bytes : bytes.subarray(start, cut);
+  if (nativeIsValid!(bulk)) return scan(bytes, cut, end, tail);
+  // Invalid somewhere: the DFA finds the first bad byte.
+  return scan(bytes, start, end, tail);
+}
+
 /**
  * Tells whether `bytes` is complete, well-formed UTF-8.
  *
  * @param bytes The bytes to check.
+ * @param options `{ native: false }` to use only the JavaScript DFA.
  * @returns `true` when valid and not cut inside a code point.
  * @example
  * ```ts
@@ -193,8 +230,9 @@ const scratch = { state: ACCEPT };
  * isValidUtf8(new Uint8Array([0xed, 0xa0, 0x80])); // false (a surrogate)
  * ```
  */
-export function isValidUtf8(bytes: Uint8Array): boolean {
+export function isValidUtf8(bytes: Uint8Array, options?: Utf8Options): boolean {
   const n = bytes.length;
+  if (n >= nativeMin && options?.native !== false) return nativeIsValid!(bytes);
   let i = 0;
   if (n < 32) {
     // Short ASCII strings are the common case: no state object, no views.
@@ -210,7 +248,8 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
  *
  * After a failed `push`, `lastIndex` is the number of bytes of that chunk
  * accepted before the bad byte and `totalIndex` the count over the stream;
- * the validator stays failed until `reset()`.
+ * the validator stays failed until `reset()`. With `{ native: false }` it
+ * never calls the runtime's native validator.
  *
  * @example
  * ```ts
@@ -226,10 +265,15 @@ export class Utf8Validator {
   #state = ACCEPT;
   #failed = false;
   #tail = { state: ACCEPT };
+  readonly #nativeMin: number;
   /** Bytes of the last chunk accepted (all of it, unless it failed). */
   lastIndex = 0;
   /** Bytes accepted since the start or the last `reset()`. */
   totalIndex = 0;
+
+  constructor(options?: Utf8Options) {
+    this.#nativeMin = options?.native === false ? Infinity : nativeMin;
+  }
 
   /** `true` unless a bad byte was seen. */
   get isValid(): boolean {
@@ -262,7 +306,7 @@ export class Utf8Validator {
       i++;
     }
     if (state === ACCEPT && i < end) {
-      const stop = scan(chunk, i, end, this.#tail);
+      const stop = end - i >= this.#nativeMin ? scanAssisted(chunk, i, end, this.#tail) : scan(chunk, i, end, this.#tail);
       if (stop !== end) return this.#fail(stop - start);
       state = this.#tail.state;
     }

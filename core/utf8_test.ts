@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { isValidUtf8, Utf8Validator } from "./utf8.ts";
+import { nativeUtf8 } from "../ffi/utf8_native.ts";
 
 interface Vectors {
   vectors: { id: string; hex: string; valid: boolean }[];
@@ -135,5 +136,89 @@ describe("utf8: rules", () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+/** Pushes `bytes` split at `points` and records what the validator says after each push. */
+function trace(v: Utf8Validator, bytes: Uint8Array, points: number[]): string {
+  const out: string[] = [];
+  let prev = 0;
+  for (const p of [...points, bytes.length]) {
+    const ok = v.push(bytes, prev, p);
+    out.push(`${ok}/${v.isComplete}/${v.lastIndex}/${v.totalIndex}`);
+    prev = p;
+  }
+  return out.join(" ");
+}
+
+const PAD = new TextEncoder().encode("Größe 我能吞下玻璃 ascii text, 한국어 ".repeat(3));
+
+describe("utf8: native-assisted and pure DFA agree", () => {
+  test(`native validator: ${nativeUtf8 === null ? "none on this runtime" : `from ${nativeUtf8.minBytes} B`}`, () => {
+    if (nativeUtf8 === null) return;
+    assert.equal(nativeUtf8.isValid(new Uint8Array([0xed, 0xa0, 0x80])), false);
+    assert.equal(nativeUtf8.isValid(PAD), true);
+  });
+
+  test("every vector at every split, bare and inside long valid text", () => {
+    for (const v of vectors.vectors) {
+      const bare = hex(v.hex);
+      for (const bytes of [bare, new Uint8Array([...PAD, ...bare]), new Uint8Array([...PAD, ...bare, ...PAD])]) {
+        const whole = reference(bytes);
+        assert.equal(isValidUtf8(bytes), whole, v.id);
+        assert.equal(isValidUtf8(bytes, { native: false }), whole, v.id);
+        for (let k = 0; k <= bytes.length; k++) {
+          const native = new Utf8Validator();
+          const pure = new Utf8Validator({ native: false });
+          const a = trace(native, bytes, [k]);
+          assert.equal(a, trace(pure, bytes, [k]), `${v.id} split at ${k}`);
+          assert.equal(native.finish(), whole, `${v.id} split at ${k}`);
+        }
+      }
+    }
+  });
+
+  test("property: same results, positions and states on random and mutated inputs at random splits", () => {
+    const text = fc.array(
+      fc.oneof(
+        fc.constantFrom("a", " ", "é", "ß", "€", "我", "한", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}"),
+        fc.string({ unit: "grapheme", maxLength: 8 }),
+      ),
+      { maxLength: 200 },
+    ).map((parts) => new TextEncoder().encode(parts.join("")));
+    const mutated = fc.tuple(text, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }))
+      .map(([bytes, edits]) => {
+        const out = bytes.slice();
+        for (const [at, b] of edits) if (out.length > 0) out[at % out.length] = b;
+        return out;
+      });
+    const input = fc.oneof(text, mutated, fc.uint8Array({ maxLength: 300 }));
+    fc.assert(
+      fc.property(input, fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {
+        const expected = reference(bytes);
+        assert.equal(isValidUtf8(bytes), expected);
+        assert.equal(isValidUtf8(bytes, { native: false }), expected);
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const native = new Utf8Validator();
+        const pure = new Utf8Validator({ native: false });
+        assert.equal(trace(native, bytes, points), trace(pure, bytes, points));
+        assert.equal(native.finish(), expected);
+        assert.equal(pure.finish(), expected);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  test("subarray views at odd offsets reach the native check with the right bounds", () => {
+    const buf = new Uint8Array([0xff, ...PAD, 0xe2, 0x82, 0xac, 0xff]);
+    const view = buf.subarray(1, buf.length - 1);
+    assert.equal(isValidUtf8(view), true);
+    const v = new Utf8Validator();
+    assert.equal(v.push(buf, 1, buf.length - 2), true);
+    assert.equal(v.isComplete, false);
+    assert.equal(v.push(buf, buf.length - 2, buf.length - 1), true);
+    assert.equal(v.isComplete, true);
+    assert.equal(v.push(buf, buf.length - 1), false);
+    assert.equal(v.totalIndex, PAD.length + 3);
   });
 });
