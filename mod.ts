@@ -23,6 +23,6 @@ export * from "./core/crypto.ts";
 export * from "./core/utf8.ts";
 export * from "./socket/mod.ts";
 export * from "./http/mod.ts";
-// socket/address.ts is the canonical IP literal parser (http/core/uri.ts
-// has its own copy for URI hosts; to be folded into it).
+// socket/address.ts is the one IP literal parser; http/core re-exports its
+// checks, so name the source once here.
 export { isIPv4, isIPv6 } from "./socket/mod.ts";

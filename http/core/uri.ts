@@ -15,7 +15,11 @@
  *
  * @module
  */
+import { isIPv4, isIPv6 } from "../../socket/address.ts";
 import { HTTPError } from "../../core/errors.ts";
+
+/** The strict IP literal checks of socket/address.ts, which RFC 3986 §3.2.2 hosts follow too. */
+export { isIPv4, isIPv6 };
 
 /** The kind of host a URI names. */
 export type HostKind = "reg-name" | "ipv4" | "ipv6" | "ipvfuture";
@@ -80,70 +84,6 @@ function checkChars(input: string, s: string, table: Uint8Array, what: string): 
       i += 2;
     }
   }
-}
-
-/**
- * Tells whether `s` is an IPv4address (RFC 3986 §3.2.2: four dec-octets
- * without leading zeros).
- *
- * @example
- * ```ts
- * import { isIPv4 } from "./uri.ts";
- * console.log(isIPv4("10.0.0.1"), isIPv4("010.0.0.1")); // true false
- * ```
- */
-export function isIPv4(s: string): boolean {
-  const parts = s.split(".");
-  if (parts.length !== 4) return false;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3) return false;
-    if (part.length > 1 && part.charCodeAt(0) === 0x30) return false;
-    for (let i = 0; i < part.length; i++) {
-      const c = part.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) return false;
-    }
-    if (Number(part) > 255) return false;
-  }
-  return true;
-}
-
-/**
- * Tells whether `s` is an IPv6address (RFC 3986 §3.2.2), with an optional
- * embedded IPv4 tail.
- *
- * @example
- * ```ts
- * import { isIPv6 } from "./uri.ts";
- * console.log(isIPv6("2001:db8::1"), isIPv6("1:::2")); // true false
- * ```
- */
-export function isIPv6(s: string): boolean {
-  const double = s.indexOf("::");
-  if (double !== -1 && s.indexOf("::", double + 1) !== -1) return false;
-  const groups = (part: string): number => {
-    if (part === "") return 0;
-    const pieces = part.split(":");
-    let n = 0;
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i] as string;
-      if (i === pieces.length - 1 && piece.includes(".")) {
-        if (!isIPv4(piece)) return -1;
-        n += 2;
-        continue;
-      }
-      if (piece.length === 0 || piece.length > 4) return -1;
-      for (let j = 0; j < piece.length; j++) if (!isHex(piece.charCodeAt(j))) return -1;
-      n++;
-    }
-    return n;
-  };
-  if (double === -1) return groups(s) === 8;
-  const head = s.slice(0, double);
-  const tail = s.slice(double + 2);
-  if (head.includes(".")) return false;
-  const a = groups(head);
-  const b = groups(tail);
-  return a >= 0 && b >= 0 && a + b <= 7;
 }
 
 /**
