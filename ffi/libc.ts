@@ -146,6 +146,14 @@ export const LIBC_SYMBOLS = {
   freeaddrinfo: { args: ["pointer"], result: "void" },
   /** const char *gai_strerror(int errcode) */
   gai_strerror: { args: ["i32"], result: "pointer" },
+  /** int getaddrinfo_a(int mode, struct gaicb *list[], int nitems, struct sigevent *sevp) — glibc ≥ 2.34 (libanl before) */
+  getaddrinfo_a: { args: ["i32", "pointer", "i32", "pointer"], result: "i32", optional: true },
+  /** int gai_suspend(const struct gaicb *const list[], int nitems, const struct timespec *timeout) — glibc ≥ 2.34 */
+  gai_suspend: { args: ["pointer", "i32", "buffer"], result: "i32", optional: true },
+  /** int gai_error(struct gaicb *req) — glibc ≥ 2.34 */
+  gai_error: { args: ["pointer"], result: "i32", optional: true },
+  /** int gai_cancel(struct gaicb *req) — glibc ≥ 2.34 */
+  gai_cancel: { args: ["pointer"], result: "i32", optional: true },
 
   // ---- polling and events
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) */
@@ -197,4 +205,38 @@ export const libc = defineLibrary({
   },
   hint: "the C library could not be loaded",
   symbols: LIBC_SYMBOLS,
+});
+
+/**
+ * The asynchronous name lookup of glibc: in libc itself since glibc 2.34,
+ * in libanl.so.1 before. Symbols are optional so a stub library still loads.
+ */
+export const LIBANL_SYMBOLS = {
+  /** int getaddrinfo_a(int mode, struct gaicb *list[], int nitems, struct sigevent *sevp) */
+  getaddrinfo_a: LIBC_SYMBOLS.getaddrinfo_a,
+  /** int gai_suspend(const struct gaicb *const list[], int nitems, const struct timespec *timeout) */
+  gai_suspend: LIBC_SYMBOLS.gai_suspend,
+  /** int gai_error(struct gaicb *req) */
+  gai_error: LIBC_SYMBOLS.gai_error,
+  /** int gai_cancel(struct gaicb *req) */
+  gai_cancel: LIBC_SYMBOLS.gai_cancel,
+} as const;
+
+/**
+ * glibc's libanl, for glibc before 2.34 whose libc lacks getaddrinfo_a.
+ * Absent on macOS and musl (loading throws FFIUnavailableError).
+ *
+ * @example
+ * ```ts
+ * import { libanl, libc } from "./libc.ts";
+ * const gai = libc().getaddrinfo_a ? libc() : libanl();
+ * console.log(typeof gai.gai_error); // "function" on glibc
+ * ```
+ */
+export const libanl = defineLibrary({
+  name: "libanl",
+  env: "FFINET_LIBANL",
+  candidates: { linux: ["libanl.so.1", "libanl.so"], "*": [] },
+  hint: "getaddrinfo_a is not available (glibc only)",
+  symbols: LIBANL_SYMBOLS,
 });

@@ -17,7 +17,7 @@ import { C } from "../ffi/platform.ts";
 import { isIP } from "./address.ts";
 import { resolveHost } from "./resolve.ts";
 import { type CreateOptions, type SocketType, Socket } from "./socket.ts";
-import { checkTimeout, getDefaultTimeouts } from "./timeouts.ts";
+import { checkTimeout, dnsLookupTimeout, getDefaultTimeouts } from "./timeouts.ts";
 import { deadlineAfter, remainingMs } from "./wait.ts";
 
 /** The default listen backlog of the helpers. */
@@ -27,7 +27,8 @@ export const DEFAULT_BACKLOG = 511;
  * A non-blocking TCP listener with SO_REUSEADDR (so `accept()` returns null
  * when nobody waits; `acceptTimeout(ms)` waits). `host` null listens on every
  * interface: dual-stack `::` where IPv6 exists, else `0.0.0.0`. A host name
- * is resolved and its first address used.
+ * is resolved (within the process-wide DNS timeout) and its first address
+ * used.
  *
  * @throws SocketError (EADDRINUSE, …), DNSError, TypeError/RangeError
  *
@@ -76,24 +77,44 @@ function finishListen(s: Socket, host: string | null, port: number, backlog: num
   return s;
 }
 
+/** Options of {@link connectTCP}. */
+export interface ConnectTCPOptions {
+  /**
+   * Longest wait for the name lookup in ms (default: the process-wide
+   * `dnsMs`; 0: no DNS limit of its own). The lookup also counts against
+   * `timeoutMs`.
+   */
+  readonly dnsTimeoutMs?: number;
+}
+
 /**
  * A blocking TCP connection to `host:port` within `timeoutMs` (default:
- * the connect timeout). Names are resolved with getaddrinfo and each
- * address is tried in turn with the time left.
+ * the connect timeout). Names are resolved with getaddrinfo, within the
+ * DNS timeout and the time left (enforced where `dnsTimeoutEnforced()` is
+ * true; elsewhere the lookup blocks as long as the system resolver takes),
+ * and each address is tried in turn with the time left.
  *
- * @throws SocketError for the last address's failure, SocketTimeoutError,
+ * @throws SocketError for the last address's failure, SocketTimeoutError
+ *   (syscall "getaddrinfo_a" when the lookup timed out, "connect" else),
  *   DNSError
  *
  * @example
  * ```ts
  * import { connectTCP } from "./connect.ts";
- * // using s = connectTCP("localhost", 8080, 2000);
+ * // using s = connectTCP("localhost", 8080, 2000, { dnsTimeoutMs: 500 });
  * ```
  */
-export function connectTCP(host: string, port: number, timeoutMs = getDefaultTimeouts().connectMs): Socket {
+export function connectTCP(
+  host: string,
+  port: number,
+  timeoutMs = getDefaultTimeouts().connectMs,
+  options: ConnectTCPOptions = {},
+): Socket {
   checkTimeout(timeoutMs, "timeoutMs");
+  const dnsMs = options.dnsTimeoutMs ?? getDefaultTimeouts().dnsMs;
+  const lookupMs = dnsLookupTimeout(dnsMs, timeoutMs);
   const deadline = deadlineAfter(timeoutMs);
-  const addresses = resolveHost(host, port);
+  const addresses = resolveHost(host, port, { timeoutMs: lookupMs });
   let last: unknown;
   for (const addr of addresses) {
     const left = remainingMs(deadline);

@@ -1,24 +1,37 @@
 /**
  * Host name resolution for the synchronous sockets, through getaddrinfo(3).
- * Literals never reach getaddrinfo. The call blocks the thread and cannot be
- * interrupted, so the DNS timeout is not enforced here; the `dns/` resolver
- * replaces this where timeouts matter.
+ * Literals never reach getaddrinfo.
+ *
+ * Lookups honour a timeout (`timeoutMs`, default: the process-wide DNS
+ * timeout of socket/timeouts.ts) where glibc's getaddrinfo_a exists: the
+ * lookup runs on glibc's helper thread and the caller waits at most that
+ * long (socket/resolve_deadline.ts). Elsewhere (macOS, musl) the blocking
+ * getaddrinfo is used and the timeout is NOT enforced: the call takes as long
+ * as the system resolver's own retries. {@link dnsTimeoutEnforced} tells
+ * which applies; `requireTimeout: true` turns the fallback into an
+ * UnsupportedError.
  *
  * @example
  * ```ts
  * import { resolveHost } from "./resolve.ts";
- * console.log(resolveHost("localhost", 80)[0]?.port); // 80
+ * console.log(resolveHost("localhost", 80, { timeoutMs: 2000 })[0]?.port); // 80
  * ```
  *
  * @module
  */
-import { DNSError } from "../core/errors.ts";
+import { monotonicMs } from "../core/clock.ts";
+import { DNSError, SocketTimeoutError, UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { cString, readCString, readPointer } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
 import { C, LAYOUT, errnoName } from "../ffi/platform.ts";
+import type { Pointer } from "../ffi/types.ts";
 import { checkPort, formatIPv6, isIP, parseIPv6 } from "./address.ts";
+import { dnsTimeoutEnforced, lookupBefore } from "./resolve_deadline.ts";
 import { decodeSockaddr, type IPv4SocketAddress, type IPv6SocketAddress } from "./sockaddr.ts";
+import { checkTimeout, getDefaultTimeouts } from "./timeouts.ts";
+
+export { dnsTimeoutEnforced, pendingLookupCount, reapPendingLookups } from "./resolve_deadline.ts";
 
 /** An IP endpoint. */
 export type InetSocketAddress = IPv4SocketAddress | IPv6SocketAddress;
@@ -29,6 +42,13 @@ export interface ResolveOptions {
   readonly family?: "ipv4" | "ipv6";
   /** Addresses for bind (AI_PASSIVE): a null host then means the wildcard. */
   readonly passive?: boolean;
+  /**
+   * Longest wait for the lookup in ms (default: the process-wide `dnsMs`;
+   * 0: no limit). Enforced only where {@link dnsTimeoutEnforced} is true.
+   */
+  readonly timeoutMs?: number;
+  /** Throw UnsupportedError rather than fall back to an unbounded lookup. */
+  readonly requireTimeout?: boolean;
 }
 
 const AI = LAYOUT.addrinfo;
@@ -45,9 +65,13 @@ function literal(host: string, port: number): InetSocketAddress | undefined {
   return undefined;
 }
 
-function gaiError(code: number, host: string): DNSError {
+function gaiError(code: number, host: string, errno: number): DNSError {
   if (code === C.EAI_SYSTEM) {
-    const errno = native.errno();
+    if (errno === 0) {
+      return new DNSError("EAI_SYSTEM", `cannot resolve ${JSON.stringify(host)}: system error`, {
+        syscall: "getaddrinfo_a",
+      });
+    }
     return new DNSError(errnoName(errno), `getaddrinfo(${JSON.stringify(host)}) failed: ${errnoName(errno)}`, {
       errno,
       syscall: "getaddrinfo",
@@ -66,10 +90,14 @@ function gaiError(code: number, host: string): DNSError {
 
 /**
  * Resolves `host` to IP endpoints with `port`, in getaddrinfo's order,
- * without duplicates. IP literals are returned as they are.
+ * without duplicates. IP literals are returned as they are. Waits at most
+ * `options.timeoutMs` (default: the process-wide DNS timeout) where
+ * {@link dnsTimeoutEnforced} is true; see the module notes for elsewhere.
  *
  * @throws TypeError for an empty or over-long host; DNSError ("ENOTFOUND",
- *   "EAI_AGAIN", …) when resolution fails
+ *   "EAI_AGAIN", …) when resolution fails; SocketTimeoutError (code
+ *   "ETIMEDOUT", syscall "getaddrinfo_a") when the timeout passes;
+ *   UnsupportedError with `requireTimeout` where timeouts are not enforced
  *
  * @example
  * ```ts
@@ -83,6 +111,7 @@ export function resolveHost(host: string, port: number, options: ResolveOptions 
   if (typeof host !== "string" || host.length === 0 || host.length > MAX_HOST || host.includes("\0")) {
     throw new TypeError(`invalid host: ${JSON.stringify(host)}`);
   }
+  const timeoutMs = checkTimeout(options.timeoutMs ?? getDefaultTimeouts().dnsMs, "timeoutMs");
   const lit = literal(host, port);
   if (lit !== undefined) {
     if (options.family !== undefined && options.family !== lit.family) {
@@ -96,35 +125,71 @@ export function resolveHost(host: string, port: number, options: ResolveOptions 
   hv.setInt32(AI.flags, C.AI_NUMERICSERV | (options.passive ? C.AI_PASSIVE : 0), true);
   hv.setInt32(AI.family, family, true);
   hv.setInt32(AI.socktype, C.SOCK_STREAM, true);
-  const result = new Uint8Array(8);
-  const code = libc().getaddrinfo(cString(host), cString(String(port)), hints, result);
-  if (code !== 0) throw gaiError(code, host);
-  const head = readPointer(new DataView(result.buffer), 0);
-  const out: InetSocketAddress[] = [];
-  const seen = new Set<string>();
-  try {
-    let node = head;
-    for (let guard = 0; node !== null && guard < 256; guard++) {
-      const v = new DataView(native.view(node, AI.size));
-      const len = v.getUint32(AI.addrlen, true);
-      const addrPointer = readPointer(v, AI.addr);
-      if (addrPointer !== null && len > 0 && len <= LAYOUT.sockaddr_storage.size) {
-        const copy = new Uint8Array(native.view(addrPointer, len).slice(0));
-        const addr = decodeSockaddr(copy, len);
-        if (addr.family !== "unix") {
-          const key = `${addr.family}|${addr.host}`;
-          if (!seen.has(key)) {
-            seen.add(key);
-            out.push(addr.family === "ipv4" ? { family: "ipv4", host: addr.host, port } : { ...addr, port });
-          }
-        }
-      }
-      node = readPointer(v, AI.next);
+  const name = cString(host);
+  const service = cString(String(port));
+  let out: InetSocketAddress[] | undefined;
+  if (timeoutMs > 0 && dnsTimeoutEnforced()) {
+    const r = lookupBefore(name, service, hints, monotonicMs() + timeoutMs, (head) => collect(head, port));
+    if (r.status === "timeout") {
+      throw new SocketTimeoutError(`resolving ${JSON.stringify(host)} timed out after ${timeoutMs} ms`, {
+        syscall: "getaddrinfo_a",
+      });
     }
-  } finally {
-    libc().freeaddrinfo(head);
+    if (r.code !== 0) throw gaiError(r.code, host, r.errno);
+    out = r.value;
+  } else {
+    if (timeoutMs > 0 && options.requireTimeout === true) {
+      throw new UnsupportedError(
+        "DNS lookups with a timeout",
+        "getaddrinfo_a is missing (glibc only) or FFINET_DNS_BLOCKING=1 is set",
+      );
+    }
+    out = blockingLookup(name, service, hints, host, port);
   }
-  if (out.length === 0) throw new DNSError("ENOTFOUND", `no addresses for ${JSON.stringify(host)}`);
+  if (out === undefined || out.length === 0) throw new DNSError("ENOTFOUND", `no addresses for ${JSON.stringify(host)}`);
   return out;
 }
 
+/** getaddrinfo(3) on this thread: no timeout. */
+function blockingLookup(
+  name: Uint8Array,
+  service: Uint8Array,
+  hints: Uint8Array,
+  host: string,
+  port: number,
+): InetSocketAddress[] {
+  const result = new Uint8Array(8);
+  const code = libc().getaddrinfo(name, service, hints, result);
+  if (code !== 0) throw gaiError(code, host, code === C.EAI_SYSTEM ? native.errno() : 0);
+  const head = readPointer(new DataView(result.buffer), 0);
+  try {
+    return collect(head, port);
+  } finally {
+    libc().freeaddrinfo(head);
+  }
+}
+
+/** The distinct IP endpoints of an addrinfo list (which stays owned by the caller). */
+function collect(head: Pointer | null, port: number): InetSocketAddress[] {
+  const out: InetSocketAddress[] = [];
+  const seen = new Set<string>();
+  let node = head;
+  for (let guard = 0; node !== null && guard < 256; guard++) {
+    const v = new DataView(native.view(node, AI.size));
+    const len = v.getUint32(AI.addrlen, true);
+    const addrPointer = readPointer(v, AI.addr);
+    if (addrPointer !== null && len > 0 && len <= LAYOUT.sockaddr_storage.size) {
+      const copy = new Uint8Array(native.view(addrPointer, len).slice(0));
+      const addr = decodeSockaddr(copy, len);
+      if (addr.family !== "unix") {
+        const key = `${addr.family}|${addr.host}`;
+        if (!seen.has(key)) {
+          seen.add(key);
+          out.push(addr.family === "ipv4" ? { family: "ipv4", host: addr.host, port } : { ...addr, port });
+        }
+      }
+    }
+    node = readPointer(v, AI.next);
+  }
+  return out;
+}

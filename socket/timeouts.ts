@@ -24,7 +24,10 @@ export interface SocketTimeouts {
   readonly sendMs: number;
   /** A blocking receive, and each wait inside `recvAll`. */
   readonly recvMs: number;
-  /** Resolving a host name. */
+  /**
+   * Resolving a host name (resolveHost, connectTCP, listenTCP). Enforced
+   * where glibc's getaddrinfo_a exists; see `dnsTimeoutEnforced()`.
+   */
   readonly dnsMs: number;
 }
 
@@ -114,6 +117,28 @@ export function setDefaultTimeouts(patch: Partial<SocketTimeouts>): SocketTimeou
  */
 export function resetDefaultTimeouts(): void {
   defaults = FACTORY;
+}
+
+/**
+ * The time allowed for a name lookup made on the way to something with its
+ * own timeout (a connection): the smaller of `dnsMs` and `overallMs`, where
+ * 0 means "no limit" for either, so 0 comes back only when both are 0.
+ *
+ * @throws RangeError for a value that is not an integer 0–2^31-1
+ *
+ * @example
+ * ```ts
+ * import { dnsLookupTimeout } from "./timeouts.ts";
+ * console.log(dnsLookupTimeout(5000, 300)); // 300
+ * console.log(dnsLookupTimeout(5000, 0)); // 5000
+ * ```
+ */
+export function dnsLookupTimeout(dnsMs: number, overallMs: number): number {
+  checkTimeout(dnsMs, "dnsMs");
+  checkTimeout(overallMs, "timeoutMs");
+  if (dnsMs === 0) return overallMs;
+  if (overallMs === 0) return dnsMs;
+  return Math.min(dnsMs, overallMs);
 }
 
 /**

@@ -35,6 +35,7 @@ export const DARWIN_LAYOUT: PlatformLayout = {
     size: 48, flags: 0, family: 4, socktype: 8, protocol: 12, addrlen: 16, canonname: 24,
     addr: 32, next: 40,
   },
+  gaicb: { size: 0, name: 0, service: 0, request: 0, result: 0, ret: 0 },
   kevent: { size: 32, ident: 0, filter: 8, flags: 10, fflags: 12, data: 16, udata: 24 },
   rusage: { size: 144, utime: 0, stime: 16, maxrss: 32 },
   tcp_info: {

@@ -34,6 +34,7 @@ export const LINUX_X64: PlatformLayout = {
     size: 48, flags: 0, family: 4, socktype: 8, protocol: 12, addrlen: 16, addr: 24,
     canonname: 32, next: 40,
   },
+  gaicb: { size: 56, name: 0, service: 8, request: 16, result: 24, ret: 32 },
   kevent: { size: 0, ident: 0, filter: 0, flags: 0, fflags: 0, data: 0, udata: 0 },
   rusage: { size: 144, utime: 0, stime: 16, maxrss: 32 },
   tcp_info: {

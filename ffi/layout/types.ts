@@ -38,6 +38,8 @@ export interface PlatformLayout {
     size: number; flags: number; family: number; socktype: number; protocol: number;
     addrlen: number; addr: number; canonname: number; next: number;
   };
+  /** glibc's struct gaicb (getaddrinfo_a); size 0 where absent. `ret` is `__return`. */
+  readonly gaicb: { size: number; name: number; service: number; request: number; result: number; ret: number };
   readonly kevent: {
     size: number; ident: number; filter: number; flags: number; fflags: number; data: number;
     udata: number;
