@@ -44,7 +44,7 @@ export function huffmanEncodedLength(s: string): number {
 /**
  * Huffman-encodes `s` (one octet per code unit) into `out` at `offset`,
  * padding the last byte with the most significant bits of EOS. Returns the
- * offset after the encoding. `out` must have room for
+ * offset after the encoding; throws RangeError when `out` lacks room for
  * {@link huffmanEncodedLength} bytes.
  *
  * @example
@@ -55,38 +55,9 @@ export function huffmanEncodedLength(s: string): number {
  * ```
  */
 export function huffmanEncode(s: string, out: Uint8Array, offset: number): number {
-  let acc = 0; // pending bits, right-aligned; fewer than 8 between symbols
-  let bits = 0;
-  let pos = offset;
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0xff) throw new TypeError(`field contains a character above U+00FF at ${i}`);
-    let code = CODES[c]!;
-    let len = LENGTHS[c]!;
-    if (len > 24) {
-      // Keep the accumulator within 31 bits: push the high part first.
-      const high = len - 16;
-      acc = (acc << high) | (code >>> 16);
-      bits += high;
-      while (bits >= 8) {
-        bits -= 8;
-        out[pos++] = acc >>> bits;
-      }
-      acc &= (1 << bits) - 1;
-      code &= 0xffff;
-      len = 16;
-    }
-    acc = (acc << len) | code;
-    bits += len;
-    while (bits >= 8) {
-      bits -= 8;
-      out[pos++] = acc >>> bits;
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
-  return pos;
+  const end = huffmanEncodeWithin(s, out, offset, out.length);
+  if (end < 0) throw new RangeError(`Huffman encoding of ${s.length} characters does not fit at offset ${offset}`);
+  return end;
 }
 
 /**
@@ -105,7 +76,7 @@ export function huffmanEncode(s: string, out: Uint8Array, offset: number): numbe
  * ```
  */
 export function huffmanEncodeWithin(s: string, out: Uint8Array, offset: number, limit: number): number {
-  let acc = 0;
+  let acc = 0; // pending bits, right-aligned; fewer than 8 between symbols
   let bits = 0;
   let pos = offset;
   const n = s.length;
@@ -115,6 +86,7 @@ export function huffmanEncodeWithin(s: string, out: Uint8Array, offset: number, 
     let code = CODES[c]!;
     let len = LENGTHS[c]!;
     if (len > 24) {
+      // Keep the accumulator within 31 bits: push the high part first.
       const high = len - 16;
       acc = (acc << high) | (code >>> 16);
       bits += high;

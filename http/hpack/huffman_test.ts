@@ -82,6 +82,13 @@ describe("HPACK Huffman code", () => {
     assert.throws(() => huffmanEncodeWithin("\u0100", new Uint8Array(8), 0, 8), TypeError);
   });
 
+  test("huffmanEncode throws RangeError instead of truncating when out lacks room", () => {
+    const s = "www.example.com";
+    assert.throws(() => huffmanEncode(s, new Uint8Array(huffmanEncodedLength(s) - 1), 0), RangeError);
+    assert.throws(() => huffmanEncode(s, new Uint8Array(20), 9), RangeError);
+    assert.equal(huffmanEncode(s, new Uint8Array(20), 8), 20);
+  });
+
   test("padding longer than 7 bits is an error", () => {
     // "a" is 00011; then 11 bits of ones.
     assert.throws(() => dec(hex("1fff")), (e: unknown) => e instanceof HPACKError && e.code === "ERR_HPACK_HUFFMAN_PADDING");
