@@ -190,6 +190,67 @@ export function writeFrameHeader(
   return at;
 }
 
+/**
+ * Bytes of a whole frame (header and payload) for a payload of `length` bytes.
+ *
+ * @example
+ * ```ts
+ * import { frameSize } from "./frame.ts";
+ * frameSize(16, true); // 22
+ * ```
+ */
+export function frameSize(length: number, masked: boolean): number {
+  return headerSize(length, masked) + length;
+}
+
+/**
+ * Writes a whole frame into `dst` at `at`: the header, then
+ * `src[start, end)` as the payload, XORed with `mask` when it is not null.
+ * `dst` needs {@link frameSize} bytes from `at`; nothing is allocated.
+ * `src` and `dst` must not overlap.
+ *
+ * @returns The number of bytes written.
+ * @example
+ * ```ts
+ * import { writeFrameInto, Opcode } from "./frame.ts";
+ * const out = new Uint8Array(64);
+ * const n = writeFrameInto(out, 0, true, false, Opcode.Binary, new Uint8Array([1, 2]), 0, 2, new Uint8Array([1, 1, 1, 1]));
+ * console.log(out.subarray(0, n)); // Uint8Array [ 130, 130, 1, 1, 1, 1, 0, 3 ]
+ * ```
+ */
+export function writeFrameInto(
+  dst: Uint8Array,
+  at: number,
+  fin: boolean,
+  rsv1: boolean,
+  opcode: number,
+  src: Uint8Array,
+  start: number,
+  end: number,
+  mask: Uint8Array | null,
+): number {
+  const length = end - start;
+  const p = writeFrameHeader(dst, at, fin, rsv1, opcode, length, mask);
+  if (mask === null) {
+    if (length > 0) dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), p);
+  } else if (length < 32) {
+    const k0 = mask[0]!, k1 = mask[1]!, k2 = mask[2]!, k3 = mask[3]!;
+    let i = 0;
+    for (; i + 3 < length; i += 4) {
+      dst[p + i] = src[start + i]! ^ k0;
+      dst[p + i + 1] = src[start + i + 1]! ^ k1;
+      dst[p + i + 2] = src[start + i + 2]! ^ k2;
+      dst[p + i + 3] = src[start + i + 3]! ^ k3;
+    }
+    if (i < length) dst[p + i] = src[start + i]! ^ k0;
+    if (i + 1 < length) dst[p + i + 1] = src[start + i + 1]! ^ k1;
+    if (i + 2 < length) dst[p + i + 2] = src[start + i + 2]! ^ k2;
+  } else {
+    applyMaskTo(src, start, dst, p, length, mask, 0);
+  }
+  return p + length - at;
+}
+
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**

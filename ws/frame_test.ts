@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { applyMask, applyMaskTo, frameHeader, isValidCloseCode } from "./frame.ts";
+import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, writeFrameInto } from "./frame.ts";
 import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
@@ -68,6 +68,72 @@ describe("ws sender", () => {
     assert.throws(() => closePayload(1005), RangeError);
     assert.throws(() => closePayload(1000, "x".repeat(124)), RangeError);
     assert.throws(() => closePayload(undefined, "reason"), TypeError);
+  });
+});
+
+describe("ws sender: write-into API and slab frames", () => {
+  /** A deterministic mask source: keys 1 2 3 4, 5 6 7 8, … */
+  function counting(): (key: Uint8Array) => void {
+    let n = 0;
+    return (key) => {
+      for (let i = 0; i < 4; i++) key[i] = ++n & 0xff;
+    };
+  }
+
+  test("property: frameInto writes exactly the bytes frame() returns, at any offset, for any size and role", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.constantFrom<"client" | "server">("client", "server"),
+        fc.nat(9),
+        fc.nat(5),
+        fc.boolean(),
+        (payload, role, at, trim, fin) => {
+          const a = new Sender({ role, maskSource: counting() });
+          const b = new Sender({ role, maskSource: counting() });
+          const start = Math.min(trim, payload.length);
+          const expected = a.message(payload.subarray(start), { fragmentSize: 0 })[0]!;
+          const dst = new Uint8Array(at + b.frameSize(payload.length - start) + 3).fill(0xee);
+          const n = b.frameInto(dst, at, 0x2, payload, true, false, start);
+          assert.equal(n, expected.length);
+          assert.equal(n, frameSize(payload.length - start, role === "client"));
+          assert.deepEqual(dst.subarray(at, at + n), expected);
+          assert.deepEqual([...dst.subarray(0, at), ...dst.subarray(at + n)], new Array(at + 3).fill(0xee));
+          const direct = new Uint8Array(n);
+          const key = role === "client" ? expected.subarray(n - payload.length + start - 4, n - payload.length + start) : null;
+          writeFrameInto(direct, 0, fin, false, 0x2, payload, start, payload.length, key);
+          assert.deepEqual(direct.subarray(1), expected.subarray(1));
+          assert.equal(direct[0], fin ? 0x82 : 0x02);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("frameInto checks its bounds", () => {
+    const s = new Sender({ role: "client" });
+    assert.throws(() => s.frameInto(new Uint8Array(21), 0, 0x2, new Uint8Array(16), true, false), RangeError);
+    assert.throws(() => s.frameInto(new Uint8Array(30), 9, 0x2, new Uint8Array(16), true, false), RangeError);
+    assert.throws(() => s.frameInto(new Uint8Array(30), 0, 0x2, new Uint8Array(16), true, false, 4, 20), RangeError);
+    assert.equal(s.frameInto(new Uint8Array(30), 8, 0x2, new Uint8Array(16), true, false), 22);
+  });
+
+  test("frames cut from the slab are independent, and large masked payloads start 4-byte aligned", () => {
+    const s = new Sender({ role: "client", maskSource: counting() });
+    const frames: Uint8Array[] = [];
+    const copies: Uint8Array[] = [];
+    // Enough frames to run through several slabs.
+    for (let i = 0; i < 600; i++) {
+      const f = s.frame(0x2, new Uint8Array(i % 300).fill(i & 0xff), true, false);
+      frames.push(f);
+      copies.push(f.slice());
+      const length = i % 300;
+      if (length >= 64) assert.equal((f.byteOffset + f.length - length) & 3, 0, `payload of frame ${i} aligned`);
+    }
+    frames.forEach((f, i) => assert.deepEqual(f, copies[i], `frame ${i} unchanged`));
+    const big = s.frame(0x2, new Uint8Array(70000), true, false);
+    assert.equal(big.length, 70000 + 14);
+    assert.equal((big.byteOffset + 14) & 3, 0);
   });
 });
 

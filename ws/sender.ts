@@ -8,6 +8,15 @@
  * permessage-deflate was negotiated and the message is at least
  * `compressionThreshold` bytes.
  *
+ * `frameInto` writes a frame into a caller's buffer (an outbound ring, a
+ * reused scratch buffer) and allocates nothing. The allocating methods
+ * (`frame`, `message`, `ping`, …) cut frames of up to 4 KiB from a shared
+ * 64 KiB slab rather than allocating each: a fresh `Uint8Array` costs
+ * 70 ns on Node and 300 ns on Deno (whose typed arrays all live outside the
+ * V8 heap) against about 25 ns for a view into the slab. Slab regions are
+ * never reused, so every returned frame is the caller's to keep; a kept
+ * frame keeps its slab alive, as Node's Buffer pool does.
+ *
  * @example
  * ```ts
  * import { Sender } from "./sender.ts";
@@ -20,7 +29,7 @@
  */
 import { fillRandom } from "../core/crypto.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
-import { applyMaskTo, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameHeader } from "./frame.ts";
+import { frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameInto } from "./frame.ts";
 
 /**
  * Compresses whole messages (implemented by permessage-deflate). Returns
@@ -77,6 +86,31 @@ function poolMask(key: Uint8Array): void {
   poolAt += 4;
 }
 
+// Frames of up to SLAB_MAX_FRAME bytes are views into a shared slab, handed
+// out once each (never reused); bigger ones get their own buffer.
+const SLAB_SIZE = 65536;
+const SLAB_MAX_FRAME = 4096;
+let slab = new ArrayBuffer(0);
+let slabAt = 0;
+
+/**
+ * A new frame buffer of `total` bytes whose byte `payloadAt` is 4-byte
+ * aligned when `align` is set (masking then runs a word at a time).
+ */
+function allocFrame(total: number, payloadAt: number, align: boolean): Uint8Array {
+  const pad = align ? (4 - (payloadAt & 3)) & 3 : 0;
+  if (total > SLAB_MAX_FRAME) {
+    return pad === 0 ? new Uint8Array(total) : new Uint8Array(new ArrayBuffer(pad + total), pad, total);
+  }
+  let at = slabAt + (align ? (4 - ((slabAt + payloadAt) & 3)) & 3 : 0);
+  if (at + total > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    at = pad;
+  }
+  slabAt = at + total;
+  return new Uint8Array(slab, at, total);
+}
+
 /**
  * The frame sender. See the module documentation.
  *
@@ -124,20 +158,55 @@ export class Sender {
     return this.#frame(opcode, payload, 0, payload.length, fin, rsv1);
   }
 
-  #frame(opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): Uint8Array {
-    const length = end - start;
-    if (!this.#masked) {
-      const size = headerSize(length, false);
-      const out = new Uint8Array(size + length);
-      writeFrameHeader(out, 0, fin, rsv1, opcode, length, null);
-      out.set(start === 0 && end === src.length ? src : src.subarray(start, end), size);
-      return out;
+  /**
+   * Bytes that `frameInto` writes for a payload of `length` bytes.
+   *
+   * @example
+   * ```ts
+   * import { Sender } from "./sender.ts";
+   * new Sender({ role: "client" }).frameSize(16); // 22
+   * ```
+   */
+  frameSize(length: number): number {
+    return frameSize(length, this.#masked);
+  }
+
+  /**
+   * Writes one frame (header and masked payload `payload[start, end)`)
+   * into `dst` at `at`, allocating nothing. `dst` needs
+   * `frameSize(end - start)` bytes from `at` and must not overlap the
+   * payload.
+   *
+   * @returns The number of bytes written.
+   * @throws {RangeError} when `dst` has no room for the frame.
+   * @example
+   * ```ts
+   * import { Sender } from "./sender.ts";
+   * const tx = new Sender({ role: "client" });
+   * const out = new Uint8Array(256);
+   * const n = tx.frameInto(out, 0, 0x2, new Uint8Array(16), true, false);
+   * console.log(n); // 22
+   * ```
+   */
+  frameInto(
+    dst: Uint8Array,
+    at: number,
+    opcode: number,
+    payload: Uint8Array,
+    fin: boolean,
+    rsv1: boolean,
+    start = 0,
+    end: number = payload.length,
+  ): number {
+    if (!(start >= 0 && start <= end && end <= payload.length)) {
+      throw new RangeError(`payload range [${start}, ${end}) is outside its ${payload.length} bytes`);
     }
-    const size = headerSize(length, true);
-    // Masked payloads are XORed a word at a time when source and target
-    // are both 4-byte aligned: start the frame so that its payload is.
-    const pad = length >= 64 ? (4 - (size & 3)) & 3 : 0;
-    const out = pad === 0 ? new Uint8Array(size + length) : new Uint8Array(pad + size + length).subarray(pad);
+    const need = frameSize(end - start, this.#masked);
+    if (!(at >= 0 && at + need <= dst.length)) throw new RangeError(`a frame of ${need} bytes does not fit at ${at} in ${dst.length} bytes`);
+    return writeFrameInto(dst, at, fin, rsv1, opcode, payload, start, end, this.#masked ? this.#nextKey() : null);
+  }
+
+  #nextKey(): Uint8Array {
     const key = this.#key;
     if (this.#maskSource === poolMask) {
       // Inline draw from the random pool (the common case).
@@ -151,20 +220,15 @@ export class Sender {
     } else {
       this.#maskSource(key);
     }
-    writeFrameHeader(out, 0, fin, rsv1, opcode, length, key);
-    if (length < 32) {
-      const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!;
-      let i = 0;
-      for (; i + 3 < length; i += 4) {
-        out[size + i] = src[start + i]! ^ k0;
-        out[size + i + 1] = src[start + i + 1]! ^ k1;
-        out[size + i + 2] = src[start + i + 2]! ^ k2;
-        out[size + i + 3] = src[start + i + 3]! ^ k3;
-      }
-      for (; i < length; i++) out[size + i] = src[start + i]! ^ key[i & 3]!;
-    } else {
-      applyMaskTo(src, start, out, size, length, key, 0);
-    }
+    return key;
+  }
+
+  #frame(opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): Uint8Array {
+    const length = end - start;
+    const masked = this.#masked;
+    const size = headerSize(length, masked);
+    const out = allocFrame(size + length, size, masked && length >= 64);
+    writeFrameInto(out, 0, fin, rsv1, opcode, src, start, end, masked ? this.#nextKey() : null);
     return out;
   }
 
