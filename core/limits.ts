@@ -37,8 +37,14 @@ export const HTTP1_LIMITS = Object.freeze({
 export const COMPRESSION_LIMITS = Object.freeze({
   /** Decompressed bytes of one body or message (a bomb ends in an error). */
   maxDecompressedBytes: 64 * 1024 * 1024,
-  /** Largest ratio of decompressed to compressed bytes that is accepted. */
+  /**
+   * Largest ratio of decompressed to compressed bytes accepted once the
+   * output passes `ratioCheckAfterBytes` (deflate alone tops out near
+   * 1032:1; brotli and stacked codings go far beyond). Infinity disables.
+   */
   maxRatio: 1032,
+  /** Decompressed bytes before the ratio is checked (small, very compressible bodies are fine). */
+  ratioCheckAfterBytes: 1024 * 1024,
 });
 
 /** HPACK limits (RFC 7541). */

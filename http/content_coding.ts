@@ -166,6 +166,12 @@ function decoderStage(coding: string, max: number): Stage | null {
 export interface ContentDecoderOptions {
   /** Most decoded bytes; default `COMPRESSION_LIMITS.maxDecompressedBytes`. */
   maxDecompressedBytes?: number;
+  /**
+   * Largest ratio of decoded to encoded bytes once more than
+   * `COMPRESSION_LIMITS.ratioCheckAfterBytes` came out; default
+   * `COMPRESSION_LIMITS.maxRatio`, Infinity disables.
+   */
+  maxRatio?: number;
 }
 
 /**
@@ -187,7 +193,9 @@ export class ContentDecoder {
   readonly codings: readonly string[];
   readonly #stages: Stage[];
   readonly #max: number;
+  readonly #maxRatio: number;
   #produced = 0;
+  #consumed = 0;
 
   /**
    * @throws UnsupportedError for an unknown coding (or br without libbrotli).
@@ -195,6 +203,8 @@ export class ContentDecoder {
   constructor(contentEncoding: string, options: ContentDecoderOptions = {}) {
     this.#max = options.maxDecompressedBytes ?? COMPRESSION_LIMITS.maxDecompressedBytes;
     if (!(this.#max >= 0)) throw new RangeError(`maxDecompressedBytes must be >= 0, got ${this.#max}`);
+    this.#maxRatio = options.maxRatio ?? COMPRESSION_LIMITS.maxRatio;
+    if (!(this.#maxRatio >= 1)) throw new RangeError(`maxRatio must be >= 1, got ${this.#maxRatio}`);
     this.codings = parseContentEncoding(contentEncoding);
     const stages: Stage[] = [];
     try {
@@ -212,9 +222,11 @@ export class ContentDecoder {
   /**
    * Decodes the next piece of the body.
    *
-   * @throws CompressionError on corrupt data; LimitError `ERR_DECOMPRESSED_SIZE` past the limit.
+   * @throws CompressionError on corrupt data; LimitError `ERR_DECOMPRESSED_SIZE`
+   * past the size limit, `ERR_DECOMPRESSION_RATIO` past the ratio limit.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    this.#consumed += chunk.length;
     return this.#count(this.#run(0, [chunk], false));
   }
 
@@ -253,6 +265,13 @@ export class ContentDecoder {
     for (const c of out) this.#produced += c.length;
     if (this.#produced > this.#max) {
       throw new LimitError("ERR_DECOMPRESSED_SIZE", `decompressed size exceeds ${this.#max} bytes`, this.#max);
+    }
+    if (this.#produced > COMPRESSION_LIMITS.ratioCheckAfterBytes && this.#produced > this.#consumed * this.#maxRatio) {
+      throw new LimitError(
+        "ERR_DECOMPRESSION_RATIO",
+        `${this.#produced} bytes decoded from ${this.#consumed} exceed the ratio ${this.#maxRatio}:1`,
+        this.#maxRatio,
+      );
     }
     return out;
   }

@@ -88,6 +88,23 @@ describe("RFC 9110 §8.4.1 content codings", () => {
       (e: unknown) => e instanceof LimitError && e.code === "ERR_DECOMPRESSED_SIZE",
     );
   });
+  test("stacked codings past the ratio limit end in ERR_DECOMPRESSION_RATIO; small or plain bodies pass", () => {
+    const zeros = new Uint8Array(8 * 1024 * 1024);
+    const once = new Uint8Array(gzipSync(zeros));
+    // deflate alone stays under ~1032:1, so one gzip layer passes the default ratio.
+    assert.equal(decodeContent("gzip", once).length, zeros.length);
+    const twice = new Uint8Array(gzipSync(once));
+    assert.ok(zeros.length / twice.length > 1032);
+    assert.throws(
+      () => decodeContent("gzip, gzip", twice),
+      (e: unknown) => e instanceof LimitError && e.code === "ERR_DECOMPRESSION_RATIO" && e.limit === 1032,
+    );
+    assert.equal(decodeContent("gzip, gzip", twice, { maxRatio: Infinity }).length, zeros.length);
+    // Under the 1 MiB floor the ratio is not checked.
+    const small = new Uint8Array(gzipSync(new Uint8Array(gzipSync(new Uint8Array(512 * 1024)))));
+    assert.equal(decodeContent("gzip, gzip", small).length, 512 * 1024);
+    assert.throws(() => new ContentDecoder("gzip", { maxRatio: 0.5 }), RangeError);
+  });
   test("corrupt and truncated data", () => {
     const packed = new Uint8Array(gzipSync(sample(1000)));
     assert.throws(() => decodeContent("gzip", packed.subarray(0, packed.length - 10)), CompressionError);
@@ -119,6 +136,8 @@ describe("RFC 7932 br", () => {
     if (!isBrotliAvailable()) return;
     const bomb = new Uint8Array(brotliCompressSync(new Uint8Array(20 * 1024 * 1024)));
     assert.throws(() => decodeContent("br", bomb, { maxDecompressedBytes: 65536 }), LimitError);
+    // Under the default size limit, the ratio (20 MiB from a few bytes) stops it.
+    assert.throws(() => decodeContent("br", bomb), (e: unknown) => e instanceof LimitError && e.code === "ERR_DECOMPRESSION_RATIO");
     assert.throws(() => decodeContent("br", text("definitely not brotli")), CompressionError);
     const ok = new Uint8Array(brotliCompressSync(sample(100)));
     assert.throws(() => decodeContent("br", ok.subarray(0, ok.length - 2)), CompressionError);
