@@ -42,6 +42,7 @@ import type { Pointer } from "../ffi/types.ts";
 const GAI_NOWAIT = 1;
 const EAI_INPROGRESS = -100;
 const EAI_CANCELED = -101;
+const EAI_NOTCANCELED = -102;
 const EAI_ALLDONE = -103;
 const EAI_AGAIN = -3;
 const EAI_INTR = -104;
@@ -185,6 +186,19 @@ function fillRequest(block: NativeBuffer, host: Uint8Array, service: Uint8Array,
   writePointer(view, LIST_AT, block.pointer);
 }
 
+/**
+ * glibc's thread stores the result, then takes its mutex to dequeue the
+ * request. Waiting until gai_cancel (which takes the same mutex) no longer
+ * finds it orders our reads after every write of that thread, on any CPU.
+ * It takes microseconds; after ~100 ms we read anyway (x86 and arm64 both
+ * see the result by then) and the release step keeps the block pending.
+ */
+function awaitHandBack(g: AsyncGai, request: Pointer): void {
+  for (let spins = 0; spins < 2000 && g.gai_cancel(request) === EAI_NOTCANCELED; spins++) {
+    libc().usleep(50);
+  }
+}
+
 const timespec = new Uint8Array(LAYOUT.timespec.size);
 const timespecView = new DataView(timespec.buffer);
 
@@ -256,6 +270,7 @@ export function lookupBefore<T>(
     if (!release(g, block)) pending.push(block);
     return { status: "timeout" };
   }
+  awaitHandBack(g, request);
   try {
     const value = code === 0 ? read(readPointer(block.view, GAICB.result)) : undefined;
     return { status: "done", code, errno: 0, value };
