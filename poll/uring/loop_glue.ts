@@ -1,7 +1,10 @@
 /**
  * io_uring completions on a readiness {@link Loop}: the ring's registered
- * eventfd is watched like any other descriptor. When it turns readable the
- * loop's callback resets it and reaps every completion (`uring.poll(0)`);
+ * eventfd is watched like any other descriptor — edge-triggered on epoll,
+ * so it never needs reading (each kernel signal is one report). When it
+ * fires, the loop's callback reaps every completion (`uring.poll(0)`,
+ * entering the kernel only when something is queued or the kernel deferred
+ * completion work);
  * the watcher is referenced only while operations are pending, so an idle
  * ring does not keep the process alive. A parked wait wakes as soon as the
  * kernel posts a completion, because the eventfd is in its poll set.
@@ -62,6 +65,8 @@ export class UringLoop {
   /** The loop that dispatches the completions. */
   readonly loop: Loop;
   readonly #watcher: IoWatcher;
+  /** Level-triggered (poll(2), kqueue): the eventfd must be reset before reaping. */
+  readonly #drain: boolean;
   readonly #owners = new Set<UringOwner>();
   #refs = 0;
   #busy = false;
@@ -79,8 +84,9 @@ export class UringLoop {
         if (watcher !== undefined) this.#updateRef(watcher);
       },
     });
+    this.#drain = loop.backendName !== "epoll";
     try {
-      watcher = loop.watch(this.uring.eventFd, READABLE, this.#onReadable);
+      watcher = loop.watch(this.uring.eventFd, READABLE, this.#onReadable, { edge: !this.#drain });
     } catch (err) {
       this.uring.close();
       throw err;
@@ -157,7 +163,7 @@ export class UringLoop {
   #onReadable = (): void => {
     const uring = this.uring;
     if (uring.closed) return;
-    uring.drainEventFd();
+    if (this.#drain) uring.drainEventFd();
     // Completions queue follow-up operations (a poll → its recv → the echo's
     // send); submitting them here completes most within this tick. Bounded,
     // so the loop still yields to the runtime.

@@ -1,9 +1,17 @@
 /**
- * The io_uring of a {@link Loop}: one {@link UringLoop} per loop, made on
+ * The io_uring of a {@link Loop}: one {@link LoopUring} per loop, made on
  * first use by an io_uring listener or connection and closed by
- * `loop.close()`, plus the pool of native buffers that recv and send
- * operations borrow while they are in the kernel. Idle connections hold no
- * buffer: they wait with a poll operation and borrow one only to receive.
+ * `loop.close()`. It owns what the loop's connections share:
+ *
+ * - the ring, set up with the best mode the kernel takes: single issuer
+ *   with completion work deferred to our own io_uring_enter (6.1+), else
+ *   cooperative task running (5.19+), else plain;
+ * - a provided-buffer ring that every multishot recv draws from (5.19+), so
+ *   idle connections hold no buffer;
+ * - small send slots and a pool of large buffers for sends;
+ * - the dispatch table: each stream has a slot, its operations carry
+ *   `slot << 3 | kind` as user_data, and completions are routed without a
+ *   closure or a map entry per operation.
  *
  * @example
  * ```ts
@@ -19,20 +27,65 @@
  * @module
  */
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
+import { E } from "../../ffi/platform.ts";
 import type { Loop } from "../loop.ts";
+import { yieldToRuntime } from "../yield.ts";
+import { ProvidedBuffers } from "./buffer_ring.ts";
 import { UringLoop } from "./loop_glue.ts";
+import { SendSlots } from "./send_slots.ts";
+import { STREAM_OP, type UringStream } from "./stream.ts";
+import { CQE, URING } from "./uapi.ts";
 
-/** Bytes of each pooled buffer: the most one recv or send moves. */
+/** Bytes of each pooled buffer: the most one send (or a recv without buffer rings) moves. */
 export const URING_BUFFER_BYTES = 64 * 1024;
 /** Free buffers kept for reuse; more are freed when given back. */
 const POOL_KEEP = 32;
 /** SQ entries of a loop's ring (submissions batch per tick). */
 const SQ_ENTRIES = 1024;
-/** CQ entries: the operations in flight at once (one poll per idle connection). */
+/** CQ entries: room for the completions of a busy tick. */
 const CQ_ENTRIES = 65536;
+/** Group id of the provided-buffer ring. */
+const BUFFER_GROUP = 0;
+
+/** How the ring runs completion work (fastest first). */
+export type UringSetup = "defer" | "coop" | "basic";
+
+const SETUP_FLAGS: Record<UringSetup, number> = {
+  defer: URING.SETUP_SUBMIT_ALL | URING.SETUP_SINGLE_ISSUER | URING.SETUP_DEFER_TASKRUN | URING.SETUP_TASKRUN_FLAG,
+  coop: URING.SETUP_SUBMIT_ALL | URING.SETUP_COOP_TASKRUN | URING.SETUP_TASKRUN_FLAG,
+  basic: 0,
+};
+const SETUPS: UringSetup[] = ["defer", "coop", "basic"];
 
 /**
- * A loop's ring with its buffer pool.
+ * Options of a loop's ring; they apply when the ring is made (the first
+ * {@link loopUring} call for a loop).
+ *
+ * @example
+ * ```ts
+ * import type { LoopUringOptions } from "./loop_io.ts";
+ * const small: LoopUringOptions = { recvBuffers: 4, recvBufferBytes: 4096 };
+ * ```
+ */
+export interface LoopUringOptions {
+  /** The most capable setup to try (default "defer"; less capable ones are tried when refused). */
+  setup?: UringSetup;
+  /** Use a provided-buffer ring for recv (default true; false: poll, then recv into a pooled buffer). */
+  providedBuffers?: boolean;
+  /** Multishot recv (default true; false: one recv armed after each completion). */
+  multishot?: boolean;
+  /** Buffers in the provided-buffer ring (a power of two, default 256). */
+  recvBuffers?: number;
+  /** Bytes per provided buffer (default 16 KiB). */
+  recvBufferBytes?: number;
+  /** Small send slots (default 512). */
+  sendSlots?: number;
+  /** Bytes per send slot (default 2 KiB); larger sends borrow a pooled buffer. */
+  sendSlotBytes?: number;
+}
+
+/**
+ * A loop's ring with its shared buffers and stream dispatch.
  *
  * @example
  * ```ts
@@ -44,12 +97,42 @@ const CQ_ENTRIES = 65536;
  * ```
  */
 export class LoopUring extends UringLoop {
+  /** The setup the kernel accepted. */
+  readonly setup: UringSetup;
+  /** The provided-buffer ring (undefined where refused or turned off). */
+  readonly buffers: ProvidedBuffers | undefined;
+  /** Whether recvs are multishot (turned off when the kernel refuses one). */
+  multishot: boolean;
+  /** Slots for small sends. */
+  readonly sendSlots: SendSlots;
   readonly #free: NativeBuffer[] = [];
   #lent = 0;
+  readonly #streams: (UringStream | undefined)[] = [];
+  readonly #freeSlots: number[] = [];
+  #rearm: UringStream[] = [];
+  #ends: UringStream[] = [];
+  #exhausted = 0;
 
   /** @internal Use {@link loopUring}. */
-  constructor(loop: Loop) {
-    super(loop, { entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, submit: "microtask", closeWithLoop: true });
+  constructor(loop: Loop, options: LoopUringOptions = {}, setup: UringSetup = "basic") {
+    super(loop, { entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, submit: "microtask", closeWithLoop: true, setupFlags: SETUP_FLAGS[setup] });
+    this.setup = setup;
+    let buffers: ProvidedBuffers | undefined;
+    if (options.providedBuffers ?? true) {
+      try {
+        buffers = ProvidedBuffers.register(this.uring.ring, BUFFER_GROUP, options.recvBuffers ?? 256, options.recvBufferBytes ?? 16 * 1024);
+      } catch (err) {
+        if (err instanceof RangeError) {
+          super.close();
+          throw err;
+        }
+        buffers = undefined; // before 5.19: poll, then recv into a pooled buffer
+      }
+    }
+    this.buffers = buffers;
+    this.multishot = buffers !== undefined && (options.multishot ?? true);
+    this.sendSlots = new SendSlots(options.sendSlots ?? 512, options.sendSlotBytes ?? 2048);
+    this.uring.setDirectSink(this.#dispatch, this.#afterReap);
   }
 
   /** Buffers lent out now (each in a recv or send the kernel has). */
@@ -60,6 +143,11 @@ export class LoopUring extends UringLoop {
   /** Buffers kept for reuse. */
   get buffersFree(): number {
     return this.#free.length;
+  }
+
+  /** Streams with a dispatch slot (open, or closed with operations still in the kernel). */
+  get streams(): number {
+    return this.#streams.length - this.#freeSlots.length;
   }
 
   /** Borrows a {@link URING_BUFFER_BYTES}-byte native buffer. */
@@ -75,18 +163,93 @@ export class LoopUring extends UringLoop {
     else this.#free.push(buf);
   }
 
+  /** @internal Gives `stream` a dispatch slot. */
+  attach(stream: UringStream): number {
+    const slot = this.#freeSlots.pop();
+    if (slot !== undefined) {
+      this.#streams[slot] = stream;
+      return slot;
+    }
+    this.#streams.push(stream);
+    return this.#streams.length - 1;
+  }
+
+  /** @internal Frees `stream`'s slot (its last completion is in). */
+  detach(slot: number, stream: UringStream): void {
+    if (this.#streams[slot] !== stream) return;
+    this.#streams[slot] = undefined;
+    this.#freeSlots.push(slot);
+  }
+
+  /** Receives re-armed after the provided buffers ran dry (-ENOBUFS). */
+  get buffersExhausted(): number {
+    return this.#exhausted;
+  }
+
+  /** @internal Re-arms `stream`'s recv once the provided buffers are back. */
+  rearmLater(stream: UringStream): void {
+    this.#exhausted++;
+    this.#rearm.push(stream);
+  }
+
+  /** @internal Reports `stream`'s end of input on the next runtime turn. */
+  endLater(stream: UringStream): void {
+    if (this.#ends.push(stream) === 1) yieldToRuntime(this.#flushEnds);
+  }
+
+  #flushEnds = (): void => {
+    const ends = this.#ends;
+    this.#ends = [];
+    let failure: unknown;
+    for (const stream of ends) {
+      try {
+        stream.deliverEnd();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
+
   override close(): void {
     if (this.closed) return;
     super.close();
+    // Still in the kernel after the ring's close budget: leak rather than
+    // unmap what the kernel may write.
+    const leak = this.uring.directPending > 0;
+    this.buffers?.close(leak);
+    if (!leak) this.sendSlots.close();
     for (const buf of this.#free.splice(0)) buf.free();
+    this.#streams.length = 0;
+    this.#freeSlots.length = 0;
+    this.#rearm = [];
   }
+
+  #dispatch = (tag: number, res: number, flags: number): void => {
+    const kind = tag & 7;
+    if (kind === STREAM_OP.IGNORE) return;
+    const stream = this.#streams[tag >>> 3];
+    if (stream !== undefined) stream.complete(kind, res, flags);
+    else if ((flags & CQE.F_BUFFER) !== 0) this.buffers?.recycle(flags >>> CQE.BUFFER_SHIFT);
+  };
+
+  #afterReap = (): void => {
+    this.buffers?.publish();
+    if (this.#rearm.length === 0) return;
+    const streams = this.#rearm;
+    this.#rearm = [];
+    for (const stream of streams) stream.rearm();
+  };
 }
 
 const rings = new WeakMap<Loop, LoopUring>();
+const EINVAL = E.EINVAL ?? 22;
 
 /**
- * The ring of `loop`, created on first use (throws where io_uring is
- * refused; callers choose with `chooseAsyncIo()` first).
+ * The ring of `loop`, created on first use with `options` (throws where
+ * io_uring is refused; callers choose with `chooseAsyncIo()` first). The
+ * setup falls back from "defer" to "coop" to "basic" when the kernel
+ * refuses the flags.
  *
  * @example
  * ```ts
@@ -97,11 +260,19 @@ const rings = new WeakMap<Loop, LoopUring>();
  * loop.close();
  * ```
  */
-export function loopUring(loop: Loop): LoopUring {
+export function loopUring(loop: Loop, options: LoopUringOptions = {}): LoopUring {
   let io = rings.get(loop);
-  if (io === undefined || io.closed) {
-    io = new LoopUring(loop);
-    rings.set(loop, io);
+  if (io !== undefined && !io.closed) return io;
+  const first = SETUPS.indexOf(options.setup ?? "defer");
+  if (first < 0) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(options.setup)}`);
+  for (let i = first; ; i++) {
+    try {
+      io = new LoopUring(loop, options, SETUPS[i]!);
+      break;
+    } catch (err) {
+      if (i === SETUPS.length - 1 || (err as { errno?: number }).errno !== EINVAL) throw err;
+    }
   }
+  rings.set(loop, io);
   return io;
 }

@@ -31,7 +31,7 @@ import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../../ffi/platform.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { addressOf, Ring } from "./ring.ts";
-import { IORING_OP, URING } from "./uapi.ts";
+import { CQE, IORING_OP, URING } from "./uapi.ts";
 
 /** Options of a {@link Uring}. */
 export interface UringOptions {
@@ -39,6 +39,8 @@ export interface UringOptions {
   entries?: number;
   /** CQ entries, which bound the operations in flight (default twice `entries`). */
   cqEntries?: number;
+  /** Extra IORING_SETUP_* flags (the caller retries without them on EINVAL). */
+  setupFlags?: number;
   /**
    * When queued SQEs are submitted: "immediate" (default: once per runtime
    * turn, with `setImmediate`), "microtask" (at the end of the current job:
@@ -71,6 +73,22 @@ export type UringOp = Promise<number> & { readonly id: number };
  */
 export type UringCallback = (res: number) => void;
 
+/**
+ * Receives the completions of direct operations (see
+ * {@link Uring.prepareDirect}): the low 32 bits of their user_data, the
+ * result and the CQE flags.
+ *
+ * @example
+ * ```ts
+ * import type { DirectSink } from "./ops.ts";
+ * const sink: DirectSink = (tag, res, flags) => console.log(tag >>> 3, res, flags);
+ * ```
+ */
+export type DirectSink = (tag: number, res: number, flags: number) => void;
+
+/** user_data high word of direct operations (operation ids stay below 2^53: their high word is < 2^21). */
+const DIRECT_HI = 0xffffffff;
+
 const ECANCELED = E.ECANCELED ?? 125;
 const ETIME = E.ETIME ?? 62;
 const ENOENT = E.ENOENT ?? 2;
@@ -84,6 +102,8 @@ const KIND_TIMEOUT = 1;
 const KIND_CANCEL = 2;
 /** ASYNC_CANCEL of everything: resolves the count (rejects EINVAL on old kernels). */
 const KIND_CANCEL_ALL = 3;
+/** A multishot callback operation: `done(res, more)` per CQE. */
+const KIND_MULTISHOT = 4;
 
 interface Op {
   readonly id: number;
@@ -136,6 +156,10 @@ export class Uring {
   #promised = 0;
   /** The first error thrown by a callback during a reap, rethrown once the reap is complete. */
   #callbackError: unknown = undefined;
+  /** Direct operations whose last CQE has not been reaped. */
+  #directPending = 0;
+  #directSink: DirectSink | undefined;
+  #afterReap: (() => void) | undefined;
   #closed = false;
 
   constructor(options: UringOptions = {}) {
@@ -148,9 +172,10 @@ export class Uring {
       throw new RangeError(`maxBacklog must be a non-negative integer, got ${this.#maxBacklog}`);
     }
     this.#onBusyChange = options.onBusyChange;
-    const ringOptions: { entries?: number; cqEntries?: number } = {};
+    const ringOptions: { entries?: number; cqEntries?: number; setupFlags?: number } = {};
     if (options.entries !== undefined) ringOptions.entries = options.entries;
     if (options.cqEntries !== undefined) ringOptions.cqEntries = options.cqEntries;
+    if (options.setupFlags !== undefined) ringOptions.setupFlags = options.setupFlags;
     this.ring = Ring.open(ringOptions);
     // Leave room in the CQ for cancels, which must never wait behind the
     // operations they are meant to cancel.
@@ -177,6 +202,64 @@ export class Uring {
     return this.inFlight + this.backlog;
   }
 
+  /** Direct operations (see {@link Uring.prepareDirect}) whose last completion has not been reaped. */
+  get directPending(): number {
+    return this.#directPending;
+  }
+
+  /**
+   * Routes the completions of direct operations to `sink`; `afterReap` runs
+   * after every reap that saw completions (to publish recycled buffers,
+   * re-arm operations …). One sink per ring.
+   */
+  setDirectSink(sink: DirectSink, afterReap?: () => void): void {
+    this.#directSink = sink;
+    this.#afterReap = afterReap;
+  }
+
+  /**
+   * Writes one SQE for a direct operation: no object, no Promise, no map
+   * entry — the hot path of connections. Its completions go to the direct
+   * sink with `tag` (a 32-bit value the caller encodes: which connection,
+   * which operation); a multishot operation reports many, the last without
+   * CQE.F_MORE. Direct operations bypass the backlog: their owner bounds
+   * them (one receive and one send per connection). Submitted with the
+   * next batch (once per runtime turn, or at the end of a reap round).
+   *
+   * @throws {LimitError} when the kernel takes no SQEs (its CQ overflow list is full).
+   */
+  prepareDirect(
+    opcode: number, sqeFlags: number, ioprio: number, fd: number, addr: number, len: number, off: number,
+    opFlags: number, tag: number, bufGroup = 0,
+  ): void {
+    const ring = this.ring;
+    if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) {
+      this.#check();
+      ring.enter(0, -1, true);
+      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) {
+        throw new LimitError("ERR_URING_SQ_FULL", "the io_uring submission queue is full", ring.sqEntries);
+      }
+    }
+    this.#directPending++;
+    if (!this.#scheduled) this.#schedule();
+  }
+
+  /**
+   * Cancels the direct operation `target` (its tag); the cancel's own
+   * completion comes to the sink as `tag`.
+   */
+  cancelDirect(target: number, tag: number): void {
+    const ring = this.ring;
+    if (!ring.prepareCancel(target, DIRECT_HI, tag, DIRECT_HI)) {
+      this.#check();
+      ring.enter(0, -1, true);
+      if (!ring.prepareCancel(target, DIRECT_HI, tag, DIRECT_HI)) {
+        throw new LimitError("ERR_URING_SQ_FULL", "the io_uring submission queue is full", ring.sqEntries);
+      }
+    }
+    this.#directPending++;
+    if (!this.#scheduled) this.#schedule();
+  }
   /**
    * Accepts a connection on listening socket `fd`; resolves the new fd
    * (close-on-exec). The peer address is not collected.
@@ -245,6 +328,18 @@ export class Uring {
    */
   queueAccept(fd: number, flags: number, done: UringCallback): number {
     return this.#queue(IORING_OP.ACCEPT, checkFd(fd), 0, 0, flags, undefined, false, done);
+  }
+
+  /**
+   * Multishot accept (Linux 5.19+): `done` gets every new fd (or `-errno`)
+   * while the operation stays armed; the last call has `more` false (an
+   * error, a cancel, or the kernel ended it: queue another). Returns the
+   * operation id (cancel it with {@link Uring.queueCancel}).
+   */
+  queueAcceptMultishot(fd: number, flags: number, done: (res: number, more: boolean) => void): number {
+    if (typeof done !== "function") throw new TypeError("done must be a function");
+    const id = this.#op("accept", KIND_MULTISHOT, IORING_OP.ACCEPT, checkFd(fd), 0, 0, 0, flags, undefined, false, done as UringCallback) as unknown as number;
+    return id;
   }
 
   /** Callback form of {@link Uring.connect} (the sockaddr is copied); returns the operation id. */
@@ -354,7 +449,9 @@ export class Uring {
    */
   submit(): number {
     this.#check();
-    if (this.ring.unsubmitted > 0) this.ring.enter(0);
+    const ring = this.ring;
+    // GETEVENTS also runs completion work the kernel deferred (DEFER_TASKRUN).
+    if (ring.unsubmitted > 0 || ring.needsEnter) ring.enter(0, -1, true);
     return this.#reap();
   }
 
@@ -437,7 +534,7 @@ export class Uring {
 
   /** Cancels everything in the kernel and reaps until it is all back or `budgetMs` passed. */
   #drainInFlight(budgetMs: number): void {
-    if (this.#inFlight.size === 0) return;
+    if (this.#inFlight.size + this.#directPending === 0) return;
     const ring = this.ring;
     if (ring.sqSpace === 0) ring.enter(0);
     const flags = URING.ASYNC_CANCEL_ANY | URING.ASYNC_CANCEL_ALL;
@@ -453,7 +550,7 @@ export class Uring {
         // a callback failed while the ring closes: nobody is left to tell
       }
       left = deadline - Date.now();
-    } while (this.#inFlight.size > 0 && left > 0);
+    } while (this.#inFlight.size + this.#directPending > 0 && left > 0);
   }
 
   #op(
@@ -500,7 +597,9 @@ export class Uring {
   #push(op: Op): void {
     const ring = this.ring;
     if (ring.sqSpace === 0) ring.enter(0);
-    if (!ring.prepare(op.opcode, op.fd, op.addr, op.len, op.off, op.opFlags, op.id)) {
+    const ioprio = op.kind === KIND_MULTISHOT ? URING.ACCEPT_MULTISHOT : 0;
+    const id = op.id;
+    if (!ring.prepareSqe(op.opcode, 0, ioprio, op.fd, op.addr, op.len, op.off, op.opFlags, id % TWO32, Math.floor(id / TWO32), 0)) {
       // The kernel did not take the SQEs (EAGAIN/EBUSY): wait for room.
       this.#backlog.splice(this.#backlogHead, 0, op);
       return;
@@ -524,8 +623,17 @@ export class Uring {
   };
 
   #reap(): number {
-    const n = this.ring.reap(this.#complete);
-    if (n > 0 && this.#backlog.length > this.#backlogHead) this.#refill();
+    const n = this.ring.reapWords(this.#complete);
+    if (n > 0) {
+      if (this.#afterReap !== undefined) {
+        try {
+          this.#afterReap();
+        } catch (err) {
+          this.#callbackError ??= err;
+        }
+      }
+      if (this.#backlog.length > this.#backlogHead) this.#refill();
+    }
     if (this.#busy && this.#promised === 0) this.#busyChanged(false);
     const error = this.#callbackError;
     if (error !== undefined) {
@@ -540,9 +648,29 @@ export class Uring {
     this.#onBusyChange?.(busy);
   }
 
-  #complete = (userData: number, res: number): void => {
+  #complete = (lo: number, hi: number, res: number, flags: number): void => {
+    if (hi === DIRECT_HI) {
+      if ((flags & CQE.F_MORE) === 0) this.#directPending--;
+      try {
+        this.#directSink?.(lo, res, flags);
+      } catch (err) {
+        this.#callbackError ??= err;
+      }
+      return;
+    }
+    const userData = lo + hi * TWO32;
     const op = this.#inFlight.get(userData);
     if (op === undefined) return;
+    if (op.kind === KIND_MULTISHOT) {
+      const more = (flags & CQE.F_MORE) !== 0;
+      if (!more) this.#inFlight.delete(userData);
+      try {
+        (op.done as unknown as (res: number, more: boolean) => void)(res, more);
+      } catch (err) {
+        this.#callbackError ??= err;
+      }
+      return;
+    }
     this.#inFlight.delete(userData);
     this.#settle(op, res);
   };
@@ -598,6 +726,7 @@ export class Uring {
 }
 
 const IGNORE = (): void => {};
+const TWO32 = 2 ** 32;
 
 function checkFd(fd: number): number {
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`invalid file descriptor ${fd}`);

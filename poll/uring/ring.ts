@@ -38,7 +38,7 @@ import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../../ffi/platform.ts";
 import type { Pointer } from "../../ffi/types.ts";
-import { URING } from "./uapi.ts";
+import { IORING_OP, URING } from "./uapi.ts";
 
 /** Options of {@link Ring.open}. */
 export interface RingOptions {
@@ -50,7 +50,19 @@ export interface RingOptions {
    * wait at once (one poll per idle connection) with a small SQ.
    */
   cqEntries?: number;
+  /**
+   * Extra IORING_SETUP_* flags (SINGLE_ISSUER, DEFER_TASKRUN, COOP_TASKRUN …).
+   * A kernel that does not know one refuses the ring with EINVAL: callers
+   * retry with fewer (see `loop_io.ts`).
+   */
+  setupFlags?: number;
 }
+
+/**
+ * Receives one completion with its user_data split into 32-bit halves (no
+ * float arithmetic on the hot path): `lo`, `hi`, the result and the flags.
+ */
+export type CompletionWordSink = (lo: number, hi: number, res: number, flags: number) => void;
 
 /** Receives one completion: its user_data, its result and its flags. */
 export type CompletionSink = (userData: number, res: number, flags: number) => void;
@@ -114,6 +126,8 @@ export class Ring {
   readonly cqEntries: number;
   /** IORING_FEAT_* bits the kernel reported. */
   readonly features: number;
+  /** The IORING_SETUP_* flags the ring was made with. */
+  readonly setupFlags: number;
   readonly #maps: { pointer: Pointer; length: number }[];
   readonly #resources: RingResources;
   readonly #views: ArrayBuffer[] = [];
@@ -148,6 +162,7 @@ export class Ring {
     this.sqEntries = params.getUint32(P.sq_entries, true);
     this.cqEntries = params.getUint32(P.cq_entries, true);
     this.features = params.getUint32(P.features, true);
+    this.setupFlags = params.getUint32(P.flags, true);
     const sqSize = sqOff(SQ.array) + this.sqEntries * 4;
     const cqSize = cqOff(CQ.cqes) + this.cqEntries * LAYOUT.io_uring_cqe.size;
     const single = (this.features & URING.FEAT_SINGLE_MMAP) !== 0;
@@ -220,10 +235,12 @@ export class Ring {
     }
     const params = NativeBuffer.alloc(LAYOUT.io_uring_params.size);
     try {
+      let flags = (options.setupFlags ?? 0) >>> 0;
       if (cqEntries !== undefined) {
-        params.view.setUint32(LAYOUT.io_uring_params.flags, URING.SETUP_CQSIZE | URING.SETUP_CLAMP, true);
+        flags |= URING.SETUP_CQSIZE | URING.SETUP_CLAMP;
         params.view.setUint32(LAYOUT.io_uring_params.cq_entries, cqEntries, true);
       }
+      params.view.setUint32(LAYOUT.io_uring_params.flags, flags, true);
       const fd = sys(C.SYS_io_uring_setup, entries, addressOf(params.pointer), 0, 0, 0, 0);
       if (fd < 0) throw sysError(-fd, "io_uring_setup");
       return new Ring(fd, params.view);
@@ -258,6 +275,62 @@ export class Ring {
   }
 
   /**
+   * Whether completions wait for an io_uring_enter(GETEVENTS) to be posted:
+   * deferred work (SETUP_TASKRUN_FLAG) or a CQ overflow.
+   */
+  get needsEnter(): boolean {
+    return (Atomics.load(this.#sqRing, this.#sqFlags) & (URING.SQ_TASKRUN | URING.SQ_CQ_OVERFLOW)) !== 0;
+  }
+
+  /**
+   * Writes one SQE with every field the socket operations use; returns false
+   * when the SQ is full. `addr` and `off` are safe integers; user_data is
+   * given as two 32-bit halves. The hot path of connections.
+   */
+  prepareSqe(
+    opcode: number, sqeFlags: number, ioprio: number, fd: number, addr: number, len: number, off: number,
+    opFlags: number, userLo: number, userHi: number, bufGroup: number,
+  ): boolean {
+    const tail = this.#tail;
+    if (((tail - (Atomics.load(this.#sqRing, this.#sqHead) >>> 0)) >>> 0) >= this.sqEntries || this.#closed) {
+      this.#check();
+      return false;
+    }
+    const w = (tail & this.#sqMask) << 4;
+    const words = this.#sqeWords;
+    words[w] = opcode | (sqeFlags << 8) | (ioprio << 16);
+    words[w + 1] = fd;
+    words[w + 2] = off % TWO32;
+    words[w + 3] = off < TWO32 ? 0 : Math.floor(off / TWO32);
+    words[w + 4] = addr % TWO32;
+    words[w + 5] = addr < TWO32 ? 0 : Math.floor(addr / TWO32);
+    words[w + 6] = len;
+    words[w + 7] = opFlags;
+    words[w + 8] = userLo;
+    words[w + 9] = userHi;
+    words[w + 10] = bufGroup;
+    words[w + 11] = 0;
+    words[w + 12] = 0;
+    words[w + 13] = 0;
+    words[w + 14] = 0;
+    words[w + 15] = 0;
+    this.#tail = (tail + 1) >>> 0;
+    return true;
+  }
+
+  /**
+   * Writes an IORING_OP_ASYNC_CANCEL of the operation whose user_data is
+   * (`targetLo`, `targetHi`); returns false when the SQ is full.
+   */
+  prepareCancel(targetLo: number, targetHi: number, userLo: number, userHi: number): boolean {
+    if (!this.prepareSqe(IORING_OP.ASYNC_CANCEL, 0, 0, -1, 0, 0, 0, 0, userLo, userHi, 0)) return false;
+    const w = (((this.#tail - 1) >>> 0) & this.#sqMask) << 4;
+    this.#sqeWords[w + 4] = targetLo;
+    this.#sqeWords[w + 5] = targetHi;
+    return true;
+  }
+
+  /**
    * Writes one SQE at the tail (zeroing the rest) and returns false when the
    * SQ is full. `addr`, `off` and `userData` are 64-bit fields given as safe
    * integers; the SQE is published by the next {@link Ring.enter}.
@@ -289,12 +362,12 @@ export class Ring {
    * IORING_FEAT_EXT_ARG). Returns the number submitted; EINTR, EAGAIN,
    * EBUSY and ETIME (the wait timed out) return 0 instead of throwing.
    */
-  enter(minComplete = 0, timeoutMs = -1): number {
+  enter(minComplete = 0, timeoutMs = -1, getEvents = false): number {
     this.#check();
     Atomics.store(this.#sqRing, this.#sqTail, this.#tail | 0);
     const toSubmit = this.unsubmitted;
-    if (toSubmit === 0 && minComplete === 0) return 0;
-    let flags = minComplete > 0 ? URING.ENTER_GETEVENTS : 0;
+    if (toSubmit === 0 && minComplete === 0 && !getEvents) return 0;
+    let flags = minComplete > 0 || getEvents ? URING.ENTER_GETEVENTS : 0;
     let arg = 0;
     let argSize = 0;
     if (minComplete > 0 && timeoutMs >= 0) {
@@ -347,6 +420,34 @@ export class Ring {
       head = (head + 1) >>> 0;
     }
     Atomics.store(ring, this.#cqHead, head | 0);
+    return n;
+  }
+
+  /**
+   * Like {@link Ring.reap}, with user_data in 32-bit halves. Returns the
+   * number reaped.
+   */
+  reapWords(sink: CompletionWordSink): number {
+    this.#check();
+    const ring = this.#cqRing;
+    let head = Atomics.load(ring, this.#cqHead) >>> 0;
+    const tail = Atomics.load(ring, this.#cqTail) >>> 0;
+    const n = (tail - head) >>> 0;
+    if (n === 0) return 0;
+    const words = this.#cqeWords;
+    const res = this.#cqeRes;
+    const base = this.#cqeBase;
+    const mask = this.#cqMask;
+    try {
+      for (let i = 0; i < n; i++) {
+        const w = base + ((head & mask) << 2);
+        head = (head + 1) >>> 0;
+        sink(words[w]!, words[w + 1]!, res[w + 2]!, words[w + 3]!);
+      }
+    } finally {
+      // When the sink throws, the completion it saw is consumed; the rest wait for the next reap.
+      Atomics.store(ring, this.#cqHead, head | 0);
+    }
     return n;
   }
 

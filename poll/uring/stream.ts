@@ -1,13 +1,28 @@
 /**
- * `UringStream`: the io_uring side of one stream connection. Reading waits
- * with a poll operation (no memory held while idle), then receives into a
- * buffer borrowed from the loop's pool for as long as the recv is in the
- * kernel; a recv that fills the buffer is followed by another at once.
- * Sending copies queued bytes into a borrowed buffer, one send in flight at
- * a time (so bytes stay in order), resubmitting what a short send left.
- * Closing cancels what is pending and closes the descriptor through the
- * ring. The connection (poll/connection.ts) keeps every policy: what to
- * read, the write queue, timeouts, callbacks.
+ * `UringStream`: the io_uring side of one stream connection.
+ *
+ * - Reading: one multishot recv (Linux 6.0+) stays armed and the kernel
+ *   picks a buffer of the loop's provided-buffer ring for each arrival, so an
+ *   idle connection holds no memory; each completion's bytes go to the
+ *   connection as a view valid during the call, and the buffer returns to
+ *   the ring right after. When the ring ran dry (-ENOBUFS) the recv is
+ *   re-armed once buffers are back — the bytes wait in the socket. Where
+ *   multishot is refused, a single-shot recv with a selected buffer is
+ *   armed after each completion; without buffer rings (before 5.19), a poll
+ *   operation waits and a recv borrows a pooled buffer.
+ * - Sending: queued bytes are copied to a small send slot (or a pooled
+ *   buffer when large), one send in flight at a time (so bytes stay in
+ *   order), what a short send left is resubmitted. Sends queued during a
+ *   loop turn go to the kernel together in one io_uring_enter.
+ * - Bytes that arrive while reading is off (paused, or more than the
+ *   connection can take) are held and delivered, in order, once it is on.
+ * - Operations carry a 32-bit tag (slot << 3 | kind) and complete through
+ *   the loop's dispatch table: no closure or object per connection or per
+ *   operation. Closing cancels what is armed and closes the descriptor
+ *   through the ring; the slot is reused once the last completion is in.
+ *
+ * The connection (poll/connection.ts) keeps every policy: what to read, the
+ * write queue, timeouts, callbacks.
  *
  * @example
  * ```ts
@@ -29,10 +44,12 @@ import type { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, E } from "../../ffi/platform.ts";
 import type { WriteQueue } from "../write_queue.ts";
 import type { LoopUring } from "./loop_io.ts";
+import { addressOf } from "./ring.ts";
+import { CQE, IORING_OP, IOSQE, URING } from "./uapi.ts";
 
 /** What a {@link UringStream} reports to its connection. */
 export interface UringStreamHost {
-  /** Most bytes the next recv may bring. */
+  /** Most bytes the connection takes now. */
   recvLimit(): number;
   /** Bytes arrived; the view is valid only during the call. */
   received(bytes: Uint8Array): void;
@@ -44,11 +61,35 @@ export interface UringStreamHost {
   failed(error: Error): void;
 }
 
+/**
+ * Operation kinds, the low 3 bits of a stream operation's tag.
+ *
+ * @example
+ * ```ts
+ * import { STREAM_OP } from "./stream.ts";
+ * const tag = (12 << 3) | STREAM_OP.SEND; // slot 12's send
+ * console.log(tag >>> 3, tag & 7); // 12 2
+ * ```
+ */
+export const STREAM_OP = {
+  RECV: 0,
+  POLL_IN: 1,
+  SEND: 2,
+  POLL_OUT: 3,
+  /** A NOP whose completion delivers held bytes (outside the caller's stack). */
+  HELD: 4,
+  /** Cancels and closes: nothing to do on completion. */
+  IGNORE: 7,
+} as const;
+
+const NONE = -1;
 const POLLIN = C.POLLIN ?? 1;
 const POLLOUT = C.POLLOUT ?? 4;
 const EAGAIN = E.EAGAIN ?? 11;
 const EINTR = E.EINTR ?? 4;
 const ECANCELED = E.ECANCELED ?? 125;
+const ENOBUFS = E.ENOBUFS ?? 105;
+const EINVAL = E.EINVAL ?? 22;
 
 /**
  * One connection's operations on its loop's ring.
@@ -64,32 +105,40 @@ export class UringStream {
   readonly #io: LoopUring;
   readonly #fd: number;
   readonly #host: UringStreamHost;
+  /** slot << 3: the operation kind goes in the low bits. */
+  readonly #tag: number;
   #reading = false;
-  /** The pending poll-for-input or recv operation (0: none). */
-  #readOp = 0;
+  /** The armed input operation (RECV or POLL_IN), or NONE. */
+  #readKind = NONE;
+  #multishot = false;
+  #cancellingRead = false;
+  /** Without buffer rings: the pooled buffer of the recv in flight. */
   #recvBuf: NativeBuffer | undefined;
   #recvLen = 0;
-  /** The pending send or poll-for-output operation (0: none). */
-  #sendOp = 0;
+  /** The armed output operation (SEND or POLL_OUT), or NONE. */
+  #sendKind = NONE;
+  #sendSlot = NONE;
   #sendBuf: NativeBuffer | undefined;
+  #sendBase = 0;
   #sendAt = 0;
   #sendEnd = 0;
+  /** Bytes that arrived while reading was off, oldest first. */
+  #held: Uint8Array[] | undefined;
+  #heldQueued = false;
+  #endHeld = false;
   #retained = false;
   #closed = false;
-  // Completion callbacks, made on first use (an idle connection only ever polls).
-  #recvDone: ((res: number) => void) | undefined;
-  #sendDone: ((res: number) => void) | undefined;
-  #pollOutDone: ((res: number) => void) | undefined;
 
   constructor(io: LoopUring, fd: number, host: UringStreamHost) {
     this.#io = io;
     this.#fd = fd;
     this.#host = host;
+    this.#tag = io.attach(this) << 3;
   }
 
   /** Whether a send is in the kernel (queued bytes then wait their turn). */
   get sending(): boolean {
-    return this.#sendBuf !== undefined;
+    return this.#sendSlot !== NONE || this.#sendBuf !== undefined;
   }
 
   /** Keeps the loop alive while the connection is open. */
@@ -106,15 +155,23 @@ export class UringStream {
     this.#io.unretain();
   }
 
-  /** Starts or stops reading; a poll already in the kernel is left to complete. */
+  /**
+   * Starts or stops reading. Stopping cancels a multishot recv (bytes
+   * already on their way are held); a single-shot operation is left to
+   * complete.
+   */
   setReading(on: boolean): void {
     this.#reading = on;
-    if (on && this.#readOp === 0 && !this.#closed) this.#armPoll();
+    if (this.#closed) return;
+    if (on) {
+      if (this.#held !== undefined) this.#queueHeld();
+      else if (this.#readKind === NONE) this.#armRead();
+    } else if (this.#multishot && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
   /** Starts sending the head of `queue` unless a send is in flight. */
   flush(queue: WriteQueue): void {
-    if (this.#sendBuf !== undefined || this.#closed) return;
+    if (this.#sendSlot !== NONE || this.#sendBuf !== undefined || this.#closed) return;
     for (;;) {
       const head = queue.head();
       if (head === undefined) return;
@@ -122,15 +179,25 @@ export class UringStream {
       queue.consume(0); // a settle marker (end, close): its bytes are all sent
       if (this.#closed) return;
     }
-    const buf = this.#io.takeBuffer();
-    this.#sendBuf = buf;
+    const io = this.#io;
+    const slots = io.sendSlots;
+    const slot = queue.bytes <= slots.slotBytes ? slots.take() : NONE;
+    if (slot !== NONE) {
+      this.#sendSlot = slot;
+      this.#sendBase = slots.address(slot);
+      this.#sendEnd = queue.copyTo(slots.bytes(slot));
+    } else {
+      const buf = io.takeBuffer();
+      this.#sendBuf = buf;
+      this.#sendBase = addressOf(buf.pointer);
+      this.#sendEnd = queue.copyTo(buf.bytes);
+    }
     this.#sendAt = 0;
-    this.#sendEnd = queue.copyTo(buf.bytes);
     this.#submitSend();
   }
 
   /**
-   * Cancels pending operations and closes the descriptor through the ring
+   * Cancels armed operations and closes the descriptor through the ring
    * (at once when the ring itself is closing). With `keepFd` the descriptor
    * stays open (detach).
    */
@@ -138,100 +205,277 @@ export class UringStream {
     if (this.#closed) return;
     this.#closed = true;
     this.unref();
+    this.#held = undefined;
     const io = this.#io;
     if (io.closing) {
       if (!keepFd) libc().close(this.#fd);
       return;
     }
     const uring = io.uring;
-    if (this.#readOp !== 0) uring.queueCancel(this.#readOp);
-    if (this.#sendOp !== 0) uring.queueCancel(this.#sendOp);
-    if (!keepFd) uring.queueClose(this.#fd, ignore);
+    const ignore = this.#tag | STREAM_OP.IGNORE;
+    if (this.#readKind !== NONE && !this.#cancellingRead) uring.cancelDirect(this.#tag | this.#readKind, ignore);
+    if (this.#sendKind !== NONE) uring.cancelDirect(this.#tag | this.#sendKind, ignore);
+    if (!keepFd) uring.prepareDirect(IORING_OP.CLOSE, 0, 0, this.#fd, 0, 0, 0, 0, ignore);
+    this.#releaseIfDone();
   }
 
-  #armPoll(): void {
-    this.#readOp = this.#io.uring.queuePoll(this.#fd, POLLIN, this.#onPollIn);
+  /**
+   * @internal Called by the loop's dispatch with a completion of this
+   * stream's operation `kind`.
+   */
+  complete(kind: number, res: number, flags: number): void {
+    switch (kind) {
+      case STREAM_OP.RECV:
+        if (this.#recvBuf !== undefined) this.#onPooledRecv(res);
+        else this.#onRecv(res, flags);
+        break;
+      case STREAM_OP.SEND:
+        this.#onSent(res);
+        break;
+      case STREAM_OP.POLL_IN:
+        this.#readKind = NONE;
+        if (!this.#closed && res < 0 && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
+        else if (!this.#closed && this.#reading) this.#armRead(true);
+        break;
+      case STREAM_OP.POLL_OUT:
+        this.#onPollOut(res);
+        break;
+      case STREAM_OP.HELD:
+        this.#heldQueued = false;
+        if (!this.#closed) this.#deliverHeld();
+        break;
+    }
+    if (this.#closed) this.#releaseIfDone();
   }
 
-  #onPollIn = (res: number): void => {
-    this.#readOp = 0;
-    if (this.#closed || res === -ECANCELED) return;
-    if (res < 0) {
-      this.#host.failed(sysError(-res, "poll"));
+  /**
+   * @internal The provided buffers ran dry while this stream's recv was
+   * armed (-ENOBUFS); the loop calls this once buffers are back.
+   */
+  rearm(): void {
+    if (!this.#closed && this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead();
+  }
+
+  /** Arms the input operation; `polled`: input is ready (old kernels: recv at once). */
+  #armRead(polled = false): void {
+    const io = this.#io;
+    const bufs = io.buffers;
+    this.#cancellingRead = false;
+    if (bufs !== undefined) {
+      const limit = this.#host.recvLimit();
+      const tag = this.#tag | STREAM_OP.RECV;
+      if (io.multishot && limit >= bufs.bufferBytes) {
+        io.uring.prepareDirect(IORING_OP.RECV, IOSQE.BUFFER_SELECT, URING.RECV_MULTISHOT, this.#fd, 0, 0, 0, 0, tag, bufs.group);
+        this.#multishot = true;
+      } else {
+        const len = Math.max(1, Math.min(limit, bufs.bufferBytes));
+        io.uring.prepareDirect(IORING_OP.RECV, IOSQE.BUFFER_SELECT, 0, this.#fd, 0, len, 0, 0, tag, bufs.group);
+        this.#multishot = false;
+      }
+      this.#readKind = STREAM_OP.RECV;
+    } else if (polled) {
+      const buf = io.takeBuffer();
+      const len = Math.max(1, Math.min(buf.byteLength, this.#host.recvLimit()));
+      this.#recvBuf = buf;
+      this.#recvLen = len;
+      io.uring.prepareDirect(IORING_OP.RECV, 0, 0, this.#fd, addressOf(buf.pointer), len, 0, 0, this.#tag | STREAM_OP.RECV);
+      this.#multishot = false;
+      this.#readKind = STREAM_OP.RECV;
+    } else {
+      io.uring.prepareDirect(IORING_OP.POLL_ADD, 0, 0, this.#fd, 0, 0, 0, POLLIN, this.#tag | STREAM_OP.POLL_IN);
+      this.#multishot = false;
+      this.#readKind = STREAM_OP.POLL_IN;
+    }
+  }
+
+  #cancelRead(): void {
+    if (this.#cancellingRead) return;
+    this.#cancellingRead = true;
+    this.#io.uring.cancelDirect(this.#tag | this.#readKind, this.#tag | STREAM_OP.IGNORE);
+  }
+
+  #onRecv(res: number, flags: number): void {
+    if ((flags & CQE.F_MORE) === 0) {
+      this.#readKind = NONE;
+      this.#cancellingRead = false;
+    }
+    if ((flags & CQE.F_BUFFER) !== 0) {
+      const bufs = this.#io.buffers!;
+      const bid = flags >>> CQE.BUFFER_SHIFT;
+      try {
+        if (res > 0 && !this.#closed) this.#deliver(bufs.deliver(bid, res));
+      } finally {
+        bufs.recycle(bid);
+      }
+    }
+    if (this.#closed) return;
+    if (res === 0) {
+      this.#ended();
       return;
     }
-    if (this.#reading) this.#submitRecv();
-  };
-
-  #submitRecv(): void {
-    const buf = this.#io.takeBuffer();
-    const len = Math.max(1, Math.min(buf.byteLength, this.#host.recvLimit()));
-    this.#recvBuf = buf;
-    this.#recvLen = len;
-    this.#readOp = this.#io.uring.queueRecv(this.#fd, buf, len, 0, this.#recvDone ??= (res) => this.#onRecv(res));
+    if (res < 0) {
+      if (res === -ENOBUFS) {
+        if (this.#readKind === NONE) this.#io.rearmLater(this);
+        return;
+      }
+      if (res === -EINVAL && this.#multishot) this.#io.multishot = false; // refused: single-shot from now on
+      else if (res !== -ECANCELED && res !== -EAGAIN && res !== -EINTR) {
+        this.#host.failed(sysError(-res, "recv"));
+        return;
+      }
+    }
+    if (!this.#closed && this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead();
   }
 
-  #onRecv(res: number): void {
+  /** Without buffer rings: a recv into a pooled buffer completed. */
+  #onPooledRecv(res: number): void {
     const buf = this.#recvBuf!;
     this.#recvBuf = undefined;
-    this.#readOp = 0;
+    this.#readKind = NONE;
     try {
-      if (this.#closed) return;
-      if (res > 0) this.#host.received(buf.bytes.subarray(0, res));
-      else if (res === 0) this.#host.receivedEnd();
-      else if (res !== -EAGAIN && res !== -EINTR && res !== -ECANCELED) this.#host.failed(sysError(-res, "recv"));
+      if (res > 0 && !this.#closed) this.#deliver(buf.bytes.subarray(0, res));
     } finally {
       this.#io.giveBuffer(buf);
     }
-    if (this.#closed || !this.#reading || this.#readOp !== 0 || res === 0 || res === -ECANCELED) return;
+    if (this.#closed) return;
+    if (res === 0) {
+      this.#ended();
+      return;
+    }
+    if (res < 0 && res !== -EAGAIN && res !== -EINTR && res !== -ECANCELED) {
+      this.#host.failed(sysError(-res, "recv"));
+      return;
+    }
     // A full buffer likely left more behind: receive again without polling.
-    if (res === this.#recvLen) this.#submitRecv();
-    else this.#armPoll();
+    if (this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead(res === this.#recvLen);
+  }
+
+  /** Hands bytes to the connection, or holds them while it takes none. */
+  #deliver(bytes: Uint8Array): void {
+    if (!this.#reading || this.#held !== undefined) {
+      this.#hold(bytes);
+      return;
+    }
+    const limit = this.#host.recvLimit();
+    if (bytes.length <= limit) {
+      this.#host.received(bytes);
+      return;
+    }
+    if (limit > 0) this.#host.received(bytes.subarray(0, limit));
+    if (!this.#closed) this.#hold(bytes.subarray(limit));
+  }
+
+  #hold(bytes: Uint8Array): void {
+    (this.#held ??= []).push(bytes.slice());
+    if (this.#multishot && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+  }
+
+  /**
+   * The peer's FIN: reported on a later runtime turn, so that a reader
+   * draining what this reap delivered (promise mode) gets it first.
+   */
+  #ended(): void {
+    if (this.#held !== undefined) this.#endHeld = true;
+    else this.#io.endLater(this);
+  }
+
+  /** @internal The deferred end of stream (see `#ended`). */
+  deliverEnd(): void {
+    if (this.#closed) return;
+    if (this.#held !== undefined) this.#endHeld = true;
+    else this.#host.receivedEnd();
+  }
+
+  #queueHeld(): void {
+    if (this.#heldQueued) return;
+    this.#heldQueued = true;
+    this.#io.uring.prepareDirect(IORING_OP.NOP, 0, 0, -1, 0, 0, 0, 0, this.#tag | STREAM_OP.HELD);
+  }
+
+  #deliverHeld(): void {
+    const held = this.#held;
+    if (held === undefined) return;
+    while (held.length > 0 && this.#reading && !this.#closed) {
+      const chunk = held[0]!;
+      const limit = this.#host.recvLimit();
+      if (chunk.length <= limit) {
+        held.shift();
+        this.#host.received(chunk);
+        continue;
+      }
+      if (limit <= 0) break;
+      held[0] = chunk.subarray(limit);
+      this.#host.received(chunk.subarray(0, limit));
+    }
+    if (this.#closed || held.length > 0) return;
+    this.#held = undefined;
+    if (this.#endHeld) {
+      this.#endHeld = false;
+      this.#host.receivedEnd();
+      return;
+    }
+    if (this.#reading && this.#readKind === NONE) this.#armRead();
   }
 
   #submitSend(): void {
-    this.#sendOp = this.#io.uring.queueSend(this.#fd, this.#sendBuf!, this.#sendEnd - this.#sendAt, this.#sendAt, this.#sendDone ??= (res) => this.#onSent(res));
+    this.#io.uring.prepareDirect(
+      IORING_OP.SEND, 0, 0, this.#fd, this.#sendBase + this.#sendAt, this.#sendEnd - this.#sendAt, 0,
+      C.MSG_NOSIGNAL, this.#tag | STREAM_OP.SEND,
+    );
+    this.#sendKind = STREAM_OP.SEND;
   }
 
   #onSent(res: number): void {
-    this.#sendOp = 0;
-    const buf = this.#sendBuf!;
+    this.#sendKind = NONE;
     if (this.#closed || res === -ECANCELED) {
-      this.#sendBuf = undefined;
-      this.#io.giveBuffer(buf);
+      this.#releaseSend();
       return;
     }
     if (res === -EAGAIN || res === -EINTR) {
       // A non-blocking descriptor: wait for room, then send the same bytes.
-      this.#sendOp = this.#io.uring.queuePoll(this.#fd, POLLOUT, this.#pollOutDone ??= (res) => this.#onPollOut(res));
+      this.#io.uring.prepareDirect(IORING_OP.POLL_ADD, 0, 0, this.#fd, 0, 0, 0, POLLOUT, this.#tag | STREAM_OP.POLL_OUT);
+      this.#sendKind = STREAM_OP.POLL_OUT;
       return;
     }
     if (res < 0) {
-      this.#sendBuf = undefined;
-      this.#io.giveBuffer(buf);
+      this.#releaseSend();
       this.#host.failed(sysError(-res, "send"));
       return;
     }
     this.#sendAt += res;
     if (this.#sendAt < this.#sendEnd) this.#submitSend();
-    else {
-      this.#sendBuf = undefined;
-      this.#io.giveBuffer(buf);
-    }
+    else this.#releaseSend();
     this.#host.sent(res);
   }
 
   #onPollOut(res: number): void {
-    this.#sendOp = 0;
+    this.#sendKind = NONE;
     if (this.#closed || res < 0) {
-      const buf = this.#sendBuf!;
-      this.#sendBuf = undefined;
-      this.#io.giveBuffer(buf);
+      this.#releaseSend();
       if (!this.#closed && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
       return;
     }
     this.#submitSend();
   }
-}
 
-function ignore(): void {}
+  #releaseSend(): void {
+    if (this.#sendSlot !== NONE) {
+      this.#io.sendSlots.give(this.#sendSlot);
+      this.#sendSlot = NONE;
+    } else if (this.#sendBuf !== undefined) {
+      this.#io.giveBuffer(this.#sendBuf);
+      this.#sendBuf = undefined;
+    }
+  }
+
+  /** Once closed and nothing of ours is in the kernel: free the slot. */
+  #releaseIfDone(): void {
+    if (this.#readKind !== NONE || this.#sendKind !== NONE || this.#heldQueued) return;
+    if (this.#recvBuf !== undefined) {
+      this.#io.giveBuffer(this.#recvBuf);
+      this.#recvBuf = undefined;
+    }
+    this.#releaseSend();
+    this.#io.detach(this.#tag >>> 3, this);
+  }
+}

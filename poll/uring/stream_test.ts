@@ -1,0 +1,284 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Connection } from "../connection.ts";
+import { connect, listen } from "../listener.ts";
+import { Loop } from "../loop.ts";
+import { libc } from "../../ffi/libc.ts";
+import { listenTCP } from "../../socket/connect.ts";
+import { yieldToRuntime } from "../yield.ts";
+import { ProvidedBuffers } from "./buffer_ring.ts";
+import { type LoopUringOptions, loopUring } from "./loop_io.ts";
+import { asyncBackends } from "./probe.ts";
+import { Ring } from "./ring.ts";
+import { SendSlots } from "./send_slots.ts";
+
+const available = asyncBackends().io_uring;
+const turn = (): Promise<void> => new Promise((resolve) => yieldToRuntime(resolve));
+
+/** Waits until `done()` holds (the loop may park on a helper thread, which can take a while to start), at most 10 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !done(); i++) await new Promise((r) => setTimeout(r, i < 20 ? 0 : 5));
+}
+
+/** Reads from `conn` until `n` bytes arrived (promise API). */
+async function readExactly(conn: Connection, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let at = 0;
+  while (at < n) {
+    const chunk = await conn.read();
+    if (chunk === null) throw new Error(`end of stream after ${at} of ${n} bytes`);
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function pattern(n: number, seed: number): Uint8Array {
+  return new Uint8Array(n).map((_, i) => (i * 131 + seed * 7 + (i >>> 8)) & 0xff);
+}
+
+/** Runs `body` on a fresh loop whose ring is made with `options`; closes and releases it afterwards. */
+async function withRing(options: LoopUringOptions, body: (loop: Loop) => Promise<void>): Promise<void> {
+  const loop = new Loop();
+  try {
+    loopUring(loop, options);
+    await body(loop);
+  } finally {
+    loop.close();
+    await loop.released();
+  }
+}
+
+/** An echo server in handler mode on `loop`, and `count` clients (promise mode) each echoing `size` bytes, checked byte for byte. */
+async function echoRound(loop: Loop, count: number, size: number): Promise<void> {
+  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring", backlog: 4096 });
+  try {
+    const clients = await Promise.all(Array.from({ length: count }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" })));
+    await Promise.all(clients.map(async (c, i) => {
+      const data = pattern(size, i);
+      const [, back] = await Promise.all([c.write(data), readExactly(c, size)]);
+      assert.deepEqual(back, data, `connection ${i}`);
+      await c.close();
+    }));
+  } finally {
+    server.close();
+  }
+}
+
+describe("io_uring buffers", () => {
+  test("provided buffers: register, deliver a small and a large payload, recycle, close", () => {
+    if (!available) return;
+    using ring = Ring.open({ entries: 8 });
+    const bufs = ProvidedBuffers.register(ring, 3, 4, 4096);
+    assert.equal(bufs.count, 4);
+    assert.equal(bufs.group, 3);
+    const small = bufs.deliver(1, 10);
+    assert.equal(small.length, 10);
+    assert.equal(bufs.deliver(2, 10), small, "small payloads reuse one cached view per length");
+    assert.equal(bufs.deliver(0, 3000).length, 3000);
+    bufs.recycle(1);
+    assert.equal(bufs.unpublished, 1);
+    bufs.publish();
+    assert.equal(bufs.unpublished, 0);
+    bufs.close();
+    bufs.close();
+    assert.equal(bufs.closed, true);
+    assert.throws(() => ProvidedBuffers.register(ring, 0, 3, 4096), RangeError);
+  });
+
+  test("send slots: take until empty, give back", () => {
+    using slots = new SendSlots(3, 64);
+    const taken = [slots.take(), slots.take(), slots.take()];
+    assert.deepEqual([...taken].sort(), [0, 1, 2]);
+    assert.equal(slots.take(), -1);
+    assert.equal(slots.free, 0);
+    slots.give(taken[1]!);
+    assert.equal(slots.take(), taken[1]);
+    assert.equal(slots.bytes(0).length, 64);
+    assert.equal(slots.address(1) - slots.address(0), 64);
+  });
+});
+
+describe("io_uring streams", () => {
+  test("the ring takes the most capable setup, with buffer rings and multishot recv", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const io = loopUring(loop);
+      assert.equal(io.setup, "defer", "this kernel (6.1+) takes DEFER_TASKRUN");
+      assert.ok(io.buffers !== undefined);
+      assert.equal(io.multishot, true);
+    });
+  });
+
+  test("multishot recv across many messages: 2,000 ping-pongs on one connection, every byte in order", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+        for (let i = 0; i < 2000; i++) {
+          const msg = pattern(1 + (i % 200), i);
+          await client.write(msg);
+          assert.deepEqual(await readExactly(client, msg.length), msg);
+        }
+        await client.close();
+        await until(() => loopUring(loop).streams === 0);
+        assert.equal(loopUring(loop).streams, 0, "closed streams give their dispatch slots back");
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  test("buffer ring exhaustion (ENOBUFS) re-arms the recv and loses nothing: 2 buffers, 40 connections × 64 KiB", async () => {
+    if (!available) return;
+    await withRing({ recvBuffers: 2, recvBufferBytes: 1024 }, async (loop) => {
+      await echoRound(loop, 40, 64 * 1024);
+      assert.equal(loopUring(loop).buffers?.count, 2);
+      assert.ok(loopUring(loop).buffersExhausted > 0, "the ring ran dry at least once");
+    });
+  });
+
+  test("1,000 connections byte-exact over io_uring", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      await echoRound(loop, 1000, 3000);
+      const io = loopUring(loop);
+      await until(() => io.streams === 0);
+      assert.equal(io.streams, 0);
+      assert.equal(io.sendSlots.free, io.sendSlots.count, "every send slot came back");
+    });
+  });
+
+  test("pause cancels the multishot recv; bytes already on their way are held and delivered in order on resume", async () => {
+    if (!available) return;
+    await withRing({ recvBufferBytes: 1024 }, async (loop) => {
+      let received = 0;
+      const chunks: Uint8Array[] = [];
+      let serverConn: Connection | undefined;
+      const server = listen({ host: "127.0.0.1", port: 0 }, {
+        open: (c) => (serverConn = c),
+        data: (c, d) => {
+          chunks.push(d.slice());
+          received += d.length;
+          if (received >= 4096 && received - d.length < 4096) c.pause();
+        },
+      }, { loop, io: "uring" });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+        const data = pattern(256 * 1024, 9);
+        const writing = client.write(data);
+        await until(() => received >= 4096);
+        const atPause = received;
+        for (let i = 0; i < 20; i++) await turn();
+        assert.equal(received, atPause, "nothing is delivered while paused");
+        serverConn!.resume();
+        await writing;
+        await until(() => received >= data.length);
+        const all = new Uint8Array(received);
+        let at = 0;
+        for (const c of chunks) {
+          all.set(c, at);
+          at += c.length;
+        }
+        assert.deepEqual(all, data);
+        await client.close();
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  test("close while a multishot recv is armed: the recv is cancelled, the fd closed, the slot freed", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const io = loopUring(loop);
+      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
+      try {
+        const clients = await Promise.all([0, 1, 2, 3].map(() => connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" })));
+        for (const c of clients) {
+          await c.write(new Uint8Array([1, 2, 3]));
+          assert.deepEqual(await readExactly(c, 3), new Uint8Array([1, 2, 3]));
+        }
+        const before = io.uring.directPending;
+        assert.ok(before >= 8, "a recv armed on each side of each connection");
+        // Closing the client side makes each server side see the FIN and close too.
+        for (const c of clients) await c.close();
+        await until(() => io.streams === 0 && io.uring.directPending === 0);
+        assert.equal(io.streams, 0);
+        assert.equal(io.uring.directPending, 0, "no operation is left in the kernel");
+        for (const c of clients) assert.equal(c.fd, -1);
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  test("an abort while data flows both ways fails nothing else on the ring", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
+      try {
+        const a = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+        const b = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+        void a.write(pattern(200_000, 1)).catch(() => {});
+        a.abort();
+        const data = pattern(50_000, 2);
+        const [, back] = await Promise.all([b.write(data), readExactly(b, data.length)]);
+        assert.deepEqual(back, data);
+        await b.close();
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  for (const options of [
+    { multishot: false },
+    { providedBuffers: false },
+    { setup: "coop" },
+    { setup: "basic" },
+  ] satisfies LoopUringOptions[]) {
+    test(`fallback ${JSON.stringify(options)}: 50 connections byte-exact`, async () => {
+      if (!available) return;
+      await withRing(options, async (loop) => {
+        const io = loopUring(loop);
+        if (options.providedBuffers === false) assert.equal(io.buffers, undefined);
+        if (options.multishot === false) assert.equal(io.multishot, false);
+        if (options.setup !== undefined) assert.equal(io.setup, options.setup);
+        await echoRound(loop, 50, 20_000);
+      });
+    });
+  }
+
+  test("multishot accept: one operation, many connections, then cancel", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const io = loopUring(loop);
+      const listener = listenTCP("127.0.0.1", 0, 16);
+      listener.options.nonBlocking = false; // io_uring waits in the kernel only on blocking sockets
+      const port = (listener.localAddress() as { port: number }).port;
+      const fds: number[] = [];
+      let last: boolean | undefined;
+      io.retain();
+      try {
+        const id = io.uring.queueAcceptMultishot(listener.fd, 0, (res, more) => {
+          if (res >= 0) fds.push(res);
+          last = more;
+        });
+        const clients = await Promise.all([0, 1, 2, 3, 4].map(() => connect({ host: "127.0.0.1", port }, { loop, io: "readiness" })));
+        await until(() => fds.length >= 5);
+        assert.equal(fds.length, 5);
+        assert.equal(last, true, "still armed");
+        assert.equal(io.uring.queueCancel(id), true);
+        await until(() => last === false);
+        assert.equal(last, false, "the cancel ends it");
+        for (const c of clients) await c.close();
+      } finally {
+        io.unretain();
+        for (const fd of fds) libc().close(fd);
+        listener.close();
+      }
+    });
+  });
+});
