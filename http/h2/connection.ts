@@ -23,9 +23,10 @@ import { onGoaway, onPing, onPriority, onPriorityUpdate, onRst, onSettings, onWi
 import { consume, onData } from "./data_frames.ts";
 import type { H2Event } from "./events.ts";
 import {
-  encodeGoaway, encodePing, encodeRstStream, type Frame, frameName, headerBlockWireLength, validateFrame, writeHeaderBlock,
+  encodeGoaway, encodePing, encodePriorityUpdate, encodeRstStream, type Frame, frameName, headerBlockWireLength, validateFrame, writeHeaderBlock,
 } from "./frames.ts";
 import { onContinuation, onHeadersFrame } from "./header_blocks.ts";
+import { formatPriority, type PrioritySignal } from "./priority.ts";
 import { earliestDeadline, schedule } from "./send_scheduler.ts";
 import { checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
@@ -302,6 +303,52 @@ export class H2Connection {
     c.queue(encodeRstStream(streamId, code));
   }
 
+  /**
+   * Sets how `pull()` orders our DATA on a stream (RFC 9218): lower urgency
+   * first; at one urgency, non-incremental streams one at a time in stream
+   * id order, then incremental ones interleaved frame by frame. A server
+   * starts from the client's `priority` field and PRIORITY_UPDATEs and may
+   * override them here; a client orders its uploads. Unknown or closed
+   * streams are ignored.
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const c = new H2Connection({ role: "client" });
+   * const id = c.request([":method", "POST", ":scheme", "https", ":authority", "a", ":path", "/"], false);
+   * c.setSendPriority(id, { urgency: 1, incremental: false });
+   * ```
+   */
+  setSendPriority(streamId: number, priority: PrioritySignal): void {
+    checkPriority(priority);
+    const s = this.#c.table.streams.get(streamId);
+    if (s === undefined) return;
+    s.urgency = priority.urgency;
+    s.incremental = priority.incremental;
+  }
+
+  /**
+   * Client: asks the server to reprioritize a request's response with a
+   * PRIORITY_UPDATE frame (RFC 9218 §7.1).
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const c = new H2Connection({ role: "client" });
+   * const id = c.request([":method", "GET", ":scheme", "https", ":authority", "a", ":path", "/"], true);
+   * c.sendPriorityUpdate(id, { urgency: 0, incremental: true });
+   * ```
+   */
+  sendPriorityUpdate(streamId: number, priority: PrioritySignal): void {
+    if (this.role !== "client") throw new TypeError("only a client sends PRIORITY_UPDATE");
+    checkPriority(priority);
+    if (!Number.isInteger(streamId) || streamId <= 0 || streamId > MAX_STREAM_ID || (streamId & 1) !== 1) {
+      throw new RangeError(`PRIORITY_UPDATE needs a client stream id, got ${streamId}`);
+    }
+    this.#assertAlive();
+    this.#c.queue(encodePriorityUpdate(streamId, formatPriority(priority)));
+  }
+
   /** Sends a PING; the `ping-ack` event reports the round-trip time. */
   ping(data: Uint8Array = new Uint8Array(8)): void {
     const c = this.#c;
@@ -402,4 +449,11 @@ export class H2Connection {
  */
 export function describeHttp2Error(e: HTTP2Error): string {
   return `${errorCodeName(e.http2Code)}: ${e.message}`;
+}
+
+function checkPriority(p: PrioritySignal): void {
+  if (!Number.isInteger(p.urgency) || p.urgency < 0 || p.urgency > 7) {
+    throw new RangeError(`urgency must be an integer 0..7, got ${p.urgency}`);
+  }
+  if (typeof p.incremental !== "boolean") throw new TypeError("incremental must be a boolean");
 }

@@ -340,6 +340,49 @@ describe("RFC 9113 §8 HTTP semantics", () => {
     assert.ok(h && h.type === "headers");
     assert.deepEqual(h.priority, { urgency: 1, incremental: true });
   });
+  test("DATA goes out in RFC 9218 order: urgency, then one non-incremental stream at a time, then incremental ones interleaved", () => {
+    const s = new Script("server", {}, [[0x4, 1 << 20]]);
+    const update = (id: number, value: string) => frame(T.PRIORITY_UPDATE, 0, 0, concat(u32(id), new TextEncoder().encode(value)));
+    s.send(
+      encodeWindowUpdate(0, 1 << 20),
+      s.headers(1, REQ),
+      s.headers(3, [...REQ, "priority", "u=0"]),
+      s.headers(5, [...REQ, "priority", "u=3, i"]),
+      s.headers(7, [...REQ, "priority", "i"]),
+      s.headers(9, REQ),
+      update(9, "u=1"), // an open stream: applies at once
+      update(11, "u=2"), // an idle stream: kept, and wins over the field that follows
+      s.headers(11, [...REQ, "priority", "u=6"]),
+    );
+    s.out();
+    const body = new Uint8Array(20_000);
+    for (const id of [1, 3, 5, 7, 9, 11]) {
+      s.conn.respond(id, [":status", "200"], false);
+      s.conn.sendData(id, body, true);
+    }
+    const data = s.out().filter((f) => f.type === T.DATA).map((f) => f.streamId);
+    assert.deepEqual(data, [3, 3, 9, 9, 11, 11, 1, 1, 5, 7, 5, 7]);
+  });
+  test("setSendPriority overrides the peer's signal; sendPriorityUpdate is a client's frame", () => {
+    const s = new Script("server", {}, [[0x4, 1 << 20]]);
+    s.send(encodeWindowUpdate(0, 1 << 20), s.headers(1, [...REQ, "priority", "u=0"]), s.headers(3, REQ));
+    s.out();
+    s.conn.setSendPriority(1, { urgency: 7, incremental: false });
+    assert.throws(() => s.conn.setSendPriority(1, { urgency: 8, incremental: false }), RangeError);
+    for (const id of [1, 3]) {
+      s.conn.respond(id, [":status", "200"], false);
+      s.conn.sendData(id, new Uint8Array(100), true);
+    }
+    assert.deepEqual(s.out().filter((f) => f.type === T.DATA).map((f) => f.streamId), [3, 1]);
+    assert.throws(() => s.conn.sendPriorityUpdate(1, { urgency: 1, incremental: false }), TypeError);
+    const c = new Script("client");
+    const id = c.conn.request(REQ, true);
+    c.out();
+    c.conn.sendPriorityUpdate(id, { urgency: 1, incremental: true });
+    const f = c.out().find((x) => x.type === T.PRIORITY_UPDATE);
+    assert.ok(f);
+    assert.equal(new TextDecoder().decode(f.payload.subarray(4)), "u=1, i");
+  });
   test("PRIORITY_UPDATE is parsed (server) and refused by a client", () => {
     const s = new Script("server");
     s.send(frame(T.PRIORITY_UPDATE, 0, 0, concat(u32(1), new TextEncoder().encode("u=5"))));

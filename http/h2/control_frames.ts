@@ -49,7 +49,9 @@ export function onPriorityUpdate(c: H2Core, payload: Uint8Array): void {
     throw conn("ERR_H2_PRIORITY_UPDATE", `PRIORITY_UPDATE for stream ${id}`, ErrorCode.PROTOCOL_ERROR);
   }
   const value = latin1Decode(payload, 4, payload.length);
-  c.events.push({ type: "priority-update", streamId: id, priority: parsePriority(value) });
+  const priority = parsePriority(value);
+  c.table.setPriority(id, priority, c.conn.localSettings.maxConcurrentStreams);
+  c.events.push({ type: "priority-update", streamId: id, priority });
 }
 
 /**

@@ -190,6 +190,13 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === "priority") event.priority = parsePriority(fields[i + 1]!);
     }
+    // RFC 9218 §7.1: a PRIORITY_UPDATE that came first wins over the field.
+    const p = c.table.pendingPriority.get(id) ?? event.priority;
+    c.table.pendingPriority.delete(id);
+    if (p !== undefined) {
+      stream.urgency = p.urgency;
+      stream.incremental = p.incremental;
+    }
   }
   c.events.push(event);
   if (block.endStream) c.table.remoteEnded(stream);

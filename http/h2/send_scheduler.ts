@@ -8,12 +8,17 @@
 import { Flag, FrameType } from "./constants.ts";
 import type { H2Core } from "./connection_core.ts";
 import { writeFrameHeader } from "./frames.ts";
+import type { H2Stream } from "./stream.ts";
 
 /**
  * Writes DATA frames (and deferred trailers or END_STREAM) of the streams
  * with something queued into the outbound buffer, as the flow-control
  * windows and the peer's maximum frame size allow, until about `budget`
  * octets are queued; a stream stalled on a zero window records since when.
+ *
+ * Order follows RFC 9218: the lowest urgency with a stream that can send
+ * goes first; at that urgency, non-incremental streams are served one at a
+ * time, lowest id first, then incremental streams one frame each in turn.
  *
  * @example
  * ```ts
@@ -23,61 +28,99 @@ import { writeFrameHeader } from "./frames.ts";
  * ```
  */
 export function schedule(c: H2Core, budget: number): void {
-  const table = c.table;
-  const sendable = table.sendable;
+  const sendable = c.table.sendable;
   if (c.conn.dead) {
     sendable.clear();
     return;
   }
   const maxFrame = c.conn.remoteSettings.maxFrameSize;
-  let progress = true;
-  while (progress && c.out.length < budget && sendable.size > 0) {
-    progress = false;
+  while (c.out.length < budget && sendable.size > 0) {
+    if (sendable.size === 1) {
+      // The common case: no order to decide.
+      const only = sendable.values().next().value!;
+      while (c.out.length < budget && sendable.has(only) && canSend(c, only)) step(c, only, maxFrame);
+      return;
+    }
+    let urgency = 8;
+    for (const s of sendable) if (canSend(c, s) && s.urgency < urgency) urgency = s.urgency;
+    if (urgency === 8) return; // every stream waits for a window
+    // Non-incremental streams of this urgency, one at a time by id.
+    const queue = picked;
+    queue.length = 0;
+    let sorted = true;
     for (const s of sendable) {
-      if (c.out.length >= budget) break;
-      if (s.queuedBytes > 0) {
-        const n = Math.min(s.queuedBytes, s.sendWindow, c.connSendWindow, maxFrame);
-        if (n <= 0) {
-          if (s.blockedSince < 0) s.blockedSince = c.now();
-          continue;
-        }
-        s.blockedSince = -1;
-        const out = c.out;
-        const buf = out.reserve(9 + n);
-        s.takeInto(n, buf, out.length + 9);
-        s.sendWindow -= n;
-        c.connSendWindow -= n;
-        const end = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
-        writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
-        out.length += 9 + n;
-        progress = true;
-        if (end) {
-          s.endQueued = false;
-          sendable.delete(s);
-          table.localEnded(s);
-          continue;
-        }
-      }
-      if (s.queuedBytes === 0) {
-        if (s.trailers !== null) {
-          const t = s.trailers;
-          s.trailers = null;
-          s.endQueued = false;
-          sendable.delete(s);
-          c.sendHeaderBlock(s, t, true);
+      if (s.urgency !== urgency || s.incremental) continue;
+      if (queue.length > 0 && queue[queue.length - 1]!.id > s.id) sorted = false;
+      queue.push(s);
+    }
+    if (!sorted) queue.sort(byId);
+    for (let k = 0; k < queue.length; k++) {
+      const s = queue[k]!;
+      while (c.out.length < budget && sendable.has(s) && canSend(c, s)) step(c, s, maxFrame);
+    }
+    queue.length = 0;
+    // Then the incremental ones, a frame each in turn.
+    let progress = true;
+    while (progress && c.out.length < budget) {
+      progress = false;
+      for (const s of sendable) {
+        if (c.out.length >= budget) return;
+        if (s.urgency === urgency && s.incremental && canSend(c, s)) {
+          step(c, s, maxFrame);
           progress = true;
-        } else if (s.endQueued) {
-          s.endQueued = false;
-          sendable.delete(s);
-          const out = c.out;
-          const buf = out.reserve(9);
-          writeFrameHeader(buf, out.length, 0, FrameType.DATA, Flag.END_STREAM, s.id);
-          out.length += 9;
-          table.localEnded(s);
-          progress = true;
-        } else sendable.delete(s);
+        }
       }
     }
+  }
+}
+
+/** Scratch list of the streams served in id order (schedule() runs to completion, so one list serves every connection). */
+const picked: H2Stream[] = [];
+
+function byId(a: H2Stream, b: H2Stream): number {
+  return a.id - b.id;
+}
+
+/** Whether `step` can make progress on `s`; records when it stalled on a window. */
+function canSend(c: H2Core, s: H2Stream): boolean {
+  if (s.queuedBytes === 0 || (s.sendWindow > 0 && c.connSendWindow > 0)) return true;
+  if (s.blockedSince < 0) s.blockedSince = c.now();
+  return false;
+}
+
+/** One DATA frame of `s`, or what ends it (trailers, an empty END_STREAM), or its removal from the sendable set. */
+function step(c: H2Core, s: H2Stream, maxFrame: number): void {
+  const table = c.table;
+  const out = c.out;
+  if (s.queuedBytes > 0) {
+    const n = Math.min(s.queuedBytes, s.sendWindow, c.connSendWindow, maxFrame);
+    s.blockedSince = -1;
+    const buf = out.reserve(9 + n);
+    s.takeInto(n, buf, out.length + 9);
+    s.sendWindow -= n;
+    c.connSendWindow -= n;
+    const end = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
+    writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
+    out.length += 9 + n;
+    if (end) {
+      s.endQueued = false;
+      table.sendable.delete(s);
+      table.localEnded(s);
+    }
+    return;
+  }
+  table.sendable.delete(s);
+  if (s.trailers !== null) {
+    const t = s.trailers;
+    s.trailers = null;
+    s.endQueued = false;
+    c.sendHeaderBlock(s, t, true);
+  } else if (s.endQueued) {
+    s.endQueued = false;
+    const buf = out.reserve(9);
+    writeFrameHeader(buf, out.length, 0, FrameType.DATA, Flag.END_STREAM, s.id);
+    out.length += 9;
+    table.localEnded(s);
   }
 }
 

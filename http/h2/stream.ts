@@ -65,6 +65,10 @@ export class H2Stream {
   trailers: string[] | null = null;
   /** Time the stream became blocked on a zero window, -1 if not blocked. */
   blockedSince = -1;
+  /** RFC 9218 urgency of what we send on this stream: 0 (first) to 7 (last). */
+  urgency = 3;
+  /** RFC 9218: our data on this stream may be interleaved with others of the same urgency. */
+  incremental = false;
 
   constructor(id: number, state: number, sendWindow: number, recvWindow: number) {
     this.id = id;

@@ -8,6 +8,7 @@
 import { HTTP2Error, HTTP2StreamError } from "../../core/errors.ts";
 import { ErrorCode, FrameType } from "./constants.ts";
 import { frameName } from "./frames.ts";
+import type { PrioritySignal } from "./priority.ts";
 import { ClosedBy, type H2Stream, StreamState as S } from "./stream.ts";
 
 /**
@@ -43,6 +44,11 @@ export class StreamTable {
   activePeer = 0;
   /** Reserved (pushed, not yet answered) streams. */
   reservedCount = 0;
+  /**
+   * PRIORITY_UPDATEs received for streams the peer has not opened yet
+   * (RFC 9218 §7.1), bounded by the caller; taken when the stream opens.
+   */
+  readonly pendingPriority = new Map<number, PrioritySignal>();
   readonly #peerParity: number;
   readonly #maxClosed: number;
 
@@ -55,6 +61,23 @@ export class StreamTable {
   /** Whether `id` belongs to streams the peer opens. */
   peerInitiated(id: number): boolean {
     return (id & 1) === this.#peerParity;
+  }
+
+  /** Applies `p` to the stream `id` now, or keeps it (up to `bound` of them) until the peer opens it. */
+  setPriority(id: number, p: PrioritySignal, bound: number): void {
+    const s = this.streams.get(id);
+    if (s !== undefined) {
+      s.urgency = p.urgency;
+      s.incremental = p.incremental;
+      return;
+    }
+    if (!this.peerInitiated(id) || id <= this.lastPeerId) return; // closed: nothing to do
+    this.pendingPriority.delete(id);
+    if (this.pendingPriority.size >= bound) {
+      const oldest = this.pendingPriority.keys().next().value;
+      if (oldest !== undefined) this.pendingPriority.delete(oldest);
+    }
+    this.pendingPriority.set(id, p);
   }
 
   /** The peer sent END_STREAM on `s`. */
