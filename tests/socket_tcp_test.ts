@@ -295,8 +295,9 @@ describe("Socket over TCP loopback", () => {
     const [client, peer, server] = tcpPair();
     try {
       assert.equal(client.bandwidth, 0);
-      client.setBandwidth(1000, 1000);
-      assert.equal(client.bandwidth, 1000);
+      // 1 byte/s after a 1000-byte burst: a refill between two calls would take a whole second.
+      client.setBandwidth(1, 1000);
+      assert.equal(client.bandwidth, 1);
       assert.equal(client.sendLimited(bytes(1500)), 1000);
       assert.equal(client.sendLimited(bytes(1500)), 0);
       assert.ok(client.bandwidthWaitMs(500) > 0);
