@@ -110,6 +110,23 @@ describe("ws sender: write-into API and slab frames", () => {
     );
   });
 
+  test("frames masked with pool keys unmask to the payload, at every small size and flag combination", () => {
+    const s = new Sender({ role: "client" });
+    for (let length = 0; length < 140; length++) {
+      const payload = Uint8Array.from({ length: length + 3 }, (_, i) => (i * 37 + length) & 0xff);
+      for (const [fin, rsv1, opcode] of [[true, false, 0x2], [false, true, 0x1], [true, true, 0x0], [false, false, 0x9]] as const) {
+        const f = s.frame(opcode, payload.subarray(3), fin, rsv1);
+        const head = length < 126 ? 2 : 4;
+        assert.equal(f.length, head + 4 + length);
+        assert.equal(f[0], (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+        assert.equal(f[1]! & 0x80, 0x80);
+        const body = f.slice(head + 4);
+        applyMask(body, f.subarray(head, head + 4), 0);
+        assert.deepEqual(body, payload.subarray(3), `length ${length}`);
+      }
+    }
+  });
+
   test("frameInto checks its bounds", () => {
     const s = new Sender({ role: "client" });
     assert.throws(() => s.frameInto(new Uint8Array(21), 0, 0x2, new Uint8Array(16), true, false), RangeError);

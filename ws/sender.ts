@@ -234,6 +234,32 @@ export class Sender {
   #frame(opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): Uint8Array {
     const length = end - start;
     const masked = this.#masked;
+    if (masked && length < 32 && this.#maskSource === poolMask) {
+      // Small client frames (chat messages, pings): one straight run, the
+      // key read from the pool once and written beside the payload.
+      const out = allocFrame(length + 6, 6, false);
+      if (poolAt >= POOL_SIZE) refillPool();
+      const p = pool!;
+      const k0 = p[poolAt]!, k1 = p[poolAt + 1]!, k2 = p[poolAt + 2]!, k3 = p[poolAt + 3]!;
+      poolAt += 4;
+      out[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
+      out[1] = 0x80 | length;
+      out[2] = k0;
+      out[3] = k1;
+      out[4] = k2;
+      out[5] = k3;
+      let i = 0;
+      for (; i + 3 < length; i += 4) {
+        out[6 + i] = src[start + i]! ^ k0;
+        out[7 + i] = src[start + i + 1]! ^ k1;
+        out[8 + i] = src[start + i + 2]! ^ k2;
+        out[9 + i] = src[start + i + 3]! ^ k3;
+      }
+      if (i < length) out[6 + i] = src[start + i]! ^ k0;
+      if (i + 1 < length) out[7 + i] = src[start + i + 1]! ^ k1;
+      if (i + 2 < length) out[8 + i] = src[start + i + 2]! ^ k2;
+      return out;
+    }
     const size = headerSize(length, masked);
     const out = allocFrame(size + length, size, masked && length >= 64);
     writeFrameInto(out, 0, fin, rsv1, opcode, src, start, end, masked ? this.#nextKey() : null);
