@@ -123,6 +123,12 @@ describe("ws sender: write-into API and slab frames", () => {
         const body = f.slice(head + 4);
         applyMask(body, f.subarray(head, head + 4), 0);
         assert.deepEqual(body, payload.subarray(3), `length ${length}`);
+        const dst = new Uint8Array(f.length + 5);
+        assert.equal(s.frameInto(dst, 5, opcode, payload, fin, rsv1, 3), f.length);
+        assert.deepEqual(dst.subarray(5, 5 + head), f.subarray(0, head));
+        const body2 = dst.slice(5 + head + 4);
+        applyMask(body2, dst.subarray(5 + head, 5 + head + 4), 0);
+        assert.deepEqual(body2, payload.subarray(3), `frameInto length ${length}`);
       }
     }
   });

@@ -120,6 +120,45 @@ function allocFrame(total: number, payloadAt: number, align: boolean): Uint8Arra
 }
 
 /**
+ * Writes a masked frame with a payload under 32 bytes at `out[at]`, its key
+ * drawn from the pool: one straight run (small client frames — chat
+ * messages, pings — are the common case). Returns the bytes written.
+ */
+function writeSmallPoolMasked(
+  out: Uint8Array,
+  at: number,
+  fin: boolean,
+  rsv1: boolean,
+  opcode: number,
+  src: Uint8Array,
+  start: number,
+  length: number,
+): number {
+  if (poolAt >= POOL_SIZE) refillPool();
+  const p = pool!;
+  const k0 = p[poolAt]!, k1 = p[poolAt + 1]!, k2 = p[poolAt + 2]!, k3 = p[poolAt + 3]!;
+  poolAt += 4;
+  out[at] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
+  out[at + 1] = 0x80 | length;
+  out[at + 2] = k0;
+  out[at + 3] = k1;
+  out[at + 4] = k2;
+  out[at + 5] = k3;
+  const d = at + 6;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    out[d + i] = src[start + i]! ^ k0;
+    out[d + i + 1] = src[start + i + 1]! ^ k1;
+    out[d + i + 2] = src[start + i + 2]! ^ k2;
+    out[d + i + 3] = src[start + i + 3]! ^ k3;
+  }
+  if (i < length) out[d + i] = src[start + i]! ^ k0;
+  if (i + 1 < length) out[d + i + 1] = src[start + i + 1]! ^ k1;
+  if (i + 2 < length) out[d + i + 2] = src[start + i + 2]! ^ k2;
+  return length + 6;
+}
+
+/**
  * The frame sender. See the module documentation.
  *
  * @example
@@ -211,6 +250,9 @@ export class Sender {
     }
     const need = frameSize(end - start, this.#masked);
     if (!(at >= 0 && at + need <= dst.length)) throw new RangeError(`a frame of ${need} bytes does not fit at ${at} in ${dst.length} bytes`);
+    if (this.#masked && need < 38 && this.#maskSource === poolMask) {
+      return writeSmallPoolMasked(dst, at, fin, rsv1, opcode, payload, start, end - start);
+    }
     return writeFrameInto(dst, at, fin, rsv1, opcode, payload, start, end, this.#masked ? this.#nextKey() : null);
   }
 
@@ -235,29 +277,8 @@ export class Sender {
     const length = end - start;
     const masked = this.#masked;
     if (masked && length < 32 && this.#maskSource === poolMask) {
-      // Small client frames (chat messages, pings): one straight run, the
-      // key read from the pool once and written beside the payload.
       const out = allocFrame(length + 6, 6, false);
-      if (poolAt >= POOL_SIZE) refillPool();
-      const p = pool!;
-      const k0 = p[poolAt]!, k1 = p[poolAt + 1]!, k2 = p[poolAt + 2]!, k3 = p[poolAt + 3]!;
-      poolAt += 4;
-      out[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | (opcode & 0x0f);
-      out[1] = 0x80 | length;
-      out[2] = k0;
-      out[3] = k1;
-      out[4] = k2;
-      out[5] = k3;
-      let i = 0;
-      for (; i + 3 < length; i += 4) {
-        out[6 + i] = src[start + i]! ^ k0;
-        out[7 + i] = src[start + i + 1]! ^ k1;
-        out[8 + i] = src[start + i + 2]! ^ k2;
-        out[9 + i] = src[start + i + 3]! ^ k3;
-      }
-      if (i < length) out[6 + i] = src[start + i]! ^ k0;
-      if (i + 1 < length) out[7 + i] = src[start + i + 1]! ^ k1;
-      if (i + 2 < length) out[8 + i] = src[start + i + 2]! ^ k2;
+      writeSmallPoolMasked(out, 0, fin, rsv1, opcode, src, start, length);
       return out;
     }
     const size = headerSize(length, masked);
