@@ -5,9 +5,10 @@
  * and 64 KiB. The peer also builds a string (the decoder has no
  * validate-only mode); that is the cost a JavaScript validator replaces.
  *
- * `isValidUtf8` hands large inputs to the runtime's native validator where
- * that is faster (simdutf on Node and Bun; see ffi/utf8_native.ts); the
- * "pure DFA" rows measure the JavaScript automaton alone (`{ native: false }`).
+ * `isValidUtf8` hands large inputs to a native validator where that is
+ * faster (simdutf behind `isUtf8` on Node and Bun, a WebAssembly SIMD
+ * validator on Deno; see ffi/utf8_native.ts); the "pure DFA" rows measure
+ * the JavaScript automaton alone (`{ native: false }`).
  *
  * @module
  */
@@ -42,7 +43,7 @@ function peer(bytes: Uint8Array): boolean {
   }
 }
 
-console.log(`native UTF-8 validator: ${nativeUtf8 === null ? "none (pure DFA)" : `isUtf8 from ${nativeUtf8.minBytes} B`}`);
+console.log(`native UTF-8 validator: ${nativeUtf8 === null ? "none (pure DFA)" : `${nativeUtf8.name} from ${nativeUtf8.minBytes} B`}`);
 const pure = { native: false } as const;
 for (const size of [1024, 65536]) {
   for (const [name, seed] of [["ascii", ascii], ["latin", latin], ["cjk", cjk]] as const) {

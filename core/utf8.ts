@@ -11,9 +11,9 @@
  * well-formed byte sequence table of Unicode §3.9 (table 3-7). Runs of ASCII
  * are skipped four or eight bytes at a time through 32-bit words.
  *
- * Where the runtime has a fast native validator (simdutf behind `isUtf8` on
- * Node and Bun, see ffi/utf8_native.ts), the bulk of a large input is handed
- * to it: the DFA still finishes a code point left open by the previous
+ * Where a faster whole-input validator exists (simdutf behind `isUtf8` on
+ * Node and Bun, a WebAssembly SIMD validator on Deno; see
+ * ffi/utf8_native.ts), the bulk of a large input is handed to it: the DFA still finishes a code point left open by the previous
  * chunk, checks the last (possibly cut) code point, and, when the native
  * check says "invalid", rescans to find the exact bad byte. Results are the
  * same either way; `{ native: false }` selects the pure DFA.

@@ -154,7 +154,7 @@ function trace(v: Utf8Validator, bytes: Uint8Array, points: number[]): string {
 const PAD = new TextEncoder().encode("Größe 我能吞下玻璃 ascii text, 한국어 ".repeat(3));
 
 describe("utf8: native-assisted and pure DFA agree", () => {
-  test(`native validator: ${nativeUtf8 === null ? "none on this runtime" : `from ${nativeUtf8.minBytes} B`}`, () => {
+  test(`native validator: ${nativeUtf8 === null ? "none on this runtime" : `${nativeUtf8.name} from ${nativeUtf8.minBytes} B`}`, () => {
     if (nativeUtf8 === null) return;
     assert.equal(nativeUtf8.isValid(new Uint8Array([0xed, 0xa0, 0x80])), false);
     assert.equal(nativeUtf8.isValid(PAD), true);

@@ -38,6 +38,8 @@ export interface NativeUtf8 {
   isValid(bytes: Uint8Array): boolean;
   /** Inputs shorter than this are checked faster by the DFA. */
   minBytes: number;
+  /** What it is, for benchmark and diagnostic output. */
+  name: string;
 }
 
 /** Tells a strict RFC 3629 validator from a lenient or broken one. */
@@ -53,12 +55,12 @@ function load(): NativeUtf8 | null {
   const runtime = detectRuntime();
   if (runtime === "deno") {
     const isValid = wasmUtf8Validator();
-    return isValid !== null && isStrict(isValid) ? { isValid, minBytes: 128 } : null;
+    return isValid !== null && isStrict(isValid) ? { isValid, minBytes: 128, name: "WebAssembly SIMD" } : null;
   }
   if (globalThis.process?.env?.FFINET_PURE_UTF8 === "1") return null;
   const isUtf8 = (nodeBuffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8;
   if (typeof isUtf8 !== "function" || !isStrict(isUtf8)) return null;
-  return { isValid: isUtf8, minBytes: runtime === "bun" ? 16 : 32 };
+  return { isValid: isUtf8, minBytes: runtime === "bun" ? 16 : 32, name: "node:buffer isUtf8" };
 }
 
 // ---------------------------------------------------------------------------
