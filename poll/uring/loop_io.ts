@@ -33,7 +33,7 @@ import { yieldToRuntime } from "../yield.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
 import { UringLoop } from "./loop_glue.ts";
 import { SendSlots } from "./send_slots.ts";
-import { STREAM_OP, type UringStream } from "./stream.ts";
+import { type SendState, STREAM_OP, type UringStream } from "./stream.ts";
 import { CQE, URING } from "./uapi.ts";
 
 /** Bytes of each pooled buffer: the most one send (or a recv without buffer rings) moves. */
@@ -112,6 +112,7 @@ export class LoopUring extends UringLoop {
   #rearm: UringStream[] = [];
   #ends: UringStream[] = [];
   #exhausted = 0;
+  readonly #sendStates: SendState[] = [];
 
   /** @internal Use {@link loopUring}. */
   constructor(loop: Loop, options: LoopUringOptions = {}, setup: UringSetup = "basic") {
@@ -161,6 +162,16 @@ export class LoopUring extends UringLoop {
     this.#lent--;
     if (this.closed || this.#free.length >= POOL_KEEP) buf.free();
     else this.#free.push(buf);
+  }
+
+  /** @internal A send state from the pool (a stream holds one only while sending). */
+  takeSendState(): SendState {
+    return this.#sendStates.pop() ?? { slot: -1, buf: undefined, base: 0, at: 0, end: 0 };
+  }
+
+  /** @internal Returns a send state to the pool. */
+  giveSendState(send: SendState): void {
+    if (this.#sendStates.length < 4096) this.#sendStates.push(send);
   }
 
   /** @internal Gives `stream` a dispatch slot. */

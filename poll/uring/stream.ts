@@ -83,6 +83,26 @@ export const STREAM_OP = {
 } as const;
 
 const NONE = -1;
+/** Bits of `#state`. */
+const READING = 1;
+const MULTISHOT = 2;
+const CANCELLING = 4;
+const HELD_QUEUED = 8;
+const END_HELD = 16;
+const RETAINED = 32;
+const CLOSED = 64;
+
+/**
+ * The send in flight: its memory (a send slot or a pooled buffer) and the
+ * span left to send. Pooled by the loop's ring: none while idle.
+ */
+export interface SendState {
+  slot: number;
+  buf: NativeBuffer | undefined;
+  base: number;
+  at: number;
+  end: number;
+}
 const POLLIN = C.POLLIN ?? 1;
 const POLLOUT = C.POLLOUT ?? 4;
 const EAGAIN = E.EAGAIN ?? 11;
@@ -107,27 +127,18 @@ export class UringStream {
   readonly #host: UringStreamHost;
   /** slot << 3: the operation kind goes in the low bits. */
   readonly #tag: number;
-  #reading = false;
+  /** READING, MULTISHOT, CANCELLING … bits (few fields: an idle connection stays small). */
+  #state = 0;
   /** The armed input operation (RECV or POLL_IN), or NONE. */
   #readKind = NONE;
-  #multishot = false;
-  #cancellingRead = false;
-  /** Without buffer rings: the pooled buffer of the recv in flight. */
-  #recvBuf: NativeBuffer | undefined;
-  #recvLen = 0;
   /** The armed output operation (SEND or POLL_OUT), or NONE. */
   #sendKind = NONE;
-  #sendSlot = NONE;
-  #sendBuf: NativeBuffer | undefined;
-  #sendBase = 0;
-  #sendAt = 0;
-  #sendEnd = 0;
+  /** The send in flight (undefined while none is). */
+  #send: SendState | undefined;
+  /** Without buffer rings: the pooled buffer of the recv in flight. */
+  #recvBuf: NativeBuffer | undefined;
   /** Bytes that arrived while reading was off, oldest first. */
   #held: Uint8Array[] | undefined;
-  #heldQueued = false;
-  #endHeld = false;
-  #retained = false;
-  #closed = false;
 
   constructor(io: LoopUring, fd: number, host: UringStreamHost) {
     this.#io = io;
@@ -138,20 +149,20 @@ export class UringStream {
 
   /** Whether a send is in the kernel (queued bytes then wait their turn). */
   get sending(): boolean {
-    return this.#sendSlot !== NONE || this.#sendBuf !== undefined;
+    return this.#send !== undefined;
   }
 
   /** Keeps the loop alive while the connection is open. */
   ref(): void {
-    if (this.#retained || this.#closed) return;
-    this.#retained = true;
+    if ((this.#state & (RETAINED | CLOSED)) !== 0) return;
+    this.#state |= RETAINED;
     this.#io.retain();
   }
 
   /** Lets the loop end while the connection is open. */
   unref(): void {
-    if (!this.#retained) return;
-    this.#retained = false;
+    if ((this.#state & RETAINED) === 0) return;
+    this.#state &= ~RETAINED;
     this.#io.unretain();
   }
 
@@ -161,39 +172,42 @@ export class UringStream {
    * complete.
    */
   setReading(on: boolean): void {
-    this.#reading = on;
-    if (this.#closed) return;
+    if (on) this.#state |= READING;
+    else this.#state &= ~READING;
+    if ((this.#state & CLOSED) !== 0) return;
     if (on) {
       if (this.#held !== undefined) this.#queueHeld();
       else if (this.#readKind === NONE) this.#armRead();
-    } else if (this.#multishot && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+    } else if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
   /** Starts sending the head of `queue` unless a send is in flight. */
   flush(queue: WriteQueue): void {
-    if (this.#sendSlot !== NONE || this.#sendBuf !== undefined || this.#closed) return;
+    if (this.#send !== undefined || (this.#state & CLOSED) !== 0) return;
     for (;;) {
       const head = queue.head();
       if (head === undefined) return;
       if (head.length > 0) break;
       queue.consume(0); // a settle marker (end, close): its bytes are all sent
-      if (this.#closed) return;
+      if ((this.#state & CLOSED) !== 0) return;
     }
     const io = this.#io;
     const slots = io.sendSlots;
+    const send = io.takeSendState();
     const slot = queue.bytes <= slots.slotBytes ? slots.take() : NONE;
     if (slot !== NONE) {
-      this.#sendSlot = slot;
-      this.#sendBase = slots.address(slot);
-      this.#sendEnd = queue.copyTo(slots.bytes(slot));
+      send.slot = slot;
+      send.base = slots.address(slot);
+      send.end = queue.copyTo(slots.bytes(slot));
     } else {
       const buf = io.takeBuffer();
-      this.#sendBuf = buf;
-      this.#sendBase = addressOf(buf.pointer);
-      this.#sendEnd = queue.copyTo(buf.bytes);
+      send.buf = buf;
+      send.base = addressOf(buf.pointer);
+      send.end = queue.copyTo(buf.bytes);
     }
-    this.#sendAt = 0;
-    this.#submitSend();
+    send.at = 0;
+    this.#send = send;
+    this.#submitSend(send);
   }
 
   /**
@@ -202,9 +216,9 @@ export class UringStream {
    * stays open (detach).
    */
   close(keepFd = false): void {
-    if (this.#closed) return;
-    this.#closed = true;
+    if ((this.#state & CLOSED) !== 0) return;
     this.unref();
+    this.#state |= CLOSED;
     this.#held = undefined;
     const io = this.#io;
     if (io.closing) {
@@ -213,7 +227,7 @@ export class UringStream {
     }
     const uring = io.uring;
     const ignore = this.#tag | STREAM_OP.IGNORE;
-    if (this.#readKind !== NONE && !this.#cancellingRead) uring.cancelDirect(this.#tag | this.#readKind, ignore);
+    if (this.#readKind !== NONE && (this.#state & CANCELLING) === 0) uring.cancelDirect(this.#tag | this.#readKind, ignore);
     if (this.#sendKind !== NONE) uring.cancelDirect(this.#tag | this.#sendKind, ignore);
     if (!keepFd) uring.prepareDirect(IORING_OP.CLOSE, 0, 0, this.#fd, 0, 0, 0, 0, ignore);
     this.#releaseIfDone();
@@ -234,18 +248,19 @@ export class UringStream {
         break;
       case STREAM_OP.POLL_IN:
         this.#readKind = NONE;
-        if (!this.#closed && res < 0 && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
-        else if (!this.#closed && this.#reading) this.#armRead(true);
+        if ((this.#state & CLOSED) !== 0) break;
+        if (res < 0 && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
+        else if ((this.#state & READING) !== 0) this.#armRead(true);
         break;
       case STREAM_OP.POLL_OUT:
         this.#onPollOut(res);
         break;
       case STREAM_OP.HELD:
-        this.#heldQueued = false;
-        if (!this.#closed) this.#deliverHeld();
+        this.#state &= ~HELD_QUEUED;
+        if ((this.#state & CLOSED) === 0) this.#deliverHeld();
         break;
     }
-    if (this.#closed) this.#releaseIfDone();
+    if ((this.#state & CLOSED) !== 0) this.#releaseIfDone();
   }
 
   /**
@@ -253,62 +268,58 @@ export class UringStream {
    * armed (-ENOBUFS); the loop calls this once buffers are back.
    */
   rearm(): void {
-    if (!this.#closed && this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead();
+    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) this.#armRead();
   }
 
   /** Arms the input operation; `polled`: input is ready (old kernels: recv at once). */
   #armRead(polled = false): void {
     const io = this.#io;
     const bufs = io.buffers;
-    this.#cancellingRead = false;
+    this.#state &= ~(CANCELLING | MULTISHOT);
     if (bufs !== undefined) {
       const limit = this.#host.recvLimit();
       const tag = this.#tag | STREAM_OP.RECV;
       if (io.multishot && limit >= bufs.bufferBytes) {
         io.uring.prepareDirect(IORING_OP.RECV, IOSQE.BUFFER_SELECT, URING.RECV_MULTISHOT, this.#fd, 0, 0, 0, 0, tag, bufs.group);
-        this.#multishot = true;
+        this.#state |= MULTISHOT;
       } else {
         const len = Math.max(1, Math.min(limit, bufs.bufferBytes));
         io.uring.prepareDirect(IORING_OP.RECV, IOSQE.BUFFER_SELECT, 0, this.#fd, 0, len, 0, 0, tag, bufs.group);
-        this.#multishot = false;
       }
       this.#readKind = STREAM_OP.RECV;
     } else if (polled) {
       const buf = io.takeBuffer();
       const len = Math.max(1, Math.min(buf.byteLength, this.#host.recvLimit()));
       this.#recvBuf = buf;
-      this.#recvLen = len;
       io.uring.prepareDirect(IORING_OP.RECV, 0, 0, this.#fd, addressOf(buf.pointer), len, 0, 0, this.#tag | STREAM_OP.RECV);
-      this.#multishot = false;
       this.#readKind = STREAM_OP.RECV;
     } else {
       io.uring.prepareDirect(IORING_OP.POLL_ADD, 0, 0, this.#fd, 0, 0, 0, POLLIN, this.#tag | STREAM_OP.POLL_IN);
-      this.#multishot = false;
       this.#readKind = STREAM_OP.POLL_IN;
     }
   }
 
   #cancelRead(): void {
-    if (this.#cancellingRead) return;
-    this.#cancellingRead = true;
+    if ((this.#state & CANCELLING) !== 0) return;
+    this.#state |= CANCELLING;
     this.#io.uring.cancelDirect(this.#tag | this.#readKind, this.#tag | STREAM_OP.IGNORE);
   }
 
   #onRecv(res: number, flags: number): void {
     if ((flags & CQE.F_MORE) === 0) {
       this.#readKind = NONE;
-      this.#cancellingRead = false;
+      this.#state &= ~CANCELLING;
     }
     if ((flags & CQE.F_BUFFER) !== 0) {
       const bufs = this.#io.buffers!;
       const bid = flags >>> CQE.BUFFER_SHIFT;
       try {
-        if (res > 0 && !this.#closed) this.#deliver(bufs.deliver(bid, res));
+        if (res > 0 && (this.#state & CLOSED) === 0) this.#deliver(bufs.deliver(bid, res));
       } finally {
         bufs.recycle(bid);
       }
     }
-    if (this.#closed) return;
+    if ((this.#state & CLOSED) !== 0) return;
     if (res === 0) {
       this.#ended();
       return;
@@ -318,13 +329,13 @@ export class UringStream {
         if (this.#readKind === NONE) this.#io.rearmLater(this);
         return;
       }
-      if (res === -EINVAL && this.#multishot) this.#io.multishot = false; // refused: single-shot from now on
+      if (res === -EINVAL && (this.#state & MULTISHOT) !== 0) this.#io.multishot = false; // refused: single-shot from now on
       else if (res !== -ECANCELED && res !== -EAGAIN && res !== -EINTR) {
         this.#host.failed(sysError(-res, "recv"));
         return;
       }
     }
-    if (!this.#closed && this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead();
+    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) this.#armRead();
   }
 
   /** Without buffer rings: a recv into a pooled buffer completed. */
@@ -333,11 +344,11 @@ export class UringStream {
     this.#recvBuf = undefined;
     this.#readKind = NONE;
     try {
-      if (res > 0 && !this.#closed) this.#deliver(buf.bytes.subarray(0, res));
+      if (res > 0 && (this.#state & CLOSED) === 0) this.#deliver(buf.bytes.subarray(0, res));
     } finally {
       this.#io.giveBuffer(buf);
     }
-    if (this.#closed) return;
+    if ((this.#state & CLOSED) !== 0) return;
     if (res === 0) {
       this.#ended();
       return;
@@ -347,12 +358,14 @@ export class UringStream {
       return;
     }
     // A full buffer likely left more behind: receive again without polling.
-    if (this.#reading && this.#readKind === NONE && this.#held === undefined) this.#armRead(res === this.#recvLen);
+    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) {
+      this.#armRead(res === buf.byteLength);
+    }
   }
 
   /** Hands bytes to the connection, or holds them while it takes none. */
   #deliver(bytes: Uint8Array): void {
-    if (!this.#reading || this.#held !== undefined) {
+    if ((this.#state & READING) === 0 || this.#held !== undefined) {
       this.#hold(bytes);
       return;
     }
@@ -362,12 +375,12 @@ export class UringStream {
       return;
     }
     if (limit > 0) this.#host.received(bytes.subarray(0, limit));
-    if (!this.#closed) this.#hold(bytes.subarray(limit));
+    if ((this.#state & CLOSED) === 0) this.#hold(bytes.subarray(limit));
   }
 
   #hold(bytes: Uint8Array): void {
     (this.#held ??= []).push(bytes.slice());
-    if (this.#multishot && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+    if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
   /**
@@ -375,27 +388,27 @@ export class UringStream {
    * draining what this reap delivered (promise mode) gets it first.
    */
   #ended(): void {
-    if (this.#held !== undefined) this.#endHeld = true;
+    if (this.#held !== undefined) this.#state |= END_HELD;
     else this.#io.endLater(this);
   }
 
   /** @internal The deferred end of stream (see `#ended`). */
   deliverEnd(): void {
-    if (this.#closed) return;
-    if (this.#held !== undefined) this.#endHeld = true;
+    if ((this.#state & CLOSED) !== 0) return;
+    if (this.#held !== undefined) this.#state |= END_HELD;
     else this.#host.receivedEnd();
   }
 
   #queueHeld(): void {
-    if (this.#heldQueued) return;
-    this.#heldQueued = true;
+    if ((this.#state & HELD_QUEUED) !== 0) return;
+    this.#state |= HELD_QUEUED;
     this.#io.uring.prepareDirect(IORING_OP.NOP, 0, 0, -1, 0, 0, 0, 0, this.#tag | STREAM_OP.HELD);
   }
 
   #deliverHeld(): void {
     const held = this.#held;
     if (held === undefined) return;
-    while (held.length > 0 && this.#reading && !this.#closed) {
+    while (held.length > 0 && (this.#state & (CLOSED | READING)) === READING) {
       const chunk = held[0]!;
       const limit = this.#host.recvLimit();
       if (chunk.length <= limit) {
@@ -407,27 +420,27 @@ export class UringStream {
       held[0] = chunk.subarray(limit);
       this.#host.received(chunk.subarray(0, limit));
     }
-    if (this.#closed || held.length > 0) return;
+    if ((this.#state & CLOSED) !== 0 || held.length > 0) return;
     this.#held = undefined;
-    if (this.#endHeld) {
-      this.#endHeld = false;
+    if ((this.#state & END_HELD) !== 0) {
+      this.#state &= ~END_HELD;
       this.#host.receivedEnd();
       return;
     }
-    if (this.#reading && this.#readKind === NONE) this.#armRead();
+    if ((this.#state & READING) !== 0 && this.#readKind === NONE) this.#armRead();
   }
 
-  #submitSend(): void {
+  #submitSend(send: SendState): void {
     this.#io.uring.prepareDirect(
-      IORING_OP.SEND, 0, 0, this.#fd, this.#sendBase + this.#sendAt, this.#sendEnd - this.#sendAt, 0,
-      C.MSG_NOSIGNAL, this.#tag | STREAM_OP.SEND,
+      IORING_OP.SEND, 0, 0, this.#fd, send.base + send.at, send.end - send.at, 0, C.MSG_NOSIGNAL, this.#tag | STREAM_OP.SEND,
     );
     this.#sendKind = STREAM_OP.SEND;
   }
 
   #onSent(res: number): void {
     this.#sendKind = NONE;
-    if (this.#closed || res === -ECANCELED) {
+    const send = this.#send!;
+    if ((this.#state & CLOSED) !== 0 || res === -ECANCELED) {
       this.#releaseSend();
       return;
     }
@@ -442,35 +455,37 @@ export class UringStream {
       this.#host.failed(sysError(-res, "send"));
       return;
     }
-    this.#sendAt += res;
-    if (this.#sendAt < this.#sendEnd) this.#submitSend();
+    send.at += res;
+    if (send.at < send.end) this.#submitSend(send);
     else this.#releaseSend();
     this.#host.sent(res);
   }
 
   #onPollOut(res: number): void {
     this.#sendKind = NONE;
-    if (this.#closed || res < 0) {
+    if ((this.#state & CLOSED) !== 0 || res < 0) {
       this.#releaseSend();
-      if (!this.#closed && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
+      if ((this.#state & CLOSED) === 0 && res !== -ECANCELED) this.#host.failed(sysError(-res, "poll"));
       return;
     }
-    this.#submitSend();
+    this.#submitSend(this.#send!);
   }
 
   #releaseSend(): void {
-    if (this.#sendSlot !== NONE) {
-      this.#io.sendSlots.give(this.#sendSlot);
-      this.#sendSlot = NONE;
-    } else if (this.#sendBuf !== undefined) {
-      this.#io.giveBuffer(this.#sendBuf);
-      this.#sendBuf = undefined;
-    }
+    const send = this.#send;
+    if (send === undefined) return;
+    this.#send = undefined;
+    const io = this.#io;
+    if (send.slot !== NONE) io.sendSlots.give(send.slot);
+    else if (send.buf !== undefined) io.giveBuffer(send.buf);
+    send.slot = NONE;
+    send.buf = undefined;
+    io.giveSendState(send);
   }
 
   /** Once closed and nothing of ours is in the kernel: free the slot. */
   #releaseIfDone(): void {
-    if (this.#readKind !== NONE || this.#sendKind !== NONE || this.#heldQueued) return;
+    if (this.#readKind !== NONE || this.#sendKind !== NONE || (this.#state & HELD_QUEUED) !== 0) return;
     if (this.#recvBuf !== undefined) {
       this.#io.giveBuffer(this.#recvBuf);
       this.#recvBuf = undefined;
