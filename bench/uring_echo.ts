@@ -9,6 +9,10 @@
  * - "promise on Loop": the `Uring` Promise API with completions dispatched
  *   by a `Loop` through the registered eventfd (`UringLoop`), vs the same
  *   raw epoll loop.
+ * - "connections on Loop": the library's own connections (listen/connect,
+ *   handler objects, both ends in this process) with io_uring I/O —
+ *   multishot recv into the provided-buffer ring, sends batched per loop
+ *   turn — vs the same connections with readiness (epoll) I/O.
  *
  * Run: `node scripts/bench.mjs uring_echo` (URING_ECHO_CONNS, URING_ECHO_MS).
  *
@@ -18,6 +22,7 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { C, LAYOUT } from "../ffi/platform.ts";
+import { connect, listen } from "../poll/listener.ts";
 import { Loop } from "../poll/loop.ts";
 import { UringLoop } from "../poll/uring/loop_glue.ts";
 import { asyncBackends } from "../poll/uring/probe.ts";
@@ -242,6 +247,40 @@ async function uringPromiseEcho(pairs: Pair[], ms: number): Promise<number> {
   return (trips / elapsed) * 1000;
 }
 
+/** 50 handler-mode connections ping-ponging through one Loop, both ends ours. */
+async function connectionEcho(io: "uring" | "readiness", ms: number): Promise<number> {
+  const loop = new Loop({ backend: "epoll" });
+  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io, backlog: 1024 });
+  const clients = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })));
+  const msg = new Uint8Array(MSG).fill(7);
+  let trips = 0;
+  let stop = false;
+  for (const client of clients) {
+    let got = 0;
+    client.setHandler({
+      data: (c, d) => {
+        got += d.length;
+        while (got >= MSG) {
+          got -= MSG;
+          trips++;
+          if (!stop) c.send(msg);
+        }
+      },
+    });
+    client.send(msg);
+  }
+  const started = performance.now();
+  await new Promise<void>((resolve) => loop.setTimeout(() => resolve(), ms));
+  stop = true;
+  const elapsed = performance.now() - started;
+  const rate = (trips / elapsed) * 1000;
+  for (const c of clients) c.abort();
+  server.close();
+  loop.close();
+  await loop.released();
+  return rate;
+}
+
 if (!asyncBackends().io_uring) {
   console.log("io_uring is not available here; nothing to measure");
 } else {
@@ -250,10 +289,14 @@ if (!asyncBackends().io_uring) {
   let epoll = 0;
   let raw = 0;
   let promise = 0;
+  let connUring = 0;
+  let connReadiness = 0;
   for (let round = 0; round < ROUNDS; round++) {
     epoll = Math.max(epoll, epollEcho(epollPairs, MS));
     raw = Math.max(raw, uringRawEcho(uringPairs, MS));
     promise = Math.max(promise, await uringPromiseEcho(uringPairs, MS));
+    connReadiness = Math.max(connReadiness, await connectionEcho("readiness", MS));
+    connUring = Math.max(connUring, await connectionEcho("uring", MS));
   }
   record({
     bench: "uring_echo", case: `${CONNS} conns 64 B raw ring`, unit: "ops/s",
@@ -262,6 +305,10 @@ if (!asyncBackends().io_uring) {
   record({
     bench: "uring_echo", case: `${CONNS} conns 64 B Promise+Loop`, unit: "ops/s",
     ours: promise, peer: epoll, peerName: "epoll raw",
+  });
+  record({
+    bench: "uring_echo", case: `${CONNS} conns 64 B connections on Loop`, unit: "ops/s",
+    ours: connUring, peer: connReadiness, peerName: "readiness conns",
   });
   closePairs(epollPairs);
   closePairs(uringPairs);

@@ -4,8 +4,8 @@
  * `loop.close()`. It owns what the loop's connections share:
  *
  * - the ring, set up with the best mode the kernel takes: single issuer
- *   with completion work deferred to our own io_uring_enter (6.1+), else
- *   cooperative task running (5.19+), else plain;
+ *   with completion work deferred to our own io_uring_enter (6.1+: no
+ *   interrupts, completions posted in batches when we ask), else plain;
  * - a provided-buffer ring that every multishot recv draws from (5.19+), so
  *   idle connections hold no buffer;
  * - small send slots and a pool of large buffers for sends;
@@ -55,7 +55,13 @@ const SETUP_FLAGS: Record<UringSetup, number> = {
   coop: URING.SETUP_SUBMIT_ALL | URING.SETUP_COOP_TASKRUN | URING.SETUP_TASKRUN_FLAG,
   basic: 0,
 };
-const SETUPS: UringSetup[] = ["defer", "coop", "basic"];
+/**
+ * What `loopUring` tries, in order, from the requested setup on. "coop" is
+ * only taken when asked for: without DEFER_TASKRUN, completion work queued
+ * without an interrupt waits until this thread next enters the kernel, and
+ * a loop asleep in the runtime's own poll would not see it.
+ */
+const FALLBACK: Record<UringSetup, UringSetup[]> = { defer: ["defer", "basic"], coop: ["coop", "basic"], basic: ["basic"] };
 
 /**
  * Options of a loop's ring; they apply when the ring is made (the first
@@ -68,7 +74,7 @@ const SETUPS: UringSetup[] = ["defer", "coop", "basic"];
  * ```
  */
 export interface LoopUringOptions {
-  /** The most capable setup to try (default "defer"; less capable ones are tried when refused). */
+  /** The most capable setup to try (default "defer"; "basic" is tried when refused). */
   setup?: UringSetup;
   /** Use a provided-buffer ring for recv (default true; false: poll, then recv into a pooled buffer). */
   providedBuffers?: boolean;
@@ -259,8 +265,7 @@ const EINVAL = E.EINVAL ?? 22;
 /**
  * The ring of `loop`, created on first use with `options` (throws where
  * io_uring is refused; callers choose with `chooseAsyncIo()` first). The
- * setup falls back from "defer" to "coop" to "basic" when the kernel
- * refuses the flags.
+ * setup falls back to "basic" when the kernel refuses the flags (EINVAL).
  *
  * @example
  * ```ts
@@ -274,14 +279,14 @@ const EINVAL = E.EINVAL ?? 22;
 export function loopUring(loop: Loop, options: LoopUringOptions = {}): LoopUring {
   let io = rings.get(loop);
   if (io !== undefined && !io.closed) return io;
-  const first = SETUPS.indexOf(options.setup ?? "defer");
-  if (first < 0) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(options.setup)}`);
-  for (let i = first; ; i++) {
+  const setups = FALLBACK[options.setup ?? "defer"];
+  if (setups === undefined) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(options.setup)}`);
+  for (let i = 0; ; i++) {
     try {
-      io = new LoopUring(loop, options, SETUPS[i]!);
+      io = new LoopUring(loop, options, setups[i]!);
       break;
     } catch (err) {
-      if (i === SETUPS.length - 1 || (err as { errno?: number }).errno !== EINVAL) throw err;
+      if (i === setups.length - 1 || (err as { errno?: number }).errno !== EINVAL) throw err;
     }
   }
   rings.set(loop, io);
