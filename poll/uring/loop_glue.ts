@@ -25,7 +25,9 @@
 import { READABLE } from "../backend.ts";
 import type { IoWatcher } from "../io_watcher.ts";
 import type { Loop } from "../loop.ts";
+import { libc } from "../../ffi/libc.ts";
 import { Uring, type UringOptions } from "./ops.ts";
+import { URING } from "./uapi.ts";
 
 /** Options of a {@link UringLoop}: those of the ring, without `onBusyChange`. */
 export type UringLoopOptions = Omit<UringOptions, "onBusyChange"> & {
@@ -67,6 +69,14 @@ export class UringLoop {
   readonly #watcher: IoWatcher;
   /** Level-triggered (poll(2), kqueue): the eventfd must be reset before reaping. */
   readonly #drain: boolean;
+  /**
+   * DEFER_TASKRUN: completions are only posted inside our own
+   * io_uring_enter, so while reaping the eventfd is silenced (no spurious
+   * wake-up for what this tick already handled); work that arrived
+   * meanwhile is seen through SQ_TASKRUN afterwards.
+   */
+  readonly #quiet: boolean;
+  #one: Uint8Array | undefined;
   readonly #owners = new Set<UringOwner>();
   #refs = 0;
   #busy = false;
@@ -85,6 +95,7 @@ export class UringLoop {
       },
     });
     this.#drain = loop.backendName !== "epoll";
+    this.#quiet = (this.uring.ring.setupFlags & URING.SETUP_DEFER_TASKRUN) !== 0;
     try {
       watcher = loop.watch(this.uring.eventFd, READABLE, this.#onReadable, { edge: !this.#drain });
     } catch (err) {
@@ -164,11 +175,29 @@ export class UringLoop {
     const uring = this.uring;
     if (uring.closed) return;
     if (this.#drain) uring.drainEventFd();
-    // Completions queue follow-up operations (a poll → its recv → the echo's
-    // send); submitting them here completes most within this tick. Bounded,
-    // so the loop still yields to the runtime.
-    for (let round = 0; round < ROUNDS; round++) {
-      if (uring.poll(0) === 0 || uring.closed || uring.ring.unsubmitted === 0) break;
+    const ring = uring.ring;
+    if (this.#quiet) ring.setEventFdEnabled(false);
+    try {
+      // Completions queue follow-up operations (a recv → the echo's send);
+      // submitting them here completes most within this tick. Bounded, so
+      // the loop still yields to the runtime.
+      for (let round = 0; round < ROUNDS; round++) {
+        if (uring.poll(0) === 0 || uring.closed || ring.unsubmitted === 0) break;
+      }
+    } finally {
+      if (this.#quiet && !uring.closed) {
+        ring.setEventFdEnabled(true);
+        // Posted or deferred while silenced: make sure a wait sees it.
+        if (ring.completions > 0 || ring.needsEnter) this.#signal();
+      }
     }
   };
+
+  #signal(): void {
+    if (this.#one === undefined) {
+      this.#one = new Uint8Array(8);
+      this.#one[0] = 1;
+    }
+    libc().write(this.uring.eventFd, this.#one, 8);
+  }
 }

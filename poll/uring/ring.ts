@@ -141,6 +141,7 @@ export class Ring {
   readonly #cqHead: number;
   readonly #cqTail: number;
   readonly #cqMask: number;
+  readonly #cqFlags: number;
   /** The SQEs as 32-bit words (16 per SQE) and as bytes. */
   readonly #sqeWords: Uint32Array;
   readonly #sqeBytes: Uint8Array;
@@ -203,6 +204,7 @@ export class Ring {
     this.#cqHead = cqOff(CQ.head) >> 2;
     this.#cqTail = cqOff(CQ.tail) >> 2;
     this.#cqMask = this.#cqRing[cqOff(CQ.ring_mask) >> 2]! >>> 0;
+    this.#cqFlags = cqOff(CQ.flags) >> 2;
     this.#cqeBase = cqOff(CQ.cqes) >> 2;
     // The SQ index array maps ring slots to SQEs: identity, set once.
     const array = sqOff(SQ.array) >> 2;
@@ -280,6 +282,17 @@ export class Ring {
    */
   get needsEnter(): boolean {
     return (Atomics.load(this.#sqRing, this.#sqFlags) & (URING.SQ_TASKRUN | URING.SQ_CQ_OVERFLOW)) !== 0;
+  }
+
+  /**
+   * Turns the registered eventfd's notifications off or on
+   * (IORING_CQ_EVENTFD_DISABLED, 5.8+): a loop that is reaping anyway
+   * silences the completions its own io_uring_enter posts.
+   */
+  setEventFdEnabled(on: boolean): void {
+    const flags = Atomics.load(this.#cqRing, this.#cqFlags);
+    const next = on ? flags & ~URING.CQ_EVENTFD_DISABLED : flags | URING.CQ_EVENTFD_DISABLED;
+    if (next !== flags) Atomics.store(this.#cqRing, this.#cqFlags, next);
   }
 
   /**

@@ -108,6 +108,8 @@ export const URING = {
   ENTER_EXT_ARG: 1 << 3,
   /** sq_ring->flags */
   SQ_CQ_OVERFLOW: 1 << 1,
+  /** cq_ring->flags: no eventfd notifications. */
+  CQ_EVENTFD_DISABLED: 1 << 0,
   /** Completion work waits for io_uring_enter(GETEVENTS) (with SETUP_TASKRUN_FLAG). */
   SQ_TASKRUN: 1 << 2,
   /** sqe->ioprio of RECV/SEND */
