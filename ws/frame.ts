@@ -349,16 +349,16 @@ export function applyMaskTo(
       const e = db + words;
       let w = db;
       for (const e8 = e - 7; w < e8; w += 8) {
-        d[w] ^= word;
-        d[w + 1] ^= word;
-        d[w + 2] ^= word;
-        d[w + 3] ^= word;
-        d[w + 4] ^= word;
-        d[w + 5] ^= word;
-        d[w + 6] ^= word;
-        d[w + 7] ^= word;
+        d[w] = d[w]! ^ word;
+        d[w + 1] = d[w + 1]! ^ word;
+        d[w + 2] = d[w + 2]! ^ word;
+        d[w + 3] = d[w + 3]! ^ word;
+        d[w + 4] = d[w + 4]! ^ word;
+        d[w + 5] = d[w + 5]! ^ word;
+        d[w + 6] = d[w + 6]! ^ word;
+        d[w + 7] = d[w + 7]! ^ word;
       }
-      for (; w < e; w++) d[w] ^= word;
+      for (; w < e; w++) d[w] = d[w]! ^ word;
       i += words << 2;
     } else if ((srcAbs & 3) === 0) {
       const s = wordView(src.buffer);
