@@ -24,6 +24,45 @@ describe("ws frame: masking and headers", () => {
     );
   });
 
+  test("masking through reused word views: the same buffers again, at new offsets, after a resize", () => {
+    const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
+    const reference = (data: Uint8Array, phase: number): Uint8Array => data.map((b, i) => b ^ key[(phase + i) & 3]!);
+    const a = new Uint8Array(4096).map((_, i) => i * 7);
+    const b = new Uint8Array(4096).map((_, i) => i * 13);
+    const big = new Uint8Array(300_000).map((_, i) => i * 3);
+    for (let round = 0; round < 3; round++) {
+      for (const [src, dst] of [[a, b], [b, a], [a, a], [big, a], [a, big], [big, big]] as const) {
+        for (const [so, dof, n, phase] of [[0, 0, 100, 0], [5, 9, 333, 1], [12, 4, 1000, 3], [3, 3, 64, 2]] as const) {
+          const expected = reference(src.subarray(so, so + n), phase);
+          if (src === dst && so === dof) {
+            const copy = src.slice(so, so + n);
+            applyMaskTo(src, so, dst, dof, n, key, phase);
+            assert.deepEqual(dst.subarray(dof, dof + n), expected);
+            src.set(copy, so);
+          } else if (src !== dst) {
+            applyMaskTo(src, so, dst, dof, n, key, phase);
+            assert.deepEqual(dst.subarray(dof, dof + n), expected);
+          }
+        }
+      }
+    }
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const rb = new Resizable(64, { maxByteLength: 8192 });
+    const view = new Uint8Array(rb);
+    view.fill(1);
+    applyMask(view.subarray(0, 64), key, 0);
+    rb.resize(4096);
+    const grown = new Uint8Array(rb);
+    grown.fill(2);
+    applyMask(grown, key, 0);
+    assert.deepEqual(grown, reference(new Uint8Array(4096).fill(2), 0));
+    rb.resize(100);
+    const shrunk = new Uint8Array(rb);
+    shrunk.fill(3);
+    applyMask(shrunk, key, 1);
+    assert.deepEqual(shrunk, reference(new Uint8Array(100).fill(3), 1));
+  });
+
   test("header sizes", () => {
     assert.deepEqual(frameHeader({ fin: true, rsv1: false, opcode: 1, length: 5, mask: null }), new Uint8Array([0x81, 5]));
     assert.deepEqual(frameHeader({ fin: false, rsv1: true, opcode: 2, length: 256, mask: null }), new Uint8Array([0x42, 126, 1, 0]));
