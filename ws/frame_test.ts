@@ -177,6 +177,8 @@ describe("ws sender: write-into API and slab frames", () => {
     assert.throws(() => s.frameInto(new Uint8Array(21), 0, 0x2, new Uint8Array(16), true, false), RangeError);
     assert.throws(() => s.frameInto(new Uint8Array(30), 9, 0x2, new Uint8Array(16), true, false), RangeError);
     assert.throws(() => s.frameInto(new Uint8Array(30), 0, 0x2, new Uint8Array(16), true, false, 4, 20), RangeError);
+    assert.throws(() => s.frameInto(new Uint8Array(30), 1.5, 0x2, new Uint8Array(16), true, false), RangeError);
+    assert.throws(() => s.frameInto(new Uint8Array(30), 0, 0x2, new Uint8Array(16), true, false, 0.5), RangeError);
     assert.equal(s.frameInto(new Uint8Array(30), 8, 0x2, new Uint8Array(16), true, false), 22);
   });
 

@@ -245,11 +245,13 @@ export class Sender {
     start = 0,
     end: number = payload.length,
   ): number {
-    if (!(start >= 0 && start <= end && end <= payload.length)) {
-      throw new RangeError(`payload range [${start}, ${end}) is outside its ${payload.length} bytes`);
+    if (!(start >= 0 && start <= end && end <= payload.length && Number.isInteger(start) && Number.isInteger(end))) {
+      throw new RangeError(`payload range [${start}, ${end}) is not within its ${payload.length} bytes`);
     }
     const need = frameSize(end - start, this.#masked);
-    if (!(at >= 0 && at + need <= dst.length)) throw new RangeError(`a frame of ${need} bytes does not fit at ${at} in ${dst.length} bytes`);
+    if (!(at >= 0 && at + need <= dst.length && Number.isInteger(at))) {
+      throw new RangeError(`a frame of ${need} bytes does not fit at ${at} in ${dst.length} bytes`);
+    }
     if (this.#masked && need < 38 && this.#maskSource === poolMask) {
       return writeSmallPoolMasked(dst, at, fin, rsv1, opcode, payload, start, end - start);
     }
