@@ -27,12 +27,12 @@ describe("ws frame: masking and headers", () => {
   test("masking through reused word views: the same buffers again, at new offsets, after a resize", () => {
     const key = new Uint8Array([0x12, 0x34, 0x56, 0x78]);
     const reference = (data: Uint8Array, phase: number): Uint8Array => data.map((b, i) => b ^ key[(phase + i) & 3]!);
-    const a = new Uint8Array(4096).map((_, i) => i * 7);
-    const b = new Uint8Array(4096).map((_, i) => i * 13);
+    const a = new Uint8Array(8192).map((_, i) => i * 7);
+    const b = new Uint8Array(8192).map((_, i) => i * 13);
     const big = new Uint8Array(300_000).map((_, i) => i * 3);
     for (let round = 0; round < 3; round++) {
       for (const [src, dst] of [[a, b], [b, a], [a, a], [big, a], [a, big], [big, big]] as const) {
-        for (const [so, dof, n, phase] of [[0, 0, 100, 0], [5, 9, 333, 1], [12, 4, 1000, 3], [3, 3, 64, 2]] as const) {
+        for (const [so, dof, n, phase] of [[0, 0, 100, 0], [5, 9, 333, 1], [12, 4, 1000, 3], [3, 3, 64, 2], [4, 8, 5000, 1], [1, 5, 5001, 3], [2, 7, 4999, 2]] as const) {
           const expected = reference(src.subarray(so, so + n), phase);
           if (src === dst && so === dof) {
             const copy = src.slice(so, so + n);
