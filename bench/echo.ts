@@ -6,7 +6,8 @@
  * process of this runtime, driven by an external load client (a blocking
  * epoll loop run on Bun, bench/echo_client.ts): 50 connections, 64-byte
  * messages, one in flight per connection. Alternating A/B rounds, median
- * requests/s and the server's CPU µs per request (from /proc/PID/stat);
+ * requests/s and the server's CPU µs per request (from /proc/PID/stat;
+ * each round also prints the user-space part);
  * the three servers rotate their order from round to round. Then 10,000
  * idle connections: server RSS growth per connection, for each server.
  *
@@ -93,10 +94,11 @@ async function line(child: Child, prefix: string): Promise<string> {
   }
 }
 
-function cpuTicks(pid: number): number {
+/** The server's CPU time so far in clock ticks: [user, system]. */
+function cpuTicks(pid: number): [number, number] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+  return [Number(fields[11]), Number(fields[12])];
 }
 
 function rssBytes(pid: number): number {
@@ -123,7 +125,7 @@ async function client(args: string[]): Promise<Child> {
   return start(`${root}node_modules/.bin/bun`, ["bench/echo_client.ts", ...args]);
 }
 
-async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number }> {
+async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number; userUs: number }> {
   const { server, port } = await startServer(kind);
   try {
     const warm = await client(["load", String(port), String(CONNECTIONS), "0.5", "64"]);
@@ -131,8 +133,10 @@ async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number }> {
     const before = cpuTicks(server.pid);
     const load = await client(["load", String(port), String(CONNECTIONS), String(SECONDS), "64"]);
     const result = JSON.parse(await line(load, "{")) as { requests: number; seconds: number };
-    const ticks = cpuTicks(server.pid) - before;
-    return { rps: result.requests / result.seconds, cpuUs: (ticks * 1e6 / CLK_TCK) / result.requests };
+    const after = cpuTicks(server.pid);
+    const perRequest = (ticks: number) => (ticks * 1e6 / CLK_TCK) / result.requests;
+    const user = after[0] - before[0];
+    return { rps: result.requests / result.seconds, cpuUs: perRequest(user + after[1] - before[1]), userUs: perRequest(user) };
   } finally {
     server.kill();
     await server.exited;
@@ -172,7 +176,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await loadRound(kind);
     runs[kind].rps.push(r.rps);
     runs[kind].cpu.push(r.cpuUs);
-    console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req`);
+    console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req (${r.userUs.toFixed(2)} user)`);
   }
 }
 const label = { ffinet: "epoll", uring: "io_uring" } as const;
