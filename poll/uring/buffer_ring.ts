@@ -36,7 +36,15 @@ import { URING } from "./uapi.ts";
 
 const PAGE = 4096;
 const MAP_FAILED = 0xffffffffffffffffn;
-/** Payloads up to this size are copied to the delivery area (cached views, no allocation). */
+/**
+ * Payloads up to this size are copied to the delivery area (cached views, no allocation).
+ *
+ * @example
+ * ```ts
+ * import { DELIVERY_BYTES } from "./buffer_ring.ts";
+ * console.log(DELIVERY_BYTES); // 2048
+ * ```
+ */
 export const DELIVERY_BYTES = 2048;
 
 interface Mapping {
@@ -162,8 +170,9 @@ export class ProvidedBuffers {
   }
 
   /**
-   * Hands `n` bytes of buffer `bid` to `use` as a view valid during the call
-   * (copied to the delivery area when small: no allocation).
+   * A view of the `n` bytes that landed in buffer `bid`, valid until the
+   * next call (small payloads are copied to the delivery area and seen
+   * through a cached view of their length: no allocation).
    */
   deliver(bid: number, n: number): Uint8Array {
     const all = this.#all;

@@ -47,7 +47,16 @@ const CQ_ENTRIES = 65536;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
 
-/** How the ring runs completion work (fastest first). */
+/**
+ * How the ring runs completion work: "defer" (SINGLE_ISSUER +
+ * DEFER_TASKRUN, 6.1+), "coop" (COOP_TASKRUN, 5.19+), "basic".
+ *
+ * @example
+ * ```ts
+ * import type { UringSetup } from "./loop_io.ts";
+ * const setup: UringSetup = "defer";
+ * ```
+ */
 export type UringSetup = "defer" | "coop" | "basic";
 
 const SETUP_FLAGS: Record<UringSetup, number> = {

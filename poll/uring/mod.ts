@@ -1,8 +1,11 @@
 /**
  * The io_uring backend (Linux, opt-in): a {@link Ring} in native memory, the
  * {@link Uring} completion API (accept, connect, recv, send, closeFd, timeout,
- * pollOnce, nop, cancel, cancelAll), {@link UringLoop} which dispatches its
- * completions through a readiness Loop via a registered eventfd, and
+ * pollOnce, nop, cancel, cancelAll, multishot accept, and allocation-free
+ * direct operations), {@link UringLoop} which dispatches its completions
+ * through a readiness Loop via a registered eventfd, {@link LoopUring} (a
+ * loop's ring with its provided-buffer ring, send slots and stream dispatch
+ * table), {@link UringStream} (multishot recv, batched sends) and
  * {@link asyncBackends} which reports what this process can use.
  *
  * @example
@@ -19,11 +22,13 @@
  *
  * @module
  */
-export { type CompletionSink, Ring, type RingOptions } from "./ring.ts";
-export { Uring, type UringCallback, type UringOp, type UringOptions } from "./ops.ts";
+export { type CompletionSink, type CompletionWordSink, Ring, type RingOptions } from "./ring.ts";
+export { type DirectSink, Uring, type UringCallback, type UringOp, type UringOptions } from "./ops.ts";
 export { UringLoop, type UringLoopOptions, type UringOwner } from "./loop_glue.ts";
-export { LoopUring, loopUring, URING_BUFFER_BYTES } from "./loop_io.ts";
-export { UringStream, type UringStreamHost } from "./stream.ts";
+export { LoopUring, type LoopUringOptions, loopUring, URING_BUFFER_BYTES, type UringSetup } from "./loop_io.ts";
+export { type SendState, STREAM_OP, UringStream, type UringStreamHost } from "./stream.ts";
+export { DELIVERY_BYTES, ProvidedBuffers } from "./buffer_ring.ts";
+export { SendSlots } from "./send_slots.ts";
 export { uringConnect, type UringConnectOptions } from "./connect.ts";
 export {
   type AsyncBackends,
@@ -33,4 +38,4 @@ export {
   uringRequested,
   uringUnavailableReason,
 } from "./probe.ts";
-export { IORING_OP, URING } from "./uapi.ts";
+export { CQE, IORING_OP, IOSQE, URING } from "./uapi.ts";

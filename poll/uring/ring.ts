@@ -61,6 +61,12 @@ export interface RingOptions {
 /**
  * Receives one completion with its user_data split into 32-bit halves (no
  * float arithmetic on the hot path): `lo`, `hi`, the result and the flags.
+ *
+ * @example
+ * ```ts
+ * import type { CompletionWordSink } from "./ring.ts";
+ * const sink: CompletionWordSink = (lo, hi, res) => console.log(lo + hi * 2 ** 32, res);
+ * ```
  */
 export type CompletionWordSink = (lo: number, hi: number, res: number, flags: number) => void;
 

@@ -95,6 +95,12 @@ const CLOSED = 64;
 /**
  * The send in flight: its memory (a send slot or a pooled buffer) and the
  * span left to send. Pooled by the loop's ring: none while idle.
+ *
+ * @example
+ * ```ts
+ * import type { SendState } from "./stream.ts";
+ * const idle: SendState = { slot: -1, buf: undefined, base: 0, at: 0, end: 0 };
+ * ```
  */
 export interface SendState {
   slot: number;
