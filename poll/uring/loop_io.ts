@@ -93,7 +93,7 @@ export interface LoopUringOptions {
   recvBuffers?: number;
   /** Bytes per provided buffer (default 16 KiB). */
   recvBufferBytes?: number;
-  /** Small send slots (default 512). */
+  /** Small send slots (default 1024). */
   sendSlots?: number;
   /** Bytes per send slot (default 2 KiB); larger sends borrow a pooled buffer. */
   sendSlotBytes?: number;
@@ -147,7 +147,7 @@ export class LoopUring extends UringLoop {
     }
     this.buffers = buffers;
     this.multishot = buffers !== undefined && (options.multishot ?? true);
-    this.sendSlots = new SendSlots(options.sendSlots ?? 512, options.sendSlotBytes ?? 2048);
+    this.sendSlots = new SendSlots(options.sendSlots ?? 1024, options.sendSlotBytes ?? 2048);
     this.uring.setDirectSink(this.#dispatch, this.#afterReap);
   }
 
