@@ -3,8 +3,14 @@
  * and ping-pong latency (64-byte messages), ffinet's synchronous `Socket`
  * against the runtime's own TCP client doing the same work: `Deno.connect`
  * on Deno, `Bun.connect` on Bun, node:net on Node (and node:net as a second
- * peer on Deno and Bun). The far end (node:net sink and echo servers) runs
- * in a child process on the same runtime, shared by every contender.
+ * peer on Deno and Bun). Two settings, each far end in a child process on
+ * the same runtime:
+ *
+ * - shared far end: one node:net sink and echo server for every client, so
+ *   only the client side differs (and the shared sink caps bulk rates);
+ * - both ends: ffinet's client against ffinet's server (async connections,
+ *   64 KiB reads) vs the runtime's client against the runtime's server
+ *   (`Deno.listen`, `Bun.listen`, node:net) — the same work on each side.
  * Contenders alternate; each keeps its best run (noise on a shared 2-core
  * machine only ever slows a run down).
  *
@@ -30,10 +36,18 @@ const ROUNDS = Number(env.FFINET_BENCH_ROUNDS ?? 100_000);
 const CHUNK = 64 * 1024;
 const MESSAGE = 64;
 
-async function startFarEnd(): Promise<{ sink: number; echo: number; stop(): void }> {
-  const script = fileURLToPath(new URL("./_tcp_stream_peer.mjs", import.meta.url));
-  const exe = (globalThis as { process: { execPath: string } }).process.execPath;
-  const args = RUNTIME === "deno" ? ["run", "-A", script] : [script];
+/**
+ * Starts a far end in a child process on this runtime: the shared node:net
+ * sink and echo (`_tcp_stream_peer.mjs`), or `_tcp_stream_far.ts` with
+ * ffinet's or the runtime's own servers.
+ */
+async function startFarEnd(kind: "shared" | "ffinet" | "runtime" = "shared"): Promise<{ sink: number; echo: number; stop(): void }> {
+  const file = kind === "shared" ? "./_tcp_stream_peer.mjs" : "./_tcp_stream_far.ts";
+  const script = fileURLToPath(new URL(file, import.meta.url));
+  const p = (globalThis as { process: { execPath: string; execArgv: string[] } }).process;
+  const exe = p.execPath;
+  const mode = kind === "shared" ? [] : [kind];
+  const args = RUNTIME === "deno" ? ["run", "-A", script, ...mode] : RUNTIME === "bun" ? [script, ...mode] : [...p.execArgv, script, ...mode];
   const child = spawn(exe, args, { stdio: ["pipe", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";
@@ -394,6 +408,46 @@ try {
     peers.map((p, k) => `${p.name} ${peerP[k]!.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`).join("; "));
   const heap = oursHeapPerRoundTrip(far.echo);
   console.log(`tcp_stream ${RUNTIME} ours: heap growth ${heap.toFixed(2)} bytes per round trip (send+recv), median of 60 slices of 1000`);
+
+  // Both ends: our client against our server (async connections) in a child,
+  // the runtime's own client against the runtime's own server in a child.
+  const farOurs = await startFarEnd("ffinet");
+  let farOwn: Awaited<ReturnType<typeof startFarEnd>> | undefined;
+  try {
+    farOwn = await startFarEnd("runtime");
+    const own = peers[0]!;
+    const ownName = `${own.name} to ${RUNTIME === "deno" ? "Deno.listen" : RUNTIME === "bun" ? "Bun.listen" : "node:net"}`;
+    oursThroughput(farOurs.sink, warm);
+    await own.throughput(farOwn.sink, warm);
+    const ob: number[] = [];
+    const pb: number[] = [];
+    for (let i = 0; i < bulkRepeat; i++) {
+      if (i % 2 === 0) ob.push(oursThroughput(farOurs.sink));
+      pb.push(await own.throughput(farOwn.sink));
+      if (i % 2 === 1) ob.push(oursThroughput(farOurs.sink));
+    }
+    record({
+      bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks, both ends`, unit: "MB/s",
+      ours: mbps(Math.min(...ob)), peer: mbps(Math.min(...pb)), peerName: ownName,
+    });
+    const op: number[] = [];
+    const pp: number[] = [];
+    for (let i = 0; i < pingRepeat; i++) {
+      if (i % 2 === 0) op.push(oursPingPong(farOurs.echo, ROUNDS));
+      pp.push(await own.pingPong(farOwn.echo, ROUNDS));
+      if (i % 2 === 1) op.push(oursPingPong(farOurs.echo, ROUNDS));
+    }
+    record({
+      bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}, both ends`, unit: "us/rt",
+      ours: usPerRt(Math.min(...op)), peer: usPerRt(Math.min(...pp)), peerName: ownName,
+    });
+    console.log(`tcp_stream ${RUNTIME} both ends, bulk runs (MB/s): ours ${mbRuns(ob)}; ${ownName} ${mbRuns(pb)}`);
+    console.log(`tcp_stream ${RUNTIME} both ends, ping-pong runs (us/rt): ours ${op.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}; ` +
+      `${ownName} ${pp.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`);
+  } finally {
+    farOurs.stop();
+    farOwn?.stop();
+  }
 } finally {
   far.stop();
 }
