@@ -18,3 +18,21 @@ export function detectRuntime(): RuntimeName {
   if (typeof g.Bun === "object" && g.Bun !== null) return "bun";
   return "node";
 }
+
+/**
+ * Whether a small `new Uint8Array(n)` is cheap here (~10 ns on Node and
+ * Bun, which keep small buffers in the JavaScript heap). On Deno every
+ * ArrayBuffer is allocated outside the heap (~200 ns for 16 bytes), so code
+ * that makes many small buffers should cut them from a larger one there.
+ * Callers ask for this behaviour, not for the runtime's name.
+ *
+ * @example
+ * ```ts
+ * import { smallTypedArraysAreCheap } from "./runtime.ts";
+ * const pooled = !smallTypedArraysAreCheap();
+ * console.log(typeof pooled); // "boolean"
+ * ```
+ */
+export function smallTypedArraysAreCheap(): boolean {
+  return detectRuntime() !== "deno";
+}

@@ -51,13 +51,23 @@ function isStrict(isValid: (bytes: Uint8Array) => boolean): boolean {
     !probe([0xe2, 0x82]) && !probe([0x80]) && !probe([0xf8, 0x88, 0x80, 0x80, 0x80]);
 }
 
+/** `FFINET_PURE_UTF8=1` asks for the pure DFA (unset when the environment cannot be read). */
+function pureRequested(): boolean {
+  try {
+    const g = globalThis as { Deno?: { env: { get(name: string): string | undefined } }; process?: { env?: Record<string, string | undefined> } };
+    return (g.Deno ? g.Deno.env.get("FFINET_PURE_UTF8") : g.process?.env?.FFINET_PURE_UTF8) === "1";
+  } catch {
+    return false; // Deno without --allow-env
+  }
+}
+
 function load(): NativeUtf8 | null {
+  if (pureRequested()) return null;
   const runtime = detectRuntime();
   if (runtime === "deno") {
     const isValid = wasmUtf8Validator();
     return isValid !== null && isStrict(isValid) ? { isValid, minBytes: 128, name: "WebAssembly SIMD" } : null;
   }
-  if (globalThis.process?.env?.FFINET_PURE_UTF8 === "1") return null;
   const isUtf8 = (nodeBuffer as { isUtf8?: (input: Uint8Array) => boolean }).isUtf8;
   if (typeof isUtf8 !== "function" || !isStrict(isUtf8)) return null;
   return { isValid: isUtf8, minBytes: runtime === "bun" ? 16 : 32, name: "node:buffer isUtf8" };
@@ -245,7 +255,7 @@ export function wasmUtf8Validator(pieceBytes: number = WASM_PIECE): ((bytes: Uin
  * The native validator for this runtime (isUtf8 on Node and Bun, the
  * WebAssembly one on Deno), or `null` where neither is available or
  * passes the strictness probe, or when the environment variable
- * `FFINET_PURE_UTF8=1` asks Node or Bun for the pure JavaScript DFA.
+ * `FFINET_PURE_UTF8=1` asks for the pure JavaScript DFA on every runtime.
  *
  * @example
  * ```ts

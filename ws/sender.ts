@@ -32,7 +32,7 @@
  */
 import { fillRandom } from "../core/crypto.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
-import { detectRuntime } from "../ffi/runtime.ts";
+import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
 import { frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameInto } from "./frame.ts";
 
 /**
@@ -94,9 +94,9 @@ function poolMask(key: Uint8Array): void {
 // out once each (never reused); bigger ones get their own buffer.
 const SLAB_SIZE = 65536;
 const SLAB_MAX_FRAME = 4096;
-// Frames up to this size are allocated on their own (see the module notes).
-// The runtime is asked of the ffi layer, which owns runtime knowledge.
-const FRESH_MAX_FRAME = detectRuntime() === "deno" ? 0 : 64;
+// Frames up to this size are allocated on their own where that is cheap
+// (see the module notes); elsewhere they come from the slab too.
+const FRESH_MAX_FRAME = smallTypedArraysAreCheap() ? 64 : 0;
 let slab = new ArrayBuffer(0);
 let slabAt = 0;
 
