@@ -5,6 +5,7 @@
  * @module
  */
 import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
+import { processOnExit } from "./process_exit.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -151,6 +152,7 @@ export function createBunNative(ffi: BunFFI): Native {
     env(name: string): string | undefined {
       return proc.env[name];
     },
+    onExit: (listener) => processOnExit(listener),
   };
   return native;
 }

@@ -188,6 +188,14 @@ export function createDenoNative(): Native {
         return undefined;
       }
     },
+    onExit(listener: () => void): () => void {
+      const g = globalThis as unknown as {
+        addEventListener(type: string, f: () => void): void;
+        removeEventListener(type: string, f: () => void): void;
+      };
+      g.addEventListener("unload", listener);
+      return () => g.removeEventListener("unload", listener);
+    },
   };
   return native;
 }

@@ -14,6 +14,7 @@ import { FFIUnavailableError } from "../core/errors.ts";
 import { createBunNative } from "./bun.ts";
 import { createDenoNative } from "./deno.ts";
 import { createNodeNative, type Koffi } from "./node.ts";
+import { processOnExit } from "./process_exit.ts";
 import { detectRuntime } from "./runtime.ts";
 import type { Native } from "./types.ts";
 
@@ -64,6 +65,7 @@ function unavailableNative(cause: unknown): Native {
     callback: fail,
     offThread: fail,
     env: (name) => proc.env[name],
+    onExit: (listener) => processOnExit(listener),
   };
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
+import { processOnExit } from "./process_exit.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -164,6 +165,7 @@ export function createNodeNative(
       return workerCall(worker, name);
     },
     env: (name: string) => proc.env[name],
+    onExit: (listener) => processOnExit(listener),
   };
   return native;
 }

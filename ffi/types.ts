@@ -166,4 +166,11 @@ export interface Native {
   offThread(path: string, name: string, spec: SymbolSpec): OffThreadCall;
   /** An environment variable, or undefined when unset or not permitted. */
   env(name: string): string | undefined;
+  /**
+   * Runs `listener` once when the process is about to exit (`process.exit`,
+   * `Deno.exit` or the natural end), before the runtime joins its helper
+   * threads: the place to wake a thread blocked in C, which Node would
+   * otherwise wait for forever. Returns a function that unregisters it.
+   */
+  onExit(listener: () => void): () => void;
 }

@@ -117,6 +117,24 @@ export interface LoopStats {
   events: number;
 }
 
+/**
+ * Loops with a wait parked on a helper thread. When the process exits, each
+ * is woken so its helper returns from C: Node joins its worker threads at
+ * exit and would otherwise wait for the parked wait forever.
+ */
+const parkedLoops = new Set<{ wakeForExit(): void }>();
+let exitHookInstalled = false;
+
+function trackParked(loop: { wakeForExit(): void }): void {
+  parkedLoops.add(loop);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  native.onExit(() => {
+    for (const l of parkedLoops) l.wakeForExit();
+    parkedLoops.clear();
+  });
+}
+
 const rethrow = (error: unknown): void => {
   queueMicrotask(() => {
     throw error;
@@ -475,7 +493,13 @@ export class Loop implements WatcherHost {
     this.#park();
   }
 
+  /** @internal Wakes a parked wait because the process exits. */
+  wakeForExit(): void {
+    if (!this.#released) this.#wake.signal();
+  }
+
   #park(): void {
+    trackParked(this);
     const timeout = this.timers.timeoutMs();
     this.#parkDeadline = timeout < 0 ? Infinity : monotonicMs() + timeout;
     this.#woken = false;
@@ -492,6 +516,7 @@ export class Loop implements WatcherHost {
   }
 
   #afterPark(n: number): void {
+    parkedLoops.delete(this);
     this.#parkDeadline = Infinity;
     if (this.#closed) {
       this.#release();
@@ -533,6 +558,7 @@ export class Loop implements WatcherHost {
 
   #release(): void {
     if (this.#released) return;
+    parkedLoops.delete(this);
     this.#released = true;
     this.#wake.close();
     this.#resolveReleased();

@@ -1,6 +1,8 @@
 // Child process for loop_idle_test.ts: the process must exit by itself.
 // mode "unref": an unreferenced listener and an unreferenced loop timer.
 // mode "close": a referenced listener closed by a runtime timer after 100 ms.
+// mode "exit": process.exit(3) while the loop's wait is parked on its helper
+// thread (Node used to wait for that thread forever).
 import { listen } from "../poll/listener.ts";
 import { defaultLoop } from "../poll/loop.ts";
 
@@ -12,6 +14,11 @@ if (mode === "unref") {
   loop.timers.every(50, () => {}).unref();
   const proc = (globalThis as unknown as { process?: { on(e: "exit", f: () => void): void } }).process;
   proc?.on("exit", () => console.log(JSON.stringify({ parksUnreferenced: loop.parksUnreferenced, stats: loop.stats })));
+} else if (mode === "exit") {
+  setTimeout(() => {
+    console.log(JSON.stringify({ parked: defaultLoop().parked }));
+    (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(3);
+  }, 100);
 } else {
   defaultLoop().timers.once(30_000, () => {});
   setTimeout(() => {

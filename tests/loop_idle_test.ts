@@ -29,3 +29,10 @@ test("closing the last referenced handle and the loop lets the process exit", as
   assert.match(stdout, /started/);
   console.log(`# close exit after ${elapsedMs.toFixed(0)} ms`);
 });
+
+test("process.exit() while the loop's wait is parked ends the process", async () => {
+  const { code, stdout, stderr } = await runChild("loop_fixture_exit.ts", ["exit"]);
+  assert.equal(code, 3, `${stdout}\n${stderr}`);
+  assert.match(stdout, /started/);
+  assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), { parked: true });
+});
