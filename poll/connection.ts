@@ -161,6 +161,32 @@ export class Connection {
   #lastWrite = 0;
   #timer: Timer | undefined;
 
+  /** The stream host and loop-close owner of an io_uring connection: one object, no closures. */
+  static readonly #StreamHost = class {
+    readonly conn: Connection;
+    constructor(conn: Connection) {
+      this.conn = conn;
+    }
+    recvLimit(): number {
+      return this.conn.#recvLimit();
+    }
+    received(bytes: Uint8Array): void {
+      this.conn.#received(bytes);
+    }
+    receivedEnd(): void {
+      this.conn.#onEof();
+    }
+    sent(n: number): void {
+      this.conn.#sent(n);
+    }
+    failed(error: Error): void {
+      this.conn.#fail(error);
+    }
+    onLoopClose(): void {
+      this.conn.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
+    }
+  };
+
   /** @internal Use `listen` or `connect` (`io` given: I/O completes through the loop's io_uring). */
   constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}, io?: LoopUring) {
     this.loop = loop;
@@ -174,20 +200,14 @@ export class Connection {
     this.#readMs = timeout(options.readTimeoutMs, "readTimeoutMs");
     this.#writeMs = timeout(options.writeTimeoutMs, "writeTimeoutMs");
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
-    const onLoopClose = () => this.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
     if (io === undefined) {
       this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
-      this.#watcher.onLoopClose = onLoopClose;
+      this.#watcher.onLoopClose = () => this.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
     } else {
       this.#io = io;
-      this.#owner = { onLoopClose };
-      this.#stream = new UringStream(io, fd, {
-        recvLimit: () => this.#recvLimit(),
-        received: (bytes) => this.#received(bytes),
-        receivedEnd: () => this.#onEof(),
-        sent: (n) => this.#sent(n),
-        failed: (error) => this.#fail(error),
-      });
+      const host = new Connection.#StreamHost(this);
+      this.#owner = host;
+      this.#stream = new UringStream(io, fd, host);
       io.addOwner(this.#owner);
       this.#stream.ref();
       this.#stream.setReading(true);
@@ -342,6 +362,8 @@ export class Connection {
       const out = new Uint8Array(buf.length);
       buf.read(out);
       if (this.#paused === false) this.#setInterest();
+      // Both sides ended while these bytes waited: the connection is done now.
+      if (this.#eof && this.#ended) void this.close();
       return Promise.resolve(out);
     }
     if (this.#eof) return Promise.resolve(null);
@@ -467,7 +489,9 @@ export class Connection {
       // wait in the kernel: stop watching (a hang-up is reported whatever
       // the interest) and read them once reading resumes.
       else if (events & HANGUP) {
-        if (this.#eof) this.#destroy(undefined, false);
+        // (Bytes read before the FIN may still wait in the read buffer: then
+        // read() closes once it has handed them out.)
+        if (this.#eof && (this.#readBuf === undefined || this.#readBuf.length === 0)) this.#destroy(undefined, false);
         else {
           this.#stopped = true;
           this.#watcher!.stop();
@@ -589,7 +613,8 @@ export class Connection {
     const handler = this.#handler;
     if (handler.end !== undefined) handler.end(this);
     else if (handler.data !== undefined) void this.close();
-    else if (this.#ended) void this.close();
+    else if (this.#ended && (this.#readBuf === undefined || this.#readBuf.length === 0)) void this.close();
+    // else: read() closes once the bytes still buffered were taken.
   }
 
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */

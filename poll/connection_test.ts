@@ -95,6 +95,19 @@ for (const io of IO_MODES) {
         await client.close();
       }));
 
+    test("after our end(), the peer's last bytes and FIN wait in the buffer until read", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        await client.end();
+        const last = new Uint8Array(3000).map((_, i) => i * 13);
+        await peer.write(last);
+        await peer.close();
+        // Let the loop take the data and the FIN before anyone reads.
+        await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual(await readAll(client), last);
+        await client.whenClosed;
+        assert.equal(client.closed, true);
+      }));
+
     test("a full hang-up while reading is paused still delivers the bytes in the kernel", () =>
       withPair(io, {}, async ({ client, peer }) => {
         peer.pause();

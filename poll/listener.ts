@@ -126,7 +126,7 @@ export class Listener {
         this.#uring = loopUring(this.#loop);
         this.#uring.addOwner(this.#owner);
         this.ref();
-        for (let i = 0; i < URING_ACCEPTS; i++) this.#queueAccept();
+        this.#queueAccept();
       } else {
         this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
         this.#watcher.onLoopClose = () => this.close();
@@ -210,16 +210,33 @@ export class Listener {
 
   readonly #owner = { onLoopClose: (): void => this.close() };
 
+  /** Multishot accept (5.19+) until the kernel refuses one; then URING_ACCEPTS single accepts. */
+  #multishot = true;
+
   #queueAccept(): void {
     let id = 0;
-    id = this.#uring!.uring.queueAccept(this.fd, C.SOCK_CLOEXEC, (res) => {
-      this.#accepts.delete(id);
-      this.#onAccepted(res);
-    });
+    const uring = this.#uring!.uring;
+    if (this.#multishot) {
+      id = uring.queueAcceptMultishot(this.fd, C.SOCK_CLOEXEC, (res, more) => {
+        if (!more) this.#accepts.delete(id);
+        if (res === -(E.EINVAL ?? 22) && !more && !this.#closed) {
+          this.#multishot = false;
+          for (let i = 0; i < URING_ACCEPTS; i++) this.#queueAccept();
+          return;
+        }
+        this.#onAccepted(res, !more);
+      });
+    } else {
+      id = uring.queueAccept(this.fd, C.SOCK_CLOEXEC, (res) => {
+        this.#accepts.delete(id);
+        this.#onAccepted(res, true);
+      });
+    }
     this.#accepts.add(id);
   }
 
-  #onAccepted(res: number): void {
+  /** `requeue`: the accept operation ended with this completion; arm another. */
+  #onAccepted(res: number, requeue: boolean): void {
     if (this.#closed) {
       if (res >= 0) Socket.fromFd(res, this.address.family).close();
       return;
@@ -231,12 +248,14 @@ export class Listener {
       this.#loop.timers.once(0, () => {
         throw error;
       });
-      this.#loop.timers.once(URING_ACCEPT_RETRY_MS, () => {
-        if (!this.#closed && this.#accepts.size < URING_ACCEPTS) this.#queueAccept();
-      }).unref();
+      if (requeue) {
+        this.#loop.timers.once(URING_ACCEPT_RETRY_MS, () => {
+          if (!this.#closed && this.#accepts.size < (this.#multishot ? 1 : URING_ACCEPTS)) this.#queueAccept();
+        }).unref();
+      }
       return;
     }
-    this.#queueAccept();
+    if (requeue) this.#queueAccept();
     let socket: Socket;
     try {
       socket = Socket.fromFd(res, this.address.family);
