@@ -234,17 +234,7 @@ export function writeFrameInto(
   if (mask === null) {
     if (length > 0) dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), p);
   } else if (length < 32) {
-    const k0 = mask[0]!, k1 = mask[1]!, k2 = mask[2]!, k3 = mask[3]!;
-    let i = 0;
-    for (; i + 3 < length; i += 4) {
-      dst[p + i] = src[start + i]! ^ k0;
-      dst[p + i + 1] = src[start + i + 1]! ^ k1;
-      dst[p + i + 2] = src[start + i + 2]! ^ k2;
-      dst[p + i + 3] = src[start + i + 3]! ^ k3;
-    }
-    if (i < length) dst[p + i] = src[start + i]! ^ k0;
-    if (i + 1 < length) dst[p + i + 1] = src[start + i + 1]! ^ k1;
-    if (i + 2 < length) dst[p + i + 2] = src[start + i + 2]! ^ k2;
+    xorBytes(src, start, dst, p, length, mask[0]!, mask[1]!, mask[2]!, mask[3]!);
   } else {
     applyMaskTo(src, start, dst, p, length, mask, 0);
   }
@@ -412,13 +402,41 @@ export function applyMaskTo(
   const q1 = r === 0 ? k1 : r === 1 ? k2 : r === 2 ? k3 : k0;
   const q2 = r === 0 ? k2 : r === 1 ? k3 : r === 2 ? k0 : k1;
   const q3 = r === 0 ? k3 : r === 1 ? k0 : r === 2 ? k1 : k2;
+  if (i < n) xorBytes(src, srcAt + i, dst, dstAt + i, n - i, q0, q1, q2, q3);
+}
+
+/**
+ * `dst[dstAt + i] = src[srcAt + i] ^ key byte (i & 3)` for `n` bytes, the
+ * four key bytes given as numbers: the byte-wise masking loop for short
+ * frames and for the rest after word-wise masking.
+ *
+ * @example
+ * ```ts
+ * import { xorBytes } from "./frame.ts";
+ * const out = new Uint8Array(5);
+ * xorBytes(new Uint8Array([1, 2, 3, 4, 5]), 0, out, 0, 5, 1, 1, 1, 1);
+ * console.log(out); // Uint8Array [ 0, 3, 2, 5, 4 ]
+ * ```
+ */
+export function xorBytes(
+  src: Uint8Array,
+  srcAt: number,
+  dst: Uint8Array,
+  dstAt: number,
+  n: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number,
+): void {
+  let i = 0;
   for (; i + 3 < n; i += 4) {
-    dst[dstAt + i] = src[srcAt + i]! ^ q0;
-    dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ q1;
-    dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ q2;
-    dst[dstAt + i + 3] = src[srcAt + i + 3]! ^ q3;
+    dst[dstAt + i] = src[srcAt + i]! ^ k0;
+    dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ k1;
+    dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ k2;
+    dst[dstAt + i + 3] = src[srcAt + i + 3]! ^ k3;
   }
-  if (i < n) dst[dstAt + i] = src[srcAt + i]! ^ q0;
-  if (i + 1 < n) dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ q1;
-  if (i + 2 < n) dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ q2;
+  if (i < n) dst[dstAt + i] = src[srcAt + i]! ^ k0;
+  if (i + 1 < n) dst[dstAt + i + 1] = src[srcAt + i + 1]! ^ k1;
+  if (i + 2 < n) dst[dstAt + i + 2] = src[srcAt + i + 2]! ^ k2;
 }

@@ -33,7 +33,7 @@
 import { fillRandom } from "../core/crypto.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
-import { frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameInto } from "./frame.ts";
+import { frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameInto, xorBytes } from "./frame.ts";
 
 /**
  * Compresses whole messages (implemented by permessage-deflate). Returns
@@ -144,17 +144,7 @@ function writeSmallPoolMasked(
   out[at + 3] = k1;
   out[at + 4] = k2;
   out[at + 5] = k3;
-  const d = at + 6;
-  let i = 0;
-  for (; i + 3 < length; i += 4) {
-    out[d + i] = src[start + i]! ^ k0;
-    out[d + i + 1] = src[start + i + 1]! ^ k1;
-    out[d + i + 2] = src[start + i + 2]! ^ k2;
-    out[d + i + 3] = src[start + i + 3]! ^ k3;
-  }
-  if (i < length) out[d + i] = src[start + i]! ^ k0;
-  if (i + 1 < length) out[d + i + 1] = src[start + i + 1]! ^ k1;
-  if (i + 2 < length) out[d + i + 2] = src[start + i + 2]! ^ k2;
+  xorBytes(src, start, out, at + 6, length, k0, k1, k2, k3);
   return length + 6;
 }
 
