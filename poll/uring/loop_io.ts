@@ -29,7 +29,6 @@
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { E } from "../../ffi/platform.ts";
 import type { Loop } from "../loop.ts";
-import { yieldToRuntime } from "../yield.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
 import { UringLoop } from "./loop_glue.ts";
 import { SendSlots } from "./send_slots.ts";
@@ -125,7 +124,6 @@ export class LoopUring extends UringLoop {
   readonly #streams: (UringStream | undefined)[] = [];
   readonly #freeSlots: number[] = [];
   #rearm: UringStream[] = [];
-  #ends: UringStream[] = [];
   #exhausted = 0;
   readonly #sendStates: SendState[] = [];
 
@@ -217,25 +215,6 @@ export class LoopUring extends UringLoop {
     this.#exhausted++;
     this.#rearm.push(stream);
   }
-
-  /** @internal Reports `stream`'s end of input on the next runtime turn. */
-  endLater(stream: UringStream): void {
-    if (this.#ends.push(stream) === 1) yieldToRuntime(this.#flushEnds);
-  }
-
-  #flushEnds = (): void => {
-    const ends = this.#ends;
-    this.#ends = [];
-    let failure: unknown;
-    for (const stream of ends) {
-      try {
-        stream.deliverEnd();
-      } catch (err) {
-        failure ??= err;
-      }
-    }
-    if (failure !== undefined) throw failure;
-  };
 
   override close(): void {
     if (this.closed) return;

@@ -389,17 +389,8 @@ export class UringStream {
     if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
-  /**
-   * The peer's FIN: reported on a later runtime turn, so that a reader
-   * draining what this reap delivered (promise mode) gets it first.
-   */
+  /** The peer's FIN: reported now, or after the bytes held while paused. */
   #ended(): void {
-    if (this.#held !== undefined) this.#state |= END_HELD;
-    else this.#io.endLater(this);
-  }
-
-  /** @internal The deferred end of stream (see `#ended`). */
-  deliverEnd(): void {
     if ((this.#state & CLOSED) !== 0) return;
     if (this.#held !== undefined) this.#state |= END_HELD;
     else this.#host.receivedEnd();
