@@ -419,27 +419,13 @@ export class Ring {
   }
 
   /**
-   * Calls `sink` for every posted completion, then releases their slots.
-   * `sink` must not re-enter this ring. Returns the number reaped.
+   * Calls `sink` for every posted completion, then releases their slots
+   * (when `sink` throws, the completions it saw are released and the rest
+   * wait for the next reap). `sink` must not re-enter this ring. Returns the
+   * number reaped.
    */
   reap(sink: CompletionSink): number {
-    this.#check();
-    const ring = this.#cqRing;
-    let head = Atomics.load(ring, this.#cqHead) >>> 0;
-    const tail = Atomics.load(ring, this.#cqTail) >>> 0;
-    const n = (tail - head) >>> 0;
-    if (n === 0) return 0;
-    const words = this.#cqeWords;
-    const res = this.#cqeRes;
-    const base = this.#cqeBase;
-    const mask = this.#cqMask;
-    for (let i = 0; i < n; i++) {
-      const w = base + ((head & mask) << 2);
-      sink(words[w]! + words[w + 1]! * TWO32, res[w + 2]!, words[w + 3]!);
-      head = (head + 1) >>> 0;
-    }
-    Atomics.store(ring, this.#cqHead, head | 0);
-    return n;
+    return this.reapWords((low, high, res, flags) => sink(low + high * TWO32, res, flags));
   }
 
   /**
