@@ -1,36 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { isValidUtf8, Utf8Validator } from "./utf8.ts";
 import { nativeUtf8 } from "../ffi/utf8_native.ts";
+import { hex, reference, utf8Inputs, utf8Vectors } from "./utf8_fixtures_test.ts";
 
-interface Vectors {
-  vectors: { id: string; hex: string; valid: boolean }[];
-  validator_incremental: {
-    incremental_validator_checks: { chunks_hex: string[]; results: [boolean, boolean, number, number][] }[];
-  };
-}
-
-const vectors: Vectors = JSON.parse(
-  readFileSync(new URL("../../shared/conformance/ws/utf8_vectors.json", import.meta.url), "utf8"),
-);
-
-function hex(s: string): Uint8Array {
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
-
-const strict = new TextDecoder("utf-8", { fatal: true });
-function reference(bytes: Uint8Array): boolean {
-  try {
-    strict.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const vectors = utf8Vectors;
 
 /** Encodes one code point in the generalized (unchecked) UTF-8 scheme. */
 function encodeRaw(cp: number): number[] {
@@ -179,20 +154,7 @@ describe("utf8: native-assisted and pure DFA agree", () => {
   });
 
   test("property: same results, positions and states on random and mutated inputs at random splits", () => {
-    const text = fc.array(
-      fc.oneof(
-        fc.constantFrom("a", " ", "é", "ß", "€", "我", "한", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}"),
-        fc.string({ unit: "grapheme", maxLength: 8 }),
-      ),
-      { maxLength: 200 },
-    ).map((parts) => new TextEncoder().encode(parts.join("")));
-    const mutated = fc.tuple(text, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }))
-      .map(([bytes, edits]) => {
-        const out = bytes.slice();
-        for (const [at, b] of edits) if (out.length > 0) out[at % out.length] = b;
-        return out;
-      });
-    const input = fc.oneof(text, mutated, fc.uint8Array({ maxLength: 300 }));
+    const input = utf8Inputs(["a", " ", "é", "ß", "€", "我", "한", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}"], 200, 300);
     fc.assert(
       fc.property(input, fc.array(fc.nat(), { maxLength: 5 }), (bytes, cuts) => {
         const expected = reference(bytes);

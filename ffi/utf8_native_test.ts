@@ -1,23 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import fc from "fast-check";
+import { hex, reference, utf8Inputs, utf8Vectors as vectors } from "../core/utf8_fixtures_test.ts";
 import { nativeUtf8, wasmUtf8Validator } from "./utf8_native.ts";
-
-const strict = new TextDecoder("utf-8", { fatal: true });
-function reference(bytes: Uint8Array): boolean {
-  try {
-    strict.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const vectors: { vectors: { id: string; hex: string; valid: boolean }[] } = JSON.parse(
-  readFileSync(new URL("../../shared/conformance/ws/utf8_vectors.json", import.meta.url), "utf8"),
-);
-const hex = (s: string): Uint8Array => new Uint8Array(s.match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
 
 const wasm = wasmUtf8Validator();
 const small = wasmUtf8Validator(7);
@@ -74,18 +59,9 @@ describe("utf8_native: the WebAssembly SIMD validator", () => {
   });
 
   test("property: agrees with TextDecoder({fatal:true}), whole and in small pieces", () => {
-    const text = fc.array(
-      fc.oneof(fc.constantFrom("a", "é", "€", "我", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}"), fc.string({ unit: "grapheme", maxLength: 6 })),
-      { maxLength: 120 },
-    ).map((parts) => new TextEncoder().encode(parts.join("")));
-    const mutated = fc.tuple(text, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }))
-      .map(([bytes, edits]) => {
-        const out = bytes.slice();
-        for (const [at, b] of edits) if (out.length > 0) out[at % out.length] = b;
-        return out;
-      });
+    const input = utf8Inputs(["a", "é", "€", "我", "😀", "\u{10ffff}", "\u{d7ff}", "\u{e000}"], 120, 100);
     fc.assert(
-      fc.property(fc.oneof(text, mutated, fc.uint8Array({ maxLength: 100 })), fc.integer({ min: 4, max: 40 }), (bytes, piece) => {
+      fc.property(input, fc.integer({ min: 4, max: 40 }), (bytes, piece) => {
         const expected = reference(bytes);
         assert.equal(wasm!(bytes), expected);
         assert.equal(small!(bytes), expected);
