@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { FFIUnavailableError, UseAfterCloseError } from "../core/errors.ts";
 import { defineLibrary } from "./library.ts";
 import { libc } from "./libc.ts";
-import { cString, decodeCString, readCString, readPointer, writePointer } from "./marshal.ts";
+import { cString, decodeCString, readCString, readPointer, writePointer, writeTimespec } from "./marshal.ts";
 import { native } from "./native.ts";
 import { NativeBuffer } from "./native_buffer.ts";
 import { C, E, LAYOUT, errnoName } from "./platform.ts";
@@ -204,6 +204,16 @@ describe("ffi: native memory", () => {
     assert.equal(native.address(readPointer(view, 8)), native.address(buf.pointer));
     writePointer(view, 0, null);
     assert.equal(readPointer(view, 0), null);
+  });
+
+  test("timespecs from milliseconds (fractions round up)", () => {
+    const view = new DataView(new ArrayBuffer(48));
+    writeTimespec(view, 16, 1500.2);
+    assert.equal(view.getBigInt64(16 + LAYOUT.timespec.sec, true), 1n);
+    assert.equal(view.getBigInt64(16 + LAYOUT.timespec.nsec, true), 501_000_000n);
+    writeTimespec(view, 0, -5);
+    assert.equal(view.getBigInt64(LAYOUT.timespec.sec, true), 0n);
+    assert.equal(view.getBigInt64(LAYOUT.timespec.nsec, true), 0n);
   });
 
   test("pointer arithmetic round-trips through addresses", () => {

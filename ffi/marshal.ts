@@ -1,10 +1,11 @@
 /**
- * C strings in and out, and pointer-sized values in memory.
+ * C strings in and out, pointer-sized values and timespecs in memory.
  *
  * @module
  */
 import { libc } from "./libc.ts";
 import { native } from "./native.ts";
+import { LAYOUT } from "./platform.ts";
 import type { Pointer } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -86,4 +87,22 @@ export function readPointer(view: DataView, offset: number): Pointer | null {
  */
 export function writePointer(view: DataView, offset: number, pointer: Pointer | null): void {
   view.setBigUint64(offset, native.address(pointer), true);
+}
+
+/**
+ * Writes `ms` (a non-negative duration; fractions are rounded up to whole
+ * milliseconds) as a `struct timespec` at `offset` in `view`.
+ *
+ * @example
+ * ```ts
+ * import { writeTimespec } from "./marshal.ts";
+ * const view = new DataView(new ArrayBuffer(16));
+ * writeTimespec(view, 0, 1500); // { tv_sec: 1, tv_nsec: 500000000 }
+ * ```
+ */
+export function writeTimespec(view: DataView, offset: number, ms: number): void {
+  const whole = Math.max(0, Math.ceil(ms));
+  const t = LAYOUT.timespec;
+  view.setBigInt64(offset + t.sec, BigInt(Math.floor(whole / 1000)), true);
+  view.setBigInt64(offset + t.nsec, BigInt((whole % 1000) * 1_000_000), true);
 }

@@ -18,6 +18,7 @@
  */
 import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
+import { writeTimespec } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../ffi/platform.ts";
 import {
@@ -107,7 +108,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
     const t = timeoutArg(timeoutMs);
     let ts: Uint8Array | null = null;
     if (t >= 0) {
-      writeTimespec(new DataView(this.#timespec.buffer), t);
+      writeTimespec(new DataView(this.#timespec.buffer), 0, t);
       ts = this.#timespec;
     }
     const r = this.syncCount(libc().kevent!(this.#kq, null, 0, this.#sync, this.#max, ts));
@@ -119,7 +120,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
     this.#parkEvents ??= NativeBuffer.alloc(LAYOUT.kevent.size * this.#max);
     this.#parkTimespec ??= NativeBuffer.alloc(LAYOUT.timespec.size);
     const t = timeoutArg(timeoutMs);
-    if (t >= 0) writeTimespec(this.#parkTimespec.view, t);
+    if (t >= 0) writeTimespec(this.#parkTimespec.view, 0, t);
     const result = await this.parkedCount(
       this.#kq,
       null,
@@ -179,10 +180,4 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
     }
     return n;
   }
-}
-
-function writeTimespec(view: DataView, ms: number): void {
-  const t = LAYOUT.timespec;
-  view.setBigInt64(t.sec, BigInt(Math.floor(ms / 1000)), true);
-  view.setBigInt64(t.nsec, BigInt((ms % 1000) * 1_000_000), true);
 }

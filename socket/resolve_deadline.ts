@@ -32,7 +32,7 @@
 import { monotonicMs } from "../core/clock.ts";
 import { FFIUnavailableError, UnsupportedError } from "../core/errors.ts";
 import { libanl, libc } from "../ffi/libc.ts";
-import { readPointer, writePointer } from "../ffi/marshal.ts";
+import { readPointer, writePointer, writeTimespec } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { LAYOUT } from "../ffi/platform.ts";
@@ -202,12 +202,6 @@ function awaitHandBack(g: AsyncGai, request: Pointer): void {
 const timespec = new Uint8Array(LAYOUT.timespec.size);
 const timespecView = new DataView(timespec.buffer);
 
-function setTimespec(ms: number): void {
-  const whole = Math.max(0, Math.ceil(ms));
-  timespecView.setBigInt64(LAYOUT.timespec.sec, BigInt(Math.floor(whole / 1000)), true);
-  timespecView.setBigInt64(LAYOUT.timespec.nsec, BigInt((whole % 1000) * 1_000_000), true);
-}
-
 /**
  * Runs getaddrinfo(`host`, `service`, `hints`) on glibc's helper thread and
  * waits until it ends or the monotonic `deadline` (ms, as `monotonicMs()`;
@@ -257,7 +251,7 @@ export function lookupBefore<T>(
   while (code === EAI_INPROGRESS) {
     const left = deadline - monotonicMs();
     if (left <= 0) break;
-    if (left !== Infinity) setTimespec(left);
+    if (left !== Infinity) writeTimespec(timespecView, 0, left);
     const woke = g.gai_suspend(list, 1, left === Infinity ? null : timespec);
     code = g.gai_error(request);
     // 0: done; EAI_AGAIN: timed out; EAI_INTR: a signal. Anything else
