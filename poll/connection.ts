@@ -32,7 +32,7 @@ import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
-import type { Loop } from "./loop.ts";
+import { type Loop, loopClosedError } from "./loop.ts";
 import { WriteQueue } from "./write_queue.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
@@ -183,7 +183,7 @@ export class Connection {
       this.conn.#fail(error);
     }
     onLoopClose(): void {
-      this.conn.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
+      this.conn.#destroy(loopClosedError(), false);
     }
   };
 
@@ -202,7 +202,7 @@ export class Connection {
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (io === undefined) {
       this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
-      this.#watcher.onLoopClose = () => this.#destroy(new SocketClosedError("ECANCELED", "the loop was closed"), false);
+      this.#watcher.onLoopClose = () => this.#destroy(loopClosedError(), false);
     } else {
       this.#io = io;
       const host = new Connection.#StreamHost(this);
@@ -491,7 +491,7 @@ export class Connection {
       else if (events & HANGUP) {
         // (Bytes read before the FIN may still wait in the read buffer: then
         // read() closes once it has handed them out.)
-        if (this.#eof && (this.#readBuf === undefined || this.#readBuf.length === 0)) this.#destroy(undefined, false);
+        if (this.#eof && !this.#hasBufferedInput) this.#destroy(undefined, false);
         else {
           this.#stopped = true;
           this.#watcher!.stop();
@@ -517,7 +517,7 @@ export class Connection {
           if (n < scratch.length) return;
           continue;
         }
-      } else if (this.#readers.length > 0 && (this.#readBuf === undefined || this.#readBuf.length === 0)) {
+      } else if (this.#readers.length > 0 && !this.#hasBufferedInput) {
         n = c.recv(fd, scratch, scratch.length, 0);
         if (n > 0) {
           this.#lastRead = performance.now();
@@ -613,8 +613,13 @@ export class Connection {
     const handler = this.#handler;
     if (handler.end !== undefined) handler.end(this);
     else if (handler.data !== undefined) void this.close();
-    else if (this.#ended && (this.#readBuf === undefined || this.#readBuf.length === 0)) void this.close();
+    else if (this.#ended && !this.#hasBufferedInput) void this.close();
     // else: read() closes once the bytes still buffered were taken.
+  }
+
+  /** Whether received bytes wait in the read buffer for `read()`. */
+  get #hasBufferedInput(): boolean {
+    return this.#readBuf !== undefined && this.#readBuf.length > 0;
   }
 
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { SocketClosedError, SocketTimeoutError } from "../core/errors.ts";
+import { SocketTimeoutError } from "../core/errors.ts";
 import { sysError } from "../core/sys_error.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
@@ -25,7 +25,7 @@ import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { connectSocket, type Endpoint, listenSocket, setNoDelay, type StartedConnect } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
-import { defaultLoop, type Loop } from "./loop.ts";
+import { defaultLoop, type Loop, loopClosedError } from "./loop.ts";
 import { type LoopUring, loopUring } from "./uring/loop_io.ts";
 import { chooseAsyncIo } from "./uring/probe.ts";
 import { uringConnect } from "./uring/connect.ts";
@@ -386,7 +386,7 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
       }
       finish(error ?? undefined);
     });
-    watcher.onLoopClose = () => finish(new SocketClosedError("ECANCELED", "the loop was closed"));
+    watcher.onLoopClose = () => finish(loopClosedError());
     const timer = options.timeoutMs === undefined
       ? undefined
       : loop.timers.once(options.timeoutMs, () => finish(new SocketTimeoutError(`connect to ${address} timed out`)));

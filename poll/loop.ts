@@ -32,7 +32,7 @@
  *
  * @module
  */
-import { UseAfterCloseError } from "../core/errors.ts";
+import { SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
 import { native } from "../ffi/native.ts";
 import { monotonicMs } from "../core/clock.ts";
 import type { Timer, TimerCallback } from "../core/timer_heap.ts";
@@ -133,6 +133,20 @@ function trackParked(loop: { wakeForExit(): void }): void {
     for (const l of parkedLoops) l.wakeForExit();
     parkedLoops.clear();
   });
+}
+
+/**
+ * The error that operations still pending on a loop end with when it
+ * closes: `SocketClosedError` with code `ECANCELED`.
+ *
+ * @example
+ * ```ts
+ * import { loopClosedError } from "./loop.ts";
+ * console.log(loopClosedError().code); // "ECANCELED"
+ * ```
+ */
+export function loopClosedError(): SocketClosedError {
+  return new SocketClosedError("ECANCELED", "the loop was closed");
 }
 
 const rethrow = (error: unknown): void => {
