@@ -105,20 +105,19 @@ const KIND_CANCEL_ALL = 3;
 /** A multishot callback operation: `done(res, more)` per CQE. */
 const KIND_MULTISHOT = 4;
 
-/** An operation's record (callback operations reuse theirs from a small pool). */
 interface Op {
-  id: number;
-  name: string;
-  kind: number;
-  opcode: number;
-  fd: number;
-  addr: number;
-  len: number;
-  off: number;
-  opFlags: number;
+  readonly id: number;
+  readonly name: string;
+  readonly kind: number;
+  readonly opcode: number;
+  readonly fd: number;
+  readonly addr: number;
+  readonly len: number;
+  readonly off: number;
+  readonly opFlags: number;
   /** Memory the kernel may touch until completion: kept alive, and freed when `owned`. */
-  memory: NativeBuffer | undefined;
-  owned: boolean;
+  readonly memory: NativeBuffer | undefined;
+  readonly owned: boolean;
   resolve: (value: number) => void;
   reject: (error: unknown) => void;
   /** Callback operations (`queue*`): called with the raw result; they do not make the ring busy. */
@@ -159,8 +158,6 @@ export class Uring {
   #callbackError: unknown = undefined;
   /** Direct operations whose last CQE has not been reaped. */
   #directPending = 0;
-  /** Records of completed callback operations, for reuse (no garbage per accept or connect). */
-  readonly #opPool: Op[] = [];
   #directSink: DirectSink | undefined;
   #afterReap: (() => void) | undefined;
   #closed = false;
@@ -576,23 +573,7 @@ export class Uring {
       promise.id = id;
       this.#promised++;
     }
-    let op: Op;
-    const free = done === undefined ? undefined : this.#opPool.pop();
-    if (free !== undefined) {
-      op = free;
-      op.id = id;
-      op.name = name;
-      op.kind = kind;
-      op.opcode = opcode;
-      op.fd = fd;
-      op.addr = addr;
-      op.len = len;
-      op.off = off;
-      op.opFlags = opFlags;
-      op.memory = memory;
-      op.owned = owned;
-      op.done = done;
-    } else op = { id, name, kind, opcode, fd, addr, len, off, opFlags, memory, owned, resolve, reject, done };
+    const op: Op = { id, name, kind, opcode, fd, addr, len, off, opFlags, memory, owned, resolve, reject, done };
     const cancel = kind === KIND_CANCEL || kind === KIND_CANCEL_ALL;
     if (cancel && this.#inFlight.size < this.ring.cqEntries) {
       // Cancels skip the backlog and use the reserve: they are what frees room.
@@ -692,11 +673,6 @@ export class Uring {
     }
     this.#inFlight.delete(userData);
     this.#settle(op, res);
-    if (op.done !== undefined && this.#opPool.length < 256) {
-      op.memory = undefined;
-      op.done = undefined;
-      this.#opPool.push(op);
-    }
   };
 
   /** Moves backlog operations into the room completions made. */
