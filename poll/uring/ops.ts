@@ -120,8 +120,11 @@ interface Op {
   readonly owned: boolean;
   resolve: (value: number) => void;
   reject: (error: unknown) => void;
-  /** Callback operations (`queue*`): called with the raw result; they do not make the ring busy. */
-  done: UringCallback | undefined;
+  /**
+   * Callback operations (`queue*`): called with the raw result (and, when
+   * multishot, whether more follow); they do not make the ring busy.
+   */
+  done: ((res: number, more: boolean) => void) | undefined;
 }
 
 /**
@@ -338,8 +341,7 @@ export class Uring {
    */
   queueAcceptMultishot(fd: number, flags: number, done: (res: number, more: boolean) => void): number {
     if (typeof done !== "function") throw new TypeError("done must be a function");
-    const id = this.#op("accept", KIND_MULTISHOT, IORING_OP.ACCEPT, checkFd(fd), 0, 0, 0, flags, undefined, false, done as UringCallback) as unknown as number;
-    return id;
+    return this.#op("accept", KIND_MULTISHOT, IORING_OP.ACCEPT, checkFd(fd), 0, 0, 0, flags, undefined, false, done) as unknown as number;
   }
 
   /** Callback form of {@link Uring.connect} (the sockaddr is copied); returns the operation id. */
@@ -555,7 +557,7 @@ export class Uring {
 
   #op(
     name: string, kind: number, opcode: number, fd: number, addr: number, len: number, off: number,
-    opFlags: number, memory: NativeBuffer | undefined, owned: boolean, done?: UringCallback,
+    opFlags: number, memory: NativeBuffer | undefined, owned: boolean, done?: (res: number, more: boolean) => void,
   ): UringOp {
     if (this.#closed) {
       if (owned) memory?.free();
@@ -665,7 +667,7 @@ export class Uring {
       const more = (flags & CQE.F_MORE) !== 0;
       if (!more) this.#inFlight.delete(userData);
       try {
-        (op.done as unknown as (res: number, more: boolean) => void)(res, more);
+        op.done!(res, more);
       } catch (err) {
         this.#callbackError ??= err;
       }
@@ -700,7 +702,7 @@ export class Uring {
     if (done !== undefined) {
       if (op.kind === KIND_CANCEL) return;
       try {
-        done(res);
+        done(res, false);
       } catch (err) {
         this.#callbackError ??= err;
       }
