@@ -152,7 +152,7 @@ export function createBunNative(ffi: BunFFI): Native {
     env(name: string): string | undefined {
       return proc.env[name];
     },
-    onExit: (listener) => processOnExit(listener),
+    onExit: processOnExit,
   };
   return native;
 }

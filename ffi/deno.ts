@@ -188,13 +188,8 @@ export function createDenoNative(): Native {
         return undefined;
       }
     },
-    onExit(listener: () => void): () => void {
-      const g = globalThis as unknown as {
-        addEventListener(type: string, f: () => void): void;
-        removeEventListener(type: string, f: () => void): void;
-      };
-      g.addEventListener("unload", listener);
-      return () => g.removeEventListener("unload", listener);
+    onExit(listener: () => void): void {
+      (globalThis as unknown as { addEventListener(type: string, f: () => void): void }).addEventListener("unload", listener);
     },
   };
   return native;

@@ -65,7 +65,7 @@ function unavailableNative(cause: unknown): Native {
     callback: fail,
     offThread: fail,
     env: (name) => proc.env[name],
-    onExit: (listener) => processOnExit(listener),
+    onExit: processOnExit,
   };
 }
 

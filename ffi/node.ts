@@ -165,7 +165,7 @@ export function createNodeNative(
       return workerCall(worker, name);
     },
     env: (name: string) => proc.env[name],
-    onExit: (listener) => processOnExit(listener),
+    onExit: processOnExit,
   };
   return native;
 }

@@ -5,33 +5,21 @@
  * @example
  * ```ts
  * import { processOnExit } from "./process_exit.ts";
- * const off = processOnExit(() => console.log("bye"));
- * off();
+ * processOnExit(() => console.log("bye"));
  * ```
  *
  * @module
  */
 
-interface ExitEmitter {
-  on(event: "exit", listener: () => void): unknown;
-  off(event: "exit", listener: () => void): unknown;
-}
-
 /**
- * Registers `listener` for the process's `exit` event; returns the function
- * that removes it again.
+ * Registers `listener` for the process's `exit` event.
  *
  * @example
  * ```ts
  * import { processOnExit } from "./process_exit.ts";
- * const off = processOnExit(() => {});
- * off();
+ * processOnExit(() => {});
  * ```
  */
-export function processOnExit(listener: () => void): () => void {
-  const proc = (globalThis as unknown as { process: ExitEmitter }).process;
-  proc.on("exit", listener);
-  return () => {
-    proc.off("exit", listener);
-  };
+export function processOnExit(listener: () => void): void {
+  (globalThis as unknown as { process: { on(event: "exit", listener: () => void): unknown } }).process.on("exit", listener);
 }

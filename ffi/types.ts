@@ -170,7 +170,7 @@ export interface Native {
    * Runs `listener` once when the process is about to exit (`process.exit`,
    * `Deno.exit` or the natural end), before the runtime joins its helper
    * threads: the place to wake a thread blocked in C, which Node would
-   * otherwise wait for forever. Returns a function that unregisters it.
+   * otherwise wait for forever.
    */
-  onExit(listener: () => void): () => void;
+  onExit(listener: () => void): void;
 }
