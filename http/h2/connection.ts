@@ -321,10 +321,7 @@ export class H2Connection {
    */
   setSendPriority(streamId: number, priority: PrioritySignal): void {
     checkPriority(priority);
-    const s = this.#c.table.streams.get(streamId);
-    if (s === undefined) return;
-    s.urgency = priority.urgency;
-    s.incremental = priority.incremental;
+    this.#c.table.streams.get(streamId)?.setPriority(priority);
   }
 
   /**

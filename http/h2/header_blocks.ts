@@ -191,12 +191,8 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
       if (fields[i] === "priority") event.priority = parsePriority(fields[i + 1]!);
     }
     // RFC 9218 §7.1: a PRIORITY_UPDATE that came first wins over the field.
-    const p = c.table.pendingPriority.get(id) ?? event.priority;
-    c.table.pendingPriority.delete(id);
-    if (p !== undefined) {
-      stream.urgency = p.urgency;
-      stream.incremental = p.incremental;
-    }
+    const p = c.table.takePendingPriority(id) ?? event.priority;
+    if (p !== undefined) stream.setPriority(p);
   }
   c.events.push(event);
   if (block.endStream) c.table.remoteEnded(stream);

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { PrioritySignal } from "./priority.ts";
 
 /** Stream states of RFC 9113 §5.1 (idle streams are not materialized). */
 export const StreamState = Object.freeze({
@@ -69,6 +70,12 @@ export class H2Stream {
   urgency = 3;
   /** RFC 9218: our data on this stream may be interleaved with others of the same urgency. */
   incremental = false;
+
+  /** Takes an RFC 9218 signal for the order of our DATA on this stream. */
+  setPriority(p: PrioritySignal): void {
+    this.urgency = p.urgency;
+    this.incremental = p.incremental;
+  }
 
   constructor(id: number, state: number, sendWindow: number, recvWindow: number) {
     this.id = id;

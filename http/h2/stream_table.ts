@@ -67,8 +67,7 @@ export class StreamTable {
   setPriority(id: number, p: PrioritySignal, bound: number): void {
     const s = this.streams.get(id);
     if (s !== undefined) {
-      s.urgency = p.urgency;
-      s.incremental = p.incremental;
+      s.setPriority(p);
       return;
     }
     if (!this.peerInitiated(id) || id <= this.lastPeerId) return; // closed: nothing to do
@@ -78,6 +77,13 @@ export class StreamTable {
       if (oldest !== undefined) this.pendingPriority.delete(oldest);
     }
     this.pendingPriority.set(id, p);
+  }
+
+  /** The PRIORITY_UPDATE kept for the stream `id`, which the peer opens now (it is forgotten). */
+  takePendingPriority(id: number): PrioritySignal | undefined {
+    const p = this.pendingPriority.get(id);
+    if (p !== undefined) this.pendingPriority.delete(id);
+    return p;
   }
 
   /** The peer sent END_STREAM on `s`. */
