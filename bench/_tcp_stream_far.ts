@@ -1,5 +1,5 @@
 /**
- * The far end of bench/tcp_stream.ts's "both ends" rows, run as a child
+ * The far end of bench/tcp_stream.ts, run as a child
  * process on the same runtime: a sink (reads an 8-byte big-endian length,
  * then that many bytes, answers "K") and an echo server. `argv[2]` picks
  * the implementation:
@@ -7,7 +7,8 @@
  * - `ffinet`: ffinet's async connections (poll/listener.ts, handler mode;
  *   64 KiB reads, data seen as a view during the callback);
  * - `runtime`: the runtime's own server — `Deno.listen` on Deno,
- *   `Bun.listen` on Bun, node:net on Node.
+ *   `Bun.listen` on Bun, node:net on Node;
+ * - `node-net`: node:net on every runtime (the shared far end).
  *
  * Prints "READY <sink port> <echo port>"; exits when stdin closes.
  *
@@ -19,7 +20,7 @@ import type { Connection } from "../poll/connection.ts";
 const proc = (globalThis as unknown as {
   process: { argv: string[]; stdout: { write(s: string): void }; stdin: { on(e: string, f: () => void): void }; exit(code: number): never };
 }).process;
-const kind = proc.argv[2] === "ffinet" ? "ffinet" : "runtime";
+const kind = proc.argv[2] === "ffinet" || proc.argv[2] === "node-net" ? proc.argv[2] : "runtime";
 
 /** Counts a sink connection's bytes; true when a whole transfer arrived (answer "K"). */
 class SinkState {
@@ -188,7 +189,11 @@ async function startFfinet(): Promise<[number, number]> {
   return [sink.port, echo.port];
 }
 
-const [sinkPort, echoPort] = kind === "ffinet" ? await startFfinet() : g.Deno || g.Bun ? startRuntime() : await startNodeNet();
+const [sinkPort, echoPort] = kind === "ffinet"
+  ? await startFfinet()
+  : kind === "runtime" && (g.Deno || g.Bun)
+  ? startRuntime()
+  : await startNodeNet();
 proc.stdout.write(`READY ${sinkPort} ${echoPort}\n`);
 proc.stdin.on("data", () => {});
 proc.stdin.on("end", () => proc.exit(0));

@@ -37,17 +37,15 @@ const CHUNK = 64 * 1024;
 const MESSAGE = 64;
 
 /**
- * Starts a far end in a child process on this runtime: the shared node:net
- * sink and echo (`_tcp_stream_peer.mjs`), or `_tcp_stream_far.ts` with
- * ffinet's or the runtime's own servers.
+ * Starts `_tcp_stream_far.ts` in a child process on this runtime: the
+ * shared node:net sink and echo, or ffinet's or the runtime's own servers.
  */
 async function startFarEnd(kind: "shared" | "ffinet" | "runtime" = "shared"): Promise<{ sink: number; echo: number; stop(): void }> {
-  const file = kind === "shared" ? "./_tcp_stream_peer.mjs" : "./_tcp_stream_far.ts";
-  const script = fileURLToPath(new URL(file, import.meta.url));
+  const script = fileURLToPath(new URL("./_tcp_stream_far.ts", import.meta.url));
   const p = (globalThis as { process: { execPath: string; execArgv: string[] } }).process;
   const exe = p.execPath;
-  const mode = kind === "shared" ? [] : [kind];
-  const args = RUNTIME === "deno" ? ["run", "-A", script, ...mode] : RUNTIME === "bun" ? [script, ...mode] : [...p.execArgv, script, ...mode];
+  const mode = kind === "shared" ? "node-net" : kind;
+  const args = RUNTIME === "deno" ? ["run", "-A", script, mode] : RUNTIME === "bun" ? [script, mode] : [...p.execArgv, script, mode];
   const child = spawn(exe, args, { stdio: ["pipe", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";
