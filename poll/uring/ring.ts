@@ -148,9 +148,8 @@ export class Ring {
   readonly #cqTail: number;
   readonly #cqMask: number;
   readonly #cqFlags: number;
-  /** The SQEs as 32-bit words (16 per SQE) and as bytes. */
+  /** The SQEs as 32-bit words (16 per SQE). */
   readonly #sqeWords: Uint32Array;
-  readonly #sqeBytes: Uint8Array;
   /** The CQEs as 32-bit words (4 per CQE): user_data lo/hi, res, flags. */
   readonly #cqeWords: Uint32Array;
   readonly #cqeRes: Int32Array;
@@ -198,7 +197,6 @@ export class Ring {
       this.#views.push(sqBuffer, sqeBuffer);
       if (!single) this.#views.push(cqBuffer);
       this.#sqeWords = new Uint32Array(sqeBuffer);
-      this.#sqeBytes = new Uint8Array(sqeBuffer);
     } catch (err) {
       release(this.#resources);
       throw err;
@@ -311,7 +309,7 @@ export class Ring {
     opFlags: number, userLo: number, userHi: number, bufGroup: number,
   ): boolean {
     const tail = this.#tail;
-    if (((tail - (Atomics.load(this.#sqRing, this.#sqHead) >>> 0)) >>> 0) >= this.sqEntries || this.#closed) {
+    if (this.#closed || ((tail - (Atomics.load(this.#sqRing, this.#sqHead) >>> 0)) >>> 0) >= this.sqEntries) {
       this.#check();
       return false;
     }
@@ -355,23 +353,7 @@ export class Ring {
    * integers; the SQE is published by the next {@link Ring.enter}.
    */
   prepare(opcode: number, fd: number, addr: number, len: number, off: number, opFlags: number, userData: number): boolean {
-    this.#check();
-    if (this.sqSpace === 0) return false;
-    const w = (this.#tail & this.#sqMask) << 4;
-    const words = this.#sqeWords;
-    words.fill(0, w, w + 16);
-    this.#sqeBytes[w << 2] = opcode;
-    words[w + 1] = fd;
-    words[w + 2] = off % TWO32;
-    words[w + 3] = Math.floor(off / TWO32);
-    words[w + 4] = addr % TWO32;
-    words[w + 5] = Math.floor(addr / TWO32);
-    words[w + 6] = len;
-    words[w + 7] = opFlags;
-    words[w + 8] = userData % TWO32;
-    words[w + 9] = Math.floor(userData / TWO32);
-    this.#tail = (this.#tail + 1) >>> 0;
-    return true;
+    return this.prepareSqe(opcode, 0, 0, fd, addr, len, off, opFlags, userData % TWO32, Math.floor(userData / TWO32), 0);
   }
 
   /**
