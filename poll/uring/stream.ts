@@ -274,7 +274,12 @@ export class UringStream {
    * armed (-ENOBUFS); the loop calls this once buffers are back.
    */
   rearm(): void {
-    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) this.#armRead();
+    if (this.#idleReader()) this.#armRead();
+  }
+
+  /** Reading is on, nothing is held and no input operation is armed: time to arm one. */
+  #idleReader(): boolean {
+    return (this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined;
   }
 
   /** Arms the input operation; `polled`: input is ready (old kernels: recv at once). */
@@ -341,7 +346,7 @@ export class UringStream {
         return;
       }
     }
-    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) this.#armRead();
+    if (this.#idleReader()) this.#armRead();
   }
 
   /** Without buffer rings: a recv into a pooled buffer completed. */
@@ -364,9 +369,7 @@ export class UringStream {
       return;
     }
     // A full buffer likely left more behind: receive again without polling.
-    if ((this.#state & (CLOSED | READING)) === READING && this.#readKind === NONE && this.#held === undefined) {
-      this.#armRead(res === buf.byteLength);
-    }
+    if (this.#idleReader()) this.#armRead(res === buf.byteLength);
   }
 
   /** Hands bytes to the connection, or holds them while it takes none. */
@@ -424,7 +427,7 @@ export class UringStream {
       this.#host.receivedEnd();
       return;
     }
-    if ((this.#state & READING) !== 0 && this.#readKind === NONE) this.#armRead();
+    if (this.#idleReader()) this.#armRead();
   }
 
   #submitSend(send: SendState): void {
