@@ -25,7 +25,6 @@
 import { READABLE } from "../backend.ts";
 import type { IoWatcher } from "../io_watcher.ts";
 import type { Loop } from "../loop.ts";
-import { libc } from "../../ffi/libc.ts";
 import { Uring, type UringOptions } from "./ops.ts";
 import { URING } from "./uapi.ts";
 
@@ -76,7 +75,6 @@ export class UringLoop {
    * meanwhile is seen through SQ_TASKRUN afterwards.
    */
   readonly #quiet: boolean;
-  #one: Uint8Array | undefined;
   readonly #owners = new Set<UringOwner>();
   #refs = 0;
   #busy = false;
@@ -188,16 +186,8 @@ export class UringLoop {
       if (this.#quiet && !uring.closed) {
         ring.setEventFdEnabled(true);
         // Posted or deferred while silenced: make sure a wait sees it.
-        if (ring.completions > 0 || ring.needsEnter) this.#signal();
+        if (ring.completions > 0 || ring.needsEnter) uring.signalEventFd();
       }
     }
   };
-
-  #signal(): void {
-    if (this.#one === undefined) {
-      this.#one = new Uint8Array(8);
-      this.#one[0] = 1;
-    }
-    libc().write(this.uring.eventFd, this.#one, 8);
-  }
 }

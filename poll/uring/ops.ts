@@ -497,6 +497,12 @@ export class Uring {
     return fd;
   }
 
+  /** Makes the eventfd readable, so a wait watching it wakes and reaps (a no-op before the eventfd is made). */
+  signalEventFd(): void {
+    if (this.#eventFd < 0 || this.#closed) return;
+    libc().write(this.#eventFd, EVENTFD_ONE, 8);
+  }
+
   /** Resets the eventfd after it was reported readable (non-blocking read). */
   drainEventFd(): void {
     if (this.#eventFd < 0 || this.#closed) return;
@@ -728,6 +734,8 @@ export class Uring {
 }
 
 const IGNORE = (): void => {};
+/** The 8-byte counter increment written to an eventfd. */
+const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 const TWO32 = 2 ** 32;
 
 function checkFd(fd: number): number {
