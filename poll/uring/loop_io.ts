@@ -45,6 +45,9 @@ const SQ_ENTRIES = 1024;
 const CQ_ENTRIES = 65536;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
+/** Small send slots, and their bytes (larger sends borrow a pooled buffer). */
+const SEND_SLOTS = 1024;
+const SEND_SLOT_BYTES = 2048;
 
 /**
  * How the ring runs completion work: "defer" (SINGLE_ISSUER +
@@ -92,10 +95,6 @@ export interface LoopUringOptions {
   recvBuffers?: number;
   /** Bytes per provided buffer (default 16 KiB). */
   recvBufferBytes?: number;
-  /** Small send slots (default 1024). */
-  sendSlots?: number;
-  /** Bytes per send slot (default 2 KiB); larger sends borrow a pooled buffer. */
-  sendSlotBytes?: number;
 }
 
 /**
@@ -145,7 +144,7 @@ export class LoopUring extends UringLoop {
     }
     this.buffers = buffers;
     this.multishot = buffers !== undefined && (options.multishot ?? true);
-    this.sendSlots = new SendSlots(options.sendSlots ?? 1024, options.sendSlotBytes ?? 2048);
+    this.sendSlots = new SendSlots(SEND_SLOTS, SEND_SLOT_BYTES);
     this.uring.setDirectSink(this.#dispatch, this.#afterReap);
   }
 
