@@ -49,20 +49,32 @@ async function withRing(options: LoopUringOptions, body: (loop: Loop) => Promise
   }
 }
 
-/** An echo server in handler mode on `loop`, and `count` clients (promise mode) each echoing `size` bytes, checked byte for byte. */
-async function echoRound(loop: Loop, count: number, size: number): Promise<void> {
+/** Runs `body` with an io_uring echo server (handler mode) listening on `loop`; closes it afterwards. */
+async function withEchoServer(loop: Loop, body: (port: number) => Promise<void>): Promise<void> {
   const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring", backlog: 4096 });
   try {
-    const clients = await Promise.all(Array.from({ length: count }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" })));
+    await body(server.port);
+  } finally {
+    server.close();
+  }
+}
+
+/** An io_uring client of `loop` connected to `port`. */
+function client(loop: Loop, port: number): Promise<Connection> {
+  return connect({ host: "127.0.0.1", port }, { loop, io: "uring" });
+}
+
+/** An echo server on `loop`, and `count` clients (promise mode) each echoing `size` bytes, checked byte for byte. */
+async function echoRound(loop: Loop, count: number, size: number): Promise<void> {
+  await withEchoServer(loop, async (port) => {
+    const clients = await Promise.all(Array.from({ length: count }, () => client(loop, port)));
     await Promise.all(clients.map(async (c, i) => {
       const data = pattern(size, i);
       const [, back] = await Promise.all([c.write(data), readExactly(c, size)]);
       assert.deepEqual(back, data, `connection ${i}`);
       await c.close();
     }));
-  } finally {
-    server.close();
-  }
+  });
 }
 
 describe("io_uring buffers", () => {
@@ -112,22 +124,17 @@ describe("io_uring streams", () => {
 
   test("multishot recv across many messages: 2,000 ping-pongs on one connection, every byte in order", async () => {
     if (!available) return;
-    await withRing({}, async (loop) => {
-      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
-      try {
-        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
-        for (let i = 0; i < 2000; i++) {
-          const msg = pattern(1 + (i % 200), i);
-          await client.write(msg);
-          assert.deepEqual(await readExactly(client, msg.length), msg);
-        }
-        await client.close();
-        await until(() => loopUring(loop).streams === 0);
-        assert.equal(loopUring(loop).streams, 0, "closed streams give their dispatch slots back");
-      } finally {
-        server.close();
+    await withRing({}, (loop) => withEchoServer(loop, async (port) => {
+      const conn = await client(loop, port);
+      for (let i = 0; i < 2000; i++) {
+        const msg = pattern(1 + (i % 200), i);
+        await conn.write(msg);
+        assert.deepEqual(await readExactly(conn, msg.length), msg);
       }
-    });
+      await conn.close();
+      await until(() => loopUring(loop).streams === 0);
+      assert.equal(loopUring(loop).streams, 0, "closed streams give their dispatch slots back");
+    }));
   });
 
   test("buffer ring exhaustion (ENOBUFS) re-arms the recv and loses nothing: 2 buffers, 40 connections × 64 KiB", async () => {
@@ -165,9 +172,9 @@ describe("io_uring streams", () => {
         },
       }, { loop, io: "uring" });
       try {
-        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+        const conn = await client(loop, server.port);
         const data = pattern(256 * 1024, 9);
-        const writing = client.write(data);
+        const writing = conn.write(data);
         await until(() => received >= 4096);
         const atPause = received;
         for (let i = 0; i < 20; i++) await turn();
@@ -182,7 +189,7 @@ describe("io_uring streams", () => {
           at += c.length;
         }
         assert.deepEqual(all, data);
-        await client.close();
+        await conn.close();
       } finally {
         server.close();
       }
@@ -191,46 +198,36 @@ describe("io_uring streams", () => {
 
   test("close while a multishot recv is armed: the recv is cancelled, the fd closed, the slot freed", async () => {
     if (!available) return;
-    await withRing({}, async (loop) => {
+    await withRing({}, (loop) => withEchoServer(loop, async (port) => {
       const io = loopUring(loop);
-      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
-      try {
-        const clients = await Promise.all([0, 1, 2, 3].map(() => connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" })));
-        for (const c of clients) {
-          await c.write(new Uint8Array([1, 2, 3]));
-          assert.deepEqual(await readExactly(c, 3), new Uint8Array([1, 2, 3]));
-        }
-        const before = io.uring.directPending;
-        assert.ok(before >= 8, "a recv armed on each side of each connection");
-        // Closing the client side makes each server side see the FIN and close too.
-        for (const c of clients) await c.close();
-        await until(() => io.streams === 0 && io.uring.directPending === 0);
-        assert.equal(io.streams, 0);
-        assert.equal(io.uring.directPending, 0, "no operation is left in the kernel");
-        for (const c of clients) assert.equal(c.fd, -1);
-      } finally {
-        server.close();
+      const clients = await Promise.all([0, 1, 2, 3].map(() => client(loop, port)));
+      for (const c of clients) {
+        await c.write(new Uint8Array([1, 2, 3]));
+        assert.deepEqual(await readExactly(c, 3), new Uint8Array([1, 2, 3]));
       }
-    });
+      const before = io.uring.directPending;
+      assert.ok(before >= 8, "a recv armed on each side of each connection");
+      // Closing the client side makes each server side see the FIN and close too.
+      for (const c of clients) await c.close();
+      await until(() => io.streams === 0 && io.uring.directPending === 0);
+      assert.equal(io.streams, 0);
+      assert.equal(io.uring.directPending, 0, "no operation is left in the kernel");
+      for (const c of clients) assert.equal(c.fd, -1);
+    }));
   });
 
   test("an abort while data flows both ways fails nothing else on the ring", async () => {
     if (!available) return;
-    await withRing({}, async (loop) => {
-      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
-      try {
-        const a = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
-        const b = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
-        void a.write(pattern(200_000, 1)).catch(() => {});
-        a.abort();
-        const data = pattern(50_000, 2);
-        const [, back] = await Promise.all([b.write(data), readExactly(b, data.length)]);
-        assert.deepEqual(back, data);
-        await b.close();
-      } finally {
-        server.close();
-      }
-    });
+    await withRing({}, (loop) => withEchoServer(loop, async (port) => {
+      const a = await client(loop, port);
+      const b = await client(loop, port);
+      void a.write(pattern(200_000, 1)).catch(() => {});
+      a.abort();
+      const data = pattern(50_000, 2);
+      const [, back] = await Promise.all([b.write(data), readExactly(b, data.length)]);
+      assert.deepEqual(back, data);
+      await b.close();
+    }));
   });
 
   for (const options of [
