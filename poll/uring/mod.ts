@@ -26,8 +26,8 @@ export { type CompletionSink, type CompletionWordSink, Ring, type RingOptions } 
 export { type DirectSink, Uring, type UringCallback, type UringOp, type UringOptions } from "./ops.ts";
 export { UringLoop, type UringLoopOptions, type UringOwner } from "./loop_glue.ts";
 export { LoopUring, type LoopUringOptions, loopUring, URING_BUFFER_BYTES, type UringSetup } from "./loop_io.ts";
-export { type SendState, STREAM_OP, UringStream, type UringStreamHost } from "./stream.ts";
-export { DELIVERY_BYTES, ProvidedBuffers } from "./buffer_ring.ts";
+export { UringStream, type UringStreamHost } from "./stream.ts";
+export { ProvidedBuffers } from "./buffer_ring.ts";
 export { SendSlots } from "./send_slots.ts";
 export { uringConnect, type UringConnectOptions } from "./connect.ts";
 export {
