@@ -44,13 +44,8 @@ export const IORING_OP = {
  * ```
  */
 export const IOSQE = {
-  FIXED_FILE: 1 << 0,
-  IO_LINK: 1 << 2,
-  ASYNC: 1 << 4,
   /** Pick the buffer from a provided-buffer group (`sqe->buf_group`) at completion. */
   BUFFER_SELECT: 1 << 5,
-  /** Post no CQE when the operation succeeds (5.17+). */
-  CQE_SKIP_SUCCESS: 1 << 6,
 } as const;
 
 /**
@@ -101,7 +96,6 @@ export const URING = {
   /** io_uring_params.features */
   FEAT_SINGLE_MMAP: 1 << 0,
   FEAT_NODROP: 1 << 1,
-  FEAT_FAST_POLL: 1 << 5,
   FEAT_EXT_ARG: 1 << 8,
   /** io_uring_enter flags */
   ENTER_GETEVENTS: 1 << 0,
@@ -112,8 +106,6 @@ export const URING = {
   CQ_EVENTFD_DISABLED: 1 << 0,
   /** Completion work waits for io_uring_enter(GETEVENTS) (with SETUP_TASKRUN_FLAG). */
   SQ_TASKRUN: 1 << 2,
-  /** sqe->ioprio of RECV/SEND */
-  RECVSEND_POLL_FIRST: 1 << 0,
   /** sqe->ioprio of RECV: stay armed, one CQE per arrival (6.0; needs BUFFER_SELECT). */
   RECV_MULTISHOT: 1 << 1,
   /** sqe->ioprio of ACCEPT: stay armed, one CQE per connection (5.19). */
