@@ -466,7 +466,7 @@ export class Uring {
   poll(timeoutMs = 0): number {
     this.#check();
     let n = this.submit();
-    if (n > 0 || timeoutMs === 0 || this.#inFlight.size === 0) return n;
+    if (n > 0 || timeoutMs === 0 || this.#inFlight.size + this.#directPending === 0) return n;
     this.ring.enter(1, timeoutMs < 0 ? -1 : timeoutMs);
     n += this.#reap();
     return n;
