@@ -250,18 +250,7 @@ export class Sender {
 
   #nextKey(): Uint8Array {
     const key = this.#key;
-    if (this.#maskSource === poolMask) {
-      // Inline draw from the random pool (the common case).
-      if (poolAt >= POOL_SIZE) refillPool();
-      const p = pool!;
-      key[0] = p[poolAt]!;
-      key[1] = p[poolAt + 1]!;
-      key[2] = p[poolAt + 2]!;
-      key[3] = p[poolAt + 3]!;
-      poolAt += 4;
-    } else {
-      this.#maskSource(key);
-    }
+    this.#maskSource(key);
     return key;
   }
 
