@@ -10,7 +10,7 @@
 import { FFIUnavailableError } from "../core/errors.ts";
 import { wrapSymbol } from "./int_check.ts";
 import { native } from "./native.ts";
-import type { SymbolFunctions, SymbolTable } from "./types.ts";
+import type { RawLibrary, SymbolFunctions, SymbolTable } from "./types.ts";
 
 /** How to find a library and what to bind from it. */
 export interface LibraryDefinition<T extends SymbolTable> {
@@ -84,13 +84,8 @@ export function defineLibrary<const T extends SymbolTable>(
         failures.push(err);
         continue;
       }
-      const bound: Record<string, unknown> = {};
-      for (const [name, spec] of Object.entries(definition.symbols)) {
-        const fn = raw.symbols[name];
-        bound[name] = fn == null ? undefined : wrapSymbol(name, spec, fn);
-      }
       loadedPath = path;
-      functions = withFastProperties(bound) as SymbolFunctions<T>;
+      functions = bindSymbols(raw, definition.symbols);
       return functions;
     }
     const tried = names.join(", ");
@@ -112,6 +107,29 @@ export function defineLibrary<const T extends SymbolTable>(
     definition: { value: definition },
   });
   return lazy;
+}
+
+/**
+ * The checked functions of an opened library: each symbol of `symbols`
+ * wrapped by `int_check.ts` (an optional symbol the library lacks is
+ * `undefined`).
+ *
+ * @example
+ * ```ts
+ * import { bindSymbols } from "./library.ts";
+ * import { native } from "./native.ts";
+ * const table = { getpid: { args: [], result: "i32" } } as const;
+ * const libc = bindSymbols(native.open("libc.so.6", table), table);
+ * console.log(libc.getpid() > 0); // true
+ * ```
+ */
+export function bindSymbols<const T extends SymbolTable>(raw: RawLibrary, symbols: T): SymbolFunctions<T> {
+  const bound: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(symbols)) {
+    const fn = raw.symbols[name];
+    bound[name] = fn == null ? undefined : wrapSymbol(name, spec, fn);
+  }
+  return withFastProperties(bound) as SymbolFunctions<T>;
 }
 
 /**
