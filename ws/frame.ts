@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { type NativeMasker, nativeMasker } from "../ffi/mask_native.ts";
 
 /**
  * Frame opcodes (RFC 6455 §5.2).
@@ -249,6 +250,18 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 // Deno and Bun: one bound for both, kept at 32.
 const WORD_MASK_MIN_BYTES = 32;
 
+// From this many bytes on, masking goes to the machine-code routine of
+// `ffi/mask_native.ts` (40–55 GB/s) where it loaded; 0 until first asked.
+let nativeFrom = 0;
+let nativeMask: NativeMasker["mask"] = () => {};
+
+function resolveNativeMask(n: number): boolean {
+  const masker = nativeMasker();
+  nativeFrom = masker === null ? Infinity : Math.max(masker.minBytes, WORD_MASK_MIN_BYTES);
+  if (masker !== null) nativeMask = masker.mask;
+  return n >= nativeFrom;
+}
+
 function rotateRight(x: number, bits: number): number {
   return (x >>> bits) | (x << (32 - bits));
 }
@@ -299,7 +312,10 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): voi
 /**
  * XORs `src[srcAt, srcAt + n)` with the masking key (starting at key
  * position `phase`) into `dst` at `dstAt`. `src` and `dst` may be the same
- * buffer at the same offset.
+ * buffer at the same offset. From a runtime-dependent size (64–128 bytes)
+ * the work goes to the machine-code routine of `ffi/mask_native.ts` where
+ * it is available; `native: false` keeps it in JavaScript. A range outside
+ * either buffer throws `RangeError`.
  *
  * @example
  * ```ts
@@ -317,11 +333,20 @@ export function applyMaskTo(
   n: number,
   key: Uint8Array,
   phase: number,
+  native = true,
 ): void {
   const k0 = key[phase & 3]!;
   const k1 = key[(phase + 1) & 3]!;
   const k2 = key[(phase + 2) & 3]!;
   const k3 = key[(phase + 3) & 3]!;
+  // Checked on every path: the machine-code routine has no bounds checks.
+  if (!(srcAt >= 0 && dstAt >= 0 && n >= 0 && srcAt + n <= src.length && dstAt + n <= dst.length)) {
+    throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers (${src.length}, ${dst.length})`);
+  }
+  if (native && n >= nativeFrom && (nativeFrom > 0 || resolveNativeMask(n))) {
+    nativeMask(dst, dstAt, src, srcAt, n, k0 | (k1 << 8) | (k2 << 16) | (k3 << 24));
+    return;
+  }
   let i = 0;
   if (n >= WORD_MASK_MIN_BYTES) {
     // Align the destination, then XOR 32-bit words.

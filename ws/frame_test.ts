@@ -7,21 +7,45 @@ import { CloseHandshake } from "./close.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
 
 describe("ws frame: masking and headers", () => {
-  test("masking matches a byte-wise reference at every offset, phase and alignment", () => {
+  test("masking matches a byte-wise reference at every offset, phase and alignment (native routine and JavaScript)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(7), fc.nat(7), (data, key, phase, srcOff, dstOff) => {
+      fc.property(fc.uint8Array({ maxLength: 700 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(7), fc.nat(7), fc.boolean(), (data, key, phase, srcOff, dstOff, native) => {
         const expected = data.map((b, i) => b ^ key[(phase + i) & 3]!);
         const src = new Uint8Array(data.length + 8);
         src.set(data, srcOff);
         const dst = new Uint8Array(data.length + 8);
-        applyMaskTo(src, srcOff, dst, dstOff, data.length, key, phase);
+        applyMaskTo(src, srcOff, dst, dstOff, data.length, key, phase, native);
         assert.deepEqual(dst.subarray(dstOff, dstOff + data.length), expected);
+        // Bytes around the target are untouched.
+        assert.ok(dst.subarray(0, dstOff).every((b) => b === 0));
+        assert.ok(dst.subarray(dstOff + data.length).every((b) => b === 0));
         const inPlace = src.subarray(srcOff, srcOff + data.length);
-        applyMask(inPlace, key, phase);
+        applyMaskTo(inPlace, 0, inPlace, 0, inPlace.length, key, phase, native);
         assert.deepEqual(inPlace, expected);
       }),
-      { numRuns: 500 },
+      { numRuns: 800 },
     );
+  });
+
+  test("a range outside the buffers is refused before any native write", () => {
+    const key = new Uint8Array([1, 2, 3, 4]);
+    const src = new Uint8Array(4096);
+    const dst = new Uint8Array(4096);
+    assert.throws(() => applyMaskTo(src, 0, dst, 1, 4096, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src, 1, dst, 0, 4096, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src, -1, dst, 0, 1024, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src.subarray(0, 1000), 0, dst, 0, 1024, key, 0), RangeError);
+  });
+
+  test("shared memory masks like any other (both paths)", () => {
+    for (const native of [true, false]) {
+      const shared = new Uint8Array(new SharedArrayBuffer(4096)).fill(7);
+      const out = new Uint8Array(4096);
+      applyMaskTo(shared, 0, out, 0, 4096, new Uint8Array([7, 7, 7, 7]), 0, native);
+      assert.ok(out.every((b) => b === 0));
+      applyMaskTo(shared, 0, shared, 0, 4096, new Uint8Array([7, 7, 7, 7]), 0, native);
+      assert.ok(shared.every((b) => b === 0));
+    }
   });
 
   test("masking through reused word views: the same buffers again, at new offsets, after a resize", () => {
@@ -30,17 +54,18 @@ describe("ws frame: masking and headers", () => {
     const a = new Uint8Array(8192).map((_, i) => i * 7);
     const b = new Uint8Array(8192).map((_, i) => i * 13);
     const big = new Uint8Array(300_000).map((_, i) => i * 3);
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 4; round++) {
+      const native = round % 2 === 0;
       for (const [src, dst] of [[a, b], [b, a], [a, a], [big, a], [a, big], [big, big]] as const) {
         for (const [so, dof, n, phase] of [[0, 0, 100, 0], [5, 9, 333, 1], [12, 4, 1000, 3], [3, 3, 64, 2], [4, 8, 5000, 1], [1, 5, 5001, 3], [2, 7, 4999, 2]] as const) {
           const expected = reference(src.subarray(so, so + n), phase);
           if (src === dst && so === dof) {
             const copy = src.slice(so, so + n);
-            applyMaskTo(src, so, dst, dof, n, key, phase);
+            applyMaskTo(src, so, dst, dof, n, key, phase, native);
             assert.deepEqual(dst.subarray(dof, dof + n), expected);
             src.set(copy, so);
           } else if (src !== dst) {
-            applyMaskTo(src, so, dst, dof, n, key, phase);
+            applyMaskTo(src, so, dst, dof, n, key, phase, native);
             assert.deepEqual(dst.subarray(dof, dof + n), expected);
           }
         }
