@@ -5,7 +5,7 @@
  * the implementation:
  *
  * - `ffinet`: ffinet's async connections (poll/listener.ts, handler mode;
- *   64 KiB reads, data seen as a view during the callback);
+ *   256 KiB reads, data seen as a view during the callback);
  * - `runtime`: the runtime's own server — `Deno.listen` on Deno,
  *   `Bun.listen` on Bun, node:net on Node;
  * - `node-net`: node:net on every runtime (the shared far end).

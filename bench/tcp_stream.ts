@@ -9,7 +9,7 @@
  * - shared far end: one node:net sink and echo server for every client, so
  *   only the client side differs (and the shared sink caps bulk rates);
  * - both ends: ffinet's client against ffinet's server (async connections,
- *   64 KiB reads) vs the runtime's client against the runtime's server
+ *   256 KiB reads) vs the runtime's client against the runtime's server
  *   (`Deno.listen`, `Bun.listen`, node:net) — the same work on each side.
  * Contenders alternate; each keeps its best run (noise on a shared 2-core
  * machine only ever slows a run down).
