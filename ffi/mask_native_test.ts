@@ -1,13 +1,24 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import { loadCodeLibrary } from "./code_library.ts";
 import { ElfMachine } from "./elf_object.ts";
 import { nativeMasker, nativeMaskUnavailableReason } from "./mask_native.ts";
 import { native } from "./native.ts";
 import { runChild } from "../tests/loop_helpers.ts";
 
-const expectNative = native.os === "linux" && native.arch === "x64" && native.env("FFINET_PURE_MASK") !== "1";
+/** `vm.memfd_noexec = 2` forbids executable memory files system-wide. */
+function memfdExecForbidden(): boolean {
+  try {
+    return readFileSync("/proc/sys/vm/memfd_noexec", "utf8").trim() === "2";
+  } catch {
+    return false; // kernels before 6.3 have no such policy
+  }
+}
+
+const expectNative = native.os === "linux" && native.arch === "x64" && native.env("FFINET_PURE_MASK") !== "1" &&
+  !memfdExecForbidden();
 
 describe("code_library and mask_native: machine code loaded through dlopen", () => {
   test("a small code library loads and its functions are called with integer checks", { skip: !expectNative && "x86-64 Linux only" }, () => {
