@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { loadCodeLibrary } from "./code_library.ts";
 import { ElfMachine } from "./elf_object.ts";
 import { nativeMasker, nativeMaskUnavailableReason } from "./mask_native.ts";
@@ -83,6 +85,24 @@ describe("code_library and mask_native: machine code loaded through dlopen", () 
     assert.ok(whole.subarray(1010, 2010).every((b) => b === 1));
     assert.ok(whole.subarray(0, 1010).every((b) => b === 0));
     assert.ok(whole.subarray(2010).every((b) => b === 0));
+  });
+
+  test("Deno without FFI permission masks in JavaScript instead of throwing", { skip: native.runtime !== "deno" && "a Deno permission" }, async () => {
+    const fixture = fileURLToPath(new URL("../tests/mask_fixture_pure.ts", import.meta.url));
+    const exec = (globalThis as unknown as { process: { execPath: string } }).process.execPath;
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(exec, ["run", "--allow-read", "--allow-env", "--no-check", fixture], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout!.on("data", (d: Uint8Array) => (stdout += String(d)));
+      child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+      child.on("close", (code: number | null) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(out.code, 0, out.stderr);
+    const result = JSON.parse(out.stdout.trim()) as { masker: null; reason: string; ok: boolean };
+    assert.equal(result.masker, null);
+    assert.equal(result.ok, true);
+    assert.match(result.reason, /FFI is not permitted/);
   });
 
   test("FFINET_PURE_MASK=1 keeps masking in JavaScript, with the same result", async () => {

@@ -1,4 +1,5 @@
-// Child process for ffi/mask_native_test.ts: run with FFINET_PURE_MASK=1.
+// Child process for ffi/mask_native_test.ts: run with FFINET_PURE_MASK=1, or
+// on Deno without --allow-ffi; masks 5000 bytes and reports which path ran.
 import { nativeMasker, nativeMaskUnavailableReason } from "../ffi/mask_native.ts";
 import { applyMaskTo } from "../ws/frame.ts";
 
