@@ -11,16 +11,18 @@
  * - both ends: ffinet's client against ffinet's server (async connections,
  *   256 KiB reads) vs the runtime's client against the runtime's server
  *   (`Deno.listen`, `Bun.listen`, node:net) — the same work on each side.
- * Contenders alternate; each keeps its best run (noise on a shared 2-core
- * machine only ever slows a run down).
+ * Contenders take turns slice by slice; each keeps its fastest slices
+ * (noise on a shared 2-core machine only ever slows a slice down).
  *
  * It also prints the heap growth per round trip of our ping-pong loop in
  * steady state: the median over many short slices (each too short for a
  * scavenge to hide the garbage it made).
  *
- * Sizes: FFINET_BENCH_BYTES (default 1 GiB), FFINET_BENCH_ROUNDS (default
- * 100k round trips) and FFINET_BENCH_REPEAT (A/B rounds, default 2 for bulk
- * and 3 for ping-pong).
+ * Sizes: FFINET_BENCH_BYTES (default 1 GiB) and FFINET_BENCH_ROUNDS
+ * (default 100k round trips) make one job, cut into FFINET_BENCH_SLICES
+ * slices (default 8) that the contenders take in turn, FFINET_BENCH_REPEAT
+ * times over (default 3); each contender's figure is its fastest slices
+ * adding up to one whole job.
  *
  * @module
  */
@@ -354,56 +356,64 @@ function heapUsed(): number {
 
 const g = globalThis as { Deno?: DenoApi; Bun?: BunApi };
 const peers: Peer[] = g.Deno ? [denoPeer(g.Deno), nodeNet] : g.Bun ? [bunPeer(g.Bun), nodeNet] : [nodeNet];
-const bulkRepeat = Number(env.FFINET_BENCH_REPEAT ?? 2);
-const pingRepeat = Number(env.FFINET_BENCH_REPEAT ?? 3);
+// Each measurement is cut into slices that the contenders take in turn,
+// rotating who goes first, so every contender gets the same share of the
+// machine's fast and slow phases (loopback round trips here drift between
+// ~20 and ~80 µs over minutes). A contender's figure is its fastest slices
+// adding up to the whole job: noise only ever slows a slice down.
+const SLICES = Number(env.FFINET_BENCH_SLICES ?? 8);
+const REPEAT = Number(env.FFINET_BENCH_REPEAT ?? 3);
+const bulkSlice = Math.max(CHUNK, Math.floor(TOTAL / SLICES / CHUNK) * CHUNK);
+const pingSlice = Math.max(1, Math.floor(ROUNDS / SLICES));
+
+/** Slice times (ms) per contender, `SLICES * REPEAT` each, interleaved. */
+async function interleave(contenders: readonly (() => number | Promise<number>)[]): Promise<number[][]> {
+  const times = contenders.map((): number[] => []);
+  for (let i = 0; i < SLICES * REPEAT; i++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const k = (i + j) % contenders.length;
+      times[k]!.push(await contenders[k]!());
+    }
+  }
+  return times;
+}
+
+/** The sum of the fastest SLICES slices: the time of one whole job. */
+const fastestWhole = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b).slice(0, SLICES).reduce((a, b) => a + b, 0);
+const spread = (xs: readonly number[], perSlice: (ms: number) => number): string => {
+  const v = xs.map(perSlice).sort((a, b) => a - b);
+  return `${v[0]!.toFixed(1)}–${v.at(-1)!.toFixed(1)}`;
+};
 
 const far = await startFarEnd();
 try {
   const mib = TOTAL / (1024 * 1024);
-  const mbps = (ms: number): number => (TOTAL / 1e6) / (ms / 1000);
-  const oursT: number[] = [];
-  const peerT: number[][] = peers.map(() => []);
+  const mbps = (ms: number, bytes = bulkSlice * SLICES): number => (bytes / 1e6) / (ms / 1000);
+  const usPerRt = (ms: number, rounds = pingSlice * SLICES): number => (ms * 1000) / rounds;
   // Warm every path (ours, each peer, and the far end's handlers) first.
   const warm = Math.min(TOTAL, 64 * 1024 * 1024);
   oursThroughput(far.sink, warm);
   for (const p of peers) await p.throughput(far.sink, warm);
-  // Rotate who goes first in each round.
-  for (let i = 0; i < bulkRepeat; i++) {
-    const order = [-1, ...peers.keys()];
-    for (let r = 0; r < i % order.length; r++) order.push(order.shift()!);
-    for (const k of order) {
-      if (k < 0) oursT.push(oursThroughput(far.sink));
-      else peerT[k]!.push(await peers[k]!.throughput(far.sink));
-    }
-  }
+  const [oursT, ...peerT] = await interleave([() => oursThroughput(far.sink, bulkSlice), ...peers.map((p) => () => p.throughput(far.sink, bulkSlice))]);
   for (const [k, p] of peers.entries()) {
     record({
       bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks`, unit: "MB/s",
-      ours: mbps(Math.min(...oursT)), peer: mbps(Math.min(...peerT[k]!)), peerName: p.name,
+      ours: mbps(fastestWhole(oursT!)), peer: mbps(fastestWhole(peerT[k]!)), peerName: p.name,
     });
   }
-  const oursP: number[] = [];
-  const peerP: number[][] = peers.map(() => []);
-  for (let i = 0; i < pingRepeat; i++) {
-    const order = [-1, ...peers.keys()];
-    for (let r = 0; r < i % order.length; r++) order.push(order.shift()!);
-    for (const k of order) {
-      if (k < 0) oursP.push(oursPingPong(far.echo, ROUNDS));
-      else peerP[k]!.push(await peers[k]!.pingPong(far.echo, ROUNDS));
-    }
-  }
-  const usPerRt = (ms: number): number => (ms * 1000) / ROUNDS;
+  const [oursP, ...peerP] = await interleave([() => oursPingPong(far.echo, pingSlice), ...peers.map((p) => () => p.pingPong(far.echo, pingSlice))]);
   for (const [k, p] of peers.entries()) {
     record({
       bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}`, unit: "us/rt",
-      ours: usPerRt(Math.min(...oursP)), peer: usPerRt(Math.min(...peerP[k]!)), peerName: p.name,
+      ours: usPerRt(fastestWhole(oursP!)), peer: usPerRt(fastestWhole(peerP[k]!)), peerName: p.name,
     });
   }
-  const mbRuns = (xs: number[]): string => xs.map((ms) => mbps(ms).toFixed(0)).join(" ");
-  console.log(`tcp_stream ${RUNTIME} bulk runs (MB/s): ours ${mbRuns(oursT)}; ` +
-    peers.map((p, k) => `${p.name} ${mbRuns(peerT[k]!)}`).join("; "));
-  console.log(`tcp_stream ${RUNTIME} ping-pong runs (us/rt): ours ${oursP.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}; ` +
-    peers.map((p, k) => `${p.name} ${peerP[k]!.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`).join("; "));
+  const sliceMb = (ms: number) => mbps(ms, bulkSlice);
+  const sliceUs = (ms: number) => usPerRt(ms, pingSlice);
+  console.log(`tcp_stream ${RUNTIME} bulk slices (MB/s, slowest–fastest): ours ${spread(oursT!, sliceMb)}; ` +
+    peers.map((p, k) => `${p.name} ${spread(peerT[k]!, sliceMb)}`).join("; "));
+  console.log(`tcp_stream ${RUNTIME} ping-pong slices (µs/rt, fastest–slowest): ours ${spread(oursP!, sliceUs)}; ` +
+    peers.map((p, k) => `${p.name} ${spread(peerP[k]!, sliceUs)}`).join("; "));
   const heap = oursHeapPerRoundTrip(far.echo);
   console.log(`tcp_stream ${RUNTIME} ours: heap growth ${heap.toFixed(2)} bytes per round trip (send+recv), median of 60 slices of 1000`);
 
@@ -417,31 +427,18 @@ try {
     const ownName = `${own.name} to ${RUNTIME === "deno" ? "Deno.listen" : RUNTIME === "bun" ? "Bun.listen" : "node:net"}`;
     oursThroughput(farOurs.sink, warm);
     await own.throughput(farOwn.sink, warm);
-    const ob: number[] = [];
-    const pb: number[] = [];
-    for (let i = 0; i < bulkRepeat; i++) {
-      if (i % 2 === 0) ob.push(oursThroughput(farOurs.sink));
-      pb.push(await own.throughput(farOwn.sink));
-      if (i % 2 === 1) ob.push(oursThroughput(farOurs.sink));
-    }
+    const [ob, pb] = await interleave([() => oursThroughput(farOurs.sink, bulkSlice), () => own.throughput(farOwn!.sink, bulkSlice)]);
     record({
       bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks, both ends`, unit: "MB/s",
-      ours: mbps(Math.min(...ob)), peer: mbps(Math.min(...pb)), peerName: ownName,
+      ours: mbps(fastestWhole(ob!)), peer: mbps(fastestWhole(pb!)), peerName: ownName,
     });
-    const op: number[] = [];
-    const pp: number[] = [];
-    for (let i = 0; i < pingRepeat; i++) {
-      if (i % 2 === 0) op.push(oursPingPong(farOurs.echo, ROUNDS));
-      pp.push(await own.pingPong(farOwn.echo, ROUNDS));
-      if (i % 2 === 1) op.push(oursPingPong(farOurs.echo, ROUNDS));
-    }
+    const [op, pp] = await interleave([() => oursPingPong(farOurs.echo, pingSlice), () => own.pingPong(farOwn!.echo, pingSlice)]);
     record({
       bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}, both ends`, unit: "us/rt",
-      ours: usPerRt(Math.min(...op)), peer: usPerRt(Math.min(...pp)), peerName: ownName,
+      ours: usPerRt(fastestWhole(op!)), peer: usPerRt(fastestWhole(pp!)), peerName: ownName,
     });
-    console.log(`tcp_stream ${RUNTIME} both ends, bulk runs (MB/s): ours ${mbRuns(ob)}; ${ownName} ${mbRuns(pb)}`);
-    console.log(`tcp_stream ${RUNTIME} both ends, ping-pong runs (us/rt): ours ${op.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}; ` +
-      `${ownName} ${pp.map(usPerRt).map((x) => x.toFixed(1)).join(" ")}`);
+    console.log(`tcp_stream ${RUNTIME} both ends, bulk slices (MB/s, slowest–fastest): ours ${spread(ob!, sliceMb)}; ${ownName} ${spread(pb!, sliceMb)}`);
+    console.log(`tcp_stream ${RUNTIME} both ends, ping-pong slices (µs/rt, fastest–slowest): ours ${spread(op!, sliceUs)}; ${ownName} ${spread(pp!, sliceUs)}`);
   } finally {
     farOurs.stop();
     farOwn?.stop();

@@ -29,6 +29,7 @@ import { check, sysError } from "../../core/sys_error.ts";
 import { libc } from "../../ffi/libc.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../../ffi/platform.ts";
+import { writeTimespec } from "../../ffi/marshal.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { addressOf, Ring } from "./ring.ts";
 import { CQE, IORING_OP, URING } from "./uapi.ts";
@@ -237,14 +238,10 @@ export class Uring {
   ): void {
     const ring = this.ring;
     if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) {
-      this.#check();
-      ring.enter(0, -1, true);
-      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) {
-        throw new LimitError("ERR_URING_SQ_FULL", "the io_uring submission queue is full", ring.sqEntries);
-      }
+      this.#submitForRoom();
+      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) throw this.#sqFull();
     }
-    this.#directPending++;
-    if (!this.#scheduled) this.#schedule();
+    this.#directQueued();
   }
 
   /**
@@ -254,12 +251,24 @@ export class Uring {
   cancelDirect(target: number, tag: number): void {
     const ring = this.ring;
     if (!ring.prepareCancel(target, DIRECT_HI, tag, DIRECT_HI)) {
-      this.#check();
-      ring.enter(0, -1, true);
-      if (!ring.prepareCancel(target, DIRECT_HI, tag, DIRECT_HI)) {
-        throw new LimitError("ERR_URING_SQ_FULL", "the io_uring submission queue is full", ring.sqEntries);
-      }
+      this.#submitForRoom();
+      if (!ring.prepareCancel(target, DIRECT_HI, tag, DIRECT_HI)) throw this.#sqFull();
     }
+    this.#directQueued();
+  }
+
+  /** The SQ is full: submit what it holds (reaping too) to make room. */
+  #submitForRoom(): void {
+    this.#check();
+    this.ring.enter(0, -1, true);
+  }
+
+  #sqFull(): LimitError {
+    return new LimitError("ERR_URING_SQ_FULL", "the io_uring submission queue is full", this.ring.sqEntries);
+  }
+
+  /** A direct SQE is written: count it and make sure a submit is scheduled. */
+  #directQueued(): void {
     this.#directPending++;
     if (!this.#scheduled) this.#schedule();
   }
@@ -312,9 +321,7 @@ export class Uring {
   timeout(ms: number): UringOp {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`timeout must be a non-negative number, got ${ms}`);
     const memory = NativeBuffer.alloc(LAYOUT.timespec.size);
-    const whole = Math.floor(ms);
-    memory.view.setBigInt64(LAYOUT.timespec.sec, BigInt(Math.floor(whole / 1000)), true);
-    memory.view.setBigInt64(LAYOUT.timespec.nsec, BigInt((whole % 1000) * 1e6), true);
+    writeTimespec(memory.view, 0, ms);
     return this.#op("timeout", KIND_TIMEOUT, IORING_OP.TIMEOUT, -1, addressOf(memory.pointer), 1, 0, 0, memory, true);
   }
 

@@ -37,6 +37,7 @@ import { libc } from "../../ffi/libc.ts";
 import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, E, LAYOUT } from "../../ffi/platform.ts";
+import { writeTimespec } from "../../ffi/marshal.ts";
 import type { Pointer } from "../../ffi/types.ts";
 import { IORING_OP, URING } from "./uapi.ts";
 
@@ -275,11 +276,6 @@ export class Ring {
     return ((Atomics.load(this.#cqRing, this.#cqTail) >>> 0) - (Atomics.load(this.#cqRing, this.#cqHead) >>> 0)) >>> 0;
   }
 
-  /** Whether the kernel holds completions it could not post (CQ overflow). */
-  get overflowed(): boolean {
-    return (Atomics.load(this.#sqRing, this.#sqFlags) & URING.SQ_CQ_OVERFLOW) !== 0;
-  }
-
   /**
    * Whether completions wait for an io_uring_enter(GETEVENTS) to be posted:
    * deferred work (SETUP_TASKRUN_FLAG) or a CQ overflow.
@@ -376,10 +372,7 @@ export class Ring {
         throw new UnsupportedError("io_uring timed wait", "the kernel lacks IORING_FEAT_EXT_ARG (5.11+)");
       }
       const buf = this.#timedWaitArg();
-      const ts = URING.GETEVENTS_ARG_SIZE;
-      const ms = Math.floor(timeoutMs);
-      buf.view.setBigInt64(ts + LAYOUT.timespec.sec, BigInt(Math.floor(ms / 1000)), true);
-      buf.view.setBigInt64(ts + LAYOUT.timespec.nsec, BigInt((ms % 1000) * 1e6), true);
+      writeTimespec(buf.view, URING.GETEVENTS_ARG_SIZE, timeoutMs);
       flags |= URING.ENTER_EXT_ARG;
       arg = addressOf(buf.pointer);
       argSize = URING.GETEVENTS_ARG_SIZE;
