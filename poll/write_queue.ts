@@ -21,6 +21,19 @@ interface Chunk {
   done: ((error?: Error) => void) | undefined;
 }
 
+// Chunks are recycled: an echo-style server queues one per send on the
+// io_uring path, and a finished chunk goes back here instead of becoming
+// garbage. Bounded, so a burst leaves no lasting memory behind.
+const FREE_MAX = 256;
+const free: Chunk[] = [];
+const NOTHING = new Uint8Array(0);
+
+function release(chunk: Chunk): void {
+  chunk.data = NOTHING;
+  chunk.done = undefined;
+  if (free.length < FREE_MAX) free.push(chunk);
+}
+
 /**
  * FIFO of pending output with a byte count.
  *
@@ -49,7 +62,15 @@ export class WriteQueue {
 
   /** Queues `data` (kept as is: copy first if the caller reuses it). */
   push(data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
-    this.#chunks.push({ data, offset: 0, done });
+    const chunk = free.pop();
+    if (chunk === undefined) {
+      this.#chunks.push({ data, offset: 0, done });
+    } else {
+      chunk.data = data;
+      chunk.offset = 0;
+      chunk.done = done;
+      this.#chunks.push(chunk);
+    }
     this.#bytes += data.length;
   }
 
@@ -88,7 +109,9 @@ export class WriteQueue {
       }
       n -= left;
       this.#first++;
-      chunk.done?.();
+      const done = chunk.done;
+      release(chunk);
+      done?.();
       if (n === 0 && this.#first < this.#chunks.length && this.#chunks[this.#first]!.data.length > 0) break;
     }
     this.#compact();
@@ -100,7 +123,11 @@ export class WriteQueue {
     this.#chunks = [];
     this.#first = 0;
     this.#bytes = 0;
-    for (const c of chunks) c.done?.(error);
+    for (const c of chunks) {
+      const done = c.done;
+      release(c);
+      done?.(error);
+    }
   }
 
   #compact(): void {

@@ -1,0 +1,76 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { WriteQueue } from "./write_queue.ts";
+
+describe("WriteQueue", () => {
+  test("matches a model under any mix of pushes, partial consumes and failures (recycled chunks never leak data or callbacks)", () => {
+    type Step = { op: "push"; size: number; cb: boolean } | { op: "consume"; fraction: number } | { op: "fail" };
+    const step = fc.oneof(
+      fc.record({ op: fc.constant("push" as const), size: fc.nat(40), cb: fc.boolean() }),
+      fc.record({ op: fc.constant("consume" as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+      fc.record({ op: fc.constant("fail" as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 80 }), (steps: Step[]) => {
+        // Two queues share the chunk pool, as connections do.
+        const queues = [new WriteQueue(), new WriteQueue()];
+        const models = [[] as { bytes: number[]; id: number }[], [] as { bytes: number[]; id: number }[]];
+        const settled: string[] = [];
+        const expected: string[] = [];
+        let next = 0;
+        steps.forEach((s, i) => {
+          const q = i % 2;
+          const queue = queues[q]!;
+          const model = models[q]!;
+          if (s.op === "push") {
+            const id = next++;
+            const bytes = Array.from({ length: s.size }, (_, k) => (id * 7 + k) & 0xff);
+            queue.push(new Uint8Array(bytes), s.cb ? (err) => settled.push(`${id}:${err ? "fail" : "ok"}`) : undefined);
+            model.push({ bytes, id: s.cb ? id : -1 });
+          } else if (s.op === "consume") {
+            const total = model.reduce((a, c) => a + c.bytes.length, 0);
+            const n = Math.floor(total * s.fraction);
+            // What the queue would hand the kernel next.
+            const out = new Uint8Array(n);
+            assert.equal(queue.copyTo(out), n);
+            assert.deepEqual([...out], model.flatMap((c) => c.bytes).slice(0, n));
+            queue.consume(n);
+            let left = n;
+            while (model.length > 0 && left >= model[0]!.bytes.length) {
+              const c = model.shift()!;
+              left -= c.bytes.length;
+              if (c.id >= 0) expected.push(`${c.id}:ok`);
+              if (left === 0 && model.length > 0 && model[0]!.bytes.length > 0) break;
+            }
+            if (left > 0) model[0]!.bytes = model[0]!.bytes.slice(left);
+          } else {
+            queue.fail(new Error("gone"));
+            for (const c of model.splice(0)) if (c.id >= 0) expected.push(`${c.id}:fail`);
+          }
+          assert.equal(queue.bytes, model.reduce((a, c) => a + c.bytes.length, 0));
+          assert.equal(queue.empty, model.length === 0);
+          const head = queue.head();
+          assert.deepEqual(head === undefined ? undefined : [...head], model[0]?.bytes);
+        });
+        assert.deepEqual(settled, expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("a callback that queues more while being settled gets a fresh entry", () => {
+    const q = new WriteQueue();
+    const order: string[] = [];
+    q.push(new Uint8Array(2), () => {
+      order.push("first");
+      q.push(new Uint8Array([9, 9, 9]), () => order.push("second"));
+    });
+    q.consume(2);
+    assert.deepEqual(order, ["first"]);
+    assert.deepEqual([...q.head()!], [9, 9, 9]);
+    q.consume(3);
+    assert.deepEqual(order, ["first", "second"]);
+    assert.equal(q.empty, true);
+  });
+});
