@@ -5,6 +5,7 @@
 //       an echo — or, with handOff, is detached and its fd posted back;
 //   {cmd: "adopt", fd}  serve a connection handed over by fd (id byte, then echo);
 //   {cmd: "close"}      close the loop (the test then terminates the worker).
+// Posts {ready: true} once its modules have loaded.
 import { parentPort } from "node:worker_threads";
 import type { ConnectionHandler } from "../poll/connection.ts";
 import { adopt, listen, type Listener } from "../poll/listener.ts";
@@ -47,3 +48,6 @@ port.on("message", (message: Command) => {
     port.postMessage({ closed: true });
   }
 });
+
+// Loaded (ffinet, and koffi on Node): the test starts the next worker only now.
+port.postMessage({ ready: true });

@@ -20,20 +20,36 @@ function startWorker(): Worker {
 }
 
 interface Reply {
+  ready?: boolean;
   listening?: number;
   handedOff?: number;
   closed?: boolean;
 }
 
+/**
+ * One worker. Start the next only once `started()` resolves: koffi's module
+ * init aborted the process once in CI (napi_throw during registration) while
+ * two workers were loading it at the same moment.
+ */
 class Helper {
   readonly worker: Worker;
   readonly #waiters: ((r: Reply) => void)[] = [];
+  readonly #ready: Promise<void>;
   onHandOff: ((fd: number) => void) | undefined;
 
-  constructor() {
+  static async started(): Promise<Helper> {
+    const helper = new Helper();
+    await helper.#ready;
+    return helper;
+  }
+
+  private constructor() {
     this.worker = startWorker();
+    let ready!: () => void;
+    this.#ready = new Promise((resolve) => (ready = resolve));
     this.worker.on("message", (r: Reply) => {
-      if (r.handedOff !== undefined) this.onHandOff?.(r.handedOff);
+      if (r.ready) ready();
+      else if (r.handedOff !== undefined) this.onHandOff?.(r.handedOff);
       else this.#waiters.shift()?.(r);
     });
     this.worker.on("error", (err: Error) => {
@@ -72,8 +88,8 @@ async function echoes(conn: Connection, text: string): Promise<boolean> {
 }
 
 test("two Workers, each with its own Loop, share one port with SO_REUSEPORT and both serve", async () => {
-  const a = new Helper();
-  const b = new Helper();
+  const a = await Helper.started();
+  const b = await Helper.started();
   const loop = new Loop();
   try {
     const port = (await a.request({ cmd: "listen", id: 1, port: 0 })).listening!;
@@ -96,8 +112,8 @@ test("two Workers, each with its own Loop, share one port with SO_REUSEPORT and 
 });
 
 test("a connection accepted in one Worker is handed to another by fd and served there", async () => {
-  const acceptor = new Helper();
-  const server = new Helper();
+  const acceptor = await Helper.started();
+  const server = await Helper.started();
   const loop = new Loop();
   acceptor.onHandOff = (fd) => server.worker.postMessage({ cmd: "adopt", fd });
   try {
