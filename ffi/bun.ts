@@ -89,6 +89,7 @@ export function createBunNative(ffi: BunFFI): Native {
     runtime: "bun",
     os,
     arch: proc.arch,
+    bigInt64Args: false,
     open(path: string, table: SymbolTable): RawLibrary {
       const defs: Record<string, { args: string[]; returns: string }> = {};
       const optional: string[] = [];

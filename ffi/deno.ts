@@ -94,6 +94,7 @@ export function createDenoNative(): Native {
     runtime: "deno",
     os,
     arch,
+    bigInt64Args: true,
     open(path: string, table: SymbolTable): RawLibrary {
       const defs: Record<string, DenoForeignFunction> = {};
       for (const [name, spec] of Object.entries(table)) defs[name] = denoDefinition(spec);

@@ -61,4 +61,19 @@ describe("ffi/int_check", () => {
     assert.throws(() => f(2 ** 53, 0), RangeError);
     assert.throws(() => f(0.5, 0), RangeError);
   });
+
+  test("bigInt64Args: 64-bit arguments reach the function as bigints, checked the same way", () => {
+    const seen: unknown[] = [];
+    const f = wrapSymbol("f", { args: ["usize", "i64", "i32"], result: "i64" }, ((a: unknown, b: unknown, c: unknown) => {
+      seen.push(a, b, c);
+      return -3n;
+    }) as never, true) as (a: number | bigint, b: number | bigint, c: number) => number;
+    assert.equal(f(5, -1, 7), -3);
+    assert.deepEqual(seen, [5n, -1n, 7]);
+    assert.equal(f(2n, 3n, 0), -3);
+    assert.deepEqual(seen.slice(3), [2n, 3n, 0]);
+    assert.throws(() => f(-1, 0, 0), RangeError);
+    assert.throws(() => f(0.5, 0, 0), RangeError);
+    assert.throws(() => f(2 ** 53, 0, 0), RangeError);
+  });
 });

@@ -127,7 +127,7 @@ export function bindSymbols<const T extends SymbolTable>(raw: RawLibrary, symbol
   const bound: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(symbols)) {
     const fn = raw.symbols[name];
-    bound[name] = fn == null ? undefined : wrapSymbol(name, spec, fn);
+    bound[name] = fn == null ? undefined : wrapSymbol(name, spec, fn, native.bigInt64Args);
   }
   return withFastProperties(bound) as SymbolFunctions<T>;
 }

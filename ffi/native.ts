@@ -55,6 +55,7 @@ function unavailableNative(cause: unknown): Native {
     runtime: "node",
     os: proc.platform,
     arch: proc.arch,
+    bigInt64Args: false,
     open: fail,
     errno: fail,
     view: fail,

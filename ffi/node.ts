@@ -98,6 +98,7 @@ export function createNodeNative(
     runtime: "node",
     os: proc.platform,
     arch: proc.arch,
+    bigInt64Args: false,
     open(path: string, table: SymbolTable): RawLibrary {
       // Node's own binary exports the zlib and OpenSSL symbols it links
       // statically; without RTLD_DEEPBIND, libz's internal calls would bind

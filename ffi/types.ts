@@ -143,6 +143,12 @@ export interface Native {
   readonly os: string;
   /** `process.arch` spelling: "x64", "arm64", … */
   readonly arch: string;
+  /**
+   * Whether 64-bit integer arguments should reach the runtime as bigints:
+   * true on Deno, whose fast call path takes a number there only through
+   * its slow path (~250 ns more per `recv` or `send`); numbers elsewhere.
+   */
+  readonly bigInt64Args: boolean;
   /** Opens a shared library; throws the runtime's own error on failure. */
   open(path: string, table: SymbolTable): RawLibrary;
   /** errno of the calling thread, read right after a failing call. */
