@@ -65,7 +65,7 @@ export function wrapSymbol(
     } else if (INT64.has(t)) {
       const unsigned = t === "u64" || t === "usize";
       lines.push(
-        `if (typeof ${a} === "number") { if (!Number.isSafeInteger(${a})${unsigned ? ` || ${a} < 0` : ""}) ${fail}; ${a} = ${bigInt64Args ? `BigInt(${a})` : `${a} + 0`}; }` +
+        `if (typeof ${a} === "number") { if (!Number.isSafeInteger(${a})${unsigned ? ` || ${a} < 0` : ""}) ${fail}; ${a} = ${bigInt64Args ? `big(${a})` : `${a} + 0`}; }` +
           ` else if (typeof ${a} !== "bigint"${unsigned ? ` || ${a} < 0n` : ""}) ${fail};`,
       );
       pass.push(a);
@@ -80,9 +80,37 @@ export function wrapSymbol(
   const factory = new Function(
     "fn",
     "bad",
+    "big",
     `return function ${safeIdent(name)}(${params.join(", ")}) {\n${lines.join("\n")}\n${body}\n};`,
-  ) as (f: unknown, b: typeof badInteger) => (...args: never[]) => unknown;
-  return factory(fn, badInteger);
+  ) as (f: unknown, b: typeof badInteger, g: typeof bigIntOf) => (...args: never[]) => unknown;
+  return factory(fn, badInteger, bigIntOf);
+}
+
+// BigInts for 64-bit arguments, made once per value: lengths and offsets
+// repeat (buffer sizes, message sizes), and a fresh BigInt per call would be
+// garbage on every recv and send. Small values in an array, others in a
+// map that stops growing at MAX_CACHED_BIG entries.
+const SMALL_BIG = 4096;
+const MAX_CACHED_BIG = 1024;
+const smallBig: (bigint | undefined)[] = new Array<bigint | undefined>(SMALL_BIG).fill(undefined); // packed, fast elements
+const largeBig = new Map<number, bigint>();
+
+/**
+ * `BigInt(n)` for a safe integer, from a cache where it has been seen.
+ *
+ * @example
+ * ```ts
+ * import { bigIntOf } from "./int_check.ts";
+ * console.log(bigIntOf(64)); // 64n
+ * ```
+ */
+export function bigIntOf(n: number): bigint {
+  if (n >= 0 && n < SMALL_BIG) return smallBig[n] ?? (smallBig[n] = BigInt(n));
+  const cached = largeBig.get(n);
+  if (cached !== undefined) return cached;
+  const b = BigInt(n);
+  if (largeBig.size < MAX_CACHED_BIG) largeBig.set(n, b);
+  return b;
 }
 
 function safeIdent(name: string): string {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { needsWrapper, wrapSymbol } from "./int_check.ts";
+import { bigIntOf, needsWrapper, wrapSymbol } from "./int_check.ts";
 
 describe("ffi/int_check", () => {
   const seen: unknown[][] = [];
@@ -75,5 +75,11 @@ describe("ffi/int_check", () => {
     assert.throws(() => f(-1, 0, 0), RangeError);
     assert.throws(() => f(0.5, 0, 0), RangeError);
     assert.throws(() => f(2 ** 53, 0, 0), RangeError);
+  });
+
+  test("bigIntOf: exact for any safe integer, cached or not", () => {
+    fc.assert(fc.property(fc.maxSafeInteger(), (n) => bigIntOf(n) === BigInt(n)));
+    fc.assert(fc.property(fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), (n) => bigIntOf(n) === BigInt(n)));
+    for (const n of [0, 64, 4095, 4096, 262144, -1, 2 ** 40]) assert.equal(bigIntOf(n), BigInt(n));
   });
 });
