@@ -9,8 +9,8 @@
  * Layout: one read+execute segment holding the ELF header, the program
  * headers, a SysV hash table, the symbol and string tables and the code;
  * one read+write page holding the dynamic section (older glibc writes the
- * load address into it); a PT_GNU_STACK header so that the loader never
- * makes the stack executable.
+ * load address into it), 64 KiB further on; a PT_GNU_STACK header so that
+ * the loader never makes the stack executable.
  *
  * This module is a pure function of its input: no I/O.
  *
@@ -34,7 +34,9 @@ const PHDR_SIZE = 56;
 const PHDR_COUNT = 4;
 const SYM_SIZE = 24;
 const DYN_SIZE = 16;
-const PAGE = 0x1000;
+// Segments are aligned for the largest page size a loader may use (64 KiB
+// on some arm64 kernels): glibc refuses a segment aligned below its page.
+const PAGE = 0x10000;
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
@@ -61,15 +63,15 @@ const align = (n: number, a: number): number => (n + a - 1) & -a;
 
 /**
  * Builds a little-endian ELF64 `ET_DYN` object exporting `functions`.
- * Names must be distinct C identifiers; at most 64 functions of at most
- * 3 KiB of code in all (everything must fit the first page).
+ * Names must be distinct C identifiers; at most 64 functions, all of it
+ * within the first 64 KiB (the code segment).
  *
  * @example
  * ```ts
  * import { buildSharedObject, ElfMachine } from "./elf_object.ts";
  * const ret = new Uint8Array([0xc3]); // x86-64 `ret`
  * const { bytes, offsets } = buildSharedObject(ElfMachine.x86_64, [{ name: "nothing", code: ret }]);
- * console.log(bytes.length > 4096, offsets.nothing > 0); // true true
+ * console.log(bytes.length > 65536, offsets.nothing > 0); // true true
  * ```
  */
 export function buildSharedObject(machine: number, functions: readonly ElfFunction[]): ElfLayout {
@@ -104,7 +106,7 @@ export function buildSharedObject(machine: number, functions: readonly ElfFuncti
     codeAt = align(codeAt + f.code.length, CODE_ALIGN);
   }
   const textEnd = codeAt;
-  if (textEnd > PAGE) throw new RangeError(`buildSharedObject: ${textEnd} bytes do not fit one page`);
+  if (textEnd > PAGE) throw new RangeError(`buildSharedObject: ${textEnd} bytes do not fit the code segment`);
   const dynAt = PAGE;
   const dynEntries = 6;
   const total = dynAt + DYN_SIZE * dynEntries;

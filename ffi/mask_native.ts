@@ -105,13 +105,7 @@ export function nativeMasker(): NativeMasker | null {
   } else if (native.arch !== "x64") {
     whyNot = `no masking routine for ${native.arch}`;
   } else {
-    let lib: ReturnType<typeof loadCodeLibrary<typeof MASK_SYMBOLS>>;
-    try {
-      lib = loadCodeLibrary("mask", ElfMachine.x86_64, { ffinet_mask: MASK_X86_64 }, MASK_SYMBOLS);
-    } catch (err) {
-      // libc itself unavailable (no FFI permission, no koffi): mask in JavaScript.
-      lib = { ok: false, reason: (err as Error).message };
-    }
+    const lib = loadCodeLibrary("mask", ElfMachine.x86_64, { ffinet_mask: MASK_X86_64 }, MASK_SYMBOLS);
     if (lib.ok) {
       const fn = lib.functions.ffinet_mask;
       loaded = { mask: fn, minBytes: MIN_BYTES[native.runtime] };

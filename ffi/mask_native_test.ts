@@ -2,12 +2,15 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadCodeLibrary } from "./code_library.ts";
 import { ElfMachine } from "./elf_object.ts";
 import { nativeMasker, nativeMaskUnavailableReason } from "./mask_native.ts";
 import { native } from "./native.ts";
+import { libc } from "./libc.ts";
+
+const EPERM = 1;
 import { runChild } from "../tests/loop_helpers.ts";
 
 /** `vm.memfd_noexec = 2` forbids executable memory files system-wide. */
@@ -75,6 +78,20 @@ describe("code_library and mask_native: machine code loaded through dlopen", () 
       }),
       { numRuns: 300 },
     );
+  });
+
+  test("the loaded code file is sealed: writing to its descriptor fails", { skip: !expectNative && "x86-64 Linux only" }, () => {
+    assert.notEqual(nativeMasker(), null);
+    const fd = readdirSync("/proc/self/fd").map(Number).find((n) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${n}`).startsWith("/memfd:ffinet-mask");
+      } catch {
+        return false;
+      }
+    });
+    assert.notEqual(fd, undefined, "the code library's memfd is open");
+    assert.equal(libc().write(fd!, new Uint8Array([0xc3]), 1), -1);
+    assert.equal(native.errno(), EPERM);
   });
 
   test("views at an offset into a larger buffer are addressed from the view's start", { skip: !expectNative && "x86-64 Linux only" }, () => {

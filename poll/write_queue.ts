@@ -49,6 +49,8 @@ export class WriteQueue {
   #chunks: Chunk[] = [];
   #first = 0;
   #bytes = 0;
+  /** Counts `fail()` calls, so `consume` notices one made by a callback. */
+  #generation = 0;
 
   /** Bytes queued and not yet sent. */
   get bytes(): number {
@@ -100,6 +102,7 @@ export class WriteQueue {
   /** Marks `n` bytes as sent, settling the chunks that are complete. */
   consume(n: number): void {
     this.#bytes -= n;
+    const generation = this.#generation;
     while (this.#first < this.#chunks.length) {
       const chunk = this.#chunks[this.#first]!;
       const left = chunk.data.length - chunk.offset;
@@ -112,6 +115,9 @@ export class WriteQueue {
       const done = chunk.done;
       release(chunk);
       done?.();
+      // The callback failed the queue: the bytes left of `n` belonged to
+      // chunks that are gone, not to anything queued since.
+      if (this.#generation !== generation) return;
       if (n === 0 && this.#first < this.#chunks.length && this.#chunks[this.#first]!.data.length > 0) break;
     }
     this.#compact();
@@ -119,6 +125,7 @@ export class WriteQueue {
 
   /** Drops everything, failing the callbacks with `error`. */
   fail(error: Error): void {
+    this.#generation++;
     const chunks = this.#chunks.slice(this.#first);
     this.#chunks = [];
     this.#first = 0;

@@ -59,6 +59,21 @@ describe("WriteQueue", () => {
     );
   });
 
+  test("a callback that fails the queue and queues again: the new bytes are not charged with the old ones", () => {
+    const q = new WriteQueue();
+    const results: string[] = [];
+    q.push(new Uint8Array(4), () => {
+      results.push("a");
+      q.fail(new Error("reset"));
+      q.push(new Uint8Array([1, 2, 3, 4, 5, 6]), (err) => results.push(err ? "c failed" : "c"));
+    });
+    q.push(new Uint8Array(6), (err) => results.push(err ? "b failed" : "b"));
+    q.consume(10);
+    assert.deepEqual(results, ["a", "b failed"]);
+    assert.equal(q.bytes, 6);
+    assert.deepEqual([...q.head()!], [1, 2, 3, 4, 5, 6]);
+  });
+
   test("a callback that queues more while being settled gets a fresh entry", () => {
     const q = new WriteQueue();
     const order: string[] = [];

@@ -250,6 +250,10 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 // Deno and Bun: one bound for both, kept at 32.
 const WORD_MASK_MIN_BYTES = 32;
 
+/** `%TypedArray%.prototype.byteLength`'s own getter, immune to overrides. */
+const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!
+  .get as (this: ArrayBufferView) => number;
+
 // From this many bytes on, masking goes to the machine-code routine of
 // `ffi/mask_native.ts` (40–55 GB/s) where it loaded; 0 until first asked.
 let nativeFrom = 0;
@@ -314,8 +318,9 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): voi
  * position `phase`) into `dst` at `dstAt`. `src` and `dst` may be the same
  * buffer at the same offset. From a runtime-dependent size (64–128 bytes)
  * the work goes to the machine-code routine of `ffi/mask_native.ts` where
- * it is available; `native: false` keeps it in JavaScript. A range outside
- * either buffer throws `RangeError`.
+ * it is available; `native: false` keeps it in JavaScript. Offsets and
+ * lengths must be whole numbers below 2^32; a range outside either buffer
+ * throws `RangeError`.
  *
  * @example
  * ```ts
@@ -339,11 +344,17 @@ export function applyMaskTo(
   const k1 = key[(phase + 1) & 3]!;
   const k2 = key[(phase + 2) & 3]!;
   const k3 = key[(phase + 3) & 3]!;
-  // Checked on every path: the machine-code routine has no bounds checks.
-  if (!(srcAt >= 0 && dstAt >= 0 && n >= 0 && srcAt + n <= src.length && dstAt + n <= dst.length)) {
+  // Checked on every path: whole numbers below 2^32, inside both buffers.
+  if (!((srcAt >>> 0) === srcAt && (dstAt >>> 0) === dstAt && (n >>> 0) === n && srcAt + n <= src.length && dstAt + n <= dst.length)) {
     throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers (${src.length}, ${dst.length})`);
   }
   if (native && n >= nativeFrom && (nativeFrom > 0 || resolveNativeMask(n))) {
+    // The machine code has no bounds checks of its own, and `length` can be
+    // overridden on a subclass or an instance: ask the intrinsic getter for
+    // the real byte length (it also throws for anything but a typed array).
+    if (srcAt + n > byteLengthOf.call(src) || dstAt + n > byteLengthOf.call(dst)) {
+      throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers`);
+    }
     nativeMask(dst, dstAt, src, srcAt, n, k0 | (k1 << 8) | (k2 << 16) | (k3 << 24));
     return;
   }

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, writeFrameInto } from "./frame.ts";
 import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
+import { nativeMasker } from "../ffi/mask_native.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
 
 describe("ws frame: masking and headers", () => {
@@ -35,6 +36,21 @@ describe("ws frame: masking and headers", () => {
     assert.throws(() => applyMaskTo(src, 1, dst, 0, 4096, key, 0), RangeError);
     assert.throws(() => applyMaskTo(src, -1, dst, 0, 1024, key, 0), RangeError);
     assert.throws(() => applyMaskTo(src.subarray(0, 1000), 0, dst, 0, 1024, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src, 0.5, dst, 0, 1024, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src, 0, dst, 0, 1024.5, key, 0), RangeError);
+    // A length that lies: the real byte length decides before native code
+    // runs (the JavaScript loops only ever index the view, so they need no check).
+    if (nativeMasker() === null) return;
+    const small = new Uint8Array(16);
+    Object.defineProperty(small, "length", { value: 4096 });
+    assert.throws(() => applyMaskTo(small, 0, dst, 0, 4096, key, 0), RangeError);
+    assert.throws(() => applyMaskTo(src, 0, small, 0, 4096, key, 0), RangeError);
+    class Liar extends Uint8Array {
+      override get length(): number {
+        return 1 << 20;
+      }
+    }
+    assert.throws(() => applyMaskTo(new Liar(16), 0, new Liar(16), 0, 4096, key, 0), RangeError);
   });
 
   test("shared memory masks like any other (both paths)", () => {
