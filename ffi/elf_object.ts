@@ -10,7 +10,8 @@
  * headers, a SysV hash table, the symbol and string tables and the code;
  * one read+write page holding the dynamic section (older glibc writes the
  * load address into it), 64 KiB further on; a PT_GNU_STACK header so that
- * the loader never makes the stack executable.
+ * the loader never makes the stack executable; on x86-64 a GNU property
+ * note marking the code as shadow-stack (CET) compatible.
  *
  * This module is a pure function of its input: no I/O.
  *
@@ -31,7 +32,8 @@ export const ElfMachine = Object.freeze({
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
-const PHDR_COUNT = 4;
+const PHDR_COUNT = 6;
+const NOTE_SIZE = 32;
 const SYM_SIZE = 24;
 const DYN_SIZE = 16;
 // Segments are aligned for the largest page size a loader may use (64 KiB
@@ -40,7 +42,12 @@ const PAGE = 0x10000;
 
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
+const PT_NOTE = 4;
 const PT_GNU_STACK = 0x6474e551;
+const PT_GNU_PROPERTY = 0x6474e553;
+const NT_GNU_PROPERTY_TYPE_0 = 5;
+const GNU_PROPERTY_X86_FEATURE_1_AND = 0xc0000002;
+const GNU_PROPERTY_X86_FEATURE_1_SHSTK = 0x2;
 const PF_X = 1;
 const PF_W = 2;
 const PF_R = 4;
@@ -86,7 +93,8 @@ export function buildSharedObject(machine: number, functions: readonly ElfFuncti
     names.add(f.name);
   }
   const symbols = functions.length + 1; // index 0 is the undefined symbol
-  const hashAt = EHDR_SIZE + PHDR_SIZE * PHDR_COUNT;
+  const noteAt = EHDR_SIZE + PHDR_SIZE * PHDR_COUNT;
+  const hashAt = noteAt + NOTE_SIZE;
   const hashSize = 4 * (2 + 1 + symbols); // nbucket, nchain, one bucket, chains
   const symAt = align(hashAt + hashSize, 8);
   const strAt = symAt + SYM_SIZE * symbols;
@@ -148,6 +156,21 @@ export function buildSharedObject(machine: number, functions: readonly ElfFuncti
   phdr(1, PT_LOAD, PF_R | PF_W, dynAt, total - dynAt, PAGE);
   phdr(2, PT_DYNAMIC, PF_R | PF_W, dynAt, total - dynAt, 8);
   phdr(3, PT_GNU_STACK, PF_R | PF_W, 0, 0, 16);
+  if (machine === ElfMachine.x86_64) {
+    // The code is shadow-stack safe (plain call/ret): say so, or glibc
+    // refuses the object in a process running with CET shadow stacks (or,
+    // when told to be permissive, turns them off for the whole process).
+    // Not IBT: the functions do not start with endbr64.
+    phdr(4, PT_NOTE, PF_R, noteAt, NOTE_SIZE, 8);
+    phdr(5, PT_GNU_PROPERTY, PF_R, noteAt, NOTE_SIZE, 8);
+    u32(noteAt, 4); // namesz
+    u32(noteAt + 4, 16); // descsz
+    u32(noteAt + 8, NT_GNU_PROPERTY_TYPE_0);
+    bytes.set([0x47, 0x4e, 0x55, 0], noteAt + 12); // "GNU"
+    u32(noteAt + 16, GNU_PROPERTY_X86_FEATURE_1_AND);
+    u32(noteAt + 20, 4); // pr_datasz
+    u32(noteAt + 24, GNU_PROPERTY_X86_FEATURE_1_SHSTK);
+  } // other machines: the two headers stay PT_NULL, which loaders skip
 
   // SysV hash table with one bucket: every symbol on one chain.
   u32(hashAt, 1);

@@ -56,7 +56,13 @@ describe("elf_object: in-memory shared objects", () => {
     const elf = readBack(bytes);
     assert.equal(elf.type, 3);
     assert.equal(elf.machine, 62);
-    assert.deepEqual(elf.segments.map((s) => s.type), [1, 1, 2, 0x6474e551]);
+    assert.deepEqual(elf.segments.map((s) => s.type), [1, 1, 2, 0x6474e551, 4, 0x6474e553]);
+    // The GNU property note: x86 feature 1 AND = SHSTK (not IBT: no endbr64).
+    const note = elf.segments[5]!;
+    const nv = new DataView(bytes.buffer, note.offset, 32);
+    assert.deepEqual([nv.getUint32(0, true), nv.getUint32(4, true), nv.getUint32(8, true)], [4, 16, 5]);
+    assert.deepEqual([...bytes.subarray(note.offset + 12, note.offset + 16)], [0x47, 0x4e, 0x55, 0]);
+    assert.deepEqual([nv.getUint32(16, true), nv.getUint32(20, true), nv.getUint32(24, true)], [0xc0000002, 4, 2]);
     for (const s of elf.segments) {
       assert.ok((s.flags & 3) !== 3, "no segment is writable and executable");
       if (s.type === 1) assert.equal(s.offset % 65536, s.vaddr % 65536);
@@ -79,7 +85,9 @@ describe("elf_object: in-memory shared objects", () => {
 
   test("the machine number is written as given", () => {
     const { bytes } = buildSharedObject(ElfMachine.aarch64, [{ name: "f", code: f }]);
-    assert.equal(readBack(bytes).machine, 183);
+    const elf = readBack(bytes);
+    assert.equal(elf.machine, 183);
+    assert.deepEqual(elf.segments.map((s) => s.type), [1, 1, 2, 0x6474e551, 0, 0], "no x86 note on arm64");
   });
 
   test("bad input: no functions, too many, bad or repeated names, too much code", () => {
