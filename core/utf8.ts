@@ -13,8 +13,9 @@
  *
  * Where a faster whole-input validator exists (simdutf behind `isUtf8` on
  * Node and Bun, a WebAssembly SIMD validator on Deno; see
- * ffi/utf8_native.ts), the bulk of a large input is handed to it: the DFA still finishes a code point left open by the previous
- * chunk, checks the last (possibly cut) code point, and, when the native
+ * ffi/utf8_native.ts), the bulk of a large input is handed to it: the DFA
+ * still finishes a code point left open by the previous chunk, checks the
+ * last (possibly cut) code point, and, when the native
  * check says "invalid", rescans to find the exact bad byte. Results are the
  * same either way; `{ native: false }` selects the pure DFA.
  *

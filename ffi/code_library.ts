@@ -20,6 +20,7 @@ import { bindSymbols } from "./library.ts";
 import { libc } from "./libc.ts";
 import { cString } from "./marshal.ts";
 import { native } from "./native.ts";
+import { E } from "./platform.ts";
 import type { SymbolFunctions, SymbolTable } from "./types.ts";
 
 const MFD_CLOEXEC = 0x1;
@@ -32,7 +33,7 @@ const F_SEAL_WRITE = 0x8;
 // Linux 6.3+: ask for an executable memfd where `vm.memfd_noexec` would
 // otherwise seal it non-executable; older kernels refuse the flag (EINVAL).
 const MFD_EXEC = 0x10;
-const EINVAL = 22;
+const EINVAL = E.EINVAL ?? 22;
 
 /** Either the bound functions or why they could not be loaded. */
 export type CodeLibrary<T extends SymbolTable> =

@@ -9,8 +9,7 @@ import { ElfMachine } from "./elf_object.ts";
 import { nativeMasker, nativeMaskUnavailableReason } from "./mask_native.ts";
 import { native } from "./native.ts";
 import { libc } from "./libc.ts";
-
-const EPERM = 1;
+import { E } from "./platform.ts";
 import { runChild } from "../tests/loop_helpers.ts";
 
 /** `vm.memfd_noexec = 2` forbids executable memory files system-wide. */
@@ -91,7 +90,7 @@ describe("code_library and mask_native: machine code loaded through dlopen", () 
     });
     assert.notEqual(fd, undefined, "the code library's memfd is open");
     assert.equal(libc().write(fd!, new Uint8Array([0xc3]), 1), -1);
-    assert.equal(native.errno(), EPERM);
+    assert.equal(native.errno(), E.EPERM);
   });
 
   test("views at an offset into a larger buffer are addressed from the view's start", { skip: !expectNative && "x86-64 Linux only" }, () => {

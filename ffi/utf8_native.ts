@@ -30,7 +30,7 @@
  * @module
  */
 import * as nodeBuffer from "node:buffer";
-import { detectRuntime } from "./runtime.ts";
+import { native } from "./native.ts";
 
 /** A native whole-input UTF-8 check and the input size from which it pays. */
 export interface NativeUtf8 {
@@ -51,19 +51,10 @@ function isStrict(isValid: (bytes: Uint8Array) => boolean): boolean {
     !probe([0xe2, 0x82]) && !probe([0x80]) && !probe([0xf8, 0x88, 0x80, 0x80, 0x80]);
 }
 
-/** `FFINET_PURE_UTF8=1` asks for the pure DFA (unset when the environment cannot be read). */
-function pureRequested(): boolean {
-  try {
-    const g = globalThis as { Deno?: { env: { get(name: string): string | undefined } }; process?: { env?: Record<string, string | undefined> } };
-    return (g.Deno ? g.Deno.env.get("FFINET_PURE_UTF8") : g.process?.env?.FFINET_PURE_UTF8) === "1";
-  } catch {
-    return false; // Deno without --allow-env
-  }
-}
-
 function load(): NativeUtf8 | null {
-  if (pureRequested()) return null;
-  const runtime = detectRuntime();
+  // `native.env` reads undefined where the environment cannot be read.
+  if (native.env("FFINET_PURE_UTF8") === "1") return null;
+  const runtime = native.runtime;
   if (runtime === "deno") {
     const isValid = wasmUtf8Validator();
     return isValid !== null && isStrict(isValid) ? { isValid, minBytes: 128, name: "WebAssembly SIMD" } : null;

@@ -60,6 +60,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
   readonly #sync: Uint8Array;
   readonly #syncView: DataView;
   readonly #timespec = new Uint8Array(LAYOUT.timespec.size);
+  readonly #timespecView = new DataView(this.#timespec.buffer);
   #parkEvents: NativeBuffer | undefined;
   #parkTimespec: NativeBuffer | undefined;
 
@@ -108,7 +109,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
     const t = timeoutArg(timeoutMs);
     let ts: Uint8Array | null = null;
     if (t >= 0) {
-      writeTimespec(new DataView(this.#timespec.buffer), 0, t);
+      writeTimespec(this.#timespecView, 0, t);
       ts = this.#timespec;
     }
     const r = this.syncCount(libc().kevent!(this.#kq, null, 0, this.#sync, this.#max, ts));

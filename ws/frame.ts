@@ -244,11 +244,19 @@ export function writeFrameInto(
 
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-// Below this many bytes masking runs byte by byte. Word-wise setup (views,
-// alignment, key rotation) costs 50–100 ns, so copies up to ~128 bytes would
-// gain from a higher bound, but in-place unmasking of 96–200 bytes loses on
-// Deno and Bun: one bound for both, kept at 32.
-const WORD_MASK_MIN_BYTES = 32;
+/**
+ * Below this many bytes masking runs byte by byte. Word-wise setup (views,
+ * alignment, key rotation) costs 50–100 ns, so copies up to ~128 bytes would
+ * gain from a higher bound, but in-place unmasking of 96–200 bytes loses on
+ * Deno and Bun: one bound for both, kept at 32.
+ *
+ * @example
+ * ```ts
+ * import { WORD_MASK_MIN_BYTES } from "./frame.ts";
+ * console.log(WORD_MASK_MIN_BYTES); // 32
+ * ```
+ */
+export const WORD_MASK_MIN_BYTES = 32;
 
 /** `%TypedArray%.prototype.byteLength`'s own getter, immune to overrides. */
 const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!

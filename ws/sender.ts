@@ -34,7 +34,9 @@
 import { fillRandom } from "../core/crypto.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
-import { frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, writeFrameInto, xorBytes } from "./frame.ts";
+import {
+  frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, WORD_MASK_MIN_BYTES, writeFrameInto, xorBytes,
+} from "./frame.ts";
 
 /**
  * Compresses whole messages (implemented by permessage-deflate). Returns
@@ -124,9 +126,10 @@ function allocFrame(total: number, payloadAt: number, align: boolean): Uint8Arra
 }
 
 /**
- * Writes a masked frame with a payload under 32 bytes at `out[at]`, its key
- * drawn from the pool: one straight run (small client frames — chat
- * messages, pings — are the common case). Returns the bytes written.
+ * Writes a masked frame whose payload is under WORD_MASK_MIN_BYTES (so
+ * masked byte by byte) at `out[at]`, its key drawn from the pool: one
+ * straight run (small client frames — chat messages, pings — are the
+ * common case). Returns the bytes written.
  */
 function writeSmallPoolMasked(
   out: Uint8Array,
@@ -246,7 +249,7 @@ export class Sender {
     if (!(at >= 0 && at + need <= dst.length && Number.isInteger(at))) {
       throw new RangeError(`a frame of ${need} bytes does not fit at ${at} in ${dst.length} bytes`);
     }
-    if (this.#masked && need < 38 && this.#maskSource === poolMask) {
+    if (this.#masked && end - start < WORD_MASK_MIN_BYTES && this.#maskSource === poolMask) {
       return writeSmallPoolMasked(dst, at, fin, rsv1, opcode, payload, start, end - start);
     }
     return writeFrameInto(dst, at, fin, rsv1, opcode, payload, start, end, this.#masked ? this.#nextKey() : null);
@@ -261,13 +264,13 @@ export class Sender {
   #frame(opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): Uint8Array {
     const length = end - start;
     const masked = this.#masked;
-    if (masked && length < 32 && this.#maskSource === poolMask) {
+    if (masked && length < WORD_MASK_MIN_BYTES && this.#maskSource === poolMask) {
       const out = allocFrame(length + 6, 6, false);
       writeSmallPoolMasked(out, 0, fin, rsv1, opcode, src, start, length);
       return out;
     }
     const size = headerSize(length, masked);
-    const out = allocFrame(size + length, size, masked && length >= 32);
+    const out = allocFrame(size + length, size, masked && length >= WORD_MASK_MIN_BYTES);
     writeFrameInto(out, 0, fin, rsv1, opcode, src, start, end, masked ? this.#nextKey() : null);
     return out;
   }
