@@ -1,7 +1,7 @@
 /**
  * Echo benchmark: our async echo server (poll/listener.ts, handler mode),
  * once with readiness I/O (epoll) and once with io_uring completions
- * (`io: "uring"`), vs the runtime's own (node:net, Deno.listen, Bun.listen),
+ * (`io: "uring"`), and a bare epoll loop as the floor, vs the runtime's own (node:net, Deno.listen, Bun.listen),
  * each in a child
  * process of this runtime, driven by an external load client (a blocking
  * epoll loop run on Bun, bench/echo_client.ts): 50 connections, 64-byte
@@ -11,13 +11,19 @@
  * the three servers rotate their order from round to round. Then 10,000
  * idle connections: server RSS growth per connection, for each server.
  *
- * Reading the numbers: on this 2-core machine neither side saturates a
- * core (server and client each ~40% of one at 70–80k req/s), so req/s
- * measures round-trip latency and the scheduler as much as the server;
- * CPU µs per request is the steadier figure. About 5.5–6 µs of it is
- * kernel time (recv + send over loopback, measured as system time) for
- * every server alike, which bounds what any user-space gain can show:
- * node:net spends ~2.5 µs/req in user space, ffinet ~0.7.
+ * A fourth server, "floor", is the least any epoll echo server can do: one
+ * thread blocked in epoll_wait, one recv and one send per ready connection
+ * through FFI, nothing else (bench/echo_server.ts). Its system time per
+ * request is the kernel's share that every server pays (recv + send over
+ * loopback; on loopback the send also runs the client's receive path), and
+ * node:net's CPU per request divided by it is the most any server could
+ * show against node:net on this machine; the bench prints that ceiling.
+ *
+ * Reading the numbers: server and client each keep about one of the two
+ * cores busy, so req/s follows the server's CPU per request, and CPU µs per
+ * request is the steadier figure. About 5–6 µs of it is kernel time for
+ * every server alike; node:net adds ~2.5–3.5 µs/req in user space, ffinet
+ * ~0.7–1.
  *
  * Run: node scripts/bench.mjs echo [--runtime=node]
  *
@@ -107,8 +113,8 @@ function rssBytes(pid: number): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-type Kind = "ffinet" | "uring" | "native";
-const KINDS: Kind[] = ["ffinet", "uring", "native"];
+type Kind = "ffinet" | "uring" | "floor" | "native";
+const KINDS: Kind[] = ["ffinet", "uring", "floor", "native"];
 
 async function startServer(kind: Kind): Promise<{ server: Child; port: number }> {
   const [cmd, args] = runtimeArgs("bench/echo_server.ts");
@@ -125,7 +131,7 @@ async function client(args: string[]): Promise<Child> {
   return start(`${root}node_modules/.bin/bun`, ["bench/echo_client.ts", ...args]);
 }
 
-async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number; userUs: number }> {
+async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number; userUs: number; sysUs: number }> {
   const { server, port } = await startServer(kind);
   try {
     const warm = await client(["load", String(port), String(CONNECTIONS), "0.5", "64"]);
@@ -136,7 +142,8 @@ async function loadRound(kind: Kind): Promise<{ rps: number; cpuUs: number; user
     const after = cpuTicks(server.pid);
     const perRequest = (ticks: number) => (ticks * 1e6 / CLK_TCK) / result.requests;
     const user = after[0] - before[0];
-    return { rps: result.requests / result.seconds, cpuUs: perRequest(user + after[1] - before[1]), userUs: perRequest(user) };
+    const sys = after[1] - before[1];
+    return { rps: result.requests / result.seconds, cpuUs: perRequest(user + sys), userUs: perRequest(user), sysUs: perRequest(sys) };
   } finally {
     server.kill();
     await server.exited;
@@ -164,10 +171,11 @@ async function idleRound(kind: Kind): Promise<number> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const peerName = RUNTIME === "node" ? "node:net" : RUNTIME === "deno" ? "Deno.listen" : "Bun.listen";
 
-const runs: Record<Kind, { rps: number[]; cpu: number[] }> = {
-  ffinet: { rps: [], cpu: [] },
-  uring: { rps: [], cpu: [] },
-  native: { rps: [], cpu: [] },
+const runs: Record<Kind, { rps: number[]; cpu: number[]; sys: number[] }> = {
+  ffinet: { rps: [], cpu: [], sys: [] },
+  uring: { rps: [], cpu: [], sys: [] },
+  floor: { rps: [], cpu: [], sys: [] },
+  native: { rps: [], cpu: [], sys: [] },
 };
 for (let round = 0; round < ROUNDS; round++) {
   // Rotate so each server runs first, second and third in turn.
@@ -176,15 +184,25 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await loadRound(kind);
     runs[kind].rps.push(r.rps);
     runs[kind].cpu.push(r.cpuUs);
-    console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req (${r.userUs.toFixed(2)} user)`);
+    runs[kind].sys.push(r.sysUs);
+    console.log(`# round ${round} ${kind}: ${r.rps.toFixed(0)} req/s, ${r.cpuUs.toFixed(2)} µs CPU/req (${r.userUs.toFixed(2)} user, ${r.sysUs.toFixed(2)} system)`);
   }
 }
-const label = { ffinet: "epoll", uring: "io_uring" } as const;
-for (const kind of ["ffinet", "uring"] as const) {
+const label = { ffinet: "epoll", uring: "io_uring", floor: "floor: bare epoll loop," } as const;
+for (const kind of ["ffinet", "uring", "floor"] as const) {
   const ours = runs[kind];
   const peer = runs.native;
   record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns 64 B req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
   record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+}
+{
+  // The kernel's share per request: system time of the floor server (epoll)
+  // and of our io_uring server (which saves the per-operation system calls).
+  const peerCpu = median(runs.native.cpu);
+  for (const [name, sys] of [["epoll", median(runs.floor.sys)], ["io_uring", median(runs.uring.sys)]] as const) {
+    console.log(`# ${name}: kernel share ${sys.toFixed(2)} µs/req; ${peerName} ${peerCpu.toFixed(2)} µs CPU/req, ` +
+      `so a server with no user-space cost at all would reach ${(peerCpu / sys).toFixed(2)}x here`);
+  }
 }
 if (IDLE_CONNECTIONS > 0) {
   const idle = { ffinet: await idleRound("ffinet"), uring: await idleRound("uring"), native: await idleRound("native") };
