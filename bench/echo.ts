@@ -1,29 +1,32 @@
 /**
  * Echo benchmark: our async echo server (poll/listener.ts, handler mode),
  * once with readiness I/O (epoll) and once with io_uring completions
- * (`io: "uring"`), and a bare epoll loop as the floor, vs the runtime's own (node:net, Deno.listen, Bun.listen),
- * each in a child
- * process of this runtime, driven by an external load client (a blocking
- * epoll loop run on Bun, bench/echo_client.ts): 50 connections, 64-byte
- * messages, one in flight per connection. Alternating A/B rounds, median
- * requests/s and the server's CPU µs per request (from /proc/PID/stat;
- * each round also prints the user-space part);
- * the three servers rotate their order from round to round. Then 10,000
+ * (`io: "uring"`), and a bare epoll loop as the floor, vs the runtime's own
+ * (node:net, Deno.listen, Bun.listen), each in a child process of this
+ * runtime, driven by an external load client (a blocking epoll loop run on
+ * Bun, bench/echo_client.ts): 50 connections, 64-byte messages, one in
+ * flight per connection. Alternating rounds (ECHO_ROUNDS, default 5; the
+ * four servers rotate their order from round to round), median requests/s
+ * and the server's CPU µs per request (from /proc/PID/stat; each round also
+ * prints the user and system parts), and the median of the per-round
+ * ratios. Then 10,000
  * idle connections: server RSS growth per connection, for each server.
  *
  * A fourth server, "floor", is the least any epoll echo server can do: one
  * thread blocked in epoll_wait, one recv and one send per ready connection
  * through FFI, nothing else (bench/echo_server.ts). Its system time per
  * request is the kernel's share that every server pays (recv + send over
- * loopback; on loopback the send also runs the client's receive path), and
- * node:net's CPU per request divided by it is the most any server could
- * show against node:net on this machine; the bench prints that ceiling.
+ * loopback; on loopback the send also runs the client's receive path). The
+ * runtime server's CPU per request divided by it is the most any epoll
+ * server could show against that server on this machine; divided by our
+ * io_uring server's system time, the same for io_uring (which saves the
+ * per-operation system calls). The bench prints both ceilings.
  *
  * Reading the numbers: server and client each keep about one of the two
  * cores busy, so req/s follows the server's CPU per request, and CPU µs per
  * request is the steadier figure. About 5–6 µs of it is kernel time for
- * every server alike; node:net adds ~2.5–3.5 µs/req in user space, ffinet
- * ~0.7–1.
+ * every server alike; node:net adds ~2.5–3.5 µs/req in user space,
+ * Deno.listen ~2, Bun.listen ~0.7–1.1, ffinet ~0.4–1.
  *
  * Run: node scripts/bench.mjs echo [--runtime=node]
  *
@@ -36,7 +39,7 @@ import { finish, record, RUNTIME } from "./harness.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const proc = (globalThis as unknown as { process: { execPath: string; env: Record<string, string | undefined> } }).process;
-const ROUNDS = Number(proc.env.ECHO_ROUNDS ?? 3);
+const ROUNDS = Number(proc.env.ECHO_ROUNDS ?? 5);
 const SECONDS = Number(proc.env.ECHO_SECONDS ?? 3);
 const CONNECTIONS = 50;
 const IDLE_CONNECTIONS = Number(proc.env.ECHO_IDLE ?? 10_000);
@@ -194,6 +197,10 @@ for (const kind of ["ffinet", "uring", "floor"] as const) {
   const peer = runs.native;
   record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns 64 B req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
   record({ bench: "echo", case: `${label[kind]} ${CONNECTIONS} conns CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+  // Paired view: the ratio within each round (the servers of one round ran
+  // within seconds of each other, in the same phase of the machine).
+  const paired = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!)).toFixed(2);
+  console.log(`# ${label[kind]} vs ${peerName}, median of per-round ratios: req/s ${paired(ours.rps, peer.rps)}, CPU/req ${paired(peer.cpu, ours.cpu)}`);
 }
 {
   // The kernel's share per request: system time of the floor server (epoll)
