@@ -27,6 +27,8 @@ interface Chunk {
 const FREE_MAX = 256;
 const free: Chunk[] = [];
 const NOTHING = new Uint8Array(0);
+/** Slots an emptied queue keeps for reuse. */
+const SLOTS_KEPT = 16;
 
 function release(chunk: Chunk): void {
   chunk.data = NOTHING;
@@ -46,8 +48,12 @@ function release(chunk: Chunk): void {
  * ```
  */
 export class WriteQueue {
-  #chunks: Chunk[] = [];
+  // Chunks live in #chunks[#first, #end). The array is reused rather than
+  // truncated: setting `length` is a runtime call in V8, and an emptied
+  // array regrows its backing store on the next push.
+  #chunks: (Chunk | undefined)[] = [];
   #first = 0;
+  #end = 0;
   #bytes = 0;
   /** Counts `fail()` calls, so `consume` notices one made by a callback. */
   #generation = 0;
@@ -59,27 +65,26 @@ export class WriteQueue {
 
   /** Whether nothing is queued (no bytes and no callbacks). */
   get empty(): boolean {
-    return this.#first === this.#chunks.length;
+    return this.#first === this.#end;
   }
 
   /** Queues `data` (kept as is: copy first if the caller reuses it). */
   push(data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
-    const chunk = free.pop();
-    if (chunk === undefined) {
-      this.#chunks.push({ data, offset: 0, done });
-    } else {
+    let chunk = free.pop();
+    if (chunk === undefined) chunk = { data, offset: 0, done };
+    else {
       chunk.data = data;
       chunk.offset = 0;
       chunk.done = done;
-      this.#chunks.push(chunk);
     }
+    this.#chunks[this.#end++] = chunk;
     this.#bytes += data.length;
   }
 
   /** The unsent part of the first chunk, or undefined when empty. */
   head(): Uint8Array | undefined {
-    const chunk = this.#chunks[this.#first];
-    if (chunk === undefined) return undefined;
+    if (this.#first === this.#end) return undefined;
+    const chunk = this.#chunks[this.#first]!;
     return chunk.offset === 0 ? chunk.data : chunk.data.subarray(chunk.offset);
   }
 
@@ -89,7 +94,7 @@ export class WriteQueue {
    */
   copyTo(target: Uint8Array): number {
     let at = 0;
-    for (let i = this.#first; i < this.#chunks.length && at < target.length; i++) {
+    for (let i = this.#first; i < this.#end && at < target.length; i++) {
       const chunk = this.#chunks[i]!;
       const n = Math.min(chunk.data.length - chunk.offset, target.length - at);
       if (n === 0) continue;
@@ -103,7 +108,7 @@ export class WriteQueue {
   consume(n: number): void {
     this.#bytes -= n;
     const generation = this.#generation;
-    while (this.#first < this.#chunks.length) {
+    while (this.#first < this.#end) {
       const chunk = this.#chunks[this.#first]!;
       const left = chunk.data.length - chunk.offset;
       if (n < left) {
@@ -118,7 +123,7 @@ export class WriteQueue {
       // The callback failed the queue: the bytes left of `n` belonged to
       // chunks that are gone, not to anything queued since.
       if (this.#generation !== generation) return;
-      if (n === 0 && this.#first < this.#chunks.length && this.#chunks[this.#first]!.data.length > 0) break;
+      if (n === 0 && this.#first < this.#end && this.#chunks[this.#first]!.data.length > 0) break;
     }
     this.#compact();
   }
@@ -126,9 +131,10 @@ export class WriteQueue {
   /** Drops everything, failing the callbacks with `error`. */
   fail(error: Error): void {
     this.#generation++;
-    const chunks = this.#chunks.slice(this.#first);
+    const chunks = this.#chunks.slice(this.#first, this.#end) as Chunk[];
     this.#chunks = [];
     this.#first = 0;
+    this.#end = 0;
     this.#bytes = 0;
     for (const c of chunks) {
       const done = c.done;
@@ -138,11 +144,16 @@ export class WriteQueue {
   }
 
   #compact(): void {
-    if (this.#first === this.#chunks.length) {
-      this.#chunks.length = 0;
+    if (this.#first === this.#end) {
+      // Empty: start over at slot 0 (the slots left behind hold released
+      // chunks, which refer to nothing); a queue that once held many
+      // chunks gives its big array back, so an idle connection stays small.
+      if (this.#end > SLOTS_KEPT) this.#chunks = [];
       this.#first = 0;
-    } else if (this.#first > 64 && this.#first * 2 > this.#chunks.length) {
-      this.#chunks = this.#chunks.slice(this.#first);
+      this.#end = 0;
+    } else if (this.#first > 64 && this.#first * 2 > this.#end) {
+      this.#chunks = this.#chunks.slice(this.#first, this.#end);
+      this.#end -= this.#first;
       this.#first = 0;
     }
   }
