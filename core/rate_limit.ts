@@ -143,6 +143,19 @@ export class TokenBucket {
   }
 
   /**
+   * Puts back `n` tokens that were taken but not used (a send that moved
+   * fewer bytes than it acquired); the bucket never holds more than its
+   * burst.
+   *
+   * @param n tokens to return (finite, ≥ 0).
+   */
+  refund(n: number): void {
+    checkAmount(n);
+    this.#refill();
+    this.#tokens = Math.min(this.#burst, this.#tokens + n);
+  }
+
+  /**
    * Milliseconds (whole, rounded up) until `n` tokens are there: 0 when they
    * are now, `Infinity` when `n` exceeds the burst (it can never succeed).
    */

@@ -53,6 +53,18 @@ describe("TokenBucket", () => {
     assert.equal(b.acquireUpTo(600), 1);
   });
 
+  test("refund puts unused tokens back, never above the burst", () => {
+    const clock = new ManualClock();
+    const b = new TokenBucket({ rate: 1000, burst: 1000, clock });
+    assert.equal(b.acquireUpTo(800), 800);
+    b.refund(300); // the send moved 500 of 800 bytes
+    assert.equal(b.available(), 500);
+    b.refund(5000);
+    assert.equal(b.available(), 1000);
+    assert.throws(() => b.refund(-1), RangeError);
+    assert.throws(() => b.refund(Number.NaN), RangeError);
+  });
+
   test("configure keeps accrued tokens, capped at the new burst", () => {
     const clock = new ManualClock();
     const b = new TokenBucket({ rate: 100, burst: 100, clock });

@@ -31,6 +31,11 @@ function unsupported(name: string): UnsupportedError {
   return new UnsupportedError(name, `${name}(2) exists only on Linux`);
 }
 
+function bytesOf(data: Uint8Array): Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new TypeError("a datagram buffer must be a Uint8Array");
+  return data;
+}
+
 function checkBatchSize(n: number): void {
   if (n < 1 || n > MAX_DATAGRAM_BATCH) throw new RangeError(`a batch holds 1..${MAX_DATAGRAM_BATCH} datagrams, got ${n}`);
 }
@@ -63,7 +68,7 @@ export function sendBatch(fd: number, family: DgramFamily, messages: readonly Ou
   const addrAt = iovAt + n * V;
   const dataAt = addrAt + n * SEND_ADDR;
   let total = 0;
-  for (const m of messages) total += m.data.byteLength;
+  for (const m of messages) total += bytesOf(m.data).byteLength;
   const block = memory.reserve(dataAt + total);
   const view = block.view;
   const bytes = block.bytes;
@@ -127,7 +132,7 @@ export function recvBatch(fd: number, buffers: readonly Uint8Array[]): ReceivedD
   const addrAt = iovAt + n * V;
   const dataAt = addrAt + n * A;
   let total = 0;
-  for (const b of buffers) total += b.byteLength;
+  for (const b of buffers) total += bytesOf(b).byteLength;
   const block = memory.reserve(dataAt + total);
   const view = block.view;
   const bytes = block.bytes;

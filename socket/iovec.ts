@@ -57,6 +57,9 @@ export class ScatterGather {
     const need = count * IOV.size + total;
     let block = this.#block;
     if (block === undefined || block.byteLength < need) {
+      // Forget the old block first: after a failed allocation the next call
+      // must allocate again, not use freed memory.
+      this.#block = undefined;
       block?.free();
       block = NativeBuffer.alloc(Math.max(need, 4096, (block?.byteLength ?? 0) * 2));
       this.#block = block;

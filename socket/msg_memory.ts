@@ -35,6 +35,9 @@ export class MessageMemory {
   reserve(byteLength: number): NativeBuffer {
     const current = this.#buffer;
     if (current !== undefined && current.byteLength >= byteLength) return current;
+    // Forget the old block before allocating: if the allocation fails, the
+    // next call must not be handed freed memory.
+    this.#buffer = undefined;
     current?.free();
     // Grow geometrically so a slowly growing workload reallocates rarely.
     const size = Math.max(byteLength, 256, current === undefined ? 0 : current.byteLength * 2);

@@ -65,6 +65,17 @@ function literal(host: string, port: number): InetSocketAddress | undefined {
   return undefined;
 }
 
+/**
+ * Whether the last label of `host` (a trailing dot aside) is a number,
+ * decimal or `0x` hex: getaddrinfo would take the host for an IPv4 address
+ * in a shorthand, octal or hex form (inet_aton), and no DNS name ends so.
+ */
+function endsInNumber(host: string): boolean {
+  const labels = host.split(".");
+  if (labels.length > 1 && labels[labels.length - 1] === "") labels.pop();
+  return /^(?:[0-9]+|0[xX][0-9a-fA-F]*)$/.test(labels[labels.length - 1]!);
+}
+
 function gaiError(code: number, host: string, errno: number): DNSError {
   if (code === C.EAI_SYSTEM) {
     if (errno === 0) {
@@ -94,7 +105,10 @@ function gaiError(code: number, host: string, errno: number): DNSError {
  * `options.timeoutMs` (default: the process-wide DNS timeout) where
  * {@link dnsTimeoutEnforced} is true; see the module notes for elsewhere.
  *
- * @throws TypeError for an empty or over-long host; DNSError ("ENOTFOUND",
+ * @throws TypeError for an empty or over-long host, or one that ends in a
+ *   number without being a strict IPv4 literal (`127.1`, `1.2.3`,
+ *   `010.0.0.1`, `0x7f.0.0.1`: the C library would read these as other
+ *   addresses); DNSError ("ENOTFOUND",
  *   "EAI_AGAIN", …) when resolution fails; SocketTimeoutError (code
  *   "ETIMEDOUT", syscall "getaddrinfo_a") when the timeout passes;
  *   UnsupportedError with `requireTimeout` where timeouts are not enforced
@@ -119,6 +133,7 @@ export function resolveHost(host: string, port: number, options: ResolveOptions 
     }
     return [lit];
   }
+  if (endsInNumber(host)) throw new TypeError(`invalid IP address: ${JSON.stringify(host)} (IPv4 is a.b.c.d only)`);
   const hints = new Uint8Array(AI.size);
   const hv = new DataView(hints.buffer);
   const family = options.family === "ipv4" ? C.AF_INET : options.family === "ipv6" ? C.AF_INET6 : C.AF_UNSPEC;

@@ -78,7 +78,14 @@ export class SocketBandwidth {
     if (bucket === undefined) return c.send(data, flags);
     const allowed = bucket.acquireUpTo(data.byteLength);
     if (allowed === 0) return 0;
-    return c.send(allowed === data.byteLength ? data : data.subarray(0, allowed), flags);
+    let sent = 0;
+    try {
+      sent = c.send(allowed === data.byteLength ? data : data.subarray(0, allowed), flags);
+    } finally {
+      // Tokens pay only for the bytes the kernel took.
+      if (sent < allowed) bucket.refund(allowed - sent);
+    }
+    return sent;
   }
 
   /**

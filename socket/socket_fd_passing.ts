@@ -15,9 +15,10 @@
  *
  * @module
  */
-import { SocketClosedError } from "../core/errors.ts";
+import { SocketClosedError, SocketError } from "../core/errors.ts";
 import { check } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
+import { C } from "../ffi/platform.ts";
 import { checkBytes, coreOf, type SocketCore } from "./socket_core.ts";
 import {
   peerCredentials as peerCredentialsOf,
@@ -27,7 +28,7 @@ import {
   recvFds as recvFdsOn,
   sendFds as sendFdsOn,
 } from "./unix_fds.ts";
-import { deadlineAfter, WAIT_READ } from "./wait.ts";
+import { deadlineAfter, WAIT_READ, WAIT_WRITE } from "./wait.ts";
 
 /** The descriptor of a Unix socket; TypeError for another family. */
 function unixOnly(c: SocketCore, what: string): number {
@@ -59,11 +60,12 @@ export class SocketFdPassing {
   /**
    * Passes descriptors to the peer in one SCM_RIGHTS message (with `data`,
    * one zero byte by default); returns the data bytes sent. The caller keeps
-   * its own copies of the descriptors.
+   * its own copies of the descriptors. A blocking socket honours its send
+   * timeout.
    *
    * @throws TypeError on a non-Unix socket; RangeError for 0 or more than
    *   {@link MAX_FDS_PER_MESSAGE} descriptors; SocketClosedError when the
-   *   peer is gone
+   *   peer is gone; SocketTimeoutError
    *
    * @example
    * ```ts
@@ -79,14 +81,27 @@ export class SocketFdPassing {
     const c = coreOf(this);
     const fd = unixOnly(c, "sendFds");
     if (data !== undefined) checkBytes(data);
-    try {
-      const n = sendFdsOn(fd, fds, data);
-      c.stats.sent(n);
-      return n;
-    } catch (err) {
-      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
-      throw err;
+    // With a send timeout a blocking socket never sleeps in sendmsg: it waits in poll.
+    const deadline = deadlineAfter(c.nonBlocking ? 0 : c.timeouts.get("sendMs"));
+    const flags = deadline === Infinity ? 0 : C.MSG_DONTWAIT;
+    let n = -1;
+    while (n < 0) {
+      try {
+        n = sendFdsOn(fd, fds, data, flags);
+      } catch (err) {
+        const full = flags !== 0 && err instanceof SocketError && err.code === "EAGAIN";
+        if (full) {
+          c.waitOrTimeout(WAIT_WRITE, deadline, "sendmsg");
+          continue;
+        }
+        if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+        throw err;
+      }
     }
+    c.stats.sent(n);
+    // A blocking sendmsg sends the whole payload; finish what MSG_DONTWAIT left.
+    while (flags !== 0 && data !== undefined && n < data.byteLength) n += c.sendOnce(data.subarray(n), 0, deadline);
+    return n;
   }
 
   /**

@@ -13,9 +13,34 @@
  *
  * @module
  */
+import { setNonBlocking } from "./options.ts";
 import type { Socket } from "./socket.ts";
-import { adoptSocket, coreOf, isSocket } from "./socket_core.ts";
+import { adoptSocket, coreOf, isSocket, type SocketCore } from "./socket_core.ts";
 import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
+
+/** Whether `ms` is a wait limit (a finite number ≥ 0) rather than "none". */
+function isLimit(ms: unknown): boolean {
+  return typeof ms === "number" && ms >= 0 && ms !== Infinity;
+}
+
+/**
+ * Runs `transfer` with O_NONBLOCK on the blocking ones of `cores`, restored
+ * afterwards: sendfile and splice take no MSG_DONTWAIT, and on a blocking
+ * descriptor they would sleep in the kernel past any timeout.
+ */
+function nonBlockingDuring<T>(cores: readonly SocketCore[], transfer: () => T): T {
+  const switched: number[] = [];
+  try {
+    for (const c of cores) {
+      if (c.nonBlocking || switched.includes(c.fd)) continue;
+      setNonBlocking(c.fd, true);
+      switched.push(c.fd);
+    }
+    return transfer();
+  } finally {
+    for (const fd of switched) setNonBlocking(fd, false);
+  }
+}
 
 /**
  * sendfile, splice and dup; these methods are `Socket`'s own (see
@@ -56,7 +81,8 @@ export class SocketZeroCopy {
    * Sends a whole file (an open descriptor or a path) or a slice of it,
    * waiting for room as needed; returns the bytes sent (fewer only when the
    * file ended early). Each wait is bounded by `options.timeoutMs`, by
-   * default this socket's send timeout (none when 0).
+   * default this socket's send timeout (none when 0); a blocking socket is
+   * non-blocking while a bounded transfer runs.
    *
    * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …)
    *
@@ -71,8 +97,9 @@ export class SocketZeroCopy {
     const fd = c.liveFd();
     const sendMs = c.timeouts.get("sendMs");
     const timeoutMs = options.timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    const send = (): number => sendfileAllOn(fd, source, { ...options, timeoutMs });
     try {
-      const n = sendfileAllOn(fd, source, { ...options, timeoutMs });
+      const n = isLimit(timeoutMs) ? nonBlockingDuring([c], send) : send();
       if (n > 0) c.stats.sent(n);
       return n;
     } catch (err) {
@@ -85,7 +112,8 @@ export class SocketZeroCopy {
    * Moves bytes from this socket to `destination` inside the kernel
    * (splice through a pipe; Linux), until `count` bytes have moved or this
    * socket reaches end of stream. Each wait is bounded by `timeoutMs`
-   * (default: no limit). Returns the bytes moved.
+   * (default: no limit); blocking sockets are non-blocking while a bounded
+   * transfer runs. Returns the bytes moved.
    *
    * @throws UnsupportedError off Linux; SocketTimeoutError
    *
@@ -98,10 +126,14 @@ export class SocketZeroCopy {
   spliceTo(destination: Socket, count = Infinity, timeoutMs = -1): number {
     const c = coreOf(this);
     if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
-    const n = spliceAll(c.liveFd(), destination.fd, count, timeoutMs);
+    const d = coreOf(destination);
+    const from = c.liveFd();
+    const to = d.liveFd();
+    const move = (): number => spliceAll(from, to, count, timeoutMs);
+    const n = isLimit(timeoutMs) ? nonBlockingDuring([c, d], move) : move();
     if (n > 0) {
       c.stats.received(n);
-      coreOf(destination).stats.sent(n);
+      d.stats.sent(n);
     }
     return n;
   }

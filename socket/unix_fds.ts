@@ -61,6 +61,7 @@ function validateFd(fd: number, what: string): void {
  * @param socketFd a connected Unix-domain socket
  * @param fds 1 to {@link MAX_FDS_PER_MESSAGE} descriptors to pass
  * @param data payload sent with the descriptors
+ * @param flags extra MSG_* flags (MSG_DONTWAIT, …); MSG_NOSIGNAL is always added
  * @returns the number of payload bytes sent
  *
  * @example
@@ -70,8 +71,10 @@ function validateFd(fd: number, what: string): void {
  * sendFds(socketFd, [0, 1, 2], new TextEncoder().encode("stdio"));
  * ```
  */
-export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Array = ONE_BYTE): number {
+export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Array = ONE_BYTE, flags = 0): number {
   validateFd(socketFd, "socket fd");
+  if (!Array.isArray(fds)) throw new TypeError("fds must be an array of descriptors");
+  if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
   if (fds.length < 1 || fds.length > MAX_FDS_PER_MESSAGE) {
     throw new RangeError(`fd count must be 1..${MAX_FDS_PER_MESSAGE}, got ${fds.length}`);
   }
@@ -104,7 +107,7 @@ export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Arr
     control: block.pointerAt(ctl),
     controlLength: controlSize,
   });
-  return check(libc().sendmsg(socketFd, msghdr, C.MSG_NOSIGNAL), "sendmsg");
+  return check(libc().sendmsg(socketFd, msghdr, C.MSG_NOSIGNAL | flags), "sendmsg");
 }
 
 /**
@@ -169,6 +172,7 @@ export function recvFds(socketFd: number, options: RecvFdsOptions = {}): Receive
     throw new RangeError(`maxFds must be 1..${MAX_FDS_PER_MESSAGE}, got ${String(maxFds)}`);
   }
   const buffer = options.buffer ?? new Uint8Array(1);
+  if (!(buffer instanceof Uint8Array)) throw new TypeError("buffer must be a Uint8Array");
   if (buffer.byteLength < 1) throw new RangeError("buffer must hold at least one byte");
 
   const iovSize = LAYOUT.iovec.size;

@@ -236,6 +236,8 @@ describe("Dgram: batches (sendmmsg/recvmmsg)", () => {
     assert.throws(() => s.sendBatch([]), RangeError);
     assert.throws(() => s.recvBatch([]), RangeError);
     assert.throws(() => s.sendBatch([{ data: new Uint8Array(1), host: "127.0.0.1" }]), TypeError);
+    assert.throws(() => s.sendBatch([{ data: "x" as unknown as Uint8Array, host: "127.0.0.1", port: 9 }]), TypeError);
+    assert.throws(() => s.recvBatch([{} as Uint8Array]), TypeError);
   });
 });
 

@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
-import { C } from "../ffi/platform.ts";
+import { C, LAYOUT } from "../ffi/platform.ts";
 import { connectTCP, listenTCP, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-methods-"));
@@ -44,6 +44,16 @@ function readFd(fd: number): string {
   const n = libc().read(fd, buf, buf.length);
   assert.ok(n >= 0);
   return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/**
+ * Sets SO_SNDTIMEO or SO_RCVTIMEO in the kernel: a safety net under tests of
+ * our own timeouts, so a call that ignored them fails late instead of hanging.
+ */
+function kernelTimeout(socket: Socket, option: number, seconds: number): void {
+  const tv = new Uint8Array(LAYOUT.timeval.size);
+  new DataView(tv.buffer).setBigInt64(LAYOUT.timeval.sec, BigInt(seconds), true);
+  assert.equal(libc().setsockopt(socket.fd, C.SOL_SOCKET, option, tv, tv.length), 0);
 }
 
 const isCloexec = (fd: number): boolean => (libc().fcntl(fd, C.F_GETFD, 0) & C.FD_CLOEXEC) !== 0;
@@ -122,6 +132,48 @@ describe("Socket: descriptor passing and credentials", () => {
     assert.throws(() => b.recvFd(), SocketClosedError);
     b.close();
     assert.throws(() => b.recvFd(), UseAfterCloseError);
+  });
+
+  test("sendFd: a blocking socket honours its send timeout", () => {
+    const [a, b] = socketPair();
+    try {
+      a.options.sendBufferSize = 4096;
+      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      a.setTimeouts({ sendMs: 100 });
+      assert.ok(a.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
+      const started = performance.now();
+      assert.throws(() => a.sendFd(0), SocketTimeoutError);
+      const took = performance.now() - started;
+      assert.ok(took < 2000, `took ${took} ms`);
+      // With room again, the descriptor goes out.
+      const drain = new Uint8Array(1 << 20);
+      b.options.nonBlocking = true;
+      while ((b.recv(drain) ?? 0) > 0);
+      assert.equal(a.sendFd(0, text("fd")), 2);
+      const got = new Uint8Array(2);
+      const msg = b.recvFds({ buffer: got });
+      assert.equal(msg?.fds.length, 1);
+      b.closeReceivedFd(msg!.fds[0]!);
+      assert.equal(new TextDecoder().decode(got), "fd");
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test("a rejected argument leaves fd passing working (TypeError, native memory intact)", () => {
+    const [a, b] = socketPair();
+    try {
+      assert.throws(() => b.recvFds({ buffer: "x" as unknown as Uint8Array }), TypeError);
+      assert.throws(() => a.sendFds("12" as unknown as number[]), TypeError);
+      assert.equal(a.sendFd(0), 1);
+      const fd = b.recvFd();
+      assert.ok(fd !== null && fd >= 0);
+      b.closeReceivedFd(fd);
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   test("peerCredentials: our own pid, uid and gid, on a pair and on an accepted connection", () => {
@@ -234,6 +286,40 @@ describe("Socket: sendfile, splice and dup", () => {
       assert.throws(() => srcPeer.spliceTo(3 as unknown as Socket), TypeError);
     } finally {
       for (const s of [srcClient, srcPeer, srcServer, dstClient, dstPeer, dstServer]) s.close();
+    }
+  });
+
+  test("sendfileAll and spliceTo with a timeout never block in the kernel on blocking sockets", () => {
+    const path = writeFile("stuck.bin", new Uint8Array(8 * 1024 * 1024));
+    const [a, b] = socketPair();
+    const [src, from] = socketPair();
+    const [c, d] = socketPair();
+    try {
+      // sendfileAll: the send timeout bounds each wait; nobody reads.
+      a.options.sendBufferSize = 4096;
+      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      a.setTimeouts({ sendMs: 100 });
+      let started = performance.now();
+      assert.throws(() => a.sendfileAll(path), SocketTimeoutError);
+      let took = performance.now() - started;
+      assert.ok(took < 2000, `sendfileAll took ${took} ms`);
+      assert.equal(a.options.nonBlocking, false, "the blocking mode is restored");
+      // spliceTo: nothing arrives on the source.
+      kernelTimeout(from, C.SO_RCVTIMEO, 3);
+      started = performance.now();
+      assert.throws(() => from.spliceTo(c, 100, 100), SocketTimeoutError);
+      took = performance.now() - started;
+      assert.ok(took < 2000, `spliceTo took ${took} ms`);
+      assert.equal(from.options.nonBlocking, false);
+      assert.equal(c.options.nonBlocking, false);
+      // Data that is there still moves.
+      src.sendAll(text("spliced"));
+      assert.equal(from.spliceTo(c, 7, 1000), 7);
+      const got = new Uint8Array(7);
+      d.recvAll(got);
+      assert.equal(new TextDecoder().decode(got), "spliced");
+    } finally {
+      for (const s of [a, b, src, from, c, d]) s.close();
     }
   });
 

@@ -1,14 +1,18 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { SocketClosedError, SocketError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import {
   connectTCP,
+  Dgram,
   getDefaultTimeouts,
   listenTCP,
   resetDefaultTimeouts,
+  resolveHost,
   setDefaultTimeouts,
   Socket,
   type SocketAddress,
+  socketPair,
 } from "../socket/mod.ts";
 
 function portOf(addr: SocketAddress): number {
@@ -309,6 +313,56 @@ describe("Socket over TCP loopback", () => {
     } finally {
       closeAll(client, peer, server);
     }
+  });
+
+  test("sendLimited spends tokens only on bytes the kernel took", () => {
+    const [a, b] = socketPair("stream", { nonBlocking: true });
+    try {
+      a.options.sendBufferSize = 4096;
+      while (a.send(bytes(65536)) > 0);
+      a.setBandwidth(1, 1000);
+      assert.equal(a.sendLimited(bytes(1000)), 0); // the socket is full
+      assert.equal(a.bandwidthWaitMs(1000), 0);
+    } finally {
+      closeAll(a, b);
+    }
+  });
+
+  test("a failed allocation of native staging memory leaves the socket usable", (t) => {
+    if (readFileSync("/proc/sys/vm/overcommit_memory", "utf8").trim() === "1") {
+      t.skip("the kernel grants any allocation (vm.overcommit_memory=1)");
+      return;
+    }
+    const meminfo = readFileSync("/proc/meminfo", "utf8");
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(meminfo)![1]);
+    // 1024 views of one buffer, four times RAM and swap in all: calloc refuses.
+    const huge = new Uint8Array(4 * (kib("MemTotal") + kib("SwapTotal")));
+    const [a, b] = socketPair();
+    try {
+      assert.equal(a.sendv([bytes(1)]), 1);
+      assert.throws(() => a.sendv(new Array<Uint8Array>(1024).fill(huge)), RangeError);
+      assert.equal(a.sendv([bytes(1)]), 1);
+      b.recvAll(new Uint8Array(2));
+    } finally {
+      closeAll(a, b);
+    }
+    using sink = Dgram.create("ipv4");
+    sink.bind("127.0.0.1", 0);
+    using d = Dgram.create("ipv4");
+    d.connect("127.0.0.1", sink.localAddress().port);
+    assert.equal(d.sendBatch([{ data: bytes(1) }]), 1);
+    assert.throws(() => d.sendBatch(new Array(1024).fill({ data: huge })), RangeError);
+    assert.equal(d.sendBatch([{ data: bytes(1) }]), 1);
+  });
+
+  test("a host that ends in a number must be a strict IPv4 literal (no inet_aton forms)", () => {
+    for (const host of ["127.1", "1.2.3", "01.2.3.4", "010.0.0.1", "0x7f.0.0.1", "2130706433", "1.2.3.4."]) {
+      assert.throws(() => resolveHost(host, 80), TypeError, host);
+    }
+    using server = listenTCP("127.0.0.1", 0);
+    assert.throws(() => connectTCP("127.1", portOf(server.localAddress()), 1000), TypeError);
+    assert.throws(() => listenTCP("127.1", 0), TypeError);
+    assert.deepEqual(resolveHost("127.0.0.1", 80), [{ family: "ipv4", host: "127.0.0.1", port: 80 }]);
   });
 
   test("close is idempotent; use after close throws UseAfterCloseError; fromFd and release", () => {
