@@ -209,13 +209,17 @@ export class Connection {
       this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
       this.#watcher.onLoopClose = () => this.#destroy(loopClosedError(), false);
     } else {
+      if (io.closing) throw loopClosedError();
       this.#io = io;
       const host = new Connection.#StreamHost(this);
       this.#owner = host;
       this.#stream = new UringStream(io, fd, host);
       io.addOwner(this.#owner);
       this.#stream.ref();
-      this.#stream.setReading(true);
+      // Reading starts once `open` has run (it follows construction at
+      // once): a receive armed now would reach the kernel before a
+      // `detach()` there could cancel it, and take the socket's bytes.
+      queueMicrotask(() => this.#setInterest());
     }
     if (this.#idleMs + this.#readMs + this.#writeMs > 0) {
       const now = performance.now();
@@ -320,6 +324,7 @@ export class Connection {
       if (offset < 0) return false;
       if (offset === data.length) return true;
     }
+    this.#startWriteClock();
     this.#out.push(data.slice(offset), undefined);
     this.#setInterest();
     const below = this.#out.bytes < this.#hwm;
@@ -354,6 +359,7 @@ export class Connection {
       };
       if (stream !== undefined) this.#queue(stream, data, settle);
       else {
+        this.#startWriteClock();
         this.#out.push(data.slice(offset), settle);
         this.#setInterest();
       }
@@ -498,6 +504,12 @@ export class Connection {
         // read() closes once it has handed them out.)
         if (this.#eof && !this.#hasBufferedInput) this.#destroy(undefined, false);
         else {
+          // Queued output would wait for WRITABLE while unregistered:
+          // send it now (after a hang-up that fails, and settles it).
+          if (!this.#out.empty) {
+            this.#flush();
+            if (this.#closed) return;
+          }
           this.#stopped = true;
           this.#watcher!.stop();
         }
@@ -563,8 +575,14 @@ export class Connection {
     // Bytes copied into a send buffer at once are never read back from the
     // queue (which counts them until sent), so they need no copy of their own.
     const now = !stream.sending && this.#out.empty && data.length <= URING_BUFFER_BYTES;
+    this.#startWriteClock();
     this.#out.push(now ? data : data.slice(), done);
     stream.flush(this.#out);
+  }
+
+  /** Bytes are about to be queued: with none queued before, the write timeout counts from now. */
+  #startWriteClock(): void {
+    if (this.#writeMs > 0 && this.#out.bytes === 0) this.#lastWrite = performance.now();
   }
 
   /** io_uring mode: most bytes the next recv may bring. */
@@ -706,7 +724,11 @@ export class Connection {
   }
 
   #fail(error: Error): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#error !== undefined) return;
+    // Going down with `error`: `close()`, `abort()` or a failing `send()`
+    // from inside the `error` callback must not end it another way.
+    this.#closing = true;
+    this.#error = error;
     try {
       this.#handler.error?.(this, error);
     } finally {
@@ -717,6 +739,7 @@ export class Connection {
   /** Closes the fd at once; pending reads and writes fail with `error` (or end). */
   #destroy(error: Error | undefined, reset: boolean): void {
     if (this.#closed) return;
+    error ??= this.#error; // abort() from inside the `error` callback
     if (reset && error !== undefined) this.#setLingerZero();
     this.#closed = true;
     this.#error = error;

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import type { Connection } from "./connection.ts";
-import { connect, listen, type Listener, type ListenOptions } from "./listener.ts";
+import { adopt, connect, listen, type Listener, type ListenOptions } from "./listener.ts";
 import { Loop } from "./loop.ts";
+import { Socket } from "../socket/socket.ts";
 
 /** Every test runs with readiness I/O and with io_uring (readiness where io_uring is refused). */
 const IO_MODES = ["readiness", "uring"] as const;
@@ -239,5 +240,229 @@ for (const io of IO_MODES) {
         full.close();
       }
     });
+  });
+}
+
+/** Rejects with "timed out" when `promise` has not settled after `ms`. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+for (const io of IO_MODES) {
+  describe(`failures settle everything (${io})`, () => {
+    test("a Unix peer that hangs up while our read buffer is full fails the queued write", async () => {
+      // Polling, never parked: the next wait sees the room and the hang-up at once.
+      const loop = new Loop({ spinsBeforePark: 1_000_000 });
+      try {
+        const [ours, peer] = Socket.pair("stream", { nonBlocking: true });
+        const client = adopt(ours, undefined, { loop, io, readBufferBytes: 1024 });
+        try {
+          // More than the client buffers: its read buffer fills and reading stops.
+          peer.send(new Uint8Array(8192));
+          // Much more than the socket holds: the rest stays queued.
+          const writing = client.write(new Uint8Array(8 * 1024 * 1024));
+          writing.catch(() => {});
+          await new Promise((r) => setTimeout(r, 50));
+          // The peer takes what the kernel holds and closes with nothing unread
+          // (so no ECONNRESET): the client sees a bare hang-up.
+          const sink = new Uint8Array(256 * 1024);
+          while (peer.recv(sink) !== null);
+          peer.close();
+          await assert.rejects(within(writing, 2000), (err: unknown) => err instanceof SocketError && err.code === "EPIPE");
+          await within(client.whenClosed, 2000);
+          assert.equal(client.closed, true);
+        } finally {
+          client.abort();
+          if (!peer.closed) peer.close();
+        }
+      } finally {
+        loop.close();
+        await loop.released();
+      }
+    });
+
+    test("a connect aborted at once does not touch the next socket (same fd number)", () =>
+      withLoop(async (loop) => {
+        const a = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+        const b = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+        try {
+          const ac = new AbortController();
+          const first = connect({ host: "127.0.0.1", port: a.port }, { loop, io, signal: ac.signal });
+          first.catch(() => {});
+          ac.abort(new Error("changed my mind"));
+          const second = connect({ host: "127.0.0.1", port: b.port }, { loop, io });
+          await assert.rejects(first, /changed my mind/);
+          const conn = await within(second, 2000);
+          const remote = conn.remoteAddress;
+          assert.ok("port" in remote && remote.port === b.port, `connected to ${JSON.stringify(remote)}`);
+          await conn.close();
+        } finally {
+          a.close();
+          b.close();
+        }
+      }));
+
+    test("detach() in open leaves the bytes that came with the connection in the socket", () =>
+      withLoop(async (loop) => {
+        const { connectTCP } = await import("../socket/connect.ts");
+        let handOff!: (socket: Socket) => void;
+        const detached = new Promise<Socket>((resolve) => (handOff = resolve));
+        const server = listen({ host: "127.0.0.1", port: 0 }, { open: (c) => handOff(c.detach()) }, { loop, io });
+        const client = connectTCP("127.0.0.1", server.port, 2000);
+        let socket: Socket | undefined;
+        try {
+          // Sent before the loop accepts: waiting in the socket when `open` runs.
+          client.send(enc.encode("hello"));
+          socket = await within(detached, 2000);
+          // Give a stray receive time to take the bytes.
+          await new Promise((r) => setTimeout(r, 30));
+          socket.options.nonBlocking = true;
+          const buf = new Uint8Array(16);
+          const n = socket.recv(buf);
+          assert.equal(n === null ? "nothing" : dec.decode(buf.subarray(0, n)), "hello");
+        } finally {
+          socket?.close();
+          client.close();
+          server.close();
+        }
+      }));
+
+    test("loop.close() from inside a data callback", async () => {
+      const errors: unknown[] = [];
+      const loop = new Loop({ onError: (error) => errors.push(error) });
+      let calls = 0;
+      const server = listen({ host: "127.0.0.1", port: 0 }, {
+        data: () => {
+          calls++;
+          loop.close();
+        },
+      }, { loop, io });
+      try {
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+        await client.write(enc.encode("bye"));
+        await within(loop.released(), 2000);
+        assert.equal(calls, 1);
+        assert.deepEqual(errors, []);
+        assert.equal(client.closed, true);
+      } finally {
+        loop.close();
+      }
+    });
+
+    test("options a connection refuses leave no descriptor behind (connect, listen)", async () => {
+      const { readdirSync } = await import("node:fs");
+      const { connectTCP } = await import("../socket/connect.ts");
+      const openFds = () => readdirSync("/proc/self/fd").length;
+      const errors: unknown[] = [];
+      const loop = new Loop({ onError: (error) => errors.push(error) });
+      const good = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+      const bad = listen({ host: "127.0.0.1", port: 0 }, {}, { loop, io, highWaterMark: 0 });
+      try {
+        // Make the lazily made descriptors (ring, eventfd, helper) first.
+        const warm = connect({ host: "127.0.0.1", port: good.port }, { loop, io });
+        (await good.accept())!.abort();
+        (await warm).abort();
+        await new Promise((r) => setTimeout(r, 20));
+        const before = openFds();
+        for (let i = 0; i < 3; i++) {
+          await assert.rejects(connect({ host: "127.0.0.1", port: good.port }, { loop, io, highWaterMark: 0 }), RangeError);
+          (await good.accept())!.abort();
+        }
+        for (let i = 0; i < 3; i++) {
+          const client = connectTCP("127.0.0.1", bad.port, 2000);
+          await new Promise((r) => setTimeout(r, 20));
+          client.close();
+        }
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(openFds(), before);
+        assert.equal(errors.length, 3);
+        for (const error of errors) assert.ok(error instanceof RangeError, String(error));
+        // A closed loop: the socket goes at once.
+        const closedLoop = new Loop();
+        closedLoop.close();
+        const refused = connect({ host: "127.0.0.1", port: good.port }, { loop: closedLoop, io });
+        assert.equal(openFds(), before);
+        await assert.rejects(refused);
+      } finally {
+        good.close();
+        bad.close();
+        loop.close();
+        await loop.released();
+      }
+    });
+
+    test("writeTimeoutMs counts from when output was queued, not from the last write long ago", () =>
+      withPair(io, {}, async ({ loop, server, peer }) => {
+        const { libc } = await import("../ffi/libc.ts");
+        const { C } = await import("../ffi/platform.ts");
+        const writeTimeoutMs = 300;
+        const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io, writeTimeoutMs });
+        const other = (await server.accept())!;
+        other.pause(); // takes nothing: the kernel buffers fill
+        try {
+          // Fill the kernel's buffers behind the connection's back (its queue
+          // stays empty) until they take no more.
+          client.socket.options.sendBufferSize = 4096;
+          other.socket.options.receiveBufferSize = 4096;
+          const chunk = new Uint8Array(64 * 1024);
+          for (let quiet = 0; quiet < 3;) {
+            let took = 0;
+            while (libc().send(client.fd, chunk, chunk.length, C.MSG_DONTWAIT) > 0) took++;
+            quiet = took === 0 ? quiet + 1 : 0;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          // Quiet for one and a half periods, then output that cannot go out.
+          await new Promise((r) => setTimeout(r, writeTimeoutMs * 1.5));
+          const started = performance.now();
+          await assert.rejects(client.write(enc.encode("late")), SocketTimeoutError);
+          const waited = performance.now() - started;
+          assert.ok(waited >= writeTimeoutMs * 0.9, `timed out after ${waited.toFixed(0)} ms`);
+        } finally {
+          client.abort();
+          other.abort();
+          peer.abort();
+        }
+      }));
+
+    test("a connect that completes as the loop closes leaves nothing open", async () => {
+      const errors: unknown[] = [];
+      const loop = new Loop({ onError: (error) => errors.push(error) });
+      // The accept and the connect complete in one turn: `open` closes the loop first.
+      const server = listen({ host: "127.0.0.1", port: 0 }, { open: () => loop.close() }, { loop, io });
+      const outcome = await connect({ host: "127.0.0.1", port: server.port }, { loop, io }).then((c) => c, (e: unknown) => e);
+      await loop.released();
+      await new Promise((r) => setTimeout(r, 20));
+      if (outcome instanceof Error) assert.equal((outcome as SocketError).code, "ECANCELED", String(outcome));
+      else assert.equal((outcome as Connection).closed, true);
+      assert.deepEqual(errors, []);
+    });
+
+    test("close() from inside the error callback still closes with that error", () =>
+      withLoop(async (loop) => {
+        const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+        try {
+          const seen: (Error | undefined)[] = [];
+          const clientP = connect({ host: "127.0.0.1", port: server.port }, {
+            loop,
+            io,
+            handler: {
+              error: (c) => void c.close(),
+              close: (_c, error) => seen.push(error),
+            },
+          });
+          const peer = (await server.accept())!;
+          const client = await clientP;
+          peer.abort();
+          const error = await within(client.whenClosed, 2000);
+          assert.ok(error instanceof SocketError && error.code === "ECONNRESET", String(error));
+          assert.deepEqual(seen, [error]);
+        } finally {
+          server.close();
+        }
+      }));
   });
 }

@@ -266,7 +266,7 @@ export class Listener {
       return;
     }
     if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
-    this.#deliver(new Connection(this.#loop, socket, this.#handler, this.#options, this.#uring));
+    this.#deliver(connection(this.#loop, socket, this.#handler, this.#options, this.#uring));
   }
 
   #deliver(conn: Connection): void {
@@ -294,9 +294,19 @@ export class Listener {
       }
       if (socket === null) return;
       if (tcp && noDelay) setNoDelay(socket.fd);
-      this.#deliver(new Connection(this.#loop, socket, this.#handler, this.#options));
+      this.#deliver(connection(this.#loop, socket, this.#handler, this.#options));
     }
   };
+}
+
+/** A connection over `socket`, or, when none can be made (options it refuses, a closed loop), the socket closed and the error thrown. */
+function connection(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions, io?: LoopUring): Connection {
+  try {
+    return new Connection(loop, socket, handler, options, io);
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
 }
 
 /**
@@ -336,7 +346,7 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
     }
     return uringConnect(io, endpoint, options).then((socket) => {
       if (!("path" in endpoint) && (options.noDelay ?? true)) setNoDelay(socket.fd);
-      const conn = new Connection(loop, socket, options.handler, options, io);
+      const conn = connection(loop, socket, options.handler, options, io);
       options.handler?.open?.(conn);
       return conn;
     });
@@ -352,11 +362,17 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
   const tcp = !("path" in endpoint);
   const open = (): Connection => {
     if (tcp && (options.noDelay ?? true)) setNoDelay(fd);
-    const conn = new Connection(loop, socket, options.handler, options);
+    const conn = connection(loop, socket, options.handler, options);
     options.handler?.open?.(conn);
     return conn;
   };
-  if (!started.pending) return Promise.resolve(open());
+  if (!started.pending) {
+    try {
+      return Promise.resolve(open());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (error: Error | undefined) => {
@@ -376,7 +392,7 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
         reject(err);
       }
     };
-    const watcher = loop.watch(fd, WRITABLE, (events) => {
+    const onEvents = (events: number): void => {
       if (!(events & (WRITABLE | ERROR | HANGUP))) return;
       let error: Error | null;
       try {
@@ -385,7 +401,15 @@ export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promi
         error = err as Error;
       }
       finish(error ?? undefined);
-    });
+    };
+    let watcher: IoWatcher;
+    try {
+      watcher = loop.watch(fd, WRITABLE, onEvents);
+    } catch (err) {
+      socket.close(); // a closed loop
+      reject(err);
+      return;
+    }
     watcher.onLoopClose = () => finish(loopClosedError());
     const timer = options.timeoutMs === undefined
       ? undefined

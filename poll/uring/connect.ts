@@ -18,7 +18,7 @@
 import { SocketTimeoutError } from "../../core/errors.ts";
 import { sysError } from "../../core/sys_error.ts";
 import type { Timer } from "../../core/timer_heap.ts";
-import { E, LAYOUT } from "../../ffi/platform.ts";
+import { LAYOUT } from "../../ffi/platform.ts";
 import { encodeSockaddr, formatSocketAddress } from "../../socket/sockaddr.ts";
 import { Socket } from "../../socket/socket.ts";
 import { type Endpoint, endpointAddress } from "../endpoint.ts";
@@ -31,8 +31,6 @@ export interface UringConnectOptions {
   /** Fails the connect after this long. */
   timeoutMs?: number;
 }
-
-const ECANCELED = E.ECANCELED ?? 125;
 
 /**
  * Connects a new stream socket to `endpoint` with IORING_OP_CONNECT;
@@ -72,9 +70,12 @@ export function uringConnect(io: LoopUring, endpoint: Endpoint, options: UringCo
         resolve(socket);
         return;
       }
-      if (id !== 0 && !io.closing) io.uring.queueCancel(id);
-      socket.close();
       reject(error);
+      // The operation names the descriptor by number: close it once the
+      // operation is over, or a socket opened meanwhile under the same
+      // number would be connected in its place.
+      if (id !== 0 && !io.closing) io.uring.queueCancel(id);
+      else socket.close();
     };
     const onAbort = (): void => {
       finish(signal!.reason instanceof Error ? signal!.reason : new DOMException("aborted", "AbortError"));
@@ -83,8 +84,8 @@ export function uringConnect(io: LoopUring, endpoint: Endpoint, options: UringCo
     try {
       id = io.uring.queueConnect(socket.fd, sockaddr, length, (res) => {
         id = 0;
-        if (res >= 0) finish(undefined);
-        else if (res === -ECANCELED && done) return;
+        if (done) socket.close(); // aborted or timed out: cancelled, or connected too late
+        else if (res >= 0) finish(undefined);
         else finish(sysError(-res, "connect"));
       });
     } catch (err) {

@@ -78,6 +78,8 @@ export class UringLoop {
   readonly #owners = new Set<UringOwner>();
   #refs = 0;
   #busy = false;
+  /** Completions are being dispatched (`#onReadable`): the ring must not close under them. */
+  #reaping = false;
   #closing = false;
   #closed = false;
 
@@ -150,18 +152,30 @@ export class UringLoop {
     return this.#closed;
   }
 
-  /** Stops watching and closes the ring (pending operations reject with ECANCELED). Idempotent. */
+  /**
+   * Stops watching and closes the ring (pending operations reject with
+   * ECANCELED). Idempotent. Called from a completion's callback, it tells
+   * the owners at once and closes the ring once the reap is over.
+   */
   close(): void {
-    if (this.#closed || this.#closing) return;
+    if (this.#closed) return;
+    if (this.#closing) {
+      if (!this.#reaping) this.#closeRing();
+      return;
+    }
     this.#closing = true;
     try {
       for (const owner of [...this.#owners]) owner.onLoopClose();
     } finally {
       this.#owners.clear();
-      this.#closed = true;
-      this.#watcher.close();
-      this.uring.close();
+      if (!this.#reaping) this.#closeRing();
     }
+  }
+
+  #closeRing(): void {
+    this.#closed = true;
+    this.#watcher.close();
+    this.uring.close();
   }
 
   /** Same as {@link UringLoop.close}. */
@@ -175,15 +189,19 @@ export class UringLoop {
     if (this.#drain) uring.drainEventFd();
     const ring = uring.ring;
     if (this.#quiet) ring.setEventFdEnabled(false);
+    this.#reaping = true;
     try {
       // Completions queue follow-up operations (a recv → the echo's send);
       // submitting them here completes most within this tick. Bounded, so
       // the loop still yields to the runtime.
       for (let round = 0; round < ROUNDS; round++) {
-        if (uring.poll(0) === 0 || uring.closed || ring.unsubmitted === 0) break;
+        if (uring.poll(0) === 0 || this.#closing || uring.closed || ring.unsubmitted === 0) break;
       }
     } finally {
-      if (this.#quiet && !uring.closed) {
+      this.#reaping = false;
+      // A callback closed the loop (or this ring): close what it left open.
+      if (this.#closing) this.close();
+      else if (this.#quiet && !uring.closed) {
         ring.setEventFdEnabled(true);
         // Posted or deferred while silenced: make sure a wait sees it.
         if (ring.completions > 0 || ring.needsEnter) uring.signalEventFd();

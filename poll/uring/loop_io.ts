@@ -218,6 +218,7 @@ export class LoopUring extends UringLoop {
   override close(): void {
     if (this.closed) return;
     super.close();
+    if (!this.closed) return; // inside a reap: closed again once it is over
     // Still in the kernel after the ring's close budget: leak rather than
     // unmap what the kernel may write.
     const leak = this.uring.directPending > 0;
