@@ -273,9 +273,13 @@ export class Connection {
     return this.#socket;
   }
 
-  /** Replaces the handler (e.g. after a protocol upgrade). */
+  /**
+   * Replaces the handler (e.g. after a protocol upgrade); the next bytes
+   * go to it, also when called from inside `data`.
+   */
   setHandler(handler: ConnectionHandler): void {
     this.#handler = handler;
+    this.#setInterest();
   }
 
   /** Keeps the process alive while open (the default). */
@@ -520,10 +524,11 @@ export class Connection {
   };
 
   #onReadable(): void {
-    const handler = this.#handler;
     const fd = this.#fd;
     const c = libc();
     for (let round = 0; round < 4; round++) {
+      // Each round reads the handler anew: `data` may have replaced it.
+      const handler = this.#handler;
       let n: number;
       if (handler.data !== undefined) {
         n = c.recv(fd, scratch, scratch.length, 0);

@@ -179,6 +179,46 @@ for (const io of IO_MODES) {
       }
     });
 
+    test("setHandler() inside data: the next bytes go to the new handler", () =>
+      withLoop(async (loop) => {
+        const total = 1024 * 1024;
+        let oldCalls = 0;
+        let oldBytes = 0;
+        let newBytes = 0;
+        let done!: () => void;
+        const all = new Promise<void>((r) => (done = r));
+        const server = listen({ host: "127.0.0.1", port: 0 }, {
+          open: (c) => {
+            // Let the whole megabyte wait in the kernel, so one readiness
+            // event has several full reads to make.
+            c.socket.options.receiveBufferSize = 4 * total;
+            c.pause();
+            setTimeout(() => c.resume(), 100);
+          },
+          data: (c, d) => {
+            oldCalls++;
+            oldBytes += d.length;
+            if (oldBytes + newBytes === total) done();
+            c.setHandler({
+              data: (_c, more) => {
+                newBytes += more.length;
+                if (oldBytes + newBytes === total) done();
+              },
+            });
+          },
+        }, { loop, io });
+        try {
+          const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+          await client.write(new Uint8Array(total).fill(5));
+          await all;
+          assert.equal(oldCalls, 1);
+          assert.ok(newBytes > 0);
+          await client.close();
+        } finally {
+          server.close();
+        }
+      }));
+
     test("connect honours AbortSignal and an already-aborted signal", () =>
       withLoop(async (loop) => {
         await assert.rejects(
