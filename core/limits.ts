@@ -131,4 +131,6 @@ export const SOCKET_LIMITS = Object.freeze({
   maxReceivedFds: 64,
   /** Pending connections per remote IP (SYN-flood protection). */
   maxPendingPerIp: 32,
+  /** Accepted connections a listener without a handler holds for `accept()` (default cap; the listen backlog when smaller). */
+  maxPendingAccepts: 128,
 });

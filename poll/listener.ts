@@ -17,7 +17,9 @@
  * @module
  */
 import { SocketTimeoutError } from "../core/errors.ts";
+import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
+import type { Timer } from "../core/timer_heap.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
@@ -32,10 +34,12 @@ import { uringConnect } from "./uring/connect.ts";
 
 export type { Endpoint } from "./endpoint.ts";
 
-/** Accept operations kept in the kernel per io_uring listener. */
+/** Accept operations kept in the kernel per io_uring listener (single-shot accepts). */
 const URING_ACCEPTS = 4;
-/** Pause before accepting again after an accept failed (EMFILE …). */
-const URING_ACCEPT_RETRY_MS = 50;
+/** Pause before accepting again after an accept failed (EMFILE, ENFILE …). */
+const ACCEPT_RETRY_MS = 50;
+/** Most connections a listener without a handler holds for `accept()` by default. */
+const MAX_PENDING = SOCKET_LIMITS.maxPendingAccepts;
 
 /**
  * How connections do their I/O: "readiness" (epoll/poll/kqueue and
@@ -51,6 +55,13 @@ export interface ListenOptions extends ConnectionOptions {
   io?: IoOption;
   /** listen(2) backlog (default 511). */
   backlog?: number;
+  /**
+   * Without a handler: the most accepted connections held for `accept()`.
+   * At this bound the listener stops accepting and the kernel's backlog
+   * holds further connections until `accept()` takes one (default: the
+   * backlog, at most 128, at least 1). Ignored with a handler.
+   */
+  maxPending?: number;
   /** SO_REUSEPORT: Workers or processes listening on one port share it. */
   reusePort?: boolean;
   /** The loop (default: {@link defaultLoop}). */
@@ -95,6 +106,8 @@ export class Listener {
   readonly socket: Socket;
   /** "io_uring" when accepts complete through the loop's ring, else "readiness". */
   readonly io: "readiness" | "io_uring";
+  /** The most accepted connections held for `accept()` (see {@link ListenOptions.maxPending}). */
+  readonly maxPending: number;
   readonly #watcher: IoWatcher | undefined;
   readonly #uring: LoopUring | undefined;
   /** io_uring mode: the accept operations in the kernel. */
@@ -105,13 +118,24 @@ export class Listener {
   readonly #loop: Loop;
   readonly #pending: Connection[] = [];
   readonly #acceptors: ((conn: Connection | null) => void)[] = [];
+  /** The pause after a failed accept, while it runs. */
+  #retry: Timer | undefined = undefined;
   #closed = false;
 
   /** @internal Use {@link listen}. */
   constructor(endpoint: Endpoint, handler: ConnectionHandler | undefined, options: ListenOptions) {
+    const backlog = options.backlog ?? 511;
+    // (A bad backlog is listenSocket's to report.)
+    const maxPending = options.maxPending ?? (Number.isInteger(backlog) ? Math.max(1, Math.min(backlog, MAX_PENDING)) : MAX_PENDING);
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
+    this.maxPending = maxPending;
     this.#loop = options.loop ?? defaultLoop();
     this.#handler = handler;
     this.#options = options;
+    // Without a handler, single-shot accepts: no more are armed than
+    // `#pending` has room for, so it never outgrows its bound (a multishot
+    // accept may post any number of connections before a cancel lands).
+    this.#multishot = handler !== undefined;
     const listenOptions: { backlog?: number; reusePort?: boolean } = {};
     if (options.backlog !== undefined) listenOptions.backlog = options.backlog;
     if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
@@ -126,7 +150,7 @@ export class Listener {
         this.#uring = loopUring(this.#loop);
         this.#uring.addOwner(this.#owner);
         this.ref();
-        this.#queueAccept();
+        this.#arm();
       } else {
         this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
         this.#watcher.onLoopClose = () => this.close();
@@ -148,12 +172,24 @@ export class Listener {
   }
 
   /**
+   * Accepted connections waiting for `accept()` (at most
+   * {@link Listener.maxPending}; always 0 with a handler).
+   */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /**
    * The next accepted connection (when `listen` got no handler); null once
-   * the listener is closed.
+   * the listener is closed. Taking a connection from a full
+   * {@link Listener.pending} queue lets the listener accept again.
    */
   accept(): Promise<Connection | null> {
     const ready = this.#pending.shift();
-    if (ready) return Promise.resolve(ready);
+    if (ready) {
+      this.#arm();
+      return Promise.resolve(ready);
+    }
     if (this.#closed) return Promise.resolve(null);
     return new Promise((resolve) => this.#acceptors.push(resolve));
   }
@@ -185,9 +221,18 @@ export class Listener {
     return this;
   }
 
-  /** Stops accepting and closes the listening socket (accepted connections stay open). */
+  /**
+   * Stops accepting and closes the listening socket (accepted connections
+   * stay open, and those not taken yet still come out of `accept()`). In
+   * io_uring mode the descriptor itself is closed once the kernel is done
+   * with the accept operations that name it, right after their
+   * cancellation.
+   */
   close(): void {
     if (this.#closed) return;
+    this.#closed = true;
+    this.#retry?.cancel();
+    this.#retry = undefined;
     const uring = this.#uring;
     if (uring !== undefined) {
       this.unref();
@@ -200,18 +245,74 @@ export class Listener {
       } catch {
         // not listening any more
       }
-      if (!uring.closing) for (const id of this.#accepts) uring.uring.queueCancel(id);
-      this.#accepts.clear();
-    } else this.#watcher!.close();
-    this.#closed = true;
-    this.socket.close();
+      // The operations name the descriptor by number, and one queued in
+      // this turn is not even submitted yet: close it only once their last
+      // completion is in (#onAccepted), or a socket opened meanwhile under
+      // the same number would be accepted from in its place. A closing ring
+      // has reaped or abandoned them by the time it returns.
+      if (!uring.closing) {
+        for (const id of [...this.#accepts]) {
+          let queued = false;
+          try {
+            queued = uring.uring.queueCancel(id); // a queued one ends at once
+          } catch {
+            // no room for the cancel: the shutdown ends the accept anyway
+            queued = true;
+          }
+          if (!queued) this.#accepts.delete(id);
+        }
+      } else this.#accepts.clear();
+      if (this.#accepts.size === 0) this.socket.close();
+    } else {
+      this.#watcher!.close();
+      this.socket.close();
+    }
     for (const resolve of this.#acceptors.splice(0)) resolve(null);
   }
 
   readonly #owner = { onLoopClose: (): void => this.close() };
 
-  /** Multishot accept (5.19+) until the kernel refuses one; then URING_ACCEPTS single accepts. */
+  /** Multishot accept (5.19+, handler mode) until the kernel refuses one; then URING_ACCEPTS single accepts. */
   #multishot = true;
+
+  /** Whether `#pending` is at its bound (never with a handler). */
+  #full(): boolean {
+    return this.#handler === undefined && this.#pending.length >= this.maxPending;
+  }
+
+  /**
+   * Accepts when there is room and no retry pause runs; stops otherwise.
+   * Readiness: watches the listening fd or not. io_uring: arms accept
+   * operations up to their number (without a handler, no more than
+   * `#pending` has room for).
+   */
+  #arm(): void {
+    if (this.#closed) return;
+    const watcher = this.#watcher;
+    if (watcher !== undefined) {
+      if (this.#retry !== undefined || this.#full()) {
+        if (watcher.active) watcher.stop();
+      } else if (!watcher.active) watcher.start();
+      return;
+    }
+    if (this.#retry !== undefined) return;
+    const most = this.#multishot ? 1 : URING_ACCEPTS;
+    const room = this.#handler === undefined ? this.maxPending - this.#pending.length : most;
+    while (this.#accepts.size < most && this.#accepts.size < room) this.#queueAccept();
+  }
+
+  /** Reports a failed accept (EMFILE and friends) and stops accepting for {@link ACCEPT_RETRY_MS}. */
+  #failed(error: unknown): void {
+    this.#loop.timers.once(0, () => {
+      throw error;
+    });
+    if (this.#retry !== undefined || this.#closed) return;
+    this.#retry = this.#loop.timers.once(ACCEPT_RETRY_MS, () => {
+      this.#retry = undefined;
+      this.#arm();
+    }).unref(); // the listener itself keeps the loop alive, or not
+    this.#arm();
+  }
 
   #queueAccept(): void {
     let id = 0;
@@ -221,7 +322,7 @@ export class Listener {
         if (!more) this.#accepts.delete(id);
         if (res === -(E.EINVAL ?? 22) && !more && !this.#closed) {
           this.#multishot = false;
-          for (let i = 0; i < URING_ACCEPTS; i++) this.#queueAccept();
+          this.#arm();
           return;
         }
         this.#onAccepted(res, !more);
@@ -235,38 +336,43 @@ export class Listener {
     this.#accepts.add(id);
   }
 
-  /** `requeue`: the accept operation ended with this completion; arm another. */
-  #onAccepted(res: number, requeue: boolean): void {
+  /** `last`: the accept operation ended with this completion (it is out of `#accepts`). */
+  #onAccepted(res: number, last: boolean): void {
     if (this.#closed) {
       if (res >= 0) Socket.fromFd(res, this.address.family).close();
+      // The last operation naming the listening fd is over: close it (see close()).
+      if (last && this.#accepts.size === 0) this.socket.close();
       return;
     }
     if (res < 0) {
       if (res === -(E.ECANCELED ?? 125)) return;
-      const error = sysError(-res, "accept");
       // EMFILE and friends: report, and try again a little later.
-      this.#loop.timers.once(0, () => {
-        throw error;
-      });
-      if (requeue) {
-        this.#loop.timers.once(URING_ACCEPT_RETRY_MS, () => {
-          if (!this.#closed && this.#accepts.size < (this.#multishot ? 1 : URING_ACCEPTS)) this.#queueAccept();
-        }).unref();
+      if (last) this.#failed(sysError(-res, "accept"));
+      else {
+        this.#loop.timers.once(0, () => {
+          throw sysError(-res, "accept");
+        });
       }
       return;
     }
-    if (requeue) this.#queueAccept();
-    let socket: Socket;
+    let conn: Connection;
     try {
-      socket = Socket.fromFd(res, this.address.family);
+      const socket = Socket.fromFd(res, this.address.family);
+      if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
+      conn = connection(this.#loop, socket, this.#handler, this.#options, this.#uring);
     } catch (err) {
       this.#loop.timers.once(0, () => {
         throw err;
       });
+      if (last) this.#arm();
       return;
     }
-    if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
-    this.#deliver(connection(this.#loop, socket, this.#handler, this.#options, this.#uring));
+    try {
+      this.#deliver(conn);
+    } finally {
+      // After delivering (without a handler, `#pending` decides how many).
+      if (last) this.#arm();
+    }
   }
 
   #deliver(conn: Connection): void {
@@ -282,20 +388,25 @@ export class Listener {
     const noDelay = this.#options.noDelay ?? true;
     const tcp = this.address.family !== "unix";
     for (let i = 0; i < 64 && !this.#closed; i++) {
+      if (this.#full()) {
+        // The kernel's backlog holds the rest until accept() makes room.
+        this.#arm();
+        return;
+      }
       let socket: Socket | null;
       try {
         socket = this.socket.accept();
       } catch (err) {
-        // EMFILE and friends: report and stop accepting this round.
-        this.#loop.timers.once(0, () => {
-          throw err;
-        });
+        // EMFILE and friends: report, stop watching and try again a little
+        // later (the fd stays readable: retrying each tick would spin).
+        this.#failed(err);
         return;
       }
       if (socket === null) return;
       if (tcp && noDelay) setNoDelay(socket.fd);
       this.#deliver(connection(this.#loop, socket, this.#handler, this.#options));
     }
+    if (this.#full()) this.#arm();
   };
 }
 

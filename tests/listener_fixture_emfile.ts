@@ -1,0 +1,50 @@
+// Child process for listener_emfile_test.ts, run under a small RLIMIT_NOFILE
+// (`ulimit -n` in the parent's shell): fills the descriptor table with
+// clients of a listener, so each accept fails with EMFILE, and counts the
+// accept errors the listener reports while no descriptor is free. Then frees
+// a few descriptors and counts the connections accepted. Prints one JSON line.
+// Argument: the I/O mode, "readiness" or "uring".
+import { listen } from "../poll/listener.ts";
+import { Loop } from "../poll/loop.ts";
+import { Socket } from "../socket/socket.ts";
+
+const proc = (globalThis as unknown as { process: { argv: string[] } }).process;
+const io = proc.argv.at(-1) === "uring" ? "uring" : "readiness";
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const errors: string[] = [];
+const loop = new Loop({ onError: (err) => errors.push(String((err as { code?: unknown }).code ?? err)) });
+let accepted = 0;
+const server = listen({ host: "127.0.0.1", port: 0 }, { open: () => void accepted++ }, { loop, io });
+// Let the runtime settle first: the loop's helper thread (a Worker on Node
+// and Bun) needs descriptors of its own when it starts, and Deno sets up
+// something of its own some 300-600 ms after start (it panics when no
+// descriptor is left for it then).
+await sleep(1000);
+
+// Connect clients until no descriptor is left. The loop does not run
+// meanwhile, so their connections wait in the listener's backlog.
+const clients: Socket[] = [];
+for (;;) {
+  let client: Socket;
+  try {
+    client = Socket.create("ipv4");
+  } catch {
+    break;
+  }
+  clients.push(client);
+  client.connect("127.0.0.1", server.port);
+}
+const started = performance.now();
+await sleep(400);
+const starvedMs = performance.now() - started;
+const starvedErrors = errors.length;
+
+// Free three descriptors: the listener takes connections again.
+for (const client of clients.splice(0, 3)) client.close();
+await sleep(300);
+
+console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted }));
+for (const client of clients) client.close();
+server.close();
+loop.close();
