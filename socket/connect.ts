@@ -157,7 +157,11 @@ export function listenUnix(path: string, backlog = DEFAULT_BACKLOG, type: Socket
 }
 
 /**
- * A blocking Unix connection to `path` within `timeoutMs`.
+ * A blocking Unix connection to `path` within `timeoutMs` (0: no limit).
+ * A listener whose backlog is full is waited for, up to `timeoutMs`, as a
+ * blocking connect would (see `Socket.connectTimeout`).
+ *
+ * @throws SocketError (ENOENT, ECONNREFUSED, …), SocketTimeoutError
  *
  * @example
  * ```ts

@@ -82,6 +82,28 @@ function encode(c: SocketCore, host: string | null, port: number): number {
   return encodeIPv6(out, bytes, port, zone === undefined ? 0 : zoneToScopeId(zone));
 }
 
+/** First and longest pause between connects to a Unix listener with a full backlog. */
+const BACKLOG_PAUSE_MS = 1;
+const BACKLOG_PAUSE_MAX_MS = 50;
+
+/**
+ * Retries a non-blocking Unix connect (address in ADDR) that failed with
+ * EAGAIN, the kernel's answer when the listener's backlog is full. Nothing
+ * can be polled for room in another socket's backlog, so it pauses 1 ms,
+ * doubling up to 50 ms, between tries, the last try at the deadline. Returns 0 once connected, -1 when the deadline passed with
+ * the backlog still full, or the errno of another failure.
+ */
+function connectPastFullBacklog(fd: number, len: number, deadline: number): number {
+  for (let pause = BACKLOG_PAUSE_MS; ; pause = Math.min(pause * 2, BACKLOG_PAUSE_MAX_MS)) {
+    const left = remainingMs(deadline);
+    if (left === 0) return -1;
+    libc().usleep((left < 0 ? pause : Math.min(pause, left)) * 1000);
+    if (libc().connect(fd, ADDR.bytes, len) === 0) return 0;
+    const errno = native.errno();
+    if (errno !== E.EAGAIN && errno !== E.EINTR) return errno;
+  }
+}
+
 function describe(c: SocketCore, host: string | null, port: number): string {
   if (c.family === "unix") return String(host);
   const h = host ?? (c.family === "ipv6" ? "::" : "0.0.0.0");
@@ -213,7 +235,11 @@ export class SocketEndpoints {
   }
 
   /**
-   * Connects, waiting at most `timeoutMs` (0: no limit).
+   * Connects, waiting at most `timeoutMs` (0: no limit). A Unix stream or
+   * seqpacket listener with a full backlog is waited for too: the connect
+   * is retried, with pauses of 1 ms growing to 50 ms, until it goes through
+   * or the time runs out (a blocking socket with no limit leaves the
+   * waiting to the kernel).
    *
    * @throws SocketTimeoutError when the time runs out (the socket then
    *   cannot be reused: close it)
@@ -238,7 +264,17 @@ export class SocketEndpoints {
         c.peerText = where;
         return;
       }
-      const errno = native.errno();
+      let errno = native.errno();
+      if (errno === E.EAGAIN && c.family === "unix" && (temporary || c.nonBlocking)) {
+        // The listener's backlog is full: a blocking connect would sleep
+        // until there is room, a non-blocking one fails at once. Retry.
+        errno = connectPastFullBacklog(fd, len, deadline);
+        if (errno === 0) {
+          c.peerText = where;
+          return;
+        }
+        if (errno < 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms (backlog full)`, { syscall: "connect", address: where });
+      }
       if (errno !== E.EINPROGRESS && errno !== E.EINTR && errno !== E.EALREADY) throw sysError(errno, "connect", where);
       const revents = pollOne(fd, WAIT_WRITE, remainingMs(deadline));
       if (revents === 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms`, { syscall: "connect", address: where });

@@ -17,6 +17,7 @@ import { setNonBlocking } from "./options.ts";
 import type { Socket } from "./socket.ts";
 import { adoptSocket, coreOf, isSocket, type SocketCore } from "./socket_core.ts";
 import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
+import { deadlineAfter, WAIT_WRITE } from "./wait.ts";
 
 /** Whether `ms` is a wait limit (a finite number ≥ 0) rather than "none". */
 function isLimit(ms: unknown): boolean {
@@ -43,6 +44,18 @@ function nonBlockingDuring<T>(cores: readonly SocketCore[], transfer: () => T): 
 }
 
 /**
+ * One sendfile on a socket made non-blocking, waiting for room until
+ * `deadline` (SocketTimeoutError after it).
+ */
+function sendfileWithin(c: SocketCore, fd: number, fileFd: number, offset: number, count: number, deadline: number): number {
+  for (;;) {
+    const n = sendfileOn(fd, fileFd, offset, count);
+    if (n !== null) return n;
+    c.waitOrTimeout(WAIT_WRITE, deadline, "sendfile");
+  }
+}
+
+/**
  * sendfile, splice and dup; these methods are `Socket`'s own (see
  * socket.ts), not used alone.
  *
@@ -58,6 +71,14 @@ export class SocketZeroCopy {
    * `offset` (the file's own position is not moved); the bytes sent, 0 at
    * end of file, `null` when a non-blocking socket has no room.
    *
+   * On a blocking socket with a send timeout (`getTimeouts().sendMs` > 0),
+   * the call is like `send`: it waits up to that long for room, then sends
+   * what fits at once (possibly fewer than `count` bytes) without waiting
+   * for more. The socket is non-blocking meanwhile, since sendfile takes no
+   * MSG_DONTWAIT. Without a send timeout the kernel blocks as it would.
+   *
+   * @throws SocketTimeoutError when no room came within the send timeout
+   *
    * @example
    * ```ts
    * import { Socket } from "./socket.ts";
@@ -67,8 +88,11 @@ export class SocketZeroCopy {
   sendfile(fileFd: number, offset: number, count: number): number | null {
     const c = coreOf(this);
     const fd = c.liveFd();
+    const sendMs = c.nonBlocking ? 0 : c.timeouts.get("sendMs");
     try {
-      const n = sendfileOn(fd, fileFd, offset, count);
+      const n = sendMs > 0
+        ? nonBlockingDuring([c], () => sendfileWithin(c, fd, fileFd, offset, count, deadlineAfter(sendMs)))
+        : sendfileOn(fd, fileFd, offset, count);
       if (n !== null && n > 0) c.stats.sent(n);
       return n;
     } catch (err) {
@@ -111,9 +135,13 @@ export class SocketZeroCopy {
   /**
    * Moves bytes from this socket to `destination` inside the kernel
    * (splice through a pipe; Linux), until `count` bytes have moved or this
-   * socket reaches end of stream. Each wait is bounded by `timeoutMs`
-   * (default: no limit); blocking sockets are non-blocking while a bounded
-   * transfer runs. Returns the bytes moved.
+   * socket reaches end of stream. Returns the bytes moved.
+   *
+   * Each wait is bounded: by `timeoutMs` when given (-1: no limit), else
+   * like `recvAll` and `sendAll`, a wait for data by this socket's receive
+   * timeout and a wait for room by the destination's send timeout (either
+   * unlimited when 0). Blocking sockets are non-blocking while a bounded
+   * transfer runs.
    *
    * @throws UnsupportedError off Linux; SocketTimeoutError
    *
@@ -123,14 +151,18 @@ export class SocketZeroCopy {
    * // const moved = client.spliceTo(upstream); // proxy until client EOF
    * ```
    */
-  spliceTo(destination: Socket, count = Infinity, timeoutMs = -1): number {
+  spliceTo(destination: Socket, count = Infinity, timeoutMs?: number): number {
     const c = coreOf(this);
     if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
     const d = coreOf(destination);
     const from = c.liveFd();
     const to = d.liveFd();
-    const move = (): number => spliceAll(from, to, count, timeoutMs);
-    const n = isLimit(timeoutMs) ? nonBlockingDuring([c, d], move) : move();
+    const recvMs = c.timeouts.get("recvMs");
+    const sendMs = d.timeouts.get("sendMs");
+    const readMs = timeoutMs ?? (recvMs > 0 ? recvMs : -1);
+    const writeMs = timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    const move = (): number => spliceAll(from, to, count, readMs, writeMs);
+    const n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
     if (n > 0) {
       c.stats.received(n);
       d.stats.sent(n);

@@ -330,8 +330,12 @@ export class SplicePipe {
 /**
  * Splices `count` bytes (or until end of stream when `count` is omitted)
  * from one socket to another through a temporary pipe (Linux). Non-blocking
- * descriptors are waited on with poll(2), at most `timeoutMs` per wait.
- * Returns the bytes moved.
+ * descriptors are waited on with poll(2): at most `timeoutMs` per wait for
+ * the source to have data, at most `sendTimeoutMs` (default: `timeoutMs`)
+ * per wait for the destination to have room; negative or Infinity means no
+ * limit. Returns the bytes moved.
+ *
+ * @throws SocketTimeoutError when a wait runs out
  *
  * @example
  * ```ts
@@ -340,10 +344,10 @@ export class SplicePipe {
  * spliceAll(clientFd, upstreamFd); // proxy one direction until EOF
  * ```
  */
-export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeoutMs = -1): number {
+export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeoutMs = -1, sendTimeoutMs = timeoutMs): number {
   if (count !== Infinity) validateCount(count, "count");
-  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
-    throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);
+  for (const [what, ms] of [["timeoutMs", timeoutMs], ["sendTimeoutMs", sendTimeoutMs]] as const) {
+    if (typeof ms !== "number" || Number.isNaN(ms)) throw new TypeError(`${what} must be a number, got ${String(ms)}`);
   }
   using pipe = SplicePipe.open();
   let moved = 0;
@@ -354,9 +358,11 @@ export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeou
     moved += n;
     if (pipe.ended && pipe.pending === 0) break;
     if (n > 0) continue;
-    const [fd, events] = pipe.pending > 0 ? [toFd, C.POLLOUT] : [fromFd, C.POLLIN];
-    if (pollOne(fd, events, pollTimeout(timeoutMs)) === 0) {
-      throw new SocketTimeoutError(`splice timed out after ${timeoutMs} ms with ${moved} bytes moved`, {
+    const writing = pipe.pending > 0;
+    const waitMs = writing ? sendTimeoutMs : timeoutMs;
+    if (pollOne(writing ? toFd : fromFd, writing ? C.POLLOUT : C.POLLIN, pollTimeout(waitMs)) === 0) {
+      const side = writing ? "room at the destination" : "data from the source";
+      throw new SocketTimeoutError(`splice timed out after ${waitMs} ms waiting for ${side}, with ${moved} bytes moved`, {
         syscall: "splice",
       });
     }

@@ -12,6 +12,7 @@ import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C, LAYOUT } from "../ffi/platform.ts";
 import { connectTCP, listenTCP, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
+import { HelperThread } from "./socket_fixture_thread.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-methods-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -320,6 +321,84 @@ describe("Socket: sendfile, splice and dup", () => {
       assert.equal(new TextDecoder().decode(got), "spliced");
     } finally {
       for (const s of [a, b, src, from, c, d]) s.close();
+    }
+  });
+
+  test("sendfile: one call on a blocking socket honours its send timeout", async () => {
+    const file = openRead(writeFile("one-call.bin", new Uint8Array(1 << 20)));
+    const [a, b] = socketPair();
+    const helper = await HelperThread.start();
+    try {
+      a.options.sendBufferSize = 4096;
+      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      a.setTimeouts({ sendMs: 100 });
+      assert.ok(a.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
+      let started = performance.now();
+      assert.throws(() => a.sendfile(file, 0, 1 << 20), SocketTimeoutError);
+      let took = performance.now() - started;
+      assert.ok(took >= 80 && took < 2000, `sendfile gave up after ${took.toFixed(1)} ms`);
+      assert.equal(a.options.nonBlocking, false, "the blocking mode is restored");
+      // Room that comes within the timeout: the call waits for it and sends.
+      a.setTimeouts({ sendMs: 2000 });
+      const drained = helper.after(100, "drain", b.fd);
+      started = performance.now();
+      const n = a.sendfile(file, 0, 1 << 20);
+      took = performance.now() - started;
+      assert.ok(n !== null && n > 0, `sent ${n}`);
+      assert.ok(took >= 50, `sent after ${took.toFixed(1)} ms, before there was room`);
+      assert.ok((await drained as number) > 0);
+      // A non-blocking socket still answers null at once.
+      a.options.nonBlocking = true;
+      while (a.sendfile(file, 0, 1 << 20) !== null);
+      assert.equal(a.sendfile(file, 0, 1 << 20), null);
+    } finally {
+      await helper.close();
+      libc().close(file);
+      a.close();
+      b.close();
+    }
+  });
+
+  test("spliceTo without a timeout uses the source's receive and the destination's send timeout", async () => {
+    const [src, from] = socketPair();
+    const [c, d] = socketPair();
+    // Safety nets: should spliceTo wait without limit, these end the wait
+    // (end of stream, room) so the test fails instead of hanging.
+    const helper = await HelperThread.start();
+    try {
+      // Nothing arrives on the source: its receive timeout applies.
+      from.setTimeouts({ recvMs: 100 });
+      kernelTimeout(from, C.SO_RCVTIMEO, 3);
+      void helper.after(2500, "shutdown", src.fd);
+      let started = performance.now();
+      assert.throws(() => from.spliceTo(c, 100), SocketTimeoutError);
+      let took = performance.now() - started;
+      assert.ok(took >= 80 && took < 2000, `spliceTo (source) gave up after ${took.toFixed(1)} ms`);
+      assert.equal(from.options.nonBlocking, false);
+      assert.equal(c.options.nonBlocking, false);
+      // An explicit timeout wins over the socket's.
+      from.setTimeouts({ recvMs: 5000 });
+      started = performance.now();
+      assert.throws(() => from.spliceTo(c, 100, 50), SocketTimeoutError);
+      took = performance.now() - started;
+      assert.ok(took < 1000, `spliceTo (explicit) gave up after ${took.toFixed(1)} ms`);
+      from.clearTimeouts();
+      // The destination is full: its send timeout applies.
+      c.options.sendBufferSize = 4096;
+      assert.ok(c.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
+      c.setTimeouts({ sendMs: 100 });
+      kernelTimeout(c, C.SO_SNDTIMEO, 3);
+      void helper.after(2500, "drain", d.fd);
+      src.sendAll(new Uint8Array(100));
+      started = performance.now();
+      assert.throws(() => from.spliceTo(c, 100), SocketTimeoutError);
+      took = performance.now() - started;
+      assert.ok(took >= 80 && took < 2000, `spliceTo (destination) gave up after ${took.toFixed(1)} ms`);
+      assert.equal(from.options.nonBlocking, false);
+      assert.equal(c.options.nonBlocking, false);
+    } finally {
+      await helper.close();
+      for (const s of [src, from, c, d]) s.close();
     }
   });
 

@@ -3,10 +3,33 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { SocketClosedError } from "../core/errors.ts";
+import { SocketClosedError, SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { connectUnix, listenUnix, Socket, socketPair } from "../socket/mod.ts";
+import { HelperThread } from "./socket_fixture_thread.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const uniqueName = (tag: string): string => `@ffinet-${tag}-${process.pid}-${Math.random().toString(36).slice(2)}`;
+
+/**
+ * Connects non-blocking clients to `path` until the listener's backlog is
+ * full (the kernel answers EAGAIN); returns them, to close afterwards.
+ */
+function fillBacklog(path: string): Socket[] {
+  const queued: Socket[] = [];
+  for (let i = 0; i < 64; i++) {
+    const s = Socket.create("unix", "stream", { nonBlocking: true });
+    try {
+      s.connectNonBlocking(path);
+    } catch (err) {
+      s.close();
+      assert.ok(err instanceof SocketError && err.code === "EAGAIN", `expected EAGAIN, got ${String(err)}`);
+      return queued;
+    }
+    queued.push(s);
+  }
+  for (const s of queued) s.close();
+  throw new Error("the backlog never filled");
+}
 
 describe("Socket over Unix domain", () => {
   test("filesystem path: listen, connect, exchange, addresses", () => {
@@ -47,6 +70,43 @@ describe("Socket over Unix domain", () => {
   test("connecting to a missing path is a SocketError (ENOENT)", () => {
     assert.throws(() => connectUnix("/nonexistent/ffinet.sock", 100), (e: unknown) =>
       e instanceof Error && (e as { code?: string }).code === "ENOENT");
+  });
+
+  test("connectUnix to a full backlog waits up to its timeout, then SocketTimeoutError", () => {
+    const name = uniqueName("full");
+    using server = listenUnix(name, 0);
+    const queued = fillBacklog(name);
+    try {
+      const started = performance.now();
+      assert.throws(() => connectUnix(name, 200), SocketTimeoutError);
+      const took = performance.now() - started;
+      assert.ok(took >= 150, `gave up after ${took.toFixed(1)} ms`);
+      // Once there is room, the same call connects.
+      server.accept()?.close();
+      using client = connectUnix(name, 1000);
+      assert.ok(client.isConnected());
+    } finally {
+      for (const s of queued) s.close();
+    }
+  });
+
+  test("connectUnix to a full backlog connects once the listener accepts", async () => {
+    const name = uniqueName("later");
+    using server = listenUnix(name, 0);
+    const helper = await HelperThread.start();
+    const queued = fillBacklog(name);
+    try {
+      const accepted = helper.after(100, "accept", server.fd);
+      const started = performance.now();
+      using client = connectUnix(name, 5000);
+      const took = performance.now() - started;
+      assert.ok(client.isConnected());
+      assert.ok(took >= 50, `connected after ${took.toFixed(1)} ms, before the listener accepted`);
+      assert.equal(await accepted, true);
+    } finally {
+      await helper.close();
+      for (const s of queued) s.close();
+    }
   });
 
   test("seqpacket keeps message boundaries", () => {
