@@ -5,6 +5,7 @@ import type { Connection } from "./connection.ts";
 import { adopt, connect, listen, type Listener, type ListenOptions } from "./listener.ts";
 import { Loop } from "./loop.ts";
 import { Socket } from "../socket/socket.ts";
+import { withLoop } from "../tests/loop_helpers.ts";
 
 /** Every test runs with readiness I/O and with io_uring (readiness where io_uring is refused). */
 const IO_MODES = ["readiness", "uring"] as const;
@@ -24,16 +25,6 @@ async function readAll(conn: Connection): Promise<Uint8Array> {
   return out;
 }
 
-/** Runs `body` with a fresh loop, closed and released afterwards. */
-async function withLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
-  const loop = new Loop();
-  try {
-    await body(loop);
-  } finally {
-    loop.close();
-    await loop.released();
-  }
-}
 
 interface Pair {
   loop: Loop;

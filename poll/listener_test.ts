@@ -8,6 +8,7 @@ import type { Connection } from "./connection.ts";
 import { connect, listen } from "./listener.ts";
 import { Loop } from "./loop.ts";
 import { asyncBackends } from "./uring/probe.ts";
+import { withLoop } from "../tests/loop_helpers.ts";
 
 /** Every test runs with readiness I/O and with io_uring (readiness where io_uring is refused). */
 const IO_MODES = ["readiness", "uring"] as const;
@@ -23,16 +24,6 @@ async function until(done: () => boolean, what: string, ms = 2000): Promise<void
   }
 }
 
-/** Runs `body` with a fresh loop, closed and released afterwards. */
-async function withLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
-  const loop = new Loop();
-  try {
-    await body(loop);
-  } finally {
-    loop.close();
-    await loop.released();
-  }
-}
 
 let unixCount = 0;
 function unixPath(): string {

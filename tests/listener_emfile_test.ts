@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
-import { runtimeCommand } from "./loop_helpers.ts";
+import { type ChildResult, runChild } from "./loop_helpers.ts";
 
 /** Descriptors the child may open (its runtime needs a few dozen). */
 const NOFILE = 256;
@@ -19,26 +17,8 @@ interface Result {
 }
 
 /** Runs listener_fixture_emfile.ts under `ulimit -n NOFILE`. */
-function runFixture(io: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const [cmd, argv] = runtimeCommand(fileURLToPath(new URL("listener_fixture_emfile.ts", import.meta.url)));
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", `ulimit -n ${NOFILE} && exec "$@"`, "sh", cmd, ...argv, io], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d: Uint8Array) => (stdout += String(d)));
-    child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`fixture did not exit in 20 s\n${stdout}\n${stderr}`));
-    }, 20_000);
-    child.on("close", (code: number | null) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runFixture(io: string): Promise<ChildResult> {
+  return runChild("listener_fixture_emfile.ts", [io], 20_000, { DENO_NO_UPDATE_CHECK: "1" }, NOFILE);
 }
 
 describe("Listener accept failing with EMFILE", () => {

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C } from "../ffi/platform.ts";
+import { Loop } from "../poll/loop.ts";
 
 /**
  * A non-blocking AF_UNIX stream socket pair.
@@ -49,7 +50,8 @@ export interface ChildResult {
 }
 
 /**
- * Runs a fixture script of tests/ in a child process of this runtime.
+ * Runs a fixture script of tests/ in a child process of this runtime
+ * (under `ulimit -n maxOpenFiles` when given).
  *
  * @example
  * ```ts
@@ -57,12 +59,22 @@ export interface ChildResult {
  * // const { code, stdout } = await runChild("loop_fixture_exit.ts");
  * ```
  */
-export function runChild(name: string, args: string[] = [], timeoutMs = 20_000, env: Record<string, string> = {}): Promise<ChildResult> {
+export function runChild(
+  name: string,
+  args: string[] = [],
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+  maxOpenFiles?: number,
+): Promise<ChildResult> {
   const script = fileURLToPath(new URL(name, import.meta.url));
   const [cmd, argv] = runtimeCommand(script);
+  // With `maxOpenFiles`, the child runs under `ulimit -n` (through sh).
+  const [exe, exeArgs] = maxOpenFiles === undefined
+    ? [cmd, [...argv, ...args]]
+    : ["sh", ["-c", `ulimit -n ${maxOpenFiles} && exec "$@"`, "sh", cmd, ...argv, ...args]];
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...argv, ...args], {
+    const child = spawn(exe, exeArgs, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env, NO_COLOR: "1", ...env },
     });
@@ -96,5 +108,24 @@ export async function openFdCount(): Promise<number> {
     return readdirSync("/proc/self/fd").length;
   } catch {
     return -1;
+  }
+}
+
+/**
+ * Runs `body` with a fresh loop, closed and released afterwards.
+ *
+ * @example
+ * ```ts
+ * import { withLoop } from "./loop_helpers.ts";
+ * await withLoop(async (loop) => console.log(loop.closed));
+ * ```
+ */
+export async function withLoop(body: (loop: Loop) => Promise<void>): Promise<void> {
+  const loop = new Loop();
+  try {
+    await body(loop);
+  } finally {
+    loop.close();
+    await loop.released();
   }
 }
