@@ -301,11 +301,16 @@ export class Listener {
     while (this.#accepts.size < most && this.#accepts.size < room) this.#queueAccept();
   }
 
-  /** Reports a failed accept (EMFILE and friends) and stops accepting for {@link ACCEPT_RETRY_MS}. */
-  #failed(error: unknown): void {
+  /** Reports an error of accepting through the loop (to its `onError`) without stopping. */
+  #report(error: unknown): void {
     this.#loop.timers.once(0, () => {
       throw error;
     });
+  }
+
+  /** Reports a failed accept (EMFILE and friends) and stops accepting for {@link ACCEPT_RETRY_MS}. */
+  #failed(error: unknown): void {
+    this.#report(error);
     if (this.#retry !== undefined || this.#closed) return;
     this.#retry = this.#loop.timers.once(ACCEPT_RETRY_MS, () => {
       this.#retry = undefined;
@@ -348,11 +353,7 @@ export class Listener {
       if (res === -(E.ECANCELED ?? 125)) return;
       // EMFILE and friends: report, and try again a little later.
       if (last) this.#failed(sysError(-res, "accept"));
-      else {
-        this.#loop.timers.once(0, () => {
-          throw sysError(-res, "accept");
-        });
-      }
+      else this.#report(sysError(-res, "accept"));
       return;
     }
     let conn: Connection;
@@ -361,9 +362,7 @@ export class Listener {
       if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
       conn = connection(this.#loop, socket, this.#handler, this.#options, this.#uring);
     } catch (err) {
-      this.#loop.timers.once(0, () => {
-        throw err;
-      });
+      this.#report(err);
       if (last) this.#arm();
       return;
     }

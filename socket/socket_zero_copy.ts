@@ -19,6 +19,11 @@ import { adoptSocket, coreOf, isSocket, type SocketCore } from "./socket_core.ts
 import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
 import { deadlineAfter, WAIT_WRITE } from "./wait.ts";
 
+/** A socket timeout (0: none) as a zero_copy.ts wait limit (-1: none). */
+function waitLimit(socketMs: number): number {
+  return socketMs > 0 ? socketMs : -1;
+}
+
 /** Whether `ms` is a wait limit (a finite number ≥ 0) rather than "none". */
 function isLimit(ms: unknown): boolean {
   return typeof ms === "number" && ms >= 0 && ms !== Infinity;
@@ -119,8 +124,7 @@ export class SocketZeroCopy {
   sendfileAll(source: number | string, options: SendfileOptions = {}): number {
     const c = coreOf(this);
     const fd = c.liveFd();
-    const sendMs = c.timeouts.get("sendMs");
-    const timeoutMs = options.timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    const timeoutMs = options.timeoutMs ?? waitLimit(c.timeouts.get("sendMs"));
     const send = (): number => sendfileAllOn(fd, source, { ...options, timeoutMs });
     try {
       const n = isLimit(timeoutMs) ? nonBlockingDuring([c], send) : send();
@@ -157,10 +161,8 @@ export class SocketZeroCopy {
     const d = coreOf(destination);
     const from = c.liveFd();
     const to = d.liveFd();
-    const recvMs = c.timeouts.get("recvMs");
-    const sendMs = d.timeouts.get("sendMs");
-    const readMs = timeoutMs ?? (recvMs > 0 ? recvMs : -1);
-    const writeMs = timeoutMs ?? (sendMs > 0 ? sendMs : -1);
+    const readMs = timeoutMs ?? waitLimit(c.timeouts.get("recvMs"));
+    const writeMs = timeoutMs ?? waitLimit(d.timeouts.get("sendMs"));
     const move = (): number => spliceAll(from, to, count, readMs, writeMs);
     const n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
     if (n > 0) {

@@ -11,6 +11,7 @@
  * @module
  */
 import { spawn } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
@@ -128,4 +129,21 @@ export async function withLoop(body: (loop: Loop) => Promise<void>): Promise<voi
     loop.close();
     await loop.released();
   }
+}
+
+/**
+ * A Worker running the TypeScript module at `url`. Deno and Bun run
+ * TypeScript in Workers as is; Node 20 does not apply tsx's hooks to worker
+ * threads, so there a small eval'd bootstrap registers tsx first.
+ *
+ * @example
+ * ```ts
+ * import { startTsWorker } from "./loop_helpers.ts";
+ * // const worker = startTsWorker(new URL("./loop_fixture_worker.ts", import.meta.url));
+ * ```
+ */
+export function startTsWorker(url: URL): Worker {
+  if (native.runtime !== "node") return new Worker(url);
+  const source = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(source, { eval: true });
 }

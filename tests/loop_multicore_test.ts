@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Connection } from "../poll/connection.ts";
 import { connect } from "../poll/listener.ts";
 import { Loop } from "../poll/loop.ts";
-import { native } from "../ffi/native.ts";
+import { startTsWorker } from "./loop_helpers.ts";
 
 const WORKER_URL = new URL("./loop_fixture_worker.ts", import.meta.url);
-
-/**
- * A Worker running loop_fixture_worker.ts. Deno and Bun run TypeScript in
- * Workers as is; Node 20 does not apply tsx's hooks to worker threads, so
- * there a small eval'd bootstrap registers tsx in the worker first.
- */
-function startWorker(): Worker {
-  if (native.runtime !== "node") return new Worker(WORKER_URL);
-  const source = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(source, { eval: true });
-}
 
 interface Reply {
   ready?: boolean;
@@ -44,7 +33,7 @@ class Helper {
   }
 
   private constructor() {
-    this.worker = startWorker();
+    this.worker = startTsWorker(WORKER_URL);
     let ready!: () => void;
     this.#ready = new Promise((resolve) => (ready = resolve));
     this.worker.on("message", (r: Reply) => {

@@ -2,8 +2,8 @@
 // that acts on our descriptors after a delay, while this thread is blocked
 // in a synchronous call: accept on a listener, shut down a socket's
 // writing side, drain a socket.
-import { Worker } from "node:worker_threads";
-import { native } from "../ffi/native.ts";
+import type { Worker } from "node:worker_threads";
+import { startTsWorker } from "./loop_helpers.ts";
 
 const WORKER_URL = new URL("./socket_fixture_worker.ts", import.meta.url);
 
@@ -29,18 +29,9 @@ export class HelperThread {
     });
   }
 
-  /**
-   * Starts the worker and waits until its modules have loaded. Node 20
-   * does not apply tsx's hooks to worker threads: there an eval'd bootstrap
-   * registers tsx first.
-   */
+  /** Starts the worker and waits until its modules have loaded. */
   static async start(): Promise<HelperThread> {
-    const worker = native.runtime === "node"
-      ? new Worker(
-        `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
-        { eval: true },
-      )
-      : new Worker(WORKER_URL);
+    const worker = startTsWorker(WORKER_URL);
     await new Promise<void>((resolve, reject) => {
       worker.once("message", () => resolve());
       worker.once("error", reject);
