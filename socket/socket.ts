@@ -214,8 +214,8 @@ export class Socket {
 
   /**
    * Sends some of `data`; returns the bytes the kernel took (0 when a
-   * non-blocking socket would block). `flags` are extra MSG_* flags;
-   * MSG_NOSIGNAL is always added.
+   * non-blocking socket would block, or any socket with MSG_DONTWAIT in
+   * `flags`). `flags` are extra MSG_* flags; MSG_NOSIGNAL is always added.
    *
    * @throws SocketClosedError (EPIPE, ECONNRESET), SocketTimeoutError,
    *   SocketError
@@ -233,7 +233,8 @@ export class Socket {
 
   /**
    * Sends all of `data`, waiting for room as needed (on non-blocking
-   * sockets too). Each wait is bounded by the send timeout.
+   * sockets too, and with MSG_DONTWAIT in `flags`, which is dropped). Each
+   * wait is bounded by the send timeout.
    *
    * @returns `data.byteLength`
    *
@@ -250,7 +251,7 @@ export class Socket {
     let sent = 0;
     while (sent < data.byteLength) {
       const chunk = sent === 0 ? data : data.subarray(sent);
-      const n = c.sendOnce(chunk, flags, c.nonBlocking || sendMs > 0 ? deadlineAfter(sendMs || 0x7fffffff) : Infinity);
+      const n = c.sendOnce(chunk, SocketCore.waiting(flags), c.nonBlocking || sendMs > 0 ? deadlineAfter(sendMs || 0x7fffffff) : Infinity);
       sent += n;
     }
     return sent;
@@ -258,7 +259,8 @@ export class Socket {
 
   /**
    * Receives into `buffer`: the byte count, 0 at end of stream, `null` when
-   * a non-blocking socket has nothing yet.
+   * a non-blocking socket (or any socket with MSG_DONTWAIT in `flags`) has
+   * nothing yet.
    *
    * @throws SocketClosedError (ECONNRESET), SocketTimeoutError, SocketError
    *
@@ -308,7 +310,7 @@ export class Socket {
     let got = 0;
     while (got < buffer.byteLength) {
       const deadline = c.nonBlocking || recvMs > 0 ? deadlineAfter(recvMs || 0x7fffffff) : Infinity;
-      const n = c.recvOnce(got === 0 ? buffer : buffer.subarray(got), flags, deadline);
+      const n = c.recvOnce(got === 0 ? buffer : buffer.subarray(got), SocketCore.waiting(flags), deadline);
       if (n === 0) throw c.eof(got, buffer.byteLength);
       got += n;
     }

@@ -70,13 +70,18 @@ export class SocketCore {
     return this.fd;
   }
 
+  /** `flags` for a call that loops until done: without MSG_DONTWAIT, which would make it spin. */
+  static waiting(flags: number): number {
+    return flags & ~C.MSG_DONTWAIT;
+  }
+
   /** `Socket.send` without the argument check: one send bounded by the send timeout. */
   send(data: Uint8Array, flags: number): number {
     const sendMs = this.nonBlocking ? 0 : this.timeouts.get("sendMs");
     return this.sendOnce(data, flags, deadlineAfter(sendMs));
   }
 
-  /** One send; bytes sent, 0 when it would block (non-blocking). */
+  /** One send; bytes sent, 0 when it would block (non-blocking, or MSG_DONTWAIT in `flags`). */
   sendOnce(data: Uint8Array, flags: number, deadline: number): number {
     const fd = this.liveFd();
     const dontWait = this.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
@@ -89,7 +94,8 @@ export class SocketCore {
       const errno = native.errno();
       if (errno === E.EINTR) continue;
       if (errno === E.EAGAIN) {
-        if (this.nonBlocking && deadline === Infinity) return 0;
+        // Non-blocking, or the caller's own MSG_DONTWAIT: report, never wait.
+        if ((this.nonBlocking && deadline === Infinity) || (flags & C.MSG_DONTWAIT) !== 0) return 0;
         this.waitOrTimeout(WAIT_WRITE, deadline, "send");
         continue;
       }
@@ -98,7 +104,7 @@ export class SocketCore {
     }
   }
 
-  /** One recv: bytes, 0 at end of stream, -1 when it would block. */
+  /** One recv: bytes, 0 at end of stream, -1 when it would block (non-blocking, or MSG_DONTWAIT in `flags`). */
   recvOnce(buffer: Uint8Array, flags: number, deadline: number): number {
     const fd = this.liveFd();
     const dontWait = this.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
@@ -111,7 +117,7 @@ export class SocketCore {
       const errno = native.errno();
       if (errno === E.EINTR) continue;
       if (errno === E.EAGAIN) {
-        if (this.nonBlocking && deadline === Infinity) return -1;
+        if ((this.nonBlocking && deadline === Infinity) || (flags & C.MSG_DONTWAIT) !== 0) return -1;
         this.waitOrTimeout(WAIT_READ, deadline, "recv");
         continue;
       }

@@ -14,7 +14,7 @@
  * @module
  */
 import { SocketTimeoutError } from "../core/errors.ts";
-import { checkBytes, checkMs, coreOf } from "./socket_core.ts";
+import { checkBytes, checkMs, coreOf, SocketCore } from "./socket_core.ts";
 import type { SocketTimeouts } from "./timeouts.ts";
 import { deadlineAfter } from "./wait.ts";
 
@@ -50,7 +50,7 @@ export class SocketDeadlines {
     let sent = 0;
     try {
       while (sent < data.byteLength) {
-        sent += c.sendOnce(sent === 0 ? data : data.subarray(sent), flags, deadline);
+        sent += c.sendOnce(sent === 0 ? data : data.subarray(sent), SocketCore.waiting(flags), deadline);
       }
     } catch (err) {
       if (err instanceof SocketTimeoutError && err.syscall === "send") return sent;
@@ -80,7 +80,7 @@ export class SocketDeadlines {
     let got = 0;
     try {
       while (got < buffer.byteLength) {
-        const n = c.recvOnce(got === 0 ? buffer : buffer.subarray(got), flags, deadline);
+        const n = c.recvOnce(got === 0 ? buffer : buffer.subarray(got), SocketCore.waiting(flags), deadline);
         if (n === 0) throw c.eof(got, buffer.byteLength);
         got += n;
       }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { SocketClosedError, SocketError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import { C } from "../ffi/platform.ts";
 import {
   connectTCP,
   Dgram,
@@ -131,6 +132,39 @@ describe("Socket over TCP loopback", () => {
       closeAll(client, peer);
     } finally {
       server.close();
+    }
+  });
+
+  test("MSG_DONTWAIT on a blocking socket: recv gives null and send 0 at once; sendAll/recvAll still wait", () => {
+    const [client, peer, server] = tcpPair();
+    try {
+      assert.equal(peer.nonBlocking, false);
+      // Safety nets: before the fix these calls waited (here: until the timeout).
+      peer.setTimeouts({ recvMs: 2000 });
+      client.setTimeouts({ sendMs: 2000 });
+      let started = performance.now();
+      assert.equal(peer.recv(new Uint8Array(16), C.MSG_DONTWAIT), null);
+      assert.ok(performance.now() - started < 1000);
+      client.options.sendBufferSize = 4096;
+      peer.options.receiveBufferSize = 4096;
+      const chunk = new Uint8Array(65536);
+      let zero = false;
+      started = performance.now();
+      for (let i = 0; i < 10_000 && !zero; i++) zero = client.send(chunk, C.MSG_DONTWAIT) === 0;
+      assert.ok(zero, "a full socket reports 0 with MSG_DONTWAIT");
+      assert.ok(performance.now() - started < 1000);
+      assert.ok(client.stats().bytesSent > 0);
+      // The looping calls wait as they always do: the flag cannot make them spin.
+      const small = bytes(100);
+      const both = new Uint8Array(client.stats().bytesSent);
+      peer.setTimeouts({ recvMs: 0 });
+      assert.equal(peer.recvAll(both, C.MSG_DONTWAIT), both.length);
+      client.sendAll(small, C.MSG_DONTWAIT);
+      const got = new Uint8Array(100);
+      assert.equal(peer.recvAll(got, C.MSG_DONTWAIT), 100);
+      assert.deepEqual(got, small);
+    } finally {
+      closeAll(client, peer, server);
     }
   });
 
