@@ -140,6 +140,8 @@ export class UseAfterCloseError extends NetError {
 export interface SocketErrorOptions extends NetErrorOptions {
   /** The address involved, as `host:port` or a path. */
   address?: string;
+  /** Bytes that went through before the failure (calls that move many: sendfileAll, spliceTo). */
+  transferred?: number;
 }
 
 /**
@@ -157,9 +159,15 @@ export class SocketError extends NetError {
   static override readonly brand: string = "ffinet.SocketError";
   /** The address involved, if any. */
   readonly address: string | undefined;
+  /**
+   * Bytes that went through before the failure, set by calls that move
+   * many in a loop (`sendfileAll`, `spliceTo`); undefined elsewhere.
+   */
+  transferred: number | undefined;
   constructor(code: string, message: string, options: SocketErrorOptions = {}) {
     super(code, message, options);
     this.address = options.address;
+    this.transferred = options.transferred;
   }
 }
 

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { SocketError } from "../core/errors.ts";
 import { setNonBlocking } from "./options.ts";
 import type { Socket } from "./socket.ts";
 import { adoptSocket, coreOf, isSocket, type SocketCore } from "./socket_core.ts";
@@ -22,6 +23,11 @@ import { deadlineAfter, WAIT_WRITE } from "./wait.ts";
 /** A socket timeout (0: none) as a zero_copy.ts wait limit (-1: none). */
 function waitLimit(socketMs: number): number {
   return socketMs > 0 ? socketMs : -1;
+}
+
+/** The bytes a failed looping transfer moved first (SocketError.transferred), else 0. */
+function transferredBy(err: unknown): number {
+  return err instanceof SocketError ? err.transferred ?? 0 : 0;
 }
 
 /** Whether `ms` is a wait limit (a finite number ≥ 0) rather than "none". */
@@ -113,7 +119,9 @@ export class SocketZeroCopy {
    * default this socket's send timeout (none when 0); a blocking socket is
    * non-blocking while a bounded transfer runs.
    *
-   * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …)
+   * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …);
+   *   a failure after bytes went out carries their count in `transferred`
+   *   (and the statistics count them)
    *
    * @example
    * ```ts
@@ -132,6 +140,8 @@ export class SocketZeroCopy {
       return n;
     } catch (err) {
       if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+      const moved = transferredBy(err);
+      if (moved > 0) c.stats.sent(moved);
       throw err;
     }
   }
@@ -147,7 +157,8 @@ export class SocketZeroCopy {
    * unlimited when 0). Blocking sockets are non-blocking while a bounded
    * transfer runs.
    *
-   * @throws UnsupportedError off Linux; SocketTimeoutError
+   * @throws UnsupportedError off Linux; SocketTimeoutError (with the bytes
+   *   moved before it in `transferred`, counted in both sockets' statistics)
    *
    * @example
    * ```ts
@@ -164,11 +175,19 @@ export class SocketZeroCopy {
     const readMs = timeoutMs ?? waitLimit(c.timeouts.get("recvMs"));
     const writeMs = timeoutMs ?? waitLimit(d.timeouts.get("sendMs"));
     const move = (): number => spliceAll(from, to, count, readMs, writeMs);
-    const n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
-    if (n > 0) {
+    const counted = (n: number): void => {
+      if (n <= 0) return;
       c.stats.received(n);
       d.stats.sent(n);
+    };
+    let n: number;
+    try {
+      n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
+    } catch (err) {
+      counted(transferredBy(err));
+      throw err;
     }
+    counted(n);
     return n;
   }
 

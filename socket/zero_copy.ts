@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { SocketTimeoutError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketError, SocketTimeoutError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { check, sysError } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
@@ -144,18 +144,22 @@ export function sendfileAll(socketFd: number, source: number | string, options: 
   try {
     const count = options.count ?? Math.max(0, fileSize(fileFd) - offset);
     let sent = 0;
-    while (sent < count) {
-      const n = sendfile(socketFd, fileFd, offset + sent, count - sent);
-      if (n === 0) break; // the file ended early
-      if (n !== null) {
-        sent += n;
-        continue;
+    try {
+      while (sent < count) {
+        const n = sendfile(socketFd, fileFd, offset + sent, count - sent);
+        if (n === 0) break; // the file ended early
+        if (n !== null) {
+          sent += n;
+          continue;
+        }
+        if (pollOne(socketFd, C.POLLOUT, pollTimeout(timeoutMs)) === 0) {
+          throw new SocketTimeoutError(`sendfile timed out after ${timeoutMs} ms with ${sent} of ${count} bytes sent`, {
+            syscall: "sendfile",
+          });
+        }
       }
-      if (pollOne(socketFd, C.POLLOUT, pollTimeout(timeoutMs)) === 0) {
-        throw new SocketTimeoutError(`sendfile timed out after ${timeoutMs} ms with ${sent} of ${count} bytes sent`, {
-          syscall: "sendfile",
-        });
-      }
+    } catch (err) {
+      throw withTransferred(err, sent);
     }
     return sent;
   } finally {
@@ -351,23 +355,33 @@ export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeou
   }
   using pipe = SplicePipe.open();
   let moved = 0;
-  while (moved < count) {
-    // Never read more than is still owed: bytes in the pipe are owed too.
-    const step = Math.min(count - moved - pipe.pending, MAX_CHUNK);
-    const n = pipe.transfer(fromFd, toFd, step);
-    moved += n;
-    if (pipe.ended && pipe.pending === 0) break;
-    if (n > 0) continue;
-    const writing = pipe.pending > 0;
-    const waitMs = writing ? sendTimeoutMs : timeoutMs;
-    if (pollOne(writing ? toFd : fromFd, writing ? C.POLLOUT : C.POLLIN, pollTimeout(waitMs)) === 0) {
-      const side = writing ? "room at the destination" : "data from the source";
-      throw new SocketTimeoutError(`splice timed out after ${waitMs} ms waiting for ${side}, with ${moved} bytes moved`, {
-        syscall: "splice",
-      });
+  try {
+    while (moved < count) {
+      // Never read more than is still owed: bytes in the pipe are owed too.
+      const step = Math.min(count - moved - pipe.pending, MAX_CHUNK);
+      const n = pipe.transfer(fromFd, toFd, step);
+      moved += n;
+      if (pipe.ended && pipe.pending === 0) break;
+      if (n > 0) continue;
+      const writing = pipe.pending > 0;
+      const waitMs = writing ? sendTimeoutMs : timeoutMs;
+      if (pollOne(writing ? toFd : fromFd, writing ? C.POLLOUT : C.POLLIN, pollTimeout(waitMs)) === 0) {
+        const side = writing ? "room at the destination" : "data from the source";
+        throw new SocketTimeoutError(`splice timed out after ${waitMs} ms waiting for ${side}, with ${moved} bytes moved`, {
+          syscall: "splice",
+        });
+      }
     }
+  } catch (err) {
+    throw withTransferred(err, moved);
   }
   return moved;
+}
+
+/** Records on a socket error how many bytes a looping transfer moved before it (other errors pass as they are). */
+function withTransferred(err: unknown, transferred: number): unknown {
+  if (err instanceof SocketError && err.transferred === undefined) err.transferred = transferred;
+  return err;
 }
 
 /**

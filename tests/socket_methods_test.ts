@@ -324,6 +324,49 @@ describe("Socket: sendfile, splice and dup", () => {
     }
   });
 
+  test("a timed-out sendfileAll or spliceTo says how much went through, and the statistics count it", () => {
+    const path = writeFile("partial.bin", new Uint8Array(8 * 1024 * 1024));
+    const [a, b] = socketPair();
+    const [src, from] = socketPair();
+    const [c, d] = socketPair();
+    try {
+      // sendfileAll: the kernel takes a buffer's worth, then nobody reads.
+      a.options.sendBufferSize = 4096;
+      let error: SocketTimeoutError | undefined;
+      try {
+        a.sendfileAll(path, { timeoutMs: 50 });
+      } catch (err) {
+        error = err as SocketTimeoutError;
+      }
+      assert.ok(error instanceof SocketTimeoutError, String(error));
+      // Read what arrived: it is what the error says, and what the statistics say.
+      b.options.nonBlocking = true;
+      const buf = new Uint8Array(1 << 20);
+      let arrived = 0;
+      for (let n = b.recv(buf); n !== null && n > 0; n = b.recv(buf)) arrived += n;
+      assert.ok(arrived > 0, "some bytes went out before the timeout");
+      assert.equal(error.transferred, arrived);
+      assert.equal(a.stats().bytesSent, arrived);
+      // spliceTo: 1000 bytes move, then the source goes quiet before the count.
+      src.sendAll(new Uint8Array(1000).fill(9));
+      let spliceError: SocketTimeoutError | undefined;
+      try {
+        from.spliceTo(c, 5000, 50);
+      } catch (err) {
+        spliceError = err as SocketTimeoutError;
+      }
+      assert.ok(spliceError instanceof SocketTimeoutError, String(spliceError));
+      assert.equal(spliceError.transferred, 1000);
+      assert.equal(from.stats().bytesReceived, 1000);
+      assert.equal(c.stats().bytesSent, 1000);
+      const got = new Uint8Array(1000);
+      d.recvAll(got);
+      assert.ok(got.every((x) => x === 9));
+    } finally {
+      for (const s of [a, b, src, from, c, d]) s.close();
+    }
+  });
+
   test("sendfile: one call on a blocking socket honours its send timeout", async () => {
     const file = openRead(writeFile("one-call.bin", new Uint8Array(1 << 20)));
     const [a, b] = socketPair();
