@@ -195,6 +195,8 @@ export class Loop implements WatcherHost {
   #cancelPollTimer: (() => void) | undefined;
   #canUnrefPark: boolean | undefined;
   #closed = false;
+  /** `close()` has begun: new watches are refused (owners told to close must not add more). */
+  #closing = false;
   #released = false;
   #whenReleased: Promise<void>;
   #resolveReleased!: () => void;
@@ -261,7 +263,8 @@ export class Loop implements WatcherHost {
    * @throws {PollError} when the fd is already watched or invalid.
    */
   watch(fd: number, events: number, callback: IoCallback, options: WatchOptions = {}): IoWatcher {
-    this.#checkOpen();
+    // Closing counts as closed: a watch made by an `onLoopClose` callback would outlive the loop.
+    if (this.#closing) throw new UseAfterCloseError("Loop");
     checkFd(fd);
     if (typeof callback !== "function") throw new TypeError("callback must be a function");
     const edge = options.edge ?? false;
@@ -325,7 +328,8 @@ export class Loop implements WatcherHost {
    * soon as a parked wait returns (see {@link Loop.released}). Idempotent.
    */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closing) return;
+    this.#closing = true;
     const watchers = this.#watchers.filter((w): w is IoWatcher => w !== undefined);
     for (const w of watchers) {
       try {

@@ -252,6 +252,27 @@ describe("Loop lifecycle", () => {
     assert.throws(() => loop.watch(a, READABLE, () => {}), UseAfterCloseError);
   });
 
+  test("a watch made by an onLoopClose callback is refused, so nothing outlives close()", async () => {
+    const loop = new Loop();
+    const [a, b] = socketPair();
+    const [c, d] = socketPair();
+    let refused: unknown;
+    loop.watch(a, READABLE, () => {}).onLoopClose = () => {
+      // A close callback reconnecting: the loop is going away under it.
+      try {
+        loop.watch(c, READABLE, () => {});
+      } catch (err) {
+        refused = err;
+      }
+    };
+    loop.close();
+    await loop.released();
+    assert.ok(refused instanceof UseAfterCloseError, `got ${String(refused)}`);
+    assert.equal(loop.size, 0);
+    assert.equal(loop.hasRef(), false);
+    for (const fd of [a, b, c, d]) libc().close(fd);
+  });
+
   test("the default loop is shared and replaced after close", async () => {
     const loop = defaultLoop();
     assert.equal(defaultLoop(), loop);
