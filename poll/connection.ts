@@ -416,21 +416,23 @@ export class Connection {
     if (this.#endPromise) return this.#endPromise;
     if (this.#closed) return Promise.resolve();
     this.#ended = true;
-    this.#endPromise = new Promise((resolve) => {
-      this.#out.push(new Uint8Array(0), (error) => {
-        if (!error && !this.#closed) {
-          try {
-            this.#socket.shutdown("write");
-          } catch {
-            // the peer is gone already; reading reports it
-          }
+    let resolve!: () => void;
+    // Stored before flushing: a `drain` callback run by the flush that calls
+    // end() again gets this promise, not a second FIN marker.
+    const ended = this.#endPromise = new Promise<void>((r) => resolve = r);
+    this.#out.push(new Uint8Array(0), (error) => {
+      if (!error && !this.#closed) {
+        try {
+          this.#socket.shutdown("write");
+        } catch {
+          // the peer is gone already; reading reports it
         }
-        resolve();
-      });
-      if (this.#stream !== undefined) this.#stream.flush(this.#out);
-      else this.#flush();
+      }
+      resolve();
     });
-    return this.#endPromise;
+    if (this.#stream !== undefined) this.#stream.flush(this.#out);
+    else this.#flush();
+    return ended;
   }
 
   /** Graceful close: flushes queued output, sends FIN, closes. */

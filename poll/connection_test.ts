@@ -459,6 +459,34 @@ for (const io of IO_MODES) {
         }
       }));
 
+    test("end() called again from a drain that end()'s own flush runs gives the same promise and one FIN", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        const { C } = await import("../ffi/platform.ts");
+        peer.pause();
+        let inner: Promise<void> | undefined;
+        client.setHandler({ drain: (c) => void (inner = c.end()) });
+        // Fill the kernel, then the queue past the high-water mark.
+        const chunk = new Uint8Array(64 * 1024).fill(7);
+        let sent = 0;
+        for (let i = 0; i < 4096; i++) {
+          sent += chunk.length;
+          if (!client.send(chunk)) break;
+        }
+        assert.ok(client.bufferedAmount >= client.highWaterMark, `queued ${client.bufferedAmount}`);
+        // Empty the kernel behind the peer's back: the next flush can send the whole queue.
+        const buf = new Uint8Array(1024 * 1024);
+        let got = 0;
+        for (let n = peer.socket.recv(buf, C.MSG_DONTWAIT); n !== null && n > 0; n = peer.socket.recv(buf, C.MSG_DONTWAIT)) got += n;
+        const outer = client.end();
+        if (io === "readiness") assert.ok(inner !== undefined, "the drain ran inside end()");
+        peer.resume();
+        const rest = await readAll(peer);
+        await outer;
+        if (inner !== undefined) assert.equal(inner, outer);
+        assert.equal(got + rest.length, sent);
+        assert.ok(rest.every((b) => b === 7));
+      }));
+
     test("a connect that completes as the loop closes leaves nothing open", async () => {
       const errors: unknown[] = [];
       const loop = new Loop({ onError: (error) => errors.push(error) });
