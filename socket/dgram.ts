@@ -215,9 +215,11 @@ export class Dgram {
    */
   send(data: Uint8Array): number | null {
     const fd = this.fd;
-    const n = libc().send(fd, data, data.byteLength, C.MSG_NOSIGNAL);
-    if (n >= 0) return n;
-    return this.#failed("send");
+    for (;;) {
+      const n = libc().send(fd, data, data.byteLength, C.MSG_NOSIGNAL);
+      if (n >= 0) return n;
+      if (!this.#retry("send")) return null;
+    }
   }
 
   /**
@@ -238,9 +240,11 @@ export class Dgram {
       this.#targetHost = host;
       this.#targetPort = port;
     }
-    const n = libc().sendto(fd, data, data.byteLength, C.MSG_NOSIGNAL, this.#target, this.#targetLength);
-    if (n >= 0) return n;
-    return this.#failed("sendto", formatHostPort(host, port));
+    for (;;) {
+      const n = libc().sendto(fd, data, data.byteLength, C.MSG_NOSIGNAL, this.#target, this.#targetLength);
+      if (n >= 0) return n;
+      if (!this.#retry("sendto", formatHostPort(host, port))) return null;
+    }
   }
 
   /**
@@ -260,9 +264,11 @@ export class Dgram {
    */
   recv(buffer: Uint8Array): number | null {
     const fd = this.fd;
-    const n = libc().recv(fd, buffer, buffer.byteLength, C.MSG_TRUNC);
-    if (n >= 0) return n;
-    return this.#failed("recv");
+    for (;;) {
+      const n = libc().recv(fd, buffer, buffer.byteLength, C.MSG_TRUNC);
+      if (n >= 0) return n;
+      if (!this.#retry("recv")) return null;
+    }
   }
 
   /**
@@ -280,8 +286,10 @@ export class Dgram {
   recvFrom(buffer: Uint8Array): ReceivedDatagram | null {
     const fd = this.fd;
     const src = this.#source;
-    const n = libc().recvfrom(fd, buffer, buffer.byteLength, C.MSG_TRUNC, src.bytes, src.resetLength());
-    if (n < 0) return this.#failed("recvfrom");
+    let n: number;
+    while ((n = libc().recvfrom(fd, buffer, buffer.byteLength, C.MSG_TRUNC, src.bytes, src.resetLength())) < 0) {
+      if (!this.#retry("recvfrom")) return null;
+    }
     const from = src.decode();
     const bytes = Math.min(n, buffer.byteLength);
     return {
@@ -616,9 +624,11 @@ export class Dgram {
     return this.family === "ipv4";
   }
 
-  #failed(syscall: string, address?: string): null {
+  /** After a failed call: true to retry it (EINTR), false when it would block (EAGAIN); throws otherwise. */
+  #retry(syscall: string, address?: string): boolean {
     const errno = native.errno();
-    if (errno === E.EAGAIN) return null;
+    if (errno === E.EINTR) return true;
+    if (errno === E.EAGAIN) return false;
     throw sysError(errno, syscall, address);
   }
 }

@@ -96,11 +96,14 @@ export function sendBatch(fd: number, family: DgramFamily, messages: readonly Ou
     });
     view.setUint32(i * M + LAYOUT.mmsghdr.len, 0, true);
   }
-  const sent = call(fd, bytes, n, C.MSG_NOSIGNAL);
-  if (sent >= 0) return sent;
-  const errno = native.errno();
-  if (errno === E.EAGAIN) return null;
-  throw sysError(errno, "sendmmsg");
+  for (;;) {
+    const sent = call(fd, bytes, n, C.MSG_NOSIGNAL);
+    if (sent >= 0) return sent;
+    const errno = native.errno();
+    if (errno === E.EINTR) continue;
+    if (errno === E.EAGAIN) return null;
+    throw sysError(errno, "sendmmsg");
+  }
 }
 
 /**
@@ -150,9 +153,10 @@ export function recvBatch(fd: number, buffers: readonly Uint8Array[]): ReceivedD
       controlLength: 0,
     });
   }
-  const got = call(fd, bytes, n, C.MSG_WAITFORONE | C.MSG_TRUNC, null);
-  if (got < 0) {
+  let got: number;
+  while ((got = call(fd, bytes, n, C.MSG_WAITFORONE | C.MSG_TRUNC, null)) < 0) {
     const errno = native.errno();
+    if (errno === E.EINTR) continue;
     if (errno === E.EAGAIN) return null;
     throw sysError(errno, "recvmmsg");
   }

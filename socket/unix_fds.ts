@@ -107,7 +107,12 @@ export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Arr
     control: block.pointerAt(ctl),
     controlLength: controlSize,
   });
-  return check(libc().sendmsg(socketFd, msghdr, C.MSG_NOSIGNAL | flags), "sendmsg");
+  for (;;) {
+    const n = libc().sendmsg(socketFd, msghdr, C.MSG_NOSIGNAL | flags);
+    if (n >= 0) return n;
+    const errno = native.errno();
+    if (errno !== E.EINTR) throw sysError(errno, "sendmsg");
+  }
 }
 
 /**
@@ -155,6 +160,7 @@ export interface ReceivedFds {
  *
  * @param socketFd a Unix-domain socket
  * @param options limit and payload buffer
+ * @param flags extra MSG_* flags (MSG_DONTWAIT, …)
  * @returns the message, or null on EAGAIN
  *
  * @example
@@ -165,7 +171,7 @@ export interface ReceivedFds {
  * for (const fd of msg?.fds ?? []) console.log("got fd", fd);
  * ```
  */
-export function recvFds(socketFd: number, options: RecvFdsOptions = {}): ReceivedFds | null {
+export function recvFds(socketFd: number, options: RecvFdsOptions = {}, flags = 0): ReceivedFds | null {
   validateFd(socketFd, "socket fd");
   const maxFds = options.maxFds ?? SOCKET_LIMITS.maxReceivedFds;
   if (!Number.isInteger(maxFds) || maxFds < 1 || maxFds > MAX_FDS_PER_MESSAGE) {
@@ -191,13 +197,14 @@ export function recvFds(socketFd: number, options: RecvFdsOptions = {}): Receive
     control: block.pointerAt(ctl),
     controlLength: controlSize,
   });
-  const n = libc().recvmsg(socketFd, msghdr, C.MSG_CMSG_CLOEXEC);
-  if (n < 0) {
+  let n: number;
+  while ((n = libc().recvmsg(socketFd, msghdr, C.MSG_CMSG_CLOEXEC | flags)) < 0) {
     const errno = native.errno();
+    if (errno === E.EINTR) continue;
     if (errno === E.EAGAIN) return null;
     throw sysError(errno, "recvmsg");
   }
-  const flags = msghdrView.getInt32(LAYOUT.msghdr.flags, true);
+  const msgFlags = msghdrView.getInt32(LAYOUT.msghdr.flags, true);
   const used = readSize(msghdrView, LAYOUT.msghdr.controllen, LAYOUT.msghdr.controllenSize);
   const received = parseRights(view, ctl, Math.min(used, controlSize));
   const copied = Math.min(n, buffer.byteLength);
@@ -209,8 +216,8 @@ export function recvFds(socketFd: number, options: RecvFdsOptions = {}): Receive
   return {
     bytes: copied,
     fds,
-    fdsTruncated: received.length > maxFds || (flags & C.MSG_CTRUNC) !== 0,
-    dataTruncated: (flags & C.MSG_TRUNC) !== 0,
+    fdsTruncated: received.length > maxFds || (msgFlags & C.MSG_CTRUNC) !== 0,
+    dataTruncated: (msgFlags & C.MSG_TRUNC) !== 0,
   };
 }
 

@@ -5,6 +5,7 @@ import { SocketError, UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
 import { bindUDP, Dgram } from "../socket/dgram.ts";
+import { kernelTimeout, stopAndContinue } from "./socket_helpers.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -94,6 +95,18 @@ describe("Dgram: unicast", () => {
     assert.equal(a.recvBatch([buf]), null);
     a.setNonBlocking(false);
     assert.equal(a.nonBlocking, false);
+  });
+
+  test("a blocking receive interrupted by a stop and continue (EINTR) is retried", async () => {
+    using a = bindUDP("127.0.0.1", 0);
+    kernelTimeout(a.fd, C.SO_RCVTIMEO, 500);
+    const buf = new Uint8Array(8);
+    // Each call sees EINTR at 100 ms, then waits again until SO_RCVTIMEO ends it: null, not a SocketError.
+    for (const receive of [() => a.recv(buf), () => a.recvFrom(buf), () => a.recvBatch([buf])]) {
+      const child = stopAndContinue(100);
+      assert.equal(receive(), null);
+      await child;
+    }
   });
 
   test("broadcast needs SO_BROADCAST", () => {

@@ -8,6 +8,7 @@ import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C } from "../ffi/platform.ts";
 import { peerCredentials, recvFd, recvFds, sendFd, sendFds } from "../socket/unix_fds.ts";
+import { kernelTimeout, stopAndContinue } from "./socket_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-fds-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,6 +113,16 @@ describe("unix fd passing", () => {
     assert.equal(libc().fcntl(b, C.F_SETFL, flags | C.O_NONBLOCK), 0);
     assert.equal(recvFds(b), null);
     assert.equal(recvFd(b), null);
+    closeAll(a, b);
+  });
+
+  test("a blocking recvFds interrupted by a stop and continue (EINTR) is retried", async () => {
+    const [a, b] = pair();
+    kernelTimeout(b, C.SO_RCVTIMEO, 500);
+    // EINTR at 100 ms, then a new wait that SO_RCVTIMEO ends: null, not a SocketError.
+    const child = stopAndContinue(100);
+    assert.equal(recvFds(b), null);
+    await child;
     closeAll(a, b);
   });
 
