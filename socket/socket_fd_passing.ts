@@ -37,13 +37,6 @@ function unixOnly(c: SocketCore, what: string): number {
   return fd;
 }
 
-/** On a blocking socket with a receive timeout, waits for data first. */
-function awaitReadable(c: SocketCore, what: string): void {
-  if (c.nonBlocking) return;
-  const recvMs = c.timeouts.get("recvMs");
-  if (recvMs > 0) c.waitOrTimeout(WAIT_READ, deadlineAfter(recvMs), what);
-}
-
 /**
  * Descriptor passing and peer credentials; these methods are `Socket`'s
  * own (see socket.ts), not used alone.
@@ -59,9 +52,10 @@ function awaitReadable(c: SocketCore, what: string): void {
 export class SocketFdPassing {
   /**
    * Passes descriptors to the peer in one SCM_RIGHTS message (with `data`,
-   * one zero byte by default); returns the data bytes sent. The caller keeps
-   * its own copies of the descriptors. A blocking socket honours its send
-   * timeout.
+   * one zero byte by default); returns the data bytes sent, or 0 when a
+   * non-blocking socket would block (nothing was sent, descriptors
+   * included). The caller keeps its own copies of the descriptors. A
+   * blocking socket honours its send timeout.
    *
    * @throws TypeError on a non-Unix socket; RangeError for 0 or more than
    *   {@link MAX_FDS_PER_MESSAGE} descriptors; SocketClosedError when the
@@ -89,10 +83,13 @@ export class SocketFdPassing {
       try {
         n = sendFdsOn(fd, fds, data, flags);
       } catch (err) {
-        const full = flags !== 0 && err instanceof SocketError && err.code === "EAGAIN";
-        if (full) {
-          c.waitOrTimeout(WAIT_WRITE, deadline, "sendmsg");
-          continue;
+        if (err instanceof SocketError && err.code === "EAGAIN") {
+          // Non-blocking: report it like send() does, not as a failed send.
+          if (c.nonBlocking) return 0;
+          if (flags !== 0) {
+            c.waitOrTimeout(WAIT_WRITE, deadline, "sendmsg");
+            continue;
+          }
         }
         if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
         throw err;
@@ -144,13 +141,19 @@ export class SocketFdPassing {
   recvFds(options: RecvFdsOptions = {}): ReceivedFds | null {
     const c = coreOf(this);
     const fd = unixOnly(c, "recvFds");
-    awaitReadable(c, "recvmsg");
+    // With a receive timeout a blocking socket never sleeps in recvmsg: it waits in poll.
+    const deadline = deadlineAfter(c.nonBlocking ? 0 : c.timeouts.get("recvMs"));
+    const flags = deadline === Infinity ? 0 : C.MSG_DONTWAIT;
     let msg: ReceivedFds | null;
-    try {
-      msg = recvFdsOn(fd, options);
-    } catch (err) {
-      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.recvErrors++;
-      throw err;
+    for (;;) {
+      try {
+        msg = recvFdsOn(fd, options, flags);
+      } catch (err) {
+        if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.recvErrors++;
+        throw err;
+      }
+      if (msg !== null || flags === 0) break;
+      c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
     }
     if (msg !== null && msg.bytes > 0) c.stats.received(msg.bytes);
     return msg;

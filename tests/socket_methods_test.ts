@@ -10,9 +10,10 @@ import { after, describe, test } from "node:test";
 import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
-import { C, LAYOUT } from "../ffi/platform.ts";
+import { C } from "../ffi/platform.ts";
 import { connectTCP, listenTCP, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
 import { HelperThread } from "./socket_fixture_thread.ts";
+import { kernelTimeout } from "./socket_helpers.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-methods-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,16 +46,6 @@ function readFd(fd: number): string {
   const n = libc().read(fd, buf, buf.length);
   assert.ok(n >= 0);
   return new TextDecoder().decode(buf.subarray(0, n));
-}
-
-/**
- * Sets SO_SNDTIMEO or SO_RCVTIMEO in the kernel: a safety net under tests of
- * our own timeouts, so a call that ignored them fails late instead of hanging.
- */
-function kernelTimeout(socket: Socket, option: number, seconds: number): void {
-  const tv = new Uint8Array(LAYOUT.timeval.size);
-  new DataView(tv.buffer).setBigInt64(LAYOUT.timeval.sec, BigInt(seconds), true);
-  assert.equal(libc().setsockopt(socket.fd, C.SOL_SOCKET, option, tv, tv.length), 0);
 }
 
 const isCloexec = (fd: number): boolean => (libc().fcntl(fd, C.F_GETFD, 0) & C.FD_CLOEXEC) !== 0;
@@ -106,6 +97,25 @@ describe("Socket: descriptor passing and credentials", () => {
     }
   });
 
+  test("sendFds on a full non-blocking socket returns 0 like send, and counts no error", () => {
+    const [a, b] = socketPair("stream", { nonBlocking: true });
+    try {
+      a.options.sendBufferSize = 4096;
+      while (a.send(new Uint8Array(65536)) > 0);
+      const before = openFdCount();
+      assert.equal(a.sendFd(0), 0);
+      assert.equal(a.stats().sendErrors, 0);
+      // Nothing went out: once drained, the stream holds no descriptor.
+      const drain = new Uint8Array(1 << 20);
+      while ((b.recv(drain) ?? 0) > 0);
+      assert.equal(b.recvFds(), null);
+      assert.equal(openFdCount(), before);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test("seqpacket: one message per descriptor batch", () => {
     const [a, b] = socketPair("seqpacket");
     const file = openRead(writeFile("seq.txt", "seq"));
@@ -135,11 +145,26 @@ describe("Socket: descriptor passing and credentials", () => {
     assert.throws(() => b.recvFd(), UseAfterCloseError);
   });
 
+  test("recvFds: bad options are a RangeError at once, not after the receive timeout", () => {
+    const [a, b] = socketPair();
+    try {
+      b.setTimeouts({ recvMs: 2000 });
+      const started = performance.now();
+      assert.throws(() => b.recvFds({ maxFds: 0 }), RangeError);
+      assert.throws(() => b.recvFds({ buffer: new Uint8Array(0) }), RangeError);
+      assert.ok(performance.now() - started < 1000, "no wait before the arguments are checked");
+      assert.equal(b.stats().recvErrors, 0);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   test("sendFd: a blocking socket honours its send timeout", () => {
     const [a, b] = socketPair();
     try {
       a.options.sendBufferSize = 4096;
-      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      kernelTimeout(a.fd, C.SO_SNDTIMEO, 3000);
       a.setTimeouts({ sendMs: 100 });
       assert.ok(a.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
       const started = performance.now();
@@ -298,7 +323,7 @@ describe("Socket: sendfile, splice and dup", () => {
     try {
       // sendfileAll: the send timeout bounds each wait; nobody reads.
       a.options.sendBufferSize = 4096;
-      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      kernelTimeout(a.fd, C.SO_SNDTIMEO, 3000);
       a.setTimeouts({ sendMs: 100 });
       let started = performance.now();
       assert.throws(() => a.sendfileAll(path), SocketTimeoutError);
@@ -306,7 +331,7 @@ describe("Socket: sendfile, splice and dup", () => {
       assert.ok(took < 2000, `sendfileAll took ${took} ms`);
       assert.equal(a.options.nonBlocking, false, "the blocking mode is restored");
       // spliceTo: nothing arrives on the source.
-      kernelTimeout(from, C.SO_RCVTIMEO, 3);
+      kernelTimeout(from.fd, C.SO_RCVTIMEO, 3000);
       started = performance.now();
       assert.throws(() => from.spliceTo(c, 100, 100), SocketTimeoutError);
       took = performance.now() - started;
@@ -373,7 +398,7 @@ describe("Socket: sendfile, splice and dup", () => {
     const helper = await HelperThread.start();
     try {
       a.options.sendBufferSize = 4096;
-      kernelTimeout(a, C.SO_SNDTIMEO, 3);
+      kernelTimeout(a.fd, C.SO_SNDTIMEO, 3000);
       a.setTimeouts({ sendMs: 100 });
       assert.ok(a.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
       let started = performance.now();
@@ -411,7 +436,7 @@ describe("Socket: sendfile, splice and dup", () => {
     try {
       // Nothing arrives on the source: its receive timeout applies.
       from.setTimeouts({ recvMs: 100 });
-      kernelTimeout(from, C.SO_RCVTIMEO, 3);
+      kernelTimeout(from.fd, C.SO_RCVTIMEO, 3000);
       void helper.after(2500, "shutdown", src.fd);
       let started = performance.now();
       assert.throws(() => from.spliceTo(c, 100), SocketTimeoutError);
@@ -430,7 +455,7 @@ describe("Socket: sendfile, splice and dup", () => {
       c.options.sendBufferSize = 4096;
       assert.ok(c.sendAllTimeout(new Uint8Array(1 << 20), 100) < 1 << 20, "the send buffer must fill");
       c.setTimeouts({ sendMs: 100 });
-      kernelTimeout(c, C.SO_SNDTIMEO, 3);
+      kernelTimeout(c.fd, C.SO_SNDTIMEO, 3000);
       void helper.after(2500, "drain", d.fd);
       src.sendAll(new Uint8Array(100));
       started = performance.now();
