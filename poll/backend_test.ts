@@ -79,6 +79,34 @@ for (const name of available) {
       }
     });
 
+    test("a full event buffer does not starve the descriptors after it", async () => {
+      const backend = createBackend(name, { maxEvents: 2 });
+      const pairs = [socketPair(), socketPair(), socketPair(), socketPair(), socketPair()];
+      try {
+        for (const [a, b] of pairs) {
+          backend.add(a, READABLE);
+          libc().write(b, new Uint8Array([1]), 1);
+        }
+        const seen = new Set<number>();
+        for (let round = 0; round < 3; round++) {
+          const n = backend.wait(0);
+          assert.equal(n, 2);
+          for (const fd of events(backend, n).keys()) seen.add(fd);
+        }
+        assert.equal(seen.size, pairs.length);
+        seen.clear();
+        for (let round = 0; round < 3; round++) {
+          const n = await backend.park(1000);
+          assert.equal(n, 2);
+          for (const fd of events(backend, n).keys()) seen.add(fd);
+        }
+        assert.equal(seen.size, pairs.length);
+      } finally {
+        backend.close();
+        for (const [a, b] of pairs) closeAll(a, b);
+      }
+    });
+
     test("a parked wait returns when a descriptor becomes ready", async () => {
       const backend = createBackend(name);
       const [a, b] = socketPair();
@@ -95,6 +123,29 @@ for (const name of available) {
       } finally {
         backend.close();
         closeAll(a, b);
+      }
+    });
+
+    test("one parked wait at a time: a second park is refused, the first goes on", async () => {
+      const backend = createBackend(name);
+      const [a, b] = socketPair();
+      const extra = [socketPair(), socketPair(), socketPair(), socketPair(), socketPair(), socketPair(), socketPair(), socketPair(), socketPair()];
+      try {
+        backend.add(a, READABLE);
+        const parked = backend.park(10_000);
+        // Enough new fds that poll(2) would reallocate the parked wait's array.
+        for (const [x] of extra) backend.add(x, READABLE);
+        for (const [, y] of extra) backend.add(y, READABLE);
+        await assert.rejects(backend.park(10), { code: "EBUSY" });
+        assert.equal(backend.parked, true);
+        libc().write(b, new Uint8Array([7]), 1);
+        assert.equal(await parked, 1);
+        assert.equal(backend.readyFds[0], a);
+        assert.ok(backend.readyEvents[0]! & READABLE);
+      } finally {
+        backend.close();
+        closeAll(a, b);
+        for (const [x, y] of extra) closeAll(x, y);
       }
     });
 

@@ -106,7 +106,7 @@ export class EpollBackend extends ParkingBackend implements PollBackend {
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.checkOpen();
+    this.checkCanPark();
     if (this.#parkBuffer === undefined) {
       this.#parkBuffer = NativeBuffer.alloc(LAYOUT.epoll_event.size * this.#max);
       this.#park = new Int32Array(this.#parkBuffer.bytes.buffer, this.#parkBuffer.bytes.byteOffset, this.#stride * this.#max);

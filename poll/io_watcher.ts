@@ -105,12 +105,20 @@ export class IoWatcher {
   /** Registers a stopped fd again, optionally with new interest bits. Idempotent. */
   start(events: number = this.#events): void {
     if (this.#closed) throw new UseAfterCloseError("IoWatcher");
-    this.#events = events;
     if (this.#active) {
       this.#host._modify(this, events);
+      this.#events = events;
       return;
     }
-    this.#host._setActive(this, true);
+    // The host registers `this.events`: set them first, restore on failure.
+    const old = this.#events;
+    this.#events = events;
+    try {
+      this.#host._setActive(this, true);
+    } catch (err) {
+      this.#events = old;
+      throw err;
+    }
     this.#active = true;
   }
 
@@ -140,7 +148,12 @@ export class IoWatcher {
   /** Unregisters the fd (which stays open). Idempotent. */
   close(): void {
     if (this.#closed) return;
-    this.#host._unwatch(this);
-    this.#closed = true;
+    try {
+      this.#host._unwatch(this);
+    } finally {
+      // The host has dropped the watcher even when the backend failed (an fd
+      // closed before its watcher: EBADF).
+      this.#closed = true;
+    }
   }
 }

@@ -65,6 +65,7 @@ export class Parker {
   /** Starts the call; arguments are numbers or native pointers. */
   async call(...args: (number | Pointer | null)[]): Promise<OffThreadResult> {
     if (this.#closed) throw new Error(`parked ${this.#name} is closed`);
+    if (this.#parked) throw new Error(`parked ${this.#name} is already in flight`);
     const call = this.#offThread();
     if (this.#refed) call.ref();
     else call.unref();

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { UseAfterCloseError } from "../core/errors.ts";
+import { PollError, UseAfterCloseError } from "../core/errors.ts";
 import { native } from "../ffi/native.ts";
 import { E } from "../ffi/platform.ts";
 import type { Pointer, SymbolSpec } from "../ffi/types.ts";
@@ -93,6 +93,19 @@ export class ParkingBackend {
   }
 
   /**
+   * Throws `UseAfterCloseError` once closed, and a `PollError` (`EBUSY`)
+   * while a parked wait is in flight: one at a time, since the helper thread
+   * uses the backend's native memory until it returns. Call it before
+   * touching that memory.
+   */
+  protected checkCanPark(): void {
+    this.checkOpen();
+    if (this.#parker.parked) {
+      throw new PollError("EBUSY", `${this.#what}: a parked wait is already in flight`, { syscall: this.#syscall });
+    }
+  }
+
+  /**
    * The result of a synchronous wait: the count, 0 for EINTR; other
    * failures throw.
    */
@@ -110,7 +123,7 @@ export class ParkingBackend {
    * practice, a signal to the process).
    */
   protected async parkedCount(...args: (number | Pointer | null)[]): Promise<number> {
-    this.checkOpen();
+    this.checkCanPark();
     const { result, errno } = await this.#parker.call(...args);
     if (this.#closed) return 0;
     if (result >= 0) return result;

@@ -179,11 +179,15 @@ export class Poll<T = unknown> {
     r.events = events;
   }
 
-  /** Unregisters (call before closing the descriptor). */
+  /**
+   * Unregisters (call before closing the descriptor). The registration is
+   * forgotten even when the backend fails (an fd closed first: EBADF), so
+   * the number can be added again; the failure is still thrown.
+   */
   remove(target: HasFd | number): void {
     const r = this.#get(target);
-    this.#backend.remove(r.fd);
     this.#registrations.delete(r.fd);
+    this.#backend.remove(r.fd);
   }
 
   /**

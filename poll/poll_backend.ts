@@ -80,6 +80,8 @@ export class PollBackend2 extends ParkingBackend implements PollBackend {
   #syncView = new DataView(this.#sync.buffer);
   #parkBuffer: NativeBuffer | undefined;
   #parkCount = 0;
+  /** Where the next collect starts, so a full event buffer starves no fd. */
+  #start = 0;
 
   constructor(options: BackendOptions = {}) {
     super("poll backend", "poll", libc.definition.symbols.poll);
@@ -139,7 +141,7 @@ export class PollBackend2 extends ParkingBackend implements PollBackend {
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.checkOpen();
+    this.checkCanPark();
     if (this.#dirty) this.#rebuild();
     const size = LAYOUT.pollfd.size;
     const count = this.#fds.length;
@@ -175,17 +177,26 @@ export class PollBackend2 extends ParkingBackend implements PollBackend {
     this.#dirty = false;
   }
 
+  /**
+   * Reports the ready entries, at most `maxEvents`. When they do not all
+   * fit, the next collect starts after the last one reported (round robin),
+   * so the entries late in the array are not starved by the early ones.
+   */
   #collect(view: DataView, count: number): number {
     const layout = LAYOUT.pollfd;
+    const max = this.#max;
     let n = 0;
-    for (let i = 0; i < count && n < this.#max; i++) {
+    let i = this.#start < count ? this.#start : 0;
+    for (let k = 0; k < count && n < max; k++) {
       const at = i * layout.size;
+      if (++i === count) i = 0;
       const revents = view.getUint16(at + layout.revents, true);
       if (revents === 0) continue;
       this.readyFds[n] = view.getInt32(at + layout.fd, true);
       this.readyEvents[n] = fromPoll(revents);
       n++;
     }
+    this.#start = n === max ? i : 0;
     return n;
   }
 }

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
+import { IoWatcher, type WatcherHost } from "./io_watcher.ts";
 import { Poll, READABLE, WRITABLE } from "./poll.ts";
 
 function socketPair(): [number, number] {
@@ -55,6 +56,38 @@ for (const backend of backends) {
       assert.throws(() => poll.wait(0), UseAfterCloseError);
     });
 
+    test("remove forgets a registration whose fd was closed first", () => {
+      const poll = new Poll<string>({ backend });
+      const [a, b] = socketPair();
+      try {
+        poll.addFd(a, READABLE, "old");
+        libc().close(a);
+        // epoll already dropped the closed fd: the backend says EBADF.
+        try {
+          poll.remove(a);
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, "EBADF");
+        }
+        assert.equal(poll.has(a), false);
+        assert.equal(poll.size, 0);
+        // The number is free for a new registration.
+        const [c, d] = socketPair();
+        try {
+          poll.addFd(c, READABLE, "new");
+          libc().write(d, new Uint8Array([1]), 1);
+          const events = poll.wait(1000);
+          assert.equal(events.length, 1);
+          assert.equal(events[0]!.data, "new");
+        } finally {
+          libc().close(c);
+          libc().close(d);
+        }
+      } finally {
+        poll.close();
+        libc().close(b);
+      }
+    });
+
     test("wait ends at the next timer and fires it", () => {
       const poll = new Poll({ backend });
       try {
@@ -70,3 +103,33 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("IoWatcher", () => {
+  test("start and close keep the watcher's state right when the host fails", () => {
+    let fail = false;
+    const failing = (what: string) => () => {
+      if (fail) throw new Error(`${what} failed`);
+    };
+    const host: WatcherHost = {
+      _modify: failing("modify"),
+      _unwatch: failing("unwatch"),
+      _refChanged: () => {},
+      _setActive: failing("setActive"),
+    };
+    const watcher = new IoWatcher(host, 5, READABLE, false, () => {});
+    fail = true;
+    assert.throws(() => watcher.start(WRITABLE), /modify failed/);
+    assert.equal(watcher.events, READABLE);
+    fail = false;
+    watcher.stop();
+    fail = true;
+    assert.throws(() => watcher.start(WRITABLE), /setActive failed/);
+    assert.equal(watcher.events, READABLE);
+    assert.equal(watcher.active, false);
+    // The host dropped the watcher before its backend failed: it is closed.
+    assert.throws(() => watcher.close(), /unwatch failed/);
+    assert.equal(watcher.closed, true);
+    assert.throws(() => watcher.update(WRITABLE), UseAfterCloseError);
+    watcher.close();
+  });
+});
