@@ -410,11 +410,16 @@ export class TimerHeap {
    * @returns the number of callbacks called.
    * @throws the error of a throwing callback (after the run) when there is
    *   no `onError`; an `AggregateError` when several threw.
+   * @throws {TypeError} when `now` is not a number.
+   * @throws {RangeError} when `now` is not finite.
    */
   runDue(now: number = this.#clock.now()): number {
     if (typeof now !== "number" || Number.isNaN(now)) {
       throw new TypeError(`now must be a number, got ${String(now)}`);
     }
+    // Infinity would fire every timer and re-arm the repeating ones at
+    // Infinity, where they never fire again.
+    if (!Number.isFinite(now)) throw new RangeError(`now must be finite, got ${now}`);
     if (this.#running || this.#closed) return 0;
     const heap = this.#heap;
     const batch = this.#batch;

@@ -192,6 +192,17 @@ describe("TimerHeap basics", () => {
     other.close();
   });
 
+  test("runDue refuses an infinite now instead of parking repeating timers at Infinity", () => {
+    const { timers, fired, log } = setup();
+    timers.every(10, log("tick"));
+    timers.once(1e9, log("far"));
+    assert.throws(() => timers.runDue(Infinity), RangeError);
+    assert.throws(() => timers.runDue(-Infinity), RangeError);
+    assert.deepEqual(fired, []);
+    assert.equal(timers.runDue(10), 1);
+    assert.equal(timers.nextDeadline(), 20);
+  });
+
   test("close cancels everything and refuses new timers", () => {
     const { clock, timers, fired, log } = setup();
     const a = timers.once(10, log("a"));

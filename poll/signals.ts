@@ -50,6 +50,9 @@ const SIGNAL_NUMBERS: Record<SignalName, number> = {
   SIGTERM: 15,
 };
 
+/** The longest delay the runtimes' `setTimeout` honours. */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** A registration that can be removed. */
 export interface SignalSubscription {
   /** Removes the listeners. Idempotent. */
@@ -100,7 +103,7 @@ function runtimeSignals(): RuntimeSignals {
 function checkSignals(signals: readonly SignalName[]): void {
   if (!Array.isArray(signals) || signals.length === 0) throw new TypeError("signals must be a non-empty array");
   for (const s of signals) {
-    if (!(s in SIGNAL_NUMBERS)) throw new TypeError(`unsupported signal ${String(s)}`);
+    if (typeof s !== "string" || !Object.hasOwn(SIGNAL_NUMBERS, s)) throw new TypeError(`unsupported signal ${String(s)}`);
   }
 }
 
@@ -141,7 +144,11 @@ export interface ShutdownOptions {
   signals?: readonly SignalName[];
   /** The loop closed at the end (default {@link defaultLoop}). */
   loop?: Loop;
-  /** Longest wait for `onShutdown` before the loop is closed anyway (default 10,000 ms). */
+  /**
+   * Longest wait for `onShutdown` before the loop is closed anyway (default
+   * 10,000 ms; `Infinity`, or anything above 2^31 - 1 ms, waits for
+   * `onShutdown` however long it takes).
+   */
   graceMs?: number;
   /**
    * A second signal during the shutdown exits at once with 128 + the
@@ -196,7 +203,8 @@ export function shutdownOnSignal(
       return;
     }
     stopping = true;
-    cancelGrace = unrefTimeout(finish, graceMs);
+    // Runtime timers take at most 2^31 - 1 ms; a longer delay fires at once.
+    if (graceMs <= MAX_TIMER_MS) cancelGrace = unrefTimeout(finish, graceMs);
     let settled: Promise<void>;
     try {
       settled = Promise.resolve(onShutdown(signal));

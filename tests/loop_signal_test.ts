@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { connect } from "../poll/listener.ts";
 import { Loop } from "../poll/loop.ts";
+import { onSignals, type SignalName, shutdownOnSignal } from "../poll/signals.ts";
 import { runtimeCommand } from "./loop_helpers.ts";
 
 interface Running {
@@ -82,4 +83,43 @@ test("a second SIGINT during a shutdown that does not finish exits with 130", as
   await child.nextLine("shutdown SIGINT");
   child.signal("SIGINT");
   assert.equal(await child.exited, 130);
+});
+
+const selfProcess = (globalThis as unknown as { process: { pid: number; kill(pid: number, s: string): void } }).process;
+
+async function until(condition: () => boolean, ms = 5000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > ms) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test("graceMs: Infinity waits for onShutdown instead of closing the loop at once", async () => {
+  let closed = 0;
+  const loop = { close: () => void closed++ } as unknown as Loop;
+  let release!: () => void;
+  const done = new Promise<void>((resolve) => (release = resolve));
+  const signals: SignalName[] = [];
+  const sub = shutdownOnSignal((signal) => {
+    signals.push(signal);
+    return done;
+  }, { signals: ["SIGUSR2"], loop, graceMs: Infinity, exitOnSecondSignal: false });
+  try {
+    selfProcess.kill(selfProcess.pid, "SIGUSR2");
+    await until(() => signals.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(closed, 0, "the loop was closed before onShutdown settled");
+    release();
+    await until(() => closed === 1);
+  } finally {
+    sub.close();
+  }
+});
+
+test("signal names are checked: inherited property names are refused", () => {
+  for (const name of ["toString", "constructor", "__proto__", "SIGKILL"]) {
+    assert.throws(() => onSignals([name as SignalName], () => {}), TypeError, name);
+  }
+  assert.throws(() => shutdownOnSignal(() => {}, { signals: ["hasOwnProperty" as SignalName] }), TypeError);
 });
