@@ -8,11 +8,17 @@
  *
  * - shared far end: one node:net sink and echo server for every client, so
  *   only the client side differs (and the shared sink caps bulk rates);
+ *   bulk is then run once more into one shared ffinet sink (async
+ *   connections, 256 KiB reads), faster than the node:net one, so the
+ *   clients' own speed shows more;
  * - both ends: ffinet's client against ffinet's server (async connections,
  *   256 KiB reads) vs the runtime's client against the runtime's server
  *   (`Deno.listen`, `Bun.listen`, node:net) — the same work on each side.
  * Contenders take turns slice by slice; each keeps its fastest slices
- * (noise on a shared 2-core machine only ever slows a slice down).
+ * (noise on a shared 2-core machine only ever slows a slice down). Each
+ * line of slices also prints the paired ratio: the median over rounds of
+ * the ratio of two slices run back to back, which the machine's slow
+ * drift between phases does not move.
  *
  * It also prints the heap growth per round trip of our ping-pong loop in
  * steady state: the median over many short slices (each too short for a
@@ -380,6 +386,17 @@ async function interleave(contenders: readonly (() => number | Promise<number>)[
 
 /** The sum of the fastest SLICES slices: the time of one whole job. */
 const fastestWhole = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b).slice(0, SLICES).reduce((a, b) => a + b, 0);
+/**
+ * The median over rounds of theirs ÷ ours slice time: each round's two
+ * slices ran back to back, in the same phase of this machine's drift.
+ */
+const pairedRatio = (ours: readonly number[], theirs: readonly number[]): number => {
+  const r = ours.map((t, i) => theirs[i]! / t).sort((a, b) => a - b);
+  const mid = r.length >> 1;
+  return r.length % 2 === 1 ? r[mid]! : (r[mid - 1]! + r[mid]!) / 2;
+};
+const paired = (ours: readonly number[], theirs: readonly (readonly number[])[], names: readonly string[]): string =>
+  names.map((name, k) => `${name} ${pairedRatio(ours, theirs[k]!).toFixed(2)}`).join(", ");
 const spread = (xs: readonly number[], perSlice: (ms: number) => number): string => {
   const v = xs.map(perSlice).sort((a, b) => a - b);
   return `${v[0]!.toFixed(1)}–${v.at(-1)!.toFixed(1)}`;
@@ -410,10 +427,11 @@ try {
   }
   const sliceMb = (ms: number) => mbps(ms, bulkSlice);
   const sliceUs = (ms: number) => usPerRt(ms, pingSlice);
+  const names = peers.map((p) => p.name);
   console.log(`tcp_stream ${RUNTIME} bulk slices (MB/s, slowest–fastest): ours ${spread(oursT!, sliceMb)}; ` +
-    peers.map((p, k) => `${p.name} ${spread(peerT[k]!, sliceMb)}`).join("; "));
+    peers.map((p, k) => `${p.name} ${spread(peerT[k]!, sliceMb)}`).join("; ") + `; paired ratio ${paired(oursT!, peerT, names)}`);
   console.log(`tcp_stream ${RUNTIME} ping-pong slices (µs/rt, fastest–slowest): ours ${spread(oursP!, sliceUs)}; ` +
-    peers.map((p, k) => `${p.name} ${spread(peerP[k]!, sliceUs)}`).join("; "));
+    peers.map((p, k) => `${p.name} ${spread(peerP[k]!, sliceUs)}`).join("; ") + `; paired ratio ${paired(oursP!, peerP, names)}`);
   const heap = oursHeapPerRoundTrip(far.echo);
   console.log(`tcp_stream ${RUNTIME} ours: heap growth ${heap.toFixed(2)} bytes per round trip (send+recv), median of 60 slices of 1000`);
 
@@ -422,6 +440,20 @@ try {
   const farOurs = await startFarEnd("ffinet");
   let farOwn: Awaited<ReturnType<typeof startFarEnd>> | undefined;
   try {
+    // First every client again into one faster shared sink (ffinet's, 256 KiB
+    // reads): the node:net sink above caps every client at about its own
+    // rate, so there only the sink shows.
+    oursThroughput(farOurs.sink, warm);
+    for (const p of peers) await p.throughput(farOurs.sink, warm);
+    const [oursF, ...peerF] = await interleave([() => oursThroughput(farOurs.sink, bulkSlice), ...peers.map((p) => () => p.throughput(farOurs.sink, bulkSlice))]);
+    for (const [k, p] of peers.entries()) {
+      record({
+        bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks, shared ffinet sink`, unit: "MB/s",
+        ours: mbps(fastestWhole(oursF!)), peer: mbps(fastestWhole(peerF[k]!)), peerName: p.name,
+      });
+    }
+    console.log(`tcp_stream ${RUNTIME} shared ffinet sink, bulk slices (MB/s, slowest–fastest): ours ${spread(oursF!, sliceMb)}; ` +
+      peers.map((p, k) => `${p.name} ${spread(peerF[k]!, sliceMb)}`).join("; ") + `; paired ratio ${paired(oursF!, peerF, peers.map((p) => p.name))}`);
     farOwn = await startFarEnd("runtime");
     const own = peers[0]!;
     const ownName = `${own.name} to ${RUNTIME === "deno" ? "Deno.listen" : RUNTIME === "bun" ? "Bun.listen" : "node:net"}`;
@@ -437,8 +469,8 @@ try {
       bench: "tcp_stream", case: `ping-pong 64 B x ${ROUNDS}, both ends`, unit: "us/rt",
       ours: usPerRt(fastestWhole(op!)), peer: usPerRt(fastestWhole(pp!)), peerName: ownName,
     });
-    console.log(`tcp_stream ${RUNTIME} both ends, bulk slices (MB/s, slowest–fastest): ours ${spread(ob!, sliceMb)}; ${ownName} ${spread(pb!, sliceMb)}`);
-    console.log(`tcp_stream ${RUNTIME} both ends, ping-pong slices (µs/rt, fastest–slowest): ours ${spread(op!, sliceUs)}; ${ownName} ${spread(pp!, sliceUs)}`);
+    console.log(`tcp_stream ${RUNTIME} both ends, bulk slices (MB/s, slowest–fastest): ours ${spread(ob!, sliceMb)}; ${ownName} ${spread(pb!, sliceMb)}; paired ratio ${pairedRatio(ob!, pb!).toFixed(2)}`);
+    console.log(`tcp_stream ${RUNTIME} both ends, ping-pong slices (µs/rt, fastest–slowest): ours ${spread(op!, sliceUs)}; ${ownName} ${spread(pp!, sliceUs)}; paired ratio ${pairedRatio(op!, pp!).toFixed(2)}`);
   } finally {
     farOurs.stop();
     farOwn?.stop();
