@@ -42,6 +42,9 @@ function writeSize(view: DataView, offset: number, size: 4 | 8, value: number): 
  */
 export class ScatterGather {
   #block: NativeBuffer | undefined;
+  /** Where the last `send` staged its bytes in the block, and how many (for `sendRest`). */
+  #stagedAt = 0;
+  #staged = -1;
   readonly #msghdr = new Uint8Array(MSG.size);
   readonly #msgView = new DataView(this.#msghdr.buffer);
 
@@ -84,13 +87,38 @@ export class ScatterGather {
    * (bytes sent, or -1 with errno set).
    */
   send(fd: number, buffers: readonly Uint8Array[], flags: number): number {
-    const { block } = this.#prepare(buffers);
+    this.#staged = -1;
+    const { block, total } = this.#prepare(buffers);
     const bytes = block.bytes;
-    let data = buffers.length * IOV.size;
+    const start = buffers.length * IOV.size;
+    let data = start;
     for (const b of buffers) {
       bytes.set(b, data);
       data += b.byteLength;
     }
+    this.#stagedAt = start;
+    this.#staged = total;
+    return libc().sendmsg(fd, this.#msghdr, flags);
+  }
+
+  /**
+   * Sends what the last {@link ScatterGather.send} staged, from byte
+   * `offset` on, without copying it again (after a partial send). Returns
+   * sendmsg's result.
+   *
+   * @throws RangeError when nothing is staged or `offset` is outside it
+   */
+  sendRest(fd: number, offset: number, flags: number): number {
+    const block = this.#block;
+    if (block === undefined || this.#staged < 0) throw new RangeError("nothing is staged: call send() first");
+    if (!Number.isInteger(offset) || offset < 0 || offset > this.#staged) {
+      throw new RangeError(`offset must be an integer in 0..${this.#staged}, got ${offset}`);
+    }
+    // One iovec over the staged bytes that are left (they are contiguous).
+    const view = block.view;
+    writePointer(view, IOV.base, block.pointerAt(this.#stagedAt + offset));
+    writeSize(view, IOV.len, 8, this.#staged - offset);
+    writeSize(this.#msgView, MSG.iovlen, MSG.iovlenSize, 1);
     return libc().sendmsg(fd, this.#msghdr, flags);
   }
 
@@ -100,6 +128,7 @@ export class ScatterGather {
    * set).
    */
   recv(fd: number, buffers: readonly Uint8Array[], flags: number): number {
+    this.#staged = -1;
     const { block } = this.#prepare(buffers);
     const n = libc().recvmsg(fd, this.#msghdr, flags);
     if (n <= 0) return n;
@@ -118,6 +147,7 @@ export class ScatterGather {
 
   /** Frees the native block (the next call allocates again). */
   free(): void {
+    this.#staged = -1;
     this.#block?.free();
     this.#block = undefined;
   }

@@ -27,12 +27,17 @@ function gather(c: SocketCore): ScatterGather {
   return (c.sg ??= new ScatterGather());
 }
 
-function sendvOnce(c: SocketCore, buffers: readonly Uint8Array[], deadline: number): number {
+/**
+ * One gathered send (waiting for room until `deadline`). With `offset` ≥ 0,
+ * sends the bytes staged by the previous call from that offset on, without
+ * gathering them again.
+ */
+function sendvOnce(c: SocketCore, buffers: readonly Uint8Array[], deadline: number, offset = -1): number {
   const fd = c.liveFd();
   const sg = gather(c);
   const dontWait = c.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
   for (;;) {
-    const n = sg.send(fd, buffers, SEND_FLAGS | dontWait);
+    const n = offset < 0 ? sg.send(fd, buffers, SEND_FLAGS | dontWait) : sg.sendRest(fd, offset, SEND_FLAGS | dontWait);
     if (n >= 0) {
       if (n > 0) c.stats.sent(n);
       return n;
@@ -51,7 +56,6 @@ function sendvOnce(c: SocketCore, buffers: readonly Uint8Array[], deadline: numb
 
 function sendvUntil(c: SocketCore, buffers: readonly Uint8Array[], overall: number): number {
   if (!Array.isArray(buffers)) throw new TypeError("buffers must be an array of Uint8Array");
-  let rest: readonly Uint8Array[] = buffers;
   let total = 0;
   for (const b of buffers) total += checkBytes(b).byteLength;
   const sendMs = c.timeouts.get("sendMs");
@@ -59,19 +63,9 @@ function sendvUntil(c: SocketCore, buffers: readonly Uint8Array[], overall: numb
   try {
     while (sent < total) {
       const deadline = overall !== Infinity ? overall : c.nonBlocking || sendMs > 0 ? deadlineAfter(sendMs || 0x7fffffff) : Infinity;
-      let n = sendvOnce(c, rest, deadline);
-      sent += n;
-      if (sent === total) break;
-      // Drop what went out (allocates only on a partial send).
-      const next: Uint8Array[] = [];
-      for (const b of rest) {
-        if (n >= b.byteLength) n -= b.byteLength;
-        else {
-          next.push(n === 0 ? b : b.subarray(n));
-          n = 0;
-        }
-      }
-      rest = next;
+      // The first call gathers every buffer into native memory once; after a
+      // partial send the rest goes from there (no copy of what is left).
+      sent += sendvOnce(c, buffers, deadline, sent === 0 ? -1 : sent);
     }
   } catch (err) {
     if (overall !== Infinity && err instanceof SocketTimeoutError && err.syscall === "sendmsg") return sent;

@@ -8,7 +8,7 @@ import { startTsWorker } from "./loop_helpers.ts";
 const WORKER_URL = new URL("./socket_fixture_worker.ts", import.meta.url);
 
 /** What the helper thread can do to a descriptor. */
-export type HelperOp = "accept" | "shutdown" | "drain";
+export type HelperOp = "accept" | "shutdown" | "drain" | "digest";
 
 /**
  * The main side of the helper thread. Terminate it (`close()`) before

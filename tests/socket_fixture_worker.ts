@@ -5,20 +5,32 @@
 //   accept    accept one connection on a non-blocking listener and close it
 //             (result: whether one was waiting);
 //   shutdown  shut down the writing side (result: shutdown's return value);
-//   drain     read without waiting until nothing is left (result: bytes read).
+//   drain     read without waiting until nothing is left (result: bytes read);
+//   digest    read (blocking) until end of stream (result: "<bytes>:<hash>",
+//             see StreamDigest in socket_helpers.ts).
 import { parentPort } from "node:worker_threads";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
 import { acceptDescriptor } from "../socket/descriptor.ts";
+import { StreamDigest } from "./socket_helpers.ts";
 
 interface Command {
   id: number;
-  op: "accept" | "shutdown" | "drain";
+  op: "accept" | "shutdown" | "drain" | "digest";
   fd: number;
   delayMs: number;
 }
 
-function act(op: Command["op"], fd: number): number | boolean {
+function act(op: Command["op"], fd: number): number | boolean | string {
+  if (op === "digest") {
+    const digest = new StreamDigest();
+    const buf = new Uint8Array(1 << 16);
+    for (;;) {
+      const n = libc().recv(fd, buf, buf.length, 0);
+      if (n <= 0) return digest.result();
+      digest.update(buf.subarray(0, n));
+    }
+  }
   if (op === "accept") {
     const peer = acceptDescriptor(fd, true);
     if (peer >= 0) libc().close(peer);

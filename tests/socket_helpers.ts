@@ -27,3 +27,20 @@ export function stopAndContinue(delayMs: number): Promise<void> {
   const child = spawn("sh", ["-c", script, "sh", String(delayMs / 1000), String(process.pid)], { stdio: "ignore" });
   return new Promise((resolve) => child.once("exit", () => resolve()));
 }
+
+/** A byte count and a position-sensitive hash (FNV-1a) of a stream, fed in any chunks. */
+export class StreamDigest {
+  #bytes = 0;
+  #hash = 0x811c9dc5;
+
+  update(chunk: Uint8Array): void {
+    let h = this.#hash;
+    for (let i = 0; i < chunk.length; i++) h = Math.imul(h ^ chunk[i]!, 0x01000193);
+    this.#hash = h;
+    this.#bytes += chunk.length;
+  }
+
+  result(): string {
+    return `${this.#bytes}:${(this.#hash >>> 0).toString(16)}`;
+  }
+}

@@ -248,6 +248,36 @@ describe("Socket over TCP loopback", () => {
     }
   });
 
+  test("sendvAll through many partial sends delivers every byte in order", async () => {
+    const { HelperThread } = await import("./socket_fixture_thread.ts");
+    const { StreamDigest } = await import("./socket_helpers.ts");
+    const [a, b] = socketPair();
+    const helper = await HelperThread.start();
+    try {
+      a.options.sendBufferSize = 4096;
+      // With a send timeout each sendmsg takes what fits and returns (a
+      // blocking one without would take everything at once).
+      a.setTimeouts({ sendMs: 5000 });
+      // 300 buffers of uneven sizes, about 4.5 MiB: dozens of partial sends.
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < 300; i++) parts.push(bytes((i * 7919) % 30_000 + (i % 3 === 0 ? 0 : 1), i));
+      const want = new StreamDigest();
+      let total = 0;
+      for (const p of parts) {
+        want.update(p);
+        total += p.length;
+      }
+      const digest = helper.after(0, "digest", b.fd);
+      assert.equal(a.sendvAll(parts), total);
+      assert.equal(a.stats().bytesSent, total);
+      a.shutdown("write");
+      assert.equal(await digest, want.result());
+    } finally {
+      await helper.close();
+      closeAll(a, b);
+    }
+  });
+
   test("timeouts: per-socket overrides over process-wide defaults", () => {
     const [client, peer, server] = tcpPair();
     try {
