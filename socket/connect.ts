@@ -85,6 +85,13 @@ export interface ConnectTCPOptions {
    * `timeoutMs`.
    */
   readonly dnsTimeoutMs?: number;
+  /**
+   * TCP_NODELAY (default true, as Deno.connect, Bun.connect, Go and our
+   * async `connect` do): with Nagle's algorithm on, the short last segment
+   * of each write waits for the previous one's ACK, which here made bulk
+   * sends of 64 KiB chunks 1.2–1.9× slower on loopback.
+   */
+  readonly noDelay?: boolean;
 }
 
 /**
@@ -92,7 +99,8 @@ export interface ConnectTCPOptions {
  * the connect timeout). Names are resolved with getaddrinfo, within the
  * DNS timeout and the time left (enforced where `dnsTimeoutEnforced()` is
  * true; elsewhere the lookup blocks as long as the system resolver takes),
- * and each address is tried in turn with the time left.
+ * and each address is tried in turn with the time left. The socket has
+ * TCP_NODELAY on unless `options.noDelay` is false.
  *
  * @throws SocketError for the last address's failure, SocketTimeoutError
  *   (syscall "getaddrinfo_a" when the lookup timed out, "connect" else),
@@ -113,6 +121,8 @@ export function connectTCP(
   checkTimeout(timeoutMs, "timeoutMs");
   const dnsMs = options.dnsTimeoutMs ?? getDefaultTimeouts().dnsMs;
   const lookupMs = dnsLookupTimeout(dnsMs, timeoutMs);
+  const noDelay = options.noDelay ?? true;
+  if (typeof noDelay !== "boolean") throw new TypeError(`noDelay must be a boolean, got ${String(noDelay)}`);
   const deadline = deadlineAfter(timeoutMs);
   const addresses = resolveHost(host, port, { timeoutMs: lookupMs });
   let last: unknown;
@@ -121,6 +131,7 @@ export function connectTCP(
     if (left === 0) break;
     const s = Socket.create(addr.family);
     try {
+      if (noDelay) s.options.noDelay = true;
       s.connectTimeout(addr.host, port, left < 0 ? 0 : left);
       return s;
     } catch (err) {

@@ -168,6 +168,20 @@ describe("Socket over TCP loopback", () => {
     }
   });
 
+  test("connectTCP turns on TCP_NODELAY unless told not to", () => {
+    const server = listenTCP("127.0.0.1", 0);
+    const port = portOf(server.localAddress());
+    try {
+      using fast = connectTCP("127.0.0.1", port, 2000);
+      assert.equal(fast.options.noDelay, true);
+      using nagle = connectTCP("127.0.0.1", port, 2000, { noDelay: false });
+      assert.equal(nagle.options.noDelay, false);
+      assert.throws(() => connectTCP("127.0.0.1", port, 2000, { noDelay: 1 as unknown as boolean }), TypeError);
+    } finally {
+      server.close();
+    }
+  });
+
   test("connection refused is a SocketError naming the errno and address", () => {
     const probe = listenTCP("127.0.0.1", 0);
     const port = portOf(probe.localAddress());
