@@ -14,6 +14,8 @@
  * - both ends: ffinet's client against ffinet's server (async connections,
  *   256 KiB reads) vs the runtime's client against the runtime's server
  *   (`Deno.listen`, `Bun.listen`, node:net) — the same work on each side.
+ * Every client runs with TCP_NODELAY (ours by default; the runtimes'
+ * clients set it here, node:net's default being Nagle's algorithm).
  * Contenders take turns slice by slice; each keeps its fastest slices
  * (noise on a shared 2-core machine only ever slows a slice down). Each
  * line of slices also prints the paired ratio: the median over rounds of
@@ -154,6 +156,7 @@ const nodeNet: Peer = {
   name: "node:net",
   async throughput(port, total = TOTAL) {
     const c = await netConnect(port);
+    c.setNoDelay(true); // as our client (node:net's default is Nagle's algorithm, slower here)
     const chunk = new Uint8Array(CHUNK).fill(7);
     const acked = new Promise<void>((resolve) => c.once("data", () => resolve()));
     const t0 = performance.now();
@@ -223,6 +226,7 @@ function denoPeer(deno: DenoApi): Peer {
     name: "Deno.connect",
     async throughput(port, total = TOTAL) {
       const c = await deno.connect({ hostname: "127.0.0.1", port });
+      c.setNoDelay(true);
       const chunk = new Uint8Array(CHUNK).fill(7);
       const t0 = performance.now();
       await denoWriteAll(c, header(total));
@@ -322,6 +326,7 @@ function bunPeer(bun: BunApi): Peer {
     name: "Bun.connect",
     async throughput(port, total = TOTAL) {
       const c = await bunClient(bun, port);
+      c.socket.setNoDelay?.(true);
       const chunk = new Uint8Array(CHUNK).fill(7);
       const acked = c.arrived(1);
       const t0 = performance.now();
