@@ -28,8 +28,10 @@ const pfd = new Uint8Array(LAYOUT.pollfd.size);
 const pview = new DataView(pfd.buffer);
 
 /**
- * Polls `fd` for `events` for up to `timeoutMs` (-1: forever). Returns the
- * revents (0 on timeout). EINTR restarts the wait with the time left.
+ * Polls `fd` for `events` for up to `timeoutMs` (-1 or Infinity: forever;
+ * fractions round up; longer than poll's int takes in one call: several
+ * calls). Returns the revents (0 on timeout). EINTR restarts the wait with
+ * the time left.
  *
  * @throws SocketError when poll fails
  *
@@ -40,21 +42,33 @@ const pview = new DataView(pfd.buffer);
  * ```
  */
 export function pollOne(fd: number, events: number, timeoutMs: number): number {
-  const deadline = timeoutMs < 0 ? Infinity : monotonicMs() + timeoutMs;
-  let wait = timeoutMs;
+  const deadline = timeoutMs < 0 || timeoutMs === Infinity ? Infinity : monotonicMs() + timeoutMs;
+  let wait = pollArg(deadline === Infinity ? -1 : timeoutMs);
   for (;;) {
     pview.setInt32(LAYOUT.pollfd.fd, fd, true);
     pview.setInt16(LAYOUT.pollfd.events, events, true);
     pview.setInt16(LAYOUT.pollfd.revents, 0, true);
     const n = libc().poll(pfd, 1, wait);
     if (n > 0) return pview.getUint16(LAYOUT.pollfd.revents, true);
-    if (n === 0) return 0;
-    const errno = native.errno();
-    if (errno !== E.EINTR) throw sysError(errno, "poll");
+    if (n < 0) {
+      const errno = native.errno();
+      if (errno !== E.EINTR) throw sysError(errno, "poll");
+    } else if (wait < MAX_POLL_MS) return 0;
+    // Interrupted, or a wait capped to a C int ended: wait for the time left.
     if (deadline !== Infinity) {
-      wait = Math.max(0, Math.ceil(deadline - monotonicMs()));
+      const left = deadline - monotonicMs();
+      if (n === 0 && left <= 0) return 0;
+      wait = pollArg(Math.max(0, left));
     }
   }
+}
+
+/** The longest wait poll(2) takes in one call (a C int of ms, ~24.8 days). */
+const MAX_POLL_MS = 0x7fffffff;
+
+/** `ms` for poll's int argument: -1 stays "forever", fractions round up, longer waits are capped. */
+function pollArg(ms: number): number {
+  return ms < 0 ? -1 : Math.min(Math.ceil(ms), MAX_POLL_MS);
 }
 
 /**

@@ -11,6 +11,7 @@ import { cString } from "../ffi/marshal.ts";
 import { C, E } from "../ffi/platform.ts";
 import { native } from "../ffi/native.ts";
 import { SockaddrBuffer, encodeIPv4 } from "../socket/sockaddr.ts";
+import { pollOne, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
 import { dup, dup2, sendfile, sendfileAll, SplicePipe, spliceAll } from "../socket/zero_copy.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ffinet-zc-"));
@@ -149,6 +150,28 @@ describe("sendfile", () => {
     assert.equal(sendfileAll(a, file, { offset: data.length - 10, count: 100 }), 10);
     assert.deepEqual(readExactly(b, 10), data.subarray(data.length - 10));
     closeAll(file, a, b);
+  });
+
+  test("timeouts past a C int or with a fraction work (the wait takes them as they are meant)", () => {
+    const [a, b] = pair();
+    try {
+      // pollOne itself: a fraction rounds up, a huge timeout is capped.
+      assert.notEqual(pollOne(a, WAIT_WRITE, 2 ** 31 + 5), 0);
+      const started = performance.now();
+      assert.equal(pollOne(a, WAIT_READ, 1.5), 0);
+      assert.ok(performance.now() - started >= 1.4);
+      // Through the public calls that hand a caller's timeout to it.
+      const path = writeFile("huge-timeout.bin", new Uint8Array(100).fill(5));
+      const fill = new Uint8Array(1 << 16);
+      while (libc().send(a, fill, fill.length, C.MSG_DONTWAIT) > 0);
+      const drained = new Uint8Array(1 << 20);
+      // Room comes back once b reads; sendfileAll waits for it with the huge limit.
+      while (libc().recv(b, drained, drained.length, C.MSG_DONTWAIT) > 0);
+      assert.equal(sendfileAll(a, path, { timeoutMs: 2 ** 31 + 5 }), 100);
+      assert.equal(sendfileAll(a, path, { timeoutMs: 0.5 }), 100);
+    } finally {
+      closeAll(a, b);
+    }
   });
 
   test("a full non-blocking socket ends in SocketTimeoutError", () => {
