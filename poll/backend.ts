@@ -165,8 +165,10 @@ export function checkFd(fd: number): void {
 }
 
 /**
- * Normalises a timeout for a C `int` argument: negative means forever (-1),
- * fractions round up so a wait never ends before its deadline.
+ * Normalises a timeout for a C `int` argument: negative or infinite means
+ * forever (-1), fractions round up so a wait never ends before its
+ * deadline, and a finite timeout past a C `int` is capped (~24.8 days: the
+ * wait returns then, and the caller waits again) rather than made forever.
  *
  * @example
  * ```ts
@@ -178,8 +180,8 @@ export function timeoutArg(timeoutMs: number): number {
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
     throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);
   }
-  if (timeoutMs < 0 || timeoutMs > 0x7fffffff) return -1;
-  return Math.ceil(timeoutMs);
+  if (timeoutMs < 0 || timeoutMs === Infinity) return -1;
+  return Math.min(Math.ceil(timeoutMs), 0x7fffffff);
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
-import { type BackendName, PEER_CLOSED, READABLE, WRITABLE } from "./backend.ts";
+import { type BackendName, PEER_CLOSED, READABLE, timeoutArg, WRITABLE } from "./backend.ts";
 import { createBackend, defaultBackendName } from "./choose.ts";
 
 function socketPair(): [number, number] {
@@ -185,6 +185,16 @@ for (const name of available) {
     });
   });
 }
+
+test("timeoutArg: fractions round up, a finite timeout past a C int is capped, not turned into forever", () => {
+  assert.equal(timeoutArg(1.2), 2);
+  assert.equal(timeoutArg(-5), -1);
+  assert.equal(timeoutArg(Infinity), -1);
+  assert.equal(timeoutArg(0x7fffffff), 0x7fffffff);
+  assert.equal(timeoutArg(2 ** 31), 0x7fffffff);
+  assert.equal(timeoutArg(1e15), 0x7fffffff);
+  assert.throws(() => timeoutArg(Number.NaN), TypeError);
+});
 
 test("poll backend: edge-triggered epoll reports a change once; poll(2) refuses edge", () => {
   if (available.includes("epoll")) {
