@@ -16,7 +16,7 @@
  * @module
  */
 import { UseAfterCloseError } from "../core/errors.ts";
-import { TimerHeap } from "../core/timer_heap.ts";
+import { type Timer, TimerHeap } from "../core/timer_heap.ts";
 import {
   type BackendName,
   type BackendOptions,
@@ -96,6 +96,14 @@ interface Registration<T> {
 export interface PollOptions extends BackendOptions {
   /** The backend (default: `FFINET_POLL`, else the platform's best). */
   backend?: BackendName;
+  /**
+   * Gets the error of a timer callback that throws during `wait`, which
+   * then returns its ready events as usual. Without it `wait` throws the
+   * error once the due timers have run, and that call's events are not
+   * returned: level-triggered ones are reported again by the next wait,
+   * edge-triggered ones are lost.
+   */
+  onTimerError?: (error: unknown, timer: Timer) => void;
 }
 
 /** Options of {@link Poll.add}. */
@@ -126,8 +134,10 @@ export class Poll<T = unknown> {
   #closed = false;
 
   constructor(options: PollOptions = {}) {
+    const onError = options.onTimerError;
+    if (onError !== undefined && typeof onError !== "function") throw new TypeError("onTimerError must be a function");
+    this.timers = new TimerHeap(onError === undefined ? {} : { onError });
     this.#backend = createBackend(options.backend, options.maxEvents === undefined ? {} : { maxEvents: options.maxEvents });
-    this.timers = new TimerHeap();
   }
 
   /** The backend in use: "epoll", "poll" or "kqueue". */

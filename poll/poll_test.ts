@@ -56,6 +56,29 @@ for (const backend of backends) {
       assert.throws(() => poll.wait(0), UseAfterCloseError);
     });
 
+    test("a throwing timer goes to onTimerError and the ready events of that wait still come back (edge-triggered)", () => {
+      const errors: unknown[] = [];
+      const poll = new Poll<string>({ backend, onTimerError: (error) => errors.push(error) });
+      const [a, b] = socketPair();
+      try {
+        poll.addFd(a, READABLE, "edge", { edge: backend === "epoll" });
+        poll.timers.once(0, () => {
+          throw new Error("timer failed");
+        });
+        libc().write(b, new Uint8Array([1]), 1);
+        const events = poll.wait(100);
+        assert.equal(events.length, 1);
+        assert.equal(events[0]!.data, "edge");
+        assert.equal(errors.length, 1);
+        assert.equal((errors[0] as Error).message, "timer failed");
+        assert.throws(() => new Poll({ backend, onTimerError: 1 as unknown as () => void }), TypeError);
+      } finally {
+        poll.close();
+        libc().close(a);
+        libc().close(b);
+      }
+    });
+
     test("remove forgets a registration whose fd was closed first", () => {
       const poll = new Poll<string>({ backend });
       const [a, b] = socketPair();
