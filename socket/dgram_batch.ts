@@ -58,6 +58,15 @@ function checkBatchSize(n: number): void {
  * ```
  */
 export function sendBatch(fd: number, family: DgramFamily, messages: readonly OutgoingDatagram[]): number | null {
+  try {
+    return sendBatchStaged(fd, family, messages);
+  } finally {
+    memory.trim(); // a large request does not keep its block
+  }
+}
+
+/** The work of `sendBatch`, in the shared native block (which `sendBatch` trims afterwards). */
+function sendBatchStaged(fd: number, family: DgramFamily, messages: readonly OutgoingDatagram[]): number | null {
   const call = libc().sendmmsg;
   if (call === undefined || LAYOUT.mmsghdr.size === 0) throw unsupported("sendmmsg");
   const n = messages.length;
@@ -124,6 +133,15 @@ export function sendBatch(fd: number, family: DgramFamily, messages: readonly Ou
  * ```
  */
 export function recvBatch(fd: number, buffers: readonly Uint8Array[]): ReceivedDatagram[] | null {
+  try {
+    return recvBatchStaged(fd, buffers);
+  } finally {
+    memory.trim(); // a large request does not keep its block
+  }
+}
+
+/** The work of `recvBatch`, in the shared native block (which `recvBatch` trims afterwards). */
+function recvBatchStaged(fd: number, buffers: readonly Uint8Array[]): ReceivedDatagram[] | null {
   const call = libc().recvmmsg;
   if (call === undefined || LAYOUT.mmsghdr.size === 0) throw unsupported("recvmmsg");
   const n = buffers.length;

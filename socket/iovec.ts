@@ -19,6 +19,7 @@ import { libc } from "../ffi/libc.ts";
 import { writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { LAYOUT } from "../ffi/platform.ts";
+import { STAGING_KEEP_BYTES } from "./msg_memory.ts";
 
 /** The most buffers in one call (IOV_MAX on Linux and macOS). */
 export const MAX_IOVECS = 1024;
@@ -143,6 +144,16 @@ export class ScatterGather {
       left -= take;
     }
     return n;
+  }
+
+  /** Bytes of the native block held now (0 when none is). */
+  get reservedBytes(): number {
+    return this.#block?.byteLength ?? 0;
+  }
+
+  /** Frees the block when it is larger than `keepBytes` (after a call that needed a large one). */
+  trim(keepBytes: number = STAGING_KEEP_BYTES): void {
+    if (this.reservedBytes > keepBytes) this.free();
   }
 
   /** Frees the native block (the next call allocates again). */

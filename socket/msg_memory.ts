@@ -46,12 +46,31 @@ export class MessageMemory {
     return next;
   }
 
+  /** Bytes held now (0 when nothing is). */
+  get reservedBytes(): number {
+    return this.#buffer?.byteLength ?? 0;
+  }
+
+  /**
+   * Frees the memory when it holds more than `keepBytes`: a call that needed
+   * a large block does not leave it held for the life of the process.
+   */
+  trim(keepBytes: number = STAGING_KEEP_BYTES): void {
+    if (this.reservedBytes > keepBytes) this.free();
+  }
+
   /** Frees the memory; the next `reserve` allocates again. */
   free(): void {
     this.#buffer?.free();
     this.#buffer = undefined;
   }
 }
+
+/**
+ * The most native staging memory (scatter/gather, batches, descriptor
+ * passing) kept between calls; a larger block is freed after its call.
+ */
+export const STAGING_KEEP_BYTES = 1024 * 1024;
 
 /**
  * Rounds `n` up to the platform's control-message alignment (CMSG_ALIGN).

@@ -74,6 +74,31 @@ function sendvUntil(c: SocketCore, buffers: readonly Uint8Array[], overall: numb
   return sent;
 }
 
+/** One scattered receive, waiting for data until the receive timeout. */
+function recvvWithin(c: SocketCore, buffers: readonly Uint8Array[]): number | null {
+  const fd = c.liveFd();
+  const sg = gather(c);
+  const recvMs = c.nonBlocking ? 0 : c.timeouts.get("recvMs");
+  const deadline = deadlineAfter(recvMs);
+  const dontWait = c.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
+  for (;;) {
+    const n = sg.recv(fd, buffers, dontWait);
+    if (n >= 0) {
+      if (n > 0) c.stats.received(n);
+      return n;
+    }
+    const errno = native.errno();
+    if (errno === E.EINTR) continue;
+    if (errno === E.EAGAIN) {
+      if (c.nonBlocking) return null;
+      c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
+      continue;
+    }
+    c.stats.recvErrors++;
+    throw sysError(errno, "recvmsg", c.peerText);
+  }
+}
+
 /**
  * Gathered sends and scattered receives; these methods are `Socket`'s own
  * (see socket.ts), not used alone.
@@ -100,7 +125,11 @@ export class SocketVectoredIO {
   sendv(buffers: readonly Uint8Array[]): number {
     const c = coreOf(this);
     const sendMs = c.nonBlocking ? 0 : c.timeouts.get("sendMs");
-    return sendvOnce(c, buffers, deadlineAfter(sendMs));
+    try {
+      return sendvOnce(c, buffers, deadlineAfter(sendMs));
+    } finally {
+      c.sg?.trim();
+    }
   }
 
   /**
@@ -113,7 +142,12 @@ export class SocketVectoredIO {
    * ```
    */
   sendvAll(buffers: readonly Uint8Array[]): number {
-    return sendvUntil(coreOf(this), buffers, Infinity);
+    const c = coreOf(this);
+    try {
+      return sendvUntil(c, buffers, Infinity);
+    } finally {
+      c.sg?.trim();
+    }
   }
 
   /**
@@ -129,7 +163,12 @@ export class SocketVectoredIO {
    */
   sendvTimeout(buffers: readonly Uint8Array[], timeoutMs: number): number {
     checkMs(timeoutMs);
-    return sendvUntil(coreOf(this), buffers, deadlineAfter(timeoutMs || 0x7fffffff));
+    const c = coreOf(this);
+    try {
+      return sendvUntil(c, buffers, deadlineAfter(timeoutMs || 0x7fffffff));
+    } finally {
+      c.sg?.trim();
+    }
   }
 
   /**
@@ -144,27 +183,10 @@ export class SocketVectoredIO {
    */
   recvv(buffers: readonly Uint8Array[]): number | null {
     const c = coreOf(this);
-    const fd = c.liveFd();
-    const sg = gather(c);
-    const recvMs = c.nonBlocking ? 0 : c.timeouts.get("recvMs");
-    const deadline = deadlineAfter(recvMs);
-    const dontWait = c.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
-    for (;;) {
-      const n = sg.recv(fd, buffers, dontWait);
-      if (n >= 0) {
-        if (n > 0) c.stats.received(n);
-        return n;
-      }
-      const errno = native.errno();
-      if (errno === E.EINTR) continue;
-      if (errno === E.EAGAIN) {
-        if (c.nonBlocking) return null;
-        c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
-        continue;
-      }
-      c.stats.recvErrors++;
-      throw sysError(errno, "recvmsg", c.peerText);
+    try {
+      return recvvWithin(c, buffers);
+    } finally {
+      c.sg?.trim();
     }
   }
-
 }

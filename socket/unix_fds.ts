@@ -72,6 +72,15 @@ function validateFd(fd: number, what: string): void {
  * ```
  */
 export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Array = ONE_BYTE, flags = 0): number {
+  try {
+    return sendFdsStaged(socketFd, fds, data, flags);
+  } finally {
+    memory.trim(); // a large request does not keep its block
+  }
+}
+
+/** The work of `sendFds`, in the shared native block (which `sendFds` trims afterwards). */
+function sendFdsStaged(socketFd: number, fds: readonly number[], data: Uint8Array, flags: number): number {
   validateFd(socketFd, "socket fd");
   if (!Array.isArray(fds)) throw new TypeError("fds must be an array of descriptors");
   if (!(data instanceof Uint8Array)) throw new TypeError("data must be a Uint8Array");
@@ -172,6 +181,15 @@ export interface ReceivedFds {
  * ```
  */
 export function recvFds(socketFd: number, options: RecvFdsOptions = {}, flags = 0): ReceivedFds | null {
+  try {
+    return recvFdsStaged(socketFd, options, flags);
+  } finally {
+    memory.trim(); // a large request does not keep its block
+  }
+}
+
+/** The work of `recvFds`, in the shared native block (which `recvFds` trims afterwards). */
+function recvFdsStaged(socketFd: number, options: RecvFdsOptions, flags: number): ReceivedFds | null {
   validateFd(socketFd, "socket fd");
   const maxFds = options.maxFds ?? SOCKET_LIMITS.maxReceivedFds;
   if (!Number.isInteger(maxFds) || maxFds < 1 || maxFds > MAX_FDS_PER_MESSAGE) {
