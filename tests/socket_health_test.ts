@@ -37,6 +37,22 @@ function cloexec(fd: number): boolean {
 }
 
 describe("Socket health", () => {
+  test("probe() after a reset leaves the error for getError() (it does not read SO_ERROR away)", () => {
+    const [client, peer, server] = tcpPair();
+    try {
+      peer.options.linger = 0;
+      peer.close(); // RST
+      assert.equal(client.isReadable(2000), true);
+      assert.equal(client.probe(), false);
+      const error = client.getError();
+      assert.ok(error instanceof SocketError && error.code === "ECONNRESET", `getError() gave ${String(error)}`);
+    } finally {
+      client.close();
+      peer.close();
+      server.close();
+    }
+  });
+
   test("probe(timeoutMs): alive when idle or with data pending, dead once the peer closed", () => {
     const [client, peer, server] = tcpPair();
     try {
