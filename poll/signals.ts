@@ -123,11 +123,18 @@ export function onSignals(signals: readonly SignalName[], handler: (signal: Sign
   checkSignals(signals);
   if (typeof handler !== "function") throw new TypeError("handler must be a function");
   const runtime = runtimeSignals();
-  const listeners = signals.map((signal) => {
-    const listener = () => handler(signal);
-    runtime.add(signal, listener);
-    return [signal, listener] as const;
-  });
+  const listeners: (readonly [SignalName, () => void])[] = [];
+  try {
+    for (const signal of signals) {
+      const listener = () => handler(signal);
+      runtime.add(signal, listener);
+      listeners.push([signal, listener]);
+    }
+  } catch (err) {
+    // The runtime refused one (a Worker, a missing permission): take back the others.
+    for (const [signal, listener] of listeners) runtime.remove(signal, listener);
+    throw err;
+  }
   let closed = false;
   return {
     close() {
