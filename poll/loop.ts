@@ -326,18 +326,36 @@ export class Loop implements WatcherHost {
    * connections close their sockets), timers are cancelled, and the backend,
    * the wake-up descriptor and the helper thread are freed — at once, or as
    * soon as a parked wait returns (see {@link Loop.released}). Idempotent.
+   * A failure on the way (a watched fd closed before its watcher, an
+   * `onError` that throws) is thrown after everything is freed.
    */
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
+    // Nothing below may stop the close half-way (a retry would return at
+    // once): the first failure — an fd closed before its watcher (EBADF), or
+    // an `onError` that throws — is rethrown once everything is freed.
+    let failed = false;
+    let failure: unknown;
+    const keep = (err: unknown): void => {
+      if (!failed) [failed, failure] = [true, err];
+    };
     const watchers = this.#watchers.filter((w): w is IoWatcher => w !== undefined);
     for (const w of watchers) {
       try {
         w.onLoopClose?.();
       } catch (err) {
-        this.#onError(err);
+        try {
+          this.#onError(err);
+        } catch (thrown) {
+          keep(thrown);
+        }
       }
-      w.close();
+      try {
+        w.close();
+      } catch (err) {
+        keep(err); // the watcher is gone from the loop anyway
+      }
     }
     this.#closed = true;
     this.timers.close();
@@ -350,6 +368,7 @@ export class Loop implements WatcherHost {
     }
     this.#backend.close();
     if (!this.#backend.parked && !this.#blocking) this.#release();
+    if (failed) throw failure;
   }
 
   /** Resolves once every native resource of a closed loop is freed. */

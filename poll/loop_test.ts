@@ -273,6 +273,40 @@ describe("Loop lifecycle", () => {
     for (const fd of [a, b, c, d]) libc().close(fd);
   });
 
+  test("close() finishes even when a watched fd was closed first or onError throws, and says so after", async () => {
+    for (const cause of ["closed fd", "throwing onError"] as const) {
+      const loop = new Loop({
+        onError: (err) => {
+          throw new Error("onError failed", { cause: err });
+        },
+      });
+      const [a, b] = socketPair();
+      const [c, d] = socketPair();
+      loop.watch(a, READABLE, () => {});
+      const w = loop.watch(c, READABLE, () => {});
+      if (cause === "closed fd") libc().close(a); // epoll: EBADF when the watcher is removed
+      else {
+        w.onLoopClose = () => {
+          throw new Error("owner failed");
+        };
+      }
+      let thrown: unknown;
+      try {
+        loop.close();
+      } catch (err) {
+        thrown = err;
+      }
+      if (cause === "throwing onError") assert.equal((thrown as Error).message, "onError failed", String(thrown));
+      else if (loop.backendName === "epoll") assert.ok(thrown !== undefined, "EBADF is reported");
+      assert.equal(loop.closed, true);
+      assert.equal(loop.size, 0);
+      await loop.released();
+      assert.throws(() => loop.watch(d, READABLE, () => {}), UseAfterCloseError);
+      if (cause !== "closed fd") libc().close(a);
+      for (const fd of [b, c, d]) libc().close(fd);
+    }
+  });
+
   test("the default loop is shared and replaced after close", async () => {
     const loop = defaultLoop();
     assert.equal(defaultLoop(), loop);
