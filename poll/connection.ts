@@ -430,8 +430,14 @@ export class Connection {
       }
       resolve();
     });
-    if (this.#stream !== undefined) this.#stream.flush(this.#out);
-    else this.#flush();
+    try {
+      if (this.#stream !== undefined) this.#stream.flush(this.#out);
+      else this.#flush();
+    } catch (err) {
+      // A drain or error callback run by the flush threw: a rejection, as
+      // for every other failure of end().
+      return Promise.reject(err);
+    }
     return ended;
   }
 

@@ -26,6 +26,28 @@ async function readAll(conn: Connection): Promise<Uint8Array> {
 }
 
 
+/**
+ * With `peer` paused: fills the kernel, then `client`'s queue past its
+ * high-water mark, then empties the kernel behind the peer's back so the
+ * next flush can send the whole queue. Returns the bytes sent and the bytes
+ * already taken out.
+ */
+async function queuePastHighWater(client: Connection, peer: Connection): Promise<{ sent: number; got: number }> {
+  const { C } = await import("../ffi/platform.ts");
+  peer.pause();
+  const chunk = new Uint8Array(64 * 1024).fill(7);
+  let sent = 0;
+  for (let i = 0; i < 4096; i++) {
+    sent += chunk.length;
+    if (!client.send(chunk)) break;
+  }
+  assert.ok(client.bufferedAmount >= client.highWaterMark, `queued ${client.bufferedAmount}`);
+  const buf = new Uint8Array(1024 * 1024);
+  let got = 0;
+  for (let n = peer.socket.recv(buf, C.MSG_DONTWAIT); n !== null && n > 0; n = peer.socket.recv(buf, C.MSG_DONTWAIT)) got += n;
+  return { sent, got };
+}
+
 interface Pair {
   loop: Loop;
   server: Listener;
@@ -461,22 +483,9 @@ for (const io of IO_MODES) {
 
     test("end() called again from a drain that end()'s own flush runs gives the same promise and one FIN", () =>
       withPair(io, {}, async ({ client, peer }) => {
-        const { C } = await import("../ffi/platform.ts");
-        peer.pause();
         let inner: Promise<void> | undefined;
         client.setHandler({ drain: (c) => void (inner = c.end()) });
-        // Fill the kernel, then the queue past the high-water mark.
-        const chunk = new Uint8Array(64 * 1024).fill(7);
-        let sent = 0;
-        for (let i = 0; i < 4096; i++) {
-          sent += chunk.length;
-          if (!client.send(chunk)) break;
-        }
-        assert.ok(client.bufferedAmount >= client.highWaterMark, `queued ${client.bufferedAmount}`);
-        // Empty the kernel behind the peer's back: the next flush can send the whole queue.
-        const buf = new Uint8Array(1024 * 1024);
-        let got = 0;
-        for (let n = peer.socket.recv(buf, C.MSG_DONTWAIT); n !== null && n > 0; n = peer.socket.recv(buf, C.MSG_DONTWAIT)) got += n;
+        const { sent, got } = await queuePastHighWater(client, peer);
         const outer = client.end();
         if (io === "readiness") assert.ok(inner !== undefined, "the drain ran inside end()");
         peer.resume();
@@ -485,6 +494,27 @@ for (const io of IO_MODES) {
         if (inner !== undefined) assert.equal(inner, outer);
         assert.equal(got + rest.length, sent);
         assert.ok(rest.every((b) => b === 7));
+      }));
+
+    test("a drain callback that throws inside end()'s flush makes end() reject, not throw", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        let drained = false;
+        client.setHandler({
+          drain: () => {
+            drained = true;
+            throw new Error("drain failed");
+          },
+        });
+        await queuePastHighWater(client, peer);
+        let outer: Promise<void> | undefined;
+        assert.doesNotThrow(() => void (outer = client.end()));
+        if (io === "readiness") {
+          assert.equal(drained, true, "the drain ran inside end()");
+          await assert.rejects(outer!, /drain failed/);
+        }
+        peer.resume();
+        client.abort();
+        await outer?.catch(() => {});
       }));
 
     test("a connect that completes as the loop closes leaves nothing open", async () => {
