@@ -65,7 +65,8 @@ export class ScatterGather {
       // must allocate again, not use freed memory.
       this.#block = undefined;
       block?.free();
-      block = NativeBuffer.alloc(Math.max(need, 4096, (block?.byteLength ?? 0) * 2));
+      // Growth stops at STAGING_KEEP_BYTES: a call that needs less never gets a block `trim()` frees.
+      block = NativeBuffer.alloc(Math.max(need, 4096, Math.min((block?.byteLength ?? 0) * 2, STAGING_KEEP_BYTES)));
       this.#block = block;
     }
     const view = block.view;

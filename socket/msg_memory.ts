@@ -40,7 +40,9 @@ export class MessageMemory {
     this.#buffer = undefined;
     current?.free();
     // Grow geometrically so a slowly growing workload reallocates rarely.
-    const size = Math.max(byteLength, 256, current === undefined ? 0 : current.byteLength * 2);
+    // Growth stops at STAGING_KEEP_BYTES, so a call that needs less never
+    // gets a block `trim()` would free.
+    const size = Math.max(byteLength, 256, Math.min(current === undefined ? 0 : current.byteLength * 2, STAGING_KEEP_BYTES));
     const next = NativeBuffer.alloc(size);
     this.#buffer = next;
     return next;

@@ -10,6 +10,12 @@ describe("native staging memory", () => {
       const small = memory.reserve(1000);
       memory.trim();
       assert.equal(memory.reserve(500), small, "a small block is kept and reused");
+      // Growing past 512 KiB for less than the limit stops at the limit: trim() keeps it.
+      memory.reserve(600 * 1024);
+      const grown = memory.reserve(700 * 1024);
+      assert.ok(grown.byteLength <= STAGING_KEEP_BYTES, `grew to ${grown.byteLength}`);
+      memory.trim();
+      assert.equal(memory.reserve(700 * 1024), grown);
       memory.reserve(STAGING_KEEP_BYTES + 1);
       assert.ok(memory.reservedBytes > STAGING_KEEP_BYTES);
       memory.trim();
