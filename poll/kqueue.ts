@@ -117,7 +117,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
   }
 
   async park(timeoutMs: number): Promise<number> {
-    this.checkOpen();
+    this.checkCanPark(); // before the timespec a wait in flight reads is touched
     this.#parkEvents ??= NativeBuffer.alloc(LAYOUT.kevent.size * this.#max);
     this.#parkTimespec ??= NativeBuffer.alloc(LAYOUT.timespec.size);
     const t = timeoutArg(timeoutMs);
