@@ -86,8 +86,8 @@ export interface ConnectTCPOptions {
    */
   readonly dnsTimeoutMs?: number;
   /**
-   * TCP_NODELAY (default true, as Deno.connect, Bun.connect, Go and our
-   * async `connect` do): with Nagle's algorithm on, the short last segment
+   * TCP_NODELAY (default true, as the runtimes' own TCP clients, Go and
+   * our async `connect` do): with Nagle's algorithm on, the short last segment
    * of each write waits for the previous one's ACK, which here made bulk
    * sends of 64 KiB chunks 1.2–1.9× slower on loopback.
    */
