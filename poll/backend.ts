@@ -17,6 +17,7 @@
 import { PollError } from "../core/errors.ts";
 import { native } from "../ffi/native.ts";
 import { errnoName } from "../ffi/platform.ts";
+import { pollTimeoutArg } from "../socket/wait.ts";
 
 /** Interest and readiness: data can be read (or a connection accepted). */
 export const READABLE = 0x1;
@@ -165,10 +166,10 @@ export function checkFd(fd: number): void {
 }
 
 /**
- * Normalises a timeout for a C `int` argument: negative or infinite means
- * forever (-1), fractions round up so a wait never ends before its
- * deadline, and a finite timeout past a C `int` is capped (~24.8 days: the
- * wait returns then, and the caller waits again) rather than made forever.
+ * Checks a timeout and normalises it for a C `int` argument
+ * ({@link pollTimeoutArg}): negative or infinite means forever (-1),
+ * fractions round up, and a finite timeout past a C `int` is capped (~24.8
+ * days: the wait returns then, and the caller waits again).
  *
  * @example
  * ```ts
@@ -180,8 +181,7 @@ export function timeoutArg(timeoutMs: number): number {
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs)) {
     throw new TypeError(`timeoutMs must be a number, got ${String(timeoutMs)}`);
   }
-  if (timeoutMs < 0 || timeoutMs === Infinity) return -1;
-  return Math.min(Math.ceil(timeoutMs), 0x7fffffff);
+  return pollTimeoutArg(timeoutMs);
 }
 
 /**

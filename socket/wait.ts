@@ -42,8 +42,8 @@ const pview = new DataView(pfd.buffer);
  * ```
  */
 export function pollOne(fd: number, events: number, timeoutMs: number): number {
-  const deadline = timeoutMs < 0 || timeoutMs === Infinity ? Infinity : monotonicMs() + timeoutMs;
-  let wait = pollArg(deadline === Infinity ? -1 : timeoutMs);
+  let wait = pollTimeoutArg(timeoutMs);
+  const deadline = wait < 0 ? Infinity : monotonicMs() + timeoutMs;
   for (;;) {
     pview.setInt32(LAYOUT.pollfd.fd, fd, true);
     pview.setInt16(LAYOUT.pollfd.events, events, true);
@@ -58,7 +58,7 @@ export function pollOne(fd: number, events: number, timeoutMs: number): number {
     if (deadline !== Infinity) {
       const left = deadline - monotonicMs();
       if (n === 0 && left <= 0) return 0;
-      wait = pollArg(Math.max(0, left));
+      wait = pollTimeoutArg(Math.max(0, left));
     }
   }
 }
@@ -66,9 +66,20 @@ export function pollOne(fd: number, events: number, timeoutMs: number): number {
 /** The longest wait poll(2) takes in one call (a C int of ms, ~24.8 days). */
 const MAX_POLL_MS = 0x7fffffff;
 
-/** `ms` for poll's int argument: -1 stays "forever", fractions round up, longer waits are capped. */
-function pollArg(ms: number): number {
-  return ms < 0 ? -1 : Math.min(Math.ceil(ms), MAX_POLL_MS);
+/**
+ * A timeout in ms as the C `int` that poll(2), epoll_wait and kevent take:
+ * negative or Infinity is -1 (forever), fractions round up so a wait never
+ * ends before its deadline, and a longer wait is capped (~24.8 days; the
+ * caller waits again for the rest).
+ *
+ * @example
+ * ```ts
+ * import { pollTimeoutArg } from "./wait.ts";
+ * console.log(pollTimeoutArg(1.2), pollTimeoutArg(-5), pollTimeoutArg(Infinity)); // 2 -1 -1
+ * ```
+ */
+export function pollTimeoutArg(ms: number): number {
+  return ms < 0 || ms === Infinity ? -1 : Math.min(Math.ceil(ms), MAX_POLL_MS);
 }
 
 /**

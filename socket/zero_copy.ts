@@ -41,10 +41,6 @@ function validateCount(n: number, what: string): void {
   }
 }
 
-/** A poll(2) timeout: -1 (no limit) for negative or infinite values. */
-function pollTimeout(ms: number): number {
-  return ms < 0 || ms === Infinity ? -1 : Math.ceil(ms);
-}
 
 function wouldBlock(errno: number): boolean {
   return errno === E.EAGAIN;
@@ -152,7 +148,7 @@ export function sendfileAll(socketFd: number, source: number | string, options: 
           sent += n;
           continue;
         }
-        if (pollOne(socketFd, C.POLLOUT, pollTimeout(timeoutMs)) === 0) {
+        if (pollOne(socketFd, C.POLLOUT, timeoutMs) === 0) {
           throw new SocketTimeoutError(`sendfile timed out after ${timeoutMs} ms with ${sent} of ${count} bytes sent`, {
             syscall: "sendfile",
           });
@@ -365,7 +361,7 @@ export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeou
       if (n > 0) continue;
       const writing = pipe.pending > 0;
       const waitMs = writing ? sendTimeoutMs : timeoutMs;
-      if (pollOne(writing ? toFd : fromFd, writing ? C.POLLOUT : C.POLLIN, pollTimeout(waitMs)) === 0) {
+      if (pollOne(writing ? toFd : fromFd, writing ? C.POLLOUT : C.POLLIN, waitMs) === 0) {
         const side = writing ? "room at the destination" : "data from the source";
         throw new SocketTimeoutError(`splice timed out after ${waitMs} ms waiting for ${side}, with ${moved} bytes moved`, {
           syscall: "splice",
