@@ -19,18 +19,13 @@ import { libc } from "../ffi/libc.ts";
 import { writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { LAYOUT } from "../ffi/platform.ts";
-import { STAGING_KEEP_BYTES } from "./msg_memory.ts";
+import { STAGING_KEEP_BYTES, writeSize } from "./msg_memory.ts";
 
 /** The most buffers in one call (IOV_MAX on Linux and macOS). */
 export const MAX_IOVECS = 1024;
 
 const IOV = LAYOUT.iovec;
 const MSG = LAYOUT.msghdr;
-
-function writeSize(view: DataView, offset: number, size: 4 | 8, value: number): void {
-  if (size === 8) view.setBigUint64(offset, BigInt(value), true);
-  else view.setUint32(offset, value, true);
-}
 
 /**
  * A reusable staging area for sendmsg/recvmsg with several buffers.

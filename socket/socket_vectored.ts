@@ -70,6 +70,8 @@ function sendvUntil(c: SocketCore, buffers: readonly Uint8Array[], overall: numb
   } catch (err) {
     if (overall !== Infinity && err instanceof SocketTimeoutError && err.syscall === "sendmsg") return sent;
     throw err;
+  } finally {
+    c.sg?.trim(); // the block staged for every sendRest above; not kept when large
   }
   return sent;
 }
@@ -81,21 +83,25 @@ function recvvWithin(c: SocketCore, buffers: readonly Uint8Array[]): number | nu
   const recvMs = c.nonBlocking ? 0 : c.timeouts.get("recvMs");
   const deadline = deadlineAfter(recvMs);
   const dontWait = c.nonBlocking || deadline !== Infinity ? C.MSG_DONTWAIT : 0;
-  for (;;) {
-    const n = sg.recv(fd, buffers, dontWait);
-    if (n >= 0) {
-      if (n > 0) c.stats.received(n);
-      return n;
+  try {
+    for (;;) {
+      const n = sg.recv(fd, buffers, dontWait);
+      if (n >= 0) {
+        if (n > 0) c.stats.received(n);
+        return n;
+      }
+      const errno = native.errno();
+      if (errno === E.EINTR) continue;
+      if (errno === E.EAGAIN) {
+        if (c.nonBlocking) return null;
+        c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
+        continue;
+      }
+      c.stats.recvErrors++;
+      throw sysError(errno, "recvmsg", c.peerText);
     }
-    const errno = native.errno();
-    if (errno === E.EINTR) continue;
-    if (errno === E.EAGAIN) {
-      if (c.nonBlocking) return null;
-      c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
-      continue;
-    }
-    c.stats.recvErrors++;
-    throw sysError(errno, "recvmsg", c.peerText);
+  } finally {
+    sg.trim(); // a large staging block is not kept
   }
 }
 
@@ -128,7 +134,7 @@ export class SocketVectoredIO {
     try {
       return sendvOnce(c, buffers, deadlineAfter(sendMs));
     } finally {
-      c.sg?.trim();
+      c.sg?.trim(); // a large staging block is not kept
     }
   }
 
@@ -142,12 +148,7 @@ export class SocketVectoredIO {
    * ```
    */
   sendvAll(buffers: readonly Uint8Array[]): number {
-    const c = coreOf(this);
-    try {
-      return sendvUntil(c, buffers, Infinity);
-    } finally {
-      c.sg?.trim();
-    }
+    return sendvUntil(coreOf(this), buffers, Infinity);
   }
 
   /**
@@ -163,12 +164,7 @@ export class SocketVectoredIO {
    */
   sendvTimeout(buffers: readonly Uint8Array[], timeoutMs: number): number {
     checkMs(timeoutMs);
-    const c = coreOf(this);
-    try {
-      return sendvUntil(c, buffers, deadlineAfter(timeoutMs || 0x7fffffff));
-    } finally {
-      c.sg?.trim();
-    }
+    return sendvUntil(coreOf(this), buffers, deadlineAfter(timeoutMs || 0x7fffffff));
   }
 
   /**
@@ -182,11 +178,6 @@ export class SocketVectoredIO {
    * ```
    */
   recvv(buffers: readonly Uint8Array[]): number | null {
-    const c = coreOf(this);
-    try {
-      return recvvWithin(c, buffers);
-    } finally {
-      c.sg?.trim();
-    }
+    return recvvWithin(coreOf(this), buffers);
   }
 }
