@@ -412,17 +412,26 @@ try {
   const mib = TOTAL / (1024 * 1024);
   const mbps = (ms: number, bytes = bulkSlice * SLICES): number => (bytes / 1e6) / (ms / 1000);
   const usPerRt = (ms: number, rounds = pingSlice * SLICES): number => (ms * 1000) / rounds;
-  // Warm every path (ours, each peer, and the far end's handlers) first.
   const warm = Math.min(TOTAL, 64 * 1024 * 1024);
-  oursThroughput(far.sink, warm);
-  for (const p of peers) await p.throughput(far.sink, warm);
-  const [oursT, ...peerT] = await interleave([() => oursThroughput(far.sink, bulkSlice), ...peers.map((p) => () => p.throughput(far.sink, bulkSlice))]);
-  for (const [k, p] of peers.entries()) {
-    record({
-      bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks`, unit: "MB/s",
-      ours: mbps(fastestWhole(oursT!)), peer: mbps(fastestWhole(peerT[k]!)), peerName: p.name,
-    });
-  }
+  const sliceMb = (ms: number) => mbps(ms, bulkSlice);
+  const sliceUs = (ms: number) => usPerRt(ms, pingSlice);
+  const names = peers.map((p) => p.name);
+  /** Bulk from ours and every peer into one shared sink: warm-up, interleaved slices, records, a line of slices. */
+  const bulkInto = async (sink: number, what: string): Promise<void> => {
+    // Warm every path (ours, each peer, and the far end's handlers) first.
+    oursThroughput(sink, warm);
+    for (const p of peers) await p.throughput(sink, warm);
+    const [ours, ...theirs] = await interleave([() => oursThroughput(sink, bulkSlice), ...peers.map((p) => () => p.throughput(sink, bulkSlice))]);
+    for (const [k, p] of peers.entries()) {
+      record({
+        bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks${what}`, unit: "MB/s",
+        ours: mbps(fastestWhole(ours!)), peer: mbps(fastestWhole(theirs[k]!)), peerName: p.name,
+      });
+    }
+    console.log(`tcp_stream ${RUNTIME}${what === "" ? "" : `${what},`} bulk slices (MB/s, slowest–fastest): ours ${spread(ours!, sliceMb)}; ` +
+      peers.map((p, k) => `${p.name} ${spread(theirs[k]!, sliceMb)}`).join("; ") + `; paired ratio ${paired(ours!, theirs, names)}`);
+  };
+  await bulkInto(far.sink, "");
   const [oursP, ...peerP] = await interleave([() => oursPingPong(far.echo, pingSlice), ...peers.map((p) => () => p.pingPong(far.echo, pingSlice))]);
   for (const [k, p] of peers.entries()) {
     record({
@@ -430,11 +439,6 @@ try {
       ours: usPerRt(fastestWhole(oursP!)), peer: usPerRt(fastestWhole(peerP[k]!)), peerName: p.name,
     });
   }
-  const sliceMb = (ms: number) => mbps(ms, bulkSlice);
-  const sliceUs = (ms: number) => usPerRt(ms, pingSlice);
-  const names = peers.map((p) => p.name);
-  console.log(`tcp_stream ${RUNTIME} bulk slices (MB/s, slowest–fastest): ours ${spread(oursT!, sliceMb)}; ` +
-    peers.map((p, k) => `${p.name} ${spread(peerT[k]!, sliceMb)}`).join("; ") + `; paired ratio ${paired(oursT!, peerT, names)}`);
   console.log(`tcp_stream ${RUNTIME} ping-pong slices (µs/rt, fastest–slowest): ours ${spread(oursP!, sliceUs)}; ` +
     peers.map((p, k) => `${p.name} ${spread(peerP[k]!, sliceUs)}`).join("; ") + `; paired ratio ${paired(oursP!, peerP, names)}`);
   const heap = oursHeapPerRoundTrip(far.echo);
@@ -448,17 +452,7 @@ try {
     // First every client again into one faster shared sink (ffinet's, 256 KiB
     // reads): the node:net sink above caps every client at about its own
     // rate, so there only the sink shows.
-    oursThroughput(farOurs.sink, warm);
-    for (const p of peers) await p.throughput(farOurs.sink, warm);
-    const [oursF, ...peerF] = await interleave([() => oursThroughput(farOurs.sink, bulkSlice), ...peers.map((p) => () => p.throughput(farOurs.sink, bulkSlice))]);
-    for (const [k, p] of peers.entries()) {
-      record({
-        bench: "tcp_stream", case: `bulk ${mib} MiB, 64 KiB chunks, shared ffinet sink`, unit: "MB/s",
-        ours: mbps(fastestWhole(oursF!)), peer: mbps(fastestWhole(peerF[k]!)), peerName: p.name,
-      });
-    }
-    console.log(`tcp_stream ${RUNTIME} shared ffinet sink, bulk slices (MB/s, slowest–fastest): ours ${spread(oursF!, sliceMb)}; ` +
-      peers.map((p, k) => `${p.name} ${spread(peerF[k]!, sliceMb)}`).join("; ") + `; paired ratio ${paired(oursF!, peerF, peers.map((p) => p.name))}`);
+    await bulkInto(farOurs.sink, ", shared ffinet sink");
     farOwn = await startFarEnd("runtime");
     const own = peers[0]!;
     const ownName = `${own.name} to ${RUNTIME === "deno" ? "Deno.listen" : RUNTIME === "bun" ? "Bun.listen" : "node:net"}`;
