@@ -81,6 +81,26 @@ export interface ConnectionOptions {
   writeTimeoutMs?: number;
 }
 
+/**
+ * Every key of {@link ConnectionOptions}, made from an object that must
+ * list exactly the interface's keys (`satisfies` refuses one missing or
+ * extra), so the run-time check of `connect`/`listen` cannot drift from
+ * the type. Add a key here when you add one to `ConnectionOptions`.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_OPTION_KEYS } from "./connection.ts";
+ * console.log(CONNECTION_OPTION_KEYS.includes("highWaterMark")); // true
+ * ```
+ */
+export const CONNECTION_OPTION_KEYS: readonly (keyof ConnectionOptions)[] = Object.keys({
+  highWaterMark: true,
+  readBufferBytes: true,
+  idleTimeoutMs: true,
+  readTimeoutMs: true,
+  writeTimeoutMs: true,
+} satisfies Record<keyof ConnectionOptions, true>) as (keyof ConnectionOptions)[];
+
 /** Options of {@link Connection.read} and {@link Connection.write}. */
 export interface WaitOptions {
   /** Aborts the wait (the connection stays usable after an aborted read). */
