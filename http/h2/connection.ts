@@ -30,29 +30,9 @@ import { formatPriority, type PrioritySignal } from "./priority.ts";
 import { earliestDeadline, schedule } from "./send_scheduler.ts";
 import { checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
+import type { H2ConnectionOptions } from "./types.ts";
 
-/** Options of an {@link H2Connection}; limits default to `HTTP2_LIMITS` and `HPACK_LIMITS`. */
-export interface H2ConnectionOptions {
-  role: "client" | "server";
-  /** Milliseconds clock (monotonic); default `() => 0`, which disables rates and timeouts. */
-  now?: () => number;
-  /** Settings we announce (merged over our defaults). */
-  settings?: Partial<Settings>;
-  /** Credit received DATA back to the peer at once (default true); otherwise call `consume()`. */
-  autoWindowUpdate?: boolean;
-  /** Connection receive window to open at the start (default: the protocol's 65535). */
-  connectionWindowSize?: number;
-  maxContinuationFrames?: number;
-  maxResetsPerSecond?: number;
-  maxSettingsPerSecond?: number;
-  maxPingsPerSecond?: number;
-  maxEmptyDataPerSecond?: number;
-  maxWindowUpdatesPerSecond?: number;
-  zeroWindowTimeoutMs?: number;
-  settingsAckTimeoutMs?: number;
-  maxClosedStreams?: number;
-  maxOutboundBytes?: number;
-}
+export type { H2ConnectionOptions } from "./types.ts";
 
 /**
  * An HTTP/2 connection state machine.

@@ -10,17 +10,16 @@ import { HTTP2Error, HTTP2StreamError } from "../../core/errors.ts";
 import { HPACK_LIMITS, HTTP2_LIMITS } from "../../core/limits.ts";
 import { HPACKDecoder } from "../hpack/decoder.ts";
 import { HPACKEncoder } from "../hpack/encoder.ts";
-import type { H2ConnectionOptions } from "./connection.ts";
 import { CLIENT_PREFACE, DEFAULT_WINDOW, FrameType, MAX_WINDOW } from "./constants.ts";
 import { DataCopies } from "./data_copies.ts";
 import type { H2Event } from "./events.ts";
 import { encodeGoaway, encodeRstStream, encodeSettings, encodeWindowUpdate, FrameReader, headerBlockWireLength, writeHeaderBlock } from "./frames.ts";
-import type { PendingBlock } from "./header_blocks.ts";
 import { OutboundBuffer } from "./outbound.ts";
 import { RateCounter } from "./rate_counter.ts";
 import { type Settings, settingsToPairs } from "./settings.ts";
 import { ClosedBy, type H2Stream } from "./stream.ts";
 import { StreamTable } from "./stream_table.ts";
+import type { H2ConnectionOptions, PendingBlock } from "./types.ts";
 
 /**
  * The flood protections of a connection: one per-second counter per kind

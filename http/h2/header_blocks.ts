@@ -15,18 +15,7 @@ import { checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./
 import { encodeRstStream, type Frame, readPriority, readU32 } from "./frames.ts";
 import { parsePriority } from "./priority.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
-
-/** A header block being assembled from HEADERS/PUSH_PROMISE and CONTINUATION frames. */
-export interface PendingBlock {
-  type: number;
-  streamId: number;
-  endStream: boolean;
-  selfDependent: boolean;
-  promisedId: number;
-  fragments: Uint8Array[];
-  bytes: number;
-  frames: number;
-}
+import type { PendingBlock } from "./types.ts";
 
 const EMPTY_PAIRS: readonly string[] = [];
 

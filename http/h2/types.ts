@@ -1,0 +1,67 @@
+/**
+ * Types shared by the HTTP/2 connection's files: the connection's options
+ * and a header block being assembled. A leaf module: it imports only the
+ * settings type, so connection.ts, connection_core.ts and header_blocks.ts
+ * can all use these without importing one another in a circle.
+ *
+ * @module
+ */
+import type { Settings } from "./settings.ts";
+
+/**
+ * Options of an `H2Connection`; limits default to `HTTP2_LIMITS` and
+ * `HPACK_LIMITS`.
+ *
+ * @example
+ * ```ts
+ * import type { H2ConnectionOptions } from "./types.ts";
+ * const options: H2ConnectionOptions = { role: "server", now: () => performance.now(), maxPingsPerSecond: 20 };
+ * console.log(options.role); // "server"
+ * ```
+ */
+export interface H2ConnectionOptions {
+  role: "client" | "server";
+  /** Milliseconds clock (monotonic); default `() => 0`, which disables rates and timeouts. */
+  now?: () => number;
+  /** Settings we announce (merged over our defaults). */
+  settings?: Partial<Settings>;
+  /** Credit received DATA back to the peer at once (default true); otherwise call `consume()`. */
+  autoWindowUpdate?: boolean;
+  /** Connection receive window to open at the start (default: the protocol's 65535). */
+  connectionWindowSize?: number;
+  maxContinuationFrames?: number;
+  maxResetsPerSecond?: number;
+  maxSettingsPerSecond?: number;
+  maxPingsPerSecond?: number;
+  maxEmptyDataPerSecond?: number;
+  maxWindowUpdatesPerSecond?: number;
+  zeroWindowTimeoutMs?: number;
+  settingsAckTimeoutMs?: number;
+  maxClosedStreams?: number;
+  maxOutboundBytes?: number;
+}
+
+/**
+ * A header block being assembled from HEADERS/PUSH_PROMISE and
+ * CONTINUATION frames (internal to the connection).
+ *
+ * @example
+ * ```ts
+ * import type { PendingBlock } from "./types.ts";
+ * const block: PendingBlock = {
+ *   type: 0x1, streamId: 1, endStream: false, selfDependent: false, promisedId: 0,
+ *   fragments: [new Uint8Array([0x82])], bytes: 1, frames: 1,
+ * };
+ * console.log(block.bytes); // 1
+ * ```
+ */
+export interface PendingBlock {
+  type: number;
+  streamId: number;
+  endStream: boolean;
+  selfDependent: boolean;
+  promisedId: number;
+  fragments: Uint8Array[];
+  bytes: number;
+  frames: number;
+}
