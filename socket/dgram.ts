@@ -5,9 +5,9 @@
  *
  * @example
  * ```ts
- * import { bindUDP } from "./dgram.ts";
- * using a = bindUDP("127.0.0.1", 0);
- * using b = bindUDP("127.0.0.1", 0);
+ * import { bindUDPSync } from "./dgram.ts";
+ * using a = bindUDPSync("127.0.0.1", 0);
+ * using b = bindUDPSync("127.0.0.1", 0);
  * b.sendTo(new TextEncoder().encode("ping"), "127.0.0.1", a.localAddress().port);
  * const buf = new Uint8Array(1500);
  * const d = a.recvFrom(buf)!;
@@ -36,7 +36,7 @@ import { SockaddrBuffer, type IPv4SocketAddress, type IPv6SocketAddress } from "
 
 export type { DgramFamily, MulticastInterface, OutgoingDatagram, ReceivedDatagram };
 
-/** Options of {@link Dgram.create} and {@link bindUDP}. */
+/** Options of {@link Dgram.create} and {@link bindUDPSync}. */
 export interface DgramOptions {
   /** Return `null` instead of blocking (O_NONBLOCK). Default false. */
   nonBlocking?: boolean;
@@ -335,8 +335,8 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { bindUDP } from "./dgram.ts";
-   * using s = bindUDP("127.0.0.1", 0);
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync("127.0.0.1", 0);
    * console.log(s.localAddress()); // { family: "ipv4", host: "127.0.0.1", port: … }
    * ```
    */
@@ -463,8 +463,8 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { bindUDP } from "./dgram.ts";
-   * using s = bindUDP("0.0.0.0", 5353, { reuseAddr: true });
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync("0.0.0.0", 5353, { reuseAddr: true });
    * s.joinMulticast("224.0.0.251", "lo");
    * ```
    */
@@ -645,24 +645,25 @@ function checkBufferSize(bytes: number): void {
   }
 }
 
-/** Options of {@link bindUDP}. */
-export interface BindUDPOptions extends DgramOptions {
+/** Options of {@link bindUDPSync}. */
+export interface BindUDPSyncOptions extends DgramOptions {
   /** Family for a `null` host (default "ipv4"); otherwise taken from the host. */
   family?: DgramFamily;
 }
 
 /**
- * Creates a UDP socket bound to `host:port` (an IP literal, or `null` for
- * every address). The family follows the host.
+ * Creates a synchronous UDP socket bound to `host:port` (an IP literal, or
+ * `null` for every address). The family follows the host. For the async
+ * socket on a loop (promises, handler mode), see `bindUDP` in `poll/udp.ts`.
  *
  * @example
  * ```ts
- * import { bindUDP } from "./dgram.ts";
- * using s = bindUDP("::1", 0);
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync("::1", 0);
  * console.log(s.family); // "ipv6"
  * ```
  */
-export function bindUDP(host: string | null, port: number, options: BindUDPOptions = {}): Dgram {
+export function bindUDPSync(host: string | null, port: number, options: BindUDPSyncOptions = {}): Dgram {
   checkPort(port);
   const family: DgramFamily = host === null ? options.family ?? "ipv4" : isIPv6(host) ? "ipv6" : "ipv4";
   const socket = Dgram.create(family, options);

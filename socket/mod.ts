@@ -21,9 +21,9 @@ export * from "./stats.ts";
 export * from "./resolve.ts";
 export * from "./iovec.ts";
 export * from "./wait.ts";
-export { bindUDP, Dgram } from "./dgram.ts";
+export { bindUDPSync, Dgram } from "./dgram.ts";
 export type {
-  BindUDPOptions,
+  BindUDPSyncOptions,
   DgramFamily,
   DgramOptions,
   IPSocketAddress,

@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { SocketError, UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
-import { bindUDP, Dgram } from "../socket/dgram.ts";
+import { bindUDPSync, Dgram } from "../socket/dgram.ts";
 import { kernelTimeout, stopAndContinue } from "./socket_helpers.ts";
 
 const enc = new TextEncoder();
@@ -14,8 +14,8 @@ const isCode = (code: string) => (e: unknown) => e instanceof SocketError && e.c
 
 describe("Dgram: unicast", () => {
   test("sendTo/recvFrom on 127.0.0.1 report the sender", () => {
-    using a = bindUDP("127.0.0.1", 0);
-    using b = bindUDP("127.0.0.1", 0);
+    using a = bindUDPSync("127.0.0.1", 0);
+    using b = bindUDPSync("127.0.0.1", 0);
     const aPort = a.localAddress().port;
     assert.ok(aPort > 0);
     assert.equal(b.sendTo(enc.encode("hello"), "127.0.0.1", aPort), 5);
@@ -27,8 +27,8 @@ describe("Dgram: unicast", () => {
   });
 
   test("IPv6 on ::1", () => {
-    using a = bindUDP("::1", 0);
-    using b = bindUDP("::1", 0);
+    using a = bindUDPSync("::1", 0);
+    using b = bindUDPSync("::1", 0);
     assert.equal(a.family, "ipv6");
     b.sendTo(enc.encode("six"), "::1", a.localAddress().port);
     const buf = new Uint8Array(16);
@@ -39,8 +39,8 @@ describe("Dgram: unicast", () => {
   });
 
   test("a dual-stack socket talks to IPv4 peers as ::ffff:a.b.c.d", () => {
-    using six = bindUDP(null, 0, { family: "ipv6", v6Only: false });
-    using four = bindUDP("127.0.0.1", 0);
+    using six = bindUDPSync(null, 0, { family: "ipv6", v6Only: false });
+    using four = bindUDPSync("127.0.0.1", 0);
     four.sendTo(enc.encode("v4"), "127.0.0.1", six.localAddress().port);
     const buf = new Uint8Array(16);
     const d = six.recvFrom(buf);
@@ -52,9 +52,9 @@ describe("Dgram: unicast", () => {
   });
 
   test("connected mode: send/recv, peer filter, remoteAddress, disconnect", () => {
-    using a = bindUDP("127.0.0.1", 0, { nonBlocking: true });
-    using b = bindUDP("127.0.0.1", 0);
-    using stranger = bindUDP("127.0.0.1", 0);
+    using a = bindUDPSync("127.0.0.1", 0, { nonBlocking: true });
+    using b = bindUDPSync("127.0.0.1", 0);
+    using stranger = bindUDPSync("127.0.0.1", 0);
     const aPort = a.localAddress().port;
     a.connect("127.0.0.1", b.localAddress().port);
     b.connect("127.0.0.1", aPort);
@@ -70,8 +70,8 @@ describe("Dgram: unicast", () => {
   });
 
   test("truncated datagrams are reported (MSG_TRUNC)", () => {
-    using a = bindUDP("127.0.0.1", 0);
-    using b = bindUDP("127.0.0.1", 0);
+    using a = bindUDPSync("127.0.0.1", 0);
+    using b = bindUDPSync("127.0.0.1", 0);
     const port = a.localAddress().port;
     const big = new Uint8Array(100).map((_, i) => i);
     b.sendTo(big, "127.0.0.1", port);
@@ -87,7 +87,7 @@ describe("Dgram: unicast", () => {
   });
 
   test("non-blocking sockets return null when nothing is queued", () => {
-    using a = bindUDP("127.0.0.1", 0, { nonBlocking: true });
+    using a = bindUDPSync("127.0.0.1", 0, { nonBlocking: true });
     assert.equal(a.nonBlocking, true);
     const buf = new Uint8Array(8);
     assert.equal(a.recv(buf), null);
@@ -98,7 +98,7 @@ describe("Dgram: unicast", () => {
   });
 
   test("a blocking receive interrupted by a stop and continue (EINTR) is retried", async () => {
-    using a = bindUDP("127.0.0.1", 0);
+    using a = bindUDPSync("127.0.0.1", 0);
     kernelTimeout(a.fd, C.SO_RCVTIMEO, 500);
     const buf = new Uint8Array(8);
     // Each call sees EINTR at 100 ms, then waits again until SO_RCVTIMEO ends it: null, not a SocketError.
@@ -110,8 +110,8 @@ describe("Dgram: unicast", () => {
   });
 
   test("broadcast needs SO_BROADCAST", () => {
-    using r = bindUDP("0.0.0.0", 0);
-    using s = bindUDP("127.0.0.1", 0);
+    using r = bindUDPSync("0.0.0.0", 0);
+    using s = bindUDPSync("127.0.0.1", 0);
     const port = r.localAddress().port;
     assert.equal(s.getBroadcast(), false);
     assert.throws(() => s.sendTo(enc.encode("b"), "127.255.255.255", port), isCode("EACCES"));
@@ -142,8 +142,8 @@ describe("Dgram: unicast", () => {
 
 describe("Dgram: multicast on loopback", () => {
   test("IPv4 224.0.0.x on lo: join, receive, leave", () => {
-    using r = bindUDP("0.0.0.0", 0, { reuseAddr: true, nonBlocking: true });
-    using s = bindUDP("127.0.0.1", 0);
+    using r = bindUDPSync("0.0.0.0", 0, { reuseAddr: true, nonBlocking: true });
+    using s = bindUDPSync("127.0.0.1", 0);
     const port = r.localAddress().port;
     r.joinMulticast("224.0.0.250", "lo");
     r.joinMulticast("224.0.0.251", "127.0.0.1");
@@ -170,8 +170,8 @@ describe("Dgram: multicast on loopback", () => {
   });
 
   test("IPv6 ff02::/ff01:: on lo: join works; delivery or the kernel's typed refusal", () => {
-    using r = bindUDP("::", 0, { nonBlocking: true });
-    using s = bindUDP("::1", 0);
+    using r = bindUDPSync("::", 0, { nonBlocking: true });
+    using s = bindUDPSync("::1", 0);
     const port = r.localAddress().port;
     r.joinMulticast("ff02::1:3", "lo");
     r.joinMulticast("ff01::1:3", "lo");
@@ -211,9 +211,9 @@ describe("Dgram: multicast on loopback", () => {
 
 describe("Dgram: batches (sendmmsg/recvmmsg)", () => {
   test("one call sends and one call receives a batch, with truncation per datagram", () => {
-    using r = bindUDP("127.0.0.1", 0, { nonBlocking: true });
-    using r2 = bindUDP("127.0.0.1", 0);
-    using s = bindUDP("127.0.0.1", 0);
+    using r = bindUDPSync("127.0.0.1", 0, { nonBlocking: true });
+    using r2 = bindUDPSync("127.0.0.1", 0);
+    using s = bindUDPSync("127.0.0.1", 0);
     const port = r.localAddress().port;
     const messages = [0, 1, 2, 3, 4].map((i) => ({ data: enc.encode(`msg-${i}`.repeat(i + 1)), host: "127.0.0.1", port }));
     assert.equal(s.sendBatch([...messages, { data: enc.encode("other"), host: "127.0.0.1", port: r2.localAddress().port }]), 6);
@@ -235,8 +235,8 @@ describe("Dgram: batches (sendmmsg/recvmmsg)", () => {
   });
 
   test("connected batches need no target; IPv6 batches work", () => {
-    using r = bindUDP("::1", 0);
-    using s = bindUDP("::1", 0);
+    using r = bindUDPSync("::1", 0);
+    using s = bindUDPSync("::1", 0);
     s.connect("::1", r.localAddress().port);
     const data = enc.encode("x");
     assert.equal(s.sendBatch([{ data }, { data }, { data }]), 3);
@@ -274,13 +274,13 @@ describe("Dgram: lifecycle and bad input", () => {
     assert.throws(() => s.sendTo(new Uint8Array(1), "256.1.1.1", 9), TypeError);
     assert.throws(() => s.sendTo(new Uint8Array(1), "::1", 9), /IPv6 address "::1"/);
     assert.throws(() => s.sendTo(new Uint8Array(1), "127.0.0.1", 65536), RangeError);
-    assert.throws(() => bindUDP("localhost", 0), TypeError);
-    assert.throws(() => bindUDP("127.0.0.1", -1), RangeError);
+    assert.throws(() => bindUDPSync("localhost", 0), TypeError);
+    assert.throws(() => bindUDPSync("127.0.0.1", -1), RangeError);
     assert.throws(() => Dgram.create("ipx" as "ipv4"), TypeError);
-    using a = bindUDP("127.0.0.1", 0);
+    using a = bindUDPSync("127.0.0.1", 0);
     const port = a.localAddress().port;
     assert.throws(
-      () => bindUDP("127.0.0.1", port),
+      () => bindUDPSync("127.0.0.1", port),
       (e: unknown) => isCode("EADDRINUSE")(e) && (e as SocketError).address === `127.0.0.1:${port}`,
     );
   });
@@ -291,7 +291,7 @@ describe("Dgram: interop with node:dgram", () => {
     const peer = createSocket("udp4");
     await new Promise<void>((resolve) => peer.bind(0, "127.0.0.1", resolve));
     const peerPort = peer.address().port;
-    using ours = bindUDP("127.0.0.1", 0, { nonBlocking: true });
+    using ours = bindUDPSync("127.0.0.1", 0, { nonBlocking: true });
     const ourPort = ours.localAddress().port;
     try {
       const heard = new Promise<{ msg: string; port: number }>((resolve) =>

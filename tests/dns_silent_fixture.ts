@@ -17,7 +17,7 @@
  */
 import { NetError } from "../core/errors.ts";
 import { connectTCP, listenTCP } from "../socket/connect.ts";
-import { bindUDP } from "../socket/dgram.ts";
+import { bindUDPSync } from "../socket/dgram.ts";
 import { dnsTimeoutEnforced, pendingLookupCount, reapPendingLookups, resolveHost } from "../socket/resolve.ts";
 import { setDefaultTimeouts } from "../socket/timeouts.ts";
 
@@ -56,7 +56,7 @@ function outcome(fn: () => unknown): Outcome {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const mode = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
-using server = bindUDP("127.0.0.1", 53, { nonBlocking: true });
+using server = bindUDPSync("127.0.0.1", 53, { nonBlocking: true });
 const report: Record<string, unknown> = { mode, enforced: dnsTimeoutEnforced() };
 
 if (mode === "deadline") {

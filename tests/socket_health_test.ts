@@ -7,7 +7,7 @@ import { SocketClosedError, SocketError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
 import {
-  bindUDP,
+  bindUDPSync,
   connectTCP,
   connectUnix,
   Dgram,
@@ -249,14 +249,14 @@ describe("close-on-exec", () => {
     p2.sendFd(unixClient.fd);
     const passed = p1.recvFd()!;
     using udp = Dgram.create("ipv4");
-    using udp6 = bindUDP("::1", 0);
+    using udp6 = bindUDPSync("::1", 0);
     try {
       const all: Array<[string, number]> = [
         ["socket ipv4", tcp4.fd], ["socket ipv6 non-blocking", tcp6.fd], ["socket unix seqpacket", unixSeq.fd],
         ["listenTCP", listener.fd], ["connectTCP", client.fd], ["accept", accepted.fd],
         ["accept blocking", acceptedBlocking.fd], ["listenUnix", unixListener.fd], ["connectUnix", unixClient.fd],
         ["accept unix", unixPeer.fd], ["socketPair", p1.fd], ["socketPair", p2.fd], ["dup", duplicate.fd],
-        ["received fd", passed], ["Dgram", udp.fd], ["bindUDP", udp6.fd],
+        ["received fd", passed], ["Dgram", udp.fd], ["bindUDPSync", udp6.fd],
       ];
       for (const [what, fd] of all) assert.equal(cloexec(fd), true, what);
     } finally {
