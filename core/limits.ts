@@ -45,6 +45,13 @@ export const COMPRESSION_LIMITS = Object.freeze({
   maxRatio: 1032,
   /** Decompressed bytes before the ratio is checked (small, very compressible bodies are fine). */
   ratioCheckAfterBytes: 1024 * 1024,
+  /**
+   * Codings in one Content-Encoding list (`gzip, br` is two). Each costs a
+   * native decoder (~132 KiB for zlib); a header of thousands of `gzip`
+   * would otherwise allocate hundreds of MiB before any body byte. undici
+   * caps chains at 5 too (CVE-2025-66418 class).
+   */
+  maxCodings: 5,
 });
 
 /** HPACK limits (RFC 7541). */

@@ -110,6 +110,12 @@ export interface InflaterOptions {
   windowBits?: number;
   /** Most decompressed bytes over the stream's life (until reset). */
   maxOutputBytes?: number;
+  /**
+   * Called with the size of each output chunk (at most 64 KiB) as inflate
+   * produces it, before the next one is made: a budget that throws here
+   * stops a bomb inside one `push`, not after it.
+   */
+  onOutput?: (bytes: number) => void;
 }
 
 /**
@@ -132,10 +138,12 @@ export class Inflater {
   #format: ZlibFormat | "auto";
   #windowBits: number;
   #max: number;
+  #onOutput: ((bytes: number) => void) | undefined;
   #produced = 0;
   #finished = false;
 
   constructor(options: InflaterOptions = {}) {
+    this.#onOutput = options.onOutput;
     this.#format = options.format ?? "auto";
     this.#windowBits = windowBitsFor(this.#format, options.windowBits ?? 15);
     this.#max = options.maxOutputBytes ?? COMPRESSION_LIMITS.maxDecompressedBytes;
@@ -163,8 +171,10 @@ export class Inflater {
 
   /**
    * Feeds compressed bytes; returns the decompressed output (copies owned by
-   * the caller). `final` says no more input follows: a gzip or zlib stream
-   * that has not ended is then an error.
+   * the caller). `final` says no more input follows: a stream that has not
+   * ended is then an error (`ERR_ZLIB_TRUNCATED`) in every format, raw
+   * deflate included — its last block carries the BFINAL bit. Streams that
+   * never end (permessage-deflate messages) simply never pass `final`.
    */
   push(chunk: Uint8Array, final = false): Uint8Array[] {
     const m = this.#live();
@@ -201,6 +211,7 @@ export class Inflater {
               this.#max,
             );
           }
+          this.#onOutput?.(produced);
           out.push(outBytes.slice(0, produced));
         }
         if (rc === Z.STREAM_END) {
@@ -215,7 +226,7 @@ export class Inflater {
       offset += n - left;
       if (left > 0 && !this.#finished) throw zError(m, Z.STREAM_ERROR, "inflate");
     }
-    if (final && !this.#finished && this.#format !== "raw") {
+    if (final && !this.#finished) {
       throw new CompressionError("ERR_ZLIB_TRUNCATED", "compressed stream ended early");
     }
     return out;

@@ -153,13 +153,20 @@ abstract class BrotliStream {
  */
 export class BrotliDecoder extends BrotliStream {
   readonly #max: number;
+  readonly #onOutput: ((bytes: number) => void) | undefined;
   #total = 0;
   #finished = false;
 
-  constructor(maxOutputBytes: number) {
+  /**
+   * @param maxOutputBytes most decoded bytes (`ERR_DECOMPRESSED_SIZE` past it)
+   * @param onOutput called with each output chunk's size as it is made (a
+   * budget that throws stops a bomb inside one `push`)
+   */
+  constructor(maxOutputBytes: number, onOutput?: (bytes: number) => void) {
     const lib = libbrotlidec();
     super(allocate(lib.BrotliDecoderCreateInstance(null, null, null), (s) => lib.BrotliDecoderDestroyInstance(s), "BrotliDecoder"));
     this.#max = maxOutputBytes;
+    this.#onOutput = onOutput;
   }
 
   /** Decodes compressed bytes. */
@@ -187,6 +194,7 @@ export class BrotliDecoder extends BrotliStream {
           if (this.#total > this.#max) {
             throw new LimitError("ERR_DECOMPRESSED_SIZE", `decompressed size exceeds ${this.#max} bytes`, this.#max);
           }
+          this.#onOutput?.(produced);
           out.push(this.m.output.bytes.slice(0, produced));
         }
         if (rc === DECODER_ERROR) {

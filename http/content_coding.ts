@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { CompressionError, LimitError, UnsupportedError } from "../core/errors.ts";
+import { CompressionError, LimitError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { COMPRESSION_LIMITS } from "../core/limits.ts";
 import { Deflater, Inflater } from "../core/zlib.ts";
 import { BrotliDecoder, BrotliEncoder, isBrotliAvailable } from "./brotli.ts";
@@ -43,7 +43,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /**
  * Splits a Content-Encoding (or Transfer-Encoding) value into lower-cased
- * codings, in the order they were applied.
+ * codings, in the order they were applied; stops after `limit` codings
+ * (the caller checks whether there were more).
  *
  * @example
  * ```ts
@@ -51,8 +52,16 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * console.log(parseContentEncoding("gzip, BR")); // ["gzip", "br"]
  * ```
  */
-export function parseContentEncoding(value: string): string[] {
-  return value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+export function parseContentEncoding(value: string, limit = Infinity): string[] {
+  const out: string[] = [];
+  for (let start = 0; start <= value.length && out.length < limit;) {
+    let comma = value.indexOf(",", start);
+    if (comma === -1) comma = value.length;
+    const coding = value.slice(start, comma).trim().toLowerCase();
+    if (coding !== "") out.push(coding);
+    start = comma + 1;
+  }
+  return out;
 }
 
 /**
@@ -70,14 +79,19 @@ export function isCodingSupported(coding: string): boolean {
   return c === "br" && isBrotliAvailable();
 }
 
+/** Counts one stage's output as it is made, so a bomb stops inside `push`. */
+type OutputBudget = (bytes: number) => void;
+
 /** "deflate" is zlib-wrapped, but some servers send raw deflate: look at the first two bytes. */
 class DeflateSniffer implements Stage {
   #inflater: Inflater | null = null;
   #head = new Uint8Array(0);
   readonly #max: number;
+  readonly #budget: OutputBudget;
 
-  constructor(max: number) {
+  constructor(max: number, budget: OutputBudget) {
     this.#max = max;
+    this.#budget = budget;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
@@ -92,7 +106,7 @@ class DeflateSniffer implements Stage {
     const cmf = head[0]!;
     const flg = head[1]!;
     const zlib = (cmf & 0x0f) === 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 === 0;
-    this.#inflater = new Inflater({ format: zlib ? "zlib" : "raw", maxOutputBytes: this.#max });
+    this.#inflater = new Inflater({ format: zlib ? "zlib" : "raw", maxOutputBytes: this.#max, onOutput: this.#budget });
     this.#head = new Uint8Array(0);
     return this.#inflater.push(head);
   }
@@ -102,6 +116,7 @@ class DeflateSniffer implements Stage {
       if (this.#head.length === 0) return [];
       throw new CompressionError("ERR_ZLIB_TRUNCATED", "compressed stream ended early");
     }
+    // Raw deflate is checked too: its last block carries BFINAL.
     return this.#inflater.push(new Uint8Array(0), true);
   }
 
@@ -112,8 +127,8 @@ class DeflateSniffer implements Stage {
 
 class InflateStage implements Stage {
   readonly #inflater: Inflater;
-  constructor(max: number) {
-    this.#inflater = new Inflater({ format: "gzip", maxOutputBytes: max });
+  constructor(max: number, budget: OutputBudget) {
+    this.#inflater = new Inflater({ format: "gzip", maxOutputBytes: max, onOutput: budget });
   }
   push(chunk: Uint8Array): Uint8Array[] {
     return this.#inflater.push(chunk);
@@ -145,20 +160,32 @@ class DeflateStage implements Stage {
   }
 }
 
-function decoderStage(coding: string, max: number): Stage | null {
+/** Checks that `coding` can be decoded here, without allocating anything. */
+function checkDecodable(coding: string): void {
   switch (coding) {
     case "identity":
-      return null;
     case "gzip":
     case "x-gzip":
-      return new InflateStage(max);
     case "deflate":
-      return new DeflateSniffer(max);
+      return;
     case "br":
       if (!isBrotliAvailable()) throw new UnsupportedError("br content coding", "no system libbrotli was found");
-      return new BrotliDecoder(max);
+      return;
     default:
       throw new UnsupportedError(`${coding} content coding`, "only gzip, x-gzip, deflate and br are known");
+  }
+}
+
+/** The decoder of a coding `checkDecodable` accepted (identity has none). */
+function decoderStage(coding: string, max: number, budget: OutputBudget): Stage {
+  switch (coding) {
+    case "gzip":
+    case "x-gzip":
+      return new InflateStage(max, budget);
+    case "deflate":
+      return new DeflateSniffer(max, budget);
+    default:
+      return new BrotliDecoder(max, budget);
   }
 }
 
@@ -169,14 +196,26 @@ export interface ContentDecoderOptions {
   /**
    * Largest ratio of decoded to encoded bytes once more than
    * `COMPRESSION_LIMITS.ratioCheckAfterBytes` came out; default
-   * `COMPRESSION_LIMITS.maxRatio`, Infinity disables.
+   * `COMPRESSION_LIMITS.maxRatio`, Infinity disables. Checked as each
+   * output chunk (at most 64 KiB) is made, at every layer of a chain.
    */
   maxRatio?: number;
+  /**
+   * Most codings in the list (identity included); default
+   * `COMPRESSION_LIMITS.maxCodings` (5). More is `LimitError`
+   * `ERR_TOO_MANY_CODINGS` before anything is allocated.
+   */
+  maxCodings?: number;
 }
 
 /**
  * A streaming decoder for a Content-Encoding value (one coding or a list,
  * undone in reverse order). Output chunks are owned by the caller.
+ *
+ * Nothing native is allocated until the first body byte arrives, and the
+ * list is capped (`maxCodings`), so a header alone costs no memory; an
+ * empty body decodes to nothing (servers send `Content-Encoding: gzip`
+ * with an empty 204 or HEAD-like body).
  *
  * @example
  * ```ts
@@ -191,32 +230,34 @@ export interface ContentDecoderOptions {
 export class ContentDecoder {
   /** The codings, in the order they were applied by the sender. */
   readonly codings: readonly string[];
-  readonly #stages: Stage[];
+  /** The stages in decoding order, made on the first body byte. */
+  #stages: Stage[] | null = null;
   readonly #max: number;
   readonly #maxRatio: number;
-  #produced = 0;
+  /** Bytes each stage has produced (index as in #stages). */
+  #produced: number[] = [];
   #consumed = 0;
+  #closed = false;
 
   /**
-   * @throws UnsupportedError for an unknown coding (or br without libbrotli).
+   * @throws UnsupportedError for an unknown coding (or br without libbrotli);
+   * LimitError `ERR_TOO_MANY_CODINGS` for a list longer than `maxCodings`.
    */
   constructor(contentEncoding: string, options: ContentDecoderOptions = {}) {
     this.#max = options.maxDecompressedBytes ?? COMPRESSION_LIMITS.maxDecompressedBytes;
     if (!(this.#max >= 0)) throw new RangeError(`maxDecompressedBytes must be >= 0, got ${this.#max}`);
     this.#maxRatio = options.maxRatio ?? COMPRESSION_LIMITS.maxRatio;
     if (!(this.#maxRatio >= 1)) throw new RangeError(`maxRatio must be >= 1, got ${this.#maxRatio}`);
-    this.codings = parseContentEncoding(contentEncoding);
-    const stages: Stage[] = [];
-    try {
-      for (const coding of [...this.codings].reverse()) {
-        const s = decoderStage(coding, this.#max);
-        if (s) stages.push(s);
-      }
-    } catch (err) {
-      for (const s of stages) s.close();
-      throw err;
+    const maxCodings = options.maxCodings ?? COMPRESSION_LIMITS.maxCodings;
+    if (!Number.isInteger(maxCodings) || maxCodings < 1) throw new RangeError(`maxCodings must be a positive integer, got ${maxCodings}`);
+    // Count before splitting the whole value: a 64 KiB header of "gzip,"
+    // is refused after maxCodings + 1 names.
+    const codings = parseContentEncoding(contentEncoding, maxCodings + 1);
+    if (codings.length > maxCodings) {
+      throw new LimitError("ERR_TOO_MANY_CODINGS", `more than ${maxCodings} content codings`, maxCodings);
     }
-    this.#stages = stages;
+    for (const coding of codings) checkDecodable(coding);
+    this.codings = codings;
   }
 
   /**
@@ -226,8 +267,10 @@ export class ContentDecoder {
    * past the size limit, `ERR_DECOMPRESSION_RATIO` past the ratio limit.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    if (chunk.length === 0) return [];
+    const stages = this.#stages ?? this.#build();
     this.#consumed += chunk.length;
-    return this.#count(this.#run(0, [chunk], false));
+    return this.#run(stages, [chunk], false);
   }
 
   /**
@@ -236,12 +279,15 @@ export class ContentDecoder {
    * @throws CompressionError `ERR_ZLIB_TRUNCATED` when a stream was cut short.
    */
   end(): Uint8Array[] {
-    return this.#count(this.#run(0, [], true));
+    if (this.#closed) throw new UseAfterCloseError("ContentDecoder");
+    if (this.#stages === null) return []; // no body byte: nothing was coded
+    return this.#run(this.#stages, [], true);
   }
 
   /** Frees the native state. */
   close(): void {
-    for (const s of this.#stages) s.close();
+    this.#closed = true;
+    if (this.#stages) for (const s of this.#stages) s.close();
   }
 
   /** Same as {@link ContentDecoder.close}. */
@@ -249,31 +295,50 @@ export class ContentDecoder {
     this.close();
   }
 
-  #run(from: number, input: Uint8Array[], final: boolean): Uint8Array[] {
+  #build(): Stage[] {
+    if (this.#closed) throw new UseAfterCloseError("ContentDecoder");
+    const stages: Stage[] = [];
+    try {
+      for (let i = this.codings.length - 1; i >= 0; i--) {
+        const coding = this.codings[i]!;
+        if (coding === "identity") continue;
+        const index = stages.length;
+        this.#produced.push(0);
+        stages.push(decoderStage(coding, this.#max, (bytes) => this.#charge(index, bytes)));
+      }
+    } catch (err) {
+      for (const s of stages) s.close();
+      throw err;
+    }
+    this.#stages = stages;
+    return stages;
+  }
+
+  /** Every stage's output is bounded in size and in ratio to the body bytes. */
+  #charge(stage: number, bytes: number): void {
+    const produced = (this.#produced[stage] ?? 0) + bytes;
+    this.#produced[stage] = produced;
+    if (produced > this.#max) {
+      throw new LimitError("ERR_DECOMPRESSED_SIZE", `decompressed size exceeds ${this.#max} bytes`, this.#max);
+    }
+    if (produced > COMPRESSION_LIMITS.ratioCheckAfterBytes && produced > this.#consumed * this.#maxRatio) {
+      throw new LimitError(
+        "ERR_DECOMPRESSION_RATIO",
+        `${produced} bytes decoded from ${this.#consumed} exceed the ratio ${this.#maxRatio}:1`,
+        this.#maxRatio,
+      );
+    }
+  }
+
+  #run(stages: Stage[], input: Uint8Array[], final: boolean): Uint8Array[] {
     let data = input;
-    for (let i = from; i < this.#stages.length; i++) {
-      const stage = this.#stages[i]!;
+    for (const stage of stages) {
       const next: Uint8Array[] = [];
       for (const c of data) for (const o of stage.push(c)) next.push(o);
       if (final) for (const o of stage.end()) next.push(o);
       data = next;
     }
     return data;
-  }
-
-  #count(out: Uint8Array[]): Uint8Array[] {
-    for (const c of out) this.#produced += c.length;
-    if (this.#produced > this.#max) {
-      throw new LimitError("ERR_DECOMPRESSED_SIZE", `decompressed size exceeds ${this.#max} bytes`, this.#max);
-    }
-    if (this.#produced > COMPRESSION_LIMITS.ratioCheckAfterBytes && this.#produced > this.#consumed * this.#maxRatio) {
-      throw new LimitError(
-        "ERR_DECOMPRESSION_RATIO",
-        `${this.#produced} bytes decoded from ${this.#consumed} exceed the ratio ${this.#maxRatio}:1`,
-        this.#maxRatio,
-      );
-    }
-    return out;
   }
 }
 

@@ -116,6 +116,80 @@ describe("RFC 9110 §8.4.1 content codings", () => {
   });
 });
 
+describe("content-coding hardening", () => {
+  test("a list longer than maxCodings is a LimitError before anything is allocated", () => {
+    const header = Array.from({ length: 3276 }, () => "gzip").join(",");
+    assert.throws(
+      () => new ContentDecoder(header),
+      (e: unknown) => e instanceof LimitError && e.code === "ERR_TOO_MANY_CODINGS" && e.limit === 5,
+    );
+    assert.throws(() => new ContentDecoder("gzip, gzip", { maxCodings: 1 }), LimitError);
+    assert.throws(() => new ContentDecoder("gzip", { maxCodings: 0 }), RangeError);
+    // Five layers are fine; a six-layer nested body is refused by default.
+    let body = text("layers");
+    for (let i = 0; i < 6; i++) body = new Uint8Array(gzipSync(body));
+    const five = Array.from({ length: 5 }, () => "gzip").join(", ");
+    assert.throws(() => decodeContent(five + ", gzip", body), LimitError);
+    assert.equal(new TextDecoder().decode(decodeContent(five + ", gzip", body, { maxCodings: 6 })), "layers");
+  });
+
+  test("decoders are made only when body bytes arrive; an empty body decodes to nothing", () => {
+    const before = process.memoryUsage().rss;
+    const held: ContentDecoder[] = [];
+    // 2,000 five-layer decoders allocated eagerly would cost ~1.3 GiB.
+    for (let i = 0; i < 2000; i++) held.push(new ContentDecoder("gzip, deflate, gzip, deflate, gzip"));
+    const grown = process.memoryUsage().rss - before;
+    assert.ok(grown < 64 * 1024 * 1024, `RSS grew ${grown} bytes`);
+    for (const d of held) {
+      assert.deepEqual(d.push(new Uint8Array(0)), []);
+      assert.deepEqual(d.end(), []);
+      d.close();
+    }
+    const dec = new ContentDecoder("gzip");
+    dec.close();
+    assert.throws(() => dec.push(text("x")), (e: unknown) => e instanceof Error && e.name === "UseAfterCloseError");
+  });
+
+  test("every deflate format reports truncation, raw deflate included", () => {
+    const data = sample(50_000);
+    const raw = new Uint8Array(deflateRawSync(data));
+    assert.deepEqual(decodeContent("deflate", raw), data);
+    for (const packed of [raw, new Uint8Array(deflateSync(data)), new Uint8Array(gzipSync(data))]) {
+      const coding = packed === raw || packed[0] === 0x78 ? "deflate" : "gzip";
+      for (const cut of [packed.length >> 1, packed.length - 1]) {
+        assert.throws(
+          () => decodeContent(coding, packed.subarray(0, cut)),
+          (e: unknown) => e instanceof CompressionError,
+          `${coding} cut at ${cut} of ${packed.length}`,
+        );
+      }
+    }
+    fc.assert(fc.property(fc.integer({ min: 1, max: raw.length - 1 }), (cut) => {
+      assert.throws(() => decodeContent("deflate", raw.subarray(0, cut)), CompressionError);
+    }), { numRuns: 50 });
+  });
+
+  test("the ratio is checked inside one push: a bomb stops near the 1 MiB floor, not at the size limit", () => {
+    const bombs: [string, Uint8Array][] = [["gzip", new Uint8Array(gzipSync(new Uint8Array(16 * 1024 * 1024)))]];
+    if (isBrotliAvailable()) bombs.push(["br", new Uint8Array(brotliCompressSync(new Uint8Array(64 * 1024 * 1024)))]);
+    // A gzip layer alone stays under 1032:1, so stack one for gzip.
+    bombs[0] = ["gzip, gzip", new Uint8Array(gzipSync(bombs[0]![1]))];
+    for (const [coding, bomb] of bombs) {
+      const dec = new ContentDecoder(coding);
+      try {
+        assert.throws(() => dec.push(bomb), (e: unknown) => {
+          assert.ok(e instanceof LimitError && e.code === "ERR_DECOMPRESSION_RATIO", String(e));
+          const produced = Number(/^(\d+) bytes/.exec(e.message)?.[1]);
+          assert.ok(produced <= 1024 * 1024 + 64 * 1024, `${coding}: stopped after ${produced} bytes`);
+          return true;
+        });
+      } finally {
+        dec.close();
+      }
+    }
+  });
+});
+
 describe("RFC 7932 br", () => {
   test("available where a system libbrotli exists; otherwise UnsupportedError", () => {
     if (!isBrotliAvailable()) {
