@@ -7,7 +7,7 @@ import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import { listen } from "../poll/listener.ts";
 import { Poll, READABLE } from "../poll/poll.ts";
-import { listenTCP } from "../socket/connect.ts";
+import { listenTCPSync } from "../socket/connect.ts";
 
 const kind = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
 type Listening = (port: number) => void;
@@ -25,7 +25,7 @@ if (kind === "ffinet" || kind === "uring") {
   // replies always fit), no error handling beyond closing. Its system time
   // per request is the kernel's share every server pays.
   const c = libc();
-  const listener = listenTCP("127.0.0.1", 0, 4096);
+  const listener = listenTCPSync("127.0.0.1", 0, 4096);
   listener.options.nonBlocking = true;
   const listenFd = listener.fd;
   const poll = new Poll<number>({ maxEvents: 1024 });

@@ -38,7 +38,7 @@ import { spawn } from "node:child_process";
 import { createConnection, type Socket as NetSocket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { finish, record, RUNTIME } from "./harness.ts";
-import { connectTCP, type Socket } from "../socket/mod.ts";
+import { connectTCPSync, type Socket } from "../socket/mod.ts";
 
 const env = (globalThis as { process: { env: Record<string, string | undefined> } }).process.env;
 const TOTAL = Number(env.FFINET_BENCH_BYTES ?? 1024 * 1024 * 1024);
@@ -78,7 +78,7 @@ function header(total: number): Uint8Array {
 // ---- ours: blocking Socket
 
 function oursThroughput(port: number, total = TOTAL): number {
-  const s: Socket = connectTCP("127.0.0.1", port, 5000);
+  const s: Socket = connectTCPSync("127.0.0.1", port, 5000);
   try {
     const chunk = new Uint8Array(CHUNK).fill(7);
     const ack = new Uint8Array(1);
@@ -93,7 +93,7 @@ function oursThroughput(port: number, total = TOTAL): number {
 }
 
 function oursPingPong(port: number, rounds: number): number {
-  const s: Socket = connectTCP("127.0.0.1", port, 5000);
+  const s: Socket = connectTCPSync("127.0.0.1", port, 5000);
   try {
     s.options.noDelay = true;
     const msg = new Uint8Array(MESSAGE).fill(1);
@@ -112,7 +112,7 @@ function oursPingPong(port: number, rounds: number): number {
 
 /** Median heap growth per round trip over short slices of our ping-pong. */
 function oursHeapPerRoundTrip(port: number): number {
-  const s: Socket = connectTCP("127.0.0.1", port, 5000);
+  const s: Socket = connectTCPSync("127.0.0.1", port, 5000);
   try {
     s.options.noDelay = true;
     const msg = new Uint8Array(MESSAGE).fill(1);

@@ -28,7 +28,7 @@ import { UringLoop } from "../poll/uring/loop_glue.ts";
 import { asyncBackends } from "../poll/uring/probe.ts";
 import { Ring } from "../poll/uring/ring.ts";
 import { IORING_OP } from "../poll/uring/uapi.ts";
-import { listenTCP } from "../socket/connect.ts";
+import { listenTCPSync } from "../socket/connect.ts";
 import { encodeIPv4 } from "../socket/sockaddr.ts";
 import { finish, record } from "./harness.ts";
 
@@ -46,7 +46,7 @@ const ONE = new Uint8Array(new Int32Array([1]).buffer);
 
 function openPairs(count: number, nonBlocking: boolean): Pair[] {
   const c = libc();
-  const listener = listenTCP("127.0.0.1", 0, count + 16);
+  const listener = listenTCPSync("127.0.0.1", 0, count + 16);
   const port = (listener.localAddress() as { port: number }).port;
   const addr = new Uint8Array(16);
   const len = encodeIPv4(addr, new Uint8Array([127, 0, 0, 1]), port);

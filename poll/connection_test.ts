@@ -268,10 +268,10 @@ for (const io of IO_MODES) {
 for (const io of IO_MODES) {
   describe(`pending connect (${io})`, () => {
     test("a connect still in progress when the loop closes rejects with ECANCELED", async () => {
-      const { listenTCP } = await import("../socket/connect.ts");
+      const { listenTCPSync } = await import("../socket/connect.ts");
       const { Socket } = await import("../socket/socket.ts");
       // Backlog 0 holds one connection; further SYNs are dropped, so our connect stays in progress.
-      const full = listenTCP("127.0.0.1", 0, 0);
+      const full = listenTCPSync("127.0.0.1", 0, 0);
       const local = full.localAddress();
       assert.ok("port" in local);
       const port = local.port;
@@ -361,11 +361,11 @@ for (const io of IO_MODES) {
 
     test("detach() in open leaves the bytes that came with the connection in the socket", () =>
       withLoop(async (loop) => {
-        const { connectTCP } = await import("../socket/connect.ts");
+        const { connectTCPSync } = await import("../socket/connect.ts");
         let handOff!: (socket: Socket) => void;
         const detached = new Promise<Socket>((resolve) => (handOff = resolve));
         const server = listen({ host: "127.0.0.1", port: 0 }, { open: (c) => handOff(c.detach()) }, { loop, io });
-        const client = connectTCP("127.0.0.1", server.port, 2000);
+        const client = connectTCPSync("127.0.0.1", server.port, 2000);
         let socket: Socket | undefined;
         try {
           // Sent before the loop accepts: waiting in the socket when `open` runs.
@@ -408,7 +408,7 @@ for (const io of IO_MODES) {
 
     test("options a connection refuses leave no descriptor behind (connect, listen)", async () => {
       const { readdirSync } = await import("node:fs");
-      const { connectTCP } = await import("../socket/connect.ts");
+      const { connectTCPSync } = await import("../socket/connect.ts");
       const openFds = () => readdirSync("/proc/self/fd").length;
       const errors: unknown[] = [];
       const loop = new Loop({ onError: (error) => errors.push(error) });
@@ -426,7 +426,7 @@ for (const io of IO_MODES) {
           (await good.accept())!.abort();
         }
         for (let i = 0; i < 3; i++) {
-          const client = connectTCP("127.0.0.1", bad.port, 2000);
+          const client = connectTCPSync("127.0.0.1", bad.port, 2000);
           await new Promise((r) => setTimeout(r, 20));
           client.close();
         }

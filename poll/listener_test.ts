@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectUnix, listenUnix } from "../socket/connect.ts";
+import { connectUnixSync, listenUnixSync } from "../socket/connect.ts";
 import type { Socket } from "../socket/socket.ts";
 import type { Connection } from "./connection.ts";
 import { connect, listen } from "./listener.ts";
@@ -139,8 +139,8 @@ describe("Listener (io_uring)", () => {
       try {
         // A listening socket opened now takes the lowest free number: the
         // listener's, had it been closed already.
-        other = listenUnix(otherPath);
-        client = connectUnix(otherPath);
+        other = listenUnixSync(otherPath);
+        client = connectUnixSync(otherPath);
         // The accept operation reaches the kernel now, then its cancellation.
         await until(() => server.socket.closed, "the listening socket to close once its accept operation is over");
         await sleep(20);

@@ -1,12 +1,15 @@
 /**
- * One-call helpers over {@link Socket}: listeners and connections for TCP
- * and Unix sockets, and socket pairs.
+ * One-call helpers over {@link Socket}: blocking listeners and connections
+ * for TCP and Unix sockets, and socket pairs. Their names end in `Sync`
+ * (`connectTCPSync`, `listenUnixSync`, …) so that they are told apart from
+ * the async `connect`/`listen`/`connectUnix`/`listenUnix` of poll/, which
+ * the root module exports beside them.
  *
  * @example
  * ```ts
- * import { connectTCP, listenTCP } from "./connect.ts";
- * using server = listenTCP("127.0.0.1", 0);
- * using client = connectTCP("127.0.0.1", server.localAddress().port as number, 1000);
+ * import { connectTCPSync, listenTCPSync } from "./connect.ts";
+ * using server = listenTCPSync("127.0.0.1", 0);
+ * using client = connectTCPSync("127.0.0.1", server.localAddress().port as number, 1000);
  * using peer = server.acceptTimeout(1000);
  * ```
  *
@@ -34,12 +37,12 @@ export const DEFAULT_BACKLOG = 511;
  *
  * @example
  * ```ts
- * import { listenTCP } from "./connect.ts";
- * using server = listenTCP(null, 0, 128);
+ * import { listenTCPSync } from "./connect.ts";
+ * using server = listenTCPSync(null, 0, 128);
  * console.log(server.localAddress());
  * ```
  */
-export function listenTCP(host: string | null, port: number, backlog = DEFAULT_BACKLOG): Socket {
+export function listenTCPSync(host: string | null, port: number, backlog = DEFAULT_BACKLOG): Socket {
   if (host === null) {
     let s: Socket;
     try {
@@ -77,8 +80,8 @@ function finishListen(s: Socket, host: string | null, port: number, backlog: num
   return s;
 }
 
-/** Options of {@link connectTCP}. */
-export interface ConnectTCPOptions {
+/** Options of {@link connectTCPSync}. */
+export interface ConnectTCPSyncOptions {
   /**
    * Longest wait for the name lookup in ms (default: the process-wide
    * `dnsMs`; 0: no DNS limit of its own). The lookup also counts against
@@ -108,15 +111,15 @@ export interface ConnectTCPOptions {
  *
  * @example
  * ```ts
- * import { connectTCP } from "./connect.ts";
- * // using s = connectTCP("localhost", 8080, 2000, { dnsTimeoutMs: 500 });
+ * import { connectTCPSync } from "./connect.ts";
+ * // using s = connectTCPSync("localhost", 8080, 2000, { dnsTimeoutMs: 500 });
  * ```
  */
-export function connectTCP(
+export function connectTCPSync(
   host: string,
   port: number,
   timeoutMs = getDefaultTimeouts().connectMs,
-  options: ConnectTCPOptions = {},
+  options: ConnectTCPSyncOptions = {},
 ): Socket {
   checkTimeout(timeoutMs, "timeoutMs");
   const dnsMs = options.dnsTimeoutMs ?? getDefaultTimeouts().dnsMs;
@@ -151,11 +154,11 @@ export function connectTCP(
  *
  * @example
  * ```ts
- * import { listenUnix } from "./connect.ts";
- * using server = listenUnix("@ffinet-example", 16);
+ * import { listenUnixSync } from "./connect.ts";
+ * using server = listenUnixSync("@ffinet-example", 16);
  * ```
  */
-export function listenUnix(path: string, backlog = DEFAULT_BACKLOG, type: SocketType = "stream"): Socket {
+export function listenUnixSync(path: string, backlog = DEFAULT_BACKLOG, type: SocketType = "stream"): Socket {
   const s = Socket.create("unix", type, { nonBlocking: true });
   try {
     s.bind(path);
@@ -176,11 +179,11 @@ export function listenUnix(path: string, backlog = DEFAULT_BACKLOG, type: Socket
  *
  * @example
  * ```ts
- * import { connectUnix } from "./connect.ts";
- * // using s = connectUnix("/run/app.sock", 1000);
+ * import { connectUnixSync } from "./connect.ts";
+ * // using s = connectUnixSync("/run/app.sock", 1000);
  * ```
  */
-export function connectUnix(path: string, timeoutMs = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {
+export function connectUnixSync(path: string, timeoutMs = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {
   checkTimeout(timeoutMs, "timeoutMs");
   const s = Socket.create("unix", type);
   try {

@@ -3,9 +3,9 @@
  *
  * @example
  * ```ts
- * import { connectTCP, listenTCP } from "./mod.ts";
- * using server = listenTCP("127.0.0.1", 0);
- * using client = connectTCP("127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
+ * import { connectTCPSync, listenTCPSync } from "./mod.ts";
+ * using server = listenTCPSync("127.0.0.1", 0);
+ * using client = connectTCPSync("127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
  * ```
  *
  * @module

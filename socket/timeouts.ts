@@ -25,7 +25,7 @@ export interface SocketTimeouts {
   /** A blocking receive, and each wait inside `recvAll`. */
   readonly recvMs: number;
   /**
-   * Resolving a host name (resolveHost, connectTCP, listenTCP). Enforced
+   * Resolving a host name (resolveHost, connectTCPSync, listenTCPSync). Enforced
    * where glibc's getaddrinfo_a exists; see `dnsTimeoutEnforced()`.
    */
   readonly dnsMs: number;

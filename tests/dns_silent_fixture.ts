@@ -16,7 +16,7 @@
  * @module
  */
 import { NetError } from "../core/errors.ts";
-import { connectTCP, listenTCP } from "../socket/connect.ts";
+import { connectTCPSync, listenTCPSync } from "../socket/connect.ts";
 import { bindUDPSync } from "../socket/dgram.ts";
 import { dnsTimeoutEnforced, pendingLookupCount, reapPendingLookups, resolveHost } from "../socket/resolve.ts";
 import { setDefaultTimeouts } from "../socket/timeouts.ts";
@@ -62,12 +62,12 @@ const report: Record<string, unknown> = { mode, enforced: dnsTimeoutEnforced() }
 if (mode === "deadline") {
   report.resolve = outcome(() => resolveHost(NAME, 80, { timeoutMs: 250 }));
   report.pendingAfterResolve = pendingLookupCount();
-  report.connectOption = outcome(() => connectTCP(NAME, 80, 10_000, { dnsTimeoutMs: 250 }));
+  report.connectOption = outcome(() => connectTCPSync(NAME, 80, 10_000, { dnsTimeoutMs: 250 }));
   setDefaultTimeouts({ dnsMs: 250 });
-  report.connectDefault = outcome(() => connectTCP(NAME, 80, 10_000));
-  report.listenDefault = outcome(() => listenTCP(NAME, 0));
+  report.connectDefault = outcome(() => connectTCPSync(NAME, 80, 10_000));
+  report.listenDefault = outcome(() => listenTCPSync(NAME, 0));
   setDefaultTimeouts({ dnsMs: 0 });
-  report.connectBudget = outcome(() => connectTCP(NAME, 80, 250));
+  report.connectBudget = outcome(() => connectTCPSync(NAME, 80, 250));
   // A burst beyond glibc's 20 lookup threads: the queued requests are
   // cancelled and freed at once, the running ones kept.
   const burst = new Set<string>();

@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { DNSError, SocketTimeoutError, UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
-import { connectTCP, listenTCP } from "../socket/connect.ts";
+import { connectTCPSync, listenTCPSync } from "../socket/connect.ts";
 import { dnsTimeoutEnforced, pendingLookupCount, reapPendingLookups, resolveHost } from "../socket/resolve.ts";
 import { dnsLookupTimeout, getDefaultTimeouts, resetDefaultTimeouts, setDefaultTimeouts } from "../socket/timeouts.ts";
 import { runtimeCommand } from "./loop_helpers.ts";
@@ -47,10 +47,10 @@ describe("DNS timeout: this process", () => {
     assert.equal(getDefaultTimeouts().dnsMs, 5000);
   });
 
-  test("connectTCP and listenTCP resolve localhost within the DNS timeout", () => {
-    using server = listenTCP("localhost", 0);
+  test("connectTCPSync and listenTCPSync resolve localhost within the DNS timeout", () => {
+    using server = listenTCPSync("localhost", 0);
     const port = (server.localAddress() as { port: number }).port;
-    using client = connectTCP("localhost", port, 5000, { dnsTimeoutMs: 2000 });
+    using client = connectTCPSync("localhost", port, 5000, { dnsTimeoutMs: 2000 });
     using peer = server.acceptTimeout(5000);
     assert.ok(peer !== null);
     assert.equal((client.remoteAddress() as { port: number }).port, port);
@@ -60,7 +60,7 @@ describe("DNS timeout: this process", () => {
     assert.throws(() => resolveHost("localhost", 80, { timeoutMs: -1 }), RangeError);
     assert.throws(() => resolveHost("localhost", 80, { timeoutMs: 1.5 }), RangeError);
     assert.throws(() => resolveHost("localhost", 80, { timeoutMs: "1" as unknown as number }), TypeError);
-    assert.throws(() => connectTCP("localhost", 80, 1000, { dnsTimeoutMs: -5 }), RangeError);
+    assert.throws(() => connectTCPSync("localhost", 80, 1000, { dnsTimeoutMs: -5 }), RangeError);
   });
 
   test("literals never wait on a lookup", () => {

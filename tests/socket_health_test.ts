@@ -8,11 +8,11 @@ import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
 import {
   bindUDPSync,
-  connectTCP,
-  connectUnix,
+  connectTCPSync,
+  connectUnixSync,
   Dgram,
-  listenTCP,
-  listenUnix,
+  listenTCPSync,
+  listenUnixSync,
   Socket,
   type SocketAddress,
   socketPair,
@@ -22,8 +22,8 @@ const portOf = (a: SocketAddress): number => (a.family === "unix" ? -1 : a.port)
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function tcpPair(): [Socket, Socket, Socket] {
-  const server = listenTCP("127.0.0.1", 0);
-  const client = connectTCP("127.0.0.1", portOf(server.localAddress()), 2000);
+  const server = listenTCPSync("127.0.0.1", 0);
+  const client = connectTCPSync("127.0.0.1", portOf(server.localAddress()), 2000);
   const peer = server.acceptTimeout(2000, { nonBlocking: false });
   assert.ok(peer !== null);
   return [client, peer, server];
@@ -174,7 +174,7 @@ describe("Socket shutdown and TCP_INFO", () => {
 
 describe("Socket connect paths", () => {
   test("connectTimeout succeeds within its limit; non-blocking connect then finishConnect", () => {
-    using server = listenTCP("127.0.0.1", 0);
+    using server = listenTCPSync("127.0.0.1", 0);
     const port = portOf(server.localAddress());
     using blocking = Socket.create("ipv4");
     blocking.connectTimeout("127.0.0.1", port, 1000);
@@ -234,15 +234,15 @@ describe("close-on-exec", () => {
     using tcp4 = Socket.create("ipv4");
     using tcp6 = Socket.create("ipv6", "stream", { nonBlocking: true });
     using unixSeq = Socket.create("unix", "seqpacket");
-    using listener = listenTCP("127.0.0.1", 0);
-    using client = connectTCP("127.0.0.1", portOf(listener.localAddress()), 1000);
+    using listener = listenTCPSync("127.0.0.1", 0);
+    using client = connectTCPSync("127.0.0.1", portOf(listener.localAddress()), 1000);
     using accepted = listener.acceptTimeout(1000)!;
     using acceptedBlocking = (() => {
-      using c2 = connectTCP("127.0.0.1", portOf(listener.localAddress()), 1000);
+      using c2 = connectTCPSync("127.0.0.1", portOf(listener.localAddress()), 1000);
       return listener.acceptTimeout(1000, { nonBlocking: false })!;
     })();
-    using unixListener = listenUnix(name);
-    using unixClient = connectUnix(name, 1000);
+    using unixListener = listenUnixSync(name);
+    using unixClient = connectUnixSync(name, 1000);
     using unixPeer = unixListener.acceptTimeout(1000)!;
     const [p1, p2] = socketPair();
     using duplicate = p1.dup();
@@ -253,8 +253,8 @@ describe("close-on-exec", () => {
     try {
       const all: Array<[string, number]> = [
         ["socket ipv4", tcp4.fd], ["socket ipv6 non-blocking", tcp6.fd], ["socket unix seqpacket", unixSeq.fd],
-        ["listenTCP", listener.fd], ["connectTCP", client.fd], ["accept", accepted.fd],
-        ["accept blocking", acceptedBlocking.fd], ["listenUnix", unixListener.fd], ["connectUnix", unixClient.fd],
+        ["listenTCPSync", listener.fd], ["connectTCPSync", client.fd], ["accept", accepted.fd],
+        ["accept blocking", acceptedBlocking.fd], ["listenUnixSync", unixListener.fd], ["connectUnixSync", unixClient.fd],
         ["accept unix", unixPeer.fd], ["socketPair", p1.fd], ["socketPair", p2.fd], ["dup", duplicate.fd],
         ["received fd", passed], ["Dgram", udp.fd], ["bindUDPSync", udp6.fd],
       ];

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createConnection, createServer, type Server } from "node:net";
 import { describe, test } from "node:test";
-import { listenTCP, Socket } from "../socket/mod.ts";
+import { listenTCPSync, Socket } from "../socket/mod.ts";
 
 const yieldToRuntime = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 1));
 
@@ -64,7 +64,7 @@ describe("interop with the runtime's own sockets", () => {
   });
 
   test("a node:net client against our listener; its close is seen as end of stream", async () => {
-    using server = listenTCP("127.0.0.1", 0);
+    using server = listenTCPSync("127.0.0.1", 0);
     const addr = server.localAddress();
     const port = addr.family === "unix" ? 0 : addr.port;
     const chunks: Buffer[] = [];

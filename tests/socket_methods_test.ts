@@ -11,7 +11,7 @@ import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../co
 import { libc } from "../ffi/libc.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C } from "../ffi/platform.ts";
-import { connectTCP, listenTCP, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
+import { connectTCPSync, listenTCPSync, Socket, type SocketAddress, socketPair } from "../socket/mod.ts";
 import { HelperThread } from "./socket_fixture_thread.ts";
 import { kernelTimeout } from "./socket_helpers.ts";
 
@@ -22,8 +22,8 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const portOf = (a: SocketAddress): number => (a.family === "unix" ? -1 : a.port);
 
 function tcpPair(): [Socket, Socket, Socket] {
-  const server = listenTCP("127.0.0.1", 0);
-  const client = connectTCP("127.0.0.1", portOf(server.localAddress()), 2000);
+  const server = listenTCPSync("127.0.0.1", 0);
+  const client = connectTCPSync("127.0.0.1", portOf(server.localAddress()), 2000);
   const peer = server.acceptTimeout(2000, { nonBlocking: false });
   assert.ok(peer !== null);
   return [client, peer, server];

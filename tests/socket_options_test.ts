@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { connectTCP, listenTCP, Socket } from "../socket/mod.ts";
+import { connectTCPSync, listenTCPSync, Socket } from "../socket/mod.ts";
 
 describe("Socket options round trips", () => {
   test("socket-level and TCP options", () => {
@@ -66,9 +66,9 @@ describe("Socket options round trips", () => {
   });
 
   test("options on accepted connections", () => {
-    using server = listenTCP("127.0.0.1", 0);
+    using server = listenTCPSync("127.0.0.1", 0);
     const addr = server.localAddress();
-    using client = connectTCP("127.0.0.1", addr.family === "unix" ? 0 : addr.port, 1000);
+    using client = connectTCPSync("127.0.0.1", addr.family === "unix" ? 0 : addr.port, 1000);
     using peer = server.acceptTimeout(1000)!;
     peer.options.noDelay = true;
     assert.equal(peer.options.noDelay, true);

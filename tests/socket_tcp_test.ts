@@ -4,10 +4,10 @@ import { describe, test } from "node:test";
 import { SocketClosedError, SocketError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
 import {
-  connectTCP,
+  connectTCPSync,
   Dgram,
   getDefaultTimeouts,
-  listenTCP,
+  listenTCPSync,
   resetDefaultTimeouts,
   resolveHost,
   setDefaultTimeouts,
@@ -23,8 +23,8 @@ function portOf(addr: SocketAddress): number {
 
 /** A connected TCP pair over loopback: [client, accepted peer, listener]. */
 function tcpPair(host = "127.0.0.1"): [Socket, Socket, Socket] {
-  const server = listenTCP(host, 0);
-  const client = connectTCP(host, portOf(server.localAddress()), 2000);
+  const server = listenTCPSync(host, 0);
+  const client = connectTCPSync(host, portOf(server.localAddress()), 2000);
   const peer = server.acceptTimeout(2000, { nonBlocking: false });
   assert.ok(peer !== null);
   return [client, peer, server];
@@ -85,11 +85,11 @@ describe("Socket over TCP loopback", () => {
   });
 
   test("dual-stack listener accepts IPv4 clients as IPv4-mapped addresses", () => {
-    const server = listenTCP(null, 0);
+    const server = listenTCPSync(null, 0);
     try {
       assert.equal(server.family, "ipv6");
       assert.equal(server.options.v6Only, false);
-      const client = connectTCP("127.0.0.1", portOf(server.localAddress()), 2000);
+      const client = connectTCPSync("127.0.0.1", portOf(server.localAddress()), 2000);
       const peer = server.acceptTimeout(2000)!;
       const remote = peer.remoteAddress();
       assert.equal(remote.family === "ipv6" && remote.host, "::ffff:127.0.0.1");
@@ -99,10 +99,10 @@ describe("Socket over TCP loopback", () => {
     }
   });
 
-  test("connectTCP resolves names", () => {
-    const server = listenTCP("127.0.0.1", 0);
+  test("connectTCPSync resolves names", () => {
+    const server = listenTCPSync("127.0.0.1", 0);
     try {
-      const client = connectTCP("localhost", portOf(server.localAddress()), 2000);
+      const client = connectTCPSync("localhost", portOf(server.localAddress()), 2000);
       const peer = server.acceptTimeout(2000);
       assert.ok(peer !== null);
       closeAll(client, peer);
@@ -112,7 +112,7 @@ describe("Socket over TCP loopback", () => {
   });
 
   test("non-blocking: accept and recv return null, send returns 0 when full, connect in progress", () => {
-    const server = listenTCP("127.0.0.1", 0);
+    const server = listenTCPSync("127.0.0.1", 0);
     try {
       assert.equal(server.accept(), null);
       const client = Socket.create("ipv4", "stream", { nonBlocking: true });
@@ -168,25 +168,25 @@ describe("Socket over TCP loopback", () => {
     }
   });
 
-  test("connectTCP turns on TCP_NODELAY unless told not to", () => {
-    const server = listenTCP("127.0.0.1", 0);
+  test("connectTCPSync turns on TCP_NODELAY unless told not to", () => {
+    const server = listenTCPSync("127.0.0.1", 0);
     const port = portOf(server.localAddress());
     try {
-      using fast = connectTCP("127.0.0.1", port, 2000);
+      using fast = connectTCPSync("127.0.0.1", port, 2000);
       assert.equal(fast.options.noDelay, true);
-      using nagle = connectTCP("127.0.0.1", port, 2000, { noDelay: false });
+      using nagle = connectTCPSync("127.0.0.1", port, 2000, { noDelay: false });
       assert.equal(nagle.options.noDelay, false);
-      assert.throws(() => connectTCP("127.0.0.1", port, 2000, { noDelay: 1 as unknown as boolean }), TypeError);
+      assert.throws(() => connectTCPSync("127.0.0.1", port, 2000, { noDelay: 1 as unknown as boolean }), TypeError);
     } finally {
       server.close();
     }
   });
 
   test("connection refused is a SocketError naming the errno and address", () => {
-    const probe = listenTCP("127.0.0.1", 0);
+    const probe = listenTCPSync("127.0.0.1", 0);
     const port = portOf(probe.localAddress());
     probe.close();
-    assert.throws(() => connectTCP("127.0.0.1", port, 2000), (e: unknown) =>
+    assert.throws(() => connectTCPSync("127.0.0.1", port, 2000), (e: unknown) =>
       e instanceof SocketError && e.code === "ECONNREFUSED" && e.syscall === "connect" &&
       e.address === `127.0.0.1:${port}`);
   });
@@ -448,9 +448,9 @@ describe("Socket over TCP loopback", () => {
     for (const host of ["127.1", "1.2.3", "01.2.3.4", "010.0.0.1", "0x7f.0.0.1", "2130706433", "1.2.3.4."]) {
       assert.throws(() => resolveHost(host, 80), TypeError, host);
     }
-    using server = listenTCP("127.0.0.1", 0);
-    assert.throws(() => connectTCP("127.1", portOf(server.localAddress()), 1000), TypeError);
-    assert.throws(() => listenTCP("127.1", 0), TypeError);
+    using server = listenTCPSync("127.0.0.1", 0);
+    assert.throws(() => connectTCPSync("127.1", portOf(server.localAddress()), 1000), TypeError);
+    assert.throws(() => listenTCPSync("127.1", 0), TypeError);
     assert.deepEqual(resolveHost("127.0.0.1", 80), [{ family: "ipv4", host: "127.0.0.1", port: 80 }]);
   });
 
@@ -485,6 +485,6 @@ describe("Socket over TCP loopback", () => {
     assert.throws(() => Socket.create("ipx" as "ipv4"), TypeError);
     assert.throws(() => Socket.create("ipv4", "seqpacket"), TypeError);
     assert.throws(() => Socket.fromFd(-1, "ipv4"), RangeError);
-    assert.throws(() => connectTCP("", 80), TypeError);
+    assert.throws(() => connectTCPSync("", 80), TypeError);
   });
 });

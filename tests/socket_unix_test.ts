@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { SocketClosedError, SocketError, SocketTimeoutError } from "../core/errors.ts";
-import { connectUnix, listenUnix, Socket, socketPair } from "../socket/mod.ts";
+import { connectUnixSync, listenUnixSync, Socket, socketPair } from "../socket/mod.ts";
 import { HelperThread } from "./socket_fixture_thread.ts";
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -36,10 +36,10 @@ describe("Socket over Unix domain", () => {
     const dir = mkdtempSync(join(tmpdir(), "ffinet-unix-"));
     const path = join(dir, "s.sock");
     try {
-      using server = listenUnix(path, 8);
+      using server = listenUnixSync(path, 8);
       assert.ok(existsSync(path));
       assert.deepEqual(server.localAddress(), { family: "unix", path });
-      using client = connectUnix(path, 1000);
+      using client = connectUnixSync(path, 1000);
       using peer = server.acceptTimeout(1000, { nonBlocking: false })!;
       assert.deepEqual(client.remoteAddress(), { family: "unix", path });
       assert.deepEqual(peer.localAddress(), { family: "unix", path });
@@ -56,9 +56,9 @@ describe("Socket over Unix domain", () => {
 
   test("Linux abstract names", () => {
     const name = `@ffinet-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    using server = listenUnix(name);
+    using server = listenUnixSync(name);
     assert.deepEqual(server.localAddress(), { family: "unix", path: name });
-    using client = connectUnix(name, 1000);
+    using client = connectUnixSync(name, 1000);
     using peer = server.acceptTimeout(1000)!;
     assert.deepEqual(client.remoteAddress(), { family: "unix", path: name });
     peer.sendAll(text("abc"));
@@ -68,37 +68,37 @@ describe("Socket over Unix domain", () => {
   });
 
   test("connecting to a missing path is a SocketError (ENOENT)", () => {
-    assert.throws(() => connectUnix("/nonexistent/ffinet.sock", 100), (e: unknown) =>
+    assert.throws(() => connectUnixSync("/nonexistent/ffinet.sock", 100), (e: unknown) =>
       e instanceof Error && (e as { code?: string }).code === "ENOENT");
   });
 
-  test("connectUnix to a full backlog waits up to its timeout, then SocketTimeoutError", () => {
+  test("connectUnixSync to a full backlog waits up to its timeout, then SocketTimeoutError", () => {
     const name = uniqueName("full");
-    using server = listenUnix(name, 0);
+    using server = listenUnixSync(name, 0);
     const queued = fillBacklog(name);
     try {
       const started = performance.now();
-      assert.throws(() => connectUnix(name, 200), SocketTimeoutError);
+      assert.throws(() => connectUnixSync(name, 200), SocketTimeoutError);
       const took = performance.now() - started;
       assert.ok(took >= 150, `gave up after ${took.toFixed(1)} ms`);
       // Once there is room, the same call connects.
       server.accept()?.close();
-      using client = connectUnix(name, 1000);
+      using client = connectUnixSync(name, 1000);
       assert.ok(client.isConnected());
     } finally {
       for (const s of queued) s.close();
     }
   });
 
-  test("connectUnix to a full backlog connects once the listener accepts", async () => {
+  test("connectUnixSync to a full backlog connects once the listener accepts", async () => {
     const name = uniqueName("later");
-    using server = listenUnix(name, 0);
+    using server = listenUnixSync(name, 0);
     const helper = await HelperThread.start();
     const queued = fillBacklog(name);
     try {
       const accepted = helper.after(100, "accept", server.fd);
       const started = performance.now();
-      using client = connectUnix(name, 5000);
+      using client = connectUnixSync(name, 5000);
       const took = performance.now() - started;
       assert.ok(client.isConnected());
       assert.ok(took >= 50, `connected after ${took.toFixed(1)} ms, before the listener accepted`);
@@ -128,8 +128,8 @@ describe("Socket over Unix domain", () => {
 
   test("seqpacket listener and client", () => {
     const name = `@ffinet-seq-${process.pid}-${Math.random().toString(36).slice(2)}`;
-    using server = listenUnix(name, 4, "seqpacket");
-    using client = connectUnix(name, 1000, "seqpacket");
+    using server = listenUnixSync(name, 4, "seqpacket");
+    using client = connectUnixSync(name, 1000, "seqpacket");
     using peer = server.acceptTimeout(1000, { nonBlocking: false })!;
     assert.equal(peer.type, "seqpacket");
     client.send(text("m1"));

@@ -8,7 +8,7 @@ import { Loop } from "../poll/loop.ts";
 import { UringLoop } from "../poll/uring/loop_glue.ts";
 import { Uring } from "../poll/uring/ops.ts";
 import { asyncBackends } from "../poll/uring/probe.ts";
-import { listenTCP } from "../socket/connect.ts";
+import { listenTCPSync } from "../socket/connect.ts";
 import { encodeIPv4 } from "../socket/sockaddr.ts";
 import { yieldToRuntime } from "../poll/yield.ts";
 
@@ -105,7 +105,7 @@ describe("io_uring echo over loopback TCP", () => {
   test("accept, connect, send, recv, close on a standalone ring", async () => {
     if (!available) return;
     using uring = new Uring({ entries: 32 });
-    const listener = listenTCP("127.0.0.1", 0);
+    const listener = listenTCPSync("127.0.0.1", 0);
     try {
       const port = (listener.localAddress() as { port: number }).port;
       const data = pattern(1, 100_000);
@@ -122,7 +122,7 @@ describe("io_uring echo over loopback TCP", () => {
   test("connect to a closed port rejects ECONNREFUSED", async () => {
     if (!available) return;
     using uring = new Uring({ entries: 8 });
-    const listener = listenTCP("127.0.0.1", 0);
+    const listener = listenTCPSync("127.0.0.1", 0);
     const port = (listener.localAddress() as { port: number }).port;
     listener.close();
     const fd = tcpSocket();
@@ -142,7 +142,7 @@ describe("io_uring echo over loopback TCP", () => {
     if (!available) return;
     const loop = new Loop({ backend: "epoll" });
     const io = new UringLoop(loop, { entries: 64 });
-    const listener = listenTCP("127.0.0.1", 0, 256);
+    const listener = listenTCPSync("127.0.0.1", 0, 256);
     try {
       assert.equal(loop.hasRef(), false, "an idle ring does not keep the loop alive");
       const uring = io.uring;

@@ -4,7 +4,7 @@ import type { Connection } from "../connection.ts";
 import { connect, listen } from "../listener.ts";
 import { Loop } from "../loop.ts";
 import { libc } from "../../ffi/libc.ts";
-import { listenTCP } from "../../socket/connect.ts";
+import { listenTCPSync } from "../../socket/connect.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
 import { type LoopUringOptions, loopUring } from "./loop_io.ts";
@@ -252,7 +252,7 @@ describe("io_uring streams", () => {
     if (!available) return;
     await withRing({}, async (loop) => {
       const io = loopUring(loop);
-      const listener = listenTCP("127.0.0.1", 0, 16);
+      const listener = listenTCPSync("127.0.0.1", 0, 16);
       listener.options.nonBlocking = false; // io_uring waits in the kernel only on blocking sockets
       const port = (listener.localAddress() as { port: number }).port;
       const fds: number[] = [];
