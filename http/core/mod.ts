@@ -18,3 +18,4 @@ export * from "./methods.ts";
 export * from "./qvalue.ts";
 export * from "./status.ts";
 export * from "./uri.ts";
+export * from "./trailer_fields.ts";

@@ -13,6 +13,7 @@
  * @module
  */
 import { forEachField, type HeaderFields, writeFields } from "./serializer.ts";
+import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 
 const CRLF: Uint8Array = Uint8Array.of(0x0d, 0x0a);
 const HEX = "0123456789abcdef";
@@ -62,19 +63,6 @@ export function encodeChunk(data: Uint8Array): Uint8Array[] {
   return [head.subarray(0, end), data, CRLF];
 }
 
-const FORBIDDEN_TRAILERS = new Set([
-  "content-length",
-  "transfer-encoding",
-  "host",
-  "content-type",
-  "content-encoding",
-  "content-range",
-  "trailer",
-  "te",
-  "connection",
-  "keep-alive",
-  "upgrade",
-]);
 
 /**
  * The last chunk and trailer section: `0\r\n`, the trailer fields, `\r\n`.
@@ -110,7 +98,7 @@ export function encodeLastChunk(trailers?: HeaderFields): Uint8Array {
  */
 export function writeLastChunk(out: Uint8Array, offset: number, trailers?: HeaderFields): number {
   forEachField(trailers, (name) => {
-    if (FORBIDDEN_TRAILERS.has(name.toLowerCase())) throw new TypeError(`${name} is not allowed in trailers`);
+    if (isProhibitedTrailer(name)) throw new TypeError(`${name} is not allowed in trailers`);
   });
   if (offset + 3 > out.length) {
     writeFields(new Uint8Array(0), 0, trailers); // validates the trailers all the same

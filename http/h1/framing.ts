@@ -75,7 +75,7 @@ export interface TransferCodingState {
 }
 
 /** Why a Transfer-Encoding value was refused. */
-export type TransferCodingProblem = "" | "syntax" | "chunked-twice" | "after-chunked";
+export type TransferCodingProblem = "" | "syntax" | "chunked-twice";
 
 function lowerEquals(buf: Uint8Array, start: number, end: number, lower: string): boolean {
   if (end - start !== lower.length) return false;
@@ -116,19 +116,23 @@ export function readTransferEncoding(
     if (p < end && buf[p] !== COMMA) return "syntax";
     if (tokenEnd > tokenStart) {
       elements++;
-      if (state.chunkedSeen) {
-        return lowerEquals(buf, tokenStart, tokenEnd, "chunked") ? "chunked-twice" : "after-chunked";
-      }
-      state.count++;
       let known = false;
+      let chunked = false;
       for (const name of KNOWN_CODINGS) {
         if (lowerEquals(buf, tokenStart, tokenEnd, name)) {
           known = true;
-          if (name === "chunked") state.chunkedSeen = true;
+          chunked = name === "chunked";
           break;
         }
       }
-      state.chunkedLast = state.chunkedSeen;
+      if (chunked) {
+        if (state.chunkedSeen) return "chunked-twice";
+        state.chunkedSeen = true;
+      }
+      // A coding after chunked is the caller's to judge: a request is
+      // refused, a response is read until close (RFC 9112 §6.3 rule 4).
+      state.count++;
+      state.chunkedLast = chunked;
       if (!known) state.unknown = true;
     } else if (p === end && elements === 0) {
       return "syntax";

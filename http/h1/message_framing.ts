@@ -151,6 +151,9 @@ export class MessageFraming {
           if (isRequest && this.te.unknown) {
             return this.#error("HPE_UNKNOWN_TRANSFER_CODING", "unknown transfer coding", vs);
           }
+          if (isRequest && this.te.chunkedSeen && !this.te.chunkedLast) {
+            return this.#error("HPE_INVALID_TRANSFER_ENCODING", "chunked must be the final transfer coding of a request", vs);
+          }
         }
         return "";
       default:
@@ -187,6 +190,12 @@ export class MessageFraming {
         if (hasTE) {
           if (!this.te.chunkedLast) {
             return this.#error("HPE_INVALID_TRANSFER_ENCODING", "request Transfer-Encoding must end in chunked", 0);
+          }
+          // Codings under chunked (gzip, deflate, compress) are not undone
+          // here: passing the body on still coded would mislead the
+          // application, so the request is refused (RFC 9112 §6.1: 501).
+          if (this.te.count > 1) {
+            return this.#error("HPE_UNSUPPORTED_TRANSFER_CODING", "transfer codings other than chunked are not implemented", 0);
           }
           framing = "chunked";
         } else if (this.contentLength > 0) {

@@ -38,6 +38,7 @@ export const HTTP1_ERROR_CODES = Object.freeze({
   HPE_UNEXPECTED_CONTENT_LENGTH: 400,
   HPE_INVALID_TRANSFER_ENCODING: 400,
   HPE_UNKNOWN_TRANSFER_CODING: 501,
+  HPE_UNSUPPORTED_TRANSFER_CODING: 501,
   HPE_INVALID_CHUNK_SIZE: 400,
   HPE_INVALID_CHUNK_EXTENSION: 400,
   HPE_INVALID_CHUNK_DATA: 400,
@@ -53,6 +54,7 @@ export const HTTP1_ERROR_CODES = Object.freeze({
   HPE_FIELD_TOO_LARGE: 431,
   HPE_CHUNK_EXTENSIONS_TOO_LARGE: 400,
   HPE_TRAILERS_TOO_LARGE: 431,
+  HPE_PROHIBITED_TRAILER: 400,
   HPE_BODY_TOO_LARGE: 413,
 } as const);
 
@@ -99,6 +101,15 @@ export interface HTTP1ParserOptions {
    * unencoded. Off by default. Controls, SP and DEL are still refused.
    */
   lenientTargetChars?: boolean;
+  /**
+   * What to do with a trailer field that RFC 9110 §6.5.1 keeps out of
+   * trailers (framing, routing, authentication, content processing:
+   * `Content-Length`, `Host`, `Authorization`, `Content-Type`, … — see
+   * `PROHIBITED_TRAILER_FIELDS`): "reject" (default) fails the message
+   * with `HPE_PROHIBITED_TRAILER` (400); "drop" leaves it out of
+   * `onTrailers` and counts it in `droppedTrailerFields`.
+   */
+  prohibitedTrailers?: "reject" | "drop";
 }
 
 /**

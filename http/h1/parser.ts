@@ -36,6 +36,7 @@ import type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./p
 import { MessageFraming } from "./message_framing.ts";
 import { isValidRequestTarget } from "./target.ts";
 import { FIELD_VALUE, HEX_VALUE, REASON, scanFieldValue, TARGET, TARGET_LENIENT, TOKEN, wordView } from "./tables.ts";
+import { PROHIBITED_TRAILER_FIELDS } from "../core/trailer_fields.ts";
 
 export { HTTP1_ERROR_CODES } from "./parse_options.ts";
 export type { HTTP1ErrorCode, HTTP1ParserHandler, HTTP1ParserOptions } from "./parse_options.ts";
@@ -136,7 +137,9 @@ export class HTTP1Parser {
   private readonly maxChunkLine: number;
   private readonly maxTrailer: number;
   private readonly maxBody: number;
+  private readonly dropProhibitedTrailers: boolean;
   private readonly handler: HTTP1ParserHandler;
+  private dropped = 0;
 
   private state = S_MSG_START;
   private error: HTTP1ParseError | null = null;
@@ -197,9 +200,22 @@ export class HTTP1Parser {
     this.maxChunkLine = limitOption(options.maxChunkExtensionBytes, L.maxChunkExtensionBytes, "maxChunkExtensionBytes");
     this.maxTrailer = limitOption(options.maxTrailerBytes, L.maxTrailerBytes, "maxTrailerBytes");
     this.maxBody = limitOption(options.maxBodyBytes, L.maxBodyBytes, "maxBodyBytes");
+    const trailerPolicy = options.prohibitedTrailers ?? "reject";
+    if (trailerPolicy !== "reject" && trailerPolicy !== "drop") {
+      throw new TypeError(`prohibitedTrailers must be "reject" or "drop", got ${String(trailerPolicy)}`);
+    }
+    this.dropProhibitedTrailers = trailerPolicy === "drop";
     this.handler = handler;
     this.head = new MessageHead(options.kind);
     this.chunkLine = new ChunkSizeLine(this.lenientLF);
+  }
+
+  /**
+   * Trailer fields left out because RFC 9110 §6.5.1 prohibits them there
+   * (with `prohibitedTrailers: "drop"`), over the parser's life.
+   */
+  get droppedTrailerFields(): number {
+    return this.dropped;
   }
 
   /** Bytes pushed so far. */
@@ -393,6 +409,26 @@ export class HTTP1Parser {
     spans[4 * i + 1] = this.nameEnd;
     spans[4 * i + 2] = this.valueStart;
     spans[4 * i + 3] = this.valueEnd;
+  }
+
+  /**
+   * A trailer field just stored: one that RFC 9110 §6.5.1 keeps out of
+   * trailers fails the message, or is taken back out and counted.
+   */
+  private trailerField(buf: Uint8Array, sb: number, base: number): void {
+    const ns = sb + this.nameStart;
+    const len = this.nameEnd - this.nameStart;
+    // The longest prohibited name is 25 bytes: longer names need no string.
+    if (len > 25) return;
+    let name = "";
+    for (let i = 0; i < len; i++) name += String.fromCharCode(buf[ns + i]! | 0x20);
+    if (!PROHIBITED_TRAILER_FIELDS.has(name)) return;
+    if (this.dropProhibitedTrailers) {
+      this.count--;
+      this.dropped++;
+      return;
+    }
+    this.fail("HPE_PROHIBITED_TRAILER", `${name} is not allowed in a trailer section`, base + sb + this.lineStart);
   }
 
   /** Applies a header field that decides framing or connection handling. */
@@ -679,7 +715,8 @@ export class HTTP1Parser {
                 this.valueStart = vs - sb;
                 this.valueEnd = ve - sb;
                 this.storeField();
-                if (!this.inTrailers) this.framingField(buf, sb, base);
+                if (this.inTrailers) this.trailerField(buf, sb, base);
+                else this.framingField(buf, sb, base);
                 p = q + 2;
                 this.fieldLine(p - sb);
                 continue;
@@ -763,7 +800,8 @@ export class HTTP1Parser {
           if (p >= sb + this.lineLimit) this.fail(this.lineLimitCode, this.limitMessage(this.lineLimitCode), base + p);
           if (buf[p] !== LF) this.fail("HPE_LF_EXPECTED", "CR not followed by LF", base + p);
           this.storeField();
-          if (!this.inTrailers) this.framingField(buf, sb, base);
+          if (this.inTrailers) this.trailerField(buf, sb, base);
+          else this.framingField(buf, sb, base);
           p++;
           this.fieldLine(p - sb);
           state = S_FIELD_START;

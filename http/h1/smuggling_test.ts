@@ -2,6 +2,8 @@
 // parser must raise, whole and split byte by byte.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { PROHIBITED_TRAILER_FIELDS } from "../core/trailer_fields.ts";
 import { recordMessages } from "./recorder.ts";
 import type { HTTP1ParserOptions } from "./parser.ts";
 
@@ -141,6 +143,16 @@ const REQUESTS: Row[] = [
   ["Content-Length above the body limit", post("Content-Length: 100\r\n"), "HPE_BODY_TOO_LARGE", { maxBodyBytes: 10 }],
   ["chunked body above the body limit", chunkedPost("a\r\n0123456789\r\n1\r\nx\r\n0\r\n\r\n"), "HPE_BODY_TOO_LARGE", { maxBodyBytes: 10 }],
   ["trailers too large", chunkedPost(`0\r\nX: ${"t".repeat(200)}\r\n\r\n`), "HPE_TRAILERS_TOO_LARGE", { maxTrailerBytes: 100 }],
+  // RFC 9110 §6.5.1: framing, routing, auth and content fields in trailers.
+  ["Content-Length in trailers", chunkedPost("0\r\nContent-Length: 5\r\n\r\n"), "HPE_PROHIBITED_TRAILER"],
+  ["Transfer-Encoding in trailers", chunkedPost("0\r\nTransfer-Encoding: chunked\r\n\r\n"), "HPE_PROHIBITED_TRAILER"],
+  ["Host in trailers", chunkedPost("0\r\nX-Ok: 1\r\nHOST: evil\r\n\r\n"), "HPE_PROHIBITED_TRAILER"],
+  ["Authorization in trailers", chunkedPost("0\r\nauthorization: Basic YTpi\r\n\r\n"), "HPE_PROHIBITED_TRAILER"],
+  ["Content-Type in trailers", chunkedPost("0\r\nContent-Type: text/html\r\n\r\n"), "HPE_PROHIBITED_TRAILER"],
+  // RFC 9112 §6.1: codings other than chunked are not undone here.
+  ["TE gzip, chunked (not implemented)", post("Transfer-Encoding: gzip, chunked\r\n"), "HPE_UNSUPPORTED_TRANSFER_CODING"],
+  ["TE deflate then chunked on two lines", post("Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n"), "HPE_UNSUPPORTED_TRANSFER_CODING"],
+  ["TE chunked then gzip on two lines", post("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"), "HPE_INVALID_TRANSFER_ENCODING"],
 ];
 
 const RESPONSES: Row[] = [
@@ -154,6 +166,7 @@ const RESPONSES: Row[] = [
   ["HTTP/2 status line", "HTTP/2 200 OK\r\n\r\n", "HPE_INVALID_VERSION"],
   ["response chunked twice", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", "HPE_INVALID_TRANSFER_ENCODING"],
   ["response obs-fold", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", "HPE_OBS_FOLD"],
+  ["response Content-Length in trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 9\r\n\r\n", "HPE_PROHIBITED_TRAILER"],
 ];
 
 function check(kind: "request" | "response", [name, input, code, options]: Row): void {
@@ -166,6 +179,56 @@ function check(kind: "request" | "response", [name, input, code, options]: Row):
     assert.deepEqual(split.error, whole.error, "byte-by-byte split gives the same error and offset");
   });
 }
+
+describe("RFC 9110 §6.5.1 prohibited trailer fields", () => {
+  const input = bytes(chunkedPost("3\r\nabc\r\n0\r\nX-Sum: 1\r\nContent-Length: 9\r\nSet-Cookie: a=b\r\nX-Tail: 2\r\n\r\n"));
+  test("prohibitedTrailers: \"drop\" leaves them out of onTrailers and counts them, whole or split", () => {
+    for (const chunks of [[input], Array.from(input, (_, i) => input.subarray(i, i + 1))]) {
+      const r = recordMessages({ kind: "request", prohibitedTrailers: "drop" }, chunks);
+      assert.equal(r.error, null);
+      assert.equal(r.messages[0]!.body, "abc");
+      assert.deepEqual(r.messages[0]!.trailers, [["X-Sum", "1"], ["X-Tail", "2"]]);
+    }
+  });
+  test("the default rejects; a bad policy is a TypeError", () => {
+    assert.equal(recordMessages({ kind: "request" }, [input]).error?.code, "HPE_PROHIBITED_TRAILER");
+    assert.throws(() => recordMessages({ kind: "request", prohibitedTrailers: "keep" as "drop" }, [input]), TypeError);
+  });
+  test("property: any prohibited name, in any case, split anywhere, is refused", () => {
+    const names = [...PROHIBITED_TRAILER_FIELDS].filter((n) => !n.startsWith(":"));
+    fc.assert(fc.property(
+      fc.constantFrom(...names),
+      fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+      fc.integer({ min: 1, max: 200 }),
+      (name, upper, cut) => {
+        const cased = Array.from(name, (c, i) => (upper[i % upper.length] ? c.toUpperCase() : c)).join("");
+        const data = bytes(chunkedPost(`0\r\nX-A: 1\r\n${cased}: v\r\n\r\n`));
+        const at = Math.min(cut, data.length - 1);
+        const r = recordMessages({ kind: "request" }, [data.subarray(0, at), data.subarray(at)]);
+        assert.equal(r.error?.code, "HPE_PROHIBITED_TRAILER", cased);
+      },
+    ), { numRuns: 300 });
+  });
+  test("droppedTrailerFields counts over the parser's life", async () => {
+    const { HTTP1Parser } = await import("./parser.ts");
+    const p = new HTTP1Parser({ kind: "request", prohibitedTrailers: "drop" }, {});
+    p.push(input);
+    p.push(input);
+    assert.equal(p.droppedTrailerFields, 4);
+  });
+});
+
+describe("RFC 9112 §6.3 rule 4: a response whose final coding is not chunked is read until close", () => {
+  for (const te of ["chunked, gzip", "gzip", "chunked\r\nTransfer-Encoding: deflate"]) {
+    test(`Transfer-Encoding: ${te.replace("\r\n", " / ")}`, () => {
+      const raw = bytes(`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n5\r\nhello\r\n0\r\n\r\n`);
+      const r = recordMessages({ kind: "response" }, [raw]);
+      assert.equal(r.error, null);
+      assert.equal(r.messages[0]!.framing, "until-close");
+      assert.equal(r.messages[0]!.body, "5\r\nhello\r\n0\r\n\r\n");
+    });
+  }
+});
 
 describe("smuggling table (RFC 9112 §2.2, §3, §5, §6, §7; RFC 9110 §5.5, §8.6)", () => {
   test("has at least 60 hostile inputs", () => {
