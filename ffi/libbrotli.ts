@@ -4,7 +4,24 @@
  *
  * @module
  */
-import { defineLibrary } from "./library.ts";
+import { defineLibrary, type LazyLibrary } from "./library.ts";
+
+/** The Brotli decoder functions ffinet binds. */
+export const LIBBROTLIDEC_SYMBOLS = {
+  /** BrotliDecoderState* BrotliDecoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
+  BrotliDecoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
+  /** BrotliDecoderResult BrotliDecoderDecompressStream(BrotliDecoderState*, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
+  BrotliDecoderDecompressStream: {
+    args: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  /** BROTLI_BOOL BrotliDecoderIsFinished(const BrotliDecoderState*) */
+  BrotliDecoderIsFinished: { args: ["pointer"], result: "i32" },
+  /** BrotliDecoderErrorCode BrotliDecoderGetErrorCode(const BrotliDecoderState*) */
+  BrotliDecoderGetErrorCode: { args: ["pointer"], result: "i32" },
+  /** void BrotliDecoderDestroyInstance(BrotliDecoderState*) */
+  BrotliDecoderDestroyInstance: { args: ["pointer"], result: "void" },
+} as const;
 
 /**
  * The Brotli decoder library, loaded on first call.
@@ -15,7 +32,7 @@ import { defineLibrary } from "./library.ts";
  * console.log(libbrotlidec.loaded); // false until first use
  * ```
  */
-export const libbrotlidec = defineLibrary({
+export const libbrotlidec: LazyLibrary<typeof LIBBROTLIDEC_SYMBOLS> = defineLibrary({
   name: "libbrotlidec",
   env: "FFINET_LIBBROTLIDEC",
   candidates: {
@@ -24,22 +41,25 @@ export const libbrotlidec = defineLibrary({
     "*": ["libbrotlidec.so.1", "libbrotlidec.so"],
   },
   hint: "install brotli (Debian: libbrotli1)",
-  symbols: {
-    /** BrotliDecoderState* BrotliDecoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
-    BrotliDecoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
-    /** BrotliDecoderResult BrotliDecoderDecompressStream(BrotliDecoderState*, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
-    BrotliDecoderDecompressStream: {
-      args: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
-      result: "i32",
-    },
-    /** BROTLI_BOOL BrotliDecoderIsFinished(const BrotliDecoderState*) */
-    BrotliDecoderIsFinished: { args: ["pointer"], result: "i32" },
-    /** BrotliDecoderErrorCode BrotliDecoderGetErrorCode(const BrotliDecoderState*) */
-    BrotliDecoderGetErrorCode: { args: ["pointer"], result: "i32" },
-    /** void BrotliDecoderDestroyInstance(BrotliDecoderState*) */
-    BrotliDecoderDestroyInstance: { args: ["pointer"], result: "void" },
+  symbols: LIBBROTLIDEC_SYMBOLS,
+});
+
+/** The Brotli encoder functions ffinet binds. */
+export const LIBBROTLIENC_SYMBOLS = {
+  /** BrotliEncoderState* BrotliEncoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
+  BrotliEncoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
+  /** BROTLI_BOOL BrotliEncoderSetParameter(BrotliEncoderState*, BrotliEncoderParameter, uint32_t value) */
+  BrotliEncoderSetParameter: { args: ["pointer", "i32", "u32"], result: "i32" },
+  /** BROTLI_BOOL BrotliEncoderCompressStream(BrotliEncoderState*, BrotliEncoderOperation, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
+  BrotliEncoderCompressStream: {
+    args: ["pointer", "i32", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
   },
-} as const);
+  /** BROTLI_BOOL BrotliEncoderHasMoreOutput(BrotliEncoderState*) */
+  BrotliEncoderHasMoreOutput: { args: ["pointer"], result: "i32" },
+  /** void BrotliEncoderDestroyInstance(BrotliEncoderState*) */
+  BrotliEncoderDestroyInstance: { args: ["pointer"], result: "void" },
+} as const;
 
 /**
  * The Brotli encoder library, loaded on first call.
@@ -50,7 +70,7 @@ export const libbrotlidec = defineLibrary({
  * console.log(libbrotlienc.loaded); // false until first use
  * ```
  */
-export const libbrotlienc = defineLibrary({
+export const libbrotlienc: LazyLibrary<typeof LIBBROTLIENC_SYMBOLS> = defineLibrary({
   name: "libbrotlienc",
   env: "FFINET_LIBBROTLIENC",
   candidates: {
@@ -59,19 +79,5 @@ export const libbrotlienc = defineLibrary({
     "*": ["libbrotlienc.so.1", "libbrotlienc.so"],
   },
   hint: "install brotli (Debian: libbrotli1)",
-  symbols: {
-    /** BrotliEncoderState* BrotliEncoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
-    BrotliEncoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
-    /** BROTLI_BOOL BrotliEncoderSetParameter(BrotliEncoderState*, BrotliEncoderParameter, uint32_t value) */
-    BrotliEncoderSetParameter: { args: ["pointer", "i32", "u32"], result: "i32" },
-    /** BROTLI_BOOL BrotliEncoderCompressStream(BrotliEncoderState*, BrotliEncoderOperation, size_t *available_in, const uint8_t **next_in, size_t *available_out, uint8_t **next_out, size_t *total_out) */
-    BrotliEncoderCompressStream: {
-      args: ["pointer", "i32", "pointer", "pointer", "pointer", "pointer", "pointer"],
-      result: "i32",
-    },
-    /** BROTLI_BOOL BrotliEncoderHasMoreOutput(BrotliEncoderState*) */
-    BrotliEncoderHasMoreOutput: { args: ["pointer"], result: "i32" },
-    /** void BrotliEncoderDestroyInstance(BrotliEncoderState*) */
-    BrotliEncoderDestroyInstance: { args: ["pointer"], result: "void" },
-  },
-} as const);
+  symbols: LIBBROTLIENC_SYMBOLS,
+});

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { defineLibrary } from "./library.ts";
+import { defineLibrary, type LazyLibrary } from "./library.ts";
 
 /** The libc symbol table. */
 export const LIBC_SYMBOLS = {
@@ -196,7 +196,7 @@ export const LIBC_SYMBOLS = {
  * libc().close(fd);
  * ```
  */
-export const libc = defineLibrary({
+export const libc: LazyLibrary<typeof LIBC_SYMBOLS> = defineLibrary({
   name: "libc",
   env: "FFINET_LIBC",
   candidates: {

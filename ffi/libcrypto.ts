@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { defineLibrary } from "./library.ts";
+import { defineLibrary, type LazyLibrary } from "./library.ts";
 
 /** The libcrypto symbol table. */
 export const LIBCRYPTO_SYMBOLS = {
@@ -69,7 +69,7 @@ export const LIBCRYPTO_SYMBOLS = {
  * libcrypto().SHA1(new Uint8Array(0), 0, md);
  * ```
  */
-export const libcrypto = defineLibrary({
+export const libcrypto: LazyLibrary<typeof LIBCRYPTO_SYMBOLS> = defineLibrary({
   name: "libcrypto",
   env: "FFINET_LIBCRYPTO",
   candidates: {

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { defineLibrary } from "./library.ts";
+import { defineLibrary, type LazyLibrary } from "./library.ts";
 
 /** The libssl symbol table (the TLS issue extends it). */
 export const LIBSSL_SYMBOLS = {
@@ -85,7 +85,7 @@ export const LIBSSL_SYMBOLS = {
  * console.log(libssl.loaded); // false until first use
  * ```
  */
-export const libssl = defineLibrary({
+export const libssl: LazyLibrary<typeof LIBSSL_SYMBOLS> = defineLibrary({
   name: "libssl",
   env: "FFINET_LIBSSL",
   candidates: {

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { defineLibrary } from "./library.ts";
+import { defineLibrary, type LazyLibrary } from "./library.ts";
 
 /** The zlib symbol table. `z_streamp` points at a z_stream in native memory. */
 export const LIBZ_SYMBOLS = {
@@ -74,7 +74,7 @@ export const Z_STREAM = {
  * console.log(libz().crc32(0, new TextEncoder().encode("abc"), 3)); // 891568578
  * ```
  */
-export const libz = defineLibrary({
+export const libz: LazyLibrary<typeof LIBZ_SYMBOLS> = defineLibrary({
   name: "libz",
   env: "FFINET_LIBZ",
   candidates: {

@@ -118,7 +118,7 @@ export interface ConnectTCPSyncOptions {
 export function connectTCPSync(
   host: string,
   port: number,
-  timeoutMs = getDefaultTimeouts().connectMs,
+  timeoutMs: number = getDefaultTimeouts().connectMs,
   options: ConnectTCPSyncOptions = {},
 ): Socket {
   checkTimeout(timeoutMs, "timeoutMs");
@@ -183,7 +183,7 @@ export function listenUnixSync(path: string, backlog = DEFAULT_BACKLOG, type: So
  * // using s = connectUnixSync("/run/app.sock", 1000);
  * ```
  */
-export function connectUnixSync(path: string, timeoutMs = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {
+export function connectUnixSync(path: string, timeoutMs: number = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {
   checkTimeout(timeoutMs, "timeoutMs");
   const s = Socket.create("unix", type);
   try {
