@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { listen, connect } from "./mod.ts";
- * const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+ * const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
  * const conn = await connect({ host: "127.0.0.1", port: server.port });
  * await conn.write(new TextEncoder().encode("hi"));
  * console.log(await conn.read());
@@ -37,12 +37,48 @@ export { type IoCallback, IoWatcher } from "./io_watcher.ts";
 export { LoopTimers } from "./loop_timers.ts";
 export {
   Connection,
+  CONNECTION_OPTION_KEYS,
   type ConnectionHandler,
   type ConnectionOptions,
   type TimeoutKind,
   type WaitOptions,
 } from "./connection.ts";
 export { connectionReadable, connectionWritable } from "./connection_streams.ts";
-export { adopt, type ConnectOptions, connect, type Endpoint, type IoOption, listen, Listener, type ListenOptions } from "./listener.ts";
+export {
+  adopt,
+  ADOPT_OPTION_KEYS,
+  type AdoptOptions,
+  connect,
+  CONNECT_OPTION_KEYS,
+  CONNECT_UNIX_OPTION_KEYS,
+  type ConnectOptions,
+  connectUnix,
+  type ConnectUnixOptions,
+  type IoOption,
+} from "./connect.ts";
+export {
+  listen,
+  LISTEN_OPTION_KEYS,
+  LISTEN_UNIX_OPTION_KEYS,
+  Listener,
+  type ListenOptions,
+  listenUnix,
+  type ListenUnixOptions,
+} from "./listener.ts";
 export { onSignals, type ShutdownOptions, shutdownOnSignal, type SignalName, type SignalSubscription } from "./signals.ts";
-export { endpointAddress, connectSocket, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
+export { connectSocket, type Endpoint, endpointAddress, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
+export {
+  adoptUDP,
+  type AdoptUDPOptions,
+  bindUDP,
+  type BindUDPOptions,
+  type MulticastMembership,
+  type UdpAddress,
+  type UdpDatagram,
+  type UdpHandler,
+  UDP_LIMITS,
+  type UdpRecvBatchOptions,
+  UdpSocket,
+  type UdpTarget,
+  type UdpWaitOptions,
+} from "./udp.ts";
