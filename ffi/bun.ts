@@ -5,7 +5,7 @@
  * @module
  */
 import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
-import { processOnExit } from "./process_exit.ts";
+import { processRuntime } from "./process_runtime.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -77,7 +77,7 @@ self.onmessage = (event) => {
 
 /** Creates the Bun backend; `ffi` is the `bun:ffi` module. */
 export function createBunNative(ffi: BunFFI): Native {
-  const proc = (globalThis as unknown as { process: { platform: string; arch: string; env: Record<string, string | undefined> } }).process;
+  const proc = (globalThis as unknown as { process: { platform: string; arch: string } }).process;
   const os = proc.platform;
   const libcName = os === "darwin" ? "libSystem.B.dylib" : os === "linux" ? "libc.so.6" : "libc.so.7";
   const errnoName = os === "linux" ? "__errno_location" : "__error";
@@ -150,10 +150,7 @@ export function createBunNative(ffi: BunFFI): Native {
       worker.postMessage({ path, name, args: def.args, returns: def.returns, libc: libcName, errnoName });
       return workerCall(worker, name);
     },
-    env(name: string): string | undefined {
-      return proc.env[name];
-    },
-    onExit: processOnExit,
+    ...processRuntime(),
   };
   return native;
 }

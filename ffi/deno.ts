@@ -5,6 +5,7 @@
  * @module
  */
 import { detachBuffer } from "./detach.ts";
+import { immediate } from "./immediate.ts";
 import type {
   Native,
   NativeCallback,
@@ -49,6 +50,11 @@ interface DenoApi {
     fn: (...args: unknown[]) => unknown,
   ) => DenoUnsafeCallback;
   env: { get(name: string): string | undefined };
+  unrefTimer?(id: number): void;
+  addSignalListener(signal: string, listener: () => void): void;
+  removeSignalListener(signal: string, listener: () => void): void;
+  exit(code: number): never;
+  permissions?: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
 }
 
 const TYPES: Record<NativeType, string> = {
@@ -183,7 +189,12 @@ export function createDenoNative(): Native {
       };
     },
     env(name: string): string | undefined {
+      // Read only what is already granted: Deno.env.get on an ungranted
+      // variable prompts on a terminal, and the library never prompts.
+      const query = D.permissions?.querySync;
+      if (typeof query !== "function") return undefined;
       try {
+        if (query.call(D.permissions, { name: "env", variable: name }).state !== "granted") return undefined;
         return D.env.get(name);
       } catch {
         return undefined;
@@ -192,6 +203,20 @@ export function createDenoNative(): Native {
     onExit(listener: () => void): void {
       (globalThis as unknown as { addEventListener(type: string, f: () => void): void }).addEventListener("unload", listener);
     },
+    yieldToRuntime: immediate,
+    unrefTimeout(fn, ms) {
+      // Deno's timers are numbers; D.unrefTimer takes one.
+      const id = setTimeout(fn, ms) as unknown as number;
+      D.unrefTimer?.(id);
+      return () => clearTimeout(id);
+    },
+    addSignalListener(signal, listener) {
+      D.addSignalListener(signal, listener);
+    },
+    removeSignalListener(signal, listener) {
+      D.removeSignalListener(signal, listener);
+    },
+    exit: (code) => D.exit(code),
   };
   return native;
 }

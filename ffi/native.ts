@@ -14,7 +14,7 @@ import { FFIUnavailableError } from "../core/errors.ts";
 import { createBunNative } from "./bun.ts";
 import { createDenoNative } from "./deno.ts";
 import { createNodeNative, type Koffi } from "./node.ts";
-import { processOnExit } from "./process_exit.ts";
+import { processRuntime } from "./process_runtime.ts";
 import { detectRuntime } from "./runtime.ts";
 import type { Native } from "./types.ts";
 
@@ -50,7 +50,7 @@ function unavailableNative(cause: unknown): Native {
       cause,
     );
   };
-  const proc = (globalThis as unknown as { process: { platform: string; arch: string; env: Record<string, string | undefined> } }).process;
+  const proc = (globalThis as unknown as { process: { platform: string; arch: string } }).process;
   return {
     runtime: "node",
     os: proc.platform,
@@ -65,8 +65,7 @@ function unavailableNative(cause: unknown): Native {
     offset: fail,
     callback: fail,
     offThread: fail,
-    env: (name) => proc.env[name],
-    onExit: processOnExit,
+    ...processRuntime(),
   };
 }
 

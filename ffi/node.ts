@@ -6,7 +6,7 @@
  * @module
  */
 import { NUMERIC_POINTERS } from "./numeric_pointer.ts";
-import { processOnExit } from "./process_exit.ts";
+import { processRuntime } from "./process_runtime.ts";
 import { workerCall } from "./worker_call.ts";
 import type {
   Native,
@@ -90,7 +90,7 @@ export function createNodeNative(
     on(t: "message", f: (d: unknown) => void): void;
   },
 ): Native {
-  const proc = (globalThis as unknown as { process: { platform: string; arch: string; env: Record<string, string | undefined> } }).process;
+  const proc = (globalThis as unknown as { process: { platform: string; arch: string } }).process;
   let protoCount = 0;
   const num = (p: Pointer | null) => p as unknown as number | null;
 
@@ -165,8 +165,7 @@ export function createNodeNative(
       });
       return workerCall(worker, name);
     },
-    env: (name: string) => proc.env[name],
-    onExit: processOnExit,
+    ...processRuntime(),
   };
   return native;
 }

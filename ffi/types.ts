@@ -170,7 +170,11 @@ export interface Native {
   ): NativeCallback;
   /** A blocking function of a library, run on a helper thread. */
   offThread(path: string, name: string, spec: SymbolSpec): OffThreadCall;
-  /** An environment variable, or undefined when unset or not permitted. */
+  /**
+   * An environment variable, or undefined when unset or not permitted. Never
+   * asks for a permission: on Deno only a variable whose env permission is
+   * already granted is read.
+   */
   env(name: string): string | undefined;
   /**
    * Runs `listener` once when the process is about to exit (`process.exit`,
@@ -179,4 +183,26 @@ export interface Native {
    * otherwise wait for forever.
    */
   onExit(listener: () => void): void;
+  /**
+   * Runs `fn` after the runtime has processed its pending I/O and timers
+   * (`setImmediate` on all three; `setTimeout(0)` is clamped on Deno).
+   */
+  yieldToRuntime(fn: () => void): void;
+  /**
+   * Runs `fn` after `ms` on a runtime timer that does not keep the process
+   * alive; returns the function that cancels it.
+   */
+  unrefTimeout(fn: () => void, ms: number): () => void;
+  /**
+   * Calls `listener` on the main thread when `signal` ("SIGINT", "SIGTERM",
+   * …) arrives: `process.on` on Node and Bun, `Deno.addSignalListener` on
+   * Deno. While registered, the signal no longer ends the process by
+   * default; the registration does not keep the process alive. Throws the
+   * runtime's error where signals cannot be watched (a Deno Worker).
+   */
+  addSignalListener(signal: string, listener: () => void): void;
+  /** Removes a listener added by {@link Native.addSignalListener}. */
+  removeSignalListener(signal: string, listener: () => void): void;
+  /** Ends the process at once with `code`. */
+  exit(code: number): never;
 }

@@ -12,7 +12,7 @@
  * - The self-pipe pattern needs a C signal handler that writes to the pipe;
  *   a JavaScript callback must not run in signal context, and we ship no C.
  * - The runtimes' APIs work: Node and Bun `process.on("SIGINT", f)`, Deno
- *   `Deno.addSignalListener("SIGINT", f)`. The handler runs on the main
+ *   `Deno.addSignalListener("SIGINT", f)` (behind `native.addSignalListener`). The handler runs on the main
  *   thread between two Loop ticks (the Loop yields to the runtime after
  *   every tick and parks its idle wait on a helper thread), so it may close
  *   listeners, end connections and close the loop directly. A registered
@@ -26,7 +26,7 @@
  * ```ts
  * import { listen } from "./listener.ts";
  * import { shutdownOnSignal } from "./signals.ts";
- * const server = listen({ port: 0 }, { data: (c, d) => c.send(d) });
+ * const server = listen({ port: 0, handler: { data: (c, d) => c.send(d) } });
  * shutdownOnSignal(async (signal) => {
  *   console.log(`${signal}: closing`);
  *   server.close(); // stop accepting; open connections finish, then the loop closes
@@ -35,6 +35,7 @@
  *
  * @module
  */
+import { native } from "../ffi/native.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
 import { unrefTimeout } from "./yield.ts";
 
@@ -59,47 +60,6 @@ export interface SignalSubscription {
   close(): void;
 }
 
-interface RuntimeSignals {
-  add(signal: SignalName, listener: () => void): void;
-  remove(signal: SignalName, listener: () => void): void;
-  exit(code: number): void;
-}
-
-type DenoSignals = {
-  addSignalListener(signal: string, listener: () => void): void;
-  removeSignalListener(signal: string, listener: () => void): void;
-  exit(code: number): never;
-};
-type ProcessSignals = {
-  on(signal: string, listener: () => void): unknown;
-  off?(signal: string, listener: () => void): unknown;
-  removeListener(signal: string, listener: () => void): unknown;
-  exit(code: number): never;
-};
-
-function runtimeSignals(): RuntimeSignals {
-  const g = globalThis as unknown as { Deno?: Partial<DenoSignals>; process?: Partial<ProcessSignals> };
-  const deno = g.Deno;
-  if (deno && typeof deno.addSignalListener === "function" && typeof deno.removeSignalListener === "function") {
-    const d = deno as DenoSignals;
-    return {
-      add: (s, f) => d.addSignalListener(s, f),
-      remove: (s, f) => d.removeSignalListener(s, f),
-      exit: (code) => d.exit(code),
-    };
-  }
-  const proc = g.process;
-  if (proc && typeof proc.on === "function" && typeof proc.removeListener === "function") {
-    const p = proc as ProcessSignals;
-    return {
-      add: (s, f) => void p.on(s, f),
-      remove: (s, f) => void p.removeListener(s, f),
-      exit: (code) => p.exit(code),
-    };
-  }
-  throw new TypeError("this runtime offers neither process.on nor Deno.addSignalListener for signals");
-}
-
 function checkSignals(signals: readonly SignalName[]): void {
   if (!Array.isArray(signals) || signals.length === 0) throw new TypeError("signals must be a non-empty array");
   for (const s of signals) {
@@ -122,17 +82,16 @@ function checkSignals(signals: readonly SignalName[]): void {
 export function onSignals(signals: readonly SignalName[], handler: (signal: SignalName) => void): SignalSubscription {
   checkSignals(signals);
   if (typeof handler !== "function") throw new TypeError("handler must be a function");
-  const runtime = runtimeSignals();
   const listeners: (readonly [SignalName, () => void])[] = [];
   try {
     for (const signal of signals) {
       const listener = () => handler(signal);
-      runtime.add(signal, listener);
+      native.addSignalListener(signal, listener);
       listeners.push([signal, listener]);
     }
   } catch (err) {
     // The runtime refused one (a Worker, a missing permission): take back the others.
-    for (const [signal, listener] of listeners) runtime.remove(signal, listener);
+    for (const [signal, listener] of listeners) native.removeSignalListener(signal, listener);
     throw err;
   }
   let closed = false;
@@ -140,7 +99,7 @@ export function onSignals(signals: readonly SignalName[], handler: (signal: Sign
     close() {
       if (closed) return;
       closed = true;
-      for (const [signal, listener] of listeners) runtime.remove(signal, listener);
+      for (const [signal, listener] of listeners) native.removeSignalListener(signal, listener);
     },
   };
 }
@@ -175,7 +134,7 @@ export interface ShutdownOptions {
  * ```ts
  * import { listen } from "./listener.ts";
  * import { shutdownOnSignal } from "./signals.ts";
- * const server = listen({ port: 0 }, { data: (c, d) => c.send(d) });
+ * const server = listen({ port: 0, handler: { data: (c, d) => c.send(d) } });
  * const sub = shutdownOnSignal(() => server.close(), { graceMs: 5000 });
  * sub.close(); // not needed after a shutdown: it removes itself
  * server.close();
@@ -190,7 +149,6 @@ export function shutdownOnSignal(
   const graceMs = options.graceMs ?? 10_000;
   if (typeof graceMs !== "number" || !(graceMs >= 0)) throw new RangeError(`graceMs must be a non-negative number, got ${graceMs}`);
   const exitOnSecond = options.exitOnSecondSignal ?? true;
-  const runtime = runtimeSignals();
   let stopping = false;
   let finished = false;
   let cancelGrace: (() => void) | undefined;
@@ -206,7 +164,7 @@ export function shutdownOnSignal(
   };
   const subscription = onSignals(signals, (signal) => {
     if (stopping) {
-      if (exitOnSecond) runtime.exit(128 + SIGNAL_NUMBERS[signal]);
+      if (exitOnSecond) native.exit(128 + SIGNAL_NUMBERS[signal]);
       return;
     }
     stopping = true;

@@ -2,7 +2,8 @@
  * How the Loop hands control back to the runtime: `setImmediate` (Node, Bun,
  * and Deno 2's global; `setTimeout(0)` is clamped on Deno and costs ~6× in
  * throughput), and an unreferenced runtime timer for polling while nothing
- * of ours keeps the process alive.
+ * of ours keeps the process alive. The runtime-specific parts live in the
+ * FFI backend ({@link native}).
  *
  * @example
  * ```ts
@@ -15,19 +16,7 @@
  * @module
  */
 
-type Immediate = (fn: () => void) => unknown;
-type Timeout = (fn: () => void, ms: number) => unknown;
-
-const g = globalThis as unknown as {
-  setImmediate?: Immediate;
-  setTimeout: Timeout;
-  clearTimeout: (t: unknown) => void;
-  Deno?: { unrefTimer?: (id: number) => void };
-};
-
-const immediate: Immediate = typeof g.setImmediate === "function"
-  ? g.setImmediate.bind(globalThis)
-  : (fn) => g.setTimeout(fn, 0);
+import { native } from "../ffi/native.ts";
 
 /**
  * Runs `fn` after the runtime has processed its pending I/O and timers.
@@ -39,7 +28,7 @@ const immediate: Immediate = typeof g.setImmediate === "function"
  * ```
  */
 export function yieldToRuntime(fn: () => void): void {
-  immediate(fn);
+  native.yieldToRuntime(fn);
 }
 
 /**
@@ -54,11 +43,5 @@ export function yieldToRuntime(fn: () => void): void {
  * ```
  */
 export function unrefTimeout(fn: () => void, ms: number): () => void {
-  const handle = g.setTimeout(fn, ms);
-  if (typeof handle === "object" && handle !== null && "unref" in handle) {
-    (handle as { unref(): void }).unref();
-  } else if (typeof handle === "number") {
-    g.Deno?.unrefTimer?.(handle);
-  }
-  return () => g.clearTimeout(handle);
+  return native.unrefTimeout(fn, ms);
 }
