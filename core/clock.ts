@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { hrtimeBigint } from "../ffi/runtime.ts";
 
 /**
  * A source of monotonic time in milliseconds (fractions allowed). The origin
@@ -35,22 +36,6 @@ export interface Clock {
   /** Monotonic milliseconds since an arbitrary origin. */
   now(): number;
 }
-
-type HrtimeBigint = () => bigint;
-
-/** `process.hrtime.bigint` where the runtime has it (Node, Bun, Deno 2). */
-const hrtimeBigint: HrtimeBigint | undefined = (() => {
-  const proc = (globalThis as { process?: { hrtime?: { bigint?: unknown } } }).process;
-  const fn = proc?.hrtime?.bigint;
-  if (typeof fn !== "function") return undefined;
-  try {
-    const probe = (fn as HrtimeBigint).call(proc?.hrtime);
-    if (typeof probe !== "bigint") return undefined;
-  } catch {
-    return undefined;
-  }
-  return () => (fn as HrtimeBigint).call(proc?.hrtime);
-})();
 
 /**
  * Monotonic milliseconds (fractional) from `performance.now()`.

@@ -36,3 +36,28 @@ export function detectRuntime(): RuntimeName {
 export function smallTypedArraysAreCheap(): boolean {
   return detectRuntime() !== "deno";
 }
+
+/**
+ * The runtime's nanosecond monotonic clock, `process.hrtime.bigint` (Node,
+ * Bun, Deno 2, none of which asks for a permission), or undefined where the
+ * runtime has none.
+ *
+ * @example
+ * ```ts
+ * import { hrtimeBigint } from "./runtime.ts";
+ * const t0 = hrtimeBigint?.();
+ * console.log(t0 === undefined || typeof t0 === "bigint"); // true
+ * ```
+ */
+export const hrtimeBigint: (() => bigint) | undefined = (() => {
+  const hrtime = (globalThis as { process?: { hrtime?: { bigint?: unknown } } }).process?.hrtime;
+  const fn = hrtime?.bigint;
+  if (typeof fn !== "function") return undefined;
+  const call = () => (fn as () => bigint).call(hrtime);
+  try {
+    if (typeof call() !== "bigint") return undefined;
+  } catch {
+    return undefined;
+  }
+  return call;
+})();
