@@ -39,13 +39,12 @@
  *
  * @module
  */
-import { LimitError, SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
+import { UseAfterCloseError } from "../core/errors.ts";
 import { sysError } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
 import { C, LAYOUT } from "../ffi/platform.ts";
 import { STAGING_KEEP_BYTES } from "../socket/msg_memory.ts";
 import type { Dgram, DgramFamily, OutgoingDatagram, ReceivedDatagram } from "../socket/dgram.ts";
-import { MAX_DATAGRAM_BATCH } from "../socket/dgram_batch.ts";
 import { getIntOption } from "../socket/dgram_multicast.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
@@ -61,6 +60,8 @@ import {
   type UdpTarget,
   udpBounds,
 } from "./udp_options.ts";
+import { UdpRecvQueue } from "./udp_recv_queue.ts";
+import { UdpSendQueue } from "./udp_send_queue.ts";
 
 export type { AdoptUDPOptions, BindUDPOptions, MulticastMembership, UdpAddress, UdpDatagram, UdpHandler, UdpTarget } from "./udp_options.ts";
 export { UDP_LIMITS } from "./udp_options.ts";
@@ -84,25 +85,6 @@ const RECV_BATCH = 32;
 /** Default `max` of recvBatch. */
 const RECV_BATCH_DEFAULT = 32;
 
-interface Waiter {
-  /** 0: one datagram (`recv`); otherwise a batch of at most this many. */
-  readonly max: number;
-  readonly resolve: (value: UdpDatagram | UdpDatagram[] | null) => void;
-  readonly reject: (error: Error) => void;
-  cleanup: (() => void) | undefined;
-}
-
-interface PendingSend {
-  readonly messages: OutgoingDatagram[];
-  index: number;
-  readonly settle: (error?: Error) => void;
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
-}
-
 function addressOf(d: ReceivedDatagram): UdpAddress {
   return { family: d.host.includes(":") ? "ipv6" : "ipv4", host: d.host, port: d.port };
 }
@@ -117,8 +99,6 @@ function outgoing(data: Uint8Array, target: UdpTarget | undefined): OutgoingData
   if (target === null || typeof target !== "object") throw new TypeError("a UDP target must be { host, port }");
   return { data, host: target.host, port: target.port };
 }
-
-const closedForSending = (): SocketClosedError => new SocketClosedError("ECANCELED", "the UDP socket was closed before the datagram was sent");
 
 /**
  * An async UDP socket on a loop. Make one with {@link bindUDP} or
@@ -159,9 +139,8 @@ export class UdpSocket {
   /** Receive buffers: views of one block, one per datagram of a recvmmsg batch. */
   readonly #buffers: Uint8Array[];
   readonly #batched: boolean;
-  readonly #queue: (UdpDatagram | Error)[] = [];
-  readonly #waiters: Waiter[] = [];
-  readonly #sends: PendingSend[] = [];
+  readonly #queue: UdpRecvQueue;
+  readonly #sends: UdpSendQueue;
   #wantDrain = false;
   #paused = false;
   #closed = false;
@@ -177,6 +156,8 @@ export class UdpSocket {
     this.#loop = options.loop ?? defaultLoop();
     this.dgram = dgram;
     this.family = dgram.family;
+    this.#sends = new UdpSendQueue(dgram, this.maxPendingSends, () => this.#setInterest());
+    this.#queue = new UdpRecvQueue(this.maxQueuedDatagrams, () => this.#setInterest());
     if (!dgram.nonBlocking) dgram.setNonBlocking(true);
     const local = dgram.localAddress();
     this.localAddress = { family: local.family, host: local.host, port: local.port };
@@ -240,7 +221,7 @@ export class UdpSocket {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue([message], options.signal);
+    return this.#sends.enqueue([message], options.signal);
   }
 
   /**
@@ -269,7 +250,7 @@ export class UdpSocket {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue(list, options.signal);
+    return this.#sends.enqueue(list, options.signal);
   }
 
   /**
@@ -288,7 +269,7 @@ export class UdpSocket {
   trySend(data: Uint8Array, target?: UdpTarget): boolean {
     if (this.#closed) throw new UseAfterCloseError("UdpSocket");
     const message = outgoing(data, target);
-    if (this.#sends.length === 0 && this.#sendOne(message)) return true;
+    if (this.#sends.length === 0 && this.#sends.sendOne(message)) return true;
     this.#wantDrain = true;
     this.#setInterest();
     return false;
@@ -379,12 +360,8 @@ export class UdpSocket {
     } finally {
       this.dgram.close();
     }
-    this.#queue.length = 0;
-    for (const w of this.#waiters.splice(0)) {
-      w.cleanup?.();
-      w.resolve(null);
-    }
-    for (const s of this.#sends.splice(0)) s.settle(closedForSending());
+    this.#queue.close();
+    this.#sends.close();
     this.#handler?.close?.(this);
   }
 
@@ -407,144 +384,20 @@ export class UdpSocket {
   #wait(max: number, signal: AbortSignal | undefined): Promise<UdpDatagram | UdpDatagram[] | null> {
     if (this.#handler !== undefined) return Promise.reject(new TypeError("recv() and recvBatch() are for sockets without a handler"));
     if (this.#closed) return Promise.resolve(null);
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { max, resolve, reject, cleanup: undefined };
-      if (signal !== undefined) {
-        const onAbort = () => {
-          const i = this.#waiters.indexOf(waiter);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(abortReason(signal));
-          this.#setInterest();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        waiter.cleanup = () => signal.removeEventListener("abort", onAbort);
-      }
-      this.#waiters.push(waiter);
-      this.#settle();
-      this.#setInterest();
-    });
-  }
-
-  /** Hands queued datagrams (and errors) to waiting receivers, in order. */
-  #settle(): void {
-    const queue = this.#queue;
-    while (this.#waiters.length > 0 && queue.length > 0) {
-      const w = this.#waiters.shift()!;
-      w.cleanup?.();
-      const head = queue[0]!;
-      if (head instanceof Error) {
-        queue.shift();
-        w.reject(head);
-      } else if (w.max === 0) {
-        queue.shift();
-        w.resolve(head);
-      } else {
-        let n = 1;
-        while (n < w.max && n < queue.length && !(queue[n] instanceof Error)) n++;
-        w.resolve(queue.splice(0, n) as UdpDatagram[]);
-      }
-    }
-  }
-
-  #enqueue(messages: OutgoingDatagram[], signal: AbortSignal | undefined): Promise<void> {
-    if (this.#closed) return Promise.reject(new UseAfterCloseError("UdpSocket"));
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const pending: PendingSend = { messages, index: 0, settle: () => {} };
-    if (this.#sends.length === 0) {
-      try {
-        if (this.#push(pending)) return Promise.resolve();
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    if (this.#sends.length >= this.maxPendingSends) {
-      return Promise.reject(new LimitError("ERR_UDP_SEND_QUEUE_FULL", `${this.maxPendingSends} sends already wait for room in the kernel`, this.maxPendingSends));
-    }
-    // The caller may reuse its buffers once send() returns.
-    for (let i = pending.index; i < messages.length; i++) {
-      const m = messages[i]!;
-      messages[i] = m.host === undefined ? { data: m.data.slice() } : { data: m.data.slice(), host: m.host, port: m.port! };
-    }
-    return new Promise((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      const entry: PendingSend = {
-        messages,
-        index: pending.index,
-        settle: (error) => {
-          if (onAbort !== undefined) signal!.removeEventListener("abort", onAbort);
-          if (error === undefined) resolve();
-          else reject(error);
-        },
-      };
-      if (signal !== undefined) {
-        onAbort = () => {
-          const i = this.#sends.indexOf(entry);
-          if (i >= 0) this.#sends.splice(i, 1);
-          entry.settle(abortReason(signal));
-          this.#setInterest();
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-      }
-      this.#sends.push(entry);
-      this.#setInterest();
-    });
-  }
-
-  /** Sends one datagram; false when the kernel has no room. */
-  #sendOne(m: OutgoingDatagram): boolean {
-    const n = m.host === undefined ? this.dgram.send(m.data) : this.dgram.sendTo(m.data, m.host, m.port!);
-    return n !== null;
-  }
-
-  /** Sends what the kernel takes of `s`; true when all of it is sent. Throws a send's error. */
-  #push(s: PendingSend): boolean {
-    const messages = s.messages;
-    while (s.index < messages.length) {
-      const left = messages.length - s.index;
-      if (this.#batched && left > 1) {
-        const chunk = s.index === 0 && left <= MAX_DATAGRAM_BATCH ? messages : messages.slice(s.index, s.index + MAX_DATAGRAM_BATCH);
-        const n = this.dgram.sendBatch(chunk);
-        if (n === null) return false;
-        s.index += n;
-      } else {
-        if (!this.#sendOne(messages[s.index]!)) return false;
-        s.index++;
-      }
-    }
-    return true;
+    const waiting = this.#queue.wait(max, signal);
+    this.#setInterest();
+    return waiting;
   }
 
   /** WRITABLE: sends what waits, in order; then `drain` if `trySend` was refused. */
   #flush(): void {
-    const sends = this.#sends;
-    while (sends.length > 0) {
-      const s = sends[0]!;
-      try {
-        if (!this.#push(s)) return;
-      } catch (err) {
-        sends.shift();
-        s.settle(err as Error);
-        continue;
-      }
-      sends.shift();
-      s.settle();
-    }
-    if (this.#wantDrain) {
-      this.#wantDrain = false;
-      this.#handler?.drain?.(this);
-    }
-  }
-
-  /** Datagrams a read may take now (promise mode): room in the queue plus what waiting receivers take. */
-  #room(): number {
-    let demand = 0;
-    for (const w of this.#waiters) demand += w.max === 0 ? 1 : w.max;
-    return Math.max(0, this.maxQueuedDatagrams - this.#queue.length) + demand;
+    if (!this.#sends.flush() || !this.#wantDrain) return;
+    this.#wantDrain = false;
+    this.#handler?.drain?.(this);
   }
 
   #reading(): boolean {
-    return this.#handler !== undefined ? !this.#paused : this.#room() > 0;
+    return this.#handler !== undefined ? !this.#paused : this.#queue.room() > 0;
   }
 
   #setInterest(): void {
@@ -587,7 +440,7 @@ export class UdpSocket {
     const handler = this.#handler;
     if (handler === undefined) {
       this.#queue.push(error);
-      this.#settle();
+      this.#queue.settle();
     } else if (handler.error !== undefined) handler.error(this, error);
     else {
       this.#loop.timers.once(0, () => {
@@ -615,7 +468,7 @@ export class UdpSocket {
       let want = Math.min(buffers.length, budget);
       if (handler !== undefined) {
         if (this.#paused) break;
-      } else want = Math.min(want, this.#room());
+      } else want = Math.min(want, this.#queue.room());
       if (want <= 0) break;
       let got: ReceivedDatagram[] | null;
       try {
@@ -640,7 +493,7 @@ export class UdpSocket {
           threw = true;
         }
       }
-      if (handler === undefined) this.#settle();
+      if (handler === undefined) this.#queue.settle();
       budget -= got.length;
       if (this.#batched && got.length < want) break; // the kernel's queue is empty
     }
