@@ -16,7 +16,8 @@
  *
  * @module
  */
-import { base64Decode, base64Encode, randomBytes, sha1 } from "../core/crypto.ts";
+import { base64Decode, base64Encode } from "../core/base64.ts";
+import { sha1 } from "../core/sha1.ts";
 import { HTTPError, NetError } from "../core/errors.ts";
 import { type DeflateOptions, PerMessageDeflate } from "./deflate.ts";
 import { WEBSOCKET_GUID } from "./frame.ts";
@@ -211,7 +212,7 @@ export interface ClientHandshake {
 
 /**
  * Client side: builds the upgrade request with a fresh random key
- * (RFC 6455 §4.1) and returns the check to run on the response.
+ * (RFC 6455 §4.1, from `crypto.getRandomValues`) and returns the check to run on the response.
  *
  * @example
  * ```ts
@@ -224,7 +225,7 @@ export function createClientHandshake(options: ClientHandshakeOptions): ClientHa
   const path = options.path ?? "/";
   if (!path.startsWith("/") || /[\s]/.test(path)) throw new TypeError(`invalid request path ${path}`);
   if (/[\s]/.test(options.host) || options.host === "") throw new TypeError(`invalid host ${options.host}`);
-  const keyBytes = options.keyBytes ?? randomBytes(16);
+  const keyBytes = options.keyBytes ?? crypto.getRandomValues(new Uint8Array(16));
   if (keyBytes.length !== 16) throw new RangeError("the key must be 16 bytes");
   const key = base64Encode(keyBytes);
   const protocols = options.protocols ?? [];

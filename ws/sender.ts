@@ -3,7 +3,7 @@
  * bytes (RFC 6455 §5). I/O-free: every method returns the bytes to write.
  *
  * A client masks every frame with a fresh random key (drawn from a pool
- * refilled by RAND_bytes); a server never masks. Messages may be fragmented
+ * refilled by `crypto.getRandomValues`); a server never masks. Messages may be fragmented
  * (`fragmentSize`, or the sender's `autoFragmentSize`) and compressed when
  * permessage-deflate was negotiated and the message is at least
  * `compressionThreshold` bytes.
@@ -31,7 +31,6 @@
  *
  * @module
  */
-import { fillRandom } from "../core/crypto.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
 import {
@@ -56,7 +55,7 @@ export interface SenderOptions {
   compressionThreshold?: number;
   /** Split every message into frames of at most this many payload bytes (0: never). */
   autoFragmentSize?: number;
-  /** Fills a 4-byte masking key; the default draws from RAND_bytes. Tests may replace it. */
+  /** Fills a 4-byte masking key; the default draws from `crypto.getRandomValues`. Tests may replace it. */
   maskSource?: (key: Uint8Array) => void;
 }
 
@@ -72,14 +71,15 @@ export interface MessageOptions {
 
 const encoder = new TextEncoder();
 
-// Masking keys come from a pool filled by RAND_bytes: one FFI call per 2048 keys.
+// Masking keys come from a pool filled by `crypto.getRandomValues` (the
+// platform CSPRNG, no FFI): one call per 2048 keys.
 const POOL_SIZE = 8192;
-let pool: Uint8Array | undefined;
+let pool: Uint8Array<ArrayBuffer> | undefined;
 let poolAt = POOL_SIZE;
 
 function refillPool(): void {
   pool ??= new Uint8Array(POOL_SIZE);
-  fillRandom(pool);
+  crypto.getRandomValues(pool);
   poolAt = 0;
 }
 
