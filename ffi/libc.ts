@@ -64,8 +64,6 @@ export const LIBC_SYMBOLS = {
   readv: { args: ["i32", "buffer", "i32"], result: "i32" },
   /** ssize_t writev(int fd, const struct iovec *iov, int iovcnt) */
   writev: { args: ["i32", "buffer", "i32"], result: "i32" },
-  /** int memfd_create(const char *name, unsigned int flags) — glibc 2.27+, Linux only */
-  memfd_create: { args: ["buffer", "u32"], result: "i32", optional: true },
   /** int open(const char *pathname, int flags, mode_t mode) — variadic in C */
   open: { args: ["buffer", "i32", "u32"], result: "i32" },
   /** ssize_t pread(int fd, void *buf, size_t count, off_t offset) — counts < 2^31 per call */

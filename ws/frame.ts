@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { type NativeMasker, nativeMasker } from "../ffi/mask_native.ts";
+import { detectRuntime } from "../ffi/runtime.ts";
+import { wasmMasker } from "./mask_wasm.ts";
 
 /**
  * Frame opcodes (RFC 6455 §5.2).
@@ -258,20 +259,35 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export const WORD_MASK_MIN_BYTES = 32;
 
+/**
+ * From this many bytes on, masking goes through the WebAssembly SIMD
+ * module of `mask_wasm.ts` (where it compiles): below, copying through its
+ * memory costs more than the JavaScript word loops save: 256 bytes on
+ * Node, 512 on Deno, 1024 on Bun (whose JavaScriptCore runs the word loops
+ * fastest), measured on the project machine.
+ *
+ * @example
+ * ```ts
+ * import { WASM_MASK_MIN_BYTES } from "./frame.ts";
+ * console.log(WASM_MASK_MIN_BYTES >= 32); // true
+ * ```
+ */
+export const WASM_MASK_MIN_BYTES: number = { node: 256, deno: 512, bun: 1024 }[detectRuntime()];
+
 /** `%TypedArray%.prototype.byteLength`'s own getter, immune to overrides. */
 const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!
   .get as (this: ArrayBufferView) => number;
 
-// From this many bytes on, masking goes to the machine-code routine of
-// `ffi/mask_native.ts` (40–55 GB/s) where it loaded; 0 until first asked.
-let nativeFrom = 0;
-let nativeMask: NativeMasker["mask"] = () => {};
+// WASM_MASK_MIN_BYTES once the module compiled, Infinity where it cannot;
+// 0 until first asked.
+let wasmFrom = 0;
+let wasmMask: (src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number, keyWord: number) => void = () => {};
 
-function resolveNativeMask(n: number): boolean {
-  const masker = nativeMasker();
-  nativeFrom = masker === null ? Infinity : Math.max(masker.minBytes, WORD_MASK_MIN_BYTES);
-  if (masker !== null) nativeMask = masker.mask;
-  return n >= nativeFrom;
+function resolveWasmMask(n: number): boolean {
+  const masker = wasmMasker();
+  wasmFrom = masker === null ? Infinity : WASM_MASK_MIN_BYTES;
+  if (masker !== null) wasmMask = masker.mask;
+  return n >= wasmFrom;
 }
 
 function rotateRight(x: number, bits: number): number {
@@ -324,11 +340,11 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): voi
 /**
  * XORs `src[srcAt, srcAt + n)` with the masking key (starting at key
  * position `phase`) into `dst` at `dstAt`. `src` and `dst` may be the same
- * buffer at the same offset. From a runtime-dependent size (64–128 bytes)
- * the work goes to the machine-code routine of `ffi/mask_native.ts` where
- * it is available; `native: false` keeps it in JavaScript. Offsets and
- * lengths must be whole numbers below 2^32; a range outside either buffer
- * throws `RangeError`.
+ * buffer at the same offset, or must not overlap. From
+ * {@link WASM_MASK_MIN_BYTES} on, the work goes through the WebAssembly
+ * SIMD module of `mask_wasm.ts` where it compiles; `wasm: false` keeps it
+ * in the JavaScript loops. Offsets and lengths must be whole numbers below
+ * 2^32; a range outside either buffer throws `RangeError`.
  *
  * @example
  * ```ts
@@ -346,7 +362,7 @@ export function applyMaskTo(
   n: number,
   key: Uint8Array,
   phase: number,
-  native = true,
+  wasm = true,
 ): void {
   const k0 = key[phase & 3]!;
   const k1 = key[(phase + 1) & 3]!;
@@ -356,14 +372,15 @@ export function applyMaskTo(
   if (!((srcAt >>> 0) === srcAt && (dstAt >>> 0) === dstAt && (n >>> 0) === n && srcAt + n <= src.length && dstAt + n <= dst.length)) {
     throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers (${src.length}, ${dst.length})`);
   }
-  if (native && n >= nativeFrom && (nativeFrom > 0 || resolveNativeMask(n))) {
-    // The machine code has no bounds checks of its own, and `length` can be
-    // overridden on a subclass or an instance: ask the intrinsic getter for
-    // the real byte length (it also throws for anything but a typed array).
+  if (wasm && n >= wasmFrom && (wasmFrom > 0 || resolveWasmMask(n))) {
+    // The module's memory is shared by every call, so a `length` overridden
+    // on a subclass or an instance must not make it copy out bytes it did
+    // not copy in (another payload's): ask the intrinsic getter.
     if (srcAt + n > byteLengthOf.call(src) || dstAt + n > byteLengthOf.call(dst)) {
       throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers`);
     }
-    nativeMask(dst, dstAt, src, srcAt, n, k0 | (k1 << 8) | (k2 << 16) | (k3 << 24));
+    // Bytes in WebAssembly memory are little-endian on every platform.
+    wasmMask(src, srcAt, dst, dstAt, n, k0 | (k1 << 8) | (k2 << 16) | (k3 << 24));
     return;
   }
   let i = 0;

@@ -1,16 +1,19 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, writeFrameInto } from "./frame.ts";
+import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, WASM_MASK_MIN_BYTES, writeFrameInto } from "./frame.ts";
 import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
-import { nativeMasker } from "../ffi/mask_native.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
 
 describe("ws frame: masking and headers", () => {
-  test("masking matches a byte-wise reference at every offset, phase and alignment (native routine and JavaScript)", () => {
+  test("masking matches a byte-wise reference at every offset, phase and alignment (WebAssembly and JavaScript)", () => {
+    const lengths = fc.oneof(
+      fc.uint8Array({ maxLength: 700 }),
+      fc.uint8Array({ minLength: WASM_MASK_MIN_BYTES - 8, maxLength: WASM_MASK_MIN_BYTES + 3000 }),
+    );
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 700 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(7), fc.nat(7), fc.boolean(), (data, key, phase, srcOff, dstOff, native) => {
+      fc.property(lengths, fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), fc.nat(7), fc.nat(7), fc.boolean(), (data, key, phase, srcOff, dstOff, native) => {
         const expected = data.map((b, i) => b ^ key[(phase + i) & 3]!);
         const src = new Uint8Array(data.length + 8);
         src.set(data, srcOff);
@@ -28,7 +31,24 @@ describe("ws frame: masking and headers", () => {
     );
   });
 
-  test("a range outside the buffers is refused before any native write", () => {
+  test("masking longer than one WebAssembly piece (64 KiB) at odd offsets and phases", () => {
+    const key = new Uint8Array([0xa1, 0xb2, 0xc3, 0xd4]);
+    for (const [n, so, dof, phase] of [[65536, 0, 0, 0], [65537, 1, 3, 1], [200_003, 7, 2, 3], [131_072, 4, 6, 2]] as const) {
+      const src = new Uint8Array(n + so).map((_, i) => i * 29 + 5);
+      const expected = src.subarray(so).map((b, i) => b ^ key[(phase + i) & 3]!);
+      for (const wasm of [true, false]) {
+        const dst = new Uint8Array(n + dof + 5);
+        applyMaskTo(src, so, dst, dof, n, key, phase, wasm);
+        assert.deepEqual(dst.subarray(dof, dof + n), expected);
+        assert.ok(dst.subarray(0, dof).every((b) => b === 0) && dst.subarray(dof + n).every((b) => b === 0));
+        const inPlace = src.slice(so);
+        applyMask(inPlace, key, phase);
+        assert.deepEqual(inPlace, expected);
+      }
+    }
+  });
+
+  test("a range outside the buffers is refused before any write", () => {
     const key = new Uint8Array([1, 2, 3, 4]);
     const src = new Uint8Array(4096);
     const dst = new Uint8Array(4096);
@@ -38,9 +58,9 @@ describe("ws frame: masking and headers", () => {
     assert.throws(() => applyMaskTo(src.subarray(0, 1000), 0, dst, 0, 1024, key, 0), RangeError);
     assert.throws(() => applyMaskTo(src, 0.5, dst, 0, 1024, key, 0), RangeError);
     assert.throws(() => applyMaskTo(src, 0, dst, 0, 1024.5, key, 0), RangeError);
-    // A length that lies: the real byte length decides before native code
-    // runs (the JavaScript loops only ever index the view, so they need no check).
-    if (nativeMasker() === null) return;
+    // A length that lies: the real byte length decides before the
+    // WebAssembly path copies anything out of its shared memory (the
+    // JavaScript loops only ever index the view, so they need no check).
     const small = new Uint8Array(16);
     Object.defineProperty(small, "length", { value: 4096 });
     assert.throws(() => applyMaskTo(small, 0, dst, 0, 4096, key, 0), RangeError);
