@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 
-/** ../shared/conformance/ws/utf8_vectors.json. */
+/** The UTF-8 conformance vectors (tests/conformance/ws/utf8_vectors.json; see NOTICE). */
 export interface Utf8Vectors {
   vectors: { id: string; hex: string; valid: boolean }[];
   validator_incremental: {
@@ -19,10 +19,23 @@ export interface Utf8Vectors {
   };
 }
 
-/** The conformance vectors. */
-export const utf8Vectors: Utf8Vectors = JSON.parse(
-  readFileSync(new URL("../../shared/conformance/ws/utf8_vectors.json", import.meta.url), "utf8"),
+/** The file's compact form: `[id, hex, valid]` and `[chunks, results]` rows. */
+interface CompactUtf8Vectors {
+  vectors: [string, string, boolean][];
+  incremental: [string[], [boolean, boolean, number, number][]][];
+}
+
+const compact: CompactUtf8Vectors = JSON.parse(
+  readFileSync(new URL("../tests/conformance/ws/utf8_vectors.json", import.meta.url), "utf8"),
 );
+
+/** The conformance vectors. */
+export const utf8Vectors: Utf8Vectors = {
+  vectors: compact.vectors.map(([id, hex, valid]) => ({ id, hex, valid })),
+  validator_incremental: {
+    incremental_validator_checks: compact.incremental.map(([chunks_hex, results]) => ({ chunks_hex, results })),
+  },
+};
 
 /** Bytes from hex text ("e282ac"). */
 export function hex(s: string): Uint8Array {

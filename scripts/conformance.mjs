@@ -7,7 +7,8 @@
 //   node scripts/conformance.mjs autobahn -- 6 7.1        only these case ids (prefixes)
 //
 // Suites:
-//   autobahn  the Autobahn|Testsuite cases in ../shared/conformance/ws,
+//   autobahn  the Autobahn|Testsuite cases in tests/conformance/ws (our
+//             compact form, made by tools/convert_autobahn.mjs; see NOTICE),
 //             played in memory against the WebSocket server core
 //             (tests/conformance/autobahn/main.ts); full message counts;
 //             our server against the fuzzer as client, and our client

@@ -90,7 +90,7 @@ export function fuzzerAsClient(offers: Offer[]): Negotiated | string {
 /**
  * The opening handshake with our client: it offers permessage-deflate
  * (the default offer); the fuzzer as server declines it outside 12.x and
- * 13.x and otherwise answers as the case's `server_accept` says.
+ * 13.x and otherwise answers as the case's `serverAccept` says.
  */
 export function fuzzerAsServer(c: AutobahnCase, compression: boolean): Negotiated | string {
   const hs = createClientHandshake({ host: "localhost:9001", path: "/runCase" });
@@ -116,11 +116,11 @@ export function fuzzerAsServer(c: AutobahnCase, compression: boolean): Negotiate
   const offer = fields.get("sec-websocket-extensions") ?? "";
   if (compression) {
     if (!offer.startsWith("permessage-deflate")) return "our client did not offer permessage-deflate";
-    // "server accept (requestNoContextTakeover, requestMaxWindowBits): [(True, 9), ...]":
-    // the first pair is what the fuzzer asks of our client's compressor.
-    const m = /\((True|False), (\d+)\)/.exec(c.params?.server_accept ?? "");
-    const noContext = m?.[1] === "True";
-    const bits = m ? Number(m[2]) : 0;
+    // What the fuzzer as server asks of our client's compressor (absent:
+    // the offer as made, i.e. nothing asked).
+    const accept = c.params?.serverAccept;
+    const noContext = accept?.noContextTakeover ?? false;
+    const bits = accept?.maxWindowBits ?? 0;
     if (bits !== 0 && !offer.includes("client_max_window_bits")) return "our client does not let the server limit its window";
     let ext = "permessage-deflate";
     if (noContext) ext += "; client_no_context_takeover";

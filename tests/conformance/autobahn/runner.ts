@@ -1,6 +1,6 @@
 /**
  * An Autobahn|Testsuite runner for the 517 cases of
- * ../shared/conformance/ws/autobahn_cases.json, played in memory against
+ * tests/conformance/ws/autobahn_cases.json (see NOTICE), played in memory against
  * our I/O-free core as an echo endpoint: the fuzzer's frames go in, our
  * replies come out and are judged the way the original fuzzer judges them.
  * By default our core is the server (`acceptUpgrade` + `WebSocketProtocol`)

@@ -14,7 +14,6 @@ import { Deflater, Inflater } from "../../../core/zlib.ts";
 export interface PayloadSpec {
   hex?: string;
   len: number;
-  text?: string;
   sha1?: string;
   repeat_unit_hex?: string;
 }
@@ -31,10 +30,19 @@ export function sha1Hex(data: Uint8Array): string {
   return createHash("sha1").update(data).digest("hex");
 }
 
-/** The bytes a payload spec stands for (`null` when it needs test data). */
+/**
+ * The bytes a payload spec stands for (`null` when it needs test data). A
+ * repeated payload is regenerated and checked against its SHA-1.
+ */
 export function payloadBytes(p: PayloadSpec): Uint8Array | null {
   if (p.hex !== undefined) return fromHex(p.hex);
-  if (p.repeat_unit_hex !== undefined) return repeat(fromHex(p.repeat_unit_hex), p.len);
+  if (p.repeat_unit_hex !== undefined) {
+    const bytes = repeat(fromHex(p.repeat_unit_hex), p.len);
+    if (p.sha1 !== undefined && sha1Hex(bytes) !== p.sha1) {
+      throw new Error(`regenerated payload (${p.len} bytes of ${p.repeat_unit_hex}) does not match its SHA-1`);
+    }
+    return bytes;
+  }
   return null;
 }
 
