@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Runs benchmarks on Node, Deno and Bun in turn.
-//   npm run bench                    every bench/*.ts except the harness
+//   npm run bench                    every benchmark in bench/
 //   npm run bench -- ffi_call        one benchmark
 //   npm run bench -- --runtime=deno  one runtime
+//   npm run bench -- --list          the benchmark names
+//
+// A benchmark is a bench/*.ts that reports through the harness (imports
+// ./harness.ts); the harness itself, child processes (echo_client.ts,
+// echo_server.ts) and helpers starting with "_" are not run on their own.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -16,7 +21,13 @@ const runtimes = rt ? rt.slice(10).split(",") : ["node", "deno", "bun"];
 const names = args.filter((a) => !a.startsWith("--"));
 const all = readdirSync(join(root, "bench"))
   .filter((f) => f.endsWith(".ts") && !f.startsWith("_") && f !== "harness.ts")
-  .map((f) => f.slice(0, -3));
+  .filter((f) => /from "\.\/harness\.ts"/.test(readFileSync(join(root, "bench", f), "utf8")))
+  .map((f) => f.slice(0, -3))
+  .sort();
+if (args.includes("--list")) {
+  console.log(all.join("\n"));
+  process.exit(0);
+}
 const selected = names.length ? names : all;
 let failed = false;
 for (const name of selected) {

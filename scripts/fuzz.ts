@@ -11,16 +11,32 @@
  *   node --import tsx scripts/fuzz.ts h1_parser --seconds=60
  *   deno run -A scripts/fuzz.ts hpack_decode --seconds=60
  *   bun scripts/fuzz.ts ws_receiver --seconds=60
+ *   npm run fuzz -- --list            the harness names
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-const args = (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ?? [];
+const proc = (globalThis as { process?: { argv: string[]; exit(c: number): never } }).process;
+const args = proc?.argv.slice(2) ?? [];
 const name = args.find((a) => !a.startsWith("--"));
 const seconds = Number(args.find((a) => a.startsWith("--seconds="))?.slice(10) ?? 30);
 const maxLen = Number(args.find((a) => a.startsWith("--max-len="))?.slice(10) ?? 4096);
-if (!name) {
-  console.error("usage: scripts/fuzz.ts NAME [--seconds=N] [--max-len=N]");
-  (globalThis as { process?: { exit(c: number): never } }).process?.exit(2);
+// The harnesses: fuzz/*.ts files (not tests) that export `fuzz`.
+const fuzzDir = fileURLToPath(new URL("../fuzz/", import.meta.url));
+const harnesses = readdirSync(fuzzDir)
+  .filter((f) => f.endsWith(".ts") && !f.endsWith("_test.ts"))
+  .filter((f) => /export function fuzz\b/.test(readFileSync(fuzzDir + f, "utf8")))
+  .map((f) => f.slice(0, -3))
+  .sort();
+if (args.includes("--list")) {
+  console.log(harnesses.join("\n"));
+  proc?.exit(0);
+}
+if (!name || !harnesses.includes(name)) {
+  if (name) console.error(`no fuzz harness named ${name}`);
+  console.error("usage: scripts/fuzz.ts NAME [--seconds=N] [--max-len=N] (or --list)");
+  console.error(`harnesses: ${harnesses.join(", ")}`);
+  proc?.exit(2);
 }
 const harness = (await import(`../fuzz/${name}.ts`)) as {
   fuzz: (data: Uint8Array) => void;

@@ -1,19 +1,33 @@
 #!/usr/bin/env node
-// Runs the typecheck, then the whole test suite on Node, Deno and Bun, one
-// after another, and ends with one line `N passed, N failed` over all three.
+// Runs the typecheck, then the whole test suite on Node (the system Node with
+// tsx), Node 24 (its own type stripping, no tsx), Deno and Bun, one after
+// another, then the package step once (tests/package/*_check.ts, which spawn
+// the runtimes themselves: tarball_check packs the tarball, installs it into
+// a scratch project and imports every subpath on all four runtimes;
+// runner_check checks this script's failure summary). Prints a line per run, the failing tests' names and
+// errors, and one line `N passed, N failed` over all of them.
 //
-//   node scripts/test.mjs                  typecheck + all three runtimes
-//   node scripts/test.mjs --runtime=deno   one runtime (no typecheck)
-//   node scripts/test.mjs --no-check       skip the typecheck
-//   node scripts/test.mjs http/            only test files under these paths
+//   node scripts/test.mjs                     typecheck + every runtime + package
+//   node scripts/test.mjs --runtime=deno      one runtime (no typecheck)
+//   node scripts/test.mjs --runtime=node24    Node 24 (installed on first use)
+//   node scripts/test.mjs --runtime=package   only the package check
+//   node scripts/test.mjs --no-check          skip the typecheck
+//   node scripts/test.mjs http/               only test files under these paths
 import { spawn } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { node24Path } from "./node24.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const SKIP_DIRS = new Set(["node_modules", "dist", ".git", "coverage"]);
+// Checks that spawn every runtime themselves (tests/package/*_check.ts): run
+// once, on this Node, as the "package" step.
+const PACKAGE_CHECKS = readdirSync(join(root, "tests", "package"))
+  .filter((f) => f.endsWith("_check.ts"))
+  .sort()
+  .map((f) => `tests/package/${f}`);
 
 function findTests(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -27,16 +41,29 @@ function findTests(dir, out) {
 
 const args = process.argv.slice(2);
 const runtimeArg = args.find((a) => a.startsWith("--runtime="));
-const runtimes = runtimeArg ? runtimeArg.slice(10).split(",") : ["node", "deno", "bun"];
-const check = !args.includes("--no-check") && !runtimeArg;
 const filters = args.filter((a) => !a.startsWith("--"));
-const files = findTests(root, []).filter((f) =>
-  filters.length === 0 || filters.some((p) => f.startsWith(p.replace(/^\.\//, "")))
-).sort();
+const ALL_RUNS = ["node", "node24", "deno", "bun", "package"];
+// The package check packs the whole library: it runs by default only when
+// the whole suite does (or when asked for by name).
+const runtimes = runtimeArg
+  ? runtimeArg.slice(10).split(",")
+  : ALL_RUNS.filter((r) => r !== "package" || filters.length === 0);
+const check = !args.includes("--no-check") && !runtimeArg;
+// A filter that names a file runs that file even if it is not a `_test.ts`
+// (the runner's own fixtures in tests/package/fixtures/ are run that way).
+const named = filters.map((p) => p.replace(/^\.\//, "")).filter((p) => !p.endsWith("/") && existsSync(join(root, p)) && statSync(join(root, p)).isFile());
+const files = [...new Set([
+  ...findTests(root, []).filter((f) => filters.some((p) => f.startsWith(p.replace(/^\.\//, ""))) || filters.length === 0),
+  ...named,
+])].sort();
 
 function withoutColor(env) {
   const copy = { ...env };
   delete copy.FORCE_COLOR;
+  // Set when this script runs inside a node:test run (tests/package/
+  // runner_check.ts): a child `node --test` would then report to that parent
+  // instead of printing its own results.
+  delete copy.NODE_TEST_CONTEXT;
   return copy;
 }
 
@@ -52,6 +79,7 @@ function run(cmd, argv, { capture = false, env = {} } = {}) {
       child.stdout.on("data", (d) => { out += d; process.stdout.write(d); });
       child.stderr.on("data", (d) => { out += d; process.stderr.write(d); });
     }
+    child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
     child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
   });
 }
@@ -84,23 +112,126 @@ function countTapLeaves(out) {
   return seen ? { passed, failed } : { passed: undefined, failed: undefined };
 }
 
-const runners = {
-  node: async () => {
-    const r = await run(process.execPath, [
-      "--expose-gc", "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=300000",
-      ...files,
+const indentOf = (line) => /^\s*/.exec(line)[0].length;
+const firstLines = (text, n) =>
+  text.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "").slice(0, n);
+
+/**
+ * The failing tests in TAP output (Node's and Deno's reporters): each with
+ * its suite path and the first lines of its error. Suites that failed only
+ * because a test inside failed are left out.
+ */
+function tapFailures(out) {
+  const lines = out.split("\n");
+  const failures = [];
+  const suites = []; // { indent, name } from "# Subtest:" lines
+  let file = "";
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const fileHeader = /^# (\.\/\S+\.ts)$/.exec(line); // Deno: one per file
+    if (fileHeader) { file = fileHeader[1]; suites.length = 0; continue; }
+    const subtest = /^(\s*)# Subtest: (.*)$/.exec(line);
+    if (subtest) {
+      const indent = subtest[1].length;
+      while (suites.length && suites[suites.length - 1].indent >= indent) suites.pop();
+      suites.push({ indent, name: subtest[2] });
+      continue;
+    }
+    const m = /^(\s*)not ok \d+ - (.*?)(?: # .*)?$/.exec(line);
+    if (!m) continue;
+    const indent = m[1].length;
+    const name = m[2];
+    // The YAML block after it: from "---" to "...", indented past the line.
+    const block = [];
+    if (lines[i + 1]?.trim() === "---") {
+      for (let j = i + 2; j < lines.length && lines[j].trim() !== "..."; j++) block.push(lines[j]);
+    }
+    const parents = suites.filter((s) => s.indent < indent).map((s) => s.name);
+    if (parents.at(-1) === name) parents.pop(); // Node names the test itself in "# Subtest:"
+    let message = [];
+    let location = "";
+    let suiteOnly = false;
+    const json = block.find((l) => l.trim().startsWith("{"));
+    if (json) { // Deno: one JSON line
+      try {
+        const parsed = JSON.parse(json.trim());
+        message = firstLines(String(parsed.message ?? ""), 4);
+        suiteOnly = /^\d+ test steps? failed\.$/.test(message[0] ?? "");
+      } catch { message = [json.trim()]; }
+    } else { // Node: YAML keys
+      for (let j = 0; j < block.length; j++) {
+        const kv = /^\s*(\w+): (.*)$/.exec(block[j]);
+        if (!kv) continue;
+        const [, key, value] = kv;
+        if (key === "failureType" && /subtestsFailed/.test(value)) suiteOnly = true;
+        if (key === "location") location = value.replace(/^'|'$/g, "");
+        if (key === "name" && message.length) message[0] = `${value.replace(/^'|'$/g, "")}: ${message[0]}`;
+        if (key === "error") {
+          if (value === "|-" || value === "|" || value === ">-") {
+            const inner = [];
+            const base = indentOf(block[j]);
+            for (let k = j + 1; k < block.length && (block[k].trim() === "" || indentOf(block[k]) > base); k++) {
+              inner.push(block[k].trim());
+            }
+            message = firstLines(inner.join("\n"), 4);
+          } else {
+            message = [value.replace(/^'|'$/g, "")];
+          }
+        }
+      }
+    }
+    if (suiteOnly) continue;
+    failures.push({
+      name: [file, ...parents, name].filter(Boolean).join(" > ") + (location ? ` (${location})` : ""),
+      message,
+    });
+  }
+  return failures;
+}
+
+/** The failing tests in `bun test` output: each "(fail)" line with the error printed before it. */
+function bunFailures(out) {
+  const lines = out.split("\n");
+  const failures = [];
+  let chunkStart = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\((pass|skip|todo)\)/.test(line)) { chunkStart = i + 1; continue; }
+    const m = /^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(line);
+    if (!m) continue;
+    const chunk = lines.slice(chunkStart, i);
+    const at = chunk.findIndex((l) => /^(?:[A-Z]\w*(?:Error|Exception)|error)\b[^|]*:/.test(l));
+    const message = at < 0 ? [] : chunk.slice(at).filter((l) => l.trim() !== "" && !/^\s+at /.test(l)).slice(0, 4);
+    failures.push({ name: m[1], message });
+    chunkStart = i + 1;
+  }
+  return failures;
+}
+
+function nodeRunner(exe, flags) {
+  return async () => {
+    const r = await run(exe, [
+      ...flags, "--expose-gc", "--test", "--test-reporter=tap", "--test-timeout=300000", ...files,
     ], { capture: true });
     return {
       code: r.code,
       passed: lastNumber(r.out, /^# pass (\d+)$/gm),
       failed: lastNumber(r.out, /^# fail (\d+)$/gm),
+      failures: tapFailures(r.out),
+      out: r.out,
     };
-  },
+  };
+}
+
+const runners = {
+  node: nodeRunner(process.execPath, ["--import", "tsx"]),
+  // Node 24 strips types itself: no tsx, so a non-erasable construct fails here.
+  node24: async () => nodeRunner(node24Path(), [])(),
   deno: async () => {
     const r = await run(bin("deno"), [
       "test", "-A", "--no-check", "--v8-flags=--expose-gc", "--reporter=tap", ...files,
     ], { capture: true });
-    return { code: r.code, ...countTapLeaves(r.out) };
+    return { code: r.code, ...countTapLeaves(r.out), failures: tapFailures(r.out), out: r.out };
   },
   bun: async () => {
     const r = await run(bin("bun"), ["test", "--timeout", "300000", ...files.map((f) => "./" + f)], {
@@ -110,49 +241,87 @@ const runners = {
       code: r.code,
       passed: lastNumber(r.out, /^\s*(\d+) pass$/gm),
       failed: lastNumber(r.out, /^\s*(\d+) fail$/gm),
+      failures: bunFailures(r.out),
+      out: r.out,
+    };
+  },
+  package: async () => {
+    const r = await run(process.execPath, [
+      "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=600000", ...PACKAGE_CHECKS,
+    ], { capture: true });
+    return {
+      code: r.code,
+      passed: lastNumber(r.out, /^# pass (\d+)$/gm),
+      failed: lastNumber(r.out, /^# fail (\d+)$/gm),
+      failures: tapFailures(r.out),
+      out: r.out,
     };
   },
 };
 
-let failedAny = false;
-if (check) {
-  console.log("== typecheck: tsc");
-  const tsc = await run(bin("tsc"), ["-p", "tsconfig.check.json"]);
-  console.log("== typecheck: deno check");
-  const deno = await run(bin("deno"), ["check", "--quiet", "mod.ts", ...files]);
-  if (tsc.code !== 0 || deno.code !== 0) {
-    console.log("typecheck failed");
-    failedAny = true;
+await main();
+
+async function main() {
+  let failedAny = false;
+  if (check) {
+    console.log("== typecheck: tsc");
+    const tsc = await run(bin("tsc"), ["-p", "tsconfig.check.json"]);
+    console.log("== typecheck: deno check");
+    const deno = await run(bin("deno"), ["check", "--quiet", "mod.ts", ...files]);
+    if (tsc.code !== 0 || deno.code !== 0) {
+      console.log("typecheck failed");
+      failedAny = true;
+    }
   }
-}
 
-if (files.length === 0) {
-  console.log("no test files found");
-  process.exit(1);
-}
+  const suiteRuns = runtimes.filter((r) => r !== "package");
+  if (suiteRuns.length > 0 && files.length === 0) {
+    console.log("no test files found");
+    process.exit(1);
+  }
 
-let totalPassed = 0;
-let totalFailed = 0;
-const summary = [];
-for (const name of runtimes) {
-  const runner = runners[name];
-  if (!runner) throw new Error(`unknown runtime ${name}`);
-  console.log(`\n== ${name}: ${files.length} test files`);
-  const started = Date.now();
-  const r = await runner();
-  const passed = r.passed ?? 0;
-  // A runtime that crashed before reporting counts as one failure.
-  const failed = r.failed ?? (r.code === 0 ? 0 : 1);
-  const failedRun = r.code !== 0 || failed > 0 || r.passed === undefined;
-  if (failedRun) failedAny = true;
-  totalPassed += passed;
-  totalFailed += failedRun && failed === 0 ? 1 : failed;
-  summary.push(
-    `${name}: ${passed} passed, ${failed} failed, exit ${r.code} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-  );
-}
+  let totalPassed = 0;
+  let totalFailed = 0;
+  const summary = [];
+  const details = [];
+  for (const name of runtimes) {
+    const runner = runners[name];
+    if (!runner) throw new Error(`unknown runtime ${name} (have ${Object.keys(runners).join(", ")})`);
+    console.log(name === "package" ? `\n== package: ${PACKAGE_CHECKS.join(" ")}` : `\n== ${name}: ${files.length} test files`);
+    const started = Date.now();
+    let r;
+    try {
+      r = await runner();
+    } catch (err) {
+      r = { code: 1, out: String(err?.stack ?? err), failures: [] };
+    }
+    const passed = r.passed ?? 0;
+    // A runtime that crashed before reporting counts as one failure.
+    const failed = r.failed ?? (r.code === 0 ? 0 : 1);
+    const failedRun = r.code !== 0 || failed > 0 || r.passed === undefined;
+    if (failedRun) failedAny = true;
+    totalPassed += passed;
+    totalFailed += failedRun && failed === 0 ? 1 : failed;
+    summary.push(
+      `${name}: ${passed} passed, ${failed} failed, exit ${r.code} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
+    if (failedRun) {
+      const lines = [`-- ${name}: failed`];
+      for (const f of r.failures ?? []) {
+        lines.push(`  ✗ ${f.name}`);
+        for (const m of f.message) lines.push(`      ${m}`);
+      }
+      if (!r.failures?.length) {
+        lines.push("  (no failing test named in the output; its last lines:)");
+        for (const l of firstLines(r.out ?? "", 1e9).slice(-15)) lines.push(`      ${l}`);
+      }
+      details.push(lines.join("\n"));
+    }
+  }
 
-console.log("\n== summary");
-for (const line of summary) console.log(line);
-console.log(`${totalPassed} passed, ${totalFailed} failed`);
-process.exit(failedAny ? 1 : 0);
+  console.log("\n== summary");
+  for (const block of details) console.log(block);
+  for (const line of summary) console.log(line);
+  console.log(`${totalPassed} passed, ${totalFailed} failed`);
+  process.exit(failedAny ? 1 : 0);
+}
