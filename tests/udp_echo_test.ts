@@ -121,6 +121,17 @@ for (const host of HOSTS) {
       assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `q${i}`));
     });
 
+    test("a socket that stopped reading at its bound closes cleanly, and its waiting datagrams go with it", async () => {
+      const receiver = bindUDP({ host, maxQueuedDatagrams: 1 });
+      using sender = bindUDPSync(host, 0);
+      sender.sendTo(bytes("1"), host, receiver.port);
+      sender.sendTo(bytes("2"), host, receiver.port);
+      await until(() => receiver.queued === 1, "the queue to fill");
+      receiver.close();
+      assert.equal(receiver.queued, 0);
+      assert.equal(await receiver.recv(), null);
+    });
+
     test("maxDatagramBytes truncates larger datagrams and says so", async () => {
       using receiver = bindUDP({ host, maxDatagramBytes: 8 });
       using sender = bindUDPSync(host, 0);
