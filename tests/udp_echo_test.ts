@@ -222,3 +222,23 @@ describe("async UDP: dual stack", () => {
     assert.equal(text((await four.recv())!.data), "back");
   });
 });
+
+describe("async UDP: multicast and broadcast options", () => {
+  test("multicastGroups at bind, multicastInterface/TTL on the sender: a group datagram on lo arrives", async () => {
+    using receiver = bindUDP({ host: "0.0.0.0", reuseAddress: true, multicastGroups: [{ group: "224.0.0.250", iface: "lo" }, "224.0.0.251"] });
+    using sender = bindUDP({ host: "127.0.0.1", multicastInterface: "127.0.0.1", multicastTTL: 1 });
+    await sender.send(bytes("group A"), { host: "224.0.0.250", port: receiver.port });
+    const d = await receiver.recv();
+    assert.equal(text(d!.data), "group A");
+    assert.equal(d!.address.port, sender.port);
+  });
+
+  test("broadcast: refused (EACCES) without the option, delivered with it", async () => {
+    using receiver = bindUDP({ host: "0.0.0.0" });
+    using plain = bindUDP({ host: "127.0.0.1" });
+    await assert.rejects(plain.send(bytes("b"), { host: "127.255.255.255", port: receiver.port }), (e: unknown) => e instanceof SocketError && e.code === "EACCES");
+    using caster = bindUDP({ host: "127.0.0.1", broadcast: true });
+    await caster.send(bytes("b"), { host: "127.255.255.255", port: receiver.port });
+    assert.equal((await receiver.recv())!.address.port, caster.port);
+  });
+});
