@@ -68,8 +68,10 @@ export {
 export { onSignals, type ShutdownOptions, shutdownOnSignal, type SignalName, type SignalSubscription } from "./signals.ts";
 export { connectSocket, type Endpoint, endpointAddress, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
 export {
+  ADOPT_UDP_OPTION_KEYS,
   adoptUDP,
   type AdoptUDPOptions,
+  BIND_UDP_OPTION_KEYS,
   bindUDP,
   type BindUDPOptions,
   type MulticastMembership,

@@ -64,7 +64,7 @@ import { UdpRecvQueue } from "./udp_recv_queue.ts";
 import { UdpSendQueue } from "./udp_send_queue.ts";
 
 export type { AdoptUDPOptions, BindUDPOptions, MulticastMembership, UdpAddress, UdpDatagram, UdpHandler, UdpTarget } from "./udp_options.ts";
-export { UDP_LIMITS } from "./udp_options.ts";
+export { ADOPT_UDP_OPTION_KEYS, BIND_UDP_OPTION_KEYS, UDP_LIMITS } from "./udp_options.ts";
 
 /** Options of a waiting call. */
 export interface UdpWaitOptions {

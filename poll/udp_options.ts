@@ -19,7 +19,15 @@ import { Dgram, type DgramFamily, type MulticastInterface } from "../socket/dgra
 import type { Loop } from "./loop.ts";
 import type { UdpSocket } from "./udp.ts";
 
-/** Default bounds of an async UDP socket. */
+/**
+ * Default bounds of an async UDP socket (each an option of {@link BindUDPOptions}).
+ *
+ * @example
+ * ```ts
+ * import { UDP_LIMITS } from "./udp_options.ts";
+ * console.log(UDP_LIMITS.maxQueuedDatagrams); // 128
+ * ```
+ */
 export const UDP_LIMITS = Object.freeze({
   /** Bytes received per datagram (larger ones are truncated): every IPv4/IPv6 UDP payload fits. */
   maxDatagramBytes: 65535,
@@ -142,16 +150,35 @@ const ADOPT_KEYS = {
   handler: true, copy: true, maxDatagramBytes: true, maxQueuedDatagrams: true, maxPendingSends: true, loop: true,
 } as const satisfies Record<keyof AdoptUDPOptions, true>;
 
-/** The keys {@link bindUDP} takes. */
+/**
+ * The keys {@link bindUDP} takes.
+ *
+ * @example
+ * ```ts
+ * import { BIND_UDP_OPTION_KEYS } from "./udp_options.ts";
+ * console.log(BIND_UDP_OPTION_KEYS.has("reusePort")); // true
+ * ```
+ */
 export const BIND_UDP_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(BIND_KEYS));
-/** The keys {@link adoptUDP} takes. */
+/**
+ * The keys {@link adoptUDP} takes.
+ *
+ * @example
+ * ```ts
+ * import { ADOPT_UDP_OPTION_KEYS } from "./udp_options.ts";
+ * console.log(ADOPT_UDP_OPTION_KEYS.has("port")); // false
+ * ```
+ */
 export const ADOPT_UDP_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys(ADOPT_KEYS));
 const TARGET_KEYS: ReadonlySet<string> = new Set(["host", "port", "family"]);
 
 /** The bounds of one socket, checked. */
 export interface UdpBounds {
+  /** See {@link BindUDPOptions.maxDatagramBytes}. */
   readonly maxDatagramBytes: number;
+  /** See {@link BindUDPOptions.maxQueuedDatagrams}. */
   readonly maxQueuedDatagrams: number;
+  /** See {@link BindUDPOptions.maxPendingSends}. */
   readonly maxPendingSends: number;
 }
 
