@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { SocketError } from "../core/errors.ts";
 import { bindUDPSync } from "../socket/dgram.ts";
 import { bindUDP, type UdpAddress, type UdpSocket } from "../poll/udp.ts";
@@ -240,5 +241,22 @@ describe("async UDP: multicast and broadcast options", () => {
     using caster = bindUDP({ host: "127.0.0.1", broadcast: true });
     await caster.send(bytes("b"), { host: "127.255.255.255", port: receiver.port });
     assert.equal((await receiver.recv())!.address.port, caster.port);
+  });
+});
+
+describe("async UDP: property", () => {
+  test("any list of datagrams (0–1500 bytes) sent with sendBatch comes back intact and in order through an echo", async () => {
+    const { server } = echoServer("127.0.0.1", false);
+    using client = bindUDP({ host: "127.0.0.1", connect: server.localAddress, maxQueuedDatagrams: 64 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 1500 }), { minLength: 1, maxLength: 40 }), async (payloads) => {
+        await client.sendBatch(payloads.map((data) => ({ data })));
+        const back: Uint8Array[] = [];
+        while (back.length < payloads.length) back.push(...((await client.recvBatch({ max: 40 })) ?? []).map((d) => d.data));
+        assert.deepEqual(back, payloads);
+      }),
+      { numRuns: 30 },
+    );
+    server.close();
   });
 });
