@@ -1,6 +1,9 @@
 // Child process for tests/ws_no_permission_test.ts: the WebSocket and HTTP
 // codecs, run by Deno with `--no-prompt` and no --allow-* flag at all, so
 // anything that needs a permission (FFI, environment, files) throws here.
+// With the argument "maps" (any runtime, full permissions) it then lists the
+// C libraries ffinet opens that are mapped into the process: none may be.
+import process from "node:process";
 import { acceptKey, createClientHandshake, Opcode, Receiver, Sender } from "../ws/mod.ts";
 import { HPACKDecoder, HPACKEncoder, HTTP1Parser } from "../http/mod.ts";
 
@@ -54,4 +57,10 @@ const block = new HPACKEncoder().encode(fields);
 const decoded = new HPACKDecoder().decode(block);
 check(JSON.stringify(decoded) === JSON.stringify(fields), "HPACK round trip");
 
+if (process.argv.includes("maps")) {
+  const { readFileSync } = await import("node:fs");
+  const maps = readFileSync("/proc/self/maps", "utf8");
+  const loaded = ["libz.so", "libcrypto.so", "libssl.so", "libbrotli"].filter((name) => maps.includes(name));
+  console.log(JSON.stringify(loaded));
+}
 console.log("ok");

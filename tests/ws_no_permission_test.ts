@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { native } from "../ffi/native.ts";
+import { runChild } from "./loop_helpers.ts";
 
 const fixture = fileURLToPath(new URL("ws_no_permission_fixture.ts", import.meta.url));
 const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
@@ -38,5 +40,12 @@ describe("protocol cores need no permission", () => {
     const { code, stdout, stderr } = await runWithoutPermissions();
     assert.equal(code, 0, `exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}`);
     assert.equal(stdout.trim(), "ok");
+  });
+
+  test("importing and running them maps none of the C libraries ffinet opens (libz, libcrypto, libssl, libbrotli)", async (t) => {
+    if (native.os !== "linux") return t.skip("reads /proc/self/maps");
+    const { code, stdout, stderr } = await runChild("ws_no_permission_fixture.ts", ["maps"], 60_000);
+    assert.equal(code, 0, `exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}`);
+    assert.deepEqual(stdout.trim().split("\n"), ["[]", "ok"]);
   });
 });
