@@ -36,7 +36,14 @@ const runtimes = runtimeArg ? runtimeArg.slice(10).split(",") : ["node", "deno",
 const names = args.filter((a) => !a.startsWith("--") && SUITES[a] !== undefined);
 const rest = args.filter((a) => !(a.startsWith("--runtime=")) && SUITES[a] === undefined && a !== "--");
 if (names.length === 0) {
+  const first = args.find((a) => !a.startsWith("--"));
+  if (first !== undefined) console.error(`no conformance suite named ${first}; have: ${Object.keys(SUITES).join(", ")}`);
   console.error(`usage: node scripts/conformance.mjs <${Object.keys(SUITES).join("|")}> [--runtime=node,deno,bun] [case ids]`);
+  process.exit(2);
+}
+const unknownRuntime = runtimes.find((r) => !["node", "deno", "bun"].includes(r));
+if (unknownRuntime !== undefined) {
+  console.error(`no runtime named ${unknownRuntime}; have: node, deno, bun`);
   process.exit(2);
 }
 

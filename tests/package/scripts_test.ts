@@ -55,3 +55,17 @@ describe("scripts/fuzz.ts", () => {
     assert.deepEqual(r.stdout.trim().split("\n"), harnesses);
   });
 });
+
+describe("scripts/conformance.mjs", () => {
+  test("a wrong suite name exits 2 and lists the suites", () => {
+    const r = node(["scripts/conformance.mjs", "no_such_suite"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no conformance suite named no_such_suite; have: autobahn/);
+  });
+
+  test("a wrong runtime name exits 2 and lists the runtimes", () => {
+    const r = node(["scripts/conformance.mjs", "autobahn", "--runtime=nod"]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /no runtime named nod; have: node, deno, bun/);
+  });
+});
