@@ -1,12 +1,13 @@
 /**
  * The state behind one {@link Socket} and the primitive send/receive loops
- * its methods share, plus the small seam through which the method groups
- * (socket_endpoints.ts, socket_health.ts, …) reach that state.
+ * its methods share.
  *
- * `Socket` keeps its state in a private `SocketCore`; the method groups are
- * classes whose methods are copied onto `Socket.prototype` ({@link mixInto})
- * and find the core of `this` with {@link coreOf}. Nothing here is part of
- * the public surface.
+ * `Socket` keeps its state in a private `SocketCore`. The methods that are
+ * more than a line live as plain functions of the core in socket_endpoints.ts,
+ * socket_deadlines.ts, socket_vectored.ts, socket_fd_passing.ts,
+ * socket_zero_copy.ts, socket_bandwidth.ts and socket_health.ts (each takes
+ * the core first); `Socket`'s methods call them. None of these files imports
+ * socket.ts, and nothing here is part of the public surface.
  *
  * @example
  * ```ts
@@ -27,10 +28,12 @@ import { SEND_FLAGS } from "./descriptor.ts";
 import type { ScatterGather } from "./iovec.ts";
 import type { SocketOptions } from "./options.ts";
 import type { AddressFamily } from "./sockaddr.ts";
-import type { Socket, SocketType } from "./socket.ts";
 import { SocketStatistics } from "./stats.ts";
 import { TimeoutOverrides } from "./timeouts.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "./wait.ts";
+
+/** Stream sockets (TCP, Unix) or Unix sequenced packets. */
+export type SocketType = "stream" | "seqpacket";
 
 /**
  * One socket's descriptor, mode, counters and lazily made helpers.
@@ -143,90 +146,36 @@ export class SocketCore {
   }
 }
 
-/** What `Socket` lends its method groups (registered once, from its static block). */
-export interface SocketInternals {
-  /** The core of a Socket (TypeError for anything else). */
-  core(socket: object): SocketCore;
-  /** A new Socket owning `fd`. */
-  adopt(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean, peerText?: string): Socket;
-  /** Whether `value` is a Socket. */
-  isSocket(value: unknown): value is Socket;
-}
-
-let internals: SocketInternals | undefined;
+let coreAccess: ((socket: object) => SocketCore) | undefined;
 
 /**
- * Called once by `Socket` to lend its internals to its method groups.
+ * Called once by `Socket` (from its static block) to let {@link coreOf}
+ * read a Socket's private core.
  *
  * @example
- * ```ts
- * // Inside `class Socket { static { provideSocketInternals({ core: (s) => (s as Socket).#core, … }); } }`
+ * ```ts ignore
+ * class Socket { readonly #core: SocketCore; static { provideCoreAccess((s) => (s as Socket).#core); } }
  * ```
  */
-export function provideSocketInternals(lent: SocketInternals): void {
-  internals = lent;
-}
-
-function lent(): SocketInternals {
-  if (internals === undefined) throw new Error("socket/socket.ts has not been loaded");
-  return internals;
+export function provideCoreAccess(access: (socket: object) => SocketCore): void {
+  coreAccess = access;
 }
 
 /**
- * The core of a Socket method group's `this`.
+ * The core of a Socket (TypeError for anything else): for the tests and
+ * examples of the functions in socket_*.ts, which take a core first.
  *
  * @example
  * ```ts
- * // class SocketHealth { stats() { return coreOf(this).stats.snapshot(); } }
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * using s = Socket.create("ipv4");
+ * console.log(coreOf(s).fd === s.fd); // true
  * ```
  */
 export function coreOf(socket: object): SocketCore {
-  return lent().core(socket);
-}
-
-/**
- * A new Socket owning `fd` (the constructor of `Socket` is private).
- *
- * @example
- * ```ts
- * // const peer = adoptSocket(fd, "ipv4", "stream", true);
- * ```
- */
-export function adoptSocket(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean, peerText?: string): Socket {
-  return lent().adopt(fd, family, type, nonBlocking, peerText);
-}
-
-/**
- * Whether `value` is a Socket.
- *
- * @example
- * ```ts
- * // if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
- * ```
- */
-export function isSocket(value: unknown): value is Socket {
-  return lent().isSocket(value);
-}
-
-/**
- * Copies the methods and accessors of each group's prototype onto
- * `target.prototype`, non-enumerable like a class's own methods.
- *
- * @example
- * ```ts
- * // export interface Socket extends SocketHealth {}
- * // mixInto(Socket, [SocketHealth]);
- * ```
- */
-export function mixInto(target: { prototype: object }, groups: readonly { prototype: object }[]): void {
-  for (const group of groups) {
-    for (const name of Reflect.ownKeys(group.prototype)) {
-      if (name === "constructor") continue;
-      if (Object.prototype.hasOwnProperty.call(target.prototype, name)) throw new Error(`Socket already has ${String(name)}`);
-      const descriptor = Object.getOwnPropertyDescriptor(group.prototype, name)!;
-      Object.defineProperty(target.prototype, name, { ...descriptor, enumerable: false });
-    }
-  }
+  if (coreAccess === undefined) throw new Error("socket/socket.ts has not been loaded");
+  return coreAccess(socket);
 }
 
 /**

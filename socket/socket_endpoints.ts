@@ -1,7 +1,8 @@
 /**
- * The addressing side of {@link Socket}: bind, listen, accept, connect
+ * The addressing side of `Socket`: bind, listen, accept, connect
  * (blocking, with a timeout, or non-blocking) and the local and peer
- * addresses. Mixed into `Socket` by socket.ts.
+ * addresses, as functions of the socket's core (socket_core.ts). The
+ * `Socket` methods of the same names call them and carry the documentation.
  *
  * @example
  * ```ts
@@ -9,7 +10,7 @@
  * using server = Socket.create("ipv4");
  * server.bind("127.0.0.1", 0);
  * server.listen();
- * console.log(server.localAddress().port > 0); // true
+ * console.log((server.localAddress() as { port: number }).port > 0); // true
  * ```
  *
  * @module
@@ -31,8 +32,7 @@ import {
   type SocketAddress,
   zoneToScopeId,
 } from "./sockaddr.ts";
-import type { AcceptOptions, ConnectStatus, Socket } from "./socket.ts";
-import { adoptSocket, checkMs, coreOf, type SocketCore } from "./socket_core.ts";
+import { checkMs, SocketCore } from "./socket_core.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "./wait.ts";
 
 // Address memory shared by every call (calls are synchronous).
@@ -110,278 +110,250 @@ function describe(c: SocketCore, host: string | null, port: number): string {
   return formatSocketAddress({ family: c.family, host: h, port } as SocketAddress);
 }
 
+/** Options of `Socket.accept`. */
+export interface AcceptOptions {
+  /** Make the accepted socket non-blocking (default true, as accept4 NONBLOCK). */
+  readonly nonBlocking?: boolean;
+}
+
+/** Outcome of `Socket.connectNonBlocking`. */
+export type ConnectStatus = "connected" | "in-progress";
+
 /**
- * Binding, listening, accepting, connecting and addresses; these methods
- * are `Socket`'s own (see socket.ts), not used alone.
+ * `Socket.bind`: binds to a local address (`host` null: every interface).
  *
  * @example
  * ```ts
  * import { Socket } from "./socket.ts";
- * const [a, b] = Socket.pair();
- * console.log(a.isConnected()); // true
- * a.close(); b.close();
+ * import { coreOf } from "./socket_core.ts";
+ * import { bind } from "./socket_endpoints.ts";
+ * using s = Socket.create("ipv4");
+ * bind(coreOf(s), "127.0.0.1", 0); // s.bind("127.0.0.1", 0)
  * ```
  */
-export class SocketEndpoints {
-  /**
-   * Binds to a local address: `host` null means every interface (for IPv6,
-   * `::`, which also takes IPv4 unless `options.v6Only` is set). An IPv4
-   * literal on an IPv6 socket binds its IPv4-mapped address.
-   *
-   * @throws TypeError for an invalid literal, RangeError for a bad port,
-   *   SocketError (EADDRINUSE, …)
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * using s = Socket.create("ipv6");
-   * s.bind(null, 0);
-   * ```
-   */
-  bind(host: string | null, port = 0): void {
-    const c = coreOf(this);
-    const fd = c.liveFd();
-    const len = encode(c, host, port);
-    check(libc().bind(fd, ADDR.bytes, len), "bind", describe(c, host, port));
-  }
+export function bind(c: SocketCore, host: string | null, port: number): void {
+  const fd = c.liveFd();
+  const len = encode(c, host, port);
+  check(libc().bind(fd, ADDR.bytes, len), "bind", describe(c, host, port));
+}
 
-  /**
-   * Starts listening. `backlog` is clamped by the kernel to its somaxconn.
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * using s = Socket.create("ipv4");
-   * s.bind("127.0.0.1", 0);
-   * s.listen(128);
-   * ```
-   */
-  listen(backlog = C.SOMAXCONN): void {
-    const c = coreOf(this);
-    if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
-      throw new RangeError(`backlog must be a non-negative integer, got ${backlog}`);
-    }
-    check(libc().listen(c.liveFd(), backlog), "listen");
+/**
+ * `Socket.listen`: starts listening with a backlog.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { listen } from "./socket_endpoints.ts";
+ * using s = Socket.create("ipv4");
+ * s.bind("127.0.0.1", 0);
+ * listen(coreOf(s), 16); // s.listen(16)
+ * ```
+ */
+export function listen(c: SocketCore, backlog: number): void {
+  if (!Number.isInteger(backlog) || backlog < 0 || backlog > 0x7fffffff) {
+    throw new RangeError(`backlog must be a non-negative integer, got ${backlog}`);
   }
+  check(libc().listen(c.liveFd(), backlog), "listen");
+}
 
-  /**
-   * Accepts one connection; `null` when none is waiting on a non-blocking
-   * listener (a blocking listener waits). The new socket is close-on-exec
-   * and, by default, non-blocking.
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // const peer = listener.accept({ nonBlocking: false });
-   * ```
-   */
-  accept(options: AcceptOptions = {}): Socket | null {
-    const c = coreOf(this);
-    const nonBlocking = options.nonBlocking !== false;
-    const fd = acceptDescriptor(c.liveFd(), nonBlocking);
-    return fd < 0 ? null : adoptSocket(fd, c.family, c.type, nonBlocking);
-  }
+/**
+ * `Socket.accept`: the core of the accepted socket, `null` when none is
+ * waiting on a non-blocking listener.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { accept } from "./socket_endpoints.ts";
+ * using s = Socket.create("ipv4", "stream", { nonBlocking: true });
+ * s.bind("127.0.0.1", 0);
+ * s.listen();
+ * console.log(accept(coreOf(s), {})); // null: nobody is connecting
+ * ```
+ */
+export function accept(c: SocketCore, options: AcceptOptions): SocketCore | null {
+  const nonBlocking = options.nonBlocking !== false;
+  const fd = acceptDescriptor(c.liveFd(), nonBlocking);
+  return fd < 0 ? null : new SocketCore(fd, c.family, c.type, nonBlocking);
+}
 
-  /**
-   * Waits up to `timeoutMs` for a connection and accepts it; `null` on
-   * timeout.
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // const peer = listener.acceptTimeout(1000);
-   * ```
-   */
-  acceptTimeout(timeoutMs: number, options: AcceptOptions = {}): Socket | null {
-    const c = coreOf(this);
-    checkMs(timeoutMs);
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const revents = pollOne(c.liveFd(), WAIT_READ, remainingMs(deadline));
-      if (revents === 0) return null;
-      if (c.nonBlocking) {
-        const s = this.accept(options);
+/**
+ * `Socket.acceptTimeout`: waits up to `timeoutMs` for a connection and
+ * accepts it; `null` on timeout.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { acceptTimeout } from "./socket_endpoints.ts";
+ * using s = Socket.create("ipv4");
+ * s.bind("127.0.0.1", 0);
+ * s.listen();
+ * console.log(acceptTimeout(coreOf(s), 10, {})); // null after 10 ms
+ * ```
+ */
+export function acceptTimeout(c: SocketCore, timeoutMs: number, options: AcceptOptions): SocketCore | null {
+  checkMs(timeoutMs);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const revents = pollOne(c.liveFd(), WAIT_READ, remainingMs(deadline));
+    if (revents === 0) return null;
+    if (c.nonBlocking) {
+      const s = accept(c, options);
+      if (s !== null) return s;
+    } else {
+      // A blocking listener: accept without waiting so a lost race cannot block.
+      setNonBlocking(c.fd, true);
+      try {
+        const s = accept(c, options);
         if (s !== null) return s;
-      } else {
-        // A blocking listener: accept without waiting so a lost race cannot block.
-        setNonBlocking(c.fd, true);
-        try {
-          const s = this.accept(options);
-          if (s !== null) return s;
-        } finally {
-          setNonBlocking(c.fd, false);
-        }
+      } finally {
+        setNonBlocking(c.fd, false);
       }
-      if (remainingMs(deadline) === 0) return null;
     }
+    if (remainingMs(deadline) === 0) return null;
   }
+}
 
-  /**
-   * Connects, waiting up to the connect timeout (`getTimeouts().connectMs`;
-   * 0 waits as long as the kernel does). Works on blocking and non-blocking
-   * sockets.
-   *
-   * @throws SocketError (ECONNREFUSED, …), SocketTimeoutError
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // const s = Socket.create("ipv4"); s.connect("127.0.0.1", 8080);
-   * ```
-   */
-  connect(host: string, port = 0): void {
-    const c = coreOf(this);
-    this.connectTimeout(host, port, c.timeouts.get("connectMs"));
-  }
-
-  /**
-   * Connects, waiting at most `timeoutMs` (0: no limit). A Unix stream or
-   * seqpacket listener with a full backlog is waited for too: the connect
-   * is retried, with pauses of 1 ms growing to 50 ms, until it goes through
-   * or the time runs out (a blocking socket with no limit leaves the
-   * waiting to the kernel).
-   *
-   * @throws SocketTimeoutError when the time runs out (the socket then
-   *   cannot be reused: close it)
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // s.connectTimeout("::1", 8080, 500);
-   * ```
-   */
-  connectTimeout(host: string, port: number, timeoutMs: number): void {
-    const c = coreOf(this);
-    checkMs(timeoutMs);
-    const fd = c.liveFd();
-    const len = encode(c, host, port);
-    const where = describe(c, host, port);
-    const deadline = deadlineAfter(timeoutMs);
-    const temporary = !c.nonBlocking && timeoutMs > 0;
-    if (temporary) setNonBlocking(fd, true);
-    try {
-      if (libc().connect(fd, ADDR.bytes, len) === 0) {
+/**
+ * `Socket.connectTimeout` (and `Socket.connect`, with the connect
+ * timeout): connects, waiting at most `timeoutMs` (0: no limit).
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { connectTimeout } from "./socket_endpoints.ts";
+ * using server = Socket.create("ipv4");
+ * server.bind("127.0.0.1", 0);
+ * server.listen();
+ * using client = Socket.create("ipv4");
+ * connectTimeout(coreOf(client), "127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
+ * ```
+ */
+export function connectTimeout(c: SocketCore, host: string, port: number, timeoutMs: number): void {
+  checkMs(timeoutMs);
+  const fd = c.liveFd();
+  const len = encode(c, host, port);
+  const where = describe(c, host, port);
+  const deadline = deadlineAfter(timeoutMs);
+  const temporary = !c.nonBlocking && timeoutMs > 0;
+  if (temporary) setNonBlocking(fd, true);
+  try {
+    if (libc().connect(fd, ADDR.bytes, len) === 0) {
+      c.peerText = where;
+      return;
+    }
+    let errno = native.errno();
+    if (errno === E.EAGAIN && c.family === "unix" && (temporary || c.nonBlocking)) {
+      // The listener's backlog is full: a blocking connect would sleep
+      // until there is room, a non-blocking one fails at once. Retry.
+      errno = connectPastFullBacklog(fd, len, deadline);
+      if (errno === 0) {
         c.peerText = where;
         return;
       }
-      let errno = native.errno();
-      if (errno === E.EAGAIN && c.family === "unix" && (temporary || c.nonBlocking)) {
-        // The listener's backlog is full: a blocking connect would sleep
-        // until there is room, a non-blocking one fails at once. Retry.
-        errno = connectPastFullBacklog(fd, len, deadline);
-        if (errno === 0) {
-          c.peerText = where;
-          return;
-        }
-        if (errno < 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms (backlog full)`, { syscall: "connect", address: where });
-      }
-      if (errno !== E.EINPROGRESS && errno !== E.EINTR && errno !== E.EALREADY) throw sysError(errno, "connect", where);
-      const revents = pollOne(fd, WAIT_WRITE, remainingMs(deadline));
-      if (revents === 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms`, { syscall: "connect", address: where });
-      const soError = getIntOption(fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
-      if (soError !== 0) throw sysError(soError, "connect", where);
-      c.peerText = where;
-    } finally {
-      if (temporary && c.fd >= 0) setNonBlocking(fd, false);
+      if (errno < 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms (backlog full)`, { syscall: "connect", address: where });
     }
-  }
-
-  /**
-   * Starts a connection without waiting: "connected" when it completed at
-   * once (Unix sockets, often), "in-progress" otherwise; then wait for
-   * writability and call {@link Socket.finishConnect}.
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // if (s.connectNonBlocking("127.0.0.1", 80) === "in-progress") { s.isWritable(1000); s.finishConnect(); }
-   * ```
-   */
-  connectNonBlocking(host: string, port = 0): ConnectStatus {
-    const c = coreOf(this);
-    const fd = c.liveFd();
-    const len = encode(c, host, port);
-    const where = describe(c, host, port);
-    const temporary = !c.nonBlocking;
-    if (temporary) setNonBlocking(fd, true);
-    try {
-      c.peerText = where;
-      if (libc().connect(fd, ADDR.bytes, len) === 0) return "connected";
-      const errno = native.errno();
-      if (errno === E.EINPROGRESS || errno === E.EINTR || errno === E.EALREADY) return "in-progress";
-      throw sysError(errno, "connect", where);
-    } finally {
-      if (temporary) setNonBlocking(fd, false);
-    }
-  }
-
-  /**
-   * Completes a non-blocking connect: true once connected, false while it
-   * is still in progress.
-   *
-   * @throws SocketError with the connect failure (SO_ERROR)
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // while (!s.finishConnect()) s.isWritable(100);
-   * ```
-   */
-  finishConnect(): boolean {
-    const c = coreOf(this);
-    const fd = c.liveFd();
-    const revents = pollOne(fd, WAIT_WRITE, 0);
-    if (revents === 0) return false;
+    if (errno !== E.EINPROGRESS && errno !== E.EINTR && errno !== E.EALREADY) throw sysError(errno, "connect", where);
+    const revents = pollOne(fd, WAIT_WRITE, remainingMs(deadline));
+    if (revents === 0) throw new SocketTimeoutError(`connect to ${where} timed out after ${timeoutMs} ms`, { syscall: "connect", address: where });
     const soError = getIntOption(fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
-    if (soError !== 0) throw sysError(soError, "connect", c.peerText);
-    return hasPeer(fd);
+    if (soError !== 0) throw sysError(soError, "connect", where);
+    c.peerText = where;
+  } finally {
+    if (temporary && c.fd >= 0) setNonBlocking(fd, false);
   }
+}
 
-  /**
-   * Whether the socket has a peer (getpeername succeeds).
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * using s = Socket.create("ipv4");
-   * console.log(s.isConnected()); // false
-   * ```
-   */
-  isConnected(): boolean {
-    return hasPeer(coreOf(this).liveFd());
+/**
+ * `Socket.connectNonBlocking`: starts a connection without waiting.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { connectNonBlocking } from "./socket_endpoints.ts";
+ * using server = Socket.create("ipv4");
+ * server.bind("127.0.0.1", 0);
+ * server.listen();
+ * using client = Socket.create("ipv4");
+ * console.log(connectNonBlocking(coreOf(client), "127.0.0.1", (server.localAddress() as { port: number }).port)); // "in-progress" or "connected"
+ * ```
+ */
+export function connectNonBlocking(c: SocketCore, host: string, port: number): ConnectStatus {
+  const fd = c.liveFd();
+  const len = encode(c, host, port);
+  const where = describe(c, host, port);
+  const temporary = !c.nonBlocking;
+  if (temporary) setNonBlocking(fd, true);
+  try {
+    c.peerText = where;
+    if (libc().connect(fd, ADDR.bytes, len) === 0) return "connected";
+    const errno = native.errno();
+    if (errno === E.EINPROGRESS || errno === E.EINTR || errno === E.EALREADY) return "in-progress";
+    throw sysError(errno, "connect", where);
+  } finally {
+    if (temporary) setNonBlocking(fd, false);
   }
+}
 
-  /**
-   * The local address (getsockname).
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * using s = Socket.create("ipv4");
-   * s.bind("127.0.0.1", 0);
-   * console.log(s.localAddress()); // { family: "ipv4", host: "127.0.0.1", port: … }
-   * ```
-   */
-  localAddress(): SocketAddress {
-    const c = coreOf(this);
-    check(libc().getsockname(c.liveFd(), ADDR.bytes, ADDR.resetLength()), "getsockname");
-    return ADDR.decode();
-  }
+/**
+ * `Socket.finishConnect`: true once a non-blocking connect completed,
+ * false while it is in progress.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { finishConnect } from "./socket_endpoints.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(finishConnect(coreOf(a))); // true
+ * a.close(); b.close();
+ * ```
+ */
+export function finishConnect(c: SocketCore): boolean {
+  const fd = c.liveFd();
+  const revents = pollOne(fd, WAIT_WRITE, 0);
+  if (revents === 0) return false;
+  const soError = getIntOption(fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
+  if (soError !== 0) throw sysError(soError, "connect", c.peerText);
+  return hasPeer(fd);
+}
 
-  /**
-   * The peer's address (getpeername).
-   *
-   * @throws SocketClosedError (ENOTCONN) when not connected
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // console.log(s.remoteAddress());
-   * ```
-   */
-  remoteAddress(): SocketAddress {
-    const c = coreOf(this);
-    check(libc().getpeername(c.liveFd(), ADDR.bytes, ADDR.resetLength()), "getpeername");
-    return ADDR.decode();
-  }
+/**
+ * `Socket.localAddress`: the local address (getsockname).
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { localAddress } from "./socket_endpoints.ts";
+ * using s = Socket.create("ipv4");
+ * s.bind("127.0.0.1", 0);
+ * console.log(localAddress(coreOf(s))); // { family: "ipv4", host: "127.0.0.1", port: … }
+ * ```
+ */
+export function localAddress(c: SocketCore): SocketAddress {
+  check(libc().getsockname(c.liveFd(), ADDR.bytes, ADDR.resetLength()), "getsockname");
+  return ADDR.decode();
+}
+
+/**
+ * `Socket.remoteAddress`: the peer's address (getpeername).
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { remoteAddress } from "./socket_endpoints.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(remoteAddress(coreOf(a)).family); // "unix"
+ * a.close(); b.close();
+ * ```
+ */
+export function remoteAddress(c: SocketCore): SocketAddress {
+  check(libc().getpeername(c.liveFd(), ADDR.bytes, ADDR.resetLength()), "getpeername");
+  return ADDR.decode();
 }

@@ -1,7 +1,8 @@
 /**
- * Zero-copy methods of {@link Socket}: sendfile, splice between sockets
- * and descriptor duplication (socket/zero_copy.ts). Mixed into `Socket` by
- * socket.ts.
+ * Zero-copy methods of `Socket`: sendfile, splice between sockets and
+ * descriptor duplication (socket/zero_copy.ts), as functions of the
+ * socket's core (socket_core.ts); the `Socket` methods of the same names
+ * call them and carry the documentation.
  *
  * @example
  * ```ts
@@ -15,8 +16,7 @@
  */
 import { SocketError } from "../core/errors.ts";
 import { setNonBlocking } from "./options.ts";
-import type { Socket } from "./socket.ts";
-import { adoptSocket, coreOf, isSocket, type SocketCore } from "./socket_core.ts";
+import { SocketCore } from "./socket_core.ts";
 import { dup as dupFd, type SendfileOptions, sendfile as sendfileOn, sendfileAll as sendfileAllOn, spliceAll } from "./zero_copy.ts";
 import { deadlineAfter, WAIT_WRITE } from "./wait.ts";
 
@@ -67,146 +67,123 @@ function sendfileWithin(c: SocketCore, fd: number, fileFd: number, offset: numbe
 }
 
 /**
- * sendfile, splice and dup; these methods are `Socket`'s own (see
- * socket.ts), not used alone.
+ * `Socket.sendfile`: one sendfile(2) from the open file `fileFd`; the
+ * bytes sent, 0 at end of file, `null` when a non-blocking socket has no
+ * room.
+ *
+ * @example
+ * ```ts
+ * import { closeSync, openSync } from "node:fs";
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { sendfile } from "./socket_zero_copy.ts";
+ * const [a, b] = Socket.pair();
+ * const file = openSync("/etc/hosts", "r");
+ * console.log(sendfile(coreOf(a), file, 0, 1)); // 1
+ * closeSync(file);
+ * a.close(); b.close();
+ * ```
+ */
+export function sendfile(c: SocketCore, fileFd: number, offset: number, count: number): number | null {
+  const fd = c.liveFd();
+  const sendMs = c.nonBlocking ? 0 : c.timeouts.get("sendMs");
+  try {
+    const n = sendMs > 0
+      ? nonBlockingDuring([c], () => sendfileWithin(c, fd, fileFd, offset, count, deadlineAfter(sendMs)))
+      : sendfileOn(fd, fileFd, offset, count);
+    if (n !== null && n > 0) c.stats.sent(n);
+    return n;
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+    throw err;
+  }
+}
+
+/**
+ * `Socket.sendfileAll`: sends a whole file (descriptor or path) or a slice
+ * of it; the bytes sent.
  *
  * @example
  * ```ts
  * import { Socket } from "./socket.ts";
- * // const moved = client.spliceTo(upstream);
+ * import { coreOf } from "./socket_core.ts";
+ * import { sendfileAll } from "./socket_zero_copy.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(sendfileAll(coreOf(a), "/etc/hosts", { count: 1 })); // 1
+ * a.close(); b.close();
  * ```
  */
-export class SocketZeroCopy {
-  /**
-   * One sendfile(2): up to `count` bytes of the open file `fileFd` from
-   * `offset` (the file's own position is not moved); the bytes sent, 0 at
-   * end of file, `null` when a non-blocking socket has no room.
-   *
-   * On a blocking socket with a send timeout (`getTimeouts().sendMs` > 0),
-   * the call is like `send`: it waits up to that long for room, then sends
-   * what fits at once (possibly fewer than `count` bytes) without waiting
-   * for more. The socket is non-blocking meanwhile, since sendfile takes no
-   * MSG_DONTWAIT. Without a send timeout the kernel blocks as it would.
-   *
-   * @throws SocketTimeoutError when no room came within the send timeout
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // const n = s.sendfile(fileFd, 0, 1 << 20);
-   * ```
-   */
-  sendfile(fileFd: number, offset: number, count: number): number | null {
-    const c = coreOf(this);
-    const fd = c.liveFd();
-    const sendMs = c.nonBlocking ? 0 : c.timeouts.get("sendMs");
-    try {
-      const n = sendMs > 0
-        ? nonBlockingDuring([c], () => sendfileWithin(c, fd, fileFd, offset, count, deadlineAfter(sendMs)))
-        : sendfileOn(fd, fileFd, offset, count);
-      if (n !== null && n > 0) c.stats.sent(n);
-      return n;
-    } catch (err) {
-      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
-      throw err;
-    }
-  }
-
-  /**
-   * Sends a whole file (an open descriptor or a path) or a slice of it,
-   * waiting for room as needed; returns the bytes sent (fewer only when the
-   * file ended early). Each wait is bounded by `options.timeoutMs`, by
-   * default this socket's send timeout (none when 0); a blocking socket is
-   * non-blocking while a bounded transfer runs.
-   *
-   * @throws SocketTimeoutError, SocketClosedError, SocketError (ENOENT, …);
-   *   a failure after bytes went out carries their count in `transferred`
-   *   (and the statistics count them)
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // s.sendfileAll("/var/www/index.html");
-   * ```
-   */
-  sendfileAll(source: number | string, options: SendfileOptions = {}): number {
-    const c = coreOf(this);
-    const fd = c.liveFd();
-    const timeoutMs = options.timeoutMs ?? waitLimit(c.timeouts.get("sendMs"));
-    const send = (): number => sendfileAllOn(fd, source, { ...options, timeoutMs });
-    try {
-      const n = isLimit(timeoutMs) ? nonBlockingDuring([c], send) : send();
-      if (n > 0) c.stats.sent(n);
-      return n;
-    } catch (err) {
-      if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
-      const moved = transferredBy(err);
-      if (moved > 0) c.stats.sent(moved);
-      throw err;
-    }
-  }
-
-  /**
-   * Moves bytes from this socket to `destination` inside the kernel
-   * (splice through a pipe; Linux), until `count` bytes have moved or this
-   * socket reaches end of stream. Returns the bytes moved.
-   *
-   * Each wait is bounded: by `timeoutMs` when given (-1: no limit), else
-   * like `recvAll` and `sendAll`, a wait for data by this socket's receive
-   * timeout and a wait for room by the destination's send timeout (either
-   * unlimited when 0). Blocking sockets are non-blocking while a bounded
-   * transfer runs.
-   *
-   * @throws UnsupportedError off Linux; SocketTimeoutError (with the bytes
-   *   moved before it in `transferred`, counted in both sockets' statistics)
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * // const moved = client.spliceTo(upstream); // proxy until client EOF
-   * ```
-   */
-  spliceTo(destination: Socket, count = Infinity, timeoutMs?: number): number {
-    const c = coreOf(this);
-    if (!isSocket(destination)) throw new TypeError("destination must be a Socket");
-    const d = coreOf(destination);
-    const from = c.liveFd();
-    const to = d.liveFd();
-    const readMs = timeoutMs ?? waitLimit(c.timeouts.get("recvMs"));
-    const writeMs = timeoutMs ?? waitLimit(d.timeouts.get("sendMs"));
-    const move = (): number => spliceAll(from, to, count, readMs, writeMs);
-    const counted = (n: number): void => {
-      if (n <= 0) return;
-      c.stats.received(n);
-      d.stats.sent(n);
-    };
-    let n: number;
-    try {
-      n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
-    } catch (err) {
-      counted(transferredBy(err));
-      throw err;
-    }
-    counted(n);
+export function sendfileAll(c: SocketCore, source: number | string, options: SendfileOptions): number {
+  const fd = c.liveFd();
+  const timeoutMs = options.timeoutMs ?? waitLimit(c.timeouts.get("sendMs"));
+  const send = (): number => sendfileAllOn(fd, source, { ...options, timeoutMs });
+  try {
+    const n = isLimit(timeoutMs) ? nonBlockingDuring([c], send) : send();
+    if (n > 0) c.stats.sent(n);
     return n;
+  } catch (err) {
+    if (!(err instanceof TypeError || err instanceof RangeError)) c.stats.sendErrors++;
+    const moved = transferredBy(err);
+    if (moved > 0) c.stats.sent(moved);
+    throw err;
   }
+}
 
-  /**
-   * A second Socket on a duplicate of this descriptor (close-on-exec),
-   * sharing the connection, options and blocking mode; each Socket closes
-   * its own descriptor.
-   *
-   * @example
-   * ```ts
-   * import { Socket } from "./socket.ts";
-   * using s = Socket.create("ipv4");
-   * using copy = s.dup();
-   * console.log(copy.fd !== s.fd); // true
-   * ```
-   */
-  dup(): Socket {
-    const c = coreOf(this);
-    const copy = dupFd(c.liveFd());
-    return adoptSocket(copy, c.family, c.type, c.nonBlocking, c.peerText);
+/**
+ * `Socket.spliceTo`: moves bytes from the socket of `c` to the socket of
+ * `d` inside the kernel (Linux) until `count` bytes have moved or `c`
+ * reaches end of stream; the bytes moved.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { spliceTo } from "./socket_zero_copy.ts";
+ * const [a, b] = Socket.pair();
+ * const [c, d] = Socket.pair();
+ * a.sendAll(new Uint8Array(3));
+ * console.log(spliceTo(coreOf(b), coreOf(c), 3, undefined)); // 3
+ * for (const s of [a, b, c, d]) s.close();
+ * ```
+ */
+export function spliceTo(c: SocketCore, d: SocketCore, count: number, timeoutMs: number | undefined): number {
+  const from = c.liveFd();
+  const to = d.liveFd();
+  const readMs = timeoutMs ?? waitLimit(c.timeouts.get("recvMs"));
+  const writeMs = timeoutMs ?? waitLimit(d.timeouts.get("sendMs"));
+  const move = (): number => spliceAll(from, to, count, readMs, writeMs);
+  const counted = (n: number): void => {
+    if (n <= 0) return;
+    c.stats.received(n);
+    d.stats.sent(n);
+  };
+  let n: number;
+  try {
+    n = isLimit(readMs) || isLimit(writeMs) ? nonBlockingDuring([c, d], move) : move();
+  } catch (err) {
+    counted(transferredBy(err));
+    throw err;
   }
+  counted(n);
+  return n;
+}
+
+/**
+ * `Socket.dup`: the core of a second socket on a duplicate of the
+ * descriptor (close-on-exec), with the same mode and peer.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { coreOf } from "./socket_core.ts";
+ * import { dup } from "./socket_zero_copy.ts";
+ * using s = Socket.create("ipv4");
+ * const copy = dup(coreOf(s));
+ * console.log(copy.fd !== s.fd); // true
+ * ```
+ */
+export function dup(c: SocketCore): SocketCore {
+  const copy = new SocketCore(dupFd(c.liveFd()), c.family, c.type, c.nonBlocking);
+  copy.peerText = c.peerText;
+  return copy;
 }
