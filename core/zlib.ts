@@ -177,9 +177,37 @@ export class Inflater {
    * never end (permessage-deflate messages) simply never pass `final`.
    */
   push(chunk: Uint8Array, final = false): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.#inflate(chunk, final, (view) => out.push(view.slice()));
+    return out;
+  }
+
+  /**
+   * Like {@link Inflater.push}, but hands each output chunk to `sink` as a
+   * view of the inflater's own output buffer, valid only during the call:
+   * a caller that copies it into its final buffer makes no garbage.
+   *
+   * @example
+   * ```ts
+   * import { Deflater, Inflater } from "./zlib.ts";
+   * const def = new Deflater({ format: "zlib" });
+   * const packed = def.push(new Uint8Array(100_000), "finish");
+   * const inf = new Inflater({ format: "zlib" });
+   * const whole = new Uint8Array(100_000);
+   * let at = 0;
+   * for (const p of packed) inf.pushInto(p, false, (view) => { whole.set(view, at); at += view.length; });
+   * console.log(at, inf.finished); // 100000 true
+   * def.close();
+   * inf.close();
+   * ```
+   */
+  pushInto(chunk: Uint8Array, final: boolean, sink: (view: Uint8Array) => void): void {
+    this.#inflate(chunk, final, sink);
+  }
+
+  #inflate(chunk: Uint8Array, final: boolean, sink: (view: Uint8Array) => void): void {
     const m = this.#live();
     const z = libz();
-    const out: Uint8Array[] = [];
     const view = m.stream.view;
     const inBytes = m.input.bytes;
     const outBytes = m.output.bytes;
@@ -212,7 +240,7 @@ export class Inflater {
             );
           }
           this.#onOutput?.(produced);
-          out.push(outBytes.slice(0, produced));
+          sink(outBytes.subarray(0, produced));
         }
         if (rc === Z.STREAM_END) {
           this.#finished = true;
@@ -229,7 +257,6 @@ export class Inflater {
     if (final && !this.#finished) {
       throw new CompressionError("ERR_ZLIB_TRUNCATED", "compressed stream ended early");
     }
-    return out;
   }
 
   /** Starts a new stream with the same settings. */

@@ -308,9 +308,12 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   /**
    * Inflates one piece of a compressed message; `fin` marks the last piece.
    * Output beyond `maxBytes` for the message throws a 1009 WebSocketError,
-   * corrupt data a 1007 one.
+   * corrupt data a 1007 one. With `sink`, each output chunk (≤ 64 KiB) goes
+   * there as soon as it is made, as a view valid only during the call, and
+   * nothing is returned: the caller copies it into its message buffer, so
+   * no output is held twice or left as garbage.
    */
-  decompress(piece: Uint8Array, fin: boolean, maxBytes: number): Uint8Array[] {
+  decompress(piece: Uint8Array, fin: boolean, maxBytes: number, sink?: (part: Uint8Array) => void): Uint8Array[] {
     const server = this.role === "server";
     const inflater = this.#inflater ??= new Inflater({
       format: "raw",
@@ -321,13 +324,20 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
     this.#inflated = 0; // output of this call, against the message's remaining room
     try {
       // Feed bounded slices so that one slice cannot inflate far past the
-      // limit: deflate expands at most ~1032:1.
-      const slice = Math.max(1024, Math.min(65536, Math.floor(maxBytes / 1032)));
-      for (let at = 0; at < piece.length; at += slice) {
-        this.#take(inflater.push(piece.subarray(at, at + slice)), out, maxBytes);
-      }
+      // limit (deflate expands at most ~1032:1): a slice's output is held
+      // at once, so it stays near a sixteenth of the room.
+      const slice = Math.max(64, Math.min(65536, Math.floor(maxBytes / 1032 / 16)));
+      const take = (view: Uint8Array): void => {
+        this.#inflated += view.length;
+        if (this.#inflated > maxBytes) {
+          throw new WebSocketError("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", `decompressed message above ${maxBytes} bytes`, CloseCode.MessageTooBig);
+        }
+        if (sink === undefined) out.push(view.slice());
+        else sink(view);
+      };
+      for (let at = 0; at < piece.length; at += slice) inflater.pushInto(piece.subarray(at, at + slice), false, take);
       if (fin) {
-        if (!inflater.finished) this.#take(inflater.push(TAIL), out, maxBytes);
+        if (!inflater.finished) inflater.pushInto(TAIL, false, take);
         const noTakeover = server ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
         // A peer that ended its deflate stream (BFINAL) starts a new one.
         if (noTakeover || inflater.finished) inflater.reset();
@@ -343,16 +353,6 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
       throw err;
     }
     return out;
-  }
-
-  #take(parts: Uint8Array[], out: Uint8Array[], maxBytes: number): void {
-    for (const p of parts) {
-      this.#inflated += p.length;
-      if (this.#inflated > maxBytes) {
-        throw new WebSocketError("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", `decompressed message above ${maxBytes} bytes`, CloseCode.MessageTooBig);
-      }
-      out.push(p);
-    }
   }
 
   /** Frees the zlib streams. */

@@ -52,12 +52,13 @@ export interface ReceiverHandler {
 /**
  * Inflates compressed messages (implemented by permessage-deflate).
  * `decompress` gets the pieces of one message in order, `fin` set on the
- * last; it returns the inflated bytes and throws a WebSocketError when the
- * data is bad or would inflate past `maxBytes`.
+ * last; it hands the inflated bytes to `sink` as they are made (or returns
+ * them without one) and throws a WebSocketError when the data is bad or
+ * would inflate past `maxBytes`.
  */
 export interface MessageDecompressor {
   /** Inflates one piece of a compressed message. */
-  decompress(piece: Uint8Array, fin: boolean, maxBytes: number): Uint8Array[];
+  decompress(piece: Uint8Array, fin: boolean, maxBytes: number, sink?: (part: Uint8Array) => void): Uint8Array[];
 }
 
 /** Receiver options. Limits default to {@link WEBSOCKET_LIMITS}. */
@@ -83,6 +84,14 @@ const GET_DATA = 3;
 const EMPTY = new Uint8Array(0);
 /** Pieces of one message kept as views before they are copied into one buffer. */
 const MAX_VIEWS = 32;
+/**
+ * A frame longer than this gets its message buffer when its header
+ * arrives (its payload will come in many pieces): bytes are copied in as
+ * they come instead of pinning every chunk they came in.
+ */
+const RESERVE_AT_HEADER_BYTES = 64 * 1024;
+/** The smallest message buffer worth growing. */
+const MIN_BUFFER_BYTES = 4096;
 const decoder = new TextDecoder();
 
 function fail(code: string, message: string, closeCode: number): never {
@@ -138,6 +147,8 @@ export class Receiver {
   #accumulator: Uint8Array | null = null;
   #messageBytes = 0;
   readonly #utf8 = new Utf8Validator();
+  /** The sink for inflated output: views valid during the call only. */
+  readonly #acceptView = (view: Uint8Array): void => this.#accept(view, true);
 
   constructor(options: ReceiverOptions) {
     if (options.role !== "server" && options.role !== "client") {
@@ -298,6 +309,11 @@ export class Receiver {
         this.#compressed = rsv1;
         if (!this.#binary) this.#utf8.reset();
       }
+      if (!this.#compressed && length > RESERVE_AT_HEADER_BYTES) {
+        // A whole message in one frame gets exactly its size.
+        const total = this.#messageBytes + length;
+        this.#reserve(total, fin && total === length ? total : this.#capacityFor(total));
+      }
       this.#compressedFrame = this.#compressed;
     }
     this.#state = GET_DATA;
@@ -331,15 +347,17 @@ export class Receiver {
   #dataPiece(piece: Uint8Array, messageEnd: boolean): void {
     if (this.#compressedFrame) {
       const room = this.#maxMessageBytes - this.#messageBytes;
-      const out = this.#decompressor!.decompress(piece, messageEnd, room);
-      for (const part of out) this.#accept(part);
+      this.#decompressor!.decompress(piece, messageEnd, room, this.#acceptView);
     } else if (piece.length > 0) {
-      this.#accept(piece);
+      this.#accept(piece, false);
     }
   }
 
-  /** Adds message bytes, checking limits and UTF-8 as they come. */
-  #accept(part: Uint8Array): void {
+  /**
+   * Adds message bytes, checking limits and UTF-8 as they come. A
+   * `transient` part (a view of the inflater's buffer) is copied if kept.
+   */
+  #accept(part: Uint8Array, transient: boolean): void {
     if (part.length === 0) return;
     const total = this.#messageBytes + part.length;
     if (total > this.#maxMessageBytes) {
@@ -351,31 +369,67 @@ export class Receiver {
     if (!this.#binary && !this.#utf8.push(part)) {
       fail("WS_ERR_INVALID_UTF8", "invalid UTF-8 in a text message", CloseCode.InvalidPayload);
     }
-    this.#messageBytes = total;
     const acc = this.#accumulator;
-    if (acc !== null) {
+    if (acc === null) {
+      if (this.#fragments.length < MAX_VIEWS) {
+        this.#fragments.push(transient ? part.slice() : part);
+        this.#messageBytes = total;
+        return;
+      }
       // Many small pieces: append to one growing buffer (amortized copies)
       // rather than keep a view per piece, which would cost far more heap
       // than the bytes themselves and pin every chunk they came from.
-      if (total > acc.length) {
-        const grown = new Uint8Array(Math.min(Math.max(total, acc.length * 2), this.#maxMessageBytes));
-        grown.set(acc.subarray(0, total - part.length));
-        this.#accumulator = grown;
-      }
-      this.#accumulator!.set(part, total - part.length);
-      return;
+      this.#reserve(total, this.#capacityFor(total));
+    } else if (total > acc.length) {
+      this.#reserve(total, this.#capacityFor(total));
     }
-    this.#fragments.push(part);
-    if (this.#fragments.length > MAX_VIEWS) {
-      const grown = new Uint8Array(Math.min(Math.max(total * 2, 4096), this.#maxMessageBytes));
+    this.#accumulator!.set(part, this.#messageBytes);
+    this.#messageBytes = total;
+  }
+
+  /**
+   * The message buffer's size for `total` bytes: the smallest of max/8,
+   * max/16, … that holds them, and past max/8 the limit itself. Growing
+   * at least doubles, so the buffers left behind (freed at once where the
+   * runtime has `ArrayBuffer.prototype.transfer`, else at the next
+   * collection) add up to under max/4; the last buffer is never written
+   * past the message, and untouched pages of a large allocation cost
+   * address space, not memory. A message at the limit thus peaks within
+   * 1.25 × maxMessageBytes.
+   */
+  #capacityFor(total: number): number {
+    const max = this.#maxMessageBytes;
+    if (!(max <= Number.MAX_SAFE_INTEGER)) return Math.max(total, 2 * (this.#accumulator?.length ?? 0), MIN_BUFFER_BYTES);
+    if (total > max / 8) return max;
+    let cap = Math.ceil(max / 8);
+    while (Math.ceil(cap / 2) >= total && Math.ceil(cap / 2) >= MIN_BUFFER_BYTES) cap = Math.ceil(cap / 2);
+    return Math.max(cap, total);
+  }
+
+  /**
+   * Moves the message so far (`#messageBytes`, held as views or in the old
+   * buffer) into a buffer of `capacity` bytes, unless the current one
+   * already holds `total`.
+   */
+  #reserve(total: number, capacity: number): void {
+    const acc = this.#accumulator;
+    if (acc !== null && acc.length >= total) return;
+    const grown = new Uint8Array(capacity);
+    if (acc !== null) {
+      grown.set(acc.subarray(0, this.#messageBytes));
+      // Nobody else holds the old buffer: give its memory back now rather
+      // than at the next collection (ArrayBuffer.prototype.transfer, where
+      // the runtime has it), so old and new do not add up.
+      (acc.buffer as { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+    } else {
       let at = 0;
       for (const f of this.#fragments) {
         grown.set(f, at);
         at += f.length;
       }
       this.#fragments = [];
-      this.#accumulator = grown;
     }
+    this.#accumulator = grown;
   }
 
   /** The current frame is complete. `payload` is the control payload. */
