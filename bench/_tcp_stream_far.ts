@@ -179,13 +179,13 @@ async function startFfinet(): Promise<[number, number]> {
   // Loaded only here, so the runtime's server runs in a process without ffinet.
   const { listen } = await import("../poll/listener.ts");
   const states = new WeakMap<Connection, SinkState>();
-  const sink = listen({ host: "127.0.0.1", port: 0 }, {
+  const sink = listen({ host: "127.0.0.1", port: 0, handler: {
     open: (c) => states.set(c, new SinkState()),
     data: (c, d) => {
       for (let k = states.get(c)!.feed(d); k > 0; k--) c.send(K);
     },
-  });
-  const echo = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+  } });
+  const echo = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
   return [sink.port, echo.port];
 }
 

@@ -15,7 +15,7 @@ const ready: Listening = (port) => console.log(`PORT ${port}`);
 
 if (kind === "ffinet" || kind === "uring") {
   const io = kind === "uring" ? "uring" : "readiness";
-  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { backlog: 4096, io });
+  const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, backlog: 4096, io });
   console.log(`IO ${server.io}`);
   ready(server.port);
 } else if (kind === "floor") {

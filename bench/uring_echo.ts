@@ -250,8 +250,8 @@ async function uringPromiseEcho(pairs: Pair[], ms: number): Promise<number> {
 /** 50 handler-mode connections ping-ponging through one Loop, both ends ours. */
 async function connectionEcho(io: "uring" | "readiness", ms: number): Promise<number> {
   const loop = new Loop({ backend: "epoll" });
-  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io, backlog: 1024 });
-  const clients = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })));
+  const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, loop, io, backlog: 1024 });
+  const clients = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port: server.port, loop, io })));
   const msg = new Uint8Array(MSG).fill(7);
   let trips = 0;
   let stop = false;

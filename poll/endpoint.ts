@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { SocketTimeoutError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
 import { checkPort, isIP } from "../socket/address.ts";
 import { setIntOption } from "../socket/options.ts";
@@ -141,4 +142,18 @@ export function setNoDelay(fd: number): void {
   } catch {
     // not TCP
   }
+}
+
+/**
+ * The error of a connect that ran out of time: `SocketTimeoutError`
+ * (code ETIMEDOUT) naming the operation and the address.
+ *
+ * @example
+ * ```ts
+ * import { connectTimedOut } from "./endpoint.ts";
+ * console.log(connectTimedOut(100, "127.0.0.1:80").message); // connect timed out after 100 ms (127.0.0.1:80)
+ * ```
+ */
+export function connectTimedOut(timeoutMs: number, address: string): SocketTimeoutError {
+  return new SocketTimeoutError(`connect timed out after ${timeoutMs} ms (${address})`, { syscall: "connect", address });
 }

@@ -1,11 +1,23 @@
 /**
- * `listen` and `connect`: async TCP and Unix stream endpoints on a Loop.
+ * `listen` and `listenUnix`: async TCP and Unix stream listeners on a Loop.
+ * Each takes one options object (an unknown key is a `TypeError`). The
+ * `connect` family lives in connect.ts and is re-exported here.
+ *
+ * A listener handles its own accept failures: resource exhaustion
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses accepting for 50 ms and
+ * retries; errors of a single connection (ECONNABORTED, EPROTO, EPERM, a
+ * network error accept(2) passes on) are skipped. Each failure is counted
+ * in `acceptErrors` and passed to the `onError` option when there is one;
+ * none becomes an uncaught exception.
  *
  * @example
  * ```ts
- * import { listen, connect } from "./listener.ts";
- * const server = listen({ host: "127.0.0.1", port: 0 }, {
- *   data: (conn, bytes) => conn.send(bytes), // echo
+ * import { connect, listen } from "./listener.ts";
+ * const server = listen({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   handler: { data: (conn, bytes) => conn.send(bytes) }, // echo
+ *   onError: (err) => console.error(err.message),
  * });
  * const client = await connect({ host: "127.0.0.1", port: server.port });
  * await client.write(new Uint8Array([1, 2, 3]));
@@ -16,43 +28,69 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../core/errors.ts";
+import { SocketError } from "../core/errors.ts";
+import { optionKeys } from "../core/options.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
-import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
-import { Connection, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
-import { connectSocket, type Endpoint, listenSocket, setNoDelay, type StartedConnect } from "./endpoint.ts";
+import { READABLE } from "./backend.ts";
+import { type Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
+import { type IoOption, openConnection, requireOptions } from "./connect.ts";
+import { type Endpoint, listenSocket, setNoDelay } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
-import { defaultLoop, type Loop, loopClosedError } from "./loop.ts";
+import { defaultLoop, type Loop } from "./loop.ts";
 import { type LoopUring, loopUring } from "./uring/loop_io.ts";
 import { chooseAsyncIo } from "./uring/probe.ts";
-import { uringConnect } from "./uring/connect.ts";
 
+export {
+  adopt,
+  type AdoptOptions,
+  connect,
+  type ConnectOptions,
+  connectUnix,
+  type ConnectUnixOptions,
+  type IoOption,
+} from "./connect.ts";
 export type { Endpoint } from "./endpoint.ts";
 
 /** Accept operations kept in the kernel per io_uring listener (single-shot accepts). */
 const URING_ACCEPTS = 4;
-/** Pause before accepting again after an accept failed (EMFILE, ENFILE …). */
+/** Pause before accepting again after an accept failed for want of resources (EMFILE, ENFILE …). */
 const ACCEPT_RETRY_MS = 50;
 /** Most connections a listener without a handler holds for `accept()` by default. */
 const MAX_PENDING = SOCKET_LIMITS.maxPendingAccepts;
 
 /**
- * How connections do their I/O: "readiness" (epoll/poll/kqueue and
- * syscalls) or "uring" (accept, connect, recv, send and close complete
- * through the loop's io_uring; falls back to readiness where io_uring is
- * refused). Default: `FFINET_IO=uring` in the environment, else readiness.
+ * Errors accept(2) reports for one connection only (it was reset or
+ * refused before it was taken; Linux passes pending network errors on):
+ * the listener skips it and accepts on at once. Every other failure
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM, or one not expected) pauses accepting
+ * for {@link ACCEPT_RETRY_MS}, as retrying at once would spin.
  */
-export type IoOption = "readiness" | "uring";
+const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
+  "ECONNABORTED", "EPROTO", "EPERM", "EINTR", "ENETDOWN", "ENOPROTOOPT", "EHOSTDOWN", "ENONET", "EHOSTUNREACH",
+  "EOPNOTSUPP", "ENETUNREACH", "ENETRESET", "ECONNRESET", "ETIMEDOUT",
+]);
 
-/** Options of {@link listen}. */
-export interface ListenOptions extends ConnectionOptions {
-  /** The I/O mechanism (see {@link IoOption}). */
-  io?: IoOption;
+/** Options of {@link listenUnix}: the socket's `path`, and how connections are taken. */
+export interface ListenUnixOptions extends ConnectionOptions {
+  /** The Unix socket path (`"@name"`: Linux abstract namespace); a filesystem path must not exist yet. */
+  path: string;
+  /**
+   * Callbacks for each accepted connection (its `open` runs once it is
+   * accepted); without a handler, connections come out of `accept()` and
+   * async iteration.
+   */
+  handler?: ConnectionHandler;
+  /**
+   * Called with each failed accept (the listener has already paused or
+   * skipped; see the module doc). Without it, failures are only counted
+   * in {@link Listener.acceptErrors}.
+   */
+  onError?: (error: Error, listener: Listener) => void;
   /** listen(2) backlog (default 511). */
   backlog?: number;
   /**
@@ -62,29 +100,61 @@ export interface ListenOptions extends ConnectionOptions {
    * backlog, at most 128, at least 1). Ignored with a handler.
    */
   maxPending?: number;
-  /** SO_REUSEPORT: Workers or processes listening on one port share it. */
-  reusePort?: boolean;
   /** The loop (default: {@link defaultLoop}). */
   loop?: Loop;
-  /** TCP_NODELAY on accepted TCP connections (default true). */
+  /** The I/O mechanism (see {@link IoOption}). */
+  io?: IoOption;
+}
+
+/** Options of {@link listen}: where (`host`, `port`), and how connections are taken. */
+export interface ListenOptions extends Omit<ListenUnixOptions, "path"> {
+  /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
+  host?: string;
+  /** The TCP port (0: one the kernel picks; read it from {@link Listener.port}). */
+  port: number;
+  /** SO_REUSEPORT: Workers or processes listening on one port share it. */
+  reusePort?: boolean;
+  /** TCP_NODELAY on accepted connections (default true). */
   noDelay?: boolean;
 }
 
-/** Options of {@link connect}. */
-export interface ConnectOptions extends ConnectionOptions {
-  /** The I/O mechanism (see {@link IoOption}). */
-  io?: IoOption;
-  /** Aborts the connect (and closes the socket). */
-  signal?: AbortSignal;
-  /** Fails the connect after this long. */
-  timeoutMs?: number;
-  /** Callbacks for the connection (handler mode). */
-  handler?: ConnectionHandler;
-  /** The loop (default: {@link defaultLoop}). */
-  loop?: Loop;
-  /** TCP_NODELAY (default true). */
-  noDelay?: boolean;
-}
+/**
+ * Every key {@link listenUnix} takes.
+ *
+ * @example
+ * ```ts
+ * import { LISTEN_UNIX_OPTION_KEYS } from "./listener.ts";
+ * console.log(LISTEN_UNIX_OPTION_KEYS.has("path")); // true
+ * ```
+ */
+export const LISTEN_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
+  CONNECTION_OPTION_KEYS,
+  Object.keys(
+    { path: true, handler: true, onError: true, backlog: true, maxPending: true, loop: true, io: true } satisfies Record<
+      Exclude<keyof ListenUnixOptions, keyof ConnectionOptions>,
+      true
+    >,
+  ),
+);
+
+/**
+ * Every key {@link listen} takes.
+ *
+ * @example
+ * ```ts
+ * import { LISTEN_OPTION_KEYS } from "./listener.ts";
+ * console.log(LISTEN_OPTION_KEYS.has("reusePort")); // true
+ * ```
+ */
+export const LISTEN_OPTION_KEYS: ReadonlySet<string> = optionKeys(
+  [...LISTEN_UNIX_OPTION_KEYS].filter((key) => key !== "path"),
+  Object.keys(
+    { host: true, port: true, reusePort: true, noDelay: true } satisfies Record<
+      Exclude<keyof ListenOptions, keyof ListenUnixOptions>,
+      true
+    >,
+  ),
+);
 
 /**
  * A listening socket that accepts connections on its loop.
@@ -92,9 +162,12 @@ export interface ConnectOptions extends ConnectionOptions {
  * @example
  * ```ts
  * import { listen } from "./listener.ts";
- * const server = listen({ port: 0 }, { open: (conn) => void conn.close() });
+ * await using server = listen({ port: 0 });
  * console.log(server.port > 0); // true
- * server.close();
+ * for await (const conn of server) {
+ *   await conn.write(new TextEncoder().encode("hello\n"));
+ *   await conn.close();
+ * }
  * ```
  */
 export class Listener {
@@ -114,7 +187,12 @@ export class Listener {
   readonly #accepts = new Set<number>();
   #retained = false;
   readonly #handler: ConnectionHandler | undefined;
-  readonly #options: ListenOptions;
+  readonly #options: ListenUnixOptions | ListenOptions;
+  readonly #onError: ((error: Error, listener: Listener) => void) | undefined;
+  #acceptErrors = 0;
+  /** Resolves once the listening descriptor is closed (io_uring: after the kernel let go of it). */
+  readonly #released: Promise<void>;
+  #resolveReleased!: () => void;
   readonly #loop: Loop;
   readonly #pending: Connection[] = [];
   readonly #acceptors: ((conn: Connection | null) => void)[] = [];
@@ -122,8 +200,14 @@ export class Listener {
   #retry: Timer | undefined = undefined;
   #closed = false;
 
-  /** @internal Use {@link listen}. */
-  constructor(endpoint: Endpoint, handler: ConnectionHandler | undefined, options: ListenOptions) {
+  /** @internal Use {@link listen} or {@link listenUnix}. */
+  constructor(endpoint: Endpoint, options: ListenUnixOptions | ListenOptions) {
+    const handler = options.handler;
+    if (handler !== undefined && (handler === null || typeof handler !== "object")) throw new TypeError("handler must be an object of callbacks");
+    const onError = options.onError;
+    if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
+    this.#onError = onError;
+    this.#released = new Promise((resolve) => (this.#resolveReleased = resolve));
     const backlog = options.backlog ?? 511;
     // (A bad backlog is listenSocket's to report.)
     const maxPending = options.maxPending ?? (Number.isInteger(backlog) ? Math.max(1, Math.min(backlog, MAX_PENDING)) : MAX_PENDING);
@@ -138,7 +222,7 @@ export class Listener {
     this.#multishot = handler !== undefined;
     const listenOptions: { backlog?: number; reusePort?: boolean } = {};
     if (options.backlog !== undefined) listenOptions.backlog = options.backlog;
-    if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
+    if ("reusePort" in options && options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
     this.socket = listenSocket(endpoint, listenOptions);
     this.fd = this.socket.fd;
     this.io = chooseAsyncIo(options.io);
@@ -161,6 +245,15 @@ export class Listener {
     }
   }
 
+  /**
+   * Failed accepts so far (each also went to the `onError` option, if
+   * any): resource exhaustion (EMFILE …) and connections lost before they
+   * were taken.
+   */
+  get acceptErrors(): number {
+    return this.#acceptErrors;
+  }
+
   /** The bound TCP port (0 for Unix sockets). */
   get port(): number {
     return this.address.family === "unix" ? 0 : this.address.port;
@@ -181,8 +274,9 @@ export class Listener {
 
   /**
    * The next accepted connection (when `listen` got no handler); null once
-   * the listener is closed. Taking a connection from a full
-   * {@link Listener.pending} queue lets the listener accept again.
+   * the listener is closed: a call waiting when `close()` runs resolves
+   * null then. Taking a connection from a full {@link Listener.pending}
+   * queue lets the listener accept again.
    */
   accept(): Promise<Connection | null> {
     const ready = this.#pending.shift();
@@ -222,8 +316,13 @@ export class Listener {
   }
 
   /**
-   * Stops accepting and closes the listening socket (accepted connections
-   * stay open, and those not taken yet still come out of `accept()`). In
+   * Stops accepting and closes the listening socket. Connections taken
+   * already (by `accept()` or a handler) stay open; those still queued for
+   * `accept()` are reset (RST), as the kernel does with the connections in
+   * its backlog, and `accept()` calls waiting resolve null. To serve the
+   * queued ones instead, take them before closing:
+   * `while (server.pending > 0) serve((await server.accept())!)`.
+   * Nothing the listener owns keeps the process alive afterwards. In
    * io_uring mode the descriptor itself is closed once the kernel is done
    * with the accept operations that name it, right after their
    * cancellation.
@@ -231,6 +330,7 @@ export class Listener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const conn of this.#pending.splice(0)) conn.abort();
     this.#retry?.cancel();
     this.#retry = undefined;
     const uring = this.#uring;
@@ -262,12 +362,23 @@ export class Listener {
           if (!queued) this.#accepts.delete(id);
         }
       } else this.#accepts.clear();
-      if (this.#accepts.size === 0) this.socket.close();
+      if (this.#accepts.size === 0) this.#closeSocket();
     } else {
       this.#watcher!.close();
-      this.socket.close();
+      this.#closeSocket();
     }
     for (const resolve of this.#acceptors.splice(0)) resolve(null);
+  }
+
+  /** Same as {@link Listener.close}; resolves once the listening descriptor is closed. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return this.#released;
+  }
+
+  #closeSocket(): void {
+    this.socket.close();
+    this.#resolveReleased();
   }
 
   readonly #owner = { onLoopClose: (): void => this.close() };
@@ -301,16 +412,32 @@ export class Listener {
     while (this.#accepts.size < most && this.#accepts.size < room) this.#queueAccept();
   }
 
-  /** Reports an error of accepting through the loop (to its `onError`) without stopping. */
+  /**
+   * Counts a failed accept and passes it to the `onError` option. An
+   * exception thrown there is the application's: it goes to the loop's
+   * `onError`.
+   */
   #report(error: unknown): void {
-    this.#loop.timers.once(0, () => {
-      throw error;
-    });
+    this.#acceptErrors++;
+    const onError = this.#onError;
+    if (onError === undefined) return;
+    onError(error instanceof Error ? error : new Error(String(error)), this);
   }
 
-  /** Reports a failed accept (EMFILE and friends) and stops accepting for {@link ACCEPT_RETRY_MS}. */
-  #failed(error: unknown): void {
+  /**
+   * A failed accept: reported; unless it concerned one connection only
+   * ({@link CONNECTION_ERRORS}), accepting stops for {@link ACCEPT_RETRY_MS}.
+   * Returns whether accepting goes on at once.
+   */
+  #failed(error: unknown): boolean {
+    const skip = error instanceof SocketError && CONNECTION_ERRORS.has(error.code);
+    if (!skip) this.#pause();
     this.#report(error);
+    return skip;
+  }
+
+  /** Stops accepting for {@link ACCEPT_RETRY_MS}. */
+  #pause(): void {
     if (this.#retry !== undefined || this.#closed) return;
     this.#retry = this.#loop.timers.once(ACCEPT_RETRY_MS, () => {
       this.#retry = undefined;
@@ -346,21 +473,23 @@ export class Listener {
     if (this.#closed) {
       if (res >= 0) Socket.fromFd(res, this.address.family).close();
       // The last operation naming the listening fd is over: close it (see close()).
-      if (last && this.#accepts.size === 0) this.socket.close();
+      if (last && this.#accepts.size === 0) this.#closeSocket();
       return;
     }
     if (res < 0) {
       if (res === -(E.ECANCELED ?? 125)) return;
-      // EMFILE and friends: report, and try again a little later.
-      if (last) this.#failed(sysError(-res, "accept"));
-      else this.#report(sysError(-res, "accept"));
+      // EMFILE and friends pause (#failed); arm again when this operation
+      // is over and no pause runs (a connection's own error).
+      const error = sysError(-res, "accept", this.#where());
+      this.#failed(error);
+      if (last) this.#arm();
       return;
     }
     let conn: Connection;
     try {
       const socket = Socket.fromFd(res, this.address.family);
-      if (this.address.family !== "unix" && (this.#options.noDelay ?? true)) setNoDelay(res);
-      conn = connection(this.#loop, socket, this.#handler, this.#options, this.#uring);
+      if (this.#noDelay) setNoDelay(res);
+      conn = openConnection(this.#loop, socket, this.#handler, this.#options, this.#uring);
     } catch (err) {
       this.#report(err);
       if (last) this.#arm();
@@ -383,9 +512,19 @@ export class Listener {
     }
   }
 
+  get #noDelay(): boolean {
+    return this.address.family !== "unix" && ((this.#options as ListenOptions).noDelay ?? true);
+  }
+
+  /** The listening address, for messages. */
+  #where(): string {
+    const address = this.address;
+    if (address.family === "unix") return address.path;
+    return address.family === "ipv6" ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  }
+
   #onReadable = (): void => {
-    const noDelay = this.#options.noDelay ?? true;
-    const tcp = this.address.family !== "unix";
+    const noDelay = this.#noDelay;
     for (let i = 0; i < 64 && !this.#closed; i++) {
       if (this.#full()) {
         // The kernel's backlog holds the rest until accept() makes room.
@@ -396,159 +535,66 @@ export class Listener {
       try {
         socket = this.socket.accept();
       } catch (err) {
-        // EMFILE and friends: report, stop watching and try again a little
-        // later (the fd stays readable: retrying each tick would spin).
-        this.#failed(err);
+        // EMFILE and friends: stop watching and try again a little later
+        // (the fd stays readable: retrying each tick would spin). A
+        // connection's own error: on to the next one.
+        if (this.#failed(withAddress(err, this.#where()))) continue;
+        this.#arm();
         return;
       }
       if (socket === null) return;
-      if (tcp && noDelay) setNoDelay(socket.fd);
-      this.#deliver(connection(this.#loop, socket, this.#handler, this.#options));
+      if (noDelay) setNoDelay(socket.fd);
+      let conn: Connection;
+      try {
+        conn = openConnection(this.#loop, socket, this.#handler, this.#options, undefined);
+      } catch (err) {
+        this.#report(err);
+        continue;
+      }
+      this.#deliver(conn);
     }
     if (this.#full()) this.#arm();
   };
 }
 
-/** A connection over `socket`, or, when none can be made (options it refuses, a closed loop), the socket closed and the error thrown. */
-function connection(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions, io?: LoopUring): Connection {
-  try {
-    return new Connection(loop, socket, handler, options, io);
-  } catch (err) {
-    socket.close();
-    throw err;
-  }
+/** An accept error of the readiness path, with the listening address in its message. */
+function withAddress(error: unknown, address: string): unknown {
+  if (!(error instanceof SocketError) || error.address !== undefined || error.errno === undefined) return error;
+  return sysError(error.errno, "accept", address);
 }
 
 /**
- * Listens on `{host, port}` or `{path}`; each connection gets `handler`
- * (or, without one, comes out of `accept()` / async iteration).
+ * Listens on `host:port`; each connection gets `handler` (or, without one,
+ * comes out of `accept()` / async iteration).
+ *
+ * @throws SocketError (EADDRINUSE, …), TypeError for an unknown option or
+ *   a host that is not an IP literal, RangeError for a bad backlog
  *
  * @example
  * ```ts
  * import { listen } from "./listener.ts";
- * const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { backlog: 1024 });
+ * const server = listen({ host: "127.0.0.1", port: 0, backlog: 1024, handler: { data: (c, d) => c.send(d) } });
  * server.close();
  * ```
  */
-export function listen(endpoint: Endpoint, handler?: ConnectionHandler, options: ListenOptions = {}): Listener {
-  return new Listener(endpoint, handler, options);
+export function listen(options: ListenOptions): Listener {
+  requireOptions(options, LISTEN_OPTION_KEYS, "listen", arguments.length);
+  const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
+  return new Listener(endpoint, options);
 }
 
 /**
- * Connects to `{host, port}` or `{path}`; resolves with an open connection.
+ * Listens on the Unix socket `path`; each connection gets `handler` (or
+ * comes out of `accept()` / async iteration).
  *
  * @example
  * ```ts
- * import { connect } from "./listener.ts";
- * // const conn = await connect({ host: "127.0.0.1", port: 80 }, { timeoutMs: 2000 });
+ * import { listenUnix } from "./listener.ts";
+ * const server = listenUnix({ path: "@ffinet-listen-example", handler: { data: (c, d) => c.send(d) } });
+ * server.close();
  * ```
  */
-export function connect(endpoint: Endpoint, options: ConnectOptions = {}): Promise<Connection> {
-  const loop = options.loop ?? defaultLoop();
-  const signal = options.signal;
-  if (signal?.aborted) return Promise.reject(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
-  if (chooseAsyncIo(options.io) === "io_uring") {
-    let io: LoopUring;
-    try {
-      io = loopUring(loop);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return uringConnect(io, endpoint, options).then((socket) => {
-      if (!("path" in endpoint) && (options.noDelay ?? true)) setNoDelay(socket.fd);
-      const conn = connection(loop, socket, options.handler, options, io);
-      options.handler?.open?.(conn);
-      return conn;
-    });
-  }
-  let started: StartedConnect;
-  try {
-    started = connectSocket(endpoint);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  const { socket, address } = started;
-  const fd = socket.fd;
-  const tcp = !("path" in endpoint);
-  const open = (): Connection => {
-    if (tcp && (options.noDelay ?? true)) setNoDelay(fd);
-    const conn = connection(loop, socket, options.handler, options);
-    options.handler?.open?.(conn);
-    return conn;
-  };
-  if (!started.pending) {
-    try {
-      return Promise.resolve(open());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = (error: Error | undefined) => {
-      if (done) return;
-      done = true;
-      watcher.close();
-      timer?.cancel();
-      signal?.removeEventListener("abort", onAbort);
-      if (error) {
-        socket.close();
-        reject(error);
-        return;
-      }
-      try {
-        resolve(open());
-      } catch (err) {
-        reject(err);
-      }
-    };
-    const onEvents = (events: number): void => {
-      if (!(events & (WRITABLE | ERROR | HANGUP))) return;
-      let error: Error | null;
-      try {
-        error = socket.getError();
-      } catch (err) {
-        error = err as Error;
-      }
-      finish(error ?? undefined);
-    };
-    let watcher: IoWatcher;
-    try {
-      watcher = loop.watch(fd, WRITABLE, onEvents);
-    } catch (err) {
-      socket.close(); // a closed loop
-      reject(err);
-      return;
-    }
-    watcher.onLoopClose = () => finish(loopClosedError());
-    const timer = options.timeoutMs === undefined
-      ? undefined
-      : loop.timers.once(options.timeoutMs, () => finish(new SocketTimeoutError(`connect to ${address} timed out`)));
-    const onAbort = () => finish(signal!.reason instanceof Error ? signal!.reason : new DOMException("aborted", "AbortError"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/**
- * Runs an already-connected stream socket (say, one handed over from
- * another Worker by fd) as a {@link Connection} on a loop. The socket is
- * made non-blocking; the connection owns it from now on.
- *
- * @example
- * ```ts
- * import { adopt } from "./listener.ts";
- * import { Socket } from "../socket/socket.ts";
- * // In a Worker that received `fd` by postMessage:
- * // const conn = adopt(Socket.fromFd(fd, "ipv4"), { data: (c, d) => c.send(d) });
- * ```
- */
-export function adopt(socket: Socket, handler?: ConnectionHandler, options: ConnectionOptions & { loop?: Loop; io?: IoOption } = {}): Connection {
-  const loop = options.loop ?? defaultLoop();
-  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
-  if (io !== undefined) {
-    if (socket.nonBlocking) socket.options.nonBlocking = false;
-  } else if (!socket.nonBlocking) socket.options.nonBlocking = true;
-  const conn = new Connection(loop, socket, handler, options, io);
-  handler?.open?.(conn);
-  return conn;
+export function listenUnix(options: ListenUnixOptions): Listener {
+  requireOptions(options, LISTEN_UNIX_OPTION_KEYS, "listenUnix", arguments.length);
+  return new Listener({ path: options.path }, options);
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { connectUnixSync, listenUnixSync } from "../socket/connect.ts";
 import type { Socket } from "../socket/socket.ts";
 import type { Connection } from "./connection.ts";
-import { connect, listen } from "./listener.ts";
+import { connect, listen, listenUnix } from "./listener.ts";
 import { Loop } from "./loop.ts";
 import { asyncBackends } from "./uring/probe.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
@@ -40,9 +40,9 @@ for (const io of IO_MODES) {
     test("maxPending: default is the backlog, capped; bad values throw RangeError", () => {
       const loop = new Loop();
       try {
-        const a = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
-        const b = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, backlog: 8 });
-        const c = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, maxPending: 3 });
+        const a = listen({ host: "127.0.0.1", port: 0, loop, io });
+        const b = listen({ host: "127.0.0.1", port: 0, loop, io, backlog: 8 });
+        const c = listen({ host: "127.0.0.1", port: 0, loop, io, maxPending: 3 });
         try {
           assert.equal(a.maxPending, 128, "default backlog 511, capped at 128");
           assert.equal(b.maxPending, 8);
@@ -54,7 +54,7 @@ for (const io of IO_MODES) {
           c.close();
         }
         for (const maxPending of [0, -1, 1.5, Number.NaN]) {
-          assert.throws(() => listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, maxPending }), RangeError);
+          assert.throws(() => listen({ host: "127.0.0.1", port: 0, loop, io, maxPending }), RangeError);
         }
       } finally {
         loop.close();
@@ -65,12 +65,12 @@ for (const io of IO_MODES) {
       await withLoop(async (loop) => {
         const bound = 4;
         const total = 3 * bound;
-        const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, maxPending: bound });
+        const server = listen({ host: "127.0.0.1", port: 0, loop, io, maxPending: bound });
         const clients: Connection[] = [];
         try {
           // The kernel completes the handshakes of queued connections: the
           // connects resolve although nobody accepts.
-          for (let i = 0; i < total; i++) clients.push(await connect({ host: "127.0.0.1", port: server.port }, { loop, io }));
+          for (let i = 0; i < total; i++) clients.push(await connect({ host: "127.0.0.1", port: server.port, loop, io }));
           for (const [i, c] of clients.entries()) await c.write(new Uint8Array([i]));
           await until(() => server.pending === bound, `${bound} pending connections`);
           // Time for the listener to take more if it would.
@@ -97,23 +97,23 @@ for (const io of IO_MODES) {
 
     test("pending connections resume after accept() while the listener keeps taking new ones", async () => {
       await withLoop(async (loop) => {
-        const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io, maxPending: 2 });
+        const server = listen({ host: "127.0.0.1", port: 0, loop, io, maxPending: 2 });
         const clients: Connection[] = [];
         try {
-          for (let i = 0; i < 3; i++) clients.push(await connect({ host: "127.0.0.1", port: server.port }, { loop, io }));
+          for (let i = 0; i < 3; i++) clients.push(await connect({ host: "127.0.0.1", port: server.port, loop, io }));
           await until(() => server.pending === 2, "2 pending connections");
           const first = await server.accept();
           assert.ok(first !== null);
           await until(() => server.pending === 2, "the third connection taken after accept()");
           // A later connection is taken as room is made.
-          clients.push(await connect({ host: "127.0.0.1", port: server.port }, { loop, io }));
+          clients.push(await connect({ host: "127.0.0.1", port: server.port, loop, io }));
           await sleep(50);
           assert.equal(server.pending, 2);
           for (let i = 0; i < 3; i++) assert.ok(await server.accept() !== null);
           assert.equal(server.pending, 0);
           // An accept() that waits gets the next connection directly.
           const waiting = server.accept();
-          clients.push(await connect({ host: "127.0.0.1", port: server.port }, { loop, io }));
+          clients.push(await connect({ host: "127.0.0.1", port: server.port, loop, io }));
           assert.ok(await waiting !== null);
         } finally {
           for (const c of clients) await c.close();
@@ -130,7 +130,7 @@ describe("Listener (io_uring)", () => {
     await withLoop(async (loop) => {
       const path = unixPath();
       const otherPath = unixPath();
-      const server = listen({ path }, undefined, { loop, io: "uring" });
+      const server = listenUnix({ path, loop, io: "uring" });
       assert.equal(server.io, "io_uring");
       // The accept operation is queued but not submitted yet.
       server.close();
@@ -159,7 +159,7 @@ describe("Listener (io_uring)", () => {
   test("close() while accepts are in the kernel closes the listening socket once they are cancelled", async () => {
     if (!asyncBackends().io_uring) return;
     await withLoop(async (loop) => {
-      const server = listen({ host: "127.0.0.1", port: 0 }, { open: (c) => void c.close() }, { loop, io: "uring" });
+      const server = listen({ host: "127.0.0.1", port: 0, handler: { open: (c) => void c.close() }, loop, io: "uring" });
       await sleep(20); // the accept operation is in the kernel
       server.close();
       assert.equal(server.closed, true);
@@ -170,7 +170,7 @@ describe("Listener (io_uring)", () => {
   test("loop.close() closes an io_uring listener's socket at once", async () => {
     if (!asyncBackends().io_uring) return;
     const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io: "uring" });
+    const server = listen({ host: "127.0.0.1", port: 0, loop, io: "uring" });
     loop.close();
     assert.equal(server.closed, true);
     assert.equal(server.socket.closed, true);

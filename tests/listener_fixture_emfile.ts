@@ -15,7 +15,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const errors: string[] = [];
 const loop = new Loop({ onError: (err) => errors.push(String((err as { code?: unknown }).code ?? err)) });
 let accepted = 0;
-const server = listen({ host: "127.0.0.1", port: 0 }, { open: () => void accepted++ }, { loop, io });
+const server = listen({ host: "127.0.0.1", port: 0, handler: { open: () => void accepted++ }, loop, io });
 // Let the runtime settle first: the loop's helper thread (a Worker on Node
 // and Bun) needs descriptors of its own when it starts, and Deno sets up
 // something of its own some 300-600 ms after start (it panics when no

@@ -10,9 +10,9 @@ for (const io of ["readiness", "uring"] as const) {
 
   test(`${io}: write() to a peer that does not read stops, memory stays bounded, resumes on drain`, async () => {
     const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+    const server = listen({ host: "127.0.0.1", port: 0, loop, io });
     try {
-      const writer = await connect({ host: "127.0.0.1", port: server.port }, { loop, io });
+      const writer = await connect({ host: "127.0.0.1", port: server.port, loop, io });
       const reader = (await server.accept())!;
       reader.pause();
       const chunk = new Uint8Array(64 * 1024).fill(1);
@@ -56,12 +56,14 @@ for (const io of ["readiness", "uring"] as const) {
 
   test(`${io}: send() returns false at the high-water mark and drain fires once the peer reads`, async () => {
     const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io });
+    const server = listen({ host: "127.0.0.1", port: 0, loop, io });
     try {
       let drains = 0;
       let resolveDrain!: () => void;
       const drained = new Promise<void>((r) => (resolveDrain = r));
-      const writer: Connection = await connect({ host: "127.0.0.1", port: server.port }, {
+      const writer: Connection = await connect({
+        host: "127.0.0.1",
+        port: server.port,
         loop,
         highWaterMark: 256 * 1024,
         handler: {

@@ -39,12 +39,12 @@ for (const { name, backend, io } of setups) {
   describe(`loop echo on ${name}`, () => {
     test("1,000 concurrent connections echo byte-exact", async () => {
       const loop = new Loop({ backend });
-      const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io, backlog: 2048 });
+      const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, loop, io, backlog: 2048 });
       try {
         const size = 8192;
         const started = performance.now();
         const clients = await Promise.all(
-          Array.from({ length: 1000 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })),
+          Array.from({ length: 1000 }, () => connect({ host: "127.0.0.1", port: server.port, loop, io })),
         );
         const results = await Promise.all(clients.map(async (conn, id) => {
           const data = pattern(id, size);
@@ -70,10 +70,10 @@ for (const { name, backend, io } of setups) {
 for (const io of ["readiness", "uring"] as const) {
   test(`runtime setTimeout chain keeps firing while the loop serves a loaded echo server (${io})`, async () => {
     const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io });
+    const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, loop, io });
     try {
       const clients = await Promise.all(
-        Array.from({ length: 50 }, () => connect({ host: "127.0.0.1", port: server.port }, { loop, io })),
+        Array.from({ length: 50 }, () => connect({ host: "127.0.0.1", port: server.port, loop, io })),
       );
       let running = true;
       let requests = 0;

@@ -7,7 +7,7 @@ import { listen } from "../poll/listener.ts";
 import { defaultLoop } from "../poll/loop.ts";
 
 const mode = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
-const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
 if (mode === "unref") {
   server.unref();
   const loop = defaultLoop();

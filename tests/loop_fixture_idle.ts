@@ -14,7 +14,7 @@ function cpuMicros(): number {
   return at(LAYOUT.rusage.utime) + at(LAYOUT.rusage.stime);
 }
 
-const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) });
+const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
 // Let the loop settle into its parked wait (helper thread started).
 await new Promise((r) => setTimeout(r, 300));
 const cpu0 = cpuMicros();

@@ -9,11 +9,11 @@ import { shutdownOnSignal } from "../poll/signals.ts";
 
 const mode = (globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1);
 const open = new Set<Connection>();
-const server = listen({ host: "127.0.0.1", port: 0 }, {
+const server = listen({ host: "127.0.0.1", port: 0, handler: {
   open: (c) => void open.add(c),
   data: (c, d) => void c.send(d),
   close: (c) => void open.delete(c),
-});
+} });
 shutdownOnSignal(async (signal) => {
   console.log(`shutdown ${signal} with ${open.size} open`);
   // Stubborn: the listener stays open (and keeps the process alive).

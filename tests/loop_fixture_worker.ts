@@ -34,14 +34,10 @@ port.on("message", (message: Command) => {
     const handOff: ConnectionHandler = {
       open: (c) => port.postMessage({ handedOff: c.detach().release() }),
     };
-    listener = listen(
-      { host: "127.0.0.1", port: message.port! },
-      message.handOff ? handOff : serve,
-      { reusePort: true },
-    );
+    listener = listen({ host: "127.0.0.1", port: message.port!, handler: message.handOff ? handOff : serve, reusePort: true });
     port.postMessage({ listening: listener.port });
   } else if (message.cmd === "adopt") {
-    adopt(Socket.fromFd(message.fd!, "ipv4"), serve);
+    adopt(Socket.fromFd(message.fd!, "ipv4"), { handler: serve });
   } else {
     listener?.close();
     defaultLoop().close();

@@ -83,7 +83,7 @@ test("two Workers, each with its own Loop, share one port with SO_REUSEPORT and 
   try {
     const port = (await a.request({ cmd: "listen", id: 1, port: 0 })).listening!;
     assert.equal((await b.request({ cmd: "listen", id: 2, port })).listening, port);
-    const conns = await Promise.all(Array.from({ length: 40 }, () => connect({ host: "127.0.0.1", port }, { loop })));
+    const conns = await Promise.all(Array.from({ length: 40 }, () => connect({ host: "127.0.0.1", port, loop })));
     const ids = await Promise.all(conns.map(firstByte));
     const perWorker = [ids.filter((i) => i === 1).length, ids.filter((i) => i === 2).length];
     console.log(`# 40 connections on one port: worker 1 served ${perWorker[0]}, worker 2 served ${perWorker[1]}`);
@@ -108,7 +108,7 @@ test("a connection accepted in one Worker is handed to another by fd and served 
   try {
     await server.request({ cmd: "listen", id: 7, port: 0 }); // sets the serving worker's id
     const port = (await acceptor.request({ cmd: "listen", id: 3, port: 0, handOff: true })).listening!;
-    const conn = await connect({ host: "127.0.0.1", port }, { loop });
+    const conn = await connect({ host: "127.0.0.1", port, loop });
     assert.equal(await firstByte(conn), 7);
     assert.ok(await echoes(conn, "served by the other worker"));
     await conn.close();

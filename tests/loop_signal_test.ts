@@ -60,7 +60,7 @@ test("SIGTERM starts a graceful shutdown: open connections are closed, the proce
   const port = Number((await child.nextLine("READY ")).slice(6));
   const loop = new Loop();
   try {
-    const conn = await connect({ host: "127.0.0.1", port }, { loop });
+    const conn = await connect({ host: "127.0.0.1", port, loop });
     await conn.write(new TextEncoder().encode("ping"));
     assert.equal(new TextDecoder().decode((await conn.read())!), "ping");
     child.signal("SIGTERM");

@@ -11,8 +11,8 @@ describe("io_uring connections on a Loop", () => {
   test("io option: io_uring where available, readiness when asked", () => {
     const loop = new Loop();
     try {
-      const a = listen({ host: "127.0.0.1", port: 0 }, {}, { loop, io: "uring" });
-      const b = listen({ host: "127.0.0.1", port: 0 }, {}, { loop, io: "readiness" });
+      const a = listen({ host: "127.0.0.1", port: 0, handler: {}, loop, io: "uring" });
+      const b = listen({ host: "127.0.0.1", port: 0, handler: {}, loop, io: "readiness" });
       assert.equal(a.io, available ? "io_uring" : "readiness");
       assert.equal(b.io, "readiness");
       a.close();
@@ -28,12 +28,12 @@ describe("io_uring connections on a Loop", () => {
     const io = loopUring(loop);
     assert.equal(loopUring(loop), io);
     assert.equal(loop.hasRef(), false, "an unused ring keeps nothing alive");
-    const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring" });
+    const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, loop, io: "uring" });
     assert.equal(loop.hasRef(), true);
     server.unref();
     assert.equal(loop.hasRef(), false, "pending accepts alone do not keep the loop alive");
     server.ref();
-    const clients = await Promise.all([1, 2, 3].map(() => connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" })));
+    const clients = await Promise.all([1, 2, 3].map(() => connect({ host: "127.0.0.1", port: server.port, loop, io: "uring" })));
     for (const [i, c] of clients.entries()) {
       await c.write(new Uint8Array([i, i, i]));
       assert.deepEqual(await c.read(), new Uint8Array([i, i, i]));
@@ -52,9 +52,9 @@ describe("io_uring connections on a Loop", () => {
 
   test("a peer that sends a lot at once: recv follows recv without polling, bytes in order", async () => {
     const loop = new Loop();
-    const server = listen({ host: "127.0.0.1", port: 0 }, undefined, { loop, io: "uring" });
+    const server = listen({ host: "127.0.0.1", port: 0, loop, io: "uring" });
     try {
-      const client = await connect({ host: "127.0.0.1", port: server.port }, { loop, io: "uring" });
+      const client = await connect({ host: "127.0.0.1", port: server.port, loop, io: "uring" });
       const peer = (await server.accept())!;
       const size = 3 * 1024 * 1024 + 17;
       const data = new Uint8Array(size).map((_, i) => (i * 31) >>> 3);

@@ -15,13 +15,12 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../../core/errors.ts";
 import { sysError } from "../../core/sys_error.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import { LAYOUT } from "../../ffi/platform.ts";
 import { encodeSockaddr, formatSocketAddress } from "../../socket/sockaddr.ts";
 import { Socket } from "../../socket/socket.ts";
-import { type Endpoint, endpointAddress } from "../endpoint.ts";
+import { connectTimedOut, type Endpoint, endpointAddress } from "../endpoint.ts";
 import type { LoopUring } from "./loop_io.ts";
 
 /** Options of {@link uringConnect}. */
@@ -86,13 +85,14 @@ export function uringConnect(io: LoopUring, endpoint: Endpoint, options: UringCo
         id = 0;
         if (done) socket.close(); // aborted or timed out: cancelled, or connected too late
         else if (res >= 0) finish(undefined);
-        else finish(sysError(-res, "connect"));
+        else finish(sysError(-res, "connect", address));
       });
     } catch (err) {
       finish(err as Error);
     }
     if (done) return;
-    if (options.timeoutMs !== undefined) timer = io.loop.timers.once(options.timeoutMs, () => finish(new SocketTimeoutError(`connect to ${address} timed out`)));
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined) timer = io.loop.timers.once(timeoutMs, () => finish(connectTimedOut(timeoutMs, address)));
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -51,7 +51,7 @@ async function withRing(options: LoopUringOptions, body: (loop: Loop) => Promise
 
 /** Runs `body` with an io_uring echo server (handler mode) listening on `loop`; closes it afterwards. */
 async function withEchoServer(loop: Loop, body: (port: number) => Promise<void>): Promise<void> {
-  const server = listen({ host: "127.0.0.1", port: 0 }, { data: (c, d) => c.send(d) }, { loop, io: "uring", backlog: 4096 });
+  const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) }, loop, io: "uring", backlog: 4096 });
   try {
     await body(server.port);
   } finally {
@@ -61,7 +61,7 @@ async function withEchoServer(loop: Loop, body: (port: number) => Promise<void>)
 
 /** An io_uring client of `loop` connected to `port`. */
 function client(loop: Loop, port: number): Promise<Connection> {
-  return connect({ host: "127.0.0.1", port }, { loop, io: "uring" });
+  return connect({ host: "127.0.0.1", port, loop, io: "uring" });
 }
 
 /** An echo server on `loop`, and `count` clients (promise mode) each echoing `size` bytes, checked byte for byte. */
@@ -163,14 +163,14 @@ describe("io_uring streams", () => {
       let received = 0;
       const chunks: Uint8Array[] = [];
       let serverConn: Connection | undefined;
-      const server = listen({ host: "127.0.0.1", port: 0 }, {
+      const server = listen({ host: "127.0.0.1", port: 0, handler: {
         open: (c) => (serverConn = c),
         data: (c, d) => {
           chunks.push(d.slice());
           received += d.length;
           if (received >= 4096 && received - d.length < 4096) c.pause();
         },
-      }, { loop, io: "uring" });
+      }, loop, io: "uring" });
       try {
         const conn = await client(loop, server.port);
         const data = pattern(256 * 1024, 9);
@@ -263,7 +263,7 @@ describe("io_uring streams", () => {
           if (res >= 0) fds.push(res);
           last = more;
         });
-        const clients = await Promise.all([0, 1, 2, 3, 4].map(() => connect({ host: "127.0.0.1", port }, { loop, io: "readiness" })));
+        const clients = await Promise.all([0, 1, 2, 3, 4].map(() => connect({ host: "127.0.0.1", port, loop, io: "readiness" })));
         await until(() => fds.length >= 5);
         assert.equal(fds.length, 5);
         assert.equal(last, true, "still armed");

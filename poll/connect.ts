@@ -1,0 +1,345 @@
+/**
+ * `connect`, `connectUnix` and `adopt`: async stream connections on a
+ * Loop. Each takes one options object, as `Deno.connect` and `Bun.connect`
+ * do; an unknown key is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "./connect.ts";
+ * import { listen } from "./listener.ts";
+ * const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (conn, bytes) => conn.send(bytes) } });
+ * const client = await connect({ host: "127.0.0.1", port: server.port, timeoutMs: 2000 });
+ * await client.write(new Uint8Array([1, 2, 3]));
+ * console.log(await client.read()); // Uint8Array [1, 2, 3]
+ * await client.close();
+ * server.close();
+ * ```
+ *
+ * @module
+ */
+import { checkOptions, optionKeys } from "../core/options.ts";
+import { sysError } from "../core/sys_error.ts";
+import { C } from "../ffi/platform.ts";
+import { getIntOption } from "../socket/options.ts";
+import type { Socket } from "../socket/socket.ts";
+import { ERROR, HANGUP, WRITABLE } from "./backend.ts";
+import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
+import { connectSocket, connectTimedOut, type Endpoint, setNoDelay, type StartedConnect } from "./endpoint.ts";
+import type { IoWatcher } from "./io_watcher.ts";
+import { defaultLoop, type Loop, loopClosedError } from "./loop.ts";
+import { type LoopUring, loopUring } from "./uring/loop_io.ts";
+import { chooseAsyncIo } from "./uring/probe.ts";
+import { uringConnect } from "./uring/connect.ts";
+
+/**
+ * How connections do their I/O: "readiness" (epoll/poll/kqueue and
+ * syscalls) or "uring" (accept, connect, recv, send and close complete
+ * through the loop's io_uring; falls back to readiness where io_uring is
+ * refused). Default: `FFINET_IO=uring` in the environment, else readiness.
+ */
+export type IoOption = "readiness" | "uring";
+
+/**
+ * Options of {@link adopt}, and what every connection option object has:
+ * the handler, the loop, the I/O mechanism and the
+ * {@link ConnectionOptions} (buffers, timeouts).
+ */
+export interface AdoptOptions extends ConnectionOptions {
+  /** Callbacks for the connection (handler mode); without one, use `read()`/`write()`. */
+  handler?: ConnectionHandler;
+  /** The loop (default: {@link defaultLoop}). */
+  loop?: Loop;
+  /** The I/O mechanism (see {@link IoOption}). */
+  io?: IoOption;
+}
+
+/** Options of {@link connect}: where to (`host`, `port`) and how. */
+export interface ConnectOptions extends AdoptOptions {
+  /** An IP literal or "localhost" (default "127.0.0.1"); resolve other names with dns/ first. */
+  host?: string;
+  /** The TCP port. */
+  port: number;
+  /** Aborts the connect (and closes the socket); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Fails the connect with `SocketTimeoutError` after this long. */
+  timeoutMs?: number;
+  /** TCP_NODELAY (default true). */
+  noDelay?: boolean;
+}
+
+/** Options of {@link connectUnix}: the socket's `path` and how. */
+export interface ConnectUnixOptions extends AdoptOptions {
+  /** The Unix socket path (`"@name"`: Linux abstract namespace). */
+  path: string;
+  /** Aborts the connect (and closes the socket); the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Fails the connect with `SocketTimeoutError` after this long. */
+  timeoutMs?: number;
+}
+
+/**
+ * Every key {@link adopt} takes.
+ *
+ * @example
+ * ```ts
+ * import { ADOPT_OPTION_KEYS } from "./connect.ts";
+ * console.log(ADOPT_OPTION_KEYS.has("handler")); // true
+ * ```
+ */
+export const ADOPT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
+  CONNECTION_OPTION_KEYS,
+  Object.keys({ handler: true, loop: true, io: true } satisfies Record<Exclude<keyof AdoptOptions, keyof ConnectionOptions>, true>),
+);
+
+/**
+ * Every key {@link connect} takes.
+ *
+ * @example
+ * ```ts
+ * import { CONNECT_OPTION_KEYS } from "./connect.ts";
+ * console.log(CONNECT_OPTION_KEYS.has("signal")); // true
+ * ```
+ */
+export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
+  ADOPT_OPTION_KEYS,
+  Object.keys(
+    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
+  ),
+);
+
+/**
+ * Every key {@link connectUnix} takes.
+ *
+ * @example
+ * ```ts
+ * import { CONNECT_UNIX_OPTION_KEYS } from "./connect.ts";
+ * console.log(CONNECT_UNIX_OPTION_KEYS.has("path")); // true
+ * ```
+ */
+export const CONNECT_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
+  ADOPT_OPTION_KEYS,
+  Object.keys({ path: true, signal: true, timeoutMs: true } satisfies Record<Exclude<keyof ConnectUnixOptions, keyof AdoptOptions>, true>),
+);
+
+/**
+ * Checks the one options object a call takes: a `TypeError` when it is
+ * missing, not an object, has a key not in `keys`, or comes with more
+ * arguments (`argumentCount`, the old forms); a `RangeError` for a
+ * connection option every connection would refuse.
+ *
+ * @example
+ * ```ts
+ * import { requireOptions } from "./connect.ts";
+ * requireOptions({ port: 1 }, new Set(["port"]), "listen", 1);
+ * ```
+ */
+export function requireOptions(options: unknown, keys: ReadonlySet<string>, where: string, argumentCount = 1): void {
+  // The 0.x forms took the handler and the options as more arguments.
+  if (argumentCount > 1) throw new TypeError(`${where}: takes one options object (handler, loop and the rest inside it), got ${argumentCount} arguments`);
+  if (options === undefined) throw new TypeError(`${where}: an options object is required`);
+  checkOptions(options, keys, where);
+  checkConnectionOptions(options as ConnectionOptions);
+}
+
+/**
+ * Refuses connection options every connection would refuse, before a
+ * socket exists (so a listener does not accept connections it can only
+ * drop): the same rules as the `Connection` constructor's.
+ *
+ * @example
+ * ```ts
+ * import { checkConnectionOptions } from "./connect.ts";
+ * try {
+ *   checkConnectionOptions({ highWaterMark: 0 });
+ * } catch (err) {
+ *   console.log(err instanceof RangeError); // true
+ * }
+ * ```
+ */
+export function checkConnectionOptions(options: ConnectionOptions): void {
+  for (const name of ["highWaterMark", "readBufferBytes"] as const) {
+    const value = options[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  for (const name of ["idleTimeoutMs", "readTimeoutMs", "writeTimeoutMs"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
+  }
+}
+
+/**
+ * Connects to `host:port`; resolves with an open connection (whose
+ * handler's `open` has run, in handler mode). A refused connect rejects
+ * with a `SocketError` whose message names the operation and the address
+ * (`connect failed: ECONNREFUSED (127.0.0.1:1)`), `code` and `errno` set.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "./connect.ts";
+ * // const conn = await connect({ host: "127.0.0.1", port: 80, timeoutMs: 2000, signal: AbortSignal.timeout(5000) });
+ * ```
+ */
+export function connect(options: ConnectOptions): Promise<Connection> {
+  try {
+    requireOptions(options, CONNECT_OPTION_KEYS, "connect", arguments.length);
+    const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
+    return connectEndpoint(endpoint, options, options.noDelay ?? true);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Connects to the Unix socket at `path`; resolves with an open connection.
+ *
+ * @example
+ * ```ts
+ * import { connectUnix } from "./connect.ts";
+ * // const conn = await connectUnix({ path: "/run/app.sock", timeoutMs: 1000 });
+ * ```
+ */
+export function connectUnix(options: ConnectUnixOptions): Promise<Connection> {
+  try {
+    requireOptions(options, CONNECT_UNIX_OPTION_KEYS, "connectUnix", arguments.length);
+    return connectEndpoint({ path: options.path }, options, false);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
+}
+
+function checkSignal(signal: unknown, where: string): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
+}
+
+function connectEndpoint(
+  endpoint: Endpoint,
+  options: ConnectOptions | ConnectUnixOptions,
+  noDelay: boolean,
+): Promise<Connection> {
+  const where = "path" in endpoint ? "connectUnix" : "connect";
+  const loop = options.loop ?? defaultLoop();
+  const signal = options.signal;
+  checkSignal(signal, where);
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
+  const open = (socket: Socket, io: LoopUring | undefined): Connection => {
+    if (noDelay) setNoDelay(socket.fd);
+    const conn = openConnection(loop, socket, options.handler, options, io);
+    options.handler?.open?.(conn);
+    return conn;
+  };
+  if (chooseAsyncIo(options.io) === "io_uring") {
+    const io = loopUring(loop);
+    const uringOptions: { signal?: AbortSignal; timeoutMs?: number } = {};
+    if (signal !== undefined) uringOptions.signal = signal;
+    if (options.timeoutMs !== undefined) uringOptions.timeoutMs = options.timeoutMs;
+    return uringConnect(io, endpoint, uringOptions).then((socket) => open(socket, io));
+  }
+  const started: StartedConnect = connectSocket(endpoint);
+  const { socket, address } = started;
+  if (!started.pending) return Promise.resolve(open(socket, undefined));
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (error: Error | undefined) => {
+      if (done) return;
+      done = true;
+      watcher.close();
+      timer?.cancel();
+      signal?.removeEventListener("abort", onAbort);
+      if (error) {
+        socket.close();
+        reject(error);
+        return;
+      }
+      try {
+        resolve(open(socket, undefined));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    const onEvents = (events: number): void => {
+      if (!(events & (WRITABLE | ERROR | HANGUP))) return;
+      let error: Error | undefined;
+      try {
+        const errno = getIntOption(socket.fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
+        if (errno !== 0) error = sysError(errno, "connect", address);
+      } catch (err) {
+        error = err as Error;
+      }
+      finish(error);
+    };
+    let watcher: IoWatcher;
+    try {
+      watcher = loop.watch(socket.fd, WRITABLE, onEvents);
+    } catch (err) {
+      socket.close(); // a closed loop
+      reject(err);
+      return;
+    }
+    watcher.onLoopClose = () => finish(loopClosedError());
+    const timeoutMs = options.timeoutMs;
+    const timer = timeoutMs === undefined
+      ? undefined
+      : loop.timers.once(timeoutMs, () => finish(connectTimedOut(timeoutMs, address)));
+    const onAbort = () => finish(abortReason(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * @internal A connection over `socket`, or, when none can be made
+ * (options it refuses, a closed loop), the socket closed and the error
+ * thrown. Shared by connect, adopt and the listener.
+ *
+ * @example
+ * ```ts
+ * import { openConnection } from "./connect.ts";
+ * // const conn = openConnection(loop, socket, handler, {}, undefined);
+ * ```
+ */
+export function openConnection(
+  loop: Loop,
+  socket: Socket,
+  handler: ConnectionHandler | undefined,
+  options: ConnectionOptions,
+  io: LoopUring | undefined,
+): Connection {
+  try {
+    return new Connection(loop, socket, handler, options, io);
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+}
+
+/**
+ * Runs an already-connected stream socket (say, one handed over from
+ * another Worker by fd) as a {@link Connection} on a loop. The socket is
+ * made non-blocking; the connection owns it from now on (it is closed if
+ * no connection can be made of it).
+ *
+ * @example
+ * ```ts
+ * import { adopt } from "./connect.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * // In a Worker that received `fd` by postMessage:
+ * // const conn = adopt(Socket.fromFd(fd, "ipv4"), { handler: { data: (c, d) => c.send(d) } });
+ * ```
+ */
+export function adopt(socket: Socket, options: AdoptOptions = {}): Connection {
+  if (arguments.length > 2) throw new TypeError(`adopt: takes the socket and one options object (handler inside), got ${arguments.length} arguments`);
+  checkOptions(options, ADOPT_OPTION_KEYS, "adopt");
+  checkConnectionOptions(options);
+  const loop = options.loop ?? defaultLoop();
+  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
+  if (io !== undefined) {
+    if (socket.nonBlocking) socket.options.nonBlocking = false;
+  } else if (!socket.nonBlocking) socket.options.nonBlocking = true;
+  const conn = openConnection(loop, socket, options.handler, options, io);
+  options.handler?.open?.(conn);
+  return conn;
+}
