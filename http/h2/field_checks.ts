@@ -1,7 +1,13 @@
 /**
- * HTTP/2 field validation (RFC 9113 §8.2, §8.3): what makes a request,
- * response or trailer section malformed. Fields are the flat arrays HPACK
- * produces (`[name0, value0, …]`).
+ * HTTP/2 field validation (RFC 9113 §8.2, §8.3), as strict as nghttp2:
+ * what makes a request, response or trailer section malformed. Names are
+ * lowercase tokens and never connection-specific; values hold no control
+ * character but HTAB (no NUL, CR, LF, DEL) and no leading or trailing
+ * whitespace; `:method` is a token, `:scheme` a scheme, `:path` an
+ * origin-form target (or `*` for OPTIONS) without SP, controls or `#`,
+ * `:authority` a host and port without userinfo, and `host` agrees with
+ * `:authority`. Such requests would be dangerous to forward to HTTP/1.1.
+ * Fields are the flat arrays HPACK produces (`[name0, value0, …]`).
  *
  * @module
  */
@@ -21,6 +27,45 @@ const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connecti
 // tchar per RFC 9110 §5.6.2, without uppercase letters (RFC 9113 §8.2.1).
 const NAME_CHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz") NAME_CHAR[c.charCodeAt(0)] = 1;
+// tchar with uppercase (methods are case-sensitive tokens, RFC 9110 §9.1).
+const TOKEN_CHAR = NAME_CHAR.slice();
+for (let c = 0x41; c <= 0x5a; c++) TOKEN_CHAR[c] = 1;
+// origin-form request-target octets (RFC 3986 pchar, "/", "?"), obs-text allowed as nghttp2 does; no SP, CTL, DEL or "#".
+const PATH_CHAR = new Uint8Array(256);
+for (let c = 0x21; c <= 0xff; c++) PATH_CHAR[c] = c === 0x7f || c === 0x23 ? 0 : 1;
+// authority = host [":" port]: reg-name, IP literals in brackets; no userinfo ("@"), no "/", "?", "#", "\\".
+const AUTHORITY_CHAR = new Uint8Array(256);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=:[]") AUTHORITY_CHAR[c.charCodeAt(0)] = 1;
+
+function allOf(table: Uint8Array, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (table[s.charCodeAt(i)] !== 1) return false;
+  return true;
+}
+
+/** A reason when `path` is not a valid `:path` for `method` (http and https schemes), or "". */
+function checkPath(path: string, method: string, scheme: string): string {
+  if (path === "*") return method === "OPTIONS" ? "" : "* as :path of a method other than OPTIONS";
+  if (!allOf(PATH_CHAR, path)) return "invalid character in :path";
+  if ((scheme === "http" || scheme === "https") && path.charCodeAt(0) !== 0x2f) return ":path does not start with /";
+  return "";
+}
+
+/** A reason when `authority` is not host [":" port] without userinfo, or "". */
+function checkAuthority(authority: string, what: string, needPort: boolean): string {
+  if (authority.length === 0) return `empty ${what}`;
+  if (authority.includes("@")) return `userinfo in ${what}`;
+  if (!allOf(AUTHORITY_CHAR, authority)) return `invalid character in ${what}`;
+  const close = authority.lastIndexOf("]");
+  const colon = authority.lastIndexOf(":");
+  if (authority.charCodeAt(0) === 0x5b) {
+    if (close < 0) return `unclosed IP literal in ${what}`;
+  } else if (close >= 0 || authority.indexOf("[") >= 0 || authority.indexOf(":") !== colon) return `invalid host in ${what}`;
+  const hasPort = colon > close;
+  if (hasPort && !/^[0-9]{0,5}$/.test(authority.slice(colon + 1))) return `invalid port in ${what}`;
+  if (close >= 0 && close !== authority.length - 1 && colon !== close + 1) return `invalid host in ${what}`;
+  if (needPort && (!hasPort || colon === authority.length - 1)) return `${what} without a port`;
+  return "";
+}
 
 /**
  * Returns a reason when `name` is not a valid HTTP/2 field name (tokens in
@@ -42,8 +87,9 @@ export function checkFieldName(name: string): string {
 }
 
 /**
- * Returns a reason when `value` is not a valid field value (no NUL, CR or
- * LF; no leading or trailing space or tab), or "".
+ * Returns a reason when `value` is not a valid field value (no control
+ * character but HTAB: no NUL, CR, LF or DEL; no leading or trailing space
+ * or tab), or "".
  *
  * @example
  * ```ts
@@ -56,7 +102,7 @@ export function checkFieldValue(value: string): string {
   if (n === 0) return "";
   for (let i = 0; i < n; i++) {
     const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return "field value contains NUL, CR or LF";
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return "field value contains a control character";
   }
   const first = value.charCodeAt(0);
   const last = value.charCodeAt(n - 1);
@@ -90,7 +136,7 @@ export interface RequestCheckOptions {
  * Checks the regular fields (after the pseudo-headers) shared by every
  * section; returns a reason or "".
  */
-function checkRegular(fields: readonly string[], from: number, info: SectionInfo): string {
+function checkRegular(fields: readonly string[], from: number, info: SectionInfo, host?: { value: string }): string {
   for (let i = from; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
@@ -101,6 +147,10 @@ function checkRegular(fields: readonly string[], from: number, info: SectionInfo
     if (reason) return `${name}: ${reason}`;
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
     if (name === "te" && value !== "trailers") return "te other than trailers";
+    if (name === "host" && host !== undefined) {
+      if (host.value !== "") return "duplicate host";
+      host.value = value;
+    }
     if (name === "content-length") {
       info.contentLength = parseContentLength(value, info.contentLength);
       if (info.contentLength === -2) return "invalid content-length";
@@ -145,20 +195,39 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
     if (reason) return `${name}: ${reason}`;
   }
   if (!(seen & 1) || method === "") return "missing :method";
+  if (!allOf(TOKEN_CHAR, method)) return ":method is not a token";
   if (method === "CONNECT" && !(seen & 16)) {
     if (seen & (2 | 4)) return "CONNECT with :scheme or :path";
-    if (!(seen & 8) || authority === "") return "CONNECT without :authority";
+    if (!(seen & 8)) return "CONNECT without :authority";
+    const reason = checkAuthority(authority, ":authority", true);
+    if (reason) return reason;
   } else {
-    if (seen & 16 && method !== "CONNECT") return ":protocol without CONNECT";
-    if (!(seen & 2) || scheme === "") return "missing :scheme";
-    if (!(seen & 4) || path === "") return "missing :path";
-    if ((scheme === "http" || scheme === "https") && path !== "/" && path.charCodeAt(0) !== 0x2f) {
-      if (!(path === "*" && method === "OPTIONS")) return "invalid :path";
+    if (seen & 16) {
+      if (method !== "CONNECT") return ":protocol without CONNECT";
+      if (!allOf(TOKEN_CHAR, protocol)) return ":protocol is not a token";
+      if (!(seen & 8)) return "extended CONNECT without :authority";
     }
-    void protocol;
+    if (!(seen & 2) || scheme === "") return "missing :scheme";
+    if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme)) return "invalid :scheme";
+    if (!(seen & 4) || path === "") return "missing :path";
+    let reason = checkPath(path, method, scheme);
+    if (reason) return reason;
+    if (seen & 8) {
+      reason = checkAuthority(authority, ":authority", false);
+      if (reason) return reason;
+    }
   }
   info.method = method;
-  return checkRegular(fields, i, info);
+  const host = { value: "" };
+  const reason = checkRegular(fields, i, info, host);
+  if (reason) return reason;
+  if (host.value !== "") {
+    const bad = checkAuthority(host.value, "host", false);
+    if (bad) return bad;
+    // RFC 9113 §8.3.1: host and :authority must name the same origin.
+    if (seen & 8 && host.value.toLowerCase() !== authority.toLowerCase()) return "host differs from :authority";
+  }
+  return "";
 }
 
 /**

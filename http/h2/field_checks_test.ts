@@ -1,0 +1,112 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { ErrorCode as E, Flag } from "./constants.ts";
+import { checkFieldValue, checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
+import { assertStreamError, Script } from "./peer_test.ts";
+
+function info(): SectionInfo {
+  return { method: "", status: 0, contentLength: -1 };
+}
+
+function req(method: string, path: string, authority: string, extra: string[] = [], scheme = "https"): string[] {
+  return [":method", method, ":scheme", scheme, ":path", path, ":authority", authority, ...extra];
+}
+
+const VALID: string[][] = [
+  req("GET", "/", "a.test"),
+  req("GET", "/x/y?q=1&r=%20", "a.test:8443"),
+  req("GET", "/", "[::1]:8080"),
+  req("GET", "/", "[2001:db8::1]"),
+  req("PURGE", "/cache", "a.test"),
+  req("OPTIONS", "*", "a.test"),
+  req("GET", "/", "a.test", ["host", "A.TEST"]),
+  req("GET", "/", "a.test", ["x-tab", "a\tb", "x-obs", "caf\u00e9"]),
+  req("GET", "/\u00e9", "a.test"),
+  [":method", "GET", ":scheme", "https", ":path", "/", "host", "a.test"],
+  [":method", "CONNECT", ":authority", "a.test:443"],
+];
+
+const MALFORMED: [string, string[]][] = [
+  ["a request line as :method", req("GET /admin HTTP/1.1", "/", "a")],
+  ["a space in :method", req("GE T", "/", "a")],
+  ["an empty :method", req("", "/", "a")],
+  ["a space in :path", req("GET", "/a b", "a")],
+  ["a CR LF in :path", req("GET", "/a\r\nx: y", "a")],
+  ["a TAB in :path", req("GET", "/a\tb", "a")],
+  ["a DEL in :path", req("GET", "/a\u007f", "a")],
+  ["a fragment in :path", req("GET", "/a#b", "a")],
+  [":path not starting with /", req("GET", "a/b", "a")],
+  [":path * for GET", req("GET", "*", "a")],
+  ["an absolute URI as :path", req("GET", "http://b/", "a")],
+  ["userinfo in :authority", req("GET", "/", "user:pw@a.test")],
+  ["a path in :authority", req("GET", "/", "a.test/x")],
+  ["a space in :authority", req("GET", "/", "a .test")],
+  ["two colons in :authority", req("GET", "/", "a:1:2")],
+  ["a letter in the port", req("GET", "/", "a:8o")],
+  ["junk after an IP literal", req("GET", "/", "[::1]x")],
+  ["an empty :authority", req("GET", "/", "")],
+  ["host differing from :authority", req("GET", "/", "a.test", ["host", "evil.test"])],
+  ["two host fields", [":method", "GET", ":scheme", "https", ":path", "/", "host", "a", "host", "a"]],
+  ["userinfo in host", [":method", "GET", ":scheme", "https", ":path", "/", "host", "u@a"]],
+  ["an invalid :scheme", req("GET", "/", "a", [], "ht tp")],
+  ["a NUL in a value", req("GET", "/", "a", ["x", "a\u0000b"])],
+  ["a control character in a value", req("GET", "/", "a", ["x", "a\u0001b"])],
+  ["a DEL in a value", req("GET", "/", "a", ["x", "a\u007fb"])],
+  ["a LF in a value", req("GET", "/", "a", ["x", "a\nb"])],
+  ["leading whitespace", req("GET", "/", "a", ["x", " a"])],
+  ["trailing whitespace", req("GET", "/", "a", ["x", "a\t"])],
+  ["a control character in a pseudo-header", req("GET", "/", "a\u0001")],
+  ["an uppercase name", req("GET", "/", "a", ["X-Up", "1"])],
+  ["a space in a name", req("GET", "/", "a", ["x y", "1"])],
+  ["connection", req("GET", "/", "a", ["connection", "close"])],
+  ["keep-alive", req("GET", "/", "a", ["keep-alive", "5"])],
+  ["proxy-connection", req("GET", "/", "a", ["proxy-connection", "close"])],
+  ["transfer-encoding", req("GET", "/", "a", ["transfer-encoding", "chunked"])],
+  ["upgrade", req("GET", "/", "a", ["upgrade", "h2c"])],
+  ["te other than trailers", req("GET", "/", "a", ["te", "gzip"])],
+  ["CONNECT without a port", [":method", "CONNECT", ":authority", "a.test"]],
+  ["CONNECT with userinfo", [":method", "CONNECT", ":authority", "u@a.test:443"]],
+];
+
+describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)", () => {
+  for (const fields of VALID) {
+    test(`valid: ${JSON.stringify(fields)}`, () => {
+      assert.equal(checkRequest(fields, info()), "");
+    });
+  }
+  for (const [name, fields] of MALFORMED) {
+    test(`malformed: ${name}`, () => {
+      assert.notEqual(checkRequest(fields, info()), "");
+    });
+    test(`malformed on the wire: ${name} is a stream PROTOCOL_ERROR, never reported`, () => {
+      const s = new Script("server");
+      s.send(s.headers(1, fields, Flag.END_HEADERS | Flag.END_STREAM));
+      assert.equal(s.events.filter((e) => e.type === "headers").length, 0);
+      assertStreamError(s, 1, E.PROTOCOL_ERROR, "ERR_H2_MALFORMED");
+    });
+  }
+  test("responses and trailers: the same value and name rules", () => {
+    assert.equal(checkResponse([":status", "200", "x", "ok"], info()), "");
+    assert.notEqual(checkResponse([":status", "200", "x", "a\u0001"], info()), "");
+    assert.notEqual(checkResponse([":status", "200", "Bad", "1"], info()), "");
+    assert.notEqual(checkTrailers(["x", "a\u007f"]), "");
+    assert.notEqual(checkTrailers(["transfer-encoding", "chunked"]), "");
+  });
+  test("property: a value is accepted exactly when it has no control character but HTAB and no whitespace at its ends", () => {
+    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 12 }), (v) => {
+      const ctl = [...v].some((ch) => (ch < " " && ch !== "\t") || ch === "\u007f");
+      const edges = /^[ \t]|[ \t]$/.test(v);
+      assert.equal(checkFieldValue(v) === "", !ctl && !edges, JSON.stringify(v));
+    }), { numRuns: 2000 });
+  });
+  test("property: a :path with any SP, control or DEL octet is refused; printable origin-form paths pass", () => {
+    fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).filter((c) => c !== 0x23).map((c) => String.fromCharCode(c)), maxLength: 20 }), fc.integer({ min: 0, max: 0x20 }), fc.nat(20), (tail, bad, at) => {
+      const path = "/" + tail;
+      assert.equal(checkRequest(req("GET", path, "a"), info()), "", path);
+      const k = Math.min(at, path.length);
+      const broken = path.slice(0, k) + String.fromCharCode(bad === 0x20 ? 0x7f : bad) + path.slice(k);
+      assert.notEqual(checkRequest(req("GET", broken, "a"), info()), "", JSON.stringify(broken));
+    }), { numRuns: 500 });
+  });
+});
