@@ -78,16 +78,26 @@ export const HTTP2_LIMITS = Object.freeze({
   maxFrameSize: 16384,
   /** CONTINUATION frames in one header block. */
   maxContinuationFrames: 32,
-  /** Streams reset by the peer per second before ENHANCE_YOUR_CALM (CVE-2023-44487). */
+  /**
+   * Stream resets per second before ENHANCE_YOUR_CALM: those the peer sends
+   * (rapid reset, CVE-2023-44487) and those we send because of the peer's
+   * errors (MadeYouReset, CVE-2025-8671). Needs the clock.
+   */
   maxResetsPerSecond: 100,
-  /** SETTINGS frames per second. */
+  /** SETTINGS frames per second (needs the clock). */
   maxSettingsPerSecond: 50,
-  /** PING frames per second. */
+  /** PING frames per second (needs the clock). */
   maxPingsPerSecond: 50,
-  /** Empty DATA frames (no END_STREAM) per second. */
-  maxEmptyDataPerSecond: 100,
-  /** WINDOW_UPDATE frames per second. */
-  maxWindowUpdatesPerSecond: 1000,
+  /**
+   * Unpaid "no-progress" frames before ENHANCE_YOUR_CALM: PRIORITY, unknown
+   * types, DATA or CONTINUATION under 16 octets that end nothing, empty DATA,
+   * WINDOW_UPDATEs that return no credit for DATA we sent, resets, 1xx
+   * responses, PRIORITY_UPDATE, GOAWAY, unsolicited PING ACKs. Each KiB of
+   * DATA sent or received and each header section delivered pays one back.
+   */
+  maxNoProgressFrames: 1000,
+  /** No-progress frames the clock pays back per second. */
+  noProgressRefillPerSecond: 100,
   /** Milliseconds a stream may stay blocked on a zero window. */
   zeroWindowTimeoutMs: 30_000,
   /** Milliseconds to wait for a SETTINGS ACK. */

@@ -1,9 +1,16 @@
 /**
  * The HTTP/2 connection core (RFC 9113), for the client and the server role,
  * I/O-free in the manner of nghttp2's session: `receive(bytes)` returns
- * events, `pull()` returns bytes to send. Time comes from an injected
- * `now()`; `nextDeadline()` and `tick()` let the glue arm its own timers for
- * the SETTINGS ACK and zero-window timeouts.
+ * events, `pull()` returns bytes to send. Time comes from `now()` (the
+ * monotonic clock unless injected); `nextDeadline()` and `tick()` let the
+ * glue arm its own timers for the SETTINGS ACK and zero-window timeouts.
+ *
+ * Flood protection: per-second limits on resets (those the peer sends and
+ * those its errors make us send), PING and SETTINGS; a no-progress budget
+ * (work_budget.ts) for frames that cost work without moving a request
+ * forward, paid back by useful work; and a request stream reset while the
+ * application answers it keeps counting against MAX_CONCURRENT_STREAMS
+ * until the application writes to it or resets it.
  *
  * This file holds the public face: options, the frame dispatch and the
  * calls that open streams and queue frames. The rest is split by concern:
@@ -17,6 +24,7 @@
  */
 import { HPACKError, HTTP2Error, HTTP2StreamError } from "../../core/errors.ts";
 import { HPACK_LIMITS, HTTP2_LIMITS } from "../../core/limits.ts";
+import { checkOptions } from "../../core/options.ts";
 import { CLIENT_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, MAX_STREAM_ID } from "./constants.ts";
 import { connectionError as conn, type FloodCounters, floodCounters, H2Core, streamError as streamErr } from "./connection_core.ts";
 import { onGoaway, onPing, onPriority, onPriorityUpdate, onRst, onSettings, onWindowUpdate } from "./control_frames.ts";
@@ -30,7 +38,7 @@ import { formatPriority, type PrioritySignal } from "./priority.ts";
 import { earliestDeadline, schedule } from "./send_scheduler.ts";
 import { checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
-import type { H2ConnectionOptions } from "./types.ts";
+import { H2_CONNECTION_OPTION_KEYS, type H2ConnectionOptions } from "./types.ts";
 
 export type { H2ConnectionOptions } from "./types.ts";
 
@@ -68,6 +76,7 @@ export class H2Connection {
   readonly #c: H2Core;
 
   constructor(options: H2ConnectionOptions) {
+    checkOptions(options, H2_CONNECTION_OPTION_KEYS, "H2Connection");
     if (options.role !== "client" && options.role !== "server") throw new TypeError('role must be "client" or "server"');
     this.role = options.role;
     this.counters = floodCounters(options);
@@ -145,7 +154,7 @@ export class H2Connection {
         case FrameType.GOAWAY: return onGoaway(c, payload);
         case FrameType.WINDOW_UPDATE: return onWindowUpdate(c, f, payload);
         case FrameType.PRIORITY_UPDATE: return onPriorityUpdate(c, payload);
-        default: return; // unknown frame types are ignored (§4.1, §5.5)
+        default: return c.noProgress(); // unknown frame types are ignored (§4.1, §5.5), at a cost
       }
     } catch (e) {
       if (e instanceof HTTP2StreamError) c.failStream(e);
@@ -183,6 +192,8 @@ export class H2Connection {
     const c = this.#c;
     this.#assertAlive();
     const s = c.table.streams.get(id);
+    // Writing to a stream reset under the application's feet is how it learns it is done.
+    if (s === undefined) c.table.release(id);
     if (s === undefined || s.state === S.HALF_CLOSED_LOCAL || s.state === S.CLOSED || s.state === S.RESERVED_REMOTE) {
       throw streamErr("ERR_H2_STREAM_CLOSED", `stream ${id} is not writable`, ErrorCode.STREAM_CLOSED, id);
     }
@@ -214,10 +225,16 @@ export class H2Connection {
     return id;
   }
 
-  /** Sends a response (server) or another header section on an open stream. */
+  /**
+   * Sends a response (server) or another header section on an open stream.
+   * On a stream that was reset (an `rst` or `stream-error` event) it throws
+   * STREAM_CLOSED and releases the stream's place among the concurrent
+   * streams, as `sendData`, `sendTrailers` and `reset` do.
+   */
   respond(streamId: number, headers: readonly string[], endStream: boolean): void {
     const c = this.#c;
     const s = this.#writable(streamId);
+    if (endStream) s.appHolds = false;
     if (s.state === S.RESERVED_LOCAL) {
       s.state = S.HALF_CLOSED_REMOTE;
       c.table.reservedCount--;
@@ -235,7 +252,10 @@ export class H2Connection {
       s.queue.push(data);
       s.queuedBytes += data.length;
     }
-    if (endStream) s.endQueued = true;
+    if (endStream) {
+      s.endQueued = true;
+      s.appHolds = false;
+    }
     c.table.sendable.add(s);
   }
 
@@ -245,6 +265,7 @@ export class H2Connection {
     const s = this.#writable(streamId);
     if (s.endQueued || s.trailers !== null) throw streamErr("ERR_H2_STREAM_ENDED", `stream ${streamId} already ended`, ErrorCode.STREAM_CLOSED, streamId);
     s.trailers = headers.slice();
+    s.appHolds = false;
     c.table.sendable.add(s);
   }
 
@@ -273,12 +294,21 @@ export class H2Connection {
     return id;
   }
 
-  /** Resets a stream (RST_STREAM with `code`, default CANCEL). */
+  /**
+   * Resets a stream (RST_STREAM with `code`, default CANCEL). On a stream
+   * already reset by the peer or for its errors, it only tells the
+   * connection that the application has finished with it: a request stream
+   * counts against MAX_CONCURRENT_STREAMS until then.
+   */
   reset(streamId: number, code: number = ErrorCode.CANCEL): void {
     const c = this.#c;
     this.#assertAlive();
     const s = c.table.streams.get(streamId);
-    if (s === undefined) return;
+    if (s === undefined) {
+      c.table.release(streamId);
+      return;
+    }
+    s.appHolds = false;
     c.table.close(s, ClosedBy.LOCAL_RESET);
     c.queue(encodeRstStream(streamId, code));
   }
@@ -394,7 +424,7 @@ export class H2Connection {
    */
   tick(): H2Event[] {
     const c = this.#c;
-    if (this.dead) return [];
+    if (this.dead || !c.timed) return [];
     const now = c.now();
     if (c.settingsDeadline >= 0 && now >= c.settingsDeadline) {
       c.events.push({ type: "timeout", what: "settings-ack", streamId: 0 });

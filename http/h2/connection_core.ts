@@ -6,11 +6,12 @@
  *
  * @module
  */
+import { monotonicMs } from "../../core/clock.ts";
 import { HTTP2Error, HTTP2StreamError } from "../../core/errors.ts";
 import { HPACK_LIMITS, HTTP2_LIMITS } from "../../core/limits.ts";
 import { HPACKDecoder } from "../hpack/decoder.ts";
 import { HPACKEncoder } from "../hpack/encoder.ts";
-import { CLIENT_PREFACE, DEFAULT_WINDOW, FrameType, MAX_WINDOW } from "./constants.ts";
+import { CLIENT_PREFACE, DEFAULT_WINDOW, ErrorCode, FrameType, MAX_WINDOW } from "./constants.ts";
 import { DataCopies } from "./data_copies.ts";
 import type { H2Event } from "./events.ts";
 import { encodeGoaway, encodeRstStream, encodeSettings, encodeWindowUpdate, FrameReader, headerBlockWireLength, writeHeaderBlock } from "./frames.ts";
@@ -20,17 +21,20 @@ import { type Settings, settingsToPairs } from "./settings.ts";
 import { ClosedBy, type H2Stream } from "./stream.ts";
 import { StreamTable } from "./stream_table.ts";
 import type { H2ConnectionOptions, PendingBlock } from "./types.ts";
+import { NoProgressBudget } from "./work_budget.ts";
 
 /**
- * The flood protections of a connection: one per-second counter per kind
- * of frame a peer can send for free.
+ * The flood protections of a connection: per-second counters (resets,
+ * SETTINGS, PING; they need a clock) and the no-progress budget, which
+ * useful work pays back.
  */
 export interface FloodCounters {
+  /** Resets sent by the peer and by us for the peer's errors. */
   resets: RateCounter;
   settings: RateCounter;
   pings: RateCounter;
-  emptyData: RateCounter;
-  windowUpdates: RateCounter;
+  /** Frames that cost work without progress (see work_budget.ts). */
+  noProgress: NoProgressBudget;
 }
 
 /**
@@ -48,8 +52,10 @@ export function floodCounters(options: Partial<H2ConnectionOptions>): FloodCount
     resets: new RateCounter(options.maxResetsPerSecond ?? L.maxResetsPerSecond),
     settings: new RateCounter(options.maxSettingsPerSecond ?? L.maxSettingsPerSecond),
     pings: new RateCounter(options.maxPingsPerSecond ?? L.maxPingsPerSecond),
-    emptyData: new RateCounter(options.maxEmptyDataPerSecond ?? L.maxEmptyDataPerSecond),
-    windowUpdates: new RateCounter(options.maxWindowUpdatesPerSecond ?? L.maxWindowUpdatesPerSecond),
+    noProgress: new NoProgressBudget(
+      options.maxNoProgressFrames ?? L.maxNoProgressFrames,
+      options.noProgressRefillPerSecond ?? L.noProgressRefillPerSecond,
+    ),
   };
 }
 
@@ -102,7 +108,10 @@ export function streamError(code: string, message: string, http2Code: number, id
  */
 export class H2Core {
   readonly conn: ConnectionStatus;
+  /** The clock (a constant 0 without one: see `timed`). */
   readonly now: () => number;
+  /** A clock was given (or defaulted): per-second limits and timeouts apply. */
+  readonly timed: boolean;
   readonly autoWindow: boolean;
   readonly reader: FrameReader;
   readonly encoder = new HPACKEncoder();
@@ -119,6 +128,8 @@ export class H2Core {
   /** A header block waiting for CONTINUATION frames. */
   block: PendingBlock | null = null;
   connSendWindow = DEFAULT_WINDOW;
+  /** DATA octets we sent that the peer has not credited back (WINDOW_UPDATE on stream 0). */
+  connSentUncredited = 0;
   connRecvWindow = DEFAULT_WINDOW;
   connRecvUnacked = 0;
   connRecvTarget = DEFAULT_WINDOW;
@@ -137,7 +148,8 @@ export class H2Core {
   constructor(conn: ConnectionStatus, options: H2ConnectionOptions) {
     const L = HTTP2_LIMITS;
     this.conn = conn;
-    this.now = options.now ?? (() => 0);
+    this.timed = options.now !== null;
+    this.now = options.now === null ? () => 0 : options.now ?? monotonicMs;
     this.autoWindow = options.autoWindowUpdate ?? true;
     this.maxContinuation = options.maxContinuationFrames ?? L.maxContinuationFrames;
     this.zeroWindowMs = options.zeroWindowTimeoutMs ?? L.zeroWindowTimeoutMs;
@@ -171,7 +183,7 @@ export class H2Core {
   sendSettings(s: Settings, all: boolean): void {
     this.queue(encodeSettings(settingsToPairs(s, all)));
     this.pendingSettings.push({ ...s });
-    this.settingsDeadline = this.now() + this.settingsAckMs;
+    if (this.timed) this.settingsDeadline = this.now() + this.settingsAckMs;
   }
 
   /** Encodes and queues a HEADERS block (with CONTINUATION frames as needed) on `s`. */
@@ -205,7 +217,11 @@ export class H2Core {
     }
   }
 
-  /** Resets the stream of `e` (RST_STREAM) and reports it. */
+  /**
+   * Resets the stream of `e` (RST_STREAM) and reports it. The peer caused
+   * it, so it counts like a reset the peer sent (MadeYouReset,
+   * CVE-2025-8671): throws ENHANCE_YOUR_CALM past the limits.
+   */
   failStream(e: HTTP2StreamError): void {
     const table = this.table;
     const s = table.streams.get(e.streamId);
@@ -213,6 +229,27 @@ export class H2Core {
     else table.remember(e.streamId, ClosedBy.LOCAL_RESET);
     this.queue(encodeRstStream(e.streamId, e.http2Code));
     this.events.push({ type: "stream-error", streamId: e.streamId, error: e });
+    this.countReset();
+  }
+
+  /** Counts a reset sent by the peer or caused by it; throws ENHANCE_YOUR_CALM past the limits. */
+  countReset(): void {
+    if (this.overRate(this.conn.counters.resets)) {
+      throw connectionError("ERR_H2_RAPID_RESET", "too many streams reset by or because of the peer", ErrorCode.ENHANCE_YOUR_CALM);
+    }
+    this.noProgress();
+  }
+
+  /** Records an event on a per-second counter: true when over its limit (never without a clock). */
+  overRate(counter: RateCounter): boolean {
+    return counter.hit(this.now()) && this.timed;
+  }
+
+  /** Charges one frame that cost work without progress; throws ENHANCE_YOUR_CALM past the budget. */
+  noProgress(): void {
+    if (this.conn.counters.noProgress.charge(this.timed ? this.now() : NaN)) {
+      throw connectionError("ERR_H2_NO_PROGRESS_FLOOD", "too many frames without progress", ErrorCode.ENHANCE_YOUR_CALM);
+    }
   }
 
   /** Ends the connection with GOAWAY for `e` and reports it. */

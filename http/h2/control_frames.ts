@@ -25,6 +25,7 @@ import { ClosedBy, StreamState as S } from "./stream.ts";
  * ```
  */
 export function onPriority(c: H2Core, f: Frame, payload: Uint8Array): void {
+  c.noProgress();
   const p = readPriority(payload, 0);
   if (p.dependency === f.streamId) {
     throw streamErr("ERR_H2_PRIORITY_SELF", `stream ${f.streamId} depends on itself`, ErrorCode.PROTOCOL_ERROR, f.streamId);
@@ -48,6 +49,7 @@ export function onPriorityUpdate(c: H2Core, payload: Uint8Array): void {
   if (id === 0 || !c.table.peerInitiated(id)) {
     throw conn("ERR_H2_PRIORITY_UPDATE", `PRIORITY_UPDATE for stream ${id}`, ErrorCode.PROTOCOL_ERROR);
   }
+  c.noProgress();
   const value = latin1Decode(payload, 4, payload.length);
   const priority = parsePriority(value);
   c.table.setPriority(id, priority, c.conn.localSettings.maxConcurrentStreams);
@@ -69,14 +71,13 @@ export function onRst(c: H2Core, f: Frame, payload: Uint8Array): void {
   const stream = c.table.streams.get(id);
   if (stream === undefined) {
     c.table.lateFrame(id, f.type);
+    c.noProgress();
     return;
   }
   const code = readU32(payload, 0);
   c.table.close(stream, ClosedBy.PEER_RESET);
   c.events.push({ type: "rst", streamId: id, code, refused: false });
-  if (c.conn.counters.resets.hit(c.now())) {
-    throw conn("ERR_H2_RAPID_RESET", "too many streams reset by the peer", ErrorCode.ENHANCE_YOUR_CALM);
-  }
+  c.countReset();
 }
 
 /**
@@ -94,12 +95,12 @@ export function onSettings(c: H2Core, f: Frame, payload: Uint8Array): void {
     const acked = c.pendingSettings.shift();
     if (acked === undefined) throw conn("ERR_H2_SETTINGS_ACK", "unexpected SETTINGS ACK", ErrorCode.PROTOCOL_ERROR);
     applyLocal(c, acked);
-    c.settingsDeadline = c.pendingSettings.length > 0 ? c.now() + c.settingsAckMs : -1;
+    c.settingsDeadline = c.pendingSettings.length > 0 && c.timed ? c.now() + c.settingsAckMs : -1;
     c.events.push({ type: "settings-ack" });
     return;
   }
   c.awaitSettings = false;
-  if (c.conn.counters.settings.hit(c.now())) {
+  if (c.overRate(c.conn.counters.settings)) {
     throw conn("ERR_H2_SETTINGS_FLOOD", "too many SETTINGS frames", ErrorCode.ENHANCE_YOUR_CALM);
   }
   const r = c.conn.remoteSettings;
@@ -144,12 +145,12 @@ function applyLocal(c: H2Core, s: Settings): void {
 export function onPing(c: H2Core, f: Frame, payload: Uint8Array): void {
   if (f.flags & Flag.ACK) {
     const i = c.pings.findIndex((p) => p.data.every((b, k) => b === payload[k]));
-    if (i < 0) return;
+    if (i < 0) return c.noProgress(); // an ACK of nothing we sent
     const p = c.pings.splice(i, 1)[0]!;
     c.events.push({ type: "ping-ack", data: p.data, rtt: c.now() - p.sentAt });
     return;
   }
-  if (c.conn.counters.pings.hit(c.now())) throw conn("ERR_H2_PING_FLOOD", "too many PING frames", ErrorCode.ENHANCE_YOUR_CALM);
+  if (c.overRate(c.conn.counters.pings)) throw conn("ERR_H2_PING_FLOOD", "too many PING frames", ErrorCode.ENHANCE_YOUR_CALM);
   const data = payload.slice();
   c.queue(encodePing(data, true));
   c.events.push({ type: "ping", data });
@@ -166,6 +167,7 @@ export function onPing(c: H2Core, f: Frame, payload: Uint8Array): void {
  * ```
  */
 export function onGoaway(c: H2Core, payload: Uint8Array): void {
+  c.noProgress();
   const last = readU32(payload, 0) & 0x7fffffff;
   const code = readU32(payload, 4);
   if (c.conn.goawayReceived >= 0 && last > c.conn.goawayReceived) {
@@ -182,7 +184,12 @@ export function onGoaway(c: H2Core, payload: Uint8Array): void {
 }
 
 /**
- * Handles a received WINDOW_UPDATE: widens a send window (flood-limited) and wakes the streams it unblocks.
+ * Handles a received WINDOW_UPDATE: widens a send window and wakes the
+ * streams it unblocks. An increment that returns credit for DATA we sent
+ * is progress, however small and however many (a receiver with a small
+ * window sends them in proportion to the data); one that does not (a
+ * window enlargement, an update on a closed stream, a flood) costs one
+ * no-progress frame.
  *
  * @example
  * ```ts
@@ -194,21 +201,30 @@ export function onGoaway(c: H2Core, payload: Uint8Array): void {
 export function onWindowUpdate(c: H2Core, f: Frame, payload: Uint8Array): void {
   const inc = readU32(payload, 0) & 0x7fffffff;
   const id = f.streamId;
-  if (c.conn.counters.windowUpdates.hit(c.now())) {
-    throw conn("ERR_H2_WINDOW_UPDATE_FLOOD", "too many WINDOW_UPDATE frames", ErrorCode.ENHANCE_YOUR_CALM);
-  }
   if (id === 0) {
     if (inc === 0) throw conn("ERR_H2_WINDOW_UPDATE", "WINDOW_UPDATE of 0 on the connection", ErrorCode.PROTOCOL_ERROR);
+    if (inc <= c.connSentUncredited) c.connSentUncredited -= inc;
+    else {
+      c.connSentUncredited = 0;
+      c.noProgress();
+    }
+    const wasBlocked = c.connSendWindow <= 0;
     c.connSendWindow += inc;
     if (c.connSendWindow > MAX_WINDOW) {
       throw conn("ERR_H2_FLOW_CONTROL", "connection window above 2^31-1", ErrorCode.FLOW_CONTROL_ERROR);
     }
-    for (const s of c.table.streams.values()) if (s.pending) c.table.sendable.add(s);
+    if (wasBlocked) for (const s of c.table.streams.values()) if (s.pending) c.table.sendable.add(s);
   } else {
     const stream = c.table.streams.get(id);
     if (stream === undefined) {
       c.table.lateFrame(id, f.type);
+      c.noProgress();
       return;
+    }
+    if (inc !== 0 && inc <= stream.sentUncredited) stream.sentUncredited -= inc;
+    else {
+      stream.sentUncredited = 0;
+      c.noProgress();
     }
     if (stream.state === S.RESERVED_REMOTE) {
       throw conn("ERR_H2_RESERVED_STREAM", `WINDOW_UPDATE on reserved stream ${id}`, ErrorCode.PROTOCOL_ERROR);

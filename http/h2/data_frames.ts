@@ -1,7 +1,7 @@
 /**
  * DATA frames received by an HTTP/2 connection (RFC 9113 §6.1): flow
- * control accounting, content-length checks, the empty-DATA flood counter
- * and crediting consumed octets back to the peer.
+ * control accounting, content-length checks, the no-progress charge of
+ * tiny frames and crediting consumed octets back to the peer.
  *
  * @module
  */
@@ -9,9 +9,13 @@ import { ErrorCode, Flag } from "./constants.ts";
 import { connectionError as conn, type H2Core, streamError as streamErr } from "./connection_core.ts";
 import type { Frame } from "./frames.ts";
 import { StreamState as S } from "./stream.ts";
+import { SMALL_FRAME_BYTES } from "./work_budget.ts";
 
 /**
- * Handles one received DATA frame (`payload` without padding).
+ * Handles one received DATA frame (`payload` without padding). A frame of
+ * fewer than `SMALL_FRAME_BYTES` octets that ends nothing and that the
+ * flow-control windows did not force costs one no-progress frame; the
+ * octets delivered pay the budget back.
  *
  * @example
  * ```ts
@@ -27,6 +31,11 @@ export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
   }
   c.connRecvWindow -= f.length;
   const stream = c.table.streams.get(id);
+  if (payload.length < SMALL_FRAME_BYTES && (f.flags & Flag.END_STREAM) === 0) {
+    // A sender with less window than this frame's octets could not send more.
+    const forced = f.length > 0 && (c.connRecvWindow === 0 || (stream !== undefined && f.length >= stream.recvWindow));
+    if (!forced) c.noProgress();
+  }
   if (stream === undefined || stream.state === S.HALF_CLOSED_REMOTE || stream.state === S.CLOSED) {
     c.creditConnection(f.length);
     if (stream === undefined) {
@@ -53,9 +62,7 @@ export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
     c.creditConnection(f.length);
     throw streamErr("ERR_H2_CONTENT_LENGTH", `DATA does not match content-length on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
   }
-  if (payload.length === 0 && !endStream && c.conn.counters.emptyData.hit(c.now())) {
-    throw conn("ERR_H2_EMPTY_DATA_FLOOD", "too many empty DATA frames", ErrorCode.ENHANCE_YOUR_CALM);
-  }
+  c.conn.counters.noProgress.progressBytes(payload.length);
   c.events.push({ type: "data", streamId: id, data: c.dataCopies.copy(payload), endStream });
   if (endStream) c.table.remoteEnded(stream);
   if (c.autoWindow) {

@@ -16,6 +16,7 @@ import { encodeRstStream, type Frame, readPriority, readU32 } from "./frames.ts"
 import { parsePriority } from "./priority.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
 import type { PendingBlock } from "./types.ts";
+import { PROGRESS_FRAMES_PER_SECTION, SMALL_FRAME_BYTES } from "./work_budget.ts";
 
 const EMPTY_PAIRS: readonly string[] = [];
 
@@ -67,7 +68,9 @@ export function onHeadersFrame(c: H2Core, f: Frame, payload: Uint8Array): void {
 
 /**
  * Handles a received CONTINUATION frame, bounding the frames and octets of
- * one header block (CONTINUATION flood).
+ * one header block (CONTINUATION flood); one of fewer than
+ * `SMALL_FRAME_BYTES` octets that does not end the block costs one
+ * no-progress frame (encoders fill all but the last).
  *
  * @example
  * ```ts
@@ -85,6 +88,7 @@ export function onContinuation(c: H2Core, f: Frame, payload: Uint8Array): void {
   if (++block.frames > c.maxContinuation + 1) {
     throw conn("ERR_H2_CONTINUATION_FLOOD", "too many CONTINUATION frames", ErrorCode.ENHANCE_YOUR_CALM);
   }
+  if (payload.length < SMALL_FRAME_BYTES && (f.flags & Flag.END_HEADERS) === 0) c.noProgress();
   block.bytes += payload.length;
   if (block.bytes > c.decoder.maxHeaderListSize * 2 + 16384) {
     throw conn("ERR_H2_CONTINUATION_FLOOD", "header block too large", ErrorCode.ENHANCE_YOUR_CALM);
@@ -124,11 +128,11 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
   if (stream === undefined) {
     if (!c.table.peerInitiated(id) || id <= c.table.lastPeerId) {
       c.table.lateFrame(id, FrameType.HEADERS);
-      return;
+      return c.noProgress();
     }
     if (c.conn.role === "client") throw conn("ERR_H2_IDLE_STREAM", `HEADERS on idle stream ${id}`, ErrorCode.PROTOCOL_ERROR);
     c.table.lastPeerId = id;
-    if (c.conn.goawaySent >= 0 && id > c.conn.goawaySent) return; // after GOAWAY: ignored
+    if (c.conn.goawaySent >= 0 && id > c.conn.goawaySent) return c.noProgress(); // after GOAWAY: ignored
     stream = new H2Stream(id, S.OPEN, c.conn.remoteSettings.initialWindowSize, c.recvInitialWindow);
     if (c.table.activePeer >= c.conn.localSettings.maxConcurrentStreams) {
       c.table.remember(id, ClosedBy.LOCAL_RESET);
@@ -164,7 +168,9 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
   }
   if (reason) throw streamErr("ERR_H2_MALFORMED", `malformed header section: ${reason}`, ErrorCode.PROTOCOL_ERROR, id);
   const informational = c.conn.role === "client" && info.status < 200;
-  if (!informational) {
+  if (informational) c.noProgress(); // 1xx: legitimate in ones and twos, not by the thousand
+  else {
+    c.conn.counters.noProgress.progress(PROGRESS_FRAMES_PER_SECTION);
     stream.headersReceived = true;
     if (c.conn.role === "server") stream.method = info.method;
     stream.status = info.status;
@@ -183,6 +189,8 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
     const p = c.table.takePendingPriority(id) ?? event.priority;
     if (p !== undefined) stream.setPriority(p);
   }
+  // The application now works on the request until it answers or resets it.
+  if (c.conn.role === "server") stream.appHolds = true;
   c.events.push(event);
   if (block.endStream) c.table.remoteEnded(stream);
 }

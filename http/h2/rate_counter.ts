@@ -1,7 +1,8 @@
 /**
- * A per-second event counter for flood protection: each kind of frame a
- * peer can send for free (SETTINGS, PING, RST_STREAM, empty DATA,
- * WINDOW_UPDATE) gets one, with a limit from `HTTP2_LIMITS`.
+ * A per-second event counter for flood protection: SETTINGS, PING and
+ * resets get one, with a limit from `HTTP2_LIMITS`. Frames a peer sends in
+ * proportion to the data are not counted by rate but by cost (see
+ * work_budget.ts).
  *
  * @module
  */

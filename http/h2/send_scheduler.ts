@@ -99,6 +99,10 @@ function step(c: H2Core, s: H2Stream, maxFrame: number): void {
     s.takeInto(n, buf, out.length + 9);
     s.sendWindow -= n;
     c.connSendWindow -= n;
+    // What the peer may credit back without cost, and useful work done.
+    s.sentUncredited += n;
+    c.connSentUncredited += n;
+    c.conn.counters.noProgress.progressBytes(n);
     const end = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
     writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
     out.length += 9 + n;
@@ -136,6 +140,7 @@ function step(c: H2Core, s: H2Stream, maxFrame: number): void {
  * ```
  */
 export function earliestDeadline(c: H2Core): number {
+  if (!c.timed) return -1;
   let t = c.settingsDeadline;
   for (const s of c.table.sendable) {
     if (s.blockedSince >= 0) {

@@ -52,6 +52,10 @@ export class H2Stream {
   contentLength = -1;
   /** DATA octets received (without padding). */
   dataReceived = 0;
+  /** DATA octets we sent on this stream that the peer has not credited back. */
+  sentUncredited = 0;
+  /** A request on it was reported to the application (server), which has not finished with it yet. */
+  appHolds = false;
   /** Request method (client: sent; server: received). */
   method = "";
   /** Status of the received response (client). */

@@ -40,8 +40,19 @@ export class StreamTable {
   lastPeerId = 0;
   /** Our open streams (counted against the peer's MAX_CONCURRENT_STREAMS). */
   activeLocal = 0;
-  /** The peer's open streams (counted against ours). */
+  /**
+   * The peer's open streams (counted against ours), and the streams reset
+   * while the application still worked on them (see `held`).
+   */
   activePeer = 0;
+  /**
+   * Peer streams reset (by the peer, or by us for its errors) while the
+   * application was still answering them: they count against our
+   * MAX_CONCURRENT_STREAMS until the application finishes with them
+   * (`release`), so resets cannot start unbounded work (CVE-2023-44487,
+   * CVE-2025-8671).
+   */
+  readonly held = new Set<number>();
   /** Reserved (pushed, not yet answered) streams. */
   reservedCount = 0;
   /**
@@ -98,17 +109,27 @@ export class StreamTable {
     else if (s.state === S.HALF_CLOSED_REMOTE) this.close(s, ClosedBy.END_STREAM);
   }
 
-  /** Closes `s` (`how`: a `ClosedBy` value), dropping what it had queued. */
+  /**
+   * Closes `s` (`how`: a `ClosedBy` value), dropping what it had queued. A
+   * peer stream the application still holds stays counted in `activePeer`
+   * until `release`.
+   */
   close(s: H2Stream, how: number): void {
     if (s.active) {
-      if (this.peerInitiated(s.id)) this.activePeer--;
-      else this.activeLocal--;
+      if (!this.peerInitiated(s.id)) this.activeLocal--;
+      else if (s.appHolds) this.held.add(s.id);
+      else this.activePeer--;
     } else if (s.state === S.RESERVED_LOCAL || s.state === S.RESERVED_REMOTE) this.reservedCount--;
     s.state = S.CLOSED;
     s.clearQueue();
     this.streams.delete(s.id);
     this.sendable.delete(s);
     this.remember(s.id, how);
+  }
+
+  /** The application finished with the closed stream `id`: it no longer counts against concurrency. */
+  release(id: number): void {
+    if (this.held.delete(id)) this.activePeer--;
   }
 
   /** Records how stream `id` closed, forgetting the oldest record beyond the bound. */

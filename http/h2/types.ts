@@ -21,20 +21,31 @@ import type { Settings } from "./settings.ts";
  */
 export interface H2ConnectionOptions {
   role: "client" | "server";
-  /** Milliseconds clock (monotonic); default `() => 0`, which disables rates and timeouts. */
-  now?: () => number;
+  /**
+   * Milliseconds clock (monotonic); default `monotonicMs` of core/clock.ts.
+   * `null`: no clock — the per-second limits (resets, PING, SETTINGS) and
+   * the timeouts are off, and the no-progress budget is paid back by useful
+   * work only.
+   */
+  now?: (() => number) | null;
   /** Settings we announce (merged over our defaults). */
   settings?: Partial<Settings>;
   /** Credit received DATA back to the peer at once (default true); otherwise call `consume()`. */
   autoWindowUpdate?: boolean;
   /** Connection receive window to open at the start (default: the protocol's 65535). */
   connectionWindowSize?: number;
+  /** CONTINUATION frames in one header block. */
   maxContinuationFrames?: number;
+  /** Resets per second, sent by the peer or by us for the peer's errors (needs the clock). */
   maxResetsPerSecond?: number;
+  /** SETTINGS frames per second (needs the clock). */
   maxSettingsPerSecond?: number;
+  /** PING frames per second (needs the clock). */
   maxPingsPerSecond?: number;
-  maxEmptyDataPerSecond?: number;
-  maxWindowUpdatesPerSecond?: number;
+  /** Unpaid no-progress frames before ENHANCE_YOUR_CALM (see `HTTP2_LIMITS.maxNoProgressFrames`). */
+  maxNoProgressFrames?: number;
+  /** No-progress frames paid back per second of the clock. */
+  noProgressRefillPerSecond?: number;
   zeroWindowTimeoutMs?: number;
   settingsAckTimeoutMs?: number;
   maxClosedStreams?: number;
@@ -65,3 +76,31 @@ export interface PendingBlock {
   bytes: number;
   frames: number;
 }
+
+/**
+ * Every key of {@link H2ConnectionOptions} (`satisfies` keeps the list and
+ * the type equal), for the run-time check of the constructor's options.
+ *
+ * @example
+ * ```ts
+ * import { H2_CONNECTION_OPTION_KEYS } from "./types.ts";
+ * console.log(H2_CONNECTION_OPTION_KEYS.has("maxNoProgressFrames")); // true
+ * ```
+ */
+export const H2_CONNECTION_OPTION_KEYS: ReadonlySet<string> = new Set(Object.keys({
+  role: true,
+  now: true,
+  settings: true,
+  autoWindowUpdate: true,
+  connectionWindowSize: true,
+  maxContinuationFrames: true,
+  maxResetsPerSecond: true,
+  maxSettingsPerSecond: true,
+  maxPingsPerSecond: true,
+  maxNoProgressFrames: true,
+  noProgressRefillPerSecond: true,
+  zeroWindowTimeoutMs: true,
+  settingsAckTimeoutMs: true,
+  maxClosedStreams: true,
+  maxOutboundBytes: true,
+} satisfies Record<keyof H2ConnectionOptions, true>));
