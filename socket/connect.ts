@@ -9,7 +9,7 @@
  * ```ts
  * import { connectTCPSync, listenTCPSync } from "./connect.ts";
  * using server = listenTCPSync("127.0.0.1", 0);
- * using client = connectTCPSync("127.0.0.1", server.localAddress().port as number, 1000);
+ * using client = connectTCPSync("127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
  * using peer = server.acceptTimeout(1000);
  * ```
  *
@@ -111,8 +111,10 @@ export interface ConnectTCPSyncOptions {
  *
  * @example
  * ```ts
- * import { connectTCPSync } from "./connect.ts";
- * // using s = connectTCPSync("localhost", 8080, 2000, { dnsTimeoutMs: 500 });
+ * import { connectTCPSync, listenTCPSync } from "./connect.ts";
+ * using server = listenTCPSync("127.0.0.1", 0);
+ * const { port } = server.localAddress() as { port: number };
+ * using s = connectTCPSync("localhost", port, 2000, { dnsTimeoutMs: 500 });
  * ```
  */
 export function connectTCPSync(
@@ -179,8 +181,9 @@ export function listenUnixSync(path: string, backlog = DEFAULT_BACKLOG, type: So
  *
  * @example
  * ```ts
- * import { connectUnixSync } from "./connect.ts";
- * // using s = connectUnixSync("/run/app.sock", 1000);
+ * import { connectUnixSync, listenUnixSync } from "./connect.ts";
+ * using server = listenUnixSync("@ffinet-connect-example");
+ * using s = connectUnixSync("@ffinet-connect-example", 1000);
  * ```
  */
 export function connectUnixSync(path: string, timeoutMs: number = getDefaultTimeouts().connectMs, type: SocketType = "stream"): Socket {

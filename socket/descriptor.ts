@@ -33,7 +33,13 @@ const ATOMIC_FLAGS = C.SOCK_CLOEXEC !== 0;
  * @example
  * ```ts
  * import { prepareDescriptor } from "./descriptor.ts";
- * // prepareDescriptor(fd, true);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const fd = a.release();
+ * prepareDescriptor(fd, true); // close-on-exec, non-blocking, no SIGPIPE
+ * using s = Socket.fromFd(fd, "unix");
+ * console.log(s.nonBlocking); // true
+ * b.close();
  * ```
  */
 export function prepareDescriptor(fd: number, nonBlocking: boolean, setFlags = true): void {
@@ -105,7 +111,11 @@ export function openSocketPair(type: number, nonBlocking: boolean): [number, num
  * @example
  * ```ts
  * import { acceptDescriptor } from "./descriptor.ts";
- * // const fd = acceptDescriptor(listenerFd, true);
+ * import { Socket } from "./socket.ts";
+ * using listener = Socket.create("ipv4", "stream", { nonBlocking: true });
+ * listener.bind("127.0.0.1", 0);
+ * listener.listen();
+ * console.log(acceptDescriptor(listener.fd, true)); // -1: nobody is connecting
  * ```
  */
 export function acceptDescriptor(listener: number, nonBlocking: boolean): number {

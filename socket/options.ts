@@ -47,7 +47,9 @@ function supported(name: number, what: string): number {
  * ```ts
  * import { setIntOption } from "./options.ts";
  * import { C } from "../ffi/platform.ts";
- * // setIntOption(fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "reuseAddress");
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * setIntOption(s.fd, C.SOL_SOCKET, C.SO_REUSEADDR, 1, "reuseAddress");
  * ```
  */
 export function setIntOption(fd: number, level: number, name: number, value: number, what: string): void {
@@ -62,7 +64,9 @@ export function setIntOption(fd: number, level: number, name: number, value: num
  * ```ts
  * import { getIntOption } from "./options.ts";
  * import { C } from "../ffi/platform.ts";
- * // const type = getIntOption(fd, C.SOL_SOCKET, C.SO_TYPE, "type");
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * console.log(getIntOption(s.fd, C.SOL_SOCKET, C.SO_TYPE, "type") === C.SOCK_STREAM); // true
  * ```
  */
 export function getIntOption(fd: number, level: number, name: number, what: string): number {
@@ -339,7 +343,10 @@ export class SocketOptions {
  * @example
  * ```ts
  * import { setNonBlocking } from "./options.ts";
- * // setNonBlocking(fd, true);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * setNonBlocking(a.fd, true); // the Socket's cached mode is not told: prefer `a.options.nonBlocking = true`
+ * a.close(); b.close();
  * ```
  */
 export function setNonBlocking(fd: number, on: boolean): void {

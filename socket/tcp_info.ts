@@ -6,8 +6,11 @@
  * @example
  * ```ts
  * import { readTcpInfo } from "./tcp_info.ts";
- * // const info = readTcpInfo(socket.fd);
- * // console.log(info.rttUs, info.cwnd);
+ * import { connectTCPSync, listenTCPSync } from "./connect.ts";
+ * using server = listenTCPSync("127.0.0.1", 0);
+ * using socket = connectTCPSync("127.0.0.1", (server.localAddress() as { port: number }).port, 1000);
+ * const info = readTcpInfo(socket.fd);
+ * console.log(info.rttUs, info.cwnd);
  * ```
  *
  * @module
@@ -106,7 +109,9 @@ const u64 = (o: number, len: number): number => (o + 8 <= len ? Number(infoView.
  * @example
  * ```ts
  * import { readTcpInfo } from "./tcp_info.ts";
- * // console.log(readTcpInfo(fd).rttUs);
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * console.log(readTcpInfo(s.fd).state); // 7: TCP_CLOSE, not connected
  * ```
  */
 export function readTcpInfo(fd: number): TcpInfo {
@@ -149,7 +154,9 @@ export function readTcpInfo(fd: number): TcpInfo {
  * @example
  * ```ts
  * import { readRttUs } from "./tcp_info.ts";
- * // console.log(readRttUs(fd));
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * console.log(readRttUs(s.fd)); // 0: not connected
  * ```
  */
 export function readRttUs(fd: number): number {
@@ -162,7 +169,9 @@ export function readRttUs(fd: number): number {
  * @example
  * ```ts
  * import { readCwnd } from "./tcp_info.ts";
- * // console.log(readCwnd(fd));
+ * import { Socket } from "./socket.ts";
+ * using s = Socket.create("ipv4");
+ * console.log(readCwnd(s.fd) > 0); // true: the initial window
  * ```
  */
 export function readCwnd(fd: number): number {
