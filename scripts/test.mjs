@@ -39,6 +39,21 @@ function findTests(dir, out) {
   return out;
 }
 
+// The library's own sources (every subpath's mod.ts included), for the check of their @example blocks.
+function findLibraryFiles() {
+  const dirs = ["ffi", "core", "socket", "poll", "dns", "tls", "http", "ws", "pool"].filter((d) => existsSync(join(root, d)));
+  return dirs.flatMap((d) => listTs(join(root, d), [])).sort();
+}
+
+function listTs(dir, out) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) listTs(path, out);
+    else if (name.endsWith(".ts") && !name.endsWith("_test.ts")) out.push(relative(root, path));
+  }
+  return out;
+}
+
 const args = process.argv.slice(2);
 const runtimeArg = args.find((a) => a.startsWith("--runtime="));
 const filters = args.filter((a) => !a.startsWith("--"));
@@ -268,7 +283,9 @@ async function main() {
     const tsc = await run(bin("tsc"), ["-p", "tsconfig.check.json"]);
     console.log("== typecheck: deno check");
     const deno = await run(bin("deno"), ["check", "--quiet", "mod.ts", ...files]);
-    if (tsc.code !== 0 || deno.code !== 0) {
+    console.log("== typecheck: deno check --doc-only (every @example of the library)");
+    const examples = await run(bin("deno"), ["check", "--quiet", "--doc-only", "mod.ts", ...findLibraryFiles()]);
+    if (tsc.code !== 0 || deno.code !== 0 || examples.code !== 0) {
       console.log("typecheck failed");
       failedAny = true;
     }
