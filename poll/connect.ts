@@ -176,7 +176,11 @@ export function checkConnectionOptions(options: ConnectionOptions): void {
  * @example
  * ```ts
  * import { connect } from "./connect.ts";
- * // const conn = await connect({ host: "127.0.0.1", port: 80, timeoutMs: 2000, signal: AbortSignal.timeout(5000) });
+ * import { listen } from "./listener.ts";
+ * const server = listen({ host: "127.0.0.1", port: 0 });
+ * const conn = await connect({ host: "127.0.0.1", port: server.port, timeoutMs: 2000, signal: AbortSignal.timeout(5000) });
+ * await conn.close();
+ * server.close();
  * ```
  */
 export function connect(options: ConnectOptions): Promise<Connection> {
@@ -195,7 +199,11 @@ export function connect(options: ConnectOptions): Promise<Connection> {
  * @example
  * ```ts
  * import { connectUnix } from "./connect.ts";
- * // const conn = await connectUnix({ path: "/run/app.sock", timeoutMs: 1000 });
+ * import { listenUnix } from "./listener.ts";
+ * const server = listenUnix({ path: "@ffinet-connect-unix-example" });
+ * const conn = await connectUnix({ path: "@ffinet-connect-unix-example", timeoutMs: 1000 });
+ * await conn.close();
+ * server.close();
  * ```
  */
 export function connectUnix(options: ConnectUnixOptions): Promise<Connection> {
@@ -298,7 +306,12 @@ function connectEndpoint(
  * @example
  * ```ts
  * import { openConnection } from "./connect.ts";
- * // const conn = openConnection(loop, socket, handler, {}, undefined);
+ * import { defaultLoop } from "./loop.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const conn = openConnection(defaultLoop(), a, undefined, {}, undefined);
+ * await conn.close();
+ * b.close();
  * ```
  */
 export function openConnection(
@@ -326,8 +339,11 @@ export function openConnection(
  * ```ts
  * import { adopt } from "./connect.ts";
  * import { Socket } from "../socket/socket.ts";
- * // In a Worker that received `fd` by postMessage:
- * // const conn = adopt(Socket.fromFd(fd, "ipv4"), { handler: { data: (c, d) => c.send(d) } });
+ * const [mine, theirs] = Socket.pair();
+ * // In a Worker that received a descriptor by postMessage, Socket.fromFd(fd, "ipv4") makes the Socket.
+ * const conn = adopt(mine, { handler: { data: (c, d) => c.send(d) } });
+ * await conn.close();
+ * theirs.close();
  * ```
  */
 export function adopt(socket: Socket, options: AdoptOptions = {}): Connection {

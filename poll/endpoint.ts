@@ -110,7 +110,11 @@ export function listenSocket(endpoint: Endpoint, options: ListenSocketOptions = 
  * @example
  * ```ts
  * import { connectSocket } from "./endpoint.ts";
- * // const { socket, pending } = connectSocket({ host: "127.0.0.1", port: 8080 });
+ * import { listenTCPSync } from "../socket/connect.ts";
+ * using server = listenTCPSync("127.0.0.1", 0);
+ * const { socket, pending } = connectSocket({ host: "127.0.0.1", port: (server.localAddress() as { port: number }).port });
+ * console.log(pending); // true while the connect is in progress
+ * socket.close();
  * ```
  */
 export function connectSocket(endpoint: Endpoint): StartedConnect {
@@ -133,7 +137,9 @@ export function connectSocket(endpoint: Endpoint): StartedConnect {
  * @example
  * ```ts
  * import { setNoDelay } from "./endpoint.ts";
- * // setNoDelay(socket.fd);
+ * import { Socket } from "../socket/socket.ts";
+ * using socket = Socket.create("ipv4");
+ * setNoDelay(socket.fd);
  * ```
  */
 export function setNoDelay(fd: number): void {

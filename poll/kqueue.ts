@@ -9,9 +9,13 @@
  *
  * @example
  * ```ts
+ * import { platform } from "node:os";
  * import { KqueueBackend } from "./kqueue.ts";
- * // On macOS or FreeBSD only:
- * // const kq = new KqueueBackend(); kq.wait(0); kq.close();
+ * if (platform() === "darwin" || platform() === "freebsd") {
+ *   const kq = new KqueueBackend();
+ *   kq.wait(0);
+ *   kq.close();
+ * }
  * ```
  *
  * @module
@@ -42,8 +46,9 @@ import { ParkingBackend } from "./parking_backend.ts";
  *
  * @example
  * ```ts
+ * import { platform } from "node:os";
  * import { KqueueBackend } from "./kqueue.ts";
- * // const kq = new KqueueBackend({ maxEvents: 256 });
+ * if (platform() === "darwin") new KqueueBackend({ maxEvents: 256 }).close();
  * ```
  */
 export class KqueueBackend extends ParkingBackend implements PollBackend {

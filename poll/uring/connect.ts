@@ -38,7 +38,17 @@ export interface UringConnectOptions {
  * @example
  * ```ts
  * import { uringConnect } from "./connect.ts";
- * // const socket = await uringConnect(io, { path: "/run/app.sock" });
+ * import { loopUring } from "./loop_io.ts";
+ * import { chooseAsyncIo } from "./probe.ts";
+ * import { Loop } from "../loop.ts";
+ * import { listenUnixSync } from "../../socket/connect.ts";
+ * if (chooseAsyncIo() === "io_uring") {
+ *   const loop = new Loop();
+ *   using server = listenUnixSync("@ffinet-uring-connect-example");
+ *   using socket = await uringConnect(loopUring(loop), { path: "@ffinet-uring-connect-example" });
+ *   console.log(socket.isConnected(), server.closed); // true false
+ *   loop.close();
+ * }
  * ```
  */
 export function uringConnect(io: LoopUring, endpoint: Endpoint, options: UringConnectOptions = {}): Promise<Socket> {

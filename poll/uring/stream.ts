@@ -123,8 +123,25 @@ const EINVAL = E.EINVAL ?? 22;
  * @example
  * ```ts
  * import { UringStream } from "./stream.ts";
- * // const stream = new UringStream(loopUring(loop), fd, host);
- * // stream.setReading(true); stream.flush(queue); stream.close();
+ * import { loopUring } from "./loop_io.ts";
+ * import { chooseAsyncIo } from "./probe.ts";
+ * import { Loop } from "../loop.ts";
+ * import { Socket } from "../../socket/socket.ts";
+ * if (chooseAsyncIo() === "io_uring") {
+ *   const loop = new Loop();
+ *   const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ *   const stream = new UringStream(loopUring(loop), a.fd, {
+ *     recvLimit: () => 65536,
+ *     received: (bytes) => console.log(bytes.length),
+ *     receivedEnd: () => {},
+ *     sent: () => {},
+ *     failed: (err) => console.error(err),
+ *   });
+ *   stream.setReading(true); // a recv on the ring; the loop reports what arrives
+ *   stream.close(true); // cancels it; true: the descriptor stays open, `a` closes it
+ *   a.close(); b.close();
+ *   loop.close();
+ * }
  * ```
  */
 export class UringStream {
