@@ -6,9 +6,11 @@
  *   fastest path: `data` receives a view that is valid only during the
  *   callback; `send()` writes without a Promise and returns false above the
  *   high-water mark (wait for `drain`);
- * - Promises: `read()` (null at end of stream), `write()` that resolves once
- *   the kernel took the bytes, `end()` for half-close, async iteration,
- *   WHATWG streams (`readable`, `writable` in connection_streams.ts).
+ * - Promises: `read()` (null at end of stream), `readExactly(n)`,
+ *   `readInto(buffer)` (into the caller's memory), `write()` that resolves
+ *   once the kernel took the bytes, `end()` for half-close, async iteration,
+ *   and the WHATWG streams `readable` (a byte stream: BYOB readers work) and
+ *   `writable`.
  *
  * @example
  * ```ts
@@ -22,7 +24,7 @@
  * @module
  */
 import { SocketBuf } from "../core/socket_buf.ts";
-import { SocketClosedError, SocketTimeoutError } from "../core/errors.ts";
+import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
@@ -37,6 +39,7 @@ import { WriteQueue } from "./write_queue.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
 import { UringStream } from "./uring/stream.ts";
+import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts";
 
 /** Which timeout expired. */
 export type TimeoutKind = "idle" | "read" | "write";
@@ -53,7 +56,24 @@ export type TimeoutKind = "idle" | "read" | "write";
 export interface ConnectionHandler {
   /** The connection is established. */
   open?(conn: Connection): void;
-  /** Bytes arrived; the view (of a buffer shared by every connection, and reused) is valid only during the call: copy what you keep. */
+  /**
+   * Bytes arrived. `data` is a view of a buffer shared by every connection
+   * and reused by the next read: it is valid only during the call (the same
+   * view object may even come again, with other bytes). Copy what you keep
+   * (`data.slice()`), or set the connection option `copy: true` to get a
+   * Uint8Array of your own each time. Sending it back at once is fine:
+   * `send()` copies what it cannot send now.
+   *
+   * @example
+   * ```ts
+   * import type { ConnectionHandler } from "./connection.ts";
+   * const messages: Uint8Array[] = [];
+   * const keeper: ConnectionHandler = {
+   *   // The view is reused after this call: keep a copy, not the view.
+   *   data: (_conn, data) => void messages.push(data.slice()),
+   * };
+   * ```
+   */
   data?(conn: Connection, data: Uint8Array): void;
   /** The peer finished sending (FIN). Without it, the connection closes gracefully. */
   end?(conn: Connection): void;
@@ -79,6 +99,18 @@ export interface ConnectionOptions {
   readTimeoutMs?: number;
   /** Fail when queued output makes no progress for this long. */
   writeTimeoutMs?: number;
+  /**
+   * Handler mode: `data` gets a Uint8Array of its own for each read, which
+   * the handler may keep (default false: a reused view, valid only during
+   * the call, that costs no allocation).
+   *
+   * @example
+   * ```ts
+   * import type { ConnectionOptions } from "./connection.ts";
+   * const options: ConnectionOptions = { copy: true };
+   * ```
+   */
+  copy?: boolean;
 }
 
 /**
@@ -99,19 +131,37 @@ export const CONNECTION_OPTION_KEYS: readonly (keyof ConnectionOptions)[] = Obje
   idleTimeoutMs: true,
   readTimeoutMs: true,
   writeTimeoutMs: true,
+  copy: true,
 } satisfies Record<keyof ConnectionOptions, true>) as (keyof ConnectionOptions)[];
 
-/** Options of {@link Connection.read} and {@link Connection.write}. */
+/** Options of {@link Connection.read}, {@link Connection.readExactly}, {@link Connection.readInto} and {@link Connection.write}. */
 export interface WaitOptions {
-  /** Aborts the wait (the connection stays usable after an aborted read). */
+  /** Aborts the wait (the connection stays usable after an aborted read, and an aborted read took no bytes). */
   signal?: AbortSignal;
 }
 
+/** A pending read: `read()` (exact 0, no buffer), `readExactly(n)` (exact n) or `readInto(buffer)`. */
 interface Reader {
-  resolve(value: Uint8Array | null): void;
+  /** readExactly: the bytes wanted, all at once (0: any). */
+  exact: number;
+  /** readInto: the caller's buffer. */
+  into: Uint8Array | undefined;
+  resolve(value: Uint8Array | number | null): void;
   reject(error: Error): void;
   cleanup: (() => void) | undefined;
 }
+
+/** The `writable` stream's wait for the write queue to go below the high-water mark. */
+interface DrainWait {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** How handler-mode `data` gets the bytes: a reused view, a copy of its own, or not at all (after `close()`). */
+const DATA_VIEW = 0;
+const DATA_COPY = 1;
+const DATA_DROP = 2;
 
 /**
  * Shared by every connection: reads land here before `data` sees them.
@@ -132,6 +182,11 @@ const NO_HANDLER: ConnectionHandler = {};
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
+}
+
+/** `readExactly(wanted)` met the end of stream with `got` bytes buffered. */
+function shortRead(got: number, wanted: number): SocketClosedError {
+  return new SocketClosedError("EOF", `readExactly: the stream ended after ${got} of ${wanted} bytes`, { syscall: "recv", transferred: got });
 }
 
 /**
@@ -176,6 +231,14 @@ export class Connection {
   #closing = false;
   #closed = false;
   #wantDrain = false;
+  /** Waiters of the `writable` stream for the queue to go below the high-water mark. */
+  #drainWait: DrainWait | undefined;
+  /** DATA_VIEW, DATA_COPY or DATA_DROP. */
+  #dataMode: number;
+  /** The `readable` stream was cancelled: reads see the end of stream, arriving bytes are dropped. */
+  #readCancelled = false;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
   #error: Error | undefined;
   readonly #closedPromise: Promise<Error | undefined>;
   #resolveClosed!: (error: Error | undefined) => void;
@@ -224,6 +287,8 @@ export class Connection {
     this.#idleMs = timeout(options.idleTimeoutMs, "idleTimeoutMs");
     this.#readMs = timeout(options.readTimeoutMs, "readTimeoutMs");
     this.#writeMs = timeout(options.writeTimeoutMs, "writeTimeoutMs");
+    if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TypeError(`copy must be a boolean, got ${typeof options.copy}`);
+    this.#dataMode = options.copy === true ? DATA_COPY : DATA_VIEW;
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (io === undefined) {
       this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
@@ -262,6 +327,22 @@ export class Connection {
   /** The high-water mark of the output queue. */
   get highWaterMark(): number {
     return this.#hwm;
+  }
+
+  /**
+   * The most bytes buffered for reading (the `readBufferBytes` option):
+   * also the most {@link Connection.readExactly} takes at once.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "./connection.ts";
+   * function fits(conn: Connection, n: number): boolean {
+   *   return n <= conn.readBufferBytes;
+   * }
+   * ```
+   */
+  get readBufferBytes(): number {
+    return this.#readMax;
   }
 
   /** Whether the connection is closed. */
@@ -332,9 +413,13 @@ export class Connection {
    * Sends what the kernel takes now and queues the rest (copied). Returns
    * false when the queue is at or above the high-water mark: wait for the
    * `drain` callback before sending more.
+   *
+   * Throws, as `write()` rejects, once the connection is closed for
+   * writing: {@link UseAfterCloseError} after `close()`, `abort()`,
+   * `detach()` or `end()`; the error that closed it after a failure.
    */
   send(data: Uint8Array): boolean {
-    if (this.#closed || this.#closing || this.#ended) return false;
+    if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
     const stream = this.#stream;
     if (stream !== undefined) {
       this.#queue(stream, data, undefined);
@@ -356,11 +441,13 @@ export class Connection {
     return below;
   }
 
-  /** Writes all of `data`; resolves once the kernel took the last byte. */
+  /**
+   * Writes all of `data`; resolves once the kernel took the last byte.
+   * Rejects at once when the connection is closed for writing, with the
+   * same error as `send()` throws.
+   */
   write(data: Uint8Array, options: WaitOptions = {}): Promise<void> {
-    if (this.#closed || this.#closing || this.#ended) {
-      return Promise.reject(this.#error ?? new SocketClosedError("EPIPE", "the connection is closed for writing"));
-    }
+    if (this.#closed || this.#closing || this.#ended) return Promise.reject(this.#writeClosedError());
     if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
     const stream = this.#stream;
     let offset = 0;
@@ -390,36 +477,143 @@ export class Connection {
     });
   }
 
-  /** Reads the next chunk; null at end of stream. */
+  /**
+   * Reads the next chunk (a Uint8Array of its own); null at end of stream.
+   * In handler mode the bytes go to `data`, and reads see only the end.
+   */
   read(options: WaitOptions = {}): Promise<Uint8Array | null> {
-    const buf = this.#readBuf;
-    if (buf !== undefined && buf.length > 0) {
-      const out = new Uint8Array(buf.length);
-      buf.read(out);
-      if (this.#paused === false) this.#setInterest();
-      // Both sides ended while these bytes waited: the connection is done now.
-      if (this.#eof && this.#ended) void this.close();
-      return Promise.resolve(out);
-    }
-    if (this.#eof) return Promise.resolve(null);
-    if (this.#closed) return this.#error ? Promise.reject(this.#error) : Promise.resolve(null);
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise((resolve, reject) => {
-      const reader: Reader = { resolve, reject, cleanup: undefined };
-      if (signal) {
-        const onAbort = () => {
-          const i = this.#readers.indexOf(reader);
-          if (i >= 0) this.#readers.splice(i, 1);
-          reject(abortReason(signal));
-        };
-        signal.addEventListener("abort", onAbort, { once: true });
-        reader.cleanup = () => signal.removeEventListener("abort", onAbort);
+    if (this.#readers.length === 0) {
+      const buf = this.#readBuf;
+      if (buf !== undefined && buf.length > 0) {
+        const out = new Uint8Array(buf.length);
+        buf.read(out);
+        this.#tookBuffered();
+        return Promise.resolve(out);
       }
-      if (this.#readers.length === 0) this.#lastRead = performance.now();
-      this.#readers.push(reader);
-      this.#setInterest();
-    });
+      if (this.#eof || this.#readCancelled) return Promise.resolve(null);
+    }
+    return this.#wait(0, undefined, options.signal) as Promise<Uint8Array | null>;
+  }
+
+  /**
+   * Reads exactly `n` bytes: resolves once `n` bytes arrived, all at once
+   * (an aborted or failed call took none). When the stream ends first it
+   * rejects with {@link SocketClosedError} (code `"EOF"`) whose
+   * `transferred` is how many bytes were there; they stay buffered for
+   * `read()`. `n` is at most {@link Connection.readBufferBytes} (the
+   * `readBufferBytes` option, default `SOCKET_LIMITS.readBufferBytes`,
+   * 64 KiB): a larger or non-integer `n` is a RangeError.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "./connection.ts";
+   * // A frame with a 4-byte big-endian length before its body.
+   * async function readFrame(conn: Connection): Promise<Uint8Array> {
+   *   const head = await conn.readExactly(4);
+   *   const length = new DataView(head.buffer).getUint32(0);
+   *   return conn.readExactly(length);
+   * }
+   * ```
+   */
+  readExactly(n: number, options: WaitOptions = {}): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(n) || n < 0 || n > this.#readMax) {
+      return Promise.reject(new RangeError(`readExactly: n must be an integer from 0 to readBufferBytes (${this.#readMax}), got ${n}`));
+    }
+    if (n === 0) return Promise.resolve(new Uint8Array(0));
+    if (this.#readers.length === 0) {
+      const buf = this.#readBuf;
+      const buffered = buf === undefined ? 0 : buf.length;
+      if (buffered >= n) {
+        const out = new Uint8Array(n);
+        buf!.read(out);
+        this.#tookBuffered();
+        return Promise.resolve(out);
+      }
+      if (this.#eof || this.#readCancelled) return Promise.reject(shortRead(buffered, n));
+    }
+    return this.#wait(n, undefined, options.signal) as Promise<Uint8Array>;
+  }
+
+  /**
+   * Reads into `buffer` (a BYOB read): resolves with how many bytes were
+   * written to its start (at least 1, at most `buffer.length`), or null at
+   * end of stream. Bytes already buffered are copied straight in; when none
+   * are, readiness I/O receives into `buffer` itself. A zero-length buffer
+   * is a RangeError.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "./connection.ts";
+   * async function countBytes(conn: Connection): Promise<number> {
+   *   const buffer = new Uint8Array(16 * 1024); // reused by every read
+   *   let total = 0;
+   *   for (let n = await conn.readInto(buffer); n !== null; n = await conn.readInto(buffer)) total += n;
+   *   return total;
+   * }
+   * ```
+   */
+  readInto(buffer: Uint8Array, options: WaitOptions = {}): Promise<number | null> {
+    if (!(buffer instanceof Uint8Array)) return Promise.reject(new TypeError("readInto: buffer must be a Uint8Array"));
+    if (buffer.length === 0) return Promise.reject(new RangeError("readInto: buffer is empty"));
+    if (this.#readers.length === 0) {
+      const buf = this.#readBuf;
+      if (buf !== undefined && buf.length > 0) {
+        const n = buf.read(buffer);
+        this.#tookBuffered();
+        return Promise.resolve(n);
+      }
+      if (this.#eof || this.#readCancelled) return Promise.resolve(null);
+    }
+    return this.#wait(0, buffer, options.signal) as Promise<number | null>;
+  }
+
+  /**
+   * The incoming bytes as a WHATWG byte stream (made on first use; the
+   * same object each time). It reads through the same queue as `read()`,
+   * `readExactly()` and `readInto()`: use one or the other. BYOB readers
+   * (`getReader({ mode: "byob" })`) read into their own buffers through
+   * `readInto()`; default readers get a Uint8Array of their own per chunk.
+   * In handler mode `data` gets the bytes and the stream sees only the
+   * end. Cancelling it closes the read side: buffered input is dropped,
+   * pending and later reads see the end of stream, and bytes that still
+   * arrive are read and dropped (so the peer is not held up, and closing
+   * leaves nothing unread that would reset the connection). Writing goes
+   * on; as without streams, the connection closes once both sides ended
+   * (our `end()` and the peer's FIN), or by `close()`.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "./connection.ts";
+   * async function firstBytes(conn: Connection): Promise<Uint8Array> {
+   *   const reader = conn.readable.getReader({ mode: "byob" });
+   *   const { value } = await reader.read(new Uint8Array(512));
+   *   reader.releaseLock();
+   *   return value ?? new Uint8Array(0);
+   * }
+   * ```
+   */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= readableOf(this, this.#port());
+  }
+
+  /**
+   * The outgoing side as a WHATWG stream (made on first use; the same
+   * object each time). A write goes through `send()` and resolves at once
+   * while the queue stays below the high-water mark, else once it drained
+   * below it; `close()` sends FIN (as `end()`, and rejects if the
+   * connection failed); `abort()` resets the connection. It shares the
+   * queue with `send()` and `write()`, in call order, in either mode.
+   *
+   * @example
+   * ```ts
+   * import type { Connection } from "./connection.ts";
+   * async function echo(conn: Connection): Promise<void> {
+   *   await conn.readable.pipeTo(conn.writable); // FIN after the peer's FIN
+   * }
+   * ```
+   */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= writableOf(this, this.#port());
   }
 
   /** Async iteration over incoming chunks until end of stream. */
@@ -461,10 +655,15 @@ export class Connection {
     return ended;
   }
 
-  /** Graceful close: flushes queued output, sends FIN, closes. */
+  /**
+   * Graceful close: flushes queued output, sends FIN, closes. In handler
+   * mode, bytes that arrive while the output is flushed are read and
+   * dropped (`data` is not called again).
+   */
   close(): Promise<void> {
     if (this.#closed || this.#closing) return this.#closedPromise.then(() => {});
     this.#closing = true;
+    this.#dataMode = DATA_DROP;
     if (this.#out.empty) this.#destroy(undefined, false);
     else {
       this.#out.push(new Uint8Array(0), () => this.#destroy(undefined, false));
@@ -497,12 +696,11 @@ export class Connection {
       this.#stream.close(true);
       this.#socket.options.nonBlocking = true;
     } else this.#watcher!.close();
+    this.#endReaders(undefined);
     this.#readBuf?.close();
-    this.#out.fail(new SocketClosedError("EPIPE", "the connection was detached"));
-    for (const r of this.#readers.splice(0)) {
-      r.cleanup?.();
-      r.resolve(null);
-    }
+    const detached = new SocketClosedError("EPIPE", "the connection was detached");
+    this.#out.fail(detached);
+    this.#failDrainWait(detached);
     this.#resolveClosed(undefined);
     return this.#socket;
   }
@@ -510,6 +708,144 @@ export class Connection {
   /** Same as {@link Connection.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Queues a reader (see {@link Reader}) and starts reading for it. */
+  #wait(exact: number, into: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<Uint8Array | number | null> {
+    if (this.#closed) {
+      if (this.#error !== undefined) return Promise.reject(this.#error);
+      return exact > 0 ? Promise.reject(shortRead(0, exact)) : Promise.resolve(null);
+    }
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+      const reader: Reader = { exact, into, resolve, reject, cleanup: undefined };
+      if (signal) {
+        const onAbort = () => {
+          const i = this.#readers.indexOf(reader);
+          if (i >= 0) this.#readers.splice(i, 1);
+          reject(abortReason(signal));
+          // A reader behind this one may be served by what is buffered now.
+          if (i === 0) this.#serveReaders();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        reader.cleanup = () => signal.removeEventListener("abort", onAbort);
+      }
+      if (this.#readers.length === 0) this.#lastRead = performance.now();
+      this.#readers.push(reader);
+      this.#setInterest();
+    });
+  }
+
+  /** Hands buffered bytes, or the end of stream, to the waiting readers in order. */
+  #serveReaders(): void {
+    const readers = this.#readers;
+    const ended = this.#eof || this.#readCancelled;
+    let took = false;
+    while (readers.length > 0) {
+      const reader = readers[0]!;
+      const buf = this.#readBuf;
+      const buffered = buf === undefined ? 0 : buf.length;
+      let value: Uint8Array | number | null;
+      if (reader.exact > 0) {
+        if (buffered < reader.exact) {
+          if (!ended) break;
+          readers.shift();
+          reader.cleanup?.();
+          reader.reject(shortRead(buffered, reader.exact));
+          continue;
+        }
+        value = new Uint8Array(reader.exact);
+        buf!.read(value);
+      } else if (buffered > 0) {
+        if (reader.into !== undefined) value = buf!.read(reader.into);
+        else {
+          value = new Uint8Array(buffered);
+          buf!.read(value);
+        }
+      } else if (ended) value = null;
+      else break;
+      took ||= value !== null;
+      readers.shift();
+      reader.cleanup?.();
+      reader.resolve(value);
+    }
+    if (took) this.#tookBuffered();
+  }
+
+  /** Bytes were taken out of the read buffer: there may be room to read again, or nothing left to wait for. */
+  #tookBuffered(): void {
+    if (this.#paused === false) this.#setInterest();
+    // Both sides ended while these bytes waited: the connection is done now.
+    if (this.#eof && this.#ended && !this.#hasBufferedInput) void this.close();
+  }
+
+  /** The connection is going away: pending reads fail with `error`, or end. */
+  #endReaders(error: Error | undefined): void {
+    const buffered = this.#readBuf === undefined || this.#readBuf.closed ? 0 : this.#readBuf.length;
+    for (const r of this.#readers.splice(0)) {
+      r.cleanup?.();
+      if (error !== undefined) r.reject(error);
+      else if (r.exact > 0) r.reject(shortRead(buffered, r.exact));
+      else r.resolve(null);
+    }
+  }
+
+  /** What `send()` throws and `write()` rejects with once writing is over. */
+  #writeClosedError(): Error {
+    if (this.#error !== undefined) return this.#error;
+    return new UseAfterCloseError(this.#closed || this.#closing ? "Connection" : "Connection's write side (after end())");
+  }
+
+  /** The queue went below the high-water mark after `send()` returned false. */
+  #drained(): void {
+    this.#wantDrain = false;
+    const wait = this.#drainWait;
+    if (wait !== undefined) {
+      this.#drainWait = undefined;
+      wait.resolve();
+    }
+    this.#handler.drain?.(this);
+  }
+
+  #failDrainWait(error: Error): void {
+    const wait = this.#drainWait;
+    if (wait === undefined) return;
+    this.#drainWait = undefined;
+    wait.reject(error);
+  }
+
+  /** What the stream adapters need beyond the public methods (made once per stream). */
+  #port(): StreamPort {
+    return {
+      belowHighWater: () => {
+        if (this.#closed) return Promise.reject(this.#writeClosedError());
+        if (this.#out.bytes < this.#hwm) return Promise.resolve();
+        this.#wantDrain = true;
+        if (this.#drainWait === undefined) {
+          let resolve!: () => void;
+          let reject!: (error: Error) => void;
+          const promise = new Promise<void>((res, rej) => {
+            resolve = res;
+            reject = rej;
+          });
+          this.#drainWait = { promise, resolve, reject };
+        }
+        return this.#drainWait.promise;
+      },
+      cancelRead: () => this.#cancelRead(),
+      failure: () => this.#error,
+    };
+  }
+
+  /** The readable stream was cancelled: reads end, input is dropped from now on. */
+  #cancelRead(): void {
+    if (this.#closed || this.#readCancelled) return;
+    this.#readCancelled = true;
+    this.#readBuf?.clear();
+    this.#serveReaders();
+    // Reading resumes if the buffer was full; after the peer's FIN and
+    // ours, the connection is done.
+    this.#tookBuffered();
   }
 
   #onEvents = (events: number): void => {
@@ -562,18 +898,28 @@ export class Connection {
         n = c.recv(fd, scratch, scratch.length, 0);
         if (n > 0) {
           if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
-          handler.data(this, n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
+          const mode = this.#dataMode;
+          if (mode === DATA_VIEW) handler.data(this, n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
+          else if (mode === DATA_COPY) handler.data(this, scratch.slice(0, n));
           if (this.#closed || this.#paused) return;
           if (n < scratch.length) return;
           continue;
         }
-      } else if (this.#readers.length > 0 && !this.#hasBufferedInput) {
+      } else if (this.#readCancelled) {
+        // The readable stream was cancelled: drop what arrives.
         n = c.recv(fd, scratch, scratch.length, 0);
+        if (n > 0) continue;
+      } else if (this.#readers.length > 0 && !this.#hasBufferedInput && this.#readers[0]!.exact === 0) {
+        // read() or readInto() waits and nothing is buffered: straight from
+        // the kernel into the caller's buffer, or into a chunk of its own.
+        const into = this.#readers[0]!.into;
+        const target = into ?? scratch;
+        n = c.recv(fd, target, target.length, 0);
         if (n > 0) {
           this.#lastRead = performance.now();
           const reader = this.#readers.shift()!;
           reader.cleanup?.();
-          reader.resolve(scratch.slice(0, n));
+          reader.resolve(into !== undefined ? n : scratch.slice(0, n));
           if (this.#readers.length === 0) this.#setInterest();
           return;
         }
@@ -587,6 +933,10 @@ export class Connection {
         n = c.recv(fd, span, span.length, 0);
         if (n > 0) {
           buf.commitWrite(n);
+          if (this.#readers.length > 0) {
+            this.#lastRead = performance.now();
+            this.#serveReaders();
+          }
           this.#setInterest();
           return;
         }
@@ -630,18 +980,32 @@ export class Connection {
     const handler = this.#handler;
     if (handler.data !== undefined) {
       if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
-      handler.data(this, bytes);
+      const mode = this.#dataMode;
+      if (mode === DATA_VIEW) handler.data(this, bytes);
+      else if (mode === DATA_COPY) handler.data(this, bytes.slice());
       return;
     }
+    // The readable stream was cancelled: drop what arrives.
+    if (this.#readCancelled) return;
     this.#lastRead = performance.now();
     const buf = this.#readBuf;
-    if (this.#readers.length > 0 && (buf === undefined || buf.length === 0)) {
-      const reader = this.#readers.shift()!;
+    const reader = this.#readers[0];
+    if (reader !== undefined && reader.exact === 0 && (buf === undefined || buf.length === 0)) {
+      this.#readers.shift();
       reader.cleanup?.();
-      reader.resolve(bytes.slice());
-      return;
+      const into = reader.into;
+      if (into === undefined) {
+        reader.resolve(bytes.slice());
+        return;
+      }
+      const n = Math.min(bytes.length, into.length);
+      into.set(n === bytes.length ? bytes : bytes.subarray(0, n));
+      reader.resolve(n);
+      if (n === bytes.length) return;
+      bytes = bytes.subarray(n);
     }
     (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax })).write(bytes);
+    if (this.#readers.length > 0) this.#serveReaders();
     this.#setInterest();
   }
 
@@ -653,19 +1017,13 @@ export class Connection {
     if (this.#closed) return;
     this.#stream!.flush(out);
     if (this.#closed) return;
-    if (this.#wantDrain && out.bytes < this.#hwm) {
-      this.#wantDrain = false;
-      this.#handler.drain?.(this);
-    }
+    if (this.#wantDrain && out.bytes < this.#hwm) this.#drained();
   }
 
   #onEof(): void {
     this.#eof = true;
     this.#setInterest();
-    for (const r of this.#readers.splice(0)) {
-      r.cleanup?.();
-      r.resolve(null);
-    }
+    this.#serveReaders();
     const handler = this.#handler;
     if (handler.end !== undefined) handler.end(this);
     else if (handler.data !== undefined) void this.close();
@@ -714,10 +1072,7 @@ export class Connection {
     }
     if (this.#closed) return;
     this.#setInterest();
-    if (this.#wantDrain && out.bytes < this.#hwm) {
-      this.#wantDrain = false;
-      this.#handler.drain?.(this);
-    }
+    if (this.#wantDrain && out.bytes < this.#hwm) this.#drained();
   }
 
   #setInterest(): void {
@@ -785,14 +1140,11 @@ export class Connection {
       this.#watcher!.close();
       this.#socket.close();
     }
+    this.#endReaders(error);
     this.#readBuf?.close();
     const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");
     this.#out.fail(closedError);
-    for (const r of this.#readers.splice(0)) {
-      r.cleanup?.();
-      if (error) r.reject(error);
-      else r.resolve(null);
-    }
+    this.#failDrainWait(closedError);
     this.#resolveClosed(error);
     this.#handler.close?.(this, error);
   }
@@ -824,6 +1176,8 @@ export class Connection {
           reader?.cleanup?.();
           reader?.reject(error);
           this.#lastRead = now;
+          // The next reader may take what the timed-out readExactly() left.
+          this.#serveReaders();
         } else {
           this.#fail(error);
           return;

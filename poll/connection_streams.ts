@@ -1,14 +1,23 @@
 /**
- * WHATWG stream adapters for a {@link Connection}: a pull-based
- * `ReadableStream` over `read()` and a `WritableStream` whose writes resolve
- * once the kernel took the bytes (so the stream's backpressure is the
- * socket's).
+ * WHATWG streams over a {@link Connection}, behind its `readable` and
+ * `writable` properties (made on first use, one of each per connection):
+ *
+ * - `readable` is a byte stream (`type: "bytes"`): a BYOB reader's buffer
+ *   is filled by `readInto()` (no chunk allocated in between), a default
+ *   reader gets `read()`'s chunks. Cancelling it closes the read side.
+ * - `writable` writes through `send()`: a write resolves at once while the
+ *   connection's queue is below its high-water mark, else once it drained
+ *   below it (the stream's backpressure is the socket's); `close()` sends
+ *   FIN, `abort()` resets the connection.
+ *
+ * Byte streams and BYOB readers work on Node (20+), Deno and Bun alike.
  *
  * @example
  * ```ts
- * import { connectionReadable, connectionWritable } from "./connection_streams.ts";
- * // const readable = connectionReadable(conn);
- * // await readable.pipeTo(connectionWritable(other));
+ * import type { Connection } from "./connection.ts";
+ * async function proxy(from: Connection, to: Connection): Promise<void> {
+ *   await from.readable.pipeTo(to.writable);
+ * }
  * ```
  *
  * @module
@@ -16,49 +25,137 @@
 import type { Connection } from "./connection.ts";
 
 /**
- * A `ReadableStream` of the connection's incoming bytes; cancelling it
- * aborts the connection.
+ * What the stream adapters need of a connection beyond its public methods;
+ * the connection makes it (internal).
  *
  * @example
  * ```ts
- * import { connectionReadable } from "./connection_streams.ts";
- * // for await (const chunk of connectionReadable(conn)) console.log(chunk.length);
+ * import type { StreamPort } from "./connection_streams.ts";
+ * const detachedPort: StreamPort = {
+ *   belowHighWater: () => Promise.resolve(),
+ *   cancelRead: () => {},
+ *   failure: () => undefined,
+ * };
  * ```
  */
-export function connectionReadable(conn: Connection): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
+export interface StreamPort {
+  /** Resolves once the write queue is below the high-water mark; rejects once the connection is closed. */
+  belowHighWater(): Promise<void>;
+  /** Closes the read side: buffered input dropped, nothing more read, pending reads end. */
+  cancelRead(): void;
+  /** The error that closed the connection, if one did. */
+  failure(): Error | undefined;
+}
+
+/**
+ * Makes the byte stream behind `conn.readable` (use that property: this
+ * takes the connection's internal port).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "./connection.ts";
+ * async function total(conn: Connection): Promise<number> {
+ *   const reader = conn.readable.getReader();
+ *   let n = 0;
+ *   for (let r = await reader.read(); !r.done; r = await reader.read()) n += r.value.length;
+ *   return n;
+ * }
+ * ```
+ */
+export function readableOf(conn: Connection, port: StreamPort): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  return new ReadableStream({
+    type: "bytes",
     async pull(controller) {
+      const request = controller.byobRequest;
+      const view = request?.view;
+      if (request && view) {
+        const n = await conn.readInto(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+        // Cancelled meanwhile: the stream is closed already.
+        if (cancelled) return;
+        if (n === null) {
+          controller.close();
+          request.respond(0);
+        } else request.respond(n);
+        return;
+      }
       const chunk = await conn.read();
+      if (cancelled) return;
       if (chunk === null) controller.close();
-      else controller.enqueue(chunk);
+      // read() allocates each chunk: its buffer is an ArrayBuffer of its own.
+      else controller.enqueue(chunk as Uint8Array<ArrayBuffer>);
     },
     cancel() {
-      conn.abort();
+      cancelled = true;
+      port.cancelRead();
     },
   }, { highWaterMark: 0 });
 }
 
 /**
- * A `WritableStream` into the connection: `close()` half-closes (FIN),
- * `abort()` resets the connection.
+ * Makes the stream behind `conn.writable` (use that property: this takes
+ * the connection's internal port).
  *
  * @example
  * ```ts
- * import { connectionWritable } from "./connection_streams.ts";
- * // const writer = connectionWritable(conn).getWriter();
- * // await writer.write(new Uint8Array([1])); await writer.close();
+ * import type { Connection } from "./connection.ts";
+ * async function greet(conn: Connection): Promise<void> {
+ *   const writer = conn.writable.getWriter();
+ *   await writer.write(new TextEncoder().encode("hello"));
+ *   await writer.close(); // FIN
+ * }
  * ```
  */
-export function connectionWritable(conn: Connection): WritableStream<Uint8Array> {
+export function writableOf(conn: Connection, port: StreamPort): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     write(chunk) {
-      return conn.write(chunk);
+      if (!(chunk instanceof Uint8Array)) throw new TypeError(`writable: chunks must be Uint8Array, got ${typeof chunk}`);
+      // send() copies what the kernel does not take now: the caller may
+      // reuse `chunk` once the write resolved.
+      if (conn.send(chunk)) return;
+      return port.belowHighWater();
     },
-    close() {
-      return conn.end();
+    async close() {
+      await conn.end();
+      const error = port.failure();
+      if (error !== undefined) throw error;
     },
     abort(reason) {
       conn.abort(reason instanceof Error ? reason : undefined);
     },
   });
+}
+
+/**
+ * The same stream as `conn.readable` (kept for callers of the earlier
+ * function).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "./connection.ts";
+ * import { connectionReadable } from "./connection_streams.ts";
+ * function same(conn: Connection): boolean {
+ *   return connectionReadable(conn) === conn.readable; // true
+ * }
+ * ```
+ */
+export function connectionReadable(conn: Connection): ReadableStream<Uint8Array> {
+  return conn.readable;
+}
+
+/**
+ * The same stream as `conn.writable` (kept for callers of the earlier
+ * function).
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "./connection.ts";
+ * import { connectionWritable } from "./connection_streams.ts";
+ * function same(conn: Connection): boolean {
+ *   return connectionWritable(conn) === conn.writable; // true
+ * }
+ * ```
+ */
+export function connectionWritable(conn: Connection): WritableStream<Uint8Array> {
+  return conn.writable;
 }
