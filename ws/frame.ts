@@ -259,12 +259,18 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export const WORD_MASK_MIN_BYTES = 32;
 
+// [copying, in place]: from these sizes on the WebAssembly path is faster,
+// measured on the project machine (best of interleaved rounds). Copying
+// through the module's memory costs two copies and a view of the piece
+// (20–30 ns when the length changes), so in place, where JavaScript only
+// reads and writes once, it pays later on Deno and Bun.
+const WASM_FROM = { node: [64, 64], deno: [128, 384], bun: [128, 512] } as const;
+
 /**
- * From this many bytes on, masking goes through the WebAssembly SIMD
- * module of `mask_wasm.ts` (where it compiles): below, copying through its
- * memory costs more than the JavaScript word loops save: 256 bytes on
- * Node, 512 on Deno, 1024 on Bun (whose JavaScriptCore runs the word loops
- * fastest), measured on the project machine.
+ * From this many bytes on, masking in place (the receiver unmasking a
+ * payload) goes through the WebAssembly SIMD module of `mask_wasm.ts`
+ * where it compiles: 64 on Node, 384 on Deno, 512 on Bun. Below, the
+ * JavaScript word loops are faster.
  *
  * @example
  * ```ts
@@ -272,22 +278,38 @@ export const WORD_MASK_MIN_BYTES = 32;
  * console.log(WASM_MASK_MIN_BYTES >= 32); // true
  * ```
  */
-export const WASM_MASK_MIN_BYTES: number = { node: 256, deno: 512, bun: 1024 }[detectRuntime()];
+export const WASM_MASK_MIN_BYTES: number = WASM_FROM[detectRuntime()][1];
+
+/**
+ * From this many bytes on, masking while copying (the sender writing a
+ * frame) goes through the WebAssembly module: 64 on Node, 128 on Deno and
+ * Bun.
+ *
+ * @example
+ * ```ts
+ * import { WASM_COPY_MASK_MIN_BYTES } from "./frame.ts";
+ * console.log(WASM_COPY_MASK_MIN_BYTES >= 32); // true
+ * ```
+ */
+export const WASM_COPY_MASK_MIN_BYTES: number = WASM_FROM[detectRuntime()][0];
 
 /** `%TypedArray%.prototype.byteLength`'s own getter, immune to overrides. */
 const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!
   .get as (this: ArrayBufferView) => number;
 
-// WASM_MASK_MIN_BYTES once the module compiled, Infinity where it cannot;
-// 0 until first asked.
+// The two bounds once the module compiled (Infinity where it cannot); 0
+// until first asked. `wasmFrom` is the smaller one.
 let wasmFrom = 0;
+let wasmInPlaceFrom = 0;
+let wasmCopyFrom = 0;
 let wasmMask: (src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number, keyWord: number) => void = () => {};
 
-function resolveWasmMask(n: number): boolean {
+function resolveWasmMask(): void {
   const masker = wasmMasker();
-  wasmFrom = masker === null ? Infinity : WASM_MASK_MIN_BYTES;
+  wasmInPlaceFrom = masker === null ? Infinity : WASM_MASK_MIN_BYTES;
+  wasmCopyFrom = masker === null ? Infinity : WASM_COPY_MASK_MIN_BYTES;
+  wasmFrom = Math.min(wasmInPlaceFrom, wasmCopyFrom);
   if (masker !== null) wasmMask = masker.mask;
-  return n >= wasmFrom;
 }
 
 function rotateRight(x: number, bits: number): number {
@@ -341,8 +363,9 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): voi
  * XORs `src[srcAt, srcAt + n)` with the masking key (starting at key
  * position `phase`) into `dst` at `dstAt`. `src` and `dst` may be the same
  * buffer at the same offset, or must not overlap. From
- * {@link WASM_MASK_MIN_BYTES} on, the work goes through the WebAssembly
- * SIMD module of `mask_wasm.ts` where it compiles; `wasm: false` keeps it
+ * {@link WASM_MASK_MIN_BYTES} (in place) or {@link WASM_COPY_MASK_MIN_BYTES}
+ * (copying) on, the work goes through the WebAssembly SIMD module of
+ * `mask_wasm.ts` where it compiles; `wasm: false` keeps it
  * in the JavaScript loops. Offsets and lengths must be whole numbers below
  * 2^32; a range outside either buffer throws `RangeError`.
  *
@@ -372,7 +395,8 @@ export function applyMaskTo(
   if (!((srcAt >>> 0) === srcAt && (dstAt >>> 0) === dstAt && (n >>> 0) === n && srcAt + n <= src.length && dstAt + n <= dst.length)) {
     throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers (${src.length}, ${dst.length})`);
   }
-  if (wasm && n >= wasmFrom && (wasmFrom > 0 || resolveWasmMask(n))) {
+  if (wasmFrom === 0) resolveWasmMask();
+  if (wasm && n >= wasmFrom && n >= (src === dst && srcAt === dstAt ? wasmInPlaceFrom : wasmCopyFrom)) {
     // The module's memory is shared by every call, so a `length` overridden
     // on a subclass or an instance must not make it copy out bytes it did
     // not copy in (another payload's): ask the intrinsic getter.
