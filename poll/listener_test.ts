@@ -124,6 +124,54 @@ for (const io of IO_MODES) {
   });
 }
 
+for (const io of IO_MODES) {
+  describe(`Listener close (${io})`, () => {
+    test("close() resets the connections queued for accept(), and an accept() waiting resolves null", () =>
+      withLoop(async (loop) => {
+        const server = listen({ host: "127.0.0.1", port: 0, loop, io });
+        const clients: Connection[] = [];
+        try {
+          for (let i = 0; i < 2; i++) clients.push(await connect({ host: "127.0.0.1", port: server.port, loop, io }));
+          await until(() => server.pending === 2, "two connections queued for accept()");
+          server.close();
+          assert.equal(server.pending, 0);
+          assert.equal(await server.accept(), null);
+          for (const client of clients) {
+            // The queued connection was reset: the client sees it go.
+            const outcome = await client.read().then((chunk) => chunk, (err: unknown) => err);
+            assert.ok(outcome === null || (outcome as { code?: string }).code === "ECONNRESET", String(outcome));
+          }
+        } finally {
+          for (const client of clients) client.abort();
+          server.close();
+        }
+        const waiting = listen({ host: "127.0.0.1", port: 0, loop, io });
+        const next = waiting.accept();
+        const iterated = (async () => {
+          const seen: Connection[] = [];
+          for await (const conn of waiting) seen.push(conn);
+          return seen.length;
+        })();
+        waiting.close();
+        assert.equal(await next, null);
+        assert.equal(await iterated, 0);
+      }));
+
+    test("await using closes the listener; Symbol.asyncDispose resolves once its descriptor is closed", () =>
+      withLoop(async (loop) => {
+        let socketClosed: () => boolean = () => false;
+        {
+          await using server = listen({ host: "127.0.0.1", port: 0, loop, io });
+          socketClosed = () => server.socket.closed && server.closed;
+          const client = await connect({ host: "127.0.0.1", port: server.port, loop, io });
+          (await server.accept())!.abort();
+          client.abort();
+        }
+        assert.equal(socketClosed(), true);
+      }));
+  });
+}
+
 describe("Listener (io_uring)", () => {
   test("close() in the turn of listen(): a socket opened meanwhile under the freed number keeps its connections", async () => {
     if (!asyncBackends().io_uring) return;

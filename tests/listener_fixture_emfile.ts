@@ -1,7 +1,8 @@
 // Child process for listener_emfile_test.ts, run under a small RLIMIT_NOFILE
 // (`ulimit -n` in the parent's shell): fills the descriptor table with
 // clients of a listener, so each accept fails with EMFILE, and counts the
-// accept errors the listener reports while no descriptor is free. Then frees
+// accept errors the listener reports (to its onError option) while no
+// descriptor is free. Then frees
 // a few descriptors and counts the connections accepted. Prints one JSON line.
 // Argument: the I/O mode, "readiness" or "uring".
 import { listen } from "../poll/listener.ts";
@@ -13,9 +14,19 @@ const io = proc.argv.at(-1) === "uring" ? "uring" : "readiness";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const errors: string[] = [];
-const loop = new Loop({ onError: (err) => errors.push(String((err as { code?: unknown }).code ?? err)) });
+const loop = new Loop();
 let accepted = 0;
-const server = listen({ host: "127.0.0.1", port: 0, handler: { open: () => void accepted++ }, loop, io });
+const server = listen({
+  host: "127.0.0.1",
+  port: 0,
+  handler: { open: () => void accepted++ },
+  loop,
+  io,
+  onError: (err, listener) => {
+    if (listener !== server) throw new Error("onError got another listener");
+    errors.push(String((err as { code?: unknown }).code ?? err));
+  },
+});
 // Let the runtime settle first: the loop's helper thread (a Worker on Node
 // and Bun) needs descriptors of its own when it starts, and Deno sets up
 // something of its own some 300-600 ms after start (it panics when no
@@ -44,7 +55,7 @@ const starvedErrors = errors.length;
 for (const client of clients.splice(0, 3)) client.close();
 await sleep(300);
 
-console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted }));
+console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted, acceptErrors: server.acceptErrors, reported: errors.length }));
 for (const client of clients) client.close();
 server.close();
 loop.close();

@@ -147,3 +147,73 @@ export function startTsWorker(url: URL): Worker {
   const source = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
   return new Worker(source, { eval: true });
 }
+
+/** A child process started by {@link startChild}. */
+export interface StartedChild {
+  /** Resolves with the first line the child prints (rejects if it exits first). */
+  firstLine: Promise<string>;
+  /** Resolves when the child exits (rejects when it outlives the bound). */
+  exited: Promise<ChildResult>;
+}
+
+/**
+ * Like {@link runChild}, for a fixture the test talks to while it runs:
+ * the child's first stdout line (say, the port it listens on) is there
+ * before it exits.
+ *
+ * @example
+ * ```ts
+ * import { startChild } from "./loop_helpers.ts";
+ * // const child = startChild("listener_fixture_flood.ts", ["readiness"], 60_000, {}, 256);
+ * // const { port } = JSON.parse(await child.firstLine);
+ * ```
+ */
+export function startChild(
+  name: string,
+  args: string[] = [],
+  timeoutMs = 20_000,
+  env: Record<string, string> = {},
+  maxOpenFiles?: number,
+): StartedChild {
+  const script = fileURLToPath(new URL(name, import.meta.url));
+  const [cmd, argv] = runtimeCommand(script);
+  const [exe, exeArgs] = maxOpenFiles === undefined
+    ? [cmd, [...argv, ...args]]
+    : ["sh", ["-c", `ulimit -n ${maxOpenFiles} && exec "$@"`, "sh", cmd, ...argv, ...args]];
+  const started = performance.now();
+  let stdout = "";
+  let stderr = "";
+  let lineSeen!: (line: string) => void;
+  let noLine!: (error: Error) => void;
+  const firstLine = new Promise<string>((resolve, reject) => {
+    lineSeen = resolve;
+    noLine = reject;
+  });
+  const exited = new Promise<ChildResult>((resolve, reject) => {
+    const child = spawn(exe, exeArgs, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...(globalThis as unknown as { process: { env: Record<string, string> } }).process.env, NO_COLOR: "1", ...env },
+    });
+    child.stdout!.on("data", (d: Uint8Array) => {
+      stdout += String(d);
+      const end = stdout.indexOf("\n");
+      if (end >= 0) lineSeen(stdout.slice(0, end));
+    });
+    child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      const error = new Error(`child ${name} did not exit in ${timeoutMs} ms\n${stdout}\n${stderr}`);
+      noLine(error);
+      reject(error);
+    }, timeoutMs);
+    child.on("close", (code: number | null) => {
+      clearTimeout(timer);
+      noLine(new Error(`child ${name} exited (code ${code}) before printing a line\n${stdout}\n${stderr}`));
+      resolve({ code, stdout, stderr, elapsedMs: performance.now() - started });
+    });
+  });
+  // Either may go unobserved when the other fails first.
+  firstLine.catch(() => {});
+  exited.catch(() => {});
+  return { firstLine, exited };
+}
