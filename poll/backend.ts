@@ -51,9 +51,14 @@ export const DEFAULT_MAX_EVENTS = 1024;
  * ```ts
  * import { createBackend } from "./choose.ts";
  * import { READABLE } from "./backend.ts";
+ * import { Socket } from "../socket/socket.ts";
  * const backend = createBackend();
- * // backend.add(fd, READABLE); const n = backend.wait(0);
+ * const [a, b] = Socket.pair();
+ * backend.add(b.fd, READABLE);
+ * a.sendAll(new Uint8Array(1));
+ * console.log(backend.wait(0)); // 1: one descriptor is ready
  * backend.close();
+ * a.close(); b.close();
  * ```
  */
 export interface PollBackend {

@@ -14,11 +14,14 @@
  *
  * @example
  * ```ts
- * import { connect } from "./listener.ts";
- * // const conn = await connect({ host: "127.0.0.1", port: 8080 });
- * // await conn.write(new TextEncoder().encode("ping"));
- * // console.log(await conn.read());
- * // await conn.close();
+ * import { connect } from "./connect.ts";
+ * import { listen } from "./listener.ts";
+ * const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
+ * const conn = await connect({ host: "127.0.0.1", port: server.port });
+ * await conn.write(new TextEncoder().encode("ping"));
+ * console.log(await conn.read()); // the echo: "ping"'s bytes
+ * await conn.close();
+ * server.close();
  * ```
  *
  * @module

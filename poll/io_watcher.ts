@@ -6,10 +6,16 @@
  * ```ts
  * import { Loop } from "./loop.ts";
  * import { READABLE } from "./backend.ts";
+ * import { WRITABLE } from "./backend.ts";
+ * import { Socket } from "../socket/socket.ts";
  * const loop = new Loop();
- * // const watcher = loop.watch(fd, READABLE, (events) => { ... });
- * // watcher.update(READABLE | WRITABLE); watcher.unref(); watcher.close();
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const watcher = loop.watch(a.fd, READABLE, (events) => console.log(events));
+ * watcher.update(READABLE | WRITABLE);
+ * watcher.unref();
+ * watcher.close();
  * loop.close();
+ * a.close(); b.close();
  * ```
  *
  * @module

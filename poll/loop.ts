@@ -161,10 +161,14 @@ const rethrow = (error: unknown): void => {
  * @example
  * ```ts
  * import { Loop, READABLE } from "./loop.ts";
+ * import { Socket } from "../socket/socket.ts";
  * const loop = new Loop({ backend: "epoll" });
- * // const w = loop.watch(fd, READABLE, (events) => read(fd));
- * // w.unref();
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const w = loop.watch(b.fd, READABLE, () => console.log(b.recv(new Uint8Array(16))));
+ * w.unref(); // the watch alone does not keep the process alive
+ * w.close();
  * loop.close();
+ * a.close(); b.close();
  * ```
  */
 export class Loop implements WatcherHost {

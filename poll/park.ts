@@ -8,7 +8,8 @@
  * import { Parker } from "./park.ts";
  * import { libc } from "../ffi/libc.ts";
  * const parker = new Parker("poll", libc.definition.symbols.poll);
- * // const { result } = await parker.call(pollfds.pointer, 1, 100);
+ * const { result } = await parker.call(null, 0, 10); // poll(NULL, 0, 10): 10 ms asleep off the main thread
+ * console.log(result); // 0
  * parker.close(() => {});
  * ```
  *

@@ -118,10 +118,14 @@ export interface AddOptions {
  * @example
  * ```ts
  * import { Poll, READABLE } from "./poll.ts";
+ * import { Socket } from "../socket/socket.ts";
  * const poll = new Poll<string>({ backend: "poll" });
- * // poll.add(socket, READABLE, "client 1");
- * for (const event of poll.wait(0)) console.log(event.fd, event.data);
+ * const [socket, peer] = Socket.pair();
+ * poll.add(socket, READABLE, "client 1");
+ * peer.sendAll(new Uint8Array(1));
+ * for (const event of poll.wait(0)) console.log(event.fd, event.data); // … "client 1"
  * poll.close();
+ * socket.close(); peer.close();
  * ```
  */
 export class Poll<T = unknown> {

@@ -60,9 +60,13 @@ function fromPoll(revents: number): number {
  * ```ts
  * import { PollBackend2 } from "./poll_backend.ts";
  * import { READABLE } from "./backend.ts";
+ * import { Socket } from "../socket/socket.ts";
  * const backend = new PollBackend2({ maxEvents: 64 });
- * // backend.add(fd, READABLE);
+ * const [a, b] = Socket.pair();
+ * backend.add(a.fd, READABLE);
+ * console.log(backend.wait(0)); // 0: nothing to read yet
  * backend.close();
+ * a.close(); b.close();
  * ```
  */
 export class PollBackend2 extends ParkingBackend implements PollBackend {

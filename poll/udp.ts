@@ -300,7 +300,9 @@ export class UdpSocket {
    * ```ts
    * import { bindUDP } from "./udp.ts";
    * using sock = bindUDP({ host: "127.0.0.1" });
-   * // for (const d of (await sock.recvBatch({ max: 64 })) ?? []) handle(d);
+   * await sock.send(new Uint8Array([1]), sock.localAddress);
+   * await sock.send(new Uint8Array([2]), sock.localAddress);
+   * for (const d of (await sock.recvBatch({ max: 64 })) ?? []) console.log(d.data); // one or both datagrams
    * ```
    */
   recvBatch(options: UdpRecvBatchOptions = {}): Promise<UdpDatagram[] | null> {

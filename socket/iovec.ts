@@ -8,9 +8,13 @@
  * @example
  * ```ts
  * import { ScatterGather } from "./iovec.ts";
+ * import { Socket } from "./socket.ts";
  * const sg = new ScatterGather();
- * // const n = sg.send(fd, [header, body], flags);
+ * const [a, b] = Socket.pair();
+ * const header = new Uint8Array([0, 3]), body = new TextEncoder().encode("abc");
+ * console.log(sg.send(a.fd, [header, body], 0)); // 5: one sendmsg
  * sg.free();
+ * a.close(); b.close();
  * ```
  *
  * @module

@@ -8,9 +8,15 @@
  * import { Loop } from "../loop.ts";
  * import { loopUring } from "./loop_io.ts";
  * import { uringConnect } from "./connect.ts";
- * const loop = new Loop();
- * // const socket = await uringConnect(loopUring(loop), { host: "127.0.0.1", port: 8080 }, { timeoutMs: 2000 });
- * loop.close();
+ * import { chooseAsyncIo } from "./probe.ts";
+ * import { listenTCPSync } from "../../socket/connect.ts";
+ * if (chooseAsyncIo() === "io_uring") {
+ *   const loop = new Loop();
+ *   using server = listenTCPSync("127.0.0.1", 0);
+ *   const port = (server.localAddress() as { port: number }).port;
+ *   using socket = await uringConnect(loopUring(loop), { host: "127.0.0.1", port }, { timeoutMs: 2000 });
+ *   loop.close();
+ * }
  * ```
  *
  * @module
