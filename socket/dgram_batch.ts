@@ -18,8 +18,11 @@ export const MAX_DATAGRAM_BATCH = 1024;
 
 /** One datagram to send in a batch; without host/port it goes to the connected peer. */
 export interface OutgoingDatagram {
+  /** The payload. */
   readonly data: Uint8Array;
+  /** Destination address literal (omit to send to the connected peer). */
   readonly host?: string;
+  /** Destination port (with `host`). */
   readonly port?: number;
 }
 

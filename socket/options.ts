@@ -93,6 +93,7 @@ function int(value: unknown, min: number, max: number, what: string): number {
 export interface OptionTarget {
   /** The descriptor (throws when the socket is closed). */
   readonly fd: number;
+  /** The socket's address family (which IP-level options apply). */
   readonly family: AddressFamily;
   /** The socket's cached blocking mode, kept in step with O_NONBLOCK. */
   nonBlockingCache: boolean;
@@ -122,6 +123,7 @@ export interface KeepAliveSettings {
 export class SocketOptions {
   readonly #target: OptionTarget;
 
+  /** Options of `target` (`Socket.options` makes one per socket, lazily). */
   constructor(target: OptionTarget) {
     this.#target = target;
   }

@@ -28,17 +28,21 @@ import { checkPort, formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from "./addre
 
 /** An IPv4 endpoint. */
 export interface IPv4SocketAddress {
+  /** Always "ipv4". */
   readonly family: "ipv4";
   /** Dotted-quad literal. */
   readonly host: string;
+  /** Port, 0–65535. */
   readonly port: number;
 }
 
 /** An IPv6 endpoint. */
 export interface IPv6SocketAddress {
+  /** Always "ipv6". */
   readonly family: "ipv6";
   /** RFC 5952 literal, with `%zone` when the scope id is not 0. */
   readonly host: string;
+  /** Port, 0–65535. */
   readonly port: number;
   /** sin6_flowinfo (host order); 0 when omitted. */
   readonly flowInfo?: number;
@@ -48,7 +52,9 @@ export interface IPv6SocketAddress {
 
 /** A Unix-domain endpoint: a path, `"@name"` (Linux abstract) or `""` (unnamed). */
 export interface UnixSocketAddress {
+  /** Always "unix". */
   readonly family: "unix";
+  /** The path, `"@name"` for an abstract name, `""` when unnamed. */
   readonly path: string;
 }
 

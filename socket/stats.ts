@@ -111,6 +111,7 @@ function stamp(cells: Float64Array, slot: number): void {
 export class SocketStatistics {
   readonly #cells = new Float64Array(10);
 
+  /** Counters from zero since `nowMs` (on the clock of `SocketStats.sinceMs`; default: now). */
   constructor(nowMs?: number) {
     if (nowMs === undefined) stamp(this.#cells, SINCE);
     else this.#cells[SINCE] = nowMs;

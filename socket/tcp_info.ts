@@ -73,8 +73,9 @@ export interface TcpInfo {
   readonly bytesSent: number;
   /** Bytes retransmitted. */
   readonly bytesRetrans: number;
-  /** Segments sent and received. */
+  /** Segments sent. */
   readonly segsOut: number;
+  /** Segments received. */
   readonly segsIn: number;
   /** Bytes queued and not yet sent. */
   readonly notSentBytes: number;

@@ -291,8 +291,11 @@ function setCloexec(fd: number): void {
 
 /** The process on the other end of a Unix socket. */
 export interface PeerCredentials {
+  /** The peer's process id at connect (or socketpair) time. */
   readonly pid: number;
+  /** The peer's effective user id. */
   readonly uid: number;
+  /** The peer's effective group id. */
   readonly gid: number;
 }
 
