@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { FFIUnavailableError } from "../core/errors.ts";
 import { detachBuffer } from "./detach.ts";
 import { immediate } from "./immediate.ts";
 import type {
@@ -54,7 +55,9 @@ interface DenoApi {
   addSignalListener(signal: string, listener: () => void): void;
   removeSignalListener(signal: string, listener: () => void): void;
   exit(code: number): never;
-  permissions?: { querySync?(descriptor: { name: "env"; variable: string }): { state: string } };
+  permissions?: {
+    querySync?(descriptor: { name: "env"; variable: string } | { name: "ffi"; path?: string }): { state: string };
+  };
 }
 
 const TYPES: Record<NativeType, string> = {
@@ -96,6 +99,24 @@ export function createDenoNative(): Native {
   const asPointer = (p: DenoPointer) => p as unknown as Pointer | null;
   const fromPointer = (p: Pointer | null) => p as unknown as DenoPointer;
 
+  const granted = (descriptor: { name: "env"; variable: string } | { name: "ffi"; path?: string }): boolean => {
+    const query = D.permissions?.querySync;
+    if (typeof query !== "function") return false;
+    try {
+      return query.call(D.permissions, descriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  };
+  // Deno.dlopen without the ffi permission prompts on a terminal; the
+  // library never prompts, so it fails with a typed error instead.
+  const dlopen = (path: string, defs: Record<string, DenoForeignFunction>): DenoDynamicLibrary => {
+    if (!granted({ name: "ffi" }) && !granted({ name: "ffi", path })) {
+      throw new FFIUnavailableError(path, "FFI is not permitted: run Deno with --allow-ffi");
+    }
+    return D.dlopen(path, defs);
+  };
+
   const native: Native = {
     runtime: "deno",
     os,
@@ -104,14 +125,14 @@ export function createDenoNative(): Native {
     open(path: string, table: SymbolTable): RawLibrary {
       const defs: Record<string, DenoForeignFunction> = {};
       for (const [name, spec] of Object.entries(table)) defs[name] = denoDefinition(spec);
-      const lib = D.dlopen(path, defs);
+      const lib = dlopen(path, defs);
       return { symbols: lib.symbols as RawLibrary["symbols"], close: () => lib.close() };
     },
     errno(): number {
       if (!errnoView) {
         const name = os === "linux" ? "__errno_location" : "__error";
         const libc = os === "darwin" ? "libSystem.B.dylib" : os === "linux" ? "libc.so.6" : "libc.so.7";
-        errnoLib = D.dlopen(libc, { [name]: { parameters: [], result: "pointer" } });
+        errnoLib = dlopen(libc, { [name]: { parameters: [], result: "pointer" } });
         const fn = errnoLib.symbols[name]!;
         errnoView = new Int32Array(D.UnsafePointerView.getArrayBuffer(fn() as DenoPointer, 4));
       }
@@ -157,7 +178,7 @@ export function createDenoNative(): Native {
     offThread(path: string, name: string, spec: SymbolSpec): OffThreadCall {
       // Off-thread arguments are native memory: "buffer" becomes "pointer".
       const args = spec.args.map((t) => (t === "buffer" ? "pointer" : t));
-      const lib = D.dlopen(path, { [name]: denoDefinition({ ...spec, args }, true) });
+      const lib = dlopen(path, { [name]: denoDefinition({ ...spec, args }, true) });
       const fn = lib.symbols[name] as (...args: unknown[]) => Promise<number | bigint>;
       let busy = false;
       let closed = false;
@@ -191,10 +212,8 @@ export function createDenoNative(): Native {
     env(name: string): string | undefined {
       // Read only what is already granted: Deno.env.get on an ungranted
       // variable prompts on a terminal, and the library never prompts.
-      const query = D.permissions?.querySync;
-      if (typeof query !== "function") return undefined;
+      if (!granted({ name: "env", variable: name })) return undefined;
       try {
-        if (query.call(D.permissions, { name: "env", variable: name }).state !== "granted") return undefined;
         return D.env.get(name);
       } catch {
         return undefined;

@@ -35,7 +35,7 @@ function runDeno(flags: string[], args: string[] = [], env: Record<string, strin
   });
 }
 
-describe("Deno with --allow-ffi only", () => {
+describe("Deno permissions: --allow-ffi only, never a prompt", () => {
   test("TCP echo, loop timers, socket pair, UDP, HTTP/1 and WebSocket codecs run without a permission request", async () => {
     const r = await runDeno(["--allow-ffi"]);
     assert.equal(r.code, 0, r.stderr);
@@ -49,6 +49,12 @@ describe("Deno with --allow-ffi only", () => {
     const granted = await runDeno(["--allow-ffi", "--allow-env=FFINET_POLL"], ["env"], { FFINET_POLL: "poll" });
     assert.equal(granted.code, 0, granted.stderr);
     assert.equal(granted.stdout.trim(), "poll");
+  });
+
+  test("with no permission at all: the HTTP/1 parser works and a socket throws FFIUnavailableError without a prompt", async () => {
+    const r = await runDeno([], ["noffi"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "ok");
   });
 
   test("in a Worker, --allow-read for the module files (Deno's rule for Worker code) is the only addition", async () => {
