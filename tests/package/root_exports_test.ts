@@ -48,8 +48,11 @@ describe("root module", () => {
       assert.equal(typeof rootExports[name], "function", name);
       assert.equal(rootExports[name], (socket as Record<string, unknown>)[name], name);
     }
-    assert.equal(rootExports["connect"], poll.connect);
-    assert.equal(rootExports["listen"], poll.listen);
+    const pollExports = poll as Record<string, unknown>;
+    for (const name of ["connect", "listen", "connectUnix", "listenUnix", "bindUDP"]) {
+      assert.equal(typeof rootExports[name], "function", name);
+      assert.equal(rootExports[name], pollExports[name], name);
+    }
   });
 
   test("leaves the FFI layer to its subpath", () => {
