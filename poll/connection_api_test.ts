@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
 import type { Connection, ConnectionOptions } from "./connection.ts";
 import { connect } from "./connect.ts";
@@ -30,10 +30,13 @@ interface Pair {
   peer: Connection;
 }
 
-/** Runs `body` with one connection between a handler-less listener and a client, both on 127.0.0.1. */
-function withPair(io: Io, clientOptions: ConnectionOptions, body: (pair: Pair) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` with one connection between a handler-less listener and a
+ * client, both on 127.0.0.1; the peer's I/O is the client's unless given.
+ */
+function withPair(io: Io, clientOptions: ConnectionOptions, body: (pair: Pair) => Promise<void>, peerIo: Io = io): Promise<void> {
   return withLoop(async (loop) => {
-    const server = listen({ host: "127.0.0.1", port: 0, loop, io });
+    const server = listen({ host: "127.0.0.1", port: 0, loop, io: peerIo });
     try {
       const clientP = connect({ host: "127.0.0.1", port: server.port, loop, io, ...clientOptions });
       const peer = (await server.accept())!;
@@ -137,6 +140,16 @@ for (const io of IO_MODES) {
         controller.abort(new Error("no more waiting"));
         await assert.rejects(waiting, /no more waiting/);
         assert.equal(dec.decode((await client.read())!), "1234");
+      }));
+
+    test("readTimeoutMs fails a readExactly() still short; what arrived goes to the next read", () =>
+      withPair(io, { readTimeoutMs: 50 }, async ({ client, peer }) => {
+        const waiting = client.readExactly(10);
+        const next = client.read();
+        await peer.write(enc.encode("part"));
+        await assert.rejects(waiting, SocketTimeoutError);
+        assert.equal(dec.decode((await next)!), "part");
+        assert.equal(client.closed, false);
       }));
 
     test("property: any split of the peer's writes, any sequence of sizes, reassembles the bytes", () =>
@@ -255,6 +268,8 @@ for (const io of IO_MODES) {
         assert.deepEqual(await reading, sent);
       }));
 
+    // The peer reads with readiness I/O: paused, it takes nothing (an
+    // io_uring peer's armed receive would go on taking bytes while paused).
     test("writable writes resolve below the high-water mark and wait for the drain above it", () =>
       withPair(io, { highWaterMark: 16 * 1024 }, async ({ client, peer }) => {
         peer.pause();
@@ -286,7 +301,7 @@ for (const io of IO_MODES) {
         while (got < sent) got += (await peer.read())!.length;
         await waiting;
         assert.equal(got, sent);
-      }));
+      }, "readiness"));
 
     test("cancelling readable closes the read side only: input is dropped, writing goes on", () =>
       withPair(io, {}, async ({ client, peer }) => {
@@ -394,7 +409,7 @@ for (const io of IO_MODES) {
     test("after close() with output still queued, data is not called again (and sends nothing)", () =>
       withLoop(async (loop) => {
         let calls = 0;
-        const response = pattern(32 * 1024 * 1024, 7);
+        const response = pattern(16 * 1024 * 1024, 7);
         const server = listen({
           host: "127.0.0.1",
           port: 0,
