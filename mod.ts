@@ -35,6 +35,7 @@ export * from "./core/socket_buf.ts";
 export * from "./core/rate_limit.ts";
 export * from "./core/crypto.ts";
 export * from "./core/utf8.ts";
+export * from "./core/ip_tracker.ts";
 export * from "./socket/mod.ts";
 export * from "./poll/mod.ts";
 export * from "./http/mod.ts";

@@ -14,3 +14,4 @@ export * from "./core/mod.ts";
 export * from "./h1/mod.ts";
 export * from "./hpack/mod.ts";
 export * from "./h2/mod.ts";
+export * from "./content_coding.ts";

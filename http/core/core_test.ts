@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { formatHTTPDate, parseHTTPDate } from "./date.ts";
-import { Headers, isToken } from "./headers.ts";
+import { HeaderList, isToken } from "./headers.ts";
 import { formatMediaType, parseMediaType } from "./media_type.ts";
 import { isIdempotentMethod, isSafeMethod, isValidMethod, normalizeMethod } from "./methods.ts";
 import { negotiate, parseQList, parseQValue } from "./qvalue.ts";
@@ -30,9 +30,9 @@ describe("RFC 9110 §15 status codes", () => {
   });
 });
 
-describe("RFC 9110 §5 Headers", () => {
+describe("RFC 9110 §5 HeaderList", () => {
   test("case-insensitive, order and duplicates kept, Set-Cookie apart", () => {
-    const h = new Headers();
+    const h = new HeaderList();
     h.append("X-B", "1");
     h.append("Set-Cookie", "a=1, b");
     h.append("x-b", "2");
@@ -48,17 +48,17 @@ describe("RFC 9110 §5 Headers", () => {
     assert.equal(h.size, 1);
   });
   test("names are tokens; values reject CR, LF, NUL", () => {
-    assert.throws(() => new Headers([["a b", "x"]]), TypeError);
-    assert.throws(() => new Headers([["", "x"]]), TypeError);
-    for (const bad of ["a\rb", "a\nb", "a\0b", "\u0100"]) assert.throws(() => new Headers({ a: bad }), TypeError);
-    assert.equal(new Headers({ a: "  v \t" }).get("a"), "v");
+    assert.throws(() => new HeaderList([["a b", "x"]]), TypeError);
+    assert.throws(() => new HeaderList([["", "x"]]), TypeError);
+    for (const bad of ["a\rb", "a\nb", "a\0b", "\u0100"]) assert.throws(() => new HeaderList({ a: bad }), TypeError);
+    assert.equal(new HeaderList({ a: "  v \t" }).get("a"), "v");
   });
   test("the same behaviour as the runtime's Headers for get/has", () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.stringMatching(/^[A-Za-z-]{1,6}$/), fc.stringMatching(/^[!-~]([ -~]{0,6}[!-~])?$/)), { maxLength: 8 }),
         (pairs) => {
-          const ours = new Headers(pairs);
+          const ours = new HeaderList(pairs);
           const theirs = new globalThis.Headers(pairs);
           for (const [n] of pairs) {
             assert.equal(ours.get(n), theirs.get(n));

@@ -1,5 +1,5 @@
 /**
- * A `Headers`-compatible collection that also keeps what the WHATWG class
+ * `HeaderList`: a WHATWG `Headers`-compatible collection that also keeps what the WHATWG class
  * loses: the order of field lines, duplicates and the case names were sent
  * in. Names are validated as tokens (RFC 9110 §5.1), values are stripped of
  * leading and trailing whitespace and refused when they contain CR, LF or
@@ -8,8 +8,8 @@
  *
  * @example
  * ```ts
- * import { Headers } from "./headers.ts";
- * const h = new Headers([["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["Accept", "x"]]);
+ * import { HeaderList } from "./headers.ts";
+ * const h = new HeaderList([["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["Accept", "x"]]);
  * console.log(h.get("accept"), h.getSetCookie()); // "x" ["a=1", "b=2"]
  * console.log(h.rawEntries()); // order and case kept
  * ```
@@ -79,9 +79,9 @@ function checkName(name: string): string {
   return name.toLowerCase();
 }
 
-/** What a {@link Headers} can be built from. */
-export type HeadersInit =
-  | Headers
+/** What a {@link HeaderList} can be built from. */
+export type HeaderListInit =
+  | HeaderList
   | Iterable<readonly [string, string]>
   | Record<string, string | readonly string[]>;
 
@@ -93,21 +93,21 @@ export type HeadersInit =
  *
  * @example
  * ```ts
- * import { Headers } from "./headers.ts";
- * const h = new Headers({ "Content-Type": "text/plain" });
+ * import { HeaderList } from "./headers.ts";
+ * const h = new HeaderList({ "Content-Type": "text/plain" });
  * h.append("Vary", "a");
  * h.append("vary", "b");
  * console.log([...h]); // [["content-type","text/plain"],["vary","a, b"]]
  * ```
  */
-export class Headers {
+export class HeaderList {
   #names: string[] = [];
   #lower: string[] = [];
   #values: string[] = [];
 
-  constructor(init?: HeadersInit) {
+  constructor(init?: HeaderListInit) {
     if (init === undefined) return;
-    if (init instanceof Headers) {
+    if (init instanceof HeaderList) {
       for (const [n, v] of init.rawEntries()) this.append(n, v);
     } else if (typeof (init as Iterable<unknown>)[Symbol.iterator] === "function") {
       for (const pair of init as Iterable<readonly [string, string]>) {
@@ -219,7 +219,7 @@ export class Headers {
   }
 
   /** Calls `fn(value, name, this)` for each entry of `entries()`. */
-  forEach(fn: (value: string, name: string, headers: Headers) => void, thisArg?: unknown): void {
+  forEach(fn: (value: string, name: string, headers: HeaderList) => void, thisArg?: unknown): void {
     for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
   }
 

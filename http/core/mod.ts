@@ -1,11 +1,11 @@
 /**
- * HTTP core: methods, status codes, the `Headers` collection, URIs, dates,
+ * HTTP core: methods, status codes, the `HeaderList` collection, URIs, dates,
  * weighted lists and media types — shared by HTTP/1.1 and HTTP/2.
  *
  * @example
  * ```ts
- * import { Headers, parseURI, formatHTTPDate } from "./mod.ts";
- * const h = new Headers({ Date: formatHTTPDate(Date.now()) });
+ * import { HeaderList, parseURI, formatHTTPDate } from "./mod.ts";
+ * const h = new HeaderList({ Date: formatHTTPDate(Date.now()) });
  * console.log(h.has("date"), parseURI("/a?b").query); // true "b"
  * ```
  *

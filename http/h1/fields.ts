@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { Headers } from "../core/headers.ts";
+import { HeaderList } from "../core/headers.ts";
 
 const CODE_ARRAYS: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
 
@@ -167,9 +167,9 @@ export class FieldBlock {
     return out;
   }
 
-  /** The fields as a {@link Headers} collection (strings are made here). */
-  toHeaders(): Headers {
-    const h = new Headers();
+  /** The fields as a {@link HeaderList} collection (strings are made here). */
+  toHeaderList(): HeaderList {
+    const h = new HeaderList();
     for (let i = 0; i < this.count; i++) h.append(this.rawName(i), this.value(i));
     return h;
   }

@@ -14,13 +14,13 @@
  *
  * @module
  */
-import { Headers } from "../core/headers.ts";
+import { HeaderList } from "../core/headers.ts";
 import { reasonPhrase } from "../core/status.ts";
 import { FIELD_VALUE, REASON, TARGET, TOKEN } from "./tables.ts";
 
-/** Header fields to write: our `Headers` (raw order kept), pairs, or a record. */
+/** Header fields to write: our `HeaderList` (raw order kept), pairs, or a record. */
 export type HeaderFields =
-  | Headers
+  | HeaderList
   | Iterable<readonly [string, string]>
   | Readonly<Record<string, string | readonly string[]>>;
 
@@ -70,7 +70,7 @@ export interface ResponseHeadInit {
  */
 export function forEachField(fields: HeaderFields | undefined, fn: (name: string, value: string) => void): void {
   if (fields === undefined) return;
-  if (fields instanceof Headers) {
+  if (fields instanceof HeaderList) {
     for (const [n, v] of fields.rawEntries()) fn(n, v);
   } else if (typeof (fields as Iterable<unknown>)[Symbol.iterator] === "function") {
     for (const [n, v] of fields as Iterable<readonly [string, string]>) fn(n, v);

@@ -1,14 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Headers } from "../core/headers.ts";
+import { HeaderList } from "../core/headers.ts";
 import { encodeChunk, encodeLastChunk, writeChunkHeader, writeLastChunk } from "./chunked.ts";
 import { encodeRequestHead, encodeResponseHead, writeRequestHead } from "./serializer.ts";
 
 const text = (b: Uint8Array) => new TextDecoder("latin1").decode(b);
 
 describe("RFC 9112 §3, §4, §5 serializer", () => {
-  test("request head from a Headers (raw order and case kept)", () => {
-    const h = new Headers([["Host", "a"], ["X-B", "1"], ["x-b", "2"]]);
+  test("request head from a HeaderList (raw order and case kept)", () => {
+    const h = new HeaderList([["Host", "a"], ["X-B", "1"], ["x-b", "2"]]);
     assert.equal(
       text(encodeRequestHead({ method: "GET", target: "/p?q", headers: h })),
       "GET /p?q HTTP/1.1\r\nHost: a\r\nX-B: 1\r\nx-b: 2\r\n\r\n",
