@@ -14,7 +14,17 @@
 import { immediate } from "./immediate.ts";
 import type { Native } from "./types.ts";
 
-/** The members of {@link Native} a backend takes from the runtime rather than from its FFI. */
+/**
+ * The members of {@link Native} a backend takes from the runtime rather than
+ * from its FFI.
+ *
+ * @example
+ * ```ts
+ * import { processRuntime, type RuntimeSeams } from "./process_runtime.ts";
+ * const seams: RuntimeSeams = processRuntime();
+ * seams.yieldToRuntime(() => {});
+ * ```
+ */
 export type RuntimeSeams = Pick<
   Native,
   "env" | "onExit" | "yieldToRuntime" | "unrefTimeout" | "addSignalListener" | "removeSignalListener" | "exit"
