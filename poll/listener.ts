@@ -161,13 +161,14 @@ export const LISTEN_OPTION_KEYS: ReadonlySet<string> = optionKeys(
  *
  * @example
  * ```ts
- * import { listen } from "./listener.ts";
- * await using server = listen({ port: 0 });
- * console.log(server.port > 0); // true
- * for await (const conn of server) {
- *   await conn.write(new TextEncoder().encode("hello\n"));
- *   await conn.close();
- * }
+ * import { connect, listen } from "./listener.ts";
+ * await using server = listen({ port: 0 }); // no handler: accept() / for await
+ * const client = await connect({ port: server.port });
+ * const conn = (await server.accept())!;
+ * await conn.write(new TextEncoder().encode("hello\n"));
+ * console.log(await client.read()); // the bytes of "hello\n"
+ * await conn.close();
+ * await client.close();
  * ```
  */
 export class Listener {
