@@ -17,8 +17,10 @@
  *
  * @module
  */
+import { SocketError } from "../core/errors.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { sysError } from "../core/sys_error.ts";
+import type { Timer } from "../core/timer_heap.ts";
 import { C } from "../ffi/platform.ts";
 import { getIntOption } from "../socket/options.ts";
 import type { Socket } from "../socket/socket.ts";
@@ -30,6 +32,9 @@ import { defaultLoop, type Loop, loopClosedError } from "./loop.ts";
 import { type LoopUring, loopUring } from "./uring/loop_io.ts";
 import { chooseAsyncIo } from "./uring/probe.ts";
 import { uringConnect } from "./uring/connect.ts";
+
+/** Longest pause between connect attempts to a Unix listener whose backlog is full. */
+const UNIX_RETRY_MS = 50;
 
 /**
  * How connections do their I/O: "readiness" (epoll/poll/kqueue and
@@ -234,29 +239,38 @@ function connectEndpoint(
   const signal = options.signal;
   checkSignal(signal, where);
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const open = (socket: Socket, io: LoopUring | undefined): Connection => {
+  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
+  const open = (socket: Socket): Connection => {
     if (noDelay) setNoDelay(socket.fd);
+    // io_uring operations on a blocking socket wait in the kernel.
+    if (io !== undefined && socket.nonBlocking) socket.options.nonBlocking = false;
     const conn = openConnection(loop, socket, options.handler, options, io);
     options.handler?.open?.(conn);
     return conn;
   };
-  if (chooseAsyncIo(options.io) === "io_uring") {
-    const io = loopUring(loop);
+  // A Unix connect goes the readiness way in both modes: io_uring's
+  // connect to a Unix listener whose backlog is full is never retried
+  // when room appears (it waited until the timeout).
+  if (io !== undefined && !("path" in endpoint)) {
     const uringOptions: { signal?: AbortSignal; timeoutMs?: number } = {};
     if (signal !== undefined) uringOptions.signal = signal;
     if (options.timeoutMs !== undefined) uringOptions.timeoutMs = options.timeoutMs;
-    return uringConnect(io, endpoint, uringOptions).then((socket) => open(socket, io));
+    return uringConnect(io, endpoint, uringOptions).then(open);
   }
   const started: StartedConnect = connectSocket(endpoint);
   const { socket, address } = started;
-  if (!started.pending) return Promise.resolve(open(socket, undefined));
+  if (!started.pending && !started.busy) return Promise.resolve(open(socket));
   return new Promise((resolve, reject) => {
     let done = false;
+    /** A Unix listener's full backlog: the next attempt, and the pause before the one after. */
+    let retry: Timer | undefined;
+    let retryMs = 1;
     const finish = (error: Error | undefined) => {
       if (done) return;
       done = true;
       watcher.close();
       timer?.cancel();
+      retry?.cancel();
       signal?.removeEventListener("abort", onAbort);
       if (error) {
         socket.close();
@@ -264,7 +278,7 @@ function connectEndpoint(
         return;
       }
       try {
-        resolve(open(socket, undefined));
+        resolve(open(socket));
       } catch (err) {
         reject(err);
       }
@@ -289,6 +303,30 @@ function connectEndpoint(
       return;
     }
     watcher.onLoopClose = () => finish(loopClosedError());
+    // A full Unix backlog: connect again after 1, 2, 4 … ms (at most
+    // UNIX_RETRY_MS), as a blocking connect (and io_uring's) would wait
+    // for room. The stopped watcher is there for the loop's close.
+    const tryAgain = (): void => {
+      retry = undefined;
+      let status: string;
+      try {
+        status = socket.connectNonBlocking((endpoint as { path: string }).path);
+      } catch (err) {
+        if (err instanceof SocketError && err.code === "EAGAIN") schedule();
+        else finish(err as Error);
+        return;
+      }
+      if (status === "connected") finish(undefined);
+      else watcher.start();
+    };
+    const schedule = (): void => {
+      retry = loop.timers.once(retryMs, tryAgain);
+      retryMs = Math.min(retryMs * 2, UNIX_RETRY_MS);
+    };
+    if (started.busy) {
+      watcher.stop();
+      schedule();
+    }
     const timeoutMs = options.timeoutMs;
     const timer = timeoutMs === undefined
       ? undefined

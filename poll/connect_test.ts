@@ -5,7 +5,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { E } from "../ffi/platform.ts";
-import { listenTCPSync } from "../socket/connect.ts";
+import { listenTCPSync, listenUnixSync } from "../socket/connect.ts";
 import { Socket } from "../socket/socket.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
 import {
@@ -164,6 +164,33 @@ for (const io of IO_MODES) {
           assert.equal(err.code, "ENOENT");
           return true;
         });
+      }));
+
+    test("connectUnix to a full backlog waits, as a blocking connect would: connects once there is room, or aborts", () =>
+      withLoop(async (loop) => {
+        const path = `@ffinet-connect-full-${process.pid}-${io}`;
+        const server = listenUnixSync(path, 0); // holds one connection
+        const filler = Socket.create("unix", "stream", { nonBlocking: true });
+        try {
+          filler.connectNonBlocking(path);
+          const controller = new AbortController();
+          const aborted = connectUnix({ path, loop, io, signal: controller.signal });
+          const waiting = connectUnix({ path, loop, io, timeoutMs: 10_000 });
+          let settled = false;
+          void waiting.then(() => (settled = true), () => (settled = true));
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          assert.equal(settled, false, "the connect waits for room instead of failing with EAGAIN");
+          const reason = new Error("gave up");
+          controller.abort(reason);
+          await assert.rejects(aborted, (err) => err === reason);
+          server.accept()!.close(); // room for one more
+          const client = await waiting;
+          assert.equal(client.closed, false);
+          client.abort();
+        } finally {
+          filler.close();
+          server.close();
+        }
       }));
 
     test("listenUnix and connectUnix carry bytes both ways (handler and promise modes)", () =>

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../core/errors.ts";
+import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
 import { checkPort, isIP } from "../socket/address.ts";
 import { setIntOption } from "../socket/options.ts";
@@ -39,6 +39,12 @@ export interface StartedConnect {
   socket: Socket;
   /** True while the connect completes (wait for WRITABLE, then `socket.getError()`). */
   pending: boolean;
+  /**
+   * True when a Unix listener's backlog is full (EAGAIN): nothing is in
+   * progress; call `socket.connectNonBlocking(path)` again a little later
+   * (a blocking connect would wait for room).
+   */
+  busy: boolean;
   /** The peer, formatted for messages. */
   address: string;
 }
@@ -120,10 +126,12 @@ export function listenSocket(endpoint: Endpoint, options: ListenSocketOptions = 
 export function connectSocket(endpoint: Endpoint): StartedConnect {
   const addr = endpointAddress(endpoint);
   const socket = Socket.create(addr.family, "stream", { nonBlocking: true });
+  const address = formatSocketAddress(addr);
   try {
     const status = socket.connectNonBlocking(hostOf(addr), portOf(addr));
-    return { socket, pending: status === "in-progress", address: formatSocketAddress(addr) };
+    return { socket, pending: status === "in-progress", busy: false, address };
   } catch (err) {
+    if (addr.family === "unix" && err instanceof SocketError && err.code === "EAGAIN") return { socket, pending: false, busy: true, address };
     socket.close();
     throw err;
   }
