@@ -4,7 +4,9 @@
  * both with its optional native `bufferutil` (masking in C++ from 48 bytes,
  * unmasking from 32) and without it (`WS_NO_BUFFER_UTIL=1`: its JavaScript
  * loops); the two copies of ws are loaded side by side from a cleared
- * require cache.
+ * require cache. Ours masks with JavaScript word loops and, for longer
+ * payloads, WebAssembly SIMD (`ws/mask_wasm.ts`): no native code, so every
+ * payload is copied into the module's memory and back.
  *
  * - parse+unmask: one masked binary client frame fed to a server-side
  *   receiver, message delivered (both unmask in place, no UTF-8 check);

@@ -345,7 +345,8 @@ function wordView(buffer: ArrayBufferLike): Int32Array {
  * XORs `data` in place with the masking key, starting at key position
  * `phase` (0–3: the payload offset of `data[0]` modulo 4, for payloads that
  * arrive in pieces). Masking and unmasking are the same operation. Works
- * four bytes at a time through 32-bit words when the data is aligned.
+ * four bytes at a time through 32-bit words, or for longer data through
+ * WebAssembly SIMD (see {@link applyMaskTo}).
  *
  * @example
  * ```ts
@@ -365,8 +366,8 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): voi
  * buffer at the same offset, or must not overlap. From
  * {@link WASM_MASK_MIN_BYTES} (in place) or {@link WASM_COPY_MASK_MIN_BYTES}
  * (copying) on, the work goes through the WebAssembly SIMD module of
- * `mask_wasm.ts` where it compiles; `wasm: false` keeps it
- * in the JavaScript loops. Offsets and lengths must be whole numbers below
+ * `mask_wasm.ts` where it compiles; `wasm: false` keeps it in the
+ * JavaScript loops. Offsets and lengths must be whole numbers below
  * 2^32; a range outside either buffer throws `RangeError`.
  *
  * @example
