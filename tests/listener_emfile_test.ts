@@ -19,6 +19,8 @@ interface Result {
   accepted: number;
   acceptErrors: number;
   reported: number;
+  port: number;
+  messages: string[];
 }
 
 /** Runs listener_fixture_emfile.ts under `ulimit -n NOFILE`. */
@@ -41,6 +43,7 @@ describe("Listener accept failing with EMFILE (reported to the onError option)",
       const most = Math.ceil(result.starvedMs / RETRY_MS) + 2;
       assert.ok(result.starvedErrors <= most, `${result.starvedErrors} failed accepts reported in ${result.starvedMs.toFixed(0)} ms (at most ${most} expected)`);
       assert.equal(result.acceptErrors, result.reported, "every failure counted is reported");
+      assert.deepEqual(result.messages, [`accept failed: EMFILE (127.0.0.1:${result.port})`]);
       assert.ok(result.accepted >= 1 && result.accepted <= 3, `${result.accepted} connections accepted after 3 descriptors were freed`);
     });
   }

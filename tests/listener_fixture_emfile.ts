@@ -14,6 +14,7 @@ const io = proc.argv.at(-1) === "uring" ? "uring" : "readiness";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const errors: string[] = [];
+const messages: string[] = [];
 const loop = new Loop();
 let accepted = 0;
 const server = listen({
@@ -25,6 +26,7 @@ const server = listen({
   onError: (err, listener) => {
     if (listener !== server) throw new Error("onError got another listener");
     errors.push(String((err as { code?: unknown }).code ?? err));
+    messages.push(err.message);
   },
 });
 // Let the runtime settle first: the loop's helper thread (a Worker on Node
@@ -55,7 +57,7 @@ const starvedErrors = errors.length;
 for (const client of clients.splice(0, 3)) client.close();
 await sleep(300);
 
-console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted, acceptErrors: server.acceptErrors, reported: errors.length }));
+console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted, acceptErrors: server.acceptErrors, reported: errors.length, port: server.port, messages: [...new Set(messages)] }));
 for (const client of clients) client.close();
 server.close();
 loop.close();
