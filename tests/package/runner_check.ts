@@ -10,6 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -34,5 +35,16 @@ describe("scripts/test.mjs summary", () => {
       assert.doesNotMatch(block, /✗ .*passes/, `${runtime}:\n${block}`);
       assert.match(summary, new RegExp(`^${runtime}: 1 passed, [23] failed, exit 1`, "m"));
     }
+  });
+
+  test("leaves no diagnostic report behind when a test signals itself on Node 24", () => {
+    const reports = () => readdirSync(root).filter((f) => /^report\..*\.json$/.test(f));
+    const before = reports();
+    const r = spawnSync(process.execPath, [
+      "scripts/test.mjs", "--runtime=node24", "tests/package/fixtures/sigusr2_suite.ts",
+    ], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^node24: 1 passed, 0 failed, exit 0/m);
+    assert.deepEqual(reports(), before);
   });
 });
