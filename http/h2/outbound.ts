@@ -43,7 +43,15 @@ export class OutboundBuffer {
     const need = this.length + n;
     const buf = this.#buf;
     if (need <= buf.length) return buf;
-    let cap = buf.length === 0 ? INITIAL : buf.length * 2;
+    // A fresh buffer gets what is asked (the scheduler asks for a pull's
+    // worth of DATA at once): growing it by doubling at every pull() of a
+    // bulk transfer cost more than the DATA copies themselves.
+    if (buf.length === 0) {
+      const fresh = new Uint8Array(Math.max(INITIAL, need));
+      this.#buf = fresh;
+      return fresh;
+    }
+    let cap = buf.length * 2;
     while (cap < need) cap *= 2;
     const next = new Uint8Array(cap);
     if (this.length > 0) next.set(buf.subarray(0, this.length));

@@ -34,6 +34,13 @@ export function schedule(c: H2Core, budget: number): void {
     return;
   }
   const maxFrame = c.conn.remoteSettings.maxFrameSize;
+  // One allocation for what this pull can send (see OutboundBuffer.reserve).
+  if (sendable.size > 0 && c.connSendWindow > 0) {
+    let queued = 0;
+    for (const s of sendable) queued += s.queuedBytes;
+    const room = Math.min(queued, c.connSendWindow, budget - c.out.length);
+    if (room > 0) c.out.reserve(room + maxFrame + (Math.ceil(room / maxFrame) + 1) * 9);
+  }
   while (c.out.length < budget && sendable.size > 0) {
     if (sendable.size === 1) {
       // The common case: no order to decide.
