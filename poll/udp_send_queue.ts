@@ -48,10 +48,12 @@ export function abortReason(signal: AbortSignal): Error {
  * @example
  * ```ts
  * import { UdpSendQueue } from "./udp_send_queue.ts";
- * import type { Dgram } from "../socket/dgram.ts";
- * declare const dgram: Dgram;
+ * import { bindUDPSync } from "../socket/dgram.ts";
+ * using dgram = bindUDPSync("127.0.0.1", 0, { nonBlocking: true });
  * const queue = new UdpSendQueue(dgram, 1024, () => {});
- * // on WRITABLE: queue.flush();
+ * const sent = queue.enqueue([{ data: new Uint8Array([1]), host: "127.0.0.1", port: dgram.localAddress().port }], undefined);
+ * console.log(queue.flush()); // true: nothing waits (the loop calls flush when the socket is writable)
+ * await sent;
  * ```
  */
 export class UdpSendQueue {

@@ -255,11 +255,12 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { Dgram } from "./dgram.ts";
-   * declare const s: Dgram;
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync("127.0.0.1", 0);
+   * s.sendTo(new Uint8Array(600), "127.0.0.1", s.localAddress().port);
    * const buf = new Uint8Array(512);
    * const size = s.recv(buf);
-   * if (size !== null && size > buf.length) console.log("truncated");
+   * if (size !== null && size > buf.length) console.log("truncated"); // 600 bytes did not fit
    * ```
    */
   recv(buffer: Uint8Array): number | null {
@@ -277,8 +278,9 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { Dgram } from "./dgram.ts";
-   * declare const s: Dgram;
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync("127.0.0.1", 0);
+   * s.sendTo(new TextEncoder().encode("hi"), "127.0.0.1", s.localAddress().port);
    * const d = s.recvFrom(new Uint8Array(1500));
    * if (d) console.log(`${d.bytes} bytes from ${d.host}:${d.port}`, d.truncated);
    * ```
@@ -321,9 +323,12 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { Dgram } from "./dgram.ts";
-   * declare const s: Dgram;
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync("127.0.0.1", 0);
+   * const { port } = s.localAddress();
+   * s.sendBatch([{ data: new Uint8Array([1]), host: "127.0.0.1", port }, { data: new Uint8Array([2]), host: "127.0.0.1", port }]);
    * const got = s.recvBatch(Array.from({ length: 8 }, () => new Uint8Array(1500)));
+   * console.log(got?.length); // 2 (or 1 if the second had not arrived yet)
    * ```
    */
   recvBatch(buffers: readonly Uint8Array[]): ReceivedDatagram[] | null {
@@ -477,8 +482,9 @@ export class Dgram {
    *
    * @example
    * ```ts
-   * import { Dgram } from "./dgram.ts";
-   * declare const s: Dgram;
+   * import { bindUDPSync } from "./dgram.ts";
+   * using s = bindUDPSync(null, 0);
+   * s.joinMulticast("224.0.0.251", "lo");
    * s.leaveMulticast("224.0.0.251", "lo");
    * ```
    */

@@ -55,9 +55,11 @@ function checkBatchSize(n: number): void {
  * @example
  * ```ts
  * import { sendBatch } from "./dgram_batch.ts";
- * declare const fd: number;
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync("127.0.0.1", 0);
+ * const { port } = s.localAddress();
  * const data = new Uint8Array([1]);
- * sendBatch(fd, "ipv4", [{ data, host: "127.0.0.1", port: 9 }, { data, host: "127.0.0.1", port: 9 }]);
+ * console.log(sendBatch(s.fd, "ipv4", [{ data, host: "127.0.0.1", port }, { data, host: "127.0.0.1", port }])); // 2
  * ```
  */
 export function sendBatch(fd: number, family: DgramFamily, messages: readonly OutgoingDatagram[]): number | null {
@@ -130,7 +132,10 @@ function sendBatchStaged(fd: number, family: DgramFamily, messages: readonly Out
  * @example
  * ```ts
  * import { recvBatch } from "./dgram_batch.ts";
- * declare const fd: number;
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync("127.0.0.1", 0);
+ * s.sendTo(new Uint8Array(3), "127.0.0.1", s.localAddress().port);
+ * const fd = s.fd;
  * const buffers = Array.from({ length: 16 }, () => new Uint8Array(1500));
  * for (const d of recvBatch(fd, buffers) ?? []) console.log(d.host, d.port, d.bytes);
  * ```

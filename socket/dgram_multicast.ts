@@ -32,8 +32,9 @@ const lenBytes = new Uint8Array(lenCell.buffer);
  * ```ts
  * import { setIntOption } from "./dgram_multicast.ts";
  * import { C } from "../ffi/platform.ts";
- * declare const fd: number;
- * setIntOption(fd, C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync(null, 0);
+ * setIntOption(s.fd, C.SOL_SOCKET, C.SO_BROADCAST, 1, "SO_BROADCAST");
  * ```
  */
 export function setIntOption(fd: number, level: number, name: number, value: number, what: string): void {
@@ -48,8 +49,9 @@ export function setIntOption(fd: number, level: number, name: number, value: num
  * ```ts
  * import { getIntOption } from "./dgram_multicast.ts";
  * import { C } from "../ffi/platform.ts";
- * declare const fd: number;
- * console.log(getIntOption(fd, C.SOL_SOCKET, C.SO_RCVBUF, "SO_RCVBUF"));
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync(null, 0);
+ * console.log(getIntOption(s.fd, C.SOL_SOCKET, C.SO_RCVBUF, "SO_RCVBUF"));
  * ```
  */
 export function getIntOption(fd: number, level: number, name: number, what: string): number {
@@ -143,8 +145,9 @@ function membership(
  * @example
  * ```ts
  * import { joinMulticast } from "./dgram_multicast.ts";
- * declare const fd: number;
- * joinMulticast(fd, "ipv4", "224.0.0.251", "lo");
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync(null, 0);
+ * joinMulticast(s.fd, "ipv4", "224.0.0.251", "lo");
  * ```
  */
 export function joinMulticast(
@@ -161,9 +164,11 @@ export function joinMulticast(
  *
  * @example
  * ```ts
- * import { leaveMulticast } from "./dgram_multicast.ts";
- * declare const fd: number;
- * leaveMulticast(fd, "ipv4", "224.0.0.251", "lo");
+ * import { joinMulticast, leaveMulticast } from "./dgram_multicast.ts";
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync(null, 0);
+ * joinMulticast(s.fd, "ipv4", "224.0.0.251", "lo");
+ * leaveMulticast(s.fd, "ipv4", "224.0.0.251", "lo");
  * ```
  */
 export function leaveMulticast(
@@ -181,8 +186,9 @@ export function leaveMulticast(
  * @example
  * ```ts
  * import { setMulticastInterface } from "./dgram_multicast.ts";
- * declare const fd: number;
- * setMulticastInterface(fd, "ipv6", "lo");
+ * import { bindUDPSync } from "./dgram.ts";
+ * using s = bindUDPSync("::1", 0);
+ * setMulticastInterface(s.fd, "ipv6", "lo");
  * ```
  */
 export function setMulticastInterface(fd: number, socketFamily: DgramFamily, iface: MulticastInterface): void {

@@ -67,8 +67,11 @@ function validateFd(fd: number, what: string): void {
  * @example
  * ```ts
  * import { sendFds } from "./unix_fds.ts";
- * declare const socketFd: number;
- * sendFds(socketFd, [0, 1, 2], new TextEncoder().encode("stdio"));
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * sendFds(a.fd, [0, 1, 2], new TextEncoder().encode("stdio"));
+ * for (const fd of b.recvFds({ maxFds: 3 })?.fds ?? []) b.closeReceivedFd(fd);
+ * a.close(); b.close();
  * ```
  */
 export function sendFds(socketFd: number, fds: readonly number[], data: Uint8Array = ONE_BYTE, flags = 0): number {
@@ -129,9 +132,16 @@ function sendFdsStaged(socketFd: number, fds: readonly number[], data: Uint8Arra
  *
  * @example
  * ```ts
+ * import { closeSync, openSync } from "node:fs";
  * import { sendFd } from "./unix_fds.ts";
- * declare const socketFd: number, fileFd: number;
- * sendFd(socketFd, fileFd);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const fileFd = openSync("/etc/hosts", "r");
+ * sendFd(a.fd, fileFd);
+ * closeSync(fileFd); // the peer has its own copy now
+ * const received = b.recvFd();
+ * if (received !== null && received >= 0) b.closeReceivedFd(received);
+ * a.close(); b.close();
  * ```
  */
 export function sendFd(socketFd: number, fd: number, data: Uint8Array = ONE_BYTE): number {
@@ -175,9 +185,12 @@ export interface ReceivedFds {
  * @example
  * ```ts
  * import { recvFds } from "./unix_fds.ts";
- * declare const socketFd: number;
- * const msg = recvFds(socketFd, { maxFds: 3, buffer: new Uint8Array(64) });
- * for (const fd of msg?.fds ?? []) console.log("got fd", fd);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * a.sendFds([0, 1]);
+ * const msg = recvFds(b.fd, { maxFds: 3, buffer: new Uint8Array(64) });
+ * for (const fd of msg?.fds ?? []) b.closeReceivedFd(fd);
+ * a.close(); b.close();
  * ```
  */
 export function recvFds(socketFd: number, options: RecvFdsOptions = {}, flags = 0): ReceivedFds | null {
@@ -248,8 +261,12 @@ function recvFdsStaged(socketFd: number, options: RecvFdsOptions, flags: number)
  * @example
  * ```ts
  * import { recvFd } from "./unix_fds.ts";
- * declare const socketFd: number;
- * const fd = recvFd(socketFd);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * a.sendFd(0);
+ * const fd = recvFd(b.fd);
+ * if (fd !== null && fd >= 0) b.closeReceivedFd(fd);
+ * a.close(); b.close();
  * ```
  */
 export function recvFd(socketFd: number, buffer?: Uint8Array): number | null {
@@ -306,8 +323,11 @@ export interface PeerCredentials {
  * @example
  * ```ts
  * import { peerCredentials } from "./unix_fds.ts";
- * declare const socketFd: number;
- * const { pid, uid, gid } = peerCredentials(socketFd);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const { pid, uid, gid } = peerCredentials(a.fd);
+ * console.log(pid, uid, gid); // this process's
+ * a.close(); b.close();
  * ```
  */
 export function peerCredentials(socketFd: number): PeerCredentials {

@@ -6,8 +6,10 @@
  * @example
  * ```ts
  * import { sendfileAll } from "./zero_copy.ts";
- * declare const socketFd: number;
- * const sent = sendfileAll(socketFd, "/etc/hostname");
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const sent = sendfileAll(a.fd, "/etc/hosts");
+ * a.close(); b.close();
  * ```
  *
  * @module
@@ -61,9 +63,14 @@ function wouldBlock(errno: number): boolean {
  *
  * @example
  * ```ts
+ * import { closeSync, openSync } from "node:fs";
  * import { sendfile } from "./zero_copy.ts";
- * declare const socketFd: number, fileFd: number;
- * const n = sendfile(socketFd, fileFd, 0, 1 << 20);
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const fileFd = openSync("/etc/hosts", "r");
+ * const n = sendfile(a.fd, fileFd, 0, 1 << 20); // the file's size, or what fits
+ * closeSync(fileFd);
+ * a.close(); b.close();
  * ```
  */
 export function sendfile(socketFd: number, fileFd: number, offset: number, count: number): number | null {
@@ -117,8 +124,10 @@ export interface SendfileOptions {
  * @example
  * ```ts
  * import { sendfileAll } from "./zero_copy.ts";
- * declare const socketFd: number;
- * sendfileAll(socketFd, "/var/www/index.html", { offset: 0, timeoutMs: 5000 });
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * sendfileAll(a.fd, "/etc/hosts", { offset: 0, timeoutMs: 5000 });
+ * a.close(); b.close();
  * ```
  */
 export function sendfileAll(socketFd: number, source: number | string, options: SendfileOptions = {}): number {
@@ -181,9 +190,14 @@ function fileSize(fd: number): number {
  * @example
  * ```ts
  * import { SplicePipe } from "./zero_copy.ts";
- * declare const fromFd: number, toFd: number;
+ * import { Socket } from "./socket.ts";
+ * const [client, from] = Socket.pair();
+ * const [to, upstream] = Socket.pair();
+ * client.sendAll(new Uint8Array(3));
+ * client.shutdown("write");
  * using pipe = SplicePipe.open();
- * while (!pipe.ended) pipe.transfer(fromFd, toFd, 1 << 20);
+ * while (!pipe.ended) pipe.transfer(from.fd, to.fd, 1 << 20);
+ * for (const s of [client, from, to, upstream]) s.close();
  * ```
  */
 export class SplicePipe {
@@ -263,9 +277,14 @@ export class SplicePipe {
    * @example
    * ```ts
    * import { SplicePipe } from "./zero_copy.ts";
-   * declare const fromFd: number, toFd: number;
+   * import { Socket } from "./socket.ts";
+   * const [client, from] = Socket.pair("stream", { nonBlocking: true });
+   * const [to, upstream] = Socket.pair("stream", { nonBlocking: true });
+   * client.sendAll(new Uint8Array(3));
    * using pipe = SplicePipe.open();
-   * const moved = pipe.transfer(fromFd, toFd, 65536);
+   * const moved = pipe.transfer(from.fd, to.fd, 65536); // stops when the non-blocking source has nothing more
+   * console.log(moved); // 3
+   * for (const s of [client, from, to, upstream]) s.close();
    * ```
    */
   transfer(fromFd: number, toFd: number, maxBytes: number): number {
@@ -340,8 +359,13 @@ export class SplicePipe {
  * @example
  * ```ts
  * import { spliceAll } from "./zero_copy.ts";
- * declare const clientFd: number, upstreamFd: number;
- * spliceAll(clientFd, upstreamFd); // proxy one direction until EOF
+ * import { Socket } from "./socket.ts";
+ * const [client, proxyIn] = Socket.pair();
+ * const [proxyOut, upstream] = Socket.pair();
+ * client.sendAll(new Uint8Array(3));
+ * client.shutdown("write");
+ * console.log(spliceAll(proxyIn.fd, proxyOut.fd)); // 3: one direction proxied until EOF
+ * for (const s of [client, proxyIn, proxyOut, upstream]) s.close();
  * ```
  */
 export function spliceAll(fromFd: number, toFd: number, count = Infinity, timeoutMs = -1, sendTimeoutMs = timeoutMs): number {
