@@ -14,7 +14,7 @@
  * @module
  */
 import { detectRuntime } from "../ffi/runtime.ts";
-import { wasmMasker } from "./mask_wasm.ts";
+import { wasmMasker } from "../core/mask_wasm.ts";
 
 /**
  * Frame opcodes (RFC 6455 §5.2).
