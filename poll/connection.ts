@@ -29,119 +29,19 @@
 import { SocketBuf } from "../core/socket_buf.ts";
 import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
-import { sysError } from "../core/sys_error.ts";
-import { libc } from "../ffi/libc.ts";
-import { native } from "../ffi/native.ts";
-import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
-import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
-import type { IoWatcher } from "./io_watcher.ts";
+import type { ConnectionHandler, ConnectionOptions, TimeoutKind, WaitOptions } from "./connection_types.ts";
 import { type Loop, loopClosedError } from "./loop.ts";
+import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
+import { ReadinessTransport } from "./transport_readiness.ts";
 import { WriteQueue } from "./write_queue.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
-import { UringStream } from "./uring/stream.ts";
+import { UringTransport } from "./uring/transport.ts";
 import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts";
 
-/** Which timeout expired. */
-export type TimeoutKind = "idle" | "read" | "write";
-
-/**
- * Callbacks of a connection; every one is optional.
- *
- * @example
- * ```ts
- * import type { ConnectionHandler } from "./connection.ts";
- * const echo: ConnectionHandler = { data: (conn, bytes) => conn.send(bytes) };
- * ```
- */
-export interface ConnectionHandler {
-  /** The connection is established. */
-  open?(conn: Connection): void;
-  /**
-   * Bytes arrived. `data` is a view of a buffer shared by every connection
-   * and reused by the next read: it is valid only during the call (the same
-   * view object may even come again, with other bytes). Copy what you keep
-   * (`data.slice()`), or set the connection option `copy: true` to get a
-   * Uint8Array of your own each time. Sending it back at once is fine:
-   * `send()` copies what it cannot send now.
-   *
-   * @example
-   * ```ts
-   * import type { ConnectionHandler } from "./connection.ts";
-   * const messages: Uint8Array[] = [];
-   * const keeper: ConnectionHandler = {
-   *   // The view is reused after this call: keep a copy, not the view.
-   *   data: (_conn, data) => void messages.push(data.slice()),
-   * };
-   * ```
-   */
-  data?(conn: Connection, data: Uint8Array): void;
-  /** The peer finished sending (FIN). Without it, the connection closes gracefully. */
-  end?(conn: Connection): void;
-  /** The write queue emptied after `send` returned false. */
-  drain?(conn: Connection): void;
-  /** The connection closed (`error` when it failed). Called once. */
-  close?(conn: Connection, error: Error | undefined): void;
-  /** A system call failed; `close` follows. */
-  error?(conn: Connection, error: Error): void;
-  /** A timeout expired; without this callback the connection is aborted. */
-  timeout?(conn: Connection, kind: TimeoutKind): void;
-}
-
-/** Options of a connection. */
-export interface ConnectionOptions {
-  /** Buffered output above which `send` returns false (default `SOCKET_LIMITS.writeHighWaterMark`). */
-  highWaterMark?: number;
-  /** Most bytes buffered for `read()` before reading from the kernel pauses (default `SOCKET_LIMITS.readBufferBytes`). */
-  readBufferBytes?: number;
-  /** Close after this long with neither input nor output. */
-  idleTimeoutMs?: number;
-  /** Fail a pending `read()` after this long. */
-  readTimeoutMs?: number;
-  /** Fail when queued output makes no progress for this long. */
-  writeTimeoutMs?: number;
-  /**
-   * Handler mode: `data` gets a Uint8Array of its own for each read, which
-   * the handler may keep (default false: a reused view, valid only during
-   * the call, that costs no allocation).
-   *
-   * @example
-   * ```ts
-   * import type { ConnectionOptions } from "./connection.ts";
-   * const options: ConnectionOptions = { copy: true };
-   * ```
-   */
-  copy?: boolean;
-}
-
-/**
- * Every key of {@link ConnectionOptions}, made from an object that must
- * list exactly the interface's keys (`satisfies` refuses one missing or
- * extra), so the run-time check of `connect`/`listen` cannot drift from
- * the type. Add a key here when you add one to `ConnectionOptions`.
- *
- * @example
- * ```ts
- * import { CONNECTION_OPTION_KEYS } from "./connection.ts";
- * console.log(CONNECTION_OPTION_KEYS.includes("highWaterMark")); // true
- * ```
- */
-export const CONNECTION_OPTION_KEYS: readonly (keyof ConnectionOptions)[] = Object.keys({
-  highWaterMark: true,
-  readBufferBytes: true,
-  idleTimeoutMs: true,
-  readTimeoutMs: true,
-  writeTimeoutMs: true,
-  copy: true,
-} satisfies Record<keyof ConnectionOptions, true>) as (keyof ConnectionOptions)[];
-
-/** Options of {@link Connection.read}, {@link Connection.readExactly}, {@link Connection.readInto} and {@link Connection.write}. */
-export interface WaitOptions {
-  /** Aborts the wait (the connection stays usable after an aborted read, and an aborted read took no bytes). */
-  signal?: AbortSignal;
-}
+export { CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions, type TimeoutKind, type WaitOptions } from "./connection_types.ts";
 
 /** A pending read: `read()` (exact 0, no buffer), `readExactly(n)` (exact n) or `readInto(buffer)`. */
 interface Reader {
@@ -165,6 +65,13 @@ interface DrainWait {
 const DATA_VIEW = 0;
 const DATA_COPY = 1;
 const DATA_DROP = 2;
+
+/** Where the last `recvTarget()` pointed: `data`'s scratch, dropped input, a waiting reader, the read buffer. */
+const RECV_DATA = 0;
+const RECV_DROP = 1;
+const RECV_READER = 2;
+const RECV_BUFFER = 3;
+const NOTHING = new Uint8Array(0);
 
 /**
  * Shared by every connection: reads land here before `data` sees them.
@@ -212,22 +119,17 @@ export class Connection {
   data: unknown = undefined;
   readonly #socket: Socket;
   readonly #fd: number;
-  /** Readiness mode: the fd's registration (undefined in io_uring mode). */
-  #watcher: IoWatcher | undefined;
-  /** io_uring mode: the operations on the loop's ring. */
-  #stream: UringStream | undefined;
-  #io: LoopUring | undefined;
-  #owner: { onLoopClose(): void } | undefined;
+  /** How bytes move (readiness, io_uring, or a wrapper): fixed at construction. */
+  readonly #transport: Transport;
   #handler: ConnectionHandler;
-  #interest = READABLE;
+  /** RECV_DATA … RECV_BUFFER: what the last `recvTarget()` chose. */
+  #recvKind = RECV_DATA;
   #readBuf: SocketBuf | undefined;
   readonly #readers: Reader[] = [];
   readonly #out = new WriteQueue();
   readonly #hwm: number;
   readonly #readMax: number;
   #paused = false;
-  /** Hung up while not reading: unregistered until reading resumes (bytes may still wait in the kernel). */
-  #stopped = false;
   #eof = false;
   #ended = false;
   #endPromise: Promise<void> | undefined;
@@ -252,11 +154,17 @@ export class Connection {
   #lastWrite = 0;
   #timer: Timer | undefined;
 
-  /** The stream host and loop-close owner of an io_uring connection: one object, no closures. */
-  static readonly #StreamHost = class {
+  /** The connection's side of its transport: one object, no closures. */
+  static readonly #Sink = class implements TransportSink {
     readonly conn: Connection;
     constructor(conn: Connection) {
       this.conn = conn;
+    }
+    recvTarget(): Uint8Array {
+      return this.conn.#recvTarget();
+    }
+    receivedInto(target: Uint8Array, n: number): boolean {
+      return this.conn.#receivedInto(target, n);
     }
     recvLimit(): number {
       return this.conn.#recvLimit();
@@ -273,17 +181,26 @@ export class Connection {
     failed(error: Error): void {
       this.conn.#fail(error);
     }
-    onLoopClose(): void {
+    hungUp(): boolean {
+      return this.conn.#hungUp();
+    }
+    loopClosed(): void {
       this.conn.#destroy(loopClosedError(), false);
+    }
+    refresh(): void {
+      this.conn.#setInterest();
     }
   };
 
-  /** @internal Use `listen` or `connect` (`io` given: I/O completes through the loop's io_uring). */
-  constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}, io?: LoopUring) {
+  /**
+   * @internal Use `listen` or `connect`. `io`: the loop's io_uring (I/O
+   * completes through it), a {@link TransportFactory} (a wrapping transport,
+   * say), or undefined for readiness I/O.
+   */
+  constructor(loop: Loop, socket: Socket, handler: ConnectionHandler | undefined, options: ConnectionOptions = {}, io?: LoopUring | TransportFactory) {
     this.loop = loop;
     this.#socket = socket;
-    const fd = socket.fd;
-    this.#fd = fd;
+    this.#fd = socket.fd;
     this.#handler = handler ?? NO_HANDLER;
     this.#hwm = positive(options.highWaterMark ?? SOCKET_LIMITS.writeHighWaterMark, "highWaterMark");
     this.#readMax = positive(options.readBufferBytes ?? SOCKET_LIMITS.readBufferBytes, "readBufferBytes");
@@ -293,22 +210,10 @@ export class Connection {
     if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TypeError(`copy must be a boolean, got ${typeof options.copy}`);
     this.#dataMode = options.copy === true ? DATA_COPY : DATA_VIEW;
     this.#closedPromise = new Promise((resolve) => (this.#resolveClosed = resolve));
-    if (io === undefined) {
-      this.#watcher = loop.watch(fd, READABLE, this.#onEvents);
-      this.#watcher.onLoopClose = () => this.#destroy(loopClosedError(), false);
-    } else {
-      if (io.closing) throw loopClosedError();
-      this.#io = io;
-      const host = new Connection.#StreamHost(this);
-      this.#owner = host;
-      this.#stream = new UringStream(io, fd, host);
-      io.addOwner(this.#owner);
-      this.#stream.ref();
-      // Reading starts once `open` has run (it follows construction at
-      // once): a receive armed now would reach the kernel before a
-      // `detach()` there could cancel it, and take the socket's bytes.
-      queueMicrotask(() => this.#setInterest());
-    }
+    const sink = new Connection.#Sink(this);
+    if (io === undefined) this.#transport = new ReadinessTransport(loop, socket, sink, this.#out);
+    else if (typeof io === "function") this.#transport = io(sink, this.#out);
+    else this.#transport = new UringTransport(io, socket, sink, this.#out);
     if (this.#idleMs + this.#readMs + this.#writeMs > 0) {
       const now = performance.now();
       this.#lastRead = now;
@@ -388,15 +293,13 @@ export class Connection {
 
   /** Keeps the process alive while open (the default). */
   ref(): this {
-    if (this.#stream !== undefined) this.#stream.ref();
-    else this.#watcher?.ref();
+    if (!this.#closed) this.#transport.ref();
     return this;
   }
 
   /** Lets the process exit while this connection is open. */
   unref(): this {
-    if (this.#stream !== undefined) this.#stream.unref();
-    else this.#watcher?.unref();
+    if (!this.#closed) this.#transport.unref();
     return this;
   }
 
@@ -423,13 +326,6 @@ export class Connection {
    */
   send(data: Uint8Array): boolean {
     if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
-    const stream = this.#stream;
-    if (stream !== undefined) {
-      this.#queue(stream, data, undefined);
-      const below = this.#out.bytes < this.#hwm;
-      if (!below) this.#wantDrain = true;
-      return below;
-    }
     let offset = 0;
     if (this.#out.empty) {
       offset = this.#sendNow(data);
@@ -437,8 +333,7 @@ export class Connection {
       if (offset === data.length) return true;
     }
     this.#startWriteClock();
-    this.#out.push(data.slice(offset), undefined);
-    this.#setInterest();
+    this.#transport.queue(data, offset, undefined);
     const below = this.#out.bytes < this.#hwm;
     if (!below) this.#wantDrain = true;
     return below;
@@ -452,9 +347,8 @@ export class Connection {
   write(data: Uint8Array, options: WaitOptions = {}): Promise<void> {
     if (this.#closed || this.#closing || this.#ended) return Promise.reject(this.#writeClosedError());
     if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
-    const stream = this.#stream;
     let offset = 0;
-    if (this.#out.empty && stream === undefined) {
+    if (this.#out.empty) {
       offset = this.#sendNow(data);
       if (offset < 0) return Promise.reject(this.#error!);
       if (offset === data.length) return Promise.resolve();
@@ -471,12 +365,8 @@ export class Connection {
         if (error) reject(error);
         else resolve();
       };
-      if (stream !== undefined) this.#queue(stream, data, settle);
-      else {
-        this.#startWriteClock();
-        this.#out.push(data.slice(offset), settle);
-        this.#setInterest();
-      }
+      this.#startWriteClock();
+      this.#transport.queue(data, offset, settle);
     });
   }
 
@@ -640,7 +530,7 @@ export class Connection {
     this.#out.push(new Uint8Array(0), (error) => {
       if (!error && !this.#closed) {
         try {
-          this.#socket.shutdown("write");
+          this.#transport.shutdown();
         } catch {
           // the peer is gone already; reading reports it
         }
@@ -648,8 +538,7 @@ export class Connection {
       resolve();
     });
     try {
-      if (this.#stream !== undefined) this.#stream.flush(this.#out);
-      else this.#flush();
+      this.#transport.flush();
     } catch (err) {
       // A drain or error callback run by the flush threw: a rejection, as
       // for every other failure of end().
@@ -694,11 +583,7 @@ export class Connection {
     if (this.#closed) throw new SocketClosedError("EBADF", "the connection is closed");
     this.#closed = true;
     this.#timer?.cancel();
-    if (this.#stream !== undefined) {
-      this.#io!.deleteOwner(this.#owner!);
-      this.#stream.close(true);
-      this.#socket.options.nonBlocking = true;
-    } else this.#watcher!.close();
+    this.#transport.close(true);
     this.#endReaders(undefined);
     this.#readBuf?.close();
     const detached = new SocketClosedError("EPIPE", "the connection was detached");
@@ -851,119 +736,72 @@ export class Connection {
     this.#tookBuffered();
   }
 
-  #onEvents = (events: number): void => {
-    if (events & ERROR) {
-      let error: Error | null;
-      try {
-        error = this.#socket.getError();
-      } catch (err) {
-        error = err as Error;
-      }
-      if (error !== null) {
-        this.#fail(error);
-        return;
-      }
-    }
-    if (events & (READABLE | HANGUP)) {
-      if (this.#interest & READABLE) this.#onReadable();
-      // Hung up while not reading: after our end of stream it is a clean
-      // close. Otherwise (paused, or the read buffer full) bytes may still
-      // wait in the kernel: stop watching (a hang-up is reported whatever
-      // the interest) and read them once reading resumes.
-      else if (events & HANGUP) {
-        // (Bytes read before the FIN may still wait in the read buffer: then
-        // read() closes once it has handed them out.)
-        if (this.#eof && !this.#hasBufferedInput) this.#destroy(undefined, false);
-        else {
-          // Queued output would wait for WRITABLE while unregistered:
-          // send it now (after a hang-up that fails, and settles it).
-          if (!this.#out.empty) {
-            this.#flush();
-            if (this.#closed) return;
-          }
-          this.#stopped = true;
-          this.#watcher!.stop();
-        }
-        return;
-      }
-    }
-    if (!this.#closed && events & WRITABLE) this.#flush();
-  };
-
-  #onReadable(): void {
-    const fd = this.#fd;
-    const c = libc();
-    for (let round = 0; round < 4; round++) {
-      // Each round reads the handler anew: `data` may have replaced it.
-      const handler = this.#handler;
-      let n: number;
-      if (handler.data !== undefined) {
-        n = c.recv(fd, scratch, scratch.length, 0);
-        if (n > 0) {
-          if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
-          const mode = this.#dataMode;
-          if (mode === DATA_VIEW) handler.data(this, n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
-          else if (mode === DATA_COPY) handler.data(this, scratch.slice(0, n));
-          if (this.#closed || this.#paused) return;
-          if (n < scratch.length) return;
-          continue;
-        }
-      } else if (this.#readCancelled) {
-        // The readable stream was cancelled: drop what arrives.
-        n = c.recv(fd, scratch, scratch.length, 0);
-        if (n > 0) continue;
-      } else if (this.#readers.length > 0 && !this.#hasBufferedInput && this.#readers[0]!.exact === 0) {
-        // read() or readInto() waits and nothing is buffered: straight from
-        // the kernel into the caller's buffer, or into a chunk of its own.
-        const into = this.#readers[0]!.into;
-        const target = into ?? scratch;
-        n = c.recv(fd, target, target.length, 0);
-        if (n > 0) {
-          this.#lastRead = performance.now();
-          const reader = this.#readers.shift()!;
-          reader.cleanup?.();
-          reader.resolve(into !== undefined ? n : scratch.slice(0, n));
-          if (this.#readers.length === 0) this.#setInterest();
-          return;
-        }
-      } else {
-        const buf = (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax }));
-        if (buf.remainingCapacity === 0) {
-          this.#setInterest();
-          return;
-        }
-        const span = buf.writableSpans(Math.min(buf.remainingCapacity, 16384))[0]!;
-        n = c.recv(fd, span, span.length, 0);
-        if (n > 0) {
-          buf.commitWrite(n);
-          if (this.#readers.length > 0) {
-            this.#lastRead = performance.now();
-            this.#serveReaders();
-          }
-          this.#setInterest();
-          return;
-        }
-      }
-      if (n === 0) {
-        this.#onEof();
-        return;
-      }
-      const errno = native.errno();
-      if (errno === E.EAGAIN) return;
-      if (errno === E.EINTR) continue;
-      this.#fail(sysError(errno, "recv"));
-      return;
-    }
+  /** The peer hung up while reading was off: after the end of stream with nothing buffered, a clean close. */
+  #hungUp(): boolean {
+    // (Bytes read before the FIN may still wait in the read buffer: then
+    // read() closes once it has handed them out.)
+    if (!this.#eof || this.#hasBufferedInput) return false;
+    this.#destroy(undefined, false);
+    return true;
   }
 
-  /** io_uring mode: queues `data` (copied unless it goes to the kernel now) and starts sending. */
-  #queue(stream: UringStream, data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
-    // Bytes copied into a send buffer at once are never read back from the
-    // queue (which counts them until sent), so they need no copy of their own.
-    const now = !stream.sending && this.#out.empty && data.length <= URING_BUFFER_BYTES;
-    this.#startWriteClock();
-    this.#out.push(now ? data : data.slice(), done);
-    stream.flush(this.#out);
+  /** Pull input: where the next bytes go (see {@link TransportSink.recvTarget}). */
+  #recvTarget(): Uint8Array {
+    if (this.#handler.data !== undefined) {
+      this.#recvKind = RECV_DATA;
+      return scratch;
+    }
+    if (this.#readCancelled) {
+      // The readable stream was cancelled: drop what arrives.
+      this.#recvKind = RECV_DROP;
+      return scratch;
+    }
+    const readers = this.#readers;
+    if (readers.length > 0 && !this.#hasBufferedInput && readers[0]!.exact === 0) {
+      // read() or readInto() waits and nothing is buffered: straight into
+      // the caller's buffer, or into a chunk of its own.
+      this.#recvKind = RECV_READER;
+      return readers[0]!.into ?? scratch;
+    }
+    const buf = (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax }));
+    if (buf.remainingCapacity === 0) {
+      this.#setInterest();
+      return NOTHING;
+    }
+    this.#recvKind = RECV_BUFFER;
+    return buf.writableSpans(Math.min(buf.remainingCapacity, 16384))[0]!;
+  }
+
+  /** Pull input: `n` bytes landed in the last target; whether to receive again now. */
+  #receivedInto(target: Uint8Array, n: number): boolean {
+    switch (this.#recvKind) {
+      case RECV_DATA: {
+        if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
+        const mode = this.#dataMode;
+        if (mode === DATA_VIEW) {
+          this.#handler.data!(this, target !== scratch ? target.subarray(0, n) : n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
+        } else if (mode === DATA_COPY) this.#handler.data!(this, target.slice(0, n));
+        return !this.#closed && !this.#paused;
+      }
+      case RECV_DROP:
+        return true;
+      case RECV_READER: {
+        this.#lastRead = performance.now();
+        const reader = this.#readers.shift()!;
+        reader.cleanup?.();
+        reader.resolve(reader.into !== undefined ? n : target.slice(0, n));
+        if (this.#readers.length === 0) this.#setInterest();
+        return false;
+      }
+      default:
+        this.#readBuf!.commitWrite(n);
+        if (this.#readers.length > 0) {
+          this.#lastRead = performance.now();
+          this.#serveReaders();
+        }
+        this.#setInterest();
+        return false;
+    }
   }
 
   /** Bytes are about to be queued: with none queued before, the write timeout counts from now. */
@@ -971,14 +809,14 @@ export class Connection {
     if (this.#writeMs > 0 && this.#out.bytes === 0) this.#lastWrite = performance.now();
   }
 
-  /** io_uring mode: most bytes the next recv may bring. */
+  /** Push input: most bytes the next delivery may bring. */
   #recvLimit(): number {
     if (this.#handler.data !== undefined) return URING_BUFFER_BYTES;
     const buf = this.#readBuf;
     return Math.min(URING_BUFFER_BYTES, buf === undefined ? this.#readMax : buf.remainingCapacity);
   }
 
-  /** io_uring mode: bytes arrived (the view is valid during this call). */
+  /** Push input: bytes arrived (the view is valid during this call). */
   #received(bytes: Uint8Array): void {
     const handler = this.#handler;
     if (handler.data !== undefined) {
@@ -1012,15 +850,11 @@ export class Connection {
     this.#setInterest();
   }
 
-  /** io_uring mode: the kernel took `n` bytes of the queue. */
+  /** The transport consumed `n` bytes of the queue. */
   #sent(n: number): void {
     if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
-    const out = this.#out;
-    out.consume(n);
     if (this.#closed) return;
-    this.#stream!.flush(out);
-    if (this.#closed) return;
-    if (this.#wantDrain && out.bytes < this.#hwm) this.#drained();
+    if (this.#wantDrain && this.#out.bytes < this.#hwm) this.#drained();
   }
 
   #onEof(): void {
@@ -1041,69 +875,15 @@ export class Connection {
 
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */
   #sendNow(data: Uint8Array): number {
-    let offset = 0;
-    const c = libc();
-    while (offset < data.length) {
-      const chunk = offset === 0 ? data : data.subarray(offset);
-      const n = c.send(this.#fd, chunk, chunk.length, C.MSG_NOSIGNAL);
-      if (n >= 0) {
-        offset += n;
-        continue;
-      }
-      const errno = native.errno();
-      if (errno === E.EAGAIN) break;
-      if (errno === E.EINTR) continue;
-      this.#fail(sysError(errno, "send"));
-      return -1;
-    }
-    if (offset > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
-    return offset;
-  }
-
-  #flush(): void {
-    const out = this.#out;
-    for (let head = out.head(); head !== undefined; head = out.head()) {
-      if (head.length === 0) {
-        out.consume(0);
-        if (this.#closed) return;
-        continue;
-      }
-      const n = this.#sendNow(head);
-      if (n < 0) return;
-      out.consume(n);
-      if (n < head.length) break;
-    }
-    if (this.#closed) return;
-    this.#setInterest();
-    if (this.#wantDrain && out.bytes < this.#hwm) this.#drained();
+    const n = this.#transport.trySend(data);
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    return n;
   }
 
   #setInterest(): void {
     if (this.#closed) return;
-    let events = 0;
     const full = this.#readBuf !== undefined && this.#readBuf.remainingCapacity === 0;
-    const promiseMode = this.#handler.data === undefined;
-    const stream = this.#stream;
-    if (stream !== undefined) {
-      stream.setReading(!this.#paused && !this.#eof && !(promiseMode && full));
-      if (!this.#out.empty) stream.flush(this.#out);
-      return;
-    }
-    const watcher = this.#watcher!;
-    if (!this.#paused && !this.#eof && !(promiseMode && full)) events |= READABLE;
-    if (!this.#out.empty) events |= WRITABLE;
-    if (this.#stopped) {
-      this.#interest = events;
-      if (events & READABLE) {
-        this.#stopped = false;
-        watcher.start(events);
-      }
-      return;
-    }
-    if (events !== this.#interest) {
-      this.#interest = events;
-      watcher.update(events);
-    }
+    this.#transport.update(!this.#paused && !this.#eof && !(this.#handler.data === undefined && full));
   }
 
   #setLingerZero(): void {
@@ -1135,14 +915,7 @@ export class Connection {
     this.#closed = true;
     this.#error = error;
     this.#timer?.cancel();
-    if (this.#stream !== undefined) {
-      this.#io!.deleteOwner(this.#owner!);
-      this.#socket.release();
-      this.#stream.close();
-    } else {
-      this.#watcher!.close();
-      this.#socket.close();
-    }
+    this.#transport.close(false);
     this.#endReaders(error);
     this.#readBuf?.close();
     const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");

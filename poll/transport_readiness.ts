@@ -1,0 +1,246 @@
+/**
+ * The readiness {@link Transport}: the loop's epoll/poll/kqueue watch of the
+ * descriptor, and non-blocking `recv`/`send` system calls. Input is pulled:
+ * on READABLE it receives (up to four times in a row while the target
+ * fills) into the buffer the connection chooses; output goes out at once
+ * when the queue is empty, else on WRITABLE.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "./connection.ts";
+ * import { defaultLoop } from "./loop.ts";
+ * import { readinessTransport } from "./transport_readiness.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * const loop = defaultLoop();
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const conn = new Connection(loop, a, undefined, {}, readinessTransport(loop, a));
+ * await conn.close();
+ * b.close();
+ * ```
+ *
+ * @module
+ */
+import { sysError } from "../core/sys_error.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { C, E } from "../ffi/platform.ts";
+import type { Socket } from "../socket/socket.ts";
+import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
+import type { IoWatcher } from "./io_watcher.ts";
+import type { Loop } from "./loop.ts";
+import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
+import type { WriteQueue } from "./write_queue.ts";
+
+/**
+ * A factory of readiness transports over `socket` (non-blocking) on `loop`.
+ *
+ * @example
+ * ```ts
+ * import { readinessTransport } from "./transport_readiness.ts";
+ * import { defaultLoop } from "./loop.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const factory = readinessTransport(defaultLoop(), a); // for new Connection(…, factory)
+ * console.log(typeof factory); // "function"
+ * a.close(); b.close();
+ * ```
+ */
+export function readinessTransport(loop: Loop, socket: Socket): TransportFactory {
+  return (sink, queue) => new ReadinessTransport(loop, socket, sink, queue);
+}
+
+/**
+ * Readiness I/O for one connection (see the module text).
+ *
+ * @example
+ * ```ts
+ * import { ReadinessTransport } from "./transport_readiness.ts";
+ * import { defaultLoop } from "./loop.ts";
+ * import { WriteQueue } from "./write_queue.ts";
+ * import { Socket } from "../socket/socket.ts";
+ * const [a, b] = Socket.pair("stream", { nonBlocking: true });
+ * const scratch = new Uint8Array(64);
+ * const t = new ReadinessTransport(defaultLoop(), a, {
+ *   recvTarget: () => scratch,
+ *   receivedInto: (_t, n) => (console.log(n), false),
+ *   recvLimit: () => 64,
+ *   received: () => {},
+ *   receivedEnd: () => {},
+ *   sent: () => {},
+ *   failed: (error) => console.error(error),
+ *   hungUp: () => false,
+ *   loopClosed: () => {},
+ *   refresh: () => {},
+ * }, new WriteQueue());
+ * console.log(t.trySend(new Uint8Array([1, 2, 3]))); // 3
+ * t.close(false); // closes `a`
+ * b.close();
+ * ```
+ */
+export class ReadinessTransport implements Transport {
+  readonly #socket: Socket;
+  readonly #fd: number;
+  readonly #sink: TransportSink;
+  readonly #queue: WriteQueue;
+  readonly #watcher: IoWatcher;
+  #interest = READABLE;
+  #reading = true;
+  /** Hung up while not reading: unregistered until reading resumes (bytes may still wait in the kernel). */
+  #stopped = false;
+  #closed = false;
+
+  constructor(loop: Loop, socket: Socket, sink: TransportSink, queue: WriteQueue) {
+    this.#socket = socket;
+    this.#fd = socket.fd;
+    this.#sink = sink;
+    this.#queue = queue;
+    this.#watcher = loop.watch(this.#fd, READABLE, this.#onEvents);
+    this.#watcher.onLoopClose = () => sink.loopClosed();
+  }
+
+  trySend(data: Uint8Array): number {
+    let offset = 0;
+    const c = libc();
+    while (offset < data.length) {
+      const chunk = offset === 0 ? data : data.subarray(offset);
+      const n = c.send(this.#fd, chunk, chunk.length, C.MSG_NOSIGNAL);
+      if (n >= 0) {
+        offset += n;
+        continue;
+      }
+      const errno = native.errno();
+      if (errno === E.EAGAIN) break;
+      if (errno === E.EINTR) continue;
+      this.#sink.failed(sysError(errno, "send"));
+      return -1;
+    }
+    return offset;
+  }
+
+  queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
+    this.#queue.push(data.slice(offset), done);
+    this.#refresh();
+  }
+
+  flush(): void {
+    const out = this.#queue;
+    let sent = 0;
+    for (let head = out.head(); head !== undefined; head = out.head()) {
+      if (head.length === 0) {
+        out.consume(0);
+        if (this.#closed) return;
+        continue;
+      }
+      const n = this.trySend(head);
+      if (n < 0) return;
+      sent += n;
+      out.consume(n);
+      if (n < head.length) break;
+    }
+    if (this.#closed) return;
+    this.#refresh();
+    this.#sink.sent(sent);
+  }
+
+  update(reading: boolean): void {
+    if (this.#closed) return;
+    this.#reading = reading;
+    this.#refresh();
+  }
+
+  shutdown(): void {
+    this.#socket.shutdown("write");
+  }
+
+  ref(): void {
+    this.#watcher.ref();
+  }
+
+  unref(): void {
+    this.#watcher.unref();
+  }
+
+  close(keepFd: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher.close();
+    if (!keepFd) this.#socket.close();
+  }
+
+  #refresh(): void {
+    let events = this.#reading ? READABLE : 0;
+    if (!this.#queue.empty) events |= WRITABLE;
+    if (this.#stopped) {
+      this.#interest = events;
+      if (events & READABLE) {
+        this.#stopped = false;
+        this.#watcher.start(events);
+      }
+      return;
+    }
+    if (events !== this.#interest) {
+      this.#interest = events;
+      this.#watcher.update(events);
+    }
+  }
+
+  #onEvents = (events: number): void => {
+    if (events & ERROR) {
+      let error: Error | null;
+      try {
+        error = this.#socket.getError();
+      } catch (err) {
+        error = err as Error;
+      }
+      if (error !== null) {
+        this.#sink.failed(error);
+        return;
+      }
+    }
+    if (events & (READABLE | HANGUP)) {
+      if (this.#interest & READABLE) this.#onReadable();
+      // Hung up while not reading: after our end of stream it is a clean
+      // close. Otherwise (paused, or the read buffer full) bytes may still
+      // wait in the kernel: stop watching (a hang-up is reported whatever
+      // the interest) and read them once reading resumes.
+      else if (events & HANGUP) {
+        if (this.#sink.hungUp()) return;
+        // Queued output would wait for WRITABLE while unregistered: send
+        // it now (after a hang-up that fails, and settles it).
+        if (!this.#queue.empty) {
+          this.flush();
+          if (this.#closed) return;
+        }
+        this.#stopped = true;
+        this.#watcher.stop();
+        return;
+      }
+    }
+    if (!this.#closed && events & WRITABLE) this.flush();
+  };
+
+  #onReadable(): void {
+    const fd = this.#fd;
+    const sink = this.#sink;
+    const c = libc();
+    for (let round = 0; round < 4; round++) {
+      // Each round asks anew: `data` may have replaced the handler.
+      const target = sink.recvTarget();
+      if (target.length === 0) return;
+      const n = c.recv(fd, target, target.length, 0);
+      if (n > 0) {
+        if (!sink.receivedInto(target, n) || n < target.length) return;
+        continue;
+      }
+      if (n === 0) {
+        sink.receivedEnd();
+        return;
+      }
+      const errno = native.errno();
+      if (errno === E.EAGAIN) return;
+      if (errno === E.EINTR) continue;
+      sink.failed(sysError(errno, "recv"));
+      return;
+    }
+  }
+}

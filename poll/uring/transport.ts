@@ -1,0 +1,173 @@
+/**
+ * The io_uring {@link Transport}: a {@link UringStream} on the loop's ring.
+ * Input is pushed (the kernel fills provided buffers; the connection gets
+ * views of them); output is copied from the write queue into send slots,
+ * one send in flight. Reading starts in a microtask after construction,
+ * once the connection's `open` has run (a receive armed before a
+ * `detach()` there could cancel it would take the socket's bytes).
+ *
+ * @example
+ * ```ts
+ * import { Connection } from "../connection.ts";
+ * import { Loop } from "../loop.ts";
+ * import { loopUring } from "./loop_io.ts";
+ * import { chooseAsyncIo } from "./probe.ts";
+ * import { uringTransport } from "./transport.ts";
+ * import { Socket } from "../../socket/socket.ts";
+ * if (chooseAsyncIo("uring") === "io_uring") {
+ *   const loop = new Loop();
+ *   const [a, b] = Socket.pair("stream");
+ *   const conn = new Connection(loop, a, undefined, {}, uringTransport(loopUring(loop), a));
+ *   conn.abort();
+ *   b.close();
+ *   loop.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { Socket } from "../../socket/socket.ts";
+import { loopClosedError } from "../loop.ts";
+import type { Transport, TransportFactory, TransportSink } from "../transport.ts";
+import type { WriteQueue } from "../write_queue.ts";
+import { type LoopUring, URING_BUFFER_BYTES } from "./loop_io.ts";
+import { UringStream, type UringStreamHost } from "./stream.ts";
+
+/**
+ * A factory of io_uring transports over `socket` (a blocking descriptor:
+ * the ring waits, not the socket) on `io`.
+ *
+ * @example
+ * ```ts
+ * import { uringTransport } from "./transport.ts";
+ * import type { LoopUring } from "./loop_io.ts";
+ * import type { Socket } from "../../socket/socket.ts";
+ * function factoryFor(io: LoopUring, socket: Socket) {
+ *   return uringTransport(io, socket); // for new Connection(…, factory)
+ * }
+ * console.log(typeof factoryFor);
+ * ```
+ */
+export function uringTransport(io: LoopUring, socket: Socket): TransportFactory {
+  return (sink, queue) => new UringTransport(io, socket, sink, queue);
+}
+
+/**
+ * io_uring I/O for one connection (see the module text). It is the
+ * stream's host (completions come here) and the loop-close owner.
+ *
+ * @example
+ * ```ts
+ * import type { UringTransport } from "./transport.ts";
+ * function stop(t: UringTransport): void {
+ *   t.close(false); // cancels what is armed, closes the descriptor through the ring
+ * }
+ * console.log(typeof stop);
+ * ```
+ */
+export class UringTransport implements Transport, UringStreamHost {
+  readonly #io: LoopUring;
+  readonly #socket: Socket;
+  readonly #sink: TransportSink;
+  readonly #queue: WriteQueue;
+  readonly #stream: UringStream;
+  #closed = false;
+
+  constructor(io: LoopUring, socket: Socket, sink: TransportSink, queue: WriteQueue) {
+    if (io.closing) throw loopClosedError();
+    this.#io = io;
+    this.#socket = socket;
+    this.#sink = sink;
+    this.#queue = queue;
+    this.#stream = new UringStream(io, socket.fd, this);
+    io.addOwner(this);
+    this.#stream.ref();
+    queueMicrotask(() => {
+      if (!this.#closed) sink.refresh();
+    });
+  }
+
+  /** @internal The stream's host: forwarded to the sink. */
+  recvLimit(): number {
+    return this.#sink.recvLimit();
+  }
+
+  /** @internal The stream's host: forwarded to the sink. */
+  received(bytes: Uint8Array): void {
+    this.#sink.received(bytes);
+  }
+
+  /** @internal The stream's host: forwarded to the sink. */
+  receivedEnd(): void {
+    this.#sink.receivedEnd();
+  }
+
+  /** @internal The kernel took `n` bytes of the queue: consume them, send on. */
+  sent(n: number): void {
+    const out = this.#queue;
+    out.consume(n);
+    if (this.#closed) return;
+    this.#stream.flush(out);
+    if (this.#closed) return;
+    this.#sink.sent(n);
+  }
+
+  /** @internal The stream's host: forwarded to the sink. */
+  failed(error: Error): void {
+    this.#sink.failed(error);
+  }
+
+  /** @internal The loop's io_uring is closing. */
+  onLoopClose(): void {
+    this.#sink.loopClosed();
+  }
+
+  /** Sends only from the queue (the ring takes a copy): 0. */
+  trySend(_data: Uint8Array): number {
+    return 0;
+  }
+
+  queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
+    const out = this.#queue;
+    const stream = this.#stream;
+    // Bytes copied into a send buffer at once are never read back from the
+    // queue (which counts them until sent), so they need no copy of their own.
+    const now = !stream.sending && out.empty && data.length - offset <= URING_BUFFER_BYTES;
+    out.push(now ? (offset === 0 ? data : data.subarray(offset)) : data.slice(offset), done);
+    stream.flush(out);
+  }
+
+  flush(): void {
+    this.#stream.flush(this.#queue);
+  }
+
+  update(reading: boolean): void {
+    this.#stream.setReading(reading);
+    if (!this.#queue.empty) this.#stream.flush(this.#queue);
+  }
+
+  shutdown(): void {
+    this.#socket.shutdown("write");
+  }
+
+  ref(): void {
+    this.#stream.ref();
+  }
+
+  unref(): void {
+    this.#stream.unref();
+  }
+
+  close(keepFd: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#io.deleteOwner(this);
+    if (keepFd) {
+      this.#stream.close(true);
+      this.#socket.options.nonBlocking = true;
+    } else {
+      this.#socket.release();
+      this.#stream.close();
+    }
+  }
+}
