@@ -253,17 +253,36 @@ export class TLSHandshakeError extends TLSError {
   static override readonly brand: string = "ffinet.TLSHandshakeError";
 }
 
+/** Options of {@link TLSVerifyError}: what X509 verification reported. */
+export interface TLSVerifyErrorOptions extends NetErrorOptions {
+  /** The X509 error name without its prefix: "CERT_HAS_EXPIRED", "HOSTNAME_MISMATCH", … */
+  reason?: string;
+  /** The depth in the chain where verification failed (0: the peer's own certificate). */
+  depth?: number;
+}
+
 /**
  * Certificate verification failed (seed: `SocketTLS_VerifyFailed`).
+ * `reason` is the X509 error name and `depth` where in the chain it failed.
  *
  * @example
  * ```ts
  * import { TLSVerifyError } from "./errors.ts";
- * console.log(new TLSVerifyError("ERR_TLS_VERIFY", "unknown issuer").code);
+ * const err = new TLSVerifyError("ERR_TLS_VERIFY", "certificate has expired", { reason: "CERT_HAS_EXPIRED", depth: 0 });
+ * console.log(err.code, err.reason, err.depth); // ERR_TLS_VERIFY CERT_HAS_EXPIRED 0
  * ```
  */
 export class TLSVerifyError extends TLSHandshakeError {
   static override readonly brand: string = "ffinet.TLSVerifyError";
+  /** The X509 error name ("CERT_HAS_EXPIRED", …), "" when unknown. */
+  readonly reason: string;
+  /** The chain depth of the failure, -1 when unknown. */
+  readonly depth: number;
+  constructor(code: string, message: string, options: TLSVerifyErrorOptions = {}) {
+    super(code, message, options);
+    this.reason = options.reason ?? "";
+    this.depth = options.depth ?? -1;
+  }
 }
 
 /**

@@ -57,6 +57,36 @@ export const LIBCRYPTO_SYMBOLS = {
   ERR_error_string_n: { args: ["u64", "buffer", "usize"], result: "void" },
   /** void ERR_clear_error(void) */
   ERR_clear_error: { args: [], result: "void" },
+  /** const BIO_METHOD *BIO_s_mem(void) */
+  BIO_s_mem: { args: [], result: "pointer" },
+  /** BIO *BIO_new(const BIO_METHOD *type) */
+  BIO_new: { args: ["pointer"], result: "pointer" },
+  /** BIO *BIO_new_file(const char *filename, const char *mode) */
+  BIO_new_file: { args: ["buffer", "buffer"], result: "pointer" },
+  /** int BIO_write(BIO *b, const void *data, int dlen) */
+  BIO_write: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  /** int BIO_free(BIO *a) */
+  BIO_free: { args: ["pointer"], result: "i32" },
+  /** X509 *PEM_read_bio_X509(BIO *bp, X509 **x, pem_password_cb *cb, void *u) */
+  PEM_read_bio_X509: { args: ["pointer", "pointer", "pointer", "pointer"], result: "pointer" },
+  /** EVP_PKEY *PEM_read_bio_PrivateKey(BIO *bp, EVP_PKEY **x, pem_password_cb *cb, void *u) — u is the passphrase when cb is NULL */
+  PEM_read_bio_PrivateKey: { args: ["pointer", "pointer", "pointer", "buffer"], result: "pointer" },
+  /** void X509_free(X509 *a) */
+  X509_free: { args: ["pointer"], result: "void" },
+  /** void EVP_PKEY_free(EVP_PKEY *key) */
+  EVP_PKEY_free: { args: ["pointer"], result: "void" },
+  /** int i2d_X509(const X509 *a, unsigned char **out) */
+  i2d_X509: { args: ["pointer", "buffer"], result: "i32" },
+  /** int X509_STORE_add_cert(X509_STORE *xs, X509 *x) */
+  X509_STORE_add_cert: { args: ["pointer", "pointer"], result: "i32" },
+  /** int X509_VERIFY_PARAM_set1_ip_asc(X509_VERIFY_PARAM *param, const char *ipasc) */
+  X509_VERIFY_PARAM_set1_ip_asc: { args: ["pointer", "buffer"], result: "i32" },
+  /** const char *X509_verify_cert_error_string(long n) */
+  X509_verify_cert_error_string: { args: ["i64"], result: "pointer" },
+  /** int X509_STORE_CTX_get_error(const X509_STORE_CTX *ctx) */
+  X509_STORE_CTX_get_error: { args: ["pointer"], result: "i32" },
+  /** int X509_STORE_CTX_get_error_depth(const X509_STORE_CTX *ctx) */
+  X509_STORE_CTX_get_error_depth: { args: ["pointer"], result: "i32" },
 } as const;
 
 /**

@@ -74,6 +74,36 @@ export const LIBSSL_SYMBOLS = {
   SSL_get0_alpn_selected: { args: ["pointer", "buffer", "buffer"], result: "void" },
   /** int SSL_pending(const SSL *ssl) */
   SSL_pending: { args: ["pointer"], result: "i32" },
+  /** uint64_t SSL_CTX_set_options(SSL_CTX *ctx, uint64_t options) (OpenSSL 3; a ctrl macro in 1.1) */
+  SSL_CTX_set_options: { args: ["pointer", "u64"], result: "u64" },
+  /** int SSL_CTX_set_cipher_list(SSL_CTX *ctx, const char *str) */
+  SSL_CTX_set_cipher_list: { args: ["pointer", "buffer"], result: "i32" },
+  /** int SSL_CTX_set_ciphersuites(SSL_CTX *ctx, const char *str) */
+  SSL_CTX_set_ciphersuites: { args: ["pointer", "buffer"], result: "i32" },
+  /** int SSL_CTX_use_certificate(SSL_CTX *ctx, X509 *x) */
+  SSL_CTX_use_certificate: { args: ["pointer", "pointer"], result: "i32" },
+  /** int SSL_CTX_use_PrivateKey(SSL_CTX *ctx, EVP_PKEY *pkey) */
+  SSL_CTX_use_PrivateKey: { args: ["pointer", "pointer"], result: "i32" },
+  /** int SSL_CTX_check_private_key(const SSL_CTX *ctx) */
+  SSL_CTX_check_private_key: { args: ["pointer"], result: "i32" },
+  /** X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *ctx) */
+  SSL_CTX_get_cert_store: { args: ["pointer"], result: "pointer" },
+  /** void SSL_CTX_set_alpn_select_cb(SSL_CTX *ctx, SSL_CTX_alpn_select_cb_func cb, void *arg) */
+  SSL_CTX_set_alpn_select_cb: { args: ["pointer", "function", "pointer"], result: "void" },
+  /** X509_VERIFY_PARAM *SSL_get0_param(SSL *ssl) */
+  SSL_get0_param: { args: ["pointer"], result: "pointer" },
+  /** const char *SSL_get_version(const SSL *ssl) */
+  SSL_get_version: { args: ["pointer"], result: "pointer" },
+  /** const SSL_CIPHER *SSL_get_current_cipher(const SSL *ssl) */
+  SSL_get_current_cipher: { args: ["pointer"], result: "pointer" },
+  /** const char *SSL_CIPHER_get_name(const SSL_CIPHER *cipher) */
+  SSL_CIPHER_get_name: { args: ["pointer"], result: "pointer" },
+  /** X509 *SSL_get1_peer_certificate(const SSL *ssl) (OpenSSL 3) */
+  SSL_get1_peer_certificate: { args: ["pointer"], result: "pointer", optional: true },
+  /** X509 *SSL_get_peer_certificate(const SSL *ssl) (OpenSSL 1.1; a macro in 3) */
+  SSL_get_peer_certificate: { args: ["pointer"], result: "pointer", optional: true },
+  /** int SSL_session_reused(const SSL *ssl) */
+  SSL_session_reused: { args: ["pointer"], result: "i32" },
 } as const;
 
 /**

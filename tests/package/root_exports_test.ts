@@ -12,6 +12,7 @@ import * as http from "../../http/mod.ts";
 import * as poll from "../../poll/mod.ts";
 import * as socket from "../../socket/mod.ts";
 import * as ws from "../../ws/mod.ts";
+import * as tls from "../../tls/mod.ts";
 import * as ffi from "../../ffi/mod.ts";
 
 const rootExports = root as Record<string, unknown>;
@@ -41,6 +42,13 @@ describe("root module", () => {
     assert.deepEqual(missingFrom(ws, ["writeFrameHeader"]), []);
     assert.equal(rootExports["writeWebSocketFrameHeader"], ws.writeFrameHeader);
     assert.equal(rootExports["writeFrameHeader"], http.writeFrameHeader);
+  });
+
+  test("re-exports every tls export", () => {
+    assert.deepEqual(missingFrom(tls), []);
+    for (const name of ["TLSContext", "TLSSocket", "connectTLSSync", "acceptTLS"]) {
+      assert.equal(typeof rootExports[name], "function", name);
+    }
   });
 
   test("has blocking and async connect/listen side by side under names that tell them apart", () => {

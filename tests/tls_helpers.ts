@@ -1,0 +1,55 @@
+// openssl s_server / s_client as real TLS peers for the tls/ tests, each
+// bounded by a timeout and killed by its caller in `finally`.
+import { type ChildProcess, spawn } from "node:child_process";
+
+export interface SServer {
+  readonly port: number;
+  /** Everything s_server printed so far. */
+  output(): string;
+  close(): Promise<void>;
+}
+
+/** Starts `openssl s_server` on 127.0.0.1 (a free port) with `args`; resolves once it accepts. */
+export function startSServer(args: readonly string[]): Promise<SServer> {
+  const child = spawn("timeout", ["60", "openssl", "s_server", "-accept", "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  return new Promise((resolve, reject) => {
+    const onData = () => {
+      const m = /ACCEPT [^\n]*:(\d+)/.exec(out);
+      if (!m) return;
+      child.stdout!.off("data", onData);
+      resolve({ port: Number(m[1]), output: () => out, close: () => stop(child) });
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`s_server exited (${code}): ${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+export interface SClient {
+  /** Resolves with s_client's output once it exits. */
+  readonly done: Promise<string>;
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs `openssl s_client -connect 127.0.0.1:port` with `input` on stdin;
+ * `-ign_eof` keeps it reading until the server closes.
+ */
+export function runSClient(port: number, args: readonly string[], input: string): SClient {
+  const script = 'input="$1"; shift; printf "%s" "$input" | timeout 20 openssl s_client -ign_eof "$@" 2>&1';
+  const child = spawn("sh", ["-c", script, "sh", input, "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  const done = new Promise<string>((resolve) => child.once("exit", () => resolve(out)));
+  return { done, kill: () => stop(child) };
+}

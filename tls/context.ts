@@ -1,0 +1,293 @@
+/**
+ * `TLSContext`: one OpenSSL `SSL_CTX` with its role, protocol range,
+ * ciphers, groups, certificate and key, trust store, verification and ALPN,
+ * shared by any number of connections and freed exactly once.
+ *
+ * @example
+ * ```ts
+ * import { TLSContext } from "./context.ts";
+ * using ctx = new TLSContext({ role: "client", alpn: ["h2", "http/1.1"] });
+ * console.log(ctx.role, ctx.minVersion, ctx.verify); // client TLSv1.3 true
+ * ```
+ *
+ * @module
+ */
+import { UseAfterCloseError } from "../core/errors.ts";
+import { checkOptions } from "../core/options.ts";
+import { libcrypto } from "../ffi/libcrypto.ts";
+import { libssl } from "../ffi/libssl.ts";
+import { cString, writePointer } from "../ffi/marshal.ts";
+import { native } from "../ffi/native.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import type { NativeCallback, Pointer } from "../ffi/types.ts";
+import { encodeALPN, selectALPN } from "./alpn.ts";
+import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, SSL_VERIFY, TLS_VERSION } from "./ctrl.ts";
+import { clearErrors, tlsError } from "./errors.ts";
+import {
+  type ALPNMismatch, CONTEXT_KEYS, oneOf, optionalBoolean, optionalString,
+  type TLSContextOptions, type TLSVersion,
+} from "./options.ts";
+import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
+import { acceptAllCallback, verifyCallback } from "./verify.ts";
+
+export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
+
+interface Internals {
+  ctx: Pointer | null;
+  alpnCallback: NativeCallback | undefined;
+  /** Connections made from this context that are still open. */
+  users: number;
+}
+
+const internals = new WeakMap<TLSContext, Internals>();
+const VERSIONS: readonly TLSVersion[] = ["TLSv1.2", "TLSv1.3"];
+
+/**
+ * A TLS configuration: one `SSL_CTX`. Verification is on by default; the
+ * protocol range defaults to TLS 1.3 only.
+ *
+ * @throws TypeError for bad options, TLSError when OpenSSL rejects one
+ *   (an unknown cipher or group, unreadable PEM, a key that does not match)
+ *
+ * @example
+ * ```ts
+ * import { TLSContext } from "./context.ts";
+ * const ctx = new TLSContext({ minVersion: "TLSv1.2", groups: ["X25519", "P-256"] });
+ * ctx.close();
+ * console.log(ctx.closed); // true
+ * ```
+ */
+export class TLSContext {
+  /** "client" or "server". */
+  readonly role: "client" | "server";
+  /** Lowest protocol version allowed. */
+  readonly minVersion: TLSVersion;
+  /** Highest protocol version allowed. */
+  readonly maxVersion: TLSVersion;
+  /** Whether the peer is verified (chain, and the host name on a client). */
+  readonly verify: boolean;
+  /** The ALPN offer (client) or preference (server); empty when unset. */
+  readonly alpn: readonly string[];
+
+  constructor(options: TLSContextOptions = {}) {
+    checkOptions(options, CONTEXT_KEYS, "TLSContext");
+    this.role = options.role === undefined ? "client" : oneOf(options.role, ["client", "server"], "role");
+    this.minVersion = options.minVersion === undefined ? "TLSv1.3" : oneOf(options.minVersion, VERSIONS, "minVersion");
+    this.maxVersion = options.maxVersion === undefined ? "TLSv1.3" : oneOf(options.maxVersion, VERSIONS, "maxVersion");
+    if (TLS_VERSION[this.minVersion] > TLS_VERSION[this.maxVersion]) {
+      throw new RangeError(`TLSContext: minVersion ${this.minVersion} is above maxVersion ${this.maxVersion}`);
+    }
+    this.verify = optionalBoolean(options.rejectUnauthorized, true, "rejectUnauthorized");
+    this.alpn = options.alpn === undefined ? [] : [...options.alpn];
+    const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
+    const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
+    const requestCert = optionalBoolean(options.requestCert, false, "requestCert");
+    const hasCert = options.cert !== undefined || options.certFile !== undefined;
+    const hasKey = options.key !== undefined || options.keyFile !== undefined;
+    if (this.role === "server" && (!hasCert || !hasKey)) throw new TypeError("TLSContext: a server needs cert (or certFile) and key (or keyFile)");
+    if (hasCert !== hasKey) throw new TypeError("TLSContext: cert and key go together");
+
+    const ssl = libssl();
+    clearErrors();
+    const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
+    if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
+    const state: Internals = { ctx, alpnCallback: undefined, users: 0 };
+    try {
+      ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
+      ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
+      if (ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_MIN_PROTO_VERSION, TLS_VERSION[this.minVersion], null) !== 1 ||
+        ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_MAX_PROTO_VERSION, TLS_VERSION[this.maxVersion], null) !== 1) {
+        throw tlsError("ERR_TLS_OPTION", "set protocol version range");
+      }
+      const ciphers = optionalString(options.ciphers, "ciphers");
+      if (ciphers !== undefined && ssl.SSL_CTX_set_cipher_list(ctx, cString(ciphers)) !== 1) {
+        throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_cipher_list", `ciphers ${JSON.stringify(ciphers)}`);
+      }
+      const suites = optionalString(options.ciphersuites, "ciphersuites");
+      if (suites !== undefined && ssl.SSL_CTX_set_ciphersuites(ctx, cString(suites)) !== 1) {
+        throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_ciphersuites", `ciphersuites ${JSON.stringify(suites)}`);
+      }
+      if (options.groups !== undefined) setGroups(ctx, options.groups);
+      if (hasCert) useCertificate(ctx, options);
+      this.#setTrust(ctx, options, requestCert);
+      if (alpnWire !== undefined) {
+        if (this.role === "client") {
+          // Returns 0 on success (unlike most of OpenSSL).
+          if (ssl.SSL_CTX_set_alpn_protos(ctx, alpnWire, alpnWire.length) !== 0) throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_alpn_protos");
+        } else {
+          state.alpnCallback = makeALPNCallback(this.alpn, mismatch);
+          ssl.SSL_CTX_set_alpn_select_cb(ctx, state.alpnCallback.pointer, null);
+        }
+      }
+    } catch (err) {
+      ssl.SSL_CTX_free(ctx);
+      state.alpnCallback?.close();
+      throw err;
+    }
+    internals.set(this, state);
+  }
+
+  #setTrust(ctx: Pointer, options: TLSContextOptions, requestCert: boolean): void {
+    const ssl = libssl();
+    const sources: PEMSource[] = [];
+    if (options.ca !== undefined) sources.push({ data: options.ca });
+    if (options.caFile !== undefined) sources.push({ file: options.caFile });
+    if (optionalBoolean(options.systemCA, sources.length === 0, "systemCA")) {
+      if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) throw tlsError("ERR_TLS_CA", "SSL_CTX_set_default_verify_paths");
+    }
+    const store = ssl.SSL_CTX_get_cert_store(ctx);
+    for (const source of sources) {
+      const certs = readCertificates(source, "ca");
+      try {
+        for (const x of certs) {
+          if (libcrypto().X509_STORE_add_cert(store, x) !== 1) throw tlsError("ERR_TLS_CA", "X509_STORE_add_cert");
+        }
+      } finally {
+        freeCertificates(certs);
+      }
+    }
+    let mode: number = SSL_VERIFY.NONE;
+    let callback: Pointer | null = null;
+    if (this.role === "client" && this.verify) {
+      mode = SSL_VERIFY.PEER;
+      callback = verifyCallback();
+    } else if (this.role === "server" && requestCert) {
+      mode = SSL_VERIFY.PEER | (this.verify ? SSL_VERIFY.FAIL_IF_NO_PEER_CERT : 0);
+      callback = this.verify ? verifyCallback() : acceptAllCallback();
+    }
+    ssl.SSL_CTX_set_verify(ctx, mode, callback);
+  }
+
+  /** Whether {@link TLSContext.close} has run. */
+  get closed(): boolean {
+    return internals.get(this)!.ctx === null;
+  }
+
+  /**
+   * Releases this context's reference to the `SSL_CTX` (open connections
+   * keep theirs until they close). Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { TLSContext } from "./context.ts";
+   * const ctx = new TLSContext();
+   * ctx.close();
+   * ctx.close(); // no effect
+   * ```
+   */
+  close(): void {
+    const state = internals.get(this)!;
+    if (state.ctx === null) return;
+    libssl().SSL_CTX_free(state.ctx);
+    state.ctx = null;
+    if (state.users === 0) freeCallbacks(state);
+  }
+
+  /** Same as {@link TLSContext.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function freeCallbacks(state: Internals): void {
+  state.alpnCallback?.close();
+  state.alpnCallback = undefined;
+}
+
+/**
+ * The live `SSL_CTX` for a new connection, counted until
+ * {@link releaseContext}: callbacks stay alive while a connection may call them.
+ *
+ * @throws UseAfterCloseError when the context is closed
+ *
+ * @example
+ * ```ts
+ * import { TLSContext, acquireContext, releaseContext } from "./context.ts";
+ * using ctx = new TLSContext();
+ * const pointer = acquireContext(ctx);
+ * releaseContext(ctx);
+ * ```
+ */
+export function acquireContext(context: TLSContext): Pointer {
+  const state = internals.get(context);
+  if (state === undefined) throw new TypeError("not a TLSContext");
+  if (state.ctx === null) throw new UseAfterCloseError("TLSContext");
+  state.users++;
+  return state.ctx;
+}
+
+/**
+ * Ends a connection's use of its context (see {@link acquireContext}).
+ *
+ * @example
+ * ```ts
+ * import { TLSContext, acquireContext, releaseContext } from "./context.ts";
+ * const ctx = new TLSContext();
+ * acquireContext(ctx);
+ * ctx.close();
+ * releaseContext(ctx); // the last user: callbacks are freed now
+ * ```
+ */
+export function releaseContext(context: TLSContext): void {
+  const state = internals.get(context);
+  if (state === undefined || state.users === 0) return;
+  state.users--;
+  if (state.users === 0 && state.ctx === null) freeCallbacks(state);
+}
+
+function setGroups(ctx: Pointer, groups: readonly string[]): void {
+  if (!Array.isArray(groups) || groups.length === 0 || groups.some((g) => typeof g !== "string" || g === "" || /[:\0]/.test(g))) {
+    throw new TypeError("TLSContext: groups must be a non-empty array of group names");
+  }
+  const text = cString(groups.join(":"));
+  // SSL_CTX_set1_groups_list is a macro: SSL_CTX_ctrl(SET_GROUPS_LIST, 0, char *).
+  using buf = NativeBuffer.alloc(text.length);
+  buf.bytes.set(text);
+  if (libssl().SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_GROUPS_LIST, 0, buf.pointer) !== 1) {
+    throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set1_groups_list", `groups ${JSON.stringify(groups)}`);
+  }
+}
+
+function useCertificate(ctx: Pointer, options: TLSContextOptions): void {
+  const ssl = libssl();
+  const source: PEMSource = options.cert !== undefined ? { data: options.cert } : { file: options.certFile! };
+  const certs = readCertificates(source, "cert");
+  try {
+    if (ssl.SSL_CTX_use_certificate(ctx, certs[0]!) !== 1) throw tlsError("ERR_TLS_CERT", "SSL_CTX_use_certificate");
+    for (const x of certs.slice(1)) {
+      // SSL_CTX_add1_chain_cert: a macro, SSL_CTX_ctrl(CHAIN_CERT, 1, X509 *).
+      if (ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_CHAIN_CERT, 1, x) !== 1) throw tlsError("ERR_TLS_CERT", "SSL_CTX_add1_chain_cert");
+    }
+  } finally {
+    freeCertificates(certs);
+  }
+  const passphrase = options.passphrase === undefined ? undefined : optionalString(options.passphrase, "passphrase");
+  const key = readPrivateKey(options.key !== undefined ? { data: options.key } : { file: options.keyFile! }, passphrase);
+  try {
+    if (ssl.SSL_CTX_use_PrivateKey(ctx, key) !== 1) throw tlsError("ERR_TLS_KEY", "SSL_CTX_use_PrivateKey");
+  } finally {
+    libcrypto().EVP_PKEY_free(key);
+  }
+  if (ssl.SSL_CTX_check_private_key(ctx) !== 1) throw tlsError("ERR_TLS_KEY", "SSL_CTX_check_private_key", "the key does not match the certificate");
+}
+
+function makeALPNCallback(preference: readonly string[], mismatch: ALPNMismatch): NativeCallback {
+  // int cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+  //        const unsigned char *in, unsigned int inlen, void *arg)
+  return native.callback(
+    { args: ["pointer", "pointer", "pointer", "pointer", "u32", "pointer"], result: "i32" },
+    ((_ssl: Pointer, out: Pointer | null, outlen: Pointer | null, offered: Pointer | null, inlen: number) => {
+      try {
+        if (out === null || outlen === null || offered === null || inlen === 0) return mismatch === "fail" ? SSL_TLSEXT_ERR.ALERT_FATAL : SSL_TLSEXT_ERR.NOACK;
+        const wire = new Uint8Array(native.view(offered, inlen)).slice();
+        const choice = selectALPN(preference, wire);
+        if (choice === null) return mismatch === "fail" ? SSL_TLSEXT_ERR.ALERT_FATAL : SSL_TLSEXT_ERR.NOACK;
+        writePointer(new DataView(native.view(out, 8)), 0, native.offset(offered, choice.offset));
+        new Uint8Array(native.view(outlen, 1))[0] = choice.length;
+        return SSL_TLSEXT_ERR.OK;
+      } catch {
+        return SSL_TLSEXT_ERR.ALERT_FATAL; // never throw into C
+      }
+    }) as never,
+  );
+}

@@ -1,0 +1,160 @@
+/**
+ * OpenSSL numbers from the OpenSSL 3.0 headers: the `SSL_ctrl` /
+ * `SSL_CTX_ctrl` commands behind the many "functions" that are macros
+ * (`SSL_set_tlsext_host_name`, `SSL_CTX_set_min_proto_version`, …), option
+ * and mode bits, verify modes, `SSL_get_error` results and the X509
+ * verification error names. The header's name is beside each number.
+ *
+ * @example
+ * ```ts
+ * import { CTRL, TLS_VERSION } from "./ctrl.ts";
+ * console.log(CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLS_VERSION["TLSv1.3"]); // 55 772
+ * ```
+ *
+ * @module
+ */
+
+/** `SSL_ctrl` / `SSL_CTX_ctrl` command numbers (ssl.h, tls1.h). */
+export const CTRL = {
+  /** SSL_CTX_add_extra_chain_cert */
+  SSL_CTRL_EXTRA_CHAIN_CERT: 14,
+  /** SSL_CTX_set_mode / SSL_set_mode */
+  SSL_CTRL_MODE: 33,
+  /** SSL_CTX_set_session_cache_mode */
+  SSL_CTRL_SET_SESS_CACHE_MODE: 44,
+  /** SSL_set_tlsext_host_name (larg TLSEXT_NAMETYPE_host_name = 0) */
+  SSL_CTRL_SET_TLSEXT_HOSTNAME: 55,
+  /** SSL_CTX_add0_chain_cert (larg 0) / SSL_CTX_add1_chain_cert (larg 1) */
+  SSL_CTRL_CHAIN_CERT: 89,
+  /** SSL_CTX_set1_groups_list / SSL_set1_groups_list */
+  SSL_CTRL_SET_GROUPS_LIST: 92,
+  /** SSL_CTX_set_min_proto_version */
+  SSL_CTRL_SET_MIN_PROTO_VERSION: 123,
+  /** SSL_CTX_set_max_proto_version */
+  SSL_CTRL_SET_MAX_PROTO_VERSION: 124,
+  /** SSL_CTX_get_min_proto_version */
+  SSL_CTRL_GET_MIN_PROTO_VERSION: 130,
+  /** SSL_CTX_get_max_proto_version */
+  SSL_CTRL_GET_MAX_PROTO_VERSION: 131,
+  /** SSL_get_negotiated_group */
+  SSL_CTRL_GET_NEGOTIATED_GROUP: 134,
+} as const;
+
+/** `TLSEXT_NAMETYPE_host_name` (tls1.h). */
+export const TLSEXT_NAMETYPE_HOST_NAME = 0;
+
+/** Protocol version numbers (prov_ssl.h), by the names our options use. */
+export const TLS_VERSION = {
+  /** TLS1_2_VERSION */
+  "TLSv1.2": 0x0303,
+  /** TLS1_3_VERSION */
+  "TLSv1.3": 0x0304,
+} as const;
+
+/** `SSL_OP_*` option bits (ssl.h, OpenSSL 3.0). */
+export const SSL_OP = {
+  /** SSL_OP_NO_COMPRESSION = SSL_OP_BIT(17) */
+  NO_COMPRESSION: 1n << 17n,
+  /** SSL_OP_NO_RENEGOTIATION = SSL_OP_BIT(30) */
+  NO_RENEGOTIATION: 1n << 30n,
+} as const;
+
+/** `SSL_MODE_*` bits (ssl.h). */
+export const SSL_MODE = {
+  /** SSL_MODE_ENABLE_PARTIAL_WRITE */
+  ENABLE_PARTIAL_WRITE: 0x1,
+  /** SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER */
+  ACCEPT_MOVING_WRITE_BUFFER: 0x2,
+  /** SSL_MODE_AUTO_RETRY */
+  AUTO_RETRY: 0x4,
+} as const;
+
+/** `SSL_VERIFY_*` modes (ssl.h). */
+export const SSL_VERIFY = {
+  /** SSL_VERIFY_NONE */
+  NONE: 0x00,
+  /** SSL_VERIFY_PEER */
+  PEER: 0x01,
+  /** SSL_VERIFY_FAIL_IF_NO_PEER_CERT */
+  FAIL_IF_NO_PEER_CERT: 0x02,
+} as const;
+
+/** `SSL_get_error` results (ssl.h). */
+export const SSL_ERROR = {
+  /** SSL_ERROR_NONE */
+  NONE: 0,
+  /** SSL_ERROR_SSL */
+  SSL: 1,
+  /** SSL_ERROR_WANT_READ */
+  WANT_READ: 2,
+  /** SSL_ERROR_WANT_WRITE */
+  WANT_WRITE: 3,
+  /** SSL_ERROR_SYSCALL */
+  SYSCALL: 5,
+  /** SSL_ERROR_ZERO_RETURN */
+  ZERO_RETURN: 6,
+} as const;
+
+/** ALPN select callback results (tls1.h). */
+export const SSL_TLSEXT_ERR = {
+  /** SSL_TLSEXT_ERR_OK */
+  OK: 0,
+  /** SSL_TLSEXT_ERR_ALERT_FATAL */
+  ALERT_FATAL: 2,
+  /** SSL_TLSEXT_ERR_NOACK */
+  NOACK: 3,
+} as const;
+
+/** `X509_V_OK` (x509_vfy.h). */
+export const X509_V_OK = 0;
+
+/**
+ * Names of the X509 verification errors (x509_vfy.h `X509_V_ERR_*`, prefix
+ * dropped), by number. Numbers not listed are named `X509_V_ERR_<n>`.
+ */
+export const X509_VERIFY_NAMES: Readonly<Record<number, string>> = {
+  1: "UNSPECIFIED",
+  2: "UNABLE_TO_GET_ISSUER_CERT",
+  3: "UNABLE_TO_GET_CRL",
+  4: "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  6: "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  7: "CERT_SIGNATURE_FAILURE",
+  9: "CERT_NOT_YET_VALID",
+  10: "CERT_HAS_EXPIRED",
+  13: "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  14: "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  18: "DEPTH_ZERO_SELF_SIGNED_CERT",
+  19: "SELF_SIGNED_CERT_IN_CHAIN",
+  20: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  21: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  22: "CERT_CHAIN_TOO_LONG",
+  23: "CERT_REVOKED",
+  24: "NO_ISSUER_PUBLIC_KEY",
+  25: "PATH_LENGTH_EXCEEDED",
+  26: "INVALID_PURPOSE",
+  27: "CERT_UNTRUSTED",
+  28: "CERT_REJECTED",
+  32: "KEYUSAGE_NO_CERTSIGN",
+  34: "UNHANDLED_CRITICAL_EXTENSION",
+  37: "INVALID_NON_CA",
+  62: "HOSTNAME_MISMATCH",
+  63: "EMAIL_MISMATCH",
+  64: "IP_ADDRESS_MISMATCH",
+  66: "EE_KEY_TOO_SMALL",
+  67: "CA_KEY_TOO_SMALL",
+  68: "CA_MD_TOO_WEAK",
+  79: "INVALID_CA",
+};
+
+/**
+ * The name of an X509 verification error number.
+ *
+ * @example
+ * ```ts
+ * import { x509VerifyName } from "./ctrl.ts";
+ * console.log(x509VerifyName(10)); // "CERT_HAS_EXPIRED"
+ * ```
+ */
+export function x509VerifyName(code: number): string {
+  return X509_VERIFY_NAMES[code] ?? `X509_V_ERR_${code}`;
+}

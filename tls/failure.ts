@@ -1,0 +1,86 @@
+/**
+ * Why a handshake failed, as a typed error: a {@link TLSVerifyError} with
+ * the X509 error name and depth when the peer's certificate was rejected,
+ * else a {@link TLSHandshakeError} carrying OpenSSL's error queue — with a
+ * hint naming `minVersion` when the peer only spoke an older protocol than
+ * this context allows.
+ *
+ * @example
+ * ```ts
+ * import { protocolHint } from "./failure.ts";
+ * console.log(protocolHint("error:0A000102:SSL routines::unsupported protocol", "TLSv1.3") !== "");
+ * ```
+ *
+ * @module
+ */
+import { TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
+import { libcrypto } from "../ffi/libcrypto.ts";
+import { libssl } from "../ffi/libssl.ts";
+import { readCString } from "../ffi/marshal.ts";
+import type { Pointer } from "../ffi/types.ts";
+import { SSL_ERROR, X509_V_OK, x509VerifyName } from "./ctrl.ts";
+import { drainErrors } from "./errors.ts";
+import type { TLSVersion } from "./options.ts";
+import { takeVerifyFailure } from "./verify.ts";
+
+/** What the connection knows about its failed handshake call. */
+export interface HandshakeFailure {
+  readonly ssl: Pointer;
+  readonly what: string;
+  /** `SSL_get_error` result. */
+  readonly code: number;
+  /** errno after SSL_ERROR_SYSCALL, else 0. */
+  readonly errno: number;
+  /** Whether this end verified the peer's chain. */
+  readonly verify: boolean;
+  readonly minVersion: TLSVersion;
+}
+
+const VERSION_TROUBLE = /unsupported protocol|protocol version|no protocols available|wrong version number|version too low/i;
+
+/**
+ * The hint appended when a TLS 1.3-only context met an older peer, else "".
+ *
+ * @example
+ * ```ts
+ * import { protocolHint } from "./failure.ts";
+ * console.log(protocolHint("bad certificate", "TLSv1.3")); // ""
+ * ```
+ */
+export function protocolHint(queue: string, minVersion: TLSVersion): string {
+  if (minVersion !== "TLSv1.3" || !VERSION_TROUBLE.test(queue)) return "";
+  return 'the peer does not speak TLS 1.3 and this context allows TLS 1.3 only; pass minVersion: "TLSv1.2" to allow TLS 1.2';
+}
+
+/**
+ * The typed error for a failed handshake call (drains the error queue).
+ *
+ * @example
+ * ```ts ignore
+ * throw classifyHandshakeFailure({ ssl, what: "handshake", code, errno: 0, verify: true, minVersion: "TLSv1.3" });
+ * ```
+ */
+export function classifyHandshakeFailure(f: HandshakeFailure): TLSHandshakeError {
+  const queue = drainErrors().join("; ");
+  const recorded = takeVerifyFailure();
+  const result = f.verify ? libssl().SSL_get_verify_result(f.ssl) : X509_V_OK;
+  if (result !== X509_V_OK || recorded !== null) {
+    const code = result !== X509_V_OK ? result : recorded!.code;
+    const depth = recorded !== null && recorded.code === code ? recorded.depth : -1;
+    const reason = x509VerifyName(code);
+    const text = readCString(libcrypto().X509_verify_cert_error_string(code));
+    const at = depth >= 0 ? ` at depth ${depth}` : "";
+    return new TLSVerifyError("ERR_TLS_VERIFY", `certificate verification failed: ${text} (${reason})${at}${queue ? `: ${queue}` : ""}`, {
+      reason,
+      depth,
+      syscall: f.what,
+    });
+  }
+  const parts = [`TLS ${f.what} failed`];
+  const hint = protocolHint(queue, f.minVersion);
+  if (hint) parts.push(hint);
+  if (queue) parts.push(queue);
+  else if (f.code === SSL_ERROR.SYSCALL) parts.push(f.errno ? `errno ${f.errno}` : "the peer closed the connection");
+  else parts.push(`SSL_get_error ${f.code}`);
+  return new TLSHandshakeError("ERR_TLS_HANDSHAKE", parts.join(": "), f.errno ? { syscall: f.what, errno: f.errno } : { syscall: f.what });
+}

@@ -1,0 +1,25 @@
+/**
+ * TLS over OpenSSL (libssl 3, 1.1 where symbols allow): `TLSContext` (one
+ * `SSL_CTX`), the blocking `TLSSocket` over a connected `Socket`,
+ * `connectTLSSync` / `acceptTLS`, and peer certificates parsed from DER.
+ * Verification is on by default; the default protocol range is TLS 1.3 only.
+ *
+ * @example
+ * ```ts
+ * import { TLSContext } from "./mod.ts";
+ * using ctx = new TLSContext({ role: "client", minVersion: "TLSv1.2" });
+ * console.log(ctx.minVersion); // TLSv1.2
+ * ```
+ *
+ * @module
+ */
+export { TLSContext } from "./context.ts";
+export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
+export type { PEMInput } from "./pem.ts";
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS, TLSSocket } from "./tls_socket.ts";
+export type { TLSSocketOptions } from "./tls_socket.ts";
+export { acceptTLS, connectTLSSync } from "./connect_sync.ts";
+export type { ConnectTLSSyncOptions } from "./connect_sync.ts";
+export { parseCertificate } from "./certificate.ts";
+export type { Certificate, SubjectAltNames } from "./certificate.ts";
+export { decodeALPN, encodeALPN } from "./alpn.ts";

@@ -1,0 +1,398 @@
+/**
+ * `TLSSocket`: a blocking-style TLS connection over a connected {@link Socket}
+ * (fd mode: `SSL_set_fd`), one OpenSSL call per operation. The socket is
+ * switched to non-blocking and every wait is a `poll` with the caller's
+ * deadline, so a stalled peer ends in `SocketTimeoutError`, never a hang.
+ * The `TLSSocket` owns the socket: `close()` sends close_notify and closes it.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectTCPSync } from "../socket/connect.ts";
+ * import { TLSContext } from "./context.ts";
+ * import { TLSSocket } from "./tls_socket.ts";
+ * using ctx = new TLSContext();
+ * using tls = TLSSocket.client(connectTCPSync("example.com", 443, 5000), ctx, { host: "example.com" });
+ * tls.handshake(5000);
+ * tls.sendAll(new TextEncoder().encode("HEAD / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * ```
+ *
+ * @module
+ */
+import { SocketTimeoutError, TLSError, UseAfterCloseError } from "../core/errors.ts";
+import { checkOptions } from "../core/options.ts";
+import { libcrypto } from "../ffi/libcrypto.ts";
+import { libssl } from "../ffi/libssl.ts";
+import { cString, readCString, readPointer, writePointer } from "../ffi/marshal.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { native } from "../ffi/native.ts";
+import type { Pointer } from "../ffi/types.ts";
+import { isIP } from "../socket/address.ts";
+import type { Socket } from "../socket/socket.ts";
+import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
+import { type Certificate, parseCertificate } from "./certificate.ts";
+import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
+import { CTRL, SSL_ERROR, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
+import { clearErrors, drainErrors, tlsError } from "./errors.ts";
+import { classifyHandshakeFailure } from "./failure.ts";
+import { resetVerifyFailure } from "./verify.ts";
+
+/** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
+export interface TLSSocketOptions {
+  /**
+   * Client: the server's name, checked against its certificate (an IP
+   * literal against its IP addresses) and sent as SNI unless it is an IP
+   * literal. Required when the context verifies.
+   */
+  readonly host?: string;
+  /** Limit in ms for each send/recv after the handshake (0: none, the default). */
+  readonly timeoutMs?: number;
+}
+
+const SOCKET_KEYS: ReadonlySet<string> = new Set(["host", "timeoutMs"]);
+
+/** The default limit of {@link TLSSocket.handshake}, in ms. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+function checkMs(ms: unknown, name: string): number {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 0x7fffffff) {
+    throw new RangeError(`${name} must be an integer 0–2147483647 ms, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/**
+ * One TLS connection. Make it with {@link TLSSocket.client} or
+ * {@link TLSSocket.server}, then call {@link TLSSocket.handshake}.
+ *
+ * @example
+ * ```ts ignore
+ * import { acceptTLS } from "./connect_sync.ts";
+ * using tls = acceptTLS(listener, serverContext, 5000);
+ * console.log(tls.protocol, tls.cipher, tls.alpnProtocol);
+ * ```
+ */
+export class TLSSocket {
+  #ssl: Pointer | null;
+  #socket: Socket;
+  #context: TLSContext;
+  #timeoutMs: number;
+  #handshaken = false;
+  /** A fatal error happened: no close_notify may be sent. */
+  #broken = false;
+  /** The role of this end. */
+  readonly role: "client" | "server";
+  /** The host name the client checks (and sends as SNI), "" on a server. */
+  readonly host: string;
+
+  private constructor(socket: Socket, context: TLSContext, options: TLSSocketOptions) {
+    checkOptions(options, SOCKET_KEYS, "TLSSocket");
+    this.#timeoutMs = options.timeoutMs === undefined ? 0 : checkMs(options.timeoutMs, "timeoutMs");
+    this.role = context.role;
+    let host = options.host ?? "";
+    if (typeof host !== "string" || host.includes("\0")) throw new TypeError("TLSSocket: host must be a string");
+    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+    this.host = this.role === "client" ? host : "";
+    if (this.role === "client" && context.verify && host === "") {
+      throw new TypeError("TLSSocket: host is required to verify the server (or create the context with rejectUnauthorized: false)");
+    }
+    const fd = socket.fd;
+    const ctx = acquireContext(context);
+    const ssl = libssl();
+    clearErrors();
+    const s = ssl.SSL_new(ctx);
+    if (s === null) {
+      releaseContext(context);
+      throw tlsError("ERR_TLS", "SSL_new");
+    }
+    try {
+      if (ssl.SSL_set_fd(s, fd) !== 1) throw tlsError("ERR_TLS", "SSL_set_fd");
+      if (this.role === "client" && host !== "") {
+        const literal = isIP(host) !== 0;
+        if (!literal && ssl.SSL_ctrl(s, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {
+          throw tlsError("ERR_TLS", "SSL_set_tlsext_host_name", `host ${JSON.stringify(host)}`);
+        }
+        if (context.verify) {
+          const ok = literal
+            ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(ssl.SSL_get0_param(s), cString(host))
+            : ssl.SSL_set1_host(s, cString(host));
+          if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
+        }
+      }
+      socket.options.nonBlocking = true;
+    } catch (err) {
+      ssl.SSL_free(s);
+      releaseContext(context);
+      throw err;
+    }
+    this.#ssl = s;
+    this.#socket = socket;
+    this.#context = context;
+  }
+
+  /**
+   * A client connection over `socket` (connected). No I/O happens yet.
+   *
+   * @example
+   * ```ts ignore
+   * const tls = TLSSocket.client(socket, ctx, { host: "localhost" });
+   * tls.handshake();
+   * ```
+   */
+  static client(socket: Socket, context: TLSContext, options: TLSSocketOptions = {}): TLSSocket {
+    if (context.role !== "client") throw new TypeError("TLSSocket.client needs a client TLSContext");
+    return new TLSSocket(socket, context, options);
+  }
+
+  /**
+   * A server connection over an accepted `socket`. No I/O happens yet.
+   *
+   * @example
+   * ```ts ignore
+   * const tls = TLSSocket.server(listener.acceptTimeout(1000)!, serverCtx);
+   * tls.handshake();
+   * ```
+   */
+  static server(socket: Socket, context: TLSContext, options: TLSSocketOptions = {}): TLSSocket {
+    if (context.role !== "server") throw new TypeError("TLSSocket.server needs a server TLSContext");
+    if (options.host !== undefined) throw new TypeError("TLSSocket.server: host is a client option");
+    return new TLSSocket(socket, context, options);
+  }
+
+  #live(): Pointer {
+    if (this.#ssl === null) throw new UseAfterCloseError("TLSSocket");
+    return this.#ssl;
+  }
+
+  /** Runs one OpenSSL call until it completes, waiting on WANT_READ/WRITE. */
+  #run(what: string, call: (ssl: Pointer) => number, deadline: number, limitMs: number): number {
+    const ssl = this.#live();
+    const lib = libssl();
+    for (;;) {
+      clearErrors();
+      const r = call(ssl);
+      if (r > 0) return r;
+      const code = lib.SSL_get_error(ssl, r);
+      if (code === SSL_ERROR.WANT_READ || code === SSL_ERROR.WANT_WRITE) {
+        const left = remainingMs(deadline);
+        if (left === 0 || pollOne(this.#socket.fd, code === SSL_ERROR.WANT_READ ? WAIT_READ : WAIT_WRITE, left) === 0) {
+          if (remainingMs(deadline) !== 0) continue;
+          throw new SocketTimeoutError(`TLS ${what} timed out after ${limitMs} ms`, { syscall: what });
+        }
+        continue;
+      }
+      if (code === SSL_ERROR.ZERO_RETURN) return 0;
+      this.#broken = true;
+      throw this.#failure(what, code);
+    }
+  }
+
+  #failure(what: string, code: number): TLSError {
+    const errno = code === SSL_ERROR.SYSCALL ? native.errno() : 0;
+    if (!this.#handshaken) {
+      return classifyHandshakeFailure({ ssl: this.#ssl!, what, code, errno, verify: this.role === "client" && this.#context.verify, minVersion: this.#context.minVersion });
+    }
+    const queue = drainErrors().join("; ");
+    if ((code === SSL_ERROR.SYSCALL && errno === 0) || /unexpected eof/i.test(queue)) {
+      return new TLSError("ERR_TLS_TRUNCATED", `${what} failed: the peer closed the connection without close_notify${queue ? `: ${queue}` : ""}`, { syscall: what });
+    }
+    const detail = queue || (errno ? `errno ${errno}` : `SSL_get_error ${code}`);
+    return new TLSError(code === SSL_ERROR.SYSCALL ? "ERR_TLS_SYSCALL" : "ERR_TLS", `${what} failed: ${detail}`, errno ? { syscall: what, errno } : { syscall: what });
+  }
+
+  /**
+   * Performs the handshake within `timeoutMs` (0: no limit). A client
+   * verifies the server here.
+   *
+   * @throws TLSVerifyError (reason, depth), TLSHandshakeError, SocketTimeoutError
+   *
+   * @example
+   * ```ts ignore
+   * tls.handshake(5000);
+   * ```
+   */
+  handshake(timeoutMs: number = DEFAULT_HANDSHAKE_TIMEOUT_MS): void {
+    checkMs(timeoutMs, "timeoutMs");
+    this.#live();
+    if (this.#handshaken) return;
+    const lib = libssl();
+    resetVerifyFailure();
+    const step = this.role === "client" ? lib.SSL_connect : lib.SSL_accept;
+    this.#run("handshake", (ssl) => step(ssl), deadlineAfter(timeoutMs), timeoutMs);
+    this.#handshaken = true;
+  }
+
+  #ready(): void {
+    this.#live();
+    if (!this.#handshaken) this.handshake();
+  }
+
+  /**
+   * Sends up to `data.length` bytes in one `SSL_write` (it returns when a
+   * whole record batch is written); returns the count.
+   *
+   * @example
+   * ```ts ignore
+   * const n = tls.send(new Uint8Array([1, 2, 3]));
+   * ```
+   */
+  send(data: Uint8Array): number {
+    if (!(data instanceof Uint8Array)) throw new TypeError("send: data must be a Uint8Array");
+    this.#ready();
+    if (data.length === 0) return 0;
+    const lib = libssl();
+    const chunk = data.length > 0x7fffffff ? data.subarray(0, 0x7fffffff) : data;
+    return this.#run("SSL_write", (ssl) => lib.SSL_write(ssl, chunk, chunk.length), deadlineAfter(this.#timeoutMs), this.#timeoutMs);
+  }
+
+  /**
+   * Sends all of `data`; returns its length.
+   *
+   * @example
+   * ```ts ignore
+   * tls.sendAll(new TextEncoder().encode("hello"));
+   * ```
+   */
+  sendAll(data: Uint8Array): number {
+    let sent = 0;
+    while (sent < data.length) sent += this.send(data.subarray(sent));
+    return sent;
+  }
+
+  /**
+   * Receives up to `buffer.length` bytes; 0 means the peer closed cleanly
+   * (close_notify).
+   *
+   * @throws TLSError ERR_TLS_TRUNCATED when the peer closed without close_notify
+   *
+   * @example
+   * ```ts ignore
+   * const buf = new Uint8Array(4096);
+   * const n = tls.recv(buf);
+   * ```
+   */
+  recv(buffer: Uint8Array): number {
+    if (!(buffer instanceof Uint8Array)) throw new TypeError("recv: buffer must be a Uint8Array");
+    this.#ready();
+    if (buffer.length === 0) return 0;
+    const lib = libssl();
+    const room = Math.min(buffer.length, 0x7fffffff);
+    return this.#run("SSL_read", (ssl) => lib.SSL_read(ssl, buffer, room), deadlineAfter(this.#timeoutMs), this.#timeoutMs);
+  }
+
+  /**
+   * Fills `buffer`; returns fewer bytes only when the peer closed cleanly.
+   *
+   * @example
+   * ```ts ignore
+   * const n = tls.recvAll(new Uint8Array(16));
+   * ```
+   */
+  recvAll(buffer: Uint8Array): number {
+    let got = 0;
+    while (got < buffer.length) {
+      const n = this.recv(buffer.subarray(got));
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  /** The negotiated ALPN protocol, or null. */
+  get alpnProtocol(): string | null {
+    const ssl = this.#live();
+    const out = new Uint8Array(8);
+    const len = new Uint32Array(1);
+    libssl().SSL_get0_alpn_selected(ssl, out, len);
+    const p = readPointer(new DataView(out.buffer), 0);
+    if (p === null || len[0] === 0) return null;
+    return new TextDecoder().decode(new Uint8Array(native.view(p, len[0]!)));
+  }
+
+  /** The protocol version: "TLSv1.3", "TLSv1.2", … */
+  get protocol(): string {
+    return readCString(libssl().SSL_get_version(this.#live()));
+  }
+
+  /** The cipher suite name ("TLS_AES_256_GCM_SHA384"), "" before the handshake. */
+  get cipher(): string {
+    const lib = libssl();
+    const c = lib.SSL_get_current_cipher(this.#live());
+    return c === null ? "" : readCString(lib.SSL_CIPHER_get_name(c));
+  }
+
+  /** Whether the handshake resumed a session. */
+  isSessionReused(): boolean {
+    return libssl().SSL_session_reused(this.#live()) === 1;
+  }
+
+  /**
+   * The peer's certificate, or null when it sent none.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(tls.peerCertificate()?.subject);
+   * ```
+   */
+  peerCertificate(): Certificate | null {
+    const der = peerCertificateDER(this.#live());
+    return der === null ? null : parseCertificate(der);
+  }
+
+  /** Whether {@link TLSSocket.close} has run. */
+  get closed(): boolean {
+    return this.#ssl === null;
+  }
+
+  /**
+   * Sends close_notify (when the connection is healthy; without waiting for
+   * the peer's), frees the `SSL` and closes the socket. Idempotent.
+   *
+   * @example
+   * ```ts ignore
+   * tls.close();
+   * ```
+   */
+  close(): void {
+    const ssl = this.#ssl;
+    if (ssl === null) return;
+    this.#ssl = null;
+    const lib = libssl();
+    try {
+      if (this.#handshaken && !this.#broken) {
+        clearErrors();
+        lib.SSL_shutdown(ssl);
+        clearErrors();
+      }
+    } finally {
+      lib.SSL_free(ssl);
+      releaseContext(this.#context);
+      this.#socket.close();
+    }
+  }
+
+  /** Same as {@link TLSSocket.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function peerCertificateDER(ssl: Pointer): Uint8Array | null {
+  const lib = libssl();
+  const get = lib.SSL_get1_peer_certificate ?? lib.SSL_get_peer_certificate;
+  if (get === undefined) return null;
+  const x = get(ssl);
+  if (x === null) return null;
+  const crypto = libcrypto();
+  try {
+    const length = crypto.i2d_X509(x, null);
+    if (length <= 0) throw tlsError("ERR_TLS", "i2d_X509");
+    // i2d_X509 writes through `*out` (and advances it): native memory, copied out.
+    using mem = NativeBuffer.alloc(length);
+    const out = new Uint8Array(8);
+    writePointer(new DataView(out.buffer), 0, mem.pointer);
+    if (crypto.i2d_X509(x, out) !== length) throw tlsError("ERR_TLS", "i2d_X509");
+    return mem.bytes.slice();
+  } finally {
+    crypto.X509_free(x);
+  }
+}
