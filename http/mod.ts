@@ -1,6 +1,6 @@
 /**
  * HTTP: core types (headers, URI, dates, methods, status), the HTTP/1.1
- * codec, HPACK and the HTTP/2 protocol core. Subpaths: `ffinet/http`.
+ * codec, HPACK, the HTTP/2 protocol core and the HTTP/1.1 server (`serve`). Subpaths: `ffinet/http`.
  *
  * @example
  * ```ts
@@ -15,3 +15,4 @@ export * from "./h1/mod.ts";
 export * from "./hpack/mod.ts";
 export * from "./h2/mod.ts";
 export * from "./content_coding.ts";
+export * from "./server/mod.ts";

@@ -1,0 +1,286 @@
+/**
+ * `serve(options)`: an HTTP/1.1 server on the loop with the shape of
+ * `Deno.serve` and `Bun.serve`. The handler takes the runtime's own WHATWG
+ * `Request` and returns a `Response` (or a promise of one), so a Hono app
+ * runs as `serve({ fetch: app.fetch })`.
+ *
+ * Defaults: host "127.0.0.1", port 8000; header read timeout 10 s (from a
+ * request head's first byte, or from the connection's opening), keep-alive
+ * idle timeout 5 s, request body idle timeout 30 s, at most 10 000
+ * connections; the parser's limits of `HTTP1_LIMITS` (core/limits.ts) for
+ * heads and bodies.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * const server = serve({ port: 8080, fetch: (request) => new Response(`hello ${request.url}`) });
+ * await server.finished; // until server.shutdown()
+ * ```
+ *
+ * @module
+ */
+import { optionKeys, checkOptions } from "../../core/options.ts";
+import { defaultLoop, type Loop } from "../../poll/loop.ts";
+import { listen, type Listener } from "../../poll/listener.ts";
+import type { HTTP1ParserOptions } from "../h1/parser.ts";
+import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
+
+export type { ServeHandler, ServeHandlerInfo } from "./h1_session.ts";
+
+/**
+ * The address a server listens on.
+ *
+ * @example
+ * ```ts
+ * import type { ServeAddr } from "./serve.ts";
+ * const addr: ServeAddr = { hostname: "127.0.0.1", port: 8000, transport: "tcp" };
+ * ```
+ */
+export interface ServeAddr {
+  readonly hostname: string;
+  readonly port: number;
+  readonly transport: "tcp";
+}
+
+/**
+ * Options of {@link serve}; an unknown key is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from "./serve.ts";
+ * const options: ServeOptions = {
+ *   port: 0,
+ *   fetch: () => new Response("ok"),
+ *   onError: () => new Response("sorry", { status: 500 }),
+ *   headersTimeoutMs: 5_000,
+ * };
+ * ```
+ */
+export interface ServeOptions {
+  /** The request handler. */
+  fetch: ServeHandler;
+  /** The TCP port (default 8000; 0: one the kernel picks, see {@link Server.addr}). */
+  port?: number;
+  /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
+  host?: string;
+  /** Aborting it shuts the server down gracefully (as {@link Server.shutdown}). */
+  signal?: AbortSignal;
+  /** Called once listening. */
+  onListen?: (addr: ServeAddr) => void;
+  /**
+   * Makes the response for a handler that threw or rejected (default: a
+   * plain `500 Internal Server Error` that says nothing more). When it
+   * throws as well, the default is sent.
+   */
+  onError?: (error: unknown, request: Request) => Response | Promise<Response>;
+  /** Most time to receive a request head, from its first byte (default 10 000 ms; 0 disables). */
+  headersTimeoutMs?: number;
+  /** Most time a kept-alive connection waits for the next request (default 5 000 ms; 0 disables). */
+  keepAliveTimeoutMs?: number;
+  /** Most time between two pieces of a request body the handler is waiting for (default 30 000 ms; 0 disables). */
+  bodyTimeoutMs?: number;
+  /** Most open connections; more are closed at once (default 10 000). */
+  maxConnections?: number;
+  /** Most bytes of one request body (413); default `HTTP1_LIMITS.maxBodyBytes`. */
+  maxBodyBytes?: number;
+  /** Most bytes of a request head (431); default `HTTP1_LIMITS.maxHeaderBytes`. */
+  maxHeaderBytes?: number;
+  /** Most header fields of a request (431); default `HTTP1_LIMITS.maxHeaderCount`. */
+  maxHeaderCount?: number;
+  /** SO_REUSEPORT (several processes or Workers on one port). */
+  reusePort?: boolean;
+  /** The loop (default: the default loop). */
+  loop?: Loop;
+}
+
+const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
+  fetch: true,
+  port: true,
+  host: true,
+  signal: true,
+  onListen: true,
+  onError: true,
+  headersTimeoutMs: true,
+  keepAliveTimeoutMs: true,
+  bodyTimeoutMs: true,
+  maxConnections: true,
+  maxBodyBytes: true,
+  maxHeaderBytes: true,
+  maxHeaderCount: true,
+  reusePort: true,
+  loop: true,
+} satisfies Record<keyof ServeOptions, true>));
+
+/**
+ * Options of {@link Server.shutdown}.
+ *
+ * @example
+ * ```ts
+ * import type { ShutdownOptions } from "./serve.ts";
+ * const options: ShutdownOptions = { deadlineMs: 10_000 };
+ * ```
+ */
+export interface ShutdownOptions {
+  /** After this long, connections still open are closed (default 30 000 ms). */
+  deadlineMs?: number;
+}
+
+function timeoutOption(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value >= 0)) throw new RangeError(`serve: ${name} must be a non-negative number, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * A running server (made by {@link serve}).
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * await using server = serve({ port: 0, fetch: () => new Response("hi") });
+ * const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+ * console.log(await response.text()); // "hi"
+ * ```
+ */
+export class Server {
+  /** Where the server listens. */
+  readonly addr: ServeAddr;
+  /** Resolves once the server is shut down and its last connection is closed. */
+  readonly finished: Promise<void>;
+  readonly #listener: Listener;
+  readonly #config: SessionConfig;
+  readonly #loop: Loop;
+  #resolveFinished!: () => void;
+  #shutdown: Promise<void> | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  /** @internal Use {@link serve}. */
+  constructor(options: ServeOptions) {
+    checkOptions(options, SERVE_OPTION_KEYS, "serve");
+    if (options === undefined || typeof options.fetch !== "function") throw new TypeError("serve: fetch must be a function");
+    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("serve: onError must be a function");
+    if (options.onListen !== undefined && typeof options.onListen !== "function") throw new TypeError("serve: onListen must be a function");
+    const maxConnections = options.maxConnections ?? 10_000;
+    if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new RangeError(`serve: maxConnections must be a positive integer, got ${maxConnections}`);
+    const parser: HTTP1ParserOptions = { kind: "request" };
+    if (options.maxBodyBytes !== undefined) parser.maxBodyBytes = options.maxBodyBytes;
+    if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = options.maxHeaderBytes;
+    if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = options.maxHeaderCount;
+    this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    const host = options.host ?? "127.0.0.1";
+    const config: SessionConfig = {
+      fetch: options.fetch,
+      onError: options.onError,
+      headersTimeoutMs: timeoutOption(options.headersTimeoutMs, 10_000, "headersTimeoutMs"),
+      keepAliveTimeoutMs: timeoutOption(options.keepAliveTimeoutMs, 5_000, "keepAliveTimeoutMs"),
+      bodyTimeoutMs: timeoutOption(options.bodyTimeoutMs, 30_000, "bodyTimeoutMs"),
+      maxConnections,
+      parser,
+      authority: "",
+      sessions: new Set<H1Session>(),
+      draining: false,
+      unrefed: false,
+      sessionClosed: () => this.#checkFinished(),
+      report: (error) => {
+        // No hook for errors a response cannot carry yet: say it on stderr, as the runtimes' servers do.
+        console.error("serve:", error);
+      },
+    };
+    this.#config = config;
+    this.#loop = options.loop ?? defaultLoop();
+    const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler: sessionHandler(config) };
+    if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
+    listenOptions.loop = this.#loop;
+    this.#listener = listen(listenOptions);
+    const a = this.#listener.address;
+    const hostname = a.family === "unix" ? "" : a.host;
+    this.addr = { hostname, port: this.#listener.port, transport: "tcp" };
+    config.authority = a.family === "ipv6" ? `[${hostname}]:${this.addr.port}` : `${hostname}:${this.addr.port}`;
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) queueMicrotask(() => void this.shutdown());
+      else {
+        this.#signal = signal;
+        this.#onAbort = () => void this.shutdown();
+        signal.addEventListener("abort", this.#onAbort, { once: true });
+      }
+    }
+    options.onListen?.(this.addr);
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#config.sessions.size;
+  }
+
+  /**
+   * Graceful shutdown: stops accepting, closes idle connections, answers
+   * the requests in flight (with `Connection: close`) and closes each
+   * connection after its last response; after `deadlineMs`, closes the
+   * rest. Resolves when every connection is closed.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.#shutdown !== undefined) return this.#shutdown;
+    checkOptions(options, new Set(["deadlineMs"]), "shutdown");
+    const deadlineMs = timeoutOption(options.deadlineMs, 30_000, "deadlineMs");
+    const config = this.#config;
+    config.draining = true;
+    if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this.#onAbort!);
+    this.#listener.close();
+    for (const s of [...config.sessions]) s.shutdown();
+    if (config.sessions.size > 0) {
+      const deadline = this.#loop.timers.once(deadlineMs, () => {
+        for (const s of [...config.sessions]) s.conn.abort();
+      });
+      void this.finished.then(() => deadline.cancel());
+    }
+    this.#checkFinished();
+    this.#shutdown = this.finished;
+    return this.#shutdown;
+  }
+
+  /** Keeps the process alive while the server runs (the default). */
+  ref(): this {
+    this.#config.unrefed = false;
+    this.#listener.ref();
+    for (const s of this.#config.sessions) s.conn.ref();
+    return this;
+  }
+
+  /** Lets the process exit while the server runs (its connections too). */
+  unref(): this {
+    this.#config.unrefed = true;
+    this.#listener.unref();
+    for (const s of this.#config.sessions) s.conn.unref();
+    return this;
+  }
+
+  /** Same as `shutdown()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  #checkFinished(): void {
+    if (this.#config.draining && this.#config.sessions.size === 0) this.#resolveFinished();
+  }
+}
+
+/**
+ * Starts an HTTP/1.1 server. See the module documentation for defaults.
+ *
+ * @throws TypeError for an unknown option key or a missing `fetch`; a `SocketError` when the address cannot be bound.
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * const server = serve({
+ *   port: 0,
+ *   fetch: async (request) => Response.json({ method: request.method, body: await request.text() }),
+ *   onListen: ({ hostname, port }) => console.log(`http://${hostname}:${port}/`),
+ * });
+ * await server.shutdown({ deadlineMs: 1000 });
+ * ```
+ */
+export function serve(options: ServeOptions): Server {
+  return new Server(options);
+}
