@@ -32,6 +32,7 @@ import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { compare, finish } from "./harness.ts";
+import { wasmReadBuffer } from "../core/mask_wasm.ts";
 import { Receiver } from "../ws/receiver.ts";
 import { Sender } from "../ws/sender.ts";
 
@@ -86,6 +87,12 @@ for (const [label, size] of [["16 B", 16], ["1 KiB", 1024], ["64 KiB", 65536]] a
   for (let i = 0; i < size; i++) payload[i] = (i * 31) & 0xff;
   const frame = client.frame(0x2, payload, true, false);
   const oursFrame = frame.slice();
+  // The same frame where a connection receives it: the read buffer that
+  // lives in the masking module's memory (core/mask_wasm.ts), unmasked in
+  // place there with no copy.
+  const readBuffer = wasmReadBuffer();
+  const oursInReadBuffer = readBuffer === null ? oursFrame : readBuffer.subarray(0, frame.length);
+  oursInReadBuffer.set(frame);
   const peerFrame = Buffer.from(frame);
   const peerPayload = Buffer.from(payload);
   const options = { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false };
@@ -98,6 +105,13 @@ for (const [label, size] of [["16 B", 16], ["1 KiB", 1024], ["64 KiB", 65536]] a
     });
     await compare({ bench: "ws_frames", case: `parse+unmask ${label}` }, {
       ours: () => ours.push(oursFrame),
+      peer: () => peer._write(peerFrame, "buffer", noop),
+      peerName: `${peerName} Receiver`,
+      unit: "MB/s",
+      unitsPerCall: size,
+    });
+    await compare({ bench: "ws_frames", case: `parse+unmask from the read buffer ${label}` }, {
+      ours: () => ours.push(oursInReadBuffer),
       peer: () => peer._write(peerFrame, "buffer", noop),
       peerName: `${peerName} Receiver`,
       unit: "MB/s",

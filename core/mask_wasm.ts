@@ -17,11 +17,11 @@
  *
  * ```wat
  * (module
- *   (memory (export "memory") 1 1)     ;; 64 KiB, fixed: its buffer never detaches
- *   (func (export "mask") (param $end i32) (param $key i32)
- *     (local $p i32) (local $k v128)
+ *   (memory (export "memory") 5 5)     ;; 320 KiB, fixed: its buffer never detaches
+ *   (func (export "mask") (param $p i32) (param $end i32) (param $key i32)
+ *     (local $k v128)
  *     (local.set $k (i32x4.splat (local.get $key)))
- *     (loop $next                        ;; 64 bytes per turn, from address 0
+ *     (loop $next                        ;; 64 bytes per turn, from address $p
  *       (v128.store offset=0  (local.get $p) (v128.xor (v128.load offset=0  (local.get $p)) (local.get $k)))
  *       (v128.store offset=16 (local.get $p) (v128.xor (v128.load offset=16 (local.get $p)) (local.get $k)))
  *       (v128.store offset=32 (local.get $p) (v128.xor (v128.load offset=32 (local.get $p)) (local.get $k)))
@@ -29,9 +29,14 @@
  *       (br_if $next (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 64))) (local.get $end))))))
  * ```
  *
- * `mask(end, key)` XORs bytes [0, end rounded up to 64) with `key` (the
- * four key bytes little-endian, as memory holds them); the bytes past `end`
- * are scratch, never copied out.
+ * `mask(start, end, key)` XORs bytes [start, start + (end - start) rounded
+ * up to 64) with `key` (the four key bytes little-endian, as memory holds
+ * them). The first 64 KiB are the work area that payloads are copied
+ * through (bytes past a piece's end there are scratch, never copied out);
+ * the next 256 KiB are a read buffer ({@link wasmReadBuffer}) that a
+ * connection can receive into, so a frame that arrived there is unmasked
+ * in place with no copy at all (whole 64-byte blocks; the caller does the
+ * tail).
  *
  * @example
  * ```ts
@@ -47,7 +52,11 @@
 
 /** Payload bytes copied through the module's memory per call. */
 export const WASM_MASK_PIECE = 65536;
-const MEMORY_PAGES = 1; // 65536 bytes: one piece (a piece rounded up to 64 bytes still fits)
+/** Bytes of the read buffer after the work area (see {@link wasmReadBuffer}). */
+export const WASM_READ_BUFFER_BYTES = 256 * 1024;
+// One 64 KiB page of work area (a piece rounded up to 64 bytes still fits)
+// and the read buffer.
+const MEMORY_PAGES = 1 + WASM_READ_BUFFER_BYTES / 65536;
 
 /** Opcodes used below (WebAssembly core 2.0 and its fixed-width SIMD). */
 const op = {
@@ -70,7 +79,7 @@ const op = {
   v128: 0x7b,
 } as const;
 
-const [END, KEY, P, K] = [0, 1, 2, 3]; // parameters $end $key, locals $p $k
+const [P, END, KEY, K] = [0, 1, 2, 3]; // parameters $p $end $key, local $k
 
 /** `(v128.store offset=o (local.get $p) (v128.xor (v128.load offset=o (local.get $p)) (local.get $k)))` */
 function xorAt(offset: number): number[] {
@@ -83,7 +92,7 @@ function xorAt(offset: number): number[] {
 }
 
 const FUNCTION_BODY = [
-  2, 1, op.i32, 1, op.v128, // locals: one i32 ($p, starts at 0), one v128 ($k)
+  1, 1, op.v128, // locals: one v128 ($k)
   op.localGet, KEY, op.simd, op.i32x4Splat, op.localSet, K, // $k = i32x4.splat($key)
   op.loop, op.void, // loop $next
   ...xorAt(0), ...xorAt(16), ...xorAt(32), ...xorAt(48),
@@ -103,7 +112,7 @@ export function maskModuleBytes(): Uint8Array<ArrayBuffer> {
   const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    ...section(1, [1, 0x60, 2, op.i32, op.i32, 0]), // types: (i32, i32) → ()
+    ...section(1, [1, 0x60, 3, op.i32, op.i32, op.i32, 0]), // types: (i32, i32, i32) → ()
     ...section(3, [1, 0]), // functions: one, of type 0
     ...section(5, [1, 0x01, MEMORY_PAGES, MEMORY_PAGES]), // memory: min = max pages
     ...section(7, [2, ...name("mask"), 0x00, 0, ...name("memory"), 0x02, 0]), // exports
@@ -120,6 +129,14 @@ export interface WasmMasker {
    * the same offset, or must not overlap; the caller checks the ranges.
    */
   readonly mask: (src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number, keyWord: number) => void;
+  /**
+   * XORs `blocks` bytes (a positive multiple of 64) in place at `address`
+   * of the module's memory, with no copy: for bytes that already live
+   * there ({@link wasmReadBuffer}). The caller checks the range.
+   */
+  readonly maskInPlace: (address: number, blocks: number, keyWord: number) => void;
+  /** The module's memory, to tell whether a view lives in it. */
+  readonly buffer: ArrayBuffer;
 }
 
 let loaded: WasmMasker | null | undefined;
@@ -141,12 +158,13 @@ export function wasmMasker(): WasmMasker | null {
   loaded = null;
   const api = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (api === undefined) return null;
-  let run: (end: number, key: number) => void;
-  let memory: Uint8Array;
+  let run: (start: number, end: number, key: number) => void;
+  let memory: Uint8Array<ArrayBuffer>;
   try {
     const instance = new api.Instance(new api.Module(maskModuleBytes()));
-    run = instance.exports.mask as (end: number, key: number) => void;
-    memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+    run = instance.exports.mask as (start: number, end: number, key: number) => void;
+    // A memory that is not shared: its buffer is an ordinary ArrayBuffer.
+    memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer as ArrayBuffer);
   } catch {
     return null; // no SIMD support, or WebAssembly disabled
   }
@@ -161,7 +179,7 @@ export function wasmMasker(): WasmMasker | null {
       const m = n - at < WASM_MASK_PIECE ? n - at : WASM_MASK_PIECE;
       const from = srcAt + at;
       memory.set(from === 0 && m === src.length ? src : src.subarray(from, from + m), 0);
-      run(m, keyWord);
+      run(0, m, keyWord);
       if (m !== outLength) {
         out = memory.subarray(0, m);
         outLength = m;
@@ -169,6 +187,30 @@ export function wasmMasker(): WasmMasker | null {
       dst.set(out, dstAt + at);
     }
   };
-  loaded = { mask };
+  const maskInPlace = (address: number, blocks: number, keyWord: number): void => run(address, address + blocks, keyWord);
+  loaded = { mask, maskInPlace, buffer: memory.buffer };
   return loaded;
+}
+
+let readBuffer: Uint8Array<ArrayBuffer> | null | undefined;
+
+/**
+ * The module's read buffer ({@link WASM_READ_BUFFER_BYTES} bytes of its
+ * memory, the same view on every call), or null without WebAssembly SIMD.
+ * A connection that receives into it hands frames to the WebSocket
+ * receiver where they can be unmasked in place; anything else may use it
+ * as ordinary memory. Its buffer never detaches (the memory cannot grow).
+ *
+ * @example
+ * ```ts
+ * import { wasmReadBuffer, WASM_READ_BUFFER_BYTES } from "./mask_wasm.ts";
+ * const buf = wasmReadBuffer();
+ * console.log(buf === null || buf.length === WASM_READ_BUFFER_BYTES); // true
+ * ```
+ */
+export function wasmReadBuffer(): Uint8Array<ArrayBuffer> | null {
+  if (readBuffer !== undefined) return readBuffer;
+  const masker = wasmMasker();
+  readBuffer = masker === null ? null : new Uint8Array(masker.buffer, WASM_MASK_PIECE, WASM_READ_BUFFER_BYTES);
+  return readBuffer;
 }

@@ -303,13 +303,20 @@ let wasmFrom = 0;
 let wasmInPlaceFrom = 0;
 let wasmCopyFrom = 0;
 let wasmMask: (src: Uint8Array, srcAt: number, dst: Uint8Array, dstAt: number, n: number, keyWord: number) => void = () => {};
+let wasmInPlace: (address: number, blocks: number, keyWord: number) => void = () => {};
+/** The WebAssembly module's memory: views into it are unmasked in place, with no copy. */
+let wasmBuffer: ArrayBuffer | null = null;
 
 function resolveWasmMask(): void {
   const masker = wasmMasker();
   wasmInPlaceFrom = masker === null ? Infinity : WASM_MASK_MIN_BYTES;
   wasmCopyFrom = masker === null ? Infinity : WASM_COPY_MASK_MIN_BYTES;
   wasmFrom = Math.min(wasmInPlaceFrom, wasmCopyFrom);
-  if (masker !== null) wasmMask = masker.mask;
+  if (masker !== null) {
+    wasmMask = masker.mask;
+    wasmInPlace = masker.maskInPlace;
+    wasmBuffer = masker.buffer;
+  }
 }
 
 function rotateRight(x: number, bits: number): number {
@@ -397,7 +404,19 @@ export function applyMaskTo(
     throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} → ${dstAt} exceed the buffers (${src.length}, ${dst.length})`);
   }
   if (wasmFrom === 0) resolveWasmMask();
-  if (wasm && n >= wasmFrom && n >= (src === dst && srcAt === dstAt ? wasmInPlaceFrom : wasmCopyFrom)) {
+  if (wasm && n >= 64 && src.buffer === wasmBuffer && src === dst && srcAt === dstAt) {
+    // Bytes in the module's own memory (a connection's read buffer): whole
+    // 64-byte blocks in place there, no copy; the tail below. The range is
+    // checked with the intrinsic getter, as for the copying path.
+    if (srcAt + n > byteLengthOf.call(src)) throw new RangeError(`applyMaskTo: ${n} bytes at ${srcAt} exceed the buffer`);
+    const blocks = n & ~63;
+    wasmInPlace(src.byteOffset + srcAt, blocks, k0 | (k1 << 8) | (k2 << 16) | (k3 << 24));
+    if (blocks === n) return;
+    // A multiple of 4 bytes went: the tail starts at the same key position.
+    srcAt += blocks;
+    dstAt += blocks;
+    n -= blocks;
+  } else if (wasm && n >= wasmFrom && n >= (src === dst && srcAt === dstAt ? wasmInPlaceFrom : wasmCopyFrom)) {
     // The module's memory is shared by every call, so a `length` overridden
     // on a subclass or an instance must not make it copy out bytes it did
     // not copy in (another payload's): ask the intrinsic getter.

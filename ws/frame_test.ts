@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { wasmReadBuffer } from "../core/mask_wasm.ts";
 import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, WASM_MASK_MIN_BYTES, writeFrameInto } from "./frame.ts";
 import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
@@ -28,6 +29,24 @@ describe("ws frame: masking and headers", () => {
         assert.deepEqual(inPlace, expected);
       }),
       { numRuns: 800 },
+    );
+  });
+
+  test("views in the WebAssembly read buffer are unmasked in place: whole blocks there, the tail in JavaScript, neighbours untouched", () => {
+    const region = wasmReadBuffer();
+    assert.ok(region, "WebAssembly SIMD is available on Node, Deno and Bun");
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5000 }), fc.nat(1000), fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.nat(3), (n, at, key, phase) => {
+        const fill = (i: number) => (i * 31 + 7) & 0xff;
+        for (let i = 0; i < n + 64 + at; i++) region[i] = fill(i);
+        const view = region.subarray(at + 32, at + 32 + n);
+        const expected = view.map((b, i) => b ^ key[(phase + i) & 3]!);
+        applyMask(view, key, phase);
+        assert.deepEqual(view, expected);
+        for (let i = 0; i < at + 32; i++) assert.equal(region[i], fill(i), `byte ${i} before the view`);
+        for (let i = at + 32 + n; i < at + 64 + n; i++) assert.equal(region[i], fill(i), `byte ${i} after the view`);
+      }),
+      { numRuns: 400 },
     );
   });
 
