@@ -40,6 +40,7 @@ export * from "./socket/mod.ts";
 export * from "./poll/mod.ts";
 export * from "./http/mod.ts";
 export * from "./ws/mod.ts";
+export * from "./dns/mod.ts";
 export * from "./tls/mod.ts";
 // socket/address.ts is the one IP literal parser; http/core re-exports its
 // checks, so name the source once here.

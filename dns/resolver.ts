@@ -1,0 +1,647 @@
+/**
+ * An asynchronous stub resolver on the {@link Loop}: UDP queries with a
+ * random id from a fresh random source port each (bound to port 0 per
+ * query: the Kaminsky defence), answers accepted only when they come from
+ * the server's address and port, with the query's id and question
+ * (anything else is ignored and never cached); TCP when the answer is
+ * truncated (TC). Configuration from `/etc/resolv.conf` and names from
+ * `/etc/hosts` (both paths injectable; re-read when their text changed, at
+ * most every `reloadIntervalMs`), the search list (a trailing dot means no
+ * search; as-is first when the name has at least `ndots` dots), a
+ * {@link DNSCache} (positive and negative), identical in-flight queries
+ * coalesced, per-server timeouts and attempts, `AbortSignal`; SERVFAIL,
+ * REFUSED, NOTIMP and FORMERR move to the next server.
+ *
+ * Failures are {@link DNSError}s with node-style codes: `ENOTFOUND`
+ * (NXDOMAIN), `ENODATA` (the name has no record of that type),
+ * `ESERVFAIL`, `EREFUSED`, `ETIMEOUT` (no server answered), `EBADRESP`
+ * (a server's answers were all malformed).
+ *
+ * @example
+ * ```ts
+ * import { Resolver } from "./resolver.ts";
+ * const resolver = new Resolver({ servers: ["127.0.0.1:53"], hostsPath: "/etc/hosts" });
+ * console.log((await resolver.lookup("localhost"))[0]?.address); // "127.0.0.1" (from /etc/hosts)
+ * ```
+ *
+ * @module
+ */
+import { DNSError } from "../core/errors.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { checkOptions } from "../core/options.ts";
+import { connect } from "../poll/connect.ts";
+import type { Loop } from "../poll/loop.ts";
+import { bindUDP } from "../poll/udp.ts";
+import { formatIP, isIP, parseHostPort, parseIP } from "../socket/address.ts";
+import { readFileBytes } from "../ffi/read_file.ts";
+import { DNSCache } from "./cache.ts";
+import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
+import { canonicalName, nameLabels } from "./name.ts";
+import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
+import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
+import { decodeMessage, type DNSMessage, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
+
+/** A DNS server's address. */
+export interface ServerAddress {
+  /** An IP literal. */
+  readonly host: string;
+  /** The port (53). */
+  readonly port: number;
+}
+
+/** Options of {@link Resolver} (unknown keys are a TypeError). */
+export interface ResolverOptions {
+  /** Servers (`"10.0.0.53"`, `"127.0.0.1:5353"`, `"[::1]:53"` or `{ host, port }`); default: resolv.conf's. */
+  servers?: readonly (string | ServerAddress)[];
+  /** The resolv.conf to read (default `/etc/resolv.conf`). */
+  resolvConfPath?: string;
+  /** The hosts file to read (default `/etc/hosts`); `null` for none. */
+  hostsPath?: string | null;
+  /** The cache (default a new {@link DNSCache}); `false` for none. */
+  cache?: DNSCache | false;
+  /** Milliseconds to wait for one server (default resolv.conf's `timeout`, 5 s). */
+  timeoutMs?: number;
+  /** Rounds over the servers (default resolv.conf's `attempts`, 2). */
+  attempts?: number;
+  /** The `ndots` threshold (default resolv.conf's, 1). */
+  ndots?: number;
+  /** Search domains (default resolv.conf's). */
+  search?: readonly string[];
+  /** Start each query at the next server (default resolv.conf's `rotate`). */
+  rotate?: boolean;
+  /** Send an EDNS0 OPT record advertising 1232 bytes (default true). */
+  edns?: boolean;
+  /** Milliseconds between checks of resolv.conf and hosts for changes (default 5000). */
+  reloadIntervalMs?: number;
+  /** The loop for sockets (default the default loop). */
+  loop?: Loop;
+  /** The time source for reload checks (default the system clock). */
+  clock?: Clock;
+}
+
+const RESOLVER_KEYS: ReadonlySet<string> = new Set([
+  "servers", "resolvConfPath", "hostsPath", "cache", "timeoutMs", "attempts", "ndots", "search", "rotate", "edns",
+  "reloadIntervalMs", "loop", "clock",
+]);
+
+/** Options of one call. */
+export interface DNSQueryOptions {
+  /** Aborts the call (it rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Resolver.lookup}. */
+export interface LookupOptions extends DNSQueryOptions {
+  /** 4, 6 or 0 for both (default 0). */
+  family?: 0 | 4 | 6;
+  /** Every address (default true); false for the first alone. */
+  all?: boolean;
+}
+
+/** One address {@link Resolver.lookup} found. */
+export interface LookupAddress {
+  /** The IP literal. */
+  readonly address: string;
+  /** Its family. */
+  readonly family: 4 | 6;
+}
+
+const LOOKUP_KEYS: ReadonlySet<string> = new Set(["signal", "family", "all"]);
+const RESOLVE_KEYS: ReadonlySet<string> = new Set(["signal"]);
+/** CNAMEs followed inside one answer at most. */
+const MAX_CNAME_CHAIN = 16;
+/** Datagrams that are not the answer ignored per query at most before giving up on the server. */
+const MAX_IGNORED_DATAGRAMS = 256;
+
+type QueryOutcome =
+  | { readonly kind: "records"; readonly records: readonly ResourceRecord[] }
+  | { readonly kind: "nxdomain" }
+  | { readonly kind: "nodata" };
+
+function parseServer(s: string | ServerAddress): ServerAddress {
+  let host: string;
+  let port: number;
+  if (typeof s === "string") {
+    if (isIP(s) !== 0) ({ host, port } = { host: s, port: 53 });
+    else ({ host, port } = parseHostPort(s));
+  } else if (s !== null && typeof s === "object") {
+    ({ host, port } = s);
+  } else {
+    throw new TypeError(`a DNS server is "ip", "ip:port" or { host, port }, got ${String(s)}`);
+  }
+  if (isIP(host) === 0) throw new TypeError(`a DNS server must be an IP literal, got ${JSON.stringify(host)}`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`bad DNS server port ${String(port)}`);
+  return { host: normalIP(host), port };
+}
+
+function normalIP(host: string): string {
+  const p = parseIP(host);
+  return formatIP(p.bytes, p.zone);
+}
+
+function sameAddress(host: string, port: number, server: ServerAddress): boolean {
+  if (port !== server.port) return false;
+  try {
+    let h = normalIP(host);
+    if (h.startsWith("::ffff:") && isIP(h.slice(7)) === 4) h = h.slice(7);
+    return h === server.host;
+  } catch {
+    return false;
+  }
+}
+
+function nonNegativeInt(v: number | undefined, name: string, min = 0): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
+}
+
+/**
+ * The name PTR queries use for an IP address: `4.3.2.1.in-addr.arpa`, or
+ * the nibbles of an IPv6 address under `ip6.arpa`.
+ *
+ * @throws TypeError when `ip` is not an IP literal
+ *
+ * @example
+ * ```ts
+ * import { reverseName } from "./resolver.ts";
+ * console.log(reverseName("192.0.2.1")); // "1.2.0.192.in-addr.arpa"
+ * ```
+ */
+export function reverseName(ip: string): string {
+  const p = parseIP(ip);
+  if (p.family === 4) return `${Array.from(p.bytes).reverse().join(".")}.in-addr.arpa`;
+  const nibbles: string[] = [];
+  for (let i = 15; i >= 0; i--) nibbles.push((p.bytes[i]! & 0xf).toString(16), (p.bytes[i]! >> 4).toString(16));
+  return `${nibbles.join(".")}.ip6.arpa`;
+}
+
+function soaNegativeTtl(m: DNSMessage): number {
+  for (const r of m.authorities) if (r.data.kind === "SOA") return Math.min(r.ttl, r.data.minimum);
+  return 0; // RFC 2308 §5: no SOA, no negative caching
+}
+
+function questionMatches(m: DNSMessage, name: string, type: number): boolean {
+  if (m.questions.length !== 1) return false;
+  const q = m.questions[0]!;
+  if (q.type !== type || q.class !== 1) return false;
+  try {
+    return canonicalName(q.name) === name;
+  } catch {
+    return false;
+  }
+}
+
+function linked<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal) => Promise<T>, timeoutMs: number, timeoutError: () => Error): Promise<T> {
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(signal!.reason);
+  if (signal !== undefined) {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+  const timer = setTimeout(() => controller.abort(timeoutError()), timeoutMs);
+  return run(controller.signal).finally(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  });
+}
+
+function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+interface Config {
+  readonly conf: ResolvConf;
+  readonly servers: readonly ServerAddress[];
+  readonly hosts: HostsTable;
+}
+
+interface InFlight {
+  readonly promise: Promise<QueryOutcome>;
+  readonly controller: AbortController;
+  waiters: number;
+}
+
+/**
+ * A stub resolver. Methods: {@link Resolver.resolve},
+ * {@link Resolver.lookup}, {@link Resolver.reverse}.
+ *
+ * @example
+ * ```ts
+ * import { Resolver } from "./resolver.ts";
+ * import { DNSCache } from "./cache.ts";
+ * const resolver = new Resolver({ servers: ["127.0.0.1:53"], cache: new DNSCache({ maxEntries: 1000 }), timeoutMs: 500, attempts: 1 });
+ * console.log(resolver.servers); // [{ host: "127.0.0.1", port: 53 }]
+ * ```
+ */
+export class Resolver {
+  /** The cache, or null without one. */
+  readonly cache: DNSCache | null;
+  readonly #options: ResolverOptions;
+  readonly #clock: Clock;
+  readonly #reloadMs: number;
+  readonly #inflight = new Map<string, InFlight>();
+  #config: Config | null = null;
+  #confText: string | null = null;
+  #hostsText: string | null = null;
+  #checkedAt = -Infinity;
+  #next = 0;
+
+  constructor(options: ResolverOptions = {}) {
+    checkOptions(options, RESOLVER_KEYS, "Resolver");
+    nonNegativeInt(options.timeoutMs, "timeoutMs", 1);
+    nonNegativeInt(options.attempts, "attempts", 1);
+    nonNegativeInt(options.ndots, "ndots");
+    nonNegativeInt(options.reloadIntervalMs, "reloadIntervalMs");
+    if (options.servers !== undefined) {
+      if (!Array.isArray(options.servers) || options.servers.length === 0) throw new TypeError("servers must be a non-empty array");
+      options.servers.forEach(parseServer);
+    }
+    if (options.search !== undefined) options.search.forEach((d) => nameLabels(d));
+    this.#options = { ...options };
+    this.cache = options.cache === false ? null : options.cache ?? new DNSCache();
+    this.#clock = options.clock ?? systemClock;
+    this.#reloadMs = options.reloadIntervalMs ?? 5000;
+  }
+
+  /** The servers queried, in order (resolv.conf's unless given). */
+  get servers(): readonly ServerAddress[] {
+    return this.#load().servers;
+  }
+
+  #load(): Config {
+    const now = this.#clock.now();
+    if (this.#config !== null && now - this.#checkedAt < this.#reloadMs) return this.#config;
+    this.#checkedAt = now;
+    const o = this.#options;
+    const read = (path: string, max: number): string => {
+      const bytes = readFileBytes(path, max);
+      return bytes === null ? "" : new TextDecoder().decode(bytes);
+    };
+    const needConf = o.servers === undefined || o.timeoutMs === undefined || o.attempts === undefined || o.ndots === undefined ||
+      o.search === undefined || o.rotate === undefined;
+    const confText = needConf ? read(o.resolvConfPath ?? "/etc/resolv.conf", MAX_RESOLV_CONF_BYTES) : "";
+    const hostsPath = o.hostsPath === undefined ? "/etc/hosts" : o.hostsPath;
+    const hostsText = hostsPath === null ? "" : read(hostsPath, MAX_HOSTS_BYTES);
+    if (this.#config !== null && confText === this.#confText && hostsText === this.#hostsText) return this.#config;
+    this.#confText = confText;
+    this.#hostsText = hostsText;
+    const file = parseResolvConf(confText);
+    const conf: ResolvConf = {
+      servers: file.servers,
+      search: o.search?.map(canonicalName) ?? file.search,
+      ndots: o.ndots ?? file.ndots,
+      timeout: o.timeoutMs !== undefined ? o.timeoutMs / 1000 : file.timeout,
+      attempts: o.attempts ?? file.attempts,
+      rotate: o.rotate ?? file.rotate,
+      edns0: file.edns0,
+    };
+    this.#config = {
+      conf,
+      servers: (o.servers ?? file.servers).map(parseServer),
+      hosts: parseHosts(hostsText),
+    };
+    return this.#config;
+  }
+
+  /**
+   * Records of `type` for `name` (the search list applies; CNAMEs inside
+   * the answer are followed, and the records returned are the target's).
+   *
+   * @throws DNSError `ENOTFOUND`, `ENODATA`, `ESERVFAIL`, `EREFUSED`, `ETIMEOUT`, `EBADRESP`
+   *
+   * @example
+   * ```ts
+   * import { Resolver } from "./resolver.ts";
+   * const resolver = new Resolver({ servers: ["127.0.0.1:9"], timeoutMs: 50, attempts: 1 });
+   * await resolver.resolve("example.com", "A").catch((e) => console.log(e.code)); // ETIMEOUT (nothing listens on port 9)
+   * ```
+   */
+  async resolve(name: string, type: RecordTypeName | number, options: DNSQueryOptions = {}): Promise<ResourceRecord[]> {
+    checkOptions(options, RESOLVE_KEYS, "resolve");
+    const t = typeNumber(type);
+    const config = this.#load();
+    let nodata = false;
+    for (const candidate of this.#candidates(name, config.conf)) {
+      const outcome = await this.#query(candidate, t, config, options.signal);
+      if (outcome.kind === "records") return outcome.records.slice();
+      if (outcome.kind === "nodata") nodata = true;
+    }
+    throw nodata
+      ? new DNSError("ENODATA", `${name} has no ${typeof type === "number" ? `type ${type}` : type} record`)
+      : new DNSError("ENOTFOUND", `${name} not found (NXDOMAIN)`);
+  }
+
+  /**
+   * Addresses for `host`: an IP literal as is, then the hosts file, then
+   * A and AAAA queries (in parallel for family 0; IPv4 addresses first).
+   * `localhost` and names under it are loopback when the hosts file lacks
+   * them (RFC 6761).
+   *
+   * @throws DNSError as {@link Resolver.resolve} (ENOTFOUND when no family has an address)
+   *
+   * @example
+   * ```ts
+   * import { Resolver } from "./resolver.ts";
+   * const resolver = new Resolver({ servers: ["127.0.0.1:9"], hostsPath: null });
+   * console.log(await resolver.lookup("::1"), await resolver.lookup("localhost", { family: 4, all: false })); // [{ address: "::1", family: 6 }] { address: "127.0.0.1", family: 4 }
+   * ```
+   */
+  lookup(host: string, options: LookupOptions & { all: false }): Promise<LookupAddress>;
+  lookup(host: string, options?: LookupOptions): Promise<LookupAddress[]>;
+  async lookup(host: string, options: LookupOptions = {}): Promise<LookupAddress[] | LookupAddress> {
+    checkOptions(options, LOOKUP_KEYS, "lookup");
+    const family = options.family ?? 0;
+    if (family !== 0 && family !== 4 && family !== 6) throw new TypeError(`family must be 0, 4 or 6, got ${String(family)}`);
+    const list = await this.#lookupAll(host, family, options.signal);
+    if (options.all === false) return list[0]!;
+    return list;
+  }
+
+  async #lookupAll(host: string, family: 0 | 4 | 6, signal: AbortSignal | undefined): Promise<LookupAddress[]> {
+    if (typeof host !== "string") throw new TypeError("lookup: host must be a string");
+    const literal = isIP(host);
+    if (literal !== 0) {
+      if (family !== 0 && family !== literal) throw new DNSError("ENOTFOUND", `${host} is an IPv${literal} address, not IPv${family}`);
+      return [{ address: host, family: literal }];
+    }
+    const name = canonicalName(host);
+    const want = (f: 4 | 6): boolean => family === 0 || family === f;
+    const fromHosts = (this.#load().hosts.byName.get(name) ?? [])
+      .map((address) => ({ address, family: isIP(address.split("%")[0]!) as 4 | 6 }))
+      .filter((a) => want(a.family));
+    if (fromHosts.length > 0) return fromHosts;
+    if (name === "localhost" || name.endsWith(".localhost")) {
+      const loop: LookupAddress[] = [];
+      if (want(4)) loop.push({ address: "127.0.0.1", family: 4 });
+      if (want(6)) loop.push({ address: "::1", family: 6 });
+      return loop;
+    }
+    const queries: Promise<LookupAddress[]>[] = [];
+    if (want(4)) queries.push(this.resolve(host, RR_TYPE.A, signal === undefined ? {} : { signal }).then((rs) => addresses(rs, 4)));
+    if (want(6)) queries.push(this.resolve(host, RR_TYPE.AAAA, signal === undefined ? {} : { signal }).then((rs) => addresses(rs, 6)));
+    const settled = await Promise.allSettled(queries);
+    const found = settled.flatMap((s) => (s.status === "fulfilled" ? s.value : []));
+    if (found.length > 0) return found;
+    const failures = settled.map((s) => (s.status === "rejected" ? s.reason as unknown : null));
+    const hard = failures.find((e) => !(e instanceof DNSError) || (e.code !== "ENOTFOUND" && e.code !== "ENODATA"));
+    if (hard !== undefined) throw hard;
+    throw new DNSError("ENOTFOUND", `${host} not found`);
+  }
+
+  /**
+   * Names for an IP address: the hosts file's, else PTR records.
+   *
+   * @throws TypeError when `ip` is not an IP literal; DNSError as {@link Resolver.resolve}
+   *
+   * @example
+   * ```ts
+   * import { Resolver } from "./resolver.ts";
+   * const resolver = new Resolver({ servers: ["127.0.0.1:9"], hostsPath: "/etc/hosts" });
+   * console.log((await resolver.reverse("127.0.0.1")).length > 0); // true when /etc/hosts names 127.0.0.1
+   * ```
+   */
+  async reverse(ip: string, options: DNSQueryOptions = {}): Promise<string[]> {
+    checkOptions(options, RESOLVE_KEYS, "reverse");
+    const ptr = reverseName(ip);
+    const names = this.#load().hosts.byAddress.get(normalIP(ip)) ?? this.#load().hosts.byAddress.get(ip);
+    if (names !== undefined && names.length > 0) return names.slice();
+    const records = await this.resolve(`${ptr}.`, RR_TYPE.PTR, options);
+    return records.flatMap((r) => (r.data.kind === "PTR" ? [r.data.target] : []));
+  }
+
+  *#candidates(name: string, conf: ResolvConf): Generator<string> {
+    if (typeof name !== "string") throw new TypeError("a DNS name must be a string");
+    if (name.endsWith(".") && !name.endsWith("\\.")) {
+      yield canonicalName(name);
+      return;
+    }
+    const base = canonicalName(name);
+    const dots = nameLabels(base).length - 1;
+    const searched = conf.search.flatMap((d) => {
+      try {
+        return [canonicalName(`${base}.${d}`)];
+      } catch {
+        return []; // too long with this domain
+      }
+    });
+    if (dots >= conf.ndots) {
+      yield base;
+      yield* searched;
+    } else {
+      yield* searched;
+      yield base;
+    }
+  }
+
+  #query(name: string, type: number, config: Config, signal: AbortSignal | undefined): Promise<QueryOutcome> {
+    const cached = this.cache?.get(name, type);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const key = `${name} ${type}`;
+    let flight = this.#inflight.get(key);
+    if (flight === undefined) {
+      const controller = new AbortController();
+      const promise = this.#exchange(name, type, config, controller.signal).finally(() => this.#inflight.delete(key));
+      flight = { promise, controller, waiters: 0 };
+      this.#inflight.set(key, flight);
+    }
+    const f = flight;
+    f.waiters++;
+    return withSignal(f.promise, signal).finally(() => {
+      if (--f.waiters === 0 && !f.controller.signal.aborted && signal?.aborted) f.controller.abort(signal.reason);
+    });
+  }
+
+  async #exchange(name: string, type: number, config: Config, signal: AbortSignal): Promise<QueryOutcome> {
+    const { conf, servers } = config;
+    const start = conf.rotate ? this.#next++ % servers.length : 0;
+    const order = servers.map((_, i) => servers[(start + i) % servers.length]!);
+    let lastError: Error = new DNSError("ETIMEOUT", `no answer for ${name}`);
+    for (let attempt = 0; attempt < conf.attempts; attempt++) {
+      for (const server of order) {
+        if (signal.aborted) throw signal.reason;
+        let m: DNSMessage;
+        try {
+          m = await this.#ask(server, name, type, conf, signal);
+        } catch (err) {
+          if (signal.aborted) throw signal.reason;
+          if (!(err instanceof Error)) throw err;
+          lastError = err instanceof DNSError ? err : new DNSError("ECONNREFUSED", `${server.host}:${server.port}: ${err.message}`, { cause: err });
+          continue;
+        }
+        if (m.rcode === RCODE.NOERROR || m.rcode === RCODE.NXDOMAIN) return this.#outcome(m, name, type);
+        const code = m.rcode === RCODE.REFUSED ? "EREFUSED" : m.rcode === RCODE.SERVFAIL ? "ESERVFAIL" : "EBADRESP";
+        lastError = new DNSError(code, `${server.host}:${server.port} answered ${name} with RCODE ${m.rcode}`);
+      }
+    }
+    throw lastError;
+  }
+
+  #outcome(m: DNSMessage, name: string, type: number): QueryOutcome {
+    let owner = name;
+    const chain: ResourceRecord[] = [];
+    for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
+      const matching = m.answers.filter((r) => r.class === 1 && r.type === type && safeCanonical(r.name) === owner);
+      if (matching.length > 0) {
+        this.cache?.setRecords(name, type, matching);
+        return { kind: "records", records: matching };
+      }
+      const cname = type === RR_TYPE.CNAME ? undefined : m.answers.find((r) => r.data.kind === "CNAME" && safeCanonical(r.name) === owner);
+      if (cname === undefined || cname.data.kind !== "CNAME") break;
+      chain.push(cname);
+      owner = safeCanonical(cname.data.target);
+    }
+    const ttl = soaNegativeTtl(m);
+    if (m.rcode === RCODE.NXDOMAIN) {
+      // With a CNAME chain the NXDOMAIN is the target's (RFC 6604): only the pair is cached.
+      if (chain.length === 0) this.cache?.setNxdomain(name, ttl);
+      else this.cache?.setNodata(name, type, ttl);
+      return { kind: "nxdomain" };
+    }
+    this.cache?.setNodata(name, type, ttl);
+    return { kind: "nodata" };
+  }
+
+  #ask(server: ServerAddress, name: string, type: number, conf: ResolvConf, signal: AbortSignal): Promise<DNSMessage> {
+    const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
+    return linked(signal, (s) => this.#askUDP(server, name, type, s), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`))
+      .then((answer) => (answer === "tcp" ? linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`)) : answer));
+  }
+
+  async #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal): Promise<DNSMessage | "tcp"> {
+    const id = randomQueryId();
+    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
+    using sock = bindUDP({ family, port: 0, maxDatagramBytes: 65535, maxQueuedDatagrams: 16, ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }) });
+    await sock.send(query, server, { signal });
+    for (let ignored = 0; ignored < MAX_IGNORED_DATAGRAMS; ignored++) {
+      const d = await sock.recv({ signal });
+      if (d === null) break;
+      if (!sameAddress(d.address.host, d.address.port, server)) continue;
+      const bytes = d.data;
+      if (bytes.length < 12 || ((bytes[0]! << 8) | bytes[1]!) !== id || (bytes[2]! & 0x80) === 0) continue;
+      let m: DNSMessage;
+      try {
+        m = decodeMessage(bytes);
+      } catch {
+        // A truncated answer may be cut anywhere; TCP checks the rest.
+        if ((bytes[2]! & 0x02) !== 0) return "tcp";
+        continue;
+      }
+      if (!questionMatches(m, name, type)) continue;
+      if (m.flags.tc) return "tcp";
+      return m;
+    }
+    throw new DNSError("EBADRESP", `${server.host}:${server.port}: no acceptable answer for ${name}`);
+  }
+
+  async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {
+    const id = randomQueryId();
+    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    const conn = await connect({
+      host: server.host,
+      port: server.port,
+      signal,
+      timeoutMs,
+      readBufferBytes: 65536,
+      ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }),
+    });
+    try {
+      const framed = new Uint8Array(2 + query.length);
+      framed[0] = query.length >> 8;
+      framed[1] = query.length & 0xff;
+      framed.set(query, 2);
+      await conn.write(framed, { signal });
+      const head = await conn.readExactly(2, { signal });
+      const size = (head[0]! << 8) | head[1]!;
+      if (size < 12) throw new DNSError("EBADRESP", `${server.host}:${server.port} (TCP): a ${size}-byte answer`);
+      const body = await conn.readExactly(size, { signal });
+      let m: DNSMessage;
+      try {
+        m = decodeMessage(body);
+      } catch (err) {
+        throw new DNSError("EBADRESP", `${server.host}:${server.port} (TCP): ${(err as Error).message}`, { cause: err });
+      }
+      if (m.id !== id || !m.flags.qr || !questionMatches(m, name, type)) {
+        throw new DNSError("EBADRESP", `${server.host}:${server.port} (TCP): the answer does not match the query`);
+      }
+      return m;
+    } finally {
+      conn.abort();
+    }
+  }
+}
+
+function safeCanonical(name: string): string {
+  try {
+    return canonicalName(name);
+  } catch {
+    return "";
+  }
+}
+
+function addresses(records: readonly ResourceRecord[], family: 4 | 6): LookupAddress[] {
+  return records.flatMap((r) => (r.data.kind === "A" || r.data.kind === "AAAA" ? [{ address: r.data.address, family }] : []));
+}
+
+let defaultInstance: Resolver | null = null;
+
+/**
+ * The module's resolver (made on first use from `/etc/resolv.conf` and
+ * `/etc/hosts`).
+ *
+ * @example
+ * ```ts
+ * import { defaultResolver } from "./resolver.ts";
+ * console.log(defaultResolver() === defaultResolver()); // true
+ * ```
+ */
+export function defaultResolver(): Resolver {
+  defaultInstance ??= new Resolver();
+  return defaultInstance;
+}
+
+/**
+ * {@link Resolver.resolve} on the {@link defaultResolver}.
+ *
+ * @example
+ * ```ts
+ * import { resolveDNS } from "./resolver.ts";
+ * console.log(typeof resolveDNS); // "function"
+ * ```
+ */
+export function resolveDNS(name: string, type: RecordTypeName | number, options?: DNSQueryOptions): Promise<ResourceRecord[]> {
+  return defaultResolver().resolve(name, type, options);
+}
+
+/**
+ * {@link Resolver.lookup} on the {@link defaultResolver}.
+ *
+ * @example
+ * ```ts
+ * import { lookupHost } from "./resolver.ts";
+ * console.log(await lookupHost("127.0.0.1")); // [{ address: "127.0.0.1", family: 4 }]
+ * ```
+ */
+export function lookupHost(host: string, options: LookupOptions & { all: false }): Promise<LookupAddress>;
+export function lookupHost(host: string, options?: LookupOptions): Promise<LookupAddress[]>;
+export function lookupHost(host: string, options: LookupOptions = {}): Promise<LookupAddress[] | LookupAddress> {
+  return defaultResolver().lookup(host, options);
+}
+
+/**
+ * {@link Resolver.reverse} on the {@link defaultResolver}.
+ *
+ * @example
+ * ```ts
+ * import { reverseLookup } from "./resolver.ts";
+ * console.log(typeof reverseLookup); // "function"
+ * ```
+ */
+export function reverseLookup(ip: string, options?: DNSQueryOptions): Promise<string[]> {
+  return defaultResolver().reverse(ip, options);
+}

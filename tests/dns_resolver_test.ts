@@ -1,0 +1,254 @@
+/**
+ * The resolver against a scripted DNS server written here (node:dgram and
+ * node:net as the peer) on 127.0.0.1 and a random port: normal answers,
+ * truncation then TCP, a silent server then the next, SERVFAIL, hostile
+ * answers (wrong id, wrong question, another address, compression loops)
+ * ignored and never cached, a huge TXT over TCP, NXDOMAIN/NODATA with
+ * negative caching, the search list, coalescing, abort, hosts first.
+ */
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import net from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DNSError } from "../core/errors.ts";
+import { DNSCache } from "../dns/cache.ts";
+import type { ResourceRecord } from "../dns/records.ts";
+import { Resolver } from "../dns/resolver.ts";
+import { decodeMessage, type DNSMessage, encodeMessage, type MessageInit } from "../dns/wire.ts";
+
+type Reply = Uint8Array | { bytes: Uint8Array; fromOther: true };
+type Script = (q: DNSMessage, via: "udp" | "tcp") => Reply[];
+
+interface Server {
+  readonly address: string;
+  readonly queries: { name: string; type: number; via: "udp" | "tcp"; port: number }[];
+  close(): Promise<void>;
+}
+
+const open: Server[] = [];
+after(async () => {
+  for (const s of open) await s.close();
+});
+
+async function startServer(script: Script): Promise<Server> {
+  const other = dgram.createSocket("udp4");
+  await new Promise<void>((r) => other.bind(0, "127.0.0.1", r));
+  for (let tries = 0; ; tries++) {
+    const tcp = net.createServer();
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+    const port = (tcp.address() as net.AddressInfo).port;
+    const udp = dgram.createSocket("udp4");
+    const bound = await new Promise<boolean>((r) => {
+      udp.once("error", () => r(false));
+      udp.bind(port, "127.0.0.1", () => r(true));
+    });
+    if (!bound) {
+      tcp.close();
+      udp.close();
+      if (tries > 20) throw new Error("no free UDP port beside the TCP one");
+      continue;
+    }
+    const queries: Server["queries"] = [];
+    udp.on("message", (msg, rinfo) => {
+      const q = decodeMessage(new Uint8Array(msg));
+      queries.push({ name: q.questions[0]!.name, type: q.questions[0]!.type, via: "udp", port: rinfo.port });
+      for (const reply of script(q, "udp")) {
+        if (reply instanceof Uint8Array) udp.send(reply, rinfo.port, rinfo.address);
+        else other.send(reply.bytes, rinfo.port, rinfo.address);
+      }
+    });
+    tcp.on("connection", (sock) => {
+      let buf = Buffer.alloc(0);
+      sock.on("error", () => {});
+      sock.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+        const q = decodeMessage(new Uint8Array(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+        queries.push({ name: q.questions[0]!.name, type: q.questions[0]!.type, via: "tcp", port: sock.remotePort ?? 0 });
+        for (const reply of script(q, "tcp")) {
+          const bytes = reply instanceof Uint8Array ? reply : reply.bytes;
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(bytes.length);
+          sock.write(Buffer.concat([len, bytes]));
+        }
+      });
+    });
+    const server: Server = {
+      address: `127.0.0.1:${port}`,
+      queries,
+      close: async () => {
+        await new Promise<void>((r) => udp.close(() => r()));
+        await new Promise<void>((r) => other.close(() => r()));
+        await new Promise<void>((r) => tcp.close(() => r()));
+      },
+    };
+    open.push(server);
+    return server;
+  }
+}
+
+const A = (name: string, address: string, ttl = 300): ResourceRecord => ({ name, type: 1, class: 1, ttl, data: { kind: "A", address } });
+const SOA: ResourceRecord = {
+  name: "test", type: 6, class: 1, ttl: 600,
+  data: { kind: "SOA", mname: "ns.test", rname: "host.test", serial: 1, refresh: 60, retry: 60, expire: 60, minimum: 120 },
+};
+
+function answer(q: DNSMessage, init: Omit<MessageInit, "id"> = {}): Uint8Array {
+  return encodeMessage({ id: q.id, questions: q.questions, ...init, flags: { qr: true, rd: true, ra: true, ...init.flags } });
+}
+
+function zone(q: DNSMessage): Uint8Array {
+  const { name, type } = q.questions[0]!;
+  const n = name.toLowerCase();
+  if (n === "a.test" && type === 1) return answer(q, { answers: [A(name, "10.0.0.1")] });
+  if (n === "a.test" && type === 28) return answer(q, { answers: [{ name, type: 28, class: 1, ttl: 300, data: { kind: "AAAA", address: "fd00::1" } }] });
+  if (n === "alias.test" && type === 1) {
+    return answer(q, { answers: [{ name, type: 5, class: 1, ttl: 300, data: { kind: "CNAME", target: "a.test" } }, A("a.test", "10.0.0.1")] });
+  }
+  if (n === "host.s.test" && type === 1) return answer(q, { answers: [A(name, "10.0.0.7")] });
+  if (n === "v4only.test" && type === 1) return answer(q, { answers: [A(name, "10.0.0.4")] });
+  if (n === "v4only.test") return answer(q, { authorities: [SOA] });
+  if (n === "1.0.0.10.in-addr.arpa" && type === 12) return answer(q, { answers: [{ name, type: 12, class: 1, ttl: 300, data: { kind: "PTR", target: "a.test" } }] });
+  return answer(q, { flags: { rcode: 3 }, authorities: [SOA] });
+}
+
+function resolverFor(servers: Server[], extra: ConstructorParameters<typeof Resolver>[0] = {}): Resolver {
+  return new Resolver({ servers: servers.map((s) => s.address), hostsPath: null, timeoutMs: 300, attempts: 1, search: [], ...extra });
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e) => e instanceof DNSError && e.code === code);
+}
+
+describe("dns resolver against a scripted server", () => {
+  test("A, AAAA, CNAME chain, PTR, lookup of both families; answers cached; a fresh source port per query", async () => {
+    const server = await startServer((q) => [zone(q)]);
+    const r = resolverFor([server]);
+    const a = await r.resolve("a.test", "A");
+    assert.deepEqual(a.map((x) => x.data), [{ kind: "A", address: "10.0.0.1" }]);
+    assert.deepEqual((await r.resolve("alias.test", "A")).map((x) => x.name), ["a.test"]);
+    assert.deepEqual(await r.lookup("a.test"), [{ address: "10.0.0.1", family: 4 }, { address: "fd00::1", family: 6 }]);
+    assert.deepEqual(await r.lookup("a.test", { family: 6, all: false }), { address: "fd00::1", family: 6 });
+    assert.deepEqual(await r.reverse("10.0.0.1"), ["a.test"]);
+    const before = server.queries.length;
+    await r.resolve("A.TEST", "A");
+    assert.equal(server.queries.length, before, "the second resolve came from the cache");
+    const ports = new Set(server.queries.map((q) => q.port));
+    assert.equal(ports.size, server.queries.length, "every query came from its own source port");
+  });
+
+  test("NXDOMAIN and NODATA: typed errors, cached negatively", async () => {
+    const server = await startServer((q) => [zone(q)]);
+    const r = resolverFor([server]);
+    await rejectsWith(r.resolve("missing.test", "A"), "ENOTFOUND");
+    await rejectsWith(r.resolve("missing.test", "MX"), "ENOTFOUND");
+    await rejectsWith(r.resolve("v4only.test", "AAAA"), "ENODATA");
+    await rejectsWith(r.resolve("v4only.test", "AAAA"), "ENODATA");
+    assert.deepEqual(await r.lookup("v4only.test"), [{ address: "10.0.0.4", family: 4 }]);
+    assert.deepEqual(server.queries.map((q) => `${q.name}/${q.type}`), ["missing.test/1", "v4only.test/28", "v4only.test/1"]);
+    await rejectsWith(r.lookup("missing.test"), "ENOTFOUND");
+  });
+
+  test("truncation: TC over UDP, then the whole answer over TCP, a huge TXT too", async () => {
+    const many = Array.from({ length: 200 }, (_, i) => A("big.test", `10.1.${i >> 8}.${i & 255}`));
+    const txt = Array.from({ length: 200 }, (_, i) => new Uint8Array(255).fill(0x61 + (i % 26)));
+    const server = await startServer((q, via) => {
+      if (via === "udp") return [answer(q, { flags: { tc: true } })];
+      if (q.questions[0]!.type === 16) return [answer(q, { answers: [{ name: q.questions[0]!.name, type: 16, class: 1, ttl: 60, data: { kind: "TXT", strings: txt } }] })];
+      return [answer(q, { answers: many })];
+    });
+    const r = resolverFor([server]);
+    const got = await r.resolve("big.test", "A");
+    assert.equal(got.length, 200);
+    const t = await r.resolve("big.test", "TXT");
+    assert.ok(t[0]!.data.kind === "TXT");
+    assert.equal(t[0]!.data.strings.length, 200);
+    assert.deepEqual(server.queries.map((q) => q.via), ["udp", "tcp", "udp", "tcp"]);
+  });
+
+  test("a silent server, SERVFAIL and REFUSED move to the next server", async () => {
+    const silent = await startServer(() => []);
+    const servfail = await startServer((q) => [answer(q, { flags: { rcode: 2 } })]);
+    const refused = await startServer((q) => [answer(q, { flags: { rcode: 5 } })]);
+    const good = await startServer((q) => [zone(q)]);
+    const r = resolverFor([silent, servfail, refused, good]);
+    assert.equal((await r.resolve("a.test", "A")).length, 1);
+    assert.equal(silent.queries.length + servfail.queries.length + refused.queries.length + good.queries.length, 4);
+    await rejectsWith(resolverFor([servfail]).resolve("a.test", "A"), "ESERVFAIL");
+    await rejectsWith(resolverFor([refused]).resolve("a.test", "A"), "EREFUSED");
+    await rejectsWith(resolverFor([silent], { attempts: 2, timeoutMs: 50 }).resolve("a.test", "A"), "ETIMEOUT");
+  });
+
+  test("hostile answers (wrong id, wrong question, another address, compression loop, garbage) are ignored and never cached", async () => {
+    const server = await startServer((q) => {
+      const loop = answer(q).slice();
+      loop[2] = loop[2]! | 0x80;
+      const withLoop = Uint8Array.from([...loop.subarray(0, 7), 1, ...loop.subarray(8), 0xc0, loop.length, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 6, 6, 6, 6]);
+      return [
+        encodeMessage({ id: (q.id + 1) & 0xffff, questions: q.questions, flags: { qr: true }, answers: [A(q.questions[0]!.name, "6.6.6.1")] }),
+        encodeMessage({ id: q.id, questions: [{ name: "evil.test", type: 1, class: 1 }], flags: { qr: true }, answers: [A("evil.test", "6.6.6.2")] }),
+        { bytes: answer(q, { answers: [A(q.questions[0]!.name, "6.6.6.3")] }), fromOther: true },
+        withLoop,
+        new Uint8Array([q.id >> 8, q.id & 255, 0x81, 0x80, 0xff, 0xff]),
+        zone(q),
+      ];
+    });
+    const cache = new DNSCache();
+    const r = resolverFor([server], { cache });
+    assert.deepEqual((await r.resolve("a.test", "A")).map((x) => x.data), [{ kind: "A", address: "10.0.0.1" }]);
+    const hit = cache.get("a.test", 1);
+    assert.ok(hit?.kind === "records");
+    assert.deepEqual(hit.records.map((x) => x.data), [{ kind: "A", address: "10.0.0.1" }]);
+    assert.equal(cache.get("evil.test", 1), undefined);
+    assert.equal(cache.size, 1);
+  });
+
+  test("search list and ndots; a trailing dot means no search", async () => {
+    const server = await startServer((q) => [zone(q)]);
+    const r = resolverFor([server], { search: ["s.test"], ndots: 1 });
+    assert.deepEqual(await r.lookup("host"), [{ address: "10.0.0.7", family: 4 }]);
+    assert.equal(server.queries[0]!.name, "host.s.test");
+    await rejectsWith(r.resolve("host.", "A"), "ENOTFOUND");
+    assert.equal(server.queries.at(-1)!.name, "host");
+    server.queries.length = 0;
+    await r.resolve("a.test", "A");
+    assert.deepEqual(server.queries.map((q) => q.name), ["a.test"]);
+  });
+
+  test("identical in-flight queries are coalesced; an abort rejects with its reason", async () => {
+    const server = await startServer((q) => (q.questions[0]!.name === "slow.test" ? [] : [zone(q)]));
+    const r = resolverFor([server], { timeoutMs: 2000 });
+    const [x, y] = await Promise.all([r.resolve("a.test", "A"), r.resolve("a.test", "A")]);
+    assert.deepEqual(x, y);
+    assert.equal(server.queries.length, 1);
+    const controller = new AbortController();
+    const pending = r.resolve("slow.test", "A", { signal: controller.signal });
+    const reason = new Error("stop");
+    setTimeout(() => controller.abort(reason), 20);
+    await assert.rejects(pending, (e) => e === reason);
+  });
+
+  test("hosts file first for lookup and reverse; resolv.conf from a file; options checked", async () => {
+    const server = await startServer((q) => [zone(q)]);
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-dns-"));
+    try {
+      writeFileSync(join(dir, "hosts"), "10.9.9.9 pinned.test a.test\n");
+      writeFileSync(join(dir, "resolv.conf"), `nameserver 127.0.0.1\noptions timeout:1 attempts:1\n`);
+      const r = new Resolver({ resolvConfPath: join(dir, "resolv.conf"), hostsPath: join(dir, "hosts"), servers: [server.address] });
+      assert.deepEqual(await r.lookup("A.test"), [{ address: "10.9.9.9", family: 4 }]);
+      assert.deepEqual(await r.reverse("10.9.9.9"), ["pinned.test", "a.test"]);
+      assert.deepEqual(await r.lookup("localhost", { family: 6 }), [{ address: "::1", family: 6 }]);
+      assert.equal(server.queries.length, 0);
+      const fromFile = new Resolver({ resolvConfPath: join(dir, "resolv.conf"), hostsPath: null });
+      assert.deepEqual(fromFile.servers, [{ host: "127.0.0.1", port: 53 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(() => new Resolver({ server: ["1.1.1.1"] } as never), TypeError);
+    assert.throws(() => new Resolver({ servers: ["example.com"] }), TypeError);
+    await assert.rejects(resolverFor([server]).lookup("a.test", { famly: 4 } as never), TypeError);
+  });
+});
