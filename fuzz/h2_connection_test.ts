@@ -1,8 +1,10 @@
 import { test } from "node:test";
+import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
+import { ErrorCode } from "../http/h2/constants.ts";
 import { encodeFrame } from "../http/h2/frames.ts";
-import { fuzz } from "./h2_connection.ts";
+import { flood, fuzz, legitTransfer, madeYouReset, NO_PROGRESS_KINDS, RESET_VIOLATIONS } from "./h2_connection.ts";
 
 test("fuzz/h2_connection: random bytes and sequences of plausible frames, both roles", () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (d) => fuzz(d)), { numRuns: 2000 });
@@ -32,5 +34,47 @@ test("fuzz/h2_connection: random bytes and sequences of plausible frames, both r
       fuzz(all);
     }),
     { numRuns: 2000 },
+  );
+});
+
+test("fuzz/h2_connection: any mix of no-progress frames ends in ENHANCE_YOUR_CALM, even with a request every 20 of them", () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.constantFrom(...NO_PROGRESS_KINDS), { minLength: 1 }), fc.constantFrom(0, 20), (kinds, every) => {
+      assert.equal(flood(kinds, 6000, every), ErrorCode.ENHANCE_YOUR_CALM, kinds.join(","));
+    }),
+    { numRuns: 20 },
+  );
+});
+
+test("fuzz/h2_connection: MadeYouReset by any violation ends the connection (clock) or is held to MAX_CONCURRENT_STREAMS (no clock)", () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...RESET_VIOLATIONS), fc.integer({ min: 1, max: 50 }), (violation, maxConcurrent) => {
+      const timed = madeYouReset(violation, 20_000, true, 100);
+      assert.equal(timed.code, ErrorCode.ENHANCE_YOUR_CALM, violation);
+      assert.ok(timed.requests <= 110, `${violation}: ${timed.requests} requests`);
+      const held = madeYouReset(violation, 300, false, maxConcurrent);
+      assert.ok(held.requests <= maxConcurrent, `${violation}: ${held.requests} requests past ${maxConcurrent}`);
+    }),
+    { numRuns: 10 },
+  );
+});
+
+test("fuzz/h2_connection: legitimate transfers at any window, crediting step, chunking and frame size never trip a limit", () => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        size: fc.integer({ min: 0, max: 300_000 }),
+        window: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 65, max: 1 << 20 })),
+        connectionWindow: fc.oneof(fc.constant(65535), fc.integer({ min: 65535, max: 1 << 24 })),
+        upload: fc.boolean(),
+        consumeStep: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20_000 })),
+        chunk: fc.integer({ min: 1, max: 100_000 }),
+        maxFrame: fc.constantFrom(16384, 65536, 1 << 20),
+      }).filter((t) => t.window >= 16 || t.size <= 20_000),
+      (t) => {
+        assert.equal(legitTransfer(t), "", JSON.stringify(t));
+      },
+    ),
+    { numRuns: 30 },
   );
 });

@@ -129,7 +129,15 @@ function applyLocal(c: H2Core, s: Settings): void {
   c.reader.maxFrameSize = s.maxFrameSize;
   const delta = s.initialWindowSize - c.recvInitialWindow;
   c.recvInitialWindow = s.initialWindowSize;
-  if (delta !== 0) for (const st of c.table.streams.values()) st.recvWindow += delta;
+  if (delta !== 0) {
+    for (const st of c.table.streams.values()) {
+      st.recvWindow += delta;
+      // A smaller window lowers the crediting threshold: octets consumed
+      // under the old one are credited now, or a sender that went negative
+      // would wait for credit while we wait for more DATA.
+      if (st.recvUnacked > 0) c.creditStream(st, 0);
+    }
+  }
 }
 
 /**

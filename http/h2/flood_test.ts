@@ -69,6 +69,8 @@ describe("item 3: WINDOW_UPDATE is credited against the data it returns", () => 
     for (const [window, size] of [[1, 20_000], [7, 50_000], [100, 400_000], [1000, 2 << 20], [1 << 20, 8 << 20]] as const) {
       transfer(size, { client: { settings: { initialWindowSize: window } } });
       transfer(size, { client: { settings: { initialWindowSize: window }, connectionWindowSize: Math.max(65535, window * 4) } });
+      // Uploads: the sender starts on the default window and goes negative when the small one arrives.
+      transfer(size, { server: { settings: { initialWindowSize: window } }, upload: true });
     }
   });
   test("a peer crediting every 100 octets (two WINDOW_UPDATEs each) is never cut off", () => {
