@@ -21,6 +21,11 @@ import type { Settings } from "./settings.ts";
  *   it, and copy a small body you keep for long.
  * - `rst`: the peer reset a stream, or a GOAWAY refused it (`refused`).
  * - `stream-error`: we reset a stream because the peer broke a rule.
+ *   After either on a request the server application was answering, the
+ *   stream keeps its place among our MAX_CONCURRENT_STREAMS until the
+ *   application lets go: `reset(id)` (which sends nothing more), or any
+ *   write to it (which throws STREAM_CLOSED). So a peer cannot start
+ *   unbounded work by resetting requests (CVE-2023-44487, CVE-2025-8671).
  * - `error`: a connection error; GOAWAY was queued and the connection is dead.
  * - `goaway`, `ping`, `ping-ack` (with `rtt` in ms), `settings` (the peer's,
  *   applied and acknowledged), `settings-ack`, `window-update`,
