@@ -26,7 +26,6 @@
  *
  * @module
  */
-import { SocketBuf } from "../core/socket_buf.ts";
 import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
@@ -40,19 +39,9 @@ import type { Timer } from "../core/timer_heap.ts";
 import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
 import { UringTransport } from "./uring/transport.ts";
 import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts";
+import { type Reader, ReadQueue, shortRead } from "./connection_reads.ts";
 
 export { CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions, type TimeoutKind, type WaitOptions } from "./connection_types.ts";
-
-/** A pending read: `read()` (exact 0, no buffer), `readExactly(n)` (exact n) or `readInto(buffer)`. */
-interface Reader {
-  /** readExactly: the bytes wanted, all at once (0: any). */
-  exact: number;
-  /** readInto: the caller's buffer. */
-  into: Uint8Array | undefined;
-  resolve(value: Uint8Array | number | null): void;
-  reject(error: Error): void;
-  cleanup: (() => void) | undefined;
-}
 
 /** The `writable` stream's wait for the write queue to go below the high-water mark. */
 interface DrainWait {
@@ -94,11 +83,6 @@ function abortReason(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
 }
 
-/** `readExactly(wanted)` met the end of stream with `got` bytes buffered. */
-function shortRead(got: number, wanted: number): SocketClosedError {
-  return new SocketClosedError("EOF", `readExactly: the stream ended after ${got} of ${wanted} bytes`, { syscall: "recv", transferred: got });
-}
-
 /**
  * One async stream connection. Create it with `listen` or `connect`.
  *
@@ -124,11 +108,10 @@ export class Connection {
   #handler: ConnectionHandler;
   /** RECV_DATA … RECV_BUFFER: what the last `recvTarget()` chose. */
   #recvKind = RECV_DATA;
-  #readBuf: SocketBuf | undefined;
-  readonly #readers: Reader[] = [];
+  /** Promise mode: the read buffer and the pending reads. */
+  readonly #reads: ReadQueue;
   readonly #out = new WriteQueue();
   readonly #hwm: number;
-  readonly #readMax: number;
   #paused = false;
   #eof = false;
   #ended = false;
@@ -203,7 +186,7 @@ export class Connection {
     this.#fd = socket.fd;
     this.#handler = handler ?? NO_HANDLER;
     this.#hwm = positive(options.highWaterMark ?? SOCKET_LIMITS.writeHighWaterMark, "highWaterMark");
-    this.#readMax = positive(options.readBufferBytes ?? SOCKET_LIMITS.readBufferBytes, "readBufferBytes");
+    this.#reads = new ReadQueue(positive(options.readBufferBytes ?? SOCKET_LIMITS.readBufferBytes, "readBufferBytes"));
     this.#idleMs = timeout(options.idleTimeoutMs, "idleTimeoutMs");
     this.#readMs = timeout(options.readTimeoutMs, "readTimeoutMs");
     this.#writeMs = timeout(options.writeTimeoutMs, "writeTimeoutMs");
@@ -250,7 +233,7 @@ export class Connection {
    * ```
    */
   get readBufferBytes(): number {
-    return this.#readMax;
+    return this.#reads.max;
   }
 
   /** Whether the connection is closed. */
@@ -375,11 +358,9 @@ export class Connection {
    * In handler mode the bytes go to `data`, and reads see only the end.
    */
   read(options: WaitOptions = {}): Promise<Uint8Array | null> {
-    if (this.#readers.length === 0) {
-      const buf = this.#readBuf;
-      if (buf !== undefined && buf.length > 0) {
-        const out = new Uint8Array(buf.length);
-        buf.read(out);
+    if (this.#reads.readers.length === 0) {
+      const out = this.#reads.readAll();
+      if (out !== undefined) {
         this.#tookBuffered();
         return Promise.resolve(out);
       }
@@ -409,20 +390,18 @@ export class Connection {
    * ```
    */
   readExactly(n: number, options: WaitOptions = {}): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(n) || n < 0 || n > this.#readMax) {
-      return Promise.reject(new RangeError(`readExactly: n must be an integer from 0 to readBufferBytes (${this.#readMax}), got ${n}`));
+    const reads = this.#reads;
+    if (!Number.isSafeInteger(n) || n < 0 || n > reads.max) {
+      return Promise.reject(new RangeError(`readExactly: n must be an integer from 0 to readBufferBytes (${reads.max}), got ${n}`));
     }
     if (n === 0) return Promise.resolve(new Uint8Array(0));
-    if (this.#readers.length === 0) {
-      const buf = this.#readBuf;
-      const buffered = buf === undefined ? 0 : buf.length;
-      if (buffered >= n) {
-        const out = new Uint8Array(n);
-        buf!.read(out);
+    if (reads.readers.length === 0) {
+      const out = reads.readExactly(n);
+      if (out !== undefined) {
         this.#tookBuffered();
         return Promise.resolve(out);
       }
-      if (this.#eof || this.#readCancelled) return Promise.reject(shortRead(buffered, n));
+      if (this.#eof || this.#readCancelled) return Promise.reject(shortRead(reads.length, n));
     }
     return this.#wait(n, undefined, options.signal) as Promise<Uint8Array>;
   }
@@ -448,10 +427,9 @@ export class Connection {
   readInto(buffer: Uint8Array, options: WaitOptions = {}): Promise<number | null> {
     if (!(buffer instanceof Uint8Array)) return Promise.reject(new TypeError("readInto: buffer must be a Uint8Array"));
     if (buffer.length === 0) return Promise.reject(new RangeError("readInto: buffer is empty"));
-    if (this.#readers.length === 0) {
-      const buf = this.#readBuf;
-      if (buf !== undefined && buf.length > 0) {
-        const n = buf.read(buffer);
+    if (this.#reads.readers.length === 0) {
+      const n = this.#reads.readInto(buffer);
+      if (n > 0) {
         this.#tookBuffered();
         return Promise.resolve(n);
       }
@@ -584,8 +562,8 @@ export class Connection {
     this.#closed = true;
     this.#timer?.cancel();
     this.#transport.close(true);
-    this.#endReaders(undefined);
-    this.#readBuf?.close();
+    this.#reads.endAll(undefined);
+    this.#reads.close();
     const detached = new SocketClosedError("EPIPE", "the connection was detached");
     this.#out.fail(detached);
     this.#failDrainWait(detached);
@@ -609,8 +587,9 @@ export class Connection {
       const reader: Reader = { exact, into, resolve, reject, cleanup: undefined };
       if (signal) {
         const onAbort = () => {
-          const i = this.#readers.indexOf(reader);
-          if (i >= 0) this.#readers.splice(i, 1);
+          const readers = this.#reads.readers;
+          const i = readers.indexOf(reader);
+          if (i >= 0) readers.splice(i, 1);
           reject(abortReason(signal));
           // A reader behind this one may be served by what is buffered now.
           if (i === 0) this.#serveReaders();
@@ -618,46 +597,15 @@ export class Connection {
         signal.addEventListener("abort", onAbort, { once: true });
         reader.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
-      if (this.#readers.length === 0) this.#lastRead = performance.now();
-      this.#readers.push(reader);
+      if (this.#reads.readers.length === 0) this.#lastRead = performance.now();
+      this.#reads.readers.push(reader);
       this.#setInterest();
     });
   }
 
   /** Hands buffered bytes, or the end of stream, to the waiting readers in order. */
   #serveReaders(): void {
-    const readers = this.#readers;
-    const ended = this.#eof || this.#readCancelled;
-    let took = false;
-    while (readers.length > 0) {
-      const reader = readers[0]!;
-      const buf = this.#readBuf;
-      const buffered = buf === undefined ? 0 : buf.length;
-      let value: Uint8Array | number | null;
-      if (reader.exact > 0) {
-        if (buffered < reader.exact) {
-          if (!ended) break;
-          readers.shift();
-          reader.cleanup?.();
-          reader.reject(shortRead(buffered, reader.exact));
-          continue;
-        }
-        value = new Uint8Array(reader.exact);
-        buf!.read(value);
-      } else if (buffered > 0) {
-        if (reader.into !== undefined) value = buf!.read(reader.into);
-        else {
-          value = new Uint8Array(buffered);
-          buf!.read(value);
-        }
-      } else if (ended) value = null;
-      else break;
-      took ||= value !== null;
-      readers.shift();
-      reader.cleanup?.();
-      reader.resolve(value);
-    }
-    if (took) this.#tookBuffered();
+    if (this.#reads.serve(this.#eof || this.#readCancelled)) this.#tookBuffered();
   }
 
   /** Bytes were taken out of the read buffer: there may be room to read again, or nothing left to wait for. */
@@ -665,17 +613,6 @@ export class Connection {
     if (this.#paused === false) this.#setInterest();
     // Both sides ended while these bytes waited: the connection is done now.
     if (this.#eof && this.#ended && !this.#hasBufferedInput) void this.close();
-  }
-
-  /** The connection is going away: pending reads fail with `error`, or end. */
-  #endReaders(error: Error | undefined): void {
-    const buffered = this.#readBuf === undefined || this.#readBuf.closed ? 0 : this.#readBuf.length;
-    for (const r of this.#readers.splice(0)) {
-      r.cleanup?.();
-      if (error !== undefined) r.reject(error);
-      else if (r.exact > 0) r.reject(shortRead(buffered, r.exact));
-      else r.resolve(null);
-    }
   }
 
   /** What `send()` throws and `write()` rejects with once writing is over. */
@@ -729,7 +666,7 @@ export class Connection {
   #cancelRead(): void {
     if (this.#closed || this.#readCancelled) return;
     this.#readCancelled = true;
-    this.#readBuf?.clear();
+    this.#reads.clear();
     this.#serveReaders();
     // Reading resumes if the buffer was full; after the peer's FIN and
     // ours, the connection is done.
@@ -756,20 +693,20 @@ export class Connection {
       this.#recvKind = RECV_DROP;
       return scratch;
     }
-    const readers = this.#readers;
-    if (readers.length > 0 && !this.#hasBufferedInput && readers[0]!.exact === 0) {
+    const reads = this.#reads;
+    if (reads.direct) {
       // read() or readInto() waits and nothing is buffered: straight into
       // the caller's buffer, or into a chunk of its own.
       this.#recvKind = RECV_READER;
-      return readers[0]!.into ?? scratch;
+      return reads.readers[0]!.into ?? scratch;
     }
-    const buf = (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax }));
-    if (buf.remainingCapacity === 0) {
+    const span = reads.span();
+    if (span === undefined) {
       this.#setInterest();
       return NOTHING;
     }
     this.#recvKind = RECV_BUFFER;
-    return buf.writableSpans(Math.min(buf.remainingCapacity, 16384))[0]!;
+    return span;
   }
 
   /** Pull input: `n` bytes landed in the last target; whether to receive again now. */
@@ -787,15 +724,14 @@ export class Connection {
         return true;
       case RECV_READER: {
         this.#lastRead = performance.now();
-        const reader = this.#readers.shift()!;
-        reader.cleanup?.();
-        reader.resolve(reader.into !== undefined ? n : target.slice(0, n));
-        if (this.#readers.length === 0) this.#setInterest();
+        const reads = this.#reads;
+        reads.resolveFirst(reads.readers[0]!.into !== undefined ? n : target.slice(0, n));
+        if (reads.readers.length === 0) this.#setInterest();
         return false;
       }
       default:
-        this.#readBuf!.commitWrite(n);
-        if (this.#readers.length > 0) {
+        this.#reads.commit(n);
+        if (this.#reads.readers.length > 0) {
           this.#lastRead = performance.now();
           this.#serveReaders();
         }
@@ -812,8 +748,7 @@ export class Connection {
   /** Push input: most bytes the next delivery may bring. */
   #recvLimit(): number {
     if (this.#handler.data !== undefined) return URING_BUFFER_BYTES;
-    const buf = this.#readBuf;
-    return Math.min(URING_BUFFER_BYTES, buf === undefined ? this.#readMax : buf.remainingCapacity);
+    return Math.min(URING_BUFFER_BYTES, this.#reads.room);
   }
 
   /** Push input: bytes arrived (the view is valid during this call). */
@@ -829,24 +764,12 @@ export class Connection {
     // The readable stream was cancelled: drop what arrives.
     if (this.#readCancelled) return;
     this.#lastRead = performance.now();
-    const buf = this.#readBuf;
-    const reader = this.#readers[0];
-    if (reader !== undefined && reader.exact === 0 && (buf === undefined || buf.length === 0)) {
-      this.#readers.shift();
-      reader.cleanup?.();
-      const into = reader.into;
-      if (into === undefined) {
-        reader.resolve(bytes.slice());
-        return;
-      }
-      const n = Math.min(bytes.length, into.length);
-      into.set(n === bytes.length ? bytes : bytes.subarray(0, n));
-      reader.resolve(n);
-      if (n === bytes.length) return;
-      bytes = bytes.subarray(n);
-    }
-    (this.#readBuf ??= new SocketBuf({ capacity: 0, maxCapacity: this.#readMax })).write(bytes);
-    if (this.#readers.length > 0) this.#serveReaders();
+    const reads = this.#reads;
+    const direct = reads.direct;
+    reads.push(bytes);
+    // Taken whole by a waiting reader: nothing buffered, interest unchanged.
+    if (direct && reads.length === 0) return;
+    if (reads.readers.length > 0) this.#serveReaders();
     this.#setInterest();
   }
 
@@ -870,7 +793,7 @@ export class Connection {
 
   /** Whether received bytes wait in the read buffer for `read()`. */
   get #hasBufferedInput(): boolean {
-    return this.#readBuf !== undefined && this.#readBuf.length > 0;
+    return this.#reads.length > 0;
   }
 
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */
@@ -882,8 +805,7 @@ export class Connection {
 
   #setInterest(): void {
     if (this.#closed) return;
-    const full = this.#readBuf !== undefined && this.#readBuf.remainingCapacity === 0;
-    this.#transport.update(!this.#paused && !this.#eof && !(this.#handler.data === undefined && full));
+    this.#transport.update(!this.#paused && !this.#eof && !(this.#handler.data === undefined && this.#reads.full));
   }
 
   #setLingerZero(): void {
@@ -916,8 +838,8 @@ export class Connection {
     this.#error = error;
     this.#timer?.cancel();
     this.#transport.close(false);
-    this.#endReaders(error);
-    this.#readBuf?.close();
+    this.#reads.endAll(error);
+    this.#reads.close();
     const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");
     this.#out.fail(closedError);
     this.#failDrainWait(closedError);
@@ -938,7 +860,7 @@ export class Connection {
     if (this.#closed) return;
     const now = performance.now();
     let kind: TimeoutKind | undefined;
-    if (this.#readMs > 0 && this.#readers.length > 0 && now - this.#lastRead >= this.#readMs) kind = "read";
+    if (this.#readMs > 0 && this.#reads.readers.length > 0 && now - this.#lastRead >= this.#readMs) kind = "read";
     else if (this.#writeMs > 0 && this.#out.bytes > 0 && now - this.#lastWrite >= this.#writeMs) kind = "write";
     else if (this.#idleMs > 0 && now - Math.max(this.#lastRead, this.#lastWrite) >= this.#idleMs) kind = "idle";
     if (kind !== undefined) {
@@ -948,7 +870,7 @@ export class Connection {
       } else {
         const error = new SocketTimeoutError(`${kind} timeout`);
         if (kind === "read") {
-          const reader = this.#readers.shift();
+          const reader = this.#reads.readers.shift();
           reader?.cleanup?.();
           reader?.reject(error);
           this.#lastRead = now;

@@ -44,6 +44,9 @@ export {
   type WaitOptions,
 } from "./connection.ts";
 export { connectionReadable, connectionWritable } from "./connection_streams.ts";
+export type { Transport, TransportFactory, TransportSink } from "./transport.ts";
+export { ReadinessTransport, readinessTransport } from "./transport_readiness.ts";
+export { type Connector, type ConnectorOptions, defaultConnector } from "./connector.ts";
 export {
   adopt,
   ADOPT_OPTION_KEYS,

@@ -27,6 +27,7 @@ export { type DirectSink, Uring, type UringCallback, type UringOp, type UringOpt
 export { UringLoop, type UringLoopOptions, type UringOwner } from "./loop_glue.ts";
 export { LoopUring, type LoopUringOptions, loopUring, URING_BUFFER_BYTES, type UringSetup } from "./loop_io.ts";
 export { UringStream, type UringStreamHost } from "./stream.ts";
+export { UringTransport, uringTransport } from "./transport.ts";
 export { ProvidedBuffers } from "./buffer_ring.ts";
 export { SendSlots } from "./send_slots.ts";
 export { uringConnect, type UringConnectOptions } from "./connect.ts";
