@@ -25,7 +25,9 @@ export interface H2ConnectionOptions {
    * Milliseconds clock (monotonic); default `monotonicMs` of core/clock.ts.
    * `null`: no clock — the per-second limits (resets, PING, SETTINGS) and
    * the timeouts are off, and the no-progress budget is paid back by useful
-   * work only.
+   * work only. Pass `null`, not a function that never advances (such as
+   * `() => 0`): with a stuck clock a per-second limit counts for the whole
+   * life of the connection.
    */
   now?: (() => number) | null;
   /** Settings we announce (merged over our defaults). */
