@@ -13,6 +13,7 @@ import net from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ManualClock } from "../core/clock.ts";
 import { DNSError } from "../core/errors.ts";
 import { DNSCache } from "../dns/cache.ts";
 import type { ResourceRecord } from "../dns/records.ts";
@@ -247,6 +248,29 @@ describe("dns resolver against a scripted server", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("resolv.conf and hosts are re-read when their text changed, at most every reloadIntervalMs", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-dns-"));
+    try {
+      const clock = new ManualClock(0);
+      writeFileSync(join(dir, "hosts"), "10.1.1.1 moving.test\n");
+      writeFileSync(join(dir, "resolv.conf"), "nameserver 10.0.0.53\n");
+      const r = new Resolver({ resolvConfPath: join(dir, "resolv.conf"), hostsPath: join(dir, "hosts"), clock, reloadIntervalMs: 1000 });
+      assert.deepEqual(await r.lookup("moving.test"), [{ address: "10.1.1.1", family: 4 }]);
+      writeFileSync(join(dir, "hosts"), "10.2.2.2 moving.test\n");
+      writeFileSync(join(dir, "resolv.conf"), "nameserver 10.0.0.54\nnameserver ::1\n");
+      assert.deepEqual(await r.lookup("moving.test"), [{ address: "10.1.1.1", family: 4 }], "not re-read within the interval");
+      clock.advance(1000);
+      assert.deepEqual(await r.lookup("moving.test"), [{ address: "10.2.2.2", family: 4 }]);
+      assert.deepEqual(r.servers, [{ host: "10.0.0.54", port: 53 }, { host: "::1", port: 53 }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("option checks", async () => {
+    const server = await startServer((q) => [zone(q)]);
     assert.throws(() => new Resolver({ server: ["1.1.1.1"] } as never), TypeError);
     assert.throws(() => new Resolver({ servers: ["example.com"] }), TypeError);
     await assert.rejects(resolverFor([server]).lookup("a.test", { famly: 4 } as never), TypeError);

@@ -1,0 +1,88 @@
+/**
+ * dnsmasq as a real DNS peer for tests and benchmarks: started on
+ * 127.0.0.1 and a free port with a small test zone (`zone.test`), stopped
+ * by `close()`. Throws a clear error when dnsmasq is not installed (CI
+ * installs it: .ci/run).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Dnsmasq {
+  readonly address: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function dnsmasqPath(): string {
+  for (const p of ["/usr/sbin/dnsmasq", "/usr/bin/dnsmasq", "/usr/local/sbin/dnsmasq"]) {
+    const r = spawnSync(p, ["--version"]);
+    if (r.status === 0) return p;
+  }
+  throw new Error("dnsmasq is not installed (apt-get install -y dnsmasq; .ci/run installs it): the DNS tests need it as a real peer");
+}
+
+export async function startDnsmasq(): Promise<Dnsmasq> {
+  const bin = dnsmasqPath();
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-dnsmasq-"));
+  writeFileSync(join(dir, "hosts"), "10.0.0.2 hosts.zone.test\n10.0.0.3 multi.zone.test\n10.0.0.4 multi.zone.test\n");
+  for (let tries = 0; ; tries++) {
+    const port = await freePort();
+    const args = [
+      "--no-daemon", "--conf-file=/dev/null", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces",
+      "--no-resolv", "--no-hosts", `--addn-hosts=${join(dir, "hosts")}`, "--local=/zone.test/", "--pid-file=",
+      "--log-facility=-", "--cache-size=0",
+      "--host-record=www.zone.test,10.0.0.1,fd00::1",
+      "--cname=alias.zone.test,www.zone.test",
+      "--cname=alias2.zone.test,alias.zone.test",
+      "--mx-host=zone.test,mail.zone.test,10",
+      "--srv-host=_http._tcp.zone.test,www.zone.test,80,1,5",
+      "--txt-record=txt.zone.test,hello world,second",
+      "--host-record=v4only.zone.test,10.0.0.9",
+    ];
+    if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--user=root", "--group=root");
+    const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const started = await new Promise<boolean>((resolve) => {
+      let text = "";
+      child.stderr!.on("data", (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes("started")) resolve(true);
+        if (text.includes("failed to create listening socket") || text.includes("Address already in use")) resolve(false);
+      });
+      child.once("exit", () => resolve(false));
+    });
+    if (!started) {
+      child.kill("SIGKILL");
+      if (tries >= 5) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error("dnsmasq did not start");
+      }
+      continue;
+    }
+    return {
+      address: `127.0.0.1:${port}`,
+      port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          child.once("exit", () => {
+            rmSync(dir, { recursive: true, force: true });
+            resolve();
+          });
+          child.kill("SIGTERM");
+        }),
+    };
+  }
+}
