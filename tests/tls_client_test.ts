@@ -44,6 +44,11 @@ describe("tls client against openssl s_server", () => {
         got += dec.decode(buf.subarray(0, n));
       }
       assert.equal(got, "olleh\n");
+      // s_server -rev answers CLOSE with close_notify: a clean end reads as 0.
+      tls.sendAll(enc.encode("CLOSE\n"));
+      let n: number;
+      while ((n = tls.recv(buf)) > 0) assert.ok(n <= buf.length);
+      assert.equal(n, 0);
     } finally {
       await server.close();
     }

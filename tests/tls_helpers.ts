@@ -9,8 +9,11 @@ export interface SServer {
   close(): Promise<void>;
 }
 
-/** Starts `openssl s_server` on 127.0.0.1 (a free port) with `args`; resolves once it accepts. */
-export function startSServer(args: readonly string[]): Promise<SServer> {
+/**
+ * Starts `openssl s_server` on 127.0.0.1 (a free port) with `args`; resolves
+ * once it accepts. `keepOutput: false` drops what it prints afterwards.
+ */
+export function startSServer(args: readonly string[], keepOutput = true): Promise<SServer> {
   const child = spawn("timeout", ["60", "openssl", "s_server", "-accept", "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
@@ -20,6 +23,12 @@ export function startSServer(args: readonly string[]): Promise<SServer> {
       const m = /ACCEPT [^\n]*:(\d+)/.exec(out);
       if (!m) return;
       child.stdout!.off("data", onData);
+      if (!keepOutput) {
+        child.stdout!.removeAllListeners("data");
+        child.stderr!.removeAllListeners("data");
+        child.stdout!.resume();
+        child.stderr!.resume();
+      }
       resolve({ port: Number(m[1]), output: () => out, close: () => stop(child) });
     };
     child.stdout!.on("data", onData);
@@ -31,7 +40,8 @@ function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once("exit", () => resolve());
-    child.kill("SIGKILL");
+    // SIGTERM: `timeout` passes it on to openssl (SIGKILL would orphan it).
+    child.kill("SIGTERM");
   });
 }
 
@@ -42,14 +52,15 @@ export interface SClient {
 }
 
 /**
- * Runs `openssl s_client -connect 127.0.0.1:port` with `input` on stdin;
- * `-ign_eof` keeps it reading until the server closes.
+ * Runs `openssl s_client -connect 127.0.0.1:port` with stdin at EOF;
+ * `-ign_eof` keeps it reading until the server closes, and it prints what
+ * it got plus its session summary.
  */
-export function runSClient(port: number, args: readonly string[], input: string): SClient {
-  const script = 'input="$1"; shift; printf "%s" "$input" | timeout 20 openssl s_client -ign_eof "$@" 2>&1';
-  const child = spawn("sh", ["-c", script, "sh", input, "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function runSClient(port: number, args: readonly string[]): SClient {
+  const child = spawn("timeout", ["20", "openssl", "s_client", "-ign_eof", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
   const done = new Promise<string>((resolve) => child.once("exit", () => resolve(out)));
   return { done, kill: () => stop(child) };
 }

@@ -25,6 +25,7 @@ import { libssl } from "../ffi/libssl.ts";
 import { cString, readCString, readPointer, writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { native } from "../ffi/native.ts";
+import { errnoName } from "../ffi/platform.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { isIP } from "../socket/address.ts";
 import type { Socket } from "../socket/socket.ts";
@@ -195,7 +196,7 @@ export class TLSSocket {
     if ((code === SSL_ERROR.SYSCALL && errno === 0) || /unexpected eof/i.test(queue)) {
       return new TLSError("ERR_TLS_TRUNCATED", `${what} failed: the peer closed the connection without close_notify${queue ? `: ${queue}` : ""}`, { syscall: what });
     }
-    const detail = queue || (errno ? `errno ${errno}` : `SSL_get_error ${code}`);
+    const detail = queue || (errno ? `${errnoName(errno)} (errno ${errno})` : `SSL_get_error ${code}`);
     return new TLSError(code === SSL_ERROR.SYSCALL ? "ERR_TLS_SYSCALL" : "ERR_TLS", `${what} failed: ${detail}`, errno ? { syscall: what, errno } : { syscall: what });
   }
 

@@ -1,0 +1,116 @@
+// Our blocking TLS server (tls/) against `openssl s_client`: TLS 1.3 and
+// 1.2, ALPN chosen by the server's preference, no-overlap behaviour, mTLS
+// (required, missing, untrusted), an encrypted key, and a truncated stream.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
+import { listenTCPSync } from "../socket/connect.ts";
+import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
+import { runSClient, startSServer } from "./tls_helpers.ts";
+import { PASSPHRASE, testPKI } from "./tls_pki.ts";
+
+const enc = new TextEncoder();
+
+function serverContext(extra: Omit<TLSContextOptions, "role" | "cert" | "key"> = {}): TLSContext {
+  const pki = testPKI();
+  return new TLSContext({ role: "server", cert: pki.chain, key: pki.key, ...extra });
+}
+
+/** Accepts one s_client, says `pong`, closes with close_notify; returns the server side's facts and s_client's output. */
+async function serveOnce(ctx: TLSContext, clientArgs: string[]) {
+  const pki = testPKI();
+  using listener = listenTCPSync("127.0.0.1", 0);
+  const { port } = listener.localAddress() as { port: number };
+  const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-verify_return_error", "-servername", "localhost", ...clientArgs]);
+  try {
+    const tls = acceptTLS(listener, ctx, 10_000);
+    const facts = { protocol: tls.protocol, alpn: tls.alpnProtocol, peer: tls.peerCertificate() };
+    tls.sendAll(enc.encode("pong\n"));
+    tls.close();
+    return { ...facts, output: await client.done };
+  } finally {
+    await client.kill();
+  }
+}
+
+describe("tls server against openssl s_client", () => {
+  test("TLS 1.3, ALPN by the server's preference, verified by s_client", async () => {
+    using ctx = serverContext({ alpn: ["h2", "http/1.1"] });
+    const r = await serveOnce(ctx, ["-alpn", "http/1.1,h2"]);
+    assert.equal(r.protocol, "TLSv1.3");
+    assert.equal(r.alpn, "h2");
+    assert.equal(r.peer, null);
+    assert.match(r.output, /pong/);
+    assert.match(r.output, /ALPN protocol: h2/);
+    assert.match(r.output, /Verify return code: 0 \(ok\)/);
+  });
+
+  test("TLS 1.2 when the server opts in", async () => {
+    using ctx = serverContext({ minVersion: "TLSv1.2" });
+    const r = await serveOnce(ctx, ["-tls1_2"]);
+    assert.equal(r.protocol, "TLSv1.2");
+    assert.match(r.output, /pong/);
+  });
+
+  test("ALPN without overlap: fails by default, goes on without with alpnMismatch: ignore", async () => {
+    {
+      using ctx = serverContext({ alpn: ["h2"] });
+      await assert.rejects(serveOnce(ctx, ["-alpn", "spdy/1"]), TLSHandshakeError);
+    }
+    using ctx = serverContext({ alpn: ["h2"], alpnMismatch: "ignore" });
+    const r = await serveOnce(ctx, ["-alpn", "spdy/1"]);
+    assert.equal(r.alpn, null);
+    assert.match(r.output, /pong/);
+  });
+
+  test("mTLS: a client certificate is required, read and verified", async () => {
+    const pki = testPKI();
+    using ctx = serverContext({ requestCert: true, ca: pki.root });
+    const r = await serveOnce(ctx, ["-cert", pki.paths["client_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["client.key"]!]);
+    assert.equal(r.peer!.commonName, "ffinet client");
+    assert.deepEqual(r.peer!.subjectAltNames.dns, ["client.invalid"]);
+    await assert.rejects(serveOnce(ctx, []), (err: unknown) => err instanceof TLSHandshakeError && /certificate/.test(err.message));
+    await assert.rejects(serveOnce(ctx, ["-cert", pki.paths["self.pem"]!, "-key", pki.paths["self.key"]!]),
+      (err: unknown) => err instanceof TLSVerifyError && err.reason === "DEPTH_ZERO_SELF_SIGNED_CERT" && err.depth === 0);
+  });
+
+  test("an encrypted key loads with its passphrase and fails without or with a wrong one", async () => {
+    const pki = testPKI();
+    using ctx = new TLSContext({ role: "server", cert: pki.chain, key: pki.encryptedKey, passphrase: PASSPHRASE });
+    const r = await serveOnce(ctx, []);
+    assert.match(r.output, /Verify return code: 0 \(ok\)/);
+    for (const passphrase of [undefined, "wrong"]) {
+      assert.throws(() => new TLSContext({ role: "server", cert: pki.chain, key: pki.encryptedKey, ...(passphrase ? { passphrase } : {}) }),
+        (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_KEY" && err.message.length > 0);
+    }
+  });
+
+  test("files work as well as PEM data; a key that does not match the certificate is refused", () => {
+    const pki = testPKI();
+    new TLSContext({ role: "server", certFile: pki.paths["leaf_chain.pem"]!, keyFile: pki.paths["leaf.key"]!, caFile: pki.paths["root.pem"]! }).close();
+    assert.throws(() => new TLSContext({ role: "server", cert: pki.chain, key: readFileSync(pki.paths["self.key"]!, "utf8") }),
+      (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_KEY");
+    assert.throws(() => new TLSContext({ certFile: "/nonexistent/x.pem", keyFile: "/nonexistent/x.key" }),
+      (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_PEM" && /nonexistent/.test(err.message));
+  });
+
+  test("a peer gone without close_notify is a truncation (ERR_TLS_TRUNCATED)", async () => {
+    const pki = testPKI();
+    const server = await startSServer(["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!]);
+    let closed = false;
+    try {
+      using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, timeoutMs: 5000 });
+      tls.sendAll(enc.encode("x-marks\n"));
+      // Once s_server has printed it, nothing is left unread on its side, so
+      // its end comes as a FIN (not a reset).
+      for (let i = 0; i < 400 && !server.output().includes("x-marks"); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.match(server.output(), /x-marks/);
+      await server.close();
+      closed = true;
+      assert.throws(() => tls.recv(new Uint8Array(16)), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_TRUNCATED");
+    } finally {
+      if (!closed) await server.close();
+    }
+  });
+});
