@@ -7,6 +7,9 @@ import { listen } from "./listener.ts";
 import type { Loop } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
 import { readinessTransport } from "./transport_readiness.ts";
+import { loopUring } from "./uring/loop_io.ts";
+import { chooseAsyncIo } from "./uring/probe.ts";
+import { uringTransport } from "./uring/transport.ts";
 import type { WriteQueue } from "./write_queue.ts";
 import { Socket } from "../socket/socket.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
@@ -200,6 +203,28 @@ describe("Transport seam: a wrapping transport", () => {
       assert.equal(transport!.bytesOut, 3);
       conn.abort();
       await peer.close();
+    });
+  });
+});
+
+describe("Transport seam: the wrapper over io_uring (readiness where io_uring is refused)", () => {
+  test("push input (provided buffers) is decoded by the wrapper; queued output is encoded and counted", async () => {
+    await withLoop(async (loop) => {
+      const uring = chooseAsyncIo("uring") === "io_uring";
+      const [a, b] = Socket.pair("stream", { nonBlocking: !uring });
+      const inner = uring ? uringTransport(loopUring(loop), a) : readinessTransport(loop, a);
+      let transport: XorTransport | undefined;
+      const conn = new Connection(loop, a, undefined, {}, (sink, queue) => (transport = new XorTransport(inner, sink, queue)));
+      const wire: Uint8Array[] = [];
+      const peer = adopt(b, { loop, io: "readiness", handler: { data: (c, d) => (wire.push(d.slice()), c.send(d)) } });
+      const message = new Uint8Array(60_000).map((_, i) => i % 251);
+      await conn.write(message);
+      assert.deepEqual(await conn.readExactly(message.length), message);
+      assert.deepEqual(concat(wire), xor(message.slice()));
+      assert.equal(transport!.bytesIn, message.length);
+      assert.equal(transport!.bytesOut, message.length);
+      await conn.close();
+      await peer.whenClosed;
     });
   });
 });
