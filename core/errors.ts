@@ -106,7 +106,8 @@ export class FFIUnavailableError extends NetError {
  * @example
  * ```ts
  * import { UnsupportedError } from "./errors.ts";
- * throw new UnsupportedError("splice", "splice(2) exists only on Linux");
+ * const err = new UnsupportedError("splice", "splice(2) exists only on Linux");
+ * console.log(err.message); // "splice is not supported: splice(2) exists only on Linux"
  * ```
  */
 export class UnsupportedError extends NetError {
@@ -283,6 +284,20 @@ export class TLSVerifyError extends TLSHandshakeError {
     this.reason = options.reason ?? "";
     this.depth = options.depth ?? -1;
   }
+}
+
+/**
+ * The peer's certificate chain matched none of the configured SPKI pins
+ * (the `pins` option of a TLS context).
+ *
+ * @example
+ * ```ts
+ * import { TLSPinError } from "./errors.ts";
+ * console.log(new TLSPinError("ERR_TLS_PIN", "no pin matched").code);
+ * ```
+ */
+export class TLSPinError extends TLSHandshakeError {
+  static override readonly brand: string = "ffinet.TLSPinError";
 }
 
 /**
@@ -511,7 +526,7 @@ export function isRetryable(err: unknown): boolean {
   if (err instanceof SocketTimeoutError) return true;
   if (
     err instanceof HTTP1ParseError || err instanceof HPACKError ||
-    err instanceof WebSocketError || err instanceof TLSVerifyError ||
+    err instanceof WebSocketError || err instanceof TLSVerifyError || err instanceof TLSPinError ||
     err instanceof LimitError || err instanceof UnsupportedError ||
     err instanceof UseAfterCloseError || err instanceof FFIUnavailableError
   ) return false;

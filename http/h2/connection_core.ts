@@ -76,7 +76,8 @@ export interface ConnectionStatus {
  * @example
  * ```ts
  * import { connectionError } from "./connection_core.ts";
- * throw connectionError("ERR_H2_PREFACE", "invalid connection preface", 1);
+ * const err = connectionError("ERR_H2_PREFACE", "invalid connection preface", 1);
+ * console.log(err.http2Code); // 1: PROTOCOL_ERROR, for the GOAWAY
  * ```
  */
 export function connectionError(code: string, message: string, http2Code: number): HTTP2Error {
@@ -89,7 +90,8 @@ export function connectionError(code: string, message: string, http2Code: number
  * @example
  * ```ts
  * import { streamError } from "./connection_core.ts";
- * throw streamError("ERR_H2_MALFORMED", "malformed header section", 1, 3);
+ * const err = streamError("ERR_H2_MALFORMED", "malformed header section", 1, 3);
+ * console.log(err.streamId); // 3: the stream to reset
  * ```
  */
 export function streamError(code: string, message: string, http2Code: number, id: number): HTTP2StreamError {

@@ -429,7 +429,11 @@ export class FrameReader {
  * ```ts
  * import { validateFrame } from "./frames.ts";
  * const f = { type: 0x6, flags: 0, streamId: 1, length: 8, payload: new Uint8Array(8) };
- * validateFrame(f); // throws HTTP2Error PROTOCOL_ERROR: PING on a stream
+ * try {
+ *   validateFrame(f);
+ * } catch (err) {
+ *   console.log((err as Error).message); // PING on a stream: a PROTOCOL_ERROR
+ * }
  * ```
  */
 export function validateFrame(f: Frame): Uint8Array {

@@ -143,7 +143,11 @@ export function settingsToPairs(s: Settings, all: boolean): [number, number][] {
  * @example
  * ```ts
  * import { checkLocalSettings, defaultSettings } from "./settings.ts";
- * checkLocalSettings({ ...defaultSettings(), maxFrameSize: 100 }); // throws RangeError
+ * try {
+ *   checkLocalSettings({ ...defaultSettings(), maxFrameSize: 100 });
+ * } catch (err) {
+ *   console.log(err instanceof RangeError); // true: below the protocol's 16384
+ * }
  * ```
  */
 export function checkLocalSettings(s: Settings): void {
