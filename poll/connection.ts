@@ -12,6 +12,11 @@
  *   and the WHATWG streams `readable` (a byte stream: BYOB readers work) and
  *   `writable`.
  *
+ * The connection keeps the policy (modes, buffers, the write queue,
+ * timeouts, callbacks); its bytes move through one `Transport` fixed at
+ * construction (poll/transport.ts): readiness (poll/transport_readiness.ts),
+ * io_uring (poll/uring/transport.ts), or a wrapper over either.
+ *
  * @example
  * ```ts
  * import { connect } from "./connect.ts";
