@@ -87,6 +87,12 @@ export const LIBCRYPTO_SYMBOLS = {
   X509_STORE_CTX_get_error: { args: ["pointer"], result: "i32" },
   /** int X509_STORE_CTX_get_error_depth(const X509_STORE_CTX *ctx) */
   X509_STORE_CTX_get_error_depth: { args: ["pointer"], result: "i32" },
+  /** int OPENSSL_sk_num(const OPENSSL_STACK *st) */
+  OPENSSL_sk_num: { args: ["pointer"], result: "i32" },
+  /** void *OPENSSL_sk_value(const OPENSSL_STACK *st, int i) */
+  OPENSSL_sk_value: { args: ["pointer", "i32"], result: "pointer" },
+  /** const char *OBJ_nid2sn(int n) */
+  OBJ_nid2sn: { args: ["i32"], result: "pointer" },
 } as const;
 
 /**

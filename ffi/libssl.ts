@@ -104,6 +104,10 @@ export const LIBSSL_SYMBOLS = {
   SSL_get_peer_certificate: { args: ["pointer"], result: "pointer", optional: true },
   /** int SSL_session_reused(const SSL *ssl) */
   SSL_session_reused: { args: ["pointer"], result: "i32" },
+  /** STACK_OF(X509) *SSL_get0_verified_chain(const SSL *s) — not owned by the caller */
+  SSL_get0_verified_chain: { args: ["pointer"], result: "pointer" },
+  /** const char *SSL_group_to_name(SSL *s, int id) (OpenSSL 3) */
+  SSL_group_to_name: { args: ["pointer", "i32"], result: "pointer", optional: true },
 } as const;
 
 /**

@@ -3,7 +3,7 @@
 // of bad certificate rejected with its X509 name, and the opt-out.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SocketTimeoutError, TLSHandshakeError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketTimeoutError, TLSError, TLSHandshakeError, TLSPinError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
 import { connectTLSSync, TLSContext, TLSSocket } from "../tls/mod.ts";
 import { startSServer } from "./tls_helpers.ts";
@@ -123,6 +123,34 @@ describe("tls client against openssl s_server", () => {
       }
     });
   }
+
+  test("SPKI pins: a chain certificate's pin passes, none matching is TLSPinError; groups are chosen and readable", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
+    try {
+      let leafPin: string;
+      {
+        using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, groups: ["P-256"], timeoutMs: 5000 });
+        leafPin = tls.peerCertificate()!.spkiSha256;
+        assert.match(tls.group, /256/);
+      }
+      {
+        using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, groups: ["X25519"], pins: [`sha256/${leafPin}`], timeoutMs: 5000 });
+        assert.match(tls.group, /^x25519$/i); // OpenSSL 3 spells it "x25519"
+      }
+      {
+        using tls = connectTLSSync({ host: "localhost", port: server.port, rejectUnauthorized: false, pins: [leafPin], timeoutMs: 5000 });
+        assert.equal(tls.protocol, "TLSv1.3");
+      }
+      const otherPin = btoa(String.fromCharCode(...new Uint8Array(32)));
+      assert.throws(() => connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, pins: [otherPin], timeoutMs: 5000 }),
+        (err: unknown) => err instanceof TLSPinError && err.code === "ERR_TLS_PIN" && err.message.includes(leafPin));
+      assert.throws(() => new TLSContext({ pins: ["not-a-pin"] }), TypeError);
+      assert.throws(() => new TLSContext({ groups: ["no-such-group"] }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_OPTION");
+    } finally {
+      await server.close();
+    }
+  });
 
   test("the system store is used when no CA is given (our test root is not in it)", async () => {
     const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));

@@ -29,6 +29,7 @@ import {
 } from "./options.ts";
 import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
 import { acceptAllCallback, verifyCallback } from "./verify.ts";
+import { normalizePins } from "./x509.ts";
 
 export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
 
@@ -37,6 +38,8 @@ interface Internals {
   alpnCallback: NativeCallback | undefined;
   /** Connections made from this context that are still open. */
   users: number;
+  /** Bare base64 SPKI pins, empty when unpinned. */
+  pins: readonly string[];
 }
 
 const internals = new WeakMap<TLSContext, Internals>();
@@ -82,6 +85,7 @@ export class TLSContext {
     const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
     const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
     const requestCert = optionalBoolean(options.requestCert, false, "requestCert");
+    const pins = options.pins === undefined ? [] : normalizePins(options.pins);
     const hasCert = options.cert !== undefined || options.certFile !== undefined;
     const hasKey = options.key !== undefined || options.keyFile !== undefined;
     if (this.role === "server" && (!hasCert || !hasKey)) throw new TypeError("TLSContext: a server needs cert (or certFile) and key (or keyFile)");
@@ -91,7 +95,7 @@ export class TLSContext {
     clearErrors();
     const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
     if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
-    const state: Internals = { ctx, alpnCallback: undefined, users: 0 };
+    const state: Internals = { ctx, alpnCallback: undefined, users: 0, pins };
     try {
       ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
@@ -233,6 +237,20 @@ export function releaseContext(context: TLSContext): void {
   if (state === undefined || state.users === 0) return;
   state.users--;
   if (state.users === 0 && state.ctx === null) freeCallbacks(state);
+}
+
+/**
+ * The context's SPKI pins (bare base64), empty when unpinned.
+ *
+ * @example
+ * ```ts
+ * import { TLSContext, contextPins } from "./context.ts";
+ * using ctx = new TLSContext();
+ * console.log(contextPins(ctx)); // []
+ * ```
+ */
+export function contextPins(context: TLSContext): readonly string[] {
+  return internals.get(context)?.pins ?? [];
 }
 
 function setGroups(ctx: Pointer, groups: readonly string[]): void {

@@ -62,6 +62,13 @@ export interface TLSContextOptions {
   readonly requestCert?: boolean;
   /** ALPN: the client's offer, or the server's preference order. */
   readonly alpn?: readonly string[];
+  /**
+   * SPKI pins: base64 SHA-256 of a SubjectPublicKeyInfo ("sha256/…" as
+   * HPKP, or bare). After the handshake some certificate of the peer's
+   * verified chain (its own certificate alone when `rejectUnauthorized` is
+   * false) must match one, else `TLSPinError`.
+   */
+  readonly pins?: readonly string[];
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
 }
@@ -70,7 +77,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins",
 ]);
 
 /**

@@ -18,12 +18,11 @@
  *
  * @module
  */
-import { SocketTimeoutError, TLSError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketTimeoutError, TLSError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
-import { cString, readCString, readPointer, writePointer } from "../ffi/marshal.ts";
-import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { cString, readCString, readPointer } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
 import { errnoName } from "../ffi/platform.ts";
 import type { Pointer } from "../ffi/types.ts";
@@ -31,11 +30,12 @@ import { isIP } from "../socket/address.ts";
 import type { Socket } from "../socket/socket.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
-import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
+import { acquireContext, contextPins, releaseContext, type TLSContext } from "./context.ts";
 import { CTRL, SSL_ERROR, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure } from "./failure.ts";
 import { resetVerifyFailure } from "./verify.ts";
+import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
 /** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
 export interface TLSSocketOptions {
@@ -219,6 +219,14 @@ export class TLSSocket {
     resetVerifyFailure();
     const step = this.role === "client" ? lib.SSL_connect : lib.SSL_accept;
     this.#run("handshake", (ssl) => step(ssl), deadlineAfter(timeoutMs), timeoutMs);
+    const pins = contextPins(this.#context);
+    if (pins.length > 0) {
+      const seen = peerChainPins(this.#live(), this.#context.verify);
+      if (!seen.some((pin) => pins.includes(pin))) {
+        this.#broken = true; // no close_notify after refusing the peer
+        throw new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
+      }
+    }
     this.#handshaken = true;
   }
 
@@ -321,6 +329,17 @@ export class TLSSocket {
     return c === null ? "" : readCString(lib.SSL_CIPHER_get_name(c));
   }
 
+  /** The key exchange group ("X25519", "prime256v1", …), "" when none or unknown. */
+  get group(): string {
+    const ssl = this.#live();
+    const lib = libssl();
+    // SSL_get_negotiated_group is a macro: SSL_ctrl(GET_NEGOTIATED_GROUP).
+    const id = lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_GET_NEGOTIATED_GROUP, 0, null);
+    if (id <= 0) return "";
+    const name = lib.SSL_group_to_name?.(ssl, id) ?? null;
+    return readCString(name ?? libcrypto().OBJ_nid2sn(id));
+  }
+
   /** Whether the handshake resumed a session. */
   isSessionReused(): boolean {
     return libssl().SSL_session_reused(this.#live()) === 1;
@@ -374,26 +393,5 @@ export class TLSSocket {
   /** Same as {@link TLSSocket.close}, for `using`. */
   [Symbol.dispose](): void {
     this.close();
-  }
-}
-
-function peerCertificateDER(ssl: Pointer): Uint8Array | null {
-  const lib = libssl();
-  const get = lib.SSL_get1_peer_certificate ?? lib.SSL_get_peer_certificate;
-  if (get === undefined) return null;
-  const x = get(ssl);
-  if (x === null) return null;
-  const crypto = libcrypto();
-  try {
-    const length = crypto.i2d_X509(x, null);
-    if (length <= 0) throw tlsError("ERR_TLS", "i2d_X509");
-    // i2d_X509 writes through `*out` (and advances it): native memory, copied out.
-    using mem = NativeBuffer.alloc(length);
-    const out = new Uint8Array(8);
-    writePointer(new DataView(out.buffer), 0, mem.pointer);
-    if (crypto.i2d_X509(x, out) !== length) throw tlsError("ERR_TLS", "i2d_X509");
-    return mem.bytes.slice();
-  } finally {
-    crypto.X509_free(x);
   }
 }
