@@ -108,6 +108,8 @@ export const LIBSSL_SYMBOLS = {
   SSL_get0_verified_chain: { args: ["pointer"], result: "pointer" },
   /** const char *SSL_group_to_name(SSL *s, int id) (OpenSSL 3) */
   SSL_group_to_name: { args: ["pointer", "i32"], result: "pointer", optional: true },
+  /** void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb) */
+  SSL_CTX_set_keylog_callback: { args: ["pointer", "function"], result: "void" },
 } as const;
 
 /**

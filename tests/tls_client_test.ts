@@ -2,6 +2,9 @@
 // 1.2, ALPN, SNI (present for names, absent for IP literals), every class
 // of bad certificate rejected with its X509 name, and the opt-out.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
 import { describe, test } from "node:test";
 import { SocketTimeoutError, TLSError, TLSHandshakeError, TLSPinError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
@@ -147,6 +150,28 @@ describe("tls client against openssl s_server", () => {
         (err: unknown) => err instanceof TLSPinError && err.code === "ERR_TLS_PIN" && err.message.includes(leafPin));
       assert.throws(() => new TLSContext({ pins: ["not-a-pin"] }), TypeError);
       assert.throws(() => new TLSContext({ groups: ["no-such-group"] }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_OPTION");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("keylog: NSS key log lines to a file (TLS 1.3) and to a function (TLS 1.2); a throwing function changes nothing", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
+    const path = join(pki.dir, `keylog-${process.pid}.txt`);
+    try {
+      connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, keylog: path, timeoutMs: 5000 }).close();
+      const lines = readFileSync(path, "utf8").trimEnd().split("\n");
+      const labels = lines.map((l) => l.split(" ")[0]).sort();
+      assert.deepEqual(labels, ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "EXPORTER_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET", "SERVER_TRAFFIC_SECRET_0"]);
+      for (const line of lines) assert.match(line, /^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}$/);
+      const seen: string[] = [];
+      connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, minVersion: "TLSv1.2", maxVersion: "TLSv1.2", keylog: (l) => seen.push(l), timeoutMs: 5000 }).close();
+      assert.equal(seen.length, 1);
+      assert.match(seen[0]!, /^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$/);
+      using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, keylog: () => { throw new Error("boom"); }, timeoutMs: 5000 });
+      assert.equal(tls.protocol, "TLSv1.3");
+      assert.throws(() => new TLSContext({ keylog: "" }), TypeError);
     } finally {
       await server.close();
     }

@@ -28,6 +28,7 @@ import {
   type TLSContextOptions, type TLSVersion,
 } from "./options.ts";
 import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
+import { makeKeylogCallback } from "./keylog.ts";
 import { acceptAllCallback, verifyCallback } from "./verify.ts";
 import { normalizePins } from "./x509.ts";
 
@@ -36,6 +37,7 @@ export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
 interface Internals {
   ctx: Pointer | null;
   alpnCallback: NativeCallback | undefined;
+  keylogCallback: NativeCallback | null;
   /** Connections made from this context that are still open. */
   users: number;
   /** Bare base64 SPKI pins, empty when unpinned. */
@@ -95,7 +97,7 @@ export class TLSContext {
     clearErrors();
     const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
     if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
-    const state: Internals = { ctx, alpnCallback: undefined, users: 0, pins };
+    const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins };
     try {
       ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
@@ -114,6 +116,10 @@ export class TLSContext {
       if (options.groups !== undefined) setGroups(ctx, options.groups);
       if (hasCert) useCertificate(ctx, options);
       this.#setTrust(ctx, options, requestCert);
+      if (options.keylog !== undefined) {
+        state.keylogCallback = makeKeylogCallback(options.keylog);
+        if (state.keylogCallback !== null) ssl.SSL_CTX_set_keylog_callback(ctx, state.keylogCallback.pointer);
+      }
       if (alpnWire !== undefined) {
         if (this.role === "client") {
           // Returns 0 on success (unlike most of OpenSSL).
@@ -125,7 +131,7 @@ export class TLSContext {
       }
     } catch (err) {
       ssl.SSL_CTX_free(ctx);
-      state.alpnCallback?.close();
+      freeCallbacks(state);
       throw err;
     }
     internals.set(this, state);
@@ -196,6 +202,8 @@ export class TLSContext {
 function freeCallbacks(state: Internals): void {
   state.alpnCallback?.close();
   state.alpnCallback = undefined;
+  state.keylogCallback?.close();
+  state.keylogCallback = null;
 }
 
 /**

@@ -16,6 +16,7 @@
 export { TLSContext } from "./context.ts";
 export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
 export type { PEMInput } from "./pem.ts";
+export type { KeylogTarget } from "./keylog.ts";
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS, TLSSocket } from "./tls_socket.ts";
 export type { TLSSocketOptions } from "./tls_socket.ts";
 export { acceptTLS, connectTLSSync } from "./connect_sync.ts";

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { KeylogTarget } from "./keylog.ts";
 import type { PEMInput } from "./pem.ts";
 
 /** A protocol version name. */
@@ -69,6 +70,12 @@ export interface TLSContextOptions {
    * false) must match one, else `TLSPinError`.
    */
   readonly pins?: readonly string[];
+  /**
+   * Log TLS secrets in the NSS key log format (for Wireshark): a file path
+   * to append to, `true` for the file named by SSLKEYLOGFILE (nothing when
+   * unset), or a function given each line. Off by default.
+   */
+  readonly keylog?: KeylogTarget;
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
 }
@@ -77,7 +84,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog",
 ]);
 
 /**
