@@ -110,6 +110,22 @@ export const LIBSSL_SYMBOLS = {
   SSL_group_to_name: { args: ["pointer", "i32"], result: "pointer", optional: true },
   /** void SSL_CTX_set_keylog_callback(SSL_CTX *ctx, SSL_CTX_keylog_cb_func cb) */
   SSL_CTX_set_keylog_callback: { args: ["pointer", "function"], result: "void" },
+  /** SSL_SESSION *SSL_get1_session(SSL *ssl) */
+  SSL_get1_session: { args: ["pointer"], result: "pointer" },
+  /** int SSL_SESSION_is_resumable(const SSL_SESSION *s) */
+  SSL_SESSION_is_resumable: { args: ["pointer"], result: "i32" },
+  /** int i2d_SSL_SESSION(const SSL_SESSION *in, unsigned char **pp) */
+  i2d_SSL_SESSION: { args: ["pointer", "buffer"], result: "i32" },
+  /** SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length) */
+  d2i_SSL_SESSION: { args: ["pointer", "buffer", "i64"], result: "pointer" },
+  /** int SSL_set_session(SSL *to, SSL_SESSION *session) */
+  SSL_set_session: { args: ["pointer", "pointer"], result: "i32" },
+  /** void SSL_SESSION_free(SSL_SESSION *session) */
+  SSL_SESSION_free: { args: ["pointer"], result: "void" },
+  /** int SSL_peek(SSL *ssl, void *buf, int num) */
+  SSL_peek: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  /** int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len) */
+  SSL_CTX_set_session_id_context: { args: ["pointer", "buffer", "u32"], result: "i32" },
 } as const;
 
 /**

@@ -177,6 +177,29 @@ describe("tls client against openssl s_server", () => {
     }
   });
 
+  test("session export/import: the TLS 1.3 ticket is awaited, the next connection resumes", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
+    try {
+      using ctx = new TLSContext({ ca: pki.root });
+      let saved: Uint8Array;
+      {
+        using tls = connectTLSSync({ host: "localhost", port: server.port, context: ctx, timeoutMs: 5000 });
+        assert.equal(tls.isSessionReused(), false);
+        saved = tls.session(5000)!;
+        assert.ok(saved instanceof Uint8Array && saved.length > 0);
+      }
+      {
+        using tls = connectTLSSync({ host: "localhost", port: server.port, context: ctx, session: saved, timeoutMs: 5000 });
+        assert.equal(tls.isSessionReused(), true);
+      }
+      assert.throws(() => connectTLSSync({ host: "localhost", port: server.port, context: ctx, session: new Uint8Array([1, 2, 3]), timeoutMs: 5000 }),
+        (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_SESSION");
+    } finally {
+      await server.close();
+    }
+  });
+
   test("the system store is used when no CA is given (our test root is not in it)", async () => {
     const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
     try {

@@ -3,6 +3,8 @@
 // (required, missing, untrusted), an encrypted key, and a truncated stream.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
 import { describe, test } from "node:test";
 import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
@@ -25,7 +27,7 @@ async function serveOnce(ctx: TLSContext, clientArgs: string[]) {
   const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-verify_return_error", "-servername", "localhost", ...clientArgs]);
   try {
     const tls = acceptTLS(listener, ctx, 10_000);
-    const facts = { protocol: tls.protocol, alpn: tls.alpnProtocol, peer: tls.peerCertificate() };
+    const facts = { protocol: tls.protocol, alpn: tls.alpnProtocol, peer: tls.peerCertificate(), reused: tls.isSessionReused() };
     tls.sendAll(enc.encode("pong\n"));
     tls.close();
     return { ...facts, output: await client.done };
@@ -93,6 +95,38 @@ describe("tls server against openssl s_client", () => {
       (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_KEY");
     assert.throws(() => new TLSContext({ certFile: "/nonexistent/x.pem", keyFile: "/nonexistent/x.key" }),
       (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_PEM" && /nonexistent/.test(err.message));
+  });
+
+  test("resumption on our server: TLS 1.2 with s_client -reconnect, TLS 1.3 tickets with -sess_out/-sess_in", async () => {
+    const pki = testPKI();
+    {
+      using ctx = serverContext({ minVersion: "TLSv1.2" });
+      using listener = listenTCPSync("127.0.0.1", 0);
+      const { port } = listener.localAddress() as { port: number };
+      // (s_client -reconnect of OpenSSL 3.0 does not resume TLS 1.3, even against s_server.)
+      const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-servername", "localhost", "-tls1_2", "-reconnect"]);
+      try {
+        const reused: boolean[] = [];
+        for (let i = 0; i < 6; i++) {
+          const tls = acceptTLS(listener, ctx, 10_000);
+          reused.push(tls.isSessionReused());
+          if (i === 5) tls.sendAll(enc.encode("pong\n"));
+          tls.close();
+        }
+        assert.deepEqual(reused, [false, true, true, true, true, true]);
+        const output = await client.done;
+        assert.equal(output.match(/^Reused, TLSv1\.2/gm)?.length, 5, output);
+      } finally {
+        await client.kill();
+      }
+    }
+    using ctx = serverContext();
+    const file = join(pki.dir, `session-${process.pid}.pem`);
+    const first = await serveOnce(ctx, ["-sess_out", file]);
+    assert.match(first.output, /^New, TLSv1\.3/m);
+    const second = await serveOnce(ctx, ["-sess_in", file]);
+    assert.match(second.output, /^Reused, TLSv1\.3/m);
+    assert.equal(second.reused, true);
   });
 
   test("a peer gone without close_notify is a truncation (ERR_TLS_TRUNCATED)", async () => {

@@ -33,9 +33,11 @@ export interface ConnectTLSSyncOptions extends Omit<TLSContextOptions, "role"> {
   readonly context?: TLSContext;
   /** Limit for each send/recv after the handshake (0: none). */
   readonly ioTimeoutMs?: number;
+  /** A session from an earlier connection's `session()`, to resume. */
+  readonly session?: Uint8Array;
 }
 
-const CONNECT_KEYS = optionKeys(CONTEXT_KEYS, ["host", "port", "timeoutMs", "servername", "context", "ioTimeoutMs"]);
+const CONNECT_KEYS = optionKeys(CONTEXT_KEYS, ["host", "port", "timeoutMs", "servername", "context", "ioTimeoutMs", "session"]);
 
 /**
  * Connects over TCP and completes a TLS handshake as a client.
@@ -51,7 +53,7 @@ const CONNECT_KEYS = optionKeys(CONTEXT_KEYS, ["host", "port", "timeoutMs", "ser
  */
 export function connectTLSSync(options: ConnectTLSSyncOptions): TLSSocket {
   checkOptions(options, CONNECT_KEYS, "connectTLSSync");
-  const { host, port, timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS, servername, context, ioTimeoutMs, ...contextOptions } = options;
+  const { host, port, timeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS, servername, context, ioTimeoutMs, session, ...contextOptions } = options;
   if (typeof host !== "string" || host === "") throw new TypeError("connectTLSSync: host must be a non-empty string");
   if (context !== undefined && Object.keys(contextOptions).length > 0) {
     throw new TypeError("connectTLSSync: pass either context or context options, not both");
@@ -62,7 +64,11 @@ export function connectTLSSync(options: ConnectTLSSyncOptions): TLSSocket {
     const socket = connectTCPSync(host, port, timeoutMs);
     let tls: TLSSocket;
     try {
-      tls = TLSSocket.client(socket, ctx, ioTimeoutMs === undefined ? { host: servername ?? host } : { host: servername ?? host, timeoutMs: ioTimeoutMs });
+      tls = TLSSocket.client(socket, ctx, {
+        host: servername ?? host,
+        ...(ioTimeoutMs === undefined ? {} : { timeoutMs: ioTimeoutMs }),
+        ...(session === undefined ? {} : { session }),
+      });
     } catch (err) {
       socket.close();
       throw err;

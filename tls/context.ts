@@ -114,6 +114,12 @@ export class TLSContext {
         throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_ciphersuites", `ciphersuites ${JSON.stringify(suites)}`);
       }
       if (options.groups !== undefined) setGroups(ctx, options.groups);
+      if (this.role === "server") {
+        // Sessions (and tickets) resume only within this id context; OpenSSL
+        // refuses resumption with client certificates when it is unset.
+        const sid = new TextEncoder().encode("ffinet");
+        if (ssl.SSL_CTX_set_session_id_context(ctx, sid, sid.length) !== 1) throw tlsError("ERR_TLS", "SSL_CTX_set_session_id_context");
+      }
       if (hasCert) useCertificate(ctx, options);
       this.#setTrust(ctx, options, requestCert);
       if (options.keylog !== undefined) {

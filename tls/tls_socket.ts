@@ -19,6 +19,7 @@
  * @module
  */
 import { SocketTimeoutError, TLSError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
+import { monotonicMs } from "../core/clock.ts";
 import { checkOptions } from "../core/options.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
@@ -35,6 +36,7 @@ import { CTRL, SSL_ERROR, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure } from "./failure.ts";
 import { resetVerifyFailure } from "./verify.ts";
+import { exportSession, importSession } from "./session.ts";
 import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
 /** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
@@ -47,9 +49,11 @@ export interface TLSSocketOptions {
   readonly host?: string;
   /** Limit in ms for each send/recv after the handshake (0: none, the default). */
   readonly timeoutMs?: number;
+  /** Client: a session from an earlier connection's {@link TLSSocket.session}, to resume. */
+  readonly session?: Uint8Array;
 }
 
-const SOCKET_KEYS: ReadonlySet<string> = new Set(["host", "timeoutMs"]);
+const SOCKET_KEYS: ReadonlySet<string> = new Set(["host", "timeoutMs", "session"]);
 
 /** The default limit of {@link TLSSocket.handshake}, in ms. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -118,6 +122,10 @@ export class TLSSocket {
             : ssl.SSL_set1_host(s, cString(host));
           if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
         }
+      }
+      if (options.session !== undefined) {
+        if (this.role !== "client") throw new TypeError("TLSSocket: session is a client option");
+        importSession(s, options.session);
       }
       socket.options.nonBlocking = true;
     } catch (err) {
@@ -338,6 +346,43 @@ export class TLSSocket {
     if (id <= 0) return "";
     const name = lib.SSL_group_to_name?.(ssl, id) ?? null;
     return readCString(name ?? libcrypto().OBJ_nid2sn(id));
+  }
+
+  /**
+   * This connection's session as bytes for a later `session` option, or
+   * null when none is resumable yet. In TLS 1.3 the server sends its ticket
+   * after the handshake: this waits up to `waitMs` for it (reading only
+   * handshake messages; application data stays unread).
+   *
+   * @example
+   * ```ts ignore
+   * const saved = tls.session(1000);
+   * const again = TLSSocket.client(socket2, ctx, { host: "localhost", session: saved! });
+   * ```
+   */
+  session(waitMs = 0): Uint8Array | null {
+    checkMs(waitMs, "waitMs");
+    this.#ready();
+    const ssl = this.#live();
+    const lib = libssl();
+    const end = monotonicMs() + waitMs;
+    const one = new Uint8Array(1);
+    for (;;) {
+      const bytes = exportSession(ssl);
+      if (bytes !== null) return bytes;
+      clearErrors();
+      const r = lib.SSL_peek(ssl, one, 1);
+      if (r > 0) return exportSession(ssl); // data waits: any ticket before it has been read
+      const code = lib.SSL_get_error(ssl, r);
+      if (code === SSL_ERROR.ZERO_RETURN) return exportSession(ssl);
+      if (code !== SSL_ERROR.WANT_READ) {
+        this.#broken = true;
+        throw this.#failure("SSL_peek", code);
+      }
+      const left = end - monotonicMs();
+      if (left <= 0) return null;
+      pollOne(this.#socket.fd, WAIT_READ, Math.ceil(left));
+    }
   }
 
   /** Whether the handshake resumed a session. */

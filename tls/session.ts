@@ -1,0 +1,74 @@
+/**
+ * Client session export and import: an `SSL_SESSION` as DER bytes
+ * (`i2d_SSL_SESSION` / `d2i_SSL_SESSION`), so a later connection can resume
+ * it. Every SSL_SESSION reference taken here is freed here.
+ *
+ * @example
+ * ```ts ignore
+ * const bytes = exportSession(ssl); // null until resumable (a TLS 1.3 ticket arrived)
+ * importSession(otherSsl, bytes!);
+ * ```
+ *
+ * @module
+ */
+import { libssl } from "../ffi/libssl.ts";
+import { writePointer } from "../ffi/marshal.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import type { Pointer } from "../ffi/types.ts";
+import { clearErrors, tlsError } from "./errors.ts";
+
+/**
+ * The connection's session as bytes, or null while it cannot be resumed
+ * (in TLS 1.3 the ticket comes after the handshake).
+ *
+ * @example
+ * ```ts ignore
+ * const bytes = exportSession(ssl);
+ * ```
+ */
+export function exportSession(ssl: Pointer): Uint8Array | null {
+  const lib = libssl();
+  const session = lib.SSL_get1_session(ssl);
+  if (session === null) return null;
+  try {
+    if (lib.SSL_SESSION_is_resumable(session) !== 1) return null;
+    const length = lib.i2d_SSL_SESSION(session, null);
+    if (length <= 0) throw tlsError("ERR_TLS_SESSION", "i2d_SSL_SESSION");
+    using mem = NativeBuffer.alloc(length);
+    const out = new Uint8Array(8);
+    writePointer(new DataView(out.buffer), 0, mem.pointer);
+    if (lib.i2d_SSL_SESSION(session, out) !== length) throw tlsError("ERR_TLS_SESSION", "i2d_SSL_SESSION");
+    return mem.bytes.slice();
+  } finally {
+    lib.SSL_SESSION_free(session);
+  }
+}
+
+/**
+ * Offers a session from {@link exportSession} on a client connection that
+ * has not started its handshake.
+ *
+ * @throws TypeError for empty input, TLSError ERR_TLS_SESSION for bytes that are not a session
+ *
+ * @example
+ * ```ts ignore
+ * importSession(ssl, bytes);
+ * ```
+ */
+export function importSession(ssl: Pointer, bytes: Uint8Array): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new TypeError("TLSSocket: session must be a non-empty Uint8Array");
+  const lib = libssl();
+  clearErrors();
+  // d2i_SSL_SESSION reads through `*pp` (and advances it): native memory.
+  using mem = NativeBuffer.alloc(bytes.length);
+  mem.bytes.set(bytes);
+  const pp = new Uint8Array(8);
+  writePointer(new DataView(pp.buffer), 0, mem.pointer);
+  const session = lib.d2i_SSL_SESSION(null, pp, bytes.length);
+  if (session === null) throw tlsError("ERR_TLS_SESSION", "d2i_SSL_SESSION", "not a TLS session");
+  try {
+    if (lib.SSL_set_session(ssl, session) !== 1) throw tlsError("ERR_TLS_SESSION", "SSL_set_session");
+  } finally {
+    lib.SSL_SESSION_free(session);
+  }
+}
