@@ -13,10 +13,11 @@
  *
  * @module
  */
-import { TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
+import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { readCString } from "../ffi/marshal.ts";
+import { errnoName } from "../ffi/platform.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { SSL_ERROR, X509_V_OK, x509VerifyName } from "./ctrl.ts";
 import { drainErrors } from "./errors.ts";
@@ -83,4 +84,24 @@ export function classifyHandshakeFailure(f: HandshakeFailure): TLSHandshakeError
   else if (f.code === SSL_ERROR.SYSCALL) parts.push(f.errno ? `errno ${f.errno}` : "the peer closed the connection");
   else parts.push(`SSL_get_error ${f.code}`);
   return new TLSHandshakeError("ERR_TLS_HANDSHAKE", parts.join(": "), f.errno ? { syscall: f.what, errno: f.errno } : { syscall: f.what });
+}
+
+/**
+ * The typed error for a failed read or write after the handshake (drains
+ * the queue): ERR_TLS_TRUNCATED when the peer closed without close_notify,
+ * ERR_TLS_SYSCALL with the errno name, else ERR_TLS.
+ *
+ * @example
+ * ```ts
+ * import { dataFailure } from "./failure.ts";
+ * console.log(dataFailure("SSL_read", 5, 0).code); // "ERR_TLS_TRUNCATED"
+ * ```
+ */
+export function dataFailure(what: string, code: number, errno: number): TLSError {
+  const queue = drainErrors().join("; ");
+  if ((code === SSL_ERROR.SYSCALL && errno === 0) || /unexpected eof/i.test(queue)) {
+    return new TLSError("ERR_TLS_TRUNCATED", `${what} failed: the peer closed the connection without close_notify${queue ? `: ${queue}` : ""}`, { syscall: what });
+  }
+  const detail = queue || (errno ? `${errnoName(errno)} (errno ${errno})` : `SSL_get_error ${code}`);
+  return new TLSError(code === SSL_ERROR.SYSCALL ? "ERR_TLS_SYSCALL" : "ERR_TLS", `${what} failed: ${detail}`, errno ? { syscall: what, errno } : { syscall: what });
 }

@@ -11,10 +11,13 @@
  *
  * @module
  */
+import { monotonicMs } from "../core/clock.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { Pointer } from "../ffi/types.ts";
+import { pollOne, WAIT_READ } from "../socket/wait.ts";
+import { SSL_ERROR } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 
 /**
@@ -70,5 +73,35 @@ export function importSession(ssl: Pointer, bytes: Uint8Array): void {
     if (lib.SSL_set_session(ssl, session) !== 1) throw tlsError("ERR_TLS_SESSION", "SSL_set_session");
   } finally {
     lib.SSL_SESSION_free(session);
+  }
+}
+
+/**
+ * Waits up to `waitMs` for a resumable session, processing post-handshake
+ * messages with `SSL_peek` (application data stays unread). Returns the
+ * session bytes, null when none came in time, or the `SSL_get_error` code
+ * of a failure for the caller to report.
+ *
+ * @example
+ * ```ts ignore
+ * const outcome = awaitSession(ssl, fd, 1000);
+ * ```
+ */
+export function awaitSession(ssl: Pointer, fd: number, waitMs: number): Uint8Array | null | number {
+  const lib = libssl();
+  const end = monotonicMs() + waitMs;
+  const one = new Uint8Array(1);
+  for (;;) {
+    const bytes = exportSession(ssl);
+    if (bytes !== null) return bytes;
+    clearErrors();
+    const r = lib.SSL_peek(ssl, one, 1);
+    if (r > 0) return exportSession(ssl); // data waits: any ticket before it has been read
+    const code = lib.SSL_get_error(ssl, r);
+    if (code === SSL_ERROR.ZERO_RETURN) return exportSession(ssl);
+    if (code !== SSL_ERROR.WANT_READ) return code;
+    const left = end - monotonicMs();
+    if (left <= 0) return null;
+    pollOne(fd, WAIT_READ, Math.ceil(left));
   }
 }

@@ -19,24 +19,21 @@
  * @module
  */
 import { SocketTimeoutError, TLSError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
-import { monotonicMs } from "../core/clock.ts";
 import { checkOptions } from "../core/options.ts";
-import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
-import { cString, readCString, readPointer } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
-import { errnoName } from "../ffi/platform.ts";
 import type { Pointer } from "../ffi/types.ts";
-import { isIP } from "../socket/address.ts";
 import type { Socket } from "../socket/socket.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { acquireContext, contextPins, releaseContext, type TLSContext } from "./context.ts";
-import { CTRL, SSL_ERROR, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
-import { clearErrors, drainErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure } from "./failure.ts";
+import { SSL_ERROR } from "./ctrl.ts";
+import { configureSSL } from "./ssl_setup.ts";
+import { clearErrors, tlsError } from "./errors.ts";
+import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
+import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { resetVerifyFailure } from "./verify.ts";
-import { exportSession, importSession } from "./session.ts";
+import { awaitSession, importSession } from "./session.ts";
 import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
 /** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
@@ -110,19 +107,7 @@ export class TLSSocket {
       throw tlsError("ERR_TLS", "SSL_new");
     }
     try {
-      if (ssl.SSL_set_fd(s, fd) !== 1) throw tlsError("ERR_TLS", "SSL_set_fd");
-      if (this.role === "client" && host !== "") {
-        const literal = isIP(host) !== 0;
-        if (!literal && ssl.SSL_ctrl(s, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {
-          throw tlsError("ERR_TLS", "SSL_set_tlsext_host_name", `host ${JSON.stringify(host)}`);
-        }
-        if (context.verify) {
-          const ok = literal
-            ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(ssl.SSL_get0_param(s), cString(host))
-            : ssl.SSL_set1_host(s, cString(host));
-          if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
-        }
-      }
+      configureSSL(s, fd, this.role === "client" ? host : "", context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLSSocket: session is a client option");
         importSession(s, options.session);
@@ -200,12 +185,7 @@ export class TLSSocket {
     if (!this.#handshaken) {
       return classifyHandshakeFailure({ ssl: this.#ssl!, what, code, errno, verify: this.role === "client" && this.#context.verify, minVersion: this.#context.minVersion });
     }
-    const queue = drainErrors().join("; ");
-    if ((code === SSL_ERROR.SYSCALL && errno === 0) || /unexpected eof/i.test(queue)) {
-      return new TLSError("ERR_TLS_TRUNCATED", `${what} failed: the peer closed the connection without close_notify${queue ? `: ${queue}` : ""}`, { syscall: what });
-    }
-    const detail = queue || (errno ? `${errnoName(errno)} (errno ${errno})` : `SSL_get_error ${code}`);
-    return new TLSError(code === SSL_ERROR.SYSCALL ? "ERR_TLS_SYSCALL" : "ERR_TLS", `${what} failed: ${detail}`, errno ? { syscall: what, errno } : { syscall: what });
+    return dataFailure(what, code, errno);
   }
 
   /**
@@ -316,36 +296,22 @@ export class TLSSocket {
 
   /** The negotiated ALPN protocol, or null. */
   get alpnProtocol(): string | null {
-    const ssl = this.#live();
-    const out = new Uint8Array(8);
-    const len = new Uint32Array(1);
-    libssl().SSL_get0_alpn_selected(ssl, out, len);
-    const p = readPointer(new DataView(out.buffer), 0);
-    if (p === null || len[0] === 0) return null;
-    return new TextDecoder().decode(new Uint8Array(native.view(p, len[0]!)));
+    return negotiatedALPN(this.#live());
   }
 
   /** The protocol version: "TLSv1.3", "TLSv1.2", … */
   get protocol(): string {
-    return readCString(libssl().SSL_get_version(this.#live()));
+    return negotiatedProtocol(this.#live());
   }
 
   /** The cipher suite name ("TLS_AES_256_GCM_SHA384"), "" before the handshake. */
   get cipher(): string {
-    const lib = libssl();
-    const c = lib.SSL_get_current_cipher(this.#live());
-    return c === null ? "" : readCString(lib.SSL_CIPHER_get_name(c));
+    return negotiatedCipher(this.#live());
   }
 
-  /** The key exchange group ("X25519", "prime256v1", …), "" when none or unknown. */
+  /** The key exchange group ("x25519", "secp256r1", …), "" when none. */
   get group(): string {
-    const ssl = this.#live();
-    const lib = libssl();
-    // SSL_get_negotiated_group is a macro: SSL_ctrl(GET_NEGOTIATED_GROUP).
-    const id = lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_GET_NEGOTIATED_GROUP, 0, null);
-    if (id <= 0) return "";
-    const name = lib.SSL_group_to_name?.(ssl, id) ?? null;
-    return readCString(name ?? libcrypto().OBJ_nid2sn(id));
+    return negotiatedGroup(this.#live());
   }
 
   /**
@@ -363,26 +329,12 @@ export class TLSSocket {
   session(waitMs = 0): Uint8Array | null {
     checkMs(waitMs, "waitMs");
     this.#ready();
-    const ssl = this.#live();
-    const lib = libssl();
-    const end = monotonicMs() + waitMs;
-    const one = new Uint8Array(1);
-    for (;;) {
-      const bytes = exportSession(ssl);
-      if (bytes !== null) return bytes;
-      clearErrors();
-      const r = lib.SSL_peek(ssl, one, 1);
-      if (r > 0) return exportSession(ssl); // data waits: any ticket before it has been read
-      const code = lib.SSL_get_error(ssl, r);
-      if (code === SSL_ERROR.ZERO_RETURN) return exportSession(ssl);
-      if (code !== SSL_ERROR.WANT_READ) {
-        this.#broken = true;
-        throw this.#failure("SSL_peek", code);
-      }
-      const left = end - monotonicMs();
-      if (left <= 0) return null;
-      pollOne(this.#socket.fd, WAIT_READ, Math.ceil(left));
+    const outcome = awaitSession(this.#live(), this.#socket.fd, waitMs);
+    if (typeof outcome === "number") {
+      this.#broken = true;
+      throw this.#failure("SSL_peek", outcome);
     }
+    return outcome;
   }
 
   /** Whether the handshake resumed a session. */

@@ -1,0 +1,46 @@
+/**
+ * A new `SSL`'s per-connection setup: its descriptor (fd mode), and for a
+ * client the name it checks and sends. A DNS name goes out as SNI
+ * (`SSL_set_tlsext_host_name`, an `SSL_ctrl` macro) and is checked with
+ * `SSL_set1_host`; an IP literal is never sent as SNI and is checked
+ * against the certificate's IP addresses (`X509_VERIFY_PARAM_set1_ip_asc`).
+ *
+ * @example
+ * ```ts ignore
+ * configureSSL(ssl, socket.fd, "localhost", true);
+ * ```
+ *
+ * @module
+ */
+import { libcrypto } from "../ffi/libcrypto.ts";
+import { libssl } from "../ffi/libssl.ts";
+import { cString } from "../ffi/marshal.ts";
+import type { Pointer } from "../ffi/types.ts";
+import { isIP } from "../socket/address.ts";
+import { CTRL, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
+import { tlsError } from "./errors.ts";
+
+/**
+ * Binds `ssl` to `fd`; with a `host` (clients), sets SNI and the name check.
+ *
+ * @throws TLSError when OpenSSL refuses a setting
+ *
+ * @example
+ * ```ts ignore
+ * configureSSL(ssl, fd, "127.0.0.1", true); // no SNI, IP SAN check
+ * ```
+ */
+export function configureSSL(ssl: Pointer, fd: number, host: string, verify: boolean): void {
+  const lib = libssl();
+  if (lib.SSL_set_fd(ssl, fd) !== 1) throw tlsError("ERR_TLS", "SSL_set_fd");
+  if (host === "") return;
+  const literal = isIP(host) !== 0;
+  if (!literal && lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {
+    throw tlsError("ERR_TLS", "SSL_set_tlsext_host_name", `host ${JSON.stringify(host)}`);
+  }
+  if (!verify) return;
+  const ok = literal
+    ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(lib.SSL_get0_param(ssl), cString(host))
+    : lib.SSL_set1_host(ssl, cString(host));
+  if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
+}
