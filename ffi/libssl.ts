@@ -126,6 +126,14 @@ export const LIBSSL_SYMBOLS = {
   SSL_peek: { args: ["pointer", "buffer", "i32"], result: "i32" },
   /** int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len) */
   SSL_CTX_set_session_id_context: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  /** long SSL_CTX_callback_ctrl(SSL_CTX *ctx, int cmd, void (*fp)(void)) */
+  SSL_CTX_callback_ctrl: { args: ["pointer", "i32", "function"], result: "i64" },
+  /** int SSL_CTX_up_ref(SSL_CTX *ctx) */
+  SSL_CTX_up_ref: { args: ["pointer"], result: "i32" },
+  /** const char *SSL_get_servername(const SSL *s, const int type) */
+  SSL_get_servername: { args: ["pointer", "i32"], result: "pointer" },
+  /** SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx) */
+  SSL_set_SSL_CTX: { args: ["pointer", "pointer"], result: "pointer" },
 } as const;
 
 /**

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
-import { listenTCPSync } from "../socket/connect.ts";
+import { connectTCPSync, listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
 import { PASSPHRASE, testPKI } from "./tls_pki.ts";
@@ -20,11 +20,12 @@ function serverContext(extra: Omit<TLSContextOptions, "role" | "cert" | "key"> =
 }
 
 /** Accepts one s_client, says `pong`, closes with close_notify; returns the server side's facts and s_client's output. */
-async function serveOnce(ctx: TLSContext, clientArgs: string[]) {
+async function serveOnce(ctx: TLSContext, clientArgs: string[], strict = true) {
   const pki = testPKI();
   using listener = listenTCPSync("127.0.0.1", 0);
   const { port } = listener.localAddress() as { port: number };
-  const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-verify_return_error", "-servername", "localhost", ...clientArgs]);
+  const checks = strict ? ["-verify_return_error", "-servername", "localhost"] : [];
+  const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, ...checks, ...clientArgs]);
   try {
     const tls = acceptTLS(listener, ctx, 10_000);
     const facts = { protocol: tls.protocol, alpn: tls.alpnProtocol, peer: tls.peerCertificate(), reused: tls.isSessionReused() };
@@ -127,6 +128,48 @@ describe("tls server against openssl s_client", () => {
     const second = await serveOnce(ctx, ["-sess_in", file]);
     assert.match(second.output, /^Reused, TLSv1\.3/m);
     assert.equal(second.reused, true);
+  });
+
+  test("garbage, a plaintext HTTP request and a truncated record each end in a typed error; the next client is served", async () => {
+    using ctx = serverContext();
+    using listener = listenTCPSync("127.0.0.1", 0);
+    const { port } = listener.localAddress() as { port: number };
+    const record = Uint8Array.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]); // a ClientHello cut short
+    const inputs: Array<[string, Uint8Array, boolean]> = [
+      ["HTTP request", enc.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false],
+      ["random bytes", Uint8Array.from({ length: 512 }, (_, i) => (i * 7919 + 13) & 0xff), false],
+      ["truncated record then EOF", record, true],
+    ];
+    for (const [name, bytes, shutWrite] of inputs) {
+      // The kernel queues the connection and its bytes, so one thread can play both ends.
+      using peer = connectTCPSync("127.0.0.1", port, 2000);
+      peer.sendAll(bytes);
+      if (shutWrite) peer.shutdown("write");
+      assert.throws(() => acceptTLS(listener, ctx, 5000), (err: unknown) => err instanceof TLSHandshakeError && err.message.length > 0, name);
+    }
+    const r = await serveOnce(ctx, []);
+    assert.match(r.output, /Verify return code: 0 \(ok\)/);
+  });
+
+  test("SNI: the server picks a context by the client's name (exact and *.), else its default", async () => {
+    const pki = testPKI();
+    const wrong = new TLSContext({ role: "server", cert: pki.wrongHostChain, key: readFileSync(pki.paths["wronghost.key"]!, "utf8") });
+    const self = new TLSContext({ role: "server", cert: pki.selfSigned, key: readFileSync(pki.paths["self.key"]!, "utf8") });
+    using ctx = serverContext({ sni: { "wrong.example": wrong, "*.test": self } });
+    // The default context keeps the SNI contexts alive after their own close().
+    wrong.close();
+    self.close();
+    const served = async (name: string) => {
+      const r = await serveOnce(ctx, ["-servername", name], false);
+      return `${/subject=CN = ([^\n]+)/.exec(r.output)?.[1]} / ${/issuer=CN = ([^\n]+)/.exec(r.output)?.[1]}`;
+    };
+    assert.equal(await served("wrong.example"), "wrong.example / ffinet test intermediate");
+    assert.equal(await served("WRONG.example"), "wrong.example / ffinet test intermediate");
+    assert.equal(await served("x.test"), "localhost / localhost"); // the self-signed one
+    assert.equal(await served("a.x.test"), "localhost / ffinet test intermediate"); // one label only: the default
+    assert.equal(await served("localhost"), "localhost / ffinet test intermediate");
+    using client = new TLSContext();
+    assert.throws(() => new TLSContext({ role: "server", cert: pki.chain, key: pki.key, sni: { x: client as never } }), TypeError);
   });
 
   test("a peer gone without close_notify is a truncation (ERR_TLS_TRUNCATED)", async () => {

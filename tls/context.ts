@@ -29,6 +29,7 @@ import {
 } from "./options.ts";
 import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
 import { makeKeylogCallback } from "./keylog.ts";
+import { makeServernameCallback, matchServername } from "./sni.ts";
 import { acceptAllCallback, verifyCallback } from "./verify.ts";
 import { normalizePins } from "./x509.ts";
 
@@ -42,6 +43,9 @@ interface Internals {
   users: number;
   /** Bare base64 SPKI pins, empty when unpinned. */
   pins: readonly string[];
+  servernameCallback: NativeCallback | null;
+  /** SNI contexts, each held (acquired and SSL_CTX_up_ref'd) until the last user is gone. */
+  sni: Array<{ name: string; context: TLSContext; ctx: Pointer }>;
 }
 
 const internals = new WeakMap<TLSContext, Internals>();
@@ -97,7 +101,7 @@ export class TLSContext {
     clearErrors();
     const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
     if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
-    const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins };
+    const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins, servernameCallback: null, sni: [] };
     try {
       ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
@@ -122,6 +126,7 @@ export class TLSContext {
       }
       if (hasCert) useCertificate(ctx, options);
       this.#setTrust(ctx, options, requestCert);
+      if (options.sni !== undefined) this.#setSNI(ctx, state, options.sni);
       if (options.keylog !== undefined) {
         state.keylogCallback = makeKeylogCallback(options.keylog);
         if (state.keylogCallback !== null) ssl.SSL_CTX_set_keylog_callback(ctx, state.keylogCallback.pointer);
@@ -174,6 +179,24 @@ export class TLSContext {
     ssl.SSL_CTX_set_verify(ctx, mode, callback);
   }
 
+  #setSNI(ctx: Pointer, state: Internals, sni: NonNullable<TLSContextOptions["sni"]>): void {
+    if (this.role !== "server") throw new TypeError("TLSContext: sni is a server option");
+    if (sni === null || typeof sni !== "object") throw new TypeError("TLSContext: sni must be an object of server contexts by name");
+    for (const [name, context] of Object.entries(sni)) {
+      if (!(context instanceof TLSContext) || context.role !== "server" || context === this) throw new TypeError(`TLSContext: sni[${JSON.stringify(name)}] must be another server TLSContext`);
+      if (name === "" || name.includes("\0")) throw new TypeError("TLSContext: sni names must be non-empty");
+      const sub = acquireContext(context);
+      libssl().SSL_CTX_up_ref(sub);
+      state.sni.push({ name, context, ctx: sub });
+    }
+    const names = state.sni.map((e) => e.name);
+    state.servernameCallback = makeServernameCallback((servername) => {
+      const name = matchServername(servername, names);
+      return state.sni.find((e) => e.name === name)?.ctx ?? null;
+    });
+    libssl().SSL_CTX_callback_ctrl(ctx, CTRL.SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, state.servernameCallback.pointer);
+  }
+
   /** Whether {@link TLSContext.close} has run. */
   get closed(): boolean {
     return internals.get(this)!.ctx === null;
@@ -210,6 +233,12 @@ function freeCallbacks(state: Internals): void {
   state.alpnCallback = undefined;
   state.keylogCallback?.close();
   state.keylogCallback = null;
+  state.servernameCallback?.close();
+  state.servernameCallback = null;
+  for (const entry of state.sni.splice(0)) {
+    libssl().SSL_CTX_free(entry.ctx);
+    releaseContext(entry.context);
+  }
 }
 
 /**

@@ -22,6 +22,8 @@ export const CTRL = {
   SSL_CTRL_MODE: 33,
   /** SSL_CTX_set_session_cache_mode */
   SSL_CTRL_SET_SESS_CACHE_MODE: 44,
+  /** SSL_CTX_set_tlsext_servername_callback (through SSL_CTX_callback_ctrl) */
+  SSL_CTRL_SET_TLSEXT_SERVERNAME_CB: 53,
   /** SSL_set_tlsext_host_name (larg TLSEXT_NAMETYPE_host_name = 0) */
   SSL_CTRL_SET_TLSEXT_HOSTNAME: 55,
   /** SSL_CTX_add0_chain_cert (larg 0) / SSL_CTX_add1_chain_cert (larg 1) */

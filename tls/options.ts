@@ -13,6 +13,12 @@
 import type { KeylogTarget } from "./keylog.ts";
 import type { PEMInput } from "./pem.ts";
 
+/** A `TLSContext` as seen from the options (avoids an import cycle). */
+export interface TLSContextLike {
+  readonly role: "client" | "server";
+  readonly closed: boolean;
+}
+
 /** A protocol version name. */
 export type TLSVersion = "TLSv1.2" | "TLSv1.3";
 
@@ -76,6 +82,14 @@ export interface TLSContextOptions {
    * unset), or a function given each line. Off by default.
    */
   readonly keylog?: KeylogTarget;
+  /**
+   * Server: contexts by the name clients send (SNI): exact names and
+   * `*.example.com` (one label). The chosen context's certificate and ALPN
+   * serve the connection; protocol range and verification stay this
+   * context's. Each must be a server context; it is kept alive while this
+   * one is in use. Clients naming nothing listed get this context.
+   */
+  readonly sni?: Readonly<Record<string, TLSContextLike>>;
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
 }
@@ -84,7 +98,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni",
 ]);
 
 /**
