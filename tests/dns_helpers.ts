@@ -44,7 +44,7 @@ export async function startDnsmasq(): Promise<Dnsmasq> {
     const args = [
       "--no-daemon", "--conf-file=/dev/null", `--port=${port}`, "--listen-address=127.0.0.1", "--bind-interfaces",
       "--no-resolv", "--no-hosts", `--addn-hosts=${join(dir, "hosts")}`, "--local=/zone.test/", "--pid-file=",
-      "--log-facility=-", "--cache-size=0",
+      "--log-facility=-", "--cache-size=0", "--local-ttl=300",
       "--host-record=www.zone.test,10.0.0.1,fd00::1",
       "--cname=alias.zone.test,www.zone.test",
       "--cname=alias2.zone.test,alias.zone.test",
