@@ -172,7 +172,7 @@ class Exchange implements ServeHandlerInfo {
         },
       }, bodyStrategy(this.expectContinue));
     }
-    this.request = lightRequest({ method: this.method, url, headers, body, signal: () => (this.#abort ??= new AbortController()).signal });
+    this.request = lightRequest({ method: this.method, url, headers, body, signal: () => this.#signal() });
   }
 
   get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
@@ -204,6 +204,17 @@ class Exchange implements ServeHandlerInfo {
     if (this.done) return;
     this.done = true;
     this.#resolveCompleted?.();
+  }
+
+  #signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    if (this.session.clientGone && !this.done) this.#abort.abort(new DOMException("the client closed the connection", "AbortError"));
+    return this.#abort.signal;
+  }
+
+  /** The client closed its side while the response was owed: the request's signal aborts. */
+  clientGone(): void {
+    if (!this.done) this.#abort?.abort(new DOMException("the client closed the connection", "AbortError"));
   }
 
   /** The client went away before the response was written. */
@@ -248,6 +259,8 @@ export class H1Session implements ResponseSink {
   #timer: Timer | undefined;
   #timerKind = T_NONE;
   #drainWaiters: (() => void)[] = [];
+  /** The client closed its side (FIN) or the connection: request signals abort. */
+  clientGone = false;
 
   constructor(conn: Connection, config: SessionConfig) {
     this.conn = conn;
@@ -299,6 +312,11 @@ export class H1Session implements ResponseSink {
   }
 
   onEnd(): void {
+    // A FIN while responses are owed: the client is gone as far as its
+    // requests' signals go (as hyper and Deno.serve see it); responses are
+    // still written while the socket takes them.
+    this.clientGone = true;
+    for (const ex of this.#queue) if (ex.bodyDone) ex.clientGone();
     if (!this.#inputDone) {
       this.#inputDone = true;
       try {
@@ -323,6 +341,7 @@ export class H1Session implements ResponseSink {
   }
 
   onClose(): void {
+    this.clientGone = true;
     this.#clearTimer();
     this.onDrain();
     for (const ex of this.#queue) ex.abandon();
@@ -434,7 +453,7 @@ export class H1Session implements ResponseSink {
       } catch {
         response = undefined;
       }
-    } else this.config.report(error);
+    } else if (!ex.poisoned && !ex.done) this.config.report(error);
     ex.response = response ?? new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
     void this.#pump();
   }
