@@ -261,6 +261,91 @@ describe("serve over HTTP/1.1", () => {
     await assert.rejects(fetch(`http://127.0.0.1:${s.addr.port}/`));
   });
 
+  test("backpressure: an 8 MiB upload read slowly and an 8 MiB streamed response arrive intact", async () => {
+    const size = 8 << 20;
+    let pauses = 0;
+    const s = serve({
+      port: 0,
+      fetch: async (request) => {
+        if (request.method === "POST") {
+          const reader = request.body!.getReader();
+          let total = 0;
+          let sum = 0;
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            for (let p = Math.ceil(total / 4096) * 4096; p < total + value.length; p += 4096) sum = (sum + value[p - total]!) | 0;
+            total += value.length;
+            if (total % (1 << 20) < value.length) {
+              pauses++;
+              await new Promise((r) => setTimeout(r, 20));
+            }
+          }
+          return Response.json({ total, sum });
+        }
+        let sent = 0;
+        return new Response(new ReadableStream({
+          pull(c) {
+            if (sent >= size) return c.close();
+            const chunk = new Uint8Array(65536).fill(sent / 65536 & 0xff);
+            sent += chunk.length;
+            c.enqueue(chunk);
+          },
+        }));
+      },
+    });
+    try {
+      const body = new Uint8Array(size);
+      for (let i = 0; i < size; i += 4096) body[i] = i / 4096 & 0xff;
+      let expected = 0;
+      for (let i = 0; i < size; i += 4096) expected = (expected + body[i]!) | 0;
+      const up = await fetch(`http://127.0.0.1:${s.addr.port}/`, { method: "POST", body });
+      assert.deepEqual(await up.json(), { total: size, sum: expected });
+      assert.ok(pauses > 0);
+      const down = new Uint8Array(await (await fetch(`http://127.0.0.1:${s.addr.port}/`)).arrayBuffer());
+      assert.equal(down.length, size);
+      for (let i = 0; i < size; i += 65536) assert.equal(down[i], i / 65536 & 0xff);
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
+  test("keep-alive idle timeout closes an idle connection; maxConnections closes the one too many", async () => {
+    const s = serve({ port: 0, keepAliveTimeoutMs: 200, maxConnections: 1, fetch: () => new Response("ok") });
+    try {
+      const first = await raw(s.addr.port, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+      assert.ok(first.text.endsWith("ok"));
+      assert.ok(first.closed); // closed by the idle timeout, not by the client
+      const holder = net.connect(s.addr.port, "127.0.0.1");
+      holder.on("error", () => {});
+      await new Promise((r) => holder.on("connect", r));
+      await new Promise((r) => setTimeout(r, 50));
+      const extra = await raw(s.addr.port, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
+      assert.equal(extra.text, "");
+      assert.ok(extra.closed);
+      holder.destroy();
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
+  test("onError replaces the response of a handler that throws", async () => {
+    const s = serve({
+      port: 0,
+      fetch: () => {
+        throw new Error("boom");
+      },
+      onError: (error) => new Response(`handled: ${(error as Error).message}`, { status: 503 }),
+    });
+    try {
+      const r = await fetch(`http://127.0.0.1:${s.addr.port}/`);
+      assert.equal(r.status, 503);
+      assert.equal(await r.text(), "handled: boom");
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
   test("unknown option keys are a TypeError", () => {
     assert.throws(() => serve({ port: 0, fetch: () => new Response(), bogus: 1 } as never), TypeError);
   });
