@@ -39,7 +39,7 @@ import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
-import { decodeMessage, type DNSMessage, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
+import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
 /** A DNS server's address. */
 export interface ServerAddress {
@@ -516,7 +516,7 @@ export class Resolver {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
     const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
-    using sock = bindUDP({ family, port: 0, maxDatagramBytes: 65535, maxQueuedDatagrams: 16, ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }) });
+    using sock = bindUDP({ family, port: 0, maxDatagramBytes: EDNS_UDP_PAYLOAD, maxQueuedDatagrams: 16, ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }) });
     await sock.send(query, server, { signal });
     for (let ignored = 0; ignored < MAX_IGNORED_DATAGRAMS; ignored++) {
       const d = await sock.recv({ signal });
@@ -524,6 +524,8 @@ export class Resolver {
       if (!sameAddress(d.address.host, d.address.port, server)) continue;
       const bytes = d.data;
       if (bytes.length < 12 || ((bytes[0]! << 8) | bytes[1]!) !== id || (bytes[2]! & 0x80) === 0) continue;
+      // Larger than the 1232 bytes we advertise (a server ignoring EDNS): TCP checks it all.
+      if (d.truncated) return "tcp";
       let m: DNSMessage;
       try {
         m = decodeMessage(bytes);

@@ -170,6 +170,18 @@ describe("dns resolver against a scripted server", () => {
     assert.deepEqual(server.queries.map((q) => q.via), ["udp", "tcp", "udp", "tcp"]);
   });
 
+  test("a UDP answer past the 1232 bytes advertised (no TC) is taken again over TCP; 0-TTL answers are not cached", async () => {
+    const many = Array.from({ length: 100 }, (_, i) => A("wide.test", `10.2.0.${i}`, 0));
+    const server = await startServer((q) => [answer(q, { answers: many })]);
+    const cache = new DNSCache();
+    const r = resolverFor([server], { cache });
+    assert.equal((await r.resolve("wide.test", "A")).length, 100);
+    assert.deepEqual(server.queries.map((q) => q.via), ["udp", "tcp"]);
+    await r.resolve("wide.test", "A");
+    assert.equal(server.queries.length, 4, "a 0-TTL answer is asked again");
+    assert.equal(cache.size, 0);
+  });
+
   test("a silent server, SERVFAIL and REFUSED move to the next server", async () => {
     const silent = await startServer(() => []);
     const servfail = await startServer((q) => [answer(q, { flags: { rcode: 2 } })]);
