@@ -93,6 +93,14 @@ export const LIBCRYPTO_SYMBOLS = {
   OPENSSL_sk_value: { args: ["pointer", "i32"], result: "pointer" },
   /** const char *OBJ_nid2sn(int n) */
   OBJ_nid2sn: { args: ["i32"], result: "pointer" },
+  /** X509_CRL *PEM_read_bio_X509_CRL(BIO *bp, X509_CRL **x, pem_password_cb *cb, void *u) */
+  PEM_read_bio_X509_CRL: { args: ["pointer", "pointer", "pointer", "pointer"], result: "pointer" },
+  /** void X509_CRL_free(X509_CRL *a) */
+  X509_CRL_free: { args: ["pointer"], result: "void" },
+  /** int X509_STORE_add_crl(X509_STORE *ctx, X509_CRL *x) */
+  X509_STORE_add_crl: { args: ["pointer", "pointer"], result: "i32" },
+  /** int X509_STORE_set_flags(X509_STORE *ctx, unsigned long flags) */
+  X509_STORE_set_flags: { args: ["pointer", "u64"], result: "i32" },
 } as const;
 
 /**

@@ -200,6 +200,29 @@ describe("tls client against openssl s_server", () => {
     }
   });
 
+  test("CRLs: a revoked leaf is CERT_REVOKED; a good one passes; chain mode needs every CA's CRL", async () => {
+    const pki = testPKI();
+    const revoked = await startSServer(serverArgs("revoked_chain.pem", "revoked.key"));
+    const good = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
+    try {
+      const connect = (port: number, extra: Record<string, unknown>) =>
+        connectTLSSync({ host: "localhost", port, ca: pki.root, timeoutMs: 5000, ...extra }).close();
+      connect(revoked.port, {}); // no CRL given: not checked
+      assert.throws(() => connect(revoked.port, { crl: pki.intermediateCRL }),
+        (err: unknown) => err instanceof TLSVerifyError && err.reason === "CERT_REVOKED" && err.depth === 0);
+      connect(good.port, { crl: pki.intermediateCRL });
+      assert.throws(() => connect(good.port, { crl: pki.intermediateCRL, crlCheck: "chain" }),
+        (err: unknown) => err instanceof TLSVerifyError && err.reason === "UNABLE_TO_GET_CRL" && err.depth === 1);
+      connect(good.port, { crl: [pki.intermediateCRL, pki.rootCRL], crlCheck: "chain" });
+      assert.throws(() => connect(revoked.port, { crlFile: pki.paths["int.crl.pem"]!, crlCheck: "chain", crl: pki.rootCRL }),
+        (err: unknown) => err instanceof TLSVerifyError && err.reason === "CERT_REVOKED");
+      assert.throws(() => new TLSContext({ crl: "not a crl" }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_CRL");
+    } finally {
+      await revoked.close();
+      await good.close();
+    }
+  });
+
   test("the system store is used when no CA is given (our test root is not in it)", async () => {
     const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
     try {

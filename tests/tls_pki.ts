@@ -24,6 +24,12 @@ export interface TestPKI {
   readonly wrongHostChain: string;
   readonly selfSigned: string;
   readonly clientChain: string;
+  /** A leaf for localhost revoked in the intermediate's CRL. */
+  readonly revokedChain: string;
+  /** The intermediate's CRL (lists the revoked leaf). */
+  readonly intermediateCRL: string;
+  /** The root's CRL (lists nothing it issued). */
+  readonly rootCRL: string;
   /** Paths of the same files, for `-cert` / `certFile`. */
   readonly paths: Readonly<Record<string, string>>;
 }
@@ -46,10 +52,11 @@ export function testPKI(): TestPKI {
   mkdirSync(join(dir, "newcerts"));
   writeFileSync(join(dir, "index.txt"), "");
   writeFileSync(join(dir, "serial"), "1000\n");
+  writeFileSync(join(dir, "crlnumber"), "01\n");
   writeFileSync(join(dir, "ca.cnf"), [
     "[ ca ]", "default_ca = test",
     "[ test ]", `dir = ${dir}`, "database = $dir/index.txt", "new_certs_dir = $dir/newcerts",
-    "serial = $dir/serial", "default_md = sha256", "policy = anything", "unique_subject = no",
+    "serial = $dir/serial", "default_md = sha256", "default_crl_days = 30", "crlnumber = $dir/crlnumber", "policy = anything", "unique_subject = no",
     "copy_extensions = copy", "email_in_dn = no",
     "[ anything ]", "commonName = supplied",
     "[ leaf_ext ]", "basicConstraints = CA:FALSE", "keyUsage = critical, digitalSignature",
@@ -74,12 +81,16 @@ export function testPKI(): TestPKI {
   leaf("future", "localhost", LOCAL, ["-startdate", "20990101000000Z", "-enddate", "20991231000000Z"]);
   leaf("wronghost", "wrong.example", "DNS:wrong.example,IP:10.9.9.9", ["-days", "365"]);
   leaf("client", "ffinet client", "DNS:client.invalid", ["-days", "365"]);
+  leaf("revoked", "localhost", LOCAL, ["-days", "365"]);
+  openssl(dir, ["ca", "-config", "ca.cnf", "-keyfile", "int.key", "-cert", "int.pem", "-revoke", "revoked.pem"]);
+  openssl(dir, ["ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "int.key", "-cert", "int.pem", "-out", "int.crl.pem"]);
+  openssl(dir, ["ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "root.key", "-cert", "root.pem", "-out", "root.crl.pem"]);
   openssl(dir, ["req", "-x509", ...EC, "-keyout", "self.key", "-out", "self.pem", "-days", "365",
     "-subj", "/CN=localhost", "-addext", `subjectAltName=${LOCAL}`]);
   openssl(dir, ["pkey", "-in", "leaf.key", "-aes256", "-passout", `pass:${PASSPHRASE}`, "-out", "leaf_enc.key"]);
   const read = (f: string) => readFileSync(join(dir, f), "utf8");
   const files = ["root.pem", "int.pem", "leaf_chain.pem", "leaf.key", "leaf.pem", "expired_chain.pem", "expired.key",
-    "future_chain.pem", "future.key", "wronghost_chain.pem", "wronghost.key", "self.pem", "self.key", "client_chain.pem", "client.key", "leaf_enc.key"];
+    "future_chain.pem", "future.key", "wronghost_chain.pem", "wronghost.key", "self.pem", "self.key", "client_chain.pem", "client.key", "leaf_enc.key", "revoked_chain.pem", "revoked.key", "int.crl.pem", "root.crl.pem"];
   const paths: Record<string, string> = {};
   for (const f of files) paths[f] = join(dir, f);
   cached = {
@@ -95,6 +106,9 @@ export function testPKI(): TestPKI {
     wrongHostChain: read("wronghost_chain.pem"),
     selfSigned: read("self.pem"),
     clientChain: read("client_chain.pem"),
+    revokedChain: read("revoked_chain.pem"),
+    intermediateCRL: read("int.crl.pem"),
+    rootCRL: read("root.crl.pem"),
     paths,
   };
   return cached;

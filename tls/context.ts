@@ -21,13 +21,13 @@ import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { NativeCallback, Pointer } from "../ffi/types.ts";
 import { encodeALPN, selectALPN } from "./alpn.ts";
-import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, SSL_VERIFY, TLS_VERSION } from "./ctrl.ts";
+import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, SSL_VERIFY, TLS_VERSION, X509_V_FLAG } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import {
   type ALPNMismatch, CONTEXT_KEYS, oneOf, optionalBoolean, optionalString,
   type TLSContextOptions, type TLSVersion,
 } from "./options.ts";
-import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
+import { addCRLs, freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
 import { makeKeylogCallback } from "./keylog.ts";
 import { makeServernameCallback, matchServername } from "./sni.ts";
 import { acceptAllCallback, verifyCallback } from "./verify.ts";
@@ -157,6 +157,7 @@ export class TLSContext {
       if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) throw tlsError("ERR_TLS_CA", "SSL_CTX_set_default_verify_paths");
     }
     const store = ssl.SSL_CTX_get_cert_store(ctx);
+    if (store === null) throw tlsError("ERR_TLS_CA", "SSL_CTX_get_cert_store");
     for (const source of sources) {
       const certs = readCertificates(source, "ca");
       try {
@@ -166,6 +167,17 @@ export class TLSContext {
       } finally {
         freeCertificates(certs);
       }
+    }
+    const crls: PEMSource[] = [];
+    if (options.crl !== undefined) crls.push({ data: options.crl });
+    if (options.crlFile !== undefined) crls.push({ file: options.crlFile });
+    if (options.crlCheck !== undefined) oneOf(options.crlCheck, ["leaf", "chain"], "crlCheck");
+    if (crls.length > 0) {
+      for (const source of crls) addCRLs(store, source);
+      const flags = options.crlCheck === "chain" ? X509_V_FLAG.CRL_CHECK | X509_V_FLAG.CRL_CHECK_ALL : X509_V_FLAG.CRL_CHECK;
+      libcrypto().X509_STORE_set_flags(store, flags);
+    } else if (options.crlCheck !== undefined) {
+      throw new TypeError("TLSContext: crlCheck needs crl or crlFile");
     }
     let mode: number = SSL_VERIFY.NONE;
     let callback: Pointer | null = null;

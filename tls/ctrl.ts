@@ -107,6 +107,14 @@ export const SSL_TLSEXT_ERR = {
   NOACK: 3,
 } as const;
 
+/** `X509_V_FLAG_*` verification flags (x509_vfy.h). */
+export const X509_V_FLAG = {
+  /** X509_V_FLAG_CRL_CHECK: check the leaf against its issuer's CRL */
+  CRL_CHECK: 0x4,
+  /** X509_V_FLAG_CRL_CHECK_ALL: check every certificate of the chain */
+  CRL_CHECK_ALL: 0x8,
+} as const;
+
 /** `X509_V_OK` (x509_vfy.h). */
 export const X509_V_OK = 0;
 

@@ -90,6 +90,15 @@ export interface TLSContextOptions {
    * one is in use. Clients naming nothing listed get this context.
    */
   readonly sni?: Readonly<Record<string, TLSContextLike>>;
+  /** Certificate revocation lists as PEM (one blob or several), checked during verification. */
+  readonly crl?: PEMInput | readonly PEMInput[];
+  /** A PEM file of CRLs. */
+  readonly crlFile?: string;
+  /**
+   * With CRLs: "leaf" (default) checks the peer's certificate against its
+   * issuer's CRL; "chain" checks every certificate (each CA then needs a CRL).
+   */
+  readonly crlCheck?: "leaf" | "chain";
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
 }
@@ -98,7 +107,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck",
 ]);
 
 /**

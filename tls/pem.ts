@@ -136,3 +136,35 @@ export function readPrivateKey(source: PEMSource, passphrase?: string): Pointer 
     lib.BIO_free(bio);
   }
 }
+
+/**
+ * Adds every CRL of a PEM source to an `X509_STORE` (at least one).
+ *
+ * @throws TLSError ERR_TLS_CRL when none can be read or added
+ *
+ * @example
+ * ```ts ignore
+ * import { addCRLs } from "./pem.ts";
+ * addCRLs(store, { file: "intermediate.crl.pem" });
+ * ```
+ */
+export function addCRLs(store: Pointer, source: PEMSource): number {
+  const lib = libcrypto();
+  const bio = openBio(source, "crl");
+  let added = 0;
+  try {
+    for (;;) {
+      const crl = lib.PEM_read_bio_X509_CRL(bio, null, null, null);
+      if (crl === null) break;
+      const ok = lib.X509_STORE_add_crl(store, crl);
+      lib.X509_CRL_free(crl);
+      if (ok !== 1) throw tlsError("ERR_TLS_CRL", "X509_STORE_add_crl");
+      added++;
+    }
+    if (added === 0) throw tlsError("ERR_TLS_CRL", "read crl", "no PEM CRL found");
+    clearErrors();
+    return added;
+  } finally {
+    lib.BIO_free(bio);
+  }
+}
