@@ -87,6 +87,11 @@ export class DNSCache {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
+  /**
+   * An empty cache.
+   *
+   * @param options bounds, clamps and clock (see {@link DNSCacheOptions})
+   */
   constructor(options: DNSCacheOptions = {}) {
     checkOptions(options, CACHE_KEYS, "DNSCache");
     const max = options.maxEntries ?? DNS_LIMITS.maxCacheEntries;

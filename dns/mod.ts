@@ -47,6 +47,8 @@ export { MAX_MESSAGE_BYTES, WireWriter } from "./writer.ts";
 export { type HostsTable, loadHosts, MAX_HOSTS_BYTES, MAX_HOSTS_ENTRIES, parseHosts } from "./hosts.ts";
 export { DEFAULT_RESOLV_CONF, loadResolvConf, MAX_NAMESERVERS, MAX_RESOLV_CONF_BYTES, MAX_SEARCH_DOMAINS, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 export { type CacheHit, DNSCache, type DNSCacheOptions } from "./cache.ts";
+// The clock type the options refer to (Loop is ffinet/poll's).
+export type { Clock } from "../core/clock.ts";
 export {
   defaultResolver,
   type LookupAddress,

@@ -27,7 +27,9 @@ import type { WireWriter } from "./writer.ts";
  * console.log(RR_TYPE.A, RR_TYPE.MX); // 1 15
  * ```
  */
-export const RR_TYPE = Object.freeze({
+export const RR_TYPE: Readonly<{
+  A: 1; NS: 2; CNAME: 5; SOA: 6; PTR: 12; MX: 15; TXT: 16; AAAA: 28; SRV: 33; OPT: 41; SVCB: 64; HTTPS: 65; ANY: 255; CAA: 257;
+}> = Object.freeze({
   A: 1,
   NS: 2,
   CNAME: 5,

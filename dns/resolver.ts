@@ -251,6 +251,11 @@ export class Resolver {
   #checkedAt = -Infinity;
   #next = 0;
 
+  /**
+   * A resolver; nothing is read or sent before the first call.
+   *
+   * @param options servers, files, cache, timeouts (see {@link ResolverOptions})
+   */
   constructor(options: ResolverOptions = {}) {
     checkOptions(options, RESOLVER_KEYS, "Resolver");
     nonNegativeInt(options.timeoutMs, "timeoutMs", 1);
@@ -352,6 +357,7 @@ export class Resolver {
    * ```
    */
   lookup(host: string, options: LookupOptions & { all: false }): Promise<LookupAddress>;
+  /** Every address for `host` (the default, `all` absent or true). */
   lookup(host: string, options?: LookupOptions): Promise<LookupAddress[]>;
   async lookup(host: string, options: LookupOptions = {}): Promise<LookupAddress[] | LookupAddress> {
     checkOptions(options, LOOKUP_KEYS, "lookup");
@@ -630,6 +636,7 @@ export function resolveDNS(name: string, type: RecordTypeName | number, options?
  * ```
  */
 export function lookupHost(host: string, options: LookupOptions & { all: false }): Promise<LookupAddress>;
+/** Every address for `host` (the default, `all` absent or true). */
 export function lookupHost(host: string, options?: LookupOptions): Promise<LookupAddress[]>;
 export function lookupHost(host: string, options: LookupOptions = {}): Promise<LookupAddress[] | LookupAddress> {
   return defaultResolver().lookup(host, options);

@@ -40,7 +40,7 @@ export const MAX_SECTION_RECORDS = 4096;
  * console.log(RCODE.NXDOMAIN); // 3
  * ```
  */
-export const RCODE = Object.freeze({
+export const RCODE: Readonly<{ NOERROR: 0; FORMERR: 1; SERVFAIL: 2; NXDOMAIN: 3; NOTIMP: 4; REFUSED: 5 }> = Object.freeze({
   NOERROR: 0,
   FORMERR: 1,
   SERVFAIL: 2,

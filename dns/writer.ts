@@ -36,7 +36,11 @@ export class WireWriter {
   readonly #names = new Map<string, number>();
   readonly #compress: boolean;
 
-  /** @param compress whether names point back to earlier suffixes (default true) */
+  /**
+   * A writer.
+   *
+   * @param compress whether names point back to earlier suffixes (default true)
+   */
   constructor(compress = true) {
     this.#compress = compress;
   }
