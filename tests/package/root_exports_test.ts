@@ -13,6 +13,7 @@ import * as poll from "../../poll/mod.ts";
 import * as socket from "../../socket/mod.ts";
 import * as ws from "../../ws/mod.ts";
 import * as tls from "../../tls/mod.ts";
+import * as dns from "../../dns/mod.ts";
 import * as ffi from "../../ffi/mod.ts";
 
 const rootExports = root as Record<string, unknown>;
@@ -47,6 +48,13 @@ describe("root module", () => {
   test("re-exports every tls export", () => {
     assert.deepEqual(missingFrom(tls), []);
     for (const name of ["TLSContext", "TLSSocket", "connectTLSSync", "acceptTLS"]) {
+      assert.equal(typeof rootExports[name], "function", name);
+    }
+  });
+
+  test("re-exports every dns export", () => {
+    assert.deepEqual(missingFrom(dns), []);
+    for (const name of ["Resolver", "DNSCache", "decodeMessage", "encodeQuery", "lookupHost"]) {
       assert.equal(typeof rootExports[name], "function", name);
     }
   });
