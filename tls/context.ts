@@ -21,16 +21,16 @@ import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { NativeCallback, Pointer } from "../ffi/types.ts";
 import { encodeALPN, selectALPN } from "./alpn.ts";
-import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, SSL_VERIFY, TLS_VERSION, X509_V_FLAG } from "./ctrl.ts";
+import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, TLS_VERSION } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import {
   type ALPNMismatch, CONTEXT_KEYS, oneOf, optionalBoolean, optionalString,
   type TLSContextOptions, type TLSVersion,
 } from "./options.ts";
-import { addCRLs, freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
+import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
+import { setTrust } from "./trust.ts";
 import { makeKeylogCallback } from "./keylog.ts";
 import { makeServernameCallback, matchServername } from "./sni.ts";
-import { acceptAllCallback, verifyCallback } from "./verify.ts";
 import { normalizePins } from "./x509.ts";
 
 export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
@@ -125,7 +125,7 @@ export class TLSContext {
         if (ssl.SSL_CTX_set_session_id_context(ctx, sid, sid.length) !== 1) throw tlsError("ERR_TLS", "SSL_CTX_set_session_id_context");
       }
       if (hasCert) useCertificate(ctx, options);
-      this.#setTrust(ctx, options, requestCert);
+      setTrust(ctx, options, this.role, this.verify, requestCert);
       if (options.sni !== undefined) this.#setSNI(ctx, state, options.sni);
       if (options.keylog !== undefined) {
         state.keylogCallback = makeKeylogCallback(options.keylog);
@@ -146,49 +146,6 @@ export class TLSContext {
       throw err;
     }
     internals.set(this, state);
-  }
-
-  #setTrust(ctx: Pointer, options: TLSContextOptions, requestCert: boolean): void {
-    const ssl = libssl();
-    const sources: PEMSource[] = [];
-    if (options.ca !== undefined) sources.push({ data: options.ca });
-    if (options.caFile !== undefined) sources.push({ file: options.caFile });
-    if (optionalBoolean(options.systemCA, sources.length === 0, "systemCA")) {
-      if (ssl.SSL_CTX_set_default_verify_paths(ctx) !== 1) throw tlsError("ERR_TLS_CA", "SSL_CTX_set_default_verify_paths");
-    }
-    const store = ssl.SSL_CTX_get_cert_store(ctx);
-    if (store === null) throw tlsError("ERR_TLS_CA", "SSL_CTX_get_cert_store");
-    for (const source of sources) {
-      const certs = readCertificates(source, "ca");
-      try {
-        for (const x of certs) {
-          if (libcrypto().X509_STORE_add_cert(store, x) !== 1) throw tlsError("ERR_TLS_CA", "X509_STORE_add_cert");
-        }
-      } finally {
-        freeCertificates(certs);
-      }
-    }
-    const crls: PEMSource[] = [];
-    if (options.crl !== undefined) crls.push({ data: options.crl });
-    if (options.crlFile !== undefined) crls.push({ file: options.crlFile });
-    if (options.crlCheck !== undefined) oneOf(options.crlCheck, ["leaf", "chain"], "crlCheck");
-    if (crls.length > 0) {
-      for (const source of crls) addCRLs(store, source);
-      const flags = options.crlCheck === "chain" ? X509_V_FLAG.CRL_CHECK | X509_V_FLAG.CRL_CHECK_ALL : X509_V_FLAG.CRL_CHECK;
-      libcrypto().X509_STORE_set_flags(store, flags);
-    } else if (options.crlCheck !== undefined) {
-      throw new TypeError("TLSContext: crlCheck needs crl or crlFile");
-    }
-    let mode: number = SSL_VERIFY.NONE;
-    let callback: Pointer | null = null;
-    if (this.role === "client" && this.verify) {
-      mode = SSL_VERIFY.PEER;
-      callback = verifyCallback();
-    } else if (this.role === "server" && requestCert) {
-      mode = SSL_VERIFY.PEER | (this.verify ? SSL_VERIFY.FAIL_IF_NO_PEER_CERT : 0);
-      callback = this.verify ? verifyCallback() : acceptAllCallback();
-    }
-    ssl.SSL_CTX_set_verify(ctx, mode, callback);
   }
 
   #setSNI(ctx: Pointer, state: Internals, sni: NonNullable<TLSContextOptions["sni"]>): void {
