@@ -101,6 +101,10 @@ export const LIBCRYPTO_SYMBOLS = {
   X509_STORE_add_crl: { args: ["pointer", "pointer"], result: "i32" },
   /** int X509_STORE_set_flags(X509_STORE *ctx, unsigned long flags) */
   X509_STORE_set_flags: { args: ["pointer", "u64"], result: "i32" },
+  /** X509 *d2i_X509_bio(BIO *bp, X509 **x509) */
+  d2i_X509_bio: { args: ["pointer", "pointer"], result: "pointer" },
+  /** EVP_PKEY *d2i_PrivateKey_bio(BIO *bp, EVP_PKEY **a) */
+  d2i_PrivateKey_bio: { args: ["pointer", "pointer"], result: "pointer" },
 } as const;
 
 /**

@@ -24,6 +24,12 @@ export interface TestPKI {
   readonly wrongHostChain: string;
   readonly selfSigned: string;
   readonly clientChain: string;
+  /** An RSA-2048 leaf for localhost (chain) and its key, for a second pair. */
+  readonly rsaChain: string;
+  readonly rsaKey: string;
+  /** The good leaf and its key as DER. */
+  readonly leafDER: Uint8Array;
+  readonly keyDER: Uint8Array;
   /** A leaf for localhost revoked in the intermediate's CRL. */
   readonly revokedChain: string;
   /** The intermediate's CRL (lists the revoked leaf). */
@@ -82,6 +88,11 @@ export function testPKI(): TestPKI {
   leaf("wronghost", "wrong.example", "DNS:wrong.example,IP:10.9.9.9", ["-days", "365"]);
   leaf("client", "ffinet client", "DNS:client.invalid", ["-days", "365"]);
   leaf("revoked", "localhost", LOCAL, ["-days", "365"]);
+  openssl(dir, ["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "rsa.key", "-out", "rsa.csr", "-subj", "/CN=localhost", "-addext", `subjectAltName=${LOCAL}`]);
+  openssl(dir, ["ca", "-config", "ca.cnf", "-batch", "-notext", "-keyfile", "int.key", "-cert", "int.pem", "-in", "rsa.csr", "-out", "rsa.pem", "-extensions", "leaf_ext", "-days", "365"]);
+  writeFileSync(join(dir, "rsa_chain.pem"), readFileSync(join(dir, "rsa.pem"), "utf8") + readFileSync(join(dir, "int.pem"), "utf8"));
+  openssl(dir, ["x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der"]);
+  openssl(dir, ["pkey", "-in", "leaf.key", "-outform", "DER", "-out", "leaf.key.der"]);
   openssl(dir, ["ca", "-config", "ca.cnf", "-keyfile", "int.key", "-cert", "int.pem", "-revoke", "revoked.pem"]);
   openssl(dir, ["ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "int.key", "-cert", "int.pem", "-out", "int.crl.pem"]);
   openssl(dir, ["ca", "-config", "ca.cnf", "-gencrl", "-keyfile", "root.key", "-cert", "root.pem", "-out", "root.crl.pem"]);
@@ -107,6 +118,10 @@ export function testPKI(): TestPKI {
     selfSigned: read("self.pem"),
     clientChain: read("client_chain.pem"),
     revokedChain: read("revoked_chain.pem"),
+    rsaChain: read("rsa_chain.pem"),
+    rsaKey: read("rsa.key"),
+    leafDER: new Uint8Array(readFileSync(join(dir, "leaf.der"))),
+    keyDER: new Uint8Array(readFileSync(join(dir, "leaf.key.der"))),
     intermediateCRL: read("int.crl.pem"),
     rootCRL: read("root.crl.pem"),
     paths,

@@ -172,6 +172,23 @@ describe("tls server against openssl s_client", () => {
     assert.throws(() => new TLSContext({ role: "server", cert: pki.chain, key: pki.key, sni: { x: client as never } }), TypeError);
   });
 
+  test("two pairs (ECDSA and RSA): the client's signature algorithms pick; DER input works", async () => {
+    const pki = testPKI();
+    using ctx = serverContext({ certificates: [{ cert: pki.rsaChain, key: pki.rsaKey }] });
+    const ec = await serveOnce(ctx, ["-sigalgs", "ECDSA+SHA256"]);
+    assert.match(ec.output, /Peer signature type: ECDSA/);
+    const rsa = await serveOnce(ctx, ["-sigalgs", "rsa_pss_rsae_sha256"]);
+    assert.match(rsa.output, /Peer signature type: RSA-PSS/);
+    assert.match(rsa.output, /Verify return code: 0 \(ok\)/);
+    // One DER certificate (DER holds one object: no chain) and a DER key.
+    using der = new TLSContext({ role: "server", cert: pki.leafDER, key: pki.keyDER });
+    const r = await serveOnce(der, [], false);
+    assert.match(r.output, /subject=CN = localhost/);
+    assert.throws(() => serverContext({ certificates: [{ cert: pki.rsaChain }] }), TypeError);
+    const otherKey = readFileSync(pki.paths["self.key"]!, "utf8");
+    assert.throws(() => serverContext({ certificates: [{ cert: pki.rsaChain, key: otherKey }] }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_KEY");
+  });
+
   test("a peer gone without close_notify is a truncation (ERR_TLS_TRUNCATED)", async () => {
     const pki = testPKI();
     const server = await startSServer(["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!]);

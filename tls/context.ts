@@ -27,8 +27,8 @@ import {
   type ALPNMismatch, CONTEXT_KEYS, oneOf, optionalBoolean, optionalString,
   type TLSContextOptions, type TLSVersion,
 } from "./options.ts";
-import { freeCertificates, type PEMSource, readCertificates, readPrivateKey } from "./pem.ts";
 import { setTrust } from "./trust.ts";
+import { useCertificatePair } from "./certificate_pair.ts";
 import { makeKeylogCallback } from "./keylog.ts";
 import { makeServernameCallback, matchServername } from "./sni.ts";
 import { normalizePins } from "./x509.ts";
@@ -96,6 +96,9 @@ export class TLSContext {
     const hasKey = options.key !== undefined || options.keyFile !== undefined;
     if (this.role === "server" && (!hasCert || !hasKey)) throw new TypeError("TLSContext: a server needs cert (or certFile) and key (or keyFile)");
     if (hasCert !== hasKey) throw new TypeError("TLSContext: cert and key go together");
+    if (options.certificates !== undefined && (!Array.isArray(options.certificates) || !hasCert)) {
+      throw new TypeError("TLSContext: certificates is an array of further pairs beside cert and key");
+    }
 
     const ssl = libssl();
     clearErrors();
@@ -124,7 +127,8 @@ export class TLSContext {
         const sid = new TextEncoder().encode("ffinet");
         if (ssl.SSL_CTX_set_session_id_context(ctx, sid, sid.length) !== 1) throw tlsError("ERR_TLS", "SSL_CTX_set_session_id_context");
       }
-      if (hasCert) useCertificate(ctx, options);
+      if (hasCert) useCertificatePair(ctx, options, "cert");
+      for (const [i, pair] of (options.certificates ?? []).entries()) useCertificatePair(ctx, pair, `certificates[${i}]`);
       setTrust(ctx, options, this.role, this.verify, requestCert);
       if (options.sni !== undefined) this.#setSNI(ctx, state, options.sni);
       if (options.keylog !== undefined) {
@@ -276,29 +280,6 @@ function setGroups(ctx: Pointer, groups: readonly string[]): void {
   if (libssl().SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_GROUPS_LIST, 0, buf.pointer) !== 1) {
     throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set1_groups_list", `groups ${JSON.stringify(groups)}`);
   }
-}
-
-function useCertificate(ctx: Pointer, options: TLSContextOptions): void {
-  const ssl = libssl();
-  const source: PEMSource = options.cert !== undefined ? { data: options.cert } : { file: options.certFile! };
-  const certs = readCertificates(source, "cert");
-  try {
-    if (ssl.SSL_CTX_use_certificate(ctx, certs[0]!) !== 1) throw tlsError("ERR_TLS_CERT", "SSL_CTX_use_certificate");
-    for (const x of certs.slice(1)) {
-      // SSL_CTX_add1_chain_cert: a macro, SSL_CTX_ctrl(CHAIN_CERT, 1, X509 *).
-      if (ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_CHAIN_CERT, 1, x) !== 1) throw tlsError("ERR_TLS_CERT", "SSL_CTX_add1_chain_cert");
-    }
-  } finally {
-    freeCertificates(certs);
-  }
-  const passphrase = options.passphrase === undefined ? undefined : optionalString(options.passphrase, "passphrase");
-  const key = readPrivateKey(options.key !== undefined ? { data: options.key } : { file: options.keyFile! }, passphrase);
-  try {
-    if (ssl.SSL_CTX_use_PrivateKey(ctx, key) !== 1) throw tlsError("ERR_TLS_KEY", "SSL_CTX_use_PrivateKey");
-  } finally {
-    libcrypto().EVP_PKEY_free(key);
-  }
-  if (ssl.SSL_CTX_check_private_key(ctx) !== 1) throw tlsError("ERR_TLS_KEY", "SSL_CTX_check_private_key", "the key does not match the certificate");
 }
 
 function makeALPNCallback(preference: readonly string[], mismatch: ALPNMismatch): NativeCallback {

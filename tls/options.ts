@@ -19,6 +19,20 @@ export interface TLSContextLike {
   readonly closed: boolean;
 }
 
+/** One certificate chain (leaf first) and its private key. */
+export interface CertificatePair {
+  /** Certificate chain as PEM (or one DER certificate), leaf first. */
+  readonly cert?: PEMInput | readonly PEMInput[];
+  /** Certificate chain file. */
+  readonly certFile?: string;
+  /** Private key as PEM (or DER). */
+  readonly key?: PEMInput;
+  /** Private key file. */
+  readonly keyFile?: string;
+  /** Passphrase of an encrypted key. */
+  readonly passphrase?: string;
+}
+
 /** A protocol version name. */
 export type TLSVersion = "TLSv1.2" | "TLSv1.3";
 
@@ -49,6 +63,11 @@ export interface TLSContextOptions {
   readonly keyFile?: string;
   /** Passphrase of an encrypted private key. */
   readonly passphrase?: string;
+  /**
+   * Further certificate/key pairs of other key types (an RSA pair beside an
+   * ECDSA one): OpenSSL serves the one the client's signature algorithms allow.
+   */
+  readonly certificates?: readonly CertificatePair[];
   /** Trusted CA certificates as PEM (one blob or several). */
   readonly ca?: PEMInput | readonly PEMInput[];
   /** Trusted CA PEM file. */
@@ -106,7 +125,7 @@ export interface TLSContextOptions {
 /** The keys of {@link TLSContextOptions}. */
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
-  "cert", "certFile", "key", "keyFile", "passphrase", "ca", "caFile", "systemCA",
+  "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
   "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck",
 ]);
 

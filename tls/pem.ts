@@ -1,6 +1,7 @@
 /**
  * PEM input for contexts: certificates and private keys from buffers,
- * strings or file paths, read through an OpenSSL memory or file BIO.
+ * strings or file paths (a single DER certificate or unencrypted DER key
+ * as a `Uint8Array` is read too), read through an OpenSSL memory or file BIO.
  * Every X509 / EVP_PKEY / BIO made here is freed exactly once by its owner.
  *
  * @example
@@ -24,6 +25,13 @@ export type PEMInput = string | Uint8Array;
 export type PEMSource = { readonly data: PEMInput | readonly PEMInput[] } | { readonly file: string };
 
 const encoder = new TextEncoder();
+
+/** Whether the source is one DER blob (a SEQUENCE, not PEM text). */
+function isDER(source: PEMSource): boolean {
+  if (!("data" in source)) return false;
+  const blob = Array.isArray(source.data) ? (source.data.length === 1 ? source.data[0] : undefined) : source.data;
+  return blob instanceof Uint8Array && blob[0] === 0x30;
+}
 
 /** Opens a BIO over the source; the caller frees it with BIO_free. */
 function openBio(source: PEMSource, what: string): Pointer {
@@ -75,7 +83,13 @@ export function readCertificates(source: PEMSource, what: string): Pointer[] {
   const bio = openBio(source, what);
   const certs: Pointer[] = [];
   try {
+    if (isDER(source)) {
+      const x = lib.d2i_X509_bio(bio, null);
+      if (x === null) throw tlsError("ERR_TLS_PEM", `read ${what}`, "not a DER certificate");
+      certs.push(x);
+    }
     for (;;) {
+      if (certs.length > 0 && isDER(source)) break;
       const x = lib.PEM_read_bio_X509(bio, null, null, null);
       if (x === null) break;
       certs.push(x);
@@ -126,7 +140,7 @@ export function readPrivateKey(source: PEMSource, passphrase?: string): Pointer 
     // With no callback, OpenSSL's default one takes `u` as the passphrase;
     // an empty one makes an encrypted key fail instead of prompting.
     const pass = cString(passphrase ?? "");
-    const key = lib.PEM_read_bio_PrivateKey(bio, null, null, pass);
+    const key = isDER(source) ? lib.d2i_PrivateKey_bio(bio, null) : lib.PEM_read_bio_PrivateKey(bio, null, null, pass);
     pass.fill(0);
     if (key === null) {
       throw tlsError("ERR_TLS_KEY", "read private key", passphrase === undefined ? "no PEM key found, or the key is encrypted and no passphrase was given" : "no PEM key found, or wrong passphrase");
