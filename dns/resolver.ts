@@ -31,13 +31,13 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { checkOptions } from "../core/options.ts";
 import { connect } from "../poll/connect.ts";
 import type { Loop } from "../poll/loop.ts";
-import { bindUDP } from "../poll/udp.ts";
 import { formatIP, isIP, parseHostPort, parseIP } from "../socket/address.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 import { DNSCache } from "./cache.ts";
 import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
+import { udpExchange } from "./udp_exchange.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
@@ -518,33 +518,31 @@ export class Resolver {
       .then((answer) => (answer === "tcp" ? linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`)) : answer));
   }
 
-  async #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal): Promise<DNSMessage | "tcp"> {
+  #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal): Promise<DNSMessage | "tcp"> {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
-    const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
-    using sock = bindUDP({ family, port: 0, maxDatagramBytes: EDNS_UDP_PAYLOAD, maxQueuedDatagrams: 16, ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }) });
-    await sock.send(query, server, { signal });
-    for (let ignored = 0; ignored < MAX_IGNORED_DATAGRAMS; ignored++) {
-      const d = await sock.recv({ signal });
-      if (d === null) break;
-      if (!sameAddress(d.address.host, d.address.port, server)) continue;
-      const bytes = d.data;
-      if (bytes.length < 12 || ((bytes[0]! << 8) | bytes[1]!) !== id || (bytes[2]! & 0x80) === 0) continue;
+    let ignored = 0;
+    const ignore = (): "ignore" => {
+      if (++ignored > MAX_IGNORED_DATAGRAMS) throw new DNSError("EBADRESP", `${server.host}:${server.port}: no acceptable answer for ${name}`);
+      return "ignore";
+    };
+    return udpExchange<DNSMessage | "tcp">(server, query, EDNS_UDP_PAYLOAD, (bytes, host, port, truncated) => {
+      if (!sameAddress(host, port, server)) return ignore();
+      if (bytes.length < 12 || ((bytes[0]! << 8) | bytes[1]!) !== id || (bytes[2]! & 0x80) === 0) return ignore();
       // Larger than the 1232 bytes we advertise (a server ignoring EDNS): TCP checks it all.
-      if (d.truncated) return "tcp";
+      if (truncated) return { value: "tcp" };
       let m: DNSMessage;
       try {
         m = decodeMessage(bytes);
       } catch {
         // A truncated answer may be cut anywhere; TCP checks the rest.
-        if ((bytes[2]! & 0x02) !== 0) return "tcp";
-        continue;
+        if ((bytes[2]! & 0x02) !== 0) return { value: "tcp" };
+        return ignore();
       }
-      if (!questionMatches(m, name, type)) continue;
-      if (m.flags.tc) return "tcp";
-      return m;
-    }
-    throw new DNSError("EBADRESP", `${server.host}:${server.port}: no acceptable answer for ${name}`);
+      if (!questionMatches(m, name, type)) return ignore();
+      if (m.flags.tc) return { value: "tcp" };
+      return { value: m };
+    }, signal, this.#options.loop);
   }
 
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {

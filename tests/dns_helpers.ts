@@ -52,6 +52,7 @@ export async function startDnsmasq(): Promise<Dnsmasq> {
       "--srv-host=_http._tcp.zone.test,www.zone.test,80,1,5",
       "--txt-record=txt.zone.test,hello world,second",
       "--host-record=v4only.zone.test,10.0.0.9",
+      "--address=/wild.zone.test/10.0.0.5",
     ];
     if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--user=root", "--group=root");
     const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
