@@ -346,7 +346,16 @@ describe("serve over HTTP/1.1", () => {
     }
   });
 
-  test("unknown option keys are a TypeError", () => {
+  test("the signal option shuts the server down; unknown option keys are a TypeError", async () => {
+    const controller = new AbortController();
+    let listened = 0;
+    const s = serve({ port: 0, signal: controller.signal, onListen: ({ port }) => (listened = port), fetch: () => new Response("up") });
+    assert.equal(listened, s.addr.port);
+    assert.equal(await (await fetch(`http://127.0.0.1:${s.addr.port}/`)).text(), "up");
+    controller.abort();
+    await s.finished;
+    assert.equal(s.connections, 0);
+    await assert.rejects(fetch(`http://127.0.0.1:${s.addr.port}/`));
     assert.throws(() => serve({ port: 0, fetch: () => new Response(), bogus: 1 } as never), TypeError);
   });
 });

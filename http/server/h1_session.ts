@@ -574,21 +574,25 @@ export class H1Session implements ResponseSink {
 
   // ---- timers
 
+  /** One timer per connection, moved rather than made anew (the kind says what it guards). */
   #setTimer(kind: number, ms: number): void {
-    this.#timer?.cancel();
+    if (!(ms > 0) || ms === Infinity) {
+      this.#clearTimer();
+      return;
+    }
     this.#timerKind = kind;
-    this.#timer = ms > 0 && ms !== Infinity ? this.conn.loop.timers.once(ms, () => this.#onTimer(kind)).unref() : undefined;
-    if (this.#timer === undefined) this.#timerKind = T_NONE;
+    if (this.#timer === undefined) this.#timer = this.conn.loop.timers.once(ms, () => this.#onTimer()).unref();
+    else this.#timer.reschedule(ms);
   }
 
   #clearTimer(): void {
+    if (this.#timerKind === T_NONE) return;
     this.#timer?.cancel();
-    this.#timer = undefined;
     this.#timerKind = T_NONE;
   }
 
-  #onTimer(kind: number): void {
-    this.#timer = undefined;
+  #onTimer(): void {
+    const kind = this.#timerKind;
     this.#timerKind = T_NONE;
     if (this.conn.closed || this.#closing) return;
     if (kind === T_IDLE) {
