@@ -21,9 +21,13 @@ import { base64Encode, sha256 } from "../core/crypto.ts";
 
 /** Subject alternative names by kind. */
 export interface SubjectAltNames {
+  /** DNS names ("localhost", "*.example.com"). */
   readonly dns: readonly string[];
+  /** IP addresses, IPv6 in RFC 5952 form. */
   readonly ip: readonly string[];
+  /** rfc822Name entries. */
   readonly email: readonly string[];
+  /** URIs. */
   readonly uri: readonly string[];
 }
 
@@ -35,10 +39,13 @@ export interface Certificate {
   readonly issuer: string;
   /** The subject's common name, "" when absent. */
   readonly commonName: string;
+  /** The subject alternative names by kind (empty lists without the extension). */
   readonly subjectAltNames: SubjectAltNames;
   /** The serial number as upper-case hex without leading zero bytes. */
   readonly serialNumber: string;
+  /** notBefore. */
   readonly validFrom: Date;
+  /** notAfter. */
   readonly validTo: Date;
   /** SHA-256 of the DER as "AB:CD:…". */
   readonly fingerprint256: string;

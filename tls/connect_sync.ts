@@ -24,6 +24,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, TLSSocket } from "./tls_socket.ts";
 export interface ConnectTLSSyncOptions extends Omit<TLSContextOptions, "role"> {
   /** Host name or IP literal: connected to, verified, and sent as SNI (unless an IP). */
   readonly host: string;
+  /** TCP port. */
   readonly port: number;
   /** Limit for connect + handshake together, in ms (default 10 000). */
   readonly timeoutMs?: number;

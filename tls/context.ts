@@ -78,6 +78,15 @@ export class TLSContext {
   /** The ALPN offer (client) or preference (server); empty when unset. */
   readonly alpn: readonly string[];
 
+  /**
+   * Creates the `SSL_CTX` and applies `options` (see {@link TLSContextOptions}).
+   *
+   * @example
+   * ```ts
+   * import { TLSContext } from "./context.ts";
+   * using ctx = new TLSContext({ role: "client", ciphersuites: "TLS_AES_128_GCM_SHA256" });
+   * ```
+   */
   constructor(options: TLSContextOptions = {}) {
     checkOptions(options, CONTEXT_KEYS, "TLSContext");
     this.role = options.role === undefined ? "client" : oneOf(options.role, ["client", "server"], "role");

@@ -14,7 +14,7 @@
  * @module
  */
 export { TLSContext } from "./context.ts";
-export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
+export type { ALPNMismatch, CertificatePair, TLSContextLike, TLSContextOptions, TLSVersion } from "./options.ts";
 export type { PEMInput } from "./pem.ts";
 export type { KeylogTarget } from "./keylog.ts";
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS, TLSSocket } from "./tls_socket.ts";
