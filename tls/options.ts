@@ -15,7 +15,9 @@ import type { PEMInput } from "./pem.ts";
 
 /** A `TLSContext` as seen from the options (avoids an import cycle). */
 export interface TLSContextLike {
+  /** "client" or "server". */
   readonly role: "client" | "server";
+  /** Whether the context has been closed. */
   readonly closed: boolean;
 }
 
