@@ -466,7 +466,7 @@ export class Resolver {
     const { conf, servers } = config;
     const start = conf.rotate ? this.#next++ % servers.length : 0;
     const order = servers.map((_, i) => servers[(start + i) % servers.length]!);
-    let lastError: Error = new DNSError("ETIMEOUT", `no answer for ${name}`);
+    let lastError: Error | null = null;
     for (let attempt = 0; attempt < conf.attempts; attempt++) {
       for (const server of order) {
         if (signal.aborted) throw signal.reason;
@@ -484,7 +484,7 @@ export class Resolver {
         lastError = new DNSError(code, `${server.host}:${server.port} answered ${name} with RCODE ${m.rcode}`);
       }
     }
-    throw lastError;
+    throw lastError ?? new DNSError("ETIMEOUT", `no answer for ${name}`);
   }
 
   #outcome(m: DNSMessage, name: string, type: number): QueryOutcome {

@@ -264,10 +264,18 @@ export function encodeQuery(q: QueryInit): Uint8Array {
  * ```
  */
 export function randomQueryId(): number {
-  const b = new Uint16Array(1);
-  crypto.getRandomValues(b);
-  return b[0]!;
+  // One CSPRNG call per 256 ids: the call costs more than the bytes.
+  if (idsLeft === 0) {
+    crypto.getRandomValues(idPool);
+    idsLeft = idPool.length;
+  }
+  const id = idPool[--idsLeft]!;
+  idPool[idsLeft] = 0;
+  return id;
 }
+
+const idPool = new Uint16Array(256);
+let idsLeft = 0;
 
 function truncated(what: string, at: number): DNSError {
   return new DNSError("ERR_DNS_TRUNCATED", `${what} at offset ${at} runs past the message`);
