@@ -177,6 +177,24 @@ describe("serve over HTTP/1.1", () => {
     assert.ok(closed);
   });
 
+  test("100-continue: a handler that answers without reading the body sends no 100 and closes", async () => {
+    const { text, closed } = await raw(port, ["POST /a HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n"]);
+    assert.ok(!text.includes("100 Continue"), text);
+    assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(text, /\r\nConnection: close\r\n/i);
+    assert.ok(text.endsWith("hello /a"));
+    assert.ok(closed);
+  });
+
+  test("HEAD of a streamed response: the head only, then the next request on the same connection", async () => {
+    const { text } = await raw(port, ["HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"]);
+    const [first, second] = text.split(/(?=HTTP\/1\.1 200 OK)/);
+    assert.ok(first !== undefined && second !== undefined, text);
+    assert.ok(first.endsWith("\r\n\r\n"), first);
+    assert.ok(!first.includes("part0"));
+    assert.ok(second.endsWith("hello /next"));
+  });
+
   const smuggling: Array<[string, string]> = [
     ["CL and TE", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
     ["duplicate CL", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde"],
