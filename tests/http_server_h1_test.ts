@@ -347,6 +347,19 @@ describe("serve over HTTP/1.1", () => {
     }
   });
 
+  test("maxRequestsPerConnection: the last allowed response closes the connection, later pipelined requests are not served", async () => {
+    const s = serve({ port: 0, maxRequestsPerConnection: 2, fetch: (r) => new Response(`r${new URL(r.url).pathname}`) });
+    try {
+      const { text, closed } = await raw(s.addr.port, ["GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n"]);
+      assert.ok(text.includes("r/1") && text.endsWith("r/2"), text);
+      assert.ok(!text.includes("r/3"));
+      assert.equal(text.split(/\r\nConnection: close\r\n/i).length, 2);
+      assert.ok(closed);
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
   test("onError replaces the response of a handler that throws", async () => {
     const s = serve({
       port: 0,

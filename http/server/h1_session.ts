@@ -82,6 +82,8 @@ export interface SessionConfig {
   keepAliveTimeoutMs: number;
   bodyTimeoutMs: number;
   maxConnections: number;
+  /** Requests served on one connection; the last one's response closes it (Infinity: no bound). */
+  maxRequestsPerConnection: number;
   parser: HTTP1ParserOptions;
   /** `host:port` for requests without a Host field (HTTP/1.0). */
   authority: string;
@@ -261,6 +263,7 @@ export class H1Session implements ResponseSink {
   #drainWaiters: (() => void)[] = [];
   /** The client closed its side (FIN) or the connection: request signals abort. */
   clientGone = false;
+  #requests = 0;
 
   constructor(conn: Connection, config: SessionConfig) {
     this.conn = conn;
@@ -358,7 +361,9 @@ export class H1Session implements ResponseSink {
   }
 
   onHead(head: MessageHead): void {
+    if (this.#inputDone) return; // after the last request: not served
     const ex = new Exchange(this, head);
+    if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
     if (!ex.keepAlive || head.method === "CONNECT") this.#lastRequest = true;
     this.#queue.push(ex);
     if (ex.hasBody) {

@@ -81,6 +81,8 @@ export interface ServeOptions {
   bodyTimeoutMs?: number;
   /** Most open connections; more are closed at once (default 10 000). */
   maxConnections?: number;
+  /** Requests served on one connection; the response to the last says `Connection: close` (default: no bound). */
+  maxRequestsPerConnection?: number;
   /** Most bytes of one request body (413); default `HTTP1_LIMITS.maxBodyBytes`. */
   maxBodyBytes?: number;
   /** Most bytes of a request head (431); default `HTTP1_LIMITS.maxHeaderBytes`. */
@@ -104,6 +106,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   keepAliveTimeoutMs: true,
   bodyTimeoutMs: true,
   maxConnections: true,
+  maxRequestsPerConnection: true,
   maxBodyBytes: true,
   maxHeaderBytes: true,
   maxHeaderCount: true,
@@ -163,6 +166,10 @@ export class Server {
     if (options.onListen !== undefined && typeof options.onListen !== "function") throw new TypeError("serve: onListen must be a function");
     const maxConnections = options.maxConnections ?? 10_000;
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new RangeError(`serve: maxConnections must be a positive integer, got ${maxConnections}`);
+    const maxRequests = options.maxRequestsPerConnection ?? Infinity;
+    if (maxRequests !== Infinity && (!Number.isSafeInteger(maxRequests) || maxRequests < 1)) {
+      throw new RangeError(`serve: maxRequestsPerConnection must be a positive integer, got ${maxRequests}`);
+    }
     const parser: HTTP1ParserOptions = { kind: "request" };
     if (options.maxBodyBytes !== undefined) parser.maxBodyBytes = options.maxBodyBytes;
     if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = options.maxHeaderBytes;
@@ -176,6 +183,7 @@ export class Server {
       keepAliveTimeoutMs: timeoutOption(options.keepAliveTimeoutMs, 5_000, "keepAliveTimeoutMs"),
       bodyTimeoutMs: timeoutOption(options.bodyTimeoutMs, 30_000, "bodyTimeoutMs"),
       maxConnections,
+      maxRequestsPerConnection: maxRequests,
       parser,
       authority: "",
       sessions: new Set<H1Session>(),
