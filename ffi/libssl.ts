@@ -134,6 +134,12 @@ export const LIBSSL_SYMBOLS = {
   SSL_get_servername: { args: ["pointer", "i32"], result: "pointer" },
   /** SSL_CTX *SSL_set_SSL_CTX(SSL *ssl, SSL_CTX *ctx) */
   SSL_set_SSL_CTX: { args: ["pointer", "pointer"], result: "pointer" },
+  /** int SSL_CTX_enable_ct(SSL_CTX *ctx, int validation_mode) */
+  SSL_CTX_enable_ct: { args: ["pointer", "i32"], result: "i32", optional: true },
+  /** int SSL_CTX_set_default_ctlog_list_file(SSL_CTX *ctx) */
+  SSL_CTX_set_default_ctlog_list_file: { args: ["pointer"], result: "i32", optional: true },
+  /** int SSL_CTX_set_ctlog_list_file(SSL_CTX *ctx, const char *path) */
+  SSL_CTX_set_ctlog_list_file: { args: ["pointer", "buffer"], result: "i32", optional: true },
 } as const;
 
 /**

@@ -223,6 +223,21 @@ describe("tls client against openssl s_server", () => {
     }
   });
 
+  test("Certificate Transparency: strict refuses a certificate without SCTs (NO_VALID_SCTS), permissive lets it through", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
+    try {
+      assert.throws(() => connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, ct: "strict", timeoutMs: 5000 }),
+        (err: unknown) => err instanceof TLSVerifyError && err.reason === "NO_VALID_SCTS");
+      using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, ct: "permissive", timeoutMs: 5000 });
+      assert.equal(tls.protocol, "TLSv1.3");
+      assert.throws(() => new TLSContext({ role: "server", cert: pki.chain, key: pki.key, ct: "strict" }), TypeError);
+      assert.throws(() => new TLSContext({ ct: "strict", ctLogFile: "/nonexistent/ct.cnf" }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_CT");
+    } finally {
+      await server.close();
+    }
+  });
+
   test("the system store is used when no CA is given (our test root is not in it)", async () => {
     const server = await startSServer(serverArgs("leaf_chain.pem", "leaf.key"));
     try {

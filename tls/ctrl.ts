@@ -115,6 +115,14 @@ export const X509_V_FLAG = {
   CRL_CHECK_ALL: 0x8,
 } as const;
 
+/** `SSL_CT_VALIDATION_*` modes of `SSL_CTX_enable_ct` (ssl.h). */
+export const SSL_CT_VALIDATION = {
+  /** SSL_CT_VALIDATION_PERMISSIVE: SCTs are checked, the handshake never fails for them */
+  PERMISSIVE: 0,
+  /** SSL_CT_VALIDATION_STRICT: at least one valid SCT is required */
+  STRICT: 1,
+} as const;
+
 /** `X509_V_OK` (x509_vfy.h). */
 export const X509_V_OK = 0;
 
@@ -148,6 +156,7 @@ export const X509_VERIFY_NAMES: Readonly<Record<number, string>> = {
   34: "UNHANDLED_CRITICAL_EXTENSION",
   37: "INVALID_NON_CA",
   62: "HOSTNAME_MISMATCH",
+  71: "NO_VALID_SCTS",
   63: "EMAIL_MISMATCH",
   64: "IP_ADDRESS_MISMATCH",
   66: "EE_KEY_TOO_SMALL",

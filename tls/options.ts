@@ -120,6 +120,14 @@ export interface TLSContextOptions {
    * issuer's CRL; "chain" checks every certificate (each CA then needs a CRL).
    */
   readonly crlCheck?: "leaf" | "chain";
+  /**
+   * Client: Certificate Transparency. "strict" requires a valid SCT from a
+   * known log (else TLSVerifyError NO_VALID_SCTS); "permissive" checks SCTs
+   * without failing. Off by default.
+   */
+  readonly ct?: "strict" | "permissive";
+  /** CT log list file (OpenSSL's CTLOG_FILE format); default: OpenSSL's own list. */
+  readonly ctLogFile?: string;
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
 }
@@ -128,7 +136,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile",
 ]);
 
 /**

@@ -14,8 +14,10 @@
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import type { Pointer } from "../ffi/types.ts";
-import { SSL_VERIFY, X509_V_FLAG } from "./ctrl.ts";
-import { tlsError } from "./errors.ts";
+import { UnsupportedError } from "../core/errors.ts";
+import { cString } from "../ffi/marshal.ts";
+import { SSL_CT_VALIDATION, SSL_VERIFY, X509_V_FLAG } from "./ctrl.ts";
+import { clearErrors, tlsError } from "./errors.ts";
 import { oneOf, optionalBoolean, type TLSContextOptions } from "./options.ts";
 import { addCRLs, freeCertificates, type PEMSource, readCertificates } from "./pem.ts";
 import { acceptAllCallback, verifyCallback } from "./verify.ts";
@@ -61,6 +63,7 @@ export function setTrust(ctx: Pointer, options: TLSContextOptions, role: "client
   } else if (options.crlCheck !== undefined) {
     throw new TypeError("TLSContext: crlCheck needs crl or crlFile");
   }
+  if (options.ct !== undefined || options.ctLogFile !== undefined) setCT(ctx, options, role);
   let mode: number = SSL_VERIFY.NONE;
   let callback: Pointer | null = null;
   if (role === "client" && verify) {
@@ -71,4 +74,20 @@ export function setTrust(ctx: Pointer, options: TLSContextOptions, role: "client
     callback = verify ? verifyCallback() : acceptAllCallback();
   }
   ssl.SSL_CTX_set_verify(ctx, mode, callback);
+}
+
+function setCT(ctx: Pointer, options: TLSContextOptions, role: "client" | "server"): void {
+  if (role !== "client") throw new TypeError("TLSContext: ct is a client option");
+  const mode = oneOf(options.ct, ["strict", "permissive"], "ct");
+  const ssl = libssl();
+  if (ssl.SSL_CTX_enable_ct === undefined || ssl.SSL_CTX_set_ctlog_list_file === undefined || ssl.SSL_CTX_set_default_ctlog_list_file === undefined) {
+    throw new UnsupportedError("ct", "this libssl was built without Certificate Transparency");
+  }
+  const loaded = options.ctLogFile !== undefined
+    ? ssl.SSL_CTX_set_ctlog_list_file(ctx, cString(options.ctLogFile))
+    : ssl.SSL_CTX_set_default_ctlog_list_file(ctx);
+  // Without a readable list, strict mode fails every handshake with NO_VALID_SCTS, which says why.
+  if (loaded !== 1 && options.ctLogFile !== undefined) throw tlsError("ERR_TLS_CT", "SSL_CTX_set_ctlog_list_file", JSON.stringify(options.ctLogFile));
+  clearErrors();
+  if (ssl.SSL_CTX_enable_ct(ctx, mode === "strict" ? SSL_CT_VALIDATION.STRICT : SSL_CT_VALIDATION.PERMISSIVE) !== 1) throw tlsError("ERR_TLS_CT", "SSL_CTX_enable_ct");
 }
