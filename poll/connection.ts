@@ -148,11 +148,22 @@ export class Connection {
     constructor(conn: Connection) {
       this.conn = conn;
     }
+    // Handler mode, the hot path, is served here without a further call.
     recvTarget(): Uint8Array {
-      return this.conn.#recvTarget();
+      const conn = this.conn;
+      if (conn.#handler.data === undefined) return conn.#recvTarget();
+      conn.#recvKind = RECV_DATA;
+      return scratch;
     }
     receivedInto(target: Uint8Array, n: number): boolean {
-      return this.conn.#receivedInto(target, n);
+      const conn = this.conn;
+      if (conn.#recvKind !== RECV_DATA) return conn.#receivedInto(target, n);
+      if (conn.#readMs + conn.#idleMs > 0) conn.#lastRead = performance.now();
+      const mode = conn.#dataMode;
+      if (mode === DATA_VIEW) {
+        conn.#handler.data!(conn, target !== scratch ? target.subarray(0, n) : n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
+      } else if (mode === DATA_COPY) conn.#handler.data!(conn, target.slice(0, n));
+      return !conn.#closed && !conn.#paused;
     }
     recvLimit(): number {
       return this.conn.#recvLimit();
@@ -689,10 +700,7 @@ export class Connection {
 
   /** Pull input: where the next bytes go (see {@link TransportSink.recvTarget}). */
   #recvTarget(): Uint8Array {
-    if (this.#handler.data !== undefined) {
-      this.#recvKind = RECV_DATA;
-      return scratch;
-    }
+    // (Handler mode is served by the sink itself.)
     if (this.#readCancelled) {
       // The readable stream was cancelled: drop what arrives.
       this.#recvKind = RECV_DROP;
@@ -716,15 +724,8 @@ export class Connection {
 
   /** Pull input: `n` bytes landed in the last target; whether to receive again now. */
   #receivedInto(target: Uint8Array, n: number): boolean {
+    // (RECV_DATA is served by the sink itself.)
     switch (this.#recvKind) {
-      case RECV_DATA: {
-        if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
-        const mode = this.#dataMode;
-        if (mode === DATA_VIEW) {
-          this.#handler.data!(this, target !== scratch ? target.subarray(0, n) : n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
-        } else if (mode === DATA_COPY) this.#handler.data!(this, target.slice(0, n));
-        return !this.#closed && !this.#paused;
-      }
       case RECV_DROP:
         return true;
       case RECV_READER: {
