@@ -130,7 +130,8 @@ export const CONNECT_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
  * Checks the one options object a call takes: a `TypeError` when it is
  * missing, not an object, has a key not in `keys`, or comes with more
  * arguments (`argumentCount`, the old forms); a `RangeError` for a
- * connection option every connection would refuse.
+ * connection option every connection would refuse (a `TypeError` for a
+ * `copy` that is not a boolean).
  *
  * @example
  * ```ts
@@ -170,6 +171,7 @@ export function checkConnectionOptions(options: ConnectionOptions): void {
     const value = options[name];
     if (value !== undefined && (typeof value !== "number" || !(value >= 0))) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
   }
+  if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TypeError(`copy must be a boolean, got ${typeof options.copy}`);
 }
 
 /**

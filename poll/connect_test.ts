@@ -106,6 +106,9 @@ describe("one options object", () => {
     withLoop(async (loop) => {
       assert.throws(() => listen({ port: 0, loop, highWaterMark: 0 }), RangeError);
       await assert.rejects(connect({ port: 1, loop, readTimeoutMs: -1 }), RangeError);
+      const copy = "yes" as unknown as boolean;
+      assert.throws(() => listen({ port: 0, loop, copy }), TypeError);
+      await assert.rejects(connect({ port: 1, loop, copy }), TypeError);
     }));
 });
 
