@@ -1,6 +1,8 @@
 // Our blocking TLS server (tls/) against `openssl s_client`: TLS 1.3 and
 // 1.2, ALPN chosen by the server's preference, no-overlap behaviour, mTLS
-// (required, missing, untrusted), an encrypted key, and a truncated stream.
+// (required, missing, untrusted), an encrypted key, two key types, SNI
+// selection, resumption, garbage input, and a peer that vanishes
+// (truncation; writes fail with EPIPE/ECONNRESET, never SIGPIPE).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -203,6 +205,27 @@ describe("tls server against openssl s_client", () => {
       await server.close();
       closed = true;
       assert.throws(() => tls.recv(new Uint8Array(16)), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_TRUNCATED");
+    } finally {
+      if (!closed) await server.close();
+    }
+  });
+
+  test("writing to a peer that is gone is a typed error (EPIPE or ECONNRESET), never a SIGPIPE", async () => {
+    const pki = testPKI();
+    const server = await startSServer(["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!]);
+    let closed = false;
+    try {
+      using tls = connectTLSSync({ host: "localhost", port: server.port, ca: pki.root, timeoutMs: 5000 });
+      tls.sendAll(enc.encode("x-marks\n"));
+      // Once s_server has printed it, nothing is left unread on its side, so
+      // its end comes as a FIN (not a reset).
+      for (let i = 0; i < 400 && !server.output().includes("x-marks"); i++) await new Promise((r) => setTimeout(r, 25));
+      assert.match(server.output(), /x-marks/);
+      await server.close();
+      closed = true;
+      assert.throws(() => {
+        for (let i = 0; i < 8; i++) tls.sendAll(new Uint8Array(64 * 1024));
+      }, (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_SYSCALL" && /EPIPE|ECONNRESET/.test(err.message));
     } finally {
       if (!closed) await server.close();
     }
