@@ -240,6 +240,12 @@ function connectEndpoint(
   const loop = options.loop ?? defaultLoop();
   const signal = options.signal;
   checkSignal(signal, where);
+  // Checked before the socket exists: a timer refused after the connect
+  // started would leave the socket, its watcher and the connect behind.
+  const timeoutMs = options.timeoutMs;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))) {
+    throw new RangeError(`${where}: timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+  }
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
   const open = (socket: Socket): Connection => {
@@ -256,7 +262,7 @@ function connectEndpoint(
   if (io !== undefined && !("path" in endpoint)) {
     const uringOptions: { signal?: AbortSignal; timeoutMs?: number } = {};
     if (signal !== undefined) uringOptions.signal = signal;
-    if (options.timeoutMs !== undefined) uringOptions.timeoutMs = options.timeoutMs;
+    if (timeoutMs !== undefined) uringOptions.timeoutMs = timeoutMs;
     return uringConnect(io, endpoint, uringOptions).then(open);
   }
   const started: StartedConnect = connectSocket(endpoint);
@@ -329,7 +335,6 @@ function connectEndpoint(
       watcher.stop();
       schedule();
     }
-    const timeoutMs = options.timeoutMs;
     const timer = timeoutMs === undefined
       ? undefined
       : loop.timers.once(timeoutMs, () => finish(connectTimedOut(timeoutMs, address)));

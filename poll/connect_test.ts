@@ -130,6 +130,23 @@ for (const io of IO_MODES) {
         }
       }));
 
+    test("a bad timeoutMs is a RangeError before a socket exists (no watcher, no reference left on the loop)", () =>
+      withLoop(async (loop) => {
+        const full = fullListener();
+        try {
+          for (const timeoutMs of [-1, Number.NaN, Infinity]) {
+            const size = loop.size;
+            const ref = loop.hasRef();
+            await assert.rejects(connect({ host: "127.0.0.1", port: full.port, timeoutMs, loop, io }), RangeError);
+            await assert.rejects(connectUnix({ path: "@ffinet-connect-bad-timeout", timeoutMs, loop, io }), RangeError);
+            assert.equal(loop.size, size);
+            assert.equal(loop.hasRef(), ref);
+          }
+        } finally {
+          full.close();
+        }
+      }));
+
     test("a refused connect names the operation and the address, code and errno kept", () =>
       withLoop(async (loop) => {
         const port = closedPort();
