@@ -289,6 +289,11 @@ export class Receiver {
     if (!control && !(rsv1 || this.#compressed) && this.#messageBytes + length > this.#maxMessageBytes) {
       fail("WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", `message above the limit of ${this.#maxMessageBytes} bytes`, CloseCode.MessageTooBig);
     }
+    // Checked here too, as #accept would once the bytes came: the buffer
+    // reserved below must never outgrow the buffer limit.
+    if (!control && !(rsv1 || this.#compressed) && this.#messageBytes + length > this.#maxBufferedBytes) {
+      fail("WS_ERR_BUFFER_LIMIT", `more than ${this.#maxBufferedBytes} bytes buffered`, CloseCode.MessageTooBig);
+    }
     if (masked) {
       const m = this.#mask;
       m[0] = buf[p]!;
@@ -398,7 +403,8 @@ export class Receiver {
    * 1.25 × maxMessageBytes.
    */
   #capacityFor(total: number): number {
-    const max = this.#maxMessageBytes;
+    // No message outgrows either limit (#accept checks both).
+    const max = Math.min(this.#maxMessageBytes, this.#maxBufferedBytes);
     if (!(max <= Number.MAX_SAFE_INTEGER)) return Math.max(total, 2 * (this.#accumulator?.length ?? 0), MIN_BUFFER_BYTES);
     if (total > max / 8) return max;
     let cap = Math.ceil(max / 8);

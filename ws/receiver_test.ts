@@ -199,6 +199,19 @@ describe("ws receiver: UTF-8 and limits", () => {
     expectError(() => receiver("server").rx.push(huge), "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", 1009);
   });
 
+  test("a frame header past maxBufferedBytes is refused before its buffer is made", () => {
+    // 8 MiB announced against a 1 MiB buffer limit: nothing may be reserved for it.
+    const head = frameHeader({ fin: false, rsv1: false, opcode: Opcode.Binary, length: 8 * 1024 * 1024, mask: Uint8Array.of(1, 2, 3, 4) });
+    const r = receiver("server", { maxBufferedBytes: 1024 * 1024 });
+    expectError(() => r.rx.push(head), "WS_ERR_BUFFER_LIMIT", 1009);
+    // Within the limit the header is fine and the message arrives.
+    const ok = receiver("server", { maxBufferedBytes: 200 * 1024 });
+    ok.rx.push(frame(Opcode.Binary, new Uint8Array(100 * 1024), { fin: false }));
+    ok.rx.push(frame(Opcode.Continuation, new Uint8Array(100 * 1024)));
+    assert.equal(ok.events.length, 1);
+    assert.equal((ok.events[0]![2] as number[]).length, 200 * 1024);
+  });
+
   test("a failed receiver refuses more input", () => {
     const { rx } = receiver("server");
     assert.throws(() => rx.push(frame(7, [])));
