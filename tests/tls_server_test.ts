@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
+import { SocketTimeoutError, TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
 import { connectTCPSync, listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
@@ -189,6 +189,15 @@ describe("tls server against openssl s_client", () => {
     assert.throws(() => serverContext({ certificates: [{ cert: pki.rsaChain }] }), TypeError);
     const otherKey = readFileSync(pki.paths["self.key"]!, "utf8");
     assert.throws(() => serverContext({ certificates: [{ cert: pki.rsaChain, key: otherKey }] }), (err: unknown) => err instanceof TLSError && err.code === "ERR_TLS_KEY");
+  });
+
+  test("a client that stalls before its ClientHello is dropped at the handshake timeout", () => {
+    using ctx = serverContext();
+    using listener = listenTCPSync("127.0.0.1", 0);
+    const { port } = listener.localAddress() as { port: number };
+    using silent = connectTCPSync("127.0.0.1", port, 2000);
+    assert.throws(() => acceptTLS(listener, ctx, 300), SocketTimeoutError);
+    assert.equal(silent.closed, false);
   });
 
   test("a peer gone without close_notify is a truncation (ERR_TLS_TRUNCATED)", async () => {
