@@ -252,9 +252,7 @@ function connectEndpoint(
     if (noDelay) setNoDelay(socket.fd);
     // io_uring operations on a blocking socket wait in the kernel.
     if (io !== undefined && socket.nonBlocking) socket.options.nonBlocking = false;
-    const conn = openConnection(loop, socket, options.handler, options, io);
-    options.handler?.open?.(conn);
-    return conn;
+    return opened(openConnection(loop, socket, options.handler, options, io), options.handler);
   };
   // A Unix connect goes the readiness way in both modes: io_uring's
   // connect to a Unix listener whose backlog is full is never retried
@@ -400,7 +398,20 @@ export function adopt(socket: Socket, options: AdoptOptions = {}): Connection {
   if (io !== undefined) {
     if (socket.nonBlocking) socket.options.nonBlocking = false;
   } else if (!socket.nonBlocking) socket.options.nonBlocking = true;
-  const conn = openConnection(loop, socket, options.handler, options, io);
-  options.handler?.open?.(conn);
+  return opened(openConnection(loop, socket, options.handler, options, io), options.handler);
+}
+
+/**
+ * Runs the handler's `open` on a new connection; when it throws, the
+ * connection is aborted (with the error) before the error goes on to the
+ * caller, who never gets the connection to close.
+ */
+function opened(conn: Connection, handler: ConnectionHandler | undefined): Connection {
+  try {
+    handler?.open?.(conn);
+  } catch (err) {
+    conn.abort(err instanceof Error ? err : undefined);
+    throw err;
+  }
   return conn;
 }

@@ -248,5 +248,29 @@ for (const io of IO_MODES) {
           server.close();
         }
       }));
+
+    test("a handler's open that throws: connect rejects and adopt throws with its error, the connection closed (not left open with nobody holding it)", () =>
+      withLoop(async (loop) => {
+        const server = listen({ host: "127.0.0.1", port: 0, loop, io });
+        try {
+          const boom = new Error("open failed");
+          const closed: string[] = [];
+          const handler = (name: string) => ({
+            open: () => {
+              throw boom;
+            },
+            close: () => void closed.push(name),
+          });
+          await assert.rejects(connect({ host: "127.0.0.1", port: server.port, loop, io, handler: handler("connect") }), (err) => err === boom);
+          assert.deepEqual(closed, ["connect"]);
+          const [a, b] = Socket.pair("stream");
+          assert.throws(() => adopt(a, { loop, io, handler: handler("adopt") }), (err) => err === boom);
+          assert.deepEqual(closed, ["connect", "adopt"]);
+          assert.equal(a.closed, true);
+          b.close();
+        } finally {
+          server.close();
+        }
+      }));
   });
 }
