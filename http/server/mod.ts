@@ -12,4 +12,4 @@
  *
  * @module
  */
-export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ShutdownOptions } from "./serve.ts";
+export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerShutdownOptions } from "./serve.ts";

@@ -119,11 +119,11 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
  *
  * @example
  * ```ts
- * import type { ShutdownOptions } from "./serve.ts";
- * const options: ShutdownOptions = { deadlineMs: 10_000 };
+ * import type { ServerShutdownOptions } from "./serve.ts";
+ * const options: ServerShutdownOptions = { deadlineMs: 10_000 };
  * ```
  */
-export interface ShutdownOptions {
+export interface ServerShutdownOptions {
   /** After this long, connections still open are closed (default 30 000 ms). */
   deadlineMs?: number;
 }
@@ -228,7 +228,7 @@ export class Server {
    * connection after its last response; after `deadlineMs`, closes the
    * rest. Resolves when every connection is closed.
    */
-  shutdown(options: ShutdownOptions = {}): Promise<void> {
+  shutdown(options: ServerShutdownOptions = {}): Promise<void> {
     if (this.#shutdown !== undefined) return this.#shutdown;
     checkOptions(options, new Set(["deadlineMs"]), "shutdown");
     const deadlineMs = timeoutOption(options.deadlineMs, 30_000, "deadlineMs");
