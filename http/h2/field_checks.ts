@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { PROHIBITED_TRAILER_FIELDS } from "../core/trailer_fields.ts";
 
 /** What a checked section turned out to hold. */
 export interface SectionInfo {
@@ -256,8 +257,8 @@ export function checkResponse(fields: readonly string[], info: SectionInfo): str
 }
 
 /**
- * Checks a trailer section: no pseudo-headers (RFC 9113 §8.1); returns a
- * reason or "".
+ * Checks a trailer section: no pseudo-headers (RFC 9113 §8.1), none of the
+ * fields RFC 9110 §6.5.1 keeps out of trailers; returns a reason or "".
  *
  * @example
  * ```ts
@@ -267,5 +268,12 @@ export function checkResponse(fields: readonly string[], info: SectionInfo): str
  */
 export function checkTrailers(fields: readonly string[]): string {
   const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
-  return checkRegular(fields, 0, info);
+  const reason = checkRegular(fields, 0, info);
+  if (reason) return reason;
+  // RFC 9110 §6.5.1: framing, routing, authentication and content fields
+  // are not taken from trailers (names are lower case by now).
+  for (let i = 0; i < fields.length; i += 2) {
+    if (PROHIBITED_TRAILER_FIELDS.has(fields[i]!)) return `${fields[i]} is not allowed in trailers`;
+  }
+  return "";
 }

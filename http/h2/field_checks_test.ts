@@ -93,6 +93,18 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
     assert.notEqual(checkTrailers(["x", "a\u007f"]), "");
     assert.notEqual(checkTrailers(["transfer-encoding", "chunked"]), "");
   });
+  test("trailers: fields RFC 9110 §6.5.1 keeps out of trailers are refused, as HTTP/1.1 does", () => {
+    for (const name of ["content-length", "host", "authorization", "content-type", "content-encoding", "cookie", "expect"]) {
+      assert.notEqual(checkTrailers(["grpc-status", "0", name, "x"]), "", name);
+    }
+    assert.equal(checkTrailers(["grpc-status", "0", "grpc-message", "ok", "x-checksum", "abc"]), "");
+    // On the wire: a request trailer carrying content-length is a stream error, never reported.
+    const s = new Script("server");
+    s.send(s.headers(1, req("POST", "/", "a.test"), Flag.END_HEADERS));
+    s.send(s.headers(1, ["content-length", "0"], Flag.END_HEADERS | Flag.END_STREAM));
+    assert.equal(s.events.filter((e) => e.type === "trailers").length, 0);
+    assertStreamError(s, 1, E.PROTOCOL_ERROR, "ERR_H2_MALFORMED");
+  });
   test("property: a value is accepted exactly when it has no control character but HTAB and no whitespace at its ends", () => {
     fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 12 }), (v) => {
       const ctl = [...v].some((ch) => (ch < " " && ch !== "\t") || ch === "\u007f");
