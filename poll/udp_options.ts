@@ -204,6 +204,7 @@ export function udpBounds(options: AdoptUDPOptions): UdpBounds {
   if (handler !== undefined && (handler === null || typeof handler.message !== "function")) {
     throw new TypeError("a UDP handler needs a message(socket, data, address) function");
   }
+  if (options.copy !== undefined && typeof options.copy !== "boolean") throw new TypeError(`copy must be a boolean, got ${typeof options.copy}`);
   return {
     maxDatagramBytes: positiveInteger(options.maxDatagramBytes, UDP_LIMITS.maxDatagramBytes, "maxDatagramBytes", 65535),
     maxQueuedDatagrams: positiveInteger(options.maxQueuedDatagrams, UDP_LIMITS.maxQueuedDatagrams, "maxQueuedDatagrams"),

@@ -43,6 +43,7 @@ describe("bindUDP options", () => {
     assert.throws(() => bindUDP({ port: 70000 }), RangeError);
     assert.throws(() => bindUDP({ host: "127.0.0.1", ipv6Only: true }), TypeError);
     assert.throws(() => bindUDP({ ttl: 0 }), RangeError);
+    assert.throws(() => bindUDP({ host: "127.0.0.1", copy: "yes" as unknown as boolean }), /copy must be a boolean/);
   });
 
   test("a port in use is a SocketError EADDRINUSE, and the socket made for it is closed", () => {
