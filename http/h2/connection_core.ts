@@ -247,9 +247,9 @@ export class H2Core {
     return counter.hit(this.now()) && this.timed;
   }
 
-  /** Charges one frame that cost work without progress; throws ENHANCE_YOUR_CALM past the budget. */
-  noProgress(): void {
-    if (this.conn.counters.noProgress.charge(this.timed ? this.now() : NaN)) {
+  /** Charges one frame that cost work without progress (`cost` of a whole one); throws ENHANCE_YOUR_CALM past the budget. */
+  noProgress(cost = 1): void {
+    if (this.conn.counters.noProgress.charge(this.timed ? this.now() : NaN, cost)) {
       throw connectionError("ERR_H2_NO_PROGRESS_FLOOD", "too many frames without progress", ErrorCode.ENHANCE_YOUR_CALM);
     }
   }

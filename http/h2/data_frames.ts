@@ -9,13 +9,14 @@ import { ErrorCode, Flag } from "./constants.ts";
 import { connectionError as conn, type H2Core, streamError as streamErr } from "./connection_core.ts";
 import type { Frame } from "./frames.ts";
 import { StreamState as S } from "./stream.ts";
-import { SMALL_FRAME_BYTES } from "./work_budget.ts";
+import { SMALL_DATA_FRAME_COST, SMALL_FRAME_BYTES } from "./work_budget.ts";
 
 /**
- * Handles one received DATA frame (`payload` without padding). A frame of
- * fewer than `SMALL_FRAME_BYTES` octets that ends nothing and that the
- * flow-control windows did not force costs one no-progress frame; the
- * octets delivered pay the budget back.
+ * Handles one received DATA frame (`payload` without padding). A frame
+ * that ends nothing and that the flow-control windows did not force costs
+ * one no-progress frame when empty, and `SMALL_DATA_FRAME_COST` of one
+ * (with a clock) when it carries fewer than `SMALL_FRAME_BYTES` octets;
+ * the octets delivered pay the budget back.
  *
  * @example
  * ```ts
@@ -34,7 +35,13 @@ export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
   if (payload.length < SMALL_FRAME_BYTES && (f.flags & Flag.END_STREAM) === 0) {
     // A sender with less window than this frame's octets could not send more.
     const forced = f.length > 0 && (c.connRecvWindow === 0 || (stream !== undefined && f.length >= stream.recvWindow));
-    if (!forced) c.noProgress();
+    // Empty DATA delivers nothing; a tiny one delivers bytes and costs a
+    // fraction, and nothing without a clock (see SMALL_DATA_FRAME_COST).
+    if (payload.length === 0) {
+      if (!forced) c.noProgress();
+    } else if (!forced && c.timed) {
+      c.noProgress(SMALL_DATA_FRAME_COST);
+    }
   }
   if (stream === undefined || stream.state === S.HALF_CLOSED_REMOTE || stream.state === S.CLOSED) {
     c.creditConnection(f.length);

@@ -28,6 +28,18 @@ export const PROGRESS_FRAMES_PER_SECTION = 8;
 export const SMALL_FRAME_BYTES = 16;
 
 /**
+ * What a small DATA frame that carries data costs, in no-progress frames:
+ * it delivers bytes, so a chat or event stream of tiny messages is
+ * legitimate (nghttp2 and Go charge nothing); only a flood of them at many
+ * thousands a second is not. At 1/64 the clock's 100 frames a second
+ * forgive 6,400 tiny DATA frames a second, after a burst of 64,000.
+ * Without a clock they cost nothing (a cap that time cannot pay back would
+ * end a long stream of small messages); empty DATA frames cost a whole
+ * frame either way.
+ */
+export const SMALL_DATA_FRAME_COST = 1 / 64;
+
+/**
  * A debt counter refilled by useful work and, with a clock, by time.
  *
  * @example
@@ -59,17 +71,18 @@ export class NoProgressBudget {
   }
 
   /**
-   * Charges one no-progress frame at time `now` (ms; NaN without a clock);
-   * returns true when the debt is above the limit.
+   * Charges one no-progress frame (`cost` of a whole one, default 1) at
+   * time `now` (ms; NaN without a clock); returns true when the debt is
+   * above the limit.
    */
-  charge(now: number): boolean {
+  charge(now: number, cost = 1): boolean {
     this.total++;
     if (now === now) { // not NaN: let time pay back
       const last = this.#last;
       if (last === last && now > last) this.debt = Math.max(0, this.debt - ((now - last) / 1000) * this.refillPerSecond);
       this.#last = now;
     }
-    return ++this.debt > this.limit;
+    return (this.debt += cost) > this.limit;
   }
 
   /** Pays back `frames` no-progress frames (a header section delivered: 1). */
