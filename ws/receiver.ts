@@ -420,7 +420,14 @@ export class Receiver {
   #reserve(total: number, capacity: number): void {
     const acc = this.#accumulator;
     if (acc !== null && acc.length >= total) return;
-    const grown = new Uint8Array(capacity);
+    let grown: Uint8Array;
+    try {
+      grown = new Uint8Array(capacity);
+    } catch (err) {
+      // Address space refused (strict overcommit, ulimit -v): a typed 1009.
+      if (!(err instanceof RangeError)) throw err;
+      fail("WS_ERR_BUFFER_LIMIT", `no memory for a message of ${total} bytes`, CloseCode.MessageTooBig);
+    }
     if (acc !== null) {
       grown.set(acc.subarray(0, this.#messageBytes));
       // Nobody else holds the old buffer: give its memory back now rather

@@ -39,6 +39,7 @@ import { earliestDeadline, schedule } from "./send_scheduler.ts";
 import { checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
 import { H2_CONNECTION_OPTION_KEYS, type H2ConnectionOptions } from "./types.ts";
+import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 
 export type { H2ConnectionOptions } from "./types.ts";
 
@@ -264,6 +265,10 @@ export class H2Connection {
     const c = this.#c;
     const s = this.#writable(streamId);
     if (s.endQueued || s.trailers !== null) throw streamErr("ERR_H2_STREAM_ENDED", `stream ${streamId} already ended`, ErrorCode.STREAM_CLOSED, streamId);
+    // The same rule as for received trailers and HTTP/1.1's serializer.
+    for (let i = 0; i < headers.length; i += 2) {
+      if (isProhibitedTrailer(headers[i]!)) throw new TypeError(`${headers[i]} is not allowed in trailers`);
+    }
     s.trailers = headers.slice();
     s.appHolds = false;
     c.table.sendable.add(s);

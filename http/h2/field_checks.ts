@@ -62,7 +62,7 @@ function checkAuthority(authority: string, what: string, needPort: boolean): str
     if (close < 0) return `unclosed IP literal in ${what}`;
   } else if (close >= 0 || authority.indexOf("[") >= 0 || authority.indexOf(":") !== colon) return `invalid host in ${what}`;
   const hasPort = colon > close;
-  if (hasPort && !/^[0-9]{0,5}$/.test(authority.slice(colon + 1))) return `invalid port in ${what}`;
+  if (hasPort && !(/^[0-9]{0,5}$/.test(authority.slice(colon + 1)) && Number(authority.slice(colon + 1)) <= 65535)) return `invalid port in ${what}`;
   if (close >= 0 && close !== authority.length - 1 && colon !== close + 1) return `invalid host in ${what}`;
   if (needPort && (!hasPort || colon === authority.length - 1)) return `${what} without a port`;
   return "";

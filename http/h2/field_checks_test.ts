@@ -38,6 +38,7 @@ const MALFORMED: [string, string[]][] = [
   ["a fragment in :path", req("GET", "/a#b", "a")],
   [":path not starting with /", req("GET", "a/b", "a")],
   [":path * for GET", req("GET", "*", "a")],
+  [":authority port above 65535", req("GET", "/", "a.test:99999")],
   ["an absolute URI as :path", req("GET", "http://b/", "a")],
   ["userinfo in :authority", req("GET", "/", "user:pw@a.test")],
   ["a path in :authority", req("GET", "/", "a.test/x")],
@@ -104,6 +105,12 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
     s.send(s.headers(1, ["content-length", "0"], Flag.END_HEADERS | Flag.END_STREAM));
     assert.equal(s.events.filter((e) => e.type === "trailers").length, 0);
     assertStreamError(s, 1, E.PROTOCOL_ERROR, "ERR_H2_MALFORMED");
+    // And our own side refuses to send them.
+    s.send(s.headers(3, req("GET", "/", "a.test")));
+    s.conn.respond(3, [":status", "200"], false);
+    assert.throws(() => s.conn.sendTrailers(3, ["grpc-status", "0", "content-length", "5"]), TypeError);
+    s.conn.sendTrailers(3, ["grpc-status", "0"]);
+    assert.equal(checkRequest(req("GET", "/", "a.test:65535"), { method: "", status: 0, contentLength: -1 } as SectionInfo), "");
   });
   test("property: a value is accepted exactly when it has no control character but HTAB and no whitespace at its ends", () => {
     fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 12 }), (v) => {
