@@ -45,6 +45,7 @@ import { URING_BUFFER_BYTES, type LoopUring } from "./uring/loop_io.ts";
 import { UringTransport } from "./uring/transport.ts";
 import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts";
 import { type Reader, ReadQueue, shortRead } from "./connection_reads.ts";
+import { wasmReadBuffer } from "../core/mask_wasm.ts";
 
 export { CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions, type TimeoutKind, type WaitOptions } from "./connection_types.ts";
 
@@ -71,9 +72,12 @@ const NOTHING = new Uint8Array(0);
  * Shared by every connection: reads land here before `data` sees them.
  * 256 KiB, as one buffer per process costs nothing per connection: bulk
  * receives take a quarter of the recv calls of 64 KiB reads and ran 5–15%
- * faster on Deno and Bun (1 MiB was slower again).
+ * faster on Deno and Bun (1 MiB was slower again). It is the read buffer
+ * in the WebSocket masking module's memory (core/mask_wasm.ts) where
+ * WebAssembly runs, so a frame read here is unmasked in place, with no copy
+ * in or out of the module.
  */
-const scratch = new Uint8Array(256 * 1024);
+const scratch: Uint8Array = wasmReadBuffer() ?? new Uint8Array(256 * 1024);
 /**
  * Views of the first n bytes of `scratch`, n ≤ VIEW_CACHE_MAX, made once:
  * a view per read costs 40–90 ns and garbage (2% of an echo server's
