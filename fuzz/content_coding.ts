@@ -10,6 +10,7 @@
 import { CompressionError, LimitError, UnsupportedError } from "../core/errors.ts";
 import { Deflater } from "../core/zlib.ts";
 import { ContentDecoder } from "../http/content_coding.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 const MAX_OUTPUT = 1024 * 1024;
 
@@ -72,13 +73,7 @@ function packed(input: string | Uint8Array, format: "gzip" | "zlib" | "raw"): Ui
   const def = new Deflater({ format });
   const parts = def.push(typeof input === "string" ? new TextEncoder().encode(input) : input, "finish");
   def.close();
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 const withHead = (coding: number, cut: number, body: Uint8Array): Uint8Array => Uint8Array.of(coding, cut, ...body);

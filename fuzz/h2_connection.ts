@@ -13,6 +13,7 @@ import { H2Connection } from "../http/h2/connection.ts";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants.ts";
 import type { H2Event } from "../http/h2/events.ts";
 import { encodeFrame, encodeGoaway, encodePing, encodePriority, encodeSettings, encodeWindowUpdate, FrameReader } from "../http/h2/frames.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /**
  * jazzer.js target.
@@ -77,20 +78,11 @@ const REQUEST = [":method", "POST", ":scheme", "https", ":path", "/", ":authorit
 function serverPeer(options: { now?: (() => number) | null } = {}): { conn: H2Connection; hpack: HPACKEncoder } {
   const conn = new H2Connection({ role: "server", now: () => 1000, ...options });
   conn.pull();
-  conn.receive(concat([CLIENT_PREFACE, encodeSettings([]), encodeSettings(null)]));
+  conn.receive(concatBytes([CLIENT_PREFACE, encodeSettings([]), encodeSettings(null)]));
   conn.pull();
   return { conn, hpack: new HPACKEncoder() };
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function u32(v: number): Uint8Array {
   return new Uint8Array([v >>> 24, v >>> 16, v >>> 8, v]);
@@ -104,8 +96,8 @@ function noProgressFrames(kind: NoProgressKind, id: number, i: number, hpack: HP
     case "tiny-data": return [encodeFrame(FrameType.DATA, 0, id, new Uint8Array(1 + (i % 15)))];
     case "empty-data": return [encodeFrame(FrameType.DATA, 0, id, new Uint8Array(0))];
     case "goaway": return [encodeGoaway(0, ErrorCode.NO_ERROR, new Uint8Array(0))];
-    case "ping-ack": return [encodePing(concat([u32(i), u32(~i)]), true)];
-    case "priority-update": return [encodeFrame(FrameType.PRIORITY_UPDATE, 0, 0, concat([u32(id), new TextEncoder().encode("u=4")]))];
+    case "ping-ack": return [encodePing(concatBytes([u32(i), u32(~i)]), true)];
+    case "priority-update": return [encodeFrame(FrameType.PRIORITY_UPDATE, 0, 0, concatBytes([u32(id), new TextEncoder().encode("u=4")]))];
     case "unbacked-window-update": return [encodeWindowUpdate(i % 2 === 0 ? 0 : id, 1)];
     case "tiny-continuation": {
       // A new request whose header block comes in many tiny CONTINUATION frames.
@@ -143,7 +135,7 @@ export function flood(kinds: readonly NoProgressKind[], units: number, requestEv
       id = next;
       next += 2;
     }
-    const events = conn.receive(concat(noProgressFrames(kind, id, i, hpack)));
+    const events = conn.receive(concatBytes(noProgressFrames(kind, id, i, hpack)));
     for (const e of events) {
       if (e.type === "headers" && e.streamId !== open && !conn.dead) conn.respond(e.streamId, [":status", "204"], true);
     }
@@ -184,7 +176,7 @@ function pullGoaway(conn: H2Connection): number {
 export function madeYouReset(violation: ResetViolation, times: number, clock: boolean, maxConcurrent: number): { requests: number; refused: number; code: number } {
   const conn = new H2Connection({ role: "server", now: clock ? () => 1000 : null, settings: { maxConcurrentStreams: maxConcurrent } });
   conn.pull();
-  conn.receive(concat([CLIENT_PREFACE, encodeSettings([]), encodeSettings(null)]));
+  conn.receive(concatBytes([CLIENT_PREFACE, encodeSettings([]), encodeSettings(null)]));
   conn.pull();
   const hpack = new HPACKEncoder();
   let requests = 0;
@@ -209,7 +201,7 @@ export function madeYouReset(violation: ResetViolation, times: number, clock: bo
         parts = [encodeFrame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, id, hpack.encode([":method", "GET /x HTTP/1.1", ":scheme", "https", ":path", "/ a", ":authority", "u@h"]))];
         break;
     }
-    for (const e of conn.receive(concat(parts))) {
+    for (const e of conn.receive(concatBytes(parts))) {
       if (e.type === "headers") requests++;
       if (e.type === "stream-error" && e.error.http2Code === ErrorCode.REFUSED_STREAM) refused++;
     }

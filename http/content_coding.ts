@@ -20,6 +20,7 @@ import { CompressionError, LimitError, UnsupportedError, UseAfterCloseError } fr
 import { COMPRESSION_LIMITS } from "../core/limits.ts";
 import { Deflater, Inflater } from "../core/zlib.ts";
 import { BrotliDecoder, BrotliEncoder, isBrotliAvailable } from "./brotli.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 export { isBrotliAvailable };
 
@@ -30,16 +31,6 @@ interface Stage {
   close(): void;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /**
  * Splits a Content-Encoding (or Transfer-Encoding) value into lower-cased
@@ -424,7 +415,7 @@ export class ContentEncoder {
 export function decodeContent(contentEncoding: string, data: Uint8Array, options: ContentDecoderOptions = {}): Uint8Array {
   const dec = new ContentDecoder(contentEncoding, options);
   try {
-    return concat([...dec.push(data), ...dec.end()]);
+    return concatBytes([...dec.push(data), ...dec.end()]);
   } finally {
     dec.close();
   }
@@ -442,7 +433,7 @@ export function decodeContent(contentEncoding: string, data: Uint8Array, options
 export function encodeContent(coding: string, data: Uint8Array, options: ContentEncoderOptions = {}): Uint8Array {
   const enc = new ContentEncoder(coding, options);
   try {
-    return concat([...enc.push(data), ...enc.end()]);
+    return concatBytes([...enc.push(data), ...enc.end()]);
   } finally {
     enc.close();
   }

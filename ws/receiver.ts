@@ -36,6 +36,7 @@ import { UseAfterCloseError, WebSocketError } from "../core/errors.ts";
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { Utf8Validator } from "../core/utf8.ts";
 import { applyMask, CloseCode, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode } from "./frame.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** Receives what the peer sent. Called synchronously from `push`. */
 export interface ReceiverHandler {
@@ -467,7 +468,7 @@ export class Receiver {
       ? acc.subarray(0, this.#messageBytes)
       : fragments.length === 1
       ? fragments[0]!
-      : concat(fragments, this.#messageBytes);
+      : concatBytes(fragments, this.#messageBytes);
     this.#fragments = [];
     this.#accumulator = null;
     this.#messageBytes = 0;
@@ -499,12 +500,3 @@ function limit(name: string, value: number | undefined, fallback: number): numbe
   return value;
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
