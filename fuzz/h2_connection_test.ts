@@ -40,7 +40,11 @@ test("fuzz/h2_connection: random bytes and sequences of plausible frames, both r
 test("fuzz/h2_connection: any mix of no-progress frames ends in ENHANCE_YOUR_CALM, even with a request every 20 of them", () => {
   fc.assert(
     fc.property(fc.uniqueArray(fc.constantFrom(...NO_PROGRESS_KINDS), { minLength: 1 }), fc.constantFrom(0, 20), (kinds, every) => {
-      assert.equal(flood(kinds, 6000, every), ErrorCode.ENHANCE_YOUR_CALM, kinds.join(","));
+      // Tiny DATA frames deliver bytes and cost 1/64 of a frame: on their
+      // own they end the connection only as a flood with no requests (a
+      // chat of small messages between requests is legitimate).
+      const onlyTiny = kinds.every((k) => k === "tiny-data");
+      assert.equal(flood(kinds, onlyTiny ? 300_000 : 20_000, onlyTiny ? 0 : every), ErrorCode.ENHANCE_YOUR_CALM, kinds.join(","));
     }),
     { numRuns: 20 },
   );
