@@ -505,8 +505,17 @@ export class Listener {
   }
 
   #deliver(conn: Connection): void {
-    if (this.#handler !== undefined) this.#handler.open?.(conn);
-    else {
+    if (this.#handler !== undefined) {
+      try {
+        this.#handler.open?.(conn);
+      } catch (err) {
+        // As connect() and adopt() do: the connection does not outlive a
+        // failed open (its close callback gets the error), and the error
+        // goes on to the loop's onError.
+        conn.abort(err instanceof Error ? err : undefined);
+        throw err;
+      }
+    } else {
       const resolve = this.#acceptors.shift();
       if (resolve) resolve(conn);
       else this.#pending.push(conn);

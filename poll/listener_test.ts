@@ -95,6 +95,44 @@ for (const io of IO_MODES) {
       });
     });
 
+    test("a handler whose open throws: that connection is aborted with the error (not left open) and the error reaches the loop", async () => {
+      const errors: unknown[] = [];
+      const loop = new Loop({ onError: (e) => errors.push(e) });
+      const boom = new Error("open failed");
+      const closed: (Error | undefined)[] = [];
+      const server = listen({
+        host: "127.0.0.1",
+        port: 0,
+        loop,
+        io,
+        handler: {
+          open: () => {
+            throw boom;
+          },
+          close: (_conn, err) => closed.push(err),
+        },
+      });
+      try {
+        // The server side is reset at once: the client sees it as a reset
+        // connect, an end or a reset read, depending on timing.
+        const client: Connection | Error = await connect({ host: "127.0.0.1", port: server.port, loop, io })
+          .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        if (client instanceof Error) assert.match(client.message, /ECONNRESET/);
+        else {
+          const got = await client.read().catch((err: unknown) => err);
+          assert.ok(got === null || got instanceof Error, `client read ${String(got)}`);
+          await client.close();
+        }
+        await until(() => errors.length > 0 && closed.length > 0, "the error and the close");
+        assert.equal(errors[0], boom);
+        assert.equal(closed[0], boom);
+      } finally {
+        server.close();
+        loop.close();
+        await loop.released();
+      }
+    });
+
     test("pending connections resume after accept() while the listener keeps taking new ones", async () => {
       await withLoop(async (loop) => {
         const server = listen({ host: "127.0.0.1", port: 0, loop, io, maxPending: 2 });
