@@ -1,7 +1,7 @@
 /**
  * `connect`, `connectUnix` and `adopt`: async stream connections on a
- * Loop. Each takes one options object, as `Deno.connect` and `Bun.connect`
- * do; an unknown key is a `TypeError`.
+ * Loop. Each takes one options object, as the runtimes' own TCP connect
+ * functions do; an unknown key is a `TypeError`.
  *
  * @example
  * ```ts

@@ -6,7 +6,7 @@
 //   tests/conformance/ws/autobahn_cases.json  case ids, actions, expected outcomes
 //   tests/conformance/ws/utf8_vectors.json    the UTF-8 vectors of cases 6.x
 //
-//   node tools/convert_autobahn.mjs [SOURCE_DIR]   (default ../shared/conformance/ws)
+//   node tools/convert_autobahn.mjs SOURCE_DIR   (the steering repo's conformance/ws folder)
 //
 // This script is how the data was made; no test runs it or reads SOURCE_DIR.
 // What it keeps and drops:
@@ -30,7 +30,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const source = process.argv[2] ?? join(root, "..", "shared", "conformance", "ws");
+const source = process.argv[2];
+if (!source) {
+  console.error("usage: node tools/convert_autobahn.mjs SOURCE_DIR (the folder holding autobahn_cases.json)");
+  process.exit(2);
+}
 const outDir = join(root, "tests", "conformance", "ws");
 
 /** The 12.x/13.x data files and the generated payload that stands in for each. */

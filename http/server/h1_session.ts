@@ -316,7 +316,7 @@ export class H1Session implements ResponseSink {
 
   onEnd(): void {
     // A FIN while responses are owed: the client is gone as far as its
-    // requests' signals go (as hyper and Deno.serve see it); responses are
+    // requests' signals go (as hyper and Deno's server see it); responses are
     // still written while the socket takes them.
     this.clientGone = true;
     for (const ex of this.#queue) if (ex.bodyDone) ex.clientGone();
