@@ -15,6 +15,7 @@ import { connect } from "./connect.ts";
 import { listen } from "./listener.ts";
 import type { Loop } from "./loop.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 const IO_MODES = ["readiness", "uring"] as const;
 type Io = (typeof IO_MODES)[number];
@@ -61,18 +62,9 @@ async function readAllInto(conn: Connection, bufferBytes = 1000): Promise<Uint8A
     assert.ok(n > 0 && n <= buffer.length, `readInto gave ${n}`);
     parts.push(buffer.slice(0, n));
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function pattern(length: number, seed = 1): Uint8Array {
   return new Uint8Array(length).map((_, i) => (i * 31 + seed) & 0xff);
@@ -180,7 +172,7 @@ for (const io of IO_MODES) {
               }
               got.push(await readAllInto(client));
               await writing;
-              assert.deepEqual(concat(got), sent);
+              assert.deepEqual(concatBytes(got), sent);
             }),
         ),
         { numRuns: 12 },
@@ -209,7 +201,7 @@ for (const io of IO_MODES) {
         const n = (await first)!;
         assert.ok(n >= 1 && n <= 10);
         const rest = await readAllInto(client, 777);
-        assert.deepEqual(concat([sent.subarray(0, n), rest]), sent);
+        assert.deepEqual(concatBytes([sent.subarray(0, n), rest]), sent);
         assert.equal(await client.readInto(new Uint8Array(4)), null);
       }));
 
@@ -253,7 +245,7 @@ for (const io of IO_MODES) {
         await peer.end();
         const parts: Uint8Array[] = [];
         for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(r.value);
-        assert.equal(dec.decode(concat(parts)), "default");
+        assert.equal(dec.decode(concatBytes(parts)), "default");
       }));
 
     test("an echo through pipeTo: closing the writable sends FIN, which ends the peer's pipe", () =>

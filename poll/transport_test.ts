@@ -13,6 +13,7 @@ import { uringTransport } from "./uring/transport.ts";
 import type { WriteQueue } from "./write_queue.ts";
 import { Socket } from "../socket/socket.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 const KEY = 0x5a;
 
@@ -113,15 +114,6 @@ function xorConnection(loop: Loop, socket: Socket): { conn: Connection; transpor
   return { conn, transport: transport! };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 describe("Transport seam: a wrapping transport", () => {
   test("an echo through an XOR-ing, counting wrapper over readiness I/O: the peer sees encoded bytes, the caller plain ones", async () => {
@@ -134,7 +126,7 @@ describe("Transport seam: a wrapping transport", () => {
       const message = new TextEncoder().encode("hello through the seam");
       await conn.write(message);
       assert.deepEqual(await conn.readExactly(message.length), message);
-      assert.deepEqual(concat(wire), xor(message.slice()));
+      assert.deepEqual(concatBytes(wire), xor(message.slice()));
       assert.equal(transport.bytesOut, message.length);
       assert.equal(transport.bytesIn, message.length);
       await conn.close();
@@ -167,7 +159,7 @@ describe("Transport seam: a wrapping transport", () => {
       const reading = (async () => {
         const parts: Uint8Array[] = [];
         for await (const chunk of conn) parts.push(chunk);
-        return concat(parts);
+        return concatBytes(parts);
       })();
       // Half through send() (copied into the queue above the kernel's room), half through write().
       const half = total / 2;
@@ -198,7 +190,7 @@ describe("Transport seam: a wrapping transport", () => {
       const plain = new TextEncoder().encode("abc");
       await peer.write(xor(plain.slice()));
       assert.deepEqual(await peer.readExactly(3), xor(plain.slice()));
-      assert.deepEqual(concat(seen), plain);
+      assert.deepEqual(concatBytes(seen), plain);
       assert.equal(transport!.bytesIn, 3);
       assert.equal(transport!.bytesOut, 3);
       conn.abort();
@@ -220,7 +212,7 @@ describe("Transport seam: the wrapper over io_uring (readiness where io_uring is
       const message = new Uint8Array(60_000).map((_, i) => i % 251);
       await conn.write(message);
       assert.deepEqual(await conn.readExactly(message.length), message);
-      assert.deepEqual(concat(wire), xor(message.slice()));
+      assert.deepEqual(concatBytes(wire), xor(message.slice()));
       assert.equal(transport!.bytesIn, message.length);
       assert.equal(transport!.bytesOut, message.length);
       await conn.close();

@@ -228,13 +228,18 @@ function nodeRunner(exe, flags) {
     const r = await run(exe, [
       ...flags, "--expose-gc", "--test", "--test-reporter=tap", "--test-timeout=300000", ...files,
     ], { capture: true });
-    return {
-      code: r.code,
-      passed: lastNumber(r.out, /^# pass (\d+)$/gm),
-      failed: lastNumber(r.out, /^# fail (\d+)$/gm),
-      failures: tapFailures(r.out),
-      out: r.out,
-    };
+    return nodeTapResult(r);
+  };
+}
+
+/** Counts and failures from node:test's TAP output. */
+function nodeTapResult(r) {
+  return {
+    code: r.code,
+    passed: lastNumber(r.out, /^# pass (\d+)$/gm),
+    failed: lastNumber(r.out, /^# fail (\d+)$/gm),
+    failures: tapFailures(r.out),
+    out: r.out,
   };
 }
 
@@ -266,13 +271,7 @@ const runners = {
     const r = await run(process.execPath, [
       "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=600000", ...PACKAGE_CHECKS,
     ], { capture: true });
-    return {
-      code: r.code,
-      passed: lastNumber(r.out, /^# pass (\d+)$/gm),
-      failed: lastNumber(r.out, /^# fail (\d+)$/gm),
-      failures: tapFailures(r.out),
-      out: r.out,
-    };
+    return nodeTapResult(r);
   },
 };
 

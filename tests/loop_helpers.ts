@@ -42,6 +42,17 @@ export function runtimeCommand(script: string): [string, string[]] {
   return [exec, ["--import", "tsx", script]];
 }
 
+/**
+ * The command line that runs the fixture `name` (beside this file) with
+ * `args` on this runtime; with `maxOpenFiles`, under `ulimit -n` through sh.
+ */
+function childCommand(name: string, args: string[], maxOpenFiles: number | undefined): [string, string[]] {
+  const [cmd, argv] = runtimeCommand(fileURLToPath(new URL(name, import.meta.url)));
+  return maxOpenFiles === undefined
+    ? [cmd, [...argv, ...args]]
+    : ["sh", ["-c", `ulimit -n ${maxOpenFiles} && exec "$@"`, "sh", cmd, ...argv, ...args]];
+}
+
 /** The result of a child run. */
 export interface ChildResult {
   code: number | null;
@@ -67,12 +78,7 @@ export function runChild(
   env: Record<string, string> = {},
   maxOpenFiles?: number,
 ): Promise<ChildResult> {
-  const script = fileURLToPath(new URL(name, import.meta.url));
-  const [cmd, argv] = runtimeCommand(script);
-  // With `maxOpenFiles`, the child runs under `ulimit -n` (through sh).
-  const [exe, exeArgs] = maxOpenFiles === undefined
-    ? [cmd, [...argv, ...args]]
-    : ["sh", ["-c", `ulimit -n ${maxOpenFiles} && exec "$@"`, "sh", cmd, ...argv, ...args]];
+  const [exe, exeArgs] = childCommand(name, args, maxOpenFiles);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(exe, exeArgs, {
@@ -175,11 +181,7 @@ export function startChild(
   env: Record<string, string> = {},
   maxOpenFiles?: number,
 ): StartedChild {
-  const script = fileURLToPath(new URL(name, import.meta.url));
-  const [cmd, argv] = runtimeCommand(script);
-  const [exe, exeArgs] = maxOpenFiles === undefined
-    ? [cmd, [...argv, ...args]]
-    : ["sh", ["-c", `ulimit -n ${maxOpenFiles} && exec "$@"`, "sh", cmd, ...argv, ...args]];
+  const [exe, exeArgs] = childCommand(name, args, maxOpenFiles);
   const started = performance.now();
   let stdout = "";
   let stderr = "";

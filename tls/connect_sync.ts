@@ -63,28 +63,38 @@ export function connectTLSSync(options: ConnectTLSSyncOptions): TLSSocket {
   try {
     const deadline = deadlineAfter(timeoutMs);
     const socket = connectTCPSync(host, port, timeoutMs);
-    let tls: TLSSocket;
-    try {
-      tls = TLSSocket.client(socket, ctx, {
+    return handshaken(socket, () =>
+      TLSSocket.client(socket, ctx, {
         host: servername ?? host,
         ...(ioTimeoutMs === undefined ? {} : { timeoutMs: ioTimeoutMs }),
         ...(session === undefined ? {} : { session }),
-      });
-    } catch (err) {
-      socket.close();
-      throw err;
-    }
-    try {
-      tls.handshake(handshakeBudget(deadline, timeoutMs));
-    } catch (err) {
-      tls.close();
-      throw err;
-    }
-    return tls;
+      }), deadline, timeoutMs);
   } finally {
     // The connection holds its own reference to the SSL_CTX.
     if (context === undefined) ctx.close();
   }
+}
+
+/**
+ * Wraps `socket` with `make` and completes the handshake within what is
+ * left of `deadline`; whatever fails closes what was made (the socket, or
+ * the TLS socket that now owns it).
+ */
+function handshaken(socket: Socket, make: () => TLSSocket, deadline: number, timeoutMs: number): TLSSocket {
+  let tls: TLSSocket;
+  try {
+    tls = make();
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+  try {
+    tls.handshake(handshakeBudget(deadline, timeoutMs));
+  } catch (err) {
+    tls.close();
+    throw err;
+  }
+  return tls;
 }
 
 function handshakeBudget(deadline: number, timeoutMs: number): number {
@@ -110,18 +120,5 @@ export function acceptTLS(listener: Socket, context: TLSContext, timeoutMs: numb
   const deadline = deadlineAfter(timeoutMs);
   const socket = listener.acceptTimeout(timeoutMs);
   if (socket === null) throw new SocketTimeoutError(`accept timed out after ${timeoutMs} ms`, { syscall: "accept" });
-  let tls: TLSSocket;
-  try {
-    tls = TLSSocket.server(socket, context);
-  } catch (err) {
-    socket.close();
-    throw err;
-  }
-  try {
-    tls.handshake(handshakeBudget(deadline, timeoutMs));
-  } catch (err) {
-    tls.close();
-    throw err;
-  }
-  return tls;
+  return handshaken(socket, () => TLSSocket.server(socket, context), deadline, timeoutMs);
 }
