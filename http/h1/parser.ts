@@ -508,6 +508,15 @@ export class HTTP1Parser {
             state = S_LEADING_LF;
             continue;
           }
+          if (!this.isRequest && (c === CR || (c === LF && lenient))) {
+            // One empty line before a status line is tolerated: some servers
+            // send a stray CRLF after a body or after `100 Continue`.
+            if (this.leading > 0) this.fail("HPE_INVALID_VERSION", "more than one empty line before the status line", base + p);
+            this.leading = 2;
+            p++;
+            if (c === CR) state = S_LEADING_LF;
+            continue;
+          }
           this.spanBase = sb = p;
           this.beginMessage();
           state = this.isRequest ? S_METHOD : S_RES_VERSION;

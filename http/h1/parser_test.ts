@@ -67,6 +67,14 @@ describe("RFC 9112 §2.2 message parsing", () => {
     assert.equal(r.error, null);
     assert.equal(r.messages.length, 1);
   });
+  test("one empty line before a status line is tolerated, two are not", () => {
+    const r = res("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi\r\nHTTP/1.1 204 No Content\r\n\r\n", ["GET", "GET"]);
+    assert.equal(r.error, null);
+    assert.deepEqual(r.messages.map((m) => [m.statusCode, m.body]), [[100, ""], [200, "hi"], [204, ""]]);
+    const two = res("HTTP/1.1 204 No Content\r\n\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", ["GET", "GET"]);
+    assert.equal(two.error?.code, "HPE_INVALID_VERSION");
+    assert.equal(res("\nHTTP/1.1 204 No Content\r\n\r\n").error?.code, "HPE_INVALID_VERSION");
+  });
   test("lenient LF for responses only", () => {
     assert.throws(() => new HTTP1Parser({ kind: "request", lenientLineEndings: true }), TypeError);
     const r = res("HTTP/1.1 200 OK\nContent-Length: 2\n\nhi", [], { lenientLineEndings: true });
