@@ -36,7 +36,7 @@ import {
 import { onContinuation, onHeadersFrame } from "./header_blocks.ts";
 import { formatPriority, type PrioritySignal } from "./priority.ts";
 import { earliestDeadline, schedule } from "./send_scheduler.ts";
-import { checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
+import { applySettingsPayload, checkLocalSettings, defaultSettings, type Settings } from "./settings.ts";
 import { ClosedBy, H2Stream, StreamState as S } from "./stream.ts";
 import { H2_CONNECTION_OPTION_KEYS, type H2ConnectionOptions } from "./types.ts";
 import { isProhibitedTrailer } from "../core/trailer_fields.ts";
@@ -272,6 +272,49 @@ export class H2Connection {
     s.trailers = headers.slice();
     s.appHolds = false;
     c.table.sendable.add(s);
+  }
+
+  /**
+   * Server, for an HTTP/1.1 request with `Upgrade: h2c` (RFC 7540 §3.2):
+   * applies the client's `HTTP2-Settings` (the decoded SETTINGS payload; no
+   * ACK is sent, the 101 response acknowledges them) and opens stream 1,
+   * half-closed (remote), for the upgraded request with `method`. Call it
+   * once, before the first `receive()`: the client's preface and SETTINGS
+   * still follow. Stream 1 is then answered as any request. Throws an
+   * `HTTP2Error` for a payload that is no valid SETTINGS payload (nothing
+   * changed: the caller may ignore the upgrade and answer over HTTP/1.1).
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const server = new H2Connection({ role: "server" });
+   * server.upgrade(new Uint8Array([0, 3, 0, 0, 0, 100]), "GET"); // MAX_CONCURRENT_STREAMS 100
+   * server.respond(1, [":status", "200"], true);
+   * ```
+   */
+  upgrade(settingsPayload: Uint8Array, method: string): void {
+    const c = this.#c;
+    if (this.role !== "server") throw new TypeError("only a server accepts an upgrade");
+    if (c.table.lastPeerId !== 0 || c.prefaceLeft !== CLIENT_PREFACE.length) throw new TypeError("upgrade() comes before any input");
+    this.#assertAlive();
+    if (settingsPayload.length % 6 !== 0) throw conn("ERR_H2_SETTINGS", "HTTP2-Settings is not a SETTINGS payload", ErrorCode.FRAME_SIZE_ERROR);
+    const next = { ...this.remoteSettings };
+    applySettingsPayload(next, settingsPayload, false);
+    const oldTable = this.remoteSettings.headerTableSize;
+    Object.assign(this.remoteSettings, next);
+    if (next.headerTableSize !== oldTable) c.encoder.setMaxTableSize(next.headerTableSize);
+    const s = new H2Stream(1, S.HALF_CLOSED_REMOTE, next.initialWindowSize, c.recvInitialWindow);
+    s.method = method;
+    s.headersReceived = true;
+    s.appHolds = true;
+    c.table.streams.set(1, s);
+    c.table.lastPeerId = 1;
+    c.table.activePeer++;
+  }
+
+  /** Octets of body queued on a stream and not yet taken by `pull()` (0 for an unknown stream). */
+  queuedData(streamId: number): number {
+    return this.#c.table.streams.get(streamId)?.queuedBytes ?? 0;
   }
 
   /** Server: promises a pushed response on `parentId`; returns the promised stream id. */

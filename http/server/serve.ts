@@ -24,6 +24,8 @@ import { defaultLoop, type Loop } from "../../poll/loop.ts";
 import { listen, type Listener } from "../../poll/listener.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
 import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
+import { protocolHandler } from "./h2_route.ts";
+import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 
 export type { ServeHandler, ServeHandlerInfo } from "./h1_session.ts";
 
@@ -93,6 +95,12 @@ export interface ServeOptions {
   reusePort?: boolean;
   /** The loop (default: the default loop). */
   loop?: Loop;
+  /**
+   * HTTP/2 (h2c by prior knowledge and by `Upgrade: h2c`): its settings and
+   * limits, or `false` for HTTP/1.1 only (default: on, defaults of
+   * {@link H2ServeOptions}).
+   */
+  http2?: H2ServeOptions | false;
 }
 
 const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
@@ -112,6 +120,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   maxHeaderCount: true,
   reusePort: true,
   loop: true,
+  http2: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -197,7 +206,9 @@ export class Server {
     };
     this.#config = config;
     this.#loop = options.loop ?? defaultLoop();
-    const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler: sessionHandler(config) };
+    const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
+    const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
+    const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler };
     if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
     listenOptions.loop = this.#loop;
     this.#listener = listen(listenOptions);

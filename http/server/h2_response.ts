@@ -1,0 +1,233 @@
+/**
+ * Writing a WHATWG `Response` on an HTTP/2 stream: the header section
+ * (`:status`, the handler's fields without the connection-specific ones
+ * HTTP/2 forbids, `date`), then the body: one DATA run with
+ * `content-length` when the bytes are all there at once (a string,
+ * `Uint8Array`, `Blob`, a closed stream), else streamed chunk by chunk,
+ * each waiting for room (the stream's queued DATA under a mark and the
+ * socket writable: the flow-control window decides when DATA leaves), and
+ * the trailers set with `info.setTrailers`.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeH2Response } from "./h2_response.ts";
+ * // called by H2Session for each response
+ * ```
+ *
+ * @module
+ */
+import { HTTP2StreamError } from "../../core/errors.ts";
+import { httpDate } from "./respond.ts";
+import type { H2Exchange, H2Session } from "./h2_session.ts";
+
+const NOT_YET = Symbol("not yet");
+/** Microtask hops a read may take and still count as "there at once". */
+const SOON_HOPS = 16;
+/** Most bytes gathered for a `content-length` response before streaming instead. */
+const GATHER_MAX = 1 << 20;
+const EMPTY = new Uint8Array(0);
+
+/** Fields HTTP/2 forbids in a header section (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+
+async function settlesSoon<T>(promise: Promise<T>): Promise<T | typeof NOT_YET> {
+  let state = 0;
+  let value: T | undefined;
+  let error: unknown;
+  promise.then((v) => {
+    state = 1;
+    value = v;
+  }, (e) => {
+    state = 2;
+    error = e;
+  });
+  for (let i = 0; i < SOON_HOPS && state === 0; i++) await undefined;
+  if (state === 2) throw error;
+  return state === 1 ? value as T : NOT_YET;
+}
+
+function asBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
+}
+
+/** The header section of `response`; returns the handler's content-length or -1. */
+function responseFields(response: Response, fields: string[]): number {
+  let length = -1;
+  let date = false;
+  for (const [name, value] of response.headers) {
+    if (CONNECTION_SPECIFIC.has(name)) continue;
+    if (name === "content-length") {
+      const n = Number(value);
+      if (value !== "" && Number.isSafeInteger(n) && n >= 0) length = n;
+      continue;
+    }
+    if (name === "te" && value.toLowerCase() !== "trailers") continue;
+    if (name === "date") date = true;
+    fields.push(name, value);
+  }
+  if (!date) fields.push("date", httpDate());
+  return length;
+}
+
+function bodyless(status: number): boolean {
+  return status === 204 || status === 304;
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+async function trailerFields(ex: H2Exchange): Promise<string[] | undefined> {
+  const t = ex.responseTrailers;
+  if (t === undefined) return undefined;
+  const init = typeof t === "function" ? await t() : t;
+  const fields: string[] = [];
+  for (const [name, value] of new Headers(init)) fields.push(name, value);
+  return fields;
+}
+
+/** Ends the stream: trailers when set, else an empty DATA with END_STREAM. */
+async function endStream(session: H2Session, ex: H2Exchange): Promise<void> {
+  const trailers = await trailerFields(ex);
+  if (ex.reset) return;
+  if (trailers !== undefined && trailers.length > 0) session.h2.sendTrailers(ex.streamId, trailers);
+  else session.h2.sendData(ex.streamId, EMPTY, true);
+  session.scheduleFlush();
+}
+
+/**
+ * Writes `response` on `ex`'s stream. Throws when it cannot be written (an
+ * interim status, a body stream that errors, bad trailers); the caller
+ * resets the stream. A stream the client reset ends the writing quietly.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeH2Response } from "./h2_response.ts";
+ * declare const session: import("./h2_session.ts").H2Session;
+ * declare const ex: import("./h2_session.ts").H2Exchange;
+ * await writeH2Response(session, ex, new Response("hi"));
+ * ```
+ */
+export async function writeH2Response(session: H2Session, ex: H2Exchange, response: Response): Promise<void> {
+  try {
+    await write(session, ex, response);
+  } catch (err) {
+    // A write to a stream the client reset: the reset told the handler already.
+    if (err instanceof HTTP2StreamError && ex.reset) return;
+    if (err instanceof HTTP2StreamError && err.code === "ERR_H2_STREAM_CLOSED") return;
+    throw err;
+  }
+}
+
+async function write(session: H2Session, ex: H2Exchange, response: Response): Promise<void> {
+  const h2 = session.h2;
+  const id = ex.streamId;
+  const status = response.status;
+  if (status < 200) throw new RangeError(`a handler may not answer with an interim status (${status})`);
+  const fields = [":status", String(status)];
+  const declared = responseFields(response, fields);
+  const body = response.body;
+  const head = ex.method === "HEAD";
+  const hasTrailers = ex.responseTrailers !== undefined;
+  if (bodyless(status) || body === null) {
+    if (body !== null) void body.cancel().catch(() => {});
+    if (!bodyless(status)) fields.push("content-length", "0");
+    h2.respond(id, fields, !hasTrailers);
+    if (hasTrailers) await endStream(session, ex);
+    session.scheduleFlush();
+    return;
+  }
+  const reader = body.getReader();
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
+    let streaming = false;
+    for (;;) {
+      const result = await settlesSoon(pending);
+      if (result === NOT_YET) {
+        streaming = true;
+        break;
+      }
+      if (result.done) {
+        pending = undefined;
+        break;
+      }
+      const bytes = asBytes(result.value);
+      if (bytes.length > 0) {
+        chunks.push(bytes);
+        total += bytes.length;
+      }
+      pending = reader.read();
+      if (total > GATHER_MAX) {
+        streaming = true;
+        break;
+      }
+    }
+    if (ex.reset) return;
+    if (head) {
+      if (!streaming) fields.push("content-length", String(total));
+      else if (declared >= 0) fields.push("content-length", String(declared));
+      h2.respond(id, fields, !hasTrailers);
+      if (hasTrailers) await endStream(session, ex);
+      session.scheduleFlush();
+      return;
+    }
+    if (!streaming) {
+      fields.push("content-length", String(total));
+      if (total === 0) {
+        h2.respond(id, fields, !hasTrailers);
+        if (hasTrailers) await endStream(session, ex);
+      } else {
+        h2.respond(id, fields, false);
+        h2.sendData(id, concat(chunks, total), !hasTrailers);
+        if (hasTrailers) await endStream(session, ex);
+      }
+      session.scheduleFlush();
+      return;
+    }
+    // Streaming: the handler's content-length (checked at the end), else none.
+    if (declared >= 0) fields.push("content-length", String(declared));
+    h2.respond(id, fields, false);
+    let sent = 0;
+    for (const chunk of chunks) {
+      h2.sendData(id, chunk, false);
+      sent += chunk.length;
+    }
+    session.flush();
+    for (;;) {
+      if (!session.hasRoom(ex)) await session.room(ex);
+      if (ex.reset || session.gone) return;
+      const result = await pending!;
+      if (ex.reset || session.gone) return;
+      if (result.done) break;
+      const bytes = asBytes(result.value);
+      pending = reader.read();
+      if (bytes.length > 0) {
+        h2.sendData(id, bytes, false);
+        sent += bytes.length;
+        session.flush();
+      }
+    }
+    pending = undefined;
+    if (declared >= 0 && sent !== declared) {
+      throw new RangeError(`the response body has ${sent} bytes, its content-length says ${declared}`);
+    }
+    await endStream(session, ex);
+    session.flush();
+  } finally {
+    // A body not read to its end (HEAD, a reset, an error) is cancelled.
+    reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

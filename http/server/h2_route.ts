@@ -1,0 +1,253 @@
+/**
+ * Which protocol a cleartext connection of `serve` speaks, decided on its
+ * first bytes, before the HTTP/1 parser sees them:
+ *
+ * - the HTTP/2 client preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`): h2c
+ *   by prior knowledge (RFC 9113 §3.3);
+ * - a first request with `Upgrade: h2c`, one `HTTP2-Settings` field,
+ *   `Connection: Upgrade, HTTP2-Settings` and no body: `101 Switching
+ *   Protocols`, then HTTP/2 with that request as stream 1 (RFC 7540 §3.2;
+ *   RFC 9113 deprecates it, curl `--http2` still uses it). A request head
+ *   longer than the first read, a later request or one with a body is
+ *   answered over HTTP/1.1 (the upgrade is ignored, as the RFC allows);
+ * - anything else: HTTP/1.1, the connection handler given.
+ *
+ * Over TLS the choice is ALPN's (`h2`, `http/1.1`), made in the handshake;
+ * {@link startH2Session} is the entry for that path.
+ *
+ * @example
+ * ```ts ignore
+ * import { protocolHandler } from "./h2_route.ts";
+ * import { sessionHandler, type SessionConfig } from "./h1_session.ts";
+ * import { h2Config } from "./h2_session.ts";
+ * declare const config: SessionConfig;
+ * const handler = protocolHandler(config, sessionHandler(config), h2Config({}, 5000));
+ * ```
+ *
+ * @module
+ */
+import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
+import { CLIENT_PREFACE } from "../h2/constants.ts";
+import { applySettingsPayload, defaultSettings } from "../h2/settings.ts";
+import type { MessageHead } from "../h1/fields.ts";
+import { HTTP1Parser } from "../h1/parser.ts";
+import type { SessionConfig } from "./h1_session.ts";
+import { H2_CONNECTION_HANDLER, type H2Config, H2Session } from "./h2_session.ts";
+
+const SWITCHING = new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+/** Bytes of a first read searched for "h2c" (a request head that may ask for the upgrade). */
+const SNIFF_BYTES = 8192;
+
+/** The first bytes of a connection whose protocol is not known yet (a preface cut short). */
+const partial = new WeakMap<Connection, Uint8Array>();
+
+/** 0: not the preface; 1: a prefix of it; 2: the whole preface. */
+function prefaceMatch(bytes: Uint8Array): number {
+  const n = Math.min(bytes.length, CLIENT_PREFACE.length);
+  for (let i = 0; i < n; i++) if (bytes[i] !== CLIENT_PREFACE[i]) return 0;
+  return n === CLIENT_PREFACE.length ? 2 : 1;
+}
+
+/** Whether `bytes` holds "h2c" in any case (cheap test before parsing a head). */
+function mentionsH2c(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, SNIFF_BYTES) - 2;
+  for (let i = 0; i < n; i++) {
+    if ((bytes[i]! | 0x20) === 0x68 && bytes[i + 1] === 0x32 && (bytes[i + 2]! | 0x20) === 0x63) return true;
+  }
+  return false;
+}
+
+function hasToken(list: string | null, token: string): boolean {
+  if (list === null) return false;
+  for (const part of list.split(",")) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+function base64url(text: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(text)) return undefined;
+  const b64 = text.replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  try {
+    const bin = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An `Upgrade: h2c` request read from a first chunk. */
+interface UpgradeRequest {
+  settings: Uint8Array;
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  rest: Uint8Array;
+}
+
+const DROP_ON_UPGRADE = new Set(["connection", "upgrade", "http2-settings", "keep-alive", "proxy-connection", "transfer-encoding", "te"]);
+
+/** Parses `bytes` as a first request asking for h2c; undefined when it is not one (or not whole). */
+function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | undefined {
+  let found: UpgradeRequest | undefined;
+  let candidate: Omit<UpgradeRequest, "rest"> | undefined;
+  const parser = new HTTP1Parser({ kind: "request" }, {
+    onHead(head: MessageHead) {
+      if (!head.upgrade || head.framing !== "none" && !(head.framing === "length" && head.contentLength === 0)) return;
+      if (head.method === "CONNECT" || !hasToken(head.get("upgrade"), "h2c")) return;
+      if (!hasToken(head.get("connection"), "http2-settings")) return;
+      const values = head.getAll("http2-settings");
+      if (values.length !== 1) return;
+      const settings = base64url(values[0]!.trim());
+      if (settings === undefined || settings.length % 6 !== 0) return;
+      try {
+        applySettingsPayload(defaultSettings(), settings, false);
+      } catch {
+        return; // a value out of range: no upgrade
+      }
+      const host = head.get("host") ?? authority;
+      const target = head.target;
+      let url: string;
+      if (target.charCodeAt(0) === 0x2f) url = `http://${host}${target}`;
+      else if (/^http:\/\//i.test(target)) url = target;
+      else return;
+      const headers: Array<[string, string]> = [];
+      for (let i = 0; i < head.count; i++) {
+        if (DROP_ON_UPGRADE.has(head.name(i).toLowerCase())) continue;
+        headers.push([head.rawName(i), head.value(i)]);
+      }
+      candidate = { settings, method: head.method, url, headers };
+    },
+    onUpgrade(rest: Uint8Array) {
+      if (candidate !== undefined) found = { ...candidate, rest: rest.slice() };
+    },
+  });
+  try {
+    parser.push(bytes);
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
+/**
+ * Starts an HTTP/2 session on `conn` (made by a TLS listener whose ALPN
+ * chose `h2`, or by the cleartext routing below) with its first `bytes`.
+ *
+ * @example
+ * ```ts ignore
+ * import { startH2Session } from "./h2_route.ts";
+ * // in a TLS handler's open, once ALPN said "h2":
+ * // startH2Session(conn, config, h2, "h2", new Uint8Array(0));
+ * ```
+ */
+export function startH2Session(conn: Connection, config: SessionConfig, h2: H2Config, protocol: "h2" | "h2c", bytes: Uint8Array): H2Session {
+  const session = new H2Session(conn, config, h2, protocol);
+  conn.data = session;
+  // serve.ts asks its sessions only for `conn` and `shutdown()`; HTTP/2 sessions join the same set.
+  (config.sessions as Set<unknown>).add(session);
+  conn.setHandler(H2_CONNECTION_HANDLER);
+  session.start(bytes);
+  return session;
+}
+
+/** Retires the HTTP/1 session `open` made for a connection that turned out to speak HTTP/2. */
+function retireH1(conn: Connection): void {
+  const h1 = conn.data as { onClose(): void } | undefined;
+  conn.data = undefined;
+  h1?.onClose();
+}
+
+/**
+ * The connection handler of a cleartext server that also speaks h2c: it
+ * looks at a connection's first bytes and hands the connection to
+ * `h1` (which made its session in `open`) or to an {@link H2Session}.
+ *
+ * @example
+ * ```ts ignore
+ * import { listen } from "../../poll/listener.ts";
+ * import { protocolHandler } from "./h2_route.ts";
+ * import { sessionHandler, type SessionConfig } from "./h1_session.ts";
+ * import { h2Config } from "./h2_session.ts";
+ * declare const config: SessionConfig;
+ * listen({ port: 0, handler: protocolHandler(config, sessionHandler(config), h2Config({}, 5000)) });
+ * ```
+ */
+export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2Config): ConnectionHandler {
+  const toH1 = (conn: Connection, bytes: Uint8Array): void => {
+    conn.setHandler(h1);
+    h1.data?.(conn, bytes);
+  };
+  return {
+    open(conn) {
+      h1.open?.(conn);
+    },
+    data(conn, chunk) {
+      let bytes = chunk;
+      const before = partial.get(conn);
+      if (before !== undefined) {
+        partial.delete(conn);
+        bytes = new Uint8Array(before.length + chunk.length);
+        bytes.set(before);
+        bytes.set(chunk, before.length);
+      }
+      if (conn.data === undefined) return; // refused in open
+      const match = prefaceMatch(bytes);
+      if (match === 1) {
+        partial.set(conn, bytes.slice());
+        return;
+      }
+      if (match === 2) {
+        retireH1(conn);
+        if (config.draining) {
+          conn.abort();
+          return;
+        }
+        startH2Session(conn, config, h2, "h2c", bytes);
+        return;
+      }
+      if (mentionsH2c(bytes)) {
+        const up = upgradeRequest(bytes, config.authority);
+        if (up !== undefined && !config.draining) {
+          retireH1(conn);
+          try {
+            conn.send(SWITCHING);
+          } catch {
+            return;
+          }
+          const session = new H2Session(conn, config, h2, "h2c");
+          conn.data = session;
+          (config.sessions as Set<unknown>).add(session);
+          conn.setHandler(H2_CONNECTION_HANDLER);
+          try {
+            session.upgrade(up.settings, up.method, up.url, up.headers);
+          } catch {
+            // HTTP2-Settings that is no SETTINGS payload, after the 101: the connection cannot go on.
+            conn.abort();
+            return;
+          }
+          session.start(up.rest);
+          return;
+        }
+      }
+      toH1(conn, bytes);
+    },
+    end(conn) {
+      if (partial.delete(conn)) {
+        void conn.close();
+        return;
+      }
+      h1.end?.(conn);
+    },
+    drain(conn) {
+      h1.drain?.(conn);
+    },
+    close(conn, error) {
+      partial.delete(conn);
+      h1.close?.(conn, error);
+    },
+    timeout(conn, kind) {
+      h1.timeout?.(conn, kind);
+    },
+  };
+}

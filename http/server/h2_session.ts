@@ -1,0 +1,844 @@
+/**
+ * One HTTP/2 server connection of `serve`: the I/O-free `H2Connection`
+ * (http/h2/) fed from the connection's handler-mode `data`, each request
+ * stream handed to the same `fetch(request, info)` handler as HTTP/1.1 as
+ * a WHATWG `Request` (the lazy one of request.ts), its `Response` written
+ * by h2_response.ts.
+ *
+ * - Request bodies are streams under flow control: the stream's window is
+ *   credited back (WINDOW_UPDATE) as the handler reads, so a slow handler
+ *   holds at most one window plus the body queue per stream. The
+ *   connection window is as large as every stream's together, so one
+ *   stalled stream cannot stop the others.
+ * - Response bodies that stream wait for room: their stream's queued DATA
+ *   below a mark and the socket writable (the h2 flow-control window
+ *   decides when queued DATA leaves).
+ * - `request.signal` aborts on RST_STREAM, on a stream error and when the
+ *   connection goes, while the response is owed.
+ * - Every protection of the core is active (rapid reset and MadeYouReset
+ *   through `reset()`/writes releasing a reset stream only once its handler
+ *   finished, CONTINUATION and no-progress floods, PING/SETTINGS rates,
+ *   outbound flood, zero-window and SETTINGS-ACK timeouts on the loop's
+ *   timers), with SETTINGS_MAX_CONCURRENT_STREAMS from the options.
+ * - Graceful shutdown: GOAWAY (NO_ERROR); streams already opened finish,
+ *   then the connection closes.
+ * - Server push through {@link H2HandlerInfo.push}.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * // h2c by prior knowledge and by Upgrade: h2c come with serve():
+ * serve({ port: 8080, fetch: () => new Response("hello over h1 or h2") });
+ * ```
+ *
+ * @module
+ */
+import { HTTP2Error } from "../../core/errors.ts";
+import { checkOptions } from "../../core/options.ts";
+import { monotonicMs } from "../../core/clock.ts";
+import type { Timer } from "../../core/timer_heap.ts";
+import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
+import { H2Connection, type H2ConnectionOptions } from "../h2/connection.ts";
+import { ErrorCode, MAX_WINDOW } from "../h2/constants.ts";
+import type { H2Event } from "../h2/events.ts";
+import { HTTP2_LIMITS } from "../../core/limits.ts";
+import type { Settings } from "../h2/settings.ts";
+import type { ServeHandlerInfo, SessionConfig } from "./h1_session.ts";
+import { lightRequest } from "./request.ts";
+import { writeH2Response } from "./h2_response.ts";
+
+/**
+ * The `info` of a handler answering over HTTP/2: the HTTP/1 fields plus
+ * push and trailers. `isH2Info(info)` tells them apart.
+ *
+ * @example
+ * ```ts
+ * import { isH2Info } from "./h2_session.ts";
+ * import type { ServeHandler } from "./h1_session.ts";
+ * const handler: ServeHandler = (_request, info) => {
+ *   if (isH2Info(info)) {
+ *     info.push("/style.css");
+ *     info.setTrailers(() => ({ "x-checksum": "abc" }));
+ *   }
+ *   return new Response("<link rel=stylesheet href=/style.css>", { headers: { "content-type": "text/html" } });
+ * };
+ * ```
+ */
+export interface H2HandlerInfo extends ServeHandlerInfo {
+  /** "h2" (over TLS) or "h2c" (cleartext). */
+  readonly protocol: "h2" | "h2c";
+  /** The request's stream id. */
+  readonly streamId: number;
+  /**
+   * Server push (RFC 9113 §8.4): promises a GET of `path` (same origin,
+   * with `headers` as its request fields) and answers it by calling the
+   * server's `fetch` handler with that request, on a stream of its own.
+   * Call it before the response ends. Returns false when the client
+   * disabled push (`SETTINGS_ENABLE_PUSH` 0, as browsers now do), the
+   * connection is going away, or this request is itself a push.
+   */
+  push(path: string, headers?: HeadersInit): boolean;
+  /**
+   * Trailer fields sent after the response body (a function is called when
+   * the body has ended, so it may report on it). Fields RFC 9110 §6.5.1
+   * keeps out of trailers are a TypeError then, and the stream is reset.
+   */
+  setTrailers(trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)): void;
+  /** The request's trailer fields, once its body has ended (empty when it had none). */
+  readonly trailers: Promise<Headers>;
+}
+
+/**
+ * Whether a handler's `info` belongs to an HTTP/2 request.
+ *
+ * @example
+ * ```ts
+ * import { isH2Info } from "./h2_session.ts";
+ * import type { ServeHandlerInfo } from "./h1_session.ts";
+ * function protocolOf(info: ServeHandlerInfo): string {
+ *   return isH2Info(info) ? info.protocol : "http/1.1";
+ * }
+ * ```
+ */
+export function isH2Info(info: ServeHandlerInfo): info is H2HandlerInfo {
+  return info instanceof H2Exchange;
+}
+
+/**
+ * HTTP/2 options of `serve` (the `http2` option); every key optional.
+ *
+ * @example
+ * ```ts
+ * import type { H2ServeOptions } from "./h2_session.ts";
+ * const options: H2ServeOptions = { maxConcurrentStreams: 250, initialWindowSize: 1 << 20, limits: { maxResetsPerSecond: 50 } };
+ * ```
+ */
+export interface H2ServeOptions {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS (default `HTTP2_LIMITS.maxConcurrentStreams`, 100). */
+  maxConcurrentStreams?: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE: request body bytes a stream may send ahead of the handler (default 65 535). */
+  initialWindowSize?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE (default `HPACK_LIMITS.maxHeaderListSize`). */
+  maxHeaderListSize?: number;
+  /** SETTINGS_MAX_FRAME_SIZE (default 16 384). */
+  maxFrameSize?: number;
+  /** Closes a connection without streams after this long (default: the server's `keepAliveTimeoutMs`; 0 disables). */
+  idleTimeoutMs?: number;
+  /** The core's flood limits and timeouts (see `H2ConnectionOptions`). */
+  limits?: Pick<
+    H2ConnectionOptions,
+    | "maxContinuationFrames" | "maxResetsPerSecond" | "maxSettingsPerSecond" | "maxPingsPerSecond" | "maxNoProgressFrames"
+    | "noProgressRefillPerSecond" | "zeroWindowTimeoutMs" | "settingsAckTimeoutMs" | "maxClosedStreams" | "maxOutboundBytes"
+  >;
+}
+
+const H2_SERVE_KEYS: ReadonlySet<string> = new Set(Object.keys({
+  maxConcurrentStreams: true,
+  initialWindowSize: true,
+  maxHeaderListSize: true,
+  maxFrameSize: true,
+  idleTimeoutMs: true,
+  limits: true,
+} satisfies Record<keyof H2ServeOptions, true>));
+
+const LIMIT_KEYS: ReadonlySet<string> = new Set([
+  "maxContinuationFrames", "maxResetsPerSecond", "maxSettingsPerSecond", "maxPingsPerSecond", "maxNoProgressFrames",
+  "noProgressRefillPerSecond", "zeroWindowTimeoutMs", "settingsAckTimeoutMs", "maxClosedStreams", "maxOutboundBytes",
+]);
+
+/**
+ * The resolved HTTP/2 options every session of a server shares.
+ *
+ * @example
+ * ```ts
+ * import { h2Config } from "./h2_session.ts";
+ * console.log(h2Config({ maxConcurrentStreams: 10 }, 5000).settings.maxConcurrentStreams); // 10
+ * ```
+ */
+export interface H2Config {
+  settings: Partial<Settings>;
+  core: Partial<H2ConnectionOptions>;
+  connectionWindow: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Checks and resolves the `http2` option of `serve`.
+ *
+ * @throws TypeError for an unknown key, RangeError for a bad value.
+ * @example
+ * ```ts
+ * import { h2Config } from "./h2_session.ts";
+ * const config = h2Config({}, 5000);
+ * console.log(config.idleTimeoutMs); // 5000
+ * ```
+ */
+export function h2Config(options: H2ServeOptions, keepAliveTimeoutMs: number): H2Config {
+  checkOptions(options, H2_SERVE_KEYS, "serve: http2");
+  if (options.limits !== undefined) checkOptions(options.limits, LIMIT_KEYS, "serve: http2.limits");
+  const settings: Partial<Settings> = {};
+  if (options.maxConcurrentStreams !== undefined) settings.maxConcurrentStreams = options.maxConcurrentStreams;
+  if (options.initialWindowSize !== undefined) settings.initialWindowSize = options.initialWindowSize;
+  if (options.maxHeaderListSize !== undefined) settings.maxHeaderListSize = options.maxHeaderListSize;
+  if (options.maxFrameSize !== undefined) settings.maxFrameSize = options.maxFrameSize;
+  // Validated by a throwaway connection (the core's checks, its messages).
+  const probe = new H2Connection({ role: "server", now: null, settings, ...options.limits });
+  const s = probe.localSettings;
+  const idle = options.idleTimeoutMs ?? keepAliveTimeoutMs;
+  if (typeof idle !== "number" || !(idle >= 0)) throw new RangeError(`serve: http2.idleTimeoutMs must be a non-negative number, got ${String(idle)}`);
+  return {
+    settings,
+    core: { ...options.limits },
+    // Room for every stream's window at once: a stalled stream never blocks the connection.
+    connectionWindow: Math.min(MAX_WINDOW, Math.max(65535, s.initialWindowSize * Math.min(s.maxConcurrentStreams, 1024))),
+    idleTimeoutMs: idle,
+  };
+}
+
+/** Bytes of a request body queued for the handler before its stream's window stops being credited. */
+const BODY_QUEUE_BYTES = 65536;
+/** Bytes of response DATA queued in the core per stream before a streaming body waits. */
+const STREAM_QUEUE_BYTES = 65536;
+/** Most bytes one `pull()` produces. */
+const PULL_BYTES = 256 * 1024;
+/** How long a closing connection waits for the client's FIN before closing anyway. */
+const LINGER_MS = 2000;
+/** Microtask hops before a scheduled flush runs: responses ready in the same turn share a write. */
+const FLUSH_HOPS = 24;
+
+const SKIP_REQUEST_FIELD = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
+
+/** One request stream (or a pushed one) and its response. */
+class H2Exchange implements H2HandlerInfo {
+  readonly session: H2Session;
+  readonly streamId: number;
+  readonly method: string;
+  readonly request: Request;
+  readonly pushed: boolean;
+  /** The body stream's controller while the body arrives. */
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  bodyDone: boolean;
+  /** Body bytes arriving now are credited and dropped. */
+  discard = false;
+  /** Body octets received and credited back to the client. */
+  received = 0;
+  credited = 0;
+  /** The stream was reset (by the client or for its errors): nothing more is written. */
+  reset = false;
+  /** The response is written (or cannot be). */
+  done = false;
+  /** Set when waiting for room to write (see H2Session.room). */
+  wake: (() => void) | undefined;
+  responseTrailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined;
+  #abort: AbortController | undefined;
+  #completed: Promise<void> | undefined;
+  #resolveCompleted: (() => void) | undefined;
+  #trailers: Promise<Headers> | undefined;
+  #resolveTrailers: ((h: Headers) => void) | undefined;
+  #receivedTrailers: Headers | undefined;
+  #remote: ServeHandlerInfo["remoteAddr"] | undefined;
+
+  constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]>, hasBody: boolean, pushed: boolean) {
+    this.session = session;
+    this.streamId = streamId;
+    this.method = method;
+    this.pushed = pushed;
+    this.bodyDone = !hasBody;
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (hasBody) {
+      body = new ReadableStream<Uint8Array>({
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: () => {
+          this.credit();
+          this.session.scheduleFlush();
+        },
+        cancel: () => {
+          this.controller = undefined;
+          this.discard = true;
+          this.credit();
+          this.session.scheduleFlush();
+        },
+      }, { highWaterMark: BODY_QUEUE_BYTES, size: (chunk) => chunk.byteLength });
+    }
+    this.request = lightRequest({ method, url, headers, body, signal: () => this.#signal() });
+  }
+
+  get protocol(): "h2" | "h2c" {
+    return this.session.protocol;
+  }
+
+  get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
+    if (this.#remote !== undefined) return this.#remote;
+    let hostname = "";
+    let port = 0;
+    try {
+      const a = this.session.conn.remoteAddress;
+      if (a.family !== "unix") {
+        hostname = a.host;
+        port = a.port;
+      }
+    } catch {
+      // closed already
+    }
+    return (this.#remote = { hostname, port, transport: "tcp" });
+  }
+
+  get completed(): Promise<void> {
+    if (this.#completed === undefined) {
+      if (this.done) this.#completed = Promise.resolve();
+      else this.#completed = new Promise((resolve) => (this.#resolveCompleted = resolve));
+    }
+    return this.#completed;
+  }
+
+  get trailers(): Promise<Headers> {
+    if (this.#trailers === undefined) {
+      if (this.bodyDone) this.#trailers = Promise.resolve(this.#receivedTrailers ?? new Headers());
+      else this.#trailers = new Promise((resolve) => (this.#resolveTrailers = resolve));
+    }
+    return this.#trailers;
+  }
+
+  push(path: string, headers?: HeadersInit): boolean {
+    return this.session.push(this, path, headers);
+  }
+
+  setTrailers(trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)): void {
+    this.responseTrailers = trailers;
+  }
+
+  #signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    if (this.reset && !this.done) this.#abort.abort(new DOMException("the client reset the stream", "AbortError"));
+    return this.#abort.signal;
+  }
+
+  /** Credits the body octets the handler has taken off the queue. */
+  credit(): void {
+    const c = this.controller;
+    const queued = c === undefined ? 0 : Math.max(0, BODY_QUEUE_BYTES - (c.desiredSize ?? BODY_QUEUE_BYTES));
+    const n = this.received - queued - this.credited;
+    if (n > 0) {
+      this.credited += n;
+      this.session.consume(this.streamId, n);
+    }
+  }
+
+  onData(data: Uint8Array, endStream: boolean): void {
+    const n = data.length;
+    this.received += n;
+    const c = this.controller;
+    if (c !== undefined && !this.discard && n > 0) {
+      // Small payloads share the core's slabs: a copy of our own for the handler to keep.
+      c.enqueue(data.byteLength === data.buffer.byteLength ? data : data.slice());
+    }
+    if (endStream) this.endBody(undefined);
+    else this.credit();
+  }
+
+  endBody(trailers: Headers | undefined): void {
+    if (this.bodyDone) return;
+    this.bodyDone = true;
+    this.#receivedTrailers = trailers;
+    const c = this.controller;
+    this.controller = undefined;
+    try {
+      c?.close();
+    } catch {
+      // cancelled
+    }
+    this.#resolveTrailers?.(trailers ?? new Headers());
+  }
+
+  failBody(error: unknown): void {
+    const c = this.controller;
+    this.controller = undefined;
+    if (c !== undefined && !this.bodyDone) {
+      try {
+        c.error(error);
+      } catch {
+        // already closed
+      }
+    }
+    if (!this.bodyDone) {
+      this.bodyDone = true;
+      this.#resolveTrailers?.(new Headers());
+    }
+    // What the client sent and nobody will read still counts against the connection window.
+    this.credit();
+  }
+
+  /** The stream was reset, or the connection went: the handler's signal aborts, the body fails. */
+  abandon(reason: string): void {
+    this.reset = true;
+    const error = new DOMException(reason, "AbortError");
+    if (!this.done) this.#abort?.abort(error);
+    this.failBody(error);
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.#resolveCompleted?.();
+  }
+}
+
+/** One HTTP/2 connection of a server. */
+export class H2Session {
+  readonly conn: Connection;
+  readonly config: SessionConfig;
+  readonly h2: H2Connection;
+  readonly protocol: "h2" | "h2c";
+  readonly #options: H2Config;
+  readonly #exchanges = new Map<number, H2Exchange>();
+  readonly #waiting = new Set<H2Exchange>();
+  #writable = true;
+  #closing = false;
+  #flushScheduled = false;
+  #tickTimer: Timer | undefined;
+  #tickArmed = false;
+  #idleTimer: Timer | undefined;
+  #goingAway = false;
+
+  constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
+    this.conn = conn;
+    this.config = config;
+    this.protocol = protocol;
+    this.#options = options;
+    this.h2 = new H2Connection({
+      role: "server",
+      settings: options.settings,
+      autoWindowUpdate: false,
+      connectionWindowSize: options.connectionWindow,
+      ...options.core,
+    });
+  }
+
+  /** The client's first bytes (from the preface on), after `upgrade` when it was one. */
+  start(bytes: Uint8Array): void {
+    if (this.config.draining) this.shutdown();
+    this.#armIdle();
+    if (bytes.length > 0) this.onData(bytes);
+    else this.flush();
+  }
+
+  /**
+   * `Upgrade: h2c`: stream 1 is the upgraded request (no body). Throws an
+   * `HTTP2Error` when `settings` is no valid SETTINGS payload.
+   */
+  upgrade(settings: Uint8Array, method: string, url: string, headers: Array<[string, string]>): void {
+    this.h2.upgrade(settings, method);
+    const ex = new H2Exchange(this, 1, method, url, headers, false, false);
+    this.#exchanges.set(1, ex);
+    this.#dispatch(ex);
+  }
+
+  get gone(): boolean {
+    return this.conn.closed;
+  }
+
+  // ---- connection callbacks
+
+  onData(bytes: Uint8Array): void {
+    if (this.#closing) return;
+    const events = this.h2.receive(bytes);
+    for (let i = 0; i < events.length; i++) this.#event(events[i]!);
+    this.flush();
+  }
+
+  onDrain(): void {
+    this.#writable = true;
+    this.flush();
+  }
+
+  onEnd(): void {
+    // The client will send nothing more: its streams cannot complete.
+    void this.conn.close();
+  }
+
+  onClose(): void {
+    this.#closing = true;
+    this.#tickTimer?.cancel();
+    this.#idleTimer?.cancel();
+    for (const ex of this.#exchanges.values()) ex.abandon("the connection closed");
+    this.#exchanges.clear();
+    for (const ex of this.#waiting) ex.wake?.();
+    this.#waiting.clear();
+    if ((this.config.sessions as Set<unknown>).delete(this)) this.config.sessionClosed();
+  }
+
+  /** Graceful shutdown: GOAWAY; the streams opened so far finish, then the connection closes. */
+  shutdown(): void {
+    if (this.#goingAway || this.conn.closed) return;
+    this.#goingAway = true;
+    if (!this.h2.dead && this.h2.goawaySent < 0) this.h2.goaway(ErrorCode.NO_ERROR);
+    this.flush();
+  }
+
+  // ---- events
+
+  #event(e: H2Event): void {
+    switch (e.type) {
+      case "headers":
+        this.#onRequest(e.streamId, e.headers, e.endStream);
+        return;
+      case "data": {
+        const ex = this.#exchanges.get(e.streamId);
+        if (ex !== undefined && !ex.bodyDone) ex.onData(e.data, e.endStream);
+        else if (e.data.length > 0) this.h2.consume(e.streamId, e.data.length);
+        return;
+      }
+      case "trailers": {
+        const ex = this.#exchanges.get(e.streamId);
+        if (ex === undefined) return;
+        const headers = new Headers();
+        for (let i = 0; i < e.headers.length; i += 2) {
+          try {
+            headers.append(e.headers[i]!, e.headers[i + 1]!);
+          } catch {
+            // a value the runtime's Headers refuses
+          }
+        }
+        ex.endBody(headers);
+        return;
+      }
+      case "rst":
+      case "stream-error": {
+        const ex = this.#exchanges.get(e.streamId);
+        if (ex === undefined || ex.done) {
+          // Nobody works on it any more: its place among the concurrent streams is free.
+          this.#release(e.streamId);
+          if (ex !== undefined) this.#exchanges.delete(e.streamId);
+        } else ex.abandon(e.type === "rst" ? "the client reset the stream" : "the client broke the protocol on this stream");
+        // The handler still runs: the stream is released when it finishes (rapid reset protection).
+        return;
+      }
+      case "error":
+        // GOAWAY is queued; the connection closes once it is written.
+        for (const ex of this.#exchanges.values()) ex.abandon("the connection failed");
+        return;
+      default:
+        // goaway, settings, window-update, ping … : the core answered; flush wakes writers.
+        return;
+    }
+  }
+
+  #onRequest(id: number, fields: string[], endStream: boolean): void {
+    let method = "GET";
+    let scheme = "http";
+    let authority = "";
+    let path = "/";
+    const headers: Array<[string, string]> = [];
+    let cookie: string | undefined;
+    let host = false;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (name.charCodeAt(0) === 0x3a) {
+        if (name === ":method") method = value;
+        else if (name === ":path") path = value;
+        else if (name === ":authority") authority = value;
+        else if (name === ":scheme") scheme = value;
+        continue;
+      }
+      if (name === "cookie") {
+        // RFC 9113 §8.2.3: crumbs are joined with "; ", not ", ".
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        continue;
+      }
+      if (name === "host") {
+        host = true;
+        if (authority === "") authority = value;
+      }
+      headers.push([name, value]);
+    }
+    if (cookie !== undefined) headers.push(["cookie", cookie]);
+    if (authority === "") authority = this.config.authority;
+    if (!host) headers.unshift(["host", authority]);
+    if (scheme !== "https") scheme = "http";
+    const url = method === "CONNECT" || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
+    const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
+    this.#exchanges.set(id, ex);
+    this.#disarmIdle();
+    this.#dispatch(ex);
+  }
+
+  // ---- handlers and responses
+
+  #dispatch(ex: H2Exchange): void {
+    let result: Response | Promise<Response>;
+    try {
+      result = this.config.fetch(ex.request, ex);
+    } catch (err) {
+      void this.#failed(ex, err);
+      return;
+    }
+    if (result instanceof Response) {
+      void this.#respond(ex, result);
+      return;
+    }
+    Promise.resolve(result).then((response) => {
+      if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
+      return this.#respond(ex, response);
+    }, (err) => this.#failed(ex, err)).catch((err) => this.#failed(ex, err));
+  }
+
+  async #failed(ex: H2Exchange, error: unknown): Promise<void> {
+    if (ex.done) return;
+    if (ex.reset) {
+      this.#finished(ex);
+      return;
+    }
+    let response: Response | undefined;
+    const onError = this.config.onError;
+    if (onError !== undefined) {
+      try {
+        response = await onError(error, ex.request);
+        if (!(response instanceof Response)) response = undefined;
+      } catch {
+        response = undefined;
+      }
+    } else this.config.report(error);
+    await this.#respond(ex, response ?? new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } }));
+  }
+
+  async #respond(ex: H2Exchange, response: Response): Promise<void> {
+    if (ex.done) return;
+    if (ex.reset || this.conn.closed) {
+      void response.body?.cancel().catch(() => {});
+      this.#finished(ex);
+      return;
+    }
+    try {
+      await writeH2Response(this, ex, response);
+    } catch (err) {
+      if (!ex.reset && !this.conn.closed && !this.h2.dead) {
+        this.config.report(err);
+        this.#resetStream(ex.streamId, ErrorCode.INTERNAL_ERROR);
+      }
+    }
+    this.#finished(ex);
+  }
+
+  /** The handler and the response are done with `ex`. */
+  #finished(ex: H2Exchange): void {
+    ex.finish();
+    if (ex.reset) this.#release(ex.streamId);
+    if (!ex.bodyDone) {
+      // The handler did not read the whole body: what still comes is credited and dropped.
+      ex.discard = true;
+      ex.failBody(new DOMException("the response was sent", "AbortError"));
+    }
+    this.#exchanges.delete(ex.streamId);
+    this.scheduleFlush();
+    if (this.#exchanges.size === 0) this.#armIdle();
+  }
+
+  /** Tells the core the application has finished with a reset stream (sends nothing). */
+  #release(id: number): void {
+    if (this.h2.dead) return;
+    try {
+      this.h2.reset(id);
+    } catch {
+      // connection gone
+    }
+  }
+
+  #resetStream(id: number, code: number): void {
+    if (this.h2.dead) return;
+    try {
+      this.h2.reset(id, code);
+    } catch {
+      // connection gone
+    }
+  }
+
+  /** Credits `n` consumed request body octets of `id`. */
+  consume(id: number, n: number): void {
+    if (this.h2.dead || this.#closing) return;
+    try {
+      this.h2.consume(id, n);
+    } catch {
+      // connection gone
+    }
+  }
+
+  /** Whether `ex` may queue more DATA now. */
+  hasRoom(ex: H2Exchange): boolean {
+    return ex.reset || this.#closing || this.h2.dead || (this.#writable && this.h2.queuedData(ex.streamId) < STREAM_QUEUE_BYTES);
+  }
+
+  /** Resolves when `ex` may queue more DATA (or can never: check `ex.reset`, `gone`). */
+  room(ex: H2Exchange): Promise<void> {
+    if (this.hasRoom(ex)) return Promise.resolve();
+    return new Promise((resolve) => {
+      ex.wake = resolve;
+      this.#waiting.add(ex);
+    });
+  }
+
+  /** Server push for `parent` (see {@link H2HandlerInfo.push}). */
+  push(parent: H2Exchange, path: string, headers: HeadersInit | undefined): boolean {
+    if (typeof path !== "string" || path.charCodeAt(0) !== 0x2f) throw new TypeError(`push: path must start with "/", got ${String(path)}`);
+    if (parent.pushed || parent.done || parent.reset || this.#goingAway || this.h2.dead || !this.h2.remoteSettings.enablePush) return false;
+    const url = new URL(parent.request.url);
+    const authority = url.host;
+    const scheme = url.protocol === "https:" ? "https" : "http";
+    const fields = [":method", "GET", ":scheme", scheme, ":authority", authority, ":path", path];
+    const list: Array<[string, string]> = [["host", authority]];
+    for (const [name, value] of new Headers(headers)) {
+      if (SKIP_REQUEST_FIELD.has(name) || name === "host") continue;
+      fields.push(name, value);
+      list.push([name, value]);
+    }
+    let id: number;
+    try {
+      id = this.h2.push(parent.streamId, fields);
+    } catch (err) {
+      if (err instanceof HTTP2Error) return false;
+      throw err;
+    }
+    const ex = new H2Exchange(this, id, "GET", `${scheme}://${authority}${path}`, list, false, true);
+    this.#exchanges.set(id, ex);
+    this.#dispatch(ex);
+    this.scheduleFlush();
+    return true;
+  }
+
+  // ---- output
+
+  /** Flushes once the responses ready in this turn have queued their frames. */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    void this.#deferredFlush();
+  }
+
+  async #deferredFlush(): Promise<void> {
+    for (let i = 0; i < FLUSH_HOPS; i++) await undefined;
+    this.#flushScheduled = false;
+    this.flush();
+  }
+
+  /** Writes what the core has to send, as the socket takes it; wakes writers with room; closes when done. */
+  flush(): void {
+    const conn = this.conn;
+    if (conn.closed) return;
+    const h2 = this.h2;
+    if (!this.#closing) {
+      while (this.#writable && h2.wantsWrite) {
+        const out = h2.pull(PULL_BYTES);
+        if (out.length === 0) break;
+        try {
+          if (!conn.send(out)) this.#writable = false;
+        } catch {
+          break;
+        }
+      }
+    }
+    if (this.#waiting.size > 0) {
+      for (const ex of this.#waiting) {
+        if (!this.hasRoom(ex)) continue;
+        this.#waiting.delete(ex);
+        const wake = ex.wake;
+        ex.wake = undefined;
+        wake?.();
+      }
+    }
+    if (h2.dead || (h2.finished && this.#exchanges.size === 0) || (this.#goingAway && h2.streamCount === 0 && this.#exchanges.size === 0)) {
+      this.#close();
+      return;
+    }
+    if (!this.#tickArmed) {
+      const deadline = h2.nextDeadline();
+      if (deadline >= 0) this.#armTick(deadline);
+    }
+  }
+
+  #armTick(deadline: number): void {
+    this.#tickArmed = true;
+    const ms = Math.max(1, deadline - monotonicMs());
+    if (this.#tickTimer === undefined) this.#tickTimer = this.conn.loop.timers.once(ms, () => this.#onTick()).unref();
+    else this.#tickTimer.reschedule(ms);
+  }
+
+  #onTick(): void {
+    this.#tickArmed = false;
+    if (this.conn.closed) return;
+    for (const e of this.h2.tick()) this.#event(e);
+    this.flush();
+  }
+
+  #armIdle(): void {
+    const ms = this.#options.idleTimeoutMs;
+    if (!(ms > 0) || ms === Infinity || this.conn.closed) return;
+    if (this.#idleTimer === undefined) this.#idleTimer = this.conn.loop.timers.once(ms, () => this.#onIdle()).unref();
+    else this.#idleTimer.reschedule(ms);
+  }
+
+  #disarmIdle(): void {
+    this.#idleTimer?.cancel();
+  }
+
+  #onIdle(): void {
+    if (this.conn.closed || this.#exchanges.size > 0) return;
+    this.shutdown();
+  }
+
+  /** Sends what is queued, then FIN; closes once the client closes too (or after a linger). */
+  #close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#tickTimer?.cancel();
+    this.#idleTimer?.cancel();
+    const conn = this.conn;
+    if (conn.closed) return;
+    conn.end().then(() => {
+      if (conn.closed) return;
+      const t = conn.loop.timers.once(LINGER_MS, () => void conn.close()).unref();
+      void conn.whenClosed.then(() => t.cancel());
+    }, () => conn.abort());
+  }
+}
+
+function sessionOf(conn: Connection): H2Session | undefined {
+  return conn.data as H2Session | undefined;
+}
+
+/**
+ * The connection handler of a connection that speaks HTTP/2 (its
+ * `H2Session` in `conn.data`).
+ *
+ * @example
+ * ```ts
+ * import { H2_CONNECTION_HANDLER } from "./h2_session.ts";
+ * console.log(typeof H2_CONNECTION_HANDLER.data); // "function"
+ * ```
+ */
+export const H2_CONNECTION_HANDLER: ConnectionHandler = {
+  data(conn, bytes) {
+    sessionOf(conn)?.onData(bytes);
+  },
+  end(conn) {
+    const s = sessionOf(conn);
+    if (s !== undefined) s.onEnd();
+    else void conn.close();
+  },
+  drain(conn) {
+    sessionOf(conn)?.onDrain();
+  },
+  close(conn) {
+    sessionOf(conn)?.onClose();
+  },
+  timeout() {
+    // the session keeps its own timers
+  },
+};
+
+/** @internal For h2_response.ts: the exchange type. */
+export type { H2Exchange };
