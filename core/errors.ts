@@ -441,17 +441,39 @@ export class CryptoError extends NetError {
   static override readonly brand: string = "ffinet.CryptoError";
 }
 
+/** Options of a {@link ProxyError}: what the proxy answered, when it answered. */
+export interface ProxyErrorOptions extends NetErrorOptions {
+  /** The HTTP status of a refused CONNECT (407, 403, 502, …). */
+  status?: number;
+  /** The SOCKS reply code (SOCKS4 CD 91–93, SOCKS5 REP 1–8, the SOCKS5 method 0xFF, …). */
+  replyCode?: number;
+}
+
 /**
- * A proxy handshake failed (seed: `SocketProxy_Failed`).
+ * A proxy handshake failed (seed: `SocketProxy_Failed`). `code` is stable:
+ * `ERR_PROXY_STATUS` / `ERR_PROXY_AUTH_REQUIRED` (HTTP CONNECT refused,
+ * `status` set), `ERR_SOCKS4_*` and `ERR_SOCKS5_*` (a SOCKS reply code,
+ * `replyCode` set), `ERR_PROXY_PROTOCOL` (the proxy replied garbage),
+ * `ERR_PROXY_REPLY_TOO_LARGE`, `ERR_PROXY_CLOSED` (it closed mid-handshake).
  *
  * @example
  * ```ts
  * import { ProxyError } from "./errors.ts";
- * console.log(new ProxyError("ERR_SOCKS_REFUSED", "rule set").code);
+ * const err = new ProxyError("ERR_PROXY_AUTH_REQUIRED", "CONNECT refused: 407", { status: 407 });
+ * console.log(err.code, err.status); // ERR_PROXY_AUTH_REQUIRED 407
  * ```
  */
 export class ProxyError extends NetError {
   static override readonly brand: string = "ffinet.ProxyError";
+  /** The HTTP status of a refused CONNECT, if that is what failed. */
+  readonly status: number | undefined;
+  /** The SOCKS reply code, if that is what failed. */
+  readonly replyCode: number | undefined;
+  constructor(code: string, message: string, options: ProxyErrorOptions = {}) {
+    super(code, message, options);
+    this.status = options.status;
+    this.replyCode = options.replyCode;
+  }
 }
 
 /**

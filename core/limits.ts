@@ -151,3 +151,11 @@ export const SOCKET_LIMITS = Object.freeze({
   /** Accepted connections a listener without a handler holds for `accept()` (default cap; the listen backlog when smaller). */
   maxPendingAccepts: 128,
 });
+
+/** Proxy handshake limits (socket/proxy). SOCKS replies are bounded by their format (at most 262 bytes). */
+export const PROXY_LIMITS = Object.freeze({
+  /** Bytes of the header section of a CONNECT response, status line included. */
+  maxReplyHeaderBytes: 16384,
+  /** Header fields in a CONNECT response. */
+  maxReplyHeaderCount: 64,
+});
