@@ -105,6 +105,48 @@ export const LIBCRYPTO_SYMBOLS = {
   d2i_X509_bio: { args: ["pointer", "pointer"], result: "pointer" },
   /** EVP_PKEY *d2i_PrivateKey_bio(BIO *bp, EVP_PKEY **a) */
   d2i_PrivateKey_bio: { args: ["pointer", "pointer"], result: "pointer" },
+  /** const EVP_CIPHER *EVP_aes_256_cbc(void) */
+  EVP_aes_256_cbc: { args: [], result: "pointer" },
+  /** int EVP_EncryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, ENGINE *impl, const unsigned char *key, const unsigned char *iv) */
+  EVP_EncryptInit_ex: { args: ["pointer", "pointer", "pointer", "buffer", "buffer"], result: "i32" },
+  /** int EVP_DecryptInit_ex(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *type, ENGINE *impl, const unsigned char *key, const unsigned char *iv) */
+  EVP_DecryptInit_ex: { args: ["pointer", "pointer", "pointer", "buffer", "buffer"], result: "i32" },
+  /** int EVP_MAC_CTX_set_params(EVP_MAC_CTX *ctx, const OSSL_PARAM params[]) (OpenSSL 3) */
+  EVP_MAC_CTX_set_params: { args: ["pointer", "pointer"], result: "i32", optional: true },
+  /** void *CRYPTO_malloc(size_t num, const char *file, int line) — what OPENSSL_malloc expands to */
+  CRYPTO_malloc: { args: ["usize", "buffer", "i32"], result: "pointer" },
+  /** void CRYPTO_free(void *ptr, const char *file, int line) — what OPENSSL_free expands to */
+  CRYPTO_free: { args: ["pointer", "buffer", "i32"], result: "void" },
+  /** OCSP_RESPONSE *d2i_OCSP_RESPONSE(OCSP_RESPONSE **a, const unsigned char **in, long len) */
+  d2i_OCSP_RESPONSE: { args: ["pointer", "buffer", "i64"], result: "pointer" },
+  /** void OCSP_RESPONSE_free(OCSP_RESPONSE *a) */
+  OCSP_RESPONSE_free: { args: ["pointer"], result: "void" },
+  /** int OCSP_response_status(OCSP_RESPONSE *resp) */
+  OCSP_response_status: { args: ["pointer"], result: "i32" },
+  /** OCSP_BASICRESP *OCSP_response_get1_basic(OCSP_RESPONSE *resp) */
+  OCSP_response_get1_basic: { args: ["pointer"], result: "pointer" },
+  /** void OCSP_BASICRESP_free(OCSP_BASICRESP *a) */
+  OCSP_BASICRESP_free: { args: ["pointer"], result: "void" },
+  /** int OCSP_basic_verify(OCSP_BASICRESP *bs, STACK_OF(X509) *certs, X509_STORE *st, unsigned long flags) */
+  OCSP_basic_verify: { args: ["pointer", "pointer", "pointer", "u64"], result: "i32" },
+  /** OCSP_CERTID *OCSP_cert_to_id(const EVP_MD *dgst, const X509 *subject, const X509 *issuer) */
+  OCSP_cert_to_id: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
+  /** void OCSP_CERTID_free(OCSP_CERTID *a) */
+  OCSP_CERTID_free: { args: ["pointer"], result: "void" },
+  /** int OCSP_resp_find_status(OCSP_BASICRESP *bs, OCSP_CERTID *id, int *status, int *reason, ASN1_GENERALIZEDTIME **revtime, ASN1_GENERALIZEDTIME **thisupd, ASN1_GENERALIZEDTIME **nextupd) */
+  OCSP_resp_find_status: { args: ["pointer", "pointer", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  /** int OCSP_check_validity(ASN1_GENERALIZEDTIME *thisupd, ASN1_GENERALIZEDTIME *nextupd, long nsec, long maxsec) */
+  OCSP_check_validity: { args: ["pointer", "pointer", "i64", "i64"], result: "i32" },
+  /** const char *OCSP_crl_reason_str(long s) */
+  OCSP_crl_reason_str: { args: ["i64"], result: "pointer" },
+  /** BIO *BIO_new_dgram(int fd, int close_flag) */
+  BIO_new_dgram: { args: ["i32", "i32"], result: "pointer" },
+  /** long BIO_ctrl(BIO *bp, int cmd, long larg, void *parg) */
+  BIO_ctrl: { args: ["pointer", "i32", "i64", "buffer"], result: "i64" },
+  /** void *X509_STORE_CTX_get_ex_data(const X509_STORE_CTX *ctx, int idx) */
+  X509_STORE_CTX_get_ex_data: { args: ["pointer", "i32"], result: "pointer" },
+  /** int BIO_read(BIO *b, void *data, int dlen) */
+  BIO_read: { args: ["pointer", "buffer", "i32"], result: "i32" },
 } as const;
 
 /**

@@ -140,6 +140,34 @@ export const LIBSSL_SYMBOLS = {
   SSL_CTX_set_default_ctlog_list_file: { args: ["pointer"], result: "i32", optional: true },
   /** int SSL_CTX_set_ctlog_list_file(SSL_CTX *ctx, const char *path) */
   SSL_CTX_set_ctlog_list_file: { args: ["pointer", "buffer"], result: "i32", optional: true },
+  /** int SSL_CTX_set_tlsext_ticket_key_evp_cb(SSL_CTX *ctx, int (*fp)(SSL *, unsigned char *key_name, unsigned char *iv, EVP_CIPHER_CTX *, EVP_MAC_CTX *, int enc)) (OpenSSL 3) */
+  SSL_CTX_set_tlsext_ticket_key_evp_cb: { args: ["pointer", "function"], result: "i32", optional: true },
+  /** long SSL_CTX_set_timeout(SSL_CTX *ctx, long t) — session lifetime in seconds; returns the previous one */
+  SSL_CTX_set_timeout: { args: ["pointer", "i64"], result: "i64" },
+  /** STACK_OF(X509) *SSL_get_peer_cert_chain(const SSL *s) — not owned by the caller; a client's includes the server's leaf */
+  SSL_get_peer_cert_chain: { args: ["pointer"], result: "pointer" },
+  /** SSL_CTX *SSL_get_SSL_CTX(const SSL *ssl) — not owned by the caller */
+  SSL_get_SSL_CTX: { args: ["pointer"], result: "pointer" },
+  /** const SSL_METHOD *DTLS_client_method(void) */
+  DTLS_client_method: { args: [], result: "pointer" },
+  /** const SSL_METHOD *DTLS_server_method(void) */
+  DTLS_server_method: { args: [], result: "pointer" },
+  /** int DTLSv1_listen(SSL *s, BIO_ADDR *client) — client may be a sockaddr_storage-sized buffer (BIO_ADDR is a sockaddr union) */
+  DTLSv1_listen: { args: ["pointer", "buffer"], result: "i32" },
+  /** void SSL_CTX_set_cookie_generate_cb(SSL_CTX *ctx, int (*cb)(SSL *ssl, unsigned char *cookie, unsigned int *cookie_len)) */
+  SSL_CTX_set_cookie_generate_cb: { args: ["pointer", "function"], result: "void" },
+  /** void SSL_CTX_set_cookie_verify_cb(SSL_CTX *ctx, int (*cb)(SSL *ssl, const unsigned char *cookie, unsigned int cookie_len)) */
+  SSL_CTX_set_cookie_verify_cb: { args: ["pointer", "function"], result: "void" },
+  /** void SSL_set_bio(SSL *s, BIO *rbio, BIO *wbio) — takes ownership (one reference when rbio == wbio) */
+  SSL_set_bio: { args: ["pointer", "pointer", "pointer"], result: "void" },
+  /** BIO *SSL_get_rbio(const SSL *s) — not owned by the caller */
+  SSL_get_rbio: { args: ["pointer"], result: "pointer" },
+  /** uint64_t SSL_set_options(SSL *s, uint64_t op) (OpenSSL 3; a ctrl macro in 1.1) */
+  SSL_set_options: { args: ["pointer", "u64"], result: "u64" },
+  /** int SSL_get_ex_data_X509_STORE_CTX_idx(void): the store's ex_data index holding its SSL */
+  SSL_get_ex_data_X509_STORE_CTX_idx: { args: [], result: "i32" },
+  /** size_t DTLS_get_data_mtu(const SSL *s) — the largest application datagram that fits the MTU */
+  DTLS_get_data_mtu: { args: ["pointer"], result: "usize" },
 } as const;
 
 /**

@@ -16,16 +16,38 @@
 
 /** `SSL_ctrl` / `SSL_CTX_ctrl` command numbers (ssl.h, tls1.h). */
 export const CTRL = {
+  /** SSL_CTX_sess_number: sessions in the server cache */
+  SSL_CTRL_SESS_NUMBER: 20,
+  /** SSL_CTX_sess_accept: handshakes started in server mode */
+  SSL_CTRL_SESS_ACCEPT: 24,
+  /** SSL_CTX_sess_hits: sessions resumed from the cache or a ticket */
+  SSL_CTRL_SESS_HIT: 27,
+  /** SSL_CTX_sess_misses: session ids not found in the cache */
+  SSL_CTRL_SESS_MISSES: 29,
+  /** SSL_CTX_sess_timeouts: sessions found but expired */
+  SSL_CTRL_SESS_TIMEOUTS: 30,
+  /** SSL_CTX_sess_cache_full: sessions dropped because the cache was full */
+  SSL_CTRL_SESS_CACHE_FULL: 31,
   /** SSL_CTX_add_extra_chain_cert */
   SSL_CTRL_EXTRA_CHAIN_CERT: 14,
   /** SSL_CTX_set_mode / SSL_set_mode */
   SSL_CTRL_MODE: 33,
+  /** SSL_CTX_sess_set_cache_size */
+  SSL_CTRL_SET_SESS_CACHE_SIZE: 42,
   /** SSL_CTX_set_session_cache_mode */
   SSL_CTRL_SET_SESS_CACHE_MODE: 44,
   /** SSL_CTX_set_tlsext_servername_callback (through SSL_CTX_callback_ctrl) */
   SSL_CTRL_SET_TLSEXT_SERVERNAME_CB: 53,
   /** SSL_set_tlsext_host_name (larg TLSEXT_NAMETYPE_host_name = 0) */
   SSL_CTRL_SET_TLSEXT_HOSTNAME: 55,
+  /** SSL_CTX_set_tlsext_status_cb (through SSL_CTX_callback_ctrl) */
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB: 63,
+  /** SSL_CTX_set_tlsext_status_type / SSL_set_tlsext_status_type (larg TLSEXT_STATUSTYPE_ocsp) */
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE: 65,
+  /** SSL_get_tlsext_status_ocsp_resp (parg unsigned char **; returns the length, -1 for none) */
+  SSL_CTRL_GET_TLSEXT_STATUS_REQ_OCSP_RESP: 70,
+  /** SSL_set_tlsext_status_ocsp_resp (parg an OPENSSL_malloc'd buffer the SSL then owns, larg its length) */
+  SSL_CTRL_SET_TLSEXT_STATUS_REQ_OCSP_RESP: 71,
   /** SSL_CTX_add0_chain_cert (larg 0) / SSL_CTX_add1_chain_cert (larg 1) */
   SSL_CTRL_CHAIN_CERT: 89,
   /** SSL_CTX_set1_groups_list / SSL_set1_groups_list */
@@ -55,6 +77,8 @@ export const TLS_VERSION = {
 
 /** `SSL_OP_*` option bits (ssl.h, OpenSSL 3.0). */
 export const SSL_OP = {
+  /** SSL_OP_NO_TICKET = SSL_OP_BIT(14): no stateless tickets (TLS 1.3 then issues stateful ones from the cache) */
+  NO_TICKET: 1n << 14n,
   /** SSL_OP_NO_COMPRESSION = SSL_OP_BIT(17) */
   NO_COMPRESSION: 1n << 17n,
   /** SSL_OP_NO_RENEGOTIATION = SSL_OP_BIT(30) */
@@ -126,6 +150,61 @@ export const SSL_CT_VALIDATION = {
 /** `X509_V_OK` (x509_vfy.h). */
 export const X509_V_OK = 0;
 
+/** `SSL_SESS_CACHE_*` modes of `SSL_CTX_set_session_cache_mode` (ssl.h). */
+export const SSL_SESS_CACHE = {
+  /** SSL_SESS_CACHE_OFF */
+  OFF: 0x0000,
+  /** SSL_SESS_CACHE_SERVER */
+  SERVER: 0x0002,
+} as const;
+
+/** `TLSEXT_STATUSTYPE_ocsp` (tls1.h): the status_request type a client asks for. */
+export const TLSEXT_STATUSTYPE_OCSP = 1;
+
+/**
+ * Session ticket key callback numbers (`SSL_CTX_set_tlsext_ticket_key_evp_cb`,
+ * ssl.h / tls1.h / evp.h) and the `OSSL_PARAM` layout its MAC key is set
+ * with (core.h, core_names.h).
+ */
+export const TICKET = {
+  /** TLSEXT_KEYNAME_LENGTH: the key name at the head of a ticket */
+  KEYNAME_LENGTH: 16,
+  /** EVP_MAX_IV_LENGTH: the iv buffer OpenSSL passes */
+  MAX_IV_LENGTH: 16,
+  /** Callback result: the key name is unknown (decrypt) → full handshake */
+  RESULT_NOT_FOUND: 0,
+  /** Callback result: done */
+  RESULT_OK: 1,
+  /** Callback result (decrypt): done, and issue a fresh ticket under the current key */
+  RESULT_RENEW: 2,
+  /** Callback result: internal error */
+  RESULT_ERROR: -1,
+  /** OSSL_PARAM_UTF8_STRING */
+  OSSL_PARAM_UTF8_STRING: 4,
+  /** OSSL_PARAM_OCTET_STRING */
+  OSSL_PARAM_OCTET_STRING: 5,
+  /** sizeof(OSSL_PARAM) on LP64: key, data_type (+pad), data, data_size, return_size */
+  OSSL_PARAM_SIZE: 40,
+  /** OSSL_PARAM_UNMODIFIED: return_size before a call (SIZE_MAX) */
+  OSSL_PARAM_UNMODIFIED: 0xffffffffffffffffn,
+} as const;
+
+/** OCSP numbers (ocsp.h). */
+export const OCSP = {
+  /** OCSP_RESPONSE_STATUS_SUCCESSFUL */
+  RESPONSE_STATUS_SUCCESSFUL: 0,
+  /** V_OCSP_CERTSTATUS_GOOD */
+  CERTSTATUS_GOOD: 0,
+  /** V_OCSP_CERTSTATUS_REVOKED */
+  CERTSTATUS_REVOKED: 1,
+  /** V_OCSP_CERTSTATUS_UNKNOWN */
+  CERTSTATUS_UNKNOWN: 2,
+  /** OCSP_NOVERIFY: check the response signature, not the signer's chain */
+  NOVERIFY: 0x10,
+  /** Clock skew allowed on thisUpdate/nextUpdate, seconds (OCSP_check_validity's nsec) */
+  VALIDITY_SKEW_SECONDS: 300,
+} as const;
+
 /**
  * Names of the X509 verification errors (x509_vfy.h `X509_V_ERR_*`, prefix
  * dropped), by number. Numbers not listed are named `X509_V_ERR_<n>`.
@@ -177,3 +256,35 @@ export const X509_VERIFY_NAMES: Readonly<Record<number, string>> = {
 export function x509VerifyName(code: number): string {
   return X509_VERIFY_NAMES[code] ?? `X509_V_ERR_${code}`;
 }
+
+/** DTLS `SSL_ctrl` commands (ssl.h) and version number (prov_ssl.h). */
+export const DTLS_CTRL = {
+  /** SSL_set_mtu (larg: the MTU for records, without IP/UDP headers) */
+  SSL_CTRL_SET_MTU: 17,
+  /** DTLSv1_get_timeout (parg: struct timeval *; returns 1 when a timer runs) */
+  DTLS_CTRL_GET_TIMEOUT: 73,
+  /** DTLSv1_handle_timeout (retransmits the last flight when the timer expired) */
+  DTLS_CTRL_HANDLE_TIMEOUT: 74,
+  /** DTLS_set_link_mtu (larg: the link MTU, IP/UDP headers included) */
+  DTLS_CTRL_SET_LINK_MTU: 120,
+  /** DTLS_get_link_min_mtu */
+  DTLS_CTRL_GET_LINK_MIN_MTU: 121,
+  /** DTLS1_2_VERSION, for SSL_CTX_set_min/max_proto_version */
+  DTLS1_2_VERSION: 0xfefd,
+  /** SSL_OP_NO_QUERY_MTU = SSL_OP_BIT(12): use the MTU set, not the kernel's */
+  SSL_OP_NO_QUERY_MTU: 1n << 12n,
+  /** DTLS1_COOKIE_LENGTH: the longest cookie (bytes) */
+  DTLS1_COOKIE_LENGTH: 255,
+} as const;
+
+/** Datagram `BIO_ctrl` commands (bio.h). */
+export const BIO_DGRAM_CTRL = {
+  /** BIO_NOCLOSE: the BIO does not close its descriptor */
+  BIO_NOCLOSE: 0,
+  /** BIO_dgram_set_connected (parg: the peer's sockaddr; the fd is connected) */
+  BIO_CTRL_DGRAM_SET_CONNECTED: 32,
+  /** BIO_dgram_set_peer (parg: sockaddr) */
+  BIO_CTRL_DGRAM_SET_PEER: 44,
+  /** BIO_dgram_get_peer (parg: a sockaddr buffer; larg 0: the whole address; returns its size) */
+  BIO_CTRL_DGRAM_GET_PEER: 46,
+} as const;
