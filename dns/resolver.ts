@@ -29,8 +29,9 @@
 import { DNSError } from "../core/errors.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { checkOptions } from "../core/options.ts";
-import { connect } from "../poll/connect.ts";
-import type { Loop } from "../poll/loop.ts";
+import { connectSocketAsync } from "../poll/connect_socket.ts";
+import { Connection } from "../poll/connection.ts";
+import { defaultLoop, type Loop } from "../poll/loop.ts";
 import { formatIP, isIP, parseHostPort, parseIP } from "../socket/address.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 import { DNSCache } from "./cache.ts";
@@ -449,10 +450,17 @@ export class Resolver {
     if (cached !== undefined) return Promise.resolve(cached);
     const key = `${name} ${type}`;
     let flight = this.#inflight.get(key);
-    if (flight === undefined) {
+    // A flight whose last waiter gave up is being aborted: never join it.
+    if (flight === undefined || flight.controller.signal.aborted) {
       const controller = new AbortController();
-      const promise = this.#exchange(name, type, config, controller.signal).finally(() => this.#inflight.delete(key));
-      flight = { promise, controller, waiters: 0 };
+      const created: InFlight = {
+        promise: this.#exchange(name, type, config, controller.signal).finally(() => {
+          if (this.#inflight.get(key) === created) this.#inflight.delete(key);
+        }),
+        controller,
+        waiters: 0,
+      };
+      flight = created;
       this.#inflight.set(key, flight);
     }
     const f = flight;
@@ -548,14 +556,16 @@ export class Resolver {
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
-    const conn = await connect({
-      host: server.host,
-      port: server.port,
-      signal,
-      timeoutMs,
-      readBufferBytes: 65536,
-      ...(this.#options.loop === undefined ? {} : { loop: this.#options.loop }),
-    });
+    // The socket layer's connect (not poll/connect.ts's, which resolves names with this module).
+    const loop = this.#options.loop ?? defaultLoop();
+    const socket = await connectSocketAsync(loop, server, { signal, timeoutMs });
+    let conn: Connection;
+    try {
+      conn = new Connection(loop, socket, undefined, { readBufferBytes: 65536 });
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
     try {
       const framed = new Uint8Array(2 + query.length);
       framed[0] = query.length >> 8;

@@ -17,24 +17,21 @@
  *
  * @module
  */
-import { SocketError } from "../core/errors.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
-import { sysError } from "../core/sys_error.ts";
-import type { Timer } from "../core/timer_heap.ts";
-import { C } from "../ffi/platform.ts";
-import { getIntOption } from "../socket/options.ts";
+import {
+  checkNameOptions,
+  connectByName,
+  type HappyEyeballsOptions,
+  isHostName,
+  type ResolverOption,
+} from "../socket/happy_eyeballs_connect.ts";
 import type { Socket } from "../socket/socket.ts";
-import { ERROR, HANGUP, WRITABLE } from "./backend.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
-import { connectSocket, connectTimedOut, type Endpoint, setNoDelay, type StartedConnect } from "./endpoint.ts";
-import type { IoWatcher } from "./io_watcher.ts";
-import { defaultLoop, type Loop, loopClosedError } from "./loop.ts";
+import { abortReason, connectSocketAsync } from "./connect_socket.ts";
+import { type Endpoint, setNoDelay } from "./endpoint.ts";
+import { defaultLoop, type Loop } from "./loop.ts";
 import { type LoopUring, loopUring } from "./uring/loop_io.ts";
 import { chooseAsyncIo } from "./uring/probe.ts";
-import { uringConnect } from "./uring/connect.ts";
-
-/** Longest pause between connect attempts to a Unix listener whose backlog is full. */
-const UNIX_RETRY_MS = 50;
 
 /**
  * How connections do their I/O: "readiness" (epoll/poll/kqueue and
@@ -60,7 +57,12 @@ export interface AdoptOptions extends ConnectionOptions {
 
 /** Options of {@link connect}: where to (`host`, `port`) and how. */
 export interface ConnectOptions extends AdoptOptions {
-  /** An IP literal or "localhost" (default "127.0.0.1"); resolve other names with dns/ first. */
+  /**
+   * An IP literal, "localhost" (127.0.0.1) or a host name (default
+   * "127.0.0.1"). A name is resolved by the `resolver` and connected to by
+   * Happy Eyeballs v2 (see `happyEyeballs`); `signal` and `timeoutMs` cover
+   * the resolution and every attempt.
+   */
   host?: string;
   /** The TCP port. */
   port: number;
@@ -70,6 +72,14 @@ export interface ConnectOptions extends AdoptOptions {
   timeoutMs?: number;
   /** TCP_NODELAY (default true). */
   noDelay?: boolean;
+  /**
+   * Who resolves a host name: ffinet's default `Resolver` (dns/, the
+   * default), a `Resolver` of your own, or "system" for getaddrinfo(3)
+   * (nsswitch, mDNS; it blocks the loop's thread while it runs).
+   */
+  resolver?: ResolverOption;
+  /** The Happy Eyeballs race for a host name (attempt delay, events, family memory). */
+  happyEyeballs?: HappyEyeballsOptions;
 }
 
 /** Options of {@link connectUnix}: the socket's `path` and how. */
@@ -108,7 +118,7 @@ export const ADOPT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   ADOPT_OPTION_KEYS,
   Object.keys(
-    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
+    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
   ),
 );
 
@@ -193,6 +203,7 @@ export function checkConnectionOptions(options: ConnectionOptions): void {
 export function connect(options: ConnectOptions): Promise<Connection> {
   try {
     requireOptions(options, CONNECT_OPTION_KEYS, "connect", arguments.length);
+    checkNameOptions(options);
     const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
     return connectEndpoint(endpoint, options, options.noDelay ?? true);
   } catch (err) {
@@ -222,11 +233,6 @@ export function connectUnix(options: ConnectUnixOptions): Promise<Connection> {
   }
 }
 
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
-}
-
 function checkSignal(signal: unknown, where: string): void {
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
 }
@@ -254,91 +260,20 @@ function connectEndpoint(
     if (io !== undefined && socket.nonBlocking) socket.options.nonBlocking = false;
     return opened(openConnection(loop, socket, options.handler, options, io), options.handler);
   };
-  // A Unix connect goes the readiness way in both modes: io_uring's
-  // connect to a Unix listener whose backlog is full is never retried
-  // when room appears (it waited until the timeout).
-  if (io !== undefined && !("path" in endpoint)) {
-    const uringOptions: { signal?: AbortSignal; timeoutMs?: number } = {};
-    if (signal !== undefined) uringOptions.signal = signal;
-    if (timeoutMs !== undefined) uringOptions.timeoutMs = timeoutMs;
-    return uringConnect(io, endpoint, uringOptions).then(open);
+  if (!("path" in endpoint) && isHostName(endpoint.host)) {
+    const o = options as ConnectOptions;
+    return connectByName({
+      host: endpoint.host,
+      port: endpoint.port,
+      loop,
+      io,
+      signal,
+      timeoutMs,
+      resolver: o.resolver,
+      happyEyeballs: o.happyEyeballs,
+    }).then((winner) => open(winner.socket));
   }
-  const started: StartedConnect = connectSocket(endpoint);
-  const { socket, address } = started;
-  if (!started.pending && !started.busy) return Promise.resolve(open(socket));
-  return new Promise((resolve, reject) => {
-    let done = false;
-    /** A Unix listener's full backlog: the next attempt, and the pause before the one after. */
-    let retry: Timer | undefined;
-    let retryMs = 1;
-    const finish = (error: Error | undefined) => {
-      if (done) return;
-      done = true;
-      watcher.close();
-      timer?.cancel();
-      retry?.cancel();
-      signal?.removeEventListener("abort", onAbort);
-      if (error) {
-        socket.close();
-        reject(error);
-        return;
-      }
-      try {
-        resolve(open(socket));
-      } catch (err) {
-        reject(err);
-      }
-    };
-    const onEvents = (events: number): void => {
-      if (!(events & (WRITABLE | ERROR | HANGUP))) return;
-      let error: Error | undefined;
-      try {
-        const errno = getIntOption(socket.fd, C.SOL_SOCKET, C.SO_ERROR, "SO_ERROR");
-        if (errno !== 0) error = sysError(errno, "connect", address);
-      } catch (err) {
-        error = err as Error;
-      }
-      finish(error);
-    };
-    let watcher: IoWatcher;
-    try {
-      watcher = loop.watch(socket.fd, WRITABLE, onEvents);
-    } catch (err) {
-      socket.close(); // a closed loop
-      reject(err);
-      return;
-    }
-    watcher.onLoopClose = () => finish(loopClosedError());
-    // A full Unix backlog: connect again after 1, 2, 4 … ms (at most
-    // UNIX_RETRY_MS), as a blocking connect (and io_uring's) would wait
-    // for room. The stopped watcher is there for the loop's close.
-    const tryAgain = (): void => {
-      retry = undefined;
-      let status: string;
-      try {
-        status = socket.connectNonBlocking((endpoint as { path: string }).path);
-      } catch (err) {
-        if (err instanceof SocketError && err.code === "EAGAIN") schedule();
-        else finish(err as Error);
-        return;
-      }
-      if (status === "connected") finish(undefined);
-      else watcher.start();
-    };
-    const schedule = (): void => {
-      retry = loop.timers.once(retryMs, tryAgain);
-      retryMs = Math.min(retryMs * 2, UNIX_RETRY_MS);
-    };
-    if (started.busy) {
-      watcher.stop();
-      schedule();
-    }
-    const timer = timeoutMs === undefined
-      ? undefined
-      : loop.timers.once(timeoutMs, () => finish(connectTimedOut(timeoutMs, address)));
-    const onAbort = () => finish(abortReason(signal!));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+  return connectSocketAsync(loop, endpoint, { signal, timeoutMs, io }).then(open);
 }
 
 /**

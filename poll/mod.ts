@@ -69,6 +69,7 @@ export {
   type ListenUnixOptions,
 } from "./listener.ts";
 export { onSignals, type ShutdownOptions, shutdownOnSignal, type SignalName, type SignalSubscription } from "./signals.ts";
+export { connectSocketAsync, type ConnectSocketOptions } from "./connect_socket.ts";
 export { connectSocket, type Endpoint, endpointAddress, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
 export {
   ADOPT_UDP_OPTION_KEYS,

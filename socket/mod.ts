@@ -36,3 +36,28 @@ export { MAX_FDS_PER_MESSAGE, peerCredentials, recvFd, recvFds, sendFd, sendFds 
 export type { PeerCredentials, ReceivedFds, RecvFdsOptions } from "./unix_fds.ts";
 export { dup, dup2, sendfile, sendfileAll, SplicePipe, spliceAll } from "./zero_copy.ts";
 export type { SendfileOptions } from "./zero_copy.ts";
+export {
+  clampAttemptDelay,
+  CONNECTION_ATTEMPT_DELAY_MS,
+  FamilyMemory,
+  type FamilyMemoryOptions,
+  type HappyEyeballsAction,
+  HappyEyeballsSchedule,
+  type HappyEyeballsScheduleOptions,
+  interleaveAddresses,
+  type IPFamily,
+  MAX_CONNECTION_ATTEMPT_DELAY_MS,
+  MIN_CONNECTION_ATTEMPT_DELAY_MS,
+  RESOLUTION_DELAY_MS,
+} from "./happy_eyeballs.ts";
+export {
+  checkNameOptions,
+  type ConnectByNameOptions,
+  connectByName,
+  defaultFamilyMemory,
+  type HappyEyeballsEvent,
+  type HappyEyeballsOptions,
+  type HappyEyeballsWinner,
+  isHostName,
+  type ResolverOption,
+} from "./happy_eyeballs_connect.ts";

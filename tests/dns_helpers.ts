@@ -12,6 +12,8 @@ import { join } from "node:path";
 
 export interface Dnsmasq {
   readonly address: string;
+  /** `[::1]:port` when started with `{ ipv6: true }`. */
+  readonly address6: string | undefined;
   readonly port: number;
   close(): Promise<void>;
 }
@@ -35,7 +37,12 @@ export function dnsmasqPath(): string {
   throw new Error("dnsmasq is not installed (apt-get install -y dnsmasq; .ci/run installs it): the DNS tests need it as a real peer");
 }
 
-export async function startDnsmasq(): Promise<Dnsmasq> {
+/** Options of {@link startDnsmasq}: `ipv6` listens on [::1] as well. */
+export interface DnsmasqOptions {
+  readonly ipv6?: boolean;
+}
+
+export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmasq> {
   const bin = dnsmasqPath();
   const dir = mkdtempSync(join(tmpdir(), "ffinet-dnsmasq-"));
   writeFileSync(join(dir, "hosts"), "10.0.0.2 hosts.zone.test\n10.0.0.3 multi.zone.test\n10.0.0.4 multi.zone.test\n");
@@ -53,7 +60,12 @@ export async function startDnsmasq(): Promise<Dnsmasq> {
       "--txt-record=txt.zone.test,hello world,second",
       "--host-record=v4only.zone.test,10.0.0.9",
       "--address=/wild.zone.test/10.0.0.5",
+      // Both loopbacks: Happy Eyeballs tests connect to it by name.
+      "--host-record=loop.zone.test,127.0.0.1,::1",
+      "--host-record=loop4.zone.test,127.0.0.1",
+      "--cname=loopalias.zone.test,loop.zone.test",
     ];
+    if (options.ipv6 === true) args.push("--listen-address=::1");
     if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--user=root", "--group=root");
     const child: ChildProcess = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
     const started = await new Promise<boolean>((resolve) => {
@@ -75,6 +87,7 @@ export async function startDnsmasq(): Promise<Dnsmasq> {
     }
     return {
       address: `127.0.0.1:${port}`,
+      address6: options.ipv6 === true ? `[::1]:${port}` : undefined,
       port,
       close: () =>
         new Promise<void>((resolve) => {
