@@ -1,0 +1,408 @@
+/**
+ * `fetch(input, init)` over our HTTP/1.1 client: takes and returns the
+ * runtime's own `Request`, `Response` and `Headers`, so code written for
+ * the runtime's fetch runs unchanged, and goes through a {@link Dispatcher}
+ * (`init.dispatcher`, default the global Agent) for pooling and keep-alive.
+ *
+ * - Bodies: string, bytes, Blob, FormData, URLSearchParams, ReadableStream
+ *   (with `duplex: "half"`, sent chunked), async iterables.
+ * - The response body streams; gzip, deflate and br are decoded (bounded by
+ *   `COMPRESSION_LIMITS`, or `init.decompress` limits; `decompress: false`
+ *   hands the coded bytes over).
+ * - `signal` is honoured while connecting, writing, waiting for the head and
+ *   reading the body (the promise, or the body, rejects with its reason).
+ * - `redirect`: "follow" (at most 20, `maxRedirections`; see redirect.ts
+ *   for methods, bodies, dropped credentials and refused downgrades),
+ *   "manual" (the 3xx response itself, with its real status and
+ *   Location), "error".
+ * - Cookies and authentication plug in through `cookieJar` and `auth`
+ *   (hooks.ts).
+ *
+ * Network failures reject with `TypeError("fetch failed")` whose `cause`
+ * is the typed error (as undici's fetch); an abort rejects with the
+ * signal's reason.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetch } from "./fetch.ts";
+ * const response = await fetch("http://127.0.0.1:8080/items", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ name: "x" }),
+ * });
+ * console.log(response.status, await response.json());
+ * ```
+ *
+ * @module
+ */
+import { HTTPError, UnsupportedError } from "../../core/errors.ts";
+import { ContentDecoder, type ContentDecoderOptions, isCodingSupported } from "../content_coding.ts";
+import { getGlobalDispatcher } from "./agent.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import type { AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
+import { abortReason } from "./pending.ts";
+import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from "./redirect.ts";
+import { normalizeMethod } from "./request.ts";
+import { type RequestBody, type RequestBodyInit, toRequestBody } from "./request_body.ts";
+import { ResponseBody } from "./response_body.ts";
+
+/**
+ * The `init` of {@link fetch}: the standard `RequestInit` fields that
+ * matter to a client outside a browser, and ours. Other standard fields
+ * (`cache`, `credentials`, `mode`, `referrer`, …) are accepted and ignored.
+ *
+ * @example
+ * ```ts
+ * import type { FetchInit } from "./fetch.ts";
+ * const init: FetchInit = { method: "POST", body: "x", redirect: "manual", maxRedirections: 5 };
+ * ```
+ */
+export interface FetchInit {
+  method?: string;
+  headers?: HeadersInit;
+  body?: RequestBodyInit;
+  signal?: AbortSignal | null;
+  redirect?: "follow" | "manual" | "error";
+  /** Needed (as the standard says) for a ReadableStream body. */
+  duplex?: "half";
+  /** Where to send requests (default: the global Agent). */
+  dispatcher?: Dispatcher;
+  /** Most redirects followed (default 20). */
+  maxRedirections?: number;
+  /** Follow a redirect from https to http (default false: it is refused). */
+  allowInsecureRedirect?: boolean;
+  /** Decode gzip/deflate/br (default true), or the decoder's limits. */
+  decompress?: boolean | ContentDecoderOptions;
+  /** Sends and keeps cookies. */
+  cookieJar?: CookieStore;
+  /** Sends credentials and answers 401 challenges. */
+  auth?: AuthProvider;
+  cache?: string;
+  credentials?: string;
+  integrity?: string;
+  keepalive?: boolean;
+  mode?: string;
+  priority?: string;
+  referrer?: string;
+  referrerPolicy?: string;
+  window?: null;
+}
+
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+let acceptEncoding: string | undefined;
+function defaultAcceptEncoding(): string {
+  if (acceptEncoding === undefined) {
+    let br = false;
+    try {
+      br = isCodingSupported("br");
+    } catch {
+      br = false;
+    }
+    acceptEncoding = br ? "gzip, deflate, br" : "gzip, deflate";
+  }
+  return acceptEncoding;
+}
+
+/** One response head and its body, as a hop gets it. */
+interface Hop {
+  status: number;
+  statusText: string;
+  fields: Array<[string, string]>;
+  body: ResponseBody;
+  /** The body was empty by framing (or HEAD). */
+  empty: boolean;
+}
+
+function dispatchHop(
+  dispatcher: Dispatcher,
+  url: URL,
+  method: string,
+  headers: Array<readonly [string, string]>,
+  body: RequestBody | null,
+  signal: AbortSignal | undefined,
+): Promise<Hop> {
+  return new Promise<Hop>((resolve, reject) => {
+    let hop: Hop | undefined;
+    dispatcher.dispatch({
+      origin: url.origin,
+      method,
+      path: url.pathname + url.search,
+      headers,
+      body,
+      signal,
+    }, {
+      onHeaders(status, head, control) {
+        const responseBody = new ResponseBody({ pause: control.pause, resume: control.resume, cancel: control.abort });
+        const fields: Array<[string, string]> = [];
+        for (let i = 0; i < head.count; i++) fields.push([head.name(i), head.value(i)]);
+        const empty = method === "HEAD" || head.framing === "none";
+        if (empty) responseBody.end();
+        hop = { status, statusText: head.reason, fields, body: responseBody, empty };
+        resolve(hop);
+      },
+      onData(chunk) {
+        return hop!.body.push(chunk.slice());
+      },
+      onComplete() {
+        hop!.body.end();
+      },
+      onError(error) {
+        if (hop === undefined) reject(error);
+        else hop.body.fail(error);
+      },
+    });
+  });
+}
+
+function fieldValue(fields: ReadonlyArray<readonly [string, string]>, name: string): string | null {
+  let out: string | null = null;
+  for (const [n, v] of fields) if (n === name) out = out === null ? v : `${out}, ${v}`;
+  return out;
+}
+
+function fieldValues(fields: ReadonlyArray<readonly [string, string]>, name: string): string[] {
+  const out: string[] = [];
+  for (const [n, v] of fields) if (n === name) out.push(v);
+  return out;
+}
+
+/** Drops a body we will not hand over: read it when small (the connection is kept), else close. */
+async function discard(hop: Hop): Promise<void> {
+  if (hop.empty) return;
+  const length = Number(fieldValue(hop.fields, "content-length") ?? "NaN");
+  if (length <= 64 * 1024) {
+    try {
+      await hop.body.dump();
+    } catch {
+      // the connection failed; the next hop opens another
+    }
+  } else hop.body.cancel();
+}
+
+function decodedStream(body: ResponseBody, coding: string, options: ContentDecoderOptions): ReadableStream<Uint8Array> {
+  let decoder: ContentDecoder | undefined;
+  return new ReadableStream<Uint8Array>({
+    start() {
+      decoder = new ContentDecoder(coding, options);
+    },
+    async pull(controller) {
+      try {
+        for (;;) {
+          const chunk = await body.read();
+          const out = chunk === null ? decoder!.end() : decoder!.push(chunk);
+          for (const piece of out) controller.enqueue(piece);
+          if (chunk === null) {
+            decoder!.close();
+            controller.close();
+            return;
+          }
+          if (out.length > 0) return;
+        }
+      } catch (err) {
+        decoder!.close();
+        body.cancel(err);
+        throw err;
+      }
+    },
+    cancel(reason) {
+      decoder?.close();
+      body.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunk = await body.read();
+      if (chunk === null) controller.close();
+      else controller.enqueue(chunk);
+    },
+    cancel(reason) {
+      body.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
+  const headers = new Headers();
+  for (const [n, v] of hop.fields) headers.append(n, v);
+  let body: BodyInit | null = null;
+  if (NULL_BODY_STATUSES.has(hop.status) || method === "HEAD") {
+    if (!hop.body.complete) hop.body.cancel();
+  } else {
+    const coding = decompress === false ? null : fieldValue(hop.fields, "content-encoding");
+    const limits: ContentDecoderOptions = typeof decompress === "object" ? decompress : {};
+    let decodable = false;
+    if (coding !== null && !hop.empty) {
+      try {
+        // Unknown codings are handed over coded, as other fetches do.
+        new ContentDecoder(coding, limits).close();
+        decodable = true;
+      } catch (err) {
+        if (!(err instanceof UnsupportedError)) throw err;
+      }
+    }
+    if (decodable) body = decodedStream(hop.body, coding!, limits);
+    else body = hop.body.takeAll() ?? plainStream(hop.body);
+  }
+  if (hop.status < 200 || hop.status > 599) {
+    throw new HTTPError("ERR_HTTP_INVALID_STATUS", `a fetch Response cannot carry status ${hop.status}`);
+  }
+  const response = new Response(body, { status: hop.status, statusText: hop.statusText, headers });
+  Object.defineProperty(response, "url", { value: url.href, configurable: true, enumerable: true });
+  if (redirected) Object.defineProperty(response, "redirected", { value: true, configurable: true, enumerable: true });
+  return response;
+}
+
+function networkError(cause: unknown): TypeError {
+  return new TypeError("fetch failed", { cause });
+}
+
+/**
+ * Fetches a resource. See the module documentation.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetch } from "./fetch.ts";
+ * const controller = new AbortController();
+ * const response = await fetch("http://127.0.0.1:8080/stream", { signal: controller.signal });
+ * for await (const chunk of response.body!) console.log(chunk.length);
+ * ```
+ */
+export async function fetch(input: string | URL | Request, init: FetchInit = {}): Promise<Response> {
+  let url: URL;
+  let method = "GET";
+  let headers: Headers | undefined;
+  let bodyInit: RequestBodyInit = null;
+  let signal: AbortSignal | undefined;
+  let redirect: "follow" | "manual" | "error" = "follow";
+  if (typeof input === "string") url = new URL(input);
+  else if (input instanceof URL) url = new URL(input.href);
+  else if (typeof Request !== "undefined" && input instanceof Request) {
+    url = new URL(input.url);
+    method = input.method;
+    headers = new Headers(input.headers);
+    bodyInit = input.body as ReadableStream<Uint8Array> | null;
+    signal = input.signal;
+    redirect = input.redirect as typeof redirect;
+  } else throw new TypeError("fetch input must be a string, a URL or a Request");
+  if (init.method !== undefined) method = init.method;
+  if (init.headers !== undefined) headers = new Headers(init.headers);
+  if (init.body !== undefined) bodyInit = init.body;
+  if (init.signal !== undefined) signal = init.signal ?? undefined;
+  if (init.redirect !== undefined) redirect = init.redirect;
+  if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") throw new TypeError(`invalid redirect mode: ${String(redirect)}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`fetch supports http: and https: URLs here, got ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new TypeError("a fetch URL cannot carry credentials");
+  method = normalizeMethod(method);
+  if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`${method} is a forbidden method`);
+  if (bodyInit !== null && bodyInit !== undefined && (method === "GET" || method === "HEAD")) {
+    throw new TypeError(`a ${method} request cannot have a body`);
+  }
+  if (
+    typeof ReadableStream !== "undefined" && bodyInit instanceof ReadableStream &&
+    init.duplex !== "half" && !(typeof Request !== "undefined" && input instanceof Request && init.body === undefined)
+  ) {
+    throw new TypeError("a ReadableStream body needs duplex: \"half\"");
+  }
+  if (signal?.aborted) throw abortReason(signal);
+  const dispatcher = init.dispatcher ?? getGlobalDispatcher();
+  const maxRedirections = init.maxRedirections ?? 20;
+  const decompress = init.decompress ?? true;
+  const jar = init.cookieJar;
+  const auth = init.auth;
+
+  try {
+    let body = await toRequestBody(bodyInit);
+    const fields = new Map<string, string>();
+    const order: string[] = [];
+    const set = (name: string, value: string) => {
+      if (!fields.has(name)) order.push(name);
+      fields.set(name, value);
+    };
+    if (headers) for (const [n, v] of headers) set(n, v);
+    if (body !== null && body.contentType !== null && !fields.has("content-type")) set("content-type", body.contentType);
+    if (!fields.has("accept")) set("accept", "*/*");
+    if (decompress !== false && !fields.has("accept-encoding")) set("accept-encoding", defaultAcceptEncoding());
+    let authTried = false;
+    if (auth?.authorization && !fields.has("authorization")) {
+      const value = await auth.authorization(authRequest(method, url, body));
+      if (value !== null) set("authorization", value);
+    }
+    for (let hops = 0;; ) {
+      const pairs: Array<readonly [string, string]> = [];
+      for (const name of order) {
+        const value = fields.get(name);
+        if (value !== undefined && name !== "cookie") pairs.push([name, value]);
+      }
+      let cookie = fields.get("cookie");
+      if (jar) {
+        const stored = await jar.cookieHeader(url);
+        if (stored !== null && stored !== "") cookie = cookie === undefined ? stored : `${cookie}; ${stored}`;
+      }
+      if (cookie !== undefined) pairs.push(["cookie", cookie]);
+      const hop = await dispatchHop(dispatcher, url, method, pairs, body, signal);
+      if (jar) {
+        const setCookie = fieldValues(hop.fields, "set-cookie");
+        if (setCookie.length > 0) await jar.storeSetCookie(url, setCookie);
+      }
+      const location = fieldValue(hop.fields, "location");
+      if (REDIRECT_STATUSES.has(hop.status) && location !== null && redirect !== "manual") {
+        if (redirect === "error") {
+          hop.body.cancel();
+          throw new HTTPError("ERR_HTTP_REDIRECT", `redirect ${hop.status} to ${location} with redirect: "error"`);
+        }
+        if (hops >= maxRedirections) {
+          hop.body.cancel();
+          throw new HTTPError("ERR_HTTP_TOO_MANY_REDIRECTS", `more than ${maxRedirections} redirects`);
+        }
+        let step;
+        try {
+          step = nextRedirect(hop.status, method, location, url, body !== null, body?.replayable ?? true, init.allowInsecureRedirect === true);
+        } catch (err) {
+          hop.body.cancel();
+          throw err;
+        }
+        await discard(hop);
+        if (step.dropBody) {
+          body = null;
+          for (const name of BODY_FIELDS) fields.delete(name);
+        }
+        if (step.crossOrigin) {
+          for (const name of CREDENTIAL_FIELDS) fields.delete(name);
+        }
+        url = step.url;
+        method = step.method;
+        hops++;
+        continue;
+      }
+      if ((hop.status === 401 || hop.status === 407) && auth && !authTried) {
+        const challenges = fieldValues(hop.fields, hop.status === 401 ? "www-authenticate" : "proxy-authenticate");
+        if (challenges.length > 0 && (body === null || body.replayable)) {
+          const value = await auth.respond({ status: hop.status, challenges, request: authRequest(method, url, body) });
+          if (value !== null) {
+            authTried = true;
+            await discard(hop);
+            set(hop.status === 401 ? "authorization" : "proxy-authorization", value);
+            continue;
+          }
+        }
+      }
+      return makeResponse(hop, url, hops > 0, method, decompress);
+    }
+  } catch (err) {
+    if (signal?.aborted && (err === signal.reason || (err instanceof Error && err.name === "AbortError"))) throw err;
+    if (err instanceof TypeError && !(err.cause instanceof Error) && err.message !== "fetch failed") {
+      // A bad argument found late (a header value, a body): as the standard's TypeError.
+      throw err;
+    }
+    throw networkError(err);
+  }
+}
+
+function authRequest(method: string, url: URL, body: RequestBody | null): AuthRequest {
+  return { method, url, body: body?.bytes ?? null };
+}

@@ -1,0 +1,382 @@
+/**
+ * `Pool`: HTTP/1.1 connections to one origin, as undici's Pool. Requests
+ * queue in order and go to an idle connection (the most recently used
+ * first, so the warm ones stay warm), else to a new one up to
+ * `connections`; with `pipelining > 1` bodiless idempotent requests share a
+ * busy connection. Idle connections are kept for `keepAliveTimeoutMs`
+ * (4 s, below the 5 s that node:http and our `serve` keep them), or one
+ * second less than the server's `Keep-Alive: timeout=N`, and do not keep
+ * the process alive. `Client` is a pool of one connection.
+ *
+ * Connections come from a {@link Connector} (poll's `defaultConnector` by
+ * default, after a DNS lookup of names that are not IP literals). An
+ * `https:` origin needs a connector that opens TLS connections: pass one as
+ * `connector` (the library's async TLS connector plugs in there); without
+ * one an `https:` pool is an `UnsupportedError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { Pool } from "./pool.ts";
+ * import { request } from "./request.ts";
+ * const pool = new Pool("http://127.0.0.1:8080", { connections: 8 });
+ * const { statusCode, body } = await request("http://127.0.0.1:8080/", { dispatcher: pool });
+ * console.log(statusCode, await body.text());
+ * await pool.close();
+ * ```
+ *
+ * @module
+ */
+import { PoolError, UnsupportedError, UseAfterCloseError } from "../../core/errors.ts";
+import { checkOptions } from "../../core/options.ts";
+import type { Connector } from "../../poll/connector.ts";
+import { defaultConnector } from "../../poll/connector.ts";
+import type { Loop } from "../../poll/loop.ts";
+import { isIPv4, isIPv6 } from "../../socket/address.ts";
+import { lookupHost } from "../../dns/resolver.ts";
+import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
+import { H1Connection, type H1ConnectionConfig, type H1Owner } from "./h1_connection.ts";
+import { abortReason, PendingRequest } from "./pending.ts";
+
+/**
+ * Options of a {@link Pool} (and, without `connections`, of a `Client`);
+ * an unknown key is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import type { PoolOptions } from "./pool.ts";
+ * const options: PoolOptions = { connections: 16, keepAliveTimeoutMs: 2_000, headersTimeoutMs: 10_000 };
+ * ```
+ */
+export interface PoolOptions {
+  /** Opens connections (default: poll's `defaultConnector`; `https:` needs a TLS one). */
+  connector?: Connector;
+  /** Most connections at once (default 128). */
+  connections?: number;
+  /** Requests in flight per connection: above 1, bodiless idempotent requests are pipelined (default 1). */
+  pipelining?: number;
+  /** How long an idle connection is kept (default 4 000 ms). */
+  keepAliveTimeoutMs?: number;
+  /** The most a server's `Keep-Alive: timeout=N` is believed (default 600 000 ms). */
+  keepAliveMaxTimeoutMs?: number;
+  /** Most time to connect (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Most time from a request written to its response head (default 300 000 ms; 0: none). */
+  headersTimeoutMs?: number;
+  /** Most time between two pieces of a response body (default 300 000 ms; 0: none). */
+  bodyTimeoutMs?: number;
+  /** Bodies of at least this many bytes wait for `100 Continue` (default 1 MiB; Infinity: never). */
+  expectContinueBytes?: number;
+  /** How long to wait for `100 Continue` before sending the body anyway (default 1 000 ms). */
+  continueTimeoutMs?: number;
+  /** Most requests waiting for a connection (default 10 000; more is `PoolError` `ERR_POOL_QUEUE_FULL`). */
+  maxQueued?: number;
+  /** Bytes of a response header section (default `HTTP1_LIMITS.maxHeaderBytes`). */
+  maxHeaderBytes?: number;
+  /** Fields in a response header section (default `HTTP1_LIMITS.maxHeaderCount`). */
+  maxHeaderCount?: number;
+  /** Bytes of one response body (default: no bound; bodies stream with backpressure). */
+  maxResponseBytes?: number;
+  /** The loop (default: the default loop; used by the default connector). */
+  loop?: Loop;
+}
+
+const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
+  connector: 1,
+  connections: 1,
+  pipelining: 1,
+  keepAliveTimeoutMs: 1,
+  keepAliveMaxTimeoutMs: 1,
+  connectTimeoutMs: 1,
+  headersTimeoutMs: 1,
+  bodyTimeoutMs: 1,
+  expectContinueBytes: 1,
+  continueTimeoutMs: 1,
+  maxQueued: 1,
+  maxHeaderBytes: 1,
+  maxHeaderCount: 1,
+  maxResponseBytes: 1,
+  loop: 1,
+} satisfies Record<keyof PoolOptions, 1>));
+
+/**
+ * Every key {@link PoolOptions} has.
+ *
+ * @example
+ * ```ts
+ * import { POOL_OPTION_KEYS } from "./pool.ts";
+ * console.log(POOL_OPTION_KEYS.has("connections")); // true
+ * ```
+ */
+export const POOL_OPTION_KEYS: ReadonlySet<string> = POOL_KEYS;
+
+function positive(value: number | undefined, fallback: number, name: string, allowZero = true): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** `scheme://host:port` split into what connecting needs. */
+export interface OriginParts {
+  origin: string;
+  protocol: "http:" | "https:";
+  /** Host name or IP literal without brackets. */
+  hostname: string;
+  port: number;
+  /** `host[:port]` as the Host field carries it. */
+  authority: string;
+}
+
+/**
+ * Splits an origin (or any URL of it).
+ *
+ * @throws TypeError for a URL that is not http: or https:.
+ * @example
+ * ```ts
+ * import { originParts } from "./pool.ts";
+ * console.log(originParts("http://[::1]:8080/x").hostname); // "::1"
+ * ```
+ */
+export function originParts(origin: string | URL): OriginParts {
+  const url = typeof origin === "string" ? new URL(origin) : origin;
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new TypeError(`only http: and https: origins are supported, got ${url.protocol}`);
+  }
+  const protocol = url.protocol;
+  const port = url.port === "" ? (protocol === "https:" ? 443 : 80) : Number(url.port);
+  let hostname = url.hostname;
+  if (hostname.startsWith("[")) hostname = hostname.slice(1, -1);
+  return { origin: url.origin, protocol, hostname, port, authority: url.host };
+}
+
+/**
+ * Connections to one origin. See the module documentation.
+ *
+ * @example
+ * ```ts ignore
+ * import { Pool } from "./pool.ts";
+ * const pool = new Pool("http://127.0.0.1:8080");
+ * console.log(pool.stats);
+ * await pool.close();
+ * ```
+ */
+export class Pool implements Dispatcher, H1Owner {
+  /** The origin served. */
+  readonly origin: string;
+  readonly #parts: OriginParts;
+  readonly #connector: Connector;
+  readonly #customConnector: boolean;
+  readonly #max: number;
+  readonly #maxQueued: number;
+  readonly #connectTimeoutMs: number;
+  readonly #loop: Loop | undefined;
+  readonly #config: H1ConnectionConfig;
+  readonly #connections: H1Connection[] = [];
+  #connecting = 0;
+  #queue: PendingRequest[] = [];
+  #queueHead = 0;
+  #closing = false;
+  #closed = false;
+  #whenClosed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
+
+  constructor(origin: string | URL, options: PoolOptions = {}) {
+    checkOptions(options, POOL_KEYS, new.target.name);
+    this.#parts = originParts(origin);
+    this.origin = this.#parts.origin;
+    this.#customConnector = options.connector !== undefined;
+    if (this.#parts.protocol === "https:" && !this.#customConnector) {
+      throw new UnsupportedError(
+        "https: without a TLS connector",
+        "pass `connector`, a Connector that opens TLS connections (the async TLS connector is not part of this build yet)",
+      );
+    }
+    this.#connector = options.connector ?? defaultConnector;
+    this.#max = positive(options.connections, 128, "connections", false);
+    this.#maxQueued = positive(options.maxQueued, 10_000, "maxQueued");
+    this.#connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, "connectTimeoutMs");
+    this.#loop = options.loop;
+    const parser: H1ConnectionConfig["parser"] = { maxBodyBytes: positive(options.maxResponseBytes, Infinity, "maxResponseBytes") };
+    if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = positive(options.maxHeaderBytes, 0, "maxHeaderBytes");
+    if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = positive(options.maxHeaderCount, 0, "maxHeaderCount");
+    this.#config = {
+      authority: this.#parts.authority,
+      pipelining: Math.max(1, Math.floor(positive(options.pipelining, 1, "pipelining", false))),
+      headersTimeoutMs: positive(options.headersTimeoutMs, 300_000, "headersTimeoutMs"),
+      bodyTimeoutMs: positive(options.bodyTimeoutMs, 300_000, "bodyTimeoutMs"),
+      keepAliveTimeoutMs: positive(options.keepAliveTimeoutMs, 4_000, "keepAliveTimeoutMs"),
+      keepAliveMaxTimeoutMs: positive(options.keepAliveMaxTimeoutMs, 600_000, "keepAliveMaxTimeoutMs"),
+      expectContinueBytes: positive(options.expectContinueBytes, 1 << 20, "expectContinueBytes"),
+      continueTimeoutMs: positive(options.continueTimeoutMs, 1_000, "continueTimeoutMs"),
+      parser,
+    };
+  }
+
+  /** Counts: open connections, idle ones, requests in flight and queued. */
+  get stats(): { connected: number; free: number; connecting: number; running: number; queued: number } {
+    let free = 0;
+    let running = 0;
+    for (const c of this.#connections) {
+      if (c.idle) free++;
+      running += c.inFlight;
+    }
+    return { connected: this.#connections.length, free, connecting: this.#connecting, running, queued: this.#queue.length - this.#queueHead };
+  }
+
+  /** Whether `close()` or `destroy()` was called. */
+  get closed(): boolean {
+    return this.#closing || this.#closed;
+  }
+
+  dispatch(options: DispatchOptions, handler: DispatchHandler): void {
+    const request = new PendingRequest(options, handler);
+    if (this.#closing || this.#closed) {
+      request.fail(new UseAfterCloseError(this.constructor.name));
+      return;
+    }
+    if (this.#queue.length - this.#queueHead >= this.#maxQueued) {
+      request.fail(new PoolError("ERR_POOL_QUEUE_FULL", `more than ${this.#maxQueued} requests are waiting for ${this.origin}`));
+      return;
+    }
+    if (!request.watchAbort((reason) => this.#abort(request, reason))) {
+      request.fail(abortReason(options.signal!));
+      return;
+    }
+    this.#queue.push(request);
+    this.#drain();
+  }
+
+  close(): Promise<void> {
+    if (!this.#whenClosed) {
+      this.#closing = true;
+      this.#whenClosed = new Promise((resolve) => this.#resolveClosed = resolve);
+      this.#drain();
+    }
+    return this.#whenClosed;
+  }
+
+  destroy(error?: Error): Promise<void> {
+    const reason = error ?? new UseAfterCloseError(this.constructor.name);
+    const closing = this.close();
+    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.fail(reason);
+    this.#queue = [];
+    this.#queueHead = 0;
+    for (const c of [...this.#connections]) c.destroy(reason);
+    this.#drain();
+    return closing;
+  }
+
+  // ---- H1Owner
+
+  connectionFree(_connection: H1Connection): void {
+    this.#drain();
+  }
+
+  connectionClosed(connection: H1Connection): void {
+    const i = this.#connections.indexOf(connection);
+    if (i >= 0) this.#connections.splice(i, 1);
+    this.#drain();
+  }
+
+  retry(request: PendingRequest): void {
+    if (this.#closed) {
+      request.fail(new UseAfterCloseError(this.constructor.name));
+      return;
+    }
+    // First in line: it was sent before everything still queued.
+    if (this.#queueHead > 0) this.#queue[--this.#queueHead] = request;
+    else this.#queue.unshift(request);
+    this.#drain();
+  }
+
+  // ----
+
+  #abort(request: PendingRequest, reason: Error): void {
+    const i = this.#queue.indexOf(request, this.#queueHead);
+    if (i >= 0) {
+      this.#queue.splice(i, 1);
+      request.fail(reason);
+      return;
+    }
+    const on = this.#connections.find((c) => c.holds(request));
+    if (on) on.abortRequest(request, reason);
+    else request.fail(reason);
+  }
+
+  #drain(): void {
+    const queue = this.#queue;
+    while (this.#queueHead < queue.length) {
+      const request = queue[this.#queueHead]!;
+      if (request.done) {
+        this.#queueHead++;
+        continue;
+      }
+      let target: H1Connection | undefined;
+      for (let i = this.#connections.length - 1; i >= 0; i--) {
+        const c = this.#connections[i]!;
+        if (c.canTake(request)) {
+          target = c;
+          break;
+        }
+      }
+      if (target === undefined) break;
+      queue[this.#queueHead++] = undefined as unknown as PendingRequest;
+      target.dispatch(request);
+    }
+    if (this.#queueHead === queue.length) {
+      queue.length = 0;
+      this.#queueHead = 0;
+    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
+      this.#queue = queue.slice(this.#queueHead);
+      this.#queueHead = 0;
+    }
+    const waiting = this.#queue.length - this.#queueHead;
+    while (waiting > this.#connecting && this.#connections.length + this.#connecting < this.#max && !this.#closed) {
+      void this.#connect();
+    }
+    if (this.#closing && waiting === 0 && this.#connecting === 0) {
+      let busy = false;
+      for (const c of this.#connections) if (!c.idle) busy = true;
+      if (!busy) {
+        this.#closed = true;
+        for (const c of [...this.#connections]) c.close();
+        if (this.#connections.every((c) => c.closed)) this.#resolveClosed?.();
+        else void Promise.all(this.#connections.map((c) => c.connection.whenClosed)).then(() => this.#resolveClosed?.());
+      }
+    }
+  }
+
+  async #connect(): Promise<void> {
+    this.#connecting++;
+    let connection: H1Connection;
+    try {
+      const parts = this.#parts;
+      let host = parts.hostname;
+      if (!this.#customConnector && host !== "localhost" && !isIPv4(host) && !isIPv6(host)) {
+        host = (await lookupHost(host, { all: false })).address;
+      }
+      const options = this.#loop === undefined
+        ? { host, port: parts.port, timeoutMs: this.#connectTimeoutMs }
+        : { host, port: parts.port, timeoutMs: this.#connectTimeoutMs, loop: this.#loop };
+      const conn = await this.#connector(options);
+      connection = new H1Connection(conn, this.#config, this);
+    } catch (err) {
+      this.#connecting--;
+      // One connect failure fails the oldest waiting request.
+      while (this.#queueHead < this.#queue.length) {
+        const request = this.#queue[this.#queueHead++]!;
+        if (request.done) continue;
+        request.fail(err as Error);
+        break;
+      }
+      this.#drain();
+      return;
+    }
+    this.#connecting--;
+    this.#connections.push(connection);
+    if (this.#closed) connection.close();
+    connection.connection.unref();
+    this.#drain();
+  }
+}

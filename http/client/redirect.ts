@@ -1,0 +1,105 @@
+/**
+ * Redirects, as the Fetch standard's "HTTP-redirect fetch" does them, I/O
+ * free: where the next request goes, with which method, body and header
+ * fields.
+ *
+ * - 301 and 302 turn POST into GET; 303 turns every method but GET and
+ *   HEAD into GET; the body and its `Content-*` fields go with it.
+ * - 307 and 308 keep the method and send the body again (a body that
+ *   cannot be replayed, such as a stream, fails the redirect).
+ * - When the origin changes, `Authorization`, `Cookie` and
+ *   `Proxy-Authorization` are dropped.
+ * - https → http is refused unless allowed; so is a non-HTTP(S) Location.
+ *
+ * @example
+ * ```ts
+ * import { nextRedirect } from "./redirect.ts";
+ * const step = nextRedirect(303, "POST", "/done", new URL("http://a.test/form"), true, false);
+ * console.log(step.method, step.url.href, step.dropBody); // "GET" "http://a.test/done" true
+ * ```
+ *
+ * @module
+ */
+import { HTTPError } from "../../core/errors.ts";
+
+/** Statuses that redirect (with a Location). */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Where a redirect goes.
+ *
+ * @example
+ * ```ts
+ * import type { RedirectStep } from "./redirect.ts";
+ * const step: RedirectStep = { url: new URL("http://a.test/"), method: "GET", dropBody: true, crossOrigin: false };
+ * ```
+ */
+export interface RedirectStep {
+  url: URL;
+  method: string;
+  /** Send no body (and drop the Content-* fields). */
+  dropBody: boolean;
+  /** The origin changed: drop the credentials fields. */
+  crossOrigin: boolean;
+}
+
+/** Fields dropped when a redirect changes origin. */
+export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(["authorization", "cookie", "proxy-authorization"]);
+
+/** Fields dropped with the body (Fetch: request-body-header names). */
+export const BODY_FIELDS: ReadonlySet<string> = new Set(["content-encoding", "content-language", "content-location", "content-type", "content-length"]);
+
+/**
+ * Works out the next request of a redirect.
+ *
+ * @param status the 3xx status
+ * @param method the method of the request that got it
+ * @param location the Location field's value
+ * @param current the URL that answered
+ * @param hasBody whether the request had a body
+ * @param bodyReplayable whether that body can be sent again
+ * @param allowDowngrade follow https → http
+ * @throws HTTPError `ERR_HTTP_REDIRECT_LOCATION` (bad Location), `ERR_HTTP_REDIRECT_DOWNGRADE`,
+ * `ERR_HTTP_REDIRECT_BODY` (307/308 with a body sent once already).
+ * @example
+ * ```ts
+ * import { nextRedirect } from "./redirect.ts";
+ * const step = nextRedirect(307, "PUT", "http://b.test/x", new URL("http://a.test/"), true, true);
+ * console.log(step.method, step.dropBody, step.crossOrigin); // "PUT" false true
+ * ```
+ */
+export function nextRedirect(
+  status: number,
+  method: string,
+  location: string,
+  current: URL,
+  hasBody: boolean,
+  bodyReplayable: boolean,
+  allowDowngrade = false,
+): RedirectStep {
+  let url: URL;
+  try {
+    url = new URL(location, current);
+  } catch {
+    throw new HTTPError("ERR_HTTP_REDIRECT_LOCATION", `invalid Location: ${JSON.stringify(location.slice(0, 200))}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new HTTPError("ERR_HTTP_REDIRECT_LOCATION", `redirect to a ${url.protocol} URL`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new HTTPError("ERR_HTTP_REDIRECT_LOCATION", "redirect to a URL with credentials");
+  }
+  if (current.protocol === "https:" && url.protocol === "http:" && !allowDowngrade) {
+    throw new HTTPError("ERR_HTTP_REDIRECT_DOWNGRADE", `refused to follow a redirect from https to ${url.origin}`);
+  }
+  if (current.hash !== "" && url.hash === "") url.hash = current.hash;
+  let next = method;
+  let dropBody = false;
+  if (((status === 301 || status === 302) && method === "POST") || (status === 303 && method !== "GET" && method !== "HEAD")) {
+    next = "GET";
+    dropBody = true;
+  } else if (hasBody && !bodyReplayable) {
+    throw new HTTPError("ERR_HTTP_REDIRECT_BODY", `a ${status} redirect needs the body again, and it was a stream sent once`);
+  }
+  return { url, method: next, dropBody: dropBody || !hasBody, crossOrigin: url.origin !== current.origin };
+}

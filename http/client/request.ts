@@ -1,0 +1,264 @@
+/**
+ * `request(url, options)`: the fast path, as undici's `request`. Resolves
+ * with `{ statusCode, headers, trailers, body }` once the response head is
+ * in — plain objects, no WHATWG `Response` or `Headers` — and streams the
+ * body through a {@link ResponseBody} (`text()`, `json()`, `arrayBuffer()`,
+ * async iteration). No redirects are followed and nothing is decompressed.
+ * Read or `dump()` every body: an unread body holds its connection.
+ *
+ * @example
+ * ```ts ignore
+ * import { request } from "./request.ts";
+ * const { statusCode, headers, body } = await request("http://127.0.0.1:8080/items", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: JSON.stringify({ name: "x" }),
+ * });
+ * console.log(statusCode, headers["content-type"], await body.json());
+ * ```
+ *
+ * @module
+ */
+import { checkOptions } from "../../core/options.ts";
+import type { MessageHead } from "../h1/fields.ts";
+import { getGlobalDispatcher } from "./agent.ts";
+import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
+import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
+import { ResponseBody } from "./response_body.ts";
+
+/**
+ * Header fields of a request: a record (arrays for repeated fields),
+ * `[name, value]` pairs, or a `Headers`.
+ *
+ * @example
+ * ```ts
+ * import type { RequestHeaders } from "./request.ts";
+ * const a: RequestHeaders = { accept: "application/json", "x-tag": ["a", "b"] };
+ * const b: RequestHeaders = [["accept", "text/plain"]];
+ * ```
+ */
+export type RequestHeaders =
+  | Readonly<Record<string, string | readonly string[] | undefined>>
+  | Iterable<readonly [string, string]>
+  | Headers;
+
+/**
+ * Options of {@link request}; an unknown key is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import type { RequestOptions } from "./request.ts";
+ * const options: RequestOptions = { method: "PUT", body: "x", headersTimeoutMs: 5_000 };
+ * ```
+ */
+export interface RequestOptions {
+  /** The method (default GET). */
+  method?: string;
+  /** Header fields. */
+  headers?: RequestHeaders | null;
+  /** The body. */
+  body?: RequestBodyInit;
+  /** Aborts the request in any phase (the promise or the body rejects with its reason). */
+  signal?: AbortSignal;
+  /** Where to send it (default: the global Agent). */
+  dispatcher?: Dispatcher;
+  /** Treat as idempotent (pipelining, one retry), default by method. */
+  idempotent?: boolean;
+  /** `Expect: 100-continue`: true, false, or the body size from which (default: the pool's). */
+  expectContinue?: boolean | number;
+  /** Most time to the response head (default: the pool's). */
+  headersTimeoutMs?: number;
+  /** Most time between two pieces of the response body (default: the pool's). */
+  bodyTimeoutMs?: number;
+}
+
+const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.keys({
+  method: 1,
+  headers: 1,
+  body: 1,
+  signal: 1,
+  dispatcher: 1,
+  idempotent: 1,
+  expectContinue: 1,
+  headersTimeoutMs: 1,
+  bodyTimeoutMs: 1,
+} satisfies Record<keyof RequestOptions, 1>));
+
+/**
+ * What {@link request} resolves with. `headers` has lower-case names; a
+ * repeated field is an array (`set-cookie` always is one). `trailers` is
+ * filled when the body ends.
+ *
+ * @example
+ * ```ts
+ * import type { ResponseData } from "./request.ts";
+ * function describe(r: ResponseData) { return `${r.statusCode} ${r.headers["content-type"] ?? ""}`; }
+ * ```
+ */
+export interface ResponseData {
+  statusCode: number;
+  statusText: string;
+  headers: Record<string, string | string[]>;
+  trailers: Record<string, string>;
+  body: ResponseBody;
+}
+
+/**
+ * Header fields of a response head as a record: lower-case names, arrays
+ * for repeated fields and `set-cookie`.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1Parser } from "../h1/parser.ts";
+ * import { headersRecord } from "./request.ts";
+ * new HTTP1Parser({ kind: "response" }, { onHead: (h) => console.log(headersRecord(h)) })
+ *   .push(new TextEncoder().encode("HTTP/1.1 204 No Content\r\nX-A: 1\r\nX-A: 2\r\n\r\n")); // { "x-a": ["1", "2"] }
+ * ```
+ */
+export function headersRecord(head: MessageHead): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < head.count; i++) {
+    const name = head.name(i);
+    const value = head.value(i);
+    const had = out[name];
+    if (had === undefined) out[name] = name === "set-cookie" ? [value] : value;
+    else if (typeof had === "string") out[name] = [had, value];
+    else had.push(value);
+  }
+  return out;
+}
+
+/**
+ * Header fields in any accepted shape as `[name, value]` pairs.
+ *
+ * @example
+ * ```ts
+ * import { headerPairs } from "./request.ts";
+ * console.log(headerPairs({ a: ["1", "2"], b: "3" })); // [["a","1"],["a","2"],["b","3"]]
+ * ```
+ */
+export function headerPairs(headers: RequestHeaders | null | undefined): Array<readonly [string, string]> {
+  const out: Array<readonly [string, string]> = [];
+  if (headers === null || headers === undefined) return out;
+  if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
+    for (const pair of headers as Iterable<readonly [string, string]>) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError("header pairs must be [name, value]");
+      out.push([String(pair[0]), String(pair[1])]);
+    }
+    return out;
+  }
+  for (const name of Object.keys(headers)) {
+    const value = (headers as Record<string, string | readonly string[] | undefined>)[name];
+    if (value === undefined) continue;
+    if (typeof value === "string") out.push([name, value]);
+    else if (Array.isArray(value)) for (const v of value) out.push([name, String(v)]);
+    else out.push([name, String(value)]);
+  }
+  return out;
+}
+
+function bodySource(body: ResponseBody, control: ResponseControl): void {
+  body.attach({ pause: control.pause, resume: control.resume, cancel: control.abort });
+}
+
+/**
+ * Sends one request and resolves with the response head and a streaming
+ * body. See the module documentation.
+ *
+ * @throws TypeError for bad options (rejects); the typed error of the
+ * failed step (connect, timeout, parse) or the signal's reason otherwise.
+ * @example
+ * ```ts ignore
+ * import { request } from "./request.ts";
+ * const { statusCode, body } = await request("http://127.0.0.1:8080/");
+ * for await (const chunk of body) console.log(chunk.length);
+ * console.log(statusCode);
+ * ```
+ */
+export function request(url: string | URL, options: RequestOptions = {}): Promise<ResponseData> {
+  let u: URL;
+  let prepared: RequestBody | null | undefined;
+  try {
+    checkOptions(options, REQUEST_KEYS, "request");
+    u = typeof url === "string" ? new URL(url) : url;
+    if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`only http: and https: URLs are supported, got ${u.protocol}`);
+    prepared = toRequestBodySync(options.body);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (prepared === undefined) {
+    return toRequestBody(options.body).then((body) => send(u, options, body));
+  }
+  return send(u, options, prepared);
+}
+
+function send(u: URL, options: RequestOptions, body: RequestBody | null): Promise<ResponseData> {
+  const headers = headerPairs(options.headers);
+  if (body !== null && body.contentType !== null && !headers.some((h) => h[0].toLowerCase() === "content-type")) {
+    headers.push(["content-type", body.contentType]);
+  }
+  const method = options.method === undefined ? "GET" : normalizeMethod(options.method);
+  const dispatcher = options.dispatcher ?? getGlobalDispatcher();
+  return new Promise<ResponseData>((resolve, reject) => {
+    let data: ResponseData | undefined;
+    dispatcher.dispatch({
+      origin: u.origin,
+      method,
+      path: u.pathname + u.search,
+      headers,
+      body,
+      signal: options.signal,
+      idempotent: options.idempotent,
+      expectContinue: options.expectContinue,
+      headersTimeoutMs: options.headersTimeoutMs,
+      bodyTimeoutMs: options.bodyTimeoutMs,
+    }, {
+      onHeaders(statusCode, head, control) {
+        const body = new ResponseBody();
+        bodySource(body, control);
+        data = { statusCode, statusText: head.reason, headers: headersRecord(head), trailers: {}, body };
+        if (method === "HEAD" || head.framing === "none") body.end();
+        resolve(data);
+      },
+      onData(chunk) {
+        return data!.body.push(chunk.slice());
+      },
+      onComplete(trailers) {
+        if (trailers !== null) for (const [n, v] of trailers) data!.trailers[n.toLowerCase()] = v;
+        data!.body.end();
+      },
+      onError(error) {
+        if (data === undefined) reject(error);
+        else data.body.fail(error);
+      },
+    });
+  });
+}
+
+const STANDARD_METHODS: Record<string, string> = {
+  get: "GET",
+  head: "HEAD",
+  post: "POST",
+  put: "PUT",
+  delete: "DELETE",
+  options: "OPTIONS",
+};
+
+/**
+ * Upper-cases the methods fetch normalizes (DELETE, GET, HEAD, OPTIONS,
+ * POST, PUT; not PATCH, as the Fetch standard says) and checks that the
+ * rest is a token.
+ *
+ * @throws TypeError for a method that is not a token.
+ * @example
+ * ```ts
+ * import { normalizeMethod } from "./request.ts";
+ * console.log(normalizeMethod("post"), normalizeMethod("PROPFIND")); // "POST" "PROPFIND"
+ * ```
+ */
+export function normalizeMethod(method: string): string {
+  const standard = STANDARD_METHODS[method.toLowerCase()];
+  if (standard !== undefined) return standard;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError(`invalid method: ${JSON.stringify(method)}`);
+  return method;
+}
