@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { TLSError, TLSHandshakeError, TLSVerifyError } from "../core/errors.ts";
+import { TLSError, TLSHandshakeError, TLSPinError, TLSVerifyError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { readCString } from "../ffi/marshal.ts";
@@ -23,6 +23,8 @@ import { SSL_ERROR, X509_V_OK, x509VerifyName } from "./ctrl.ts";
 import { drainErrors } from "./errors.ts";
 import type { TLSVersion } from "./options.ts";
 import { takeVerifyFailure } from "./verify.ts";
+import { contextPins, type TLSContext } from "./context.ts";
+import { peerChainPins } from "./x509.ts";
 
 /** What the connection knows about its failed handshake call. */
 export interface HandshakeFailure {
@@ -63,7 +65,7 @@ export function protocolHint(queue: string, minVersion: TLSVersion): string {
  */
 export function classifyHandshakeFailure(f: HandshakeFailure): TLSHandshakeError {
   const queue = drainErrors().join("; ");
-  const recorded = takeVerifyFailure();
+  const recorded = takeVerifyFailure(f.ssl);
   const result = f.verify ? libssl().SSL_get_verify_result(f.ssl) : X509_V_OK;
   if (result !== X509_V_OK || recorded !== null) {
     const code = result !== X509_V_OK ? result : recorded!.code;
@@ -104,4 +106,22 @@ export function dataFailure(what: string, code: number, errno: number): TLSError
   }
   const detail = queue || (errno ? `${errnoName(errno)} (errno ${errno})` : `SSL_get_error ${code}`);
   return new TLSError(code === SSL_ERROR.SYSCALL ? "ERR_TLS_SYSCALL" : "ERR_TLS", `${what} failed: ${detail}`, errno ? { syscall: what, errno } : { syscall: what });
+}
+
+/**
+ * After a completed handshake: a {@link TLSPinError} when the context has
+ * pins and no certificate of the peer's chain matches one, else null.
+ *
+ * @example
+ * ```ts ignore
+ * const refused = pinFailure(ssl, context);
+ * if (refused !== null) throw refused;
+ * ```
+ */
+export function pinFailure(ssl: Pointer, context: TLSContext): TLSPinError | null {
+  const pins = contextPins(context);
+  if (pins.length === 0) return null;
+  const seen = peerChainPins(ssl, context.verify);
+  if (seen.some((pin) => pins.includes(pin))) return null;
+  return new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
 }

@@ -31,8 +31,24 @@ import { tlsError } from "./errors.ts";
  * ```
  */
 export function configureSSL(ssl: Pointer, fd: number, host: string, verify: boolean): void {
+  if (libssl().SSL_set_fd(ssl, fd) !== 1) throw tlsError("ERR_TLS", "SSL_set_fd");
+  configurePeerName(ssl, host, verify);
+}
+
+/**
+ * A client's name setup alone (SNI and the name check), for an `SSL`
+ * whose bytes go through memory BIOs instead of a descriptor. "" (a
+ * server): nothing.
+ *
+ * @throws TLSError when OpenSSL refuses the name
+ *
+ * @example
+ * ```ts ignore
+ * configurePeerName(ssl, "localhost", true);
+ * ```
+ */
+export function configurePeerName(ssl: Pointer, host: string, verify: boolean): void {
   const lib = libssl();
-  if (lib.SSL_set_fd(ssl, fd) !== 1) throw tlsError("ERR_TLS", "SSL_set_fd");
   if (host === "") return;
   const literal = isIP(host) !== 0;
   if (!literal && lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {

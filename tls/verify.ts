@@ -1,21 +1,23 @@
 /**
  * The one process-wide verify callback: it records where the chain check
  * failed (error number and depth), which `SSL_get_verify_result` alone does
- * not tell. Handshakes run synchronously on this thread, so the connection
- * that reads the record right after its handshake call is the one it is
- * about. The callback never throws into C.
+ * not tell. The record is kept per `SSL` (keyed by its address, found from
+ * the store through `SSL_get_ex_data_X509_STORE_CTX_idx`), so handshakes
+ * that interleave on a loop never read each other's failure; the blocking
+ * path uses the same records. The callback never throws into C.
  *
  * @example
  * ```ts ignore
  * import { takeVerifyFailure, verifyCallback } from "./verify.ts";
  * libssl().SSL_CTX_set_verify(ctx, 1, verifyCallback());
- * // … handshake fails …
- * console.log(takeVerifyFailure()); // { code: 10, depth: 0 }
+ * // … handshake on `ssl` fails …
+ * console.log(takeVerifyFailure(ssl)); // { code: 10, depth: 0 }
  * ```
  *
  * @module
  */
 import { libcrypto } from "../ffi/libcrypto.ts";
+import { libssl } from "../ffi/libssl.ts";
 import { native } from "../ffi/native.ts";
 import type { NativeCallback, Pointer } from "../ffi/types.ts";
 
@@ -28,7 +30,10 @@ export interface VerifyFailure {
 }
 
 let callback: NativeCallback | undefined;
-let failure: VerifyFailure | null = null;
+/** The first failure of each `SSL` still handshaking, by the SSL's address. */
+const failures = new Map<bigint, VerifyFailure>();
+/** `SSL_get_ex_data_X509_STORE_CTX_idx()`, read once. */
+let sslIndex = -1;
 
 /**
  * The callback pointer for `SSL_CTX_set_verify` (made once per process and
@@ -45,9 +50,12 @@ export function verifyCallback(): Pointer {
     // int verify_cb(int preverify_ok, X509_STORE_CTX *x509_ctx)
     callback = native.callback({ args: ["i32", "pointer"], result: "i32" }, ((ok: number, store: Pointer | null) => {
       try {
-        if (ok === 0 && failure === null && store !== null) {
+        if (ok === 0 && store !== null) {
           const lib = libcrypto();
-          failure = { code: lib.X509_STORE_CTX_get_error(store), depth: lib.X509_STORE_CTX_get_error_depth(store) };
+          if (sslIndex < 0) sslIndex = libssl().SSL_get_ex_data_X509_STORE_CTX_idx();
+          const ssl = lib.X509_STORE_CTX_get_ex_data(store, sslIndex);
+          const key = ssl === null ? 0n : native.address(ssl);
+          if (!failures.has(key)) failures.set(key, { code: lib.X509_STORE_CTX_get_error(store), depth: lib.X509_STORE_CTX_get_error_depth(store) });
         }
       } catch {
         // never throw into C; the verify result still reports the failure
@@ -59,30 +67,36 @@ export function verifyCallback(): Pointer {
 }
 
 /**
- * Forgets any recorded failure (before a handshake call).
+ * Forgets the failure recorded for `ssl` (before its handshake, and when
+ * it is freed: a later SSL may get the same address).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { resetVerifyFailure } from "./verify.ts";
- * resetVerifyFailure();
+ * resetVerifyFailure(ssl);
  * ```
  */
-export function resetVerifyFailure(): void {
-  failure = null;
+export function resetVerifyFailure(ssl?: Pointer): void {
+  if (failures.size === 0) return;
+  // (Without an SSL: every record, as before records were kept per SSL.)
+  if (ssl === undefined) failures.clear();
+  else failures.delete(native.address(ssl));
 }
 
 /**
- * Returns and clears the failure recorded since the last reset.
+ * Returns and clears the failure recorded for `ssl` since its reset.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { takeVerifyFailure } from "./verify.ts";
- * console.log(takeVerifyFailure()); // null
+ * console.log(takeVerifyFailure(ssl)); // null when its chain was fine
  * ```
  */
-export function takeVerifyFailure(): VerifyFailure | null {
-  const f = failure;
-  failure = null;
+export function takeVerifyFailure(ssl: Pointer): VerifyFailure | null {
+  if (failures.size === 0) return null;
+  const key = native.address(ssl);
+  const f = failures.get(key) ?? null;
+  failures.delete(key);
   return f;
 }
 

@@ -1,0 +1,662 @@
+/**
+ * Async TLS on the loop, as the very same {@link Connection} API:
+ * `connectTLS` (connect + handshake; resolves once the handler's `open`
+ * ran), `listenTLS` (each accepted connection handshakes before its
+ * handler's `open`), `tlsConnector` (the `Connector` seam of
+ * poll/connector.ts, for the layers above) and `startTLS` (TLS over a
+ * connection you already have, a proxy tunnel say). What was negotiated
+ * is read with `tlsInfo(conn)`.
+ *
+ * Readiness connections run TLS in fd mode (`SSL_set_fd`, tls/connection.ts);
+ * io_uring connections (`io: "uring"`) and connections that are not a
+ * bare descriptor (TLS inside TLS) run it in memory-BIO mode
+ * (tls/bio_connection.ts). The handshake is bounded by
+ * `handshakeTimeoutMs` (default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}) and a
+ * `signal`; its failures are the blocking path's typed errors:
+ * `TLSVerifyError` (reason, depth), `TLSPinError`, `TLSHandshakeError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectTLS, tlsInfo } from "./connect_async.ts";
+ * const conn = await connectTLS({ host: "example.com", port: 443, alpn: ["http/1.1"] });
+ * console.log(tlsInfo(conn)?.protocol); // "TLSv1.3"
+ * await conn.write(new TextEncoder().encode("HEAD / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n"));
+ * console.log(new TextDecoder().decode((await conn.read())!));
+ * await conn.close(); // close_notify, then FIN
+ * ```
+ *
+ * @module
+ */
+import { SocketTimeoutError } from "../core/errors.ts";
+import { checkOptions, optionKeys } from "../core/options.ts";
+import { connect, type ConnectOptions, checkConnectionOptions, type IoOption } from "../poll/connect.ts";
+import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "../poll/connection.ts";
+import { type Connector, type ConnectorOptions, defaultConnector } from "../poll/connector.ts";
+import { type Listener, listen, type ListenOptions } from "../poll/listener.ts";
+import { defaultLoop, type Loop } from "../poll/loop.ts";
+import { chooseAsyncIo } from "../poll/uring/probe.ts";
+import type { SocketAddress } from "../socket/sockaddr.ts";
+import type { Socket } from "../socket/socket.ts";
+import { tlsBioTransport } from "./bio_connection.ts";
+import { tlsFdTransport } from "./connection.ts";
+import { connectionTransport } from "./connection_transport.ts";
+import { TLSContext } from "./context.ts";
+import { TLSEngine, type TLSInfo } from "./engine.ts";
+import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
+
+export type { TLSInfo } from "./engine.ts";
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS };
+
+const engines = new WeakMap<Connection, TLSEngine>();
+
+/**
+ * What a TLS connection negotiated (protocol, ALPN, cipher, group, peer
+ * certificate, session bytes, resumption), or null for a connection that
+ * is not TLS. Readable from the handler's `open` on, and after close.
+ *
+ * @example
+ * ```ts ignore
+ * const info = tlsInfo(conn)!;
+ * console.log(info.protocol, info.alpnProtocol, info.peerCertificate()?.subject);
+ * const session = await info.waitSession(1000); // TLS 1.3: after the ticket came
+ * ```
+ */
+export function tlsInfo(conn: Connection): TLSInfo | null {
+  return engines.get(conn) ?? null;
+}
+
+/** The per-connection TLS settings of {@link startTLS}, {@link tlsConnector} and the `tls` option of `connect`. */
+export interface TLSConnectionSettings extends Omit<TLSContextOptions, "role"> {
+  /** A context to use instead of one made from the context options here (client role for clients). */
+  readonly context?: TLSContext;
+  /** Client: the name to verify and send as SNI, when it differs from `host`. */
+  readonly servername?: string;
+  /** Client: a session from an earlier connection's `tlsInfo(conn).session()`, to resume. */
+  readonly session?: Uint8Array;
+  /** Limit for the handshake in ms (default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}; 0: none). */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * An EOF without close_notify ends the stream cleanly instead of failing
+   * with TLSError `ERR_TLS_TRUNCATED` (for protocols that frame their own
+   * end, such as HTTP with Content-Length).
+   */
+  readonly allowTruncation?: boolean;
+}
+
+const SETTING_KEYS: ReadonlySet<string> = optionKeys(
+  [...CONTEXT_KEYS].filter((key) => key !== "role"),
+  ["context", "servername", "session", "handshakeTimeoutMs", "allowTruncation"],
+);
+
+/**
+ * Every key of the `tls` option of `connect` (and of {@link tlsConnector}).
+ *
+ * @example
+ * ```ts
+ * import { TLS_SETTING_KEYS } from "./connect_async.ts";
+ * console.log(TLS_SETTING_KEYS.has("servername")); // true
+ * ```
+ */
+export const TLS_SETTING_KEYS: ReadonlySet<string> = SETTING_KEYS;
+
+/** Options of {@link connectTLS}: where to, the TLS settings, and the connection's options. */
+export interface ConnectTLSOptions extends TLSConnectionSettings, ConnectionOptions {
+  /** Host name or IP literal: connected to (an IP literal or "localhost"), verified, and sent as SNI (unless an IP). */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  /** Callbacks (handler mode); `open` runs after the handshake. */
+  readonly handler?: ConnectionHandler;
+  /** The loop (default: the default loop). */
+  readonly loop?: Loop;
+  /** "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring). */
+  readonly io?: IoOption;
+  /** Limit for the TCP connect, in ms. */
+  readonly timeoutMs?: number;
+  /** Aborts the connect or the handshake; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** TCP_NODELAY (default true). */
+  readonly noDelay?: boolean;
+  /** Makes the plain connection instead of `connect` (a proxy tunnel, Happy Eyeballs…). */
+  readonly connector?: Connector;
+}
+
+const CONNECT_KEYS: ReadonlySet<string> = optionKeys(
+  SETTING_KEYS,
+  CONNECTION_OPTION_KEYS,
+  ["host", "port", "handler", "loop", "io", "timeoutMs", "signal", "noDelay", "connector"],
+);
+
+function pick(options: object, keys: Iterable<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException("The operation was aborted", "AbortError");
+}
+
+function checkHandshakeMs(ms: unknown): number {
+  if (ms === undefined) return DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 0x7fffffff) {
+    throw new RangeError(`handshakeTimeoutMs must be an integer 0–2147483647 ms, got ${String(ms)}`);
+  }
+  return ms;
+}
+
+/** A context for `settings` (its own, or one made that the caller closes). */
+function contextFor(settings: TLSConnectionSettings, role: "client" | "server", where: string): { context: TLSContext; owned: boolean } {
+  const contextOptions = pick(settings, [...CONTEXT_KEYS].filter((key) => key !== "role"));
+  if (settings.context !== undefined) {
+    if (!(settings.context instanceof TLSContext)) throw new TypeError(`${where}: context must be a TLSContext`);
+    if (Object.keys(contextOptions).length > 0) throw new TypeError(`${where}: pass either context or context options, not both`);
+    if (settings.context.role !== role) throw new TypeError(`${where}: needs a ${role} TLSContext`);
+    return { context: settings.context, owned: false };
+  }
+  return { context: new TLSContext({ ...contextOptions, role } as TLSContextOptions), owned: true };
+}
+
+/** How {@link handshakeOver} runs TLS over `plain`. */
+interface Upgrade {
+  readonly context: TLSContext;
+  readonly host: string;
+  readonly session: Uint8Array | undefined;
+  readonly allowTruncation: boolean;
+  readonly handshakeMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly handler: ConnectionHandler | undefined;
+  readonly connectionOptions: ConnectionOptions;
+  /** fd mode (the plain connection is detached and its socket taken over), else memory-BIO over it. */
+  readonly fdMode: boolean;
+}
+
+/**
+ * The TLS connection over `plain`, resolved after the handshake and the
+ * handler's `open`; on failure everything made is closed (plain included).
+ */
+function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
+  const loop = plain.loop;
+  let engine: TLSEngine;
+  let socket: Socket;
+  let conn: Connection;
+  let settle: (error?: Error) => void = () => {};
+  const onHandshake = (error?: Error) => settle(error);
+  try {
+    const engineOptions = { host: up.host, allowTruncation: up.allowTruncation, ...(up.session === undefined ? {} : { session: up.session }) };
+    if (up.fdMode) {
+      socket = plain.detach();
+      try {
+        engine = new TLSEngine(up.context, { ...engineOptions, fd: socket.fd });
+        conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsFdTransport(loop, socket, engine, onHandshake));
+      } catch (err) {
+        socket.close();
+        throw err;
+      }
+    } else {
+      socket = plain.socket;
+      engine = new TLSEngine(up.context, engineOptions);
+      try {
+        conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsBioTransport(connectionTransport(plain), engine, onHandshake));
+      } catch (err) {
+        engine.free();
+        throw err;
+      }
+    }
+  } catch (err) {
+    if (!plain.closed) plain.abort();
+    return Promise.reject(err);
+  }
+  const signal = up.signal;
+  if (signal?.aborted) {
+    conn.abort(abortReason(signal));
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<Connection>((resolve, reject) => {
+    let done = false;
+    const timer = up.handshakeMs > 0
+      ? loop.timers.once(up.handshakeMs, () => settle(new SocketTimeoutError(`TLS handshake timed out after ${up.handshakeMs} ms`, { syscall: "handshake" })))
+      : undefined;
+    const onAbort = () => settle(abortReason(signal!));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    settle = (error?: Error) => {
+      if (done) return;
+      done = true;
+      timer?.cancel();
+      signal?.removeEventListener("abort", onAbort);
+      if (error !== undefined) {
+        // A refused handshake sent its alert already: a plain close. A
+        // timeout or an abort: reset.
+        if (engine.handshaken || error instanceof SocketTimeoutError || error === signal?.reason || (error as { name?: string }).name === "AbortError") conn.abort(error);
+        else void conn.close();
+        reject(error);
+        return;
+      }
+      engines.set(conn, engine);
+      const handler = up.handler;
+      if (handler !== undefined) {
+        conn.setHandler(handler);
+        try {
+          handler.open?.(conn);
+        } catch (err) {
+          conn.abort(err instanceof Error ? err : undefined);
+          reject(err);
+          return;
+        }
+      }
+      resolve(conn);
+    };
+  });
+}
+
+/**
+ * Runs TLS over an open plain connection (fresh: nothing read from it yet),
+ * say a proxy's tunnel, as a client or a server. Resolves with the new TLS
+ * connection once the handshake is done and the handler's `open` ran;
+ * `plain` belongs to it from then on (closed with it, or on failure).
+ *
+ * @example
+ * ```ts ignore
+ * import { startTLS } from "./connect_async.ts";
+ * const tunnel = await openTunnel("example.com", 443); // a Connection
+ * const conn = await startTLS(tunnel, { host: "example.com", ca });
+ * ```
+ */
+export function startTLS(plain: Connection, options: TLSConnectionSettings & ConnectionOptions & {
+  /** Client: the name verified and sent as SNI (`servername` wins). */
+  readonly host?: string;
+  /** "client" (default) or "server". */
+  readonly role?: "client" | "server";
+  readonly handler?: ConnectionHandler;
+  readonly signal?: AbortSignal;
+  /** Run in memory-BIO mode over `plain` instead of taking over its descriptor (required for io_uring and for connections that are not a bare socket). */
+  readonly bio?: boolean;
+}): Promise<Connection> {
+  try {
+    checkOptions(options, optionKeys(SETTING_KEYS, CONNECTION_OPTION_KEYS, ["host", "role", "handler", "signal", "bio"]), "startTLS");
+    const role = options.role ?? "client";
+    if (role !== "client" && role !== "server") throw new TypeError(`startTLS: role must be "client" or "server"`);
+    return upgrade(plain, options, role, options.bio === true || tlsInfo(plain) !== null, "startTLS");
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function upgrade(
+  plain: Connection,
+  options: TLSConnectionSettings & ConnectionOptions & { host?: string; handler?: ConnectionHandler; signal?: AbortSignal },
+  role: "client" | "server",
+  bio: boolean,
+  where: string,
+): Promise<Connection> {
+  let made: { context: TLSContext; owned: boolean };
+  try {
+    const connectionOptions = pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions;
+    checkConnectionOptions(connectionOptions);
+    const handshakeMs = checkHandshakeMs(options.handshakeTimeoutMs);
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
+    if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError(`${where}: handler must be an object of callbacks`);
+    made = contextFor(options, role, where);
+    const host = role === "client" ? options.servername ?? options.host ?? "" : "";
+    const promise = handshakeOver(plain, {
+      context: made.context,
+      host,
+      session: options.session,
+      allowTruncation: options.allowTruncation === true,
+      handshakeMs,
+      signal: options.signal,
+      handler: options.handler,
+      connectionOptions,
+      fdMode: !bio,
+    });
+    // The connection holds its own reference to the SSL_CTX.
+    if (made.owned) made.context.close();
+    return promise;
+  } catch (err) {
+    if (!plain.closed) plain.abort();
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Connects over TCP and completes a TLS handshake as a client (verifying
+ * the server by default); resolves with the open connection (after its
+ * handler's `open`). Pass `context` to share one `SSL_CTX` between
+ * connections (much cheaper than making one per connection).
+ *
+ * @throws (rejects) SocketError / SocketTimeoutError for the TCP connect,
+ *   TLSVerifyError, TLSPinError, TLSHandshakeError, SocketTimeoutError for
+ *   the handshake, the signal's reason; TypeError for an unknown option
+ *
+ * @example
+ * ```ts ignore
+ * import { connectTLS, tlsInfo } from "./connect_async.ts";
+ * const conn = await connectTLS({ host: "localhost", port: 8443, ca: caPem, alpn: ["h2", "http/1.1"] });
+ * console.log(tlsInfo(conn)!.alpnProtocol);
+ * ```
+ */
+export function connectTLS(options: ConnectTLSOptions): Promise<Connection> {
+  try {
+    if (arguments.length > 1) throw new TypeError(`connectTLS: takes one options object, got ${arguments.length} arguments`);
+    if (options === undefined) throw new TypeError("connectTLS: an options object is required");
+    checkOptions(options, CONNECT_KEYS, "connectTLS");
+    if (typeof options.host !== "string" || options.host === "") throw new TypeError("connectTLS: host must be a non-empty string");
+    checkHandshakeMs(options.handshakeTimeoutMs);
+    const plainOptions = pick(options, ["host", "port", "loop", "io", "timeoutMs", "signal", "noDelay"]) as unknown as ConnectOptions;
+    const connector = options.connector ?? defaultConnector;
+    if (typeof connector !== "function") throw new TypeError("connectTLS: connector must be a function");
+    const bio = chooseAsyncIo(options.io) === "io_uring";
+    return connector(plainOptions).then((plain) => upgrade(plain, options, "client", bio || tlsInfo(plain) !== null, "connectTLS"));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * @internal `connect({ …, tls: {…} })` of poll/connect.ts lands here (loaded
+ * on demand): the plain connect with every other option (a proxy, say),
+ * then the handshake with the `tls` settings.
+ *
+ * @example
+ * ```ts ignore
+ * const conn = await connectWithTLS({ host: "localhost", port: 8443, tls: { ca } });
+ * ```
+ */
+export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSConnectionSettings }): Promise<Connection> {
+  try {
+    const { tls, handler, ...rest } = options;
+    const settings = tls ?? {};
+    checkOptions(settings, SETTING_KEYS, "connect: tls");
+    checkHandshakeMs(settings.handshakeTimeoutMs);
+    const plainOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) if (!(CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) plainOptions[key] = value;
+    const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
+    const bio = chooseAsyncIo(options.io) === "io_uring";
+    const host = options.host ?? "127.0.0.1";
+    return connect(plainOptions as unknown as ConnectOptions).then((plain) =>
+      upgrade(plain, { ...settings, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(options.signal === undefined ? {} : { signal: options.signal }) }, "client", bio || tlsInfo(plain) !== null, "connect")
+    );
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * A {@link Connector} that opens TLS connections with `settings`: the plain
+ * connection comes from `settings.connector` (default: `connect`, or
+ * `connectUnix` for a `path`), then the handshake runs over it. For
+ * clients of the layers above (HTTP, WebSocket, pools) that take a
+ * `connector` option. The name verified is `servername`, else the
+ * connector options' `host`.
+ *
+ * @example
+ * ```ts ignore
+ * import { tlsConnector } from "./connect_async.ts";
+ * import { TLSContext } from "./context.ts";
+ * const connector = tlsConnector({ context: new TLSContext({ ca }) });
+ * const conn = await connector({ host: "localhost", port: 8443 });
+ * ```
+ */
+export function tlsConnector(settings: TLSConnectionSettings & { readonly connector?: Connector } = {}): Connector {
+  checkOptions(settings, optionKeys(SETTING_KEYS, ["connector"]), "tlsConnector");
+  checkHandshakeMs(settings.handshakeTimeoutMs);
+  const { connector = defaultConnector, ...tls } = settings;
+  // One context for every connection this connector makes.
+  const shared = tls.context === undefined ? contextFor(tls, "client", "tlsConnector").context : tls.context;
+  const base: TLSConnectionSettings = {
+    context: shared,
+    ...pick(tls, ["servername", "session", "handshakeTimeoutMs", "allowTruncation"]),
+  };
+  return (options: ConnectorOptions) => {
+    const { handler, signal, ...rest } = options as ConnectorOptions & { signal?: AbortSignal };
+    const plain: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) if (!(CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) plain[key] = value;
+    if (signal !== undefined) plain.signal = signal;
+    const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
+    const host = "host" in options ? options.host ?? "127.0.0.1" : "";
+    const bio = chooseAsyncIo(options.io) === "io_uring";
+    return connector(plain as unknown as ConnectorOptions).then((conn) =>
+      upgrade(conn, { ...base, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }) }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
+    );
+  };
+}
+
+/** Options of {@link listenTLS}: the listener's, the server's TLS settings and the connections' options. */
+export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servername" | "session">, ConnectionOptions {
+  /** An IP literal or "localhost" (default "127.0.0.1"). */
+  readonly host?: string;
+  /** The TCP port (0: one the kernel picks). */
+  readonly port: number;
+  /** Callbacks for each connection; `open` runs after its handshake. Without one, use `accept()`. */
+  readonly handler?: ConnectionHandler;
+  /** Each failed handshake and failed accept (the listener goes on); without it they are only counted. */
+  readonly onError?: (error: Error, listener: TLSListener) => void;
+  /** listen(2) backlog. */
+  readonly backlog?: number;
+  /** Without a handler: the most handshaken connections held for `accept()` (default 128); more are closed. */
+  readonly maxPending?: number;
+  /** SO_REUSEPORT. */
+  readonly reusePort?: boolean;
+  /** TCP_NODELAY on accepted connections (default true). */
+  readonly noDelay?: boolean;
+  /** The loop. */
+  readonly loop?: Loop;
+  /** "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring). */
+  readonly io?: IoOption;
+}
+
+const LISTEN_KEYS: ReadonlySet<string> = optionKeys(
+  [...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"),
+  CONNECTION_OPTION_KEYS,
+  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io"],
+);
+
+/**
+ * A TLS listener: a plain listener whose connections handshake (server
+ * role, one `SSL` each from the listener's context) before they reach the
+ * handler's `open` or `accept()`. A failed handshake closes that
+ * connection only; it is counted in {@link TLSListener.handshakeErrors}
+ * and passed to `onError`.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTLS } from "./connect_async.ts";
+ * await using server = listenTLS({ port: 0, cert, key, handler: { data: (c, d) => c.send(d) } });
+ * console.log(server.port);
+ * ```
+ */
+export class TLSListener {
+  readonly #plain: Listener;
+  readonly #context: TLSContext;
+  readonly #ownsContext: boolean;
+  readonly #options: ListenTLSOptions;
+  readonly #pending: Connection[] = [];
+  readonly #acceptors: ((conn: Connection | null) => void)[] = [];
+  readonly #maxPending: number;
+  #handshakeErrors = 0;
+  #closed = false;
+
+  /** @internal Use {@link listenTLS}. */
+  constructor(options: ListenTLSOptions) {
+    checkOptions(options, LISTEN_KEYS, "listenTLS");
+    checkHandshakeMs(options.handshakeTimeoutMs);
+    checkConnectionOptions(pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions);
+    if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError("listenTLS: handler must be an object of callbacks");
+    if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("listenTLS: onError must be a function");
+    const maxPending = options.maxPending ?? 128;
+    if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
+    this.#maxPending = maxPending;
+    this.#options = options;
+    const made = contextFor(options, "server", "listenTLS");
+    this.#context = made.context;
+    this.#ownsContext = made.owned;
+    const listenOptions = pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "io"]) as unknown as ListenOptions;
+    const fdMode = chooseAsyncIo(options.io) !== "io_uring";
+    try {
+      this.#plain = listen({
+        ...listenOptions,
+        handler: { open: (plain) => this.#start(plain, fdMode) },
+        onError: (error) => this.#report(error),
+      });
+    } catch (err) {
+      if (this.#ownsContext) this.#context.close();
+      throw err;
+    }
+  }
+
+  /** The listening address. */
+  get address(): SocketAddress {
+    return this.#plain.address;
+  }
+
+  /** The bound TCP port. */
+  get port(): number {
+    return this.#plain.port;
+  }
+
+  /** The listening descriptor. */
+  get fd(): number {
+    return this.#plain.fd;
+  }
+
+  /** "io_uring" or "readiness". */
+  get io(): "readiness" | "io_uring" {
+    return this.#plain.io;
+  }
+
+  /** Whether the listener is closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Failed accepts (see the plain listener's `acceptErrors`). */
+  get acceptErrors(): number {
+    return this.#plain.acceptErrors;
+  }
+
+  /** Handshakes that failed (timeouts, bad ClientHellos, refused certificates). */
+  get handshakeErrors(): number {
+    return this.#handshakeErrors;
+  }
+
+  /** Connections handshaken and waiting for `accept()` (without a handler). */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** The server context (its own, or the one passed as `context`). */
+  get context(): TLSContext {
+    return this.#context;
+  }
+
+  /** The next handshaken connection (without a handler); null once closed. */
+  accept(): Promise<Connection | null> {
+    const ready = this.#pending.shift();
+    if (ready !== undefined) return Promise.resolve(ready);
+    if (this.#closed) return Promise.resolve(null);
+    return new Promise((resolve) => this.#acceptors.push(resolve));
+  }
+
+  /** Async iteration over handshaken connections until the listener closes. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Connection, void, undefined> {
+    for (;;) {
+      const conn = await this.accept();
+      if (conn === null) return;
+      yield conn;
+    }
+  }
+
+  /** Keeps the process alive while listening (the default). */
+  ref(): this {
+    this.#plain.ref();
+    return this;
+  }
+
+  /** Lets the process exit while listening. */
+  unref(): this {
+    this.#plain.unref();
+    return this;
+  }
+
+  /**
+   * Stops listening; connections handed out stay open, ones waiting for
+   * `accept()` are closed (as are handshakes that complete afterwards).
+   * Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#plain.close();
+    for (const conn of this.#pending.splice(0)) void conn.close();
+    for (const resolve of this.#acceptors.splice(0)) resolve(null);
+    if (this.#ownsContext) this.#context.close();
+  }
+
+  /** Same as {@link TLSListener.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  #report(error: unknown): void {
+    try {
+      this.#options.onError?.(error instanceof Error ? error : new Error(String(error)), this);
+    } catch {
+      // an onError that throws must not stop the listener
+    }
+  }
+
+  #start(plain: Connection, fdMode: boolean): void {
+    if (this.#closed) {
+      plain.abort();
+      return;
+    }
+    const options = this.#options;
+    const handler = options.handler;
+    const promise = upgrade(plain, {
+      context: this.#context,
+      ...pick(options, ["handshakeTimeoutMs", "allowTruncation", ...CONNECTION_OPTION_KEYS]),
+      ...(handler === undefined ? {} : { handler }),
+    }, "server", !fdMode, "listenTLS");
+    promise.then((conn) => {
+      if (handler !== undefined) return;
+      if (this.#closed) {
+        void conn.close();
+        return;
+      }
+      const resolve = this.#acceptors.shift();
+      if (resolve !== undefined) resolve(conn);
+      else if (this.#pending.length < this.#maxPending) this.#pending.push(conn);
+      else void conn.close();
+    }, (error: unknown) => {
+      this.#handshakeErrors++;
+      this.#report(error);
+    });
+  }
+}
+
+/**
+ * Listens for TLS connections on `host:port` (server role; `cert`/`key` or
+ * a server `context` required). Each connection handshakes (bounded by
+ * `handshakeTimeoutMs`) before its handler's `open` runs or `accept()`
+ * returns it; a failed handshake only costs that connection.
+ *
+ * @throws SocketError (EADDRINUSE, …), TypeError for an unknown option, TLSError for a context OpenSSL refuses
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTLS } from "./connect_async.ts";
+ * const server = listenTLS({ port: 8443, cert, key, alpn: ["h2", "http/1.1"], handler: { data: (c, d) => c.send(d) } });
+ * server.close();
+ * ```
+ */
+export function listenTLS(options: ListenTLSOptions): TLSListener {
+  if (arguments.length > 1) throw new TypeError(`listenTLS: takes one options object, got ${arguments.length} arguments`);
+  if (options === undefined) throw new TypeError("listenTLS: an options object is required");
+  return new TLSListener(options);
+}

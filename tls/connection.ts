@@ -1,0 +1,309 @@
+/**
+ * TLS in fd mode on the readiness loop: a {@link Transport} with the plain
+ * readiness transport's shape (poll/transport_readiness.ts) whose bytes go
+ * through `SSL_read`/`SSL_write` on the connection's own descriptor
+ * (`SSL_set_fd`). OpenSSL's WANT_READ/WANT_WRITE become the watch
+ * interest — a write that needs the peer's bytes waits for readability,
+ * a read that must send waits for writability. The handshake runs first,
+ * on the same watch; the connection sees no bytes until it completed and
+ * `onHandshake` ran. Closing sends close_notify; the peer's close_notify
+ * is the end of stream; an EOF without it is a TLSError
+ * `ERR_TLS_TRUNCATED` (unless `allowTruncation`).
+ *
+ * @example
+ * ```ts ignore
+ * import { Connection } from "../poll/connection.ts";
+ * const engine = new TLSEngine(context, { fd: socket.fd, host: "localhost" });
+ * const conn = new Connection(loop, socket, undefined, {}, tlsFdTransport(loop, socket, engine, (err) => console.log("handshake", err)));
+ * ```
+ *
+ * @module
+ */
+import { ERROR, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
+import type { IoWatcher } from "../poll/io_watcher.ts";
+import type { Loop } from "../poll/loop.ts";
+import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
+import type { WriteQueue } from "../poll/write_queue.ts";
+import type { Socket } from "../socket/socket.ts";
+import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
+
+/** Called once: with no error when the handshake completed, else with its typed error. */
+export type HandshakeDone = (error?: Error) => void;
+
+/**
+ * A factory of fd-mode TLS transports over `socket` (non-blocking), whose
+ * `SSL` is `engine`'s (made with `fd: socket.fd`).
+ *
+ * @example
+ * ```ts ignore
+ * const factory = tlsFdTransport(loop, socket, engine, (error) => {});
+ * ```
+ */
+export function tlsFdTransport(loop: Loop, socket: Socket, engine: TLSEngine, onHandshake: HandshakeDone): TransportFactory {
+  return (sink, queue) => new TLSFdTransport(loop, socket, engine, sink, queue, onHandshake);
+}
+
+/** Most `SSL_read` calls per readiness event before giving the loop back. */
+const READ_ROUNDS = 16;
+
+/**
+ * fd-mode TLS I/O for one connection (see the module text).
+ *
+ * @example
+ * ```ts ignore
+ * const t = new TLSFdTransport(loop, socket, engine, sink, queue, onHandshake);
+ * t.close(false); // close_notify, SSL_free, close(2)
+ * ```
+ */
+export class TLSFdTransport implements Transport {
+  readonly #socket: Socket;
+  readonly #engine: TLSEngine;
+  readonly #sink: TransportSink;
+  readonly #queue: WriteQueue;
+  readonly #watcher: IoWatcher;
+  #onHandshake: HandshakeDone | undefined;
+  #open = false;
+  #interest: number;
+  /** While handshaking: what the last step waits for. */
+  #handshakeWants: number;
+  #reading = true;
+  /** The last SSL_write wants the peer's bytes first. */
+  #writeWantsRead = false;
+  /** The last SSL_read must send first. */
+  #readWantsWrite = false;
+  #stopped = false;
+  #closed = false;
+  #drainScheduled = false;
+
+  constructor(loop: Loop, socket: Socket, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
+    this.#socket = socket;
+    this.#engine = engine;
+    this.#sink = sink;
+    this.#queue = queue;
+    this.#onHandshake = onHandshake;
+    // A client speaks first: its first step runs once the socket is writable.
+    this.#handshakeWants = engine.role === "client" ? WRITABLE : READABLE;
+    this.#interest = this.#handshakeWants;
+    this.#watcher = loop.watch(socket.fd, this.#interest, this.#onEvents);
+    this.#watcher.onLoopClose = () => sink.loopClosed();
+  }
+
+  trySend(data: Uint8Array): number {
+    if (!this.#open || this.#writeWantsRead) return 0;
+    const engine = this.#engine;
+    let offset = 0;
+    while (offset < data.length) {
+      const n = engine.write(offset === 0 ? data : data.subarray(offset));
+      if (n > 0) {
+        offset += n;
+        continue;
+      }
+      if (n === WANT_WRITE) break;
+      if (n === WANT_READ) {
+        // The same bytes go again (from the queue) once input came.
+        this.#writeWantsRead = true;
+        break;
+      }
+      this.#sink.failed(engine.takeError());
+      return -1;
+    }
+    return offset;
+  }
+
+  queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
+    this.#queue.push(data.slice(offset), done);
+    this.#refresh();
+  }
+
+  flush(): void {
+    if (!this.#open) return; // the handshake first; the queue waits
+    const out = this.#queue;
+    let sent = 0;
+    for (let head = out.head(); head !== undefined; head = out.head()) {
+      if (head.length === 0) {
+        out.consume(0);
+        if (this.#closed) return;
+        continue;
+      }
+      const n = this.trySend(head);
+      if (n < 0) return;
+      sent += n;
+      out.consume(n);
+      if (n < head.length) break;
+    }
+    if (this.#closed) return;
+    this.#refresh();
+    this.#sink.sent(sent);
+  }
+
+  update(reading: boolean): void {
+    if (this.#closed) return;
+    this.#reading = reading;
+    this.#refresh();
+    // Decrypted bytes left in the SSL raise no readiness event.
+    if (reading && this.#open && this.#engine.mayHavePending) this.#scheduleDrain();
+  }
+
+  shutdown(): void {
+    this.#engine.shutdown();
+    this.#socket.shutdown("write");
+  }
+
+  ref(): void {
+    this.#watcher.ref();
+  }
+
+  unref(): void {
+    this.#watcher.unref();
+  }
+
+  close(keepFd: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#watcher.close();
+    if (!keepFd) this.#engine.shutdown();
+    this.#engine.free();
+    if (!keepFd) this.#socket.close();
+    const onHandshake = this.#onHandshake;
+    this.#onHandshake = undefined;
+    onHandshake?.(new Error("the connection closed during the TLS handshake"));
+  }
+
+  #refresh(): void {
+    let events: number;
+    if (!this.#open) events = this.#handshakeWants;
+    else {
+      events = this.#reading || this.#writeWantsRead ? READABLE : 0;
+      if ((!this.#queue.empty && !this.#writeWantsRead) || this.#readWantsWrite) events |= WRITABLE;
+    }
+    if (this.#stopped) {
+      this.#interest = events;
+      if (events & READABLE) {
+        this.#stopped = false;
+        this.#watcher.start(events);
+      }
+      return;
+    }
+    if (events !== this.#interest) {
+      this.#interest = events;
+      this.#watcher.update(events);
+    }
+  }
+
+  #handshake(): void {
+    const step = this.#engine.handshakeStep();
+    if (step === STEP_DONE) {
+      this.#open = true;
+      const onHandshake = this.#onHandshake;
+      this.#onHandshake = undefined;
+      onHandshake?.();
+      if (this.#closed) return;
+      this.#refresh();
+      if (!this.#queue.empty) this.flush();
+      return;
+    }
+    if (step instanceof Error) {
+      const onHandshake = this.#onHandshake;
+      this.#onHandshake = undefined;
+      if (onHandshake !== undefined) onHandshake(step);
+      else this.#sink.failed(step);
+      return;
+    }
+    this.#handshakeWants = step === STEP_READ ? READABLE : WRITABLE;
+    this.#refresh();
+  }
+
+  #onEvents = (events: number): void => {
+    if (events & ERROR) {
+      let error: Error | null;
+      try {
+        error = this.#socket.getError();
+      } catch (err) {
+        error = err as Error;
+      }
+      if (error !== null) {
+        this.#engine.markBroken();
+        if (!this.#open && this.#onHandshake !== undefined) {
+          const onHandshake = this.#onHandshake;
+          this.#onHandshake = undefined;
+          onHandshake(error);
+        } else this.#sink.failed(error);
+        return;
+      }
+    }
+    if (!this.#open) {
+      this.#handshake();
+      return;
+    }
+    if (events & (READABLE | HANGUP)) {
+      if (this.#writeWantsRead) {
+        this.#writeWantsRead = false;
+        this.flush();
+        if (this.#closed) return;
+      }
+      if (this.#reading) this.#readLoop();
+      else if (events & HANGUP) {
+        if (this.#sink.hungUp()) return;
+        if (!this.#queue.empty) {
+          this.flush();
+          if (this.#closed) return;
+        }
+        this.#stopped = true;
+        this.#watcher.stop();
+        return;
+      }
+      if (this.#closed) return;
+    }
+    if (events & WRITABLE) {
+      if (this.#readWantsWrite) {
+        this.#readWantsWrite = false;
+        this.#refresh();
+        if (this.#reading) this.#readLoop();
+        if (this.#closed) return;
+      }
+      this.flush();
+    }
+  };
+
+  #scheduleDrain(): void {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    queueMicrotask(() => {
+      this.#drainScheduled = false;
+      if (!this.#closed && this.#reading && this.#engine.pending()) this.#readLoop();
+    });
+  }
+
+  #readLoop(): void {
+    const sink = this.#sink;
+    const engine = this.#engine;
+    for (let round = 0; round < READ_ROUNDS; round++) {
+      const target = sink.recvTarget();
+      if (target.length === 0) return;
+      const n = engine.read(target);
+      if (n > 0) {
+        engine.pollSession();
+        const again = sink.receivedInto(target, n);
+        if (this.#closed) return;
+        // Decrypted bytes still in the SSL raise no event: take them now
+        // while the connection reads.
+        if (!again && !(this.#reading && engine.pending())) return;
+        continue;
+      }
+      engine.pollSession();
+      if (n === WANT_READ) return;
+      if (n === WANT_WRITE) {
+        this.#readWantsWrite = true;
+        this.#refresh();
+        return;
+      }
+      if (n === 0) {
+        sink.receivedEnd();
+        return;
+      }
+      sink.failed(engine.takeError());
+      return;
+    }
+    if (this.#engine.mayHavePending) this.#scheduleDrain();
+  }
+}

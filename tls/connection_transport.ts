@@ -1,0 +1,132 @@
+/**
+ * An open {@link Connection} as an inner {@link Transport}: TLS in
+ * memory-BIO mode over any connection — one on the io_uring loop, a proxy
+ * tunnel, a TLS connection (TLS inside TLS). The connection is switched to
+ * handler mode (its bytes are pushed to the sink as they arrive); writes go
+ * through `send()`, held back in this transport's queue while the
+ * connection is at its high-water mark.
+ *
+ * @example
+ * ```ts ignore
+ * const factory = tlsBioTransport(connectionTransport(tunnel), engine, onHandshake);
+ * ```
+ *
+ * @module
+ */
+import type { Connection } from "../poll/connection.ts";
+import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
+import type { WriteQueue } from "../poll/write_queue.ts";
+
+/**
+ * A factory of transports over `conn` (which must be fresh: bytes it
+ * buffered for `read()` before are not seen).
+ *
+ * @example
+ * ```ts ignore
+ * const factory = connectionTransport(conn);
+ * ```
+ */
+export function connectionTransport(conn: Connection): TransportFactory {
+  return (sink, queue) => new ConnectionTransport(conn, sink, queue);
+}
+
+/**
+ * Bytes through a {@link Connection} (see the module text).
+ *
+ * @example
+ * ```ts ignore
+ * const t = new ConnectionTransport(conn, sink, queue);
+ * t.close(false); // conn.close()
+ * ```
+ */
+export class ConnectionTransport implements Transport {
+  readonly #conn: Connection;
+  readonly #sink: TransportSink;
+  readonly #queue: WriteQueue;
+  #closed = false;
+
+  constructor(conn: Connection, sink: TransportSink, queue: WriteQueue) {
+    this.#conn = conn;
+    this.#sink = sink;
+    this.#queue = queue;
+    conn.setHandler({
+      data: (_c, bytes) => {
+        if (!this.#closed) sink.received(bytes);
+      },
+      end: () => {
+        if (!this.#closed) sink.receivedEnd();
+      },
+      drain: () => {
+        if (!this.#closed) this.flush();
+      },
+      close: (_c, error) => {
+        if (this.#closed) return;
+        this.#closed = true;
+        if (error !== undefined) sink.failed(error);
+        else sink.receivedEnd();
+      },
+    });
+  }
+
+  #room(): boolean {
+    return this.#conn.bufferedAmount < this.#conn.highWaterMark;
+  }
+
+  trySend(data: Uint8Array): number {
+    if (this.#closed || !this.#room()) return 0;
+    try {
+      this.#conn.send(data);
+    } catch (err) {
+      this.#sink.failed(err as Error);
+      return -1;
+    }
+    return data.length;
+  }
+
+  queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
+    this.#queue.push(data.slice(offset), done);
+    this.flush();
+  }
+
+  flush(): void {
+    const out = this.#queue;
+    let sent = 0;
+    for (let head = out.head(); head !== undefined && !this.#closed; head = out.head()) {
+      if (head.length === 0) {
+        out.consume(0);
+        continue;
+      }
+      if (!this.#room()) break;
+      const n = this.trySend(head);
+      if (n < 0) return;
+      sent += n;
+      out.consume(n);
+    }
+    if (!this.#closed) this.#sink.sent(sent);
+  }
+
+  update(reading: boolean): void {
+    if (this.#closed) return;
+    if (reading) this.#conn.resume();
+    else this.#conn.pause();
+  }
+
+  shutdown(): void {
+    void this.#conn.end();
+  }
+
+  ref(): void {
+    this.#conn.ref();
+  }
+
+  unref(): void {
+    this.#conn.unref();
+  }
+
+  close(_keepFd: boolean): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.fail(new Error("closed"));
+    void this.#conn.close();
+  }
+}

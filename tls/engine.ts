@@ -1,0 +1,384 @@
+/**
+ * `TLSEngine`: one `SSL` of a connection on the loop, with the calls both
+ * async transports make (fd mode, tls/connection.ts, and memory-BIO mode,
+ * tls/bio_connection.ts): one handshake step, one `SSL_read`, one
+ * `SSL_write`, `close_notify`, each with `ERR_clear_error` first so one
+ * connection's error never shows in another's, and each failure mapped to
+ * the same typed errors as the blocking `TLSSocket` (tls/failure.ts). It
+ * also keeps what the handshake negotiated ({@link TLSInfo}) readable
+ * after the connection closed.
+ *
+ * @example
+ * ```ts ignore
+ * const engine = new TLSEngine(context, { fd: socket.fd, host: "localhost" });
+ * for (let r = engine.handshakeStep(); r !== STEP_DONE; r = engine.handshakeStep()) {
+ *   if (r instanceof Error) throw r; // … else wait for STEP_READ / STEP_WRITE
+ * }
+ * ```
+ *
+ * @module
+ */
+import { TLSError, UseAfterCloseError } from "../core/errors.ts";
+import { libssl } from "../ffi/libssl.ts";
+import { native } from "../ffi/native.ts";
+import type { Pointer } from "../ffi/types.ts";
+import { type Certificate, parseCertificate } from "./certificate.ts";
+import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
+import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
+import { CTRL, SSL_ERROR, SSL_MODE } from "./ctrl.ts";
+import { clearErrors, tlsError } from "./errors.ts";
+import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
+import { exportSession, importSession } from "./session.ts";
+import { configurePeerName, configureSSL } from "./ssl_setup.ts";
+import { resetVerifyFailure } from "./verify.ts";
+import { readCString } from "../ffi/marshal.ts";
+import { peerCertificateDER } from "./x509.ts";
+
+/** {@link TLSEngine.handshakeStep}: the handshake is complete. */
+export const STEP_DONE = 0;
+/** {@link TLSEngine.handshakeStep}: wait until the socket is readable (or more input came). */
+export const STEP_READ = 1;
+/** {@link TLSEngine.handshakeStep}: wait until the socket is writable. */
+export const STEP_WRITE = 2;
+
+/** {@link TLSEngine.read} / {@link TLSEngine.write}: wait for readability. */
+export const WANT_READ = -2;
+/** {@link TLSEngine.read} / {@link TLSEngine.write}: wait for writability. */
+export const WANT_WRITE = -3;
+/** {@link TLSEngine.read} / {@link TLSEngine.write}: failed; {@link TLSEngine.takeError} has the error. */
+export const FAILED = -1;
+
+/**
+ * What a TLS connection negotiated, readable on the connection with
+ * `tlsInfo(conn)` (tls/connect_async.ts) from its handler's `open` on
+ * (and after it closed).
+ *
+ * @example
+ * ```ts ignore
+ * const info = tlsInfo(conn)!;
+ * console.log(info.protocol, info.alpnProtocol, info.cipher, info.group, info.isSessionReused());
+ * ```
+ */
+export interface TLSInfo {
+  /** "client" or "server". */
+  readonly role: "client" | "server";
+  /** "TLSv1.3", "TLSv1.2". */
+  readonly protocol: string;
+  /** The ALPN protocol selected, or null. */
+  readonly alpnProtocol: string | null;
+  /** The cipher suite ("TLS_AES_256_GCM_SHA384"). */
+  readonly cipher: string;
+  /** The key exchange group ("x25519", …), "" when none. */
+  readonly group: string;
+  /** Server: the SNI name the client sent, or null. Client: the name it checked ("" for none). */
+  readonly servername: string | null;
+  /** Whether the handshake resumed a session. */
+  isSessionReused(): boolean;
+  /** The peer's certificate, or null when it sent none. */
+  peerCertificate(): Certificate | null;
+  /**
+   * Client: this connection's session as bytes for a later `session`
+   * option, or null while none is resumable (TLS 1.3 sends its tickets
+   * after the handshake; they are taken in as the connection reads).
+   */
+  session(): Uint8Array | null;
+  /**
+   * Client: resolves with the session bytes once a resumable session is
+   * there (the TLS 1.3 ticket arrived), or null when the connection closes
+   * first or `timeoutMs` (default 5000) passes. The connection must be
+   * reading (not paused) for the ticket to be taken in.
+   */
+  waitSession(timeoutMs?: number): Promise<Uint8Array | null>;
+}
+
+/** How the `SSL` reaches the peer: a descriptor (fd mode) or nothing yet (BIO mode: the caller sets the BIOs). */
+export interface EngineOptions {
+  /** fd mode: the connected socket's descriptor; omitted for memory-BIO mode. */
+  readonly fd?: number;
+  /** Client: the name checked and sent as SNI (an IP literal: checked, not sent). */
+  readonly host?: string;
+  /** Client: a session to resume. */
+  readonly session?: Uint8Array;
+  /** An EOF without close_notify is a clean end (the protocol above frames its own end). */
+  readonly allowTruncation?: boolean;
+}
+
+/**
+ * One connection's `SSL` (see the module text). Freed exactly once by
+ * {@link TLSEngine.free}.
+ *
+ * @example
+ * ```ts ignore
+ * const engine = new TLSEngine(context, { fd, host: "localhost" });
+ * engine.free();
+ * ```
+ */
+export class TLSEngine implements TLSInfo {
+  #ssl: Pointer | null;
+  readonly #context: TLSContext;
+  readonly role: "client" | "server";
+  readonly #host: string;
+  readonly #allowTruncation: boolean;
+  #handshaken = false;
+  /** A fatal error happened: no close_notify may be sent. */
+  #broken = false;
+  #shutdownSent = false;
+  #error: Error | undefined;
+  #protocol = "";
+  #alpn: string | null = null;
+  #cipher = "";
+  #group = "";
+  #servername: string | null = null;
+  #reused = false;
+  #peerDER: Uint8Array | null = null;
+  #session: Uint8Array | null = null;
+  #sessionWaiters: ((session: Uint8Array | null) => void)[] = [];
+  /** The last `SSL_read` filled its target: decrypted bytes may wait in the SSL. */
+  mayHavePending = false;
+
+  constructor(context: TLSContext, options: EngineOptions) {
+    this.role = context.role;
+    let host = options.host ?? "";
+    if (typeof host !== "string" || host.includes("\0")) throw new TypeError("TLS: host must be a string");
+    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+    this.#host = this.role === "client" ? host : "";
+    if (this.role === "client" && context.verify && host === "") {
+      throw new TypeError("TLS: host (or servername) is required to verify the server (or pass rejectUnauthorized: false)");
+    }
+    this.#allowTruncation = options.allowTruncation === true;
+    const ctx = acquireContext(context);
+    const lib = libssl();
+    clearErrors();
+    const ssl = lib.SSL_new(ctx);
+    if (ssl === null) {
+      releaseContext(context);
+      throw tlsError("ERR_TLS", "SSL_new");
+    }
+    try {
+      // Partial writes (a record at a time) and a write buffer that may
+      // move between the retries of one write (our queue's chunks).
+      lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_MODE, SSL_MODE.ENABLE_PARTIAL_WRITE | SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
+      if (options.fd !== undefined) configureSSL(ssl, options.fd, this.#host, context.verify);
+      else configurePeerName(ssl, this.#host, context.verify);
+      if (options.session !== undefined) {
+        if (this.role !== "client") throw new TypeError("TLS: session is a client option");
+        importSession(ssl, options.session);
+      }
+      resetVerifyFailure(ssl);
+    } catch (err) {
+      lib.SSL_free(ssl);
+      releaseContext(context);
+      throw err;
+    }
+    this.#ssl = ssl;
+    this.#context = context;
+  }
+
+  /** The live `SSL` (for BIO setup). */
+  get ssl(): Pointer {
+    if (this.#ssl === null) throw new UseAfterCloseError("TLS connection");
+    return this.#ssl;
+  }
+
+  /** Whether the handshake completed. */
+  get handshaken(): boolean {
+    return this.#handshaken;
+  }
+
+  /** Whether the `SSL` was freed. */
+  get freed(): boolean {
+    return this.#ssl === null;
+  }
+
+  /** Marks the connection failed from outside (a transport error): no close_notify. */
+  markBroken(): void {
+    this.#broken = true;
+  }
+
+  /** The error of the last call that returned {@link FAILED} (or a handshake step's error). */
+  takeError(): Error {
+    const error = this.#error ?? new TLSError("ERR_TLS", "TLS connection failed");
+    this.#error = undefined;
+    return error;
+  }
+
+  /**
+   * One handshake call: {@link STEP_DONE}, {@link STEP_READ},
+   * {@link STEP_WRITE}, or the typed error of a failed handshake
+   * (TLSVerifyError, TLSPinError, TLSHandshakeError).
+   */
+  handshakeStep(): number | Error {
+    const ssl = this.ssl;
+    const lib = libssl();
+    clearErrors();
+    const r = this.role === "client" ? lib.SSL_connect(ssl) : lib.SSL_accept(ssl);
+    if (r === 1) {
+      const refused = pinFailure(ssl, this.#context);
+      if (refused !== null) {
+        this.#broken = true; // no close_notify after refusing the peer
+        return refused;
+      }
+      this.#handshaken = true;
+      this.#snapshot(ssl);
+      return STEP_DONE;
+    }
+    const code = lib.SSL_get_error(ssl, r);
+    if (code === SSL_ERROR.WANT_READ) return STEP_READ;
+    if (code === SSL_ERROR.WANT_WRITE) return STEP_WRITE;
+    this.#broken = true;
+    const errno = code === SSL_ERROR.SYSCALL ? native.errno() : 0;
+    return classifyHandshakeFailure({ ssl, what: "handshake", code, errno, verify: this.role === "client" && this.#context.verify, minVersion: this.#context.minVersion });
+  }
+
+  /**
+   * One `SSL_read` into `target`: bytes (> 0), 0 at the peer's
+   * close_notify (or, with `allowTruncation`, at a bare EOF),
+   * {@link WANT_READ}, {@link WANT_WRITE} or {@link FAILED} (ERR_TLS_TRUNCATED
+   * for an EOF without close_notify).
+   */
+  read(target: Uint8Array): number {
+    const ssl = this.ssl;
+    const lib = libssl();
+    clearErrors();
+    const room = target.length > 0x7fffffff ? 0x7fffffff : target.length;
+    const n = lib.SSL_read(ssl, target, room);
+    if (n > 0) {
+      this.mayHavePending = n === room;
+      return n;
+    }
+    this.mayHavePending = false;
+    const code = lib.SSL_get_error(ssl, n);
+    if (code === SSL_ERROR.WANT_READ) return WANT_READ;
+    if (code === SSL_ERROR.WANT_WRITE) return WANT_WRITE;
+    if (code === SSL_ERROR.ZERO_RETURN) return 0;
+    const error = dataFailure("SSL_read", code, code === SSL_ERROR.SYSCALL ? native.errno() : 0);
+    this.#broken = true;
+    if (this.#allowTruncation && error.code === "ERR_TLS_TRUNCATED") return 0;
+    this.#error = error;
+    return FAILED;
+  }
+
+  /** Whether decrypted bytes wait in the SSL (checked only after a read filled its target). */
+  pending(): boolean {
+    if (!this.mayHavePending || this.#ssl === null) return false;
+    return libssl().SSL_pending(this.#ssl) > 0;
+  }
+
+  /** One `SSL_write` of `data` (non-empty): bytes taken (> 0), {@link WANT_READ}, {@link WANT_WRITE} or {@link FAILED}. */
+  write(data: Uint8Array): number {
+    const ssl = this.ssl;
+    const lib = libssl();
+    clearErrors();
+    const n = lib.SSL_write(ssl, data, data.length > 0x7fffffff ? 0x7fffffff : data.length);
+    if (n > 0) return n;
+    const code = lib.SSL_get_error(ssl, n);
+    if (code === SSL_ERROR.WANT_READ) return WANT_READ;
+    if (code === SSL_ERROR.WANT_WRITE) return WANT_WRITE;
+    this.#broken = true;
+    this.#error = dataFailure("SSL_write", code, code === SSL_ERROR.SYSCALL ? native.errno() : 0);
+    return FAILED;
+  }
+
+  /** Sends close_notify once (after a healthy handshake; without waiting for the peer's). */
+  shutdown(): void {
+    if (this.#ssl === null || !this.#handshaken || this.#broken || this.#shutdownSent) return;
+    this.#shutdownSent = true;
+    clearErrors();
+    libssl().SSL_shutdown(this.#ssl);
+    clearErrors();
+  }
+
+  /** Frees the `SSL` (idempotent); session waiters get null. */
+  free(): void {
+    const ssl = this.#ssl;
+    if (ssl === null) return;
+    this.#takeSession(ssl);
+    this.#ssl = null;
+    resetVerifyFailure(ssl);
+    libssl().SSL_free(ssl);
+    releaseContext(this.#context);
+    for (const resolve of this.#sessionWaiters.splice(0)) resolve(this.#session);
+  }
+
+  /** After reads: hands a newly resumable session to whoever waits for one. */
+  pollSession(): void {
+    if (this.#sessionWaiters.length === 0 || this.#ssl === null) return;
+    const session = this.#takeSession(this.#ssl);
+    if (session === null) return;
+    for (const resolve of this.#sessionWaiters.splice(0)) resolve(session);
+  }
+
+  #takeSession(ssl: Pointer): Uint8Array | null {
+    if (this.role !== "client" || !this.#handshaken) return this.#session;
+    try {
+      const bytes = exportSession(ssl);
+      if (bytes !== null) this.#session = bytes;
+    } catch {
+      // not exportable: keep what we had
+    }
+    return this.#session;
+  }
+
+  #snapshot(ssl: Pointer): void {
+    this.#protocol = negotiatedProtocol(ssl);
+    this.#alpn = negotiatedALPN(ssl);
+    this.#cipher = negotiatedCipher(ssl);
+    this.#group = negotiatedGroup(ssl);
+    this.#reused = libssl().SSL_session_reused(ssl) === 1;
+    this.#peerDER = peerCertificateDER(ssl);
+    if (this.role === "server") {
+      const name = libssl().SSL_get_servername(ssl, 0);
+      this.#servername = name === null ? null : readCString(name);
+    } else this.#servername = this.#host;
+  }
+
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  get alpnProtocol(): string | null {
+    return this.#alpn;
+  }
+
+  get cipher(): string {
+    return this.#cipher;
+  }
+
+  get group(): string {
+    return this.#group;
+  }
+
+  get servername(): string | null {
+    return this.#servername;
+  }
+
+  isSessionReused(): boolean {
+    return this.#reused;
+  }
+
+  peerCertificate(): Certificate | null {
+    return this.#peerDER === null ? null : parseCertificate(this.#peerDER);
+  }
+
+  session(): Uint8Array | null {
+    return this.#ssl === null ? this.#session : this.#takeSession(this.#ssl);
+  }
+
+  waitSession(timeoutMs = 5000): Promise<Uint8Array | null> {
+    const now = this.session();
+    if (now !== null || this.#ssl === null || this.role !== "client") return Promise.resolve(now);
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = (session: Uint8Array | null) => {
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(session);
+      };
+      this.#sessionWaiters.push(done);
+      timer = setTimeout(() => {
+        const i = this.#sessionWaiters.indexOf(done);
+        if (i >= 0) this.#sessionWaiters.splice(i, 1);
+        resolve(this.session());
+      }, timeoutMs);
+    });
+  }
+}
