@@ -1,6 +1,7 @@
 /**
  * HTTP: core types (headers, URI, dates, methods, status), the HTTP/1.1
- * codec, HPACK, the HTTP/2 protocol core and the HTTP/1.1 server (`serve`). Subpaths: `ffinet/http`.
+ * codec, HPACK, the HTTP/2 protocol core, the HTTP/1.1 server (`serve`) and
+ * client (`fetch`, `request`, `Client`, `Pool`, `Agent`). Subpaths: `ffinet/http`.
  *
  * @example
  * ```ts
@@ -16,3 +17,4 @@ export * from "./hpack/mod.ts";
 export * from "./h2/mod.ts";
 export * from "./content_coding.ts";
 export * from "./server/mod.ts";
+export * from "./client/mod.ts";

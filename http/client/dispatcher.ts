@@ -117,18 +117,3 @@ export interface Dispatcher {
   /** Fails every request and closes every connection now. */
   destroy(error?: Error): Promise<void>;
 }
-
-const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"]);
-
-/**
- * Whether a method is idempotent (RFC 9110 §9.2.2).
- *
- * @example
- * ```ts
- * import { isIdempotentMethod } from "./dispatcher.ts";
- * console.log(isIdempotentMethod("GET"), isIdempotentMethod("POST")); // true false
- * ```
- */
-export function isIdempotentMethod(method: string): boolean {
-  return IDEMPOTENT.has(method);
-}

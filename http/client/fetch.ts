@@ -42,7 +42,7 @@ import type { Dispatcher } from "./dispatcher.ts";
 import type { AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 import { abortReason } from "./pending.ts";
 import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from "./redirect.ts";
-import { normalizeMethod } from "./request.ts";
+import { normalizeMethod } from "../core/methods.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
 

@@ -17,11 +17,11 @@
  */
 export { Agent, type AgentOptions, getGlobalDispatcher, setGlobalDispatcher } from "./agent.ts";
 export { Client, type ClientOptions } from "./client.ts";
-export { type Dispatcher, type DispatchHandler, type DispatchOptions, isIdempotentMethod, type ResponseControl } from "./dispatcher.ts";
+export type { Dispatcher, DispatchHandler, DispatchOptions, ResponseControl } from "./dispatcher.ts";
 export { fetch, type FetchInit } from "./fetch.ts";
 export type { AuthChallenge, AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 export { type OriginParts, originParts, Pool, POOL_OPTION_KEYS, type PoolOptions } from "./pool.ts";
 export { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES, type RedirectStep } from "./redirect.ts";
-export { headerPairs, headersRecord, normalizeMethod, request, type RequestHeaders, type RequestOptions, type ResponseData } from "./request.ts";
+export { headerPairs, headersRecord, request, type RequestHeaders, type RequestOptions, type ResponseData } from "./request.ts";
 export { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 export { type BodySource, ResponseBody } from "./response_body.ts";

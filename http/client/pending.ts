@@ -16,7 +16,7 @@
  * @module
  */
 import type { DispatchHandler, DispatchOptions } from "./dispatcher.ts";
-import { isIdempotentMethod } from "./dispatcher.ts";
+import { isIdempotentMethod } from "../core/methods.ts";
 
 /**
  * One request in a dispatcher. See the module documentation.

@@ -21,6 +21,7 @@
  */
 import { checkOptions } from "../../core/options.ts";
 import type { MessageHead } from "../h1/fields.ts";
+import { normalizeMethod } from "../core/methods.ts";
 import { getGlobalDispatcher } from "./agent.ts";
 import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
@@ -233,32 +234,4 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
       },
     });
   });
-}
-
-const STANDARD_METHODS: Record<string, string> = {
-  get: "GET",
-  head: "HEAD",
-  post: "POST",
-  put: "PUT",
-  delete: "DELETE",
-  options: "OPTIONS",
-};
-
-/**
- * Upper-cases the methods fetch normalizes (DELETE, GET, HEAD, OPTIONS,
- * POST, PUT; not PATCH, as the Fetch standard says) and checks that the
- * rest is a token.
- *
- * @throws TypeError for a method that is not a token.
- * @example
- * ```ts
- * import { normalizeMethod } from "./request.ts";
- * console.log(normalizeMethod("post"), normalizeMethod("PROPFIND")); // "POST" "PROPFIND"
- * ```
- */
-export function normalizeMethod(method: string): string {
-  const standard = STANDARD_METHODS[method.toLowerCase()];
-  if (standard !== undefined) return standard;
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new TypeError(`invalid method: ${JSON.stringify(method)}`);
-  return method;
 }

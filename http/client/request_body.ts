@@ -109,8 +109,9 @@ export async function toRequestBody(init: RequestBodyInit): Promise<RequestBody 
   if (sync !== undefined) return sync;
   if (init instanceof FormData) {
     const encoded = new Response(init);
-    const bytes = new Uint8Array(await encoded.arrayBuffer());
-    return bytesBody(bytes, encoded.headers.get("content-type"));
+    // Read before the body: Bun drops the field once the body is consumed.
+    const type = encoded.headers.get("content-type");
+    return bytesBody(new Uint8Array(await encoded.arrayBuffer()), type);
   }
   throw new TypeError(`unsupported request body: ${Object.prototype.toString.call(init)}`);
 }
