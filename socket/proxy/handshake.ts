@@ -5,14 +5,14 @@
  * `tunnel.ts`) moves the bytes; the machines never touch a socket, a timer
  * or a runtime global.
  *
- * Contract of `push`: it returns how many bytes of `chunk` it consumed.
- * Before `done`, everything is consumed (bytes beyond what the current
- * reply needs, sent before we asked, are a `ProxyError`
- * `ERR_PROXY_PROTOCOL`). The push that finishes the handshake may consume
- * less: the rest is the first bytes of the tunnel (the target spoke
- * first). So glue that peeks (MSG_PEEK) and then receives exactly
- * `consumed` bytes leaves the tunnel bytes in the kernel for whoever reads
- * next (a Connection, or OpenSSL on the fd).
+ * Contract of `push`: it consumes bytes up to the end of the reply it
+ * waits for and returns how many. When that is less than the chunk, the
+ * caller sends `takeOutput()` (the next request) and pushes the rest
+ * again; once `done`, the rest is the first bytes of the tunnel (the target
+ * spoke first). So glue that peeks (MSG_PEEK) and then receives exactly
+ * the consumed count leaves the tunnel bytes in the kernel for whoever
+ * reads next (a Connection, or OpenSSL on the fd), and any split of the
+ * proxy's bytes gives the same outcome.
  *
  * @example
  * ```ts
@@ -46,7 +46,8 @@ export interface ProxyHandshake {
   /** Bytes to send now (null: nothing; wait for the proxy). */
   takeOutput(): Uint8Array | null;
   /**
-   * Feeds the proxy's bytes; returns how many were consumed.
+   * Feeds the proxy's bytes; returns how many were consumed (up to the
+   * end of the current reply).
    *
    * @throws ProxyError for a refusal or garbage (the machine stays failed)
    */

@@ -164,7 +164,6 @@ export class HttpConnectHandshake implements ProxyHandshake {
     if (this.#done) return 0;
     if (chunk.length === 0) return 0;
     try {
-      if (this.#output !== null) throw protocolError("HTTP", "bytes before the request was sent");
       this.#rest = -1;
       this.#parser.push(chunk);
     } catch (err) {

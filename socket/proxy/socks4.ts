@@ -116,7 +116,6 @@ export class Socks4Handshake implements ProxyHandshake {
     if (this.#done) return 0;
     if (chunk.length === 0) return 0;
     try {
-      if (this.#output !== null) throw protocolError("SOCKS4", "bytes before the request was sent");
       const taken = this.#reply.fill(chunk, 0);
       this.#check();
       return taken;

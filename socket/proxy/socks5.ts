@@ -201,8 +201,6 @@ export class Socks5Handshake implements ProxyHandshake {
     const r = this.#reply;
     let p = 0;
     while (p < chunk.length) {
-      if (this.#state === S_DONE) return p;
-      if (this.#output !== null) throw protocolError("SOCKS5", "bytes before the request was sent");
       p += r.fill(chunk, p);
       if (this.#state === S_REPLY) this.#replyProgress();
       if (!r.complete) continue;
@@ -210,6 +208,8 @@ export class Socks5Handshake implements ProxyHandshake {
       if (this.#state === S_METHOD) this.#method(b[0]!, b[1]!);
       else if (this.#state === S_AUTH) this.#authReply(b[0]!, b[1]!);
       else this.#finish();
+      // A reply is complete: the next request goes out before more is read.
+      return p;
     }
     return p;
   }
