@@ -17,6 +17,7 @@ import { H2Connection } from "../http/h2/connection.ts";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants.ts";
 import { encodeFrame, encodeSettings, FrameReader } from "../http/h2/frames.ts";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
+import { testPKI } from "./tls_pki.ts";
 
 const enc = new TextEncoder();
 const MIB = 1 << 20;
@@ -438,5 +439,55 @@ describe("graceful shutdown over HTTP/2", () => {
     await finished;
     assert.equal(s.connections, 0);
     session.destroy();
+  });
+});
+
+describe("serve over TLS: ALPN h2 and http/1.1", () => {
+  let tlsServer: Server;
+  let tlsPort = 0;
+  let caFile = "";
+  let ca = "";
+  before(() => {
+    const pki = testPKI();
+    caFile = `${pki.dir}/root.pem`;
+    ca = pki.root;
+    tlsServer = serve({ port: 0, tls: { cert: pki.chain, key: pki.key }, fetch: handler });
+    tlsPort = tlsServer.addr.port;
+  });
+  after(() => tlsServer.shutdown({ deadlineMs: 2000 }));
+
+  test("curl --http2 over TLS negotiates h2; --http1.1 gets HTTP/1.1 from the same server", async () => {
+    const h2 = await run("curl", ["-sS", "--cacert", caFile, "--http2", "-w", "\n%{http_version}", `https://localhost:${tlsPort}/info`]);
+    const [json, version] = h2.stdout.split("\n");
+    assert.equal(version, "2");
+    const info = JSON.parse(json!);
+    assert.equal(info.protocol, "h2");
+    assert.equal(info.url, `https://localhost:${tlsPort}/info`);
+    const h1 = await run("curl", ["-sS", "--cacert", caFile, "--http1.1", "-w", "%{http_version}", `https://localhost:${tlsPort}/plain`]);
+    assert.equal(h1.stdout, "hello GET /plain1.1");
+  });
+
+  test("node:http2 over TLS: streams, a large body, push", async () => {
+    const session = await new Promise<http2.ClientHttp2Session>((resolve, reject) => {
+      const s = http2.connect(`https://localhost:${tlsPort}`, { ca });
+      s.once("remoteSettings", () => resolve(s));
+      s.once("error", reject);
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => h2request(session, { ":path": `/slow?i=${i}` })));
+      results.forEach((r, i) => assert.equal(r.body.toString(), `slow ${i}`));
+      const up = expectedBig(2 * MIB);
+      const echo = await h2request(session, { ":path": "/echo", ":method": "POST" }, up);
+      assert.equal(echo.headers["x-sha"], sha(up));
+      assert.equal(sha(echo.body), sha(up));
+    } finally {
+      await closeSession(session);
+    }
+  });
+
+  test("h2load over TLS", async () => {
+    const { stdout } = await run("h2load", ["-n", "1000", "-c", "2", "-m", "10", `https://localhost:${tlsPort}/h2load`]);
+    assert.match(stdout, /Application protocol: h2/);
+    assert.match(stdout, /requests: 1000 total, 1000 started, 1000 done, 1000 succeeded, 0 failed, 0 errored/);
   });
 });

@@ -12,8 +12,8 @@
  *   answered over HTTP/1.1 (the upgrade is ignored, as the RFC allows);
  * - anything else: HTTP/1.1, the connection handler given.
  *
- * Over TLS the choice is ALPN's (`h2`, `http/1.1`), made in the handshake;
- * {@link startH2Session} is the entry for that path.
+ * Over TLS the choice is ALPN's (`h2`, `http/1.1`), made in the handshake:
+ * {@link alpnHandler}.
  *
  * @example
  * ```ts ignore
@@ -27,6 +27,7 @@
  * @module
  */
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
+import { tlsInfo } from "../../tls/connect_async.ts";
 import { CLIENT_PREFACE } from "../h2/constants.ts";
 import { applySettingsPayload, defaultSettings } from "../h2/settings.ts";
 import type { MessageHead } from "../h1/fields.ts";
@@ -244,6 +245,58 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
     },
     close(conn, error) {
       partial.delete(conn);
+      h1.close?.(conn, error);
+    },
+    timeout(conn, kind) {
+      h1.timeout?.(conn, kind);
+    },
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The connection handler of a TLS server: a connection whose handshake
+ * chose ALPN `h2` becomes an {@link H2Session}; any other (`http/1.1`, no
+ * ALPN) goes to `h1`. `h2` undefined: HTTP/1.1 only.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTLS } from "../../tls/connect_async.ts";
+ * import { alpnHandler } from "./h2_route.ts";
+ * import { sessionHandler, type SessionConfig } from "./h1_session.ts";
+ * import { h2Config } from "./h2_session.ts";
+ * declare const config: SessionConfig;
+ * declare const cert: string, key: string;
+ * listenTLS({ port: 0, cert, key, alpn: ["h2", "http/1.1"], handler: alpnHandler(config, sessionHandler(config), h2Config({}, 5000)) });
+ * ```
+ */
+export function alpnHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2Config | undefined): ConnectionHandler {
+  return {
+    open(conn) {
+      if (h2 !== undefined && tlsInfo(conn)?.alpnProtocol === "h2") {
+        if (config.draining || config.sessions.size >= config.maxConnections) {
+          conn.abort();
+          return;
+        }
+        if (config.unrefed) conn.unref();
+        startH2Session(conn, config, h2, "h2", EMPTY);
+        return;
+      }
+      conn.setHandler(h1);
+      h1.open?.(conn);
+    },
+    // Until `open` handed the connection over (never, in practice):
+    data(conn, bytes) {
+      h1.data?.(conn, bytes);
+    },
+    end(conn) {
+      h1.end?.(conn);
+    },
+    drain(conn) {
+      h1.drain?.(conn);
+    },
+    close(conn, error) {
       h1.close?.(conn, error);
     },
     timeout(conn, kind) {

@@ -24,7 +24,9 @@ import { defaultLoop, type Loop } from "../../poll/loop.ts";
 import { listen, type Listener } from "../../poll/listener.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
 import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
-import { protocolHandler } from "./h2_route.ts";
+import { alpnHandler, protocolHandler } from "./h2_route.ts";
+import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
+import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 
 export type { ServeHandler, ServeHandlerInfo } from "./h1_session.ts";
@@ -101,6 +103,8 @@ export interface ServeOptions {
    * {@link H2ServeOptions}).
    */
   http2?: H2ServeOptions | false;
+  /** HTTPS: certificate and key (and other TLS settings); ALPN offers `h2` (unless `http2: false`) and `http/1.1`. */
+  tls?: ServeTLSOptions;
 }
 
 const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
@@ -121,6 +125,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   reusePort: true,
   loop: true,
   http2: true,
+  tls: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -159,7 +164,7 @@ export class Server {
   readonly addr: ServeAddr;
   /** Resolves once the server is shut down and its last connection is closed. */
   readonly finished: Promise<void>;
-  readonly #listener: Listener;
+  readonly #listener: Listener | TLSListener;
   readonly #config: SessionConfig;
   readonly #loop: Loop;
   #resolveFinished!: () => void;
@@ -207,11 +212,16 @@ export class Server {
     this.#config = config;
     this.#loop = options.loop ?? defaultLoop();
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
-    const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
-    const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler };
-    if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
-    listenOptions.loop = this.#loop;
-    this.#listener = listen(listenOptions);
+    if (options.tls !== undefined) {
+      const where = { host, port: options.port ?? 8000, reusePort: options.reusePort, loop: this.#loop };
+      this.#listener = listenServeTLS(options.tls, where, alpnHandler(config, sessionHandler(config), h2), h2 !== undefined);
+    } else {
+      const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
+      const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler };
+      if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
+      listenOptions.loop = this.#loop;
+      this.#listener = listen(listenOptions);
+    }
     const a = this.#listener.address;
     const hostname = a.family === "unix" ? "" : a.host;
     this.addr = { hostname, port: this.#listener.port, transport: "tcp" };
