@@ -32,8 +32,14 @@ import { useCertificatePair } from "./certificate_pair.ts";
 import { makeKeylogCallback } from "./keylog.ts";
 import { makeServernameCallback, matchServername } from "./sni.ts";
 import { normalizePins } from "./x509.ts";
+import { TLSEXT_STATUSTYPE_OCSP } from "./ctrl.ts";
+import { readFileBytes } from "../ffi/read_file.ts";
+import { checkStaple, MAX_OCSP_RESPONSE_BYTES, makeStapleCallback, type StaplePolicy } from "./ocsp.ts";
+import { configureServerSessions, SERVER_SESSION_KEYS, type SessionStats, sessionStats } from "./server_sessions.ts";
+import type { TicketKeyRing } from "./ticket_keys.ts";
 
 export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
+export type { SessionStats } from "./server_sessions.ts";
 
 interface Internals {
   ctx: Pointer | null;
@@ -46,6 +52,13 @@ interface Internals {
   servernameCallback: NativeCallback | null;
   /** SNI contexts, each held (acquired and SSL_CTX_up_ref'd) until the last user is gone. */
   sni: Array<{ name: string; context: TLSContext; ctx: Pointer }>;
+  /** Server: the session ticket key ring; null with tickets off (or OpenSSL's own key before 3.0). */
+  ticketKeys: TicketKeyRing | null;
+  /** Server: the OCSP response stapled when a client asks, null for none. */
+  staple: Uint8Array | null;
+  stapleCallback: NativeCallback | null;
+  /** Client: how a stapled OCSP response is checked; null when none is asked for. */
+  staplePolicy: StaplePolicy | null;
 }
 
 const internals = new WeakMap<TLSContext, Internals>();
@@ -113,7 +126,8 @@ export class TLSContext {
     clearErrors();
     const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
     if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
-    const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins, servernameCallback: null, sni: [] };
+    const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins, servernameCallback: null, sni: [],
+      ticketKeys: null, staple: null, stapleCallback: null, staplePolicy: null };
     try {
       ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
@@ -131,10 +145,15 @@ export class TLSContext {
       }
       if (options.groups !== undefined) setGroups(ctx, options.groups);
       if (this.role === "server") {
-        // Sessions (and tickets) resume only within this id context; OpenSSL
-        // refuses resumption with client certificates when it is unset.
-        const sid = new TextEncoder().encode("ffinet");
-        if (ssl.SSL_CTX_set_session_id_context(ctx, sid, sid.length) !== 1) throw tlsError("ERR_TLS", "SSL_CTX_set_session_id_context");
+        state.ticketKeys = configureServerSessions(ctx, options);
+        state.staple = initialStaple(options);
+        // Installed on every server context, so a staple can be set later.
+        state.stapleCallback = makeStapleCallback(() => state.staple);
+        if (ssl.SSL_CTX_callback_ctrl(ctx, CTRL.SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, state.stapleCallback.pointer) !== 1) {
+          throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_tlsext_status_cb");
+        }
+      } else {
+        state.staplePolicy = clientSessionAndOCSP(ctx, options, this.verify);
       }
       if (hasCert) useCertificatePair(ctx, options, "cert");
       for (const [i, pair] of (options.certificates ?? []).entries()) useCertificatePair(ctx, pair, `certificates[${i}]`);
@@ -179,6 +198,58 @@ export class TLSContext {
     libssl().SSL_CTX_callback_ctrl(ctx, CTRL.SSL_CTRL_SET_TLSEXT_SERVERNAME_CB, state.servernameCallback.pointer);
   }
 
+  /**
+   * Server: makes a new ticket key (random, or the 80 bytes given) for new
+   * tickets; the previous `ticketKeysKept` keys still decrypt, older ones
+   * are dropped (their tickets then get a full handshake).
+   *
+   * @throws TypeError on a client or with tickets off, UseAfterCloseError after close
+   *
+   * @example
+   * ```ts ignore
+   * server.rotateTicketKeys();
+   * ```
+   */
+  rotateTicketKeys(key?: Uint8Array): void {
+    const state = this.#open();
+    if (state.ticketKeys === null) throw new TypeError("TLSContext: rotateTicketKeys needs a server context with session tickets (OpenSSL 3)");
+    state.ticketKeys.rotate(key);
+  }
+
+  /**
+   * Server: the DER OCSP response to staple from now on (null: none).
+   *
+   * @throws TypeError on a client or for bytes that are not DER, UseAfterCloseError after close
+   *
+   * @example
+   * ```ts ignore
+   * server.setOCSPResponse(freshResponse);
+   * ```
+   */
+  setOCSPResponse(response: Uint8Array | null): void {
+    const state = this.#open();
+    if (this.role !== "server") throw new TypeError("TLSContext: setOCSPResponse is a server method");
+    state.staple = response === null ? null : checkStaple(response);
+  }
+
+  /**
+   * Server: the session cache counters (cached sessions, hits, misses, …).
+   *
+   * @example
+   * ```ts ignore
+   * console.log(server.sessionStats().hits);
+   * ```
+   */
+  sessionStats(): SessionStats {
+    return sessionStats(this.#open().ctx!);
+  }
+
+  #open(): Internals {
+    const state = internals.get(this)!;
+    if (state.ctx === null) throw new UseAfterCloseError("TLSContext");
+    return state;
+  }
+
   /** Whether {@link TLSContext.close} has run. */
   get closed(): boolean {
     return internals.get(this)!.ctx === null;
@@ -217,6 +288,11 @@ function freeCallbacks(state: Internals): void {
   state.keylogCallback = null;
   state.servernameCallback?.close();
   state.servernameCallback = null;
+  state.ticketKeys?.close();
+  state.ticketKeys = null;
+  state.stapleCallback?.close();
+  state.stapleCallback = null;
+  state.staple = null;
   for (const entry of state.sni.splice(0)) {
     libssl().SSL_CTX_free(entry.ctx);
     releaseContext(entry.context);
@@ -276,6 +352,49 @@ export function releaseContext(context: TLSContext): void {
  */
 export function contextPins(context: TLSContext): readonly string[] {
   return internals.get(context)?.pins ?? [];
+}
+
+/**
+ * How a client context checks stapled OCSP responses, null when it asks
+ * for none.
+ *
+ * @example
+ * ```ts
+ * import { TLSContext, contextStaplePolicy } from "./context.ts";
+ * using ctx = new TLSContext({ requireOCSP: true });
+ * console.log(contextStaplePolicy(ctx)); // { required: true, verified: true }
+ * ```
+ */
+export function contextStaplePolicy(context: TLSContext): StaplePolicy | null {
+  return internals.get(context)?.staplePolicy ?? null;
+}
+
+function initialStaple(options: TLSContextOptions): Uint8Array | null {
+  if (options.requestOCSP !== undefined || options.requireOCSP !== undefined) throw new TypeError("TLSContext: requestOCSP and requireOCSP are client options");
+  if (options.ocspResponse !== undefined && options.ocspResponseFile !== undefined) throw new TypeError("TLSContext: pass ocspResponse or ocspResponseFile, not both");
+  if (options.ocspResponse !== undefined) return checkStaple(options.ocspResponse);
+  if (options.ocspResponseFile === undefined) return null;
+  const file = optionalString(options.ocspResponseFile, "ocspResponseFile")!;
+  const bytes = readFileBytes(file, MAX_OCSP_RESPONSE_BYTES);
+  if (bytes === null) throw new TypeError(`TLSContext: ocspResponseFile ${JSON.stringify(file)} does not exist`);
+  return checkStaple(bytes);
+}
+
+/** Refuses the server-only options on a client and sets up OCSP requests. */
+function clientSessionAndOCSP(ctx: Pointer, options: TLSContextOptions, verify: boolean): StaplePolicy | null {
+  for (const key of [...SERVER_SESSION_KEYS, "ocspResponse", "ocspResponseFile"]) {
+    if ((options as Record<string, unknown>)[key] !== undefined) throw new TypeError(`TLSContext: ${key} is a server option`);
+  }
+  const required = optionalBoolean(options.requireOCSP, false, "requireOCSP");
+  if (!optionalBoolean(options.requestOCSP, required, "requestOCSP")) {
+    if (required) throw new TypeError("TLSContext: requireOCSP needs requestOCSP");
+    return null;
+  }
+  // SSL_CTX_set_tlsext_status_type is a macro: SSL_CTX_ctrl(SET_TLSEXT_STATUS_REQ_TYPE, TLSEXT_STATUSTYPE_ocsp).
+  if (libssl().SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_TLSEXT_STATUS_REQ_TYPE, TLSEXT_STATUSTYPE_OCSP, null) !== 1) {
+    throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_tlsext_status_type");
+  }
+  return { required, verified: verify };
 }
 
 function setGroups(ctx: Pointer, groups: readonly string[]): void {

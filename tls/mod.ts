@@ -24,3 +24,6 @@ export type { ConnectTLSSyncOptions } from "./connect_sync.ts";
 export { parseCertificate } from "./certificate.ts";
 export type { Certificate, SubjectAltNames } from "./certificate.ts";
 export { decodeALPN, encodeALPN } from "./alpn.ts";
+export type { SessionStats } from "./server_sessions.ts";
+export { TICKET_KEY_LENGTH } from "./ticket_keys.ts";
+export type { OCSPFailure, OCSPStatus } from "./ocsp.ts";

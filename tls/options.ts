@@ -130,6 +130,50 @@ export interface TLSContextOptions {
   readonly ctLogFile?: string;
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
+  /**
+   * Server: the session id context (1–32 bytes, default "ffinet"): sessions
+   * and tickets resume only on servers with the same one.
+   */
+  readonly sessionIdContext?: string | Uint8Array;
+  /** Server: keep sessions in a cache for resumption by id (default true). */
+  readonly sessionCache?: boolean;
+  /** Server: the most sessions the cache holds (OpenSSL's default: 20480). */
+  readonly sessionCacheSize?: number;
+  /** Server: how long a session (cached or ticket) can be resumed, in seconds (OpenSSL's default: 7200). */
+  readonly sessionTimeout?: number;
+  /**
+   * Server: issue stateless session tickets (default true). With false,
+   * TLS 1.2 resumes by session id and TLS 1.3 with stateful tickets, both
+   * from the cache.
+   */
+  readonly sessionTickets?: boolean;
+  /**
+   * Server: ticket keys, newest first, each 80 bytes (16 name, 32 HMAC-SHA256
+   * key, 32 AES-256 key), so several servers accept each other's tickets.
+   * Default: one random key.
+   */
+  readonly ticketKeys?: Uint8Array | readonly Uint8Array[];
+  /**
+   * Server: make a new ticket key when the newest is this old (checked at
+   * each ticket; default 12 hours; 0: only by `rotateTicketKeys()`).
+   */
+  readonly ticketKeyRotationMs?: number;
+  /** Server: how many keys older than the newest still decrypt tickets (default 1). */
+  readonly ticketKeysKept?: number;
+  /** Server: a DER OCSP response to staple when a client asks (refresh with `setOCSPResponse`). */
+  readonly ocspResponse?: Uint8Array;
+  /** Server: a file holding a DER OCSP response to staple. */
+  readonly ocspResponseFile?: string;
+  /**
+   * Client: ask the server to staple an OCSP response and check it when it
+   * does (a revoked or bad one is TLSVerifyError ERR_TLS_OCSP).
+   */
+  readonly requestOCSP?: boolean;
+  /**
+   * Client: a staple is required (implies `requestOCSP`): none, or an
+   * "unknown" status, fails the handshake (reason OCSP_MISSING / OCSP_UNKNOWN).
+   */
+  readonly requireOCSP?: boolean;
 }
 
 /** The keys of {@link TLSContextOptions}. */
@@ -137,6 +181,8 @@ export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
   "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile",
+  "sessionIdContext", "sessionCache", "sessionCacheSize", "sessionTimeout", "sessionTickets", "ticketKeys", "ticketKeyRotationMs", "ticketKeysKept",
+  "ocspResponse", "ocspResponseFile", "requestOCSP", "requireOCSP",
 ]);
 
 /**

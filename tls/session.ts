@@ -100,6 +100,9 @@ export function awaitSession(ssl: Pointer, fd: number, waitMs: number): Uint8Arr
     const code = lib.SSL_get_error(ssl, r);
     if (code === SSL_ERROR.ZERO_RETURN) return exportSession(ssl);
     if (code !== SSL_ERROR.WANT_READ) return code;
+    // The peek may just have processed the ticket: look before waiting for more.
+    const after = exportSession(ssl);
+    if (after !== null) return after;
     const left = end - monotonicMs();
     if (left <= 0) return null;
     pollOne(fd, WAIT_READ, Math.ceil(left));

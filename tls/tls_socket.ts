@@ -34,6 +34,8 @@ import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { awaitSession, importSession } from "./session.ts";
+import { contextStaplePolicy } from "./context.ts";
+import { type OCSPStatus, stapledResponse, verifyStaple } from "./ocsp.ts";
 import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
 /** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
@@ -79,6 +81,7 @@ export class TLSSocket {
   #context: TLSContext;
   #timeoutMs: number;
   #handshaken = false;
+  #ocspStatus: OCSPStatus | null = null;
   /** A fatal error happened: no close_notify may be sent. */
   #broken = false;
   /** The role of this end. */
@@ -215,6 +218,15 @@ export class TLSSocket {
         throw new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
       }
     }
+    const staplePolicy = contextStaplePolicy(this.#context);
+    if (staplePolicy !== null) {
+      try {
+        this.#ocspStatus = verifyStaple(this.#live(), staplePolicy);
+      } catch (err) {
+        this.#broken = true; // no close_notify after refusing the peer
+        throw err;
+      }
+    }
     this.#handshaken = true;
   }
 
@@ -335,6 +347,29 @@ export class TLSSocket {
       throw this.#failure("SSL_peek", outcome);
     }
     return outcome;
+  }
+
+  /**
+   * Client with `requestOCSP`: the checked status of the server's stapled
+   * OCSP response ("good", "revoked" never gets here, "unknown", or "none"
+   * when nothing was stapled or the session was resumed); null when the
+   * context asks for no staple.
+   */
+  get ocspStatus(): OCSPStatus | null {
+    this.#live();
+    return this.#ocspStatus;
+  }
+
+  /**
+   * The DER OCSP response stapled by the server (client side), or null.
+   *
+   * @example
+   * ```ts ignore
+   * const der = tls.ocspResponse();
+   * ```
+   */
+  ocspResponse(): Uint8Array | null {
+    return stapledResponse(this.#live());
   }
 
   /** Whether the handshake resumed a session. */
