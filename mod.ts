@@ -36,6 +36,8 @@ export * from "./core/rate_limit.ts";
 export * from "./core/crypto.ts";
 export * from "./core/utf8.ts";
 export * from "./core/ip_tracker.ts";
+export * from "./core/circuit_breaker.ts";
+export * from "./core/retry.ts";
 export * from "./socket/mod.ts";
 export * from "./poll/mod.ts";
 export * from "./http/mod.ts";

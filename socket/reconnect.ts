@@ -1,0 +1,328 @@
+/**
+ * A connection that reconnects by itself: {@link ReconnectingConnection}
+ * keeps one {@link Connection} open to a peer; when it closes (the peer
+ * went away, a read or write failed, or you closed it) a new one is made,
+ * after exponential backoff with jitter between failed attempts (100 ms
+ * initial, ×2, 30 s at most, jitter 0.25, 10 attempts in a row by default;
+ * core/retry.ts's rule) and through a {@link CircuitBreaker} (5 failures
+ * in a row open it; while open no connect is tried; after 60 s one probe
+ * goes through). Every state change is an event.
+ *
+ * States: `disconnected` (not yet started, or given up), `connecting`,
+ * `connected`, `backoff` (waiting before the next attempt),
+ * `circuit-open` (waiting for the breaker's probe time), `closed` (by
+ * {@link ReconnectingConnection.close}).
+ *
+ * A connection in promise mode that reads end-of-stream (`read()` gives
+ * null) is closed by whoever reads it; in handler mode the `end` callback
+ * closes it unless the handler has its own `end`. Either way the close is
+ * what starts the reconnection.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectingConnection } from "./reconnect.ts";
+ * import { listen } from "../poll/listener.ts";
+ * const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
+ * const link = new ReconnectingConnection({
+ *   connect: { host: "127.0.0.1", port: server.port },
+ *   onReconnect: (conn, attempt) => console.log("connected after", attempt, "attempts"),
+ * });
+ * const conn = await link.ready();
+ * await conn.write(new Uint8Array([1]));
+ * await link.close();
+ * server.close();
+ * ```
+ *
+ * @module
+ */
+import { CircuitBreaker, type CircuitBreakerOptions } from "../core/circuit_breaker.ts";
+import { UseAfterCloseError } from "../core/errors.ts";
+import { checkOptions } from "../core/options.ts";
+import { type BackoffOptions, backoffDelay, checkBackoff } from "../core/retry.ts";
+import type { Timer, TimerHeap } from "../core/timer_heap.ts";
+import { connect, type ConnectOptions } from "../poll/connect.ts";
+import type { Connection } from "../poll/connection.ts";
+import type { ConnectionHandler } from "../poll/connection_types.ts";
+import { defaultLoop } from "../poll/loop.ts";
+
+/** Where a {@link ReconnectingConnection} is (see the module notes). */
+export type ReconnectState = "disconnected" | "connecting" | "connected" | "backoff" | "circuit-open" | "closed";
+
+/** What a {@link ReconnectingConnection} did. */
+export type ReconnectEvent =
+  /** The state changed. */
+  | { readonly type: "state"; readonly from: ReconnectState; readonly to: ReconnectState }
+  /** A connect attempt started (1-based count of attempts since the last success). */
+  | { readonly type: "attempt"; readonly attempt: number }
+  /** An attempt failed; the next waits `delayMs` (undefined when giving up or the circuit decides). */
+  | { readonly type: "attemptFailed"; readonly attempt: number; readonly error: Error; readonly delayMs: number | undefined }
+  /** Connected (again). */
+  | { readonly type: "connected"; readonly attempt: number; readonly connection: Connection }
+  /** The connection closed (with its error, if any); a reconnection follows. */
+  | { readonly type: "disconnected"; readonly error: Error | undefined }
+  /** `maxAttempts` attempts in a row failed: no more tries. */
+  | { readonly type: "gaveUp"; readonly error: Error };
+
+/** Options of {@link ReconnectingConnection} (unknown keys are a TypeError). */
+export interface ReconnectOptions extends BackoffOptions {
+  /** How to connect: `connect()`'s options, or a function that opens a connection. */
+  connect: ConnectOptions | (() => Promise<Connection>);
+  /** Failed attempts in a row before giving up (default 10; `Infinity`: never). */
+  maxAttempts?: number;
+  /** The circuit breaker, its options, or `false` for none (default a new one: 5 failures, 60 s). */
+  breaker?: CircuitBreaker | CircuitBreakerOptions | false;
+  /** Timers for the waits (default the loop's: `connect.loop` or the default loop). */
+  timers?: TimerHeap;
+  /** The random source for jitter, in [0, 1) (default `Math.random`). */
+  random?: () => number;
+  /** Called after every successful connect with the connection and the attempts it took. */
+  onReconnect?: (connection: Connection, attempt: number) => void;
+  /** Called on every event (an exception it throws is ignored). */
+  onEvent?: (event: ReconnectEvent) => void;
+}
+
+const KEYS: ReadonlySet<string> = new Set([
+  "connect", "maxAttempts", "breaker", "timers", "random", "onReconnect", "onEvent", "initialDelayMs", "maxDelayMs", "multiplier", "jitter",
+]);
+
+interface Waiter {
+  resolve(conn: Connection): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * A connection that reconnects by itself (see the module notes). It starts
+ * connecting when made.
+ *
+ * @example
+ * ```ts
+ * import { ReconnectingConnection } from "./reconnect.ts";
+ * const link = new ReconnectingConnection({ connect: { host: "127.0.0.1", port: 1 }, maxAttempts: 2, initialDelayMs: 10 });
+ * await link.ready().catch((e) => console.log(e.code)); // ECONNREFUSED (after 2 attempts)
+ * console.log(link.state); // "disconnected"
+ * await link.close();
+ * ```
+ */
+export class ReconnectingConnection {
+  /** The breaker, or null without one. */
+  readonly breaker: CircuitBreaker | null;
+  /** Failed attempts in a row before giving up. */
+  readonly maxAttempts: number;
+  readonly #open: () => Promise<Connection>;
+  readonly #backoff: BackoffOptions;
+  readonly #timers: TimerHeap;
+  readonly #random: () => number;
+  readonly #onReconnect: ((connection: Connection, attempt: number) => void) | undefined;
+  readonly #onEvent: ((event: ReconnectEvent) => void) | undefined;
+  #state: ReconnectState = "disconnected";
+  #connection: Connection | null = null;
+  #attempt = 0;
+  #timer: Timer | undefined;
+  #waiters: Waiter[] = [];
+  #lastError: Error | undefined;
+  #connects = 0;
+
+  constructor(options: ReconnectOptions) {
+    checkOptions(options, KEYS, "ReconnectingConnection");
+    const target = options.connect;
+    if (typeof target === "function") this.#open = target;
+    else if (target !== null && typeof target === "object") {
+      const handler = target.handler;
+      // Handler mode: end-of-stream closes the connection (so it reconnects) unless the handler takes `end` itself.
+      const wrapped: ConnectionHandler | undefined = handler === undefined || handler.end !== undefined
+        ? handler
+        : { ...handler, end: (conn) => void conn.close() };
+      const opts: ConnectOptions = wrapped === undefined ? { ...target } : { ...target, handler: wrapped };
+      this.#open = () => connect(opts);
+    } else throw new TypeError("ReconnectingConnection: connect must be connect() options or a function");
+    const max = options.maxAttempts ?? 10;
+    if (!(max === Infinity || (Number.isSafeInteger(max) && max >= 1))) throw new RangeError(`maxAttempts must be a positive integer or Infinity, got ${String(max)}`);
+    this.maxAttempts = max;
+    this.#backoff = checkBackoff(options);
+    const b = options.breaker;
+    this.breaker = b === false ? null : b instanceof CircuitBreaker ? b : new CircuitBreaker(b ?? {});
+    this.#timers = options.timers ?? (typeof target === "object" ? target.loop : undefined)?.timers ?? defaultLoop().timers;
+    this.#random = options.random ?? Math.random;
+    for (const name of ["onReconnect", "onEvent", "random"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") throw new TypeError(`${name} must be a function`);
+    }
+    this.#onReconnect = options.onReconnect;
+    this.#onEvent = options.onEvent;
+    this.#attemptNow();
+  }
+
+  /** The state now. */
+  get state(): ReconnectState {
+    return this.#state;
+  }
+
+  /** The open connection, or null while there is none. */
+  get connection(): Connection | null {
+    return this.#connection;
+  }
+
+  /** Successful connects so far (the first included). */
+  get connects(): number {
+    return this.#connects;
+  }
+
+  /**
+   * The open connection, or the next one: resolves once connected; rejects
+   * with the last error when the attempts run out, `UseAfterCloseError`
+   * after {@link ReconnectingConnection.close}, or the signal's reason.
+   */
+  ready(options: { signal?: AbortSignal } = {}): Promise<Connection> {
+    if (this.#state === "closed") return Promise.reject(new UseAfterCloseError("ReconnectingConnection"));
+    if (this.#connection !== null && !this.#connection.closed) return Promise.resolve(this.#connection);
+    if (this.#state === "disconnected" && this.#lastError !== undefined) return Promise.reject(this.#lastError);
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Connection>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(signal!.reason);
+      };
+      const waiter: Waiter = {
+        resolve: (c) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(c);
+        },
+        reject: (e) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Starts again after giving up (state `disconnected` with an error):
+   * the attempt count starts over. Does nothing in any other state.
+   */
+  restart(): void {
+    if (this.#state !== "disconnected") return;
+    this.#lastError = undefined;
+    this.#attempt = 0;
+    this.#attemptNow();
+  }
+
+  /** Stops reconnecting and closes the connection; waiting `ready()` calls reject. */
+  async close(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#move("closed");
+    const conn = this.#connection;
+    this.#connection = null;
+    this.#flush(new UseAfterCloseError("ReconnectingConnection"));
+    if (conn !== null) await conn.close();
+  }
+
+  /** Closes it (`await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #emit(event: ReconnectEvent): void {
+    try {
+      this.#onEvent?.(event);
+    } catch {
+      // an observer's failure is not the connection's
+    }
+  }
+
+  #move(to: ReconnectState): void {
+    const from = this.#state;
+    if (from === to) return;
+    this.#state = to;
+    this.#emit({ type: "state", from, to });
+  }
+
+  #flush(error: unknown, conn?: Connection): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (conn !== undefined) w.resolve(conn);
+      else w.reject(error);
+    }
+  }
+
+  #attemptNow(): void {
+    this.#timer = undefined;
+    if (this.#state === "closed") return;
+    const breaker = this.breaker;
+    if (breaker !== null && !breaker.allow()) {
+      // Open: wait for the probe time, then try again (half-open lets one through).
+      this.#move("circuit-open");
+      this.#timer = this.#timers.once(Math.max(1, breaker.retryAfterMs()), () => this.#attemptNow());
+      return;
+    }
+    const attempt = ++this.#attempt;
+    this.#move("connecting");
+    this.#emit({ type: "attempt", attempt });
+    let started: Promise<Connection>;
+    try {
+      started = Promise.resolve(this.#open());
+    } catch (err) {
+      started = Promise.reject(err);
+    }
+    started.then((conn) => this.#connected(conn, attempt), (err: unknown) => this.#failed(err, attempt));
+  }
+
+  #connected(conn: Connection, attempt: number): void {
+    if (this.#state === "closed") {
+      void conn.close();
+      this.breaker?.releaseProbe();
+      return;
+    }
+    this.breaker?.recordSuccess();
+    this.#attempt = 0;
+    this.#lastError = undefined;
+    this.#connection = conn;
+    this.#connects++;
+    this.#move("connected");
+    this.#emit({ type: "connected", attempt, connection: conn });
+    try {
+      this.#onReconnect?.(conn, attempt);
+    } catch {
+      // the observer's failure is not the connection's
+    }
+    this.#flush(undefined, conn);
+    conn.whenClosed.then((error) => {
+      if (this.#connection !== conn || this.#state === "closed") return;
+      this.#connection = null;
+      this.#move("disconnected");
+      this.#emit({ type: "disconnected", error });
+      this.#attemptNow();
+    });
+  }
+
+  #failed(err: unknown, attempt: number): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.#state === "closed") {
+      this.breaker?.releaseProbe();
+      return;
+    }
+    this.breaker?.recordFailure();
+    this.#lastError = error;
+    if (attempt >= this.maxAttempts) {
+      this.#emit({ type: "attemptFailed", attempt, error, delayMs: undefined });
+      this.#move("disconnected");
+      this.#emit({ type: "gaveUp", error });
+      this.#flush(error);
+      return;
+    }
+    if (this.breaker !== null && this.breaker.state === "open") {
+      this.#emit({ type: "attemptFailed", attempt, error, delayMs: undefined });
+      this.#attemptNow(); // goes to circuit-open and waits for the probe time
+      return;
+    }
+    const delayMs = backoffDelay(attempt - 1, this.#backoff, this.#random);
+    this.#emit({ type: "attemptFailed", attempt, error, delayMs });
+    this.#move("backoff");
+    this.#timer = this.#timers.once(delayMs, () => this.#attemptNow());
+  }
+}
+
