@@ -30,6 +30,7 @@ const gates: Array<() => void> = [];
 /** Handlers of /hang whose request signal aborted. */
 const aborted: string[] = [];
 let abortSeen: () => void = () => {};
+let hangEntered: () => void = () => {};
 let active = 0;
 let peakActive = 0;
 
@@ -105,6 +106,7 @@ async function handler(request: Request, info: Parameters<Parameters<typeof serv
         await new Promise<void>((r) => gates.push(r));
         return new Response("gate passed");
       case "/hang":
+        hangEntered();
         await new Promise<void>((resolve) => {
           request.signal.addEventListener("abort", () => {
             aborted.push(url.searchParams.get("id") ?? "");
@@ -274,6 +276,19 @@ describe("serve over HTTP/2 (h2c)", () => {
     } finally {
       await closeSession(session);
     }
+  });
+
+  test("request.signal aborts when the connection goes away", async () => {
+    const session = await connect();
+    const seen = new Promise<void>((resolve) => (abortSeen = resolve));
+    const entered = new Promise<void>((resolve) => (hangEntered = resolve));
+    const req = session.request({ ":path": "/hang?id=gone" });
+    req.on("error", () => {});
+    req.end();
+    await entered;
+    session.destroy();
+    await seen;
+    assert.ok(aborted.includes("gone"));
   });
 
   test("curl --http2-prior-knowledge and curl --http2 (Upgrade: h2c)", async () => {

@@ -388,7 +388,21 @@ class H2Exchange implements H2HandlerInfo {
   }
 }
 
-/** One HTTP/2 connection of a server. */
+/**
+ * One HTTP/2 connection of a server (made by `startH2Session` in
+ * h2_route.ts, which also routes the connection's callbacks to it).
+ *
+ * @example
+ * ```ts ignore
+ * import { startH2Session } from "./h2_route.ts";
+ * import { h2Config } from "./h2_session.ts";
+ * import type { SessionConfig } from "./h1_session.ts";
+ * import type { Connection } from "../../poll/connection.ts";
+ * declare const conn: Connection, config: SessionConfig;
+ * const session = startH2Session(conn, config, h2Config({}, 5000), "h2", new Uint8Array(0));
+ * session.shutdown(); // GOAWAY; open streams finish
+ * ```
+ */
 export class H2Session {
   readonly conn: Connection;
   readonly config: SessionConfig;
