@@ -13,6 +13,7 @@ import { describe, test } from "node:test";
 import { TLSVerifyError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
+import { connectTLS } from "../tls/connect_async.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
 import { ourClientAgainst } from "./tls_our_peers.ts";
 import { testOCSP } from "./tls_ocsp_pki.ts";
@@ -140,6 +141,22 @@ describe("tls OCSP stapling", () => {
     assert.equal(r2!.error?.reason, "OCSP_REVOKED", JSON.stringify(r2));
     assert.equal(r2!.error?.code, "ERR_TLS_OCSP");
     assert.equal(r3!.error?.reason, "OCSP_MISSING", JSON.stringify(r3));
+  });
+
+  test("async connectTLS on the loop checks the staple the same way", async () => {
+    const pki = testPKI();
+    const ocsp = testOCSP();
+    const args = (status?: string) => ["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, ...(status ? ["-status_file", status] : [])];
+    const good = await startSServer(args(ocsp.paths.good), false);
+    const none = await startSServer(args(), false);
+    try {
+      const conn = await connectTLS({ host: "localhost", port: good.port, ca: pki.root, requireOCSP: true });
+      await conn.close();
+      await assert.rejects(connectTLS({ host: "localhost", port: none.port, ca: pki.root, requireOCSP: true }), isOCSPError("OCSP_MISSING"));
+    } finally {
+      await good.close();
+      await none.close();
+    }
   });
 
   test("bad OCSP options are TypeErrors; use after close throws", () => {

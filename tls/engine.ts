@@ -24,7 +24,8 @@ import { native } from "../ffi/native.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
-import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
+import { acquireContext, contextStaplePolicy, releaseContext, type TLSContext } from "./context.ts";
+import { verifyStaple } from "./ocsp.ts";
 import { CTRL, SSL_ERROR, SSL_MODE } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
@@ -217,6 +218,15 @@ export class TLSEngine implements TLSInfo {
       if (refused !== null) {
         this.#broken = true; // no close_notify after refusing the peer
         return refused;
+      }
+      const staplePolicy = contextStaplePolicy(this.#context);
+      if (staplePolicy !== null) {
+        try {
+          verifyStaple(ssl, staplePolicy); // requestOCSP / requireOCSP: a bad or missing staple refuses the server
+        } catch (err) {
+          this.#broken = true;
+          return err as Error;
+        }
       }
       this.#handshaken = true;
       this.#snapshot(ssl);
