@@ -1,7 +1,10 @@
 /**
  * TLS over OpenSSL (libssl 3, 1.1 where symbols allow): `TLSContext` (one
  * `SSL_CTX`), the blocking `TLSSocket` over a connected `Socket`,
- * `connectTLSSync` / `acceptTLS`, and peer certificates parsed from DER.
+ * `connectTLSSync` / `acceptTLS`, async TLS on the loop as the same
+ * `Connection` API (`connectTLS`, `listenTLS`, `startTLS`, `tlsConnector`,
+ * with `tlsInfo(conn)` for what was negotiated), and peer certificates
+ * parsed from DER.
  * Verification is on by default; the default protocol range is TLS 1.3 only.
  *
  * @example
@@ -27,3 +30,5 @@ export { decodeALPN, encodeALPN } from "./alpn.ts";
 export type { SessionStats } from "./server_sessions.ts";
 export { TICKET_KEY_LENGTH } from "./ticket_keys.ts";
 export type { OCSPFailure, OCSPStatus } from "./ocsp.ts";
+export { connectTLS, listenTLS, startTLS, tlsConnector, tlsInfo, TLSListener, TLS_SETTING_KEYS } from "./connect_async.ts";
+export type { ConnectTLSOptions, ListenTLSOptions, TLSConnectionSettings, TLSInfo } from "./connect_async.ts";
