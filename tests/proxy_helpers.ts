@@ -1,0 +1,163 @@
+// Real proxies (microsocks, dante-server, tinyproxy), a socat echo server and
+// the scripted fake proxies of proxy_fake_fixture.ts, each started on
+// 127.0.0.1 and a free port with its configuration in a temporary
+// directory, waited for until its port accepts, and stopped by `close()`.
+// CI installs the peers (.ci/run); a missing one is a clear error.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { runtimeCommand } from "./loop_helpers.ts";
+
+export interface Peer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.once("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once("error", () => resolve(false));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+/** Spawns `command` and waits (at most 10 s, polling) until `port` accepts. */
+async function startOn(name: string, command: string, args: string[], port: number, dir?: string): Promise<Peer> {
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  child.once("error", () => (exited = true));
+  for (let i = 0; i < 200; i++) {
+    if (exited) break;
+    if (await accepts(port)) {
+      return {
+        port,
+        close: async () => {
+          await stop(child);
+          if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await stop(child);
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  throw new Error(`${name} did not start on port ${port}: ${stderr}`);
+}
+
+/** socat echoing every connection back (PIPE), forking per connection. */
+export async function startEcho(): Promise<Peer> {
+  const port = await freePort();
+  return startOn("socat", "socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, "PIPE"], port);
+}
+
+/** microsocks (SOCKS5), with RFC 1929 credentials when given. */
+export async function startMicrosocks(user?: string, pass?: string): Promise<Peer> {
+  const port = await freePort();
+  const args = ["-i", "127.0.0.1", "-p", String(port)];
+  if (user !== undefined) args.push("-u", user, "-P", pass ?? "");
+  return startOn("microsocks", "microsocks", args, port);
+}
+
+/** dante-server (SOCKS4 and SOCKS5, no authentication), one process. */
+export async function startDante(): Promise<Peer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-dante-"));
+  const conf = join(dir, "danted.conf");
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  writeFileSync(
+    conf,
+    [
+      "logoutput: stderr",
+      `internal: 127.0.0.1 port = ${port}`,
+      "external: 127.0.0.1",
+      "socksmethod: none",
+      "clientmethod: none",
+      ...(root ? ["user.privileged: root", "user.unprivileged: root"] : []),
+      "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }",
+      "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect }",
+      "",
+    ].join("\n"),
+  );
+  return startOn("danted", "danted", ["-f", conf, "-N", "1", "-p", join(dir, "danted.pid")], port, dir);
+}
+
+/** tinyproxy with Basic auth, CONNECT allowed to `connectPorts` only (others: 403). */
+export async function startTinyproxy(user: string, pass: string, connectPorts: readonly number[]): Promise<Peer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-tinyproxy-"));
+  const conf = join(dir, "tinyproxy.conf");
+  writeFileSync(
+    conf,
+    [
+      `Port ${port}`,
+      "Listen 127.0.0.1",
+      "Timeout 30",
+      "MaxClients 50",
+      `BasicAuth ${user} ${pass}`,
+      ...connectPorts.map((p) => `ConnectPort ${p}`),
+      "Allow 127.0.0.1",
+      "LogLevel Error",
+      `PidFile "${join(dir, "tinyproxy.pid")}"`,
+      "",
+    ].join("\n"),
+  );
+  return startOn("tinyproxy", "tinyproxy", ["-d", "-c", conf], port, dir);
+}
+
+/** The scripted fake proxies (see proxy_fake_fixture.ts): name -> port. */
+export interface FakeProxies {
+  readonly ports: Readonly<Record<"garbage" | "close" | "socks5half" | "stall" | "banner" | "socks4a", number>>;
+  close(): Promise<void>;
+}
+
+export async function startFakeProxies(): Promise<FakeProxies> {
+  const [cmd, args] = runtimeCommand(fileURLToPath(new URL("proxy_fake_fixture.ts", import.meta.url)));
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (d: Uint8Array) => {
+      out += String(d);
+      const end = out.indexOf("\n");
+      if (end >= 0) resolve(out.slice(0, end));
+    });
+    child.once("exit", (code) => reject(new Error(`proxy_fake_fixture exited (${code}): ${err}`)));
+  });
+  return {
+    ports: JSON.parse(line),
+    close: async () => {
+      child.stdin!.end();
+      await stop(child);
+    },
+  };
+}
