@@ -112,7 +112,7 @@ export class TLSContext {
     this.alpn = options.alpn === undefined ? [] : [...options.alpn];
     const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
     const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
-    const requestCert = optionalBoolean(options.requestCert, false, "requestCert");
+    const requestCert = options.requestCert === "optional" ? "optional" : optionalBoolean(options.requestCert, false, "requestCert");
     const pins = options.pins === undefined ? [] : normalizePins(options.pins);
     const hasCert = options.cert !== undefined || options.certFile !== undefined;
     const hasKey = options.key !== undefined || options.keyFile !== undefined;

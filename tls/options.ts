@@ -86,8 +86,13 @@ export interface TLSContextOptions {
    * `false` is the explicit opt-out.
    */
   readonly rejectUnauthorized?: boolean;
-  /** Server: ask clients for a certificate (mTLS); required when `rejectUnauthorized`. */
-  readonly requestCert?: boolean;
+  /**
+   * Server: ask clients for a certificate (mTLS). `true`: required and
+   * verified (with `rejectUnauthorized: false`: asked for, anything
+   * accepted); "optional": asked for and verified when sent, a client
+   * without one goes on (its `peerCertificate()` is null).
+   */
+  readonly requestCert?: boolean | "optional";
   /** ALPN: the client's offer, or the server's preference order. */
   readonly alpn?: readonly string[];
   /**

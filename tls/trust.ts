@@ -32,7 +32,7 @@ import { acceptAllCallback, verifyCallback } from "./verify.ts";
  * setTrust(ctx, { systemCA: true }, "client", true, false);
  * ```
  */
-export function setTrust(ctx: Pointer, options: TLSContextOptions, role: "client" | "server", verify: boolean, requestCert: boolean): void {
+export function setTrust(ctx: Pointer, options: TLSContextOptions, role: "client" | "server", verify: boolean, requestCert: boolean | "optional"): void {
   const ssl = libssl();
   const sources: PEMSource[] = [];
   if (options.ca !== undefined) sources.push({ data: options.ca });
@@ -69,8 +69,9 @@ export function setTrust(ctx: Pointer, options: TLSContextOptions, role: "client
   if (role === "client" && verify) {
     mode = SSL_VERIFY.PEER;
     callback = verifyCallback();
-  } else if (role === "server" && requestCert) {
-    mode = SSL_VERIFY.PEER | (verify ? SSL_VERIFY.FAIL_IF_NO_PEER_CERT : 0);
+  } else if (role === "server" && requestCert !== false) {
+    // "optional": ask and verify what is sent, but a client may send nothing.
+    mode = SSL_VERIFY.PEER | (verify && requestCert === true ? SSL_VERIFY.FAIL_IF_NO_PEER_CERT : 0);
     callback = verify ? verifyCallback() : acceptAllCallback();
   }
   ssl.SSL_CTX_set_verify(ctx, mode, callback);
