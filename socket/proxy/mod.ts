@@ -21,7 +21,7 @@ export { SOCKS4_REPLY_CODES, Socks4Handshake, type Socks4HandshakeOptions } from
 export { SOCKS5_REPLY_CODES, Socks5Handshake, type Socks5HandshakeOptions } from "./socks5.ts";
 export { formatProxy, parseProxyURL, type ProxyConfig, type ProxyProtocol, type ProxySpec, toProxyConfig } from "./url.ts";
 export { type EnvReader, noProxyMatches, proxyForTarget } from "./env.ts";
-export { chooseProxy, localResolution, makeHandshake, type ProxyOption } from "./plan.ts";
-export { connectViaProxySync, type ConnectViaProxySyncOptions, runHandshakeSync } from "./sync.ts";
+export { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
+export { connectViaProxySync, type ConnectViaProxySyncOptions, runProxyHandshakeSync } from "./sync.ts";
 export { connectTLSViaProxySync, type ConnectTLSViaProxySyncOptions } from "./tls_sync.ts";
-export { CONNECT_VIA_PROXY_KEYS, connectViaProxy, type ConnectViaProxyOptions, proxyConnector, runHandshake } from "./tunnel.ts";
+export { CONNECT_VIA_PROXY_KEYS, connectViaProxy, type ConnectViaProxyOptions, proxyConnector, runProxyHandshake } from "./tunnel.ts";

@@ -7,10 +7,10 @@
  *
  * @example
  * ```ts
- * import { chooseProxy, localResolution, makeHandshake } from "./plan.ts";
+ * import { chooseProxy, proxyLocalResolution, makeProxyHandshake } from "./plan.ts";
  * const proxy = chooseProxy("socks5h://127.0.0.1:1080", "example.com", 443, true)!;
- * console.log(localResolution(proxy, "example.com")); // null: the proxy resolves
- * const h = makeHandshake(proxy, { host: "example.com", port: 443 });
+ * console.log(proxyLocalResolution(proxy, "example.com")); // null: the proxy resolves
+ * const h = makeProxyHandshake(proxy, { host: "example.com", port: 443 });
  * console.log(h.takeOutput()); // the SOCKS5 greeting
  * ```
  *
@@ -64,11 +64,11 @@ export function chooseProxy(option: ProxyOption, host: string, port: number, sec
  *
  * @example
  * ```ts
- * import { localResolution } from "./plan.ts";
- * console.log(localResolution({ protocol: "socks4", host: "127.0.0.1", port: 1080 }, "example.com")); // "ipv4"
+ * import { proxyLocalResolution } from "./plan.ts";
+ * console.log(proxyLocalResolution({ protocol: "socks4", host: "127.0.0.1", port: 1080 }, "example.com")); // "ipv4"
  * ```
  */
-export function localResolution(proxy: ProxyConfig, host: string): "ipv4" | "any" | null {
+export function proxyLocalResolution(proxy: ProxyConfig, host: string): "ipv4" | "any" | null {
   const kind = isIP(host);
   if (proxy.protocol === "socks4") return kind === 4 ? null : "ipv4";
   if (proxy.protocol === "socks5") return kind === 0 ? "any" : null;
@@ -77,16 +77,16 @@ export function localResolution(proxy: ProxyConfig, host: string): "ipv4" | "any
 
 /**
  * The handshake machine for `proxy` and `target` (a target that needs
- * {@link localResolution} must already be an address).
+ * {@link proxyLocalResolution} must already be an address).
  *
  * @example
  * ```ts
- * import { makeHandshake } from "./plan.ts";
- * const h = makeHandshake({ protocol: "http", host: "127.0.0.1", port: 3128 }, { host: "example.com", port: 443 });
+ * import { makeProxyHandshake } from "./plan.ts";
+ * const h = makeProxyHandshake({ protocol: "http", host: "127.0.0.1", port: 3128 }, { host: "example.com", port: 443 });
  * console.log(new TextDecoder().decode(h.takeOutput()!).split("\r\n")[0]); // CONNECT example.com:443 HTTP/1.1
  * ```
  */
-export function makeHandshake(proxy: ProxyConfig, target: ProxyTarget): ProxyHandshake {
+export function makeProxyHandshake(proxy: ProxyConfig, target: ProxyTarget): ProxyHandshake {
   const { host, port } = target;
   switch (proxy.protocol) {
     case "http":

@@ -26,7 +26,7 @@ import { checkTimeout, getDefaultTimeouts } from "../timeouts.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ } from "../wait.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
-import { chooseProxy, localResolution, makeHandshake, type ProxyOption } from "./plan.ts";
+import { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
 import { formatProxy, type ProxyConfig } from "./url.ts";
 
 /** Options of {@link connectViaProxySync}. */
@@ -77,15 +77,15 @@ export function connectViaProxySync(options: ConnectViaProxySyncOptions): Socket
   const deadline = deadlineAfter(timeoutMs);
   if (proxy === null) return connectTCPSync(host, port, timeoutMs, { noDelay });
   let targetHost = host;
-  const family = localResolution(proxy, host);
+  const family = proxyLocalResolution(proxy, host);
   if (family !== null) {
     const [first] = resolveHost(host, port, { timeoutMs: budget(deadline, timeoutMs, proxy), ...(family === "ipv4" ? { family } : {}) });
     targetHost = first!.host;
   }
-  const handshake = makeHandshake(proxy, { host: targetHost, port });
+  const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
   const socket = connectTCPSync(proxy.host, proxy.port, budget(deadline, timeoutMs, proxy), { noDelay });
   try {
-    runHandshakeSync(socket, handshake, deadline, timeoutMs, proxy);
+    runProxyHandshakeSync(socket, handshake, deadline, timeoutMs, proxy);
     return socket;
   } catch (err) {
     socket.close();
@@ -113,11 +113,11 @@ function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
  *
  * @example
  * ```ts ignore
- * import { runHandshakeSync } from "./sync.ts";
- * runHandshakeSync(socket, new Socks5Handshake({ host: "10.0.0.1", port: 80 }), Infinity, 0, proxy);
+ * import { runProxyHandshakeSync } from "./sync.ts";
+ * runProxyHandshakeSync(socket, new Socks5Handshake({ host: "10.0.0.1", port: 80 }), Infinity, 0, proxy);
  * ```
  */
-export function runHandshakeSync(socket: Socket, handshake: ProxyHandshake, deadline: number, timeoutMs: number, proxy: ProxyConfig): void {
+export function runProxyHandshakeSync(socket: Socket, handshake: ProxyHandshake, deadline: number, timeoutMs: number, proxy: ProxyConfig): void {
   const buf = new Uint8Array(PEEK_BYTES);
   for (;;) {
     const out = handshake.takeOutput();

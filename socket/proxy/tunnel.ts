@@ -34,7 +34,7 @@ import { isIP } from "../address.ts";
 import type { Socket } from "../socket.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
-import { chooseProxy, localResolution, makeHandshake, type ProxyOption } from "./plan.ts";
+import { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
 import { formatProxy, type ProxyConfig, type ProxySpec } from "./url.ts";
 
 /** Options of {@link connectViaProxy}: those of `connect`, plus the proxy. */
@@ -116,9 +116,9 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   };
   const lookupSignal = timeoutMs === undefined ? signal : anySignal(signal, timeoutMs);
   let targetHost = host;
-  const family = localResolution(proxy, host);
+  const family = proxyLocalResolution(proxy, host);
   if (family !== null) targetHost = await firstAddress(host, family === "ipv4" ? 4 : 0, lookupSignal, timeoutMs, proxy);
-  const handshake = makeHandshake(proxy, { host: targetHost, port });
+  const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
   let proxyHost = proxy.host;
   if (isIP(proxyHost) === 0 && proxyHost !== "localhost") proxyHost = await firstAddress(proxyHost, 0, lookupSignal, timeoutMs, proxy);
   const toProxyOptions: ConnectOptions = { host: proxyHost, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
@@ -128,7 +128,7 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   const toProxy = await connect(toProxyOptions);
   const socket = toProxy.detach();
   try {
-    await runHandshake(loop, socket, handshake, proxy, left(), timeoutMs ?? 0, signal);
+    await runProxyHandshake(loop, socket, handshake, proxy, left(), timeoutMs ?? 0, signal);
   } catch (err) {
     socket.close();
     throw err;
@@ -163,11 +163,11 @@ async function firstAddress(host: string, family: 0 | 4, signal: AbortSignal | u
  *
  * @example
  * ```ts ignore
- * import { runHandshake } from "./tunnel.ts";
- * await runHandshake(loop, socket, new Socks5Handshake({ host: "10.0.0.1", port: 80 }), proxy, 5000, 5000, undefined);
+ * import { runProxyHandshake } from "./tunnel.ts";
+ * await runProxyHandshake(loop, socket, new Socks5Handshake({ host: "10.0.0.1", port: 80 }), proxy, 5000, 5000, undefined);
  * ```
  */
-export function runHandshake(
+export function runProxyHandshake(
   loop: Loop,
   socket: Socket,
   handshake: ProxyHandshake,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { UnsupportedError } from "../../core/errors.ts";
 import { noProxyMatches, proxyForTarget } from "./env.ts";
-import { chooseProxy, localResolution, makeHandshake } from "./plan.ts";
+import { chooseProxy, proxyLocalResolution, makeProxyHandshake } from "./plan.ts";
 import { formatProxy, parseProxyURL, toProxyConfig } from "./url.ts";
 
 describe("parseProxyURL", () => {
@@ -106,19 +106,19 @@ describe("NO_PROXY and the proxy environment", () => {
     assert.throws(() => proxyForTarget(make({ ALL_PROXY: "gopher://c:4" }), "x", 1, false), TypeError);
   });
 
-  test("chooseProxy, localResolution and makeHandshake", () => {
+  test("chooseProxy, proxyLocalResolution and makeProxyHandshake", () => {
     assert.equal(chooseProxy("env", "x", 1, false, () => undefined), null);
     const socks4 = chooseProxy("socks4://127.0.0.1:1", "x", 1, false)!;
-    assert.equal(localResolution(socks4, "example.com"), "ipv4");
-    assert.equal(localResolution(socks4, "10.0.0.1"), null);
-    assert.equal(localResolution(parseProxyURL("socks5://h"), "example.com"), "any");
-    assert.equal(localResolution(parseProxyURL("socks5://h"), "::1"), null);
-    assert.equal(localResolution(parseProxyURL("socks5h://h"), "example.com"), null);
-    assert.equal(localResolution(parseProxyURL("socks4a://h"), "example.com"), null);
-    assert.equal(localResolution(parseProxyURL("http://h"), "example.com"), null);
-    assert.deepEqual([...makeHandshake(parseProxyURL("socks4://bob@h"), { host: "10.0.0.1", port: 80 }).takeOutput()!], [4, 1, 0, 80, 10, 0, 0, 1, 98, 111, 98, 0]);
-    assert.deepEqual([...makeHandshake(parseProxyURL("socks5h://u:p@h"), { host: "a", port: 80 }).takeOutput()!], [5, 2, 0, 2]);
-    const connect = new TextDecoder().decode(makeHandshake(parseProxyURL("http://u:p@h"), { host: "a", port: 80 }).takeOutput()!);
+    assert.equal(proxyLocalResolution(socks4, "example.com"), "ipv4");
+    assert.equal(proxyLocalResolution(socks4, "10.0.0.1"), null);
+    assert.equal(proxyLocalResolution(parseProxyURL("socks5://h"), "example.com"), "any");
+    assert.equal(proxyLocalResolution(parseProxyURL("socks5://h"), "::1"), null);
+    assert.equal(proxyLocalResolution(parseProxyURL("socks5h://h"), "example.com"), null);
+    assert.equal(proxyLocalResolution(parseProxyURL("socks4a://h"), "example.com"), null);
+    assert.equal(proxyLocalResolution(parseProxyURL("http://h"), "example.com"), null);
+    assert.deepEqual([...makeProxyHandshake(parseProxyURL("socks4://bob@h"), { host: "10.0.0.1", port: 80 }).takeOutput()!], [4, 1, 0, 80, 10, 0, 0, 1, 98, 111, 98, 0]);
+    assert.deepEqual([...makeProxyHandshake(parseProxyURL("socks5h://u:p@h"), { host: "a", port: 80 }).takeOutput()!], [5, 2, 0, 2]);
+    const connect = new TextDecoder().decode(makeProxyHandshake(parseProxyURL("http://u:p@h"), { host: "a", port: 80 }).takeOutput()!);
     assert.match(connect, /^CONNECT a:80 HTTP\/1\.1\r\nHost: a:80\r\nProxy-Authorization: Basic dTpw\r\n\r\n$/);
   });
 });
