@@ -80,6 +80,15 @@ export interface ConnectOptions extends AdoptOptions {
   resolver?: ResolverOption;
   /** The Happy Eyeballs race for a host name (attempt delay, events, family memory). */
   happyEyeballs?: HappyEyeballsOptions;
+  /**
+   * TLS over the connection (client role): the settings of tls/'s
+   * `connectTLS` (context options or a `context`, `servername`, `session`,
+   * `handshakeTimeoutMs`, `allowTruncation`). The promise resolves after
+   * the handshake (and the handler's `open`); `host` is verified and sent
+   * as SNI unless `servername` says otherwise. Read what was negotiated
+   * with tls/'s `tlsInfo(conn)`. libssl is loaded only when this is used.
+   */
+  tls?: object;
 }
 
 /** Options of {@link connectUnix}: the socket's `path` and how. */
@@ -118,7 +127,7 @@ export const ADOPT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   ADOPT_OPTION_KEYS,
   Object.keys(
-    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
+    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true, tls: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
   ),
 );
 
@@ -204,6 +213,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
   try {
     requireOptions(options, CONNECT_OPTION_KEYS, "connect", arguments.length);
     checkNameOptions(options);
+    if (options.tls !== undefined) return connectWithTLS(options);
     const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
     return connectEndpoint(endpoint, options, options.noDelay ?? true);
   } catch (err) {
@@ -349,4 +359,15 @@ function opened(conn: Connection, handler: ConnectionHandler | undefined): Conne
     throw err;
   }
   return conn;
+}
+
+/**
+ * `connect({ …, tls })`: TLS is the layer above, loaded on demand (no
+ * static import from poll/ into tls/, and libssl stays unloaded for plain
+ * connections). The plain connect runs there with every other option.
+ */
+function connectWithTLS(options: ConnectOptions): Promise<Connection> {
+  const tls = options.tls;
+  if (tls === null || typeof tls !== "object" || Array.isArray(tls)) return Promise.reject(new TypeError("connect: tls must be an object of TLS settings"));
+  return import("../tls/connect_async.ts").then((m) => m.connectWithTLS(options));
 }

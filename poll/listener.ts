@@ -116,6 +116,15 @@ export interface ListenOptions extends Omit<ListenUnixOptions, "path"> {
   reusePort?: boolean;
   /** TCP_NODELAY on accepted connections (default true). */
   noDelay?: boolean;
+  /**
+   * TLS on every connection (server role): the settings of tls/'s
+   * `listenTLS` (`cert`/`key` or a server `context`, `alpn`,
+   * `handshakeTimeoutMs`, …). Each connection handshakes before the
+   * handler's `open`; a failed handshake (or settings OpenSSL refuses) goes
+   * to `onError`. Needs a handler (for `accept()`, use `listenTLS`).
+   * libssl is loaded only when this is used.
+   */
+  tls?: object;
 }
 
 /**
@@ -149,7 +158,7 @@ export const LISTEN_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const LISTEN_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   [...LISTEN_UNIX_OPTION_KEYS].filter((key) => key !== "path"),
   Object.keys(
-    { host: true, port: true, reusePort: true, noDelay: true } satisfies Record<
+    { host: true, port: true, reusePort: true, noDelay: true, tls: true } satisfies Record<
       Exclude<keyof ListenOptions, keyof ListenUnixOptions>,
       true
     >,
@@ -590,7 +599,40 @@ function withAddress(error: unknown, address: string): unknown {
 export function listen(options: ListenOptions): Listener {
   requireOptions(options, LISTEN_OPTION_KEYS, "listen", arguments.length);
   const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
+  if (options.tls !== undefined) return listenWithTLS(endpoint, options);
   return new Listener(endpoint, options);
+}
+
+/**
+ * `listen({ …, tls })`: TLS is the layer above, loaded on demand (no static
+ * import from poll/ into tls/). Each accepted connection is paused (nothing
+ * is read before TLS takes it over) until the module is there.
+ */
+function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
+  const { tls, handler, ...rest } = options;
+  if (tls === null || typeof tls !== "object" || Array.isArray(tls)) throw new TypeError("listen: tls must be an object of TLS settings");
+  if (handler === undefined) throw new TypeError("listen: tls needs a handler (for accept(), use listenTLS of tls/)");
+  const report = (error: unknown): void => {
+    try {
+      options.onError?.(error instanceof Error ? error : new Error(String(error)), listener);
+    } catch {
+      // an onError that throws must not stop the listener
+    }
+  };
+  const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, options, report));
+  const listener: Listener = new Listener(endpoint, {
+    ...rest,
+    handler: {
+      open: (plain) => {
+        plain.pause();
+        acceptor.then((accept) => accept(plain, handler, listener), (error: unknown) => {
+          plain.abort();
+          report(error);
+        });
+      },
+    },
+  });
+  return listener;
 }
 
 /**

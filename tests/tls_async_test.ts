@@ -327,6 +327,30 @@ describe("connectTLS and listenTLS together", () => {
     await upgraded.close();
   });
 
+  test("poll's connect({ tls }) and listen({ tls }) delegate to tls/ (loaded on demand)", async () => {
+    const pki = testPKI();
+    const errors: Error[] = [];
+    await using server = listen({
+      port: 0,
+      tls: { cert: pki.chain, key: pki.key, alpn: ["h2"] },
+      handler: {
+        open: (c) => c.send(enc.encode(`alpn=${tlsInfo(c)!.alpnProtocol}`)),
+        ...echo,
+      },
+      onError: (e) => errors.push(e),
+    });
+    const conn = await connect({ host: "localhost", port: server.port, tls: { ca: pki.root, alpn: ["h2"] } });
+    assert.equal(tlsInfo(conn)!.protocol, "TLSv1.3");
+    assert.equal(await readUntil(conn, (t) => t.length >= 7), "alpn=h2");
+    await conn.write(enc.encode("via poll"));
+    assert.equal(await readUntil(conn, (t) => t.length >= 8), "via poll");
+    await conn.close();
+    await assert.rejects(connect({ port: server.port, tls: { ca: pki.root, nope: 1 } }), TypeError);
+    await assert.rejects(connect({ host: "localhost", port: server.port, tls: { ca: pki.selfSigned } }), TLSVerifyError);
+    assert.throws(() => listen({ port: 0, tls: { cert: pki.chain, key: pki.key } }), TypeError); // no handler
+    assert.deepEqual(errors.filter((e) => !(e instanceof TLSHandshakeError)), []);
+  });
+
   test("options: unknown keys are TypeErrors; bad handshakeTimeoutMs is a RangeError", async () => {
     await assert.rejects(connectTLS({ host: "localhost", port: 1, nope: 1 } as never), TypeError);
     await assert.rejects(connectTLS({ host: "localhost", port: 1, handshakeTimeoutMs: -1 }), RangeError);

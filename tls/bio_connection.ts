@@ -105,6 +105,7 @@ export class TLSBioTransport implements Transport, TransportSink {
     this.#rbio = rbio;
     this.#wbio = wbio;
     this.#inner = inner(this, this.#cipherOut);
+    this.#inner.update(true); // the handshake reads whatever the connection wants
     // A client speaks first (after the connection finished constructing).
     if (engine.role === "client") queueMicrotask(() => this.#handshake());
   }

@@ -660,3 +660,56 @@ export function listenTLS(options: ListenTLSOptions): TLSListener {
   if (options === undefined) throw new TypeError("listenTLS: an options object is required");
   return new TLSListener(options);
 }
+
+/** Closes the context of an `listen({ tls })` acceptor once its listener is gone. */
+const acceptorContexts = new FinalizationRegistry<TLSContext>((context) => context.close());
+
+/**
+ * @internal `listen({ …, tls })` of poll/listener.ts lands here (loaded on
+ * demand): one server context for the listener (made from `settings`, or
+ * its `context`), and a function that runs the handshake on each paused
+ * plain connection before `handler.open`. Failures (the context's too) go
+ * to `report`.
+ *
+ * @example
+ * ```ts ignore
+ * const accept = tlsAcceptor({ cert, key }, { io: "readiness" }, console.error);
+ * ```
+ */
+export function tlsAcceptor(
+  settings: object,
+  options: { readonly io?: IoOption } & ConnectionOptions,
+  report: (error: unknown) => void,
+): (plain: Connection, handler: ConnectionHandler, listener: object) => void {
+  let made: { context: TLSContext; owned: boolean } | undefined;
+  let failure: unknown;
+  try {
+    checkOptions(settings, LISTEN_SETTING_KEYS, "listen: tls");
+    checkHandshakeMs((settings as TLSConnectionSettings).handshakeTimeoutMs);
+    made = contextFor(settings as TLSConnectionSettings, "server", "listen: tls");
+  } catch (err) {
+    failure = err;
+  }
+  const fdMode = chooseAsyncIo(options.io) !== "io_uring";
+  const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
+  let registered = false;
+  return (plain, handler, listener) => {
+    if (made === undefined) {
+      plain.abort();
+      report(failure);
+      return;
+    }
+    if (made.owned && !registered) {
+      registered = true;
+      acceptorContexts.register(listener, made.context);
+    }
+    upgrade(plain, {
+      context: made.context,
+      ...pick(settings, ["handshakeTimeoutMs", "allowTruncation"]),
+      ...connectionOptions,
+      handler,
+    }, "server", !fdMode, "listen").catch(report);
+  };
+}
+
+const LISTEN_SETTING_KEYS: ReadonlySet<string> = optionKeys([...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"));
