@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { SocketTimeoutError, TLSError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketTimeoutError, TLSError, UseAfterCloseError } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { native } from "../ffi/native.ts";
@@ -26,17 +26,17 @@ import type { Pointer } from "../ffi/types.ts";
 import type { Socket } from "../socket/socket.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
-import { acquireContext, contextPins, releaseContext, type TLSContext } from "./context.ts";
+import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
 import { SSL_ERROR } from "./ctrl.ts";
 import { configureSSL } from "./ssl_setup.ts";
 import { clearErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { awaitSession, importSession } from "./session.ts";
 import { contextStaplePolicy } from "./context.ts";
 import { type OCSPStatus, stapledResponse, verifyStaple } from "./ocsp.ts";
-import { peerCertificateDER, peerChainPins } from "./x509.ts";
+import { peerCertificateDER } from "./x509.ts";
 
 /** Options of {@link TLSSocket.client} and {@link TLSSocket.server}. */
 export interface TLSSocketOptions {
@@ -207,16 +207,13 @@ export class TLSSocket {
     this.#live();
     if (this.#handshaken) return;
     const lib = libssl();
-    resetVerifyFailure();
+    resetVerifyFailure(this.#ssl!);
     const step = this.role === "client" ? lib.SSL_connect : lib.SSL_accept;
     this.#run("handshake", (ssl) => step(ssl), deadlineAfter(timeoutMs), timeoutMs);
-    const pins = contextPins(this.#context);
-    if (pins.length > 0) {
-      const seen = peerChainPins(this.#live(), this.#context.verify);
-      if (!seen.some((pin) => pins.includes(pin))) {
-        this.#broken = true; // no close_notify after refusing the peer
-        throw new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
-      }
+    const refused = pinFailure(this.#live(), this.#context);
+    if (refused !== null) {
+      this.#broken = true; // no close_notify after refusing the peer
+      throw refused;
     }
     const staplePolicy = contextStaplePolicy(this.#context);
     if (staplePolicy !== null) {
@@ -416,6 +413,7 @@ export class TLSSocket {
         clearErrors();
       }
     } finally {
+      resetVerifyFailure(ssl);
       lib.SSL_free(ssl);
       releaseContext(this.#context);
       this.#socket.close();
