@@ -76,11 +76,8 @@ export function verifyCallback(): Pointer {
  * resetVerifyFailure(ssl);
  * ```
  */
-export function resetVerifyFailure(ssl?: Pointer): void {
-  if (failures.size === 0) return;
-  // (Without an SSL: every record, as before records were kept per SSL.)
-  if (ssl === undefined) failures.clear();
-  else failures.delete(native.address(ssl));
+export function resetVerifyFailure(ssl: Pointer): void {
+  if (failures.size > 0) failures.delete(native.address(ssl));
 }
 
 /**
