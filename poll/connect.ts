@@ -25,6 +25,7 @@ import {
   isHostName,
   type ResolverOption,
 } from "../socket/happy_eyeballs_connect.ts";
+import type { ProxyOption } from "../socket/proxy/plan.ts";
 import type { Socket } from "../socket/socket.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { abortReason, connectSocketAsync } from "./connect_socket.ts";
@@ -89,6 +90,13 @@ export interface ConnectOptions extends AdoptOptions {
    * with tls/'s `tlsInfo(conn)`. libssl is loaded only when this is used.
    */
   tls?: object;
+  /**
+   * Connect through a proxy (socket/proxy): a URL (`http://user:pass@host:port`,
+   * `socks4://`, `socks4a://`, `socks5://`, `socks5h://`), a config
+   * object, or "env" for HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY. With
+   * `tls`, TLS runs to the target through the tunnel.
+   */
+  proxy?: ProxyOption;
 }
 
 /** Options of {@link connectUnix}: the socket's `path` and how. */
@@ -127,7 +135,7 @@ export const ADOPT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   ADOPT_OPTION_KEYS,
   Object.keys(
-    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true, tls: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
+    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true, tls: true, proxy: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
   ),
 );
 
@@ -214,6 +222,7 @@ export function connect(options: ConnectOptions): Promise<Connection> {
     requireOptions(options, CONNECT_OPTION_KEYS, "connect", arguments.length);
     checkNameOptions(options);
     if (options.tls !== undefined) return connectWithTLS(options);
+    if (options.proxy !== undefined) return connectViaProxy(options);
     const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
     return connectEndpoint(endpoint, options, options.noDelay ?? true);
   } catch (err) {
@@ -370,4 +379,13 @@ function connectWithTLS(options: ConnectOptions): Promise<Connection> {
   const tls = options.tls;
   if (tls === null || typeof tls !== "object" || Array.isArray(tls)) return Promise.reject(new TypeError("connect: tls must be an object of TLS settings"));
   return import("../tls/connect_async.ts").then((m) => m.connectWithTLS(options));
+}
+
+/**
+ * `connect({ …, proxy })`: the tunnel is socket/proxy's, loaded on demand
+ * (no static import from poll/ into the connection helpers); it connects
+ * to the proxy with this `connect` and every other option.
+ */
+function connectViaProxy(options: ConnectOptions): Promise<Connection> {
+  return import("../socket/proxy/tunnel.ts").then((m) => m.connectViaProxy(options as ConnectOptions & { proxy: ProxyOption }));
 }

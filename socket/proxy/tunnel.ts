@@ -30,7 +30,6 @@ import type { Connection } from "../../poll/connection.ts";
 import type { Connector } from "../../poll/connector.ts";
 import type { IoWatcher } from "../../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../../poll/loop.ts";
-import { isIP } from "../address.ts";
 import type { Socket } from "../socket.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
@@ -86,6 +85,9 @@ function abortReason(signal: AbortSignal): Error {
 export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<Connection> {
   if (options === undefined) throw new TypeError("connectViaProxy: an options object is required");
   checkOptions(options, CONNECT_VIA_PROXY_KEYS, "connectViaProxy");
+  // TLS to the target: connect({ tls }) runs the plain connect (back here,
+  // without tls) and then the handshake over the tunnel.
+  if (options.tls !== undefined) return connect(options as ConnectOptions);
   const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs, ...rest } = options;
   const port = checkTargetPort(options.port, "connectViaProxy");
   if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
@@ -119,9 +121,10 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   const family = proxyLocalResolution(proxy, host);
   if (family !== null) targetHost = await firstAddress(host, family === "ipv4" ? 4 : 0, lookupSignal, timeoutMs, proxy);
   const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
-  let proxyHost = proxy.host;
-  if (isIP(proxyHost) === 0 && proxyHost !== "localhost") proxyHost = await firstAddress(proxyHost, 0, lookupSignal, timeoutMs, proxy);
-  const toProxyOptions: ConnectOptions = { host: proxyHost, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
+  // A proxy named by host name is resolved (and raced) by connect itself.
+  const toProxyOptions: ConnectOptions = { host: proxy.host, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
+  if (rest.resolver !== undefined) toProxyOptions.resolver = rest.resolver;
+  if (rest.happyEyeballs !== undefined) toProxyOptions.happyEyeballs = rest.happyEyeballs;
   if (signal !== undefined) toProxyOptions.signal = signal;
   const ms = left();
   if (ms !== undefined) toProxyOptions.timeoutMs = ms;
