@@ -3,15 +3,29 @@
  * connection's handler-mode `data`, one exchange per request (pipelined
  * requests are handled concurrently and answered in order), request bodies
  * as streams with backpressure (the connection pauses while a body's
- * queue is full), responses written by respond.ts, and the timeouts:
- * header read (from the first byte of a request head, or from the
- * connection's opening), request body idle, keep-alive idle. A response
- * being written is never cut by a timeout.
+ * queue is full), responses written by respond.ts.
+ *
+ * Hot path: a request without a body gets no stream and no closure; its
+ * light `Request` reads the head's fields only when asked. A handler that
+ * returns a `Response` (not a promise) with a string or bytes body is
+ * answered inside the same `data` call, and every response made during
+ * one `data` call (pipelined requests) leaves in one `send`.
+ *
+ * Timeouts (checked by the server's sweep, see {@link H1Session.checkTimer}):
+ * header read (from a request head's first byte, or from the connection's
+ * opening), request body idle, keep-alive idle. A response being written
+ * is never cut by one of them.
  *
  * `Expect: 100-continue`: `100 Continue` is sent when the handler first
  * reads the body; a handler that answers without reading it gets its
  * response sent with `Connection: close` (the client may never send the
  * body).
+ *
+ * Upgrades: for a request with `Upgrade`, parsing stops after its head
+ * until its response is known; `info.upgrade({ open })` makes the
+ * response a `101 Switching Protocols`, after which the raw `Connection`
+ * and the bytes that followed the head go to `open`. Otherwise the
+ * upgrade is declined and the connection goes on with HTTP/1.1.
  *
  * A request the parser refuses is answered, after the responses owed
  * before it, with the status of `HTTP1_ERROR_CODES` and
@@ -20,20 +34,44 @@
  * @example
  * ```ts ignore
  * import { listen } from "../../poll/listener.ts";
- * import { H1_HANDLER, type SessionConfig } from "./h1_session.ts";
+ * import { sessionHandler, type SessionConfig } from "./h1_session.ts";
  * declare const config: SessionConfig;
- * listen({ port: 8000, handler: H1_HANDLER, ...config.connectionOptions });
+ * listen({ port: 8000, handler: sessionHandler(config) });
  * ```
  *
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
-import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
-import type { MessageHead } from "../h1/fields.ts";
+import type { FieldBlock, MessageHead } from "../h1/fields.ts";
 import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/parser.ts";
-import { lightRequest } from "./request.ts";
-import { errorResponseBytes, type ResponseContext, type ResponseSink, writeResponse } from "./respond.ts";
+import { OutBuffer } from "./out_buffer.ts";
+import { lightRequest, type RequestParts } from "./request.ts";
+import { RequestFields } from "./request_fields.ts";
+import { errorResponseBytes, type ResponseContext, type ResponseSink, type TrailersInit, writeResponse } from "./respond.ts";
+
+/**
+ * What {@link ServeHandlerInfo.upgrade} takes.
+ *
+ * @example
+ * ```ts
+ * import type { UpgradeOptions } from "./h1_session.ts";
+ * const options: UpgradeOptions = {
+ *   headers: { "sec-websocket-accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" },
+ *   open: (conn, head) => conn.setHandler({ data: (c, bytes) => c.send(bytes) }),
+ * };
+ * ```
+ */
+export interface UpgradeOptions {
+  /** Fields of the `101` response (`Connection: Upgrade` and the request's `Upgrade` are added). */
+  headers?: HeadersInit;
+  /**
+   * Called once the `101` is written, with the raw connection (its handler
+   * is the caller's to set: `conn.setHandler(...)`, or read with
+   * `conn.read()`) and the bytes the client sent after the request head.
+   */
+  open(conn: Connection, head: Uint8Array): void;
+}
 
 /**
  * The second argument of a `fetch` handler.
@@ -52,6 +90,26 @@ export interface ServeHandlerInfo {
   readonly remoteAddr: { readonly hostname: string; readonly port: number; readonly transport: "tcp" };
   /** Resolves once the response was written (or the connection closed first). */
   readonly completed: Promise<void>;
+  /**
+   * The request's trailer fields (a chunked body's), once its body has been
+   * read to the end; empty when it had none or the body was not read whole.
+   */
+  readonly trailers: Promise<Headers>;
+  /**
+   * Trailer fields sent after the response body (HTTP/1.1: the body is then
+   * chunked; HTTP/1.0 clients and HEAD get none). A function is called
+   * once the body has ended, so it may report on it. Fields RFC 9110
+   * §6.5.1 keeps out of trailers are a TypeError then, and the connection
+   * (HTTP/2: the stream) is reset.
+   */
+  setTrailers(trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)): void;
+  /**
+   * HTTP/1.1 only (undefined on HTTP/2 requests): switches the connection
+   * to another protocol. Returns the response the handler must return; it
+   * is written as `101 Switching Protocols`, then `options.open` gets the
+   * connection. Throws a `TypeError` for a request without `Upgrade`.
+   */
+  upgrade?(options: UpgradeOptions): Response;
 }
 
 /**
@@ -89,11 +147,15 @@ export interface SessionConfig {
   authority: string;
   /** The sessions open now. */
   sessions: Set<H1Session>;
+  /** Connections handed over by an upgrade, open now (closed at the shutdown deadline). */
+  upgraded: Set<Connection>;
   /** Graceful shutdown started: finish what is in flight, take nothing new. */
   draining: boolean;
   /** Connections are unref'd. */
   unrefed: boolean;
-  /** A session closed (the server checks whether it is finished). */
+  /** A session opened (the server starts its timeout sweep). */
+  sessionOpened(): void;
+  /** A session or upgraded connection closed (the server checks whether it is finished). */
   sessionClosed(): void;
   /** Reports an error no response can carry (a body stream failing mid-response …). */
   report(error: unknown): void;
@@ -109,19 +171,32 @@ const LINGER_MS = 2000;
 const BODY_QUEUE_BYTES = 65536;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const SCHEME = /^https?:\/\//i;
+const upgrades = new WeakMap<Response, UpgradeOptions>();
+const REPLACED_BY_UPGRADE = new Set(["connection", "upgrade", "content-length", "transfer-encoding", "keep-alive"]);
+
+/** Responses made during one `data` call, sent together at its end (one session at a time). */
+const cork = new OutBuffer(4096);
+let corked: H1Session | undefined;
 
 function bodyStrategy(expectContinue: boolean): QueuingStrategy<Uint8Array> {
   // With 100-continue, a high-water mark of 0: pull() runs only for a real read.
   return { highWaterMark: expectContinue ? 0 : BODY_QUEUE_BYTES, size: (chunk) => chunk.byteLength };
 }
 
-/** One request and its response. */
-class Exchange implements ServeHandlerInfo {
+function clientGoneError(): DOMException {
+  return new DOMException("the client closed the connection", "AbortError");
+}
+
+/** One request and its response; also the parts of its light `Request` and the handler's `info`. */
+class Exchange implements ServeHandlerInfo, RequestParts {
   readonly session: H1Session;
   readonly method: string;
   readonly http10: boolean;
   keepAlive: boolean;
   readonly expectContinue: boolean;
+  /** The request asked to switch to this protocol ("" when it did not). */
+  readonly upgradeTo: string;
   continueSent = false;
   wantsContinue = false;
   /** The body stream's controller while the body is being received. */
@@ -133,33 +208,41 @@ class Exchange implements ServeHandlerInfo {
   /** The body failed to parse: the exchange is answered with the session's error status. */
   poisoned = false;
   response: Response | undefined;
+  /** What {@link Exchange.setTrailers} gave. */
+  responseTrailers: TrailersInit | undefined;
   done = false;
-  request!: Request;
+  readonly request: Request;
+  readonly headers: RequestFields;
+  readonly body: ReadableStream<Uint8Array> | null;
+  readonly #target: string;
+  #url: string | undefined;
   #abort: AbortController | undefined;
   #completed: Promise<void> | undefined;
   #resolveCompleted: (() => void) | undefined;
   #remote: ServeHandlerInfo["remoteAddr"] | undefined;
+  #trailers: Headers | undefined;
+  #trailersPromise: Promise<Headers> | undefined;
+  #resolveTrailers: ((h: Headers) => void) | undefined;
 
   constructor(session: H1Session, head: MessageHead) {
     this.session = session;
     this.method = head.method;
     this.http10 = head.versionMinor === 0;
-    this.keepAlive = head.keepAlive && !head.upgrade;
+    this.keepAlive = head.keepAlive && !(head.upgrade && head.method === "CONNECT");
     this.hasBody = head.framing === "chunked" || (head.framing === "length" && head.contentLength > 0);
     this.bodyDone = !this.hasBody;
+    this.#target = head.target;
+    this.headers = RequestFields.from(head);
     let expect = false;
-    const headers: Array<[string, string]> = [];
-    for (let i = 0; i < head.count; i++) {
-      const value = head.value(i);
-      if (head.nameIs(i, "expect") && value.toLowerCase() === "100-continue") expect = true;
-      headers.push([head.rawName(i), value]);
+    let upgradeTo = "";
+    if (this.hasBody || head.upgrade) {
+      for (let i = 0; i < head.count; i++) {
+        if (head.nameIs(i, "expect") && head.value(i).toLowerCase() === "100-continue") expect = true;
+        else if (head.upgrade && head.nameIs(i, "upgrade")) upgradeTo = head.value(i);
+      }
     }
+    this.upgradeTo = head.upgrade && head.method !== "CONNECT" ? upgradeTo : "";
     this.expectContinue = expect && this.hasBody && !this.http10;
-    const target = head.target;
-    let url: string;
-    if (target.charCodeAt(0) === 0x2f) url = `http://${head.get("host") ?? session.config.authority}${target}`;
-    else if (/^https?:\/\//i.test(target)) url = target;
-    else url = `http://${head.get("host") ?? session.config.authority}/`;
     let body: ReadableStream<Uint8Array> | null = null;
     if (this.hasBody) {
       body = new ReadableStream<Uint8Array>({
@@ -174,7 +257,18 @@ class Exchange implements ServeHandlerInfo {
         },
       }, bodyStrategy(this.expectContinue));
     }
-    this.request = lightRequest({ method: this.method, url, headers, body, signal: () => this.#signal() });
+    this.body = body;
+    this.request = lightRequest(this);
+  }
+
+  get url(): string {
+    if (this.#url !== undefined) return this.#url;
+    const target = this.#target;
+    let url: string;
+    if (target.charCodeAt(0) === 0x2f) url = `http://${this.headers.get("host") ?? this.session.config.authority}${target}`;
+    else if (SCHEME.test(target)) url = target;
+    else url = `http://${this.headers.get("host") ?? this.session.config.authority}/`;
+    return (this.#url = url);
   }
 
   get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
@@ -201,6 +295,54 @@ class Exchange implements ServeHandlerInfo {
     return this.#completed;
   }
 
+  get trailers(): Promise<Headers> {
+    if (this.#trailersPromise === undefined) {
+      if (this.bodyDone && !this.discard) this.#trailersPromise = Promise.resolve(this.#trailers ?? new Headers());
+      else this.#trailersPromise = new Promise((resolve) => (this.#resolveTrailers = resolve));
+    }
+    return this.#trailersPromise;
+  }
+
+  upgrade(options: UpgradeOptions): Response {
+    if (this.upgradeTo === "") throw new TypeError("upgrade: the request asks for no protocol upgrade (no Upgrade field)");
+    if (options === null || typeof options !== "object" || typeof options.open !== "function") throw new TypeError("upgrade: options.open must be a function");
+    if (this.response !== undefined || this.done) throw new TypeError("upgrade: the request is answered already");
+    const response = new Response(null, { status: 200 });
+    upgrades.set(response, options);
+    return response;
+  }
+
+  setTrailers(trailers: TrailersInit): void {
+    if (typeof trailers !== "function") new Headers(trailers); // a TypeError now for fields no Headers takes
+    this.responseTrailers = trailers;
+  }
+
+  /** The chunked body's trailer fields arrived. */
+  receivedTrailers(fields: FieldBlock): void {
+    const h = new Headers();
+    for (let i = 0; i < fields.count; i++) {
+      try {
+        h.append(fields.rawName(i), fields.value(i));
+      } catch {
+        // a value the runtime's Headers refuses: left out
+      }
+    }
+    this.#trailers = h;
+  }
+
+  /** The body ended (read whole, or not): settles `trailers`. */
+  settleTrailers(): void {
+    const resolve = this.#resolveTrailers;
+    this.#resolveTrailers = undefined;
+    resolve?.(this.discard ? new Headers() : this.#trailers ?? new Headers());
+  }
+
+  signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    if (this.session.clientGone && !this.done) this.#abort.abort(clientGoneError());
+    return this.#abort.signal;
+  }
+
   /** The response went out (or could not). */
   finish(): void {
     if (this.done) return;
@@ -208,22 +350,16 @@ class Exchange implements ServeHandlerInfo {
     this.#resolveCompleted?.();
   }
 
-  #signal(): AbortSignal {
-    this.#abort ??= new AbortController();
-    if (this.session.clientGone && !this.done) this.#abort.abort(new DOMException("the client closed the connection", "AbortError"));
-    return this.#abort.signal;
-  }
-
   /** The client closed its side while the response was owed: the request's signal aborts. */
   clientGone(): void {
-    if (!this.done) this.#abort?.abort(new DOMException("the client closed the connection", "AbortError"));
+    if (!this.done) this.#abort?.abort(clientGoneError());
   }
 
   /** The client went away before the response was written. */
   abandon(): void {
     if (this.done) return;
-    this.#abort?.abort(new DOMException("the client closed the connection", "AbortError"));
-    this.failBody(new DOMException("the client closed the connection", "AbortError"));
+    this.#abort?.abort(clientGoneError());
+    this.failBody(clientGoneError());
     this.finish();
   }
 
@@ -238,6 +374,8 @@ class Exchange implements ServeHandlerInfo {
       }
     }
     this.bodyDone = true;
+    this.discard = true;
+    this.settleTrailers();
   }
 }
 
@@ -257,9 +395,11 @@ export class H1Session implements ResponseSink {
   #writing = false;
   #closing = false;
   #bodyPaused = false;
-  #upgradeRest: Uint8Array | undefined;
-  #timer: Timer | undefined;
+  /** An Upgrade request waits for its response: input is held, not parsed. */
+  #upgradeHeld: Uint8Array[] | undefined;
+  #upgradeEx: Exchange | undefined;
   #timerKind = T_NONE;
+  #deadline = 0;
   #drainWaiters: (() => void)[] = [];
   /** The client closed its side (FIN) or the connection: request signals abort. */
   clientGone = false;
@@ -276,12 +416,31 @@ export class H1Session implements ResponseSink {
     return this.conn.closed;
   }
 
+  corkBuffer(): OutBuffer | undefined {
+    return corked === this ? cork : undefined;
+  }
+
   send(bytes: Uint8Array): boolean {
+    if (corked === this) {
+      cork.bytes(bytes);
+      return true;
+    }
     if (this.conn.closed || this.#closing) return false;
     try {
       return this.conn.send(bytes);
     } catch {
       return false;
+    }
+  }
+
+  /** Sends what was corked during a `data` call. */
+  #uncork(): void {
+    if (corked !== this) return;
+    corked = undefined;
+    if (cork.length > 0) {
+      const bytes = cork.view();
+      cork.reset();
+      this.send(bytes);
     }
   }
 
@@ -294,23 +453,23 @@ export class H1Session implements ResponseSink {
 
   onData(bytes: Uint8Array): void {
     if (this.#inputDone) return;
+    if (this.#upgradeHeld !== undefined) {
+      this.#upgradeHeld.push(bytes.slice());
+      return;
+    }
+    const outer = corked;
+    if (outer !== undefined && outer !== this) outer.#uncork();
+    corked = this;
     try {
       this.parser.push(bytes);
     } catch (err) {
       this.#reject(err);
-      return;
+    } finally {
+      this.#uncork();
     }
-    const rest = this.#upgradeRest;
-    if (rest !== undefined) {
-      this.#upgradeRest = undefined;
-      try {
-        this.parser.declineUpgrade();
-      } catch {
-        // CONNECT: nothing after it is HTTP; its response closes the connection
-        this.#inputDone = true;
-        return;
-      }
-      if (rest.length > 0) this.onData(rest);
+    // Everything received was answered inside this call: the keep-alive wait starts.
+    if (this.#timerKind === T_NONE && this.#queue.length === 0 && !this.#closing && this.parser.idle && this.#upgradeHeld === undefined) {
+      this.#setTimer(T_IDLE, this.config.keepAliveTimeoutMs);
     }
   }
 
@@ -322,6 +481,7 @@ export class H1Session implements ResponseSink {
     for (const ex of this.#queue) if (ex.bodyDone) ex.clientGone();
     if (!this.#inputDone) {
       this.#inputDone = true;
+      this.#upgradeHeld = undefined;
       try {
         this.parser.finish();
       } catch {
@@ -334,18 +494,19 @@ export class H1Session implements ResponseSink {
       }
     }
     if (this.#queue.length === 0) void this.conn.close();
-    else void this.#pump();
+    else this.#pump();
   }
 
   onDrain(): void {
     const waiters = this.#drainWaiters;
+    if (waiters.length === 0) return;
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
   onClose(): void {
     this.clientGone = true;
-    this.#clearTimer();
+    this.#timerKind = T_NONE;
     this.onDrain();
     for (const ex of this.#queue) ex.abandon();
     this.#queue.length = 0;
@@ -364,12 +525,13 @@ export class H1Session implements ResponseSink {
     if (this.#inputDone) return; // after the last request: not served
     const ex = new Exchange(this, head);
     if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
-    if (!ex.keepAlive || head.method === "CONNECT") this.#lastRequest = true;
+    if (!ex.keepAlive) this.#lastRequest = true;
     this.#queue.push(ex);
     if (ex.hasBody) {
       this.#receiving = ex;
       this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
-    } else this.#clearTimer();
+    } else this.#timerKind = T_NONE;
+    if (ex.upgradeTo !== "") this.#upgradeEx = ex;
     this.#dispatch(ex);
   }
 
@@ -382,9 +544,13 @@ export class H1Session implements ResponseSink {
     c.enqueue(data.slice());
     if ((c.desiredSize ?? 1) <= 0 && !this.#bodyPaused) {
       this.#bodyPaused = true;
-      this.#clearTimer(); // the handler is slow, not the client
+      this.#timerKind = T_NONE; // the handler is slow, not the client
       this.conn.pause();
     }
+  }
+
+  onTrailers(fields: FieldBlock): void {
+    this.#receiving?.receivedTrailers(fields);
   }
 
   onMessageComplete(): void {
@@ -399,14 +565,18 @@ export class H1Session implements ResponseSink {
       } catch {
         // cancelled
       }
-      if (this.#timerKind === T_BODY) this.#clearTimer();
+      ex.settleTrailers();
+      if (this.#timerKind === T_BODY) this.#timerKind = T_NONE;
     }
     if (this.#lastRequest || this.config.draining) this.#inputDone = true;
-    if (ex !== undefined && ex.done) void this.#pump();
+    if (ex !== undefined && ex.done) this.#pump();
   }
 
   onUpgrade(rest: Uint8Array): void {
-    this.#upgradeRest = rest.slice();
+    // Hold everything after the head until the handler answered.
+    this.#upgradeHeld = rest.length > 0 ? [rest.slice()] : [];
+    if (!this.conn.closed) this.conn.pause();
+    this.#pump();
   }
 
   // ---- body flow
@@ -422,7 +592,7 @@ export class H1Session implements ResponseSink {
     if (this.#bodyPaused && (ex.controller === undefined || (ex.controller.desiredSize ?? 1) > 0)) {
       this.#bodyPaused = false;
       if (this.#receiving !== undefined) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
-      if (!this.conn.closed) this.conn.resume();
+      if (!this.conn.closed && this.#upgradeHeld === undefined) this.conn.resume();
     }
   }
 
@@ -438,13 +608,13 @@ export class H1Session implements ResponseSink {
     }
     if (result instanceof Response) {
       ex.response = result;
-      void this.#pump();
+      this.#pump();
       return;
     }
     Promise.resolve(result).then((response) => {
       if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
       ex.response = response;
-      void this.#pump();
+      this.#pump();
     }, (err) => this.#failed(ex, err));
   }
 
@@ -460,42 +630,65 @@ export class H1Session implements ResponseSink {
       }
     } else if (!ex.poisoned && !ex.done) this.config.report(error);
     ex.response = response ?? new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
-    void this.#pump();
+    this.#pump();
   }
 
-  async #pump(): Promise<void> {
+  /** Writes the responses that are ready, in order; synchronously as long as each one is. */
+  #pump(): void {
     if (this.#writing) return;
-    this.#writing = true;
-    try {
-      while (!this.conn.closed && !this.#closing) {
-        const ex = this.#queue[0];
-        if (ex === undefined) {
-          if (this.#rejectStatus !== 0) this.#closeWith(errorResponseBytes(this.#rejectStatus));
-          else if (this.#inputDone || this.config.draining) this.#closeWith(undefined);
-          else if (this.parser.idle && this.#receiving === undefined) this.#setTimer(T_IDLE, this.config.keepAliveTimeoutMs);
-          return;
+    while (!this.conn.closed && !this.#closing) {
+      const ex = this.#queue[0];
+      if (ex === undefined) {
+        if (this.#rejectStatus !== 0) this.#closeWith(errorResponseBytes(this.#rejectStatus));
+        else if (this.#inputDone || this.config.draining) this.#closeWith(undefined);
+        else if (this.parser.idle && this.#receiving === undefined && this.#upgradeHeld === undefined) {
+          this.#setTimer(T_IDLE, this.config.keepAliveTimeoutMs);
         }
-        if (ex.poisoned) {
-          ex.finish();
-          this.#closeWith(errorResponseBytes(this.#rejectStatus || 400));
-          return;
-        }
-        if (ex.wantsContinue && !ex.continueSent) {
-          ex.continueSent = true;
-          this.send(CONTINUE);
-        }
-        const response = ex.response;
-        if (response === undefined) return;
-        if (!(await this.#respond(ex, response))) return;
-        this.#queue.shift();
+        return;
       }
-    } finally {
-      this.#writing = false;
+      if (ex.poisoned) {
+        ex.finish();
+        this.#closeWith(errorResponseBytes(this.#rejectStatus || 400));
+        return;
+      }
+      if (ex.wantsContinue && !ex.continueSent) {
+        ex.continueSent = true;
+        this.send(CONTINUE);
+      }
+      const response = ex.response;
+      if (response === undefined) return;
+      // An Upgrade request is answered once the parser handed over what followed its head.
+      if (ex === this.#upgradeEx && this.#upgradeHeld === undefined && !this.#inputDone) return;
+      const upgrade = upgrades.get(response);
+      if (upgrade !== undefined) {
+        this.#switchProtocol(ex, upgrade);
+        return;
+      }
+      const written = this.#respond(ex, response);
+      if (written === false) return;
+      if (written !== true) {
+        this.#writing = true;
+        void written.then((more) => {
+          this.#writing = false;
+          if (more) {
+            this.#next(ex);
+            this.#pump();
+          }
+        });
+        return;
+      }
+      this.#next(ex);
     }
   }
 
+  /** `ex` (the first in the queue) is answered. */
+  #next(ex: Exchange): void {
+    this.#queue.shift();
+    if (ex === this.#upgradeEx) this.#declineUpgrade();
+  }
+
   /** Writes `ex`'s response; false when the connection is closing afterwards. */
-  async #respond(ex: Exchange, response: Response): Promise<boolean> {
+  #respond(ex: Exchange, response: Response): boolean | Promise<boolean> {
     const lastInQueue = this.#queue.length === 1 && this.#receiving === undefined;
     const ctx: ResponseContext = {
       head: ex.method === "HEAD",
@@ -504,13 +697,23 @@ export class H1Session implements ResponseSink {
         (this.config.draining && lastInQueue) ||
         (ex.expectContinue && !ex.continueSent && !ex.bodyDone),
     };
-    let persist: boolean;
+    if (ex.responseTrailers !== undefined) ctx.trailers = ex.responseTrailers;
+    let written: boolean | Promise<boolean>;
     try {
-      persist = await writeResponse(this, response, ctx);
+      written = writeResponse(this, response, ctx);
     } catch (err) {
-      this.config.report(err);
+      return this.#written(ex, ctx, undefined, err);
+    }
+    if (written === true || written === false) return this.#written(ex, ctx, written, undefined);
+    return written.then((persist) => this.#written(ex, ctx, persist, undefined), (err) => this.#written(ex, ctx, undefined, err));
+  }
+
+  #written(ex: Exchange, ctx: ResponseContext, persist: boolean | undefined, error: unknown): boolean {
+    if (persist === undefined) {
+      this.config.report(error);
       if (ctx.headSent) {
         ex.finish();
+        this.#uncork();
         this.conn.abort();
         return false;
       }
@@ -533,10 +736,83 @@ export class H1Session implements ResponseSink {
     return true;
   }
 
+  /** The upgrade was declined (an ordinary response went out): HTTP/1.1 goes on with what was held. */
+  #declineUpgrade(): void {
+    this.#upgradeEx = undefined;
+    const held = this.#upgradeHeld;
+    if (held === undefined) return; // the input ended first
+    this.#upgradeHeld = undefined;
+    try {
+      this.parser.declineUpgrade();
+    } catch {
+      this.#inputDone = true;
+      return;
+    }
+    if (!this.conn.closed && !this.#bodyPaused) this.conn.resume();
+    for (const chunk of held) this.onData(chunk);
+  }
+
+  /** Writes the `101` and hands the connection over. */
+  #switchProtocol(ex: Exchange, options: UpgradeOptions): void {
+    const out = new OutBuffer(512);
+    out.statusLine(101, "");
+    out.field("Connection", "Upgrade");
+    out.field("Upgrade", ex.upgradeTo);
+    try {
+      if (options.headers !== undefined) {
+        for (const [name, value] of new Headers(options.headers)) if (!REPLACED_BY_UPGRADE.has(name)) out.field(name, value);
+      }
+    } catch (err) {
+      ex.response = undefined;
+      void this.#failed(ex, err);
+      return;
+    }
+    out.crlf();
+    this.#uncork();
+    this.send(out.view());
+    ex.finish();
+    this.#queue.shift();
+    const held = this.#upgradeHeld ?? [];
+    this.#upgradeHeld = undefined;
+    let total = 0;
+    for (const c of held) total += c.length;
+    const head = new Uint8Array(total);
+    let at = 0;
+    for (const c of held) {
+      head.set(c, at);
+      at += c.length;
+    }
+    const conn = this.conn;
+    this.#letGo();
+    const config = this.config;
+    config.upgraded.add(conn);
+    void conn.whenClosed.then(() => {
+      if (config.upgraded.delete(conn)) config.sessionClosed();
+    });
+    conn.setHandler({});
+    conn.resume();
+    try {
+      options.open(conn, head);
+    } catch (err) {
+      config.report(err);
+      conn.abort();
+    }
+  }
+
+  /** This session no longer owns the connection (an upgrade, another protocol). */
+  #letGo(): void {
+    this.#inputDone = true;
+    this.#closing = true;
+    this.#timerKind = T_NONE;
+    this.conn.data = undefined;
+    if (this.config.sessions.delete(this)) this.config.sessionClosed();
+  }
+
   /** A parse failure or timeout: answer `status` after what is owed, then close. */
   #reject(error: unknown, status = 0): void {
     if (this.#inputDone && this.#rejectStatus !== 0) return;
     this.#inputDone = true;
+    this.#upgradeHeld = undefined;
     const code = error instanceof HTTP1ParseError ? error.code : "";
     this.#rejectStatus = status || (HTTP1_ERROR_CODES as Record<string, number>)[code] || 400;
     const ex = this.#receiving;
@@ -545,17 +821,18 @@ export class H1Session implements ResponseSink {
       ex.poisoned = !ex.done;
       ex.failBody(error);
     }
-    this.#clearTimer();
-    void this.#pump();
+    this.#timerKind = T_NONE;
+    this.#pump();
   }
 
   /** Sends `bytes` (if any), then half-closes and waits a little for the client's FIN. */
   #closeWith(bytes: Uint8Array | undefined): void {
     if (this.#closing || this.conn.closed) return;
+    this.#uncork();
     if (bytes !== undefined) this.send(bytes);
     this.#closing = true;
     this.#inputDone = true;
-    this.#clearTimer();
+    this.#timerKind = T_NONE;
     if (this.#bodyPaused) {
       this.#bodyPaused = false;
       this.conn.resume();
@@ -579,25 +856,20 @@ export class H1Session implements ResponseSink {
 
   // ---- timers
 
-  /** One timer per connection, moved rather than made anew (the kind says what it guards). */
+  /** Arms the session's one timeout (the kind says what it guards); the server's sweep checks it. */
   #setTimer(kind: number, ms: number): void {
     if (!(ms > 0) || ms === Infinity) {
-      this.#clearTimer();
+      this.#timerKind = T_NONE;
       return;
     }
     this.#timerKind = kind;
-    if (this.#timer === undefined) this.#timer = this.conn.loop.timers.once(ms, () => this.#onTimer()).unref();
-    else this.#timer.reschedule(ms);
+    this.#deadline = performance.now() + ms;
   }
 
-  #clearTimer(): void {
-    if (this.#timerKind === T_NONE) return;
-    this.#timer?.cancel();
-    this.#timerKind = T_NONE;
-  }
-
-  #onTimer(): void {
+  /** Called by the server's sweep: acts on an expired timeout. */
+  checkTimer(now: number): void {
     const kind = this.#timerKind;
+    if (kind === T_NONE || now < this.#deadline) return;
     this.#timerKind = T_NONE;
     if (this.conn.closed || this.#closing) return;
     if (kind === T_IDLE) {
@@ -609,8 +881,8 @@ export class H1Session implements ResponseSink {
   }
 }
 
-function session(conn: Connection): H1Session {
-  return conn.data as H1Session;
+function session(conn: Connection): H1Session | undefined {
+  return conn.data as H1Session | undefined;
 }
 
 /**
@@ -628,7 +900,7 @@ function session(conn: Connection): H1Session {
 export function sessionHandler(config: SessionConfig): ConnectionHandler {
   return {
     open(conn) {
-      if (config.draining || config.sessions.size >= config.maxConnections) {
+      if (config.draining || config.sessions.size + config.upgraded.size >= config.maxConnections) {
         conn.abort();
         return;
       }
@@ -636,6 +908,7 @@ export function sessionHandler(config: SessionConfig): ConnectionHandler {
       const s = new H1Session(conn, config);
       conn.data = s;
       config.sessions.add(s);
+      config.sessionOpened();
     },
     data(conn, bytes) {
       session(conn)?.onData(bytes);
@@ -652,7 +925,8 @@ export function sessionHandler(config: SessionConfig): ConnectionHandler {
       session(conn)?.onClose();
     },
     timeout() {
-      // the session keeps its own timers
+      // the session keeps its own timeouts
     },
   };
 }
+

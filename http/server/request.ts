@@ -34,15 +34,31 @@
  * ```
  */
 export interface RequestParts {
-  method: string;
-  /** The absolute URL. */
-  url: string;
-  /** The header fields as received (name as sent, value). */
-  headers: Array<[string, string]>;
-  /** The body stream, or null for a request without a body. */
-  body: ReadableStream<Uint8Array> | null;
+  readonly method: string;
+  /** The absolute URL (may be a getter: read once, when asked for). */
+  readonly url: string;
+  /** The header fields as received: pairs (name as sent, value), or a field list read when asked for. */
+  readonly headers: Array<[string, string]> | RequestFieldList;
+  /** The body stream, or null for a request without a body (may be a getter). */
+  readonly body: ReadableStream<Uint8Array> | null;
   /** Makes the request's abort signal (called at most once). */
-  signal: () => AbortSignal;
+  signal(): AbortSignal;
+}
+
+/**
+ * Header fields read by index (the parser's `FieldBlock` is one), turned
+ * into strings only when the handler asks for `headers`.
+ *
+ * @example
+ * ```ts
+ * import type { RequestFieldList } from "./request.ts";
+ * const list: RequestFieldList = { count: 1, rawName: () => "Host", value: () => "a" };
+ * ```
+ */
+export interface RequestFieldList {
+  readonly count: number;
+  rawName(i: number): string;
+  value(i: number): string;
 }
 
 const PARTS = Symbol("ffinet.requestParts");
@@ -61,15 +77,22 @@ function signalOf(self: LightRequest): AbortSignal {
   return (self[SIGNAL] ??= self[PARTS].signal());
 }
 
+function append(headers: Headers, name: string, value: string): void {
+  try {
+    headers.append(name, value);
+  } catch {
+    // a value the runtime's Headers refuses (obs-text it will not take): left out
+  }
+}
+
 function headersOf(self: LightRequest): Headers {
   if (self[HEADERS] !== undefined) return self[HEADERS];
   const headers = new Headers();
-  for (const [name, value] of self[PARTS].headers) {
-    try {
-      headers.append(name, value);
-    } catch {
-      // a value the runtime's Headers refuses (obs-text it will not take): left out
-    }
+  const fields = self[PARTS].headers;
+  if (Array.isArray(fields)) {
+    for (const [name, value] of fields) append(headers, name, value);
+  } else {
+    for (let i = 0; i < fields.count; i++) append(headers, fields.rawName(i), fields.value(i));
   }
   return (self[HEADERS] = headers);
 }
@@ -82,8 +105,9 @@ function realOf(self: LightRequest): Request {
     headers: headersOf(self),
     signal: signalOf(self),
   };
-  if (parts.body !== null) {
-    init.body = parts.body;
+  const body = parts.body;
+  if (body !== null) {
+    init.body = body;
     init.duplex = "half";
   }
   return (self[REAL] = new Request(parts.url, init));
@@ -99,7 +123,7 @@ function lightPrototype(): object {
     url: { get(this: LightRequest) { return this[PARTS].url; } },
     headers: { get(this: LightRequest) { return this[REAL]?.headers ?? headersOf(this); } },
     signal: { get(this: LightRequest) { return this[REAL]?.signal ?? signalOf(this); } },
-    body: { get(this: LightRequest) { return this[PARTS].body === null && this[REAL] === undefined ? null : realOf(this).body; } },
+    body: { get(this: LightRequest) { return this[REAL] === undefined && this[PARTS].body === null ? null : realOf(this).body; } },
     bodyUsed: { get(this: LightRequest) { return this[REAL]?.bodyUsed ?? false; } },
     [Symbol.toStringTag]: { value: "Request" },
   });

@@ -2,15 +2,18 @@
  * Writing a WHATWG `Response` on an HTTP/1.1 connection: the head (status
  * line, the handler's fields, `Date`, framing, `Connection`), then the
  * body with `Content-Length` when its length is known before the first
- * byte goes out, else chunked (HTTP/1.0: read until close).
+ * byte goes out, else chunked (HTTP/1.0: read until close), with the
+ * trailers of `ctx.trailers` after the last chunk.
  *
- * A body whose bytes are all there at once (a string, `Uint8Array`, `Blob`
- * or a stream that is already closed) is read in the same turn and sent
- * with its head in one write; only a body that makes the reader wait is
- * streamed, chunk by chunk, each write waiting for the socket to drain
- * past its high-water mark. (The runtimes keep the source of a `Response`
- * body private, so "all there at once" is what the reader sees: every read
- * that settles within a few microtasks.)
+ * Fast paths: a body made from a string or `Uint8Array` (found by
+ * response_peek.ts without touching its stream) is written with its head
+ * in one `send`, synchronously: {@link writeResponse} then returns a
+ * boolean, not a promise. A `Blob` (a file) gets its `Content-Length` from
+ * its size. Any other body is read through its stream: what is there at
+ * once (every read that settles within a few microtasks) still goes out
+ * with the head in one write and a `Content-Length`; only a body that
+ * makes the reader wait is streamed, chunk by chunk, each write waiting
+ * for the socket to drain past its high-water mark.
  *
  * @example
  * ```ts
@@ -23,16 +26,19 @@
  *
  * @module
  */
-import { formatHTTPDate } from "../core/date.ts";
+import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 import { reasonPhrase } from "../core/status.ts";
-import { encodeChunk } from "../h1/chunked.ts";
-import { writeResponseHead } from "../h1/serializer.ts";
+import { writeChunkHeader } from "../h1/chunked.ts";
+import { httpDate, OutBuffer } from "./out_buffer.ts";
+import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+
+export { httpDate } from "./out_buffer.ts";
 
 /**
  * Where a response goes: `send` queues bytes (it copies what it cannot
- * send now) and returns false at the high-water mark; `drained` resolves
- * when more may be sent (or the connection is gone); `gone` tells that the
- * connection closed.
+ * send now: the bytes passed are only valid during the call) and returns
+ * false at the high-water mark; `drained` resolves when more may be sent
+ * (or the connection is gone); `gone` tells that the connection closed.
  *
  * @example
  * ```ts
@@ -44,6 +50,11 @@ export interface ResponseSink {
   send(bytes: Uint8Array): boolean;
   drained(): Promise<void>;
   readonly gone: boolean;
+  /**
+   * A buffer to append output to directly, instead of `send` (the session
+   * collecting the responses of one read), or undefined.
+   */
+  corkBuffer?(): OutBuffer | undefined;
 }
 
 /**
@@ -62,39 +73,56 @@ export interface ResponseContext {
   http10: boolean;
   /** The connection closes after this response (`Connection: close` is sent). */
   close: boolean;
+  /** Trailer fields to send after the body (the body is then chunked, HTTP/1.1 only). */
+  trailers?: TrailersInit;
   /** Set by {@link writeResponse} once the head went out. */
   headSent?: boolean;
 }
 
-let dateSecond = -1;
-let dateText = "";
-
 /**
- * The `Date` field value, made at most once a second.
+ * Trailer fields for a response: fields, or a function called once the
+ * body has been sent (so they can carry a checksum or timing of it).
  *
  * @example
  * ```ts
- * import { httpDate } from "./respond.ts";
- * console.log(httpDate()); // e.g. "Sun, 06 Dec 2026 03:00:00 GMT"
+ * import type { TrailersInit } from "./respond.ts";
+ * const t: TrailersInit = () => ({ "server-timing": "total;dur=12" });
  * ```
  */
-export function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = formatHTTPDate(second * 1000);
-  }
-  return dateText;
-}
+export type TrailersInit = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
-const encoder = new TextEncoder();
 const NOT_YET = Symbol("not yet");
 /** Microtask hops a read may take and still count as "there at once". */
 const SOON_HOPS = 16;
 /** Most bytes gathered for a Content-Length response before streaming instead. */
 const GATHER_MAX = 1 << 20;
-const LAST_CHUNK = encoder.encode("0\r\n\r\n");
-let scratch = new Uint8Array(16384);
+/** Bodies up to this size are copied beside their head (one write); larger ones are sent on their own. */
+const INLINE_MAX = 65536;
+const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+
+const shared = new OutBuffer();
+/** Where the bytes being built go: the shared buffer, or the sink's cork buffer from `base` on. */
+let out = shared;
+let base = 0;
+
+function begin(sink: ResponseSink): void {
+  const cork = sink.corkBuffer?.();
+  if (cork !== undefined) {
+    out = cork;
+    base = cork.length;
+  } else {
+    out = shared;
+    out.reset();
+    base = 0;
+  }
+}
+
+/** Sends what was built since {@link begin} (nothing to do when it went into the cork buffer). */
+function commit(sink: ResponseSink): boolean {
+  if (out !== shared) return true;
+  return sink.send(shared.view());
+}
+const chunkHead = new Uint8Array(16);
 
 async function settlesSoon<T>(promise: Promise<T>): Promise<T | typeof NOT_YET> {
   let state = 0;
@@ -116,65 +144,51 @@ function bodyless(status: number): boolean {
   return status === 204 || status === 304 || status < 200;
 }
 
-/** The head's bytes, with `extra` appended (copied into a shared scratch buffer: `send` copies what it keeps). */
-function encodeHead(response: Response, fields: Array<[string, string]>, extra: Uint8Array[]): Uint8Array {
-  let extraBytes = 0;
-  for (const part of extra) extraBytes += part.length;
-  const head = { status: response.status, reason: response.statusText || reasonPhrase(response.status), headers: fields };
-  for (;;) {
-    const end = writeResponseHead(scratch, 0, head);
-    if (end >= 0 && end + extraBytes <= scratch.length) {
-      let at = end;
-      for (const part of extra) {
-        scratch.set(part, at);
-        at += part.length;
+/** The handler's `Content-Length` (-1: none) and whether it set `Date`, filled by {@link writeFields}. */
+let declaredLength = -1;
+let sawDate = false;
+
+function fieldWriter(name: string, value: string): void {
+  // Names come lower-case from every runtime's Headers; the length test keeps the common case cheap.
+  switch (name.length) {
+    case 4:
+      if (name === "date" || name.toLowerCase() === "date") sawDate = true;
+      break;
+    case 10:
+      if (name === "connection" || name === "keep-alive" || name.toLowerCase() === "connection" || name.toLowerCase() === "keep-alive") return;
+      break;
+    case 14:
+      if (name === "content-length" || name.toLowerCase() === "content-length") {
+        const n = Number(value);
+        if (value !== "" && Number.isSafeInteger(n) && n >= 0) declaredLength = n;
+        return;
       }
-      return scratch.subarray(0, at);
-    }
-    const want = Math.max(scratch.length * 2, end + extraBytes + 1024);
-    if (want > (4 << 20)) {
-      // a large body: the head alone here, the body sent by the caller
-      const out = new Uint8Array(end >= 0 ? end : scratch.length * 4);
-      const e = writeResponseHead(out, 0, head);
-      if (e >= 0) return out.subarray(0, e);
-      scratch = new Uint8Array(scratch.length * 4);
-      continue;
-    }
-    scratch = new Uint8Array(want);
+      break;
+    case 17:
+      if (name === "transfer-encoding" || name.toLowerCase() === "transfer-encoding") return;
   }
+  out.field(name, value);
 }
 
 /**
- * The response's own fields, without those this layer decides (framing,
- * `Connection`); `Date` is added unless the handler set one. Returns the
- * handler's `Content-Length`, or -1.
+ * Starts the head in the shared buffer: status line and the response's own
+ * fields, without those this layer decides (framing, `Connection`); `Date`
+ * is added unless the handler set one.
  */
-function copyFields(response: Response, fields: Array<[string, string]>): number {
-  let length = -1;
-  let date = false;
-  for (const [name, value] of response.headers) {
-    switch (name) {
-      case "content-length": {
-        const n = Number(value);
-        if (value !== "" && Number.isSafeInteger(n) && n >= 0) length = n;
-        continue;
-      }
-      case "transfer-encoding":
-      case "connection":
-      case "keep-alive":
-        continue;
-      case "date":
-        date = true;
-    }
-    fields.push([name, value]);
-  }
-  if (!date) fields.push(["Date", httpDate()]);
-  return length;
+function writeFields(sink: ResponseSink, response: Response): void {
+  begin(sink);
+  out.statusLine(response.status, response.statusText);
+  declaredLength = -1;
+  sawDate = false;
+  forEachResponseField(response, fieldWriter);
+  if (!sawDate) out.dateField();
 }
 
-function connectionField(ctx: ResponseContext, fields: Array<[string, string]>): void {
-  if (ctx.close) fields.push(["Connection", "close"]);
-  else if (ctx.http10) fields.push(["Connection", "keep-alive"]);
+function endHead(ctx: ResponseContext, close: boolean): void {
+  if (close) out.latin1("Connection: close\r\n\r\n");
+  else if (ctx.http10) out.latin1("Connection: keep-alive\r\n\r\n");
+  else out.crlf();
+  ctx.headSent = true;
 }
 
 function asBytes(value: unknown): Uint8Array {
@@ -185,11 +199,13 @@ function asBytes(value: unknown): Uint8Array {
 }
 
 /**
- * Writes `response` to `sink`. Resolves true when the connection may carry
- * another response, false when it must close (`ctx.close`, an HTTP/1.0
- * body read until close, a body shorter or longer than its
- * `Content-Length`, or the connection went away). Throws when the
- * response cannot be written (an invalid field, a body stream that
+ * Writes `response` to `sink`. Returns (or resolves to) true when the
+ * connection may carry another response, false when it must close
+ * (`ctx.close`, an HTTP/1.0 body read until close, a body shorter or
+ * longer than its `Content-Length`, or the connection went away). A
+ * response whose body is a string, bytes or nothing is written at once and
+ * the result is a boolean; otherwise a promise. Throws (or rejects) when
+ * the response cannot be written (an invalid field, a body stream that
  * errors); `ctx.headSent` tells whether anything went out.
  *
  * @example
@@ -199,29 +215,133 @@ function asBytes(value: unknown): Uint8Array {
  * console.log(await writeResponse(sink, new Response(null, { status: 204 }), { head: false, http10: false, close: false })); // true
  * ```
  */
-export async function writeResponse(sink: ResponseSink, response: Response, ctx: ResponseContext): Promise<boolean> {
+export function writeResponse(sink: ResponseSink, response: Response, ctx: ResponseContext): boolean | Promise<boolean> {
   const status = response.status;
   if (status < 200 && status !== 101) throw new RangeError(`a handler may not answer with an interim status (${status})`);
-  const fields: Array<[string, string]> = [];
-  const declared = copyFields(response, fields);
-  const body = response.body;
-  if (bodyless(status) || body === null) {
-    if (body !== null) void body.cancel().catch(() => {});
-    if (!bodyless(status)) fields.push(["Content-Length", "0"]);
-    connectionField(ctx, fields);
-    ctx.headSent = true;
-    sink.send(encodeHead(response, fields, []));
+  const trailers = ctx.trailers;
+  let body = trailers === undefined ? staticBody(response) : undefined;
+  if (body === undefined && response.body === null) body = NO_BODY;
+  if (body === NO_BODY || bodyless(status)) {
+    if (body !== NO_BODY) void response.body?.cancel().catch(() => {});
+    writeFields(sink, response);
+    if (!bodyless(status)) out.latin1("Content-Length: 0\r\n");
+    endHead(ctx, ctx.close);
+    commit(sink);
     return !ctx.close;
   }
+  if (typeof body === "string") {
+    writeFields(sink, response);
+    if (body.length <= INLINE_MAX && !ctx.head) {
+      // Encoded after the head, then the Content-Length line slotted in before it.
+      const fieldsEnd = out.length;
+      out.reserve(64);
+      const bodyAt = out.length + 64;
+      out.length = bodyAt;
+      const n = out.utf8(body);
+      const lengthLine = `Content-Length: ${n}\r\n${ctx.close ? "Connection: close\r\n" : ctx.http10 ? "Connection: keep-alive\r\n" : ""}\r\n`;
+      const start = bodyAt - lengthLine.length;
+      const b = out.buf;
+      const shift = start - fieldsEnd; // the head moves right by this much, next to its Content-Length line
+      b.copyWithin(base + shift, base, fieldsEnd);
+      for (let i = 0; i < lengthLine.length; i++) b[start + i] = lengthLine.charCodeAt(i);
+      ctx.headSent = true;
+      if (out === shared) sink.send(b.subarray(shift, out.length));
+      else {
+        // in the cork buffer: close the gap left before the head
+        b.copyWithin(base, base + shift, out.length);
+        out.length -= shift;
+      }
+      return !ctx.close;
+    }
+    return sendBytes(sink, new TextEncoder().encode(body), ctx);
+  }
+  if (body instanceof Uint8Array) {
+    writeFields(sink, response);
+    return sendBytes(sink, body, ctx);
+  }
+  if (body !== undefined) return sendBlob(sink, response, body, ctx);
+  return sendStream(sink, response, response.body!, trailers, ctx);
+}
+
+/** Head (fields written) with `Content-Length`, then `bytes` (beside it when small). */
+function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext): boolean {
+  out.latin1(`Content-Length: ${bytes.length}\r\n`);
+  endHead(ctx, ctx.close);
+  if (!ctx.head && bytes.length <= INLINE_MAX) out.bytes(bytes);
+  commit(sink);
+  if (!ctx.head && bytes.length > INLINE_MAX) sink.send(bytes);
+  return !ctx.close;
+}
+
+async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx: ResponseContext): Promise<boolean> {
+  const size = blob.size;
+  if (ctx.head || size <= GATHER_MAX) {
+    const bytes = ctx.head ? new Uint8Array(0) : new Uint8Array(await blob.arrayBuffer());
+    writeFields(sink, response);
+    if (bytes.length !== size && !ctx.head) throw new Error("the response's Blob changed size while it was read");
+    out.latin1(`Content-Length: ${size}\r\n`);
+    endHead(ctx, ctx.close);
+    if (!ctx.head && bytes.length <= INLINE_MAX) out.bytes(bytes);
+    commit(sink);
+    if (!ctx.head && bytes.length > INLINE_MAX) sink.send(bytes);
+    return !ctx.close;
+  }
+  // A large file: its length is known, its bytes stream with backpressure.
+  writeFields(sink, response);
+  out.latin1(`Content-Length: ${size}\r\n`);
+  endHead(ctx, ctx.close);
+  let ok = commit(sink);
+  let sent = 0;
+  const reader = blob.stream().getReader();
+  try {
+    for (;;) {
+      if (!ok) {
+        await sink.drained();
+        if (sink.gone) return false;
+      }
+      const result = await reader.read();
+      if (sink.gone) return false;
+      if (result.done) break;
+      const bytes = asBytes(result.value);
+      sent += bytes.length;
+      ok = sink.send(bytes);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  return sent === size && !ctx.close;
+}
+
+async function trailerBytes(trailers: TrailersInit): Promise<Uint8Array> {
+  const init = typeof trailers === "function" ? await trailers() : trailers;
+  const fields = new Headers(init);
+  const t = new OutBuffer(256);
+  t.latin1("0\r\n");
+  for (const [name, value] of fields) {
+    if (isProhibitedTrailer(name)) throw new TypeError(`${name} is not allowed in trailers`);
+    t.field(name, value);
+  }
+  t.crlf();
+  return t.view();
+}
+
+async function sendStream(
+  sink: ResponseSink,
+  response: Response,
+  body: ReadableStream<Uint8Array>,
+  trailers: TrailersInit | undefined,
+  ctx: ResponseContext,
+): Promise<boolean> {
   const reader = body.getReader();
   try {
-    // Gather what is there at once.
+    // Gather what is there at once (with trailers: nothing, they need chunked).
     const chunks: Uint8Array[] = [];
     let total = 0;
     let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
-    let streaming = false;
-    for (;;) {
-      const result = await settlesSoon(pending);
+    let streaming = trailers !== undefined && !ctx.http10 && !ctx.head;
+    while (!streaming) {
+      const result = await settlesSoon(pending!);
       if (result === NOT_YET) {
         streaming = true;
         break;
@@ -241,53 +361,47 @@ export async function writeResponse(sink: ResponseSink, response: Response, ctx:
         break;
       }
     }
+    writeFields(sink, response);
+    const declared = declaredLength;
     if (ctx.head) {
-      if (!streaming) fields.push(["Content-Length", String(total)]);
-      else if (declared >= 0) fields.push(["Content-Length", String(declared)]);
-      connectionField(ctx, fields);
-      ctx.headSent = true;
-      sink.send(encodeHead(response, fields, []));
+      if (!streaming) out.latin1(`Content-Length: ${total}\r\n`);
+      else if (declared >= 0) out.latin1(`Content-Length: ${declared}\r\n`);
+      endHead(ctx, ctx.close);
+      commit(sink);
       return !ctx.close;
     }
     if (!streaming) {
       // Everything is here: one write, Content-Length.
-      fields.push(["Content-Length", String(total)]);
-      connectionField(ctx, fields);
-      ctx.headSent = true;
-      const headBytes = encodeHead(response, fields, total <= 65536 ? chunks : []);
-      sink.send(headBytes);
-      if (total > 65536) for (const chunk of chunks) sink.send(chunk);
+      out.latin1(`Content-Length: ${total}\r\n`);
+      endHead(ctx, ctx.close);
+      if (total <= INLINE_MAX) for (const chunk of chunks) out.bytes(chunk);
+      commit(sink);
+      if (total > INLINE_MAX) for (const chunk of chunks) sink.send(chunk);
       return !ctx.close;
     }
     // Streaming: the handler's Content-Length, else chunked (HTTP/1.0: until close).
-    let mode: "length" | "chunked" | "close";
-    if (declared >= 0) mode = "length";
-    else if (ctx.http10) mode = "close";
-    else mode = "chunked";
-    if (mode === "length") fields.push(["Content-Length", String(declared)]);
-    else if (mode === "chunked") fields.push(["Transfer-Encoding", "chunked"]);
+    const mode = trailers !== undefined && !ctx.http10 ? "chunked" : declared >= 0 ? "length" : ctx.http10 ? "close" : "chunked";
+    if (mode === "length") out.latin1(`Content-Length: ${declared}\r\n`);
+    else if (mode === "chunked") out.latin1("Transfer-Encoding: chunked\r\n");
     const close = ctx.close || mode === "close";
-    if (close) fields.push(["Connection", "close"]);
-    else if (ctx.http10) fields.push(["Connection", "keep-alive"]);
-    ctx.headSent = true;
+    endHead(ctx, close);
+    let ok = commit(sink);
     let sentBytes = 0;
     const put = (bytes: Uint8Array): boolean => {
       sentBytes += bytes.length;
       if (mode !== "chunked") return sink.send(bytes);
-      const parts = encodeChunk(bytes);
+      const end = writeChunkHeader(chunkHead, 0, bytes.length);
       if (bytes.length <= 8192) {
-        const one = new Uint8Array(parts[0]!.length + bytes.length + 2);
-        one.set(parts[0]!, 0);
-        one.set(bytes, parts[0]!.length);
-        one[one.length - 2] = 0x0d;
-        one[one.length - 1] = 0x0a;
-        return sink.send(one);
+        begin(sink);
+        out.bytes(chunkHead.subarray(0, end));
+        out.bytes(bytes);
+        out.crlf();
+        return commit(sink);
       }
-      sink.send(parts[0]!);
+      sink.send(chunkHead.subarray(0, end));
       sink.send(bytes);
-      return sink.send(parts[2]!);
+      return sink.send(LAST_CHUNK.subarray(3));
     };
-    let ok = sink.send(encodeHead(response, fields, []));
     for (const chunk of chunks) ok = put(chunk);
     for (;;) {
       if (!ok) {
@@ -303,7 +417,7 @@ export async function writeResponse(sink: ResponseSink, response: Response, ctx:
       else ok = true;
     }
     pending = undefined;
-    if (mode === "chunked") sink.send(LAST_CHUNK);
+    if (mode === "chunked") sink.send(trailers === undefined ? LAST_CHUNK : await trailerBytes(trailers));
     if (mode === "length" && sentBytes !== declared) return false;
     return !close;
   } finally {
@@ -325,14 +439,13 @@ export async function writeResponse(sink: ResponseSink, response: Response, ctx:
  */
 export function errorResponseBytes(status: number, close = true): Uint8Array {
   const text = reasonPhrase(status) || "Error";
-  const fields: Array<[string, string]> = [
-    ["Content-Type", "text/plain; charset=utf-8"],
-    ["Content-Length", String(text.length)],
-    ["Date", httpDate()],
-  ];
-  if (close) fields.push(["Connection", "close"]);
-  const out = new Uint8Array(256 + text.length);
-  const end = writeResponseHead(out, 0, { status, headers: fields });
-  out.set(encoder.encode(text), end);
-  return out.slice(0, end + text.length);
+  const b = new OutBuffer(256);
+  b.statusLine(status, "");
+  b.field("Content-Type", "text/plain; charset=utf-8");
+  b.field("Content-Length", String(text.length));
+  b.field("Date", httpDate());
+  if (close) b.field("Connection", "close");
+  b.crlf();
+  b.latin1(text);
+  return b.view().slice();
 }

@@ -22,6 +22,9 @@
 import { optionKeys, checkOptions } from "../../core/options.ts";
 import { defaultLoop, type Loop } from "../../poll/loop.ts";
 import { listen, type Listener } from "../../poll/listener.ts";
+import { shutdownOnSignal, type SignalName, type SignalSubscription } from "../../poll/signals.ts";
+import type { Timer } from "../../core/timer_heap.ts";
+import type { Connection } from "../../poll/connection.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
 import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
 import { alpnHandler, protocolHandler } from "./h2_route.ts";
@@ -29,7 +32,7 @@ import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
 import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 
-export type { ServeHandler, ServeHandlerInfo } from "./h1_session.ts";
+export type { ServeHandler, ServeHandlerInfo, UpgradeOptions } from "./h1_session.ts";
 
 /**
  * The address a server listens on.
@@ -95,6 +98,12 @@ export interface ServeOptions {
   maxHeaderCount?: number;
   /** SO_REUSEPORT (several processes or Workers on one port). */
   reusePort?: boolean;
+  /**
+   * Shuts the server down gracefully on these signals (`true`: SIGINT and
+   * SIGTERM), then closes the loop; a second signal exits at once. See
+   * `shutdownOnSignal` in poll/signals.ts.
+   */
+  shutdownOnSignal?: boolean | readonly SignalName[];
   /** The loop (default: the default loop). */
   loop?: Loop;
   /**
@@ -123,6 +132,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   maxHeaderBytes: true,
   maxHeaderCount: true,
   reusePort: true,
+  shutdownOnSignal: true,
   loop: true,
   http2: true,
   tls: true,
@@ -171,6 +181,9 @@ export class Server {
   #shutdown: Promise<void> | undefined;
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
+  #sweep: Timer | undefined;
+  readonly #sweepMs: number;
+  #signals: SignalSubscription | undefined;
 
   /** @internal Use {@link serve}. */
   constructor(options: ServeOptions) {
@@ -201,8 +214,10 @@ export class Server {
       parser,
       authority: "",
       sessions: new Set<H1Session>(),
+      upgraded: new Set<Connection>(),
       draining: false,
       unrefed: false,
+      sessionOpened: () => this.#startSweep(),
       sessionClosed: () => this.#checkFinished(),
       report: (error) => {
         // No hook for errors a response cannot carry yet: say it on stderr, as the runtimes' servers do.
@@ -211,6 +226,9 @@ export class Server {
     };
     this.#config = config;
     this.#loop = options.loop ?? defaultLoop();
+    // Timeouts are checked by one sweep over the sessions (a quarter of the shortest, at most once a second).
+    const shortest = Math.min(...[config.headersTimeoutMs, config.keepAliveTimeoutMs, config.bodyTimeoutMs].filter((t) => t > 0 && t !== Infinity), 4000);
+    this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
     if (options.tls !== undefined) {
       const where = { host, port: options.port ?? 8000, reusePort: options.reusePort, loop: this.#loop };
@@ -235,7 +253,27 @@ export class Server {
         signal.addEventListener("abort", this.#onAbort, { once: true });
       }
     }
+    const onSignal = options.shutdownOnSignal;
+    if (onSignal !== undefined && onSignal !== false) {
+      const signals = onSignal === true ? undefined : onSignal;
+      this.#signals = shutdownOnSignal(() => this.shutdown(), signals === undefined ? { loop: this.#loop } : { signals, loop: this.#loop });
+    }
     options.onListen?.(this.addr);
+  }
+
+  /** The timeout sweep runs while sessions are open. */
+  #startSweep(): void {
+    if (this.#sweep !== undefined) return;
+    const sessions = this.#config.sessions as Set<{ checkTimer?(now: number): void }>;
+    this.#sweep = this.#loop.timers.every(this.#sweepMs, () => {
+      if (sessions.size === 0) {
+        this.#sweep?.cancel();
+        this.#sweep = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const s of sessions) s.checkTimer?.(now);
+    }).unref();
   }
 
   /** Connections open now. */
@@ -256,11 +294,13 @@ export class Server {
     const config = this.#config;
     config.draining = true;
     if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this.#onAbort!);
+    this.#signals?.close();
     this.#listener.close();
     for (const s of [...config.sessions]) s.shutdown();
-    if (config.sessions.size > 0) {
+    if (config.sessions.size + config.upgraded.size > 0) {
       const deadline = this.#loop.timers.once(deadlineMs, () => {
         for (const s of [...config.sessions]) s.conn.abort();
+        for (const c of [...config.upgraded]) c.abort();
       });
       void this.finished.then(() => deadline.cancel());
     }
@@ -274,6 +314,7 @@ export class Server {
     this.#config.unrefed = false;
     this.#listener.ref();
     for (const s of this.#config.sessions) s.conn.ref();
+    for (const c of this.#config.upgraded) c.ref();
     return this;
   }
 
@@ -282,6 +323,7 @@ export class Server {
     this.#config.unrefed = true;
     this.#listener.unref();
     for (const s of this.#config.sessions) s.conn.unref();
+    for (const c of this.#config.upgraded) c.unref();
     return this;
   }
 
@@ -291,7 +333,11 @@ export class Server {
   }
 
   #checkFinished(): void {
-    if (this.#config.draining && this.#config.sessions.size === 0) this.#resolveFinished();
+    const config = this.#config;
+    if (!config.draining || config.sessions.size + config.upgraded.size > 0) return;
+    this.#sweep?.cancel();
+    this.#sweep = undefined;
+    this.#resolveFinished();
   }
 }
 

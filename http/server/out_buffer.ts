@@ -1,0 +1,176 @@
+/**
+ * A growable byte buffer that response heads and small bodies are written
+ * into, plus the pieces written most often, encoded once: status lines and
+ * the `Date` field (made at most once a second).
+ *
+ * @example
+ * ```ts
+ * import { OutBuffer } from "./out_buffer.ts";
+ * const out = new OutBuffer(64);
+ * out.statusLine(200, "");
+ * out.field("content-type", "text/plain");
+ * out.crlf();
+ * console.log(new TextDecoder().decode(out.view())); // "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\n"
+ * ```
+ *
+ * @module
+ */
+import { formatHTTPDate } from "../core/date.ts";
+import { reasonPhrase } from "../core/status.ts";
+
+const encoder = new TextEncoder();
+const statusLines = new Map<number, Uint8Array>();
+
+let dateSecond = -1;
+let dateText = "";
+let dateLine = new Uint8Array(0);
+
+/**
+ * The `Date` field value, made at most once a second.
+ *
+ * @example
+ * ```ts
+ * import { httpDate } from "./out_buffer.ts";
+ * console.log(httpDate()); // e.g. "Sun, 06 Dec 2026 03:00:00 GMT"
+ * ```
+ */
+export function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = formatHTTPDate(second * 1000);
+    dateLine = encoder.encode(`Date: ${dateText}\r\n`);
+  }
+  return dateText;
+}
+
+function statusLine(status: number): Uint8Array {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = encoder.encode(`HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`);
+    if (statusLines.size < 64) statusLines.set(status, line);
+  }
+  return line;
+}
+
+/**
+ * Bytes being built (see the module text). Writes never fail: the buffer
+ * grows. Strings written with {@link OutBuffer.latin1} must hold no code
+ * unit above 0xFF (header names and values from `Headers` do not).
+ *
+ * @example
+ * ```ts
+ * import { OutBuffer } from "./out_buffer.ts";
+ * const out = new OutBuffer();
+ * out.utf8("héllo");
+ * console.log(out.length); // 6
+ * ```
+ */
+export class OutBuffer {
+  buf: Uint8Array;
+  length = 0;
+
+  constructor(size = 16384) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Empties the buffer (it keeps its memory, up to 1 MiB). */
+  reset(): void {
+    this.length = 0;
+    if (this.buf.length > 1 << 20) this.buf = new Uint8Array(16384);
+  }
+
+  /** Makes room for `n` more bytes. */
+  reserve(n: number): void {
+    const need = this.length + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  /** What was written (a view, valid until the next write or reset). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
+  latin1(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const b = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) b[at++] = s.charCodeAt(i);
+    this.length = at;
+  }
+
+  /** Writes `s` as UTF-8; returns the byte count. */
+  utf8(s: string): number {
+    if (s.length < 64) {
+      // short ASCII strings by hand (a subarray and encodeInto cost more)
+      let ascii = true;
+      for (let i = 0; i < s.length; i++) {
+        if (s.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.latin1(s);
+        return s.length;
+      }
+    }
+    this.reserve(s.length * 3);
+    const written = encoder.encodeInto(s, this.buf.subarray(this.length)).written;
+    this.length += written;
+    return written;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
+  crlf(): void {
+    this.reserve(2);
+    this.buf[this.length++] = 0x0d;
+    this.buf[this.length++] = 0x0a;
+  }
+
+  /** `name: value\r\n`. */
+  field(name: string, value: string): void {
+    this.reserve(name.length + value.length + 4);
+    const b = this.buf;
+    let at = this.length;
+    for (let i = 0; i < name.length; i++) b[at++] = name.charCodeAt(i);
+    b[at++] = 0x3a;
+    b[at++] = 0x20;
+    for (let i = 0; i < value.length; i++) b[at++] = value.charCodeAt(i);
+    b[at++] = 0x0d;
+    b[at++] = 0x0a;
+    this.length = at;
+  }
+
+  /** `name: n\r\n` for a non-negative integer. */
+  numberField(name: string, n: number): void {
+    this.field(name, String(n));
+  }
+
+  /** The status line (`reason` when not empty and not the registered phrase). */
+  statusLine(status: number, reason: string): void {
+    if (reason === "" || reason === reasonPhrase(status)) this.bytes(statusLine(status));
+    else {
+      this.latin1(`HTTP/1.1 ${status} `);
+      this.latin1(reason);
+      this.crlf();
+    }
+  }
+
+  /** `Date: …\r\n`, the current second's. */
+  dateField(): void {
+    httpDate();
+    this.bytes(dateLine);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A look at what a WHATWG `Response` was made from, so the server can
+ * write a string, `Uint8Array` or `Blob` body (and the header list) without
+ * reading it back through a `ReadableStream`.
+ *
+ * The runtimes keep a `Response`'s source private. Two of them keep it
+ * under a symbol-keyed property all the same: Node's undici (`state.body`
+ * with `source`, and `state.headersList`) and Deno (`response.body` with
+ * `source` and a static `streamOrStatic`). This module finds that property
+ * once by its shape, and uses it only for a body nobody has touched (its
+ * stream unlocked and undisturbed, `bodyUsed` false); anything else (Bun,
+ * a future layout, a stream body, a used body) answers `undefined` and the
+ * caller reads the body through its public stream, as before. What the
+ * user sees never changes: the response's own stream is left unread.
+ *
+ * @example
+ * ```ts
+ * import { staticBody } from "./response_peek.ts";
+ * const body = staticBody(new Response("hello"));
+ * console.log(body === undefined || body === "hello"); // true ("hello" on Node and Deno)
+ * ```
+ *
+ * @module
+ */
+
+/** The response has no body (`new Response(null)`, a redirect…). */
+export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
+
+/**
+ * A static body: the string, bytes or Blob it was made from, {@link NO_BODY},
+ * or `undefined` when it must be read through `response.body`.
+ *
+ * @example
+ * ```ts
+ * import type { StaticBody } from "./response_peek.ts";
+ * const b: StaticBody = "hi";
+ * ```
+ */
+export type StaticBody = string | Uint8Array | Blob | typeof NO_BODY | undefined;
+
+const LAYOUT_UNKNOWN = 0;
+const LAYOUT_UNDICI = 1;
+const LAYOUT_DENO = 2;
+const LAYOUT_NONE = 3;
+
+let layout = LAYOUT_UNKNOWN;
+let key: symbol | undefined;
+
+interface UndiciState {
+  body: { stream: ReadableStream | null; source: unknown } | null;
+  headersList: Iterable<[string, string]> & { cookies: string[] | null };
+}
+
+interface DenoInner {
+  body: { streamOrStatic: { body?: unknown; consumed?: boolean } | ReadableStream; source: unknown } | null;
+}
+
+function probe(response: Response): void {
+  layout = LAYOUT_NONE;
+  for (const s of Object.getOwnPropertySymbols(response)) {
+    const v = (response as unknown as Record<symbol, unknown>)[s];
+    if (v === null || typeof v !== "object") continue;
+    if (s.description === "state" && "body" in v && "headersList" in v) {
+      layout = LAYOUT_UNDICI;
+      key = s;
+      return;
+    }
+    if (s.description === "response" && "body" in v && "headerList" in v) {
+      layout = LAYOUT_DENO;
+      key = s;
+      return;
+    }
+  }
+}
+
+function source(src: unknown): StaticBody {
+  if (typeof src === "string" || src instanceof Uint8Array) return src;
+  if (typeof Blob === "function" && src instanceof Blob) return src;
+  return undefined;
+}
+
+/**
+ * The static body of `response` (see the module text), or `undefined`
+ * when it has to be read through its stream.
+ *
+ * @example
+ * ```ts
+ * import { NO_BODY, staticBody } from "./response_peek.ts";
+ * const b = staticBody(new Response(null, { status: 204 }));
+ * console.log(b === NO_BODY || b === undefined); // true
+ * ```
+ */
+export function staticBody(response: Response): StaticBody {
+  if (layout === LAYOUT_UNKNOWN) probe(response);
+  if (layout === LAYOUT_NONE) return undefined;
+  const inner = (response as unknown as Record<symbol, unknown>)[key!];
+  if (inner === undefined || inner === null) return undefined;
+  if (layout === LAYOUT_UNDICI) {
+    const body = (inner as UndiciState).body;
+    if (body === null) return NO_BODY;
+    if (typeof body !== "object" || body.stream === null || body.stream === undefined || body.stream.locked || response.bodyUsed) return undefined;
+    return source(body.source);
+  }
+  const body = (inner as DenoInner).body;
+  // null here may be a body Deno keeps elsewhere until asked for (its lazy static bodies): ask publicly.
+  if (body === null || typeof body !== "object") return undefined;
+  const s = body.streamOrStatic;
+  if (s === null || typeof s !== "object") return undefined;
+  if ("consumed" in s) return s.consumed === false && !response.bodyUsed ? source(s.body) : undefined;
+  if ((s as ReadableStream).locked || response.bodyUsed) return undefined;
+  return typeof Blob === "function" && body.source instanceof Blob ? body.source : undefined;
+}
+
+/**
+ * Calls `fn` with every header field of `response` (lower-case name,
+ * value; each `Set-Cookie` on its own), as iterating `response.headers`
+ * does, but without sorting on Node.
+ *
+ * @example
+ * ```ts
+ * import { forEachResponseField } from "./response_peek.ts";
+ * forEachResponseField(new Response("x", { headers: { "X-A": "1" } }), (name, value) => console.log(name, value));
+ * ```
+ */
+export function forEachResponseField(response: Response, fn: (name: string, value: string) => void): void {
+  if (layout === LAYOUT_UNKNOWN) probe(response);
+  if (layout === LAYOUT_UNDICI) {
+    const inner = (response as unknown as Record<symbol, UndiciState | undefined>)[key!];
+    const list = inner?.headersList;
+    if (list !== undefined && list !== null && typeof (list as Partial<Iterable<unknown>>)[Symbol.iterator] === "function") {
+      for (const pair of list) {
+        const name = pair[0];
+        if (name === "set-cookie" && Array.isArray(list.cookies)) for (const c of list.cookies) fn(name, c);
+        else fn(name, pair[1]);
+      }
+      return;
+    }
+  }
+  for (const [name, value] of response.headers) fn(name, value);
+}
