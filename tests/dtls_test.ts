@@ -1,0 +1,382 @@
+// DTLS 1.2 over UDP on 127.0.0.1: our client against `openssl s_server
+// -dtls1_2`, `openssl s_client -dtls1_2` against our server (cookie exchange
+// seen in its -msg trace), our client against our server on the loop, a
+// verification failure, cookie-less ClientHellos that cost no state,
+// garbage datagrams, retransmission, MTU, use after close.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import process from "node:process";
+import { describe, test } from "node:test";
+import { SocketTimeoutError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
+import { bindUDP, type UdpSocket } from "../poll/udp.ts";
+import { Dgram } from "../socket/dgram.ts";
+import { connectDTLSSync, DTLSSocket, listenDTLSSync } from "../tls/dtls.ts";
+import { connectDTLS, DTLSConnection, listenDTLS } from "../tls/dtls_async.ts";
+import { DTLSContext } from "../tls/dtls_context.ts";
+import { DTLSEngine } from "../tls/dtls_engine.ts";
+import { testPKI } from "./tls_pki.ts";
+import { bytes, text, turn, until } from "./udp_helpers.ts";
+
+interface Peer {
+  output(): string;
+  write(line: string): void;
+  end(): void;
+  readonly exited: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Runs an openssl command under `timeout`, stdin piped, output collected. */
+function runOpenSSL(args: readonly string[]): Peer {
+  const child: ChildProcess = spawn("timeout", ["60", "openssl", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    output: () => out,
+    write: (line) => void child.stdin!.write(line),
+    end: () => void child.stdin!.end(),
+    exited,
+    close: () => {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      child.kill("SIGTERM"); // `timeout` passes it on to openssl
+      return exited;
+    },
+  };
+}
+
+/** Waits (bounded turns, no duration asserted) until the peer printed `pattern`. */
+async function printed(peer: Peer, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  for (let i = 0; i < 10_000; i++) {
+    const m = pattern.exec(peer.output());
+    if (m) return m;
+    await turn();
+  }
+  throw new Error(`gave up waiting for ${what}; output:\n${peer.output()}`);
+}
+
+async function startSServer(extra: readonly string[] = []): Promise<{ peer: Peer; port: number }> {
+  const pki = testPKI();
+  const peer = runOpenSSL(["s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, ...extra]);
+  const m = await printed(peer, /ACCEPT [^\n]*:(\d+)/, "s_server to listen");
+  return { peer, port: Number(m[1]) };
+}
+
+function serverContext(chain?: string, key?: string): DTLSContext {
+  const pki = testPKI();
+  return new DTLSContext({ role: "server", cert: chain ?? pki.chain, key: key ?? pki.key });
+}
+
+/** Sockets under /proc/self/fd (Linux), for leak checks. */
+function fdCount(): number {
+  return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * s_client -msg saw a HelloVerifyRequest carrying our 32-byte cookie: newer
+ * OpenSSL names it; 3.0 prints DTLS 1.2 records as "Not TLS data" with a
+ * hex dump, where a received handshake message of type 3 (hello_verify_request),
+ * body length 0x23 (version fe ff, cookie length 0x20) is the same thing.
+ */
+const SAW_HELLO_VERIFY = /HelloVerifyRequest|<<< [^\n]*content_type=22\) \[length 002f\]\n\s+03 00 00 23 00 00 00 00 00 00 00 23 fe ff 20 /;
+
+/** Is this datagram a DTLS HelloVerifyRequest? (record type 22, handshake type 3) */
+function isHelloVerifyRequest(d: Uint8Array): boolean {
+  return d.length > 25 && d[0] === 22 && d[1] === 0xfe && d[13] === 3;
+}
+
+/** Is this datagram a DTLS ClientHello? (record type 22, handshake type 1) */
+function isClientHello(d: Uint8Array): boolean {
+  return d.length > 25 && d[0] === 22 && d[1] === 0xfe && d[13] === 1;
+}
+
+/** Captures the first flight (a ClientHello without cookie) our client sends. */
+async function captureClientHello(): Promise<Uint8Array> {
+  await using sink = bindUDP({ host: "127.0.0.1" });
+  const controller = new AbortController();
+  const pending = connectDTLS({ host: "127.0.0.1", port: sink.localAddress.port, rejectUnauthorized: false, timeoutMs: 0, signal: controller.signal });
+  pending.catch(() => {});
+  const first = await sink.recv({ signal: AbortSignal.timeout(10_000) });
+  controller.abort();
+  await pending.catch(() => {});
+  assert.ok(first && isClientHello(first.data), "the first flight is a ClientHello");
+  return first.data;
+}
+
+describe("DTLS 1.2: our client against openssl s_server", () => {
+  test("blocking client: handshake verified, datagrams both ways, close_notify", async () => {
+    const pki = testPKI();
+    const { peer, port } = await startSServer();
+    try {
+      const dtls = connectDTLSSync({ host: "127.0.0.1", port, ca: pki.root, timeoutMs: 10_000 });
+      try {
+        assert.equal(dtls.protocol, "DTLSv1.2");
+        assert.notEqual(dtls.cipher, "");
+        assert.match(dtls.peerCertificate()!.subject, /localhost/);
+        dtls.send(bytes("hello from ffinet\n"));
+        await printed(peer, /hello from ffinet/, "s_server to print our datagram");
+        peer.write("hello from openssl\n");
+        await turn(); // let the runtime hand the line to s_server
+        assert.equal(text(dtls.recv(10_000)!), "hello from openssl\n");
+      } finally {
+        dtls.close();
+      }
+      assert.equal(dtls.closed, true);
+      dtls.close(); // idempotent
+      assert.throws(() => dtls.send(bytes("x")), UseAfterCloseError);
+      assert.throws(() => dtls.recv(), UseAfterCloseError);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test("async client on the loop, by name (SNI + name check), messages both ways", async () => {
+    const pki = testPKI();
+    const { peer, port } = await startSServer();
+    try {
+      await using conn = await connectDTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root });
+      assert.equal(conn.protocol, "DTLSv1.2");
+      await conn.send(bytes("async hello\n"));
+      await printed(peer, /async hello/, "s_server to print our datagram");
+      peer.write("async reply\n");
+      assert.equal(text((await conn.recv({ signal: AbortSignal.timeout(10_000) }))!), "async reply\n");
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test("a link MTU of 576: the handshake is fragmented to fit, a datagram above the data MTU is a RangeError", async () => {
+    const pki = testPKI();
+    const { peer, port } = await startSServer(["-mtu", "576"]);
+    try {
+      using dtls = connectDTLSSync({ host: "127.0.0.1", port, ca: pki.root, mtu: 576 });
+      const room = dtls.maxDatagramBytes;
+      assert.ok(room > 0 && room < 576, `data MTU ${room}`);
+      dtls.send(new Uint8Array(room).fill(0x61));
+      await printed(peer, new RegExp(`a{${room}}`), "s_server to print the full datagram");
+      assert.throws(() => dtls.send(new Uint8Array(room + 1)), RangeError);
+      assert.throws(() => connectDTLSSync({ host: "127.0.0.1", port, ca: pki.root, mtu: 100 }), RangeError);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  test("a certificate that fails verification is TLSVerifyError with its X509 name", async () => {
+    const pki = testPKI();
+    const expired = runOpenSSL(["s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-cert", pki.paths["expired_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["expired.key"]!]);
+    try {
+      const port = Number((await printed(expired, /ACCEPT [^\n]*:(\d+)/, "s_server to listen"))[1]);
+      assert.throws(() => connectDTLSSync({ host: "127.0.0.1", port, ca: pki.root }), (err: unknown) => {
+        assert.ok(err instanceof TLSVerifyError, String(err));
+        assert.equal(err.code, "ERR_TLS_VERIFY");
+        assert.equal(err.reason, "CERT_HAS_EXPIRED");
+        assert.equal(err.depth, 0);
+        return true;
+      });
+      await assert.rejects(connectDTLS({ host: "127.0.0.1", port, ca: pki.intermediate, systemCA: false, servername: "wrong.example" }), (err: unknown) => {
+        assert.ok(err instanceof TLSVerifyError, String(err));
+        assert.ok(["UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_HAS_EXPIRED", "HOSTNAME_MISMATCH", "UNABLE_TO_GET_ISSUER_CERT"].includes(err.reason!), err.reason);
+        return true;
+      });
+    } finally {
+      await expired.close();
+    }
+  });
+});
+
+describe("DTLS 1.2: openssl s_client against our server", () => {
+  test("blocking listener: s_client gets a HelloVerifyRequest, then the handshake and datagrams both ways", async () => {
+    const pki = testPKI();
+    using ctx = serverContext();
+    using listener = listenDTLSSync({ host: "127.0.0.1", context: ctx });
+    const client = runOpenSSL(["s_client", "-dtls1_2", "-msg", "-connect", `127.0.0.1:${listener.localAddress.port}`, "-CAfile", pki.paths["root.pem"]!, "-verify_return_error"]);
+    try {
+      // s_client needs the runtime only for its pipes; accept blocks until its ClientHello with cookie.
+      using conn = listener.accept(20_000);
+      assert.equal(conn.protocol, "DTLSv1.2");
+      assert.equal(listener.connections, 1);
+      conn.send(bytes("hello from our server\n"));
+      await printed(client, /hello from our server/, "s_client to print our datagram");
+      client.write("hello from s_client\n");
+      await turn();
+      assert.equal(text(conn.recv(10_000)!), "hello from s_client\n");
+      assert.match(client.output(), SAW_HELLO_VERIFY, "s_client saw the cookie exchange");
+      assert.ok(ctx.cookieStats.issued >= 1 && ctx.cookieStats.accepted >= 1, JSON.stringify(ctx.cookieStats));
+      conn.close();
+      assert.equal(listener.connections, 0);
+      await client.exited; // close_notify ends s_client
+      assert.match(client.output(), /Verify return code: 0 \(ok\)/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("async server on the loop: s_client handshake through the cookie exchange, close_notify", async () => {
+    const pki = testPKI();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const client = runOpenSSL(["s_client", "-dtls1_2", "-msg", "-connect", `127.0.0.1:${server.localAddress.port}`, "-CAfile", pki.paths["root.pem"]!, "-verify_return_error"]);
+    try {
+      const conn = (await server.accept({ signal: AbortSignal.timeout(20_000) }))!;
+      client.write("ping from s_client\n");
+      assert.equal(text((await conn.recv({ signal: AbortSignal.timeout(10_000) }))!), "ping from s_client\n");
+      await conn.send(bytes("pong from our server\n"));
+      await printed(client, /pong from our server/, "s_client to print our reply");
+      assert.match(client.output(), SAW_HELLO_VERIFY);
+      conn.close();
+      await client.exited;
+      await assert.rejects(conn.recv(), UseAfterCloseError);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("DTLS 1.2: our client against our server", () => {
+  test("handshake, datagrams both ways, close_notify reaches the peer as null, fds flat over 20 rounds", async () => {
+    const pki = testPKI();
+    using ctx = serverContext();
+    using clientCtx = new DTLSContext({ ca: pki.root });
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const round = async (i: number) => {
+      const client = await connectDTLS({ host: "127.0.0.1", port: server.localAddress.port, context: clientCtx });
+      const peer = (await server.accept({ signal: AbortSignal.timeout(10_000) }))!;
+      assert.equal(server.connections, 1);
+      await client.send(bytes(`c${i}`));
+      assert.equal(text((await peer.recv())!), `c${i}`);
+      await peer.send(bytes(`s${i}`));
+      assert.equal(text((await client.recv())!), `s${i}`);
+      client.close();
+      assert.equal(await peer.recv({ signal: AbortSignal.timeout(10_000) }), null, "close_notify");
+      peer.close();
+      assert.equal(server.connections, 0);
+    };
+    await round(0);
+    const linux = process.platform === "linux";
+    const before = linux ? fdCount() : 0;
+    for (let i = 1; i <= 20; i++) await round(i);
+    if (linux) assert.equal(fdCount(), before);
+    assert.equal(server.handshaking, 0);
+  });
+
+  test("a verify failure on our client (wrong name) rejects with TLSVerifyError; the server counts a failed handshake", async () => {
+    const pki = testPKI();
+    using ctx = serverContext(pki.wrongHostChain, readFileSync(pki.paths["wronghost.key"]!, "utf8"));
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    await assert.rejects(connectDTLS({ host: "127.0.0.1", port: server.localAddress.port, ca: pki.root }), (err: unknown) => {
+      assert.ok(err instanceof TLSVerifyError, String(err));
+      assert.equal(err.reason, "IP_ADDRESS_MISMATCH");
+      return true;
+    });
+    await until(() => server.stats.failedHandshakes === 1, "the server to drop the failed handshake");
+    assert.equal(server.connections, 0);
+  });
+
+  test("ClientHellos without a cookie get a HelloVerifyRequest and leave no state on the server", async () => {
+    const hello = await captureClientHello();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const spoofers: UdpSocket[] = [];
+    try {
+      for (let i = 0; i < 20; i++) spoofers.push(bindUDP({ host: "127.0.0.1" }));
+      for (const s of spoofers) await s.send(hello, { host: "127.0.0.1", port: server.localAddress.port });
+      for (const s of spoofers) {
+        const reply = await s.recv({ signal: AbortSignal.timeout(10_000) });
+        assert.ok(reply && isHelloVerifyRequest(reply.data), "a HelloVerifyRequest");
+      }
+      assert.equal(ctx.cookieStats.issued, 20);
+      assert.equal(ctx.cookieStats.accepted, 0);
+      assert.equal(server.handshaking, 0);
+      assert.equal(server.connections, 0);
+      assert.equal(server.stats.verified, 0);
+    } finally {
+      for (const s of spoofers) s.close();
+    }
+    // A real client still gets through.
+    await using real = await connectDTLS({ host: "127.0.0.1", port: server.localAddress.port, rejectUnauthorized: false });
+    assert.equal(server.stats.verified, 1);
+    (await server.accept())!.close();
+  });
+
+  test("garbage datagrams to the listener and into a connection are dropped; the connection goes on", async () => {
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const port = server.localAddress.port;
+    await using noise = bindUDP({ host: "127.0.0.1" });
+    let seed = 7;
+    const random = (n: number) => Uint8Array.from({ length: n }, () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff);
+    const garbage = [new Uint8Array(0), new Uint8Array([22]), new Uint8Array([22, 0xfe, 0xfd, 0, 0]), random(13), random(100), random(1400),
+      Uint8Array.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 1, 0, 0, 0])];
+    for (const g of garbage) await noise.send(g, { host: "127.0.0.1", port });
+    await until(() => server.stats.listenCalls > 0, "the listener to read the garbage");
+    assert.equal(server.connections, 0);
+    assert.equal(ctx.cookieStats.issued, 0, "garbage never gets a cookie");
+    // A connection over a socket we keep: garbage sent from the client's own address reaches the server's DTLS.
+    const dgram = Dgram.create("ipv4", { nonBlocking: true });
+    dgram.connect("127.0.0.1", port);
+    using clientCtx = new DTLSContext({ rejectUnauthorized: false });
+    const client = new DTLSConnection(DTLSEngine.client(dgram, clientCtx, {}), { loop: (await import("../poll/loop.ts")).defaultLoop(), handshakeTimeoutMs: 10_000 });
+    await client.ready;
+    const peer = (await server.accept())!;
+    for (const g of garbage) if (g.length > 0) dgram.send(g);
+    await client.send(bytes("still here"));
+    assert.equal(text((await peer.recv({ signal: AbortSignal.timeout(10_000) }))!), "still here");
+    await peer.send(bytes("and back"));
+    assert.equal(text((await client.recv({ signal: AbortSignal.timeout(10_000) }))!), "and back");
+    client.close();
+    peer.close();
+  });
+
+  test("a lost flight is retransmitted by the loop's timer and the handshake completes", async () => {
+    // A relay that drops the first datagram in each direction.
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    let clientAddress: { host: string; port: number } | null = null;
+    let dropped = { up: 0, down: 0 };
+    const relay = bindUDP({
+      host: "127.0.0.1",
+      handler: {
+        message(sock, data, from) {
+          if (from.port !== server.localAddress.port) {
+            clientAddress = { host: from.host, port: from.port };
+            if (dropped.up++ === 0) return;
+            sock.trySend(data.slice(), { host: "127.0.0.1", port: server.localAddress.port });
+          } else if (clientAddress !== null) {
+            if (dropped.down++ === 0) return;
+            sock.trySend(data.slice(), clientAddress);
+          }
+        },
+      },
+    });
+    try {
+      await using client = await connectDTLS({ host: "127.0.0.1", port: relay.localAddress.port, rejectUnauthorized: false, timeoutMs: 30_000 });
+      assert.equal(client.handshaken, true);
+      assert.ok(dropped.up >= 2 && dropped.down >= 2, JSON.stringify(dropped));
+      (await server.accept())!.close();
+    } finally {
+      relay.close();
+    }
+  });
+
+  test("a silent server: the ClientHello is retransmitted by the loop's timer; abort and the blocking limit end the attempt", async () => {
+    await using silent = bindUDP({ host: "127.0.0.1" });
+    const controller = new AbortController();
+    const attempt = connectDTLS({ host: "127.0.0.1", port: silent.localAddress.port, rejectUnauthorized: false, timeoutMs: 0, signal: controller.signal });
+    attempt.catch(() => {});
+    const a = await silent.recv({ signal: AbortSignal.timeout(30_000) });
+    const b = await silent.recv({ signal: AbortSignal.timeout(30_000) });
+    assert.ok(a && b && isClientHello(a.data) && isClientHello(b.data), "the ClientHello, twice");
+    controller.abort();
+    await assert.rejects(attempt, { name: "AbortError" });
+    using clientCtx = new DTLSContext({ rejectUnauthorized: false });
+    using sync = DTLSSocket.client(connectedDgramTo(silent.localAddress.port), clientCtx, {});
+    assert.throws(() => sync.handshake(50), SocketTimeoutError);
+  });
+});
+
+function connectedDgramTo(port: number): Dgram {
+  const d = Dgram.create("ipv4");
+  d.connect("127.0.0.1", port);
+  return d;
+}
