@@ -221,8 +221,9 @@ export function connect(options: ConnectOptions): Promise<Connection> {
   try {
     requireOptions(options, CONNECT_OPTION_KEYS, "connect", arguments.length);
     checkNameOptions(options);
-    if (options.tls !== undefined) return connectWithTLS(options);
+    // A proxy first: it picks HTTPS_PROXY for TLS targets, then hands back.
     if (options.proxy !== undefined) return connectViaProxy(options);
+    if (options.tls !== undefined) return connectWithTLS(options);
     const endpoint: Endpoint = options.host === undefined ? { port: options.port } : { host: options.host, port: options.port };
     return connectEndpoint(endpoint, options, options.noDelay ?? true);
   } catch (err) {
@@ -384,7 +385,8 @@ function connectWithTLS(options: ConnectOptions): Promise<Connection> {
 /**
  * `connect({ …, proxy })`: the tunnel is socket/proxy's, loaded on demand
  * (no static import from poll/ into the connection helpers); it connects
- * to the proxy with this `connect` and every other option.
+ * to the proxy with this `connect` and every other option, and with `tls`
+ * comes back through `connectWithTLS` with the proxy chosen.
  */
 function connectViaProxy(options: ConnectOptions): Promise<Connection> {
   return import("../socket/proxy/tunnel.ts").then((m) => m.connectViaProxy(options as ConnectOptions & { proxy: ProxyOption }));

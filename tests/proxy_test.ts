@@ -274,6 +274,9 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
     };
     await roundTrip(await connect({ host: "localhost", port: tlsServer.port, proxy: `socks5://127.0.0.1:${socksOpen.port}`, tls: { ca: pki.root }, timeoutMs: TIMEOUT }));
     await roundTrip(await connectViaProxy({ host: "localhost", port: tlsServer.port, proxy: `socks4a://127.0.0.1:${fake.ports.socks4a}`, tls: { ca: pki.root } }));
+    // "env" with TLS to the target reads HTTPS_PROXY (HTTP_PROXY here is a stall).
+    const env = { HTTPS_PROXY: `socks5h://127.0.0.1:${dante.port}`, HTTP_PROXY: `socks5://127.0.0.1:${fake.ports.stall}` };
+    await roundTrip(await connectViaProxy({ host: "localhost", port: tlsServer.port, proxy: "env", env: (name) => env[name as keyof typeof env], tls: { ca: pki.root }, timeoutMs: TIMEOUT }));
     const tunnel = await connectViaProxy({ proxy: `socks5h://127.0.0.1:${dante.port}`, host: "localhost", port: tlsServer.port, timeoutMs: TIMEOUT });
     await roundTrip(await startTLS(tunnel, { host: "localhost", ca: pki.root }));
     const connector = tlsConnector({ ca: pki.root, connector: proxyConnector(`http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`) });

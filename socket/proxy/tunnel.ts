@@ -85,9 +85,7 @@ function abortReason(signal: AbortSignal): Error {
 export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<Connection> {
   if (options === undefined) throw new TypeError("connectViaProxy: an options object is required");
   checkOptions(options, CONNECT_VIA_PROXY_KEYS, "connectViaProxy");
-  // TLS to the target: connect({ tls }) runs the plain connect (back here,
-  // without tls) and then the handshake over the tunnel.
-  if (options.tls !== undefined) return connect(options as ConnectOptions);
+  if (options.tls !== undefined) return viaProxyWithTLS(options);
   const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs, ...rest } = options;
   const port = checkTargetPort(options.port, "connectViaProxy");
   if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
@@ -137,6 +135,22 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
     throw err;
   }
   return adopt(socket, adoptOptions as AdoptOptions);
+}
+
+/**
+ * TLS to the target: the proxy is chosen here (for "env", HTTPS_PROXY
+ * applies), then tls/ connects through it (back here, without `tls`) and
+ * runs the handshake over the tunnel.
+ */
+async function viaProxyWithTLS(options: ConnectViaProxyOptions): Promise<Connection> {
+  const { proxy: option, secure: _secure, env, ...plain } = options;
+  const port = checkTargetPort(options.port, "connectViaProxy");
+  const host = options.host ?? "127.0.0.1";
+  if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
+  const proxy = chooseProxy(option, host, port, true, env);
+  const next: ConnectOptions = proxy === null ? plain : { ...plain, proxy };
+  const { connectWithTLS } = await import("../../tls/connect_async.ts");
+  return connectWithTLS(next as Parameters<typeof connectWithTLS>[0]);
 }
 
 function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
