@@ -8,7 +8,7 @@
 // (memory-BIO mode) where the kernel allows it.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { SocketTimeoutError, TLSError, TLSHandshakeError, TLSPinError, TLSVerifyError } from "../core/errors.ts";
@@ -402,6 +402,47 @@ describe("handshake failures stay with their connection", () => {
     assert.equal(errors.filter((e) => e instanceof TLSHandshakeError).length, 2, errors.map(String).join("; "));
     assert.equal(errors.filter((e) => e instanceof SocketTimeoutError).length, 1);
     for (const c of [garbage, http, stalled]) await c.close();
+  });
+});
+
+describe("resources", () => {
+  test("400 full and 400 resumed handshakes (both ends ours) leave the socket count flat; RSS reported", { skip: process.platform !== "linux" ? "reads /proc/self/fd" : false }, async () => {
+    const pki = testPKI();
+    // Sockets only: the runtimes open descriptors of their own (a worker's
+    // epoll, pipes) at times of their choosing.
+    const fdCount = () => readdirSync("/proc/self/fd").filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith("socket:");
+      } catch {
+        return false;
+      }
+    }).length;
+    await using server = listenTLS({ port: 0, cert: pki.chain, key: pki.key, handler: { open: (c) => void c.close() } });
+    using ctx = new TLSContext({ ca: pki.root });
+    const once = async (session?: Uint8Array): Promise<Uint8Array | null> => {
+      const conn = await connectTLS({ host: "127.0.0.1", servername: "localhost", port: server.port, context: ctx, ...(session ? { session } : {}) });
+      const info = tlsInfo(conn)!;
+      if (session !== undefined) assert.equal(info.isSessionReused(), true);
+      assert.equal(await conn.read(), null); // the server's close_notify
+      const bytes = info.session();
+      await conn.close();
+      return bytes;
+    };
+    const session = (await once())!;
+    for (let i = 0; i < 20; i++) await once(session); // warm-up
+    const fdsBefore = fdCount();
+    const rssBefore = process.memoryUsage().rss;
+    const rounds = 400;
+    const started = performance.now();
+    for (let i = 0; i < rounds; i += 8) await Promise.all(Array.from({ length: 8 }, () => once()));
+    const full = performance.now() - started;
+    for (let i = 0; i < rounds; i += 8) await Promise.all(Array.from({ length: 8 }, () => once(session)));
+    const resumed = performance.now() - started - full;
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the server's last closes
+    const fdsAfter = fdCount();
+    const mib = (n: number) => (n / 1048576).toFixed(1);
+    console.log(`async tls: ${rounds} full in ${full.toFixed(0)} ms, ${rounds} resumed in ${resumed.toFixed(0)} ms (client+server in one process), fds ${fdsBefore} → ${fdsAfter}, RSS ${mib(rssBefore)} → ${mib(process.memoryUsage().rss)} MiB`);
+    assert.equal(fdsAfter, fdsBefore);
   });
 });
 
