@@ -13,6 +13,10 @@
 //             (tests/conformance/autobahn/main.ts); full message counts;
 //             our server against the fuzzer as client, and our client
 //             against the fuzzer as server.
+//   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
+//             against openssl s_server, our server against our client);
+//             fd count flat and RSS bounded (--per-phase=N after -- to change
+//             the 5,000 per phase).
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +31,13 @@ const SUITES = {
     entry: "tests/conformance/autobahn/main.ts",
     summary: /^autobahn \w+: .*$/m,
     extra: /^autobahn \w+ \(client role\): .*$/m,
+  },
+  // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
+  // against openssl s_server, our server against our client; fds flat, RSS
+  // bounded (tests/tls_soak.ts; the in-suite run is tests/tls_loop_test.ts).
+  "tls-soak": {
+    entry: "tests/conformance/tls_soak/main.ts",
+    summary: /^tls-soak \w+: .*$/m,
   },
 };
 

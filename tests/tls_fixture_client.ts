@@ -26,6 +26,8 @@ export interface FixtureClientConfig {
   readonly context: Omit<TLSContextOptions, "role">;
   /** Offer the previous connection's session (default true). */
   readonly resume?: boolean;
+  /** Print one summary line at the end instead of a line per connection (the soak). */
+  readonly summary?: boolean;
 }
 
 const config = JSON.parse((globalThis as unknown as { process: { argv: string[] } }).process.argv.at(-1)!) as FixtureClientConfig;
@@ -35,6 +37,14 @@ const options: Record<string, unknown> = { ...config.context };
 for (const key of ["ca", "cert", "key"]) if (typeof options[key] === "string") options[key] = readFileSync(options[key] as string, "utf8");
 const ctx = new TLSContext({ ...(options as TLSContextOptions), role: "client" });
 let session: Uint8Array | undefined;
+const totals = { rounds: config.rounds, reused: 0, errors: 0, firstError: "" };
+const report = (line: Record<string, unknown>) => {
+  if (config.summary !== true) console.log(JSON.stringify(line));
+  else if (line.error !== undefined) {
+    totals.errors++;
+    totals.firstError ||= JSON.stringify(line.error);
+  } else if (line.reused === true) totals.reused++;
+};
 for (let round = 0; round < config.rounds; round++) {
   try {
     const tls = connectTLSSync({
@@ -48,28 +58,30 @@ for (let round = 0; round < config.rounds; round++) {
     try {
       const reused = tls.isSessionReused();
       const cert = tls.peerCertificate();
-      session = tls.session(5000) ?? undefined;
+      // A resumed TLS 1.2 session stays the one to offer; TLS 1.3 sends a fresh ticket.
+      session = tls.session(5000) ?? session;
       let text = "";
       const buf = new Uint8Array(256);
       for (let n; (n = tls.recv(buf)) > 0;) text += decoder.decode(buf.subarray(0, n));
-      console.log(JSON.stringify({
+      report({
         round, reused, protocol: tls.protocol, ocspStatus: tls.ocspStatus, text,
         peer: cert === null ? null : {
           subject: cert.subject, issuer: cert.issuer, serialNumber: cert.serialNumber, dns: cert.subjectAltNames.dns,
           fingerprint256: cert.fingerprint256, spkiSha256: cert.spkiSha256, rawLength: cert.raw.length,
           validTo: cert.validTo.toISOString(),
         },
-      }));
+      });
     } finally {
       tls.close();
     }
   } catch (err) {
     session = undefined;
     const e = err as Error;
-    console.log(JSON.stringify({
+    report({
       round,
       error: { name: e.name, code: err instanceof NetError ? err.code : "", reason: err instanceof TLSVerifyError ? err.reason : "", message: e.message },
-    }));
+    });
   }
 }
 ctx.close();
+if (config.summary === true) console.log(JSON.stringify(totals));
