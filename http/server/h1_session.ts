@@ -467,6 +467,10 @@ export class H1Session implements ResponseSink {
     } finally {
       this.#uncork();
     }
+    if (this.#upgradeHeld !== undefined) {
+      if (this.#upgradeEx?.response !== undefined) this.#pump();
+      return;
+    }
     // Everything received was answered inside this call: the keep-alive wait starts.
     if (this.#timerKind === T_NONE && this.#queue.length === 0 && !this.#closing && this.parser.idle && this.#upgradeHeld === undefined) {
       this.#setTimer(T_IDLE, this.config.keepAliveTimeoutMs);
@@ -576,7 +580,7 @@ export class H1Session implements ResponseSink {
     // Hold everything after the head until the handler answered.
     this.#upgradeHeld = rest.length > 0 ? [rest.slice()] : [];
     if (!this.conn.closed) this.conn.pause();
-    this.#pump();
+    // onData answers it once the parser returned (the parser is not re-entered).
   }
 
   // ---- body flow

@@ -12,4 +12,4 @@
  *
  * @module
  */
-export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerShutdownOptions } from "./serve.ts";
+export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";

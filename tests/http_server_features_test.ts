@@ -1,0 +1,211 @@
+// serve() over HTTP/1.1: the upgrade hook (bytes both ways after the 101,
+// a declined upgrade going on as HTTP/1.1), trailers in and out (raw and
+// node:http as the client), a bodiless request's lazy Request, and
+// graceful shutdown on SIGTERM with a request in flight (a child process).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { serve } from "../http/server/mod.ts";
+import { runtimeCommand } from "./loop_helpers.ts";
+
+/** A raw client: write `chunks`, collect what comes back; `until` ends the wait early (bounded by 10 s). */
+function rawExchange(port: number, steps: Array<{ send: string; until: (text: string) => boolean }>): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let text = "";
+    let closed = false;
+    let step = 0;
+    const finish = () => {
+      clearTimeout(bound);
+      sock.destroy();
+      resolve({ text, closed });
+    };
+    const bound = setTimeout(finish, 10_000);
+    const next = () => {
+      while (step < steps.length && (step === 0 || steps[step - 1]!.until(text))) {
+        sock.write(steps[step]!.send);
+        step++;
+        if (!steps[step - 1]!.until(text)) return;
+      }
+      if (step === steps.length && steps[step - 1]!.until(text)) finish();
+    };
+    sock.on("connect", next);
+    sock.on("data", (d: Buffer) => {
+      text += d.toString("latin1");
+      next();
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      closed = true;
+      finish();
+    });
+  });
+}
+
+describe("serve: upgrade, trailers, shutdown on a signal", () => {
+  test("upgrade: the 101 is written, then the raw connection carries bytes both ways (early bytes included)", async () => {
+    let opened = 0;
+    const s = serve({
+      port: 0,
+      fetch: (request, info) => {
+        if (request.headers.get("upgrade") !== "echo") return new Response(`plain ${new URL(request.url).pathname}`);
+        return info.upgrade!({
+          headers: { "x-protocol": "echo/1" },
+          open: (conn, head) => {
+            opened++;
+            conn.setHandler({ data: (c, bytes) => void c.send(bytes) });
+            if (head.length > 0) conn.send(head);
+          },
+        });
+      },
+    });
+    try {
+      const { text } = await rawExchange(s.addr.port, [
+        { send: "GET /up HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly;", until: (t) => t.includes("early;") },
+        { send: "ping;", until: (t) => t.includes("ping;") },
+        { send: "GET / HTTP/1.1\r\n\r\n", until: (t) => t.endsWith("GET / HTTP/1.1\r\n\r\n") },
+      ]);
+      const [head, rest] = [text.slice(0, text.indexOf("\r\n\r\n") + 4), text.slice(text.indexOf("\r\n\r\n") + 4)];
+      assert.match(head, /^HTTP\/1\.1 101 Switching Protocols\r\n/);
+      assert.match(head, /\r\nConnection: Upgrade\r\n/i);
+      assert.match(head, /\r\nUpgrade: echo\r\n/i);
+      assert.match(head, /\r\nx-protocol: echo\/1\r\n/i);
+      // After the 101 nothing is HTTP any more: even a request line comes back as it was sent.
+      assert.equal(rest, "early;ping;GET / HTTP/1.1\r\n\r\n");
+      assert.equal(opened, 1);
+      assert.equal(s.connections, 0); // the session let go of it
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("upgrade declined: an ordinary response, then the next request on the same connection; upgrade() without Upgrade is a TypeError", async () => {
+    let typeError = false;
+    const s = serve({
+      port: 0,
+      fetch: (request, info) => {
+        if (request.headers.get("upgrade") === null) {
+          try {
+            info.upgrade!({ open: () => {} });
+          } catch (err) {
+            typeError = err instanceof TypeError;
+          }
+        }
+        return new Response(`plain ${new URL(request.url).pathname}`);
+      },
+    });
+    try {
+      const { text } = await rawExchange(s.addr.port, [
+        {
+          send: "GET /a HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+          until: (t) => t.endsWith("plain /b"),
+        },
+      ]);
+      assert.ok(text.startsWith("HTTP/1.1 200 OK\r\n"), text);
+      assert.ok(text.includes("plain /a") && text.endsWith("plain /b"), text);
+      assert.ok(typeError);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("trailers: a chunked request's trailers reach info.trailers; info.setTrailers sends them after a chunked body", async () => {
+    const s = serve({
+      port: 0,
+      fetch: async (request, info) => {
+        const body = await request.text();
+        const trailers = await info.trailers;
+        info.setTrailers(() => ({ "x-checksum": String(body.length), "server-timing": "total;dur=1" }));
+        return Response.json({ body, sum: trailers.get("x-sum") });
+      },
+    });
+    try {
+      const { text } = await rawExchange(s.addr.port, [{
+        send: "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 42\r\n\r\n",
+        until: (t) => t.endsWith("\r\n\r\n") && t.includes("0\r\n"),
+      }]);
+      assert.match(text, /\r\ntransfer-encoding: chunked\r\n/i);
+      assert.ok(!/\r\ncontent-length:/i.test(text));
+      assert.ok(text.includes('{"body":"hello","sum":"42"}'), text);
+      const tail = text.slice(text.lastIndexOf("\r\n0\r\n"));
+      assert.match(tail, /\r\nx-checksum: 5\r\n/);
+      assert.match(tail, /\r\nserver-timing: total;dur=1\r\n/);
+      assert.ok(tail.endsWith("\r\n\r\n"));
+      // node's client sees them as trailers
+      const seen = await new Promise<Record<string, string | undefined>>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port: s.addr.port, method: "POST", path: "/" }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.trailers));
+        });
+        req.on("error", reject);
+        req.addTrailers({ "x-sum": "7" });
+        req.setHeader("transfer-encoding", "chunked");
+        req.end("abc");
+      });
+      assert.equal(seen["x-checksum"], "3");
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("a trailer field that may not be a trailer aborts the connection after the body, nothing else", async () => {
+    const s = serve({
+      port: 0,
+      onError: () => new Response("unused"),
+      fetch: (_request, info) => {
+        info.setTrailers({ "content-length": "5" });
+        return new Response("body");
+      },
+    });
+    const logged: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      const { text, closed } = await rawExchange(s.addr.port, [{ send: "GET / HTTP/1.1\r\nHost: a\r\n\r\n", until: () => false }]);
+      assert.ok(closed);
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.ok(text.includes("4\r\nbody\r\n"), text);
+      assert.ok(!text.includes("0\r\n\r\n"), text); // no last chunk: the client sees a cut body
+    } finally {
+      console.error = original;
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("shutdownOnSignal: SIGTERM lets the request in flight finish with Connection: close, then the process exits by itself", async () => {
+    const [cmd, args] = runtimeCommand(fileURLToPath(new URL("http_server_fixture_signal.ts", import.meta.url)));
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code: number | null) => resolve(code)));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    try {
+      const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
+        const check = () => (out.includes(text) ? resolve() : undefined);
+        child.stdout!.on("data", (d: Uint8Array) => {
+          out += String(d);
+          check();
+        });
+        check();
+        void exited.then((code) => reject(new Error(`child exited (${code}) before ${text}: ${out} ${err}`)));
+      });
+      await waitFor("READY ");
+      const port = Number(/READY (\d+)/.exec(out)![1]);
+      const inFlight = rawExchange(port, [{ send: "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n", until: (t) => t.endsWith("slow done") }]);
+      await waitFor("IN FLIGHT");
+      (globalThis as unknown as { process: { kill(pid: number, s: string): void } }).process.kill(child.pid!, "SIGTERM");
+      const { text } = await inFlight;
+      assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(text, /\r\nConnection: close\r\n/i);
+      assert.ok(text.endsWith("slow done"));
+      assert.equal(await exited, 0, err);
+      assert.ok(out.includes("FINISHED"), out);
+    } finally {
+      clearTimeout(killer);
+    }
+  });
+});
