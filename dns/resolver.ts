@@ -501,7 +501,7 @@ export class Resolver {
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
       const matching = m.answers.filter((r) => r.class === 1 && r.type === type && safeCanonical(r.name) === owner);
       if (matching.length > 0) {
-        this.cache?.setRecords(name, type, matching);
+        this.#cacheChain(name, type, chain, owner, matching);
         return { kind: "records", records: matching };
       }
       const cname = type === RR_TYPE.CNAME ? undefined : m.answers.find((r) => r.data.kind === "CNAME" && safeCanonical(r.name) === owner);
@@ -518,6 +518,31 @@ export class Resolver {
     }
     this.cache?.setNodata(name, type, ttl);
     return { kind: "nodata" };
+  }
+
+  /**
+   * Caches an answer reached through a CNAME chain: the queried name and
+   * every name along the chain get the records for as long as the
+   * shortest TTL on the way (RFC 2181 §10.1.1: an alias is only as fresh as
+   * its link), each link its CNAME record, and the target its records with
+   * their own TTLs. Only names on the chain from the question are cached,
+   * and only from an answer that matched the query's id, question and
+   * server.
+   */
+  #cacheChain(name: string, type: number, chain: readonly ResourceRecord[], target: string, records: readonly ResourceRecord[]): void {
+    const cache = this.cache;
+    if (cache === null) return;
+    const recordTtl = Math.min(...records.map((r) => r.ttl));
+    for (let i = 0; i < chain.length; i++) {
+      const link = chain[i]!;
+      const owner = safeCanonical(link.name);
+      if (owner === "") continue;
+      const ttl = Math.min(recordTtl, ...chain.slice(i).map((r) => r.ttl));
+      cache.setRecords(owner, type, records, ttl);
+      cache.setRecords(owner, RR_TYPE.CNAME, [link]);
+    }
+    if (chain.length === 0) cache.setRecords(name, type, records);
+    else if (target !== "") cache.setRecords(target, type, records);
   }
 
   #ask(server: ServerAddress, name: string, type: number, conf: ResolvConf, signal: AbortSignal): Promise<DNSMessage> {

@@ -12,7 +12,7 @@ import { type Dnsmasq, startDnsmasq } from "./dns_helpers.ts";
 let server: Dnsmasq;
 let resolver: Resolver;
 before(async () => {
-  server = await startDnsmasq();
+  server = await startDnsmasq({ ipv6: true });
   resolver = new Resolver({ servers: [server.address], hostsPath: null, search: [], timeoutMs: 2000, attempts: 2 });
 });
 after(async () => {
@@ -46,5 +46,17 @@ describe("dns resolver against dnsmasq", () => {
     await assert.rejects(resolver.resolve("missing.zone.test", "A"), (e) => e instanceof DNSError && e.code === "ENOTFOUND");
     await assert.rejects(resolver.resolve("v4only.zone.test", "AAAA"), (e) => e instanceof DNSError && e.code === "ENODATA");
     assert.deepEqual(await resolver.lookup("v4only.zone.test"), [{ address: "10.0.0.9", family: 4 }]);
+  });
+  test("a server on [::1]: UDP over IPv6, answers matched on the IPv6 address", async () => {
+    const v6 = new Resolver({ servers: [server.address6!], hostsPath: null, search: [], timeoutMs: 2000, attempts: 2, cache: false });
+    assert.deepEqual(v6.servers, [{ host: "::1", port: server.port }]);
+    assert.deepEqual(await v6.lookup("www.zone.test"), [{ address: "10.0.0.1", family: 4 }, { address: "fd00::1", family: 6 }]);
+    assert.deepEqual(data(await v6.resolve("alias2.zone.test", "A")), [{ kind: "A", address: "10.0.0.1" }]);
+    assert.deepEqual(await v6.reverse("10.0.0.1"), ["www.zone.test"]);
+    await assert.rejects(v6.resolve("missing.zone.test", "A"), (e) => e instanceof DNSError && e.code === "ENOTFOUND");
+    // Truncated over UDP, taken again over TCP to [::1].
+    const big = await v6.resolve("big.zone.test", "TXT");
+    assert.ok(big[0]!.data.kind === "TXT");
+    assert.deepEqual(big[0]!.data.strings.map((x) => x.length), [250, 250, 250, 250, 250, 250]);
   });
 });

@@ -64,6 +64,8 @@ export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmas
       "--host-record=loop.zone.test,127.0.0.1,::1",
       "--host-record=loop4.zone.test,127.0.0.1",
       "--cname=loopalias.zone.test,loop.zone.test",
+      // Six 250-byte strings: past the 1232-byte EDNS payload, so the answer goes over TCP.
+      `--txt-record=big.zone.test,${["a", "b", "c", "d", "e", "f"].map((c) => c.repeat(250)).join(",")}`,
     ];
     if (options.ipv6 === true) args.push("--listen-address=::1");
     if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--user=root", "--group=root");

@@ -109,6 +109,10 @@ function zone(q: DNSMessage): Uint8Array {
   if (n === "alias.test" && type === 1) {
     return answer(q, { answers: [{ name, type: 5, class: 1, ttl: 300, data: { kind: "CNAME", target: "a.test" } }, A("a.test", "10.0.0.1")] });
   }
+  if (n === "chain.test" && type === 1) {
+    const cname = (owner: string, target: string, ttl: number): ResourceRecord => ({ name: owner, type: 5, class: 1, ttl, data: { kind: "CNAME", target } });
+    return answer(q, { answers: [cname(name, "mid.test", 60), cname("mid.test", "end.test", 300), A("end.test", "10.0.0.8", 600)] });
+  }
   if (n === "host.s.test" && type === 1) return answer(q, { answers: [A(name, "10.0.0.7")] });
   if (n === "v4only.test" && type === 1) return answer(q, { answers: [A(name, "10.0.0.4")] });
   if (n === "v4only.test") return answer(q, { authorities: [SOA] });
@@ -286,5 +290,35 @@ describe("dns resolver against a scripted server", () => {
     assert.throws(() => new Resolver({ server: ["1.1.1.1"] } as never), TypeError);
     assert.throws(() => new Resolver({ servers: ["example.com"] }), TypeError);
     await assert.rejects(resolverFor([server]).lookup("a.test", { famly: 4 } as never), TypeError);
+  });
+
+  test("a CNAME chain caches every name on it: the target with its TTL, the aliases as long as their links", async () => {
+    const server = await startServer((q) => [zone(q)]);
+    const clock = new ManualClock();
+    const cache = new DNSCache({ clock });
+    const r = resolverFor([server], { cache });
+    assert.deepEqual((await r.resolve("chain.test", "A")).map((x) => x.data), [{ kind: "A", address: "10.0.0.8" }]);
+    assert.equal(server.queries.length, 1);
+    const ttl = (name: string, type: number) => {
+      const hit = cache.get(name, type);
+      return hit?.kind === "records" ? hit.records[0]!.ttl : undefined;
+    };
+    assert.equal(ttl("chain.test", 1), 60);
+    assert.equal(ttl("mid.test", 1), 300);
+    assert.equal(ttl("end.test", 1), 600);
+    assert.equal(ttl("chain.test", 5), 60);
+    assert.equal(ttl("mid.test", 5), 300);
+    // The target and the links come from the cache: no query.
+    assert.deepEqual((await r.resolve("end.test", "A")).map((x) => x.data), [{ kind: "A", address: "10.0.0.8" }]);
+    assert.deepEqual((await r.resolve("mid.test", "A")).map((x) => x.name), ["end.test"]);
+    assert.deepEqual((await r.resolve("chain.test", "CNAME")).map((x) => x.data), [{ kind: "CNAME", target: "mid.test" }]);
+    assert.deepEqual(await r.lookup("end.test", { family: 4 }), [{ address: "10.0.0.8", family: 4 }]);
+    assert.equal(server.queries.length, 1);
+    // The first link expires first; the rest stays.
+    clock.advance(60_000);
+    assert.equal(cache.get("chain.test", 1), undefined);
+    assert.equal(ttl("end.test", 1), 540);
+    await r.resolve("chain.test", "A");
+    assert.equal(server.queries.length, 2);
   });
 });

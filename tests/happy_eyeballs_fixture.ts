@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { NetError } from "../core/errors.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { connect } from "../poll/connect.ts";
@@ -34,7 +34,14 @@ const echo = { data: (conn: Connection, bytes: Uint8Array) => void conn.write(by
 const v6 = listen({ host: "::1", port: 0, handler: echo });
 const v4 = listen({ host: "127.0.0.1", port: v6.port, handler: echo });
 const port = v6.port;
-const openFds = (): number => readdirSync("/proc/self/fd").length;
+const fdTargets = (): string[] =>
+  readdirSync("/proc/self/fd").map((fd) => {
+    try {
+      return `${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`;
+    } catch {
+      return `${fd}:gone`;
+    }
+  });
 
 interface Race {
   readonly events: string[];
@@ -67,9 +74,10 @@ async function race(host: string, resolver: ResolverOption, memory: FamilyMemory
 
 const report: Record<string, unknown> = {};
 const resolver = new Resolver({ servers: ["127.0.0.1:9"], search: [], timeoutMs: 500, attempts: 1 });
-// Warm up (lazy runtime descriptors), then count.
+// Warm up (lazy runtime descriptors, getaddrinfo's), then count.
 await race("dead6.he.test", resolver, new FamilyMemory());
-const fdsBefore = openFds();
+await race("dead6.he.test", "system", new FamilyMemory());
+const fdsBefore = fdTargets();
 const memory = new FamilyMemory();
 report.v6Blackholed = await race("dead6.he.test", resolver, memory);
 report.rememberedAfterV6Race = memory.preferred("dead6.he.test") ?? null;
@@ -83,8 +91,10 @@ const controller = new AbortController();
 const aborted = race("deadboth.he.test", resolver, new FamilyMemory(), { signal: controller.signal });
 setTimeout(() => controller.abort(), 300);
 report.aborted = await aborted;
-report.fdsBefore = fdsBefore;
-report.fdsAfter = openFds();
+const fdsAfter = fdTargets();
+report.fdsBefore = fdsBefore.length;
+report.fdsAfter = fdsAfter.length;
+report.fdsNew = fdsAfter.filter((f) => !fdsBefore.includes(f));
 v4.close();
 v6.close();
 console.log(JSON.stringify(report));

@@ -236,7 +236,7 @@ describe("Happy Eyeballs with a blackholed address (private network namespace)",
       assert.equal(aborted.error, "AbortError");
       assert.ok(attempts(aborted).includes("abandoned 2001:db8::2"));
       // No descriptor left behind by any race.
-      assert.ok((r.fdsAfter as number) <= (r.fdsBefore as number), `descriptors: ${r.fdsBefore} before, ${r.fdsAfter} after`);
+      assert.ok((r.fdsAfter as number) <= (r.fdsBefore as number), `descriptors: ${r.fdsBefore} before, ${r.fdsAfter} after; new: ${JSON.stringify(r.fdsNew)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
