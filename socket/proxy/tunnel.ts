@@ -23,13 +23,13 @@
 import { SocketTimeoutError } from "../../core/errors.ts";
 import { checkOptions, optionKeys } from "../../core/options.ts";
 import { C } from "../../ffi/platform.ts";
-import { lookupHost } from "../../dns/resolver.ts";
+import { lookupHost, type Resolver } from "../../dns/resolver.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "../../poll/backend.ts";
 import { adopt, ADOPT_OPTION_KEYS, type AdoptOptions, checkConnectionOptions, connect, CONNECT_OPTION_KEYS, type ConnectOptions } from "../../poll/connect.ts";
 import type { Connection } from "../../poll/connection.ts";
 import type { Connector } from "../../poll/connector.ts";
 import type { IoWatcher } from "../../poll/io_watcher.ts";
-import { defaultLoop, type Loop } from "../../poll/loop.ts";
+import { defaultLoop, type Loop, loopClosedError } from "../../poll/loop.ts";
 import type { Socket } from "../socket.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
@@ -117,7 +117,10 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   const lookupSignal = timeoutMs === undefined ? signal : anySignal(signal, timeoutMs);
   let targetHost = host;
   const family = proxyLocalResolution(proxy, host);
-  if (family !== null) targetHost = await firstAddress(host, family === "ipv4" ? 4 : 0, lookupSignal, timeoutMs, proxy);
+  if (family !== null) {
+    const resolver = typeof rest.resolver === "object" ? rest.resolver : undefined;
+    targetHost = await firstAddress(host, family === "ipv4" ? 4 : 0, lookupSignal, timeoutMs, proxy, resolver);
+  }
   const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
   // A proxy named by host name is resolved (and raced) by connect itself.
   const toProxyOptions: ConnectOptions = { host: proxy.host, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
@@ -163,9 +166,18 @@ function anySignal(signal: AbortSignal | undefined, timeoutMs: number): AbortSig
   return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 }
 
-async function firstAddress(host: string, family: 0 | 4, signal: AbortSignal | undefined, timeoutMs: number | undefined, proxy: ProxyConfig): Promise<string> {
+/** The first address of `host` (the caller's Resolver, else the default one). */
+async function firstAddress(
+  host: string,
+  family: 0 | 4,
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  proxy: ProxyConfig,
+  resolver: Resolver | undefined,
+): Promise<string> {
   try {
-    const found = await lookupHost(host, { family, all: false, ...(signal === undefined ? {} : { signal }) });
+    const options = { family, all: false as const, ...(signal === undefined ? {} : { signal }) };
+    const found = resolver === undefined ? await lookupHost(host, options) : await resolver.lookup(host, options);
     return found.address;
   } catch (err) {
     if (timeoutMs !== undefined && err instanceof DOMException && err.name === "TimeoutError") throw timedOut(timeoutMs, proxy);
@@ -258,7 +270,7 @@ export function runProxyHandshake(
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       watcher = loop.watch(socket.fd, WRITABLE, onEvents);
-      watcher.onLoopClose = () => finish(new SocketTimeoutError("the loop closed during the proxy handshake", { syscall: "proxy" }));
+      watcher.onLoopClose = () => finish(loopClosedError());
     } catch (err) {
       finish(err);
     }
