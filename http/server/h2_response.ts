@@ -18,6 +18,7 @@
  */
 import { HTTP2StreamError } from "../../core/errors.ts";
 import { httpDate } from "./respond.ts";
+import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import type { H2Exchange, H2Session } from "./h2_session.ts";
 
 const NOT_YET = Symbol("not yet");
@@ -53,23 +54,42 @@ function asBytes(value: unknown): Uint8Array {
   throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
 }
 
+let fieldsOut: string[] = [];
+let declaredLength = -1;
+let sawDate = false;
+
+function addField(name: string, value: string): void {
+  if (CONNECTION_SPECIFIC.has(name)) return;
+  if (name === "content-length") {
+    const n = Number(value);
+    if (value !== "" && Number.isSafeInteger(n) && n >= 0) declaredLength = n;
+    return;
+  }
+  if (name === "te" && value.toLowerCase() !== "trailers") return;
+  if (name === "date") sawDate = true;
+  fieldsOut.push(name, value);
+}
+
 /** The header section of `response`; returns the handler's content-length or -1. */
 function responseFields(response: Response, fields: string[]): number {
-  let length = -1;
-  let date = false;
-  for (const [name, value] of response.headers) {
-    if (CONNECTION_SPECIFIC.has(name)) continue;
-    if (name === "content-length") {
-      const n = Number(value);
-      if (value !== "" && Number.isSafeInteger(n) && n >= 0) length = n;
-      continue;
-    }
-    if (name === "te" && value.toLowerCase() !== "trailers") continue;
-    if (name === "date") date = true;
-    fields.push(name, value);
-  }
-  if (!date) fields.push("date", httpDate());
-  return length;
+  fieldsOut = fields;
+  declaredLength = -1;
+  sawDate = false;
+  forEachResponseField(response, addField);
+  if (!sawDate) fields.push("date", httpDate());
+  fieldsOut = [];
+  return declaredLength;
+}
+
+const encoder = new TextEncoder();
+
+/** The bytes of a static body (a string or bytes), or undefined (a Blob or a stream: read through `response.body`). */
+function staticBytes(response: Response): Uint8Array | typeof NO_BODY | undefined {
+  const body = staticBody(response);
+  if (body === undefined || body === NO_BODY) return body;
+  if (typeof body === "string") return encoder.encode(body);
+  if (body instanceof Uint8Array) return body;
+  return undefined;
 }
 
 function bodyless(status: number): boolean {
@@ -106,6 +126,52 @@ async function endStream(session: H2Session, ex: H2Exchange): Promise<void> {
 }
 
 /**
+ * Writes `response` on `ex`'s stream at once when that needs no waiting: a
+ * body the response was made from as a string or bytes (its stream left
+ * unread; see response_peek.ts), no body, or a 204/304, and no trailers.
+ * Returns false (having written nothing) otherwise: then use
+ * {@link writeH2Response}. Throws as that does.
+ *
+ * @example
+ * ```ts ignore
+ * import { writeStaticH2Response } from "./h2_response.ts";
+ * declare const session: import("./h2_session.ts").H2Session;
+ * declare const ex: import("./h2_session.ts").H2Exchange;
+ * if (!writeStaticH2Response(session, ex, new Response("hi"))) console.log("stream it");
+ * ```
+ */
+export function writeStaticH2Response(session: H2Session, ex: H2Exchange, response: Response): boolean {
+  const status = response.status;
+  if (status < 200 || ex.responseTrailers !== undefined) return false;
+  const none = bodyless(status);
+  const fixed = none ? NO_BODY : staticBytes(response);
+  if (fixed === undefined) return false;
+  const fields = [":status", String(status)];
+  responseFields(response, fields);
+  const id = ex.streamId;
+  const h2 = session.h2;
+  try {
+    if (none) {
+      if (response.body !== null) void response.body.cancel().catch(() => {});
+      h2.respond(id, fields, true);
+    } else {
+      const bytes = fixed === NO_BODY ? EMPTY : fixed;
+      fields.push("content-length", String(bytes.length));
+      if (ex.method === "HEAD" || bytes.length === 0) h2.respond(id, fields, true);
+      else {
+        h2.respond(id, fields, false);
+        h2.sendData(id, bytes, true);
+      }
+    }
+  } catch (err) {
+    if (err instanceof HTTP2StreamError && (ex.reset || err.code === "ERR_H2_STREAM_CLOSED")) return true;
+    throw err;
+  }
+  session.scheduleFlush();
+  return true;
+}
+
+/**
  * Writes `response` on `ex`'s stream. Throws when it cannot be written (an
  * interim status, a body stream that errors, bad trailers); the caller
  * resets the stream. A stream the client reset ends the writing quietly.
@@ -136,9 +202,23 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
   if (status < 200) throw new RangeError(`a handler may not answer with an interim status (${status})`);
   const fields = [":status", String(status)];
   const declared = responseFields(response, fields);
-  const body = response.body;
   const head = ex.method === "HEAD";
   const hasTrailers = ex.responseTrailers !== undefined;
+  const fixed = bodyless(status) ? undefined : staticBytes(response);
+  if (fixed !== undefined) {
+    // A string or bytes the response was made from (its stream left unread), or no body at all.
+    const bytes = fixed === NO_BODY ? EMPTY : fixed;
+    fields.push("content-length", String(bytes.length));
+    if (head || bytes.length === 0) h2.respond(id, fields, !hasTrailers);
+    else {
+      h2.respond(id, fields, false);
+      h2.sendData(id, bytes, !hasTrailers);
+    }
+    if (hasTrailers) await endStream(session, ex);
+    session.scheduleFlush();
+    return;
+  }
+  const body = response.body;
   if (bodyless(status) || body === null) {
     if (body !== null) void body.cancel().catch(() => {});
     if (!bodyless(status)) fields.push("content-length", "0");

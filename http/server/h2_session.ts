@@ -45,7 +45,7 @@ import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import type { ServeHandlerInfo, SessionConfig } from "./h1_session.ts";
 import { lightRequest } from "./request.ts";
-import { writeH2Response } from "./h2_response.ts";
+import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
 
 /**
  * The `info` of a handler answering over HTTP/2: the HTTP/1 fields plus
@@ -593,13 +593,29 @@ export class H2Session {
       return;
     }
     if (result instanceof Response) {
-      void this.#respond(ex, result);
+      this.#respondNow(ex, result);
       return;
     }
     Promise.resolve(result).then((response) => {
       if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
-      return this.#respond(ex, response);
-    }, (err) => this.#failed(ex, err)).catch((err) => this.#failed(ex, err));
+      this.#respondNow(ex, response);
+    }).catch((err) => this.#failed(ex, err));
+  }
+
+  /** Writes a response that needs no waiting in this turn; any other goes to `#respond`. */
+  #respondNow(ex: H2Exchange, response: Response): void {
+    if (!ex.done && !ex.reset && !this.conn.closed) {
+      try {
+        if (writeStaticH2Response(this, ex, response)) {
+          this.#finished(ex);
+          return;
+        }
+      } catch (err) {
+        void this.#failed(ex, err);
+        return;
+      }
+    }
+    void this.#respond(ex, response);
   }
 
   async #failed(ex: H2Exchange, error: unknown): Promise<void> {
