@@ -457,6 +457,24 @@ describe("graceful shutdown over HTTP/2", () => {
   });
 });
 
+describe("idle HTTP/2 connections", () => {
+  test("a connection without streams for idleTimeoutMs gets GOAWAY and is closed", async () => {
+    const s = serve({ port: 0, fetch: () => new Response("ok"), http2: { idleTimeoutMs: 150 } });
+    try {
+      const session = http2.connect(`http://127.0.0.1:${s.addr.port}`);
+      session.on("error", () => {});
+      const goaway = new Promise<number>((resolve) => session.on("goaway", (code: number) => resolve(code)));
+      const closed = new Promise<void>((resolve) => session.on("close", () => resolve()));
+      const r = await h2request(session, { ":path": "/" });
+      assert.equal(r.body.toString(), "ok");
+      assert.equal(await goaway, ErrorCode.NO_ERROR);
+      await closed;
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+});
+
 describe("serve over TLS: ALPN h2 and http/1.1", () => {
   let tlsServer: Server;
   let tlsPort = 0;

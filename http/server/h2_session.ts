@@ -414,6 +414,10 @@ export class H2Session {
   #writable = true;
   #closing = false;
   #flushScheduled = false;
+  /** Inside `onData`: it flushes when its events are handled. */
+  #receiving = false;
+  /** When the last exchange finished (the idle timeout counts from there), or -1 while exchanges run. */
+  #idleSince = 0;
   #tickTimer: Timer | undefined;
   #tickArmed = false;
   #idleTimer: Timer | undefined;
@@ -461,7 +465,12 @@ export class H2Session {
   onData(bytes: Uint8Array): void {
     if (this.#closing) return;
     const events = this.h2.receive(bytes);
-    for (let i = 0; i < events.length; i++) this.#event(events[i]!);
+    this.#receiving = true;
+    try {
+      for (let i = 0; i < events.length; i++) this.#event(events[i]!);
+    } finally {
+      this.#receiving = false;
+    }
     this.flush();
   }
 
@@ -744,7 +753,7 @@ export class H2Session {
 
   /** Flushes once the responses ready in this turn have queued their frames. */
   scheduleFlush(): void {
-    if (this.#flushScheduled) return;
+    if (this.#flushScheduled || this.#receiving) return;
     this.#flushScheduled = true;
     void this.#deferredFlush();
   }
@@ -804,20 +813,29 @@ export class H2Session {
     this.flush();
   }
 
+  /** No exchange runs from now: the idle timeout starts (one timer, re-armed lazily when it fires early). */
   #armIdle(): void {
     const ms = this.#options.idleTimeoutMs;
     if (!(ms > 0) || ms === Infinity || this.conn.closed) return;
+    this.#idleSince = monotonicMs();
     if (this.#idleTimer === undefined) this.#idleTimer = this.conn.loop.timers.once(ms, () => this.#onIdle()).unref();
-    else this.#idleTimer.reschedule(ms);
   }
 
   #disarmIdle(): void {
-    this.#idleTimer?.cancel();
+    this.#idleSince = -1;
   }
 
   #onIdle(): void {
-    if (this.conn.closed || this.#exchanges.size > 0) return;
-    this.shutdown();
+    const timer = this.#idleTimer!;
+    if (this.conn.closed || this.#closing) return;
+    const ms = this.#options.idleTimeoutMs;
+    // Busy now, or idle for less than the timeout: look again a timeout later (or when due).
+    if (this.#idleSince < 0 || this.#exchanges.size > 0) timer.reschedule(ms);
+    else {
+      const left = this.#idleSince + ms - monotonicMs();
+      if (left > 0) timer.reschedule(left);
+      else this.shutdown();
+    }
   }
 
   /** Sends what is queued, then FIN; closes once the client closes too (or after a linger). */
