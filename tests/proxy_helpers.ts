@@ -28,9 +28,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-function accepts(port: number): Promise<boolean> {
+function accepts(port: number, host = "127.0.0.1"): Promise<boolean> {
   return new Promise((resolve) => {
-    const c = net.connect(port, "127.0.0.1");
+    const c = net.connect(port, host);
     c.once("connect", () => {
       c.destroy();
       resolve(true);
@@ -48,7 +48,7 @@ function stop(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns `command` and waits (at most 10 s, polling) until `port` accepts. */
-async function startOn(name: string, command: string, args: string[], port: number, dir?: string): Promise<Peer> {
+async function startOn(name: string, command: string, args: string[], port: number, dir?: string, host = "127.0.0.1"): Promise<Peer> {
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
@@ -57,7 +57,7 @@ async function startOn(name: string, command: string, args: string[], port: numb
   child.once("error", () => (exited = true));
   for (let i = 0; i < 200; i++) {
     if (exited) break;
-    if (await accepts(port)) {
+    if (await accepts(port, host)) {
       return {
         port,
         close: async () => {
@@ -77,6 +77,12 @@ async function startOn(name: string, command: string, args: string[], port: numb
 export async function startEcho(): Promise<Peer> {
   const port = await freePort();
   return startOn("socat", "socat", [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, "PIPE"], port);
+}
+
+/** socat echoing on [::1] (IPv6 targets). */
+export async function startEcho6(): Promise<Peer> {
+  const port = await freePort();
+  return startOn("socat", "socat", [`TCP6-LISTEN:${port},bind=[::1],fork,reuseaddr`, "PIPE"], port, undefined, "::1");
 }
 
 /** microsocks (SOCKS5), with RFC 1929 credentials when given. */

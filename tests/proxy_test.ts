@@ -15,7 +15,7 @@ import type { Connection } from "../poll/connection.ts";
 import type { Socket } from "../socket/socket.ts";
 import { connectTLSViaProxySync, connectViaProxy, connectViaProxySync, proxyConnector } from "../socket/proxy/mod.ts";
 import { openFdCount } from "./loop_helpers.ts";
-import { type FakeProxies, freePort, type Peer, startDante, startEcho, startFakeProxies, startMicrosocks, startTinyproxy } from "./proxy_helpers.ts";
+import { type FakeProxies, freePort, type Peer, startDante, startEcho, startEcho6, startFakeProxies, startMicrosocks, startTinyproxy } from "./proxy_helpers.ts";
 import { type SServer, startSServer } from "./tls_helpers.ts";
 import { testPKI } from "./tls_pki.ts";
 
@@ -24,6 +24,8 @@ const dec = new TextDecoder();
 const TIMEOUT = 5000;
 
 let echo: Peer;
+/** An echo server on [::1], for IPv6 targets. */
+let echo6: Peer;
 let socksOpen: Peer;
 let socksAuth: Peer;
 let dante: Peer;
@@ -67,8 +69,9 @@ function isProxyError(code: string, extra?: (e: ProxyError) => void): (e: unknow
 
 before(async () => {
   const pki = testPKI();
-  [echo, socksOpen, socksAuth, dante, fake, closedPort] = await Promise.all([
+  [echo, echo6, socksOpen, socksAuth, dante, fake, closedPort] = await Promise.all([
     startEcho(),
+    startEcho6(),
     startMicrosocks(),
     startMicrosocks("alice", "s3cret"),
     startDante(),
@@ -80,15 +83,17 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all([echo, socksOpen, socksAuth, dante, tiny, fake, tlsServer].map((p) => p?.close()));
+  await Promise.all([echo, echo6, socksOpen, socksAuth, dante, tiny, fake, tlsServer].map((p) => p?.close()));
 });
 
 describe("proxies, blocking (connectViaProxySync)", () => {
-  test("microsocks SOCKS5 without auth: IPv4 target, a name resolved here, a name resolved by the proxy", () => {
+  test("microsocks SOCKS5 without auth: IPv4 and IPv6 targets, a name resolved here, a name resolved by the proxy", () => {
     for (const [proxy, host] of [["socks5", "127.0.0.1"], ["socks5", "localhost"], ["socks5h", "localhost"]] as const) {
       using s = connectViaProxySync({ proxy: `${proxy}://127.0.0.1:${socksOpen.port}`, host, port: echo.port, timeoutMs: TIMEOUT });
       echoSync(s, 1);
     }
+    using v6 = connectViaProxySync({ proxy: `socks5://127.0.0.1:${socksOpen.port}`, host: "::1", port: echo6.port, timeoutMs: TIMEOUT });
+    echoSync(v6, 13);
   });
 
   test("microsocks SOCKS5 with username/password; wrong or missing credentials are typed", () => {
@@ -212,6 +217,7 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
   test("microsocks, dante and tinyproxy carry traffic", async () => {
     const cases: Array<[string, string]> = [
       [`socks5://127.0.0.1:${socksOpen.port}`, "localhost"],
+      [`socks5://127.0.0.1:${socksOpen.port}`, "::1"],
       [`socks5h://alice:s3cret@127.0.0.1:${socksAuth.port}`, "localhost"],
       [`socks4://127.0.0.1:${dante.port}`, "localhost"],
       [`socks5h://127.0.0.1:${dante.port}`, "localhost"],
@@ -219,7 +225,7 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
       [`http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`, "127.0.0.1"],
     ];
     for (const [proxy, host] of cases) {
-      const conn = await connectViaProxy({ proxy, host, port: echo.port, timeoutMs: TIMEOUT });
+      const conn = await connectViaProxy({ proxy, host, port: host === "::1" ? echo6.port : echo.port, timeoutMs: TIMEOUT });
       await echoAsync(conn, 9);
       await conn.close();
     }
