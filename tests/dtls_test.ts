@@ -8,13 +8,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { SocketTimeoutError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketTimeoutError, TLSHandshakeError, TLSPinError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
 import { bindUDP, type UdpSocket } from "../poll/udp.ts";
 import { Dgram } from "../socket/dgram.ts";
 import { connectDTLSSync, DTLSSocket, listenDTLSSync } from "../tls/dtls.ts";
 import { connectDTLS, DTLSConnection, listenDTLS } from "../tls/dtls_async.ts";
 import { DTLSContext } from "../tls/dtls_context.ts";
 import { DTLSEngine } from "../tls/dtls_engine.ts";
+import { parseCertificate } from "../tls/certificate.ts";
+import { defaultLoop } from "../poll/loop.ts";
 import { testPKI } from "./tls_pki.ts";
 import { bytes, text, turn, until } from "./udp_helpers.ts";
 
@@ -299,6 +301,82 @@ describe("DTLS 1.2: our client against our server", () => {
     (await server.accept())!.close();
   });
 
+  test("over ::1: handshake and datagrams both ways", async () => {
+    const pki = testPKI();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "::1", context: ctx });
+    await using client = await connectDTLS({ host: "::1", port: server.localAddress.port, ca: pki.root });
+    await using peer = (await server.accept({ signal: AbortSignal.timeout(10_000) }))!;
+    assert.equal(peer.remoteAddress.host, "::1");
+    await client.send(bytes("v6"));
+    assert.equal(text((await peer.recv())!), "v6");
+    await peer.send(bytes("v6 back"));
+    assert.equal(text((await client.recv())!), "v6 back");
+  });
+
+  test("SPKI pins: the leaf's pin passes, another is TLSPinError", async () => {
+    const pki = testPKI();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const port = server.localAddress.port;
+    const leafPin = parseCertificate(pki.leafDER).spkiSha256;
+    await using pinned = await connectDTLS({ host: "127.0.0.1", port, ca: pki.root, pins: [`sha256/${leafPin}`] });
+    (await server.accept())!.close();
+    await assert.rejects(connectDTLS({ host: "127.0.0.1", port, ca: pki.root, pins: ["sha256/" + "A".repeat(43) + "="] }), TLSPinError);
+  });
+
+  test("mTLS: a server that requires client certificates reads the client's; a client without one fails", async () => {
+    const pki = testPKI();
+    using ctx = new DTLSContext({ role: "server", cert: pki.chain, key: pki.key, ca: pki.root, requestCert: true });
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const port = server.localAddress.port;
+    await using client = await connectDTLS({ host: "127.0.0.1", port, ca: pki.root, cert: pki.clientChain, key: readFileSync(pki.paths["client.key"]!, "utf8") });
+    await using peer = (await server.accept({ signal: AbortSignal.timeout(10_000) }))!;
+    assert.match(peer.peerCertificate()!.subject, /ffinet client/);
+    await assert.rejects(connectDTLS({ host: "127.0.0.1", port, ca: pki.root }), TLSHandshakeError);
+    await until(() => server.stats.failedHandshakes === 1, "the server to drop the certificate-less client");
+  });
+
+  test("a cookie replayed from another address does not verify: a new HelloVerifyRequest, no state", async () => {
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const hellos: Uint8Array[] = [];
+    let clientAddress: { host: string; port: number } | null = null;
+    const relay = bindUDP({
+      host: "127.0.0.1",
+      handler: {
+        message(sock, data, from) {
+          if (from.port !== server.localAddress.port) {
+            clientAddress = { host: from.host, port: from.port };
+            if (isClientHello(data)) hellos.push(data.slice());
+            sock.trySend(data.slice(), { host: "127.0.0.1", port: server.localAddress.port });
+          } else if (clientAddress !== null) {
+            sock.trySend(data.slice(), clientAddress);
+          }
+        },
+      },
+    });
+    try {
+      await using client = await connectDTLS({ host: "127.0.0.1", port: relay.localAddress.port, rejectUnauthorized: false });
+      (await server.accept())!.close();
+      assert.equal(hellos.length, 2, "a ClientHello, then the same with the cookie");
+      const withCookie = hellos[1]!;
+      const accepted = ctx.cookieStats.accepted; // OpenSSL checks a cookie in DTLSv1_listen and again in SSL_accept
+      assert.ok(accepted >= 1);
+      assert.equal(ctx.cookieStats.rejected, 0);
+      await using spoofer = bindUDP({ host: "127.0.0.1" });
+      await spoofer.send(withCookie, { host: "127.0.0.1", port: server.localAddress.port });
+      const reply = await spoofer.recv({ signal: AbortSignal.timeout(10_000) });
+      assert.ok(reply && isHelloVerifyRequest(reply.data), "a fresh HelloVerifyRequest");
+      assert.equal(ctx.cookieStats.rejected, 1);
+      assert.equal(ctx.cookieStats.accepted, accepted);
+      assert.equal(server.stats.verified, 1);
+      assert.equal(server.handshaking, 0);
+    } finally {
+      relay.close();
+    }
+  });
+
   test("garbage datagrams to the listener and into a connection are dropped; the connection goes on", async () => {
     using ctx = serverContext();
     await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
@@ -316,7 +394,7 @@ describe("DTLS 1.2: our client against our server", () => {
     const dgram = Dgram.create("ipv4", { nonBlocking: true });
     dgram.connect("127.0.0.1", port);
     using clientCtx = new DTLSContext({ rejectUnauthorized: false });
-    const client = new DTLSConnection(DTLSEngine.client(dgram, clientCtx, {}), { loop: (await import("../poll/loop.ts")).defaultLoop(), handshakeTimeoutMs: 10_000 });
+    const client = new DTLSConnection(DTLSEngine.client(dgram, clientCtx, {}), { loop: defaultLoop(), handshakeTimeoutMs: 10_000 });
     await client.ready;
     const peer = (await server.accept())!;
     for (const g of garbage) if (g.length > 0) dgram.send(g);

@@ -249,9 +249,13 @@ export class DTLSConnection {
     this.#live();
     if (!this.#engine.handshaken) await this.ready;
     this.#live();
+    const wasFull = this.#queue.length >= DTLS_MAX_QUEUED_DATAGRAMS;
     const next = this.#queue.shift();
     if (next !== undefined) {
-      this.#setInterest();
+      // Reading had stopped at the bound; records may wait inside OpenSSL
+      // (a datagram can carry several), where no readiness report shows them.
+      if (wasFull) queueMicrotask(() => this.#pump());
+      else this.#setInterest();
       return next;
     }
     if (this.#engine.peerClosed) return null;

@@ -175,7 +175,7 @@ export class DTLSCookieSecrets {
 export interface CookieStats {
   /** HelloVerifyRequest cookies made. */
   issued: number;
-  /** Cookies that verified. */
+  /** Cookie checks that passed (OpenSSL checks a cookie in `DTLSv1_listen` and again in `SSL_accept`). */
   accepted: number;
   /** Cookies that did not. */
   rejected: number;
