@@ -2,10 +2,14 @@
  * HTTP server benchmark: ffinet `serve` against the runtime's own server
  * (node:http createServer, Deno.serve, Bun.serve) with the same handler,
  * each in a child process of this runtime, loaded by `wrk -t1 -c50` on
- * keep-alive connections. Cases: "hello" (a 13-byte text body) and "json"
- * (a 1 KiB JSON body). Alternating rounds (HTTP_ROUNDS, default 3, HTTP_SECONDS
- * each, default 3), median req/s and the server's CPU µs per request (from
- * /proc/PID/stat).
+ * keep-alive connections. Cases: "hello" (a 13-byte text body), "json"
+ * (a 1 KiB JSON body) and "64 KiB" (a 64 KiB body held in memory, as a
+ * cached static file). Alternating rounds (HTTP_ROUNDS, default 3,
+ * HTTP_SECONDS each, default 3), median req/s and the server's CPU µs per
+ * request (from /proc/PID/stat). Then memory per idle keep-alive
+ * connection: the server's RSS before and after 2,000 connections that
+ * each made one request and stay open (HTTP_IDLE connections), per
+ * connection.
  *
  * Needs `wrk` (apt-get install -y wrk). Run: node scripts/bench.mjs http_server [--runtime=node]
  * (or directly: node --import tsx bench/http_server.ts).
@@ -24,8 +28,12 @@ const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
 const CLK_TCK = 100;
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true, pad: "x".repeat(20) })) }).slice(0, 1024);
 
+const FILE_BODY = new Uint8Array(65536).map((_, i) => 32 + (i % 90));
+
 function handler(request: Request): Response {
-  if (request.url.endsWith("/json")) return new Response(JSON_BODY, { headers: { "content-type": "application/json" } });
+  const url = request.url;
+  if (url.endsWith("/json")) return new Response(JSON_BODY, { headers: { "content-type": "application/json" } });
+  if (url.endsWith("/file")) return new Response(FILE_BODY, { headers: { "content-type": "application/octet-stream" } });
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
 }
 
@@ -43,6 +51,11 @@ async function runServer(kind: string): Promise<void> {
   } else {
     const http = await import("node:http");
     const server = http.createServer((req, res) => {
+      if (req.url === "/file") {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        res.end(FILE_BODY);
+        return;
+      }
       const json = req.url === "/json";
       res.writeHead(200, { "content-type": json ? "application/json" : "text/plain" });
       res.end(json ? JSON_BODY : "Hello, World!");
@@ -110,6 +123,43 @@ function wrkInstalled(): Promise<boolean> {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : NaN;
+}
+
+/** RSS growth of a server per idle keep-alive connection (KiB), `count` connections that made one request each. */
+async function idleMemory(kind: string, count: number): Promise<number> {
+  const net = await import("node:net");
+  const server = await startServer(kind);
+  const sockets: Array<{ destroy(): void }> = [];
+  try {
+    const url = `http://127.0.0.1:${server.port}/`;
+    await wrk(url, 1); // warm-up, as for the throughput rounds
+    await new Promise((r) => setTimeout(r, 300));
+    const before = rssKiB(server.pid);
+    const request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    for (let batch = 0; batch < count; batch += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, count - batch) }, () => new Promise<void>((resolve, reject) => {
+        const sock = net.connect(server.port, "127.0.0.1");
+        sockets.push(sock);
+        let got = "";
+        sock.on("error", reject);
+        sock.on("connect", () => sock.write(request));
+        sock.on("data", (d: Uint8Array) => {
+          got += String(d);
+          if (got.includes("Hello, World!")) resolve();
+        });
+      })));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    return (rssKiB(server.pid) - before) / count;
+  } finally {
+    for (const s of sockets) s.destroy();
+    server.kill();
+  }
+}
+
 const args = RUNTIME === "deno" ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : proc.argv.slice(2);
 const serveArg = args.find((a) => a.startsWith("serve-"));
 if (serveArg !== undefined) {
@@ -119,7 +169,7 @@ if (serveArg !== undefined) {
   finish();
 } else {
   const peerName = RUNTIME === "deno" ? "Deno.serve" : RUNTIME === "bun" ? "Bun.serve" : "node:http";
-  for (const [name, path] of [["hello", "/"], ["json 1 KiB", "/json"]] as const) {
+  for (const [name, path] of [["hello", "/"], ["json 1 KiB", "/json"], ["64 KiB", "/file"]] as const) {
     const ours = { rps: [] as number[], cpu: [] as number[] };
     const peer = { rps: [] as number[], cpu: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
@@ -135,5 +185,10 @@ if (serveArg !== undefined) {
     record({ bench: "http_server", case: `${name} wrk -c50 req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
     record({ bench: "http_server", case: `${name} wrk -c50 CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
   }
+  const idle = Number(proc.env.HTTP_IDLE ?? 2000);
+  const oursKiB = await idleMemory("ffinet", idle);
+  const peerKiB = await idleMemory("native", idle);
+  console.log(`# ${RUNTIME} idle keep-alive memory: ffinet ${oursKiB.toFixed(2)} KiB/conn, ${peerName} ${peerKiB.toFixed(2)} KiB/conn (${idle} connections)`);
+  record({ bench: "http_server", case: `idle keep-alive RSS per conn`, unit: "KiB", ours: oursKiB, peer: peerKiB, peerName });
   finish();
 }
