@@ -175,6 +175,34 @@ describe("serve: upgrade, trailers, shutdown on a signal", () => {
     }
   });
 
+  test("the keep-alive timeout never cuts a response that keeps sending; request.signal stays quiet after a normal exchange", async () => {
+    let signal: AbortSignal | undefined;
+    const s = serve({
+      port: 0,
+      keepAliveTimeoutMs: 60,
+      headersTimeoutMs: 60,
+      fetch: (request) => {
+        signal = request.signal;
+        let n = 0;
+        return new Response(new ReadableStream({
+          async pull(c) {
+            // 10 pieces, 30 ms apart: 300 ms in all, five times the keep-alive timeout
+            await new Promise((r) => setTimeout(r, 30));
+            c.enqueue(new TextEncoder().encode(`p${n};`));
+            if (++n === 10) c.close();
+          },
+        }));
+      },
+    });
+    try {
+      const r = await fetch(`http://127.0.0.1:${s.addr.port}/`);
+      assert.equal(await r.text(), "p0;p1;p2;p3;p4;p5;p6;p7;p8;p9;");
+      assert.ok(signal !== undefined && !signal.aborted);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
   test("shutdownOnSignal: SIGTERM lets the request in flight finish with Connection: close, then the process exits by itself", async () => {
     const [cmd, args] = runtimeCommand(fileURLToPath(new URL("http_server_fixture_signal.ts", import.meta.url)));
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
