@@ -93,6 +93,35 @@ function isClientHello(d: Uint8Array): boolean {
   return d.length > 25 && d[0] === 22 && d[1] === 0xfe && d[13] === 1;
 }
 
+/**
+ * `hello` (a cookie-less ClientHello datagram) with the cookie of
+ * `verifyRequest` (a HelloVerifyRequest) put in, as message_seq 1: what a
+ * client sends next. Offsets are RFC 6347's record (13 bytes) and handshake
+ * (12 bytes) headers.
+ */
+function withCookie(hello: Uint8Array, verifyRequest: Uint8Array): Uint8Array {
+  const cookie = verifyRequest.subarray(25 + 3, 25 + 3 + verifyRequest[25 + 2]!);
+  const sidLength = hello[25 + 34]!;
+  const at = 25 + 35 + sidLength; // the cookie length byte
+  assert.equal(hello[at], 0, "the first ClientHello has no cookie");
+  const out = new Uint8Array(hello.length + cookie.length);
+  out.set(hello.subarray(0, at));
+  out[at] = cookie.length;
+  out.set(cookie, at + 1);
+  out.set(hello.subarray(at + 1), at + 1 + cookie.length);
+  const view = new DataView(out.buffer);
+  view.setUint16(11, out.length - 13); // record length
+  const body = out.length - 25;
+  for (const offset of [14, 22]) { // handshake length, fragment length (24-bit)
+    out[offset] = body >> 16;
+    view.setUint16(offset + 1, body & 0xffff);
+  }
+  view.setUint16(17, 1); // message_seq
+  view.setUint16(3, 0); // epoch 0, next sequence number
+  out[10] = 1;
+  return out;
+}
+
 /** Captures the first flight (a ClientHello without cookie) our client sends. */
 async function captureClientHello(): Promise<Uint8Array> {
   await using sink = bindUDP({ host: "127.0.0.1" });
@@ -236,7 +265,7 @@ describe("DTLS 1.2: openssl s_client against our server", () => {
 });
 
 describe("DTLS 1.2: our client against our server", () => {
-  test("handshake, datagrams both ways, close_notify reaches the peer as null, fds flat over 20 rounds", async () => {
+  test("handshake, datagrams both ways, close_notify reaches the peer as null, fds flat over 100 rounds", async () => {
     const pki = testPKI();
     using ctx = serverContext();
     using clientCtx = new DTLSContext({ ca: pki.root });
@@ -257,7 +286,7 @@ describe("DTLS 1.2: our client against our server", () => {
     await round(0);
     const linux = process.platform === "linux";
     const before = linux ? fdCount() : 0;
-    for (let i = 1; i <= 20; i++) await round(i);
+    for (let i = 1; i <= 100; i++) await round(i);
     if (linux) assert.equal(fdCount(), before);
     assert.equal(server.handshaking, 0);
   });
@@ -375,6 +404,27 @@ describe("DTLS 1.2: our client against our server", () => {
     } finally {
       relay.close();
     }
+  });
+
+  test("a peer that proves its address and then stalls is dropped at handshakeTimeoutMs", async () => {
+    const hello = await captureClientHello();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx, handshakeTimeoutMs: 300 });
+    await using raw = bindUDP({ host: "127.0.0.1" });
+    const target = { host: "127.0.0.1", port: server.localAddress.port };
+    await raw.send(hello, target);
+    const hvr = (await raw.recv({ signal: AbortSignal.timeout(10_000) }))!;
+    assert.ok(isHelloVerifyRequest(hvr.data));
+    await raw.send(withCookie(hello, hvr.data), target);
+    const flight = (await raw.recv({ signal: AbortSignal.timeout(10_000) }))!;
+    assert.equal(flight.data[0], 22, "the server's first flight (ServerHello …)");
+    assert.equal(server.stats.verified, 1);
+    assert.equal(server.connections, 1);
+    // We never answer: the server's handshake limit ends the connection.
+    await until(() => server.stats.failedHandshakes === 1, "the stalled handshake to be dropped", 100_000);
+    assert.equal(server.connections, 0);
+    assert.equal(server.handshaking, 0);
+    assert.ok(server.lastHandshakeError instanceof SocketTimeoutError, String(server.lastHandshakeError));
   });
 
   test("garbage datagrams to the listener and into a connection are dropped; the connection goes on", async () => {
