@@ -118,6 +118,23 @@ async function handler(request: Request, info: Parameters<Parameters<typeof serv
       case "/push":
         if (isH2Info(info)) info.push("/pushed.css", { "x-pushed-by": "push" });
         return new Response("<link rel=stylesheet href=/pushed.css>", { headers: { "content-type": "text/html" } });
+      case "/ignore-body":
+        return new Response("did not read it");
+      case "/half-body": {
+        const reader = request.body!.getReader();
+        const first = await reader.read();
+        await reader.cancel();
+        return new Response(`read ${first.value?.length ?? 0} then cancelled`);
+      }
+      case "/throw":
+        throw new Error("a secret the client must not see");
+      case "/broken-stream":
+        return new Response(new ReadableStream({
+          start(c) {
+            c.enqueue(enc.encode("partial"));
+            setTimeout(() => c.error(new Error("the source failed")), 5);
+          },
+        }));
       case "/pushed.css":
         return new Response("body { color: red }", { headers: { "content-type": "text/css" } });
       default:
@@ -146,7 +163,13 @@ interface H2Result {
   trailers: http2.IncomingHttpHeaders | undefined;
 }
 
-function h2request(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Uint8Array, trailers?: Record<string, string>): Promise<H2Result> {
+function h2request(
+  session: http2.ClientHttp2Session,
+  headers: http2.OutgoingHttpHeaders,
+  body?: Uint8Array,
+  trailers?: Record<string, string>,
+  untilClosed = false,
+): Promise<H2Result> {
   return new Promise((resolve, reject) => {
     const req = session.request(headers, trailers === undefined ? {} : { waitForTrailers: true });
     if (trailers !== undefined) req.on("wantTrailers", () => req.sendTrailers(trailers));
@@ -160,7 +183,9 @@ function h2request(session: http2.ClientHttp2Session, headers: http2.OutgoingHtt
     });
     req.on("trailers", (t) => (gotTrailers = t));
     req.on("data", (d: Buffer) => chunks.push(d));
-    req.on("end", () => resolve({ status, headers: got, body: Buffer.concat(chunks), trailers: gotTrailers }));
+    const done = () => resolve({ status, headers: got, body: Buffer.concat(chunks), trailers: gotTrailers });
+    // untilClosed: also until the upload went out (the stream closed both ways).
+    req.on(untilClosed ? "close" : "end", done);
     req.on("error", reject);
     if (body !== undefined) req.end(body);
     else req.end();
@@ -289,6 +314,38 @@ describe("serve over HTTP/2 (h2c)", () => {
     session.destroy();
     await seen;
     assert.ok(aborted.includes("gone"));
+  });
+
+  test("request bodies the handler ignores or cancels do not stall the connection's window", async () => {
+    const session = await connect();
+    try {
+      const big = expectedBig(2 * MIB);
+      // 12 MiB dropped in all, more than the connection window (50 streams x 64 KiB) unless what is dropped is credited back.
+      for (let i = 0; i < 3; i++) {
+        const r = await h2request(session, { ":path": "/ignore-body", ":method": "POST" }, big, undefined, true);
+        assert.equal(r.body.toString(), "did not read it");
+        const h = await h2request(session, { ":path": "/half-body", ":method": "POST" }, big, undefined, true);
+        assert.match(h.body.toString(), /^read \d+ then cancelled$/);
+      }
+      const echo = await h2request(session, { ":path": "/echo", ":method": "POST" }, big);
+      assert.equal(echo.headers["x-sha"], sha(big));
+    } finally {
+      await closeSession(session);
+    }
+  });
+
+  test("a handler that throws gets a plain 500; a body stream that fails resets the stream", async () => {
+    const session = await connect();
+    try {
+      const r = await h2request(session, { ":path": "/throw" });
+      assert.equal(r.status, 500);
+      assert.equal(r.body.toString(), "Internal Server Error");
+      await assert.rejects(h2request(session, { ":path": "/broken-stream" }), /INTERNAL_ERROR|RST_STREAM|stream/i);
+      const after = await h2request(session, { ":path": "/still" });
+      assert.equal(after.body.toString(), "hello GET /still");
+    } finally {
+      await closeSession(session);
+    }
   });
 
   test("curl --http2-prior-knowledge and curl --http2 (Upgrade: h2c)", async () => {
