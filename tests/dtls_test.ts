@@ -12,11 +12,9 @@ import { SocketTimeoutError, TLSHandshakeError, TLSPinError, TLSVerifyError, Use
 import { bindUDP, type UdpSocket } from "../poll/udp.ts";
 import { Dgram } from "../socket/dgram.ts";
 import { connectDTLSSync, DTLSSocket, listenDTLSSync } from "../tls/dtls.ts";
-import { connectDTLS, DTLSConnection, listenDTLS } from "../tls/dtls_async.ts";
+import { connectDTLS, listenDTLS, startDTLS } from "../tls/dtls_async.ts";
 import { DTLSContext } from "../tls/dtls_context.ts";
-import { DTLSEngine } from "../tls/dtls_engine.ts";
 import { parseCertificate } from "../tls/certificate.ts";
-import { defaultLoop } from "../poll/loop.ts";
 import { testPKI } from "./tls_pki.ts";
 import { bytes, text, turn, until } from "./udp_helpers.ts";
 
@@ -443,9 +441,7 @@ describe("DTLS 1.2: our client against our server", () => {
     // A connection over a socket we keep: garbage sent from the client's own address reaches the server's DTLS.
     const dgram = Dgram.create("ipv4", { nonBlocking: true });
     dgram.connect("127.0.0.1", port);
-    using clientCtx = new DTLSContext({ rejectUnauthorized: false });
-    const client = new DTLSConnection(DTLSEngine.client(dgram, clientCtx, {}), { loop: defaultLoop(), handshakeTimeoutMs: 10_000 });
-    await client.ready;
+    const client = await startDTLS(dgram, { rejectUnauthorized: false });
     const peer = (await server.accept())!;
     for (const g of garbage) if (g.length > 0) dgram.send(g);
     await client.send(bytes("still here"));

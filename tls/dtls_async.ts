@@ -1,6 +1,7 @@
 /**
  * DTLS 1.2 on the {@link Loop}: {@link DTLSConnection} (Promise `send` /
- * `recv` of whole datagrams), {@link connectDTLS} and {@link listenDTLS}.
+ * `recv` of whole datagrams), {@link connectDTLS}, {@link startDTLS} (over
+ * a connected `Dgram` of your own) and {@link listenDTLS}.
  * The loop watches each socket and runs one loop timer per connection from
  * `DTLSv1_get_timeout`, calling `DTLSv1_handle_timeout` when it fires, so
  * lost handshake flights are resent without blocking anything. The server
@@ -23,7 +24,7 @@
 import { SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import type { Timer } from "../core/timer_heap.ts";
-import type { IPSocketAddress } from "../socket/dgram.ts";
+import type { Dgram, IPSocketAddress } from "../socket/dgram.ts";
 import { READABLE, WRITABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
@@ -420,7 +421,17 @@ export interface ConnectDTLSOptions extends ConnectDTLSSyncOptions {
   readonly signal?: AbortSignal;
 }
 
-const CONNECT_KEYS = optionKeys(DTLS_CONTEXT_KEYS, ["host", "port", "servername", "timeoutMs", "context", "mtu", "loop", "signal"]);
+/** Options of {@link startDTLS}: {@link ConnectDTLSOptions} without the address. */
+export interface StartDTLSOptions extends Omit<ConnectDTLSOptions, "host" | "port" | "servername"> {
+  /**
+   * The server's name or IP literal, checked against its certificate (and
+   * sent as SNI when a name). Required when the context verifies.
+   */
+  readonly servername?: string;
+}
+
+const START_KEYS = optionKeys(DTLS_CONTEXT_KEYS, ["servername", "timeoutMs", "context", "mtu", "loop", "signal"]);
+const CONNECT_KEYS = optionKeys(START_KEYS, ["host", "port"]);
 
 /**
  * Connects a UDP socket and completes a DTLS 1.2 handshake on the loop.
@@ -433,21 +444,57 @@ const CONNECT_KEYS = optionKeys(DTLS_CONTEXT_KEYS, ["host", "port", "servername"
  * await using conn = await connectDTLS({ host: "127.0.0.1", port: 4433, ca: caPem, servername: "localhost" });
  * ```
  */
-export async function connectDTLS(options: ConnectDTLSOptions): Promise<DTLSConnection> {
+export function connectDTLS(options: ConnectDTLSOptions): Promise<DTLSConnection> {
   checkOptions(options, CONNECT_KEYS, "connectDTLS");
-  const { host, port, servername, timeoutMs = DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS, context, mtu, loop, signal, ...contextOptions } = options;
-  if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 0) throw new RangeError(`timeoutMs must be a whole number of ms, got ${String(timeoutMs)}`);
-  if (signal?.aborted) throw abortError(signal);
-  if (context !== undefined && Object.keys(contextOptions).length > 0) {
-    throw new TypeError("connectDTLS: pass either context or context options, not both");
-  }
-  const ctx = context ?? new DTLSContext({ ...contextOptions, role: "client" });
-  let conn: DTLSConnection;
+  const { host, port, servername, ...rest } = options;
+  return handshakeOver(() => connectedDgram(host, port), servername ?? host, rest, "connectDTLS");
+}
+
+/**
+ * Runs a DTLS 1.2 client handshake over `dgram` (a UDP socket connected to
+ * the server, set up with its own calls) on the loop. The connection owns
+ * the socket from now on; it is closed also when this rejects.
+ *
+ * @example
+ * ```ts ignore
+ * import { startDTLS } from "./dtls_async.ts";
+ * const dgram = Dgram.create("ipv4");
+ * dgram.connect("127.0.0.1", 4433);
+ * await using conn = await startDTLS(dgram, { ca: caPem, servername: "localhost" });
+ * ```
+ */
+export function startDTLS(dgram: Dgram, options: StartDTLSOptions = {}): Promise<DTLSConnection> {
   try {
-    const engine = DTLSEngine.client(connectedDgram(host, port), ctx, { host: servername ?? host, ...(mtu === undefined ? {} : { mtu }) });
+    checkOptions(options, START_KEYS, "startDTLS");
+  } catch (err) {
+    dgram.close();
+    return Promise.reject(err);
+  }
+  const { servername, ...rest } = options;
+  return handshakeOver(() => dgram, servername ?? "", rest, "startDTLS");
+}
+
+async function handshakeOver(open: () => Dgram, name: string, options: Omit<StartDTLSOptions, "servername">, where: string): Promise<DTLSConnection> {
+  const { timeoutMs = DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS, context, mtu, loop, signal, ...contextOptions } = options;
+  let ctx: DTLSContext | undefined;
+  let conn: DTLSConnection;
+  let dgram: Dgram | undefined;
+  try {
+    dgram = open();
+    if (typeof timeoutMs !== "number" || !Number.isInteger(timeoutMs) || timeoutMs < 0) throw new RangeError(`timeoutMs must be a whole number of ms, got ${String(timeoutMs)}`);
+    if (signal?.aborted) throw abortError(signal);
+    if (context !== undefined && Object.keys(contextOptions).length > 0) {
+      throw new TypeError(`${where}: pass either context or context options, not both`);
+    }
+    ctx = context ?? new DTLSContext({ ...contextOptions, role: "client" });
+    const owned = dgram;
+    dgram = undefined; // the engine owns it now, also when it throws
+    const engine = DTLSEngine.client(owned, ctx, { host: name, ...(mtu === undefined ? {} : { mtu }) });
     conn = new DTLSConnection(engine, { loop: loop ?? defaultLoop(), handshakeTimeoutMs: timeoutMs });
   } finally {
-    if (context === undefined) ctx.close();
+    dgram?.close();
+    // The connection holds its own reference to the SSL_CTX.
+    if (context === undefined) ctx?.close();
   }
   const onAbort = () => conn.close();
   signal?.addEventListener("abort", onAbort, { once: true });

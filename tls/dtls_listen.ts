@@ -65,7 +65,7 @@ export class DTLSListenCore {
   readonly #context: DTLSContext;
   #ssl: Pointer | null = null;
   #closed = false;
-  readonly #peerBuffer = new Uint8Array(128);
+  readonly #peerBuffer = new Uint8Array(256); // BIO_ADDR (a sockaddr union, 112 bytes on Linux) with room to spare
   /** Peers ("host:port") with a live connection. */
   readonly #peers = new Set<string>();
   /** Counters. */
