@@ -25,6 +25,7 @@ import { listen, type Listener } from "../../poll/listener.ts";
 import { shutdownOnSignal, type SignalName, type SignalSubscription } from "../../poll/signals.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
+import { ServeWorkers, takeWorkerJoin, workerSide } from "./serve_workers.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
 import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
 import { alpnHandler, protocolHandler } from "./h2_route.ts";
@@ -107,6 +108,17 @@ export interface ServeOptions {
   /** The loop (default: the default loop). */
   loop?: Loop;
   /**
+   * Threads that serve the port (default 1): this one and `workers − 1`
+   * Workers, each listening with SO_REUSEPORT. Needs `module`.
+   */
+  workers?: number;
+  /**
+   * With `workers`: the module each Worker imports, the one that calls
+   * `serve` (pass `import.meta.url`); its `serve` call in a Worker joins
+   * this server's port. See serve_workers.ts.
+   */
+  module?: string | URL;
+  /**
    * HTTP/2 (h2c by prior knowledge and by `Upgrade: h2c`): its settings and
    * limits, or `false` for HTTP/1.1 only (default: on, defaults of
    * {@link H2ServeOptions}).
@@ -134,6 +146,8 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   reusePort: true,
   shutdownOnSignal: true,
   loop: true,
+  workers: true,
+  module: true,
   http2: true,
   tls: true,
 } satisfies Record<keyof ServeOptions, true>));
@@ -182,6 +196,10 @@ export class Server {
   #signal: AbortSignal | undefined;
   #onAbort: (() => void) | undefined;
   #sweep: Timer | undefined;
+  #workersStopped: Promise<void> | undefined;
+  #workers: ServeWorkers | undefined;
+  /** Resolves once every Worker of `workers` listens (at once without Workers); rejects when one fails to start. */
+  readonly ready: Promise<void>;
   readonly #sweepMs: number;
   #signals: SignalSubscription | undefined;
 
@@ -201,8 +219,17 @@ export class Server {
     if (options.maxBodyBytes !== undefined) parser.maxBodyBytes = options.maxBodyBytes;
     if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = options.maxHeaderBytes;
     if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = options.maxHeaderCount;
-    this.finished = new Promise((resolve) => (this.#resolveFinished = resolve));
+    const workers = options.workers ?? 1;
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`serve: workers must be a positive integer, got ${workers}`);
+    if (options.module !== undefined && typeof options.module !== "string" && !(options.module instanceof URL)) throw new TypeError("serve: module must be a URL or a string");
+    if (workers > 1 && options.module === undefined) throw new TypeError("serve: workers needs module (the URL of the module that calls serve, import.meta.url)");
+    // In a Worker of another server: join its port.
+    const join = takeWorkerJoin();
+    const local = new Promise<void>((resolve) => (this.#resolveFinished = resolve));
+    this.finished = local.then(() => this.#workersStopped);
     const host = options.host ?? "127.0.0.1";
+    const port = join?.port ?? options.port ?? 8000;
+    const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
     const config: SessionConfig = {
       fetch: options.fetch,
       onError: options.onError,
@@ -231,12 +258,12 @@ export class Server {
     this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
     if (options.tls !== undefined) {
-      const where = { host, port: options.port ?? 8000, reusePort: options.reusePort, loop: this.#loop };
+      const where = { host, port, reusePort, loop: this.#loop };
       this.#listener = listenServeTLS(options.tls, where, alpnHandler(config, sessionHandler(config), h2), h2 !== undefined);
     } else {
       const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
-      const listenOptions: Parameters<typeof listen>[0] = { host, port: options.port ?? 8000, handler };
-      if (options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
+      const listenOptions: Parameters<typeof listen>[0] = { host, port, handler };
+      if (reusePort !== undefined) listenOptions.reusePort = reusePort;
       listenOptions.loop = this.#loop;
       this.#listener = listen(listenOptions);
     }
@@ -253,7 +280,10 @@ export class Server {
         signal.addEventListener("abort", this.#onAbort, { once: true });
       }
     }
-    const onSignal = options.shutdownOnSignal;
+    if (join !== undefined) workerSide(join, (deadlineMs) => this.shutdown(deadlineMs === undefined ? {} : { deadlineMs }));
+    else if (workers > 1) this.#workers = new ServeWorkers(String(options.module), this.addr.port, workers - 1);
+    this.ready = this.#workers?.ready ?? Promise.resolve();
+    const onSignal = join === undefined ? options.shutdownOnSignal : undefined;
     if (onSignal !== undefined && onSignal !== false) {
       const signals = onSignal === true ? undefined : onSignal;
       this.#signals = shutdownOnSignal(() => this.shutdown(), signals === undefined ? { loop: this.#loop } : { signals, loop: this.#loop });
@@ -304,6 +334,7 @@ export class Server {
       });
       void this.finished.then(() => deadline.cancel());
     }
+    this.#workersStopped = this.#workers?.stop(deadlineMs);
     this.#checkFinished();
     this.#shutdown = this.finished;
     return this.#shutdown;
