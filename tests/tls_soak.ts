@@ -6,7 +6,7 @@
 //    resumed handshakes offer one exported session (a TLS 1.3 ticket).
 //  - server side: our server (one shared context, tickets under our key
 //    ring) against our client in a child process (tests/tls_fixture_client.ts).
-import { readdirSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import process from "node:process";
 import { listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext } from "../tls/mod.ts";
@@ -26,6 +26,8 @@ export interface SoakPhase {
   readonly fdsAfter: number;
   readonly rssBefore: number;
   readonly rssAfter: number;
+  /** What the descriptors opened during the phase and still open point at ("socket:[…]", "pipe:[…]", a path). */
+  readonly newFds: readonly string[];
 }
 
 /** Open descriptors of this process (Linux). */
@@ -33,11 +35,28 @@ export function fdCount(): number {
   return readdirSync("/proc/self/fd").length;
 }
 
+/** Open descriptors of this process with what each points at. */
+function fdTable(): Map<string, string> {
+  const table = new Map<string, string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      table.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed in between (the readdir's own descriptor)
+    }
+  }
+  return table;
+}
+
+function newFds(before: Map<string, string>): string[] {
+  return [...fdTable()].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} → ${target}`);
+}
+
 /** A phase as one readable line. */
 export function describePhase(p: SoakPhase): string {
   const mib = (n: number) => (n / 1048576).toFixed(1);
   return `${p.label}: ${p.handshakes} handshakes (${p.reused} resumed) in ${p.ms.toFixed(0)} ms (${(p.handshakes / (p.ms / 1000)).toFixed(0)}/s), ` +
-    `fds ${p.fdsBefore} → ${p.fdsAfter}, RSS ${mib(p.rssBefore)} → ${mib(p.rssAfter)} MiB`;
+    `fds ${p.fdsBefore} → ${p.fdsAfter}${p.newFds.length > 0 ? ` (new: ${p.newFds.join(", ")})` : ""}, RSS ${mib(p.rssBefore)} → ${mib(p.rssAfter)} MiB`;
 }
 
 // s_server prints ~2 KB per connection: yield now and then so the runtime
@@ -45,12 +64,13 @@ export function describePhase(p: SoakPhase): string {
 const drain = () => new Promise((resolve) => setImmediate(resolve));
 
 async function measure(label: string, handshakes: number, body: () => Promise<number>): Promise<SoakPhase> {
+  const table = fdTable();
   const fdsBefore = fdCount();
   const rssBefore = process.memoryUsage().rss;
   const started = performance.now();
   const reused = await body();
   const ms = performance.now() - started;
-  return { label, handshakes, reused, ms, fdsBefore, fdsAfter: fdCount(), rssBefore, rssAfter: process.memoryUsage().rss };
+  return { label, handshakes, reused, ms, fdsBefore, fdsAfter: fdCount(), rssBefore, rssAfter: process.memoryUsage().rss, newFds: newFds(table) };
 }
 
 /** Our client against `openssl s_server`: `full` full handshakes, then `resumed` resumed ones. */
@@ -111,6 +131,7 @@ export async function soakServer(full: number, resumed: number): Promise<SoakPha
     const child = startChild("tls_fixture_client.ts", [JSON.stringify(config)], 600_000);
     let reused = 0;
     let fdsBefore = 0, rssBefore = 0, started = 0;
+    let table = new Map<string, string>();
     for (let i = 0; i <= rounds; i++) {
       const tls = acceptTLS(listener, ctx, 10_000);
       try {
@@ -120,12 +141,13 @@ export async function soakServer(full: number, resumed: number): Promise<SoakPha
         tls.close();
       }
       if (i === 0) { // the child's first connection (which makes the session the others resume)
+        table = fdTable();
         fdsBefore = fdCount();
         rssBefore = process.memoryUsage().rss;
         started = performance.now();
       }
     }
-    const phase = { label, handshakes: rounds, reused, ms: performance.now() - started, fdsBefore, fdsAfter: fdCount(), rssBefore, rssAfter: process.memoryUsage().rss };
+    const phase = { label, handshakes: rounds, reused, ms: performance.now() - started, fdsBefore, fdsAfter: fdCount(), rssBefore, rssAfter: process.memoryUsage().rss, newFds: newFds(table) };
     const result = await child.exited;
     const totals = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}") as { errors?: number; firstError?: string };
     if (result.code !== 0 || totals.errors !== 0) throw new Error(`fixture client failed (exit ${result.code}): ${totals.firstError ?? ""}${result.stderr}`);
