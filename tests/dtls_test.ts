@@ -12,7 +12,7 @@ import { SocketTimeoutError, TLSHandshakeError, TLSPinError, TLSVerifyError, Use
 import { bindUDP, type UdpSocket } from "../poll/udp.ts";
 import { Dgram } from "../socket/dgram.ts";
 import { connectDTLSSync, DTLSSocket, listenDTLSSync } from "../tls/dtls.ts";
-import { connectDTLS, listenDTLS, startDTLS } from "../tls/dtls_async.ts";
+import { connectDTLS, type DTLSServer, listenDTLS, startDTLS } from "../tls/dtls_async.ts";
 import { DTLSContext } from "../tls/dtls_context.ts";
 import { parseCertificate } from "../tls/certificate.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -404,11 +404,9 @@ describe("DTLS 1.2: our client against our server", () => {
     }
   });
 
-  test("a peer that proves its address and then stalls is dropped at handshakeTimeoutMs", async () => {
-    const hello = await captureClientHello();
-    using ctx = serverContext();
-    await using server = listenDTLS({ host: "127.0.0.1", context: ctx, handshakeTimeoutMs: 300 });
-    await using raw = bindUDP({ host: "127.0.0.1" });
+  /** A raw peer that passes the cookie exchange, gets the server's first flight and never answers. */
+  async function stalledPeer(server: DTLSServer, hello: Uint8Array): Promise<UdpSocket> {
+    const raw = bindUDP({ host: "127.0.0.1" });
     const target = { host: "127.0.0.1", port: server.localAddress.port };
     await raw.send(hello, target);
     const hvr = (await raw.recv({ signal: AbortSignal.timeout(10_000) }))!;
@@ -416,13 +414,33 @@ describe("DTLS 1.2: our client against our server", () => {
     await raw.send(withCookie(hello, hvr.data), target);
     const flight = (await raw.recv({ signal: AbortSignal.timeout(10_000) }))!;
     assert.equal(flight.data[0], 22, "the server's first flight (ServerHello …)");
-    assert.equal(server.stats.verified, 1);
-    assert.equal(server.connections, 1);
-    // We never answer: the server's handshake limit ends the connection.
-    await until(() => server.stats.failedHandshakes === 1, "the stalled handshake to be dropped", 100_000);
-    assert.equal(server.connections, 0);
-    assert.equal(server.handshaking, 0);
-    assert.ok(server.lastHandshakeError instanceof SocketTimeoutError, String(server.lastHandshakeError));
+    return raw;
+  }
+
+  test("a peer that proves its address and then stalls is dropped at handshakeTimeoutMs; closing the server drops it too", async () => {
+    const hello = await captureClientHello();
+    using ctx = serverContext();
+    {
+      await using server = listenDTLS({ host: "127.0.0.1", context: ctx, handshakeTimeoutMs: 300 });
+      await using raw = await stalledPeer(server, hello);
+      assert.equal(server.stats.verified, 1);
+      assert.equal(server.connections, 1);
+      assert.equal(server.handshaking, 1);
+      // We never answer: the server's handshake limit ends the connection.
+      await until(() => server.stats.failedHandshakes === 1, "the stalled handshake to be dropped", 100_000);
+      assert.equal(server.connections, 0);
+      assert.equal(server.handshaking, 0);
+      assert.ok(server.lastHandshakeError instanceof SocketTimeoutError, String(server.lastHandshakeError));
+    }
+    {
+      const server = listenDTLS({ host: "127.0.0.1", context: ctx, handshakeTimeoutMs: 0 });
+      await using raw = await stalledPeer(server, hello);
+      assert.equal(server.handshaking, 1);
+      server.close();
+      assert.equal(server.handshaking, 0);
+      assert.equal(server.connections, 0);
+      await assert.rejects(server.accept(), UseAfterCloseError);
+    }
   });
 
   test("garbage datagrams to the listener and into a connection are dropped; the connection goes on", async () => {

@@ -577,7 +577,8 @@ export class DTLSServer {
   readonly #mtu: number | undefined;
   readonly #pending: DTLSConnection[] = [];
   readonly #acceptors: Waiter<DTLSConnection | null>[] = [];
-  #handshaking = 0;
+  /** Connections still handshaking (closed with the server). */
+  readonly #inHandshake = new Set<DTLSConnection>();
   #failed = 0;
   #refused = 0;
   /** The last handshake failure, for logs. */
@@ -611,7 +612,7 @@ export class DTLSServer {
 
   /** Handshakes in progress (peers that passed the cookie exchange). */
   get handshaking(): number {
-    return this.#handshaking;
+    return this.#inHandshake.size;
   }
 
   /** Peers with an open connection (handshaking or handshaken, not yet closed). */
@@ -639,7 +640,7 @@ export class DTLSServer {
         return;
       }
       if (hello === null) return;
-      if (this.#handshaking >= this.#maxHandshakes) {
+      if (this.#inHandshake.size >= this.#maxHandshakes) {
         this.#refused++;
         this.#core.drop(hello);
         continue;
@@ -658,9 +659,9 @@ export class DTLSServer {
       this.lastHandshakeError = err instanceof Error ? err : new Error(String(err));
       return;
     }
-    this.#handshaking++;
+    this.#inHandshake.add(conn);
     conn.ready.then(() => {
-      this.#handshaking--;
+      this.#inHandshake.delete(conn);
       if (this.#core.closed) return conn.close();
       const acceptor = this.#acceptors.shift();
       if (acceptor !== undefined) acceptor.resolve(conn);
@@ -670,7 +671,8 @@ export class DTLSServer {
         conn.close();
       }
     }, (err: unknown) => {
-      this.#handshaking--;
+      this.#inHandshake.delete(conn);
+      if (this.#core.closed) return; // closed with the server
       this.#failed++;
       this.lastHandshakeError = err instanceof Error ? err : new Error(String(err));
     });
@@ -694,8 +696,8 @@ export class DTLSServer {
   }
 
   /**
-   * Closes the listening socket; connections not yet accepted are closed,
-   * accepted ones stay open. Pending `accept()` calls resolve null.
+   * Closes the listening socket; connections still handshaking or not yet
+   * accepted are closed, accepted ones stay open. Pending `accept()` calls resolve null.
    * Idempotent.
    *
    * @example
@@ -708,6 +710,8 @@ export class DTLSServer {
     this.#watcher.close();
     this.#core.close();
     for (const conn of this.#pending.splice(0)) conn.close();
+    for (const conn of [...this.#inHandshake]) conn.close();
+    this.#inHandshake.clear();
     for (const a of this.#acceptors.splice(0)) a.resolve(null);
   }
 
