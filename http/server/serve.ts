@@ -8,7 +8,16 @@
  * request head's first byte, or from the connection's opening), keep-alive
  * idle timeout 5 s, request body idle timeout 30 s, at most 10 000
  * connections; the parser's limits of `HTTP1_LIMITS` (core/limits.ts) for
- * heads and bodies.
+ * heads and bodies. Timeouts are checked by one sweep over the open
+ * sessions, every quarter of the shortest timeout (at most once a second),
+ * so one fires up to that much late; a response being written is never
+ * cut by them.
+ *
+ * Lifecycle: `shutdown({ deadlineMs })` stops accepting, answers what is in
+ * flight with `Connection: close` (HTTP/2: GOAWAY), closes the rest at the
+ * deadline; `shutdownOnSignal` does it on SIGINT/SIGTERM; `workers: N`
+ * with `module: import.meta.url` serves the port from N threads
+ * (serve_workers.ts).
  *
  * @example
  * ```ts ignore
