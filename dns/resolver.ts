@@ -38,7 +38,7 @@ import { DNSCache } from "./cache.ts";
 import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
-import { udpExchange } from "./udp_exchange.ts";
+import { udpExchange, UdpSocketPool } from "./udp_exchange.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
@@ -78,11 +78,20 @@ export interface ResolverOptions {
   loop?: Loop;
   /** The time source for reload checks (default the system clock). */
   clock?: Clock;
+  /**
+   * Queries one UDP socket (bound to a random port) may carry, one at a
+   * time, before it is closed (default 1: a fresh random source port for
+   * every query, the Kaminsky defence at its strongest). Above 1, sockets
+   * are kept between queries, which saves socket(), bind(), close() and
+   * two epoll_ctl() per uncached lookup; an off-path attacker still has to
+   * guess the port, but a port is then seen more than once.
+   */
+  udpSocketReuse?: number;
 }
 
 const RESOLVER_KEYS: ReadonlySet<string> = new Set([
   "servers", "resolvConfPath", "hostsPath", "cache", "timeoutMs", "attempts", "ndots", "search", "rotate", "edns",
-  "reloadIntervalMs", "loop", "clock",
+  "reloadIntervalMs", "loop", "clock", "udpSocketReuse",
 ]);
 
 /** Options of one call. */
@@ -251,6 +260,7 @@ export class Resolver {
   #hostsText: string | null = null;
   #checkedAt = -Infinity;
   #next = 0;
+  #pool: UdpSocketPool | undefined;
 
   /**
    * A resolver; nothing is read or sent before the first call.
@@ -263,6 +273,7 @@ export class Resolver {
     nonNegativeInt(options.attempts, "attempts", 1);
     nonNegativeInt(options.ndots, "ndots");
     nonNegativeInt(options.reloadIntervalMs, "reloadIntervalMs");
+    nonNegativeInt(options.udpSocketReuse, "udpSocketReuse", 1);
     if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.length === 0) throw new TypeError("servers must be a non-empty array");
       options.servers.forEach(parseServer);
@@ -272,6 +283,22 @@ export class Resolver {
     this.cache = options.cache === false ? null : options.cache ?? new DNSCache();
     this.#clock = options.clock ?? systemClock;
     this.#reloadMs = options.reloadIntervalMs ?? 5000;
+  }
+
+  /**
+   * Closes the UDP sockets kept between queries (with `udpSocketReuse`
+   * above 1); later queries open new ones. Idle sockets never keep the
+   * process alive, but they hold descriptors.
+   *
+   * @example
+   * ```ts
+   * import { Resolver } from "./resolver.ts";
+   * const resolver = new Resolver({ servers: ["127.0.0.1:53"], udpSocketReuse: 16 });
+   * resolver.releaseSockets();
+   * ```
+   */
+  releaseSockets(): void {
+    this.#pool?.close();
   }
 
   /** The servers queried, in order (resolv.conf's unless given). */
@@ -545,6 +572,13 @@ export class Resolver {
     else if (target !== "") cache.setRecords(target, type, records);
   }
 
+  #udpPool(): UdpSocketPool | undefined {
+    const reuse = this.#options.udpSocketReuse ?? 1;
+    if (reuse <= 1) return undefined;
+    this.#pool ??= new UdpSocketPool(this.#options.loop ?? defaultLoop(), reuse);
+    return this.#pool;
+  }
+
   #ask(server: ServerAddress, name: string, type: number, conf: ResolvConf, signal: AbortSignal): Promise<DNSMessage> {
     const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
     return linked(signal, (s) => this.#askUDP(server, name, type, s), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`))
@@ -575,7 +609,7 @@ export class Resolver {
       if (!questionMatches(m, name, type)) return ignore();
       if (m.flags.tc) return { value: "tcp" };
       return { value: m };
-    }, signal, this.#options.loop);
+    }, signal, this.#options.loop, this.#udpPool());
   }
 
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {

@@ -15,6 +15,7 @@
  * @module
  */
 import { READABLE } from "../poll/backend.ts";
+import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
 import { Dgram } from "../socket/dgram.ts";
 import { isIP } from "../socket/address.ts";
@@ -40,9 +41,17 @@ export function udpExchange<T>(
   accept: (data: Uint8Array, host: string, port: number, truncated: boolean) => DatagramVerdict<T>,
   signal: AbortSignal,
   loop: Loop = defaultLoop(),
+  pool?: UdpSocketPool,
 ): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  const dgram = Dgram.create(isIP(server.host) === 6 ? "ipv6" : "ipv4", { nonBlocking: true });
+  const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
+  let lease: PooledSocket;
+  try {
+    lease = pool !== undefined ? pool.acquire(family) : PooledSocket.open(loop, family);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const dgram = lease.dgram;
   return new Promise<T>((resolve, reject) => {
     let done = false;
     const buffer = new Uint8Array(maxBytes);
@@ -50,16 +59,14 @@ export function udpExchange<T>(
       if (done) return;
       done = true;
       signal.removeEventListener("abort", onAbort);
-      watcher?.close();
-      dgram.close();
+      if (pool !== undefined) pool.release(lease);
+      else lease.close();
       if (err !== undefined) reject(err);
       else resolve(value as T);
     };
     const onAbort = (): void => finish(signal.reason);
-    let watcher: ReturnType<Loop["watch"]> | undefined;
     try {
-      dgram.bind(null, 0);
-      watcher = loop.watch(dgram.fd, READABLE, () => {
+      lease.onReadable = () => {
         try {
           for (let i = 0; i < 64 && !done; i++) {
             const d = dgram.recvFrom(buffer);
@@ -70,12 +77,146 @@ export function udpExchange<T>(
         } catch (err) {
           finish(err);
         }
-      });
+      };
       signal.addEventListener("abort", onAbort, { once: true });
-      // A fresh socket's send buffer is empty: a small datagram goes at once.
-      if (dgram.sendTo(query, server.host, server.port) === null) finish(new Error("sendto would block on a fresh socket"));
+      // A socket between queries has an empty send buffer: a small datagram goes at once.
+      if (dgram.sendTo(query, server.host, server.port) === null) finish(new Error("sendto would block on an idle socket"));
     } catch (err) {
       finish(err);
     }
   });
+}
+
+/**
+ * @internal A UDP socket bound to a random port (the kernel's pick, port
+ * 0) and watched on the loop, with the callback of its current exchange.
+ *
+ * @example
+ * ```ts
+ * import { PooledSocket } from "./udp_exchange.ts";
+ * import { defaultLoop } from "../poll/loop.ts";
+ * const s = PooledSocket.open(defaultLoop(), "ipv4");
+ * s.hold(false); // idle: does not keep the loop alive
+ * s.close();
+ * ```
+ */
+export class PooledSocket {
+  readonly dgram: Dgram;
+  readonly family: "ipv4" | "ipv6";
+  /** Exchanges it carried (the current one included). */
+  uses = 0;
+  /** The current exchange's reader; between exchanges, stray datagrams are dropped. */
+  onReadable: () => void;
+  readonly #watcher: IoWatcher;
+
+  private constructor(dgram: Dgram, family: "ipv4" | "ipv6", watcher: (self: PooledSocket) => IoWatcher) {
+    this.dgram = dgram;
+    this.family = family;
+    this.onReadable = () => this.drain();
+    this.#watcher = watcher(this);
+  }
+
+  /** A new socket on `loop`, bound to a random port. */
+  static open(loop: Loop, family: "ipv4" | "ipv6"): PooledSocket {
+    const dgram = Dgram.create(family, { nonBlocking: true });
+    try {
+      dgram.bind(null, 0);
+      return new PooledSocket(dgram, family, (self) => loop.watch(dgram.fd, READABLE, () => self.onReadable()));
+    } catch (err) {
+      dgram.close();
+      throw err;
+    }
+  }
+
+  /** Drops what is queued (late answers of finished exchanges). */
+  drain(): void {
+    const scratch = new Uint8Array(1);
+    for (let i = 0; i < 64; i++) if (this.dgram.recvFrom(scratch) === null) return;
+  }
+
+  /** Keeps (true) or stops keeping (false) the loop alive. */
+  hold(on: boolean): void {
+    if (on) this.#watcher.ref();
+    else this.#watcher.unref();
+  }
+
+  close(): void {
+    this.#watcher.close();
+    this.dgram.close();
+  }
+}
+
+/**
+ * Sockets kept between queries so an uncached lookup skips socket(),
+ * bind(), two epoll_ctl() and close(). Each socket is bound to its own
+ * random port and carries at most `maxUses` exchanges, one at a time,
+ * before it is closed: 1 means a fresh port for every query (the
+ * Kaminsky defence at its strongest: no port is ever used twice); 16
+ * keeps a port for up to 16 consecutive queries (c-ares keeps one port
+ * for all of them). At most `maxIdle` sockets per family wait between
+ * queries; idle sockets do not keep the loop alive.
+ *
+ * @example
+ * ```ts
+ * import { UdpSocketPool } from "./udp_exchange.ts";
+ * import { defaultLoop } from "../poll/loop.ts";
+ * const pool = new UdpSocketPool(defaultLoop(), 8);
+ * console.log(pool.idle); // 0
+ * pool.close();
+ * ```
+ */
+export class UdpSocketPool {
+  readonly maxUses: number;
+  readonly maxIdle: number;
+  readonly #loop: Loop;
+  readonly #idle: PooledSocket[] = [];
+
+  constructor(loop: Loop, maxUses: number, maxIdle = 16) {
+    if (!Number.isSafeInteger(maxUses) || maxUses < 1) throw new RangeError(`maxUses must be a positive integer, got ${maxUses}`);
+    this.#loop = loop;
+    this.maxUses = maxUses;
+    this.maxIdle = maxIdle;
+  }
+
+  /** Sockets waiting between queries. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  /** A socket for one exchange: the idle one of `family` that waited longest, else a new one. */
+  acquire(family: "ipv4" | "ipv6"): PooledSocket {
+    for (let i = this.#idle.length - 1; i >= 0; i--) {
+      const s = this.#idle[i]!;
+      if (s.family !== family) continue;
+      this.#idle.splice(i, 1);
+      s.uses++;
+      s.hold(true);
+      return s;
+    }
+    const s = PooledSocket.open(this.#loop, family);
+    s.uses = 1;
+    return s;
+  }
+
+  /** Hands a socket back after its exchange: kept when it has uses left and there is room, else closed. */
+  release(s: PooledSocket): void {
+    s.onReadable = () => s.drain();
+    if (s.uses >= this.maxUses || this.#idle.length >= this.maxIdle) {
+      s.close();
+      return;
+    }
+    try {
+      s.drain();
+      s.hold(false);
+    } catch {
+      s.close();
+      return;
+    }
+    this.#idle.unshift(s);
+  }
+
+  /** Closes every idle socket. */
+  close(): void {
+    for (const s of this.#idle.splice(0)) s.close();
+  }
 }
