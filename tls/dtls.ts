@@ -349,7 +349,9 @@ const LISTEN_SYNC_KEYS: ReadonlySet<string> = new Set(["host", "port", "context"
 /**
  * A blocking DTLS server socket: {@link DTLSListener.accept} runs the
  * cookie exchange statelessly until a peer proves its address, then
- * completes that peer's handshake on its own connected socket.
+ * completes that peer's handshake on its own connected socket. It serves
+ * one handshake at a time (others wait in the kernel's buffer and
+ * retransmit); `listenDTLS` on the loop runs many at once.
  *
  * @example
  * ```ts ignore
