@@ -514,6 +514,27 @@ describe("graceful shutdown over HTTP/2", () => {
   });
 });
 
+describe("http2: false", () => {
+  test("the HTTP/2 preface is an HTTP/1.1 request like any other (refused), not HTTP/2", async () => {
+    const s = serve({ port: 0, fetch: () => new Response("ok"), http2: false });
+    try {
+      const text = await new Promise<string>((resolve) => {
+        const sock = net.connect(s.addr.port, "127.0.0.1");
+        const got: Buffer[] = [];
+        sock.on("data", (d: Buffer) => got.push(d));
+        sock.on("error", () => {});
+        sock.on("close", () => resolve(Buffer.concat(got).toString("latin1")));
+        sock.on("connect", () => sock.write(CLIENT_PREFACE));
+      });
+      assert.match(text, /^HTTP\/1\.1 [45]\d\d /);
+      const r = await fetch(`http://127.0.0.1:${s.addr.port}/`);
+      assert.equal(await r.text(), "ok");
+    } finally {
+      await s.shutdown({ deadlineMs: 1000 });
+    }
+  });
+});
+
 describe("idle HTTP/2 connections", () => {
   test("a connection without streams for idleTimeoutMs gets GOAWAY and is closed", async () => {
     const s = serve({ port: 0, fetch: () => new Response("ok"), http2: { idleTimeoutMs: 150 } });

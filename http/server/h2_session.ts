@@ -422,6 +422,7 @@ export class H2Session {
   #tickArmed = false;
   #idleTimer: Timer | undefined;
   #goingAway = false;
+  #pushesActive = 0;
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -666,6 +667,8 @@ export class H2Session {
 
   /** The handler and the response are done with `ex`. */
   #finished(ex: H2Exchange): void {
+    if (ex.done) return;
+    if (ex.pushed) this.#pushesActive--;
     ex.finish();
     if (ex.reset) this.#release(ex.streamId);
     if (!ex.bodyDone) {
@@ -725,6 +728,8 @@ export class H2Session {
   push(parent: H2Exchange, path: string, headers: HeadersInit | undefined): boolean {
     if (typeof path !== "string" || path.charCodeAt(0) !== 0x2f) throw new TypeError(`push: path must start with "/", got ${String(path)}`);
     if (parent.pushed || parent.done || parent.reset || this.#goingAway || this.h2.dead || !this.h2.remoteSettings.enablePush) return false;
+    // Pushed streams count against the client's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2).
+    if (this.#pushesActive >= this.h2.remoteSettings.maxConcurrentStreams) return false;
     const url = new URL(parent.request.url);
     const authority = url.host;
     const scheme = url.protocol === "https:" ? "https" : "http";
@@ -744,6 +749,7 @@ export class H2Session {
     }
     const ex = new H2Exchange(this, id, "GET", `${scheme}://${authority}${path}`, list, false, true);
     this.#exchanges.set(id, ex);
+    this.#pushesActive++;
     this.#dispatch(ex);
     this.scheduleFlush();
     return true;
