@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { SocketTimeoutError, TLSHandshakeError, TLSPinError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
 import { bindUDP, type UdpSocket } from "../poll/udp.ts";
 import { Dgram } from "../socket/dgram.ts";
@@ -468,6 +469,42 @@ describe("DTLS 1.2: our client against our server", () => {
     assert.equal(text((await client.recv({ signal: AbortSignal.timeout(10_000) }))!), "and back");
     client.close();
     peer.close();
+  });
+
+  test("mutated ClientHellos and records (property): no crash, no state, the listener and a live connection go on", async () => {
+    const hello = await captureClientHello();
+    using ctx = serverContext();
+    await using server = listenDTLS({ host: "127.0.0.1", context: ctx });
+    const port = server.localAddress.port;
+    const dgram = Dgram.create("ipv4", { nonBlocking: true });
+    dgram.connect("127.0.0.1", port);
+    await using client = await startDTLS(dgram, { rejectUnauthorized: false });
+    await using peer = (await server.accept())!;
+    await using noise = bindUDP({ host: "127.0.0.1" });
+    const mutation = fc.record({
+      flips: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 8 }),
+      cut: fc.option(fc.nat(), { nil: undefined }),
+    }).map(({ flips, cut }) => {
+      const out = hello.slice(0, cut === undefined ? hello.length : cut % (hello.length + 1));
+      for (const [at, x] of flips) if (out.length > 0) out[at % out.length]! ^= x;
+      return out;
+    });
+    const datagram = fc.oneof(mutation, fc.uint8Array({ minLength: 1, maxLength: 1500 }));
+    let round = 0;
+    await fc.assert(fc.asyncProperty(fc.array(datagram, { minLength: 1, maxLength: 10 }), async (batch) => {
+      for (const d of batch) {
+        await noise.send(d, { host: "127.0.0.1", port }); // at the listener
+        if (d.length > 0) dgram.send(d); // into the live connection, from its own address
+      }
+      const tag = `round ${round++}`;
+      await client.send(bytes(tag));
+      assert.equal(text((await peer.recv({ signal: AbortSignal.timeout(10_000) }))!), tag);
+      await peer.send(bytes(tag));
+      assert.equal(text((await client.recv({ signal: AbortSignal.timeout(10_000) }))!), tag);
+      assert.equal(server.connections, 1);
+      assert.equal(server.handshaking, 0);
+      assert.equal(ctx.cookieStats.accepted, 2, "no mutated hello passes the cookie check"); // the real client's two checks
+    }), { numRuns: 40 });
   });
 
   test("a lost flight is retransmitted by the loop's timer and the handshake completes", async () => {
