@@ -158,6 +158,9 @@ export const SSL_SESS_CACHE = {
   SERVER: 0x0002,
 } as const;
 
+/** `SSL_MAX_SID_CTX_LENGTH` (ssl.h): the longest session id context. */
+export const SSL_MAX_SID_CTX_LENGTH = 32;
+
 /** `TLSEXT_STATUSTYPE_ocsp` (tls1.h): the status_request type a client asks for. */
 export const TLSEXT_STATUSTYPE_OCSP = 1;
 

@@ -13,7 +13,7 @@
  */
 import { libssl } from "../ffi/libssl.ts";
 import type { Pointer } from "../ffi/types.ts";
-import { CTRL, SSL_OP, SSL_SESS_CACHE } from "./ctrl.ts";
+import { CTRL, SSL_MAX_SID_CTX_LENGTH, SSL_OP, SSL_SESS_CACHE } from "./ctrl.ts";
 import { tlsError } from "./errors.ts";
 import { optionalBoolean, type TLSContextOptions } from "./options.ts";
 import { TicketKeyRing, ticketKeysSupported } from "./ticket_keys.ts";
@@ -52,8 +52,7 @@ function positiveInteger(value: unknown, name: string, max: number): number {
 
 function idContext(value: unknown): Uint8Array {
   const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
-  // SSL_MAX_SID_CTX_LENGTH (ssl.h) is 32.
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > 32) {
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0 || bytes.length > SSL_MAX_SID_CTX_LENGTH) {
     throw new TypeError("TLSContext: sessionIdContext must be a string or Uint8Array of 1–32 bytes");
   }
   return bytes;
