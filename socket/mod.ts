@@ -61,4 +61,4 @@ export {
   isHostName,
   type ResolverOption,
 } from "./happy_eyeballs_connect.ts";
-export { type ReconnectEvent, ReconnectingConnection, type ReconnectOptions, type ReconnectState } from "./reconnect.ts";
+export { type HealthCheckOptions, type ReconnectEvent, ReconnectingConnection, type ReconnectOptions, type ReconnectState } from "./reconnect.ts";

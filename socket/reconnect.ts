@@ -6,7 +6,9 @@
  * initial, ×2, 30 s at most, jitter 0.25, 10 attempts in a row by default;
  * core/retry.ts's rule) and through a {@link CircuitBreaker} (5 failures
  * in a row open it; while open no connect is tried; after 60 s one probe
- * goes through). Every state change is an event.
+ * goes through); optionally a health check probes the open connection
+ * and aborts it when the probe fails or runs late. Every state change is
+ * an event.
  *
  * States: `disconnected` (not yet started, or given up), `connecting`,
  * `connected`, `backoff` (waiting before the next attempt),
@@ -36,7 +38,7 @@
  * @module
  */
 import { CircuitBreaker, type CircuitBreakerOptions } from "../core/circuit_breaker.ts";
-import { UseAfterCloseError } from "../core/errors.ts";
+import { SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
 import { type BackoffOptions, backoffDelay, checkBackoff } from "../core/retry.ts";
 import type { Timer, TimerHeap } from "../core/timer_heap.ts";
@@ -61,7 +63,19 @@ export type ReconnectEvent =
   /** The connection closed (with its error, if any); a reconnection follows. */
   | { readonly type: "disconnected"; readonly error: Error | undefined }
   /** `maxAttempts` attempts in a row failed: no more tries. */
-  | { readonly type: "gaveUp"; readonly error: Error };
+  | { readonly type: "gaveUp"; readonly error: Error }
+  /** The health check's probe failed or ran out of time: the connection is aborted with `error` (a reconnection follows). */
+  | { readonly type: "healthCheckFailed"; readonly error: Error };
+
+/** A periodic check of the open connection (see {@link ReconnectOptions.healthCheck}). */
+export interface HealthCheckOptions {
+  /** Milliseconds between probes (> 0). */
+  intervalMs: number;
+  /** Milliseconds a probe may take (default `intervalMs`). */
+  timeoutMs?: number;
+  /** The probe: resolves when the peer is healthy; throws (or rejects) when not. Gets a signal that aborts at its timeout. */
+  probe: (connection: Connection, signal: AbortSignal) => Promise<unknown> | unknown;
+}
 
 /** Options of {@link ReconnectingConnection} (unknown keys are a TypeError). */
 export interface ReconnectOptions extends BackoffOptions {
@@ -79,11 +93,25 @@ export interface ReconnectOptions extends BackoffOptions {
   onReconnect?: (connection: Connection, attempt: number) => void;
   /** Called on every event (an exception it throws is ignored). */
   onEvent?: (event: ReconnectEvent) => void;
+  /** Probes the open connection every `intervalMs`; a failed or late probe aborts it, which reconnects. */
+  healthCheck?: HealthCheckOptions;
 }
 
 const KEYS: ReadonlySet<string> = new Set([
   "connect", "maxAttempts", "breaker", "timers", "random", "onReconnect", "onEvent", "initialDelayMs", "maxDelayMs", "multiplier", "jitter",
+  "healthCheck",
 ]);
+
+function checkHealthCheck(h: HealthCheckOptions | undefined): HealthCheckOptions | undefined {
+  if (h === undefined) return undefined;
+  if (h === null || typeof h !== "object") throw new TypeError("healthCheck must be an object");
+  checkOptions(h, new Set(["intervalMs", "timeoutMs", "probe"]), "healthCheck");
+  if (typeof h.probe !== "function") throw new TypeError("healthCheck.probe must be a function");
+  for (const [name, v] of [["intervalMs", h.intervalMs], ["timeoutMs", h.timeoutMs ?? h.intervalMs]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v) || !(v > 0)) throw new RangeError(`healthCheck.${name} must be a finite number > 0, got ${String(v)}`);
+  }
+  return h;
+}
 
 interface Waiter {
   resolve(conn: Connection): void;
@@ -121,6 +149,8 @@ export class ReconnectingConnection {
   #waiters: Waiter[] = [];
   #lastError: Error | undefined;
   #connects = 0;
+  readonly #health: HealthCheckOptions | undefined;
+  #healthTimer: Timer | undefined;
 
   constructor(options: ReconnectOptions) {
     checkOptions(options, KEYS, "ReconnectingConnection");
@@ -148,6 +178,7 @@ export class ReconnectingConnection {
     }
     this.#onReconnect = options.onReconnect;
     this.#onEvent = options.onEvent;
+    this.#health = checkHealthCheck(options.healthCheck);
     this.#attemptNow();
   }
 
@@ -213,6 +244,8 @@ export class ReconnectingConnection {
     if (this.#state === "closed") return;
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#healthTimer?.cancel();
+    this.#healthTimer = undefined;
     this.#move("closed");
     const conn = this.#connection;
     this.#connection = null;
@@ -290,12 +323,53 @@ export class ReconnectingConnection {
       // the observer's failure is not the connection's
     }
     this.#flush(undefined, conn);
+    this.#startHealthCheck(conn);
     conn.whenClosed.then((error) => {
-      if (this.#connection !== conn || this.#state === "closed") return;
+      if (this.#connection !== conn) return;
+      this.#healthTimer?.cancel();
+      this.#healthTimer = undefined;
+      if (this.#state === "closed") return;
       this.#connection = null;
       this.#move("disconnected");
       this.#emit({ type: "disconnected", error });
       this.#attemptNow();
+    });
+  }
+
+  #startHealthCheck(conn: Connection): void {
+    const health = this.#health;
+    if (health === undefined) return;
+    const timeoutMs = health.timeoutMs ?? health.intervalMs;
+    let running = false;
+    this.#healthTimer = this.#timers.every(health.intervalMs, () => {
+      if (running || this.#connection !== conn || conn.closed) return;
+      running = true;
+      const controller = new AbortController();
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        running = false;
+        timeout.cancel();
+        const error = err instanceof Error ? err : new Error(String(err));
+        controller.abort(error);
+        if (this.#connection !== conn || this.#state === "closed") return;
+        this.#emit({ type: "healthCheckFailed", error });
+        conn.abort(error);
+      };
+      const timeout = this.#timers.once(timeoutMs, () => fail(new SocketTimeoutError(`health check took longer than ${timeoutMs} ms`)));
+      let probed: Promise<unknown>;
+      try {
+        probed = Promise.resolve(health.probe(conn, controller.signal));
+      } catch (err) {
+        probed = Promise.reject(err);
+      }
+      probed.then(() => {
+        if (settled) return;
+        settled = true;
+        running = false;
+        timeout.cancel();
+      }, fail);
     });
   }
 

@@ -193,7 +193,46 @@ describe("ReconnectingConnection against a server stopped and restarted", () => 
     }
   });
 
+  test("a health check whose probe stops being answered aborts the connection, which reconnects", async () => {
+    let mute = false;
+    const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => void (mute || c.send(d)) } });
+    const events: string[] = [];
+    const link = new ReconnectingConnection({
+      connect: { host: "127.0.0.1", port: server.port },
+      breaker: false,
+      initialDelayMs: 1,
+      healthCheck: {
+        intervalMs: 20,
+        timeoutMs: 100,
+        probe: async (conn, signal) => {
+          await conn.write(new Uint8Array([9]), { signal });
+          await conn.readExactly(1, { signal });
+        },
+      },
+      onEvent: (e) => events.push(e.type === "state" ? e.to : e.type),
+    });
+    try {
+      const first = await link.ready();
+      assert.equal(link.state, "connected");
+      mute = true;
+      await until(() => events.includes("healthCheckFailed"), "the probe times out");
+      assert.equal(first.closed, true);
+      mute = false;
+      await until(() => link.connects === 2, "reconnected");
+      const second = await link.ready();
+      assert.notEqual(second, first);
+      const after = events.slice(events.indexOf("healthCheckFailed"));
+      assert.ok(after.indexOf("disconnected") > 0 && after.lastIndexOf("connected") > after.indexOf("disconnected"), after.join(" "));
+    } finally {
+      await link.close();
+      server.close();
+    }
+  });
+
   test("options are checked", () => {
+    assert.throws(() => new ReconnectingConnection({ connect: { port: 1 }, healthCheck: { intervalMs: 0, probe: () => {} } }), RangeError);
+    assert.throws(() => new ReconnectingConnection({ connect: { port: 1 }, healthCheck: { intervalMs: 10 } as never }), TypeError);
+    assert.throws(() => new ReconnectingConnection({ connect: { port: 1 }, healthCheck: { intervalMs: 10, probe: () => {}, every: 1 } as never }), TypeError);
     assert.throws(() => new ReconnectingConnection({ connect: 5 as never }), TypeError);
     assert.throws(() => new ReconnectingConnection({ connect: { port: 1 }, maxAttempts: 0 }), RangeError);
     assert.throws(() => new ReconnectingConnection({ connect: { port: 1 }, jitter: 3 }), RangeError);
