@@ -110,6 +110,8 @@ export class DTLSConnection {
   #closed = false;
   #failure: Error | null = null;
   #handshakeWait: DTLSWait = "read";
+  /** SSL_read wanted to write (a retransmission found the socket full). */
+  #readWantsWrite = false;
   readonly #queue: Uint8Array[] = [];
   readonly #readers: Waiter<Uint8Array | null>[] = [];
   readonly #writes: Array<{ data: Uint8Array } & Waiter<void>> = [];
@@ -303,10 +305,14 @@ export class DTLSConnection {
 
   #readAll(): void {
     const engine = this.#engine;
+    this.#readWantsWrite = false;
     for (let budget = 64; budget > 0 && !engine.peerClosed; budget--) {
       if (this.#queue.length >= DTLS_MAX_QUEUED_DATAGRAMS && this.#readers.length === 0) return;
       const r = engine.readStep(this.#buffer);
-      if (typeof r !== "number") return;
+      if (typeof r !== "number") {
+        this.#readWantsWrite = r === "write";
+        return;
+      }
       if (r === 0) {
         for (const reader of this.#readers.splice(0)) reader.resolve(null);
         return;
@@ -328,7 +334,7 @@ export class DTLSConnection {
       events = this.#handshakeWait === "write" ? WRITABLE : READABLE;
     } else {
       if (!engine.peerClosed && (this.#queue.length < DTLS_MAX_QUEUED_DATAGRAMS || this.#readers.length > 0)) events |= READABLE;
-      if (this.#writes.length > 0) events |= WRITABLE;
+      if (this.#writes.length > 0 || this.#readWantsWrite) events |= WRITABLE;
     }
     if (this.#watcher.events !== events) this.#watcher.update(events);
   }
