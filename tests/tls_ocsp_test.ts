@@ -13,7 +13,7 @@ import { describe, test } from "node:test";
 import { TLSVerifyError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
-import { connectTLS } from "../tls/connect_async.ts";
+import { connectTLS, tlsInfo } from "../tls/connect_async.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
 import { ourClientAgainst } from "./tls_our_peers.ts";
 import { testOCSP } from "./tls_ocsp_pki.ts";
@@ -151,6 +151,7 @@ describe("tls OCSP stapling", () => {
     const none = await startSServer(args(), false);
     try {
       const conn = await connectTLS({ host: "localhost", port: good.port, ca: pki.root, requireOCSP: true });
+      assert.equal(tlsInfo(conn)!.ocspStatus, "good");
       await conn.close();
       await assert.rejects(connectTLS({ host: "localhost", port: none.port, ca: pki.root, requireOCSP: true }), isOCSPError("OCSP_MISSING"));
     } finally {

@@ -25,7 +25,7 @@ import type { Pointer } from "../ffi/types.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { acquireContext, contextStaplePolicy, releaseContext, type TLSContext } from "./context.ts";
-import { verifyStaple } from "./ocsp.ts";
+import { type OCSPStatus, verifyStaple } from "./ocsp.ts";
 import { CTRL, SSL_ERROR, SSL_MODE } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
@@ -77,6 +77,13 @@ export interface TLSInfo {
   isSessionReused(): boolean;
   /** The peer's certificate, or null when it sent none. */
   peerCertificate(): Certificate | null;
+  /**
+   * Client with `requestOCSP`: the checked status of the server's stapled
+   * OCSP response ("good", "unknown", or "none" when nothing was stapled or
+   * the session was resumed; a revoked or bad one fails the handshake);
+   * null when the context asks for no staple.
+   */
+  readonly ocspStatus: OCSPStatus | null;
   /**
    * Client: this connection's session as bytes for a later `session`
    * option, or null while none is resumable (TLS 1.3 sends its tickets
@@ -132,6 +139,7 @@ export class TLSEngine implements TLSInfo {
   #servername: string | null = null;
   #reused = false;
   #peerDER: Uint8Array | null = null;
+  #ocspStatus: OCSPStatus | null = null;
   #session: Uint8Array | null = null;
   #sessionWaiters: ((session: Uint8Array | null) => void)[] = [];
   /** The last `SSL_read` filled its target: decrypted bytes may wait in the SSL. */
@@ -222,7 +230,8 @@ export class TLSEngine implements TLSInfo {
       const staplePolicy = contextStaplePolicy(this.#context);
       if (staplePolicy !== null) {
         try {
-          verifyStaple(ssl, staplePolicy); // requestOCSP / requireOCSP: a bad or missing staple refuses the server
+          // requestOCSP / requireOCSP: a bad or missing staple refuses the server
+          this.#ocspStatus = verifyStaple(ssl, staplePolicy);
         } catch (err) {
           this.#broken = true;
           return err as Error;
@@ -360,6 +369,10 @@ export class TLSEngine implements TLSInfo {
 
   get servername(): string | null {
     return this.#servername;
+  }
+
+  get ocspStatus(): OCSPStatus | null {
+    return this.#ocspStatus;
   }
 
   isSessionReused(): boolean {
