@@ -44,6 +44,8 @@ export interface TicketKeyRingOptions {
   readonly keysKept?: number;
   /** Rotate when the newest key is this old, checked at each ticket (0: only by {@link TicketKeyRing.rotate}). */
   readonly rotationMs?: number;
+  /** The clock, in ms (default: the monotonic clock; tests pass their own). */
+  readonly now?: () => number;
 }
 
 interface TicketKey {
@@ -147,6 +149,7 @@ export class TicketKeyRing {
   #keys: TicketKey[];
   readonly #kept: number;
   readonly #rotationMs: number;
+  readonly #now: () => number;
   #callback: NativeCallback | null = null;
 
   /**
@@ -170,7 +173,9 @@ export class TicketKeyRing {
     }
     this.#kept = kept;
     this.#rotationMs = rotationMs;
-    const now = monotonicMs();
+    if (options.now !== undefined && typeof options.now !== "function") throw new TypeError("TicketKeyRing: now must be a function");
+    this.#now = options.now ?? monotonicMs;
+    const now = this.#now();
     let initial: readonly Uint8Array[];
     if (options.keys === undefined) initial = [randomBytes(TICKET_KEY_LENGTH)];
     else if (options.keys instanceof Uint8Array) initial = [options.keys];
@@ -226,13 +231,42 @@ export class TicketKeyRing {
    * ```
    */
   rotate(material?: Uint8Array): void {
-    const key = toKey(material ?? randomBytes(TICKET_KEY_LENGTH), monotonicMs());
+    const key = toKey(material ?? randomBytes(TICKET_KEY_LENGTH), this.#now());
     this.#keys.unshift(key);
     for (const dropped of this.#keys.splice(this.#kept + 1)) wipe(dropped);
   }
 
+  /**
+   * Rotates when the newest key has reached the rotation interval (run
+   * before each ticket is made or read); returns whether it did.
+   *
+   * @example
+   * ```ts
+   * import { TicketKeyRing } from "./ticket_keys.ts";
+   * let now = 0;
+   * using ring = new TicketKeyRing({ rotationMs: 1000, now: () => now });
+   * now = 1000;
+   * console.log(ring.rotateIfDue(), ring.size); // true 2
+   * ```
+   */
+  rotateIfDue(): boolean {
+    if (this.#rotationMs === 0 || this.#keys.length === 0 || this.#now() - this.#keys[0]!.createdMs < this.#rotationMs) return false;
+    this.rotate();
+    return true;
+  }
+
+  /** The name of the newest key (what new tickets start with), a copy. */
+  get currentName(): Uint8Array {
+    return this.#keys[0]?.name.slice() ?? new Uint8Array(0);
+  }
+
+  /** Whether a ticket under the key named `name` would still be decrypted. */
+  accepts(name: Uint8Array): boolean {
+    return this.#keys.some((k) => name.length === TICKET.KEYNAME_LENGTH && sameName(k.name, name));
+  }
+
   #current(): TicketKey {
-    if (this.#rotationMs > 0 && monotonicMs() - this.#keys[0]!.createdMs >= this.#rotationMs) this.rotate();
+    this.rotateIfDue();
     return this.#keys[0]!;
   }
 
