@@ -5,12 +5,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import https from "node:https";
+import { testPKI } from "./tls_pki.ts";
 import net from "node:net";
 import zlib from "node:zlib";
 import fc from "fast-check";
 import { Agent, Client, fetch, nextRedirect, Pool, request, type ResponseData } from "../http/client/mod.ts";
 import { serve, type Server } from "../http/server/mod.ts";
-import { HTTP1ParseError, HTTPError, LimitError, NetError, UnsupportedError } from "../core/errors.ts";
+import { HTTP1ParseError, HTTPError, LimitError, NetError } from "../core/errors.ts";
 
 const enc = new TextEncoder();
 
@@ -235,7 +237,7 @@ describe("request() against node:http", () => {
     await assert.rejects(request(`${srv.base}/`, { dispatcher: agent, headers: { "transfer-encoding": "chunked" } }), TypeError);
     await assert.rejects(request(`${srv.base}/`, { dispatcher: agent, headers: { "x-bad": "a\r\nb" } }), TypeError);
     await assert.rejects(request("ftp://127.0.0.1/", { dispatcher: agent }), TypeError);
-    assert.throws(() => new Pool("https://127.0.0.1:1"), UnsupportedError);
+    assert.throws(() => new Pool("https://127.0.0.1:1", { tls: {}, connector: () => Promise.reject(new Error("x")) }), TypeError);
     const r = await request(`${srv.base}/m`, { dispatcher: agent, method: "PROPFIND" });
     assert.equal(r.headers["x-method"], "PROPFIND");
     await r.body.dump();
@@ -622,6 +624,37 @@ describe("odd and hostile responses from a raw TCP server", () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe("https: TLS through the default connector", () => {
+  test("request and fetch over TLS with the test CA; an untrusted server is a TLS failure", async () => {
+    const pki = testPKI();
+    const server = https.createServer({ key: pki.key, cert: pki.chain }, (req, res) => res.end(`tls ${req.url}`));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const base = `https://localhost:${(server.address() as net.AddressInfo).port}`;
+    const agent = new Agent({ tls: { ca: pki.root } });
+    try {
+      const r = await request(`${base}/a`, { dispatcher: agent });
+      assert.equal(await r.body.text(), "tls /a");
+      const f = await fetch(`${base}/b`, { dispatcher: agent });
+      assert.equal(await f.text(), "tls /b");
+      assert.equal(f.url, `${base}/b`);
+      const untrusted = new Agent();
+      let caught: unknown;
+      try {
+        await fetch(`${base}/c`, { dispatcher: untrusted });
+      } catch (err) {
+        caught = err;
+      }
+      await untrusted.close();
+      assert.ok(caught instanceof TypeError);
+      assert.ok(caught.cause instanceof NetError && /TLS/.test(caught.cause.name), String(caught.cause));
+    } finally {
+      await agent.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

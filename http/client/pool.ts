@@ -8,11 +8,12 @@
  * second less than the server's `Keep-Alive: timeout=N`, and do not keep
  * the process alive. `Client` is a pool of one connection.
  *
- * Connections come from a {@link Connector} (poll's `defaultConnector` by
- * default, after a DNS lookup of names that are not IP literals). An
- * `https:` origin needs a connector that opens TLS connections: pass one as
- * `connector` (the library's async TLS connector plugs in there); without
- * one an `https:` pool is an `UnsupportedError`.
+ * Connections come from a {@link Connector}: poll's `defaultConnector` by
+ * default (host names resolved and raced by Happy Eyeballs), with TLS for
+ * an `https:` origin (`tls`: the settings of tls/'s `connectTLS` — a
+ * `context` or context options such as `ca`, `servername`, …; the host is
+ * verified). A `connector` of your own replaces all of that (for `https:`
+ * it must open TLS connections, e.g. tls/'s `tlsConnector`).
  *
  * @example
  * ```ts ignore
@@ -26,13 +27,13 @@
  *
  * @module
  */
-import { PoolError, UnsupportedError, UseAfterCloseError } from "../../core/errors.ts";
+import { PoolError, UseAfterCloseError } from "../../core/errors.ts";
 import { checkOptions } from "../../core/options.ts";
+import type { ConnectOptions } from "../../poll/connect.ts";
 import type { Connector } from "../../poll/connector.ts";
 import { defaultConnector } from "../../poll/connector.ts";
 import type { Loop } from "../../poll/loop.ts";
-import { isIPv4, isIPv6 } from "../../socket/address.ts";
-import { lookupHost } from "../../dns/resolver.ts";
+import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
 import { H1Connection, type H1ConnectionConfig, type H1Owner } from "./h1_connection.ts";
 import { abortReason, PendingRequest } from "./pending.ts";
@@ -48,8 +49,10 @@ import { abortReason, PendingRequest } from "./pending.ts";
  * ```
  */
 export interface PoolOptions {
-  /** Opens connections (default: poll's `defaultConnector`; `https:` needs a TLS one). */
+  /** Opens connections (default: poll's `defaultConnector`, with `tls` for `https:`). */
   connector?: Connector;
+  /** `https:` origins with the default connector: TLS settings (tls/'s `TLSConnectionSettings`; default: verify against the system's CAs). Ignored for `http:`. */
+  tls?: TLSConnectionSettings;
   /** Most connections at once (default 128). */
   connections?: number;
   /** Requests in flight per connection: above 1, bodiless idempotent requests are pipelined (default 1). */
@@ -82,6 +85,7 @@ export interface PoolOptions {
 
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   connector: 1,
+  tls: 1,
   connections: 1,
   pipelining: 1,
   keepAliveTimeoutMs: 1,
@@ -166,7 +170,7 @@ export class Pool implements Dispatcher, H1Owner {
   readonly origin: string;
   readonly #parts: OriginParts;
   readonly #connector: Connector;
-  readonly #customConnector: boolean;
+  readonly #tls: TLSConnectionSettings | undefined;
   readonly #max: number;
   readonly #maxQueued: number;
   readonly #connectTimeoutMs: number;
@@ -185,13 +189,10 @@ export class Pool implements Dispatcher, H1Owner {
     checkOptions(options, POOL_KEYS, new.target.name);
     this.#parts = originParts(origin);
     this.origin = this.#parts.origin;
-    this.#customConnector = options.connector !== undefined;
-    if (this.#parts.protocol === "https:" && !this.#customConnector) {
-      throw new UnsupportedError(
-        "https: without a TLS connector",
-        "pass `connector`, a Connector that opens TLS connections (the async TLS connector is not part of this build yet)",
-      );
+    if (options.tls !== undefined && options.connector !== undefined) {
+      throw new TypeError(`${new.target.name}: tls is for the default connector; a connector of your own does its own TLS`);
     }
+    this.#tls = this.#parts.protocol === "https:" && options.connector === undefined ? options.tls ?? {} : undefined;
     this.#connector = options.connector ?? defaultConnector;
     this.#max = positive(options.connections, 128, "connections", false);
     this.#maxQueued = positive(options.maxQueued, 10_000, "maxQueued");
@@ -352,13 +353,9 @@ export class Pool implements Dispatcher, H1Owner {
     let connection: H1Connection;
     try {
       const parts = this.#parts;
-      let host = parts.hostname;
-      if (!this.#customConnector && host !== "localhost" && !isIPv4(host) && !isIPv6(host)) {
-        host = (await lookupHost(host, { all: false })).address;
-      }
-      const options = this.#loop === undefined
-        ? { host, port: parts.port, timeoutMs: this.#connectTimeoutMs }
-        : { host, port: parts.port, timeoutMs: this.#connectTimeoutMs, loop: this.#loop };
+      const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
+      if (this.#loop !== undefined) options.loop = this.#loop;
+      if (this.#tls !== undefined) options.tls = this.#tls;
       const conn = await this.#connector(options);
       connection = new H1Connection(conn, this.#config, this);
     } catch (err) {
