@@ -116,8 +116,8 @@ export async function startDante(): Promise<Peer> {
   return startOn("danted", "danted", ["-f", conf, "-N", "1", "-p", join(dir, "danted.pid")], port, dir);
 }
 
-/** tinyproxy with Basic auth, CONNECT allowed to `connectPorts` only (others: 403). */
-export async function startTinyproxy(user: string, pass: string, connectPorts: readonly number[]): Promise<Peer> {
+/** tinyproxy with Basic auth; with `connectPorts`, CONNECT is allowed to those only (others: 403). */
+export async function startTinyproxy(user: string, pass: string, connectPorts: readonly number[] = []): Promise<Peer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "ffinet-tinyproxy-"));
   const conf = join(dir, "tinyproxy.conf");

@@ -30,8 +30,9 @@ let socksOpen: Peer;
 let socksAuth: Peer;
 let dante: Peer;
 let tiny: Peer;
+/** tinyproxy that allows CONNECT to the echo port only (others: 403). */
+let tinyStrict: Peer;
 let fake: FakeProxies;
-let tlsServer: SServer;
 /** A port nobody listens on. */
 let closedPort: number;
 
@@ -67,8 +68,18 @@ function isProxyError(code: string, extra?: (e: ProxyError) => void): (e: unknow
   };
 }
 
-before(async () => {
+/**
+ * A fresh `openssl s_server -rev` for each TLS connection: one s_server
+ * serving several blocking connections in turn stops answering the third
+ * on Node 24 (the direct connectTLSSync does the same; not a proxy matter).
+ */
+async function tlsTarget(): Promise<SServer & AsyncDisposable> {
   const pki = testPKI();
+  const server = await startSServer(["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, "-rev"], false);
+  return Object.assign(server, { [Symbol.asyncDispose]: () => server.close() });
+}
+
+before(async () => {
   [echo, echo6, socksOpen, socksAuth, dante, fake, closedPort] = await Promise.all([
     startEcho(),
     startEcho6(),
@@ -78,12 +89,11 @@ before(async () => {
     startFakeProxies(),
     freePort(),
   ]);
-  tlsServer = await startSServer(["-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, "-rev"], false);
-  tiny = await startTinyproxy("bob", "p4ss.w0rd", [echo.port, tlsServer.port]);
+  [tiny, tinyStrict] = await Promise.all([startTinyproxy("bob", "p4ss.w0rd"), startTinyproxy("bob", "p4ss.w0rd", [echo.port])]);
 });
 
 after(async () => {
-  await Promise.all([echo, echo6, socksOpen, socksAuth, dante, tiny, fake, tlsServer].map((p) => p?.close()));
+  await Promise.all([echo, echo6, socksOpen, socksAuth, dante, tiny, tinyStrict, fake].map((p) => p?.close()));
 });
 
 describe("proxies, blocking (connectViaProxySync)", () => {
@@ -141,7 +151,7 @@ describe("proxies, blocking (connectViaProxySync)", () => {
       isProxyError("ERR_PROXY_AUTH_REQUIRED", (e) => assert.equal(e.status, 407)),
     );
     assert.throws(
-      () => connectViaProxySync({ proxy: `http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`, host: "127.0.0.1", port: closedPort, timeoutMs: TIMEOUT }),
+      () => connectViaProxySync({ proxy: `http://bob:p4ss%2Ew0rd@127.0.0.1:${tinyStrict.port}`, host: "127.0.0.1", port: closedPort, timeoutMs: TIMEOUT }),
       isProxyError("ERR_PROXY_STATUS", (e) => assert.equal(e.status, 403)),
     );
   });
@@ -155,10 +165,11 @@ describe("proxies, blocking (connectViaProxySync)", () => {
     echoSync(s, 6);
   });
 
-  test("TLS to the target over the tunnel: tinyproxy, dante SOCKS5h and the SOCKS4a relay to openssl s_server", () => {
+  test("TLS to the target over the tunnel: tinyproxy, dante SOCKS5h and the SOCKS4a relay to openssl s_server", async () => {
     const pki = testPKI();
     for (const proxy of [`http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`, `socks5h://127.0.0.1:${dante.port}`, `socks4a://127.0.0.1:${fake.ports.socks4a}`]) {
-      using tls = connectTLSViaProxySync({ proxy, host: "localhost", port: tlsServer.port, ca: pki.root, timeoutMs: TIMEOUT });
+      await using server = await tlsTarget();
+      using tls = connectTLSViaProxySync({ proxy, host: "localhost", port: server.port, ca: pki.root, timeoutMs: TIMEOUT, ioTimeoutMs: TIMEOUT });
       assert.match(tls.protocol, /^TLSv1\.[23]$/);
       assert.equal(tls.peerCertificate()!.commonName, "localhost");
       tls.sendAll(enc.encode("through the tunnel\n"));
@@ -278,15 +289,20 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
       await conn.write(enc.encode("CLOSE\n"));
       await conn.close();
     };
-    await roundTrip(await connect({ host: "localhost", port: tlsServer.port, proxy: `socks5://127.0.0.1:${socksOpen.port}`, tls: { ca: pki.root }, timeoutMs: TIMEOUT }));
-    await roundTrip(await connectViaProxy({ host: "localhost", port: tlsServer.port, proxy: `socks4a://127.0.0.1:${fake.ports.socks4a}`, tls: { ca: pki.root } }));
-    // "env" with TLS to the target reads HTTPS_PROXY (HTTP_PROXY here is a stall).
     const env = { HTTPS_PROXY: `socks5h://127.0.0.1:${dante.port}`, HTTP_PROXY: `socks5://127.0.0.1:${fake.ports.stall}` };
-    await roundTrip(await connectViaProxy({ host: "localhost", port: tlsServer.port, proxy: "env", env: (name) => env[name as keyof typeof env], tls: { ca: pki.root }, timeoutMs: TIMEOUT }));
-    const tunnel = await connectViaProxy({ proxy: `socks5h://127.0.0.1:${dante.port}`, host: "localhost", port: tlsServer.port, timeoutMs: TIMEOUT });
-    await roundTrip(await startTLS(tunnel, { host: "localhost", ca: pki.root }));
     const connector = tlsConnector({ ca: pki.root, connector: proxyConnector(`http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`) });
-    await roundTrip(await connector({ host: "localhost", port: tlsServer.port, timeoutMs: TIMEOUT }));
+    const ways: Array<(port: number) => Promise<Connection>> = [
+      (port) => connect({ host: "localhost", port, proxy: `socks5://127.0.0.1:${socksOpen.port}`, tls: { ca: pki.root }, timeoutMs: TIMEOUT }),
+      (port) => connectViaProxy({ host: "localhost", port, proxy: `socks4a://127.0.0.1:${fake.ports.socks4a}`, tls: { ca: pki.root } }),
+      // "env" with TLS to the target reads HTTPS_PROXY (HTTP_PROXY here is a stall).
+      (port) => connectViaProxy({ host: "localhost", port, proxy: "env", env: (name) => env[name as keyof typeof env], tls: { ca: pki.root }, timeoutMs: TIMEOUT }),
+      async (port) => startTLS(await connectViaProxy({ proxy: `socks5h://127.0.0.1:${dante.port}`, host: "localhost", port, timeoutMs: TIMEOUT }), { host: "localhost", ca: pki.root }),
+      (port) => connector({ host: "localhost", port, timeoutMs: TIMEOUT }),
+    ];
+    for (const way of ways) {
+      await using server = await tlsTarget();
+      await roundTrip(await way(server.port));
+    }
   });
 
   test("the target's first bytes reach the connection", async () => {
@@ -300,7 +316,7 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
     const before = await openFdCount();
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
     await assert.rejects(connectViaProxy({ ...t, proxy: `http://127.0.0.1:${tiny.port}` }), isProxyError("ERR_PROXY_AUTH_REQUIRED"));
-    await assert.rejects(connectViaProxy({ ...t, proxy: `http://bob:p4ss%2Ew0rd@127.0.0.1:${tiny.port}`, port: closedPort }), isProxyError("ERR_PROXY_STATUS", (e) => assert.equal(e.status, 403)));
+    await assert.rejects(connectViaProxy({ ...t, proxy: `http://bob:p4ss%2Ew0rd@127.0.0.1:${tinyStrict.port}`, port: closedPort }), isProxyError("ERR_PROXY_STATUS", (e) => assert.equal(e.status, 403)));
     await assert.rejects(connectViaProxy({ ...t, proxy: `socks5://alice:nope@127.0.0.1:${socksAuth.port}` }), isProxyError("ERR_SOCKS5_AUTH_FAILED"));
     await assert.rejects(connectViaProxy({ ...t, proxy: `socks5://127.0.0.1:${dante.port}`, port: closedPort }), isProxyError("ERR_SOCKS5_CONNECTION_REFUSED"));
     for (const kind of ["http", "socks4a", "socks5h"]) {
