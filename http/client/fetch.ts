@@ -43,7 +43,7 @@ import type { AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 import { abortReason } from "./pending.ts";
 import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from "./redirect.ts";
 import { normalizeMethod } from "../core/methods.ts";
-import { type RequestBody, type RequestBodyInit, toRequestBody } from "./request_body.ts";
+import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
 
 /**
@@ -227,8 +227,7 @@ function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
 }
 
 function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
-  const headers = new Headers();
-  for (const [n, v] of hop.fields) headers.append(n, v);
+  const headers = new Headers(hop.fields);
   let body: BodyInit | null = null;
   if (NULL_BODY_STATUSES.has(hop.status) || method === "HEAD") {
     if (!hop.body.complete) hop.body.cancel();
@@ -316,7 +315,8 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
   const auth = init.auth;
 
   try {
-    let body = await toRequestBody(bodyInit);
+    let body = toRequestBodySync(bodyInit);
+    if (body === undefined) body = await toRequestBody(bodyInit);
     const fields = new Map<string, string>();
     const order: string[] = [];
     const set = (name: string, value: string) => {
