@@ -75,6 +75,12 @@ export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
   if (c.autoWindow) {
     c.creditConnection(f.length);
     if (!endStream) c.creditStream(stream, f.length);
+  } else if (f.length > payload.length) {
+    // The application credits what it consumes (`consume()`): the padding and
+    // the Pad Length octet, which it never sees, are credited here.
+    const pad = f.length - payload.length;
+    c.creditConnection(pad);
+    if (!endStream) c.creditStream(stream, pad);
   }
 }
 
