@@ -205,6 +205,17 @@ describe("serve over HTTP/1.1", () => {
     ["bare CR", "GET / HTTP/1.1\rHost: a\r\n\r\n"],
     ["missing Host", "GET / HTTP/1.1\r\n\r\n"],
     ["space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n"],
+    ["chunked twice", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"],
+    ["Content-Length with a sign", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nabcde"],
+    ["negative Content-Length", "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"],
+    ["space before a chunk size", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n 3\r\nabc\r\n0\r\n\r\n"],
+    ["bare LF after a chunk extension", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x\nabc\r\n0\r\n\r\n"],
+    ["chunk longer than its size", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n"],
+    ["bare LF in a trailer", "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n"],
+    ["NUL in a value", "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n"],
+    ["whitespace before the first field", "GET / HTTP/1.1\r\n Host: a\r\n\r\n"],
+    ["Transfer-Encoding in HTTP/1.0", "POST /echo HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"],
+    ["two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"],
   ];
   for (const [name, request] of smuggling) {
     test(`smuggling: ${name} is answered 400 and closed, nothing after it processed`, async () => {
