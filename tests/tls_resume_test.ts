@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { UseAfterCloseError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions, type TLSVersion } from "../tls/mod.ts";
+import { connectTLS, listenTLS, tlsInfo } from "../tls/connect_async.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
 import { ourClientAgainst } from "./tls_our_peers.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -139,6 +140,44 @@ describe("tls session resumption", () => {
         await server.close();
       }
     }
+  });
+
+  test("async: connectTLS against listenTLS in one process resumes through our tickets across a rotation, not past a dropped key", async () => {
+    const pki = testPKI();
+    using server = serverContext({ ticketKeysKept: 1 });
+    const serverSaw: boolean[] = [];
+    await using listener = listenTLS({
+      port: 0,
+      context: server,
+      handler: {
+        open: (c) => {
+          serverSaw.push(tlsInfo(c)!.isSessionReused());
+          c.send(new TextEncoder().encode("pong"));
+          void c.close();
+        },
+      },
+    });
+    using client = new TLSContext({ ca: pki.root });
+    let session: Uint8Array | undefined;
+    const reused: boolean[] = [];
+    for (let i = 0; i < 5; i++) {
+      if (i === 2) server.rotateTicketKeys();
+      if (i === 3) {
+        server.rotateTicketKeys();
+        server.rotateTicketKeys();
+      }
+      const conn = await connectTLS({ host: "localhost", port: listener.port, context: client, ...(session ? { session } : {}) });
+      const info = tlsInfo(conn)!;
+      reused.push(info.isSessionReused());
+      const drained = (async () => {
+        while ((await conn.read()) !== null);
+      })();
+      session = (await info.waitSession(5000)) ?? session;
+      await drained;
+      await conn.close();
+    }
+    assert.deepEqual(reused, [false, true, true, false, true]);
+    assert.deepEqual(serverSaw, reused);
   });
 
   test("bad session options are typed errors; rotation after close throws", () => {
