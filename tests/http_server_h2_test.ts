@@ -18,6 +18,7 @@ import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants
 import { encodeFrame, encodeSettings, FrameReader } from "../http/h2/frames.ts";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
 import { testPKI } from "./tls_pki.ts";
+import { Hono } from "hono";
 
 const enc = new TextEncoder();
 const MIB = 1 << 20;
@@ -511,6 +512,28 @@ describe("graceful shutdown over HTTP/2", () => {
     await finished;
     assert.equal(s.connections, 0);
     session.destroy();
+  });
+});
+
+describe("a Hono app over HTTP/2", () => {
+  test("routes, params, JSON bodies and 404 through node:http2", async () => {
+    const app = new Hono();
+    app.get("/", (c) => c.text("root"));
+    app.get("/users/:id", (c) => c.json({ id: c.req.param("id"), q: c.req.query("q") ?? null }));
+    app.post("/echo", async (c) => c.json({ got: await c.req.json() }, 201));
+    await using s = serve({ port: 0, fetch: app.fetch });
+    const session = http2.connect(`http://127.0.0.1:${s.addr.port}`);
+    session.on("error", () => {});
+    try {
+      assert.equal((await h2request(session, { ":path": "/" })).body.toString(), "root");
+      assert.deepEqual(JSON.parse((await h2request(session, { ":path": "/users/42?q=x" })).body.toString()), { id: "42", q: "x" });
+      const posted = await h2request(session, { ":path": "/echo", ":method": "POST", "content-type": "application/json" }, enc.encode(JSON.stringify({ a: 1 })));
+      assert.equal(posted.status, 201);
+      assert.deepEqual(JSON.parse(posted.body.toString()), { got: { a: 1 } });
+      assert.equal((await h2request(session, { ":path": "/nope" })).status, 404);
+    } finally {
+      await closeSession(session);
+    }
   });
 });
 
