@@ -81,6 +81,7 @@ describe("tls OCSP stapling", () => {
       otherCert: await serve("leaf_chain.pem", "leaf.key", ocsp.paths.revoked), // covers the revoked leaf, not this one
       garbage: await serve("leaf_chain.pem", "leaf.key", garbage),
       none: await serve("leaf_chain.pem", "leaf.key"),
+      revoked12: await startSServer(["-cert", pki.paths["revoked_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["revoked.key"]!, "-tls1_2", "-status_file", ocsp.paths.revoked], false),
     };
     try {
       const connect = (server: keyof typeof servers, extra: Omit<TLSContextOptions, "role">) =>
@@ -96,6 +97,8 @@ describe("tls OCSP stapling", () => {
         assert.equal(tls.ocspResponse(), null);
       }
       assert.throws(() => connect("revoked", { requestOCSP: true }), isOCSPError("OCSP_REVOKED"));
+      // TLS 1.2 carries the staple in a CertificateStatus message instead of the Certificate.
+      assert.throws(() => connect("revoked12", { requestOCSP: true, minVersion: "TLSv1.2" }), isOCSPError("OCSP_REVOKED"));
       assert.throws(() => connect("untrusted", { requestOCSP: true }), isOCSPError("OCSP_INVALID"));
       assert.throws(() => connect("otherCert", { requestOCSP: true }), isOCSPError("OCSP_INVALID"));
       assert.throws(() => connect("garbage", { requestOCSP: true }), isOCSPError("OCSP_INVALID"));
