@@ -4,12 +4,13 @@
  *
  * - the HTTP/2 client preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`): h2c
  *   by prior knowledge (RFC 9113 §3.3);
- * - a first request with `Upgrade: h2c`, one `HTTP2-Settings` field,
- *   `Connection: Upgrade, HTTP2-Settings` and no body: `101 Switching
- *   Protocols`, then HTTP/2 with that request as stream 1 (RFC 7540 §3.2;
- *   RFC 9113 deprecates it, curl `--http2` still uses it). A request head
- *   longer than the first read, a later request or one with a body is
- *   answered over HTTP/1.1 (the upgrade is ignored, as the RFC allows);
+ * - a first request with `Upgrade: h2c`, one `HTTP2-Settings` field and
+ *   `Connection: Upgrade, HTTP2-Settings`: `101 Switching Protocols`, then
+ *   HTTP/2 with that request as stream 1 (RFC 7540 §3.2; RFC 9113
+ *   deprecates it, curl `--http2` still uses it). Its body, if any, must
+ *   have a Content-Length and be whole in the first read; a request not
+ *   whole in the first read, a chunked one or a later request is answered
+ *   over HTTP/1.1 (the upgrade is ignored, as the RFC allows);
  * - anything else: HTTP/1.1, the connection handler given.
  *
  * Over TLS the choice is ALPN's (`h2`, `http/1.1`), made in the handshake:
@@ -83,6 +84,8 @@ interface UpgradeRequest {
   method: string;
   url: string;
   headers: Array<[string, string]>;
+  /** The request body (a Content-Length one, whole in the first read), or null. */
+  body: Uint8Array | null;
   rest: Uint8Array;
 }
 
@@ -91,10 +94,13 @@ const DROP_ON_UPGRADE = new Set(["connection", "upgrade", "http2-settings", "kee
 /** Parses `bytes` as a first request asking for h2c; undefined when it is not one (or not whole). */
 function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | undefined {
   let found: UpgradeRequest | undefined;
-  let candidate: Omit<UpgradeRequest, "rest"> | undefined;
+  let candidate: Omit<UpgradeRequest, "rest" | "body"> | undefined;
+  const body: Uint8Array[] = [];
+  let bodyBytes = 0;
   const parser = new HTTP1Parser({ kind: "request" }, {
     onHead(head: MessageHead) {
-      if (!head.upgrade || head.framing !== "none" && !(head.framing === "length" && head.contentLength === 0)) return;
+      // A body must come whole before the switch (RFC 7540 §3.2): a Content-Length one, in this read.
+      if (!head.upgrade || (head.framing !== "none" && head.framing !== "length")) return;
       if (head.method === "CONNECT" || !hasToken(head.get("upgrade"), "h2c")) return;
       if (!hasToken(head.get("connection"), "http2-settings")) return;
       const values = head.getAll("http2-settings");
@@ -119,8 +125,22 @@ function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | 
       }
       candidate = { settings, method: head.method, url, headers };
     },
+    onBody(data: Uint8Array) {
+      body.push(data.slice());
+      bodyBytes += data.length;
+    },
     onUpgrade(rest: Uint8Array) {
-      if (candidate !== undefined) found = { ...candidate, rest: rest.slice() };
+      if (candidate === undefined) return;
+      let whole: Uint8Array | null = null;
+      if (bodyBytes > 0) {
+        whole = new Uint8Array(bodyBytes);
+        let o = 0;
+        for (const part of body) {
+          whole.set(part, o);
+          o += part.length;
+        }
+      }
+      found = { ...candidate, body: whole, rest: rest.slice() };
     },
   });
   try {
@@ -221,7 +241,7 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
           (config.sessions as Set<unknown>).add(session);
           conn.setHandler(H2_CONNECTION_HANDLER);
           try {
-            session.upgrade(up.settings, up.method, up.url, up.headers);
+            session.upgrade(up.settings, up.method, up.url, up.headers, up.body);
           } catch {
             // HTTP2-Settings that is no SETTINGS payload, after the 101: the connection cannot go on.
             conn.abort();

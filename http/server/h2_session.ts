@@ -338,6 +338,14 @@ class H2Exchange implements H2HandlerInfo {
     else this.credit();
   }
 
+  /** The whole body, received before HTTP/2 (an upgraded request): nothing to credit for it. */
+  preload(body: Uint8Array): void {
+    this.received += body.length;
+    this.credited += body.length;
+    this.controller?.enqueue(body);
+    this.endBody(undefined);
+  }
+
   endBody(trailers: Headers | undefined): void {
     if (this.bodyDone) return;
     this.bodyDone = true;
@@ -447,12 +455,14 @@ export class H2Session {
   }
 
   /**
-   * `Upgrade: h2c`: stream 1 is the upgraded request (no body). Throws an
-   * `HTTP2Error` when `settings` is no valid SETTINGS payload.
+   * `Upgrade: h2c`: stream 1 is the upgraded request, its `body` received
+   * over HTTP/1.1 already (or null). Throws an `HTTP2Error` when `settings`
+   * is no valid SETTINGS payload.
    */
-  upgrade(settings: Uint8Array, method: string, url: string, headers: Array<[string, string]>): void {
+  upgrade(settings: Uint8Array, method: string, url: string, headers: Array<[string, string]>, body: Uint8Array | null = null): void {
     this.h2.upgrade(settings, method);
-    const ex = new H2Exchange(this, 1, method, url, headers, false, false);
+    const ex = new H2Exchange(this, 1, method, url, headers, body !== null, false);
+    if (body !== null) ex.preload(body);
     this.#exchanges.set(1, ex);
     this.#dispatch(ex);
   }
