@@ -175,6 +175,26 @@ describe("serve: upgrade, trailers, shutdown on a signal", () => {
     }
   });
 
+  test("limits: a body over maxBodyBytes is 413 (declared or chunked), more fields than maxHeaderCount 431, both close", async () => {
+    const s = serve({ port: 0, maxBodyBytes: 10, maxHeaderCount: 5, fetch: async (request) => new Response(`got ${(await request.text()).length}`) });
+    try {
+      const declared = await rawExchange(s.addr.port, [{ send: `POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n${"x".repeat(11)}`, until: () => false }]);
+      assert.match(declared.text, /^HTTP\/1\.1 413 /);
+      assert.ok(declared.closed);
+      const chunked = await rawExchange(s.addr.port, [{ send: "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nxxxxxx\r\n6\r\nxxxxxx\r\n0\r\n\r\n", until: () => false }]);
+      assert.match(chunked.text, /HTTP\/1\.1 413 /);
+      assert.ok(!chunked.text.includes("got "), chunked.text);
+      assert.ok(chunked.closed);
+      const fields = await rawExchange(s.addr.port, [{ send: `GET / HTTP/1.1\r\nHost: a\r\n${"X-A: 1\r\n".repeat(6)}\r\n`, until: () => false }]);
+      assert.match(fields.text, /^HTTP\/1\.1 431 /);
+      assert.ok(fields.closed);
+      const fine = await rawExchange(s.addr.port, [{ send: "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789", until: () => false }]);
+      assert.ok(fine.text.endsWith("got 10"), fine.text);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+
   test("the keep-alive timeout never cuts a response that keeps sending; request.signal stays quiet after a normal exchange", async () => {
     let signal: AbortSignal | undefined;
     const s = serve({
