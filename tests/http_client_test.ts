@@ -587,6 +587,17 @@ describe("odd and hostile responses from a raw TCP server", () => {
     assert.ok(bodyBytes < 1 << 20, `${bodyBytes} body bytes were sent`);
   });
 
+  test("trailers of a chunked body; a body above maxResponseBytes is HPE_BODY_TOO_LARGE", async () => {
+    const [s, pool] = await raw((socket, head) => {
+      if (head.includes("/trailers")) socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 42\r\n\r\n");
+      else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n");
+    }, { maxResponseBytes: 1000 });
+    const r = await request(`${s.base}/trailers`, { dispatcher: pool });
+    assert.equal(await r.body.text(), "abc");
+    assert.deepEqual(r.trailers, { "x-checksum": "42" });
+    await rejectsWithCode(request(`${s.base}/big`, { dispatcher: pool }), "HPE_BODY_TOO_LARGE");
+  });
+
   test("a response read until close; the connection is not reused", async () => {
     const [s, pool] = await raw((socket) => socket.end("HTTP/1.1 200 OK\r\n\r\nall of it"));
     for (let i = 0; i < 2; i++) {

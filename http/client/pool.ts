@@ -171,6 +171,7 @@ export class Pool implements Dispatcher, H1Owner {
   readonly #parts: OriginParts;
   readonly #connector: Connector;
   readonly #tls: TLSConnectionSettings | undefined;
+  #tlsConnecting: Promise<Connector> | undefined;
   readonly #max: number;
   readonly #maxQueued: number;
   readonly #connectTimeoutMs: number;
@@ -348,6 +349,11 @@ export class Pool implements Dispatcher, H1Owner {
     }
   }
 
+  /** The TLS connector of an https: pool: one TLS context for all its connections, libssl loaded on first use. */
+  #tlsConnector(): Promise<Connector> {
+    return this.#tlsConnecting ??= import("../../tls/connect_async.ts").then((m) => m.tlsConnector(this.#tls));
+  }
+
   async #connect(): Promise<void> {
     this.#connecting++;
     let connection: H1Connection;
@@ -355,8 +361,8 @@ export class Pool implements Dispatcher, H1Owner {
       const parts = this.#parts;
       const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
       if (this.#loop !== undefined) options.loop = this.#loop;
-      if (this.#tls !== undefined) options.tls = this.#tls;
-      const conn = await this.#connector(options);
+      const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
+      const conn = await connector(options);
       connection = new H1Connection(conn, this.#config, this);
     } catch (err) {
       this.#connecting--;
