@@ -164,6 +164,12 @@ export const LIBSSL_SYMBOLS = {
   SSL_get_rbio: { args: ["pointer"], result: "pointer" },
   /** uint64_t SSL_set_options(SSL *s, uint64_t op) (OpenSSL 3; a ctrl macro in 1.1) */
   SSL_set_options: { args: ["pointer", "u64"], result: "u64" },
+  /** void SSL_set_read_ahead(SSL *s, int yes): read as much as the socket has, not record by record */
+  SSL_set_read_ahead: { args: ["pointer", "i32"], result: "void" },
+  /** int SSL_has_pending(const SSL *s): processed or unprocessed bytes wait in the SSL's buffers */
+  SSL_has_pending: { args: ["pointer"], result: "i32" },
+  /** void SSL_set_default_read_buffer_len(SSL *s, size_t len) */
+  SSL_set_default_read_buffer_len: { args: ["pointer", "usize"], result: "void" },
   /** int SSL_get_ex_data_X509_STORE_CTX_idx(void): the store's ex_data index holding its SSL */
   SSL_get_ex_data_X509_STORE_CTX_idx: { args: [], result: "i32" },
   /** size_t DTLS_get_data_mtu(const SSL *s) — the largest application datagram that fits the MTU */

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { SocketClosedError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import type { Pointer } from "../ffi/types.ts";
@@ -201,7 +202,7 @@ export class TLSBioTransport implements Transport, TransportSink {
     // Whatever ciphertext waits (close_notify, an alert) goes first.
     if (keepFd || this.#cipherOut.empty) this.#closeInner(keepFd);
     else this.#inner.queue(EMPTY, 0, () => this.#closeInner(false));
-    onHandshake?.(new Error("the connection closed during the TLS handshake"));
+    onHandshake?.(new SocketClosedError("EPIPE", "the connection closed during the TLS handshake"));
   }
 
   // ---- The inner transport's sink ----

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { SocketClosedError } from "../core/errors.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import type { Loop } from "../poll/loop.ts";
@@ -86,6 +87,11 @@ export class TLSFdTransport implements Transport {
     this.#interest = this.#handshakeWants;
     this.#watcher = loop.watch(socket.fd, this.#interest, this.#onEvents);
     this.#watcher.onLoopClose = () => sink.loopClosed();
+    // The first step need not wait a loop turn: a connected client can
+    // write its ClientHello now, and an accepted connection's may be there.
+    queueMicrotask(() => {
+      if (!this.#closed && !this.#open) this.#handshake();
+    });
   }
 
   trySend(data: Uint8Array): number {
@@ -166,7 +172,7 @@ export class TLSFdTransport implements Transport {
     if (!keepFd) this.#socket.close();
     const onHandshake = this.#onHandshake;
     this.#onHandshake = undefined;
-    onHandshake?.(new Error("the connection closed during the TLS handshake"));
+    onHandshake?.(new SocketClosedError("EPIPE", "the connection closed during the TLS handshake"));
   }
 
   #refresh(): void {
@@ -200,6 +206,7 @@ export class TLSFdTransport implements Transport {
       if (this.#closed) return;
       this.#refresh();
       if (!this.#queue.empty) this.flush();
+      if (!this.#closed && this.#reading) this.#scheduleDrain();
       return;
     }
     if (step instanceof Error) {

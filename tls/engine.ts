@@ -35,6 +35,9 @@ import { resetVerifyFailure } from "./verify.ts";
 import { readCString } from "../ffi/marshal.ts";
 import { peerCertificateDER } from "./x509.ts";
 
+/** fd mode: the SSL's read buffer (read-ahead takes up to this much per recv). */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** {@link TLSEngine.handshakeStep}: the handshake is complete. */
 export const STEP_DONE = 0;
 /** {@link TLSEngine.handshakeStep}: wait until the socket is readable (or more input came). */
@@ -167,8 +170,14 @@ export class TLSEngine implements TLSInfo {
       // Partial writes (a record at a time) and a write buffer that may
       // move between the retries of one write (our queue's chunks).
       lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_MODE, SSL_MODE.ENABLE_PARTIAL_WRITE | SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
-      if (options.fd !== undefined) configureSSL(ssl, options.fd, this.#host, context.verify);
-      else configurePeerName(ssl, this.#host, context.verify);
+      if (options.fd !== undefined) {
+        configureSSL(ssl, options.fd, this.#host, context.verify);
+        // fd mode: one recv takes what the socket has (up to 64 KiB), not
+        // a record header and then its body; bytes it read ahead are
+        // seen by SSL_has_pending (no readiness event announces them).
+        lib.SSL_set_read_ahead(ssl, 1);
+        lib.SSL_set_default_read_buffer_len(ssl, READ_BUFFER_BYTES);
+      } else configurePeerName(ssl, this.#host, context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLS: session is a client option");
         importSession(ssl, options.session);
@@ -239,6 +248,7 @@ export class TLSEngine implements TLSInfo {
       }
       this.#handshaken = true;
       this.#snapshot(ssl);
+      this.mayHavePending = true; // read ahead: records behind the handshake's
       return STEP_DONE;
     }
     const code = lib.SSL_get_error(ssl, r);
@@ -262,7 +272,9 @@ export class TLSEngine implements TLSInfo {
     const room = target.length > 0x7fffffff ? 0x7fffffff : target.length;
     const n = lib.SSL_read(ssl, target, room);
     if (n > 0) {
-      this.mayHavePending = n === room;
+      // Read ahead, the SSL may hold further records even when this one
+      // did not fill the target.
+      this.mayHavePending = true;
       return n;
     }
     this.mayHavePending = false;
@@ -277,10 +289,10 @@ export class TLSEngine implements TLSInfo {
     return FAILED;
   }
 
-  /** Whether decrypted bytes wait in the SSL (checked only after a read filled its target). */
+  /** Whether bytes wait in the SSL, decrypted or read ahead (checked only after a read filled its target). */
   pending(): boolean {
     if (!this.mayHavePending || this.#ssl === null) return false;
-    return libssl().SSL_pending(this.#ssl) > 0;
+    return libssl().SSL_has_pending(this.#ssl) === 1;
   }
 
   /** One `SSL_write` of `data` (non-empty): bytes taken (> 0), {@link WANT_READ}, {@link WANT_WRITE} or {@link FAILED}. */
