@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import https from "node:https";
 import { testPKI } from "./tls_pki.ts";
+import { freePort, startMicrosocks } from "./proxy_helpers.ts";
 import net from "node:net";
 import zlib from "node:zlib";
 import fc from "fast-check";
@@ -665,6 +666,29 @@ describe("https: TLS through the default connector", () => {
       await agent.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
+describe("through a proxy", () => {
+  test("request and fetch to node:http through microsocks (SOCKS5)", async () => {
+    const socks = await startMicrosocks();
+    const { server, base, sockets } = await listenHttp((req, res) => res.end(`via ${req.url}`));
+    const agent = new Agent({ proxy: `socks5://127.0.0.1:${socks.port}` });
+    try {
+      const r = await request(`${base}/a`, { dispatcher: agent });
+      assert.equal(await r.body.text(), "via /a");
+      const f = await fetch(`${base}/b`, { dispatcher: agent });
+      assert.equal(await f.text(), "via /b");
+      assert.equal(sockets.size, 1);
+      // The proxy is really in the path: with it gone, the same request fails.
+      const dead = new Agent({ proxy: `socks5://127.0.0.1:${await freePort()}` });
+      await assert.rejects(request(`${base}/c`, { dispatcher: dead }));
+      await dead.close();
+    } finally {
+      await agent.close();
+      await closeHttp(server);
+      await socks.close();
     }
   });
 });

@@ -34,6 +34,7 @@ import type { Connector } from "../../poll/connector.ts";
 import { defaultConnector } from "../../poll/connector.ts";
 import type { Loop } from "../../poll/loop.ts";
 import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
+import type { ProxyOption } from "../../socket/proxy/plan.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
 import { H1Connection, type H1ConnectionConfig, type H1Owner } from "./h1_connection.ts";
 import { abortReason, PendingRequest } from "./pending.ts";
@@ -53,6 +54,13 @@ export interface PoolOptions {
   connector?: Connector;
   /** `https:` origins with the default connector: TLS settings (tls/'s `TLSConnectionSettings`; default: verify against the system's CAs). Ignored for `http:`. */
   tls?: TLSConnectionSettings;
+  /**
+   * With the default connector: connect through a proxy (poll's `connect`
+   * option: a `socks5://`, `socks4://`, `http://` proxy URL or config, or
+   * "env" for HTTP_PROXY/HTTPS_PROXY/NO_PROXY). Every target, http: too,
+   * goes through a tunnel (CONNECT for HTTP proxies), TLS for https: inside it.
+   */
+  proxy?: ProxyOption;
   /** Most connections at once (default 128). */
   connections?: number;
   /** Requests in flight per connection: above 1, bodiless idempotent requests are pipelined (default 1). */
@@ -86,6 +94,7 @@ export interface PoolOptions {
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   connector: 1,
   tls: 1,
+  proxy: 1,
   connections: 1,
   pipelining: 1,
   keepAliveTimeoutMs: 1,
@@ -172,6 +181,7 @@ export class Pool implements Dispatcher, H1Owner {
   readonly #connector: Connector;
   readonly #tls: TLSConnectionSettings | undefined;
   #tlsConnecting: Promise<Connector> | undefined;
+  readonly #proxy: ProxyOption | undefined;
   readonly #max: number;
   readonly #maxQueued: number;
   readonly #connectTimeoutMs: number;
@@ -190,9 +200,10 @@ export class Pool implements Dispatcher, H1Owner {
     checkOptions(options, POOL_KEYS, new.target.name);
     this.#parts = originParts(origin);
     this.origin = this.#parts.origin;
-    if (options.tls !== undefined && options.connector !== undefined) {
-      throw new TypeError(`${new.target.name}: tls is for the default connector; a connector of your own does its own TLS`);
+    if ((options.tls !== undefined || options.proxy !== undefined) && options.connector !== undefined) {
+      throw new TypeError(`${new.target.name}: tls and proxy are for the default connector; a connector of your own does its own`);
     }
+    this.#proxy = options.proxy;
     this.#tls = this.#parts.protocol === "https:" && options.connector === undefined ? options.tls ?? {} : undefined;
     this.#connector = options.connector ?? defaultConnector;
     this.#max = positive(options.connections, 128, "connections", false);
@@ -361,6 +372,7 @@ export class Pool implements Dispatcher, H1Owner {
       const parts = this.#parts;
       const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
       if (this.#loop !== undefined) options.loop = this.#loop;
+      if (this.#proxy !== undefined) options.proxy = this.#proxy;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
       const conn = await connector(options);
       connection = new H1Connection(conn, this.#config, this);
