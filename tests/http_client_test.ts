@@ -599,6 +599,31 @@ describe("odd and hostile responses from a raw TCP server", () => {
     await rejectsWithCode(request(`${s.base}/big`, { dispatcher: pool }), "HPE_BODY_TOO_LARGE");
   });
 
+  test("a server that ignores Expect gets the body after continueTimeoutMs", async () => {
+    const [s, pool] = await raw((socket) => {
+      let got = 0;
+      socket.on("data", (d: Buffer) => {
+        got += d.length;
+        if (got >= 2048) socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(got).length}\r\n\r\n${got}`);
+      });
+    }, { continueTimeoutMs: 20 });
+    const r = await request(`${s.base}/`, { dispatcher: pool, method: "PUT", body: new Uint8Array(2048), expectContinue: true });
+    assert.equal(await r.body.text(), "2048");
+  });
+
+  test("abort while the TLS handshake hangs (a server that never answers)", async () => {
+    const silent = net.createServer((socket) => void socket.on("error", () => {}));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const port = (silent.address() as net.AddressInfo).port;
+    const agent = new Agent({ tls: { handshakeTimeoutMs: 10_000 } });
+    const controller = new AbortController();
+    const pending = fetch(`https://127.0.0.1:${port}/`, { dispatcher: agent, signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    await assert.rejects(pending, { name: "AbortError" });
+    await agent.destroy();
+    await new Promise<void>((r) => silent.close(() => r()));
+  });
+
   test("a response read until close; the connection is not reused", async () => {
     const [s, pool] = await raw((socket) => socket.end("HTTP/1.1 200 OK\r\n\r\nall of it"));
     for (let i = 0; i < 2; i++) {

@@ -182,6 +182,8 @@ export class Pool implements Dispatcher, H1Owner {
   readonly #tls: TLSConnectionSettings | undefined;
   #tlsConnecting: Promise<Connector> | undefined;
   readonly #proxy: ProxyOption | undefined;
+  /** Aborts connects in progress once the pool closes with nothing waiting. */
+  readonly #connects = new AbortController();
   readonly #max: number;
   readonly #maxQueued: number;
   readonly #connectTimeoutMs: number;
@@ -348,6 +350,9 @@ export class Pool implements Dispatcher, H1Owner {
     while (waiting > this.#connecting && this.#connections.length + this.#connecting < this.#max && !this.#closed) {
       void this.#connect();
     }
+    if (this.#closing && waiting === 0 && this.#connecting > 0 && !this.#connects.signal.aborted) {
+      this.#connects.abort(new UseAfterCloseError(this.constructor.name));
+    }
     if (this.#closing && waiting === 0 && this.#connecting === 0) {
       let busy = false;
       for (const c of this.#connections) if (!c.idle) busy = true;
@@ -373,6 +378,7 @@ export class Pool implements Dispatcher, H1Owner {
       const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
       if (this.#loop !== undefined) options.loop = this.#loop;
       if (this.#proxy !== undefined) options.proxy = this.#proxy;
+      options.signal = this.#connects.signal;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
       const conn = await connector(options);
       connection = new H1Connection(conn, this.#config, this);
