@@ -1,6 +1,7 @@
 /**
- * The HTTP server: `serve(options)` over HTTP/1.1 on the loop, with the
- * runtime's own WHATWG `Request`/`Response` in the handler.
+ * The HTTP server: `serve(options)` over HTTP/1.1 and HTTP/2 (h2c by prior
+ * knowledge or `Upgrade: h2c`; `h2` by ALPN with the `tls` option) on the
+ * loop, with the runtime's own WHATWG `Request`/`Response` in the handler.
  *
  * @example
  * ```ts ignore
@@ -13,3 +14,5 @@
  * @module
  */
 export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";
+export { type H2HandlerInfo, type H2ServeOptions, isH2Info } from "./h2_session.ts";
+export type { ServeTLSOptions } from "./tls_listen.ts";
