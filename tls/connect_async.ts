@@ -50,6 +50,9 @@ export { DEFAULT_HANDSHAKE_TIMEOUT_MS };
 
 const engines = new WeakMap<Connection, TLSEngine>();
 
+/** Closes a context made for a connector or a `listen({ tls })` listener once that is gone. */
+const ownedContexts = new FinalizationRegistry<TLSContext>((context) => context.close());
+
 /**
  * What a TLS connection negotiated (protocol, ALPN, cipher, group, peer
  * certificate, session bytes, resumption), or null for a connection that
@@ -392,7 +395,8 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
  * `connectUnix` for a `path`), then the handshake runs over it. For
  * clients of the layers above (HTTP, WebSocket, pools) that take a
  * `connector` option. The name verified is `servername`, else the
- * connector options' `host`.
+ * connector options' `host`. Without a `context`, one is made from the
+ * settings and shared by every connection of this connector.
  *
  * @example
  * ```ts ignore
@@ -412,7 +416,7 @@ export function tlsConnector(settings: TLSConnectionSettings & { readonly connec
     context: shared,
     ...pick(tls, ["servername", "session", "handshakeTimeoutMs", "allowTruncation"]),
   };
-  return (options: ConnectorOptions) => {
+  const tlsConnect: Connector = (options: ConnectorOptions) => {
     const { handler, signal, ...rest } = options as ConnectorOptions & { signal?: AbortSignal };
     const plain: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) if (!(CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) plain[key] = value;
@@ -424,6 +428,9 @@ export function tlsConnector(settings: TLSConnectionSettings & { readonly connec
       upgrade(conn, { ...base, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }) }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
     );
   };
+  // A context made here lives as long as the connector (connections keep their own reference).
+  if (tls.context === undefined) ownedContexts.register(tlsConnect, shared);
+  return tlsConnect;
 }
 
 /** Options of {@link listenTLS}: the listener's, the server's TLS settings and the connections' options. */
@@ -661,8 +668,6 @@ export function listenTLS(options: ListenTLSOptions): TLSListener {
   return new TLSListener(options);
 }
 
-/** Closes the context of an `listen({ tls })` acceptor once its listener is gone. */
-const acceptorContexts = new FinalizationRegistry<TLSContext>((context) => context.close());
 
 /**
  * @internal `listen({ …, tls })` of poll/listener.ts lands here (loaded on
@@ -701,7 +706,7 @@ export function tlsAcceptor(
     }
     if (made.owned && !registered) {
       registered = true;
-      acceptorContexts.register(listener, made.context);
+      ownedContexts.register(listener, made.context);
     }
     upgrade(plain, {
       context: made.context,
