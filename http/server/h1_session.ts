@@ -787,9 +787,9 @@ export class H1Session implements ResponseSink {
       at += c.length;
     }
     const conn = this.conn;
-    this.#letGo();
     const config = this.config;
-    config.upgraded.add(conn);
+    config.upgraded.add(conn); // before the session lets go: a draining server is not finished in between
+    this.#letGo();
     void conn.whenClosed.then(() => {
       if (config.upgraded.delete(conn)) config.sessionClosed();
     });
