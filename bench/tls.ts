@@ -9,7 +9,8 @@
  *
  * Cases: full handshakes per second and resumed ones (a TLS 1.3 ticket
  * from a first connection offered again; the runtimes without a session
- * API have no resumed row), each with 4 connections in flight; bulk
+ * API have no resumed row), each with 4 connections in flight, and the
+ * process CPU per full handshake (client and server together); bulk
  * throughput client → server in 64 KiB writes under AES-128-GCM (the
  * server acknowledges the last byte). Contenders take turns, round by
  * round, and each keeps its best round.
@@ -20,6 +21,7 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import * as nodeTls from "node:tls";
 import { finish, record, RUNTIME } from "./harness.ts";
 import { connectTLS, listenTLS, tlsInfo } from "../tls/connect_async.ts";
@@ -360,8 +362,12 @@ function bunContender(): Contender | undefined {
 
 // ---- the runs
 
+/** CPU (user + system, both ends: this process) per handshake of the last handshakeRate() call, in ms. */
+let lastCpuMs = 0;
+
 async function handshakeRate(c: Contender, port: number, session: unknown): Promise<number> {
   let next = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const worker = async () => {
     while (next < HANDSHAKES) {
@@ -370,7 +376,10 @@ async function handshakeRate(c: Contender, port: number, session: unknown): Prom
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return HANDSHAKES / ((performance.now() - t0) / 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuMs = (cpu.user + cpu.system) / 1000 / HANDSHAKES;
+  return HANDSHAKES / seconds;
 }
 
 async function bulkRate(c: Contender, port: number): Promise<number> {
@@ -393,16 +402,19 @@ async function main(): Promise<void> {
   }
   const best = new Map<string, number>();
   const keep = (key: string, value: number) => best.set(key, Math.max(best.get(key) ?? 0, value));
+  const keepLow = (key: string, value: number) => best.set(key, Math.min(best.get(key) ?? Infinity, value));
   for (let round = 0; round < REPEAT; round++) {
     for (const c of [ffinet, ...peers]) {
       const port = servers.get(c)!.port;
       keep(`${c.name} full`, await handshakeRate(c, port, false));
+      keepLow(`${c.name} cpu`, lastCpuMs);
       if (sessions.has(c)) keep(`${c.name} resumed`, await handshakeRate(c, port, sessions.get(c)));
       keep(`${c.name} bulk`, await bulkRate(c, port));
     }
   }
   for (const peer of peers) {
     record({ bench: "tls", case: "full handshakes (pairs)", unit: "handshakes/s", ours: best.get("ffinet full")!, peer: best.get(`${peer.name} full`)!, peerName: peer.name });
+    record({ bench: "tls", case: "CPU per full handshake pair", unit: "ms", ours: best.get("ffinet cpu")!, peer: best.get(`${peer.name} cpu`)!, peerName: peer.name });
     if (sessions.has(peer) && sessions.has(ffinet)) {
       record({ bench: "tls", case: "resumed handshakes (pairs)", unit: "handshakes/s", ours: best.get("ffinet resumed")!, peer: best.get(`${peer.name} resumed`)!, peerName: peer.name });
     }
