@@ -10,6 +10,8 @@
  * closes the inner transport only once everything before it (close_notify
  * included) went out. The plaintext side follows the inner one: no more
  * is encrypted while {@link CIPHER_HIGH_WATER} bytes of ciphertext wait.
+ * A `write()` resolves once its bytes were encrypted and handed to the
+ * inner transport's queue (not when the kernel took the ciphertext).
  *
  * @example
  * ```ts ignore

@@ -14,6 +14,10 @@
  * `handshakeTimeoutMs` (default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}) and a
  * `signal`; its failures are the blocking path's typed errors:
  * `TLSVerifyError` (reason, depth), `TLSPinError`, `TLSHandshakeError`.
+ * `close()` sends close_notify before FIN; the peer's close_notify is the
+ * end of stream (`read()` → null, the handler's `end`), an EOF without it
+ * a TLSError `ERR_TLS_TRUNCATED` unless `allowTruncation`. `detach()` of
+ * a TLS connection frees its `SSL` and hands out the socket mid-stream.
  *
  * @example
  * ```ts ignore
