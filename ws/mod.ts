@@ -2,7 +2,11 @@
  * ffinet/ws: the WebSocket protocol (RFC 6455) with permessage-deflate
  * (RFC 7692), as I/O-free building blocks: the opening handshake, a frame
  * receiver and sender, the closing handshake, and {@link WebSocketProtocol}
- * which ties them into one endpoint fed bytes and producing bytes.
+ * which ties them into one endpoint fed bytes and producing bytes; and over
+ * real connections: the server side of `serve` (`upgradeWebSocket`, the
+ * `websocket` handlers and `server.upgrade`, topics), the client
+ * (`connectWebSocket`, the WHATWG `WebSocket`), heartbeat and backpressure
+ * ({@link WebSocketChannel}).
  *
  * @example
  * ```ts
@@ -62,3 +66,24 @@ export {
 } from "./handshake.ts";
 export { type MessageDecompressor, Receiver, type ReceiverHandler, type ReceiverOptions } from "./receiver.ts";
 export { closePayload, type MessageCompressor, type MessageOptions, Sender, type SenderOptions } from "./sender.ts";
+export {
+  type ChannelEvents,
+  type ChannelOptions,
+  DEFAULT_CLOSE_TIMEOUT_MS,
+  DEFAULT_MAX_BUFFERED,
+  DEFAULT_MAX_PAYLOAD,
+  WebSocketChannel,
+} from "./channel.ts";
+export { type DialOptions, type DialResult, dialWebSocket, webSocketURL } from "./dial.ts";
+export { connectWebSocket, type ConnectWebSocketOptions, type WebSocketCloseInfo, WebSocketConnection, type WebSocketMessage } from "./client.ts";
+export { WebSocket, WebSocketCloseEvent, type WebSocketInit } from "./websocket.ts";
+export { type Subscriber, TopicHub } from "./pubsub.ts";
+export {
+  type ServerUpgradeOptions,
+  ServerWebSocket,
+  upgradeWebSocket,
+  type UpgradeWebSocketOptions,
+  type WebSocketHandler,
+  type WebSocketServerOptions,
+  WebSocketSupport,
+} from "./server.ts";

@@ -41,8 +41,10 @@ import { alpnHandler, protocolHandler } from "./h2_route.ts";
 import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
 import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
+import { type ServerUpgradeOptions, type WebSocketHandler, WebSocketSupport } from "../../ws/server.ts";
 
 export type { ServeHandler, ServeHandlerInfo, UpgradeOptions } from "./h1_session.ts";
+import type { ServeHandlerInfo } from "./h1_session.ts";
 
 /**
  * The address a server listens on.
@@ -74,8 +76,18 @@ export interface ServeAddr {
  * ```
  */
 export interface ServeOptions {
-  /** The request handler. */
-  fetch: ServeHandler;
+  /**
+   * The request handler. With a `websocket` option it may return nothing
+   * after `server.upgrade(request)` returned true.
+   */
+  fetch: ServeHandler | ((request: Request, info: ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>);
+  /**
+   * WebSocket handlers (Bun's shape, ws/server.ts): `server.upgrade(request,
+   * { data })` in `fetch` switches a request to them; negotiation and limits
+   * are options here too. Also lets ws/'s `upgradeWebSocket(request)` find
+   * the request's connection without its `info`.
+   */
+  websocket?: WebSocketHandler<unknown>;
   /** The TCP port (default 8000; 0: one the kernel picks, see {@link Server.addr}). */
   port?: number;
   /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
@@ -159,6 +171,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   module: true,
   http2: true,
   tls: true,
+  websocket: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -199,6 +212,7 @@ export class Server {
   readonly finished: Promise<void>;
   readonly #listener: Listener | TLSListener;
   readonly #config: SessionConfig;
+  readonly #websocket: WebSocketSupport<unknown> | undefined;
   readonly #loop: Loop;
   #resolveFinished!: () => void;
   #shutdown: Promise<void> | undefined;
@@ -239,8 +253,10 @@ export class Server {
     const host = options.host ?? "127.0.0.1";
     const port = join?.port ?? options.port ?? 8000;
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
+    const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
+    this.#websocket = websocket;
     const config: SessionConfig = {
-      fetch: options.fetch,
+      fetch: websocket === undefined ? options.fetch as ServeHandler : websocket.wrap(options.fetch),
       onError: options.onError,
       headersTimeoutMs: timeoutOption(options.headersTimeoutMs, 10_000, "headersTimeoutMs"),
       keepAliveTimeoutMs: timeoutOption(options.keepAliveTimeoutMs, 5_000, "keepAliveTimeoutMs"),
@@ -316,6 +332,26 @@ export class Server {
   }
 
   /** Connections open now. */
+  /**
+   * Bun's `server.upgrade`: switches `request` (being handled by this
+   * server's `fetch`) to the `websocket` handlers; true when it goes ahead
+   * (`fetch` then returns nothing), false for a request that is no valid
+   * upgrade (or a server without a `websocket` option).
+   */
+  upgrade<T>(request: Request, options?: ServerUpgradeOptions<T>): boolean {
+    return this.#websocket?.upgrade(request, options as ServerUpgradeOptions<unknown>) ?? false;
+  }
+
+  /** Sends `message` to every WebSocket subscribed to `topic`; returns how many got it. */
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer): number {
+    return this.#websocket?.publish(topic, message) ?? 0;
+  }
+
+  /** How many WebSockets subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.#websocket?.subscriberCount(topic) ?? 0;
+  }
+
   get connections(): number {
     return this.#config.sessions.size;
   }

@@ -1,0 +1,267 @@
+/**
+ * A WebSocket over a live connection: the I/O-free {@link WebSocketProtocol}
+ * driven by a poll/ `Connection`. Both the server (`serve`'s upgrades) and
+ * the client (`connectWebSocket`, `WebSocket`) run on it. It adds what
+ * needs I/O and time:
+ *
+ * - **backpressure**: `send` returns false once the connection's queued
+ *   output passes its high-water mark, `drain` fires when it empties, and
+ *   past `maxBufferedBytes` (a peer that never reads) the connection is
+ *   failed with 1008 instead of buffering without bound;
+ * - **heartbeat**: with `heartbeatMs`, a ping every interval; a peer that
+ *   answered nothing (no pong, no frame) by the next one is dead: the
+ *   transport is dropped and the close is reported as 1006;
+ * - **close timeout**: once a Close was sent, the peer has `closeTimeoutMs`
+ *   to answer before the transport is dropped (1006).
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocketChannel } from "./channel.ts";
+ * const ws = new WebSocketChannel(conn, new Uint8Array(0), { role: "server" }, {
+ *   message: (data, binary) => ws.send(data, binary), // echo
+ *   close: (code, reason) => console.log("closed", code, reason),
+ * });
+ * ```
+ *
+ * @module
+ */
+import { WebSocketError } from "../core/errors.ts";
+import type { Timer } from "../core/timer_heap.ts";
+import type { Connection } from "../poll/connection.ts";
+import { WebSocketProtocol } from "./connection.ts";
+import type { PerMessageDeflate } from "./deflate.ts";
+import { CloseCode } from "./frame.ts";
+
+/** What a {@link WebSocketChannel} reports. */
+export interface ChannelEvents {
+  /** A whole message (text messages are valid UTF-8 bytes). */
+  message(data: Uint8Array, binary: boolean): void;
+  ping?: ((data: Uint8Array) => void) | undefined;
+  pong?: ((data: Uint8Array) => void) | undefined;
+  /** The queued output was written after `send` returned false. */
+  drain?(): void;
+  /** The peer broke the protocol or the transport failed (`close` follows). */
+  error?(error: Error): void;
+  /** Called once, when the transport is gone. 1006 when no Close was received. */
+  close(code: number, reason: string, wasClean: boolean): void;
+}
+
+/** Options of a {@link WebSocketChannel}. */
+export interface ChannelOptions {
+  role: "server" | "client";
+  deflate?: PerMessageDeflate | undefined;
+  /** Largest message accepted, in bytes (default 64 MiB); larger fails with 1009. */
+  maxPayload?: number;
+  /** Ping every this many ms, and drop a peer silent for a whole interval (default 0: off). */
+  heartbeatMs?: number;
+  /** How long the peer has to answer our Close (default 5000 ms). */
+  closeTimeoutMs?: number;
+  /** Queued output past which a peer that does not read is dropped with 1008 (default 16 MiB). */
+  maxBufferedBytes?: number;
+}
+
+/** Default of {@link ChannelOptions.maxPayload}. */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+/** Default of {@link ChannelOptions.maxBufferedBytes}. */
+export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+/** Default of {@link ChannelOptions.closeTimeoutMs}. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * One WebSocket on one connection. See the module documentation.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocketChannel } from "./channel.ts";
+ * const ws = new WebSocketChannel(conn, head, { role: "client", heartbeatMs: 30_000 }, {
+ *   message: (data) => console.log(new TextDecoder().decode(data)),
+ *   close: (code) => console.log("closed", code),
+ * });
+ * ws.send("hello");
+ * ```
+ */
+export class WebSocketChannel {
+  readonly conn: Connection;
+  readonly #ws: WebSocketProtocol;
+  readonly #events: ChannelEvents;
+  readonly #maxBuffered: number;
+  readonly #closeTimeoutMs: number;
+  #heartbeat: Timer | undefined;
+  #closeTimer: Timer | undefined;
+  #heard = true;
+  #ended = false;
+  #wantDrain = false;
+  #closeCode = CloseCode.Abnormal as number;
+  #closeReason = "";
+  #gotClose = false;
+  #failure: Error | undefined;
+
+  constructor(conn: Connection, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
+    this.conn = conn;
+    this.#events = events;
+    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+    const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.#ws = new WebSocketProtocol({
+      role: options.role,
+      deflate: options.deflate,
+      maxMessageBytes: maxPayload,
+      maxFrameBytes: maxPayload,
+      handler: {
+        onMessage: (data, binary) => {
+          this.#heard = true;
+          this.#events.message(data, binary);
+        },
+        onPing: (data) => {
+          this.#heard = true;
+          this.#events.ping?.(data);
+        },
+        onPong: (data) => {
+          this.#heard = true;
+          this.#events.pong?.(data);
+        },
+        onCloseFrame: (code, reason) => {
+          this.#gotClose = true;
+          this.#closeCode = code;
+          this.#closeReason = reason;
+        },
+        onError: (error) => {
+          this.#failure = error;
+          this.#events.error?.(error);
+        },
+      },
+    });
+    const heartbeatMs = options.heartbeatMs ?? 0;
+    if (heartbeatMs > 0) {
+      this.#heartbeat = conn.loop.timers.every(heartbeatMs, () => this.#beat()).unref();
+    }
+    conn.setHandler({
+      data: (_c, bytes) => this.#receive(bytes),
+      drain: () => {
+        if (this.#wantDrain && !this.#ended) {
+          this.#wantDrain = false;
+          this.#events.drain?.();
+        }
+      },
+      end: () => void this.conn.close(),
+      error: (_c, error) => {
+        this.#failure ??= error;
+      },
+      close: () => this.#finish(),
+    });
+    if (head.length > 0) this.#receive(head);
+  }
+
+  /** "open", "closing" (a Close sent or received) or "closed". */
+  get readyState(): "open" | "closing" | "closed" {
+    if (this.#ended) return "closed";
+    return this.#ws.closeState === "open" ? "open" : "closing";
+  }
+
+  /** Bytes queued on the connection, not yet taken by the kernel. */
+  get bufferedAmount(): number {
+    return this.conn.closed ? 0 : this.conn.bufferedAmount;
+  }
+
+  /**
+   * Sends a message (a string is text unless `binary`). Returns false when
+   * the output is past the high-water mark (wait for `drain`); throws
+   * `UseAfterCloseError` once closing.
+   */
+  send(data: Uint8Array | string, binary = typeof data !== "string"): boolean {
+    this.#ws.send(data, { binary });
+    return this.#flush();
+  }
+
+  /** Sends a ping. */
+  ping(data: Uint8Array | string = new Uint8Array(0)): boolean {
+    this.#ws.ping(data);
+    return this.#flush();
+  }
+
+  /** Sends a pong. */
+  pong(data: Uint8Array | string = new Uint8Array(0)): boolean {
+    this.#ws.pong(data);
+    return this.#flush();
+  }
+
+  /** Starts the closing handshake (the peer has `closeTimeoutMs` to answer). */
+  close(code?: number, reason = ""): void {
+    if (this.#ended) return;
+    this.#ws.close(code, reason);
+    this.#flush();
+    this.#armCloseTimer();
+  }
+
+  /** Drops the transport now (reported as 1006). */
+  terminate(): void {
+    if (this.#ended) return;
+    this.conn.abort();
+  }
+
+  /** Processes bytes that arrived before the channel existed (after the handshake head). */
+  feed(bytes: Uint8Array): void {
+    this.#receive(bytes);
+  }
+
+  #receive(bytes: Uint8Array): void {
+    if (this.#ended) return;
+    this.#ws.push(bytes.slice());
+    this.#flush();
+    if (this.#ws.closeState !== "open") this.#armCloseTimer();
+  }
+
+  #flush(): boolean {
+    if (this.#ended || this.conn.closed) return false;
+    let below = true;
+    try {
+      for (const frame of this.#ws.takeOutput()) below = this.conn.send(frame);
+    } catch {
+      return false; // closed for writing: the close callback reports it
+    }
+    if (this.#ws.shouldCloseTransport) {
+      void this.conn.close();
+      return false;
+    }
+    if (!below) {
+      this.#wantDrain = true;
+      if (this.conn.bufferedAmount > this.#maxBuffered) {
+        this.#failure ??= new WebSocketError("ERR_WS_BACKPRESSURE", `the peer reads too slowly: ${this.conn.bufferedAmount} bytes queued`, CloseCode.PolicyViolation);
+        this.#closeCode = CloseCode.PolicyViolation;
+        this.#closeReason = "output buffer limit";
+        this.#gotClose = true; // report 1008, not 1006
+        this.conn.abort();
+      }
+    }
+    return below;
+  }
+
+  #armCloseTimer(): void {
+    if (this.#closeTimer !== undefined || this.#ended) return;
+    this.#closeTimer = this.conn.loop.timers.once(this.#closeTimeoutMs, () => this.conn.abort()).unref();
+  }
+
+  #beat(): void {
+    if (this.#ended) return;
+    if (!this.#heard) {
+      this.#failure ??= new WebSocketError("ERR_WS_HEARTBEAT", "the peer answered no ping within the heartbeat interval", CloseCode.Abnormal);
+      this.conn.abort();
+      return;
+    }
+    this.#heard = false;
+    if (this.#ws.closeState === "open") this.ping();
+  }
+
+  #finish(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#heartbeat?.cancel();
+    this.#closeTimer?.cancel();
+    this.#ws.transportClosed();
+    const clean = this.#gotClose && this.#ws.closeHandshake.state === "closed" && this.#failure === undefined;
+    let code = this.#gotClose ? this.#closeCode : CloseCode.Abnormal;
+    if (this.#failure instanceof WebSocketError && this.#failure.closeCode !== CloseCode.Abnormal) code = this.#failure.closeCode;
+    else if (this.#failure !== undefined && !this.#gotClose) code = CloseCode.Abnormal;
+    this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean);
+  }
+}

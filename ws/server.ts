@@ -1,0 +1,435 @@
+/**
+ * WebSocket upgrades in `serve` (http/server), in the two shapes users know:
+ *
+ * - **Bun's**: `serve({ fetch, websocket: { open, message, close, drain,
+ *   ping, pong } })` and, in `fetch`, `server.upgrade(request, { data })`
+ *   (true when the upgrade goes ahead; `fetch` then returns nothing). The
+ *   handlers get a {@link ServerWebSocket} carrying `data`, with
+ *   `subscribe`/`unsubscribe`/`publish` topics and `server.publish`. This
+ *   is the fast path: no event objects, messages straight to `message`.
+ * - **Deno's**: `upgradeWebSocket(request)` returns `{ socket, response }`;
+ *   return `response` from the handler, and `socket` (a WHATWG
+ *   `WebSocket`) opens once the `101` is written. It needs the request's
+ *   `info` (the handler's second argument) unless the server has a
+ *   `websocket` option (even `{}`).
+ *
+ * Both negotiate subprotocols (`protocols`), permessage-deflate (its four
+ * parameters, a compression context per connection; off unless
+ * `perMessageDeflate` is given), check `Origin` (`checkOrigin`: false
+ * answers 403), bound messages (`maxPayloadLength`, 1009 past it), time
+ * the closing handshake (`closeTimeoutMs`), ping dead peers
+ * (`heartbeatMs`) and bound the output for peers that do not read
+ * (`maxBufferedBytes`, then 1008). Upgrades are HTTP/1.1 only.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "../http/server/serve.ts";
+ * const server = serve({
+ *   port: 0,
+ *   fetch: (request) => server.upgrade(request, { data: { name: "anon" } }) ? undefined : new Response("not a websocket", { status: 400 }),
+ *   websocket: {
+ *     open: (ws) => ws.subscribe("chat"),
+ *     message: (ws, message) => ws.publish("chat", message),
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+import { checkOptions, optionKeys } from "../core/options.ts";
+import type { Connection } from "../poll/connection.ts";
+import type { ServeHandler, ServeHandlerInfo } from "../http/server/h1_session.ts";
+import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
+import type { DeflateOptions } from "./deflate.ts";
+import { acceptUpgrade, type UpgradeResult } from "./handshake.ts";
+import { TopicHub } from "./pubsub.ts";
+import { WebSocket } from "./websocket.ts";
+
+/** Negotiation and limits shared by both server shapes. */
+export interface WebSocketServerOptions {
+  /** Subprotocols we speak, in our order of preference, or a function choosing among the client's. */
+  protocols?: readonly string[] | ((offered: string[]) => string | undefined);
+  /** permessage-deflate parameters to accept with, or true for defaults (default: off). */
+  perMessageDeflate?: DeflateOptions | boolean;
+  /** Decides on the request's `Origin` (null when absent); false answers 403. */
+  checkOrigin?: (origin: string | null, request: Request) => boolean;
+  /** Largest message accepted (default 16 MiB); larger closes with 1009. */
+  maxPayloadLength?: number;
+  /** Ping every this many ms; a peer silent for a whole interval is dropped (1006). Default 0: off. */
+  heartbeatMs?: number;
+  /** How long the peer has to answer our Close (default 5000 ms). */
+  closeTimeoutMs?: number;
+  /** Queued output past which a peer that does not read is dropped (1008; default 16 MiB). */
+  maxBufferedBytes?: number;
+}
+
+/** Bun's `websocket` handler set (`T` is the `data` given to `server.upgrade`). */
+export interface WebSocketHandler<T = undefined> extends WebSocketServerOptions {
+  open?(ws: ServerWebSocket<T>): void;
+  /** A message: a string for text, bytes for binary. */
+  message?(ws: ServerWebSocket<T>, message: string | Uint8Array): void;
+  close?(ws: ServerWebSocket<T>, code: number, reason: string): void;
+  /** The output emptied after `send` returned -1. */
+  drain?(ws: ServerWebSocket<T>): void;
+  ping?(ws: ServerWebSocket<T>, data: Uint8Array): void;
+  pong?(ws: ServerWebSocket<T>, data: Uint8Array): void;
+  /** The peer broke the protocol or the output limit was hit (close follows). */
+  error?(ws: ServerWebSocket<T>, error: Error): void;
+  /** `ws.publish` also reaches the publisher (default false). */
+  publishToSelf?: boolean;
+}
+
+const HANDLER_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
+  open: true,
+  message: true,
+  close: true,
+  drain: true,
+  ping: true,
+  pong: true,
+  error: true,
+  publishToSelf: true,
+  protocols: true,
+  perMessageDeflate: true,
+  checkOrigin: true,
+  maxPayloadLength: true,
+  heartbeatMs: true,
+  closeTimeoutMs: true,
+  maxBufferedBytes: true,
+} satisfies Record<keyof WebSocketHandler<unknown>, true>));
+
+const decoder = new TextDecoder();
+
+/**
+ * A server-side WebSocket of the Bun shape, given to the `websocket`
+ * handlers.
+ *
+ * @example
+ * ```ts ignore
+ * const handler: WebSocketHandler<{ room: string }> = {
+ *   open: (ws) => ws.subscribe(ws.data.room),
+ *   message: (ws, message) => ws.publish(ws.data.room, message),
+ * };
+ * ```
+ */
+export class ServerWebSocket<T = undefined> {
+  /** What `server.upgrade(request, { data })` attached. */
+  data: T;
+  /** The subprotocol agreed ("" for none). */
+  readonly protocol: string;
+  /** The extensions agreed ("" for none). */
+  readonly extensions: string;
+  /** The client's IP address. */
+  readonly remoteAddress: string;
+  readonly #channel: WebSocketChannel;
+  readonly #hub: TopicHub<ServerWebSocket<T>>;
+  readonly #publishToSelf: boolean;
+
+  /** @internal Made by the server on upgrade. */
+  constructor(channelFor: (ws: ServerWebSocket<T>) => WebSocketChannel, data: T, protocol: string, extensions: string, remoteAddress: string, hub: TopicHub<ServerWebSocket<T>>, publishToSelf: boolean) {
+    this.data = data;
+    this.protocol = protocol;
+    this.extensions = extensions;
+    this.remoteAddress = remoteAddress;
+    this.#hub = hub;
+    this.#publishToSelf = publishToSelf;
+    this.#channel = channelFor(this);
+  }
+
+  /** 1 OPEN, 2 CLOSING, 3 CLOSED (WHATWG numbers). */
+  get readyState(): number {
+    const s = this.#channel.readyState;
+    return s === "open" ? 1 : s === "closing" ? 2 : 3;
+  }
+
+  /**
+   * Sends a message (a string is text). Returns the bytes of the message
+   * when sent, -1 when it was queued past the high-water mark (backpressure:
+   * wait for `drain`), 0 when dropped (the socket is closing).
+   */
+  send(message: string | Uint8Array | ArrayBuffer): number {
+    if (this.#channel.readyState !== "open") return 0;
+    const data = message instanceof ArrayBuffer ? new Uint8Array(message) : message;
+    const below = this.#channel.send(data, typeof data !== "string");
+    return below ? (typeof data === "string" ? data.length : data.length) : -1;
+  }
+
+  /** Sends a text message. */
+  sendText(message: string): number {
+    return this.send(String(message));
+  }
+
+  /** Sends a binary message. */
+  sendBinary(message: Uint8Array | ArrayBuffer): number {
+    return this.send(message instanceof ArrayBuffer ? new Uint8Array(message) : message);
+  }
+
+  /** Sends a ping (the pong arrives at the `pong` handler). */
+  ping(data: string | Uint8Array = new Uint8Array(0)): number {
+    if (this.#channel.readyState !== "open") return 0;
+    return this.#channel.ping(data) ? 1 : -1;
+  }
+
+  /** Sends an unsolicited pong. */
+  pong(data: string | Uint8Array = new Uint8Array(0)): number {
+    if (this.#channel.readyState !== "open") return 0;
+    return this.#channel.pong(data) ? 1 : -1;
+  }
+
+  /** Starts the closing handshake. */
+  close(code?: number, reason?: string): void {
+    this.#channel.close(code, reason);
+  }
+
+  /** Drops the connection at once. */
+  terminate(): void {
+    this.#channel.terminate();
+  }
+
+  /** Bytes queued for the peer. */
+  getBufferedAmount(): number {
+    return this.#channel.bufferedAmount;
+  }
+
+  /** Joins `topic`. */
+  subscribe(topic: string): void {
+    if (this.readyState === 1) this.#hub.subscribe(this, topic);
+  }
+
+  /** Leaves `topic`. */
+  unsubscribe(topic: string): void {
+    this.#hub.unsubscribe(this, topic);
+  }
+
+  /** Whether this socket is in `topic`. */
+  isSubscribed(topic: string): boolean {
+    return this.#hub.isSubscribed(this, topic);
+  }
+
+  /** The topics joined. */
+  get subscriptions(): string[] {
+    return this.#hub.topicsOf(this);
+  }
+
+  /** Sends `message` to the other subscribers of `topic`; returns how many got it. */
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer): number {
+    const data = message instanceof ArrayBuffer ? new Uint8Array(message) : message;
+    return this.#hub.publish(topic, data, this.#publishToSelf ? undefined : this);
+  }
+}
+
+/** Options of `server.upgrade(request, options)`. */
+export interface ServerUpgradeOptions<T> {
+  /** Attached to the socket as `ws.data`. */
+  data?: T;
+  /** Extra fields of the `101` response (Set-Cookie…). */
+  headers?: Readonly<Record<string, string>>;
+}
+
+interface PendingRequest {
+  info: ServeHandlerInfo;
+  response?: Response;
+  refusal?: Response;
+}
+
+/** The requests of servers with a `websocket` option, while their handler runs. */
+const pending = new WeakMap<Request, PendingRequest>();
+
+function deflateOption(value: DeflateOptions | boolean | undefined): DeflateOptions | false {
+  if (value === undefined || value === false) return false;
+  return value === true ? {} : value;
+}
+
+function channelOptions(options: WebSocketServerOptions, deflate: ChannelOptions["deflate"]): ChannelOptions {
+  return {
+    role: "server",
+    deflate,
+    maxPayload: options.maxPayloadLength ?? 16 * 1024 * 1024,
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+    ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
+  };
+}
+
+/** Runs the handshake checks; a refusal response, or the agreed upgrade with the `101`'s fields. */
+function negotiate(request: Request, options: WebSocketServerOptions, extraHeaders: Readonly<Record<string, string>> | undefined):
+  | { ok: false; response: Response }
+  | { ok: true; result: Extract<UpgradeResult, { ok: true }>; headers: [string, string][] } {
+  if (options.checkOrigin !== undefined && !options.checkOrigin(request.headers.get("origin"), request)) {
+    return { ok: false, response: new Response("origin not allowed\n", { status: 403 }) };
+  }
+  const result = acceptUpgrade({ method: request.method, headers: request.headers }, {
+    ...(options.protocols !== undefined ? { protocols: options.protocols } : {}),
+    perMessageDeflate: deflateOption(options.perMessageDeflate),
+    ...(extraHeaders !== undefined ? { headers: extraHeaders } : {}),
+  });
+  if (!result.ok) {
+    const extra: Record<string, string> = result.status === 426 ? { "sec-websocket-version": "13" } : {};
+    return { ok: false, response: new Response(result.reason + "\n", { status: result.status, headers: extra }) };
+  }
+  const headers: [string, string][] = [];
+  for (const line of result.response.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon);
+    const lower = name.toLowerCase();
+    if (lower === "upgrade" || lower === "connection") continue;
+    headers.push([name, line.slice(colon + 1).trim()]);
+  }
+  return { ok: true, result, headers };
+}
+
+function remoteIP(conn: Connection): string {
+  try {
+    const a = conn.remoteAddress as unknown as { address?: string; hostname?: string };
+    return a.address ?? a.hostname ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * @internal What `serve` keeps for its `websocket` option: wraps `fetch`
+ * so `server.upgrade(request)` can find the request's connection, and
+ * holds the topics of `server.publish`.
+ *
+ * @example
+ * ```ts ignore
+ * const support = new WebSocketSupport({ message: (ws, m) => ws.send(m) });
+ * const fetch = support.wrap((request) => support.upgrade(request) ? undefined : new Response("no"));
+ * ```
+ */
+export class WebSocketSupport<T = unknown> {
+  readonly handler: WebSocketHandler<T>;
+  readonly hub: TopicHub<ServerWebSocket<T>> = new TopicHub();
+
+  constructor(handler: WebSocketHandler<T>) {
+    checkOptions(handler, HANDLER_KEYS, "serve: websocket");
+    this.handler = handler;
+  }
+
+  /** The handler `serve` runs: records each request, answers with the upgrade's `101` when `upgrade` took it. */
+  wrap(fetch: (request: Request, info: ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>): ServeHandler {
+    return (request, info) => {
+      const entry: PendingRequest = { info };
+      pending.set(request, entry);
+      const answer = (response: Response | undefined): Response => {
+        pending.delete(request);
+        if (entry.response !== undefined) return entry.response;
+        if (response !== undefined) return response;
+        return entry.refusal ?? new Response("the handler returned no response\n", { status: 500 });
+      };
+      const result = fetch(request, info);
+      if (result instanceof Promise) return result.then(answer, (err) => {
+        pending.delete(request);
+        throw err;
+      });
+      return answer(result);
+    };
+  }
+
+  /** Bun's `server.upgrade`: true when `request` is switched (return nothing from `fetch` then). */
+  upgrade(request: Request, options: ServerUpgradeOptions<T> = {}): boolean {
+    const entry = pending.get(request);
+    if (entry === undefined || entry.response !== undefined || entry.info.upgrade === undefined) return false;
+    const handler = this.handler;
+    const agreed = negotiate(request, handler, options.headers);
+    if (!agreed.ok) {
+      entry.refusal = agreed.response;
+      return false;
+    }
+    const { result, headers } = agreed;
+    const hub = this.hub;
+    const data = options.data as T;
+    entry.response = entry.info.upgrade({
+      headers,
+      open: (conn, head) => {
+        let channel!: WebSocketChannel;
+        const ws = new ServerWebSocket<T>((self) =>
+          channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
+            message: (bytes, binary) => handler.message?.(self, binary ? bytes : decoder.decode(bytes)),
+            ping: handler.ping === undefined ? undefined : (bytes) => handler.ping!(self, bytes),
+            pong: handler.pong === undefined ? undefined : (bytes) => handler.pong!(self, bytes),
+            drain: () => handler.drain?.(self),
+            error: (error) => handler.error?.(self, error),
+            close: (code, reason) => {
+              hub.leaveAll(self);
+              handler.close?.(self, code, reason);
+            },
+          }), data, result.protocol ?? "", result.deflate?.responseHeader ?? "", remoteIP(conn), hub, handler.publishToSelf ?? false);
+        handler.open?.(ws);
+        if (head.length > 0) channel.feed(head);
+      },
+    });
+    return true;
+  }
+
+  /** `server.publish`: sends to every subscriber of `topic`; returns how many got it. */
+  publish(topic: string, message: string | Uint8Array | ArrayBuffer): number {
+    return this.hub.publish(topic, message instanceof ArrayBuffer ? new Uint8Array(message) : message);
+  }
+
+  /** How many sockets subscribe to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.hub.subscriberCount(topic);
+  }
+}
+
+/** Options of {@link upgradeWebSocket} (Deno's, plus ffinet's limits). */
+export interface UpgradeWebSocketOptions extends WebSocketServerOptions {
+  /** The subprotocol to answer with (Deno's option); must be one the client offered. */
+  protocol?: string;
+  /** The request's `info` (the handler's second argument); needed unless the server has a `websocket` option. */
+  info?: ServeHandlerInfo;
+  /** Extra fields of the `101` response. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+const UPGRADE_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
+  protocol: true,
+  info: true,
+  headers: true,
+  protocols: true,
+  perMessageDeflate: true,
+  checkOrigin: true,
+  maxPayloadLength: true,
+  heartbeatMs: true,
+  closeTimeoutMs: true,
+  maxBufferedBytes: true,
+} satisfies Record<keyof UpgradeWebSocketOptions, true>));
+
+/**
+ * Deno's `upgradeWebSocket`: returns a WHATWG `WebSocket` that opens once
+ * `response` (which the handler must return) is written. Throws a
+ * `TypeError` for a request that is not a valid WebSocket upgrade (or
+ * whose connection cannot be found).
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "../http/server/serve.ts";
+ * import { upgradeWebSocket } from "./server.ts";
+ * serve({ port: 0, fetch: (request, info) => {
+ *   const { socket, response } = upgradeWebSocket(request, { info });
+ *   socket.onmessage = (e) => socket.send(e.data);
+ *   return response;
+ * } });
+ * ```
+ */
+export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOptions = {}): { socket: WebSocket; response: Response } {
+  checkOptions(options, UPGRADE_KEYS, "upgradeWebSocket");
+  const info = options.info ?? pending.get(request)?.info;
+  if (info === undefined || info.upgrade === undefined) {
+    throw new TypeError("upgradeWebSocket: pass { info } (the handler's second argument), or serve with a websocket option; HTTP/2 requests cannot upgrade");
+  }
+  const protocols = options.protocol !== undefined ? [options.protocol] : options.protocols;
+  const agreed = negotiate(request, { ...options, ...(protocols !== undefined ? { protocols } : {}) }, options.headers);
+  if (!agreed.ok) throw new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade (${agreed.response.status})`);
+  const { result, headers } = agreed;
+  const socket = WebSocket.serverSide();
+  const response = info.upgrade({
+    headers,
+    open: (conn, head) => socket.attachConnection(conn, head, channelOptions(options, result.deflate), result.protocol ?? "", result.deflate?.responseHeader ?? ""),
+  });
+  const entry = pending.get(request);
+  if (entry !== undefined) entry.response = response;
+  return { socket, response };
+}

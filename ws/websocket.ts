@@ -1,0 +1,262 @@
+/**
+ * The WHATWG `WebSocket` on ffinet's connections: the browser's API
+ * (`open`/`message`/`error`/`close` events and `on…` properties,
+ * `binaryType`, `bufferedAmount`, `protocol`, `extensions`, `readyState`,
+ * `close(code, reason)`), plus what the runtimes' clients add as options:
+ * request headers, TLS settings for `wss:`, a proxy, permessage-deflate,
+ * a heartbeat. The server's `upgradeWebSocket` hands out the same class.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocket } from "./websocket.ts";
+ * const ws = new WebSocket("ws://127.0.0.1:8080/", ["chat"]);
+ * ws.onopen = () => ws.send("hello");
+ * ws.onmessage = (event) => { console.log(event.data); ws.close(1000, "done"); };
+ * ```
+ *
+ * @module
+ */
+import type { Connection } from "../poll/connection.ts";
+import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
+import { type DialOptions, dialWebSocket, webSocketURL } from "./dial.ts";
+
+/** Options of the {@link WebSocket} constructor beyond the browser's (the second argument may be this object). */
+export interface WebSocketInit extends DialOptions {
+  /** Ping every this many ms and drop a silent peer (default off). */
+  heartbeatMs?: number;
+  /** Largest message accepted (default 64 MiB); larger closes with 1009. */
+  maxPayload?: number;
+  /** Queued output past which a peer that does not read is dropped (1008). */
+  maxBufferedBytes?: number;
+  /** How long the peer has to answer our Close (default 5000 ms). */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * The `close` event of a {@link WebSocket} (as the runtimes' `CloseEvent`;
+ * Node before 23 has no global one).
+ *
+ * @example
+ * ```ts
+ * import { WebSocketCloseEvent } from "./websocket.ts";
+ * const e = new WebSocketCloseEvent("close", { code: 1000, reason: "bye", wasClean: true });
+ * console.log(e.code, e.reason, e.wasClean); // 1000 "bye" true
+ * ```
+ */
+export class WebSocketCloseEvent extends Event {
+  readonly code: number;
+  readonly reason: string;
+  readonly wasClean: boolean;
+  constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
+    super(type);
+    this.code = init.code ?? 0;
+    this.reason = init.reason ?? "";
+    this.wasClean = init.wasClean ?? false;
+  }
+}
+
+/** The `error` event: `error` is what failed (ffinet's typed error). */
+class WebSocketErrorEvent extends Event {
+  readonly error: unknown;
+  readonly message: string;
+  constructor(error: unknown) {
+    super("error");
+    this.error = error;
+    this.message = error instanceof Error ? error.message : String(error);
+  }
+}
+
+const decoder = new TextDecoder();
+const SERVER_SIDE: unique symbol = Symbol("ffinet.ws.serverSide");
+
+type Handler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
+
+/**
+ * A WebSocket with the WHATWG API. See the module documentation.
+ *
+ * @example
+ * ```ts ignore
+ * import { WebSocket } from "./websocket.ts";
+ * const ws = new WebSocket("wss://localhost:8443/", { tls: { ca }, headers: { authorization: "Bearer x" } });
+ * ws.binaryType = "arraybuffer";
+ * ws.addEventListener("message", (e) => console.log((e as MessageEvent).data));
+ * ```
+ */
+export class WebSocket extends EventTarget {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly CONNECTING = 0;
+  readonly OPEN = 1;
+  readonly CLOSING = 2;
+  readonly CLOSED = 3;
+
+  readonly url: string;
+  #state = 0;
+  #protocol = "";
+  #extensions = "";
+  #binaryType: "blob" | "arraybuffer" = "blob";
+  #channel: WebSocketChannel | undefined;
+  #pendingClose: { code?: number | undefined; reason: string } | undefined;
+  #sendChain: Promise<void> | undefined;
+  onopen: Handler<Event> = null;
+  onmessage: Handler<MessageEvent> = null;
+  onerror: Handler<Event> = null;
+  onclose: Handler<WebSocketCloseEvent> = null;
+
+  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit) {
+    super();
+    if ((url as unknown) === SERVER_SIDE) {
+      this.url = "";
+      return;
+    }
+    const parsed = webSocketURL(url);
+    this.url = parsed.href;
+    const init: WebSocketInit = typeof protocols === "string"
+      ? { protocols: [protocols] }
+      : Array.isArray(protocols)
+      ? { protocols: protocols as readonly string[] }
+      : (protocols as WebSocketInit | undefined) ?? {};
+    const { heartbeatMs, maxPayload, maxBufferedBytes, closeTimeoutMs, ...dial } = init;
+    dialWebSocket(parsed, dial).then((d) => {
+      if (this.#state === 3) return void d.conn.abort();
+      this.#protocol = d.protocol;
+      this.#extensions = d.extensions;
+      this.attachConnection(d.conn, d.head, {
+        role: "client",
+        deflate: d.deflate,
+        ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+        ...(maxPayload !== undefined ? { maxPayload } : {}),
+        ...(maxBufferedBytes !== undefined ? { maxBufferedBytes } : {}),
+        ...(closeTimeoutMs !== undefined ? { closeTimeoutMs } : {}),
+      });
+    }, (err: unknown) => {
+      if (this.#state === 3) return;
+      this.#state = 3;
+      this.#fire(new WebSocketErrorEvent(err));
+      this.#fire(new WebSocketCloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+    });
+  }
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  get readyState(): number {
+    return this.#state;
+  }
+
+  /** The subprotocol the server chose ("" for none). */
+  get protocol(): string {
+    return this.#protocol;
+  }
+
+  /** The extensions the server accepted ("" for none). */
+  get extensions(): string {
+    return this.#extensions;
+  }
+
+  /** Bytes sent but not yet taken by the kernel. */
+  get bufferedAmount(): number {
+    return this.#channel?.bufferedAmount ?? 0;
+  }
+
+  /** How binary messages arrive: "blob" (default) or "arraybuffer". */
+  get binaryType(): "blob" | "arraybuffer" {
+    return this.#binaryType;
+  }
+
+  set binaryType(value: "blob" | "arraybuffer") {
+    if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
+  }
+
+  /** Sends a message; a `Blob` is sent in order once read. Throws `InvalidStateError` while connecting. */
+  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    if (this.#state === 0) throw new DOMException("the WebSocket is still connecting", "InvalidStateError");
+    if (this.#state !== 1) return; // closing or closed: dropped, as browsers do
+    if (typeof Blob !== "undefined" && data instanceof Blob) {
+      const chain = (this.#sendChain ?? Promise.resolve()).then(() => data.arrayBuffer()).then((buffer) => {
+        if (this.#state === 1) this.#channel!.send(new Uint8Array(buffer), true);
+      });
+      this.#sendChain = chain;
+      void chain.finally(() => {
+        if (this.#sendChain === chain) this.#sendChain = undefined;
+      });
+      return;
+    }
+    const bytes = typeof data === "string"
+      ? data
+      : ArrayBuffer.isView(data)
+      ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+      : new Uint8Array(data as ArrayBufferLike);
+    if (this.#sendChain !== undefined) {
+      const chain = this.#sendChain.then(() => {
+        if (this.#state === 1) this.#channel!.send(bytes, typeof bytes !== "string");
+      });
+      this.#sendChain = chain;
+      return;
+    }
+    this.#channel!.send(bytes, typeof bytes !== "string");
+  }
+
+  /** Starts the closing handshake (`code` 1000 or 3000–4999; `reason` at most 123 UTF-8 bytes). */
+  close(code?: number, reason = ""): void {
+    if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
+      throw new DOMException(`close code must be 1000 or in 3000-4999, got ${code}`, "InvalidAccessError");
+    }
+    if (new TextEncoder().encode(reason).length > 123) throw new DOMException("close reason over 123 bytes", "SyntaxError");
+    if (this.#state >= 2) return;
+    if (this.#state === 0 && this.#channel === undefined) {
+      this.#state = 2;
+      this.#pendingClose = { code, reason };
+      return;
+    }
+    this.#state = 2;
+    this.#channel!.close(code, reason);
+  }
+
+  /** @internal Server side: a socket not yet open, for `upgradeWebSocket`. */
+  static serverSide(): WebSocket {
+    return new WebSocket(SERVER_SIDE as unknown as string);
+  }
+
+  /** @internal Runs this socket over `conn` (after the handshake) and fires `open`. */
+  attachConnection(conn: Connection, head: Uint8Array, options: ChannelOptions, protocol?: string, extensions?: string): void {
+    if (protocol !== undefined) this.#protocol = protocol;
+    if (extensions !== undefined) this.#extensions = extensions;
+    const pending = this.#pendingClose;
+    this.#channel = new WebSocketChannel(conn, new Uint8Array(0), options, {
+      message: (data, binary) => {
+        let payload: string | ArrayBuffer | Blob;
+        if (!binary) payload = decoder.decode(data);
+        else if (this.#binaryType === "arraybuffer") payload = data.buffer.byteLength === data.length ? data.buffer as ArrayBuffer : data.slice().buffer as ArrayBuffer;
+        else payload = new Blob([data as Uint8Array<ArrayBuffer>]);
+        this.#fire(new MessageEvent("message", { data: payload, origin: this.url === "" ? "" : new URL(this.url).origin }));
+      },
+      error: (error) => this.#fire(new WebSocketErrorEvent(error)),
+      close: (code, reason, wasClean) => {
+        this.#state = 3;
+        this.#fire(new WebSocketCloseEvent("close", { code, reason, wasClean }));
+      },
+    });
+    this.#state = 1;
+    this.#fire(new Event("open"));
+    if (pending !== undefined) {
+      this.#state = 2;
+      this.#channel.close(pending.code, pending.reason);
+    }
+    if (head.length > 0) this.#channel.feed(head);
+  }
+
+  #fire(event: Event): void {
+    const handler = (this as unknown as Record<string, unknown>)["on" + event.type];
+    if (typeof handler === "function") {
+      try {
+        handler.call(this, event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+    this.dispatchEvent(event);
+  }
+}
