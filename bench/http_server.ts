@@ -9,7 +9,9 @@
  * request (from /proc/PID/stat). Then memory per idle keep-alive
  * connection: the server's RSS before and after 2,000 connections that
  * each made one request and stay open (HTTP_IDLE connections), per
- * connection.
+ * connection. HTTP_LIGHT=1: the ffinet server runs with
+ * `installLightResponse()` (the same handler, the runtime's `Response`
+ * replaced by the light one; cases marked "light").
  *
  * Needs `wrk` (apt-get install -y wrk). Run: node scripts/bench.mjs http_server [--runtime=node]
  * (or directly: node --import tsx bench/http_server.ts).
@@ -26,6 +28,7 @@ const proc = (globalThis as unknown as { process: { execPath: string; argv: stri
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
 const CLK_TCK = 100;
+const LIGHT = proc.env.HTTP_LIGHT === "1";
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true, pad: "x".repeat(20) })) }).slice(0, 1024);
 
 const FILE_BODY = new Uint8Array(65536).map((_, i) => 32 + (i % 90));
@@ -40,7 +43,8 @@ function handler(request: Request): Response {
 async function runServer(kind: string): Promise<void> {
   let port = 0;
   if (kind === "ffinet") {
-    const { serve } = await import("../http/server/mod.ts");
+    const { installLightResponse, serve } = await import("../http/server/mod.ts");
+    if (LIGHT) installLightResponse();
     port = serve({ port: 0, fetch: handler }).addr.port;
   } else if (RUNTIME === "deno") {
     const D = (globalThis as unknown as { Deno: { serve(o: object, h: (r: Request) => Response): { addr: { port: number } } } }).Deno;
@@ -182,8 +186,9 @@ if (serveArg !== undefined) {
         console.log(`# ${RUNTIME} ${name} round ${r} ${kind}: ${res.rps.toFixed(0)} req/s, ${res.cpuUs.toFixed(1)} µs/req`);
       }
     }
-    record({ bench: "http_server", case: `${name} wrk -c50 req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
-    record({ bench: "http_server", case: `${name} wrk -c50 CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
+    const label = LIGHT ? `${name} light` : name;
+    record({ bench: "http_server", case: `${label} wrk -c50 req/s`, unit: "req/s", ours: median(ours.rps), peer: median(peer.rps), peerName });
+    record({ bench: "http_server", case: `${label} wrk -c50 CPU/req`, unit: "µs/req", ours: median(ours.cpu), peer: median(peer.cpu), peerName });
   }
   const idle = Number(proc.env.HTTP_IDLE ?? 2000);
   const oursKiB = await idleMemory("ffinet", idle);

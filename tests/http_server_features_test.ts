@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { serve } from "../http/server/mod.ts";
+import { installLightResponse, serve } from "../http/server/mod.ts";
 import { runtimeCommand } from "./loop_helpers.ts";
 
 /** A raw client: write `chunks`, collect what comes back; `until` ends the wait early (bounded by 10 s). */
@@ -221,6 +221,48 @@ describe("serve: upgrade, trailers, shutdown on a signal", () => {
     } finally {
       await s.shutdown({ deadlineMs: 200 });
     }
+  });
+
+  test("installLightResponse: light responses are written from what they recorded, and behave as Responses", async () => {
+    const uninstall = installLightResponse();
+    let checks: unknown[] = [];
+    const s = serve({
+      port: 0,
+      onError: (error) => new Response(`refused: ${(error as Error).name}`, { status: 500 }),
+      fetch: async (request) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/text") return new Response("héllo", { headers: { "X-A": "1" } });
+        if (path === "/bytes") return new Response(new Uint8Array([104, 105]), { status: 201, headers: [["content-type", "application/octet-stream"]] });
+        if (path === "/none") return new Response(null, { status: 204 });
+        if (path === "/bad") return new Response("x", { headers: { "x-bad": "a\r\nInjected: 1" } });
+        const r = new Response("read me", { status: 202, headers: { "x-b": "2" } });
+        checks = [r instanceof Response, r.status, r.headers.get("x-b"), await r.clone().text(), Response.json({ a: 1 }) instanceof Response];
+        return r;
+      },
+    });
+    try {
+      const base = `http://127.0.0.1:${s.addr.port}`;
+      const text = await fetch(`${base}/text`);
+      assert.equal(await text.text(), "héllo");
+      assert.equal(text.headers.get("content-type"), "text/plain;charset=UTF-8");
+      assert.equal(text.headers.get("content-length"), "6");
+      assert.equal(text.headers.get("x-a"), "1");
+      const bytes = await fetch(`${base}/bytes`);
+      assert.equal(bytes.status, 201);
+      assert.equal(await bytes.text(), "hi");
+      assert.equal((await fetch(`${base}/none`)).status, 204);
+      const bad = await rawExchange(s.addr.port, [{ send: "GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", until: () => false }]);
+      assert.match(bad.text, /^HTTP\/1\.1 500 /);
+      assert.ok(!bad.text.includes("Injected"), bad.text);
+      const read = await fetch(`${base}/read`);
+      assert.equal(read.status, 202);
+      assert.equal(await read.text(), "read me");
+      assert.deepEqual(checks, [true, 202, "2", "read me", true]);
+    } finally {
+      uninstall();
+      await s.shutdown({ deadlineMs: 200 });
+    }
+    assert.equal(new Response("x") instanceof Response, true);
   });
 
   test("shutdownOnSignal: SIGTERM lets the request in flight finish with Connection: close, then the process exits by itself", async () => {

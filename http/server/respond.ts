@@ -31,6 +31,8 @@ import { reasonPhrase } from "../core/status.ts";
 import { writeChunkHeader } from "../h1/chunked.ts";
 import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+import { type LightParts, lightParts } from "./light_response.ts";
+import { TOKEN } from "../h1/tables.ts";
 
 export { httpDate } from "./out_buffer.ts";
 
@@ -184,6 +186,40 @@ function writeFields(sink: ResponseSink, response: Response): void {
   if (!sawDate) out.dateField();
 }
 
+let sawContentType = false;
+
+/** A light response's field, checked as `Headers` would (the runtime's class never saw it). */
+function lightField(name: string, value: unknown): void {
+  if (typeof value !== "string") value = String(value);
+  const v = (value as string).trim();
+  if (name.length === 0) throw new TypeError("invalid header name: empty");
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || TOKEN[c] !== 1) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
+  }
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) throw new TypeError(`invalid header value for ${name}`);
+  }
+  const lower = name.toLowerCase();
+  if (lower === "content-type") sawContentType = true;
+  fieldWriter(lower, v);
+}
+
+/** Like {@link writeFields}, for the recorded parts of a light response. */
+function writeLightFields(sink: ResponseSink, parts: LightParts): void {
+  begin(sink);
+  out.statusLine(parts.status, "");
+  declaredLength = -1;
+  sawDate = false;
+  sawContentType = false;
+  const h = parts.headers;
+  if (Array.isArray(h)) for (const pair of h) lightField(String(pair[0]), pair[1]);
+  else if (h !== undefined) for (const name in h) lightField(name, (h as Record<string, string>)[name]);
+  if (!sawContentType && typeof parts.body === "string") out.latin1("content-type: text/plain;charset=UTF-8\r\n");
+  if (!sawDate) out.dateField();
+}
+
 function endHead(ctx: ResponseContext, close: boolean): void {
   if (close) out.latin1("Connection: close\r\n\r\n");
   else if (ctx.http10) out.latin1("Connection: keep-alive\r\n\r\n");
@@ -216,6 +252,8 @@ function asBytes(value: unknown): Uint8Array {
  * ```
  */
 export function writeResponse(sink: ResponseSink, response: Response, ctx: ResponseContext): boolean | Promise<boolean> {
+  const light = ctx.trailers === undefined ? lightParts(response) : undefined;
+  if (light !== undefined) return writeLight(sink, light, ctx);
   const status = response.status;
   if (status < 200 && status !== 101) throw new RangeError(`a handler may not answer with an interim status (${status})`);
   const trailers = ctx.trailers;
@@ -231,29 +269,7 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
   }
   if (typeof body === "string") {
     writeFields(sink, response);
-    if (body.length <= INLINE_MAX && !ctx.head) {
-      // Encoded after the head, then the Content-Length line slotted in before it.
-      const fieldsEnd = out.length;
-      out.reserve(64);
-      const bodyAt = out.length + 64;
-      out.length = bodyAt;
-      const n = out.utf8(body);
-      const lengthLine = `Content-Length: ${n}\r\n${ctx.close ? "Connection: close\r\n" : ctx.http10 ? "Connection: keep-alive\r\n" : ""}\r\n`;
-      const start = bodyAt - lengthLine.length;
-      const b = out.buf;
-      const shift = start - fieldsEnd; // the head moves right by this much, next to its Content-Length line
-      b.copyWithin(base + shift, base, fieldsEnd);
-      for (let i = 0; i < lengthLine.length; i++) b[start + i] = lengthLine.charCodeAt(i);
-      ctx.headSent = true;
-      if (out === shared) sink.send(b.subarray(shift, out.length));
-      else {
-        // in the cork buffer: close the gap left before the head
-        b.copyWithin(base, base + shift, out.length);
-        out.length -= shift;
-      }
-      return !ctx.close;
-    }
-    return sendBytes(sink, new TextEncoder().encode(body), ctx);
+    return sendString(sink, body, ctx);
   }
   if (body instanceof Uint8Array) {
     writeFields(sink, response);
@@ -261,6 +277,46 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
   }
   if (body !== undefined) return sendBlob(sink, response, body, ctx);
   return sendStream(sink, response, response.body!, trailers, ctx);
+}
+
+/** Head (fields written) with `Content-Length`, then the UTF-8 of `body`, encoded in place beside the head when small. */
+function sendString(sink: ResponseSink, body: string, ctx: ResponseContext): boolean {
+  if (body.length <= INLINE_MAX && !ctx.head) {
+    // Encoded after the head, then the Content-Length line slotted in before it.
+    const fieldsEnd = out.length;
+    out.reserve(64);
+    const bodyAt = out.length + 64;
+    out.length = bodyAt;
+    const n = out.utf8(body);
+    const lengthLine = `Content-Length: ${n}\r\n${ctx.close ? "Connection: close\r\n" : ctx.http10 ? "Connection: keep-alive\r\n" : ""}\r\n`;
+    const start = bodyAt - lengthLine.length;
+    const b = out.buf;
+    const shift = start - fieldsEnd; // the head moves right by this much, next to its Content-Length line
+    b.copyWithin(base + shift, base, fieldsEnd);
+    for (let i = 0; i < lengthLine.length; i++) b[start + i] = lengthLine.charCodeAt(i);
+    ctx.headSent = true;
+    if (out === shared) sink.send(b.subarray(shift, out.length));
+    else {
+      // in the cork buffer: close the gap left before the head
+      b.copyWithin(base, base + shift, out.length);
+      out.length -= shift;
+    }
+    return !ctx.close;
+  }
+  return sendBytes(sink, new TextEncoder().encode(body), ctx);
+}
+
+/** A light response (light_response.ts) from its recorded parts. */
+function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext): boolean {
+  writeLightFields(sink, parts);
+  const body = parts.body;
+  if (body === null || bodyless(parts.status)) {
+    if (!bodyless(parts.status)) out.latin1("Content-Length: 0\r\n");
+    endHead(ctx, ctx.close);
+    commit(sink);
+    return !ctx.close;
+  }
+  return typeof body === "string" ? sendString(sink, body, ctx) : sendBytes(sink, body, ctx);
 }
 
 /** Head (fields written) with `Content-Length`, then `bytes` (beside it when small). */
