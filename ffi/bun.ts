@@ -68,6 +68,7 @@ self.onmessage = (event) => {
     const libc = dlopen(m.libc, { [m.errnoName]: { args: [], returns: "ptr" } });
     fn = lib.symbols[m.name];
     errnoView = new Int32Array(toArrayBuffer(libc.symbols[m.errnoName](), 0, 4));
+    postMessage("ready");
     return;
   }
   const r = Number(fn(...m));

@@ -185,6 +185,7 @@ export function createDenoNative(): Native {
       let closeWhenIdle = false;
       return {
         canUnref: false,
+        ready: true,
         async call(...args): Promise<OffThreadResult> {
           if (closed) throw new Error(`off-thread ${name} is closed`);
           if (busy) throw new Error(`off-thread ${name} already has a call in flight`);

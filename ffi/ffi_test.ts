@@ -258,6 +258,9 @@ describe("ffi: callbacks and helper threads", () => {
     pollfd.view.setInt16(LAYOUT.pollfd.events, C.POLLIN, true);
     const wait = native.offThread(libc.path(), "poll", libc.definition.symbols.poll);
     assert.equal(wait.canUnref, native.runtime !== "deno");
+    // A worker-based helper reports ready only from its first message (never
+    // synchronously); Deno's nonblocking calls are ready at once.
+    assert.equal(wait.ready, native.runtime === "deno");
     try {
       // The parked wait may last up to 10 s; the timer chain ends it early.
       const parked = wait.call(pollfd.pointer, 1, 10_000);
@@ -273,6 +276,7 @@ describe("ffi: callbacks and helper threads", () => {
         setTimeout(tick, 10);
       });
       const r = await parked;
+      assert.equal(wait.ready, true); // it ran a call, so it booted
       assert.equal(ticks, 5);
       assert.equal(r.result, 1);
       assert.equal(pollfd.view.getInt16(LAYOUT.pollfd.revents, true) & C.POLLIN, C.POLLIN);

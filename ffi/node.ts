@@ -72,6 +72,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const koffi = require(workerData.koffi);
 const fn = koffi.load(workerData.path, { deep: workerData.deep }).func(workerData.name, workerData.result, workerData.args);
+parentPort.postMessage("ready");
 parentPort.on("message", (args) => {
   const r = Number(fn(...args));
   parentPort.postMessage([r, r < 0 ? koffi.errno() : 0]);

@@ -114,6 +114,14 @@ export interface OffThreadCall {
    * whose pending nonblocking FFI calls always keep the process alive.
    */
   readonly canUnref: boolean;
+  /**
+   * Whether a call starts at once: false while a worker-based helper (Node,
+   * Bun) is still booting — loading koffi in a Node worker takes 100–300 ms,
+   * during which a posted call waits — and true from its first ready message
+   * on; always true on Deno. A caller that must not stall (the loop) polls
+   * instead of parking until this turns true.
+   */
+  readonly ready: boolean;
   /** Starts one call; at most one call is in flight at a time. */
   call(...args: (number | Pointer | null)[]): Promise<OffThreadResult>;
   /** Keeps the process alive while a call is in flight (the default). */

@@ -1,7 +1,8 @@
 /**
  * The message protocol of the off-thread workers (Bun and Node): the main
  * thread posts the argument array, the worker runs the blocking C call and
- * posts `[result, errno]` back.
+ * posts `[result, errno]` back. A worker posts `"ready"` once, when it can
+ * run a call at once (its library is loaded).
  *
  * @module
  */
@@ -22,7 +23,12 @@ export function workerCall(
   let pending: ((r: OffThreadResult) => void) | undefined;
   let closed = false;
   let refed = true;
+  let ready = false;
   const onMessage = (data: unknown) => {
+    if (data === "ready") {
+      ready = true;
+      return;
+    }
     const [result, errno] = data as [number, number];
     const resolve = pending;
     pending = undefined;
@@ -35,6 +41,9 @@ export function workerCall(
   worker.unref();
   return {
     canUnref: true,
+    get ready() {
+      return ready;
+    },
     call(...args): Promise<OffThreadResult> {
       if (closed) return Promise.reject(new Error(`off-thread ${name} is closed`));
       if (pending) return Promise.reject(new Error(`off-thread ${name} already has a call in flight`));

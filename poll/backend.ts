@@ -99,6 +99,12 @@ export interface PollBackend {
    * false.
    */
   readonly canUnrefPark?: boolean;
+  /**
+   * Whether a parked wait would start at once: false while the runtime's
+   * helper thread is still booting (a Node worker loading koffi), when the
+   * loop polls on a short timer instead of parking. Absent means true.
+   */
+  readonly parkReady?: boolean;
   /** Keeps the process alive while a parked wait is in flight (default). */
   refPark(): void;
   /** Frees every native resource (deferred past a parked wait). Idempotent. */

@@ -41,7 +41,7 @@ import { createBackend } from "./choose.ts";
 import { type IoCallback, IoWatcher, type WatcherHost } from "./io_watcher.ts";
 import { LoopTimers } from "./loop_timers.ts";
 import { WakeFd } from "./wake.ts";
-import { unrefTimeout, yieldToRuntime } from "./yield.ts";
+import { refTimeout, unrefTimeout, yieldToRuntime } from "./yield.ts";
 
 /** Options of a {@link Loop}. */
 export interface LoopOptions {
@@ -91,6 +91,8 @@ export const DEFAULT_LINGER_MS = 1;
 /** Shortest and longest pause of lingering after a linger that found nothing. */
 const LINGER_BACKOFF_MIN_MS = 10;
 const LINGER_BACKOFF_MAX_MS = 1000;
+/** How often an idle loop polls while its helper thread boots. */
+const HELPER_BOOT_POLL_MS = 2;
 
 /** Time after which a tick stops polling again and yields to the runtime. */
 export const HOT_TICK_BUDGET_MS = 1;
@@ -531,8 +533,22 @@ export class Loop implements WatcherHost {
       }, ms);
       return;
     }
+    if (this.#backend.parkReady === false) {
+      // The helper thread is still booting (a Node worker loading koffi
+      // takes 100–300 ms): a wait parked now would start only then and
+      // dispatch nothing meanwhile, so poll on a short timer until it is up.
+      const timeout = this.timers.timeoutMs();
+      const ms = timeout < 0 ? HELPER_BOOT_POLL_MS : Math.min(HELPER_BOOT_POLL_MS, timeout);
+      this.#cancelPollTimer = this.hasRef() ? refTimeout(this.#pollTick, ms) : unrefTimeout(this.#pollTick, ms);
+      return;
+    }
     this.#park();
   }
+
+  #pollTick = (): void => {
+    this.#cancelPollTimer = undefined;
+    this.#tick();
+  };
 
   /** @internal Wakes a parked wait because the process exits. */
   wakeForExit(): void {

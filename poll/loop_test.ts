@@ -5,6 +5,18 @@ import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
 import { defaultLoop, Loop, READABLE } from "./loop.ts";
 
+/**
+ * Waits until the loop's wait is parked on its helper thread: the first park
+ * waits for the helper to boot (a Node worker loading koffi), and the loop
+ * polls on a short timer meanwhile. Bounded: throws after ~10 s.
+ */
+async function untilParked(loop: Loop): Promise<void> {
+  for (let i = 0; !loop.parked; i++) {
+    if (i >= 2000) throw new Error(`the loop never parked: ${JSON.stringify(loop.stats)}`);
+    await sleep(5);
+  }
+}
+
 function socketPair(): [number, number] {
   const fds = new Int32Array(2);
   assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)), 0);
@@ -35,7 +47,7 @@ for (const backend of backends) {
           const tick = () => (++ticks === 5 ? r() : setTimeout(tick, 5));
           setTimeout(tick, 5);
         });
-        assert.equal(loop.parked, true);
+        await untilParked(loop);
         libc().write(b, new Uint8Array([1, 2, 3]), 3);
         await done;
         assert.deepEqual(got, [1, 2, 3]);
@@ -88,7 +100,7 @@ for (const backend of backends) {
             libc().read(a, scratch, 16);
             reads++;
           });
-          await sleep(20);
+          await untilParked(loop);
           libc().write(b, new Uint8Array([1]), 1);
           while (reads === 0 || !loop.parked) await sleep(5);
           assert.equal(reads, 1);
@@ -111,8 +123,7 @@ for (const backend of backends) {
         let resolve!: () => void;
         const done = new Promise<void>((r) => (resolve = r));
         loop.timers.once(5000, () => fired.push("late"));
-        await sleep(20);
-        assert.equal(loop.parked, true);
+        await untilParked(loop);
         loop.timers.once(30, () => {
           fired.push("b");
           resolve();
@@ -133,8 +144,7 @@ for (const backend of backends) {
       const [c, d] = socketPair();
       try {
         loop.watch(a, READABLE, () => {});
-        await sleep(20);
-        assert.equal(loop.parked, true);
+        await untilParked(loop);
         let resolve!: () => void;
         const done = new Promise<void>((r) => (resolve = r));
         loop.watch(c, READABLE, () => {
@@ -239,8 +249,7 @@ describe("Loop lifecycle", () => {
     w.onLoopClose = () => {
       closedByLoop = true;
     };
-    await sleep(20);
-    assert.equal(loop.parked, true);
+    await untilParked(loop);
     loop.close();
     await loop.released();
     assert.equal(closedByLoop, true);

@@ -59,6 +59,15 @@ export class Parker {
     return this.#offThread().canUnref;
   }
 
+  /**
+   * Whether a call would start at once (false while the runtime's helper is
+   * still booting; starts it on first use). True once closed.
+   */
+  get ready(): boolean {
+    if (this.#closed) return true;
+    return this.#offThread().ready;
+  }
+
   #offThread(): OffThreadCall {
     return (this.#call ??= native.offThread(libc.path(), this.#name, this.#spec));
   }

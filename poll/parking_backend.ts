@@ -62,7 +62,12 @@ export class ParkingBackend {
     return this.#parker.parked;
   }
 
-  /** Whether {@link ParkingBackend.unrefPark} really lets the process exit. */
+  /** Whether a parked wait would start at once (false while the helper boots). */
+  get parkReady(): boolean {
+    return this.#parker.ready;
+  }
+
+  /** Whether {@link ParkingBackend.unrefPark} really lets the process exit (starts the helper). */
   get canUnrefPark(): boolean {
     return this.#parker.canUnref;
   }

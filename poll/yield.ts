@@ -45,3 +45,19 @@ export function yieldToRuntime(fn: () => void): void {
 export function unrefTimeout(fn: () => void, ms: number): () => void {
   return native.unrefTimeout(fn, ms);
 }
+
+/**
+ * Runs `fn` after `ms` milliseconds on the runtime's own timer, which keeps
+ * the process alive meanwhile; returns a function that cancels it.
+ *
+ * @example
+ * ```ts
+ * import { refTimeout } from "./yield.ts";
+ * const cancel = refTimeout(() => console.log("later"), 5);
+ * cancel();
+ * ```
+ */
+export function refTimeout(fn: () => void, ms: number): () => void {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+}

@@ -12,13 +12,23 @@ if (mode === "unref") {
   server.unref();
   const loop = defaultLoop();
   loop.timers.every(50, () => {}).unref();
+  // A runtime timer keeps the process up until the loop's wait is parked
+  // (its helper booted), so the exit below is one from a parked wait; Deno
+  // never parks an unreferenced wait, so there it lets go at once.
+  const keep = setInterval(() => {
+    if (loop.parked || !loop.parksUnreferenced) clearInterval(keep);
+  }, 10);
   const proc = (globalThis as unknown as { process?: { on(e: "exit", f: () => void): void } }).process;
   proc?.on("exit", () => console.log(JSON.stringify({ parksUnreferenced: loop.parksUnreferenced, stats: loop.stats })));
 } else if (mode === "exit") {
-  setTimeout(() => {
+  // Exit once the wait is parked (the helper thread booted), at most ~10 s on.
+  let waited = 0;
+  const exitWhenParked = () => {
+    if (!defaultLoop().parked && waited++ < 1000) return void setTimeout(exitWhenParked, 10);
     console.log(JSON.stringify({ parked: defaultLoop().parked }));
     (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(3);
-  }, 100);
+  };
+  setTimeout(exitWhenParked, 10);
 } else {
   defaultLoop().timers.once(30_000, () => {});
   setTimeout(() => {

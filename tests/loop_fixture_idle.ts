@@ -15,8 +15,9 @@ function cpuMicros(): number {
 }
 
 const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (c, d) => c.send(d) } });
-// Let the loop settle into its parked wait (helper thread started).
-await new Promise((r) => setTimeout(r, 300));
+// Let the loop settle into its parked wait (its helper thread booted: the
+// loop polls on a short timer until then). Bounded at ~10 s.
+for (let i = 0; !defaultLoop().parked && i < 1000; i++) await new Promise((r) => setTimeout(r, 10));
 const cpu0 = cpuMicros();
 const t0 = performance.now();
 await new Promise((r) => setTimeout(r, 1000));
