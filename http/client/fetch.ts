@@ -39,6 +39,7 @@ import { HTTPError, UnsupportedError } from "../../core/errors.ts";
 import { ContentDecoder, type ContentDecoderOptions, isCodingSupported } from "../content_coding.ts";
 import { getGlobalDispatcher } from "./agent.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import { authFromURL } from "./auth.ts";
 import type { AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 import { abortReason } from "./pending.ts";
 import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from "./redirect.ts";
@@ -295,7 +296,9 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
   if (init.redirect !== undefined) redirect = init.redirect;
   if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") throw new TypeError(`invalid redirect mode: ${String(redirect)}`);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`fetch supports http: and https: URLs here, got ${url.protocol}`);
-  if (url.username !== "" || url.password !== "") throw new TypeError("a fetch URL cannot carry credentials");
+  // Credentials in the URL answer that origin's challenges (curl's way), never sent as part of the URL.
+  const fromURL = authFromURL(url);
+  url = fromURL.url;
   method = normalizeMethod(method);
   if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`${method} is a forbidden method`);
   if (bodyInit !== null && bodyInit !== undefined && (method === "GET" || method === "HEAD")) {
@@ -312,7 +315,7 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
   const maxRedirections = init.maxRedirections ?? 20;
   const decompress = init.decompress ?? true;
   const jar = init.cookieJar;
-  const auth = init.auth;
+  const auth = init.auth ?? fromURL.auth ?? undefined;
 
   try {
     let body = toRequestBodySync(bodyInit);
@@ -320,14 +323,16 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
     const fields = new Map<string, string>();
     const order: string[] = [];
     const set = (name: string, value: string) => {
-      if (!fields.has(name)) order.push(name);
+      if (!fields.has(name) && !order.includes(name)) order.push(name);
       fields.set(name, value);
     };
     if (headers) for (const [n, v] of headers) set(n, v);
     if (body !== null && body.contentType !== null && !fields.has("content-type")) set("content-type", body.contentType);
     if (!fields.has("accept")) set("accept", "*/*");
     if (decompress !== false && !fields.has("accept-encoding")) set("accept-encoding", defaultAcceptEncoding());
-    let authTried = false;
+    // Answers per status: a second one only for a Digest nonce gone stale (the provider decides).
+    const authAttempts = { 401: 0, 407: 0 };
+    const userAuthorization = fields.has("authorization");
     if (auth?.authorization && !fields.has("authorization")) {
       const value = await auth.authorization(authRequest(method, url, body));
       if (value !== null) set("authorization", value);
@@ -377,14 +382,21 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
         url = step.url;
         method = step.method;
         hops++;
+        // A new target: fresh challenge counts, and the provider's up-front value for it (Digest's uri changes).
+        authAttempts[401] = authAttempts[407] = 0;
+        if (auth?.authorization && !userAuthorization) {
+          const value = await auth.authorization(authRequest(method, url, body));
+          if (value !== null) set("authorization", value);
+          else fields.delete("authorization");
+        }
         continue;
       }
-      if ((hop.status === 401 || hop.status === 407) && auth && !authTried) {
+      if ((hop.status === 401 || hop.status === 407) && auth && authAttempts[hop.status] < 2) {
         const challenges = fieldValues(hop.fields, hop.status === 401 ? "www-authenticate" : "proxy-authenticate");
         if (challenges.length > 0 && (body === null || body.replayable)) {
-          const value = await auth.respond({ status: hop.status, challenges, request: authRequest(method, url, body) });
+          const attempt = authAttempts[hop.status]++;
+          const value = await auth.respond({ status: hop.status, challenges, request: authRequest(method, url, body), attempt });
           if (value !== null) {
-            authTried = true;
             await discard(hop);
             set(hop.status === 401 ? "authorization" : "proxy-authorization", value);
             continue;

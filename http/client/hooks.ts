@@ -71,6 +71,8 @@ export interface AuthChallenge {
   /** The `WWW-Authenticate` (401) or `Proxy-Authenticate` (407) field values. */
   challenges: readonly string[];
   request: AuthRequest;
+  /** 0 for the first challenge of this request, 1 after one answer was refused (Digest `stale=true` may be answered once more). */
+  attempt?: number;
 }
 
 /**

@@ -15,6 +15,39 @@
  *
  * @module
  */
+export { authFromURL, basicAuthorization, bearerAuthorization, type Credentials, HttpAuth, type HttpAuthOptions, parseChallengeFields } from "./auth.ts";
+export { CHALLENGE_LIMITS, type ParsedChallenge, parseAuthChallenges } from "./auth_challenge.ts";
+export {
+  chooseDigestChallenge,
+  type DigestAuthAlgorithm,
+  digestAuthorization,
+  type DigestChoice,
+  type DigestInput,
+  digestResponse,
+  ncHex,
+} from "./auth_digest.ts";
+export { type DigestHashName, digestHex, md5, sha512_256 } from "./auth_hash.ts";
+export {
+  type Cookie,
+  type CookieContext,
+  CookieJar,
+  type CookieJarJSON,
+  type CookieJarOptions,
+  defaultPath,
+  domainMatch,
+  isSecureContextURL,
+  pathMatch,
+} from "./cookie_jar.ts";
+export {
+  MAX_COOKIE_AGE_MS,
+  MAX_COOKIE_ATTRIBUTE_BYTES,
+  MAX_COOKIE_NAME_VALUE_BYTES,
+  parseCookieDate,
+  type ParsedSetCookie,
+  parseSetCookie,
+  type SameSite,
+} from "./cookie_parse.ts";
+export { DEFAULT_PUBLIC_SUFFIXES, defaultPublicSuffixList, isIPAddress, PublicSuffixList } from "./public_suffix.ts";
 export { Agent, type AgentOptions, getGlobalDispatcher, setGlobalDispatcher } from "./agent.ts";
 export { Client, type ClientOptions } from "./client.ts";
 export type { Dispatcher, DispatchHandler, DispatchOptions, ResponseControl } from "./dispatcher.ts";

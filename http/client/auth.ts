@@ -1,0 +1,251 @@
+/**
+ * Credentials for `fetch`: `HttpAuth` implements `AuthProvider` (hooks.ts)
+ * with Bearer (sent up front), Basic (RFC 7617; up front when asked, else
+ * answering a `Basic` challenge) and Digest (RFC 7616; auth_digest.ts),
+ * for servers (401, `WWW-Authenticate`) and proxies (407,
+ * `Proxy-Authenticate`). Digest state is kept per origin and realm: after
+ * one challenge, later requests answer up front with the same nonce and
+ * `nc` counting on; a `stale=true` challenge (a fresh nonce, same
+ * credentials) gets one more retry, any other second challenge hands the
+ * 401 back. `authFromURL` takes `http://user:pass@host/` credentials.
+ *
+ * @example
+ * ```ts ignore
+ * import { fetch, HttpAuth } from "../mod.ts";
+ * const auth = new HttpAuth({ username: "Mufasa", password: "Circle of Life" });
+ * const response = await fetch("http://127.0.0.1:8080/dir/index.html", { auth });
+ * ```
+ *
+ * @module
+ */
+import { base64Encode, randomBytes } from "../../core/crypto.ts";
+import { checkOptions } from "../../core/options.ts";
+import { parseAuthChallenges, type ParsedChallenge } from "./auth_challenge.ts";
+import { chooseDigestChallenge, type DigestChoice, digestAuthorization } from "./auth_digest.ts";
+import type { AuthChallenge, AuthProvider, AuthRequest } from "./hooks.ts";
+
+/**
+ * A user name and password.
+ *
+ * @example
+ * ```ts
+ * import type { Credentials } from "./auth.ts";
+ * const c: Credentials = { username: "u", password: "p" };
+ * ```
+ */
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * Options of {@link HttpAuth}.
+ *
+ * @example
+ * ```ts
+ * import type { HttpAuthOptions } from "./auth.ts";
+ * const options: HttpAuthOptions = { username: "u", password: "p", preemptiveBasic: true };
+ * ```
+ */
+export interface HttpAuthOptions {
+  /** Server credentials (Basic, Digest). */
+  username?: string;
+  password?: string;
+  /** A Bearer token (RFC 6750), sent on every request. */
+  token?: string;
+  /** Proxy credentials for 407 answers. */
+  proxy?: Credentials;
+  /** Send Basic before any challenge (default false: wait for one). */
+  preemptiveBasic?: boolean;
+  /** Answer only for this origin (`authFromURL` sets the URL's). */
+  origin?: string;
+  /** Client nonces (default 18 random bytes in base64). */
+  cnonce?: () => string;
+}
+
+const AUTH_OPTION_KEYS: ReadonlySet<string> = new Set(["username", "password", "token", "proxy", "preemptiveBasic", "origin", "cnonce"]);
+
+/**
+ * The Basic credentials value (RFC 7617 §2, user-id and password as UTF-8).
+ *
+ * @example
+ * ```ts
+ * import { basicAuthorization } from "./auth.ts";
+ * basicAuthorization("Aladdin", "open sesame"); // "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+ * ```
+ */
+export function basicAuthorization(username: string, password: string): string {
+  if (username.includes(":")) throw new TypeError("a Basic user-id cannot contain ':'");
+  return `Basic ${base64Encode(`${username}:${password}`)}`;
+}
+
+/**
+ * The Bearer credentials value (RFC 6750 §2.1).
+ *
+ * @example
+ * ```ts
+ * import { bearerAuthorization } from "./auth.ts";
+ * bearerAuthorization("mF_9.B5f-4.1JqM"); // "Bearer mF_9.B5f-4.1JqM"
+ * ```
+ */
+export function bearerAuthorization(token: string): string {
+  if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(token)) throw new TypeError("a Bearer token must be a token68");
+  return `Bearer ${token}`;
+}
+
+/** Digest state of one protection space. */
+interface DigestSpace {
+  choice: DigestChoice;
+  nc: number;
+  cnonce: string;
+}
+
+/**
+ * Parses every challenge field value, skipping those that do not parse
+ * (one bad field must not hide a good one).
+ *
+ * @example
+ * ```ts
+ * import { parseChallengeFields } from "./auth.ts";
+ * parseChallengeFields(['Basic realm="a"', '"garbage']).length; // 1
+ * ```
+ */
+export function parseChallengeFields(values: readonly string[]): ParsedChallenge[] {
+  const out: ParsedChallenge[] = [];
+  for (const value of values) {
+    try {
+      out.push(...parseAuthChallenges(value));
+    } catch {
+      // A malformed field is ignored; the others may still be answered.
+    }
+  }
+  return out;
+}
+
+/**
+ * Credentials as an `AuthProvider` for `fetch`'s `auth` option.
+ *
+ * @example
+ * ```ts
+ * import { HttpAuth } from "./auth.ts";
+ * const auth = new HttpAuth({ username: "u", password: "p", cnonce: () => "c" });
+ * auth.respond({ status: 401, challenges: ['Digest realm="r", nonce="n", qop="auth"'], request: { method: "GET", url: new URL("http://a.test/x"), body: null } })
+ *   ?.startsWith("Digest "); // true
+ * ```
+ */
+export class HttpAuth implements AuthProvider {
+  #options: HttpAuthOptions;
+  #spaces = new Map<string, DigestSpace>();
+
+  constructor(options: HttpAuthOptions) {
+    checkOptions(options, AUTH_OPTION_KEYS, "HttpAuth");
+    if ((options.username === undefined) !== (options.password === undefined)) {
+      throw new TypeError("HttpAuth: username and password go together");
+    }
+    if (options.token !== undefined) bearerAuthorization(options.token);
+    this.#options = { ...options };
+  }
+
+  /** Bearer, preemptive Basic, or Digest with a known nonce; else null. */
+  authorization(request: AuthRequest): string | null {
+    const o = this.#options;
+    if (!this.#forOrigin(request.url)) return null;
+    if (o.token !== undefined) return bearerAuthorization(o.token);
+    if (o.username === undefined || o.password === undefined) return null;
+    if (o.preemptiveBasic === true) return basicAuthorization(o.username, o.password);
+    const space = this.#spaces.get(request.url.origin);
+    if (space === undefined) return null;
+    return this.#digest(space, { username: o.username, password: o.password }, request);
+  }
+
+  /** Answers a 401 or 407 (see the module text for when it gives up). */
+  respond(challenge: AuthChallenge): string | null {
+    const attempt = challenge.attempt ?? 0;
+    const proxy = challenge.status === 407;
+    const o = this.#options;
+    const creds: Credentials | undefined = proxy
+      ? o.proxy
+      : o.username !== undefined && o.password !== undefined
+      ? { username: o.username, password: o.password }
+      : undefined;
+    if (creds === undefined) return null;
+    if (!proxy && !this.#forOrigin(challenge.request.url)) return null;
+    const parsed = parseChallengeFields(challenge.challenges);
+    const key = proxy ? "proxy" : challenge.request.url.origin;
+    const choice = chooseDigestChallenge(parsed);
+    if (choice !== null) {
+      const previous = this.#spaces.get(key);
+      // A second challenge on one request means the credentials failed, unless the nonce went stale.
+      if (attempt > 0 && !choice.stale) {
+        this.#spaces.delete(key);
+        return null;
+      }
+      if (attempt > 1) return null;
+      const space: DigestSpace = previous !== undefined && previous.choice.nonce === choice.nonce && previous.choice.realm === choice.realm
+        ? previous
+        : { choice, nc: 0, cnonce: this.#cnonce() };
+      space.choice = choice;
+      this.#spaces.set(key, space);
+      return this.#digest(space, creds, challenge.request);
+    }
+    if (parsed.some((c) => c.scheme === "basic") && attempt === 0 && !(o.preemptiveBasic === true && !proxy)) {
+      return basicAuthorization(creds.username, creds.password);
+    }
+    return null;
+  }
+
+  #forOrigin(url: URL): boolean {
+    return this.#options.origin === undefined || this.#options.origin === url.origin;
+  }
+
+  #cnonce(): string {
+    return this.#options.cnonce?.() ?? base64Encode(randomBytes(18));
+  }
+
+  #digest(space: DigestSpace, creds: Credentials, request: AuthRequest): string {
+    space.nc++;
+    if (space.nc > 0xffffffff) {
+      space.nc = 1;
+      space.cnonce = this.#cnonce();
+    }
+    const c = space.choice;
+    return digestAuthorization({
+      algorithm: c.algorithm,
+      username: creds.username,
+      password: creds.password,
+      realm: c.realm,
+      nonce: c.nonce,
+      cnonce: space.cnonce,
+      nc: space.nc,
+      qop: c.qop,
+      method: request.method,
+      uri: request.url.pathname + request.url.search,
+      body: request.body,
+      opaque: c.opaque,
+      userhash: c.userhash,
+      sendAlgorithm: c.sendAlgorithm,
+    });
+  }
+}
+
+/**
+ * Takes the credentials out of a URL: the URL without them, and an
+ * {@link HttpAuth} for its origin (null when the URL has none). The
+ * user name and password are percent-decoded.
+ *
+ * @example
+ * ```ts
+ * import { authFromURL } from "./auth.ts";
+ * const { url, auth } = authFromURL(new URL("http://user:p%40ss@a.test/x"));
+ * console.log(url.href, auth !== null); // "http://a.test/x" true
+ * ```
+ */
+export function authFromURL(input: URL): { url: URL; auth: HttpAuth | null } {
+  if (input.username === "" && input.password === "") return { url: input, auth: null };
+  const url = new URL(input.href);
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  return { url, auth: new HttpAuth({ username, password, origin: url.origin }) };
+}
