@@ -1,0 +1,478 @@
+/**
+ * Metrics: a registry of counters, gauges and histograms, with labels under
+ * a cardinality bound, and pull-style collectors that read existing
+ * statistics at scrape time.
+ *
+ * **Cost.** An instrument is a plain object whose `inc`/`set`/`observe`
+ * add to a number field (a histogram also bumps one bucket of a
+ * {@link QuantileSketch}); nothing is formatted, allocated or locked until
+ * someone reads the registry. Code that is not given a registry pays
+ * nothing at all: the built-in metrics of the loop, listeners, TLS, DNS and
+ * HTTP are collectors ({@link MetricsRegistry.collect}) that read the
+ * counters those components keep anyway.
+ *
+ * **Labels.** A metric declares its label names; `labels(...values)`
+ * returns (and caches) the child series for those values. At most
+ * `maxSeries` children exist per metric (default
+ * {@link METRICS_LIMITS}`.maxSeries`); further label sets all share one
+ * overflow series whose every label is `"_overflow"`, and
+ * `overflowed` counts them — memory stays bounded whatever the input.
+ *
+ * Exports: `prometheus.ts` (text exposition 0.0.4), `statsd.ts` (StatsD
+ * lines and datagrams), and {@link MetricsRegistry.toJSON}.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const registry = new MetricsRegistry();
+ * const requests = registry.counter("requests_total", { help: "Requests served.", labelNames: ["class"] });
+ * const latency = registry.histogram("request_seconds", { help: "Request latency." });
+ * requests.labels("2xx").inc();
+ * latency.observe(0.012);
+ * console.log(registry.snapshot().map((f) => f.name)); // ["requests_total", "request_seconds"]
+ * ```
+ *
+ * @module
+ */
+import { checkOptions } from "./options.ts";
+import { QuantileSketch } from "./quantile_sketch.ts";
+
+/**
+ * Default bounds of a {@link MetricsRegistry}.
+ *
+ * @example
+ * ```ts
+ * import { METRICS_LIMITS } from "./metrics.ts";
+ * console.log(METRICS_LIMITS.maxSeries); // 1000
+ * ```
+ */
+export const METRICS_LIMITS = Object.freeze({
+  /** Label sets per metric; more share one overflow series. */
+  maxSeries: 1000,
+  /** Metrics (and collectors) per registry; one more is a RangeError. */
+  maxMetrics: 10_000,
+});
+
+/**
+ * The quantiles every histogram reports: p50, p90, p99, p99.9.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_QUANTILES } from "./metrics.ts";
+ * console.log(DEFAULT_QUANTILES); // [0.5, 0.9, 0.99, 0.999]
+ * ```
+ */
+export const DEFAULT_QUANTILES: readonly number[] = Object.freeze([0.5, 0.9, 0.99, 0.999]);
+
+/** Label name → value of one series. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** One counter or gauge series in a snapshot. */
+export interface ValueSeries {
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/** One histogram series in a snapshot: exact count, sum, min, max and estimated quantiles. */
+export interface HistogramSeries {
+  readonly labels: Labels;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  /** `[q, estimate]` pairs (NaN estimates when empty). */
+  readonly quantiles: readonly (readonly [number, number])[];
+}
+
+/**
+ * One metric with all its series, as collectors produce it and exporters
+ * read it.
+ *
+ * @example
+ * ```ts
+ * import type { MetricFamily } from "./metrics.ts";
+ * const family: MetricFamily = { name: "up", help: "Is it up.", type: "gauge", series: [{ labels: {}, value: 1 }] };
+ * console.log(family.series.length); // 1
+ * ```
+ */
+export type MetricFamily =
+  | { readonly name: string; readonly help: string; readonly type: "counter" | "gauge"; readonly series: readonly ValueSeries[] }
+  | { readonly name: string; readonly help: string; readonly type: "histogram"; readonly series: readonly HistogramSeries[] };
+
+/** A function run at every scrape that reports families read from elsewhere. */
+export type MetricsCollector = () => Iterable<MetricFamily>;
+
+/** Options of a metric. */
+export interface MetricOptions {
+  /** One line of description (the Prometheus HELP text). */
+  help?: string;
+  /** Label names, in the order `labels(...)` takes their values. */
+  labelNames?: readonly string[];
+  /** Label sets kept before the overflow series (default `METRICS_LIMITS.maxSeries`). */
+  maxSeries?: number;
+}
+
+const METRIC_OPTION_KEYS: ReadonlySet<string> = new Set(["help", "labelNames", "maxSeries"]);
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const OVERFLOW_VALUE = "_overflow";
+
+/**
+ * Throws TypeError unless `name` is a valid Prometheus metric name.
+ *
+ * @example
+ * ```ts
+ * import { checkMetricName } from "./metrics.ts";
+ * checkMetricName("http_requests_total"); // passes
+ * ```
+ */
+export function checkMetricName(name: string): void {
+  if (typeof name !== "string" || !METRIC_NAME.test(name)) throw new TypeError(`invalid metric name ${JSON.stringify(name)}`);
+}
+
+function checkLabelNames(names: readonly string[]): void {
+  if (!Array.isArray(names)) throw new TypeError("labelNames must be an array of strings");
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (typeof n !== "string" || !LABEL_NAME.test(n) || n.startsWith("__") || n === "quantile" || n === "le") {
+      throw new TypeError(`invalid label name ${JSON.stringify(n)}`);
+    }
+    if (seen.has(n)) throw new TypeError(`label name ${JSON.stringify(n)} appears twice`);
+    seen.add(n);
+  }
+}
+
+/** What is shared by the three instrument kinds: label handling. */
+class Instrument<T extends Instrument<T>> {
+  /** The metric name. */
+  readonly name: string;
+  /** The HELP text. */
+  readonly help: string;
+  /** The declared label names. */
+  readonly labelNames: readonly string[];
+  /** This series' labels ({} for the parent). */
+  readonly labelValues: Labels;
+  /** Label sets that went to the overflow series because `maxSeries` was reached. */
+  overflowed = 0;
+  readonly #children: Map<string, T> | undefined;
+  readonly #maxSeries: number;
+
+  constructor(name: string, options: MetricOptions, labels: Labels | null) {
+    this.name = name;
+    this.help = options.help ?? "";
+    this.labelNames = options.labelNames ?? [];
+    this.labelValues = labels ?? {};
+    this.#maxSeries = options.maxSeries ?? METRICS_LIMITS.maxSeries;
+    this.#children = labels === null && this.labelNames.length > 0 ? new Map() : undefined;
+  }
+
+  protected child(_labels: Labels): T {
+    throw new TypeError("not an instrument kind");
+  }
+
+  /**
+   * The series for these label values (one per declared label name, in
+   * order), made on first use.
+   */
+  labels(...values: string[]): T {
+    const children = this.#children;
+    if (children === undefined) throw new TypeError(`${this.name}: labels() on a metric without label names (or on a child)`);
+    if (values.length !== this.labelNames.length) {
+      throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
+    }
+    const key = values.join("\u0000");
+    const found = children.get(key);
+    if (found !== undefined) return found;
+    for (const v of values) if (typeof v !== "string") throw new TypeError(`${this.name}: label values must be strings`);
+    const overflow = children.size >= this.#maxSeries;
+    if (overflow) {
+      this.overflowed++;
+      const overflowKey = this.labelNames.map(() => OVERFLOW_VALUE).join("\u0000");
+      const existing = children.get(overflowKey);
+      if (existing !== undefined) return existing;
+    }
+    const labels: Record<string, string> = {};
+    this.labelNames.forEach((n, i) => labels[n] = overflow ? OVERFLOW_VALUE : values[i] as string);
+    const made = this.child(labels);
+    children.set(overflow ? this.labelNames.map(() => OVERFLOW_VALUE).join("\u0000") : key, made);
+    return made;
+  }
+
+  /** The series to export: the children, or this one when there are no labels. */
+  protected seriesList(): readonly T[] {
+    return this.#children === undefined ? [this as unknown as T] : [...this.#children.values()];
+  }
+}
+
+/**
+ * A number that only goes up (requests, bytes, errors).
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const c = new MetricsRegistry().counter("errors_total");
+ * c.inc();
+ * c.inc(2);
+ * console.log(c.value); // 3
+ * ```
+ */
+export class Counter extends Instrument<Counter> {
+  /** The count. */
+  value = 0;
+  /** Adds `n` (default 1; a negative or NaN `n` is a RangeError). */
+  inc(n = 1): void {
+    if (!(n >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${String(n)}`);
+    this.value += n;
+  }
+  protected override child(labels: Labels): Counter {
+    return new Counter(this.name, this, labels);
+  }
+  /** This metric's family, as a snapshot reports it. */
+  family(): MetricFamily {
+    return { name: this.name, help: this.help, type: "counter", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.value })) };
+  }
+}
+
+/**
+ * A number that goes up and down (open connections, queue depth).
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const g = new MetricsRegistry().gauge("open_connections");
+ * g.inc();
+ * g.dec();
+ * g.set(7);
+ * console.log(g.value); // 7
+ * ```
+ */
+export class Gauge extends Instrument<Gauge> {
+  /** The current value. */
+  value = 0;
+  /** Sets the value. */
+  set(v: number): void {
+    this.value = v;
+  }
+  /** Adds `n` (default 1). */
+  inc(n = 1): void {
+    this.value += n;
+  }
+  /** Subtracts `n` (default 1). */
+  dec(n = 1): void {
+    this.value -= n;
+  }
+  protected override child(labels: Labels): Gauge {
+    return new Gauge(this.name, this, labels);
+  }
+  /** This metric's family, as a snapshot reports it. */
+  family(): MetricFamily {
+    return { name: this.name, help: this.help, type: "gauge", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.value })) };
+  }
+}
+
+/**
+ * A distribution (latencies, sizes) kept in a {@link QuantileSketch}:
+ * exact count, sum, min and max; quantiles within 3.125 % relative error;
+ * 10.3 KB per series.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const h = new MetricsRegistry().histogram("latency_seconds");
+ * h.observe(0.010);
+ * h.observe(0.030);
+ * console.log(h.sketch.count, h.sketch.max); // 2 0.03
+ * ```
+ */
+export class Histogram extends Instrument<Histogram> {
+  /** The observations. */
+  readonly sketch: QuantileSketch = new QuantileSketch();
+  /** Records one value (≥ 0). */
+  observe(value: number): void {
+    this.sketch.observe(value);
+  }
+  /** Starts a timer; calling the result observes the elapsed seconds (from `performance.now()`). */
+  startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      this.sketch.observe(seconds);
+      return seconds;
+    };
+  }
+  protected override child(labels: Labels): Histogram {
+    return new Histogram(this.name, this, labels);
+  }
+  /** This metric's family, as a snapshot reports it. */
+  family(): MetricFamily {
+    return {
+      name: this.name,
+      help: this.help,
+      type: "histogram",
+      series: this.seriesList().map((s) => histogramSeries(s.labelValues, s.sketch)),
+    };
+  }
+}
+
+/**
+ * A snapshot series for a sketch, with the {@link DEFAULT_QUANTILES}.
+ *
+ * @example
+ * ```ts
+ * import { histogramSeries } from "./metrics.ts";
+ * import { QuantileSketch } from "./quantile_sketch.ts";
+ * const s = new QuantileSketch();
+ * s.observe(2);
+ * console.log(histogramSeries({}, s).quantiles[0]); // [0.5, 2]
+ * ```
+ */
+export function histogramSeries(labels: Labels, sketch: QuantileSketch): HistogramSeries {
+  const estimates = sketch.quantiles(DEFAULT_QUANTILES);
+  return {
+    labels,
+    count: sketch.count,
+    sum: sketch.sum,
+    min: sketch.count === 0 ? 0 : sketch.min,
+    max: sketch.count === 0 ? 0 : sketch.max,
+    quantiles: DEFAULT_QUANTILES.map((q, i) => [q, estimates[i] as number] as const),
+  };
+}
+
+type AnyInstrument = Counter | Gauge | Histogram;
+
+/**
+ * Metrics and collectors, read together by {@link MetricsRegistry.snapshot}.
+ * Asking twice for the same name with the same kind and label names
+ * returns the same instrument (so modules can declare what they use);
+ * another kind or other labels is a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "./metrics.ts";
+ * const registry = new MetricsRegistry();
+ * registry.collect(() => [{ name: "up", help: "Always 1.", type: "gauge", series: [{ labels: {}, value: 1 }] }]);
+ * console.log(JSON.stringify(registry.toJSON().metrics[0]?.series)); // [{"labels":{},"value":1}]
+ * ```
+ */
+export class MetricsRegistry {
+  readonly #metrics = new Map<string, AnyInstrument>();
+  readonly #collectors = new Set<MetricsCollector>();
+
+  /**
+   * The counter named `name`, made on first use.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const r = new MetricsRegistry();
+   * console.log(r.counter("a_total") === r.counter("a_total")); // true
+   * ```
+   */
+  counter(name: string, options: MetricOptions = {}): Counter {
+    return this.#get(name, options, Counter);
+  }
+
+  /**
+   * The gauge named `name`, made on first use.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * new MetricsRegistry().gauge("queue_depth", { help: "Jobs waiting." }).set(3);
+   * ```
+   */
+  gauge(name: string, options: MetricOptions = {}): Gauge {
+    return this.#get(name, options, Gauge);
+  }
+
+  /**
+   * The histogram named `name`, made on first use.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * new MetricsRegistry().histogram("size_bytes", { labelNames: ["route"] }).labels("/").observe(512);
+   * ```
+   */
+  histogram(name: string, options: MetricOptions = {}): Histogram {
+    return this.#get(name, options, Histogram);
+  }
+
+  /**
+   * Adds a collector run at every snapshot; returns a function that
+   * removes it.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const r = new MetricsRegistry();
+   * const remove = r.collect(() => []);
+   * remove();
+   * ```
+   */
+  collect(collector: MetricsCollector): () => void {
+    if (typeof collector !== "function") throw new TypeError("a collector must be a function");
+    if (this.#metrics.size + this.#collectors.size >= METRICS_LIMITS.maxMetrics) throw new RangeError("too many metrics in one registry");
+    this.#collectors.add(collector);
+    return () => void this.#collectors.delete(collector);
+  }
+
+  /**
+   * Every metric and collected family, in registration order (collectors
+   * after instruments).
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * console.log(new MetricsRegistry().snapshot()); // []
+   * ```
+   */
+  snapshot(): MetricFamily[] {
+    const out: MetricFamily[] = [];
+    for (const m of this.#metrics.values()) out.push(m.family());
+    for (const c of this.#collectors) for (const f of c()) out.push(f);
+    return out;
+  }
+
+  /**
+   * The JSON snapshot: `{ metrics: MetricFamily[] }` (non-finite numbers
+   * become strings, as JSON has none).
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const r = new MetricsRegistry();
+   * r.gauge("temp").set(21.5);
+   * console.log(JSON.stringify(r)); // {"metrics":[{"name":"temp","help":"","type":"gauge","series":[{"labels":{},"value":21.5}]}]}
+   * ```
+   */
+  toJSON(): { metrics: MetricFamily[] } {
+    const fix = (v: number): number => Number.isFinite(v) ? v : String(v) as unknown as number;
+    const metrics = this.snapshot().map((f): MetricFamily =>
+      f.type === "histogram"
+        ? { ...f, series: f.series.map((s) => ({ ...s, sum: fix(s.sum), min: fix(s.min), max: fix(s.max), quantiles: s.quantiles.map(([q, v]) => [q, fix(v)] as const) })) }
+        : { ...f, series: f.series.map((s) => ({ ...s, value: fix(s.value) })) }
+    );
+    return { metrics };
+  }
+
+  #get<T extends AnyInstrument>(name: string, options: MetricOptions, kind: new (name: string, options: MetricOptions, labels: Labels | null) => T): T {
+    const existing = this.#metrics.get(name);
+    if (existing !== undefined) {
+      const sameLabels = (existing.labelNames.join(",") === (options.labelNames ?? []).join(","));
+      if (!(existing instanceof kind) || !sameLabels) throw new TypeError(`metric ${name} exists as another kind or with other labels`);
+      return existing;
+    }
+    checkOptions(options, METRIC_OPTION_KEYS, name);
+    checkMetricName(name);
+    if (options.labelNames !== undefined) checkLabelNames(options.labelNames);
+    if (options.maxSeries !== undefined && !(Number.isInteger(options.maxSeries) && options.maxSeries >= 1)) {
+      throw new RangeError(`${name}: maxSeries must be a positive integer`);
+    }
+    if (options.help !== undefined && typeof options.help !== "string") throw new TypeError(`${name}: help must be a string`);
+    if (this.#metrics.size + this.#collectors.size >= METRICS_LIMITS.maxMetrics) throw new RangeError("too many metrics in one registry");
+    const made = new kind(name, options, null);
+    this.#metrics.set(name, made);
+    return made;
+  }
+}

@@ -1,0 +1,171 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { METRICS_LIMITS, MetricsRegistry } from "./metrics.ts";
+import { escapeLabelValue, toPrometheusText } from "./prometheus.ts";
+import { QUANTILE_RELATIVE_ERROR, QuantileSketch } from "./quantile_sketch.ts";
+
+function exactNearestRank(sorted: number[], q: number): number {
+  return sorted[Math.max(1, Math.ceil(q * sorted.length)) - 1] as number;
+}
+
+function promtool(text: string): { status: number | null; out: string } {
+  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("QuantileSketch", () => {
+  test("quantiles are within 1/32 relative error of the exact nearest-rank value on random data", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 1e-9, max: 1e12, noNaN: true }), { minLength: 1, maxLength: 400 }),
+        fc.constantFrom(0, 0.5, 0.9, 0.99, 0.999, 1),
+        (values, q) => {
+          const s = new QuantileSketch();
+          for (const v of values) s.observe(v);
+          const exact = exactNearestRank([...values].sort((a, b) => a - b), q);
+          const estimate = s.quantile(q);
+          assert.ok(Math.abs(estimate - exact) <= exact * QUANTILE_RELATIVE_ERROR + 1e-300, `${estimate} vs ${exact}`);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("merging two sketches gives the sketch of the union, with exact count, sum, min and max", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true })), fc.array(fc.double({ min: 0, max: 1e6, noNaN: true })), (a, b) => {
+        const sa = new QuantileSketch();
+        const sb = new QuantileSketch();
+        const su = new QuantileSketch();
+        for (const v of a) sa.observe(v), su.observe(v);
+        for (const v of b) sb.observe(v), su.observe(v);
+        sa.merge(sb);
+        assert.equal(sa.count, su.count);
+        assert.equal(sa.min, su.min);
+        assert.equal(sa.max, su.max);
+        assert.deepEqual(sa.quantiles([0.1, 0.5, 0.9, 0.999]), su.quantiles([0.1, 0.5, 0.9, 0.999]));
+      }),
+    );
+  });
+
+  test("zero, huge values and Infinity are kept within min and max; bad values and quantiles are RangeErrors", () => {
+    const s = new QuantileSketch();
+    assert.ok(Number.isNaN(s.quantile(0.5)));
+    s.observe(0);
+    s.observe(1e300);
+    s.observe(Infinity);
+    assert.equal(s.quantile(0), 0);
+    assert.equal(s.quantile(1), Infinity);
+    assert.throws(() => s.observe(-1), RangeError);
+    assert.throws(() => s.observe(NaN), RangeError);
+    assert.throws(() => s.quantile(1.5), RangeError);
+    assert.equal(s.count, 3);
+    s.reset();
+    assert.equal(s.count, 0);
+  });
+});
+
+describe("MetricsRegistry", () => {
+  test("counters, gauges and histograms with labels; same name and kind is the same instrument", () => {
+    const r = new MetricsRegistry();
+    const c = r.counter("req_total", { help: "Requests.", labelNames: ["class"] });
+    c.labels("2xx").inc();
+    c.labels("2xx").inc(2);
+    c.labels("5xx").inc();
+    assert.equal(r.counter("req_total", { labelNames: ["class"] }), c);
+    assert.throws(() => r.gauge("req_total"), TypeError);
+    assert.throws(() => r.counter("req_total"), TypeError);
+    assert.throws(() => c.inc(-1), RangeError);
+    assert.throws(() => c.labels(), TypeError);
+    const g = r.gauge("open");
+    g.inc(5);
+    g.dec(2);
+    const h = r.histogram("lat_seconds");
+    h.observe(0.5);
+    const stop = h.startTimer();
+    assert.ok(stop() >= 0);
+    const snap = r.snapshot();
+    assert.deepEqual(snap[0], {
+      name: "req_total",
+      help: "Requests.",
+      type: "counter",
+      series: [{ labels: { class: "2xx" }, value: 3 }, { labels: { class: "5xx" }, value: 1 }],
+    });
+    assert.deepEqual(snap[1]?.series, [{ labels: {}, value: 3 }]);
+    assert.equal(snap[2]?.type, "histogram");
+    assert.equal(snap[2]?.type === "histogram" && snap[2].series[0]?.count, 2);
+  });
+
+  test("names, label names and options are checked", () => {
+    const r = new MetricsRegistry();
+    assert.throws(() => r.counter("1bad"), TypeError);
+    assert.throws(() => r.counter("ok_total", { labelNames: ["__x"] }), TypeError);
+    assert.throws(() => r.counter("ok_total", { labelNames: ["a", "a"] }), TypeError);
+    assert.throws(() => r.histogram("h", { labelNames: ["quantile"] }), TypeError);
+    assert.throws(() => r.counter("ok_total", { helq: "x" } as never), /unknown option "helq"/);
+    assert.throws(() => r.counter("ok_total", { maxSeries: 0 }), RangeError);
+  });
+
+  test("label sets past maxSeries share one overflow series: memory stays bounded", () => {
+    const r = new MetricsRegistry();
+    const c = r.counter("paths_total", { labelNames: ["path"], maxSeries: 3 });
+    for (let i = 0; i < 100; i++) c.labels(`/p${i}`).inc();
+    const f = r.snapshot()[0]!;
+    assert.equal(f.series.length, 4);
+    assert.deepEqual(f.series[3], { labels: { path: "_overflow" }, value: 97 });
+    assert.equal(c.overflowed, 97);
+    assert.equal(METRICS_LIMITS.maxSeries, 1000);
+  });
+
+  test("collectors run at each snapshot and can be removed; JSON snapshot round-trips", () => {
+    const r = new MetricsRegistry();
+    let n = 0;
+    const remove = r.collect(() => [{ name: "calls_total", help: "Scrapes.", type: "counter", series: [{ labels: {}, value: ++n }] }]);
+    r.snapshot();
+    const json = JSON.parse(JSON.stringify(r));
+    assert.deepEqual(json, { metrics: [{ name: "calls_total", help: "Scrapes.", type: "counter", series: [{ labels: {}, value: 2 }] }] });
+    remove();
+    assert.deepEqual(r.snapshot(), []);
+    r.histogram("empty_seconds");
+    const [h] = JSON.parse(JSON.stringify(r)).metrics;
+    assert.equal(h.series[0].quantiles[0][1], "NaN");
+  });
+});
+
+describe("Prometheus text exposition", () => {
+  test("escapes label values and help text", () => {
+    assert.equal(escapeLabelValue('a\\b"c\nd'), 'a\\\\b\\"c\\nd');
+    const text = toPrometheusText([{ name: "x", help: "line\nbreak \\", type: "gauge", series: [{ labels: { a: "\n" }, value: NaN }] }]);
+    assert.equal(text, '# HELP x line\\nbreak \\\\\n# TYPE x gauge\nx{a="\\n"} NaN\n');
+  });
+
+  test("families of one name from several collectors merge; a kind clash is a TypeError", () => {
+    const one = (v: string) => ({ name: "n_total", help: "N.", type: "counter" as const, series: [{ labels: { loop: v }, value: 1 }] });
+    assert.equal(toPrometheusText([one("a"), one("b")]).match(/# TYPE/g)?.length, 1);
+    assert.throws(() => toPrometheusText([one("a"), { name: "n_total", help: "", type: "gauge", series: [] }]), TypeError);
+  });
+
+  test("promtool check metrics accepts the output, tricky label values included", () => {
+    const r = new MetricsRegistry();
+    const c = r.counter("http_requests_total", { help: "Requests by \"path\" \\ status\nclass.", labelNames: ["path", "code"] });
+    for (const path of ['/a"b', "/back\\slash", "/new\nline", "/ünïcødé", "", "{}=,"]) c.labels(path, "200").inc();
+    r.gauge("temperature_celsius", { help: "Temperature." }).set(-Infinity);
+    const h = r.histogram("request_duration_seconds", { help: "Latency.", labelNames: ["method"] });
+    for (let i = 0; i < 1000; i++) h.labels("GET").observe(i / 1000);
+    h.labels("POST");
+    r.histogram("empty_seconds", { help: "Never observed." });
+    r.collect(() => [{ name: "loop_events_total", help: "Events.", type: "counter", series: [{ labels: { loop: "0" }, value: 5 }] }]);
+    const text = toPrometheusText(r.snapshot());
+    const { status, out } = promtool(text);
+    assert.equal(status, 0, `${out}\n${text}`);
+    assert.match(text, /request_duration_seconds\{method="GET",quantile="0.99"\} 0\.9\d*/);
+    assert.match(text, /request_duration_seconds_count\{method="GET"\} 1000/);
+  });
+
+  test("promtool rejects what breaks the format (the check is real)", () => {
+    const { status } = promtool('# TYPE x counter\nx{a="unterminated} 1\n');
+    assert.notEqual(status, 0);
+  });
+});
