@@ -162,6 +162,10 @@ export const LIBSSL_SYMBOLS = {
   SSL_set_bio: { args: ["pointer", "pointer", "pointer"], result: "void" },
   /** BIO *SSL_get_rbio(const SSL *s) — not owned by the caller */
   SSL_get_rbio: { args: ["pointer"], result: "pointer" },
+  /** BIO *SSL_get_wbio(const SSL *s) — not owned by the caller */
+  SSL_get_wbio: { args: ["pointer"], result: "pointer" },
+  /** ossl_ssize_t SSL_sendfile(SSL *s, int fd, off_t offset, size_t size, int flags) (OpenSSL 3; kTLS send only) */
+  SSL_sendfile: { args: ["pointer", "i32", "i64", "usize", "i32"], result: "i64", optional: true },
   /** uint64_t SSL_set_options(SSL *s, uint64_t op) (OpenSSL 3; a ctrl macro in 1.1) */
   SSL_set_options: { args: ["pointer", "u64"], result: "u64" },
   /** void SSL_set_read_ahead(SSL *s, int yes): read as much as the socket has, not record by record */

@@ -159,7 +159,8 @@ function checkHandshakeMs(ms: unknown): number {
 
 /** A context for `settings` (its own, or one made that the caller closes). */
 function contextFor(settings: TLSConnectionSettings, role: "client" | "server", where: string): { context: TLSContext; owned: boolean } {
-  const contextOptions = pick(settings, [...CONTEXT_KEYS].filter((key) => key !== "role"));
+  // ktls is also a per-connection setting (SSL_set_options), so it goes with a context too.
+  const contextOptions = pick(settings, [...CONTEXT_KEYS].filter((key) => key !== "role" && (key !== "ktls" || settings.context === undefined)));
   if (settings.context !== undefined) {
     if (!(settings.context instanceof TLSContext)) throw new TypeError(`${where}: context must be a TLSContext`);
     if (Object.keys(contextOptions).length > 0) throw new TypeError(`${where}: pass either context or context options, not both`);
@@ -175,6 +176,8 @@ interface Upgrade {
   readonly host: string;
   readonly session: Uint8Array | undefined;
   readonly allowTruncation: boolean;
+  /** Ask for kernel TLS on this connection (fd mode). */
+  readonly ktls: boolean;
   readonly handshakeMs: number;
   readonly signal: AbortSignal | undefined;
   readonly handler: ConnectionHandler | undefined;
@@ -199,7 +202,7 @@ function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
     if (up.fdMode) {
       socket = plain.detach();
       try {
-        engine = new TLSEngine(up.context, { ...engineOptions, fd: socket.fd });
+        engine = new TLSEngine(up.context, { ...engineOptions, fd: socket.fd, ...(up.ktls ? { ktls: true } : {}) });
         conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsFdTransport(loop, socket, engine, onHandshake));
       } catch (err) {
         socket.close();
@@ -315,6 +318,7 @@ function upgrade(
       host,
       session: options.session,
       allowTruncation: options.allowTruncation === true,
+      ktls: options.ktls === true,
       handshakeMs,
       signal: options.signal,
       handler: options.handler,
@@ -418,7 +422,7 @@ export function tlsConnector(settings: TLSConnectionSettings & { readonly connec
   const shared = tls.context === undefined ? contextFor(tls, "client", "tlsConnector").context : tls.context;
   const base: TLSConnectionSettings = {
     context: shared,
-    ...pick(tls, ["servername", "session", "handshakeTimeoutMs", "allowTruncation"]),
+    ...pick(tls, ["servername", "session", "handshakeTimeoutMs", "allowTruncation", "ktls"]),
   };
   const tlsConnect: Connector = (options: ConnectorOptions) => {
     const { handler, signal, ...rest } = options as ConnectorOptions & { signal?: AbortSignal };
@@ -631,7 +635,7 @@ export class TLSListener {
     const handler = options.handler;
     const promise = upgrade(plain, {
       context: this.#context,
-      ...pick(options, ["handshakeTimeoutMs", "allowTruncation", ...CONNECTION_OPTION_KEYS]),
+      ...pick(options, ["handshakeTimeoutMs", "allowTruncation", "ktls", ...CONNECTION_OPTION_KEYS]),
       ...(handler === undefined ? {} : { handler }),
     }, "server", !fdMode, "listenTLS");
     promise.then((conn) => {
@@ -714,7 +718,7 @@ export function tlsAcceptor(
     }
     upgrade(plain, {
       context: made.context,
-      ...pick(settings, ["handshakeTimeoutMs", "allowTruncation"]),
+      ...pick(settings, ["handshakeTimeoutMs", "allowTruncation", "ktls"]),
       ...connectionOptions,
       handler,
     }, "server", !fdMode, "listen").catch(report);

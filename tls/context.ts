@@ -90,6 +90,8 @@ export class TLSContext {
   readonly verify: boolean;
   /** The ALPN offer (client) or preference (server); empty when unset. */
   readonly alpn: readonly string[];
+  /** Whether connections ask for kernel TLS (`ktls` option). */
+  readonly ktls: boolean;
 
   /**
    * Creates the `SSL_CTX` and applies `options` (see {@link TLSContextOptions}).
@@ -110,6 +112,7 @@ export class TLSContext {
     }
     this.verify = optionalBoolean(options.rejectUnauthorized, true, "rejectUnauthorized");
     this.alpn = options.alpn === undefined ? [] : [...options.alpn];
+    this.ktls = optionalBoolean(options.ktls, false, "ktls");
     const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
     const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
     const requestCert = options.requestCert === "optional" ? "optional" : optionalBoolean(options.requestCert, false, "requestCert");
@@ -129,7 +132,7 @@ export class TLSContext {
     const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins, servernameCallback: null, sni: [],
       ticketKeys: null, staple: null, stapleCallback: null, staplePolicy: null };
     try {
-      ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION);
+      ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION | (this.ktls ? SSL_OP.ENABLE_KTLS : 0n));
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
       if (ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_MIN_PROTO_VERSION, TLS_VERSION[this.minVersion], null) !== 1 ||
         ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_SET_MAX_PROTO_VERSION, TLS_VERSION[this.maxVersion], null) !== 1) {

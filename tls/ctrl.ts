@@ -83,6 +83,16 @@ export const SSL_OP = {
   NO_COMPRESSION: 1n << 17n,
   /** SSL_OP_NO_RENEGOTIATION = SSL_OP_BIT(30) */
   NO_RENEGOTIATION: 1n << 30n,
+  /** SSL_OP_ENABLE_KTLS = SSL_OP_BIT(3): hand the record layer to the kernel (Linux `tls` module) when it takes it */
+  ENABLE_KTLS: 1n << 3n,
+} as const;
+
+/** kTLS `BIO_ctrl` commands of a socket BIO (bio.h; `BIO_get_ktls_send`/`BIO_get_ktls_recv` are macros over them, result > 0: active). */
+export const BIO_KTLS_CTRL = {
+  /** BIO_CTRL_GET_KTLS_SEND: BIO_get_ktls_send(b) */
+  BIO_CTRL_GET_KTLS_SEND: 73,
+  /** BIO_CTRL_GET_KTLS_RECV: BIO_get_ktls_recv(b) */
+  BIO_CTRL_GET_KTLS_RECV: 76,
 } as const;
 
 /** `SSL_MODE_*` bits (ssl.h). */

@@ -26,7 +26,8 @@ import { type Certificate, parseCertificate } from "./certificate.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { acquireContext, contextStaplePolicy, releaseContext, type TLSContext } from "./context.ts";
 import { type OCSPStatus, verifyStaple } from "./ocsp.ts";
-import { CTRL, SSL_ERROR, SSL_MODE } from "./ctrl.ts";
+import { BIO_KTLS_CTRL, CTRL, SSL_ERROR, SSL_MODE, SSL_OP } from "./ctrl.ts";
+import { libcrypto } from "../ffi/libcrypto.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
 import { exportSession, importSession } from "./session.ts";
@@ -88,6 +89,16 @@ export interface TLSInfo {
    */
   readonly ocspStatus: OCSPStatus | null;
   /**
+   * Whether kernel TLS carries this connection's records (`ktls` option,
+   * fd mode): either direction. False where the kernel has no `tls`
+   * module, OpenSSL was built without kTLS, or the option is off.
+   */
+  readonly ktls: boolean;
+  /** Whether the kernel encrypts what this connection sends (`BIO_get_ktls_send`); `tlsSendfile` then uses `SSL_sendfile`. */
+  readonly ktlsSend: boolean;
+  /** Whether the kernel decrypts what this connection receives (`BIO_get_ktls_recv`). */
+  readonly ktlsRecv: boolean;
+  /**
    * Client: this connection's session as bytes for a later `session`
    * option, or null while none is resumable (TLS 1.3 sends its tickets
    * after the handshake; they are taken in as the connection reads).
@@ -112,6 +123,8 @@ export interface EngineOptions {
   readonly session?: Uint8Array;
   /** An EOF without close_notify is a clean end (the protocol above frames its own end). */
   readonly allowTruncation?: boolean;
+  /** fd mode: ask for kernel TLS on this connection (`SSL_OP_ENABLE_KTLS`), also when its context does not. */
+  readonly ktls?: boolean;
 }
 
 /**
@@ -141,6 +154,10 @@ export class TLSEngine implements TLSInfo {
   #group = "";
   #servername: string | null = null;
   #reused = false;
+  #ktlsSend = false;
+  #ktlsRecv = false;
+  /** fd mode with kTLS asked for (here or on the context): checked after the handshake. */
+  readonly #ktlsWanted: boolean;
   #peerDER: Uint8Array | null = null;
   #ocspStatus: OCSPStatus | null = null;
   #session: Uint8Array | null = null;
@@ -158,6 +175,8 @@ export class TLSEngine implements TLSInfo {
       throw new TypeError("TLS: host (or servername) is required to verify the server (or pass rejectUnauthorized: false)");
     }
     this.#allowTruncation = options.allowTruncation === true;
+    if (options.ktls !== undefined && typeof options.ktls !== "boolean") throw new TypeError("TLS: ktls must be a boolean");
+    this.#ktlsWanted = options.fd !== undefined && (options.ktls === true || context.ktls);
     const ctx = acquireContext(context);
     const lib = libssl();
     clearErrors();
@@ -177,6 +196,7 @@ export class TLSEngine implements TLSInfo {
         // seen by SSL_has_pending (no readiness event announces them).
         lib.SSL_set_read_ahead(ssl, 1);
         lib.SSL_set_default_read_buffer_len(ssl, READ_BUFFER_BYTES);
+        if (options.ktls === true && !context.ktls) lib.SSL_set_options(ssl, SSL_OP.ENABLE_KTLS);
       } else configurePeerName(ssl, this.#host, context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLS: session is a client option");
@@ -356,6 +376,14 @@ export class TLSEngine implements TLSInfo {
     this.#cipher = negotiatedCipher(ssl);
     this.#group = negotiatedGroup(ssl);
     this.#reused = libssl().SSL_session_reused(ssl) === 1;
+    if (this.#ktlsWanted) {
+      // BIO_get_ktls_send / BIO_get_ktls_recv are BIO_ctrl macros (> 0: active).
+      const bio = libcrypto();
+      const wbio = libssl().SSL_get_wbio(ssl);
+      const rbio = libssl().SSL_get_rbio(ssl);
+      this.#ktlsSend = wbio !== null && Number(bio.BIO_ctrl(wbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_SEND, 0, null)) > 0;
+      this.#ktlsRecv = rbio !== null && Number(bio.BIO_ctrl(rbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_RECV, 0, null)) > 0;
+    }
     this.#peerDER = peerCertificateDER(ssl);
     if (this.role === "server") {
       const name = libssl().SSL_get_servername(ssl, 0);
@@ -381,6 +409,36 @@ export class TLSEngine implements TLSInfo {
 
   get servername(): string | null {
     return this.#servername;
+  }
+
+  get ktls(): boolean {
+    return this.#ktlsSend || this.#ktlsRecv;
+  }
+
+  get ktlsSend(): boolean {
+    return this.#ktlsSend;
+  }
+
+  get ktlsRecv(): boolean {
+    return this.#ktlsRecv;
+  }
+
+  /**
+   * One `SSL_sendfile` (kTLS send active): bytes sent (> 0),
+   * {@link WANT_WRITE}, or {@link FAILED}.
+   */
+  sendfile(fileFd: number, offset: number, count: number): number {
+    const ssl = this.ssl;
+    const lib = libssl();
+    if (!this.#ktlsSend || lib.SSL_sendfile === undefined) throw new TypeError("TLS: sendfile needs kernel TLS send (tlsInfo(conn).ktlsSend)");
+    clearErrors();
+    const n = Number(lib.SSL_sendfile(ssl, fileFd, offset, count, 0));
+    if (n > 0) return n;
+    const code = lib.SSL_get_error(ssl, n);
+    if (code === SSL_ERROR.WANT_WRITE || code === SSL_ERROR.WANT_READ) return WANT_WRITE;
+    this.#broken = true;
+    this.#error = dataFailure("SSL_sendfile", code, code === SSL_ERROR.SYSCALL ? native.errno() : 0);
+    return FAILED;
   }
 
   get ocspStatus(): OCSPStatus | null {

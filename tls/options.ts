@@ -133,6 +133,15 @@ export interface TLSContextOptions {
   readonly ct?: "strict" | "permissive";
   /** CT log list file (OpenSSL's CTLOG_FILE format); default: OpenSSL's own list. */
   readonly ctLogFile?: string;
+  /**
+   * Kernel TLS (`SSL_OP_ENABLE_KTLS`): after the handshake the kernel's
+   * `tls` module takes over the record layer when it accepts the cipher,
+   * and `tlsSendfile` sends files without copying them through user
+   * space. Only for fd-mode connections on Linux; where the kernel has no
+   * `tls` module (or OpenSSL was built without kTLS) it is a no-op and
+   * `tlsInfo(conn).ktls` stays false. Off by default.
+   */
+  readonly ktls?: boolean;
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
   /**
@@ -185,7 +194,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile", "ktls",
   "sessionIdContext", "sessionCache", "sessionCacheSize", "sessionTimeout", "sessionTickets", "ticketKeys", "ticketKeyRotationMs", "ticketKeysKept",
   "ocspResponse", "ocspResponseFile", "requestOCSP", "requireOCSP",
 ]);
