@@ -48,6 +48,7 @@ export const CHALLENGE_LIMITS = Object.freeze({ maxFieldLength: 16384, maxChalle
 
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const TOKEN68 = /[A-Za-z0-9\-._~+/]/;
+const isControl = (c: string): boolean => (c.charCodeAt(0) < 0x20 && c !== "\t") || c === "\x7f";
 const fail = (message: string) => new HTTPError("ERR_HTTP_AUTH_CHALLENGE", message);
 
 /**
@@ -126,11 +127,13 @@ export function parseAuthChallenges(value: string): ParsedChallenge[] {
           }
           if (c === "\\") {
             if (i + 1 >= s.length) throw fail("unterminated quoted-pair");
+            // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+            if (isControl(s[i + 1]!)) throw fail(`control character in quoted-pair at offset ${i + 1}`);
             paramValue += s[i + 1];
             i += 2;
             continue;
           }
-          if (c.charCodeAt(0) < 0x20 && c !== "\t" || c === "\x7f") throw fail(`control character in quoted-string at offset ${i}`);
+          if (isControl(c)) throw fail(`control character in quoted-string at offset ${i}`);
           paramValue += c;
           i++;
         }

@@ -40,6 +40,7 @@ describe("challenge parsing (RFC 9110 §11.2, §11.6.1)", () => {
         "Basic=x",
         'Basic realm="\x01"',
         'Basic realm="x\\',
+        'Basic realm="a\\\x00b"', // a control character in a quoted-pair (found by fuzz/auth_challenge.ts)
         "=",
       ]
     ) {
