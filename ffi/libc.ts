@@ -88,6 +88,8 @@ export const LIBC_SYMBOLS = {
   unlink: { args: ["buffer"], result: "i32" },
   /** int fstat(int fd, struct stat *statbuf) */
   fstat: { args: ["i32", "buffer"], result: "i32", optional: true },
+  /** char *realpath(const char *path, char *resolved_path) — resolved_path of PATH_MAX (4096) bytes */
+  realpath: { args: ["buffer", "buffer"], result: "pointer" },
 
   // ---- sockets
   /** int socket(int domain, int type, int protocol) */

@@ -17,3 +17,8 @@ export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo
 export { type H2HandlerInfo, type H2ServeOptions, isH2Info } from "./h2_session.ts";
 export type { ServeTLSOptions } from "./tls_listen.ts";
 export { installLightResponse } from "./light_response.ts";
+export { compose, type Middleware, type Next, withMiddleware } from "./middleware.ts";
+export { parseByteRange, serveStatic, type ServeStaticOptions, type StaticHandler } from "./static.ts";
+export { contentTypeFor, isCompressibleType, MIME_TYPES } from "./mime.ts";
+export { compression, type CompressionOptions, preferredEncoding } from "./compress.ts";
+export { defaultErrorResponse, type ErrorHandler, errorPages, type ErrorPagesOptions, errorResponse, errorStatus } from "./error_page.ts";

@@ -42,6 +42,7 @@ import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
 import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 import { type ServerUpgradeOptions, type WebSocketHandler, WebSocketSupport } from "../../ws/server.ts";
+import { type Middleware, withMiddleware } from "./middleware.ts";
 
 export type { ServeHandler, ServeHandlerInfo, UpgradeOptions } from "./h1_session.ts";
 import type { ServeHandlerInfo } from "./h1_session.ts";
@@ -88,6 +89,11 @@ export interface ServeOptions {
    * the request's connection without its `info`.
    */
   websocket?: WebSocketHandler<unknown>;
+  /**
+   * Middleware run around `fetch`, in order, on HTTP/1.1 and HTTP/2 alike:
+   * `(request, next, info) => Response` (middleware.ts).
+   */
+  middleware?: Middleware | readonly Middleware[];
   /** The TCP port (default 8000; 0: one the kernel picks, see {@link Server.addr}). */
   port?: number;
   /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
@@ -172,6 +178,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   http2: true,
   tls: true,
   websocket: true,
+  middleware: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -255,8 +262,9 @@ export class Server {
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
     const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
     this.#websocket = websocket;
+    const fetch = options.middleware === undefined ? options.fetch : withMiddleware(options.middleware, options.fetch as ServeHandler);
     const config: SessionConfig = {
-      fetch: websocket === undefined ? options.fetch as ServeHandler : websocket.wrap(options.fetch),
+      fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
       onError: options.onError,
       headersTimeoutMs: timeoutOption(options.headersTimeoutMs, 10_000, "headersTimeoutMs"),
       keepAliveTimeoutMs: timeoutOption(options.keepAliveTimeoutMs, 5_000, "keepAliveTimeoutMs"),
