@@ -34,7 +34,9 @@ import type { AuthChallenge, AuthProvider, AuthRequest } from "./hooks.ts";
  * ```
  */
 export interface Credentials {
+  /** The user name (UTF-8). */
   username: string;
+  /** The password (UTF-8). */
   password: string;
 }
 
@@ -50,6 +52,7 @@ export interface Credentials {
 export interface HttpAuthOptions {
   /** Server credentials (Basic, Digest). */
   username?: string;
+  /** The server password (with `username`). */
   password?: string;
   /** A Bearer token (RFC 6750), sent on every request. */
   token?: string;
@@ -137,6 +140,7 @@ export class HttpAuth implements AuthProvider {
   #options: HttpAuthOptions;
   #spaces = new Map<string, DigestSpace>();
 
+  /** Credentials and choices; unknown keys are a TypeError. */
   constructor(options: HttpAuthOptions) {
     checkOptions(options, AUTH_OPTION_KEYS, "HttpAuth");
     if ((options.username === undefined) !== (options.password === undefined)) {

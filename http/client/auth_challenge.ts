@@ -30,8 +30,11 @@ import { HTTPError } from "../../core/errors.ts";
  * ```
  */
 export interface ParsedChallenge {
+  /** The auth-scheme, lower-case. */
   scheme: string;
+  /** The token68, when the challenge has one instead of parameters. */
   token68: string | null;
+  /** Parameters by lower-case name, values unquoted. */
   params: Map<string, string>;
 }
 
@@ -44,7 +47,11 @@ export interface ParsedChallenge {
  * console.log(CHALLENGE_LIMITS.maxFieldLength); // 16384
  * ```
  */
-export const CHALLENGE_LIMITS = Object.freeze({ maxFieldLength: 16384, maxChallenges: 32, maxParams: 64 });
+export const CHALLENGE_LIMITS: Readonly<{ maxFieldLength: number; maxChallenges: number; maxParams: number }> = Object.freeze({
+  maxFieldLength: 16384,
+  maxChallenges: 32,
+  maxParams: 64,
+});
 
 const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/;
 const TOKEN68 = /[A-Za-z0-9\-._~+/]/;

@@ -48,10 +48,15 @@ const STRENGTH: Record<DigestHashName, number> = { "MD5": 1, "SHA-256": 2, "SHA-
  * ```
  */
 export interface DigestInput {
+  /** The Digest algorithm. */
   algorithm: DigestAuthAlgorithm;
+  /** The user name (UTF-8). */
   username: string;
+  /** The password (UTF-8). */
   password: string;
+  /** The challenge's realm. */
   realm: string;
+  /** The challenge's nonce. */
   nonce: string;
   /** Client nonce; unused (and not sent) without qop. */
   cnonce: string;
@@ -59,12 +64,15 @@ export interface DigestInput {
   nc: number;
   /** null is the RFC 2069 form. */
   qop: "auth" | "auth-int" | null;
+  /** The request method. */
   method: string;
   /** The request-target as sent (path and query). */
   uri: string;
   /** The body for `auth-int` (null hashes as empty). */
   body?: Uint8Array | null;
+  /** The challenge's opaque, echoed. */
   opaque?: string | null;
+  /** Send H(username:realm) instead of the name (the challenge asked for it). */
   userhash?: boolean;
   /** Whether the algorithm parameter is written (it is when the challenge named one). */
   sendAlgorithm?: boolean;
@@ -170,13 +178,21 @@ function encodeRFC8187(s: string): string {
  * ```
  */
 export interface DigestChoice {
+  /** The algorithm chosen. */
   algorithm: DigestAuthAlgorithm;
+  /** The qop chosen; null for the RFC 2069 form. */
   qop: "auth" | "auth-int" | null;
+  /** The realm. */
   realm: string;
+  /** The nonce. */
   nonce: string;
+  /** The opaque to echo. */
   opaque: string | null;
+  /** The challenge says the previous nonce went stale. */
   stale: boolean;
+  /** The challenge asks for userhash. */
   userhash: boolean;
+  /** The challenge named its algorithm (so the answer does too). */
   sendAlgorithm: boolean;
 }
 

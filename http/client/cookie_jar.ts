@@ -42,16 +42,27 @@ import { defaultPublicSuffixList, isIPAddress, type PublicSuffixList } from "./p
  * ```
  */
 export interface Cookie {
+  /** The cookie name (may be empty, §5.6). */
   name: string;
+  /** The cookie value, as received. */
   value: string;
+  /** The host (host-only) or the Domain attribute, lower-case. */
   domain: string;
+  /** Sent only to exactly `domain`, not its subdomains. */
   hostOnly: boolean;
+  /** The Path attribute or the default-path. */
   path: string;
+  /** Sent only to secure contexts. */
   secure: boolean;
+  /** Hidden from non-HTTP APIs. */
   httpOnly: boolean;
+  /** The SameSite enforcement. */
   sameSite: SameSite;
+  /** Expiry in epoch ms; null for a session cookie. */
   expires: number | null;
+  /** When first stored (kept across replacements). */
   creationTime: number;
+  /** When last sent. */
   lastAccessTime: number;
 }
 
@@ -196,6 +207,7 @@ export class CookieJar implements CookieStore {
   #seq = new WeakMap<Cookie, number>();
   #nextSeq = 0;
 
+  /** A jar with the given clock, public-suffix list and limits; unknown keys are a TypeError. */
   constructor(options: CookieJarOptions = {}) {
     checkOptions(options, JAR_OPTION_KEYS, "CookieJar");
     this.#now = options.now ?? Date.now;
@@ -458,7 +470,11 @@ export class CookieJar implements CookieStore {
       if (same.length > this.#perDomain) this.#dropOldest(same, same.length - this.#perDomain);
     } else {
       const byDomain = new Map<string, Cookie[]>();
-      for (const c of this.#cookies) byDomain.set(c.domain, [...(byDomain.get(c.domain) ?? []), c]);
+      for (const c of this.#cookies) {
+        const list = byDomain.get(c.domain);
+        if (list === undefined) byDomain.set(c.domain, [c]);
+        else list.push(c);
+      }
       for (const list of byDomain.values()) if (list.length > this.#perDomain) this.#dropOldest(list, list.length - this.#perDomain);
     }
     if (this.#cookies.length > this.#total) this.#dropOldest(this.#cookies, this.#cookies.length - this.#total);
@@ -482,7 +498,9 @@ export class CookieJar implements CookieStore {
  * ```
  */
 export interface CookieJarJSON {
+  /** The format version. */
   version: 1;
+  /** The cookies, oldest first. */
   cookies: Cookie[];
 }
 

@@ -44,16 +44,23 @@ export type SameSite = "strict" | "lax" | "none" | "default";
  * ```
  */
 export interface ParsedSetCookie {
+  /** The cookie name (empty when the pair had no '='). */
   name: string;
+  /** The cookie value. */
   value: string;
   /** Lower-case, leading dot removed; null when absent. */
   domain: string | null;
+  /** The Path attribute when absolute, else null (default-path). */
   path: string | null;
   /** A Path attribute was present (even a bad one): `__Host-` needs one (§5.7 step 20). */
   pathAttribute: boolean;
+  /** Expiry in epoch ms (Max-Age over Expires); null for a session cookie. */
   expires: number | null;
+  /** The Secure attribute. */
   secure: boolean;
+  /** The HttpOnly attribute. */
   httpOnly: boolean;
+  /** The SameSite attribute. */
   sameSite: SameSite;
 }
 
