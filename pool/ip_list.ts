@@ -1,0 +1,217 @@
+/**
+ * Address lists with CIDR prefixes and expiry (seed: the SYN-protect
+ * whitelist and blacklist): `add("10.0.0.0/8")`, `add("2001:db8::/32", ttlMs)`,
+ * `has("10.1.2.3")`. IPv4 is matched as IPv4-mapped IPv6 (`::ffff:a.b.c.d`),
+ * so `::ffff:10.1.2.3` is in `10.0.0.0/8` too. Bounded: at most `maxEntries`
+ * prefixes.
+ *
+ * @example
+ * ```ts
+ * import { ManualClock } from "../core/clock.ts";
+ * import { IpList } from "./ip_list.ts";
+ * const clock = new ManualClock();
+ * const list = new IpList({ clock });
+ * list.add("192.0.2.0/24");
+ * list.add("2001:db8::1", 1000);
+ * console.log(list.has("192.0.2.77"), list.has("192.0.3.1")); // true false
+ * clock.advance(1000);
+ * console.log(list.has("2001:db8::1")); // false: expired
+ * ```
+ *
+ * @module
+ */
+import { type Clock, systemClock } from "../core/clock.ts";
+import { LimitError } from "../core/errors.ts";
+import { parseIP } from "../socket/address.ts";
+
+/** A prefix: 16 bytes (IPv4 mapped), a length in bits of that form. */
+interface Prefix {
+  bytes: Uint8Array;
+  bits: number;
+  expiresAt: number;
+}
+
+/**
+ * Parses an address or CIDR prefix into 16 bytes and a prefix length over
+ * them (IPv4 `a.b.c.d/n` becomes `::ffff:a.b.c.d/(96+n)`); host bits are
+ * cleared.
+ *
+ * @throws {TypeError} for text that is not an address or prefix.
+ * @example
+ * ```ts
+ * import { parseCidr } from "./ip_list.ts";
+ * console.log(parseCidr("10.1.2.3/8").bits); // 104
+ * ```
+ */
+export function parseCidr(text: string): { bytes: Uint8Array; bits: number } {
+  if (typeof text !== "string") throw new TypeError("a CIDR prefix must be a string");
+  const slash = text.indexOf("/");
+  const address = slash < 0 ? text : text.slice(0, slash);
+  const bytes = toBytes16(address);
+  const v4 = !address.includes(":");
+  const max = v4 ? 32 : 128;
+  let bits = max;
+  if (slash >= 0) {
+    const digits = text.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(digits) || Number(digits) > max) throw new TypeError(`invalid prefix length in ${JSON.stringify(text)}`);
+    bits = Number(digits);
+  }
+  if (v4) bits += 96;
+  mask(bytes, bits);
+  return { bytes, bits };
+}
+
+/**
+ * Whether `ip` is inside the prefix `cidr` (either may be IPv4 or IPv6).
+ *
+ * @throws {TypeError} for text that is not an address or prefix.
+ * @example
+ * ```ts
+ * import { cidrContains } from "./ip_list.ts";
+ * console.log(cidrContains("10.0.0.0/8", "10.200.1.1")); // true
+ * console.log(cidrContains("2001:db8::/32", "2001:db9::1")); // false
+ * ```
+ */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const prefix = parseCidr(cidr);
+  return matches(prefix.bytes, prefix.bits, toBytes16(ip));
+}
+
+/**
+ * Options of an {@link IpList}.
+ *
+ * @example
+ * ```ts
+ * import { IpList, type IpListOptions } from "./ip_list.ts";
+ * const options: IpListOptions = { maxEntries: 100 };
+ * const list = new IpList(options);
+ * ```
+ */
+export interface IpListOptions {
+  /** Most prefixes held (default 4096); adding past it throws `LimitError` `ERR_LIMIT_IP_LIST`. */
+  maxEntries?: number;
+  /** The time source for expiry (default the monotonic system clock). */
+  clock?: Clock;
+}
+
+/**
+ * A set of address prefixes with optional expiry; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import { IpList } from "./ip_list.ts";
+ * const list = new IpList();
+ * list.add("127.0.0.0/8");
+ * console.log(list.has("127.0.0.2"), list.size); // true 1
+ * ```
+ */
+export class IpList {
+  readonly #max: number;
+  readonly #clock: Clock;
+  /** By canonical "hex/bits" text. */
+  readonly #prefixes = new Map<string, Prefix>();
+
+  /** @throws {RangeError} for a bad `maxEntries`. */
+  constructor(options: IpListOptions = {}) {
+    const max = options.maxEntries ?? 4096;
+    if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);
+    this.#max = max;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  /** Prefixes held (expired ones included until looked at or pruned). */
+  get size(): number {
+    return this.#prefixes.size;
+  }
+
+  /**
+   * Adds (or renews) a prefix, for `ttlMs` ms or for good.
+   *
+   * @throws {TypeError} for a bad prefix; {@link LimitError} when full.
+   */
+  add(cidr: string, ttlMs = Infinity): void {
+    if (typeof ttlMs !== "number" || !(ttlMs > 0)) throw new RangeError(`ttlMs must be a number > 0, got ${String(ttlMs)}`);
+    const prefix = parseCidr(cidr);
+    const key = keyOf(prefix.bytes, prefix.bits);
+    if (!this.#prefixes.has(key) && this.#prefixes.size >= this.#max) {
+      this.prune();
+      if (this.#prefixes.size >= this.#max) throw new LimitError("ERR_LIMIT_IP_LIST", `the address list holds its maximum of ${this.#max} prefixes`, this.#max);
+    }
+    this.#prefixes.set(key, { ...prefix, expiresAt: this.#clock.now() + ttlMs });
+  }
+
+  /** Removes a prefix (exactly as added, after canonicalisation); false when absent. */
+  remove(cidr: string): boolean {
+    const prefix = parseCidr(cidr);
+    return this.#prefixes.delete(keyOf(prefix.bytes, prefix.bits));
+  }
+
+  /**
+   * Whether `ip` is inside an unexpired prefix.
+   *
+   * @throws {TypeError} when `ip` is not an address.
+   */
+  has(ip: string): boolean {
+    const bytes = toBytes16(ip);
+    const now = this.#clock.now();
+    for (const [key, p] of this.#prefixes) {
+      if (p.expiresAt <= now) {
+        this.#prefixes.delete(key);
+        continue;
+      }
+      if (matches(p.bytes, p.bits, bytes)) return true;
+    }
+    return false;
+  }
+
+  /** Drops expired prefixes; returns how many. */
+  prune(): number {
+    const now = this.#clock.now();
+    let removed = 0;
+    for (const [key, p] of this.#prefixes) {
+      if (p.expiresAt <= now) {
+        this.#prefixes.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Empties the list. */
+  clear(): void {
+    this.#prefixes.clear();
+  }
+}
+
+function toBytes16(address: string): Uint8Array {
+  if (typeof address !== "string") throw new TypeError("an address must be a string");
+  const parsed = parseIP(address);
+  if (parsed.bytes.length === 16) return new Uint8Array(parsed.bytes);
+  const out = new Uint8Array(16);
+  out[10] = 0xff;
+  out[11] = 0xff;
+  out.set(parsed.bytes, 12);
+  return out;
+}
+
+function mask(bytes: Uint8Array, bits: number): void {
+  for (let i = 0; i < 16; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    bytes[i] = (bytes[i] as number) & ((0xff00 >> keep) & 0xff);
+  }
+}
+
+function matches(prefix: Uint8Array, bits: number, ip: Uint8Array): boolean {
+  const whole = bits >> 3;
+  for (let i = 0; i < whole; i++) if (prefix[i] !== ip[i]) return false;
+  const rest = bits & 7;
+  if (rest === 0) return true;
+  const m = (0xff00 >> rest) & 0xff;
+  return ((ip[whole] as number) & m) === prefix[whole];
+}
+
+function keyOf(bytes: Uint8Array, bits: number): string {
+  let hex = "";
+  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
+  return `${hex}/${bits}`;
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { ManualClock } from "../core/clock.ts";
+import { SynGuard, synCookiesStatus } from "./syn_protect.ts";
+
+describe("SynGuard", () => {
+  test("a burst of dropped connections moves an address neutral -> suspect -> hostile; another stays allowed", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock });
+    const seen = new Set<string>();
+    const actions = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      const action = guard.check("198.51.100.9");
+      actions.add(action);
+      if (action !== "block") guard.recordFailure("198.51.100.9");
+      seen.add(guard.reputation("198.51.100.9"));
+    }
+    assert.deepEqual([...seen], ["neutral", "suspect", "hostile"]);
+    assert.deepEqual([...actions], ["allow", "throttle", "challenge", "block"]);
+    assert.equal(guard.check("203.0.113.5"), "allow");
+    const stats = guard.stats();
+    assert.ok(stats.blocked > 0 && stats.throttled > 0 && stats.challenged > 0);
+  });
+
+  test("successes earn trust; whitelist and blacklist win; blacklistMs lists a hostile address for a while", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock, whitelist: ["10.0.0.0/8"], blacklist: ["192.0.2.0/24"], blacklistMs: 5000, hostileAt: 5, suspectAt: 3, challengeAt: 4 });
+    for (let i = 0; i < 10; i++) {
+      guard.check("203.0.113.1");
+      guard.recordSuccess("203.0.113.1");
+    }
+    assert.equal(guard.reputation("203.0.113.1"), "trusted");
+    assert.equal(guard.check("10.9.9.9"), "allow");
+    assert.equal(guard.reputation("10.9.9.9"), "trusted");
+    assert.equal(guard.check("192.0.2.200"), "block");
+    for (let i = 0; i < 5; i++) guard.check("198.51.100.1");
+    assert.equal(guard.blacklist.has("198.51.100.1"), true);
+    guard.forget("198.51.100.1");
+    assert.equal(guard.peek("198.51.100.1"), "block"); // listed, not scored
+    clock.advance(5000);
+    assert.equal(guard.peek("198.51.100.1"), "allow");
+    assert.throws(() => new SynGuard({ suspectAt: 60 }), RangeError);
+    assert.throws(() => new SynGuard({ nope: 1 } as never), TypeError);
+  });
+
+  test("property: with no new events the score decays monotonically towards 0, halving per half-life", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 1, max: 30_000 }), { maxLength: 10 }), (failures, steps) => {
+      const clock = new ManualClock();
+      const guard = new SynGuard({ clock, halfLifeMs: 10_000 });
+      for (let i = 0; i < failures; i++) guard.recordFailure("192.0.2.1");
+      let last = guard.record("192.0.2.1")!.score;
+      assert.equal(last, failures * 2);
+      for (const ms of steps) {
+        clock.advance(ms);
+        const now = guard.record("192.0.2.1")!.score;
+        assert.ok(now <= last && now >= 0);
+        if (now > 0) assert.ok(Math.abs(now - last * Math.pow(0.5, ms / 10_000)) < 1e-6 * Math.max(1, last));
+        last = now;
+      }
+    }));
+  });
+
+  test("property: never more than maxTrackedIps records, the least recently seen forgotten", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 8 }), fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), (max, hosts) => {
+      const guard = new SynGuard({ maxTrackedIps: max });
+      const order: string[] = [];
+      for (const h of hosts) {
+        const ip = `192.0.2.${h}`;
+        guard.check(ip);
+        const i = order.indexOf(ip);
+        if (i >= 0) order.splice(i, 1);
+        order.push(ip);
+        if (order.length > max) order.shift();
+        assert.ok(guard.trackedIps <= max);
+      }
+      for (const ip of order) assert.notEqual(guard.record(ip), undefined);
+      assert.equal(guard.trackedIps, order.length);
+    }));
+  });
+
+  test("the SYN-cookie setting comes from /proc (or unknown)", () => {
+    assert.ok(["off", "on", "always", "unknown"].includes(synCookiesStatus()));
+  });
+});
