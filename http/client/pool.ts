@@ -37,6 +37,7 @@ import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
 import type { ProxyOption } from "../../socket/proxy/plan.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
 import { H1Connection, type H1ConnectionConfig, type H1Owner } from "./h1_connection.ts";
+import { H2ClientConnection, type H2ClientConfig, type H2ClientOwner } from "./h2_client.ts";
 import { abortReason, PendingRequest } from "./pending.ts";
 
 /**
@@ -89,6 +90,14 @@ export interface PoolOptions {
   maxResponseBytes?: number;
   /** The loop (default: the default loop; used by the default connector). */
   loop?: Loop;
+  /**
+   * HTTP/2: `true` (default) offers `h2` before `http/1.1` by ALPN to
+   * `https:` origins (with the default connector, unless `tls.alpn` says
+   * otherwise) and uses it when the server picks it; "prior-knowledge"
+   * speaks HTTP/2 from the start (h2c for `http:`); `false`: HTTP/1.1 only.
+   * Over HTTP/2 one connection per origin carries every request.
+   */
+  http2?: boolean | "prior-knowledge";
 }
 
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -109,6 +118,7 @@ const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   maxHeaderCount: 1,
   maxResponseBytes: 1,
   loop: 1,
+  http2: 1,
 } satisfies Record<keyof PoolOptions, 1>));
 
 /**
@@ -174,7 +184,7 @@ export function originParts(origin: string | URL): OriginParts {
  * await pool.close();
  * ```
  */
-export class Pool implements Dispatcher, H1Owner {
+export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   /** The origin served. */
   readonly origin: string;
   readonly #parts: OriginParts;
@@ -189,7 +199,13 @@ export class Pool implements Dispatcher, H1Owner {
   readonly #connectTimeoutMs: number;
   readonly #loop: Loop | undefined;
   readonly #config: H1ConnectionConfig;
-  readonly #connections: H1Connection[] = [];
+  readonly #h2Config: H2ClientConfig;
+  /** "off", "alpn" (https: offers h2) or "prior" (HTTP/2 from the start). */
+  readonly #http2: "off" | "alpn" | "prior";
+  /** What the origin spoke on the last connection made. */
+  #protocol: "unknown" | "h1" | "h2" = "unknown";
+  #tlsModule: Promise<typeof import("../../tls/connect_async.ts")> | undefined;
+  readonly #connections: Array<H1Connection | H2ClientConnection> = [];
   #connecting = 0;
   #queue: PendingRequest[] = [];
   #queueHead = 0;
@@ -226,6 +242,35 @@ export class Pool implements Dispatcher, H1Owner {
       continueTimeoutMs: positive(options.continueTimeoutMs, 1_000, "continueTimeoutMs"),
       parser,
     };
+    const http2 = options.http2 ?? true;
+    if (http2 !== true && http2 !== false && http2 !== "prior-knowledge") throw new TypeError(`http2 must be true, false or "prior-knowledge", got ${String(http2)}`);
+    this.#http2 = http2 === "prior-knowledge" ? "prior" : http2 && this.#tls !== undefined ? "alpn" : "off";
+    if (this.#http2 === "prior") this.#protocol = "h2";
+    this.#h2Config = {
+      authority: this.#parts.authority,
+      scheme: this.#parts.protocol === "https:" ? "https" : "http",
+      headersTimeoutMs: this.#config.headersTimeoutMs,
+      bodyTimeoutMs: this.#config.bodyTimeoutMs,
+      keepAliveTimeoutMs: this.#config.keepAliveTimeoutMs,
+      maxHeaderBytes: parser.maxHeaderBytes ?? 65_536,
+      maxHeaderCount: parser.maxHeaderCount ?? 100,
+      maxResponseBytes: parser.maxBodyBytes ?? Infinity,
+    };
+  }
+
+  /** The protocol of the origin's connections: "h2", "h1", or "unknown" before the first connection. */
+  get protocol(): "unknown" | "h1" | "h2" {
+    return this.#protocol;
+  }
+
+  /**
+   * PING over the origin's HTTP/2 connection: resolves with the round trip
+   * in ms. Rejects when no HTTP/2 connection is open.
+   */
+  ping(): Promise<number> {
+    const c = this.#connections.find((c): c is H2ClientConnection => c instanceof H2ClientConnection && c.acceptsStreams);
+    if (c === undefined) return Promise.reject(new PoolError("ERR_POOL_NO_H2", `no HTTP/2 connection to ${this.origin} is open`));
+    return c.ping();
   }
 
   /** Counts: open connections, idle ones, requests in flight and queued. */
@@ -284,11 +329,11 @@ export class Pool implements Dispatcher, H1Owner {
 
   // ---- H1Owner
 
-  connectionFree(_connection: H1Connection): void {
+  connectionFree(_connection: H1Connection | H2ClientConnection): void {
     this.#drain();
   }
 
-  connectionClosed(connection: H1Connection): void {
+  connectionClosed(connection: H1Connection | H2ClientConnection): void {
     const i = this.#connections.indexOf(connection);
     if (i >= 0) this.#connections.splice(i, 1);
     this.#drain();
@@ -327,7 +372,7 @@ export class Pool implements Dispatcher, H1Owner {
         this.#queueHead++;
         continue;
       }
-      let target: H1Connection | undefined;
+      let target: H1Connection | H2ClientConnection | undefined;
       for (let i = this.#connections.length - 1; i >= 0; i--) {
         const c = this.#connections[i]!;
         if (c.canTake(request)) {
@@ -347,8 +392,15 @@ export class Pool implements Dispatcher, H1Owner {
       this.#queueHead = 0;
     }
     const waiting = this.#queue.length - this.#queueHead;
-    while (waiting > this.#connecting && this.#connections.length + this.#connecting < this.#max && !this.#closed) {
-      void this.#connect();
+    if (this.#protocol === "h2" || (this.#protocol === "unknown" && this.#http2 !== "off")) {
+      // HTTP/2 (or perhaps): one connection takes every request; another only once it stops taking new streams.
+      let usable = 0;
+      for (const c of this.#connections) if (c instanceof H2ClientConnection ? c.acceptsStreams : !c.closed) usable++;
+      if (waiting > 0 && usable === 0 && this.#connecting === 0 && !this.#closed) void this.#connect();
+    } else {
+      while (waiting > this.#connecting && this.#connections.length + this.#connecting < this.#max && !this.#closed) {
+        void this.#connect();
+      }
     }
     if (this.#closing && waiting === 0 && this.#connecting > 0 && !this.#connects.signal.aborted) {
       this.#connects.abort(new UseAfterCloseError(this.constructor.name));
@@ -367,12 +419,15 @@ export class Pool implements Dispatcher, H1Owner {
 
   /** The TLS connector of an https: pool: one TLS context for all its connections, libssl loaded on first use. */
   #tlsConnector(): Promise<Connector> {
-    return this.#tlsConnecting ??= import("../../tls/connect_async.ts").then((m) => m.tlsConnector(this.#tls));
+    this.#tlsModule ??= import("../../tls/connect_async.ts");
+    const tls = this.#tls;
+    const settings = this.#http2 === "alpn" && tls?.alpn === undefined && tls?.context === undefined ? { ...tls, alpn: ["h2", "http/1.1"] } : tls;
+    return this.#tlsConnecting ??= this.#tlsModule.then((m) => m.tlsConnector(settings));
   }
 
   async #connect(): Promise<void> {
     this.#connecting++;
-    let connection: H1Connection;
+    let connection: H1Connection | H2ClientConnection;
     try {
       const parts = this.#parts;
       const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
@@ -381,7 +436,10 @@ export class Pool implements Dispatcher, H1Owner {
       options.signal = this.#connects.signal;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
       const conn = await connector(options);
-      connection = new H1Connection(conn, this.#config, this);
+      let h2 = this.#http2 === "prior";
+      if (this.#http2 === "alpn" && this.#tlsModule !== undefined) h2 = (await this.#tlsModule).tlsInfo(conn)?.alpnProtocol === "h2";
+      this.#protocol = h2 ? "h2" : "h1";
+      connection = h2 ? new H2ClientConnection(conn, this.#h2Config, this) : new H1Connection(conn, this.#config, this);
     } catch (err) {
       this.#connecting--;
       // One connect failure fails the oldest waiting request.

@@ -1,0 +1,122 @@
+/**
+ * The response head of an HTTP/2 stream as the {@link MessageHead} the
+ * dispatcher's handlers take from HTTP/1.1: the fields (pseudo-fields
+ * left out) laid out as latin-1 bytes with spans, the status, and the
+ * framing (`none` when HEADERS ended the stream, else `length` with a
+ * content-length, `chunked` without: the body ends with the stream).
+ *
+ * @example
+ * ```ts
+ * import { h2ResponseHead } from "./h2_head.ts";
+ * const head = h2ResponseHead(200, ["content-type", "text/plain", "content-length", "2"], false);
+ * console.log(head.statusCode, head.get("content-type"), head.framing); // 200 "text/plain" "length"
+ * ```
+ *
+ * @module
+ */
+import { MessageHead } from "../h1/fields.ts";
+
+/**
+ * Builds the head of a response from its regular fields (a flat
+ * `[name0, value0, …]` list without pseudo-fields).
+ *
+ * @example
+ * ```ts
+ * import { h2ResponseHead } from "./h2_head.ts";
+ * console.log(h2ResponseHead(204, [], true).framing); // "none"
+ * ```
+ */
+export function h2ResponseHead(status: number, fields: readonly string[], ended: boolean): MessageHead {
+  let size = 0;
+  for (let i = 0; i < fields.length; i++) size += fields[i]!.length;
+  const buffer = new Uint8Array(size);
+  const count = fields.length >> 1;
+  const spans = new Int32Array(4 * count);
+  let at = 0;
+  let contentLength = -1;
+  for (let f = 0; f < count; f++) {
+    const name = fields[2 * f]!;
+    const value = fields[2 * f + 1]!;
+    spans[4 * f] = at;
+    for (let k = 0; k < name.length; k++) buffer[at++] = name.charCodeAt(k) & 0xff;
+    spans[4 * f + 1] = at;
+    spans[4 * f + 2] = at;
+    for (let k = 0; k < value.length; k++) buffer[at++] = value.charCodeAt(k) & 0xff;
+    spans[4 * f + 3] = at;
+    if (name === "content-length" && /^\d{1,15}$/.test(value)) contentLength = Number(value);
+  }
+  const head = new MessageHead("response");
+  head.buffer = buffer;
+  head.offset = 0;
+  head.spans = spans;
+  head.count = count;
+  head.statusCode = status;
+  head.versionMinor = 1;
+  head.contentLength = contentLength;
+  head.framing = ended ? "none" : contentLength >= 0 ? "length" : "chunked";
+  head.keepAlive = true;
+  return head;
+}
+
+/** Connection-specific fields HTTP/2 forbids (RFC 9113 §8.2.2), and those the client sets itself. */
+const DROPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "expect", "http2-settings"]);
+
+/**
+ * The HEADERS field list of a request: pseudo-fields first, then the
+ * caller's fields with lower-case names, without connection-specific
+ * ones (`te` kept only as `trailers`); `Host` becomes `:authority`.
+ * `contentLength` (-1: unknown) is added when the caller gave none.
+ *
+ * @throws TypeError for a name or value HTTP/2 cannot carry.
+ * @example
+ * ```ts
+ * import { h2RequestFields } from "./h2_head.ts";
+ * console.log(h2RequestFields("GET", "https", "a.test", "/", [["Accept", "*\/*"]], -1).slice(8)); // ["accept", "*\/*"]
+ * ```
+ */
+export function h2RequestFields(
+  method: string,
+  scheme: string,
+  authority: string,
+  path: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  contentLength: number,
+): string[] {
+  let host = authority;
+  const rest: string[] = [];
+  let hasLength = false;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i]!;
+    const name = pair[0].toLowerCase();
+    const value = pair[1];
+    if (name.length === 0 || name.charCodeAt(0) === 0x3a || /[^!#$%&'*+\-.^_`|~0-9a-z]/.test(name)) {
+      throw new TypeError(`invalid header name: ${JSON.stringify(pair[0])}`);
+    }
+    if (/[\0\r\n]/.test(value)) throw new TypeError(`invalid value of ${pair[0]}`);
+    if (name === "host") {
+      host = value.trim();
+      continue;
+    }
+    if (name === "expect") {
+      if (value.trim().toLowerCase() !== "100-continue") throw new TypeError(`unsupported Expect: ${value}`);
+      continue;
+    }
+    if (DROPPED.has(name)) continue;
+    if (name === "te") {
+      if (value.trim().toLowerCase() === "trailers") rest.push("te", "trailers");
+      continue;
+    }
+    if (name === "content-length") {
+      const v = value.trim();
+      if (!/^\d{1,15}$/.test(v)) throw new TypeError(`invalid Content-Length: ${value}`);
+      if (contentLength >= 0 && Number(v) !== contentLength) {
+        throw new TypeError(`Content-Length ${v} does not match the body (${contentLength} bytes)`);
+      }
+      if (hasLength) continue;
+      hasLength = true;
+    }
+    rest.push(name, value.trim());
+  }
+  if (!hasLength && contentLength >= 0) rest.push("content-length", String(contentLength));
+  return [":method", method, ":scheme", scheme, ":authority", host, ":path", path, ...rest];
+}
