@@ -122,7 +122,7 @@ describe("serveStatic: files, types, validators", () => {
     assert.equal(response.headers.get("accept-ranges"), "bytes");
     assert.equal(response.headers.get("vary"), "Accept-Encoding");
     assert.equal(response.headers.get("x-static"), "1");
-    for (const [path, type] of [["/data.json", "application/json"], ["/image.png", "image/png"], ["/noext", "application/octet-stream"], ["/index.html", "text/html; charset=utf-8"]]) {
+    for (const [path, type] of [["/data.json", "application/json"], ["/image.png", "image/png"], ["/noext", "application/octet-stream"], ["/index.html", "text/html; charset=utf-8"]] as const) {
       const r = await fetch(`${base}${path}`);
       await r.arrayBuffer();
       assert.equal(r.headers.get("content-type"), type, path);
