@@ -190,8 +190,14 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
     assert.equal(reset.status, "rejected");
     const error = (reset as PromiseRejectedResult).reason;
     assert.ok(error instanceof HTTP2StreamError, String(error));
-    assert.equal(error.code, "ERR_H2_STREAM_RESET");
-    assert.equal(error.http2Code, 2);
+    if ("Bun" in globalThis && error.code === "ERR_H2_DATA_BEFORE_HEADERS") {
+      // Bun's node:http2 server sends an empty DATA frame before its RST_STREAM: our
+      // client resets that stream for the broken rule, which fails this request alone too.
+      assert.equal(error.http2Code, 1);
+    } else {
+      assert.equal(error.code, "ERR_H2_STREAM_RESET");
+      assert.equal(error.http2Code, 2);
+    }
     assert.deepEqual(fine, { status: "fulfilled", value: "ok /fine" });
     assert.equal(pool.stats.connected, 1);
   });
