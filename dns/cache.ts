@@ -84,6 +84,10 @@ export class DNSCache {
   readonly maxTtl: number;
   /** Maximum negative TTL (s). */
   readonly maxNegativeTtl: number;
+  /** Lookups answered from the cache (for metrics). */
+  hits = 0;
+  /** Lookups the cache could not answer (for metrics). */
+  misses = 0;
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
@@ -145,9 +149,10 @@ export class DNSCache {
   get(name: string, type: number): CacheHit | undefined {
     const n = canonicalName(name);
     const nx = this.#get(n);
-    if (nx !== undefined) return nx.hit;
+    if (nx !== undefined) return (this.hits++, nx.hit);
     const e = this.#get(`${n} ${type}`);
-    if (e === undefined) return undefined;
+    if (e === undefined) return (this.misses++, undefined);
+    this.hits++;
     if (e.hit.kind !== "records") return e.hit;
     const elapsed = Math.floor((this.#clock.now() - e.stored) / 1000);
     return { kind: "records", records: e.hit.records.map((r) => ({ ...r, ttl: Math.max(0, r.ttl - elapsed) })) };

@@ -30,6 +30,7 @@ import { BIO_KTLS_CTRL, CTRL, SSL_ERROR, SSL_MODE, SSL_OP } from "./ctrl.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
+import { countHandshake } from "./tls_stats.ts";
 import { exportSession, importSession } from "./session.ts";
 import { configurePeerName, configureSSL } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
@@ -268,6 +269,7 @@ export class TLSEngine implements TLSInfo {
       }
       this.#handshaken = true;
       this.#snapshot(ssl);
+      countHandshake(this.role, this.#reused ? "resumed" : "full"); // tls/tls_stats.ts (metrics)
       this.mayHavePending = true; // read ahead: records behind the handshake's
       return STEP_DONE;
     }
@@ -276,6 +278,7 @@ export class TLSEngine implements TLSInfo {
     if (code === SSL_ERROR.WANT_WRITE) return STEP_WRITE;
     this.#broken = true;
     const errno = code === SSL_ERROR.SYSCALL ? native.errno() : 0;
+    countHandshake(this.role, "failed"); // tls/tls_stats.ts (metrics)
     return classifyHandshakeFailure({ ssl, what: "handshake", code, errno, verify: this.role === "client" && this.#context.verify, minVersion: this.#context.minVersion });
   }
 
