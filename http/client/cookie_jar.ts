@@ -197,7 +197,11 @@ const canonicalHost = (url: URL): string => url.hostname.toLowerCase();
  * ```
  */
 export class CookieJar implements CookieStore {
-  #cookies: Cookie[] = [];
+  // Cookies by their domain: retrieval looks only at the host and its parent domains.
+  #byDomain = new Map<string, Cookie[]>();
+  #count = 0;
+  // The earliest expiry stored: nothing to sweep before it.
+  #nextExpiry = Infinity;
   #now: () => number;
   #psl: PublicSuffixList | null;
   #perDomain: number;
@@ -253,11 +257,11 @@ export class CookieJar implements CookieStore {
     if (parsed.httpOnly && !http) return null;
     // §5.7 step 16: an insecure cookie cannot shadow a Secure one.
     if (!parsed.secure && !secureRequest) {
-      for (const old of this.#cookies) {
-        if (
-          old.secure && old.name === parsed.name &&
-          (domainMatch(domain, old.domain) || domainMatch(old.domain, domain)) && pathMatch(path, old.path)
-        ) return null;
+      for (const [oldDomain, list] of this.#byDomain) {
+        if (!domainMatch(domain, oldDomain) && !domainMatch(oldDomain, domain)) continue;
+        for (const old of list) {
+          if (old.secure && old.name === parsed.name && pathMatch(path, old.path)) return null;
+        }
       }
     }
     if (parsed.sameSite !== "none" && !this.#sameSite(requestURL, context) && context.topLevelNavigation !== true) return null;
@@ -279,20 +283,23 @@ export class CookieJar implements CookieStore {
       creationTime: now,
       lastAccessTime: now,
     };
-    const oldIndex = this.#cookies.findIndex((c) => c.name === cookie.name && c.domain === domain && c.hostOnly === hostOnly && c.path === path);
+    const list = this.#byDomain.get(domain) ?? [];
+    const oldIndex = list.findIndex((c) => c.name === cookie.name && c.hostOnly === hostOnly && c.path === path);
     let seq = this.#nextSeq++;
     if (oldIndex >= 0) {
-      const old = this.#cookies[oldIndex]!;
+      const old = list[oldIndex]!;
       if (old.httpOnly && !http) return null;
       cookie.creationTime = old.creationTime;
       seq = this.#seq.get(old) ?? seq;
-      this.#cookies.splice(oldIndex, 1);
+      list.splice(oldIndex, 1);
+      this.#count--;
+      if (list.length === 0) this.#byDomain.delete(domain);
     }
     this.#seq.set(cookie, seq);
     if (cookie.expires !== null && cookie.expires <= now) return null;
-    this.#cookies.push(cookie);
+    this.#insert(cookie);
     this.#evict(now, cookie);
-    return this.#cookies.includes(cookie) ? { ...cookie } : null;
+    return this.#byDomain.get(domain)?.includes(cookie) ? { ...cookie } : null;
   }
 
   /**
@@ -316,7 +323,14 @@ export class CookieJar implements CookieStore {
     const http = context.http ?? true;
     const sameSite = this.#sameSite(requestURL, context);
     const laxAllowed = context.topLevelNavigation === true && SAFE_METHODS.has((context.method ?? "GET").toUpperCase());
-    const out = this.#cookies.filter((c) => {
+    // The host and, for a host name, each parent domain (§5.1.3 domain-match).
+    const candidates: Cookie[] = [];
+    const labels = isIPAddress(host) ? [host] : host.split(".");
+    for (let i = 0; i < labels.length; i++) {
+      const list = this.#byDomain.get(isIPAddress(host) ? host : labels.slice(i).join("."));
+      if (list !== undefined) candidates.push(...list);
+    }
+    const out = candidates.filter((c) => {
       if (c.hostOnly ? host !== c.domain : !domainMatch(host, c.domain)) return false;
       if (!pathMatch(requestURL.pathname || "/", c.path)) return false;
       if (c.secure && !secure) return false;
@@ -369,7 +383,7 @@ export class CookieJar implements CookieStore {
    */
   cookies(): Cookie[] {
     this.#removeExpired(this.#now());
-    return this.#cookies.map((c) => ({ ...c }));
+    return this.#all().map((c) => ({ ...c }));
   }
 
   /**
@@ -385,7 +399,9 @@ export class CookieJar implements CookieStore {
    * ```
    */
   clear(domain?: string): void {
-    this.#cookies = domain === undefined ? [] : this.#cookies.filter((c) => c.domain !== domain.toLowerCase());
+    if (domain === undefined) this.#byDomain.clear();
+    else this.#byDomain.delete(domain.toLowerCase());
+    this.#count = this.#all().length;
   }
 
   /**
@@ -402,7 +418,7 @@ export class CookieJar implements CookieStore {
    * ```
    */
   toJSON(): CookieJarJSON {
-    const order = [...this.#cookies].sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
+    const order = this.#all().sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
     return { version: 1, cookies: order.map((c) => ({ ...c, expires: c.expires === null ? null : Number.isFinite(c.expires) ? c.expires : 0 })) };
   }
 
@@ -438,7 +454,32 @@ export class CookieJar implements CookieStore {
 
   #adopt(cookie: Cookie): void {
     this.#seq.set(cookie, this.#nextSeq++);
-    this.#cookies.push(cookie);
+    this.#insert(cookie);
+  }
+
+  #insert(cookie: Cookie): void {
+    const list = this.#byDomain.get(cookie.domain);
+    if (list === undefined) this.#byDomain.set(cookie.domain, [cookie]);
+    else list.push(cookie);
+    this.#count++;
+    if (cookie.expires !== null && cookie.expires < this.#nextExpiry) this.#nextExpiry = cookie.expires;
+  }
+
+  // Every cookie, in storage order.
+  #all(): Cookie[] {
+    const all: Cookie[] = [];
+    for (const list of this.#byDomain.values()) all.push(...list);
+    return all.sort((a, b) => this.#seq.get(a)! - this.#seq.get(b)!);
+  }
+
+  #remove(victims: ReadonlySet<Cookie>): void {
+    for (const [domain, list] of this.#byDomain) {
+      const kept = list.filter((c) => !victims.has(c));
+      if (kept.length === list.length) continue;
+      this.#count -= list.length - kept.length;
+      if (kept.length === 0) this.#byDomain.delete(domain);
+      else this.#byDomain.set(domain, kept);
+    }
   }
 
   #sameSite(url: URL, context: CookieContext): boolean {
@@ -456,35 +497,34 @@ export class CookieJar implements CookieStore {
   }
 
   #removeExpired(now: number): void {
-    if (this.#cookies.some((c) => c.expires !== null && c.expires <= now)) {
-      this.#cookies = this.#cookies.filter((c) => c.expires === null || c.expires > now);
+    if (now < this.#nextExpiry) return;
+    const expired = new Set<Cookie>();
+    let next = Infinity;
+    for (const list of this.#byDomain.values()) {
+      for (const c of list) {
+        if (c.expires === null) continue;
+        if (c.expires <= now) expired.add(c);
+        else if (c.expires < next) next = c.expires;
+      }
     }
+    this.#nextExpiry = next;
+    if (expired.size > 0) this.#remove(expired);
   }
 
   // §5.7 last step: expired first, then the domain's excess, then the
   // least recently used overall.
   #evict(now: number, added: Cookie | null): void {
     this.#removeExpired(now);
-    if (added !== null) {
-      const same = this.#cookies.filter((c) => c.domain === added.domain);
-      if (same.length > this.#perDomain) this.#dropOldest(same, same.length - this.#perDomain);
-    } else {
-      const byDomain = new Map<string, Cookie[]>();
-      for (const c of this.#cookies) {
-        const list = byDomain.get(c.domain);
-        if (list === undefined) byDomain.set(c.domain, [c]);
-        else list.push(c);
-      }
-      for (const list of byDomain.values()) if (list.length > this.#perDomain) this.#dropOldest(list, list.length - this.#perDomain);
-    }
-    if (this.#cookies.length > this.#total) this.#dropOldest(this.#cookies, this.#cookies.length - this.#total);
+    const lists = added !== null ? [this.#byDomain.get(added.domain) ?? []] : [...this.#byDomain.values()];
+    for (const list of lists) if (list.length > this.#perDomain) this.#dropOldest(list, list.length - this.#perDomain);
+    if (this.#count > this.#total) this.#dropOldest(this.#all(), this.#count - this.#total);
   }
 
   #dropOldest(from: Cookie[], count: number): void {
     const victims = new Set(
       [...from].sort((a, b) => a.lastAccessTime - b.lastAccessTime || this.#seq.get(a)! - this.#seq.get(b)!).slice(0, count),
     );
-    this.#cookies = this.#cookies.filter((c) => !victims.has(c));
+    this.#remove(victims);
   }
 }
 
