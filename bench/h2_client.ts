@@ -1,0 +1,170 @@
+/**
+ * HTTP/2 client benchmark: ffinet `request` and `fetch` (an https: Agent
+ * that picks h2 by ALPN: one connection) against node:http2's client (one
+ * `ClientHttp2Session`, `session.request()`) and, on Node, npm undici's
+ * `request` with `allowH2` — all against one node:http2 secure server in a
+ * child process (the test PKI's certificate, a 1 KiB body), 50 requests in
+ * flight on one connection each, every body read. Also an h2c row: ffinet
+ * (`http2: "prior-knowledge"`) against node:http2's client on a cleartext
+ * node:http2 server (undici has no h2c). Alternating rounds (CLIENT_ROUNDS,
+ * default 3, CLIENT_SECONDS each, default 2); median req/s and the client's
+ * CPU µs per request.
+ *
+ * Run: node scripts/bench.mjs h2_client [--runtime=node]
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import http2 from "node:http2";
+import { finish, record, RUNTIME } from "./harness.ts";
+import { Agent, fetch as ffFetch, Pool, request as ffRequest } from "../http/client/mod.ts";
+import { testPKI } from "../tests/tls_pki.ts";
+
+const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; cpuUsage?: () => { user: number; system: number } } }).process;
+const ROUNDS = Number(proc.env.CLIENT_ROUNDS ?? 3);
+const SECONDS = Number(proc.env.CLIENT_SECONDS ?? 2);
+const IN_FLIGHT = 50;
+
+const SERVER = `
+const http2 = require("node:http2");
+const body = Buffer.alloc(1024, 120);
+const onStream = (stream) => {
+  stream.on("error", () => {});
+  stream.respond({ ":status": 200, "content-type": "text/plain", "content-length": "1024" });
+  stream.end(body);
+};
+const settings = { maxConcurrentStreams: 1000 };
+const tls = http2.createSecureServer({ key: process.env.KEY, cert: process.env.CERT, settings });
+tls.on("stream", onStream);
+const plain = http2.createServer({ settings });
+plain.on("stream", onStream);
+tls.listen(0, "127.0.0.1", () => plain.listen(0, "127.0.0.1", () =>
+  console.log("PORTS " + tls.address().port + " " + plain.address().port)));
+`;
+
+function startServer(key: string, cert: string): Promise<{ tls: number; plain: number; kill(): void }> {
+  const child = spawn("node", ["-e", SERVER], { stdio: ["ignore", "pipe", "inherit"], env: { ...proc.env, KEY: key, CERT: cert } });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout!.on("data", (d: Uint8Array) => {
+      buf += String(d);
+      const m = /PORTS (\d+) (\d+)/.exec(buf);
+      if (m) resolve({ tls: Number(m[1]), plain: Number(m[2]), kill: () => child.kill("SIGKILL") });
+    });
+    child.on("close", () => reject(new Error("server exited")));
+  });
+}
+
+type OneRequest = () => Promise<void>;
+
+async function load(one: OneRequest, seconds: number): Promise<{ rps: number; cpuUs: number }> {
+  let count = 0;
+  const cpu0 = proc.cpuUsage?.();
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      await one();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = proc.cpuUsage?.();
+  const cpuUs = cpu0 && cpu1 ? (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / count : NaN;
+  return { rps: count / elapsed, cpuUs };
+}
+
+/** One GET on a node:http2 session, reading the body. */
+function nodeGet(session: http2.ClientHttp2Session): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ":path": "/" });
+    req.on("data", () => {});
+    req.on("end", () => resolve());
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const pki = testPKI();
+const server = await startServer(pki.key, pki.chain);
+const tlsUrl = `https://localhost:${server.tls}/`;
+const plainUrl = `http://127.0.0.1:${server.plain}/`;
+const agent = new Agent({ tls: { ca: pki.root } });
+const h2cPool = new Pool(plainUrl, { http2: "prior-knowledge" });
+const nodeTls = http2.connect(tlsUrl, { ca: pki.root });
+const nodePlain = http2.connect(plainUrl);
+
+const contenders: Record<string, OneRequest> = {
+  "ffinet request h2": async () => {
+    const r = await ffRequest(tlsUrl, { dispatcher: agent });
+    await r.body.arrayBuffer();
+  },
+  "ffinet fetch h2": async () => {
+    const r = await ffFetch(tlsUrl, { dispatcher: agent });
+    await r.arrayBuffer();
+  },
+  "node:http2 h2": () => nodeGet(nodeTls),
+  "ffinet request h2c": async () => {
+    const r = await ffRequest(plainUrl, { dispatcher: h2cPool });
+    await r.body.arrayBuffer();
+  },
+  "node:http2 h2c": () => nodeGet(nodePlain),
+};
+
+let undiciAgent: { close(): Promise<void> } | undefined;
+if (RUNTIME === "node") {
+  try {
+    const undici = await import("undici");
+    const ua = new undici.Agent({ allowH2: true, connections: 1, connect: { ca: pki.root } });
+    undiciAgent = ua;
+    contenders["undici.request h2"] = async () => {
+      const r = await undici.request(tlsUrl, { dispatcher: ua });
+      await r.body.arrayBuffer();
+    };
+  } catch (err) {
+    console.log(`# undici is not usable: ${String(err).slice(0, 120)}`);
+  }
+}
+
+try {
+  const names = Object.keys(contenders);
+  const results: Record<string, { rps: number[]; cpu: number[] }> = {};
+  for (const name of names) {
+    results[name] = { rps: [], cpu: [] };
+    await load(contenders[name]!, 0.5); // warm-up: connections and JIT
+  }
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const res = await load(contenders[name]!, SECONDS);
+      results[name]!.rps.push(res.rps);
+      results[name]!.cpu.push(res.cpuUs);
+      console.log(`# ${RUNTIME} round ${r} ${name}: ${res.rps.toFixed(0)} req/s, ${res.cpuUs.toFixed(1)} µs CPU/req`);
+    }
+  }
+  const rps = (name: string) => median(results[name]!.rps);
+  const cpu = (name: string) => median(results[name]!.cpu);
+  const pairs: Array<[string, string]> = [
+    ["ffinet request h2", "node:http2 h2"],
+    ["ffinet fetch h2", "node:http2 h2"],
+    ["ffinet request h2c", "node:http2 h2c"],
+  ];
+  if (contenders["undici.request h2"]) pairs.push(["ffinet request h2", "undici.request h2"]);
+  for (const [ours, peer] of pairs) {
+    record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
+    if (!Number.isNaN(cpu(ours)) && !Number.isNaN(cpu(peer))) {
+      record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB CPU/req`, unit: "µs/req", ours: cpu(ours), peer: cpu(peer), peerName: peer });
+    }
+  }
+  finish();
+} finally {
+  nodeTls.close();
+  nodePlain.close();
+  await agent.destroy();
+  await h2cPool.destroy();
+  if (typeof undiciAgent?.close === "function") await undiciAgent.close();
+  server.kill();
+}
