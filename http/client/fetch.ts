@@ -333,6 +333,8 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
     // Answers per status: a second one only for a Digest nonce gone stale (the provider decides).
     const authAttempts = { 401: 0, 407: 0 };
     const userAuthorization = fields.has("authorization");
+    // Server credentials stay with the origin they were given for (as curl without --location-trusted).
+    const authOrigin = url.origin;
     if (auth?.authorization && !fields.has("authorization")) {
       const value = await auth.authorization(authRequest(method, url, body));
       if (value !== null) set("authorization", value);
@@ -384,14 +386,14 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
         hops++;
         // A new target: fresh challenge counts, and the provider's up-front value for it (Digest's uri changes).
         authAttempts[401] = authAttempts[407] = 0;
-        if (auth?.authorization && !userAuthorization) {
+        if (auth?.authorization && !userAuthorization && url.origin === authOrigin) {
           const value = await auth.authorization(authRequest(method, url, body));
           if (value !== null) set("authorization", value);
           else fields.delete("authorization");
         }
         continue;
       }
-      if ((hop.status === 401 || hop.status === 407) && auth && authAttempts[hop.status] < 2) {
+      if ((hop.status === 407 || (hop.status === 401 && url.origin === authOrigin)) && auth && authAttempts[hop.status] < 2) {
         const challenges = fieldValues(hop.fields, hop.status === 401 ? "www-authenticate" : "proxy-authenticate");
         if (challenges.length > 0 && (body === null || body.replayable)) {
           const attempt = authAttempts[hop.status]++;
