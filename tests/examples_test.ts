@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -52,11 +53,20 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   "blocking_sockets.ts": { ffi: true, lines: [/^listening on 127\.0\.0\.1:\d+$/, "server read: ping", "client read: pong"] },
 };
 
-const examples = readdirSync(new URL("../examples/", import.meta.url)).filter((f) => f.endsWith(".ts")).sort();
+// Examples that serve until stopped (npm start): each is started on a free
+// PORT, asked for its paths, and must exit 0 on SIGINT.
+const SERVERS: Readonly<Record<string, { paths: Record<string, RegExp>; lines: RegExp[] }>> = {
+  "demo_server.ts": {
+    paths: { "/": /<h1>Hello from ffinet on \w+<\/h1>/, "/api/time": /^\{"now":"[^"]+","runtime":"\w+"\}$/, "/static/hello.txt": /^Hello from examples\/public\/hello\.txt/ },
+    lines: [/^demo server on http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops it\)$/, /^server stopped$/],
+  },
+};
 
-function command(file: string, ffi: boolean): [string, string[]] {
+const examples = readdirSync(new URL("../examples/", import.meta.url)).filter((f) => f.endsWith(".ts") && !Object.hasOwn(SERVERS, f)).sort();
+
+function command(file: string, ffi: boolean, env = false): [string, string[]] {
   const exec = proc.execPath;
-  if (native.runtime === "deno") return [exec, ["run", "--no-prompt", ...(ffi ? ["--allow-ffi"] : []), file]];
+  if (native.runtime === "deno") return [exec, ["run", "--no-prompt", ...(ffi ? ["--allow-ffi"] : []), ...(env ? ["--allow-env=PORT"] : []), file]];
   if (native.runtime === "bun") return [exec, [file]];
   return proc.features.typescript ? [exec, [file]] : [exec, ["--import", "tsx", file]];
 }
@@ -118,10 +128,64 @@ describe("examples", () => {
 
   test("the README embeds each example verbatim, once, right after its <!-- examples/NAME.ts --> marker", () => {
     const blocks = readmeBlocks();
-    assert.deepEqual([...blocks.keys()].sort(), examples, "README markers and examples/ differ");
-    for (const name of examples) {
+    const embedded = [...examples, ...Object.keys(SERVERS).filter((name) => blocks.has(name))].sort();
+    assert.deepEqual([...blocks.keys()].sort(), embedded, "README markers and examples/ differ");
+    for (const name of embedded) {
       const source = readFileSync(new URL(`../examples/${name}`, import.meta.url), "utf8");
       assert.deepEqual(blocks.get(name), [source], `README's block for examples/${name} differs from the file`);
     }
   });
+
+  for (const [name, expected] of Object.entries(SERVERS)) {
+    test(`examples/${name} serves its paths on $PORT and exits 0 on SIGINT`, async () => {
+      const port = await freePort();
+      const [exe, args] = command(`examples/${name}`, true, true);
+      const child = spawn(exe, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...proc.env, NO_COLOR: "1", PORT: String(port) } });
+      let stdout = "";
+      let stderr = "";
+      child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+      // Deno's node:child_process reports a child sent a signal as (null, signal) even when it exits 0
+      // (checked with a shell that traps SIGINT and exits 0): there the "server stopped" line is the proof.
+      const exited = new Promise<number | null>((resolve) =>
+        child.on("close", (code: number | null, signal: string | null) => resolve(code === null && signal === "SIGINT" && native.runtime === "deno" ? 0 : code)));
+      // Not a timed assertion: a bound so that a server that never starts or never stops fails instead of hanging.
+      const bound = setTimeout(() => child.kill("SIGKILL"), 60_000);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.stdout!.on("data", (d: Uint8Array) => {
+            stdout += String(d);
+            if (stdout.includes("\n")) resolve();
+          });
+          child.on("close", () => reject(new Error(`examples/${name} exited before listening\nstdout: ${stdout}\nstderr: ${stderr}`)));
+        });
+        assert.match(stdout, new RegExp(`http://127\\.0\\.0\\.1:${port}/`));
+        for (const [path, body] of Object.entries(expected.paths)) {
+          const response = await fetch(`http://127.0.0.1:${port}${path}`);
+          assert.equal(response.status, 200, path);
+          assert.match(await response.text(), body, path);
+        }
+        child.kill("SIGINT");
+        const code = await exited;
+        assert.equal(code, 0, `exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}`);
+        const lines = stdout.split(/\r?\n/);
+        for (const line of expected.lines) assert.ok(lines.some((l) => line.test(l)), `examples/${name}: no line ${String(line)} in\n${stdout}\nstderr: ${stderr}`);
+      } finally {
+        clearTimeout(bound);
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      }
+    });
+  }
 });
+
+/** A TCP port free on 127.0.0.1 right now (bound by the runtime's server, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
