@@ -27,6 +27,8 @@ export {
   ncHex,
 } from "./auth_digest.ts";
 export { type DigestHashName, digestHex, md5, sha512_256 } from "./auth_hash.ts";
+export { type ConvenienceOptions, expectOk, getJSON, HTTPStatusError, postJSON, upload } from "./convenience.ts";
+export { download, type DownloadOptions, type DownloadProgress, type DownloadResult } from "./download.ts";
 export {
   type Cookie,
   type CookieContext,

@@ -1,0 +1,194 @@
+/**
+ * `download(url, path)`: streams a response body to a file (written
+ * through ffi/, no runtime file API), with a progress callback. With
+ * `resume` (the default) and a non-empty file already at `path`, it asks
+ * for the rest (`Range: bytes=N-`, with `If-Range` when an ETag or
+ * Last-Modified is given): a `206` whose `Content-Range` starts at `N` is
+ * appended, a `200` (the server ignores ranges, or the file changed)
+ * starts over, and a `416` whose `Content-Range: bytes *\/N` equals the
+ * file's size means it is already complete. The body is fetched without
+ * content coding (`Accept-Encoding: identity`) so ranges count file bytes.
+ *
+ * @example
+ * ```ts ignore
+ * import { download } from "./download.ts";
+ * const result = await download("http://127.0.0.1:8080/big.bin", "/tmp/big.bin", {
+ *   onProgress: ({ received, total }) => console.log(received, total),
+ * });
+ * console.log(result.bytes, result.resumed);
+ * ```
+ *
+ * @module
+ */
+import { HTTPError } from "../../core/errors.ts";
+import { checkOptions } from "../../core/options.ts";
+import { closeFile } from "../../ffi/file.ts";
+import { fileEnd, openFileWrite, writeFileAll } from "../../ffi/file_write.ts";
+import { expectOk } from "./convenience.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import { fetch, type FetchInit } from "./fetch.ts";
+
+/**
+ * What {@link DownloadOptions.onProgress} is told after each piece
+ * written: bytes in the file so far (a resumed part included) and the
+ * whole size when the server said it (null otherwise).
+ *
+ * @example
+ * ```ts
+ * import type { DownloadProgress } from "./download.ts";
+ * const p: DownloadProgress = { received: 512, total: 1024 };
+ * console.log(p.received / (p.total ?? Infinity));
+ * ```
+ */
+export interface DownloadProgress {
+  readonly received: number;
+  readonly total: number | null;
+}
+
+/**
+ * Options of {@link download}; an unknown key is a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * import type { DownloadOptions } from "./download.ts";
+ * const options: DownloadOptions = { resume: false, onProgress: (p) => console.log(p.received) };
+ * ```
+ */
+export interface DownloadOptions {
+  /** Called after each piece written to the file. */
+  onProgress?: (progress: DownloadProgress) => void;
+  /** Aborts the download in any phase (what was written stays: a later download can resume it). */
+  signal?: AbortSignal;
+  /** Continue a partial file with a Range request (default true); false always starts over. */
+  resume?: boolean;
+  /** Sent as `If-Range` when resuming (an ETag or an HTTP date of the partial file's version). */
+  ifRange?: string;
+  /** Extra header fields. */
+  headers?: HeadersInit;
+  /** Where to send it (default: the global Agent). */
+  dispatcher?: Dispatcher;
+}
+
+const DOWNLOAD_KEYS: ReadonlySet<string> = new Set(Object.keys({
+  onProgress: 1,
+  signal: 1,
+  resume: 1,
+  ifRange: 1,
+  headers: 1,
+  dispatcher: 1,
+} satisfies Record<keyof DownloadOptions, 1>));
+
+/**
+ * What {@link download} resolves with.
+ *
+ * @example
+ * ```ts
+ * import type { DownloadResult } from "./download.ts";
+ * const r: DownloadResult = { status: 206, bytes: 1024, resumedFrom: 512, resumed: true };
+ * console.log(r.resumed);
+ * ```
+ */
+export interface DownloadResult {
+  /** The final response's status (200, 206, or 416 for a file already complete). */
+  readonly status: number;
+  /** The file's size at the end. */
+  readonly bytes: number;
+  /** Bytes that were already there and kept (0 when started over). */
+  readonly resumedFrom: number;
+  /** Whether the file was continued rather than written from the start. */
+  readonly resumed: boolean;
+}
+
+/** `bytes a-b/c` → { start, total } (total null for `*`). */
+function contentRange(value: string | null): { start: number; total: number | null } | null {
+  if (value === null) return null;
+  const m = /^\s*bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)\s*$/i.exec(value);
+  if (m === null) return null;
+  return { start: Number(m[1]), total: m[3] === "*" ? null : Number(m[3]) };
+}
+
+function unsatisfiedLength(value: string | null): number | null {
+  if (value === null) return null;
+  const m = /^\s*bytes\s+\*\/(\d{1,15})\s*$/i.exec(value);
+  return m === null ? null : Number(m[1]);
+}
+
+function existingSize(path: string): number {
+  const fd = openFileWrite(path, "append");
+  try {
+    return fileEnd(fd);
+  } finally {
+    closeFile(fd);
+  }
+}
+
+/**
+ * Downloads `url` into the file at `path`. See the module documentation.
+ *
+ * @throws (rejects) HTTPStatusError for a non-2xx answer (a 416 that does
+ *   not match the file too); HTTPError `ERR_HTTP_RANGE` for a 206 that does
+ *   not continue the file where it ends; SocketError for the file (ENOENT
+ *   for a missing directory …); the fetch's errors and the signal's reason.
+ * @example
+ * ```ts ignore
+ * import { download } from "./download.ts";
+ * await download("http://127.0.0.1:8080/a.txt", "/tmp/a.txt", { resume: false });
+ * ```
+ */
+export async function download(url: string | URL, path: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+  checkOptions(options, DOWNLOAD_KEYS, "download");
+  const resume = options.resume ?? true;
+  const have = resume ? existingSize(path) : 0;
+  const headers = new Headers(options.headers);
+  headers.set("accept-encoding", "identity");
+  if (have > 0) {
+    headers.set("range", `bytes=${have}-`);
+    if (options.ifRange !== undefined) headers.set("if-range", options.ifRange);
+  }
+  const init: FetchInit = { headers };
+  if (options.signal !== undefined) init.signal = options.signal;
+  if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher;
+  const response = await fetch(url, init);
+  if (have > 0 && response.status === 416 && unsatisfiedLength(response.headers.get("content-range")) === have) {
+    await response.body?.cancel();
+    options.onProgress?.({ received: have, total: have });
+    return { status: 416, bytes: have, resumedFrom: have, resumed: true };
+  }
+  await expectOk(response);
+  let start = 0;
+  let total: number | null = null;
+  const length = response.headers.get("content-length");
+  if (response.status === 206 && have > 0) {
+    const range = contentRange(response.headers.get("content-range"));
+    if (range === null || range.start !== have) {
+      await response.body?.cancel();
+      throw new HTTPError("ERR_HTTP_RANGE", `asked for bytes from ${have}, got Content-Range ${JSON.stringify(response.headers.get("content-range"))}`);
+    }
+    start = have;
+    total = range.total;
+  } else if (length !== null && /^\d{1,15}$/.test(length)) {
+    total = Number(length);
+  }
+  const fd = openFileWrite(path, start > 0 ? "append" : "truncate");
+  let received = start;
+  try {
+    if (response.body !== null) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        writeFileAll(fd, value);
+        received += value.length;
+        options.onProgress?.({ received, total });
+        if (options.signal?.aborted === true) {
+          await reader.cancel(options.signal.reason).catch(() => {});
+          throw options.signal.reason;
+        }
+      }
+    }
+  } finally {
+    closeFile(fd);
+  }
+  if (response.body === null) options.onProgress?.({ received, total });
+  return { status: response.status, bytes: received, resumedFrom: start, resumed: start > 0 };
+}
