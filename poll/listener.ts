@@ -125,6 +125,35 @@ export interface ListenOptions extends Omit<ListenUnixOptions, "path"> {
    * libssl is loaded only when this is used.
    */
   tls?: object;
+  /**
+   * Admission control run on each accepted connection before the handler
+   * or `accept()` sees it: per-IP limits, rates, SYN-flood protection
+   * (pool/'s `ListenProtection`, or any {@link ConnectionGate}).
+   */
+  protect?: ConnectionGate;
+}
+
+/**
+ * What the `protect` option of {@link listen} takes (pool/'s
+ * `ListenProtection` is one): `listening` runs once the socket listens,
+ * `admit` with each accepted connection; a connection it refuses it closes
+ * itself, and the listener drops it.
+ *
+ * @example
+ * ```ts
+ * import { listen, type ConnectionGate } from "./listener.ts";
+ * const loopbackOnly: ConnectionGate = {
+ *   admit: (conn) => conn.remoteAddress.family !== "ipv4" || conn.remoteAddress.host.startsWith("127.") || (conn.abort(), false),
+ * };
+ * const server = listen({ port: 0, protect: loopbackOnly });
+ * server.close();
+ * ```
+ */
+export interface ConnectionGate {
+  /** Whether `conn` may be delivered (`handler`: the listener's, which the gate may wrap with `conn.setHandler`). */
+  admit(conn: Connection, handler: ConnectionHandler | undefined): boolean;
+  /** Called once the listener listens (for socket options on it). */
+  listening?(listener: Listener): void;
 }
 
 /**
@@ -158,7 +187,7 @@ export const LISTEN_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const LISTEN_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   [...LISTEN_UNIX_OPTION_KEYS].filter((key) => key !== "path"),
   Object.keys(
-    { host: true, port: true, reusePort: true, noDelay: true, tls: true } satisfies Record<
+    { host: true, port: true, reusePort: true, noDelay: true, tls: true, protect: true } satisfies Record<
       Exclude<keyof ListenOptions, keyof ListenUnixOptions>,
       true
     >,
@@ -209,6 +238,7 @@ export class Listener {
   /** The pause after a failed accept, while it runs. */
   #retry: Timer | undefined = undefined;
   #closed = false;
+  readonly #gate: ConnectionGate | undefined;
 
   /** @internal Use {@link listen} or {@link listenUnix}. */
   constructor(endpoint: Endpoint, options: ListenUnixOptions | ListenOptions) {
@@ -217,6 +247,9 @@ export class Listener {
     const onError = options.onError;
     if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
     this.#onError = onError;
+    const gate = "protect" in options ? options.protect : undefined;
+    if (gate !== undefined && (gate === null || typeof gate !== "object" || typeof gate.admit !== "function")) throw new TypeError("protect must be an object with an admit method (e.g. a ListenProtection)");
+    this.#gate = gate;
     this.#released = new Promise((resolve) => (this.#resolveReleased = resolve));
     const backlog = options.backlog ?? 511;
     // (A bad backlog is listenSocket's to report.)
@@ -249,6 +282,7 @@ export class Listener {
         this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
         this.#watcher.onLoopClose = () => this.close();
       }
+      this.#gate?.listening?.(this);
     } catch (err) {
       this.socket.close();
       throw err;
@@ -514,6 +548,7 @@ export class Listener {
   }
 
   #deliver(conn: Connection): void {
+    if (this.#gate !== undefined && !this.#gate.admit(conn, this.#handler)) return;
     if (this.#handler !== undefined) {
       try {
         this.#handler.open?.(conn);

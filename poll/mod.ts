@@ -60,6 +60,7 @@ export {
   type IoOption,
 } from "./connect.ts";
 export {
+  type ConnectionGate,
   listen,
   LISTEN_OPTION_KEYS,
   LISTEN_UNIX_OPTION_KEYS,

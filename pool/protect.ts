@@ -1,0 +1,341 @@
+/**
+ * `ListenProtection`: per-IP limits and SYN-flood protection for a
+ * listener, given as its `protect` option:
+ * `listen({ port, handler, protect: new ListenProtection({ maxPerIp: 8 }) })`.
+ * Each accepted connection is admitted or refused (closed with a reset)
+ * before the handler or `accept()` sees it:
+ *
+ * - **SYN guard** (pool/syn_protect.ts): a reputation per address;
+ *   "block" refuses, "throttle" admits one connection at a time from the
+ *   address, "challenge" admits it only if it sends its first bytes within
+ *   `challengeTimeoutMs` (handler mode), as TCP_DEFER_ACCEPT does.
+ * - **connection rate per IP** with burst: a token bucket per address.
+ * - **connections per IP** and **unique IPs** (core/ip_tracker.ts).
+ * - **bandwidth per connection** (handler mode): reading pauses while the
+ *   connection's receive bucket is empty.
+ * - **kernel**: `deferAcceptSec` sets TCP_DEFER_ACCEPT on the listening
+ *   socket; {@link ListenProtection.synCookies} is the kernel's SYN-cookie
+ *   setting at listen time.
+ *
+ * In handler mode a connection that sends data counts as a success for its
+ * address and one that closes without sending anything as a failure; with
+ * `accept()` only attempts and refusals are scored.
+ *
+ * @example
+ * ```ts
+ * import { connect, listen } from "../poll/listener.ts";
+ * import { ListenProtection } from "./protect.ts";
+ * const protect = new ListenProtection({ maxPerIp: 1 });
+ * const server = listen({ port: 0, protect, handler: { data: (c, d) => c.send(d) } });
+ * const first = await connect({ port: server.port });
+ * await first.write(new Uint8Array([1]));
+ * await first.read(); // echoed: admitted
+ * const second = await connect({ port: server.port });
+ * console.log(await second.read().catch(() => null)); // null: refused with a close
+ * console.log(protect.stats().refusedPerIp); // 1
+ * await first.close();
+ * await second.close();
+ * server.close();
+ * ```
+ *
+ * @module
+ */
+import { type Clock, systemClock } from "../core/clock.ts";
+import { IpConnectionTracker } from "../core/ip_tracker.ts";
+import { checkOptions } from "../core/options.ts";
+import { TokenBucket } from "../core/rate_limit.ts";
+import type { Timer } from "../core/timer_heap.ts";
+import type { Connection, ConnectionHandler } from "../poll/connection.ts";
+import type { Listener } from "../poll/listener.ts";
+import { SynGuard, type SynGuardOptions, synCookiesStatus } from "./syn_protect.ts";
+
+/**
+ * Options of a {@link ListenProtection} (unknown keys are a TypeError).
+ *
+ * @example
+ * ```ts
+ * import { ListenProtection, type ListenProtectionOptions } from "./protect.ts";
+ * const options: ListenProtectionOptions = {
+ *   maxPerIp: 16,
+ *   maxIps: 10_000,
+ *   ratePerIp: { perSecond: 10, burst: 20 },
+ *   bandwidth: { bytesPerSecond: 1_000_000 },
+ *   syn: { blacklistMs: 60_000 },
+ *   deferAcceptSec: 5,
+ * };
+ * const protect = new ListenProtection(options);
+ * ```
+ */
+export interface ListenProtectionOptions {
+  /** Connections open at once per address (default: no limit). */
+  maxPerIp?: number;
+  /** Addresses with connections (or a rate record) at once (default 65536). */
+  maxIps?: number;
+  /** New connections per second per address, with bursts up to `burst` (default `perSecond`). */
+  ratePerIp?: { perSecond: number; burst?: number };
+  /** Bytes per second received per connection, bursts up to `burst` (default one second's worth); handler mode. */
+  bandwidth?: { bytesPerSecond: number; burst?: number };
+  /** SYN-flood protection: a {@link SynGuard}, its options, or true for the defaults (default: off). */
+  syn?: SynGuard | SynGuardOptions | boolean;
+  /** ms a "challenge" connection has to send its first bytes (default 3000). */
+  challengeTimeoutMs?: number;
+  /** TCP_DEFER_ACCEPT seconds set on the listening socket (Linux; default: not set). */
+  deferAcceptSec?: number;
+  /** Called with each refusal (an exception it throws is ignored). */
+  onRefuse?: (ip: string, reason: RefusalReason) => void;
+  /** The time source (default the monotonic system clock). */
+  clock?: Clock;
+}
+
+const KEYS: ReadonlySet<string> = new Set([
+  "maxPerIp", "maxIps", "ratePerIp", "bandwidth", "syn", "challengeTimeoutMs", "deferAcceptSec", "onRefuse", "clock",
+]);
+
+/**
+ * Why a connection was refused.
+ *
+ * @example
+ * ```ts
+ * import type { RefusalReason } from "./protect.ts";
+ * const reason: RefusalReason = "perIp";
+ * ```
+ */
+export type RefusalReason = "perIp" | "tooManyIps" | "rate" | "blocked" | "throttled" | "challenge";
+
+/**
+ * Counters of a {@link ListenProtection}.
+ *
+ * @example
+ * ```ts
+ * import { ListenProtection, type ListenProtectionStats } from "./protect.ts";
+ * const s: ListenProtectionStats = new ListenProtection().stats();
+ * console.log(s.admitted); // 0
+ * ```
+ */
+export interface ListenProtectionStats {
+  admitted: number;
+  refusedPerIp: number;
+  refusedTooManyIps: number;
+  refusedRate: number;
+  refusedBlocked: number;
+  refusedThrottled: number;
+  /** Challenged connections closed for sending nothing in time. */
+  refusedChallenge: number;
+  /** Times a connection's reading paused for its bandwidth limit. */
+  bandwidthPauses: number;
+}
+
+/**
+ * Admission control for a listener; see the module doc.
+ *
+ * @example
+ * ```ts
+ * import { ListenProtection } from "./protect.ts";
+ * const protect = new ListenProtection({ ratePerIp: { perSecond: 5, burst: 10 }, syn: true });
+ * console.log(protect.guard !== undefined); // true
+ * ```
+ */
+export class ListenProtection {
+  /** The SYN guard, when `syn` is on. */
+  readonly guard: SynGuard | undefined;
+  readonly #tracker: IpConnectionTracker;
+  readonly #rate: { perSecond: number; burst: number } | undefined;
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #maxIps: number;
+  readonly #bandwidth: { rate: number; burst: number } | undefined;
+  readonly #challengeMs: number;
+  readonly #deferAcceptSec: number | undefined;
+  readonly #onRefuse: ((ip: string, reason: RefusalReason) => void) | undefined;
+  readonly #clock: Clock;
+  #synCookies: "off" | "on" | "always" | "unknown" = "unknown";
+  readonly #stats: ListenProtectionStats = {
+    admitted: 0, refusedPerIp: 0, refusedTooManyIps: 0, refusedRate: 0, refusedBlocked: 0, refusedThrottled: 0,
+    refusedChallenge: 0, bandwidthPauses: 0,
+  };
+
+  /** @throws {TypeError} for an unknown option; {@link RangeError} for bad numbers. */
+  constructor(options: ListenProtectionOptions = {}) {
+    checkOptions(options, KEYS, "ListenProtection");
+    this.#clock = options.clock ?? systemClock;
+    this.#maxIps = options.maxIps ?? 65_536;
+    this.#tracker = new IpConnectionTracker({
+      maxPerIp: options.maxPerIp ?? Number.MAX_SAFE_INTEGER,
+      maxTrackedIps: this.#maxIps,
+      clock: this.#clock,
+    });
+    if (options.ratePerIp !== undefined) {
+      const { perSecond, burst = perSecond } = options.ratePerIp;
+      new TokenBucket({ rate: perSecond, burst }); // checks the numbers
+      this.#rate = { perSecond, burst };
+    }
+    if (options.bandwidth !== undefined) {
+      const { bytesPerSecond, burst = bytesPerSecond } = options.bandwidth;
+      new TokenBucket({ rate: bytesPerSecond, burst });
+      this.#bandwidth = { rate: bytesPerSecond, burst };
+    }
+    const syn = options.syn;
+    if (syn instanceof SynGuard) this.guard = syn;
+    else if (syn === true) this.guard = new SynGuard({ clock: this.#clock });
+    else if (syn !== undefined && syn !== false) this.guard = new SynGuard({ clock: this.#clock, ...syn });
+    this.#challengeMs = options.challengeTimeoutMs ?? 3000;
+    if (!(this.#challengeMs > 0) || !Number.isFinite(this.#challengeMs)) throw new RangeError("challengeTimeoutMs must be a finite number > 0");
+    if (options.deferAcceptSec !== undefined && (!Number.isInteger(options.deferAcceptSec) || options.deferAcceptSec < 0)) {
+      throw new RangeError(`deferAcceptSec must be an integer >= 0, got ${String(options.deferAcceptSec)}`);
+    }
+    this.#deferAcceptSec = options.deferAcceptSec;
+    if (options.onRefuse !== undefined && typeof options.onRefuse !== "function") throw new TypeError("onRefuse must be a function");
+    this.#onRefuse = options.onRefuse;
+  }
+
+  /** The kernel's SYN-cookie setting, read when a listener started with this protection. */
+  get synCookies(): "off" | "on" | "always" | "unknown" {
+    return this.#synCookies;
+  }
+
+  /** Connections admitted and open now from `ip`. */
+  connections(ip: string): number {
+    return this.#tracker.count(ip);
+  }
+
+  /** A copy of the counters. */
+  stats(): ListenProtectionStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Called by the listener once it listens: sets TCP_DEFER_ACCEPT when
+   * asked and reads the SYN-cookie setting.
+   */
+  listening(listener: Listener): void {
+    if (this.#deferAcceptSec !== undefined && listener.address.family !== "unix") {
+      listener.socket.options.deferAcceptSec = this.#deferAcceptSec;
+    }
+    this.#synCookies = synCookiesStatus();
+  }
+
+  /**
+   * Admits or refuses an accepted connection (the listener calls it before
+   * delivering). A refused one is aborted here.
+   *
+   * @param handler the listener's handler (wrapped for scoring and
+   *   bandwidth), or undefined in `accept()` mode.
+   * @returns whether it is admitted.
+   */
+  admit(conn: Connection, handler: ConnectionHandler | undefined): boolean {
+    let address;
+    try {
+      address = conn.remoteAddress;
+    } catch {
+      conn.abort();
+      return false;
+    }
+    if (address.family === "unix") {
+      this.#stats.admitted++;
+      return true;
+    }
+    const ip = address.host;
+    const guard = this.guard;
+    const action = guard?.check(ip) ?? "allow";
+    if (action === "block") return this.#refuse(conn, ip, "blocked");
+    if ((action === "throttle" || action === "challenge") && this.#tracker.count(ip) > 0) return this.#refuse(conn, ip, "throttled");
+    if (action === "challenge" && handler === undefined) return this.#refuse(conn, ip, "challenge");
+    if (this.#rate !== undefined && !this.#bucket(ip).tryAcquire(1)) return this.#refuse(conn, ip, "rate");
+    const before = this.#tracker.stats();
+    if (!this.#tracker.tryAcquire(ip)) {
+      const after = this.#tracker.stats();
+      return this.#refuse(conn, ip, after.rejectedTableFull > before.rejectedTableFull ? "tooManyIps" : "perIp");
+    }
+    this.#stats.admitted++;
+    conn.whenClosed.then(() => this.#tracker.release(ip), () => this.#tracker.release(ip));
+    if (handler !== undefined && (guard !== undefined || this.#bandwidth !== undefined)) {
+      conn.setHandler(this.#wrap(conn, handler, ip, action === "challenge"));
+    }
+    return true;
+  }
+
+  #bucket(ip: string): TokenBucket {
+    let bucket = this.#buckets.get(ip);
+    if (bucket !== undefined) {
+      this.#buckets.delete(ip);
+      this.#buckets.set(ip, bucket);
+      return bucket;
+    }
+    if (this.#buckets.size >= this.#maxIps) {
+      const oldest = this.#buckets.keys().next().value;
+      if (oldest !== undefined) this.#buckets.delete(oldest);
+    }
+    const r = this.#rate!;
+    bucket = new TokenBucket({ rate: r.perSecond, burst: r.burst, clock: this.#clock });
+    this.#buckets.set(ip, bucket);
+    return bucket;
+  }
+
+  #refuse(conn: Connection, ip: string, reason: RefusalReason): false {
+    const s = this.#stats;
+    if (reason === "perIp") s.refusedPerIp++;
+    else if (reason === "tooManyIps") s.refusedTooManyIps++;
+    else if (reason === "rate") s.refusedRate++;
+    else if (reason === "blocked") s.refusedBlocked++;
+    else if (reason === "throttled") s.refusedThrottled++;
+    else s.refusedChallenge++;
+    if (reason !== "blocked") this.guard?.recordFailure(ip);
+    conn.abort();
+    try {
+      this.#onRefuse?.(ip, reason);
+    } catch {
+      // a callback that throws must not stop the listener
+    }
+    return false;
+  }
+
+  /** The handler with scoring, the challenge deadline and the bandwidth limit around it. */
+  #wrap(conn: Connection, handler: ConnectionHandler, ip: string, challenged: boolean): ConnectionHandler {
+    const guard = this.guard;
+    let spoke = false;
+    let challenge: Timer | undefined;
+    if (challenged) {
+      challenge = conn.loop.timers.once(this.#challengeMs, () => {
+        if (spoke || conn.closed) return;
+        this.#stats.refusedChallenge++;
+        conn.abort();
+      }).unref();
+    }
+    const bw = this.#bandwidth;
+    const bucket = bw === undefined ? undefined : new TokenBucket({ rate: bw.rate, burst: bw.burst, clock: this.#clock });
+    let debt = 0;
+    let resume: Timer | undefined;
+    const payDebt = (): void => {
+      resume = undefined;
+      if (conn.closed) return;
+      debt -= bucket!.acquireUpTo(Math.min(debt, bw!.burst));
+      if (debt > 0) {
+        resume = conn.loop.timers.once(Math.max(1, Math.ceil((Math.min(debt, bw!.burst) * 1000) / bw!.rate)), payDebt).unref();
+      } else conn.resume();
+    };
+    // Inherits the handler's callbacks (a `timeout` only if it has one: its absence means abort).
+    const wrapped = Object.create(handler) as ConnectionHandler;
+    wrapped.data = (c, bytes) => {
+      if (!spoke) {
+        spoke = true;
+        challenge?.cancel();
+        guard?.recordSuccess(ip);
+      }
+      if (bucket !== undefined) {
+        debt += bytes.length - bucket.acquireUpTo(bytes.length);
+        if (debt > 0 && resume === undefined) {
+          this.#stats.bandwidthPauses++;
+          conn.pause();
+          resume = conn.loop.timers.once(Math.max(1, Math.ceil((Math.min(debt, bw!.burst) * 1000) / bw!.rate)), payDebt).unref();
+        }
+      }
+      handler.data?.(c, bytes);
+    };
+    wrapped.close = (c, error) => {
+      challenge?.cancel();
+      resume?.cancel();
+      if (!spoke) guard?.recordFailure(ip);
+      handler.close?.(c, error);
+    };
+    return wrapped;
+  }
+}

@@ -1,0 +1,152 @@
+// Per-IP limits and SYN-flood protection on a real listener: clients on
+// 127.0.0.1, 127.0.0.2 and 127.0.0.3 (a blocking socket bound to the source
+// address, then adopted by the loop).
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { ManualClock } from "../core/clock.ts";
+import { SocketError } from "../core/errors.ts";
+import { adopt, connect, type Connection, listen, type Listener } from "../poll/mod.ts";
+import { ListenProtection } from "../pool/mod.ts";
+import { Socket } from "../socket/socket.ts";
+
+const servers: Listener[] = [];
+after(() => {
+  for (const s of servers) s.close();
+});
+
+function echoServer(protect: ListenProtection): Listener {
+  const server = listen({ host: "127.0.0.1", port: 0, protect, handler: { data: (c, d) => void c.send(d) } });
+  servers.push(server);
+  return server;
+}
+
+/** Connects from `source` (a loopback address) to 127.0.0.1:port. */
+function connectFrom(source: string, port: number): Connection {
+  const s = Socket.create("ipv4");
+  try {
+    s.bind(source, 0);
+    s.connect("127.0.0.1", port);
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  return adopt(s);
+}
+
+/** Whether the server echoes on the connection `open` makes (true) or refused it with a close (false). */
+async function echoes(open: () => Promise<Connection> | Connection): Promise<boolean> {
+  let conn: Connection | undefined;
+  try {
+    conn = await open();
+    await conn.write(new Uint8Array([7]));
+    const got = await conn.read();
+    return got !== null && got[0] === 7;
+  } catch (err) {
+    if (err instanceof SocketError && (err.code === "ECONNRESET" || err.code === "EPIPE")) return false;
+    throw err;
+  } finally {
+    await conn?.close().catch(() => {});
+  }
+}
+
+/** Waits (bounded) for the server side to catch up. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("listen({ protect }): per-IP limits", () => {
+  test("max connections per IP: the one over is refused with a close; another address is served", async () => {
+    const protect = new ListenProtection({ maxPerIp: 2 });
+    const server = echoServer(protect);
+    const held = [await connect({ port: server.port }), await connect({ port: server.port })];
+    for (const c of held) {
+      await c.write(new Uint8Array([1]));
+      assert.ok(await c.read());
+    }
+    assert.equal(await echoes(() => connect({ port: server.port })), false);
+    assert.equal(protect.stats().refusedPerIp, 1);
+    assert.equal(await echoes(() => connectFrom("127.0.0.2", server.port)), true);
+    await held[0]!.close();
+    await until(() => protect.connections("127.0.0.1") === 1, "the server to see the close");
+    assert.equal(await echoes(() => connect({ port: server.port })), true);
+    await held[1]!.close();
+  });
+
+  test("unique IPs: a third address is refused while two have connections", async () => {
+    const protect = new ListenProtection({ maxIps: 2 });
+    const server = echoServer(protect);
+    const a = await connect({ port: server.port });
+    const b = connectFrom("127.0.0.2", server.port);
+    for (const c of [a, b]) {
+      await c.write(new Uint8Array([1]));
+      assert.ok(await c.read());
+    }
+    assert.equal(await echoes(() => connectFrom("127.0.0.3", server.port)), false);
+    assert.equal(protect.stats().refusedTooManyIps, 1);
+    await a.close();
+    await b.close();
+  });
+
+  test("connection rate per IP with burst (clock held still, then advanced)", async () => {
+    const clock = new ManualClock();
+    const protect = new ListenProtection({ ratePerIp: { perSecond: 1, burst: 3 }, clock });
+    const server = echoServer(protect);
+    for (let i = 0; i < 3; i++) assert.equal(await echoes(() => connect({ port: server.port })), true, `burst ${i}`);
+    assert.equal(await echoes(() => connect({ port: server.port })), false);
+    assert.equal(await echoes(() => connectFrom("127.0.0.2", server.port)), true); // its own bucket
+    clock.advance(1000);
+    assert.equal(await echoes(() => connect({ port: server.port })), true);
+    assert.equal(await echoes(() => connect({ port: server.port })), false);
+    assert.equal(protect.stats().refusedRate, 2);
+  });
+
+  test("bandwidth per connection: reading pauses and every byte still arrives", async () => {
+    const protect = new ListenProtection({ bandwidth: { bytesPerSecond: 20_000, burst: 1000 } });
+    const server = echoServer(protect);
+    const conn = await connect({ port: server.port });
+    const payload = new Uint8Array(5000).fill(3);
+    await conn.write(payload);
+    let got = 0;
+    while (got < payload.length) {
+      const chunk = await conn.read();
+      assert.ok(chunk);
+      got += chunk.length;
+    }
+    assert.equal(got, payload.length);
+    assert.ok(protect.stats().bandwidthPauses >= 1);
+    await conn.close();
+  });
+});
+
+describe("listen({ protect }): SYN-flood protection", () => {
+  test("a burst of connect/close from one address is throttled then blocked while another is served", async () => {
+    const clock = new ManualClock(); // no decay during the burst
+    const protect = new ListenProtection({ syn: { clock }, clock, deferAcceptSec: 1 });
+    const server = echoServer(protect);
+    assert.ok(["off", "on", "always", "unknown"].includes(protect.synCookies));
+    const guard = protect.guard!;
+    for (let i = 0; i < 40 && guard.reputation("127.0.0.3") !== "hostile"; i++) {
+      const failuresBefore = guard.record("127.0.0.3")?.failures ?? 0;
+      const conn = connectFrom("127.0.0.3", server.port);
+      await conn.close();
+      // The server saw the attempt and, for an admitted one, its close without data.
+      await until(() => (guard.record("127.0.0.3")?.failures ?? 0) > failuresBefore || guard.peek("127.0.0.3") === "block", "the attempt to be scored");
+    }
+    assert.equal(guard.reputation("127.0.0.3"), "hostile");
+    assert.equal(await echoes(() => connectFrom("127.0.0.3", server.port)), false);
+    assert.ok(protect.stats().refusedBlocked >= 1);
+    const actions = guard.stats();
+    assert.ok(actions.throttled >= 1 && actions.challenged >= 1 && actions.blocked >= 1, JSON.stringify(actions));
+    assert.equal(await echoes(() => connect({ port: server.port })), true);
+    assert.equal(guard.reputation("127.0.0.1"), "neutral");
+    if (process.platform === "linux") assert.ok(server.socket.options.deferAcceptSec >= 1);
+  });
+
+  test("a protect value without admit is a TypeError", () => {
+    assert.throws(() => listen({ port: 0, protect: {} as never }), TypeError);
+  });
+});
