@@ -62,3 +62,4 @@ export {
   reverseName,
   type ServerAddress,
 } from "./resolver.ts";
+export { dnsCollector } from "./dns_metrics.ts";

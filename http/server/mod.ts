@@ -22,3 +22,5 @@ export { parseByteRange, serveStatic, type ServeStaticOptions, type StaticHandle
 export { contentTypeFor, isCompressibleType, MIME_TYPES } from "./mime.ts";
 export { compression, type CompressionOptions, preferredEncoding } from "./compress.ts";
 export { defaultErrorResponse, type ErrorHandler, errorPages, type ErrorPagesOptions, errorResponse, errorStatus } from "./error_page.ts";
+export { httpMetrics, metricsHandler, type MetricsHandlerOptions, serverCollector, withHttpMetrics } from "./metrics_handler.ts";
+export { accessLog, type AccessLogOptions, type RequestIds, requestIds, requestLogger } from "./access_log.ts";
