@@ -53,6 +53,7 @@ export * from "./ws/mod.ts";
 export * from "./dns/mod.ts";
 export * from "./tls/mod.ts";
 export * from "./socket/proxy/mod.ts";
+export * from "./pool/mod.ts";
 // socket/address.ts is the one IP literal parser; http/core re-exports its
 // checks, so name the source once here.
 export { isIPv4, isIPv6 } from "./socket/mod.ts";

@@ -15,6 +15,7 @@ import * as ws from "../../ws/mod.ts";
 import * as tls from "../../tls/mod.ts";
 import * as dns from "../../dns/mod.ts";
 import * as ffi from "../../ffi/mod.ts";
+import * as pool from "../../pool/mod.ts";
 
 const rootExports = root as Record<string, unknown>;
 
@@ -55,6 +56,13 @@ describe("root module", () => {
   test("re-exports every dns export", () => {
     assert.deepEqual(missingFrom(dns), []);
     for (const name of ["Resolver", "DNSCache", "decodeMessage", "encodeQuery", "lookupHost"]) {
+      assert.equal(typeof rootExports[name], "function", name);
+    }
+  });
+
+  test("re-exports every pool export", () => {
+    assert.deepEqual(missingFrom(pool), []);
+    for (const name of ["ConnectionPool", "ListenProtection", "SynGuard", "HostHealth"]) {
       assert.equal(typeof rootExports[name], "function", name);
     }
   });
