@@ -47,6 +47,9 @@ import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts
 import { type Reader, ReadQueue, shortRead } from "./connection_reads.ts";
 import { wasmReadBuffer } from "../core/mask_wasm.ts";
 
+/** Passed to an empty write queue at close (no callback receives it): saves making an Error per closed connection. */
+const NOBODY_WAITS: Error = new SocketClosedError("EPIPE", "the connection is closed");
+
 export { CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions, type TimeoutKind, type WaitOptions } from "./connection_types.ts";
 
 /** The `writable` stream's wait for the write queue to go below the high-water mark. */
@@ -584,7 +587,8 @@ export class Connection {
     this.#transport.close(true);
     this.#reads.endAll(undefined);
     this.#reads.close();
-    const detached = new SocketClosedError("EPIPE", "the connection was detached");
+    // An Error (its stack) is made only when a write or a drain wait gets it.
+    const detached = this.#out.empty && this.#drainWait === undefined ? NOBODY_WAITS : new SocketClosedError("EPIPE", "the connection was detached");
     this.#out.fail(detached);
     this.#failDrainWait(detached);
     this.#resolveClosed(undefined);
@@ -850,7 +854,7 @@ export class Connection {
     this.#transport.close(false);
     this.#reads.endAll(error);
     this.#reads.close();
-    const closedError = error ?? new SocketClosedError("EPIPE", "the connection is closed");
+    const closedError = error ?? (this.#out.empty && this.#drainWait === undefined ? NOBODY_WAITS : new SocketClosedError("EPIPE", "the connection is closed"));
     this.#out.fail(closedError);
     this.#failDrainWait(closedError);
     this.#resolveClosed(error);

@@ -37,8 +37,16 @@ import { resetVerifyFailure } from "./verify.ts";
 import { readCString } from "../ffi/marshal.ts";
 import { peerCertificateDER } from "./x509.ts";
 
-/** fd mode: the SSL's read buffer (read-ahead takes up to this much per recv). */
-const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * fd mode: the SSL's read buffer (read-ahead takes up to this much per
+ * recv): exactly four full TLS 1.3 AES-GCM / ChaCha20 records (16384 bytes
+ * of data + 5 header + 1 type + 16 tag = 16406 on the wire) after the 3
+ * bytes OpenSSL skips to align the payload. A 64 KiB buffer held 3.99
+ * records, so every fourth record took a second recv for its last 91
+ * bytes; this one ends on a record boundary when the peer sends full
+ * records.
+ */
+const READ_BUFFER_BYTES = 4 * 16406 + 3;
 
 /** {@link TLSEngine.handshakeStep}: the handshake is complete. */
 export const STEP_DONE = 0;
@@ -187,9 +195,14 @@ export class TLSEngine implements TLSInfo {
       throw tlsError("ERR_TLS", "SSL_new");
     }
     try {
-      // Partial writes (a record at a time) and a write buffer that may
-      // move between the retries of one write (our queue's chunks).
-      lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_MODE, SSL_MODE.ENABLE_PARTIAL_WRITE | SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
+      // A write buffer that may move between the retries of one write
+      // (our queue's chunks). fd mode: one SSL_write takes the whole
+      // chunk (records go out back to back, one FFI call per chunk instead
+      // of one per 16 KiB record); a write cut short by EAGAIN is retried
+      // with the same bytes from the queue. Memory-BIO mode: partial writes
+      // (a record at a time, bounded by the BIO's room).
+      // (The context set ACCEPT_MOVING_WRITE_BUFFER already; SSL_set_mode adds bits.)
+      if (options.fd === undefined) lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_MODE, SSL_MODE.ENABLE_PARTIAL_WRITE, null);
       if (options.fd !== undefined) {
         configureSSL(ssl, options.fd, this.#host, context.verify);
         // fd mode: one recv takes what the socket has (up to 64 KiB), not
