@@ -81,6 +81,11 @@ function nodeHandler(seen: Seen, big: Uint8Array) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
+    if (path === "/early") {
+      stream.respond({ ":status": 200 });
+      stream.end("early");
+      return; // the request body is never read
+    }
     if (path === "/hang") {
       stream.respond({ ":status": 200 });
       stream.write("x");
@@ -215,6 +220,13 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
     await closed;
     assert.equal(seen.resets.at(-1), http2.constants.NGHTTP2_CANCEL);
     assert.equal(await (await request(`${base}/after`, { dispatcher: pool })).body.text(), "ok /after");
+  });
+
+  test("a response complete before the request body stops the upload; the connection goes on", async () => {
+    const r = await request(`${base}/early`, { dispatcher: pool, method: "POST", body: streamOf(big.subarray(0, 8 * MIB)) });
+    assert.equal(await r.body.text(), "early");
+    assert.equal(await (await request(`${base}/next`, { dispatcher: pool })).body.text(), "ok /next");
+    assert.equal(pool.stats.connected, 1);
   });
 
   test("trailers arrive after the body", async () => {

@@ -122,6 +122,8 @@ class ClientStream {
   trailers: Array<[string, string]> | null = null;
   timer: Timer | undefined;
   timerMs = 0;
+  /** The request body is still being sent. */
+  sending = false;
   /** A body pump waits for room. */
   wake: (() => void) | undefined;
   readonly control: ResponseControl;
@@ -312,7 +314,11 @@ export class H2ClientConnection {
       this.h2.sendData(s.id, body.bytes, true);
       return;
     }
-    void this.#pump(s, body).catch((err: unknown) => {
+    s.sending = true;
+    void this.#pump(s, body).then(() => {
+      s.sending = false;
+    }, (err: unknown) => {
+      s.sending = false;
       if (s.request.done) return;
       this.#resetStream(s, ErrorCode.CANCEL);
       this.#end(s, toError(err));
@@ -489,6 +495,8 @@ export class H2ClientConnection {
     if (this.#streams.get(s.id) !== s) return;
     const request = s.request;
     this.#forget(s);
+    // A response complete before the request body: stop sending, and free the stream (RFC 9113 §8.1).
+    if (s.sending) this.#resetStream(s, ErrorCode.CANCEL);
     // The stream ended: what the consumer has not taken yet is the connection's to credit.
     if (s.unconsumed > 0 && !this.h2.dead) this.h2.consume(s.id, s.unconsumed);
     s.unconsumed = 0;
