@@ -12,8 +12,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { download, type DownloadProgress, getJSON, HTTPStatusError, postJSON, upload } from "../http/client/mod.ts";
-import { HTTPError } from "../core/errors.ts";
+import https from "node:https";
+import { download, type DownloadProgress, fetch, getJSON, HTTPStatusError, postJSON, ProxyAgent, proxyRoute, request, upload } from "../http/client/mod.ts";
+import { HTTPError, NetError, ProxyError } from "../core/errors.ts";
+import { freePort, type Peer, startMicrosocks, startTinyproxy } from "./proxy_helpers.ts";
+import { testPKI } from "./tls_pki.ts";
 
 function listenHttp(handler: http.RequestListener): Promise<{ server: http.Server; base: string; port: number }> {
   const server = http.createServer(handler);
@@ -218,5 +221,138 @@ describe("download, upload, getJSON, postJSON", () => {
     await assert.rejects(getJSON(`${srv.base}/not-json`), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_BAD_JSON");
     await assert.rejects(postJSON(`${srv.base}/echo-json`, undefined), TypeError);
     await assert.rejects(getJSON(`${srv.base}/json`, { nope: true } as never), TypeError);
+  });
+});
+
+describe("ProxyAgent: absolute form, CONNECT, SOCKS5, env with NO_PROXY", () => {
+  let target: { server: http.Server; base: string; port: number };
+  let tls: { server: https.Server; base: string };
+  let tiny: Peer;
+  let socks: Peer;
+  /** A recording HTTP proxy (node:http): what it was asked, forwarded to the target. */
+  let recorder: { server: http.Server; base: string; port: number };
+  const asked: Array<{ url: string; host: string | undefined; auth: string | undefined }> = [];
+  const pki = testPKI();
+
+  before(async () => {
+    target = await listenHttp((req, res) => {
+      res.setHeader("x-via", req.headers.via ?? "direct");
+      res.end(`target ${req.method} ${req.url} host=${req.headers.host}`);
+    });
+    const server = https.createServer({ key: pki.key, cert: pki.chain }, (req, res) => res.end(`tls ${req.url}`));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    tls = { server, base: `https://localhost:${(server.address() as net.AddressInfo).port}` };
+    tiny = await startTinyproxy("pu", "pp");
+    socks = await startMicrosocks();
+    recorder = await listenHttp((req, res) => {
+      asked.push({ url: req.url!, host: req.headers.host, auth: req.headers["proxy-authorization"] });
+      const out = http.request(req.url!, { method: req.method, headers: { host: req.headers.host } }, (up) => {
+        res.writeHead(up.statusCode!, { "x-recorded": "yes" });
+        up.pipe(res);
+      });
+      out.on("error", () => res.destroy());
+      req.pipe(out);
+    });
+  });
+  after(async () => {
+    await closeHttp(target.server);
+    tls.server.closeAllConnections?.();
+    await new Promise<void>((r) => tls.server.close(() => r()));
+    await closeHttp(recorder.server);
+    await tiny.close();
+    await socks.close();
+  });
+
+  test("routes: absolute form for http: through an HTTP proxy, tunnels otherwise, env and NO_PROXY", () => {
+    assert.equal(proxyRoute("http://a.test", "http://127.0.0.1:3128").kind, "absolute");
+    assert.equal(proxyRoute("http://a.test", "http://127.0.0.1:3128", undefined, "tunnel").kind, "tunnel");
+    assert.equal(proxyRoute("https://a.test", "http://127.0.0.1:3128").kind, "tunnel");
+    assert.equal(proxyRoute("http://a.test", "socks5://127.0.0.1:1080").kind, "tunnel");
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    assert.equal(proxyRoute("http://a.test", "env", env({})).kind, "direct");
+    assert.equal(proxyRoute("http://a.test", "env", env({ HTTP_PROXY: "127.0.0.1:3128" })).kind, "absolute");
+    assert.equal(proxyRoute("https://a.test", "env", env({ HTTP_PROXY: "127.0.0.1:3128" })).kind, "direct");
+    assert.equal(proxyRoute("https://a.test", "env", env({ https_proxy: "socks5h://127.0.0.1:1" })).kind, "tunnel");
+    assert.equal(proxyRoute("http://x.a.test", "env", env({ HTTP_PROXY: "127.0.0.1:3128", NO_PROXY: ".a.test" })).kind, "direct");
+    assert.equal(proxyRoute("http://b.test", "env", env({ HTTP_PROXY: "127.0.0.1:3128", NO_PROXY: ".a.test" })).kind, "absolute");
+    assert.throws(() => new ProxyAgent({ proxy: "ftp://x" }), TypeError);
+    assert.throws(() => new ProxyAgent({ proxy: "http://127.0.0.1:1", connector: () => Promise.reject(new Error("x")) } as never), TypeError);
+    assert.throws(() => new ProxyAgent({ proxy: "http://127.0.0.1:1", httpTargets: "x" as never }), TypeError);
+  });
+
+  test("an http: target goes to the proxy in absolute form with Proxy-Authorization from the proxy URL", async () => {
+    asked.length = 0;
+    const agent = new ProxyAgent({ proxy: `http://al%40ice:p%3Ass@127.0.0.1:${recorder.port}` });
+    try {
+      const f = await fetch(`${target.base}/a?q=1`, { dispatcher: agent });
+      assert.equal(f.headers.get("x-recorded"), "yes");
+      assert.equal(await f.text(), `target GET /a?q=1 host=127.0.0.1:${target.port}`);
+      const r = await request(`${target.base}/b`, { dispatcher: agent, method: "POST", body: "x" });
+      assert.equal(await r.body.text(), `target POST /b host=127.0.0.1:${target.port}`);
+      assert.deepEqual(asked, [
+        { url: `${target.base}/a?q=1`, host: `127.0.0.1:${target.port}`, auth: `Basic ${btoa("al@ice:p:ss")}` },
+        { url: `${target.base}/b`, host: `127.0.0.1:${target.port}`, auth: `Basic ${btoa("al@ice:p:ss")}` },
+      ]);
+      // One kept-alive pool to the proxy for every http: target.
+      assert.deepEqual(agent.routes, [`absolute http://al%40ice:***@127.0.0.1:${recorder.port}`]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  test("tinyproxy: http: in absolute form (Basic auth, 407 without), https: through CONNECT with TLS inside", async () => {
+    const agent = new ProxyAgent({ proxy: `http://pu:pp@127.0.0.1:${tiny.port}`, tls: { ca: pki.root } });
+    const anonymous = new ProxyAgent({ proxy: `http://127.0.0.1:${tiny.port}` });
+    try {
+      const f = await fetch(`${target.base}/plain`, { dispatcher: agent });
+      assert.equal(await f.text(), `target GET /plain host=127.0.0.1:${target.port}`);
+      assert.match(f.headers.get("x-via") ?? "", /tinyproxy/);
+      const again = await fetch(`${target.base}/again`, { dispatcher: agent });
+      assert.equal(await again.text(), `target GET /again host=127.0.0.1:${target.port}`);
+      const denied = await fetch(`${target.base}/plain`, { dispatcher: anonymous });
+      assert.equal(denied.status, 407);
+      await denied.body?.cancel();
+
+      const secure = await fetch(`${tls.base}/s`, { dispatcher: agent });
+      assert.equal(await secure.text(), "tls /s");
+      await assert.rejects(fetch(`${tls.base}/s`, { dispatcher: anonymous }), (e: unknown) => e instanceof TypeError && e.cause instanceof ProxyError);
+      assert.deepEqual(agent.routes.map((r) => r.split(" ")[0]).sort(), ["absolute", "tunnel"]);
+    } finally {
+      await agent.close();
+      await anonymous.close();
+    }
+  });
+
+  test("microsocks SOCKS5 tunnels http: and https:; a dead proxy fails typed", async () => {
+    const agent = new ProxyAgent({ proxy: `socks5://127.0.0.1:${socks.port}`, tls: { ca: pki.root } });
+    const dead = new ProxyAgent({ proxy: `socks5://127.0.0.1:${await freePort()}` });
+    try {
+      const f = await fetch(`${target.base}/socks`, { dispatcher: agent });
+      assert.equal(await f.text(), `target GET /socks host=127.0.0.1:${target.port}`);
+      assert.equal(f.headers.get("x-via"), "direct");
+      assert.equal(await (await fetch(`${tls.base}/socks`, { dispatcher: agent })).text(), "tls /socks");
+      await assert.rejects(request(`${target.base}/x`, { dispatcher: dead }), (e: unknown) => e instanceof NetError);
+    } finally {
+      await agent.close();
+      await dead.close();
+    }
+  });
+
+  test("proxy: env picks HTTP_PROXY per target and honours NO_PROXY", async () => {
+    const vars: Record<string, string> = { HTTP_PROXY: `http://pu:pp@127.0.0.1:${tiny.port}`, NO_PROXY: "localhost" };
+    const agent = new ProxyAgent({ proxy: "env", env: (name) => vars[name], tls: { ca: pki.root } });
+    try {
+      const proxied = await fetch(`${target.base}/e`, { dispatcher: agent });
+      assert.match(proxied.headers.get("x-via") ?? "", /tinyproxy/);
+      await proxied.body?.cancel();
+      const direct = await fetch(`http://localhost:${target.port}/e`, { dispatcher: agent });
+      assert.equal(direct.headers.get("x-via"), "direct");
+      await direct.body?.cancel();
+      // No HTTPS_PROXY: https: goes directly.
+      assert.equal(await (await fetch(`${tls.base}/e`, { dispatcher: agent })).text(), "tls /e");
+      assert.deepEqual(agent.routes.sort(), [`absolute http://pu:***@127.0.0.1:${tiny.port}`, `direct ${tls.base}`, `direct http://localhost:${target.port}`].sort());
+    } finally {
+      await agent.close();
+    }
   });
 });
