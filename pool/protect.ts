@@ -30,11 +30,12 @@
  * const first = await connect({ port: server.port });
  * await first.write(new Uint8Array([1]));
  * await first.read(); // echoed: admitted
- * const second = await connect({ port: server.port });
- * console.log(await second.read().catch(() => null)); // null: refused with a close
+ * const refused = await connect({ port: server.port })
+ *   .then((second) => second.read().finally(() => second.close()))
+ *   .catch(() => null); // reset during connect or read
+ * console.log(refused); // null: refused with a close
  * console.log(protect.stats().refusedPerIp); // 1
  * await first.close();
- * await second.close();
  * server.close();
  * ```
  *
