@@ -180,7 +180,7 @@ class Instrument<T extends Instrument<T>> {
     if (values.length !== this.labelNames.length) {
       throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
     }
-    const key = values.join("\u0000");
+    const key = values.length === 1 ? values[0] as string : values.join("\u0000");
     const found = children.get(key);
     if (found !== undefined) return found;
     for (const v of values) if (typeof v !== "string") throw new TypeError(`${this.name}: label values must be strings`);
