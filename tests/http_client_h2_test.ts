@@ -9,8 +9,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import http2 from "node:http2";
-import type { AddressInfo } from "node:net";
-import { HTTP2StreamError } from "../core/errors.ts";
+import net, { type AddressInfo } from "node:net";
+import { HTTP2Error, HTTP2StreamError, HTTPError } from "../core/errors.ts";
 import { Agent } from "../http/client/agent.ts";
 import { fetch } from "../http/client/fetch.ts";
 import { Pool } from "../http/client/pool.ts";
@@ -364,6 +364,53 @@ describe("HTTP/2 client against our serve()", () => {
       assert.equal(r.headers.get("x-protocol"), "h2");
     } finally {
       await agent.close();
+    }
+  });
+});
+
+describe("HTTP/2 client: timeouts and the PING health check", () => {
+  // A peer that sends its SETTINGS and then reads everything and answers nothing.
+  let silent: net.Server;
+  const sockets = new Set<net.Socket>();
+  let base = "";
+  before(async () => {
+    silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => {});
+      socket.on("data", () => {});
+      socket.write(Uint8Array.of(0, 0, 0, 4, 0, 0, 0, 0, 0));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    base = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  test("no response head in time: ERR_HTTP_HEADERS_TIMEOUT for that request", async () => {
+    const pool = new Pool(base, { http2: "prior-knowledge" });
+    try {
+      await assert.rejects(
+        request(`${base}/`, { dispatcher: pool, headersTimeoutMs: 50 }),
+        (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_HEADERS_TIMEOUT",
+      );
+      assert.equal(pool.stats.connected, 1, "the connection stays");
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  test("an unanswered PING ends the connection and its requests with ERR_H2_PING_TIMEOUT", async () => {
+    const pool = new Pool(base, { http2: "prior-knowledge", h2PingIntervalMs: 50 });
+    try {
+      await assert.rejects(
+        request(`${base}/`, { dispatcher: pool }),
+        (e: unknown) => e instanceof HTTP2Error && e.code === "ERR_H2_PING_TIMEOUT",
+      );
+    } finally {
+      await pool.destroy();
     }
   });
 });

@@ -16,6 +16,9 @@
  *   connection window (32 MiB) is larger than one stream's, so one
  *   stalled stream does not stop the others.
  * - `ping()` measures the round trip (PING/ACK); `rtt` keeps the last.
+ *   With `pingIntervalMs`, a PING goes out every interval while the
+ *   connection is open; one unanswered for a whole interval ends the
+ *   connection (`HTTP2Error` `ERR_H2_PING_TIMEOUT`): a health check.
  * - GOAWAY: the connection takes no new stream (the pool opens a fresh
  *   one); streams above the server's last stream id, which it did not
  *   process, are handed back to the pool once when their body can be sent
@@ -58,7 +61,7 @@ import type { RequestBody } from "./request_body.ts";
  * import type { H2ClientConfig } from "./h2_client.ts";
  * const config: H2ClientConfig = {
  *   authority: "127.0.0.1:8080", scheme: "http", headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000,
- *   keepAliveTimeoutMs: 4_000, maxHeaderBytes: 65_536, maxHeaderCount: 100, maxResponseBytes: Infinity,
+ *   keepAliveTimeoutMs: 4_000, maxHeaderBytes: 65_536, maxHeaderCount: 100, maxResponseBytes: Infinity, pingIntervalMs: 0,
  * };
  * ```
  */
@@ -79,6 +82,8 @@ export interface H2ClientConfig {
   maxHeaderCount: number;
   /** Most bytes of one response body. */
   maxResponseBytes: number;
+  /** PING health check every this many ms (0: off). */
+  pingIntervalMs: number;
 }
 
 /**
@@ -172,6 +177,9 @@ export class H2ClientConnection {
   #pings: Array<{ resolve: (rtt: number) => void; reject: (e: Error) => void }> = [];
   #rtt = -1;
   #error: Error | undefined;
+  #healthTimer: Timer | undefined;
+  /** A health-check PING is unanswered. */
+  #healthPending = false;
 
   constructor(connection: Connection, config: H2ClientConfig, owner: H2ClientOwner) {
     this.connection = connection;
@@ -193,7 +201,23 @@ export class H2ClientConnection {
       close: (_c, error) => this.#onClose(error),
     });
     this.#armIdle();
+    const every = config.pingIntervalMs;
+    if (every > 0 && Number.isFinite(every)) {
+      this.#healthTimer = connection.loop.timers.once(every, () => this.#healthCheck()).unref();
+    }
     this.#flush();
+  }
+
+  #healthCheck(): void {
+    if (this.#closed || this.h2.dead) return;
+    const every = this.#config.pingIntervalMs;
+    if (this.#healthPending) {
+      this.destroy(new HTTP2Error("ERR_H2_PING_TIMEOUT", `no PING acknowledgement within ${every} ms`, ErrorCode.NO_ERROR));
+      return;
+    }
+    this.#healthPending = true;
+    this.ping().then(() => (this.#healthPending = false), () => {});
+    this.#healthTimer!.reschedule(every);
   }
 
   /** Streams open. */
@@ -565,6 +589,7 @@ export class H2ClientConnection {
     this.#closed = true;
     this.#idleTimer?.cancel();
     this.#tickTimer?.cancel();
+    this.#healthTimer?.cancel();
     const cause = this.#error ?? error;
     const goaway = this.h2.goawayReceived;
     for (const s of [...this.#streams.values()]) {

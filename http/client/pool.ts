@@ -98,6 +98,8 @@ export interface PoolOptions {
    * Over HTTP/2 one connection per origin carries every request.
    */
   http2?: boolean | "prior-knowledge";
+  /** HTTP/2: PING every this many ms; a connection whose PING goes unanswered for as long is closed (default 0: off). */
+  h2PingIntervalMs?: number;
 }
 
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -119,6 +121,7 @@ const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   maxResponseBytes: 1,
   loop: 1,
   http2: 1,
+  h2PingIntervalMs: 1,
 } satisfies Record<keyof PoolOptions, 1>));
 
 /**
@@ -255,6 +258,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       maxHeaderBytes: parser.maxHeaderBytes ?? 65_536,
       maxHeaderCount: parser.maxHeaderCount ?? 100,
       maxResponseBytes: parser.maxBodyBytes ?? Infinity,
+      pingIntervalMs: positive(options.h2PingIntervalMs, 0, "h2PingIntervalMs"),
     };
   }
 
