@@ -17,6 +17,10 @@ import { download, type DownloadProgress, fetch, getJSON, HTTPStatusError, postJ
 import { HTTPError, NetError, ProxyError } from "../core/errors.ts";
 import { freePort, type Peer, startMicrosocks, startTinyproxy } from "./proxy_helpers.ts";
 import { testPKI } from "./tls_pki.ts";
+import { listenTCPSync } from "../socket/connect.ts";
+import { Socket } from "../socket/socket.ts";
+import { Agent } from "../http/client/mod.ts";
+import { SocketTimeoutError } from "../core/errors.ts";
 
 function listenHttp(handler: http.RequestListener): Promise<{ server: http.Server; base: string; port: number }> {
   const server = http.createServer(handler);
@@ -353,6 +357,116 @@ describe("ProxyAgent: absolute form, CONNECT, SOCKS5, env with NO_PROXY", () => 
       assert.deepEqual(agent.routes.sort(), [`absolute http://pu:***@127.0.0.1:${tiny.port}`, `direct ${tls.base}`, `direct http://localhost:${target.port}`].sort());
     } finally {
       await agent.close();
+    }
+  });
+});
+
+/** A listener with a full backlog (0 holds one connection; two fillers): a connect to it stays in progress. */
+function fullListener(): { port: number; close(): void } {
+  const full = listenTCPSync("127.0.0.1", 0, 0);
+  const address = full.localAddress();
+  assert.ok(address.family !== "unix");
+  const fillers = [0, 1].map(() => {
+    const s = Socket.create("ipv4", "stream");
+    s.options.nonBlocking = true;
+    s.connectNonBlocking("127.0.0.1", address.port);
+    return s;
+  });
+  return {
+    port: address.port,
+    close() {
+      for (const s of fillers) s.close();
+      full.close();
+    },
+  };
+}
+
+/** A raw TCP server: `onConnection(socket)` for each; every socket destroyed on close. */
+async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<ReturnType<typeof setInterval>>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe("timeouts: each phase a typed error naming it", () => {
+  test("connect: SocketTimeoutError from the connect", async () => {
+    const full = fullListener();
+    const agent = new Agent({ connectTimeoutMs: 50 });
+    try {
+      await assert.rejects(request(`http://127.0.0.1:${full.port}/`, { dispatcher: agent }), (e: unknown) => e instanceof SocketTimeoutError && e.syscall === "connect" && /connect timed out/.test(e.message));
+    } finally {
+      await agent.close();
+      full.close();
+    }
+  });
+
+  test("TLS: SocketTimeoutError from the handshake (a server that never answers the ClientHello)", async () => {
+    const silent = await rawServer(() => {});
+    const agent = new Agent({ tls: { handshakeTimeoutMs: 50 } });
+    try {
+      await assert.rejects(request(`https://127.0.0.1:${silent.port}/`, { dispatcher: agent }), (e: unknown) => e instanceof SocketTimeoutError && e.syscall === "handshake" && /TLS handshake timed out/.test(e.message));
+    } finally {
+      await agent.close();
+      await silent.close();
+    }
+  });
+
+  test("headers, body idle and total: HTTPError with ERR_HTTP_HEADERS_TIMEOUT / _BODY_ / _TOTAL_", async () => {
+    const intervals: Array<ReturnType<typeof setInterval>> = [];
+    const srv = await rawServer((socket) => {
+      socket.once("data", (d: Buffer) => {
+        const path = d.toString("latin1").split(" ")[1];
+        if (path === "/no-head") return;
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nfirst");
+        if (path === "/stall") return;
+        // /trickle: a byte every few ms, so the body is never idle for long, and never ends.
+        const t = setInterval(() => socket.writable && socket.write("x"), 5);
+        intervals.push(t);
+        socket.on("close", () => clearInterval(t));
+      });
+    });
+    const base = `http://127.0.0.1:${srv.port}`;
+    const agent = new Agent();
+    try {
+      await assert.rejects(request(`${base}/no-head`, { dispatcher: agent, headersTimeoutMs: 50 }), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_HEADERS_TIMEOUT");
+      const stalled = await request(`${base}/stall`, { dispatcher: agent, bodyTimeoutMs: 50 });
+      await assert.rejects(stalled.body.text(), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_BODY_TIMEOUT");
+      const total = (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_TOTAL_TIMEOUT" && /more than 100 ms/.test(e.message);
+      const trickle = await request(`${base}/trickle`, { dispatcher: agent, bodyTimeoutMs: 60_000, totalTimeoutMs: 100 });
+      assert.equal(trickle.statusCode, 200);
+      await assert.rejects(trickle.body.text(), total);
+      await assert.rejects(request(`${base}/no-head`, { dispatcher: agent, totalTimeoutMs: 100 }), total);
+      // fetch: the deadline covers the head (rejects with the error itself) and the body.
+      await assert.rejects(fetch(`${base}/no-head`, { dispatcher: agent, totalTimeoutMs: 100 }), total);
+      const f = await fetch(`${base}/trickle`, { dispatcher: agent, totalTimeoutMs: 100 });
+      await assert.rejects(f.text(), total);
+      // The caller's own signal still wins when it aborts first.
+      const reason = new Error("mine");
+      await assert.rejects(request(`${base}/no-head`, { dispatcher: agent, totalTimeoutMs: 60_000, signal: AbortSignal.abort(reason) }), (e: unknown) => e === reason);
+      await assert.rejects(request(`${base}/`, { totalTimeoutMs: -1 }), RangeError);
+      // A request done in time is not disturbed by its deadline.
+      const quick = await listenHttp((_req, res) => res.end("ok"));
+      assert.equal(await (await request(`${quick.base}/`, { dispatcher: agent, totalTimeoutMs: 60_000 })).body.text(), "ok");
+      assert.equal(await (await fetch(`${quick.base}/`, { dispatcher: agent, totalTimeoutMs: 60_000 })).text(), "ok");
+      await closeHttp(quick.server);
+    } finally {
+      for (const t of intervals) clearInterval(t);
+      await agent.close();
+      await srv.close();
     }
   });
 });

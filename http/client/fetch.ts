@@ -46,6 +46,7 @@ import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from 
 import { normalizeMethod } from "../core/methods.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
+import { deadlineSignal } from "./timeouts.ts";
 
 /**
  * The `init` of {@link fetch}: the standard `RequestInit` fields that
@@ -70,6 +71,8 @@ export interface FetchInit {
   dispatcher?: Dispatcher;
   /** Most redirects followed (default 20). */
   maxRedirections?: number;
+  /** Most time for everything, redirects and the body's end included (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`; default: none). */
+  totalTimeoutMs?: number;
   /** Follow a redirect from https to http (default false: it is refused). */
   allowInsecureRedirect?: boolean;
   /** Decode gzip/deflate/br (default true), or the decoder's limits. */
@@ -293,6 +296,8 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
   if (init.headers !== undefined) headers = new Headers(init.headers);
   if (init.body !== undefined) bodyInit = init.body;
   if (init.signal !== undefined) signal = init.signal ?? undefined;
+  const deadline = init.totalTimeoutMs === undefined ? undefined : deadlineSignal(init.totalTimeoutMs, signal);
+  if (deadline !== undefined) signal = deadline.signal;
   if (init.redirect !== undefined) redirect = init.redirect;
   if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") throw new TypeError(`invalid redirect mode: ${String(redirect)}`);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`fetch supports http: and https: URLs here, got ${url.protocol}`);
@@ -408,6 +413,7 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
       return makeResponse(hop, url, hops > 0, method, decompress);
     }
   } catch (err) {
+    deadline?.clear();
     if (signal?.aborted && (err === signal.reason || (err instanceof Error && err.name === "AbortError"))) throw err;
     if (err instanceof TypeError && !(err.cause instanceof Error) && err.message !== "fetch failed") {
       // A bad argument found late (a header value, a body): as the standard's TypeError.

@@ -61,3 +61,4 @@ export { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES, type R
 export { headerPairs, headersRecord, request, type RequestHeaders, type RequestOptions, type ResponseData } from "./request.ts";
 export { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 export { type BodySource, ResponseBody } from "./response_body.ts";
+export { type Deadline, deadlineSignal } from "./timeouts.ts";

@@ -26,6 +26,7 @@ import { getGlobalDispatcher } from "./agent.ts";
 import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
+import { deadlineSignal } from "./timeouts.ts";
 
 /**
  * Header fields of a request: a record (arrays for repeated fields),
@@ -71,6 +72,8 @@ export interface RequestOptions {
   headersTimeoutMs?: number;
   /** Most time between two pieces of the response body (default: the pool's). */
   bodyTimeoutMs?: number;
+  /** Most time for everything, the body's end included (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`; default: none). */
+  totalTimeoutMs?: number;
 }
 
 const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -83,6 +86,7 @@ const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.keys({
   expectContinue: 1,
   headersTimeoutMs: 1,
   bodyTimeoutMs: 1,
+  totalTimeoutMs: 1,
 } satisfies Record<keyof RequestOptions, 1>));
 
 /**
@@ -183,6 +187,8 @@ export function request(url: string | URL, options: RequestOptions = {}): Promis
     checkOptions(options, REQUEST_KEYS, "request");
     u = typeof url === "string" ? new URL(url) : url;
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`only http: and https: URLs are supported, got ${u.protocol}`);
+    const total = options.totalTimeoutMs;
+    if (total !== undefined && (typeof total !== "number" || !Number.isFinite(total) || total < 0)) throw new RangeError(`totalTimeoutMs must be a finite number >= 0, got ${String(total)}`);
     prepared = toRequestBodySync(options.body);
   } catch (err) {
     return Promise.reject(err);
@@ -200,6 +206,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
   }
   const method = options.method === undefined ? "GET" : normalizeMethod(options.method);
   const dispatcher = options.dispatcher ?? getGlobalDispatcher();
+  const deadline = options.totalTimeoutMs === undefined ? undefined : deadlineSignal(options.totalTimeoutMs, options.signal);
   return new Promise<ResponseData>((resolve, reject) => {
     let data: ResponseData | undefined;
     dispatcher.dispatch({
@@ -208,7 +215,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
       path: u.pathname + u.search,
       headers,
       body,
-      signal: options.signal,
+      signal: deadline === undefined ? options.signal : deadline.signal,
       idempotent: options.idempotent,
       expectContinue: options.expectContinue,
       headersTimeoutMs: options.headersTimeoutMs,
@@ -225,10 +232,12 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
         return data!.body.push(chunk.slice());
       },
       onComplete(trailers) {
+        deadline?.clear();
         if (trailers !== null) for (const [n, v] of trailers) data!.trailers[n.toLowerCase()] = v;
         data!.body.end();
       },
       onError(error) {
+        deadline?.clear();
         if (data === undefined) reject(error);
         else data.body.fail(error);
       },
