@@ -81,6 +81,18 @@ function nodeHandler(seen: Seen, big: Uint8Array) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
     }
+    if (path === "/many") {
+      const fields: Record<string, string | number> = { ":status": 200 };
+      for (let i = 0; i < 20; i++) fields[`x-f${i}`] = "v";
+      stream.respond(fields);
+      stream.end("many");
+      return;
+    }
+    if (path === "/huge") {
+      stream.respond({ ":status": 200, "x-huge": "h".repeat(8000) });
+      stream.end("huge");
+      return;
+    }
     if (path === "/early") {
       stream.respond({ ":status": 200 });
       stream.end("early");
@@ -227,6 +239,20 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
     assert.equal(await r.body.text(), "early");
     assert.equal(await (await request(`${base}/next`, { dispatcher: pool })).body.text(), "ok /next");
     assert.equal(pool.stats.connected, 1);
+  });
+
+  test("header limits: too many fields, or a list above SETTINGS_MAX_HEADER_LIST_SIZE, fail that request only", async () => {
+    const strict = new Pool(base, { http2: "prior-knowledge", maxHeaderCount: 10, maxHeaderBytes: 4096 });
+    try {
+      await assert.rejects(request(`${base}/many`, { dispatcher: strict }), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_HEADER_OVERFLOW");
+      const huge = await request(`${base}/huge`, { dispatcher: strict }).then(() => null, (e: unknown) => e);
+      assert.ok(huge instanceof HTTP2Error, String(huge));
+      assert.equal(huge.code, "ERR_H2_HEADER_LIST_TOO_LARGE");
+      assert.equal(await (await request(`${base}/fine`, { dispatcher: strict })).body.text(), "ok /fine");
+      assert.equal(strict.stats.connected, 1);
+    } finally {
+      await strict.close();
+    }
   });
 
   test("trailers arrive after the body", async () => {
