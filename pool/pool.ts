@@ -94,7 +94,7 @@ export interface PoolEntry<C extends PoolMember = Connection> {
   readonly key: string;
   /** When it was added (clock ms). */
   readonly addedAt: number;
-  /** When it was last handed out or released (clock ms). */
+  /** When it was added or last released (clock ms; `get` does not read the clock). */
   lastUsedAt: number;
   /** Times handed out (1 after `add`). */
   uses: number;
@@ -185,8 +185,8 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   readonly #onDrain: ((phase: DrainPhase) => void) | undefined;
   readonly #entries = new Map<C, PoolEntry<C>>();
   readonly #byKey = new Map<string, Set<PoolEntry<C>>>();
-  /** Idle entries per key, longest idle first. */
-  readonly #idleByKey = new Map<string, Set<PoolEntry<C>>>();
+  /** Idle entries per key, as a stack (most recently released last); each entry knows its index. */
+  readonly #idleByKey = new Map<string, Slot<C>[]>();
   #idle = 0;
   readonly #counters: PoolCounters;
   readonly #drain: DrainState;
@@ -262,7 +262,8 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     const now = this.#clock.now();
     let buffer: SocketBuf | undefined;
     const bufferBytes = this.#bufferBytes;
-    const entry: PoolEntry<C> = {
+    const entry: Slot<C> = {
+      idleIndex: -1,
       connection,
       key,
       addedAt: now,
@@ -295,18 +296,16 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     if (entry === undefined) return false;
     this.#entries.delete(connection);
     deleteFrom(this.#byKey, entry.key, entry);
-    if (!entry.active) {
-      deleteFrom(this.#idleByKey, entry.key, entry);
-      this.#idle--;
-    }
+    if (!entry.active) this.#unidle(entry as Slot<C>);
     this.#counters.removed++;
     this.#afterRemove();
     return true;
   }
 
   /**
-   * Hands out an idle connection for `key` (the longest idle one that
-   * `validate` accepts; refused or closed ones are closed and removed).
+   * Hands out an idle connection for `key` (the most recently released one
+   * that `validate` accepts, so that the others can time out; refused or
+   * closed ones are closed and removed).
    *
    * @returns undefined when there is none (connect and `add` a new one).
    */
@@ -314,7 +313,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     if (!this.#drain.admitting) return undefined;
     const idle = this.#idleByKey.get(key);
     if (idle === undefined) return undefined;
-    for (const entry of idle) {
+    for (let entry = idle[idle.length - 1]; entry !== undefined; entry = idle[idle.length - 1]) {
       this.#setActive(entry, true);
       if (entry.connection.closed || (this.#validate !== undefined && !this.#validate(entry.connection, entry))) {
         this.#counters.healthFailures++;
@@ -322,7 +321,6 @@ export class ConnectionPool<C extends PoolMember = Connection> {
         continue;
       }
       entry.uses++;
-      entry.lastUsedAt = this.#clock.now();
       this.#counters.reused++;
       return entry.connection;
     }
@@ -418,7 +416,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
    */
   async prewarm(key: string, count: number, options: ConnectorOptions, connector: Connector = defaultConnector): Promise<number> {
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be an integer >= 0, got ${String(count)}`);
-    const have = this.#idleByKey.get(key)?.size ?? 0;
+    const have = this.#idleByKey.get(key)?.length ?? 0;
     const want = Math.min(count - have, this.#max - this.#entries.size);
     if (want <= 0) return 0;
     const opened = await Promise.all(Array.from({ length: want }, () => connector(options)));
@@ -464,7 +462,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     const now = this.#clock.now();
     let closed = 0;
     for (const idle of [...this.#idleByKey.values()]) {
-      for (const entry of [...idle]) {
+      for (const entry of idle.slice()) {
         if (now - entry.lastUsedAt < this.idleTimeoutMs) continue;
         try {
           this.#onIdle?.(entry.connection, entry);
@@ -549,13 +547,31 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   #setActive(entry: PoolEntry<C>, active: boolean): void {
     if (entry.active === active) return;
     entry.active = active;
+    const slot = entry as Slot<C>;
     if (active) {
-      deleteFrom(this.#idleByKey, entry.key, entry);
-      this.#idle--;
-    } else {
-      setOf(this.#idleByKey, entry.key).add(entry);
-      this.#idle++;
+      this.#unidle(slot);
+      return;
     }
+    let stack = this.#idleByKey.get(entry.key);
+    if (stack === undefined) this.#idleByKey.set(entry.key, (stack = []));
+    slot.idleIndex = stack.length;
+    stack.push(slot);
+    this.#idle++;
+  }
+
+  /** Takes an idle entry off its key's stack in O(1) (the last one moves into its place). */
+  #unidle(slot: Slot<C>): void {
+    const stack = this.#idleByKey.get(slot.key);
+    const at = slot.idleIndex;
+    if (stack === undefined || stack[at] !== slot) return;
+    const last = stack.pop()!;
+    if (last !== slot) {
+      stack[at] = last;
+      last.idleIndex = at;
+    }
+    slot.idleIndex = -1;
+    this.#idle--;
+    if (stack.length === 0) this.#idleByKey.delete(slot.key);
   }
 
   /** Removes and closes. */
@@ -601,6 +617,11 @@ export class ConnectionPool<C extends PoolMember = Connection> {
       this.cleanupIdle();
     }).unref();
   }
+}
+
+/** An entry with its place on its key's idle stack (-1: active). */
+interface Slot<C extends PoolMember> extends PoolEntry<C> {
+  idleIndex: number;
 }
 
 function setOf<T>(map: Map<string, Set<T>>, key: string): Set<T> {
