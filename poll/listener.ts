@@ -220,6 +220,8 @@ export class Listener {
   readonly io: "readiness" | "io_uring";
   /** The most accepted connections held for `accept()` (see {@link ListenOptions.maxPending}). */
   readonly maxPending: number;
+  /** Connections accepted from the kernel so far, admitted or not (read by `listenerCollector`). */
+  accepted = 0;
   readonly #watcher: IoWatcher | undefined;
   readonly #uring: LoopUring | undefined;
   /** io_uring mode: the accept operations in the kernel. */
@@ -548,6 +550,7 @@ export class Listener {
   }
 
   #deliver(conn: Connection): void {
+    this.accepted++;
     if (this.#gate !== undefined && !this.#gate.admit(conn, this.#handler)) return;
     if (this.#handler !== undefined) {
       try {

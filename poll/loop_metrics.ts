@@ -56,7 +56,8 @@ export function loopCollector(loops: Readonly<Record<string, Loop>>): MetricsCol
 
 /**
  * A collector of listeners labelled `listener` (the key in `listeners`):
- * `listener_accept_errors_total` and `listener_pending_connections`
+ * `listener_accepted_total`, `listener_accept_errors_total` and
+ * `listener_pending_connections`
  * (accepted, waiting for `accept()`); closed listeners are left out.
  *
  * @example
@@ -74,6 +75,12 @@ export function listenerCollector(listeners: Readonly<Record<string, Listener>>)
   return (): MetricFamily[] => {
     const open = Object.keys(listeners).filter((k) => !(listeners[k] as Listener).closed);
     return [
+      {
+        name: "listener_accepted_total",
+        help: "Connections accepted.",
+        type: "counter",
+        series: open.map((listener) => ({ labels: { listener }, value: (listeners[listener] as Listener).accepted })),
+      },
       {
         name: "listener_accept_errors_total",
         help: "Accepts that failed.",

@@ -10,7 +10,7 @@ import { DNSCache } from "../dns/cache.ts";
 import { dnsCollector } from "../dns/dns_metrics.ts";
 import { httpMetrics, metricsHandler, serverCollector, withHttpMetrics } from "../http/server/metrics_handler.ts";
 import { serve } from "../http/server/serve.ts";
-import { listen } from "../poll/listener.ts";
+import { connect, listen } from "../poll/listener.ts";
 import { defaultLoop } from "../poll/loop.ts";
 import { listenerCollector, loopCollector } from "../poll/loop_metrics.ts";
 import { connectTLS, listenTLS } from "../tls/connect_async.ts";
@@ -124,6 +124,8 @@ describe("collectors", () => {
     cache.get("a.test", 1);
     cache.get("A.TEST.", 1);
     await using listener = listen({ host: "127.0.0.1", port: 0 });
+    const client = await connect({ host: "127.0.0.1", port: listener.port });
+    const accepted = await listener.accept();
     const registry = new MetricsRegistry();
     registry.collect(dnsCollector({ local: cache }));
     registry.collect(listenerCollector({ api: listener }));
@@ -133,5 +135,8 @@ describe("collectors", () => {
     assert.equal(sample(text, 'dns_cache_misses_total{resolver="local"}'), 1);
     assert.equal(sample(text, 'dns_cache_entries{resolver="local"}'), 1);
     assert.equal(sample(text, 'listener_pending_connections{listener="api"}'), 0);
+    assert.equal(sample(text, 'listener_accepted_total{listener="api"}'), 1);
+    await accepted?.close();
+    await client.close();
   });
 });
