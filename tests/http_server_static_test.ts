@@ -15,7 +15,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync } from "node:zlib";
-import { compose, type Middleware, parseByteRange, serve, serveStatic, type Server } from "../http/server/mod.ts";
+import { compose, contentTypeFor, isCompressibleType, type Middleware, parseByteRange, serve, serveStatic, type Server } from "../http/server/mod.ts";
 
 const HELLO = "hello, static world\n";
 const SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT";
@@ -208,6 +208,24 @@ describe("serveStatic: files, types, validators", () => {
     } finally {
       await s.shutdown({ deadlineMs: 1000 });
     }
+  });
+});
+
+describe("MIME types", () => {
+  test("contentTypeFor: case-insensitive extensions, dotfiles and unknown ones are octet-stream, extra table first", () => {
+    assert.equal(contentTypeFor("/a/b/INDEX.HTML"), "text/html; charset=utf-8");
+    assert.equal(contentTypeFor("app.mjs"), "text/javascript; charset=utf-8");
+    assert.equal(contentTypeFor("font.woff2"), "font/woff2");
+    assert.equal(contentTypeFor("/dir.v2/file"), "application/octet-stream");
+    assert.equal(contentTypeFor(".bashrc"), "application/octet-stream");
+    assert.equal(contentTypeFor("x.toString"), "application/octet-stream"); // no prototype lookups
+    assert.equal(contentTypeFor("model.glb", { glb: "model/gltf-binary" }), "model/gltf-binary");
+    assert.equal(contentTypeFor("a.json", { json: "text/x-json" }), "text/x-json");
+  });
+
+  test("isCompressibleType: text, JSON, JS, SVG and +json/+xml yes; images, archives, video no", () => {
+    for (const t of ["text/html; charset=utf-8", "application/json", "application/problem+json", "image/svg+xml", "application/atom+xml", "TEXT/CSS"]) assert.equal(isCompressibleType(t), true, t);
+    for (const t of ["image/png", "application/zip", "video/mp4", "font/woff2", "application/octet-stream"]) assert.equal(isCompressibleType(t), false, t);
   });
 });
 
