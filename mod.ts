@@ -43,9 +43,6 @@ export * from "./core/quantile_sketch.ts";
 export * from "./core/prometheus.ts";
 export * from "./core/statsd.ts";
 export * from "./core/log.ts";
-// poll/mod.ts does not list these yet (it was being edited): named here.
-export * from "./poll/statsd_client.ts";
-export * from "./poll/loop_metrics.ts";
 export * from "./socket/mod.ts";
 export * from "./poll/mod.ts";
 export * from "./http/mod.ts";

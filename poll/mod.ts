@@ -89,3 +89,5 @@ export {
   type UdpTarget,
   type UdpWaitOptions,
 } from "./udp.ts";
+export { StatsdClient, type StatsdClientOptions, type StatsdSendOptions } from "./statsd_client.ts";
+export { listenerCollector, loopCollector } from "./loop_metrics.ts";
