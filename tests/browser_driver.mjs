@@ -27,7 +27,7 @@ if (config.trustCert) args.push(`--ignore-certificate-errors-spki-list=${spkiHas
 
 let browser;
 try {
-  browser = await chromium.launch({ executablePath: config.chromium, args, timeout: WAIT_MS });
+  browser = await chromium.launch({ executablePath: config.chromium, args, timeout: 2 * WAIT_MS });
   const context = await browser.newContext();
   const results = [];
   for (const url of config.urls) {

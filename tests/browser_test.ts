@@ -6,7 +6,9 @@
 // wss://, server.upgrade with the `websocket` handlers), sends text, a small
 // and a 100 KiB binary message, and writes what came back into the DOM; the
 // driver reads the DOM and this test checks it, plus the navigation's
-// nextHopProtocol (h2 over https, http/1.1 over http). Skipped, saying why,
+// nextHopProtocol (h2 over https, http/1.1 over http). Chromium trusts only
+// the test leaf (by its public key's hash, not --ignore-certificate-errors);
+// without that, it refuses the certificate. Skipped, saying why,
 // when chromium is not installed (CI installs it: .ci/run).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -107,7 +109,7 @@ function startServer(tls: { cert: string; key: string } | undefined, closes: Clo
 function loadInBrowser(urls: string[], trustCert?: string): Promise<PageReport[]> {
   const config = JSON.stringify({ chromium: CHROMIUM, urls, trustCert, waitMs: 10_000 });
   return new Promise((resolve, reject) => {
-    execFile("node", [DRIVER, config], { encoding: "utf8", timeout: 40_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile("node", [DRIVER, config], { encoding: "utf8", timeout: 60_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       if (error) return reject(new Error(`browser driver failed: ${error.message}\n${stderr}`));
       const out = JSON.parse(stdout.trim()) as { error: string } | { url: string; text: string; console: string[] }[];
       if (!Array.isArray(out)) return reject(new Error(`browser driver: ${out.error}`));
@@ -153,6 +155,10 @@ describe("a real browser (headless Chromium)", { skip: CHROMIUM === undefined ? 
     secure = startServer({ cert: pki.chain, key: pki.key }, secureCloses);
   });
   after(() => Promise.all([plain?.shutdown({ deadlineMs: 100 }), secure?.shutdown({ deadlineMs: 100 })]));
+
+  test("https without trusting the test leaf: Chromium refuses the certificate", async () => {
+    await assert.rejects(loadInBrowser([`https://127.0.0.1:${secure.addr.port}/`]), /ERR_CERT_AUTHORITY_INVALID/);
+  });
 
   test("loads a page over http and https (h2 by ALPN): fetch JSON, WebSocket echo over ws and wss", async () => {
     const [overHttp, overHttps] = await loadInBrowser([
