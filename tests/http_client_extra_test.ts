@@ -21,6 +21,10 @@ import { listenTCPSync } from "../socket/connect.ts";
 import { Socket } from "../socket/socket.ts";
 import { Agent } from "../http/client/mod.ts";
 import { SocketTimeoutError } from "../core/errors.ts";
+import { execFile, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { Pool } from "../http/client/mod.ts";
 
 function listenHttp(handler: http.RequestListener): Promise<{ server: http.Server; base: string; port: number }> {
   const server = http.createServer(handler);
@@ -467,6 +471,196 @@ describe("timeouts: each phase a typed error naming it", () => {
       for (const t of intervals) clearInterval(t);
       await agent.close();
       await srv.close();
+    }
+  });
+});
+
+/** What curl got: the last response's status, headers (lower-case) and body. */
+interface CurlResult {
+  status: number;
+  headers: Map<string, string>;
+  body: Buffer;
+}
+
+function curl(url: string, extra: string[] = []): Promise<CurlResult> {
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-curl-"));
+  const head = join(dir, "head");
+  const body = join(dir, "body");
+  return new Promise((resolve, reject) => {
+    execFile("curl", ["-s", "-S", "-L", "--compressed", "-D", head, "-o", body, ...extra, url], (err) => {
+      try {
+        if (err) throw err;
+        // -L writes every hop's head: the last block is the final response.
+        const blocks = readFileSync(head, "latin1").split(/\r\n\r\n/).filter((b) => b.trim() !== "");
+        const lines = blocks.at(-1)!.split("\r\n");
+        const headers = new Map<string, string>();
+        for (const line of lines.slice(1)) {
+          const i = line.indexOf(":");
+          const name = line.slice(0, i).trim().toLowerCase();
+          const value = line.slice(i + 1).trim();
+          headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+        }
+        resolve({ status: Number(lines[0]!.split(" ")[1]), headers, body: readFileSync(body) });
+      } catch (e) {
+        reject(e);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+/** The fields compared between curl and fetch (those present on either side). */
+const COMPARED = ["content-type", "etag", "last-modified", "content-encoding", "vary", "location", "x-custom", "cache-control", "accept-ranges"];
+
+async function compareWithCurl(url: string, dispatcher: Pool | Agent, curlExtra: string[] = []): Promise<{ status: number; body: Buffer; headers: Map<string, string> }> {
+  const c = await curl(url, curlExtra);
+  const f = await fetch(url, { dispatcher }).catch((e: unknown) => { throw (e as Error).cause ?? e; });
+  const body = Buffer.from(await f.arrayBuffer());
+  assert.equal(f.status, c.status, url);
+  assert.equal(sha(body), sha(c.body), `body of ${url}`);
+  for (const name of COMPARED) assert.equal(f.headers.get(name), c.headers.get(name) ?? null, `${name} of ${url}`);
+  // A length both saw for an identity body is the body's length.
+  if (c.headers.get("content-encoding") === undefined && c.headers.has("content-length")) {
+    assert.equal(f.headers.get("content-length"), c.headers.get("content-length"));
+    assert.equal(Number(c.headers.get("content-length")), body.length);
+  }
+  return { status: c.status, body, headers: c.headers };
+}
+
+describe("the same URLs through curl and through fetch", () => {
+  const TEXT = "hello from the test server\n".repeat(200);
+  const BIN = pattern(100_000, 11);
+
+  test("node:http: text (gzip), JSON, binary, a redirect, a 404, a chunked body", async () => {
+    const srv = await listenHttp((req, res) => {
+      const url = req.url!;
+      const gz = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+      if (url === "/text") {
+        res.writeHead(200, { "content-type": "text/plain; charset=utf-8", etag: '"t1"', vary: "Accept-Encoding", ...(gz ? { "content-encoding": "gzip" } : {}) });
+        res.end(gz ? gzipSync(TEXT) : TEXT);
+      } else if (url === "/json") {
+        res.writeHead(200, { "content-type": "application/json", "x-custom": "a, b", "cache-control": "no-store" });
+        res.end(JSON.stringify({ ok: true, n: [1, 2, 3] }));
+      } else if (url === "/bin") {
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIN.length), "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT" });
+        res.end(BIN);
+      } else if (url === "/chunked") {
+        res.writeHead(200, { "content-type": "text/plain" });
+        for (let i = 0; i < 10; i++) res.write(`piece ${i}\n`);
+        res.end();
+      } else if (url === "/go") {
+        res.writeHead(302, { location: "/json" });
+        res.end();
+      } else {
+        res.writeHead(404, { "content-type": "text/plain" });
+        res.end("nothing");
+      }
+    });
+    const agent = new Agent();
+    try {
+      assert.equal((await compareWithCurl(`${srv.base}/text`, agent)).body.toString(), TEXT);
+      await compareWithCurl(`${srv.base}/json`, agent);
+      assert.equal(sha((await compareWithCurl(`${srv.base}/bin`, agent)).body), sha(BIN));
+      await compareWithCurl(`${srv.base}/chunked`, agent);
+      assert.deepEqual(JSON.parse((await compareWithCurl(`${srv.base}/go`, agent)).body.toString()), { ok: true, n: [1, 2, 3] });
+      assert.equal((await compareWithCurl(`${srv.base}/nope`, agent)).status, 404);
+    } finally {
+      await agent.close();
+      await closeHttp(srv.server);
+    }
+  });
+
+  test("nginx with gzip on: HTTP/1.1, and HTTP/2 over TLS with the test PKI", async () => {
+    const pki = testPKI();
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-nginx-"));
+    const www = join(dir, "www");
+    mkdirSync(www);
+    writeFileSync(join(www, "a.txt"), TEXT);
+    writeFileSync(join(www, "d.json"), JSON.stringify({ list: Array.from({ length: 200 }, (_, i) => i) }));
+    writeFileSync(join(www, "b.bin"), BIN);
+    writeFileSync(join(www, "index.html"), "<!doctype html><title>x</title><p>" + "nginx ".repeat(100));
+    const port = await freePort();
+    const tlsPort = await freePort();
+    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${join(dir, t)};`).join(" ");
+    writeFileSync(
+      join(dir, "nginx.conf"),
+      [
+        "daemon off;",
+        "master_process off;",
+        `pid ${join(dir, "nginx.pid")};`,
+        `error_log ${join(dir, "error.log")} error;`,
+        "events { worker_connections 64; }",
+        "http {",
+        "  access_log off;",
+        `  ${temp}`,
+        "  types { text/plain txt; application/json json; text/html html; }",
+        "  default_type application/octet-stream;",
+        "  gzip on; gzip_min_length 20; gzip_vary on; gzip_types text/plain application/json;",
+        "  add_header X-Custom nginx;",
+        `  server { listen 127.0.0.1:${port}; root ${www}; location = /go { return 302 /a.txt; } }`,
+        `  server { listen 127.0.0.1:${tlsPort} ssl http2; server_name localhost; ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate ${pki.paths["leaf_chain.pem"]}; ssl_certificate_key ${pki.paths["leaf.key"]}; root ${www}; location = /go { return 302 /a.txt; } }`,
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const child = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    try {
+      let up = false;
+      for (let i = 0; i < 200 && !up && child.exitCode === null; i++) {
+        up = await new Promise<boolean>((resolve) => {
+          const c = net.connect(tlsPort, "127.0.0.1");
+          c.once("connect", () => (c.destroy(), resolve(true)));
+          c.once("error", () => resolve(false));
+        });
+        if (!up) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(up, `nginx did not start: ${stderr}`);
+
+      const h1 = new Agent();
+      const tls = new Pool(`https://localhost:${tlsPort}`, { tls: { ca: pki.root } });
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        const text = await compareWithCurl(`${base}/a.txt`, h1);
+        assert.equal(text.headers.get("content-encoding"), "gzip");
+        assert.equal(text.body.toString(), TEXT);
+        assert.equal((await compareWithCurl(`${base}/d.json`, h1)).headers.get("content-encoding"), "gzip");
+        const bin = await compareWithCurl(`${base}/b.bin`, h1);
+        assert.equal(bin.headers.get("content-encoding"), undefined);
+        assert.equal(sha(bin.body), sha(BIN));
+        await compareWithCurl(`${base}/`, h1);
+        await compareWithCurl(`${base}/go`, h1);
+        assert.equal((await compareWithCurl(`${base}/missing`, h1)).status, 404);
+        // Ranges as nginx serves them, through our request.
+        const part = await request(`${base}/b.bin`, { dispatcher: h1, headers: { range: "bytes=10-19" } });
+        assert.equal(part.statusCode, 206);
+        assert.equal(part.headers["content-range"], `bytes 10-19/${BIN.length}`);
+        assert.deepEqual(new Uint8Array(await part.body.arrayBuffer()), BIN.subarray(10, 20));
+
+        // HTTP/2 over TLS: curl --http2 and our pool (h2 by ALPN) see the same.
+        const tlsBase = `https://localhost:${tlsPort}`;
+        const curlTLS = ["--cacert", pki.paths["root.pem"]!, "--http2", "--resolve", `localhost:${tlsPort}:127.0.0.1`];
+        const secureText = await compareWithCurl(`${tlsBase}/a.txt`, tls, curlTLS);
+        assert.equal(secureText.headers.get("content-encoding"), "gzip");
+        assert.equal(tls.protocol, "h2");
+        await compareWithCurl(`${tlsBase}/d.json`, tls, curlTLS);
+        await compareWithCurl(`${tlsBase}/b.bin`, tls, curlTLS);
+        await compareWithCurl(`${tlsBase}/go`, tls, curlTLS);
+        // Several at once over the one HTTP/2 connection.
+        const bodies = await Promise.all(Array.from({ length: 8 }, () => fetch(`${tlsBase}/b.bin`, { dispatcher: tls }).then((r) => r.arrayBuffer())));
+        for (const b of bodies) assert.equal(sha(new Uint8Array(b)), sha(BIN));
+        assert.equal(tls.stats.connected, 1);
+      } finally {
+        await h1.close();
+        await tls.close();
+      }
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
