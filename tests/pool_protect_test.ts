@@ -104,6 +104,26 @@ describe("listen({ protect }): per-IP limits", () => {
     assert.equal(protect.stats().refusedRate, 2);
   });
 
+  test("accept() mode: only admitted connections come out of accept()", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1 });
+    const server = listen({ host: "127.0.0.1", port: 0, protect });
+    servers.push(server);
+    const a = await connect({ port: server.port });
+    const first = (await server.accept())!;
+    assert.equal(protect.connections("127.0.0.1"), 1);
+    const refused = await connect({ port: server.port }).then((b) => b.read().finally(() => b.close())).catch(() => null);
+    assert.equal(refused, null);
+    assert.equal(server.pending, 0);
+    await first.close();
+    await until(() => protect.connections("127.0.0.1") === 0, "the close to be counted");
+    const c = connectFrom("127.0.0.2", server.port);
+    const second = (await server.accept())!;
+    assert.equal(second.remoteAddress.family === "ipv4" && second.remoteAddress.host, "127.0.0.2");
+    await second.close();
+    await a.close();
+    await c.close();
+  });
+
   test("bandwidth per connection: reading pauses and every byte still arrives", async () => {
     const protect = new ListenProtection({ bandwidth: { bytesPerSecond: 20_000, burst: 1000 } });
     const server = echoServer(protect);
