@@ -197,6 +197,9 @@ describe("download, upload, getJSON, postJSON", () => {
     assert.equal(resumed.resumedFrom, kept);
     assert.equal(sha(readFileSync(aborted)), sha(FILE));
     await assert.rejects(download(`${srv.base}/file`, aborted, { bogus: 1 } as never), TypeError);
+    const late = join(dir, "late.bin");
+    await assert.rejects(download(`${srv.base}/stall`, late, { totalTimeoutMs: 100 }), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_TOTAL_TIMEOUT");
+    assert.ok(statSync(late).size <= 65_536);
   });
 
   test("upload streams a file with its Content-Length; a refusal is an HTTPStatusError", async () => {
@@ -229,6 +232,7 @@ describe("download, upload, getJSON, postJSON", () => {
     await assert.rejects(getJSON(`${srv.base}/not-json`), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_BAD_JSON");
     await assert.rejects(postJSON(`${srv.base}/echo-json`, undefined), TypeError);
     await assert.rejects(getJSON(`${srv.base}/json`, { nope: true } as never), TypeError);
+    await assert.rejects(getJSON(`${srv.base}/stall`, { totalTimeoutMs: 100 }), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_TOTAL_TIMEOUT");
   });
 });
 

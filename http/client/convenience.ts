@@ -74,6 +74,8 @@ export interface ConvenienceOptions {
   dispatcher?: Dispatcher;
   /** The method (defaults: GET for getJSON, POST for postJSON, PUT for upload). */
   method?: string;
+  /** Most time for everything, the body included (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`). */
+  totalTimeoutMs?: number;
 }
 
 const CONVENIENCE_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -81,6 +83,7 @@ const CONVENIENCE_KEYS: ReadonlySet<string> = new Set(Object.keys({
   signal: 1,
   dispatcher: 1,
   method: 1,
+  totalTimeoutMs: 1,
 } satisfies Record<keyof ConvenienceOptions, 1>));
 
 /**
@@ -129,6 +132,7 @@ function init(options: ConvenienceOptions, method: string, extra: Partial<FetchI
   const out: FetchInit = { method: options.method ?? method, ...extra };
   if (options.signal !== undefined) out.signal = options.signal;
   if (options.dispatcher !== undefined) out.dispatcher = options.dispatcher;
+  if (options.totalTimeoutMs !== undefined) out.totalTimeoutMs = options.totalTimeoutMs;
   return out;
 }
 

@@ -67,6 +67,8 @@ export interface DownloadOptions {
   headers?: HeadersInit;
   /** Where to send it (default: the global Agent). */
   dispatcher?: Dispatcher;
+  /** Most time for the whole download (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`; what was written stays). */
+  totalTimeoutMs?: number;
 }
 
 const DOWNLOAD_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -76,6 +78,7 @@ const DOWNLOAD_KEYS: ReadonlySet<string> = new Set(Object.keys({
   ifRange: 1,
   headers: 1,
   dispatcher: 1,
+  totalTimeoutMs: 1,
 } satisfies Record<keyof DownloadOptions, 1>));
 
 /**
@@ -148,6 +151,7 @@ export async function download(url: string | URL, path: string, options: Downloa
   const init: FetchInit = { headers };
   if (options.signal !== undefined) init.signal = options.signal;
   if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher;
+  if (options.totalTimeoutMs !== undefined) init.totalTimeoutMs = options.totalTimeoutMs;
   const response = await fetch(url, init);
   if (have > 0 && response.status === 416 && unsatisfiedLength(response.headers.get("content-range")) === have) {
     await response.body?.cancel();
