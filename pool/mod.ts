@@ -47,3 +47,4 @@ export {
   type ListenProtectionStats,
   type RefusalReason,
 } from "./protect.ts";
+export { poolCollector, type PoolStatsSource } from "./pool_metrics.ts";

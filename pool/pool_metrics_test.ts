@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+import { MetricsRegistry } from "../core/metrics.ts";
+import { toPrometheusText } from "../core/prometheus.ts";
+import { ConnectionPool, type PoolMember } from "./pool.ts";
+import { poolCollector } from "./pool_metrics.ts";
+
+/** The pool's own member shape, in memory. */
+class Member implements PoolMember {
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
+  abort(): void {
+    this.closed = true;
+  }
+}
+
+describe("poolCollector", () => {
+  test("reports each pool's statistics as counters and gauges that promtool accepts", () => {
+    const a = new ConnectionPool<Member>({ cleanupIntervalMs: 0 });
+    const b = new ConnectionPool<Member>({ cleanupIntervalMs: 0 });
+    const m = new Member();
+    a.add(m, "h:1");
+    a.add(new Member(), "h:1");
+    const registry = new MetricsRegistry();
+    registry.collect(poolCollector({ a, b }));
+    const text = toPrometheusText(registry.snapshot());
+    const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
+    assert.match(text, /^pool_connections_added_total\{pool="a"\} 2$/m);
+    assert.match(text, /^pool_connections_added_total\{pool="b"\} 0$/m);
+    const active = a.stats().active;
+    assert.match(text, new RegExp(`^pool_connections_active\\{pool="a"\\} ${active}$`, "m"));
+  });
+});
