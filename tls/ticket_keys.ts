@@ -53,6 +53,8 @@ interface TicketKey {
   readonly hmac: Uint8Array;
   readonly aes: Uint8Array;
   readonly createdMs: number;
+  /** The MAC's OSSL_PARAM array for this key, built at its first ticket and kept until the key is wiped. */
+  macParams: NativeBuffer | null;
 }
 
 const encoder = new TextEncoder();
@@ -71,12 +73,17 @@ function toKey(material: Uint8Array, createdMs: number): TicketKey {
     throw new TypeError(`TLSContext: a ticket key must be a Uint8Array of ${TICKET_KEY_LENGTH} bytes (16 name, 32 HMAC, 32 AES)`);
   }
   const copy = material.slice();
-  return { name: copy.subarray(0, 16), hmac: copy.subarray(16, 48), aes: copy.subarray(48, 80), createdMs };
+  return { name: copy.subarray(0, 16), hmac: copy.subarray(16, 48), aes: copy.subarray(48, 80), createdMs, macParams: null };
 }
 
 /** Zeroes a key's bytes (name, HMAC and AES share one 80-byte copy). */
 function wipe(key: TicketKey): void {
   new Uint8Array(key.name.buffer, key.name.byteOffset, TICKET_KEY_LENGTH).fill(0);
+  if (key.macParams !== null) {
+    key.macParams.bytes.fill(0);
+    key.macParams.free();
+    key.macParams = null;
+  }
 }
 
 function sameName(a: Uint8Array, b: Uint8Array): boolean {
@@ -85,18 +92,25 @@ function sameName(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Sets the ticket MAC (HMAC-SHA256 with `key`) on OpenSSL's `EVP_MAC_CTX`:
- * an `OSSL_PARAM` array {"key": octets, "digest": "SHA256", end}, built in
- * native memory for the call and wiped after.
+ * Sets the ticket MAC (HMAC-SHA256 with the key's HMAC key) on OpenSSL's
+ * `EVP_MAC_CTX`: an `OSSL_PARAM` array {"key": octets, "digest": "SHA256",
+ * end} in native memory, built once per ticket key (two tickets per
+ * handshake used to allocate, fill, wipe and free one each) and wiped
+ * with the key.
  */
-function setMacKey(macCtx: Pointer, key: Uint8Array): boolean {
+function setMacKey(macCtx: Pointer, key: TicketKey): boolean {
+  key.macParams ??= macParams(key.hmac);
+  return libcrypto().EVP_MAC_CTX_set_params!(macCtx, key.macParams.pointer) === 1;
+}
+
+function macParams(key: Uint8Array): NativeBuffer {
   const P = TICKET.OSSL_PARAM_SIZE;
   const keyAt = 3 * P;
   const nameAt = keyAt + key.length;
   const digestAt = nameAt + PARAM_KEY.length;
   const valueAt = digestAt + PARAM_DIGEST.length;
-  using params = NativeBuffer.alloc(valueAt + DIGEST_NAME.length);
-  try {
+  const params = NativeBuffer.alloc(valueAt + DIGEST_NAME.length);
+  {
     const bytes = params.bytes;
     const view = params.view;
     bytes.set(key, keyAt);
@@ -113,10 +127,8 @@ function setMacKey(macCtx: Pointer, key: Uint8Array): boolean {
     entry(0, nameAt, TICKET.OSSL_PARAM_OCTET_STRING, keyAt, key.length);
     entry(P, digestAt, TICKET.OSSL_PARAM_UTF8_STRING, valueAt, DIGEST_NAME.length - 1);
     // The third entry stays zero: the terminator.
-    return libcrypto().EVP_MAC_CTX_set_params!(macCtx, params.pointer) === 1;
-  } finally {
-    params.bytes.fill(0);
   }
+  return params;
 }
 
 /**
@@ -277,7 +289,7 @@ export class TicketKeyRing {
     new Uint8Array(native.view(name, TICKET.KEYNAME_LENGTH)).set(key.name);
     new Uint8Array(native.view(iv, TICKET.MAX_IV_LENGTH)).set(ivBytes);
     if (crypto.EVP_EncryptInit_ex(cipher, crypto.EVP_aes_256_cbc(), null, key.aes, ivBytes) !== 1) return TICKET.RESULT_ERROR;
-    return setMacKey(mac, key.hmac) ? TICKET.RESULT_OK : TICKET.RESULT_ERROR;
+    return setMacKey(mac, key) ? TICKET.RESULT_OK : TICKET.RESULT_ERROR;
   }
 
   #decrypt(name: Pointer, iv: Pointer, cipher: Pointer, mac: Pointer): number {
@@ -288,7 +300,7 @@ export class TicketKeyRing {
     const crypto = libcrypto();
     const ivBytes = new Uint8Array(native.view(iv, TICKET.MAX_IV_LENGTH)).slice();
     if (crypto.EVP_DecryptInit_ex(cipher, crypto.EVP_aes_256_cbc(), null, key.aes, ivBytes) !== 1) return TICKET.RESULT_NOT_FOUND;
-    if (!setMacKey(mac, key.hmac)) return TICKET.RESULT_NOT_FOUND;
+    if (!setMacKey(mac, key)) return TICKET.RESULT_NOT_FOUND;
     return key === current ? TICKET.RESULT_OK : TICKET.RESULT_RENEW;
   }
 
