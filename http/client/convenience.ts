@@ -36,6 +36,7 @@ const ERROR_BODY_BYTES = 4096;
  * ```
  */
 export class HTTPStatusError extends HTTPError {
+  /** The brand that `instanceof` checks across library copies. */
   static override readonly brand: string = "ffinet.HTTPStatusError";
   /** The URL answered (after redirects). */
   readonly url: string;
@@ -46,6 +47,7 @@ export class HTTPStatusError extends HTTPError {
   /** The start of the body, as text. */
   readonly body: string;
 
+  /** An error for the answer `status` `statusText` from `url`, with the start of its body. */
   constructor(url: string, status: number, statusText: string, body: string) {
     super("ERR_HTTP_STATUS", `${url} answered ${status}${statusText === "" ? "" : ` ${statusText}`}`);
     this.url = url;

@@ -41,7 +41,9 @@ import { fetch, type FetchInit } from "./fetch.ts";
  * ```
  */
 export interface DownloadProgress {
+  /** Bytes in the file so far. */
   readonly received: number;
+  /** The whole size, when known. */
   readonly total: number | null;
 }
 

@@ -121,6 +121,7 @@ export class ProxyAgent implements Dispatcher {
   readonly #pools = new Map<string, { label: string; pool: Dispatcher }>();
   #closed = false;
 
+  /** An agent for `options.proxy`; pools are made per route on first use. */
   constructor(options: ProxyAgentOptions) {
     checkOptions(options, PROXY_AGENT_KEYS, "ProxyAgent");
     const { proxy, env, httpTargets, ...rest } = options;
@@ -150,6 +151,7 @@ export class ProxyAgent implements Dispatcher {
     return entry.pool;
   }
 
+  /** Sends one request by its route. */
   dispatch(options: DispatchOptions, handler: DispatchHandler): void {
     if (this.#closed) {
       new PendingRequest(options, handler).fail(new UseAfterCloseError("ProxyAgent"));
@@ -186,11 +188,13 @@ export class ProxyAgent implements Dispatcher {
     }
   }
 
+  /** Lets requests finish, then closes every pool. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#pools.values()].map((p) => p.pool.close()));
   }
 
+  /** Fails every request and closes every pool now. */
   async destroy(error?: Error): Promise<void> {
     this.#closed = true;
     await Promise.all([...this.#pools.values()].map((p) => p.pool.destroy(error)));

@@ -37,7 +37,9 @@ import { native } from "../../ffi/native.ts";
  * ```
  */
 export interface Deadline {
+  /** Aborts at the deadline (or with the caller's signal). */
   readonly signal: AbortSignal;
+  /** Drops the timer and the listener on the caller's signal. */
   clear(): void;
 }
 
