@@ -47,4 +47,4 @@ export {
   type ListenProtectionStats,
   type RefusalReason,
 } from "./protect.ts";
-export { poolCollector, type PoolStatsSource } from "./pool_metrics.ts";
+export { poolCollector, type PoolStatsSource, protectionCollector, type ProtectionStatsSource } from "./pool_metrics.ts";

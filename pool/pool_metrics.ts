@@ -17,6 +17,7 @@
  * @module
  */
 import type { MetricFamily, MetricsCollector } from "../core/metrics.ts";
+import type { ListenProtectionStats } from "./protect.ts";
 import type { PoolStatsSnapshot } from "./stats.ts";
 
 /** Anything with a pool's statistics. */
@@ -67,5 +68,50 @@ export function poolCollector(pools: Readonly<Record<string, PoolStatsSource>>):
       series: stats.map(([pool, s]) => ({ labels: { pool }, value: key === "averageAgeMs" ? s[key] / 1000 : s[key] })),
     });
     return [...COUNTERS.map(family("counter")), ...GAUGES.map(family("gauge"))];
+  };
+}
+
+/** Anything with admission-control statistics (a `ListenProtection`). */
+export interface ProtectionStatsSource {
+  stats(): ListenProtectionStats;
+}
+
+const REFUSALS: readonly (readonly [keyof ListenProtectionStats, string])[] = [
+  ["refusedPerIp", "per_ip"],
+  ["refusedTooManyIps", "too_many_ips"],
+  ["refusedRate", "rate"],
+  ["refusedBlocked", "blocked"],
+  ["refusedThrottled", "throttled"],
+  ["refusedChallenge", "challenge"],
+];
+
+/**
+ * A collector of listeners' admission control, labelled `listener` (the
+ * key in `sources`): `listen_admitted_total`,
+ * `listen_refused_total{reason}` (per_ip, too_many_ips, rate, blocked,
+ * throttled, challenge) and `listen_bandwidth_pauses_total`.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "../core/metrics.ts";
+ * import { ListenProtection } from "./protect.ts";
+ * import { protectionCollector } from "./pool_metrics.ts";
+ * const registry = new MetricsRegistry();
+ * registry.collect(protectionCollector({ api: new ListenProtection({ maxPerIp: 10 }) }));
+ * ```
+ */
+export function protectionCollector(sources: Readonly<Record<string, ProtectionStatsSource>>): MetricsCollector {
+  return (): MetricFamily[] => {
+    const stats = Object.keys(sources).map((listener) => [listener, (sources[listener] as ProtectionStatsSource).stats()] as const);
+    return [
+      { name: "listen_admitted_total", help: "Connections admitted by admission control.", type: "counter", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.admitted })) },
+      {
+        name: "listen_refused_total",
+        help: "Connections refused by admission control, by reason.",
+        type: "counter",
+        series: stats.flatMap(([listener, s]) => REFUSALS.map(([key, reason]) => ({ labels: { listener, reason }, value: s[key] }))),
+      },
+      { name: "listen_bandwidth_pauses_total", help: "Reads paused for a bandwidth limit.", type: "counter", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.bandwidthPauses })) },
+    ];
   };
 }
