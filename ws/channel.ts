@@ -86,6 +86,7 @@ export class WebSocketChannel {
   readonly #events: ChannelEvents;
   readonly #maxBuffered: number;
   readonly #closeTimeoutMs: number;
+  readonly #role: "server" | "client";
   #heartbeat: Timer | undefined;
   #closeTimer: Timer | undefined;
   #heard = true;
@@ -99,6 +100,7 @@ export class WebSocketChannel {
   constructor(conn: Connection, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
     this.conn = conn;
     this.#events = events;
+    this.#role = options.role;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -220,7 +222,11 @@ export class WebSocketChannel {
       return false; // closed for writing: the close callback reports it
     }
     if (this.#ws.shouldCloseTransport) {
-      void this.conn.close();
+      // After a clean closing handshake a client waits for the server to
+      // close TCP (RFC 6455 §7.1.1), bounded by the close timer; a server,
+      // or a client failing the connection, closes now.
+      if (this.#role === "client" && this.#failure === undefined && this.#ws.closeState === "closed") this.#armCloseTimer();
+      else void this.conn.close();
       return false;
     }
     if (!below) {

@@ -67,6 +67,21 @@ export interface RunOptions {
   maxCount?: number;
   /** Only cases whose id starts with one of these. */
   only?: string[];
+  /**
+   * Plays the case against an endpoint over a real connection instead of
+   * the in-memory core (over_sockets.ts): runs the opening handshake for
+   * the case and returns the fuzzer's deflate view and the endpoint, or an
+   * error text.
+   */
+  connect?: (c: AutobahnCase, offers: Offer[]) => { fuzzer: FuzzerDeflate | undefined; endpoint: Endpoint } | string;
+}
+
+/** What the fuzzer drives: the in-memory core, or a connection to one (over_sockets.ts). */
+export interface Endpoint {
+  push(bytes: Uint8Array): void;
+  takeOutput(): Uint8Array[];
+  readonly shouldCloseTransport: boolean;
+  transportClosed(): void;
 }
 
 // ---- one case
@@ -79,7 +94,7 @@ class CaseRun {
   readonly role: "server" | "client";
   /** The fuzzer masks its frames when it plays the client. */
   readonly masks: boolean;
-  impl!: WebSocketProtocol;
+  impl!: Endpoint;
   stream!: PeerStream;
   compressor: FuzzerCompressor | undefined;
   alive = true;
@@ -118,9 +133,17 @@ class CaseRun {
     const offers = this.c.actions.find((a) => a.op === "set" && a.name === "perMessageCompressionOffers") as
       | { value: Offer[] }
       | undefined;
-    const negotiated = this.role === "server" ? fuzzerAsClient(offers?.value ?? []) : fuzzerAsServer(this.c, offers !== undefined);
-    if (typeof negotiated === "string") return { verdict: "FAILED", detail: negotiated };
-    this.start(negotiated.fuzzer, negotiated.ours);
+    if (this.options.connect !== undefined) {
+      const connected = this.options.connect(this.c, offers?.value ?? []);
+      if (typeof connected === "string") return { verdict: "FAILED", detail: connected };
+      if (connected.fuzzer !== undefined) this.compressor = new FuzzerCompressor(connected.fuzzer);
+      this.stream = new PeerStream(connected.fuzzer, !this.masks);
+      this.impl = connected.endpoint;
+    } else {
+      const negotiated = this.role === "server" ? fuzzerAsClient(offers?.value ?? []) : fuzzerAsServer(this.c, offers !== undefined);
+      if (typeof negotiated === "string") return { verdict: "FAILED", detail: negotiated };
+      this.start(negotiated.fuzzer, negotiated.ours);
+    }
     const timers: { op: "close_after" | "kill_after"; seconds: number; order: number }[] = [];
     for (const a of this.c.actions) {
       if (a.op === "close_after" || a.op === "kill_after") {
@@ -147,16 +170,17 @@ class CaseRun {
   start(fuzzer: FuzzerDeflate | undefined, ours: PerMessageDeflate | undefined): void {
     if (fuzzer !== undefined) this.compressor = new FuzzerCompressor(fuzzer);
     this.stream = new PeerStream(fuzzer, !this.masks);
-    this.impl = new WebSocketProtocol({
+    const impl: WebSocketProtocol = new WebSocketProtocol({
       role: this.role,
       deflate: ours,
       compressionThreshold: 0,
       handler: {
         onMessage: (data, binary) => {
-          if (this.impl.closeHandshake.canSend) this.impl.send(data, { binary });
+          if (impl.closeHandshake.canSend) impl.send(data, { binary });
         },
       },
     });
+    this.impl = impl;
   }
 
   // ---- the fuzzer's actions
