@@ -1,0 +1,284 @@
+// fetch with HttpAuth against a real Apache httpd (mod_auth_digest,
+// mod_auth_basic) started in the foreground on 127.0.0.1 with a config in a
+// temp dir. mod_auth_digest speaks RFC 2617 Digest (MD5, qop=auth; it has
+// no SHA-256 and no auth-int), and with `AuthDigestNcCheck On` it rejects
+// an nc that does not count up per nonce. The access log records each
+// request's status and Authorization so the tests see what went on the wire.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { Agent, fetch, HttpAuth } from "../http/client/mod.ts";
+import { freePort } from "./proxy_helpers.ts";
+
+const APACHE = ["/usr/sbin/apache2", "/usr/sbin/httpd"].find((p) => existsSync(p));
+const MODULES = ["/usr/lib/apache2/modules", "/usr/lib64/httpd/modules", "/usr/lib/httpd/modules"].find((p) => existsSync(join(p, "mod_auth_digest.so")));
+const SKIP = APACHE === undefined || MODULES === undefined ? "Apache httpd with mod_auth_digest not installed (apt-get install apache2)" : false;
+
+const USER = "Mufasa";
+const PASS = "Circle of Life";
+const DIGEST_REALM = "ffinet digest";
+const BASIC_REALM = "ffinet basic";
+
+const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+
+interface Apache {
+  base: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.once("connect", () => (c.destroy(), resolve(true)));
+    c.once("error", () => resolve(false));
+  });
+}
+
+async function startApache(): Promise<Apache> {
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-apache-"));
+  // The server drops to www-data when started as root: everything it reads must be world-readable.
+  chmodSync(dir, 0o755);
+  const www = join(dir, "www");
+  for (const d of [www, join(www, "d"), join(www, "b"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  writeFileSync(join(www, "d", "index.txt"), "digest body\n");
+  writeFileSync(join(www, "b", "index.txt"), "basic body\n");
+  // A CGI that answers the method, the user Apache authenticated and the request body.
+  writeFileSync(join(www, "d", "echo.cgi"), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nprintf "%s %s %s|" "$REQUEST_METHOD" "$REMOTE_USER" "$QUERY_STRING"\ncat\n', { mode: 0o755 });
+  // htdigest's format (user:realm:MD5(user:realm:password)) and htpasswd's {SHA} form, written directly.
+  writeFileSync(join(dir, "digest.pw"), `${USER}:${DIGEST_REALM}:${md5(`${USER}:${DIGEST_REALM}:${PASS}`)}\n`, { mode: 0o644 });
+  writeFileSync(join(dir, "basic.pw"), `${USER}:{SHA}${createHash("sha1").update(PASS).digest("base64")}\n`, { mode: 0o644 });
+  const port = await freePort();
+  const runAsRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const mods = ["mpm_prefork", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "mime", "cgi", "log_config"];
+  writeFileSync(
+    join(dir, "httpd.conf"),
+    [
+      `ServerRoot "${dir}"`,
+      "ServerName 127.0.0.1",
+      `PidFile "${join(dir, "run", "httpd.pid")}"`,
+      `DefaultRuntimeDir "${join(dir, "run")}"`,
+      `Mutex "file:${join(dir, "run")}" default`,
+      `ErrorLog "${join(dir, "error.log")}"`,
+      "LogLevel warn",
+      `Listen 127.0.0.1:${port}`,
+      ...(runAsRoot ? ["User www-data", "Group www-data"] : []),
+      // Some builds have a module built in (Debian: log_config), which cannot be loaded again.
+      ...mods.map((m) => `<IfModule !${m}_module>\n  LoadModule ${m}_module "${join(MODULES!, `mod_${m}.so`)}"\n</IfModule>`),
+      `DocumentRoot "${www}"`,
+      "TypesConfig /dev/null",
+      "AddType text/plain .txt",
+      'LogFormat "%>s %m %U%q \\"%{Authorization}i\\"" wire',
+      `CustomLog "${join(dir, "access.log")}" wire`,
+      `<Directory "${join(www, "d")}">`,
+      "  Options +ExecCGI",
+      "  AddHandler cgi-script .cgi",
+      "  AuthType Digest",
+      `  AuthName "${DIGEST_REALM}"`,
+      "  AuthDigestProvider file",
+      `  AuthUserFile "${join(dir, "digest.pw")}"`,
+      "  AuthDigestQop auth",
+      "  AuthDigestNcCheck On",
+      "  Require valid-user",
+      "</Directory>",
+      `<Directory "${join(www, "b")}">`,
+      "  AuthType Basic",
+      `  AuthName "${BASIC_REALM}"`,
+      "  AuthBasicProvider file",
+      `  AuthUserFile "${join(dir, "basic.pw")}"`,
+      "  Require valid-user",
+      "</Directory>",
+      "",
+    ].join("\n"),
+  );
+  const child = spawn(APACHE!, ["-X", "-f", join(dir, "httpd.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  let up = false;
+  for (let i = 0; i < 200 && !up && child.exitCode === null; i++) {
+    up = await accepts(port);
+    if (!up) await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (!up) {
+    const log = existsSync(join(dir, "error.log")) ? readFileSync(join(dir, "error.log"), "utf8") : "";
+    await stop();
+    throw new Error(`apache did not start: ${stderr} ${log}`);
+  }
+  return { base: `http://127.0.0.1:${port}`, dir, stop };
+}
+
+interface LogLine {
+  status: number;
+  method: string;
+  target: string;
+  authorization: string;
+}
+
+function readLog(apache: Apache): string[] {
+  const path = join(apache.dir, "access.log");
+  return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter((l) => l !== "") : [];
+}
+
+let marks = 0;
+
+/**
+ * The number of access-log lines so far, every earlier request included:
+ * a request to `/mark-N` is answered only after the ones before it were
+ * logged (`-X` is one process serving one request at a time), and its own
+ * line is written just after its response, so this waits for that line
+ * (a bounded number of times).
+ */
+async function mark(apache: Apache, agent: Agent): Promise<number> {
+  const target = `/mark-${++marks}`;
+  await (await fetch(`${apache.base}${target}`, { dispatcher: agent })).arrayBuffer();
+  for (let i = 0; i < 500; i++) {
+    const index = readLog(apache).findIndex((l) => l.split(" ")[2] === target);
+    if (index >= 0) return index + 1;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${target} never reached the access log`);
+}
+
+/** The access-log lines after the first `from` and before the next mark. */
+async function logLines(apache: Apache, agent: Agent, from: number): Promise<LogLine[]> {
+  const to = await mark(apache, agent) - 1;
+  return readLog(apache).slice(from, to).map((l) => {
+    const m = /^(\d+) (\S+) (\S+) "(.*)"$/.exec(l);
+    assert.ok(m, `unexpected log line ${l}`);
+    return { status: Number(m[1]), method: m[2]!, target: m[3]!, authorization: m[4]!.replace(/\\"/g, '"') };
+  });
+}
+
+/** One Digest parameter out of an Authorization (or Authentication-Info) value. */
+function param(value: string, name: string): string | undefined {
+  const m = new RegExp(`(?:^|[ ,])${name}=(?:"([^"]*)"|([^\\s,]+))`).exec(value);
+  return m === null ? undefined : (m[1] ?? m[2]);
+}
+
+describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_basic)", { skip: SKIP }, () => {
+  let apache: Apache;
+  const agent = new Agent();
+  before(async () => {
+    apache = await startApache();
+  });
+  after(async () => {
+    await agent.close();
+    await apache?.stop();
+  });
+
+  test("Digest: a challenge, then 200 and the body; Apache's Authentication-Info answers our nc", async () => {
+    const from = await mark(apache, agent);
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    const response = await fetch(`${apache.base}/d/index.txt`, { auth, dispatcher: agent });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "digest body\n");
+    const info = response.headers.get("authentication-info") ?? "";
+    assert.equal(param(info, "nc"), "00000001");
+    assert.equal(param(info, "qop"), "auth");
+    const lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [401, 200]);
+    assert.equal(lines[0]!.authorization, "-");
+    const sent = lines[1]!.authorization;
+    assert.match(sent, /^Digest /);
+    assert.equal(param(sent, "username"), USER);
+    assert.equal(param(sent, "realm"), DIGEST_REALM);
+    assert.equal(param(sent, "uri"), "/d/index.txt");
+    assert.equal(param(sent, "qop"), "auth");
+    assert.equal(param(sent, "nc"), "00000001");
+    assert.ok(param(sent, "opaque") !== undefined, "Apache's opaque is echoed");
+  });
+
+  test("two more requests reuse the nonce with nc counting up, and Apache (AuthDigestNcCheck On) accepts them without a new challenge", async () => {
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    assert.equal(await (await fetch(`${apache.base}/d/index.txt`, { auth, dispatcher: agent })).text(), "digest body\n");
+    const from = await mark(apache, agent);
+    const r2 = await fetch(`${apache.base}/d/index.txt`, { auth, dispatcher: agent });
+    assert.equal(r2.status, 200);
+    assert.equal(await r2.text(), "digest body\n");
+    const r3 = await fetch(`${apache.base}/d/echo.cgi?x=1&y=two`, { auth, dispatcher: agent });
+    assert.equal(r3.status, 200);
+    assert.equal(await r3.text(), `GET ${USER} x=1&y=two|`);
+    assert.equal(param(r3.headers.get("authentication-info") ?? "", "nc"), "00000003");
+    const lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [200, 200], "answered up front: no 401 in between");
+    assert.deepEqual(lines.map((l) => param(l.authorization, "nc")), ["00000002", "00000003"]);
+    assert.equal(param(lines[0]!.authorization, "nonce"), param(lines[1]!.authorization, "nonce"));
+    assert.equal(param(lines[1]!.authorization, "uri"), "/d/echo.cgi?x=1&y=two");
+  });
+
+  test("Digest POST: the body reaches the CGI and the method is in the digest", async () => {
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    const body = "a=1&b=" + "x".repeat(5000);
+    const response = await fetch(`${apache.base}/d/echo.cgi`, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" }, auth, dispatcher: agent });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), `POST ${USER} |${body}`);
+    // And again with the nonce known: answered up front, nc 2.
+    const again = await fetch(`${apache.base}/d/echo.cgi`, { method: "POST", body: new TextEncoder().encode("second"), auth, dispatcher: agent });
+    assert.equal(again.status, 200);
+    assert.equal(await again.text(), `POST ${USER} |second`);
+    assert.equal(param(again.headers.get("authentication-info") ?? "", "nc"), "00000002");
+  });
+
+  test("Digest with a wrong password: the 401 comes back after one try, no loop", async () => {
+    const from = await mark(apache, agent);
+    const response = await fetch(`${apache.base}/d/index.txt`, { auth: new HttpAuth({ username: USER, password: "wrong" }), dispatcher: agent });
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("www-authenticate") ?? "", /^Digest /);
+    await response.arrayBuffer();
+    // An unknown user as well.
+    const nobody = await fetch(`${apache.base}/d/index.txt`, { auth: new HttpAuth({ username: "nobody", password: PASS }), dispatcher: agent });
+    assert.equal(nobody.status, 401);
+    await nobody.arrayBuffer();
+    // Nothing else was sent for either.
+    assert.deepEqual((await logLines(apache, agent, from)).map((l) => l.status), [401, 401, 401, 401]);
+  });
+
+  test("credentials from the URL: Digest and Basic", async () => {
+    const userinfo = `${USER}:${encodeURIComponent(PASS)}@`;
+    const digest = await fetch(`http://${userinfo}${apache.base.slice(7)}/d/index.txt`, { dispatcher: agent });
+    assert.equal(digest.status, 200);
+    assert.equal(await digest.text(), "digest body\n");
+    const basic = await fetch(`http://${userinfo}${apache.base.slice(7)}/b/index.txt`, { dispatcher: agent });
+    assert.equal(basic.status, 200);
+    assert.equal(await basic.text(), "basic body\n");
+    const wrong = await fetch(`http://${USER}:nope@${apache.base.slice(7)}/b/index.txt`, { dispatcher: agent });
+    assert.equal(wrong.status, 401);
+    await wrong.arrayBuffer();
+  });
+
+  test("Basic: answering the challenge, preemptively, and a wrong password surfaced as 401", async () => {
+    let from = await mark(apache, agent);
+    const response = await fetch(`${apache.base}/b/index.txt`, { auth: new HttpAuth({ username: USER, password: PASS }), dispatcher: agent });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "basic body\n");
+    let lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [401, 200]);
+    assert.equal(lines[1]!.authorization, `Basic ${btoa(`${USER}:${PASS}`)}`);
+
+    from = await mark(apache, agent);
+    const up = await fetch(`${apache.base}/b/index.txt`, { auth: new HttpAuth({ username: USER, password: PASS, preemptiveBasic: true }), dispatcher: agent });
+    assert.equal(up.status, 200);
+    assert.equal(await up.text(), "basic body\n");
+    lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [200]);
+
+    from = await mark(apache, agent);
+    const wrong = await fetch(`${apache.base}/b/index.txt`, { auth: new HttpAuth({ username: USER, password: "nope" }), dispatcher: agent });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.headers.get("www-authenticate") ?? "", /^Basic realm="ffinet basic"/);
+    await wrong.arrayBuffer();
+    lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [401, 401]);
+  });
+});
