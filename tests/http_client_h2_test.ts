@@ -14,6 +14,7 @@ import { HTTP2Error, HTTP2StreamError, HTTPError } from "../core/errors.ts";
 import { Agent } from "../http/client/agent.ts";
 import { fetch } from "../http/client/fetch.ts";
 import { Pool } from "../http/client/pool.ts";
+import { H2Connection } from "../http/h2/connection.ts";
 import { request } from "../http/client/request.ts";
 import { serve, type Server } from "../http/server/mod.ts";
 import { isH2Info } from "../http/server/h2_session.ts";
@@ -268,7 +269,8 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
   });
 
   test("GOAWAY mid-flight: requests the server did not take go on a fresh connection", async () => {
-    const session = [...sessions][0]!;
+    assert.equal(await (await request(`${base}/warm2`, { dispatcher: pool })).body.text(), "ok /warm2");
+    const session = [...sessions].at(-1)!;
     // Hold three requests at the server, then GOAWAY naming only the first as processed.
     const held: Array<{ stream: http2.ServerHttp2Stream; path: string }> = [];
     const gotThree = new Promise<void>((resolve) => {
@@ -437,6 +439,59 @@ describe("HTTP/2 client: timeouts and the PING health check", () => {
       );
     } finally {
       await pool.destroy();
+    }
+  });
+});
+
+describe("HTTP/2 client: a connection that dies under a request", () => {
+  // Our server core on node:net: answers every request, but the first /die drops its connection unanswered.
+  let server: net.Server;
+  let connections = 0;
+  let died = false;
+  let base = "";
+  before(async () => {
+    server = net.createServer((socket) => {
+      connections++;
+      socket.on("error", () => {});
+      const h2 = new H2Connection({ role: "server" });
+      const flush = () => {
+        const out = h2.pull();
+        if (out.length > 0) socket.write(out);
+      };
+      socket.on("data", (bytes: Uint8Array) => {
+        for (const e of h2.receive(bytes)) {
+          if (e.type !== "headers") continue;
+          const path = e.headers[e.headers.indexOf(":path") + 1]!;
+          if (path === "/die" && !died) {
+            died = true;
+            socket.destroy();
+            return;
+          }
+          h2.respond(e.streamId, [":status", "200"], false);
+          h2.sendData(e.streamId, new TextEncoder().encode(`ok ${path}`), true);
+        }
+        flush();
+      });
+      flush();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("an idempotent request is sent again on a fresh connection; a POST fails typed", async () => {
+    const pool = new Pool(base, { http2: "prior-knowledge" });
+    try {
+      assert.equal(await (await request(`${base}/warm`, { dispatcher: pool })).body.text(), "ok /warm");
+      assert.equal(await (await request(`${base}/die`, { dispatcher: pool })).body.text(), "ok /die");
+      assert.equal(connections, 2);
+      died = false;
+      await assert.rejects(
+        request(`${base}/die`, { dispatcher: pool, method: "POST", body: "x" }),
+        (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_SOCKET_CLOSED",
+      );
+    } finally {
+      await pool.close();
     }
   });
 });

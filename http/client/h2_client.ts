@@ -28,6 +28,10 @@
  *   `REFUSED_STREAM` is retried as a GOAWAY'd stream. An abort resets the
  *   stream with CANCEL. A connection error fails every stream with the
  *   `HTTP2Error`.
+ * - The connection closing without GOAWAY fails its streams, but an
+ *   idempotent request without a response head is sent once more when
+ *   the connection had completed a response before (a server closing an
+ *   idle connection as we sent).
  * - Idle (no stream), the connection does not keep the process alive and
  *   closes after the keep-alive timeout.
  *
@@ -178,6 +182,8 @@ export class H2ClientConnection {
   #rtt = -1;
   #error: Error | undefined;
   #healthTimer: Timer | undefined;
+  /** Responses completed. */
+  #completed = 0;
   /** A health-check PING is unanswered. */
   #healthPending = false;
 
@@ -524,6 +530,7 @@ export class H2ClientConnection {
     // The stream ended: what the consumer has not taken yet is the connection's to credit.
     if (s.unconsumed > 0 && !this.h2.dead) this.h2.consume(s.id, s.unconsumed);
     s.unconsumed = 0;
+    this.#completed++;
     if (!request.done) {
       request.finish();
       request.handler.onComplete(s.trailers);
@@ -595,8 +602,11 @@ export class H2ClientConnection {
     for (const s of [...this.#streams.values()]) {
       this.#forget(s);
       const body = s.request.options.body;
-      // Streams the server never saw (above its GOAWAY's last id) can go again.
-      if (goaway >= 0 && s.id > goaway && !s.request.retried && (body === null || body.replayable)) {
+      // Streams the server never saw (above its GOAWAY's last id) can go again; so can an
+      // idempotent request without a response on a connection that had served one (the
+      // server closed it as we sent, as a kept-alive HTTP/1.1 connection can close).
+      const unseen = goaway >= 0 && s.id > goaway && !s.request.retried && (body === null || body.replayable);
+      if (unseen || (this.#completed > 0 && !s.responded && s.request.retryable)) {
         s.request.retried = true;
         this.#owner.retry(s.request);
       } else s.request.fail(closedError(cause));
