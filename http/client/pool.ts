@@ -15,6 +15,13 @@
  * verified). A `connector` of your own replaces all of that (for `https:`
  * it must open TLS connections, e.g. tls/'s `tlsConnector`).
  *
+ * HTTP/2 (h2_client.ts): an `https:` pool offers `h2` and `http/1.1` by
+ * ALPN and, when the server picks `h2`, sends every request over one
+ * connection (as many at once as the server's MAX_CONCURRENT_STREAMS,
+ * the rest queued); `http2: "prior-knowledge"` speaks HTTP/2 from the
+ * start (h2c on `http:`), `http2: false` never. `protocol` tells which the
+ * origin speaks, `ping()` measures the round trip of its HTTP/2 connection.
+ *
  * @example
  * ```ts ignore
  * import { Pool } from "./pool.ts";
