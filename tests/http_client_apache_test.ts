@@ -45,9 +45,10 @@ async function startApache(): Promise<Apache> {
   // The server drops to www-data when started as root: everything it reads must be world-readable.
   chmodSync(dir, 0o755);
   const www = join(dir, "www");
-  for (const d of [www, join(www, "d"), join(www, "b"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [www, join(www, "d"), join(www, "b"), join(www, "n"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
   writeFileSync(join(www, "d", "index.txt"), "digest body\n");
   writeFileSync(join(www, "b", "index.txt"), "basic body\n");
+  writeFileSync(join(www, "n", "index.txt"), "rfc 2069 body\n");
   // A CGI that answers the method, the user Apache authenticated and the request body.
   writeFileSync(join(www, "d", "echo.cgi"), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nprintf "%s %s %s|" "$REQUEST_METHOD" "$REMOTE_USER" "$QUERY_STRING"\ncat\n', { mode: 0o755 });
   // htdigest's format (user:realm:MD5(user:realm:password)) and htpasswd's {SHA} form, written directly.
@@ -84,6 +85,15 @@ async function startApache(): Promise<Apache> {
       `  AuthUserFile "${join(dir, "digest.pw")}"`,
       "  AuthDigestQop auth",
       "  AuthDigestNcCheck On",
+      "  Require valid-user",
+      "</Directory>",
+      // The RFC 2069 form: no qop, no nc or cnonce.
+      `<Directory "${join(www, "n")}">`,
+      "  AuthType Digest",
+      `  AuthName "${DIGEST_REALM}"`,
+      "  AuthDigestProvider file",
+      `  AuthUserFile "${join(dir, "digest.pw")}"`,
+      "  AuthDigestQop none",
       "  Require valid-user",
       "</Directory>",
       `<Directory "${join(www, "b")}">`,
@@ -215,6 +225,25 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
     assert.deepEqual(lines.map((l) => param(l.authorization, "nc")), ["00000002", "00000003"]);
     assert.equal(param(lines[0]!.authorization, "nonce"), param(lines[1]!.authorization, "nonce"));
     assert.equal(param(lines[1]!.authorization, "uri"), "/d/echo.cgi?x=1&y=two");
+  });
+
+  test("Digest without qop (AuthDigestQop none): the RFC 2069 form, twice on one nonce", async () => {
+    const from = await mark(apache, agent);
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${apache.base}/n/index.txt`, { auth, dispatcher: agent });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "rfc 2069 body\n");
+    }
+    const lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [401, 200, 200]);
+    for (const l of lines.slice(1)) {
+      assert.equal(param(l.authorization, "qop"), undefined);
+      assert.equal(param(l.authorization, "nc"), undefined);
+      assert.equal(param(l.authorization, "cnonce"), undefined);
+      assert.equal(param(l.authorization, "uri"), "/n/index.txt");
+    }
+    assert.equal(param(lines[1]!.authorization, "nonce"), param(lines[2]!.authorization, "nonce"));
   });
 
   test("Digest POST: the body reaches the CGI and the method is in the digest", async () => {
