@@ -45,10 +45,11 @@ async function startApache(): Promise<Apache> {
   // The server drops to www-data when started as root: everything it reads must be world-readable.
   chmodSync(dir, 0o755);
   const www = join(dir, "www");
-  for (const d of [www, join(www, "d"), join(www, "b"), join(www, "n"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  for (const d of [www, join(www, "d"), join(www, "b"), join(www, "n"), join(www, "s"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
   writeFileSync(join(www, "d", "index.txt"), "digest body\n");
   writeFileSync(join(www, "b", "index.txt"), "basic body\n");
   writeFileSync(join(www, "n", "index.txt"), "rfc 2069 body\n");
+  writeFileSync(join(www, "s", "index.txt"), "short-lived nonces\n");
   // A CGI that answers the method, the user Apache authenticated and the request body.
   writeFileSync(join(www, "d", "echo.cgi"), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nprintf "%s %s %s|" "$REQUEST_METHOD" "$REMOTE_USER" "$QUERY_STRING"\ncat\n', { mode: 0o755 });
   // htdigest's format (user:realm:MD5(user:realm:password)) and htpasswd's {SHA} form, written directly.
@@ -74,7 +75,7 @@ async function startApache(): Promise<Apache> {
       `DocumentRoot "${www}"`,
       "TypesConfig /dev/null",
       "AddType text/plain .txt",
-      'LogFormat "%>s %m %U%q \\"%{Authorization}i\\"" wire',
+      'LogFormat "%>s %m %U%q \\"%{Authorization}i\\" \\"%{WWW-Authenticate}o\\"" wire',
       `CustomLog "${join(dir, "access.log")}" wire`,
       `<Directory "${join(www, "d")}">`,
       "  Options +ExecCGI",
@@ -85,6 +86,16 @@ async function startApache(): Promise<Apache> {
       `  AuthUserFile "${join(dir, "digest.pw")}"`,
       "  AuthDigestQop auth",
       "  AuthDigestNcCheck On",
+      "  Require valid-user",
+      "</Directory>",
+      // Nonces that expire after a second: the next answer gets `stale=true`.
+      `<Directory "${join(www, "s")}">`,
+      "  AuthType Digest",
+      `  AuthName "${DIGEST_REALM}"`,
+      "  AuthDigestProvider file",
+      `  AuthUserFile "${join(dir, "digest.pw")}"`,
+      "  AuthDigestQop auth",
+      "  AuthDigestNonceLifetime 1",
       "  Require valid-user",
       "</Directory>",
       // The RFC 2069 form: no qop, no nc or cnonce.
@@ -133,6 +144,7 @@ interface LogLine {
   method: string;
   target: string;
   authorization: string;
+  challenge: string;
 }
 
 function readLog(apache: Apache): string[] {
@@ -164,9 +176,10 @@ async function mark(apache: Apache, agent: Agent): Promise<number> {
 async function logLines(apache: Apache, agent: Agent, from: number): Promise<LogLine[]> {
   const to = await mark(apache, agent) - 1;
   return readLog(apache).slice(from, to).map((l) => {
-    const m = /^(\d+) (\S+) (\S+) "(.*)"$/.exec(l);
+    const m = /^(\d+) (\S+) (\S+) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$/.exec(l);
     assert.ok(m, `unexpected log line ${l}`);
-    return { status: Number(m[1]), method: m[2]!, target: m[3]!, authorization: m[4]!.replace(/\\"/g, '"') };
+    const unescape = (text: string) => text.replace(/\\"/g, '"');
+    return { status: Number(m[1]), method: m[2]!, target: m[3]!, authorization: unescape(m[4]!), challenge: unescape(m[5]!) };
   });
 }
 
@@ -244,6 +257,27 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
       assert.equal(param(l.authorization, "uri"), "/n/index.txt");
     }
     assert.equal(param(lines[1]!.authorization, "nonce"), param(lines[2]!.authorization, "nonce"));
+  });
+
+  test("an expired nonce: Apache answers stale=true with a fresh nonce, and the client starts it at nc 1", async () => {
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    const first = await fetch(`${apache.base}/s/index.txt`, { auth, dispatcher: agent });
+    assert.equal(first.status, 200);
+    await first.arrayBuffer();
+    // Let the nonce expire (AuthDigestNonceLifetime 1); the client still has it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const from = await mark(apache, agent);
+    const second = await fetch(`${apache.base}/s/index.txt`, { auth, dispatcher: agent });
+    assert.equal(second.status, 200);
+    assert.equal(await second.text(), "short-lived nonces\n");
+    const lines = await logLines(apache, agent, from);
+    assert.deepEqual(lines.map((l) => l.status), [401, 200]);
+    assert.equal(param(lines[0]!.authorization, "nc"), "00000002", "the old nonce was sent up front");
+    assert.equal(param(lines[0]!.challenge, "stale"), "true");
+    const fresh = param(lines[0]!.challenge, "nonce");
+    assert.equal(param(lines[1]!.authorization, "nonce"), fresh);
+    assert.notEqual(fresh, param(lines[0]!.authorization, "nonce"));
+    assert.equal(param(lines[1]!.authorization, "nc"), "00000001");
   });
 
   test("Digest POST: the body reaches the CGI and the method is in the digest", async () => {
