@@ -21,6 +21,9 @@ const SKIP = APACHE === undefined || MODULES === undefined ? "Apache httpd with 
 
 const USER = "Mufasa";
 const PASS = "Circle of Life";
+/** A user name with a quote and a backslash (escaped in the quoted-string) and a password with UTF-8. */
+const ODD_USER = 'o"ne\\il';
+const ODD_PASS = "p\u00e4ss w\u00f6rd";
 const DIGEST_REALM = "ffinet digest";
 const BASIC_REALM = "ffinet basic";
 
@@ -47,13 +50,15 @@ async function startApache(): Promise<Apache> {
   const www = join(dir, "www");
   for (const d of [www, join(www, "d"), join(www, "b"), join(www, "n"), join(www, "s"), join(dir, "run")]) mkdirSync(d, { recursive: true, mode: 0o755 });
   writeFileSync(join(www, "d", "index.txt"), "digest body\n");
+  writeFileSync(join(www, "d", "a b+c.txt"), "odd path\n");
   writeFileSync(join(www, "b", "index.txt"), "basic body\n");
   writeFileSync(join(www, "n", "index.txt"), "rfc 2069 body\n");
   writeFileSync(join(www, "s", "index.txt"), "short-lived nonces\n");
   // A CGI that answers the method, the user Apache authenticated and the request body.
   writeFileSync(join(www, "d", "echo.cgi"), '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n"\nprintf "%s %s %s|" "$REQUEST_METHOD" "$REMOTE_USER" "$QUERY_STRING"\ncat\n', { mode: 0o755 });
   // htdigest's format (user:realm:MD5(user:realm:password)) and htpasswd's {SHA} form, written directly.
-  writeFileSync(join(dir, "digest.pw"), `${USER}:${DIGEST_REALM}:${md5(`${USER}:${DIGEST_REALM}:${PASS}`)}\n`, { mode: 0o644 });
+  const digestLine = (user: string, pass: string) => `${user}:${DIGEST_REALM}:${md5(`${user}:${DIGEST_REALM}:${pass}`)}\n`;
+  writeFileSync(join(dir, "digest.pw"), digestLine(USER, PASS) + digestLine(ODD_USER, ODD_PASS), { mode: 0o644 });
   writeFileSync(join(dir, "basic.pw"), `${USER}:{SHA}${createHash("sha1").update(PASS).digest("base64")}\n`, { mode: 0o644 });
   const port = await freePort();
   const runAsRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -278,6 +283,16 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
     assert.equal(param(lines[1]!.authorization, "nonce"), fresh);
     assert.notEqual(fresh, param(lines[0]!.authorization, "nonce"));
     assert.equal(param(lines[1]!.authorization, "nc"), "00000001");
+  });
+
+  test("Digest: a path that needs percent-encoding, and a user name with a quote and a backslash", async () => {
+    const auth = new HttpAuth({ username: USER, password: PASS });
+    const response = await fetch(`${apache.base}/d/a b+c.txt?q=%C3%A4 x`, { auth, dispatcher: agent });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), "odd path\n");
+    const odd = await fetch(`${apache.base}/d/echo.cgi`, { auth: new HttpAuth({ username: ODD_USER, password: ODD_PASS }), dispatcher: agent });
+    assert.equal(odd.status, 200);
+    assert.equal(await odd.text(), `GET ${ODD_USER} |`);
   });
 
   test("Digest POST: the body reaches the CGI and the method is in the digest", async () => {
