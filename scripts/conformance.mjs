@@ -13,6 +13,9 @@
 //             (tests/conformance/autobahn/main.ts); full message counts;
 //             our server against the fuzzer as client, and our client
 //             against the fuzzer as server.
+//   autobahn-wire  the same cases over loopback sockets: ffinet's real
+//             server and client in child processes against the fuzzer
+//             (tests/conformance/autobahn/wire_main.ts); both roles.
 //   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
 //             against openssl s_server, our server against our client);
 //             fd count flat and RSS bounded (--per-phase=N after -- to change
@@ -31,6 +34,13 @@ const SUITES = {
     entry: "tests/conformance/autobahn/main.ts",
     summary: /^autobahn \w+: .*$/m,
     extra: /^autobahn \w+ \(client role\): .*$/m,
+  },
+  // The same cases over loopback sockets: ffinet's real server and client
+  // (child processes) against the fuzzer, full message counts.
+  "autobahn-wire": {
+    entry: "tests/conformance/autobahn/wire_main.ts",
+    summary: /^autobahn \w+ over sockets: .*$/m,
+    extra: /^autobahn \w+ over sockets \(client role\): .*$/m,
   },
   // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
   // against openssl s_server, our server against our client; fds flat, RSS

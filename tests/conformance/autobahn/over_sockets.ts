@@ -86,6 +86,7 @@ class SocketEndpoint implements Endpoint {
   constructor(socket: Socket, masks: boolean, head: Uint8Array) {
     this.#socket = socket;
     this.#masks = masks;
+    socket.options.noDelay = true; // the barrier pings are tiny: no Nagle delay behind them
     if (head.length > 0) this.#carry.push(...this.#filter(head, undefined).out);
   }
 
