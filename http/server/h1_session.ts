@@ -49,6 +49,7 @@ import { OutBuffer } from "./out_buffer.ts";
 import { lightRequest, type RequestParts } from "./request.ts";
 import { RequestFields } from "./request_fields.ts";
 import { errorResponseBytes, type ResponseContext, type ResponseSink, type TrailersInit, writeResponse } from "./respond.ts";
+import { answerOverloaded } from "./limits_http.ts";
 
 /**
  * What {@link ServeHandlerInfo.upgrade} takes.
@@ -904,8 +905,13 @@ function session(conn: Connection): H1Session | undefined {
 export function sessionHandler(config: SessionConfig): ConnectionHandler {
   return {
     open(conn) {
-      if (config.draining || config.sessions.size + config.upgraded.size >= config.maxConnections) {
+      if (config.draining) {
         conn.abort();
+        return;
+      }
+      if (config.sessions.size + config.upgraded.size >= config.maxConnections) {
+        if (config.unrefed) conn.unref();
+        answerOverloaded(conn, config); // 503 with Retry-After, then a close
         return;
       }
       if (config.unrefed) conn.unref();

@@ -43,6 +43,9 @@ import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 import { type ServerUpgradeOptions, type WebSocketHandler, WebSocketSupport } from "../../ws/server.ts";
 import { type Middleware, withMiddleware } from "./middleware.ts";
+import { rateLimit, type RateLimitOptions, serveProtection } from "./limits_http.ts";
+import type { ConnectionGate } from "../../poll/listener.ts";
+import type { ListenProtectionOptions } from "../../pool/protect.ts";
 
 export type { ServeHandler, ServeHandlerInfo, UpgradeOptions } from "./h1_session.ts";
 import type { ServeHandlerInfo } from "./h1_session.ts";
@@ -114,8 +117,24 @@ export interface ServeOptions {
   keepAliveTimeoutMs?: number;
   /** Most time between two pieces of a request body the handler is waiting for (default 30 000 ms; 0 disables). */
   bodyTimeoutMs?: number;
-  /** Most open connections; more are closed at once (default 10 000). */
+  /**
+   * Most open connections (default 10 000); more get `503 Service
+   * Unavailable` with `Retry-After: 1` and a close (HTTP/2 over TLS: a close).
+   */
   maxConnections?: number;
+  /**
+   * Admission control at accept (plain TCP only): pool/'s
+   * `ListenProtection` (or any `ConnectionGate`) or its options, e.g.
+   * `{ maxPerIp: 32, ratePerIp: { perSecond: 10 } }`; refused connections
+   * are closed before any byte is read (limits_http.ts).
+   */
+  protect?: ConnectionGate | ListenProtectionOptions;
+  /**
+   * Requests per second per client (default key: its address) with bursts;
+   * more get `429 Too Many Requests` with `Retry-After` (limits_http.ts's
+   * `rateLimit`, run before `middleware`).
+   */
+  rateLimit?: RateLimitOptions;
   /** Requests served on one connection; the response to the last says `Connection: close` (default: no bound). */
   maxRequestsPerConnection?: number;
   /** Most bytes of one request body (413); default `HTTP1_LIMITS.maxBodyBytes`. */
@@ -179,6 +198,8 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   tls: true,
   websocket: true,
   middleware: true,
+  protect: true,
+  rateLimit: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -262,7 +283,10 @@ export class Server {
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
     const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
     this.#websocket = websocket;
-    const fetch = options.middleware === undefined ? options.fetch : withMiddleware(options.middleware, options.fetch as ServeHandler);
+    const middleware = options.rateLimit === undefined ? options.middleware : [rateLimit(options.rateLimit), ...[options.middleware ?? []].flat()];
+    const fetch = middleware === undefined ? options.fetch : withMiddleware(middleware, options.fetch as ServeHandler);
+    const protect = serveProtection(options.protect);
+    if (protect !== undefined && options.tls !== undefined) throw new TypeError("serve: protect is not supported with tls yet");
     const config: SessionConfig = {
       fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
       onError: options.onError,
@@ -297,6 +321,7 @@ export class Server {
       const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
       const listenOptions: Parameters<typeof listen>[0] = { host, port, handler };
       if (reusePort !== undefined) listenOptions.reusePort = reusePort;
+      if (protect !== undefined) listenOptions.protect = protect;
       listenOptions.loop = this.#loop;
       this.#listener = listen(listenOptions);
     }

@@ -1,0 +1,196 @@
+/**
+ * Limits of `serve` answered in HTTP rather than with a bare close:
+ *
+ * - {@link rateLimit}: requests per second per client (by default its
+ *   address), with bursts; an over-limit request gets `429 Too Many
+ *   Requests` with `Retry-After`. Also `serve({ rateLimit: {...} })`.
+ * - {@link answerOverloaded}: a connection over `maxConnections` gets
+ *   `503 Service Unavailable` with `Retry-After` (after its request head
+ *   arrived, so the answer is not lost to a reset), then a close.
+ * - {@link serveProtection}: `serve({ protect })` takes pool/'s
+ *   `ListenProtection` (or any `ConnectionGate`) or its options, and gives
+ *   it to the listener: over-limit connections are refused with a close
+ *   at accept.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve } from "./serve.ts";
+ * const server = serve({
+ *   port: 0,
+ *   protect: { maxPerIp: 32 },
+ *   rateLimit: { perSecond: 10, burst: 20 },
+ *   fetch: () => new Response("ok"),
+ * });
+ * await server.shutdown();
+ * ```
+ *
+ * @module
+ */
+import { type Clock, systemClock } from "../../core/clock.ts";
+import { checkOptions } from "../../core/options.ts";
+import { TokenBucket } from "../../core/rate_limit.ts";
+import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
+import type { ConnectionGate } from "../../poll/listener.ts";
+import { ListenProtection, type ListenProtectionOptions } from "../../pool/protect.ts";
+import type { ServeHandlerInfo } from "./h1_session.ts";
+import type { Middleware } from "./middleware.ts";
+
+/**
+ * Options of {@link rateLimit} (unknown keys are a TypeError).
+ *
+ * @example
+ * ```ts
+ * import type { RateLimitOptions } from "./limits_http.ts";
+ * const options: RateLimitOptions = {
+ *   perSecond: 5,
+ *   burst: 10,
+ *   by: (request, info) => request.headers.get("x-api-key") ?? info.remoteAddr.hostname,
+ * };
+ * ```
+ */
+export interface RateLimitOptions {
+  /** Requests per second per key, on average. */
+  perSecond: number;
+  /** Requests a key may make at once (default `perSecond`). */
+  burst?: number;
+  /** The key a request counts against (default: the client's address). */
+  by?: (request: Request, info: ServeHandlerInfo) => string;
+  /** Keys remembered at once; the least recently seen is forgotten first (default 65536). */
+  maxKeys?: number;
+  /** The time source (default the monotonic system clock). */
+  clock?: Clock;
+}
+
+const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst", "by", "maxKeys", "clock"]);
+
+/**
+ * A middleware that answers `429 Too Many Requests` (with `Retry-After`
+ * in whole seconds) to a request whose key has no token left in its
+ * bucket; other requests go on.
+ *
+ * @throws TypeError for an unknown option or a `by` that is no function; RangeError for bad numbers.
+ * @example
+ * ```ts
+ * import { rateLimit } from "./limits_http.ts";
+ * import type { ServeHandlerInfo } from "./h1_session.ts";
+ * const limit = rateLimit({ perSecond: 1, burst: 2 });
+ * const info = { remoteAddr: { hostname: "127.0.0.1", port: 1, transport: "tcp" } } as ServeHandlerInfo;
+ * const next = () => Promise.resolve(new Response("ok"));
+ * const statuses: number[] = [];
+ * for (let i = 0; i < 3; i++) statuses.push((await limit(new Request("http://x/"), next, info)).status);
+ * console.log(statuses); // [200, 200, 429]
+ * ```
+ */
+export function rateLimit(options: RateLimitOptions): Middleware {
+  checkOptions(options, RATE_KEYS, "rateLimit");
+  const { perSecond, burst = perSecond, by, maxKeys = 65_536, clock = systemClock } = options;
+  new TokenBucket({ rate: perSecond, burst }); // checks the numbers
+  if (by !== undefined && typeof by !== "function") throw new TypeError("rateLimit: by must be a function");
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`rateLimit: maxKeys must be a positive integer, got ${String(maxKeys)}`);
+  const buckets = new Map<string, TokenBucket>();
+  const bucketOf = (key: string): TokenBucket => {
+    let bucket = buckets.get(key);
+    if (bucket !== undefined) {
+      buckets.delete(key); // most recently seen last
+      buckets.set(key, bucket);
+      return bucket;
+    }
+    if (buckets.size >= maxKeys) {
+      const oldest = buckets.keys().next().value;
+      if (oldest !== undefined) buckets.delete(oldest);
+    }
+    bucket = new TokenBucket({ rate: perSecond, burst, clock });
+    buckets.set(key, bucket);
+    return bucket;
+  };
+  return (request, next, info) => {
+    const key = by === undefined ? info.remoteAddr.hostname : String(by(request, info));
+    const bucket = bucketOf(key);
+    if (bucket.tryAcquire(1)) return next();
+    const waitMs = bucket.waitTimeMs(1);
+    const retryAfter = Math.max(1, Math.ceil((Number.isFinite(waitMs) ? waitMs : 1000) / 1000));
+    return new Response("Too Many Requests\n", {
+      status: 429,
+      headers: { "content-type": "text/plain; charset=utf-8", "retry-after": String(retryAfter) },
+    });
+  };
+}
+
+/**
+ * What `serve`'s `protect` option becomes for the listener: a gate as
+ * given, a new `ListenProtection` for its options, undefined for none.
+ *
+ * @throws TypeError for something else, or unknown protection options.
+ * @example
+ * ```ts
+ * import { serveProtection } from "./limits_http.ts";
+ * const gate = serveProtection({ maxPerIp: 4 });
+ * console.log(typeof gate?.admit); // "function"
+ * ```
+ */
+export function serveProtection(protect: ConnectionGate | ListenProtectionOptions | undefined): ConnectionGate | undefined {
+  if (protect === undefined) return undefined;
+  if (protect === null || typeof protect !== "object") throw new TypeError("serve: protect must be a ListenProtection (or ConnectionGate) or its options");
+  if (typeof (protect as Partial<ConnectionGate>).admit === "function") return protect as ConnectionGate;
+  return new ListenProtection(protect as ListenProtectionOptions);
+}
+
+const OVERLOADED = new TextEncoder().encode(
+  "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\nretry-after: 1\r\n" +
+    "connection: close\r\ncontent-length: 20\r\n\r\nService Unavailable\n",
+);
+
+/** Connections being answered 503 at once per server, beyond which they are reset. */
+const MAX_ANSWERING = 256;
+/** Most time a connection being answered 503 stays open. */
+const ANSWER_DEADLINE_MS = 5_000;
+const answering = new WeakMap<object, number>();
+
+/**
+ * Answers a connection over the server's `maxConnections` with `503
+ * Service Unavailable` and `Retry-After: 1` once its first bytes arrive,
+ * half-closes, drops what else it sends and closes when it does (or after
+ * 5 s). At most 256 such connections per `owner` (the server) are
+ * answered at once; more are reset.
+ *
+ * @example
+ * ```ts ignore
+ * import { listen } from "../../poll/listener.ts";
+ * import { answerOverloaded } from "./limits_http.ts";
+ * const owner = {};
+ * listen({ port: 0, handler: { open: (conn) => answerOverloaded(conn, owner) } });
+ * ```
+ */
+export function answerOverloaded(conn: Connection, owner: object): void {
+  const count = answering.get(owner) ?? 0;
+  if (count >= MAX_ANSWERING) {
+    conn.abort();
+    return;
+  }
+  answering.set(owner, count + 1);
+  let answered = false;
+  const deadline = conn.loop.timers.once(ANSWER_DEADLINE_MS, () => conn.abort()).unref();
+  const handler: ConnectionHandler = {
+    data(c) {
+      if (answered) return;
+      answered = true;
+      try {
+        c.send(OVERLOADED);
+        void c.end().catch(() => c.abort());
+      } catch {
+        c.abort();
+      }
+    },
+    end(c) {
+      void c.close();
+    },
+    close() {
+      deadline.cancel();
+      answering.set(owner, (answering.get(owner) ?? 1) - 1);
+    },
+    timeout() {
+      // bounded by the deadline above
+    },
+  };
+  conn.setHandler(handler);
+}

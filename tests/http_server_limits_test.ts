@@ -1,0 +1,191 @@
+// serve's limits with real clients: `protect` (per-IP connection limit at
+// accept, clients bound to 127.0.0.1 and 127.0.0.2), `rateLimit` (429 with
+// Retry-After after the burst, on a manual clock) and `maxConnections`
+// (503 with Retry-After), with the runtime's fetch and raw sockets.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ManualClock } from "../core/clock.ts";
+import { SocketError } from "../core/errors.ts";
+import { adopt, type Connection } from "../poll/mod.ts";
+import { ListenProtection } from "../pool/mod.ts";
+import { Socket } from "../socket/socket.ts";
+import { rateLimit, serveProtection } from "../http/server/limits_http.ts";
+import { serve, type ServeOptions, type Server } from "../http/server/serve.ts";
+
+async function withServer(options: Omit<ServeOptions, "port" | "fetch">, fn: (server: Server) => Promise<void>): Promise<void> {
+  const server = serve({ port: 0, fetch: () => new Response("ok"), ...options });
+  try {
+    await fn(server);
+  } finally {
+    await server.shutdown({ deadlineMs: 1000 });
+  }
+}
+
+/** A raw connection from `source` (a loopback address) to 127.0.0.1:port. */
+function connectFrom(source: string, port: number): Connection {
+  const s = Socket.create("ipv4");
+  try {
+    s.bind(source, 0);
+    s.connect("127.0.0.1", port);
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  return adopt(s);
+}
+
+const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+
+/** Sends one GET and reads the response head and body (until "ok" or the body of a 503); null when refused with a close. */
+async function rawGet(conn: Connection): Promise<string | null> {
+  try {
+    await conn.write(REQUEST);
+    let text = "";
+    for (let i = 0; i < 100; i++) {
+      const chunk = await conn.read();
+      if (chunk === null) return text === "" ? null : text;
+      text += new TextDecoder().decode(chunk);
+      if (/\r\n\r\n[\s\S]*(ok|Unavailable\n)$/.test(text)) return text;
+    }
+    return text;
+  } catch (err) {
+    if (err instanceof SocketError && (err.code === "ECONNRESET" || err.code === "EPIPE")) return null;
+    throw err;
+  }
+}
+
+/** Waits (bounded, no timing asserted) for the server side to catch up. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 3000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("serve({ protect })", () => {
+  test("a second connection from 127.0.0.2 is refused at accept while 127.0.0.1 is served", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1 });
+    await withServer({ protect }, async (server) => {
+      const held = connectFrom("127.0.0.2", server.addr.port);
+      try {
+        assert.match((await rawGet(held)) ?? "", /^HTTP\/1\.1 200/);
+        const second = connectFrom("127.0.0.2", server.addr.port);
+        try {
+          assert.equal(await rawGet(second), null);
+        } finally {
+          await second.close().catch(() => {});
+        }
+        assert.equal(protect.stats().refusedPerIp, 1);
+        const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+        assert.equal(response.status, 200);
+        assert.equal(await response.text(), "ok"); // 127.0.0.1 has its own limit
+        assert.equal(protect.stats().refusedPerIp, 1);
+      } finally {
+        await held.close();
+      }
+      // Once the held connection closes, 127.0.0.2 is admitted again.
+      await until(() => protect.connections("127.0.0.2") === 0, "the release of 127.0.0.2");
+      const again = connectFrom("127.0.0.2", server.addr.port);
+      try {
+        assert.match((await rawGet(again)) ?? "", /^HTTP\/1\.1 200/);
+      } finally {
+        await again.close();
+      }
+    });
+  });
+
+  test("takes the protection's options; rejects bad values", async () => {
+    assert.equal(typeof serveProtection({ maxPerIp: 2 })?.admit, "function");
+    assert.equal(serveProtection(undefined), undefined);
+    assert.throws(() => serveProtection({ maxPerIp: 2, nope: 1 } as never), TypeError);
+    assert.throws(() => serve({ port: 0, fetch: () => new Response(""), protect: 5 as never }), TypeError);
+    await withServer({ protect: { maxPerIp: 1 } }, async (server) => {
+      const held = connectFrom("127.0.0.2", server.addr.port);
+      try {
+        assert.match((await rawGet(held)) ?? "", /^HTTP\/1\.1 200/);
+        const second = connectFrom("127.0.0.2", server.addr.port);
+        try {
+          assert.equal(await rawGet(second), null);
+        } finally {
+          await second.close().catch(() => {});
+        }
+      } finally {
+        await held.close();
+      }
+    });
+  });
+});
+
+describe("serve({ rateLimit })", () => {
+  test("429 with Retry-After after the burst; served again once a token is back", async () => {
+    const clock = new ManualClock();
+    await withServer({ rateLimit: { perSecond: 1, burst: 2, clock } }, async (server) => {
+      const url = `http://127.0.0.1:${server.addr.port}/`;
+      const statuses: number[] = [];
+      let retryAfter: string | null = null;
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(url);
+        statuses.push(response.status);
+        if (response.status === 429) retryAfter = response.headers.get("retry-after");
+        await response.arrayBuffer();
+      }
+      assert.deepEqual(statuses, [200, 200, 429]);
+      assert.equal(retryAfter, "1");
+      clock.advance(1000);
+      const later = await fetch(url);
+      assert.equal(later.status, 200);
+      assert.equal(await later.text(), "ok");
+    });
+  });
+
+  test("by: each key has its own bucket; Retry-After rounds the wait up to whole seconds", async () => {
+    const clock = new ManualClock();
+    const limit = rateLimit({ perSecond: 0.25, burst: 1, clock, by: (request) => request.headers.get("x-key") ?? "" });
+    await withServer({ middleware: limit }, async (server) => {
+      const url = `http://127.0.0.1:${server.addr.port}/`;
+      const get = async (key: string): Promise<Response> => {
+        const response = await fetch(url, { headers: { "x-key": key } });
+        await response.clone().arrayBuffer();
+        return response;
+      };
+      assert.equal((await get("a")).status, 200);
+      const refused = await get("a");
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers.get("retry-after"), "4");
+      assert.equal((await get("b")).status, 200);
+    });
+    assert.throws(() => rateLimit({ perSecond: 1, extra: true } as never), TypeError);
+    assert.throws(() => rateLimit({ perSecond: -1 }), RangeError);
+  });
+});
+
+describe("serve({ maxConnections })", () => {
+  test("503 with Retry-After over the limit; served again once a connection closes", async () => {
+    await withServer({ maxConnections: 1 }, async (server) => {
+      const held = connectFrom("127.0.0.1", server.addr.port);
+      try {
+        assert.match((await rawGet(held)) ?? "", /^HTTP\/1\.1 200/);
+        const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+        assert.equal(response.status, 503);
+        assert.equal(response.headers.get("retry-after"), "1");
+        assert.equal(await response.text(), "Service Unavailable\n");
+        const raw = connectFrom("127.0.0.2", server.addr.port);
+        try {
+          const text = (await rawGet(raw)) ?? "";
+          assert.match(text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
+          assert.match(text, /\r\nretry-after: 1\r\n/);
+          assert.equal(await raw.read(), null); // then the server closes
+        } finally {
+          await raw.close();
+        }
+      } finally {
+        await held.close();
+      }
+      await until(() => server.connections === 0, "the held connection to close");
+      const response = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "ok");
+    });
+  });
+});
