@@ -1,7 +1,10 @@
 /**
- * One DNS exchange over UDP on the loop, from a fresh socket bound to a
- * random port (port 0): send the query, then take datagrams until `accept`
- * takes one. Lighter than a general {@link bindUDP} socket (no send queue,
+ * One DNS exchange over UDP on the loop, from a fresh socket on a random
+ * port: send the query, then take datagrams until `accept` takes one. The
+ * socket is not bound explicitly: the first `sendto` binds it to an
+ * ephemeral port the kernel picks at random, the same pick as `bind` to
+ * port 0 (Linux: a random start in `ip_local_port_range`), one system
+ * call less per query. Lighter than a general {@link bindUDP} socket (no send queue,
  * no receive batch buffers, no address lookups): a fresh socket per query
  * is the Kaminsky defence, so its cost is paid on every uncached lookup.
  *
@@ -52,9 +55,9 @@ export function udpExchange<T>(
     return Promise.reject(err);
   }
   const dgram = lease.dgram;
+  const buffer = receiveBuffer(maxBytes);
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    const buffer = new Uint8Array(maxBytes);
     const finish = (err: unknown, value?: T): void => {
       if (done) return;
       done = true;
@@ -87,9 +90,18 @@ export function udpExchange<T>(
   });
 }
 
+const SCRATCH = new Uint8Array(1);
+
+/** One receive buffer for every exchange: `accept` sees a view of it only during its call. */
+let shared = new Uint8Array(0);
+function receiveBuffer(maxBytes: number): Uint8Array {
+  if (shared.byteLength < maxBytes) shared = new Uint8Array(maxBytes);
+  return shared.byteLength === maxBytes ? shared : shared.subarray(0, maxBytes);
+}
+
 /**
- * @internal A UDP socket bound to a random port (the kernel's pick, port
- * 0) and watched on the loop, with the callback of its current exchange.
+ * @internal A UDP socket on a random port (the kernel's pick when its
+ * first datagram goes out: no explicit bind) and watched on the loop, with the callback of its current exchange.
  *
  * @example
  * ```ts
@@ -116,11 +128,10 @@ export class PooledSocket {
     this.#watcher = watcher(this);
   }
 
-  /** A new socket on `loop`, bound to a random port. */
+  /** A new socket on `loop`; its first `sendto` binds it to a random port. */
   static open(loop: Loop, family: "ipv4" | "ipv6"): PooledSocket {
     const dgram = Dgram.create(family, { nonBlocking: true });
     try {
-      dgram.bind(null, 0);
       return new PooledSocket(dgram, family, (self) => loop.watch(dgram.fd, READABLE, () => self.onReadable()));
     } catch (err) {
       dgram.close();
@@ -130,8 +141,7 @@ export class PooledSocket {
 
   /** Drops what is queued (late answers of finished exchanges). */
   drain(): void {
-    const scratch = new Uint8Array(1);
-    for (let i = 0; i < 64; i++) if (this.dgram.recvFrom(scratch) === null) return;
+    for (let i = 0; i < 64; i++) if (this.dgram.recv(SCRATCH) === null) return;
   }
 
   /** Keeps (true) or stops keeping (false) the loop alive. */
@@ -148,7 +158,7 @@ export class PooledSocket {
 
 /**
  * Sockets kept between queries so an uncached lookup skips socket(),
- * bind(), two epoll_ctl() and close(). Each socket is bound to its own
+ * two epoll_ctl() and close(). Each socket is bound to its own
  * random port and carries at most `maxUses` exchanges, one at a time,
  * before it is closed: 1 means a fresh port for every query (the
  * Kaminsky defence at its strongest: no port is ever used twice); 16
