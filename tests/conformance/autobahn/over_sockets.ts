@@ -31,10 +31,9 @@ const SAFETY_MS = 3000;
 
 /** Splits a byte stream into whole WebSocket frames (masked or not). */
 class FrameSplitter {
-  #buf = new Uint8Array(0);
+  #buf: Uint8Array = new Uint8Array(0);
   /** Bytes of the current frame still expected (0: at a boundary). */
   pending = 0;
-  #headerBytes = 0;
 
   /** Feeds bytes; returns the whole frames completed (as [opcode, payload-unmasked, raw]). */
   push(bytes: Uint8Array): { opcode: number; payload: Uint8Array; raw: Uint8Array }[] {
@@ -63,7 +62,6 @@ class FrameSplitter {
       out.push({ opcode: b[0]! & 15, payload, raw: b.subarray(0, at + len) });
       this.#buf = b.subarray(at + len);
     }
-    this.#headerBytes = this.#buf.length;
     this.pending = this.#buf.length;
     return out;
   }
@@ -183,7 +181,7 @@ class SocketEndpoint implements Endpoint {
 
 function readHead(socket: Socket): { head: string; rest: Uint8Array } | string {
   const buffer = new Uint8Array(16384);
-  let got = new Uint8Array(0);
+  let got: Uint8Array = new Uint8Array(0);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const text = Buffer.from(got).toString("latin1");
@@ -309,7 +307,7 @@ export async function startWirePeer(role: "server" | "client"): Promise<WirePeer
     };
   }
   const listener = listenTCPSync("127.0.0.1", 0);
-  const port = listener.localAddress().port;
+  const port = (listener.localAddress() as { port: number }).port;
   const [cmd, argv] = runtimeCommand(script, ["client", String(port)]);
   child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
   return {
