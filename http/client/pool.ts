@@ -4,8 +4,8 @@
  * first, so the warm ones stay warm), else to a new one up to
  * `connections`; with `pipelining > 1` bodiless idempotent requests share a
  * busy connection. Idle connections are kept for `keepAliveTimeoutMs`
- * (4 s, below the 5 s that node:http and our `serve` keep them), or one
- * second less than the server's `Keep-Alive: timeout=N`, and do not keep
+ * (4 s, below the 5 s that Node's own HTTP server and our `serve` keep
+ * them), or one second less than the server's `Keep-Alive: timeout=N`, and do not keep
  * the process alive. `Client` is a pool of one connection.
  *
  * Connections come from a {@link Connector}: poll's `defaultConnector` by
