@@ -12,7 +12,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { Agent, fetch, HttpAuth } from "../http/client/mod.ts";
+import http from "node:http";
+import { Agent, fetch, HttpAuth, ProxyAgent } from "../http/client/mod.ts";
 import { freePort } from "./proxy_helpers.ts";
 
 const APACHE = ["/usr/sbin/apache2", "/usr/sbin/httpd"].find((p) => existsSync(p));
@@ -62,7 +63,7 @@ async function startApache(): Promise<Apache> {
   writeFileSync(join(dir, "basic.pw"), `${USER}:{SHA}${createHash("sha1").update(PASS).digest("base64")}\n`, { mode: 0o644 });
   const port = await freePort();
   const runAsRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const mods = ["mpm_prefork", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "mime", "cgi", "log_config"];
+  const mods = ["mpm_prefork", "authn_core", "authn_file", "authz_core", "authz_user", "auth_basic", "auth_digest", "mime", "cgi", "log_config", "proxy", "proxy_http"];
   writeFileSync(
     join(dir, "httpd.conf"),
     [
@@ -73,6 +74,9 @@ async function startApache(): Promise<Apache> {
       `Mutex "file:${join(dir, "run")}" default`,
       `ErrorLog "${join(dir, "error.log")}"`,
       "LogLevel warn",
+      // -X is one process serving one connection at a time: an idle keep-alive connection of one
+      // client would hold up another's for KeepAliveTimeout, so each request gets its own.
+      "KeepAlive Off",
       `Listen 127.0.0.1:${port}`,
       ...(runAsRoot ? ["User www-data", "Group www-data"] : []),
       // Some builds have a module built in (Debian: log_config), which cannot be loaded again.
@@ -112,6 +116,16 @@ async function startApache(): Promise<Apache> {
       "  AuthDigestQop none",
       "  Require valid-user",
       "</Directory>",
+      // A forward proxy asking for Digest (407, Proxy-Authenticate).
+      "ProxyRequests On",
+      '<Proxy "*">',
+      "  AuthType Digest",
+      `  AuthName "${DIGEST_REALM}"`,
+      "  AuthDigestProvider file",
+      `  AuthUserFile "${join(dir, "digest.pw")}"`,
+      "  AuthDigestQop auth",
+      "  Require valid-user",
+      "</Proxy>",
       `<Directory "${join(www, "b")}">`,
       "  AuthType Basic",
       `  AuthName "${BASIC_REALM}"`,
@@ -333,6 +347,42 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
     const wrong = await fetch(`http://${USER}:nope@${apache.base.slice(7)}/b/index.txt`, { dispatcher: agent });
     assert.equal(wrong.status, 401);
     await wrong.arrayBuffer();
+  });
+
+  test("Apache as a forward proxy asking for Digest: 407 answered with Proxy-Authorization, GET and POST reach the origin, a wrong password surfaces the 407", async () => {
+    const origin = http.createServer((req, res) => {
+      const chunks: Uint8Array[] = [];
+      req.on("data", (c: Uint8Array) => chunks.push(c));
+      // Apache would keep its connection to the origin open otherwise (origin.close() would wait on it).
+      res.setHeader("connection", "close");
+      req.on("end", () => res.end(`origin ${req.method} ${req.url} ${Buffer.concat(chunks).toString()}|${req.headers["proxy-authorization"] ?? "-"}`));
+    });
+    await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+    const target = `http://127.0.0.1:${(origin.address() as net.AddressInfo).port}`;
+    const proxied = new ProxyAgent({ proxy: apache.base });
+    const proxiedWrong = new ProxyAgent({ proxy: apache.base });
+    try {
+      const auth = new HttpAuth({ proxy: { username: USER, password: PASS } });
+      const from = await mark(apache, agent);
+      const get = await fetch(`${target}/x?y=1`, { auth, dispatcher: proxied });
+      assert.equal(get.status, 200);
+      // Apache strips Proxy-Authorization before forwarding.
+      assert.equal(await get.text(), "origin GET /x?y=1 |-");
+      const post = await fetch(`${target}/post`, { method: "POST", body: "hello proxy", auth, dispatcher: proxied });
+      assert.equal(post.status, 200);
+      assert.equal(await post.text(), "origin POST /post hello proxy|-");
+      await proxied.close();
+      const lines = await logLines(apache, agent, from);
+      assert.deepEqual(lines.map((l) => [l.status, l.method]), [[407, "GET"], [200, "GET"], [407, "POST"], [200, "POST"]]);
+      const wrong = await fetch(`${target}/bad`, { auth: new HttpAuth({ proxy: { username: USER, password: "nope" } }), dispatcher: proxiedWrong });
+      assert.equal(wrong.status, 407);
+      assert.match(wrong.headers.get("proxy-authenticate") ?? "", /^Digest /);
+      await wrong.arrayBuffer();
+    } finally {
+      await proxied.close();
+      await proxiedWrong.close();
+      await new Promise<void>((r) => origin.close(() => r()));
+    }
   });
 
   test("Basic: answering the challenge, preemptively, and a wrong password surfaced as 401", async () => {
