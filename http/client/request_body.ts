@@ -62,7 +62,16 @@ export interface RequestBody {
 
 const encoder = new TextEncoder();
 
-/** A body of bytes in memory. */
+/**
+ * A body of bytes in memory (replayable, its length known).
+ *
+ * @example
+ * ```ts
+ * import { bytesBody } from "./request_body.ts";
+ * const body = bytesBody(new TextEncoder().encode("hi"), "text/plain");
+ * console.log(body.length, body.replayable); // 2 true
+ * ```
+ */
 export function bytesBody(bytes: Uint8Array, contentType: string | null = null): RequestBody {
   return { length: bytes.length, bytes, chunks: null, replayable: true, contentType };
 }
