@@ -38,7 +38,7 @@ import { DNSCache } from "./cache.ts";
 import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
-import { udpExchange, UdpSocketPool } from "./udp_exchange.ts";
+import { type ExchangeTimeout, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
@@ -581,11 +581,12 @@ export class Resolver {
 
   #ask(server: ServerAddress, name: string, type: number, conf: ResolvConf, signal: AbortSignal): Promise<DNSMessage> {
     const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
-    return linked(signal, (s) => this.#askUDP(server, name, type, s), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`))
+    const timeout = { ms: timeoutMs, error: () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`) };
+    return this.#askUDP(server, name, type, signal, timeout)
       .then((answer) => (answer === "tcp" ? linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`)) : answer));
   }
 
-  #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal): Promise<DNSMessage | "tcp"> {
+  #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
     let ignored = 0;
@@ -609,7 +610,7 @@ export class Resolver {
       if (!questionMatches(m, name, type)) return ignore();
       if (m.flags.tc) return { value: "tcp" };
       return { value: m };
-    }, signal, this.#options.loop, this.#udpPool());
+    }, signal, this.#options.loop, this.#udpPool(), timeout);
   }
 
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {

@@ -23,13 +23,22 @@ import { defaultLoop, type Loop } from "../poll/loop.ts";
 import { Dgram } from "../socket/dgram.ts";
 import { isIP } from "../socket/address.ts";
 
+/**
+ * A time limit of one exchange: after `ms` it rejects with `error()`. Cheaper
+ * than a linked `AbortSignal` with its own timer (no controller, no listener).
+ */
+export interface ExchangeTimeout {
+  readonly ms: number;
+  readonly error: () => Error;
+}
+
 /** What `accept` makes of a datagram: ignore it, or end the exchange with a value. */
 export type DatagramVerdict<T> = "ignore" | { readonly value: T };
 
 /**
  * Sends `query` to `server` from a fresh port and resolves with the first
- * verdict that is not "ignore"; rejects with the signal's reason or a
- * socket error. `accept` gets a view valid only during the call.
+ * verdict that is not "ignore"; rejects with the signal's reason, the
+ * `timeout`'s error or a socket error. `accept` gets a view valid only during the call.
  *
  * @example
  * ```ts
@@ -45,6 +54,7 @@ export function udpExchange<T>(
   signal: AbortSignal,
   loop: Loop = defaultLoop(),
   pool?: UdpSocketPool,
+  timeout?: ExchangeTimeout,
 ): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
@@ -58,9 +68,11 @@ export function udpExchange<T>(
   const buffer = receiveBuffer(maxBytes);
   return new Promise<T>((resolve, reject) => {
     let done = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (err: unknown, value?: T): void => {
       if (done) return;
       done = true;
+      if (timer !== undefined) clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
       if (pool !== undefined) pool.release(lease);
       else lease.close();
@@ -81,7 +93,8 @@ export function udpExchange<T>(
           finish(err);
         }
       };
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", onAbort); // finish() removes it
+      if (timeout !== undefined) timer = setTimeout(() => finish(timeout.error()), timeout.ms);
       // A socket between queries has an empty send buffer: a small datagram goes at once.
       if (dgram.sendTo(query, server.host, server.port) === null) finish(new Error("sendto would block on an idle socket"));
     } catch (err) {
