@@ -19,40 +19,15 @@
 import { HTTP2StreamError } from "../../core/errors.ts";
 import { httpDate } from "./respond.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+import { chunkBytes, NOT_YET, settlesSoon } from "./body_chunks.ts";
 import type { H2Exchange, H2Session } from "./h2_session.ts";
 
-const NOT_YET = Symbol("not yet");
-/** Microtask hops a read may take and still count as "there at once". */
-const SOON_HOPS = 16;
 /** Most bytes gathered for a `content-length` response before streaming instead. */
 const GATHER_MAX = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 /** Fields HTTP/2 forbids in a header section (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
-
-async function settlesSoon<T>(promise: Promise<T>): Promise<T | typeof NOT_YET> {
-  let state = 0;
-  let value: T | undefined;
-  let error: unknown;
-  promise.then((v) => {
-    state = 1;
-    value = v;
-  }, (e) => {
-    state = 2;
-    error = e;
-  });
-  for (let i = 0; i < SOON_HOPS && state === 0; i++) await undefined;
-  if (state === 2) throw error;
-  return state === 1 ? value as T : NOT_YET;
-}
-
-function asBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
-}
 
 let fieldsOut: string[] = [];
 let declaredLength = -1;
@@ -243,7 +218,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
         pending = undefined;
         break;
       }
-      const bytes = asBytes(result.value);
+      const bytes = chunkBytes(result.value);
       if (bytes.length > 0) {
         chunks.push(bytes);
         total += bytes.length;
@@ -291,7 +266,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
       const result = await pending!;
       if (ex.reset || session.gone) return;
       if (result.done) break;
-      const bytes = asBytes(result.value);
+      const bytes = chunkBytes(result.value);
       pending = reader.read();
       if (bytes.length > 0) {
         h2.sendData(id, bytes, false);

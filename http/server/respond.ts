@@ -33,6 +33,7 @@ import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
+import { chunkBytes, NOT_YET, settlesSoon } from "./body_chunks.ts";
 
 export { httpDate } from "./out_buffer.ts";
 
@@ -93,9 +94,6 @@ export interface ResponseContext {
  */
 export type TrailersInit = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
-const NOT_YET = Symbol("not yet");
-/** Microtask hops a read may take and still count as "there at once". */
-const SOON_HOPS = 16;
 /** Most bytes gathered for a Content-Length response before streaming instead. */
 const GATHER_MAX = 1 << 20;
 /** Bodies up to this size are copied beside their head (one write); larger ones are sent on their own. */
@@ -125,22 +123,6 @@ function commit(sink: ResponseSink): boolean {
   return sink.send(shared.view());
 }
 const chunkHead = new Uint8Array(16);
-
-async function settlesSoon<T>(promise: Promise<T>): Promise<T | typeof NOT_YET> {
-  let state = 0;
-  let value: T | undefined;
-  let error: unknown;
-  promise.then((v) => {
-    state = 1;
-    value = v;
-  }, (e) => {
-    state = 2;
-    error = e;
-  });
-  for (let i = 0; i < SOON_HOPS && state === 0; i++) await undefined;
-  if (state === 2) throw error;
-  return state === 1 ? value as T : NOT_YET;
-}
 
 function bodyless(status: number): boolean {
   return status === 204 || status === 304 || status < 200;
@@ -225,13 +207,6 @@ function endHead(ctx: ResponseContext, close: boolean): void {
   else if (ctx.http10) out.latin1("Connection: keep-alive\r\n\r\n");
   else out.crlf();
   ctx.headSent = true;
-}
-
-function asBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
 }
 
 /**
@@ -358,7 +333,7 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
       const result = await reader.read();
       if (sink.gone) return false;
       if (result.done) break;
-      const bytes = asBytes(result.value);
+      const bytes = chunkBytes(result.value);
       sent += bytes.length;
       ok = sink.send(bytes);
     }
@@ -406,7 +381,7 @@ async function sendStream(
         pending = undefined;
         break;
       }
-      const bytes = asBytes(result.value);
+      const bytes = chunkBytes(result.value);
       if (bytes.length > 0) {
         chunks.push(bytes);
         total += bytes.length;
@@ -467,7 +442,7 @@ async function sendStream(
       const result = await pending!;
       if (sink.gone) return false;
       if (result.done) break;
-      const bytes = asBytes(result.value);
+      const bytes = chunkBytes(result.value);
       pending = reader.read();
       if (bytes.length > 0) ok = put(bytes);
       else ok = true;
