@@ -1,0 +1,45 @@
+/**
+ * A WebSocket echo server for bench/ws_echo.ts, run as a child process:
+ * `_ws_echo_server.ts ffinet|ws|deno|bun` prints "port N" and echoes until killed.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { serve } from "../http/server/serve.ts";
+
+const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
+if (kind === "ffinet") {
+  const server = serve({
+    port: 0,
+    fetch: (request) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
+    websocket: { message: (ws, message) => void ws.send(message) },
+  });
+  console.log(`port ${server.addr.port}`);
+} else if (kind === "ws") {
+  const require = createRequire(import.meta.url);
+  const { WebSocketServer } = require(fileURLToPath(new URL("../node_modules/ws/index.js", import.meta.url))) as {
+    WebSocketServer: new (o: object) => { on(e: string, f: (...a: never[]) => void): void; address(): { port: number } };
+  };
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
+  wss.on("listening", (() => console.log(`port ${wss.address().port}`)) as never);
+  wss.on("connection", ((ws: { on(e: string, f: (d: unknown, b: boolean) => void): void; send(d: unknown, o: object): void }) => {
+    ws.on("message", (data, binary) => ws.send(data, { binary }));
+  }) as never);
+} else if (kind === "deno") {
+  const Deno = (globalThis as unknown as { Deno: { serve(o: object, h: (r: Request) => Response): void; upgradeWebSocket(r: Request): { socket: WebSocket; response: Response } } }).Deno;
+  Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: (a: { port: number }) => console.log(`port ${a.port}`) }, (request) => {
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    socket.onmessage = (e) => socket.send(e.data);
+    return response;
+  });
+} else if (kind === "bun") {
+  const Bun = (globalThis as unknown as { Bun: { serve(o: object): { port: number } } }).Bun;
+  const s = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (request: Request, server: { upgrade(r: Request): boolean }) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
+    websocket: { message: (ws: { send(m: unknown): void }, m: unknown) => ws.send(m) },
+  });
+  console.log(`port ${s.port}`);
+}
