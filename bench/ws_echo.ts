@@ -60,7 +60,7 @@ async function loadOurs(port: number, message: string | Uint8Array): Promise<num
 }
 
 /** Messages per second with the runtime's own WebSocket client. */
-async function loadNative(port: number, message: string | Uint8Array): Promise<number> {
+async function loadNative(port: number, message: string | Uint8Array<ArrayBuffer>): Promise<number> {
   const Native = globalThis.WebSocket;
   const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () =>
     new Promise<WebSocket>((resolve, reject) => {
@@ -84,7 +84,7 @@ async function loadNative(port: number, message: string | Uint8Array): Promise<n
   return (CONNECTIONS * ROUND_TRIPS) / seconds;
 }
 
-const MESSAGES: [string, string | Uint8Array][] = [
+const MESSAGES: [string, string | Uint8Array<ArrayBuffer>][] = [
   ["64 B text", "x".repeat(64)],
   ["64 B binary", new Uint8Array(64)],
   ["16 KiB text", "y".repeat(16384)],
