@@ -64,7 +64,7 @@ describe("one options object", () => {
     assert.deepEqual(own(ADOPT_OPTION_KEYS), ["handler", "io", "loop"]);
     assert.deepEqual(own(CONNECT_OPTION_KEYS), ["handler", "happyEyeballs", "host", "io", "loop", "noDelay", "port", "proxy", "resolver", "signal", "timeoutMs", "tls"]);
     assert.deepEqual(own(CONNECT_UNIX_OPTION_KEYS), ["handler", "io", "loop", "path", "signal", "timeoutMs"]);
-    assert.deepEqual(own(LISTEN_OPTION_KEYS), ["backlog", "handler", "host", "io", "loop", "maxPending", "noDelay", "onError", "port", "reusePort", "tls"]);
+    assert.deepEqual(own(LISTEN_OPTION_KEYS), ["backlog", "handler", "host", "io", "loop", "maxPending", "noDelay", "onError", "port", "protect", "reusePort", "tls"]);
     assert.deepEqual(own(LISTEN_UNIX_OPTION_KEYS), ["backlog", "handler", "io", "loop", "maxPending", "onError", "path"]);
   });
 

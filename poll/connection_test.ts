@@ -417,6 +417,9 @@ for (const io of IO_MODES) {
         const warm = connect({ host: "127.0.0.1", port: good.port, loop, io });
         (await good.accept())!.abort();
         (await warm).abort();
+        // The helper thread's own descriptors come when it has booted (the
+        // loop parks only then): wait for that, bounded, before counting.
+        for (let i = 0; i < 500 && !loop.parked; i++) await new Promise((r) => setTimeout(r, 10));
         await new Promise((r) => setTimeout(r, 20));
         const before = openFds();
         for (let i = 0; i < 3; i++) {
