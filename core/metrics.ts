@@ -46,7 +46,7 @@ import { QuantileSketch } from "./quantile_sketch.ts";
  * console.log(METRICS_LIMITS.maxSeries); // 1000
  * ```
  */
-export const METRICS_LIMITS = Object.freeze({
+export const METRICS_LIMITS: Readonly<{ maxSeries: number; maxMetrics: number }> = Object.freeze({
   /** Label sets per metric; more share one overflow series. */
   maxSeries: 1000,
   /** Metrics (and collectors) per registry; one more is a RangeError. */
@@ -69,16 +69,23 @@ export type Labels = Readonly<Record<string, string>>;
 
 /** One counter or gauge series in a snapshot. */
 export interface ValueSeries {
+  /** The series' labels. */
   readonly labels: Labels;
+  /** Its value. */
   readonly value: number;
 }
 
 /** One histogram series in a snapshot: exact count, sum, min, max and estimated quantiles. */
 export interface HistogramSeries {
+  /** The series' labels. */
   readonly labels: Labels;
+  /** Observations recorded. */
   readonly count: number;
+  /** Their sum. */
   readonly sum: number;
+  /** The smallest observation (0 when empty). */
   readonly min: number;
+  /** The largest observation (0 when empty). */
   readonly max: number;
   /** `[q, estimate]` pairs (NaN estimates when empty). */
   readonly quantiles: readonly (readonly [number, number])[];
@@ -224,6 +231,7 @@ export class Counter extends Instrument<Counter> {
     if (!(n >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${String(n)}`);
     this.value += n;
   }
+  /** A child series of this metric for `labels`. */
   protected override child(labels: Labels): Counter {
     return new Counter(this.name, this, labels);
   }
@@ -261,6 +269,7 @@ export class Gauge extends Instrument<Gauge> {
   dec(n = 1): void {
     this.value -= n;
   }
+  /** A child series of this metric for `labels`. */
   protected override child(labels: Labels): Gauge {
     return new Gauge(this.name, this, labels);
   }
@@ -300,6 +309,7 @@ export class Histogram extends Instrument<Histogram> {
       return seconds;
     };
   }
+  /** A child series of this metric for `labels`. */
   protected override child(labels: Labels): Histogram {
     return new Histogram(this.name, this, labels);
   }
