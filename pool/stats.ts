@@ -35,13 +35,15 @@ export interface PoolStatsSnapshot {
   removed: number;
   /** Times an idle connection was handed out again by `get`. */
   reused: number;
-  /** `checkConnection` calls, and how many found it not healthy. */
+  /** `checkConnection` calls. */
   healthChecks: number;
+  /** `checkConnection` calls that found the connection not healthy. */
   healthFailures: number;
   /** Connections closed for being idle too long. */
   idleCleanups: number;
-  /** Connections in use now, and idle now. */
+  /** Connections in use now. */
   active: number;
+  /** Connections idle now. */
   idle: number;
   /** reused / (added + reused): the share of hand-outs that needed no new connection (0 with none). */
   reuseRate: number;
@@ -65,16 +67,26 @@ export interface PoolStatsSnapshot {
  * ```
  */
 export class PoolCounters {
+  /** Connections added. */
   added = 0;
+  /** Connections removed. */
   removed = 0;
+  /** Idle connections handed out again. */
   reused = 0;
+  /** `checkConnection` calls. */
   healthChecks = 0;
+  /** Of those, the ones that found the connection not healthy. */
   healthFailures = 0;
+  /** Connections closed for being idle too long. */
   idleCleanups = 0;
   readonly #clock: Clock;
   #since: number;
 
-  /** @param clock the time source (default the monotonic system clock). */
+  /**
+   * Counters at zero, their rates measured from now.
+   *
+   * @param clock the time source (default the monotonic system clock).
+   */
   constructor(clock: Clock = systemClock) {
     this.#clock = clock;
     this.#since = clock.now();

@@ -116,9 +116,13 @@ const KEYS: ReadonlySet<string> = new Set([
  * ```
  */
 export interface IpRecord {
+  /** The reputation score (higher is worse), decayed by the half-life. */
   score: number;
+  /** Connection attempts seen. */
   attempts: number;
+  /** Attempts that failed. */
   failures: number;
+  /** Attempts that succeeded. */
   successes: number;
   /** When the score was last decayed (clock ms). */
   at: number;
@@ -135,9 +139,13 @@ export interface IpRecord {
  * ```
  */
 export interface SynGuardStats {
+  /** Checks answered "allow". */
   allowed: number;
+  /** Checks answered "throttle". */
   throttled: number;
+  /** Checks answered "challenge". */
   challenged: number;
+  /** Checks answered "block". */
   blocked: number;
   /** Addresses forgotten for the LRU bound. */
   evictions: number;
@@ -154,7 +162,9 @@ export interface SynGuardStats {
  * ```
  */
 export class SynGuard {
+  /** Addresses always allowed (checked before the blacklist). */
   readonly whitelist: IpList;
+  /** Addresses blocked (the configured prefixes, and hostile ones for `blacklistMs`). */
   readonly blacklist: IpList;
   readonly #clock: Clock;
   readonly #w: { attempt: number; failure: number; success: number };
@@ -166,7 +176,11 @@ export class SynGuard {
   readonly #records = new Map<string, IpRecord>();
   readonly #stats: SynGuardStats = { allowed: 0, throttled: 0, challenged: 0, blocked: 0, evictions: 0 };
 
-  /** @throws {TypeError} for an unknown option or a bad prefix; {@link RangeError} for bad numbers. */
+  /**
+   * A guard with `options`' weights, levels and lists.
+   *
+   * @throws {TypeError} for an unknown option or a bad prefix; {@link RangeError} for bad numbers.
+   */
   constructor(options: SynGuardOptions = {}) {
     checkOptions(options, KEYS, "SynGuard");
     this.#clock = options.clock ?? systemClock;
