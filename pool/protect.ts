@@ -114,11 +114,17 @@ export type RefusalReason = "perIp" | "tooManyIps" | "rate" | "blocked" | "throt
  * ```
  */
 export interface ListenProtectionStats {
+  /** Connections let through. */
   admitted: number;
+  /** Refused: the address already had its most connections. */
   refusedPerIp: number;
+  /** Refused: too many distinct addresses connected already. */
   refusedTooManyIps: number;
+  /** Refused: the address connected faster than its rate and burst allow. */
   refusedRate: number;
+  /** Refused: the SYN guard blocked the address. */
   refusedBlocked: number;
+  /** Refused: the SYN guard throttled the address. */
   refusedThrottled: number;
   /** Challenged connections closed for sending nothing in time. */
   refusedChallenge: number;
@@ -154,7 +160,11 @@ export class ListenProtection {
     refusedChallenge: 0, bandwidthPauses: 0,
   };
 
-  /** @throws {TypeError} for an unknown option; {@link RangeError} for bad numbers. */
+  /**
+   * Protection with `options`' limits and checks.
+   *
+   * @throws {TypeError} for an unknown option; {@link RangeError} for bad numbers.
+   */
   constructor(options: ListenProtectionOptions = {}) {
     checkOptions(options, KEYS, "ListenProtection");
     this.#clock = options.clock ?? systemClock;
