@@ -60,10 +60,15 @@ import { deadlineSignal } from "./timeouts.ts";
  * ```
  */
 export interface FetchInit {
+  /** The request method (default GET). */
   method?: string;
+  /** Request header fields. */
   headers?: HeadersInit;
+  /** The request body (none for GET and HEAD). */
   body?: RequestBodyInit;
+  /** Aborts the request, and the response body's reading. */
   signal?: AbortSignal | null;
+  /** Follow redirects (default), hand them back ("manual") or fail on one ("error"). */
   redirect?: "follow" | "manual" | "error";
   /** Needed (as the standard says) for a ReadableStream body. */
   duplex?: "half";
@@ -81,14 +86,23 @@ export interface FetchInit {
   cookieJar?: CookieStore;
   /** Sends credentials and answers 401 challenges. */
   auth?: AuthProvider;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   cache?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   credentials?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   integrity?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   keepalive?: boolean;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   mode?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   priority?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   referrer?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   referrerPolicy?: string;
+  /** Accepted for `RequestInit` compatibility; ignored. */
   window?: null;
 }
 
