@@ -152,10 +152,13 @@ function positive(value: number | undefined, fallback: number, name: string, all
 
 /** `scheme://host:port` split into what connecting needs. */
 export interface OriginParts {
+  /** `scheme://host[:port]`, as URL.origin spells it. */
   origin: string;
+  /** The scheme. */
   protocol: "http:" | "https:";
   /** Host name or IP literal without brackets. */
   hostname: string;
+  /** The port (the scheme's default when the URL has none). */
   port: number;
   /** `host[:port]` as the Host field carries it. */
   authority: string;
@@ -224,6 +227,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   #whenClosed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
 
+  /** A pool for `origin` (`http:` or `https:`; its path is ignored) with `options`. */
   constructor(origin: string | URL, options: PoolOptions = {}) {
     checkOptions(options, POOL_KEYS, new.target.name);
     this.#parts = originParts(origin);
