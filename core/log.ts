@@ -34,7 +34,7 @@ import { checkOptions } from "./options.ts";
  * console.log(LOG_LEVELS.warn > LOG_LEVELS.info); // true
  * ```
  */
-export const LOG_LEVELS = Object.freeze({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity });
+export const LOG_LEVELS: Readonly<Record<LogLevel | "silent", number>> = Object.freeze({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity });
 
 /** A level a record can have. */
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
@@ -46,7 +46,9 @@ export type LogFields = Readonly<Record<string, unknown>>;
 export interface LogRecord {
   /** Milliseconds since the epoch. */
   readonly time: number;
+  /** The record's level. */
   readonly level: LogLevel;
+  /** The message. */
   readonly msg: string;
   /** Bound fields, then the call's (the call's win). */
   readonly fields: LogFields;
@@ -174,6 +176,7 @@ export class Logger {
   readonly #options: LoggerOptions;
   readonly #fields: LogFields;
 
+  /** A logger with `options` (level, format, sink, bound fields). */
   constructor(options: LoggerOptions = {}) {
     checkOptions(options, LOGGER_KEYS, "Logger");
     const level = options.level ?? "info";
@@ -258,9 +261,13 @@ export const silentLogger: Logger = new Logger({ level: "silent" });
 
 /** The parts of a W3C `traceparent` header. */
 export interface TraceParent {
+  /** The version, two hex digits ("00"). */
   readonly version: string;
+  /** The trace id, 32 hex digits. */
   readonly traceId: string;
+  /** The parent span's id, 16 hex digits. */
   readonly parentId: string;
+  /** The trace flags (bit 0: sampled). */
   readonly flags: number;
 }
 
