@@ -1,6 +1,6 @@
 /**
  * `serve(options)`: an HTTP/1.1 server on the loop with the shape of the
- * Deno and Bun servers' `serve`. The handler takes the runtime's own WHATWG
+ * `serve` functions Deno and Bun ship. The handler takes the runtime's own WHATWG
  * `Request` and returns a `Response` (or a promise of one), so a Hono app
  * runs as `serve({ fetch: app.fetch })`.
  *
