@@ -14,7 +14,7 @@
  */
 
 /** HTTP/1.x parser limits (RFC 9112). Exceeding one maps to 414, 431 or 413. */
-export const HTTP1_LIMITS = Object.freeze({
+export const HTTP1_LIMITS: Readonly<{ maxStartLineBytes: number; maxUriBytes: number; maxHeaderBytes: number; maxHeaderCount: number; maxFieldBytes: number; maxChunkExtensionBytes: number; maxTrailerBytes: number; maxBodyBytes: number }> = Object.freeze({
   /** Bytes of the request line or status line (414 on requests). */
   maxStartLineBytes: 8192,
   /** Bytes of the request target (414). */
@@ -34,7 +34,7 @@ export const HTTP1_LIMITS = Object.freeze({
 });
 
 /** Content-coding (gzip, deflate, br) limits. */
-export const COMPRESSION_LIMITS = Object.freeze({
+export const COMPRESSION_LIMITS: Readonly<{ maxDecompressedBytes: number; maxRatio: number; ratioCheckAfterBytes: number; maxCodings: number }> = Object.freeze({
   /** Decompressed bytes of one body or message (a bomb ends in an error). */
   maxDecompressedBytes: 64 * 1024 * 1024,
   /**
@@ -55,7 +55,7 @@ export const COMPRESSION_LIMITS = Object.freeze({
 });
 
 /** HPACK limits (RFC 7541). */
-export const HPACK_LIMITS = Object.freeze({
+export const HPACK_LIMITS: Readonly<{ headerTableSize: number; maxHeaderTableSize: number; maxStringBytes: number; maxHeaderListSize: number; maxSizeUpdates: number }> = Object.freeze({
   /** SETTINGS_HEADER_TABLE_SIZE that we advertise to the peer. */
   headerTableSize: 4096,
   /** Largest dynamic table size a peer's encoder may ask us to use. */
@@ -69,7 +69,7 @@ export const HPACK_LIMITS = Object.freeze({
 });
 
 /** HTTP/2 connection limits and flood protection (RFC 9113). */
-export const HTTP2_LIMITS = Object.freeze({
+export const HTTP2_LIMITS: Readonly<{ maxConcurrentStreams: number; initialWindowSize: number; maxFrameSize: number; maxContinuationFrames: number; maxResetsPerSecond: number; maxSettingsPerSecond: number; maxPingsPerSecond: number; maxNoProgressFrames: number; noProgressRefillPerSecond: number; zeroWindowTimeoutMs: number; settingsAckTimeoutMs: number; maxClosedStreams: number; maxOutboundBytes: number }> = Object.freeze({
   /** SETTINGS_MAX_CONCURRENT_STREAMS that we advertise. */
   maxConcurrentStreams: 100,
   /** SETTINGS_INITIAL_WINDOW_SIZE that we advertise. */
@@ -112,7 +112,7 @@ export const HTTP2_LIMITS = Object.freeze({
  * WebSocket limits (RFC 6455, RFC 7692), enforced by `ws/receiver.ts`.
  * Exceeding a size limit fails the connection with close code 1009.
  */
-export const WEBSOCKET_LIMITS = Object.freeze({
+export const WEBSOCKET_LIMITS: Readonly<{ maxFrameBytes: number; maxMessageBytes: number; maxBufferedBytes: number; compressionThreshold: number }> = Object.freeze({
   /** Payload bytes of one frame, checked on its header before the payload arrives. */
   maxFrameBytes: 16 * 1024 * 1024,
   /**
@@ -127,7 +127,7 @@ export const WEBSOCKET_LIMITS = Object.freeze({
 });
 
 /** DNS limits. */
-export const DNS_LIMITS = Object.freeze({
+export const DNS_LIMITS: Readonly<{ maxUdpResponseBytes: number; maxTcpResponseBytes: number; maxCacheEntries: number; maxPointerHops: number }> = Object.freeze({
   /** Bytes of one response over UDP. */
   maxUdpResponseBytes: 4096,
   /** Bytes of one response over TCP. */
@@ -139,7 +139,7 @@ export const DNS_LIMITS = Object.freeze({
 });
 
 /** Socket, buffer and listener limits. */
-export const SOCKET_LIMITS = Object.freeze({
+export const SOCKET_LIMITS: Readonly<{ writeHighWaterMark: number; readBufferBytes: number; maxReceivedFds: number; maxPendingPerIp: number; maxPendingAccepts: number }> = Object.freeze({
   /** Bytes a connection buffers for writing before `write` waits. */
   writeHighWaterMark: 64 * 1024,
   /** Bytes of one connection's receive buffer. */
@@ -153,7 +153,7 @@ export const SOCKET_LIMITS = Object.freeze({
 });
 
 /** Proxy handshake limits (socket/proxy). SOCKS replies are bounded by their format (at most 262 bytes). */
-export const PROXY_LIMITS = Object.freeze({
+export const PROXY_LIMITS: Readonly<{ maxReplyHeaderBytes: number; maxReplyHeaderCount: number }> = Object.freeze({
   /** Bytes of the header section of a CONNECT response, status line included. */
   maxReplyHeaderBytes: 16384,
   /** Header fields in a CONNECT response. */
