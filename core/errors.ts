@@ -48,8 +48,10 @@ export class NetError extends Error {
   readonly errno: number | undefined;
   /** The failing system or library call. */
   readonly syscall: string | undefined;
+  /** The brands of this error's class and its ancestors (for `instanceof` across module copies). */
   declare readonly [BRANDS]: readonly string[];
 
+  /** A new NetError; see the class documentation. */
   constructor(code: string, message: string, options: NetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
@@ -71,6 +73,7 @@ export class NetError extends Error {
     });
   }
 
+  /** True for an error carrying this class's brand, even from another copy of this module. */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== "object" || value === null) return false;
     const brands = (value as { [BRANDS]?: unknown })[BRANDS];
@@ -91,9 +94,11 @@ export class NetError extends Error {
  * ```
  */
 export class FFIUnavailableError extends NetError {
+  /** The brand that identifies a FFIUnavailableError across copies of this module. */
   static override readonly brand: string = "ffinet.FFIUnavailableError";
   /** The library that was looked for. */
   readonly library: string;
+  /** A new FFIUnavailableError; see the class documentation. */
   constructor(library: string, hint: string, cause?: unknown) {
     super("ERR_FFI_UNAVAILABLE", `${library} is unavailable: ${hint}`, { cause });
     this.library = library;
@@ -111,9 +116,11 @@ export class FFIUnavailableError extends NetError {
  * ```
  */
 export class UnsupportedError extends NetError {
+  /** The brand that identifies a UnsupportedError across copies of this module. */
   static override readonly brand: string = "ffinet.UnsupportedError";
   /** The feature that is not available. */
   readonly feature: string;
+  /** A new UnsupportedError; see the class documentation. */
   constructor(feature: string, reason: string) {
     super("ERR_UNSUPPORTED", `${feature} is not supported: ${reason}`);
     this.feature = feature;
@@ -131,7 +138,9 @@ export class UnsupportedError extends NetError {
  * ```
  */
 export class UseAfterCloseError extends NetError {
+  /** The brand that identifies a UseAfterCloseError across copies of this module. */
   static override readonly brand: string = "ffinet.UseAfterCloseError";
+  /** A new UseAfterCloseError; see the class documentation. */
   constructor(what: string) {
     super("ERR_USE_AFTER_CLOSE", `${what} is closed`);
   }
@@ -157,6 +166,7 @@ export interface SocketErrorOptions extends NetErrorOptions {
  * ```
  */
 export class SocketError extends NetError {
+  /** The brand that identifies a SocketError across copies of this module. */
   static override readonly brand: string = "ffinet.SocketError";
   /** The address involved, if any. */
   readonly address: string | undefined;
@@ -165,6 +175,7 @@ export class SocketError extends NetError {
    * many in a loop (`sendfileAll`, `spliceTo`); undefined elsewhere.
    */
   transferred: number | undefined;
+  /** A new SocketError; see the class documentation. */
   constructor(code: string, message: string, options: SocketErrorOptions = {}) {
     super(code, message, options);
     this.address = options.address;
@@ -183,6 +194,7 @@ export class SocketError extends NetError {
  * ```
  */
 export class SocketClosedError extends SocketError {
+  /** The brand that identifies a SocketClosedError across copies of this module. */
   static override readonly brand: string = "ffinet.SocketClosedError";
 }
 
@@ -196,7 +208,9 @@ export class SocketClosedError extends SocketError {
  * ```
  */
 export class SocketTimeoutError extends SocketError {
+  /** The brand that identifies a SocketTimeoutError across copies of this module. */
   static override readonly brand: string = "ffinet.SocketTimeoutError";
+  /** A new SocketTimeoutError; see the class documentation. */
   constructor(message: string, options: SocketErrorOptions = {}) {
     super("ETIMEDOUT", message, options);
   }
@@ -212,6 +226,7 @@ export class SocketTimeoutError extends SocketError {
  * ```
  */
 export class PollError extends NetError {
+  /** The brand that identifies a PollError across copies of this module. */
   static override readonly brand: string = "ffinet.PollError";
 }
 
@@ -225,6 +240,7 @@ export class PollError extends NetError {
  * ```
  */
 export class DNSError extends NetError {
+  /** The brand that identifies a DNSError across copies of this module. */
   static override readonly brand: string = "ffinet.DNSError";
 }
 
@@ -238,6 +254,7 @@ export class DNSError extends NetError {
  * ```
  */
 export class TLSError extends NetError {
+  /** The brand that identifies a TLSError across copies of this module. */
   static override readonly brand: string = "ffinet.TLSError";
 }
 
@@ -251,6 +268,7 @@ export class TLSError extends NetError {
  * ```
  */
 export class TLSHandshakeError extends TLSError {
+  /** The brand that identifies a TLSHandshakeError across copies of this module. */
   static override readonly brand: string = "ffinet.TLSHandshakeError";
 }
 
@@ -274,11 +292,13 @@ export interface TLSVerifyErrorOptions extends NetErrorOptions {
  * ```
  */
 export class TLSVerifyError extends TLSHandshakeError {
+  /** The brand that identifies a TLSVerifyError across copies of this module. */
   static override readonly brand: string = "ffinet.TLSVerifyError";
   /** The X509 error name ("CERT_HAS_EXPIRED", …), "" when unknown. */
   readonly reason: string;
   /** The chain depth of the failure, -1 when unknown. */
   readonly depth: number;
+  /** A new TLSVerifyError; see the class documentation. */
   constructor(code: string, message: string, options: TLSVerifyErrorOptions = {}) {
     super(code, message, options);
     this.reason = options.reason ?? "";
@@ -297,6 +317,7 @@ export class TLSVerifyError extends TLSHandshakeError {
  * ```
  */
 export class TLSPinError extends TLSHandshakeError {
+  /** The brand that identifies a TLSPinError across copies of this module. */
   static override readonly brand: string = "ffinet.TLSPinError";
 }
 
@@ -313,9 +334,11 @@ export class TLSPinError extends TLSHandshakeError {
  * ```
  */
 export class HTTP1ParseError extends NetError {
+  /** The brand that identifies a HTTP1ParseError across copies of this module. */
   static override readonly brand: string = "ffinet.HTTP1ParseError";
   /** Byte offset of the problem in the parser's input. */
   readonly offset: number;
+  /** A new HTTP1ParseError; see the class documentation. */
   constructor(code: string, message: string, offset: number) {
     super(code, message);
     this.offset = offset;
@@ -332,6 +355,7 @@ export class HTTP1ParseError extends NetError {
  * ```
  */
 export class HTTPError extends NetError {
+  /** The brand that identifies a HTTPError across copies of this module. */
   static override readonly brand: string = "ffinet.HTTPError";
 }
 
@@ -346,6 +370,7 @@ export class HTTPError extends NetError {
  * ```
  */
 export class HPACKError extends NetError {
+  /** The brand that identifies a HPACKError across copies of this module. */
   static override readonly brand: string = "ffinet.HPACKError";
   /** The HTTP/2 error code a connection reports for it: COMPRESSION_ERROR. */
   readonly http2Code: number = 0x9;
@@ -363,9 +388,11 @@ export class HPACKError extends NetError {
  * ```
  */
 export class HTTP2Error extends NetError {
+  /** The brand that identifies a HTTP2Error across copies of this module. */
   static override readonly brand: string = "ffinet.HTTP2Error";
   /** The RFC 9113 error code. */
   readonly http2Code: number;
+  /** A new HTTP2Error; see the class documentation. */
   constructor(code: string, message: string, http2Code: number, options: NetErrorOptions = {}) {
     super(code, message, options);
     this.http2Code = http2Code;
@@ -384,9 +411,11 @@ export class HTTP2Error extends NetError {
  * ```
  */
 export class HTTP2StreamError extends HTTP2Error {
+  /** The brand that identifies a HTTP2StreamError across copies of this module. */
   static override readonly brand: string = "ffinet.HTTP2StreamError";
   /** The stream that failed. */
   readonly streamId: number;
+  /** A new HTTP2StreamError; see the class documentation. */
   constructor(code: string, message: string, http2Code: number, streamId: number) {
     super(code, message, http2Code);
     this.streamId = streamId;
@@ -405,9 +434,11 @@ export class HTTP2StreamError extends HTTP2Error {
  * ```
  */
 export class WebSocketError extends NetError {
+  /** The brand that identifies a WebSocketError across copies of this module. */
   static override readonly brand: string = "ffinet.WebSocketError";
   /** The RFC 6455 close code for this failure. */
   readonly closeCode: number;
+  /** A new WebSocketError; see the class documentation. */
   constructor(code: string, message: string, closeCode: number) {
     super(code, message);
     this.closeCode = closeCode;
@@ -425,6 +456,7 @@ export class WebSocketError extends NetError {
  * ```
  */
 export class CompressionError extends NetError {
+  /** The brand that identifies a CompressionError across copies of this module. */
   static override readonly brand: string = "ffinet.CompressionError";
 }
 
@@ -438,6 +470,7 @@ export class CompressionError extends NetError {
  * ```
  */
 export class CryptoError extends NetError {
+  /** The brand that identifies a CryptoError across copies of this module. */
   static override readonly brand: string = "ffinet.CryptoError";
 }
 
@@ -464,11 +497,13 @@ export interface ProxyErrorOptions extends NetErrorOptions {
  * ```
  */
 export class ProxyError extends NetError {
+  /** The brand that identifies a ProxyError across copies of this module. */
   static override readonly brand: string = "ffinet.ProxyError";
   /** The HTTP status of a refused CONNECT, if that is what failed. */
   readonly status: number | undefined;
   /** The SOCKS reply code, if that is what failed. */
   readonly replyCode: number | undefined;
+  /** A new ProxyError; see the class documentation. */
   constructor(code: string, message: string, options: ProxyErrorOptions = {}) {
     super(code, message, options);
     this.status = options.status;
@@ -486,6 +521,7 @@ export class ProxyError extends NetError {
  * ```
  */
 export class PoolError extends NetError {
+  /** The brand that identifies a PoolError across copies of this module. */
   static override readonly brand: string = "ffinet.PoolError";
 }
 
@@ -500,9 +536,11 @@ export class PoolError extends NetError {
  * ```
  */
 export class LimitError extends NetError {
+  /** The brand that identifies a LimitError across copies of this module. */
   static override readonly brand: string = "ffinet.LimitError";
   /** The limit that was exceeded. */
   readonly limit: number;
+  /** A new LimitError; see the class documentation. */
   constructor(code: string, message: string, limit: number) {
     super(code, message);
     this.limit = limit;
