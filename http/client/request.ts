@@ -101,10 +101,15 @@ const REQUEST_KEYS: ReadonlySet<string> = new Set(Object.keys({
  * ```
  */
 export interface ResponseData {
+  /** The response status, e.g. 200. */
   statusCode: number;
+  /** The reason phrase the server sent with the status. */
   statusText: string;
+  /** Header fields by lower-case name; a repeated field is an array. */
   headers: Record<string, string | string[]>;
+  /** Trailer fields by lower-case name, filled in once the body has ended. */
   trailers: Record<string, string>;
+  /** The body, read as a stream or at once (text, json, arrayBuffer). */
   body: ResponseBody;
 }
 
