@@ -125,6 +125,7 @@ function limitOption(value: number | undefined, fallback: number, name: string):
  * ```
  */
 export class HTTP1Parser {
+  /** Whether this parser reads requests or responses. */
   readonly kind: "request" | "response";
   private readonly isRequest: boolean;
   private readonly lenientLF: boolean;
@@ -177,6 +178,7 @@ export class HTTP1Parser {
   private readonly expected: string[] = [];
   private requestMethod = "GET";
 
+  /** A parser of `options.kind` messages under `options`' limits, calling `handler` as parts arrive. */
   constructor(options: HTTP1ParserOptions, handler: HTTP1ParserHandler = {}) {
     if (options.kind !== "request" && options.kind !== "response") {
       throw new TypeError(`kind must be "request" or "response", got ${String(options.kind)}`);
