@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { native } from "../ffi/native.ts";
+import { connectWebSocket } from "../ws/mod.ts";
 
 // Every file in examples/ runs as a child process of the current runtime
 // and must exit 0 by itself with its known lines in its output; and the
@@ -55,10 +56,11 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
 
 // Examples that serve until stopped (npm start): each is started on a free
 // PORT, asked for its paths, and must exit 0 on SIGINT.
-const SERVERS: Readonly<Record<string, { paths: Record<string, RegExp>; lines: RegExp[] }>> = {
+const SERVERS: Readonly<Record<string, { paths: Record<string, RegExp>; lines: RegExp[]; echo?: string }>> = {
   "demo_server.ts": {
     paths: { "/": /<h1>Hello from ffinet on \w+<\/h1>/, "/api/time": /^\{"now":"[^"]+","runtime":"\w+"\}$/, "/static/hello.txt": /^Hello from examples\/public\/hello\.txt/ },
     lines: [/^demo server on http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops it\)$/, /^server stopped$/],
+    echo: "/echo",
   },
 };
 
@@ -163,6 +165,18 @@ describe("examples", () => {
           const response = await fetch(`http://127.0.0.1:${port}${path}`);
           assert.equal(response.status, 200, path);
           assert.match(await response.text(), body, path);
+        }
+        if (expected.echo !== undefined) {
+          // The WebSocket echo: a text and a binary message come back as sent.
+          const ws = await connectWebSocket(`ws://127.0.0.1:${port}${expected.echo}`);
+          try {
+            ws.send("hello demo");
+            assert.deepEqual(await ws.recv(), { data: "hello demo", binary: false });
+            ws.send(new Uint8Array([1, 2, 3]));
+            assert.deepEqual(await ws.recv(), { data: new Uint8Array([1, 2, 3]), binary: true });
+          } finally {
+            await ws.close(1000, "done");
+          }
         }
         child.kill("SIGINT");
         const code = await exited;

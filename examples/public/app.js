@@ -7,3 +7,12 @@ async function tick() {
 }
 tick();
 setInterval(tick, 1000);
+
+// Echoes what you type over the server's WebSocket at /echo.
+const echo = document.getElementById("echo");
+const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/echo`);
+socket.onmessage = (event) => (echo.textContent += `echo: ${event.data}\n`);
+document.getElementById("say").onsubmit = (event) => {
+  event.preventDefault();
+  socket.send(document.getElementById("text").value);
+};
