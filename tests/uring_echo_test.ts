@@ -202,6 +202,10 @@ describe("io_uring echo over loopback TCP", () => {
     try {
       const r = io.uring.recv(fds[0]!, buf);
       const cancelled = assert.rejects(r, { code: "ECANCELED" });
+      // The loop parks once its helper thread has booted (it polls on a
+      // short timer until then): wait for that, bounded, so the timeout
+      // below completes through a parked wait.
+      for (let i = 0; i < 500 && !loop.parked; i++) await new Promise((r) => setTimeout(r, 10));
       assert.equal(await io.uring.timeout(30), 0);
       assert.equal(loop.hasRef(), true, "a pending recv keeps the loop alive");
       assert.equal(await io.uring.cancel(r.id), true);
