@@ -29,7 +29,7 @@ import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
-import type { WriteQueue } from "./write_queue.ts";
+import { flushQueue, type WriteQueue } from "./write_queue.ts";
 
 /**
  * A factory of readiness transports over `socket` (non-blocking) on `loop`.
@@ -98,6 +98,11 @@ export class ReadinessTransport implements Transport {
     this.#watcher.onLoopClose = () => sink.loopClosed();
   }
 
+  /** Whether `close()` ran (what {@link flushQueue} checks after a settle callback). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   trySend(data: Uint8Array): number {
     let offset = 0;
     const c = libc();
@@ -123,21 +128,8 @@ export class ReadinessTransport implements Transport {
   }
 
   flush(): void {
-    const out = this.#queue;
-    let sent = 0;
-    for (let head = out.head(); head !== undefined; head = out.head()) {
-      if (head.length === 0) {
-        out.consume(0);
-        if (this.#closed) return;
-        continue;
-      }
-      const n = this.trySend(head);
-      if (n < 0) return;
-      sent += n;
-      out.consume(n);
-      if (n < head.length) break;
-    }
-    if (this.#closed) return;
+    const sent = flushQueue(this.#queue, this);
+    if (sent < 0 || this.#closed) return;
     this.#refresh();
     this.#sink.sent(sent);
   }

@@ -158,3 +158,55 @@ export class WriteQueue {
     }
   }
 }
+
+/**
+ * What {@link flushQueue} sends through: a transport's own send primitive
+ * and whether the transport closed (a settle callback may close it).
+ *
+ * @example
+ * ```ts
+ * import type { QueueSender } from "./write_queue.ts";
+ * const sink: QueueSender = { trySend: (data) => data.length, closed: false };
+ * console.log(sink.trySend(new Uint8Array(4))); // 4
+ * ```
+ */
+export interface QueueSender {
+  /** Sends what can go now of `data`: the count taken, or -1 after reporting a failure. */
+  trySend(data: Uint8Array): number;
+  /** Whether the sender closed. */
+  readonly closed: boolean;
+}
+
+/**
+ * Sends the head of `out` through `sender` until the queue is empty or a
+ * send takes less than it was given (EAGAIN, a partial send, no room),
+ * consuming what went (settle markers included). Returns the bytes sent,
+ * or -1 when the flush stopped: a send failed (already reported) or the
+ * sender closed during a settle marker's callback.
+ *
+ * @example
+ * ```ts
+ * import { flushQueue, WriteQueue } from "./write_queue.ts";
+ * const q = new WriteQueue();
+ * q.push(new Uint8Array(10), () => console.log("sent"));
+ * const sender = { trySend: (data: Uint8Array) => Math.min(data.length, 6), closed: false };
+ * console.log(flushQueue(q, sender)); // 6 (the first send was partial)
+ * console.log(flushQueue(q, sender)); // "sent", then 4
+ * ```
+ */
+export function flushQueue(out: WriteQueue, sender: QueueSender): number {
+  let sent = 0;
+  for (let head = out.head(); head !== undefined; head = out.head()) {
+    if (head.length === 0) {
+      out.consume(0);
+      if (sender.closed) return -1;
+      continue;
+    }
+    const n = sender.trySend(head);
+    if (n < 0) return -1;
+    sent += n;
+    out.consume(n);
+    if (n < head.length) break;
+  }
+  return sent;
+}

@@ -29,7 +29,7 @@ import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import type { Pointer } from "../ffi/types.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
-import { WriteQueue } from "../poll/write_queue.ts";
+import { flushQueue, WriteQueue } from "../poll/write_queue.ts";
 import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
 import { tlsError } from "./errors.ts";
 import type { HandshakeDone } from "./connection.ts";
@@ -115,6 +115,11 @@ export class TLSBioTransport implements Transport, TransportSink {
 
   // ---- The connection's transport ----
 
+  /** Whether `close()` ran (what {@link flushQueue} checks after a settle callback). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   trySend(data: Uint8Array): number {
     if (!this.#open || this.#closed) return 0;
     const engine = this.#engine;
@@ -142,21 +147,8 @@ export class TLSBioTransport implements Transport, TransportSink {
 
   flush(): void {
     if (!this.#open || this.#closed) return;
-    const out = this.#queue;
-    let sent = 0;
-    for (let head = out.head(); head !== undefined; head = out.head()) {
-      if (head.length === 0) {
-        out.consume(0);
-        if (this.#closed) return;
-        continue;
-      }
-      const n = this.trySend(head);
-      if (n < 0) return;
-      sent += n;
-      out.consume(n);
-      if (n < head.length) break;
-    }
-    if (this.#closed) return;
+    const sent = flushQueue(this.#queue, this);
+    if (sent < 0 || this.#closed) return;
     this.#sink.sent(sent);
   }
 

@@ -24,7 +24,7 @@ import { ERROR, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import type { Loop } from "../poll/loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
-import type { WriteQueue } from "../poll/write_queue.ts";
+import { flushQueue, type WriteQueue } from "../poll/write_queue.ts";
 import type { Socket } from "../socket/socket.ts";
 import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
 
@@ -94,6 +94,11 @@ export class TLSFdTransport implements Transport {
     });
   }
 
+  /** Whether `close()` ran (what {@link flushQueue} checks after a settle callback). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   trySend(data: Uint8Array): number {
     if (!this.#open || this.#writeWantsRead) return 0;
     const engine = this.#engine;
@@ -123,21 +128,8 @@ export class TLSFdTransport implements Transport {
 
   flush(): void {
     if (!this.#open) return; // the handshake first; the queue waits
-    const out = this.#queue;
-    let sent = 0;
-    for (let head = out.head(); head !== undefined; head = out.head()) {
-      if (head.length === 0) {
-        out.consume(0);
-        if (this.#closed) return;
-        continue;
-      }
-      const n = this.trySend(head);
-      if (n < 0) return;
-      sent += n;
-      out.consume(n);
-      if (n < head.length) break;
-    }
-    if (this.#closed) return;
+    const sent = flushQueue(this.#queue, this);
+    if (sent < 0 || this.#closed) return;
     this.#refresh();
     this.#sink.sent(sent);
   }
