@@ -50,6 +50,7 @@ import { lightRequest, type RequestParts } from "./request.ts";
 import { RequestFields } from "./request_fields.ts";
 import { errorResponseBytes, type ResponseContext, type ResponseSink, type TrailersInit, writeResponse } from "./respond.ts";
 import { answerOverloaded } from "./limits_http.ts";
+import { ExchangeInfo } from "./exchange_info.ts";
 
 /**
  * What {@link ServeHandlerInfo.upgrade} takes.
@@ -190,7 +191,7 @@ function clientGoneError(): DOMException {
 }
 
 /** One request and its response; also the parts of its light `Request` and the handler's `info`. */
-class Exchange implements ServeHandlerInfo, RequestParts {
+class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
   readonly session: H1Session;
   readonly method: string;
   readonly http10: boolean;
@@ -211,21 +212,16 @@ class Exchange implements ServeHandlerInfo, RequestParts {
   response: Response | undefined;
   /** What {@link Exchange.setTrailers} gave. */
   responseTrailers: TrailersInit | undefined;
-  done = false;
   readonly request: Request;
   readonly headers: RequestFields;
   readonly body: ReadableStream<Uint8Array> | null;
   readonly #target: string;
   #url: string | undefined;
   #abort: AbortController | undefined;
-  #completed: Promise<void> | undefined;
-  #resolveCompleted: (() => void) | undefined;
-  #remote: ServeHandlerInfo["remoteAddr"] | undefined;
   #trailers: Headers | undefined;
-  #trailersPromise: Promise<Headers> | undefined;
-  #resolveTrailers: ((h: Headers) => void) | undefined;
 
   constructor(session: H1Session, head: MessageHead) {
+    super();
     this.session = session;
     this.method = head.method;
     this.http10 = head.versionMinor === 0;
@@ -272,36 +268,12 @@ class Exchange implements ServeHandlerInfo, RequestParts {
     return (this.#url = url);
   }
 
-  get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
-    if (this.#remote !== undefined) return this.#remote;
-    let hostname = "";
-    let port = 0;
-    try {
-      const a = this.session.conn.remoteAddress;
-      if (a.family !== "unix") {
-        hostname = a.host;
-        port = a.port;
-      }
-    } catch {
-      // closed already
-    }
-    return (this.#remote = { hostname, port, transport: "tcp" });
+  protected connection(): Connection {
+    return this.session.conn;
   }
 
-  get completed(): Promise<void> {
-    if (this.#completed === undefined) {
-      if (this.done) this.#completed = Promise.resolve();
-      else this.#completed = new Promise((resolve) => (this.#resolveCompleted = resolve));
-    }
-    return this.#completed;
-  }
-
-  get trailers(): Promise<Headers> {
-    if (this.#trailersPromise === undefined) {
-      if (this.bodyDone && !this.discard) this.#trailersPromise = Promise.resolve(this.#trailers ?? new Headers());
-      else this.#trailersPromise = new Promise((resolve) => (this.#resolveTrailers = resolve));
-    }
-    return this.#trailersPromise;
+  protected trailersNow(): Headers | undefined {
+    return this.bodyDone && !this.discard ? this.#trailers ?? new Headers() : undefined;
   }
 
   upgrade(options: UpgradeOptions): Response {
@@ -333,22 +305,13 @@ class Exchange implements ServeHandlerInfo, RequestParts {
 
   /** The body ended (read whole, or not): settles `trailers`. */
   settleTrailers(): void {
-    const resolve = this.#resolveTrailers;
-    this.#resolveTrailers = undefined;
-    resolve?.(this.discard ? new Headers() : this.#trailers ?? new Headers());
+    this.resolveTrailers(this.discard ? undefined : this.#trailers);
   }
 
   signal(): AbortSignal {
     this.#abort ??= new AbortController();
     if (this.session.clientGone && !this.done) this.#abort.abort(clientGoneError());
     return this.#abort.signal;
-  }
-
-  /** The response went out (or could not). */
-  finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.#resolveCompleted?.();
   }
 
   /** The client closed its side while the response was owed: the request's signal aborts. */

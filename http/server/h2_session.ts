@@ -45,6 +45,7 @@ import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import type { ServeHandlerInfo, SessionConfig } from "./h1_session.ts";
 import { lightRequest } from "./request.ts";
+import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
 
 /**
@@ -209,7 +210,7 @@ const FLUSH_HOPS = 24;
 const SKIP_REQUEST_FIELD = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
 
 /** One request stream (or a pushed one) and its response. */
-class H2Exchange implements H2HandlerInfo {
+class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
   readonly session: H2Session;
   readonly streamId: number;
   readonly method: string;
@@ -225,20 +226,14 @@ class H2Exchange implements H2HandlerInfo {
   credited = 0;
   /** The stream was reset (by the client or for its errors): nothing more is written. */
   reset = false;
-  /** The response is written (or cannot be). */
-  done = false;
   /** Set when waiting for room to write (see H2Session.room). */
   wake: (() => void) | undefined;
   responseTrailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined;
   #abort: AbortController | undefined;
-  #completed: Promise<void> | undefined;
-  #resolveCompleted: (() => void) | undefined;
-  #trailers: Promise<Headers> | undefined;
-  #resolveTrailers: ((h: Headers) => void) | undefined;
   #receivedTrailers: Headers | undefined;
-  #remote: ServeHandlerInfo["remoteAddr"] | undefined;
 
   constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]>, hasBody: boolean, pushed: boolean) {
+    super();
     this.session = session;
     this.streamId = streamId;
     this.method = method;
@@ -269,36 +264,12 @@ class H2Exchange implements H2HandlerInfo {
     return this.session.protocol;
   }
 
-  get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
-    if (this.#remote !== undefined) return this.#remote;
-    let hostname = "";
-    let port = 0;
-    try {
-      const a = this.session.conn.remoteAddress;
-      if (a.family !== "unix") {
-        hostname = a.host;
-        port = a.port;
-      }
-    } catch {
-      // closed already
-    }
-    return (this.#remote = { hostname, port, transport: "tcp" });
+  protected connection(): Connection {
+    return this.session.conn;
   }
 
-  get completed(): Promise<void> {
-    if (this.#completed === undefined) {
-      if (this.done) this.#completed = Promise.resolve();
-      else this.#completed = new Promise((resolve) => (this.#resolveCompleted = resolve));
-    }
-    return this.#completed;
-  }
-
-  get trailers(): Promise<Headers> {
-    if (this.#trailers === undefined) {
-      if (this.bodyDone) this.#trailers = Promise.resolve(this.#receivedTrailers ?? new Headers());
-      else this.#trailers = new Promise((resolve) => (this.#resolveTrailers = resolve));
-    }
-    return this.#trailers;
+  protected trailersNow(): Headers | undefined {
+    return this.bodyDone ? this.#receivedTrailers ?? new Headers() : undefined;
   }
 
   push(path: string, headers?: HeadersInit): boolean {
@@ -357,7 +328,7 @@ class H2Exchange implements H2HandlerInfo {
     } catch {
       // cancelled
     }
-    this.#resolveTrailers?.(trailers ?? new Headers());
+    this.resolveTrailers(trailers);
   }
 
   failBody(error: unknown): void {
@@ -372,7 +343,7 @@ class H2Exchange implements H2HandlerInfo {
     }
     if (!this.bodyDone) {
       this.bodyDone = true;
-      this.#resolveTrailers?.(new Headers());
+      this.resolveTrailers(undefined);
     }
     // What the client sent and nobody will read still counts against the connection window.
     this.credit();
@@ -387,12 +358,6 @@ class H2Exchange implements H2HandlerInfo {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-  }
-
-  finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.#resolveCompleted?.();
   }
 }
 
