@@ -27,6 +27,10 @@ export function workerCall(
   const onMessage = (data: unknown) => {
     if (data === "ready") {
       ready = true;
+      // Closed while it booted: end it now that its native module is loaded;
+      // otherwise it keeps the process alive only while a referenced call runs.
+      if (closed && !pending) void worker.terminate();
+      else if (!(pending && refed)) worker.unref();
       return;
     }
     const [result, errno] = data as [number, number];
@@ -38,7 +42,11 @@ export function workerCall(
   };
   if (worker.on) worker.on("message", onMessage);
   else worker.addEventListener!("message", (e) => onMessage(e.data));
-  worker.unref();
+  // A booting worker stays referenced until it says "ready": a worker torn
+  // down while it still loads its native module (koffi on Node), by
+  // terminate() or by the process exiting, can abort the whole process (a
+  // fatal napi_throw). So an exit waits for the boot (100–300 ms at most).
+  worker.ref();
   return {
     canUnref: true,
     get ready() {
@@ -59,12 +67,13 @@ export function workerCall(
     },
     unref() {
       refed = false;
-      worker.unref();
+      if (ready) worker.unref();
     },
     close() {
       if (closed) return;
       closed = true;
-      if (!pending) void worker.terminate();
+      // One that has not said "ready" yet ends when it does (see above).
+      if (!pending && ready) void worker.terminate();
     },
   };
 }

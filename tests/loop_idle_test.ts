@@ -36,3 +36,9 @@ test("process.exit() while the loop's wait is parked ends the process", async ()
   assert.match(stdout, /started/);
   assert.deepEqual(JSON.parse(stdout.trim().split("\n").at(-1)!), { parked: true });
 });
+
+test("loops closed while their helper thread boots end cleanly (no abort from a worker ended mid-load)", async () => {
+  const { code, stdout, stderr } = await runChild("loop_fixture_boot_close.ts");
+  assert.equal(code, 0, `${stdout}\n${stderr}`);
+  assert.match(stdout, /done/);
+});
