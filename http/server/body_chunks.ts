@@ -64,3 +64,58 @@ export function chunkBytes(value: unknown): Uint8Array {
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
 }
+
+/** What {@link gatherSettled} read: the chunks, and whether the body goes on. */
+export interface Gathered {
+  /** The non-empty chunks read so far. */
+  chunks: Uint8Array[];
+  /** Their byte count. */
+  total: number;
+  /** The read still in flight (undefined once the stream ended). */
+  pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+  /** True when the body must be streamed: a read was not there at once, or past `maxBytes`. */
+  streaming: boolean;
+}
+
+/**
+ * Reads the chunks of `reader` that are there at once (see
+ * {@link settlesSoon}), up to just past `maxBytes`, so a body made in one
+ * go is written with a length; with `streaming` already true it only starts
+ * the first read.
+ *
+ * @example
+ * ```ts
+ * import { gatherSettled } from "./body_chunks.ts";
+ * const reader = new Response("hello").body!.getReader();
+ * const { total, streaming } = await gatherSettled(reader, 1 << 20);
+ * console.log(total, streaming); // 5 false
+ * ```
+ */
+export async function gatherSettled(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+  streaming = false,
+): Promise<Gathered> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
+  while (!streaming) {
+    const result = await settlesSoon(pending!);
+    if (result === NOT_YET) {
+      streaming = true;
+      break;
+    }
+    if (result.done) {
+      pending = undefined;
+      break;
+    }
+    const bytes = chunkBytes(result.value);
+    if (bytes.length > 0) {
+      chunks.push(bytes);
+      total += bytes.length;
+    }
+    pending = reader.read();
+    if (total > maxBytes) streaming = true;
+  }
+  return { chunks, total, pending, streaming };
+}

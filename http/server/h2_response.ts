@@ -19,7 +19,7 @@
 import { HTTP2StreamError } from "../../core/errors.ts";
 import { httpDate } from "./respond.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
-import { chunkBytes, NOT_YET, settlesSoon } from "./body_chunks.ts";
+import { chunkBytes, gatherSettled } from "./body_chunks.ts";
 import type { H2Exchange, H2Session } from "./h2_session.ts";
 
 /** Most bytes gathered for a `content-length` response before streaming instead. */
@@ -204,31 +204,9 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
   }
   const reader = body.getReader();
   try {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
-    let streaming = false;
-    for (;;) {
-      const result = await settlesSoon(pending);
-      if (result === NOT_YET) {
-        streaming = true;
-        break;
-      }
-      if (result.done) {
-        pending = undefined;
-        break;
-      }
-      const bytes = chunkBytes(result.value);
-      if (bytes.length > 0) {
-        chunks.push(bytes);
-        total += bytes.length;
-      }
-      pending = reader.read();
-      if (total > GATHER_MAX) {
-        streaming = true;
-        break;
-      }
-    }
+    const gathered = await gatherSettled(reader, GATHER_MAX);
+    const { chunks, total, streaming } = gathered;
+    let pending = gathered.pending;
     if (ex.reset) return;
     if (head) {
       if (!streaming) fields.push("content-length", String(total));

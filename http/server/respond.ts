@@ -33,7 +33,7 @@ import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
-import { chunkBytes, NOT_YET, settlesSoon } from "./body_chunks.ts";
+import { chunkBytes, gatherSettled } from "./body_chunks.ts";
 
 export { httpDate } from "./out_buffer.ts";
 
@@ -367,31 +367,9 @@ async function sendStream(
   const reader = body.getReader();
   try {
     // Gather what is there at once (with trailers: nothing, they need chunked).
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
-    let streaming = trailers !== undefined && !ctx.http10 && !ctx.head;
-    while (!streaming) {
-      const result = await settlesSoon(pending!);
-      if (result === NOT_YET) {
-        streaming = true;
-        break;
-      }
-      if (result.done) {
-        pending = undefined;
-        break;
-      }
-      const bytes = chunkBytes(result.value);
-      if (bytes.length > 0) {
-        chunks.push(bytes);
-        total += bytes.length;
-      }
-      pending = reader.read();
-      if (total > GATHER_MAX) {
-        streaming = true;
-        break;
-      }
-    }
+    const gathered = await gatherSettled(reader, GATHER_MAX, trailers !== undefined && !ctx.http10 && !ctx.head);
+    const { chunks, total, streaming } = gathered;
+    let pending = gathered.pending;
     writeFields(sink, response);
     const declared = declaredLength;
     if (ctx.head) {
