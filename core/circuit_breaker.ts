@@ -63,9 +63,11 @@ const KEYS: ReadonlySet<string> = new Set(["failureThreshold", "resetTimeoutMs",
  * ```
  */
 export class CircuitOpenError extends NetError {
+  /** The brand that `instanceof` checks across library copies. */
   static override readonly brand: string = "ffinet.CircuitOpenError";
   /** Milliseconds until the breaker lets a probe through (0: now, when a probe slot frees). */
   readonly retryAfterMs: number;
+  /** An error for a call refused by an open breaker. */
   constructor(message: string, retryAfterMs: number, options: { cause?: unknown } = {}) {
     super("ERR_CIRCUIT_OPEN", message, options);
     this.retryAfterMs = retryAfterMs;
@@ -107,6 +109,7 @@ export class CircuitBreaker {
   #probes = 0;
   #openedAt = 0;
 
+  /** A closed breaker; unknown option keys are a TypeError. */
   constructor(options: CircuitBreakerOptions = {}) {
     checkOptions(options, KEYS, "CircuitBreaker");
     this.failureThreshold = positiveInt(options.failureThreshold, 5, "failureThreshold");

@@ -107,9 +107,11 @@ const hmacContexts = new FinalizationRegistry<{ ptr: Pointer; freed: boolean }>(
  * ```
  */
 export class Hash {
+  /** The digest this hash computes. */
   readonly algorithm: DigestAlgorithm;
   #held: { ptr: Pointer; freed: boolean };
 
+  /** Starts a hash; throws TypeError for an unknown algorithm. */
   constructor(algorithm: DigestAlgorithm) {
     const md = evp(algorithm);
     this.algorithm = algorithm;
@@ -148,6 +150,7 @@ export class Hash {
     libcrypto().EVP_MD_CTX_free(this.#held.ptr);
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -173,6 +176,7 @@ export class Hash {
 export class HmacSha256 {
   #held: { ptr: Pointer; freed: boolean };
 
+  /** Starts a MAC under `key` (a string is UTF-8 encoded). */
   constructor(key: Uint8Array | string) {
     const k = toBytes(key);
     if (k.length > 0x7fffffff) throw new RangeError("HMAC key too long");
@@ -213,6 +217,7 @@ export class HmacSha256 {
     libcrypto().HMAC_CTX_free(this.#held.ptr);
   }
 
+  /** Same as `close()`, for `using`. */
   [Symbol.dispose](): void {
     this.close();
   }

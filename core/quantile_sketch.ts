@@ -89,13 +89,13 @@ function midpointOf(slot: number): number {
  */
 export class QuantileSketch {
   /** Observations so far. */
-  count = 0;
+  count: number = 0;
   /** Their sum. */
-  sum = 0;
+  sum: number = 0;
   /** The smallest (Infinity before the first). */
-  min = Infinity;
+  min: number = Infinity;
   /** The largest (-Infinity before the first). */
-  max = -Infinity;
+  max: number = -Infinity;
   readonly #counts = new Float64Array(SLOTS);
 
   /**

@@ -72,6 +72,8 @@ export class TokenBucket {
   #last: number;
 
   /**
+   * A bucket that starts full.
+   *
    * @throws {RangeError} for a rate or burst that is not a positive number.
    */
   constructor(options: TokenBucketOptions) {
@@ -253,6 +255,8 @@ export class SlidingWindowCounter {
   #current: number;
 
   /**
+   * A counter with nothing counted yet.
+   *
    * @throws {RangeError} for a bad window, limit or bucket count.
    */
   constructor(options: SlidingWindowOptions) {

@@ -60,9 +60,13 @@ const POLICY_KEYS: ReadonlySet<string> = new Set([
 
 /** The backoff options with defaults applied, checked. */
 export interface Backoff {
+  /** Delay before the first retry, in milliseconds. */
   readonly initialDelayMs: number;
+  /** Upper bound on any delay, in milliseconds. */
   readonly maxDelayMs: number;
+  /** Growth factor between attempts. */
   readonly multiplier: number;
+  /** Fraction of each delay that is randomised (0 to 1). */
   readonly jitter: number;
 }
 

@@ -112,6 +112,7 @@ export class StatsdBatcher {
   #bytes = 0;
   readonly #encoder = new TextEncoder();
 
+  /** A packer for datagrams of at most `mtu` bytes (64 to the StatsD maximum). */
   constructor(mtu: number) {
     if (!(Number.isInteger(mtu) && mtu >= 64 && mtu <= STATSD_MAX_DATAGRAM)) throw new RangeError(`mtu must be an integer within [64, ${STATSD_MAX_DATAGRAM}], got ${String(mtu)}`);
     this.mtu = mtu;
@@ -179,6 +180,7 @@ export class StatsdExporter {
   readonly #tags: boolean;
   readonly #last = new Map<string, number>();
 
+  /** An exporter with its own memory of the last counter values. */
   constructor(options: StatsdExportOptions = {}) {
     this.#prefix = options.prefix ?? "";
     this.#tags = options.tags ?? true;

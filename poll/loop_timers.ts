@@ -31,46 +31,54 @@ import { type Timer, type TimerCallback, TimerHeap, type TimerHeapOptions } from
 export class LoopTimers extends TimerHeap {
   readonly #onChange: () => void;
 
+  /** Timers that call `onChange` whenever the earliest deadline may have moved. */
   constructor(onChange: () => void, options: TimerHeapOptions = {}) {
     super(options);
     this.#onChange = onChange;
   }
 
+  /** Schedules `callback` once after `delayMs`. */
   override once(delayMs: number, callback: TimerCallback): Timer {
     const timer = super.once(delayMs, callback);
     this.#onChange();
     return timer;
   }
 
+  /** Schedules `callback` every `intervalMs`, first after `firstDelayMs`. */
   override every(intervalMs: number, callback: TimerCallback, firstDelayMs: number = intervalMs): Timer {
     const timer = super.every(intervalMs, callback, firstDelayMs);
     this.#onChange();
     return timer;
   }
 
+  /** Cancels `timer`; true if it was pending. */
   override cancel(timer: Timer): boolean {
     const changed = super.cancel(timer);
     if (changed) this.#onChange();
     return changed;
   }
 
+  /** Moves `timer` to fire `delayMs` from now. */
   override reschedule(timer: Timer, delayMs: number): void {
     super.reschedule(timer, delayMs);
     this.#onChange();
   }
 
+  /** Pauses `timer`, keeping its remaining time; true if it was running. */
   override pause(timer: Timer): boolean {
     const changed = super.pause(timer);
     if (changed) this.#onChange();
     return changed;
   }
 
+  /** Resumes a paused `timer`; true if it was paused. */
   override resume(timer: Timer): boolean {
     const changed = super.resume(timer);
     if (changed) this.#onChange();
     return changed;
   }
 
+  /** Internal: whether `timer` keeps the loop alive. */
   override _setRef(timer: Timer, ref: boolean): void {
     super._setRef(timer, ref);
     this.#onChange();

@@ -18,25 +18,41 @@ import { HTTP1Parser, type HTTP1ParserOptions } from "./parser.ts";
 
 /** One message as the parser reported it. */
 export interface RecordedMessage {
+  /** Request method (empty for a response). */
   method: string;
+  /** Request target as sent (empty for a response). */
   target: string;
+  /** HTTP version, such as `HTTP/1.1`. */
   version: string;
+  /** Response status (0 for a request). */
   statusCode: number;
+  /** Response reason phrase (empty for a request). */
   reason: string;
+  /** Header fields in the order received. */
   headers: Array<[string, string]>;
+  /** How the body was framed: `none`, `length`, `chunked` or `until-close` (empty before the head). */
   framing: string;
+  /** Content-Length when framed by length, else -1. */
   contentLength: number;
+  /** Whether the connection stays open after this message. */
   keepAlive: boolean;
+  /** Whether this message switched protocols. */
   upgrade: boolean;
+  /** The body decoded as latin1, so every byte survives. */
   body: string;
+  /** Trailer fields of a chunked body. */
   trailers: Array<[string, string]>;
+  /** Whether the whole message arrived. */
   complete: boolean;
 }
 
 /** What a run produced: the messages, the bytes handed over after an upgrade and the error, if any. */
 export interface Recording {
+  /** The messages, in order. */
   messages: RecordedMessage[];
+  /** Bytes after an upgrade, as latin1, or null. */
   upgraded: string | null;
+  /** The parse error's code and byte offset, or null. */
   error: { code: string; offset: number } | null;
 }
 
