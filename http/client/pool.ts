@@ -19,7 +19,11 @@
  * ALPN and, when the server picks `h2`, sends every request over one
  * connection (as many at once as the server's MAX_CONCURRENT_STREAMS,
  * the rest queued); `http2: "prior-knowledge"` speaks HTTP/2 from the
- * start (h2c on `http:`), `http2: false` never. `protocol` tells which the
+ * start (h2c on `http:`), `http2: false` never. A `connector` of your own
+ * for `https:` chooses by ALPN too: when the TLS connection it returns
+ * negotiated `h2` (e.g. `tlsConnector({ alpn: ["h2", "http/1.1"] })`),
+ * HTTP/2 is spoken on it; with `http2: false` such a connection is a
+ * PoolError `ERR_POOL_ALPN`. `protocol` tells which the
  * origin speaks, `ping()` measures the round trip of its HTTP/2 connection.
  *
  * @example
@@ -258,7 +262,8 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     };
     const http2 = options.http2 ?? true;
     if (http2 !== true && http2 !== false && http2 !== "prior-knowledge") throw new TypeError(`http2 must be true, false or "prior-knowledge", got ${String(http2)}`);
-    this.#http2 = http2 === "prior-knowledge" ? "prior" : http2 && this.#tls !== undefined ? "alpn" : "off";
+    // A connector of your own for https: may have negotiated h2 by ALPN: asked after each connect.
+    this.#http2 = http2 === "prior-knowledge" ? "prior" : http2 && this.#parts.protocol === "https:" ? "alpn" : "off";
     if (this.#http2 === "prior") this.#protocol = "h2";
     this.#h2Config = {
       authority: this.#parts.authority,
@@ -450,9 +455,18 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       if (this.#proxy !== undefined) options.proxy = this.#proxy;
       options.signal = this.#connects.signal;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
+      // Loaded before connecting: nothing may come between the connection and its HTTP/2 reader.
+      const tlsModule = parts.protocol === "https:" && this.#http2 !== "prior" ? await (this.#tlsModule ??= import("../../tls/connect_async.ts")) : undefined;
       const conn = await connector(options);
       let h2 = this.#http2 === "prior";
-      if (this.#http2 === "alpn" && this.#tlsModule !== undefined) h2 = (await this.#tlsModule).tlsInfo(conn)?.alpnProtocol === "h2";
+      if (tlsModule !== undefined) {
+        const alpn = tlsModule.tlsInfo(conn)?.alpnProtocol;
+        if (alpn === "h2" && this.#http2 === "off") {
+          void conn.close();
+          throw new PoolError("ERR_POOL_ALPN", `the connection to ${this.origin} negotiated h2 by ALPN, but the pool has http2: false`);
+        }
+        h2 = alpn === "h2";
+      }
       this.#protocol = h2 ? "h2" : "h1";
       connection = h2 ? new H2ClientConnection(conn, this.#h2Config, this) : new H1Connection(conn, this.#config, this);
     } catch (err) {
