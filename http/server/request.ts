@@ -5,8 +5,20 @@
  * `method`, `url`, `headers` and `signal` from the parsed head, and making
  * the real `Request` only when something else is asked for (the body
  * methods, `clone()`, `cache`, …). This is the approach of
- * `@hono/node-server`; passing the light object to `new Request(...)` or
- * to `fetch` works through its materialized request.
+ * `@hono/node-server`.
+ *
+ * The light object is accepted wherever a real `Request` is: `new
+ * Request(request, init)`, `fetch(request)`, `Request.prototype` methods.
+ * Node's undici and Deno keep a request's state under symbol keys, which
+ * their `Request` constructor reads from its argument; the light
+ * prototype answers every such key (found once on a probe `Request`) from
+ * the materialized request, so those reads make the real request then and
+ * never before. Where that is not enough (a runtime that keeps the state in
+ * private fields), a self-test at first use finds out and light requests
+ * are then made real at once. Bun's `Request` takes a light request as it
+ * takes any object with `url`, `method`, `headers` and `body`, except that
+ * with a second argument the method is that argument's (GET when it has
+ * none): pass `method: request.method` there, or `realRequest(request)`.
  *
  * @example
  * ```ts
@@ -144,8 +156,66 @@ function lightPrototype(): object {
       configurable: true,
     });
   }
+  forwardRuntimeKeys(proto);
   Object.setPrototypeOf(proto, Request.prototype);
-  return (prototype = proto);
+  prototype = proto;
+  eager = !forwardingWorks();
+  return proto;
+}
+
+/** Whether `symbol` is one of the well-known symbols (`Symbol.toStringTag` …), kept as the light prototype has them. */
+function wellKnown(symbol: symbol): boolean {
+  return Object.getOwnPropertyNames(Symbol).some((name) => (Symbol as unknown as Record<string, unknown>)[name] === symbol);
+}
+
+/**
+ * Answers, on the light prototype, every symbol key a real `Request` has
+ * (its own, where undici and Deno keep its state, and its prototype's) from
+ * the materialized request: the runtime's code reading them off a light
+ * request (its `Request` constructor, `fetch`, inspection) gets the real one's.
+ */
+function forwardRuntimeKeys(proto: object): void {
+  const probe = new Request("http://localhost/");
+  const keys = new Set<symbol>([...Object.getOwnPropertySymbols(probe), ...Object.getOwnPropertySymbols(Request.prototype)]);
+  for (const key of keys) {
+    if (wellKnown(key) || Object.prototype.hasOwnProperty.call(proto, key)) continue;
+    const own = Object.getOwnPropertyDescriptor(Request.prototype, key);
+    if (own !== undefined && typeof own.value === "function") {
+      Object.defineProperty(proto, key, {
+        value(this: LightRequest, ...args: unknown[]) {
+          const real = realOf(this) as unknown as Record<symbol, (...a: unknown[]) => unknown>;
+          return real[key]!.apply(real, args);
+        },
+        writable: true,
+        configurable: true,
+      });
+      continue;
+    }
+    Object.defineProperty(proto, key, {
+      get(this: LightRequest) {
+        return (realOf(this) as unknown as Record<symbol, unknown>)[key];
+      },
+      set(this: LightRequest, value: unknown) {
+        (realOf(this) as unknown as Record<symbol, unknown>)[key] = value;
+      },
+      configurable: true,
+    });
+  }
+}
+
+/** Light requests are made real at once (the runtime's `Request` does not take a light one). */
+let eager = false;
+
+/** Whether this runtime's `Request` constructor takes a light request (with its method, URL, headers and body). */
+function forwardingWorks(): boolean {
+  try {
+    const self = Object.create(prototype!) as LightRequest;
+    self[PARTS] = { method: "POST", url: "http://localhost/probe", headers: [["x-probe", "1"]], body: null, signal: () => new AbortController().signal };
+    const same = new Request(self as unknown as Request);
+    return same.method === "POST" && same.url === "http://localhost/probe" && same.headers.get("x-probe") === "1";
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -162,6 +232,7 @@ function lightPrototype(): object {
 export function lightRequest(parts: RequestParts): Request {
   const self = Object.create(lightPrototype()) as LightRequest;
   self[PARTS] = parts;
+  if (eager) realOf(self);
   return self as unknown as Request;
 }
 
