@@ -1,6 +1,7 @@
 /**
  * A WebSocket over a live connection: the I/O-free {@link WebSocketProtocol}
- * driven by a poll/ `Connection`. Both the server (`serve`'s upgrades) and
+ * driven by a poll/ `Connection` or an HTTP/2 stream (any
+ * {@link WebSocketTransport}). Both the server (`serve`'s upgrades) and
  * the client (`connectWebSocket`, `WebSocket`) run on it. It adds what
  * needs I/O and time:
  *
@@ -27,10 +28,11 @@
  */
 import { WebSocketError } from "../core/errors.ts";
 import type { Timer } from "../core/timer_heap.ts";
-import type { Connection } from "../poll/connection.ts";
 import { WebSocketProtocol } from "./connection.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
 import { CloseCode } from "./frame.ts";
+import type { WebSocketTransport } from "./transport.ts";
+import { countClose, type WebSocketRoleStats, WS_STATS } from "./ws_stats.ts";
 
 /** What a {@link WebSocketChannel} reports. */
 export interface ChannelEvents {
@@ -81,8 +83,9 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
  * ```
  */
 export class WebSocketChannel {
-  readonly conn: Connection;
+  readonly conn: WebSocketTransport;
   readonly #ws: WebSocketProtocol;
+  readonly #stats: WebSocketRoleStats;
   readonly #events: ChannelEvents;
   readonly #maxBuffered: number;
   readonly #closeTimeoutMs: number;
@@ -97,8 +100,11 @@ export class WebSocketChannel {
   #gotClose = false;
   #failure: Error | undefined;
 
-  constructor(conn: Connection, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
+  constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
     this.conn = conn;
+    const stats = this.#stats = WS_STATS[options.role];
+    stats.open++;
+    stats.opened++;
     this.#events = events;
     this.#role = options.role;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
@@ -112,6 +118,7 @@ export class WebSocketChannel {
       handler: {
         onMessage: (data, binary) => {
           this.#heard = true;
+          stats.messagesIn++;
           this.#events.message(data, binary);
         },
         onPing: (data) => {
@@ -172,6 +179,7 @@ export class WebSocketChannel {
    */
   send(data: Uint8Array | string, binary = typeof data !== "string"): boolean {
     this.#ws.send(data, { binary });
+    this.#stats.messagesOut++;
     return this.#flush();
   }
 
@@ -208,6 +216,7 @@ export class WebSocketChannel {
 
   #receive(bytes: Uint8Array): void {
     if (this.#ended) return;
+    this.#stats.bytesIn += bytes.length;
     this.#ws.push(bytes.slice());
     this.#flush();
     if (this.#ws.closeState !== "open") this.#armCloseTimer();
@@ -217,7 +226,10 @@ export class WebSocketChannel {
     if (this.#ended || this.conn.closed) return false;
     let below = true;
     try {
-      for (const frame of this.#ws.takeOutput()) below = this.conn.send(frame);
+      for (const frame of this.#ws.takeOutput()) {
+        this.#stats.bytesOut += frame.length;
+        below = this.conn.send(frame);
+      }
     } catch {
       return false; // closed for writing: the close callback reports it
     }
@@ -268,6 +280,7 @@ export class WebSocketChannel {
     let code = this.#gotClose ? this.#closeCode : CloseCode.Abnormal;
     if (this.#failure instanceof WebSocketError && this.#failure.closeCode !== CloseCode.Abnormal) code = this.#failure.closeCode;
     else if (this.#failure !== undefined && !this.#gotClose) code = CloseCode.Abnormal;
+    countClose(this.#stats, code);
     this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean);
   }
 }

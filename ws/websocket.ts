@@ -2,7 +2,8 @@
  * The WHATWG `WebSocket` on ffinet's connections: the browser's API
  * (`open`/`message`/`error`/`close` events and `on…` properties,
  * `binaryType`, `bufferedAmount`, `protocol`, `extensions`, `readyState`,
- * `close(code, reason)`), plus what the runtimes' clients add as options:
+ * `close(code, reason)`), a `bufferedamountlow` event when queued output
+ * falls back below the high-water mark, plus what the runtimes' clients add as options:
  * request headers, TLS settings for `wss:`, a proxy, permessage-deflate,
  * a heartbeat. The server's `upgradeWebSocket` hands out the same class.
  *
@@ -16,9 +17,9 @@
  *
  * @module
  */
-import type { Connection } from "../poll/connection.ts";
 import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
 import { type DialOptions, dialWebSocket, webSocketURL } from "./dial.ts";
+import type { WebSocketTransport } from "./transport.ts";
 
 /** Options of the {@link WebSocket} constructor beyond the browser's (the second argument may be this object). */
 export interface WebSocketInit extends DialOptions {
@@ -104,6 +105,13 @@ export class WebSocket extends EventTarget {
   onmessage: Handler<MessageEvent> = null;
   onerror: Handler<Event> = null;
   onclose: Handler<WebSocketCloseEvent> = null;
+  /**
+   * ffinet's addition: the `bufferedamountlow` event, fired when
+   * `bufferedAmount` falls back below the connection's high-water mark
+   * after a `send` pushed it past (the signal to send more; as
+   * RTCDataChannel's event of that name).
+   */
+  onbufferedamountlow: Handler<Event> = null;
 
   constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit) {
     super();
@@ -219,7 +227,7 @@ export class WebSocket extends EventTarget {
   }
 
   /** @internal Runs this socket over `conn` (after the handshake) and fires `open`. */
-  attachConnection(conn: Connection, head: Uint8Array, options: ChannelOptions, protocol?: string, extensions?: string): void {
+  attachConnection(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, protocol?: string, extensions?: string): void {
     if (protocol !== undefined) this.#protocol = protocol;
     if (extensions !== undefined) this.#extensions = extensions;
     const pending = this.#pendingClose;
@@ -232,6 +240,7 @@ export class WebSocket extends EventTarget {
         this.#fire(new MessageEvent("message", { data: payload, origin: this.url === "" ? "" : new URL(this.url).origin }));
       },
       error: (error) => this.#fire(new WebSocketErrorEvent(error)),
+      drain: () => this.#fire(new Event("bufferedamountlow")),
       close: (code, reason, wasClean) => {
         this.#state = 3;
         this.#fire(new WebSocketCloseEvent("close", { code, reason, wasClean }));
