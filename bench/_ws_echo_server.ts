@@ -1,6 +1,8 @@
 /**
  * A WebSocket echo server for bench/ws_echo.ts, run as a child process:
- * `_ws_echo_server.ts ffinet|ws|deno|bun` prints "port N" and echoes until killed.
+ * `_ws_echo_server.ts ffinet|ws|deno|bun [deflate]` prints "port N" and
+ * echoes until killed; with `deflate` it accepts permessage-deflate (our
+ * client and npm ws offer it; the message threshold is each side's own).
  *
  * @module
  */
@@ -9,11 +11,12 @@ import { fileURLToPath } from "node:url";
 import { serve } from "../http/server/serve.ts";
 
 const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
+const deflate = typeof process !== "undefined" && process.argv[3] === "deflate";
 if (kind === "ffinet") {
   const server = serve({
     port: 0,
     fetch: (request) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
-    websocket: { message: (ws, message) => void ws.send(message) },
+    websocket: { perMessageDeflate: deflate, message: (ws, message) => void ws.send(message) },
   });
   console.log(`port ${server.addr.port}`);
 } else if (kind === "ws") {
@@ -21,7 +24,7 @@ if (kind === "ffinet") {
   const { WebSocketServer } = require(fileURLToPath(new URL("../node_modules/ws/index.js", import.meta.url))) as {
     WebSocketServer: new (o: object) => { on(e: string, f: (...a: never[]) => void): void; address(): { port: number } };
   };
-  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: false });
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1", perMessageDeflate: deflate });
   wss.on("listening", (() => console.log(`port ${wss.address().port}`)) as never);
   wss.on("connection", ((ws: { on(e: string, f: (d: unknown, b: boolean) => void): void; send(d: unknown, o: object): void }) => {
     ws.on("message", (data, binary) => ws.send(data, { binary }));
@@ -39,7 +42,7 @@ if (kind === "ffinet") {
     port: 0,
     hostname: "127.0.0.1",
     fetch: (request: Request, server: { upgrade(r: Request): boolean }) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
-    websocket: { message: (ws: { send(m: unknown): void }, m: unknown) => ws.send(m) },
+    websocket: { perMessageDeflate: deflate, message: (ws: { send(m: unknown): void }, m: unknown) => ws.send(m) },
   });
   console.log(`port ${s.port}`);
 }

@@ -1,120 +1,242 @@
 /**
  * WebSocket echo: 50 connections, one message in flight each, 64-byte and
- * 16 KiB messages (text and binary), messages per second.
+ * 16 KiB messages (text and binary; text also with permessage-deflate where
+ * the peer has it), messages per second and CPU µs per message of the
+ * process under test.
  *
- * Server rows: ffinet's `serve` websocket handlers against the runtime's
- * server (npm `ws` on Node, `Deno.upgradeWebSocket`, `Bun.serve`), each in
- * a child process, loaded by ffinet's client in this process.
- * Client rows: ffinet's `connectWebSocket` against the runtime's own
- * `WebSocket` client (where the runtime has one), both on the ffinet server.
- * One round per row (no CPU accounting yet): a first look, not a verdict.
+ * Every side is its own process: the servers (`_ws_echo_server.ts`) and
+ * the load generators (`_ws_echo_load.ts`), so a load generator's work is
+ * never charged to the side measured. CPU is read from /proc/PID/stat of
+ * the measured process around each round (10 ms ticks), so it counts that
+ * process only, connection set-up excluded.
+ *
+ * - Server rows: ffinet's `serve` websocket handlers against npm `ws`
+ *   (Node), `Deno.upgradeWebSocket` (Deno) or `Bun.serve`'s websocket
+ *   (Bun), both on this runtime, loaded by npm `ws` clients in a Node
+ *   process (the same load for both); CPU is the server's.
+ * - Client rows: ffinet's WHATWG `WebSocket` against npm `ws`'s client
+ *   (Node) or the runtime's own `WebSocket` (Deno, Bun), each in a load
+ *   process on this runtime, against one npm `ws` server on Node; CPU is
+ *   the client process's.
+ *
+ * Rounds alternate ours/peer after a warm-up round each (`WS_ECHO_ROUNDS`,
+ * default 3); the row shows the median and the range. Round trips per
+ * connection per round: `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a
+ * quarter of that for 16 KiB).
  *
  * Run: node scripts/bench.mjs ws_echo [--runtime=node]
  *
  * @module
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { connectWebSocket } from "../ws/client.ts";
 import { finish, record, RUNTIME } from "./harness.ts";
 
-const CONNECTIONS = 50;
-const ROUND_TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
+const CONNECTIONS = Number(process.env.WS_ECHO_CONNECTIONS ?? 50);
+const TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
+const ROUNDS = Number(process.env.WS_ECHO_ROUNDS ?? 3);
+const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
+const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
+const root = fileURLToPath(new URL("..", import.meta.url));
+/** Ticks of /proc/PID/stat's utime and stime per second (CLK_TCK on Linux). */
+const TICKS_PER_SECOND = 100;
 
-function command(kind: string): [string, string[]] {
-  const script = fileURLToPath(new URL("./_ws_echo_server.ts", import.meta.url));
-  const exec = process.execPath;
-  if (RUNTIME === "deno") return [exec, ["run", "-A", "--no-check", script, kind]];
-  if (RUNTIME === "bun") return [exec, [script, kind]];
-  return [exec, ["--import", "tsx", script, kind]];
-}
+/** A child process speaking lines. */
+class Child {
+  readonly #child: ChildProcess;
+  readonly #lines: string[] = [];
+  #waiter: (() => void) | undefined;
+  #exited: number | null | undefined;
 
-async function startServer(kind: string): Promise<{ port: number; stop(): void }> {
-  const [cmd, args] = command(kind);
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((resolve, reject) => {
+  constructor(runtime: "node" | "deno" | "bun", script: string, args: string[]) {
+    const file = fileURLToPath(new URL(script, import.meta.url));
+    const [cmd, argv] = runtime === "node"
+      ? [RUNTIME === "node" ? process.execPath : "node", ["--import", "tsx", file]]
+      : runtime === "deno"
+      ? [process.execPath, ["run", "-A", "--no-check", file]]
+      : [process.execPath, [file]];
+    this.#child = spawn(cmd, [...argv, ...args], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
     let text = "";
-    child.stdout!.on("data", (d: Uint8Array) => {
+    this.#child.stdout!.on("data", (d: Uint8Array) => {
       text += new TextDecoder().decode(d);
-      const m = /port (\d+)/.exec(text);
-      if (m) resolve(Number(m[1]));
+      let nl: number;
+      while ((nl = text.indexOf("\n")) >= 0) {
+        this.#lines.push(text.slice(0, nl));
+        text = text.slice(nl + 1);
+      }
+      this.#waiter?.();
     });
-    child.once("exit", (code) => reject(new Error(`${kind} server exited ${code}`)));
-  });
-  return { port, stop: () => child.kill() };
-}
-
-/** Messages per second with ffinet's client. */
-async function loadOurs(port: number, message: string | Uint8Array): Promise<number> {
-  const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connectWebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false })));
-  const started = performance.now();
-  await Promise.all(sockets.map(async (ws) => {
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      ws.send(message);
-      await ws.recv();
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  await Promise.all(sockets.map((ws) => ws.close(1000)));
-  return (CONNECTIONS * ROUND_TRIPS) / seconds;
-}
-
-/** Messages per second with the runtime's own WebSocket client. */
-async function loadNative(port: number, message: string | Uint8Array<ArrayBuffer>): Promise<number> {
-  const Native = globalThis.WebSocket;
-  const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () =>
-    new Promise<WebSocket>((resolve, reject) => {
-      const ws = new Native(`ws://127.0.0.1:${port}/`);
-      ws.binaryType = "arraybuffer";
-      ws.onopen = () => resolve(ws);
-      ws.onerror = reject;
-    })));
-  const started = performance.now();
-  await Promise.all(sockets.map((ws) =>
-    new Promise<void>((resolve) => {
-      let left = ROUND_TRIPS;
-      ws.onmessage = () => {
-        if (--left === 0) return resolve();
-        ws.send(message);
-      };
-      ws.send(message);
-    })));
-  const seconds = (performance.now() - started) / 1000;
-  for (const ws of sockets) ws.close(1000);
-  return (CONNECTIONS * ROUND_TRIPS) / seconds;
-}
-
-const MESSAGES: [string, string | Uint8Array<ArrayBuffer>][] = [
-  ["64 B text", "x".repeat(64)],
-  ["64 B binary", new Uint8Array(64)],
-  ["16 KiB text", "y".repeat(16384)],
-  ["16 KiB binary", new Uint8Array(16384)],
-];
-const peerKind = RUNTIME === "node" ? "ws" : RUNTIME;
-const peerName = RUNTIME === "node" ? "npm ws" : RUNTIME === "deno" ? "Deno.upgradeWS" : "Bun.serve";
-
-const ours = await startServer("ffinet");
-const peer = await startServer(peerKind);
-try {
-  for (const [name, message] of MESSAGES) {
-    await loadOurs(ours.port, message); // warm-up
-    const o = await loadOurs(ours.port, message);
-    await loadOurs(peer.port, message);
-    const p = await loadOurs(peer.port, message);
-    record({ bench: "ws_echo", case: `server ${name}`, unit: "msg/s", ours: o, peer: p, peerName });
+    this.#child.once("exit", (code) => {
+      this.#exited = code;
+      this.#waiter?.();
+    });
   }
-  if (typeof globalThis.WebSocket === "function") {
-    for (const [name, message] of MESSAGES) {
-      await loadOurs(ours.port, message);
-      const o = await loadOurs(ours.port, message);
-      await loadNative(ours.port, message);
-      const p = await loadNative(ours.port, message);
-      record({ bench: "ws_echo", case: `client ${name}`, unit: "msg/s", ours: o, peer: p, peerName: `${RUNTIME} WebSocket` });
+
+  /** The next line matching `re` (earlier lines are dropped). */
+  async line(re: RegExp): Promise<RegExpExecArray> {
+    for (;;) {
+      while (this.#lines.length > 0) {
+        const m = re.exec(this.#lines.shift()!);
+        if (m) return m;
+      }
+      if (this.#exited !== undefined) throw new Error(`child exited (${this.#exited}) while waiting for ${re}`);
+      await new Promise<void>((resolve) => (this.#waiter = resolve));
+      this.#waiter = undefined;
     }
-  } else console.log(`ws_echo ${RUNTIME}: no global WebSocket client on this runtime, client rows skipped`);
+  }
+
+  say(line: string): void {
+    this.#child.stdin!.write(line + "\n");
+  }
+
+  /** utime + stime of the process so far, in seconds. */
+  cpuSeconds(): number {
+    const stat = readFileSync(`/proc/${this.#child.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  }
+
+  stop(): void {
+    this.#child.kill();
+  }
+}
+
+async function startServer(runtime: "node" | "deno" | "bun", kind: string, deflate: boolean): Promise<{ child: Child; port: number }> {
+  const child = new Child(runtime, "./_ws_echo_server.ts", deflate ? [kind, "deflate"] : [kind]);
+  const m = await child.line(/^port (\d+)/);
+  return { child, port: Number(m[1]) };
+}
+
+interface Case {
+  name: string;
+  size: number;
+  kind: "text" | "binary";
+  deflate: boolean;
+}
+
+const CASES: Case[] = ([
+  { name: "64 B text", size: 64, kind: "text", deflate: false },
+  { name: "64 B binary", size: 64, kind: "binary", deflate: false },
+  { name: "16 KiB text", size: 16384, kind: "text", deflate: false },
+  { name: "16 KiB binary", size: 16384, kind: "binary", deflate: false },
+  { name: "64 B text deflate", size: 64, kind: "text", deflate: true },
+  { name: "16 KiB text deflate", size: 16384, kind: "text", deflate: true },
+] as Case[]).filter((c) => CASES_FILTER === undefined || c.name.includes(CASES_FILTER));
+
+function tripsFor(c: Case): number {
+  return c.size > 1024 ? Math.max(1, Math.round(TRIPS / 4)) : TRIPS;
+}
+
+/** One side of a row: a load process and the process whose CPU counts. */
+interface Side {
+  load: Child;
+  measured: () => Child;
+}
+
+interface Samples {
+  rates: number[];
+  cpu: number[];
+}
+
+async function runRound(side: Side, into: Samples): Promise<void> {
+  const before = side.measured().cpuSeconds();
+  side.load.say("go");
+  const m = await side.load.line(/^round (\d+) ([\d.e+-]+)/);
+  const after = side.measured().cpuSeconds();
+  const messages = Number(m[1]);
+  into.rates.push(messages / Number(m[2]));
+  into.cpu.push(((after - before) * 1e6) / messages);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function range(xs: number[], digits: number): string {
+  return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+}
+
+/** Warm-up, then alternating rounds; records msg/s and CPU µs/msg. */
+async function compareSides(row: string, c: Case, ours: Side, peer: Side, peerName: string): Promise<void> {
+  await Promise.all([ours.load.line(/^ready/), peer.load.line(/^ready/)]);
+  const o: Samples = { rates: [], cpu: [] };
+  const p: Samples = { rates: [], cpu: [] };
+  await runRound(ours, { rates: [], cpu: [] });
+  await runRound(peer, { rates: [], cpu: [] });
+  for (let r = 0; r < ROUNDS; r++) {
+    await runRound(ours, o);
+    await runRound(peer, p);
+  }
+  ours.load.say("quit");
+  peer.load.say("quit");
+  console.log(
+    `  ${row} ${c.name}: msg/s ours ${range(o.rates, 0)}, ${peerName} ${range(p.rates, 0)}; ` +
+      `CPU µs/msg ours ${range(o.cpu, 1)}, ${peerName} ${range(p.cpu, 1)}`,
+  );
+  record({ bench: "ws_echo", case: `${row} ${c.name}`, unit: "msg/s", ours: median(o.rates), peer: median(p.rates), peerName });
+  record({ bench: "ws_echo", case: `${row} ${c.name} CPU`, unit: "µs/msg", ours: median(o.cpu), peer: median(p.cpu), peerName });
+}
+
+function loadArgs(client: string, port: number, c: Case): string[] {
+  return [client, String(port), String(c.size), c.kind, c.deflate ? "deflate" : "plain", String(CONNECTIONS), String(tripsFor(c))];
+}
+
+const peerKind = RUNTIME === "node" ? "ws" : RUNTIME;
+const serverPeerName = RUNTIME === "node" ? "npm ws" : RUNTIME === "deno" ? "Deno.upgradeWS" : "Bun.serve";
+// Deno's server and client and Bun's client do not negotiate permessage-deflate.
+const serverDeflate = RUNTIME !== "deno";
+const clientDeflate = RUNTIME === "node";
+const clientPeer = RUNTIME === "node" ? "ws" : "native";
+const clientPeerName = RUNTIME === "node" ? "npm ws client" : `${RUNTIME} WebSocket`;
+
+const children: Child[] = [];
+try {
+  if (ONLY !== "client") {
+    const servers = new Map<string, { child: Child; port: number }>();
+    const server = async (kind: string, deflate: boolean) => {
+      const key = `${kind} ${deflate}`;
+      if (!servers.has(key)) {
+        const s = await startServer(RUNTIME, kind, deflate);
+        children.push(s.child);
+        servers.set(key, s);
+      }
+      return servers.get(key)!;
+    };
+    for (const c of CASES) {
+      if (c.deflate && !serverDeflate) continue;
+      const ours = await server("ffinet", c.deflate);
+      const peer = await server(peerKind, c.deflate);
+      const oursLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", ours.port, c));
+      const peerLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", peer.port, c));
+      children.push(oursLoad, peerLoad);
+      await compareSides("server", c, { load: oursLoad, measured: () => ours.child }, { load: peerLoad, measured: () => peer.child }, serverPeerName);
+    }
+  }
+  if (ONLY !== "server") {
+    if (RUNTIME !== "node" && typeof globalThis.WebSocket !== "function") {
+      console.log(`ws_echo ${RUNTIME}: no global WebSocket client on this runtime, client rows skipped`);
+    } else {
+      const fixed = new Map<boolean, { child: Child; port: number }>();
+      for (const c of CASES) {
+        if (c.deflate && !clientDeflate) continue;
+        if (!fixed.has(c.deflate)) {
+          const s = await startServer("node", "ws", c.deflate);
+          children.push(s.child);
+          fixed.set(c.deflate, s);
+        }
+        const { port } = fixed.get(c.deflate)!;
+        const oursLoad = new Child(RUNTIME, "./_ws_echo_load.ts", loadArgs("ffinet", port, c));
+        const peerLoad = new Child(RUNTIME, "./_ws_echo_load.ts", loadArgs(clientPeer, port, c));
+        children.push(oursLoad, peerLoad);
+        await compareSides("client", c, { load: oursLoad, measured: () => oursLoad }, { load: peerLoad, measured: () => peerLoad }, clientPeerName);
+      }
+    }
+  }
 } finally {
-  ours.stop();
-  peer.stop();
+  for (const child of children) child.stop();
 }
 finish();
 if (typeof process !== "undefined") process.exit(0);
