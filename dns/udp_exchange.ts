@@ -164,7 +164,8 @@ export class PooledSocket {
   }
 
   close(): void {
-    this.#watcher.close();
+    // The socket is never shared: its close unregisters it (one epoll_ctl less).
+    this.#watcher.closeForFdClose();
     this.dgram.close();
   }
 }

@@ -81,6 +81,13 @@ export interface PollBackend {
   modify(fd: number, events: number, edge?: boolean): void;
   /** Unregisters `fd` (call it before closing the fd). */
   remove(fd: number): void;
+  /**
+   * Whether closing an fd that nothing else shares drops its registration
+   * with no state left behind here, so `remove` may be skipped right before
+   * the close (epoll: the kernel unregisters a file on its last close).
+   * Absent means false.
+   */
+  readonly closeUnregisters?: boolean;
   /** Blocks up to `timeoutMs` (-1: forever, 0: not at all); returns the number of events. */
   wait(timeoutMs: number): number;
   /**

@@ -44,6 +44,8 @@ export class EpollBackend extends ParkingBackend implements PollBackend {
   readonly name = "epoll" as const;
   readonly supportsEdge = true;
   readonly seesChangesWhileParked = true;
+  /** The last close of a file removes it from every epoll set. */
+  readonly closeUnregisters = true;
   readonly readyFds: Int32Array;
   readonly readyEvents: Uint32Array;
   readonly #epfd: number;

@@ -29,8 +29,8 @@ export type IoCallback = (events: number) => void;
 export interface WatcherHost {
   /** @internal */
   _modify(watcher: IoWatcher, events: number): void;
-  /** @internal */
-  _unwatch(watcher: IoWatcher): void;
+  /** @internal `fdClosing`: the owner closes the fd right after (see {@link IoWatcher.closeForFdClose}). */
+  _unwatch(watcher: IoWatcher, fdClosing?: boolean): void;
   /** @internal */
   _refChanged(watcher: IoWatcher, ref: boolean): void;
   /** @internal Unregisters (false) or registers again (true) with the backend. */
@@ -153,9 +153,24 @@ export class IoWatcher {
 
   /** Unregisters the fd (which stays open). Idempotent. */
   close(): void {
+    this.#close(false);
+  }
+
+  /**
+   * Unregisters the fd because its owner closes it right after: on backends
+   * where closing a descriptor drops its registration (epoll), the
+   * unregistering system call is skipped. Only for an fd that nothing else
+   * shares (not dup'd, not inherited by a forked child), which the owner
+   * must close before the loop waits again. Idempotent.
+   */
+  closeForFdClose(): void {
+    this.#close(true);
+  }
+
+  #close(fdClosing: boolean): void {
     if (this.#closed) return;
     try {
-      this.#host._unwatch(this);
+      this.#host._unwatch(this, fdClosing);
     } finally {
       // The host has dropped the watcher even when the backend failed (an fd
       // closed before its watcher: EBADF).

@@ -395,13 +395,13 @@ export class Loop implements WatcherHost {
   }
 
   /** @internal */
-  _unwatch(watcher: IoWatcher): void {
+  _unwatch(watcher: IoWatcher, fdClosing = false): void {
     if (this.#watchers[watcher.fd] !== watcher) return;
     this.#watchers[watcher.fd] = undefined;
     this.#count--;
     if (watcher.hasRef()) this.#refed--;
     if (!this.#closed) {
-      if (watcher.active) this.#backend.remove(watcher.fd);
+      if (watcher.active && !(fdClosing && this.#backend.closeUnregisters === true)) this.#backend.remove(watcher.fd);
       this.#changed();
     }
   }

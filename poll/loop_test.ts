@@ -161,6 +161,37 @@ for (const backend of backends) {
       }
     });
 
+    test("closeForFdClose then close: the fd is unregistered and its number serves a new watch", async () => {
+      const loop = new Loop({ backend });
+      const [a, b] = socketPair();
+      let c = -1;
+      let d = -1;
+      try {
+        let stale = 0;
+        const w = loop.watch(a, READABLE, () => stale++);
+        w.closeForFdClose();
+        assert.equal(w.closed, true);
+        assert.equal(loop.size, 0);
+        libc().close(a);
+        libc().write(b, new Uint8Array([1]), 1);
+        [c, d] = socketPair();
+        let resolve!: () => void;
+        const done = new Promise<void>((r) => (resolve = r));
+        loop.watch(c, READABLE, () => {
+          libc().read(c, new Uint8Array(4), 4);
+          resolve();
+        });
+        libc().write(d, new Uint8Array([2]), 1);
+        await done;
+        assert.equal(stale, 0);
+        assert.equal(loop.size, 1);
+      } finally {
+        loop.close();
+        await loop.released();
+        for (const fd of [b, c, d]) if (fd >= 0) libc().close(fd);
+      }
+    });
+
     test("repeating timers, pause and cancel on the loop", async () => {
       const loop = new Loop({ backend });
       try {
