@@ -129,6 +129,11 @@ export class HostHealth {
     return this.#get(origin).breaker.allow();
   }
 
+  /** Gives back the half-open probe slot `allow(origin)` took for a connect that was not made. */
+  releaseProbe(origin: string): void {
+    this.#origins.get(checkOrigin(origin))?.breaker.releaseProbe();
+  }
+
   /** A connect (or request) to `origin` succeeded. */
   recordSuccess(origin: string): void {
     const t = this.#get(origin);

@@ -26,6 +26,13 @@
  * PoolError `ERR_POOL_ALPN`. `protocol` tells which the
  * origin speaks, `ping()` measures the round trip of its HTTP/2 connection.
  *
+ * Health (`health`: a pool/'s `HostHealth`, shared by every pool of an
+ * Agent): each connect's outcome is recorded for the origin as
+ * `host:port` (an IPv6 literal in brackets); once its circuit is open,
+ * requests fail at once with `CircuitOpenError` (`ERR_CIRCUIT_OPEN`)
+ * instead of connecting, until the reset timeout lets one probe connect
+ * through (the other requests wait for its outcome).
+ *
  * @example
  * ```ts ignore
  * import { Pool } from "./pool.ts";
@@ -38,12 +45,14 @@
  *
  * @module
  */
+import { CircuitOpenError } from "../../core/circuit_breaker.ts";
 import { PoolError, UseAfterCloseError } from "../../core/errors.ts";
 import { checkOptions } from "../../core/options.ts";
 import type { ConnectOptions } from "../../poll/connect.ts";
 import type { Connector } from "../../poll/connector.ts";
 import { defaultConnector } from "../../poll/connector.ts";
 import type { Loop } from "../../poll/loop.ts";
+import type { HostHealth } from "../../pool/health.ts";
 import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
 import type { ProxyOption } from "../../socket/proxy/plan.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
@@ -111,6 +120,8 @@ export interface PoolOptions {
   http2?: boolean | "prior-knowledge";
   /** HTTP/2: PING every this many ms; a connection whose PING goes unanswered for as long is closed (default 0: off). */
   h2PingIntervalMs?: number;
+  /** Circuit breakers per `host:port` (pool/'s `HostHealth`): connects are recorded, an open circuit fails requests at once with `CircuitOpenError`. */
+  health?: HostHealth;
 }
 
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -133,6 +144,7 @@ const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   loop: 1,
   http2: 1,
   h2PingIntervalMs: 1,
+  health: 1,
 } satisfies Record<keyof PoolOptions, 1>));
 
 /**
@@ -230,6 +242,9 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   #closed = false;
   #whenClosed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
+  readonly #health: HostHealth | undefined;
+  /** The origin as `options.health` tracks it: `host:port`. */
+  readonly #healthKey: string;
 
   /** A pool for `origin` (`http:` or `https:`; its path is ignored) with `options`. */
   constructor(origin: string | URL, options: PoolOptions = {}) {
@@ -246,6 +261,11 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     this.#maxQueued = positive(options.maxQueued, 10_000, "maxQueued");
     this.#connectTimeoutMs = positive(options.connectTimeoutMs, 10_000, "connectTimeoutMs");
     this.#loop = options.loop;
+    if (options.health !== undefined && (options.health === null || typeof options.health.allow !== "function" || typeof options.health.recordFailure !== "function")) {
+      throw new TypeError(`${new.target.name}: health must be a HostHealth`);
+    }
+    this.#health = options.health;
+    this.#healthKey = `${this.#parts.hostname.includes(":") ? `[${this.#parts.hostname}]` : this.#parts.hostname}:${this.#parts.port}`;
     const parser: H1ConnectionConfig["parser"] = { maxBodyBytes: positive(options.maxResponseBytes, Infinity, "maxResponseBytes") };
     if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = positive(options.maxHeaderBytes, 0, "maxHeaderBytes");
     if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = positive(options.maxHeaderCount, 0, "maxHeaderCount");
@@ -317,6 +337,10 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     }
     if (this.#queue.length - this.#queueHead >= this.#maxQueued) {
       request.fail(new PoolError("ERR_POOL_QUEUE_FULL", `more than ${this.#maxQueued} requests are waiting for ${this.origin}`));
+      return;
+    }
+    if (this.#health !== undefined && this.#health.state(this.#healthKey) === "open") {
+      request.fail(this.#circuitOpen());
       return;
     }
     if (!request.watchAbort((reason) => this.#abort(request, reason))) {
@@ -416,16 +440,19 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       // HTTP/2 (or perhaps): one connection takes every request; another only once it stops taking new streams.
       let usable = 0;
       for (const c of this.#connections) if (c instanceof H2ClientConnection ? c.acceptsStreams : !c.closed) usable++;
-      if (waiting > 0 && usable === 0 && this.#connecting === 0 && !this.#closed) void this.#connect();
+      if (waiting > 0 && usable === 0 && this.#connecting === 0 && !this.#closed && this.#mayConnect()) void this.#connect();
     } else {
       while (waiting > this.#connecting && this.#connections.length + this.#connecting < this.#max && !this.#closed) {
+        if (!this.#mayConnect()) break;
         void this.#connect();
       }
     }
-    if (this.#closing && waiting === 0 && this.#connecting > 0 && !this.#connects.signal.aborted) {
+    // (An open circuit may have just failed every waiting request.)
+    const left = this.#queue.length - this.#queueHead;
+    if (this.#closing && left === 0 && this.#connecting > 0 && !this.#connects.signal.aborted) {
       this.#connects.abort(new UseAfterCloseError(this.constructor.name));
     }
-    if (this.#closing && waiting === 0 && this.#connecting === 0) {
+    if (this.#closing && left === 0 && this.#connecting === 0) {
       let busy = false;
       for (const c of this.#connections) if (!c.idle) busy = true;
       if (!busy) {
@@ -435,6 +462,29 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
         else void Promise.all(this.#connections.map((c) => c.connection.whenClosed)).then(() => this.#resolveClosed?.());
       }
     }
+  }
+
+  #circuitOpen(): CircuitOpenError {
+    const wait = this.#health?.origin(this.#healthKey).retryAfterMs ?? 0;
+    return new CircuitOpenError(`circuit to ${this.#healthKey} open: requests to ${this.origin} refused for another ${Math.ceil(wait)} ms`, wait);
+  }
+
+  /**
+   * Whether a connect may start (always without `health`). An open
+   * circuit fails every waiting request; a half-open one whose probe is
+   * out keeps them waiting for its outcome.
+   */
+  #mayConnect(): boolean {
+    const health = this.#health;
+    if (health === undefined || health.allow(this.#healthKey)) return true;
+    if (health.state(this.#healthKey) === "open") {
+      const error = this.#circuitOpen();
+      const queue = this.#queue;
+      this.#queue = [];
+      for (let i = this.#queueHead; i < queue.length; i++) if (!queue[i]!.done) queue[i]!.fail(error);
+      this.#queueHead = 0;
+    }
+    return false;
   }
 
   /** The TLS connector of an https: pool: one TLS context for all its connections, libssl loaded on first use. */
@@ -471,6 +521,11 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       connection = h2 ? new H2ClientConnection(conn, this.#h2Config, this) : new H1Connection(conn, this.#config, this);
     } catch (err) {
       this.#connecting--;
+      // A connect given up because the pool closed says nothing about the origin.
+      if (this.#health !== undefined) {
+        if (this.#connects.signal.aborted) this.#health.releaseProbe(this.#healthKey);
+        else this.#health.recordFailure(this.#healthKey);
+      }
       // One connect failure fails the oldest waiting request.
       while (this.#queueHead < this.#queue.length) {
         const request = this.#queue[this.#queueHead++]!;
@@ -482,6 +537,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       return;
     }
     this.#connecting--;
+    this.#health?.recordSuccess(this.#healthKey);
     this.#connections.push(connection);
     if (this.#closed) connection.close();
     connection.connection.unref();
