@@ -147,6 +147,8 @@ export interface SessionConfig {
   parser: HTTP1ParserOptions;
   /** `host:port` for requests without a Host field (HTTP/1.0). */
   authority: string;
+  /** The scheme of request URLs: "https://" on a TLS listener, "http://" on a plain one. */
+  origin: "http://" | "https://";
   /** The sessions open now. */
   sessions: Set<H1Session>;
   /** Connections handed over by an upgrade, open now (closed at the shutdown deadline). */
@@ -179,6 +181,8 @@ const REPLACED_BY_UPGRADE = new Set(["connection", "upgrade", "content-length", 
 
 /** Responses made during one `data` call, sent together at its end (one session at a time). */
 const cork = new OutBuffer(4096);
+/** Bytes sent while corked up to this size are copied into the cork buffer; larger ones are sent after it. */
+const CORK_COPY_MAX = 32768;
 let corked: H1Session | undefined;
 
 function bodyStrategy(expectContinue: boolean): QueuingStrategy<Uint8Array> {
@@ -262,9 +266,10 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     if (this.#url !== undefined) return this.#url;
     const target = this.#target;
     let url: string;
-    if (target.charCodeAt(0) === 0x2f) url = `http://${this.headers.get("host") ?? this.session.config.authority}${target}`;
+    const config = this.session.config;
+    if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") ?? config.authority}${target}`;
     else if (SCHEME.test(target)) url = target;
-    else url = `http://${this.headers.get("host") ?? this.session.config.authority}/`;
+    else url = `${config.origin}${this.headers.get("host") ?? config.authority}/`;
     return (this.#url = url);
   }
 
@@ -384,14 +389,26 @@ export class H1Session implements ResponseSink {
     return corked === this ? cork : undefined;
   }
 
-  send(bytes: Uint8Array): boolean {
+  send(bytes: Uint8Array, more = false): boolean {
     if (corked === this) {
-      cork.bytes(bytes);
-      return true;
+      if (bytes.length <= CORK_COPY_MAX) {
+        cork.bytes(bytes);
+        return true;
+      }
+      // A large body is not copied into the cork buffer: what was corked goes first, held for it (MSG_MORE).
+      if (cork.length > 0) {
+        const head = cork.view();
+        cork.reset();
+        this.#sendNow(head, true);
+      }
     }
+    return this.#sendNow(bytes, more);
+  }
+
+  #sendNow(bytes: Uint8Array, more: boolean): boolean {
     if (this.conn.closed || this.#closing) return false;
     try {
-      return this.conn.send(bytes);
+      return this.conn.send(bytes, more);
     } catch {
       return false;
     }
