@@ -275,6 +275,60 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
 
 const EMPTY = new Uint8Array(0);
 
+/** HTTP/2 connections being answered 503 at once per server, beyond which they are reset. */
+const MAX_REFUSING = 256;
+/** Most time such a connection stays open. */
+const REFUSE_DEADLINE_MS = 5_000;
+const refusing = new WeakMap<SessionConfig, number>();
+
+function overloaded(): Response {
+  return new Response("Service Unavailable\n", {
+    status: 503,
+    headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+  });
+}
+
+/**
+ * An HTTP/2 connection over the server's `maxConnections` (ALPN chose h2):
+ * as the HTTP/1.1 path answers `503` with `Retry-After: 1`, an HTTP/2
+ * session of its own (not counted among the server's) answers its first
+ * stream `503 Service Unavailable` with `Retry-After: 1` and sends GOAWAY
+ * (last stream: that one) at once, so a client sees a status rather than
+ * a reset; streams after the first are refused by the GOAWAY (a client may
+ * retry them). At most 256 such connections per server at once (more are
+ * reset), each closed after 5 s at most.
+ */
+function refuseH2(conn: Connection, config: SessionConfig, h2: H2Config): void {
+  const count = refusing.get(config) ?? 0;
+  if (count >= MAX_REFUSING) {
+    conn.abort();
+    return;
+  }
+  refusing.set(config, count + 1);
+  const deadline = conn.loop.timers.once(REFUSE_DEADLINE_MS, () => conn.abort()).unref();
+  void conn.whenClosed.then(() => {
+    deadline.cancel();
+    refusing.set(config, (refusing.get(config) ?? 1) - 1);
+  });
+  let session: H2Session | undefined;
+  const own: SessionConfig = {
+    ...config,
+    sessions: new Set(),
+    upgraded: new Set(),
+    draining: false,
+    fetch: () => {
+      session?.shutdown(); // GOAWAY after this stream: it still gets its answer
+      return overloaded();
+    },
+    sessionOpened: () => {},
+    sessionClosed: () => {},
+  };
+  session = new H2Session(conn, own, h2, "h2");
+  conn.data = session;
+  conn.setHandler(H2_CONNECTION_HANDLER);
+  session.start(EMPTY);
+}
+
 /**
  * The connection handler of a TLS server: a connection whose handshake
  * chose ALPN `h2` becomes an {@link H2Session}; any other (`http/1.1`, no
@@ -295,11 +349,15 @@ export function alpnHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2
   return {
     open(conn) {
       if (h2 !== undefined && tlsInfo(conn)?.alpnProtocol === "h2") {
-        if (config.draining || config.sessions.size >= config.maxConnections) {
+        if (config.unrefed) conn.unref();
+        if (config.draining) {
           conn.abort();
           return;
         }
-        if (config.unrefed) conn.unref();
+        if (config.sessions.size + config.upgraded.size >= config.maxConnections) {
+          refuseH2(conn, config, h2);
+          return;
+        }
         startH2Session(conn, config, h2, "h2", EMPTY);
         return;
       }

@@ -119,7 +119,8 @@ export interface ServeOptions {
   bodyTimeoutMs?: number;
   /**
    * Most open connections (default 10 000); more get `503 Service
-   * Unavailable` with `Retry-After: 1` and a close (HTTP/2 over TLS: a close).
+   * Unavailable` with `Retry-After: 1` and a close (HTTP/2 over TLS: on
+   * their first stream, then GOAWAY).
    */
   maxConnections?: number;
   /**
@@ -297,6 +298,7 @@ export class Server {
       maxRequestsPerConnection: maxRequests,
       parser,
       authority: "",
+      origin: options.tls === undefined ? "http://" : "https://",
       sessions: new Set<H1Session>(),
       upgraded: new Set<Connection>(),
       draining: false,
