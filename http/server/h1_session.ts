@@ -126,6 +126,24 @@ export interface ServeHandlerInfo {
 export type ServeHandler = (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>;
 
 /**
+ * Counts of what a server refused, by the limit that refused it.
+ *
+ * @example
+ * ```ts
+ * import type { ServerRejections } from "./h1_session.ts";
+ * const none: ServerRejections = { maxConnections: 0, rateLimit: 0, protect: 0 };
+ * ```
+ */
+export interface ServerRejections {
+  /** Connections over `maxConnections`, answered `503` (HTTP/2 over TLS: on their first stream). */
+  maxConnections: number;
+  /** Requests over `rateLimit`, answered `429`. */
+  rateLimit: number;
+  /** Connections the `protect` gate refused at accept (closed before any byte was read). */
+  protect: number;
+}
+
+/**
  * What every session of a server shares (made by `serve`).
  *
  * @example
@@ -149,6 +167,8 @@ export interface SessionConfig {
   authority: string;
   /** The scheme of request URLs: "https://" on a TLS listener, "http://" on a plain one. */
   origin: "http://" | "https://";
+  /** Requests and connections refused by a limit, by reason (the server's `rejected`). */
+  rejected: ServerRejections;
   /** The sessions open now. */
   sessions: Set<H1Session>;
   /** Connections handed over by an upgrade, open now (closed at the shutdown deadline). */
@@ -891,6 +911,7 @@ export function sessionHandler(config: SessionConfig): ConnectionHandler {
       }
       if (config.sessions.size + config.upgraded.size >= config.maxConnections) {
         if (config.unrefed) conn.unref();
+        config.rejected.maxConnections++;
         answerOverloaded(conn, config); // 503 with Retry-After, then a close
         return;
       }

@@ -355,6 +355,7 @@ export function alpnHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2
           return;
         }
         if (config.sessions.size + config.upgraded.size >= config.maxConnections) {
+          config.rejected.maxConnections++;
           refuseH2(conn, config, h2);
           return;
         }

@@ -66,7 +66,8 @@ const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst", "by", "max
 /**
  * A middleware that answers `429 Too Many Requests` (with `Retry-After`
  * in whole seconds) to a request whose key has no token left in its
- * bucket; other requests go on.
+ * bucket; other requests go on. `onRejected` is called for each 429
+ * (`serve` counts them in `server.rejected.rateLimit`).
  *
  * @throws TypeError for an unknown option or a `by` that is no function; RangeError for bad numbers.
  * @example
@@ -81,7 +82,7 @@ const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst", "by", "max
  * console.log(statuses); // [200, 200, 429]
  * ```
  */
-export function rateLimit(options: RateLimitOptions): Middleware {
+export function rateLimit(options: RateLimitOptions, onRejected?: () => void): Middleware {
   checkOptions(options, RATE_KEYS, "rateLimit");
   const { perSecond, burst = perSecond, by, maxKeys = 65_536, clock = systemClock } = options;
   new TokenBucket({ rate: perSecond, burst }); // checks the numbers
@@ -107,6 +108,7 @@ export function rateLimit(options: RateLimitOptions): Middleware {
     const key = by === undefined ? info.remoteAddr.hostname : String(by(request, info));
     const bucket = bucketOf(key);
     if (bucket.tryAcquire(1)) return next();
+    onRejected?.();
     const waitMs = bucket.waitTimeMs(1);
     const retryAfter = Math.max(1, Math.ceil((Number.isFinite(waitMs) ? waitMs : 1000) / 1000));
     return new Response("Too Many Requests\n", {
@@ -118,7 +120,8 @@ export function rateLimit(options: RateLimitOptions): Middleware {
 
 /**
  * What `serve`'s `protect` option becomes for the listener: a gate as
- * given, a new `ListenProtection` for its options, undefined for none.
+ * given, a new `ListenProtection` for its options, undefined for none;
+ * with `onRefused`, wrapped so that each refusal calls it.
  *
  * @throws TypeError for something else, or unknown protection options.
  * @example
@@ -128,11 +131,23 @@ export function rateLimit(options: RateLimitOptions): Middleware {
  * console.log(typeof gate?.admit); // "function"
  * ```
  */
-export function serveProtection(protect: ConnectionGate | ListenProtectionOptions | undefined): ConnectionGate | undefined {
+export function serveProtection(
+  protect: ConnectionGate | ListenProtectionOptions | undefined,
+  onRefused?: () => void,
+): ConnectionGate | undefined {
   if (protect === undefined) return undefined;
   if (protect === null || typeof protect !== "object") throw new TypeError("serve: protect must be a ListenProtection (or ConnectionGate) or its options");
-  if (typeof (protect as Partial<ConnectionGate>).admit === "function") return protect as ConnectionGate;
-  return new ListenProtection(protect as ListenProtectionOptions);
+  const gate = typeof (protect as Partial<ConnectionGate>).admit === "function" ? protect as ConnectionGate : new ListenProtection(protect as ListenProtectionOptions);
+  if (onRefused === undefined) return gate;
+  const counted: ConnectionGate = {
+    admit(conn, handler) {
+      const admitted = gate.admit(conn, handler);
+      if (!admitted) onRefused();
+      return admitted;
+    },
+  };
+  if (gate.listening !== undefined) counted.listening = (listener) => gate.listening!(listener);
+  return counted;
 }
 
 const OVERLOADED = new TextEncoder().encode(

@@ -169,9 +169,13 @@ export function httpMetrics(registry: MetricsRegistry): (request: Request, next:
   };
 }
 
+const REJECTIONS = [["maxConnections", "max_connections"], ["rateLimit", "rate_limit"], ["protect", "protect"]] as const;
+
 /**
- * A collector of `http_server_connections` (open connections) per server,
- * labelled `server` (the key in `servers`).
+ * A collector of `http_server_connections` (open connections) and
+ * `http_server_rejected_total{reason}` (what the server's limits refused:
+ * `max_connections` answered 503, `rate_limit` answered 429, `protect`
+ * closed at accept) per server, labelled `server` (the key in `servers`).
  *
  * @example
  * ```ts
@@ -189,5 +193,13 @@ export function serverCollector(servers: Readonly<Record<string, Server>>): Metr
     help: "Open HTTP connections.",
     type: "gauge",
     series: Object.keys(servers).map((server) => ({ labels: { server }, value: (servers[server] as Server).connections })),
+  }, {
+    name: "http_server_rejected_total",
+    help: "Connections and requests refused by the server's limits, by reason (max_connections: 503, rate_limit: 429, protect: closed at accept).",
+    type: "counter",
+    series: Object.keys(servers).flatMap((server) => {
+      const rejected = (servers[server] as Server).rejected;
+      return REJECTIONS.map(([key, reason]) => ({ labels: { server, reason }, value: rejected[key] }));
+    }),
   }];
 }

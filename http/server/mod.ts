@@ -13,7 +13,7 @@
  *
  * @module
  */
-export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";
+export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerRejections, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";
 export { type H2HandlerInfo, type H2ServeOptions, isH2Info } from "./h2_session.ts";
 export type { ServeTLSOptions } from "./tls_listen.ts";
 export { installLightResponse } from "./light_response.ts";

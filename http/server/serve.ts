@@ -47,8 +47,8 @@ import { rateLimit, type RateLimitOptions, serveProtection } from "./limits_http
 import type { ConnectionGate } from "../../poll/listener.ts";
 import type { ListenProtectionOptions } from "../../pool/protect.ts";
 
-export type { ServeHandler, ServeHandlerInfo, UpgradeOptions } from "./h1_session.ts";
-import type { ServeHandlerInfo } from "./h1_session.ts";
+export type { ServeHandler, ServeHandlerInfo, ServerRejections, UpgradeOptions } from "./h1_session.ts";
+import type { ServeHandlerInfo, ServerRejections } from "./h1_session.ts";
 
 /**
  * The address a server listens on.
@@ -254,6 +254,7 @@ export class Server {
   readonly ready: Promise<void>;
   readonly #sweepMs: number;
   #signals: SignalSubscription | undefined;
+  readonly #rejected: ServerRejections;
 
   /** @internal Use {@link serve}. */
   constructor(options: ServeOptions) {
@@ -284,9 +285,13 @@ export class Server {
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
     const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
     this.#websocket = websocket;
-    const middleware = options.rateLimit === undefined ? options.middleware : [rateLimit(options.rateLimit), ...[options.middleware ?? []].flat()];
+    const rejected: ServerRejections = { maxConnections: 0, rateLimit: 0, protect: 0 };
+    this.#rejected = rejected;
+    const middleware = options.rateLimit === undefined
+      ? options.middleware
+      : [rateLimit(options.rateLimit, () => void rejected.rateLimit++), ...[options.middleware ?? []].flat()];
     const fetch = middleware === undefined ? options.fetch : withMiddleware(middleware, options.fetch as ServeHandler);
-    const protect = serveProtection(options.protect);
+    const protect = serveProtection(options.protect, () => void rejected.protect++);
     if (protect !== undefined && options.tls !== undefined) throw new TypeError("serve: protect is not supported with tls yet");
     const config: SessionConfig = {
       fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
@@ -299,6 +304,7 @@ export class Server {
       parser,
       authority: "",
       origin: options.tls === undefined ? "http://" : "https://",
+      rejected,
       sessions: new Set<H1Session>(),
       upgraded: new Set<Connection>(),
       draining: false,
@@ -389,6 +395,15 @@ export class Server {
 
   get connections(): number {
     return this.#config.sessions.size;
+  }
+
+  /**
+   * What the server's limits refused so far, by reason: connections over
+   * `maxConnections` (503), requests over `rateLimit` (429), connections the
+   * `protect` gate closed at accept (`serverCollector` exports them).
+   */
+  get rejected(): Readonly<ServerRejections> {
+    return { ...this.#rejected };
   }
 
   /**
