@@ -86,6 +86,9 @@ async function startApache(): Promise<Apache> {
       "AddType text/plain .txt",
       'LogFormat "%>s %m %U%q \\"%{Authorization}i\\" \\"%{WWW-Authenticate}o\\"" wire',
       `CustomLog "${join(dir, "access.log")}" wire`,
+      // What went to the forward proxy: the Proxy-Authorization of each request.
+      'LogFormat "%>s %m %U \\"%{Proxy-Authorization}i\\"" proxywire',
+      `CustomLog "${join(dir, "proxy.log")}" proxywire`,
       `<Directory "${join(www, "d")}">`,
       "  Options +ExecCGI",
       "  AddHandler cgi-script .cgi",
@@ -124,6 +127,7 @@ async function startApache(): Promise<Apache> {
       "  AuthDigestProvider file",
       `  AuthUserFile "${join(dir, "digest.pw")}"`,
       "  AuthDigestQop auth",
+      "  AuthDigestNcCheck On",
       "  Require valid-user",
       "</Proxy>",
       `<Directory "${join(www, "b")}">`,
@@ -392,7 +396,8 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
       assert.equal(await post.text(), "origin POST /post hello proxy|-");
       await proxied.close();
       const lines = await logLines(apache, agent, from);
-      assert.deepEqual(lines.map((l) => [l.status, l.method]), [[407, "GET"], [200, "GET"], [407, "POST"], [200, "POST"]]);
+      // The POST sends Proxy-Authorization up front (the proxy's nonce, nc 2): no second 407.
+      assert.deepEqual(lines.map((l) => [l.status, l.method]), [[407, "GET"], [200, "GET"], [200, "POST"]]);
       const wrong = await fetch(`${target}/bad`, { auth: new HttpAuth({ proxy: { username: USER, password: "nope" } }), dispatcher: proxiedWrong });
       assert.equal(wrong.status, 407);
       assert.match(wrong.headers.get("proxy-authenticate") ?? "", /^Digest /);
@@ -400,6 +405,58 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
     } finally {
       await proxied.close();
       await proxiedWrong.close();
+      await new Promise<void>((r) => origin.close(() => r()));
+    }
+  });
+
+  test("Proxy Digest up front: after the proxy's one 407, every later request through it (other targets, POST) sends Proxy-Authorization at once with nc counting up (AuthDigestNcCheck On); the state belongs to the proxy, not the target", async () => {
+    const origin = http.createServer((req, res) => {
+      res.setHeader("connection", "close");
+      req.resume();
+      req.on("end", () => res.end(`origin ${req.method} ${req.url}`));
+    });
+    await new Promise<void>((r) => origin.listen(0, "127.0.0.1", r));
+    const port = (origin.address() as net.AddressInfo).port;
+    // Two targets (two origins) through one proxy, and the same proxy under another name (another protection space).
+    const targets = [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+    const proxied = new ProxyAgent({ proxy: apache.base });
+    const otherName = new ProxyAgent({ proxy: apache.base.replace("127.0.0.1", "localhost") });
+    const proxyLog = () => existsSync(join(apache.dir, "proxy.log")) ? readFileSync(join(apache.dir, "proxy.log"), "utf8").split("\n").filter((l) => l !== "") : [];
+    try {
+      const auth = new HttpAuth({ proxy: { username: USER, password: PASS } });
+      const from = await mark(apache, agent);
+      const fromProxy = proxyLog().length;
+      const bodies: string[] = [];
+      for (const [i, target] of [targets[0]!, targets[1]!, targets[0]!, targets[1]!].entries()) {
+        const r = await fetch(`${target}/t${i}`, { auth, dispatcher: proxied });
+        assert.equal(r.status, 200);
+        bodies.push(await r.text());
+      }
+      const post = await fetch(`${targets[1]}/post`, { method: "POST", body: "up front", auth, dispatcher: proxied });
+      assert.equal(post.status, 200);
+      bodies.push(await post.text());
+      assert.deepEqual(bodies, ["origin GET /t0", "origin GET /t1", "origin GET /t2", "origin GET /t3", "origin POST /post"]);
+      let lines = await logLines(apache, agent, from);
+      assert.deepEqual(lines.map((l) => l.status), [407, 200, 200, 200, 200, 200]);
+      // What the proxy got: no credentials on the first request, then one nonce with nc 1, 2, 3, 4, 5.
+      const sent = proxyLog().slice(fromProxy).filter((l) => !/ \/mark-\d+ /.test(l)).map((l) => /"(.*)"$/.exec(l)![1]!.replace(/\\"/g, '"'));
+      assert.equal(sent.length, 6, sent.join("\n"));
+      assert.equal(sent[0], "-");
+      assert.deepEqual(sent.slice(1).map((v) => param(v, "nc")), ["00000001", "00000002", "00000003", "00000004", "00000005"]);
+      assert.equal(new Set(sent.slice(1).map((v) => param(v, "nonce"))).size, 1);
+      assert.deepEqual(sent.slice(1).map((v) => param(v, "realm")), Array(5).fill(DIGEST_REALM));
+
+      // The same HttpAuth through the proxy under another name: another protection space, so one 407 there first.
+      const from2 = await mark(apache, agent);
+      for (const i of [0, 1]) {
+        const r = await fetch(`${targets[0]}/other${i}`, { auth, dispatcher: otherName });
+        assert.equal(await r.text(), `origin GET /other${i}`);
+      }
+      lines = await logLines(apache, agent, from2);
+      assert.deepEqual(lines.map((l) => l.status), [407, 200, 200]);
+    } finally {
+      await proxied.close();
+      await otherName.close();
       await new Promise<void>((r) => origin.close(() => r()));
     }
   });

@@ -3,11 +3,16 @@
  * with Bearer (sent up front), Basic (RFC 7617; up front when asked, else
  * answering a `Basic` challenge) and Digest (RFC 7616; auth_digest.ts),
  * for servers (401, `WWW-Authenticate`) and proxies (407,
- * `Proxy-Authenticate`). Digest state is kept per origin and realm: after
- * one challenge, later requests answer up front with the same nonce and
- * `nc` counting on; a `stale=true` challenge (a fresh nonce, same
- * credentials) gets one more retry, any other second challenge hands the
- * 401 back. `authFromURL` takes `http://user:pass@host/` credentials.
+ * `Proxy-Authenticate`). Digest state is kept per protection space
+ * (RFC 7235 §2.2: the canonical root and the realm): for a server its
+ * origin, narrowed to the challenge's `domain` URIs when it names some
+ * (RFC 7616 §3.3); for a proxy the proxy itself (`request.proxy`), whatever
+ * the target (RFC 7616 §3.6). After one challenge, later requests in the
+ * space answer up front (`authorization`, `proxyAuthorization`) with the
+ * same nonce and `nc` counting on; a `stale=true` challenge (a fresh nonce,
+ * same credentials) gets one more retry, any other second challenge hands
+ * the 401 (407) back. A proxy that took Basic gets it up front after.
+ * `authFromURL` takes `http://user:pass@host/` credentials.
  *
  * @example
  * ```ts ignore
@@ -96,11 +101,34 @@ export function bearerAuthorization(token: string): string {
   return `Bearer ${token}`;
 }
 
+/** Protection spaces remembered at once; the least recently challenged is forgotten beyond it. */
+const MAX_SPACES = 256;
+
 /** Digest state of one protection space. */
 interface DigestSpace {
   choice: DigestChoice;
   nc: number;
   cnonce: string;
+  /** The origin, or `proxy <proxy origin>`. */
+  root: string;
+  /** Absolute URL prefixes from the challenge's `domain`; null: the whole root. */
+  domain: string[] | null;
+}
+
+/** The same-origin URIs of a Digest `domain` parameter, resolved against the request URL; null when it names none. */
+function domainPrefixes(value: string | undefined, base: URL): string[] | null {
+  if (value === undefined) return null;
+  const out: string[] = [];
+  for (const part of value.split(/\s+/)) {
+    if (part === "") continue;
+    try {
+      const u = new URL(part, base);
+      if (u.origin === base.origin) out.push(u.origin + u.pathname);
+    } catch {
+      // A URI that does not parse narrows nothing.
+    }
+  }
+  return out.length > 0 ? out : null;
 }
 
 /**
@@ -138,7 +166,10 @@ export function parseChallengeFields(values: readonly string[]): ParsedChallenge
  */
 export class HttpAuth implements AuthProvider {
   #options: HttpAuthOptions;
+  /** By `<root> <realm>`, most recently challenged last. */
   #spaces = new Map<string, DigestSpace>();
+  /** Proxies (by origin) that took Basic. */
+  #proxyBasic = new Set<string>();
 
   /** Credentials and choices; unknown keys are a TypeError. */
   constructor(options: HttpAuthOptions) {
@@ -157,9 +188,30 @@ export class HttpAuth implements AuthProvider {
     if (o.token !== undefined) return bearerAuthorization(o.token);
     if (o.username === undefined || o.password === undefined) return null;
     if (o.preemptiveBasic === true) return basicAuthorization(o.username, o.password);
-    const space = this.#spaces.get(request.url.origin);
+    const space = this.#spaceFor(request.url.origin, request.url);
     if (space === undefined) return null;
     return this.#digest(space, { username: o.username, password: o.password }, request);
+  }
+
+  /** Digest (or Basic) for `request.proxy` once that proxy challenged; else null. */
+  proxyAuthorization(request: AuthRequest & { proxy: string }): string | null {
+    const creds = this.#options.proxy;
+    if (creds === undefined || typeof request.proxy !== "string") return null;
+    const space = this.#spaceFor(`proxy ${request.proxy}`, null);
+    if (space !== undefined) return this.#digest(space, creds, request);
+    return this.#proxyBasic.has(request.proxy) ? basicAuthorization(creds.username, creds.password) : null;
+  }
+
+  /** The most recently challenged space of `root` that covers `url` (any of root's for a proxy). */
+  #spaceFor(root: string, url: URL | null): DigestSpace | undefined {
+    let found: DigestSpace | undefined;
+    const href = url === null ? "" : url.origin + url.pathname;
+    for (const space of this.#spaces.values()) {
+      if (space.root !== root) continue;
+      if (space.domain !== null && url !== null && !space.domain.some((prefix) => href.startsWith(prefix))) continue;
+      found = space;
+    }
+    return found;
   }
 
   /** Answers a 401 or 407 (see the module text for when it gives up). */
@@ -175,9 +227,12 @@ export class HttpAuth implements AuthProvider {
     if (creds === undefined) return null;
     if (!proxy && !this.#forOrigin(challenge.request.url)) return null;
     const parsed = parseChallengeFields(challenge.challenges);
-    const key = proxy ? "proxy" : challenge.request.url.origin;
+    const url = challenge.request.url;
+    const proxyOrigin = proxy ? challenge.request.proxy ?? "" : "";
+    const root = proxy ? `proxy ${proxyOrigin}` : url.origin;
     const choice = chooseDigestChallenge(parsed);
     if (choice !== null) {
+      const key = `${root} ${choice.realm}`;
       const previous = this.#spaces.get(key);
       // A second challenge on one request means the credentials failed, unless the nonce went stale.
       if (attempt > 0 && !choice.stale) {
@@ -185,16 +240,23 @@ export class HttpAuth implements AuthProvider {
         return null;
       }
       if (attempt > 1) return null;
-      const space: DigestSpace = previous !== undefined && previous.choice.nonce === choice.nonce && previous.choice.realm === choice.realm
+      const chosen = parsed.find((c) => c.scheme === "digest" && c.params.get("nonce") === choice.nonce && c.params.get("realm") === choice.realm);
+      const domain = proxy ? null : domainPrefixes(chosen?.params.get("domain"), url);
+      const space: DigestSpace = previous !== undefined && previous.choice.nonce === choice.nonce
         ? previous
-        : { choice, nc: 0, cnonce: this.#cnonce() };
+        : { choice, nc: 0, cnonce: this.#cnonce(), root, domain };
       space.choice = choice;
+      space.domain = domain;
+      this.#spaces.delete(key); // most recently challenged last
       this.#spaces.set(key, space);
+      if (this.#spaces.size > MAX_SPACES) this.#spaces.delete(this.#spaces.keys().next().value!);
       return this.#digest(space, creds, challenge.request);
     }
     if (parsed.some((c) => c.scheme === "basic") && attempt === 0 && !(o.preemptiveBasic === true && !proxy)) {
+      if (proxy && proxyOrigin !== "") this.#proxyBasic.add(proxyOrigin);
       return basicAuthorization(creds.username, creds.password);
     }
+    if (proxy) this.#proxyBasic.delete(proxyOrigin);
     return null;
   }
 

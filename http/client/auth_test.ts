@@ -145,6 +145,31 @@ describe("HttpAuth", () => {
     assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="proxy"'], request: request() }), basicAuthorization("pu", "pp"));
   });
 
+  test("Digest protection spaces (RFC 7235 §2.2): realm and domain narrow a server's; a proxy's is the proxy, whatever the target", () => {
+    const auth = new HttpAuth({ username: "u", password: "p", proxy: { username: "pu", password: "pp" }, cnonce: () => "c" });
+    // Two realms on one origin, each with its domain: each path answers in its own realm with its own nc.
+    auth.respond(challenge401(['Digest realm="A", nonce="na", qop="auth", domain="/a/ /shared/x"'], 0, "/a/1"));
+    auth.respond(challenge401(['Digest realm="B", nonce="nb", qop="auth", domain="/b/"'], 0, "/b/1"));
+    assert.match(auth.authorization(request("/a/2"))!, /realm="A".*nonce="na", nc=00000002/);
+    assert.match(auth.authorization(request("/shared/x/y"))!, /realm="A".*nc=00000003/);
+    assert.match(auth.authorization(request("/b/2"))!, /realm="B".*nonce="nb", nc=00000002/);
+    assert.equal(auth.authorization(request("/c/")), null, "outside both domains: wait for a challenge");
+    // Proxies: nothing up front before a 407 from that proxy; after it, every target through it, nc counting on.
+    const via = (proxy: string, origin: string) => ({ method: "GET", url: new URL(`${origin}/p`), body: null, proxy });
+    assert.equal(auth.proxyAuthorization(via("http://px:3128", "http://one.test")), null);
+    const answered = auth.respond({ status: 407, challenges: ['Digest realm="P", nonce="np", qop="auth"'], request: via("http://px:3128", "http://one.test") });
+    assert.match(answered!, /^Digest username="pu", realm="P".*nc=00000001/);
+    assert.match(auth.proxyAuthorization(via("http://px:3128", "http://two.test"))!, /nonce="np", nc=00000002/);
+    assert.match(auth.proxyAuthorization(via("http://px:3128", "http://one.test"))!, /nonce="np", nc=00000003/);
+    assert.equal(auth.proxyAuthorization(via("http://other:3128", "http://one.test")), null, "another proxy is another space");
+    assert.equal(auth.authorization(request("/elsewhere")), null, "proxy state does not answer servers");
+    // A proxy that took Basic gets Basic up front; one that refused it does not.
+    assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="b"'], request: via("http://basic:1", "http://one.test") }), basicAuthorization("pu", "pp"));
+    assert.equal(auth.proxyAuthorization(via("http://basic:1", "http://x.test")), basicAuthorization("pu", "pp"));
+    assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="b"'], request: via("http://basic:1", "http://one.test"), attempt: 1 }), null);
+    assert.equal(auth.proxyAuthorization(via("http://basic:1", "http://x.test")), null);
+  });
+
   test("credentials from the URL answer only that origin", () => {
     const { url, auth } = authFromURL(new URL("http://us%65r:p%3Ass@a.test:8080/x"));
     assert.equal(url.href, "http://a.test:8080/x");

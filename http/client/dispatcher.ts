@@ -116,4 +116,11 @@ export interface Dispatcher {
   close(): Promise<void>;
   /** Fails every request and closes every connection now. */
   destroy(error?: Error): Promise<void>;
+  /**
+   * The HTTP proxy (its origin, `http://host:port`) a request to `origin`
+   * is sent to in absolute form, where `Proxy-Authorization` goes with the
+   * request; null (or no such method) when none. `fetch` asks it to send
+   * proxy credentials up front.
+   */
+  proxyFor?(origin: string): string | null;
 }

@@ -358,7 +358,17 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
       const value = await auth.authorization(authRequest(method, url, body));
       if (value !== null) set("authorization", value);
     }
+    // Proxy credentials up front (Digest after the proxy's first 407, nc counting on), for each hop to an HTTP proxy in absolute form.
+    const upfrontProxy = auth?.proxyAuthorization !== undefined && !fields.has("proxy-authorization") && dispatcher.proxyFor !== undefined;
+    let answered407 = false;
     for (let hops = 0;; ) {
+      if (upfrontProxy && !answered407) {
+        const proxy = dispatcher.proxyFor!(url.origin);
+        const value = proxy === null ? null : await auth!.proxyAuthorization!({ ...authRequest(method, url, body), proxy });
+        if (value !== null) set("proxy-authorization", value);
+        else fields.delete("proxy-authorization");
+      }
+      answered407 = false;
       const pairs: Array<readonly [string, string]> = [];
       for (const name of order) {
         const value = fields.get(name);
@@ -416,10 +426,14 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
         const challenges = fieldValues(hop.fields, hop.status === 401 ? "www-authenticate" : "proxy-authenticate");
         if (challenges.length > 0 && (body === null || body.replayable)) {
           const attempt = authAttempts[hop.status]++;
-          const value = await auth.respond({ status: hop.status, challenges, request: authRequest(method, url, body), attempt });
+          const request = authRequest(method, url, body);
+          const proxy = hop.status === 407 ? dispatcher.proxyFor?.(url.origin) ?? null : null;
+          if (proxy !== null) request.proxy = proxy;
+          const value = await auth.respond({ status: hop.status, challenges, request, attempt });
           if (value !== null) {
             await discard(hop);
             set(hop.status === 401 ? "authorization" : "proxy-authorization", value);
+            answered407 = hop.status === 407;
             continue;
           }
         }

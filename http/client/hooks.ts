@@ -7,7 +7,9 @@
  *   included); `cookieJar.storeSetCookie(url, values)` after each response
  *   head with its `Set-Cookie` fields.
  * - `auth.authorization(request)` before the first request (preemptive
- *   Basic or Bearer); after a 401 (or 407) with challenges,
+ *   Basic or Bearer, Digest with a known nonce), and
+ *   `auth.proxyAuthorization(request)` before each request that goes to an
+ *   HTTP proxy in absolute form (`request.proxy`); after a 401 (or 407) with challenges,
  *   `auth.respond(challenge)` gives the field value for one retry (Digest),
  *   or null to hand the 401 back.
  *
@@ -55,6 +57,8 @@ export interface AuthRequest {
   url: URL;
   /** The body bytes when they are in memory (Digest `auth-int` hashes them), else null. */
   body: Uint8Array | null;
+  /** The HTTP proxy (`http://host:port`) the request goes to in absolute form, when it does: the protection space of a 407. */
+  proxy?: string;
 }
 
 /**
@@ -87,6 +91,8 @@ export interface AuthChallenge {
 export interface AuthProvider {
   /** The Authorization value to send up front (Basic, Bearer), or null. */
   authorization?(request: AuthRequest): string | null | Promise<string | null>;
+  /** The Proxy-Authorization value to send up front to `request.proxy` (e.g. Digest after its first 407), or null. */
+  proxyAuthorization?(request: AuthRequest & { proxy: string }): string | null | Promise<string | null>;
   /** The Authorization (or Proxy-Authorization) value answering a challenge, for one retry; null gives up. */
   respond(challenge: AuthChallenge): string | null | Promise<string | null>;
 }

@@ -97,6 +97,10 @@ export function proxyRoute(origin: string, proxy: ProxyOption, env?: EnvReader, 
   return { kind: "tunnel", proxy: config };
 }
 
+function proxyOriginOf(proxy: ProxyConfig): string {
+  return `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`;
+}
+
 function proxyKey(config: ProxyConfig): string {
   return JSON.stringify([config.protocol, config.host, config.port, config.username ?? null, config.password ?? null]);
 }
@@ -151,6 +155,16 @@ export class ProxyAgent implements Dispatcher {
     return entry.pool;
   }
 
+  /** The HTTP proxy a request to `origin` goes to in absolute form (`http://host:port`), or null for a tunnel or a direct route. */
+  proxyFor(origin: string): string | null {
+    try {
+      const route = proxyRoute(origin, this.#proxy, this.#env, this.#httpTargets);
+      return route.kind === "absolute" ? proxyOriginOf(route.proxy) : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Sends one request by its route. */
   dispatch(options: DispatchOptions, handler: DispatchHandler): void {
     if (this.#closed) {
@@ -168,7 +182,7 @@ export class ProxyAgent implements Dispatcher {
         this.#pool(`tunnel ${proxyKey(proxy)} ${options.origin}`, `tunnel ${formatProxy(proxy)} ${options.origin}`, () => new Pool(options.origin, { ...this.#options, proxy })).dispatch(options, handler);
         return;
       }
-      const proxyOrigin = `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`;
+      const proxyOrigin = proxyOriginOf(proxy);
       const pool = this.#pool(`absolute ${proxyKey(proxy)}`, `absolute ${formatProxy(proxy)}`, () => new Pool(proxyOrigin, { ...this.#options, http2: false }));
       const target = originParts(options.origin);
       const headers: Array<readonly [string, string]> = [];
