@@ -2,11 +2,13 @@
  * HTTP/2 client benchmark: ffinet `request` and `fetch` (an https: Agent
  * that picks h2 by ALPN: one connection) against node:http2's client (one
  * `ClientHttp2Session`, `session.request()`) and, on Node, npm undici's
- * `request` with `allowH2` — all against one node:http2 secure server in a
- * child process (the test PKI's certificate, a 1 KiB body), 50 requests in
- * flight on one connection each, every body read. Also an h2c row: ffinet
- * (`http2: "prior-knowledge"`) against node:http2's client on a cleartext
- * node:http2 server (undici has no h2c). Alternating rounds (CLIENT_ROUNDS,
+ * `request` with `allowH2` — all against one local nginx (bench/_nginx.ts:
+ * one worker, the test PKI's certificate, a 1 KiB body; node:http2 servers
+ * in a child process when nginx is not installed or with
+ * BENCH_SERVER=node), 50 requests in flight on one connection each, every
+ * body read. Also an h2c row: ffinet (`http2: "prior-knowledge"`) against
+ * node:http2's client on nginx's cleartext h2 port (undici has no h2c).
+ * The case names end in the server (`@nginx`, `@node:http2`). Alternating rounds (CLIENT_ROUNDS,
  * default 3, CLIENT_SECONDS each, default 2); median req/s and the client's
  * CPU µs per request.
  *
@@ -19,6 +21,7 @@ import http2 from "node:http2";
 import { finish, record, RUNTIME } from "./harness.ts";
 import { Agent, fetch as ffFetch, Pool, request as ffRequest } from "../http/client/mod.ts";
 import { testPKI } from "../tests/tls_pki.ts";
+import { startNginx } from "./_nginx.ts";
 
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; cpuUsage?: () => { user: number; system: number } } }).process;
 const ROUNDS = Number(proc.env.CLIENT_ROUNDS ?? 3);
@@ -78,7 +81,7 @@ async function load(one: OneRequest, seconds: number): Promise<{ rps: number; cp
 /** One GET on a node:http2 session, reading the body. */
 function nodeGet(session: http2.ClientHttp2Session): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = session.request({ ":path": "/" });
+    const req = session.request({ ":path": path });
     req.on("data", () => {});
     req.on("end", () => resolve());
     req.on("error", reject);
@@ -89,9 +92,13 @@ function nodeGet(session: http2.ClientHttp2Session): Promise<void> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const pki = testPKI();
-const server = await startServer(pki.key, pki.chain);
-const tlsUrl = `https://localhost:${server.tls}/`;
-const plainUrl = `http://127.0.0.1:${server.plain}/`;
+const nginx = proc.env.BENCH_SERVER === "node" ? null : await startNginx({ certPath: pki.paths["leaf_chain.pem"]!, keyPath: pki.paths["leaf.key"]! });
+const server = nginx !== null ? { tls: nginx.tlsPort, plain: nginx.h2cPort, kill: () => void nginx.stop() } : await startServer(pki.key, pki.chain);
+const path = nginx !== null ? "/1k" : "/";
+const tlsUrl = `https://localhost:${server.tls}${path}`;
+const plainUrl = `http://127.0.0.1:${server.plain}${path}`;
+const at = nginx !== null ? "@nginx" : "@node:http2";
+console.log(`# server: ${nginx !== null ? `nginx ${nginx.version}` : "node:http2"}`);
 const agent = new Agent({ tls: { ca: pki.root } });
 const h2cPool = new Pool(plainUrl, { http2: "prior-knowledge" });
 const nodeTls = http2.connect(tlsUrl, { ca: pki.root });
@@ -154,9 +161,9 @@ try {
   ];
   if (contenders["undici.request h2"]) pairs.push(["ffinet request h2", "undici.request h2"]);
   for (const [ours, peer] of pairs) {
-    record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
+    record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s ${at}`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
     if (!Number.isNaN(cpu(ours)) && !Number.isNaN(cpu(peer))) {
-      record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB CPU/req`, unit: "µs/req", ours: cpu(ours), peer: cpu(peer), peerName: peer });
+      record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB CPU/req ${at}`, unit: "µs/req", ours: cpu(ours), peer: cpu(peer), peerName: peer });
     }
   }
   finish();
@@ -166,5 +173,6 @@ try {
   await agent.destroy();
   await h2cPool.destroy();
   if (typeof undiciAgent?.close === "function") await undiciAgent.close();
-  server.kill();
+  if (nginx !== null) await nginx.stop();
+  else server.kill();
 }

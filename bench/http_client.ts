@@ -1,9 +1,11 @@
 /**
  * HTTP client benchmark: ffinet `request` and `fetch` against undici's
  * `request` and `fetch` (npm undici, a dev dependency) and the runtime's
- * own `fetch`, all against one local node:http server in a child process
- * (keep-alive, a 1 KiB body), 50 requests in flight, each client reading
- * every body. Alternating rounds (CLIENT_ROUNDS, default 3, CLIENT_SECONDS
+ * own `fetch`, all against one local nginx (bench/_nginx.ts: one worker,
+ * keep-alive, a 1 KiB body; a node:http server in a child process when
+ * nginx is not installed or with BENCH_SERVER=node), 50 requests in
+ * flight, each client reading every body. The case names end in the
+ * server (`@nginx`, `@node:http`). Alternating rounds (CLIENT_ROUNDS, default 3, CLIENT_SECONDS
  * each, default 2); the median req/s of each contender, and the client's
  * CPU µs per request (process.cpuUsage where the runtime has it).
  *
@@ -18,6 +20,8 @@
 import { spawn } from "node:child_process";
 import { finish, record, RUNTIME } from "./harness.ts";
 import { Agent, fetch as ffFetch, request as ffRequest } from "../http/client/mod.ts";
+import { testPKI } from "../tests/tls_pki.ts";
+import { startNginx } from "./_nginx.ts";
 
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; cpuUsage?: () => { user: number; system: number } } }).process;
 const ROUNDS = Number(proc.env.CLIENT_ROUNDS ?? 3);
@@ -70,8 +74,12 @@ async function load(one: OneRequest, seconds: number): Promise<{ rps: number; cp
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const server = await startServer();
-const url = `http://127.0.0.1:${server.port}/`;
+const pki = testPKI();
+const nginx = proc.env.BENCH_SERVER === "node" ? null : await startNginx({ certPath: pki.paths["leaf_chain.pem"]!, keyPath: pki.paths["leaf.key"]! });
+const server = nginx !== null ? { port: nginx.port, kill: () => void nginx.stop() } : await startServer();
+const url = nginx !== null ? `http://127.0.0.1:${server.port}/1k` : `http://127.0.0.1:${server.port}/`;
+const at = nginx !== null ? "@nginx" : "@node:http";
+console.log(`# server: ${nginx !== null ? `nginx ${nginx.version}` : "node:http"}`);
 const agent = new Agent({ connections: IN_FLIGHT });
 
 const contenders: Record<string, OneRequest> = {
@@ -129,14 +137,15 @@ try {
   const pairs: Array<[string, string]> = [["ffinet fetch", "runtime fetch"]];
   if (contenders["undici.request"]) pairs.push(["ffinet request", "undici.request"], ["ffinet fetch", "undici fetch"]);
   for (const [ours, peer] of pairs) {
-    record({ bench: "http_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
+    record({ bench: "http_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s ${at}`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
     if (!Number.isNaN(cpu(ours))) {
-      record({ bench: "http_client", case: `${ours} c${IN_FLIGHT} 1KiB CPU/req`, unit: "µs/req", ours: cpu(ours), peer: cpu(peer), peerName: peer });
+      record({ bench: "http_client", case: `${ours} c${IN_FLIGHT} 1KiB CPU/req ${at}`, unit: "µs/req", ours: cpu(ours), peer: cpu(peer), peerName: peer });
     }
   }
   finish();
 } finally {
-  server.kill();
+  if (nginx !== null) await nginx.stop();
+  else server.kill();
   await agent.destroy();
   if (typeof undiciAgent?.close === "function") await undiciAgent.close();
 }
