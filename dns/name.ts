@@ -106,13 +106,27 @@ export function labelsToName(labels: readonly Uint8Array[]): string {
   let out = "";
   for (let l = 0; l < labels.length; l++) {
     if (l > 0) out += ".";
-    for (const b of labels[l]!) {
+    const label = labels[l]!;
+    if (isPlainLabel(label)) {
+      out += String.fromCharCode.apply(null, label as unknown as number[]);
+      continue;
+    }
+    for (const b of label) {
       if (b === 0x2e || b === 0x5c) out += "\\" + String.fromCharCode(b);
       else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b);
       else out += "\\" + String(b).padStart(3, "0");
     }
   }
   return out;
+}
+
+/** Bytes that stand for themselves in text form (printable, not "." or "\\"). */
+function isPlainLabel(label: Uint8Array): boolean {
+  for (let i = 0; i < label.length; i++) {
+    const b = label[i]!;
+    if (b <= 0x20 || b >= 0x7f || b === 0x2e || b === 0x5c) return false;
+  }
+  return true;
 }
 
 /**
@@ -126,8 +140,18 @@ export function labelsToName(labels: readonly Uint8Array[]): string {
  * ```
  */
 export function canonicalName(name: string): string {
+  // Most names are plain already (letters, digits, "-", "_"; no escapes):
+  // those only lose a trailing dot and their capitals.
+  if (typeof name === "string" && name.length <= MAX_NAME_BYTES - 2 + 1 && PLAIN_NAME.test(name)) {
+    const bare = name.charCodeAt(name.length - 1) === 0x2e ? name.slice(0, -1) : name;
+    if (bare.length <= MAX_NAME_BYTES - 2) return HAS_CAPITAL.test(bare) ? bare.toLowerCase() : bare;
+  }
   return labelsToName(nameLabels(name)).replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
+
+/** Labels of 1–63 plain characters, dot-separated, with an optional final dot. */
+const PLAIN_NAME = /^(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}\.?$/;
+const HAS_CAPITAL = /[A-Z]/;
 
 /**
  * A name on the wire without compression.
@@ -139,6 +163,8 @@ export function canonicalName(name: string): string {
  * ```
  */
 export function encodeName(name: string): Uint8Array {
+  const plain = encodePlainName(name);
+  if (plain !== null) return plain;
   const labels = nameLabels(name);
   let size = 1;
   for (const l of labels) size += l.length + 1;
@@ -150,6 +176,27 @@ export function encodeName(name: string): Uint8Array {
     at += l.length;
   }
   out[at] = 0;
+  return out;
+}
+
+/** {@link encodeName} of a plain name (see `PLAIN_NAME`) without label arrays; null for any other. */
+function encodePlainName(name: string): Uint8Array | null {
+  if (typeof name !== "string" || name.length > MAX_NAME_BYTES - 2 + 1 || !PLAIN_NAME.test(name)) return null;
+  const bare = name.charCodeAt(name.length - 1) === 0x2e ? name.length - 1 : name.length;
+  if (bare > MAX_NAME_BYTES - 2) return null;
+  const out = new Uint8Array(bare + 2);
+  let lengthAt = 0;
+  for (let i = 0; i < bare; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      out[lengthAt] = i - lengthAt;
+      lengthAt = i + 1;
+    } else {
+      out[i + 1] = c;
+    }
+  }
+  out[lengthAt] = bare - lengthAt;
+  out[bare + 1] = 0;
   return out;
 }
 

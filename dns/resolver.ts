@@ -39,6 +39,7 @@ import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
 import { type ExchangeTimeout, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
+import { type EncodedPeer, encodePeer } from "../socket/udp_query.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
@@ -149,17 +150,6 @@ function normalIP(host: string): string {
   return formatIP(p.bytes, p.zone);
 }
 
-function sameAddress(host: string, port: number, server: ServerAddress): boolean {
-  if (port !== server.port) return false;
-  try {
-    let h = normalIP(host);
-    if (h.startsWith("::ffff:") && isIP(h.slice(7)) === 4) h = h.slice(7);
-    return h === server.host;
-  } catch {
-    return false;
-  }
-}
-
 function nonNegativeInt(v: number | undefined, name: string, min = 0): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min)) throw new RangeError(`${name} must be an integer ≥ ${min}, got ${String(v)}`);
 }
@@ -189,6 +179,30 @@ function soaNegativeTtl(m: DNSMessage): number {
   return 0; // RFC 2308 §5: no SOA, no negative caching
 }
 
+/**
+ * Whether an answer's question section is the query's (one question, the
+ * same name ignoring ASCII case, the same type and class), compared on the
+ * wire: `query` is what was sent (its name uncompressed at offset 12),
+ * `answer` the bytes of a message that decoded.
+ */
+function sameQuestion(answer: Uint8Array, query: Uint8Array): boolean {
+  if (answer[4] !== 0 || answer[5] !== 1) return false;
+  let nameEnd = 12;
+  while (query[nameEnd] !== 0) nameEnd += query[nameEnd]! + 1;
+  nameEnd++;
+  if (answer.length < nameEnd + 4) return false;
+  for (let i = 12; i < nameEnd; i++) {
+    const a = answer[i]!;
+    const q = query[i]!;
+    if (a === q) continue;
+    // Letters match either case; length bytes are below 64, never letters.
+    const folded = a | 0x20;
+    if (folded !== (q | 0x20) || folded < 0x61 || folded > 0x7a) return false;
+  }
+  for (let i = nameEnd; i < nameEnd + 4; i++) if (answer[i] !== query[i]) return false;
+  return true;
+}
+
 function questionMatches(m: DNSMessage, name: string, type: number): boolean {
   if (m.questions.length !== 1) return false;
   const q = m.questions[0]!;
@@ -214,6 +228,9 @@ function linked<T>(signal: AbortSignal | undefined, run: (signal: AbortSignal) =
   });
 }
 
+/** A placeholder promise, replaced before anyone sees it. */
+const NEVER: Promise<never> = new Promise<never>(() => {});
+
 function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -227,12 +244,19 @@ function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
 interface Config {
   readonly conf: ResolvConf;
   readonly servers: readonly ServerAddress[];
+  /** `servers`, encoded for sendto and for matching answers' source addresses. */
+  readonly peers: readonly EncodedPeer[];
   readonly hosts: HostsTable;
 }
 
 interface InFlight {
-  readonly promise: Promise<QueryOutcome>;
-  readonly controller: AbortController;
+  promise: Promise<QueryOutcome>;
+  /**
+   * Aborts the exchange when its last waiter gave up; null when the query
+   * that started it had no signal (that waiter stays until the end, so
+   * nothing can abort it).
+   */
+  readonly controller: AbortController | null;
   waiters: number;
 }
 
@@ -333,9 +357,11 @@ export class Resolver {
       rotate: o.rotate ?? file.rotate,
       edns0: file.edns0,
     };
+    const servers = (o.servers ?? file.servers).map(parseServer);
     this.#config = {
       conf,
-      servers: (o.servers ?? file.servers).map(parseServer),
+      servers,
+      peers: servers.map((a) => encodePeer(a.host, a.port)),
       hosts: parseHosts(hostsText),
     };
     return this.#config;
@@ -360,7 +386,8 @@ export class Resolver {
     const config = this.#load();
     let nodata = false;
     for (const candidate of this.#candidates(name, config.conf)) {
-      const outcome = await this.#query(candidate, t, config, options.signal);
+      const pending = this.#query(candidate, t, config, options.signal);
+      const outcome = pending instanceof Promise ? await pending : pending;
       if (outcome.kind === "records") return outcome.records.slice();
       if (outcome.kind === "nodata") nodata = true;
     }
@@ -448,13 +475,11 @@ export class Resolver {
     return records.flatMap((r) => (r.data.kind === "PTR" ? [r.data.target] : []));
   }
 
-  *#candidates(name: string, conf: ResolvConf): Generator<string> {
+  #candidates(name: string, conf: ResolvConf): string[] {
     if (typeof name !== "string") throw new TypeError("a DNS name must be a string");
-    if (name.endsWith(".") && !name.endsWith("\\.")) {
-      yield canonicalName(name);
-      return;
-    }
+    if (name.endsWith(".") && !name.endsWith("\\.")) return [canonicalName(name)];
     const base = canonicalName(name);
+    if (conf.search.length === 0) return [base];
     const dots = nameLabels(base).length - 1;
     const searched = conf.search.flatMap((d) => {
       try {
@@ -463,63 +488,62 @@ export class Resolver {
         return []; // too long with this domain
       }
     });
-    if (dots >= conf.ndots) {
-      yield base;
-      yield* searched;
-    } else {
-      yield* searched;
-      yield base;
-    }
+    return dots >= conf.ndots ? [base, ...searched] : [...searched, base];
   }
 
-  #query(name: string, type: number, config: Config, signal: AbortSignal | undefined): Promise<QueryOutcome> {
+  /** A cached outcome as is, else a promise of the exchange (joined when one for the same question is in flight). */
+  #query(name: string, type: number, config: Config, signal: AbortSignal | undefined): QueryOutcome | Promise<QueryOutcome> {
     const cached = this.cache?.get(name, type);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) return cached;
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const key = `${name} ${type}`;
     let flight = this.#inflight.get(key);
     // A flight whose last waiter gave up is being aborted: never join it.
-    if (flight === undefined || flight.controller.signal.aborted) {
-      const controller = new AbortController();
-      const created: InFlight = {
-        promise: this.#exchange(name, type, config, controller.signal).finally(() => {
-          if (this.#inflight.get(key) === created) this.#inflight.delete(key);
-        }),
-        controller,
-        waiters: 0,
-      };
+    if (flight === undefined || flight.controller?.signal.aborted === true) {
+      const created: InFlight = { promise: NEVER, controller: signal === undefined ? null : new AbortController(), waiters: 0 };
+      // In the map first: an exchange that fails at once removes it itself.
+      this.#inflight.set(key, created);
+      created.promise = this.#exchange(name, type, config, created.controller?.signal, key, created);
       flight = created;
-      this.#inflight.set(key, flight);
     }
     const f = flight;
     f.waiters++;
+    // A waiter without a signal stays until the end: the flight can no longer be aborted.
+    if (signal === undefined) return f.promise;
     return withSignal(f.promise, signal).finally(() => {
-      if (--f.waiters === 0 && !f.controller.signal.aborted && signal?.aborted) f.controller.abort(signal.reason);
+      if (--f.waiters === 0 && f.controller !== null && !f.controller.signal.aborted && signal.aborted) f.controller.abort(signal.reason);
     });
   }
 
-  async #exchange(name: string, type: number, config: Config, signal: AbortSignal): Promise<QueryOutcome> {
-    const { conf, servers } = config;
-    const start = conf.rotate ? this.#next++ % servers.length : 0;
-    const order = servers.map((_, i) => servers[(start + i) % servers.length]!);
-    let lastError: Error | null = null;
-    for (let attempt = 0; attempt < conf.attempts; attempt++) {
-      for (const server of order) {
-        if (signal.aborted) throw signal.reason;
-        let m: DNSMessage;
-        try {
-          m = await this.#ask(server, name, type, conf, signal);
-        } catch (err) {
-          if (signal.aborted) throw signal.reason;
-          if (!(err instanceof Error)) throw err;
-          lastError = err instanceof DNSError ? err : new DNSError("ECONNREFUSED", `${server.host}:${server.port}: ${err.message}`, { cause: err });
-          continue;
+  async #exchange(name: string, type: number, config: Config, signal: AbortSignal | undefined, key: string, flight: InFlight): Promise<QueryOutcome> {
+    try {
+      const { conf, servers, peers } = config;
+      const count = servers.length;
+      const start = conf.rotate ? this.#next++ % count : 0;
+      let lastError: Error | null = null;
+      for (let attempt = 0; attempt < conf.attempts; attempt++) {
+        for (let k = 0; k < count; k++) {
+          const i = (start + k) % count;
+          const server = servers[i]!;
+          if (signal?.aborted) throw signal.reason;
+          let m: DNSMessage;
+          try {
+            m = await this.#ask(server, peers[i]!, name, type, conf, signal);
+          } catch (err) {
+            if (signal?.aborted) throw signal.reason;
+            if (!(err instanceof Error)) throw err;
+            lastError = err instanceof DNSError ? err : new DNSError("ECONNREFUSED", `${server.host}:${server.port}: ${err.message}`, { cause: err });
+            continue;
+          }
+          if (m.rcode === RCODE.NOERROR || m.rcode === RCODE.NXDOMAIN) return this.#outcome(m, name, type);
+          const code = m.rcode === RCODE.REFUSED ? "EREFUSED" : m.rcode === RCODE.SERVFAIL ? "ESERVFAIL" : "EBADRESP";
+          lastError = new DNSError(code, `${server.host}:${server.port} answered ${name} with RCODE ${m.rcode}`);
         }
-        if (m.rcode === RCODE.NOERROR || m.rcode === RCODE.NXDOMAIN) return this.#outcome(m, name, type);
-        const code = m.rcode === RCODE.REFUSED ? "EREFUSED" : m.rcode === RCODE.SERVFAIL ? "ESERVFAIL" : "EBADRESP";
-        lastError = new DNSError(code, `${server.host}:${server.port} answered ${name} with RCODE ${m.rcode}`);
       }
+      throw lastError ?? new DNSError("ETIMEOUT", `no answer for ${name}`);
+    } finally {
+      if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     }
-    throw lastError ?? new DNSError("ETIMEOUT", `no answer for ${name}`);
   }
 
   #outcome(m: DNSMessage, name: string, type: number): QueryOutcome {
@@ -579,14 +603,15 @@ export class Resolver {
     return this.#pool;
   }
 
-  #ask(server: ServerAddress, name: string, type: number, conf: ResolvConf, signal: AbortSignal): Promise<DNSMessage> {
+  async #ask(server: ServerAddress, peer: EncodedPeer, name: string, type: number, conf: ResolvConf, signal: AbortSignal | undefined): Promise<DNSMessage> {
     const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
     const timeout = { ms: timeoutMs, error: () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`) };
-    return this.#askUDP(server, name, type, signal, timeout)
-      .then((answer) => (answer === "tcp" ? linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`)) : answer));
+    const answer = await this.#askUDP(server, peer, name, type, signal, timeout);
+    if (answer !== "tcp") return answer;
+    return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
   }
 
-  #askUDP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
+  #askUDP(server: ServerAddress, peer: EncodedPeer, name: string, type: number, signal: AbortSignal | undefined, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
     let ignored = 0;
@@ -594,9 +619,10 @@ export class Resolver {
       if (++ignored > MAX_IGNORED_DATAGRAMS) throw new DNSError("EBADRESP", `${server.host}:${server.port}: no acceptable answer for ${name}`);
       return "ignore";
     };
-    return udpExchange<DNSMessage | "tcp">(server, query, EDNS_UDP_PAYLOAD, (bytes, host, port, truncated) => {
-      if (!sameAddress(host, port, server)) return ignore();
-      if (bytes.length < 12 || ((bytes[0]! << 8) | bytes[1]!) !== id || (bytes[2]! & 0x80) === 0) return ignore();
+    return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, (bytes, truncated, fromServer) => {
+      // Only the server's address and port, the query's id and a response count.
+      if (!fromServer) return ignore();
+      if (bytes.length < 12 || bytes[0] !== query[0] || bytes[1] !== query[1] || (bytes[2]! & 0x80) === 0) return ignore();
       // Larger than the 1232 bytes we advertise (a server ignoring EDNS): TCP checks it all.
       if (truncated) return { value: "tcp" };
       let m: DNSMessage;
@@ -607,7 +633,7 @@ export class Resolver {
         if ((bytes[2]! & 0x02) !== 0) return { value: "tcp" };
         return ignore();
       }
-      if (!questionMatches(m, name, type)) return ignore();
+      if (!sameQuestion(bytes, query)) return ignore();
       if (m.flags.tc) return { value: "tcp" };
       return { value: m };
     }, signal, this.#options.loop, this.#udpPool(), timeout);

@@ -12,7 +12,8 @@
  * ```ts
  * import { udpExchange } from "./udp_exchange.ts";
  * const signal = AbortSignal.timeout(50);
- * await udpExchange({ host: "127.0.0.1", port: 9 }, new Uint8Array(12), 512, () => "ignore", signal).catch(() => console.log("no answer"));
+ * import { encodePeer } from "../socket/udp_query.ts";
+ * await udpExchange(encodePeer("127.0.0.1", 9), new Uint8Array(12), 512, () => "ignore", signal).catch(() => console.log("no answer"));
  * ```
  *
  * @module
@@ -20,8 +21,7 @@
 import { READABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
-import { Dgram } from "../socket/dgram.ts";
-import { isIP } from "../socket/address.ts";
+import { closeQuerySocket, type EncodedPeer, openQuerySocket, recvAnswer, sendQuery, SourceAddress } from "../socket/udp_query.ts";
 
 /**
  * A time limit of one exchange: after `ms` it rejects with `error()`. Cheaper
@@ -36,9 +36,16 @@ export interface ExchangeTimeout {
 export type DatagramVerdict<T> = "ignore" | { readonly value: T };
 
 /**
+ * What `accept` is told: the datagram (a view valid only during the call),
+ * whether it was cut to `maxBytes`, and whether it came from the server's
+ * address and port (anything else should be ignored).
+ */
+export type AcceptDatagram<T> = (data: Uint8Array, truncated: boolean, fromServer: boolean) => DatagramVerdict<T>;
+
+/**
  * Sends `query` to `server` from a fresh port and resolves with the first
  * verdict that is not "ignore"; rejects with the signal's reason, the
- * `timeout`'s error or a socket error. `accept` gets a view valid only during the call.
+ * `timeout`'s error or a socket error.
  *
  * @example
  * ```ts
@@ -47,24 +54,23 @@ export type DatagramVerdict<T> = "ignore" | { readonly value: T };
  * ```
  */
 export function udpExchange<T>(
-  server: { readonly host: string; readonly port: number },
+  server: EncodedPeer,
   query: Uint8Array,
   maxBytes: number,
-  accept: (data: Uint8Array, host: string, port: number, truncated: boolean) => DatagramVerdict<T>,
-  signal: AbortSignal,
+  accept: AcceptDatagram<T>,
+  signal: AbortSignal | undefined,
   loop: Loop = defaultLoop(),
   pool?: UdpSocketPool,
   timeout?: ExchangeTimeout,
 ): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  const family = isIP(server.host) === 6 ? "ipv6" : "ipv4";
+  if (signal?.aborted) return Promise.reject(signal.reason);
   let lease: PooledSocket;
   try {
-    lease = pool !== undefined ? pool.acquire(family) : PooledSocket.open(loop, family);
+    lease = pool !== undefined ? pool.acquire(server.family) : PooledSocket.open(loop, server.family);
   } catch (err) {
     return Promise.reject(err);
   }
-  const dgram = lease.dgram;
+  const fd = lease.fd;
   const buffer = receiveBuffer(maxBytes);
   return new Promise<T>((resolve, reject) => {
     let done = false;
@@ -73,30 +79,31 @@ export function udpExchange<T>(
       if (done) return;
       done = true;
       if (timer !== undefined) clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       if (pool !== undefined) pool.release(lease);
       else lease.close();
       if (err !== undefined) reject(err);
       else resolve(value as T);
     };
-    const onAbort = (): void => finish(signal.reason);
+    const onAbort = (): void => finish(signal!.reason);
     try {
       lease.onReadable = () => {
         try {
           for (let i = 0; i < 64 && !done; i++) {
-            const d = dgram.recvFrom(buffer);
-            if (d === null) return;
-            const verdict = accept(buffer.subarray(0, d.bytes), d.host, d.port, d.truncated);
+            const n = recvAnswer(fd, buffer, SOURCE);
+            if (n === null) return;
+            const truncated = n > buffer.byteLength;
+            const verdict = accept(truncated ? buffer : buffer.subarray(0, n), truncated, SOURCE.is(server));
             if (verdict !== "ignore") finish(undefined, verdict.value);
           }
         } catch (err) {
           finish(err);
         }
       };
-      signal.addEventListener("abort", onAbort); // finish() removes it
+      signal?.addEventListener("abort", onAbort); // finish() removes it
       if (timeout !== undefined) timer = setTimeout(() => finish(timeout.error()), timeout.ms);
       // A socket between queries has an empty send buffer: a small datagram goes at once.
-      if (dgram.sendTo(query, server.host, server.port) === null) finish(new Error("sendto would block on an idle socket"));
+      if (sendQuery(fd, query, server) === null) finish(new Error("sendto would block on an idle socket"));
     } catch (err) {
       finish(err);
     }
@@ -104,6 +111,8 @@ export function udpExchange<T>(
 }
 
 const SCRATCH = new Uint8Array(1);
+/** The sender of the datagram just received (read at once, so one serves every exchange). */
+const SOURCE = new SourceAddress();
 
 /** One receive buffer for every exchange: `accept` sees a view of it only during its call. */
 let shared = new Uint8Array(0);
@@ -126,35 +135,37 @@ function receiveBuffer(maxBytes: number): Uint8Array {
  * ```
  */
 export class PooledSocket {
-  readonly dgram: Dgram;
+  /** The descriptor (from {@link openQuerySocket}). */
+  readonly fd: number;
   readonly family: "ipv4" | "ipv6";
   /** Exchanges it carried (the current one included). */
   uses = 0;
   /** The current exchange's reader; between exchanges, stray datagrams are dropped. */
   onReadable: () => void;
   readonly #watcher: IoWatcher;
+  #closed = false;
 
-  private constructor(dgram: Dgram, family: "ipv4" | "ipv6", watcher: (self: PooledSocket) => IoWatcher) {
-    this.dgram = dgram;
+  private constructor(loop: Loop, fd: number, family: "ipv4" | "ipv6") {
+    this.fd = fd;
     this.family = family;
     this.onReadable = () => this.drain();
-    this.#watcher = watcher(this);
+    this.#watcher = loop.watch(fd, READABLE, () => this.onReadable());
   }
 
   /** A new socket on `loop`; its first `sendto` binds it to a random port. */
   static open(loop: Loop, family: "ipv4" | "ipv6"): PooledSocket {
-    const dgram = Dgram.create(family, { nonBlocking: true });
+    const fd = openQuerySocket(family);
     try {
-      return new PooledSocket(dgram, family, (self) => loop.watch(dgram.fd, READABLE, () => self.onReadable()));
+      return new PooledSocket(loop, fd, family);
     } catch (err) {
-      dgram.close();
+      closeQuerySocket(fd);
       throw err;
     }
   }
 
   /** Drops what is queued (late answers of finished exchanges). */
   drain(): void {
-    for (let i = 0; i < 64; i++) if (this.dgram.recv(SCRATCH) === null) return;
+    for (let i = 0; i < 64; i++) if (recvAnswer(this.fd, SCRATCH, SOURCE) === null) return;
   }
 
   /** Keeps (true) or stops keeping (false) the loop alive. */
@@ -163,10 +174,13 @@ export class PooledSocket {
     else this.#watcher.unref();
   }
 
+  /** Unwatches and closes the socket. Idempotent. */
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     // The socket is never shared: its close unregisters it (one epoll_ctl less).
     this.#watcher.closeForFdClose();
-    this.dgram.close();
+    closeQuerySocket(this.fd);
   }
 }
 

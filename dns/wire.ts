@@ -20,7 +20,7 @@
  * @module
  */
 import { DNSError } from "../core/errors.ts";
-import { decodeName } from "./name.ts";
+import { decodeName, encodeName } from "./name.ts";
 import { decodeRecordData, type EdnsOption, encodeRecordData, type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
 import { MAX_MESSAGE_BYTES, WireWriter } from "./writer.ts";
 
@@ -244,6 +244,29 @@ export interface QueryInit {
  */
 export function encodeQuery(q: QueryInit): Uint8Array {
   const edns = q.edns ?? true;
+  const klass = q.class ?? 1;
+  const type = typeNumber(q.type);
+  if (edns === true && Number.isInteger(q.id) && q.id >= 0 && q.id <= 0xffff && klass === 1) {
+    // The common query, written directly: the same bytes as encodeMessage's.
+    const name = encodeName(q.name);
+    const out = new Uint8Array(12 + name.length + 4 + 11);
+    out[0] = q.id >> 8;
+    out[1] = q.id & 0xff;
+    out[2] = (q.rd ?? true) ? 1 : 0;
+    out[5] = 1; // one question
+    out[11] = 1; // one additional: the OPT record
+    out.set(name, 12);
+    let at = 12 + name.length;
+    out[at] = type >> 8;
+    out[at + 1] = type & 0xff;
+    out[at + 3] = 1; // class IN
+    at += 4;
+    // OPT: root name, type 41, class = the UDP payload size, TTL 0, no options.
+    out[at + 2] = RR_TYPE.OPT;
+    out[at + 3] = EDNS_UDP_PAYLOAD >> 8;
+    out[at + 4] = EDNS_UDP_PAYLOAD & 0xff;
+    return out;
+  }
   return encodeMessage({
     id: q.id,
     flags: { rd: q.rd ?? true },
@@ -305,9 +328,12 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
   }
   let at = 12;
   const questions: Question[] = [];
+  // Records usually name the question with a pointer to it (0xC00C): decoded once.
+  let firstName: string | null = null;
   for (let i = 0; i < counts[0]; i++) {
     const n = decodeName(bytes, at);
     if (n.end + 4 > bytes.length) throw truncated("a question", at);
+    if (i === 0) firstName = n.name;
     questions.push({ name: n.name, type: u16(n.end), class: u16(n.end + 2) });
     at = n.end + 4;
   }
@@ -315,7 +341,7 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
   let edns: Edns | null = null;
   for (let s = 0; s < 3; s++) {
     for (let i = 0; i < counts[s + 1]!; i++) {
-      const n = decodeName(bytes, at);
+      const n = firstName !== null && bytes[at] === 0xc0 && bytes[at + 1] === 12 ? { name: firstName, end: at + 2 } : decodeName(bytes, at);
       if (n.end + 10 > bytes.length) throw truncated("a record header", at);
       const type = u16(n.end);
       const klass = u16(n.end + 2);

@@ -1,10 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { DNSError } from "../core/errors.ts";
 import { seeds } from "../fuzz/dns_wire.ts";
-import { canonicalName, decodeName, encodeName, nameLabels } from "./name.ts";
+import { canonicalName, decodeName, encodeName, labelsToName, nameLabels } from "./name.ts";
 import { RR_TYPE, svcParams, typeNumber } from "./records.ts";
-import { decodeMessage, encodeMessage, encodeQuery, RCODE } from "./wire.ts";
+import { decodeMessage, EDNS_UDP_PAYLOAD, encodeMessage, encodeQuery, RCODE } from "./wire.ts";
 
 function code(fn: () => unknown): string {
   try {
@@ -24,6 +25,38 @@ describe("dns/name", () => {
     assert.equal(decodeName(encodeName("\\000\\255x"), 0).name, "\\000\\255x");
     assert.equal(canonicalName("WWW.Example.COM."), "www.example.com");
     assert.equal(nameLabels("example.com.").length, 2);
+  });
+  test("the plain-name fast paths of canonicalName and encodeName agree with the label walk, errors included", () => {
+    const outcome = (fn: () => unknown): unknown => {
+      try {
+        return fn();
+      } catch (e) {
+        assert.ok(e instanceof DNSError, `not a DNSError: ${String(e)}`);
+        return e.code;
+      }
+    };
+    const slowEncode = (name: string): Uint8Array => {
+      const labels = nameLabels(name);
+      return Uint8Array.from([...labels.flatMap((l) => [l.length, ...l]), 0]);
+    };
+    const slowCanonical = (name: string): string => labelsToName(nameLabels(name)).replace(/[A-Z]/g, (c) => c.toLowerCase());
+    const label = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9_-]{0,64}$/),
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom("\\.", "\\065", "a\\ b", "*", "\u00e9", "x y"),
+    );
+    const name = fc.tuple(fc.array(label, { maxLength: 130 }), fc.boolean()).map(([ls, dot]) => ls.join(".") + (dot ? "." : ""));
+    fc.assert(
+      fc.property(name, (n) => {
+        assert.deepEqual(outcome(() => canonicalName(n)), outcome(() => slowCanonical(n)));
+        assert.deepEqual(outcome(() => encodeName(n)), outcome(() => slowEncode(n)));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const n of [Array(127).fill("a").join("."), Array(127).fill("a").join(".") + ".", "a".repeat(63) + ".B", "a".repeat(64)]) {
+      assert.deepEqual(outcome(() => canonicalName(n)), outcome(() => slowCanonical(n)));
+      assert.deepEqual(outcome(() => encodeName(n)), outcome(() => slowEncode(n)));
+    }
   });
   test("over-long labels and names, empty labels", () => {
     assert.equal(code(() => encodeName("a".repeat(64) + ".com")), "ERR_DNS_LABEL_TOO_LONG");
@@ -110,6 +143,23 @@ describe("dns/wire", () => {
     assert.ok(https.kind === "HTTPS");
     assert.deepEqual(svcParams(https.params), { alpn: ["h3", "h2"], ipv4hint: ["1.2.3.4"] });
     assert.equal(typeNumber("https"), RR_TYPE.HTTPS);
+  });
+  test("encodeQuery writes the bytes encodeMessage would", () => {
+    const label = fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/);
+    const name = fc.oneof(fc.array(label, { minLength: 1, maxLength: 6 }).map((l) => l.join(".")), fc.constantFrom(".", "a\\.b.test", "x.test."));
+    fc.assert(
+      fc.property(fc.nat(0xffff), name, fc.nat(0xffff), fc.boolean(), fc.constantFrom(true, false, 4096), (id, n, type, rd, edns) => {
+        const fast = encodeQuery({ id, name: n, type, rd, edns });
+        const reference = encodeMessage({
+          id,
+          flags: { rd },
+          questions: [{ name: n, type, class: 1 }],
+          edns: edns === false ? null : { udpPayloadSize: edns === true ? EDNS_UDP_PAYLOAD : edns },
+          compress: false,
+        });
+        assert.deepEqual(fast, reference);
+      }),
+    );
   });
   test("bad input is a DNSError with a stable code", () => {
     assert.equal(code(() => decodeMessage(new Uint8Array(11))), "ERR_DNS_TRUNCATED");
