@@ -31,6 +31,7 @@
 import { type Clock, systemClock } from "../core/clock.ts";
 import { PoolError } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
+import { Logger, silentLogger } from "../core/log.ts";
 import { SocketBuf } from "../core/socket_buf.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import type { Connection } from "../poll/connection.ts";
@@ -142,10 +143,17 @@ export interface ConnectionPoolOptions<C extends PoolMember = Connection> {
   onIdle?: (connection: C, entry: PoolEntry<C>) => void;
   /** Called on each drain phase change. */
   onDrain?: (phase: DrainPhase) => void;
+  /**
+   * Where the pool says what happened (core/log.ts's `Logger`): drain
+   * phases (INFO), connections force-closed at the drain deadline (WARN),
+   * a close that failed or an `onDrain` that threw (WARN, with the error),
+   * idle cleanups (DEBUG). Default: none.
+   */
+  logger?: Logger;
 }
 
 const KEYS: ReadonlySet<string> = new Set([
-  "maxConnections", "idleTimeoutMs", "cleanupIntervalMs", "bufferBytes", "loop", "clock", "validate", "onIdle", "onDrain",
+  "maxConnections", "idleTimeoutMs", "cleanupIntervalMs", "bufferBytes", "loop", "clock", "validate", "onIdle", "onDrain", "logger",
 ]);
 
 /**
@@ -183,6 +191,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   readonly #validate: ((connection: C, entry: PoolEntry<C>) => boolean) | undefined;
   readonly #onIdle: ((connection: C, entry: PoolEntry<C>) => void) | undefined;
   readonly #onDrain: ((phase: DrainPhase) => void) | undefined;
+  readonly #log: Logger;
   readonly #entries = new Map<C, PoolEntry<C>>();
   readonly #byKey = new Map<string, Set<PoolEntry<C>>>();
   /** Idle entries per key, as a stack (most recently released last); each entry knows its index. */
@@ -212,6 +221,8 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     this.#validate = fn(options.validate, "validate");
     this.#onIdle = fn(options.onIdle, "onIdle");
     this.#onDrain = fn(options.onDrain, "onDrain");
+    if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError("ConnectionPool: logger must be a Logger (core/log.ts)");
+    this.#log = options.logger ?? silentLogger;
     this.#counters = new PoolCounters(this.#clock);
     this.#drain = new DrainState(this.#clock);
   }
@@ -473,6 +484,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
         }
       }
     }
+    if (closed > 0) this.#log.debug("pool: idle connections closed", { closed, idleTimeoutMs: this.idleTimeoutMs });
     return closed;
   }
 
@@ -486,7 +498,10 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   drain(timeoutMs: number): Promise<DrainResult> {
     const wasRunning = this.#drain.state === "running";
     if (this.#drain.begin(timeoutMs)) {
-      if (wasRunning) this.#emit("draining");
+      if (wasRunning) {
+        this.#log.info("pool: draining", { connections: this.#entries.size, active: this.active, timeoutMs });
+        this.#emit("draining");
+      }
       for (const entry of [...this.#entries.values()]) if (!entry.active) this.#discard(entry);
       this.#afterRemove();
       if (this.#drain.state === "draining") {
@@ -521,6 +536,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     this.#idleByKey.clear();
     this.#idle = 0;
     this.#forced += closed;
+    if (closed > 0) this.#log.warn("pool: connections force-closed at the drain deadline", { forced: closed });
     this.#stop();
     return closed;
   }
@@ -579,8 +595,9 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     this.remove(entry.connection);
     try {
       const closing = entry.connection.close();
-      if (closing instanceof Promise) closing.catch(() => {});
-    } catch {
+      if (closing instanceof Promise) closing.catch((error: unknown) => this.#log.warn("pool: close failed", { key: entry.key, error }));
+    } catch (error) {
+      this.#log.warn("pool: close failed, aborted", { key: entry.key, error });
       entry.connection.abort();
     }
   }
@@ -596,14 +613,16 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#drain.stop();
+    this.#log.info("pool: stopped", { forced: this.#forced });
     this.#emit("stopped");
   }
 
   #emit(phase: DrainPhase): void {
     try {
       this.#onDrain?.(phase);
-    } catch {
+    } catch (error) {
       // a callback that throws must not stop the drain
+      this.#log.warn("pool: onDrain threw", { phase, error });
     }
   }
 

@@ -40,6 +40,7 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from "../core/circuit_breaker.ts";
 import { SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { checkOptions } from "../core/options.ts";
+import { Logger, silentLogger } from "../core/log.ts";
 import { type BackoffOptions, backoffDelay, checkBackoff } from "../core/retry.ts";
 import type { Timer, TimerHeap } from "../core/timer_heap.ts";
 import { connect, type ConnectOptions } from "../poll/connect.ts";
@@ -95,11 +96,45 @@ export interface ReconnectOptions extends BackoffOptions {
   onEvent?: (event: ReconnectEvent) => void;
   /** Probes the open connection every `intervalMs`; a failed or late probe aborts it, which reconnects. */
   healthCheck?: HealthCheckOptions;
+  /**
+   * Where the connection says what happened (core/log.ts's `Logger`): a
+   * failed attempt, a lost connection and a failed health check (WARN, with
+   * the error), giving up (ERROR), connecting (INFO), attempts and state
+   * changes (DEBUG). Default: none.
+   */
+  logger?: Logger;
+}
+
+/** Writes `event` to `log` at its level (see {@link ReconnectOptions.logger}). */
+function logEvent(log: Logger, event: ReconnectEvent): void {
+  switch (event.type) {
+    case "state":
+      log.debug("reconnect: state", { from: event.from, to: event.to });
+      return;
+    case "attempt":
+      log.debug("reconnect: attempt", { attempt: event.attempt });
+      return;
+    case "attemptFailed":
+      log.warn("reconnect: attempt failed", { attempt: event.attempt, delayMs: event.delayMs, error: event.error });
+      return;
+    case "connected":
+      log.info("reconnect: connected", { attempt: event.attempt });
+      return;
+    case "disconnected":
+      log.warn("reconnect: disconnected", { error: event.error });
+      return;
+    case "gaveUp":
+      log.error("reconnect: gave up", { error: event.error });
+      return;
+    case "healthCheckFailed":
+      log.warn("reconnect: health check failed", { error: event.error });
+      return;
+  }
 }
 
 const KEYS: ReadonlySet<string> = new Set([
   "connect", "maxAttempts", "breaker", "timers", "random", "onReconnect", "onEvent", "initialDelayMs", "maxDelayMs", "multiplier", "jitter",
-  "healthCheck",
+  "healthCheck", "logger",
 ]);
 
 function checkHealthCheck(h: HealthCheckOptions | undefined): HealthCheckOptions | undefined {
@@ -150,6 +185,7 @@ export class ReconnectingConnection {
   #lastError: Error | undefined;
   #connects = 0;
   readonly #health: HealthCheckOptions | undefined;
+  readonly #log: Logger;
   #healthTimer: Timer | undefined;
 
   constructor(options: ReconnectOptions) {
@@ -179,6 +215,8 @@ export class ReconnectingConnection {
     this.#onReconnect = options.onReconnect;
     this.#onEvent = options.onEvent;
     this.#health = checkHealthCheck(options.healthCheck);
+    if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError("ReconnectingConnection: logger must be a Logger (core/log.ts)");
+    this.#log = options.logger ?? silentLogger;
     this.#attemptNow();
   }
 
@@ -259,6 +297,7 @@ export class ReconnectingConnection {
   }
 
   #emit(event: ReconnectEvent): void {
+    if (this.#log !== silentLogger) logEvent(this.#log, event);
     try {
       this.#onEvent?.(event);
     } catch {

@@ -46,6 +46,7 @@ import { type Middleware, withMiddleware } from "./middleware.ts";
 import { rateLimit, type RateLimitOptions, serveProtection } from "./limits_http.ts";
 import type { ConnectionGate } from "../../poll/listener.ts";
 import type { ListenProtectionOptions } from "../../pool/protect.ts";
+import { Logger } from "../../core/log.ts";
 
 export type { ServeHandler, ServeHandlerInfo, ServerRejections, UpgradeOptions } from "./h1_session.ts";
 import type { ServeHandlerInfo, ServerRejections } from "./h1_session.ts";
@@ -173,6 +174,13 @@ export interface ServeOptions {
   http2?: H2ServeOptions | false;
   /** HTTPS: certificate and key (and other TLS settings); ALPN offers `h2` (unless `http2: false`) and `http/1.1`. */
   tls?: ServeTLSOptions;
+  /**
+   * Where the server says what went wrong (core/log.ts's `Logger`):
+   * errors no response can carry and handler failures without `onError`
+   * (ERROR, with the error), failed accepts (ERROR), listening and shutdown
+   * (INFO). Default: none, and such errors go to `console.error` as before.
+   */
+  logger?: Logger;
 }
 
 const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
@@ -201,6 +209,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   middleware: true,
   protect: true,
   rateLimit: true,
+  logger: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -255,6 +264,7 @@ export class Server {
   readonly #sweepMs: number;
   #signals: SignalSubscription | undefined;
   readonly #rejected: ServerRejections;
+  readonly #logger: Logger | undefined;
 
   /** @internal Use {@link serve}. */
   constructor(options: ServeOptions) {
@@ -262,6 +272,9 @@ export class Server {
     if (options === undefined || typeof options.fetch !== "function") throw new TypeError("serve: fetch must be a function");
     if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("serve: onError must be a function");
     if (options.onListen !== undefined && typeof options.onListen !== "function") throw new TypeError("serve: onListen must be a function");
+    const logger = options.logger;
+    if (logger !== undefined && !(logger instanceof Logger)) throw new TypeError("serve: logger must be a Logger (core/log.ts)");
+    this.#logger = logger;
     const maxConnections = options.maxConnections ?? 10_000;
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new RangeError(`serve: maxConnections must be a positive integer, got ${maxConnections}`);
     const maxRequests = options.maxRequestsPerConnection ?? Infinity;
@@ -311,10 +324,12 @@ export class Server {
       unrefed: false,
       sessionOpened: () => this.#startSweep(),
       sessionClosed: () => this.#checkFinished(),
-      report: (error) => {
-        // No hook for errors a response cannot carry yet: say it on stderr, as the runtimes' servers do.
-        console.error("serve:", error);
-      },
+      report: logger !== undefined
+        ? (error) => logger.error("serve: request failed", { error })
+        : (error) => {
+          // Without a logger: say it on stderr, as the runtimes' servers do.
+          console.error("serve:", error);
+        },
     };
     this.#config = config;
     this.#loop = options.loop ?? defaultLoop();
@@ -323,13 +338,14 @@ export class Server {
     this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
     if (options.tls !== undefined) {
-      const where = { host, port, reusePort, loop: this.#loop };
+      const where = { host, port, reusePort, loop: this.#loop, ...(logger !== undefined ? { onError: logger.errorHandler("serve: accept failed") } : {}) };
       this.#listener = listenServeTLS(options.tls, where, alpnHandler(config, sessionHandler(config), h2), h2 !== undefined);
     } else {
       const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
       const listenOptions: Parameters<typeof listen>[0] = { host, port, handler };
       if (reusePort !== undefined) listenOptions.reusePort = reusePort;
       if (protect !== undefined) listenOptions.protect = protect;
+      if (logger !== undefined) listenOptions.onError = logger.errorHandler("serve: accept failed");
       listenOptions.loop = this.#loop;
       this.#listener = listen(listenOptions);
     }
@@ -354,6 +370,7 @@ export class Server {
       const signals = onSignal === true ? undefined : onSignal;
       this.#signals = shutdownOnSignal(() => this.shutdown(), signals === undefined ? { loop: this.#loop } : { signals, loop: this.#loop });
     }
+    logger?.info("serve: listening", { hostname: this.addr.hostname, port: this.addr.port, tls: options.tls !== undefined });
     options.onListen?.(this.addr);
   }
 
@@ -417,6 +434,7 @@ export class Server {
     checkOptions(options, new Set(["deadlineMs"]), "shutdown");
     const deadlineMs = timeoutOption(options.deadlineMs, 30_000, "deadlineMs");
     const config = this.#config;
+    this.#logger?.info("serve: shutting down", { connections: config.sessions.size + config.upgraded.size, deadlineMs });
     config.draining = true;
     if (this.#signal !== undefined) this.#signal.removeEventListener("abort", this.#onAbort!);
     this.#signals?.close();
@@ -424,6 +442,7 @@ export class Server {
     for (const s of [...config.sessions]) s.shutdown();
     if (config.sessions.size + config.upgraded.size > 0) {
       const deadline = this.#loop.timers.once(deadlineMs, () => {
+        this.#logger?.warn("serve: shutdown deadline passed, closing connections", { connections: config.sessions.size + config.upgraded.size });
         for (const s of [...config.sessions]) s.conn.abort();
         for (const c of [...config.upgraded]) c.abort();
       });

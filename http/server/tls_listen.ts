@@ -44,7 +44,7 @@ export type ServeTLSOptions = Omit<TLSConnectionSettings, "servername" | "sessio
  */
 export function listenServeTLS(
   tls: ServeTLSOptions,
-  where: { host: string; port: number; reusePort?: boolean | undefined; loop?: Loop },
+  where: { host: string; port: number; reusePort?: boolean | undefined; loop?: Loop; onError?: (error: Error) => void },
   handler: ConnectionHandler,
   http2: boolean,
 ): TLSListener {
@@ -61,6 +61,7 @@ export function listenServeTLS(
     alpnMismatch: "ignore",
     ...(where.reusePort !== undefined ? { reusePort: where.reusePort } : {}),
     ...(where.loop !== undefined ? { loop: where.loop } : {}),
+    ...(where.onError !== undefined ? { onError: where.onError } : {}),
   };
   return listenTLS(options);
 }
