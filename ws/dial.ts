@@ -13,12 +13,14 @@
  *
  * @module
  */
-import { HTTPError } from "../core/errors.ts";
+import { HTTP2Error, HTTPError, SocketClosedError } from "../core/errors.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { connect, type ConnectOptions } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { DeflateOptions, PerMessageDeflate } from "./deflate.ts";
 import { createClientHandshake } from "./handshake.ts";
+import { dialOverH2 } from "./h2_dial.ts";
+import type { WebSocketTransport } from "./transport.ts";
 
 /** Options of {@link dialWebSocket} (and of the clients built on it). */
 export interface DialOptions {
@@ -40,6 +42,14 @@ export interface DialOptions {
   signal?: AbortSignal;
   /** Largest response head accepted (default 16 KiB). */
   maxHeadBytes?: number;
+  /**
+   * WebSocket over HTTP/2 (RFC 8441): `wss:` offers `h2` by ALPN, `ws:`
+   * speaks HTTP/2 by prior knowledge; when the server announces
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL the WebSocket runs on an extended
+   * CONNECT stream, else (or when the server does not speak HTTP/2) the
+   * HTTP/1.1 Upgrade is used. Default false.
+   */
+  http2?: boolean;
 }
 
 /** Every key of {@link DialOptions}. */
@@ -53,11 +63,13 @@ export const DIAL_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   timeoutMs: true,
   signal: true,
   maxHeadBytes: true,
+  http2: true,
 } satisfies Record<keyof DialOptions, true>));
 
 /** What {@link dialWebSocket} resolves to. */
 export interface DialResult {
-  conn: Connection;
+  /** The connection (HTTP/1.1), or the HTTP/2 stream (RFC 8441). */
+  conn: WebSocketTransport;
   /** Bytes the server sent after its `101` head (the first frames). */
   head: Uint8Array;
   /** The subprotocol the server chose ("" for none). */
@@ -144,14 +156,32 @@ export async function dialWebSocket(input: string | URL, options: DialOptions = 
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.signal !== undefined ? { signal: options.signal } : {}),
   };
-  const conn = await connect(connectOptions);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]);
+  let conn: Connection | undefined;
+  if (options.http2 === true) {
+    const tls = options.tls as { alpn?: readonly string[] } | undefined;
+    const h2Options = secure ? { ...connectOptions, tls: { ...tls, alpn: tls?.alpn ?? ["h2", "http/1.1"] } } : connectOptions;
+    const first = await connect(h2Options);
+    const h2 = secure ? (await import("../tls/connect_async.ts")).tlsInfo(first)?.alpnProtocol === "h2" : true;
+    if (!h2) conn = first; // the server picked HTTP/1.1: upgrade on this connection
+    else {
+      try {
+        const dialed = await dialOverH2(first, url, options, signal);
+        if (dialed !== null) return dialed;
+      } catch (err) {
+        // A server that does not speak HTTP/2 (prior knowledge refused): HTTP/1.1 on a new connection.
+        if (!(err instanceof HTTP2Error) && !(err instanceof SocketClosedError)) throw err;
+      }
+      if (secure) connectOptions.tls = { ...tls, alpn: ["http/1.1"] };
+    }
+  }
+  conn ??= await connect(connectOptions);
   try {
     await conn.write(new TextEncoder().encode(handshake.request));
     const maxHead = options.maxHeadBytes ?? 16 * 1024;
     let got: Uint8Array = new Uint8Array(0);
     let end = -1;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]);
     while (end < 0) {
       const chunk = await conn.read({ signal });
       if (chunk === null) throw new HTTPError("ERR_WS_HANDSHAKE", "WebSocket handshake failed: the server closed the connection");

@@ -139,8 +139,39 @@ export function acceptUpgrade(request: UpgradeRequest, options: ServerHandshakeO
   }
   if (keyBytes === undefined || keyBytes.length !== 16) return refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64");
 
+  const offer = negotiateOffer(h, options);
+  if (typeof offer === "string") return refuse(400, offer);
+  const { protocol, deflate } = offer;
+
+  let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+    `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n`;
+  if (protocol !== undefined) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
+  if (deflate !== undefined) response += `Sec-WebSocket-Extensions: ${deflate.responseHeader}\r\n`;
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (/[\r\n]/.test(name + value)) throw new TypeError("header names and values must not contain CR or LF");
+    response += `${name}: ${value}\r\n`;
+  }
+  return { ok: true, response: response + "\r\n", protocol, deflate };
+}
+
+/**
+ * The subprotocol and permessage-deflate a server agrees to, from the
+ * request's `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions`
+ * (shared by the HTTP/1.1 upgrade and HTTP/2's extended CONNECT); a
+ * string says why the offer is refused (answer 400).
+ *
+ * @example
+ * ```ts
+ * import { negotiateOffer } from "./handshake.ts";
+ * const agreed = negotiateOffer(new Headers({ "sec-websocket-protocol": "chat, v2" }), { protocols: ["v2"] });
+ * console.log(typeof agreed === "string" ? agreed : agreed.protocol); // "v2"
+ * ```
+ */
+export function negotiateOffer(h: HeaderLookup, options: Pick<ServerHandshakeOptions, "protocols" | "perMessageDeflate">):
+  | string
+  | { protocol: string | undefined; deflate: PerMessageDeflate | undefined } {
   const offered = splitList(h.get("sec-websocket-protocol"));
-  if (offered.some((p) => !TOKEN.test(p))) return refuse(400, "invalid Sec-WebSocket-Protocol");
+  if (offered.some((p) => !TOKEN.test(p))) return "invalid Sec-WebSocket-Protocol";
   let protocol: string | undefined;
   const choose = options.protocols;
   if (typeof choose === "function") protocol = offered.length > 0 ? choose(offered) : undefined;
@@ -153,20 +184,49 @@ export function acceptUpgrade(request: UpgradeRequest, options: ServerHandshakeO
     try {
       deflate = PerMessageDeflate.acceptOffer(extensions, options.perMessageDeflate ?? {});
     } catch (err) {
-      if (err instanceof NetError) return refuse(400, "invalid Sec-WebSocket-Extensions");
+      if (err instanceof NetError) return "invalid Sec-WebSocket-Extensions";
       throw err;
     }
   }
+  return { protocol, deflate };
+}
 
-  let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n`;
-  if (protocol !== undefined) response += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
-  if (deflate !== undefined) response += `Sec-WebSocket-Extensions: ${deflate.responseHeader}\r\n`;
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (/[\r\n]/.test(name + value)) throw new TypeError("header names and values must not contain CR or LF");
-    response += `${name}: ${value}\r\n`;
+/**
+ * Client side: checks the subprotocol and extensions a server answered
+ * (the `Sec-WebSocket-Protocol` and `Sec-WebSocket-Extensions` of a `101`,
+ * or of HTTP/2's `200` to extended CONNECT). Throws an `HTTPError`
+ * (`ERR_WS_HANDSHAKE`) for a subprotocol or extension not offered.
+ *
+ * @example
+ * ```ts
+ * import { checkAnswer } from "./handshake.ts";
+ * console.log(checkAnswer(new Headers({ "sec-websocket-protocol": "chat" }), ["chat"], undefined).protocol); // "chat"
+ * ```
+ */
+export function checkAnswer(h: HeaderLookup, protocols: readonly string[], deflateOptions: DeflateOptions | undefined): ClientHandshakeResult {
+  const fail = (why: string): never => {
+    throw new HTTPError("ERR_WS_HANDSHAKE", `WebSocket handshake failed: ${why}`);
+  };
+  const chosen = h.get("sec-websocket-protocol")?.trim();
+  let protocol: string | undefined;
+  if (chosen !== undefined && chosen !== "") {
+    if (!protocols.includes(chosen)) fail(`the server chose subprotocol ${chosen}, which we did not offer`);
+    protocol = chosen;
+  } else if (chosen === "") {
+    fail("empty Sec-WebSocket-Protocol");
   }
-  return { ok: true, response: response + "\r\n", protocol, deflate };
+  const ext = h.get("sec-websocket-extensions");
+  let deflate: PerMessageDeflate | undefined;
+  if (ext !== null && ext.trim() !== "") {
+    if (deflateOptions === undefined) fail("the server accepted an extension we did not offer");
+    try {
+      deflate = PerMessageDeflate.fromResponse(ext, deflateOptions);
+    } catch (err) {
+      if (err instanceof NetError) fail(err.message);
+      throw err;
+    }
+  }
+  return { protocol, deflate };
 }
 
 // ---- client
@@ -261,26 +321,7 @@ export function createClientHandshake(options: ClientHandshakeOptions): ClientHa
       if (!hasToken(h.get("upgrade"), "websocket")) fail("Upgrade header must name websocket");
       if (!hasToken(h.get("connection"), "upgrade")) fail("Connection header must contain Upgrade");
       if (h.get("sec-websocket-accept")?.trim() !== expected) fail("wrong Sec-WebSocket-Accept");
-      const chosen = h.get("sec-websocket-protocol")?.trim();
-      let protocol: string | undefined;
-      if (chosen !== undefined && chosen !== "") {
-        if (!protocols.includes(chosen)) fail(`the server chose subprotocol ${chosen}, which we did not offer`);
-        protocol = chosen;
-      } else if (chosen === "") {
-        fail("empty Sec-WebSocket-Protocol");
-      }
-      const ext = h.get("sec-websocket-extensions");
-      let deflate: PerMessageDeflate | undefined;
-      if (ext !== null && ext.trim() !== "") {
-        if (deflateOptions === undefined) fail("the server accepted an extension we did not offer");
-        try {
-          deflate = PerMessageDeflate.fromResponse(ext, deflateOptions);
-        } catch (err) {
-          if (err instanceof NetError) fail(err.message);
-          throw err;
-        }
-      }
-      return { protocol, deflate };
+      return checkAnswer(h, protocols, deflateOptions);
     },
   };
 }

@@ -54,11 +54,13 @@ export {
 export {
   acceptKey,
   acceptUpgrade,
+  checkAnswer,
   type ClientHandshake,
   type ClientHandshakeOptions,
   type ClientHandshakeResult,
   createClientHandshake,
   type HeaderLookup,
+  negotiateOffer,
   type ServerHandshakeOptions,
   type UpgradeRequest,
   type UpgradeResponse,
@@ -80,6 +82,8 @@ export { WebSocket, WebSocketCloseEvent, type WebSocketInit } from "./websocket.
 export { type Subscriber, TopicHub } from "./pubsub.ts";
 export { countClose, type WebSocketRoleStats, WS_STATS, wsCollector } from "./ws_stats.ts";
 export type { TransportHandler, WebSocketTransport } from "./transport.ts";
+export { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "./h2_stream.ts";
+export { dialOverH2 } from "./h2_dial.ts";
 export {
   type ServerUpgradeOptions,
   ServerWebSocket,

@@ -19,7 +19,14 @@
  * answers 403), bound messages (`maxPayloadLength`, 1009 past it), time
  * the closing handshake (`closeTimeoutMs`), ping dead peers
  * (`heartbeatMs`) and bound the output for peers that do not read
- * (`maxBufferedBytes`, then 1008). Upgrades are HTTP/1.1 only.
+ * (`maxBufferedBytes`, then 1008).
+ *
+ * Over HTTP/2 (RFC 8441) the same calls accept an extended CONNECT
+ * (`:protocol websocket`): a server with a `websocket` option announces
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL, `server.upgrade(request)` and
+ * `upgradeWebSocket(request)` answer `200` and the WebSocket runs on the
+ * stream's DATA (flow-controlled; its close ends the stream; RST_STREAM is
+ * an abnormal close, 1006).
  *
  * @example
  * ```ts ignore
@@ -37,11 +44,14 @@
  * @module
  */
 import { checkOptions, optionKeys } from "../core/options.ts";
-import type { Connection } from "../poll/connection.ts";
 import type { ServeHandler, ServeHandlerInfo } from "../http/server/h1_session.ts";
+import type { H2HandlerInfo } from "../http/server/h2_session.ts";
 import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
 import type { DeflateOptions } from "./deflate.ts";
-import { acceptUpgrade, type UpgradeResult } from "./handshake.ts";
+import { acceptUpgrade, negotiateOffer, type UpgradeResult } from "./handshake.ts";
+import type { PerMessageDeflate } from "./deflate.ts";
+import { EXTENDED_CONNECT_HANDLERS } from "./h2_stream.ts";
+import type { WebSocketTransport } from "./transport.ts";
 import { TopicHub } from "./pubsub.ts";
 import { WebSocket } from "./websocket.ts";
 
@@ -278,7 +288,69 @@ function negotiate(request: Request, options: WebSocketServerOptions, extraHeade
   return { ok: true, result, headers };
 }
 
-function remoteIP(conn: Connection): string {
+/** What an agreed handshake hands to the socket, on either HTTP version. */
+interface Agreed {
+  protocol: string | undefined;
+  deflate: PerMessageDeflate | undefined;
+  /** Starts the response: the `101`, or HTTP/2's `200`; `open` gets the transport. */
+  respond(open: (transport: WebSocketTransport, head: Uint8Array) => void): Response;
+}
+
+function isH2(info: ServeHandlerInfo): info is H2HandlerInfo {
+  return typeof (info as Partial<H2HandlerInfo>).openTunnel === "function";
+}
+
+/** Whether `info` belongs to a request that can become a WebSocket (an HTTP/1.1 upgrade or an RFC 8441 CONNECT). */
+function canUpgrade(info: ServeHandlerInfo): boolean {
+  return isH2(info) ? info.connectProtocol === "websocket" : info.upgrade !== undefined;
+}
+
+/** RFC 8441 §5: checks an extended CONNECT and agrees on subprotocol and extensions. */
+function negotiateH2(request: Request, info: H2HandlerInfo, options: WebSocketServerOptions, extraHeaders: Readonly<Record<string, string>> | undefined):
+  | { ok: false; response: Response }
+  | { ok: true; agreed: Agreed } {
+  if (options.checkOrigin !== undefined && !options.checkOrigin(request.headers.get("origin"), request)) {
+    return { ok: false, response: new Response("origin not allowed\n", { status: 403 }) };
+  }
+  if (request.method !== "CONNECT" || info.connectProtocol !== "websocket") return { ok: false, response: new Response("not a WebSocket CONNECT\n", { status: 400 }) };
+  if (request.headers.get("sec-websocket-version")?.trim() !== "13") {
+    return { ok: false, response: new Response("only Sec-WebSocket-Version 13 is supported\n", { status: 400, headers: { "sec-websocket-version": "13" } }) };
+  }
+  const offer = negotiateOffer(request.headers, { ...(options.protocols !== undefined ? { protocols: options.protocols } : {}), perMessageDeflate: deflateOption(options.perMessageDeflate) });
+  if (typeof offer === "string") return { ok: false, response: new Response(offer + "\n", { status: 400 }) };
+  const headers: [string, string][] = [];
+  if (offer.protocol !== undefined) headers.push(["sec-websocket-protocol", offer.protocol]);
+  if (offer.deflate !== undefined) headers.push(["sec-websocket-extensions", offer.deflate.responseHeader]);
+  for (const [name, value] of Object.entries(extraHeaders ?? {})) headers.push([name, value]);
+  return {
+    ok: true,
+    agreed: {
+      protocol: offer.protocol,
+      deflate: offer.deflate,
+      respond: (open) => info.openTunnel({ headers, open: (stream) => open(stream, new Uint8Array(0)) }),
+    },
+  };
+}
+
+/** The handshake on either HTTP version: a refusal, or what was agreed. */
+function agree(request: Request, info: ServeHandlerInfo, options: WebSocketServerOptions, extraHeaders: Readonly<Record<string, string>> | undefined):
+  | { ok: false; response: Response }
+  | { ok: true; agreed: Agreed } {
+  if (isH2(info)) return negotiateH2(request, info, options, extraHeaders);
+  const h1 = negotiate(request, options, extraHeaders);
+  if (!h1.ok) return h1;
+  const { result, headers } = h1;
+  return {
+    ok: true,
+    agreed: {
+      protocol: result.protocol,
+      deflate: result.deflate,
+      respond: (open) => info.upgrade!({ headers, open }),
+    },
+  };
+}
+
+function remoteIP(conn: WebSocketTransport): string {
   try {
     const a = conn.remoteAddress as unknown as { address?: string; hostname?: string };
     return a.address ?? a.hostname ?? "";
@@ -309,7 +381,7 @@ export class WebSocketSupport<T = unknown> {
 
   /** The handler `serve` runs: records each request, answers with the upgrade's `101` when `upgrade` took it. */
   wrap(fetch: (request: Request, info: ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>): ServeHandler {
-    return (request, info) => {
+    const handler: ServeHandler = (request, info) => {
       const entry: PendingRequest = { info };
       pending.set(request, entry);
       const answer = (response: Response | undefined): Response => {
@@ -325,24 +397,24 @@ export class WebSocketSupport<T = unknown> {
       });
       return answer(result);
     };
+    EXTENDED_CONNECT_HANDLERS.add(handler); // its HTTP/2 sessions take extended CONNECT
+    return handler;
   }
 
   /** Bun's `server.upgrade`: true when `request` is switched (return nothing from `fetch` then). */
   upgrade(request: Request, options: ServerUpgradeOptions<T> = {}): boolean {
     const entry = pending.get(request);
-    if (entry === undefined || entry.response !== undefined || entry.info.upgrade === undefined) return false;
+    if (entry === undefined || entry.response !== undefined || !canUpgrade(entry.info)) return false;
     const handler = this.handler;
-    const agreed = negotiate(request, handler, options.headers);
-    if (!agreed.ok) {
-      entry.refusal = agreed.response;
+    const outcome = agree(request, entry.info, handler, options.headers);
+    if (!outcome.ok) {
+      entry.refusal = outcome.response;
       return false;
     }
-    const { result, headers } = agreed;
+    const result = outcome.agreed;
     const hub = this.hub;
     const data = options.data as T;
-    entry.response = entry.info.upgrade({
-      headers,
-      open: (conn, head) => {
+    entry.response = result.respond((conn, head) => {
         let channel!: WebSocketChannel;
         const ws = new ServerWebSocket<T>((self) =>
           channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
@@ -358,7 +430,6 @@ export class WebSocketSupport<T = unknown> {
           }), data, result.protocol ?? "", result.deflate?.responseHeader ?? "", remoteIP(conn), hub, handler.publishToSelf ?? false);
         handler.open?.(ws);
         if (head.length > 0) channel.feed(head);
-      },
     });
     return true;
   }
@@ -417,18 +488,17 @@ const UPGRADE_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
 export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOptions = {}): { socket: WebSocket; response: Response } {
   checkOptions(options, UPGRADE_KEYS, "upgradeWebSocket");
   const info = options.info ?? pending.get(request)?.info;
-  if (info === undefined || info.upgrade === undefined) {
-    throw new TypeError("upgradeWebSocket: pass { info } (the handler's second argument), or serve with a websocket option; HTTP/2 requests cannot upgrade");
+  if (info === undefined || !canUpgrade(info)) {
+    throw new TypeError("upgradeWebSocket: pass { info } (the handler's second argument), or serve with a websocket option; over HTTP/2 only an extended CONNECT (:protocol websocket) can become a WebSocket");
   }
   const protocols = options.protocol !== undefined ? [options.protocol] : options.protocols;
-  const agreed = negotiate(request, { ...options, ...(protocols !== undefined ? { protocols } : {}) }, options.headers);
-  if (!agreed.ok) throw new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade (${agreed.response.status})`);
-  const { result, headers } = agreed;
+  const outcome = agree(request, info, { ...options, ...(protocols !== undefined ? { protocols } : {}) }, options.headers);
+  if (!outcome.ok) throw new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade (${outcome.response.status})`);
+  const result = outcome.agreed;
   const socket = WebSocket.serverSide();
-  const response = info.upgrade({
-    headers,
-    open: (conn, head) => socket.attachConnection(conn, head, channelOptions(options, result.deflate), result.protocol ?? "", result.deflate?.responseHeader ?? ""),
-  });
+  const response = result.respond((conn, head) =>
+    socket.attachConnection(conn, head, channelOptions(options, result.deflate), result.protocol ?? "", result.deflate?.responseHeader ?? "")
+  );
   const entry = pending.get(request);
   if (entry !== undefined) entry.response = response;
   return { socket, response };

@@ -47,6 +47,7 @@ import type { ServeHandlerInfo, SessionConfig } from "./h1_session.ts";
 import { lightRequest } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
+import { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "../../ws/h2_stream.ts";
 
 /**
  * The `info` of a handler answering over HTTP/2: the HTTP/1 fields plus
@@ -87,7 +88,40 @@ export interface H2HandlerInfo extends ServeHandlerInfo {
   setTrailers(trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)): void;
   /** The request's trailer fields, once its body has ended (empty when it had none). */
   readonly trailers: Promise<Headers>;
+  /** RFC 8441: the `:protocol` of an extended CONNECT (such as "websocket"), "" for any other request. */
+  readonly connectProtocol: string;
+  /**
+   * RFC 8441: accepts an extended CONNECT (the server announces
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL when it has a `websocket` option).
+   * Returns the response the handler must return: it is written as `200`
+   * with `headers`, the stream left open, and `open` then gets the stream
+   * as a byte transport (DATA both ways under flow control). Throws a
+   * `TypeError` for a request that is no extended CONNECT.
+   */
+  openTunnel(options: H2TunnelOptions): Response;
 }
+
+/**
+ * What {@link H2HandlerInfo.openTunnel} takes.
+ *
+ * @example
+ * ```ts
+ * import type { H2TunnelOptions } from "./h2_session.ts";
+ * const options: H2TunnelOptions = {
+ *   headers: [["sec-websocket-protocol", "chat"]],
+ *   open: (stream) => stream.setHandler({ data: (_s, bytes) => void stream.send(bytes.slice()) }),
+ * };
+ * ```
+ */
+export interface H2TunnelOptions {
+  /** Fields of the `200` response. */
+  headers?: readonly (readonly [string, string])[];
+  /** Called once the `200` is queued, with the stream. */
+  open(stream: H2StreamTransport): void;
+}
+
+/** The responses made by `openTunnel`, and what to do when they are written. */
+const tunnelResponses = new WeakMap<Response, H2TunnelOptions>();
 
 /**
  * Whether a handler's `info` belongs to an HTTP/2 request.
@@ -229,6 +263,7 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
   /** Set when waiting for room to write (see H2Session.room). */
   wake: (() => void) | undefined;
   responseTrailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined;
+  connectProtocol = "";
   #abort: AbortController | undefined;
   #receivedTrailers: Headers | undefined;
 
@@ -278,6 +313,15 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
 
   setTrailers(trailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)): void {
     this.responseTrailers = trailers;
+  }
+
+  openTunnel(options: H2TunnelOptions): Response {
+    if (this.connectProtocol === "") throw new TypeError("openTunnel: the request is no extended CONNECT (no :protocol)");
+    if (options === null || typeof options !== "object" || typeof options.open !== "function") throw new TypeError("openTunnel: options.open must be a function");
+    if (this.done) throw new TypeError("openTunnel: the request is answered already");
+    const response = new Response(null, { status: 200 });
+    tunnelResponses.set(response, options);
+    return response;
   }
 
   #signal(): AbortSignal {
@@ -396,6 +440,9 @@ export class H2Session {
   #idleTimer: Timer | undefined;
   #goingAway = false;
   #pushesActive = 0;
+  /** Streams carrying a tunnel (RFC 8441) after their `200`. */
+  readonly #tunnels = new Map<number, H2StreamTransport>();
+  #tunnelHost: H2StreamHost | undefined;
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -404,7 +451,8 @@ export class H2Session {
     this.#options = options;
     this.h2 = new H2Connection({
       role: "server",
-      settings: options.settings,
+      // RFC 8441: WebSockets over HTTP/2 when the handler takes them.
+      settings: EXTENDED_CONNECT_HANDLERS.has(config.fetch) ? { ...options.settings, enableConnectProtocol: true } : options.settings,
       autoWindowUpdate: false,
       connectionWindowSize: options.connectionWindow,
       ...options.core,
@@ -466,6 +514,7 @@ export class H2Session {
     this.#idleTimer?.cancel();
     for (const ex of this.#exchanges.values()) ex.abandon("the connection closed");
     this.#exchanges.clear();
+    for (const tunnel of [...this.#tunnels.values()]) tunnel.onConnectionClosed(undefined);
     for (const ex of this.#waiting) ex.wake?.();
     this.#waiting.clear();
     if ((this.config.sessions as Set<unknown>).delete(this)) this.config.sessionClosed();
@@ -487,6 +536,8 @@ export class H2Session {
         this.#onRequest(e.streamId, e.headers, e.endStream);
         return;
       case "data": {
+        const tunnel = this.#tunnels.get(e.streamId);
+        if (tunnel !== undefined) return tunnel.onData(e.data, e.endStream);
         const ex = this.#exchanges.get(e.streamId);
         if (ex !== undefined && !ex.bodyDone) ex.onData(e.data, e.endStream);
         else if (e.data.length > 0) this.h2.consume(e.streamId, e.data.length);
@@ -508,6 +559,8 @@ export class H2Session {
       }
       case "rst":
       case "stream-error": {
+        const tunnel = this.#tunnels.get(e.streamId);
+        if (tunnel !== undefined) return tunnel.onReset(e.type === "rst" ? e.code : e.error.http2Code);
         const ex = this.#exchanges.get(e.streamId);
         if (ex === undefined || ex.done) {
           // Nobody works on it any more: its place among the concurrent streams is free.
@@ -532,6 +585,7 @@ export class H2Session {
     let scheme = "http";
     let authority = "";
     let path = "/";
+    let protocol = "";
     const headers: Array<[string, string]> = [];
     let cookie: string | undefined;
     let host = false;
@@ -543,6 +597,7 @@ export class H2Session {
         else if (name === ":path") path = value;
         else if (name === ":authority") authority = value;
         else if (name === ":scheme") scheme = value;
+        else if (name === ":protocol") protocol = value;
         continue;
       }
       if (name === "cookie") {
@@ -560,8 +615,9 @@ export class H2Session {
     if (authority === "") authority = this.config.authority;
     if (!host) headers.unshift(["host", authority]);
     if (scheme !== "https") scheme = "http";
-    const url = method === "CONNECT" || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
+    const url = (method === "CONNECT" && protocol === "") || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
+    ex.connectProtocol = protocol;
     this.#exchanges.set(id, ex);
     this.#disarmIdle();
     this.#dispatch(ex);
@@ -589,6 +645,8 @@ export class H2Session {
 
   /** Writes a response that needs no waiting in this turn; any other goes to `#respond`. */
   #respondNow(ex: H2Exchange, response: Response): void {
+    const tunnel = tunnelResponses.get(response);
+    if (tunnel !== undefined) return this.#openTunnel(ex, tunnel);
     if (!ex.done && !ex.reset && !this.conn.closed) {
       try {
         if (writeStaticH2Response(this, ex, response)) {
@@ -638,6 +696,59 @@ export class H2Session {
       }
     }
     this.#finished(ex);
+  }
+
+  /** Answers an extended CONNECT with `200` and hands its stream over as a transport. */
+  #openTunnel(ex: H2Exchange, options: H2TunnelOptions): void {
+    if (ex.done) return;
+    if (ex.reset || this.conn.closed || this.h2.dead) {
+      this.#finished(ex);
+      return;
+    }
+    const fields = [":status", "200"];
+    for (const [name, value] of options.headers ?? []) fields.push(name.toLowerCase(), value);
+    try {
+      this.h2.respond(ex.streamId, fields, false);
+    } catch (err) {
+      this.config.report(err);
+      this.#resetStream(ex.streamId, ErrorCode.INTERNAL_ERROR);
+      this.#finished(ex);
+      return;
+    }
+    // The stream's DATA is the tunnel's from now: the exchange is done with it.
+    ex.controller = undefined;
+    ex.bodyDone = true;
+    ex.finish();
+    this.#exchanges.delete(ex.streamId);
+    const tunnel = new H2StreamTransport(this.#tunnelHost ??= this.#makeTunnelHost(), ex.streamId);
+    this.#tunnels.set(ex.streamId, tunnel);
+    this.scheduleFlush();
+    options.open(tunnel);
+  }
+
+  #makeTunnelHost(): H2StreamHost {
+    const conn = this.conn;
+    return {
+      loop: conn.loop,
+      get remoteAddress() {
+        return conn.remoteAddress;
+      },
+      write: (id, bytes, endStream) => {
+        this.h2.sendData(id, bytes, endStream);
+        this.scheduleFlush();
+      },
+      queued: (id) => this.h2.queuedData(id),
+      consume: (id, n) => this.consume(id, n),
+      reset: (id, code) => {
+        this.#resetStream(id, code);
+        this.scheduleFlush();
+      },
+      release: (id) => {
+        if (!this.#tunnels.delete(id)) return;
+        this.scheduleFlush();
+        if (this.#exchanges.size === 0 && this.#tunnels.size === 0) this.#armIdle();
+      },
+    };
   }
 
   /** The handler and the response are done with `ex`. */
@@ -761,6 +872,7 @@ export class H2Session {
         }
       }
     }
+    if (this.#tunnels.size > 0) for (const tunnel of this.#tunnels.values()) tunnel.onFlushed();
     if (this.#waiting.size > 0) {
       for (const ex of this.#waiting) {
         if (!this.hasRoom(ex)) continue;
@@ -770,7 +882,7 @@ export class H2Session {
         wake?.();
       }
     }
-    if (h2.dead || (h2.finished && this.#exchanges.size === 0) || (this.#goingAway && h2.streamCount === 0 && this.#exchanges.size === 0)) {
+    if (h2.dead || (h2.finished && this.#exchanges.size === 0 && this.#tunnels.size === 0) || (this.#goingAway && h2.streamCount === 0 && this.#exchanges.size === 0 && this.#tunnels.size === 0)) {
       this.#close();
       return;
     }
@@ -811,7 +923,7 @@ export class H2Session {
     if (this.conn.closed || this.#closing) return;
     const ms = this.#options.idleTimeoutMs;
     // Busy now, or idle for less than the timeout: look again a timeout later (or when due).
-    if (this.#idleSince < 0 || this.#exchanges.size > 0) timer.reschedule(ms);
+    if (this.#idleSince < 0 || this.#exchanges.size > 0 || this.#tunnels.size > 0) timer.reschedule(ms);
     else {
       const left = this.#idleSince + ms - monotonicMs();
       if (left > 0) timer.reschedule(left);
