@@ -7,10 +7,14 @@
  * - a first request with `Upgrade: h2c`, one `HTTP2-Settings` field and
  *   `Connection: Upgrade, HTTP2-Settings`: `101 Switching Protocols`, then
  *   HTTP/2 with that request as stream 1 (RFC 7540 §3.2; RFC 9113
- *   deprecates it, curl `--http2` still uses it). Its body, if any, must
- *   have a Content-Length and be whole in the first read; a request not
- *   whole in the first read, a chunked one or a later request is answered
- *   over HTTP/1.1 (the upgrade is ignored, as the RFC allows);
+ *   deprecates it, curl `--http2` still uses it). A request body
+ *   (Content-Length or chunked) is read whole first, over as many reads as
+ *   it takes, and becomes stream 1's body (the client sends no HTTP/2
+ *   frame before it, RFC 7540 §3.2); its chunked trailer fields are
+ *   dropped. The wait is bounded: a request and body over 64 KiB, one
+ *   with `Expect: 100-continue` whose body has not come yet, or a later
+ *   request is answered over HTTP/1.1 (the upgrade is ignored, as RFC 9113
+ *   §3.2 allows), and the header read timeout runs meanwhile;
  * - anything else: HTTP/1.1, the connection handler given.
  *
  * Over TLS the choice is ALPN's (`h2`, `http/1.1`), made in the handshake:
@@ -39,6 +43,8 @@ import { H2_CONNECTION_HANDLER, type H2Config, H2Session } from "./h2_session.ts
 const SWITCHING = new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
 /** Bytes of a first read searched for "h2c" (a request head that may ask for the upgrade). */
 const SNIFF_BYTES = 8192;
+/** Most bytes of an `Upgrade: h2c` request (head and body) held until it is whole; a bigger one stays HTTP/1.1. */
+const UPGRADE_MAX_BYTES = 65536;
 
 /** The first bytes of a connection whose protocol is not known yet (a preface cut short). */
 const partial = new WeakMap<Connection, Uint8Array>();
@@ -91,16 +97,21 @@ interface UpgradeRequest {
 
 const DROP_ON_UPGRADE = new Set(["connection", "upgrade", "http2-settings", "keep-alive", "proxy-connection", "transfer-encoding", "te"]);
 
-/** Parses `bytes` as a first request asking for h2c; undefined when it is not one (or not whole). */
-function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | undefined {
+/**
+ * Parses `bytes` as a first request asking for h2c: the request when it is
+ * whole, "more" when it is one whose end has not come yet (and may still
+ * be waited for), undefined when it is none.
+ */
+function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | "more" | undefined {
   let found: UpgradeRequest | undefined;
   let candidate: Omit<UpgradeRequest, "rest" | "body"> | undefined;
+  let expectContinue = false;
   const body: Uint8Array[] = [];
   let bodyBytes = 0;
   const parser = new HTTP1Parser({ kind: "request" }, {
     onHead(head: MessageHead) {
-      // A body must come whole before the switch (RFC 7540 §3.2): a Content-Length one, in this read.
-      if (!head.upgrade || (head.framing !== "none" && head.framing !== "length")) return;
+      // A body comes whole before the switch (RFC 7540 §3.2): read it all (Content-Length or chunked).
+      if (!head.upgrade || (head.framing !== "none" && head.framing !== "length" && head.framing !== "chunked")) return;
       if (head.method === "CONNECT" || !hasToken(head.get("upgrade"), "h2c")) return;
       if (!hasToken(head.get("connection"), "http2-settings")) return;
       const values = head.getAll("http2-settings");
@@ -123,6 +134,7 @@ function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | 
         if (DROP_ON_UPGRADE.has(head.name(i).toLowerCase())) continue;
         headers.push([head.rawName(i), head.value(i)]);
       }
+      expectContinue = (head.get("expect") ?? "").trim().toLowerCase() === "100-continue";
       candidate = { settings, method: head.method, url, headers };
     },
     onBody(data: Uint8Array) {
@@ -130,7 +142,7 @@ function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | 
       bodyBytes += data.length;
     },
     onUpgrade(rest: Uint8Array) {
-      if (candidate === undefined) return;
+      if (candidate === undefined || bytes.length - rest.length > UPGRADE_MAX_BYTES) return;
       let whole: Uint8Array | null = null;
       if (bodyBytes > 0) {
         whole = new Uint8Array(bodyBytes);
@@ -148,7 +160,9 @@ function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | 
   } catch {
     return undefined;
   }
-  return found;
+  if (found !== undefined) return found;
+  // Not whole yet: wait for the rest, unless the client waits for a 100 Continue first.
+  return candidate !== undefined && !expectContinue && bytes.length <= UPGRADE_MAX_BYTES ? "more" : undefined;
 }
 
 /**
@@ -229,7 +243,11 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
       }
       if (mentionsH2c(bytes)) {
         const up = upgradeRequest(bytes, config.authority);
-        if (up !== undefined && !config.draining) {
+        if (up === "more" && !config.draining) {
+          partial.set(conn, bytes.slice());
+          return;
+        }
+        if (up !== undefined && up !== "more" && !config.draining) {
           retireH1(conn);
           try {
             conn.send(SWITCHING);
