@@ -129,6 +129,18 @@ function isPlainLabel(label: Uint8Array): boolean {
   return true;
 }
 
+/** The text form of the label bytes `message[from..to)`, as {@link labelsToName} writes a label. */
+function labelText(message: Uint8Array, from: number, to: number): string {
+  let out = "";
+  for (let i = from; i < to; i++) {
+    const b = message[i]!;
+    if (b === 0x2e || b === 0x5c) out += "\\" + String.fromCharCode(b);
+    else if (b > 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += "\\" + String(b).padStart(3, "0");
+  }
+  return out;
+}
+
 /**
  * A name in canonical form for comparisons and cache keys: ASCII letters
  * lower-cased, no trailing dot (the root stays `"."`).
@@ -223,7 +235,8 @@ export interface DecodedName {
  * ```
  */
 export function decodeName(message: Uint8Array, offset: number): DecodedName {
-  const labels: Uint8Array[] = [];
+  // The text is built as labels are read (what labelsToName would make of them), with no label copies.
+  let text = "";
   let at = offset;
   let end = -1;
   let wireBytes = 1;
@@ -234,7 +247,7 @@ export function decodeName(message: Uint8Array, offset: number): DecodedName {
     const len = message[at]!;
     if (len === 0) {
       if (end < 0) end = at + 1;
-      return { name: labelsToName(labels), end };
+      return { name: text === "" ? "." : text, end };
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
@@ -254,7 +267,8 @@ export function decodeName(message: Uint8Array, offset: number): DecodedName {
     wireBytes += len + 1;
     if (wireBytes > MAX_NAME_BYTES) throw new DNSError("ERR_DNS_NAME_TOO_LONG", `name at offset ${offset} longer than ${MAX_NAME_BYTES} bytes`);
     if (at + 1 + len > message.length) throw new DNSError("ERR_DNS_TRUNCATED", `label at offset ${at} runs past the message`);
-    labels.push(message.subarray(at + 1, at + 1 + len));
+    if (text !== "") text += ".";
+    text += labelText(message, at + 1, at + 1 + len);
     at += 1 + len;
   }
 }

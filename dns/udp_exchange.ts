@@ -21,6 +21,7 @@
 import { READABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
+import { type Deadline, DeadlineQueue } from "./deadline_queue.ts";
 import { closeQuerySocket, type EncodedPeer, openQuerySocket, recvAnswer, sendQuery, SourceAddress } from "../socket/udp_query.ts";
 
 /**
@@ -72,13 +73,14 @@ export function udpExchange<T>(
   }
   const fd = lease.fd;
   const buffer = receiveBuffer(maxBytes);
+  const queue = timeout !== undefined ? deadlines(timeout.ms) : undefined;
   return new Promise<T>((resolve, reject) => {
     let done = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let deadline: Deadline | undefined;
     const finish = (err: unknown, value?: T): void => {
       if (done) return;
       done = true;
-      if (timer !== undefined) clearTimeout(timer);
+      if (deadline !== undefined) queue!.cancel(deadline);
       signal?.removeEventListener("abort", onAbort);
       if (pool !== undefined) pool.release(lease);
       else lease.close();
@@ -101,13 +103,26 @@ export function udpExchange<T>(
         }
       };
       signal?.addEventListener("abort", onAbort); // finish() removes it
-      if (timeout !== undefined) timer = setTimeout(() => finish(timeout.error()), timeout.ms);
+      if (queue !== undefined) deadline = queue.add(() => finish(timeout!.error()));
       // A socket between queries has an empty send buffer: a small datagram goes at once.
       if (sendQuery(fd, query, server) === null) finish(new Error("sendto would block on an idle socket"));
     } catch (err) {
       finish(err);
     }
   });
+}
+
+/** Time limits by duration: one runtime timer per duration instead of one per exchange. */
+const QUEUES = new Map<number, DeadlineQueue>();
+function deadlines(ms: number): DeadlineQueue {
+  let queue = QUEUES.get(ms);
+  if (queue === undefined) {
+    // A few durations in practice (one per resolver configuration); bounded all the same.
+    if (QUEUES.size >= 64) for (const [k, q] of QUEUES) if (q.live === 0) QUEUES.delete(k);
+    queue = new DeadlineQueue(ms);
+    QUEUES.set(ms, queue);
+  }
+  return queue;
 }
 
 const SCRATCH = new Uint8Array(1);
