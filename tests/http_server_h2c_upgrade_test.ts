@@ -33,7 +33,7 @@ function rawUpgrade(port: number, pieces: string[]): Promise<{ switched: boolean
     let head = "";
     let switched = false;
     let data = "";
-    const reader = new FrameReader();
+    const reader = new FrameReader(1 << 24);
     socket.on("error", reject);
     socket.on("connect", async () => {
       for (const piece of pieces) {
