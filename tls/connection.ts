@@ -10,6 +10,15 @@
  * is the end of stream; an EOF without it is a TLSError
  * `ERR_TLS_TRUNCATED` (unless `allowTruncation`).
  *
+ * With an engine that buffers writes (`bufferWrites`, the default of
+ * `connectTLS`/`listenTLS` without kTLS) records leave through
+ * tls/fd_output.ts: a write is encrypted in batches of
+ * {@link WRITE_BATCH} bytes, each batch sent with one `send()`. Plaintext
+ * whose records the socket did not take yet is not reported as sent: it
+ * stays at the head of the connection's queue (counted in
+ * `bufferedAmount`, keeping a graceful close waiting, so close_notify still
+ * goes last), and is not encrypted again when it is offered once more.
+ *
  * @example
  * ```ts ignore
  * import { Connection } from "../poll/connection.ts";
@@ -27,6 +36,7 @@ import type { Transport, TransportFactory, TransportSink } from "../poll/transpo
 import { flushQueue, type WriteQueue } from "../poll/write_queue.ts";
 import type { Socket } from "../socket/socket.ts";
 import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
+import { CipherOutput, WRITE_BATCH } from "./fd_output.ts";
 
 /** Called once: with no error when the handshake completed, else with its typed error. */
 export type HandshakeDone = (error?: Error) => void;
@@ -75,6 +85,12 @@ export class TLSFdTransport implements Transport {
   #stopped = false;
   #closed = false;
   #drainScheduled = false;
+  /** Buffered writes: the records on their way to the socket (null: OpenSSL's socket BIO sends them). */
+  readonly #out: CipherOutput | null;
+  /** Plaintext at the head of the queue already encrypted, whose records wait in {@link #out}. */
+  #heldPlain = 0;
+  /** `shutdown()` ran while records waited: FIN once they went. */
+  #finAfterOutput = false;
 
   constructor(loop: Loop, socket: Socket, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
     this.#socket = socket;
@@ -82,6 +98,7 @@ export class TLSFdTransport implements Transport {
     this.#sink = sink;
     this.#queue = queue;
     this.#onHandshake = onHandshake;
+    this.#out = engine.buffersWrites ? new CipherOutput(engine, socket.fd) : null;
     // A client speaks first: its first step runs once the socket is writable.
     this.#handshakeWants = engine.role === "client" ? WRITABLE : READABLE;
     this.#interest = this.#handshakeWants;
@@ -101,6 +118,7 @@ export class TLSFdTransport implements Transport {
 
   trySend(data: Uint8Array): number {
     if (!this.#open || this.#writeWantsRead) return 0;
+    if (this.#out !== null) return this.#trySendBuffered(data, this.#out);
     const engine = this.#engine;
     let offset = 0;
     while (offset < data.length) {
@@ -121,6 +139,79 @@ export class TLSFdTransport implements Transport {
     return offset;
   }
 
+  /**
+   * Buffered writes: encrypts `data` a batch at a time, one `send()` per
+   * batch; returns the plaintext whose records all went (see the module
+   * text for the rest).
+   */
+  #trySendBuffered(data: Uint8Array, out: CipherOutput): number {
+    let taken = 0;
+    if (out.waiting) {
+      // Records of an earlier call wait: they go first, and the plaintext
+      // they carry is this call's first #heldPlain bytes (the same bytes,
+      // offered again from the queue's head).
+      const r = out.flush();
+      if (r !== true) return r === false ? 0 : this.#outputFailed(r);
+      taken = Math.min(this.#heldPlain, data.length);
+      this.#heldPlain = 0;
+    }
+    const engine = this.#engine;
+    while (taken < data.length && !this.#writeWantsRead) {
+      const end = Math.min(data.length, taken + WRITE_BATCH);
+      let at = taken;
+      while (at < end) {
+        const n = engine.write(at === 0 && end === data.length ? data : data.subarray(at, end));
+        if (n > 0) {
+          at += n;
+          continue;
+        }
+        if (n === WANT_READ) this.#writeWantsRead = true;
+        else if (n !== WANT_WRITE) {
+          out.flush(); // the alert, if any
+          this.#sink.failed(engine.takeError());
+          return -1;
+        }
+        break;
+      }
+      const r = out.flush();
+      if (r instanceof Error) return this.#outputFailed(r);
+      if (!r) {
+        this.#heldPlain = at - taken;
+        return taken;
+      }
+      if (at === taken) break; // WANT_WRITE with nothing taken
+      taken = at;
+    }
+    return taken;
+  }
+
+  #outputFailed(error: Error): -1 {
+    this.#engine.markBroken();
+    this.#out?.drop();
+    this.#sink.failed(error);
+    return -1;
+  }
+
+  /** Buffered writes: sends what waits outside the queue (handshake records, tickets, alerts); false when it failed (reported). */
+  #flushOutput(): boolean {
+    const out = this.#out;
+    if (out === null || this.#heldPlain > 0) return true; // (queued plaintext's records go with the queue)
+    const r = out.flush();
+    if (r instanceof Error) {
+      this.#outputFailed(r);
+      return false;
+    }
+    if (r && this.#finAfterOutput) {
+      this.#finAfterOutput = false;
+      try {
+        this.#socket.shutdown("write");
+      } catch {
+        // the peer is gone already; reading reports it
+      }
+    }
+    return true;
+  }
+
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
     this.#queue.push(data.slice(offset), done);
     this.#refresh();
@@ -128,6 +219,7 @@ export class TLSFdTransport implements Transport {
 
   flush(): void {
     if (!this.#open) return; // the handshake first; the queue waits
+    if (!this.#flushOutput()) return;
     const sent = flushQueue(this.#queue, this);
     if (sent < 0 || this.#closed) return;
     this.#refresh();
@@ -144,6 +236,13 @@ export class TLSFdTransport implements Transport {
 
   shutdown(): void {
     this.#engine.shutdown();
+    const out = this.#out;
+    if (out !== null && out.flush() === false) {
+      // FIN after the records (close_notify last of them) went.
+      this.#finAfterOutput = true;
+      this.#refresh();
+      return;
+    }
     this.#socket.shutdown("write");
   }
 
@@ -159,7 +258,16 @@ export class TLSFdTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher.close();
-    if (!keepFd) this.#engine.shutdown();
+    if (!keepFd) {
+      const out = this.#out;
+      if (out === null) this.#engine.shutdown();
+      // What waits goes first (an alert, say); close_notify only after all of it.
+      else if (out.flush() === true) {
+        this.#engine.shutdown();
+        out.flush();
+      }
+    }
+    this.#out?.drop();
     this.#engine.free();
     if (!keepFd) this.#socket.close();
     const onHandshake = this.#onHandshake;
@@ -174,6 +282,7 @@ export class TLSFdTransport implements Transport {
       events = this.#reading || this.#writeWantsRead ? READABLE : 0;
       if ((!this.#queue.empty && !this.#writeWantsRead) || this.#readWantsWrite) events |= WRITABLE;
     }
+    if (this.#out?.waiting) events |= WRITABLE;
     if (this.#stopped) {
       this.#interest = events;
       if (events & READABLE) {
@@ -190,6 +299,18 @@ export class TLSFdTransport implements Transport {
 
   #handshake(): void {
     const step = this.#engine.handshakeStep();
+    // Buffered writes: this step's records (or its alert) go now.
+    const out = this.#out;
+    const sent = out === null ? true : out.flush();
+    if (sent instanceof Error && !(step instanceof Error)) {
+      this.#engine.markBroken();
+      out!.drop();
+      const onHandshake = this.#onHandshake;
+      this.#onHandshake = undefined;
+      if (onHandshake !== undefined) onHandshake(sent);
+      else this.#sink.failed(sent);
+      return;
+    }
     if (step === STEP_DONE) {
       this.#open = true;
       const onHandshake = this.#onHandshake;
@@ -274,6 +395,12 @@ export class TLSFdTransport implements Transport {
   }
 
   #readLoop(): void {
+    this.#readRounds();
+    // Buffered writes: what reading made the SSL send (a key update, an alert).
+    if (this.#out !== null && !this.#closed && this.#flushOutput() && this.#out.waiting) this.#refresh();
+  }
+
+  #readRounds(): void {
     const sink = this.#sink;
     const engine = this.#engine;
     for (let round = 0; round < READ_ROUNDS; round++) {

@@ -134,6 +134,34 @@ export interface EngineOptions {
   readonly allowTruncation?: boolean;
   /** fd mode: ask for kernel TLS on this connection (`SSL_OP_ENABLE_KTLS`), also when its context does not. */
   readonly ktls?: boolean;
+  /**
+   * fd mode: records go into a memory write BIO that the transport drains
+   * with one `send()` per batch ({@link TLSEngine.takeOutput}) instead of
+   * OpenSSL's one `send()` per record. Ignored with kTLS (the kernel's
+   * socket BIO must write).
+   */
+  readonly bufferWrites?: boolean;
+}
+
+/** `BIO_ctrl` command BIO_C_SET_BUF_MEM_EOF_RETURN (bio.h): what a read of an empty memory BIO returns. */
+const BIO_C_SET_BUF_MEM_EOF_RETURN = 130;
+
+/**
+ * Puts a memory BIO in place of `ssl`'s socket write BIO (the socket BIO
+ * stays its read BIO); the SSL owns it from here on. Returns it.
+ */
+function bufferWrites(ssl: Pointer): Pointer {
+  const crypto = libcrypto();
+  const lib = libssl();
+  const bio = crypto.BIO_new(crypto.BIO_s_mem());
+  if (bio === null) throw tlsError("ERR_TLS", "BIO_new");
+  // An empty BIO reads as "retry", not as EOF.
+  crypto.BIO_ctrl(bio, BIO_C_SET_BUF_MEM_EOF_RETURN, -1, null);
+  // The read BIO is unchanged (no reference taken for it); one reference
+  // of `bio` goes to the SSL as its write BIO, and the socket BIO loses
+  // the reference it held as the write BIO.
+  lib.SSL_set_bio(ssl, lib.SSL_get_rbio(ssl), bio);
+  return bio;
 }
 
 /**
@@ -173,6 +201,8 @@ export class TLSEngine implements TLSInfo {
   #sessionWaiters: ((session: Uint8Array | null) => void)[] = [];
   /** The last `SSL_read` filled its target: decrypted bytes may wait in the SSL. */
   mayHavePending = false;
+  /** fd mode with buffered writes: the memory write BIO (owned by the SSL), else null. */
+  #outBio: Pointer | null = null;
 
   constructor(context: TLSContext, options: EngineOptions) {
     this.role = context.role;
@@ -211,6 +241,7 @@ export class TLSEngine implements TLSInfo {
         lib.SSL_set_read_ahead(ssl, 1);
         lib.SSL_set_default_read_buffer_len(ssl, READ_BUFFER_BYTES);
         if (options.ktls === true && !context.ktls) lib.SSL_set_options(ssl, SSL_OP.ENABLE_KTLS);
+        if (options.bufferWrites === true && !this.#ktlsWanted) this.#outBio = bufferWrites(ssl);
       } else configurePeerName(ssl, this.#host, context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLS: session is a client option");
@@ -346,6 +377,23 @@ export class TLSEngine implements TLSInfo {
     return FAILED;
   }
 
+  /** Buffered writes (fd mode): whether records wait for {@link TLSEngine.takeOutput} instead of going out by themselves. */
+  get buffersWrites(): boolean {
+    return this.#outBio !== null;
+  }
+
+  /**
+   * Buffered writes: moves up to `target.length` bytes of the records the
+   * SSL produced (application data, handshake, alerts, close_notify) into
+   * `target`; 0 when none wait.
+   */
+  takeOutput(target: Uint8Array): number {
+    const bio = this.#outBio;
+    if (bio === null || this.#ssl === null) return 0;
+    const n = libcrypto().BIO_read(bio, target, target.length > 0x7fffffff ? 0x7fffffff : target.length);
+    return n > 0 ? n : 0;
+  }
+
   /** Sends close_notify once (after a healthy handshake; without waiting for the peer's). */
   shutdown(): void {
     if (this.#ssl === null || !this.#handshaken || this.#broken || this.#shutdownSent) return;
@@ -361,6 +409,7 @@ export class TLSEngine implements TLSInfo {
     if (ssl === null) return;
     this.#takeSession(ssl);
     this.#ssl = null;
+    this.#outBio = null; // freed with the SSL
     resetVerifyFailure(ssl);
     libssl().SSL_free(ssl);
     releaseContext(this.#context);
