@@ -56,6 +56,22 @@ export {
 } from "./connect.ts";
 export type { Endpoint } from "./endpoint.ts";
 
+/**
+ * @internal An option key (a symbol: no user option can name it) for a
+ * readiness listener whose layer above makes the connections itself:
+ * `(socket) => void` gets each accepted socket (non-blocking, TCP_NODELAY
+ * as asked) instead of a {@link Connection} going to the handler, so the
+ * socket is registered with the loop once, by that layer's own transport
+ * (tls/'s server connections). The `protect` gate is then that layer's to
+ * run. Ignored by io_uring listeners.
+ *
+ * @example
+ * ```ts ignore
+ * new Listener(endpoint, { port: 0, handler: {}, [ACCEPT_SOCKET]: (socket) => startTLS(socket) });
+ * ```
+ */
+export const ACCEPT_SOCKET: unique symbol = Symbol("ffinet.acceptSocket");
+
 /** Accept operations kept in the kernel per io_uring listener (single-shot accepts). */
 const URING_ACCEPTS = 4;
 /** Pause before accepting again after an accept failed for want of resources (EMFILE, ENFILE …). */
@@ -241,9 +257,12 @@ export class Listener {
   #retry: Timer | undefined = undefined;
   #closed = false;
   readonly #gate: ConnectionGate | undefined;
+  /** See {@link ACCEPT_SOCKET}. */
+  readonly #acceptSocket: ((socket: Socket) => void) | undefined;
 
   /** @internal Use {@link listen} or {@link listenUnix}. */
-  constructor(endpoint: Endpoint, options: ListenUnixOptions | ListenOptions) {
+  constructor(endpoint: Endpoint, options: (ListenUnixOptions | ListenOptions) & { readonly [ACCEPT_SOCKET]?: (socket: Socket) => void }) {
+    this.#acceptSocket = options[ACCEPT_SOCKET];
     const handler = options.handler;
     if (handler !== undefined && (handler === null || typeof handler !== "object")) throw new TypeError("handler must be an object of callbacks");
     const onError = options.onError;
@@ -601,6 +620,15 @@ export class Listener {
       }
       if (socket === null) return;
       if (noDelay) setNoDelay(socket.fd);
+      if (this.#acceptSocket !== undefined) {
+        this.accepted++;
+        try {
+          this.#acceptSocket(socket);
+        } catch (err) {
+          this.#report(err);
+        }
+        continue;
+      }
       let conn: Connection;
       try {
         conn = openConnection(this.#loop, socket, this.#handler, this.#options, undefined);
@@ -647,9 +675,10 @@ export function listen(options: ListenOptions): Listener {
  * is read before TLS takes it over) until the module is there.
  */
 function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
-  const { tls, handler, ...rest } = options;
+  const { tls, handler, protect, ...rest } = options;
   if (tls === null || typeof tls !== "object" || Array.isArray(tls)) throw new TypeError("listen: tls must be an object of TLS settings");
   if (handler === undefined) throw new TypeError("listen: tls needs a handler (for accept(), use listenTLS of tls/)");
+  if (protect !== undefined && (protect === null || typeof protect !== "object" || typeof protect.admit !== "function")) throw new TypeError("protect must be an object with an admit method (e.g. a ListenProtection)");
   const report = (error: unknown): void => {
     try {
       options.onError?.(error instanceof Error ? error : new Error(String(error)), listener);
@@ -657,19 +686,35 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
       // an onError that throws must not stop the listener
     }
   };
-  const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, options, report));
+  // The gate runs in tls/, on the TLS connection before its handshake.
+  const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, options, report, protect));
+  const loop = options.loop ?? defaultLoop();
+  const fail = (error: unknown): void => report(error);
   const listener: Listener = new Listener(endpoint, {
     ...rest,
     handler: {
       open: (plain) => {
         plain.pause();
-        acceptor.then((accept) => accept(plain, handler, listener), (error: unknown) => {
+        acceptor.then((accept) => accept.plain(plain, handler, listener), (error: unknown) => {
           plain.abort();
-          report(error);
+          fail(error);
         });
       },
     },
+    // Readiness: the accepted socket goes straight to the TLS transport (one epoll registration).
+    [ACCEPT_SOCKET]: (socket: Socket) => {
+      acceptor.then((accept) => accept.socket(socket, loop, handler, listener), (error: unknown) => {
+        socket.close();
+        fail(error);
+      });
+    },
   });
+  try {
+    protect?.listening?.(listener);
+  } catch (err) {
+    listener.close();
+    throw err;
+  }
   return listener;
 }
 

@@ -36,14 +36,14 @@ import { checkOptions, optionKeys } from "../core/options.ts";
 import { connect, type ConnectOptions, checkConnectionOptions, type IoOption } from "../poll/connect.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "../poll/connection.ts";
 import { type Connector, type ConnectorOptions, defaultConnector } from "../poll/connector.ts";
-import { type Listener, listen, type ListenOptions } from "../poll/listener.ts";
+import { ACCEPT_SOCKET, type ConnectionGate, Listener, type ListenOptions } from "../poll/listener.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
 import { chooseAsyncIo } from "../poll/uring/probe.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
 import { tlsBioTransport } from "./bio_connection.ts";
 import { tlsFdTransport } from "./connection.ts";
-import { connectionTransport } from "./connection_transport.ts";
+import { connectionTransport, isLayered } from "./connection_transport.ts";
 import { TLSContext } from "./context.ts";
 import { TLSEngine, type TLSInfo } from "./engine.ts";
 import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
@@ -186,42 +186,147 @@ interface Upgrade {
   readonly fdMode: boolean;
 }
 
+/** A TLS connection made, its handshake not run yet. */
+interface Made {
+  readonly conn: Connection;
+  readonly engine: TLSEngine;
+  readonly relay: HandshakeRelay;
+}
+
+/** Carries the transport's handshake outcome to {@link awaitHandshake}, which may start listening after it came. */
+class HandshakeRelay {
+  #settle: ((error?: Error) => void) | undefined;
+  #early: { error: Error | undefined } | undefined;
+  /** The transport's `onHandshake`. */
+  readonly done = (error?: Error): void => {
+    if (this.#settle !== undefined) this.#settle(error);
+    else this.#early ??= { error };
+  };
+  listen(settle: (error?: Error) => void): void {
+    this.#settle = settle;
+    if (this.#early !== undefined) settle(this.#early.error);
+  }
+}
+
+/** The TLS connection over `plain` (fd mode: its socket taken over); on failure `plain` is closed. */
+function tlsOverPlain(plain: Connection, up: Upgrade): Made {
+  const loop = plain.loop;
+  try {
+    if (up.fdMode) {
+      const socket = plain.detach();
+      return tlsOverSocket(loop, socket, up);
+    }
+    const engine = new TLSEngine(up.context, engineOptions(up));
+    try {
+      const relay = new HandshakeRelay();
+      const conn = new Connection(loop, plain.socket, undefined, up.connectionOptions, tlsBioTransport(connectionTransport(plain), engine, relay.done));
+      return { conn, engine, relay };
+    } catch (err) {
+      engine.free();
+      throw err;
+    }
+  } catch (err) {
+    if (!plain.closed) plain.abort();
+    throw err;
+  }
+}
+
+function engineOptions(up: Upgrade): { host: string; allowTruncation: boolean; session?: Uint8Array } {
+  return { host: up.host, allowTruncation: up.allowTruncation, ...(up.session === undefined ? {} : { session: up.session }) };
+}
+
+/**
+ * fd mode over a bare socket (a listener's accepted one, or a detached
+ * connection's): the socket is watched once, by the TLS transport. On
+ * failure the socket is closed.
+ */
+function tlsOverSocket(loop: Loop, socket: Socket, up: Upgrade): Made {
+  try {
+    const engine = new TLSEngine(up.context, { ...engineOptions(up), fd: socket.fd, bufferWrites: true, ...(up.ktls ? { ktls: true } : {}) });
+    const relay = new HandshakeRelay();
+    try {
+      const conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsFdTransport(loop, socket, engine, relay.done));
+      return { conn, engine, relay };
+    } catch (err) {
+      engine.free();
+      throw err;
+    }
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+}
+
+/**
+ * A stand-in for `user` that a `protect` gate may wrap before the
+ * handshake: it passes nothing on until `live()` (a failed handshake is
+ * not the user's connection), then every callback to `user`.
+ */
+function standIn(user: ConnectionHandler): { readonly handler: ConnectionHandler; live(): void } {
+  let on = false;
+  const handler: Record<string, unknown> = {};
+  for (const key of ["data", "end", "drain", "close", "error", "timeout"] as const) {
+    if (typeof user[key] !== "function") continue;
+    handler[key] = (...args: unknown[]) => on ? (user[key] as (...a: unknown[]) => unknown)(...args) : undefined;
+  }
+  return { handler: handler as ConnectionHandler, live: () => (on = true) };
+}
+
+/** The `protect` option: undefined, or an object with an `admit` method. */
+function checkGate(gate: unknown, where: string): ConnectionGate | undefined {
+  if (gate === undefined) return undefined;
+  if (gate === null || typeof gate !== "object" || typeof (gate as ConnectionGate).admit !== "function") {
+    throw new TypeError(`${where}: protect must be an object with an admit method (e.g. a ListenProtection)`);
+  }
+  return gate as ConnectionGate;
+}
+
+/**
+ * Server side of a listener: runs `gate` on the TLS connection before its
+ * handshake (a refused one is closed by the gate and never reads a byte),
+ * then the handshake. Resolves with the connection, null when refused.
+ */
+function admitAndHandshake(made: Made, up: Upgrade, gate: ConnectionGate | undefined): Promise<Connection | null> {
+  if (gate === undefined) return awaitHandshake(made, up, undefined);
+  const user = up.handler;
+  const stand = user === undefined ? undefined : standIn(user);
+  if (stand !== undefined) made.conn.setHandler(stand.handler);
+  let admitted: boolean;
+  try {
+    admitted = gate.admit(made.conn, stand?.handler);
+  } catch (err) {
+    made.conn.abort();
+    return Promise.reject(err);
+  }
+  if (!admitted) {
+    if (!made.conn.closed) made.conn.abort();
+    return Promise.resolve(null);
+  }
+  return awaitHandshake(made, up, stand);
+}
+
 /**
  * The TLS connection over `plain`, resolved after the handshake and the
  * handler's `open`; on failure everything made is closed (plain included).
  */
 function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
-  const loop = plain.loop;
-  let engine: TLSEngine;
-  let socket: Socket;
-  let conn: Connection;
-  let settle: (error?: Error) => void = () => {};
-  const onHandshake = (error?: Error) => settle(error);
+  let made: Made;
   try {
-    const engineOptions = { host: up.host, allowTruncation: up.allowTruncation, ...(up.session === undefined ? {} : { session: up.session }) };
-    if (up.fdMode) {
-      socket = plain.detach();
-      try {
-        engine = new TLSEngine(up.context, { ...engineOptions, fd: socket.fd, ...(up.ktls ? { ktls: true } : {}) });
-        conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsFdTransport(loop, socket, engine, onHandshake));
-      } catch (err) {
-        socket.close();
-        throw err;
-      }
-    } else {
-      socket = plain.socket;
-      engine = new TLSEngine(up.context, engineOptions);
-      try {
-        conn = new Connection(loop, socket, undefined, up.connectionOptions, tlsBioTransport(connectionTransport(plain), engine, onHandshake));
-      } catch (err) {
-        engine.free();
-        throw err;
-      }
-    }
+    made = tlsOverPlain(plain, up);
   } catch (err) {
-    if (!plain.closed) plain.abort();
     return Promise.reject(err);
   }
+  return awaitHandshake(made, up, undefined);
+}
+
+/**
+ * Waits for the handshake of `made` (bounded by the timeout and the
+ * signal); then installs the handler (or, with a gate's `stand`-in, lets
+ * it through) and runs `open`.
+ */
+function awaitHandshake(made: Made, up: Upgrade, stand: { live(): void } | undefined): Promise<Connection> {
+  const { conn, engine } = made;
+  const loop = conn.loop;
   const signal = up.signal;
   if (signal?.aborted) {
     conn.abort(abortReason(signal));
@@ -234,7 +339,7 @@ function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
       : undefined;
     const onAbort = () => settle(abortReason(signal!));
     signal?.addEventListener("abort", onAbort, { once: true });
-    settle = (error?: Error) => {
+    function settle(error?: Error): void {
       if (done) return;
       done = true;
       timer?.cancel();
@@ -250,7 +355,8 @@ function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
       engines.set(conn, engine);
       const handler = up.handler;
       if (handler !== undefined) {
-        conn.setHandler(handler);
+        if (stand !== undefined) stand.live(); // the gate's wrapper (or the stand-in) stays the handler
+        else conn.setHandler(handler);
         try {
           handler.open?.(conn);
         } catch (err) {
@@ -260,7 +366,8 @@ function handshakeOver(plain: Connection, up: Upgrade): Promise<Connection> {
         }
       }
       resolve(conn);
-    };
+    }
+    made.relay.listen(settle);
   });
 }
 
@@ -323,7 +430,7 @@ function upgrade(
       signal: options.signal,
       handler: options.handler,
       connectionOptions,
-      fdMode: !bio,
+      fdMode: !bio && !isLayered(plain), // a tunnel over a connection has no descriptor of its own
     });
     // The connection holds its own reference to the SSL_CTX.
     if (made.owned) made.context.close();
@@ -332,6 +439,27 @@ function upgrade(
     if (!plain.closed) plain.abort();
     return Promise.reject(err);
   }
+}
+
+/** The {@link Upgrade} of a listener's server connections (its options checked already). */
+function serverUpgrade(
+  context: TLSContext,
+  options: { readonly handshakeTimeoutMs?: number; readonly allowTruncation?: boolean; readonly ktls?: boolean } & ConnectionOptions,
+  handler: ConnectionHandler | undefined,
+  fdMode: boolean,
+): Upgrade {
+  return {
+    context,
+    host: "",
+    session: undefined,
+    allowTruncation: options.allowTruncation === true,
+    ktls: options.ktls === true,
+    handshakeMs: checkHandshakeMs(options.handshakeTimeoutMs),
+    signal: undefined,
+    handler,
+    connectionOptions: pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions,
+    fdMode,
+  };
 }
 
 /**
@@ -463,12 +591,19 @@ export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servernam
   readonly loop?: Loop;
   /** "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring). */
   readonly io?: IoOption;
+  /**
+   * Admission control (pool/'s `ListenProtection`, or any
+   * `ConnectionGate`), run on each accepted connection before its
+   * handshake: a refused client gets no handshake byte. Its handler
+   * wrapping (scoring, bandwidth) applies from `open` on.
+   */
+  readonly protect?: ConnectionGate;
 }
 
 const LISTEN_KEYS: ReadonlySet<string> = optionKeys(
   [...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"),
   CONNECTION_OPTION_KEYS,
-  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io"],
+  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io", "protect"],
 );
 
 /**
@@ -495,6 +630,8 @@ export class TLSListener {
   readonly #maxPending: number;
   #handshakeErrors = 0;
   #closed = false;
+  #gate: ConnectionGate | undefined;
+  #up!: Upgrade;
 
   /** @internal Use {@link listenTLS}. */
   constructor(options: ListenTLSOptions) {
@@ -513,13 +650,24 @@ export class TLSListener {
     const listenOptions = pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "io"]) as unknown as ListenOptions;
     const fdMode = chooseAsyncIo(options.io) !== "io_uring";
     try {
-      this.#plain = listen({
+      this.#gate = checkGate(options.protect, "listenTLS");
+      this.#up = serverUpgrade(this.#context, options, options.handler, fdMode);
+      const loop = options.loop ?? defaultLoop();
+      this.#plain = new Listener(options.host === undefined ? { port: options.port } : { host: options.host, port: options.port }, {
         ...listenOptions,
-        handler: { open: (plain) => this.#start(plain, fdMode) },
+        handler: { open: (plain) => this.#start(plain, false) },
         onError: (error) => this.#report(error),
+        // fd mode: the accepted socket goes straight to the TLS transport (one epoll registration).
+        ...(fdMode ? { [ACCEPT_SOCKET]: (socket: Socket) => this.#start(socket, true, loop) } : {}),
       });
     } catch (err) {
       if (this.#ownsContext) this.#context.close();
+      throw err;
+    }
+    try {
+      this.#gate?.listening?.(this.#plain);
+    } catch (err) {
+      this.close();
       throw err;
     }
   }
@@ -626,20 +774,25 @@ export class TLSListener {
     }
   }
 
-  #start(plain: Connection, fdMode: boolean): void {
+  /** `accepted`: a plain connection (io_uring: memory-BIO mode over it), or a socket with its loop (fd mode). */
+  #start(accepted: Connection | Socket, fdMode: boolean, loop?: Loop): void {
     if (this.#closed) {
-      plain.abort();
+      if (fdMode) (accepted as Socket).close();
+      else (accepted as Connection).abort();
       return;
     }
     const options = this.#options;
     const handler = options.handler;
-    const promise = upgrade(plain, {
-      context: this.#context,
-      ...pick(options, ["handshakeTimeoutMs", "allowTruncation", "ktls", ...CONNECTION_OPTION_KEYS]),
-      ...(handler === undefined ? {} : { handler }),
-    }, "server", !fdMode, "listenTLS");
+    let promise: Promise<Connection | null>;
+    try {
+      const up = this.#up;
+      const made = fdMode ? tlsOverSocket(loop!, accepted as Socket, up) : tlsOverPlain(accepted as Connection, up);
+      promise = admitAndHandshake(made, up, this.#gate);
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
     promise.then((conn) => {
-      if (handler !== undefined) return;
+      if (conn === null || handler !== undefined) return;
       if (this.#closed) {
         void conn.close();
         return;
@@ -678,22 +831,35 @@ export function listenTLS(options: ListenTLSOptions): TLSListener {
 
 
 /**
+ * What {@link tlsAcceptor} hands each accepted connection to: `socket`
+ * (fd mode: the bare accepted socket, watched once by the TLS transport)
+ * or `plain` (io_uring: memory-BIO mode over the plain connection).
+ */
+export interface TLSAcceptor {
+  /** fd mode: TLS over the accepted socket. */
+  socket(socket: Socket, loop: Loop, handler: ConnectionHandler, listener: object): void;
+  /** Memory-BIO mode over an accepted plain connection (paused). */
+  plain(plain: Connection, handler: ConnectionHandler, listener: object): void;
+}
+
+/**
  * @internal `listen({ …, tls })` of poll/listener.ts lands here (loaded on
  * demand): one server context for the listener (made from `settings`, or
- * its `context`), and a function that runs the handshake on each paused
- * plain connection before `handler.open`. Failures (the context's too) go
- * to `report`.
+ * its `context`), and what runs the `protect` gate and then the handshake
+ * on each accepted connection before `handler.open`. Failures (the
+ * context's too) go to `report`.
  *
  * @example
  * ```ts ignore
- * const accept = tlsAcceptor({ cert, key }, { io: "readiness" }, console.error);
+ * const accept = tlsAcceptor({ cert, key }, { io: "readiness" }, console.error, undefined);
  * ```
  */
 export function tlsAcceptor(
   settings: object,
   options: { readonly io?: IoOption } & ConnectionOptions,
   report: (error: unknown) => void,
-): (plain: Connection, handler: ConnectionHandler, listener: object) => void {
+  gate: ConnectionGate | undefined,
+): TLSAcceptor {
   let made: { context: TLSContext; owned: boolean } | undefined;
   let failure: unknown;
   try {
@@ -704,11 +870,12 @@ export function tlsAcceptor(
     failure = err;
   }
   const fdMode = chooseAsyncIo(options.io) !== "io_uring";
-  const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
+  const ups = new WeakMap<ConnectionHandler, Upgrade>();
   let registered = false;
-  return (plain, handler, listener) => {
+  const start = (accepted: Connection | Socket, loop: Loop | undefined, handler: ConnectionHandler, listener: object): void => {
     if (made === undefined) {
-      plain.abort();
+      if (loop !== undefined) (accepted as Socket).close();
+      else (accepted as Connection).abort();
       report(failure);
       return;
     }
@@ -716,12 +883,21 @@ export function tlsAcceptor(
       registered = true;
       ownedContexts.register(listener, made.context);
     }
-    upgrade(plain, {
-      context: made.context,
-      ...pick(settings, ["handshakeTimeoutMs", "allowTruncation", "ktls"]),
-      ...connectionOptions,
-      handler,
-    }, "server", !fdMode, "listen").catch(report);
+    let up = ups.get(handler);
+    if (up === undefined) {
+      up = serverUpgrade(made.context, { ...(settings as TLSConnectionSettings), ...pick(options, CONNECTION_OPTION_KEYS) }, handler, fdMode);
+      ups.set(handler, up);
+    }
+    try {
+      const conn = loop !== undefined ? tlsOverSocket(loop, accepted as Socket, up) : tlsOverPlain(accepted as Connection, up);
+      admitAndHandshake(conn, up, gate).catch(report);
+    } catch (err) {
+      report(err);
+    }
+  };
+  return {
+    socket: (socket, loop, handler, listener) => start(socket, loop, handler, listener),
+    plain: (plain, handler, listener) => start(plain, undefined, handler, listener),
   };
 }
 
