@@ -60,6 +60,34 @@ export interface DeflateOptions {
   level?: number;
   /** zlib memory level 1–9 (default 8). */
   memLevel?: number;
+  /**
+   * When our side's no_context_takeover is agreed (the server's
+   * `serverNoContextTakeover`, the client's `clientNoContextTakeover`),
+   * compress through one zlib stream shared by every WebSocket with the
+   * same window bits, level and memLevel instead of one each: nothing
+   * carries from one message to the next then, so a stream per connection
+   * only costs memory (about 300 KiB of zlib state each at the defaults).
+   * Each message is compressed whole and the stream reset, in one call, so
+   * the sharing is invisible on the wire. Default false.
+   */
+  sharedCompressor?: boolean;
+}
+
+/** The shared compressors of {@link DeflateOptions.sharedCompressor}, by window bits, level and memLevel. */
+const sharedDeflaters = new Map<string, Deflater>();
+
+/**
+ * How many shared compressors exist (one per window bits, level and
+ * memLevel in use), for metrics and tests.
+ *
+ * @example
+ * ```ts
+ * import { sharedCompressorCount } from "./deflate.ts";
+ * console.log(sharedCompressorCount() >= 0); // true
+ * ```
+ */
+export function sharedCompressorCount(): number {
+  return sharedDeflaters.size;
 }
 
 /** The agreed parameters (RFC 7692 §7.1). */
@@ -278,14 +306,15 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   /** Compresses one whole message; the result has no 00 00 ff ff tail. */
   compress(data: Uint8Array): Uint8Array {
     const server = this.role === "server";
-    const deflater = this.#deflater ??= new Deflater({
-      format: "raw",
-      windowBits: zlibBits(server ? this.params.serverMaxWindowBits : this.params.clientMaxWindowBits),
-      memLevel: this.#options.memLevel ?? 8,
-      ...(this.#options.level !== undefined ? { level: this.#options.level } : {}),
-    });
-    const parts = deflater.push(data, "sync");
-    if (server ? this.params.serverNoContextTakeover : this.params.clientNoContextTakeover) deflater.reset();
+    const noTakeover = server ? this.params.serverNoContextTakeover : this.params.clientNoContextTakeover;
+    const deflater = noTakeover && this.#options.sharedCompressor === true ? this.#sharedDeflater() : this.#deflater ??= this.#newDeflater();
+    let parts: Uint8Array[];
+    try {
+      parts = deflater.push(data, "sync");
+    } finally {
+      // Always from a fresh context next time (a shared stream must not keep a failed message's state).
+      if (noTakeover) deflater.reset();
+    }
     let total = 0;
     for (const p of parts) total += p.length;
     const out = parts.length === 1 ? parts[0]! : new Uint8Array(total);
@@ -303,6 +332,23 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
     // An empty result would be an invalid deflate stream; send one empty
     // fixed block instead (RFC 7692 §7.2.3.6).
     return end === 0 ? new Uint8Array([0x00]) : out.subarray(0, end);
+  }
+
+  #newDeflater(): Deflater {
+    return new Deflater({
+      format: "raw",
+      windowBits: zlibBits(this.role === "server" ? this.params.serverMaxWindowBits : this.params.clientMaxWindowBits),
+      memLevel: this.#options.memLevel ?? 8,
+      ...(this.#options.level !== undefined ? { level: this.#options.level } : {}),
+    });
+  }
+
+  #sharedDeflater(): Deflater {
+    const bits = this.role === "server" ? this.params.serverMaxWindowBits : this.params.clientMaxWindowBits;
+    const key = `${bits}:${this.#options.level ?? "default"}:${this.#options.memLevel ?? 8}`;
+    let deflater = sharedDeflaters.get(key);
+    if (deflater === undefined) sharedDeflaters.set(key, deflater = this.#newDeflater());
+    return deflater;
   }
 
   /**

@@ -35,7 +35,7 @@
  */
 export { CloseHandshake, type CloseState } from "./close.ts";
 export { type ProtocolHandler, type ProtocolOptions, WebSocketProtocol } from "./connection.ts";
-export { type DeflateOptions, type DeflateParams, PERMESSAGE_DEFLATE, PerMessageDeflate } from "./deflate.ts";
+export { type DeflateOptions, type DeflateParams, PERMESSAGE_DEFLATE, PerMessageDeflate, sharedCompressorCount } from "./deflate.ts";
 export { type ExtensionItem, formatExtensions, parseExtensions } from "./extensions.ts";
 export {
   applyMask,

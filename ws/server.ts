@@ -14,8 +14,9 @@
  *   `websocket` option (even `{}`).
  *
  * Both negotiate subprotocols (`protocols`), permessage-deflate (its four
- * parameters, a compression context per connection; off unless
- * `perMessageDeflate` is given), check `Origin` (`checkOrigin`: false
+ * parameters, a compression context per connection, or with
+ * `serverNoContextTakeover` and `sharedCompressor` one zlib stream shared
+ * by all; off unless `perMessageDeflate` is given), check `Origin` (`checkOrigin`: false
  * answers 403), bound messages (`maxPayloadLength`, 1009 past it), time
  * the closing handshake (`closeTimeoutMs`), ping dead peers
  * (`heartbeatMs`) and bound the output for peers that do not read
@@ -418,9 +419,11 @@ export class WebSocketSupport<T = unknown> {
         let channel!: WebSocketChannel;
         const ws = new ServerWebSocket<T>((self) =>
           channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
-            message: (bytes, binary) => handler.message?.(self, binary ? bytes : decoder.decode(bytes)),
-            ping: handler.ping === undefined ? undefined : (bytes) => handler.ping!(self, bytes),
-            pong: handler.pong === undefined ? undefined : (bytes) => handler.pong!(self, bytes),
+            // The channel's bytes are valid during the call only: the
+            // handlers get copies of their own.
+            message: (bytes, binary) => handler.message?.(self, binary ? bytes.slice() : decoder.decode(bytes)),
+            ping: handler.ping === undefined ? undefined : (bytes) => handler.ping!(self, bytes.slice()),
+            pong: handler.pong === undefined ? undefined : (bytes) => handler.pong!(self, bytes.slice()),
             drain: () => handler.drain?.(self),
             error: (error) => handler.error?.(self, error),
             close: (code, reason) => {
