@@ -146,6 +146,18 @@ export interface EngineOptions {
 /** `BIO_ctrl` command BIO_C_SET_BUF_MEM_EOF_RETURN (bio.h): what a read of an empty memory BIO returns. */
 const BIO_C_SET_BUF_MEM_EOF_RETURN = 130;
 
+/** The negotiated details a {@link TLSEngine} reads once. */
+interface Details {
+  readonly protocol: string;
+  readonly alpn: string | null;
+  readonly cipher: string;
+  readonly group: string;
+  readonly servername: string | null;
+  readonly peerDER: Uint8Array | null;
+}
+
+const NOTHING_NEGOTIATED: Details = { protocol: "", alpn: null, cipher: "", group: "", servername: null, peerDER: null };
+
 /**
  * Puts a memory BIO in place of `ssl`'s socket write BIO (the socket BIO
  * stays its read BIO); the SSL owns it from here on. Returns it.
@@ -185,17 +197,13 @@ export class TLSEngine implements TLSInfo {
   #broken = false;
   #shutdownSent = false;
   #error: Error | undefined;
-  #protocol = "";
-  #alpn: string | null = null;
-  #cipher = "";
-  #group = "";
-  #servername: string | null = null;
+  /** What the handshake negotiated, read from the SSL on first use (or just before it is freed). */
+  #details: Details | undefined;
   #reused = false;
   #ktlsSend = false;
   #ktlsRecv = false;
   /** fd mode with kTLS asked for (here or on the context): checked after the handshake. */
   readonly #ktlsWanted: boolean;
-  #peerDER: Uint8Array | null = null;
   #ocspStatus: OCSPStatus | null = null;
   #session: Uint8Array | null = null;
   #sessionWaiters: ((session: Uint8Array | null) => void)[] = [];
@@ -312,7 +320,8 @@ export class TLSEngine implements TLSInfo {
         }
       }
       this.#handshaken = true;
-      this.#snapshot(ssl);
+      this.#reused = lib.SSL_session_reused(ssl) === 1;
+      if (this.#ktlsWanted) this.#checkKtls(ssl);
       countHandshake(this.role, this.#reused ? "resumed" : "full"); // tls/tls_stats.ts (metrics)
       this.mayHavePending = true; // read ahead: records behind the handshake's
       return STEP_DONE;
@@ -408,6 +417,8 @@ export class TLSEngine implements TLSInfo {
     const ssl = this.#ssl;
     if (ssl === null) return;
     this.#takeSession(ssl);
+    // Readable after close: taken now if nobody asked yet.
+    if (this.#handshaken) this.#negotiated();
     this.#ssl = null;
     this.#outBio = null; // freed with the SSL
     resetVerifyFailure(ssl);
@@ -435,45 +446,58 @@ export class TLSEngine implements TLSInfo {
     return this.#session;
   }
 
-  #snapshot(ssl: Pointer): void {
-    this.#protocol = negotiatedProtocol(ssl);
-    this.#alpn = negotiatedALPN(ssl);
-    this.#cipher = negotiatedCipher(ssl);
-    this.#group = negotiatedGroup(ssl);
-    this.#reused = libssl().SSL_session_reused(ssl) === 1;
-    if (this.#ktlsWanted) {
-      // BIO_get_ktls_send / BIO_get_ktls_recv are BIO_ctrl macros (> 0: active).
-      const bio = libcrypto();
-      const wbio = libssl().SSL_get_wbio(ssl);
-      const rbio = libssl().SSL_get_rbio(ssl);
-      this.#ktlsSend = wbio !== null && Number(bio.BIO_ctrl(wbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_SEND, 0, null)) > 0;
-      this.#ktlsRecv = rbio !== null && Number(bio.BIO_ctrl(rbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_RECV, 0, null)) > 0;
-    }
-    this.#peerDER = peerCertificateDER(ssl);
+  #checkKtls(ssl: Pointer): void {
+    // BIO_get_ktls_send / BIO_get_ktls_recv are BIO_ctrl macros (> 0: active).
+    const bio = libcrypto();
+    const wbio = libssl().SSL_get_wbio(ssl);
+    const rbio = libssl().SSL_get_rbio(ssl);
+    this.#ktlsSend = wbio !== null && Number(bio.BIO_ctrl(wbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_SEND, 0, null)) > 0;
+    this.#ktlsRecv = rbio !== null && Number(bio.BIO_ctrl(rbio, BIO_KTLS_CTRL.BIO_CTRL_GET_KTLS_RECV, 0, null)) > 0;
+  }
+
+  /**
+   * What was negotiated: read from the SSL the first time anyone asks (a
+   * server that never looks pays nothing during the handshake), or just
+   * before the SSL is freed; before the handshake, nothing.
+   */
+  #negotiated(): Details {
+    if (this.#details !== undefined) return this.#details;
+    const ssl = this.#ssl;
+    if (ssl === null || !this.#handshaken) return NOTHING_NEGOTIATED;
+    let servername: string | null;
     if (this.role === "server") {
       const name = libssl().SSL_get_servername(ssl, 0);
-      this.#servername = name === null ? null : readCString(name);
-    } else this.#servername = this.#host;
+      servername = name === null ? null : readCString(name);
+    } else servername = this.#host;
+    this.#details = {
+      protocol: negotiatedProtocol(ssl),
+      alpn: negotiatedALPN(ssl),
+      cipher: negotiatedCipher(ssl),
+      group: negotiatedGroup(ssl),
+      servername,
+      peerDER: peerCertificateDER(ssl),
+    };
+    return this.#details;
   }
 
   get protocol(): string {
-    return this.#protocol;
+    return this.#negotiated().protocol;
   }
 
   get alpnProtocol(): string | null {
-    return this.#alpn;
+    return this.#negotiated().alpn;
   }
 
   get cipher(): string {
-    return this.#cipher;
+    return this.#negotiated().cipher;
   }
 
   get group(): string {
-    return this.#group;
+    return this.#negotiated().group;
   }
 
   get servername(): string | null {
-    return this.#servername;
+    return this.#negotiated().servername;
   }
 
   get ktls(): boolean {
@@ -515,7 +539,8 @@ export class TLSEngine implements TLSInfo {
   }
 
   peerCertificate(): Certificate | null {
-    return this.#peerDER === null ? null : parseCertificate(this.#peerDER);
+    const der = this.#negotiated().peerDER;
+    return der === null ? null : parseCertificate(der);
   }
 
   session(): Uint8Array | null {
