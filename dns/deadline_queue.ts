@@ -11,19 +11,25 @@
  * ```ts
  * import { DeadlineQueue } from "./deadline_queue.ts";
  * const queue = new DeadlineQueue(50);
- * const entry = queue.add(() => console.log("expired"));
+ * const entry = queue.add({ expire: () => console.log("expired") });
  * queue.cancel(entry); // nothing is printed
  * ```
  *
  * @module
  */
 
+/** What a deadline tells when it expires. */
+export interface Expirable {
+  /** Called once, at expiry. */
+  expire(): void;
+}
+
 /** One deadline of a {@link DeadlineQueue}. */
 export interface Deadline {
   /** When it expires (performance.now() milliseconds). */
   readonly due: number;
-  /** Runs at expiry; null once expired or cancelled. */
-  fire: (() => void) | null;
+  /** Told at expiry; null once expired or cancelled. */
+  owner: Expirable | null;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface Deadline {
  * ```ts
  * import { DeadlineQueue } from "./deadline_queue.ts";
  * const queue = new DeadlineQueue(10);
- * await new Promise<void>((resolve) => queue.add(resolve));
+ * await new Promise<void>((resolve) => queue.add({ expire: resolve }));
  * console.log(queue.live); // 0
  * ```
  */
@@ -56,9 +62,9 @@ export class DeadlineQueue {
     return this.#live;
   }
 
-  /** A deadline `ms` from now that calls `fire` unless cancelled first. */
-  add(fire: () => void): Deadline {
-    const entry: Deadline = { due: performance.now() + this.ms, fire };
+  /** A deadline `ms` from now that tells `owner` unless cancelled first. */
+  add(owner: Expirable): Deadline {
+    const entry: Deadline = { due: performance.now() + this.ms, owner };
     this.#entries.push(entry);
     this.#live++;
     if (this.#timer === undefined && !this.#firing) this.#arm(this.ms);
@@ -67,13 +73,13 @@ export class DeadlineQueue {
 
   /** Cancels `entry` (nothing when it expired or was cancelled already). */
   cancel(entry: Deadline): void {
-    if (entry.fire === null) return;
-    entry.fire = null;
+    if (entry.owner === null) return;
+    entry.owner = null;
     if (--this.#live > 0) {
       // Most entries end near the head (answers come in about the order asked): drop them there.
       const entries = this.#entries;
       let head = this.#head;
-      while (head < entries.length && entries[head]!.fire === null) head++;
+      while (head < entries.length && entries[head]!.owner === null) head++;
       this.#head = head;
       if (head >= 1024 && head * 2 >= entries.length) {
         this.#entries = entries.slice(head);
@@ -98,13 +104,13 @@ export class DeadlineQueue {
       const now = performance.now();
       while (this.#head < this.#entries.length) {
         const e = this.#entries[this.#head]!;
-        if (e.fire !== null && e.due > now) break;
+        if (e.owner !== null && e.due > now) break;
         this.#head++;
-        const fire = e.fire;
-        if (fire === null) continue;
-        e.fire = null;
+        const owner = e.owner;
+        if (owner === null) continue;
+        e.owner = null;
         this.#live--;
-        fire();
+        owner.expire();
       }
     } finally {
       this.#firing = false;
@@ -114,7 +120,7 @@ export class DeadlineQueue {
       }
       if (this.#live > 0 && this.#timer === undefined) {
         // Skip entries cancelled meanwhile: the first live one sets the delay.
-        while (this.#entries[this.#head]!.fire === null) this.#head++;
+        while (this.#entries[this.#head]!.owner === null) this.#head++;
         this.#arm(this.#entries[this.#head]!.due - performance.now());
       } else if (this.#live === 0) {
         this.#entries = [];

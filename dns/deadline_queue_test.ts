@@ -8,9 +8,11 @@ describe("dns/deadline_queue", () => {
     const fired: number[] = [];
     let allDone!: () => void;
     const done = new Promise<void>((r) => (allDone = r));
-    const entries = Array.from({ length: 6 }, (_, i) => queue.add(() => {
-      fired.push(i);
-      if (i === 5) allDone();
+    const entries = Array.from({ length: 6 }, (_, i) => queue.add({
+      expire: () => {
+        fired.push(i);
+        if (i === 5) allDone();
+      },
     }));
     queue.cancel(entries[1]!);
     queue.cancel(entries[3]!);
@@ -25,21 +27,25 @@ describe("dns/deadline_queue", () => {
 
   test("cancelling every deadline clears the timer; added again, they fire; a callback may add and cancel", async () => {
     const queue = new DeadlineQueue(1);
-    const a = queue.add(() => assert.fail("cancelled"));
+    const a = queue.add({ expire: () => assert.fail("cancelled") });
     queue.cancel(a);
     assert.equal(queue.live, 0);
     const order: string[] = [];
     let later!: ReturnType<DeadlineQueue["add"]>;
     await new Promise<void>((resolve) => {
-      queue.add(() => {
-        order.push("first");
-        queue.cancel(later);
-        queue.add(() => {
-          order.push("added while firing");
-          resolve();
-        });
+      queue.add({
+        expire: () => {
+          order.push("first");
+          queue.cancel(later);
+          queue.add({
+            expire: () => {
+              order.push("added while firing");
+              resolve();
+            },
+          });
+        },
       });
-      later = queue.add(() => order.push("later"));
+      later = queue.add({ expire: () => void order.push("later") });
     });
     assert.deepEqual(order, ["first", "added while firing"]);
     assert.equal(queue.live, 0);

@@ -38,7 +38,7 @@ import { DNSCache } from "./cache.ts";
 import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
-import { type ExchangeTimeout, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
+import { type DatagramAcceptor, type ExchangeTimeout, IGNORE, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
 import { type EncodedPeer, encodePeer } from "../socket/udp_query.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
@@ -605,38 +605,14 @@ export class Resolver {
 
   async #ask(server: ServerAddress, peer: EncodedPeer, name: string, type: number, conf: ResolvConf, signal: AbortSignal | undefined): Promise<DNSMessage> {
     const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
-    const timeout = { ms: timeoutMs, error: () => new DNSError("ETIMEOUT", `${server.host}:${server.port} did not answer ${name} within ${timeoutMs} ms`) };
-    const answer = await this.#askUDP(server, peer, name, type, signal, timeout);
+    const answer = await this.#askUDP(server, peer, name, type, signal, new UdpTimeout(server, name, timeoutMs));
     if (answer !== "tcp") return answer;
     return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
   }
 
   #askUDP(server: ServerAddress, peer: EncodedPeer, name: string, type: number, signal: AbortSignal | undefined, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
-    const id = randomQueryId();
-    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
-    let ignored = 0;
-    const ignore = (): "ignore" => {
-      if (++ignored > MAX_IGNORED_DATAGRAMS) throw new DNSError("EBADRESP", `${server.host}:${server.port}: no acceptable answer for ${name}`);
-      return "ignore";
-    };
-    return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, (bytes, truncated, fromServer) => {
-      // Only the server's address and port, the query's id and a response count.
-      if (!fromServer) return ignore();
-      if (bytes.length < 12 || bytes[0] !== query[0] || bytes[1] !== query[1] || (bytes[2]! & 0x80) === 0) return ignore();
-      // Larger than the 1232 bytes we advertise (a server ignoring EDNS): TCP checks it all.
-      if (truncated) return { value: "tcp" };
-      let m: DNSMessage;
-      try {
-        m = decodeMessage(bytes);
-      } catch {
-        // A truncated answer may be cut anywhere; TCP checks the rest.
-        if ((bytes[2]! & 0x02) !== 0) return { value: "tcp" };
-        return ignore();
-      }
-      if (!sameQuestion(bytes, query)) return ignore();
-      if (m.flags.tc) return { value: "tcp" };
-      return { value: m };
-    }, signal, this.#options.loop, this.#udpPool(), timeout);
+    const query = encodeQuery({ id: randomQueryId(), name, type, edns: this.#options.edns ?? true });
+    return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, new UdpAnswerCheck(query, server, name), signal, this.#options.loop, this.#udpPool(), timeout);
   }
 
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {
@@ -675,6 +651,68 @@ export class Resolver {
     } finally {
       conn.abort();
     }
+  }
+}
+
+/** The time limit of one UDP query, and the error it ends with. */
+class UdpTimeout implements ExchangeTimeout {
+  readonly ms: number;
+  readonly #server: ServerAddress;
+  readonly #name: string;
+
+  constructor(server: ServerAddress, name: string, ms: number) {
+    this.ms = ms;
+    this.#server = server;
+    this.#name = name;
+  }
+
+  error(): Error {
+    return new DNSError("ETIMEOUT", `${this.#server.host}:${this.#server.port} did not answer ${this.#name} within ${this.ms} ms`);
+  }
+}
+
+/**
+ * Which datagrams answer one UDP query: from the server's address and
+ * port, with the query's id, the response bit and the query's question;
+ * anything else is ignored (at most {@link MAX_IGNORED_DATAGRAMS} times)
+ * and never cached. Truncated answers send the query to TCP.
+ */
+class UdpAnswerCheck implements DatagramAcceptor<DNSMessage | "tcp"> {
+  readonly #query: Uint8Array;
+  readonly #server: ServerAddress;
+  readonly #name: string;
+  #ignored = 0;
+
+  constructor(query: Uint8Array, server: ServerAddress, name: string) {
+    this.#query = query;
+    this.#server = server;
+    this.#name = name;
+  }
+
+  accept(bytes: Uint8Array, truncated: boolean, fromServer: boolean): DNSMessage | "tcp" | typeof IGNORE {
+    const query = this.#query;
+    if (!fromServer) return this.#ignore();
+    if (bytes.length < 12 || bytes[0] !== query[0] || bytes[1] !== query[1] || (bytes[2]! & 0x80) === 0) return this.#ignore();
+    // Larger than the 1232 bytes we advertise (a server ignoring EDNS): TCP checks it all.
+    if (truncated) return "tcp";
+    let m: DNSMessage;
+    try {
+      m = decodeMessage(bytes);
+    } catch {
+      // A truncated answer may be cut anywhere; TCP checks the rest.
+      if ((bytes[2]! & 0x02) !== 0) return "tcp";
+      return this.#ignore();
+    }
+    if (!sameQuestion(bytes, query)) return this.#ignore();
+    if (m.flags.tc) return "tcp";
+    return m;
+  }
+
+  #ignore(): typeof IGNORE {
+    if (++this.#ignored > MAX_IGNORED_DATAGRAMS) {
+      throw new DNSError("EBADRESP", `${this.#server.host}:${this.#server.port}: no acceptable answer for ${this.#name}`);
+    }
+    return IGNORE;
   }
 }
 

@@ -10,10 +10,10 @@
  *
  * @example
  * ```ts
- * import { udpExchange } from "./udp_exchange.ts";
+ * import { IGNORE, udpExchange } from "./udp_exchange.ts";
  * const signal = AbortSignal.timeout(50);
  * import { encodePeer } from "../socket/udp_query.ts";
- * await udpExchange(encodePeer("127.0.0.1", 9), new Uint8Array(12), 512, () => "ignore", signal).catch(() => console.log("no answer"));
+ * await udpExchange(encodePeer("127.0.0.1", 9), new Uint8Array(12), 512, { accept: () => IGNORE }, signal).catch(() => console.log("no answer"));
  * ```
  *
  * @module
@@ -21,7 +21,7 @@
 import { READABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
-import { type Deadline, DeadlineQueue } from "./deadline_queue.ts";
+import { type Deadline, DeadlineQueue, type Expirable } from "./deadline_queue.ts";
 import { closeQuerySocket, type EncodedPeer, openQuerySocket, recvAnswer, sendQuery, SourceAddress } from "../socket/udp_query.ts";
 
 /**
@@ -33,20 +33,24 @@ export interface ExchangeTimeout {
   readonly error: () => Error;
 }
 
-/** What `accept` makes of a datagram: ignore it, or end the exchange with a value. */
-export type DatagramVerdict<T> = "ignore" | { readonly value: T };
+/** What an acceptor returns for a datagram that does not end the exchange. */
+export const IGNORE: unique symbol = Symbol("ignore");
 
 /**
- * What `accept` is told: the datagram (a view valid only during the call),
- * whether it was cut to `maxBytes`, and whether it came from the server's
- * address and port (anything else should be ignored).
+ * Judges the datagrams of one exchange: told each datagram (a view valid
+ * only during the call), whether it was cut to `maxBytes`, and whether it
+ * came from the server's address and port (anything else should be
+ * ignored); returns {@link IGNORE}, or the exchange's value. It may throw
+ * to end the exchange with that error.
  */
-export type AcceptDatagram<T> = (data: Uint8Array, truncated: boolean, fromServer: boolean) => DatagramVerdict<T>;
+export interface DatagramAcceptor<T> {
+  accept(data: Uint8Array, truncated: boolean, fromServer: boolean): T | typeof IGNORE;
+}
 
 /**
  * Sends `query` to `server` from a fresh port and resolves with the first
- * verdict that is not "ignore"; rejects with the signal's reason, the
- * `timeout`'s error or a socket error.
+ * value `acceptor` takes; rejects with the signal's reason, the `timeout`'s
+ * error or a socket error.
  *
  * @example
  * ```ts
@@ -58,7 +62,7 @@ export function udpExchange<T>(
   server: EncodedPeer,
   query: Uint8Array,
   maxBytes: number,
-  accept: AcceptDatagram<T>,
+  acceptor: DatagramAcceptor<T>,
   signal: AbortSignal | undefined,
   loop: Loop = defaultLoop(),
   pool?: UdpSocketPool,
@@ -71,45 +75,107 @@ export function udpExchange<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  const fd = lease.fd;
-  const buffer = receiveBuffer(maxBytes);
-  const queue = timeout !== undefined ? deadlines(timeout.ms) : undefined;
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    let deadline: Deadline | undefined;
-    const finish = (err: unknown, value?: T): void => {
-      if (done) return;
-      done = true;
-      if (deadline !== undefined) queue!.cancel(deadline);
-      signal?.removeEventListener("abort", onAbort);
-      if (pool !== undefined) pool.release(lease);
-      else lease.close();
-      if (err !== undefined) reject(err);
-      else resolve(value as T);
-    };
-    const onAbort = (): void => finish(signal!.reason);
+  return new Exchange(server, lease, receiveBuffer(maxBytes), acceptor, signal, pool, timeout).start(query);
+}
+
+/**
+ * One exchange's state, in one object (its socket reader, deadline owner
+ * and abort listener) rather than a closure for each role.
+ */
+class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
+  readonly #server: EncodedPeer;
+  readonly #lease: PooledSocket;
+  readonly #buffer: Uint8Array;
+  readonly #acceptor: DatagramAcceptor<T>;
+  readonly #signal: AbortSignal | undefined;
+  readonly #pool: UdpSocketPool | undefined;
+  readonly #timeout: ExchangeTimeout | undefined;
+  #queue: DeadlineQueue | undefined;
+  #deadline: Deadline | undefined;
+  #done = false;
+  #resolve!: (value: T) => void;
+  #reject!: (err: unknown) => void;
+
+  constructor(
+    server: EncodedPeer,
+    lease: PooledSocket,
+    buffer: Uint8Array,
+    acceptor: DatagramAcceptor<T>,
+    signal: AbortSignal | undefined,
+    pool: UdpSocketPool | undefined,
+    timeout: ExchangeTimeout | undefined,
+  ) {
+    this.#server = server;
+    this.#lease = lease;
+    this.#buffer = buffer;
+    this.#acceptor = acceptor;
+    this.#signal = signal;
+    this.#pool = pool;
+    this.#timeout = timeout;
+  }
+
+  start(query: Uint8Array): Promise<T> {
+    const promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
     try {
-      lease.onReadable = () => {
-        try {
-          for (let i = 0; i < 64 && !done; i++) {
-            const n = recvAnswer(fd, buffer, SOURCE);
-            if (n === null) return;
-            const truncated = n > buffer.byteLength;
-            const verdict = accept(truncated ? buffer : buffer.subarray(0, n), truncated, SOURCE.is(server));
-            if (verdict !== "ignore") finish(undefined, verdict.value);
-          }
-        } catch (err) {
-          finish(err);
-        }
-      };
-      signal?.addEventListener("abort", onAbort); // finish() removes it
-      if (queue !== undefined) deadline = queue.add(() => finish(timeout!.error()));
+      this.#lease.reader = this;
+      this.#signal?.addEventListener("abort", this); // finish() removes it
+      if (this.#timeout !== undefined) {
+        this.#queue = deadlines(this.#timeout.ms);
+        this.#deadline = this.#queue.add(this);
+      }
       // A socket between queries has an empty send buffer: a small datagram goes at once.
-      if (sendQuery(fd, query, server) === null) finish(new Error("sendto would block on an idle socket"));
+      if (sendQuery(this.#lease.fd, query, this.#server) === null) this.#fail(new Error("sendto would block on an idle socket"));
     } catch (err) {
-      finish(err);
+      this.#fail(err);
     }
-  });
+    return promise;
+  }
+
+  /** The socket is readable: datagrams until one is taken (64 at most per report). */
+  readable(): void {
+    const buffer = this.#buffer;
+    const fd = this.#lease.fd;
+    try {
+      for (let i = 0; i < 64 && !this.#done; i++) {
+        const n = recvAnswer(fd, buffer, SOURCE);
+        if (n === null) return;
+        const truncated = n > buffer.byteLength;
+        const verdict = this.#acceptor.accept(truncated ? buffer : buffer.subarray(0, n), truncated, SOURCE.is(this.#server));
+        if (verdict !== IGNORE && this.#end()) this.#resolve(verdict);
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** The deadline passed. */
+  expire(): void {
+    this.#fail(this.#timeout!.error());
+  }
+
+  /** The signal aborted. */
+  handleEvent(): void {
+    this.#fail(this.#signal!.reason);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#end()) this.#reject(err);
+  }
+
+  /** Releases everything once; false when the exchange had ended already. */
+  #end(): boolean {
+    if (this.#done) return false;
+    this.#done = true;
+    if (this.#deadline !== undefined) this.#queue!.cancel(this.#deadline);
+    this.#signal?.removeEventListener("abort", this);
+    this.#lease.reader = null;
+    if (this.#pool !== undefined) this.#pool.release(this.#lease);
+    else this.#lease.close();
+    return true;
+  }
 }
 
 /** Time limits by duration: one runtime timer per duration instead of one per exchange. */
@@ -136,6 +202,11 @@ function receiveBuffer(maxBytes: number): Uint8Array {
   return shared.byteLength === maxBytes ? shared : shared.subarray(0, maxBytes);
 }
 
+/** What a {@link PooledSocket} tells when readable. */
+export interface SocketReader {
+  readable(): void;
+}
+
 /**
  * @internal A UDP socket on a random port (the kernel's pick when its
  * first datagram goes out: no explicit bind) and watched on the loop, with the callback of its current exchange.
@@ -155,16 +226,18 @@ export class PooledSocket {
   readonly family: "ipv4" | "ipv6";
   /** Exchanges it carried (the current one included). */
   uses = 0;
-  /** The current exchange's reader; between exchanges, stray datagrams are dropped. */
-  onReadable: () => void;
+  /** The current exchange; between exchanges (null), stray datagrams are dropped. */
+  reader: SocketReader | null = null;
   readonly #watcher: IoWatcher;
   #closed = false;
 
   private constructor(loop: Loop, fd: number, family: "ipv4" | "ipv6") {
     this.fd = fd;
     this.family = family;
-    this.onReadable = () => this.drain();
-    this.#watcher = loop.watch(fd, READABLE, () => this.onReadable());
+    this.#watcher = loop.watch(fd, READABLE, () => {
+      if (this.reader !== null) this.reader.readable();
+      else this.drain();
+    });
   }
 
   /** A new socket on `loop`; its first `sendto` binds it to a random port. */
@@ -253,7 +326,7 @@ export class UdpSocketPool {
 
   /** Hands a socket back after its exchange: kept when it has uses left and there is room, else closed. */
   release(s: PooledSocket): void {
-    s.onReadable = () => s.drain();
+    s.reader = null;
     if (s.uses >= this.maxUses || this.#idle.length >= this.maxIdle) {
       s.close();
       return;
