@@ -17,6 +17,36 @@ import type { Connection } from "../poll/connection.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
 import type { WriteQueue } from "../poll/write_queue.ts";
 
+/** Connections whose transport runs over another connection, not a bare descriptor. */
+const layered = new WeakSet<Connection>();
+
+/**
+ * Marks `conn` as running over another connection (a tunnel through an
+ * `https://` proxy, say): it has no descriptor of its own to hand to
+ * OpenSSL, so TLS over it must run in memory-BIO mode.
+ *
+ * @example
+ * ```ts ignore
+ * const tunnel = new Connection(loop, tls.socket, undefined, {}, connectionTransport(tls));
+ * markLayered(tunnel);
+ * ```
+ */
+export function markLayered(conn: Connection): void {
+  layered.add(conn);
+}
+
+/**
+ * Whether `conn` runs over another connection (see {@link markLayered}).
+ *
+ * @example
+ * ```ts ignore
+ * const bio = isLayered(conn) || tlsInfo(conn) !== null;
+ * ```
+ */
+export function isLayered(conn: Connection): boolean {
+  return layered.has(conn);
+}
+
 /**
  * A factory of transports over `conn` (which must be fresh: bytes it
  * buffered for `read()` before are not seen).

@@ -1,5 +1,6 @@
 /**
- * Proxies (seed: SocketProxy): HTTP CONNECT, SOCKS4, SOCKS4a and SOCKS5
+ * Proxies (seed: SocketProxy): HTTP CONNECT (also inside TLS to an
+ * `https://` proxy, on the loop), SOCKS4, SOCKS4a and SOCKS5
  * handshakes as I/O-free state machines, proxy URLs and the
  * HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY environment, and the glue:
  * blocking (`connectViaProxySync`, `connectTLSViaProxySync`) and on the
@@ -19,7 +20,7 @@ export { type ProxyHandshake, type ProxyTarget } from "./handshake.ts";
 export { HttpConnectHandshake, type HttpConnectHandshakeOptions } from "./http_connect.ts";
 export { SOCKS4_REPLY_CODES, Socks4Handshake, type Socks4HandshakeOptions } from "./socks4.ts";
 export { SOCKS5_REPLY_CODES, Socks5Handshake, type Socks5HandshakeOptions } from "./socks5.ts";
-export { formatProxy, parseProxyURL, type ProxyConfig, type ProxyProtocol, type ProxySpec, toProxyConfig } from "./url.ts";
+export { formatProxy, parseProxyURL, type ProxyConfig, type ProxyProtocol, type ProxySpec, type ProxyTLSSettings, toProxyConfig } from "./url.ts";
 export { type EnvReader, noProxyMatches, proxyForTarget } from "./env.ts";
 export { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
 export { connectViaProxySync, type ConnectViaProxySyncOptions, runProxyHandshakeSync } from "./sync.ts";

@@ -90,6 +90,7 @@ export function makeProxyHandshake(proxy: ProxyConfig, target: ProxyTarget): Pro
   const { host, port } = target;
   switch (proxy.protocol) {
     case "http":
+    case "https": // the same CONNECT, inside TLS to the proxy
       return new HttpConnectHandshake(
         proxy.username === undefined ? { host, port } : { host, port, username: proxy.username, password: proxy.password ?? "" },
       );

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../../core/errors.ts";
+import { SocketTimeoutError, UnsupportedError } from "../../core/errors.ts";
 import { checkOptions } from "../../core/options.ts";
 import { connectTCPSync } from "../connect.ts";
 import { resolveHost } from "../resolve.ts";
@@ -58,7 +58,8 @@ const PEEK_BYTES = 4096;
  *
  * @throws ProxyError (refused, garbage, closed mid-handshake),
  *   SocketTimeoutError (ETIMEDOUT: the proxy stalled), SocketError,
- *   DNSError, TypeError/RangeError for bad options
+ *   DNSError, TypeError/RangeError for bad options, UnsupportedError for
+ *   an `https://` proxy (TLS to the proxy runs on the loop only)
  *
  * @example
  * ```ts ignore
@@ -76,6 +77,9 @@ export function connectViaProxySync(options: ConnectViaProxySyncOptions): Socket
   const proxy = chooseProxy(options.proxy, host, port, secure, env);
   const deadline = deadlineAfter(timeoutMs);
   if (proxy === null) return connectTCPSync(host, port, timeoutMs, { noDelay });
+  if (proxy.protocol === "https") {
+    throw new UnsupportedError("https:// proxies on a blocking socket", "TLS to the proxy needs the loop: use connectViaProxy or connect({ proxy })");
+  }
   let targetHost = host;
   const family = proxyLocalResolution(proxy, host);
   if (family !== null) {

@@ -9,6 +9,11 @@
  * `SocketTimeoutError`) and `signal`; every failure closes the socket.
  * `proxyConnector(proxy)` is the same in the `Connector` shape.
  *
+ * An `https://` proxy gets TLS to the proxy itself first and the CONNECT
+ * inside it (tls_tunnel.ts, loaded on demand); the tunnel is then a
+ * connection over that TLS connection, and TLS to the target runs inside
+ * it in memory-BIO mode (TLS in TLS).
+ *
  * @example
  * ```ts ignore
  * import { connectViaProxy } from "./tunnel.ts";
@@ -26,7 +31,7 @@ import { C } from "../../ffi/platform.ts";
 import { lookupHost, type Resolver } from "../../dns/resolver.ts";
 import { ERROR, HANGUP, READABLE, WRITABLE } from "../../poll/backend.ts";
 import { adopt, ADOPT_OPTION_KEYS, type AdoptOptions, checkConnectionOptions, connect, CONNECT_OPTION_KEYS, type ConnectOptions } from "../../poll/connect.ts";
-import type { Connection } from "../../poll/connection.ts";
+import { type Connection, CONNECTION_OPTION_KEYS } from "../../poll/connection.ts";
 import type { Connector } from "../../poll/connector.ts";
 import type { IoWatcher } from "../../poll/io_watcher.ts";
 import { defaultLoop, type Loop, loopClosedError } from "../../poll/loop.ts";
@@ -34,7 +39,7 @@ import type { Socket } from "../socket.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
 import { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
-import { formatProxy, type ProxyConfig, type ProxySpec } from "./url.ts";
+import { formatProxy, type ProxyConfig, type ProxySpec, type ProxyTLSSettings } from "./url.ts";
 
 /** Options of {@link connectViaProxy}: those of `connect`, plus the proxy. */
 export interface ConnectViaProxyOptions extends Omit<ConnectOptions, "proxy"> {
@@ -46,6 +51,12 @@ export interface ConnectViaProxyOptions extends Omit<ConnectOptions, "proxy"> {
   secure?: boolean;
   /** Reads environment variables for `"env"` (default: the process environment). */
   env?: EnvReader;
+  /**
+   * TLS to an `https://` proxy whose config has no `tls` of its own (a URL,
+   * or one from the environment): `ca`, `servername`, `rejectUnauthorized`…
+   * (default: the proxy's host name against the system trust store).
+   */
+  proxyTls?: ProxyTLSSettings;
 }
 
 /**
@@ -57,7 +68,7 @@ export interface ConnectViaProxyOptions extends Omit<ConnectOptions, "proxy"> {
  * console.log(CONNECT_VIA_PROXY_KEYS.has("proxy")); // true
  * ```
  */
-export const CONNECT_VIA_PROXY_KEYS: ReadonlySet<string> = optionKeys(CONNECT_OPTION_KEYS, ["proxy", "secure", "env"]);
+export const CONNECT_VIA_PROXY_KEYS: ReadonlySet<string> = optionKeys(CONNECT_OPTION_KEYS, ["proxy", "secure", "env", "proxyTls"]);
 
 /** Bytes read per peek; a reply longer than this arrives over several. */
 const PEEK_BYTES = 4096;
@@ -86,7 +97,7 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   if (options === undefined) throw new TypeError("connectViaProxy: an options object is required");
   checkOptions(options, CONNECT_VIA_PROXY_KEYS, "connectViaProxy");
   if (options.tls !== undefined) return viaProxyWithTLS(options);
-  const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs, ...rest } = options;
+  const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs, proxyTls, ...rest } = options;
   const port = checkTargetPort(options.port, "connectViaProxy");
   if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("connectViaProxy: signal must be an AbortSignal");
@@ -122,6 +133,7 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
     targetHost = await firstAddress(host, family === "ipv4" ? 4 : 0, lookupSignal, timeoutMs, proxy, resolver);
   }
   const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
+  const overTLS = proxy.protocol === "https" ? (await import("./tls_tunnel.ts")).tunnelOverTLS : undefined;
   // A proxy named by host name is resolved (and raced) by connect itself.
   const toProxyOptions: ConnectOptions = { host: proxy.host, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
   if (rest.resolver !== undefined) toProxyOptions.resolver = rest.resolver;
@@ -130,6 +142,10 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   const ms = left();
   if (ms !== undefined) toProxyOptions.timeoutMs = ms;
   const toProxy = await connect(toProxyOptions);
+  if (overTLS !== undefined) {
+    const { handler, loop: _loop, io: _io, ...connectionOptions } = adoptOptions as AdoptOptions;
+    return overTLS(toProxy, { loop, proxy, fallbackTLS: proxyTls, handshake, left, timeoutMs: timeoutMs ?? 0, signal, handler, connectionOptions });
+  }
   const socket = toProxy.detach();
   try {
     await runProxyHandshake(loop, socket, handshake, proxy, left(), timeoutMs ?? 0, signal);
@@ -146,14 +162,40 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
  * runs the handshake over the tunnel.
  */
 async function viaProxyWithTLS(options: ConnectViaProxyOptions): Promise<Connection> {
-  const { proxy: option, secure: _secure, env, ...plain } = options;
+  const { proxy: option, secure: _secure, env, proxyTls, ...plain } = options;
   const port = checkTargetPort(options.port, "connectViaProxy");
   const host = options.host ?? "127.0.0.1";
   if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
   const proxy = chooseProxy(option, host, port, true, env);
+  const tlsModule = await import("../../tls/connect_async.ts");
+  if (proxy?.protocol === "https") {
+    // TLS in TLS: the tunnel is a connection over TLS to the proxy, so the
+    // target's TLS runs in memory-BIO mode over it.
+    const { tls, handler, signal, ...rest } = plain;
+    if (tls === null || typeof tls !== "object" || Array.isArray(tls)) throw new TypeError("connect: tls must be an object of TLS settings");
+    const connectionOptions: Record<string, unknown> = {};
+    const tunnelOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if ((CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) connectionOptions[key] = value;
+      else tunnelOptions[key] = value;
+    }
+    const tunnel = await connectViaProxy({
+      ...(tunnelOptions as Omit<ConnectViaProxyOptions, "proxy">),
+      proxy,
+      ...(proxyTls === undefined ? {} : { proxyTls }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+    return tlsModule.startTLS(tunnel, {
+      ...(tls as object),
+      ...connectionOptions,
+      host,
+      bio: true,
+      ...(handler === undefined ? {} : { handler }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  }
   const next: ConnectOptions = proxy === null ? plain : { ...plain, proxy };
-  const { connectWithTLS } = await import("../../tls/connect_async.ts");
-  return connectWithTLS(next as Parameters<typeof connectWithTLS>[0]);
+  return tlsModule.connectWithTLS(next as Parameters<typeof tlsModule.connectWithTLS>[0]);
 }
 
 function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {

@@ -1,7 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { UnsupportedError } from "../../core/errors.ts";
 import { noProxyMatches, proxyForTarget } from "./env.ts";
 import { chooseProxy, proxyLocalResolution, makeProxyHandshake } from "./plan.ts";
 import { formatProxy, parseProxyURL, toProxyConfig } from "./url.ts";
@@ -20,13 +19,14 @@ describe("parseProxyURL", () => {
     assert.deepEqual(parseProxyURL("SOCKS4A://h:9"), { protocol: "socks4a", host: "h", port: 9 });
     assert.deepEqual(parseProxyURL("socks5://[::1]:1081/"), { protocol: "socks5", host: "::1", port: 1081 });
     assert.deepEqual(parseProxyURL("socks5h://u:@h"), { protocol: "socks5h", host: "h", port: 1080, username: "u", password: "" });
+    assert.deepEqual(parseProxyURL("HTTPS://h"), { protocol: "https", host: "h", port: 443 });
+    assert.deepEqual(parseProxyURL("https://u:p@[::1]:8443"), { protocol: "https", host: "::1", port: 8443, username: "u", password: "p" });
   });
 
   test("refusals", () => {
     for (const bad of ["ftp://h:1", "h:1", "socks5://", "socks5://h:0", "socks5://h:65536", "http://h/path", "http://h?q", "http://h#f", "socks5://[::1", "http://u:%ff@h"]) {
       assert.throws(() => parseProxyURL(bad), TypeError, bad);
     }
-    assert.throws(() => parseProxyURL("https://h:443"), UnsupportedError);
     assert.throws(() => parseProxyURL(`socks5://${"a".repeat(3000)}`), TypeError);
     assert.throws(() => parseProxyURL(42 as unknown as string), TypeError);
   });
@@ -47,16 +47,19 @@ describe("parseProxyURL", () => {
     assert.throws(() => toProxyConfig({ protocol: "http", host: "", port: 1 }), TypeError);
     assert.throws(() => toProxyConfig({ protocol: "http", host: "h", port: 1.5 }), RangeError);
     assert.throws(() => toProxyConfig(null as unknown as string), TypeError);
+    assert.equal(toProxyConfig({ protocol: "https", host: "h", port: 1, tls: { servername: "p" } }).tls?.servername, "p");
+    assert.throws(() => toProxyConfig({ protocol: "https", host: "h", port: 1, tls: [] as never }), TypeError);
+    assert.throws(() => toProxyConfig({ protocol: "socks5", host: "h", port: 1, tls: {} }), TypeError);
   });
 
-  test("property: any string parses to a config or throws TypeError/UnsupportedError", () => {
+  test("property: any string parses to a config or throws TypeError", () => {
     fc.assert(
-      fc.property(fc.constantFrom("http://", "socks5://", "socks4a://", ""), fc.string({ maxLength: 60 }), (scheme, rest) => {
+      fc.property(fc.constantFrom("http://", "https://", "socks5://", "socks4a://", ""), fc.string({ maxLength: 60 }), (scheme, rest) => {
         try {
           const c = parseProxyURL(scheme + rest);
           assert.ok(c.port >= 1 && c.port <= 65535 && c.host !== "");
         } catch (err) {
-          assert.ok(err instanceof TypeError || err instanceof UnsupportedError, String(err));
+          assert.ok(err instanceof TypeError, String(err));
         }
       }),
       { numRuns: 2000 },
