@@ -16,11 +16,21 @@
  * (steadier than MB/s when other work shares the cores). Contenders take turns, round by
  * round, and each keeps its best round.
  *
+ * Server only, with a fixed-cost client: `openssl s_time -new` (another
+ * process, one connection at a time, full TLS 1.3 handshakes) against each
+ * contender's server, so the handshake rate and the process CPU per
+ * handshake are the server's alone and the client is the same for every
+ * contender.
+ *
  * Sizes: FFINET_BENCH_HANDSHAKES (default 400 per round), FFINET_BENCH_BYTES
- * (default 256 MiB per round), FFINET_BENCH_REPEAT rounds (default 3).
+ * (default 256 MiB per round; a suffix k/m/g is allowed — the issue's
+ * 1 GiB is `FFINET_BENCH_BYTES=1g`, about 4× the time of the default),
+ * FFINET_BENCH_STIME_SECONDS (s_time per contender and round, default 2;
+ * 0 skips the server-only rows), FFINET_BENCH_REPEAT rounds (default 3).
  *
  * @module
  */
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import * as nodeTls from "node:tls";
@@ -32,7 +42,8 @@ import { testPKI } from "../tests/tls_pki.ts";
 
 const env = (globalThis as { process: { env: Record<string, string | undefined> } }).process.env;
 const HANDSHAKES = Number(env.FFINET_BENCH_HANDSHAKES ?? 400);
-const BYTES = Number(env.FFINET_BENCH_BYTES ?? 256 * 1024 * 1024);
+const BYTES = byteCount(env.FFINET_BENCH_BYTES ?? "256m");
+const STIME_SECONDS = Number(env.FFINET_BENCH_STIME_SECONDS ?? 2);
 const REPEAT = Number(env.FFINET_BENCH_REPEAT ?? 3);
 const IN_FLIGHT = 4;
 const CHUNK = 64 * 1024;
@@ -54,6 +65,14 @@ interface Contender {
   resumes: boolean;
   /** Sends `BYTES` in 64 KiB writes and waits for the server's acknowledgement. */
   bulk(port: number): Promise<void>;
+}
+
+/** "268435456", "256m", "1g" → bytes. */
+function byteCount(text: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(text.trim());
+  if (m === null) throw new RangeError(`FFINET_BENCH_BYTES: a byte count (a k, m or g suffix allowed), got ${JSON.stringify(text)}`);
+  const scale = { "": 1, k: 1 << 10, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * scale;
 }
 
 function header(total: number): Uint8Array {
@@ -395,6 +414,40 @@ async function bulkRate(c: Contender, port: number): Promise<number> {
   return BYTES / 1e6 / ((performance.now() - t0) / 1000);
 }
 
+/** Server CPU (this process) per handshake of the last {@link serverOnlyRate}, in ms. */
+let lastServerCpuMs = 0;
+
+/**
+ * `openssl s_time -new` against `port` for {@link STIME_SECONDS}: full
+ * handshakes per second, one at a time from another process (the client's
+ * cost is the same for every server); the process CPU is the server's.
+ */
+async function serverOnlyRate(port: number): Promise<number> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn("openssl", ["s_time", "-connect", `127.0.0.1:${port}`, "-new", "-tls1_3", "-ciphersuites", SUITE, "-time", String(STIME_SECONDS)], { stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout!.on("data", (d: Uint8Array) => (text += new TextDecoder().decode(d)));
+    child.stderr!.on("data", (d: Uint8Array) => (text += new TextDecoder().decode(d)));
+    child.once("error", reject);
+    child.once("exit", () => resolve(text));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  // "1234 connections in 2 real seconds, …" (whole seconds: the rate is taken over the run's own wall time)
+  const m = /(\d+) connections in \d+ real seconds/.exec(out);
+  if (m === null || Number(m[1]) === 0) throw new Error(`s_time made no connections: ${out.slice(0, 400)}`);
+  const count = Number(m[1]);
+  lastServerCpuMs = (cpu.user + cpu.system) / 1000 / count;
+  return count / seconds;
+}
+
+/** Whether `openssl s_time` runs here (the server-only rows need it). */
+function haveSTime(): boolean {
+  return STIME_SECONDS > 0 && spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
+}
+
 async function main(): Promise<void> {
   const peers = [nodeTlsContender, denoContender(), bunContender()].filter((p): p is Contender => p !== undefined);
   const servers = new Map<Contender, { port: number; close(): void }>();
@@ -407,6 +460,7 @@ async function main(): Promise<void> {
       if (session instanceof Uint8Array) sessions.set(c, session);
     }
   }
+  const serverOnly = haveSTime();
   const best = new Map<string, number>();
   const keep = (key: string, value: number) => best.set(key, Math.max(best.get(key) ?? 0, value));
   const keepLow = (key: string, value: number) => best.set(key, Math.min(best.get(key) ?? Infinity, value));
@@ -418,6 +472,10 @@ async function main(): Promise<void> {
       if (sessions.has(c)) keep(`${c.name} resumed`, await handshakeRate(c, port, sessions.get(c)));
       keep(`${c.name} bulk`, await bulkRate(c, port));
       keepLow(`${c.name} bulk cpu`, lastBulkCpuMs);
+      if (serverOnly) {
+        keep(`${c.name} server`, await serverOnlyRate(port));
+        keepLow(`${c.name} server cpu`, lastServerCpuMs);
+      }
     }
   }
   for (const peer of peers) {
@@ -426,7 +484,11 @@ async function main(): Promise<void> {
     if (sessions.has(peer) && sessions.has(ffinet)) {
       record({ bench: "tls", case: "resumed handshakes (pairs)", unit: "handshakes/s", ours: best.get("ffinet resumed")!, peer: best.get(`${peer.name} resumed`)!, peerName: peer.name });
     }
-    record({ bench: "tls", case: `bulk ${BYTES >> 20} MiB AES-128-GCM`, unit: "MB/s", ours: best.get("ffinet bulk")!, peer: best.get(`${peer.name} bulk`)!, peerName: peer.name });
+    if (serverOnly) {
+      record({ bench: "tls", case: "full handshakes, server only (openssl s_time client)", unit: "handshakes/s", ours: best.get("ffinet server")!, peer: best.get(`${peer.name} server`)!, peerName: peer.name });
+      record({ bench: "tls", case: "server CPU per full handshake (s_time client)", unit: "ms", ours: best.get("ffinet server cpu")!, peer: best.get(`${peer.name} server cpu`)!, peerName: peer.name });
+    }
+    record({ bench: "tls", case: `bulk ${BYTES >= 1 << 30 ? `${BYTES / (1 << 30)} GiB` : `${BYTES >> 20} MiB`} AES-128-GCM`, unit: "MB/s", ours: best.get("ffinet bulk")!, peer: best.get(`${peer.name} bulk`)!, peerName: peer.name });
     record({ bench: "tls", case: "CPU per 64 MiB bulk (both ends)", unit: "ms", ours: best.get("ffinet bulk cpu")!, peer: best.get(`${peer.name} bulk cpu`)!, peerName: peer.name });
   }
   for (const server of servers.values()) server.close();
