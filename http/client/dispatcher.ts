@@ -74,7 +74,8 @@ export interface ResponseControl {
 /**
  * What a dispatcher calls: `onHeaders` once with the final response head
  * (interim 1xx responses are handled below), `onData` per body piece (a
- * view valid during the call: copy what you keep), then `onComplete`, or
+ * view valid during the call: copy what you keep, unless `owned` says it
+ * is yours already), then `onComplete`, or
  * `onError` once instead at any point.
  *
  * @example
@@ -92,8 +93,12 @@ export interface ResponseControl {
 export interface DispatchHandler {
   /** The response head; `head` is valid during the call only (use `head.detach()` to keep it). */
   onHeaders(statusCode: number, head: MessageHead, control: ResponseControl): void;
-  /** A piece of the body; return false to pause reading until `control.resume()`. */
-  onData(chunk: Uint8Array): boolean;
+  /**
+   * A piece of the body; return false to pause reading until
+   * `control.resume()`. `owned`: the bytes stay valid after the call (the
+   * HTTP/2 client hands over its own copies), no need to copy them.
+   */
+  onData(chunk: Uint8Array, owned?: boolean): boolean;
   /** The response ended; trailer fields of a chunked body, if any. */
   onComplete(trailers: Array<[string, string]> | null): void;
   /** The request failed (connect, write, timeout, parse, abort, close). */

@@ -160,8 +160,8 @@ function dispatchHop(
         hop = { status, statusText: head.reason, fields, body: responseBody, empty };
         resolve(hop);
       },
-      onData(chunk) {
-        return hop!.body.push(chunk.slice());
+      onData(chunk, owned) {
+        return hop!.body.push(owned === true ? chunk : chunk.slice());
       },
       onComplete() {
         hop!.body.end();

@@ -511,7 +511,7 @@ export class H2ClientConnection {
         return;
       }
       if (s.timerMs > 0) s.timer?.reschedule(s.timerMs);
-      const more = s.request.done ? true : s.request.handler.onData(data);
+      const more = s.request.done ? true : s.request.handler.onData(data, true);
       if (!more) s.paused = true;
       if (s.paused) s.unconsumed += n;
       else this.h2.consume(id, n);

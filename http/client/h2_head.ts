@@ -17,6 +17,29 @@
 import { MessageHead } from "../h1/fields.ts";
 
 /**
+ * A response head whose names and values are the strings HPACK decoded
+ * (lower-case names, checked by the HTTP/2 layer): `name`, `rawName` and
+ * `value` hand them back instead of decoding the bytes again; the bytes
+ * and spans are there for everything else.
+ */
+class H2MessageHead extends MessageHead {
+  readonly #fields: readonly string[];
+  constructor(fields: readonly string[]) {
+    super("response");
+    this.#fields = fields;
+  }
+  override name(i: number): string {
+    return this.#fields[2 * i]!;
+  }
+  override rawName(i: number): string {
+    return this.#fields[2 * i]!;
+  }
+  override value(i: number): string {
+    return this.#fields[2 * i + 1]!;
+  }
+}
+
+/**
  * Builds the head of a response from its regular fields (a flat
  * `[name0, value0, …]` list without pseudo-fields).
  *
@@ -45,7 +68,7 @@ export function h2ResponseHead(status: number, fields: readonly string[], ended:
     spans[4 * f + 3] = at;
     if (name === "content-length" && /^\d{1,15}$/.test(value)) contentLength = Number(value);
   }
-  const head = new MessageHead("response");
+  const head = new H2MessageHead(fields);
   head.buffer = buffer;
   head.offset = 0;
   head.spans = spans;

@@ -233,8 +233,8 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
         if (method === "HEAD" || head.framing === "none") body.end();
         resolve(data);
       },
-      onData(chunk) {
-        return data!.body.push(chunk.slice());
+      onData(chunk, owned) {
+        return data!.body.push(owned === true ? chunk : chunk.slice());
       },
       onComplete(trailers) {
         deadline?.clear();

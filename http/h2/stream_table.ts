@@ -62,6 +62,9 @@ export class StreamTable {
   readonly pendingPriority = new Map<number, PrioritySignal>();
   readonly #peerParity: number;
   readonly #maxClosed: number;
+  /** The ids of `closed`, oldest at `#closedAt` once the ring is full. */
+  readonly #closedOrder: number[] = [];
+  #closedAt = 0;
 
   constructor(role: "client" | "server", maxClosed: number) {
     this.nextLocalId = role === "client" ? 1 : 2;
@@ -134,11 +137,26 @@ export class StreamTable {
 
   /** Records how stream `id` closed, forgetting the oldest record beyond the bound. */
   remember(id: number, how: number): void {
-    this.closed.set(id, how);
-    if (this.closed.size > this.#maxClosed) {
-      const oldest = this.closed.keys().next().value;
-      if (oldest !== undefined) this.closed.delete(oldest);
+    const closed = this.closed;
+    if (closed.has(id)) {
+      closed.set(id, how);
+      return;
     }
+    closed.set(id, how);
+    // The ids in the order remembered, in a ring: the oldest is found without a Map iterator (costly per stream on JavaScriptCore).
+    const ring = this.#closedOrder;
+    if (ring.length < this.#maxClosed) {
+      ring.push(id);
+      return;
+    }
+    if (ring.length === 0) {
+      closed.delete(id);
+      return;
+    }
+    const at = this.#closedAt;
+    closed.delete(ring[at]!);
+    ring[at] = id;
+    this.#closedAt = at + 1 === ring.length ? 0 : at + 1;
   }
 
   /**
