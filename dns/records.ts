@@ -158,6 +158,15 @@ function bad(type: number, why: string): DNSError {
  * ```
  */
 export function decodeRecordData(message: Uint8Array, start: number, end: number, type: number): RecordData {
+  // Addresses, the usual answers, before the helpers the other types share.
+  if (type === RR_TYPE.A) {
+    if (end - start !== 4) throw bad(type, `${end - start} bytes, not 4`);
+    return { kind: "A", address: formatIPv4(message, start) };
+  }
+  if (type === RR_TYPE.AAAA) {
+    if (end - start !== 16) throw bad(type, `${end - start} bytes, not 16`);
+    return { kind: "AAAA", address: formatIPv6(message.subarray(start, end)) };
+  }
   const u16 = (at: number): number => (message[at]! << 8) | message[at + 1]!;
   const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2);
   const len = end - start;
@@ -167,12 +176,6 @@ export function decodeRecordData(message: Uint8Array, start: number, end: number
     return n;
   };
   switch (type) {
-    case RR_TYPE.A:
-      if (len !== 4) throw bad(type, `${len} bytes, not 4`);
-      return { kind: "A", address: formatIPv4(message, start) };
-    case RR_TYPE.AAAA:
-      if (len !== 16) throw bad(type, `${len} bytes, not 16`);
-      return { kind: "AAAA", address: formatIPv6(message.subarray(start, end)) };
     case RR_TYPE.CNAME:
     case RR_TYPE.NS:
     case RR_TYPE.PTR: {

@@ -300,6 +300,10 @@ export function randomQueryId(): number {
 const idPool = new Uint16Array(256);
 let idsLeft = 0;
 
+function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
+}
+
 function truncated(what: string, at: number): DNSError {
   return new DNSError("ERR_DNS_TRUNCATED", `${what} at offset ${at} runs past the message`);
 }
@@ -318,10 +322,9 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("decodeMessage takes a Uint8Array");
   if (bytes.length > MAX_MESSAGE_BYTES) throw new DNSError("ERR_DNS_MESSAGE_TOO_LONG", `${bytes.length} bytes, at most ${MAX_MESSAGE_BYTES}`);
   if (bytes.length < 12) throw truncated("the header", 0);
-  const u16 = (at: number): number => (bytes[at]! << 8) | bytes[at + 1]!;
   const b2 = bytes[2]!;
   const b3 = bytes[3]!;
-  const counts = [u16(4), u16(6), u16(8), u16(10)] as const;
+  const counts = [u16(bytes, 4), u16(bytes, 6), u16(bytes, 8), u16(bytes, 10)] as const;
   if (counts[0] > MAX_QUESTIONS) throw new DNSError("ERR_DNS_TOO_MANY_RECORDS", `${counts[0]} questions (at most ${MAX_QUESTIONS})`);
   for (let s = 1; s < 4; s++) {
     if (counts[s]! > MAX_SECTION_RECORDS) throw new DNSError("ERR_DNS_TOO_MANY_RECORDS", `${counts[s]} records in a section (at most ${MAX_SECTION_RECORDS})`);
@@ -334,7 +337,7 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
     const n = decodeName(bytes, at);
     if (n.end + 4 > bytes.length) throw truncated("a question", at);
     if (i === 0) firstName = n.name;
-    questions.push({ name: n.name, type: u16(n.end), class: u16(n.end + 2) });
+    questions.push({ name: n.name, type: u16(bytes, n.end), class: u16(bytes, n.end + 2) });
     at = n.end + 4;
   }
   const sections: ResourceRecord[][] = [[], [], []];
@@ -343,10 +346,10 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
     for (let i = 0; i < counts[s + 1]!; i++) {
       const n = firstName !== null && bytes[at] === 0xc0 && bytes[at + 1] === 12 ? { name: firstName, end: at + 2 } : decodeName(bytes, at);
       if (n.end + 10 > bytes.length) throw truncated("a record header", at);
-      const type = u16(n.end);
-      const klass = u16(n.end + 2);
-      const ttl = u16(n.end + 4) * 0x10000 + u16(n.end + 6);
-      const size = u16(n.end + 8);
+      const type = u16(bytes, n.end);
+      const klass = u16(bytes, n.end + 2);
+      const ttl = u16(bytes, n.end + 4) * 0x10000 + u16(bytes, n.end + 6);
+      const size = u16(bytes, n.end + 8);
       const start = n.end + 10;
       if (start + size > bytes.length) throw truncated("RDATA", start);
       const data = decodeRecordData(bytes, start, start + size, type);
@@ -375,7 +378,7 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
   };
   const ednsOf = edns as Edns | null;
   return {
-    id: u16(0),
+    id: u16(bytes, 0),
     flags,
     rcode: (b3 & 0xf) | ((ednsOf?.extendedRcode ?? 0) << 4),
     questions,
