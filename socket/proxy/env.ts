@@ -6,12 +6,14 @@
  * `no_proxy`/`NO_PROXY` for the targets that go direct. A value without a
  * scheme is an HTTP proxy (`proxy.local:3128`).
  *
- * NO_PROXY is a comma- or space-separated list: `*` matches everything; a
- * name matches itself and its subdomains (`example.com`, `.example.com` and
- * `*.example.com` all match `a.example.com`; the first two also match
- * `example.com`); an IP literal matches itself (IPv6 with or without
- * brackets); `entry:port` matches that port only. Comparisons ignore case
- * and a trailing dot.
+ * NO_PROXY is a comma- or space-separated list (no_proxy.ts has the
+ * rules): `*` matches everything; a name matches itself and its subdomains
+ * (`example.com`, `.example.com` and `*.example.com` all match
+ * `a.example.com`; the first two also match `example.com`); an IP literal
+ * matches that address (IPv6 with or without brackets); a CIDR prefix
+ * (`10.0.0.0/8`, `fe80::/10`) matches the IP literals inside it;
+ * `entry:port` matches that port only. Comparisons ignore case and a
+ * trailing dot.
  *
  * This module is pure: it reads the environment through the function it is
  * given.
@@ -27,7 +29,7 @@
  *
  * @module
  */
-import { isIPv6 } from "../address.ts";
+import { noProxyMatches } from "./no_proxy.ts";
 import { parseProxyURL, type ProxyConfig } from "./url.ts";
 
 /** Reads one environment variable (undefined: unset). */
@@ -41,59 +43,7 @@ function read(env: EnvReader, name: string): string | undefined {
   return undefined;
 }
 
-function normalizeHost(host: string): string {
-  let h = host.toLowerCase();
-  if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
-  if (h.endsWith(".")) h = h.slice(0, -1);
-  return h;
-}
-
-/**
- * Whether the NO_PROXY list `noProxy` sends `host:port` direct (see the
- * module documentation for the rules).
- *
- * @example
- * ```ts
- * import { noProxyMatches } from "./env.ts";
- * console.log(noProxyMatches("example.com:8080, ::1", "api.example.com", 8080)); // true
- * console.log(noProxyMatches("example.com:8080", "api.example.com", 443)); // false
- * console.log(noProxyMatches("*", "anything", 1)); // true
- * ```
- */
-export function noProxyMatches(noProxy: string, host: string, port: number): boolean {
-  const target = normalizeHost(host);
-  for (const raw of noProxy.split(/[\s,]+/)) {
-    let entry = raw.trim().toLowerCase();
-    if (entry === "") continue;
-    if (entry === "*") return true;
-    let entryPort: number | undefined;
-    // "host:port" or "[v6]:port"; a bare IPv6 literal has colons but no port.
-    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-    if (bracket !== null) {
-      entry = bracket[1]!;
-      if (bracket[2] !== undefined) entryPort = Number(bracket[2]);
-    } else if (!isIPv6(entry)) {
-      const colon = entry.lastIndexOf(":");
-      if (colon >= 0) {
-        const p = entry.slice(colon + 1);
-        if (!/^\d{1,5}$/.test(p)) continue;
-        entryPort = Number(p);
-        entry = entry.slice(0, colon);
-      }
-    }
-    if (entryPort !== undefined && entryPort !== port) continue;
-    if (entry.startsWith("*.")) entry = entry.slice(1);
-    if (entry.endsWith(".")) entry = entry.slice(0, -1);
-    if (entry.startsWith(".")) {
-      const bare = entry.slice(1);
-      if (bare !== "" && (target === bare || target.endsWith(entry))) return true;
-      continue;
-    }
-    if (entry === "") continue;
-    if (target === entry || target.endsWith("." + entry)) return true;
-  }
-  return false;
-}
+export { noProxyMatches } from "./no_proxy.ts";
 
 /**
  * The proxy the environment names for `host:port` (`secure`: the tunnel
