@@ -32,11 +32,16 @@ import { WebSocketProtocol } from "./connection.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
 import { CloseCode } from "./frame.ts";
 import type { WebSocketTransport } from "./transport.ts";
+import { Connection } from "../poll/connection.ts";
 import { countClose, type WebSocketRoleStats, WS_STATS } from "./ws_stats.ts";
 
 /** What a {@link WebSocketChannel} reports. */
 export interface ChannelEvents {
-  /** A whole message (text messages are valid UTF-8 bytes). */
+  /**
+   * A whole message (text messages are valid UTF-8 bytes). `data` may be
+   * a view into the transport's read buffer: valid during the call only,
+   * copy it to keep it (as for `ping` and `pong`).
+   */
   message(data: Uint8Array, binary: boolean): void;
   ping?: ((data: Uint8Array) => void) | undefined;
   pong?: ((data: Uint8Array) => void) | undefined;
@@ -99,9 +104,12 @@ export class WebSocketChannel {
   #closeReason = "";
   #gotClose = false;
   #failure: Error | undefined;
+  /** The transport copies what it queues (a Connection): frames can be sent from a shared buffer. */
+  readonly #direct: boolean;
 
   constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
     this.conn = conn;
+    this.#direct = conn instanceof Connection;
     const stats = this.#stats = WS_STATS[options.role];
     stats.open++;
     stats.opened++;
@@ -178,8 +186,22 @@ export class WebSocketChannel {
    * `UseAfterCloseError` once closing.
    */
   send(data: Uint8Array | string, binary = typeof data !== "string"): boolean {
-    this.#ws.send(data, { binary });
     this.#stats.messagesOut++;
+    if (this.#direct && this.#ws.bufferedAmount === 0 && !this.#ended && !this.conn.closed) {
+      // Nothing queued ahead: the frames go from the senders' shared buffer
+      // straight to the connection (which copies what the kernel does not
+      // take), one send for all of them and no frame allocated.
+      const frames = this.#ws.messageFrames(data, binary);
+      this.#stats.bytesOut += frames.length;
+      let below: boolean;
+      try {
+        below = this.conn.send(frames);
+      } catch {
+        return false; // closed for writing: the close callback reports it
+      }
+      return below || this.#backpressure();
+    }
+    this.#ws.send(data, { binary });
     return this.#flush();
   }
 
@@ -217,7 +239,7 @@ export class WebSocketChannel {
   #receive(bytes: Uint8Array): void {
     if (this.#ended) return;
     this.#stats.bytesIn += bytes.length;
-    this.#ws.push(bytes.slice());
+    this.#ws.push(bytes, true);
     this.#flush();
     if (this.#ws.closeState !== "open") this.#armCloseTimer();
   }
@@ -241,17 +263,20 @@ export class WebSocketChannel {
       else void this.conn.close();
       return false;
     }
-    if (!below) {
-      this.#wantDrain = true;
-      if (this.conn.bufferedAmount > this.#maxBuffered) {
-        this.#failure ??= new WebSocketError("ERR_WS_BACKPRESSURE", `the peer reads too slowly: ${this.conn.bufferedAmount} bytes queued`, CloseCode.PolicyViolation);
-        this.#closeCode = CloseCode.PolicyViolation;
-        this.#closeReason = "output buffer limit";
-        this.#gotClose = true; // report 1008, not 1006
-        this.conn.abort();
-      }
+    return below || this.#backpressure();
+  }
+
+  /** Output went past the high-water mark: wait for drain, or drop a peer past maxBufferedBytes. Returns false. */
+  #backpressure(): boolean {
+    this.#wantDrain = true;
+    if (this.conn.bufferedAmount > this.#maxBuffered) {
+      this.#failure ??= new WebSocketError("ERR_WS_BACKPRESSURE", `the peer reads too slowly: ${this.conn.bufferedAmount} bytes queued`, CloseCode.PolicyViolation);
+      this.#closeCode = CloseCode.PolicyViolation;
+      this.#closeReason = "output buffer limit";
+      this.#gotClose = true; // report 1008, not 1006
+      this.conn.abort();
     }
-    return below;
+    return false;
   }
 
   #armCloseTimer(): void {

@@ -90,7 +90,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
       ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
     }, {
       message: (data, binary) => {
-        const message: WebSocketMessage = { data: binary ? data : decoder.decode(data), binary };
+        // The channel's bytes are valid during the call only.
+        const message: WebSocketMessage = { data: binary ? data.slice() : decoder.decode(data), binary };
         const waiter = this.#waiters.shift();
         if (waiter !== undefined) return waiter.resolve(message);
         this.#queue.push(message);

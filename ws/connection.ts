@@ -140,11 +140,15 @@ export class WebSocketProtocol {
     return this.#close.shouldCloseTransport || (this.#error !== undefined && !this.#close.canSend);
   }
 
-  /** Feeds bytes from the peer (takes ownership of `chunk`). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Feeds bytes from the peer: takes ownership of `chunk`, or with
+   * `borrowed` leaves it the caller's (see `Receiver.push`: the handler's
+   * views are then valid during its call only).
+   */
+  push(chunk: Uint8Array, borrowed = false): void {
     if (this.#error !== undefined || this.#receiver.closed) return; // after failure or Close: ignore
     try {
-      this.#receiver.push(chunk);
+      this.#receiver.push(chunk, borrowed);
     } catch (err) {
       if (!(err instanceof WebSocketError)) throw err;
       this.#error = err;
@@ -160,6 +164,25 @@ export class WebSocketProtocol {
   send(data: Uint8Array | string, options: MessageOptions = {}): void {
     this.#checkOpen();
     for (const frame of this.#sender.message(data, options)) this.#queue(frame);
+  }
+
+  /**
+   * A data message's frames for a caller that writes them at once, when
+   * nothing is queued ahead of them (`bufferedAmount` 0): a view into a
+   * buffer shared by every endpoint, valid until the next call, so the
+   * transport must copy what it keeps (`Sender.messageFrames`). Throws as
+   * `send` does once closing.
+   *
+   * @example
+   * ```ts
+   * import { WebSocketProtocol } from "./connection.ts";
+   * const ws = new WebSocketProtocol({ role: "server", handler: { onMessage() {} } });
+   * console.log(ws.messageFrames("hi", false)); // Uint8Array [ 129, 2, 104, 105 ]
+   * ```
+   */
+  messageFrames(data: Uint8Array | string, binary: boolean): Uint8Array {
+    this.#checkOpen();
+    return this.#sender.messageFrames(data, { binary });
   }
 
   /** Queues a ping. */

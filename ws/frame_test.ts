@@ -252,6 +252,40 @@ describe("ws sender: write-into API and slab frames", () => {
     }
   });
 
+  test("property: messageFrames writes exactly the frames message() returns, back to back, for text and bytes, any fragment size and role", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 120 }), fc.string({ unit: "binary", maxLength: 60 })),
+        fc.constantFrom<"client" | "server">("client", "server"),
+        fc.nat(70),
+        fc.option(fc.boolean(), { nil: undefined }),
+        (data, role, fragmentSize, binary) => {
+          const a = new Sender({ role, maskSource: counting() });
+          const b = new Sender({ role, maskSource: counting() });
+          const options = binary === undefined ? { fragmentSize } : { fragmentSize, binary };
+          const frames = a.message(data, options);
+          const expected = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+          let at = 0;
+          for (const f of frames) {
+            expected.set(f, at);
+            at += f.length;
+          }
+          assert.deepEqual(b.messageFrames(data, options), expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // With pool keys (the default), a client's text frame unmasks to the UTF-8 of the string.
+    for (const text of ["", "hi", "é".repeat(40), "x".repeat(200)]) {
+      const f = new Sender({ role: "client" }).messageFrames(text).slice();
+      const head = f[1]! & 0x7f;
+      const at = head === 126 ? 4 : 2;
+      const body = f.slice(at + 4);
+      applyMask(body, f.subarray(at, at + 4), 0);
+      assert.deepEqual(body, new TextEncoder().encode(text));
+    }
+  });
+
   test("frameInto checks its bounds", () => {
     const s = new Sender({ role: "client" });
     assert.throws(() => s.frameInto(new Uint8Array(21), 0, 0x2, new Uint8Array(16), true, false), RangeError);

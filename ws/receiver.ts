@@ -11,9 +11,14 @@
  * (1002 protocol error, 1007 invalid payload, 1009 too big); the receiver is
  * then failed and accepts no more input.
  *
- * Ownership: `push` takes ownership of `chunk`. Payloads are unmasked in
- * place, and a message that arrived in one piece is delivered as a view into
- * the chunk (no copy). Hand it a buffer you will not reuse.
+ * Ownership: `push(chunk)` takes ownership of `chunk`. Payloads are
+ * unmasked in place, and a message that arrived in one piece is delivered
+ * as a view into the chunk (no copy). Hand it a buffer you will not reuse,
+ * or say `push(chunk, true)` (borrowed): the receiver then copies what it
+ * keeps past the call (pieces of unfinished messages), and the views it
+ * hands to the handler are valid during the handler call only (a
+ * connection's reused read buffer is passed on this way, with no copy for
+ * a message that arrived whole). It still unmasks in place.
  *
  * @example
  * ```ts
@@ -125,6 +130,8 @@ export class Receiver {
   readonly #maxBufferedBytes: number;
 
   #state = GET_INFO;
+  /** The chunk being pushed is the caller's (copy what is kept past the push). */
+  #borrowed = false;
   #failed = false;
   #closed = false;
   // Header bytes gathered across pushes (at most 14).
@@ -179,12 +186,15 @@ export class Receiver {
   }
 
   /**
-   * Feeds bytes from the peer. Handlers run before `push` returns.
+   * Feeds bytes from the peer. Handlers run before `push` returns. With
+   * `borrowed`, `chunk` stays the caller's: what is kept past the call is
+   * copied, and the handler's views are valid during its call only.
    *
    * @throws {WebSocketError} on a protocol violation (see `closeCode`).
    */
-  push(chunk: Uint8Array): void {
+  push(chunk: Uint8Array, borrowed = false): void {
     if (this.#failed) throw new UseAfterCloseError("the WebSocket receiver (failed by a protocol error)");
+    this.#borrowed = borrowed;
     try {
       this.#run(chunk);
     } catch (err) {
@@ -355,7 +365,9 @@ export class Receiver {
       const room = this.#maxMessageBytes - this.#messageBytes;
       this.#decompressor!.decompress(piece, messageEnd, room, this.#acceptView);
     } else if (piece.length > 0) {
-      this.#accept(piece, false);
+      // A borrowed piece is copied if kept, unless it is the whole message
+      // (delivered before this push returns).
+      this.#accept(piece, this.#borrowed && !(messageEnd && this.#messageBytes === 0));
     }
   }
 

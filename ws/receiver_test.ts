@@ -228,9 +228,9 @@ describe("ws receiver: properties", () => {
     ping: fc.boolean(),
   }).map((m) => (m.binary ? m : { ...m, data: new TextEncoder().encode(new TextDecoder().decode(m.data)) }));
 
-  test("decode(encode(messages)) is identity, under any chunk split", () => {
+  test("decode(encode(messages)) is identity, under any chunk split, also when every chunk is borrowed and overwritten after its push", () => {
     fc.assert(
-      fc.property(fc.array(message, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("client" as const, "server" as const), (messages, cuts, senderRole) => {
+      fc.property(fc.array(message, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("client" as const, "server" as const), fc.boolean(), (messages, cuts, senderRole, borrowed) => {
         const tx = new Sender({ role: senderRole });
         const wire: Uint8Array[] = [];
         const expected: Event[] = [];
@@ -251,8 +251,16 @@ describe("ws receiver: properties", () => {
         const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
         const { rx, events } = receiver(senderRole === "client" ? "server" : "client");
         let prev = 0;
+        // Borrowed: one read buffer, reused for every chunk (as a connection's).
+        const reused = new Uint8Array(all.length);
         for (const p of [...points, all.length]) {
-          rx.push(all.slice(prev, p));
+          if (borrowed) {
+            reused.set(all.subarray(prev, p));
+            rx.push(reused.subarray(0, p - prev), true);
+            reused.fill(0xaa);
+          } else {
+            rx.push(all.slice(prev, p));
+          }
           prev = p;
         }
         assert.deepEqual(events, expected);

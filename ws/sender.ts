@@ -34,7 +34,8 @@
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
 import {
-  frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, WORD_MASK_MIN_BYTES, writeFrameInto, xorBytes,
+  applyMaskTo, frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, WORD_MASK_MIN_BYTES, writeFrameHeader, writeFrameInto,
+  xorBytes,
 } from "./frame.ts";
 
 /**
@@ -124,6 +125,24 @@ function allocFrame(total: number, payloadAt: number, align: boolean): Uint8Arra
   slabAt = at + total;
   return new Uint8Array(slab, at, total);
 }
+
+// Frames that are sent at once (`Sender.messageFrames`) are written into one
+// buffer shared by every sender: the caller hands them to a transport that
+// copies what it does not send at once. Messages above SCRATCH_MAX_BYTES
+// get a buffer of their own rather than pin a large one.
+const SCRATCH_MIN_BYTES = 64 * 1024;
+const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
+let scratch = new Uint8Array(0);
+
+function scratchOf(bytes: number): Uint8Array {
+  if (bytes <= scratch.length) return scratch;
+  if (bytes > SCRATCH_MAX_BYTES) return new Uint8Array(bytes);
+  scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(SCRATCH_MIN_BYTES, 2 ** Math.ceil(Math.log2(bytes)))));
+  return scratch;
+}
+
+/** The most header bytes before a payload: 10 for the length, 4 for the key. */
+const MAX_HEADER = 14;
 
 /**
  * Writes a masked frame whose payload is under WORD_MASK_MIN_BYTES (so
@@ -300,6 +319,72 @@ export class Sender {
       frames.push(this.#frame(at === 0 ? opcode : Opcode.Continuation, payload, at, end, end === payload.length, at === 0 && rsv1));
     }
     return frames;
+  }
+
+  /**
+   * Serializes a data message as {@link Sender.message} does, but into a
+   * buffer shared by all senders, the frames back to back: the returned
+   * view is valid until the next call (of any sender), for a caller that
+   * writes it at once to a transport that copies what it keeps (a
+   * `Connection`). Nothing is allocated for a message up to 4 MiB; text is
+   * encoded straight into place.
+   *
+   * @example
+   * ```ts
+   * import { Sender } from "./sender.ts";
+   * const bytes = new Sender({ role: "server" }).messageFrames("hi");
+   * console.log(bytes); // Uint8Array [ 129, 2, 104, 105 ]
+   * ```
+   */
+  messageFrames(data: Uint8Array | string, options: MessageOptions = {}): Uint8Array {
+    const size = options.fragmentSize ?? this.autoFragmentSize;
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`fragmentSize must be a non-negative integer, got ${size}`);
+    const binary = options.binary ?? typeof data !== "string";
+    const opcode = binary ? Opcode.Binary : Opcode.Text;
+    const compress = this.#compressor !== null && options.compress !== false;
+    if (typeof data === "string" && !compress && size === 0 && data.length <= SCRATCH_MAX_BYTES / 3 - MAX_HEADER) {
+      // One frame: encode into place after room for the longest header,
+      // then write the header right before the payload.
+      const out = scratchOf(MAX_HEADER + data.length * 3);
+      const n = encoder.encodeInto(data, out.subarray(MAX_HEADER)).written;
+      const masked = this.#masked;
+      const start = MAX_HEADER - headerSize(n, masked);
+      const key = masked ? this.#nextKey() : null;
+      writeFrameHeader(out, start, true, false, opcode, n, key);
+      if (key !== null) {
+        if (n < WORD_MASK_MIN_BYTES) xorBytes(out, MAX_HEADER, out, MAX_HEADER, n, key[0]!, key[1]!, key[2]!, key[3]!);
+        else applyMaskTo(out, MAX_HEADER, out, MAX_HEADER, n, key, 0);
+      }
+      return out.subarray(start, MAX_HEADER + n);
+    }
+    let payload = typeof data === "string" ? encoder.encode(data) : data;
+    let rsv1 = false;
+    if (compress && payload.length >= this.#threshold) {
+      payload = this.#compressor!.compress(payload);
+      rsv1 = true;
+    }
+    const length = payload.length;
+    if (size === 0 || length <= size) {
+      const out = scratchOf(frameSize(length, this.#masked));
+      return out.subarray(0, this.#frameTo(out, 0, opcode, payload, 0, length, true, rsv1));
+    }
+    const full = Math.floor(length / size);
+    const rest = length - full * size;
+    const out = scratchOf(full * frameSize(size, this.#masked) + (rest > 0 ? frameSize(rest, this.#masked) : 0));
+    let at = 0;
+    for (let from = 0; from < length; from += size) {
+      const end = Math.min(from + size, length);
+      at += this.#frameTo(out, at, from === 0 ? opcode : Opcode.Continuation, payload, from, end, end === length, from === 0 && rsv1);
+    }
+    return out.subarray(0, at);
+  }
+
+  /** frameInto without the range checks (the caller sized `dst`). */
+  #frameTo(dst: Uint8Array, at: number, opcode: number, src: Uint8Array, start: number, end: number, fin: boolean, rsv1: boolean): number {
+    if (this.#masked && end - start < WORD_MASK_MIN_BYTES && this.#maskSource === poolMask) {
+      return writeSmallPoolMasked(dst, at, fin, rsv1, opcode, src, start, end - start);
+    }
+    return writeFrameInto(dst, at, fin, rsv1, opcode, src, start, end, this.#masked ? this.#nextKey() : null);
   }
 
   /**

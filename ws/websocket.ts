@@ -235,7 +235,8 @@ export class WebSocket extends EventTarget {
       message: (data, binary) => {
         let payload: string | ArrayBuffer | Blob;
         if (!binary) payload = decoder.decode(data);
-        else if (this.#binaryType === "arraybuffer") payload = data.buffer.byteLength === data.length ? data.buffer as ArrayBuffer : data.slice().buffer as ArrayBuffer;
+        // The channel's bytes are valid during the call only: a copy.
+        else if (this.#binaryType === "arraybuffer") payload = data.slice().buffer as ArrayBuffer;
         else payload = new Blob([data as Uint8Array<ArrayBuffer>]);
         this.#fire(new MessageEvent("message", { data: payload, origin: this.url === "" ? "" : new URL(this.url).origin }));
       },
