@@ -6,14 +6,14 @@
 // failing with TLSVerifyError ERR_TLS_OCSP when it is revoked or bad, or
 // missing when required.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { describe, test } from "node:test";
 import { TLSVerifyError } from "../core/errors.ts";
 import { listenTCPSync } from "../socket/connect.ts";
 import { acceptTLS, connectTLSSync, TLSContext, type TLSContextOptions } from "../tls/mod.ts";
-import { connectTLS, tlsInfo } from "../tls/connect_async.ts";
+import { connectTLS, listenTLS, tlsInfo } from "../tls/connect_async.ts";
 import { runSClient, startSServer } from "./tls_helpers.ts";
 import { ourClientAgainst } from "./tls_our_peers.ts";
 import { testOCSP } from "./tls_ocsp_pki.ts";
@@ -163,6 +163,60 @@ describe("tls OCSP stapling", () => {
     }
   });
 
+  test("ocspResponseFile is read again when the file is replaced (s_client -status and our client see the new staple); a bad file keeps the last one; setOCSPResponse takes over", async () => {
+    const pki = testPKI();
+    const ocsp = testOCSP();
+    const dir = mkdtempSync(join(pki.dir, "staple-"));
+    const file = join(dir, "staple.der");
+    let stamp = 1_700_000_000;
+    /** Replaces the file as a cron job would (write beside, rename over), with its own modification time. */
+    const replace = (bytes: Uint8Array) => {
+      const next = join(dir, "next.der");
+      writeFileSync(next, bytes);
+      stamp += 60;
+      utimesSync(next, stamp, stamp);
+      renameSync(next, file);
+    };
+    try {
+      replace(ocsp.good);
+      using ctx = serverContext({ ocspResponseFile: file, ocspRefreshMs: 0 });
+      assert.match(await sClientAgainst(ctx, ["-status"]), /Cert Status: good/);
+      replace(ocsp.revoked);
+      assert.match(await sClientAgainst(ctx, ["-status"]), /Cert Status: revoked/);
+      // Our client on the loop, against our server on the loop, sees it too.
+      const server = listenTLS({ port: 0, context: ctx, handler: { data: (c, d) => void c.send(d) } });
+      try {
+        // (The revoked response covers another certificate: our client would call it invalid.)
+        replace(ocsp.unknown);
+        const first = await connectTLS({ host: "localhost", port: server.port, ca: pki.root, requestOCSP: true });
+        assert.equal(tlsInfo(first)!.ocspStatus, "unknown");
+        await first.close();
+        replace(ocsp.good);
+        const conn = await connectTLS({ host: "localhost", port: server.port, ca: pki.root, requestOCSP: true });
+        assert.equal(tlsInfo(conn)!.ocspStatus, "good");
+        await conn.close();
+        // Not an OCSP response: the last good one stays.
+        replace(new Uint8Array([1, 2, 3]));
+        const still = await connectTLS({ host: "localhost", port: server.port, ca: pki.root, requestOCSP: true });
+        assert.equal(tlsInfo(still)!.ocspStatus, "good");
+        await still.close();
+      } finally {
+        server.close();
+      }
+      // setOCSPResponse takes over from the file.
+      ctx.setOCSPResponse(ocsp.unknown);
+      replace(ocsp.revoked);
+      assert.match(await sClientAgainst(ctx, ["-status"]), /Cert Status: unknown/);
+      // A long ocspRefreshMs: the file is not looked at again yet.
+      replace(ocsp.good);
+      using slow = serverContext({ ocspResponseFile: file, ocspRefreshMs: 3_600_000 });
+      replace(ocsp.revoked);
+      assert.match(await sClientAgainst(slow, ["-status"]), /Cert Status: good/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("bad OCSP options are TypeErrors; use after close throws", () => {
     const pki = testPKI();
     const ocsp = testOCSP();
@@ -170,6 +224,9 @@ describe("tls OCSP stapling", () => {
     assert.throws(() => serverContext({ ocspResponseFile: join(pki.dir, "no-such-response.der") }), TypeError);
     assert.throws(() => serverContext({ ocspResponse: ocsp.good, ocspResponseFile: ocsp.paths.good }), TypeError);
     assert.throws(() => serverContext({ requestOCSP: true }), TypeError);
+    assert.throws(() => serverContext({ ocspResponse: ocsp.good, ocspRefreshMs: 10 }), TypeError);
+    assert.throws(() => serverContext({ ocspResponseFile: ocsp.paths.good, ocspRefreshMs: -1 }), RangeError);
+    assert.throws(() => new TLSContext({ ocspRefreshMs: 10 }), TypeError);
     assert.throws(() => new TLSContext({ ocspResponse: ocsp.good }), TypeError);
     assert.throws(() => new TLSContext({ requireOCSP: true, requestOCSP: false }), TypeError);
     using client = new TLSContext({ requestOCSP: true });

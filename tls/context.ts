@@ -33,8 +33,8 @@ import { makeKeylogCallback } from "./keylog.ts";
 import { makeServernameCallback, matchServername } from "./sni.ts";
 import { normalizePins } from "./x509.ts";
 import { TLSEXT_STATUSTYPE_OCSP } from "./ctrl.ts";
-import { readFileBytes } from "../ffi/read_file.ts";
-import { checkStaple, MAX_OCSP_RESPONSE_BYTES, makeStapleCallback, type StaplePolicy } from "./ocsp.ts";
+import { checkStaple, makeStapleCallback, type StaplePolicy } from "./ocsp.ts";
+import { DEFAULT_OCSP_REFRESH_MS, StapleFile } from "./staple_file.ts";
 import { configureServerSessions, SERVER_SESSION_KEYS, type SessionStats, sessionStats } from "./server_sessions.ts";
 import type { TicketKeyRing } from "./ticket_keys.ts";
 
@@ -56,6 +56,8 @@ interface Internals {
   ticketKeys: TicketKeyRing | null;
   /** Server: the OCSP response stapled when a client asks, null for none. */
   staple: Uint8Array | null;
+  /** Server with `ocspResponseFile`: the file, re-read when it changed (until `setOCSPResponse` takes over). */
+  stapleFile: StapleFile | null;
   stapleCallback: NativeCallback | null;
   /** Client: how a stapled OCSP response is checked; null when none is asked for. */
   staplePolicy: StaplePolicy | null;
@@ -130,7 +132,7 @@ export class TLSContext {
     const ctx = ssl.SSL_CTX_new(this.role === "client" ? ssl.TLS_client_method() : ssl.TLS_server_method());
     if (ctx === null) throw tlsError("ERR_TLS", "SSL_CTX_new");
     const state: Internals = { ctx, alpnCallback: undefined, keylogCallback: null, users: 0, pins, servernameCallback: null, sni: [],
-      ticketKeys: null, staple: null, stapleCallback: null, staplePolicy: null };
+      ticketKeys: null, staple: null, stapleFile: null, stapleCallback: null, staplePolicy: null };
     try {
       ssl.SSL_CTX_set_options(ctx, SSL_OP.NO_COMPRESSION | SSL_OP.NO_RENEGOTIATION | (this.ktls ? SSL_OP.ENABLE_KTLS : 0n));
       ssl.SSL_CTX_ctrl(ctx, CTRL.SSL_CTRL_MODE, SSL_MODE.ACCEPT_MOVING_WRITE_BUFFER, null);
@@ -150,8 +152,9 @@ export class TLSContext {
       if (this.role === "server") {
         state.ticketKeys = configureServerSessions(ctx, options);
         state.staple = initialStaple(options);
+        if (options.ocspResponseFile !== undefined) state.stapleFile = new StapleFile(options.ocspResponseFile, options.ocspRefreshMs ?? DEFAULT_OCSP_REFRESH_MS);
         // Installed on every server context, so a staple can be set later.
-        state.stapleCallback = makeStapleCallback(() => state.staple);
+        state.stapleCallback = makeStapleCallback(() => state.stapleFile?.current() ?? state.staple);
         if (ssl.SSL_CTX_callback_ctrl(ctx, CTRL.SSL_CTRL_SET_TLSEXT_STATUS_REQ_CB, state.stapleCallback.pointer) !== 1) {
           throw tlsError("ERR_TLS_OPTION", "SSL_CTX_set_tlsext_status_cb");
         }
@@ -233,6 +236,7 @@ export class TLSContext {
     const state = this.#open();
     if (this.role !== "server") throw new TypeError("TLSContext: setOCSPResponse is a server method");
     state.staple = response === null ? null : checkStaple(response);
+    state.stapleFile = null; // set by hand from now on
   }
 
   /**
@@ -296,6 +300,7 @@ function freeCallbacks(state: Internals): void {
   state.stapleCallback?.close();
   state.stapleCallback = null;
   state.staple = null;
+  state.stapleFile = null;
   for (const entry of state.sni.splice(0)) {
     libssl().SSL_CTX_free(entry.ctx);
     releaseContext(entry.context);
@@ -375,17 +380,16 @@ export function contextStaplePolicy(context: TLSContext): StaplePolicy | null {
 function initialStaple(options: TLSContextOptions): Uint8Array | null {
   if (options.requestOCSP !== undefined || options.requireOCSP !== undefined) throw new TypeError("TLSContext: requestOCSP and requireOCSP are client options");
   if (options.ocspResponse !== undefined && options.ocspResponseFile !== undefined) throw new TypeError("TLSContext: pass ocspResponse or ocspResponseFile, not both");
+  if (options.ocspRefreshMs !== undefined && options.ocspResponseFile === undefined) throw new TypeError("TLSContext: ocspRefreshMs goes with ocspResponseFile");
   if (options.ocspResponse !== undefined) return checkStaple(options.ocspResponse);
   if (options.ocspResponseFile === undefined) return null;
-  const file = optionalString(options.ocspResponseFile, "ocspResponseFile")!;
-  const bytes = readFileBytes(file, MAX_OCSP_RESPONSE_BYTES);
-  if (bytes === null) throw new TypeError(`TLSContext: ocspResponseFile ${JSON.stringify(file)} does not exist`);
-  return checkStaple(bytes);
+  optionalString(options.ocspResponseFile, "ocspResponseFile");
+  return null; // read by the StapleFile
 }
 
 /** Refuses the server-only options on a client and sets up OCSP requests. */
 function clientSessionAndOCSP(ctx: Pointer, options: TLSContextOptions, verify: boolean): StaplePolicy | null {
-  for (const key of [...SERVER_SESSION_KEYS, "ocspResponse", "ocspResponseFile"]) {
+  for (const key of [...SERVER_SESSION_KEYS, "ocspResponse", "ocspResponseFile", "ocspRefreshMs"]) {
     if ((options as Record<string, unknown>)[key] !== undefined) throw new TypeError(`TLSContext: ${key} is a server option`);
   }
   const required = optionalBoolean(options.requireOCSP, false, "requireOCSP");

@@ -176,8 +176,16 @@ export interface TLSContextOptions {
   readonly ticketKeysKept?: number;
   /** Server: a DER OCSP response to staple when a client asks (refresh with `setOCSPResponse`). */
   readonly ocspResponse?: Uint8Array;
-  /** Server: a file holding a DER OCSP response to staple. */
+  /**
+   * Server: a file holding a DER OCSP response to staple. It is read again
+   * when it changed (a look at its modification time and size, at most once
+   * per `ocspRefreshMs`, when a client asks for a staple), so a cron job
+   * that replaces the file needs no restart; `setOCSPResponse` takes over
+   * from the file.
+   */
   readonly ocspResponseFile?: string;
+  /** Server with `ocspResponseFile`: the least ms between two looks at the file (default 10000; 0: at every handshake that asks). */
+  readonly ocspRefreshMs?: number;
   /**
    * Client: ask the server to staple an OCSP response and check it when it
    * does (a revoked or bad one is TLSVerifyError ERR_TLS_OCSP).
@@ -196,7 +204,7 @@ export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
   "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile", "ktls",
   "sessionIdContext", "sessionCache", "sessionCacheSize", "sessionTimeout", "sessionTickets", "ticketKeys", "ticketKeyRotationMs", "ticketKeysKept",
-  "ocspResponse", "ocspResponseFile", "requestOCSP", "requireOCSP",
+  "ocspResponse", "ocspResponseFile", "ocspRefreshMs", "requestOCSP", "requireOCSP",
 ]);
 
 /**
