@@ -528,7 +528,9 @@ export class Resolver {
           if (signal?.aborted) throw signal.reason;
           let m: DNSMessage;
           try {
-            m = await this.#ask(server, peers[i]!, name, type, conf, signal);
+            const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
+            const answer = await this.#askUDP(server, peers[i]!, name, type, signal, new UdpTimeout(server, name, timeoutMs));
+            m = answer !== "tcp" ? answer : await this.#askTCPWithin(server, name, type, signal, timeoutMs);
           } catch (err) {
             if (signal?.aborted) throw signal.reason;
             if (!(err instanceof Error)) throw err;
@@ -603,10 +605,8 @@ export class Resolver {
     return this.#pool;
   }
 
-  async #ask(server: ServerAddress, peer: EncodedPeer, name: string, type: number, conf: ResolvConf, signal: AbortSignal | undefined): Promise<DNSMessage> {
-    const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
-    const answer = await this.#askUDP(server, peer, name, type, signal, new UdpTimeout(server, name, timeoutMs));
-    if (answer !== "tcp") return answer;
+  /** The query over TCP (after a truncated UDP answer), within `timeoutMs`. */
+  #askTCPWithin(server: ServerAddress, name: string, type: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<DNSMessage> {
     return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
   }
 
