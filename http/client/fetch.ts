@@ -245,7 +245,6 @@ function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
 }
 
 function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
-  const headers = new Headers(hop.fields);
   let body: BodyInit | null = null;
   if (NULL_BODY_STATUSES.has(hop.status) || method === "HEAD") {
     if (!hop.body.complete) hop.body.cancel();
@@ -268,7 +267,8 @@ function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, d
   if (hop.status < 200 || hop.status > 599) {
     throw new HTTPError("ERR_HTTP_INVALID_STATUS", `a fetch Response cannot carry status ${hop.status}`);
   }
-  const response = new Response(body, { status: hop.status, statusText: hop.statusText, headers });
+  // The field pairs go in as they are: a Headers made first would be copied once more.
+  const response = new Response(body, { status: hop.status, statusText: hop.statusText, headers: hop.fields });
   Object.defineProperty(response, "url", { value: url.href, configurable: true, enumerable: true });
   if (redirected) Object.defineProperty(response, "redirected", { value: true, configurable: true, enumerable: true });
   return response;

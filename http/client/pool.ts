@@ -223,6 +223,8 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   readonly #proxy: ProxyOption | undefined;
   /** Aborts connects in progress once the pool closes with nothing waiting. */
   readonly #connects = new AbortController();
+  /** One controller per connect in progress (one abort listener each, not 50 on one signal: Node warns at 11). */
+  readonly #connectAborts = new Set<AbortController>();
   readonly #max: number;
   readonly #maxQueued: number;
   readonly #connectTimeoutMs: number;
@@ -450,7 +452,9 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     // (An open circuit may have just failed every waiting request.)
     const left = this.#queue.length - this.#queueHead;
     if (this.#closing && left === 0 && this.#connecting > 0 && !this.#connects.signal.aborted) {
-      this.#connects.abort(new UseAfterCloseError(this.constructor.name));
+      const reason = new UseAfterCloseError(this.constructor.name);
+      this.#connects.abort(reason);
+      for (const c of this.#connectAborts) c.abort(reason);
     }
     if (this.#closing && left === 0 && this.#connecting === 0) {
       let busy = false;
@@ -498,12 +502,15 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   async #connect(): Promise<void> {
     this.#connecting++;
     let connection: H1Connection | H2ClientConnection;
+    const abort = new AbortController();
+    if (this.#connects.signal.aborted) abort.abort(this.#connects.signal.reason);
+    this.#connectAborts.add(abort);
     try {
       const parts = this.#parts;
       const options: ConnectOptions = { host: parts.hostname, port: parts.port, timeoutMs: this.#connectTimeoutMs };
       if (this.#loop !== undefined) options.loop = this.#loop;
       if (this.#proxy !== undefined) options.proxy = this.#proxy;
-      options.signal = this.#connects.signal;
+      options.signal = abort.signal;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
       // Loaded before connecting: nothing may come between the connection and its HTTP/2 reader.
       const tlsModule = parts.protocol === "https:" && this.#http2 !== "prior" ? await (this.#tlsModule ??= import("../../tls/connect_async.ts")) : undefined;
@@ -521,6 +528,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       connection = h2 ? new H2ClientConnection(conn, this.#h2Config, this) : new H1Connection(conn, this.#config, this);
     } catch (err) {
       this.#connecting--;
+      this.#connectAborts.delete(abort);
       // A connect given up because the pool closed says nothing about the origin.
       if (this.#health !== undefined) {
         if (this.#connects.signal.aborted) this.#health.releaseProbe(this.#healthKey);
@@ -537,6 +545,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       return;
     }
     this.#connecting--;
+    this.#connectAborts.delete(abort);
     this.#health?.recordSuccess(this.#healthKey);
     this.#connections.push(connection);
     if (this.#closed) connection.close();
