@@ -82,6 +82,8 @@ export const LIBSSL_SYMBOLS = {
   SSL_CTX_set_ciphersuites: { args: ["pointer", "buffer"], result: "i32" },
   /** int SSL_CTX_use_certificate(SSL_CTX *ctx, X509 *x) */
   SSL_CTX_use_certificate: { args: ["pointer", "pointer"], result: "i32" },
+  /** int SSL_CTX_use_serverinfo_ex(SSL_CTX *ctx, unsigned int version, const unsigned char *serverinfo, size_t serverinfo_length) — for the certificate set last (OpenSSL ≥ 1.1.1) */
+  SSL_CTX_use_serverinfo_ex: { args: ["pointer", "u32", "buffer", "usize"], result: "i32", optional: true },
   /** int SSL_CTX_use_PrivateKey(SSL_CTX *ctx, EVP_PKEY *pkey) */
   SSL_CTX_use_PrivateKey: { args: ["pointer", "pointer"], result: "i32" },
   /** int SSL_CTX_check_private_key(const SSL_CTX *ctx) */

@@ -20,6 +20,11 @@ export interface TestCT {
   readonly serverinfoFile: string;
   /** The same SCT as SERVERINFOV2 for the TLS 1.3 Certificate message. */
   readonly serverinfoV2File: string;
+  /** The leaf's SCT alone (a serialized SignedCertificateTimestamp). */
+  readonly sct: Uint8Array;
+  /** The SignedCertificateTimestampList holding it (the extension's body), and a file with it. */
+  readonly sctList: Uint8Array;
+  readonly sctListFile: string;
 }
 
 let cached: TestCT | undefined;
@@ -70,6 +75,8 @@ export function testCT(): TestCT {
   const v2 = Buffer.concat([Buffer.from([0, 0, 0x10, 0x80]), extension]).toString("base64").replace(/.{64}/g, "$&\n");
   const serverinfoV2File = join(dir, "leaf_sct.serverinfo_v2.pem");
   writeFileSync(serverinfoV2File, `-----BEGIN SERVERINFOV2 FOR CT-----\n${v2}\n-----END SERVERINFOV2 FOR CT-----\n`);
-  cached = { logListFile, otherLogListFile, serverinfoFile, serverinfoV2File };
+  const sctListFile = join(dir, "leaf.sctlist");
+  writeFileSync(sctListFile, Uint8Array.from(list));
+  cached = { logListFile, otherLogListFile, serverinfoFile, serverinfoV2File, sct: Uint8Array.from(sct), sctList: Uint8Array.from(list), sctListFile };
   return cached;
 }

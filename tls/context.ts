@@ -35,6 +35,7 @@ import { normalizePins } from "./x509.ts";
 import { TLSEXT_STATUSTYPE_OCSP } from "./ctrl.ts";
 import { checkStaple, makeStapleCallback, type StaplePolicy } from "./ocsp.ts";
 import { DEFAULT_OCSP_REFRESH_MS, StapleFile } from "./staple_file.ts";
+import { useSCTs } from "./sct.ts";
 import { configureServerSessions, SERVER_SESSION_KEYS, type SessionStats, sessionStats } from "./server_sessions.ts";
 import type { TicketKeyRing } from "./ticket_keys.ts";
 
@@ -162,6 +163,10 @@ export class TLSContext {
         state.staplePolicy = clientSessionAndOCSP(ctx, options, this.verify);
       }
       if (hasCert) useCertificatePair(ctx, options, "cert");
+      if (options.scts !== undefined) {
+        if (this.role !== "server" || !hasCert) throw new TypeError("TLSContext: scts go with a server's cert and key");
+        useSCTs(ctx, options.scts); // for `cert`, the pair loaded last
+      }
       for (const [i, pair] of (options.certificates ?? []).entries()) useCertificatePair(ctx, pair, `certificates[${i}]`);
       setTrust(ctx, options, this.role, this.verify, requestCert);
       if (options.sni !== undefined) this.#setSNI(ctx, state, options.sni);

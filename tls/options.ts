@@ -142,6 +142,15 @@ export interface TLSContextOptions {
    * `tlsInfo(conn).ktls` stays false. Off by default.
    */
   readonly ktls?: boolean;
+  /**
+   * Server: signed certificate timestamps for `cert` (RFC 6962), sent in the
+   * signed_certificate_timestamp extension to clients that ask (TLS 1.3:
+   * in the leaf's Certificate entry; TLS 1.2: in the ServerHello) — for a
+   * certificate without embedded SCTs. A SignedCertificateTimestampList
+   * (the extension's body), the path of a file holding one, or an array of
+   * single serialized SCTs (see tls/sct.ts).
+   */
+  readonly scts?: Uint8Array | string | readonly Uint8Array[];
   /** Server: no shared ALPN protocol → "fail" (no_application_protocol alert, default) or "ignore". */
   readonly alpnMismatch?: ALPNMismatch;
   /**
@@ -202,7 +211,7 @@ export interface TLSContextOptions {
 export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "minVersion", "maxVersion", "ciphers", "ciphersuites", "groups",
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
-  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile", "ktls",
+  "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile", "ktls", "scts",
   "sessionIdContext", "sessionCache", "sessionCacheSize", "sessionTimeout", "sessionTickets", "ticketKeys", "ticketKeyRotationMs", "ticketKeysKept",
   "ocspResponse", "ocspResponseFile", "ocspRefreshMs", "requestOCSP", "requireOCSP",
 ]);
