@@ -229,6 +229,10 @@ describe("WebSocket over HTTP/2 (RFC 8441)", () => {
             stream.end(frame(8, f.payload.subarray(0, 2), false)); // echo the code, end our side
             return;
           }
+          if (f.opcode === 1 && dec.decode(f.payload) === "reset me") {
+            stream.close(http2.constants.NGHTTP2_CANCEL);
+            return;
+          }
           stream.write(frame(f.opcode, f.payload, false));
         }
       })();
@@ -249,6 +253,13 @@ describe("WebSocket over HTTP/2 (RFC 8441)", () => {
       ws.send(new Uint8Array(200_000).fill(9)); // past the 64 KiB stream window
       assert.equal(((await ws.recv())?.data as Uint8Array).length, 200_000);
       assert.deepEqual(await ws.close(1000), { code: 1000, reason: "", wasClean: true });
+      // A subprotocol we did not offer fails the handshake.
+      await assert.rejects(connectWebSocket(`ws://127.0.0.1:${port}/`, { http2: true }), (err: Error & { code?: string }) => err.code === "ERR_WS_HANDSHAKE");
+      // RST_STREAM from the server: an abnormal close.
+      const again = await connectWebSocket(`ws://127.0.0.1:${port}/again`, { http2: true, protocols: ["chat"], perMessageDeflate: false });
+      again.send("reset me");
+      assert.deepEqual(await again.closed, { code: 1006, reason: "", wasClean: false });
+      assert.equal(await again.recv(), null);
     } finally {
       await new Promise<void>((r) => h2server.close(() => r()));
     }

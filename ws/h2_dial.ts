@@ -35,6 +35,8 @@ import { type H2StreamHost, H2StreamTransport } from "./h2_stream.ts";
 /** Request fields HTTP/2 forbids or that extended CONNECT replaces (RFC 9113 §8.2.2, RFC 8441 §5). */
 const SKIPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "sec-websocket-key", "te"]);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** How long a closing connection waits for the server's FIN before closing anyway. */
+const LINGER_MS = 2000;
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -124,7 +126,14 @@ class H2TunnelClient implements H2StreamHost {
       }
     }
     this.flush();
-    if (!this.conn.closed) void this.conn.end().then(() => this.conn.close(), () => this.conn.abort());
+    const conn = this.conn;
+    if (conn.closed) return;
+    // FIN, then wait for the server's (reading what it still sends, so no reset), bounded by a linger.
+    void conn.end().then(() => {
+      if (conn.closed) return;
+      const t = conn.loop.timers.once(LINGER_MS, () => void conn.close()).unref();
+      void conn.whenClosed.then(() => t.cancel());
+    }, () => conn.abort());
   }
 
   scheduleFlush(): void {
@@ -303,7 +312,11 @@ export async function dialOverH2(conn: Connection, url: URL, options: DialOption
       url,
     };
   } catch (err) {
-    conn.abort();
+    if (err instanceof HTTPError && !client.h2.dead && !conn.closed) {
+      // A refused answer: cancel the stream and leave gracefully (GOAWAY, FIN).
+      if (client.streamId > 0) client.reset(client.streamId, ErrorCode.CANCEL);
+      client.shutdown();
+    } else conn.abort();
     throw err;
   }
 }
