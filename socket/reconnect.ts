@@ -10,6 +10,14 @@
  * and aborts it when the probe fails or runs late. Every state change is
  * an event.
  *
+ * With `health` (pool/health.ts's {@link HostHealth}, shared by every
+ * connection and pool that talks to the same hosts), each connect attempt
+ * first asks the host's circuit (`host:port`, or `healthKey`): while it is
+ * open no connect is tried — the state is `circuit-open` until the host's
+ * probe time, then one probe goes through (half-open) — and every attempt
+ * reports its outcome there, so failures seen by one connection open the
+ * circuit for all of them and one success closes it for all.
+ *
  * States: `disconnected` (not yet started, or given up), `connecting`,
  * `connected`, `backoff` (waiting before the next attempt),
  * `circuit-open` (waiting for the breaker's probe time), `closed` (by
@@ -35,6 +43,16 @@
  * server.close();
  * ```
  *
+ * @example Several connections to one host share its circuit
+ * ```ts
+ * import { ReconnectingConnection } from "./reconnect.ts";
+ * import { HostHealth } from "../pool/health.ts";
+ * const health = new HostHealth({ failureThreshold: 3, resetTimeoutMs: 10_000 });
+ * const links = [1, 2].map(() => new ReconnectingConnection({ connect: { host: "127.0.0.1", port: 6379 }, health }));
+ * console.log(links[0]!.healthKey, health.state("127.0.0.1:6379")); // "127.0.0.1:6379" "closed"
+ * await Promise.all(links.map((l) => l.close()));
+ * ```
+ *
  * @module
  */
 import { CircuitBreaker, type CircuitBreakerOptions } from "../core/circuit_breaker.ts";
@@ -47,6 +65,7 @@ import { connect, type ConnectOptions } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { ConnectionHandler } from "../poll/connection_types.ts";
 import { defaultLoop } from "../poll/loop.ts";
+import type { HostHealth } from "../pool/health.ts";
 
 /** Where a {@link ReconnectingConnection} is (see the module notes). */
 export type ReconnectState = "disconnected" | "connecting" | "connected" | "backoff" | "circuit-open" | "closed";
@@ -97,6 +116,14 @@ export interface ReconnectOptions extends BackoffOptions {
   /** Probes the open connection every `intervalMs`; a failed or late probe aborts it, which reconnects. */
   healthCheck?: HealthCheckOptions;
   /**
+   * Circuits per host shared with other connections and pools
+   * (pool/health.ts): attempts skip a host whose circuit is open and report
+   * their outcomes there (see the module notes).
+   */
+  health?: HostHealth;
+  /** The host's key in `health` (default `host:port` of `connect`; required when `connect` is a function). */
+  healthKey?: string;
+  /**
    * Where the connection says what happened (core/log.ts's `Logger`): a
    * failed attempt, a lost connection and a failed health check (WARN, with
    * the error), giving up (ERROR), connecting (INFO), attempts and state
@@ -134,8 +161,14 @@ function logEvent(log: Logger, event: ReconnectEvent): void {
 
 const KEYS: ReadonlySet<string> = new Set([
   "connect", "maxAttempts", "breaker", "timers", "random", "onReconnect", "onEvent", "initialDelayMs", "maxDelayMs", "multiplier", "jitter",
-  "healthCheck", "logger",
+  "healthCheck", "logger", "health", "healthKey",
 ]);
+
+/** The `host:port` key of connect options (IPv6 in brackets), as the client pools make it. */
+function hostKey(options: ConnectOptions): string {
+  const host = options.host ?? "127.0.0.1";
+  return `${host.includes(":") ? `[${host}]` : host}:${String(options.port)}`;
+}
 
 function checkHealthCheck(h: HealthCheckOptions | undefined): HealthCheckOptions | undefined {
   if (h === undefined) return undefined;
@@ -185,6 +218,8 @@ export class ReconnectingConnection {
   #lastError: Error | undefined;
   #connects = 0;
   readonly #health: HealthCheckOptions | undefined;
+  readonly #hosts: HostHealth | undefined;
+  readonly #hostKey: string;
   readonly #log: Logger;
   #healthTimer: Timer | undefined;
 
@@ -215,6 +250,15 @@ export class ReconnectingConnection {
     this.#onReconnect = options.onReconnect;
     this.#onEvent = options.onEvent;
     this.#health = checkHealthCheck(options.healthCheck);
+    const hosts = options.health;
+    if (hosts !== undefined && (hosts === null || typeof hosts !== "object" || (["allow", "recordFailure", "recordSuccess", "releaseProbe", "state", "origin"] as const).some((m) => typeof hosts[m] !== "function"))) {
+      throw new TypeError("ReconnectingConnection: health must be a HostHealth (pool/health.ts)");
+    }
+    const key = options.healthKey;
+    if (key !== undefined && (typeof key !== "string" || key === "" || key.length > 300)) throw new TypeError("ReconnectingConnection: healthKey must be a non-empty string (host:port) of at most 300 characters");
+    if (hosts !== undefined && key === undefined && typeof target === "function") throw new TypeError("ReconnectingConnection: healthKey is required with health when connect is a function");
+    this.#hosts = hosts;
+    this.#hostKey = key ?? (typeof target === "function" ? "" : hostKey(target));
     if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError("ReconnectingConnection: logger must be a Logger (core/log.ts)");
     this.#log = options.logger ?? silentLogger;
     this.#attemptNow();
@@ -228,6 +272,11 @@ export class ReconnectingConnection {
   /** The open connection, or null while there is none. */
   get connection(): Connection | null {
     return this.#connection;
+  }
+
+  /** The host's key in the shared `health` ("" without one). */
+  get healthKey(): string {
+    return this.#hosts === undefined ? "" : this.#hostKey;
   }
 
   /** Successful connects so far (the first included). */
@@ -331,6 +380,16 @@ export class ReconnectingConnection {
       this.#timer = this.#timers.once(Math.max(1, breaker.retryAfterMs()), () => this.#attemptNow());
       return;
     }
+    const hosts = this.#hosts;
+    if (hosts !== undefined && !hosts.allow(this.#hostKey)) {
+      // The host's shared circuit is open (or another connection holds its
+      // probe): no connect; wait for the probe time, or a backoff step.
+      breaker?.releaseProbe();
+      this.#move("circuit-open");
+      const wait = hosts.origin(this.#hostKey).retryAfterMs;
+      this.#timer = this.#timers.once(wait > 0 ? Math.ceil(wait) : backoffDelay(0, this.#backoff, this.#random), () => this.#attemptNow());
+      return;
+    }
     const attempt = ++this.#attempt;
     this.#move("connecting");
     this.#emit({ type: "attempt", attempt });
@@ -347,9 +406,11 @@ export class ReconnectingConnection {
     if (this.#state === "closed") {
       void conn.close();
       this.breaker?.releaseProbe();
+      this.#hosts?.releaseProbe(this.#hostKey);
       return;
     }
     this.breaker?.recordSuccess();
+    this.#hosts?.recordSuccess(this.#hostKey);
     this.#attempt = 0;
     this.#lastError = undefined;
     this.#connection = conn;
@@ -416,9 +477,11 @@ export class ReconnectingConnection {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this.#state === "closed") {
       this.breaker?.releaseProbe();
+      this.#hosts?.releaseProbe(this.#hostKey);
       return;
     }
     this.breaker?.recordFailure();
+    this.#hosts?.recordFailure(this.#hostKey);
     this.#lastError = error;
     if (attempt >= this.maxAttempts) {
       this.#emit({ type: "attemptFailed", attempt, error, delayMs: undefined });
@@ -427,7 +490,7 @@ export class ReconnectingConnection {
       this.#flush(error);
       return;
     }
-    if (this.breaker !== null && this.breaker.state === "open") {
+    if ((this.breaker !== null && this.breaker.state === "open") || this.#hosts?.state(this.#hostKey) === "open") {
       this.#emit({ type: "attemptFailed", attempt, error, delayMs: undefined });
       this.#attemptNow(); // goes to circuit-open and waits for the probe time
       return;
