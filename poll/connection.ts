@@ -326,15 +326,21 @@ export class Connection {
    * false when the queue is at or above the high-water mark: wait for the
    * `drain` callback before sending more.
    *
+   * `more`: more bytes follow at once (a response head before its body),
+   * so the kernel may hold a partial segment for them (MSG_MORE on Linux)
+   * rather than send it alone; the next `send()` without it pushes all.
+   * Two sends gather the head and a large body into the same segments
+   * without copying the body next to the head.
+   *
    * Throws, as `write()` rejects, once the connection is closed for
    * writing: {@link UseAfterCloseError} after `close()`, `abort()`,
    * `detach()` or `end()`; the error that closed it after a failure.
    */
-  send(data: Uint8Array): boolean {
+  send(data: Uint8Array, more = false): boolean {
     if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
     let offset = 0;
     if (this.#out.empty) {
-      offset = this.#sendNow(data);
+      offset = this.#sendNow(data, more);
       if (offset < 0) return false;
       if (offset === data.length) return true;
     }
@@ -811,8 +817,8 @@ export class Connection {
   }
 
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */
-  #sendNow(data: Uint8Array): number {
-    const n = this.#transport.trySend(data);
+  #sendNow(data: Uint8Array, more = false): number {
+    const n = this.#transport.trySend(data, more);
     if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
     return n;
   }

@@ -168,9 +168,11 @@ export interface Transport {
    * Sends what can go now without queueing (the write queue is empty);
    * returns how many bytes went, or -1 after a failure (reported to
    * {@link TransportSink.failed} first). A transport that sends only from
-   * its queue returns 0.
+   * its queue returns 0. `more` says more bytes follow at once (the head
+   * of a response before its body): a transport may hold a partial segment
+   * for them (MSG_MORE), or ignore the hint.
    */
-  trySend(data: Uint8Array): number;
+  trySend(data: Uint8Array, more?: boolean): number;
   /**
    * Queues `data` from `offset` on behind what the write queue holds
    * (copied unless the transport takes it at once) with its `done`

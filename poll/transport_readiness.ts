@@ -103,12 +103,13 @@ export class ReadinessTransport implements Transport {
     return this.#closed;
   }
 
-  trySend(data: Uint8Array): number {
+  trySend(data: Uint8Array, more = false): number {
     let offset = 0;
     const c = libc();
+    const flags = more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL;
     while (offset < data.length) {
       const chunk = offset === 0 ? data : data.subarray(offset);
-      const n = c.send(this.#fd, chunk, chunk.length, C.MSG_NOSIGNAL);
+      const n = c.send(this.#fd, chunk, chunk.length, flags);
       if (n >= 0) {
         offset += n;
         continue;

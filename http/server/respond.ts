@@ -50,7 +50,8 @@ export { httpDate } from "./out_buffer.ts";
  * ```
  */
 export interface ResponseSink {
-  send(bytes: Uint8Array): boolean;
+  /** `more`: more bytes follow at once (a head before its large body; see `Connection.send`). */
+  send(bytes: Uint8Array, more?: boolean): boolean;
   drained(): Promise<void>;
   readonly gone: boolean;
   /**
@@ -96,8 +97,19 @@ export type TrailersInit = HeadersInit | (() => HeadersInit | Promise<HeadersIni
 
 /** Most bytes gathered for a Content-Length response before streaming instead. */
 const GATHER_MAX = 1 << 20;
-/** Bodies up to this size are copied beside their head (one write); larger ones are sent on their own. */
-const INLINE_MAX = 65536;
+/**
+ * Bodies up to this size are copied beside their head (one send); larger
+ * ones follow the head in a second send, the head sent with `more` so the
+ * kernel packs both into the same segments: a syscall costs less than
+ * copying more than this.
+ */
+const INLINE_MAX = 32768;
+/**
+ * Strings up to this many code units are encoded straight into the head's
+ * buffer (their bytes are made there either way), and a body read in
+ * several chunks is copied beside its head up to this many bytes.
+ */
+const COPY_MAX = 65536;
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 
 const shared = new OutBuffer();
@@ -117,10 +129,10 @@ function begin(sink: ResponseSink): void {
   }
 }
 
-/** Sends what was built since {@link begin} (nothing to do when it went into the cork buffer). */
-function commit(sink: ResponseSink): boolean {
+/** Sends what was built since {@link begin} (nothing to do when it went into the cork buffer); `more`: a body follows at once. */
+function commit(sink: ResponseSink, more = false): boolean {
   if (out !== shared) return true;
-  return sink.send(shared.view());
+  return sink.send(shared.view(), more);
 }
 const chunkHead = new Uint8Array(16);
 
@@ -256,7 +268,7 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
 
 /** Head (fields written) with `Content-Length`, then the UTF-8 of `body`, encoded in place beside the head when small. */
 function sendString(sink: ResponseSink, body: string, ctx: ResponseContext): boolean {
-  if (body.length <= INLINE_MAX && !ctx.head) {
+  if (body.length <= COPY_MAX && !ctx.head) {
     // Encoded after the head, then the Content-Length line slotted in before it.
     const fieldsEnd = out.length;
     out.reserve(64);
@@ -298,9 +310,14 @@ function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext)
 function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext): boolean {
   out.latin1(`Content-Length: ${bytes.length}\r\n`);
   endHead(ctx, ctx.close);
-  if (!ctx.head && bytes.length <= INLINE_MAX) out.bytes(bytes);
-  commit(sink);
-  if (!ctx.head && bytes.length > INLINE_MAX) sink.send(bytes);
+  if (ctx.head) commit(sink);
+  else if (bytes.length <= INLINE_MAX) {
+    out.bytes(bytes);
+    commit(sink);
+  } else {
+    commit(sink, true);
+    sink.send(bytes);
+  }
   return !ctx.close;
 }
 
@@ -312,9 +329,14 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
     if (bytes.length !== size && !ctx.head) throw new Error("the response's Blob changed size while it was read");
     out.latin1(`Content-Length: ${size}\r\n`);
     endHead(ctx, ctx.close);
-    if (!ctx.head && bytes.length <= INLINE_MAX) out.bytes(bytes);
-    commit(sink);
-    if (!ctx.head && bytes.length > INLINE_MAX) sink.send(bytes);
+    if (ctx.head) commit(sink);
+    else if (bytes.length <= INLINE_MAX) {
+      out.bytes(bytes);
+      commit(sink);
+    } else {
+      commit(sink, true);
+      sink.send(bytes);
+    }
     return !ctx.close;
   }
   // A large file: its length is known, its bytes stream with backpressure.
@@ -383,9 +405,11 @@ async function sendStream(
       // Everything is here: one write, Content-Length.
       out.latin1(`Content-Length: ${total}\r\n`);
       endHead(ctx, ctx.close);
-      if (total <= INLINE_MAX) for (const chunk of chunks) out.bytes(chunk);
-      commit(sink);
-      if (total > INLINE_MAX) for (const chunk of chunks) sink.send(chunk);
+      // One large chunk follows its head in a send of its own; several are copied beside it (one send) up to 64 KiB.
+      const apart = total > INLINE_MAX && (chunks.length === 1 || total > COPY_MAX);
+      if (!apart) for (const chunk of chunks) out.bytes(chunk);
+      commit(sink, apart);
+      if (apart) for (let i = 0; i < chunks.length; i++) sink.send(chunks[i]!, i < chunks.length - 1);
       return !ctx.close;
     }
     // Streaming: the handler's Content-Length, else chunked (HTTP/1.0: until close).
@@ -407,8 +431,8 @@ async function sendStream(
         out.crlf();
         return commit(sink);
       }
-      sink.send(chunkHead.subarray(0, end));
-      sink.send(bytes);
+      sink.send(chunkHead.subarray(0, end), true);
+      sink.send(bytes, true);
       return sink.send(LAST_CHUNK.subarray(3));
     };
     for (const chunk of chunks) ok = put(chunk);
