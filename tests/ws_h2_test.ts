@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import http2 from "node:http2";
 import { serve, type Server } from "../http/server/serve.ts";
 import { connectWebSocket } from "../ws/client.ts";
+import { upgradeWebSocket } from "../ws/server.ts";
 import { WebSocket } from "../ws/websocket.ts";
 import { npmWs, type NpmWebSocketServer } from "./ws_peers.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -263,6 +264,55 @@ describe("WebSocket over HTTP/2 (RFC 8441)", () => {
     } finally {
       await new Promise<void>((r) => h2server.close(() => r()));
     }
+  });
+
+  test("backpressure on a stream: the server's sends wait for the client's window (send -1, then drain), a paused client holds it, nothing is lost", async () => {
+    const piece = new Uint8Array(64 * 1024);
+    let refused = 0;
+    let drained!: () => void;
+    const drain = new Promise<void>((r) => (drained = r));
+    await using h2 = serve({
+      host: "127.0.0.1",
+      port: 0,
+      fetch: (request) => h2.upgrade(request) ? undefined : new Response("no", { status: 400 }),
+      websocket: {
+        open: (ws) => {
+          for (let i = 0; i < 40; i++) {
+            piece[0] = i;
+            if (ws.send(piece) === -1) refused++;
+          }
+        },
+        drain: () => drained(),
+      },
+    });
+    // At most 2 messages queued: past that the client stops crediting the stream.
+    const ws = await connectWebSocket(`ws://127.0.0.1:${h2.addr.port}/`, { http2: true, perMessageDeflate: false, maxQueuedMessages: 2 });
+    for (let i = 0; i < 40; i++) {
+      const m = await ws.recv();
+      assert.equal((m?.data as Uint8Array).length, piece.length);
+      assert.equal((m?.data as Uint8Array)[0], i);
+    }
+    assert.ok(refused > 0, "the 64 KiB stream window held the server back");
+    await drain;
+    assert.equal((await ws.close(1000)).code, 1000);
+  });
+
+  test("Deno's upgradeWebSocket over HTTP/2 (a server with a websocket option announces the setting)", async () => {
+    await using h2 = serve({
+      host: "127.0.0.1",
+      port: 0,
+      websocket: {},
+      fetch: (request) => {
+        const { socket, response } = upgradeWebSocket(request, { protocol: "chat" });
+        socket.onmessage = (e) => socket.send(`echo ${String(e.data)}`);
+        return response;
+      },
+    });
+    const ws = await connectWebSocket(`ws://127.0.0.1:${h2.addr.port}/deno`, { http2: true, protocols: ["chat"] });
+    assert.equal(ws.protocol, "chat");
+    ws.send("over CONNECT");
+    assert.deepEqual(await ws.recv(), { data: "echo over CONNECT", binary: false });
+    assert.equal((await ws.close(1000)).code, 1000);
   });
 
   test("http2: true falls back to HTTP/1.1's Upgrade against servers without RFC 8441 (npm ws; serve with http2: false)", async () => {
