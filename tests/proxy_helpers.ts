@@ -1,10 +1,10 @@
-// Real proxies (microsocks, dante-server, tinyproxy), a socat echo server and
+// Real proxies (microsocks, dante-server, tinyproxy, OpenSSH's ssh -D), a socat echo server and
 // the scripted fake proxies of proxy_fake_fixture.ts, each started on
 // 127.0.0.1 and a free port with its configuration in a temporary
 // directory, waited for until its port accepts, and stopped by `close()`.
 // CI installs the peers (.ci/run); a missing one is a clear error.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +164,66 @@ export async function startFakeProxies(): Promise<FakeProxies> {
     close: async () => {
       child.stdin!.end();
       await stop(child);
+    },
+  };
+}
+
+/**
+ * OpenSSH's dynamic forwarding as a SOCKS4/4a/5 proxy: an `sshd` on a free
+ * port (host and client keys made here, key login for this user only, no
+ * PAM) and `ssh -N -D` to it. `ssh -D` is the Debian proxy that speaks
+ * SOCKS4a (the name goes to sshd, which resolves it); dante and microsocks
+ * do not. Needs openssh-server and openssh-client; sshd run as root needs
+ * its privilege-separation directory (/run/sshd), made here when missing.
+ */
+export async function startSshSocks(): Promise<Peer> {
+  const [sshPort, socksPort] = [await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-sshd-"));
+  const keygen = (name: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, name)], { timeout: 20_000 });
+  keygen("host_key");
+  keygen("client_key");
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")), { mode: 0o600 });
+  writeFileSync(
+    join(dir, "sshd_config"),
+    [
+      "ListenAddress 127.0.0.1",
+      `Port ${sshPort}`,
+      `HostKey ${join(dir, "host_key")}`,
+      `PidFile ${join(dir, "sshd.pid")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "PubkeyAuthentication yes",
+      "PermitRootLogin prohibit-password",
+      "AllowTcpForwarding yes",
+      "StrictModes no",
+      "UsePAM no",
+      "LogLevel ERROR",
+      "",
+    ].join("\n"),
+  );
+  if (typeof process.getuid === "function" && process.getuid() === 0 && !existsSync("/run/sshd")) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  const sshd = await startOn("sshd", "/usr/sbin/sshd", ["-D", "-e", "-f", join(dir, "sshd_config")], sshPort);
+  // (Bun's os.userInfo() says "unknown".)
+  const user = execFileSync("id", ["-un"], { timeout: 5000 }).toString().trim();
+  let ssh: Peer;
+  try {
+    ssh = await startOn("ssh -D", "ssh", [
+      "-N", "-D", `127.0.0.1:${socksPort}`, "-i", join(dir, "client_key"), "-p", String(sshPort),
+      "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
+      `${user}@127.0.0.1`,
+    ], socksPort);
+  } catch (err) {
+    await sshd.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    port: socksPort,
+    close: async () => {
+      await ssh.close();
+      await sshd.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
