@@ -92,9 +92,11 @@ export interface ConnectOptions extends AdoptOptions {
   tls?: object;
   /**
    * Connect through a proxy (socket/proxy): a URL (`http://user:pass@host:port`,
+   * `https://` — TLS to the proxy itself, verified by the config's `tls` —,
    * `socks4://`, `socks4a://`, `socks5://`, `socks5h://`), a config
    * object, or "env" for HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY. With
-   * `tls`, TLS runs to the target through the tunnel.
+   * `tls`, TLS runs to the target through the tunnel (inside the proxy's
+   * TLS for an `https://` proxy).
    */
   proxy?: ProxyOption;
 }

@@ -9,7 +9,8 @@
  * - `https:` targets through an HTTP proxy go through a `CONNECT` tunnel
  *   with TLS to the target inside it (a pool per target and proxy); so do
  *   `http:` targets with `httpTargets: "tunnel"`.
- * - SOCKS4/4a/5/5h proxies tunnel every target.
+ * - SOCKS4/4a/5/5h proxies, and `https:` proxies (TLS to the proxy, its
+ *   certificate checked with the config's `tls`), tunnel every target.
  * - `proxy: "env"` reads `HTTP_PROXY` / `HTTPS_PROXY` / `ALL_PROXY` and
  *   `NO_PROXY` (either case) per target; a `NO_PROXY` match, or no
  *   variable, connects directly.
