@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import { SocketClosedError, SocketTimeoutError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
@@ -346,6 +346,37 @@ export class Connection {
     }
     this.#startWriteClock();
     this.#transport.queue(data, offset, undefined);
+    const below = this.#out.bytes < this.#hwm;
+    if (!below) this.#wantDrain = true;
+    return below;
+  }
+
+  /**
+   * Whether {@link Connection.sendFile} can be used: the bytes go to the
+   * socket as they are (not through TLS or another transforming transport).
+   */
+  get canSendFile(): boolean {
+    return this.#transport.queueFile !== undefined;
+  }
+
+  /**
+   * Queues `length` bytes of the open file `fd` from byte `position` on,
+   * sent by the kernel straight from the file (sendfile(2), no copy through
+   * memory), after what is queued. `done` runs once the last byte went, or
+   * with the error when the connection fails first: the place to close
+   * `fd`, which must stay open until then. A file that turns out shorter
+   * fails the connection. Returns false at the high-water mark, as
+   * `send()`. Throws `UnsupportedError` where {@link canSendFile} is false,
+   * and as `send()` once the connection is closed for writing.
+   */
+  sendFile(fd: number, position: number, length: number, done?: (error?: Error) => void): boolean {
+    if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
+    if (this.#transport.queueFile === undefined) throw new UnsupportedError("sendFile", "this connection's transport changes its bytes (TLS)");
+    if (!Number.isSafeInteger(position) || position < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new RangeError(`sendFile: position and length must be non-negative integers (got ${position}, ${length})`);
+    }
+    this.#startWriteClock();
+    this.#transport.queueFile(fd, position, length, done);
     const below = this.#out.bytes < this.#hwm;
     if (!below) this.#wantDrain = true;
     return below;

@@ -179,6 +179,13 @@ export interface Transport {
    * callback, and starts sending.
    */
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void;
+  /**
+   * Queues `length` bytes of the open file `fd` from `position` on, sent
+   * straight from the file (sendfile) behind what the queue holds; `done`
+   * runs once they went or the queue failed. Only transports that write
+   * the socket as it is have it (not TLS).
+   */
+  queueFile?(fd: number, position: number, length: number, done: ((error?: Error) => void) | undefined): void;
   /** Sends what the queue holds (settle markers of `end()` and `close()` included), as far as it can now. */
   flush(): void;
   /** Reading on or off (paused, input buffer full, end of stream); sends queued output. */

@@ -30,6 +30,13 @@ import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
 import { flushQueue, type WriteQueue } from "./write_queue.ts";
+import { SocketError, UnsupportedError } from "../core/errors.ts";
+
+/** Most bytes one sendfile(2) call is asked for (its count is returned in 32 bits here). */
+const SENDFILE_MAX = 1 << 30;
+/** The `off_t` sendfile(2) reads and advances. */
+const fileOffsetBytes = new Uint8Array(8);
+const fileOffset = new DataView(fileOffsetBytes.buffer);
 
 /**
  * A factory of readiness transports over `socket` (non-blocking) on `loop`.
@@ -125,6 +132,39 @@ export class ReadinessTransport implements Transport {
 
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
     this.#queue.push(data.slice(offset), done);
+    this.#refresh();
+  }
+
+  /** Sends what the kernel takes now of a file segment with sendfile(2); -1 after reporting a failure. */
+  trySendFile(fd: number, position: number, length: number): number {
+    const c = libc();
+    if (c.sendfile === undefined) {
+      this.#sink.failed(new UnsupportedError("sendfile", "libc has no sendfile(2) here"));
+      return -1;
+    }
+    let sent = 0;
+    while (sent < length) {
+      fileOffset.setBigInt64(0, BigInt(position + sent), true);
+      const n = c.sendfile(this.#fd, fd, fileOffsetBytes, Math.min(length - sent, SENDFILE_MAX));
+      if (n > 0) {
+        sent += n;
+        continue;
+      }
+      if (n === 0) {
+        this.#sink.failed(new SocketError("EIO", "sendfile: the file ended before the bytes queued from it"));
+        return -1;
+      }
+      const errno = native.errno();
+      if (errno === E.EAGAIN) break;
+      if (errno === E.EINTR) continue;
+      this.#sink.failed(sysError(errno, "sendfile"));
+      return -1;
+    }
+    return sent;
+  }
+
+  queueFile(fd: number, position: number, length: number, done: ((error?: Error) => void) | undefined): void {
+    this.#queue.pushFile(fd, position, length, done);
     this.#refresh();
   }
 

@@ -19,7 +19,30 @@ interface Chunk {
   data: Uint8Array;
   offset: number;
   done: ((error?: Error) => void) | undefined;
+  /** A file segment's descriptor (its bytes go by sendfile), or -1 for `data`. */
+  fd: number;
+  /** A file segment: where it starts in the file, and its byte count. */
+  position: number;
+  size: number;
 }
+
+/**
+ * The unsent part of a file segment at the head of a queue (see
+ * {@link WriteQueue.pushFile}); one object reused by every queue.
+ *
+ * @example
+ * ```ts
+ * import type { FileHead } from "./write_queue.ts";
+ * const f: FileHead = { fd: 3, position: 0, length: 10 };
+ * ```
+ */
+export interface FileHead {
+  fd: number;
+  position: number;
+  length: number;
+}
+
+const fileHead: FileHead = { fd: -1, position: 0, length: 0 };
 
 // Chunks are recycled: an echo-style server queues one per send on the
 // io_uring path, and a finished chunk goes back here instead of becoming
@@ -33,6 +56,7 @@ const SLOTS_KEPT = 16;
 function release(chunk: Chunk): void {
   chunk.data = NOTHING;
   chunk.done = undefined;
+  chunk.fd = -1;
   if (free.length < FREE_MAX) free.push(chunk);
 }
 
@@ -71,7 +95,7 @@ export class WriteQueue {
   /** Queues `data` (kept as is: copy first if the caller reuses it). */
   push(data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
     let chunk = free.pop();
-    if (chunk === undefined) chunk = { data, offset: 0, done };
+    if (chunk === undefined) chunk = { data, offset: 0, done, fd: -1, position: 0, size: 0 };
     else {
       chunk.data = data;
       chunk.offset = 0;
@@ -79,6 +103,39 @@ export class WriteQueue {
     }
     this.#chunks[this.#end++] = chunk;
     this.#bytes += data.length;
+  }
+
+  /**
+   * Queues `length` bytes of the open file `fd` from `position` on, to be
+   * sent by the transport straight from the file (sendfile); `done` runs
+   * once they are sent or the queue fails (the place to close `fd`).
+   */
+  pushFile(fd: number, position: number, length: number, done: ((error?: Error) => void) | undefined): void {
+    let chunk = free.pop();
+    if (chunk === undefined) chunk = { data: NOTHING, offset: 0, done, fd, position, size: length };
+    else {
+      chunk.offset = 0;
+      chunk.done = done;
+      chunk.fd = fd;
+      chunk.position = position;
+      chunk.size = length;
+    }
+    this.#chunks[this.#end++] = chunk;
+    this.#bytes += length;
+  }
+
+  /**
+   * The unsent part of the first chunk when it is a file segment (a shared
+   * object, valid until the next call), else undefined.
+   */
+  headFile(): FileHead | undefined {
+    if (this.#first === this.#end) return undefined;
+    const chunk = this.#chunks[this.#first]!;
+    if (chunk.fd < 0) return undefined;
+    fileHead.fd = chunk.fd;
+    fileHead.position = chunk.position + chunk.offset;
+    fileHead.length = chunk.size - chunk.offset;
+    return fileHead;
   }
 
   /** The unsent part of the first chunk, or undefined when empty. */
@@ -96,6 +153,7 @@ export class WriteQueue {
     let at = 0;
     for (let i = this.#first; i < this.#end && at < target.length; i++) {
       const chunk = this.#chunks[i]!;
+      if (chunk.fd >= 0) break; // a file segment goes by sendfile, not through memory
       const n = Math.min(chunk.data.length - chunk.offset, target.length - at);
       if (n === 0) continue;
       target.set(n === chunk.data.length ? chunk.data : chunk.data.subarray(chunk.offset, chunk.offset + n), at);
@@ -110,7 +168,7 @@ export class WriteQueue {
     const generation = this.#generation;
     while (this.#first < this.#end) {
       const chunk = this.#chunks[this.#first]!;
-      const left = chunk.data.length - chunk.offset;
+      const left = (chunk.fd < 0 ? chunk.data.length : chunk.size) - chunk.offset;
       if (n < left) {
         chunk.offset += n;
         return;
@@ -123,7 +181,7 @@ export class WriteQueue {
       // The callback failed the queue: the bytes left of `n` belonged to
       // chunks that are gone, not to anything queued since.
       if (this.#generation !== generation) return;
-      if (n === 0 && this.#first < this.#end && this.#chunks[this.#first]!.data.length > 0) break;
+      if (n === 0 && this.#first < this.#end && (this.#chunks[this.#first]!.data.length > 0 || this.#chunks[this.#first]!.fd >= 0)) break;
     }
     this.#compact();
   }
@@ -173,6 +231,11 @@ export class WriteQueue {
 export interface QueueSender {
   /** Sends what can go now of `data`: the count taken, or -1 after reporting a failure. */
   trySend(data: Uint8Array): number;
+  /**
+   * Sends what can go now of a file segment (sendfile): the count taken, or
+   * -1 after reporting a failure. A sender without it never gets one.
+   */
+  trySendFile?(fd: number, position: number, length: number): number;
   /** Whether the sender closed. */
   readonly closed: boolean;
 }
@@ -197,6 +260,16 @@ export interface QueueSender {
 export function flushQueue(out: WriteQueue, sender: QueueSender): number {
   let sent = 0;
   for (let head = out.head(); head !== undefined; head = out.head()) {
+    const file = out.headFile();
+    if (file !== undefined) {
+      const length = file.length;
+      const n = sender.trySendFile!(file.fd, file.position, length);
+      if (n < 0) return -1;
+      sent += n;
+      out.consume(n);
+      if (n < length) break;
+      continue;
+    }
     if (head.length === 0) {
       out.consume(0);
       if (sender.closed) return -1;
