@@ -197,15 +197,18 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     }
   });
 
-  test("the proxy's certificate is verified: unknown CA, wrong servername, rejectUnauthorized: false", async () => {
+  test("the proxy's certificate is verified: unknown CA, wrong servername, rejectUnauthorized: false; no descriptor left open", async () => {
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
-    // No CA given: the system store does not know the test root.
+    // No CA given: the system store does not know the test root (the first use loads it).
+    await assert.rejects(connectViaProxy({ ...t, proxy: `https://bob:p4ss.w0rd@127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
+    const before = await openFdCount();
     await assert.rejects(connectViaProxy({ ...t, proxy: `https://bob:p4ss.w0rd@127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
     await assert.rejects(connectViaProxy({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { ca: testPKI().root, servername: "not-the-proxy.test" } }) }), TLSVerifyError);
     const unverified = await connectViaProxy({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { rejectUnauthorized: false } }) });
     await echoAsync(unverified, 5);
     await unverified.close();
     await assert.rejects(connectViaProxy({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { nope: 1 } as never }) }), TypeError);
+    assert.equal(await openFdCount(), before);
   });
 
   test("a refusal, the target's first bytes in the reply's TLS record, a stall: typed, ordered, no descriptor left open", async () => {
