@@ -98,7 +98,7 @@ describe("Connection.sendFile", () => {
   test("the peer closing mid-file fails the connection and runs done with the error (the file can be closed)", () =>
     withPair(async (client, peer) => {
       const fd = open(bigPath);
-      let doneWith: Error | undefined | null = null;
+      let doneWith = null as Error | undefined | null;
       client.sendFile(fd, 0, 64 * 1024 * 1024, (error) => {
         closeFile(fd);
         doneWith = error;
@@ -114,7 +114,7 @@ describe("Connection.sendFile", () => {
   test("a file shorter than the length queued fails the connection", () =>
     withPair(async (client) => {
       const fd = open(path);
-      let doneWith: Error | undefined | null = null;
+      let doneWith = null as Error | undefined | null;
       client.sendFile(fd, SIZE - 10, 100, (error) => {
         closeFile(fd);
         doneWith = error;
