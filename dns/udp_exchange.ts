@@ -1,18 +1,20 @@
 /**
  * One DNS exchange over UDP on the loop, from a fresh socket on a random
- * port: send the query, then take datagrams until `accept` takes one. The
+ * port: send the query, then take datagrams until the acceptor takes one. The
  * socket is not bound explicitly: the first `sendto` binds it to an
  * ephemeral port the kernel picks at random, the same pick as `bind` to
  * port 0 (Linux: a random start in `ip_local_port_range`), one system
- * call less per query. Lighter than a general {@link bindUDP} socket (no send queue,
- * no receive batch buffers, no address lookups): a fresh socket per query
- * is the Kaminsky defence, so its cost is paid on every uncached lookup.
+ * call less per query. A bare descriptor ({@link openQuerySocket}: no
+ * Dgram object, the server's address encoded once, the sender compared
+ * as sockaddr bytes), one object per exchange and a shared timer per
+ * time limit: a fresh socket per query is the Kaminsky defence, so its
+ * cost is paid on every uncached lookup.
  *
  * @example
  * ```ts
  * import { IGNORE, udpExchange } from "./udp_exchange.ts";
- * const signal = AbortSignal.timeout(50);
  * import { encodePeer } from "../socket/udp_query.ts";
+ * const signal = AbortSignal.timeout(50);
  * await udpExchange(encodePeer("127.0.0.1", 9), new Uint8Array(12), 512, { accept: () => IGNORE }, signal).catch(() => console.log("no answer"));
  * ```
  *
@@ -33,7 +35,16 @@ export interface ExchangeTimeout {
   readonly error: () => Error;
 }
 
-/** What an acceptor returns for a datagram that does not end the exchange. */
+/**
+ * What an acceptor returns for a datagram that does not end the exchange.
+ *
+ * @example
+ * ```ts
+ * import { type DatagramAcceptor, IGNORE } from "./udp_exchange.ts";
+ * const firstByte: DatagramAcceptor<number> = { accept: (data, _truncated, fromServer) => (fromServer && data.length > 0 ? data[0]! : IGNORE) };
+ * console.log(firstByte.accept(new Uint8Array([7]), false, false) === IGNORE); // true
+ * ```
+ */
 export const IGNORE: unique symbol = Symbol("ignore");
 
 /**
