@@ -223,6 +223,7 @@ export class ReconnectingConnection {
   readonly #log: Logger;
   #healthTimer: Timer | undefined;
 
+  /** Checks `options` (TypeError/RangeError) and starts the first attempt. */
   constructor(options: ReconnectOptions) {
     checkOptions(options, KEYS, "ReconnectingConnection");
     const target = options.connect;

@@ -50,6 +50,7 @@ export class PrefixedTransport implements Transport {
   #scheduled = false;
   #closed = false;
 
+  /** A transport over `inner` that hands `sink` the bytes of `prefix` first. */
   constructor(inner: Transport, sink: TransportSink, prefix: Uint8Array) {
     this.#inner = inner;
     this.#sink = sink;
