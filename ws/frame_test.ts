@@ -252,16 +252,19 @@ describe("ws sender: write-into API and slab frames", () => {
     }
   });
 
-  test("property: messageFrames writes exactly the frames message() returns, back to back, for text and bytes, any fragment size and role", () => {
+  test("property: messageFrames writes exactly the frames message() returns, back to back, for text and bytes, any fragment size and role, compressed or not", () => {
     fc.assert(
       fc.property(
         fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ maxLength: 120 }), fc.string({ unit: "binary", maxLength: 60 })),
         fc.constantFrom<"client" | "server">("client", "server"),
         fc.nat(70),
         fc.option(fc.boolean(), { nil: undefined }),
-        (data, role, fragmentSize, binary) => {
-          const a = new Sender({ role, maskSource: counting() });
-          const b = new Sender({ role, maskSource: counting() });
+        fc.boolean(),
+        (data, role, fragmentSize, binary, compressing) => {
+          // A stand-in compressor (reverses the bytes) from 20 bytes on.
+          const deflate = compressing ? { compressor: { compress: (d: Uint8Array) => d.slice().reverse() }, compressionThreshold: 20 } : {};
+          const a = new Sender({ role, maskSource: counting(), ...deflate });
+          const b = new Sender({ role, maskSource: counting(), ...deflate });
           const options = binary === undefined ? { fragmentSize } : { fragmentSize, binary };
           const frames = a.message(data, options);
           const expected = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));

@@ -342,7 +342,9 @@ export class Sender {
     const binary = options.binary ?? typeof data !== "string";
     const opcode = binary ? Opcode.Binary : Opcode.Text;
     const compress = this.#compressor !== null && options.compress !== false;
-    if (typeof data === "string" && !compress && size === 0 && data.length <= SCRATCH_MAX_BYTES / 3 - MAX_HEADER) {
+    // A string of n UTF-16 units encodes to at most 3n bytes: below the
+    // threshold then, it is never compressed.
+    if (typeof data === "string" && (!compress || data.length * 3 < this.#threshold) && size === 0 && data.length <= SCRATCH_MAX_BYTES / 3 - MAX_HEADER) {
       // One frame: encode into place after room for the longest header,
       // then write the header right before the payload.
       const out = scratchOf(MAX_HEADER + data.length * 3);
