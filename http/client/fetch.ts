@@ -46,7 +46,11 @@ import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from 
 import { normalizeMethod } from "../core/methods.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
+import { DataCopies } from "../h2/data_copies.ts";
 import { deadlineSignal } from "./timeouts.ts";
+
+/** Body pieces of HTTP/1.1 responses, copied out of the connection's read buffer into shared slabs (one small view each, not one ArrayBuffer each). */
+const bodyCopies = new DataCopies();
 
 /**
  * The `init` of {@link fetch}: the standard `RequestInit` fields that
@@ -161,7 +165,7 @@ function dispatchHop(
         resolve(hop);
       },
       onData(chunk, owned) {
-        return hop!.body.push(owned === true ? chunk : chunk.slice());
+        return hop!.body.push(owned === true ? chunk : bodyCopies.copy(chunk));
       },
       onComplete() {
         hop!.body.end();

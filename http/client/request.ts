@@ -26,7 +26,11 @@ import { getGlobalDispatcher } from "./agent.ts";
 import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
+import { DataCopies } from "../h2/data_copies.ts";
 import { deadlineSignal } from "./timeouts.ts";
+
+/** Body pieces of HTTP/1.1 responses, copied out of the connection's read buffer into shared slabs (one small view each, not one ArrayBuffer each). */
+const bodyCopies = new DataCopies();
 
 /**
  * Header fields of a request: a record (arrays for repeated fields),
@@ -234,7 +238,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
         resolve(data);
       },
       onData(chunk, owned) {
-        return data!.body.push(owned === true ? chunk : chunk.slice());
+        return data!.body.push(owned === true ? chunk : bodyCopies.copy(chunk));
       },
       onComplete(trailers) {
         deadline?.clear();

@@ -16,8 +16,7 @@
  * @module
  */
 import { HeaderList } from "../core/headers.ts";
-
-const CODE_ARRAYS: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
+import { latin1Decode } from "../hpack/latin1.ts";
 
 /**
  * Decodes bytes as ISO-8859-1 (each byte one UTF-16 code unit), the way
@@ -30,19 +29,8 @@ const CODE_ARRAYS: number[][] = Array.from({ length: 65 }, (_, n) => new Array<n
  * ```
  */
 export function latin1(buf: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n <= 64) {
-    // A reused array of the right length avoids a subarray per string.
-    const codes = CODE_ARRAYS[n]!;
-    for (let i = 0; i < n; i++) codes[i] = buf[start + i]!;
-    return String.fromCharCode.apply(null, codes);
-  }
-  let s = "";
-  for (let i = start; i < end; i += 4096) {
-    const sub = buf.subarray(i, Math.min(end, i + 4096));
-    s += String.fromCharCode.apply(null, sub as unknown as number[]);
-  }
-  return s;
+  // hpack/latin1.ts: fixed-arity String.fromCharCode for short strings (no apply, slow on JavaScriptCore), TextDecoder for long ASCII.
+  return latin1Decode(buf, start, end);
 }
 
 function lowerLatin1(buf: Uint8Array, start: number, end: number): string {
