@@ -425,6 +425,25 @@ export class H1Session implements ResponseSink {
     return this.#sendNow(bytes, more);
   }
 
+  canSendFile(): boolean {
+    return this.conn.canSendFile && !this.conn.closed && !this.#closing;
+  }
+
+  sendFile(fd: number, position: number, length: number, done: (error?: Error) => void): boolean {
+    if (corked === this && cork.length > 0) {
+      // what was corked (this response's head) goes first, held for the file's bytes
+      const head = cork.view();
+      cork.reset();
+      this.#sendNow(head, true);
+    }
+    try {
+      return this.conn.sendFile(fd, position, length, done);
+    } catch (err) {
+      done(err as Error);
+      return false;
+    }
+  }
+
   #sendNow(bytes: Uint8Array, more: boolean): boolean {
     if (this.conn.closed || this.#closing) return false;
     try {

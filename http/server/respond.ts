@@ -34,6 +34,8 @@ import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
 import { chunkBytes, gatherSettled } from "./body_chunks.ts";
+import { type FileBody, fileBodyOf, openFileBody } from "./file_body.ts";
+import { closeFile } from "../../ffi/file.ts";
 
 export { httpDate } from "./out_buffer.ts";
 
@@ -59,6 +61,14 @@ export interface ResponseSink {
    * collecting the responses of one read), or undefined.
    */
   corkBuffer?(): OutBuffer | undefined;
+  /** Whether {@link ResponseSink.sendFile} can be used now (a plain connection). */
+  canSendFile?(): boolean;
+  /**
+   * Sends `length` bytes of the open file `fd` from `position` on, straight
+   * from the file, after what was sent; `done` runs once they went or the
+   * connection failed (it closes `fd`). Returns false at the high-water mark.
+   */
+  sendFile?(fd: number, position: number, length: number, done: (error?: Error) => void): boolean;
 }
 
 /**
@@ -263,7 +273,15 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
     return sendBytes(sink, body, ctx);
   }
   if (body !== undefined) return sendBlob(sink, response, body, ctx);
-  return sendStream(sink, response, response.body!, trailers, ctx);
+  const stream = response.body!;
+  if (trailers === undefined && !ctx.head && sink.canSendFile?.() === true) {
+    const file = fileBodyOf(stream);
+    if (file !== undefined) {
+      const sent = sendFileBody(sink, response, file, ctx);
+      if (sent !== undefined) return sent;
+    }
+  }
+  return sendStream(sink, response, stream, trailers, ctx);
 }
 
 /** Head (fields written) with `Content-Length`, then the UTF-8 of `body`, encoded in place beside the head when small. */
@@ -364,6 +382,19 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
     reader.releaseLock();
   }
   return sent === size && !ctx.close;
+}
+
+/** A body marked as a file's range (file_body.ts): the head, then the range by sendfile; undefined when the file is not the one it was. */
+function sendFileBody(sink: ResponseSink, response: Response, file: FileBody, ctx: ResponseContext): boolean | undefined {
+  const fd = openFileBody(file);
+  if (fd === null) return undefined;
+  void response.body?.cancel().catch(() => {});
+  writeFields(sink, response);
+  out.latin1(`Content-Length: ${file.length}\r\n`);
+  endHead(ctx, ctx.close);
+  commit(sink, true);
+  sink.sendFile!(fd, file.start, file.length, () => closeFile(fd));
+  return !ctx.close;
 }
 
 async function trailerBytes(trailers: TrailersInit): Promise<Uint8Array> {

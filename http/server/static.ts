@@ -25,8 +25,10 @@
  * `pread` into a `Uint8Array` body; a larger one as a stream with its
  * `Content-Length`, 256 KiB per read, reopened by path for each so no
  * descriptor outlives a response that is dropped (and a file that changes
- * while being sent errors the stream, which closes the connection). A
- * `HEAD` reads nothing.
+ * while being sent errors the stream, which closes the connection). On a
+ * plain HTTP/1.1 connection that stream is not read: the kernel sends the
+ * range straight from the file (sendfile, see file_body.ts). A `HEAD`
+ * reads nothing.
  *
  * @example
  * ```ts ignore
@@ -41,6 +43,7 @@ import { checkOptions } from "../../core/options.ts";
 import { closeFile, type FileStat, fileStat, openFileRead, readFileAt, realPath } from "../../ffi/file.ts";
 import { preferredEncoding } from "./compress.ts";
 import { errorResponse } from "./error_page.ts";
+import { markFileBody } from "./file_body.ts";
 import type { ServeHandlerInfo } from "./h1_session.ts";
 import type { Next } from "./middleware.ts";
 import { contentTypeFor } from "./mime.ts";
@@ -304,7 +307,9 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}): Sta
         return new Response(bytes, { status, headers });
       }
       headers.set("content-length", String(length));
-      return new Response(fileStream(file.path, file.stat, start, length), { status, headers });
+      // Marked as the file's range: on a plain HTTP/1.1 connection the kernel sends it straight from the file.
+      const body = markFileBody(fileStream(file.path, file.stat, start, length), { path: file.path, size: file.stat.size, mtimeMs: file.stat.mtimeMs, start, length });
+      return new Response(body, { status, headers });
     } finally {
       closeFile(file.fd);
     }
