@@ -79,7 +79,11 @@ let python: string | null | undefined;
 export function pythonWithWebsockets(): string | null {
   if (python !== undefined) return python;
   python = null;
-  for (const candidate of ["python3", "/usr/bin/python3"]) {
+  // Debian's python3-websockets is in the system Python: ask it first. A
+  // `python3` on PATH may be a pyenv shim, which takes seconds to start
+  // (5-6 s on the loaded project machine) and usually lacks the package;
+  // this runs while the test files are defined, in each file and runtime.
+  for (const candidate of ["/usr/bin/python3", "python3"]) {
     const r = spawnSync(candidate, ["-c", "import websockets"], { stdio: "ignore" });
     if (r.status === 0) {
       python = candidate;
