@@ -164,6 +164,11 @@ class H2TunnelClient implements H2StreamHost {
     }
   }
 
+  /** Bytes that came before the handler (buffered for `read()`). */
+  feed(bytes: Uint8Array): void {
+    this.#receive(bytes);
+  }
+
   #receive(bytes: Uint8Array): void {
     const events = this.h2.receive(bytes);
     for (let i = 0; i < events.length; i++) this.#event(events[i]!);
@@ -264,9 +269,17 @@ function waitFor<T>(client: H2TunnelClient, slot: "settings" | "response", signa
  * ```
  */
 export async function dialOverH2(conn: Connection, url: URL, options: DialOptions, signal: AbortSignal): Promise<DialResult | null> {
+  // What the connection read before it had a handler (the server's first
+  // frames may come with the end of the TLS handshake) waits for read():
+  // taken now, in the same turn as the switch to handler mode.
+  const ac = new AbortController();
+  const buffered = conn.read({ signal: ac.signal });
+  ac.abort();
   const client = new H2TunnelClient(conn);
   try {
     const settings = waitFor<void>(client, "settings", signal);
+    const early = await buffered.catch(() => null);
+    if (early !== null && early.length > 0) client.feed(early);
     client.flush();
     await settings;
     if (!client.h2.remoteSettings.enableConnectProtocol) {
