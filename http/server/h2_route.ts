@@ -39,6 +39,7 @@ import type { MessageHead } from "../h1/fields.ts";
 import { HTTP1Parser } from "../h1/parser.ts";
 import type { SessionConfig } from "./h1_session.ts";
 import { H2_CONNECTION_HANDLER, type H2Config, H2Session } from "./h2_session.ts";
+import { switchHandler } from "./limits_http.ts";
 
 const SWITCHING = new TextEncoder().encode("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
 /** Bytes of a first read searched for "h2c" (a request head that may ask for the upgrade). */
@@ -181,7 +182,7 @@ export function startH2Session(conn: Connection, config: SessionConfig, h2: H2Co
   conn.data = session;
   // serve.ts asks its sessions only for `conn` and `shutdown()`; HTTP/2 sessions join the same set.
   (config.sessions as Set<unknown>).add(session);
-  conn.setHandler(H2_CONNECTION_HANDLER);
+  switchHandler(conn, H2_CONNECTION_HANDLER);
   session.start(bytes);
   return session;
 }
@@ -210,7 +211,7 @@ function retireH1(conn: Connection): void {
  */
 export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2Config): ConnectionHandler {
   const toH1 = (conn: Connection, bytes: Uint8Array): void => {
-    conn.setHandler(h1);
+    switchHandler(conn, h1);
     h1.data?.(conn, bytes);
   };
   return {
@@ -257,7 +258,7 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
           const session = new H2Session(conn, config, h2, "h2c");
           conn.data = session;
           (config.sessions as Set<unknown>).add(session);
-          conn.setHandler(H2_CONNECTION_HANDLER);
+          switchHandler(conn, H2_CONNECTION_HANDLER);
           try {
             session.upgrade(up.settings, up.method, up.url, up.headers, up.body);
           } catch {
@@ -343,7 +344,7 @@ function refuseH2(conn: Connection, config: SessionConfig, h2: H2Config): void {
   };
   session = new H2Session(conn, own, h2, "h2");
   conn.data = session;
-  conn.setHandler(H2_CONNECTION_HANDLER);
+  switchHandler(conn, H2_CONNECTION_HANDLER);
   session.start(EMPTY);
 }
 
@@ -380,7 +381,7 @@ export function alpnHandler(config: SessionConfig, h1: ConnectionHandler, h2: H2
         startH2Session(conn, config, h2, "h2", EMPTY);
         return;
       }
-      conn.setHandler(h1);
+      switchHandler(conn, h1);
       h1.open?.(conn);
     },
     // Until `open` handed the connection over (never, in practice):

@@ -121,7 +121,9 @@ export function rateLimit(options: RateLimitOptions, onRejected?: () => void): M
 /**
  * What `serve`'s `protect` option becomes for the listener: a gate as
  * given, a new `ListenProtection` for its options, undefined for none;
- * with `onRefused`, wrapped so that each refusal calls it.
+ * wrapped so that each refusal calls `onRefused` and so that the handler
+ * the gate wraps (for scoring and bandwidth) stays the connection's when
+ * the server picks a protocol handler ({@link switchHandler}).
  *
  * @throws TypeError for something else, or unknown protection options.
  * @example
@@ -138,16 +140,67 @@ export function serveProtection(
   if (protect === undefined) return undefined;
   if (protect === null || typeof protect !== "object") throw new TypeError("serve: protect must be a ListenProtection (or ConnectionGate) or its options");
   const gate = typeof (protect as Partial<ConnectionGate>).admit === "function" ? protect as ConnectionGate : new ListenProtection(protect as ListenProtectionOptions);
-  if (onRefused === undefined) return gate;
   const counted: ConnectionGate = {
     admit(conn, handler) {
-      const admitted = gate.admit(conn, handler);
-      if (!admitted) onRefused();
+      // The gate wraps a router whose target the server moves (switchHandler) instead of the
+      // connection's handler, so that its scoring and bandwidth wrapper stays on top.
+      let route: Route | undefined;
+      let given = handler;
+      if (handler !== undefined) {
+        route = { target: handler };
+        given = router(route);
+        conn.setHandler(given);
+      }
+      const admitted = gate.admit(conn, given);
+      if (!admitted) onRefused?.();
+      else if (route !== undefined) routes.set(conn, route);
       return admitted;
     },
   };
   if (gate.listening !== undefined) counted.listening = (listener) => gate.listening!(listener);
   return counted;
+}
+
+/** Where a gated connection's callbacks go now. */
+interface Route {
+  target: ConnectionHandler;
+}
+
+const routes = new WeakMap<Connection, Route>();
+
+/** A handler that passes every callback to `route.target` (a missing `timeout` aborts, as on a connection). */
+function router(route: Route): ConnectionHandler {
+  return {
+    open: (c) => route.target.open?.(c),
+    data: (c, bytes) => route.target.data?.(c, bytes),
+    end: (c) => route.target.end?.(c),
+    drain: (c) => route.target.drain?.(c),
+    close: (c, error) => route.target.close?.(c, error),
+    error: (c, error) => route.target.error?.(c, error),
+    timeout: (c, kind) => {
+      const t = route.target;
+      if (t.timeout !== undefined) t.timeout(c, kind);
+      else c.abort();
+    },
+  };
+}
+
+/**
+ * Makes `handler` the one `conn`'s callbacks go to: `conn.setHandler`,
+ * except for a connection admitted by a gate from {@link serveProtection},
+ * whose gate wrapper stays and passes them on to `handler`.
+ *
+ * @example
+ * ```ts ignore
+ * import { switchHandler } from "./limits_http.ts";
+ * declare const conn: import("../../poll/connection.ts").Connection;
+ * switchHandler(conn, { data: (c, bytes) => void c.send(bytes) });
+ * ```
+ */
+export function switchHandler(conn: Connection, handler: ConnectionHandler): void {
+  const route = routes.get(conn);
+  if (route !== undefined) route.target = handler;
+  else conn.setHandler(handler);
 }
 
 const OVERLOADED = new TextEncoder().encode(
@@ -207,5 +260,5 @@ export function answerOverloaded(conn: Connection, owner: object): void {
       // bounded by the deadline above
     },
   };
-  conn.setHandler(handler);
+  switchHandler(conn, handler);
 }

@@ -125,10 +125,11 @@ export interface ServeOptions {
    */
   maxConnections?: number;
   /**
-   * Admission control at accept (plain TCP only): pool/'s
-   * `ListenProtection` (or any `ConnectionGate`) or its options, e.g.
+   * Admission control at accept: pool/'s `ListenProtection` (or any
+   * `ConnectionGate`) or its options, e.g.
    * `{ maxPerIp: 32, ratePerIp: { perSecond: 10 } }`; refused connections
-   * are closed before any byte is read (limits_http.ts).
+   * are closed before any byte is read (over TLS: before any handshake
+   * byte; limits_http.ts).
    */
   protect?: ConnectionGate | ListenProtectionOptions;
   /**
@@ -305,7 +306,6 @@ export class Server {
       : [rateLimit(options.rateLimit, () => void rejected.rateLimit++), ...[options.middleware ?? []].flat()];
     const fetch = middleware === undefined ? options.fetch : withMiddleware(middleware, options.fetch as ServeHandler);
     const protect = serveProtection(options.protect, () => void rejected.protect++);
-    if (protect !== undefined && options.tls !== undefined) throw new TypeError("serve: protect is not supported with tls yet");
     const config: SessionConfig = {
       fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
       onError: options.onError,
@@ -338,7 +338,14 @@ export class Server {
     this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
     if (options.tls !== undefined) {
-      const where = { host, port, reusePort, loop: this.#loop, ...(logger !== undefined ? { onError: logger.errorHandler("serve: accept failed") } : {}) };
+      const where = {
+        host,
+        port,
+        reusePort,
+        loop: this.#loop,
+        ...(logger !== undefined ? { onError: logger.errorHandler("serve: accept failed") } : {}),
+        ...(protect !== undefined ? { protect } : {}),
+      };
       this.#listener = listenServeTLS(options.tls, where, alpnHandler(config, sessionHandler(config), h2), h2 !== undefined);
     } else {
       const handler = h2 === undefined ? sessionHandler(config) : protocolHandler(config, sessionHandler(config), h2);
