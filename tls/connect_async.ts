@@ -834,6 +834,12 @@ export function listenTLS(options: ListenTLSOptions): TLSListener {
  * What {@link tlsAcceptor} hands each accepted connection to: `socket`
  * (fd mode: the bare accepted socket, watched once by the TLS transport)
  * or `plain` (io_uring: memory-BIO mode over the plain connection).
+ *
+ * @example
+ * ```ts ignore
+ * const acceptor: TLSAcceptor = tlsAcceptor({ cert, key }, {}, console.error, undefined);
+ * acceptor.socket(acceptedSocket, loop, handler, listener);
+ * ```
  */
 export interface TLSAcceptor {
   /** fd mode: TLS over the accepted socket. */

@@ -22,7 +22,16 @@ import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { TLSEngine } from "./engine.ts";
 
-/** Plaintext encrypted per batch before its records are sent (one `send()` when the socket takes it all). */
+/**
+ * Plaintext encrypted per batch before its records are sent (one `send()`
+ * when the socket takes it all).
+ *
+ * @example
+ * ```ts
+ * import { WRITE_BATCH } from "./fd_output.ts";
+ * console.log(WRITE_BATCH); // 65536: four full records per send()
+ * ```
+ */
 export const WRITE_BATCH = 64 * 1024;
 
 /**

@@ -25,7 +25,16 @@ import { readFileBytes } from "../ffi/read_file.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { tlsError } from "./errors.ts";
 
-/** The `scts` option: a SignedCertificateTimestampList, a file path holding one, or single SCTs. */
+/**
+ * The `scts` option: a SignedCertificateTimestampList, a file path holding
+ * one, or single SCTs.
+ *
+ * @example
+ * ```ts
+ * import type { SCTSource } from "./sct.ts";
+ * const fromFile: SCTSource = "/etc/ssl/site.sctlist";
+ * ```
+ */
 export type SCTSource = Uint8Array | string | readonly Uint8Array[];
 
 /** TLSEXT_TYPE_signed_certificate_timestamp. */

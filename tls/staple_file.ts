@@ -21,7 +21,15 @@ import { closeFile, fileStat, openFileRead } from "../ffi/file.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 import { checkStaple, MAX_OCSP_RESPONSE_BYTES } from "./ocsp.ts";
 
-/** Default `ocspRefreshMs`: the least time between two looks at the file. */
+/**
+ * Default `ocspRefreshMs`: the least time between two looks at the file.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_OCSP_REFRESH_MS } from "./staple_file.ts";
+ * console.log(DEFAULT_OCSP_REFRESH_MS); // 10000
+ * ```
+ */
 export const DEFAULT_OCSP_REFRESH_MS = 10_000;
 
 /**
