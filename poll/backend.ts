@@ -30,6 +30,26 @@ export const HANGUP = 0x10;
 /** Readiness (and interest on epoll): the peer shut down its writing side. */
 export const PEER_CLOSED = 0x2000;
 
+/**
+ * Whether a stream socket's pending error should wait behind its input: a
+ * peer that sent bytes and then reset the connection left them in the
+ * kernel, and recv(2) hands them out before it reports the error. So when
+ * the descriptor is also readable and we are reading, or it hung up (the
+ * hang-up path reads once reading resumes), the read path reports the
+ * error after the bytes; otherwise it is taken at once with SO_ERROR.
+ *
+ * @example
+ * ```ts
+ * import { ERROR, HANGUP, READABLE, errorWaitsForInput } from "./backend.ts";
+ * console.log(errorWaitsForInput(ERROR | READABLE | HANGUP, false)); // true
+ * console.log(errorWaitsForInput(ERROR | READABLE, true)); // true
+ * console.log(errorWaitsForInput(ERROR, true)); // false
+ * ```
+ */
+export function errorWaitsForInput(events: number, reading: boolean): boolean {
+  return (events & HANGUP) !== 0 || ((events & READABLE) !== 0 && reading);
+}
+
 /** The names of the backends. */
 export type BackendName = "epoll" | "poll" | "kqueue";
 

@@ -671,6 +671,11 @@ export class Connection {
 
   /** Bytes were taken out of the read buffer: there may be room to read again, or nothing left to wait for. */
   #tookBuffered(): void {
+    // Input kept past a failure (see #destroy) is freed once handed out.
+    if (this.#closed) {
+      if (!this.#hasBufferedInput) this.#reads.close();
+      return;
+    }
     if (this.#paused === false) this.#setInterest();
     // Both sides ended while these bytes waited: the connection is done now.
     if (this.#eof && this.#ended && !this.#hasBufferedInput) void this.close();
@@ -876,12 +881,17 @@ export class Connection {
     try {
       this.#handler.error?.(this, error);
     } finally {
-      this.#destroy(error, true);
+      this.#destroy(error, true, true);
     }
   }
 
-  /** Closes the fd at once; pending reads and writes fail with `error` (or end). */
-  #destroy(error: Error | undefined, reset: boolean): void {
+  /**
+   * Closes the fd at once; pending reads and writes fail with `error` (or
+   * end). With `keepInput` (a failure, not a close or an abort), bytes that
+   * arrived before the failure stay readable: `read()` hands them out first
+   * and rejects with `error` after, as recv(2) does after a reset.
+   */
+  #destroy(error: Error | undefined, reset: boolean, keepInput = false): void {
     if (this.#closed) return;
     error ??= this.#error; // abort() from inside the `error` callback
     if (reset && error !== undefined) this.#setLingerZero();
@@ -890,7 +900,7 @@ export class Connection {
     this.#timer?.cancel();
     this.#transport.close(false);
     this.#reads.endAll(error);
-    this.#reads.close();
+    if (!(keepInput && this.#hasBufferedInput)) this.#reads.close();
     const closedError = error ?? (this.#out.empty && this.#drainWait === undefined ? NOBODY_WAITS : new SocketClosedError("EPIPE", "the connection is closed"));
     this.#out.fail(closedError);
     this.#failDrainWait(closedError);

@@ -25,7 +25,7 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { Socket } from "../socket/socket.ts";
-import { ERROR, HANGUP, READABLE, WRITABLE } from "./backend.ts";
+import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
@@ -218,7 +218,7 @@ export class ReadinessTransport implements Transport {
   }
 
   #onEvents = (events: number): void => {
-    if (events & ERROR) {
+    if (events & ERROR && !errorWaitsForInput(events, (this.#interest & READABLE) !== 0)) {
       let error: Error | null;
       try {
         error = this.#socket.getError();

@@ -29,7 +29,7 @@
  * @module
  */
 import { SocketClosedError } from "../core/errors.ts";
-import { ERROR, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
+import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import type { Loop } from "../poll/loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
@@ -334,7 +334,7 @@ export class TLSFdTransport implements Transport {
   }
 
   #onEvents = (events: number): void => {
-    if (events & ERROR) {
+    if (events & ERROR && (!this.#open || !errorWaitsForInput(events, this.#reading))) {
       let error: Error | null;
       try {
         error = this.#socket.getError();
