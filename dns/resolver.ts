@@ -39,6 +39,7 @@ import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
 import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
 import { type DatagramAcceptor, type ExchangeTimeout, IGNORE, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
+import { dnsUdpIo, udpQueryRing } from "./udp_uring.ts";
 import { type EncodedPeer, encodePeer } from "../socket/udp_query.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
 import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
@@ -88,11 +89,22 @@ export interface ResolverOptions {
    * guess the port, but a port is then seen more than once.
    */
   udpSocketReuse?: number;
+  /**
+   * How UDP queries go out: "uring" (the default on Linux 5.19+ where the
+   * process may use io_uring: each query a linked SOCKET → SENDMSG → RECVMSG
+   * chain in a ring of the loop's, a turn's queries submitted together) or
+   * "readiness" (a socket per query watched by the loop: socket, sendto,
+   * recvfrom, close as system calls of their own). Either way each query
+   * has a new socket on a random port; "uring" falls back to "readiness"
+   * where io_uring is unavailable, and does not apply with
+   * `udpSocketReuse` above 1. `FFINET_DNS_IO=readiness` changes the default.
+   */
+  udpIo?: "uring" | "readiness";
 }
 
 const RESOLVER_KEYS: ReadonlySet<string> = new Set([
   "servers", "resolvConfPath", "hostsPath", "cache", "timeoutMs", "attempts", "ndots", "search", "rotate", "edns",
-  "reloadIntervalMs", "loop", "clock", "udpSocketReuse",
+  "reloadIntervalMs", "loop", "clock", "udpSocketReuse", "udpIo",
 ]);
 
 /** Options of one call. */
@@ -298,6 +310,9 @@ export class Resolver {
     nonNegativeInt(options.ndots, "ndots");
     nonNegativeInt(options.reloadIntervalMs, "reloadIntervalMs");
     nonNegativeInt(options.udpSocketReuse, "udpSocketReuse", 1);
+    if (options.udpIo !== undefined && options.udpIo !== "uring" && options.udpIo !== "readiness") {
+      throw new TypeError(`udpIo must be "uring" or "readiness", got ${String(options.udpIo)}`);
+    }
     if (options.servers !== undefined) {
       if (!Array.isArray(options.servers) || options.servers.length === 0) throw new TypeError("servers must be a non-empty array");
       options.servers.forEach(parseServer);
@@ -612,7 +627,13 @@ export class Resolver {
 
   #askUDP(server: ServerAddress, peer: EncodedPeer, name: string, type: number, signal: AbortSignal | undefined, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
     const query = encodeQuery({ id: randomQueryId(), name, type, edns: this.#options.edns ?? true });
-    return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, new UdpAnswerCheck(query, server, name), signal, this.#options.loop, this.#udpPool(), timeout);
+    const check = new UdpAnswerCheck(query, server, name);
+    const pool = this.#udpPool();
+    if (pool === undefined && (this.#options.udpIo ?? dnsUdpIo()) === "uring") {
+      const viaRing = udpQueryRing(this.#options.loop ?? defaultLoop())?.exchange(peer, query, EDNS_UDP_PAYLOAD, check, signal, timeout);
+      if (viaRing !== undefined) return viaRing;
+    }
+    return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, check, signal, this.#options.loop, pool, timeout);
   }
 
   async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {

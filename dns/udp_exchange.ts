@@ -191,6 +191,19 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
 
 /** Time limits by duration: one runtime timer per duration instead of one per exchange. */
 const QUEUES = new Map<number, DeadlineQueue>();
+/**
+ * @internal The deadline queue of exchanges limited to `ms` (shared by every
+ * exchange path: one runtime timer per duration).
+ *
+ * @example
+ * ```ts
+ * import { exchangeDeadlines } from "./udp_exchange.ts";
+ * console.log(exchangeDeadlines(1000) === exchangeDeadlines(1000)); // true
+ * ```
+ */
+export function exchangeDeadlines(ms: number): DeadlineQueue {
+  return deadlines(ms);
+}
 function deadlines(ms: number): DeadlineQueue {
   let queue = QUEUES.get(ms);
   if (queue === undefined) {

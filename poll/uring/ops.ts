@@ -229,17 +229,19 @@ export class Uring {
    * CQE.F_MORE. Direct operations bypass the backlog: their owner bounds
    * them (one receive and one send per connection). Submitted with the
    * next batch (once per runtime turn, or at the end of a reap round).
+   * `fileIndex` is `sqe->file_index` (a direct descriptor slot + 1, for
+   * SOCKET and CLOSE).
    *
    * @throws {LimitError} when the kernel takes no SQEs (its CQ overflow list is full).
    */
   prepareDirect(
     opcode: number, sqeFlags: number, ioprio: number, fd: number, addr: number, len: number, off: number,
-    opFlags: number, tag: number, bufGroup = 0,
+    opFlags: number, tag: number, bufGroup = 0, fileIndex = 0,
   ): void {
     const ring = this.ring;
-    if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) {
+    if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup, fileIndex)) {
       this.#submitForRoom();
-      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup)) throw this.#sqFull();
+      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup, fileIndex)) throw this.#sqFull();
     }
     this.#directQueued();
   }

@@ -298,11 +298,12 @@ export class Ring {
   /**
    * Writes one SQE with every field the socket operations use; returns false
    * when the SQ is full. `addr` and `off` are safe integers; user_data is
-   * given as two 32-bit halves. The hot path of connections.
+   * given as two 32-bit halves; `fileIndex` is `sqe->file_index` (a direct
+   * descriptor slot + 1 for SOCKET and CLOSE, 0 otherwise). The hot path of connections.
    */
   prepareSqe(
     opcode: number, sqeFlags: number, ioprio: number, fd: number, addr: number, len: number, off: number,
-    opFlags: number, userLo: number, userHi: number, bufGroup: number,
+    opFlags: number, userLo: number, userHi: number, bufGroup: number, fileIndex = 0,
   ): boolean {
     const tail = this.#tail;
     if (this.#closed || ((tail - (Atomics.load(this.#sqRing, this.#sqHead) >>> 0)) >>> 0) >= this.sqEntries) {
@@ -322,7 +323,7 @@ export class Ring {
     words[w + 8] = userLo;
     words[w + 9] = userHi;
     words[w + 10] = bufGroup;
-    words[w + 11] = 0;
+    words[w + 11] = fileIndex;
     words[w + 12] = 0;
     words[w + 13] = 0;
     words[w + 14] = 0;

@@ -25,6 +25,8 @@
 export const IORING_OP = {
   NOP: 0,
   POLL_ADD: 6,
+  SENDMSG: 9,
+  RECVMSG: 10,
   TIMEOUT: 11,
   ACCEPT: 13,
   ASYNC_CANCEL: 14,
@@ -32,6 +34,8 @@ export const IORING_OP = {
   CLOSE: 19,
   SEND: 26,
   RECV: 27,
+  /** socket(2) (5.19); with `file_index` the socket is a direct descriptor. */
+  SOCKET: 45,
 } as const;
 
 /**
@@ -44,6 +48,12 @@ export const IORING_OP = {
  * ```
  */
 export const IOSQE = {
+  /** `sqe->fd` is an index into the registered (direct) descriptor table. */
+  FIXED_FILE: 1 << 0,
+  /** The next SQE starts when this one succeeded (a failure cancels the rest of the chain). */
+  IO_LINK: 1 << 2,
+  /** No CQE when this SQE succeeds (5.17). */
+  CQE_SKIP_SUCCESS: 1 << 6,
   /** Pick the buffer from a provided-buffer group (`sqe->buf_group`) at completion. */
   BUFFER_SELECT: 1 << 5,
 } as const;
@@ -114,6 +124,7 @@ export const URING = {
   ASYNC_CANCEL_ALL: 1 << 0,
   ASYNC_CANCEL_ANY: 1 << 2,
   /** io_uring_register opcodes */
+  REGISTER_FILES: 2,
   REGISTER_EVENTFD: 4,
   UNREGISTER_EVENTFD: 5,
   REGISTER_PROBE: 8,
