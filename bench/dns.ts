@@ -7,7 +7,9 @@
  * - uncached: a new name each lookup (`<n>.wild.zone.test`, which dnsmasq
  *   answers for any n), so no cache on either side can answer (Bun's
  *   dns.resolve4 caches), 8 lookups in flight; ffinet also with
- *   `cache: false`, every lookup a UDP exchange from a fresh socket; and
+ *   `cache: false`, every lookup a UDP exchange from a fresh socket (over
+ *   io_uring where available, the default; again with `udpIo: "readiness"`,
+ *   a socket per query watched by the loop); and
  *   again with `udpSocketReuse: 16` (a socket bound to a random port
  *   carries up to 16 queries, one at a time; c-ares keeps one port for
  *   all of them).
@@ -67,19 +69,23 @@ try {
   const uncached = new Resolver({ servers: [server.address], hostsPath: null, search: [], cache: false, timeoutMs: 2000, attempts: 2 });
   const cached = new Resolver({ servers: [server.address], hostsPath: null, search: [], timeoutMs: 2000, attempts: 2 });
   const pooled = new Resolver({ servers: [server.address], hostsPath: null, search: [], cache: false, timeoutMs: 2000, attempts: 2, udpSocketReuse: 16 });
+  const readiness = new Resolver({ servers: [server.address], hostsPath: null, search: [], cache: false, timeoutMs: 2000, attempts: 2, udpIo: "readiness" });
   const oursFresh = () => uncached.resolve(freshName(), "A");
   const oursPooled = () => pooled.resolve(freshName(), "A");
+  const oursReadiness = () => readiness.resolve(freshName(), "A");
   const oursSame = () => cached.resolve(NAME, "A");
   const peerFresh = () => p.resolve4(freshName());
   const peerSame = () => p.resolve4(NAME);
   let oursU = 0;
   let oursP = 0;
+  let oursR = 0;
   let peerU = 0;
   let oursC = 0;
   let peerC = 0;
   for (let round = 0; round < ROUNDS; round++) {
     oursU = Math.max(oursU, await best(oursFresh, 2000, 8));
     oursP = Math.max(oursP, await best(oursPooled, 2000, 8));
+    oursR = Math.max(oursR, await best(oursReadiness, 2000, 8));
     peerU = Math.max(peerU, await best(peerFresh, 2000, 8));
   }
   for (let round = 0; round < ROUNDS; round++) {
@@ -87,6 +93,7 @@ try {
     peerC = Math.max(peerC, await best(peerSame, 2000, 1));
   }
   record({ bench: "dns", case: "uncached lookups (8 in flight)", unit: "ops/s", ours: oursU, peer: peerU, peerName: p.name });
+  record({ bench: "dns", case: "uncached, udpIo readiness (8 in flight)", unit: "ops/s", ours: oursR, peer: peerU, peerName: p.name });
   record({ bench: "dns", case: "uncached, udpSocketReuse 16 (8 in flight)", unit: "ops/s", ours: oursP, peer: peerU, peerName: p.name });
   pooled.releaseSockets();
   record({ bench: "dns", case: "cached lookups", unit: "ops/s", ours: oursC, peer: peerC, peerName: p.name });
