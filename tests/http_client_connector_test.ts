@@ -86,6 +86,32 @@ describe("https: through a connector of your own", () => {
     }
   });
 
+  test("a connector that awaits something after the handshake: the server's SETTINGS it read meanwhile reach the HTTP/2 session first", async () => {
+    // The server sends SETTINGS as its session starts; the connection, with
+    // no handler yet, buffers them for read(). Before the fix the session
+    // took over without them and saw the SETTINGS ACK as the first frame
+    // (ERR_H2_PREFACE).
+    const inner = tlsConnector({ ca: pki.root, alpn: ["h2", "http/1.1"] });
+    const connector: Connector = async (options) => {
+      const sessionStarted = new Promise<void>((r) => server.once("session", () => r()));
+      const conn = await inner(options);
+      await sessionStarted;
+      // Some loop turns for the SETTINGS to arrive (the result is asserted either way).
+      await new Promise((r) => setTimeout(r, 50));
+      return conn;
+    };
+    for (let round = 0; round < 3; round++) {
+      const pool = new Pool(base, { connector });
+      try {
+        const r = await request(`${base}/late${round}`, { dispatcher: pool });
+        assert.equal(await r.body.text(), `v2.0 /late${round}`);
+        assert.equal(pool.protocol, "h2");
+      } finally {
+        await pool.close();
+      }
+    }
+  });
+
   test("http2: false with a connector that negotiates h2: PoolError ERR_POOL_ALPN, not a garbled exchange", async () => {
     const pool = new Pool(base, { connector: tlsConnector({ ca: pki.root, alpn: ["h2"] }), http2: false });
     try {

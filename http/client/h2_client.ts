@@ -214,6 +214,23 @@ export class H2ClientConnection {
     this.#flush();
   }
 
+  /**
+   * Bytes the connection read before this session took it over (they wait
+   * for `read()`: the server's SETTINGS can come with the end of the TLS
+   * handshake, or while a connector of one's own awaited something else).
+   *
+   * @example
+   * ```ts
+   * import type { H2ClientConnection } from "./h2_client.ts";
+   * function takeOver(session: H2ClientConnection, early: Uint8Array | null): void {
+   *   if (early !== null && early.length > 0) session.feed(early);
+   * }
+   * ```
+   */
+  feed(bytes: Uint8Array): void {
+    this.#onData(bytes);
+  }
+
   #healthCheck(): void {
     if (this.#closed || this.h2.dead) return;
     const every = this.#config.pingIntervalMs;

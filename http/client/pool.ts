@@ -52,6 +52,7 @@ import type { ConnectOptions } from "../../poll/connect.ts";
 import type { Connector } from "../../poll/connector.ts";
 import { defaultConnector } from "../../poll/connector.ts";
 import type { Loop } from "../../poll/loop.ts";
+import type { Connection } from "../../poll/connection.ts";
 import type { HostHealth } from "../../pool/health.ts";
 import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
 import type { ProxyOption } from "../../socket/proxy/plan.ts";
@@ -502,6 +503,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   async #connect(): Promise<void> {
     this.#connecting++;
     let connection: H1Connection | H2ClientConnection;
+    let early: Uint8Array | null = null;
     const abort = new AbortController();
     if (this.#connects.signal.aborted) abort.abort(this.#connects.signal.reason);
     this.#connectAborts.add(abort);
@@ -524,6 +526,11 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
         }
         h2 = alpn === "h2";
       }
+      // What the connection read before it had a handler waits for read():
+      // an HTTP/2 server's SETTINGS can come with the end of the handshake
+      // or while a connector of one's own awaited something. Taken here and
+      // fed to the session first (no I/O runs between these microtasks).
+      if (h2) early = await takeBuffered(conn);
       this.#protocol = h2 ? "h2" : "h1";
       connection = h2 ? new H2ClientConnection(conn, this.#h2Config, this) : new H1Connection(conn, this.#config, this);
     } catch (err) {
@@ -548,8 +555,17 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     this.#connectAborts.delete(abort);
     this.#health?.recordSuccess(this.#healthKey);
     this.#connections.push(connection);
+    if (early !== null && early.length > 0) (connection as H2ClientConnection).feed(early);
     if (this.#closed) connection.close();
     connection.connection.unref();
     this.#drain();
   }
+}
+
+/** The bytes `conn` holds for `read()` now (null when none): a read that waits is given up at once. */
+function takeBuffered(conn: Connection): Promise<Uint8Array | null> {
+  const giveUp = new AbortController();
+  const read = conn.read({ signal: giveUp.signal });
+  giveUp.abort();
+  return read.catch(() => null);
 }
