@@ -324,6 +324,9 @@ function refuseH2(conn: Connection, config: SessionConfig, h2: H2Config): void {
     return;
   }
   refusing.set(config, count + 1);
+  // A refused connection never keeps the process alive: the server's
+  // shutdown does not wait for it, and it is cut at the deadline anyway.
+  conn.unref();
   const deadline = conn.loop.timers.once(REFUSE_DEADLINE_MS, () => conn.abort()).unref();
   void conn.whenClosed.then(() => {
     deadline.cancel();
