@@ -270,7 +270,7 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
         start: (controller) => {
           this.controller = controller;
         },
-        pull: () => this.session.bodyPulled(this),
+        pull: () => this.session.bodyPulled(this, true),
         cancel: () => {
           this.discard = true;
           this.controller = undefined;
@@ -605,15 +605,21 @@ export class H1Session implements ResponseSink {
 
   // ---- body flow
 
-  /** The handler wants more of `ex`'s body (or cancelled it). */
-  bodyPulled(ex: Exchange): void {
+  /**
+   * The handler wants more of `ex`'s body (`pulled`: the stream's pull(),
+   * which it calls only when it wants a chunk), or cancelled it.
+   */
+  bodyPulled(ex: Exchange, pulled = false): void {
     if (ex.expectContinue && !ex.continueSent && !ex.discard) {
       if (this.#queue[0] === ex && !this.#writing) {
         ex.continueSent = true;
         this.send(CONTINUE);
       } else ex.wantsContinue = true;
     }
-    if (this.#bodyPaused && (ex.controller === undefined || (ex.controller.desiredSize ?? 1) > 0)) {
+    // A pull is a read waiting for bytes: resume even when desiredSize is 0,
+    // as it stays with the high-water mark of 0 of a 100-continue body
+    // (each chunk of which pauses the connection in onBody).
+    if (this.#bodyPaused && (pulled || ex.controller === undefined || (ex.controller.desiredSize ?? 1) > 0)) {
       this.#bodyPaused = false;
       if (this.#receiving !== undefined) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
       if (!this.conn.closed && this.#upgradeHeld === undefined) this.conn.resume();
