@@ -18,12 +18,11 @@
  *
  * @module
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { cpuTicks, type ServerChild, startServerChild, wrk } from "./_wrk_server.ts";
 import { finish, record, RUNTIME } from "./harness.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const proc = (globalThis as unknown as { process: { execPath: string; argv: string[]; env: Record<string, string | undefined> } }).process;
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
@@ -69,42 +68,8 @@ async function runServer(kind: string): Promise<void> {
   console.log(`PORT ${port}`);
 }
 
-function runtimeArgs(): [string, string[]] {
-  const script = "bench/http_server.ts";
-  if (RUNTIME === "deno") return [proc.execPath, ["run", "-A", script]];
-  if (RUNTIME === "bun") return [proc.execPath, [script]];
-  return [proc.execPath, ["--import", "tsx", script]];
-}
-
-function startServer(kind: string): Promise<{ pid: number; port: number; kill(): void }> {
-  const [cmd, args] = runtimeArgs();
-  const child = spawn(cmd, [...args, `serve-${kind}`], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    child.stdout!.on("data", (d: Uint8Array) => {
-      buf += String(d);
-      const m = /PORT (\d+)/.exec(buf);
-      if (m) resolve({ pid: child.pid!, port: Number(m[1]), kill: () => child.kill("SIGKILL") });
-    });
-    child.on("close", () => reject(new Error(`${kind} server exited`)));
-  });
-}
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function wrk(url: string, seconds: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile("wrk", ["-t1", "-c50", `-d${seconds}s`, url], (err, stdout) => {
-      if (err) return reject(err);
-      const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-      if (!m) return reject(new Error(`wrk said: ${stdout}`));
-      resolve(Number(m[1]));
-    });
-  });
+function startServer(kind: string): Promise<ServerChild> {
+  return startServerChild("bench/http_server.ts", kind);
 }
 
 async function round(kind: string, path: string): Promise<{ rps: number; cpuUs: number }> {

@@ -1,0 +1,78 @@
+/**
+ * What the wrk-driven server benchmarks share: start this benchmark's own
+ * script again as a server child on the current runtime (it prints
+ * `PORT n`), read a process's CPU ticks from /proc, and run wrk.
+ *
+ * @example
+ * ```ts ignore
+ * import { cpuTicks, startServerChild, wrk } from "./_wrk_server.ts";
+ * const server = await startServerChild("bench/http_server.ts", "ffinet");
+ * const before = cpuTicks(server.pid);
+ * const rps = await wrk(`http://127.0.0.1:${server.port}/`, 2);
+ * console.log(rps, cpuTicks(server.pid) - before);
+ * server.kill();
+ * ```
+ *
+ * @module
+ */
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { RUNTIME } from "./harness.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const proc = (globalThis as unknown as { process: { execPath: string } }).process;
+
+/** A server child: its pid, the port it listens on, and a way to stop it. */
+export interface ServerChild {
+  /** The child's process id (for /proc). */
+  pid: number;
+  /** The port it printed. */
+  port: number;
+  /** Kills it (SIGKILL). */
+  kill(): void;
+}
+
+/** The command that runs `script` (relative to the repository) on the current runtime. */
+function runtimeCommand(script: string): [string, string[]] {
+  if (RUNTIME === "deno") return [proc.execPath, ["run", "-A", script]];
+  if (RUNTIME === "bun") return [proc.execPath, [script]];
+  return [proc.execPath, ["--import", "tsx", script]];
+}
+
+/**
+ * Runs `script serve-<kind>` as a child on the current runtime and resolves
+ * once it printed `PORT n`.
+ */
+export function startServerChild(script: string, kind: string): Promise<ServerChild> {
+  const [cmd, args] = runtimeCommand(script);
+  const child = spawn(cmd, [...args, `serve-${kind}`], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    child.stdout!.on("data", (d: Uint8Array) => {
+      buf += String(d);
+      const m = /PORT (\d+)/.exec(buf);
+      if (m) resolve({ pid: child.pid!, port: Number(m[1]), kill: () => child.kill("SIGKILL") });
+    });
+    child.on("close", () => reject(new Error(`${kind} server exited`)));
+  });
+}
+
+/** User + system CPU ticks of process `pid` so far (from /proc/PID/stat). */
+export function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Runs `wrk -t1 -c50` against `url` for `seconds`; resolves with its requests per second. */
+export function wrk(url: string, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile("wrk", ["-t1", "-c50", `-d${seconds}s`, url], (err, stdout) => {
+      if (err) return reject(err);
+      const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+      if (!m) return reject(new Error(`wrk said: ${stdout}`));
+      resolve(Number(m[1]));
+    });
+  });
+}
