@@ -206,6 +206,9 @@ function forwardRuntimeKeys(proto: object): void {
 /** Light requests are made real at once (the runtime's `Request` does not take a light one). */
 let eager = false;
 
+/** Methods a real `Request` refuses (Fetch: forbidden methods). */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+
 /** Whether this runtime's `Request` constructor takes a light request (with its method, URL, headers and body). */
 function forwardingWorks(): boolean {
   try {
@@ -232,7 +235,11 @@ function forwardingWorks(): boolean {
 export function lightRequest(parts: RequestParts): Request {
   const self = Object.create(lightPrototype()) as LightRequest;
   self[PARTS] = parts;
-  if (eager) realOf(self);
+  // A runtime whose Request keeps its state in private fields (Node 24's
+  // undici) takes no light request anywhere: hand out the real one — but
+  // for the methods the Fetch standard forbids (CONNECT: RFC 8441's
+  // extended CONNECT; TRACE, TRACK), which no real Request can carry.
+  if (eager && !FORBIDDEN_METHODS.has(parts.method.toUpperCase())) return realOf(self);
   return self as unknown as Request;
 }
 
