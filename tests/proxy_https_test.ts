@@ -208,7 +208,7 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     await echoAsync(unverified, 5);
     await unverified.close();
     await assert.rejects(connectViaProxy({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { nope: 1 } as never }) }), TypeError);
-    assert.equal(await openFdCount(), before);
+    { const after = await openFdCount(); assert.ok(after <= before, `descriptors: ${before} before, ${after} after`); }
   });
 
   test("a refusal, the target's first bytes in the reply's TLS record, a stall: typed, ordered, no descriptor left open", async () => {
@@ -234,7 +234,7 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     const aborted = connectViaProxy({ host: "127.0.0.1", port: echo.port, proxy: httpsProxy(tlsStall.port), signal: controller.signal });
     setTimeout(() => controller.abort(new Error("changed my mind")), 50);
     await assert.rejects(aborted, /changed my mind/);
-    assert.equal(await openFdCount(), before);
+    { const after = await openFdCount(); assert.ok(after <= before, `descriptors: ${before} before, ${after} after`); }
   });
 
   test("ProxyAgent through the https:// proxy: http: and https: targets tunnel through it", async () => {

@@ -201,7 +201,10 @@ describe("proxies, blocking (connectViaProxySync)", () => {
     assert.throws(() => connectViaProxySync({ ...t, proxy: `socks5://127.0.0.1:${fake.ports.stall}`, timeoutMs: -1 }), RangeError);
     assert.throws(() => connectViaProxySync({ ...t, proxy: "ftp://127.0.0.1:1" }), TypeError);
     assert.throws(() => connectViaProxySync({ ...t, proxy: "socks5://127.0.0.1:1", extra: 1 } as never), TypeError);
-    assert.equal(await openFdCount(), before);
+    // A leak raises the count; Bun and Deno run every file in one process,
+    // where earlier files' descriptors may close meanwhile (Bun CI: 44 -> 41).
+    const after = await openFdCount();
+    assert.ok(after <= before, `descriptors: ${before} before, ${after} after`);
   });
 
   test('proxy: "env" reads the variables given, NO_PROXY goes direct', () => {
@@ -335,6 +338,6 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
     await assert.rejects(connectViaProxy({ ...t, proxy: `socks5://127.0.0.1:${closedPort}` }), (e: unknown) => e instanceof NetError && e.code === "ECONNREFUSED");
     await assert.rejects(connectViaProxy({ ...t, proxy: "socks5://127.0.0.1:1", highWaterMark: 0 }), RangeError);
     await assert.rejects(connectViaProxy({ ...t, proxy: "socks5://127.0.0.1:1", nope: 1 } as never), TypeError);
-    assert.equal(await openFdCount(), before);
+    { const after = await openFdCount(); assert.ok(after <= before, `descriptors: ${before} before, ${after} after`); }
   });
 });
