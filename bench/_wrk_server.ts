@@ -76,3 +76,30 @@ export function wrk(url: string, seconds: number): Promise<number> {
     });
   });
 }
+
+/** Whether `wrk` is on PATH. */
+export function wrkInstalled(): Promise<boolean> {
+  return new Promise((resolve) => execFile("wrk", ["--version"], (err) => resolve(err === null || (err as { code?: unknown }).code !== "ENOENT")));
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ on Linux). */
+const CLK_TCK = 100;
+
+/**
+ * One measured round: starts `script serve-<kind>`, warms it up with wrk for
+ * a second, then runs wrk on `path` for `seconds`; resolves with requests
+ * per second and the server's CPU µs per request.
+ */
+export async function wrkRound(script: string, kind: string, path: string, seconds: number): Promise<{ rps: number; cpuUs: number }> {
+  const server = await startServerChild(script, kind);
+  try {
+    const url = `http://127.0.0.1:${server.port}${path}`;
+    await wrk(url, 1); // warm-up
+    const before = cpuTicks(server.pid);
+    const rps = await wrk(url, seconds);
+    const ticks = cpuTicks(server.pid) - before;
+    return { rps, cpuUs: (ticks / CLK_TCK) * 1e6 / (rps * seconds) };
+  } finally {
+    server.kill();
+  }
+}

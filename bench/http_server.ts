@@ -18,15 +18,13 @@
  *
  * @module
  */
-import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cpuTicks, type ServerChild, startServerChild, wrk } from "./_wrk_server.ts";
+import { type ServerChild, startServerChild, wrk, wrkInstalled, wrkRound } from "./_wrk_server.ts";
 import { finish, record, RUNTIME } from "./harness.ts";
 
 const proc = (globalThis as unknown as { process: { execPath: string; argv: string[]; env: Record<string, string | undefined> } }).process;
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
-const CLK_TCK = 100;
 const LIGHT = proc.env.HTTP_LIGHT === "1";
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true, pad: "x".repeat(20) })) }).slice(0, 1024);
 
@@ -72,22 +70,8 @@ function startServer(kind: string): Promise<ServerChild> {
   return startServerChild("bench/http_server.ts", kind);
 }
 
-async function round(kind: string, path: string): Promise<{ rps: number; cpuUs: number }> {
-  const server = await startServer(kind);
-  try {
-    const url = `http://127.0.0.1:${server.port}${path}`;
-    await wrk(url, 1); // warm-up
-    const before = cpuTicks(server.pid);
-    const rps = await wrk(url, SECONDS);
-    const ticks = cpuTicks(server.pid) - before;
-    return { rps, cpuUs: (ticks / CLK_TCK) * 1e6 / (rps * SECONDS) };
-  } finally {
-    server.kill();
-  }
-}
-
-function wrkInstalled(): Promise<boolean> {
-  return new Promise((resolve) => execFile("wrk", ["--version"], (err) => resolve(err === null || (err as { code?: unknown }).code !== "ENOENT")));
+function round(kind: string, path: string): Promise<{ rps: number; cpuUs: number }> {
+  return wrkRound("bench/http_server.ts", kind, path, SECONDS);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

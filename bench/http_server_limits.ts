@@ -19,15 +19,13 @@
  *
  * @module
  */
-import { execFile } from "node:child_process";
 import { loadavg } from "node:os";
-import { cpuTicks, type ServerChild, startServerChild, wrk } from "./_wrk_server.ts";
+import { wrkInstalled, wrkRound } from "./_wrk_server.ts";
 import { compare, finish, record, RUNTIME } from "./harness.ts";
 
 const proc = (globalThis as unknown as { process: { execPath: string; argv: string[]; env: Record<string, string | undefined> } }).process;
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 5);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
-const CLK_TCK = 100;
 
 function handler(_request: Request): Response {
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
@@ -54,26 +52,8 @@ async function runServer(kind: string): Promise<void> {
   console.log(`PORT ${port}`);
 }
 
-function startServer(kind: string): Promise<ServerChild> {
-  return startServerChild("bench/http_server_limits.ts", kind);
-}
-
-async function round(kind: string): Promise<{ rps: number; cpuUs: number }> {
-  const server = await startServer(kind);
-  try {
-    const url = `http://127.0.0.1:${server.port}/`;
-    await wrk(url, 1); // warm-up
-    const before = cpuTicks(server.pid);
-    const rps = await wrk(url, SECONDS);
-    const ticks = cpuTicks(server.pid) - before;
-    return { rps, cpuUs: (ticks / CLK_TCK) * 1e6 / (rps * SECONDS) };
-  } finally {
-    server.kill();
-  }
-}
-
-function wrkInstalled(): Promise<boolean> {
-  return new Promise((resolve) => execFile("wrk", ["--version"], (err) => resolve(err === null || (err as { code?: unknown }).code !== "ENOENT")));
+function round(kind: string): Promise<{ rps: number; cpuUs: number }> {
+  return wrkRound("bench/http_server_limits.ts", kind, "/", SECONDS);
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
