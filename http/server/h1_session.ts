@@ -193,10 +193,32 @@ const T_IDLE = 3;
 const LINGER_MS = 2000;
 /** Bytes a request body stream queues before the connection pauses. */
 const BODY_QUEUE_BYTES = 65536;
+/**
+ * Requests read ahead of their responses (pipelined) before the connection
+ * stops reading: with responses that the client does not read, or handlers
+ * that take their time, what one connection holds stays bounded.
+ */
+export const MAX_PIPELINED_REQUESTS = 64;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const SCHEME = /^https?:\/\//i;
 const upgrades = new WeakMap<Response, UpgradeOptions>();
+
+/**
+ * Whether `response` is the one {@link ServeHandlerInfo.upgrade} returned
+ * (written as `101 Switching Protocols`, though it says 200), as
+ * middleware such as the access log sees it.
+ *
+ * @example
+ * ```ts
+ * import { isUpgradeResponse } from "./h1_session.ts";
+ * console.log(isUpgradeResponse(new Response("ok"))); // false
+ * ```
+ */
+export function isUpgradeResponse(response: Response): boolean {
+  return upgrades.has(response);
+}
+
 const REPLACED_BY_UPGRADE = new Set(["connection", "upgrade", "content-length", "transfer-encoding", "keep-alive"]);
 
 /** Responses made during one `data` call, sent together at its end (one session at a time). */
@@ -233,6 +255,8 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
   discard = false;
   /** The body failed to parse: the exchange is answered with the session's error status. */
   poisoned = false;
+  /** Read ahead of {@link MAX_PIPELINED_REQUESTS} others: the handler runs once the queue is shorter. */
+  deferred = false;
   response: Response | undefined;
   /** What {@link Exchange.setTrailers} gave. */
   responseTrailers: TrailersInit | undefined;
@@ -384,6 +408,11 @@ export class H1Session implements ResponseSink {
   #writing = false;
   #closing = false;
   #bodyPaused = false;
+  /** Reading stopped: responses are backed up (see {@link MAX_PIPELINED_REQUESTS} and the output's high-water mark). */
+  #outputPaused = false;
+  /** Body bytes of the current read, handed to the body stream as one chunk when the read is parsed. */
+  #bodyParts: Uint8Array[] = [];
+  #bodyPartsBytes = 0;
   /** An Upgrade request waits for its response: input is held, not parsed. */
   #upgradeHeld: Uint8Array[] | undefined;
   #upgradeEx: Exchange | undefined;
@@ -482,11 +511,13 @@ export class H1Session implements ResponseSink {
     corked = this;
     try {
       this.parser.push(bytes);
+      this.#flushBody();
     } catch (err) {
       this.#reject(err);
     } finally {
       this.#uncork();
     }
+    this.#checkOutput();
     if (this.#upgradeHeld !== undefined) {
       if (this.#upgradeEx?.response !== undefined) this.#pump();
       return;
@@ -522,6 +553,8 @@ export class H1Session implements ResponseSink {
   }
 
   onDrain(): void {
+    this.#checkOutput();
+    this.#pump();
     const waiters = this.#drainWaiters;
     if (waiters.length === 0) return;
     this.#drainWaiters = [];
@@ -556,16 +589,34 @@ export class H1Session implements ResponseSink {
       this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
     } else this.#timerKind = T_NONE;
     if (ex.upgradeTo !== "") this.#upgradeEx = ex;
-    this.#dispatch(ex);
+    if (this.#queue.length > MAX_PIPELINED_REQUESTS) ex.deferred = true;
+    else this.#dispatch(ex);
   }
 
   onBody(data: Uint8Array): void {
     const ex = this.#receiving;
     if (ex === undefined) return;
     if (this.#timerKind === T_BODY) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
-    const c = ex.controller;
-    if (ex.discard || c === undefined) return;
-    c.enqueue(data.slice());
+    if (ex.discard || ex.controller === undefined) return;
+    // Gathered and handed over once the read is parsed (#flushBody): a body
+    // of tiny chunks is one stream chunk per read, not one per chunk (a
+    // stream queue of 100,000 one-byte chunks costs quadratic time to drain
+    // on Node).
+    this.#bodyParts.push(data.slice());
+    this.#bodyPartsBytes += data.length;
+  }
+
+  /** Hands the body bytes gathered from this read to the body stream; pauses the connection at its high-water mark. */
+  #flushBody(): void {
+    const parts = this.#bodyParts;
+    if (parts.length === 0) return;
+    const bytes = parts.length === 1 ? parts[0] : concatParts(parts, this.#bodyPartsBytes);
+    this.#bodyParts = [];
+    this.#bodyPartsBytes = 0;
+    const ex = this.#receiving;
+    const c = ex?.controller;
+    if (ex === undefined || ex.discard || c === undefined) return;
+    c.enqueue(bytes);
     if ((c.desiredSize ?? 1) <= 0 && !this.#bodyPaused) {
       this.#bodyPaused = true;
       this.#timerKind = T_NONE; // the handler is slow, not the client
@@ -573,11 +624,27 @@ export class H1Session implements ResponseSink {
     }
   }
 
+  /**
+   * Stops reading while responses back up (more than
+   * {@link MAX_PIPELINED_REQUESTS} requests waiting for theirs, or output at
+   * the connection's high-water mark: a client that pipelines and does not
+   * read), and reads again once they went.
+   */
+  #checkOutput(): void {
+    if (this.conn.closed || this.#closing) return;
+    const backed = this.#queue.length > MAX_PIPELINED_REQUESTS || this.conn.bufferedAmount >= this.conn.highWaterMark;
+    if (backed === this.#outputPaused) return;
+    this.#outputPaused = backed;
+    if (backed) this.conn.pause();
+    else if (!this.#bodyPaused && this.#upgradeHeld === undefined) this.conn.resume();
+  }
+
   onTrailers(fields: FieldBlock): void {
     this.#receiving?.receivedTrailers(fields);
   }
 
   onMessageComplete(): void {
+    this.#flushBody();
     const ex = this.#receiving;
     if (ex !== undefined) {
       this.#receiving = undefined;
@@ -622,13 +689,14 @@ export class H1Session implements ResponseSink {
     if (this.#bodyPaused && (pulled || ex.controller === undefined || (ex.controller.desiredSize ?? 1) > 0)) {
       this.#bodyPaused = false;
       if (this.#receiving !== undefined) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
-      if (!this.conn.closed && this.#upgradeHeld === undefined) this.conn.resume();
+      if (!this.conn.closed && this.#upgradeHeld === undefined && !this.#outputPaused) this.conn.resume();
     }
   }
 
   // ---- requests and responses
 
-  #dispatch(ex: Exchange): void {
+  #dispatch(ex: Exchange, pump = true): void {
+    ex.deferred = false;
     let result: Response | Promise<Response>;
     try {
       result = this.config.fetch(ex.request, ex);
@@ -638,7 +706,7 @@ export class H1Session implements ResponseSink {
     }
     if (result instanceof Response) {
       ex.response = result;
-      this.#pump();
+      if (pump) this.#pump();
       return;
     }
     Promise.resolve(result).then((response) => {
@@ -687,6 +755,8 @@ export class H1Session implements ResponseSink {
       }
       const response = ex.response;
       if (response === undefined) return;
+      // The output is at its high-water mark (a client that does not read): the next response waits for the drain.
+      if (this.conn.bufferedAmount >= this.conn.highWaterMark) return;
       // An Upgrade request is answered once the parser handed over what followed its head.
       if (ex === this.#upgradeEx && this.#upgradeHeld === undefined && !this.#inputDone) return;
       const upgrade = upgrades.get(response);
@@ -715,6 +785,9 @@ export class H1Session implements ResponseSink {
   #next(ex: Exchange): void {
     this.#queue.shift();
     if (ex === this.#upgradeEx) this.#declineUpgrade();
+    const waiting = this.#queue[MAX_PIPELINED_REQUESTS - 1];
+    if (waiting !== undefined && waiting.deferred) this.#dispatch(waiting, false);
+    if (this.#outputPaused) this.#checkOutput();
   }
 
   /** Writes `ex`'s response; false when the connection is closing afterwards. */
@@ -778,7 +851,7 @@ export class H1Session implements ResponseSink {
       this.#inputDone = true;
       return;
     }
-    if (!this.conn.closed && !this.#bodyPaused) this.conn.resume();
+    if (!this.conn.closed && !this.#bodyPaused && !this.#outputPaused) this.conn.resume();
     for (const chunk of held) this.onData(chunk);
   }
 
@@ -845,6 +918,8 @@ export class H1Session implements ResponseSink {
     this.#upgradeHeld = undefined;
     const code = error instanceof HTTP1ParseError ? error.code : "";
     this.#rejectStatus = status || (HTTP1_ERROR_CODES as Record<string, number>)[code] || 400;
+    this.#bodyParts = [];
+    this.#bodyPartsBytes = 0;
     const ex = this.#receiving;
     if (ex !== undefined) {
       this.#receiving = undefined;
@@ -909,6 +984,16 @@ export class H1Session implements ResponseSink {
       else this.#reject(undefined, 408);
     } else if (kind === T_BODY) this.#reject(new DOMException("request body timeout", "TimeoutError"), 408);
   }
+}
+
+function concatParts(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function session(conn: Connection): H1Session | undefined {
