@@ -54,6 +54,54 @@ export function monotonicMs(): number {
   return performance.now();
 }
 
+/** The reading {@link turnMs} hands out until the next microtask checkpoint (valid while `turnCached`). */
+let turnReading = 0;
+let turnCached = false;
+function endTurn(): void {
+  turnCached = false;
+}
+
+/**
+ * Monotonic milliseconds read once per synchronous run of JavaScript (an
+ * event-loop turn, up to its next microtask checkpoint): the first call
+ * reads `performance.now()` and queues a microtask that forgets it; later
+ * calls before that microtask runs return the same reading. For work that
+ * happens many times per turn and can take "when this turn started" for
+ * "now" — a rate limit's refill, the start of a request being served —
+ * it saves a clock read (100–300 ns on these runtimes) per call. The
+ * reading lags the true time by at most the turn's length so far.
+ *
+ * @returns milliseconds on {@link monotonicMs}'s scale; never decreases.
+ *
+ * @example
+ * ```ts
+ * import { monotonicMs, turnMs } from "./clock.ts";
+ * const a = turnMs();
+ * const b = turnMs(); // the same turn: the same reading
+ * console.log(a === b, a <= monotonicMs()); // true true
+ * ```
+ */
+export function turnMs(): number {
+  if (turnCached) return turnReading;
+  turnCached = true;
+  queueMicrotask(endTurn);
+  return (turnReading = performance.now());
+}
+
+/**
+ * {@link turnMs} as a {@link Clock}: the monotonic clock read at most once
+ * per event-loop turn.
+ *
+ * @example
+ * ```ts
+ * import { TokenBucket } from "./rate_limit.ts";
+ * import { turnClock } from "./clock.ts";
+ * const perClient = new TokenBucket({ rate: 100, clock: turnClock });
+ * console.log(perClient.tryAcquire()); // true
+ * ```
+ */
+export const turnClock: Clock = Object.freeze({ now: turnMs });
+
 /**
  * Monotonic nanoseconds as a bigint: `process.hrtime.bigint()` where the
  * runtime has it, otherwise derived from `performance.now()` (whose

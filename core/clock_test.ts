@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ManualClock, monotonicMs, monotonicNs, systemClock } from "./clock.ts";
+import { ManualClock, monotonicMs, monotonicNs, systemClock, turnClock, turnMs } from "./clock.ts";
 
 describe("clock", () => {
   test("monotonicMs never decreases", () => {
@@ -27,6 +27,22 @@ describe("clock", () => {
     const b = systemClock.now();
     assert.ok(b >= a);
     assert.ok(Object.isFrozen(systemClock));
+  });
+
+  test("turnMs reads the clock once per synchronous run and again after the microtask checkpoint", async () => {
+    await Promise.resolve(); // a run of our own
+    const before = monotonicMs();
+    const a = turnMs();
+    assert.ok(a >= before);
+    // The clock moves on, the turn's reading does not.
+    for (let i = 0; i < 1e7 && monotonicMs() <= a; i++);
+    assert.ok(monotonicMs() > a);
+    assert.equal(turnMs(), a);
+    assert.equal(turnClock.now(), a);
+    await Promise.resolve();
+    const b = turnMs();
+    assert.ok(b > a, "a new turn reads the clock again");
+    assert.ok(Object.isFrozen(turnClock));
   });
 
   test("ManualClock moves only when told, and only forward", () => {

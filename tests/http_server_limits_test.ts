@@ -9,7 +9,12 @@ import { SocketError } from "../core/errors.ts";
 import { adopt, type Connection } from "../poll/mod.ts";
 import { ListenProtection } from "../pool/mod.ts";
 import { Socket } from "../socket/socket.ts";
-import { rateLimit, serveProtection } from "../http/server/limits_http.ts";
+import fc from "fast-check";
+import { rateLimit, serveProtection, withRateLimit } from "../http/server/limits_http.ts";
+import type { ServeHandlerInfo } from "../http/server/h1_session.ts";
+import { MetricsRegistry } from "../core/metrics.ts";
+import { serverCollector } from "../http/server/metrics_handler.ts";
+import { toPrometheusText } from "../core/prometheus.ts";
 import { serve, type ServeOptions, type Server } from "../http/server/serve.ts";
 
 async function withServer(options: Omit<ServeOptions, "port" | "fetch">, fn: (server: Server) => Promise<void>): Promise<void> {
@@ -157,6 +162,87 @@ describe("serve({ rateLimit })", () => {
     });
     assert.throws(() => rateLimit({ perSecond: 1, extra: true } as never), TypeError);
     assert.throws(() => rateLimit({ perSecond: -1 }), RangeError);
+  });
+});
+
+describe("withRateLimit (serve's rateLimit without a middleware chain)", () => {
+  const info = { remoteAddr: { hostname: "127.0.0.1", port: 1, transport: "tcp" } } as ServeHandlerInfo;
+
+  test("a synchronous handler stays synchronous; 429 once the bucket is empty; onRejected counts", () => {
+    const clock = new ManualClock();
+    let refused = 0;
+    const fetch = withRateLimit({ perSecond: 1, burst: 2, clock }, () => new Response("ok"), () => void refused++);
+    const statuses = [0, 1, 2].map(() => {
+      const r = fetch(new Request("http://x/"), info);
+      assert.ok(r instanceof Response, "no promise in between");
+      return r.status;
+    });
+    assert.deepEqual(statuses, [200, 200, 429]);
+    assert.equal(refused, 1);
+    clock.advance(1000);
+    assert.equal((fetch(new Request("http://x/"), info) as Response).status, 200);
+    assert.throws(() => withRateLimit({ perSecond: 1 }, 5 as never), TypeError);
+    assert.throws(() => withRateLimit({ perSecond: 1, nope: 1 } as never, () => new Response("")), TypeError);
+  });
+
+  test("keys are remembered least-recently-seen first, a repeated key included (model check)", () => {
+    // burst 1 and a clock that never moves: a request passes exactly when its key is not remembered.
+    fc.assert(fc.property(fc.array(fc.constantFrom("a", "b", "c", "d"), { maxLength: 60 }), fc.integer({ min: 1, max: 3 }), (keys, maxKeys) => {
+      const fetch = withRateLimit({ perSecond: 1, burst: 1, maxKeys, clock: new ManualClock(), by: (r) => r.headers.get("k")! }, () => new Response("ok"));
+      const remembered: string[] = [];
+      for (const key of keys) {
+        const status = (fetch(new Request("http://x/", { headers: { k: key } }), info) as Response).status;
+        const at = remembered.indexOf(key);
+        assert.equal(status, at >= 0 ? 429 : 200, `key ${key} after ${remembered.join(",")}`);
+        if (at >= 0) remembered.splice(at, 1);
+        else if (remembered.length >= maxKeys) remembered.shift();
+        remembered.push(key);
+      }
+    }), { numRuns: 200 });
+  });
+});
+
+describe("serve({ metrics })", () => {
+  test("counts every answer by class (the rate limit's 429s included) from sync and async handlers; one address per connection", async () => {
+    const registry = new MetricsRegistry();
+    const clock = new ManualClock();
+    const seen: ServeHandlerInfo["remoteAddr"][] = [];
+    await withServer({
+      metrics: registry,
+      rateLimit: { perSecond: 1, burst: 3, clock },
+      fetch: (request: Request, info: ServeHandlerInfo) => {
+        seen.push(info.remoteAddr);
+        return new URL(request.url).pathname === "/async" ? Promise.resolve(new Response("later", { status: 201 })) : new Response("ok");
+      },
+    } as Omit<ServeOptions, "port">, async (server) => {
+      registry.collect(serverCollector({ web: server }));
+      // One keep-alive connection: its address is read once and shared by its requests.
+      const conn = connectFrom("127.0.0.1", server.addr.port);
+      try {
+        for (let i = 0; i < 2; i++) assert.match((await rawGet(conn)) ?? "", /^HTTP\/1\.1 200/);
+      } finally {
+        await conn.close();
+      }
+      const async = await fetch(`http://127.0.0.1:${server.addr.port}/async`);
+      assert.equal(async.status, 201);
+      await async.arrayBuffer();
+      const refused = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+      assert.equal(refused.status, 429);
+      await refused.arrayBuffer();
+      assert.equal(server.rejected.rateLimit, 1);
+      const text = toPrometheusText(registry.snapshot());
+      const value = (series: string): number => Number(text.split("\n").find((l) => l.startsWith(series + " "))?.slice(series.length + 1));
+      assert.equal(value('http_server_requests_total{class="2xx"}'), 3);
+      assert.equal(value('http_server_requests_total{class="4xx"}'), 1);
+      assert.equal(value("http_server_request_duration_seconds_count"), 4);
+      assert.equal(value("http_server_requests_in_flight"), 0);
+      assert.equal(value('http_server_rejected_total{server="web",reason="rate_limit"}'), 1);
+    });
+    assert.equal(seen.length, 3);
+    assert.equal(seen[0], seen[1], "the same connection: one address object");
+    assert.equal(seen[0]!.hostname, "127.0.0.1");
+    assert.ok(seen[0]!.port > 0);
+    assert.throws(() => serve({ port: 0, fetch: () => new Response(""), metrics: {} as never }), TypeError);
   });
 });
 

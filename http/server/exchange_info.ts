@@ -30,6 +30,13 @@ import type { Connection } from "../../poll/connection.ts";
 import type { ServeHandlerInfo } from "./h1_session.ts";
 
 /**
+ * Each connection's client address, read once: it cannot change, and
+ * reading it is a system call (getpeername) that a rate limit keyed by
+ * address would otherwise make for every request.
+ */
+const peers = new WeakMap<Connection, ServeHandlerInfo["remoteAddr"]>();
+
+/**
  * The base of a session's exchange (see the module text).
  *
  * @example
@@ -59,18 +66,24 @@ export abstract class ExchangeInfo {
   /** The client's address (empty for a Unix socket, or once the connection closed). */
   get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
     if (this.#remote !== undefined) return this.#remote;
+    const conn = this.connection();
+    const known = peers.get(conn);
+    if (known !== undefined) return (this.#remote = known);
     let hostname = "";
     let port = 0;
     try {
-      const a = this.connection().remoteAddress;
+      const a = conn.remoteAddress;
       if (a.family !== "unix") {
         hostname = a.host;
         port = a.port;
       }
     } catch {
-      // closed already
+      // closed already: not remembered
+      return (this.#remote = { hostname, port, transport: "tcp" });
     }
-    return (this.#remote = { hostname, port, transport: "tcp" });
+    const remote = { hostname, port, transport: "tcp" } as const;
+    peers.set(conn, remote);
+    return (this.#remote = remote);
   }
 
   /** Resolves once the response was written (or could not be). */

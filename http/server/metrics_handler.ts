@@ -4,9 +4,12 @@
  * handler (as a wrapper or as a middleware), and a collector of servers'
  * open connections.
  *
- * Request metrics cost two `performance.now()` calls, one counter and one
- * histogram bump per request (see `bench/metrics.ts`); a server without
- * them pays nothing.
+ * Request metrics cost one `performance.now()` per request (the start is
+ * the event-loop turn's reading, `turnMs`, shared by the requests of a
+ * turn), a gauge up and down, one counter and one histogram bump (see
+ * `bench/metrics.ts` and `bench/http_server_limits.ts`); a server without
+ * them pays nothing. `serve({ metrics: registry })` measures every
+ * request, 429s of its `rateLimit` included.
  *
  * @example
  * ```ts
@@ -22,6 +25,7 @@
  * @module
  */
 import type { Histogram, MetricFamily, MetricsCollector, MetricsRegistry } from "../../core/metrics.ts";
+import { turnMs } from "../../core/clock.ts";
 import { checkOptions } from "../../core/options.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "../../core/prometheus.ts";
 import type { Server } from "./serve.ts";
@@ -86,16 +90,17 @@ function requestMetrics(registry: MetricsRegistry): RequestMetrics {
   return {
     byClass: CLASSES.map((c) => requests.labels(c)),
     errors: registry.counter("http_server_handler_errors_total", { help: "HTTP handlers that threw or rejected." }),
-    latency: registry.histogram("http_server_request_duration_seconds", { help: "Time from the request to its response's head, in seconds." }),
+    latency: registry.histogram("http_server_request_duration_seconds", { help: "Time from the request (the start of the event-loop turn that delivered it) to its response, in seconds." }),
     inFlight: registry.gauge("http_server_requests_in_flight", { help: "HTTP requests being handled." }),
   };
 }
 
-function finish(m: RequestMetrics, start: number, response: Response): Response {
+function finish<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
   m.inFlight.dec();
   m.latency.observe((performance.now() - start) / 1000);
-  const cls = ((response.status / 100) | 0) - 1;
-  m.byClass[cls >= 0 && cls < 5 ? cls : 4]?.inc();
+  // No response: the request switched protocols (a WebSocket upgrade under serve's `websocket`).
+  const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
+  m.byClass[cls >= 0 && cls < 5 ? cls : 4]!.inc();
   return response;
 }
 
@@ -105,11 +110,32 @@ function failed(m: RequestMetrics, error: unknown): never {
   throw error;
 }
 
+/** `handler` measured into `m` (synchronous while the handler is). */
+function measure<I, R extends Response | undefined>(
+  m: RequestMetrics,
+  handler: (request: Request, info: I) => R | Promise<R>,
+): (request: Request, info: I) => R | Promise<R> {
+  return (request, info) => {
+    const start = turnMs();
+    m.inFlight.inc();
+    let result: R | Promise<R>;
+    try {
+      result = handler(request, info);
+    } catch (error) {
+      failed(m, error);
+    }
+    if (result instanceof Response || result === undefined) return finish(m, start, result as R);
+    return Promise.resolve(result).then((r) => finish(m, start, r), (error: unknown) => failed(m, error));
+  };
+}
+
 /**
  * Wraps a fetch handler with request metrics:
  * `http_server_requests_total{class="2xx"}`,
- * `http_server_request_duration_seconds` (a summary with p50…p99.9, to
- * the response's head; a streamed body is not waited for),
+ * `http_server_request_duration_seconds` (a summary with p50…p99.9, from
+ * the start of the event-loop turn that delivered the request — when its
+ * bytes were read, under `serve` — to the handler's response; a streamed
+ * body is not waited for),
  * `http_server_requests_in_flight` and `http_server_handler_errors_total`.
  *
  * @example
@@ -126,19 +152,32 @@ export function withHttpMetrics<I>(
   handler: (request: Request, info: I) => Response | Promise<Response>,
 ): (request: Request, info: I) => Response | Promise<Response> {
   if (typeof handler !== "function") throw new TypeError("withHttpMetrics: handler must be a function");
-  const m = requestMetrics(registry);
-  return (request, info) => {
-    const start = performance.now();
-    m.inFlight.inc();
-    let result: Response | Promise<Response>;
-    try {
-      result = handler(request, info);
-    } catch (error) {
-      failed(m, error);
-    }
-    if (result instanceof Response) return finish(m, start, result);
-    return Promise.resolve(result).then((r) => finish(m, start, r), (error: unknown) => failed(m, error));
-  };
+  return measure(requestMetrics(registry), handler);
+}
+
+/**
+ * What `serve({ metrics })` puts around its handler (inside the WebSocket
+ * support, outside the rate limit and the middleware, so 429s are
+ * counted): {@link withHttpMetrics} for a handler that may also return
+ * nothing (it upgraded the request to a WebSocket: counted as 1xx).
+ *
+ * @example
+ * ```ts
+ * import { MetricsRegistry } from "../../core/metrics.ts";
+ * import { withServeMetrics } from "./metrics_handler.ts";
+ * const fetch = withServeMetrics(new MetricsRegistry(), () => undefined);
+ * console.log(fetch(new Request("http://localhost/"), undefined)); // undefined
+ * ```
+ */
+export function withServeMetrics<I>(
+  registry: MetricsRegistry,
+  handler: (request: Request, info: I) => Response | undefined | Promise<Response | undefined>,
+): (request: Request, info: I) => Response | undefined | Promise<Response | undefined> {
+  if (typeof handler !== "function") throw new TypeError("serve: fetch must be a function");
+  if (registry === null || typeof registry !== "object" || typeof (registry as Partial<MetricsRegistry>).histogram !== "function") {
+    throw new TypeError("serve: metrics must be a MetricsRegistry (core/metrics.ts)");
+  }
+  return measure(requestMetrics(registry), handler);
 }
 
 /**
@@ -157,7 +196,7 @@ export function withHttpMetrics<I>(
 export function httpMetrics(registry: MetricsRegistry): (request: Request, next: (request?: Request) => Promise<Response>) => Promise<Response> {
   const m = requestMetrics(registry);
   return (_request, next) => {
-    const start = performance.now();
+    const start = turnMs();
     m.inFlight.inc();
     let result: Promise<Response>;
     try {

@@ -18,7 +18,7 @@ export { type H2HandlerInfo, type H2ServeOptions, isH2Info } from "./h2_session.
 export type { ServeTLSOptions } from "./tls_listen.ts";
 export { installLightResponse } from "./light_response.ts";
 export { compose, type Middleware, type Next, withMiddleware } from "./middleware.ts";
-export { answerOverloaded, rateLimit, type RateLimitOptions, serveProtection } from "./limits_http.ts";
+export { answerOverloaded, rateLimit, type RateLimitOptions, serveProtection, withRateLimit } from "./limits_http.ts";
 export { parseByteRange, serveStatic, type ServeStaticOptions, type StaticHandler } from "./static.ts";
 export { contentTypeFor, isCompressibleType, MIME_TYPES } from "./mime.ts";
 export { compression, type CompressionOptions, preferredEncoding } from "./compress.ts";

@@ -43,7 +43,9 @@ import type { TLSListener } from "../../tls/connect_async.ts";
 import { h2Config, type H2ServeOptions } from "./h2_session.ts";
 import { type ServerUpgradeOptions, type WebSocketHandler, WebSocketSupport } from "../../ws/server.ts";
 import { type Middleware, withMiddleware } from "./middleware.ts";
-import { rateLimit, type RateLimitOptions, serveProtection } from "./limits_http.ts";
+import { type RateLimitOptions, serveProtection, withRateLimit } from "./limits_http.ts";
+import { withServeMetrics } from "./metrics_handler.ts";
+import type { MetricsRegistry } from "../../core/metrics.ts";
 import type { ConnectionGate } from "../../poll/listener.ts";
 import type { ListenProtectionOptions } from "../../pool/protect.ts";
 import { Logger } from "../../core/log.ts";
@@ -135,9 +137,17 @@ export interface ServeOptions {
   /**
    * Requests per second per client (default key: its address) with bursts;
    * more get `429 Too Many Requests` with `Retry-After` (limits_http.ts's
-   * `rateLimit`, run before `middleware`).
+   * `rateLimit`, run before `middleware`; a synchronous `fetch` stays
+   * synchronous).
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * Request metrics into this registry (core/metrics.ts): requests by
+   * status class (`rateLimit`'s 429s included), latency, in flight, handler
+   * errors — `withHttpMetrics` around everything else (metrics_handler.ts).
+   * Add `serverCollector` for connections and refusals.
+   */
+  metrics?: MetricsRegistry;
   /** Requests served on one connection; the response to the last says `Connection: close` (default: no bound). */
   maxRequestsPerConnection?: number;
   /** Most bytes of one request body (413); default `HTTP1_LIMITS.maxBodyBytes`. */
@@ -210,6 +220,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   middleware: true,
   protect: true,
   rateLimit: true,
+  metrics: true,
   logger: true,
 } satisfies Record<keyof ServeOptions, true>));
 
@@ -301,10 +312,10 @@ export class Server {
     this.#websocket = websocket;
     const rejected: ServerRejections = { maxConnections: 0, rateLimit: 0, protect: 0 };
     this.#rejected = rejected;
-    const middleware = options.rateLimit === undefined
-      ? options.middleware
-      : [rateLimit(options.rateLimit, () => void rejected.rateLimit++), ...[options.middleware ?? []].flat()];
-    const fetch = middleware === undefined ? options.fetch : withMiddleware(middleware, options.fetch as ServeHandler);
+    // metrics(rateLimit(middleware(fetch))): each synchronous while what it wraps is.
+    let fetch = options.middleware === undefined ? options.fetch : withMiddleware(options.middleware, options.fetch as ServeHandler);
+    if (options.rateLimit !== undefined) fetch = withRateLimit(options.rateLimit, fetch, () => void rejected.rateLimit++);
+    if (options.metrics !== undefined) fetch = withServeMetrics(options.metrics, fetch);
     const protect = serveProtection(options.protect, () => void rejected.protect++);
     const config: SessionConfig = {
       fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
