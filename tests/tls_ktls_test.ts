@@ -14,6 +14,8 @@ import type { Connection } from "../poll/connection.ts";
 import { connectTLS, listenTLS, tlsInfo } from "../tls/connect_async.ts";
 import { TLSContext } from "../tls/context.ts";
 import { tlsSendfile } from "../tls/sendfile.ts";
+import { kernelTLSSupport } from "../tls/ktls.ts";
+import { UnsupportedError } from "../core/errors.ts";
 import { testPKI } from "./tls_pki.ts";
 
 const SUITE = "TLS_AES_128_GCM_SHA256";
@@ -60,8 +62,11 @@ describe("kTLS opt-in", () => {
         assert.equal(typeof i.ktls, "boolean");
         assert.equal(i.ktls, i.ktlsSend || i.ktlsRecv);
       }
+      // Without the kernel's tls protocol nothing can be active.
+      if (!kernelTLSSupport().available) assert.equal(info.ktls || peerInfo.ktls, false);
       if (!info.ktls) {
-        console.log(`note: kernel TLS not active here (no kernel "tls" module, or OpenSSL without kTLS): ktls is a no-op, tested as such`);
+        const why = kernelTLSSupport().available ? "OpenSSL without kTLS, or the cipher not taken by the kernel" : kernelTLSSupport().reason;
+        console.log(`note: kernel TLS not active here (${why}): ktls is a no-op, tested as such`);
       } else console.log(`note: kernel TLS active (client send ${info.ktlsSend}, recv ${info.ktlsRecv})`);
 
       const file = join(dir, "payload.bin");
@@ -116,6 +121,52 @@ describe("kTLS opt-in", () => {
       server.close();
       serverContext.close();
       client.close();
+    }
+  });
+
+  test("kernelTLSSupport asks the kernel once and says why not; ktls: \"require\" is an UnsupportedError where it cannot", async () => {
+    const support = kernelTLSSupport();
+    assert.equal(kernelTLSSupport(), support, "probed once per process");
+    assert.equal(typeof support.available, "boolean");
+    assert.equal(typeof support.errno, "string");
+    if (support.available) {
+      assert.equal(support.reason, "");
+      assert.ok(["", "ENOTCONN"].includes(support.errno) || support.errno.startsWith("E"), support.errno);
+    } else {
+      assert.ok(support.errno.startsWith("E"), `errno named: ${support.errno}`);
+      assert.ok(support.reason.length > 0);
+    }
+    console.log(`note: kernelTLSSupport(): available ${support.available}, errno ${support.errno || "none"}${support.reason ? `: ${support.reason}` : ""}`);
+
+    const pki = testPKI();
+    const key = readFileSync(pki.paths["leaf.key"]!, "utf8");
+    assert.throws(() => new TLSContext({ ktls: "always" as unknown as boolean }), TypeError);
+    if (!support.available) {
+      const refused = (err: unknown) => {
+        assert.ok(err instanceof UnsupportedError, String(err));
+        assert.equal(err.code, "ERR_UNSUPPORTED");
+        assert.equal(err.feature, "kTLS");
+        assert.ok(err.message.includes(support.errno), err.message);
+        return true;
+      };
+      assert.throws(() => new TLSContext({ ca: pki.root, ktls: "require" }), refused);
+      assert.throws(() => listenTLS({ port: 0, cert: pki.chain, key, ktls: "require" }), refused);
+      const server = listenTLS({ port: 0, cert: pki.chain, key });
+      const client = new TLSContext({ ca: pki.root });
+      try {
+        await assert.rejects(connectTLS({ host: "127.0.0.1", servername: "localhost", port: server.port, context: client, ktls: "require" }), refused);
+        // Best effort still connects, without the kernel.
+        const conn = await connectTLS({ host: "127.0.0.1", servername: "localhost", port: server.port, context: client, ktls: true });
+        assert.equal(tlsInfo(conn)!.ktls, false);
+        await conn.close();
+      } finally {
+        server.close();
+        client.close();
+      }
+    } else {
+      const context = new TLSContext({ ca: pki.root, ktls: "require" });
+      assert.equal(context.ktls, true);
+      context.close();
     }
   });
 });

@@ -46,6 +46,7 @@ import { tlsFdTransport } from "./connection.ts";
 import { connectionTransport, isLayered } from "./connection_transport.ts";
 import { TLSContext } from "./context.ts";
 import { TLSEngine, type TLSInfo } from "./engine.ts";
+import { ktlsOption } from "./ktls.ts";
 import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
 
@@ -425,7 +426,7 @@ function upgrade(
       host,
       session: options.session,
       allowTruncation: options.allowTruncation === true,
-      ktls: options.ktls === true,
+      ktls: ktlsOption(options.ktls, "ktls"),
       handshakeMs,
       signal: options.signal,
       handler: options.handler,
@@ -444,7 +445,7 @@ function upgrade(
 /** The {@link Upgrade} of a listener's server connections (its options checked already). */
 function serverUpgrade(
   context: TLSContext,
-  options: { readonly handshakeTimeoutMs?: number; readonly allowTruncation?: boolean; readonly ktls?: boolean } & ConnectionOptions,
+  options: { readonly handshakeTimeoutMs?: number; readonly allowTruncation?: boolean; readonly ktls?: boolean | "require" } & ConnectionOptions,
   handler: ConnectionHandler | undefined,
   fdMode: boolean,
 ): Upgrade {
@@ -453,7 +454,7 @@ function serverUpgrade(
     host: "",
     session: undefined,
     allowTruncation: options.allowTruncation === true,
-    ktls: options.ktls === true,
+    ktls: ktlsOption(options.ktls, "ktls"),
     handshakeMs: checkHandshakeMs(options.handshakeTimeoutMs),
     signal: undefined,
     handler,

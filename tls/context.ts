@@ -38,6 +38,7 @@ import { DEFAULT_OCSP_REFRESH_MS, StapleFile } from "./staple_file.ts";
 import { useSCTs } from "./sct.ts";
 import { configureServerSessions, SERVER_SESSION_KEYS, type SessionStats, sessionStats } from "./server_sessions.ts";
 import type { TicketKeyRing } from "./ticket_keys.ts";
+import { ktlsOption } from "./ktls.ts";
 
 export type { ALPNMismatch, TLSContextOptions, TLSVersion } from "./options.ts";
 export type { SessionStats } from "./server_sessions.ts";
@@ -115,7 +116,7 @@ export class TLSContext {
     }
     this.verify = optionalBoolean(options.rejectUnauthorized, true, "rejectUnauthorized");
     this.alpn = options.alpn === undefined ? [] : [...options.alpn];
-    this.ktls = optionalBoolean(options.ktls, false, "ktls");
+    this.ktls = ktlsOption(options.ktls, "ktls"); // "require": UnsupportedError without a kernel tls protocol
     const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
     const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
     const requestCert = options.requestCert === "optional" ? "optional" : optionalBoolean(options.requestCert, false, "requestCert");

@@ -33,6 +33,7 @@ export type { OCSPFailure, OCSPStatus } from "./ocsp.ts";
 export { connectTLS, listenTLS, startTLS, tlsConnector, tlsInfo, TLSListener, TLS_SETTING_KEYS } from "./connect_async.ts";
 export type { ConnectTLSOptions, ListenTLSOptions, TLSConnectionSettings, TLSInfo } from "./connect_async.ts";
 export { tlsSendfile } from "./sendfile.ts";
+export { kernelTLSSupport, type KernelTLSSupport } from "./ktls.ts";
 export { DTLSContext } from "./dtls_context.ts";
 export type { DTLSContextOptions } from "./dtls_context.ts";
 export { connectDTLSSync, DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS, DTLSListener, DTLSSocket, listenDTLSSync } from "./dtls.ts";

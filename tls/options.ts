@@ -139,9 +139,11 @@ export interface TLSContextOptions {
    * and `tlsSendfile` sends files without copying them through user
    * space. Only for fd-mode connections on Linux; where the kernel has no
    * `tls` module (or OpenSSL was built without kTLS) it is a no-op and
-   * `tlsInfo(conn).ktls` stays false. Off by default.
+   * `tlsInfo(conn).ktls` stays false. `"require"`: as true, but an
+   * `UnsupportedError` (ERR_UNSUPPORTED, feature "kTLS") when the kernel
+   * has no `tls` protocol (`kernelTLSSupport()` says why). Off by default.
    */
-  readonly ktls?: boolean;
+  readonly ktls?: boolean | "require";
   /**
    * Server: signed certificate timestamps for `cert` (RFC 6962), sent in the
    * signed_certificate_timestamp extension to clients that ask (TLS 1.3:
