@@ -5,32 +5,42 @@
  * metrics (`metrics: registry`: a clock read, a gauge, a counter and a
  * summary per request), a per-client `rateLimit` that never refuses (a
  * token bucket looked up per request by the client's address), `protect`
- * (per-IP admission at accept) and `serverCollector` registered. Each round starts a fresh server of each
- * kind in a child process, in alternating order; HTTP_ROUNDS rounds
- * (default 5) of HTTP_SECONDS each (default 3). Reports the median req/s
- * and server CPU µs per request (from /proc/PID/stat) with their ranges,
- * and the machine's load average before and after (the machine is shared).
- * Target (issue 21): ≤ 3% more CPU per request with them on. Before the
- * rounds, the same per-request work in process (no sockets): the handler
- * as `serve` wraps it for these options (`withServeMetrics` around
- * `withRateLimit`) against the bare handler, called alike (a handler
- * returning one prebuilt `Response`, the same `Request`, an `info` whose
- * address is known, each result's status checked), in
- * interleaved warmed blocks; reports each side's median ns per call and
- * the median of the paired per-block differences, which a loaded machine
- * disturbs less.
+ * (per-IP admission at accept) and `serverCollector` registered.
+ *
+ * Each round starts a fresh server of each kind in a child process and,
+ * after a warm-up, loads them in turn for HTTP_SLICES slices of
+ * HTTP_SECONDS each (defaults 4 and 1; the order alternates), so that both
+ * see the same machine: a shared machine's load changes from second to
+ * second. Each server's CPU time is read around its own slices only
+ * (nanoseconds, from the schedstat of each of its threads), requests from
+ * wrk. HTTP_ROUNDS rounds (default 5; 0: the in-process part only).
+ * Reports the median req/s and CPU µs per request with their ranges, the
+ * median and range of the per-round on÷off CPU ratios (the figure to
+ * trust), and the machine's load average before and after. Target (issue
+ * 21): ≤ 3% more CPU per request with them on.
+ *
+ * Before the rounds, the same per-request work in process (no sockets):
+ * the handler as `serve` wraps it for these options (`withServeMetrics`
+ * around `withRateLimit`) against the bare handler, called alike (a
+ * handler returning one prebuilt `Response`, the same `Request`, an `info`
+ * whose address is known, each result's status checked), in interleaved
+ * warmed blocks; reports each side's median ns per call and the median of
+ * the paired per-block differences.
  *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
  *
  * @module
  */
 import { loadavg } from "node:os";
-import { wrkInstalled, wrkRound } from "./_wrk_server.ts";
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { startServerChild, wrkInstalled } from "./_wrk_server.ts";
 import { finish, record, RUNTIME } from "./harness.ts";
 
 const proc = (globalThis as unknown as { process: { execPath: string; argv: string[]; env: Record<string, string | undefined> } }).process;
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 5);
-const SECONDS = Number(proc.env.HTTP_SECONDS ?? 3);
+const SECONDS = Number(proc.env.HTTP_SECONDS ?? 1);
+const SLICES = Number(proc.env.HTTP_SLICES ?? 4);
 
 function handler(_request: Request): Response {
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
@@ -115,8 +125,52 @@ async function inProcess(): Promise<void> {
   record({ bench: "http_server_limits", case: "handler + rateLimit + metrics, in process", unit: "ns/op", ours: median(onNs), peer: median(offNs), peerName: "bare handler" });
 }
 
-function round(kind: string): Promise<{ rps: number; cpuUs: number }> {
-  return wrkRound("bench/http_server_limits.ts", kind, "/", SECONDS);
+/** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */
+function cpuNs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns;
+}
+
+/** `wrk -t1 -c50` for `seconds`: the requests it completed. */
+function wrkRequests(port: number, seconds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile("wrk", ["-t1", "-c50", `-d${seconds}s`, `http://127.0.0.1:${port}/`], (err, stdout) => {
+      if (err) return reject(err);
+      const m = /(\d+) requests in/.exec(stdout);
+      if (!m) return reject(new Error(`wrk said: ${stdout}`));
+      resolve(Number(m[1]));
+    });
+  });
+}
+
+/** One round: both servers, warmed, loaded in alternating slices. */
+async function round(r: number): Promise<Record<"on" | "off", { rps: number; cpuUs: number }>> {
+  const servers = { on: await startServerChild("bench/http_server_limits.ts", "on"), off: await startServerChild("bench/http_server_limits.ts", "off") };
+  try {
+    const sum = { on: { ns: 0, requests: 0 }, off: { ns: 0, requests: 0 } };
+    for (const kind of ["on", "off"] as const) await wrkRequests(servers[kind].port, 1); // warm-up
+    for (let slice = 0; slice < SLICES; slice++) {
+      const order = (r + slice) % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const);
+      for (const kind of order) {
+        const before = cpuNs(servers[kind].pid);
+        const requests = await wrkRequests(servers[kind].port, SECONDS);
+        sum[kind].ns += cpuNs(servers[kind].pid) - before;
+        sum[kind].requests += requests;
+      }
+    }
+    const result = (k: "on" | "off") => ({ rps: sum[k].requests / (SLICES * SECONDS), cpuUs: sum[k].ns / 1000 / sum[k].requests });
+    return { on: result("on"), off: result("off") };
+  } finally {
+    servers.on.kill();
+    servers.off.kill();
+  }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -142,15 +196,14 @@ async function wrkRounds(): Promise<void> {
   const off = { rps: [] as number[], cpu: [] as number[] };
   const ratios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 === 0 ? ["on", "off"] : ["off", "on"];
-    for (const kind of order) {
-      const res = await round(kind);
+    const res = await round(r);
+    for (const kind of ["on", "off"] as const) {
       const into = kind === "on" ? on : off;
-      into.rps.push(res.rps);
-      into.cpu.push(res.cpuUs);
-      console.log(`# ${RUNTIME} hello round ${r} limits+metrics ${kind}: ${res.rps.toFixed(0)} req/s, ${res.cpuUs.toFixed(1)} µs/req`);
+      into.rps.push(res[kind].rps);
+      into.cpu.push(res[kind].cpuUs);
     }
-    ratios.push(on.cpu[r]! / off.cpu[r]!);
+    ratios.push(res.on.cpuUs / res.off.cpuUs);
+    console.log(`# ${RUNTIME} hello round ${r}: on ${res.on.rps.toFixed(0)} req/s ${res.on.cpuUs.toFixed(2)} µs/req, off ${res.off.rps.toFixed(0)} req/s ${res.off.cpuUs.toFixed(2)} µs/req, on÷off ${ratios[r]!.toFixed(3)} (load ${load()})`);
   }
   console.log(`# ${RUNTIME} load average after: ${load()}`);
   console.log(`# ${RUNTIME} req/s on ${median(on.rps).toFixed(0)} (${range(on.rps, 0)}), off ${median(off.rps).toFixed(0)} (${range(off.rps, 0)})`);
