@@ -784,7 +784,10 @@ export class Socket {
 
   /**
    * Closes a descriptor received with {@link Socket.recvFd} or
-   * {@link Socket.recvFds} (a convenience: any descriptor may be closed).
+   * {@link Socket.recvFds} on this socket, once: any other number (the
+   * socket's own, stdout, one closed here before and since reused by the
+   * kernel) is a RangeError, and a closed socket throws
+   * {@link UseAfterCloseError}.
    *
    * @example
    * ```ts

@@ -59,6 +59,8 @@ export class SocketCore {
   peerText: string | undefined;
   readonly timeouts = new TimeoutOverrides();
   readonly stats = new SocketStatistics();
+  /** Descriptors recvFds handed out and closeReceivedFd has not closed yet (the only ones it closes). */
+  received: Set<number> | undefined;
 
   constructor(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean) {
     this.fd = fd;

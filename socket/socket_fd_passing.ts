@@ -117,6 +117,10 @@ export function recvFds(c: SocketCore, options: RecvFdsOptions): ReceivedFds | n
     c.waitOrTimeout(WAIT_READ, deadline, "recvmsg");
   }
   if (msg !== null && msg.bytes > 0) c.stats.received(msg.bytes);
+  if (msg !== null && msg.fds.length > 0) {
+    const received = (c.received ??= new Set());
+    for (const got of msg.fds) received.add(got);
+  }
   return msg;
 }
 
@@ -149,8 +153,11 @@ export function recvFd(c: SocketCore, buffer: Uint8Array | undefined): number | 
 }
 
 /**
- * `Socket.closeReceivedFd`: closes a received descriptor (never the
- * socket's own).
+ * `Socket.closeReceivedFd`: closes a descriptor this socket received and
+ * that was not closed here yet: never the socket's own, nor any other of
+ * the process's (stdout, or a number the kernel gave to something else
+ * after a first close). Throws `UseAfterCloseError` once the socket is
+ * closed, a RangeError for any other descriptor.
  *
  * @example
  * ```ts
@@ -165,8 +172,10 @@ export function recvFd(c: SocketCore, buffer: Uint8Array | undefined): number | 
  * ```
  */
 export function closeReceivedFd(c: SocketCore, fd: number): void {
+  const own = c.liveFd();
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) throw new RangeError(`invalid file descriptor: ${fd}`);
-  if (fd === c.fd) throw new RangeError(`descriptor ${fd} is this socket's own`);
+  if (fd === own) throw new RangeError(`descriptor ${fd} is this socket's own`);
+  if (c.received?.delete(fd) !== true) throw new RangeError(`descriptor ${fd} was not received on this socket, or was closed already`);
   check(libc().close(fd), "close");
 }
 

@@ -23,7 +23,7 @@
  * @module
  */
 import { monotonicMs } from "../core/clock.ts";
-import { UnsupportedError } from "../core/errors.ts";
+import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { writePointer } from "../ffi/marshal.ts";
@@ -163,6 +163,7 @@ export class TicketKeyRing {
   readonly #rotationMs: number;
   readonly #now: () => number;
   #callback: NativeCallback | null = null;
+  #closed = false;
 
   /**
    * Makes the ring (no callback yet: see {@link TicketKeyRing.install}).
@@ -210,6 +211,8 @@ export class TicketKeyRing {
    * ```
    */
   install(ctx: Pointer): void {
+    this.#live();
+    if (ctx === null || ctx === undefined) throw new TypeError("TicketKeyRing.install: ctx must be an SSL_CTX pointer");
     if (this.#callback === null) {
       // int cb(SSL *s, unsigned char key_name[16], unsigned char *iv,
       //        EVP_CIPHER_CTX *ctx, EVP_MAC_CTX *hctx, int enc)
@@ -243,6 +246,7 @@ export class TicketKeyRing {
    * ```
    */
   rotate(material?: Uint8Array): void {
+    this.#live();
     const key = toKey(material ?? randomBytes(TICKET_KEY_LENGTH), this.#now());
     this.#keys.unshift(key);
     for (const dropped of this.#keys.splice(this.#kept + 1)) wipe(dropped);
@@ -262,6 +266,7 @@ export class TicketKeyRing {
    * ```
    */
   rotateIfDue(): boolean {
+    this.#live();
     if (this.#rotationMs === 0 || this.#keys.length === 0 || this.#now() - this.#keys[0]!.createdMs < this.#rotationMs) return false;
     this.rotate();
     return true;
@@ -275,6 +280,11 @@ export class TicketKeyRing {
   /** Whether a ticket under the key named `name` would still be decrypted. */
   accepts(name: Uint8Array): boolean {
     return this.#keys.some((k) => name.length === TICKET.KEYNAME_LENGTH && sameName(k.name, name));
+  }
+
+  /** Throws {@link UseAfterCloseError} once closed. */
+  #live(): void {
+    if (this.#closed) throw new UseAfterCloseError("TicketKeyRing");
   }
 
   #current(): TicketKey {
@@ -306,7 +316,9 @@ export class TicketKeyRing {
 
   /**
    * Wipes the keys and frees the callback (call once no `SSL` of the
-   * context can run it). Idempotent.
+   * context can run it). Idempotent; afterwards `size` is 0, nothing is
+   * accepted, and `install`, `rotate` and `rotateIfDue` throw
+   * `UseAfterCloseError` (they would make new keys and a new callback).
    *
    * @example
    * ```ts
@@ -317,6 +329,7 @@ export class TicketKeyRing {
    * ```
    */
   close(): void {
+    this.#closed = true;
     for (const key of this.#keys.splice(0)) wipe(key);
     this.#callback?.close();
     this.#callback = null;
