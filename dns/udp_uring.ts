@@ -4,9 +4,13 @@
  * (which binds the new socket to a random ephemeral port: a fresh port per
  * query, the Kaminsky defence), RECVMSG of the answer — written into the
  * submission queue with plain memory stores and submitted with every other
- * query of the same runtime turn in one io_uring_enter; the answer's CQE
- * is read from shared memory, and a CLOSE of the slot goes out with the
- * next batch. The readiness path ({@link udpExchange}) costs five system
+ * query started in the same job (submitted from a microtask, before the
+ * loop's next wait) in one io_uring_enter; the answer's CQE is read from
+ * shared memory, and a CLOSE of the slot goes out with the next batch.
+ * Only the receive posts a completion: the socket, the send and the close
+ * report failures only (IOSQE_CQE_SKIP_SUCCESS; a failed step ends the
+ * chain with its one completion, the kernel skipping those of the steps it
+ * cancels). The readiness path ({@link udpExchange}) costs five system
  * calls per query (socket, epoll_ctl, sendto, recvfrom, close), each an
  * FFI crossing; here a turn's queries share one or two.
  *
@@ -109,6 +113,9 @@ export class UdpQueryRing implements UringOwner {
   readonly #generation = new Uint32Array(SLOTS);
   #active = 0;
   #closed = false;
+  #submitScheduled = false;
+  /** Slots whose query is over, closed (and freed) with the next submit. */
+  readonly #toClose: number[] = [];
 
   /** @internal Use {@link udpQueryRing}. */
   constructor(loop: Loop) {
@@ -116,9 +123,12 @@ export class UdpQueryRing implements UringOwner {
     // A plain ring: completions are posted as they happen and the eventfd
     // wakes the loop. (DEFER_TASKRUN, which the loop's connection ring
     // prefers, was measured slower here: 8 queries in flight reached a
-    // third of the lookups per second.) Submissions go once per runtime
-    // turn, after every query of the turn was written.
-    const io = new UringLoop(loop, { entries: 256, cqEntries: 1024, submit: "immediate", closeWithLoop: true });
+    // third of the lookups per second.) Submission is ours ("manual"): at
+    // the end of the job that wrote the chains (a microtask), so the
+    // queries a reap's answers start go out before the loop's next wait
+    // (with "immediate", once per runtime turn, they waited behind the
+    // loop's tick, whose first wait may linger up to a millisecond).
+    const io = new UringLoop(loop, { entries: 256, cqEntries: 1024, submit: "manual", closeWithLoop: true });
     let arena: NativeBuffer | undefined;
     try {
       requireOpcodes(io.uring, [IORING_OP.SOCKET, IORING_OP.SENDMSG, IORING_OP.RECVMSG, IORING_OP.CLOSE, IORING_OP.ASYNC_CANCEL]);
@@ -203,9 +213,11 @@ export class UdpQueryRing implements UringOwner {
     const fixed = IOSQE.FIXED_FILE | IOSQE.IO_LINK;
     try {
       const af = server.family === "ipv6" ? C.AF_INET6 : C.AF_INET;
-      uring.prepareDirect(IORING_OP.SOCKET, IOSQE.IO_LINK, 0, af, 0, C.IPPROTO_UDP, C.SOCK_DGRAM, 0, tag | K_SOCKET, 0, slot + 1);
-      uring.prepareDirect(IORING_OP.SENDMSG, fixed, 0, slot, address + SEND_HDR, 1, 0, C.MSG_NOSIGNAL, tag | K_SEND);
+      // Only failures of the socket and the send post a completion.
+      uring.prepareDirect(IORING_OP.SOCKET, IOSQE.IO_LINK | IOSQE.CQE_SKIP_SUCCESS, 0, af, 0, C.IPPROTO_UDP, C.SOCK_DGRAM, 0, tag | K_SOCKET, 0, slot + 1);
+      uring.prepareDirect(IORING_OP.SENDMSG, fixed | IOSQE.CQE_SKIP_SUCCESS, 0, slot, address + SEND_HDR, 1, 0, C.MSG_NOSIGNAL, tag | K_SEND);
       this.#armReceive(slot, tag);
+      this.#scheduleSubmit();
     } catch (err) {
       // Not reached (room was made above); the slot stays taken rather than
       // be reused under a chain the kernel may hold.
@@ -219,6 +231,7 @@ export class UdpQueryRing implements UringOwner {
     if (this.#closed) return;
     const tag = this.#tag(slot, 0);
     this.#uring.cancelDirect(tag | K_RECV, tag | K_CANCEL);
+    this.#scheduleSubmit();
   }
 
   /** The loop is closing: every query fails; the ring closes next (its close cancels what the kernel holds). */
@@ -248,6 +261,32 @@ export class UdpQueryRing implements UringOwner {
     });
   }
 
+  /** Submits this job's chains (at the end of the job: one io_uring_enter for every query it started), with the CLOSE of each slot whose query ended. */
+  #scheduleSubmit(): void {
+    if (this.#submitScheduled) return;
+    this.#submitScheduled = true;
+    queueMicrotask(this.#submit);
+  }
+
+  #submit = (): void => {
+    this.#submitScheduled = false;
+    if (this.#closed) return;
+    const ring = this.#uring.ring;
+    if (ring.closed) return;
+    const toClose = this.#toClose;
+    for (let i = 0; i < toClose.length; i++) {
+      const slot = toClose[i]!;
+      try {
+        this.#uring.prepareDirect(IORING_OP.CLOSE, IOSQE.CQE_SKIP_SUCCESS, 0, 0, 0, 0, 0, 0, this.#tag(slot, K_CLOSE), 0, slot + 1);
+      } catch {
+        // No room for the CLOSE: the next SOCKET into this slot replaces (and closes) the socket.
+      }
+      this.#free.push(slot);
+    }
+    toClose.length = 0;
+    if (ring.unsubmitted > 0) ring.enter(0);
+  };
+
   #tag(slot: number, kind: number): number {
     return ((((this.#generation[slot]! & GEN_MASK) << SLOT_BITS) | slot) << 3 | kind) >>> 0;
   }
@@ -267,11 +306,14 @@ export class UdpQueryRing implements UringOwner {
     if (x === undefined) return;
     switch (tag & 7) {
       case K_SOCKET:
-        // The chain's receive is cancelled with it and frees the slot.
-        if (res < 0) x.end(sysError(-res, "socket"), false);
-        return;
       case K_SEND:
-        if (res < 0) x.end(sysError(-res, "sendmsg", x.server.text), false);
+        // Only a failure reports (CQE_SKIP_SUCCESS); the rest of the chain
+        // is cancelled with no completion (the kernel skips the CQEs of
+        // links behind a failed skip-success operation): the query is over.
+        if (res >= 0) return;
+        x.end((tag & 7) === K_SOCKET ? sysError(-res, "socket") : sysError(-res, "sendmsg", x.server.text), false);
+        this.#uring.forgetDirect(1); // the receive
+        this.#release(slot);
         return;
       case K_RECV:
         this.#received(slot, x, res);
@@ -314,16 +356,12 @@ export class UdpQueryRing implements UringOwner {
     this.#release(slot);
   }
 
-  /** The slot's last operation is in: close its socket (with the next batch) and free it. */
+  /** The slot's last operation is in: its socket is closed, and the slot freed, with the next submit (only a failed CLOSE reports). */
   #release(slot: number): void {
-    try {
-      this.#uring.prepareDirect(IORING_OP.CLOSE, 0, 0, 0, 0, 0, 0, 0, this.#tag(slot, K_CLOSE), 0, slot + 1);
-    } catch {
-      // No room for the CLOSE: the next SOCKET into this slot replaces (and closes) the socket.
-    }
     this.#exchanges[slot] = undefined;
     this.#generation[slot] = (this.#generation[slot]! + 1) >>> 0;
-    this.#free.push(slot);
+    this.#toClose.push(slot);
+    this.#scheduleSubmit();
     if (--this.#active === 0) this.#io.unretain();
   }
 }

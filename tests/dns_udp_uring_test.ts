@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { setMaxListeners } from "node:events";
-import { UseAfterCloseError } from "../core/errors.ts";
+import { SocketError, UseAfterCloseError } from "../core/errors.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { IGNORE } from "../dns/udp_exchange.ts";
 import { udpQueryRing } from "../dns/udp_uring.ts";
@@ -112,6 +112,20 @@ describe("dns over io_uring", () => {
     const bad = { accept: (): never => { throw new RangeError("bad answer"); } };
     await assert.rejects(ring!.exchange(encodePeer("127.0.0.1", server.port), new Uint8Array(12), 512, bad, undefined, undefined)!, RangeError);
     await until(() => ring!.inFlight === 0);
+  });
+
+  test("a failed send still reports (only successes of socket, send and close are silent); the slot comes back", { skip: noRing }, async () => {
+    const free = ring!.slotsFree;
+    // A broadcast address without SO_BROADCAST: sendmsg fails with EACCES, the linked receive is cancelled.
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(
+        ring!.exchange(encodePeer("255.255.255.255", 53), new Uint8Array(12), 512, firstFromServer([]), undefined, undefined)!,
+        (e: unknown) => e instanceof SocketError && e.code === "EACCES" && e.syscall === "sendmsg",
+      );
+    }
+    await until(() => ring!.inFlight === 0 && ring!.slotsFree === free);
+    const server = await peer(echo);
+    assert.equal(await ring!.exchange(encodePeer("127.0.0.1", server.port), new Uint8Array([1, 2, 3]), 512, firstFromServer([]), undefined, undefined), 3);
   });
 
   test("silence ends at the timeout or the abort, and the slots come back", { skip: noRing }, async () => {

@@ -32,7 +32,7 @@ import { C, E, LAYOUT } from "../../ffi/platform.ts";
 import { writeTimespec } from "../../ffi/marshal.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { addressOf, Ring } from "./ring.ts";
-import { CQE, IORING_OP, URING } from "./uapi.ts";
+import { CQE, IORING_OP, IOSQE, URING } from "./uapi.ts";
 
 /** Options of a {@link Uring}. */
 export interface UringOptions {
@@ -89,6 +89,8 @@ export type DirectSink = (tag: number, res: number, flags: number) => void;
 
 /** user_data high word of direct operations (operation ids stay below 2^53: their high word is < 2^21). */
 const DIRECT_HI = 0xffffffff;
+/** user_data high word of a direct operation with IOSQE_CQE_SKIP_SUCCESS: it posts a CQE only when it fails, so it is not counted in `directPending`. */
+const DIRECT_QUIET_HI = 0xfffffffe;
 
 const ECANCELED = E.ECANCELED ?? 125;
 const ETIME = E.ETIME ?? 62;
@@ -212,6 +214,17 @@ export class Uring {
   }
 
   /**
+   * Tells the ring that `count` counted direct operations will post no
+   * completion: the operations linked behind an `IOSQE.CQE_SKIP_SUCCESS`
+   * one that failed are cancelled with their completions skipped (the
+   * kernel posts only the failure), so the owner, who knows its chains,
+   * says how many there were.
+   */
+  forgetDirect(count: number): void {
+    this.#directPending = Math.max(0, this.#directPending - count);
+  }
+
+  /**
    * Routes the completions of direct operations to `sink`; `afterReap` runs
    * after every reap that saw completions (to publish recycled buffers,
    * re-arm operations …). One sink per ring.
@@ -230,7 +243,10 @@ export class Uring {
    * them (one receive and one send per connection). Submitted with the
    * next batch (once per runtime turn, or at the end of a reap round).
    * `fileIndex` is `sqe->file_index` (a direct descriptor slot + 1, for
-   * SOCKET and CLOSE).
+   * SOCKET and CLOSE). With `IOSQE.CQE_SKIP_SUCCESS` in `sqeFlags` the
+   * operation reports only a failure and is not counted in
+   * {@link Uring.directPending}: use it for steps whose success nobody
+   * waits for (a socket, a send or a close ahead of a counted receive).
    *
    * @throws {LimitError} when the kernel takes no SQEs (its CQ overflow list is full).
    */
@@ -239,11 +255,15 @@ export class Uring {
     opFlags: number, tag: number, bufGroup = 0, fileIndex = 0,
   ): void {
     const ring = this.ring;
-    if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup, fileIndex)) {
+    const quiet = (sqeFlags & IOSQE.CQE_SKIP_SUCCESS) !== 0;
+    const hi = quiet ? DIRECT_QUIET_HI : DIRECT_HI;
+    if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, hi, bufGroup, fileIndex)) {
       this.#submitForRoom();
-      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, DIRECT_HI, bufGroup, fileIndex)) throw this.#sqFull();
+      if (!ring.prepareSqe(opcode, sqeFlags, ioprio, fd, addr, len, off, opFlags, tag, hi, bufGroup, fileIndex)) throw this.#sqFull();
     }
-    this.#directQueued();
+    if (quiet) {
+      if (!this.#scheduled) this.#schedule();
+    } else this.#directQueued();
   }
 
   /**
@@ -666,8 +686,8 @@ export class Uring {
   }
 
   #complete = (lo: number, hi: number, res: number, flags: number): void => {
-    if (hi === DIRECT_HI) {
-      if ((flags & CQE.F_MORE) === 0) this.#directPending--;
+    if (hi >= DIRECT_QUIET_HI) {
+      if (hi === DIRECT_HI && (flags & CQE.F_MORE) === 0) this.#directPending--;
       try {
         this.#directSink?.(lo, res, flags);
       } catch (err) {
