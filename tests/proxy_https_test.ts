@@ -168,6 +168,28 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     assert.equal(received, "ping");
   });
 
+  test("detach() of a tunnel through an https:// proxy throws UnsupportedError and leaves the tunnel working", async () => {
+    const tunnel = await connectViaProxy({ proxy: httpsProxy(tlsTiny.port), host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT });
+    await echoAsync(tunnel, 7);
+    assert.throws(() => tunnel.detach(), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedError, String(e));
+      assert.equal(e.code, "ERR_UNSUPPORTED");
+      assert.equal(e.feature, "detach() of a tunnel through an https:// proxy");
+      return true;
+    });
+    assert.equal(tunnel.closed, false);
+    await echoAsync(tunnel, 8);
+    await tunnel.close();
+    // A plain (http://) tunnel is a bare socket: detach hands it out.
+    const plain = await connectViaProxy({ proxy: `http://bob:p4ss.w0rd@127.0.0.1:${tiny.port}`, host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT });
+    const socket = plain.detach();
+    try {
+      assert.ok(socket.fd >= 0);
+    } finally {
+      socket.close();
+    }
+  });
+
   test("TLS in TLS: the target's TLS inside the proxy's (connect({ proxy, tls }), startTLS on a tunnel, env HTTPS_PROXY)", async () => {
     const pki = testPKI();
     const ways: Array<(port: number) => Promise<Connection>> = [

@@ -11,6 +11,11 @@
  * (prefixed_transport.ts). Loaded on demand by tunnel.ts; libssl is not
  * touched by plain proxies.
  *
+ * Such a tunnel cannot be detached: its descriptor carries TLS records to
+ * the proxy, not the target's bytes, and the TLS state lives in this
+ * process. `detach()` throws {@link UnsupportedError} (`ERR_UNSUPPORTED`)
+ * and leaves the tunnel open and working.
+ *
  * @example
  * ```ts ignore
  * import { connectViaProxy } from "./tunnel.ts";
@@ -20,7 +25,7 @@
  *
  * @module
  */
-import { SocketTimeoutError } from "../../core/errors.ts";
+import { SocketTimeoutError, UnsupportedError } from "../../core/errors.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "../../poll/connection.ts";
 import type { Loop } from "../../poll/loop.ts";
 import { startTLS } from "../../tls/connect_async.ts";
@@ -28,6 +33,7 @@ import { connectionTransport, markLayered } from "../../tls/connection_transport
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../tls/tls_socket.ts";
 import { closedError, type ProxyHandshake } from "./handshake.ts";
 import { prefixedTransport } from "./prefixed_transport.ts";
+import type { Socket } from "../socket.ts";
 import { formatProxy, type ProxyConfig, type ProxyTLSSettings } from "./url.ts";
 
 /** What {@link tunnelOverTLS} needs from the caller. */
@@ -50,6 +56,37 @@ export interface TLSTunnelParams {
   readonly handler: ConnectionHandler | undefined;
   /** The tunnel connection's options. */
   readonly connectionOptions: ConnectionOptions;
+}
+
+/**
+ * The tunnel through an `https://` proxy: a {@link Connection} over the TLS
+ * connection to the proxy, which it owns. It has no descriptor of its own
+ * to hand out, so {@link TLSTunnelConnection.detach} throws.
+ *
+ * @example
+ * ```ts ignore
+ * const tunnel = await connectViaProxy({ proxy: "https://proxy.example:443", host: "10.0.0.5", port: 22 });
+ * try {
+ *   tunnel.detach();
+ * } catch (err) {
+ *   console.log((err as UnsupportedError).code); // "ERR_UNSUPPORTED"
+ * }
+ * ```
+ */
+export class TLSTunnelConnection extends Connection {
+  /**
+   * Always throws: the descriptor under the tunnel carries TLS to the
+   * proxy (and the TLS state is in this process), so no socket could carry
+   * the tunnel's bytes. The tunnel stays open and usable.
+   *
+   * @throws UnsupportedError (`ERR_UNSUPPORTED`, feature "detach() of a tunnel through an https:// proxy")
+   */
+  override detach(): Socket {
+    throw new UnsupportedError(
+      "detach() of a tunnel through an https:// proxy",
+      "its descriptor carries TLS records to the proxy, not the tunnel's bytes; keep the connection, or use an http:// or SOCKS proxy to get a bare socket",
+    );
+  }
 }
 
 function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
@@ -114,7 +151,7 @@ export async function tunnelOverTLS(toProxy: Connection, params: TLSTunnelParams
   const handler = params.handler;
   let tunnel: Connection;
   try {
-    tunnel = new Connection(params.loop, tls.socket, handler, params.connectionOptions, prefixedTransport(connectionTransport(tls), leftover));
+    tunnel = new TLSTunnelConnection(params.loop, tls.socket, handler, params.connectionOptions, prefixedTransport(connectionTransport(tls), leftover));
     markLayered(tunnel); // TLS over it runs in memory-BIO mode
   } catch (err) {
     tls.abort();
