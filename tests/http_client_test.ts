@@ -164,6 +164,22 @@ describe("request() against node:http", () => {
     assert.equal(new TextDecoder().decode(await c.body.arrayBuffer()), "one,two");
   });
 
+  test("a head repeated by the server (strings reused inside) still gives each response its own record", async () => {
+    const records: Array<Record<string, string | string[]>> = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await request(`${srv.base}/json`, { dispatcher: agent });
+      await r.body.dump();
+      records.push(r.headers);
+      r.headers["content-type"] = "changed by the user";
+      delete r.headers["content-length"];
+    }
+    for (const h of records.slice(0, -1)) assert.equal(h["content-type"], "changed by the user");
+    const next = await request(`${srv.base}/json`, { dispatcher: agent });
+    assert.equal(next.headers["content-type"], "application/json");
+    assert.equal(next.headers["content-length"], "17");
+    await next.body.dump();
+  });
+
   test("repeated fields are arrays, set-cookie always", async () => {
     const r = await request(`${srv.base}/cookies`, { dispatcher: agent });
     assert.deepEqual(r.headers["set-cookie"], ["a=1", "b=2"]);
@@ -332,6 +348,20 @@ describe("fetch() against node:http and serve()", () => {
     const r2 = await fetch(req, { dispatcher: agent });
     assert.equal(r2.headers.get("x-method"), "PUT");
     assert.equal(await r2.text(), "from a Request");
+  });
+
+  test("a head repeated by the server gives each Response its own Headers", async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${srv.base}/echo`, { dispatcher: agent });
+      assert.equal(r.headers.get("x-method"), "GET");
+      r.headers.set("x-method", "changed by the user");
+      r.headers.append("x-extra", "1");
+      await r.arrayBuffer();
+    }
+    const last = await fetch(`${srv.base}/echo`, { dispatcher: agent });
+    assert.equal(last.headers.get("x-method"), "GET");
+    assert.equal(last.headers.get("x-extra"), null);
+    await last.arrayBuffer();
   });
 
   test("bodies: bytes, Blob, FormData, URLSearchParams, ReadableStream (duplex half, chunked)", async () => {

@@ -47,10 +47,14 @@ import { normalizeMethod } from "../core/methods.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
 import { DataCopies } from "../h2/data_copies.ts";
+import { type CachedFields, HeadCache } from "./head_cache.ts";
 import { deadlineSignal } from "./timeouts.ts";
 
 /** Body pieces of HTTP/1.1 responses, copied out of the connection's read buffer into shared slabs (one small view each, not one ArrayBuffer each). */
 const bodyCopies = new DataCopies();
+
+/** Response head strings per origin, reused while a server keeps sending the same head. */
+const headCache = new HeadCache();
 
 /**
  * The `init` of {@link fetch}: the standard `RequestInit` fields that
@@ -131,7 +135,10 @@ function defaultAcceptEncoding(): string {
 interface Hop {
   status: number;
   statusText: string;
-  fields: Array<[string, string]>;
+  /** Shared with later responses of the same head: never changed. */
+  fields: ReadonlyArray<readonly [string, string]>;
+  /** Where `fields` came from, and the runtime Headers made of them once they were reused. */
+  cached: CachedFields;
   body: ResponseBody;
   /** The body was empty by framing (or HEAD). */
   empty: boolean;
@@ -147,8 +154,9 @@ function dispatchHop(
 ): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let hop: Hop | undefined;
+    const origin = url.origin;
     dispatcher.dispatch({
-      origin: url.origin,
+      origin,
       method,
       path: url.pathname + url.search,
       headers,
@@ -157,11 +165,10 @@ function dispatchHop(
     }, {
       onHeaders(status, head, control) {
         const responseBody = new ResponseBody({ pause: control.pause, resume: control.resume, cancel: control.abort });
-        const fields: Array<[string, string]> = [];
-        for (let i = 0; i < head.count; i++) fields.push([head.name(i), head.value(i)]);
+        const cached = headCache.fields(origin, head);
         const empty = method === "HEAD" || head.framing === "none";
         if (empty) responseBody.end();
-        hop = { status, statusText: head.reason, fields, body: responseBody, empty };
+        hop = { status, statusText: head.reason, fields: cached.pairs, cached, body: responseBody, empty };
         resolve(hop);
       },
       onData(chunk, owned) {
@@ -271,8 +278,11 @@ function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, d
   if (hop.status < 200 || hop.status > 599) {
     throw new HTTPError("ERR_HTTP_INVALID_STATUS", `a fetch Response cannot carry status ${hop.status}`);
   }
-  // The field pairs go in as they are: a Headers made first would be copied once more.
-  const response = new Response(body, { status: hop.status, statusText: hop.statusText, headers: hop.fields });
+  // The first time, the field pairs go in as they are (a Headers made first would be copied once more); a head seen
+  // again gets the Headers made of it then, which the runtime copies faster than it takes pairs (Bun: ~0.7 against 1.5 µs).
+  const cached = hop.cached;
+  const headers = cached.hits === 0 ? hop.fields as Array<[string, string]> : cached.headers ??= new Headers(hop.fields as Array<[string, string]>);
+  const response = new Response(body, { status: hop.status, statusText: hop.statusText, headers });
   Object.defineProperty(response, "url", { value: url.href, configurable: true, enumerable: true });
   if (redirected) Object.defineProperty(response, "redirected", { value: true, configurable: true, enumerable: true });
   return response;

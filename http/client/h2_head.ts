@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { MessageHead } from "../h1/fields.ts";
+import { type FieldBlock, MessageHead } from "../h1/fields.ts";
 
 /**
  * A response head whose names and values are the strings HPACK decoded
@@ -28,6 +28,10 @@ class H2MessageHead extends MessageHead {
     super("response");
     this.#fields = fields;
   }
+  /** The decoded strings: name, value, name, value, … */
+  get strings(): readonly string[] {
+    return this.#fields;
+  }
   override name(i: number): string {
     return this.#fields[2 * i]!;
   }
@@ -37,6 +41,20 @@ class H2MessageHead extends MessageHead {
   override value(i: number): string {
     return this.#fields[2 * i + 1]!;
   }
+}
+
+/**
+ * The decoded strings of a head {@link h2ResponseHead} made (name, value,
+ * name, value, …), or null for any other head.
+ *
+ * @example
+ * ```ts
+ * import { h2FieldStrings, h2ResponseHead } from "./h2_head.ts";
+ * console.log(h2FieldStrings(h2ResponseHead(200, ["server", "x"], true))); // ["server", "x"]
+ * ```
+ */
+export function h2FieldStrings(head: FieldBlock): readonly string[] | null {
+  return head instanceof H2MessageHead ? head.strings : null;
 }
 
 /**

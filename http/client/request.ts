@@ -27,10 +27,14 @@ import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
 import { ResponseBody } from "./response_body.ts";
 import { DataCopies } from "../h2/data_copies.ts";
+import { type CachedFields, HeadCache } from "./head_cache.ts";
 import { deadlineSignal } from "./timeouts.ts";
 
 /** Body pieces of HTTP/1.1 responses, copied out of the connection's read buffer into shared slabs (one small view each, not one ArrayBuffer each). */
 const bodyCopies = new DataCopies();
+
+/** Response head strings per origin, reused while a server keeps sending the same head. */
+const headCache = new HeadCache();
 
 /**
  * Header fields of a request: a record (arrays for repeated fields),
@@ -171,6 +175,30 @@ export function headerPairs(headers: RequestHeaders | null | undefined): Array<r
   return out;
 }
 
+function pairsRecord(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]!;
+    const had = out[name];
+    if (had === undefined) out[name] = name === "set-cookie" ? [value] : value;
+    else if (typeof had === "string") out[name] = [had, value];
+    else had.push(value);
+  }
+  return out;
+}
+
+/** The user's own copy of the head's record: made once per head and copied while it repeats (a record without arrays). */
+function headRecord(cached: CachedFields): Record<string, string | string[]> {
+  if (cached.hits === 0) return pairsRecord(cached.pairs);
+  let record = cached.record;
+  if (record === undefined) {
+    const made = pairsRecord(cached.pairs);
+    for (const name in made) if (typeof made[name] !== "string") return made;
+    record = cached.record = made;
+  }
+  return { ...record };
+}
+
 function bodySource(body: ResponseBody, control: ResponseControl): void {
   body.attach({ pause: control.pause, resume: control.resume, cancel: control.abort });
 }
@@ -216,10 +244,11 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
   const method = options.method === undefined ? "GET" : normalizeMethod(options.method);
   const dispatcher = options.dispatcher ?? getGlobalDispatcher();
   const deadline = options.totalTimeoutMs === undefined ? undefined : deadlineSignal(options.totalTimeoutMs, options.signal);
+  const origin = u.origin;
   return new Promise<ResponseData>((resolve, reject) => {
     let data: ResponseData | undefined;
     dispatcher.dispatch({
-      origin: u.origin,
+      origin,
       method,
       path: u.pathname + u.search,
       headers,
@@ -233,7 +262,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
       onHeaders(statusCode, head, control) {
         const body = new ResponseBody();
         bodySource(body, control);
-        data = { statusCode, statusText: head.reason, headers: headersRecord(head), trailers: {}, body };
+        data = { statusCode, statusText: head.reason, headers: headRecord(headCache.fields(origin, head)), trailers: {}, body };
         if (method === "HEAD" || head.framing === "none") body.end();
         resolve(data);
       },
