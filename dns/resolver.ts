@@ -12,6 +12,14 @@
  * coalesced, per-server timeouts and attempts, `AbortSignal`; SERVFAIL,
  * REFUSED, NOTIMP and FORMERR move to the next server.
  *
+ * With a `logger` (core/log.ts; the resolver's option, or per call, say a
+ * request's child logger carrying its ids) the resolver says what it did:
+ * at DEBUG each query sent (server, transport, id), answered, retried in a
+ * new round, failed over to the next server, and moved to TCP when
+ * truncated; at WARN each server that timed out or failed and each query
+ * that failed for good; at TRACE cache hits. Without one nothing is built:
+ * one check per step.
+ *
  * Failures are {@link DNSError}s with node-style codes: `ENOTFOUND`
  * (NXDOMAIN), `ENODATA` (the name has no record of that type),
  * `ESERVFAIL`, `EREFUSED`, `ETIMEOUT` (no server answered), `EBADRESP`
@@ -28,6 +36,7 @@
  */
 import { DNSError } from "../core/errors.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
+import { Logger } from "../core/log.ts";
 import { checkOptions } from "../core/options.ts";
 import { connectSocketAsync } from "../poll/connect_socket.ts";
 import { Connection } from "../poll/connection.ts";
@@ -37,7 +46,7 @@ import { readFileBytes } from "../ffi/read_file.ts";
 import { DNSCache } from "./cache.ts";
 import { type HostsTable, MAX_HOSTS_BYTES, parseHosts } from "./hosts.ts";
 import { canonicalName, nameLabels } from "./name.ts";
-import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
+import { type RecordTypeName, RR_TYPE, type ResourceRecord, typeName, typeNumber } from "./records.ts";
 import { type DatagramAcceptor, type ExchangeTimeout, IGNORE, udpExchange, UdpSocketPool } from "./udp_exchange.ts";
 import { dnsUdpIo, udpQueryRing } from "./udp_uring.ts";
 import { type EncodedPeer, encodePeer } from "../socket/udp_query.ts";
@@ -100,17 +109,25 @@ export interface ResolverOptions {
    * `udpSocketReuse` above 1. `FFINET_DNS_IO=readiness` changes the default.
    */
   udpIo?: "uring" | "readiness";
+  /** Where the resolver says what it did (see the module doc); default: nowhere. */
+  logger?: Logger;
 }
 
 const RESOLVER_KEYS: ReadonlySet<string> = new Set([
   "servers", "resolvConfPath", "hostsPath", "cache", "timeoutMs", "attempts", "ndots", "search", "rotate", "edns",
-  "reloadIntervalMs", "loop", "clock", "udpSocketReuse", "udpIo",
+  "reloadIntervalMs", "loop", "clock", "udpSocketReuse", "udpIo", "logger",
 ]);
 
 /** Options of one call. */
 export interface DNSQueryOptions {
   /** Aborts the call (it rejects with the signal's reason). */
   signal?: AbortSignal;
+  /**
+   * The logger for this call instead of the resolver's (a request's child
+   * logger, so the records carry its ids). A query joined with an identical
+   * one already in flight is logged by that one's logger.
+   */
+  logger?: Logger;
 }
 
 /** Options of {@link Resolver.lookup}. */
@@ -129,8 +146,17 @@ export interface LookupAddress {
   readonly family: 4 | 6;
 }
 
-const LOOKUP_KEYS: ReadonlySet<string> = new Set(["signal", "family", "all"]);
-const RESOLVE_KEYS: ReadonlySet<string> = new Set(["signal"]);
+const LOOKUP_KEYS: ReadonlySet<string> = new Set(["signal", "family", "all", "logger"]);
+const RESOLVE_KEYS: ReadonlySet<string> = new Set(["signal", "logger"]);
+
+function checkLogger(logger: unknown, where: string): void {
+  if (logger !== undefined && !(logger instanceof Logger)) throw new TypeError(`${where}: logger must be a Logger (core/log.ts)`);
+}
+
+/** "host:port" of a server, for log fields. */
+function serverName(server: ServerAddress): string {
+  return server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
+}
 /** CNAMEs followed inside one answer at most. */
 const MAX_CNAME_CHAIN = 16;
 /** Datagrams that are not the answer ignored per query at most before giving up on the server. */
@@ -297,6 +323,7 @@ export class Resolver {
   #checkedAt = -Infinity;
   #next = 0;
   #pool: UdpSocketPool | undefined;
+  readonly #log: Logger | undefined;
 
   /**
    * A resolver; nothing is read or sent before the first call.
@@ -318,6 +345,8 @@ export class Resolver {
       options.servers.forEach(parseServer);
     }
     if (options.search !== undefined) options.search.forEach((d) => nameLabels(d));
+    checkLogger(options.logger, "Resolver");
+    this.#log = options.logger;
     this.#options = { ...options };
     this.cache = options.cache === false ? null : options.cache ?? new DNSCache();
     this.#clock = options.clock ?? systemClock;
@@ -397,11 +426,13 @@ export class Resolver {
    */
   async resolve(name: string, type: RecordTypeName | number, options: DNSQueryOptions = {}): Promise<ResourceRecord[]> {
     checkOptions(options, RESOLVE_KEYS, "resolve");
+    checkLogger(options.logger, "resolve");
     const t = typeNumber(type);
     const config = this.#load();
+    const log = options.logger ?? this.#log;
     let nodata = false;
     for (const candidate of this.#candidates(name, config.conf)) {
-      const pending = this.#query(candidate, t, config, options.signal);
+      const pending = this.#query(candidate, t, config, options.signal, log);
       const outcome = pending instanceof Promise ? await pending : pending;
       if (outcome.kind === "records") return outcome.records.slice();
       if (outcome.kind === "nodata") nodata = true;
@@ -431,14 +462,15 @@ export class Resolver {
   lookup(host: string, options?: LookupOptions): Promise<LookupAddress[]>;
   async lookup(host: string, options: LookupOptions = {}): Promise<LookupAddress[] | LookupAddress> {
     checkOptions(options, LOOKUP_KEYS, "lookup");
+    checkLogger(options.logger, "lookup");
     const family = options.family ?? 0;
     if (family !== 0 && family !== 4 && family !== 6) throw new TypeError(`family must be 0, 4 or 6, got ${String(family)}`);
-    const list = await this.#lookupAll(host, family, options.signal);
+    const list = await this.#lookupAll(host, family, options.signal, options.logger);
     if (options.all === false) return list[0]!;
     return list;
   }
 
-  async #lookupAll(host: string, family: 0 | 4 | 6, signal: AbortSignal | undefined): Promise<LookupAddress[]> {
+  async #lookupAll(host: string, family: 0 | 4 | 6, signal: AbortSignal | undefined, logger: Logger | undefined): Promise<LookupAddress[]> {
     if (typeof host !== "string") throw new TypeError("lookup: host must be a string");
     const literal = isIP(host);
     if (literal !== 0) {
@@ -458,8 +490,11 @@ export class Resolver {
       return loop;
     }
     const queries: Promise<LookupAddress[]>[] = [];
-    if (want(4)) queries.push(this.resolve(host, RR_TYPE.A, signal === undefined ? {} : { signal }).then((rs) => addresses(rs, 4)));
-    if (want(6)) queries.push(this.resolve(host, RR_TYPE.AAAA, signal === undefined ? {} : { signal }).then((rs) => addresses(rs, 6)));
+    const call: DNSQueryOptions = {};
+    if (signal !== undefined) call.signal = signal;
+    if (logger !== undefined) call.logger = logger;
+    if (want(4)) queries.push(this.resolve(host, RR_TYPE.A, call).then((rs) => addresses(rs, 4)));
+    if (want(6)) queries.push(this.resolve(host, RR_TYPE.AAAA, call).then((rs) => addresses(rs, 6)));
     const settled = await Promise.allSettled(queries);
     const found = settled.flatMap((s) => (s.status === "fulfilled" ? s.value : []));
     if (found.length > 0) return found;
@@ -507,9 +542,12 @@ export class Resolver {
   }
 
   /** A cached outcome as is, else a promise of the exchange (joined when one for the same question is in flight). */
-  #query(name: string, type: number, config: Config, signal: AbortSignal | undefined): QueryOutcome | Promise<QueryOutcome> {
+  #query(name: string, type: number, config: Config, signal: AbortSignal | undefined, log: Logger | undefined): QueryOutcome | Promise<QueryOutcome> {
     const cached = this.cache?.get(name, type);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      if (log !== undefined) log.trace("dns: cache hit", { name, type: typeName(type), outcome: cached.kind });
+      return cached;
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     const key = `${name} ${type}`;
     let flight = this.#inflight.get(key);
@@ -518,7 +556,7 @@ export class Resolver {
       const created: InFlight = { promise: NEVER, controller: signal === undefined ? null : new AbortController(), waiters: 0 };
       // In the map first: an exchange that fails at once removes it itself.
       this.#inflight.set(key, created);
-      created.promise = this.#exchange(name, type, config, created.controller?.signal, key, created);
+      created.promise = this.#exchange(name, type, config, created.controller?.signal, key, created, log);
       flight = created;
     }
     const f = flight;
@@ -530,34 +568,56 @@ export class Resolver {
     });
   }
 
-  async #exchange(name: string, type: number, config: Config, signal: AbortSignal | undefined, key: string, flight: InFlight): Promise<QueryOutcome> {
+  async #exchange(
+    name: string,
+    type: number,
+    config: Config,
+    signal: AbortSignal | undefined,
+    key: string,
+    flight: InFlight,
+    log: Logger | undefined,
+  ): Promise<QueryOutcome> {
     try {
       const { conf, servers, peers } = config;
       const count = servers.length;
       const start = conf.rotate ? this.#next++ % count : 0;
       let lastError: Error | null = null;
       for (let attempt = 0; attempt < conf.attempts; attempt++) {
+        if (attempt > 0 && log !== undefined) log.debug("dns: query retried", { name, type: typeName(type), round: attempt + 1, rounds: conf.attempts });
         for (let k = 0; k < count; k++) {
           const i = (start + k) % count;
           const server = servers[i]!;
           if (signal?.aborted) throw signal.reason;
+          if (k > 0 && log !== undefined) log.debug("dns: failed over", { name, type: typeName(type), from: serverName(servers[(start + k - 1) % count]!), to: serverName(server) });
           let m: DNSMessage;
+          const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
           try {
-            const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
-            const answer = await this.#askUDP(server, peers[i]!, name, type, signal, new UdpTimeout(server, name, timeoutMs));
-            m = answer !== "tcp" ? answer : await this.#askTCPWithin(server, name, type, signal, timeoutMs);
+            const answer = await this.#askUDP(server, peers[i]!, name, type, signal, new UdpTimeout(server, name, timeoutMs), log);
+            if (answer === "tcp" && log !== undefined) log.debug("dns: truncated, asking over TCP", { name, type: typeName(type), server: serverName(server) });
+            m = answer !== "tcp" ? answer : await this.#askTCPWithin(server, name, type, signal, timeoutMs, log);
           } catch (err) {
             if (signal?.aborted) throw signal.reason;
             if (!(err instanceof Error)) throw err;
             lastError = err instanceof DNSError ? err : new DNSError("ECONNREFUSED", `${server.host}:${server.port}: ${err.message}`, { cause: err });
+            if (log !== undefined) {
+              const fields = { name, type: typeName(type), server: serverName(server), round: attempt + 1 };
+              if ((lastError as DNSError).code === "ETIMEOUT") log.warn("dns: query timed out", { ...fields, timeoutMs });
+              else log.warn("dns: server failed", { ...fields, error: lastError });
+            }
             continue;
           }
-          if (m.rcode === RCODE.NOERROR || m.rcode === RCODE.NXDOMAIN) return this.#outcome(m, name, type);
+          if (m.rcode === RCODE.NOERROR || m.rcode === RCODE.NXDOMAIN) {
+            if (log !== undefined) log.debug("dns: answered", { name, type: typeName(type), server: serverName(server), rcode: m.rcode, answers: m.answers.length, id: m.id });
+            return this.#outcome(m, name, type);
+          }
           const code = m.rcode === RCODE.REFUSED ? "EREFUSED" : m.rcode === RCODE.SERVFAIL ? "ESERVFAIL" : "EBADRESP";
           lastError = new DNSError(code, `${server.host}:${server.port} answered ${name} with RCODE ${m.rcode}`);
+          if (log !== undefined) log.warn("dns: server failed", { name, type: typeName(type), server: serverName(server), round: attempt + 1, rcode: m.rcode, error: lastError });
         }
       }
-      throw lastError ?? new DNSError("ETIMEOUT", `no answer for ${name}`);
+      const failure = lastError ?? new DNSError("ETIMEOUT", `no answer for ${name}`);
+      if (log !== undefined) log.warn("dns: query failed", { name, type: typeName(type), error: failure });
+      throw failure;
     } finally {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
     }
@@ -621,12 +681,22 @@ export class Resolver {
   }
 
   /** The query over TCP (after a truncated UDP answer), within `timeoutMs`. */
-  #askTCPWithin(server: ServerAddress, name: string, type: number, signal: AbortSignal | undefined, timeoutMs: number): Promise<DNSMessage> {
-    return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
+  #askTCPWithin(server: ServerAddress, name: string, type: number, signal: AbortSignal | undefined, timeoutMs: number, log: Logger | undefined): Promise<DNSMessage> {
+    return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs, log), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
   }
 
-  #askUDP(server: ServerAddress, peer: EncodedPeer, name: string, type: number, signal: AbortSignal | undefined, timeout: ExchangeTimeout): Promise<DNSMessage | "tcp"> {
-    const query = encodeQuery({ id: randomQueryId(), name, type, edns: this.#options.edns ?? true });
+  #askUDP(
+    server: ServerAddress,
+    peer: EncodedPeer,
+    name: string,
+    type: number,
+    signal: AbortSignal | undefined,
+    timeout: ExchangeTimeout,
+    log: Logger | undefined,
+  ): Promise<DNSMessage | "tcp"> {
+    const id = randomQueryId();
+    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    if (log !== undefined) log.debug("dns: query sent", { name, type: typeName(type), server: serverName(server), transport: "udp", id });
     const check = new UdpAnswerCheck(query, server, name);
     const pool = this.#udpPool();
     if (pool === undefined && (this.#options.udpIo ?? dnsUdpIo()) === "uring") {
@@ -636,9 +706,10 @@ export class Resolver {
     return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, check, signal, this.#options.loop, pool, timeout);
   }
 
-  async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number): Promise<DNSMessage> {
+  async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number, log: Logger | undefined): Promise<DNSMessage> {
     const id = randomQueryId();
     const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    if (log !== undefined) log.debug("dns: query sent", { name, type: typeName(type), server: serverName(server), transport: "tcp", id });
     // The socket layer's connect (not poll/connect.ts's, which resolves names with this module).
     const loop = this.#options.loop ?? defaultLoop();
     const socket = await connectSocketAsync(loop, server, { signal, timeoutMs });

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { Logger } from "../core/log.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import {
   checkNameOptions,
@@ -99,6 +100,14 @@ export interface ConnectOptions extends AdoptOptions {
    * TLS for an `https://` proxy).
    */
   proxy?: ProxyOption;
+  /**
+   * Where the connect says what it did (core/log.ts's `Logger`; a
+   * request's child logger carries its ids): a failed connect at WARN with
+   * the address tried, the connection made at DEBUG; for a host name also
+   * the resolver's queries and each Happy Eyeballs answer and attempt at
+   * DEBUG. Default: nothing is logged (one check).
+   */
+  logger?: Logger;
 }
 
 /** Options of {@link connectUnix}: the socket's `path` and how. */
@@ -109,6 +118,8 @@ export interface ConnectUnixOptions extends AdoptOptions {
   signal?: AbortSignal;
   /** Fails the connect with `SocketTimeoutError` after this long. */
   timeoutMs?: number;
+  /** As {@link ConnectOptions.logger}. */
+  logger?: Logger;
 }
 
 /**
@@ -137,7 +148,10 @@ export const ADOPT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
 export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   ADOPT_OPTION_KEYS,
   Object.keys(
-    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true, tls: true, proxy: true } satisfies Record<Exclude<keyof ConnectOptions, keyof AdoptOptions>, true>,
+    { host: true, port: true, signal: true, timeoutMs: true, noDelay: true, resolver: true, happyEyeballs: true, tls: true, proxy: true, logger: true } satisfies Record<
+      Exclude<keyof ConnectOptions, keyof AdoptOptions>,
+      true
+    >,
   ),
 );
 
@@ -152,7 +166,7 @@ export const CONNECT_OPTION_KEYS: ReadonlySet<string> = optionKeys(
  */
 export const CONNECT_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   ADOPT_OPTION_KEYS,
-  Object.keys({ path: true, signal: true, timeoutMs: true } satisfies Record<Exclude<keyof ConnectUnixOptions, keyof AdoptOptions>, true>),
+  Object.keys({ path: true, signal: true, timeoutMs: true, logger: true } satisfies Record<Exclude<keyof ConnectUnixOptions, keyof AdoptOptions>, true>),
 );
 
 /**
@@ -274,6 +288,8 @@ function connectEndpoint(
   if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))) {
     throw new RangeError(`${where}: timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
   }
+  const log = options.logger;
+  if (log !== undefined && !(log instanceof Logger)) throw new TypeError(`${where}: logger must be a Logger (core/log.ts)`);
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
   const open = (socket: Socket): Connection => {
@@ -284,7 +300,7 @@ function connectEndpoint(
   };
   if (!("path" in endpoint) && isHostName(endpoint.host)) {
     const o = options as ConnectOptions;
-    return connectByName({
+    const made = connectByName({
       host: endpoint.host,
       port: endpoint.port,
       loop,
@@ -293,9 +309,34 @@ function connectEndpoint(
       timeoutMs,
       resolver: o.resolver,
       happyEyeballs: o.happyEyeballs,
+      logger: log,
     }).then((winner) => open(winner.socket));
+    return log === undefined ? made : logged(made, log, `${endpoint.host}:${endpoint.port}`, signal);
   }
-  return connectSocketAsync(loop, endpoint, { signal, timeoutMs, io }).then(open);
+  const made = connectSocketAsync(loop, endpoint, { signal, timeoutMs, io }).then(open);
+  if (log === undefined) return made;
+  const host = "path" in endpoint ? undefined : endpoint.host ?? "127.0.0.1";
+  const address = "path" in endpoint ? endpoint.path : host!.includes(":") ? `[${host}]:${endpoint.port}` : `${host}:${endpoint.port}`;
+  return logged(made, log, address, signal);
+}
+
+/** `made`, its outcome logged: the connection at DEBUG, a failure at WARN (an abort at DEBUG). */
+function logged(made: Promise<Connection>, log: Logger, address: string, signal: AbortSignal | undefined): Promise<Connection> {
+  return made.then((conn) => {
+    let local = "";
+    try {
+      const a = conn.localAddress;
+      local = a.family === "unix" ? a.path : a.family === "ipv6" ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+    } catch {
+      // closed already
+    }
+    log.debug("connect: connected", { address, local });
+    return conn;
+  }, (error: unknown) => {
+    if (signal?.aborted && error === signal.reason) log.debug("connect: aborted", { address, error });
+    else log.warn("connect: failed", { address, error });
+    throw error;
+  });
 }
 
 /**

@@ -62,10 +62,10 @@ describe("one options object", () => {
     }
     const own = (keys: ReadonlySet<string>) => [...keys].filter((key) => !connection.includes(key) && key !== "copy").sort();
     assert.deepEqual(own(ADOPT_OPTION_KEYS), ["handler", "io", "loop"]);
-    assert.deepEqual(own(CONNECT_OPTION_KEYS), ["handler", "happyEyeballs", "host", "io", "loop", "noDelay", "port", "proxy", "resolver", "signal", "timeoutMs", "tls"]);
-    assert.deepEqual(own(CONNECT_UNIX_OPTION_KEYS), ["handler", "io", "loop", "path", "signal", "timeoutMs"]);
-    assert.deepEqual(own(LISTEN_OPTION_KEYS), ["backlog", "handler", "host", "io", "loop", "maxPending", "noDelay", "onError", "port", "protect", "reusePort", "tls"]);
-    assert.deepEqual(own(LISTEN_UNIX_OPTION_KEYS), ["backlog", "handler", "io", "loop", "maxPending", "onError", "path"]);
+    assert.deepEqual(own(CONNECT_OPTION_KEYS), ["handler", "happyEyeballs", "host", "io", "logger", "loop", "noDelay", "port", "proxy", "resolver", "signal", "timeoutMs", "tls"]);
+    assert.deepEqual(own(CONNECT_UNIX_OPTION_KEYS), ["handler", "io", "logger", "loop", "path", "signal", "timeoutMs"]);
+    assert.deepEqual(own(LISTEN_OPTION_KEYS), ["backlog", "handler", "host", "io", "logger", "loop", "maxPending", "noDelay", "onError", "port", "protect", "reusePort", "tls"]);
+    assert.deepEqual(own(LISTEN_UNIX_OPTION_KEYS), ["backlog", "handler", "io", "logger", "loop", "maxPending", "onError", "path"]);
   });
 
   test("an unknown key is a TypeError naming the call and the key", () =>

@@ -29,6 +29,7 @@
  * @module
  */
 import { SocketError } from "../core/errors.ts";
+import { Logger } from "../core/log.ts";
 import { optionKeys } from "../core/options.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
@@ -107,6 +108,15 @@ export interface ListenUnixOptions extends ConnectionOptions {
    * in {@link Listener.acceptErrors}.
    */
   onError?: (error: Error, listener: Listener) => void;
+  /**
+   * Where the listener says what happened (core/log.ts's `Logger`): a
+   * failed accept that pauses accepting at ERROR, one that concerns a
+   * single connection at DEBUG, a failed TLS handshake at DEBUG, listening
+   * and closing at DEBUG. A `protect` gate that logs (pool/'s
+   * `ListenProtection`: its refusals, at DEBUG) writes here unless it has a
+   * logger of its own. Nothing is logged per connection above DEBUG.
+   */
+  logger?: Logger;
   /** listen(2) backlog (default 511). */
   backlog?: number;
   /**
@@ -184,7 +194,7 @@ export interface ConnectionGate {
 export const LISTEN_UNIX_OPTION_KEYS: ReadonlySet<string> = optionKeys(
   CONNECTION_OPTION_KEYS,
   Object.keys(
-    { path: true, handler: true, onError: true, backlog: true, maxPending: true, loop: true, io: true } satisfies Record<
+    { path: true, handler: true, onError: true, logger: true, backlog: true, maxPending: true, loop: true, io: true } satisfies Record<
       Exclude<keyof ListenUnixOptions, keyof ConnectionOptions>,
       true
     >,
@@ -238,6 +248,8 @@ export class Listener {
   readonly maxPending: number;
   /** Connections accepted from the kernel so far, admitted or not (read by `listenerCollector`). */
   accepted = 0;
+  /** The `logger` option (undefined without one). */
+  readonly logger: Logger | undefined;
   readonly #watcher: IoWatcher | undefined;
   readonly #uring: LoopUring | undefined;
   /** io_uring mode: the accept operations in the kernel. */
@@ -268,6 +280,8 @@ export class Listener {
     const onError = options.onError;
     if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
     this.#onError = onError;
+    if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError("listen: logger must be a Logger (core/log.ts)");
+    this.logger = options.logger;
     const gate = "protect" in options ? options.protect : undefined;
     if (gate !== undefined && (gate === null || typeof gate !== "object" || typeof gate.admit !== "function")) throw new TypeError("protect must be an object with an admit method (e.g. a ListenProtection)");
     this.#gate = gate;
@@ -308,6 +322,7 @@ export class Listener {
       this.socket.close();
       throw err;
     }
+    if (this.logger !== undefined) this.logger.debug("listen: listening", { address: this.#where(), io: this.io });
   }
 
   /**
@@ -395,6 +410,7 @@ export class Listener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.logger !== undefined) this.logger.debug("listen: closed", { address: this.#where(), accepted: this.accepted, acceptErrors: this.#acceptErrors });
     for (const conn of this.#pending.splice(0)) conn.abort();
     this.#retry?.cancel();
     this.#retry = undefined;
@@ -482,8 +498,13 @@ export class Listener {
    * exception thrown there is the application's: it goes to the loop's
    * `onError`.
    */
-  #report(error: unknown): void {
+  #report(error: unknown, paused = false): void {
     this.#acceptErrors++;
+    const log = this.logger;
+    if (log !== undefined) {
+      if (paused) log.error("listen: accept failed, accepting paused", { address: this.#where(), retryMs: ACCEPT_RETRY_MS, error });
+      else log.debug("listen: accept failed for one connection", { address: this.#where(), error });
+    }
     const onError = this.#onError;
     if (onError === undefined) return;
     onError(error instanceof Error ? error : new Error(String(error)), this);
@@ -497,7 +518,7 @@ export class Listener {
   #failed(error: unknown): boolean {
     const skip = error instanceof SocketError && CONNECTION_ERRORS.has(error.code);
     if (!skip) this.#pause();
-    this.#report(error);
+    this.#report(error, !skip);
     return skip;
   }
 
@@ -680,6 +701,7 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
   if (handler === undefined) throw new TypeError("listen: tls needs a handler (for accept(), use listenTLS of tls/)");
   if (protect !== undefined && (protect === null || typeof protect !== "object" || typeof protect.admit !== "function")) throw new TypeError("protect must be an object with an admit method (e.g. a ListenProtection)");
   const report = (error: unknown): void => {
+    if (options.logger !== undefined) options.logger.debug("listen: TLS connection failed", { port: listener.port, error });
     try {
       options.onError?.(error instanceof Error ? error : new Error(String(error)), listener);
     } catch {

@@ -24,6 +24,7 @@
  */
 import { monotonicMs } from "../core/clock.ts";
 import { DNSError } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { defaultResolver, type LookupAddress, Resolver } from "../dns/resolver.ts";
 import { abortReason, connectSocketAsync } from "../poll/connect_socket.ts";
@@ -82,6 +83,8 @@ export interface ConnectByNameOptions {
   resolver?: ResolverOption | undefined;
   /** The race's options. */
   happyEyeballs?: HappyEyeballsOptions | undefined;
+  /** Where each step of the race is logged at DEBUG, and the resolver's queries (its per-call logger). */
+  logger?: Logger | undefined;
 }
 
 /** The winner of a race. */
@@ -195,7 +198,9 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
     ...(he.attemptDelayMs === undefined ? {} : { attemptDelayMs: he.attemptDelayMs }),
     ...(he.resolutionDelayMs === undefined ? {} : { resolutionDelayMs: he.resolutionDelayMs }),
   });
+  const log = options.logger;
   const emit = (event: HappyEyeballsEvent): void => {
+    if (log !== undefined) logRaceEvent(log, host, port, event);
     try {
       he.onEvent?.(event);
     } catch {
@@ -298,7 +303,7 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
       return;
     }
     const ask = (family: IPFamily): void => {
-      resolver.lookup(host, { family, signal: race.signal }).then(
+      resolver.lookup(host, log === undefined ? { family, signal: race.signal } : { family, signal: race.signal, logger: log }).then(
         (list: LookupAddress[]) => answered(family, list.map((a) => a.address)),
         (err: unknown) => {
           if (done) return;
@@ -312,4 +317,24 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
     ask(6);
     ask(4);
   });
+}
+
+/** One step of a race as a DEBUG record (see {@link ConnectByNameOptions.logger}). */
+function logRaceEvent(log: Logger, host: string, port: number, event: HappyEyeballsEvent): void {
+  switch (event.type) {
+    case "answer":
+      log.debug("connect: resolved", { host, family: event.family, addresses: event.addresses });
+      return;
+    case "attempt":
+      log.debug("connect: attempt", { host, address: event.address, port, family: event.family });
+      return;
+    case "attemptFailed":
+      log.debug("connect: attempt failed", { host, address: event.address, port, family: event.family, error: event.error });
+      return;
+    case "connected":
+      log.debug("connect: attempt won", { host, address: event.address, port, family: event.family });
+      return;
+    case "abandoned":
+      log.debug("connect: attempt abandoned", { host, address: event.address, port, family: event.family });
+  }
 }

@@ -20,6 +20,8 @@ interface Result {
   acceptErrors: number;
   reported: number;
   port: number;
+  logged: string[];
+  loggedErrors: number;
   messages: string[];
 }
 
@@ -44,6 +46,9 @@ describe("Listener accept failing with EMFILE (reported to the onError option)",
       assert.ok(result.starvedErrors <= most, `${result.starvedErrors} failed accepts reported in ${result.starvedMs.toFixed(0)} ms (at most ${most} expected)`);
       assert.equal(result.acceptErrors, result.reported, "every failure counted is reported");
       assert.deepEqual(result.messages, [`accept failed: EMFILE (127.0.0.1:${result.port})`]);
+      // The logger option: listening, then each failed accept that paused accepting at ERROR.
+      assert.deepEqual(result.logged, ["debug listen: listening", "error listen: accept failed, accepting paused EMFILE"]);
+      assert.equal(result.loggedErrors, result.reported);
       assert.ok(result.accepted >= 1 && result.accepted <= 3, `${result.accepted} connections accepted after 3 descriptors were freed`);
     });
   }

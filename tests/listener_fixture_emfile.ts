@@ -5,6 +5,7 @@
 // descriptor is free. Then frees
 // a few descriptors and counts the connections accepted. Prints one JSON line.
 // Argument: the I/O mode, "readiness" or "uring".
+import { Logger } from "../core/log.ts";
 import { listen } from "../poll/listener.ts";
 import { Loop } from "../poll/loop.ts";
 import { Socket } from "../socket/socket.ts";
@@ -17,12 +18,19 @@ const errors: string[] = [];
 const messages: string[] = [];
 const loop = new Loop();
 let accepted = 0;
+// The listener's logger too: each failed accept as a record (no descriptor needed to keep one).
+const logged: string[] = [];
+const logger = new Logger({
+  level: "debug",
+  sink: (_line, record) => void logged.push(`${record.level} ${record.msg} ${String((record.fields.error as { code?: unknown } | undefined)?.code ?? "")}`.trim()),
+});
 const server = listen({
   host: "127.0.0.1",
   port: 0,
   handler: { open: () => void accepted++ },
   loop,
   io,
+  logger,
   onError: (err, listener) => {
     if (listener !== server) throw new Error("onError got another listener");
     errors.push(String((err as { code?: unknown }).code ?? err));
@@ -57,7 +65,7 @@ const starvedErrors = errors.length;
 for (const client of clients.splice(0, 3)) client.close();
 await sleep(300);
 
-console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted, acceptErrors: server.acceptErrors, reported: errors.length, port: server.port, messages: [...new Set(messages)] }));
+console.log(JSON.stringify({ io: server.io, clients: clients.length + 3, starvedMs, starvedErrors, codes: [...new Set(errors)], accepted, acceptErrors: server.acceptErrors, reported: errors.length, port: server.port, messages: [...new Set(messages)], logged: [...new Set(logged)], loggedErrors: logged.filter((l) => l.startsWith("error ")).length }));
 for (const client of clients) client.close();
 server.close();
 loop.close();

@@ -138,6 +138,7 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   const toProxyOptions: ConnectOptions = { host: proxy.host, port: proxy.port, loop, io: "readiness", noDelay: rest.noDelay ?? true };
   if (rest.resolver !== undefined) toProxyOptions.resolver = rest.resolver;
   if (rest.happyEyeballs !== undefined) toProxyOptions.happyEyeballs = rest.happyEyeballs;
+  if (rest.logger !== undefined) toProxyOptions.logger = rest.logger; // the connect to the proxy is logged
   if (signal !== undefined) toProxyOptions.signal = signal;
   const ms = left();
   if (ms !== undefined) toProxyOptions.timeoutMs = ms;
