@@ -118,6 +118,10 @@ export class Connection {
   /** How bytes move (readiness, io_uring, or a wrapper): fixed at construction. */
   readonly #transport: Transport;
   #handler: ConnectionHandler;
+  /** What {@link Connection.interpose} put around every handler (undefined: nothing, the usual case). */
+  #wrap: ((handler: ConnectionHandler) => ConnectionHandler) | undefined = undefined;
+  /** The handler last given, unwrapped (kept once something interposed). */
+  #given: ConnectionHandler | undefined = undefined;
   /** RECV_DATA … RECV_BUFFER: what the last `recvTarget()` chose. */
   #recvKind = RECV_DATA;
   /** Promise mode: the read buffer and the pending reads. */
@@ -293,7 +297,47 @@ export class Connection {
    * go to it, also when called from inside `data`.
    */
   setHandler(handler: ConnectionHandler): void {
-    this.#handler = handler;
+    const wrap = this.#wrap;
+    if (wrap === undefined) this.#handler = handler;
+    else {
+      this.#given = handler;
+      this.#handler = wrap(handler);
+    }
+    this.#setInterest();
+  }
+
+  /**
+   * Puts `wrap` around the handler now and around every handler given to
+   * {@link Connection.setHandler} later, so that an observer stays between
+   * the connection and whoever owns it (a listener's `protect` gate keeps
+   * counting bytes and scoring when an HTTP session hands the connection
+   * to a WebSocket). `wrap` gets the plain handler each time (`{}` for
+   * read mode: keep `data` undefined then, or reads see nothing) and
+   * returns the one the connection calls; its state is its own to share
+   * between calls. A later `interpose` goes around an earlier one.
+   *
+   * @example
+   * ```ts
+   * import { listen } from "./listener.ts";
+   * let bytes = 0;
+   * const server = listen({
+   *   port: 0,
+   *   handler: {
+   *     open: (conn) => conn.interpose((inner) => inner.data === undefined ? inner : { ...inner, data: (c, b) => { bytes += b.length; inner.data!(c, b); } }),
+   *     data: (c, b) => c.setHandler({ data: (c2, more) => void c2.send(more) }),
+   *   },
+   * });
+   * server.close();
+   * ```
+   */
+  interpose(wrap: (handler: ConnectionHandler) => ConnectionHandler): void {
+    if (typeof wrap !== "function") throw new TypeError("interpose: wrap must be a function");
+    const outer = this.#wrap;
+    const given = outer === undefined ? this.#handler : this.#given!;
+    const composed = outer === undefined ? wrap : (handler: ConnectionHandler) => wrap(outer(handler));
+    this.#wrap = composed;
+    this.#given = given;
+    this.#handler = composed(given);
     this.#setInterest();
   }
 

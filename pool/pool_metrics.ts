@@ -89,7 +89,8 @@ const REFUSALS: readonly (readonly [keyof ListenProtectionStats, string])[] = [
  * A collector of listeners' admission control, labelled `listener` (the
  * key in `sources`): `listen_admitted_total`,
  * `listen_refused_total{reason}` (per_ip, too_many_ips, rate, blocked,
- * throttled, challenge) and `listen_bandwidth_pauses_total`.
+ * throttled, challenge), `listen_bandwidth_pauses_total` and the gauge
+ * `listen_connections_open`.
  *
  * @example
  * ```ts
@@ -112,6 +113,7 @@ export function protectionCollector(sources: Readonly<Record<string, ProtectionS
         series: stats.flatMap(([listener, s]) => REFUSALS.map(([key, reason]) => ({ labels: { listener, reason }, value: s[key] }))),
       },
       { name: "listen_bandwidth_pauses_total", help: "Reads paused for a bandwidth limit.", type: "counter", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.bandwidthPauses })) },
+      { name: "listen_connections_open", help: "Admitted connections open now (upgraded ones included).", type: "gauge", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.open })) },
     ];
   };
 }

@@ -21,6 +21,12 @@
  * address and one that closes without sending anything as a failure; with
  * `accept()` only attempts and refusals are scored.
  *
+ * The protection follows the connection, not its first handler: an admitted
+ * connection counts against its address until it closes (released once,
+ * however it ends), and scoring and the bandwidth limit stay around
+ * whatever handler it gets later (`Connection.interpose`), so a connection
+ * an HTTP/1.1 session hands to a WebSocket stays limited and counted.
+ *
  * @example
  * ```ts
  * import { connect, listen } from "../poll/listener.ts";
@@ -43,6 +49,7 @@
  */
 import { type Clock, systemClock } from "../core/clock.ts";
 import { IpConnectionTracker } from "../core/ip_tracker.ts";
+import { Logger } from "../core/log.ts";
 import { checkOptions } from "../core/options.ts";
 import { TokenBucket } from "../core/rate_limit.ts";
 import type { Timer } from "../core/timer_heap.ts";
@@ -84,12 +91,17 @@ export interface ListenProtectionOptions {
   deferAcceptSec?: number;
   /** Called with each refusal (an exception it throws is ignored). */
   onRefuse?: (ip: string, reason: RefusalReason) => void;
+  /**
+   * Where refusals are logged, at DEBUG with the address and the reason
+   * (a bandwidth pause at TRACE); default: the listener's `logger`.
+   */
+  logger?: Logger;
   /** The time source (default the monotonic system clock). */
   clock?: Clock;
 }
 
 const KEYS: ReadonlySet<string> = new Set([
-  "maxPerIp", "maxIps", "ratePerIp", "bandwidth", "syn", "challengeTimeoutMs", "deferAcceptSec", "onRefuse", "clock",
+  "maxPerIp", "maxIps", "ratePerIp", "bandwidth", "syn", "challengeTimeoutMs", "deferAcceptSec", "onRefuse", "clock", "logger",
 ]);
 
 /**
@@ -116,6 +128,8 @@ export type RefusalReason = "perIp" | "tooManyIps" | "rate" | "blocked" | "throt
 export interface ListenProtectionStats {
   /** Connections let through. */
   admitted: number;
+  /** Admitted connections (of IP addresses) open now, whatever protocol they speak by now. */
+  open: number;
   /** Refused: the address already had its most connections. */
   refusedPerIp: number;
   /** Refused: too many distinct addresses connected already. */
@@ -154,9 +168,10 @@ export class ListenProtection {
   readonly #deferAcceptSec: number | undefined;
   readonly #onRefuse: ((ip: string, reason: RefusalReason) => void) | undefined;
   readonly #clock: Clock;
+  #log: Logger | undefined;
   #synCookies: "off" | "on" | "always" | "unknown" = "unknown";
   readonly #stats: ListenProtectionStats = {
-    admitted: 0, refusedPerIp: 0, refusedTooManyIps: 0, refusedRate: 0, refusedBlocked: 0, refusedThrottled: 0,
+    admitted: 0, open: 0, refusedPerIp: 0, refusedTooManyIps: 0, refusedRate: 0, refusedBlocked: 0, refusedThrottled: 0,
     refusedChallenge: 0, bandwidthPauses: 0,
   };
 
@@ -196,6 +211,8 @@ export class ListenProtection {
     this.#deferAcceptSec = options.deferAcceptSec;
     if (options.onRefuse !== undefined && typeof options.onRefuse !== "function") throw new TypeError("onRefuse must be a function");
     this.#onRefuse = options.onRefuse;
+    if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError("ListenProtection: logger must be a Logger (core/log.ts)");
+    this.#log = options.logger;
   }
 
   /** The kernel's SYN-cookie setting, read when a listener started with this protection. */
@@ -218,6 +235,7 @@ export class ListenProtection {
    * asked and reads the SYN-cookie setting.
    */
   listening(listener: Listener): void {
+    this.#log ??= listener.logger;
     if (this.#deferAcceptSec !== undefined && listener.address.family !== "unix") {
       listener.socket.options.deferAcceptSec = this.#deferAcceptSec;
     }
@@ -257,9 +275,15 @@ export class ListenProtection {
       return this.#refuse(conn, ip, after.rejectedTableFull > before.rejectedTableFull ? "tooManyIps" : "perIp");
     }
     this.#stats.admitted++;
-    conn.whenClosed.then(() => this.#tracker.release(ip), () => this.#tracker.release(ip));
+    this.#stats.open++;
+    const release = (): void => {
+      this.#stats.open--;
+      this.#tracker.release(ip);
+    };
+    conn.whenClosed.then(release, release);
     if (handler !== undefined && (guard !== undefined || this.#bandwidth !== undefined)) {
-      conn.setHandler(this.#wrap(conn, handler, ip, action === "challenge"));
+      // Around this handler and any the connection gets later (a protocol switch, a WebSocket).
+      conn.interpose(this.#wrapper(conn, ip, action === "challenge"));
     }
     return true;
   }
@@ -290,6 +314,7 @@ export class ListenProtection {
     else if (reason === "throttled") s.refusedThrottled++;
     else s.refusedChallenge++;
     if (reason !== "blocked") this.guard?.recordFailure(ip);
+    if (this.#log !== undefined) this.#log.debug("protect: connection refused", { ip, reason });
     conn.abort();
     try {
       this.#onRefuse?.(ip, reason);
@@ -299,8 +324,12 @@ export class ListenProtection {
     return false;
   }
 
-  /** The handler with scoring, the challenge deadline and the bandwidth limit around it. */
-  #wrap(conn: Connection, handler: ConnectionHandler, ip: string, challenged: boolean): ConnectionHandler {
+  /**
+   * What puts scoring, the challenge deadline and the bandwidth limit
+   * around a handler of `conn`: one state for the connection, whichever
+   * handler it has (read mode, `data` undefined, passes bytes unmetered).
+   */
+  #wrapper(conn: Connection, ip: string, challenged: boolean): (handler: ConnectionHandler) => ConnectionHandler {
     const guard = this.guard;
     let spoke = false;
     let challenge: Timer | undefined;
@@ -308,6 +337,7 @@ export class ListenProtection {
       challenge = conn.loop.timers.once(this.#challengeMs, () => {
         if (spoke || conn.closed) return;
         this.#stats.refusedChallenge++;
+        if (this.#log !== undefined) this.#log.debug("protect: connection refused", { ip, reason: "challenge" });
         conn.abort();
       }).unref();
     }
@@ -323,9 +353,7 @@ export class ListenProtection {
         resume = conn.loop.timers.once(Math.max(1, Math.ceil((Math.min(debt, bw!.burst) * 1000) / bw!.rate)), payDebt).unref();
       } else conn.resume();
     };
-    // Inherits the handler's callbacks (a `timeout` only if it has one: its absence means abort).
-    const wrapped = Object.create(handler) as ConnectionHandler;
-    wrapped.data = (c, bytes) => {
+    const metered = (bytes: Uint8Array): void => {
       if (!spoke) {
         spoke = true;
         challenge?.cancel();
@@ -335,18 +363,28 @@ export class ListenProtection {
         debt += bytes.length - bucket.acquireUpTo(bytes.length);
         if (debt > 0 && resume === undefined) {
           this.#stats.bandwidthPauses++;
+          if (this.#log !== undefined) this.#log.trace("protect: reading paused for the bandwidth limit", { ip, debt });
           conn.pause();
           resume = conn.loop.timers.once(Math.max(1, Math.ceil((Math.min(debt, bw!.burst) * 1000) / bw!.rate)), payDebt).unref();
         }
       }
-      handler.data?.(c, bytes);
     };
-    wrapped.close = (c, error) => {
-      challenge?.cancel();
-      resume?.cancel();
-      if (!spoke) guard?.recordFailure(ip);
-      handler.close?.(c, error);
+    return (handler) => {
+      // Inherits the handler's callbacks (a `timeout` only if it has one: its absence means abort).
+      const wrapped = Object.create(handler) as ConnectionHandler;
+      if (handler.data !== undefined) {
+        wrapped.data = (c, bytes) => {
+          metered(bytes);
+          handler.data?.(c, bytes);
+        };
+      }
+      wrapped.close = (c, error) => {
+        challenge?.cancel();
+        resume?.cancel();
+        if (!spoke) guard?.recordFailure(ip);
+        handler.close?.(c, error);
+      };
+      return wrapped;
     };
-    return wrapped;
   }
 }

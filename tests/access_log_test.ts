@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Logger } from "../core/log.ts";
 import { accessLog, requestLogger } from "../http/server/access_log.ts";
-import { serve } from "../http/server/serve.ts";
+import { serve, type Server } from "../http/server/serve.ts";
+import { upgradeWebSocket } from "../ws/server.ts";
+import { npmClosed, npmMessages, openNpmClient } from "./ws_peers.ts";
 
 describe("accessLog", () => {
   test("the request id from the header, or a made one, is on the handler's lines, the access line and the response", async () => {
@@ -47,6 +49,44 @@ describe("accessLog", () => {
     assert.notEqual(failed[0]?.requestId, "bad id with spaces");
     assert.deepEqual((failed[0]?.error as { message: string }).message, "nope");
     assert.equal(lines.filter((l) => l.requestId === failed[0]?.requestId && l.msg === "handling").length, 1);
+  });
+
+  test("a request switched to WebSocket gets its access line (status 101) with its request id, both upgrade shapes", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = new Logger({ level: "debug", sink: (line) => lines.push(JSON.parse(line)) });
+    const server: Server = serve({
+      host: "127.0.0.1",
+      port: 0,
+      middleware: [accessLog(log)],
+      websocket: { message: (ws, m) => void ws.send(m) },
+      fetch: (request, info) => {
+        requestLogger(log, request).info("upgrading");
+        if (new URL(request.url).pathname === "/deno") {
+          const { response, socket } = upgradeWebSocket(request, { info });
+          socket.onmessage = (e) => socket.send(e.data as string);
+          return response;
+        }
+        return server.upgrade(request) ? undefined : new Response("no");
+      },
+    });
+    try {
+      for (const path of ["/bun", "/deno"]) {
+        const ws = await openNpmClient(`ws://127.0.0.1:${server.addr.port}${path}`, [], { headers: { "x-request-id": `up${path.slice(1)}` } });
+        ws.send("echo");
+        assert.deepEqual(await npmMessages(ws)(), { data: "echo", binary: false });
+        const closed = npmClosed(ws);
+        ws.close(1000);
+        await closed;
+        const mine = lines.filter((l) => l.requestId === `up${path.slice(1)}`);
+        assert.deepEqual(mine.map((l) => l.msg), ["upgrading", "request"], path);
+        assert.equal(mine[1]?.status, 101);
+        assert.equal(mine[1]?.upgrade, "websocket");
+        assert.equal(mine[1]?.path, path);
+      }
+      assert.equal(lines.filter((l) => l.level === "error").length, 0);
+    } finally {
+      await server.shutdown({ deadlineMs: 1000 });
+    }
   });
 
   test("options are checked; below the level no access line is written", async () => {

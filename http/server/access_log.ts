@@ -5,7 +5,9 @@
  * the id on the response, and writes one access line per request
  * (method, path, status, duration) through a {@link Logger}.
  * {@link requestLogger} gives a handler a child logger carrying the same
- * ids, so its own lines join the access line.
+ * ids, so its own lines join the access line. A request switched to
+ * WebSocket (`server.upgrade(request)`, `upgradeWebSocket`) gets its access
+ * line too, with status 101, its `upgrade` and the same ids.
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@
  */
 import { type LogLevel, type Logger, parseTraceparent } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
+import { isUpgradeResponse } from "./h1_session.ts";
 
 /** The correlation ids of one request. */
 export interface RequestIds {
@@ -121,14 +124,19 @@ export function accessLog(logger: Logger, options: AccessLogOptions = {}): (requ
       durationMs: Math.round((performance.now() - start) * 1000) / 1000,
       ...extra,
     });
-    let response: Response;
+    // Undefined: the handler switched the connection with `server.upgrade(request)` (Bun's shape).
+    let response: Response | undefined;
     try {
       response = await next();
     } catch (error) {
       logger.error("request failed", fields({ error }));
       throw error;
     }
-    if (logger.enabled(level)) logger[level]("request", fields({ status: response.status }));
+    if (response === undefined || isUpgradeResponse(response)) {
+      // A protocol switch (WebSocket): written as 101 with the request's ids, like any request.
+      if (logger.enabled(level)) logger[level]("request", fields({ status: 101, upgrade: request.headers.get("upgrade") ?? "" }));
+      if (response === undefined) return response as unknown as Response; // nothing, as the websocket wrapper expects
+    } else if (logger.enabled(level)) logger[level]("request", fields({ status: response.status }));
     try {
       response.headers.set(header, requestId);
     } catch {

@@ -428,8 +428,9 @@ export class Server {
     return this.#websocket?.subscriberCount(topic) ?? 0;
   }
 
+  /** Connections open now: HTTP sessions and the connections they handed to another protocol (WebSocket). */
   get connections(): number {
-    return this.#config.sessions.size;
+    return this.#config.sessions.size + this.#config.upgraded.size;
   }
 
   /**
