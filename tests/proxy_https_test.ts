@@ -15,7 +15,7 @@ import { ProxyError, SocketTimeoutError, TLSVerifyError, UnsupportedError } from
 import { fetch, ProxyAgent } from "../http/client/mod.ts";
 import { connect } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
-import { connectViaProxy, connectViaProxySync, parseProxyURL, proxyConnector, type ProxyConfig } from "../socket/proxy/mod.ts";
+import { connectViaHttpsProxySync, connectViaProxy, connectViaProxySync, parseProxyURL, proxyConnector, type ProxyConfig } from "../socket/proxy/mod.ts";
 import { startTLS, tlsInfo } from "../tls/connect_async.ts";
 import { openFdCount } from "./loop_helpers.ts";
 import { type FakeProxies, freePort, type Peer, startEcho, startFakeProxies, startTinyproxy } from "./proxy_helpers.ts";
@@ -113,7 +113,7 @@ after(async () => {
 });
 
 describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
-  test("URLs: https:// parses (default port 443); tls is for https only; blocking sockets say unsupported", () => {
+  test("URLs: https:// parses (default port 443); tls is for https only; a blocking plain Socket says unsupported", () => {
     assert.deepEqual(parseProxyURL("https://u:p@proxy.test"), { protocol: "https", host: "proxy.test", port: 443, username: "u", password: "p" });
     assert.equal(parseProxyURL("https://[::1]:8443").port, 8443);
     assert.throws(() => proxyConnector({ protocol: "http", host: "127.0.0.1", port: 1, tls: {} }), TypeError);
@@ -256,6 +256,57 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     const aborted = connectViaProxy({ host: "127.0.0.1", port: echo.port, proxy: httpsProxy(tlsStall.port), signal: controller.signal });
     setTimeout(() => controller.abort(new Error("changed my mind")), 50);
     await assert.rejects(aborted, /changed my mind/);
+    { const after = await openFdCount(); assert.ok(after <= before, `descriptors: ${before} before, ${after} after`); }
+  });
+
+  test("blocking: connectViaHttpsProxySync tunnels through tinyproxy behind TLS (a TLSSocket carries the tunnel); the target's first bytes stay for recv", () => {
+    const data = payload(32 * 1024, 9);
+    const back = new Uint8Array(data.length);
+    {
+      using tunnel = connectViaHttpsProxySync({ proxy: httpsProxy(tlsTiny.port), host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT, ioTimeoutMs: TIMEOUT });
+      assert.match(tunnel.protocol, /^TLSv1\.[23]$/);
+      assert.equal(tunnel.peerCertificate()!.commonName, "localhost", "the proxy's certificate");
+      assert.equal(tunnel.sendAll(data), data.length);
+      assert.equal(tunnel.recvAll(back), data.length);
+      assert.deepEqual(back, data);
+    }
+    // A URL with proxyTls beside it (servername checked: "localhost"), and "env" naming the https:// proxy.
+    for (const options of [
+      { proxy: `https://bob:p4ss%2Ew0rd@127.0.0.1:${tlsTiny.port}`, proxyTls: { ca: testPKI().root, servername: "localhost" } },
+      { proxy: "env" as const, secure: true, env: (name: string) => (name === "HTTPS_PROXY" ? `https://bob:p4ss.w0rd@localhost:${tlsTiny.port}` : undefined), proxyTls: { ca: testPKI().root } },
+    ]) {
+      using tunnel = connectViaHttpsProxySync({ ...options, host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT, ioTimeoutMs: TIMEOUT });
+      tunnel.sendAll(enc.encode("ping"));
+      const four = new Uint8Array(4);
+      assert.equal(tunnel.recvAll(four), 4);
+      assert.equal(dec.decode(four), "ping");
+    }
+    // The scripted proxy writes its 200 reply and "BANNER" in one TLS record: the reply is peeked and consumed exactly.
+    using banner = connectViaHttpsProxySync({ proxy: httpsProxy(tlsBanner.port), host: "10.0.0.1", port: 22, timeoutMs: TIMEOUT, ioTimeoutMs: TIMEOUT });
+    const six = new Uint8Array(6);
+    assert.equal(banner.recvAll(six), 6);
+    assert.equal(dec.decode(six), "BANNER");
+  });
+
+  test("blocking: a refusal, a stall, an unverified proxy and a proxy that is not https:// are typed errors; no descriptor left open", async () => {
+    const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
+    // Loads libssl and its trust store first (they keep descriptors of their own).
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: `https://127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
+    const before = await openFdCount();
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: `https://127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { ca: testPKI().root, servername: "not-the-proxy.test" } }) }), TLSVerifyError);
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: { protocol: "https", host: "127.0.0.1", port: tlsTiny.port, tls: { ca: testPKI().root } } }), (e: unknown) => {
+      assert.ok(e instanceof ProxyError && e.code === "ERR_PROXY_AUTH_REQUIRED", String(e));
+      assert.equal(e.status, 407);
+      return true;
+    });
+    assert.throws(
+      () => connectViaHttpsProxySync({ ...t, proxy: httpsProxy(tlsStall.port), timeoutMs: 300 }),
+      (e: unknown) => e instanceof SocketTimeoutError && e.code === "ETIMEDOUT" && /proxy handshake/.test(e.message),
+    );
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: `http://127.0.0.1:${tiny.port}` }), /needs an https:\/\/ proxy/);
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: httpsProxy(tlsTiny.port), nope: 1 } as never), TypeError);
+    assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { allowTruncation: true } }) }), TypeError);
     { const after = await openFdCount(); assert.ok(after <= before, `descriptors: ${before} before, ${after} after`); }
   });
 

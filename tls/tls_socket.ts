@@ -286,6 +286,31 @@ export class TLSSocket {
   }
 
   /**
+   * Like {@link TLSSocket.recv}, but the bytes stay for the next `recv`
+   * (`SSL_peek`): a protocol read ahead of the stream (a proxy's reply)
+   * takes only what it uses. Waits at most `timeoutMs` (default: the
+   * socket's limit; 0: none).
+   *
+   * @throws SocketTimeoutError, TLSError ERR_TLS_TRUNCATED when the peer closed without close_notify
+   *
+   * @example
+   * ```ts ignore
+   * const head = new Uint8Array(512);
+   * const n = tls.peek(head, 5000);
+   * tls.recvAll(head.subarray(0, n)); // consume what was used
+   * ```
+   */
+  peek(buffer: Uint8Array, timeoutMs: number = this.#timeoutMs): number {
+    if (!(buffer instanceof Uint8Array)) throw new TypeError("peek: buffer must be a Uint8Array");
+    checkMs(timeoutMs, "timeoutMs");
+    this.#ready();
+    if (buffer.length === 0) return 0;
+    const lib = libssl();
+    const room = Math.min(buffer.length, 0x7fffffff);
+    return this.#run("SSL_peek", (ssl) => lib.SSL_peek(ssl, buffer, room), deadlineAfter(timeoutMs), timeoutMs);
+  }
+
+  /**
    * Fills `buffer`; returns fewer bytes only when the peer closed cleanly.
    *
    * @example

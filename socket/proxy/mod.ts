@@ -1,10 +1,12 @@
 /**
  * Proxies (seed: SocketProxy): HTTP CONNECT (also inside TLS to an
- * `https://` proxy, on the loop), SOCKS4, SOCKS4a and SOCKS5
+ * `https://` proxy), SOCKS4, SOCKS4a and SOCKS5
  * handshakes as I/O-free state machines, proxy URLs and the
  * HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/NO_PROXY environment, and the glue:
- * blocking (`connectViaProxySync`, `connectTLSViaProxySync`) and on the
- * loop (`connectViaProxy`, `proxyConnector`, and `connect({ proxy })`).
+ * blocking (`connectViaProxySync`, `connectTLSViaProxySync`, and
+ * `connectViaHttpsProxySync`, whose tunnel is a `TLSSocket` to the
+ * proxy) and on the loop (`connectViaProxy`, `proxyConnector`, and
+ * `connect({ proxy })`).
  *
  * @example
  * ```ts
@@ -25,4 +27,5 @@ export { type EnvReader, noProxyMatches, proxyForTarget } from "./env.ts";
 export { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
 export { connectViaProxySync, type ConnectViaProxySyncOptions, runProxyHandshakeSync } from "./sync.ts";
 export { connectTLSViaProxySync, type ConnectTLSViaProxySyncOptions } from "./tls_sync.ts";
+export { connectViaHttpsProxySync, type ConnectViaHttpsProxySyncOptions, runProxyHandshakeOverTLSSync } from "./https_sync.ts";
 export { CONNECT_VIA_PROXY_KEYS, connectViaProxy, type ConnectViaProxyOptions, proxyConnector, runProxyHandshake } from "./tunnel.ts";

@@ -58,8 +58,10 @@ const PEEK_BYTES = 4096;
  *
  * @throws ProxyError (refused, garbage, closed mid-handshake),
  *   SocketTimeoutError (ETIMEDOUT: the proxy stalled), SocketError,
- *   DNSError, TypeError/RangeError for bad options, UnsupportedError for
- *   an `https://` proxy (TLS to the proxy runs on the loop only)
+ *   DNSError, TypeError/RangeError for bad options, UnsupportedError
+ *   (`ERR_UNSUPPORTED`) for an `https://` proxy: its tunnel runs inside
+ *   TLS to the proxy, which a plain Socket cannot carry (use
+ *   `connectViaHttpsProxySync` from https_sync.ts, or the loop)
  *
  * @example
  * ```ts ignore
@@ -78,7 +80,10 @@ export function connectViaProxySync(options: ConnectViaProxySyncOptions): Socket
   const deadline = deadlineAfter(timeoutMs);
   if (proxy === null) return connectTCPSync(host, port, timeoutMs, { noDelay });
   if (proxy.protocol === "https") {
-    throw new UnsupportedError("https:// proxies on a blocking socket", "TLS to the proxy needs the loop: use connectViaProxy or connect({ proxy })");
+    throw new UnsupportedError(
+      "https:// proxies on a blocking socket",
+      "the tunnel runs inside TLS to the proxy, which a plain Socket cannot carry: use connectViaHttpsProxySync (a TLSSocket carrying the tunnel), or connectViaProxy / connect({ proxy }) on the loop (also for TLS to the target inside it)",
+    );
   }
   let targetHost = host;
   const family = proxyLocalResolution(proxy, host);
