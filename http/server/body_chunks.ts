@@ -65,6 +65,26 @@ export function chunkBytes(value: unknown): Uint8Array {
   throw new TypeError(`a response body stream must give Uint8Array chunks, got ${typeof value}`);
 }
 
+function ignore(): void {}
+
+/**
+ * `reader.read()`, observed at once: a writer holds the next read while it
+ * waits for room, and a body stream that fails meanwhile must not be an
+ * unhandled rejection (awaiting the promise still throws).
+ *
+ * @example
+ * ```ts
+ * import { nextRead } from "./body_chunks.ts";
+ * const reader = new Response("hi").body!.getReader();
+ * console.log((await nextRead(reader)).done); // false
+ * ```
+ */
+export function nextRead(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const read = reader.read();
+  read.catch(ignore);
+  return read;
+}
+
 /** What {@link gatherSettled} read: the chunks, and whether the body goes on. */
 export interface Gathered {
   /** The non-empty chunks read so far. */
@@ -98,7 +118,7 @@ export async function gatherSettled(
 ): Promise<Gathered> {
   const chunks: Uint8Array[] = [];
   let total = 0;
-  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = nextRead(reader);
   while (!streaming) {
     const result = await settlesSoon(pending!);
     if (result === NOT_YET) {
@@ -114,7 +134,7 @@ export async function gatherSettled(
       chunks.push(bytes);
       total += bytes.length;
     }
-    pending = reader.read();
+    pending = nextRead(reader);
     if (total > maxBytes) streaming = true;
   }
   return { chunks, total, pending, streaming };

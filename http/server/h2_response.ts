@@ -8,6 +8,12 @@
  * socket writable: the flow-control window decides when DATA leaves), and
  * the trailers set with `info.setTrailers`.
  *
+ * A large file from `serveStatic` (a body marked by file_body.ts) streams
+ * from its first chunk with the file's `content-length`: sendfile(2)
+ * cannot be used here (each piece has to be framed as DATA, and over TLS
+ * encrypted), so its bytes are read chunk by chunk, never more than a
+ * chunk ahead of what the stream's queue and window take.
+ *
  * @example
  * ```ts ignore
  * import { writeH2Response } from "./h2_response.ts";
@@ -19,7 +25,8 @@
 import { HTTP2StreamError } from "../../core/errors.ts";
 import { httpDate } from "./respond.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
-import { chunkBytes, gatherSettled } from "./body_chunks.ts";
+import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
+import { fileBodyOf } from "./file_body.ts";
 import type { H2Exchange, H2Session } from "./h2_session.ts";
 
 /** Most bytes gathered for a `content-length` response before streaming instead. */
@@ -176,7 +183,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
   const status = response.status;
   if (status < 200) throw new RangeError(`a handler may not answer with an interim status (${status})`);
   const fields = [":status", String(status)];
-  const declared = responseFields(response, fields);
+  let declared = responseFields(response, fields);
   const head = ex.method === "HEAD";
   const hasTrailers = ex.responseTrailers !== undefined;
   const fixed = bodyless(status) ? undefined : staticBytes(response);
@@ -202,9 +209,13 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     session.scheduleFlush();
     return;
   }
+  // A large file (serveStatic's marked stream): its length is known and
+  // sendfile cannot apply inside DATA frames, so it streams from the first
+  // chunk, each read waiting for room in the flow-control window.
+  const file = head ? undefined : fileBodyOf(body);
   const reader = body.getReader();
   try {
-    const gathered = await gatherSettled(reader, GATHER_MAX);
+    const gathered = await gatherSettled(reader, GATHER_MAX, file !== undefined);
     const { chunks, total, streaming } = gathered;
     let pending = gathered.pending;
     if (ex.reset) return;
@@ -229,7 +240,8 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
       session.scheduleFlush();
       return;
     }
-    // Streaming: the handler's content-length (checked at the end), else none.
+    // Streaming: the handler's content-length (checked at the end), else the file's, else none.
+    if (declared < 0 && file !== undefined) declared = file.length;
     if (declared >= 0) fields.push("content-length", String(declared));
     h2.respond(id, fields, false);
     let sent = 0;
@@ -245,7 +257,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
       if (ex.reset || session.gone) return;
       if (result.done) break;
       const bytes = chunkBytes(result.value);
-      pending = reader.read();
+      pending = nextRead(reader);
       if (bytes.length > 0) {
         h2.sendData(id, bytes, false);
         sent += bytes.length;

@@ -33,7 +33,7 @@ import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
-import { chunkBytes, gatherSettled } from "./body_chunks.ts";
+import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
 import { type FileBody, fileBodyOf, openFileBody } from "./file_body.ts";
 import { closeFile } from "../../ffi/file.ts";
 
@@ -476,7 +476,7 @@ async function sendStream(
       if (sink.gone) return false;
       if (result.done) break;
       const bytes = chunkBytes(result.value);
-      pending = reader.read();
+      pending = nextRead(reader);
       if (bytes.length > 0) ok = put(bytes);
       else ok = true;
     }
