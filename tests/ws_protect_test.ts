@@ -4,7 +4,7 @@
 // ends: clean close either way, client reset, server terminate), the
 // bandwidth limit still meters its frames, and the gauges (protection,
 // server, WebSocket) count it. Clients are raw sockets bound to 127.0.0.x
-// speaking RFC 6455 by hand, and the npm `ws` client.
+// speaking RFC 6455 by hand, and the npm `ws` client (also over TLS).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MetricsRegistry } from "../core/metrics.ts";
@@ -17,6 +17,7 @@ import { serverCollector } from "../http/server/metrics_handler.ts";
 import { serve, type Server } from "../http/server/serve.ts";
 import type { ServerWebSocket } from "../ws/server.ts";
 import { WS_STATS } from "../ws/ws_stats.ts";
+import { testPKI } from "./tls_pki.ts";
 import { npmClosed, npmMessages, openNpmClient } from "./ws_peers.ts";
 
 /** A raw connection from `source` (a loopback address) to 127.0.0.1:port. */
@@ -155,6 +156,8 @@ function wsServer(protect: ListenProtection, sockets: ServerWebSocket<unknown>[]
   });
   return server;
 }
+
+const pki = testPKI();
 
 /** Sends one GET on `conn`; the response text, or null when refused with a close. */
 async function rawGet(conn: Connection): Promise<string | null> {
@@ -295,6 +298,40 @@ describe("serve({ protect }) follows a connection upgraded to WebSocket", () => 
       await ws.conn.close();
       await until(() => protect.stats().open === 0 && server.connections === 0, "the close");
       assert.match(toPrometheusText(registry.snapshot()), /^listen_connections_open\{listener="ws"\} 0$/m);
+    } finally {
+      await server.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
+  test("over TLS (wss): maxPerIp and the bandwidth limit hold after the upgrade; the slot frees on close", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1, bandwidth: { bytesPerSecond: 16_384, burst: 4096 } });
+    const server: Server = serve({
+      port: 0,
+      host: "127.0.0.1",
+      tls: { cert: pki.chain, key: pki.key },
+      protect,
+      websocket: { message: (ws, m) => void ws.send(m) },
+      fetch: (request) => server.upgrade(request) ? undefined : new Response("ok"),
+    });
+    const url = `wss://127.0.0.1:${server.addr.port}/ws`;
+    const tls = { ca: pki.root, servername: "localhost" };
+    try {
+      const ws = await openNpmClient(url, [], tls);
+      assert.equal(protect.connections("127.0.0.1"), 1);
+      await assert.rejects(openNpmClient(url, [], tls));
+      assert.equal(protect.stats().refusedPerIp, 1);
+      const pausesBefore = protect.stats().bandwidthPauses;
+      const big = new Uint8Array(24 * 1024).map((_, i) => (i * 7) & 0xff);
+      ws.send(big);
+      const echo = await npmMessages(ws)();
+      assert.equal(echo.binary, true);
+      assert.deepEqual(echo.data, big);
+      assert.ok(protect.stats().bandwidthPauses > pausesBefore, `paused ${protect.stats().bandwidthPauses - pausesBefore} times after the upgrade`);
+      const closed = npmClosed(ws);
+      ws.close(1000);
+      assert.equal((await closed).code, 1000);
+      await until(() => protect.stats().open === 0 && protect.connections("127.0.0.1") === 0, "the release");
+      assert.equal(protect.stats().admitted, 1);
     } finally {
       await server.shutdown({ deadlineMs: 1000 });
     }
