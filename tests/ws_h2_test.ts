@@ -334,4 +334,102 @@ describe("WebSocket over HTTP/2 (RFC 8441)", () => {
       await h1.shutdown({ deadlineMs: 100 });
     }
   });
+  test("several WebSockets to one origin share one HTTP/2 connection (h2c and wss): concurrent dials wait for the first, a refused stream and a closed WebSocket leave the others alone", async () => {
+    const handler = {
+      message: (ws: { send(m: string | Uint8Array): number }, m: string | Uint8Array) => void ws.send(m),
+    };
+    const fetch = (s: () => Server) => (request: Request) =>
+      new URL(request.url).pathname !== "/no" && s().upgrade(request) ? undefined : new Response("no", { status: 403 });
+    const plain: Server = serve({ host: "127.0.0.1", port: 0, fetch: fetch(() => plain), websocket: handler });
+    const secure: Server = serve({ host: "127.0.0.1", port: 0, tls: { cert: pki.chain, key: pki.key }, fetch: fetch(() => secure), websocket: handler });
+    try {
+      // Six at once over h2c: one connection, six streams.
+      const url = `ws://127.0.0.1:${plain.addr.port}`;
+      const sockets = await Promise.all(Array.from({ length: 6 }, (_, i) => connectWebSocket(`${url}/s${i}`, { http2: true })));
+      assert.equal(plain.connections, 1);
+      await Promise.all(sockets.map(async (ws, i) => {
+        ws.send(`hello ${i}`);
+        assert.deepEqual(await ws.recv(), { data: `hello ${i}`, binary: false });
+      }));
+      // A refused stream on the shared connection fails that dial only.
+      await assert.rejects(connectWebSocket(`${url}/no`, { http2: true }), (err: Error & { code?: string }) => err.code === "ERR_WS_HANDSHAKE");
+      assert.deepEqual(await sockets[0]!.close(1000), { code: 1000, reason: "", wasClean: true });
+      const later = await connectWebSocket(`${url}/later`, { http2: true });
+      assert.equal(plain.connections, 1);
+      for (const ws of [...sockets.slice(1), later]) {
+        ws.send(new Uint8Array([1, 2, 3]));
+        assert.deepEqual(await ws.recv(), { data: new Uint8Array([1, 2, 3]), binary: true });
+      }
+      for (const ws of [...sockets.slice(1), later]) assert.equal((await ws.close(1000)).code, 1000);
+
+      // wss: the same tls object shares (WHATWG and promise clients alike); another one does not.
+      const tls = { ca: pki.root };
+      const wurl = `wss://localhost:${secure.addr.port}/`;
+      const whatwg = new WebSocket(wurl, { http2: true, tls });
+      const [a, b, other] = await Promise.all([
+        connectWebSocket(wurl, { http2: true, tls }),
+        connectWebSocket(wurl, { http2: true, tls }),
+        connectWebSocket(wurl, { http2: true, tls: { ca: pki.root } }),
+        new Promise((resolve, reject) => {
+          whatwg.onopen = resolve;
+          whatwg.onerror = (e) => reject((e as unknown as { error: Error }).error);
+        }),
+      ]);
+      assert.equal(secure.connections, 2);
+      const echoed = new Promise<MessageEvent>((r) => (whatwg.onmessage = r));
+      whatwg.send("whatwg");
+      assert.equal((await echoed).data, "whatwg");
+      for (const ws of [a!, b!, other!]) {
+        ws.send("tls");
+        assert.deepEqual(await ws.recv(), { data: "tls", binary: false });
+      }
+      const closed = new Promise<{ code: number }>((r) => (whatwg.onclose = r));
+      whatwg.close(1000);
+      assert.equal((await closed).code, 1000);
+      for (const ws of [a!, b!, other!]) assert.equal((await ws.close(1000)).code, 1000);
+    } finally {
+      await Promise.all([plain.shutdown({ deadlineMs: 100 }), secure.shutdown({ deadlineMs: 100 })]);
+    }
+  });
+
+  test("node:http2's server takes several extended CONNECT streams from ffinet's client on one session", async () => {
+    const h2server = http2.createServer({ settings: { enableConnectProtocol: true } });
+    let sessions = 0;
+    h2server.on("session", () => sessions++);
+    h2server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      if (headers[":path"] === "/no") {
+        stream.respond({ ":status": 404 }, { endStream: true });
+        return;
+      }
+      stream.respond({ ":status": 200 });
+      const reader = new FrameReader();
+      stream.on("data", (chunk: Uint8Array) => reader.push(new Uint8Array(chunk)));
+      stream.on("error", () => {});
+      void (async () => {
+        for (;;) {
+          const f = await reader.next();
+          if (f.opcode === 8) {
+            stream.end(frame(8, f.payload.subarray(0, 2), false));
+            return;
+          }
+          stream.write(frame(f.opcode, f.payload, false));
+        }
+      })();
+    });
+    await new Promise<void>((r) => h2server.listen(0, "127.0.0.1", r));
+    const port = (h2server.address() as { port: number }).port;
+    try {
+      const url = `ws://127.0.0.1:${port}`;
+      const sockets = await Promise.all(Array.from({ length: 4 }, (_, i) => connectWebSocket(`${url}/n${i}`, { http2: true, perMessageDeflate: false })));
+      await assert.rejects(connectWebSocket(`${url}/no`, { http2: true, perMessageDeflate: false }), (err: Error & { code?: string }) => err.code === "ERR_WS_HANDSHAKE");
+      assert.equal(sessions, 1);
+      await Promise.all(sockets.map(async (ws, i) => {
+        ws.send(`node ${i}`);
+        assert.deepEqual(await ws.recv(), { data: `node ${i}`, binary: false });
+      }));
+      for (const ws of sockets) assert.deepEqual(await ws.close(1000), { code: 1000, reason: "", wasClean: true });
+    } finally {
+      await new Promise<void>((r) => h2server.close(() => r()));
+    }
+  });
 });

@@ -19,7 +19,7 @@ import { connect, type ConnectOptions } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { DeflateOptions, PerMessageDeflate } from "./deflate.ts";
 import { createClientHandshake } from "./handshake.ts";
-import { dialOverH2 } from "./h2_dial.ts";
+import { dialOverH2, dialSharedH2, h2ShareKey, holdH2Setup } from "./h2_dial.ts";
 import type { WebSocketTransport } from "./transport.ts";
 
 /** Options of {@link dialWebSocket} (and of the clients built on it). */
@@ -47,7 +47,9 @@ export interface DialOptions {
    * speaks HTTP/2 by prior knowledge; when the server announces
    * SETTINGS_ENABLE_CONNECT_PROTOCOL the WebSocket runs on an extended
    * CONNECT stream, else (or when the server does not speak HTTP/2) the
-   * HTTP/1.1 Upgrade is used. Default false.
+   * HTTP/1.1 Upgrade is used. WebSockets to the same scheme, host and
+   * port, dialled with the same `tls` and `proxy` objects (or none), share
+   * one HTTP/2 connection, a stream each. Default false.
    */
   http2?: boolean;
 }
@@ -160,20 +162,35 @@ export async function dialWebSocket(input: string | URL, options: DialOptions = 
   const signal = options.signal === undefined ? deadline : AbortSignal.any([deadline, options.signal]);
   let conn: Connection | undefined;
   if (options.http2 === true) {
-    const tls = options.tls as { alpn?: readonly string[] } | undefined;
-    const h2Options = secure ? { ...connectOptions, tls: { ...tls, alpn: tls?.alpn ?? ["h2", "http/1.1"] } } : connectOptions;
-    const first = await connect(h2Options);
-    const h2 = secure ? (await import("../tls/connect_async.ts")).tlsInfo(first)?.alpnProtocol === "h2" : true;
-    if (!h2) conn = first; // the server picked HTTP/1.1: upgrade on this connection
-    else {
-      try {
-        const dialed = await dialOverH2(first, url, options, signal);
-        if (dialed !== null) return dialed;
-      } catch (err) {
-        // A server that does not speak HTTP/2 (prior knowledge refused): HTTP/1.1 on a new connection.
-        if (!(err instanceof HTTP2Error) && !(err instanceof SocketClosedError)) throw err;
+    // Several WebSockets to one origin share one HTTP/2 connection (h2_dial.ts).
+    const shareKey = h2ShareKey(url, options);
+    let shared = await dialSharedH2(shareKey, url, options, signal);
+    if (shared !== undefined) return shared;
+    let settingUp = holdH2Setup(shareKey);
+    if (settingUp === undefined) {
+      // Another dial began setting the session up meanwhile: wait for it once.
+      shared = await dialSharedH2(shareKey, url, options, signal);
+      if (shared !== undefined) return shared;
+      settingUp = holdH2Setup(shareKey);
+    }
+    try {
+      const tls = options.tls as { alpn?: readonly string[] } | undefined;
+      const h2Options = secure ? { ...connectOptions, tls: { ...tls, alpn: tls?.alpn ?? ["h2", "http/1.1"] } } : connectOptions;
+      const first = await connect(h2Options);
+      const h2 = secure ? (await import("../tls/connect_async.ts")).tlsInfo(first)?.alpnProtocol === "h2" : true;
+      if (!h2) conn = first; // the server picked HTTP/1.1: upgrade on this connection
+      else {
+        try {
+          const dialed = await dialOverH2(first, url, options, signal, shareKey);
+          if (dialed !== null) return dialed;
+        } catch (err) {
+          // A server that does not speak HTTP/2 (prior knowledge refused): HTTP/1.1 on a new connection.
+          if (!(err instanceof HTTP2Error) && !(err instanceof SocketClosedError)) throw err;
+        }
+        if (secure) connectOptions.tls = { ...tls, alpn: ["http/1.1"] };
       }
-      if (secure) connectOptions.tls = { ...tls, alpn: ["http/1.1"] };
+    } finally {
+      settingUp?.();
     }
   }
   conn ??= await connect(connectOptions);
