@@ -1,6 +1,7 @@
 // The logger option of serve, ConnectionPool and ReconnectingConnection: each writes
 // structured records (level, msg, fields with the error) to the Logger it is given,
-// with real connections on 127.0.0.1; without one, nothing is written.
+// with real connections on 127.0.0.1; without one, nothing is written. serve's
+// logger also gets the refusals of a protection it made from options.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Logger, type LogRecord } from "../core/log.ts";
@@ -57,6 +58,25 @@ describe("components log through the logger they are given", () => {
     await server.shutdown({ deadlineMs: 1000 });
     assert.equal(find(records, "serve: shutting down").level, "info");
     assert.equal(records.filter((r) => r.level === "error").length, 1);
+  });
+
+  test("serve: protect given as options logs its refusals to the server's logger (DEBUG, address and reason)", async () => {
+    const { logger, records } = recorder("debug");
+    const server = serve({ port: 0, host: "127.0.0.1", logger, protect: { maxPerIp: 1 }, fetch: () => new Response("ok") });
+    const held = await connect({ port: server.addr.port });
+    try {
+      await held.write(new TextEncoder().encode("GET / HTTP/1.1\r\nhost: x\r\n\r\n"));
+      assert.ok(await held.read()); // admitted and answered
+      const second = await connect({ port: server.addr.port }).catch(() => null);
+      for (let i = 0; i < 3000 && server.rejected.protect === 0; i++) await new Promise((r) => setTimeout(r, 2));
+      second?.abort();
+      const refused = find(records, "protect: connection refused");
+      assert.equal(refused.level, "debug");
+      assert.deepEqual([refused.fields.ip, refused.fields.reason], ["127.0.0.1", "perIp"]);
+    } finally {
+      held.abort();
+      await server.shutdown({ deadlineMs: 1000 });
+    }
   });
 
   test("serve: a logger that is no Logger is a TypeError", () => {

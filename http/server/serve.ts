@@ -189,7 +189,9 @@ export interface ServeOptions {
    * Where the server says what went wrong (core/log.ts's `Logger`):
    * errors no response can carry and handler failures without `onError`
    * (ERROR, with the error), failed accepts (ERROR), listening and shutdown
-   * (INFO). Default: none, and such errors go to `console.error` as before.
+   * (INFO), and connections `protect` (given as options) refused (DEBUG,
+   * with the address and the reason). Default: none, and such errors go to
+   * `console.error` as before.
    */
   logger?: Logger;
 }
@@ -316,7 +318,13 @@ export class Server {
     let fetch = options.middleware === undefined ? options.fetch : withMiddleware(options.middleware, options.fetch as ServeHandler);
     if (options.rateLimit !== undefined) fetch = withRateLimit(options.rateLimit, fetch, () => void rejected.rateLimit++);
     if (options.metrics !== undefined) fetch = withServeMetrics(options.metrics, fetch);
-    const protect = serveProtection(options.protect, () => void rejected.protect++);
+    // Protection made here from its options logs its refusals (DEBUG) to the server's logger.
+    const given = options.protect;
+    const protectOptions = logger !== undefined && given !== undefined && given !== null && typeof given === "object" &&
+        typeof (given as Partial<ConnectionGate>).admit !== "function" && (given as ListenProtectionOptions).logger === undefined
+      ? { ...given as ListenProtectionOptions, logger }
+      : given;
+    const protect = serveProtection(protectOptions, () => void rejected.protect++);
     const config: SessionConfig = {
       fetch: websocket === undefined ? fetch as ServeHandler : websocket.wrap(fetch),
       onError: options.onError,
