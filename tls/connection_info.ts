@@ -12,10 +12,10 @@
  */
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
-import { readCString, readPointer } from "../ffi/marshal.ts";
-import { native } from "../ffi/native.ts";
+import { readPointer } from "../ffi/marshal.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { CTRL } from "./ctrl.ts";
+import { copyNative, nativeString, staticString } from "./native_bytes.ts";
 
 /**
  * The ALPN protocol selected, or null.
@@ -31,7 +31,7 @@ export function negotiatedALPN(ssl: Pointer): string | null {
   libssl().SSL_get0_alpn_selected(ssl, out, len);
   const p = readPointer(new DataView(out.buffer), 0);
   if (p === null || len[0] === 0) return null;
-  return new TextDecoder().decode(new Uint8Array(native.view(p, len[0]!)));
+  return decoder.decode(copyNative(p, len[0]!));
 }
 
 /**
@@ -43,7 +43,7 @@ export function negotiatedALPN(ssl: Pointer): string | null {
  * ```
  */
 export function negotiatedProtocol(ssl: Pointer): string {
-  return readCString(libssl().SSL_get_version(ssl));
+  return staticString(libssl().SSL_get_version(ssl));
 }
 
 /**
@@ -57,7 +57,7 @@ export function negotiatedProtocol(ssl: Pointer): string {
 export function negotiatedCipher(ssl: Pointer): string {
   const lib = libssl();
   const c = lib.SSL_get_current_cipher(ssl);
-  return c === null ? "" : readCString(lib.SSL_CIPHER_get_name(c));
+  return c === null ? "" : staticString(lib.SSL_CIPHER_get_name(c));
 }
 
 /**
@@ -73,6 +73,16 @@ export function negotiatedGroup(ssl: Pointer): string {
   // SSL_get_negotiated_group is a macro: SSL_ctrl(GET_NEGOTIATED_GROUP).
   const id = lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_GET_NEGOTIATED_GROUP, 0, null);
   if (id <= 0) return "";
-  const name = lib.SSL_group_to_name?.(ssl, id) ?? null;
-  return readCString(name ?? libcrypto().OBJ_nid2sn(id));
+  let text = groupNames.get(id);
+  if (text === undefined) {
+    // (A group's name does not change within the process: read once per id.)
+    const name = lib.SSL_group_to_name?.(ssl, id) ?? null;
+    text = nativeString(name ?? libcrypto().OBJ_nid2sn(id), 256);
+    if (groupNames.size >= 256) groupNames.clear();
+    groupNames.set(id, text);
+  }
+  return text;
 }
+
+const groupNames = new Map<number | bigint, string>();
+const decoder = new TextDecoder();

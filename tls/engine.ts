@@ -34,7 +34,7 @@ import { countHandshake } from "./tls_stats.ts";
 import { exportSession, importSession } from "./session.ts";
 import { configurePeerName, configureSSL } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
-import { readCString } from "../ffi/marshal.ts";
+import { nativeString } from "./native_bytes.ts";
 import { peerCertificateDER } from "./x509.ts";
 
 /**
@@ -467,7 +467,7 @@ export class TLSEngine implements TLSInfo {
     let servername: string | null;
     if (this.role === "server") {
       const name = libssl().SSL_get_servername(ssl, 0);
-      servername = name === null ? null : readCString(name);
+      servername = name === null ? null : nativeString(name, 256);
     } else servername = this.#host;
     this.#details = {
       protocol: negotiatedProtocol(ssl),

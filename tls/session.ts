@@ -19,6 +19,7 @@ import type { Pointer } from "../ffi/types.ts";
 import { pollOne, WAIT_READ } from "../socket/wait.ts";
 import { SSL_ERROR } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
+import { encodeDER } from "./native_bytes.ts";
 
 /**
  * The connection's session as bytes, or null while it cannot be resumed
@@ -35,13 +36,9 @@ export function exportSession(ssl: Pointer): Uint8Array | null {
   if (session === null) return null;
   try {
     if (lib.SSL_SESSION_is_resumable(session) !== 1) return null;
-    const length = lib.i2d_SSL_SESSION(session, null);
-    if (length <= 0) throw tlsError("ERR_TLS_SESSION", "i2d_SSL_SESSION");
-    using mem = NativeBuffer.alloc(length);
-    const out = new Uint8Array(8);
-    writePointer(new DataView(out.buffer), 0, mem.pointer);
-    if (lib.i2d_SSL_SESSION(session, out) !== length) throw tlsError("ERR_TLS_SESSION", "i2d_SSL_SESSION");
-    return mem.bytes.slice();
+    const der = encodeDER((object, out) => lib.i2d_SSL_SESSION(object, out), session);
+    if (der === null) throw tlsError("ERR_TLS_SESSION", "i2d_SSL_SESSION");
+    return der;
   } finally {
     lib.SSL_SESSION_free(session);
   }

@@ -14,11 +14,10 @@
 import { base64Decode } from "../core/base64.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
-import { writePointer } from "../ffi/marshal.ts";
-import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { parseCertificate } from "./certificate.ts";
 import { tlsError } from "./errors.ts";
+import { encodeDER } from "./native_bytes.ts";
 
 /**
  * The DER encoding of an `X509 *` (the reference stays the caller's).
@@ -29,15 +28,9 @@ import { tlsError } from "./errors.ts";
  * ```
  */
 export function x509DER(x: Pointer): Uint8Array {
-  const crypto = libcrypto();
-  const length = crypto.i2d_X509(x, null);
-  if (length <= 0) throw tlsError("ERR_TLS", "i2d_X509");
-  // i2d_X509 writes through `*out` (and advances it): native memory, copied out.
-  using mem = NativeBuffer.alloc(length);
-  const out = new Uint8Array(8);
-  writePointer(new DataView(out.buffer), 0, mem.pointer);
-  if (crypto.i2d_X509(x, out) !== length) throw tlsError("ERR_TLS", "i2d_X509");
-  return mem.bytes.slice();
+  const der = encodeDER((object, out) => libcrypto().i2d_X509(object, out), x);
+  if (der === null) throw tlsError("ERR_TLS", "i2d_X509");
+  return der;
 }
 
 /**
