@@ -12,11 +12,26 @@ import { serve } from "../http/server/serve.ts";
 
 const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
 const deflate = typeof process !== "undefined" && process.argv[3] === "deflate";
+/**
+ * Our permessage-deflate settings: the same parameters the peer server of
+ * this runtime agrees to, so that the load clients do the same work for
+ * both. Bun.serve's `perMessageDeflate: true` answers
+ * `client_no_context_takeover; server_no_context_takeover` and compresses
+ * through one shared stream; npm `ws` keeps both contexts. (npm `ws`'s
+ * client compresses every message when the client's context is kept, and
+ * only those of 1 KiB and more when it is not.)
+ */
+function ourDeflate(): true | { serverNoContextTakeover: true; clientNoContextTakeover: true; sharedCompressor: true } {
+  return typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
+    ? { serverNoContextTakeover: true, clientNoContextTakeover: true, sharedCompressor: true }
+    : true;
+}
+
 if (kind === "ffinet") {
   const server = serve({
     port: 0,
     fetch: (request) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
-    websocket: { perMessageDeflate: deflate, message: (ws, message) => void ws.send(message) },
+    websocket: { perMessageDeflate: deflate && ourDeflate(), message: (ws, message) => void ws.send(message) },
   });
   console.log(`port ${server.addr.port}`);
 } else if (kind === "ws") {

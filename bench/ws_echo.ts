@@ -19,6 +19,14 @@
  *   process on this runtime, against one npm `ws` server on Node; CPU is
  *   the client process's.
  *
+ * With permessage-deflate, ffinet's server agrees to the same parameters
+ * as the peer server of the runtime (on Bun, Bun.serve's
+ * `client_no_context_takeover; server_no_context_takeover` with a shared
+ * compressor; on Node, npm `ws`'s kept contexts): npm `ws`'s client
+ * compresses every message while its context is kept and only those of
+ * 1 KiB and more when it is not, so different parameters would load the
+ * two servers with different work.
+ *
  * Rounds alternate ours/peer after a warm-up round each (`WS_ECHO_ROUNDS`,
  * default 3); the row shows the median and the range. Round trips per
  * connection per round: `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a
