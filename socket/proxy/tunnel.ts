@@ -5,7 +5,8 @@
  * consume exactly what the handshake took), and hands the socket — now a
  * plain stream to the target, with any bytes the target sent first still
  * in the kernel — to `adopt`, with the caller's handler and connection
- * options. The whole thing is bounded by `timeoutMs` (a stall is a
+ * options. The whole thing is bounded by `timeoutMs` (default: the
+ * default connect timeout, `getDefaultTimeouts().connectMs`; a stall is a
  * `SocketTimeoutError`) and `signal`; every failure closes the socket.
  * `proxyConnector(proxy)` is the same in the `Connector` shape.
  *
@@ -36,6 +37,7 @@ import type { Connector } from "../../poll/connector.ts";
 import type { IoWatcher } from "../../poll/io_watcher.ts";
 import { defaultLoop, type Loop, loopClosedError } from "../../poll/loop.ts";
 import type { Socket } from "../socket.ts";
+import { getDefaultTimeouts } from "../timeouts.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
 import { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
@@ -97,13 +99,18 @@ export async function connectViaProxy(options: ConnectViaProxyOptions): Promise<
   if (options === undefined) throw new TypeError("connectViaProxy: an options object is required");
   checkOptions(options, CONNECT_VIA_PROXY_KEYS, "connectViaProxy");
   if (options.tls !== undefined) return viaProxyWithTLS(options);
-  const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs, proxyTls, ...rest } = options;
+  const { proxy: option, host = "127.0.0.1", secure = false, env, signal, timeoutMs: given, proxyTls, ...rest } = options;
   const port = checkTargetPort(options.port, "connectViaProxy");
   if (typeof host !== "string" || host === "") throw new TypeError("connectViaProxy: host must be a non-empty string");
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError("connectViaProxy: signal must be an AbortSignal");
-  if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || !Number.isFinite(timeoutMs))) {
-    throw new RangeError(`connectViaProxy: timeoutMs must be a finite number >= 0, got ${timeoutMs}`);
+  if (given !== undefined && (typeof given !== "number" || !(given >= 0) || !Number.isFinite(given))) {
+    throw new RangeError(`connectViaProxy: timeoutMs must be a finite number >= 0, got ${given}`);
   }
+  // Without timeoutMs a proxy that accepts and never finishes its reply hung
+  // the caller: the default connect timeout bounds it, as for
+  // connectViaProxySync (0 there: no bound).
+  const fallback = getDefaultTimeouts().connectMs;
+  const timeoutMs = given ?? (fallback > 0 ? fallback : undefined);
   // What the tunnelled connection takes, checked before any socket exists.
   const adoptOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rest)) if (ADOPT_OPTION_KEYS.has(key)) adoptOptions[key] = value;
