@@ -1,0 +1,42 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { h2FieldStrings, h2ResponseHead } from "./h2_head.ts";
+
+describe("h2ResponseHead", () => {
+  test("fields by name, content-length framing, bytes made when asked for", () => {
+    const head = h2ResponseHead(200, ["content-type", "text/plain", "x-a", "1", "x-a", "2", "content-length", "12"], false);
+    assert.equal(head.statusCode, 200);
+    assert.equal(head.count, 4);
+    assert.equal(head.framing, "length");
+    assert.equal(head.contentLength, 12);
+    assert.equal(head.get("Content-Type"), "text/plain");
+    assert.equal(head.get("x-a"), "1, 2");
+    assert.deepEqual(head.getAll("x-a"), ["1", "2"]);
+    assert.equal(head.has("x-b"), false);
+    assert.equal(head.indexOf("content-length"), 3);
+    assert.deepEqual(head.entries(), [["content-type", "text/plain"], ["x-a", "1"], ["x-a", "2"], ["content-length", "12"]]);
+    assert.equal(new TextDecoder().decode(head.valueBytes(0)), "text/plain");
+    assert.equal(head.reason, "");
+    assert.deepEqual(h2FieldStrings(head), ["content-type", "text/plain", "x-a", "1", "x-a", "2", "content-length", "12"]);
+    assert.equal(h2ResponseHead(204, [], true).framing, "none");
+    assert.equal(h2ResponseHead(200, ["x", "y"], false).framing, "chunked");
+    assert.equal(h2ResponseHead(200, ["content-length", "1e3"], false).contentLength, -1);
+  });
+
+  test("property: a detached head keeps every field, as bytes and as strings", () => {
+    const name = fc.stringMatching(/^[a-z0-9-]{1,10}$/);
+    const value = fc.stringMatching(/^[ -~\u00a0-\u00ff]{0,20}$/);
+    fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 8 }), (pairs) => {
+      const head = h2ResponseHead(200, pairs.flat(), false);
+      const copy = head.detach();
+      assert.equal(h2FieldStrings(copy), null);
+      for (let i = 0; i < pairs.length; i++) {
+        assert.equal(copy.name(i), pairs[i]![0]);
+        assert.equal(copy.value(i), pairs[i]![1]);
+        assert.deepEqual([...head.valueBytes(i)], [...pairs[i]![1]].map((c) => c.charCodeAt(0)));
+        assert.ok(head.nameIs(i, pairs[i]![0]));
+      }
+    }), { numRuns: 150 });
+  });
+});
