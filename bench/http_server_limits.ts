@@ -26,6 +26,9 @@
  * whose address is known, each result's status checked), in interleaved
  * warmed blocks timed by the process's CPU time; reports each side's
  * median ns per call and the median of the paired per-block differences.
+ * Then the whole path in one process (`inProcessOverLoopback`: both
+ * servers and their clients on one thread, LOOP_BLOCKS blocks of
+ * LOOP_BLOCK requests, defaults 24 and 10 000), CPU µs per request.
  *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
  *
@@ -132,6 +135,103 @@ async function inProcess(): Promise<void> {
   record({ bench: "http_server_limits", case: "handler + rateLimit + metrics, in process", unit: "ns/op", ours: median(onNs), peer: median(offNs), peerName: "bare handler" });
 }
 
+/**
+ * The whole request path without the machine's scheduler in the way: an
+ * "on" and an "off" server and their clients (16 keep-alive connections of
+ * our own, each sending the next GET when its response is complete) in
+ * this one process and thread, so each turn's batch of requests is the
+ * program's doing, not the machine's; alternating blocks of LOOP_BLOCK
+ * requests timed by the process's CPU time. The difference per request is
+ * the server's extra work (client and loop are the same on both sides).
+ * A loaded machine still shifts whole blocks (caches, migrations): at
+ * load 10 on 2 cores the paired differences spread ±10 µs.
+ */
+async function inProcessOverLoopback(): Promise<void> {
+  const { serve } = await import("../http/server/mod.ts");
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { serverCollector } = await import("../http/server/metrics_handler.ts");
+  const { connect } = await import("../poll/connect.ts");
+  const registry = new MetricsRegistry();
+  // Long timeouts: a side's connections wait while the other side's block runs.
+  const timeouts = { keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 };
+  const servers = {
+    on: serve({ port: 0, fetch: handler, metrics: registry, rateLimit: { perSecond: 1e9, burst: 1e9 }, protect: { maxPerIp: 10_000 }, ...timeouts }),
+    off: serve({ port: 0, fetch: handler, ...timeouts }),
+  };
+  registry.collect(serverCollector({ web: servers.on }));
+  const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+  const CONNS = 16;
+  const LOOP_BLOCK = Number(proc.env.LOOP_BLOCK ?? 10_000);
+  const LOOP_BLOCKS = Number(proc.env.LOOP_BLOCKS ?? 24);
+  const clients = async (port: number) => {
+    const conns = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port })));
+    // One response's length (the hello response has a fixed size: content-length and a fixed-width date).
+    await conns[0]!.write(REQUEST);
+    let first = "";
+    while (!/\r\n\r\nHello, World!$/.test(first)) first += new TextDecoder().decode((await conns[0]!.read())!);
+    const size = new TextEncoder().encode(first).length;
+    return { conns, size };
+  };
+  const sides = { on: await clients(servers.on.addr.port), off: await clients(servers.off.addr.port) };
+  const cpuNow = (): number => {
+    const u = proc.cpuUsage();
+    return (u.user + u.system) * 1000;
+  };
+  const block = (side: { conns: import("../poll/connection.ts").Connection[]; size: number }): Promise<number> =>
+    new Promise((resolve) => {
+      let sent = 0;
+      let done = 0;
+      const t0 = cpuNow();
+      for (const conn of side.conns) {
+        let pending = 0;
+        conn.setHandler({
+          data: (c, bytes) => {
+            pending += bytes.length;
+            while (pending >= side.size) {
+              pending -= side.size;
+              if (++done === LOOP_BLOCK) return resolve((cpuNow() - t0) / LOOP_BLOCK);
+              if (sent < LOOP_BLOCK) {
+                sent++;
+                c.send(REQUEST);
+              }
+            }
+          },
+        });
+        sent++;
+        conn.send(REQUEST);
+      }
+    });
+  for (let w = 0; w < 2; w++) {
+    await block(sides.on);
+    await block(sides.off);
+  }
+  const onNs: number[] = [];
+  const offNs: number[] = [];
+  const diff: number[] = [];
+  for (let b = 0; b < LOOP_BLOCKS; b++) {
+    let a: number;
+    let y: number;
+    if (b % 2 === 0) {
+      a = await block(sides.on);
+      y = await block(sides.off);
+    } else {
+      y = await block(sides.off);
+      a = await block(sides.on);
+    }
+    onNs.push(a);
+    offNs.push(y);
+    diff.push(a - y);
+  }
+  for (const side of Object.values(sides)) for (const c of side.conns) c.abort();
+  await Promise.all([servers.on.shutdown({ deadlineMs: 100 }), servers.off.shutdown({ deadlineMs: 100 })]);
+  const ratio = median(onNs) / median(offNs);
+  console.log(
+    `# ${RUNTIME} in process over loopback (server + client), µs per request: on ${(median(onNs) / 1000).toFixed(2)} (${range(onNs.map((x) => x / 1000), 2)}), ` +
+      `off ${(median(offNs) / 1000).toFixed(2)} (${range(offNs.map((x) => x / 1000), 2)}), paired on−off ${median(diff).toFixed(0)} ns (${range(diff, 0)}), on÷off ${ratio.toFixed(3)}`,
+  );
+  record({ bench: "http_server_limits", case: "hello limits+metrics, one process CPU/req", unit: "µs/req", ours: median(onNs) / 1000, peer: median(offNs) / 1000, peerName: "serve, all off" });
+}
+
 /** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */
 function cpuNs(pid: number): number {
   let ns = 0;
@@ -194,6 +294,7 @@ if (serveArg !== undefined) {
 } else {
   console.log(`# ${RUNTIME} load average before: ${load()}`);
   await inProcess();
+  await inProcessOverLoopback();
   if (ROUNDS > 0) await wrkRounds();
   finish();
 }
