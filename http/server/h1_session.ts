@@ -42,6 +42,7 @@
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
+import { turnMs } from "../../core/clock.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
 import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/parser.ts";
@@ -968,7 +969,8 @@ export class H1Session implements ResponseSink {
       return;
     }
     this.#timerKind = kind;
-    this.#deadline = performance.now() + ms;
+    // Armed up to twice per request (head begun, keep-alive wait): the turn's clock reading will do.
+    this.#deadline = turnMs() + ms;
   }
 
   /** Called by the server's sweep: acts on an expired timeout. */

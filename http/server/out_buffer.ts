@@ -16,6 +16,7 @@
  * @module
  */
 import { formatHTTPDate } from "../core/date.ts";
+import { turnMs } from "../../core/clock.ts";
 import { reasonPhrase } from "../core/status.ts";
 
 const encoder = new TextEncoder();
@@ -24,6 +25,8 @@ const statusLines = new Map<number, Uint8Array>();
 let dateSecond = -1;
 let dateText = "";
 let dateLine = new Uint8Array(0);
+/** Until this reading of `turnMs` the cached date is the current second's. */
+let dateValidUntil = -1;
 
 /**
  * The `Date` field value, made at most once a second.
@@ -35,12 +38,18 @@ let dateLine = new Uint8Array(0);
  * ```
  */
 export function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
+  // The wall clock is read once per second of the monotonic turn clock
+  // (shared with the session timers), not once per response.
+  const now = turnMs();
+  if (now < dateValidUntil) return dateText;
+  const wall = Date.now();
+  const second = Math.floor(wall / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
     dateText = formatHTTPDate(second * 1000);
     dateLine = encoder.encode(`Date: ${dateText}\r\n`);
   }
+  dateValidUntil = now + 1000 - (wall - second * 1000);
   return dateText;
 }
 

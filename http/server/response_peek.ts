@@ -52,6 +52,7 @@ interface UndiciState {
 }
 
 interface DenoInner {
+  headerList: Array<[string, string]>;
   body: { streamOrStatic: { body?: unknown; consumed?: boolean } | ReadableStream; source: unknown } | null;
 }
 
@@ -111,10 +112,29 @@ export function staticBody(response: Response): StaticBody {
   return typeof Blob === "function" && body.source instanceof Blob ? body.source : undefined;
 }
 
+/** The lower-cased names of the Deno field list being written. */
+const names: string[] = [];
+
+/** Fills {@link names} from `list`; false when a name other than set-cookie repeats (or the list is long). */
+function denoNames(list: Array<[string, string]>): boolean {
+  names.length = 0;
+  if (list.length > 32) return false;
+  for (let i = 0; i < list.length; i++) {
+    const pair = list[i];
+    if (!Array.isArray(pair) || typeof pair[0] !== "string" || typeof pair[1] !== "string") return false;
+    const name = pair[0].toLowerCase();
+    if (name !== "set-cookie") {
+      for (let j = 0; j < i; j++) if (names[j] === name) return false;
+    }
+    names.push(name);
+  }
+  return true;
+}
+
 /**
  * Calls `fn` with every header field of `response` (lower-case name,
  * value; each `Set-Cookie` on its own), as iterating `response.headers`
- * does, but without sorting on Node.
+ * does, but without sorting (and without its iterator on Node and Deno).
  *
  * @example
  * ```ts
@@ -124,7 +144,17 @@ export function staticBody(response: Response): StaticBody {
  */
 export function forEachResponseField(response: Response, fn: (name: string, value: string) => void): void {
   if (layout === LAYOUT_UNKNOWN) probe(response);
-  if (layout === LAYOUT_UNDICI) {
+  if (layout === LAYOUT_DENO) {
+    // Deno keeps the fields as appended ([name as given, value]); taken from
+    // there when no name repeats (Set-Cookie aside), else the public
+    // iterator joins the repeats as it does.
+    const list = (response as unknown as Record<symbol, DenoInner | undefined>)[key!]?.headerList;
+    if (Array.isArray(list) && denoNames(list)) {
+      const n = names.length;
+      for (let i = 0; i < n; i++) fn(names[i]!, list[i]![1]);
+      return;
+    }
+  } else if (layout === LAYOUT_UNDICI) {
     const inner = (response as unknown as Record<symbol, UndiciState | undefined>)[key!];
     const list = inner?.headersList;
     if (list !== undefined && list !== null && typeof (list as Partial<Iterable<unknown>>)[Symbol.iterator] === "function") {
