@@ -15,6 +15,7 @@ import type { ServeHandlerInfo } from "../http/server/h1_session.ts";
 import { MetricsRegistry } from "../core/metrics.ts";
 import { serverCollector } from "../http/server/metrics_handler.ts";
 import { toPrometheusText } from "../core/prometheus.ts";
+import { connectWebSocket } from "../ws/client.ts";
 import { serve, type ServeOptions, type Server } from "../http/server/serve.ts";
 
 async function withServer(options: Omit<ServeOptions, "port" | "fetch">, fn: (server: Server) => Promise<void>): Promise<void> {
@@ -243,6 +244,33 @@ describe("serve({ metrics })", () => {
     assert.equal(seen[0]!.hostname, "127.0.0.1");
     assert.ok(seen[0]!.port > 0);
     assert.throws(() => serve({ port: 0, fetch: () => new Response(""), metrics: {} as never }), TypeError);
+  });
+});
+
+describe("serve({ metrics, websocket })", () => {
+  test("an upgraded request (fetch returns nothing) counts as 1xx; a refused one by its status", async () => {
+    const registry = new MetricsRegistry();
+    let closed!: () => void;
+    const serverClosed = new Promise<void>((r) => (closed = r));
+    await using server = serve({
+      port: 0,
+      metrics: registry,
+      fetch: (request) => server.upgrade(request) ? undefined : new Response("no", { status: 400 }),
+      websocket: { message: (ws, message) => ws.send(message), close: () => closed() },
+    });
+    const ws = await connectWebSocket(`ws://127.0.0.1:${server.addr.port}/`, { perMessageDeflate: false });
+    ws.send("hi");
+    assert.equal((await ws.recv())?.data, "hi");
+    await ws.close(1000, "");
+    await serverClosed;
+    const plain = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+    assert.equal(plain.status, 400);
+    await plain.arrayBuffer();
+    const text = toPrometheusText(registry.snapshot());
+    const value = (series: string): number => Number(text.split("\n").find((l) => l.startsWith(series + " "))?.slice(series.length + 1));
+    assert.equal(value('http_server_requests_total{class="1xx"}'), 1);
+    assert.equal(value('http_server_requests_total{class="4xx"}'), 1);
+    assert.equal(value("http_server_requests_in_flight"), 0);
   });
 });
 
