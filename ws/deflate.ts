@@ -162,6 +162,25 @@ function zlibBits(bits: number): number {
 }
 
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+/** Compressed messages up to this size with their tail are inflated in one call. */
+const JOINED_BYTES = 1024;
+
+/**
+ * Inflates `bytes` unless the peer's deflate stream has ended in this
+ * message already. A message may end its stream with a BFINAL block and go
+ * on with bits that only make it end like a sync-flushed one (RFC 7692
+ * §7.2.3.3: the example "Hello" is a final block and then 0x00, which
+ * uWebSockets sends too): what follows the final block in the message,
+ * the appended 00 00 ff ff included, is ignored.
+ */
+function feed(inflater: Inflater, bytes: Uint8Array, take: (view: Uint8Array) => void): void {
+  if (inflater.finished) return;
+  try {
+    inflater.pushInto(bytes, false, take);
+  } catch (err) {
+    if (!(inflater.finished && err instanceof CompressionError && err.code === "ERR_ZLIB_TRAILING_DATA")) throw err;
+  }
+}
 
 /**
  * The permessage-deflate state of one connection: negotiated parameters,
@@ -186,6 +205,8 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   #deflater: Deflater | undefined;
   #inflater: Inflater | undefined;
   #inflated = 0;
+  /** A small message's compressed bytes with the 00 00 ff ff tail after them. */
+  readonly #joined = new Uint8Array(JOINED_BYTES);
 
   private constructor(role: "server" | "client", params: DeflateParams, options: DeflateOptions, responseHeader: string) {
     this.role = role;
@@ -381,9 +402,19 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
         if (sink === undefined) out.push(view.slice());
         else sink(view);
       };
-      for (let at = 0; at < piece.length; at += slice) inflater.pushInto(piece.subarray(at, at + slice), false, take);
+      if (fin && piece.length <= slice && piece.length <= JOINED_BYTES - 4) {
+        // A whole small message (the usual case): the piece and the tail in
+        // one inflate call instead of two.
+        const joined = this.#joined;
+        joined.set(piece);
+        joined.set(TAIL, piece.length);
+        feed(inflater, joined.subarray(0, piece.length + 4), take);
+      } else {
+        if (piece.length <= slice) feed(inflater, piece, take);
+        else for (let at = 0; at < piece.length && !inflater.finished; at += slice) feed(inflater, piece.subarray(at, at + slice), take);
+        if (fin) feed(inflater, TAIL, take);
+      }
       if (fin) {
-        if (!inflater.finished) inflater.pushInto(TAIL, false, take);
         const noTakeover = server ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
         // A peer that ended its deflate stream (BFINAL) starts a new one.
         if (noTakeover || inflater.finished) inflater.reset();

@@ -82,6 +82,25 @@ describe("permessage-deflate: data", () => {
     c.close();
   });
 
+  test("RFC 7692 §7.2.3.3: a message ending its stream with a BFINAL block and 0x00 (as uWebSockets sends); what follows the final block is ignored, and the next message starts a new stream", () => {
+    const { s } = pair();
+    const rfcExample = new Uint8Array([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]);
+    assert.equal(new TextDecoder().decode(inflateAll(s, rfcExample)), "Hello");
+    assert.equal(new TextDecoder().decode(inflateAll(s, rfcExample)), "Hello");
+    // A final block ending exactly at the end of the message, and one in the first of two pieces (a fragmented message).
+    const ended = new Uint8Array(zlib.deflateRawSync(enc("fragmented")));
+    assert.equal(new TextDecoder().decode(inflateAll(s, ended)), "fragmented");
+    const parts = s.decompress(ended, false, 1e6).concat(s.decompress(new Uint8Array([0x00]), true, 1e6));
+    assert.equal(new TextDecoder().decode(Buffer.concat(parts)), "fragmented");
+    // Larger than the one-call path, with context takeover going on after it.
+    const big = enc("abc".repeat(5000));
+    const bigEnded = new Uint8Array([...zlib.deflateRawSync(big, { level: 0 }), 0x00]);
+    assert.deepEqual(inflateAll(s, bigEnded), big);
+    const { s: s2, c: c2 } = pair();
+    for (const text of ["one", "two two", "one"]) assert.equal(new TextDecoder().decode(inflateAll(s2, c2.compress(enc(text)))), text);
+    for (const p of [s, s2, c2]) p.close();
+  });
+
   test("round trips with context takeover, and cross-checks with node:zlib", () => {
     const { s, c } = pair();
     const texts = ["hello hello hello", "hello again hello again", "", "x".repeat(100000)];
