@@ -155,6 +155,7 @@ function dispatchHop(
 ): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
     let hop: Hop | undefined;
+    let wholeLength = -1;
     const origin = url.origin;
     dispatcher.dispatch({
       origin,
@@ -170,10 +171,12 @@ function dispatchHop(
         const empty = method === "HEAD" || head.framing === "none";
         if (empty) responseBody.end();
         hop = { status, statusText: head.reason, fields: cached.pairs, cached, body: responseBody, empty };
+        wholeLength = head.framing === "length" ? head.contentLength : -1;
         resolve(hop);
       },
       onData(chunk, owned) {
-        return hop!.body.push(owned === true ? chunk : bodyCopies.copy(chunk));
+        // The whole body in one piece gets a buffer of its own (the Response's bytes, no second copy); other pieces a slab view.
+        return hop!.body.push(owned === true ? chunk : chunk.length === wholeLength ? chunk.slice() : bodyCopies.copy(chunk));
       },
       onComplete() {
         hop!.body.end();

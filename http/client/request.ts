@@ -175,6 +175,15 @@ export function headerPairs(headers: RequestHeaders | null | undefined): Array<r
   return out;
 }
 
+/**
+ * A body piece copied out of the connection's buffer: the whole body in one
+ * piece gets a buffer of its own (`arrayBuffer()` then hands it over without
+ * another copy), other pieces a view into a shared slab.
+ */
+function copyPiece(chunk: Uint8Array, wholeLength: number): Uint8Array {
+  return chunk.length === wholeLength ? chunk.slice() : bodyCopies.copy(chunk);
+}
+
 function pairsRecord(pairs: ReadonlyArray<readonly [string, string]>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < pairs.length; i++) {
@@ -247,6 +256,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
   const origin = u.origin;
   return new Promise<ResponseData>((resolve, reject) => {
     let data: ResponseData | undefined;
+    let wholeLength = -1;
     dispatcher.dispatch({
       origin,
       method,
@@ -263,11 +273,12 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
         const body = new ResponseBody();
         bodySource(body, control);
         data = { statusCode, statusText: head.reason, headers: headRecord(headCache.fields(origin, head)), trailers: {}, body };
+        wholeLength = head.framing === "length" ? head.contentLength : -1;
         if (method === "HEAD" || head.framing === "none") body.end();
         resolve(data);
       },
       onData(chunk, owned) {
-        return data!.body.push(owned === true ? chunk : bodyCopies.copy(chunk));
+        return data!.body.push(owned === true ? chunk : copyPiece(chunk, wholeLength));
       },
       onComplete(trailers) {
         deadline?.clear();

@@ -70,7 +70,10 @@ export function onData(c: H2Core, f: Frame, payload: Uint8Array): void {
     throw streamErr("ERR_H2_CONTENT_LENGTH", `DATA does not match content-length on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
   }
   c.conn.counters.noProgress.progressBytes(payload.length);
-  c.events.push({ type: "data", streamId: id, data: c.dataCopies.copy(payload), endStream });
+  // A body in one frame gets a buffer of its own: its reader usually wants it whole (arrayBuffer(), text()), which a
+  // view into a shared slab would cost a second copy and allocation (~8% of an HTTP/2 request's CPU on Bun).
+  const whole = endStream && stream.dataReceived === payload.length;
+  c.events.push({ type: "data", streamId: id, data: whole ? payload.slice() : c.dataCopies.copy(payload), endStream });
   if (endStream) c.table.remoteEnded(stream);
   if (c.autoWindow) {
     c.creditConnection(f.length);
