@@ -111,7 +111,9 @@ export interface ListenUnixOptions extends ConnectionOptions {
   /**
    * Where the listener says what happened (core/log.ts's `Logger`): a
    * failed accept that pauses accepting at ERROR, one that concerns a
-   * single connection at DEBUG, a failed TLS handshake at DEBUG, listening
+   * single connection at DEBUG, with `tls` each handshake at DEBUG (tls/
+   * logs it: the client's address, the error's code, or the version,
+   * cipher, ALPN and resumption of one that finished), listening
    * and closing at DEBUG. A `protect` gate that logs (pool/'s
    * `ListenProtection`: its refusals, at DEBUG) writes here unless it has a
    * logger of its own. Nothing is logged per connection above DEBUG.
@@ -701,7 +703,6 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
   if (handler === undefined) throw new TypeError("listen: tls needs a handler (for accept(), use listenTLS of tls/)");
   if (protect !== undefined && (protect === null || typeof protect !== "object" || typeof protect.admit !== "function")) throw new TypeError("protect must be an object with an admit method (e.g. a ListenProtection)");
   const report = (error: unknown): void => {
-    if (options.logger !== undefined) options.logger.debug("listen: TLS connection failed", { port: listener.port, error });
     try {
       options.onError?.(error instanceof Error ? error : new Error(String(error)), listener);
     } catch {
@@ -711,7 +712,10 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
   // The gate runs in tls/, on the TLS connection before its handshake.
   const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, options, report, protect));
   const loop = options.loop ?? defaultLoop();
-  const fail = (error: unknown): void => report(error);
+  const fail = (error: unknown): void => {
+    if (options.logger !== undefined) options.logger.debug("listen: TLS connection failed", { port: listener.port, error });
+    report(error);
+  };
   const listener: Listener = new Listener(endpoint, {
     ...rest,
     handler: {

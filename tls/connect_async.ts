@@ -32,6 +32,7 @@
  * @module
  */
 import { SocketTimeoutError } from "../core/errors.ts";
+import { Logger } from "../core/log.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { connect, type ConnectOptions, checkConnectionOptions, type IoOption } from "../poll/connect.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "../poll/connection.ts";
@@ -128,12 +129,22 @@ export interface ConnectTLSOptions extends TLSConnectionSettings, ConnectionOpti
   readonly noDelay?: boolean;
   /** Makes the plain connection instead of `connect` (a proxy tunnel, Happy Eyeballs…). */
   readonly connector?: Connector;
+  /**
+   * Where the connect and the handshake are logged (core/log.ts's
+   * `Logger`): the plain connect as `connect` logs it (it gets this
+   * logger), a failed handshake at WARN with the name verified, the
+   * peer's address and the error's code (`TLSVerifyError`, `TLSPinError`,
+   * a timeout, an alert), a finished one at DEBUG with the protocol
+   * version, cipher, ALPN and whether the session was resumed. Default:
+   * nothing is logged (one check).
+   */
+  readonly logger?: Logger;
 }
 
 const CONNECT_KEYS: ReadonlySet<string> = optionKeys(
   SETTING_KEYS,
   CONNECTION_OPTION_KEYS,
-  ["host", "port", "handler", "loop", "io", "timeoutMs", "signal", "noDelay", "connector"],
+  ["host", "port", "handler", "loop", "io", "timeoutMs", "signal", "noDelay", "connector", "logger"],
 );
 
 function pick(options: object, keys: Iterable<string>): Record<string, unknown> {
@@ -185,6 +196,10 @@ interface Upgrade {
   readonly connectionOptions: ConnectionOptions;
   /** fd mode (the plain connection is detached and its socket taken over), else memory-BIO over it. */
   readonly fdMode: boolean;
+  /** Where the handshake's outcome is logged (see {@link logHandshake}); undefined: nothing (one check). */
+  readonly log: Logger | undefined;
+  /** "client" or "server" (the level of a failure and the fields logged). */
+  readonly role: "client" | "server";
 }
 
 /** A TLS connection made, its handshake not run yet. */
@@ -329,6 +344,8 @@ function awaitHandshake(made: Made, up: Upgrade, stand: { live(): void } | undef
   const { conn, engine } = made;
   const loop = conn.loop;
   const signal = up.signal;
+  // Read now: a failed handshake may have closed the socket by the time it is logged.
+  const address = up.log === undefined ? undefined : peerAddress(conn);
   if (signal?.aborted) {
     conn.abort(abortReason(signal));
     return Promise.reject(abortReason(signal));
@@ -345,6 +362,7 @@ function awaitHandshake(made: Made, up: Upgrade, stand: { live(): void } | undef
       done = true;
       timer?.cancel();
       signal?.removeEventListener("abort", onAbort);
+      if (up.log !== undefined) logHandshake(up.log, up, address, engine, error, signal);
       if (error !== undefined) {
         // A refused handshake sent its alert already: a plain close. A
         // timeout or an abort: reset.
@@ -372,6 +390,49 @@ function awaitHandshake(made: Made, up: Upgrade, stand: { live(): void } | undef
   });
 }
 
+/** `host:port` of the peer, `[v6]:port`, or undefined once the socket is gone. */
+function peerAddress(conn: Connection): string | undefined {
+  try {
+    const a = conn.remoteAddress;
+    return a.family === "unix" ? a.path : a.family === "ipv6" ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A handshake's outcome as a record (only with a logger): done at DEBUG
+ * with the protocol version, cipher, ALPN and whether the session was
+ * resumed (read only when DEBUG is on); failed at WARN for a client (the
+ * name verified, the peer's address, the error's code: a verify or pin
+ * error, a timeout, an alert), at DEBUG for a server (one client's
+ * failure; a scanner must not flood the log) and for an abort.
+ */
+function logHandshake(log: Logger, up: Upgrade, address: string | undefined, engine: TLSEngine, error: Error | undefined, signal: AbortSignal | undefined): void {
+  if (error === undefined) {
+    if (!log.enabled("debug")) return;
+    let fields: Record<string, unknown>;
+    try {
+      fields = { protocol: engine.protocol, cipher: engine.cipher, alpn: engine.alpnProtocol, resumed: engine.isSessionReused() };
+    } catch (err) {
+      fields = { infoError: err };
+    }
+    log.debug("tls: handshake done", { role: up.role, ...(up.role === "client" ? { host: up.host } : {}), address, ...fields });
+    return;
+  }
+  const code = (error as { code?: unknown }).code;
+  const fields = { role: up.role, ...(up.role === "client" ? { host: up.host } : {}), address, code, error };
+  if (error === signal?.reason || error.name === "AbortError") log.debug("tls: handshake aborted", fields);
+  else if (up.role === "client") log.warn("tls: handshake failed", fields);
+  else log.debug("tls: handshake failed", fields);
+}
+
+/** The `logger` option: undefined, or a core/log.ts Logger. */
+function checkLogger(logger: unknown, where: string): Logger | undefined {
+  if (logger !== undefined && !(logger instanceof Logger)) throw new TypeError(`${where}: logger must be a Logger (core/log.ts)`);
+  return logger;
+}
+
 /**
  * Runs TLS over an open plain connection (fresh: nothing read from it yet),
  * say a proxy's tunnel, as a client or a server. Resolves with the new TLS
@@ -394,9 +455,11 @@ export function startTLS(plain: Connection, options: TLSConnectionSettings & Con
   readonly signal?: AbortSignal;
   /** Run in memory-BIO mode over `plain` instead of taking over its descriptor (required for io_uring and for connections that are not a bare socket). */
   readonly bio?: boolean;
+  /** Where the handshake's outcome is logged (as {@link ConnectTLSOptions.logger}). */
+  readonly logger?: Logger;
 }): Promise<Connection> {
   try {
-    checkOptions(options, optionKeys(SETTING_KEYS, CONNECTION_OPTION_KEYS, ["host", "role", "handler", "signal", "bio"]), "startTLS");
+    checkOptions(options, optionKeys(SETTING_KEYS, CONNECTION_OPTION_KEYS, ["host", "role", "handler", "signal", "bio", "logger"]), "startTLS");
     const role = options.role ?? "client";
     if (role !== "client" && role !== "server") throw new TypeError(`startTLS: role must be "client" or "server"`);
     return upgrade(plain, options, role, options.bio === true || tlsInfo(plain) !== null, "startTLS");
@@ -407,7 +470,7 @@ export function startTLS(plain: Connection, options: TLSConnectionSettings & Con
 
 function upgrade(
   plain: Connection,
-  options: TLSConnectionSettings & ConnectionOptions & { host?: string; handler?: ConnectionHandler; signal?: AbortSignal },
+  options: TLSConnectionSettings & ConnectionOptions & { host?: string; handler?: ConnectionHandler; signal?: AbortSignal; logger?: Logger | undefined },
   role: "client" | "server",
   bio: boolean,
   where: string,
@@ -419,6 +482,7 @@ function upgrade(
     const handshakeMs = checkHandshakeMs(options.handshakeTimeoutMs);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
     if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError(`${where}: handler must be an object of callbacks`);
+    const log = checkLogger(options.logger, where);
     made = contextFor(options, role, where);
     const host = role === "client" ? options.servername ?? options.host ?? "" : "";
     const promise = handshakeOver(plain, {
@@ -432,6 +496,8 @@ function upgrade(
       handler: options.handler,
       connectionOptions,
       fdMode: !bio && !isLayered(plain), // a tunnel over a connection has no descriptor of its own
+      log,
+      role,
     });
     // The connection holds its own reference to the SSL_CTX.
     if (made.owned) made.context.close();
@@ -448,6 +514,7 @@ function serverUpgrade(
   options: { readonly handshakeTimeoutMs?: number; readonly allowTruncation?: boolean; readonly ktls?: boolean | "require" } & ConnectionOptions,
   handler: ConnectionHandler | undefined,
   fdMode: boolean,
+  log: Logger | undefined,
 ): Upgrade {
   return {
     context,
@@ -460,6 +527,8 @@ function serverUpgrade(
     handler,
     connectionOptions: pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions,
     fdMode,
+    log,
+    role: "server",
   };
 }
 
@@ -487,7 +556,8 @@ export function connectTLS(options: ConnectTLSOptions): Promise<Connection> {
     checkOptions(options, CONNECT_KEYS, "connectTLS");
     if (typeof options.host !== "string" || options.host === "") throw new TypeError("connectTLS: host must be a non-empty string");
     checkHandshakeMs(options.handshakeTimeoutMs);
-    const plainOptions = pick(options, ["host", "port", "loop", "io", "timeoutMs", "signal", "noDelay"]) as unknown as ConnectOptions;
+    const plainOptions = pick(options, ["host", "port", "loop", "io", "timeoutMs", "signal", "noDelay", "logger"]) as unknown as ConnectOptions;
+    checkLogger(options.logger, "connectTLS");
     const connector = options.connector ?? defaultConnector;
     if (typeof connector !== "function") throw new TypeError("connectTLS: connector must be a function");
     const bio = chooseAsyncIo(options.io) === "io_uring";
@@ -519,7 +589,7 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
     const bio = chooseAsyncIo(options.io) === "io_uring";
     const host = options.host ?? "127.0.0.1";
     return connect(plainOptions as unknown as ConnectOptions).then((plain) =>
-      upgrade(plain, { ...settings, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(options.signal === undefined ? {} : { signal: options.signal }) }, "client", bio || tlsInfo(plain) !== null, "connect")
+      upgrade(plain, { ...settings, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(options.signal === undefined ? {} : { signal: options.signal }), logger: options.logger }, "client", bio || tlsInfo(plain) !== null, "connect")
     );
   } catch (err) {
     return Promise.reject(err);
@@ -562,7 +632,7 @@ export function tlsConnector(settings: TLSConnectionSettings & { readonly connec
     const host = "host" in options ? options.host ?? "127.0.0.1" : "";
     const bio = chooseAsyncIo(options.io) === "io_uring";
     return connector(plain as unknown as ConnectorOptions).then((conn) =>
-      upgrade(conn, { ...base, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }) }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
+      upgrade(conn, { ...base, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }), logger: options.logger }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
     );
   };
   // A context made here lives as long as the connector (connections keep their own reference).
@@ -599,12 +669,22 @@ export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servernam
    * wrapping (scoring, bandwidth) applies from `open` on.
    */
   readonly protect?: ConnectionGate;
+  /**
+   * Where the listener says what happened (core/log.ts's `Logger`): what
+   * poll/'s `listen` logs (listening, closed, a failed accept: ERROR when
+   * accepting pauses, DEBUG for one connection), each failed handshake at
+   * DEBUG with the client's address and the error's code (a timeout, a
+   * refused client certificate, garbage), each finished one at DEBUG with
+   * the protocol version, cipher, ALPN and resumption; a `protect` gate
+   * without a logger of its own logs here. Default: nothing (one check).
+   */
+  readonly logger?: Logger;
 }
 
 const LISTEN_KEYS: ReadonlySet<string> = optionKeys(
   [...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"),
   CONNECTION_OPTION_KEYS,
-  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io", "protect"],
+  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io", "protect", "logger"],
 );
 
 /**
@@ -641,6 +721,7 @@ export class TLSListener {
     checkConnectionOptions(pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions);
     if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError("listenTLS: handler must be an object of callbacks");
     if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("listenTLS: onError must be a function");
+    const log = checkLogger(options.logger, "listenTLS");
     const maxPending = options.maxPending ?? 128;
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
     this.#maxPending = maxPending;
@@ -648,11 +729,11 @@ export class TLSListener {
     const made = contextFor(options, "server", "listenTLS");
     this.#context = made.context;
     this.#ownsContext = made.owned;
-    const listenOptions = pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "io"]) as unknown as ListenOptions;
+    const listenOptions = pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "io", "logger"]) as unknown as ListenOptions;
     const fdMode = chooseAsyncIo(options.io) !== "io_uring";
     try {
       this.#gate = checkGate(options.protect, "listenTLS");
-      this.#up = serverUpgrade(this.#context, options, options.handler, fdMode);
+      this.#up = serverUpgrade(this.#context, options, options.handler, fdMode, log);
       const loop = options.loop ?? defaultLoop();
       this.#plain = new Listener(options.host === undefined ? { port: options.port } : { host: options.host, port: options.port }, {
         ...listenOptions,
@@ -790,6 +871,7 @@ export class TLSListener {
       const made = fdMode ? tlsOverSocket(loop!, accepted as Socket, up) : tlsOverPlain(accepted as Connection, up);
       promise = admitAndHandshake(made, up, this.#gate);
     } catch (err) {
+      if (this.#up.log !== undefined) this.#up.log.debug("listen: TLS connection failed", { error: err });
       promise = Promise.reject(err);
     }
     promise.then((conn) => {
@@ -863,10 +945,11 @@ export interface TLSAcceptor {
  */
 export function tlsAcceptor(
   settings: object,
-  options: { readonly io?: IoOption } & ConnectionOptions,
+  options: { readonly io?: IoOption; readonly logger?: Logger | undefined } & ConnectionOptions,
   report: (error: unknown) => void,
   gate: ConnectionGate | undefined,
 ): TLSAcceptor {
+  const log = options.logger;
   let made: { context: TLSContext; owned: boolean } | undefined;
   let failure: unknown;
   try {
@@ -879,10 +962,15 @@ export function tlsAcceptor(
   const fdMode = chooseAsyncIo(options.io) !== "io_uring";
   const ups = new WeakMap<ConnectionHandler, Upgrade>();
   let registered = false;
+  let toldFailure = false;
   const start = (accepted: Connection | Socket, loop: Loop | undefined, handler: ConnectionHandler, listener: object): void => {
     if (made === undefined) {
       if (loop !== undefined) (accepted as Socket).close();
       else (accepted as Connection).abort();
+      if (log !== undefined && !toldFailure) {
+        toldFailure = true;
+        log.error("listen: TLS settings refused, every connection is closed", { error: failure });
+      }
       report(failure);
       return;
     }
@@ -892,13 +980,14 @@ export function tlsAcceptor(
     }
     let up = ups.get(handler);
     if (up === undefined) {
-      up = serverUpgrade(made.context, { ...(settings as TLSConnectionSettings), ...pick(options, CONNECTION_OPTION_KEYS) }, handler, fdMode);
+      up = serverUpgrade(made.context, { ...(settings as TLSConnectionSettings), ...pick(options, CONNECTION_OPTION_KEYS) }, handler, fdMode, log);
       ups.set(handler, up);
     }
     try {
       const conn = loop !== undefined ? tlsOverSocket(loop, accepted as Socket, up) : tlsOverPlain(accepted as Connection, up);
       admitAndHandshake(conn, up, gate).catch(report);
     } catch (err) {
+      if (log !== undefined) log.debug("listen: TLS connection failed", { error: err });
       report(err);
     }
   };

@@ -190,8 +190,12 @@ export interface ServeOptions {
    * errors no response can carry and handler failures without `onError`
    * (ERROR, with the error), failed accepts (ERROR), listening and shutdown
    * (INFO), and connections `protect` (given as options) refused (DEBUG,
-   * with the address and the reason). Default: none, and such errors go to
-   * `console.error` as before.
+   * with the address and the reason). With `tls` the TLS listener gets it:
+   * each handshake at DEBUG (a failed one with the client's address and
+   * the error's code, a finished one with version, cipher, ALPN and
+   * resumption), a failed accept at ERROR when accepting pauses and at
+   * DEBUG when it concerns one connection. Default: none, and such errors
+   * go to `console.error` as before.
    */
   logger?: Logger;
 }
@@ -362,7 +366,8 @@ export class Server {
         port,
         reusePort,
         loop: this.#loop,
-        ...(logger !== undefined ? { onError: logger.errorHandler("serve: accept failed") } : {}),
+        // The TLS listener logs itself: a failed accept (ERROR when accepting pauses), each handshake at DEBUG.
+        ...(logger !== undefined ? { logger } : {}),
         ...(protect !== undefined ? { protect } : {}),
       };
       this.#listener = listenServeTLS(options.tls, where, alpnHandler(config, sessionHandler(config), h2), h2 !== undefined);

@@ -14,6 +14,7 @@
  * @module
  */
 import type { ConnectionHandler } from "../../poll/connection.ts";
+import type { Logger } from "../../core/log.ts";
 import type { ConnectionGate } from "../../poll/listener.ts";
 import type { Loop } from "../../poll/loop.ts";
 import { listenTLS, type ListenTLSOptions, type TLSConnectionSettings, type TLSListener } from "../../tls/connect_async.ts";
@@ -45,7 +46,7 @@ export type ServeTLSOptions = Omit<TLSConnectionSettings, "servername" | "sessio
  */
 export function listenServeTLS(
   tls: ServeTLSOptions,
-  where: { host: string; port: number; reusePort?: boolean | undefined; loop?: Loop; onError?: (error: Error) => void; protect?: ConnectionGate },
+  where: { host: string; port: number; reusePort?: boolean | undefined; loop?: Loop; onError?: (error: Error) => void; protect?: ConnectionGate; logger?: Logger },
   handler: ConnectionHandler,
   http2: boolean,
 ): TLSListener {
@@ -64,6 +65,7 @@ export function listenServeTLS(
     ...(where.loop !== undefined ? { loop: where.loop } : {}),
     ...(where.onError !== undefined ? { onError: where.onError } : {}),
     ...(where.protect !== undefined ? { protect: where.protect } : {}),
+    ...(where.logger !== undefined ? { logger: where.logger } : {}),
   };
   return listenTLS(options);
 }
