@@ -4,7 +4,8 @@
 // aborted one at DEBUG; a finished one at DEBUG with version, cipher, ALPN
 // and resumption; a server's failed and finished handshakes at DEBUG with
 // the client's address. Real peers: openssl s_server / s_client, our own
-// client and server, a plaintext client on a TLS port.
+// client and server, a plaintext client on a TLS port. And serve's HTTP/2
+// sessions: resets, GOAWAY and connection errors, from hand-made frames.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SocketTimeoutError, TLSPinError, TLSVerifyError } from "../core/errors.ts";
@@ -215,6 +216,72 @@ describe("TLS servers log their handshakes", () => {
       assert.equal(records.filter((r) => r.level === "error" || r.level === "warn").length, 0);
     } finally {
       await server.shutdown({ deadlineMs: 1000 });
+    }
+  });
+});
+
+// HTTP/2 frames by hand (RFC 9113 §4.1), for a client that breaks rules on purpose.
+function frame(type: number, flags: number, streamId: number, payload: number[] = []): number[] {
+  const n = payload.length;
+  return [(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff, type, flags, (streamId >>> 24) & 0x7f, (streamId >> 16) & 0xff, (streamId >> 8) & 0xff, streamId & 0xff, ...payload];
+}
+const PREFACE = [...enc.encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), ...frame(4, 0, 0)];
+
+/** Reads until the server's SETTINGS arrived (the session is up) or the stream ends. */
+async function readSomething(conn: Connection): Promise<void> {
+  await conn.read();
+}
+
+describe("serve's HTTP/2 sessions log resets, GOAWAY and connection errors", () => {
+  test("h2c by prior knowledge: a client's RST_STREAM and GOAWAY at DEBUG, a DATA frame on stream 0 a WARN with PROTOCOL_ERROR, shutdown's GOAWAY at DEBUG", async () => {
+    const { logger, records } = recorder();
+    const server = serve({
+      host: "127.0.0.1",
+      port: 0,
+      logger,
+      fetch: async (request) => {
+        await request.text().catch(() => "");
+        return new Response("ok");
+      },
+    });
+    const open: Connection[] = [];
+    try {
+      // A request whose body never ends, reset by the client (CANCEL), then GOAWAY.
+      const authority = [...enc.encode("127.0.0.1")];
+      const a = await connect({ host: "127.0.0.1", port: server.addr.port });
+      open.push(a);
+      await a.write(new Uint8Array([...PREFACE, ...frame(1, 0x4, 1, [0x83, 0x86, 0x84, 0x41, authority.length, ...authority])]));
+      await readSomething(a);
+      await a.write(new Uint8Array(frame(3, 0, 1, [0, 0, 0, 8])));
+      const reset = await waitFor(records, "h2: stream reset by the client");
+      assert.equal(reset.level, "debug");
+      assert.equal(reset.fields.streamId, 1);
+      assert.equal(reset.fields.code, 8);
+      assert.match(String(reset.fields.address), /^127\.0\.0\.1:\d+$/);
+      await a.write(new Uint8Array(frame(7, 0, 0, [0, 0, 0, 1, 0, 0, 0, 0])));
+      const goaway = await waitFor(records, "h2: GOAWAY received");
+      assert.equal(goaway.fields.lastStreamId, 1);
+      assert.equal(goaway.fields.code, 0);
+      // DATA on stream 0: a connection error (PROTOCOL_ERROR), GOAWAY sent.
+      const b = await connect({ host: "127.0.0.1", port: server.addr.port });
+      open.push(b);
+      await b.write(new Uint8Array([...PREFACE, ...frame(0, 0, 0)]));
+      const broken = await waitFor(records, "h2: connection error, GOAWAY sent");
+      assert.equal(broken.level, "warn");
+      assert.equal(broken.fields.code, 1);
+      // A session still open when the server shuts down: its GOAWAY at DEBUG.
+      const c = await connect({ host: "127.0.0.1", port: server.addr.port });
+      open.push(c);
+      await c.write(new Uint8Array(PREFACE));
+      await readSomething(c);
+      await server.shutdown({ deadlineMs: 1000 });
+      const sent = await waitFor(records, "h2: GOAWAY sent");
+      assert.equal(sent.level, "debug");
+      assert.equal(sent.fields.code, 0);
+      assert.equal(records.filter((r) => r.level === "error").length, 0);
+    } finally {
+      for (const conn of open) if (!conn.closed) conn.abort();
+      await server.shutdown({ deadlineMs: 100 });
     }
   });
 });

@@ -34,6 +34,7 @@
  * @module
  */
 import { HTTP2Error } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import { monotonicMs } from "../../core/clock.ts";
 import type { Timer } from "../../core/timer_heap.ts";
@@ -195,6 +196,13 @@ export interface H2Config {
   core: Partial<H2ConnectionOptions>;
   connectionWindow: number;
   idleTimeoutMs: number;
+  /**
+   * The server's logger (serve's `logger`): a stream the client reset or
+   * broke at DEBUG, GOAWAY received and sent at DEBUG, a connection error
+   * (GOAWAY sent with its code) at WARN. Undefined: nothing (one check per
+   * such event; requests and data are not logged here).
+   */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -524,13 +532,45 @@ export class H2Session {
   shutdown(): void {
     if (this.#goingAway || this.conn.closed) return;
     this.#goingAway = true;
-    if (!this.h2.dead && this.h2.goawaySent < 0) this.h2.goaway(ErrorCode.NO_ERROR);
+    if (!this.h2.dead && this.h2.goawaySent < 0) {
+      this.h2.goaway(ErrorCode.NO_ERROR);
+      if (this.#options.logger !== undefined) this.#options.logger.debug("h2: GOAWAY sent", { address: this.#address(), code: ErrorCode.NO_ERROR });
+    }
     this.flush();
+  }
+
+  /** The client's address for a record (`host:port`, `[v6]:port`), or undefined once the socket is gone. */
+  #address(): string | undefined {
+    try {
+      const a = this.conn.remoteAddress;
+      return a.family === "unix" ? a.path : a.family === "ipv6" ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One connection-level or reset event as a record (only with a logger; see {@link H2Config.logger}). */
+  #logEvent(log: Logger, e: H2Event): void {
+    switch (e.type) {
+      case "rst":
+        log.debug("h2: stream reset by the client", { address: this.#address(), streamId: e.streamId, code: e.code });
+        return;
+      case "stream-error":
+        log.debug("h2: stream reset, the client broke the protocol", { address: this.#address(), streamId: e.streamId, code: e.error.http2Code, error: e.error });
+        return;
+      case "error":
+        log.warn("h2: connection error, GOAWAY sent", { address: this.#address(), code: e.error.http2Code, error: e.error });
+        return;
+      case "goaway":
+        log.debug("h2: GOAWAY received", { address: this.#address(), lastStreamId: e.lastStreamId, code: e.code });
+        return;
+    }
   }
 
   // ---- events
 
   #event(e: H2Event): void {
+    if (this.#options.logger !== undefined && (e.type === "rst" || e.type === "stream-error" || e.type === "error" || e.type === "goaway")) this.#logEvent(this.#options.logger, e);
     switch (e.type) {
       case "headers":
         this.#onRequest(e.streamId, e.headers, e.endStream);

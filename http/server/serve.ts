@@ -194,8 +194,10 @@ export interface ServeOptions {
    * each handshake at DEBUG (a failed one with the client's address and
    * the error's code, a finished one with version, cipher, ALPN and
    * resumption), a failed accept at ERROR when accepting pauses and at
-   * DEBUG when it concerns one connection. Default: none, and such errors
-   * go to `console.error` as before.
+   * DEBUG when it concerns one connection. HTTP/2 sessions: a stream the
+   * client reset or broke and GOAWAY received or sent at DEBUG, a
+   * connection error (GOAWAY sent with its code) at WARN. Default: none,
+   * and such errors go to `console.error` as before.
    */
   logger?: Logger;
 }
@@ -360,6 +362,7 @@ export class Server {
     const shortest = Math.min(...[config.headersTimeoutMs, config.keepAliveTimeoutMs, config.bodyTimeoutMs].filter((t) => t > 0 && t !== Infinity), 4000);
     this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
+    if (h2 !== undefined && logger !== undefined) h2.logger = logger;
     if (options.tls !== undefined) {
       const where = {
         host,
