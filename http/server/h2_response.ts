@@ -214,9 +214,12 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
   // chunk, each read waiting for room in the flow-control window.
   const file = head ? undefined : fileBodyOf(body);
   const reader = body.getReader();
+  /** The stream was read to its end: nothing to cancel or release. */
+  let ended = false;
   try {
     const gathered = await gatherSettled(reader, GATHER_MAX, file !== undefined);
     const { chunks, total, streaming } = gathered;
+    ended = !streaming;
     let pending = gathered.pending;
     if (ex.reset) return;
     if (head) {
@@ -254,6 +257,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
       if (!session.hasRoom(ex)) await session.room(ex);
       if (ex.reset || session.gone) return;
       const result = await pending!;
+      if (result.done) ended = true;
       if (ex.reset || session.gone) return;
       if (result.done) break;
       const bytes = chunkBytes(result.value);
@@ -271,8 +275,10 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     await endStream(session, ex);
     session.flush();
   } finally {
-    // A body not read to its end (HEAD, a reset, an error) is cancelled.
-    reader.cancel().catch(() => {});
-    reader.releaseLock();
+    // A body not read to its end (HEAD, a reset, an error) is cancelled; one read to its end is left as it is.
+    if (!ended) {
+      reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
   }
 }
