@@ -57,6 +57,8 @@ export const LIBCRYPTO_SYMBOLS = {
   ERR_error_string_n: { args: ["u64", "buffer", "usize"], result: "void" },
   /** void ERR_clear_error(void) */
   ERR_clear_error: { args: [], result: "void" },
+  /** unsigned long ERR_peek_error(void) — the oldest error left in the queue, 0 for none (the queue is kept) */
+  ERR_peek_error: { args: [], result: "u64" },
   /** const BIO_METHOD *BIO_s_mem(void) */
   BIO_s_mem: { args: [], result: "pointer" },
   /** BIO *BIO_new(const BIO_METHOD *type) */
