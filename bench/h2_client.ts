@@ -10,7 +10,7 @@
  * node:http2's client on nginx's cleartext h2 port (undici has no h2c).
  * The case names end in the server (`@nginx`, `@node:http2`). Alternating rounds (CLIENT_ROUNDS,
  * default 3, CLIENT_SECONDS each, default 2); median req/s and the client's
- * CPU µs per request.
+ * CPU µs per request, after a warm-up of CLIENT_WARMUP seconds (default 5) per contender.
  *
  * Run: node scripts/bench.mjs h2_client [--runtime=node]
  *
@@ -26,6 +26,11 @@ import { startNginx } from "./_nginx.ts";
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; cpuUsage?: () => { user: number; system: number } } }).process;
 const ROUNDS = Number(proc.env.CLIENT_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.CLIENT_SECONDS ?? 2);
+// Warm-up per contender before the rounds. JavaScriptCore compiles its optimising tiers on helper threads, which on a
+// loaded machine (load 12-17 on 2 cores) took seconds: after 0.5 s, ffinet on Bun still ran at 2-3x its steady CPU per
+// request in the first rounds (a native fetch has no such warm-up), which made the Bun rows swing from 0.24 to 1.0; after
+// 5 s its first round was at its steady cost.
+const WARMUP_SECONDS = Number(proc.env.CLIENT_WARMUP ?? 5);
 const IN_FLIGHT = 50;
 
 const SERVER = `
@@ -141,7 +146,7 @@ try {
   const results: Record<string, { rps: number[]; cpu: number[] }> = {};
   for (const name of names) {
     results[name] = { rps: [], cpu: [] };
-    await load(contenders[name]!, 0.5); // warm-up: connections and JIT
+    await load(contenders[name]!, WARMUP_SECONDS); // warm-up: connections and JIT
   }
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
@@ -160,6 +165,13 @@ try {
     ["ffinet request h2c", "node:http2 h2c"],
   ];
   if (contenders["undici.request h2"]) pairs.push(["ffinet request h2", "undici.request h2"]);
+  // Paired ratios: the same round's numbers, which share the machine's load of that moment (medians over rounds).
+  const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
+  for (const [ours, peer] of pairs) {
+    const r = results[ours]!;
+    const q = results[peer]!;
+    console.log(`# ${RUNTIME} paired ${ours} / ${peer}: req/s ${paired(r.rps, q.rps).toFixed(2)}, CPU/req (peer/ours) ${paired(q.cpu, r.cpu).toFixed(2)}`);
+  }
   for (const [ours, peer] of pairs) {
     record({ bench: "h2_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s ${at}`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
     if (!Number.isNaN(cpu(ours)) && !Number.isNaN(cpu(peer))) {

@@ -9,6 +9,8 @@
  * each, default 2); the median req/s of each contender, and the client's
  * CPU µs per request (process.cpuUsage where the runtime has it).
  *
+ * A warm-up of CLIENT_WARMUP seconds (default 5) per contender first.
+ *
  * Ratios: ffinet request vs undici.request; ffinet fetch vs the runtime's
  * fetch and vs undici fetch. On Bun, `import("undici")` gives Bun's own
  * built-in undici module (its fetch is Bun's fetch), not the npm package.
@@ -26,6 +28,11 @@ import { startNginx } from "./_nginx.ts";
 const proc = (globalThis as unknown as { process: { env: Record<string, string | undefined>; cpuUsage?: () => { user: number; system: number } } }).process;
 const ROUNDS = Number(proc.env.CLIENT_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.CLIENT_SECONDS ?? 2);
+// Warm-up per contender before the rounds. JavaScriptCore compiles its optimising tiers on helper threads, which on a
+// loaded machine (load 12-17 on 2 cores) took seconds: after 0.5 s, ffinet on Bun still ran at 2-3x its steady CPU per
+// request in the first rounds (a native fetch has no such warm-up), which made the Bun rows swing from 0.24 to 1.0; after
+// 5 s its first round was at its steady cost.
+const WARMUP_SECONDS = Number(proc.env.CLIENT_WARMUP ?? 5);
 const IN_FLIGHT = 50;
 
 const SERVER = `
@@ -121,7 +128,7 @@ try {
   const results: Record<string, { rps: number[]; cpu: number[] }> = {};
   for (const name of names) {
     results[name] = { rps: [], cpu: [] };
-    await load(contenders[name]!, 0.5); // warm-up: connections and JIT
+    await load(contenders[name]!, WARMUP_SECONDS); // warm-up: connections and JIT
   }
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? names : [...names].reverse();
@@ -136,6 +143,13 @@ try {
   const cpu = (name: string) => median(results[name]!.cpu);
   const pairs: Array<[string, string]> = [["ffinet fetch", "runtime fetch"]];
   if (contenders["undici.request"]) pairs.push(["ffinet request", "undici.request"], ["ffinet fetch", "undici fetch"]);
+  // Paired ratios: the same round's numbers, which share the machine's load of that moment (medians over rounds).
+  const paired = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / ys[i]!));
+  for (const [ours, peer] of pairs) {
+    const r = results[ours]!;
+    const q = results[peer]!;
+    console.log(`# ${RUNTIME} paired ${ours} / ${peer}: req/s ${paired(r.rps, q.rps).toFixed(2)}, CPU/req (peer/ours) ${paired(q.cpu, r.cpu).toFixed(2)}`);
+  }
   for (const [ours, peer] of pairs) {
     record({ bench: "http_client", case: `${ours} c${IN_FLIGHT} 1KiB req/s ${at}`, unit: "req/s", ours: rps(ours), peer: rps(peer), peerName: peer });
     if (!Number.isNaN(cpu(ours))) {
