@@ -17,13 +17,13 @@ const deflate = typeof process !== "undefined" && process.argv[3] === "deflate";
  * this runtime agrees to, so that the load clients do the same work for
  * both. Bun.serve's `perMessageDeflate: true` answers
  * `client_no_context_takeover; server_no_context_takeover` and compresses
- * through one shared stream; npm `ws` keeps both contexts. (npm `ws`'s
+ * and inflates through shared streams; npm `ws` keeps both contexts. (npm `ws`'s
  * client compresses every message when the client's context is kept, and
  * only those of 1 KiB and more when it is not.)
  */
-function ourDeflate(): true | { serverNoContextTakeover: true; clientNoContextTakeover: true; sharedCompressor: true } {
+function ourDeflate(): true | { serverNoContextTakeover: true; clientNoContextTakeover: true; sharedCompressor: true; sharedDecompressor: true } {
   return typeof (globalThis as { Bun?: unknown }).Bun !== "undefined"
-    ? { serverNoContextTakeover: true, clientNoContextTakeover: true, sharedCompressor: true }
+    ? { serverNoContextTakeover: true, clientNoContextTakeover: true, sharedCompressor: true, sharedDecompressor: true }
     : true;
 }
 

@@ -101,6 +101,25 @@ describe("permessage-deflate: data", () => {
     for (const p of [s, s2, c2]) p.close();
   });
 
+  test("sharedDecompressor: whole messages of several connections go through one stream; a fragmented one keeps its own, with whole messages of another connection in between", () => {
+    const opts = { clientNoContextTakeover: true, sharedDecompressor: true };
+    const a = pair(opts, opts);
+    const b = pair(opts, opts);
+    const text = (p: PerMessageDeflate, data: Uint8Array, fin = true) => new TextDecoder().decode(Buffer.concat(p.decompress(data, fin, 1e6)));
+    const big = "fragmented ".repeat(300);
+    const packed = a.c.compress(enc(big));
+    const half = packed.length >> 1;
+    assert.equal(text(a.s, a.c.compress(enc("from a"))), "from a");
+    const first = text(a.s, packed.subarray(0, half), false);
+    assert.equal(text(b.s, b.c.compress(enc("from b"))), "from b");
+    assert.equal(first + text(a.s, packed.subarray(half)), big);
+    assert.equal(text(b.s, b.c.compress(enc("from b"))), "from b");
+    // A corrupt message leaves the shared stream clean for the next one.
+    assert.throws(() => b.s.decompress(new Uint8Array([0xff, 0xff, 0xff]), true, 1e6), (e: WebSocketError) => e.closeCode === 1007);
+    assert.equal(text(a.s, a.c.compress(enc("still fine"))), "still fine");
+    for (const p of [a.s, a.c, b.s, b.c]) p.close();
+  });
+
   test("round trips with context takeover, and cross-checks with node:zlib", () => {
     const { s, c } = pair();
     const texts = ["hello hello hello", "hello again hello again", "", "x".repeat(100000)];
