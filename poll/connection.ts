@@ -660,9 +660,20 @@ export class Connection {
    * end, and input it had buffered but not delivered is dropped — detach a
    * quiet connection (typically in `open`). The `close` callback is not
    * called.
+   *
+   * @throws UnsupportedError (`ERR_UNSUPPORTED`) when the connection runs
+   * over another connection (TLS inside a tunnel through an `https://`
+   * proxy, TLS in TLS): its descriptor carries the outer connection's
+   * records, not this connection's bytes. The connection stays open.
    */
   detach(): Socket {
     if (this.#closed) throw new SocketClosedError("EBADF", "the connection is closed");
+    if (this.#transport.detachable === false) {
+      throw new UnsupportedError(
+        "detach() of a connection over another connection",
+        "its descriptor carries the outer connection's records (TLS to an https:// proxy, or TLS around this TLS), not this connection's bytes; keep the connection",
+      );
+    }
     this.#closed = true;
     this.#timer?.cancel();
     this.#transport.close(true);

@@ -74,6 +74,7 @@
  *   ref(): void { this.#inner.ref(); }
  *   unref(): void { this.#inner.unref(); }
  *   close(keepFd: boolean): void { this.#inner.close(keepFd); }
+ *   get detachable(): boolean { return this.#inner.detachable ?? true; }
  * }
  * // Wrap any transport: new Connection(loop, socket, handler, options, counting(readinessTransport(loop, socket))).
  * function counting(inner: TransportFactory): TransportFactory {
@@ -202,6 +203,15 @@ export interface Transport {
    * non-blocking mode).
    */
   close(keepFd: boolean): void;
+  /**
+   * Whether the connection's descriptor carries this transport's bytes, so
+   * `detach()` may hand it out. False for a transport over another
+   * connection (TLS inside a tunnel through an `https://` proxy, TLS in
+   * TLS): the descriptor carries the outer connection's records, and
+   * `Connection.detach` throws instead of closing that connection. A
+   * wrapper passes on its inner transport's answer. Absent: true.
+   */
+  readonly detachable?: boolean;
 }
 
 /**

@@ -190,6 +190,34 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     }
   });
 
+  test("detach() of TLS inside a tunnel through an https:// proxy throws UnsupportedError and leaves it working; plain TLS still detaches", async () => {
+    const pki = testPKI();
+    await using server = await tlsTarget();
+    const inner = await connect({ host: "localhost", port: server.port, proxy: httpsProxy(tlsTiny.port), tls: { ca: pki.root }, timeoutMs: TIMEOUT });
+    await reversed(inner, "before detach");
+    assert.throws(() => inner.detach(), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedError, String(e));
+      assert.equal(e.code, "ERR_UNSUPPORTED");
+      assert.equal(e.feature, "detach() of a connection over another connection");
+      return true;
+    });
+    assert.equal(inner.closed, false);
+    await reversed(inner, "after detach");
+    await inner.write(enc.encode("CLOSE\n"));
+    await inner.close();
+    // TLS straight to the target (fd mode): detach frees the SSL and hands out the socket, as before.
+    await using direct = await tlsTarget();
+    const plainTLS = await connect({ host: "localhost", port: direct.port, tls: { ca: pki.root }, timeoutMs: TIMEOUT });
+    await reversed(plainTLS, "direct");
+    const socket = plainTLS.detach();
+    try {
+      assert.ok(socket.fd >= 0);
+      assert.equal(plainTLS.closed, true);
+    } finally {
+      socket.close();
+    }
+  });
+
   test("TLS in TLS: the target's TLS inside the proxy's (connect({ proxy, tls }), startTLS on a tunnel, env HTTPS_PROXY)", async () => {
     const pki = testPKI();
     const ways: Array<(port: number) => Promise<Connection>> = [

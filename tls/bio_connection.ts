@@ -120,6 +120,11 @@ export class TLSBioTransport implements Transport, TransportSink {
     return this.#closed;
   }
 
+  /** Whether `detach()` may hand out the descriptor: the inner transport's answer (false over another connection). */
+  get detachable(): boolean {
+    return this.#inner.detachable ?? true;
+  }
+
   trySend(data: Uint8Array): number {
     if (!this.#open || this.#closed) return 0;
     const engine = this.#engine;

@@ -70,6 +70,8 @@ export function connectionTransport(conn: Connection): TransportFactory {
  * ```
  */
 export class ConnectionTransport implements Transport {
+  /** The descriptor belongs to the connection under this one: `detach()` of the one over it throws. */
+  readonly detachable = false;
   readonly #conn: Connection;
   readonly #sink: TransportSink;
   readonly #queue: WriteQueue;

@@ -60,6 +60,11 @@ export class PrefixedTransport implements Transport {
     this.update(true);
   }
 
+  /** Whether `detach()` may hand out the descriptor: the inner transport's answer. */
+  get detachable(): boolean {
+    return this.#inner.detachable ?? true;
+  }
+
   trySend(data: Uint8Array): number {
     return this.#inner.trySend(data);
   }
