@@ -5,11 +5,15 @@
 // and resumption; a server's failed and finished handshakes at DEBUG with
 // the client's address. Real peers: openssl s_server / s_client, our own
 // client and server, a plaintext client on a TLS port. And serve's HTTP/2
-// sessions: resets, GOAWAY and connection errors, from hand-made frames.
+// sessions: resets, GOAWAY and connection errors, from hand-made frames;
+// the HTTP client's (Client({ logger })): its connects, TLS handshakes and
+// HTTP/2 resets, GOAWAY and connection errors.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SocketTimeoutError, TLSPinError, TLSVerifyError } from "../core/errors.ts";
 import { type LogFields, Logger, type LogLevel, type LogRecord } from "../core/log.ts";
+import { Client } from "../http/client/client.ts";
+import { request } from "../http/client/request.ts";
 import { serve } from "../http/server/serve.ts";
 import type { Connection } from "../poll/connection.ts";
 import { connect, listen } from "../poll/listener.ts";
@@ -283,5 +287,86 @@ describe("serve's HTTP/2 sessions log resets, GOAWAY and connection errors", () 
       for (const conn of open) if (!conn.closed) conn.abort();
       await server.shutdown({ deadlineMs: 100 });
     }
+  });
+});
+
+describe("the HTTP client's logger (Client({ logger }))", () => {
+  test("https: a certificate the client does not trust is a WARN with ERR_TLS_VERIFY; a good one logs connect and handshake (ALPN h2); the server's GOAWAY at DEBUG", async () => {
+    const pki = testPKI();
+    const server = serve({ host: "127.0.0.1", port: 0, tls: { cert: pki.chain, key: pki.key }, fetch: () => new Response("hello") });
+    try {
+      const origin = `https://localhost:${server.addr.port}`;
+      const wrong = recorder();
+      const distrusting = new Client(origin, { tls: { ca: pki.selfSigned }, logger: wrong.logger });
+      await assert.rejects(request(`${origin}/`, { dispatcher: distrusting }), TLSVerifyError);
+      await distrusting.close();
+      const failed = named(wrong.records, "tls: handshake failed");
+      assert.equal(failed.length, 1);
+      assert.equal(failed[0]!.level, "warn");
+      assert.equal(failed[0]!.fields.code, "ERR_TLS_VERIFY");
+      assert.equal(failed[0]!.fields.host, "localhost");
+      const { logger, records } = recorder();
+      const client = new Client(origin, { tls: { ca: pki.root }, logger });
+      const response = await request(`${origin}/`, { dispatcher: client });
+      assert.equal(await response.body.text(), "hello");
+      assert.equal(named(records, "connect: connected").length, 1);
+      const done = named(records, "tls: handshake done");
+      assert.equal(done.length, 1);
+      assert.equal(done[0]!.fields.alpn, "h2");
+      await server.shutdown({ deadlineMs: 1000 });
+      const goaway = await waitFor(records, "h2: GOAWAY received");
+      assert.equal(goaway.fields.code, 0);
+      assert.equal(goaway.fields.authority, `localhost:${server.addr.port}`);
+      await client.close();
+      assert.equal(records.filter((r) => r.level !== "debug").length, 0);
+    } finally {
+      await server.shutdown({ deadlineMs: 100 });
+    }
+  });
+
+  test("HTTP/2 prior knowledge against a scripted server: a stream it resets at DEBUG (its code), a DATA frame on stream 0 a WARN (PROTOCOL_ERROR)", async () => {
+    // Answers the preface with SETTINGS; resets stream 1 (INTERNAL_ERROR), breaks the connection on any later stream.
+    const server = listen({
+      host: "127.0.0.1",
+      port: 0,
+      handler: {
+        open: (c) => void c.send(new Uint8Array([...frame(4, 0, 0), ...frame(4, 1, 0)])),
+        data: (c, d) => {
+          const state = c as Connection & { seen?: number[] };
+          state.seen = [...(state.seen ?? []), ...d];
+          let at = state.seen.length >= 24 && dec.decode(new Uint8Array(state.seen.slice(0, 3))) === "PRI" ? 24 : 0;
+          while (at + 9 <= state.seen.length) {
+            const n = (state.seen[at]! << 16) | (state.seen[at + 1]! << 8) | state.seen[at + 2]!;
+            if (at + 9 + n > state.seen.length) break;
+            const type = state.seen[at + 3]!;
+            const id = ((state.seen[at + 5]! & 0x7f) << 24) | (state.seen[at + 6]! << 16) | (state.seen[at + 7]! << 8) | state.seen[at + 8]!;
+            if (type === 1) c.send(new Uint8Array(id === 1 ? frame(3, 0, 1, [0, 0, 0, 2]) : frame(0, 0, 0)));
+            at += 9 + n;
+          }
+          state.seen = state.seen.slice(at);
+        },
+      },
+    });
+    const { logger, records } = recorder();
+    const origin = `http://127.0.0.1:${server.port}`;
+    const client = new Client(origin, { http2: "prior-knowledge", logger });
+    try {
+      await assert.rejects(request(`${origin}/one`, { dispatcher: client }));
+      const reset = await waitFor(records, "h2: stream reset by the server");
+      assert.equal(reset.level, "debug");
+      assert.equal(reset.fields.streamId, 1);
+      assert.equal(reset.fields.code, 2);
+      await assert.rejects(request(`${origin}/two`, { dispatcher: client }));
+      const broken = await waitFor(records, "h2: connection error, GOAWAY sent");
+      assert.equal(broken.level, "warn");
+      assert.equal(broken.fields.code, 1);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+
+  test("a logger that is no Logger is a TypeError", () => {
+    assert.throws(() => new Client("http://127.0.0.1:1", { logger: {} as unknown as Logger }), TypeError);
   });
 });

@@ -47,6 +47,7 @@
  */
 import { HTTP2Error, HTTP2StreamError, HTTPError } from "../../core/errors.ts";
 import { monotonicMs } from "../../core/clock.ts";
+import type { Logger } from "../../core/log.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
 import { H2Connection } from "../h2/connection.ts";
@@ -88,6 +89,12 @@ export interface H2ClientConfig {
   maxResponseBytes: number;
   /** PING health check every this many ms (0: off). */
   pingIntervalMs: number;
+  /**
+   * The pool's logger: a stream the server reset (or refused) and a stream
+   * error at DEBUG, GOAWAY received at DEBUG, a connection error (GOAWAY
+   * sent) at WARN. Undefined: nothing (one check per H2 event).
+   */
+  logger?: Logger | undefined;
 }
 
 /**
@@ -420,7 +427,27 @@ export class H2ClientConnection {
     this.#flush();
   }
 
+  /** One reset, GOAWAY or connection error as a record (only with a logger; see {@link H2ClientConfig.logger}). */
+  #logEvent(log: Logger, e: H2Event): void {
+    const authority = this.#config.authority;
+    switch (e.type) {
+      case "rst":
+        log.debug("h2: stream reset by the server", { authority, streamId: e.streamId, code: e.code, refused: e.refused });
+        return;
+      case "stream-error":
+        log.debug("h2: stream reset, the server broke the protocol", { authority, streamId: e.streamId, code: e.error.http2Code, error: e.error });
+        return;
+      case "error":
+        log.warn("h2: connection error, GOAWAY sent", { authority, code: e.error.http2Code, error: e.error });
+        return;
+      case "goaway":
+        log.debug("h2: GOAWAY received", { authority, lastStreamId: e.lastStreamId, code: e.code });
+        return;
+    }
+  }
+
   #event(e: H2Event): void {
+    if (this.#config.logger !== undefined && (e.type === "rst" || e.type === "stream-error" || e.type === "error" || e.type === "goaway")) this.#logEvent(this.#config.logger, e);
     switch (e.type) {
       case "headers":
         return this.#onHeaders(e.streamId, e.headers, e.endStream);

@@ -47,6 +47,7 @@
  */
 import { CircuitOpenError } from "../../core/circuit_breaker.ts";
 import { PoolError, UseAfterCloseError } from "../../core/errors.ts";
+import { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import type { ConnectOptions } from "../../poll/connect.ts";
 import type { Connector } from "../../poll/connector.ts";
@@ -123,6 +124,19 @@ export interface PoolOptions {
   h2PingIntervalMs?: number;
   /** Circuit breakers per `host:port` (pool/'s `HostHealth`): connects are recorded, an open circuit fails requests at once with `CircuitOpenError`. */
   health?: HostHealth;
+  /**
+   * Where the pool's connections say what happened (core/log.ts's
+   * `Logger`): each connect as `connect({ logger })` logs it (a failure at
+   * WARN, for a name the resolver's queries and each Happy Eyeballs
+   * attempt at DEBUG), with the default connector of an `https:` origin
+   * its TLS handshake (a failure at WARN with the host, the address and
+   * the error's code; a finished one at DEBUG with version, cipher, ALPN
+   * and resumption), and on HTTP/2 a stream the server reset and GOAWAY
+   * received at DEBUG, a connection error at WARN. A connector of your own
+   * gets it in its options. Default: nothing (one check per connect and
+   * per such HTTP/2 event).
+   */
+  logger?: Logger;
 }
 
 const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -146,6 +160,7 @@ const POOL_KEYS: ReadonlySet<string> = new Set(Object.keys({
   http2: 1,
   h2PingIntervalMs: 1,
   health: 1,
+  logger: 1,
 } satisfies Record<keyof PoolOptions, 1>));
 
 /**
@@ -248,6 +263,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   readonly #health: HostHealth | undefined;
   /** The origin as `options.health` tracks it: `host:port`. */
   readonly #healthKey: string;
+  readonly #logger: Logger | undefined;
 
   /** A pool for `origin` (`http:` or `https:`; its path is ignored) with `options`. */
   constructor(origin: string | URL, options: PoolOptions = {}) {
@@ -268,6 +284,8 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       throw new TypeError(`${new.target.name}: health must be a HostHealth`);
     }
     this.#health = options.health;
+    if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError(`${new.target.name}: logger must be a Logger (core/log.ts)`);
+    this.#logger = options.logger;
     this.#healthKey = `${this.#parts.hostname.includes(":") ? `[${this.#parts.hostname}]` : this.#parts.hostname}:${this.#parts.port}`;
     const parser: H1ConnectionConfig["parser"] = { maxBodyBytes: positive(options.maxResponseBytes, Infinity, "maxResponseBytes") };
     if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = positive(options.maxHeaderBytes, 0, "maxHeaderBytes");
@@ -298,6 +316,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       maxHeaderCount: parser.maxHeaderCount ?? 100,
       maxResponseBytes: parser.maxBodyBytes ?? Infinity,
       pingIntervalMs: positive(options.h2PingIntervalMs, 0, "h2PingIntervalMs"),
+      logger: options.logger,
     };
   }
 
@@ -513,6 +532,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
       if (this.#loop !== undefined) options.loop = this.#loop;
       if (this.#proxy !== undefined) options.proxy = this.#proxy;
       options.signal = abort.signal;
+      if (this.#logger !== undefined) options.logger = this.#logger;
       const connector = this.#tls === undefined ? this.#connector : await this.#tlsConnector();
       // Loaded before connecting: nothing may come between the connection and its HTTP/2 reader.
       const tlsModule = parts.protocol === "https:" && this.#http2 !== "prior" ? await (this.#tlsModule ??= import("../../tls/connect_async.ts")) : undefined;
