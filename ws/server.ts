@@ -16,7 +16,8 @@
  * Both negotiate subprotocols (`protocols`), permessage-deflate (its four
  * parameters, a compression context per connection, or with
  * `serverNoContextTakeover` and `sharedCompressor` one zlib stream shared
- * by all; off unless `perMessageDeflate` is given), check `Origin` (`checkOrigin`: false
+ * by all, and with `clientNoContextTakeover` and `sharedDecompressor` one
+ * shared for inflating; off unless `perMessageDeflate` is given), check `Origin` (`checkOrigin`: false
  * answers 403), bound messages (`maxPayloadLength`, 1009 past it), time
  * the closing handshake (`closeTimeoutMs`), ping dead peers
  * (`heartbeatMs`) and bound the output for peers that do not read
