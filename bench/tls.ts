@@ -20,7 +20,9 @@
  * process, one connection at a time, full TLS 1.3 handshakes) against each
  * contender's server, so the handshake rate and the process CPU per
  * handshake are the server's alone and the client is the same for every
- * contender.
+ * contender. `openssl s_server` (OpenSSL in C, the library ffinet drives)
+ * takes a turn too, its CPU read from /proc (Linux): the engine's own cost
+ * per handshake with no runtime around it, the floor under ffinet's row.
  *
  * Sizes: FFINET_BENCH_HANDSHAKES (default 400 per round), FFINET_BENCH_BYTES
  * (default 256 MiB per round; a suffix k/m/g is allowed — the issue's
@@ -33,6 +35,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
+import { connect as netConnect, createServer as createNetServer } from "node:net";
 import * as nodeTls from "node:tls";
 import { finish, record, RUNTIME } from "./harness.ts";
 import { connectTLS, listenTLS, tlsInfo } from "../tls/connect_async.ts";
@@ -422,8 +425,8 @@ let lastServerCpuMs = 0;
  * handshakes per second, one at a time from another process (the client's
  * cost is the same for every server); the process CPU is the server's.
  */
-async function serverOnlyRate(port: number): Promise<number> {
-  const cpu0 = process.cpuUsage();
+async function serverOnlyRate(port: number, cpuMs: () => number = processCpuMs): Promise<number> {
+  const cpu0 = cpuMs();
   const t0 = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn("openssl", ["s_time", "-connect", `127.0.0.1:${port}`, "-new", "-tls1_3", "-ciphersuites", SUITE, "-time", String(STIME_SECONDS)], { stdio: ["ignore", "pipe", "pipe"] });
@@ -434,13 +437,75 @@ async function serverOnlyRate(port: number): Promise<number> {
     child.once("exit", () => resolve(text));
   });
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
+  const cpu = cpuMs() - cpu0;
   // "1234 connections in 2 real seconds, …" (whole seconds: the rate is taken over the run's own wall time)
   const m = /(\d+) connections in \d+ real seconds/.exec(out);
   if (m === null || Number(m[1]) === 0) throw new Error(`s_time made no connections: ${out.slice(0, 400)}`);
   const count = Number(m[1]);
-  lastServerCpuMs = (cpu.user + cpu.system) / 1000 / count;
+  lastServerCpuMs = cpu / count;
   return count / seconds;
+}
+
+function processCpuMs(): number {
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1000;
+}
+
+/**
+ * `openssl s_server` with the same certificate, key, suite and TLS 1.3
+ * only, on a port of its own; its CPU (user + system) in ms from
+ * /proc/<pid>/stat. null where that cannot run (no /proc, no openssl).
+ */
+async function openSSLServer(): Promise<{ port: number; cpuMs(): number; close(): void } | null> {
+  const tick = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
+  if (!(tick > 0)) return null;
+  // A free port (-quiet would hide s_server's own "ACCEPT host:port" line, and
+  // without -quiet it prints every session: CPU of its own in the measurement).
+  const port = await new Promise<number | null>((resolve) => {
+    const probe = createNetServer();
+    probe.once("error", () => resolve(null));
+    probe.listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  if (port === null) return null;
+  const child = spawn("openssl", [
+    "s_server", "-accept", `127.0.0.1:${port}`, "-cert", pki.paths["leaf_chain.pem"]!, "-key", pki.paths["leaf.key"]!,
+    "-tls1_3", "-ciphersuites", SUITE, "-quiet",
+  ], { stdio: ["ignore", "ignore", "ignore"] });
+  const up = await new Promise<boolean>((resolve) => {
+    // Ready once it accepts a TCP connection (tried every 50 ms, for up to 5 s).
+    let tries = 0;
+    const attempt = () => {
+      const c = netConnect(port, "127.0.0.1");
+      c.once("connect", () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once("error", () => (++tries < 100 ? setTimeout(attempt, 50) : resolve(false)));
+    };
+    child.once("exit", () => resolve(false));
+    attempt();
+  });
+  const close = () => void child.kill();
+  if (!up || child.pid === undefined) {
+    close();
+    return null;
+  }
+  const stat = `/proc/${child.pid}/stat`;
+  const cpuMs = () => {
+    // Fields 14 and 15 (utime, stime), counted after the ")" that ends the command name.
+    const fields = readFileSync(stat, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+  };
+  try {
+    cpuMs();
+  } catch {
+    close();
+    return null;
+  }
+  return { port, cpuMs, close };
 }
 
 /** Whether `openssl s_time` runs here (the server-only rows need it). */
@@ -461,6 +526,7 @@ async function main(): Promise<void> {
     }
   }
   const serverOnly = haveSTime();
+  const cServer = serverOnly ? await openSSLServer() : null;
   const best = new Map<string, number>();
   const keep = (key: string, value: number) => best.set(key, Math.max(best.get(key) ?? 0, value));
   const keepLow = (key: string, value: number) => best.set(key, Math.min(best.get(key) ?? Infinity, value));
@@ -477,7 +543,12 @@ async function main(): Promise<void> {
         keepLow(`${c.name} server cpu`, lastServerCpuMs);
       }
     }
+    if (cServer !== null) {
+      keep("s_server server", await serverOnlyRate(cServer.port, cServer.cpuMs));
+      keepLow("s_server server cpu", lastServerCpuMs);
+    }
   }
+  cServer?.close();
   for (const peer of peers) {
     record({ bench: "tls", case: "full handshakes (pairs)", unit: "handshakes/s", ours: best.get("ffinet full")!, peer: best.get(`${peer.name} full`)!, peerName: peer.name });
     record({ bench: "tls", case: "CPU per full handshake pair", unit: "ms", ours: best.get("ffinet cpu")!, peer: best.get(`${peer.name} cpu`)!, peerName: peer.name });
@@ -490,6 +561,11 @@ async function main(): Promise<void> {
     }
     record({ bench: "tls", case: `bulk ${BYTES >= 1 << 30 ? `${BYTES / (1 << 30)} GiB` : `${BYTES >> 20} MiB`} AES-128-GCM`, unit: "MB/s", ours: best.get("ffinet bulk")!, peer: best.get(`${peer.name} bulk`)!, peerName: peer.name });
     record({ bench: "tls", case: "CPU per 64 MiB bulk (both ends)", unit: "ms", ours: best.get("ffinet bulk cpu")!, peer: best.get(`${peer.name} bulk cpu`)!, peerName: peer.name });
+  }
+  if (cServer !== null) {
+    const name = "openssl s_server";
+    record({ bench: "tls", case: "full handshakes, server only (openssl s_time client)", unit: "handshakes/s", ours: best.get("ffinet server")!, peer: best.get("s_server server")!, peerName: name });
+    record({ bench: "tls", case: "server CPU per full handshake (s_time client)", unit: "ms", ours: best.get("ffinet server cpu")!, peer: best.get("s_server server cpu")!, peerName: name });
   }
   for (const server of servers.values()) server.close();
   ffinetServerContext.close();
