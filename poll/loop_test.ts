@@ -116,6 +116,33 @@ for (const backend of backends) {
       }
     });
 
+    test("a park that follows a linger which found nothing and brings events soon keeps lingering on (quickParkMs)", async () => {
+      assert.throws(() => new Loop({ backend, quickParkMs: -1 }), RangeError);
+      const loop = new Loop({ backend, lingerMs: 1, quickParkMs: 1000 });
+      const [a, b] = socketPair();
+      try {
+        const scratch = new Uint8Array(16);
+        let reads = 0;
+        loop.watch(a, READABLE, () => {
+          libc().read(a, scratch, 16);
+          reads++;
+        });
+        await untilParked(loop);
+        for (let round = 1; round <= 5; round++) {
+          libc().write(b, new Uint8Array([round]), 1);
+          while (reads < round || !loop.parked) await sleep(1);
+        }
+        // Each read came to a parked wait soon after the last linger found
+        // nothing, so every tick after a read lingered again (no pause).
+        assert.equal(loop.stats.lingers, 5, JSON.stringify(loop.stats));
+      } finally {
+        loop.close();
+        await loop.released();
+        libc().close(a);
+        libc().close(b);
+      }
+    });
+
     test("an earlier timer wakes a parked wait; timers fire in order", async () => {
       const loop = new Loop({ backend });
       try {
