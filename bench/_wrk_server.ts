@@ -83,13 +83,14 @@ export function wrkInstalled(): Promise<boolean> {
 }
 
 /**
- * Seconds of wrk before a round is measured (HTTP_WARMUP, default 1). A
- * JavaScript server's JIT compiles its hot path on helper threads during
- * its first seconds (Bun's FTL took ~0.4 s of CPU for serve's), which a
- * 1-second warm-up leaves in the measured CPU; HTTP_WARMUP=5 measures the
- * steady state.
+ * Seconds of wrk before a round is measured (HTTP_WARMUP, default 5; every
+ * contender gets the same). A JavaScript server's JIT compiles its hot path
+ * on helper threads during its first seconds (Bun's FTL took ~0.4 s of CPU
+ * for serve's; ~24 µs per request in the first seconds at load 15), which a
+ * 1-second warm-up counted in the measured CPU; 5 s measures the steady
+ * state the way a long-running server sees it.
  */
-const WARMUP_SECONDS = Number((globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env.HTTP_WARMUP ?? 1);
+const WARMUP_SECONDS = Number((globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env.HTTP_WARMUP ?? 5);
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ on Linux). */
 const CLK_TCK = 100;

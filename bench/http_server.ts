@@ -6,7 +6,7 @@
  * (a 1 KiB JSON body) and "64 KiB" (a 64 KiB body held in memory, as a
  * cached static file). Alternating rounds (HTTP_ROUNDS, default 3,
  * HTTP_SECONDS each, default 3, after HTTP_WARMUP seconds of wrk, default
- * 1), median req/s and the server's CPU µs per request (from /proc/PID/stat). Then memory per idle keep-alive
+ * 5), median req/s and the server's CPU µs per request (from /proc/PID/stat). Then memory per idle keep-alive
  * connection: the server's RSS before and after 2,000 connections that
  * each made one request and stay open (HTTP_IDLE connections), per
  * connection. HTTP_LIGHT=1: the ffinet server runs with
