@@ -4,13 +4,17 @@
 //   reading (and calling the handler) instead of queueing responses without end;
 // - slow handlers: at most MAX_PIPELINED_REQUESTS requests of a connection
 //   are in the handler at once, the rest wait their turn and are answered in order;
+// - a client that stops reading a response (slow read): the connection is
+//   aborted once queued bytes wait writeTimeoutMs without the client taking
+//   any; one that reads in bursts with shorter pauses is never cut;
 // - a chunked body of 1-byte chunks reaches the handler as a few large
 //   chunks (a stream queue of 100,000 tiny chunks drains in quadratic time on Node).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { serve, type Server } from "../http/server/mod.ts";
-import { MAX_PIPELINED_REQUESTS } from "../http/server/h1_session.ts";
+import { type H1Session, MAX_PIPELINED_REQUESTS, type SessionConfig, sessionHandler } from "../http/server/h1_session.ts";
+import { listen } from "../poll/listener.ts";
 
 let server: Server;
 let port = 0;
@@ -151,5 +155,88 @@ describe("serve over HTTP/1.1: hostile clients", () => {
     assert.equal(Number(m[1]), n);
     // One stream chunk per read of the socket at most, not one per HTTP chunk.
     assert.ok(Number(m[2]) < 1000, `${m[2]} chunks`);
+  });
+});
+
+/** An HTTP/1.1 session server (h1_session's handler on a listener, the sweep run here) with a write stall timeout. */
+function stallServer(writeTimeoutMs: number, body: Uint8Array) {
+  const sessions = new Set<H1Session>();
+  let opened = false;
+  const config: SessionConfig = {
+    fetch: () => new Response(body),
+    onError: undefined,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    bodyTimeoutMs: 30_000,
+    maxConnections: 100,
+    maxRequestsPerConnection: Infinity,
+    parser: { kind: "request" },
+    authority: "127.0.0.1",
+    origin: "http://",
+    rejected: { maxConnections: 0, rateLimit: 0, protect: 0 },
+    sessions,
+    upgraded: new Set(),
+    draining: false,
+    unrefed: false,
+    sessionOpened: () => void (opened = true),
+    sessionClosed: () => {},
+    report: () => {},
+    writeTimeoutMs,
+  };
+  const listener = listen({ port: 0, host: "127.0.0.1", handler: sessionHandler(config) });
+  const sweep = setInterval(() => {
+    const now = performance.now();
+    for (const s of sessions) s.checkTimer(now);
+  }, 25);
+  return {
+    port: listener.port,
+    sessions,
+    everOpened: () => opened,
+    async close() {
+      clearInterval(sweep);
+      await listener.close();
+    },
+  };
+}
+
+describe("HTTP/1.1 sessions: the write stall timeout", () => {
+  const body = new Uint8Array(32 << 20).fill(0x61); // more than the kernel's socket buffers hold
+
+  test("a client that reads nothing of a 32 MiB response is cut off", async () => {
+    const server = stallServer(300, body);
+    try {
+      const sock = net.connect(server.port, "127.0.0.1");
+      sock.on("error", () => {});
+      sock.pause();
+      sock.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      // A paused socket does not see the reset (and Bun's never reports it): the server letting go is what counts.
+      for (let i = 0; i < 30_000 / 50 && (server.sessions.size > 0 || !server.everOpened()); i++) await sleep(50);
+      assert.equal(server.sessions.size, 0, "the server kept a connection whose client reads nothing");
+      sock.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a client that reads in bursts with pauses shorter than the timeout gets all of it", async () => {
+    const server = stallServer(1500, body);
+    try {
+      const sock = net.connect(server.port, "127.0.0.1");
+      let bytes = 0;
+      sock.on("data", (d: Buffer) => {
+        bytes += d.length;
+        sock.pause();
+        setTimeout(() => sock.resume(), 20);
+      });
+      const ended = new Promise<void>((resolve, reject) => {
+        sock.on("error", reject);
+        sock.on("close", () => resolve());
+      });
+      sock.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+      await ended;
+      assert.ok(bytes > body.length, `${bytes} bytes`);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -14,7 +14,10 @@
  * Timeouts (checked by the server's sweep, see {@link H1Session.checkTimer}):
  * header read (from a request head's first byte, or from the connection's
  * opening), request body idle, keep-alive idle. A response being written
- * is never cut by one of them.
+ * is never cut by one of them, only by the write stall timeout: queued
+ * response bytes the client takes none of for `writeTimeoutMs` (default
+ * {@link WRITE_STALL_TIMEOUT_MS}) abort the connection (a client that stops
+ * reading held it, and what was queued for it, for ever).
  *
  * `Expect: 100-continue`: `100 Continue` is sent when the handler first
  * reads the body; a handler that answers without reading it gets its
@@ -184,6 +187,8 @@ export interface SessionConfig {
   sessionClosed(): void;
   /** Reports an error no response can carry (a body stream failing mid-response …). */
   report(error: unknown): void;
+  /** Most time queued response bytes wait without the client taking any (default {@link WRITE_STALL_TIMEOUT_MS}; 0 disables). */
+  writeTimeoutMs?: number;
 }
 
 const T_NONE = 0;
@@ -200,6 +205,12 @@ const BODY_QUEUE_BYTES = 65536;
  * that take their time, what one connection holds stays bounded.
  */
 export const MAX_PIPELINED_REQUESTS = 64;
+/**
+ * Default of `SessionConfig.writeTimeoutMs`: how long response bytes may
+ * stay queued while the client takes none of them (it stopped reading: a
+ * slow-read attack) before the connection is aborted.
+ */
+export const WRITE_STALL_TIMEOUT_MS = 30_000;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const SCHEME = /^https?:\/\//i;
@@ -414,6 +425,11 @@ export class H1Session implements ResponseSink {
   /** Body bytes of the current read, handed to the body stream as one chunk when the read is parsed. */
   #bodyParts: Uint8Array[] = [];
   #bodyPartsBytes = 0;
+  /** Bytes handed to the connection over its life (what the kernel took is this less what is still queued). */
+  #handed = 0;
+  /** The write stall check: what the kernel had taken at the last sweep, and since when nothing more. */
+  #takenAtSweep = 0;
+  #stalledSince = 0;
   /** An Upgrade request waits for its response: input is held, not parsed. */
   #upgradeHeld: Uint8Array[] | undefined;
   #upgradeEx: Exchange | undefined;
@@ -466,6 +482,7 @@ export class H1Session implements ResponseSink {
       cork.reset();
       this.#sendNow(head, true);
     }
+    this.#handed += length;
     try {
       return this.conn.sendFile(fd, position, length, done);
     } catch (err) {
@@ -476,6 +493,7 @@ export class H1Session implements ResponseSink {
 
   #sendNow(bytes: Uint8Array, more: boolean): boolean {
     if (this.conn.closed || this.#closing) return false;
+    this.#handed += bytes.length;
     try {
       return this.conn.send(bytes, more);
     } catch {
@@ -973,8 +991,29 @@ export class H1Session implements ResponseSink {
     this.#deadline = turnMs() + ms;
   }
 
+  /**
+   * Aborts the connection when queued output made no progress for
+   * `writeTimeoutMs` (however slowly a client reads, any byte taken counts).
+   */
+  #checkWriteStall(now: number): void {
+    if (this.conn.closed) return;
+    const queued = this.conn.bufferedAmount;
+    if (queued === 0) {
+      this.#stalledSince = 0;
+      return;
+    }
+    const taken = this.#handed - queued;
+    if (this.#stalledSince === 0 || taken > this.#takenAtSweep) this.#stalledSince = now;
+    this.#takenAtSweep = taken;
+    if (stalledTooLong(now, this.#stalledSince, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) {
+      this.#stalledSince = 0;
+      this.conn.abort();
+    }
+  }
+
   /** Called by the server's sweep: acts on an expired timeout. */
   checkTimer(now: number): void {
+    this.#checkWriteStall(now);
     const kind = this.#timerKind;
     if (kind === T_NONE || now < this.#deadline) return;
     this.#timerKind = T_NONE;
@@ -986,6 +1025,11 @@ export class H1Session implements ResponseSink {
       else this.#reject(undefined, 408);
     } else if (kind === T_BODY) this.#reject(new DOMException("request body timeout", "TimeoutError"), 408);
   }
+}
+
+/** Whether a write stall that began at `since` (0: none) has lasted `limit` ms (0: no limit). */
+function stalledTooLong(now: number, since: number, limit: number): boolean {
+  return limit > 0 && since > 0 && now - since >= limit;
 }
 
 function concatParts(parts: readonly Uint8Array[], total: number): Uint8Array {
