@@ -141,6 +141,7 @@ export class Inflater {
   #onOutput: ((bytes: number) => void) | undefined;
   #produced = 0;
   #finished = false;
+  #trailing = 0;
 
   constructor(options: InflaterOptions = {}) {
     this.#onOutput = options.onOutput;
@@ -162,6 +163,14 @@ export class Inflater {
   /** Whether the end of the compressed stream has been seen. */
   get finished(): boolean {
     return this.#finished;
+  }
+
+  /**
+   * How many bytes at the end of the last push followed the end of a raw or
+   * zlib stream (the push then threw `ERR_ZLIB_TRAILING_DATA`); 0 otherwise.
+   */
+  get trailingBytes(): number {
+    return this.#trailing;
   }
 
   /** Decompressed bytes produced since construction or the last reset. */
@@ -211,6 +220,7 @@ export class Inflater {
     const view = m.stream.view;
     const inBytes = m.input.bytes;
     const outBytes = m.output.bytes;
+    this.#trailing = 0;
     for (let offset = 0; offset < chunk.length;) {
       if (this.#finished) {
         if (this.#format === "gzip" || this.#format === "auto") {
@@ -218,6 +228,7 @@ export class Inflater {
           z.inflateReset(m.stream.pointer);
           this.#finished = false;
         } else {
+          this.#trailing = chunk.length - offset;
           throw new CompressionError("ERR_ZLIB_TRAILING_DATA", "data after the end of the compressed stream");
         }
       }

@@ -182,19 +182,28 @@ function newInflater(bits: number): Inflater {
 const JOINED_BYTES = 1024;
 
 /**
- * Inflates `bytes` unless the peer's deflate stream has ended in this
- * message already. A message may end its stream with a BFINAL block and go
- * on with bits that only make it end like a sync-flushed one (RFC 7692
- * §7.2.3.3: the example "Hello" is a final block and then 0x00, which
- * uWebSockets sends too): what follows the final block in the message,
- * the appended 00 00 ff ff included, is ignored.
+ * Inflates `bytes`, whose last `tail` bytes are the 00 00 ff ff we append.
+ * A message may end its deflate stream with a BFINAL block and go on with a
+ * new stream (RFC 7692 §7.2.3.3: the example "Hello" is a final block and
+ * then 0x00, which with the appended tail is an empty stored block; and
+ * uWebSockets sends that): what follows a final block in the message is
+ * inflated as a new stream, so garbage there is still an error (1007). A
+ * stream that ends exactly where the peer's bytes end skips the tail.
  */
-function feed(inflater: Inflater, bytes: Uint8Array, take: (view: Uint8Array) => void): void {
-  if (inflater.finished) return;
-  try {
-    inflater.pushInto(bytes, false, take);
-  } catch (err) {
-    if (!(inflater.finished && err instanceof CompressionError && err.code === "ERR_ZLIB_TRAILING_DATA")) throw err;
+function feed(inflater: Inflater, bytes: Uint8Array, tail: number, take: (view: Uint8Array) => void): void {
+  let rest = bytes;
+  for (;;) {
+    if (inflater.finished) {
+      if (rest.length <= tail) return;
+      inflater.reset();
+    }
+    try {
+      inflater.pushInto(rest, false, take);
+      return;
+    } catch (err) {
+      if (!(inflater.finished && err instanceof CompressionError && err.code === "ERR_ZLIB_TRAILING_DATA")) throw err;
+      rest = rest.subarray(rest.length - inflater.trailingBytes);
+    }
   }
 }
 
@@ -431,11 +440,11 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
         const joined = this.#joined;
         joined.set(piece);
         joined.set(TAIL, piece.length);
-        feed(inflater, joined.subarray(0, piece.length + 4), take);
+        feed(inflater, joined.subarray(0, piece.length + 4), 4, take);
       } else {
-        if (piece.length <= slice) feed(inflater, piece, take);
-        else for (let at = 0; at < piece.length && !inflater.finished; at += slice) feed(inflater, piece.subarray(at, at + slice), take);
-        if (fin) feed(inflater, TAIL, take);
+        if (piece.length <= slice) feed(inflater, piece, 0, take);
+        else for (let at = 0; at < piece.length; at += slice) feed(inflater, piece.subarray(at, at + slice), 0, take);
+        if (fin) feed(inflater, TAIL, 4, take);
       }
       if (fin) {
         // A peer that ended its deflate stream (BFINAL) starts a new one.

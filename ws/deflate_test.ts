@@ -101,6 +101,29 @@ describe("permessage-deflate: data", () => {
     for (const p of [s, s2, c2]) p.close();
   });
 
+  test("RFC 7692 §7.2.3.3: what follows a final block in a message is a new deflate stream, so garbage there is still 1007, in one piece, in fragments and past the one-call size", () => {
+    const { s } = pair();
+    const hello = new Uint8Array([0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]); // the RFC's final block without its 0x00
+    const is1007 = (e: WebSocketError) => e instanceof WebSocketError && e.closeCode === 1007;
+    for (const garbage of [[0xff], [0xff, 0xff, 0xff, 0xff, 0xff], [0x06]]) {
+      assert.throws(() => s.decompress(new Uint8Array([...hello, ...garbage]), true, 1e6), is1007);
+      const { s: f } = pair();
+      f.decompress(hello, false, 1e6);
+      assert.throws(() => f.decompress(new Uint8Array(garbage), true, 1e6), is1007);
+      f.close();
+      const { s: g } = pair();
+      const big = new Uint8Array([...zlib.deflateRawSync(enc("abc".repeat(5000)), { level: 0 }), ...garbage]);
+      assert.throws(() => g.decompress(big, true, 1e6), is1007);
+      g.close();
+    }
+    // A second whole stream after the first one's final block is inflated, not dropped.
+    const { s: t } = pair();
+    const two = new Uint8Array([...hello, ...zlib.deflateRawSync(enc(" world"))]);
+    assert.equal(new TextDecoder().decode(inflateAll(t, two)), "Hello world");
+    assert.equal(new TextDecoder().decode(inflateAll(t, new Uint8Array([...hello, 0x00]))), "Hello");
+    for (const p of [s, t]) p.close();
+  });
+
   test("sharedDecompressor: whole messages of several connections go through one stream; a fragmented one keeps its own, with whole messages of another connection in between", () => {
     const opts = { clientNoContextTakeover: true, sharedDecompressor: true };
     const a = pair(opts, opts);
