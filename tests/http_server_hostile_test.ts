@@ -159,7 +159,7 @@ describe("serve over HTTP/1.1: hostile clients", () => {
 });
 
 /** An HTTP/1.1 session server (h1_session's handler on a listener, the sweep run here) with a write stall timeout. */
-function stallServer(writeTimeoutMs: number, body: Uint8Array) {
+function stallServer(writeTimeoutMs: number, body: Uint8Array<ArrayBuffer>) {
   const sessions = new Set<H1Session>();
   let opened = false;
   const config: SessionConfig = {
