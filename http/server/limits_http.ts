@@ -184,7 +184,16 @@ export function serveProtection(
   if (protect === undefined) return undefined;
   if (protect === null || typeof protect !== "object") throw new TypeError("serve: protect must be a ListenProtection (or ConnectionGate) or its options");
   const gate = typeof (protect as Partial<ConnectionGate>).admit === "function" ? protect as ConnectionGate : new ListenProtection(protect as ListenProtectionOptions);
-  const counted: ConnectionGate = {
+  // A ListenProtection puts its scoring and bandwidth wrapper on with
+  // Connection.interpose, which stays around every handler given later:
+  // its connections need no router (one call less per read).
+  const counted: ConnectionGate = gate instanceof ListenProtection ? {
+    admit(conn, handler) {
+      const admitted = gate.admit(conn, handler);
+      if (!admitted) onRefused?.();
+      return admitted;
+    },
+  } : {
     admit(conn, handler) {
       // The gate wraps a router whose target the server moves (switchHandler) instead of the
       // connection's handler, so that its scoring and bandwidth wrapper stays on top.
