@@ -240,3 +240,28 @@ describe("HTTP/1.1 sessions: the write stall timeout", () => {
     }
   });
 });
+
+describe("serve({ writeTimeoutMs })", () => {
+  test("serve cuts off a client that reads nothing of a large response; the option is validated", async () => {
+    const body = new Uint8Array(32 << 20).fill(0x62);
+    const s = serve({ port: 0, http2: false, writeTimeoutMs: 300, fetch: () => new Response(body) });
+    try {
+      const sock = net.connect(s.addr.port, "127.0.0.1");
+      sock.on("error", () => {});
+      sock.pause();
+      sock.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      let seen = false;
+      for (let i = 0; i < 30_000 / 50; i++) {
+        if (s.connections > 0) seen = true;
+        else if (seen) break;
+        await sleep(50);
+      }
+      assert.ok(seen, "the connection never opened");
+      assert.equal(s.connections, 0, "serve kept a connection whose client reads nothing");
+      sock.destroy();
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+    assert.throws(() => serve({ port: 0, writeTimeoutMs: -1, fetch: () => new Response("x") }), RangeError);
+  });
+});

@@ -629,7 +629,7 @@ export class H1Session implements ResponseSink {
   #flushBody(): void {
     const parts = this.#bodyParts;
     if (parts.length === 0) return;
-    const bytes = parts.length === 1 ? parts[0] : concatParts(parts, this.#bodyPartsBytes);
+    const bytes = parts.length === 1 ? parts[0]! : concatParts(parts, this.#bodyPartsBytes);
     this.#bodyParts = [];
     this.#bodyPartsBytes = 0;
     const ex = this.#receiving;

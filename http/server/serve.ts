@@ -36,7 +36,7 @@ import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
 import { ServeWorkers, takeWorkerJoin, workerSide } from "./serve_workers.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
-import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig } from "./h1_session.ts";
+import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
 import { alpnHandler, protocolHandler } from "./h2_route.ts";
 import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
 import type { TLSListener } from "../../tls/connect_async.ts";
@@ -120,6 +120,12 @@ export interface ServeOptions {
   keepAliveTimeoutMs?: number;
   /** Most time between two pieces of a request body the handler is waiting for (default 30 000 ms; 0 disables). */
   bodyTimeoutMs?: number;
+  /**
+   * Most time queued HTTP/1.1 response bytes wait without the client taking
+   * any (default 30 000 ms; 0 disables): a client that stops reading is cut
+   * off; one that reads slowly is not (any byte taken restarts the clock).
+   */
+  writeTimeoutMs?: number;
   /**
    * Most open connections (default 10 000); more get `503 Service
    * Unavailable` with `Retry-After: 1` and a close (HTTP/2 over TLS: on
@@ -212,6 +218,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   headersTimeoutMs: true,
   keepAliveTimeoutMs: true,
   bodyTimeoutMs: true,
+  writeTimeoutMs: true,
   maxConnections: true,
   maxRequestsPerConnection: true,
   maxBodyBytes: true,
@@ -337,6 +344,7 @@ export class Server {
       headersTimeoutMs: timeoutOption(options.headersTimeoutMs, 10_000, "headersTimeoutMs"),
       keepAliveTimeoutMs: timeoutOption(options.keepAliveTimeoutMs, 5_000, "keepAliveTimeoutMs"),
       bodyTimeoutMs: timeoutOption(options.bodyTimeoutMs, 30_000, "bodyTimeoutMs"),
+      writeTimeoutMs: timeoutOption(options.writeTimeoutMs, WRITE_STALL_TIMEOUT_MS, "writeTimeoutMs"),
       maxConnections,
       maxRequestsPerConnection: maxRequests,
       parser,
@@ -359,7 +367,7 @@ export class Server {
     this.#config = config;
     this.#loop = options.loop ?? defaultLoop();
     // Timeouts are checked by one sweep over the sessions (a quarter of the shortest, at most once a second).
-    const shortest = Math.min(...[config.headersTimeoutMs, config.keepAliveTimeoutMs, config.bodyTimeoutMs].filter((t) => t > 0 && t !== Infinity), 4000);
+    const shortest = Math.min(...[config.headersTimeoutMs, config.keepAliveTimeoutMs, config.bodyTimeoutMs, config.writeTimeoutMs ?? 0].filter((t) => t > 0 && t !== Infinity), 4000);
     this.#sweepMs = Math.max(5, Math.min(1000, Math.floor(shortest / 4)));
     const h2 = options.http2 === false ? undefined : h2Config(options.http2 ?? {}, config.keepAliveTimeoutMs);
     if (h2 !== undefined && logger !== undefined) h2.logger = logger;
