@@ -60,6 +60,7 @@ export class EpollBackend extends ParkingBackend implements PollBackend {
   readonly #ctl = new Uint8Array(16);
   readonly #ctlView = new DataView(this.#ctl.buffer);
 
+  /** Opens an epoll instance (`epoll_create1`) with room for `options.maxEvents` events per wait; throws UnsupportedError when the C library has no epoll. */
   constructor(options: BackendOptions = {}) {
     super("epoll backend", "epoll_wait", libc.definition.symbols.epoll_wait);
     const c = libc();
@@ -118,6 +119,7 @@ export class EpollBackend extends ParkingBackend implements PollBackend {
     return n;
   }
 
+  /** Closes the epoll descriptor and frees the native event buffers (called once the backend is closed and no wait is parked). */
   protected override releaseNative(): void {
     libc().close(this.#epfd);
     this.#parkBuffer?.free();

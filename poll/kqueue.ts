@@ -69,6 +69,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
   #parkEvents: NativeBuffer | undefined;
   #parkTimespec: NativeBuffer | undefined;
 
+  /** Opens a kqueue with room for `options.maxEvents` events per wait; throws UnsupportedError where kqueue is not available. */
   constructor(options: BackendOptions = {}) {
     super("kqueue backend", "kevent", libc.definition.symbols.kevent);
     const c = libc();
@@ -138,6 +139,7 @@ export class KqueueBackend extends ParkingBackend implements PollBackend {
     return result === 0 ? 0 : this.#collect(this.#parkEvents!.view, result);
   }
 
+  /** Closes the kqueue descriptor and frees the native buffers (called once the backend is closed and no wait is parked). */
   protected override releaseNative(): void {
     libc().close(this.#kq);
     this.#parkEvents?.free();

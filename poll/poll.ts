@@ -35,6 +35,7 @@ export { ERROR, HANGUP, PEER_CLOSED, READABLE, WRITABLE };
 
 /** Anything with a file descriptor: a `Socket`, a listener, `{ fd }`. */
 export interface HasFd {
+  /** The file descriptor to watch. */
   readonly fd: number;
 }
 
@@ -59,9 +60,13 @@ export interface PollEvent<T = unknown> {
   data: T;
   /** The socket (or `{fd}` object) registered, or undefined for `addFd`. */
   target: HasFd | undefined;
+  /** True when the descriptor is readable (READABLE bit set). */
   readonly readable: boolean;
+  /** True when the descriptor is writable (WRITABLE bit set). */
   readonly writable: boolean;
+  /** True when the descriptor reported an error (ERROR bit set). */
   readonly error: boolean;
+  /** True when the peer hung up (HANGUP bit set). */
   readonly hangup: boolean;
 }
 
@@ -137,6 +142,7 @@ export class Poll<T = unknown> {
   readonly #out: PollEvent<T>[] = [];
   #closed = false;
 
+  /** Creates a poller on the backend `options.backend` (default: the best one for this platform); `onTimerError` receives errors thrown by timer callbacks. */
   constructor(options: PollOptions = {}) {
     const onError = options.onTimerError;
     if (onError !== undefined && typeof onError !== "function") throw new TypeError("onTimerError must be a function");

@@ -87,6 +87,7 @@ export class PollBackend2 extends ParkingBackend implements PollBackend {
   /** Where the next collect starts, so a full event buffer starves no fd. */
   #start = 0;
 
+  /** Creates a poll(2) backend returning at most `options.maxEvents` events per wait. */
   constructor(options: BackendOptions = {}) {
     super("poll backend", "poll", libc.definition.symbols.poll);
     this.#max = maxEventsOption(options);
@@ -159,6 +160,7 @@ export class PollBackend2 extends ParkingBackend implements PollBackend {
     return result === 0 ? 0 : this.#collect(this.#parkBuffer!.view, this.#parkCount);
   }
 
+  /** Frees the native pollfd and park buffers (called once the backend is closed and no wait is parked). */
   protected override releaseNative(): void {
     this.#parkBuffer?.free();
     this.#parkBuffer = undefined;

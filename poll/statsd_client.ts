@@ -102,6 +102,7 @@ export class StatsdClient {
   readonly #inFlight = new Set<Promise<void>>();
   #closed = false;
 
+  /** Creates a UDP StatsD client for `options.host` (an IP literal) and `options.port`, flushing batches every `flushIntervalMs` (default 1000 ms); throws TypeError/RangeError for bad options. */
   constructor(options: StatsdClientOptions) {
     checkOptions(options, STATSD_CLIENT_KEYS, "StatsdClient");
     if (options === undefined || !(isIPv4(options.host) || isIPv6(options.host))) throw new TypeError("StatsdClient: host must be an IP literal");

@@ -96,6 +96,7 @@ export class ReadinessTransport implements Transport {
   #stopped = false;
   #closed = false;
 
+  /** Watches `socket` for readability on `loop`, feeding what it reads to `sink` and writing from `queue` as the socket becomes writable. */
   constructor(loop: Loop, socket: Socket, sink: TransportSink, queue: WriteQueue) {
     this.#socket = socket;
     this.#fd = socket.fd;
