@@ -139,6 +139,7 @@ export class IpConnectionTracker {
   };
 
   /**
+   * Creates a tracker allowing `maxPerIp` concurrent connections per key, remembering at most `maxTrackedIps` keys.
    * @throws {RangeError} for limits that are not positive integers or a bad
    *   rate.
    */

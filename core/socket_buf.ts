@@ -110,6 +110,7 @@ export class SocketBuf {
   readonly #writeRanges = new Uint32Array(4);
 
   /**
+   * Creates an empty buffer of `capacity` bytes (default min(4096, maxCapacity)) that may grow to `maxCapacity`.
    * @param options initial and maximum capacity in bytes.
    * @throws {RangeError} when a capacity is not an integer, `maxCapacity` is
    *   below 1 or above 2^31 - 1, or `capacity` exceeds `maxCapacity`.

@@ -241,6 +241,7 @@ export class TimerHeap {
   #refed = 0;
 
   /**
+   * Creates an empty timer heap on `options.clock` (default the system clock).
    * @param options the clock and the error handler.
    */
   constructor(options: TimerHeapOptions = {}) {

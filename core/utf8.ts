@@ -272,6 +272,7 @@ export class Utf8Validator {
   /** Bytes accepted since the start or the last `reset()`. */
   totalIndex = 0;
 
+  /** Creates a streaming validator; `options.native: false` keeps validation in JavaScript for every chunk size. */
   constructor(options?: Utf8Options) {
     this.#nativeMin = options?.native === false ? Infinity : nativeMin;
   }

@@ -143,6 +143,7 @@ export class Inflater {
   #finished = false;
   #trailing = 0;
 
+  /** Creates an inflater for `options.format` (default "auto": zlib or gzip), capped at `maxOutputBytes` of output; throws RangeError for a negative cap. */
   constructor(options: InflaterOptions = {}) {
     this.#onOutput = options.onOutput;
     this.#format = options.format ?? "auto";
@@ -321,6 +322,7 @@ export interface DeflaterOptions {
 export class Deflater {
   #m: StreamMemory;
 
+  /** Creates a deflater for `options.format` (default "gzip") at `level` (-1..9, default -1) and `memLevel` (1..9, default 8); throws RangeError for values out of range. */
   constructor(options: DeflaterOptions = {}) {
     const format = options.format ?? "gzip";
     const level = options.level ?? Z.DEFAULT_COMPRESSION;
