@@ -140,6 +140,7 @@ export class HappyEyeballsSchedule {
   #lastFamily: IPFamily | null = null;
   #attempts = 0;
 
+  /** Creates a schedule for `preferredFamily` (default 6) with `attemptDelayMs` between attempts (RFC 8305 default 250 ms); throws for bad options. */
   constructor(options: HappyEyeballsScheduleOptions = {}) {
     const preferred = options.preferredFamily ?? 6;
     if (preferred !== 4 && preferred !== 6) throw new TypeError(`preferredFamily must be 4 or 6, got ${String(preferred)}`);
@@ -266,6 +267,7 @@ export class FamilyMemory {
   readonly #clock: Clock | undefined;
   readonly #entries = new Map<string, { family: IPFamily; until: number }>();
 
+  /** Creates a memory of the family that last connected per host, kept `ttlMs` (default 600000 ms) for at most `maxEntries` (default 1024) hosts. */
   constructor(options: FamilyMemoryOptions = {}) {
     const ttl = options.ttlMs ?? 600_000;
     const max = options.maxEntries ?? 1024;

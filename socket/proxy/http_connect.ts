@@ -81,6 +81,7 @@ export class HttpConnectHandshake implements ProxyHandshake {
   /** Bytes after the header section in the current push. */
   #rest = -1;
 
+  /** Prepares the `CONNECT host:port` request (with Basic credentials and extra headers when given); throws TypeError for a bad host, port or header. */
   constructor(options: HttpConnectHandshakeOptions) {
     if (typeof options !== "object" || options === null) throw new TypeError("HttpConnectHandshake: options must be an object");
     const { host, username, password, headers = {} } = options;

@@ -73,6 +73,7 @@ export class Socks4Handshake implements ProxyHandshake {
   #done = false;
   #error: ProxyError | null = null;
 
+  /** Prepares the SOCKS4 (or SOCKS4a with `remoteResolve`) CONNECT request for `host:port`; throws TypeError for bad options. */
   constructor(options: Socks4HandshakeOptions) {
     if (typeof options !== "object" || options === null) throw new TypeError("Socks4Handshake: options must be an object");
     const { host, userId = "", remoteResolve = false } = options;

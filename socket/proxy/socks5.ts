@@ -134,6 +134,7 @@ export class Socks5Handshake implements ProxyHandshake {
   #error: ProxyError | null = null;
   #bound: ProxyTarget | null = null;
 
+  /** Prepares the SOCKS5 greeting and CONNECT request for `host:port`, offering username/password auth when both are given; throws TypeError for bad options. */
   constructor(options: Socks5HandshakeOptions) {
     if (typeof options !== "object" || options === null) throw new TypeError("Socks5Handshake: options must be an object");
     const { host, username, password } = options;
