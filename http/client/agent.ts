@@ -55,6 +55,7 @@ export class Agent implements Dispatcher {
   readonly #pools = new Map<string, Dispatcher>();
   #closed = false;
 
+  /** Creates an agent that makes one pool per origin with these options (`factory` replaces `new Pool(origin, options)`); throws TypeError for an unknown option. */
   constructor(options: AgentOptions = {}) {
     checkOptions(options, AGENT_KEYS, "Agent");
     const { factory, ...rest } = options;

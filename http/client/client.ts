@@ -43,6 +43,7 @@ const CLIENT_KEYS: ReadonlySet<string> = new Set([...POOL_OPTION_KEYS].filter((k
  * ```
  */
 export class Client extends Pool {
+  /** Creates a client for `origin` over a single connection (a Pool with `connections: 1`); throws TypeError for an unknown option. */
   constructor(origin: string | URL, options: ClientOptions = {}) {
     checkOptions(options, CLIENT_KEYS, "Client");
     super(origin, { ...options, connections: 1 });

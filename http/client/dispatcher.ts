@@ -66,8 +66,11 @@ export interface DispatchOptions {
  * ```
  */
 export interface ResponseControl {
+  /** Stops delivering body chunks until `resume()` (reading from the connection pauses too). */
   pause(): void;
+  /** Resumes delivering body chunks after `pause()`. */
   resume(): void;
+  /** Aborts the response with `error` (the connection is closed). */
   abort(error: Error): void;
 }
 

@@ -53,7 +53,9 @@ export interface CookieStore {
  * ```
  */
 export interface AuthRequest {
+  /** The request method. */
   method: string;
+  /** The request URL. */
   url: URL;
   /** The body bytes when they are in memory (Digest `auth-int` hashes them), else null. */
   body: Uint8Array | null;
@@ -71,9 +73,11 @@ export interface AuthRequest {
  * ```
  */
 export interface AuthChallenge {
+  /** 401 (server authentication) or 407 (proxy authentication). */
   status: 401 | 407;
   /** The `WWW-Authenticate` (401) or `Proxy-Authenticate` (407) field values. */
   challenges: readonly string[];
+  /** The request that was challenged. */
   request: AuthRequest;
   /** 0 for the first challenge of this request, 1 after one answer was refused (Digest `stale=true` may be answered once more). */
   attempt?: number;

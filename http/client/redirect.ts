@@ -35,7 +35,9 @@ export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 30
  * ```
  */
 export interface RedirectStep {
+  /** The URL to request next (the resolved `Location`). */
   url: URL;
+  /** The method to use for it (301/302 turn POST into GET; 303 turns all but GET and HEAD into GET). */
   method: string;
   /** Send no body (and drop the Content-* fields). */
   dropBody: boolean;

@@ -80,6 +80,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #wake: (() => void) | undefined;
   #whole: Promise<Uint8Array> | undefined;
 
+  /** Wraps `source` (default: an empty body). */
   constructor(source: BodySource = NO_SOURCE) {
     this.#source = source;
   }
@@ -228,6 +229,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     }, { highWaterMark: 0 });
   }
 
+  /** Iterates the body's chunks as they arrive; the body is used after this. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
     let done = false;
     try {
