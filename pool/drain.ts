@@ -56,7 +56,10 @@ export class DrainState {
   /** Resolves once the state is "stopped". */
   readonly whenStopped: Promise<void>;
 
-  /** @param clock the time source (default the monotonic system clock). */
+  /**
+   * Creates a drain state in the "running" phase, timed by `clock`.
+   * @param clock the time source (default the monotonic system clock).
+   */
   constructor(clock: Clock = systemClock) {
     this.#clock = clock;
     this.whenStopped = new Promise((resolve) => (this.#resolve = resolve));

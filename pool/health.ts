@@ -72,6 +72,7 @@ const KEYS: ReadonlySet<string> = new Set([
  * ```
  */
 export interface OriginHealth {
+  /** The circuit: "closed" (requests pass), "open" (refused) or "half-open" (one probe passes). */
   state: CircuitState;
   /** Failures in a row (while closed). */
   failures: number;
@@ -79,6 +80,7 @@ export interface OriginHealth {
   retryAfterMs: number;
   /** Outcomes reported since tracked. */
   successes: number;
+  /** Failures reported since tracked. */
   totalFailures: number;
 }
 
@@ -105,7 +107,10 @@ export class HostHealth {
   /** Least recently used first. */
   readonly #origins = new Map<string, Tracked>();
 
-  /** @throws {TypeError} for an unknown option; {@link RangeError} for bad numbers. */
+  /**
+   * Creates a health tracker for at most `maxHosts` (default 1024) origins with the given breaker options.
+   * @throws {TypeError} for an unknown option; {@link RangeError} for bad numbers.
+   */
   constructor(options: HostHealthOptions = {}) {
     checkOptions(options, KEYS, "HostHealth");
     const maxHosts = options.maxHosts ?? 1024;

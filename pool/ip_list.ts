@@ -111,7 +111,10 @@ export class IpList {
   /** By canonical "hex/bits" text. */
   readonly #prefixes = new Map<string, Prefix>();
 
-  /** @throws {RangeError} for a bad `maxEntries`. */
+  /**
+   * Creates an empty list holding at most `maxEntries` (default 4096) prefixes.
+   * @throws {RangeError} for a bad `maxEntries`.
+   */
   constructor(options: IpListOptions = {}) {
     const max = options.maxEntries ?? 4096;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxEntries must be a positive integer, got ${String(max)}`);

@@ -90,6 +90,7 @@ export type ConnectionHealth = "healthy" | "disconnected" | "error" | "stale";
  * ```
  */
 export interface PoolEntry<C extends PoolMember = Connection> {
+  /** The pooled connection. */
   readonly connection: C;
   /** The key it is found under ("" when added without one). */
   readonly key: string;
@@ -183,6 +184,7 @@ export interface DrainResult {
  */
 export class ConnectionPool<C extends PoolMember = Connection> {
   #max: number;
+  /** How long an idle connection stays before it is closed, in ms (0: never). */
   readonly idleTimeoutMs: number;
   readonly #interval: number;
   readonly #bufferBytes: number;
@@ -204,6 +206,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   #forced = 0;
 
   /**
+   * Creates an empty pool holding at most `maxConnections` (default 1024) connections; throws TypeError for an unknown option.
    * @throws {TypeError} for an unknown option or a callback that is not a function.
    * @throws {RangeError} for a bad size or time.
    */

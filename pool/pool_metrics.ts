@@ -22,6 +22,7 @@ import type { PoolStatsSnapshot } from "./stats.ts";
 
 /** Anything with a pool's statistics. */
 export interface PoolStatsSource {
+  /** The pool's statistics now. */
   stats(): PoolStatsSnapshot;
 }
 
@@ -73,6 +74,7 @@ export function poolCollector(pools: Readonly<Record<string, PoolStatsSource>>):
 
 /** Anything with admission-control statistics (a `ListenProtection`). */
 export interface ProtectionStatsSource {
+  /** The protection's statistics now. */
   stats(): ListenProtectionStats;
 }
 
