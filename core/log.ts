@@ -72,7 +72,17 @@ const LOGGER_KEYS: ReadonlySet<string> = new Set(["level", "format", "sink", "fi
 const LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal"];
 const RESERVED = new Set(["time", "level", "msg"]);
 
-type LogMethod = (msg: string, fields?: LogFields) => void;
+/**
+ * One level's method of a `Logger`: writes `msg` with optional structured `fields` (a no-op below the logger's level).
+ *
+ * @example
+ * ```ts
+ * import type { LogMethod } from "./log.ts";
+ * const print: LogMethod = (msg, fields) => console.log(msg, fields);
+ * print("ready", { port: 8080 });
+ * ```
+ */
+export type LogMethod = (msg: string, fields?: LogFields) => void;
 const disabled: LogMethod = () => {};
 
 function plain(value: unknown, seen: Set<unknown>): unknown {

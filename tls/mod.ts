@@ -43,4 +43,5 @@ export { connectDTLS, DTLS_MAX_QUEUED_DATAGRAMS, DTLSConnection, DTLSServer, lis
 export type { ConnectDTLSOptions, DTLSServerStats, DTLSWaitOptions, ListenDTLSOptions, StartDTLSOptions } from "./dtls_async.ts";
 export { DTLSCookieSecrets } from "./dtls_cookie.ts";
 export type { DTLSCookieSecretsOptions } from "./dtls_cookie.ts";
+export type { CookieStats } from "./dtls_cookie.ts";
 export { countHandshake, TLS_STATS, tlsCollector, type TLSStats } from "./tls_stats.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerRejections, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";
-export { type H2HandlerInfo, type H2ServeOptions, isH2Info } from "./h2_session.ts";
+export { type H2HandlerInfo, type H2ServeOptions, type H2TunnelOptions, isH2Info } from "./h2_session.ts";
 export type { ServeTLSOptions } from "./tls_listen.ts";
 export { installLightResponse } from "./light_response.ts";
 export { compose, type Middleware, type Next, withMiddleware } from "./middleware.ts";
