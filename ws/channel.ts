@@ -43,7 +43,9 @@ export interface ChannelEvents {
    * copy it to keep it (as for `ping` and `pong`).
    */
   message(data: Uint8Array, binary: boolean): void;
+  /** A Ping frame arrived (`data` valid during the call only). */
   ping?: ((data: Uint8Array) => void) | undefined;
+  /** A Pong frame arrived (`data` valid during the call only). */
   pong?: ((data: Uint8Array) => void) | undefined;
   /** The queued output was written after `send` returned false. */
   drain?(): void;
@@ -55,7 +57,9 @@ export interface ChannelEvents {
 
 /** Options of a {@link WebSocketChannel}. */
 export interface ChannelOptions {
+  /** Which side this endpoint is: servers read masked frames, clients send them. */
   role: "server" | "client";
+  /** The permessage-deflate state agreed in the handshake, if any. */
   deflate?: PerMessageDeflate | undefined;
   /** Largest message accepted, in bytes (default 64 MiB); larger fails with 1009. */
   maxPayload?: number;
@@ -88,6 +92,7 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
  * ```
  */
 export class WebSocketChannel {
+  /** The transport the frames go over. */
   readonly conn: WebSocketTransport;
   readonly #ws: WebSocketProtocol;
   readonly #stats: WebSocketRoleStats;
@@ -107,6 +112,7 @@ export class WebSocketChannel {
   /** The transport copies what it queues (a Connection): frames can be sent from a shared buffer. */
   readonly #direct: boolean;
 
+  /** Starts a WebSocket over `conn` in the open state; `head` holds bytes already read after the handshake, and `events` receives messages and the close. */
   constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
     this.conn = conn;
     this.#direct = conn instanceof Connection;

@@ -26,14 +26,19 @@ import type { WebSocketInit } from "./websocket.ts";
 
 /** One received message: `data` is a string for text, bytes for binary. */
 export interface WebSocketMessage {
+  /** The message: a string for text, bytes for binary. */
   readonly data: string | Uint8Array;
+  /** True for a binary message. */
   readonly binary: boolean;
 }
 
 /** How a {@link WebSocketConnection} ended. */
 export interface WebSocketCloseInfo {
+  /** The close code (1005 when the Close frame had none, 1006 when the connection was lost). */
   readonly code: number;
+  /** The close reason ("" when none). */
   readonly reason: string;
+  /** True when the closing handshake completed. */
   readonly wasClean: boolean;
 }
 
@@ -57,8 +62,11 @@ const decoder = new TextDecoder();
  * ```
  */
 export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
+  /** The URL connected to, serialized. */
   readonly url: string;
+  /** The subprotocol the server chose ("" for none). */
   readonly protocol: string;
+  /** The extensions the server agreed to (its `Sec-WebSocket-Extensions`, "" for none). */
   readonly extensions: string;
   /** Resolves once the connection is gone. */
   readonly closed: Promise<WebSocketCloseInfo>;
@@ -195,6 +203,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     this.#channel.terminate();
   }
 
+  /** Iterates received messages until the connection closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<WebSocketMessage> {
     for (;;) {
       const message = await this.recv();

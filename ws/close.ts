@@ -38,12 +38,14 @@ export type CloseState = "open" | "closing" | "closed";
  * ```
  */
 export class CloseHandshake {
+  /** Which side of the connection this is. */
   readonly role: "server" | "client";
   #sent: { code: number | undefined; reason: string } | undefined;
   #received: { code: number; reason: string } | undefined;
   #lost = false;
   #closedByUs = false;
 
+  /** Creates the close state of a `role` endpoint, before any Close frame. */
   constructor(role: "server" | "client") {
     this.role = role;
   }

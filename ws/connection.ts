@@ -28,8 +28,11 @@ import { type MessageOptions, Sender } from "./sender.ts";
 
 /** Events of a {@link WebSocketProtocol}; all optional except messages. */
 export interface ProtocolHandler {
+  /** A whole message arrived (`binary`: false for text, which is valid UTF-8). */
   onMessage(data: Uint8Array, binary: boolean): void;
+  /** A Ping frame arrived (answered automatically unless `autoPong` is false). */
   onPing?(data: Uint8Array): void;
+  /** A Pong frame arrived. */
   onPong?(data: Uint8Array): void;
   /** The peer's Close frame arrived (the answer is already queued when due). */
   onCloseFrame?(code: number, reason: string): void;
@@ -39,14 +42,21 @@ export interface ProtocolHandler {
 
 /** Options of a {@link WebSocketProtocol}. */
 export interface ProtocolOptions {
+  /** Which side this endpoint is: servers read masked frames, clients send them. */
   role: "server" | "client";
+  /** Receives messages, control frames and errors. */
   handler: ProtocolHandler;
   /** The permessage-deflate state agreed in the handshake. */
   deflate?: PerMessageDeflate | undefined;
+  /** Payload bytes of one frame (1009 above; default WEBSOCKET_LIMITS.maxFrameBytes). */
   maxFrameBytes?: number;
+  /** Bytes of one message after decompression (1009 above; default WEBSOCKET_LIMITS.maxMessageBytes). */
   maxMessageBytes?: number;
+  /** Bytes kept between pushes for an unfinished message (1009 above; default WEBSOCKET_LIMITS.maxBufferedBytes). */
   maxBufferedBytes?: number;
+  /** Messages shorter than this many bytes are sent uncompressed (default from WEBSOCKET_LIMITS). */
   compressionThreshold?: number;
+  /** Frames are split to at most this many payload bytes (0: never). */
   autoFragmentSize?: number;
   /** Answer pings with pongs (default true). */
   autoPong?: boolean;
@@ -77,6 +87,7 @@ export class WebSocketProtocol {
   #outputBytes = 0;
   #error: WebSocketError | undefined;
 
+  /** Creates the protocol state of one endpoint; throws for bad options. */
   constructor(options: ProtocolOptions) {
     this.#handler = options.handler;
     this.#autoPong = options.autoPong ?? true;

@@ -104,7 +104,9 @@ export function sharedCompressorCount(): number {
 
 /** The agreed parameters (RFC 7692 §7.1). */
 export interface DeflateParams {
+  /** The server resets its compression context after each message. */
   serverNoContextTakeover: boolean;
+  /** The client resets its compression context after each message. */
   clientNoContextTakeover: boolean;
   /** 8–15; 15 when not negotiated. */
   serverMaxWindowBits: number;
@@ -473,6 +475,7 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
     this.#inflater = undefined;
   }
 
+  /** Same as `close()`: frees the native deflate and inflate streams. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -78,7 +78,9 @@ export interface DialResult {
   protocol: string;
   /** The `Sec-WebSocket-Extensions` the server answered ("" for none). */
   extensions: string;
+  /** The permessage-deflate state agreed, or undefined when not negotiated. */
   deflate: PerMessageDeflate | undefined;
+  /** The URL connected to. */
   url: URL;
 }
 

@@ -18,6 +18,7 @@ import { HTTP1ParseError } from "../core/errors.ts";
 
 /** One extension of the list, with its parameters in order. */
 export interface ExtensionItem {
+  /** The extension token, e.g. "permessage-deflate". */
   name: string;
   /** Parameter values; `true` for a parameter without a value. */
   params: Map<string, string | true>;

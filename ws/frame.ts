@@ -101,9 +101,11 @@ export function isValidCloseCode(code: number): boolean {
 
 /** What a frame header says. */
 export interface FrameHeader {
+  /** This frame ends the message. */
   fin: boolean;
   /** The per-message-compressed bit (permessage-deflate). */
   rsv1: boolean;
+  /** The opcode (see `Opcode`). */
   opcode: number;
   /** Payload length in bytes. */
   length: number;

@@ -66,7 +66,9 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export interface H2StreamHost {
+  /** The loop of the HTTP/2 connection. */
   readonly loop: WebSocketTransport["loop"];
+  /** The peer's address. */
   readonly remoteAddress: SocketAddress;
   /** Queues DATA (`endStream`: our side ends) and sees that it is flushed. Throws once the stream is reset. */
   write(streamId: number, bytes: Uint8Array, endStream: boolean): void;
@@ -92,6 +94,7 @@ export interface H2StreamHost {
  * ```
  */
 export class H2StreamTransport implements WebSocketTransport {
+  /** The HTTP/2 stream the WebSocket runs on. */
   readonly streamId: number;
   readonly #host: H2StreamHost;
   #handler: TransportHandler | undefined;
@@ -106,6 +109,7 @@ export class H2StreamTransport implements WebSocketTransport {
   readonly #whenClosed: Promise<void>;
   #resolveClosed!: () => void;
 
+  /** Wraps stream `streamId` of `host` as a WebSocket transport. */
   constructor(host: H2StreamHost, streamId: number) {
     this.#host = host;
     this.streamId = streamId;
@@ -116,10 +120,12 @@ export class H2StreamTransport implements WebSocketTransport {
     return this.#host.loop;
   }
 
+  /** The peer's address (the HTTP/2 connection's). */
   get remoteAddress(): SocketAddress {
     return this.#host.remoteAddress;
   }
 
+  /** True once the stream is gone. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -172,6 +178,7 @@ export class H2StreamTransport implements WebSocketTransport {
     this.#paused = true;
   }
 
+  /** Starts delivering input again after `pause()`. */
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;

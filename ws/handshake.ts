@@ -24,6 +24,7 @@ import { WEBSOCKET_GUID } from "./frame.ts";
 
 /** Read access to request or response headers (WHATWG `Headers` fits). */
 export interface HeaderLookup {
+  /** The value of the header `name` (case-insensitive), or null when absent. */
   get(name: string): string | null;
 }
 
@@ -71,9 +72,11 @@ export interface ServerHandshakeOptions {
 
 /** A request that may be an upgrade. */
 export interface UpgradeRequest {
+  /** The request method (an upgrade needs GET). */
   method: string;
   /** "1.1" by default. */
   httpVersion?: string;
+  /** The request headers. */
   headers: HeaderLookup;
 }
 
@@ -233,12 +236,15 @@ export function checkAnswer(h: HeaderLookup, protocols: readonly string[], defla
 
 /** What a client asks for. */
 export interface ClientHandshakeOptions {
+  /** The Host header value (`host` or `host:port`). */
   host: string;
   /** Path and query; default "/". */
   path?: string;
+  /** Subprotocols to offer in `Sec-WebSocket-Protocol`, preferred first. */
   protocols?: readonly string[];
   /** permessage-deflate settings to offer, or false (default: offer with defaults). */
   perMessageDeflate?: DeflateOptions | false;
+  /** The `Origin` header to send, when any. */
   origin?: string;
   /** Extra request headers. */
   headers?: Readonly<Record<string, string>>;
@@ -248,13 +254,17 @@ export interface ClientHandshakeOptions {
 
 /** A response as the HTTP layer parsed it. */
 export interface UpgradeResponse {
+  /** The response status (101 for an accepted upgrade). */
   status: number;
+  /** The response headers. */
   headers: HeaderLookup;
 }
 
 /** What the handshake agreed. */
 export interface ClientHandshakeResult {
+  /** The subprotocol the server chose, or undefined for none. */
   protocol: string | undefined;
+  /** The permessage-deflate state agreed, or undefined when not negotiated. */
   deflate: PerMessageDeflate | undefined;
 }
 

@@ -19,6 +19,7 @@
 
 /** What a hub delivers to: anything with `send`. */
 export interface Subscriber {
+  /** Sends one message; returns 0 when it was dropped (other values count as delivered). */
   send(message: string | Uint8Array): number;
 }
 

@@ -71,6 +71,7 @@ export interface MessageDecompressor {
 export interface ReceiverOptions {
   /** "server" expects masked frames from its client; "client" unmasked ones. */
   role: "server" | "client";
+  /** Receives messages, control frames and errors. */
   handler: ReceiverHandler;
   /** Set when permessage-deflate was negotiated: RSV1 then marks compressed messages. */
   decompressor?: MessageDecompressor | null;
@@ -158,6 +159,7 @@ export class Receiver {
   /** The sink for inflated output: views valid during the call only. */
   readonly #acceptView = (view: Uint8Array): void => this.#accept(view, true);
 
+  /** Creates a frame receiver for `options.role`; throws for a bad role or limit. */
   constructor(options: ReceiverOptions) {
     if (options.role !== "server" && options.role !== "client") {
       throw new TypeError(`role must be "server" or "client", got ${String(options.role)}`);

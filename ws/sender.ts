@@ -43,6 +43,7 @@ import {
  * the compressed payload without the 00 00 ff ff tail.
  */
 export interface MessageCompressor {
+  /** Compresses one whole message. */
   compress(data: Uint8Array): Uint8Array;
 }
 
@@ -194,6 +195,7 @@ export class Sender {
   /** Frames are split to at most this many payload bytes (0: never). */
   autoFragmentSize: number;
 
+  /** Creates a frame sender for `options.role` (clients mask every frame); throws for a bad role or size. */
   constructor(options: SenderOptions) {
     if (options.role !== "server" && options.role !== "client") {
       throw new TypeError(`role must be "server" or "client", got ${String(options.role)}`);

@@ -77,13 +77,17 @@ export interface WebSocketServerOptions {
 
 /** Bun's `websocket` handler set (`T` is the `data` given to `server.upgrade`). */
 export interface WebSocketHandler<T = undefined> extends WebSocketServerOptions {
+  /** The WebSocket opened. */
   open?(ws: ServerWebSocket<T>): void;
   /** A message: a string for text, bytes for binary. */
   message?(ws: ServerWebSocket<T>, message: string | Uint8Array): void;
+  /** The WebSocket closed with `code` and `reason`. */
   close?(ws: ServerWebSocket<T>, code: number, reason: string): void;
   /** The output emptied after `send` returned -1. */
   drain?(ws: ServerWebSocket<T>): void;
+  /** A Ping frame arrived. */
   ping?(ws: ServerWebSocket<T>, data: Uint8Array): void;
+  /** A Pong frame arrived. */
   pong?(ws: ServerWebSocket<T>, data: Uint8Array): void;
   /** The peer broke the protocol or the output limit was hit (close follows). */
   error?(ws: ServerWebSocket<T>, error: Error): void;

@@ -53,10 +53,13 @@ export interface TransportHandler {
 export interface WebSocketTransport {
   /** The loop whose timers drive heartbeats and close timeouts. */
   readonly loop: { readonly timers: { once(delayMs: number, callback: () => void): Timer; every(intervalMs: number, callback: () => void): Timer } };
+  /** True once the transport is gone. */
   readonly closed: boolean;
   /** Bytes queued, not yet taken by the peer's window or the kernel. */
   readonly bufferedAmount: number;
+  /** The peer's address. */
   readonly remoteAddress: SocketAddress;
+  /** Sets who receives input, drain and close events. */
   setHandler(handler: TransportHandler): void;
   /** Queues bytes; false once past the high-water mark (wait for `drain`). Throws once closed for writing. */
   send(bytes: Uint8Array): boolean;
@@ -66,5 +69,6 @@ export interface WebSocketTransport {
   abort(): void;
   /** Stops delivering input (the peer is held back by flow control). */
   pause(): void;
+  /** Starts delivering input again after `pause()`. */
   resume(): void;
 }

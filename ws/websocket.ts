@@ -45,9 +45,13 @@ export interface WebSocketInit extends DialOptions {
  * ```
  */
 export class WebSocketCloseEvent extends Event {
+  /** The close code of the connection (0 when not given). */
   readonly code: number;
+  /** The close reason sent by the peer ("" when none). */
   readonly reason: string;
+  /** True when the closing handshake completed. */
   readonly wasClean: boolean;
+  /** Creates a close event of `type` with the given code, reason and wasClean (defaults 0, "" and false). */
   constructor(type: string, init: { code?: number; reason?: string; wasClean?: boolean } = {}) {
     super(type);
     this.code = init.code ?? 0;
@@ -84,15 +88,24 @@ type Handler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
  * ```
  */
 export class WebSocket extends EventTarget {
+  /** readyState while the handshake is in progress (0). */
   static readonly CONNECTING = 0;
+  /** readyState once open (1). */
   static readonly OPEN = 1;
+  /** readyState while closing (2). */
   static readonly CLOSING = 2;
+  /** readyState once closed (3). */
   static readonly CLOSED = 3;
+  /** readyState while the handshake is in progress (0). */
   readonly CONNECTING = 0;
+  /** readyState once open (1). */
   readonly OPEN = 1;
+  /** readyState while closing (2). */
   readonly CLOSING = 2;
+  /** readyState once closed (3). */
   readonly CLOSED = 3;
 
+  /** The URL the connection was opened to, serialized. */
   readonly url: string;
   #state = 0;
   #protocol = "";
@@ -101,9 +114,13 @@ export class WebSocket extends EventTarget {
   #channel: WebSocketChannel | undefined;
   #pendingClose: { code?: number | undefined; reason: string } | undefined;
   #sendChain: Promise<void> | undefined;
+  /** Called on the `open` event. */
   onopen: Handler<Event> = null;
+  /** Called on each `message` event. */
   onmessage: Handler<MessageEvent> = null;
+  /** Called on the `error` event. */
   onerror: Handler<Event> = null;
+  /** Called on the `close` event. */
   onclose: Handler<WebSocketCloseEvent> = null;
   /**
    * ffinet's addition: the `bufferedamountlow` event, fired when
@@ -113,6 +130,7 @@ export class WebSocket extends EventTarget {
    */
   onbufferedamountlow: Handler<Event> = null;
 
+  /** Opens a WebSocket to `url` (ws: or wss:), offering `protocols` (or, ffinet's addition, a WebSocketInit with options); the handshake runs in the background. */
   constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit) {
     super();
     if ((url as unknown) === SERVER_SIDE) {

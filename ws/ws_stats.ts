@@ -34,7 +34,9 @@ export interface WebSocketRoleStats {
   opened: number;
   /** WebSockets that ended. */
   closed: number;
+  /** Messages received. */
   messagesIn: number;
+  /** Messages sent. */
   messagesOut: number;
   /** Frame bytes received (headers and compressed payloads included). */
   bytesIn: number;
