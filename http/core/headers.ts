@@ -105,6 +105,7 @@ export class HeaderList {
   #lower: string[] = [];
   #values: string[] = [];
 
+  /** Creates a list from `init` (pairs, a record or another list), keeping order and duplicates; empty without it. */
   constructor(init?: HeaderListInit) {
     if (init === undefined) return;
     if (init instanceof HeaderList) {
@@ -223,6 +224,7 @@ export class HeaderList {
     for (const [k, v] of this.entries()) fn.call(thisArg, v, k, this);
   }
 
+  /** Iterates `[name, value]` pairs in order (same as `entries()`). */
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }

@@ -69,6 +69,7 @@ export class FieldBlock {
   /** Number of field lines. */
   count: number;
 
+  /** Wraps `count` field lines whose spans (four offsets each) index into `buffer` from `offset`. */
   constructor(buffer: Uint8Array, offset: number, spans: Int32Array, count: number) {
     this.buffer = buffer;
     this.offset = offset;
@@ -219,7 +220,7 @@ export class MessageHead extends FieldBlock {
   /** End of the reason phrase span. */
   reasonEnd = 0;
   /** The Content-Length value, or -1 when absent (or not used for framing). */
-  contentLength = -1;
+  contentLength: number = -1;
   /** How the body is delimited. */
   framing: BodyFraming = "none";
   /** The connection stays open after this message. */
@@ -227,6 +228,7 @@ export class MessageHead extends FieldBlock {
   /** The connection switches protocol (Upgrade, 101, CONNECT) after this message; the following bytes go to `onUpgrade`. */
   upgrade = false;
 
+  /** Creates an empty head for a `kind` message (request or response). */
   constructor(kind: "request" | "response") {
     super(new Uint8Array(0), 0, new Int32Array(0), 0);
     this.kind = kind;

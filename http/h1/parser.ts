@@ -339,6 +339,7 @@ export class HTTP1Parser {
     return this.words;
   }
 
+  /** Appends the first `n` bytes of `src` to the held bytes of an unfinished section, growing the buffer when needed. */
   private append(src: Uint8Array, n: number): void {
     const need = this.hbLen + n;
     if (need > this.hb.length) {
@@ -357,6 +358,7 @@ export class HTTP1Parser {
     else if (h.onBody !== undefined) h.onBody(buf.subarray(from, to));
   }
 
+  /** Records a parse error (the parser is dead from now on) and throws it. */
   private fail(code: HTTP1ErrorCode | "HPE_USER", message: string, offset: number): never {
     const err = new HTTP1ParseError(code, message, offset);
     this.state = S_DEAD;
@@ -364,6 +366,7 @@ export class HTTP1Parser {
     throw err;
   }
 
+  /** Resets the per-message state before a new message starts. */
   private beginMessage(): void {
     this.count = 0;
     this.inTrailers = false;
@@ -382,6 +385,7 @@ export class HTTP1Parser {
     this.handler.onMessageBegin?.();
   }
 
+  /** A field line starts at `rel`: sets how far it may run (the field limit, or the section limit when smaller) and the error code past it. */
   private fieldLine(rel: number): void {
     this.lineStart = rel;
     const f = rel + this.maxField;
@@ -395,10 +399,12 @@ export class HTTP1Parser {
     }
   }
 
+  /** The error message for the limit `code`. */
   private limitMessage(code: HTTP1ErrorCode): string {
     return code === "HPE_URI_TOO_LONG" ? "request-target too long" : "limit exceeded: " + code;
   }
 
+  /** Stores the name and value spans of the field line just parsed, growing the span table when full. */
   private storeField(): void {
     const i = this.count - 1;
     let spans = this.spans;
@@ -482,6 +488,7 @@ export class HTTP1Parser {
     }
   }
 
+  /** Ends the current message (onMessageComplete) and returns the state to go on in: upgraded, next message or closed. */
   private messageComplete(): number {
     this.handler.onMessageComplete?.();
     if (!this.isRequest && !this.framing.interim) this.expected.shift();
@@ -492,6 +499,7 @@ export class HTTP1Parser {
     return this.framing.keepAlive ? S_MSG_START : S_CLOSED;
   }
 
+  /** The state machine: parses `buf` from `p` to `end` (`base`: the offset of `buf` in the stream) and returns where it stopped. */
   private run(buf: Uint8Array, p: number, end: number, base: number): number {
     let state = this.state;
     let sb = this.buffered ? 0 : this.spanBase;

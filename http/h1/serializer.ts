@@ -34,10 +34,13 @@ export type HeaderFields =
  * ```
  */
 export interface RequestHeadInit {
+  /** The request method, e.g. "GET". */
   method: string;
+  /** The request-target, e.g. "/path?q" (origin form) or "host:443" for CONNECT. */
   target: string;
   /** "HTTP/1.1" (default) or "HTTP/1.0". */
   version?: "HTTP/1.1" | "HTTP/1.0";
+  /** Header fields, written in order. */
   headers?: HeaderFields;
 }
 
@@ -55,7 +58,9 @@ export interface ResponseHeadInit {
   status: number;
   /** Defaults to the registered phrase for `status`. */
   reason?: string;
+  /** "HTTP/1.1" (default) or "HTTP/1.0". */
   version?: "HTTP/1.1" | "HTTP/1.0";
+  /** Header fields, written in order. */
   headers?: HeaderFields;
 }
 

@@ -60,6 +60,7 @@ export type { H2ConnectionOptions } from "./types.ts";
  * ```
  */
 export class H2Connection {
+  /** Which side of the connection this endpoint is. */
   readonly role: "client" | "server";
   /** Settings we announced (the last one acknowledged or not). */
   readonly localSettings: Settings;
@@ -68,14 +69,15 @@ export class H2Connection {
   /** True once a connection error ended the connection. */
   dead = false;
   /** GOAWAY received (lastStreamId) or -1. */
-  goawayReceived = -1;
+  goawayReceived: number = -1;
   /** GOAWAY sent (lastStreamId) or -1. */
-  goawaySent = -1;
+  goawaySent: number = -1;
   /** Counters of the flood protections. */
   readonly counters: FloodCounters;
 
   readonly #c: H2Core;
 
+  /** Creates the connection state for `options.role`; throws TypeError for an unknown option or a bad role. */
   constructor(options: H2ConnectionOptions) {
     checkOptions(options, H2_CONNECTION_OPTION_KEYS, "H2Connection");
     if (options.role !== "client" && options.role !== "server") throw new TypeError('role must be "client" or "server"');

@@ -11,8 +11,11 @@ import { ErrorCode, Flag, FRAME_HEADER_SIZE, FrameType } from "./constants.ts";
 
 /** A received frame. `payload` is valid until the next `push`. */
 export interface Frame {
+  /** The frame type (see `FrameType`). */
   type: number;
+  /** The frame flags (see `Flag`). */
   flags: number;
+  /** The stream identifier (0 for the connection). */
   streamId: number;
   /** The payload with padding and the priority block removed (HEADERS, DATA, PUSH_PROMISE). */
   payload: Uint8Array;
@@ -22,8 +25,11 @@ export interface Frame {
 
 /** Priority fields of HEADERS or PRIORITY (RFC 9113 §5.3, deprecated scheme). */
 export interface PriorityFields {
+  /** The exclusive bit. */
   exclusive: boolean;
+  /** The stream this one depends on. */
   dependency: number;
+  /** The weight, 1 to 256. */
   weight: number;
 }
 
@@ -342,6 +348,7 @@ export class FrameReader {
   #end = 0;
   #frame: Frame = { type: 0, flags: 0, streamId: 0, payload: new Uint8Array(0), length: 0 };
 
+  /** Creates a reader accepting frames of at most `maxFrameSize` payload octets. */
   constructor(maxFrameSize: number) {
     this.maxFrameSize = maxFrameSize;
   }

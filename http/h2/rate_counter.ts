@@ -27,6 +27,7 @@ export class RateCounter {
   total = 0;
   #windowStart = -Infinity;
 
+  /** Creates a counter allowing `limit` events per second. */
   constructor(limit: number) {
     this.limit = limit;
   }

@@ -9,11 +9,15 @@ import { ErrorCode, MAX_MAX_FRAME_SIZE, MAX_WINDOW, MIN_MAX_FRAME_SIZE, SettingI
 
 /** The settings an endpoint announces. */
 export interface Settings {
+  /** SETTINGS_HEADER_TABLE_SIZE in octets. */
   headerTableSize: number;
+  /** SETTINGS_ENABLE_PUSH. */
   enablePush: boolean;
   /** Infinity when not announced. */
   maxConcurrentStreams: number;
+  /** SETTINGS_INITIAL_WINDOW_SIZE in octets. */
   initialWindowSize: number;
+  /** SETTINGS_MAX_FRAME_SIZE in octets. */
   maxFrameSize: number;
   /** Infinity when not announced. */
   maxHeaderListSize: number;

@@ -36,7 +36,9 @@ export const ClosedBy = Object.freeze({
  * ```
  */
 export class H2Stream {
+  /** The stream identifier. */
   readonly id: number;
+  /** The state (see `StreamState`). */
   state: number;
   /** Octets we may still send (may go negative after a SETTINGS change). */
   sendWindow: number;
@@ -49,7 +51,7 @@ export class H2Stream {
   /** A header section (not informational) was sent. */
   headersSent = false;
   /** content-length of the received section, -1 if none. */
-  contentLength = -1;
+  contentLength: number = -1;
   /** DATA octets received (without padding). */
   dataReceived = 0;
   /** DATA octets we sent on this stream that the peer has not credited back. */
@@ -62,14 +64,16 @@ export class H2Stream {
   status = 0;
   /** Data queued for sending. */
   queue: Uint8Array[] = [];
+  /** Octets of `queue[0]` already taken. */
   queueOffset = 0;
+  /** Octets queued for sending. */
   queuedBytes = 0;
   /** END_STREAM is to be sent once the queue drains. */
   endQueued = false;
   /** Trailers to send (encoded at send time) once the queue drains. */
   trailers: string[] | null = null;
   /** Time the stream became blocked on a zero window, -1 if not blocked. */
-  blockedSince = -1;
+  blockedSince: number = -1;
   /** RFC 9218 urgency of what we send on this stream: 0 (first) to 7 (last). */
   urgency = 3;
   /** RFC 9218: our data on this stream may be interleaved with others of the same urgency. */
@@ -81,6 +85,7 @@ export class H2Stream {
     this.incremental = p.incremental;
   }
 
+  /** Creates stream `id` in `state` with the given send and receive windows in octets. */
   constructor(id: number, state: number, sendWindow: number, recvWindow: number) {
     this.id = id;
     this.state = state;

@@ -20,6 +20,7 @@ import type { Settings } from "./settings.ts";
  * ```
  */
 export interface H2ConnectionOptions {
+  /** Which side of the connection this endpoint is. */
   role: "client" | "server";
   /**
    * Milliseconds clock (monotonic); default `monotonicMs` of core/clock.ts.
@@ -48,9 +49,13 @@ export interface H2ConnectionOptions {
   maxNoProgressFrames?: number;
   /** No-progress frames paid back per second of the clock. */
   noProgressRefillPerSecond?: number;
+  /** Milliseconds a stream may stay blocked on a zero window before it is reset (default HTTP2_LIMITS.zeroWindowTimeoutMs, 30 s). */
   zeroWindowTimeoutMs?: number;
+  /** Milliseconds to wait for the peer's SETTINGS ACK (default HTTP2_LIMITS.settingsAckTimeoutMs, 10 s). */
   settingsAckTimeoutMs?: number;
+  /** Closed streams remembered to classify late frames (default HTTP2_LIMITS.maxClosedStreams, 1024). */
   maxClosedStreams?: number;
+  /** Bytes queued for sending before the connection stops accepting input (default HTTP2_LIMITS.maxOutboundBytes, 4 MiB). */
   maxOutboundBytes?: number;
 }
 

@@ -63,6 +63,7 @@ export class NoProgressBudget {
   total = 0;
   #last = NaN;
 
+  /** Creates a budget of `limit` unpaid frames, forgiving `refillPerSecond` per second; throws RangeError for bad numbers. */
   constructor(limit: number, refillPerSecond: number) {
     if (!(limit >= 0)) throw new RangeError(`maxNoProgressFrames must be >= 0, got ${limit}`);
     if (!(refillPerSecond >= 0)) throw new RangeError(`noProgressRefillPerSecond must be >= 0, got ${refillPerSecond}`);

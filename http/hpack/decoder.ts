@@ -67,6 +67,7 @@ export class HPACKDecoder {
   #end = 0;
   #scratch: HuffmanScratch = { bytes: new Uint8Array(256) };
 
+  /** Creates a decoder with a dynamic table of at most `maxTableSize` octets and header lists of at most `maxHeaderListSize` (defaults from HPACK_LIMITS). */
   constructor(options: HPACKDecoderOptions = {}) {
     this.#maxTableSize = options.maxTableSize ?? HPACK_LIMITS.headerTableSize;
     this.#maxListSize = options.maxHeaderListSize ?? HPACK_LIMITS.maxHeaderListSize;

@@ -37,6 +37,7 @@ export class DynamicTable {
   #sizes: Int32Array;
   #mask: number;
 
+  /** Creates an empty table of at most `maxSize` octets. */
   constructor(maxSize: number) {
     this.#maxSize = maxSize;
     this.#names = new Array<string>(64).fill("");

@@ -142,6 +142,7 @@ export class HPACKEncoder {
   #buf = new Uint8Array(1024);
   #pos = 0;
 
+  /** Creates an encoder whose dynamic table never exceeds `tableSizeCap` octets (default HPACK_LIMITS.maxHeaderTableSize). */
   constructor(options: HPACKEncoderOptions = {}) {
     this.#cap = options.tableSizeCap ?? HPACK_LIMITS.maxHeaderTableSize;
     this.#huffman = options.huffman ?? "auto";

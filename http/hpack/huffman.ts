@@ -116,6 +116,7 @@ export function huffmanEncodeWithin(s: string, out: Uint8Array, offset: number, 
 
 /** A reusable output buffer for {@link huffmanDecode}. */
 export interface HuffmanScratch {
+  /** Reusable output buffer (replaced by a larger one when too small). */
   bytes: Uint8Array;
 }
 
