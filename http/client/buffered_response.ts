@@ -27,6 +27,14 @@ import { detectRuntime } from "../../ffi/runtime.ts";
 
 const decoder = new TextDecoder();
 
+/**
+ * The key under which a buffered response hands its unread bytes to a
+ * server that writes it (`serve`'s response peek), without relying on the
+ * runtime's private fields: `response[BUFFERED_BYTES]` is the bytes while
+ * unread and the runtime's body not made, undefined otherwise.
+ */
+const BUFFERED_BYTES: unique symbol = Symbol.for("ffinet.bufferedBytes") as never;
+
 function usedError(): TypeError {
   return new TypeError("Body is unusable: Body has already been read");
 }
@@ -60,6 +68,11 @@ class BufferedResponse extends Response {
     const b = this.#bytes;
     this.#bytes = null;
     return b;
+  }
+
+  /** The bytes while unread and the runtime's body not made (what `serve` writes directly). */
+  get [BUFFERED_BYTES](): Uint8Array<ArrayBuffer> | undefined {
+    return this.#real === undefined && this.#bytes !== null ? this.#bytes : undefined;
   }
 
   override get body(): ReadableStream<Uint8Array<ArrayBuffer>> | null {

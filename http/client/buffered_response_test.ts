@@ -2,6 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { bufferedResponse } from "./buffered_response.ts";
+import { staticBody } from "../server/response_peek.ts";
+import { serve } from "../server/mod.ts";
 
 const enc = new TextEncoder();
 const make = (text: string) =>
@@ -15,6 +17,26 @@ async function readStream(stream: ReadableStream<Uint8Array> | null): Promise<st
 }
 
 describe("bufferedResponse", () => {
+  test("serve writes its bytes directly while unread (no private runtime state needed); not once read or streamed", async () => {
+    const bytes = new TextEncoder().encode("hello");
+    const r = bufferedResponse(bytes, { status: 200 });
+    assert.deepEqual(staticBody(r), bytes);
+    await r.text();
+    assert.equal(staticBody(r), undefined);
+    const streamed = bufferedResponse(new TextEncoder().encode("x"), { status: 200 });
+    void streamed.body; // the runtime's Response is made: the bytes are its now
+    assert.equal((streamed as unknown as Record<symbol, unknown>)[Symbol.for("ffinet.bufferedBytes")], undefined);
+    const server = serve({ port: 0, http2: false, fetch: () => bufferedResponse(new TextEncoder().encode("from a buffered response"), { status: 201, headers: { "x-a": "1" } }) });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.addr.port}/`);
+      assert.equal(res.status, 201);
+      assert.equal(res.headers.get("x-a"), "1");
+      assert.equal(await res.text(), "from a buffered response");
+    } finally {
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+
   test("is the runtime's Response: status, statusText, headers", () => {
     const r = make("{}");
     assert.ok(r instanceof Response);

@@ -23,6 +23,9 @@
  * @module
  */
 
+/** See http/client/buffered_response.ts: a buffered response's unread bytes. */
+const BUFFERED_BYTES = Symbol.for("ffinet.bufferedBytes");
+
 /** The response has no body (`new Response(null)`, a redirect…). */
 export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
 
@@ -92,6 +95,10 @@ function source(src: unknown): StaticBody {
  * ```
  */
 export function staticBody(response: Response): StaticBody {
+  // The HTTP client's buffered response (Node) says so itself; its private
+  // runtime state has no body.
+  const buffered = (response as unknown as Record<symbol, unknown>)[BUFFERED_BYTES];
+  if (buffered !== undefined) return buffered as Uint8Array;
   if (layout === LAYOUT_UNKNOWN) probe(response);
   if (layout === LAYOUT_NONE) return undefined;
   const inner = (response as unknown as Record<symbol, unknown>)[key!];
