@@ -40,7 +40,9 @@ export type NativeType =
 
 /** One C function: its parameter types and its result type. */
 export interface SymbolSpec {
+  /** The C parameter types, in order. */
   readonly args: readonly NativeType[];
+  /** The C result type. */
   readonly result: NativeType;
   /** The symbol may be absent from the library (resolved to `undefined`). */
   readonly optional?: boolean;
@@ -134,7 +136,9 @@ export interface OffThreadCall {
 
 /** A library opened by a backend, with the runtime's own function objects. */
 export interface RawLibrary {
+  /** The resolved functions by symbol name (undefined for an absent optional symbol). */
   readonly symbols: Readonly<Record<string, ((...args: never[]) => unknown) | undefined>>;
+  /** Closes the library. */
   close(): void;
 }
 
@@ -146,6 +150,7 @@ export type RuntimeName = "deno" | "bun" | "node";
  * knows which backend is behind it.
  */
 export interface Native {
+  /** The runtime this backend runs on. */
   readonly runtime: RuntimeName;
   /** `process.platform` spelling: "linux", "darwin", "freebsd", … */
   readonly os: string;

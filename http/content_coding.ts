@@ -231,6 +231,7 @@ export class ContentDecoder {
   #closed = false;
 
   /**
+   * Creates a decoder for the `Content-Encoding` list `contentEncoding` (undone last to first), capped at `maxDecompressedBytes` of output.
    * @throws UnsupportedError for an unknown coding (or br without libbrotli);
    * LimitError `ERR_TOO_MANY_CODINGS` for a list longer than `maxCodings`.
    */
@@ -353,10 +354,14 @@ export interface ContentEncoderOptions {
  * ```
  */
 export class ContentEncoder {
+  /** The coding in use, lower-cased (e.g. "gzip"). */
   readonly coding: string;
   readonly #stage: Stage & { flush(): Uint8Array[] };
 
-  /** @throws UnsupportedError for a coding that cannot be encoded here. */
+  /**
+   * Creates an encoder for `coding` ("gzip", "x-gzip", "deflate" or "br").
+   * @throws UnsupportedError for a coding that cannot be encoded here.
+   */
   constructor(coding: string, options: ContentEncoderOptions = {}) {
     this.coding = coding.toLowerCase();
     switch (this.coding) {
