@@ -75,4 +75,4 @@ export type Connector = (options: ConnectorOptions) => Promise<Connection>;
  * server.close();
  * ```
  */
-export const defaultConnector: Connector = (options) => "path" in options ? connectUnix(options) : connect(options);
+export const defaultConnector: Connector = (options): Promise<Connection> => "path" in options ? connectUnix(options) : connect(options);

@@ -72,7 +72,7 @@ export {
 export { onSignals, type ShutdownOptions, shutdownOnSignal, type SignalName, type SignalSubscription } from "./signals.ts";
 export { connectSocketAsync, type ConnectSocketOptions } from "./connect_socket.ts";
 export type { ParkingBackend } from "./parking_backend.ts";
-export type { WriteQueue } from "./write_queue.ts";
+export type { FileHead, WriteQueue } from "./write_queue.ts";
 export type { WatcherHost } from "./io_watcher.ts";
 export type { LoopUring } from "./uring/loop_io.ts";
 export { connectSocket, type Endpoint, endpointAddress, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";

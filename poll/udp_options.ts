@@ -28,7 +28,7 @@ import type { UdpSocket } from "./udp.ts";
  * console.log(UDP_LIMITS.maxQueuedDatagrams); // 128
  * ```
  */
-export const UDP_LIMITS = Object.freeze({
+export const UDP_LIMITS: Readonly<{ maxDatagramBytes: number; maxQueuedDatagrams: number; maxPendingSends: number }> = Object.freeze({
   /** Bytes received per datagram (larger ones are truncated): every IPv4/IPv6 UDP payload fits. */
   maxDatagramBytes: 65535,
   /** Datagrams (and receive errors) held for `recv()`; at this bound the socket stops reading and the kernel's buffer fills, then drops. */

@@ -37,8 +37,11 @@ interface Chunk {
  * ```
  */
 export interface FileHead {
+  /** The file descriptor to send from. */
   fd: number;
+  /** The file offset of the next byte to send. */
   position: number;
+  /** Bytes still to send. */
   length: number;
 }
 

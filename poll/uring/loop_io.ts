@@ -215,6 +215,7 @@ export class LoopUring extends UringLoop {
     this.#rearm.push(stream);
   }
 
+  /** Closes the ring, then frees the provided buffers and send slots (leaked instead while the kernel may still write to them); later calls do nothing. */
   override close(): void {
     if (this.closed) return;
     super.close();
