@@ -178,6 +178,7 @@ export class H1Connection {
   #callbackError: Error | undefined;
   readonly #control: ResponseControl;
 
+  /** Runs HTTP/1.1 requests over `connection` with `config` (parser limits, keep-alive timeout), reporting state changes to `owner`. */
   constructor(connection: Connection, config: H1ConnectionConfig, owner: H1Owner) {
     this.connection = connection;
     this.#config = config;

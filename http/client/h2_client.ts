@@ -194,6 +194,7 @@ export class H2ClientConnection {
   /** A health-check PING is unanswered. */
   #healthPending = false;
 
+  /** Runs HTTP/2 client requests over `connection` (no server push, flow-control windows of its own), reporting state changes to `owner`. */
   constructor(connection: Connection, config: H2ClientConfig, owner: H2ClientOwner) {
     this.connection = connection;
     this.#config = config;

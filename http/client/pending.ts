@@ -32,7 +32,9 @@ import { isIdempotentMethod } from "../core/methods.ts";
  * ```
  */
 export class PendingRequest {
+  /** The request as dispatched. */
   readonly options: DispatchOptions;
+  /** Receives the response head, body and end (or the error). */
   readonly handler: DispatchHandler;
   /** May be pipelined and sent again. */
   readonly idempotent: boolean;
@@ -43,6 +45,7 @@ export class PendingRequest {
   /** Called once when the signal aborts (set by the dispatcher). */
   #onAbort: (() => void) | undefined;
 
+  /** Wraps a dispatched request; it is idempotent when `options.idempotent` says so, else when its method is (GET, HEAD, PUT, DELETE ...). */
   constructor(options: DispatchOptions, handler: DispatchHandler) {
     this.options = options;
     this.handler = handler;

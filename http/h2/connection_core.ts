@@ -31,7 +31,9 @@ import { NoProgressBudget } from "./work_budget.ts";
 export interface FloodCounters {
   /** Resets sent by the peer and by us for the peer's errors. */
   resets: RateCounter;
+  /** SETTINGS frames from the peer per second. */
   settings: RateCounter;
+  /** PING frames from the peer per second. */
   pings: RateCounter;
   /** Frames that cost work without progress (see work_budget.ts). */
   noProgress: NoProgressBudget;

@@ -91,6 +91,7 @@ export const MAX_WINDOW = 0x7fffffff;
 export const MAX_STREAM_ID = 0x7fffffff;
 /** Smallest and largest SETTINGS_MAX_FRAME_SIZE. */
 export const MIN_MAX_FRAME_SIZE = 16384;
+/** Largest SETTINGS_MAX_FRAME_SIZE (2^24 - 1). */
 export const MAX_MAX_FRAME_SIZE = 16777215;
 /** The initial flow-control window of the protocol. */
 export const DEFAULT_WINDOW = 65535;

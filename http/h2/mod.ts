@@ -25,9 +25,10 @@ export {
 export { OutboundBuffer } from "./outbound.ts";
 export { DataCopies } from "./data_copies.ts";
 export { applySettingsPayload, checkLocalSettings, defaultSettings, type Settings, settingsToPairs } from "./settings.ts";
-export { checkFieldName, checkFieldValue, checkRequest, checkResponse, checkTrailers, type SectionInfo } from "./field_checks.ts";
+export { checkFieldName, checkFieldValue, checkRequest, checkResponse, checkTrailers, type RequestCheckOptions, type SectionInfo } from "./field_checks.ts";
 export { formatPriority, parsePriority, type PrioritySignal } from "./priority.ts";
 export { RateCounter } from "./rate_counter.ts";
+export type { FloodCounters } from "./connection_core.ts";
 export { NoProgressBudget, PROGRESS_BYTES_PER_FRAME, PROGRESS_FRAMES_PER_SECTION, SMALL_DATA_FRAME_COST, SMALL_FRAME_BYTES } from "./work_budget.ts";
 export { H2_CONNECTION_OPTION_KEYS } from "./types.ts";
 export { ClosedBy, H2Stream, StreamState } from "./stream.ts";

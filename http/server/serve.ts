@@ -63,8 +63,11 @@ import type { ServeHandlerInfo, ServerRejections } from "./h1_session.ts";
  * ```
  */
 export interface ServeAddr {
+  /** The address bound, as the listener reports it ("" for a Unix socket). */
   readonly hostname: string;
+  /** The port bound (the one the kernel chose when 0 was asked for). */
   readonly port: number;
+  /** Always "tcp". */
   readonly transport: "tcp";
 }
 
