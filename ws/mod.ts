@@ -78,7 +78,7 @@ export {
 } from "./channel.ts";
 export { type DialOptions, type DialResult, dialWebSocket, webSocketURL } from "./dial.ts";
 export { connectWebSocket, type ConnectWebSocketOptions, type WebSocketCloseInfo, WebSocketConnection, type WebSocketMessage } from "./client.ts";
-export { WebSocket, WebSocketCloseEvent, type WebSocketInit } from "./websocket.ts";
+export { type Handler, WebSocket, WebSocketCloseEvent, type WebSocketInit } from "./websocket.ts";
 export { type Subscriber, TopicHub } from "./pubsub.ts";
 export { countClose, type WebSocketRoleStats, WS_STATS, wsCollector } from "./ws_stats.ts";
 export type { TransportHandler, WebSocketTransport } from "./transport.ts";

@@ -74,7 +74,16 @@ class WebSocketErrorEvent extends Event {
 const decoder = new TextDecoder();
 const SERVER_SIDE: unique symbol = Symbol("ffinet.ws.serverSide");
 
-type Handler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
+/**
+ * An `on*` event handler property of a {@link WebSocket}: called with the socket as `this`, or null for none.
+ *
+ * @example
+ * ```ts
+ * import type { Handler } from "./websocket.ts";
+ * const onOpen: Handler<Event> = (event) => console.log(event.type);
+ * ```
+ */
+export type Handler<E extends Event> = ((this: WebSocket, event: E) => unknown) | null;
 
 /**
  * A WebSocket with the WHATWG API. See the module documentation.
