@@ -154,6 +154,7 @@ export class ManualClock implements Clock {
   #now: number;
 
   /**
+   * Creates a clock reading `startMs` until it is advanced by hand.
    * @param startMs the initial reading (default 0).
    * @throws {RangeError} when `startMs` is not a finite number.
    */

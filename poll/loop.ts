@@ -227,6 +227,7 @@ export class Loop implements WatcherHost {
   #whenReleased: Promise<void>;
   #resolveReleased!: () => void;
 
+  /** Creates a loop on `options.backend` (default: the best for this platform) with its wake descriptor registered; throws RangeError for a bad tuning option. */
   constructor(options: LoopOptions = {}) {
     this.#onError = options.onError ?? rethrow;
     this.#unrefPollMs = options.unrefPollMs ?? 10;
