@@ -149,7 +149,16 @@ function checkLabelNames(names: readonly string[]): void {
   }
 }
 
-/** What is shared by the three instrument kinds: label handling. */
+/**
+ * What is shared by the three instrument kinds (Counter, Gauge, Histogram): name, help and label handling.
+ *
+ * @example
+ * ```ts
+ * import { type Counter, type Instrument, MetricsRegistry } from "./metrics.ts";
+ * const c: Instrument<Counter> = new MetricsRegistry().counter("hits_total", { labelNames: ["path"] });
+ * console.log(c.labels("/").labelValues); // { path: "/" }
+ * ```
+ */
 class Instrument<T extends Instrument<T>> {
   /** The metric name. */
   readonly name: string;
@@ -164,6 +173,7 @@ class Instrument<T extends Instrument<T>> {
   readonly #children: Map<string, T> | undefined;
   readonly #maxSeries: number;
 
+  /** Creates the parent series (`labels` null) or the child series with `labels` of metric `name`. */
   constructor(name: string, options: MetricOptions, labels: Labels | null) {
     this.name = name;
     this.help = options.help ?? "";
@@ -173,6 +183,7 @@ class Instrument<T extends Instrument<T>> {
     this.#children = labels === null && this.labelNames.length > 0 ? new Map() : undefined;
   }
 
+  /** Makes the child series for `_labels` (each instrument kind overrides it). */
   protected child(_labels: Labels): T {
     throw new TypeError("not an instrument kind");
   }
@@ -210,6 +221,7 @@ class Instrument<T extends Instrument<T>> {
     return this.#children === undefined ? [this as unknown as T] : [...this.#children.values()];
   }
 }
+export type { Instrument };
 
 /**
  * A number that only goes up (requests, bytes, errors).
