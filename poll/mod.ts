@@ -74,7 +74,12 @@ export { connectSocketAsync, type ConnectSocketOptions } from "./connect_socket.
 export type { ParkingBackend } from "./parking_backend.ts";
 export type { FileHead, WriteQueue } from "./write_queue.ts";
 export type { WatcherHost } from "./io_watcher.ts";
-export type { LoopUring } from "./uring/loop_io.ts";
+export type { LoopUring, UringSetup } from "./uring/loop_io.ts";
+export type { UringLoop, UringOwner } from "./uring/loop_glue.ts";
+export type { DirectSink, Uring, UringCallback, UringOp } from "./uring/ops.ts";
+export type { CompletionSink, CompletionWordSink, Ring } from "./uring/ring.ts";
+export type { ProvidedBuffers } from "./uring/buffer_ring.ts";
+export type { SendSlots } from "./uring/send_slots.ts";
 export { connectSocket, type Endpoint, endpointAddress, listenSocket, type ListenSocketOptions, type StartedConnect } from "./endpoint.ts";
 export {
   ADOPT_UDP_OPTION_KEYS,

@@ -83,6 +83,7 @@ export class UringLoop {
   #closing = false;
   #closed = false;
 
+  /** Opens a ring for `loop` and watches its eventfd there, so completions are reaped on the loop's turns. */
   constructor(loop: Loop, options: UringLoopOptions = {}) {
     let watcher: IoWatcher | undefined;
     this.loop = loop;

@@ -168,6 +168,7 @@ export class Uring {
   #afterReap: (() => void) | undefined;
   #closed = false;
 
+  /** Opens an io_uring with `options.entries` submission entries (default 256), submitting as `options.submit` says (default "immediate"). */
   constructor(options: UringOptions = {}) {
     this.#mode = options.submit ?? "immediate";
     if (this.#mode !== "immediate" && this.#mode !== "microtask" && this.#mode !== "manual") {

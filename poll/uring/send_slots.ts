@@ -42,6 +42,7 @@ export class SendSlots {
   readonly #free: Int32Array;
   #freeCount: number;
 
+  /** Allocates `count` native send buffers of `slotBytes` each; throws RangeError for a non-positive count or size. */
   constructor(count: number, slotBytes: number) {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
     if (!Number.isInteger(slotBytes) || slotBytes < 1) throw new RangeError(`slotBytes must be a positive integer, got ${slotBytes}`);
