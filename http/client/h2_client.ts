@@ -125,25 +125,42 @@ const STREAMS_BEFORE_SETTINGS = 100;
 const STREAM_QUEUE_BYTES = 64 * 1024;
 const PULL_BYTES = 256 * 1024;
 
-/** One request on a stream. */
+/**
+ * One request on a stream of an {@link H2ClientConnection} (its own record; exported as a type only).
+ *
+ * @example
+ * ```ts
+ * import type { ClientStream } from "./h2_client.ts";
+ * const describe = (s: ClientStream) => `stream ${s.id}: ${s.received} bytes`;
+ * ```
+ */
 class ClientStream {
+  /** The HTTP/2 stream identifier. */
   readonly id: number;
+  /** The request sent on it. */
   readonly request: PendingRequest;
   /** The final response head came. */
   responded = false;
   /** The consumer paused: bytes delivered and not credited yet. */
   paused = false;
+  /** Body bytes delivered while paused, not yet credited back to the server's window. */
   unconsumed = 0;
+  /** Body bytes received so far (checked against maxResponseBytes). */
   received = 0;
+  /** The trailer fields received, or null. */
   trailers: Array<[string, string]> | null = null;
+  /** The head/body timeout timer, once armed. */
   timer: Timer | undefined;
+  /** The timeout in ms the timer runs for (0: none). */
   timerMs = 0;
   /** The request body is still being sent. */
   sending = false;
   /** A body pump waits for room. */
   wake: (() => void) | undefined;
+  /** Lets the response handler pause, resume or abort this stream. */
   readonly control: ResponseControl;
 
+  /** Creates the stream `id` for `request`; its control calls back into `owner`. */
   constructor(id: number, request: PendingRequest, owner: H2ClientConnection) {
     this.id = id;
     this.request = request;
@@ -156,6 +173,7 @@ class ClientStream {
     };
   }
 }
+export type { ClientStream };
 
 /**
  * An HTTP/2 client connection. See the module documentation.

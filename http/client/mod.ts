@@ -57,7 +57,7 @@ export { fetch, type FetchInit } from "./fetch.ts";
 export type { AuthChallenge, AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 export { type OriginParts, originParts, Pool, POOL_OPTION_KEYS, type PoolOptions } from "./pool.ts";
 export type { H1Connection, H1Owner } from "./h1_connection.ts";
-export type { H2ClientConnection, H2ClientOwner } from "./h2_client.ts";
+export type { ClientStream, H2ClientConnection, H2ClientOwner } from "./h2_client.ts";
 export type { PendingRequest } from "./pending.ts";
 export { ProxyAgent, type ProxyAgentOptions, type ProxyRoute, proxyRoute } from "./proxy_dispatch.ts";
 export { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES, type RedirectStep } from "./redirect.ts";
