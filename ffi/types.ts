@@ -74,7 +74,16 @@ export type ResultValue<T extends NativeType> = T extends "void"
   ? Pointer | null
   : number;
 
-type ArgValues<A extends readonly NativeType[]> = {
+/**
+ * The JavaScript argument list of a C function with parameter types `A`.
+ *
+ * @example
+ * ```ts
+ * import type { ArgValues } from "./types.ts";
+ * const args: ArgValues<["i32", "pointer"]> = [3, null];
+ * ```
+ */
+export type ArgValues<A extends readonly NativeType[]> = {
   -readonly [K in keyof A]: A[K] extends NativeType ? ArgValue<A[K]> : never;
 };
 
