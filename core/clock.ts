@@ -62,6 +62,25 @@ function endTurn(): void {
 }
 
 /**
+ * Forgets the {@link turnMs} reading, so the next call reads the clock
+ * again. The event loop calls it after each wait, since its own dispatch
+ * can run long without a microtask checkpoint (a blocking `Loop.run()`
+ * never reaches one), and a frozen reading would make deadlines computed
+ * from it fire early and the `Date` header stand still.
+ *
+ * @example
+ * ```ts
+ * import { newTurn, turnMs } from "./clock.ts";
+ * const a = turnMs();
+ * newTurn();
+ * console.log(turnMs() >= a); // true
+ * ```
+ */
+export function newTurn(): void {
+  turnCached = false;
+}
+
+/**
  * Monotonic milliseconds read once per synchronous run of JavaScript (an
  * event-loop turn, up to its next microtask checkpoint): the first call
  * reads `performance.now()` and queues a microtask that forgets it; later
@@ -69,7 +88,8 @@ function endTurn(): void {
  * happens many times per turn and can take "when this turn started" for
  * "now" — a rate limit's refill, the start of a request being served —
  * it saves a clock read (100–300 ns on these runtimes) per call. The
- * reading lags the true time by at most the turn's length so far.
+ * reading lags the true time by at most the turn's length so far (the
+ * event loop starts a new reading after each of its waits: {@link newTurn}).
  *
  * @returns milliseconds on {@link monotonicMs}'s scale; never decreases.
  *

@@ -34,7 +34,7 @@
  */
 import { SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
 import { native } from "../ffi/native.ts";
-import { monotonicMs } from "../core/clock.ts";
+import { monotonicMs, newTurn } from "../core/clock.ts";
 import type { Timer, TimerCallback } from "../core/timer_heap.ts";
 import { type BackendName, checkFd, type PollBackend, READABLE } from "./backend.ts";
 import { createBackend } from "./choose.ts";
@@ -330,6 +330,7 @@ export class Loop implements WatcherHost {
     try {
       while (!this.#closed && !this.#stopRequested && this.hasRef()) {
         const n = this.#backend.wait(this.timers.timeoutMs());
+        newTurn();
         this.#inTick = true;
         try {
           if (n > 0) this.#dispatch(n);
@@ -531,6 +532,7 @@ export class Loop implements WatcherHost {
         this.stats.polls++;
         const timeout = polls === 1 && this.#wasBusy ? this.#lingerTimeout() : 0;
         const n = this.#backend.wait(timeout);
+        newTurn();
         if (timeout > 0) this.#lingered(n > 0);
         if (n === 0) break;
         busy = true;
@@ -616,6 +618,7 @@ export class Loop implements WatcherHost {
       this.#release();
       return;
     }
+    newTurn();
     this.#inTick = true;
     try {
       if (n > 0) this.#dispatch(n);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { turnMs } from "../core/clock.ts";
 import { UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { C } from "../ffi/platform.ts";
@@ -265,6 +266,20 @@ for (const backend of backends) {
         loop.close();
         libc().close(a);
         libc().close(b);
+      }
+    });
+
+    test("turnMs moves on in a blocking run(): each wait starts a new reading (no microtask checkpoint there)", () => {
+      const loop = new Loop({ backend });
+      try {
+        const readings: number[] = [];
+        loop.setTimeout(() => readings.push(turnMs()), 1);
+        loop.setTimeout(() => readings.push(turnMs()), 40);
+        loop.run();
+        assert.equal(readings.length, 2);
+        assert.ok(readings[1]! - readings[0]! >= 30, `turnMs stood still: ${readings.join(", ")}`);
+      } finally {
+        loop.close();
       }
     });
 
