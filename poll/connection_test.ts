@@ -433,13 +433,16 @@ for (const io of IO_MODES) {
           assert.throws(() => listen({ host: "127.0.0.1", port: 0, loop, io, idleTimeoutMs: -1 }), RangeError);
         }
         await new Promise((r) => setTimeout(r, 20));
-        assert.equal(openFds(), before);
+        // A leak is a rise; earlier tests' loops (rings, helper threads) may
+        // still be letting their descriptors go meanwhile (CI on Node 24: 38 -> 33).
+        const after = openFds();
+        assert.ok(after <= before, `descriptors ${before} -> ${after}`);
         assert.deepEqual(errors, []);
         // A closed loop: the socket goes at once.
         const closedLoop = new Loop();
         closedLoop.close();
         const refused = connect({ host: "127.0.0.1", port: good.port, loop: closedLoop, io });
-        assert.equal(openFds(), before);
+        assert.ok(openFds() <= after, "a connect on a closed loop kept a descriptor");
         await assert.rejects(refused);
       } finally {
         good.close();
