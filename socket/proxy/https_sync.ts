@@ -34,11 +34,12 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, TLSSocket } from "../../tls/tls_socket.ts
 import { connectTCPSync } from "../connect.ts";
 import type { Socket } from "../socket.ts";
 import { checkTimeout, getDefaultTimeouts } from "../timeouts.ts";
-import { deadlineAfter, remainingMs } from "../wait.ts";
+import { deadlineAfter } from "../wait.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
 import { chooseProxy, makeProxyHandshake, type ProxyOption } from "./plan.ts";
-import { formatProxy, type ProxyConfig, type ProxyTLSSettings } from "./url.ts";
+import { handshakeBudget, handshakeTimedOut } from "./sync.ts";
+import type { ProxyConfig, ProxyTLSSettings } from "./url.ts";
 
 /** Options of {@link connectViaHttpsProxySync}. */
 export interface ConnectViaHttpsProxySyncOptions {
@@ -111,7 +112,7 @@ export function connectViaHttpsProxySync(options: ConnectViaHttpsProxySyncOption
   const handshake = makeProxyHandshake(proxy, { host, port });
   const ctx = context ?? new TLSContext({ ...contextOptions, role: "client" });
   try {
-    const socket: Socket = connectTCPSync(proxy.host, proxy.port, budget(deadline, timeoutMs, proxy), { noDelay });
+    const socket: Socket = connectTCPSync(proxy.host, proxy.port, handshakeBudget(deadline, timeoutMs, proxy), { noDelay });
     let tls: TLSSocket;
     try {
       tls = TLSSocket.client(socket, ctx, {
@@ -126,7 +127,7 @@ export function connectViaHttpsProxySync(options: ConnectViaHttpsProxySyncOption
     try {
       let limit = handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
       if (timeoutMs > 0) {
-        const left = budget(deadline, timeoutMs, proxy);
+        const left = handshakeBudget(deadline, timeoutMs, proxy);
         if (limit === 0 || left < limit) limit = left;
       }
       tls.handshake(limit);
@@ -140,18 +141,6 @@ export function connectViaHttpsProxySync(options: ConnectViaHttpsProxySyncOption
     // The connection holds its own reference to the SSL_CTX.
     if (context === undefined) ctx.close();
   }
-}
-
-/** What is left of the deadline for the next step (0: no limit), or a timeout. */
-function budget(deadline: number, timeoutMs: number, proxy: ProxyConfig): number {
-  if (timeoutMs === 0) return 0;
-  const left = remainingMs(deadline);
-  if (left === 0) throw timedOut(timeoutMs, proxy);
-  return left;
-}
-
-function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
-  return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
 }
 
 /**
@@ -172,15 +161,15 @@ export function runProxyHandshakeOverTLSSync(tls: TLSSocket, handshake: ProxyHan
   for (;;) {
     const out = handshake.takeOutput();
     if (out !== null) {
-      budget(deadline, timeoutMs, proxy);
+      handshakeBudget(deadline, timeoutMs, proxy);
       tls.sendAll(out);
     }
     if (handshake.done) return;
     let n: number;
     try {
-      n = tls.peek(buf, budget(deadline, timeoutMs, proxy));
+      n = tls.peek(buf, handshakeBudget(deadline, timeoutMs, proxy));
     } catch (err) {
-      if (err instanceof SocketTimeoutError) throw timedOut(timeoutMs, proxy);
+      if (err instanceof SocketTimeoutError) throw handshakeTimedOut(timeoutMs, proxy);
       // An EOF without close_notify ends the handshake as an EOF does.
       if (err instanceof TLSError && err.code === "ERR_TLS_TRUNCATED") n = 0;
       else throw err;

@@ -88,11 +88,11 @@ export function connectViaProxySync(options: ConnectViaProxySyncOptions): Socket
   let targetHost = host;
   const family = proxyLocalResolution(proxy, host);
   if (family !== null) {
-    const [first] = resolveHost(host, port, { timeoutMs: budget(deadline, timeoutMs, proxy), ...(family === "ipv4" ? { family } : {}) });
+    const [first] = resolveHost(host, port, { timeoutMs: handshakeBudget(deadline, timeoutMs, proxy), ...(family === "ipv4" ? { family } : {}) });
     targetHost = first!.host;
   }
   const handshake = makeProxyHandshake(proxy, { host: targetHost, port });
-  const socket = connectTCPSync(proxy.host, proxy.port, budget(deadline, timeoutMs, proxy), { noDelay });
+  const socket = connectTCPSync(proxy.host, proxy.port, handshakeBudget(deadline, timeoutMs, proxy), { noDelay });
   try {
     runProxyHandshakeSync(socket, handshake, deadline, timeoutMs, proxy);
     return socket;
@@ -102,15 +102,33 @@ export function connectViaProxySync(options: ConnectViaProxySyncOptions): Socket
   }
 }
 
-/** What is left of the deadline for the next step (0: no limit), or a timeout. */
-function budget(deadline: number, timeoutMs: number, proxy: ProxyConfig): number {
+/**
+ * What is left of a blocking proxy handshake's deadline for its next step
+ * (0: no limit), or a timeout (shared by the plain and the https:// paths).
+ *
+ * @example
+ * ```ts ignore
+ * import { handshakeBudget } from "./sync.ts";
+ * const ms = handshakeBudget(Infinity, 0, proxy); // 0: no limit
+ * ```
+ */
+export function handshakeBudget(deadline: number, timeoutMs: number, proxy: ProxyConfig): number {
   if (timeoutMs === 0) return 0;
   const left = remainingMs(deadline);
-  if (left === 0) throw timedOut(timeoutMs, proxy);
+  if (left === 0) throw handshakeTimedOut(timeoutMs, proxy);
   return left;
 }
 
-function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
+/**
+ * The error of a blocking proxy handshake that ran out of time.
+ *
+ * @example
+ * ```ts ignore
+ * import { handshakeTimedOut } from "./sync.ts";
+ * throw handshakeTimedOut(500, proxy);
+ * ```
+ */
+export function handshakeTimedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
   return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
 }
 
@@ -131,12 +149,12 @@ export function runProxyHandshakeSync(socket: Socket, handshake: ProxyHandshake,
   for (;;) {
     const out = handshake.takeOutput();
     if (out !== null) {
-      const sent = socket.sendAllTimeout(out, budget(deadline, timeoutMs, proxy));
-      if (sent < out.length) throw timedOut(timeoutMs, proxy);
+      const sent = socket.sendAllTimeout(out, handshakeBudget(deadline, timeoutMs, proxy));
+      if (sent < out.length) throw handshakeTimedOut(timeoutMs, proxy);
     }
     if (handshake.done) return;
-    const wait = timeoutMs === 0 ? -1 : budget(deadline, timeoutMs, proxy);
-    if (pollOne(socket.fd, WAIT_READ, wait) === 0) throw timedOut(timeoutMs, proxy);
+    const wait = timeoutMs === 0 ? -1 : handshakeBudget(deadline, timeoutMs, proxy);
+    if (pollOne(socket.fd, WAIT_READ, wait) === 0) throw handshakeTimedOut(timeoutMs, proxy);
     const n = socket.peek(buf);
     if (n === null) continue;
     if (n === 0) {
