@@ -45,6 +45,7 @@
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
+import { concatBytes } from "../../core/bytes.ts";
 import { turnMs } from "../../core/clock.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
@@ -629,7 +630,7 @@ export class H1Session implements ResponseSink {
   #flushBody(): void {
     const parts = this.#bodyParts;
     if (parts.length === 0) return;
-    const bytes = parts.length === 1 ? parts[0]! : concatParts(parts, this.#bodyPartsBytes);
+    const bytes = concatBytes(parts, this.#bodyPartsBytes); // one part: that part itself
     this.#bodyParts = [];
     this.#bodyPartsBytes = 0;
     const ex = this.#receiving;
@@ -1030,16 +1031,6 @@ export class H1Session implements ResponseSink {
 /** Whether a write stall that began at `since` (0: none) has lasted `limit` ms (0: no limit). */
 function stalledTooLong(now: number, since: number, limit: number): boolean {
   return limit > 0 && since > 0 && now - since >= limit;
-}
-
-function concatParts(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function session(conn: Connection): H1Session | undefined {
