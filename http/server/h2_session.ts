@@ -20,6 +20,9 @@
  *   finished, CONTINUATION and no-progress floods, PING/SETTINGS rates,
  *   outbound flood, zero-window and SETTINGS-ACK timeouts on the loop's
  *   timers), with SETTINGS_MAX_CONCURRENT_STREAMS from the options.
+ * - The server's `writeTimeoutMs` write stall timeout, as over HTTP/1.1
+ *   (see {@link H2Session.checkTimer}): a client that opened large windows
+ *   and stopped reading is cut off.
  * - Graceful shutdown: GOAWAY (NO_ERROR); streams already opened finish,
  *   then the connection closes.
  * - Server push through {@link H2HandlerInfo.push}.
@@ -44,7 +47,7 @@ import { ErrorCode, MAX_WINDOW } from "../h2/constants.ts";
 import type { H2Event } from "../h2/events.ts";
 import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
-import type { ServeHandlerInfo, SessionConfig } from "./h1_session.ts";
+import { type ServeHandlerInfo, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
 import { lightRequest } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
@@ -451,6 +454,10 @@ export class H2Session {
   /** Streams carrying a tunnel (RFC 8441) after their `200`. */
   readonly #tunnels = new Map<number, H2StreamTransport>();
   #tunnelHost: H2StreamHost | undefined;
+  /** Bytes handed to the connection so far, what the sweep last saw taken of them, and since when none were (0: not stalled). */
+  #handed = 0;
+  #takenAtSweep = 0;
+  #stalledSince = 0;
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -905,6 +912,7 @@ export class H2Session {
       while (this.#writable && h2.wantsWrite) {
         const out = h2.pull(PULL_BYTES);
         if (out.length === 0) break;
+        this.#handed += out.length;
         try {
           if (!conn.send(out)) this.#writable = false;
         } catch {
@@ -968,6 +976,30 @@ export class H2Session {
       const left = this.#idleSince + ms - monotonicMs();
       if (left > 0) timer.reschedule(left);
       else this.shutdown();
+    }
+  }
+
+  /**
+   * Called by the server's sweep: aborts the connection when queued output
+   * made no progress for `writeTimeoutMs`, as HTTP/1.1 does (a client that
+   * stops reading, with a flow-control window large enough that the core's
+   * zero-window timeout never starts, would otherwise hold the connection
+   * and every handler waiting for room forever).
+   */
+  checkTimer(now: number): void {
+    if (this.conn.closed) return;
+    const queued = this.conn.bufferedAmount;
+    if (queued === 0) {
+      this.#stalledSince = 0;
+      return;
+    }
+    const taken = this.#handed - queued;
+    if (this.#stalledSince === 0 || taken > this.#takenAtSweep) this.#stalledSince = now;
+    this.#takenAtSweep = taken;
+    const limit = this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS;
+    if (limit > 0 && now - this.#stalledSince >= limit) {
+      this.#stalledSince = 0;
+      this.conn.abort();
     }
   }
 

@@ -124,9 +124,10 @@ export interface ServeOptions {
   /** Most time between two pieces of a request body the handler is waiting for (default 30 000 ms; 0 disables). */
   bodyTimeoutMs?: number;
   /**
-   * Most time queued HTTP/1.1 response bytes wait without the client taking
-   * any (default 30 000 ms; 0 disables): a client that stops reading is cut
-   * off; one that reads slowly is not (any byte taken restarts the clock).
+   * Most time queued response bytes (HTTP/1.1 and HTTP/2) wait without the
+   * client taking any (default 30 000 ms; 0 disables): a client that stops
+   * reading is cut off; one that reads slowly is not (any byte taken
+   * restarts the clock).
    */
   writeTimeoutMs?: number;
   /**
