@@ -122,8 +122,25 @@ function realOf(self: LightRequest): Request {
     init.body = body;
     init.duplex = "half";
   }
-  return (self[REAL] = new Request(parts.url, init));
+  let real: Request;
+  try {
+    real = new Request(parts.url, init);
+  } catch (err) {
+    // A GET or HEAD with content (RFC 9110 §9.3.1: it has no defined
+    // semantics): Node's and Deno's Request refuse a body there (Bun's takes
+    // it), which let any client make a handler that touches the body throw.
+    // The content is discarded instead, and the request has no body.
+    if (body === null || !BODYLESS_METHODS.has(parts.method.toUpperCase())) throw err;
+    delete init.body;
+    delete init.duplex;
+    body.cancel().catch(() => {});
+    real = new Request(parts.url, init);
+  }
+  return (self[REAL] = real);
 }
+
+/** Methods whose `Request` the Fetch standard gives no body. */
+const BODYLESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
 let prototype: object | undefined;
 
