@@ -9,6 +9,7 @@ import { HPACK_LIMITS } from "../../core/limits.ts";
 import { DynamicTable, ENTRY_OVERHEAD as ENTRY_OVERHEAD_IMPORT } from "./dynamic_table.ts";
 import { huffmanDecode as huffmanDecodeImport, type HuffmanScratch } from "./huffman.ts";
 import { latin1Decode as latin1DecodeImport } from "./latin1.ts";
+import { HPACKStringCache, STRING_CACHE_KEY_MAX as KEY_MAX_IMPORT } from "./string_cache.ts";
 import { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
 
 // Module-local copies (some loaders make imported bindings getters).
@@ -18,6 +19,7 @@ const STATIC_COUNT = STATIC_TABLE_LENGTH;
 const ENTRY_OVERHEAD = ENTRY_OVERHEAD_IMPORT;
 const huffmanDecode = huffmanDecodeImport;
 const latin1Decode = latin1DecodeImport;
+const CACHE_KEY_MAX = KEY_MAX_IMPORT;
 
 /** Options of an {@link HPACKDecoder}; each defaults to `HPACK_LIMITS`. */
 export interface HPACKDecoderOptions {
@@ -29,6 +31,13 @@ export interface HPACKDecoderOptions {
   maxStringBytes?: number;
   /** Dynamic table size updates accepted at the start of one block. */
   maxSizeUpdates?: number;
+  /**
+   * Keep the strings of short literals (up to 48 encoded octets) and hand
+   * the same string back when the same octets come again (an
+   * {@link HPACKStringCache}: 64 entries, about 3 KiB once used); default
+   * true. Literals sent as never indexed are not kept.
+   */
+  stringCache?: boolean;
 }
 
 /**
@@ -66,6 +75,8 @@ export class HPACKDecoder {
   #pos = 0;
   #end = 0;
   #scratch: HuffmanScratch = { bytes: new Uint8Array(256) };
+  /** The strings of short literals seen lately (read-only use), or null with `stringCache: false`. */
+  readonly stringCache: HPACKStringCache | null;
 
   /** Creates a decoder with a dynamic table of at most `maxTableSize` octets and header lists of at most `maxHeaderListSize` (defaults from HPACK_LIMITS). */
   constructor(options: HPACKDecoderOptions = {}) {
@@ -74,6 +85,7 @@ export class HPACKDecoder {
     this.#maxString = options.maxStringBytes ?? HPACK_LIMITS.maxStringBytes;
     this.#maxUpdates = options.maxSizeUpdates ?? HPACK_LIMITS.maxSizeUpdates;
     this.table = new DynamicTable(this.#maxTableSize);
+    this.stringCache = options.stringCache === false ? null : new HPACKStringCache();
   }
 
   /** The largest table size the peer's encoder may choose. */
@@ -151,8 +163,8 @@ export class HPACKDecoder {
       } else if (b >= 0x40) {
         // Literal with incremental indexing (§6.2.1).
         const nameIndex = this.#integer(0x3f);
-        const name = nameIndex === 0 ? this.#string() : this.#nameAt(nameIndex);
-        const value = this.#string();
+        const name = nameIndex === 0 ? this.#string(true) : this.#nameAt(nameIndex);
+        const value = this.#string(true);
         table.add(name, value);
         listSize += name.length + value.length + ENTRY_OVERHEAD;
         if (listSize <= maxList) {
@@ -178,8 +190,8 @@ export class HPACKDecoder {
         // Literal without indexing (§6.2.2) or never indexed (§6.2.3).
         const never = b >= 0x10;
         const nameIndex = this.#integer(0x0f);
-        const name = nameIndex === 0 ? this.#string() : this.#nameAt(nameIndex);
-        const value = this.#string();
+        const name = nameIndex === 0 ? this.#string(!never) : this.#nameAt(nameIndex);
+        const value = this.#string(!never);
         listSize += name.length + value.length + ENTRY_OVERHEAD;
         if (listSize <= maxList) {
           out.push(name, value);
@@ -222,22 +234,34 @@ export class HPACKDecoder {
     return value;
   }
 
-  #string(): string {
+  /** The string literal at the read position; `mayCache`: it may come from or go into the string cache. */
+  #string(mayCache: boolean): string {
     if (this.#pos >= this.#end) throw truncated();
-    const huffman = this.#buf[this.#pos]! >= 0x80;
+    const buf = this.#buf;
+    const huffman = buf[this.#pos]! >= 0x80;
     const len = this.#integer(0x7f);
     const start = this.#pos;
     const stop = start + len;
     if (stop > this.#end) throw truncated();
     this.#pos = stop;
-    if (!huffman) {
-      if (len > this.#maxString) throw tooLong(len, this.#maxString);
-      return latin1Decode(this.#buf, start, stop);
-    }
     if (len > this.#maxString) throw tooLong(len, this.#maxString);
-    const n = huffmanDecode(this.#buf, start, stop, this.#scratch);
-    if (n > this.#maxString) throw tooLong(n, this.#maxString);
-    return latin1Decode(this.#scratch.bytes, 0, n);
+    const cache = mayCache && len <= CACHE_KEY_MAX ? this.stringCache : null;
+    if (cache !== null) {
+      const hit = cache.lookup(buf, start, len, huffman);
+      if (hit !== undefined) {
+        if (hit.length > this.#maxString) throw tooLong(hit.length, this.#maxString);
+        return hit;
+      }
+    }
+    let s: string;
+    if (!huffman) s = latin1Decode(buf, start, stop);
+    else {
+      const n = huffmanDecode(buf, start, stop, this.#scratch);
+      if (n > this.#maxString) throw tooLong(n, this.#maxString);
+      s = latin1Decode(this.#scratch.bytes, 0, n);
+    }
+    if (cache !== null) cache.store(buf, start, len, huffman, s);
+    return s;
   }
 }
 

@@ -16,4 +16,5 @@ export { HPACKEncoder, type HPACKEncoderOptions } from "./encoder.ts";
 export { DynamicTable, ENTRY_OVERHEAD } from "./dynamic_table.ts";
 export { huffmanDecode, huffmanEncode, huffmanEncodedLength, huffmanEncodeWithin, type HuffmanScratch } from "./huffman.ts";
 export { latin1Decode, latin1Encode } from "./latin1.ts";
+export { HPACKStringCache, STRING_CACHE_KEY_MAX } from "./string_cache.ts";
 export { STATIC_NAMES, STATIC_TABLE_LENGTH, STATIC_VALUES } from "./static_table.ts";
