@@ -23,6 +23,7 @@
 import { READABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
+import { AnswerLatency } from "./answer_latency.ts";
 import { type Deadline, DeadlineQueue, type Expirable } from "./deadline_queue.ts";
 import { closeQuerySocket, type EncodedPeer, openQuerySocket, recvAnswer, sendQuery, SourceAddress } from "../socket/udp_query.ts";
 
@@ -86,8 +87,11 @@ export function udpExchange<T>(
   } catch (err) {
     return Promise.reject(err);
   }
-  return new Exchange(server, lease, receiveBuffer(maxBytes), acceptor, signal, pool, timeout).start(query);
+  return new Exchange(server, lease, receiveBuffer(maxBytes), acceptor, signal, pool, timeout).start(query, loop);
 }
+
+/** How soon answers come on this path (the io_uring path keeps its own). */
+const LATENCY = new AnswerLatency();
 
 /**
  * One exchange's state, in one object (its socket reader, deadline owner
@@ -104,6 +108,7 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
   #queue: DeadlineQueue | undefined;
   #deadline: Deadline | undefined;
   #done = false;
+  #sentAt = 0;
   #resolve!: (value: T) => void;
   #reject!: (err: unknown) => void;
 
@@ -125,7 +130,7 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
     this.#timeout = timeout;
   }
 
-  start(query: Uint8Array): Promise<T> {
+  start(query: Uint8Array, loop: Loop): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -139,6 +144,12 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
       }
       // A socket between queries has an empty send buffer: a small datagram goes at once.
       if (sendQuery(this.#lease.fd, query, this.#server) === null) this.#fail(new Error("sendto would block on an idle socket"));
+      else {
+        // A near server's answer is waited for with short blocking waits rather than a parked wait (see answer_latency.ts).
+        this.#sentAt = performance.now();
+        const ms = LATENCY.expectMs();
+        if (ms > 0) loop.expectEvents(ms);
+      }
     } catch (err) {
       this.#fail(err);
     }
@@ -155,7 +166,10 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
         if (n === null) return;
         const truncated = n > buffer.byteLength;
         const verdict = this.#acceptor.accept(truncated ? buffer : buffer.subarray(0, n), truncated, SOURCE.is(this.#server));
-        if (verdict !== IGNORE && this.#end()) this.#resolve(verdict);
+        if (verdict !== IGNORE && this.#end()) {
+          LATENCY.observe(performance.now() - this.#sentAt);
+          this.#resolve(verdict);
+        }
       }
     } catch (err) {
       this.#fail(err);
@@ -164,6 +178,7 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
 
   /** The deadline passed. */
   expire(): void {
+    LATENCY.observe(performance.now() - this.#sentAt);
     this.#fail(this.#timeout!.error());
   }
 

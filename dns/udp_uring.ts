@@ -43,6 +43,7 @@ import { addressOf } from "../poll/uring/ring.ts";
 import { IORING_OP, IOSQE, URING } from "../poll/uring/uapi.ts";
 import { writeIovec, writeMsghdr } from "../socket/msg_memory.ts";
 import { type EncodedPeer, SourceAddress } from "../socket/udp_query.ts";
+import { AnswerLatency } from "./answer_latency.ts";
 import type { Deadline, DeadlineQueue, Expirable } from "./deadline_queue.ts";
 import { type DatagramAcceptor, exchangeDeadlines, type ExchangeTimeout, IGNORE } from "./udp_exchange.ts";
 
@@ -116,6 +117,11 @@ export class UdpQueryRing implements UringOwner {
   #submitScheduled = false;
   /** Slots whose query is over, closed (and freed) with the next submit. */
   readonly #toClose: number[] = [];
+  /** When each slot's query was written (performance.now()), for {@link AnswerLatency}. */
+  readonly #sentAt = new Float64Array(SLOTS);
+  readonly #latency = new AnswerLatency();
+  /** Queries were written since the last submit. */
+  #sent = false;
 
   /** @internal Use {@link udpQueryRing}. */
   constructor(loop: Loop) {
@@ -210,6 +216,8 @@ export class UdpQueryRing implements UringOwner {
     const tag = this.#tag(slot, 0);
     const uring = this.#uring;
     const address = this.#address + base;
+    this.#sentAt[slot] = performance.now();
+    this.#sent = true;
     const fixed = IOSQE.FIXED_FILE | IOSQE.IO_LINK;
     try {
       const af = server.family === "ipv6" ? C.AF_INET6 : C.AF_INET;
@@ -285,6 +293,13 @@ export class UdpQueryRing implements UringOwner {
     }
     toClose.length = 0;
     if (ring.unsubmitted > 0) ring.enter(0);
+    if (this.#sent) {
+      // Queries went out: a near server's answers are waited for with short
+      // blocking waits rather than a parked wait (see answer_latency.ts).
+      this.#sent = false;
+      const ms = this.#latency.expectMs();
+      if (ms > 0 && this.#active > 0) this.#io.loop.expectEvents(ms);
+    }
   };
 
   #tag(slot: number, kind: number): number {
@@ -329,6 +344,7 @@ export class UdpQueryRing implements UringOwner {
   };
 
   #received(slot: number, x: RingExchange<unknown>, res: number): void {
+    this.#latency.observe(performance.now() - this.#sentAt[slot]!);
     if (!x.done) {
       if (res < 0) {
         x.end(res === -ECANCELED ? sysError(ECANCELED, "recvmsg", x.server.text) : sysError(-res, "recvmsg", x.server.text), false);

@@ -108,6 +108,8 @@ export const DEFAULT_QUICK_PARK_MS = 0;
 /** Shortest and longest pause of lingering after a linger that found nothing. */
 const LINGER_BACKOFF_MIN_MS = 10;
 const LINGER_BACKOFF_MAX_MS = 1000;
+/** Longest window of {@link Loop.expectEvents}. */
+const MAX_EXPECT_MS = 10;
 /** How often an idle loop polls while its helper thread boots. */
 const HELPER_BOOT_POLL_MS = 2;
 
@@ -210,6 +212,8 @@ export class Loop implements WatcherHost {
   readonly #quickParkMs: number;
   /** When the last linger found nothing (performance.now) while no events came since: the park after it is judged by it; else 0. */
   #parkAfterLinger = 0;
+  /** Until when (performance.now) events are expected soon (see {@link Loop.expectEvents}); 0: none. */
+  #expectUntil = 0;
   readonly #hotPolls: number;
   #empty = 0;
   #scheduled = false;
@@ -474,9 +478,45 @@ export class Loop implements WatcherHost {
     yieldToRuntime(this.#tick);
   }
 
+  /**
+   * Says that events are expected within `withinMs` (say the answer to a
+   * datagram just sent to a nearby server): until then a tick that finds
+   * nothing lingers again (a blocking wait of up to `lingerMs` on this
+   * thread, which the linger backoff does not switch off meanwhile) instead
+   * of parking on the helper thread, whose round trip costs far more CPU
+   * than the wait. Callers keep `withinMs` short (a few milliseconds): the
+   * runtime's own timers and I/O wait meanwhile. Nothing with `lingerMs` 0,
+   * while nothing is referenced, or in `run()`.
+   *
+   * @example
+   * ```ts
+   * import { Loop } from "./loop.ts";
+   * const loop = new Loop();
+   * loop.expectEvents(2); // e.g. right after sending a DNS query to 127.0.0.1
+   * loop.close();
+   * ```
+   */
+  expectEvents(withinMs: number): void {
+    if (this.#lingerMs === 0 || !(withinMs > 0)) return;
+    const until = performance.now() + Math.min(withinMs, MAX_EXPECT_MS);
+    if (until > this.#expectUntil) this.#expectUntil = until;
+  }
+
+  /** Whether events are expected now (see {@link Loop.expectEvents}). */
+  #expecting(): boolean {
+    if (this.#expectUntil === 0) return false;
+    if (performance.now() < this.#expectUntil) return true;
+    this.#expectUntil = 0;
+    return false;
+  }
+
   /** The blocking wait allowed at the start of a tick after a busy one (0: none). */
   #lingerTimeout(): number {
     if (this.#lingerMs === 0) return 0;
+    if (this.#expecting()) {
+      const t = this.timers.timeoutMs();
+      return t < 0 ? this.#lingerMs : Math.min(t, this.#lingerMs);
+    }
     if (this.#lingerOffUntil !== 0) {
       if (performance.now() < this.#lingerOffUntil) return 0;
       this.#lingerOffUntil = 0;
@@ -491,6 +531,8 @@ export class Loop implements WatcherHost {
       this.#lingerBackoff = LINGER_BACKOFF_MIN_MS;
       return;
     }
+    // Expected events not there yet: no reason to pause lingering.
+    if (this.#expectUntil !== 0) return;
     const now = performance.now();
     this.#lingerOffUntil = now + this.#lingerBackoff;
     this.#lingerBackoff = Math.min(this.#lingerBackoff * 2, LINGER_BACKOFF_MAX_MS);
@@ -557,7 +599,9 @@ export class Loop implements WatcherHost {
     this.#wasBusy = busy;
     if (busy) this.#empty = 0;
     else this.#empty++;
-    if (busy || this.#empty < this.#spins || this.timers.timeoutMs() === 0) {
+    if (busy || this.#empty < this.#spins || this.timers.timeoutMs() === 0 || (this.#expecting() && this.hasRef())) {
+      // Expected events: the next tick lingers for them instead of parking.
+      if (!busy && this.#expectUntil !== 0) this.#wasBusy = true;
       this.#scheduled = true;
       yieldToRuntime(this.#tick);
       return;

@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { libc } from "../ffi/libc.ts";
+import { C } from "../ffi/platform.ts";
+import { Loop, READABLE } from "./loop.ts";
+
+/** Waits (bounded, ~10 s) until the loop's wait is parked on its helper thread. */
+async function untilParked(loop: Loop): Promise<void> {
+  for (let i = 0; !loop.parked; i++) {
+    if (i >= 2000) throw new Error(`the loop never parked: ${JSON.stringify(loop.stats)}`);
+    await sleep(5);
+  }
+}
+
+function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)), 0);
+  return [fds[0]!, fds[1]!];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe("Loop.expectEvents", () => {
+  test("while events are expected an empty tick lingers again instead of parking, past the linger backoff; lingerMs 0 never lingers", async () => {
+    for (const lingerMs of [1, 0]) {
+      const loop = new Loop({ lingerMs });
+      const [a, b] = socketPair();
+      try {
+        const scratch = new Uint8Array(16);
+        let reads = 0;
+        loop.watch(a, READABLE, () => {
+          libc().read(a, scratch, 16);
+          reads++;
+        });
+        await untilParked(loop);
+        // A first read: the tick after it lingers, finds nothing, and the
+        // backoff turns lingering off for a while.
+        libc().write(b, new Uint8Array([1]), 1);
+        while (reads < 1 || !loop.parked) await sleep(5);
+        const lingers = loop.stats.lingers;
+        assert.equal(lingers, lingerMs > 0 ? 1 : 0, JSON.stringify(loop.stats));
+        // Now events are expected for 10 ms: the ticks after the next read
+        // linger again (one or more 1 ms waits) until the window ends, and
+        // then the loop parks.
+        const start = performance.now();
+        loop.expectEvents(10);
+        libc().write(b, new Uint8Array([2]), 1);
+        let readAt = 0;
+        while (reads < 2) {
+          await sleep(1);
+          readAt = performance.now();
+        }
+        await untilParked(loop);
+        assert.equal(reads, 2);
+        if (lingerMs === 0) assert.equal(loop.stats.lingers, 0, JSON.stringify(loop.stats));
+        // (Only a read seen inside the window says the ticks after it had to linger.)
+        else if (readAt - start < 8) assert.ok(loop.stats.lingers > lingers, JSON.stringify(loop.stats));
+      } finally {
+        loop.close();
+        await loop.released();
+        libc().close(a);
+        libc().close(b);
+      }
+    }
+  });
+
+  test("a window that is not a positive number is ignored, and a long one is clamped (no throw either way)", () => {
+    const loop = new Loop();
+    try {
+      for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) assert.doesNotThrow(() => loop.expectEvents(ms));
+    } finally {
+      loop.close();
+    }
+  });
+});
