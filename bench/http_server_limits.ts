@@ -25,7 +25,8 @@
  * handler returning one prebuilt `Response`, the same `Request`, an `info`
  * whose address is known, each result's status checked), in interleaved
  * warmed blocks timed by the process's CPU time; reports each side's
- * median ns per call and the median of the paired per-block differences.
+ * median ns per call and the median of the paired per-block differences;
+ * then each of the two alone against the bare handler likewise.
  * Then the whole path in one process (`inProcessOverLoopback`: both
  * servers and their clients on one thread, LOOP_BLOCKS blocks of
  * LOOP_BLOCK requests, defaults 24 and 10 000), CPU µs per request.
@@ -87,13 +88,18 @@ async function inProcess(): Promise<void> {
   // One prebuilt response: making a real one (tens of µs on Node in a tight loop) would drown the wrapping's cost.
   const hello = handler(new Request("http://127.0.0.1/"));
   const prebuilt = (_request: Request, _info: Info): Response | undefined => hello;
-  const on = withServeMetrics(new MetricsRegistry(), withRateLimit({ perSecond: 1e12, burst: 1e12 }, prebuilt, () => void refused++));
+  const limit = { perSecond: 1e12, burst: 1e12 };
+  const on = withServeMetrics(new MetricsRegistry(), withRateLimit(limit, prebuilt, () => void refused++));
   const off = prebuilt;
+  // Each option alone, for the breakdown.
+  const metricsAlone = withServeMetrics(new MetricsRegistry(), prebuilt);
+  const limitAlone = withRateLimit(limit, prebuilt, () => void refused++);
   const request = new Request("http://127.0.0.1/");
   const info = { remoteAddr: { hostname: "127.0.0.1", port: 40000, transport: "tcp" } } as Info;
   const BLOCK = 50_000;
   const BLOCKS = 40;
   let checked = 0;
+  let calls = 0;
   // CPU time of the process (not wall time: on a shared machine the block may be preempted).
   const cpuNow = (): number => {
     const u = proc.cpuUsage();
@@ -106,33 +112,43 @@ async function inProcess(): Promise<void> {
       if (r instanceof Promise) r = await r;
       checked += r!.status;
     }
+    calls += BLOCK;
     return (cpuNow() - t0) / BLOCK;
   };
-  for (let w = 0; w < 5; w++) {
-    await block(on);
-    await block(off);
-  }
-  const onNs: number[] = [];
-  const offNs: number[] = [];
-  const diff: number[] = [];
-  for (let b = 0; b < BLOCKS; b++) {
-    // Alternate which goes first, so neither always follows the other's garbage.
-    let a: number;
-    let y: number;
-    if (b % 2 === 0) {
-      a = await block(on);
-      y = await block(off);
-    } else {
-      y = await block(off);
-      a = await block(on);
+  /** `blocks` pairs of blocks of `x` and `y` after `warm` pairs (which goes first alternates, so neither always follows the other's garbage). */
+  const paired = async (x: typeof on, y: typeof on, blocks: number, warm: number) => {
+    for (let w = 0; w < warm; w++) {
+      await block(x);
+      await block(y);
     }
-    onNs.push(a);
-    offNs.push(y);
-    diff.push(a - y);
-  }
-  if (checked !== (BLOCKS + 5) * 2 * BLOCK * 200 || refused !== 0) throw new Error("in-process: a response was not 200");
+    const xNs: number[] = [];
+    const yNs: number[] = [];
+    const diff: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      let a: number;
+      let c: number;
+      if (b % 2 === 0) {
+        a = await block(x);
+        c = await block(y);
+      } else {
+        c = await block(y);
+        a = await block(x);
+      }
+      xNs.push(a);
+      yNs.push(c);
+      diff.push(a - c);
+    }
+    return { xNs, yNs, diff };
+  };
+  const { xNs: onNs, yNs: offNs, diff } = await paired(on, off, BLOCKS, 5);
   console.log(`# ${RUNTIME} in process, ns per call: on ${median(onNs).toFixed(0)} (${range(onNs, 0)}), bare ${median(offNs).toFixed(0)} (${range(offNs, 0)}), paired on−bare ${median(diff).toFixed(0)} (${range(diff, 0)}) (process CPU time)`);
   record({ bench: "http_server_limits", case: "handler + rateLimit + metrics, in process", unit: "ns/op", ours: median(onNs), peer: median(offNs), peerName: "bare handler" });
+  for (const [name, fetch] of [["metrics", metricsAlone], ["rateLimit", limitAlone]] as const) {
+    const one = await paired(fetch, off, BLOCKS / 2, 2);
+    console.log(`# ${RUNTIME} in process, ${name} alone: ${median(one.xNs).toFixed(0)} ns per call (${range(one.xNs, 0)}), paired ${name}−bare ${median(one.diff).toFixed(0)} (${range(one.diff, 0)})`);
+    record({ bench: "http_server_limits", case: `handler + ${name}, in process`, unit: "ns/op", ours: median(one.xNs), peer: median(one.yNs), peerName: "bare handler" });
+  }
+  if (checked !== calls * 200 || refused !== 0) throw new Error("in-process: a response was not 200");
 }
 
 /**
@@ -147,6 +163,7 @@ async function inProcess(): Promise<void> {
  * load 10 on 2 cores the paired differences spread ±10 µs.
  */
 async function inProcessOverLoopback(): Promise<void> {
+  if (!(Number(proc.env.LOOP_BLOCKS ?? 24) > 0)) return;
   const { serve } = await import("../http/server/mod.ts");
   const { MetricsRegistry } = await import("../core/metrics.ts");
   const { serverCollector } = await import("../http/server/metrics_handler.ts");
@@ -232,6 +249,119 @@ async function inProcessOverLoopback(): Promise<void> {
   record({ bench: "http_server_limits", case: "hello limits+metrics, one process CPU/req", unit: "µs/req", ours: median(onNs) / 1000, peer: median(offNs) / 1000, peerName: "serve, all off" });
 }
 
+/**
+ * Which option costs what, on the whole request path in one process: a
+ * server with everything off and one with each option alone (`metrics`,
+ * `rateLimit`, `protect`, `serverCollector` registered on a registry that
+ * nobody scrapes) and one with all of them, each with 16 keep-alive
+ * clients of our own as in {@link inProcessOverLoopback}. Each of
+ * BREAKDOWN_ROUNDS rounds (default 30; 0 skips this part) runs, for each
+ * variant in a rotating order, a block of BREAKDOWN_BLOCK requests
+ * (default 2000) on it and one on "off" right beside it (which goes first
+ * alternates), timed by the process's CPU time; a variant's cost is the
+ * median over the rounds of its block minus its "off" block, ns per
+ * request. `collector` is an "off" server as far as requests go (the
+ * collector runs when the registry is read, which nobody does here): its
+ * line is the method's zero, the spread any difference must stand out of.
+ */
+async function inProcessBreakdown(): Promise<void> {
+  const ROUNDS_B = Number(proc.env.BREAKDOWN_ROUNDS ?? 30);
+  if (!(ROUNDS_B > 0)) return;
+  const BLOCK_B = Number(proc.env.BREAKDOWN_BLOCK ?? 2000);
+  const { serve } = await import("../http/server/mod.ts");
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { serverCollector } = await import("../http/server/metrics_handler.ts");
+  const { connect } = await import("../poll/connect.ts");
+  type Conn = import("../poll/connection.ts").Connection;
+  const timeouts = { keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 };
+  const limit = { perSecond: 1e9, burst: 1e9 };
+  const gate = { maxPerIp: 10_000 };
+  const allRegistry = new MetricsRegistry();
+  const collectorRegistry = new MetricsRegistry();
+  const servers = {
+    off: serve({ port: 0, fetch: handler, ...timeouts }),
+    metrics: serve({ port: 0, fetch: handler, metrics: new MetricsRegistry(), ...timeouts }),
+    rateLimit: serve({ port: 0, fetch: handler, rateLimit: limit, ...timeouts }),
+    protect: serve({ port: 0, fetch: handler, protect: gate, ...timeouts }),
+    collector: serve({ port: 0, fetch: handler, ...timeouts }),
+    all: serve({ port: 0, fetch: handler, metrics: allRegistry, rateLimit: limit, protect: gate, ...timeouts }),
+  };
+  collectorRegistry.collect(serverCollector({ web: servers.collector }));
+  allRegistry.collect(serverCollector({ web: servers.all }));
+  type Variant = keyof typeof servers;
+  const variants = Object.keys(servers) as Variant[];
+  const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+  const CONNS = 16;
+  const clients = async (port: number): Promise<{ conns: Conn[]; size: number }> => {
+    const conns = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port })));
+    await conns[0]!.write(REQUEST);
+    let first = "";
+    while (!/\r\n\r\nHello, World!$/.test(first)) first += new TextDecoder().decode((await conns[0]!.read())!);
+    return { conns, size: new TextEncoder().encode(first).length };
+  };
+  const sides = {} as Record<Variant, { conns: Conn[]; size: number }>;
+  for (const v of variants) sides[v] = await clients(servers[v].addr.port);
+  const cpuNow = (): number => {
+    const u = proc.cpuUsage();
+    return (u.user + u.system) * 1000;
+  };
+  const block = (side: { conns: Conn[]; size: number }): Promise<number> =>
+    new Promise((resolve) => {
+      let sent = 0;
+      let done = 0;
+      const t0 = cpuNow();
+      for (const conn of side.conns) {
+        let pending = 0;
+        conn.setHandler({
+          data: (c, bytes) => {
+            pending += bytes.length;
+            while (pending >= side.size) {
+              pending -= side.size;
+              if (++done === BLOCK_B) return resolve((cpuNow() - t0) / BLOCK_B);
+              if (sent < BLOCK_B) {
+                sent++;
+                c.send(REQUEST);
+              }
+            }
+          },
+        });
+        sent++;
+        conn.send(REQUEST);
+      }
+    });
+  for (let w = 0; w < 3; w++) for (const v of variants) await block(sides[v]);
+  const ns = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+  const diff = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
+  for (let r = 0; r < ROUNDS_B; r++) {
+    for (let i = 1; i < variants.length; i++) {
+      // Each variant right beside an "off" block of its own, the order alternating.
+      const v = variants[1 + (r + i) % (variants.length - 1)]!;
+      let a: number;
+      let y: number;
+      if ((r + i) % 2 === 0) {
+        a = await block(sides[v]);
+        y = await block(sides.off);
+      } else {
+        y = await block(sides.off);
+        a = await block(sides[v]);
+      }
+      ns[v].push(a);
+      ns.off.push(y);
+      diff[v].push(a - y);
+    }
+  }
+  for (const side of Object.values(sides)) for (const c of side.conns) c.abort();
+  await Promise.all(variants.map((v) => servers[v].shutdown({ deadlineMs: 100 })));
+  const off = median(ns.off);
+  console.log(`# ${RUNTIME} per option, in process over loopback, ${ROUNDS_B} rounds of ${BLOCK_B} requests each: off ${(off / 1000).toFixed(2)} µs/req (${range(ns.off.map((x) => x / 1000), 2)}) (load ${load()})`);
+  for (const v of variants) {
+    if (v === "off") continue;
+    const d = median(diff[v]);
+    console.log(`# ${RUNTIME}   ${(v === "all" ? "all four" : v + " alone").padEnd(15)}: ${(median(ns[v]) / 1000).toFixed(2)} µs/req, paired ${v}−off ${d.toFixed(0)} ns (${range(diff[v], 0)}), ${((d / off) * 100).toFixed(1)} %`);
+    record({ bench: "http_server_limits", case: `hello ${v === "all" ? "all four" : v + " alone"}, one process CPU/req`, unit: "µs/req", ours: median(ns[v]) / 1000, peer: off / 1000, peerName: "serve, all off" });
+  }
+}
+
 /** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */
 function cpuNs(pid: number): number {
   let ns = 0;
@@ -295,6 +425,7 @@ if (serveArg !== undefined) {
   console.log(`# ${RUNTIME} load average before: ${load()}`);
   await inProcess();
   await inProcessOverLoopback();
+  await inProcessBreakdown();
   if (ROUNDS > 0) await wrkRounds();
   finish();
 }

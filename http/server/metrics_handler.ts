@@ -110,7 +110,18 @@ function failed(m: RequestMetrics, error: unknown): never {
   throw error;
 }
 
-/** `handler` measured into `m` (synchronous while the handler is). */
+/** A handler's promise measured into `m` once it settles. */
+function later<R extends Response | undefined>(m: RequestMetrics, start: number, result: R | Promise<R>): Promise<R> {
+  return Promise.resolve(result).then((r) => finish(m, start, r), (error: unknown) => failed(m, error));
+}
+
+/**
+ * `handler` measured into `m` (synchronous while the handler is). The
+ * per-request function stays small (the promise path and the error path
+ * out of line): a runtime that inlines the server's dispatch into one
+ * optimized function (V8, up to a total bytecode size) then keeps room for
+ * the handler's own code.
+ */
 function measure<I, R extends Response | undefined>(
   m: RequestMetrics,
   handler: (request: Request, info: I) => R | Promise<R>,
@@ -124,8 +135,7 @@ function measure<I, R extends Response | undefined>(
     } catch (error) {
       failed(m, error);
     }
-    if (result instanceof Response || result === undefined) return finish(m, start, result as R);
-    return Promise.resolve(result).then((r) => finish(m, start, r), (error: unknown) => failed(m, error));
+    return result instanceof Response || result === undefined ? finish(m, start, result as R) : later(m, start, result);
   };
 }
 
