@@ -30,7 +30,7 @@ import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 import { reasonPhrase } from "../core/status.ts";
 import { writeChunkHeader } from "../h1/chunked.ts";
 import { httpDate, OutBuffer } from "./out_buffer.ts";
-import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+import { forEachResponseField, NO_BODY, releaseTakenBody, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
 import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
@@ -336,6 +336,8 @@ function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext):
     commit(sink, true);
     sink.send(bytes);
   }
+  // Sent or copied (a sink keeps no view of what it was given): a body taken out of a Bun response is freed now.
+  releaseTakenBody(bytes);
   return !ctx.close;
 }
 
