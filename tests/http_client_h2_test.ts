@@ -275,6 +275,20 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
     assert.equal(await (await request(`${base}/after`, { dispatcher: pool })).body.text(), "ok /after");
   });
 
+  test("a body that stops: ERR_HTTP_BODY_TIMEOUT for that stream, even when a stream with a longer timeout came first", { timeout: 60_000 }, async () => {
+    // The connection keeps one timer for every stream's timeout, armed for the earliest deadline it knows:
+    // the 10-minute one is armed first, the 50 ms one must move it earlier.
+    const long = new AbortController();
+    const slow = await request(`${base}/hang`, { dispatcher: pool, bodyTimeoutMs: 600_000, signal: long.signal });
+    const r = await request(`${base}/hang`, { dispatcher: pool, bodyTimeoutMs: 50 });
+    await assert.rejects(r.body.text(), (e: unknown) => e instanceof HTTPError && e.code === "ERR_HTTP_BODY_TIMEOUT");
+    assert.equal(slow.body.complete, false, "the other stream is still going");
+    long.abort();
+    await assert.rejects(slow.body.text(), (e: Error) => e.name === "AbortError");
+    assert.equal(await (await request(`${base}/after-timeout`, { dispatcher: pool, bodyTimeoutMs: 50 })).body.text(), "ok /after-timeout");
+    assert.equal(pool.stats.connected, 1);
+  });
+
   test("a response complete before the request body stops the upload; the connection goes on", async () => {
     const r = await request(`${base}/early`, { dispatcher: pool, method: "POST", body: streamOf(big.subarray(0, 8 * MIB)) });
     assert.equal(await r.body.text(), "early");

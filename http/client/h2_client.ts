@@ -46,7 +46,7 @@
  * @module
  */
 import { HTTP2Error, HTTP2StreamError, HTTPError } from "../../core/errors.ts";
-import { monotonicMs } from "../../core/clock.ts";
+import { monotonicMs, turnMs } from "../../core/clock.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
@@ -149,9 +149,9 @@ class ClientStream {
   received = 0;
   /** The trailer fields received, or null. */
   trailers: Array<[string, string]> | null = null;
-  /** The head/body timeout timer, once armed. */
-  timer: Timer | undefined;
-  /** The timeout in ms the timer runs for (0: none). */
+  /** When the head/body timeout expires ({@link turnMs} reading; 0: no timeout). */
+  deadline = 0;
+  /** The timeout in ms (0: none); the body timeout starts again at each piece. */
   timerMs = 0;
   /** The request body is still being sent. */
   sending = false;
@@ -202,6 +202,15 @@ export class H2ClientConnection {
   #receiving = false;
   #idleTimer: Timer | undefined;
   #tickTimer: Timer | undefined;
+  /**
+   * One timer for every stream's head/body timeout: armed for the earliest
+   * deadline it knew of (`#deadlineAt`), it looks at the streams when it
+   * fires and is armed again for the earliest one left. A stream's timeout
+   * is a number it keeps (no timer of its own to start, move and cancel per
+   * request).
+   */
+  #deadlineTimer: Timer | undefined;
+  #deadlineAt = Infinity;
   #tickArmed = false;
   #pings: Array<{ resolve: (rtt: number) => void; reject: (e: Error) => void }> = [];
   #rtt = -1;
@@ -573,7 +582,7 @@ export class H2ClientConnection {
         this.#fail(s, new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `the response body is above ${this.#config.maxResponseBytes} bytes`));
         return;
       }
-      if (s.timerMs > 0) s.timer?.reschedule(s.timerMs);
+      if (s.timerMs > 0) s.deadline = turnMs() + s.timerMs;
       const more = s.request.done ? true : s.request.handler.onData(data, true);
       if (!more) s.paused = true;
       if (s.paused) s.unconsumed += n;
@@ -635,6 +644,10 @@ export class H2ClientConnection {
     if (this.#streams.size === 0) {
       this.connection.unref();
       this.#armIdle();
+      if (this.#deadlineAt !== Infinity) {
+        this.#deadlineAt = Infinity;
+        this.#deadlineTimer!.cancel();
+      }
     }
     if (!this.#closed) this.#owner.connectionFree(this);
   }
@@ -660,6 +673,8 @@ export class H2ClientConnection {
     this.#idleTimer?.cancel();
     this.#tickTimer?.cancel();
     this.#healthTimer?.cancel();
+    this.#deadlineTimer?.cancel();
+    this.#deadlineAt = Infinity;
     const cause = this.#error ?? error;
     const goaway = this.h2.goawayReceived;
     for (const s of [...this.#streams.values()]) {
@@ -748,27 +763,57 @@ export class H2ClientConnection {
     } else this.#idleTimer.reschedule(ms);
   }
 
+  /** Starts `s`'s head or body timeout of `ms` (0 or not finite: none). */
   #setTimer(s: ClientStream, ms: number): void {
-    s.timerMs = ms;
     if (!(ms > 0) || !Number.isFinite(ms)) {
-      s.timer?.cancel();
+      s.timerMs = 0;
+      s.deadline = 0;
       return;
     }
-    if (s.timer === undefined) {
-      s.timer = this.connection.loop.timers.once(ms, () => {
-        if (this.#streams.get(s.id) !== s) return;
-        const error = s.responded
-          ? new HTTPError("ERR_HTTP_BODY_TIMEOUT", `no response body bytes for ${s.timerMs} ms`)
-          : new HTTPError("ERR_HTTP_HEADERS_TIMEOUT", `no response head within ${s.timerMs} ms`);
-        this.#fail(s, error);
-        this.#flush();
-      });
-    } else s.timer.reschedule(ms);
+    s.timerMs = ms;
+    const at = turnMs() + ms;
+    s.deadline = at;
+    if (at < this.#deadlineAt) this.#armDeadline(at);
   }
 
   #clearTimer(s: ClientStream): void {
     s.timerMs = 0;
-    s.timer?.cancel();
+    s.deadline = 0;
+  }
+
+  /** Arms the deadline timer for `at` (a {@link turnMs} reading). */
+  #armDeadline(at: number): void {
+    if (this.#closed) return;
+    this.#deadlineAt = at;
+    const ms = Math.max(1, at - monotonicMs());
+    if (this.#deadlineTimer === undefined) {
+      this.#deadlineTimer = this.connection.loop.timers.once(ms, () => this.#expire()).unref();
+    } else this.#deadlineTimer.reschedule(ms);
+  }
+
+  /** The deadline timer fired: fails the streams whose timeout passed, arms it for the earliest one left. */
+  #expire(): void {
+    this.#deadlineAt = Infinity;
+    if (this.#closed) return;
+    const now = monotonicMs();
+    let next = Infinity;
+    let expired: ClientStream[] | undefined;
+    for (const s of this.#streams.values()) {
+      const at = s.deadline;
+      if (at === 0) continue;
+      if (at <= now) (expired ??= []).push(s);
+      else if (at < next) next = at;
+    }
+    if (next < this.#deadlineAt) this.#armDeadline(next);
+    if (expired === undefined) return;
+    for (const s of expired) {
+      if (this.#streams.get(s.id) !== s) continue;
+      const error = s.responded
+        ? new HTTPError("ERR_HTTP_BODY_TIMEOUT", `no response body bytes for ${s.timerMs} ms`)
+        : new HTTPError("ERR_HTTP_HEADERS_TIMEOUT", `no response head within ${s.timerMs} ms`);
+      this.#fail(s, error);
+    }
+    this.#flush();
   }
 }
 

@@ -158,6 +158,9 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   bytes(): Promise<Uint8Array> {
     if (this.#whole) return this.#whole;
     if (this.#used) return Promise.reject(new TypeError("the body was already read"));
+    // Usually the whole body is in by the time it is asked for (HTTP/2: its DATA came in the HEADERS' read): no reads.
+    const all = this.takeAll();
+    if (all !== null) return this.#whole = Promise.resolve(all);
     this.#used = true;
     return this.#whole = this.#collect();
   }
