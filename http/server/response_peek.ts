@@ -68,9 +68,17 @@ interface DenoInner {
   body: { streamOrStatic: { body?: unknown; consumed?: boolean } | ReadableStream; source: unknown } | null;
 }
 
+/**
+ * Deno (2.9): where a string body (a string, `Response.json`) waits,
+ * untouched, before the response's inner body is made from it; reset to
+ * null once it is (its `body` read, the body used).
+ */
+let lazyKey: symbol | undefined;
+
 function probe(response: Response): void {
   layout = LAYOUT_NONE;
-  for (const s of Object.getOwnPropertySymbols(response)) {
+  const symbols = Object.getOwnPropertySymbols(response);
+  for (const s of symbols) {
     const v = (response as unknown as Record<symbol, unknown>)[s];
     if (v === null || typeof v !== "object") continue;
     if (s.description === "state" && "body" in v && "headersList" in v) {
@@ -81,6 +89,7 @@ function probe(response: Response): void {
     if (s.description === "response" && "body" in v && "headerList" in v) {
       layout = LAYOUT_DENO;
       key = s;
+      lazyKey = symbols.find((l) => l.description === "lazy static body");
       return;
     }
   }
@@ -119,8 +128,14 @@ export function staticBody(response: Response): StaticBody {
     return source(body.source);
   }
   const body = (inner as DenoInner).body;
-  // null here may be a body Deno keeps elsewhere until asked for (its lazy static bodies): ask publicly.
-  if (body === null || typeof body !== "object") return undefined;
+  if (body === null || typeof body !== "object") {
+    // null here may be a string body Deno keeps aside until asked for (its
+    // lazy static body, reset once it is: so untouched; reading `bodyUsed`
+    // would make it); anything else: ask publicly.
+    if (lazyKey === undefined) return undefined;
+    const lazy = (response as unknown as Record<symbol, unknown>)[lazyKey];
+    return typeof lazy === "string" ? lazy : undefined;
+  }
   const s = body.streamOrStatic;
   if (s === null || typeof s !== "object") return undefined;
   if ("consumed" in s) return s.consumed === false && !response.bodyUsed ? source(s.body) : undefined;
