@@ -116,7 +116,7 @@ describe("dns over io_uring", () => {
 
   test("a failed send still reports (only successes of socket, send and close are silent); the slot comes back", { skip: noRing }, async () => {
     const free = ring!.slotsFree;
-    // A broadcast address without SO_BROADCAST: sendmsg fails with EACCES, the linked receive is cancelled.
+    // A broadcast address without SO_BROADCAST: sendmsg fails with EACCES, the receive armed after it is cancelled.
     for (let i = 0; i < 3; i++) {
       await assert.rejects(
         ring!.exchange(encodePeer("255.255.255.255", 53), new Uint8Array(12), 512, firstFromServer([]), undefined, undefined)!,
