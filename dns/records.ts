@@ -167,27 +167,21 @@ export function decodeRecordData(message: Uint8Array, start: number, end: number
     if (end - start !== 16) throw bad(type, `${end - start} bytes, not 16`);
     return { kind: "AAAA", address: formatIPv6(message.subarray(start, end)) };
   }
-  const u16 = (at: number): number => (message[at]! << 8) | message[at + 1]!;
-  const u32 = (at: number): number => u16(at) * 0x10000 + u16(at + 2);
+  // Module-level helpers, not closures: every answer with EDNS carries an OPT record.
   const len = end - start;
-  const nameIn = (at: number): { name: string; end: number } => {
-    const n = decodeName(message, at);
-    if (n.end > end) throw bad(type, "a name runs past the record");
-    return n;
-  };
   switch (type) {
     case RR_TYPE.CNAME:
     case RR_TYPE.NS:
     case RR_TYPE.PTR: {
-      const n = nameIn(start);
+      const n = nameIn(message, end, type, start);
       if (n.end !== end) throw bad(type, "bytes after the name");
       return { kind: type === RR_TYPE.CNAME ? "CNAME" : type === RR_TYPE.NS ? "NS" : "PTR", target: n.name };
     }
     case RR_TYPE.MX: {
       if (len < 3) throw bad(type, "too short");
-      const n = nameIn(start + 2);
+      const n = nameIn(message, end, type, start + 2);
       if (n.end !== end) throw bad(type, "bytes after the name");
-      return { kind: "MX", preference: u16(start), exchange: n.name };
+      return { kind: "MX", preference: u16(message, start), exchange: n.name };
     }
     case RR_TYPE.TXT: {
       if (len === 0) throw bad(type, "no character-string");
@@ -203,24 +197,24 @@ export function decodeRecordData(message: Uint8Array, start: number, end: number
     }
     case RR_TYPE.SRV: {
       if (len < 7) throw bad(type, "too short");
-      const n = nameIn(start + 6);
+      const n = nameIn(message, end, type, start + 6);
       if (n.end !== end) throw bad(type, "bytes after the name");
-      return { kind: "SRV", priority: u16(start), weight: u16(start + 2), port: u16(start + 4), target: n.name };
+      return { kind: "SRV", priority: u16(message, start), weight: u16(message, start + 2), port: u16(message, start + 4), target: n.name };
     }
     case RR_TYPE.SOA: {
-      const m = nameIn(start);
-      const r = nameIn(m.end);
+      const m = nameIn(message, end, type, start);
+      const r = nameIn(message, end, type, m.end);
       if (end - r.end !== 20) throw bad(type, "the five counters are not 20 bytes");
       const at = r.end;
       return {
         kind: "SOA",
         mname: m.name,
         rname: r.name,
-        serial: u32(at),
-        refresh: u32(at + 4),
-        retry: u32(at + 8),
-        expire: u32(at + 12),
-        minimum: u32(at + 16),
+        serial: u32(message, at),
+        refresh: u32(message, at + 4),
+        retry: u32(message, at + 8),
+        expire: u32(message, at + 12),
+        minimum: u32(message, at + 16),
       };
     }
     case RR_TYPE.CAA: {
@@ -234,30 +228,30 @@ export function decodeRecordData(message: Uint8Array, start: number, end: number
     case RR_TYPE.SVCB:
     case RR_TYPE.HTTPS: {
       if (len < 3) throw bad(type, "too short");
-      const n = nameIn(start + 2);
+      const n = nameIn(message, end, type, start + 2);
       const params: SvcParam[] = [];
       let at = n.end;
       let last = -1;
       while (at < end) {
         if (at + 4 > end) throw bad(type, "a parameter header runs past the record");
-        const key = u16(at);
-        const size = u16(at + 2);
+        const key = u16(message, at);
+        const size = u16(message, at + 2);
         if (key <= last) throw bad(type, "parameter keys not in strictly increasing order");
         if (at + 4 + size > end) throw bad(type, "a parameter value runs past the record");
         last = key;
         params.push({ key, value: message.slice(at + 4, at + 4 + size) });
         at += 4 + size;
       }
-      return { kind: type === RR_TYPE.SVCB ? "SVCB" : "HTTPS", priority: u16(start), target: n.name, params };
+      return { kind: type === RR_TYPE.SVCB ? "SVCB" : "HTTPS", priority: u16(message, start), target: n.name, params };
     }
     case RR_TYPE.OPT: {
       const options: EdnsOption[] = [];
       let at = start;
       while (at < end) {
         if (at + 4 > end) throw bad(type, "an option header runs past the record");
-        const size = u16(at + 2);
+        const size = u16(message, at + 2);
         if (at + 4 + size > end) throw bad(type, "an option runs past the record");
-        options.push({ code: u16(at), data: message.slice(at + 4, at + 4 + size) });
+        options.push({ code: u16(message, at), data: message.slice(at + 4, at + 4 + size) });
         at += 4 + size;
       }
       return { kind: "OPT", options };
@@ -265,6 +259,21 @@ export function decodeRecordData(message: Uint8Array, start: number, end: number
     default:
       return { kind: "unknown", rdata: message.slice(start, end) };
   }
+}
+
+function u16(message: Uint8Array, at: number): number {
+  return (message[at]! << 8) | message[at + 1]!;
+}
+
+function u32(message: Uint8Array, at: number): number {
+  return u16(message, at) * 0x10000 + u16(message, at + 2);
+}
+
+/** A name inside a record's data, which must end by `end`. */
+function nameIn(message: Uint8Array, end: number, type: number, at: number): { name: string; end: number } {
+  const n = decodeName(message, at);
+  if (n.end > end) throw bad(type, "a name runs past the record");
+  return n;
 }
 
 /**
