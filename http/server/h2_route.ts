@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../core/bytes.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import { tlsInfo } from "../../tls/connect_async.ts";
 import { CLIENT_PREFACE } from "../h2/constants.ts";
@@ -49,6 +50,8 @@ const UPGRADE_MAX_BYTES = 65536;
 
 /** The first bytes of a connection whose protocol is not known yet (a preface cut short). */
 const partial = new WeakMap<Connection, Uint8Array>();
+/** The `Upgrade: h2c` request of a connection whose end has not come yet. */
+const sniffs = new WeakMap<Connection, UpgradeSniff>();
 
 /** 0: not the preface; 1: a prefix of it; 2: the whole preface. */
 function prefaceMatch(bytes: Uint8Array): number {
@@ -99,71 +102,96 @@ interface UpgradeRequest {
 const DROP_ON_UPGRADE = new Set(["connection", "upgrade", "http2-settings", "keep-alive", "proxy-connection", "transfer-encoding", "te"]);
 
 /**
- * Parses `bytes` as a first request asking for h2c: the request when it is
- * whole, "more" when it is one whose end has not come yet (and may still
- * be waited for), undefined when it is none.
+ * Reads a first request asking for h2c over as many reads as it takes,
+ * with one parser kept across them (each read is parsed once: re-parsing
+ * everything held on each read made a client that sends its 64 KiB one
+ * byte at a time cost quadratic CPU).
  */
-function upgradeRequest(bytes: Uint8Array, authority: string): UpgradeRequest | "more" | undefined {
-  let found: UpgradeRequest | undefined;
-  let candidate: Omit<UpgradeRequest, "rest" | "body"> | undefined;
-  let expectContinue = false;
-  const body: Uint8Array[] = [];
-  let bodyBytes = 0;
-  const parser = new HTTP1Parser({ kind: "request" }, {
-    onHead(head: MessageHead) {
-      // A body comes whole before the switch (RFC 7540 §3.2): read it all (Content-Length or chunked).
-      if (!head.upgrade || (head.framing !== "none" && head.framing !== "length" && head.framing !== "chunked")) return;
-      if (head.method === "CONNECT" || !hasToken(head.get("upgrade"), "h2c")) return;
-      if (!hasToken(head.get("connection"), "http2-settings")) return;
-      const values = head.getAll("http2-settings");
-      if (values.length !== 1) return;
-      const settings = base64url(values[0]!.trim());
-      if (settings === undefined || settings.length % 6 !== 0) return;
-      try {
-        applySettingsPayload(defaultSettings(), settings, false);
-      } catch {
-        return; // a value out of range: no upgrade
-      }
-      const host = head.get("host") ?? authority;
-      const target = head.target;
-      let url: string;
-      if (target.charCodeAt(0) === 0x2f) url = `http://${host}${target}`;
-      else if (/^http:\/\//i.test(target)) url = target;
-      else return;
-      const headers: Array<[string, string]> = [];
-      for (let i = 0; i < head.count; i++) {
-        if (DROP_ON_UPGRADE.has(head.name(i).toLowerCase())) continue;
-        headers.push([head.rawName(i), head.value(i)]);
-      }
-      expectContinue = (head.get("expect") ?? "").trim().toLowerCase() === "100-continue";
-      candidate = { settings, method: head.method, url, headers };
-    },
-    onBody(data: Uint8Array) {
-      body.push(data.slice());
-      bodyBytes += data.length;
-    },
-    onUpgrade(rest: Uint8Array) {
-      if (candidate === undefined || bytes.length - rest.length > UPGRADE_MAX_BYTES) return;
-      let whole: Uint8Array | null = null;
-      if (bodyBytes > 0) {
-        whole = new Uint8Array(bodyBytes);
-        let o = 0;
-        for (const part of body) {
-          whole.set(part, o);
-          o += part.length;
-        }
-      }
-      found = { ...candidate, body: whole, rest: rest.slice() };
-    },
-  });
-  try {
-    parser.push(bytes);
-  } catch {
-    return undefined;
+class UpgradeSniff {
+  readonly #authority: string;
+  readonly #parser: HTTP1Parser;
+  /** Copies of the reads so far (handed to HTTP/1.1 when this is no upgrade). */
+  readonly #chunks: Uint8Array[] = [];
+  #total = 0;
+  #candidate: Omit<UpgradeRequest, "rest" | "body"> | undefined;
+  #expectContinue = false;
+  readonly #body: Uint8Array[] = [];
+  #bodyBytes = 0;
+  #found: UpgradeRequest | undefined;
+  /** Bytes before the current read. */
+  #before = 0;
+  #current: Uint8Array = EMPTY;
+
+  constructor(authority: string) {
+    this.#authority = authority;
+    this.#parser = new HTTP1Parser({ kind: "request" }, {
+      onHead: (head) => this.#onHead(head),
+      onBody: (data) => {
+        this.#body.push(data.slice());
+        this.#bodyBytes += data.length;
+      },
+      onUpgrade: (rest) => {
+        if (this.#candidate === undefined || this.#before + this.#current.length - rest.length > UPGRADE_MAX_BYTES) return;
+        const body = this.#bodyBytes > 0 ? concatBytes(this.#body, this.#bodyBytes) : null;
+        this.#found = { ...this.#candidate, body, rest: rest.slice() };
+      },
+    });
   }
-  if (found !== undefined) return found;
-  // Not whole yet: wait for the rest, unless the client waits for a 100 Continue first.
-  return candidate !== undefined && !expectContinue && bytes.length <= UPGRADE_MAX_BYTES ? "more" : undefined;
+
+  /** Every byte read so far, in one array. */
+  bytes(): Uint8Array {
+    return concatBytes(this.#chunks, this.#total);
+  }
+
+  /**
+   * Takes the next read: the request when it is whole, "more" when its end
+   * has not come yet (and may still be waited for), undefined when it is none.
+   */
+  push(chunk: Uint8Array): UpgradeRequest | "more" | undefined {
+    this.#before = this.#total;
+    this.#current = chunk;
+    this.#chunks.push(chunk.slice());
+    this.#total += chunk.length;
+    try {
+      this.#parser.push(chunk);
+    } catch {
+      return undefined;
+    } finally {
+      this.#current = EMPTY;
+    }
+    if (this.#found !== undefined) return this.#found;
+    // Not whole yet: wait for the rest, unless the client waits for a 100 Continue first.
+    return this.#candidate !== undefined && !this.#expectContinue && this.#total <= UPGRADE_MAX_BYTES ? "more" : undefined;
+  }
+
+  #onHead(head: MessageHead): void {
+    // A body comes whole before the switch (RFC 7540 §3.2): read it all (Content-Length or chunked).
+    if (!head.upgrade || (head.framing !== "none" && head.framing !== "length" && head.framing !== "chunked")) return;
+    if (head.method === "CONNECT" || !hasToken(head.get("upgrade"), "h2c")) return;
+    if (!hasToken(head.get("connection"), "http2-settings")) return;
+    const values = head.getAll("http2-settings");
+    if (values.length !== 1) return;
+    const settings = base64url(values[0]!.trim());
+    if (settings === undefined || settings.length % 6 !== 0) return;
+    try {
+      applySettingsPayload(defaultSettings(), settings, false);
+    } catch {
+      return; // a value out of range: no upgrade
+    }
+    const host = head.get("host") ?? this.#authority;
+    const target = head.target;
+    let url: string;
+    if (target.charCodeAt(0) === 0x2f) url = `http://${host}${target}`;
+    else if (/^http:\/\//i.test(target)) url = target;
+    else return;
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < head.count; i++) {
+      if (DROP_ON_UPGRADE.has(head.name(i).toLowerCase())) continue;
+      headers.push([head.rawName(i), head.value(i)]);
+    }
+    this.#expectContinue = (head.get("expect") ?? "").trim().toLowerCase() === "100-continue";
+    this.#candidate = { settings, method: head.method, url, headers };
+  }
 }
 
 /**
@@ -214,11 +242,41 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
     switchHandler(conn, h1);
     h1.data?.(conn, bytes);
   };
+  const switchToH2 = (conn: Connection, up: UpgradeRequest): void => {
+    retireH1(conn);
+    try {
+      conn.send(SWITCHING);
+    } catch {
+      return;
+    }
+    const session = new H2Session(conn, config, h2, "h2c");
+    conn.data = session;
+    (config.sessions as Set<unknown>).add(session);
+    switchHandler(conn, H2_CONNECTION_HANDLER);
+    try {
+      session.upgrade(up.settings, up.method, up.url, up.headers, up.body);
+    } catch {
+      // HTTP2-Settings that is no SETTINGS payload, after the 101: the connection cannot go on.
+      conn.abort();
+      return;
+    }
+    session.start(up.rest);
+  };
   return {
     open(conn) {
       h1.open?.(conn);
     },
     data(conn, chunk) {
+      const sniff = sniffs.get(conn);
+      if (sniff !== undefined) {
+        if (conn.data === undefined) return; // refused in open
+        const up = sniff.push(chunk);
+        if (up === "more" && !config.draining) return;
+        sniffs.delete(conn);
+        if (up !== undefined && up !== "more" && !config.draining) switchToH2(conn, up);
+        else toH1(conn, sniff.bytes());
+        return;
+      }
       let bytes = chunk;
       const before = partial.get(conn);
       if (before !== undefined) {
@@ -243,37 +301,21 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
         return;
       }
       if (mentionsH2c(bytes)) {
-        const up = upgradeRequest(bytes, config.authority);
+        const sniff = new UpgradeSniff(config.authority);
+        const up = sniff.push(bytes);
         if (up === "more" && !config.draining) {
-          partial.set(conn, bytes.slice());
+          sniffs.set(conn, sniff);
           return;
         }
         if (up !== undefined && up !== "more" && !config.draining) {
-          retireH1(conn);
-          try {
-            conn.send(SWITCHING);
-          } catch {
-            return;
-          }
-          const session = new H2Session(conn, config, h2, "h2c");
-          conn.data = session;
-          (config.sessions as Set<unknown>).add(session);
-          switchHandler(conn, H2_CONNECTION_HANDLER);
-          try {
-            session.upgrade(up.settings, up.method, up.url, up.headers, up.body);
-          } catch {
-            // HTTP2-Settings that is no SETTINGS payload, after the 101: the connection cannot go on.
-            conn.abort();
-            return;
-          }
-          session.start(up.rest);
+          switchToH2(conn, up);
           return;
         }
       }
       toH1(conn, bytes);
     },
     end(conn) {
-      if (partial.delete(conn)) {
+      if (partial.delete(conn) || sniffs.delete(conn)) {
         void conn.close();
         return;
       }
@@ -284,6 +326,7 @@ export function protocolHandler(config: SessionConfig, h1: ConnectionHandler, h2
     },
     close(conn, error) {
       partial.delete(conn);
+      sniffs.delete(conn);
       h1.close?.(conn, error);
     },
     timeout(conn, kind) {
