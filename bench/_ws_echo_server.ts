@@ -3,12 +3,16 @@
  * `_ws_echo_server.ts ffinet|ws|deno|bun [deflate]` prints "port N" and
  * echoes until killed; with `deflate` it accepts permessage-deflate (our
  * client and npm ws offer it; the message threshold is each side's own).
+ * The ffinet server answers a `stats` line on stdin with `stats {…}`: its
+ * loop's counters so far (ticks, polls, lingers, parks, wakes, events), so
+ * the bench can say per message how often the loop woke and parked.
  *
  * @module
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { serve } from "../http/server/serve.ts";
+import { defaultLoop } from "../poll/loop.ts";
 
 const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
 const deflate = typeof process !== "undefined" && process.argv[3] === "deflate";
@@ -34,6 +38,17 @@ if (kind === "ffinet") {
     websocket: { perMessageDeflate: deflate && ourDeflate(), message: (ws, message) => void ws.send(message) },
   });
   console.log(`port ${server.addr.port}`);
+  // Read between rounds only: the bench asks before and after each one.
+  let pending = "";
+  process.stdin.on("data", (d: Uint8Array | string) => {
+    pending += typeof d === "string" ? d : new TextDecoder().decode(d);
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line === "stats") console.log(`stats ${JSON.stringify(defaultLoop().stats)}`);
+    }
+  });
 } else if (kind === "ws") {
   const require = createRequire(import.meta.url);
   const { WebSocketServer } = require(fileURLToPath(new URL("../node_modules/ws/index.js", import.meta.url))) as {

@@ -28,9 +28,15 @@
  * two servers with different work.
  *
  * Rounds alternate ours/peer after a warm-up round each (`WS_ECHO_ROUNDS`,
- * default 3); the row shows the median and the range. Round trips per
- * connection per round: `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a
- * quarter of that for 16 KiB).
+ * default 3); the row shows the median and the range. Server rows also
+ * print our server's loop counts per round (from its `Loop.stats`, asked
+ * before and after): messages per tick (one tick: one wait, its events
+ * dispatched, one runtime turn), lingers per tick and parks per message.
+ * A park (a wait handed to the helper thread) costs 100–190 µs of CPU
+ * here, so these counts explain CPU per message where the CPU readings
+ * are too noisy to. Round trips per connection per round:
+ * `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a quarter of that for
+ * 16 KiB).
  *
  * Run: node scripts/bench.mjs ws_echo [--runtime=node]
  *
@@ -98,6 +104,13 @@ class Child {
     this.#child.stdin!.write(line + "\n");
   }
 
+  /** Our server's loop counters, asked over stdin (see _ws_echo_server.ts). */
+  async loopStats(): Promise<LoopCounts> {
+    this.say("stats");
+    const m = await this.line(/^stats (\{.*\})$/);
+    return JSON.parse(m[1]!) as LoopCounts;
+  }
+
   /** utime + stime of the process so far, in seconds. */
   cpuSeconds(): number {
     const stat = readFileSync(`/proc/${this.#child.pid}/stat`, "utf8");
@@ -114,6 +127,13 @@ async function startServer(runtime: "node" | "deno" | "bun", kind: string, defla
   const child = new Child(runtime, "./_ws_echo_server.ts", deflate ? [kind, "deflate"] : [kind]);
   const m = await child.line(/^port (\d+)/);
   return { child, port: Number(m[1]) };
+}
+
+/** The counters of poll/loop.ts's `LoopStats` that the rows use. */
+interface LoopCounts {
+  ticks: number;
+  lingers: number;
+  parks: number;
 }
 
 interface Case {
@@ -140,14 +160,25 @@ function tripsFor(c: Case): number {
 interface Side {
   load: Child;
   measured: () => Child;
+  /** The measured process is our server: ask its loop counters around each round. */
+  loopStats?: boolean;
 }
 
 interface Samples {
   rates: number[];
   cpu: number[];
+  /** Per round with loop counters: messages per tick, lingers per tick, parks per message. */
+  perTick: number[];
+  lingersPerTick: number[];
+  parksPerMessage: number[];
+}
+
+function samples(): Samples {
+  return { rates: [], cpu: [], perTick: [], lingersPerTick: [], parksPerMessage: [] };
 }
 
 async function runRound(side: Side, into: Samples): Promise<void> {
+  const loopBefore = side.loopStats ? await side.measured().loopStats() : undefined;
   const before = side.measured().cpuSeconds();
   side.load.say("go");
   const m = await side.load.line(/^round (\d+) ([\d.e+-]+)/);
@@ -155,6 +186,13 @@ async function runRound(side: Side, into: Samples): Promise<void> {
   const messages = Number(m[1]);
   into.rates.push(messages / Number(m[2]));
   into.cpu.push(((after - before) * 1e6) / messages);
+  if (loopBefore !== undefined) {
+    const loopAfter = await side.measured().loopStats();
+    const ticks = Math.max(1, loopAfter.ticks - loopBefore.ticks);
+    into.perTick.push(messages / ticks);
+    into.lingersPerTick.push((loopAfter.lingers - loopBefore.lingers) / ticks);
+    into.parksPerMessage.push((loopAfter.parks - loopBefore.parks) / messages);
+  }
 }
 
 function median(xs: number[]): number {
@@ -170,10 +208,10 @@ function range(xs: number[], digits: number): string {
 /** Warm-up, then alternating rounds; records msg/s and CPU µs/msg. */
 async function compareSides(row: string, c: Case, ours: Side, peer: Side, peerName: string): Promise<void> {
   await Promise.all([ours.load.line(/^ready/), peer.load.line(/^ready/)]);
-  const o: Samples = { rates: [], cpu: [] };
-  const p: Samples = { rates: [], cpu: [] };
-  await runRound(ours, { rates: [], cpu: [] });
-  await runRound(peer, { rates: [], cpu: [] });
+  const o = samples();
+  const p = samples();
+  await runRound(ours, samples());
+  await runRound(peer, samples());
   for (let r = 0; r < ROUNDS; r++) {
     await runRound(ours, o);
     await runRound(peer, p);
@@ -184,6 +222,12 @@ async function compareSides(row: string, c: Case, ours: Side, peer: Side, peerNa
     `  ${row} ${c.name}: msg/s ours ${range(o.rates, 0)}, ${peerName} ${range(p.rates, 0)}; ` +
       `CPU µs/msg ours ${range(o.cpu, 1)}, ${peerName} ${range(p.cpu, 1)}`,
   );
+  if (o.perTick.length > 0) {
+    console.log(
+      `    our loop: messages/tick ${range(o.perTick, 1)}, lingers/tick ${range(o.lingersPerTick, 2)}, ` +
+        `parks/message ${range(o.parksPerMessage, 4)}`,
+    );
+  }
   record({ bench: "ws_echo", case: `${row} ${c.name}`, unit: "msg/s", ours: median(o.rates), peer: median(p.rates), peerName });
   record({ bench: "ws_echo", case: `${row} ${c.name} CPU`, unit: "µs/msg", ours: median(o.cpu), peer: median(p.cpu), peerName });
 }
@@ -220,7 +264,7 @@ try {
       const oursLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", ours.port, c));
       const peerLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", peer.port, c));
       children.push(oursLoad, peerLoad);
-      await compareSides("server", c, { load: oursLoad, measured: () => ours.child }, { load: peerLoad, measured: () => peer.child }, serverPeerName);
+      await compareSides("server", c, { load: oursLoad, measured: () => ours.child, loopStats: true }, { load: peerLoad, measured: () => peer.child }, serverPeerName);
     }
   }
   if (ONLY !== "server") {
