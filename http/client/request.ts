@@ -36,6 +36,34 @@ const bodyCopies = new DataCopies();
 /** Response head strings per origin, reused while a server keeps sending the same head. */
 const headCache = new HeadCache();
 
+/** What a request needs of its URL. */
+interface Target {
+  readonly protocol: string;
+  readonly origin: string;
+  /** Path and query. */
+  readonly path: string;
+}
+
+/** URL strings parsed lately (a client asks for the same URLs again and again; parsing one was 1-2% of a request's CPU). */
+const targets = new Map<string, Target>();
+/** URL strings kept at once (the map starts over beyond), and the longest one kept. */
+const MAX_TARGETS = 128;
+const MAX_TARGET_LENGTH = 1024;
+
+/** The protocol, origin and path of `url`, parsed once per string; strings with userinfo (`@`) are not kept. */
+function targetOf(url: string | URL): Target {
+  if (typeof url !== "string") return { protocol: url.protocol, origin: url.origin, path: url.pathname + url.search };
+  let t = targets.get(url);
+  if (t !== undefined) return t;
+  const u = new URL(url);
+  t = { protocol: u.protocol, origin: u.origin, path: u.pathname + u.search };
+  if (url.length <= MAX_TARGET_LENGTH && !url.includes("@")) {
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
 /**
  * Header fields of a request: a record (arrays for repeated fields),
  * `[name, value]` pairs, or a `Headers`.
@@ -227,11 +255,11 @@ function bodySource(body: ResponseBody, control: ResponseControl): void {
  * ```
  */
 export function request(url: string | URL, options: RequestOptions = {}): Promise<ResponseData> {
-  let u: URL;
+  let u: Target;
   let prepared: RequestBody | null | undefined;
   try {
     checkOptions(options, REQUEST_KEYS, "request");
-    u = typeof url === "string" ? new URL(url) : url;
+    u = targetOf(url);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError(`only http: and https: URLs are supported, got ${u.protocol}`);
     const total = options.totalTimeoutMs;
     if (total !== undefined && (typeof total !== "number" || !Number.isFinite(total) || total < 0)) throw new RangeError(`totalTimeoutMs must be a finite number >= 0, got ${String(total)}`);
@@ -245,7 +273,7 @@ export function request(url: string | URL, options: RequestOptions = {}): Promis
   return send(u, options, prepared);
 }
 
-function send(u: URL, options: RequestOptions, body: RequestBody | null): Promise<ResponseData> {
+function send(u: Target, options: RequestOptions, body: RequestBody | null): Promise<ResponseData> {
   const headers = headerPairs(options.headers);
   if (body !== null && body.contentType !== null && !headers.some((h) => h[0].toLowerCase() === "content-type")) {
     headers.push(["content-type", body.contentType]);
@@ -260,7 +288,7 @@ function send(u: URL, options: RequestOptions, body: RequestBody | null): Promis
     dispatcher.dispatch({
       origin,
       method,
-      path: u.pathname + u.search,
+      path: u.path,
       headers,
       body,
       signal: deadline === undefined ? options.signal : deadline.signal,
