@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { NetError } from "../core/errors.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { connect } from "../poll/connect.ts";
@@ -42,6 +42,25 @@ const fdTargets = (): string[] =>
       return `${fd}:gone`;
     }
   });
+
+/** `fd:socket:[inode]` with the TCP socket's addresses and state from /proc/self/net (for a leak's report). */
+function describeSocket(entry: string): string {
+  const inode = /socket:\[(\d+)\]/.exec(entry)?.[1];
+  if (inode === undefined) return entry;
+  for (const file of ["tcp", "tcp6", "udp", "udp6"]) {
+    let table = "";
+    try {
+      table = readFileSync(`/proc/self/net/${file}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of table.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[9] === inode) return `${entry} ${file} ${f[1]} -> ${f[2]} state ${f[3]}`;
+    }
+  }
+  return entry;
+}
 
 interface Race {
   readonly events: string[];
@@ -96,7 +115,7 @@ for (let i = 0; i < 100 && fdTargets().length > fdsBefore.length; i++) await new
 const fdsAfter = fdTargets();
 report.fdsBefore = fdsBefore.length;
 report.fdsAfter = fdsAfter.length;
-report.fdsNew = fdsAfter.filter((f) => !fdsBefore.includes(f));
+report.fdsNew = fdsAfter.filter((f) => !fdsBefore.includes(f)).map(describeSocket);
 v4.close();
 v6.close();
 console.log(JSON.stringify(report));

@@ -119,6 +119,113 @@ export async function openFdCount(): Promise<number> {
 }
 
 /**
+ * Open descriptors of this process (Linux) as `fd=target` strings
+ * (`socket:[inode]`, `anon_inode:[eventpoll]`, `pipe:[inode]`, ...), for
+ * leak checks that name what is left: compare two lists with
+ * {@link newDescriptors}. Empty where /proc is missing.
+ *
+ * @example
+ * ```ts
+ * import { openDescriptors } from "./loop_helpers.ts";
+ * console.log((await openDescriptors()).length > 0);
+ * ```
+ */
+export async function openDescriptors(): Promise<string[]> {
+  try {
+    const { readdirSync, readlinkSync } = await import("node:fs");
+    const out: string[] = [];
+    for (const fd of readdirSync("/proc/self/fd")) {
+      try {
+        out.push(`${fd}=${readlinkSync(`/proc/self/fd/${fd}`)}`);
+      } catch {
+        // Closed meanwhile (the directory's own descriptor, among others).
+      }
+    }
+    return out;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The descriptors open now that were not open (as the same fd and target)
+ * in `before`, a list from {@link openDescriptors}. A leak shows as a new
+ * entry even when other descriptors closed meanwhile (a count would hide
+ * it). Descriptors made lazily on first use (a loop's helper thread, its
+ * io_uring rings) are new too: make them before `before` is taken
+ * ({@link untilParked}, a warm-up call).
+ *
+ * @example
+ * ```ts
+ * import { newDescriptors, openDescriptors } from "./loop_helpers.ts";
+ * const before = await openDescriptors();
+ * console.log(await newDescriptors(before)); // []
+ * ```
+ */
+export async function newDescriptors(before: readonly string[]): Promise<string[]> {
+  const had = new Set(before);
+  // The listing's own directory descriptor differs from call to call.
+  return (await openDescriptors()).filter((d) => !had.has(d) && !d.endsWith(`=/proc/${pid()}/fd`));
+}
+
+/**
+ * Waits (bounded) until no descriptor beyond `before` is open, then
+ * returns the ones still new (empty when all went): a connection's close
+ * or a race loser's may land a few loop turns after the promise that ended
+ * it, so only a descriptor that stays open is reported.
+ *
+ * @example
+ * ```ts
+ * import { descriptorsLeft, openDescriptors } from "./loop_helpers.ts";
+ * const before = await openDescriptors();
+ * console.log(await descriptorsLeft(before)); // []
+ * ```
+ */
+export async function descriptorsLeft(before: readonly string[], turns = 100): Promise<string[]> {
+  let left = await newDescriptors(before);
+  for (let turn = 0; turn < turns && left.length > 0; turn++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    left = await newDescriptors(before);
+  }
+  return left;
+}
+
+function pid(): number {
+  return (globalThis as unknown as { process: { pid: number } }).process.pid;
+}
+
+/**
+ * Waits until `loop` has parked a wait on its helper thread (bounded:
+ * throws after ~20 s). The helper (a Worker on Node and Bun: its own event
+ * loop, epoll, pipe and eventfd descriptors) starts the first time the loop
+ * goes idle; a leak check that counts descriptors calls this first, so a
+ * helper booting in the middle of the check is not taken for a leak (CI on
+ * Node 20: "descriptors: 32 before, 33 after", the helper's four
+ * descriptors came while a listener's and others went). A loop with
+ * nothing to do never parks: a timer keeps it busy meanwhile.
+ *
+ * @example
+ * ```ts
+ * import { untilParked } from "./loop_helpers.ts";
+ * import { Loop } from "../poll/loop.ts";
+ * const loop = new Loop();
+ * await untilParked(loop);
+ * loop.close();
+ * ```
+ */
+export async function untilParked(loop: Loop): Promise<void> {
+  const keep = loop.setTimeout(() => {}, 60_000);
+  try {
+    for (let i = 0; !loop.parked; i++) {
+      if (i >= 4000) throw new Error(`the loop never parked: ${JSON.stringify(loop.stats)}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } finally {
+    keep.cancel();
+  }
+}
+
+/**
  * Runs `body` with a fresh loop, closed and released afterwards.
  *
  * @example
