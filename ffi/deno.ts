@@ -183,6 +183,8 @@ export function createDenoNative(): Native {
       let busy = false;
       let closed = false;
       let closeWhenIdle = false;
+      let markExited!: () => void;
+      const exited = new Promise<void>((resolve) => (markExited = resolve));
       return {
         canUnref: false,
         ready: true,
@@ -195,7 +197,10 @@ export function createDenoNative(): Native {
             return { result: Number(r), errno: 0 };
           } finally {
             busy = false;
-            if (closeWhenIdle) lib.close();
+            if (closeWhenIdle) {
+              lib.close();
+              markExited();
+            }
           }
         },
         // Deno keeps the process alive while a nonblocking call is pending;
@@ -206,8 +211,13 @@ export function createDenoNative(): Native {
           if (closed) return;
           closed = true;
           if (busy) closeWhenIdle = true;
-          else lib.close();
+          else {
+            lib.close();
+            markExited();
+          }
         },
+        // The runtime's own blocking-call threads: nothing of ours outlives the call.
+        exited,
       };
     },
     env(name: string): string | undefined {

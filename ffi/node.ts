@@ -88,7 +88,7 @@ export function createNodeNative(
     terminate(): unknown;
     ref(): void;
     unref(): void;
-    on(t: "message", f: (d: unknown) => void): void;
+    on(t: "message" | "exit", f: (d: unknown) => void): void;
   },
 ): Native {
   const proc = (globalThis as unknown as { process: { platform: string; arch: string } }).process;

@@ -141,6 +141,17 @@ export interface OffThreadCall {
   unref(): void;
   /** Ends the helper thread once the call in flight (if any) returns. */
   close(): void;
+  /**
+   * Resolves once the helper thread has ended after `close()`: a worker
+   * (Node, Bun) has exited, after the call in flight returned and, for one
+   * still booting, after it was ready; at once on Deno, whose helper threads
+   * are the runtime's own. Until then a Worker that owns the helper must not
+   * be terminated: on Node that tears the helper down with it, and a worker
+   * torn down while koffi loads in it aborts the whole process (a fatal
+   * `napi_throw`), while one blocked in a parked call makes `terminate()`
+   * wait for that call forever.
+   */
+  readonly exited: Promise<void>;
 }
 
 /** A library opened by a backend, with the runtime's own function objects. */

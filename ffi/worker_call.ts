@@ -15,8 +15,8 @@ export function workerCall(
     terminate(): unknown;
     ref(): void;
     unref(): void;
-    addEventListener?: (t: "message", f: (e: { data: unknown }) => void) => void;
-    on?: (t: "message", f: (d: unknown) => void) => void;
+    addEventListener?: (t: "message" | "close", f: (e: { data: unknown }) => void) => void;
+    on?: (t: "message" | "exit", f: (d: unknown) => void) => void;
   },
   name: string,
 ): OffThreadCall {
@@ -40,8 +40,17 @@ export function workerCall(
     if (closed) void worker.terminate();
     resolve?.({ result, errno });
   };
-  if (worker.on) worker.on("message", onMessage);
-  else worker.addEventListener!("message", (e) => onMessage(e.data));
+  // The worker's end (Node: "exit", after its thread is joined; Bun: "close"),
+  // whatever ended it.
+  let markExited!: () => void;
+  const exited = new Promise<void>((resolve) => (markExited = resolve));
+  if (worker.on) {
+    worker.on("message", onMessage);
+    worker.on("exit", () => markExited());
+  } else {
+    worker.addEventListener!("message", (e) => onMessage(e.data));
+    worker.addEventListener!("close", () => markExited());
+  }
   // A booting worker stays referenced until it says "ready": a worker torn
   // down while it still loads its native module (koffi on Node), by
   // terminate() or by the process exiting, can abort the whole process (a
@@ -75,5 +84,6 @@ export function workerCall(
       // One that has not said "ready" yet ends when it does (see above).
       if (!pending && ready) void worker.terminate();
     },
+    exited,
   };
 }

@@ -136,6 +136,11 @@ export interface PollBackend {
   refPark(): void;
   /** Frees every native resource (deferred past a parked wait). Idempotent. */
   close(): void;
+  /**
+   * Resolves once closed and the helper thread of the parked wait, if one
+   * was started, has ended (absent: nothing to wait for).
+   */
+  readonly helperExited?: Promise<void>;
   /** Whether `close()` has been called. */
   readonly closed: boolean;
 }

@@ -405,7 +405,14 @@ export class Loop implements WatcherHost {
     if (failed) throw failure;
   }
 
-  /** Resolves once every native resource of a closed loop is freed. */
+  /**
+   * Resolves once every native resource of a closed loop is freed and its
+   * helper thread has ended. A Worker that runs a loop should be terminated
+   * only after this (`loop.close(); await loop.released();`): on Node,
+   * terminating it earlier tears down the loop's helper (a Worker of its
+   * own) while it may still be loading koffi, which aborts the process, or
+   * while it is parked in a wait, which `terminate()` then waits for.
+   */
   released(): Promise<void> {
     return this.#whenReleased;
   }
@@ -702,7 +709,9 @@ export class Loop implements WatcherHost {
     parkedLoops.delete(this);
     this.#released = true;
     this.#wake.close();
-    this.#resolveReleased();
+    const helper = this.#backend.helperExited;
+    if (helper === undefined) this.#resolveReleased();
+    else void helper.then(this.#resolveReleased);
   }
 
   #checkOpen(): void {

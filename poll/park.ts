@@ -39,10 +39,23 @@ export class Parker {
   #refed = true;
   #closed = false;
   #afterClose: (() => void) | undefined;
+  readonly #exited: Promise<void>;
+  #markExited!: () => void;
 
   constructor(name: string, spec: SymbolSpec) {
     this.#name = name;
     this.#spec = spec;
+    this.#exited = new Promise((resolve) => (this.#markExited = resolve));
+  }
+
+  /**
+   * Resolves once closed and the helper thread, if one was started, has
+   * ended (see `OffThreadCall.exited`): only then may a Worker that owns
+   * this parker be terminated without tearing down a helper in the middle
+   * of loading koffi or of a parked call.
+   */
+  get exited(): Promise<void> {
+    return this.#exited;
   }
 
   /** Whether a call is in flight. */
@@ -109,8 +122,13 @@ export class Parker {
   }
 
   #finish(): void {
-    this.#call?.close();
+    const call = this.#call;
     this.#call = undefined;
+    if (call === undefined) this.#markExited();
+    else {
+      call.close();
+      void call.exited.then(this.#markExited);
+    }
     const after = this.#afterClose;
     this.#afterClose = undefined;
     after?.();

@@ -82,6 +82,11 @@ export class ParkingBackend {
     this.#parker.ref();
   }
 
+  /** Resolves once closed and the helper thread (if one started) has ended. */
+  get helperExited(): Promise<void> {
+    return this.#parker.exited;
+  }
+
   /** Frees every native resource, after a parked wait in flight returns. Idempotent. */
   close(): void {
     if (this.#closed) return;

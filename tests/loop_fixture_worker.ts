@@ -4,7 +4,8 @@
 //       each accepted connection gets the worker's id as its first byte and
 //       an echo — or, with handOff, is detached and its fd posted back;
 //   {cmd: "adopt", fd}  serve a connection handed over by fd (id byte, then echo);
-//   {cmd: "close"}      close the loop (the test then terminates the worker).
+//   {cmd: "close"}      close the loop; {closed: true} once it is released (its
+//                       helper thread gone): the test then terminates the worker.
 // Posts {ready: true} once its modules have loaded.
 import { parentPort } from "node:worker_threads";
 import type { ConnectionHandler } from "../poll/connection.ts";
@@ -40,8 +41,12 @@ port.on("message", (message: Command) => {
     adopt(Socket.fromFd(message.fd!, "ipv4"), { handler: serve });
   } else {
     listener?.close();
-    defaultLoop().close();
-    port.postMessage({ closed: true });
+    // Only once the loop's helper thread has ended may the test terminate
+    // this Worker: on Node, terminating it earlier tears the helper (a
+    // Worker loading koffi, or parked in epoll_wait) down with it.
+    const loop = defaultLoop();
+    loop.close();
+    void loop.released().then(() => port.postMessage({ closed: true }));
   }
 });
 

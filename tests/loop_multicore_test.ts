@@ -4,7 +4,7 @@ import type { Worker } from "node:worker_threads";
 import type { Connection } from "../poll/connection.ts";
 import { connect } from "../poll/listener.ts";
 import { Loop } from "../poll/loop.ts";
-import { startTsWorker } from "./loop_helpers.ts";
+import { newDescriptors, openDescriptors, startTsWorker, untilParked } from "./loop_helpers.ts";
 
 const WORKER_URL = new URL("./loop_fixture_worker.ts", import.meta.url);
 
@@ -18,7 +18,12 @@ interface Reply {
 /**
  * One worker. Start the next only once `started()` resolves: koffi's module
  * init aborted the process once in CI (napi_throw during registration) while
- * two workers were loading it at the same moment.
+ * two workers were loading it at the same moment. `close()` terminates it
+ * only once its loop is released, which includes the end of the loop's own
+ * helper thread: on Node that helper is a Worker inside this one, and
+ * terminating this one while the helper still loaded koffi aborted the
+ * process (CI: the file "failed" with no failing test), while one parked in
+ * epoll_wait made terminate() wait forever.
  */
 class Helper {
   readonly worker: Worker;
@@ -117,5 +122,22 @@ test("a connection accepted in one Worker is handed to another by fd and served 
     await loop.released();
     await acceptor.close();
     await server.close();
+  }
+});
+
+test("released() resolves once the loop's helper thread has ended, closed while it boots or while it is parked: nothing of it is left", async () => {
+  for (const when of ["booting", "parked"] as const) {
+    const before = await openDescriptors();
+    const loop = new Loop();
+    loop.setTimeout(() => {}, 60_000);
+    // The loop starts its helper on its first idle turn; on Node the helper
+    // (a Worker loading koffi) is still booting a few milliseconds later.
+    if (when === "parked") await untilParked(loop);
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+    loop.close();
+    await loop.released();
+    // The helper's own descriptors (a Node or Bun Worker has an event loop:
+    // epoll, pipes, eventfd) are gone with it, and the loop's too.
+    assert.deepEqual(await newDescriptors(before), [], when);
   }
 });
