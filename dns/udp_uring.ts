@@ -177,7 +177,8 @@ export class UdpQueryRing implements UringOwner {
 
   /** Slots free for new queries. */
   get slotsFree(): number {
-    return this.#free.length;
+    // Those whose socket's CLOSE is not queued yet are taken by the next query (its CLOSE goes first).
+    return this.#free.length + this.#toClose.length;
   }
 
   /** Whether the ring is closed (its loop closed). */
@@ -201,12 +202,14 @@ export class UdpQueryRing implements UringOwner {
     signal: AbortSignal | undefined,
     timeout: ExchangeTimeout | undefined,
   ): Promise<T> | undefined {
-    if (this.#closed || query.byteLength > QUERY_MAX || maxBytes > RECV_MAX || maxBytes < 1 || this.#free.length === 0) return undefined;
+    if (this.#closed || query.byteLength > QUERY_MAX || maxBytes > RECV_MAX || maxBytes < 1) return undefined;
+    if (this.#free.length + this.#toClose.length === 0) return undefined;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    // Room for the whole chain, so it is never cut short.
+    // Room for the CLOSEs of finished queries and the whole chain, so it is never cut short.
     const ring = this.#uring.ring;
-    if (ring.sqSpace < 3) ring.enter(0);
-    if (ring.sqSpace < 3) return undefined;
+    if (ring.sqSpace < this.#toClose.length + 3) ring.enter(0);
+    this.#flushCloses();
+    if (this.#free.length === 0 || ring.sqSpace < 3) return undefined;
     const slot = this.#free.pop()!;
     const base = slot * SLOT_BYTES;
     const bytes = this.#bytes;
@@ -291,21 +294,7 @@ export class UdpQueryRing implements UringOwner {
     if (this.#closed) return;
     const ring = this.#uring.ring;
     if (ring.closed) return;
-    const toClose = this.#toClose;
-    let closed = 0;
-    for (; closed < toClose.length; closed++) {
-      const slot = toClose[closed]!;
-      try {
-        this.#uring.prepareDirect(IORING_OP.CLOSE, IOSQE.CQE_SKIP_SUCCESS, 0, 0, 0, 0, 0, 0, this.#tag(slot, K_CLOSE), 0, slot + 1);
-      } catch {
-        // No room for the CLOSE: this slot and the rest wait for the next
-        // submit (a slot is free only once its socket's CLOSE is queued, so
-        // a failed SOCKET never leaves a send to an old socket).
-        break;
-      }
-      this.#free.push(slot);
-    }
-    toClose.splice(0, closed);
+    this.#flushCloses();
     if (ring.unsubmitted > 0) ring.enter(0);
     if (this.#sent) {
       // Queries went out: a near server's answers are waited for with short
@@ -315,6 +304,32 @@ export class UdpQueryRing implements UringOwner {
       if (ms > 0 && this.#active > 0) this.#io.loop.expectEvents(ms);
     }
   };
+
+  /**
+   * Writes the CLOSE of every slot whose query is over and frees the slots.
+   * Called when queries are written (the CLOSEs go in with them, ahead of
+   * any SOCKET into the same slot, which the kernel issues in order: no
+   * system call of their own) and by the submit; never from a reap (a CLOSE
+   * written there would cost the reap another round). A slot is free only
+   * once its socket's CLOSE is queued (no room: it waits for the next
+   * call), so a failed SOCKET never leaves a send to an old socket.
+   */
+  #flushCloses(): void {
+    const toClose = this.#toClose;
+    if (toClose.length === 0) return;
+    let closed = 0;
+    for (; closed < toClose.length; closed++) {
+      const slot = toClose[closed]!;
+      if (this.#uring.ring.sqSpace < 1) break;
+      try {
+        this.#uring.prepareDirect(IORING_OP.CLOSE, IOSQE.CQE_SKIP_SUCCESS, 0, 0, 0, 0, 0, 0, this.#tag(slot, K_CLOSE), 0, slot + 1);
+      } catch {
+        break;
+      }
+      this.#free.push(slot);
+    }
+    toClose.splice(0, closed);
+  }
 
   #tag(slot: number, kind: number): number {
     return ((((this.#generation[slot]! & GEN_MASK) << SLOT_BITS) | slot) << 3 | kind) >>> 0;
@@ -392,8 +407,11 @@ export class UdpQueryRing implements UringOwner {
     this.#exchanges[slot] = undefined;
     this.#generation[slot] = (this.#generation[slot]! + 1) >>> 0;
     this.#toClose.push(slot);
-    this.#scheduleSubmit();
-    if (--this.#active === 0) this.#io.unretain();
+    if (--this.#active === 0) {
+      this.#io.unretain();
+      // Nothing else in flight: the sockets close now rather than with a next query.
+      this.#scheduleSubmit();
+    }
   }
 }
 
