@@ -323,6 +323,8 @@ export class Resolver {
   #checkedAt = -Infinity;
   #next = 0;
   #pool: UdpSocketPool | undefined;
+  /** Whether UDP queries try io_uring (the option, else FFINET_DNS_IO, read once: an environment read costs on every query). */
+  #udpOverRing: boolean | undefined;
   readonly #log: Logger | undefined;
 
   /**
@@ -627,7 +629,7 @@ export class Resolver {
     let owner = name;
     const chain: ResourceRecord[] = [];
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
-      const matching = m.answers.filter((r) => r.class === 1 && r.type === type && safeCanonical(r.name) === owner);
+      const matching = recordsOf(m.answers, type, owner);
       if (matching.length > 0) {
         this.#cacheChain(name, type, chain, owner, matching);
         return { kind: "records", records: matching };
@@ -699,7 +701,7 @@ export class Resolver {
     if (log !== undefined) log.debug("dns: query sent", { name, type: typeName(type), server: serverName(server), transport: "udp", id });
     const check = new UdpAnswerCheck(query, server, name);
     const pool = this.#udpPool();
-    if (pool === undefined && (this.#options.udpIo ?? dnsUdpIo()) === "uring") {
+    if (pool === undefined && (this.#udpOverRing ??= (this.#options.udpIo ?? dnsUdpIo()) === "uring")) {
       const viaRing = udpQueryRing(this.#options.loop ?? defaultLoop())?.exchange(peer, query, EDNS_UDP_PAYLOAD, check, signal, timeout);
       if (viaRing !== undefined) return viaRing;
     }
@@ -806,6 +808,16 @@ class UdpAnswerCheck implements DatagramAcceptor<DNSMessage | "tcp"> {
     }
     return IGNORE;
   }
+}
+
+/** The records of `type` (class IN) owned by `owner` (a loop: no closure per answer). */
+function recordsOf(answers: readonly ResourceRecord[], type: number, owner: string): ResourceRecord[] {
+  const out: ResourceRecord[] = [];
+  for (let i = 0; i < answers.length; i++) {
+    const r = answers[i]!;
+    if (r.class === 1 && r.type === type && safeCanonical(r.name) === owner) out.push(r);
+  }
+  return out;
 }
 
 function safeCanonical(name: string): string {
