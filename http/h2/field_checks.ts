@@ -114,6 +114,20 @@ export function checkFieldValue(value: string): string {
 }
 
 function parseContentLength(value: string, prev: number): number {
+  // One number, the usual case: no split, trim or pattern.
+  const n = value.length;
+  if (n > 0 && n <= 15) {
+    let digits = 0;
+    while (digits < n) {
+      const c = value.charCodeAt(digits);
+      if (c < 0x30 || c > 0x39) break;
+      digits++;
+    }
+    if (digits === n) {
+      const one = Number(value);
+      return prev >= 0 && prev !== one ? -2 : one;
+    }
+  }
   // A list of identical values is accepted (RFC 9110 §8.6).
   let result = -1;
   for (const part of value.split(",")) {

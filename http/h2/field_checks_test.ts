@@ -112,6 +112,36 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
     s.conn.sendTrailers(3, ["grpc-status", "0"]);
     assert.equal(checkRequest(req("GET", "/", "a.test:65535"), { method: "", status: 0, contentLength: -1 } as SectionInfo), "");
   });
+  test("content-length: one number, or a list of the same number; anything else is malformed", () => {
+    const cl = (...values: string[]) => {
+      const i = info();
+      const reason = checkResponse([":status", "200", ...values.flatMap((v) => ["content-length", v])], i);
+      return reason === "" ? i.contentLength : reason;
+    };
+    assert.equal(cl("1024"), 1024);
+    assert.equal(cl("0"), 0);
+    assert.equal(cl("007"), 7);
+    assert.equal(cl("999999999999999"), 999999999999999);
+    assert.equal(cl("5, 5"), 5);
+    assert.equal(cl("5", "5"), 5);
+    for (const bad of [["1000000000000000"], ["5, 6"], ["5", "6"], ["+5"], ["-1"], ["5 "], ["0x10"], ["1e3"], ["5,"], ["5", "x"]]) {
+      assert.equal(typeof cl(...bad), "string", JSON.stringify(bad));
+    }
+    // The list rule of RFC 9110 §8.6 as a model: comma-separated, each 1 to 15 digits after trimming, all equal.
+    const model = (v: string): number | "bad" => {
+      const parts = v.split(",").map((p) => p.trim());
+      if (!parts.every((p) => /^[0-9]{1,15}$/.test(p))) return "bad";
+      return new Set(parts.map(Number)).size === 1 ? Number(parts[0]) : "bad";
+    };
+    fc.assert(fc.property(fc.stringMatching(/^[0-9 ,]{1,20}$/), (v) => {
+      fc.pre(checkFieldValue(v) === "");
+      const want = model(v);
+      const got = cl(v);
+      if (want === "bad") assert.equal(got, "invalid content-length");
+      else assert.equal(got, want);
+    }), { numRuns: 500 });
+  });
+
   test("property: a value is accepted exactly when it has no control character but HTAB and no whitespace at its ends", () => {
     fc.assert(fc.property(fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 12 }), (v) => {
       const ctl = [...v].some((ch) => (ch < " " && ch !== "\t") || ch === "\u007f");

@@ -49,7 +49,7 @@ export function onHeadersFrame(c: H2Core, f: Frame, payload: Uint8Array): void {
     }
     c.table.lastPeerId = promisedId;
   }
-  const fragment = payload.subarray(start);
+  const fragment = start === 0 ? payload : payload.subarray(start);
   const block: PendingBlock = {
     type: f.type,
     streamId: f.streamId,

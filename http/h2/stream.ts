@@ -124,7 +124,7 @@ export class H2Stream {
 
   /** Drops everything queued. */
   clearQueue(): void {
-    this.queue = [];
+    if (this.queue.length !== 0) this.queue = [];
     this.queueOffset = 0;
     this.queuedBytes = 0;
     this.endQueued = false;
