@@ -100,13 +100,16 @@ export interface ResolverOptions {
   udpSocketReuse?: number;
   /**
    * How UDP queries go out: "uring" (the default on Linux 5.19+ where the
-   * process may use io_uring: each query a linked SOCKET → SENDMSG → RECVMSG
-   * chain in a ring of the loop's, a turn's queries submitted together) or
+   * process may use io_uring: each query a SOCKET, a SENDMSG and a RECVMSG
+   * in a ring of the loop's, a turn's queries submitted together) or
    * "readiness" (a socket per query watched by the loop: socket, sendto,
    * recvfrom, close as system calls of their own). Either way each query
    * has a new socket on a random port; "uring" falls back to "readiness"
    * where io_uring is unavailable, and does not apply with
-   * `udpSocketReuse` above 1. `FFINET_DNS_IO=readiness` changes the default.
+   * `udpSocketReuse` above 1. `FFINET_DNS_IO=readiness` changes the default
+   * (read when the resolver sends its first query). Either way, while the
+   * server answers within ~2 ms on average the loop waits for its answers
+   * with short blocking waits rather than parking (`Loop.expectEvents`).
    */
   udpIo?: "uring" | "readiness";
   /** Where the resolver says what it did (see the module doc); default: nowhere. */
