@@ -17,13 +17,18 @@
  *   lookup at a time, against the runtime's resolver on the same name (its
  *   own caching, if any, applies).
  *
- * Reported as ops/s (higher is better), best of 3 alternating rounds.
+ * Reported as ops/s (higher is better), best of 3 alternating rounds; the
+ * plain uncached row also as CPU time per lookup (µs/op, lower is better:
+ * the process's user + system time over a round, every thread counted, the
+ * lowest round of each side), which load on a shared machine disturbs less
+ * than lookups per second.
  *
  * Run: node scripts/bench.mjs dns [--runtime=node]
  *
  * @module
  */
 import dns from "node:dns";
+import process from "node:process";
 import { finish, record, RUNTIME } from "./harness.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { startDnsmasq } from "../tests/dns_helpers.ts";
@@ -48,20 +53,38 @@ function peer(): { name: string; resolve4: (name: string) => Promise<unknown> } 
   return { name: RUNTIME === "bun" ? "bun dns.resolve4" : "node:dns resolve4", resolve4: (name) => r.resolve4(name) };
 }
 
-async function rate(fn: () => Promise<unknown>, count: number, concurrency: number): Promise<number> {
+/** One round: lookups per second, and CPU time per lookup (µs, the whole process). */
+interface Round {
+  rate: number;
+  cpuUs: number;
+}
+
+async function round(fn: () => Promise<unknown>, count: number, concurrency: number): Promise<Round> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next++ < count) await fn();
   }));
-  return count / ((performance.now() - start) / 1000);
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { rate: count / (ms / 1000), cpuUs: (used.user + used.system) / count };
 }
 
-async function best(fn: () => Promise<unknown>, count: number, concurrency: number): Promise<number> {
-  await rate(fn, Math.min(200, count), concurrency);
-  let top = 0;
-  for (let i = 0; i < ROUNDS; i++) top = Math.max(top, await rate(fn, count, concurrency));
+/** The best of a warm-up and {@link ROUNDS} rounds (interference only ever makes a round slower). */
+async function best(fn: () => Promise<unknown>, count: number, concurrency: number): Promise<Round> {
+  await round(fn, Math.min(200, count), concurrency);
+  const top: Round = { rate: 0, cpuUs: Infinity };
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = await round(fn, count, concurrency);
+    top.rate = Math.max(top.rate, r.rate);
+    top.cpuUs = Math.min(top.cpuUs, r.cpuUs);
+  }
   return top;
+}
+
+function better(a: Round, b: Round): Round {
+  return { rate: Math.max(a.rate, b.rate), cpuUs: Math.min(a.cpuUs, b.cpuUs) };
 }
 
 try {
@@ -76,27 +99,28 @@ try {
   const oursSame = () => cached.resolve(NAME, "A");
   const peerFresh = () => p.resolve4(freshName());
   const peerSame = () => p.resolve4(NAME);
-  let oursU = 0;
-  let oursP = 0;
-  let oursR = 0;
-  let peerU = 0;
-  let oursC = 0;
-  let peerC = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    oursU = Math.max(oursU, await best(oursFresh, 2000, 8));
-    oursP = Math.max(oursP, await best(oursPooled, 2000, 8));
-    oursR = Math.max(oursR, await best(oursReadiness, 2000, 8));
-    peerU = Math.max(peerU, await best(peerFresh, 2000, 8));
+  let oursU: Round = { rate: 0, cpuUs: Infinity };
+  let oursP = oursU;
+  let oursR = oursU;
+  let peerU = oursU;
+  let oursC = oursU;
+  let peerC = oursU;
+  for (let r = 0; r < ROUNDS; r++) {
+    oursU = better(oursU, await best(oursFresh, 2000, 8));
+    oursP = better(oursP, await best(oursPooled, 2000, 8));
+    oursR = better(oursR, await best(oursReadiness, 2000, 8));
+    peerU = better(peerU, await best(peerFresh, 2000, 8));
   }
-  for (let round = 0; round < ROUNDS; round++) {
-    oursC = Math.max(oursC, await best(oursSame, 50_000, 1));
-    peerC = Math.max(peerC, await best(peerSame, 2000, 1));
+  for (let r = 0; r < ROUNDS; r++) {
+    oursC = better(oursC, await best(oursSame, 50_000, 1));
+    peerC = better(peerC, await best(peerSame, 2000, 1));
   }
-  record({ bench: "dns", case: "uncached lookups (8 in flight)", unit: "ops/s", ours: oursU, peer: peerU, peerName: p.name });
-  record({ bench: "dns", case: "uncached, udpIo readiness (8 in flight)", unit: "ops/s", ours: oursR, peer: peerU, peerName: p.name });
-  record({ bench: "dns", case: "uncached, udpSocketReuse 16 (8 in flight)", unit: "ops/s", ours: oursP, peer: peerU, peerName: p.name });
+  record({ bench: "dns", case: "uncached lookups (8 in flight)", unit: "ops/s", ours: oursU.rate, peer: peerU.rate, peerName: p.name });
+  record({ bench: "dns", case: "uncached, CPU per lookup (8 in flight)", unit: "us/op", ours: oursU.cpuUs, peer: peerU.cpuUs, peerName: p.name });
+  record({ bench: "dns", case: "uncached, udpIo readiness (8 in flight)", unit: "ops/s", ours: oursR.rate, peer: peerU.rate, peerName: p.name });
+  record({ bench: "dns", case: "uncached, udpSocketReuse 16 (8 in flight)", unit: "ops/s", ours: oursP.rate, peer: peerU.rate, peerName: p.name });
   pooled.releaseSockets();
-  record({ bench: "dns", case: "cached lookups", unit: "ops/s", ours: oursC, peer: peerC, peerName: p.name });
+  record({ bench: "dns", case: "cached lookups", unit: "ops/s", ours: oursC.rate, peer: peerC.rate, peerName: p.name });
   finish();
 } finally {
   await server.close();
