@@ -538,16 +538,14 @@ export class H2ClientConnection {
   #onHeaders(id: number, fields: string[], endStream: boolean): void {
     const s = this.#streams.get(id);
     if (s === undefined) return;
+    // The HTTP/2 layer checked the section: pseudo-fields (only :status in a response) come first.
     let status = 0;
-    const regular: string[] = [];
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      if (name.charCodeAt(0) === 0x3a) {
-        if (name === ":status") status = Number(fields[i + 1]);
-        continue;
-      }
-      regular.push(name, fields[i + 1]!);
+    let from = 0;
+    while (from < fields.length && fields[from]!.charCodeAt(0) === 0x3a) {
+      if (fields[from] === ":status") status = Number(fields[from + 1]);
+      from += 2;
     }
+    const regular = fields.slice(from);
     if (status < 200) {
       if (status === 101) this.#fail(s, new HTTPError("ERR_HTTP_UNEXPECTED_UPGRADE", "a 101 response over HTTP/2"));
       return; // 1xx: informational

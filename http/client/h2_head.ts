@@ -149,7 +149,7 @@ export function h2RequestFields(
   contentLength: number,
 ): string[] {
   let host = authority;
-  const rest: string[] = [];
+  const rest: string[] = [":method", method, ":scheme", scheme, ":authority", authority, ":path", path];
   let hasLength = false;
   for (let i = 0; i < headers.length; i++) {
     const pair = headers[i]!;
@@ -184,5 +184,6 @@ export function h2RequestFields(
     rest.push(name, value.trim());
   }
   if (!hasLength && contentLength >= 0) rest.push("content-length", String(contentLength));
-  return [":method", method, ":scheme", scheme, ":authority", host, ":path", path, ...rest];
+  rest[5] = host;
+  return rest;
 }

@@ -23,12 +23,12 @@ import { checkOptions } from "../../core/options.ts";
 import type { MessageHead } from "../h1/fields.ts";
 import { normalizeMethod } from "../core/methods.ts";
 import { getGlobalDispatcher } from "./agent.ts";
-import type { Dispatcher, ResponseControl } from "./dispatcher.ts";
+import type { Dispatcher, DispatchHandler, ResponseControl } from "./dispatcher.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
-import { ResponseBody } from "./response_body.ts";
+import { type BodySource, ResponseBody } from "./response_body.ts";
 import { DataCopies } from "../h2/data_copies.ts";
 import { type CachedFields, HeadCache } from "./head_cache.ts";
-import { deadlineSignal } from "./timeouts.ts";
+import { type Deadline, deadlineSignal } from "./timeouts.ts";
 
 /** Body pieces of HTTP/1.1 responses, copied out of the connection's read buffer into shared slabs (one small view each, not one ArrayBuffer each). */
 const bodyCopies = new DataCopies();
@@ -236,8 +236,70 @@ function headRecord(cached: CachedFields): Record<string, string | string[]> {
   return { ...record };
 }
 
-function bodySource(body: ResponseBody, control: ResponseControl): void {
-  body.attach({ pause: control.pause, resume: control.resume, cancel: control.abort });
+/**
+ * The dispatch handler of one {@link request}, and its body's source: one
+ * object with methods instead of a handler, a source and seven closures per
+ * request.
+ */
+class RequestHandler implements DispatchHandler, BodySource {
+  /** The response, once its head came. */
+  data: ResponseData | undefined = undefined;
+  /** The Content-Length when the head gave one (a piece of that length is the whole body). */
+  wholeLength = -1;
+  /** Pauses, resumes or aborts the response (set with the head). */
+  control: ResponseControl | undefined = undefined;
+  readonly origin: string;
+  readonly method: string;
+  readonly deadline: Deadline | undefined;
+  readonly resolve: (data: ResponseData) => void;
+  readonly reject: (error: Error) => void;
+
+  constructor(origin: string, method: string, deadline: Deadline | undefined, resolve: (data: ResponseData) => void, reject: (error: Error) => void) {
+    this.origin = origin;
+    this.method = method;
+    this.deadline = deadline;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onHeaders(statusCode: number, head: MessageHead, control: ResponseControl): void {
+    this.control = control;
+    const body = new ResponseBody(this);
+    const data: ResponseData = { statusCode, statusText: head.reason, headers: headRecord(headCache.fields(this.origin, head)), trailers: {}, body };
+    this.data = data;
+    this.wholeLength = head.framing === "length" ? head.contentLength : -1;
+    if (this.method === "HEAD" || head.framing === "none") body.end();
+    this.resolve(data);
+  }
+
+  onData(chunk: Uint8Array, owned?: boolean): boolean {
+    return this.data!.body.push(owned === true ? chunk : copyPiece(chunk, this.wholeLength));
+  }
+
+  onComplete(trailers: Array<[string, string]> | null): void {
+    this.deadline?.clear();
+    const data = this.data!;
+    if (trailers !== null) for (const [n, v] of trailers) data.trailers[n.toLowerCase()] = v;
+    data.body.end();
+  }
+
+  onError(error: Error): void {
+    this.deadline?.clear();
+    if (this.data === undefined) this.reject(error);
+    else this.data.body.fail(error);
+  }
+
+  pause(): void {
+    this.control!.pause();
+  }
+
+  resume(): void {
+    this.control!.resume();
+  }
+
+  cancel(reason: Error): void {
+    this.control!.abort(reason);
+  }
 }
 
 /**
@@ -283,8 +345,6 @@ function send(u: Target, options: RequestOptions, body: RequestBody | null): Pro
   const deadline = options.totalTimeoutMs === undefined ? undefined : deadlineSignal(options.totalTimeoutMs, options.signal);
   const origin = u.origin;
   return new Promise<ResponseData>((resolve, reject) => {
-    let data: ResponseData | undefined;
-    let wholeLength = -1;
     dispatcher.dispatch({
       origin,
       method,
@@ -296,28 +356,6 @@ function send(u: Target, options: RequestOptions, body: RequestBody | null): Pro
       expectContinue: options.expectContinue,
       headersTimeoutMs: options.headersTimeoutMs,
       bodyTimeoutMs: options.bodyTimeoutMs,
-    }, {
-      onHeaders(statusCode, head, control) {
-        const body = new ResponseBody();
-        bodySource(body, control);
-        data = { statusCode, statusText: head.reason, headers: headRecord(headCache.fields(origin, head)), trailers: {}, body };
-        wholeLength = head.framing === "length" ? head.contentLength : -1;
-        if (method === "HEAD" || head.framing === "none") body.end();
-        resolve(data);
-      },
-      onData(chunk, owned) {
-        return data!.body.push(owned === true ? chunk : copyPiece(chunk, wholeLength));
-      },
-      onComplete(trailers) {
-        deadline?.clear();
-        if (trailers !== null) for (const [n, v] of trailers) data!.trailers[n.toLowerCase()] = v;
-        data!.body.end();
-      },
-      onError(error) {
-        deadline?.clear();
-        if (data === undefined) reject(error);
-        else data.body.fail(error);
-      },
-    });
+    }, new RequestHandler(origin, method, deadline, resolve, reject));
   });
 }
