@@ -31,7 +31,8 @@ import { onGoaway, onPing, onPriority, onPriorityUpdate, onRst, onSettings, onWi
 import { consume, onData } from "./data_frames.ts";
 import type { H2Event } from "./events.ts";
 import {
-  encodeGoaway, encodePing, encodePriorityUpdate, encodeRstStream, type Frame, frameName, headerBlockWireLength, validateFrame, writeHeaderBlock,
+  encodeGoaway, encodePing, encodePriorityUpdate, encodeRstStream, type Frame, frameName, headerBlockWireLength, validateFrame, writeFrameHeader,
+  writeHeaderBlock,
 } from "./frames.ts";
 import { onContinuation, onHeadersFrame } from "./header_blocks.ts";
 import { formatPriority, type PrioritySignal } from "./priority.ts";
@@ -260,6 +261,55 @@ export class H2Connection {
       s.appHolds = false;
     }
     c.table.sendable.add(s);
+  }
+
+  /**
+   * Server: sends a whole response at once, a header section and `data` (1
+   * octet or more) in one DATA frame with END_STREAM, written straight into
+   * the outbound bytes (`data` is copied before this returns) when that is
+   * what `respond` and `sendData` would send anyway: nothing else waits for
+   * a window on the connection, `data` fits the stream's and the
+   * connection's windows and the peer's frame size, and the outbound bytes
+   * are not piling up. Returns false, having sent nothing, otherwise: then
+   * use `respond` and `sendData`. Throws as `respond` does.
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const client = new H2Connection({ role: "client" });
+   * const server = new H2Connection({ role: "server" });
+   * const id = client.request([":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a.test"], true);
+   * server.receive(client.pull());
+   * const body = new TextEncoder().encode("hi");
+   * if (!server.respondWithData(id, [":status", "200"], body)) {
+   *   server.respond(id, [":status", "200"], false);
+   *   server.sendData(id, body.slice(), true);
+   * }
+   * ```
+   */
+  respondWithData(streamId: number, headers: readonly string[], data: Uint8Array): boolean {
+    const c = this.#c;
+    const s = this.#writable(streamId);
+    const n = data.length;
+    if (
+      this.role !== "server" || s.state === S.RESERVED_LOCAL || s.pending || c.table.sendable.size > 0 || n === 0 ||
+      n > s.sendWindow || n > c.connSendWindow || n > this.remoteSettings.maxFrameSize || c.out.length + n > c.maxOutbound / 4
+    ) return false;
+    s.appHolds = false;
+    c.sendHeaderBlock(s, headers, false);
+    const out = c.out;
+    const buf = out.reserve(9 + n);
+    buf.set(data, out.length + 9);
+    writeFrameHeader(buf, out.length, n, FrameType.DATA, Flag.END_STREAM, streamId);
+    out.length += 9 + n;
+    // As the scheduler's step() accounts a DATA frame.
+    s.sendWindow -= n;
+    c.connSendWindow -= n;
+    s.sentUncredited += n;
+    c.connSentUncredited += n;
+    this.counters.noProgress.progressBytes(n);
+    c.table.localEnded(s);
+    return true;
   }
 
   /** Queues trailers, sent after the queued data; ends the stream. */
