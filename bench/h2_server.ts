@@ -3,9 +3,13 @@
  * against `node:http2` createServer on the same runtime, the same
  * "Hello, World!" handler, each in a child process of this runtime, loaded
  * by `h2load -c10 -m10` (10 connections, 10 streams each). Alternating
- * rounds (H2_ROUNDS, default 3, H2_SECONDS each, default 3), median req/s
+ * rounds (H2_ROUNDS, default 3, H2_SECONDS each, default 3, after
+ * H2_WARMUP seconds of load, default 3), median req/s
  * and the server's CPU µs per request (from /proc/PID/stat). Cases: "hello"
- * (13-byte body) and "json 1 KiB".
+ * (13-byte body) and "json 1 KiB". H2_LIGHT=1: the ffinet server runs with
+ * `installLightResponse()` (the same handler, the runtime's `Response`
+ * replaced by the light one; cases marked "light"; the child inherits the
+ * environment).
  *
  * Needs `h2load` (apt-get install -y nghttp2-client). Run: node scripts/bench.mjs h2_server [--runtime=node]
  * (or directly: node --import tsx bench/h2_server.ts).
@@ -21,7 +25,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const proc = (globalThis as unknown as { process: { execPath: string; argv: string[]; env: Record<string, string | undefined> } }).process;
 const ROUNDS = Number(proc.env.H2_ROUNDS ?? 3);
 const SECONDS = Number(proc.env.H2_SECONDS ?? 3);
+/** Seconds of load before each measured run: the JIT's compile threads of the first seconds are not counted (http_server's reason for HTTP_WARMUP). */
+const WARMUP = Number(proc.env.H2_WARMUP ?? 3);
 const CLK_TCK = 100;
+const LIGHT = proc.env.H2_LIGHT === "1";
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true, pad: "x".repeat(20) })) }).slice(0, 1024);
 
 function handler(request: Request): Response {
@@ -32,7 +39,8 @@ function handler(request: Request): Response {
 async function runServer(kind: string): Promise<void> {
   let port = 0;
   if (kind === "ffinet") {
-    const { serve } = await import("../http/server/mod.ts");
+    const { installLightResponse, serve } = await import("../http/server/mod.ts");
+    if (LIGHT) installLightResponse();
     port = serve({ port: 0, fetch: handler }).addr.port;
   } else {
     const http2 = await import("node:http2");
@@ -94,7 +102,7 @@ async function round(kind: string, path: string): Promise<{ rps: number; cpuUs: 
   server.exited.then(() => (exited = true));
   try {
     const url = `http://127.0.0.1:${server.port}${path}`;
-    await h2load(url, 1); // warm-up
+    await h2load(url, WARMUP);
     const before = cpuTicks(server.pid);
     const rps = await h2load(url, SECONDS);
     if (exited) throw new Error(`the ${kind} server exited during the run`);
@@ -120,7 +128,8 @@ if (serveArg !== undefined) {
   finish();
 } else {
   const peerName = "node:http2";
-  for (const [name, path] of [["hello", "/"], ["json 1 KiB", "/json"]] as const) {
+  for (const [plain, path] of [["hello", "/"], ["json 1 KiB", "/json"]] as const) {
+    const name = LIGHT ? `${plain} light` : plain;
     const ours = { rps: [] as number[], cpu: [] as number[] };
     const peer = { rps: [] as number[], cpu: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {

@@ -27,6 +27,8 @@ import { httpDate } from "./respond.ts";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
 import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
 import { fileBodyOf } from "./file_body.ts";
+import { type LightParts, lightParts } from "./light_response.ts";
+import { isToken, normalizeFieldValue } from "../core/headers.ts";
 import type { H2Exchange, H2Session } from "./h2_session.ts";
 
 /** Most bytes gathered for a `content-length` response before streaming instead. */
@@ -72,6 +74,42 @@ function staticBytes(response: Response): Uint8Array | typeof NO_BODY | undefine
   if (typeof body === "string") return encoder.encode(body);
   if (body instanceof Uint8Array) return body;
   return undefined;
+}
+
+/** A static body as the response holds it (a string or bytes), or undefined (a Blob or a stream). */
+function staticSource(response: Response): string | Uint8Array | typeof NO_BODY | undefined {
+  const body = staticBody(response);
+  return typeof body === "string" || body instanceof Uint8Array || body === NO_BODY ? body : undefined;
+}
+
+/** Where short string bodies are encoded when they go out at once (copied into the frame before the next use). */
+const scratch = new Uint8Array(16384);
+
+/** A light response's field, checked as `Headers` would (the runtime's class never saw it). */
+function addLightField(name: string, value: unknown): void {
+  if (!isToken(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
+  addField(name.toLowerCase(), normalizeFieldValue(typeof value === "string" ? value : String(value)));
+}
+
+/** The header section of a light response (light_response.ts) from its recorded parts. */
+function lightFields(parts: LightParts, fields: string[]): void {
+  fieldsOut = fields;
+  declaredLength = -1;
+  sawDate = false;
+  let sawType = false;
+  const h = parts.headers;
+  try {
+    if (Array.isArray(h)) {
+      for (const pair of h) addLightField(String(pair[0]), pair[1]);
+    } else if (h !== undefined) {
+      for (const name in h) addLightField(name, (h as Record<string, string>)[name]);
+    }
+  } finally {
+    fieldsOut = [];
+  }
+  for (let i = 2; i < fields.length; i += 2) if (fields[i] === "content-type") sawType = true;
+  if (!sawType && typeof parts.body === "string") fields.push("content-type", "text/plain;charset=UTF-8");
+  if (!sawDate) fields.push("date", httpDate());
 }
 
 function bodyless(status: number): boolean {
@@ -123,26 +161,48 @@ async function endStream(session: H2Session, ex: H2Exchange): Promise<void> {
  * ```
  */
 export function writeStaticH2Response(session: H2Session, ex: H2Exchange, response: Response): boolean {
-  const status = response.status;
-  if (status < 200 || ex.responseTrailers !== undefined) return false;
-  const none = bodyless(status);
-  const fixed = none ? NO_BODY : staticBytes(response);
-  if (fixed === undefined) return false;
-  const fields = [":status", String(status)];
-  responseFields(response, fields);
+  if (ex.responseTrailers !== undefined) return false;
+  // A light response (installLightResponse) is written from what it recorded, never made real.
+  const light = lightParts(response);
+  let status: number;
+  let body: string | Uint8Array | typeof NO_BODY | undefined;
+  const fields: string[] = [];
+  if (light !== undefined) {
+    status = light.status;
+    body = light.body ?? NO_BODY;
+    fields.push(":status", String(status));
+    lightFields(light, fields);
+  } else {
+    status = response.status;
+    if (status < 200) return false;
+    body = bodyless(status) ? NO_BODY : staticSource(response);
+    if (body === undefined) return false;
+    fields.push(":status", String(status));
+    responseFields(response, fields);
+  }
   const id = ex.streamId;
   const h2 = session.h2;
   try {
-    if (none) {
-      if (response.body !== null) void response.body.cancel().catch(() => {});
+    if (bodyless(status)) {
+      if (light === undefined && response.body !== null) void response.body.cancel().catch(() => {});
+      h2.respond(id, fields, true);
+    } else if (body === NO_BODY || body.length === 0) {
+      fields.push("content-length", "0");
       h2.respond(id, fields, true);
     } else {
-      const bytes = fixed === NO_BODY ? EMPTY : fixed;
+      // A short string is encoded where it is copied from at once (no array per response); a longer one gets its own.
+      let bytes: Uint8Array;
+      let transient = false;
+      if (typeof body !== "string") bytes = body;
+      else if (body.length * 3 <= scratch.length) {
+        bytes = scratch.subarray(0, encoder.encodeInto(body, scratch).written);
+        transient = true;
+      } else bytes = encoder.encode(body);
       fields.push("content-length", String(bytes.length));
-      if (ex.method === "HEAD" || bytes.length === 0) h2.respond(id, fields, true);
-      else {
+      if (ex.method === "HEAD") h2.respond(id, fields, true);
+      else if (!h2.respondWithData(id, fields, bytes)) {
         h2.respond(id, fields, false);
-        h2.sendData(id, bytes, true);
+        h2.sendData(id, transient ? bytes.slice() : bytes, true);
       }
     }
   } catch (err) {

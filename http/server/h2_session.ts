@@ -48,7 +48,7 @@ import type { H2Event } from "../h2/events.ts";
 import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import { type ServeHandlerInfo, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
-import { lightRequest } from "./request.ts";
+import { lightRequest, type RequestFieldList, type RequestParts } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
 import { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "../../ws/h2_stream.ts";
@@ -254,11 +254,42 @@ const FLUSH_HOPS = 24;
 
 const SKIP_REQUEST_FIELD = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "http2-settings"]);
 
-/** One request stream (or a pushed one) and its response. */
-class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
+/**
+ * The regular fields of a request's decoded header section (a flat
+ * name/value list, pseudo-headers first), read by index only when the
+ * handler asks for `headers`; `host` (the authority) first when the
+ * client sent none.
+ */
+class H2RequestFields implements RequestFieldList {
+  readonly count: number;
+  readonly #fields: readonly string[];
+  readonly #start: number;
+  readonly #host: string | undefined;
+
+  constructor(fields: readonly string[], start: number, host: string | undefined) {
+    this.#fields = fields;
+    this.#start = host === undefined ? start : start - 2;
+    this.#host = host;
+    this.count = (fields.length - start) / 2 + (host === undefined ? 0 : 1);
+  }
+
+  rawName(i: number): string {
+    return this.#host !== undefined && i === 0 ? "host" : this.#fields[this.#start + 2 * i]!;
+  }
+
+  value(i: number): string {
+    return this.#host !== undefined && i === 0 ? this.#host : this.#fields[this.#start + 2 * i + 1]!;
+  }
+}
+
+/** One request stream (or a pushed one) and its response; its own light request's parts. */
+class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   readonly session: H2Session;
   readonly streamId: number;
   readonly method: string;
+  readonly url: string;
+  readonly headers: Array<[string, string]> | RequestFieldList;
+  readonly body: ReadableStream<Uint8Array> | null;
   readonly request: Request;
   readonly pushed: boolean;
   /** The body stream's controller while the body arrives. */
@@ -278,11 +309,13 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
   #abort: AbortController | undefined;
   #receivedTrailers: Headers | undefined;
 
-  constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]>, hasBody: boolean, pushed: boolean) {
+  constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]> | RequestFieldList, hasBody: boolean, pushed: boolean) {
     super();
     this.session = session;
     this.streamId = streamId;
     this.method = method;
+    this.url = url;
+    this.headers = headers;
     this.pushed = pushed;
     this.bodyDone = !hasBody;
     let body: ReadableStream<Uint8Array> | null = null;
@@ -303,7 +336,9 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
         },
       }, { highWaterMark: BODY_QUEUE_BYTES, size: (chunk) => chunk.byteLength });
     }
-    this.request = lightRequest({ method, url, headers, body, signal: () => this.#signal() });
+    this.body = body;
+    // The exchange is the request's parts (no closure per request).
+    this.request = lightRequest(this);
   }
 
   get protocol(): "h2" | "h2c" {
@@ -335,7 +370,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo {
     return response;
   }
 
-  #signal(): AbortSignal {
+  /** The request's abort signal (made when the handler first asks for it). */
+  signal(): AbortSignal {
     this.#abort ??= new AbortController();
     if (this.reset && !this.done) this.#abort.abort(new DOMException("the client reset the stream", "AbortError"));
     return this.#abort.signal;
@@ -633,34 +669,45 @@ export class H2Session {
     let authority = "";
     let path = "/";
     let protocol = "";
-    const headers: Array<[string, string]> = [];
-    let cookie: string | undefined;
-    let host = false;
-    for (let i = 0; i < fields.length; i += 2) {
+    // The core checked the section: pseudo-headers come first.
+    let i = 0;
+    for (; i < fields.length && fields[i]!.charCodeAt(0) === 0x3a; i += 2) {
       const name = fields[i]!;
       const value = fields[i + 1]!;
-      if (name.charCodeAt(0) === 0x3a) {
-        if (name === ":method") method = value;
-        else if (name === ":path") path = value;
-        else if (name === ":authority") authority = value;
-        else if (name === ":scheme") scheme = value;
-        else if (name === ":protocol") protocol = value;
-        continue;
-      }
-      if (name === "cookie") {
-        // RFC 9113 §8.2.3: crumbs are joined with "; ", not ", ".
-        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
-        continue;
-      }
-      if (name === "host") {
-        host = true;
-        if (authority === "") authority = value;
-      }
-      headers.push([name, value]);
+      if (name === ":method") method = value;
+      else if (name === ":path") path = value;
+      else if (name === ":authority") authority = value;
+      else if (name === ":scheme") scheme = value;
+      else if (name === ":protocol") protocol = value;
     }
-    if (cookie !== undefined) headers.push(["cookie", cookie]);
+    const start = i;
+    let cookies = 0;
+    let host = false;
+    for (; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      if (name === "cookie") cookies++;
+      else if (name === "host") {
+        host = true;
+        if (authority === "") authority = fields[i + 1]!;
+      }
+    }
     if (authority === "") authority = this.config.authority;
-    if (!host) headers.unshift(["host", authority]);
+    let headers: Array<[string, string]> | RequestFieldList;
+    // One cookie field or none: the fields as decoded, read when asked for.
+    if (cookies < 2) headers = new H2RequestFields(fields, start, host ? undefined : authority);
+    else {
+      const list: Array<[string, string]> = host ? [] : [["host", authority]];
+      let cookie: string | undefined;
+      for (let k = start; k < fields.length; k += 2) {
+        const name = fields[k]!;
+        const value = fields[k + 1]!;
+        // RFC 9113 §8.2.3: crumbs are joined with "; ", not ", ".
+        if (name === "cookie") cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        else list.push([name, value]);
+      }
+      list.push(["cookie", cookie!]);
+      headers = list;
+    }
     if (scheme !== "https") scheme = "http";
     const url = (method === "CONNECT" && protocol === "") || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
