@@ -60,4 +60,33 @@ describe("serve with workers", () => {
       clearTimeout(killer);
     }
   });
+
+  test("Workers that served nothing stop too: SIGTERM right after READY ends the process", async () => {
+    // Each Worker's loop is parked on its helper thread (a Worker of its own
+    // on Node) with no timer due: terminating the Worker before its loop was
+    // closed and released waited for that wait forever (the process hung).
+    const [cmd, args] = runtimeCommand(fileURLToPath(new URL("http_server_fixture_workers.ts", import.meta.url)));
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code: number | null) => resolve(code)));
+    const started = performance.now();
+    const killer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on("data", (d: Uint8Array) => {
+          out += String(d);
+          if (out.includes("READY ")) resolve();
+        });
+        void exited.then((code) => reject(new Error(`child exited (${code}) before READY: ${out} ${err}`)));
+      });
+      const readyMs = Math.round(performance.now() - started);
+      (globalThis as unknown as { process: { kill(pid: number, s: string): void } }).process.kill(child.pid!, "SIGTERM");
+      assert.equal(await exited, 0, `READY after ${readyMs} ms, then SIGTERM (SIGKILL at 60 s from the start): ${out}\n${err}`);
+      assert.ok(out.includes("FINISHED"), out);
+    } finally {
+      clearTimeout(killer);
+    }
+  });
 });

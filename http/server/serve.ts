@@ -408,7 +408,7 @@ export class Server {
         signal.addEventListener("abort", this.#onAbort, { once: true });
       }
     }
-    if (join !== undefined) workerSide(join, (deadlineMs) => this.shutdown(deadlineMs === undefined ? {} : { deadlineMs }));
+    if (join !== undefined) workerSide(join, (deadlineMs) => this.shutdown(deadlineMs === undefined ? {} : { deadlineMs }), this.#loop);
     else if (workers > 1) this.#workers = new ServeWorkers(String(options.module), this.addr.port, workers - 1);
     this.ready = this.#workers?.ready ?? Promise.resolve();
     const onSignal = join === undefined ? options.shutdownOnSignal : undefined;

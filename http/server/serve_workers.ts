@@ -17,6 +17,7 @@
  * @module
  */
 import { type ParentLink, startThread, type Thread } from "../../ffi/threads.ts";
+import type { Loop } from "../../poll/loop.ts";
 
 /** Where a Worker finds the port it joins (a global symbol: copies of the library share it). */
 export const WORKER_JOIN: unique symbol = Symbol.for("ffinet.serve.workerJoin") as never;
@@ -56,19 +57,38 @@ export function takeWorkerJoin(): WorkerJoin | undefined {
 
 /**
  * Serves a Worker's side: reports the server listening, and shuts it down
- * when the first server says so (then reports it finished).
+ * when the first server says so, then closes the server's `loop` and
+ * reports it finished once the loop is released. The first server
+ * terminates the Worker then, so the loop's helper thread must be gone by
+ * that time: on Node, a Worker terminated while its loop's helper (a Worker
+ * of its own) is parked in a wait never ends (`terminate()` waits for that
+ * wait, which may never return), and one torn down while its helper still
+ * loads koffi aborts the process.
  *
  * @example
  * ```ts ignore
  * import { takeWorkerJoin, workerSide } from "./serve_workers.ts";
  * const join = takeWorkerJoin();
- * if (join) workerSide(join, (deadlineMs) => server.shutdown({ deadlineMs }));
+ * if (join) workerSide(join, (deadlineMs) => server.shutdown({ deadlineMs }), loop);
  * ```
  */
-export function workerSide(join: WorkerJoin, shutdown: (deadlineMs: number | undefined) => Promise<void>): void {
+export function workerSide(
+  join: WorkerJoin,
+  shutdown: (deadlineMs: number | undefined) => Promise<void>,
+  loop: Pick<Loop, "close" | "released">,
+): void {
+  const end = async (deadlineMs: number | undefined): Promise<void> => {
+    try {
+      await shutdown(deadlineMs);
+    } finally {
+      loop.close();
+      await loop.released();
+      join.link.postMessage({ finished: true });
+    }
+  };
   join.link.onMessage((m) => {
     const message = m as { cmd?: string; deadlineMs?: number };
-    if (message.cmd === "shutdown") void shutdown(message.deadlineMs).then(() => join.link.postMessage({ finished: true }));
+    if (message.cmd === "shutdown") void end(message.deadlineMs);
   });
   join.link.postMessage({ listening: join.port });
 }
