@@ -20,6 +20,7 @@ import type { ResourceRecord } from "../dns/records.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { decodeMessage, type DNSMessage, encodeMessage, type MessageInit } from "../dns/wire.ts";
 import { defaultLoop } from "../poll/loop.ts";
+import { untilParked } from "./loop_helpers.ts";
 
 type Reply = Uint8Array | { bytes: Uint8Array; fromOther: true };
 type Script = (q: DNSMessage, via: "udp" | "tcp") => Reply[];
@@ -335,6 +336,7 @@ describe("dns resolver against a scripted server", () => {
     const r = resolverFor([server], { cache: false, udpSocketReuse: 3, attempts: 2 });
     const fds = () => readdirSync("/proc/self/fd").length;
     await resolverFor([server], { cache: false }).resolve("a.test", "A").catch(() => {}); // the runtime's lazy descriptors
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = fds();
     for (let i = 0; i < 9; i++) {
       assert.deepEqual((await r.resolve(i % 2 === 0 ? "a.test" : "alias.test", "A")).map((x) => x.data), [{ kind: "A", address: "10.0.0.1" }]);

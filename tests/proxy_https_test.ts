@@ -17,7 +17,8 @@ import { connect } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
 import { connectViaHttpsProxySync, connectViaProxy, connectViaProxySync, parseProxyURL, proxyConnector, type ProxyConfig } from "../socket/proxy/mod.ts";
 import { startTLS, tlsInfo } from "../tls/connect_async.ts";
-import { openFdCount } from "./loop_helpers.ts";
+import { defaultLoop } from "../poll/loop.ts";
+import { openFdCount, untilParked } from "./loop_helpers.ts";
 import { type FakeProxies, freePort, type Peer, startEcho, startFakeProxies, startTinyproxy } from "./proxy_helpers.ts";
 import { type SServer, startSServer } from "./tls_helpers.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -251,6 +252,7 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
     // No CA given: the system store does not know the test root (the first use loads it).
     await assert.rejects(connectViaProxy({ ...t, proxy: `https://bob:p4ss.w0rd@127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = await openFdCount();
     await assert.rejects(connectViaProxy({ ...t, proxy: `https://bob:p4ss.w0rd@127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
     await assert.rejects(connectViaProxy({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { ca: testPKI().root, servername: "not-the-proxy.test" } }) }), TLSVerifyError);
@@ -265,6 +267,7 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
     // Loads libssl and its trust store first (they keep descriptors of their own).
     await connectViaProxy({ ...t, proxy: `https://127.0.0.1:${tlsTiny.port}` }).catch(() => {});
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = await openFdCount();
     await assert.rejects(connectViaProxy({ ...t, proxy: { protocol: "https", host: "127.0.0.1", port: tlsTiny.port, tls: { ca: testPKI().root } } }), (e: unknown) => {
       assert.ok(e instanceof ProxyError && e.code === "ERR_PROXY_AUTH_REQUIRED", String(e));
@@ -320,6 +323,7 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
     // Loads libssl and its trust store first (they keep descriptors of their own).
     assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: `https://127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = await openFdCount();
     assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: `https://127.0.0.1:${tlsTiny.port}` }), TLSVerifyError);
     assert.throws(() => connectViaHttpsProxySync({ ...t, proxy: httpsProxy(tlsTiny.port, { tls: { ca: testPKI().root, servername: "not-the-proxy.test" } }) }), TLSVerifyError);

@@ -14,7 +14,8 @@ import { startTLS, tlsConnector, tlsInfo } from "../tls/connect_async.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { Socket } from "../socket/socket.ts";
 import { connectTLSViaProxySync, connectViaProxy, connectViaProxySync, proxyConnector } from "../socket/proxy/mod.ts";
-import { openFdCount } from "./loop_helpers.ts";
+import { defaultLoop } from "../poll/loop.ts";
+import { openFdCount, untilParked } from "./loop_helpers.ts";
 import { type FakeProxies, freePort, type Peer, startDante, startEcho, startEcho6, startFakeProxies, startMicrosocks, startTinyproxy } from "./proxy_helpers.ts";
 import { type SServer, startSServer } from "./tls_helpers.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -186,6 +187,7 @@ describe("proxies, blocking (connectViaProxySync)", () => {
   });
 
   test("garbage, a close mid-handshake and a stall are typed errors; no descriptor is left open", async () => {
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = await openFdCount();
     const t = { host: "127.0.0.1", port: echo.port };
     for (const kind of ["http", "socks4", "socks5"]) {
@@ -316,6 +318,7 @@ describe("proxies, on the loop (connectViaProxy, connect({ proxy }), proxyConnec
   });
 
   test("refusals, garbage, closes, stalls and aborts are typed; no descriptor is left open", async () => {
+    await untilParked(defaultLoop()); // the loop's helper thread (its own descriptors) is up before counting
     const before = await openFdCount();
     const t = { host: "127.0.0.1", port: echo.port, timeoutMs: TIMEOUT };
     await assert.rejects(connectViaProxy({ ...t, proxy: `http://127.0.0.1:${tiny.port}` }), isProxyError("ERR_PROXY_AUTH_REQUIRED"));
