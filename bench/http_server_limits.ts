@@ -84,6 +84,8 @@ async function inProcess(): Promise<void> {
   const { withServeMetrics } = await import("../http/server/metrics_handler.ts");
   const { withRateLimit } = await import("../http/server/limits_http.ts");
   type Info = import("../http/server/mod.ts").ServeHandlerInfo;
+  // libc loaded, as a server's sockets have it (request metrics read their clock through it on Deno: core/metrics_clock.ts).
+  (await import("../ffi/libc.ts")).libc();
   let refused = 0;
   // One prebuilt response: making a real one (tens of µs on Node in a tight loop) would drown the wrapping's cost.
   const hello = handler(new Request("http://127.0.0.1/"));
@@ -250,57 +252,51 @@ async function inProcessOverLoopback(): Promise<void> {
 }
 
 /**
- * Which option costs what, on the whole request path in one process: a
- * server with everything off and one with each option alone (`metrics`,
- * `rateLimit`, `protect`, `serverCollector` registered on a registry that
- * nobody scrapes) and one with all of them, each with 16 keep-alive
- * clients of our own as in {@link inProcessOverLoopback}. Each of
- * BREAKDOWN_ROUNDS rounds (default 30; 0 skips this part) runs, for each
- * variant in a rotating order, a block of BREAKDOWN_BLOCK requests
- * (default 2000) on it and one on "off" right beside it (which goes first
- * alternates), timed by the process's CPU time; a variant's cost is the
- * median over the rounds of its block minus its "off" block, ns per
- * request. `collector` is an "off" server as far as requests go (the
- * collector runs when the registry is read, which nobody does here): its
- * line is the method's zero, the spread any difference must stand out of.
+ * Which option costs what, on the whole request path in one process: for
+ * each of `metrics`, `rateLimit`, `protect`, `serverCollector` (registered
+ * on a registry that nobody reads) alone and all four together, a server
+ * with it and one with everything off, each with 16 keep-alive clients of
+ * our own as in {@link inProcessOverLoopback}, loaded in BREAKDOWN_ROUNDS
+ * pairs of alternating blocks (default 20; 0 skips this part) of
+ * BREAKDOWN_BLOCK requests (default 4000) timed by the process's CPU
+ * time; then both are shut down and the next pair starts. A variant's
+ * cost is the median of its paired per-block differences, ns per request.
+ * `collector` costs nothing per request by construction (the collector
+ * runs when the registry is read): its line is the method's zero and
+ * spread. (One "off" server shared by all the variants, in blocks side by
+ * side, made every variant look ~500 ns dearer: the shared server's
+ * connections ran twice as often, so warmer.)
  */
 async function inProcessBreakdown(): Promise<void> {
-  const ROUNDS_B = Number(proc.env.BREAKDOWN_ROUNDS ?? 30);
+  const ROUNDS_B = Number(proc.env.BREAKDOWN_ROUNDS ?? 20);
   if (!(ROUNDS_B > 0)) return;
-  const BLOCK_B = Number(proc.env.BREAKDOWN_BLOCK ?? 2000);
+  const BLOCK_B = Number(proc.env.BREAKDOWN_BLOCK ?? 4000);
   const { serve } = await import("../http/server/mod.ts");
   const { MetricsRegistry } = await import("../core/metrics.ts");
   const { serverCollector } = await import("../http/server/metrics_handler.ts");
   const { connect } = await import("../poll/connect.ts");
   type Conn = import("../poll/connection.ts").Connection;
   const timeouts = { keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 };
-  const limit = { perSecond: 1e9, burst: 1e9 };
-  const gate = { maxPerIp: 10_000 };
-  const allRegistry = new MetricsRegistry();
-  const collectorRegistry = new MetricsRegistry();
-  const servers = {
-    off: serve({ port: 0, fetch: handler, ...timeouts }),
-    metrics: serve({ port: 0, fetch: handler, metrics: new MetricsRegistry(), ...timeouts }),
-    rateLimit: serve({ port: 0, fetch: handler, rateLimit: limit, ...timeouts }),
-    protect: serve({ port: 0, fetch: handler, protect: gate, ...timeouts }),
-    collector: serve({ port: 0, fetch: handler, ...timeouts }),
-    all: serve({ port: 0, fetch: handler, metrics: allRegistry, rateLimit: limit, protect: gate, ...timeouts }),
+  const variants = ["metrics", "rateLimit", "protect", "collector", "all"] as const;
+  type Variant = typeof variants[number] | "off";
+  const start = (kind: Variant) => {
+    const registry = new MetricsRegistry();
+    const options: Parameters<typeof serve>[0] = { port: 0, fetch: handler, ...timeouts };
+    if (kind === "metrics" || kind === "all") options.metrics = registry;
+    if (kind === "rateLimit" || kind === "all") options.rateLimit = { perSecond: 1e9, burst: 1e9 };
+    if (kind === "protect" || kind === "all") options.protect = { maxPerIp: 10_000 };
+    const server = serve(options);
+    if (kind === "collector" || kind === "all") registry.collect(serverCollector({ web: server }));
+    return server;
   };
-  collectorRegistry.collect(serverCollector({ web: servers.collector }));
-  allRegistry.collect(serverCollector({ web: servers.all }));
-  type Variant = keyof typeof servers;
-  const variants = Object.keys(servers) as Variant[];
   const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
-  const CONNS = 16;
   const clients = async (port: number): Promise<{ conns: Conn[]; size: number }> => {
-    const conns = await Promise.all(Array.from({ length: CONNS }, () => connect({ host: "127.0.0.1", port })));
+    const conns = await Promise.all(Array.from({ length: 16 }, () => connect({ host: "127.0.0.1", port })));
     await conns[0]!.write(REQUEST);
     let first = "";
     while (!/\r\n\r\nHello, World!$/.test(first)) first += new TextDecoder().decode((await conns[0]!.read())!);
     return { conns, size: new TextEncoder().encode(first).length };
   };
-  const sides = {} as Record<Variant, { conns: Conn[]; size: number }>;
-  for (const v of variants) sides[v] = await clients(servers[v].addr.port);
   const cpuNow = (): number => {
     const u = proc.cpuUsage();
     return (u.user + u.system) * 1000;
@@ -329,37 +325,45 @@ async function inProcessBreakdown(): Promise<void> {
         conn.send(REQUEST);
       }
     });
-  for (let w = 0; w < 3; w++) for (const v of variants) await block(sides[v]);
-  const ns = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
-  const diff = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
-  for (let r = 0; r < ROUNDS_B; r++) {
-    for (let i = 1; i < variants.length; i++) {
-      // Each variant right beside an "off" block of its own, the order alternating.
-      const v = variants[1 + (r + i) % (variants.length - 1)]!;
+  const offAll: number[] = [];
+  const lines: string[] = [];
+  for (const v of variants) {
+    const servers = { v: start(v), off: start("off") };
+    const sides = { v: await clients(servers.v.addr.port), off: await clients(servers.off.addr.port) };
+    for (let w = 0; w < 2; w++) {
+      await block(sides.v);
+      await block(sides.off);
+    }
+    const vNs: number[] = [];
+    const offNs: number[] = [];
+    const diff: number[] = [];
+    for (let r = 0; r < ROUNDS_B; r++) {
       let a: number;
       let y: number;
-      if ((r + i) % 2 === 0) {
-        a = await block(sides[v]);
+      if (r % 2 === 0) {
+        a = await block(sides.v);
         y = await block(sides.off);
       } else {
         y = await block(sides.off);
-        a = await block(sides[v]);
+        a = await block(sides.v);
       }
-      ns[v].push(a);
-      ns.off.push(y);
-      diff[v].push(a - y);
+      vNs.push(a);
+      offNs.push(y);
+      diff.push(a - y);
     }
+    for (const side of Object.values(sides)) for (const c of side.conns) c.abort();
+    await Promise.all([servers.v.shutdown({ deadlineMs: 100 }), servers.off.shutdown({ deadlineMs: 100 })]);
+    offAll.push(...offNs);
+    const d = median(diff);
+    const off = median(offNs);
+    lines.push(
+      `# ${RUNTIME}   ${(v === "all" ? "all four" : v + " alone").padEnd(15)}: ${(median(vNs) / 1000).toFixed(2)} µs/req against ${(off / 1000).toFixed(2)}, ` +
+        `paired ${v}−off ${d.toFixed(0)} ns (${range(diff, 0)}), ${((d / off) * 100).toFixed(1)} %`,
+    );
+    record({ bench: "http_server_limits", case: `hello ${v === "all" ? "all four" : v + " alone"}, one process CPU/req`, unit: "µs/req", ours: median(vNs) / 1000, peer: off / 1000, peerName: "serve, all off" });
   }
-  for (const side of Object.values(sides)) for (const c of side.conns) c.abort();
-  await Promise.all(variants.map((v) => servers[v].shutdown({ deadlineMs: 100 })));
-  const off = median(ns.off);
-  console.log(`# ${RUNTIME} per option, in process over loopback, ${ROUNDS_B} rounds of ${BLOCK_B} requests each: off ${(off / 1000).toFixed(2)} µs/req (${range(ns.off.map((x) => x / 1000), 2)}) (load ${load()})`);
-  for (const v of variants) {
-    if (v === "off") continue;
-    const d = median(diff[v]);
-    console.log(`# ${RUNTIME}   ${(v === "all" ? "all four" : v + " alone").padEnd(15)}: ${(median(ns[v]) / 1000).toFixed(2)} µs/req, paired ${v}−off ${d.toFixed(0)} ns (${range(diff[v], 0)}), ${((d / off) * 100).toFixed(1)} %`);
-    record({ bench: "http_server_limits", case: `hello ${v === "all" ? "all four" : v + " alone"}, one process CPU/req`, unit: "µs/req", ours: median(ns[v]) / 1000, peer: off / 1000, peerName: "serve, all off" });
-  }
+  console.log(`# ${RUNTIME} per option, in process over loopback, ${ROUNDS_B} pairs of blocks of ${BLOCK_B} requests each, off ${(median(offAll) / 1000).toFixed(2)} µs/req (load ${load()}):`);
+  for (const line of lines) console.log(line);
 }
 
 /** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */

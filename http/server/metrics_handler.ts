@@ -4,9 +4,10 @@
  * handler (as a wrapper or as a middleware), and a collector of servers'
  * open connections.
  *
- * Request metrics cost one `performance.now()` per request (the start is
- * the event-loop turn's reading, `turnMs`, shared by the requests of a
- * turn), a gauge up and down, one counter and one histogram bump (see
+ * Request metrics cost one clock reading per request (core/metrics_clock.ts:
+ * `performance.now()`, through FFI on Deno; the start is the event-loop
+ * turn's reading, `turnMs`, shared by the requests of a turn), a gauge up
+ * and down, one counter and one histogram bump (see
  * `bench/metrics.ts` and `bench/http_server_limits.ts`); a server without
  * them pays nothing. `serve({ metrics: registry })` measures every
  * request, 429s of its `rateLimit` included.
@@ -26,6 +27,7 @@
  */
 import type { Histogram, MetricFamily, MetricsCollector, MetricsRegistry } from "../../core/metrics.ts";
 import { turnMs } from "../../core/clock.ts";
+import { metricsNowMs } from "../../core/metrics_clock.ts";
 import { checkOptions } from "../../core/options.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "../../core/prometheus.ts";
 import type { Server } from "./serve.ts";
@@ -97,7 +99,9 @@ function requestMetrics(registry: MetricsRegistry): RequestMetrics {
 
 function finish<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
   m.inFlight.dec();
-  m.latency.observe((performance.now() - start) / 1000);
+  // Clamped: the end's clock is aligned to the start's to well under a microsecond, not exactly.
+  const seconds = (metricsNowMs() - start) / 1000;
+  m.latency.observe(seconds > 0 ? seconds : 0);
   // No response: the request switched protocols (a WebSocket upgrade under serve's `websocket`).
   const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
   m.byClass[cls >= 0 && cls < 5 ? cls : 4]!.inc();
