@@ -193,12 +193,19 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   takeAll(): Uint8Array<ArrayBuffer> | null {
     if (!this.#ended || this.#used || this.#error) return null;
     this.#used = true;
-    const chunks = this.#queue.slice(this.#head);
-    this.#queue.length = this.#head = this.#queued = 0;
-    if (chunks.length === 1 && chunks[0]!.buffer instanceof ArrayBuffer) return chunks[0] as Uint8Array<ArrayBuffer>;
-    let total = 0;
-    for (const c of chunks) total += c.length;
-    return concat(chunks, total) as Uint8Array<ArrayBuffer>;
+    const queue = this.#queue;
+    // One piece, the usual case: handed over as it is (its `buffer` is not asked for: on JavaScriptCore that makes
+    // an ArrayBuffer object, which text() and json() never need). Pieces are copies this body owns, never shared memory.
+    let all: Uint8Array;
+    if (queue.length - this.#head === 1) all = queue[this.#head]!;
+    else {
+      const chunks = queue.slice(this.#head);
+      let total = 0;
+      for (const c of chunks) total += c.length;
+      all = concat(chunks, total);
+    }
+    queue.length = this.#head = this.#queued = 0;
+    return all as Uint8Array<ArrayBuffer>;
   }
 
   /** Reads and drops the rest (the connection can be reused afterwards). */
