@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import http2 from "node:http2";
 import net, { type AddressInfo } from "node:net";
+import { turnMs } from "../core/clock.ts";
+import { defaultLoop } from "../poll/loop.ts";
 import { HTTP2Error, HTTP2StreamError, HTTPError } from "../core/errors.ts";
 import { Agent } from "../http/client/agent.ts";
 import { fetch } from "../http/client/fetch.ts";
@@ -287,6 +289,37 @@ describe("HTTP/2 client against node:http2, h2c by prior knowledge", () => {
     await assert.rejects(slow.body.text(), (e: Error) => e.name === "AbortError");
     assert.equal(await (await request(`${base}/after-timeout`, { dispatcher: pool, bodyTimeoutMs: 50 })).body.text(), "ok /after-timeout");
     assert.equal(pool.stats.connected, 1);
+  });
+
+  test("a head timeout counts from the request, not from an older clock reading of the same synchronous run", async () => {
+    const held: http2.ServerHttp2Stream[] = [];
+    const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
+      if (headers[":path"] === "/held-clock") held.push(stream);
+    };
+    // The connection is up (a request made before it is started once it is, from a fresh reading).
+    assert.equal(await (await request(`${base}/warm-clock`, { dispatcher: pool })).body.text(), "ok /warm-clock");
+    server.on("stream", onStream);
+    seen.hold = true;
+    try {
+      // Something earlier in this run read the turn's clock (a server's request start, a rate limit), and the
+      // run went on for 1.1 s (blocked, not spinning) before making a request with a 1 s head timeout: counted
+      // from that reading, its deadline had passed before the request was made, and it failed at once.
+      turnMs();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+      const pending = request(`${base}/held-clock`, { dispatcher: pool, headersTimeoutMs: 1000 });
+      for (let i = 0; held.length === 0; i++) {
+        if (i >= 2000) throw new Error("the server never saw the request");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // A timer of the client's loop armed now fires after any deadline the request armed before it: then answer.
+      await new Promise<void>((r) => defaultLoop().timers.once(20, () => r()));
+      held[0]!.respond({ ":status": 200 });
+      held[0]!.end("answered");
+      assert.equal(await (await pending).body.text(), "answered");
+    } finally {
+      seen.hold = false;
+      server.off("stream", onStream);
+    }
   });
 
   test("a response complete before the request body stops the upload; the connection goes on", async () => {

@@ -46,7 +46,7 @@
  * @module
  */
 import { HTTP2Error, HTTP2StreamError, HTTPError } from "../../core/errors.ts";
-import { monotonicMs, turnMs } from "../../core/clock.ts";
+import { monotonicMs } from "../../core/clock.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
@@ -149,7 +149,7 @@ class ClientStream {
   received = 0;
   /** The trailer fields received, or null. */
   trailers: Array<[string, string]> | null = null;
-  /** When the head/body timeout expires ({@link turnMs} reading; 0: no timeout). */
+  /** When the head/body timeout expires ({@link monotonicMs} reading; 0: no timeout). */
   deadline = 0;
   /** The timeout in ms (0: none); the body timeout starts again at each piece. */
   timerMs = 0;
@@ -580,7 +580,7 @@ export class H2ClientConnection {
         this.#fail(s, new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `the response body is above ${this.#config.maxResponseBytes} bytes`));
         return;
       }
-      if (s.timerMs > 0) s.deadline = turnMs() + s.timerMs;
+      if (s.timerMs > 0) s.deadline = monotonicMs() + s.timerMs;
       const more = s.request.done ? true : s.request.handler.onData(data, true);
       if (!more) s.paused = true;
       if (s.paused) s.unconsumed += n;
@@ -769,7 +769,11 @@ export class H2ClientConnection {
       return;
     }
     s.timerMs = ms;
-    const at = turnMs() + ms;
+    // The clock itself, not the turn's reading (turnMs): that may be as old
+    // as the synchronous run that makes the request, and a deadline counted
+    // from it fired that much early (a 200 ms head timeout at once after a
+    // 300 ms synchronous stretch).
+    const at = monotonicMs() + ms;
     s.deadline = at;
     if (at < this.#deadlineAt) this.#armDeadline(at);
   }
@@ -779,7 +783,7 @@ export class H2ClientConnection {
     s.deadline = 0;
   }
 
-  /** Arms the deadline timer for `at` (a {@link turnMs} reading). */
+  /** Arms the deadline timer for `at` (a {@link monotonicMs} reading). */
   #armDeadline(at: number): void {
     if (this.#closed) return;
     this.#deadlineAt = at;
