@@ -95,6 +95,8 @@ export interface H1Owner {
   retry(request: PendingRequest): void;
 }
 
+/** Interim (1xx) responses one request may get before its final one (the HTTP/2 client's no-progress budget is as large). */
+const MAX_INTERIM_RESPONSES = 1000;
 const T_NONE = 0;
 const T_HEADERS = 1;
 const T_BODY = 2;
@@ -166,6 +168,8 @@ export class H1Connection {
   /** The current response is final (not 1xx). */
   #final = false;
   #trailers: Array<[string, string]> | null = null;
+  /** Interim (1xx) responses to the current request so far. */
+  #interim = 0;
   /** Body pieces of the read being parsed (views valid during it), and their bytes. */
   #bodyParts: Uint8Array[] = [];
   #bodyPartsBytes = 0;
@@ -499,10 +503,17 @@ export class H1Connection {
         this.#callbackError = new HTTPError("ERR_HTTP_UNEXPECTED_UPGRADE", "the server switched protocols, which was not asked for");
         throw this.#callbackError;
       }
+      // A server sending 1xx heads without end kept the request (and a core
+      // busy parsing them) until the headers timeout, five minutes by default.
+      if (++this.#interim > MAX_INTERIM_RESPONSES) {
+        this.#callbackError = new HTTPError("ERR_HTTP_HEADER_OVERFLOW", `more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses to one request`);
+        throw this.#callbackError;
+      }
       if (status === 100 && this.#continueFor === request) this.#startContinuedBody();
       return;
     }
     this.#final = true;
+    this.#interim = 0;
     if (!head.keepAlive) this.#reusable = false;
     else {
       const hint = keepAliveTimeout(head);
