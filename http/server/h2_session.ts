@@ -39,7 +39,7 @@
 import { HTTP2Error } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
-import { monotonicMs } from "../../core/clock.ts";
+import { monotonicMs, turnMs } from "../../core/clock.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import { H2Connection, type H2ConnectionOptions } from "../h2/connection.ts";
@@ -302,6 +302,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   credited = 0;
   /** The stream was reset (by the client or for its errors): nothing more is written. */
   reset = false;
+  /** In the session's map of exchanges by stream id (one answered while its handler was called never is). */
+  listed = false;
   /** Set when waiting for room to write (see H2Session.room). */
   wake: (() => void) | undefined;
   responseTrailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined;
@@ -527,6 +529,7 @@ export class H2Session {
     this.h2.upgrade(settings, method);
     const ex = new H2Exchange(this, 1, method, url, headers, body !== null, false);
     if (body !== null) ex.preload(body);
+    ex.listed = true;
     this.#exchanges.set(1, ex);
     this.#dispatch(ex);
   }
@@ -712,9 +715,13 @@ export class H2Session {
     const url = (method === "CONNECT" && protocol === "") || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
     ex.connectProtocol = protocol;
-    this.#exchanges.set(id, ex);
     this.#disarmIdle();
     this.#dispatch(ex);
+    // Answered at once (the usual static response): no event will look for it by id, so it never joins the map.
+    if (!ex.done) {
+      ex.listed = true;
+      this.#exchanges.set(id, ex);
+    }
   }
 
   // ---- handlers and responses
@@ -856,7 +863,7 @@ export class H2Session {
       ex.discard = true;
       ex.failBody(new DOMException("the response was sent", "AbortError"));
     }
-    this.#exchanges.delete(ex.streamId);
+    if (ex.listed) this.#exchanges.delete(ex.streamId);
     this.scheduleFlush();
     if (this.#exchanges.size === 0) this.#armIdle();
   }
@@ -928,6 +935,7 @@ export class H2Session {
       throw err;
     }
     const ex = new H2Exchange(this, id, "GET", `${scheme}://${authority}${path}`, list, false, true);
+    ex.listed = true;
     this.#exchanges.set(id, ex);
     this.#pushesActive++;
     this.#dispatch(ex);
@@ -1005,7 +1013,8 @@ export class H2Session {
   #armIdle(): void {
     const ms = this.#options.idleTimeoutMs;
     if (!(ms > 0) || ms === Infinity || this.conn.closed) return;
-    this.#idleSince = monotonicMs();
+    // The loop turn's clock reading: this runs after most requests, and the timeout is seconds.
+    this.#idleSince = turnMs();
     if (this.#idleTimer === undefined) this.#idleTimer = this.conn.loop.timers.once(ms, () => this.#onIdle()).unref();
   }
 
