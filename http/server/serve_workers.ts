@@ -78,13 +78,21 @@ export function workerSide(
   loop: Pick<Loop, "close" | "released">,
 ): void {
   const end = async (deadlineMs: number | undefined): Promise<void> => {
+    // Finished is reported whatever failed on the way: a rejection here would
+    // go unhandled (ending the Worker with the very teardown waited for here)
+    // and the first server would wait for the report in vain.
     try {
       await shutdown(deadlineMs);
-    } finally {
-      loop.close();
-      await loop.released();
-      join.link.postMessage({ finished: true });
+    } catch {
+      // The server is as shut down as it will get.
     }
+    try {
+      loop.close();
+    } catch {
+      // Loop.close frees everything before it throws (say a watched fd closed before its watcher).
+    }
+    await loop.released();
+    join.link.postMessage({ finished: true });
   };
   join.link.onMessage((m) => {
     const message = m as { cmd?: string; deadlineMs?: number };
