@@ -11,7 +11,9 @@
  * each made one request and stay open (HTTP_IDLE connections), per
  * connection. HTTP_LIGHT=1: the ffinet server runs with
  * `installLightResponse()` (the same handler, the runtime's `Response`
- * replaced by the light one; cases marked "light").
+ * replaced by the light one; cases marked "light"). HTTP_LOOP_STATS=1: the
+ * ffinet server prints its loop's counters (ticks, polls, parks, wakes,
+ * events) on stderr once a second.
  *
  * Needs `wrk` (apt-get install -y wrk). Run: node scripts/bench.mjs http_server [--runtime=node]
  * (or directly: node --import tsx bench/http_server.ts).
@@ -43,6 +45,11 @@ async function runServer(kind: string): Promise<void> {
     const { installLightResponse, serve } = await import("../http/server/mod.ts");
     if (LIGHT) installLightResponse();
     port = serve({ port: 0, fetch: handler }).addr.port;
+    if (proc.env.HTTP_LOOP_STATS === "1") {
+      // The loop's counters once a second on stderr (parks and wake-ups per request under load).
+      const { defaultLoop } = await import("../poll/loop.ts");
+      setInterval(() => console.error(`LOOP ${performance.now().toFixed(0)} ${JSON.stringify(defaultLoop().stats)}`), 1000).unref?.();
+    }
   } else if (RUNTIME === "deno") {
     const D = (globalThis as unknown as { Deno: { serve(o: object, h: (r: Request) => Response): { addr: { port: number } } } }).Deno;
     port = D.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler).addr.port;
