@@ -40,11 +40,14 @@ function ignore(): void {}
 function countsAsAssumed(estimate: Estimate): boolean {
   const base = estimate(new Response(null));
   const stream = () => new ReadableStream<Uint8Array>({ pull: (c) => c.close() });
+  // Bytes already queued in a stream must count 0 too (were they counted, bytes() would read a stream).
+  const queued = () => new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new Uint8Array(64)) });
   return estimate(new Response("abc")) === base + 3 &&
     estimate(new Response(new Uint8Array(100))) === base + 100 &&
     estimate(new Response(null, { statusText: "Made" })) === base + 4 &&
     estimate(new Response(stream())) === base &&
     estimate(new Response(stream(), { statusText: "ab", headers: { "x-a": "x".repeat(50) } })) === base + 2 &&
+    estimate(new Response(queued())) === base &&
     estimate(new Response(new Blob(["abcdef"]))) === base &&
     estimate(new Response("", { headers: { "x-a": "x".repeat(50) } })) === base;
 }
