@@ -264,8 +264,11 @@ async function inProcessOverLoopback(): Promise<void> {
  * `collector` costs nothing per request by construction (the collector
  * runs when the registry is read): its line is the method's zero and
  * spread. (One "off" server shared by all the variants, in blocks side by
- * side, made every variant look ~500 ns dearer: the shared server's
- * connections ran twice as often, so warmer.)
+ * side, made `collector` itself look 300–700 ns dearer than "off" in four
+ * runs at load 10–16, presumably because the shared server ran every
+ * other block and stayed warmer.) On a loaded machine the spread is wide:
+ * at load 15–19 `collector`'s median landed anywhere in ±1.3 µs, so read
+ * these lines from a quiet window, and the in-process ones above anytime.
  */
 async function inProcessBreakdown(): Promise<void> {
   const ROUNDS_B = Number(proc.env.BREAKDOWN_ROUNDS ?? 20);
