@@ -510,6 +510,26 @@ export class H2Connection {
     return c.out.take();
   }
 
+  /**
+   * Like {@link pull}, but the bytes are a view of the connection's own
+   * buffer, valid only until the next call on the connection: for a caller
+   * that sends them at once (a socket's `send()`, which sends or copies
+   * what it is given). Saves an allocation per call.
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const c = new H2Connection({ role: "client" });
+   * const bytes = c.pullView();
+   * console.log(bytes.length > 0); // true: the preface and SETTINGS, to send before the next call
+   * ```
+   */
+  pullView(maxBytes = 1 << 20): Uint8Array {
+    const c = this.#c;
+    schedule(c, maxBytes);
+    return c.out.takeView();
+  }
+
   // ------------------------------------------------------------------ time
 
   /** The earliest time `tick()` has something to check, or -1. */

@@ -15,6 +15,8 @@ const EMPTY = new Uint8Array(0);
 const INITIAL = 16384;
 /** Below this many queued bytes, `take()` copies them out and keeps the buffer. */
 const COPY_OUT = 4096;
+/** `takeView()` keeps a buffer up to this size for the next frames (one that grew past it for a bulk pull is let go). */
+const KEEP_MAX = 65536;
 
 /**
  * A byte queue for outgoing frames.
@@ -79,5 +81,20 @@ export class OutboundBuffer {
     const out = this.#buf.subarray(0, n);
     this.#buf = EMPTY;
     return out;
+  }
+
+  /**
+   * Like {@link take}, but returns a view of the queue's own buffer, valid
+   * only until the next write to the queue: for a caller that sends or
+   * copies the bytes at once (a connection's `send()` does). No copy and,
+   * while the buffer stays under 64 KiB, no allocation per call.
+   */
+  takeView(): Uint8Array {
+    const n = this.length;
+    if (n === 0) return EMPTY;
+    this.length = 0;
+    const buf = this.#buf;
+    if (buf.length > KEEP_MAX) this.#buf = EMPTY;
+    return buf.subarray(0, n);
   }
 }

@@ -110,4 +110,37 @@ describe("H2Connection.respondWithData", () => {
       assert.equal(direct.server.streamCount, queued.server.streamCount);
     }), { numRuns: 60 });
   });
+
+  test("pullView hands out the same bytes as pull, in a buffer reused across calls (copy before the next call)", () => {
+    const viewSide = pair(1 << 20);
+    const copySide = pair(1 << 20);
+    const seenView: number[] = [];
+    const seenCopy: number[] = [];
+    const views: Uint8Array[] = [];
+    for (let round = 0; round < 30; round++) {
+      const n = (round * 997) % 40000;
+      for (const p of [viewSide, copySide]) {
+        const id = p.client.request(GET, true);
+        p.server.receive(p.client.pull());
+        p.server.respond(id, [":status", "200", "x-round", String(round)], n === 0);
+        if (n > 0) p.server.sendData(id, new Uint8Array(n).fill(round), true);
+      }
+      for (;;) {
+        const v = viewSide.server.pullView(4096 + round * 1000);
+        const c = copySide.server.pull(4096 + round * 1000);
+        assert.deepEqual([...v], [...c]);
+        if (v.length === 0) break;
+        seenView.push(...v);
+        seenCopy.push(...c);
+        views.push(v);
+        viewSide.client.receive(v.slice());
+        copySide.client.receive(c);
+        viewSide.server.receive(viewSide.client.pull());
+        copySide.server.receive(copySide.client.pull());
+      }
+    }
+    assert.deepEqual(seenView, seenCopy);
+    // Small pulls share one buffer: an old view shows later bytes (hence "copy before the next call").
+    assert.ok(views.some((v, i) => views.slice(i + 1).some((w) => w.buffer === v.buffer)));
+  });
 });

@@ -965,7 +965,8 @@ export class H2Session {
     const h2 = this.h2;
     if (!this.#closing) {
       while (this.#writable && h2.wantsWrite) {
-        const out = h2.pull(PULL_BYTES);
+        // A view of the core's buffer: send() sends or copies it before the next pull.
+        const out = h2.pullView(PULL_BYTES);
         if (out.length === 0) break;
         this.#handed += out.length;
         try {
