@@ -550,7 +550,8 @@ export class H1Connection {
     const data = n === 1 ? parts[0]! : concatBytes(parts, this.#bodyPartsBytes);
     parts.length = 0;
     this.#bodyPartsBytes = 0;
-    const request = this.#queue[0]!;
+    const request = this.#queue[0];
+    if (request === undefined) return; // the connection was destroyed meanwhile
     if (this.#timerKind === T_BODY && this.#timerMs > 0) this.#timer!.reschedule(this.#timerMs);
     if (!request.done && !request.handler.onData(data, n > 1)) this.#control.pause();
   }
