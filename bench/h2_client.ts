@@ -11,6 +11,8 @@
  * The case names end in the server (`@nginx`, `@node:http2`). Alternating rounds (CLIENT_ROUNDS,
  * default 3, CLIENT_SECONDS each, default 2); median req/s and the client's
  * CPU µs per request, after a warm-up of CLIENT_WARMUP seconds (default 5) per contender.
+ * `bench/_h2_client_cpu.ts` measures the client's own CPU per request
+ * without I/O (steadier on a loaded machine; A/B across checkouts).
  *
  * Run: node scripts/bench.mjs h2_client [--runtime=node]
  *
