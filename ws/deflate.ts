@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { CompressionError, HTTPError, LimitError, WebSocketError } from "../core/errors.ts";
+import { CompressionError, HTTPError, LimitError, UseAfterCloseError, WebSocketError } from "../core/errors.ts";
 import { Deflater, Inflater } from "../core/zlib.ts";
 import { type ExtensionItem, formatExtensions, parseExtensions } from "./extensions.ts";
 import { CloseCode } from "./frame.ts";
@@ -234,6 +234,8 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   #inflated = 0;
   /** Pieces of a message are being inflated (it did not come whole). */
   #midMessage = false;
+  /** `close()` was called: the zlib streams are gone and must not be made again. */
+  #closed = false;
   /** A small message's compressed bytes with the 00 00 ff ff tail after them. */
   readonly #joined = new Uint8Array(JOINED_BYTES);
 
@@ -355,6 +357,7 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
 
   /** Compresses one whole message; the result has no 00 00 ff ff tail. */
   compress(data: Uint8Array): Uint8Array {
+    if (this.#closed) throw new UseAfterCloseError("PerMessageDeflate");
     const server = this.role === "server";
     const noTakeover = server ? this.params.serverNoContextTakeover : this.params.clientNoContextTakeover;
     const deflater = noTakeover && this.#options.sharedCompressor === true ? this.#sharedDeflater() : this.#deflater ??= this.#newDeflater();
@@ -410,6 +413,7 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
    * no output is held twice or left as garbage.
    */
   decompress(piece: Uint8Array, fin: boolean, maxBytes: number, sink?: (part: Uint8Array) => void): Uint8Array[] {
+    if (this.#closed) throw new UseAfterCloseError("PerMessageDeflate");
     const server = this.role === "server";
     const noTakeover = server ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
     const bits = zlibBits(server ? this.params.clientMaxWindowBits : this.params.serverMaxWindowBits);
@@ -467,8 +471,9 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
     return out;
   }
 
-  /** Frees the zlib streams. */
+  /** Frees the zlib streams; `compress` and `decompress` throw `UseAfterCloseError` afterwards. */
   close(): void {
+    this.#closed = true;
     this.#deflater?.close();
     this.#inflater?.close();
     this.#deflater = undefined;

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
 import fc from "fast-check";
-import { WebSocketError } from "../core/errors.ts";
+import { UseAfterCloseError, WebSocketError } from "../core/errors.ts";
 import { PerMessageDeflate } from "./deflate.ts";
 import { WebSocketProtocol } from "./connection.ts";
 
@@ -72,6 +72,16 @@ describe("permessage-deflate: negotiation (RFC 7692 §7.1)", () => {
 });
 
 describe("permessage-deflate: data", () => {
+  test("after close(), compress and decompress throw UseAfterCloseError instead of making new zlib streams", () => {
+    const { s, c } = pair();
+    const packed = c.compress(new TextEncoder().encode("hello"));
+    s.close();
+    c.close();
+    c.close(); // idempotent
+    assert.throws(() => c.compress(new Uint8Array([1, 2, 3])), UseAfterCloseError);
+    assert.throws(() => s.decompress(packed, true, 1e6), UseAfterCloseError);
+  });
+
   test("RFC 7692 §7.2.3.1 example: 'Hello' compressed", () => {
     const { s, c } = pair();
     const packed = new Uint8Array([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
