@@ -152,6 +152,8 @@ export class Connection {
   #lastRead = 0;
   #lastWrite = 0;
   #timer: Timer | undefined;
+  #local: SocketAddress | undefined = undefined;
+  #remote: SocketAddress | undefined = undefined;
 
   /** The connection's side of its transport: one object, no closures. */
   static readonly #Sink = class implements TransportSink {
@@ -273,14 +275,20 @@ export class Connection {
     return this.#closedPromise;
   }
 
-  /** The local address. */
+  /** The local address (asked of the kernel once; a closed connection throws). */
   get localAddress(): SocketAddress {
-    return this.#socket.localAddress();
+    if (this.closed || this.#local === undefined) this.#local = Object.freeze(this.#socket.localAddress());
+    return this.#local;
   }
 
-  /** The peer address. */
+  /**
+   * The peer address. A connected socket's peer does not change, so the
+   * kernel is asked once (`getpeername`), not on every read: per-client
+   * limits and logs read it per request. A closed connection throws.
+   */
   get remoteAddress(): SocketAddress {
-    return this.#socket.remoteAddress();
+    if (this.closed || this.#remote === undefined) this.#remote = Object.freeze(this.#socket.remoteAddress());
+    return this.#remote;
   }
 
   /**
