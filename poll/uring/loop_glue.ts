@@ -80,6 +80,8 @@ export class UringLoop {
   #busy = false;
   /** Completions are being dispatched (`#onReadable`): the ring must not close under them. */
   #reaping = false;
+  /** The reap stopped at its bound with deferred completion work maybe left. */
+  #more = false;
   #closing = false;
   #closed = false;
 
@@ -195,8 +197,25 @@ export class UringLoop {
       // Completions queue follow-up operations (a recv → the echo's send);
       // submitting them here completes most within this tick. Bounded, so
       // the loop still yields to the runtime.
-      for (let round = 0; round < ROUNDS; round++) {
-        if (uring.poll(0) === 0 || this.#closing || uring.closed || ring.unsubmitted === 0) break;
+      if (this.#quiet) {
+        // DEFER_TASKRUN: each enter runs a bounded batch of the deferred
+        // completion work (20 items on Linux 6.18: 50 echoes went out in
+        // sends of 20, 20, 8 …) and what it keeps is not always flagged
+        // (one more enter still found completions in 5 of 159 wakes, with
+        // SQ_TASKRUN clear in some), so
+        // enter until one posts nothing. Cut short by the bound: signal, so
+        // the next tick goes on.
+        let round = 0;
+        while (uring.submit(true) > 0 && !this.#closing && !uring.closed) {
+          if (++round === ROUNDS) {
+            this.#more = true;
+            break;
+          }
+        }
+      } else {
+        for (let round = 0; round < ROUNDS; round++) {
+          if (uring.poll(0) === 0 || this.#closing || uring.closed || ring.unsubmitted === 0) break;
+        }
       }
     } finally {
       this.#reaping = false;
@@ -204,8 +223,9 @@ export class UringLoop {
       if (this.#closing) this.close();
       else if (this.#quiet && !uring.closed) {
         ring.setEventFdEnabled(true);
-        // Posted or deferred while silenced: make sure a wait sees it.
-        if (ring.completions > 0 || ring.needsEnter) uring.signalEventFd();
+        // Posted or deferred while silenced, or left by the bound: make sure a wait sees it.
+        if (this.#more || ring.completions > 0 || ring.needsEnter) uring.signalEventFd();
+        this.#more = false;
       }
     }
   };

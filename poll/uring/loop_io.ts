@@ -3,9 +3,10 @@
  * first use by an io_uring listener or connection and closed by
  * `loop.close()`. It owns what the loop's connections share:
  *
- * - the ring, set up with the best mode the kernel takes: single issuer
- *   with completion work deferred to our own io_uring_enter (6.1+: no
- *   interrupts, completions posted in batches when we ask), else plain;
+ * - the ring, set up with cooperative task running (5.19+: no interrupt
+ *   per completion), else plain; "defer" (single issuer, completion work
+ *   deferred to our own io_uring_enter, 6.1+) only when asked for, see
+ *   {@link UringSetup};
  * - a provided-buffer ring that every multishot recv draws from (5.19+), so
  *   idle connections hold no buffer;
  * - small send slots and a pool of large buffers for sends;
@@ -26,6 +27,7 @@
  *
  * @module
  */
+import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { E } from "../../ffi/platform.ts";
 import type { Loop } from "../loop.ts";
@@ -50,8 +52,17 @@ const SEND_SLOTS = 1024;
 const SEND_SLOT_BYTES = 2048;
 
 /**
- * How the ring runs completion work: "defer" (SINGLE_ISSUER +
- * DEFER_TASKRUN, 6.1+), "coop" (COOP_TASKRUN, 5.19+), "basic".
+ * How the ring runs completion work: "coop" (COOP_TASKRUN, 5.19+; the
+ * default), "defer" (SINGLE_ISSUER + DEFER_TASKRUN, 6.1+), "basic".
+ *
+ * "defer" is never chosen by default: a loop waits for the ring through its
+ * eventfd (a parked wait is another thread's epoll_wait, which may not enter
+ * a single-issuer ring), and with DEFER_TASKRUN the kernel sets SQ_TASKRUN
+ * at once but signals the eventfd late: 26–160 ms after a peer's write here
+ * (Linux 6.18), so each wait for a peer stalls (a 50-connection WebSocket
+ * echo at 2.7k msg/s instead of 15k; one connection's ping-pong at 186
+ * round trips/s instead of 3.7k). With COOP_TASKRUN and "basic" the eventfd
+ * is readable before the peer's write returns.
  *
  * @example
  * ```ts
@@ -66,12 +77,7 @@ const SETUP_FLAGS: Record<UringSetup, number> = {
   coop: URING.SETUP_SUBMIT_ALL | URING.SETUP_COOP_TASKRUN | URING.SETUP_TASKRUN_FLAG,
   basic: 0,
 };
-/**
- * What `loopUring` tries, in order, from the requested setup on. "coop" is
- * only taken when asked for: without DEFER_TASKRUN, completion work queued
- * without an interrupt waits until this thread next enters the kernel, and
- * a loop asleep in the runtime's own poll would not see it.
- */
+/** What `loopUring` tries, in order, from the requested setup on. */
 const FALLBACK: Record<UringSetup, UringSetup[]> = { defer: ["defer", "basic"], coop: ["coop", "basic"], basic: ["basic"] };
 
 /**
@@ -85,7 +91,7 @@ const FALLBACK: Record<UringSetup, UringSetup[]> = { defer: ["defer", "basic"], 
  * ```
  */
 export interface LoopUringOptions {
-  /** The most capable setup to try (default "defer"; "basic" is tried when refused). */
+  /** The setup to try (default `FFINET_URING_SETUP` from the environment, else "coop"; "basic" is tried when refused). */
   setup?: UringSetup;
   /** Use a provided-buffer ring for recv (default true; false: poll, then recv into a pooled buffer). */
   providedBuffers?: boolean;
@@ -254,7 +260,9 @@ const EINVAL = E.EINVAL ?? 22;
 /**
  * The ring of `loop`, created on first use with `options` (throws where
  * io_uring is refused; callers choose with `chooseAsyncIo()` first). The
- * setup falls back to "basic" when the kernel refuses the flags (EINVAL).
+ * setup ({@link UringSetup}: `options.setup`, else `FFINET_URING_SETUP`,
+ * else "coop") falls back to "basic" when the kernel refuses the flags
+ * (EINVAL).
  *
  * @example
  * ```ts
@@ -268,8 +276,9 @@ const EINVAL = E.EINVAL ?? 22;
 export function loopUring(loop: Loop, options: LoopUringOptions = {}): LoopUring {
   let io = rings.get(loop);
   if (io !== undefined && !io.closed) return io;
-  const setups = FALLBACK[options.setup ?? "defer"];
-  if (setups === undefined) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(options.setup)}`);
+  const requested = options.setup ?? ((native.env("FFINET_URING_SETUP") || undefined) as UringSetup | undefined) ?? "coop";
+  const setups = Object.hasOwn(FALLBACK, requested) ? FALLBACK[requested] : undefined;
+  if (setups === undefined) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(requested)}`);
   for (let i = 0; ; i++) {
     try {
       io = new LoopUring(loop, options, setups[i]!);

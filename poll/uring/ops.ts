@@ -477,13 +477,18 @@ export class Uring {
 
   /**
    * Submits what is queued now (one io_uring_enter) and reaps what has
-   * completed. Returns the number of completions reaped.
+   * completed. Returns the number of completions reaped. `runDeferred`
+   * enters with GETEVENTS even when nothing is queued and the ring's flags
+   * ask for nothing: with DEFER_TASKRUN the kernel runs at most 20 items
+   * of deferred completion work per io_uring_enter (IO_LOCAL_TW_DEFAULT_MAX,
+   * 6.13+) and keeps the rest without setting SQ_TASKRUN, so only entering
+   * again shows whether some are left.
    */
-  submit(): number {
+  submit(runDeferred = false): number {
     this.#check();
     const ring = this.ring;
     // GETEVENTS also runs completion work the kernel deferred (DEFER_TASKRUN).
-    if (ring.unsubmitted > 0 || ring.needsEnter) ring.enter(0, -1, true);
+    if (runDeferred || ring.unsubmitted > 0 || ring.needsEnter) ring.enter(0, -1, true);
     return this.#reap();
   }
 

@@ -4,6 +4,7 @@ import type { Connection } from "../connection.ts";
 import { connect, listen } from "../listener.ts";
 import { Loop } from "../loop.ts";
 import { libc } from "../../ffi/libc.ts";
+import { native } from "../../ffi/native.ts";
 import { listenTCPSync } from "../../socket/connect.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
@@ -112,11 +113,11 @@ describe("io_uring buffers", () => {
 });
 
 describe("io_uring streams", () => {
-  test("the ring takes the most capable setup, with buffer rings and multishot recv", async () => {
+  test("the ring takes the default setup (coop), with buffer rings and multishot recv", async () => {
     if (!available) return;
     await withRing({}, async (loop) => {
       const io = loopUring(loop);
-      assert.equal(io.setup, "defer", "this kernel (6.1+) takes DEFER_TASKRUN");
+      if (!native.env("FFINET_URING_SETUP")) assert.equal(io.setup, "coop", "this kernel (5.19+) takes COOP_TASKRUN");
       assert.ok(io.buffers !== undefined);
       assert.equal(io.multishot, true);
     });
