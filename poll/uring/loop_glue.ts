@@ -202,9 +202,8 @@ export class UringLoop {
         // completion work (20 items on Linux 6.18: 50 echoes went out in
         // sends of 20, 20, 8 …) and what it keeps is not always flagged
         // (one more enter still found completions in 5 of 159 wakes, with
-        // SQ_TASKRUN clear in some), so
-        // enter until one posts nothing. Cut short by the bound: signal, so
-        // the next tick goes on.
+        // SQ_TASKRUN clear in some), so enter until one posts nothing. Cut
+        // short by the bound: signal, so the next tick goes on.
         let round = 0;
         while (uring.submit(true) > 0 && !this.#closing && !uring.closed) {
           if (++round === ROUNDS) {
