@@ -47,6 +47,7 @@
 import { HTTP1ParseError } from "../../core/errors.ts";
 import { concatBytes } from "../../core/bytes.ts";
 import { turnMs } from "../../core/clock.ts";
+import { WriteStallWatch } from "./write_stall.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
 import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/parser.ts";
@@ -426,11 +427,8 @@ export class H1Session implements ResponseSink {
   /** Body bytes of the current read, handed to the body stream as one chunk when the read is parsed. */
   #bodyParts: Uint8Array[] = [];
   #bodyPartsBytes = 0;
-  /** Bytes handed to the connection over its life (what the kernel took is this less what is still queued). */
-  #handed = 0;
-  /** The write stall check: what the kernel had taken at the last sweep, and since when nothing more. */
-  #takenAtSweep = 0;
-  #stalledSince = 0;
+  /** Bytes handed to the connection, and the write stall check on them. */
+  readonly #stall = new WriteStallWatch();
   /** An Upgrade request waits for its response: input is held, not parsed. */
   #upgradeHeld: Uint8Array[] | undefined;
   #upgradeEx: Exchange | undefined;
@@ -483,7 +481,7 @@ export class H1Session implements ResponseSink {
       cork.reset();
       this.#sendNow(head, true);
     }
-    this.#handed += length;
+    this.#stall.handed += length;
     try {
       return this.conn.sendFile(fd, position, length, done);
     } catch (err) {
@@ -494,7 +492,7 @@ export class H1Session implements ResponseSink {
 
   #sendNow(bytes: Uint8Array, more: boolean): boolean {
     if (this.conn.closed || this.#closing) return false;
-    this.#handed += bytes.length;
+    this.#stall.handed += bytes.length;
     try {
       return this.conn.send(bytes, more);
     } catch {
@@ -998,18 +996,7 @@ export class H1Session implements ResponseSink {
    */
   #checkWriteStall(now: number): void {
     if (this.conn.closed) return;
-    const queued = this.conn.bufferedAmount;
-    if (queued === 0) {
-      this.#stalledSince = 0;
-      return;
-    }
-    const taken = this.#handed - queued;
-    if (this.#stalledSince === 0 || taken > this.#takenAtSweep) this.#stalledSince = now;
-    this.#takenAtSweep = taken;
-    if (stalledTooLong(now, this.#stalledSince, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) {
-      this.#stalledSince = 0;
-      this.conn.abort();
-    }
+    if (this.#stall.stalled(this.conn.bufferedAmount, now, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) this.conn.abort();
   }
 
   /** Called by the server's sweep: acts on an expired timeout. */
@@ -1026,11 +1013,6 @@ export class H1Session implements ResponseSink {
       else this.#reject(undefined, 408);
     } else if (kind === T_BODY) this.#reject(new DOMException("request body timeout", "TimeoutError"), 408);
   }
-}
-
-/** Whether a write stall that began at `since` (0: none) has lasted `limit` ms (0: no limit). */
-function stalledTooLong(now: number, since: number, limit: number): boolean {
-  return limit > 0 && since > 0 && now - since >= limit;
 }
 
 function session(conn: Connection): H1Session | undefined {

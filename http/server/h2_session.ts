@@ -48,6 +48,7 @@ import type { H2Event } from "../h2/events.ts";
 import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import { type ServeHandlerInfo, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
+import { WriteStallWatch } from "./write_stall.ts";
 import { lightRequest, type RequestFieldList, type RequestParts } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
@@ -492,10 +493,8 @@ export class H2Session {
   /** Streams carrying a tunnel (RFC 8441) after their `200`. */
   readonly #tunnels = new Map<number, H2StreamTransport>();
   #tunnelHost: H2StreamHost | undefined;
-  /** Bytes handed to the connection so far, what the sweep last saw taken of them, and since when none were (0: not stalled). */
-  #handed = 0;
-  #takenAtSweep = 0;
-  #stalledSince = 0;
+  /** Bytes handed to the connection, and the write stall check on them. */
+  readonly #stall = new WriteStallWatch();
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -968,7 +967,7 @@ export class H2Session {
         // A view of the core's buffer: send() sends or copies it before the next pull.
         const out = h2.pullView(PULL_BYTES);
         if (out.length === 0) break;
-        this.#handed += out.length;
+        this.#stall.handed += out.length;
         try {
           if (!conn.send(out)) this.#writable = false;
         } catch {
@@ -1045,19 +1044,7 @@ export class H2Session {
    */
   checkTimer(now: number): void {
     if (this.conn.closed) return;
-    const queued = this.conn.bufferedAmount;
-    if (queued === 0) {
-      this.#stalledSince = 0;
-      return;
-    }
-    const taken = this.#handed - queued;
-    if (this.#stalledSince === 0 || taken > this.#takenAtSweep) this.#stalledSince = now;
-    this.#takenAtSweep = taken;
-    const limit = this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS;
-    if (limit > 0 && now - this.#stalledSince >= limit) {
-      this.#stalledSince = 0;
-      this.conn.abort();
-    }
+    if (this.#stall.stalled(this.conn.bufferedAmount, now, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) this.conn.abort();
   }
 
   /** Sends what is queued, then FIN; closes once the client closes too (or after a linger). */
