@@ -20,48 +20,11 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { C, LAYOUT } from "../ffi/platform.ts";
 import { detectRuntime } from "../ffi/runtime.ts";
+import { ffiClockMs } from "./ffi_clock.ts";
 
-const timespec = new Uint8Array(LAYOUT.timespec.size);
-const words = new Uint32Array(timespec.buffer);
-const SEC_LOW = LAYOUT.timespec.sec / 4;
-const NSEC_LOW = LAYOUT.timespec.nsec / 4;
-/** clock_gettime's reading minus performance.now()'s, in ms. */
-let origin = 0;
-let lib: ReturnType<typeof libc> | undefined;
 /** 0: not decided yet (Deno, libc not loaded so far), 1: FFI, 2: performance.now(). */
 let mode = detectRuntime() === "deno" ? 0 : 2;
-
-/** CLOCK_MONOTONIC in ms, minus `origin`; NaN when the call fails. */
-function ffiMs(): number {
-  if (lib!.clock_gettime(C.CLOCK_MONOTONIC, timespec) !== 0) return Number.NaN;
-  // tv_sec since boot fits 32 bits for 136 years; tv_nsec < 1e9.
-  return words[SEC_LOW]! * 1000 + words[NSEC_LOW]! / 1e6 - origin;
-}
-
-/** Takes clock_gettime and sets `origin` from the tightest of a few bracketed readings; false when FFI is no use. */
-function bind(): boolean {
-  try {
-    lib = libc();
-    if (Number.isNaN(ffiMs())) return false;
-  } catch {
-    return false;
-  }
-  let best = Infinity;
-  let offset = 0;
-  for (let i = 0; i < 7; i++) {
-    const before = performance.now();
-    const raw = ffiMs();
-    const after = performance.now();
-    if (after - before < best) {
-      best = after - before;
-      offset = raw - (before + after) / 2;
-    }
-  }
-  origin = offset;
-  return true;
-}
 
 /**
  * Monotonic milliseconds on `performance.now()`'s origin, read the
@@ -78,10 +41,10 @@ function bind(): boolean {
  */
 export function metricsNowMs(): number {
   if (mode === 1) {
-    const ms = ffiMs();
+    const ms = ffiClockMs();
     if (ms === ms) return ms;
   } else if (mode === 0 && libc.loaded) {
-    mode = bind() ? 1 : 2;
+    mode = Number.isNaN(ffiClockMs()) ? 2 : 1;
   }
   return performance.now();
 }

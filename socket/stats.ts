@@ -12,8 +12,7 @@
  *
  * @module
  */
-import { libc } from "../ffi/libc.ts";
-import { C, LAYOUT } from "../ffi/platform.ts";
+import { ffiClockMs } from "../core/ffi_clock.ts";
 
 /** A copy of a socket's counters. */
 export interface SocketStats {
@@ -55,42 +54,13 @@ const SINCE = 9;
 
 // The monotonic clock read without allocating: `performance.now()` returns
 // a fresh heap number on V8 (16 bytes per call, two per round trip), so the
-// hot path reads CLOCK_MONOTONIC into a reused timespec instead and shifts it
-// to `performance.now()`'s origin, which it then matches.
-const timespec = new Uint8Array(LAYOUT.timespec.size);
-const timespecWords = new Uint32Array(timespec.buffer);
-const SEC_LOW = LAYOUT.timespec.sec / 4;
-const NSEC_LOW = LAYOUT.timespec.nsec / 4;
-let origin = Number.NaN;
-
-function clockMs(): number {
-  if (libc().clock_gettime(C.CLOCK_MONOTONIC, timespec) !== 0) return performance.now();
-  // tv_sec since boot fits 32 bits for 136 years; tv_nsec < 1e9.
-  return timespecWords[SEC_LOW]! * 1000 + timespecWords[NSEC_LOW]! / 1e6 - origin;
-}
-
-/** Sets `origin` from the closest of a few bracketed readings of both clocks. */
-function alignOrigin(): void {
-  origin = 0;
-  clockMs(); // the first call may bind the symbol
-  let best = Infinity;
-  let offset = 0;
-  for (let i = 0; i < 5; i++) {
-    const before = performance.now();
-    const raw = clockMs();
-    const after = performance.now();
-    if (after - before < best) {
-      best = after - before;
-      offset = raw - (before + after) / 2;
-    }
-  }
-  origin = offset;
-}
+// hot path reads CLOCK_MONOTONIC into a reused timespec instead, shifted
+// to `performance.now()`'s origin, which it then matches (core/ffi_clock.ts).
 
 /** Writes the monotonic time (performance.now() origin) into cells[slot]. */
 function stamp(cells: Float64Array, slot: number): void {
-  if (origin !== origin) alignOrigin();
-  cells[slot] = clockMs();
+  const ms = ffiClockMs();
+  cells[slot] = ms === ms ? ms : performance.now();
 }
 
 /**
