@@ -374,7 +374,10 @@ export class UdpQueryRing implements UringOwner {
   };
 
   #received(slot: number, x: RingExchange<unknown>, res: number): void {
-    this.#latency.observe(performance.now() - this.#sentAt[slot]!);
+    // Only a datagram or an expiry says how near the server is: a receive
+    // ended by the caller's abort or a failed socket/send would make a far
+    // server look near (and the loop linger for it).
+    if (res >= 0 || x.expired) this.#latency.observe(performance.now() - this.#sentAt[slot]!);
     if (!x.done) {
       if (res < 0) {
         x.end(res === -ECANCELED ? sysError(ECANCELED, "recvmsg", x.server.text) : sysError(-res, "recvmsg", x.server.text), false);
@@ -459,6 +462,8 @@ class RingExchange<T> implements Expirable, EventListenerObject {
   readonly maxBytes: number;
   readonly promise: Promise<T>;
   done = false;
+  /** Ended by its deadline (its cancelled receive then counts as a slow answer for {@link AnswerLatency}). */
+  expired = false;
   readonly #ring: UdpQueryRing;
   readonly #slot: number;
   readonly #acceptor: DatagramAcceptor<T>;
@@ -512,6 +517,7 @@ class RingExchange<T> implements Expirable, EventListenerObject {
 
   /** The deadline passed. */
   expire(): void {
+    this.expired = true;
     this.end(this.#timeout!.error(), true);
   }
 

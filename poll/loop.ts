@@ -521,8 +521,10 @@ export class Loop implements WatcherHost {
   #lingerTimeout(): number {
     if (this.#lingerMs === 0) return 0;
     if (this.#expecting()) {
+      // Within the window: a wait never outlasts what is left of it.
+      const left = Math.max(1, Math.ceil(this.#expectUntil - performance.now()));
       const t = this.timers.timeoutMs();
-      return t < 0 ? this.#lingerMs : Math.min(t, this.#lingerMs);
+      return Math.min(left, t < 0 ? this.#lingerMs : Math.min(t, this.#lingerMs));
     }
     if (this.#lingerOffUntil !== 0) {
       if (performance.now() < this.#lingerOffUntil) return 0;
