@@ -1,22 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { libc } from "../ffi/libc.ts";
-import { C } from "../ffi/platform.ts";
+import { socketPair, untilParked } from "../tests/loop_helpers.ts";
 import { Loop, READABLE } from "./loop.ts";
-
-/** Waits (bounded, ~10 s) until the loop's wait is parked on its helper thread. */
-async function untilParked(loop: Loop): Promise<void> {
-  for (let i = 0; !loop.parked; i++) {
-    if (i >= 2000) throw new Error(`the loop never parked: ${JSON.stringify(loop.stats)}`);
-    await sleep(5);
-  }
-}
-
-function socketPair(): [number, number] {
-  const fds = new Int32Array(2);
-  assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_NONBLOCK, 0, new Uint8Array(fds.buffer)), 0);
-  return [fds[0]!, fds[1]!];
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
