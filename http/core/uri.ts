@@ -255,6 +255,85 @@ export function parseURI(input: string): URI {
   };
 }
 
+/**
+ * Tells whether the WHATWG URL parser takes `authority` (a `host[:port]`
+ * that passed the RFC 3986 checks) as the host of an `http:` URL. A
+ * server builds each request's `url` from its Host or `:authority`, and
+ * RFC 3986 accepts hosts the URL parser refuses: a port above 65535, a
+ * last label of digits or `0x` (`b.1`, `1.2.3.999` are IPv4 numbers to
+ * it), percent-escapes that decode to forbidden code points, `xn--`
+ * labels that are not Punycode, an empty host before a port, IPvFuture
+ * and zones. Such a request's `new URL(request.url)` (or any real
+ * `Request`) throws, so servers refuse it with 400 instead. Names of
+ * letters, digits, `-` and `.` whose last label starts with a letter,
+ * and dotted-quad IPv4, are answered without the URL parser. Takes a
+ * string, or bytes (latin1) with the range `[start, end)`.
+ *
+ * @example
+ * ```ts
+ * import { isUrlAuthority } from "./uri.ts";
+ * console.log(isUrlAuthority("example.com:8080"), isUrlAuthority("a:99999"), isUrlAuthority("b.1")); // true false false
+ * const bytes = new TextEncoder().encode("Host: [::1]:8080");
+ * console.log(isUrlAuthority(bytes, 6, bytes.length)); // true
+ * ```
+ */
+export function isUrlAuthority(authority: string | Uint8Array, start = 0, end: number = authority.length): boolean {
+  const bytes = typeof authority === "string" ? null : authority;
+  const text = typeof authority === "string" ? authority : "";
+  let hostEnd = end;
+  let simple = end > start && codeAt(bytes, text, start) !== 0x5b;
+  let label = start;
+  let lastLabel = start;
+  for (let i = start; i < end; i++) {
+    const c = codeAt(bytes, text, i);
+    if (c === 0x3a && simple) {
+      hostEnd = i;
+      break;
+    }
+    if (c === 0x2e) {
+      if (i + 1 < end && codeAt(bytes, text, i + 1) !== 0x3a) lastLabel = i + 1;
+      label = i + 1;
+    } else if (c === 0x2d) {
+      if (i === label + 3 && codeAt(bytes, text, i - 1) === 0x2d) simple = false; // "xn--": Punycode
+    } else if (!((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) && !(c >= 0x30 && c <= 0x39)) simple = false;
+  }
+  if (hostEnd === start) return false;
+  if (simple && hostEnd < end) {
+    let port = 0;
+    for (let i = hostEnd + 1; i < end; i++) {
+      const d = codeAt(bytes, text, i) - 0x30;
+      if (d < 0 || d > 9) return false;
+      port = port * 10 + d;
+      if (port > 65535) return false;
+    }
+  }
+  const whole = bytes === null ? text.slice(start, end) : undefined;
+  if (simple) {
+    const first = codeAt(bytes, text, lastLabel) | 0x20;
+    if (first >= 0x61 && first <= 0x7a) return true;
+    if (isIPv4(whole !== undefined ? whole.slice(0, hostEnd - start) : latin1Of(bytes!, start, hostEnd))) return true;
+  }
+  // Anything else (escapes, sub-delims, numbers, brackets): ask the parser itself, once.
+  const value = whole ?? latin1Of(bytes!, start, end);
+  if (/[\\/?#@\s]/.test(value)) return false;
+  try {
+    new URL(`http://${value}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function codeAt(bytes: Uint8Array | null, text: string, i: number): number {
+  return bytes === null ? text.charCodeAt(i) : bytes[i]!;
+}
+
+function latin1Of(bytes: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
 /** The four request-target forms of RFC 9112 §3.2. */
 export type RequestTargetForm = "origin" | "absolute" | "authority" | "asterisk";
 
@@ -310,8 +389,19 @@ export function parseRequestTarget(target: string, method: string): RequestTarge
     // RFC 9110 §4.2.1: an http(s) URI with an empty host is invalid; §4.2.4: userinfo is an error.
     if (u.host === null || u.host === "") fail(target, "http(s) URI without a host");
     if (u.userinfo !== null) fail(target, "userinfo in an http(s) URI");
+    if (!isUrlAuthority(target, target.indexOf("//") + 2, authorityEnd(target))) fail(target, "host the URL parser refuses");
   }
   return { form: "absolute", ...u };
+}
+
+/** Where the authority after "//" ends: at the first "/", "?" or "#", or the end. */
+function authorityEnd(uri: string): number {
+  const from = uri.indexOf("//") + 2;
+  for (let i = from; i < uri.length; i++) {
+    const c = uri.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f || c === 0x23) return i;
+  }
+  return uri.length;
 }
 
 /**

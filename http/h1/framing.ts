@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { isValidIPLiteral } from "../core/uri.ts";
+import { isUrlAuthority, isValidIPLiteral } from "../core/uri.ts";
 import { latin1 } from "./fields.ts";
 import { HEX_VALUE, IP_LITERAL, REG_NAME, TOKEN } from "./tables.ts";
 
@@ -235,7 +235,10 @@ function allZeroPrefix(buf: Uint8Array, start: number, end: number): boolean {
  * Checks a Host field value: `uri-host [ ":" port ]` (RFC 9110 §7.2,
  * RFC 3986 §3.2.2): a reg-name with valid pct-encoding, an IPv4 address
  * (a reg-name lexically) or a bracketed IP-literal, then an optional port of
- * digits. An empty value is allowed (a target without authority).
+ * digits. An empty value is allowed (a target without authority). A
+ * value the WHATWG URL parser refuses as an `http:` host is invalid too
+ * (`isUrlAuthority`: `a:99999`, `b.1`, `a%25`), since the request's URL
+ * is built from it.
  *
  * @example
  * ```ts
@@ -263,7 +266,7 @@ export function isValidHost(buf: Uint8Array, start: number, end: number): boolea
     }
     if (percent && !validPercent(buf, s, p)) return false;
   }
-  if (p === end) return true;
-  if (buf[p] !== 0x3a) return false;
-  return validPort(buf, p + 1, end);
+  if (p !== end && (buf[p] !== 0x3a || !validPort(buf, p + 1, end))) return false;
+  // The request's url is built from it: a host the URL parser refuses (port over 65535, `b.1`, `a%25`) would make it throw.
+  return start === end || isUrlAuthority(buf, start, end);
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import { PROHIBITED_TRAILER_FIELDS } from "../core/trailer_fields.ts";
+import { isUrlAuthority } from "../core/uri.ts";
 
 /** What a checked section turned out to hold. */
 export interface SectionInfo {
@@ -65,6 +66,8 @@ function checkAuthority(authority: string, what: string, needPort: boolean): str
   if (hasPort && !(/^[0-9]{0,5}$/.test(authority.slice(colon + 1)) && Number(authority.slice(colon + 1)) <= 65535)) return `invalid port in ${what}`;
   if (close >= 0 && close !== authority.length - 1 && colon !== close + 1) return `invalid host in ${what}`;
   if (needPort && (!hasPort || colon === authority.length - 1)) return `${what} without a port`;
+  // The request's url is built from it: a host the URL parser refuses (`b.1`, `a%25`, `xn--a`) would make it throw.
+  if (!isUrlAuthority(authority)) return `${what} is not a URL host`;
   return "";
 }
 
