@@ -46,7 +46,7 @@
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
 import { concatBytes } from "../../core/bytes.ts";
-import { turnMs } from "../../core/clock.ts";
+import { metricsNowMs } from "../../core/metrics_clock.ts";
 import { WriteStallWatch } from "./write_stall.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
@@ -427,6 +427,8 @@ export class H1Session implements ResponseSink {
   /** Body bytes of the current read, handed to the body stream as one chunk when the read is parsed. */
   #bodyParts: Uint8Array[] = [];
   #bodyPartsBytes = 0;
+  /** The current read carried body bytes: the body idle timeout starts again once it is parsed. */
+  #bodyMoved = false;
   /** Bytes handed to the connection, and the write stall check on them. */
   readonly #stall = new WriteStallWatch();
   /** An Upgrade request waits for its response: input is held, not parsed. */
@@ -530,6 +532,11 @@ export class H1Session implements ResponseSink {
     try {
       this.parser.push(bytes);
       this.#flushBody();
+      if (this.#bodyMoved) {
+        this.#bodyMoved = false;
+        // Once per read, not per chunk of it (a clock read each).
+        if (this.#timerKind === T_BODY) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
+      }
     } catch (err) {
       this.#reject(err);
     } finally {
@@ -614,7 +621,7 @@ export class H1Session implements ResponseSink {
   onBody(data: Uint8Array): void {
     const ex = this.#receiving;
     if (ex === undefined) return;
-    if (this.#timerKind === T_BODY) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
+    this.#bodyMoved = true;
     if (ex.discard || ex.controller === undefined) return;
     // Gathered and handed over once the read is parsed (#flushBody): a body
     // of tiny chunks is one stream chunk per read, not one per chunk (a
@@ -938,6 +945,7 @@ export class H1Session implements ResponseSink {
     this.#rejectStatus = status || (HTTP1_ERROR_CODES as Record<string, number>)[code] || 400;
     this.#bodyParts = [];
     this.#bodyPartsBytes = 0;
+    this.#bodyMoved = false;
     const ex = this.#receiving;
     if (ex !== undefined) {
       this.#receiving = undefined;
@@ -986,8 +994,11 @@ export class H1Session implements ResponseSink {
       return;
     }
     this.#timerKind = kind;
-    // Armed up to twice per request (head begun, keep-alive wait): the turn's clock reading will do.
-    this.#deadline = turnMs() + ms;
+    // A fresh clock reading, not the turn's (turnMs): that is as old as the
+    // synchronous run so far, and a handler that blocked the thread for a
+    // while made a deadline counted from it that much shorter. Armed about
+    // twice per request (head begun, keep-alive wait) and once per body read.
+    this.#deadline = metricsNowMs() + ms;
   }
 
   /**

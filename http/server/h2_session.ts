@@ -39,7 +39,8 @@
 import { HTTP2Error } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
-import { monotonicMs, turnMs } from "../../core/clock.ts";
+import { monotonicMs } from "../../core/clock.ts";
+import { metricsNowMs } from "../../core/metrics_clock.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import { H2Connection, type H2ConnectionOptions } from "../h2/connection.ts";
@@ -1013,8 +1014,10 @@ export class H2Session {
   #armIdle(): void {
     const ms = this.#options.idleTimeoutMs;
     if (!(ms > 0) || ms === Infinity || this.conn.closed) return;
-    // The loop turn's clock reading: this runs after most requests, and the timeout is seconds.
-    this.#idleSince = turnMs();
+    // A fresh clock reading (the cheapest the runtime has), not the turn's
+    // (turnMs): that is as old as the synchronous run so far, and a handler
+    // that blocked the thread for a while shortened the idle timeout by as much.
+    this.#idleSince = metricsNowMs();
     if (this.#idleTimer === undefined) this.#idleTimer = this.conn.loop.timers.once(ms, () => this.#onIdle()).unref();
   }
 
