@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { concatBytes } from "../../core/bytes.ts";
+import { BodyGather } from "../body_gather.ts";
 import { HTTPError } from "../../core/errors.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
@@ -170,9 +170,8 @@ export class H1Connection {
   #trailers: Array<[string, string]> | null = null;
   /** Interim (1xx) responses to the current request so far. */
   #interim = 0;
-  /** Body pieces of the read being parsed (views valid during it), and their bytes. */
-  #bodyParts: Uint8Array[] = [];
-  #bodyPartsBytes = 0;
+  /** Body pieces of the read being parsed (views valid during it). */
+  readonly #bodyParts = new BodyGather();
   #timer: Timer | undefined;
   #timerKind = T_NONE;
   #timerMs = 0;
@@ -483,8 +482,7 @@ export class H1Connection {
       this.#parser.push(data);
       this.#flushBody();
     } catch (err) {
-      this.#bodyParts.length = 0;
-      this.#bodyPartsBytes = 0;
+      this.#bodyParts.clear();
       const error = this.#callbackError ?? (err as Error);
       this.#callbackError = undefined;
       this.destroy(error, this.#queue[0]);
@@ -538,22 +536,18 @@ export class H1Connection {
     // one-byte chunks costs one handler call (one queued chunk, one timer
     // move) per read, not per chunk; a hostile server's 2 MB of them took
     // seconds of CPU and some 240 MB of heap in fetch's queue.
-    this.#bodyParts.push(data);
-    this.#bodyPartsBytes += data.length;
+    this.#bodyParts.add(data);
   }
 
   /** Hands the body pieces of this read to the handler as one (owned when joined). */
   #flushBody(): void {
-    const parts = this.#bodyParts;
-    const n = parts.length;
-    if (n === 0) return;
-    const data = n === 1 ? parts[0]! : concatBytes(parts, this.#bodyPartsBytes);
-    parts.length = 0;
-    this.#bodyPartsBytes = 0;
+    const joined = this.#bodyParts.count > 1;
+    const data = this.#bodyParts.take();
+    if (data === undefined) return;
     const request = this.#queue[0];
     if (request === undefined) return; // the connection was destroyed meanwhile
     if (this.#timerKind === T_BODY && this.#timerMs > 0) this.#timer!.reschedule(this.#timerMs);
-    if (!request.done && !request.handler.onData(data, n > 1)) this.#control.pause();
+    if (!request.done && !request.handler.onData(data, joined)) this.#control.pause();
   }
 
   #onTrailers(trailers: FieldBlock): void {

@@ -45,8 +45,8 @@
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
-import { concatBytes } from "../../core/bytes.ts";
 import { metricsNowMs } from "../../core/metrics_clock.ts";
+import { BodyGather } from "../body_gather.ts";
 import { WriteStallWatch } from "./write_stall.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
@@ -424,9 +424,8 @@ export class H1Session implements ResponseSink {
   #bodyPaused = false;
   /** Reading stopped: responses are backed up (see {@link MAX_PIPELINED_REQUESTS} and the output's high-water mark). */
   #outputPaused = false;
-  /** Body bytes of the current read, handed to the body stream as one chunk when the read is parsed. */
-  #bodyParts: Uint8Array[] = [];
-  #bodyPartsBytes = 0;
+  /** Body bytes of the current read (views of it), handed to the body stream as one chunk when the read is parsed. */
+  readonly #bodyParts = new BodyGather();
   /** The current read carried body bytes: the body idle timeout starts again once it is parsed. */
   #bodyMoved = false;
   /** Bytes handed to the connection, and the write stall check on them. */
@@ -462,14 +461,29 @@ export class H1Session implements ResponseSink {
         cork.bytes(bytes);
         return true;
       }
-      // A large body is not copied into the cork buffer: what was corked goes first, held for it (MSG_MORE).
+      // A large body is not copied into the cork buffer: what was corked goes with it, in one system call where it can.
       if (cork.length > 0) {
         const head = cork.view();
         cork.reset();
-        this.#sendNow(head, true);
+        return this.sendPair(head, bytes, more);
       }
     }
     return this.#sendNow(bytes, more);
+  }
+
+  sendPair(head: Uint8Array, body: Uint8Array, more = false): boolean {
+    if (corked === this && cork.length > 0) {
+      cork.bytes(head);
+      head = cork.view();
+      cork.reset();
+    }
+    if (this.conn.closed || this.#closing) return false;
+    this.#stall.handed += head.length + body.length;
+    try {
+      return this.conn.sendPair(head, body, more);
+    } catch {
+      return false;
+    }
   }
 
   canSendFile(): boolean {
@@ -626,18 +640,15 @@ export class H1Session implements ResponseSink {
     // Gathered and handed over once the read is parsed (#flushBody): a body
     // of tiny chunks is one stream chunk per read, not one per chunk (a
     // stream queue of 100,000 one-byte chunks costs quadratic time to drain
-    // on Node).
-    this.#bodyParts.push(data.slice());
-    this.#bodyPartsBytes += data.length;
+    // on Node). The views stay valid until then.
+    this.#bodyParts.add(data);
   }
 
   /** Hands the body bytes gathered from this read to the body stream; pauses the connection at its high-water mark. */
   #flushBody(): void {
-    const parts = this.#bodyParts;
-    if (parts.length === 0) return;
-    const bytes = concatBytes(parts, this.#bodyPartsBytes); // one part: that part itself
-    this.#bodyParts = [];
-    this.#bodyPartsBytes = 0;
+    // The stream's own bytes: the read's memory is reused for the next one.
+    const bytes = this.#bodyParts.takeCopy();
+    if (bytes === undefined) return;
     const ex = this.#receiving;
     const c = ex?.controller;
     if (ex === undefined || ex.discard || c === undefined) return;
@@ -943,8 +954,7 @@ export class H1Session implements ResponseSink {
     this.#upgradeHeld = undefined;
     const code = error instanceof HTTP1ParseError ? error.code : "";
     this.#rejectStatus = status || (HTTP1_ERROR_CODES as Record<string, number>)[code] || 400;
-    this.#bodyParts = [];
-    this.#bodyPartsBytes = 0;
+    this.#bodyParts.clear();
     this.#bodyMoved = false;
     const ex = this.#receiving;
     if (ex !== undefined) {
