@@ -41,6 +41,7 @@ import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import { monotonicMs } from "../../core/clock.ts";
 import { metricsNowMs } from "../../core/metrics_clock.ts";
+import { BodyGather } from "../body_gather.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import { H2Connection, type H2ConnectionOptions } from "../h2/connection.ts";
@@ -245,6 +246,19 @@ export function h2Config(options: H2ServeOptions, keepAliveTimeoutMs: number): H
 
 /** Bytes of a request body queued for the handler before its stream's window stops being credited. */
 const BODY_QUEUE_BYTES = 65536;
+/**
+ * DATA payloads under this size arriving in one read for one stream are
+ * handed to its body stream joined, as one chunk (a body sent in 17-byte
+ * frames was one stream chunk, one credit and one pull per frame); larger
+ * ones go as they are (the core copied them into memory of their own, and
+ * joining would copy them again).
+ */
+const GATHER_BELOW = 4096;
+
+/** A payload the handler may keep: small ones share the core's slabs, so they get a copy of their own. */
+function ownBytes(data: Uint8Array): Uint8Array {
+  return data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
 /** Bytes of response DATA queued in the core per stream before a streaming body waits. */
 const STREAM_QUEUE_BYTES = 65536;
 /** Most bytes one `pull()` produces. */
@@ -312,6 +326,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   connectProtocol = "";
   #abort: AbortController | undefined;
   #receivedTrailers: Headers | undefined;
+  /** Small DATA payloads of the read being handled (made on the first). */
+  #gather: BodyGather | undefined;
 
   constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]> | RequestFieldList, hasBody: boolean, pushed: boolean) {
     super();
@@ -385,7 +401,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   credit(): void {
     const c = this.controller;
     const queued = c === undefined ? 0 : Math.max(0, BODY_QUEUE_BYTES - (c.desiredSize ?? BODY_QUEUE_BYTES));
-    const n = this.received - queued - this.credited;
+    // Octets gathered from the read being handled are not the handler's yet.
+    const n = this.received - queued - (this.#gather?.bytes ?? 0) - this.credited;
     if (n > 0) {
       this.credited += n;
       this.session.consume(this.streamId, n);
@@ -397,11 +414,41 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     this.received += n;
     const c = this.controller;
     if (c !== undefined && !this.discard && n > 0) {
-      // Small payloads share the core's slabs: a copy of our own for the handler to keep.
-      c.enqueue(data.byteLength === data.buffer.byteLength ? data : data.slice());
+      if (n < GATHER_BELOW && this.session.receiving) {
+        // Joined with the stream's other small payloads of this read, and
+        // handed on (and credited) once the read is handled: see GATHER_BELOW.
+        const gather = this.#gather ??= new BodyGather();
+        if (gather.count === 0) this.session.gathered(this);
+        gather.add(data);
+        if (!endStream) return;
+      } else {
+        this.handOnGathered();
+        c.enqueue(ownBytes(data));
+      }
     }
     if (endStream) this.endBody(undefined);
     else this.credit();
+  }
+
+  /**
+   * Hands the small payloads gathered from the read being handled to the
+   * body stream as one chunk (or drops them when nobody reads the body any
+   * more); true when there were any.
+   */
+  handOnGathered(): boolean {
+    const gather = this.#gather;
+    if (gather === undefined || gather.count === 0) return false;
+    const c = this.controller;
+    if (c === undefined || this.discard) {
+      // Nobody reads them: credited back at once, as ungathered ones are.
+      gather.clear();
+      this.credit();
+    } else {
+      const lone = gather.count === 1;
+      const bytes = gather.take()!;
+      c.enqueue(lone ? ownBytes(bytes) : bytes);
+    }
+    return true;
   }
 
   /** The whole body, received before HTTP/2 (an upgraded request): nothing to credit for it. */
@@ -414,6 +461,7 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
 
   endBody(trailers: Headers | undefined): void {
     if (this.bodyDone) return;
+    this.handOnGathered();
     this.bodyDone = true;
     this.#receivedTrailers = trailers;
     const c = this.controller;
@@ -427,6 +475,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   }
 
   failBody(error: unknown): void {
+    // What came before the failure goes first, as it would have ungathered.
+    this.handOnGathered();
     const c = this.controller;
     this.controller = undefined;
     if (c !== undefined && !this.bodyDone) {
@@ -484,6 +534,8 @@ export class H2Session {
   #flushScheduled = false;
   /** Inside `onData`: it flushes when its events are handled. */
   #receiving = false;
+  /** Exchanges that gathered DATA in the read being handled (see GATHER_BELOW). */
+  readonly #gathered: H2Exchange[] = [];
   /** When the last exchange finished (the idle timeout counts from there), or -1 while exchanges run. */
   #idleSince = 0;
   #tickTimer: Timer | undefined;
@@ -548,8 +600,29 @@ export class H2Session {
       for (let i = 0; i < events.length; i++) this.#event(events[i]!);
     } finally {
       this.#receiving = false;
+      if (this.#gathered.length > 0) this.#handOnGathered();
     }
     this.flush();
+  }
+
+  /** Inside `onData`: small DATA payloads are gathered per stream until its events are handled. */
+  get receiving(): boolean {
+    return this.#receiving;
+  }
+
+  /** `ex` gathered DATA in this read: handed on when the read's events are handled. */
+  gathered(ex: H2Exchange): void {
+    this.#gathered.push(ex);
+  }
+
+  /** Each stream's DATA of this read goes to its body stream as one chunk, and is credited as the handler takes it. */
+  #handOnGathered(): void {
+    const list = this.#gathered;
+    for (let i = 0; i < list.length; i++) {
+      const ex = list[i]!;
+      if (ex.handOnGathered() && !ex.bodyDone) ex.credit();
+    }
+    list.length = 0;
   }
 
   onDrain(): void {
