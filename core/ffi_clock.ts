@@ -21,17 +21,26 @@ const timespec = new Uint8Array(LAYOUT.timespec.size);
 const words = new Uint32Array(timespec.buffer);
 const SEC_LOW = LAYOUT.timespec.sec / 4;
 const NSEC_LOW = LAYOUT.timespec.nsec / 4;
+const MONOTONIC = C.CLOCK_MONOTONIC;
 /** clock_gettime's reading minus performance.now()'s, in ms (NaN: not aligned yet). */
 let origin = Number.NaN;
+/**
+ * libc's `clock_gettime`, bound once (by {@link align}): a reading is then
+ * the FFI call itself, not also a `libc()` call and a property lookup (on
+ * Deno request metrics read it once per request).
+ */
+let clockGettime: (clock: number, timespec: Uint8Array) => number = () => -1;
 
 /** CLOCK_MONOTONIC in ms minus `origin`; NaN when the call fails. */
 function rawMs(): number {
-  if (libc().clock_gettime(C.CLOCK_MONOTONIC, timespec) !== 0) return Number.NaN;
+  if (clockGettime(MONOTONIC, timespec) !== 0) return Number.NaN;
   // tv_sec since boot fits 32 bits for 136 years; tv_nsec < 1e9.
   return words[SEC_LOW]! * 1000 + words[NSEC_LOW]! / 1e6 - origin;
 }
 
 function align(): void {
+  const lib = libc();
+  clockGettime = (clock, ts) => lib.clock_gettime(clock, ts);
   origin = 0;
   if (Number.isNaN(rawMs())) { // the first call also binds the symbol
     origin = Number.NaN;

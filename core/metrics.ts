@@ -123,6 +123,8 @@ const METRIC_OPTION_KEYS: ReadonlySet<string> = new Set(["help", "labelNames", "
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OVERFLOW_VALUE = "_overflow";
+/** Values a histogram's `record` holds before adding them to its sketch. */
+const PENDING = 64;
 
 /**
  * Throws TypeError unless `name` is a valid Prometheus metric name.
@@ -306,18 +308,54 @@ export class Gauge extends Instrument<Gauge> {
  * ```
  */
 export class Histogram extends Instrument<Histogram> {
-  /** The observations. */
-  readonly sketch: QuantileSketch = new QuantileSketch();
-  /** Records one value (≥ 0). */
+  readonly #sketch: QuantileSketch = new QuantileSketch();
+  /** Values {@link Histogram.record} took and the sketch has not yet. */
+  readonly #pending = new Float64Array(PENDING);
+  #pendingCount = 0;
+  /** The observations (values `record` holds back are added first). */
+  get sketch(): QuantileSketch {
+    if (this.#pendingCount !== 0) this.#flush();
+    return this.#sketch;
+  }
+  /** Records one value (≥ 0; else a RangeError). */
   observe(value: number): void {
-    this.sketch.observe(value);
+    this.#sketch.observe(value);
+  }
+  /**
+   * Records one value (≥ 0; else a RangeError) as {@link Histogram.observe}
+   * does, but adds it to the sketch with up to 63 others at once, when
+   * they fill a small buffer or someone reads `sketch` (a snapshot does):
+   * cheaper per value on a hot path (one store and a compare, the bucket
+   * work in a tight loop later). Readers see every value either way.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const h = new MetricsRegistry().histogram("latency_seconds");
+   * h.record(0.002);
+   * console.log(h.sketch.count); // 1
+   * ```
+   */
+  record(value: number): void {
+    if (!(value >= 0)) throw new RangeError(`a histogram value must be a number >= 0, got ${String(value)}`);
+    const n = this.#pendingCount;
+    this.#pending[n] = value;
+    this.#pendingCount = n + 1;
+    if (n === PENDING - 1) this.#flush();
+  }
+  #flush(): void {
+    const n = this.#pendingCount;
+    this.#pendingCount = 0;
+    const pending = this.#pending;
+    const sketch = this.#sketch;
+    for (let i = 0; i < n; i++) sketch.observe(pending[i]!);
   }
   /** Starts a timer; calling the result observes the elapsed seconds (from `performance.now()`). */
   startTimer(): () => number {
     const start = performance.now();
     return () => {
       const seconds = (performance.now() - start) / 1000;
-      this.sketch.observe(seconds);
+      this.#sketch.observe(seconds);
       return seconds;
     };
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { METRICS_LIMITS, MetricsRegistry } from "./metrics.ts";
+import { histogramSeries, METRICS_LIMITS, MetricsRegistry } from "./metrics.ts";
 import { escapeLabelValue, toPrometheusText } from "./prometheus.ts";
 import { QUANTILE_RELATIVE_ERROR, QuantileSketch } from "./quantile_sketch.ts";
 
@@ -96,6 +96,34 @@ describe("MetricsRegistry", () => {
     assert.deepEqual(snap[1]?.series, [{ labels: {}, value: 3 }]);
     assert.equal(snap[2]?.type, "histogram");
     assert.equal(snap[2]?.type === "histogram" && snap[2].series[0]?.count, 2);
+  });
+
+  test("Histogram.record batches values but every reader sees all of them, as observe would have recorded them", () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { maxLength: 300 }), fc.nat(300), (values, readAt) => {
+        const r = new MetricsRegistry();
+        const batched = r.histogram("batched_seconds", { labelNames: ["k"] }).labels("a");
+        const direct = new MetricsRegistry().histogram("direct_seconds");
+        values.forEach((v, i) => {
+          batched.record(v);
+          direct.observe(v);
+          // A read in the middle (a scrape) sees what was recorded so far.
+          if (i === readAt) assert.equal(batched.sketch.count, i + 1);
+        });
+        const family = r.snapshot()[0]!;
+        const series = family.type === "histogram" ? family.series[0]! : undefined;
+        assert.equal(series?.count, values.length);
+        assert.deepEqual(series?.quantiles, histogramSeries({ k: "a" }, direct.sketch).quantiles);
+        assert.equal(batched.sketch.min, direct.sketch.min);
+        assert.equal(batched.sketch.max, direct.sketch.max);
+        assert.ok(Math.abs(batched.sketch.sum - direct.sketch.sum) <= 1e-9 * Math.max(1, direct.sketch.sum));
+      }),
+      { numRuns: 50 },
+    );
+    const h = new MetricsRegistry().histogram("checked_seconds");
+    assert.throws(() => h.record(-1), RangeError);
+    assert.throws(() => h.record(NaN), RangeError);
+    assert.equal(h.sketch.count, 0);
   });
 
   test("names, label names and options are checked", () => {

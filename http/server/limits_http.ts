@@ -63,55 +63,71 @@ export interface RateLimitOptions {
 
 const RATE_KEYS: ReadonlySet<string> = new Set(["perSecond", "burst", "by", "maxKeys", "clock"]);
 
-/** Builds the limit: a function that answers 429 or lets the request go on (undefined). */
-function limiter(options: RateLimitOptions, onRejected: (() => void) | undefined): (request: Request, info: ServeHandlerInfo) => Response | undefined {
-  checkOptions(options, RATE_KEYS, "rateLimit");
-  const { perSecond, burst = perSecond, by, maxKeys = 65_536, clock = turnClock } = options;
-  new TokenBucket({ rate: perSecond, burst }); // checks the numbers
-  if (by !== undefined && typeof by !== "function") throw new TypeError("rateLimit: by must be a function");
-  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`rateLimit: maxKeys must be a positive integer, got ${String(maxKeys)}`);
-  const buckets = new Map<string, TokenBucket>();
+/**
+ * The limit's state: a token bucket per key, the least recently seen
+ * forgotten first beyond `maxKeys`. {@link Limiter.admit} is the
+ * per-request part, small enough for a caller to inline whole.
+ */
+class Limiter {
+  readonly #perSecond: number;
+  readonly #burst: number;
+  readonly #maxKeys: number;
+  readonly #clock: Clock;
+  readonly #onRejected: (() => void) | undefined;
+  readonly #buckets = new Map<string, TokenBucket>();
   // The key looked up last is the most recently seen already: a run of
   // requests with one key (one client, many connections) skips the map.
-  let lastKey: string | undefined;
-  let lastBucket: TokenBucket | undefined;
-  const lookUp = (key: string): TokenBucket => {
+  #lastKey: string | undefined;
+  #lastBucket: TokenBucket | undefined;
+
+  constructor(options: RateLimitOptions, onRejected: (() => void) | undefined) {
+    checkOptions(options, RATE_KEYS, "rateLimit");
+    const { perSecond, burst = perSecond, by, maxKeys = 65_536, clock = turnClock } = options;
+    new TokenBucket({ rate: perSecond, burst }); // checks the numbers
+    if (by !== undefined && typeof by !== "function") throw new TypeError("rateLimit: by must be a function");
+    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`rateLimit: maxKeys must be a positive integer, got ${String(maxKeys)}`);
+    this.#perSecond = perSecond;
+    this.#burst = burst;
+    this.#maxKeys = maxKeys;
+    this.#clock = clock;
+    this.#onRejected = onRejected;
+  }
+
+  /** Whether a request with `key` may go on (it took a token); false: answer 429 ({@link Limiter.refuse}). */
+  admit(key: string): boolean {
+    const bucket = key === this.#lastKey ? this.#lastBucket! : this.#lookUp(key);
+    return bucket.tryAcquire(1);
+  }
+
+  /** The 429 for the key {@link Limiter.admit} refused last. */
+  refuse(): Response {
+    this.#onRejected?.();
+    return tooManyRequests(this.#lastBucket!.waitTimeMs(1));
+  }
+
+  #lookUp(key: string): TokenBucket {
+    const buckets = this.#buckets;
     let bucket = buckets.get(key);
     if (bucket !== undefined) {
       buckets.delete(key); // most recently seen last
       buckets.set(key, bucket);
     } else {
-      if (buckets.size >= maxKeys) {
+      if (buckets.size >= this.#maxKeys) {
         const oldest = buckets.keys().next().value;
         if (oldest !== undefined) buckets.delete(oldest);
       }
-      bucket = new TokenBucket({ rate: perSecond, burst, clock });
+      bucket = new TokenBucket({ rate: this.#perSecond, burst: this.#burst, clock: this.#clock });
       buckets.set(key, bucket);
     }
-    lastKey = key;
-    lastBucket = bucket;
+    this.#lastKey = key;
+    this.#lastBucket = bucket;
     return bucket;
-  };
-  const refuse = (bucket: TokenBucket): Response => {
-    onRejected?.();
-    return tooManyRequests(bucket.waitTimeMs(1));
-  };
-  // The per-request path stays this small (the map, the 429 and a custom
-  // key out of line) so that a runtime inlining the server's request
-  // dispatch into one function keeps room for the handler's own code
-  // (V8 inlines up to a total bytecode size per optimized function).
-  if (by !== undefined) {
-    return (request, info) => {
-      const key = String(by(request, info));
-      const bucket = key === lastKey ? lastBucket! : lookUp(key);
-      return bucket.tryAcquire(1) ? undefined : refuse(bucket);
-    };
   }
-  return (_request, info) => {
-    const key = info.remoteAddr.hostname;
-    const bucket = key === lastKey ? lastBucket! : lookUp(key);
-    return bucket.tryAcquire(1) ? undefined : refuse(bucket);
-  };
+}
+
+/** A custom key as a string (`by`'s result). */
+function keyBy(by: (request: Request, info: ServeHandlerInfo) => string, request: Request, info: ServeHandlerInfo): string {
+  return String(by(request, info));
 }
 
 /** The 429 for a request whose bucket refills its token in `waitMs`. */
@@ -146,8 +162,12 @@ function tooManyRequests(waitMs: number): Response {
  * ```
  */
 export function rateLimit(options: RateLimitOptions, onRejected?: () => void): Middleware {
-  const limit = limiter(options, onRejected);
-  return (request, next, info) => limit(request, info) ?? next();
+  const limit = new Limiter(options, onRejected);
+  const by = options.by;
+  return (request, next, info) => {
+    const key = by === undefined ? info.remoteAddr.hostname : keyBy(by, request, info);
+    return limit.admit(key) ? next() : limit.refuse();
+  };
 }
 
 /**
@@ -174,8 +194,14 @@ export function withRateLimit<R extends Response | undefined | Promise<Response 
   onRejected?: () => void,
 ): (request: Request, info: ServeHandlerInfo) => R | Response {
   if (typeof handler !== "function") throw new TypeError("withRateLimit: the handler must be a function");
-  const limit = limiter(options, onRejected);
-  return (request, info) => limit(request, info) ?? handler(request, info);
+  const limit = new Limiter(options, onRejected);
+  const by = options.by;
+  // One function per request (the key, the bucket, the handler), the
+  // map, the 429 and a custom key out of line: a runtime inlining the
+  // server's dispatch (V8 inlines up to a total bytecode size per
+  // optimized function) keeps room for the handler's own code.
+  if (by !== undefined) return (request, info) => limit.admit(keyBy(by, request, info)) ? handler(request, info) : limit.refuse();
+  return (request, info) => limit.admit(info.remoteAddr.hostname) ? handler(request, info) : limit.refuse();
 }
 
 /**
