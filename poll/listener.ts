@@ -64,7 +64,7 @@ export type { Endpoint } from "./endpoint.ts";
  * as asked) instead of a {@link Connection} going to the handler, so the
  * socket is registered with the loop once, by that layer's own transport
  * (tls/'s server connections). The `protect` gate is then that layer's to
- * run. Ignored by io_uring listeners.
+ * run. Ignored by io_uring listeners (their connections run on the ring).
  *
  * @example
  * ```ts ignore
@@ -244,7 +244,13 @@ export class Listener {
   readonly address: SocketAddress;
   /** The listening socket (for options; accepting goes through the listener). */
   readonly socket: Socket;
-  /** "io_uring" when accepts complete through the loop's ring, else "readiness". */
+  /**
+   * "io_uring" when the accepted connections run on the loop's ring, else
+   * "readiness". The accepts themselves are ring operations only where the
+   * kernel runs the ring's completion work inside the loop's own
+   * io_uring_enter (setup "defer"); with "coop" or "basic" they are
+   * accept(2) calls on the loop's turns (see `LoopUring.eager`).
+   */
   readonly io: "readiness" | "io_uring";
   /** The most accepted connections held for `accept()` (see {@link ListenOptions.maxPending}). */
   readonly maxPending: number;
@@ -253,7 +259,10 @@ export class Listener {
   /** The `logger` option (undefined without one). */
   readonly logger: Logger | undefined;
   readonly #watcher: IoWatcher | undefined;
+  /** io_uring mode with accepts on the ring (see {@link Listener.io}). */
   readonly #uring: LoopUring | undefined;
+  /** io_uring mode: the ring the accepted connections run on. */
+  readonly #connRing: LoopUring | undefined;
   /** io_uring mode: the accept operations in the kernel. */
   readonly #accepts = new Set<number>();
   #retained = false;
@@ -308,14 +317,21 @@ export class Listener {
     this.io = chooseAsyncIo(options.io);
     try {
       this.address = this.socket.localAddress();
-      if (this.io === "io_uring") {
+      const ring = this.io === "io_uring" ? loopUring(this.#loop) : undefined;
+      this.#connRing = ring;
+      if (ring !== undefined && !ring.eager) {
         // Accept operations on a blocking socket wait in the kernel.
         this.socket.options.nonBlocking = false;
-        this.#uring = loopUring(this.#loop);
-        this.#uring.addOwner(this.#owner);
+        this.#uring = ring;
+        ring.addOwner(this.#owner);
         this.ref();
         this.#arm();
       } else {
+        // Readiness, or a ring whose completion work the kernel runs at any
+        // system call of this thread (see LoopUring.eager): an armed accept
+        // would take connections from the backlog, and descriptors, while
+        // the application runs; accept(2) on the loop's turns takes them
+        // only when the loop does, as with readiness I/O.
         this.#watcher = this.#loop.watch(this.fd, READABLE, this.#onReadable);
         this.#watcher.onLoopClose = () => this.close();
       }
@@ -643,7 +659,7 @@ export class Listener {
       }
       if (socket === null) return;
       if (noDelay) setNoDelay(socket.fd);
-      if (this.#acceptSocket !== undefined) {
+      if (this.#acceptSocket !== undefined && this.#connRing === undefined) {
         this.accepted++;
         try {
           this.#acceptSocket(socket);
@@ -654,7 +670,7 @@ export class Listener {
       }
       let conn: Connection;
       try {
-        conn = openConnection(this.#loop, socket, this.#handler, this.#options, undefined);
+        conn = openConnection(this.#loop, socket, this.#handler, this.#options, this.#connRing);
       } catch (err) {
         this.#report(err);
         continue;

@@ -3,9 +3,10 @@
  * first use by an io_uring listener or connection and closed by
  * `loop.close()`. It owns what the loop's connections share:
  *
- * - the ring, set up with single issuer and completion work deferred to
- *   our own io_uring_enter (6.1+), else plain; "coop" (cooperative task
- *   running, 5.19+) when asked for, see {@link UringSetup};
+ * - the ring, set up with cooperative task running (5.19+: no interrupt
+ *   per completion), else plain; "defer" (single issuer, completion work
+ *   deferred to our own io_uring_enter, 6.1+) only when asked for, see
+ *   {@link UringSetup};
  * - a provided-buffer ring that every multishot recv draws from (5.19+), so
  *   idle connections hold no buffer;
  * - small send slots and a pool of large buffers for sends;
@@ -51,17 +52,24 @@ const SEND_SLOTS = 1024;
 const SEND_SLOT_BYTES = 2048;
 
 /**
- * How the ring runs completion work: "defer" (SINGLE_ISSUER +
- * DEFER_TASKRUN, 6.1+; the default), "coop" (COOP_TASKRUN, 5.19+), "basic".
+ * How the ring runs completion work: "coop" (COOP_TASKRUN, 5.19+; the
+ * default), "defer" (SINGLE_ISSUER + DEFER_TASKRUN, 6.1+), "basic".
  *
- * A loop waits for the ring through its eventfd. With DEFER_TASKRUN the
- * kernel sets SQ_TASKRUN at once but signals the eventfd late: 26–160 ms
- * after a peer's write here (Linux 6.18), so a wait for a peer can stall
- * (a 50-connection WebSocket echo at ~4.5k msg/s instead of 29–53k with
- * "coop"). With COOP_TASKRUN and "basic" the eventfd is readable before the
- * peer's write returns, but under "coop" two behaviours the suite checks
- * differ (a write timeout on a full socket, the EMFILE accept back-off), so
- * "coop" stays opt-in (`FFINET_URING_SETUP=coop`) until they are settled.
+ * A loop waits for the ring through its eventfd (a parked wait is another
+ * thread's epoll_wait, which may not enter a single-issuer ring). With
+ * DEFER_TASKRUN the kernel sets SQ_TASKRUN at once but signals the eventfd
+ * late: 26–160 ms after a peer's write here (Linux 6.18), so a wait for a
+ * peer stalls (a 50-connection WebSocket echo at ~4.5k msg/s instead of
+ * 29–53k). With COOP_TASKRUN and "basic" the eventfd is readable before
+ * the peer's write returns.
+ *
+ * In exchange, under "coop" and "basic" the kernel runs completion work at
+ * any system call of the loop's thread, not only inside the loop's own
+ * io_uring_enter ({@link LoopUring.eager}): a pause's cancel goes to the
+ * kernel at once (else the multishot recv goes on taking the socket's
+ * bytes), and listeners accept with accept(2) on the loop's turns (an armed
+ * accept would take connections, and descriptors, while the application
+ * runs), so both behave as with readiness I/O and "defer".
  *
  * @example
  * ```ts
@@ -90,7 +98,7 @@ const FALLBACK: Record<UringSetup, UringSetup[]> = { defer: ["defer", "basic"], 
  * ```
  */
 export interface LoopUringOptions {
-  /** The setup to try (default `FFINET_URING_SETUP` from the environment, else "defer"; "basic" is tried when refused). */
+  /** The setup to try (default `FFINET_URING_SETUP` from the environment, else "coop"; "basic" is tried when refused). */
   setup?: UringSetup;
   /** Use a provided-buffer ring for recv (default true; false: poll, then recv into a pooled buffer). */
   providedBuffers?: boolean;
@@ -117,6 +125,14 @@ export interface LoopUringOptions {
 export class LoopUring extends UringLoop {
   /** The setup the kernel accepted. */
   readonly setup: UringSetup;
+  /**
+   * Whether the kernel runs this ring's completion work at any system call
+   * of the loop's thread ("coop", "basic"), not only inside the loop's own
+   * io_uring_enter ("defer"): an armed recv takes bytes, an armed accept
+   * takes a connection (and a descriptor) while the application runs, so
+   * a cancel that must stop them goes to the kernel at once.
+   */
+  readonly eager: boolean;
   /** The provided-buffer ring (undefined where refused or turned off). */
   readonly buffers: ProvidedBuffers | undefined;
   /** Whether recvs are multishot (turned off when the kernel refuses one). */
@@ -135,6 +151,7 @@ export class LoopUring extends UringLoop {
   constructor(loop: Loop, options: LoopUringOptions = {}, setup: UringSetup = "basic") {
     super(loop, { entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, submit: "microtask", closeWithLoop: true, setupFlags: SETUP_FLAGS[setup] });
     this.setup = setup;
+    this.eager = setup !== "defer";
     let buffers: ProvidedBuffers | undefined;
     if (options.providedBuffers ?? true) {
       try {
@@ -260,7 +277,7 @@ const EINVAL = E.EINVAL ?? 22;
  * The ring of `loop`, created on first use with `options` (throws where
  * io_uring is refused; callers choose with `chooseAsyncIo()` first). The
  * setup ({@link UringSetup}: `options.setup`, else `FFINET_URING_SETUP`,
- * else "defer") falls back to "basic" when the kernel refuses the flags
+ * else "coop") falls back to "basic" when the kernel refuses the flags
  * (EINVAL).
  *
  * @example
@@ -275,7 +292,7 @@ const EINVAL = E.EINVAL ?? 22;
 export function loopUring(loop: Loop, options: LoopUringOptions = {}): LoopUring {
   let io = rings.get(loop);
   if (io !== undefined && !io.closed) return io;
-  const requested = options.setup ?? ((native.env("FFINET_URING_SETUP") || undefined) as UringSetup | undefined) ?? "defer";
+  const requested = options.setup ?? ((native.env("FFINET_URING_SETUP") || undefined) as UringSetup | undefined) ?? "coop";
   const setups = Object.hasOwn(FALLBACK, requested) ? FALLBACK[requested] : undefined;
   if (setups === undefined) throw new TypeError(`setup must be "defer", "coop" or "basic", got ${String(requested)}`);
   for (let i = 0; ; i++) {

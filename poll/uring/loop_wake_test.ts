@@ -59,13 +59,13 @@ async function timerPeerRoundTrips(loop: Loop, count: number): Promise<number> {
 }
 
 describe("io_uring loop wake-ups", () => {
-  test("the setup comes from options, else FFINET_URING_SETUP, else \"defer\"; an unknown one is a TypeError", () => {
+  test("the setup comes from options, else FFINET_URING_SETUP, else \"coop\" (never \"defer\": its eventfd signal comes late); an unknown one is a TypeError", () => {
     if (!available) return;
     const loop = new Loop();
     const other = new Loop();
     try {
       const fromEnv = native.env("FFINET_URING_SETUP");
-      if (fromEnv === undefined || fromEnv === "") assert.ok(["defer", "basic"].includes(loopUring(loop).setup), "defer, or basic where the kernel refuses it");
+      if (fromEnv === undefined || fromEnv === "") assert.ok(["coop", "basic"].includes(loopUring(loop).setup), "coop, or basic where the kernel refuses it");
       assert.throws(() => loopUring(other, { setup: "fast" as UringSetup }), TypeError);
     } finally {
       loop.close();

@@ -330,7 +330,14 @@ export class UringStream {
   #cancelRead(): void {
     if ((this.#state & CANCELLING) !== 0) return;
     this.#state |= CANCELLING;
-    this.#io.uring.cancelDirect(this.#tag | this.#readKind, this.#tag | STREAM_OP.IGNORE);
+    const io = this.#io;
+    io.uring.cancelDirect(this.#tag | this.#readKind, this.#tag | STREAM_OP.IGNORE);
+    // Reading stops when pause() returns, as with readiness I/O: where the
+    // kernel runs completion work at any system call of this thread
+    // (COOP_TASKRUN, plain), the multishot recv would otherwise go on
+    // taking the socket's bytes (to be held) until the cancel went out with
+    // the next batch. The cancel wins over completion work already queued.
+    if (io.eager) io.uring.ring.enter(0);
   }
 
   #onRecv(res: number, flags: number): void {
