@@ -22,14 +22,18 @@
  * Before the rounds, the same per-request work in process (no sockets):
  * the handler as `serve` wraps it for these options (`withServeMetrics`
  * around `withRateLimit`) against the bare handler, called alike (a
- * handler returning one prebuilt `Response`, the same `Request`, an `info`
- * whose address is known, each result's status checked), in interleaved
+ * handler returning one prebuilt `Response`, the same `Request`, a fresh
+ * `info` per call as `serve`'s exchange, each result's status checked), in interleaved
  * warmed blocks timed by the process's CPU time; reports each side's
  * median ns per call and the median of the paired per-block differences;
  * then each of the two alone against the bare handler likewise.
  * Then the whole path in one process (`inProcessOverLoopback`: both
  * servers and their clients on one thread, LOOP_BLOCKS blocks of
- * LOOP_BLOCK requests, defaults 24 and 10 000), CPU µs per request.
+ * LOOP_BLOCK requests, defaults 24 and 10 000), CPU µs per request, and
+ * the per-option breakdown ({@link inProcessBreakdown}; BREAKDOWN_VARIANTS,
+ * e.g. `all,collector`, runs only those; BREAKDOWN_PIPELINE=16 sends 16
+ * pipelined requests per write, which shrinks the kernel's share per
+ * request and with it much of the noise).
  *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
  *
@@ -97,7 +101,20 @@ async function inProcess(): Promise<void> {
   const metricsAlone = withServeMetrics(new MetricsRegistry(), prebuilt);
   const limitAlone = withRateLimit(limit, prebuilt, () => void refused++);
   const request = new Request("http://127.0.0.1/");
-  const info = { remoteAddr: { hostname: "127.0.0.1", port: 40000, transport: "tcp" } } as Info;
+  // A fresh `info` per call, as `serve` makes one per request: an ExchangeInfo, whose
+  // address getter (what the rate limit reads per request) looks the connection up.
+  const { ExchangeInfo } = await import("../http/server/exchange_info.ts");
+  type Conn = import("../poll/connection.ts").Connection;
+  const address = Object.freeze({ family: "ipv4", host: "127.0.0.1", port: 40000 });
+  const conn = { get remoteAddress() { return address; } } as unknown as Conn;
+  class BenchExchange extends ExchangeInfo {
+    protected connection(): Conn {
+      return conn;
+    }
+    protected trailersNow(): Headers | undefined {
+      return undefined;
+    }
+  }
   const BLOCK = 50_000;
   const BLOCKS = 40;
   let checked = 0;
@@ -110,7 +127,7 @@ async function inProcess(): Promise<void> {
   const block = async (fetch: typeof on): Promise<number> => {
     const t0 = cpuNow();
     for (let i = 0; i < BLOCK; i++) {
-      let r = fetch(request, info);
+      let r = fetch(request, new BenchExchange() as unknown as Info);
       if (r instanceof Promise) r = await r;
       checked += r!.status;
     }
@@ -280,8 +297,10 @@ async function inProcessBreakdown(): Promise<void> {
   const { connect } = await import("../poll/connect.ts");
   type Conn = import("../poll/connection.ts").Connection;
   const timeouts = { keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 };
-  const variants = ["metrics", "rateLimit", "protect", "collector", "all"] as const;
-  type Variant = typeof variants[number] | "off";
+  const ALL_VARIANTS = ["metrics", "rateLimit", "protect", "collector", "all"] as const;
+  type Variant = typeof ALL_VARIANTS[number] | "off";
+  const chosen = (proc.env.BREAKDOWN_VARIANTS ?? "").split(",").filter((v) => v !== "");
+  const variants = chosen.length === 0 ? ALL_VARIANTS : ALL_VARIANTS.filter((v) => chosen.includes(v));
   const start = (kind: Variant) => {
     const registry = new MetricsRegistry();
     const options: Parameters<typeof serve>[0] = { port: 0, fetch: handler, ...timeouts };
@@ -304,28 +323,35 @@ async function inProcessBreakdown(): Promise<void> {
     const u = proc.cpuUsage();
     return (u.user + u.system) * 1000;
   };
+  // BREAKDOWN_PIPELINE requests per write (HTTP/1.1 pipelining; default 1): the kernel's share
+  // per request, and with it most of the noise, shrinks; the server's per-request work stays.
+  const PIPE = Math.max(1, Number(proc.env.BREAKDOWN_PIPELINE ?? 1));
+  const BATCH = new Uint8Array(REQUEST.length * PIPE);
+  for (let i = 0; i < PIPE; i++) BATCH.set(REQUEST, i * REQUEST.length);
+  const UNITS = Math.max(1, Math.round(BLOCK_B / PIPE));
   const block = (side: { conns: Conn[]; size: number }): Promise<number> =>
     new Promise((resolve) => {
       let sent = 0;
       let done = 0;
       const t0 = cpuNow();
+      const unit = side.size * PIPE;
       for (const conn of side.conns) {
         let pending = 0;
         conn.setHandler({
           data: (c, bytes) => {
             pending += bytes.length;
-            while (pending >= side.size) {
-              pending -= side.size;
-              if (++done === BLOCK_B) return resolve((cpuNow() - t0) / BLOCK_B);
-              if (sent < BLOCK_B) {
+            while (pending >= unit) {
+              pending -= unit;
+              if (++done === UNITS) return resolve((cpuNow() - t0) / (UNITS * PIPE));
+              if (sent < UNITS) {
                 sent++;
-                c.send(REQUEST);
+                c.send(BATCH);
               }
             }
           },
         });
         sent++;
-        conn.send(REQUEST);
+        conn.send(BATCH);
       }
     });
   const offAll: number[] = [];
@@ -365,7 +391,7 @@ async function inProcessBreakdown(): Promise<void> {
     );
     record({ bench: "http_server_limits", case: `hello ${v === "all" ? "all four" : v + " alone"}, one process CPU/req`, unit: "µs/req", ours: median(vNs) / 1000, peer: off / 1000, peerName: "serve, all off" });
   }
-  console.log(`# ${RUNTIME} per option, in process over loopback, ${ROUNDS_B} pairs of blocks of ${BLOCK_B} requests each, off ${(median(offAll) / 1000).toFixed(2)} µs/req (load ${load()}):`);
+  console.log(`# ${RUNTIME} per option, in process over loopback, ${ROUNDS_B} pairs of blocks of ${UNITS * PIPE} requests each${PIPE > 1 ? ` (${PIPE} per write)` : ""}, off ${(median(offAll) / 1000).toFixed(2)} µs/req (load ${load()}):`);
   for (const line of lines) console.log(line);
 }
 
