@@ -428,6 +428,10 @@ export class H1Session implements ResponseSink {
   readonly #bodyParts = new BodyGather();
   /** The current read carried body bytes: the body idle timeout starts again once it is parsed. */
   #bodyMoved = false;
+  /** Inside `onData`: a timeout armed now counts from the end of the read (see {@link H1Session.onData}). */
+  #inRead = false;
+  /** The timeout armed last inside `onData` (0: none). */
+  #armMs = 0;
   /** Bytes handed to the connection, and the write stall check on them. */
   readonly #stall = new WriteStallWatch();
   /** An Upgrade request waits for its response: input is held, not parsed. */
@@ -535,6 +539,21 @@ export class H1Session implements ResponseSink {
   // ---- connection callbacks
 
   onData(bytes: Uint8Array): void {
+    this.#inRead = true;
+    try {
+      this.#read(bytes);
+    } finally {
+      this.#inRead = false;
+      // The timeout armed last while the read was handled counts from now: one clock read per read.
+      const ms = this.#armMs;
+      if (ms > 0) {
+        this.#armMs = 0;
+        if (this.#timerKind !== T_NONE) this.#deadline = metricsNowMs() + ms;
+      }
+    }
+  }
+
+  #read(bytes: Uint8Array): void {
     if (this.#inputDone) return;
     if (this.#upgradeHeld !== undefined) {
       this.#upgradeHeld.push(bytes.slice());
@@ -548,7 +567,7 @@ export class H1Session implements ResponseSink {
       this.#flushBody();
       if (this.#bodyMoved) {
         this.#bodyMoved = false;
-        // Once per read, not per chunk of it (a clock read each).
+        // Once per read, not per chunk of it.
         if (this.#timerKind === T_BODY) this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
       }
     } catch (err) {
@@ -1004,11 +1023,15 @@ export class H1Session implements ResponseSink {
       return;
     }
     this.#timerKind = kind;
-    // A fresh clock reading, not the turn's (turnMs): that is as old as the
-    // synchronous run so far, and a handler that blocked the thread for a
-    // while made a deadline counted from it that much shorter. Armed about
-    // twice per request (head begun, keep-alive wait) and once per body read.
-    this.#deadline = metricsNowMs() + ms;
+    // Counted from a fresh clock reading, not from the turn's (turnMs): that
+    // is as old as the synchronous run so far, and a handler that blocked
+    // the thread for a while made a deadline counted from it that much
+    // shorter. Inside a read (head begun, body bytes, keep-alive wait after
+    // a response made at once) the clock is read once, when the read is
+    // handled (the sweep never runs in between): one reading per read
+    // however many requests it carried.
+    if (this.#inRead) this.#armMs = ms;
+    else this.#deadline = metricsNowMs() + ms;
   }
 
   /**
