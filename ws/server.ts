@@ -420,7 +420,7 @@ export class WebSocketSupport<T = unknown> {
     const result = outcome.agreed;
     const hub = this.hub;
     const data = options.data as T;
-    entry.response = result.respond((conn, head) => {
+    const opened = (conn: WebSocketTransport, head: Uint8Array): void => {
         let channel!: WebSocketChannel;
         const ws = new ServerWebSocket<T>((self) =>
           channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
@@ -438,7 +438,15 @@ export class WebSocketSupport<T = unknown> {
           }), data, result.protocol ?? "", result.deflate?.responseHeader ?? "", remoteIP(conn), hub, handler.publishToSelf ?? false);
         handler.open?.(ws);
         if (head.length > 0) channel.feed(head);
-    });
+    };
+    try {
+      entry.response = result.respond(opened);
+    } catch (err) {
+      // The session will not switch this request (HTTP/1.0: RFC 9110 §7.8 has the server ignore its Upgrade): a refusal, not a 500.
+      if (!(err instanceof TypeError)) throw err;
+      entry.refusal = new Response("this request cannot be upgraded (a WebSocket needs HTTP/1.1)\n", { status: 400, headers: { connection: "close" } });
+      return false;
+    }
     return true;
   }
 
