@@ -38,7 +38,9 @@ test("process.exit() while the loop's wait is parked ends the process", async ()
 });
 
 test("loops closed while their helper thread boots end cleanly (no abort from a worker ended mid-load)", async () => {
-  const { code, stdout, stderr } = await runChild("loop_fixture_boot_close.ts");
+  // Each of the fixture's loops boots a helper thread (a Worker loading the
+  // FFI module): ~0.1 s on an idle machine, over 1 s at load 20.
+  const { code, stdout, stderr } = await runChild("loop_fixture_boot_close.ts", [], 120_000);
   assert.equal(code, 0, `${stdout}\n${stderr}`);
   assert.match(stdout, /done/);
 });

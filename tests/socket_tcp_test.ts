@@ -375,7 +375,8 @@ describe("Socket over TCP loopback", () => {
       assert.ok(info.sendMss > 0);
       assert.ok(info.bytesAcked >= 64 * 1024);
       assert.ok(info.segsOut > 0);
-      assert.equal(info.totalRetrans, 0);
+      // Not 0: on a loaded machine a tail-loss probe can fire on loopback.
+      assert.ok(Number.isInteger(info.totalRetrans) && info.totalRetrans >= 0);
       assert.ok(client.getRtt() > 0);
       assert.ok(client.getCwnd() > 0);
       assert.equal(client.stats().rttUs > 0, true);

@@ -38,7 +38,7 @@ async function serveSClient(ctx: TLSContext, args: string[]): Promise<Certificat
   const { port } = listener.localAddress() as { port: number };
   const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-servername", "localhost", ...args]);
   try {
-    const tls = acceptTLS(listener, ctx, 10_000);
+    const tls = acceptTLS(listener, ctx, 30_000);
     const peer = tls.peerCertificate();
     tls.sendAll(new TextEncoder().encode("pong\n"));
     tls.close();

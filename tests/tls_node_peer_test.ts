@@ -79,7 +79,7 @@ describe("tls with node:tls as the peer", () => {
     const { port } = listener.localAddress() as { port: number };
     const peer = runNode(CLIENT, { PORT: String(port), CA: pki.paths["root.pem"]! });
     try {
-      using tls = acceptTLS(listener, ctx, 10_000);
+      using tls = acceptTLS(listener, ctx, 30_000);
       assert.equal(tls.alpnProtocol, "http/1.1");
       const buf = new Uint8Array(2);
       assert.equal(tls.recvAll(buf), 2);

@@ -57,7 +57,7 @@ describe("tls: node:tls resumes against our server and reads our staple", () => 
         const serverSaw: boolean[] = [];
         for (let i = 0; i < 2; i++) {
           if (i === 1) ctx.rotateTicketKeys(); // the first ticket's key is now the previous one
-          const tls = acceptTLS(listener, ctx, 10_000);
+          const tls = acceptTLS(listener, ctx, 30_000);
           serverSaw.push(tls.isSessionReused());
           // TLS 1.3: node:tls emits 'session' once the ticket arrives; send
           // it before the data so the client has it when the stream ends.

@@ -35,7 +35,7 @@ async function sClientAgainst(ctx: TLSContext, args: string[]): Promise<string> 
   const { port } = listener.localAddress() as { port: number };
   const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, "-servername", "localhost", ...args]);
   try {
-    const tls = acceptTLS(listener, ctx, 10_000);
+    const tls = acceptTLS(listener, ctx, 30_000);
     tls.sendAll(enc.encode("pong\n"));
     tls.close();
     return await client.done;

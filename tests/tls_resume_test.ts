@@ -73,7 +73,7 @@ describe("tls session resumption", () => {
           ctx.rotateTicketKeys();
           ctx.rotateTicketKeys();
         }
-        const tls = acceptTLS(listener, ctx, 10_000);
+        const tls = acceptTLS(listener, ctx, 30_000);
         reused.push(tls.isSessionReused());
         if (i === 5) tls.sendAll(new TextEncoder().encode("pong\n"));
         tls.close();
@@ -99,7 +99,7 @@ describe("tls session resumption", () => {
         const rounds = cache ? 6 : 2;
         const reused: boolean[] = [];
         for (let i = 0; i < rounds; i++) {
-          const tls = acceptTLS(listener, ctx, 10_000);
+          const tls = acceptTLS(listener, ctx, 30_000);
           reused.push(tls.isSessionReused());
           tls.close();
         }

@@ -29,7 +29,7 @@ async function serveOnce(ctx: TLSContext, clientArgs: string[], strict = true) {
   const checks = strict ? ["-verify_return_error", "-servername", "localhost"] : [];
   const client = runSClient(port, ["-CAfile", pki.paths["root.pem"]!, ...checks, ...clientArgs]);
   try {
-    const tls = acceptTLS(listener, ctx, 10_000);
+    const tls = acceptTLS(listener, ctx, 30_000);
     const facts = { protocol: tls.protocol, alpn: tls.alpnProtocol, peer: tls.peerCertificate(), reused: tls.isSessionReused() };
     tls.sendAll(enc.encode("pong\n"));
     tls.close();
@@ -111,7 +111,7 @@ describe("tls server against openssl s_client", () => {
       try {
         const reused: boolean[] = [];
         for (let i = 0; i < 6; i++) {
-          const tls = acceptTLS(listener, ctx, 10_000);
+          const tls = acceptTLS(listener, ctx, 30_000);
           reused.push(tls.isSessionReused());
           if (i === 5) tls.sendAll(enc.encode("pong\n"));
           tls.close();
