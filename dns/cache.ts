@@ -64,6 +64,11 @@ function seconds(v: number | undefined, fallback: number, name: string): number 
   return v;
 }
 
+/** RFC 2181 §8: a TTL with the top bit set is taken as 0 (a server's 0xFFFFFFFF is not "keep for maxTtl"). */
+function wireTtl(ttl: number): number {
+  return ttl > 0x7fffffff ? 0 : ttl;
+}
+
 /**
  * A bounded TTL cache of DNS answers and failures.
  *
@@ -164,7 +169,7 @@ export class DNSCache {
    */
   setRecords(name: string, type: number, records: readonly ResourceRecord[], ttl?: number): void {
     if (records.length === 0) return;
-    const raw = ttl ?? Math.min(...records.map((r) => r.ttl));
+    const raw = ttl ?? Math.min(...records.map((r) => wireTtl(r.ttl)));
     const kept = Math.min(this.maxTtl, Math.max(this.minTtl, raw));
     const n = canonicalName(name);
     this.#entries.delete(n); // a fresh answer ends an NXDOMAIN
@@ -173,11 +178,11 @@ export class DNSCache {
 
   /** Stores NXDOMAIN for `name` (every type) for `ttl` seconds (clamped). */
   setNxdomain(name: string, ttl: number): void {
-    this.#set(canonicalName(name), { kind: "nxdomain" }, Math.min(this.maxNegativeTtl, ttl));
+    this.#set(canonicalName(name), { kind: "nxdomain" }, Math.min(this.maxNegativeTtl, wireTtl(ttl)));
   }
 
   /** Stores NODATA for `name`/`type` for `ttl` seconds (clamped). */
   setNodata(name: string, type: number, ttl: number): void {
-    this.#set(`${canonicalName(name)} ${type}`, { kind: "nodata" }, Math.min(this.maxNegativeTtl, ttl));
+    this.#set(`${canonicalName(name)} ${type}`, { kind: "nodata" }, Math.min(this.maxNegativeTtl, wireTtl(ttl)));
   }
 }

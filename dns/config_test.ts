@@ -68,6 +68,18 @@ describe("dns/cache", () => {
     noFloor.setRecords("z.test", 1, [A("z.test", "10.0.0.3", 0)]);
     assert.equal(noFloor.size, 0);
   });
+  test("RFC 2181 §8: a TTL with the top bit set counts as 0, not as maxTtl (a hostile server's 0xFFFFFFFF is not kept a day)", () => {
+    const cache = new DNSCache({ clock: new ManualClock(0) });
+    cache.setRecords("top.test", 1, [A("top.test", "10.0.0.4", 0xffffffff)]);
+    cache.setRecords("mixed.test", 1, [A("mixed.test", "10.0.0.5", 60), A("mixed.test", "10.0.0.6", 0x80000000)]);
+    cache.setNxdomain("gone.test", 0x80000000);
+    cache.setNodata("v4only.test", 28, 0xffffffff);
+    assert.equal(cache.size, 0);
+    cache.setRecords("max.test", 1, [A("max.test", "10.0.0.7", 0x7fffffff)]);
+    const hit = cache.get("max.test", 1);
+    assert.ok(hit?.kind === "records");
+    assert.equal(hit.records[0]!.ttl, 86_400);
+  });
   test("negative caching: NXDOMAIN per name (all types), NODATA per name and type, clamped", () => {
     const clock = new ManualClock(0);
     const cache = new DNSCache({ clock, maxNegativeTtl: 10 });
