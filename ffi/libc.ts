@@ -28,6 +28,8 @@ export const LIBC_SYMBOLS = {
   free: { args: ["pointer"], result: "void" },
   /** void *memcpy(void *dest, const void *src, size_t n) — pointer to buffer */
   memcpy: { args: ["buffer", "pointer", "usize"], result: "pointer" },
+  /** void *memmove(void *dest, const void *src, size_t n) — with n = 0, the address of a buffer (socket/send_pair.ts) */
+  memmove: { args: ["buffer", "buffer", "usize"], result: "usize" },
   /** size_t strnlen(const char *s, size_t maxlen) */
   strnlen: { args: ["pointer", "usize"], result: "usize" },
   /** char *strerror(int errnum) — not thread-safe; main thread only */

@@ -404,6 +404,35 @@ export class Connection {
   }
 
   /**
+   * `send(head, true)` then `send(body)` in one system call where the
+   * transport can (a plain socket: sendmsg with two iovecs, `body` sent
+   * from its own memory, `head` at most 8 KiB), else as those two sends.
+   * What the kernel does not take now is queued (copied), as by `send()`;
+   * returns and throws as `send()`. `more`: more bytes follow at once.
+   */
+  sendPair(head: Uint8Array, body: Uint8Array, more = false): boolean {
+    if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
+    const t = this.#transport;
+    if (!this.#out.empty || t.trySendPair === undefined || head.length > 8192 || head.length === 0 || body.length === 0) {
+      this.send(head, true);
+      return this.send(body, more);
+    }
+    const n = t.trySendPair(head, body, more);
+    if (n < 0) return false;
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    const total = head.length + body.length;
+    if (n === total) return true;
+    this.#startWriteClock();
+    if (n < head.length) {
+      t.queue(head, n, undefined);
+      t.queue(body, 0, undefined);
+    } else t.queue(body, n - head.length, undefined);
+    const below = this.#out.bytes < this.#hwm;
+    if (!below) this.#wantDrain = true;
+    return below;
+  }
+
+  /**
    * Whether {@link Connection.sendFile} can be used: the bytes go to the
    * socket as they are (not through TLS or another transforming transport).
    */

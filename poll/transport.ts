@@ -175,6 +175,14 @@ export interface Transport {
    */
   trySend(data: Uint8Array, more?: boolean): number;
   /**
+   * Like {@link Transport.trySend} for `head` then `body` in one system
+   * call (sendmsg with two iovecs, the body sent from its own memory):
+   * returns how many bytes of the two went, or -1 after a failure. Only
+   * transports that write the socket as it is have it; `head` is at most
+   * 8 KiB (socket/send_pair.ts).
+   */
+  trySendPair?(head: Uint8Array, body: Uint8Array, more?: boolean): number;
+  /**
    * Queues `data` from `offset` on behind what the write queue holds
    * (copied unless the transport takes it at once) with its `done`
    * callback, and starts sending.

@@ -25,6 +25,7 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { Socket } from "../socket/socket.ts";
+import { sendPair } from "../socket/send_pair.ts";
 import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
@@ -129,6 +130,19 @@ export class ReadinessTransport implements Transport {
       return -1;
     }
     return offset;
+  }
+
+  trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {
+    const flags = more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL;
+    for (;;) {
+      const n = sendPair(this.#fd, head, body, flags);
+      if (n >= 0) return n;
+      const errno = native.errno();
+      if (errno === E.EAGAIN) return 0;
+      if (errno === E.EINTR) continue;
+      this.#sink.failed(sysError(errno, "sendmsg"));
+      return -1;
+    }
   }
 
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {

@@ -54,6 +54,11 @@ export { httpDate } from "./out_buffer.ts";
 export interface ResponseSink {
   /** `more`: more bytes follow at once (a head before its large body; see `Connection.send`). */
   send(bytes: Uint8Array, more?: boolean): boolean;
+  /**
+   * `send(head, true)` then `send(body, more)`, in one system call where
+   * the connection can (the body sent from its own memory).
+   */
+  sendPair?(head: Uint8Array, body: Uint8Array, more?: boolean): boolean;
   drained(): Promise<void>;
   readonly gone: boolean;
   /**
@@ -109,9 +114,9 @@ export type TrailersInit = HeadersInit | (() => HeadersInit | Promise<HeadersIni
 const GATHER_MAX = 1 << 20;
 /**
  * Bodies up to this size are copied beside their head (one send); larger
- * ones follow the head in a second send, the head sent with `more` so the
- * kernel packs both into the same segments: a syscall costs less than
- * copying more than this.
+ * ones go with the head in one sendmsg from their own memory (two iovecs;
+ * where the connection cannot, the head goes with `more` and the body in a
+ * second send): that costs less than copying more than this.
  */
 const INLINE_MAX = 32768;
 /**
@@ -143,6 +148,18 @@ function begin(sink: ResponseSink): void {
 function commit(sink: ResponseSink, more = false): boolean {
   if (out !== shared) return true;
   return sink.send(shared.view(), more);
+}
+
+/**
+ * Sends what was built since {@link begin} and then `body` (large: not
+ * copied beside it), both in one system call where the sink can (the
+ * session pairs what it corked with a large body itself).
+ */
+function commitWith(sink: ResponseSink, body: Uint8Array, more = false): boolean {
+  if (out !== shared) return sink.send(body, more);
+  if (sink.sendPair !== undefined) return sink.sendPair(shared.view(), body, more);
+  sink.send(shared.view(), true);
+  return sink.send(body, more);
 }
 const chunkHead = new Uint8Array(16);
 
@@ -332,10 +349,7 @@ function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext):
   else if (bytes.length <= INLINE_MAX) {
     out.bytes(bytes);
     commit(sink);
-  } else {
-    commit(sink, true);
-    sink.send(bytes);
-  }
+  } else commitWith(sink, bytes);
   // Sent or copied (a sink keeps no view of what it was given): a body taken out of a Bun response is freed now.
   releaseTakenBody(bytes);
   return !ctx.close;
@@ -353,10 +367,7 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
     else if (bytes.length <= INLINE_MAX) {
       out.bytes(bytes);
       commit(sink);
-    } else {
-      commit(sink, true);
-      sink.send(bytes);
-    }
+    } else commitWith(sink, bytes);
     return !ctx.close;
   }
   // A large file: its length is known, its bytes stream with backpressure.
@@ -443,9 +454,13 @@ async function sendStream(
       endHead(ctx, ctx.close);
       // One large chunk follows its head in a send of its own; several are copied beside it (one send) up to 64 KiB.
       const apart = total > INLINE_MAX && (chunks.length === 1 || total > COPY_MAX);
-      if (!apart) for (const chunk of chunks) out.bytes(chunk);
-      commit(sink, apart);
-      if (apart) for (let i = 0; i < chunks.length; i++) sink.send(chunks[i]!, i < chunks.length - 1);
+      if (!apart) {
+        for (const chunk of chunks) out.bytes(chunk);
+        commit(sink);
+      } else {
+        commitWith(sink, chunks[0]!, chunks.length > 1);
+        for (let i = 1; i < chunks.length; i++) sink.send(chunks[i]!, i < chunks.length - 1);
+      }
       return !ctx.close;
     }
     // Streaming: the handler's Content-Length, else chunked (HTTP/1.0: until close).

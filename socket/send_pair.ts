@@ -1,0 +1,92 @@
+/**
+ * Two buffers in one `sendmsg`: a small head, copied into a native block
+ * beside the two iovecs, and a large body sent from its own memory, not
+ * copied (its address is asked of libc for the call: `memmove(b, b, 0)`
+ * returns `b`). An HTTP response's head and a body held in memory go out
+ * in one system call, as `node:http` and `Bun.serve` write them (writev),
+ * instead of a `send` with `MSG_MORE` for the head and one for the body.
+ *
+ * The body's address is used only during the call, with nothing run in
+ * between (no JavaScript, no collection), as for any `buffer` argument.
+ *
+ * @example
+ * ```ts
+ * import { sendPair } from "./send_pair.ts";
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(sendPair(a.fd, new Uint8Array([1, 2]), new Uint8Array(3), 0)); // 5
+ * a.close(); b.close();
+ * ```
+ *
+ * @module
+ */
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { LAYOUT } from "../ffi/platform.ts";
+import { writeSize } from "./msg_memory.ts";
+
+/** The largest head {@link sendPair} takes (a response head is a few hundred bytes). */
+export const PAIR_HEAD_MAX = 8192;
+
+const IOV = LAYOUT.iovec;
+const MSG = LAYOUT.msghdr;
+const TWO_32 = 4294967296;
+
+let block: NativeBuffer | undefined;
+/** 32-bit words over the block's two iovecs (base lo/hi, len lo/hi each). */
+let words: Uint32Array;
+let headBytes: Uint8Array;
+let headAddress = 0;
+let msghdr: Uint8Array;
+
+function setUp(): void {
+  const b = NativeBuffer.alloc(2 * IOV.size + PAIR_HEAD_MAX);
+  const base = Number(native.address(b.pointer));
+  words = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, (2 * IOV.size) / 4);
+  headBytes = b.bytes.subarray(2 * IOV.size);
+  headAddress = base + 2 * IOV.size;
+  msghdr = new Uint8Array(MSG.size);
+  const view = new DataView(msghdr.buffer);
+  view.setBigUint64(MSG.iov, native.address(b.pointer), true);
+  writeSize(view, MSG.iovlen, MSG.iovlenSize, 2);
+  block = b;
+}
+
+function put(word: number, value: number): void {
+  const hi = Math.floor(value / TWO_32);
+  words[word] = value - hi * TWO_32;
+  words[word + 1] = hi;
+}
+
+/**
+ * Sends `head` then `body` on `fd` in one `sendmsg` with `flags`; returns
+ * its result (bytes sent, or -1 with errno set). `head` must be at most
+ * {@link PAIR_HEAD_MAX} bytes and `body` not empty (a RangeError
+ * otherwise). Linux and 64-bit platforms whose iovec holds a 64-bit
+ * pointer and length (every layout ffinet has).
+ *
+ * @example
+ * ```ts
+ * import { sendPair } from "./send_pair.ts";
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const n = sendPair(a.fd, new TextEncoder().encode("head "), new TextEncoder().encode("body"), 0);
+ * console.log(n); // 9
+ * a.close(); b.close();
+ * ```
+ */
+export function sendPair(fd: number, head: Uint8Array, body: Uint8Array, flags: number): number {
+  const headLength = head.byteLength;
+  if (headLength > PAIR_HEAD_MAX || body.byteLength === 0) throw new RangeError(`sendPair: a head of at most ${PAIR_HEAD_MAX} bytes and a body that is not empty`);
+  if (block === undefined) setUp();
+  headBytes.set(head);
+  const c = libc();
+  const at = c.memmove(body, body, 0);
+  // iovec 0: the head copied into the block; iovec 1: the body where it is.
+  put(0, headAddress);
+  put(2, headLength);
+  put(IOV.size / 4, typeof at === "bigint" ? Number(at) : at);
+  put(IOV.size / 4 + 2, body.byteLength);
+  return c.sendmsg(fd, msghdr, flags);
+}
