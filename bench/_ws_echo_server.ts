@@ -1,6 +1,8 @@
 /**
  * A WebSocket echo server for bench/ws_echo.ts, run as a child process:
- * `_ws_echo_server.ts ffinet|ws|deno|bun [deflate]` prints "port N" and
+ * `_ws_echo_server.ts ffinet|ws|deno|bun [deflate]` prints "port N" (ours:
+ * "port N io readiness|io_uring", the I/O its listener took: `FFINET_IO`
+ * in the environment asks for io_uring) and
  * echoes until killed; with `deflate` it accepts permessage-deflate (our
  * client and npm ws offer it; the message threshold is each side's own).
  * The ffinet server answers a `stats` line on stdin with `stats {…}`: its
@@ -13,6 +15,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { serve } from "../http/server/serve.ts";
 import { defaultLoop } from "../poll/loop.ts";
+import { chooseAsyncIo } from "../poll/uring/probe.ts";
 
 const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
 const deflate = typeof process !== "undefined" && process.argv[3] === "deflate";
@@ -37,7 +40,7 @@ if (kind === "ffinet") {
     fetch: (request) => (server.upgrade(request) ? undefined : new Response("no", { status: 400 })),
     websocket: { perMessageDeflate: deflate && ourDeflate(), message: (ws, message) => void ws.send(message) },
   });
-  console.log(`port ${server.addr.port}`);
+  console.log(`port ${server.addr.port} io ${chooseAsyncIo()}`);
   // Read between rounds only: the bench asks before and after each one.
   let pending = "";
   process.stdin.on("data", (d: Uint8Array | string) => {

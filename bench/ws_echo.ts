@@ -38,12 +38,20 @@
  * `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a quarter of that for
  * 16 KiB).
  *
+ * `WS_ECHO_IO` (default "readiness"; e.g. "readiness,uring") lists the I/O
+ * modes of our server (`FFINET_IO` in its process): with several, each
+ * case runs one of our servers per mode, their rounds interleaved with
+ * the peer's in the same run ("server uring …" rows), and a line gives
+ * the per-round CPU ratio readiness ÷ uring. A mode the machine refuses
+ * (no io_uring) shows as what the server fell back to.
+ *
  * Run: node scripts/bench.mjs ws_echo [--runtime=node]
  *
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { finish, record, RUNTIME } from "./harness.ts";
 
@@ -52,6 +60,9 @@ const TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
 const ROUNDS = Number(process.env.WS_ECHO_ROUNDS ?? 3);
 const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
 const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
+/** Our server's I/O modes (FFINET_IO of its process), one server each. */
+const IO_MODES = (process.env.WS_ECHO_IO ?? "readiness").split(",").map((m) => m.trim()).filter((m) => m !== "");
+for (const mode of IO_MODES) if (mode !== "readiness" && mode !== "uring") throw new TypeError(`WS_ECHO_IO: "readiness" or "uring", got ${mode}`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Ticks of /proc/PID/stat's utime and stime per second (CLK_TCK on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -63,14 +74,14 @@ class Child {
   #waiter: (() => void) | undefined;
   #exited: number | null | undefined;
 
-  constructor(runtime: "node" | "deno" | "bun", script: string, args: string[]) {
+  constructor(runtime: "node" | "deno" | "bun", script: string, args: string[], env: Record<string, string> = {}) {
     const file = fileURLToPath(new URL(script, import.meta.url));
     const [cmd, argv] = runtime === "node"
       ? [RUNTIME === "node" ? process.execPath : "node", ["--import", "tsx", file]]
       : runtime === "deno"
       ? [process.execPath, ["run", "-A", "--no-check", file]]
       : [process.execPath, [file]];
-    this.#child = spawn(cmd, [...argv, ...args], { cwd: root, stdio: ["pipe", "pipe", "inherit"] });
+    this.#child = spawn(cmd, [...argv, ...args], { cwd: root, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
     let text = "";
     this.#child.stdout!.on("data", (d: Uint8Array) => {
       text += new TextDecoder().decode(d);
@@ -123,10 +134,17 @@ class Child {
   }
 }
 
-async function startServer(runtime: "node" | "deno" | "bun", kind: string, deflate: boolean): Promise<{ child: Child; port: number }> {
-  const child = new Child(runtime, "./_ws_echo_server.ts", deflate ? [kind, "deflate"] : [kind]);
-  const m = await child.line(/^port (\d+)/);
-  return { child, port: Number(m[1]) };
+/** A server process; `io`: the I/O its listener took (ffinet only: "readiness" or "io_uring"). */
+interface Server {
+  child: Child;
+  port: number;
+  io: string | undefined;
+}
+
+async function startServer(runtime: "node" | "deno" | "bun", kind: string, deflate: boolean, io?: string): Promise<Server> {
+  const child = new Child(runtime, "./_ws_echo_server.ts", deflate ? [kind, "deflate"] : [kind], io === undefined ? {} : { FFINET_IO: io });
+  const m = await child.line(/^port (\d+)(?: io (\S+))?/);
+  return { child, port: Number(m[1]), io: m[2] };
 }
 
 /** The counters of poll/loop.ts's `LoopStats` that the rows use. */
@@ -205,31 +223,51 @@ function range(xs: number[], digits: number): string {
   return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 }
 
-/** Warm-up, then alternating rounds; records msg/s and CPU µs/msg. */
-async function compareSides(row: string, c: Case, ours: Side, peer: Side, peerName: string): Promise<void> {
-  await Promise.all([ours.load.line(/^ready/), peer.load.line(/^ready/)]);
-  const o = samples();
+/** One of our sides, and the word its rows carry after the row's name ("" for readiness). */
+interface Ours {
+  label: string;
+  side: Side;
+}
+
+/**
+ * Warm-up, then alternating rounds (each of ours, then the peer); records
+ * msg/s and CPU µs/msg per side of ours against the peer.
+ */
+async function compareSides(row: string, c: Case, ours: Ours[], peer: Side, peerName: string): Promise<void> {
+  await Promise.all([...ours.map((o) => o.side.load.line(/^ready/)), peer.load.line(/^ready/)]);
+  const os = ours.map(() => samples());
   const p = samples();
-  await runRound(ours, samples());
+  for (const o of ours) await runRound(o.side, samples());
   await runRound(peer, samples());
   for (let r = 0; r < ROUNDS; r++) {
-    await runRound(ours, o);
+    for (let i = 0; i < ours.length; i++) await runRound(ours[i]!.side, os[i]!);
     await runRound(peer, p);
   }
-  ours.load.say("quit");
+  for (const o of ours) o.side.load.say("quit");
   peer.load.say("quit");
-  console.log(
-    `  ${row} ${c.name}: msg/s ours ${range(o.rates, 0)}, ${peerName} ${range(p.rates, 0)}; ` +
-      `CPU µs/msg ours ${range(o.cpu, 1)}, ${peerName} ${range(p.cpu, 1)}`,
-  );
-  if (o.perTick.length > 0) {
+  for (let i = 0; i < ours.length; i++) {
+    const o = os[i]!;
+    const name = `${row}${ours[i]!.label} ${c.name}`;
     console.log(
-      `    our loop: messages/tick ${range(o.perTick, 1)}, lingers/tick ${range(o.lingersPerTick, 2)}, ` +
-        `parks/message ${range(o.parksPerMessage, 4)}`,
+      `  ${name}: msg/s ours ${range(o.rates, 0)}, ${peerName} ${range(p.rates, 0)}; ` +
+        `CPU µs/msg ours ${range(o.cpu, 1)}, ${peerName} ${range(p.cpu, 1)}`,
     );
+    if (o.perTick.length > 0) {
+      console.log(
+        `    our loop: messages/tick ${range(o.perTick, 1)}, lingers/tick ${range(o.lingersPerTick, 2)}, ` +
+          `parks/message ${range(o.parksPerMessage, 4)}`,
+      );
+    }
+    record({ bench: "ws_echo", case: name, unit: "msg/s", ours: median(o.rates), peer: median(p.rates), peerName });
+    record({ bench: "ws_echo", case: `${name} CPU`, unit: "µs/msg", ours: median(o.cpu), peer: median(p.cpu), peerName });
   }
-  record({ bench: "ws_echo", case: `${row} ${c.name}`, unit: "msg/s", ours: median(o.rates), peer: median(p.rates), peerName });
-  record({ bench: "ws_echo", case: `${row} ${c.name} CPU`, unit: "µs/msg", ours: median(o.cpu), peer: median(p.cpu), peerName });
+  const readiness = ours.findIndex((o) => o.label === "");
+  const uring = ours.findIndex((o) => o.label === " uring");
+  if (readiness >= 0 && uring >= 0) {
+    // Per round, the two of ours ran back to back: their ratio is steadier than either on a loaded machine.
+    const ratios = os[readiness]!.cpu.map((x, r) => x / os[uring]!.cpu[r]!);
+    console.log(`    CPU readiness ÷ uring per round: median ${median(ratios).toFixed(2)} [${ratios.map((x) => x.toFixed(2)).join(" ")}]; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  }
 }
 
 function loadArgs(client: string, port: number, c: Case): string[] {
@@ -247,11 +285,11 @@ const clientPeerName = RUNTIME === "node" ? "npm ws client" : `${RUNTIME} WebSoc
 const children: Child[] = [];
 try {
   if (ONLY !== "client") {
-    const servers = new Map<string, { child: Child; port: number }>();
-    const server = async (kind: string, deflate: boolean) => {
-      const key = `${kind} ${deflate}`;
+    const servers = new Map<string, Server>();
+    const server = async (kind: string, deflate: boolean, io?: string) => {
+      const key = `${kind} ${deflate} ${io}`;
       if (!servers.has(key)) {
-        const s = await startServer(RUNTIME, kind, deflate);
+        const s = await startServer(RUNTIME, kind, deflate, io);
         children.push(s.child);
         servers.set(key, s);
       }
@@ -259,19 +297,26 @@ try {
     };
     for (const c of CASES) {
       if (c.deflate && !serverDeflate) continue;
-      const ours = await server("ffinet", c.deflate);
+      const ours: Ours[] = [];
+      for (const io of IO_MODES) {
+        const s = await server("ffinet", c.deflate, io);
+        const load = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", s.port, c));
+        children.push(load);
+        // A mode the machine refused shows as what the server fell back to.
+        const label = io === "readiness" ? "" : s.io === "io_uring" ? " uring" : " uring→readiness";
+        ours.push({ label, side: { load, measured: () => s.child, loopStats: true } });
+      }
       const peer = await server(peerKind, c.deflate);
-      const oursLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", ours.port, c));
       const peerLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", peer.port, c));
-      children.push(oursLoad, peerLoad);
-      await compareSides("server", c, { load: oursLoad, measured: () => ours.child, loopStats: true }, { load: peerLoad, measured: () => peer.child }, serverPeerName);
+      children.push(peerLoad);
+      await compareSides("server", c, ours, { load: peerLoad, measured: () => peer.child }, serverPeerName);
     }
   }
   if (ONLY !== "server") {
     if (RUNTIME !== "node" && typeof globalThis.WebSocket !== "function") {
       console.log(`ws_echo ${RUNTIME}: no global WebSocket client on this runtime, client rows skipped`);
     } else {
-      const fixed = new Map<boolean, { child: Child; port: number }>();
+      const fixed = new Map<boolean, Server>();
       for (const c of CASES) {
         if (c.deflate && !clientDeflate) continue;
         if (!fixed.has(c.deflate)) {
@@ -283,7 +328,7 @@ try {
         const oursLoad = new Child(RUNTIME, "./_ws_echo_load.ts", loadArgs("ffinet", port, c));
         const peerLoad = new Child(RUNTIME, "./_ws_echo_load.ts", loadArgs(clientPeer, port, c));
         children.push(oursLoad, peerLoad);
-        await compareSides("client", c, { load: oursLoad, measured: () => oursLoad }, { load: peerLoad, measured: () => peerLoad }, clientPeerName);
+        await compareSides("client", c, [{ label: "", side: { load: oursLoad, measured: () => oursLoad } }], { load: peerLoad, measured: () => peerLoad }, clientPeerName);
       }
     }
   }
