@@ -538,6 +538,8 @@ export class H2Session {
   readonly #gathered: H2Exchange[] = [];
   /** When the last exchange finished (the idle timeout counts from there), or -1 while exchanges run. */
   #idleSince = 0;
+  /** The idle timeout started inside `onData`: it counts from the end of the read (one clock read per read). */
+  #idlePending = false;
   #tickTimer: Timer | undefined;
   #tickArmed = false;
   #idleTimer: Timer | undefined;
@@ -601,6 +603,10 @@ export class H2Session {
     } finally {
       this.#receiving = false;
       if (this.#gathered.length > 0) this.#handOnGathered();
+      if (this.#idlePending) {
+        this.#idlePending = false;
+        this.#idleSince = metricsNowMs();
+      }
     }
     this.flush();
   }
@@ -1089,13 +1095,18 @@ export class H2Session {
     if (!(ms > 0) || ms === Infinity || this.conn.closed) return;
     // A fresh clock reading (the cheapest the runtime has), not the turn's
     // (turnMs): that is as old as the synchronous run so far, and a handler
-    // that blocked the thread for a while shortened the idle timeout by as much.
-    this.#idleSince = metricsNowMs();
+    // that blocked the thread for a while shortened the idle timeout by as
+    // much. Inside a read (requests answered at once) it is read when the
+    // read is handled, once however many requests it carried (the idle
+    // timer never fires in between).
+    if (this.#receiving) this.#idlePending = true;
+    else this.#idleSince = metricsNowMs();
     if (this.#idleTimer === undefined) this.#idleTimer = this.conn.loop.timers.once(ms, () => this.#onIdle()).unref();
   }
 
   #disarmIdle(): void {
     this.#idleSince = -1;
+    this.#idlePending = false;
   }
 
   #onIdle(): void {
