@@ -203,6 +203,11 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}): Sta
     if (real === null) return 404;
     let found = open(real);
     if (found === null) return 404;
+    if (found.stat.kind === "file" && pathname.endsWith("/")) {
+      // "/a.txt/" names a directory that does not exist (a file there would answer relative links wrong).
+      closeFile(found.fd);
+      return 404;
+    }
     if (found.stat.kind === "directory") {
       closeFile(found.fd);
       if (index === false) return 404;
@@ -399,6 +404,12 @@ function ifRangeHolds(value: string | null, tag: string | undefined, mtimeMs: nu
   return !Number.isNaN(t) && Math.floor(t / 1000) === Math.floor(mtimeMs / 1000);
 }
 
+/** A range bound (digits only): its value, or Infinity past 2^53 (`bytes=0-99999999999999999999` still means "to the end"). */
+function rangeNumber(digits: string): number {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : Infinity;
+}
+
 /**
  * One `bytes=` range of a `size`-byte file: its inclusive bounds,
  * "unsatisfiable", or undefined (not a single valid byte range: ignored,
@@ -417,14 +428,13 @@ export function parseByteRange(value: string, size: number): { start: number; en
   const [, a, b] = m;
   if (a === "" && b === "") return undefined;
   if (a === "") {
-    const n = Number(b);
-    if (!Number.isSafeInteger(n)) return undefined;
+    const n = rangeNumber(b!);
     if (n === 0 || size === 0) return "unsatisfiable";
     return { start: Math.max(0, size - n), end: size - 1 };
   }
-  const start = Number(a);
-  const last = b === "" ? size - 1 : Number(b);
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(last)) return undefined;
+  // RFC 9110 §14.1.2: a last-pos past the end means the end, a suffix longer than the file the whole file, a first-pos past it 416; so do numbers of any length.
+  const start = rangeNumber(a!);
+  const last = b === "" ? size - 1 : rangeNumber(b!);
   if (b !== "" && last < start) return undefined;
   if (start >= size) return "unsatisfiable";
   return { start, end: Math.min(last, size - 1) };
