@@ -13,7 +13,9 @@
  * see the same machine: a shared machine's load changes from second to
  * second. Each server's CPU time is read around its own slices only
  * (nanoseconds, from the schedstat of each of its threads), requests from
- * wrk. HTTP_ROUNDS rounds (default 5; 0: the in-process part only).
+ * wrk. HTTP_ROUNDS rounds (default 5; 0: the in-process part only);
+ * HTTP_ON=metrics (or rateLimit, protect, collector) gives the "on" server
+ * that option alone.
  * Reports the median req/s and CPU µs per request with their ranges, the
  * median and range of the per-round on÷off CPU ratios (the figure to
  * trust), and the machine's load average before and after. Target (issue
@@ -51,6 +53,8 @@ const proc = (globalThis as unknown as {
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 5);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 1);
 const SLICES = Number(proc.env.HTTP_SLICES ?? 4);
+/** What the rounds' "on" server has: "on" (all four, the default) or one of metrics, rateLimit, protect, collector alone. */
+const ON_KIND = proc.env.HTTP_ON ?? "on";
 
 function handler(_request: Request): Response {
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
@@ -58,24 +62,17 @@ function handler(_request: Request): Response {
 
 async function runServer(kind: string): Promise<void> {
   const { serve } = await import("../http/server/mod.ts");
-  let port: number;
-  if (kind === "on") {
-    const { MetricsRegistry } = await import("../core/metrics.ts");
-    const { serverCollector } = await import("../http/server/metrics_handler.ts");
-    const registry = new MetricsRegistry();
-    const server = serve({
-      port: 0,
-      fetch: handler,
-      metrics: registry,
-      rateLimit: { perSecond: 1e9, burst: 1e9 },
-      protect: { maxPerIp: 10_000 },
-    });
-    registry.collect(serverCollector({ web: server }));
-    port = server.addr.port;
-  } else {
-    port = serve({ port: 0, fetch: handler }).addr.port;
-  }
-  console.log(`PORT ${port}`);
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { serverCollector } = await import("../http/server/metrics_handler.ts");
+  // "on": all four; "metrics", "rateLimit", "protect", "collector": that one alone (HTTP_ON); "off": none.
+  const registry = new MetricsRegistry();
+  const options: Parameters<typeof serve>[0] = { port: 0, fetch: handler };
+  if (kind === "metrics" || kind === "on") options.metrics = registry;
+  if (kind === "rateLimit" || kind === "on") options.rateLimit = { perSecond: 1e9, burst: 1e9 };
+  if (kind === "protect" || kind === "on") options.protect = { maxPerIp: 10_000 };
+  const server = serve(options);
+  if (kind === "collector" || kind === "on") registry.collect(serverCollector({ web: server }));
+  console.log(`PORT ${server.addr.port}`);
 }
 
 /**
@@ -395,6 +392,100 @@ async function inProcessBreakdown(): Promise<void> {
   for (const line of lines) console.log(line);
 }
 
+/**
+ * The per-request options on the real request path, paired as tightly as
+ * a shared machine allows: ONE server (16 keep-alive clients of our own in
+ * this process, as above) whose `fetch` switches, block by block, between
+ * the bare handler and the handler as `serve` wraps it for `metrics` and
+ * `rateLimit` together, and for each alone (`withServeMetrics`,
+ * `withRateLimit`, the functions `serve` itself uses), in a rotating order
+ * (TOGGLE_PAIRS rounds, default 150, 0 skips; TOGGLE_BLOCK requests per
+ * block, default 2000). Same server, connections, parser state and caches
+ * for every variant, so a block's difference from the bare block of its
+ * round is the options' work in the server's own dispatch (what the
+ * in-process calls above cannot show: its caches, its inlining); the
+ * switch is one call more for every variant alike. `protect` and
+ * `serverCollector` have no per-request part (they work per accepted
+ * connection and per scrape), so they are not in this part.
+ */
+async function inProcessToggled(): Promise<void> {
+  const PAIRS = Number(proc.env.TOGGLE_PAIRS ?? 150);
+  if (!(PAIRS > 0)) return;
+  const BLOCK_T = Number(proc.env.TOGGLE_BLOCK ?? 2000);
+  const { serve } = await import("../http/server/mod.ts");
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { withServeMetrics } = await import("../http/server/metrics_handler.ts");
+  const { withRateLimit } = await import("../http/server/limits_http.ts");
+  const { connect } = await import("../poll/connect.ts");
+  type Conn = import("../poll/connection.ts").Connection;
+  type Info = import("../http/server/mod.ts").ServeHandlerInfo;
+  type Fetch = (request: Request, info: Info) => Response | undefined | Promise<Response | undefined>;
+  const limit = { perSecond: 1e9, burst: 1e9 };
+  const variants: [string, Fetch][] = [
+    ["bare", handler],
+    ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
+    ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
+    ["rateLimit alone", withRateLimit(limit, handler)],
+  ];
+  let current: Fetch = handler;
+  const server = serve({ port: 0, fetch: (request, info) => current(request, info), keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 });
+  const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+  const conns: Conn[] = await Promise.all(Array.from({ length: 16 }, () => connect({ host: "127.0.0.1", port: server.addr.port })));
+  await conns[0]!.write(REQUEST);
+  let first = "";
+  while (!/\r\n\r\nHello, World!$/.test(first)) first += new TextDecoder().decode((await conns[0]!.read())!);
+  const size = new TextEncoder().encode(first).length;
+  const cpuNow = (): number => {
+    const u = proc.cpuUsage();
+    return (u.user + u.system) * 1000;
+  };
+  const block = (fetch: Fetch): Promise<number> =>
+    new Promise((resolve) => {
+      current = fetch;
+      let sent = 0;
+      let done = 0;
+      const t0 = cpuNow();
+      for (const conn of conns) {
+        let pending = 0;
+        conn.setHandler({
+          data: (c, bytes) => {
+            pending += bytes.length;
+            while (pending >= size) {
+              pending -= size;
+              if (++done === BLOCK_T) return resolve((cpuNow() - t0) / BLOCK_T);
+              if (sent < BLOCK_T) {
+                sent++;
+                c.send(REQUEST);
+              }
+            }
+          },
+        });
+        sent++;
+        conn.send(REQUEST);
+      }
+    });
+  for (let w = 0; w < 3; w++) for (const [, f] of variants) await block(f);
+  const ns = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let r = 0; r < PAIRS; r++) {
+    // Rotate which variant goes first, so none always follows another.
+    for (let i = 0; i < variants.length; i++) {
+      const [name, f] = variants[(r + i) % variants.length]!;
+      ns.get(name)!.push(await block(f));
+    }
+  }
+  for (const c of conns) c.abort();
+  await server.shutdown({ deadlineMs: 100 });
+  const bare = ns.get("bare")!;
+  console.log(`# ${RUNTIME} one server, fetch switched per block (${PAIRS} rounds of ${variants.length} blocks of ${BLOCK_T} requests, server + client CPU), bare ${(median(bare) / 1000).toFixed(2)} µs/req (load ${load()}):`);
+  for (const [name] of variants.slice(1)) {
+    const xs = ns.get(name)!;
+    const diff = xs.map((x, i) => x - bare[i]!);
+    const d = median(diff);
+    console.log(`# ${RUNTIME}   ${name.padEnd(19)}: paired −bare ${d.toFixed(0)} ns (middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request`);
+    record({ bench: "http_server_limits", case: `hello ${name}, one server switched, CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
+  }
+}
+
 /** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */
 function cpuNs(pid: number): number {
   let ns = 0;
@@ -422,7 +513,7 @@ function wrkRequests(port: number, seconds: number): Promise<number> {
 
 /** One round: both servers, warmed, loaded in alternating slices. */
 async function round(r: number): Promise<Record<"on" | "off", { rps: number; cpuUs: number }>> {
-  const servers = { on: await startServerChild("bench/http_server_limits.ts", "on"), off: await startServerChild("bench/http_server_limits.ts", "off") };
+  const servers = { on: await startServerChild("bench/http_server_limits.ts", ON_KIND), off: await startServerChild("bench/http_server_limits.ts", "off") };
   try {
     const sum = { on: { ns: 0, requests: 0 }, off: { ns: 0, requests: 0 } };
     for (const kind of ["on", "off"] as const) await wrkRequests(servers[kind].port, 1); // warm-up
@@ -444,6 +535,10 @@ async function round(r: number): Promise<Record<"on" | "off", { rps: number; cpu
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const quartiles = (xs: number[]): string => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return `${sorted[Math.floor(sorted.length / 4)]!.toFixed(0)} to ${sorted[Math.floor((sorted.length * 3) / 4)]!.toFixed(0)}`;
+};
 const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -459,6 +554,7 @@ if (serveArg !== undefined) {
   await inProcess();
   await inProcessOverLoopback();
   await inProcessBreakdown();
+  await inProcessToggled();
   if (ROUNDS > 0) await wrkRounds();
   finish();
 }
