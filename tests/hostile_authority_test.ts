@@ -7,6 +7,9 @@
 // logged an error per request). Such requests are now refused before any
 // handler runs: 400 and a close on HTTP/1.1, a stream reset with
 // PROTOCOL_ERROR on HTTP/2.
+// An empty Host (valid by its grammar) made the url `http:///echo`, which
+// the URL parser reads as host "echo" and path "/" (the path lost, the
+// host made up); it now counts as no Host: the server's own authority.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -132,6 +135,33 @@ describe("serve: a host the URL parser refuses never reaches the handler", () =>
       for (let k = 0; k < bad.length; k++) assert.equal(resets.get(1 + 2 * k), ErrorCode.PROTOCOL_ERROR, `:authority ${bad[k]}`);
       assert.ok(answered, "the good stream was not answered");
       assert.deepEqual(seen, ["a.example"]);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
+
+describe("serve: an empty Host is no authority", () => {
+  test("HTTP/1.1 and an h2c upgrade: the request keeps its path, the host is the server's", async () => {
+    const seen: string[] = [];
+    const s = serve({
+      port: 0,
+      fetch: (request) => {
+        const url = new URL(request.url);
+        seen.push(`${url.host} ${url.pathname}`);
+        return new Response("ok");
+      },
+    });
+    const own = `127.0.0.1:${s.addr.port}`;
+    try {
+      const reply = (await exchange(s.addr.port, "GET /echo HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n")).toString("latin1");
+      assert.match(reply, /^HTTP\/1\.1 200 /);
+      assert.deepEqual(seen, [`${own} /echo`]);
+      const upgrade = "GET /up HTTP/1.1\r\nHost: \r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n";
+      const h2 = Buffer.concat([Buffer.from(upgrade, "latin1"), CLIENT_PREFACE, encodeSettings([]), encodeFrame(FrameType.GOAWAY, 0, 0, new Uint8Array(8))]);
+      const answer = (await exchange(s.addr.port, h2)).toString("latin1");
+      assert.match(answer, /^HTTP\/1\.1 101 /);
+      assert.deepEqual(seen, [`${own} /echo`, `${own} /up`]);
     } finally {
       await s.shutdown({ deadlineMs: 200 });
     }

@@ -325,9 +325,10 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     const target = this.#target;
     let url: string;
     const config = this.session.config;
-    if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") ?? config.authority}${target}`;
+    // An empty Host (valid by its grammar) is no authority: "http:///x" would parse as host "x", path "/".
+    if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") || config.authority}${target}`;
     else if (SCHEME.test(target)) url = target;
-    else url = `${config.origin}${this.headers.get("host") ?? config.authority}/`;
+    else url = `${config.origin}${this.headers.get("host") || config.authority}/`;
     return (this.#url = url);
   }
 

@@ -178,7 +178,7 @@ class UpgradeSniff {
     } catch {
       return; // a value out of range: no upgrade
     }
-    const host = head.get("host") ?? this.#authority;
+    const host = head.get("host") || this.#authority; // an empty Host is no authority ("http:///x" is host "x")
     const target = head.target;
     let url: string;
     if (target.charCodeAt(0) === 0x2f) url = `http://${host}${target}`;
