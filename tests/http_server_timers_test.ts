@@ -6,6 +6,9 @@
 // end as soon as its response went out. No timing is asserted: the check
 // runs on the server's own loop at a point measured from a fresh clock
 // reading taken as the response leaves, half the timeout before it may end.
+// The HTTP/1.1 body idle timeout likewise starts when the head's read was
+// handled (after a handler called from it), and each read of body bytes
+// starts it again.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import http2 from "node:http2";
@@ -87,6 +90,27 @@ function rawClient(port: number): { get(path: string): Promise<string>; closed: 
   };
 }
 
+/** Waits (bounded, no timing asserted) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 5000; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A raw socket that collects what the server sends. */
+function rawSocket(port: number): { socket: net.Socket; text: () => string; closed: () => boolean } {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.setEncoding("latin1");
+  let text = "";
+  let closed = false;
+  socket.on("data", (d: string) => (text += d));
+  socket.on("error", () => {});
+  socket.on("close", () => (closed = true));
+  return { socket, text: () => text, closed: () => closed };
+}
+
 describe("serve: timeouts count from when they are armed", () => {
   test("HTTP/1.1: a handler that blocked past keepAliveTimeoutMs leaves the keep-alive wait after its response whole", async () => {
     const state = { respondedAt: 0 };
@@ -101,6 +125,61 @@ describe("serve: timeouts count from when they are armed", () => {
       assert.match(await client.get("/again"), /ok$/);
     } finally {
       client.destroy();
+      await server.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
+  test("HTTP/1.1: a handler that blocked past bodyTimeoutMs as the head arrived still gets the body sent after it", async () => {
+    let entered = false;
+    const server = serve({
+      port: 0,
+      http2: false,
+      bodyTimeoutMs: KEEP_ALIVE_MS,
+      fetch: (request) => {
+        turnMs();
+        block(KEEP_ALIVE_MS + 300);
+        entered = true;
+        return request.text().then((text) => new Response(`got ${text}`));
+      },
+    });
+    const client = rawSocket(server.addr.port);
+    try {
+      client.socket.write("POST /upload HTTP/1.1\r\nhost: a\r\ncontent-length: 5\r\n\r\n");
+      await until(() => entered, "the handler");
+      // The body timeout starts when the head's read was handled, after the handler: the body is on time.
+      client.socket.write("hello");
+      await until(() => client.text().endsWith("got hello") || client.closed(), "the response");
+      assert.match(client.text(), /^HTTP\/1\.1 200 /);
+    } finally {
+      client.socket.destroy();
+      await server.shutdown({ deadlineMs: 1000 });
+    }
+  });
+
+  test("HTTP/1.1: a body that keeps coming is never cut by bodyTimeoutMs; one that stops gets 408", async () => {
+    const server = serve({
+      port: 0,
+      http2: false,
+      bodyTimeoutMs: KEEP_ALIVE_MS,
+      fetch: async (request) => new Response(`got ${await request.text()}`),
+    });
+    const trickle = rawSocket(server.addr.port);
+    const stalled = rawSocket(server.addr.port);
+    try {
+      trickle.socket.write("POST /a HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\n");
+      stalled.socket.write("POST /b HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\nabc");
+      // Six bytes, a fifth of the timeout apart: longer than the timeout in all, never that long between two.
+      for (const byte of "abcdef") {
+        await new Promise((r) => setTimeout(r, KEEP_ALIVE_MS / 5));
+        trickle.socket.write(byte);
+      }
+      await until(() => trickle.text().endsWith("got abcdef") || trickle.closed(), "the trickled body's response");
+      assert.match(trickle.text(), /^HTTP\/1\.1 200 /);
+      await until(() => stalled.closed(), "the stalled body's connection to close");
+      assert.match(stalled.text(), /^HTTP\/1\.1 408 /);
+    } finally {
+      trickle.socket.destroy();
+      stalled.socket.destroy();
       await server.shutdown({ deadlineMs: 1000 });
     }
   });
