@@ -15,7 +15,9 @@ import type { FieldBlock, MessageHead } from "./fields.ts";
 /**
  * Every error code the parser raises, with the status a server answers
  * (400, or 414 / 431 / 413 for the limits, 501 for an unknown transfer
- * coding, 505 for an unsupported version; 502 for a bad response).
+ * coding, 505 for an HTTP-version other than 1.0 and 1.1 (`HTTP/2.0`,
+ * `HTTP/1.2`: well formed, not supported), while a malformed one
+ * (`http/1.1`, `GET /a b HTTP/1.1`) is 400; 502 for a bad response).
  *
  * @example
  * ```ts
@@ -26,7 +28,8 @@ import type { FieldBlock, MessageHead } from "./fields.ts";
 export const HTTP1_ERROR_CODES = Object.freeze({
   HPE_INVALID_METHOD: 400,
   HPE_INVALID_URL: 400,
-  HPE_INVALID_VERSION: 505,
+  HPE_INVALID_VERSION: 400,
+  HPE_UNSUPPORTED_VERSION: 505,
   HPE_INVALID_STATUS: 502,
   HPE_INVALID_REASON: 502,
   HPE_INVALID_HEADER_TOKEN: 400,

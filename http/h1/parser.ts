@@ -615,9 +615,12 @@ export class HTTP1Parser {
             const c = buf[p]!;
             const vi = this.vi;
             if (vi < 7) {
-              if (c !== VERSION_PREFIX[vi]) this.fail("HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              if (c !== VERSION_PREFIX[vi]) {
+                // In a request, "HTTP/" and a major digit other than 1 is a version we do not speak (505); anything else is no HTTP-version (400).
+                this.fail(vi === 5 && c >= 0x30 && c <= 0x39 && state === S_REQ_VERSION ? "HPE_UNSUPPORTED_VERSION" : "HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
+              }
             } else if (vi === 7) {
-              if (c !== 0x30 && c !== 0x31) this.fail("HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
+              if (c !== 0x30 && c !== 0x31) this.fail(c >= 0x30 && c <= 0x39 && state === S_REQ_VERSION ? "HPE_UNSUPPORTED_VERSION" : "HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
               this.head.versionMinor = c - 0x30;
             } else if (state === S_REQ_VERSION) {
               if (c === CR) {
