@@ -1,21 +1,44 @@
 /**
- * An opt-in light `Response` for servers whose runtime makes the real one
- * costly (Node's undici builds a `ReadableStream` for every body at
- * construction, and copies `Uint8Array` bodies; Bun reads its own bodies
- * back only through a stream reader): {@link installLightResponse}
- * replaces `globalThis.Response` with a class that records
- * `(body, init)` and makes the runtime's real `Response` only when
- * something asks for more than `serve` needs (`body`, the body methods,
- * `clone()`, …). `serve` writes a light response with a string, bytes or
- * no body and plain header fields straight from what was recorded. This is
- * what `@hono/node-server` does by default on Node; here it is opt-in, as
- * it changes a global.
+ * A light `Response` for servers whose runtime makes the real one costly
+ * (Node's undici builds a `ReadableStream` for every body at construction,
+ * and copies `Uint8Array` bodies): {@link installLightResponse} replaces
+ * `globalThis.Response` with a class that records `(body, init)` and makes
+ * the runtime's real `Response` only when something asks for more than
+ * `serve` needs (`headers`, `body`, the body methods, `clone()`, …).
+ * `serve` writes a light response with a string, bytes or no body and
+ * plain header fields straight from what was recorded. `serve` installs it
+ * by default where it pays ({@link LIGHT_RESPONSE_DEFAULT}: Node), as
+ * `@hono/node-server` does; `serve({ lightResponse: false })` opts out.
+ * Once installed it stays (code may hold the class); `uninstall()` is for
+ * tests.
  *
- * `instanceof Response` holds for light and real responses alike, static
- * `Response.json()`, `Response.redirect()` and `Response.error()` return
- * real ones. Differences from the real class: a header field or status
- * the runtime would refuse is refused when the response is written or
- * first read (a TypeError/RangeError then, not in the constructor).
+ * What the real constructor refuses, the light one refuses at once with
+ * the same error class: it takes the light path only for a body that is a
+ * string, a `Uint8Array`, `null` or `undefined`, a status that is an
+ * integer in 200..599 (with no body for 204, 205 and 304), a status text
+ * of HTAB, SP, VCHAR and obs-text, and header fields given as a plain
+ * object or `[name, value]` pairs of strings with token names and values
+ * without NUL, CR, LF or characters over U+00FF. Anything else (another
+ * body type, a `Headers` or other non-plain `init.headers`, a non-object
+ * `init`, a number as a field value, a status to convert or refuse…) makes
+ * the runtime's `Response` in the constructor, which converts, accepts or
+ * throws exactly as it does alone. `instanceof Response` holds for light
+ * and real responses alike, subclasses (`class X extends Response`) work,
+ * static `Response.json()`, `Response.redirect()` and `Response.error()`
+ * return real ones, `structuredClone` refuses a light one (as the real one
+ * on Node 24, Deno and Bun). `status`, `statusText`, `ok`, `type`, `url`,
+ * `redirected` and `bodyUsed` are answered without making the real one.
+ *
+ * The header fields are copied at construction (changes to the object
+ * given are not seen, as with the real one). Differences left: a
+ * `Uint8Array` body is not copied (changing its bytes before the response
+ * is written changes what is sent; the real one copies them at
+ * construction); a light response has one own enumerable key (a
+ * function, so that `structuredClone` refuses it as the real one;
+ * `JSON.stringify` skips it); and the runtime's own APIs that check for
+ * their class by its internal slots (Deno's and Bun's `Deno.serve`,
+ * `Bun.serve`, `WebAssembly.compileStreaming`) refuse a light response:
+ * hand them {@link realResponseOf}'s (Node's undici takes either).
  *
  * @example
  * ```ts
@@ -28,15 +51,27 @@
  *
  * @module
  */
+import { detectRuntime } from "../../ffi/runtime.ts";
+import { TOKEN } from "../h1/tables.ts";
 
 const STATE = Symbol.for("ffinet.lightResponse");
+/** An own enumerable key holding a function: `structuredClone` refuses the object, as the real one. */
+const CLONE_GUARD = "ffinet:lightResponse";
+/** The guard's value (its text is what `structuredClone`'s error quotes). */
+const notCloneable = function Response(): void {};
 
+type ResponseClass = new (body?: BodyInit | null, init?: ResponseInit) => Response;
+
+/** A light response's fields as recorded (see {@link LightParts}). */
 interface LightState {
-  body: unknown;
-  init: ResponseInit | undefined;
+  body: string | Uint8Array | null;
+  status: number;
+  statusText: string;
+  headers: Record<string, string> | ReadonlyArray<readonly [string, string]> | undefined;
+  /** The runtime's response, once made (then every question goes to it). */
   real: Response | undefined;
   /** The runtime's Response class the real one is made with. */
-  make: new (body?: BodyInit | null, init?: ResponseInit) => Response;
+  make: ResponseClass;
 }
 
 interface Light {
@@ -44,14 +79,29 @@ interface Light {
 }
 
 /**
- * What `serve` writes from a light response without making the real one:
- * the status, the header fields of `init` (a plain object or pairs, not
- * validated yet) and a string, bytes or null body.
+ * Whether {@link installLightResponse} pays on this runtime, `serve`'s
+ * default for its `lightResponse` option: on Node (undici's `Response`
+ * costs more than the rest of a small request), not on Deno and Bun
+ * (their `Response` is cheap to make and to read back; measured with
+ * bench/http_server.ts, see the README).
  *
  * @example
  * ```ts
- * import { lightParts } from "./light_response.ts";
- * console.log(lightParts(new Response("x"))); // undefined: a real Response
+ * import { LIGHT_RESPONSE_DEFAULT } from "./light_response.ts";
+ * console.log(typeof LIGHT_RESPONSE_DEFAULT); // "boolean"
+ * ```
+ */
+export const LIGHT_RESPONSE_DEFAULT: boolean = detectRuntime() === "node";
+
+/**
+ * What `serve` writes from a light response without making the real one:
+ * the status, the header fields given (a plain object or pairs, checked
+ * and copied at construction) and a string, bytes or null body.
+ *
+ * @example
+ * ```ts
+ * import type { LightParts } from "./light_response.ts";
+ * const parts: LightParts = { status: 200, headers: { "x-a": "1" }, body: "hi" };
  * ```
  */
 export interface LightParts {
@@ -61,8 +111,8 @@ export interface LightParts {
 }
 
 /**
- * The recorded parts of a light response not made real yet, when `serve`
- * can write them directly; undefined otherwise.
+ * The recorded parts of a light response not made real yet (and without a
+ * status text), when `serve` can write them directly; undefined otherwise.
  *
  * @example
  * ```ts
@@ -72,36 +122,116 @@ export interface LightParts {
  */
 export function lightParts(response: Response): LightParts | undefined {
   const state = (response as unknown as Partial<Light>)[STATE];
-  if (state === undefined || state.real !== undefined) return undefined;
-  const body = state.body;
-  if (!(body === null || body === undefined || typeof body === "string" || body instanceof Uint8Array)) return undefined;
-  const init = state.init;
-  let status = 200;
-  let headers: LightParts["headers"];
-  if (init !== undefined && init !== null) {
-    for (const key in init) if (key !== "status" && key !== "headers") return undefined;
-    if (init.status !== undefined) status = init.status;
-    const h = init.headers;
-    if (h !== undefined) {
-      if (Array.isArray(h)) headers = h as ReadonlyArray<readonly [string, string]>;
-      else if (typeof h === "object" && h !== null && Object.getPrototypeOf(h) === Object.prototype) headers = h as Record<string, string>;
-      else return undefined;
-    }
-  }
-  if (!Number.isInteger(status) || status < 200 || status > 599) return undefined;
-  return { status, headers, body: body ?? null };
+  if (state === undefined || state.real !== undefined || state.statusText !== "") return undefined;
+  return state;
 }
 
-function realOf(self: Light): Response {
-  const state = self[STATE];
-  if (state.real === undefined) state.real = new state.make(state.body as BodyInit | null | undefined, state.init);
+/**
+ * The runtime's response behind a light one (made now if it was not yet:
+ * for a writer that cannot use the light parts); any other response as it
+ * is.
+ *
+ * @example
+ * ```ts
+ * import { realResponseOf } from "./light_response.ts";
+ * const r = new Response("x");
+ * console.log(realResponseOf(r) instanceof Response); // true
+ * ```
+ */
+export function realResponseOf(response: Response): Response {
+  const state = (response as unknown as Partial<Light>)[STATE];
+  return state === undefined ? response : realOf(state);
+}
+
+/**
+ * The runtime's own `Response` class, whether or not the light one is
+ * installed.
+ *
+ * @example
+ * ```ts
+ * import { nativeResponse } from "./light_response.ts";
+ * console.log(new (nativeResponse())("x") instanceof Response); // true
+ * ```
+ */
+export function nativeResponse(): ResponseClass {
+  const current = globalThis.Response as unknown as { [STATE]?: ResponseClass };
+  return current[STATE] ?? (globalThis.Response as ResponseClass);
+}
+
+function realOf(state: LightState): Response {
+  if (state.real === undefined) {
+    const init: ResponseInit = { status: state.status };
+    if (state.statusText !== "") init.statusText = state.statusText;
+    if (state.headers !== undefined) init.headers = state.headers as HeadersInit;
+    state.real = new state.make(state.body as BodyInit | null, init);
+  }
   return state.real;
+}
+
+/** A header field value the runtime's `Headers` takes: no NUL, CR, LF, nothing over U+00FF. */
+function fieldValueOk(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) return false;
+  }
+  return true;
+}
+
+function tokenOk(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || TOKEN[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** A reason phrase (RFC 9110): HTAB, SP, VCHAR, obs-text. */
+function statusTextOk(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x09 || (c >= 0x20 && c !== 0x7f && c <= 0xff)) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A copy of `init.headers` for the light path: from a plain object or
+ * pairs of strings, every field valid (read once each, as the runtime's
+ * `Headers` does; later changes to what was given are not seen, as by the
+ * real one); undefined for anything else, which the runtime's class takes.
+ */
+function copyFields(h: unknown): LightState["headers"] {
+  if (typeof h !== "object" || h === null) return undefined;
+  if (Array.isArray(h)) {
+    const pairs: Array<[string, string]> = [];
+    for (let i = 0; i < h.length; i++) {
+      const pair: unknown = h[i];
+      if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+      const name: unknown = pair[0];
+      const value: unknown = pair[1];
+      if (typeof name !== "string" || typeof value !== "string" || !tokenOk(name) || !fieldValueOk(value)) return undefined;
+      pairs.push([name, value]);
+    }
+    return pairs;
+  }
+  const proto: unknown = Object.getPrototypeOf(h);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const copy: Record<string, string> = {};
+  for (const name in h) {
+    const value: unknown = (h as Record<string, unknown>)[name];
+    if (typeof value !== "string" || !tokenOk(name) || !fieldValueOk(value)) return undefined;
+    copy[name] = value;
+  }
+  return copy;
 }
 
 /**
  * Replaces `globalThis.Response` with the light class (see the module
  * text); returns a function that puts the runtime's class back. Calling
- * it again while installed changes nothing.
+ * it again while installed changes nothing (and returns a function that
+ * does nothing).
  *
  * @example
  * ```ts
@@ -111,46 +241,100 @@ function realOf(self: Light): Response {
  * ```
  */
 export function installLightResponse(): () => void {
-  const current = globalThis.Response as unknown as { [STATE]?: true };
-  if (current[STATE] === true) return () => {};
-  const Native = globalThis.Response;
-  function LightResponse(this: Light, body?: BodyInit | null, init?: ResponseInit): void {
-    if (new.target === undefined) throw new TypeError("Response constructor: 'new' is required");
-    this[STATE] = { body, init, real: undefined, make: Native };
+  const current = globalThis.Response as unknown as { [STATE]?: ResponseClass };
+  if (current[STATE] !== undefined) return () => {};
+  const Native = globalThis.Response as ResponseClass;
+  function LightResponse(this: Light, body?: unknown, init?: unknown): void {
+    // Without `new`: the runtime's own refusal.
+    if (new.target === undefined) return void Reflect.apply(Native, undefined, [body, init]);
+    let status = 200;
+    let statusText = "";
+    let headers: LightState["headers"];
+    let light = true;
+    if (init !== undefined && init !== null) {
+      if (typeof init !== "object" && typeof init !== "function") light = false;
+      else {
+        // Read once each, in the order WebIDL reads a dictionary's members.
+        const i = init as { headers?: unknown; status?: unknown; statusText?: unknown };
+        const h = i.headers;
+        const s = i.status;
+        const t = i.statusText;
+        if (h !== undefined) {
+          headers = copyFields(h);
+          if (headers === undefined) light = false;
+        }
+        if (s !== undefined) {
+          if (typeof s === "number" && s >= 200 && s <= 599 && Math.floor(s) === s) status = s;
+          else light = false;
+        }
+        if (t !== undefined) {
+          if (typeof t === "string" && statusTextOk(t)) statusText = t;
+          else light = false;
+        }
+      }
+    }
+    if (body === undefined || body === null) body = null;
+    else if (typeof body === "string" || body instanceof Uint8Array) {
+      if (status === 204 || status === 205 || status === 304) light = false;
+    } else light = false;
+    const state: LightState = { body: null, status, statusText, headers, real: undefined, make: Native };
+    if (light) state.body = body as string | Uint8Array | null;
+    // Anything else: the runtime's Response, now (its conversions, its errors).
+    else state.real = new Native(body as BodyInit | null, init as ResponseInit);
+    this[STATE] = state;
+    (this as unknown as Record<string, unknown>)[CLONE_GUARD] = notCloneable;
   }
   const proto = LightResponse.prototype as Record<PropertyKey, unknown>;
   Object.setPrototypeOf(proto, Native.prototype);
   Object.defineProperty(proto, "constructor", { value: LightResponse, writable: true, configurable: true });
+  /** Answers from the recorded state while the real response is not made. */
+  const cheap: Record<string, (s: LightState) => unknown> = {
+    status: (s) => s.status,
+    statusText: (s) => s.statusText,
+    ok: (s) => s.status >= 200 && s.status <= 299,
+    type: () => "default",
+    url: () => "",
+    redirected: () => false,
+    bodyUsed: () => false,
+  };
   for (const key of Reflect.ownKeys(Native.prototype)) {
     if (key === "constructor") continue;
     const d = Object.getOwnPropertyDescriptor(Native.prototype, key)!;
     if (typeof d.get === "function") {
       const get = d.get;
+      const fromState = typeof key === "string" ? cheap[key] : undefined;
       Object.defineProperty(proto, key, {
-        get(this: Light) {
-          if (key === "status" && this[STATE].real === undefined) {
-            const parts = lightParts(this as unknown as Response);
-            if (parts !== undefined) return parts.status;
-          }
-          return get.call(realOf(this));
+        get(this: Partial<Light>) {
+          const state = this[STATE];
+          if (state === undefined) return get.call(this);
+          if (fromState !== undefined && state.real === undefined) return fromState(state);
+          return get.call(realOf(state));
         },
+        enumerable: d.enumerable === true,
         configurable: true,
       });
     } else if (typeof d.value === "function") {
       const fn = d.value as (...args: unknown[]) => unknown;
       Object.defineProperty(proto, key, {
-        value(this: Light, ...args: unknown[]) {
-          return fn.apply(realOf(this), args);
+        value(this: Partial<Light>, ...args: unknown[]) {
+          const state = this[STATE];
+          return fn.apply(state === undefined ? this : realOf(state), args);
         },
+        enumerable: d.enumerable === true,
         writable: true,
         configurable: true,
       });
     }
   }
-  Object.defineProperty(LightResponse, STATE, { value: true });
+  Object.defineProperty(LightResponse, STATE, { value: Native });
   Object.defineProperty(LightResponse, Symbol.hasInstance, {
-    value: (x: unknown) => x instanceof Native,
+    // Real responses are Responses too; a subclass's instanceof is the usual one.
+    value: function (this: unknown, x: unknown): boolean {
+      if (this === LightResponse) return x instanceof Native;
+      return Function.prototype[Symbol.hasInstance].call(this, x);
+    },
   });
+  Object.defineProperty(LightResponse, "name", { value: "Response" });
   for (const key of ["json", "redirect", "error"] as const) {
     Object.defineProperty(LightResponse, key, { value: (Native as unknown as Record<string, unknown>)[key], writable: true, configurable: true });
   }

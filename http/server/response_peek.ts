@@ -27,6 +27,7 @@
  */
 import { bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
 import { detachBuffer } from "../../ffi/detach.ts";
+import { nativeResponse, realResponseOf } from "./light_response.ts";
 
 /** See http/client/buffered_response.ts: a buffered response's unread bytes. */
 const BUFFERED_BYTES = Symbol.for("ffinet.bufferedBytes");
@@ -77,8 +78,17 @@ interface DenoInner {
  */
 let lazyKey: symbol | undefined;
 
-function probe(response: Response): void {
+/**
+ * Finds the layout on a `Response` of the runtime's own class with a
+ * string body, made here: not on the first response the server sees,
+ * which may be a light one (light_response.ts), a subclass, or have a
+ * stream or Blob body (Deno adds the lazy body's property only for a
+ * string), any of which would hide the layout from every later response
+ * of the process.
+ */
+function probe(): void {
   layout = LAYOUT_NONE;
+  const response = new (nativeResponse())("probe", { headers: { "x-probe": "1" } });
   const symbols = Object.getOwnPropertySymbols(response);
   for (const s of symbols) {
     const v = (response as unknown as Record<symbol, unknown>)[s];
@@ -115,11 +125,13 @@ function source(src: unknown): StaticBody {
  * ```
  */
 export function staticBody(response: Response): StaticBody {
+  // A light response (light_response.ts) is looked at as the runtime's own it holds.
+  response = realResponseOf(response);
   // The HTTP client's buffered response (Node) says so itself; its private
   // runtime state has no body.
   const buffered = (response as unknown as Record<symbol, unknown>)[BUFFERED_BYTES];
   if (buffered !== undefined) return buffered as Uint8Array;
-  if (layout === LAYOUT_UNKNOWN) probe(response);
+  if (layout === LAYOUT_UNKNOWN) probe();
   if (layout === LAYOUT_NONE) return bunBytes === undefined ? undefined : (taken = bunBytes(response));
   const inner = (response as unknown as Record<symbol, unknown>)[key!];
   if (inner === undefined || inner === null) return undefined;
@@ -199,7 +211,8 @@ function denoNames(list: Array<[string, string]>): boolean {
  * ```
  */
 export function forEachResponseField(response: Response, fn: (name: string, value: string) => void): void {
-  if (layout === LAYOUT_UNKNOWN) probe(response);
+  response = realResponseOf(response);
+  if (layout === LAYOUT_UNKNOWN) probe();
   if (layout === LAYOUT_DENO) {
     // Deno keeps the fields as appended ([name as given, value]); taken from
     // there when no name repeats (Set-Cookie aside), else the public

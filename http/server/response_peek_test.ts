@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+import { installLightResponse, lightParts } from "./light_response.ts";
 
 /**
  * Node 24's undici keeps a Response's state in private fields (no symbol-keyed property to look at): there
@@ -12,6 +13,34 @@ import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
  * hands an in-memory body over by other means).
  */
 const SOURCE_PRIVATE = !("Bun" in globalThis) && Object.getOwnPropertySymbols(new Response("x")).length === 0;
+
+// First in the file (a process's first look decides the layout for good): the layout is found on a
+// Response of the runtime's own class made for it, not on the first response given, which may be a
+// light one or have a stream or Blob body.
+describe("staticBody's first look", () => {
+  test("a light response, a stream body and a Blob body seen first do not cost real responses their fast path", () => {
+    const uninstall = installLightResponse();
+    let light: Response;
+    try {
+      light = new Response("light", { headers: { "x-a": "1" } });
+    } finally {
+      uninstall();
+    }
+    assert.ok(lightParts(light) !== undefined);
+    // A light response is looked at through the runtime's response it makes.
+    const fromLight = staticBody(light);
+    assert.ok(fromLight === undefined || text(fromLight) === "light", String(fromLight));
+    assert.equal(staticBody(new Response(new ReadableStream())), undefined);
+    const blob = staticBody(new Response(new Blob(["b"])));
+    assert.ok(blob === undefined || blob instanceof Blob);
+    const got = staticBody(new Response("hello"));
+    if (SOURCE_PRIVATE) assert.equal(got, undefined);
+    else assert.equal(text(got), "hello");
+    if (!SOURCE_PRIVATE && !("Bun" in globalThis)) assert.equal(fromLight, "light", "Node 20-22 and Deno: the light response's source, from its real one");
+    assert.deepEqual(viaPeek(light), viaHeaders(light));
+    assert.ok(viaPeek(light).includes("x-a: 1"));
+  });
+});
 
 function viaPeek(response: Response): string[] {
   const out: string[] = [];

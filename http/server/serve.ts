@@ -49,6 +49,7 @@ import type { MetricsRegistry } from "../../core/metrics.ts";
 import type { ConnectionGate } from "../../poll/listener.ts";
 import type { ListenProtectionOptions } from "../../pool/protect.ts";
 import { Logger } from "../../core/log.ts";
+import { installLightResponse, LIGHT_RESPONSE_DEFAULT } from "./light_response.ts";
 
 export type { ServeHandler, ServeHandlerInfo, ServerRejections, UpgradeOptions } from "./h1_session.ts";
 import type { ServeHandlerInfo, ServerRejections } from "./h1_session.ts";
@@ -210,6 +211,17 @@ export interface ServeOptions {
    * and such errors go to `console.error` as before.
    */
   logger?: Logger;
+  /**
+   * Replaces `globalThis.Response` with the light class of
+   * light_response.ts (a `Response` that records its body and fields and
+   * makes the runtime's own only when asked for more than the server
+   * needs; validated as the real one), on the first `serve` that asks, for
+   * good (a server's shutdown leaves it: code may hold the class). Default:
+   * on where it pays (Node, whose undici `Response` costs more than the
+   * rest of a small request), off on Deno and Bun; `false` keeps the
+   * runtime's class. With `workers`, each Worker installs it.
+   */
+  lightResponse?: boolean;
 }
 
 const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
@@ -241,6 +253,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   rateLimit: true,
   metrics: true,
   logger: true,
+  lightResponse: true,
 } satisfies Record<keyof ServeOptions, true>));
 
 /**
@@ -306,6 +319,9 @@ export class Server {
     const logger = options.logger;
     if (logger !== undefined && !(logger instanceof Logger)) throw new TypeError("serve: logger must be a Logger (core/log.ts)");
     this.#logger = logger;
+    const lightResponse = options.lightResponse ?? LIGHT_RESPONSE_DEFAULT;
+    if (typeof lightResponse !== "boolean") throw new TypeError("serve: lightResponse must be a boolean");
+    if (lightResponse) installLightResponse();
     const maxConnections = options.maxConnections ?? 10_000;
     if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) throw new RangeError(`serve: maxConnections must be a positive integer, got ${maxConnections}`);
     const maxRequests = options.maxRequestsPerConnection ?? Infinity;
