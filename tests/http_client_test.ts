@@ -465,6 +465,43 @@ describe("fetch() against node:http and serve()", () => {
     await rejectsWithCode(fetch(`${srv.base}/loop`, { dispatcher: agent, maxRedirections: 3 }), "ERR_HTTP_TOO_MANY_REDIRECTS");
   });
 
+  test("fetch without a body, jar or auth (its simple path) sends and returns what the full path does", async () => {
+    // A URL object, header records, Headers, a cookie (sent last), accept-encoding given or not, decompress: false.
+    const plain = await fetch(new URL(`${srv.base}/echo?q=1`), { dispatcher: agent });
+    assert.equal(plain.url, `${srv.base}/echo?q=1`);
+    assert.match(plain.headers.get("x-ae")!, /^gzip, deflate(, br)?$/);
+    await plain.arrayBuffer();
+    const withHeaders = await fetch(`${srv.base}/echo`, { headers: new Headers([["cookie", "a=1"], ["x-b", "2"]]), dispatcher: agent });
+    assert.equal(withHeaders.headers.get("x-cookie"), "a=1");
+    await withHeaders.arrayBuffer();
+    const coded = await fetch(`${srv.base}/echo`, { headers: { "accept-encoding": "identity" }, dispatcher: agent });
+    assert.equal(coded.headers.get("x-ae"), "identity");
+    await coded.arrayBuffer();
+    const none = await fetch(`${srv.base}/echo`, { decompress: false, dispatcher: agent });
+    assert.equal(none.headers.get("x-ae"), "");
+    await none.arrayBuffer();
+    // A field named twice (set-cookie in a Headers) goes the full way, as before.
+    const twice = new Headers();
+    twice.append("set-cookie", "x=1");
+    twice.append("set-cookie", "y=2");
+    const r2 = await fetch(`${srv.base}/echo`, { headers: twice, dispatcher: agent });
+    assert.equal(r2.status, 200);
+    await r2.arrayBuffer();
+    // A redirect of a simple GET goes on in the full path with the first answer counted.
+    const moved = await fetch(`${srv.base}/r302?to=/echo`, { dispatcher: agent });
+    assert.equal(moved.redirected, true);
+    assert.equal(moved.url, `${srv.base}/echo`);
+    assert.equal(await moved.text(), "");
+    await rejectsWithCode(fetch(`${srv.base}/r302?to=/echo`, { dispatcher: agent, maxRedirections: 0 }), "ERR_HTTP_TOO_MANY_REDIRECTS");
+    // Bad arguments reject as before: a forbidden method, a bad header value, credentials in the URL are taken out.
+    await assert.rejects(fetch(`${srv.base}/echo`, { method: "TRACE", dispatcher: agent }), TypeError);
+    await assert.rejects(fetch(`${srv.base}/echo`, { headers: { "x-bad": "a\nb" }, dispatcher: agent }), TypeError);
+    const withUser = await fetch(srv.base.replace("http://", "http://u:p@") + "/echo", { dispatcher: agent });
+    assert.equal(withUser.status, 200);
+    assert.equal(withUser.url, `${srv.base}/echo`);
+    await withUser.arrayBuffer();
+  });
+
   test("a redirect to another origin drops Authorization and Cookie; the same origin keeps them", async () => {
     const headers = { authorization: "Bearer secret", cookie: "sid=1" };
     const same = await fetch(`${srv.base}/r302?to=/echo`, { headers, dispatcher: agent });

@@ -38,14 +38,15 @@
 import { HTTPError, UnsupportedError } from "../../core/errors.ts";
 import { ContentDecoder, type ContentDecoderOptions, isCodingSupported } from "../content_coding.ts";
 import { getGlobalDispatcher } from "./agent.ts";
-import type { Dispatcher } from "./dispatcher.ts";
+import type { Dispatcher, DispatchHandler, ResponseControl } from "./dispatcher.ts";
+import type { MessageHead } from "../h1/fields.ts";
 import { authFromURL } from "./auth.ts";
 import type { AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
 import { abortReason } from "./pending.ts";
 import { BODY_FIELDS, CREDENTIAL_FIELDS, nextRedirect, REDIRECT_STATUSES } from "./redirect.ts";
 import { normalizeMethod } from "../core/methods.ts";
 import { type RequestBody, type RequestBodyInit, toRequestBody, toRequestBodySync } from "./request_body.ts";
-import { ResponseBody } from "./response_body.ts";
+import { type BodySource, ResponseBody } from "./response_body.ts";
 import { DataCopies } from "../h2/data_copies.ts";
 import { type CachedFields, HeadCache } from "./head_cache.ts";
 import { BUFFERED_RESPONSES_PAY, bufferedResponse } from "./buffered_response.ts";
@@ -145,47 +146,77 @@ interface Hop {
   empty: boolean;
 }
 
+/**
+ * The dispatch handler of one hop, and its body's source: one object with
+ * methods instead of a source and five closures per hop.
+ */
+class HopHandler implements DispatchHandler, BodySource {
+  hop: Hop | undefined = undefined;
+  /** The Content-Length when the head gave one (a piece of that length is the whole body). */
+  wholeLength = -1;
+  control: ResponseControl | undefined = undefined;
+  readonly origin: string;
+  readonly method: string;
+  readonly resolve: (hop: Hop) => void;
+  readonly reject: (error: Error) => void;
+
+  constructor(origin: string, method: string, resolve: (hop: Hop) => void, reject: (error: Error) => void) {
+    this.origin = origin;
+    this.method = method;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onHeaders(status: number, head: MessageHead, control: ResponseControl): void {
+    this.control = control;
+    const responseBody = new ResponseBody(this);
+    const cached = headCache.fields(this.origin, head);
+    const empty = this.method === "HEAD" || head.framing === "none";
+    if (empty) responseBody.end();
+    const hop: Hop = { status, statusText: head.reason, fields: cached.pairs, cached, body: responseBody, empty };
+    this.hop = hop;
+    this.wholeLength = head.framing === "length" ? head.contentLength : -1;
+    this.resolve(hop);
+  }
+
+  onData(chunk: Uint8Array, owned?: boolean): boolean {
+    // The whole body in one piece gets a buffer of its own (the Response's bytes, no second copy); other pieces a slab view.
+    return this.hop!.body.push(owned === true ? chunk : chunk.length === this.wholeLength ? chunk.slice() : bodyCopies.copy(chunk));
+  }
+
+  onComplete(): void {
+    this.hop!.body.end();
+  }
+
+  onError(error: Error): void {
+    if (this.hop === undefined) this.reject(error);
+    else this.hop.body.fail(error);
+  }
+
+  pause(): void {
+    this.control!.pause();
+  }
+
+  resume(): void {
+    this.control!.resume();
+  }
+
+  cancel(reason: Error): void {
+    this.control!.abort(reason);
+  }
+}
+
 function dispatchHop(
   dispatcher: Dispatcher,
-  url: URL,
+  origin: string,
+  path: string,
   method: string,
-  headers: Array<readonly [string, string]>,
+  headers: ReadonlyArray<readonly [string, string]>,
   body: RequestBody | null,
   signal: AbortSignal | undefined,
 ): Promise<Hop> {
   return new Promise<Hop>((resolve, reject) => {
-    let hop: Hop | undefined;
-    let wholeLength = -1;
-    const origin = url.origin;
-    dispatcher.dispatch({
-      origin,
-      method,
-      path: url.pathname + url.search,
-      headers,
-      body,
-      signal,
-    }, {
-      onHeaders(status, head, control) {
-        const responseBody = new ResponseBody({ pause: control.pause, resume: control.resume, cancel: control.abort });
-        const cached = headCache.fields(origin, head);
-        const empty = method === "HEAD" || head.framing === "none";
-        if (empty) responseBody.end();
-        hop = { status, statusText: head.reason, fields: cached.pairs, cached, body: responseBody, empty };
-        wholeLength = head.framing === "length" ? head.contentLength : -1;
-        resolve(hop);
-      },
-      onData(chunk, owned) {
-        // The whole body in one piece gets a buffer of its own (the Response's bytes, no second copy); other pieces a slab view.
-        return hop!.body.push(owned === true ? chunk : chunk.length === wholeLength ? chunk.slice() : bodyCopies.copy(chunk));
-      },
-      onComplete() {
-        hop!.body.end();
-      },
-      onError(error) {
-        if (hop === undefined) reject(error);
-        else hop.body.fail(error);
-      },
-    });
+    dispatcher.dispatch({ origin, method, path, headers, body, signal }, new HopHandler(origin, method, resolve, reject));
   });
 }
 
@@ -259,7 +290,7 @@ function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
+function makeResponse(hop: Hop, href: string, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
   let body: BodyInit | null = null;
   let whole: Uint8Array<ArrayBuffer> | null = null;
   if (NULL_BODY_STATUSES.has(hop.status) || method === "HEAD") {
@@ -293,7 +324,7 @@ function makeResponse(hop: Hop, url: URL, redirected: boolean, method: string, d
   const init = { status: hop.status, statusText: hop.statusText, headers };
   // Node's Response streams every body it is given: one whose bytes are all in keeps them instead (buffered_response.ts).
   const response = whole !== null && BUFFERED_RESPONSES_PAY ? bufferedResponse(whole, init) : new Response(body, init);
-  Object.defineProperty(response, "url", { value: url.href, configurable: true, enumerable: true });
+  Object.defineProperty(response, "url", { value: href, configurable: true, enumerable: true });
   if (redirected) Object.defineProperty(response, "redirected", { value: true, configurable: true, enumerable: true });
   return response;
 }
@@ -313,7 +344,127 @@ function networkError(cause: unknown): TypeError {
  * for await (const chunk of response.body!) console.log(chunk.length);
  * ```
  */
-export async function fetch(input: string | URL | Request, init: FetchInit = {}): Promise<Response> {
+export function fetch(input: string | URL | Request, init: FetchInit = {}): Promise<Response> {
+  const plan = simplePlan(input, init);
+  return plan === undefined ? fetchInFull(input, init, undefined) : fetchSimply(plan, input as string | URL, init);
+}
+
+/** URL strings parsed lately for the simple path (a client fetches the same URLs again and again), as request()'s. */
+const targets = new Map<string, FetchTarget>();
+const MAX_TARGETS = 128;
+const MAX_TARGET_LENGTH = 1024;
+
+/** What the simple path needs of a URL. */
+interface FetchTarget {
+  readonly href: string;
+  readonly protocol: string;
+  readonly origin: string;
+  /** Path and query. */
+  readonly path: string;
+}
+
+/** The URL's parts, or undefined when it carries credentials (the full path takes them out) or does not parse. */
+function targetOf(input: string | URL): FetchTarget | undefined {
+  if (typeof input !== "string") {
+    if (input.username !== "" || input.password !== "") return undefined;
+    return { href: input.href, protocol: input.protocol, origin: input.origin, path: input.pathname + input.search };
+  }
+  const known = targets.get(input);
+  if (known !== undefined) return known;
+  if (input.includes("@")) return undefined;
+  const u = new URL(input);
+  if (u.username !== "" || u.password !== "") return undefined;
+  const t: FetchTarget = { href: u.href, protocol: u.protocol, origin: u.origin, path: u.pathname + u.search };
+  if (input.length <= MAX_TARGET_LENGTH) {
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(input, t);
+  }
+  return t;
+}
+
+/** The request fields of a fetch without headers of its own: the same array each time (dispatchers never change it). */
+const PLAIN_PAIRS: { decoded?: ReadonlyArray<readonly [string, string]>; coded?: ReadonlyArray<readonly [string, string]> } = {};
+
+/** A fetch the simple path sends: everything the full path would work out before its first hop, when that has no side effects. */
+interface SimplePlan {
+  target: FetchTarget;
+  method: string;
+  pairs: ReadonlyArray<readonly [string, string]>;
+  signal: AbortSignal | undefined;
+  redirect: "follow" | "manual" | "error";
+  decompress: boolean | ContentDecoderOptions;
+  dispatcher: Dispatcher;
+}
+
+/**
+ * The plan of a fetch with no body, cookie jar, auth, total timeout or
+ * credentials in the URL, whose headers (if any) name each field once; undefined for
+ * anything else (and for anything the full path rejects), which the full path then does. Never throws.
+ */
+function simplePlan(input: string | URL | Request, init: FetchInit): SimplePlan | undefined {
+  if (typeof input !== "string" && !(input instanceof URL)) return undefined;
+  if ((init.body !== undefined && init.body !== null) || init.cookieJar !== undefined || init.auth !== undefined || init.totalTimeoutMs !== undefined) return undefined;
+  const redirect = init.redirect ?? "follow";
+  if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") return undefined;
+  const signal = init.signal ?? undefined;
+  if (signal?.aborted) return undefined;
+  try {
+    const target = targetOf(input);
+    if (target === undefined || (target.protocol !== "http:" && target.protocol !== "https:")) return undefined;
+    const method = init.method === undefined ? "GET" : normalizeMethod(init.method);
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) return undefined;
+    const decompress = init.decompress ?? true;
+    let pairs: ReadonlyArray<readonly [string, string]>;
+    if (init.headers === undefined) {
+      pairs = decompress === false
+        ? PLAIN_PAIRS.coded ??= Object.freeze([Object.freeze(["accept", "*/*"] as const)])
+        : PLAIN_PAIRS.decoded ??= Object.freeze([Object.freeze(["accept", "*/*"] as const), Object.freeze(["accept-encoding", defaultAcceptEncoding()] as const)]);
+    } else {
+      // As the full path: the fields in the Headers' order, then accept and accept-encoding when not given, the cookie last.
+      const out: Array<readonly [string, string]> = [];
+      let cookie: string | undefined;
+      let accept = false;
+      let acceptEncoding = false;
+      let last = "";
+      for (const [name, value] of new Headers(init.headers)) {
+        // A name twice (set-cookie): the full path keeps the last value.
+        if (name === last) return undefined;
+        last = name;
+        if (name === "accept") accept = true;
+        else if (name === "accept-encoding") acceptEncoding = true;
+        if (name === "cookie") cookie = value;
+        else out.push([name, value]);
+      }
+      if (!accept) out.push(["accept", "*/*"]);
+      if (decompress !== false && !acceptEncoding) out.push(["accept-encoding", defaultAcceptEncoding()]);
+      if (cookie !== undefined) out.push(["cookie", cookie]);
+      pairs = out;
+    }
+    return { target, method, pairs, signal, redirect, decompress, dispatcher: init.dispatcher ?? getGlobalDispatcher() };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One hop, then the Response; a redirect to follow (or refuse) goes on in the full path with this hop as its first. */
+function fetchSimply(plan: SimplePlan, input: string | URL, init: FetchInit): Promise<Response> {
+  const { target, method, signal, redirect, decompress } = plan;
+  return dispatchHop(plan.dispatcher, target.origin, target.path, method, plan.pairs, null, signal).then((hop) => {
+    if (redirect !== "manual" && REDIRECT_STATUSES.has(hop.status) && fieldValue(hop.fields, "location") !== null) {
+      return fetchInFull(input, init, hop);
+    }
+    try {
+      return makeResponse(hop, target.href, false, method, decompress);
+    } catch (err) {
+      throw fetchError(err, signal);
+    }
+  }, (err) => {
+    throw fetchError(err, signal);
+  });
+}
+
+/** Everything fetch does; `firstHop` is a hop the simple path already made for the same input and init. */
+async function fetchInFull(input: string | URL | Request, init: FetchInit, firstHop: Hop | undefined): Promise<Response> {
   let url: URL;
   let method = "GET";
   let headers: Headers | undefined;
@@ -404,7 +555,9 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
         if (stored !== null && stored !== "") cookie = cookie === undefined ? stored : `${cookie}; ${stored}`;
       }
       if (cookie !== undefined) pairs.push(["cookie", cookie]);
-      const hop = await dispatchHop(dispatcher, url, method, pairs, body, signal);
+      // A hop the simple path already made (a redirect it hands over) is the first one here.
+      const hop = firstHop ?? await dispatchHop(dispatcher, url.origin, url.pathname + url.search, method, pairs, body, signal);
+      firstHop = undefined;
       if (jar) {
         const setCookie = fieldValues(hop.fields, "set-cookie");
         if (setCookie.length > 0) await jar.storeSetCookie(url, setCookie);
@@ -462,17 +615,22 @@ export async function fetch(input: string | URL | Request, init: FetchInit = {})
           }
         }
       }
-      return makeResponse(hop, url, hops > 0, method, decompress);
+      return makeResponse(hop, url.href, hops > 0, method, decompress);
     }
   } catch (err) {
     deadline?.clear();
-    if (signal?.aborted && (err === signal.reason || (err instanceof Error && err.name === "AbortError"))) throw err;
-    if (err instanceof TypeError && !(err.cause instanceof Error) && err.message !== "fetch failed") {
-      // A bad argument found late (a header value, a body): as the standard's TypeError.
-      throw err;
-    }
-    throw networkError(err);
+    throw fetchError(err, signal);
   }
+}
+
+/** What a failed fetch rejects with: the signal's reason, a late argument error as it is, else `TypeError("fetch failed")`. */
+function fetchError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted && (err === signal.reason || (err instanceof Error && err.name === "AbortError"))) return err;
+  if (err instanceof TypeError && !(err.cause instanceof Error) && err.message !== "fetch failed") {
+    // A bad argument found late (a header value, a body): as the standard's TypeError.
+    return err;
+  }
+  return networkError(err);
 }
 
 function authRequest(method: string, url: URL, body: RequestBody | null): AuthRequest {
