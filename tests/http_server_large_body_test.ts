@@ -1,7 +1,7 @@
 // Bodies over 32 KiB go out beside their head in one sendmsg (the body from its own
 // memory) on plain HTTP/1.1 connections: pipelined responses of every kind (bytes, a
 // string, a light response, an async handler, a stream read at once in one or two
-// chunks, HEAD) answered whole and in order, through a client that does not read
+// chunks, HEAD) answered whole and in order, a streamed chunked body of large chunks, through a client that does not read
 // until it sent everything (partial sends, a queue), and a body the handler changes
 // right after answering still arrives as it was answered.
 import { after, before, describe, test } from "node:test";
@@ -46,6 +46,20 @@ function handler(request: Request): Response | Promise<Response> {
   if (path === "/text") return new Response(TEXT);
   if (path === "/stream1") return new Response(streamOf([CHUNK_A]));
   if (path === "/stream2") return new Response(streamOf([CHUNK_A, CHUNK_B]));
+  if (path === "/chunked") {
+    // Each chunk after a macrotask: streamed (chunked), not gathered.
+    const chunks = [CHUNK_A, CHUNK_B, CHUNK_A];
+    let i = 0;
+    return new Response(
+      new ReadableStream<Uint8Array>({
+        async pull(c) {
+          await new Promise((r) => setTimeout(r, 1));
+          if (i < chunks.length) c.enqueue(chunks[i++]!.slice());
+          else c.close();
+        },
+      }),
+    );
+  }
   return new Response("not found", { status: 404 });
 }
 
@@ -123,6 +137,14 @@ describe("serve: bodies over 32 KiB beside their head", () => {
     assert.equal(lengthOf(got[0]!.headers), BYTES.length);
     assert.equal(got[0]!.body.length, 0);
     assert.deepEqual(got[1]!.body, BYTES);
+  });
+
+  test("a streamed body of chunks over 8 KiB: chunked, each chunk's size line beside its bytes, read whole by fetch", async () => {
+    for (let round = 0; round < 3; round++) {
+      const response = await fetch(`http://127.0.0.1:${server.addr.port}/chunked`);
+      assert.equal(response.headers.get("transfer-encoding"), "chunked");
+      assert.deepEqual(new Uint8Array(await response.arrayBuffer()), new Uint8Array([...CHUNK_A, ...CHUNK_B, ...CHUNK_A]));
+    }
   });
 
   test("light responses: a body the handler changes right after answering arrives as answered", async () => {

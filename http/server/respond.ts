@@ -482,8 +482,12 @@ async function sendStream(
         out.crlf();
         return commit(sink);
       }
-      sink.send(chunkHead.subarray(0, end), true);
-      sink.send(bytes, true);
+      // The chunk's size line and its bytes in one system call where the sink can, then its CRLF.
+      if (sink.sendPair !== undefined) sink.sendPair(chunkHead.subarray(0, end), bytes, true);
+      else {
+        sink.send(chunkHead.subarray(0, end), true);
+        sink.send(bytes, true);
+      }
       return sink.send(LAST_CHUNK.subarray(3));
     };
     for (const chunk of chunks) ok = put(chunk);
