@@ -253,13 +253,17 @@ export class WebSocketChannel {
   #flush(): boolean {
     if (this.#ended || this.conn.closed) return false;
     let below = true;
-    try {
-      for (const frame of this.#ws.takeOutput()) {
-        this.#stats.bytesOut += frame.length;
-        below = this.conn.send(frame);
+    // Nothing queued (the usual case after a read: an echo went out
+    // directly): no output array to take and replace.
+    if (this.#ws.bufferedAmount > 0) {
+      try {
+        for (const frame of this.#ws.takeOutput()) {
+          this.#stats.bytesOut += frame.length;
+          below = this.conn.send(frame);
+        }
+      } catch {
+        return false; // closed for writing: the close callback reports it
       }
-    } catch {
-      return false; // closed for writing: the close callback reports it
     }
     if (this.#ws.shouldCloseTransport) {
       // After a clean closing handshake a client waits for the server to

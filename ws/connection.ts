@@ -64,6 +64,10 @@ export interface ProtocolOptions {
   maskSource?: (key: Uint8Array) => void;
 }
 
+// The options of messageFrames, made once rather than per message.
+const BINARY: MessageOptions = Object.freeze({ binary: true });
+const TEXT: MessageOptions = Object.freeze({ binary: false });
+
 /**
  * A WebSocket endpoint without I/O. See the module documentation.
  *
@@ -193,7 +197,7 @@ export class WebSocketProtocol {
    */
   messageFrames(data: Uint8Array | string, binary: boolean): Uint8Array {
     this.#checkOpen();
-    return this.#sender.messageFrames(data, { binary });
+    return this.#sender.messageFrames(data, binary ? BINARY : TEXT);
   }
 
   /** Queues a ping. */

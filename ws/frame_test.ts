@@ -289,6 +289,16 @@ describe("ws sender: write-into API and slab frames", () => {
     }
   });
 
+  test("messageFrames text keeps encoding into the shared buffer after it grew (small, past 64 KiB, small again)", () => {
+    const tx = new Sender({ role: "server" });
+    for (const text of ["hi", "é".repeat(40_000), "ok", "z".repeat(100), "ü".repeat(30_000), "end"]) {
+      const f = tx.messageFrames(text).slice();
+      const len7 = f[1]! & 0x7f;
+      const at = len7 === 127 ? 10 : len7 === 126 ? 4 : 2;
+      assert.equal(new TextDecoder().decode(f.subarray(at)), text);
+    }
+  });
+
   test("frameInto checks its bounds", () => {
     const s = new Sender({ role: "client" });
     assert.throws(() => s.frameInto(new Uint8Array(21), 0, 0x2, new Uint8Array(16), true, false), RangeError);

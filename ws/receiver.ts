@@ -152,7 +152,13 @@ export class Receiver {
   #inMessage = false;
   #binary = false;
   #compressed = false;
-  #fragments: Uint8Array[] = [];
+  /**
+   * Pieces of the current message held as views: the first
+   * `#fragmentCount` entries (one array for the receiver's life, its
+   * unused slots EMPTY, rather than a new array per message).
+   */
+  readonly #fragments: Uint8Array[] = [];
+  #fragmentCount = 0;
   #accumulator: Uint8Array | null = null;
   #messageBytes = 0;
   readonly #utf8 = new Utf8Validator();
@@ -201,7 +207,7 @@ export class Receiver {
       this.#run(chunk);
     } catch (err) {
       this.#failed = true;
-      this.#fragments = [];
+      this.#dropFragments();
       this.#accumulator = null;
       throw err;
     }
@@ -391,8 +397,8 @@ export class Receiver {
     }
     const acc = this.#accumulator;
     if (acc === null) {
-      if (this.#fragments.length < MAX_VIEWS) {
-        this.#fragments.push(transient ? part.slice() : part);
+      if (this.#fragmentCount < MAX_VIEWS) {
+        this.#fragments[this.#fragmentCount++] = transient ? part.slice() : part;
         this.#messageBytes = total;
         return;
       }
@@ -451,11 +457,12 @@ export class Receiver {
       (acc.buffer as { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
     } else {
       let at = 0;
-      for (const f of this.#fragments) {
+      for (let i = 0; i < this.#fragmentCount; i++) {
+        const f = this.#fragments[i]!;
         grown.set(f, at);
         at += f.length;
       }
-      this.#fragments = [];
+      this.#dropFragments();
     }
     this.#accumulator = grown;
   }
@@ -477,18 +484,26 @@ export class Receiver {
       fail("WS_ERR_INVALID_UTF8", "text message ends inside a UTF-8 sequence", CloseCode.InvalidPayload);
     }
     const fragments = this.#fragments;
+    const count = this.#fragmentCount;
     const acc = this.#accumulator;
     const data = acc !== null
       ? acc.subarray(0, this.#messageBytes)
-      : fragments.length === 1
+      : count === 1
       ? fragments[0]!
-      : concatBytes(fragments, this.#messageBytes);
-    this.#fragments = [];
+      : concatBytes(fragments.slice(0, count), this.#messageBytes);
+    this.#dropFragments();
     this.#accumulator = null;
     this.#messageBytes = 0;
     this.#inMessage = false;
     this.#compressed = false;
     this.#handler.onMessage(data, this.#binary);
+  }
+
+  /** Forgets the held pieces (their slots no longer pin what they viewed). */
+  #dropFragments(): void {
+    const fragments = this.#fragments;
+    for (let i = 0; i < this.#fragmentCount; i++) fragments[i] = EMPTY;
+    this.#fragmentCount = 0;
   }
 
   #closeFrame(payload: Uint8Array): void {

@@ -228,6 +228,25 @@ describe("ws receiver: properties", () => {
     ping: fc.boolean(),
   }).map((m) => (m.binary ? m : { ...m, data: new TextEncoder().encode(new TextDecoder().decode(m.data)) }));
 
+  test("a message in more pieces than are held as views (40 one-byte frames, borrowed), then whole ones: each its own bytes", () => {
+    const { rx, events } = receiver("server");
+    const reused = new Uint8Array(64);
+    const pushBorrowed = (bytes: Uint8Array) => {
+      reused.set(bytes);
+      rx.push(reused.subarray(0, bytes.length), true);
+      reused.fill(0xee);
+    };
+    const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+    for (let i = 0; i < letters.length; i++) {
+      pushBorrowed(frame(i === 0 ? Opcode.Text : Opcode.Continuation, text(letters[i]!), { fin: i === letters.length - 1 }));
+    }
+    pushBorrowed(frame(Opcode.Binary, [1, 2, 3]));
+    pushBorrowed(frame(Opcode.Text, text("x"), { fin: false }));
+    pushBorrowed(frame(Opcode.Continuation, text("y")));
+    assert.deepEqual(events, [["message", false, text(letters)], ["message", true, [1, 2, 3]], ["message", false, text("xy")]]);
+    assert.equal(rx.bufferedBytes, 0);
+  });
+
   test("decode(encode(messages)) is identity, under any chunk split, also when every chunk is borrowed and overwritten after its push", () => {
     fc.assert(
       fc.property(fc.array(message, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom("client" as const, "server" as const), fc.boolean(), (messages, cuts, senderRole, borrowed) => {

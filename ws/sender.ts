@@ -144,6 +144,17 @@ function scratchOf(bytes: number): Uint8Array {
 
 /** The most header bytes before a payload: 10 for the length, 4 for the key. */
 const MAX_HEADER = 14;
+/** `out.subarray(MAX_HEADER)` for the last `out`, made once per scratch buffer rather than per message. */
+let tailOf: Uint8Array | undefined;
+let tail: Uint8Array = new Uint8Array(0);
+
+function scratchTail(out: Uint8Array): Uint8Array {
+  if (tailOf !== out) {
+    tail = out.subarray(MAX_HEADER);
+    tailOf = out;
+  }
+  return tail;
+}
 
 /**
  * Writes a masked frame whose payload is under WORD_MASK_MIN_BYTES (so
@@ -350,7 +361,7 @@ export class Sender {
       // One frame: encode into place after room for the longest header,
       // then write the header right before the payload.
       const out = scratchOf(MAX_HEADER + data.length * 3);
-      const n = encoder.encodeInto(data, out.subarray(MAX_HEADER)).written;
+      const n = encoder.encodeInto(data, scratchTail(out)).written;
       const masked = this.#masked;
       const start = MAX_HEADER - headerSize(n, masked);
       const key = masked ? this.#nextKey() : null;
