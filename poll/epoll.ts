@@ -14,8 +14,9 @@
  */
 import { UnsupportedError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
-import { C, LAYOUT } from "../ffi/platform.ts";
+import { C, E, LAYOUT } from "../ffi/platform.ts";
 import {
   type BackendOptions,
   checkFd,
@@ -103,7 +104,19 @@ export class EpollBackend extends ParkingBackend implements PollBackend {
 
   wait(timeoutMs: number): number {
     this.checkOpen();
-    const n = this.syncCount(libc().epoll_wait!(this.#epfd, this.#syncBytes, this.#max, timeoutArg(timeoutMs)));
+    const c = libc();
+    const started = timeoutMs > 0 ? performance.now() : 0;
+    let r = c.epoll_wait!(this.#epfd, this.#syncBytes, this.#max, timeoutArg(timeoutMs));
+    // A blocking wait ended by EINTR: an io_uring ring of this thread
+    // interrupts it to run completion work (COOP_TASKRUN: the work runs on
+    // the way out and makes the ring's eventfd ready), as does a signal.
+    // Wait again for what is left of the timeout rather than report
+    // nothing (a linger that found nothing pauses lingering).
+    for (let again = 0; r < 0 && timeoutMs !== 0 && again < 16 && native.errno() === E.EINTR; again++) {
+      const left = timeoutMs < 0 ? -1 : Math.max(0, Math.ceil(started + timeoutMs - performance.now()));
+      r = c.epoll_wait!(this.#epfd, this.#syncBytes, this.#max, left);
+    }
+    const n = this.syncCount(r);
     this.#collect(this.#sync, n);
     return n;
   }

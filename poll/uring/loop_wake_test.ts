@@ -4,11 +4,15 @@ import { libc } from "../../ffi/libc.ts";
 import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C } from "../../ffi/platform.ts";
+import { READABLE } from "../backend.ts";
+import { EpollBackend } from "../epoll.ts";
 import { encodeIPv4 } from "../../socket/sockaddr.ts";
 import { listen } from "../listener.ts";
 import { Loop } from "../loop.ts";
 import { loopUring, type UringSetup } from "./loop_io.ts";
+import { Uring } from "./ops.ts";
 import { asyncBackends } from "./probe.ts";
+import { URING } from "./uapi.ts";
 
 const available = asyncBackends().io_uring;
 const MESSAGE = 64;
@@ -100,6 +104,38 @@ describe("io_uring loop wake-ups", () => {
         libc().close(ours);
         libc().close(peer);
         buf.free();
+      }
+    });
+  }
+
+  for (const [setup, flags] of [["coop", URING.SETUP_COOP_TASKRUN | URING.SETUP_TASKRUN_FLAG], ["basic", 0]] as const) {
+    test(`${setup}: a blocking epoll wait that the ring's completion work interrupts (EINTR) still reports the ring's eventfd`, async () => {
+      if (!available) return;
+      // The kernel runs a completion's work on this thread, interrupting a
+      // wait it blocks in (a loop's linger); the eventfd is ready once the
+      // wait returns. Reporting nothing instead made every such linger
+      // count as idle, so the loop stopped lingering and parked (~100 µs
+      // of CPU each) under a steady load.
+      let uring: Uring;
+      try {
+        uring = new Uring({ entries: 8, setupFlags: flags, submit: "manual" });
+      } catch {
+        return; // refused by this kernel
+      }
+      const epoll = new EpollBackend();
+      try {
+        epoll.add(uring.eventFd, READABLE);
+        for (let i = 0; i < 5; i++) {
+          const fired = uring.timeout(2); // completes from a kernel timer, while we wait
+          uring.submit();
+          assert.equal(epoll.wait(10_000), 1, `round ${i}: the wait ended without the ring's eventfd`);
+          uring.drainEventFd();
+          uring.submit(true);
+          assert.equal(await fired, 0);
+        }
+      } finally {
+        epoll.close();
+        uring.close();
       }
     });
   }
