@@ -14,13 +14,15 @@
  * on to the servers. A root written `native:/checkout` runs that tree's
  * benchmark with the runtime's own server instead (node:http, Deno.serve,
  * Bun.serve), for the ratio against it. `AB_STRACE=1` prints instead each server's system
- * calls per request (`strace -c -f` over one round).
+ * calls per request (`strace -c -f` over one round). The medians of user
+ * and system CPU and of minor page faults per request are printed too.
  *
  * @module
  */
 import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { cpuTicks, type ServerChild, wrk } from "./_wrk_server.ts";
+import { readFileSync } from "node:fs";
+import { type ServerChild, wrk } from "./_wrk_server.ts";
 import { RUNTIME } from "./harness.ts";
 
 const proc = (globalThis as unknown as { process: { execPath: string; env: Record<string, string | undefined> } }).process;
@@ -68,6 +70,13 @@ function strace(pid: number, url: string): Promise<string> {
   });
 }
 
+/** User and system CPU ticks and minor page faults of process `pid` so far (/proc/PID/stat). */
+function usage(pid: number): { user: number; system: number; faults: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(f[11]), system: Number(f[12]), faults: Number(f[7]) };
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const uptime = (): Promise<string> => new Promise((r) => execFile("uptime", (_e, out) => r(String(out).trim())));
 
@@ -82,6 +91,7 @@ try {
     }
   } else {
     const cpu: number[][] = servers.map(() => []);
+    const split: Array<{ user: number[]; system: number[]; faults: number[] }> = servers.map(() => ({ user: [], system: [], faults: [] }));
     const ratios: number[] = [];
     console.log(`# ${RUNTIME} ${PATH} light=${proc.env.HTTP_LIGHT === "1"} ${await uptime()}`);
     for (let r = 0; r < ROUNDS; r++) {
@@ -90,13 +100,24 @@ try {
       const us: number[] = [];
       for (const i of order) {
         const s = servers[i]!;
-        const before = cpuTicks(s.pid);
+        const before = usage(s.pid);
         const rps = await wrk(`http://127.0.0.1:${s.port}${PATH}`, SECONDS);
-        us[i] = ((cpuTicks(s.pid) - before) / 100) * 1e6 / (rps * SECONDS);
+        const after = usage(s.pid);
+        const requests = rps * SECONDS;
+        const user = ((after.user - before.user) / 100) * 1e6 / requests;
+        const system = ((after.system - before.system) / 100) * 1e6 / requests;
+        us[i] = user + system;
         cpu[i]!.push(us[i]!);
+        split[i]!.user.push(user);
+        split[i]!.system.push(system);
+        split[i]!.faults.push((after.faults - before.faults) / requests);
       }
       if (servers.length === 2) ratios.push(us[0]! / us[1]!);
       console.log(`round ${r}: ${us.map((u) => u.toFixed(1)).join(" / ")} µs/req${servers.length === 2 ? `, ratio ${(us[0]! / us[1]!).toFixed(3)}` : ""}`);
+    }
+    for (const [i, root] of roots.entries()) {
+      const p = split[i]!;
+      console.log(`${root}: user ${median(p.user).toFixed(1)} + system ${median(p.system).toFixed(1)} µs/req, ${median(p.faults).toFixed(2)} minor faults/req (medians)`);
     }
     console.log(`medians: ${cpu.map((c) => median(c).toFixed(1)).join(" / ")} µs/req${ratios.length > 0 ? `; paired ratio (A/B, > 1: B uses less) median ${median(ratios).toFixed(3)}` : ""}; ${await uptime()}`);
   }
