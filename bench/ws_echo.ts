@@ -45,6 +45,15 @@
  * the per-round CPU ratio readiness ÷ uring. A mode the machine refuses
  * (no io_uring) shows as what the server fell back to.
  *
+ * `WS_ECHO_LOAD=raw` loads the server rows with `_ws_echo_raw_load.ts` on
+ * Bun (one blocking epoll loop, like bench/echo.ts's client; no deflate
+ * rows) instead of npm `ws` clients in Node. The npm `ws` clients cost
+ * about as much CPU per message as the server and answer slowly enough
+ * that our server runs 5–9 messages per tick and parks 11–34 times per
+ * 1000 messages; under the raw client it runs 30–40 per tick and parks
+ * 0–4 times (load 18–28), so CPU per message then shows the server's own
+ * work rather than how it idles between a slow client's messages.
+ *
  * Run: node scripts/bench.mjs ws_echo [--runtime=node]
  *
  * @module
@@ -60,6 +69,8 @@ const TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
 const ROUNDS = Number(process.env.WS_ECHO_ROUNDS ?? 3);
 const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
 const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
+/** The server rows' load: npm `ws` clients in Node (default) or the raw epoll client on Bun. */
+const RAW_LOAD = process.env.WS_ECHO_LOAD === "raw";
 /** Our server's I/O modes (FFINET_IO of its process), one server each. */
 const IO_MODES = (process.env.WS_ECHO_IO ?? "readiness").split(",").map((m) => m.trim()).filter((m) => m !== "");
 for (const mode of IO_MODES) if (mode !== "readiness" && mode !== "uring") throw new TypeError(`WS_ECHO_IO: "readiness" or "uring", got ${mode}`);
@@ -80,7 +91,7 @@ class Child {
       ? [RUNTIME === "node" ? process.execPath : "node", ["--import", "tsx", file]]
       : runtime === "deno"
       ? [process.execPath, ["run", "-A", "--no-check", file]]
-      : [process.execPath, [file]];
+      : [RUNTIME === "bun" ? process.execPath : `${root}node_modules/.bin/bun`, [file]];
     this.#child = spawn(cmd, [...argv, ...args], { cwd: root, stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
     let text = "";
     this.#child.stdout!.on("data", (d: Uint8Array) => {
@@ -274,6 +285,11 @@ function loadArgs(client: string, port: number, c: Case): string[] {
   return [client, String(port), String(c.size), c.kind, c.deflate ? "deflate" : "plain", String(CONNECTIONS), String(tripsFor(c))];
 }
 
+/** The load process of a server row (see `WS_ECHO_LOAD`). */
+function serverLoad(port: number, c: Case): Child {
+  return RAW_LOAD ? new Child("bun", "./_ws_echo_raw_load.ts", loadArgs("raw", port, c)) : new Child("node", "./_ws_echo_load.ts", loadArgs("ws", port, c));
+}
+
 const peerKind = RUNTIME === "node" ? "ws" : RUNTIME;
 const serverPeerName = RUNTIME === "node" ? "npm ws" : RUNTIME === "deno" ? "Deno.upgradeWS" : "Bun.serve";
 // Deno's server and client and Bun's client do not negotiate permessage-deflate.
@@ -296,18 +312,18 @@ try {
       return servers.get(key)!;
     };
     for (const c of CASES) {
-      if (c.deflate && !serverDeflate) continue;
+      if (c.deflate && (!serverDeflate || RAW_LOAD)) continue;
       const ours: Ours[] = [];
       for (const io of IO_MODES) {
         const s = await server("ffinet", c.deflate, io);
-        const load = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", s.port, c));
+        const load = serverLoad(s.port, c);
         children.push(load);
         // A mode the machine refused shows as what the server fell back to.
         const label = io === "readiness" ? "" : s.io === "io_uring" ? " uring" : " uring→readiness";
         ours.push({ label, side: { load, measured: () => s.child, loopStats: true } });
       }
       const peer = await server(peerKind, c.deflate);
-      const peerLoad = new Child("node", "./_ws_echo_load.ts", loadArgs("ws", peer.port, c));
+      const peerLoad = serverLoad(peer.port, c);
       children.push(peerLoad);
       await compareSides("server", c, ours, { load: peerLoad, measured: () => peer.child }, serverPeerName);
     }
