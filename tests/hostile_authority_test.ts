@@ -16,6 +16,7 @@ import net from "node:net";
 import fc from "fast-check";
 import { serve } from "../http/server/mod.ts";
 import { isUrlAuthority } from "../http/core/uri.ts";
+import { isValidHost } from "../http/h1/framing.ts";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants.ts";
 import { encodeFrame, encodeSettings } from "../http/h2/frames.ts";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
@@ -69,6 +70,28 @@ describe("isUrlAuthority: the URL parser's verdict on an http host[:port]", () =
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe("isValidHost (the HTTP/1.1 parser's Host check)", () => {
+  test("property: a Host it takes is one the URL parser takes; plain names, dotted quads and ports up to 65535 are taken", () => {
+    const chars = "abxXnN-.0123456789%25fF!$&'()*+,;=_~:[]".split("");
+    const enc = new TextEncoder();
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { minLength: 1, maxLength: 12 }).map((a) => a.join("")), (h) => {
+        const bytes = enc.encode(`Host: ${h}\r\n`);
+        if (isValidHost(bytes, 6, bytes.length - 2)) assert.ok(urlTakes(h), h);
+      }),
+      { numRuns: 3000 },
+    );
+    for (const h of ["example.com", "a.b.example:65535", "127.0.0.1", "10.0.0.255:8080", "x-y.z", "a_b.c", "localhost:0"]) {
+      const bytes = enc.encode(h);
+      assert.equal(isValidHost(bytes, 0, bytes.length), true, h);
+    }
+    for (const h of ["256.0.0.1", "1.2.3.04", "a:65536", "a:000065536", "x--y.b.1", "a.1"]) {
+      const bytes = enc.encode(h);
+      assert.equal(isValidHost(bytes, 0, bytes.length), urlTakes(h), h);
+    }
   });
 });
 

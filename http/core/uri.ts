@@ -284,6 +284,11 @@ export function isUrlAuthority(authority: string | Uint8Array, start = 0, end: n
   let simple = end > start && codeAt(bytes, text, start) !== 0x5b;
   let label = start;
   let lastLabel = start;
+  // A dotted quad is checked as it goes by (no string for isIPv4): octets of 1-3 digits, no leading 0, at most 255.
+  let quad = true;
+  let dots = 0;
+  let octet = 0;
+  let octetDigits = 0;
   for (let i = start; i < end; i++) {
     const c = codeAt(bytes, text, i);
     if (c === 0x3a && simple) {
@@ -293,9 +298,20 @@ export function isUrlAuthority(authority: string | Uint8Array, start = 0, end: n
     if (c === 0x2e) {
       if (i + 1 < end && codeAt(bytes, text, i + 1) !== 0x3a) lastLabel = i + 1;
       label = i + 1;
-    } else if (c === 0x2d) {
-      if (i === label + 3 && codeAt(bytes, text, i - 1) === 0x2d) simple = false; // "xn--": Punycode
-    } else if (!((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) && !(c >= 0x30 && c <= 0x39)) simple = false;
+      if (octetDigits === 0) quad = false;
+      dots++;
+      octet = 0;
+      octetDigits = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (octetDigits === 1 && octet === 0) quad = false;
+      octet = octet * 10 + c - 0x30;
+      if (++octetDigits > 3 || octet > 255) quad = false;
+    } else {
+      quad = false;
+      if (c === 0x2d) {
+        if (i === label + 3 && codeAt(bytes, text, i - 1) === 0x2d) simple = false; // "xn--": Punycode
+      } else if (!((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) simple = false;
+    }
   }
   if (hostEnd === start) return false;
   if (simple && hostEnd < end) {
@@ -307,14 +323,13 @@ export function isUrlAuthority(authority: string | Uint8Array, start = 0, end: n
       if (port > 65535) return false;
     }
   }
-  const whole = bytes === null ? text.slice(start, end) : undefined;
   if (simple) {
     const first = codeAt(bytes, text, lastLabel) | 0x20;
     if (first >= 0x61 && first <= 0x7a) return true;
-    if (isIPv4(whole !== undefined ? whole.slice(0, hostEnd - start) : latin1Of(bytes!, start, hostEnd))) return true;
+    if (quad && dots === 3 && octetDigits > 0) return true;
   }
   // Anything else (escapes, sub-delims, numbers, brackets): ask the parser itself, once.
-  const value = whole ?? latin1Of(bytes!, start, end);
+  const value = bytes === null ? text.slice(start, end) : latin1Of(bytes, start, end);
   if (/[\\/?#@\s]/.test(value)) return false;
   try {
     new URL(`http://${value}/`);

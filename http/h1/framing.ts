@@ -259,14 +259,54 @@ export function isValidHost(buf: Uint8Array, start: number, end: number): boolea
   } else {
     const s = p;
     let percent = false;
+    let lastLabel = s;
+    let hyphens = false;
     for (; p < end; p++) {
       const c = buf[p]!;
       if (REG_NAME[c] !== 1) break;
       if (c === 0x25) percent = true;
+      else if (c === 0x2e) lastLabel = p + 1;
+      else if (c === 0x2d && buf[p - 1] === 0x2d) hyphens = true;
     }
     if (percent && !validPercent(buf, s, p)) return false;
+    if (p !== end && (buf[p] !== 0x3a || !validPort(buf, p + 1, end))) return false;
+    // The usual name (no escapes, no "xn--", a last label that starts with a letter, so no IPv4 number) with a port up to 65535 needs no more checks.
+    const first = (buf[lastLabel]! | 0x20) - 0x61;
+    const name = lastLabel < p && first >= 0 && first < 26;
+    if (!percent && !hyphens && (name || isDottedQuad(buf, s, p)) && (p === end || portValue(buf, p + 1, end) <= 65535)) return true;
   }
   if (p !== end && (buf[p] !== 0x3a || !validPort(buf, p + 1, end))) return false;
   // The request's url is built from it: a host the URL parser refuses (port over 65535, `b.1`, `a%25`) would make it throw.
   return start === end || isUrlAuthority(buf, start, end);
+}
+
+/** Whether `buf[start..end)` is a dotted-quad IPv4 address (four decimal octets up to 255, no leading zeros). */
+function isDottedQuad(buf: Uint8Array, start: number, end: number): boolean {
+  let dots = 0;
+  let octet = 0;
+  let digits = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x2e) {
+      if (digits === 0 || ++dots > 3) return false;
+      octet = 0;
+      digits = 0;
+    } else {
+      const d = c - 0x30;
+      if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return false;
+      octet = octet * 10 + d;
+      if (++digits > 3 || octet > 255) return false;
+    }
+  }
+  return dots === 3 && digits > 0;
+}
+
+/** The value of a port's digits (already checked), Infinity when it has more than five significant ones. */
+function portValue(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    n = n * 10 + buf[i]! - 0x30;
+    if (n > 65535) return Infinity;
+  }
+  return n;
 }
