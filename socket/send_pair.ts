@@ -26,7 +26,16 @@ import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { LAYOUT } from "../ffi/platform.ts";
 import { writeSize } from "./msg_memory.ts";
 
-/** The largest head {@link sendPair} takes (a response head is a few hundred bytes). */
+/**
+ * The largest head {@link sendPair} takes (a response head is a few hundred bytes).
+ *
+ * @example
+ * ```ts
+ * import { PAIR_HEAD_MAX } from "./send_pair.ts";
+ * const head = new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\n");
+ * console.log(head.length <= PAIR_HEAD_MAX); // true
+ * ```
+ */
 export const PAIR_HEAD_MAX = 8192;
 
 const IOV = LAYOUT.iovec;
