@@ -61,7 +61,7 @@ async function setup(root: string): Promise<Round> {
   const timers = new LoopTimers(() => {});
   // The transport: the parts of a poll Connection the HTTP/2 client uses; what it sends is dropped.
   const transport = {
-    loop: { timers },
+    loop: { timers, expectEvents() {} },
     setHandler() {},
     send: () => true,
     ref() {},
