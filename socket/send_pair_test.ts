@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { Buffer } from "node:buffer";
 import { PAIR_HEAD_MAX, sendPair } from "./send_pair.ts";
 import { Socket } from "./socket.ts";
 
@@ -26,6 +27,45 @@ describe("sendPair", () => {
         ),
         { numRuns: 100 },
       );
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test("a body of each kind a handler may return is sent from its own memory as it is now, also after allocations that move young objects", () => {
+    // The body's address comes from libc's memmove(b, b, 0) during its own
+    // FFI call: that must be the array's memory (not a copy made for the
+    // call), and stay it after the runtime moved what it could.
+    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
+    const kinds: Array<[string, () => Uint8Array]> = [
+      ["a small array (in V8's heap until an FFI call)", () => new Uint8Array(8)],
+      ["a view at an offset of a small array", () => new Uint8Array(48).subarray(5, 40)],
+      ["a view at an offset of a large array", () => new Uint8Array(70000).subarray(13, 40013)],
+      ["a SharedArrayBuffer", () => new Uint8Array(new SharedArrayBuffer(40000))],
+      ["a resizable ArrayBuffer", () => new Uint8Array(new Resizable(40000, { maxByteLength: 80000 }))],
+      ["a pooled Buffer", () => Buffer.from("x".repeat(100))],
+    ];
+    const [a, b] = Socket.pair();
+    try {
+      for (const [name, make] of kinds) {
+        const body = make();
+        for (let round = 0; round < 2; round++) {
+          for (let i = 0; i < body.length; i++) body[i] = (i * 7 + round * 101 + 1) & 255;
+          const expected = Uint8Array.from(body);
+          const head = Uint8Array.of(round, 2, 3);
+          const n = sendPair(a.fd, head, body, 0);
+          assert.equal(n, head.length + body.length, name);
+          const got = new Uint8Array(n);
+          b.recvAll(got);
+          assert.deepEqual(got.subarray(0, head.length), head, name);
+          assert.deepEqual(got.subarray(head.length), expected, `${name}, round ${round}`);
+          // Young objects by the megabyte: a scavenge moves what it can before the next round.
+          const young: unknown[] = [];
+          for (let i = 0; i < 200_000; i++) young.push({ i });
+          young.length = 0;
+        }
+      }
     } finally {
       a.close();
       b.close();
