@@ -45,6 +45,11 @@ const NO_SOURCE: BodySource = { pause() {}, resume() {}, cancel() {} };
 
 const decoder = new TextDecoder();
 
+/** The bytes' own ArrayBuffer when they fill it, else a copy's. */
+function ownBuffer(b: Uint8Array): ArrayBuffer {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer;
+}
+
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
@@ -166,14 +171,26 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   }
 
   /** Every byte as an ArrayBuffer. */
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    const b = await this.bytes();
-    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer;
+  arrayBuffer(): Promise<ArrayBuffer> {
+    // The whole body already in (usual: HTTP/2 DATA comes in the HEADERS' read): no async function, no await.
+    const all = this.#takeWhole();
+    if (all !== null) return Promise.resolve(ownBuffer(all));
+    return this.bytes().then(ownBuffer);
   }
 
   /** The body decoded as UTF-8. */
-  async text(): Promise<string> {
-    return decoder.decode(await this.bytes());
+  text(): Promise<string> {
+    const all = this.#takeWhole();
+    if (all !== null) return Promise.resolve(decoder.decode(all));
+    return this.bytes().then((b) => decoder.decode(b));
+  }
+
+  /** {@link takeAll}, kept as {@link bytes}' answer too (so a later `bytes()` gives the same bytes, as it did). */
+  #takeWhole(): Uint8Array | null {
+    if (this.#whole !== undefined || this.#used) return null;
+    const all = this.takeAll();
+    if (all !== null) this.#whole = Promise.resolve(all);
+    return all;
   }
 
   /** The body parsed as JSON. */
