@@ -190,3 +190,26 @@ describe("serve: an empty Host is no authority", () => {
     }
   });
 });
+
+describe("serve: an absolute-form target keeps its host and path, not its scheme", () => {
+  test("GET https://a/x over cleartext is http://a/x to the handler (a client cannot claim TLS it did not use)", async () => {
+    const seen: string[] = [];
+    const s = serve({
+      port: 0,
+      http2: false,
+      fetch: (request) => {
+        seen.push(request.url);
+        return new Response("ok");
+      },
+    });
+    try {
+      for (const target of ["https://a.example/x?q=1", "HTTPS://a.example/y", "http://a.example:8080/z"]) {
+        const reply = (await exchange(s.addr.port, `GET ${target} HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n`)).toString("latin1");
+        assert.match(reply, /^HTTP\/1\.1 200 /, target);
+      }
+      assert.deepEqual(seen.map((u) => new URL(u).href), ["http://a.example/x?q=1", "http://a.example/y", "http://a.example:8080/z"]);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
+});

@@ -327,7 +327,8 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     const config = this.session.config;
     // An empty Host (valid by its grammar) is no authority: "http:///x" would parse as host "x", path "/".
     if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") || config.authority}${target}`;
-    else if (SCHEME.test(target)) url = target;
+    // Absolute-form: its host and path, with the scheme of the connection ("GET https://a/ HTTP/1.1" over cleartext is not https).
+    else if (SCHEME.test(target)) url = `${config.origin}${target.slice(target.indexOf("//") + 2)}`;
     else url = `${config.origin}${this.headers.get("host") || config.authority}/`;
     return (this.#url = url);
   }
