@@ -193,8 +193,13 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
       // A short string is encoded where it is copied from at once (no array per response); a longer one gets its own.
       let bytes: Uint8Array;
       let transient = false;
-      if (typeof body !== "string") bytes = body;
-      else if (body.length * 3 <= scratch.length) {
+      // A light response's bytes are the handler's own array (not copied at
+      // construction, as the runtime's Response does): what the window holds
+      // back is queued as a copy, as over HTTP/1.1.
+      if (typeof body !== "string") {
+        bytes = body;
+        transient = light !== undefined;
+      } else if (body.length * 3 <= scratch.length) {
         bytes = scratch.subarray(0, encoder.encodeInto(body, scratch).written);
         transient = true;
       } else bytes = encoder.encode(body);
