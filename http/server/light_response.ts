@@ -24,8 +24,9 @@
  * the runtime's `Response` in the constructor, which converts, accepts or
  * throws exactly as it does alone. `instanceof Response` holds for light
  * and real responses alike, subclasses (`class X extends Response`) work,
- * static `Response.json()`, `Response.redirect()` and `Response.error()`
- * return real ones, `structuredClone` refuses a light one (as the real one
+ * `Response.json()` makes a light one the same way (with the runtime's
+ * JSON `Content-Type` unless given), `Response.redirect()` and
+ * `Response.error()` real ones, `structuredClone` refuses a light one (as the real one
  * on Node 24, Deno and Bun). `status`, `statusText`, `ok`, `type`, `url`,
  * `redirected` and `bodyUsed` are answered without making the real one.
  *
@@ -335,9 +336,38 @@ export function installLightResponse(): () => void {
     },
   });
   Object.defineProperty(LightResponse, "name", { value: "Response" });
-  for (const key of ["json", "redirect", "error"] as const) {
+  for (const key of ["redirect", "error"] as const) {
     Object.defineProperty(LightResponse, key, { value: (Native as unknown as Record<string, unknown>)[key], writable: true, configurable: true });
   }
+  const nativeJson = (Native as unknown as { json(data: unknown, init?: unknown): Response }).json;
+  // The runtime's own Content-Type of a JSON response ("application/json"; Bun adds ";charset=utf-8").
+  const jsonType = nativeJson.call(Native, 0).headers.get("content-type") ?? "application/json";
+  Object.defineProperty(LightResponse, "json", {
+    // A light response of the JSON text with `Content-Type: application/json` unless the fields give one.
+    value: function json(data: unknown, init?: unknown): Response {
+      const text = JSON.stringify(data);
+      // No JSON text (undefined, a function…): the runtime's refusal.
+      if (typeof text !== "string") return nativeJson.call(Native, data, init);
+      let r: Light;
+      try {
+        r = Reflect.construct(LightResponse, [text, init]) as Light;
+      } catch {
+        // Refused by the runtime's constructor: its own `json` decides (and may differ: Bun takes a number as the status).
+        return nativeJson.call(Native, data, init);
+      }
+      const state = r[STATE];
+      // What only the runtime's class takes: its own `json` decides.
+      if (state.real !== undefined) return nativeJson.call(Native, data, init);
+      const h = state.headers;
+      if (h === undefined) state.headers = { "content-type": jsonType };
+      else if (Array.isArray(h)) {
+        if (!h.some((pair) => pair[0].toLowerCase() === "content-type")) (h as Array<[string, string]>).push(["content-type", jsonType]);
+      } else if (!Object.keys(h).some((name) => name.toLowerCase() === "content-type")) (h as Record<string, string>)["content-type"] = jsonType;
+      return r as unknown as Response;
+    },
+    writable: true,
+    configurable: true,
+  });
   Object.defineProperty(globalThis, "Response", { value: LightResponse, writable: true, configurable: true });
   return () => {
     if (globalThis.Response === (LightResponse as unknown)) Object.defineProperty(globalThis, "Response", { value: Native, writable: true, configurable: true });

@@ -115,6 +115,44 @@ describe("light Response", () => {
     }), { numRuns: 300 });
   });
 
+  test("Response.json: light, and the same outcome as the runtime's", async () => {
+    assert.ok(lightParts(Response.json({ a: 1 })) !== undefined);
+    const Native = nativeResponse() as unknown as { json(data: unknown, init?: unknown): Response };
+    const Light = Response as unknown as { json(data: unknown, init?: unknown): Response };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cases: Array<[string, () => [unknown, unknown]]> = [
+      ["an object", () => [{ a: [1, "é"] }, undefined]],
+      ["a string", () => ["text", undefined]],
+      ["null", () => [null, undefined]],
+      ["status and fields", () => [{ a: 1 }, { status: 201, headers: { "x-a": "1" } }]],
+      ["its own Content-Type", () => [{ a: 1 }, { headers: { "Content-Type": "application/vnd.x+json" } }]],
+      ["its own Content-Type in pairs", () => [{ a: 1 }, { headers: [["content-type", "text/x-json"], ["x-a", "1"]] }]],
+      ["a Headers", () => [{ a: 1 }, { headers: new Headers({ "x-a": "1" }) }]],
+      ["status text", () => [{ a: 1 }, { statusText: "Made" }]],
+      ["undefined", () => [undefined, undefined]],
+      ["a function", () => [() => {}, undefined]],
+      ["a BigInt", () => [1n, undefined]],
+      ["a cycle", () => [cyclic, undefined]],
+      ["status 204", () => [{ a: 1 }, { status: 204 }]],
+      ["status 99", () => [{ a: 1 }, { status: 99 }]],
+      ["a bad field", () => [{ a: 1 }, { headers: { "x-a": "1\n" } }]],
+      ["init a number", () => [{ a: 1 }, 5]],
+    ];
+    const run = async (json: (data: unknown, init?: unknown) => Response, args: [unknown, unknown]): Promise<Outcome> => {
+      let r: Response;
+      try {
+        r = json(args[0], args[1]);
+      } catch (error) {
+        return { error: (error as Error).constructor.name };
+      }
+      return { status: r.status, statusText: r.statusText, headers: [...r.headers].map(([n, v]) => `${n}: ${v}`).sort(), body: await r.text() };
+    };
+    for (const [name, args] of cases) {
+      assert.deepEqual(await run((d, i) => Light.json(d, i), args()), await run((d, i) => Native.json(d, i), args()), name);
+    }
+  });
+
   test("instanceof, subclasses and the static methods", async () => {
     const light = new Response("x");
     assert.ok(lightParts(light) !== undefined, "a light one");
@@ -138,6 +176,7 @@ describe("light Response", () => {
     assert.throws(() => (Response as unknown as (b: string) => Response)("x"), TypeError);
     const json = Response.json({ a: 1 }, { status: 202 });
     assert.ok(json instanceof Response);
+    assert.equal(Tagged.json({ a: 1 }) instanceof Tagged, false);
     assert.equal(json.status, 202);
     assert.deepEqual(await json.json(), { a: 1 });
     const redirect = Response.redirect("http://127.0.0.1/x", 307);

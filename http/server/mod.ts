@@ -16,7 +16,7 @@
 export { serve, Server, type ServeAddr, type ServeHandler, type ServeHandlerInfo, type ServeOptions, type ServerRejections, type ServerShutdownOptions, type UpgradeOptions } from "./serve.ts";
 export { type H2HandlerInfo, type H2ServeOptions, type H2TunnelOptions, isH2Info } from "./h2_session.ts";
 export type { ServeTLSOptions } from "./tls_listen.ts";
-export { installLightResponse } from "./light_response.ts";
+export { installLightResponse, LIGHT_RESPONSE_DEFAULT, realResponseOf } from "./light_response.ts";
 export { compose, type Middleware, type Next, withMiddleware } from "./middleware.ts";
 export { answerOverloaded, rateLimit, type RateLimitOptions, serveProtection, withRateLimit } from "./limits_http.ts";
 export { parseByteRange, serveStatic, type ServeStaticOptions, type StaticHandler } from "./static.ts";
