@@ -212,4 +212,25 @@ describe("serve: an absolute-form target keeps its host and path, not its scheme
       await s.shutdown({ deadlineMs: 200 });
     }
   });
+  test("h2c with :scheme https is http:// to the handler", async () => {
+    const seen: string[] = [];
+    const s = serve({
+      port: 0,
+      fetch: (request) => {
+        seen.push(request.url);
+        return new Response("ok");
+      },
+    });
+    try {
+      const hpack = new HPACKEncoder();
+      const parts: Uint8Array[] = [CLIENT_PREFACE, encodeSettings([])];
+      parts.push(encodeFrame(FrameType.HEADERS, Flag.END_STREAM | Flag.END_HEADERS, 1, hpack.encode([":method", "GET", ":scheme", "https", ":authority", "a.example", ":path", "/x"])));
+      parts.push(encodeFrame(FrameType.HEADERS, Flag.END_STREAM | Flag.END_HEADERS, 3, hpack.encode([":method", "GET", ":scheme", "http", ":authority", "a.example", ":path", "/y"])));
+      parts.push(encodeFrame(FrameType.GOAWAY, 0, 0, new Uint8Array(8)));
+      await exchange(s.addr.port, Buffer.concat(parts));
+      assert.deepEqual(seen, ["http://a.example/x", "http://a.example/y"]);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
 });

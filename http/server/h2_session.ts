@@ -790,7 +790,11 @@ export class H2Session {
       list.push(["cookie", cookie!]);
       headers = list;
     }
-    if (scheme !== "https") scheme = "http";
+    // The URL takes the scheme of the connection, not :scheme: a client of
+    // h2c sending ":scheme: https" would otherwise make a handler that
+    // trusts url.protocol take a cleartext connection for TLS (as an
+    // absolute-form target over HTTP/1.1 cannot either).
+    scheme = this.protocol === "h2" ? "https" : "http";
     const url = (method === "CONNECT" && protocol === "") || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
     ex.connectProtocol = protocol;
