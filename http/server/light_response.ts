@@ -14,7 +14,8 @@
  *
  * What the real constructor refuses, the light one refuses at once with
  * the same error class: it takes the light path only for a body that is a
- * string, a `Uint8Array`, `null` or `undefined`, a status that is an
+ * string, a `Uint8Array` (not empty, not a view of a shared or resizable
+ * buffer), `null` or `undefined`, a status that is an
  * integer in 200..599 (with no body for 204, 205 and 304), a status text
  * of HTAB, SP, VCHAR and obs-text, and header fields given as a plain
  * object or `[name, value]` pairs of strings with token names and values
@@ -198,6 +199,18 @@ function statusTextOk(t: string): boolean {
 }
 
 /**
+ * Bytes the light path takes as the runtime's `Response` would: not empty
+ * (a detached buffer's view is), not a view of a SharedArrayBuffer or of a
+ * resizable buffer (the runtime's refuses those with a TypeError); others
+ * go to the runtime's class, which decides.
+ */
+function plainBytes(bytes: Uint8Array): boolean {
+  if (bytes.byteLength === 0) return false;
+  const buffer: ArrayBufferLike = bytes.buffer;
+  return !(buffer instanceof SharedArrayBuffer) && (buffer as { resizable?: boolean }).resizable !== true;
+}
+
+/**
  * A copy of `init.headers` for the light path: from a plain object or
  * pairs of strings, every field valid (read once each, as the runtime's
  * `Headers` does; later changes to what was given are not seen, as by the
@@ -275,7 +288,7 @@ export function installLightResponse(): () => void {
       }
     }
     if (body === undefined || body === null) body = null;
-    else if (typeof body === "string" || body instanceof Uint8Array) {
+    else if (typeof body === "string" || (body instanceof Uint8Array && plainBytes(body))) {
       if (status === 204 || status === 205 || status === 304) light = false;
     } else light = false;
     const state: LightState = { body: null, status, statusText, headers, real: undefined, make: Native };
