@@ -81,11 +81,15 @@ interface Light {
 }
 
 /**
- * Whether {@link installLightResponse} pays on this runtime, `serve`'s
- * default for its `lightResponse` option: on Node (undici's `Response`
- * costs more than the rest of a small request), not on Deno and Bun
- * (their `Response` is cheap to make and to read back; measured with
- * bench/http_server.ts, see the README).
+ * Whether `serve` installs the light class by default (its
+ * `lightResponse` option): on Node, where undici's `Response` costs more
+ * than the rest of a small request (made and written in process: ~12 µs
+ * against ~0.5 µs light) and the runtime's APIs take a light one; not on
+ * Deno and Bun, where it would save 1-2 µs per small response (~15 µs for
+ * 64 KiB of bytes) but `Deno.serve`, `Bun.serve` and
+ * `WebAssembly.compileStreaming` refuse a light response, which a
+ * process-wide default must not break (bench/http_server.ts
+ * HTTP_LIGHT=cpu).
  *
  * @example
  * ```ts

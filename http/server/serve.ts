@@ -217,9 +217,11 @@ export interface ServeOptions {
    * makes the runtime's own only when asked for more than the server
    * needs; validated as the real one), on the first `serve` that asks, for
    * good (a server's shutdown leaves it: code may hold the class). Default:
-   * on where it pays (Node, whose undici `Response` costs more than the
-   * rest of a small request), off on Deno and Bun; `false` keeps the
-   * runtime's class. With `workers`, each Worker installs it.
+   * on Node, whose undici `Response` costs more than the rest of a small
+   * request; off on Deno and Bun, whose own servers and
+   * `WebAssembly.compileStreaming` refuse a light response (hand them
+   * `realResponseOf(response)` when it is forced on there); `false` keeps
+   * the runtime's class. With `workers`, each Worker installs it.
    */
   lightResponse?: boolean;
 }
