@@ -53,6 +53,7 @@ import type { FieldBlock, MessageHead } from "../h1/fields.ts";
 import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/parser.ts";
 import { OutBuffer } from "./out_buffer.ts";
 import { lightRequest, type RequestParts } from "./request.ts";
+import { ownLightBytes } from "./light_response.ts";
 import { RequestFields } from "./request_fields.ts";
 import { errorResponseBytes, type ResponseContext, type ResponseSink, type TrailersInit, writeResponse } from "./respond.ts";
 import { answerOverloaded } from "./limits_http.ts";
@@ -763,12 +764,14 @@ export class H1Session implements ResponseSink {
     }
     if (result instanceof Response) {
       ex.response = result;
+      if (ex !== this.#queue[0] || this.#writing) ownLightBytes(result); // written later: see #pump
       if (pump) this.#pump();
       return;
     }
     Promise.resolve(result).then((response) => {
       if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
       ex.response = response;
+      if (ex !== this.#queue[0] || this.#writing) ownLightBytes(response);
       this.#pump();
     }, (err) => this.#failed(ex, err));
   }
@@ -813,7 +816,12 @@ export class H1Session implements ResponseSink {
       const response = ex.response;
       if (response === undefined) return;
       // The output is at its high-water mark (a client that does not read): the next response waits for the drain.
-      if (this.conn.bufferedAmount >= this.conn.highWaterMark) return;
+      // A light response waiting (here or behind another) keeps a copy of its bytes, as the runtime's copied them
+      // at construction: the application may change its array once it answered.
+      if (this.conn.bufferedAmount >= this.conn.highWaterMark) {
+        ownLightBytes(response);
+        return;
+      }
       // An Upgrade request is answered once the parser handed over what followed its head.
       if (ex === this.#upgradeEx && this.#upgradeHeld === undefined && !this.#inputDone) return;
       const upgrade = upgrades.get(response);

@@ -33,9 +33,10 @@
  *
  * The header fields are copied at construction (changes to the object
  * given are not seen, as with the real one). Differences left: a
- * `Uint8Array` body is not copied (changing its bytes before the response
- * is written changes what is sent; the real one copies them at
- * construction); a light response has one own enumerable key (a
+ * `Uint8Array` body is not copied (changing its bytes before `serve` has
+ * the response changes what is sent; the real one copies them at
+ * construction; `serve` copies them when the response has to wait, see
+ * {@link ownLightBytes}); a light response has one own enumerable key (a
  * function, so that `structuredClone` refuses it as the real one;
  * `JSON.stringify` skips it); and the runtime's own APIs that check for
  * their class by its internal slots (Deno's and Bun's `Deno.serve`,
@@ -74,6 +75,8 @@ interface LightState {
   real: Response | undefined;
   /** The runtime's Response class the real one is made with. */
   make: ResponseClass;
+  /** `body` is a copy of the handler's bytes ({@link ownLightBytes}). */
+  owned: boolean;
 }
 
 interface Light {
@@ -130,6 +133,32 @@ export function lightParts(response: Response): LightParts | undefined {
   const state = (response as unknown as Partial<Light>)[STATE];
   if (state === undefined || state.real !== undefined || state.statusText !== "") return undefined;
   return state;
+}
+
+/**
+ * A light response that will be written later (behind another on its
+ * connection, or once the output drained) gets a copy of its bytes now,
+ * as the runtime's `Response` copies them at construction: bytes the
+ * application changes after answering (a buffer it reuses) are not what
+ * goes out. Any other response is left alone.
+ *
+ * @example
+ * ```ts
+ * import { installLightResponse, lightParts, ownLightBytes } from "./light_response.ts";
+ * const uninstall = installLightResponse();
+ * const bytes = Uint8Array.of(1, 2);
+ * const r = new Response(bytes);
+ * ownLightBytes(r);
+ * bytes[0] = 9;
+ * console.log(lightParts(r)?.body); // Uint8Array(2) [1, 2]
+ * uninstall();
+ * ```
+ */
+export function ownLightBytes(response: Response): void {
+  const state = (response as unknown as Partial<Light>)[STATE];
+  if (state === undefined || state.owned || state.real !== undefined || !(state.body instanceof Uint8Array)) return;
+  state.body = state.body.slice();
+  state.owned = true;
 }
 
 /**
@@ -295,7 +324,7 @@ export function installLightResponse(): () => void {
     else if (typeof body === "string" || (body instanceof Uint8Array && plainBytes(body))) {
       if (status === 204 || status === 205 || status === 304) light = false;
     } else light = false;
-    const state: LightState = { body: null, status, statusText, headers, real: undefined, make: Native };
+    const state: LightState = { body: null, status, statusText, headers, real: undefined, make: Native, owned: false };
     if (light) state.body = body as string | Uint8Array | null;
     // Anything else: the runtime's Response, now (its conversions, its errors).
     else state.real = new Native(body as BodyInit | null, init as ResponseInit);
