@@ -112,6 +112,8 @@ export interface CookieJarOptions {
 }
 
 const JAR_OPTION_KEYS: ReadonlySet<string> = new Set(["now", "publicSuffixes", "maxCookiesPerDomain", "maxCookies", "isSecure"]);
+/** Cookies dropped at once up to which the least recently used are found by a scan, not a sort. */
+const DROP_BY_SCAN = 8;
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 
 /**
@@ -473,7 +475,12 @@ export class CookieJar implements CookieStore {
   }
 
   #remove(victims: ReadonlySet<Cookie>): void {
-    for (const [domain, list] of this.#byDomain) {
+    // Only the victims' domains are looked at (a cookie's list is keyed by its domain).
+    const domains = new Set<string>();
+    for (const c of victims) domains.add(c.domain);
+    for (const domain of domains) {
+      const list = this.#byDomain.get(domain);
+      if (list === undefined) continue;
       const kept = list.filter((c) => !victims.has(c));
       if (kept.length === list.length) continue;
       this.#count -= list.length - kept.length;
@@ -516,14 +523,42 @@ export class CookieJar implements CookieStore {
   #evict(now: number, added: Cookie | null): void {
     this.#removeExpired(now);
     const lists = added !== null ? [this.#byDomain.get(added.domain) ?? []] : [...this.#byDomain.values()];
-    for (const list of lists) if (list.length > this.#perDomain) this.#dropOldest(list, list.length - this.#perDomain);
-    if (this.#count > this.#total) this.#dropOldest(this.#all(), this.#count - this.#total);
+    for (const list of lists) if (list.length > this.#perDomain) this.#dropOldest([list], list.length - this.#perDomain);
+    if (this.#count > this.#total) this.#dropOldest([...this.#byDomain.values()], this.#count - this.#total);
   }
 
-  #dropOldest(from: Cookie[], count: number): void {
-    const victims = new Set(
-      [...from].sort((a, b) => a.lastAccessTime - b.lastAccessTime || this.#seq.get(a)! - this.#seq.get(b)!).slice(0, count),
-    );
+  // The `count` least recently used of `lists` (ties: the first stored). One
+  // or a few, the usual case once the jar is full, are found by a scan: a
+  // sort of every cookie per stored cookie cost a full jar ~2 ms each.
+  #dropOldest(lists: readonly Cookie[][], count: number): void {
+    const victims = new Set<Cookie>();
+    if (count <= DROP_BY_SCAN) {
+      for (let k = 0; k < count; k++) {
+        let oldest: Cookie | undefined;
+        let oldestSeq = 0;
+        for (const list of lists) {
+          for (const c of list) {
+            if (k > 0 && victims.has(c)) continue;
+            if (oldest === undefined || c.lastAccessTime < oldest.lastAccessTime) {
+              oldest = c;
+              oldestSeq = -1;
+            } else if (c.lastAccessTime === oldest.lastAccessTime) {
+              if (oldestSeq < 0) oldestSeq = this.#seq.get(oldest)!;
+              const seq = this.#seq.get(c)!;
+              if (seq < oldestSeq) {
+                oldest = c;
+                oldestSeq = seq;
+              }
+            }
+          }
+        }
+        if (oldest === undefined) break;
+        victims.add(oldest);
+      }
+    } else {
+      const all = lists.flat().sort((a, b) => a.lastAccessTime - b.lastAccessTime || this.#seq.get(a)! - this.#seq.get(b)!);
+      for (let i = 0; i < count && i < all.length; i++) victims.add(all[i]!);
+    }
     this.#remove(victims);
   }
 }
