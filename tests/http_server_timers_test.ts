@@ -157,23 +157,27 @@ describe("serve: timeouts count from when they are armed", () => {
   });
 
   test("HTTP/1.1: a body that keeps coming is never cut by bodyTimeoutMs; one that stops gets 408", async () => {
+    // A gap 20 times shorter than the timeout: a loaded machine may stall
+    // the test's writes for a while without the server seeing a pause.
+    const BODY_MS = 3000;
+    const BODY = "abcdefghijklmnopqrstuvwx";
     const server = serve({
       port: 0,
       http2: false,
-      bodyTimeoutMs: KEEP_ALIVE_MS,
+      bodyTimeoutMs: BODY_MS,
       fetch: async (request) => new Response(`got ${await request.text()}`),
     });
     const trickle = rawSocket(server.addr.port);
     const stalled = rawSocket(server.addr.port);
     try {
-      trickle.socket.write("POST /a HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\n");
+      trickle.socket.write(`POST /a HTTP/1.1\r\nhost: a\r\ncontent-length: ${BODY.length}\r\n\r\n`);
       stalled.socket.write("POST /b HTTP/1.1\r\nhost: a\r\ncontent-length: 6\r\n\r\nabc");
-      // Six bytes, a fifth of the timeout apart: longer than the timeout in all, never that long between two.
-      for (const byte of "abcdef") {
-        await new Promise((r) => setTimeout(r, KEEP_ALIVE_MS / 5));
+      // One byte every BODY_MS / 20: longer than the timeout in all, never that long between two.
+      for (const byte of BODY) {
+        await new Promise((r) => setTimeout(r, BODY_MS / 20));
         trickle.socket.write(byte);
       }
-      await until(() => trickle.text().endsWith("got abcdef") || trickle.closed(), "the trickled body's response");
+      await until(() => trickle.text().endsWith(`got ${BODY}`) || trickle.closed(), "the trickled body's response");
       assert.match(trickle.text(), /^HTTP\/1\.1 200 /);
       await until(() => stalled.closed(), "the stalled body's connection to close");
       assert.match(stalled.text(), /^HTTP\/1\.1 408 /);
