@@ -33,6 +33,7 @@
  */
 import { SocketClosedError, SocketTimeoutError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
+import { turnMs } from "../core/clock.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
 import type { ConnectionHandler, ConnectionOptions, TimeoutKind, WaitOptions } from "./connection_types.ts";
@@ -149,6 +150,11 @@ export class Connection {
   readonly #idleMs: number;
   readonly #readMs: number;
   readonly #writeMs: number;
+  /**
+   * Last activity for the timeouts (kept only with a timeout set): per
+   * read and write the turn's clock reading ({@link turnMs}: once per loop
+   * poll, not a clock read per message).
+   */
   #lastRead = 0;
   #lastWrite = 0;
   #timer: Timer | undefined;
@@ -171,7 +177,7 @@ export class Connection {
     receivedInto(target: Uint8Array, n: number): boolean {
       const conn = this.conn;
       if (conn.#recvKind !== RECV_DATA) return conn.#receivedInto(target, n);
-      if (conn.#readMs + conn.#idleMs > 0) conn.#lastRead = performance.now();
+      if (conn.#readMs + conn.#idleMs > 0) conn.#lastRead = turnMs();
       const mode = conn.#dataMode;
       if (mode === DATA_VIEW) {
         conn.#handler.data!(conn, target !== scratch ? target.subarray(0, n) : n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
@@ -419,7 +425,7 @@ export class Connection {
     }
     const n = t.trySendPair(head, body, more);
     if (n < 0) return false;
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
     const total = head.length + body.length;
     if (n === total) return true;
     this.#startWriteClock();
@@ -750,7 +756,7 @@ export class Connection {
         signal.addEventListener("abort", onAbort, { once: true });
         reader.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
-      if (this.#reads.readers.length === 0) this.#lastRead = performance.now();
+      if (this.#reads.readers.length === 0 && this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
       this.#reads.readers.push(reader);
       this.#setInterest();
     });
@@ -871,7 +877,7 @@ export class Connection {
       case RECV_DROP:
         return true;
       case RECV_READER: {
-        this.#lastRead = performance.now();
+        if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
         const reads = this.#reads;
         reads.resolveFirst(reads.readers[0]!.into !== undefined ? n : target.slice(0, n));
         if (reads.readers.length === 0) this.#setInterest();
@@ -880,7 +886,7 @@ export class Connection {
       default:
         this.#reads.commit(n);
         if (this.#reads.readers.length > 0) {
-          this.#lastRead = performance.now();
+          if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
           this.#serveReaders();
         }
         this.#setInterest();
@@ -903,7 +909,7 @@ export class Connection {
   #received(bytes: Uint8Array): void {
     const handler = this.#handler;
     if (handler.data !== undefined) {
-      if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
+      if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
       const mode = this.#dataMode;
       if (mode === DATA_VIEW) handler.data(this, bytes);
       else if (mode === DATA_COPY) handler.data(this, bytes.slice());
@@ -911,7 +917,7 @@ export class Connection {
     }
     // The readable stream was cancelled: drop what arrives.
     if (this.#readCancelled) return;
-    this.#lastRead = performance.now();
+    if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
     const reads = this.#reads;
     const direct = reads.direct;
     reads.push(bytes);
@@ -923,7 +929,7 @@ export class Connection {
 
   /** The transport consumed `n` bytes of the queue. */
   #sent(n: number): void {
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
     if (this.#closed) return;
     if (this.#wantDrain && this.#out.bytes < this.#hwm) this.#drained();
   }
@@ -947,7 +953,7 @@ export class Connection {
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */
   #sendNow(data: Uint8Array, more = false): number {
     const n = this.#transport.trySend(data, more);
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
     return n;
   }
 
