@@ -33,7 +33,6 @@
  */
 import { SocketClosedError, SocketTimeoutError, UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
-import { turnMs } from "../core/clock.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
 import type { ConnectionHandler, ConnectionOptions, TimeoutKind, WaitOptions } from "./connection_types.ts";
@@ -151,9 +150,11 @@ export class Connection {
   readonly #readMs: number;
   readonly #writeMs: number;
   /**
-   * Last activity for the timeouts (kept only with a timeout set): per
-   * read and write the turn's clock reading ({@link turnMs}: once per loop
-   * poll, not a clock read per message).
+   * Last activity for the timeouts (kept only with a timeout set): a fresh
+   * clock reading per read and write, not the turn's (`turnMs`), which is
+   * as old as the synchronous run so far: a handler that blocked the
+   * thread would make every later connection of that turn look idle for
+   * that much longer, and its idle or read timeout fire that much early.
    */
   #lastRead = 0;
   #lastWrite = 0;
@@ -177,7 +178,7 @@ export class Connection {
     receivedInto(target: Uint8Array, n: number): boolean {
       const conn = this.conn;
       if (conn.#recvKind !== RECV_DATA) return conn.#receivedInto(target, n);
-      if (conn.#readMs + conn.#idleMs > 0) conn.#lastRead = turnMs();
+      if (conn.#readMs + conn.#idleMs > 0) conn.#lastRead = performance.now();
       const mode = conn.#dataMode;
       if (mode === DATA_VIEW) {
         conn.#handler.data!(conn, target !== scratch ? target.subarray(0, n) : n <= VIEW_CACHE_MAX ? (views[n] ??= scratch.subarray(0, n)) : scratch.subarray(0, n));
@@ -425,7 +426,7 @@ export class Connection {
     }
     const n = t.trySendPair(head, body, more);
     if (n < 0) return false;
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
     const total = head.length + body.length;
     if (n === total) return true;
     this.#startWriteClock();
@@ -877,7 +878,7 @@ export class Connection {
       case RECV_DROP:
         return true;
       case RECV_READER: {
-        if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
+        if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
         const reads = this.#reads;
         reads.resolveFirst(reads.readers[0]!.into !== undefined ? n : target.slice(0, n));
         if (reads.readers.length === 0) this.#setInterest();
@@ -886,7 +887,7 @@ export class Connection {
       default:
         this.#reads.commit(n);
         if (this.#reads.readers.length > 0) {
-          if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
+          if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
           this.#serveReaders();
         }
         this.#setInterest();
@@ -909,7 +910,7 @@ export class Connection {
   #received(bytes: Uint8Array): void {
     const handler = this.#handler;
     if (handler.data !== undefined) {
-      if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
+      if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
       const mode = this.#dataMode;
       if (mode === DATA_VIEW) handler.data(this, bytes);
       else if (mode === DATA_COPY) handler.data(this, bytes.slice());
@@ -917,7 +918,7 @@ export class Connection {
     }
     // The readable stream was cancelled: drop what arrives.
     if (this.#readCancelled) return;
-    if (this.#readMs + this.#idleMs > 0) this.#lastRead = turnMs();
+    if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();
     const reads = this.#reads;
     const direct = reads.direct;
     reads.push(bytes);
@@ -929,7 +930,7 @@ export class Connection {
 
   /** The transport consumed `n` bytes of the queue. */
   #sent(n: number): void {
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
     if (this.#closed) return;
     if (this.#wantDrain && this.#out.bytes < this.#hwm) this.#drained();
   }
@@ -953,7 +954,7 @@ export class Connection {
   /** Sends now; returns bytes taken, or -1 after a failure (connection destroyed). */
   #sendNow(data: Uint8Array, more = false): number {
     const n = this.#transport.trySend(data, more);
-    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = turnMs();
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
     return n;
   }
 
