@@ -583,7 +583,7 @@ export class H2ClientConnection {
     }
     s.responded = true;
     if (endStream) this.#clearTimer(s);
-    else this.#setTimer(s, s.request.options.bodyTimeoutMs ?? this.#config.bodyTimeoutMs, turnMs());
+    else this.#setTimer(s, s.request.options.bodyTimeoutMs ?? this.#config.bodyTimeoutMs);
     if (!s.request.done) s.request.handler.onHeaders(status, head, s.control);
     if (endStream) this.#complete(s);
   }
@@ -602,9 +602,10 @@ export class H2ClientConnection {
         this.#fail(s, new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `the response body is above ${this.#config.maxResponseBytes} bytes`));
         return;
       }
-      // The body timeout starts again (not for the last piece: the stream ends now). The turn's reading is fresh
-      // here (the loop starts a new one after each wait, and this runs in the read that brought the bytes).
-      if (s.timerMs > 0 && !endStream) s.deadline = turnMs() + s.timerMs;
+      // The body timeout starts again (not for the last piece: the stream ends now), from the clock itself: the
+      // turn's reading is as old as the synchronous run so far (other streams' and connections' callbacks of
+      // this turn), and a deadline counted from it would fire that much early.
+      if (s.timerMs > 0 && !endStream) s.deadline = monotonicMs() + s.timerMs;
       const more = s.request.done ? true : s.request.handler.onData(data, true);
       if (!more) s.paused = true;
       if (s.paused) s.unconsumed += n;
@@ -804,19 +805,18 @@ export class H2ClientConnection {
   }
 
   /** Starts `s`'s head or body timeout of `ms` (0 or not finite: none). */
-  #setTimer(s: ClientStream, ms: number, now?: number): void {
+  #setTimer(s: ClientStream, ms: number): void {
     if (!(ms > 0) || !Number.isFinite(ms)) {
       s.timerMs = 0;
       s.deadline = 0;
       return;
     }
     s.timerMs = ms;
-    // The clock itself, not the turn's reading (turnMs), unless the caller
-    // passes one it knows is fresh (while a read is handled): a turn's reading
-    // may be as old as the synchronous run that makes the request, and a
-    // deadline counted from it fired that much early (a 200 ms head timeout
-    // at once after a 300 ms synchronous stretch).
-    const at = (now ?? monotonicMs()) + ms;
+    // The clock itself, not the turn's reading (turnMs): that may be as old
+    // as the synchronous run that makes the request, and a deadline counted
+    // from it fired that much early (a 200 ms head timeout at once after a
+    // 300 ms synchronous stretch).
+    const at = monotonicMs() + ms;
     s.deadline = at;
     if (at < this.#deadlineAt) this.#armDeadline(at);
   }
