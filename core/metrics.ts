@@ -312,7 +312,11 @@ export class Histogram extends Instrument<Histogram> {
   /** Values {@link Histogram.record} took and the sketch has not yet. */
   readonly #pending = new Float64Array(PENDING);
   #pendingCount = 0;
-  /** The observations (values `record` holds back are added first). */
+  /**
+   * The observations (values `record` holds back are added first). Read it
+   * again for each use: a reference kept from an earlier read does not see
+   * up to 63 values `record` took since.
+   */
   get sketch(): QuantileSketch {
     if (this.#pendingCount !== 0) this.#flush();
     return this.#sketch;
