@@ -12,9 +12,9 @@
 // host made up); it now counts as no Host: the server's own authority.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import fc from "fast-check";
 import { serve } from "../http/server/mod.ts";
+import { rawExchange } from "./raw_exchange.ts";
 import { isUrlAuthority } from "../http/core/uri.ts";
 import { isValidHost } from "../http/h1/framing.ts";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants.ts";
@@ -33,20 +33,7 @@ function urlTakes(authority: string): boolean {
 }
 
 /** Writes `raw`, returns what the server sent until it closed (or 10 s passed). */
-function exchange(port: number, raw: Uint8Array | string): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, "127.0.0.1");
-    const out: Buffer[] = [];
-    const bound = setTimeout(() => sock.destroy(), 10_000);
-    sock.on("data", (d: Buffer) => out.push(d));
-    sock.on("error", () => {});
-    sock.on("close", () => {
-      clearTimeout(bound);
-      resolve(Buffer.concat(out));
-    });
-    sock.write(raw);
-  });
-}
+const exchange = rawExchange;
 
 // Refused by every runtime's parser (Punycode checks differ: Node 24 takes `xn--a`, Node 20 refuses it; the property covers such cases against the runtime's own parser).
 const REFUSED = ["b.1", "a:99999", "a:65536", "a%25", "a%2fb", "1.2.3.999", "999999999999", ":80", "x.0x10"];

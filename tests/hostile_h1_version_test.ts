@@ -6,24 +6,11 @@
 // does not speak (RFC 9110 §15.6.6). Both close the connection.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { serve } from "../http/server/mod.ts";
+import { rawExchangeText } from "./raw_exchange.ts";
 
 /** Writes `raw`, returns what the server sent until it closed (or 10 s passed). */
-function exchange(port: number, raw: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, "127.0.0.1");
-    let out = "";
-    const bound = setTimeout(() => sock.destroy(), 10_000);
-    sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
-    sock.on("error", () => {});
-    sock.on("close", () => {
-      clearTimeout(bound);
-      resolve(out);
-    });
-    sock.write(raw);
-  });
-}
+const exchange = rawExchangeText;
 
 describe("serve over HTTP/1.1: the HTTP-version of a request line", () => {
   test("malformed is 400, well formed but not 1.0 or 1.1 is 505, each with a close; the handler never runs", async () => {

@@ -10,30 +10,20 @@
 //   and backslashes, NUL, a symbolic link out of the root) stay refused.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseByteRange, serve, serveStatic, type Server } from "../http/server/mod.ts";
+import { rawExchangeText } from "./raw_exchange.ts";
 
 let dir = "";
 let server: Server;
 
 /** Sends one raw request, returns status and body once the server closes. */
-function get(path: string, extra = ""): Promise<{ status: number; head: string; body: string }> {
-  return new Promise((resolve) => {
-    const sock = net.connect(server.addr.port, "127.0.0.1");
-    let out = "";
-    const bound = setTimeout(() => sock.destroy(), 10_000);
-    sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
-    sock.on("error", () => {});
-    sock.on("close", () => {
-      clearTimeout(bound);
-      const split = out.indexOf("\r\n\r\n");
-      resolve({ status: Number(out.slice(9, 12)), head: out.slice(0, split), body: out.slice(split + 4) });
-    });
-    sock.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n${extra}\r\n`);
-  });
+async function get(path: string, extra = ""): Promise<{ status: number; head: string; body: string }> {
+  const out = await rawExchangeText(server.addr.port, `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n${extra}\r\n`);
+  const split = out.indexOf("\r\n\r\n");
+  return { status: Number(out.slice(9, 12)), head: out.slice(0, split), body: out.slice(split + 4) };
 }
 
 before(() => {

@@ -8,22 +8,10 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { serve } from "../http/server/mod.ts";
+import { rawExchangeText } from "./raw_exchange.ts";
 
 /** Writes `raw`, returns what the server sent until it closed (or 10 s passed). */
-function exchange(port: number, raw: string): Promise<string> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, "127.0.0.1");
-    let out = "";
-    const bound = setTimeout(() => sock.destroy(), 10_000);
-    sock.on("data", (d: Buffer) => (out += d.toString("latin1")));
-    sock.on("error", () => {});
-    sock.on("close", () => {
-      clearTimeout(bound);
-      resolve(out);
-    });
-    sock.write(raw);
-  });
-}
+const exchange = rawExchangeText;
 
 const HANDSHAKE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 
