@@ -31,6 +31,10 @@ const CASES: Array<[string, string, string]> = [
   ["a chunk size past 2^64", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\nok\r\n0\r\n\r\n", "HPE_INVALID_CHUNK_SIZE"],
   ["chunk data without its CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n", "HPE_INVALID_CHUNK_DATA"],
   ["a 3 MB chunk extension", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;" + "a".repeat(3_000_000) + "\r\nok\r\n0\r\n\r\n", "HPE_CHUNK_EXTENSIONS_TOO_LARGE"],
+  // Only chunked is undone: the body would reach the caller still gzip-coded, as if it were the content.
+  ["Transfer-Encoding: gzip, chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ERR_HTTP_UNSUPPORTED_TRANSFER_CODING"],
+  ["Transfer-Encoding: gzip over two lines", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "ERR_HTTP_UNSUPPORTED_TRANSFER_CODING"],
+  ["Transfer-Encoding: gzip alone (read until close)", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nok", "ERR_HTTP_UNSUPPORTED_TRANSFER_CODING"],
   ["a 101 that was not asked for", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: upgrade\r\n\r\n", "ERR_HTTP_UNEXPECTED_UPGRADE"],
 ];
 

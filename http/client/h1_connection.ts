@@ -510,6 +510,16 @@ export class H1Connection {
       if (status === 100 && this.#continueFor === request) this.#startContinuedBody();
       return;
     }
+    // A body under codings other than chunked (`Transfer-Encoding: gzip,
+    // chunked`): only the chunked coding is undone, so the body would reach
+    // the caller still coded, as if it were the content itself.
+    if (head.framing !== "none" && otherTransferCoding(head)) {
+      this.#callbackError = new HTTPError(
+        "ERR_HTTP_UNSUPPORTED_TRANSFER_CODING",
+        `the response's Transfer-Encoding (${head.getAll("transfer-encoding").join(", ")}) has a coding other than chunked, which is not implemented`,
+      );
+      throw this.#callbackError;
+    }
     this.#final = true;
     this.#interim = 0;
     if (!head.keepAlive) this.#reusable = false;
@@ -701,3 +711,14 @@ function closedError(cause?: Error): HTTPError {
   );
 }
 
+/** The response has a transfer coding other than chunked (a value of its Transfer-Encoding lines). */
+function otherTransferCoding(head: MessageHead): boolean {
+  if (!head.has("transfer-encoding")) return false;
+  for (const line of head.getAll("transfer-encoding")) {
+    for (const coding of line.split(",")) {
+      const name = coding.trim().toLowerCase();
+      if (name !== "chunked" && name !== "") return true;
+    }
+  }
+  return false;
+}
