@@ -3,7 +3,7 @@
  * beside the two iovecs, and a large body sent from its own memory, not
  * copied (its address is asked of libc for the call: `memmove(b, b, 0)`
  * returns `b`). An HTTP response's head and a body held in memory go out
- * in one system call, as `node:http` and `Bun.serve` write them (writev),
+ * in one system call, as Node's and Bun's own HTTP servers write them (writev),
  * instead of a `send` with `MSG_MORE` for the head and one for the body.
  *
  * The body's address is used only during the call, with nothing run in

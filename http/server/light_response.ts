@@ -39,8 +39,8 @@
  * {@link ownLightBytes}); a light response has one own enumerable key (a
  * function, so that `structuredClone` refuses it as the real one;
  * `JSON.stringify` skips it); and the runtime's own APIs that check for
- * their class by its internal slots (Deno's and Bun's `Deno.serve`,
- * `Bun.serve`, `WebAssembly.compileStreaming`) refuse a light response:
+ * their class by its internal slots (Deno's and Bun's own HTTP servers,
+ * `WebAssembly.compileStreaming`) refuse a light response:
  * hand them {@link realResponseOf}'s (Node's undici takes either).
  *
  * @example
@@ -89,7 +89,7 @@ interface Light {
  * than the rest of a small request (made and written in process: ~12 µs
  * against ~0.5 µs light) and the runtime's APIs take a light one; not on
  * Deno and Bun, where it would save 1-2 µs per small response (~15 µs for
- * 64 KiB of bytes) but `Deno.serve`, `Bun.serve` and
+ * 64 KiB of bytes) but Deno's and Bun's own HTTP servers and
  * `WebAssembly.compileStreaming` refuse a light response, which a
  * process-wide default must not break (bench/http_server.ts
  * HTTP_LIGHT=cpu).
