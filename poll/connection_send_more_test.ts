@@ -3,31 +3,13 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Connection } from "./connection.ts";
 import { connect, listen } from "./listener.ts";
-import { withLoop } from "../tests/loop_helpers.ts";
+import { numberedBytes, readExactBytes, withLoop } from "../tests/loop_helpers.ts";
 
 /** Readiness I/O and io_uring (readiness where io_uring is refused; it takes `more` as a hint it may drop). */
 const IO_MODES = ["readiness", "uring"] as const;
 
-/** Bytes of `length` numbered from `start` (mod 251), so a lost, doubled or reordered byte shows. */
-function numbered(start: number, length: number): Uint8Array {
-  const b = new Uint8Array(length);
-  for (let i = 0; i < length; i++) b[i] = (start + i) % 251;
-  return b;
-}
-
-async function readBytes(conn: Connection, count: number): Promise<Uint8Array> {
-  const out = new Uint8Array(count);
-  let at = 0;
-  while (at < count) {
-    const chunk = await conn.read();
-    if (chunk === null) break;
-    assert.ok(at + chunk.length <= count, `more bytes than sent: ${at + chunk.length} > ${count}`);
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  assert.equal(at, count, "bytes missing");
-  return out;
-}
+const numbered = numberedBytes;
+const readBytes = readExactBytes;
 
 for (const io of IO_MODES) {
   describe(`Connection.send(data, more) (${io})`, () => {

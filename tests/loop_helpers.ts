@@ -17,6 +17,8 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C } from "../ffi/platform.ts";
 import { Loop } from "../poll/loop.ts";
+import type { Connection } from "../poll/connection.ts";
+import assert from "node:assert/strict";
 
 /**
  * A non-blocking AF_UNIX stream socket pair.
@@ -325,4 +327,45 @@ export function startChild(
   firstLine.catch(() => {});
   exited.catch(() => {});
   return { firstLine, exited };
+}
+
+/**
+ * Bytes of `length` numbered from `start` (mod 251), so a lost, doubled or
+ * reordered byte shows.
+ *
+ * @example
+ * ```ts
+ * import { numberedBytes } from "./loop_helpers.ts";
+ * console.log(numberedBytes(250, 3)); // Uint8Array [250, 0, 1]
+ * ```
+ */
+export function numberedBytes(start: number, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  for (let i = 0; i < length; i++) b[i] = (start + i) % 251;
+  return b;
+}
+
+/**
+ * Reads exactly `count` bytes from a promise-mode connection, asserting that
+ * no more and no fewer arrive before its end.
+ *
+ * @example
+ * ```ts
+ * import { readExactBytes } from "./loop_helpers.ts";
+ * // const bytes = await readExactBytes(conn, 1024);
+ * console.log(typeof readExactBytes);
+ * ```
+ */
+export async function readExactBytes(conn: Connection, count: number): Promise<Uint8Array> {
+  const out = new Uint8Array(count);
+  let at = 0;
+  while (at < count) {
+    const chunk = await conn.read();
+    if (chunk === null) break;
+    assert.ok(at + chunk.length <= count, `more bytes than sent: ${at + chunk.length} > ${count}`);
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  assert.equal(at, count, "bytes missing");
+  return out;
 }
