@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { ProxyError } from "../core/errors.ts";
 import { connectViaProxy } from "../socket/proxy/mod.ts";
+import { fakeProxy as fakeProxyOn } from "./proxy_helpers.ts";
 
 type Reply = (s: net.Socket) => void;
 const servers: net.Server[] = [];
@@ -22,16 +23,8 @@ const socks5 = (rep: Buffer): Reply => (s) => {
   s.once("data", () => s.write(rep));
 };
 
-function fakeProxy(reply: Reply): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer((s) => {
-      s.on("error", () => {});
-      s.once("data", () => reply(s));
-    });
-    servers.push(server);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
-  });
-}
+/** A fake proxy (tests/proxy_helpers.ts) whose server this file closes. */
+const fakeProxy = (reply: (socket: net.Socket) => void): Promise<number> => fakeProxyOn(servers, reply);
 
 after(() => {
   for (const s of servers) s.close();

@@ -227,3 +227,26 @@ export async function startSshSocks(): Promise<Peer> {
     },
   };
 }
+
+/**
+ * A fake proxy on 127.0.0.1: `reply` gets the socket once the client sent
+ * its first bytes. The server is pushed on `servers` (the caller closes
+ * them); resolves with its port.
+ *
+ * @example
+ * ```ts
+ * import { fakeProxy } from "./proxy_helpers.ts";
+ * // const port = await fakeProxy(servers, (s) => s.end("HTTP/1.1 502 Bad Gateway\r\n\r\n"));
+ * console.log(typeof fakeProxy);
+ * ```
+ */
+export function fakeProxy(servers: net.Server[], reply: (socket: net.Socket) => void): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer((s) => {
+      s.on("error", () => {});
+      s.once("data", () => reply(s));
+    });
+    servers.push(server);
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
+  });
+}

@@ -8,21 +8,13 @@ import net from "node:net";
 import { SocketTimeoutError } from "../core/errors.ts";
 import { connectViaProxy } from "../socket/proxy/mod.ts";
 import { getDefaultTimeouts, setDefaultTimeouts } from "../socket/timeouts.ts";
+import { fakeProxy as fakeProxyOn } from "./proxy_helpers.ts";
 
 const servers: net.Server[] = [];
 let saved: ReturnType<typeof getDefaultTimeouts>;
 
-/** A fake proxy: `reply` gets the socket once the client sent its first bytes. */
-function fakeProxy(reply: (socket: net.Socket) => void): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer((s) => {
-      s.on("error", () => {});
-      s.once("data", () => reply(s));
-    });
-    servers.push(server);
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
-  });
-}
+/** A fake proxy (tests/proxy_helpers.ts) whose server this file closes. */
+const fakeProxy = (reply: (socket: net.Socket) => void): Promise<number> => fakeProxyOn(servers, reply);
 
 before(() => {
   saved = getDefaultTimeouts();
