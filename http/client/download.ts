@@ -104,12 +104,37 @@ export interface DownloadResult {
   readonly resumed: boolean;
 }
 
-/** `bytes a-b/c` → { start, total } (total null for `*`). */
-function contentRange(value: string | null): { start: number; total: number | null } | null {
+/** `bytes a-b/c` → { start, end, total } (total null for `*`); null when unparsable or inconsistent (b < a, b ≥ c). */
+function contentRange(value: string | null): { start: number; end: number; total: number | null } | null {
   if (value === null) return null;
   const m = /^\s*bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)\s*$/i.exec(value);
   if (m === null) return null;
-  return { start: Number(m[1]), total: m[3] === "*" ? null : Number(m[3]) };
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  const total = m[3] === "*" ? null : Number(m[3]);
+  if (end < start || (total !== null && end >= total)) return null;
+  return { start, end, total };
+}
+
+/**
+ * Whether a 206 is for another version than the one `ifRange` names: a
+ * strong ETag that differs from the response's, or a date that differs
+ * from its Last-Modified (a server must answer 200 then, RFC 9110 §13.1.5;
+ * one that sends the range anyway would splice two versions).
+ */
+function otherVersion(ifRange: string | undefined, headers: Headers): boolean {
+  if (ifRange === undefined) return false;
+  const wanted = ifRange.trim();
+  if (wanted.startsWith('"')) {
+    const etag = headers.get("etag");
+    return etag !== null && etag.trim() !== wanted;
+  }
+  if (wanted.startsWith("W/")) return false;
+  const modified = headers.get("last-modified");
+  if (modified === null) return false;
+  const a = Date.parse(modified);
+  const b = Date.parse(wanted);
+  return !Number.isNaN(a) && !Number.isNaN(b) && a !== b;
 }
 
 function unsatisfiedLength(value: string | null): number | null {
@@ -132,7 +157,9 @@ function existingSize(path: string): number {
  *
  * @throws (rejects) HTTPStatusError for a non-2xx answer (a 416 that does
  *   not match the file too); HTTPError `ERR_HTTP_RANGE` for a 206 that does
- *   not continue the file where it ends; SocketError for the file (ENOENT
+ *   not continue the file where it ends, was not asked for, carries other
+ *   than its Content-Range's bytes, or is for another version than
+ *   `ifRange` (nothing of it is written past its range); SocketError for the file (ENOENT
  *   for a missing directory …); the fetch's errors and the signal's reason.
  * @example
  * ```ts ignore
@@ -164,14 +191,27 @@ export async function download(url: string | URL, path: string, options: Downloa
   let start = 0;
   let total: number | null = null;
   const length = response.headers.get("content-length");
-  if (response.status === 206 && have > 0) {
-    const range = contentRange(response.headers.get("content-range"));
-    if (range === null || range.start !== have) {
+  // The bytes a 206 must carry (its range's length); null for a 200.
+  let rangeBytes: number | null = null;
+  if (response.status === 206) {
+    const given = response.headers.get("content-range");
+    const range = contentRange(given);
+    const problem = have === 0
+      ? "a 206 to a request without Range"
+      : range === null || range.start !== have
+      ? `asked for bytes from ${have}, got Content-Range ${JSON.stringify(given)}`
+      : length !== null && length !== String(range.end - range.start + 1)
+      ? `Content-Range ${JSON.stringify(given)} with Content-Length ${length}`
+      : otherVersion(options.ifRange, response.headers)
+      ? `a 206 for another version than If-Range ${options.ifRange} (ETag ${response.headers.get("etag")}, Last-Modified ${response.headers.get("last-modified")})`
+      : null;
+    if (problem !== null || range === null) {
       await response.body?.cancel();
-      throw new HTTPError("ERR_HTTP_RANGE", `asked for bytes from ${have}, got Content-Range ${JSON.stringify(response.headers.get("content-range"))}`);
+      throw new HTTPError("ERR_HTTP_RANGE", problem ?? "no Content-Range");
     }
     start = have;
     total = range.total;
+    rangeBytes = range.end - range.start + 1;
   } else if (length !== null && /^\d{1,15}$/.test(length)) {
     total = Number(length);
   }
@@ -183,6 +223,10 @@ export async function download(url: string | URL, path: string, options: Downloa
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        if (rangeBytes !== null && received - start + value.length > rangeBytes) {
+          await reader.cancel().catch(() => {});
+          throw new HTTPError("ERR_HTTP_RANGE", `the 206 carries more than its Content-Range's ${rangeBytes} bytes`);
+        }
         writeFileAll(fd, value);
         received += value.length;
         options.onProgress?.({ received, total });
@@ -196,5 +240,8 @@ export async function download(url: string | URL, path: string, options: Downloa
     closeFile(fd);
   }
   if (response.body === null) options.onProgress?.({ received, total });
+  if (rangeBytes !== null && received - start !== rangeBytes) {
+    throw new HTTPError("ERR_HTTP_RANGE", `the 206 carried ${received - start} of its Content-Range's ${rangeBytes} bytes`);
+  }
   return { status: response.status, bytes: received, resumedFrom: start, resumed: start > 0 };
 }
