@@ -16,6 +16,11 @@
 //   autobahn-wire  the same cases over loopback sockets: ffinet's real
 //             server and client in child processes against the fuzzer
 //             (tests/conformance/autobahn/wire_main.ts); both roles.
+//   h2        HTTP/2 server conformance: the cases of tests/conformance/h2
+//             (numbered after h2spec's list: generic, http2/3.5 … 8.2, hpack;
+//             plus our own "extra" cases), raw frames against ffinet's serve
+//             over h2c by prior knowledge and over TLS with ALPN h2 (in
+//             tests/h2_conformance_test.ts too); --verbose / --trace after --.
 //   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
 //             against openssl s_server, our server against our client);
 //             fd count flat and RSS bounded (--per-phase=N after -- to change
@@ -41,6 +46,11 @@ const SUITES = {
     entry: "tests/conformance/autobahn/wire_main.ts",
     summary: /^autobahn \w+ over sockets: .*$/m,
     extra: /^autobahn \w+ over sockets \(client role\): .*$/m,
+  },
+  // HTTP/2 server conformance, h2spec's cases with our own driver.
+  h2: {
+    entry: "tests/conformance/h2/main.ts",
+    summary: /^h2 \w+: .*$/m,
   },
   // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
   // against openssl s_server, our server against our client; fds flat, RSS
