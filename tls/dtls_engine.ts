@@ -20,18 +20,17 @@
 import { TLSError, TLSHandshakeError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
-import { cString } from "../ffi/marshal.ts";
 import { native } from "../ffi/native.ts";
 import type { Pointer } from "../ffi/types.ts";
-import { isIP } from "../socket/address.ts";
 import type { Dgram } from "../socket/dgram.ts";
 import { encodeSockaddr } from "../socket/sockaddr.ts";
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { negotiatedCipher, negotiatedProtocol } from "./connection_info.ts";
-import { BIO_DGRAM_CTRL, CTRL, DTLS_CTRL, SSL_ERROR, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
+import { BIO_DGRAM_CTRL, DTLS_CTRL, SSL_ERROR } from "./ctrl.ts";
 import { acquireDTLSContext, type DTLSContext, dtlsContextPins, releaseDTLSContext } from "./dtls_context.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
+import { configurePeerName } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
@@ -82,19 +81,6 @@ function attachDatagramBIO(ssl: Pointer, dgram: Dgram): void {
   }
   crypto.BIO_ctrl(bio, BIO_DGRAM_CTRL.BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
   libssl().SSL_set_bio(ssl, bio, bio);
-}
-
-function setHost(ssl: Pointer, host: string, verify: boolean): void {
-  const lib = libssl();
-  const literal = isIP(host) !== 0;
-  if (!literal && lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {
-    throw tlsError("ERR_TLS", "SSL_set_tlsext_host_name", `host ${JSON.stringify(host)}`);
-  }
-  if (!verify) return;
-  const ok = literal
-    ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(lib.SSL_get0_param(ssl), cString(host))
-    : lib.SSL_set1_host(ssl, cString(host));
-  if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
 }
 
 /**
@@ -203,7 +189,7 @@ export class DTLSEngine {
     try {
       dgram.setNonBlocking(true);
       attachDatagramBIO(ssl, dgram);
-      if (host !== "") setHost(ssl, host, context.verify);
+      configurePeerName(ssl, host, context.verify);
       if (mtu !== undefined) {
         lib.SSL_set_options(ssl, DTLS_CTRL.SSL_OP_NO_QUERY_MTU);
         if (lib.SSL_ctrl(ssl, DTLS_CTRL.DTLS_CTRL_SET_LINK_MTU, mtu, null) !== 1) {

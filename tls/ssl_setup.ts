@@ -2,7 +2,8 @@
  * A new `SSL`'s per-connection setup: its descriptor (fd mode), and for a
  * client the name it checks and sends. A DNS name goes out as SNI
  * (`SSL_set_tlsext_host_name`, an `SSL_ctrl` macro) and is checked with
- * `SSL_set1_host`; an IP literal is never sent as SNI and is checked
+ * `SSL_set1_host` (without a final dot, Unicode labels as A-labels:
+ * {@link peerName}); an IP literal is never sent as SNI and is checked
  * against the certificate's IP addresses (`X509_VERIFY_PARAM_set1_ip_asc`).
  *
  * @example
@@ -51,12 +52,38 @@ export function configurePeerName(ssl: Pointer, host: string, verify: boolean): 
   const lib = libssl();
   if (host === "") return;
   const literal = isIP(host) !== 0;
-  if (!literal && lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(host)) !== 1) {
+  const name = literal ? host : peerName(host);
+  if (!literal && lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_HOST_NAME, cString(name)) !== 1) {
     throw tlsError("ERR_TLS", "SSL_set_tlsext_host_name", `host ${JSON.stringify(host)}`);
   }
   if (!verify) return;
   const ok = literal
     ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(lib.SSL_get0_param(ssl), cString(host))
-    : lib.SSL_set1_host(ssl, cString(host));
+    : lib.SSL_set1_host(ssl, cString(name));
   if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
+}
+
+/**
+ * A DNS name as it goes out as SNI and is checked against the
+ * certificate: without its final dot (an absolute name, `example.com.`:
+ * SNI carries none, RFC 6066 §3, and certificates name none) and with
+ * Unicode labels as A-labels (`xn--`), as a URL's host has them.
+ *
+ * @throws TypeError for a name with non-ASCII characters that is no valid host
+ *
+ * @example
+ * ```ts
+ * import { peerName } from "./ssl_setup.ts";
+ * console.log(peerName("example.com."), peerName("bücher.example")); // example.com xn--bcher-kva.example
+ * ```
+ */
+export function peerName(host: string): string {
+  const name = host.length > 1 && host.endsWith(".") ? host.slice(0, -1) : host;
+  // deno-lint-ignore no-control-regex
+  if (!/[^\x00-\x7f]/.test(name)) return name;
+  try {
+    return new URL(`http://${name}/`).hostname;
+  } catch {
+    throw new TypeError(`TLS: host ${JSON.stringify(host)} is not a valid name`);
+  }
 }
