@@ -46,7 +46,7 @@
  * @module
  */
 import { checkOptions, optionKeys } from "../core/options.ts";
-import type { ServeHandler, ServeHandlerInfo } from "../http/server/h1_session.ts";
+import { canSwitchProtocols, type ServeHandler, type ServeHandlerInfo } from "../http/server/h1_session.ts";
 import type { H2HandlerInfo } from "../http/server/h2_session.ts";
 import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
 import type { DeflateOptions } from "./deflate.ts";
@@ -417,6 +417,11 @@ export class WebSocketSupport<T = unknown> {
       entry.refusal = outcome.response;
       return false;
     }
+    // The session will not switch this request (HTTP/1.0: RFC 9110 §7.8 has the server ignore its Upgrade): a refusal, not a 500.
+    if (!isH2(entry.info) && !canSwitchProtocols(entry.info)) {
+      entry.refusal = new Response("this request cannot be upgraded (a WebSocket needs HTTP/1.1)\n", { status: 400, headers: { connection: "close" } });
+      return false;
+    }
     const result = outcome.agreed;
     const hub = this.hub;
     const data = options.data as T;
@@ -439,14 +444,7 @@ export class WebSocketSupport<T = unknown> {
         handler.open?.(ws);
         if (head.length > 0) channel.feed(head);
     };
-    try {
-      entry.response = result.respond(opened);
-    } catch (err) {
-      // The session will not switch this request (HTTP/1.0: RFC 9110 §7.8 has the server ignore its Upgrade): a refusal, not a 500.
-      if (!(err instanceof TypeError)) throw err;
-      entry.refusal = new Response("this request cannot be upgraded (a WebSocket needs HTTP/1.1)\n", { status: 400, headers: { connection: "close" } });
-      return false;
-    }
+    entry.response = result.respond(opened);
     return true;
   }
 

@@ -330,7 +330,9 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") || config.authority}${target}`;
     // Absolute-form: its host and path, with the scheme of the connection ("GET https://a/ HTTP/1.1" over cleartext is not https).
     else if (SCHEME.test(target)) url = `${config.origin}${target.slice(target.indexOf("//") + 2)}`;
-    else url = `${config.origin}${this.headers.get("host") || config.authority}/`;
+    // Asterisk-form (`OPTIONS *`, the server as a whole): the fragment "#*", which no request-target can carry, tells it
+    // from `OPTIONS /` (the path stays "/"); authority-form (CONNECT): the root.
+    else url = `${config.origin}${this.headers.get("host") || config.authority}/${target === "*" ? "#*" : ""}`;
     return (this.#url = url);
   }
 
@@ -407,6 +409,24 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     this.discard = true;
     this.settleTrailers();
   }
+}
+
+/**
+ * Whether `info.upgrade` can switch the request of `info`: an HTTP/1.1
+ * request with an Upgrade field its session honours (not HTTP/1.0, whose
+ * Upgrade RFC 9110 §7.8 has the server ignore, nor CONNECT). False for
+ * HTTP/2 requests and for a request already answered is no concern here:
+ * `upgrade` says so itself.
+ *
+ * @example
+ * ```ts
+ * import { canSwitchProtocols, type ServeHandler } from "./h1_session.ts";
+ * const handler: ServeHandler = (_request, info) =>
+ *   canSwitchProtocols(info) ? info.upgrade!({ open: (conn) => void conn.close() }) : new Response("no upgrade", { status: 400 });
+ * ```
+ */
+export function canSwitchProtocols(info: ServeHandlerInfo): boolean {
+  return info instanceof Exchange && info.upgradeTo !== "";
 }
 
 /** One connection's HTTP/1 state. */
@@ -645,6 +665,13 @@ export class H1Session implements ResponseSink {
     if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
     if (!ex.keepAlive) this.#lastRequest = true;
     this.#queue.push(ex);
+    // An absolute-form target of a scheme other than http(s) (`GET ftp://a/x`) asks for a proxy, which this is not;
+    // its request.url could only be made up (the path lost): 400 and a close, as for a target the parser refuses.
+    const target = head.target;
+    if (target.charCodeAt(0) !== 0x2f && target !== "*" && head.method !== "CONNECT" && !SCHEME.test(target)) {
+      this.#reject(undefined, 400);
+      return;
+    }
     if (ex.hasBody) {
       this.#receiving = ex;
       this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
@@ -769,7 +796,8 @@ export class H1Session implements ResponseSink {
       return;
     }
     Promise.resolve(result).then((response) => {
-      if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
+      // A throw here would reach no handler (the rejection callback is this then's sibling): an unhandled rejection ends the process.
+      if (!(response instanceof Response)) return this.#failed(ex, new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`));
       ex.response = response;
       if (ex !== this.#queue[0] || this.#writing) ownLightBytes(response);
       this.#pump();

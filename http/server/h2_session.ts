@@ -795,7 +795,16 @@ export class H2Session {
     // trusts url.protocol take a cleartext connection for TLS (as an
     // absolute-form target over HTTP/1.1 cannot either).
     scheme = this.protocol === "h2" ? "https" : "http";
-    const url = (method === "CONNECT" && protocol === "") || path.charCodeAt(0) !== 0x2f ? `${scheme}://${authority}/` : `${scheme}://${authority}${path}`;
+    let url: string;
+    if (method === "CONNECT" && protocol === "") url = `${scheme}://${authority}/`;
+    else if (path.charCodeAt(0) === 0x2f) url = `${scheme}://${authority}${path}`;
+    // `OPTIONS *` (the core allows "*" for OPTIONS only): "#*", as over HTTP/1.1, tells it from `OPTIONS /`.
+    else if (path === "*") url = `${scheme}://${authority}/#*`;
+    else {
+      // A :path of another :scheme (the core lets "urn:x" through for a scheme not http(s)): its url could only be made up.
+      this.#resetStream(id, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
     ex.connectProtocol = protocol;
     this.#disarmIdle();

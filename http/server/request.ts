@@ -139,6 +139,28 @@ function realOf(self: LightRequest): Request {
   return (self[REAL] = real);
 }
 
+/** Whether the request's method is one no real `Request` carries on Node and Deno (Bun's takes them). */
+function cannotBeReal(self: LightRequest): boolean {
+  return FORBIDDEN_METHODS.has(self[PARTS].method.toUpperCase());
+}
+
+/**
+ * A body method (`text`, `json`, …) of a CONNECT, TRACE or TRACK request:
+ * no real `Request` can be made for them on Node and Deno, so any client
+ * sending `TRACE /` made a handler that reads the body throw (a 500 and
+ * an error logged per request). The light body is read as a `Response`
+ * reads one (a second read rejects: the stream is locked).
+ */
+function readLightBody(self: LightRequest, key: string): Promise<unknown> {
+  try {
+    const type = headersOf(self).get("content-type");
+    const carrier = new Response(self[PARTS].body, type === null ? undefined : { headers: { "content-type": type } }) as unknown as Record<string, () => Promise<unknown>>;
+    return carrier[key]!.call(carrier);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 /** Methods whose `Request` the Fetch standard gives no body. */
 const BODYLESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 
@@ -152,8 +174,8 @@ function lightPrototype(): object {
     url: { get(this: LightRequest) { return this[PARTS].url; } },
     headers: { get(this: LightRequest) { return this[REAL]?.headers ?? headersOf(this); } },
     signal: { get(this: LightRequest) { return this[REAL]?.signal ?? signalOf(this); } },
-    body: { get(this: LightRequest) { return this[REAL] === undefined && this[PARTS].body === null ? null : realOf(this).body; } },
-    bodyUsed: { get(this: LightRequest) { return this[REAL]?.bodyUsed ?? false; } },
+    body: { get(this: LightRequest) { return this[REAL] === undefined && (this[PARTS].body === null || cannotBeReal(this)) ? this[PARTS].body : realOf(this).body; } },
+    bodyUsed: { get(this: LightRequest) { return this[REAL]?.bodyUsed ?? (cannotBeReal(this) && this[PARTS].body?.locked === true); } },
     [Symbol.toStringTag]: { value: "Request" },
   });
   for (const key of ["cache", "credentials", "destination", "integrity", "keepalive", "mode", "redirect", "referrer", "referrerPolicy", "duplex"]) {
@@ -166,6 +188,7 @@ function lightPrototype(): object {
   for (const key of ["arrayBuffer", "blob", "bytes", "formData", "json", "text", "clone"]) {
     Object.defineProperty(proto, key, {
       value(this: LightRequest) {
+        if (key !== "clone" && this[REAL] === undefined && cannotBeReal(this)) return readLightBody(this, key);
         const real = realOf(this) as unknown as Record<string, () => unknown>;
         return real[key]!.call(real);
       },
