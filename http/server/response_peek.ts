@@ -77,6 +77,16 @@ interface DenoInner {
  * null once it is (its `body` read, the body used).
  */
 let lazyKey: symbol | undefined;
+/**
+ * Deno (2.9): where the Content-Type of a body made without a `Headers`
+ * object waits (a lone `content-type` init of text/plain or
+ * application/json, `Response.json`), outside the header list, until
+ * `headers` is asked for; it is then appended to the list. Undefined when
+ * this runtime does not keep it so (checked in {@link probe}).
+ */
+let lazyTypeKey: symbol | undefined;
+/** The Content-Type a string body gets when nothing else sets one (the fetch standard's). */
+const STRING_BODY_TYPE = "text/plain;charset=UTF-8";
 
 /**
  * Finds the layout on a `Response` of the runtime's own class with a
@@ -102,9 +112,43 @@ function probe(): void {
       layout = LAYOUT_DENO;
       key = s;
       lazyKey = symbols.find((l) => l.description === "lazy static body");
+      lazyTypeKey = symbols.find((l) => l.description === "lazy static content type");
+      if (lazyTypeKey !== undefined && !denoPendingTypeHolds()) lazyTypeKey = undefined;
       return;
     }
   }
+}
+
+/**
+ * Whether {@link denoPendingType} and the header list say what the public
+ * `headers` says, on responses of the three shapes Deno keeps a field
+ * aside for (each made here, and read publicly afterwards).
+ */
+function denoPendingTypeHolds(): boolean {
+  const R = nativeResponse();
+  const cases: Array<[Response, string]> = [
+    [new R("probe", { headers: { "content-type": "text/plain" } }), "text/plain"],
+    [new R("probe"), STRING_BODY_TYPE],
+    [(R as unknown as typeof Response).json(1), "application/json"],
+  ];
+  for (const [response, type] of cases) {
+    const list = (response as unknown as Record<symbol, DenoInner | undefined>)[key!]?.headerList;
+    if (!Array.isArray(list) || list.length !== 0 || denoPendingType(response as unknown as Record<symbol, unknown>) !== type) return false;
+    const seen = [...response.headers];
+    if (seen.length !== 1 || seen[0]![0] !== "content-type" || seen[0]![1] !== type) return false;
+  }
+  return true;
+}
+
+/**
+ * The Content-Type field Deno holds outside a response's header list (see
+ * {@link lazyTypeKey}), or null when it holds none.
+ */
+function denoPendingType(r: Record<symbol, unknown>): string | null {
+  const type = r[lazyTypeKey!];
+  // A string body not made yet gets its type (the one given, else a string's) when it is made.
+  if (lazyKey !== undefined && typeof r[lazyKey] === "string") return typeof type === "string" ? type : STRING_BODY_TYPE;
+  return typeof type === "string" ? type : null;
 }
 
 function source(src: unknown): StaticBody {
@@ -183,8 +227,12 @@ export function releaseTakenBody(body: Uint8Array): void {
 /** The lower-cased names of the Deno field list being written. */
 const names: string[] = [];
 
-/** Fills {@link names} from `list`; false when a name other than set-cookie repeats (or the list is long). */
-function denoNames(list: Array<[string, string]>): boolean {
+/**
+ * Fills {@link names} from `list` (and `content-type` after it when
+ * `pendingType`); false when a name other than set-cookie repeats (or the
+ * list is long).
+ */
+function denoNames(list: Array<[string, string]>, pendingType: boolean): boolean {
   names.length = 0;
   if (list.length > 32) return false;
   for (let i = 0; i < list.length; i++) {
@@ -195,6 +243,9 @@ function denoNames(list: Array<[string, string]>): boolean {
       for (let j = 0; j < i; j++) if (names[j] === name) return false;
     }
     names.push(name);
+  }
+  if (pendingType) {
+    for (let j = 0; j < names.length; j++) if (names[j] === "content-type") return false;
   }
   return true;
 }
@@ -217,13 +268,21 @@ export function forEachResponseField(response: Response, fn: (name: string, valu
     // Deno keeps the fields as appended ([name as given, value]); taken from
     // there when no name repeats (Set-Cookie aside), else the public
     // iterator joins the repeats as it does.
-    const list = (response as unknown as Record<symbol, DenoInner | undefined>)[key!]?.headerList;
-    // An empty list may not mean no fields: Deno (2.9) keeps a lone
-    // Content-Type of a string body outside it, where only `headers` sees it.
-    if (Array.isArray(list) && list.length > 0 && denoNames(list)) {
-      const n = names.length;
-      for (let i = 0; i < n; i++) fn(names[i]!, list[i]![1]);
-      return;
+    const r = response as unknown as Record<symbol, unknown>;
+    const list = (r[key!] as DenoInner | undefined)?.headerList;
+    if (Array.isArray(list)) {
+      // Deno (2.9) keeps the Content-Type of a body made without a Headers
+      // object outside the list, where only `headers` sees it (and asking
+      // for `headers` makes that object, joins and sorts): it is read from
+      // where it waits and written after the list, where Deno would add it.
+      // Where that is not known, an empty list is read publicly.
+      const pending = lazyTypeKey !== undefined ? denoPendingType(r) : undefined;
+      if ((pending !== undefined || list.length > 0) && denoNames(list, typeof pending === "string")) {
+        const n = list.length;
+        for (let i = 0; i < n; i++) fn(names[i]!, list[i]![1]);
+        if (typeof pending === "string") fn("content-type", pending);
+        return;
+      }
     }
   } else if (layout === LAYOUT_UNDICI) {
     const inner = (response as unknown as Record<symbol, UndiciState | undefined>)[key!];

@@ -73,6 +73,42 @@ describe("forEachResponseField", () => {
     assert.deepEqual(viaPeek(new Response(null, { status: 204 })), []);
   });
 
+  test("any way of making a response, touched or not before it is written, gives what the Headers iterator gives (Deno keeps some Content-Types aside)", async () => {
+    const bodies: Array<() => BodyInit | null> = [() => "hello", () => new Uint8Array([1, 2]), () => JSON.stringify({ a: 1 }), () => null];
+    const types = ["text/plain", "text/plain;charset=UTF-8", "application/json", "text/html", "Application/JSON"];
+    const inits: Array<(type: string) => ResponseInit | undefined> = [
+      () => undefined,
+      (type) => ({ headers: { "content-type": type } }),
+      (type) => ({ headers: { "Content-Type": type } }),
+      (type) => ({ headers: new Headers({ "content-type": type }) }),
+      (type) => ({ headers: [["content-type", type]] }),
+      (type) => ({ headers: { "content-type": type, "x-a": "1" } }),
+      () => ({ headers: { "x-a": "1" } }),
+      (type) => ({ status: 201, headers: { "content-type": type } }),
+      (type) => ({ statusText: "Fine", headers: { "content-type": type } }),
+    ];
+    const touches: Array<(r: Response) => unknown> = [
+      () => undefined,
+      (r) => r.bodyUsed,
+      (r) => r.body,
+      (r) => r.headers.get("x-b"),
+      (r) => r.headers.set("x-b", "2"),
+      (r) => r.headers.append("content-type", "text/css"),
+      (r) => r.text(),
+      (r) => r.clone(),
+      (r) => staticBody(r),
+    ];
+    const make: Array<() => Response> = [() => Response.json({ a: 1 }), () => Response.json([1], { headers: { "x-a": "1" } }), () => Response.json(2, { status: 200 })];
+    for (const body of bodies) for (const type of types) for (const init of inits) make.push(() => new Response(body(), init(type)));
+    for (const m of make) {
+      for (const touch of touches) {
+        const r = m();
+        await touch(r);
+        assert.deepEqual(viaPeek(r), viaHeaders(r), `${m} ${touch}`);
+      }
+    }
+  });
+
   test("any field list gives what the Headers iterator gives", () => {
     const name = fc.constantFrom("X-One", "x-one", "X-Two", "Set-Cookie", "set-cookie", "Cache-Control", "ETag");
     const value = fc.stringMatching(/^[a-z0-9=;, ]{0,12}$/);
