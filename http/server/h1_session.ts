@@ -661,10 +661,6 @@ export class H1Session implements ResponseSink {
 
   onHead(head: MessageHead): void {
     if (this.#inputDone) return; // after the last request: not served
-    const ex = new Exchange(this, head);
-    if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
-    if (!ex.keepAlive) this.#lastRequest = true;
-    this.#queue.push(ex);
     // An absolute-form target of a scheme other than http(s) (`GET ftp://a/x`) asks for a proxy, which this is not;
     // its request.url could only be made up (the path lost): 400 and a close, as for a target the parser refuses.
     const target = head.target;
@@ -672,6 +668,10 @@ export class H1Session implements ResponseSink {
       this.#reject(undefined, 400);
       return;
     }
+    const ex = new Exchange(this, head);
+    if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
+    if (!ex.keepAlive) this.#lastRequest = true;
+    this.#queue.push(ex);
     if (ex.hasBody) {
       this.#receiving = ex;
       this.#setTimer(T_BODY, this.config.bodyTimeoutMs);
