@@ -5,7 +5,7 @@
 // with a summary per runtime is `node scripts/conformance.mjs h2`.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { CASES } from "./conformance/h2/cases.ts";
+import { CASES } from "./conformance/h2/all_cases.ts";
 import { type CaseResult, runConformance } from "./conformance/h2/runner.ts";
 
 describe("HTTP/2 server conformance (h2spec's cases and more)", () => {

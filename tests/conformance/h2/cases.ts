@@ -10,7 +10,10 @@
  *
  * Each case runs on a fresh connection against a server whose handler
  * answers every request 200 with a short body (at least 5 octets: the
- * flow-control cases need one), reading request bodies to the end.
+ * flow-control cases need one), reading request bodies to the end; `/hold`
+ * answers only when the request is aborted and reads nothing (a stream
+ * that stays open), `/big` answers {@link BIG_LENGTH} octets, `/len` the
+ * length of the request body it read (as decimal text).
  *
  * @module
  */
@@ -66,40 +69,44 @@ export interface H2Case {
 /** The response body length the flow-control cases rely on. */
 export const BODY = "hello from the h2 conformance server\n";
 
-const ES_EH = F.END_STREAM | F.END_HEADERS;
+/** The length of `/big`'s body: more than the default window. */
+export const BIG_LENGTH = 100_000;
 
-/** The request fields of a GET (or `method`) to `/` on this connection, plus `extra`. */
-function req(c: Ctx, extra: [string, string][] = [], method = "GET"): [string, string][] {
-  return [[":method", method], [":scheme", c.p.scheme], [":path", "/"], [":authority", `localhost:${c.p.target.port}`], ...extra];
+/** END_STREAM | END_HEADERS. */
+export const ES_EH = F.END_STREAM | F.END_HEADERS;
+
+/** The request fields of a GET (or `method`) to `path` on this connection, plus `extra`. */
+export function req(c: Ctx, extra: [string, string][] = [], method = "GET", path = "/"): [string, string][] {
+  return [[":method", method], [":scheme", c.p.scheme], [":path", path], [":authority", `localhost:${c.p.target.port}`], ...extra];
 }
 
 /** HEADERS of a GET on `id` with `flags`. */
-function get(c: Ctx, id = 1, flags = ES_EH): Uint8Array {
+export function get(c: Ctx, id = 1, flags = ES_EH): Uint8Array {
   return headers(id, block(req(c)), flags);
 }
 
 /** HEADERS of a POST with content-length `length` on `id` (no END_STREAM). */
-function post(c: Ctx, id: number, length?: number): Uint8Array {
+export function post(c: Ctx, id: number, length?: number): Uint8Array {
   return headers(id, block(req(c, length === undefined ? [] : [["content-length", String(length)]], "POST")), F.END_HEADERS);
 }
 
 /** A HEADERS frame with a priority part. */
-function headersWithPriority(id: number, blk: Uint8Array, dependency: number, weight: number, flags = ES_EH): Uint8Array {
+export function headersWithPriority(id: number, blk: Uint8Array, dependency: number, weight: number, flags = ES_EH): Uint8Array {
   return frame(T.HEADERS, flags | F.PRIORITY, id, cat(be32(dependency), [weight], blk));
 }
 
 /** A request whose block is the usual fields followed by `tail` (raw HPACK). */
-function getWithTail(c: Ctx, tail: number[], id = 1): Uint8Array {
+export function getWithTail(c: Ctx, tail: number[], id = 1): Uint8Array {
   return headers(id, cat(block(req(c)), tail), ES_EH);
 }
 
 /** A request whose block starts with `head` (raw HPACK, e.g. table size updates). */
-function getWithHead(c: Ctx, head: number[], id = 1): Uint8Array {
+export function getWithHead(c: Ctx, head: number[], id = 1): Uint8Array {
   return headers(id, cat(head, block(req(c))), ES_EH);
 }
 
 /** A malformed request (fields as given, END_STREAM set): a stream error PROTOCOL_ERROR expected. */
-function malformed(fields: (c: Ctx) => [string, string][]): (c: Ctx) => Promise<void> {
+export function malformed(fields: (c: Ctx) => [string, string][]): (c: Ctx) => Promise<void> {
   return async (c) => {
     await handshake(c);
     c.p.send(headers(1, block(fields(c)), ES_EH));
@@ -433,7 +440,7 @@ function hpackGenericCases(): H2Case[] {
 }
 
 /** A connection error with `code` after the frames `build` makes (handshake first). */
-function connectionError(code: number | number[], build: (c: Ctx) => Uint8Array[], pairs: [number, number][] = []): (c: Ctx) => Promise<void> {
+export function connectionError(code: number | number[], build: (c: Ctx) => Uint8Array[], pairs: [number, number][] = []): (c: Ctx) => Promise<void> {
   return async (c) => {
     await handshake(c, pairs);
     c.p.send(...build(c));
@@ -442,7 +449,7 @@ function connectionError(code: number | number[], build: (c: Ctx) => Uint8Array[
 }
 
 /** A stream error with `code` (or the same connection error) after the frames `build` makes. */
-function streamError(code: number | number[], build: (c: Ctx) => Uint8Array[]): (c: Ctx) => Promise<void> {
+export function streamError(code: number | number[], build: (c: Ctx) => Uint8Array[]): (c: Ctx) => Promise<void> {
   return async (c) => {
     await handshake(c);
     c.p.send(...build(c));
@@ -450,7 +457,7 @@ function streamError(code: number | number[], build: (c: Ctx) => Uint8Array[]): 
   };
 }
 
-const OPEN = F.END_HEADERS; // HEADERS that leave the stream open (no END_STREAM)
+export const OPEN: number = F.END_HEADERS; // HEADERS that leave the stream open (no END_STREAM)
 
 /** The http2 cases: the MUSTs of RFC 9113 (numbered as in RFC 7540, as h2spec does). */
 const HTTP2: H2Case[] = [
@@ -1102,5 +1109,5 @@ const HPACK: H2Case[] = [
   },
 ];
 
-/** Every case, in h2spec's order. */
-export const CASES: readonly H2Case[] = [...GENERIC, ...HTTP2, ...HPACK];
+/** h2spec's cases, in its order. */
+export const H2SPEC_CASES: readonly H2Case[] = [...GENERIC, ...HTTP2, ...HPACK];

@@ -8,7 +8,8 @@
  */
 import { serve, type Server } from "../../../http/server/mod.ts";
 import { testPKI } from "../../tls_pki.ts";
-import { BODY, CASES, type H2Case } from "./cases.ts";
+import { BIG_LENGTH, BODY, type H2Case } from "./cases.ts";
+import { CASES } from "./all_cases.ts";
 import { Peer, type Target } from "./peer.ts";
 
 /** One case's outcome on one transport. */
@@ -34,8 +35,15 @@ export interface RunOptions {
   readonly caseLimitMs?: number;
 }
 
-/** The handler of the servers under test: 200 with {@link BODY}, request bodies read to the end. */
+/** The handler of the servers under test: 200 with {@link BODY}, request bodies read to the end (see cases.ts for /hold and /big). */
 async function handler(request: Request): Promise<Response> {
+  const path = new URL(request.url).pathname;
+  if (path === "/hold") {
+    await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve(), { once: true }));
+    return new Response(null, { status: 204 });
+  }
+  if (path === "/big") return new Response(new Uint8Array(BIG_LENGTH).fill(0x62));
+  if (path === "/len") return new Response(String(request.body === null ? 0 : (await request.arrayBuffer()).byteLength));
   if (request.body !== null) {
     try {
       await request.arrayBuffer();

@@ -171,6 +171,23 @@ export async function expectStreamEnd(c: Ctx, streamId: number): Promise<void> {
   }
 }
 
+/** Reads the response on `streamId` to its end; resolves with its status and body text. */
+export async function readResponse(c: Ctx, streamId: number): Promise<{ status: string; body: string }> {
+  const want = `a whole response on stream ${streamId}`;
+  let status = "";
+  let body = "";
+  for (;;) {
+    const ev = await nextEvent(c);
+    if (ev.kind !== "frame") throw new CaseFailure(want, `${describe(ev)} (so far: status ${status}, ${JSON.stringify(body)})`);
+    const f = ev.frame;
+    if (f.type === T.GOAWAY || (f.type === T.RST_STREAM && f.streamId === streamId)) throw new CaseFailure(want, describe(ev));
+    if (f.streamId !== streamId) continue;
+    if (f.type === T.HEADERS && status === "") status = ev.fields?.[1] ?? "";
+    if (f.type === T.DATA) body += new TextDecoder().decode(f.payload);
+    if ((f.type === T.HEADERS || f.type === T.DATA) && (f.flags & F.END_STREAM) !== 0) return { status, body };
+  }
+}
+
 /** Reads until the first DATA frame on `streamId` and checks its length. */
 export async function expectDataLength(c: Ctx, streamId: number, length: number): Promise<void> {
   const want = `DATA of ${length} octet(s) on stream ${streamId}`;
