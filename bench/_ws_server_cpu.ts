@@ -7,7 +7,10 @@
  * `SIZE`) client frames. No system calls, no event loop: what is left is
  * the connection → channel → receiver → handler → sender JavaScript, which
  * on a loaded 2-core machine is far steadier to compare than
- * `bench/ws_echo.ts`'s end-to-end numbers. Not part of `scripts/bench.mjs`.
+ * `bench/ws_echo.ts`'s end-to-end numbers. The upgrade's info is of the
+ * class `serve` hands an HTTP/1 handler (the server checks that the session
+ * can switch protocols), taken from one loopback request to a real server
+ * of each tree. Not part of `scripts/bench.mjs`.
  *
  * Run: `bun bench/_ws_server_cpu.ts` (or `deno run -A`, or
  * `node --import tsx`). `KIND=binary` (default text), `SIZE` (default 64).
@@ -48,6 +51,25 @@ function clientFrame(): Uint8Array {
 
 type Round = (messages: number) => number;
 
+/** The prototype of the info `serve` hands an HTTP/1 handler, from one request to a real server of `root`'s tree. */
+async function exchangePrototype(root: string): Promise<object> {
+  const { serve } = await import(`${root}/http/server/serve.ts`);
+  let proto: object | undefined;
+  const server = serve({
+    port: 0,
+    host: "127.0.0.1",
+    shutdownOnSignal: false,
+    fetch: (_request: Request, info: object) => {
+      proto = Object.getPrototypeOf(info) as object;
+      return new Response("ok");
+    },
+  });
+  await (await fetch(`http://127.0.0.1:${server.addr.port}/`)).text();
+  await server.shutdown({ deadlineMs: 1000 });
+  if (proto === undefined) throw new Error(`${root}: no request reached the server`);
+  return proto;
+}
+
 /** One tree's server path on a stand-in connection; returns a function measuring CPU µs per message. */
 async function setup(root: string): Promise<Round> {
   const { WebSocketSupport } = await import(`${root}/ws/server.ts`);
@@ -69,12 +91,18 @@ async function setup(root: string): Promise<Round> {
     },
   });
   const support = new WebSocketSupport({ message: (ws: { send(m: unknown): number }, m: unknown) => void ws.send(m) });
-  const info = {
-    upgrade: (o: { open: (c: unknown, head: Uint8Array) => void }) => {
-      o.open(conn, new Uint8Array(0));
-      return new Response(null, { status: 200 });
+  // The handler's info is an HTTP/1 exchange (the server checks that the
+  // session can switch protocols): its class is taken from one real
+  // request, and the stand-in keeps only what the upgrade reads.
+  const info = Object.create(await exchangePrototype(root), {
+    upgradeTo: { value: "websocket" },
+    upgrade: {
+      value: (o: { open: (c: unknown, head: Uint8Array) => void }) => {
+        o.open(conn, new Uint8Array(0));
+        return new Response(null, { status: 200 });
+      },
     },
-  };
+  });
   const handler = support.wrap((request: Request) => (support.upgrade(request) ? undefined : new Response("no", { status: 400 })));
   const request = new Request("http://127.0.0.1/", {
     headers: { host: "127.0.0.1", upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
