@@ -3,7 +3,7 @@
  * the X509 error name and depth when the peer's certificate was rejected,
  * else a {@link TLSHandshakeError} carrying OpenSSL's error queue — with a
  * hint naming `minVersion` when the peer only spoke an older protocol than
- * this context allows.
+ * this context allows, or saying that the peer's bytes were no TLS.
  *
  * @example
  * ```ts
@@ -39,18 +39,24 @@ export interface HandshakeFailure {
   readonly minVersion: TLSVersion;
 }
 
-const VERSION_TROUBLE = /unsupported protocol|protocol version|no protocols available|wrong version number|version too low/i;
+const VERSION_TROUBLE = /unsupported protocol|protocol version|no protocols available|version too low/i;
+/** OpenSSL's words for bytes that are no TLS record at all (a plaintext service, garbage). */
+const NOT_TLS = /wrong version number|http request|https proxy request|packet length too long/i;
 
 /**
- * The hint appended when a TLS 1.3-only context met an older peer, else "".
+ * The hint appended when a TLS 1.3-only context met an older peer, or when
+ * the peer's bytes were no TLS at all (not a version matter: lowering
+ * `minVersion` would not help), else "".
  *
  * @example
  * ```ts
  * import { protocolHint } from "./failure.ts";
  * console.log(protocolHint("bad certificate", "TLSv1.3")); // ""
+ * console.log(protocolHint("error:0A00010B:SSL routines::wrong version number", "TLSv1.3")); // the peer did not speak TLS …
  * ```
  */
 export function protocolHint(queue: string, minVersion: TLSVersion): string {
+  if (NOT_TLS.test(queue)) return "the peer did not speak TLS (a plaintext service on this port?)";
   if (minVersion !== "TLSv1.3" || !VERSION_TROUBLE.test(queue)) return "";
   return 'the peer does not speak TLS 1.3 and this context allows TLS 1.3 only; pass minVersion: "TLSv1.2" to allow TLS 1.2';
 }
