@@ -298,8 +298,11 @@ function negotiate(request: Request, options: WebSocketServerOptions, extraHeade
 interface Agreed {
   protocol: string | undefined;
   deflate: PerMessageDeflate | undefined;
-  /** Starts the response: the `101`, or HTTP/2's `200`; `open` gets the transport. */
-  respond(open: (transport: WebSocketTransport, head: Uint8Array) => void): Response;
+  /**
+   * Starts the response: the `101`, or HTTP/2's `200`; `open` gets the
+   * transport; `goingAway` is called when the server shuts down (HTTP/1.1).
+   */
+  respond(open: (transport: WebSocketTransport, head: Uint8Array) => void, goingAway: () => void): Response;
 }
 
 function isH2(info: ServeHandlerInfo): info is H2HandlerInfo {
@@ -351,7 +354,7 @@ function agree(request: Request, info: ServeHandlerInfo, options: WebSocketServe
     agreed: {
       protocol: result.protocol,
       deflate: result.deflate,
-      respond: (open) => info.upgrade!({ headers, open }),
+      respond: (open, goingAway) => info.upgrade!({ headers, open, goingAway }),
     },
   };
 }
@@ -425,8 +428,8 @@ export class WebSocketSupport<T = unknown> {
     const result = outcome.agreed;
     const hub = this.hub;
     const data = options.data as T;
+    let channel: WebSocketChannel | undefined;
     const opened = (conn: WebSocketTransport, head: Uint8Array): void => {
-        let channel!: WebSocketChannel;
         const ws = new ServerWebSocket<T>((self) =>
           channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
             // The channel's bytes are valid during the call only: the
@@ -442,9 +445,10 @@ export class WebSocketSupport<T = unknown> {
             },
           }), data, result.protocol ?? "", result.deflate?.responseHeader ?? "", remoteIP(conn), hub, handler.publishToSelf ?? false);
         handler.open?.(ws);
-        if (head.length > 0) channel.feed(head);
+        if (head.length > 0) channel!.feed(head);
     };
-    entry.response = result.respond(opened);
+    // serve's shutdown: Close 1001 Going Away (RFC 6455 §7.4.1), the client then has until the deadline to answer.
+    entry.response = result.respond(opened, () => channel?.close(1001, "server shutting down"));
     return true;
   }
 
@@ -510,8 +514,9 @@ export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOpti
   if (!outcome.ok) throw new TypeError(`upgradeWebSocket: not a valid WebSocket upgrade (${outcome.response.status})`);
   const result = outcome.agreed;
   const socket = WebSocket.serverSide();
-  const response = result.respond((conn, head) =>
-    socket.attachConnection(conn, head, channelOptions(options, result.deflate), result.protocol ?? "", result.deflate?.responseHeader ?? "")
+  const response = result.respond(
+    (conn, head) => socket.attachConnection(conn, head, channelOptions(options, result.deflate), result.protocol ?? "", result.deflate?.responseHeader ?? ""),
+    () => socket.goingAway(),
   );
   const entry = pending.get(request);
   if (entry !== undefined) entry.response = response;

@@ -248,6 +248,13 @@ export class WebSocket extends EventTarget {
     this.#channel!.close(code, reason);
   }
 
+  /** @internal Server side: the server shuts down; an open socket starts the closing handshake with 1001 Going Away. */
+  goingAway(): void {
+    if (this.#state !== 1) return;
+    this.#state = 2;
+    this.#channel!.close(1001, "server shutting down");
+  }
+
   /** @internal Server side: a socket not yet open, for `upgradeWebSocket`. */
   static serverSide(): WebSocket {
     return new WebSocket(SERVER_SIDE as unknown as string);

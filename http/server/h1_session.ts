@@ -80,6 +80,13 @@ export interface UpgradeOptions {
    * `conn.read()`) and the bytes the client sent after the request head.
    */
   open(conn: Connection, head: Uint8Array): void;
+  /**
+   * Called once when the server starts a graceful shutdown while the
+   * connection is switched (or at once, when it switched during one): the
+   * protocol says goodbye its way (a WebSocket sends Close 1001 Going
+   * Away). The connection is aborted at the shutdown deadline all the same.
+   */
+  goingAway?(): void;
 }
 
 /**
@@ -427,6 +434,29 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
  */
 export function canSwitchProtocols(info: ServeHandlerInfo): boolean {
   return info instanceof Exchange && info.upgradeTo !== "";
+}
+
+/** The goodbyes of switched connections ({@link UpgradeOptions.goingAway}). */
+const goingAwayHooks = new WeakMap<Connection, () => void>();
+
+/**
+ * @internal For `serve`'s shutdown: runs the `goingAway` hook the upgrade of
+ * `conn` gave (once; nothing when it gave none).
+ *
+ * @example
+ * ```ts ignore
+ * for (const conn of config.upgraded) upgradedGoingAway(conn);
+ * ```
+ */
+export function upgradedGoingAway(conn: Connection): void {
+  const hook = goingAwayHooks.get(conn);
+  if (hook === undefined) return;
+  goingAwayHooks.delete(conn);
+  try {
+    hook();
+  } catch {
+    // the protocol's goodbye failed: the deadline closes the connection
+  }
 }
 
 /** One connection's HTTP/1 state. */
@@ -992,6 +1022,11 @@ export class H1Session implements ResponseSink {
     } catch (err) {
       config.report(err);
       conn.abort();
+      return;
+    }
+    if (typeof options.goingAway === "function") {
+      goingAwayHooks.set(conn, options.goingAway);
+      if (config.draining) upgradedGoingAway(conn);
     }
   }
 

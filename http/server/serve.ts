@@ -36,7 +36,7 @@ import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
 import { ServeWorkers, takeWorkerJoin, workerSide } from "./serve_workers.ts";
 import type { HTTP1ParserOptions } from "../h1/parser.ts";
-import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
+import { type H1Session, type ServeHandler, sessionHandler, type SessionConfig, upgradedGoingAway, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
 import { alpnHandler, protocolHandler } from "./h2_route.ts";
 import { listenServeTLS, type ServeTLSOptions } from "./tls_listen.ts";
 import type { TLSListener } from "../../tls/connect_async.ts";
@@ -505,6 +505,7 @@ export class Server {
     this.#signals?.close();
     this.#listener.close();
     for (const s of [...config.sessions]) s.shutdown();
+    for (const c of [...config.upgraded]) upgradedGoingAway(c); // a WebSocket sends Close 1001
     if (config.sessions.size + config.upgraded.size > 0) {
       const deadline = this.#loop.timers.once(deadlineMs, () => {
         this.#logger?.warn("serve: shutdown deadline passed, closing connections", { connections: config.sessions.size + config.upgraded.size });
