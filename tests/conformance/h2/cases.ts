@@ -13,7 +13,9 @@
  * flow-control cases need one), reading request bodies to the end; `/hold`
  * answers only when the request is aborted and reads nothing (a stream
  * that stays open), `/big` answers {@link BIG_LENGTH} octets, `/len` the
- * length of the request body it read (as decimal text).
+ * length of the request body it read (as decimal text), `/conn-fields`
+ * sets connection-specific fields on its Response and `/cl-short` and
+ * `/cl-long` a content-length their body does not have.
  *
  * @module
  */
@@ -634,12 +636,12 @@ const HTTP2: H2Case[] = [
     id: "http2/5.1.2/1",
     title: "Sends HEADERS frames that causes their advertised concurrent stream limit to be exceeded",
     run: async (c) => {
-      await handshake(c, [[S.INITIAL_WINDOW_SIZE, 0]]);
+      await handshake(c);
       const max = c.p.serverSettings.get(S.MAX_CONCURRENT_STREAMS);
       if (max === undefined || max > 1000) throw new CaseFailure("SETTINGS_MAX_CONCURRENT_STREAMS of at most 1000", String(max));
-      const frames: Uint8Array[] = [];
-      for (let i = 0; i <= max; i++) frames.push(get(c, 1 + 2 * i));
-      c.p.send(cat(...frames));
+      // A window of 0 (not waiting for its ACK) keeps every stream open; one write per HEADERS, as h2spec does.
+      c.p.send(settings([[S.INITIAL_WINDOW_SIZE, 0]]));
+      for (let i = 0; i <= max; i++) c.p.send(get(c, 1 + 2 * i));
       await expectStreamError(c, E.PROTOCOL_ERROR, E.REFUSED_STREAM);
     },
   },

@@ -745,5 +745,43 @@ const BITS: H2Case[] = [
   },
 ];
 
+/** What the server sends (RFC 9113 §8.1.1, §8.2.2: it MUST NOT generate a malformed message). */
+const SENT: H2Case[] = [
+  {
+    id: "extra/8.2.2/response-connection-fields",
+    title: "A handler's Response with connection-specific fields: none of them reaches the wire",
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(headers(1, block(req(c, [], "GET", "/conn-fields")), ES_EH));
+      const r = await readResponse(c, 1);
+      const names = r.fields.filter((_, i) => i % 2 === 0);
+      const bad = names.filter((n) => ["connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"].includes(n));
+      if (bad.length > 0 || !names.includes("x-kept") || r.body !== "hello") throw new CaseFailure("x-kept and no connection-specific field", JSON.stringify(r.fields));
+    },
+  },
+  ...(["/cl-short", "/cl-long"] as const).map((path): H2Case => ({
+    id: `extra/8.1.1/response-content-length-${path.slice(4)}`,
+    title: `A handler's Response whose content-length is ${path === "/cl-short" ? "below" : "above"} its body length: never sent as is`,
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(headers(1, block(req(c, [], "GET", path)), ES_EH));
+      let fields: string[] = [];
+      let body = 0;
+      for (;;) {
+        const ev = await nextEvent(c);
+        if (ev.kind !== "frame") throw new CaseFailure("a whole response or a reset", describe(ev));
+        const f = ev.frame;
+        if (f.type === T.RST_STREAM && f.streamId === 1) return; // cut off: the client sees an error, not a short message
+        if (f.streamId !== 1) continue;
+        if (f.type === T.HEADERS && fields.length === 0) fields = ev.fields ?? [];
+        if (f.type === T.DATA) body += f.payload.length;
+        if ((f.flags & F.END_STREAM) !== 0) break;
+      }
+      const at = fields.indexOf("content-length");
+      if (at >= 0 && at % 2 === 0 && Number(fields[at + 1]) !== body) throw new CaseFailure(`content-length ${body} (the octets sent) or none`, `content-length ${fields[at + 1]} with ${body} octets`);
+    },
+  })),
+];
+
 /** Every extra case. */
-export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES];
+export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES, ...SENT];

@@ -197,7 +197,11 @@ export function hpackString(s: string, huffman = false): number[] {
  */
 export function block(fields: [string, string][]): Uint8Array {
   const out: number[] = [];
-  for (const [name, value] of fields) out.push(0x00, ...hpackString(name), ...hpackString(value));
+  for (const [name, value] of fields) {
+    out.push(0x00);
+    for (const b of hpackString(name)) out.push(b);
+    for (const b of hpackString(value)) out.push(b);
+  }
   return Uint8Array.from(out);
 }
 

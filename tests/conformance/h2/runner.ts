@@ -43,6 +43,11 @@ async function handler(request: Request): Promise<Response> {
     return new Response(null, { status: 204 });
   }
   if (path === "/big") return new Response(new Uint8Array(BIG_LENGTH).fill(0x62));
+  if (path === "/conn-fields") {
+    return new Response("hello", { headers: { connection: "close", "keep-alive": "timeout=5", "transfer-encoding": "chunked", upgrade: "h2c", "proxy-connection": "x", "x-kept": "1" } });
+  }
+  if (path === "/cl-short") return new Response("0123456789", { headers: { "content-length": "5" } });
+  if (path === "/cl-long") return new Response("0123", { headers: { "content-length": "50" } });
   if (path === "/len") return new Response(String(request.body === null ? 0 : (await request.arrayBuffer()).byteLength));
   if (request.body !== null) {
     try {

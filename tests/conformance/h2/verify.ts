@@ -172,9 +172,10 @@ export async function expectStreamEnd(c: Ctx, streamId: number): Promise<void> {
 }
 
 /** Reads the response on `streamId` to its end; resolves with its status and body text. */
-export async function readResponse(c: Ctx, streamId: number): Promise<{ status: string; body: string }> {
+export async function readResponse(c: Ctx, streamId: number): Promise<{ status: string; body: string; fields: string[] }> {
   const want = `a whole response on stream ${streamId}`;
   let status = "";
+  let fields: string[] = [];
   let body = "";
   for (;;) {
     const ev = await nextEvent(c);
@@ -182,9 +183,12 @@ export async function readResponse(c: Ctx, streamId: number): Promise<{ status: 
     const f = ev.frame;
     if (f.type === T.GOAWAY || (f.type === T.RST_STREAM && f.streamId === streamId)) throw new CaseFailure(want, describe(ev));
     if (f.streamId !== streamId) continue;
-    if (f.type === T.HEADERS && status === "") status = ev.fields?.[1] ?? "";
+    if (f.type === T.HEADERS && status === "") {
+      fields = ev.fields ?? [];
+      status = fields[1] ?? "";
+    }
     if (f.type === T.DATA) body += new TextDecoder().decode(f.payload);
-    if ((f.type === T.HEADERS || f.type === T.DATA) && (f.flags & F.END_STREAM) !== 0) return { status, body };
+    if ((f.type === T.HEADERS || f.type === T.DATA) && (f.flags & F.END_STREAM) !== 0) return { status, body, fields };
   }
 }
 
