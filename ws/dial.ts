@@ -210,8 +210,10 @@ export async function dialWebSocket(input: string | URL, options: DialOptions = 
     }
     const text = new TextDecoder("latin1").decode(got.subarray(0, end - 4));
     const lines = text.split("\r\n");
-    const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0] ?? "");
+    const status = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0] ?? "");
     if (status === null) throw new HTTPError("ERR_WS_HANDSHAKE", `WebSocket handshake failed: bad status line ${JSON.stringify(lines[0])}`);
+    // HTTP/1.0 has no protocol switch (RFC 6455 §4.1: the upgrade is HTTP/1.1 or later).
+    if (status[1] === "0" && status[2] === "101") throw new HTTPError("ERR_WS_HANDSHAKE", "WebSocket handshake failed: a 101 in HTTP/1.0");
     const headers = new Headers();
     for (const line of lines.slice(1)) {
       const colon = line.indexOf(":");
@@ -222,7 +224,7 @@ export async function dialWebSocket(input: string | URL, options: DialOptions = 
         throw new HTTPError("ERR_WS_HANDSHAKE", `WebSocket handshake failed: bad header line ${JSON.stringify(line)}`);
       }
     }
-    const agreed = handshake.finish({ status: Number(status[1]), headers });
+    const agreed = handshake.finish({ status: Number(status[2]), headers });
     return {
       conn,
       head: got.slice(end),
