@@ -29,6 +29,9 @@
  * warmed blocks timed by the process's CPU time; reports each side's
  * median ns per call and the median of the paired per-block differences;
  * then each of the two alone against the bare handler likewise.
+ * Then `serve`'s HTTP/1.1 sessions themselves on stand-in connections (no
+ * sockets: {@link sessionsOnStandIns}, SESSION_PAIRS), the same options
+ * against the bare handler, precise to ±10–30 ns on a loaded machine.
  * Then the whole path in one process (`inProcessOverLoopback`: both
  * servers and their clients on one thread, LOOP_BLOCKS blocks of
  * LOOP_BLOCK requests, defaults 24 and 10 000), CPU µs per request, and
@@ -99,14 +102,15 @@ async function inProcess(): Promise<void> {
   const limitAlone = withRateLimit(limit, prebuilt, () => void refused++);
   const request = new Request("http://127.0.0.1/");
   // A fresh `info` per call, as `serve` makes one per request: an ExchangeInfo, whose
-  // address getter (what the rate limit reads per request) looks the connection up.
+  // address getter (what the rate limit reads per request) asks its session.
   const { ExchangeInfo } = await import("../http/server/exchange_info.ts");
   type Conn = import("../poll/connection.ts").Connection;
+  type Host = import("../http/server/exchange_info.ts").ExchangeHost;
   const address = Object.freeze({ family: "ipv4", host: "127.0.0.1", port: 40000 });
-  const conn = { get remoteAddress() { return address; } } as unknown as Conn;
+  const session: Host = { conn: { get remoteAddress() { return address; } } as unknown as Conn, peer: undefined };
   class BenchExchange extends ExchangeInfo {
-    protected connection(): Conn {
-      return conn;
+    protected host(): Host {
+      return session;
     }
     protected trailersNow(): Headers | undefined {
       return undefined;
@@ -481,12 +485,139 @@ async function inProcessToggled(): Promise<void> {
     const xs = ns.get(name)!;
     const diff = xs.map((x, i) => x - bare[i]!);
     const d = median(diff);
-    // The median's standard error, from the spread of the middle half (σ ≈ IQR / 1.349; SE ≈ 1.2533 σ / √n).
-    const sorted = [...diff].sort((a, b) => a - b);
-    const iqr = sorted[Math.floor((sorted.length * 3) / 4)]! - sorted[Math.floor(sorted.length / 4)]!;
-    const se = (1.2533 * (iqr / 1.349)) / Math.sqrt(diff.length);
+    const se = medianSE(diff);
     console.log(`# ${RUNTIME}   ${name.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${se.toFixed(0)} ns (median ± its standard error; middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request (server and client)`);
     record({ bench: "http_server_limits", case: `hello ${name}, one server switched, CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
+  }
+}
+
+/**
+ * The server's own per-request JavaScript, without sockets or the kernel:
+ * `serve`'s HTTP/1.1 sessions (h1_session.ts's `sessionHandler`, with the
+ * light Response where `serve` installs it) on 16 stand-in connections
+ * whose sends only count bytes, each fed the hello GET once per turn (a
+ * new turn of the clock, then a microtask checkpoint, as the loop does),
+ * `fetch` switched per block between the bare handler and `serve`'s
+ * wrapping for `metrics` and `rateLimit` together and alone, in a rotating
+ * order (SESSION_PAIRS rounds, default 150, 0 skips; SESSION_TURNS turns
+ * of 16 requests per block, default 500). Without system calls in the
+ * blocks, their differences are the options' own work to ±10–30 ns even on
+ * a loaded machine; the sockets' share (the rest of a request's CPU) comes
+ * from the parts above.
+ */
+async function sessionsOnStandIns(): Promise<void> {
+  const PAIRS = Number(proc.env.SESSION_PAIRS ?? 150);
+  if (!(PAIRS > 0)) return;
+  const TURNS = Number(proc.env.SESSION_TURNS ?? 500);
+  const { sessionHandler } = await import("../http/server/h1_session.ts");
+  type SessionConfig = import("../http/server/h1_session.ts").SessionConfig;
+  type Info = import("../http/server/mod.ts").ServeHandlerInfo;
+  type Conn = import("../poll/connection.ts").Connection;
+  type Fetch = (request: Request, info: Info) => Response | undefined | Promise<Response | undefined>;
+  const { installLightResponse, LIGHT_RESPONSE_DEFAULT } = await import("../http/server/light_response.ts");
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { withServeMetrics } = await import("../http/server/metrics_handler.ts");
+  const { withRateLimit } = await import("../http/server/limits_http.ts");
+  const { newTurn } = await import("../core/clock.ts");
+  (await import("../ffi/libc.ts")).libc(); // as a server's sockets have it (the metrics clock reads through it on Deno)
+  const uninstall = LIGHT_RESPONSE_DEFAULT ? installLightResponse() : undefined;
+  const limit = { perSecond: 1e9, burst: 1e9 };
+  const variants: [string, Fetch][] = [
+    ["bare", handler],
+    ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
+    ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
+    ["rateLimit alone", withRateLimit(limit, handler)],
+  ];
+  let current: Fetch = handler;
+  // As serve makes it, with serve's default timeouts (the keep-alive wait is armed after each response).
+  const config: SessionConfig = {
+    fetch: ((request: Request, info: Info) => current(request, info)) as SessionConfig["fetch"],
+    onError: undefined,
+    headersTimeoutMs: 10_000,
+    keepAliveTimeoutMs: 5_000,
+    bodyTimeoutMs: 30_000,
+    writeTimeoutMs: 30_000,
+    maxConnections: Infinity,
+    maxRequestsPerConnection: Infinity,
+    parser: { kind: "request" },
+    authority: "127.0.0.1:8000",
+    origin: "http://",
+    rejected: { maxConnections: 0, rateLimit: 0, protect: 0 },
+    sessions: new Set(),
+    upgraded: new Set(),
+    draining: false,
+    unrefed: false,
+    sessionOpened: () => {},
+    sessionClosed: () => {},
+    report: (error) => console.error(error),
+  };
+  const sessions = sessionHandler(config);
+  let bytesOut = 0;
+  const conns: Conn[] = [];
+  for (let i = 0; i < 16; i++) {
+    const address = Object.freeze({ family: "ipv4", host: "127.0.0.1", port: 40000 + i });
+    const conn = {
+      closed: false,
+      bufferedAmount: 0,
+      highWaterMark: 1 << 20,
+      canSendFile: false,
+      data: undefined as unknown,
+      get remoteAddress() {
+        return address;
+      },
+      send(bytes: Uint8Array) {
+        bytesOut += bytes.length;
+        return true;
+      },
+      sendPair(head: Uint8Array, body: Uint8Array) {
+        bytesOut += head.length + body.length;
+        return true;
+      },
+      pause() {},
+      resume() {},
+      unref() {},
+      abort() {
+        throw new Error("a stand-in connection was aborted: the session refused the request");
+      },
+    } as unknown as Conn;
+    conns.push(conn);
+    sessions.open!(conn);
+  }
+  const REQUEST = new TextEncoder().encode("GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n");
+  const cpuNow = (): number => {
+    const u = proc.cpuUsage();
+    return (u.user + u.system) * 1000;
+  };
+  let requests = 0;
+  const block = async (fetch: Fetch): Promise<number> => {
+    current = fetch;
+    const t0 = cpuNow();
+    for (let t = 0; t < TURNS; t++) {
+      newTurn();
+      for (let i = 0; i < conns.length; i++) sessions.data!(conns[i]!, REQUEST);
+      await null; // the turn's microtasks
+    }
+    requests += TURNS * conns.length;
+    return (cpuNow() - t0) / (TURNS * conns.length);
+  };
+  for (let w = 0; w < 5; w++) for (const [, f] of variants) await block(f);
+  const ns = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let r = 0; r < PAIRS; r++) {
+    for (let i = 0; i < variants.length; i++) {
+      const [name, f] = variants[(r + i) % variants.length]!;
+      ns.get(name)!.push(await block(f));
+    }
+  }
+  uninstall?.();
+  // Each response is the same size: all of them went out whole.
+  if (bytesOut % requests !== 0) throw new Error("stand-in sessions: a response was not the hello response");
+  const bare = ns.get("bare")!;
+  console.log(`# ${RUNTIME} serve's sessions on stand-in connections (no sockets; ${PAIRS} rounds of ${variants.length} blocks of ${TURNS * conns.length} requests), bare ${median(bare).toFixed(0)} ns/req (load ${load()}):`);
+  for (const [name] of variants.slice(1)) {
+    const xs = ns.get(name)!;
+    const diff = xs.map((x, i) => x - bare[i]!);
+    console.log(`# ${RUNTIME}   ${name.padEnd(19)}: paired −bare ${median(diff).toFixed(0)} ± ${medianSE(diff).toFixed(0)} ns (middle half ${quartiles(diff)})`);
+    record({ bench: "http_server_limits", case: `hello ${name}, sessions without sockets, CPU/req`, unit: "ns/req", ours: median(xs), peer: median(bare), peerName: "bare handler" });
   }
 }
 
@@ -543,6 +674,12 @@ const quartiles = (xs: number[]): string => {
   const sorted = [...xs].sort((a, b) => a - b);
   return `${sorted[Math.floor(sorted.length / 4)]!.toFixed(0)} to ${sorted[Math.floor((sorted.length * 3) / 4)]!.toFixed(0)}`;
 };
+/** The median's standard error, from the spread of the middle half (σ ≈ IQR / 1.349; SE ≈ 1.2533 σ / √n). */
+const medianSE = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const iqr = sorted[Math.floor((sorted.length * 3) / 4)]! - sorted[Math.floor(sorted.length / 4)]!;
+  return (1.2533 * (iqr / 1.349)) / Math.sqrt(xs.length);
+};
 const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -556,6 +693,7 @@ if (serveArg !== undefined) {
 } else {
   console.log(`# ${RUNTIME} load average before: ${load()}`);
   await inProcess();
+  await sessionsOnStandIns();
   await inProcessOverLoopback();
   await inProcessBreakdown();
   await inProcessToggled();

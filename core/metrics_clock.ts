@@ -9,6 +9,13 @@
  * `turnMs`). On Node and Bun `performance.now()` is the cheaper of the
  * two and is used as is.
  *
+ * A request's end can also share a reading taken anyway: {@link endAtNextReading}
+ * holds a latency's start until the next reading of this clock (the HTTP
+ * sessions read it at the end of each read they handle, after its responses
+ * went out: {@link settleLatencies}), at the latest until the current
+ * synchronous run ends (a microtask), so `serve({ metrics })` reads no clock
+ * of its own per request.
+ *
  * @example
  * ```ts
  * import { metricsNowMs } from "./metrics_clock.ts";
@@ -26,11 +33,30 @@ import { ffiClockMs } from "./ffi_clock.ts";
 /** 0: not decided yet (Deno, libc not loaded so far), 1: FFI, 2: performance.now(). */
 let mode = detectRuntime() === "deno" ? 0 : 2;
 
+/** Latencies waiting for their end, at most this many (then the clock is read at once). */
+const WAITING_MAX = 64;
+let waiting = 0;
+const waitingStart = new Float64Array(WAITING_MAX);
+const waitingInto: (LatencySink | undefined)[] = new Array<LatencySink | undefined>(WAITING_MAX).fill(undefined);
+let settleQueued = false;
+
+/** The clock itself (see the module doc). */
+function read(): number {
+  if (mode === 1) {
+    const ms = ffiClockMs();
+    if (ms === ms) return ms;
+  } else if (mode === 0 && libc.loaded) {
+    mode = Number.isNaN(ffiClockMs()) ? 2 : 1;
+  }
+  return performance.now();
+}
+
 /**
  * Monotonic milliseconds on `performance.now()`'s origin, read the
  * cheapest way the runtime has (see the module doc). FFI is used only once
  * the program loaded libc itself (as any socket does): measuring never
- * asks Deno for the FFI permission.
+ * asks Deno for the FFI permission. Each reading also ends the latencies
+ * waiting for one ({@link endAtNextReading}).
  *
  * @example
  * ```ts
@@ -40,11 +66,93 @@ let mode = detectRuntime() === "deno" ? 0 : 2;
  * ```
  */
 export function metricsNowMs(): number {
-  if (mode === 1) {
-    const ms = ffiClockMs();
-    if (ms === ms) return ms;
-  } else if (mode === 0 && libc.loaded) {
-    mode = Number.isNaN(ffiClockMs()) ? 2 : 1;
+  const now = read();
+  if (waiting !== 0) settle(now);
+  return now;
+}
+
+/**
+ * Where {@link endAtNextReading} puts a latency once it ended: seconds
+ * (a `Histogram` of core/metrics.ts is one).
+ *
+ * @example
+ * ```ts
+ * import type { LatencySink } from "./metrics_clock.ts";
+ * const seen: number[] = [];
+ * const sink: LatencySink = { record: (seconds) => void seen.push(seconds) };
+ * ```
+ */
+export interface LatencySink {
+  /** Takes one latency in seconds (≥ 0). */
+  record(seconds: number): void;
+}
+
+function settle(now: number): void {
+  const n = waiting;
+  waiting = 0;
+  for (let i = 0; i < n; i++) {
+    const into = waitingInto[i]!;
+    waitingInto[i] = undefined;
+    // Clamped: this clock is aligned to performance.now()'s to well under a microsecond, not exactly.
+    const ms = now - waitingStart[i]!;
+    into.record(ms > 0 ? ms / 1000 : 0);
   }
-  return performance.now();
+}
+
+function settleLater(): void {
+  settleQueued = false;
+  if (waiting !== 0) settle(read());
+}
+
+/**
+ * Records into `into` the time from `startMs` (a reading on
+ * `performance.now()`'s origin, such as the turn's `turnMs`) to the next
+ * reading of {@link metricsNowMs}, whoever takes it: an HTTP session's at
+ * the end of the read that carried the request ({@link settleLatencies}),
+ * otherwise at the end of the current synchronous run (a microtask), or at
+ * once when 64 are waiting. What request metrics use instead of a clock
+ * reading per request; the end is never earlier than the call.
+ *
+ * @example
+ * ```ts
+ * import { endAtNextReading, metricsNowMs } from "./metrics_clock.ts";
+ * const seconds: number[] = [];
+ * endAtNextReading({ record: (s) => void seconds.push(s) }, performance.now());
+ * metricsNowMs(); // ends it
+ * console.log(seconds.length); // 1
+ * ```
+ */
+export function endAtNextReading(into: LatencySink, startMs: number): void {
+  let n = waiting;
+  if (n === WAITING_MAX) {
+    settle(read());
+    n = 0;
+  }
+  waitingStart[n] = startMs;
+  waitingInto[n] = into;
+  waiting = n + 1;
+  if (!settleQueued) {
+    settleQueued = true;
+    queueMicrotask(settleLater);
+  }
+}
+
+/**
+ * Ends the latencies waiting for a reading ({@link endAtNextReading}) now,
+ * reading the clock only when one waits: the HTTP sessions call it at the
+ * end of each read they handle (their responses written), so a request's
+ * end is its own read's, never a later one's (the loop may wait between
+ * reads without running microtasks in blocking mode).
+ *
+ * @example
+ * ```ts
+ * import { endAtNextReading, settleLatencies } from "./metrics_clock.ts";
+ * let seconds = -1;
+ * endAtNextReading({ record: (s) => void (seconds = s) }, performance.now());
+ * settleLatencies();
+ * console.log(seconds >= 0); // true
+ * ```
+ */
+export function settleLatencies(): void {
+  if (waiting !== 0) settle(read());
 }

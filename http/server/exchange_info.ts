@@ -1,21 +1,21 @@
 /**
  * What the exchanges of the HTTP/1 and HTTP/2 sessions share as the
- * handler's `info`: the client's address (read once), `completed` (settled
+ * handler's `info`: the client's address (read once per connection and
+ * kept by the session), `completed` (settled
  * by {@link ExchangeInfo.finish}) and the request's `trailers`, each
  * promise made only when the handler asks for it.
  *
  * @example
  * ```ts
- * import { ExchangeInfo } from "./exchange_info.ts";
- * import type { Connection } from "../../poll/connection.ts";
+ * import { type ExchangeHost, ExchangeInfo } from "./exchange_info.ts";
  * class Demo extends ExchangeInfo {
- *   conn: Connection;
- *   constructor(conn: Connection) {
+ *   session: ExchangeHost;
+ *   constructor(session: ExchangeHost) {
  *     super();
- *     this.conn = conn;
+ *     this.session = session;
  *   }
- *   protected connection(): Connection {
- *     return this.conn;
+ *   protected host(): ExchangeHost {
+ *     return this.session;
  *   }
  *   protected trailersNow(): Headers | undefined {
  *     return undefined;
@@ -30,11 +30,29 @@ import type { Connection } from "../../poll/connection.ts";
 import type { ServeHandlerInfo } from "./h1_session.ts";
 
 /**
- * Each connection's client address, read once: it cannot change, and
- * reading it is a system call (getpeername) that a rate limit keyed by
- * address would otherwise make for every request.
+ * What a session keeps for its exchanges: its connection, and the
+ * client's address once an exchange was asked for it. The address cannot
+ * change, reading it is a system call (getpeername), and a rate limit
+ * keyed by address asks for it on every request: a field of the session is
+ * the cheapest place to keep it (a `WeakMap` by connection cost 30–40 ns
+ * per request on Deno).
+ *
+ * @example
+ * ```ts
+ * import type { ExchangeHost } from "./exchange_info.ts";
+ * import type { Connection } from "../../poll/connection.ts";
+ * function host(conn: Connection): ExchangeHost {
+ *   return { conn, peer: undefined };
+ * }
+ * console.log(typeof host);
+ * ```
  */
-const peers = new WeakMap<Connection, ServeHandlerInfo["remoteAddr"]>();
+export interface ExchangeHost {
+  /** The connection the requests come on. */
+  readonly conn: Connection;
+  /** The client's address (undefined until an exchange's `remoteAddr` read it). */
+  peer: ServeHandlerInfo["remoteAddr"] | undefined;
+}
 
 /**
  * The base of a session's exchange (see the module text).
@@ -51,39 +69,35 @@ const peers = new WeakMap<Connection, ServeHandlerInfo["remoteAddr"]>();
 export abstract class ExchangeInfo {
   /** The response is written (or cannot be). */
   done = false;
-  #remote: ServeHandlerInfo["remoteAddr"] | undefined;
   #completed: Promise<void> | undefined;
   #resolveCompleted: (() => void) | undefined;
   #trailers: Promise<Headers> | undefined;
   #resolveTrailers: ((h: Headers) => void) | undefined;
 
-  /** The connection the request came on. */
-  protected abstract connection(): Connection;
+  /** The session the request came on (its connection, the client's address once read). */
+  protected abstract host(): ExchangeHost;
 
   /** The request's trailers when they are settled now, else undefined (`trailers` waits for {@link ExchangeInfo.resolveTrailers}). */
   protected abstract trailersNow(): Headers | undefined;
 
   /** The client's address (empty for a Unix socket, or once the connection closed). */
   get remoteAddr(): ServeHandlerInfo["remoteAddr"] {
-    if (this.#remote !== undefined) return this.#remote;
-    const conn = this.connection();
-    const known = peers.get(conn);
-    if (known !== undefined) return (this.#remote = known);
+    const host = this.host();
+    const known = host.peer;
+    if (known !== undefined) return known;
     let hostname = "";
     let port = 0;
     try {
-      const a = conn.remoteAddress;
+      const a = host.conn.remoteAddress;
       if (a.family !== "unix") {
         hostname = a.host;
         port = a.port;
       }
     } catch {
       // closed already: not remembered
-      return (this.#remote = { hostname, port, transport: "tcp" });
+      return { hostname, port, transport: "tcp" };
     }
-    const remote = { hostname, port, transport: "tcp" } as const;
-    peers.set(conn, remote);
-    return (this.#remote = remote);
+    return (host.peer = { hostname, port, transport: "tcp" });
   }
 
   /** Resolves once the response was written (or could not be). */

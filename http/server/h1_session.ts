@@ -45,7 +45,7 @@
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
-import { metricsNowMs } from "../../core/metrics_clock.ts";
+import { metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
 import { BodyGather } from "../body_gather.ts";
 import { WriteStallWatch } from "./write_stall.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
@@ -343,8 +343,8 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     return (this.#url = url);
   }
 
-  protected connection(): Connection {
-    return this.session.conn;
+  protected host(): H1Session {
+    return this.session;
   }
 
   protected trailersNow(): Headers | undefined {
@@ -462,6 +462,8 @@ export function upgradedGoingAway(conn: Connection): void {
 /** One connection's HTTP/1 state. */
 export class H1Session implements ResponseSink {
   readonly conn: Connection;
+  /** The client's address once an exchange read it (ExchangeInfo.remoteAddr: once per connection). */
+  peer: ServeHandlerInfo["remoteAddr"] | undefined = undefined;
   readonly config: SessionConfig;
   readonly parser: HTTP1Parser;
   readonly #queue: Exchange[] = [];
@@ -603,6 +605,8 @@ export class H1Session implements ResponseSink {
         this.#armMs = 0;
         if (this.#timerKind !== T_NONE) this.#deadline = metricsNowMs() + ms;
       }
+      // Request metrics (serve's `metrics`) end their requests of this read here, their responses written (no clock read of their own).
+      settleLatencies();
     }
   }
 

@@ -40,7 +40,7 @@ import { HTTP2Error } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import { monotonicMs } from "../../core/clock.ts";
-import { metricsNowMs } from "../../core/metrics_clock.ts";
+import { metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
 import { BodyGather } from "../body_gather.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
@@ -365,8 +365,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     return this.session.protocol;
   }
 
-  protected connection(): Connection {
-    return this.session.conn;
+  protected host(): H2Session {
+    return this.session;
   }
 
   protected trailersNow(): Headers | undefined {
@@ -523,6 +523,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
  */
 export class H2Session {
   readonly conn: Connection;
+  /** The client's address once an exchange read it (ExchangeInfo.remoteAddr: once per connection). */
+  peer: ServeHandlerInfo["remoteAddr"] | undefined = undefined;
   readonly config: SessionConfig;
   readonly h2: H2Connection;
   readonly protocol: "h2" | "h2c";
@@ -609,6 +611,8 @@ export class H2Session {
       }
     }
     this.flush();
+    // Request metrics (serve's `metrics`) end their requests of this read here, their responses flushed (no clock read of their own).
+    settleLatencies();
   }
 
   /** Inside `onData`: small DATA payloads are gathered per stream until its events are handled. */

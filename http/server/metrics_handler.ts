@@ -10,7 +10,10 @@
  * and down, one counter and one histogram bump (see
  * `bench/metrics.ts` and `bench/http_server_limits.ts`); a server without
  * them pays nothing. `serve({ metrics: registry })` measures every
- * request, 429s of its `rateLimit` included.
+ * request, 429s of its `rateLimit` included, and reads no clock of its
+ * own: a request's end is the reading its session takes at the end of the
+ * read that carried it, its response written by then
+ * (`endAtNextReading`).
  *
  * @example
  * ```ts
@@ -27,7 +30,7 @@
  */
 import type { Counter, Gauge, Histogram, MetricFamily, MetricsCollector, MetricsRegistry } from "../../core/metrics.ts";
 import { turnMs } from "../../core/clock.ts";
-import { metricsNowMs } from "../../core/metrics_clock.ts";
+import { endAtNextReading, metricsNowMs } from "../../core/metrics_clock.ts";
 import { checkOptions } from "../../core/options.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "../../core/prometheus.ts";
 import type { Server } from "./serve.ts";
@@ -111,10 +114,28 @@ function finish<R extends Response | undefined>(m: RequestMetrics, start: number
   // Clamped: the end's clock is aligned to the start's to well under a microsecond, not exactly.
   const ms = metricsNowMs() - start;
   m.latency.record(ms > 0 ? ms / 1000 : 0);
-  // No response: the request switched protocols (a WebSocket upgrade under serve's `websocket`).
+  count(m, response);
+  return response;
+}
+
+/**
+ * {@link finish} for `serve`: the latency ends at the next reading of the
+ * metrics clock ({@link endAtNextReading}), which the session takes at the
+ * end of the read that carried the request (its response written by then)
+ * or, for a handler that answered later, at the end of that synchronous
+ * run: no clock reading of its own per request.
+ */
+function finishServed<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
+  m.inFlight.value--;
+  endAtNextReading(m.latency, start);
+  count(m, response);
+  return response;
+}
+
+/** The status class of `response` counted (none: the request switched protocols, a WebSocket upgrade under serve's `websocket`: 1xx). */
+function count(m: RequestMetrics, response: Response | undefined): void {
   const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
   m.byClass[cls >= 0 && cls < 5 ? cls : 4]!.value++;
-  return response;
 }
 
 function failed(m: RequestMetrics, error: unknown): never {
@@ -124,8 +145,20 @@ function failed(m: RequestMetrics, error: unknown): never {
 }
 
 /** A handler's promise measured into `m` once it settles. */
-function later<R extends Response | undefined>(m: RequestMetrics, start: number, result: R | Promise<R>): Promise<R> {
-  return Promise.resolve(result).then((r) => finish(m, start, r), (error: unknown) => failed(m, error));
+function later<R extends Response | undefined>(m: RequestMetrics, start: number, result: R | Promise<R>, served: boolean): Promise<R> {
+  return Promise.resolve(result).then((r) => served ? finishServed(m, start, r) : finish(m, start, r), (error: unknown) => failed(m, error));
+}
+
+/**
+ * Whether a handler's result is its answer now (a `Response`, or nothing
+ * after a WebSocket upgrade) rather than one to wait for. Not `instanceof
+ * Response`: on Deno and Node the global `Response` is an accessor, a
+ * getter call per read (30–40 ns per request on Deno); a Response has no
+ * `then`. Anything else (a promise, a thenable, null, a string) goes the
+ * promise way, as before.
+ */
+function isAnswer(result: unknown): boolean {
+  return result === undefined || (typeof result === "object" && result !== null && typeof (result as { then?: unknown }).then !== "function");
 }
 
 /**
@@ -133,12 +166,26 @@ function later<R extends Response | undefined>(m: RequestMetrics, start: number,
  * per-request function stays small (the promise path and the error path
  * out of line): a runtime that inlines the server's dispatch into one
  * optimized function (V8, up to a total bytecode size) then keeps room for
- * the handler's own code.
+ * the handler's own code. `served`: the latency ends as {@link finishServed} says.
  */
 function measure<I, R extends Response | undefined>(
   m: RequestMetrics,
   handler: (request: Request, info: I) => R | Promise<R>,
+  served: boolean,
 ): (request: Request, info: I) => R | Promise<R> {
+  if (served) {
+    return (request, info) => {
+      const start = turnMs();
+      m.inFlight.value++;
+      let result: R | Promise<R>;
+      try {
+        result = handler(request, info);
+      } catch (error) {
+        failed(m, error);
+      }
+      return isAnswer(result) ? finishServed(m, start, result as R) : later(m, start, result, true);
+    };
+  }
   return (request, info) => {
     const start = turnMs();
     m.inFlight.value++;
@@ -148,7 +195,7 @@ function measure<I, R extends Response | undefined>(
     } catch (error) {
       failed(m, error);
     }
-    return result instanceof Response || result === undefined ? finish(m, start, result as R) : later(m, start, result);
+    return isAnswer(result) ? finish(m, start, result as R) : later(m, start, result, false);
   };
 }
 
@@ -175,14 +222,21 @@ export function withHttpMetrics<I>(
   handler: (request: Request, info: I) => Response | Promise<Response>,
 ): (request: Request, info: I) => Response | Promise<Response> {
   if (typeof handler !== "function") throw new TypeError("withHttpMetrics: handler must be a function");
-  return measure(requestMetrics(registry), handler);
+  return measure(requestMetrics(registry), handler, false);
 }
 
 /**
  * What `serve({ metrics })` puts around its handler (inside the WebSocket
  * support, outside the rate limit and the middleware, so 429s are
  * counted): {@link withHttpMetrics} for a handler that may also return
- * nothing (it upgraded the request to a WebSocket: counted as 1xx).
+ * nothing (it upgraded the request to a WebSocket: counted as 1xx), whose
+ * latency ends at the next reading of the metrics clock instead of one of
+ * its own: `serve`'s sessions take it at the end of each read (a handler
+ * that answered at once: its response written), and a later answer's is
+ * taken when its synchronous run ends (core/metrics_clock.ts's
+ * `endAtNextReading`). Outside `serve`, a latency may then run on to the
+ * end of the synchronous run: {@link withHttpMetrics} reads the clock per
+ * request.
  *
  * @example
  * ```ts
@@ -200,7 +254,7 @@ export function withServeMetrics<I>(
   if (registry === null || typeof registry !== "object" || typeof (registry as Partial<MetricsRegistry>).histogram !== "function") {
     throw new TypeError("serve: metrics must be a MetricsRegistry (core/metrics.ts)");
   }
-  return measure(requestMetrics(registry), handler);
+  return measure(requestMetrics(registry), handler, true);
 }
 
 /**
