@@ -15,7 +15,8 @@
  * that stays open), `/big` answers {@link BIG_LENGTH} octets, `/len` the
  * length of the request body it read (as decimal text), `/conn-fields`
  * sets connection-specific fields on its Response and `/cl-short` and
- * `/cl-long` a content-length their body does not have.
+ * `/cl-long` a content-length their body does not have, `/push` pushes
+ * `/pushed.txt` (server push, when the client allows it).
  *
  * @module
  */

@@ -10,12 +10,13 @@
  * rules of §8.3 and CONNECT (§8.5), content-length, HPACK table state kept
  * across streams and stream errors, eviction, size updates mid-block,
  * integer overflow, SETTINGS_HEADER_TABLE_SIZE 0, and PRIORITY_UPDATE
- * (RFC 9218 §7.1). Ids are `extra/<section>/<what>`.
+ * (RFC 9218 §7.1), what the server sends (fields, content-length, server
+ * push and the client's settings against it). Ids are `extra/<section>/<what>`.
  *
  * @module
  */
 import { BIG_LENGTH, connectionError, ES_EH, get, getWithHead, getWithTail, type H2Case, malformed, OPEN, post, req, streamError } from "./cases.ts";
-import { be32, block, cat, continuation, data, describe, E, F, frame, headers, hpackInt, hpackString, priority, rstStream, S, settings, T, windowUpdate } from "./peer.ts";
+import { be32, block, cat, continuation, data, describe, E, F, frame, headers, hpackInt, hpackString, priority, rstStream, S, settings, T, u32, windowUpdate } from "./peer.ts";
 import {
   CaseFailure,
   type Ctx,
@@ -783,5 +784,86 @@ const SENT: H2Case[] = [
   })),
 ];
 
+/** Reads the whole exchange of a GET /push: the promise (if any), both responses. */
+async function pushExchange(c: Ctx): Promise<{ promised: number; promise: string[]; body: string; pushedBody: string | null }> {
+  c.p.send(headers(1, block(req(c, [], "GET", "/push")), ES_EH));
+  let promised = 0;
+  let promise: string[] = [];
+  let body = "";
+  let pushedBody: string | null = null;
+  let ended = 0;
+  for (;;) {
+    const ev = await nextEvent(c);
+    if (ev.kind !== "frame") throw new CaseFailure("the response to /push (and the pushed one, if promised)", describe(ev));
+    const f = ev.frame;
+    if (f.type === T.GOAWAY || f.type === T.RST_STREAM) throw new CaseFailure("no error", describe(ev));
+    if (f.type === T.PUSH_PROMISE) {
+      if (f.streamId !== 1 || body !== "") throw new CaseFailure("PUSH_PROMISE on stream 1 before its DATA", describe(ev));
+      promised = u32(f.payload, (f.flags & F.PADDED) !== 0 ? 1 : 0) & 0x7fffffff;
+      promise = ev.fields ?? [];
+      pushedBody = "";
+      continue;
+    }
+    if (f.type === T.DATA && f.streamId === 1) body += new TextDecoder().decode(f.payload);
+    if (f.type === T.DATA && f.streamId === promised && pushedBody !== null) pushedBody += new TextDecoder().decode(f.payload);
+    if ((f.type === T.DATA || f.type === T.HEADERS) && (f.flags & F.END_STREAM) !== 0) ended++;
+    if (ended === (promised === 0 ? 1 : 2)) return { promised, promise, body, pushedBody };
+  }
+}
+
+/** Server push (RFC 9113 §8.4). */
+const PUSH: H2Case[] = [
+  {
+    id: "extra/8.4/push-promise",
+    title: "A pushed response: PUSH_PROMISE on the request's stream, an even new stream id, a complete safe request, then the response",
+    run: async (c) => {
+      await handshake(c);
+      const r = await pushExchange(c);
+      if (r.promised === 0 || r.promised % 2 !== 0) throw new CaseFailure("a promised even stream id", String(r.promised));
+      const fields = new Map<string, string>();
+      for (let i = 0; i < r.promise.length; i += 2) fields.set(r.promise[i]!, r.promise[i + 1]!);
+      if (fields.get(":method") !== "GET" || fields.get(":path") !== "/pushed.txt" || fields.get(":scheme") !== c.p.scheme || !fields.has(":authority")) {
+        throw new CaseFailure(`a GET of /pushed.txt with :scheme ${c.p.scheme} and :authority`, JSON.stringify(r.promise));
+      }
+      if (r.body !== "pushed" || r.pushedBody === null || r.pushedBody.length === 0) throw new CaseFailure("both responses with their bodies", JSON.stringify(r));
+    },
+  },
+  {
+    id: "extra/8.4/push-disabled",
+    title: "SETTINGS_ENABLE_PUSH 0: no PUSH_PROMISE",
+    run: async (c) => {
+      await handshake(c, [[S.ENABLE_PUSH, 0]]);
+      const r = await pushExchange(c);
+      if (r.promised !== 0 || r.body !== "not pushed") throw new CaseFailure("no promise", JSON.stringify(r));
+    },
+  },
+  {
+    id: "extra/8.4/push-max-concurrent-0",
+    title: "SETTINGS_MAX_CONCURRENT_STREAMS 0 from the client: no PUSH_PROMISE",
+    run: async (c) => {
+      await handshake(c, [[S.MAX_CONCURRENT_STREAMS, 0]]);
+      const r = await pushExchange(c);
+      if (r.promised !== 0 || r.body !== "not pushed") throw new CaseFailure("no promise", JSON.stringify(r));
+    },
+  },
+  {
+    id: "extra/8.4/push-then-rst",
+    title: "Resets the promised stream: the connection goes on",
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(headers(1, block(req(c, [], "GET", "/push")), ES_EH));
+      for (;;) {
+        const ev = await nextEvent(c);
+        if (ev.kind !== "frame") throw new CaseFailure("a PUSH_PROMISE", describe(ev));
+        if (ev.frame.type !== T.PUSH_PROMISE) continue;
+        c.p.send(rstStream(u32(ev.frame.payload, 0) & 0x7fffffff, E.CANCEL));
+        break;
+      }
+      await expectStreamEnd(c, 1);
+      await pingRoundTrip(c);
+    },
+  },
+];
+
 /** Every extra case. */
-export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES, ...SENT];
+export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES, ...SENT, ...PUSH];

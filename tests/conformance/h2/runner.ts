@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { serve, type Server } from "../../../http/server/mod.ts";
+import { isH2Info, serve, type Server, type ServeHandlerInfo } from "../../../http/server/mod.ts";
 import { testPKI } from "../../tls_pki.ts";
 import { BIG_LENGTH, BODY, type H2Case } from "./cases.ts";
 import { CASES } from "./all_cases.ts";
@@ -36,8 +36,12 @@ export interface RunOptions {
 }
 
 /** The handler of the servers under test: 200 with {@link BODY}, request bodies read to the end (see cases.ts for /hold and /big). */
-async function handler(request: Request): Promise<Response> {
+async function handler(request: Request, info: ServeHandlerInfo): Promise<Response> {
   const path = new URL(request.url).pathname;
+  if (path === "/push") {
+    const pushed = isH2Info(info) && info.push("/pushed.txt");
+    return new Response(pushed ? "pushed" : "not pushed");
+  }
   if (path === "/hold") {
     await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve(), { once: true }));
     return new Response(null, { status: 204 });

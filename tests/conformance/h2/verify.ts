@@ -33,6 +33,14 @@ export async function nextEvent(c: Ctx): Promise<PeerEvent & { fields?: string[]
     c.p.highestAnswered = Math.max(c.p.highestAnswered, ev.frame.streamId);
     return { ...ev, fields: c.p.decoder.decode(headerBlockOf(ev.frame)) };
   }
+  if (ev.kind === "frame" && ev.frame.type === T.PUSH_PROMISE && (ev.frame.flags & F.END_HEADERS) !== 0) {
+    // The promised request's block: decoded too (the table stays in step); fields after the promised id.
+    const f = ev.frame;
+    const padded = (f.flags & F.PADDED) !== 0;
+    const start = (padded ? 1 : 0) + 4;
+    const end = f.payload.length - (padded ? f.payload[0]! : 0);
+    return { ...ev, fields: c.p.decoder.decode(f.payload.subarray(start, end)) };
+  }
   return ev;
 }
 
