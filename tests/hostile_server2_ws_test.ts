@@ -3,8 +3,9 @@
 // - shutdown({ deadlineMs }) left open WebSockets alone until the deadline
 //   and then aborted them: the client saw no Close frame and the server's
 //   close handler got 1006. The server now sends Close 1001 Going Away
-//   (RFC 6455 §7.4.1) when the shutdown starts; a client that answers is
-//   closed cleanly at once, one that does not is cut at the deadline.
+//   (RFC 6455 §7.4.1) when the shutdown starts, over HTTP/1.1 and over
+//   HTTP/2 tunnels; a client that answers is closed cleanly at once, one
+//   that does not is cut at the deadline.
 // - server.upgrade turned any TypeError of the switch into a 400; only the
 //   precondition it stands for (a request its session will not switch:
 //   HTTP/1.0, RFC 9110 §7.8) is now a refusal, asked of the session
@@ -18,6 +19,7 @@ import net from "node:net";
 import { serve, type Server } from "../http/server/mod.ts";
 import { canSwitchProtocols } from "../http/server/h1_session.ts";
 import { upgradeWebSocket } from "../ws/server.ts";
+import { connectWebSocket } from "../ws/client.ts";
 
 const HANDSHAKE = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,6 +116,25 @@ describe("serve: WebSockets when the server shuts down", () => {
     await shutdown;
     await waitFor(() => events.length > 0);
     assert.deepEqual(events, [[1001, true]]);
+  });
+
+  test("over HTTP/2 (RFC 8441 extended CONNECT on h2c): the client gets Close 1001 too, the handler sees 1001", async () => {
+    const codes: number[] = [];
+    const s: Server = serve({
+      port: 0,
+      websocket: { message: () => {}, close: (_ws, code) => void codes.push(code) },
+      fetch: (request) => (s.upgrade(request) ? undefined : new Response("no", { status: 400 })),
+    });
+    const ws = await connectWebSocket(`ws://127.0.0.1:${s.addr.port}/`, { http2: true });
+    ws.send("hello"); // the socket is open on the server's side once this arrives
+    await waitFor(() => s.connections > 0);
+    const shutdown = s.shutdown({ deadlineMs: 20_000 });
+    const closed = await ws.closed;
+    assert.equal(closed.code, 1001);
+    assert.equal(closed.wasClean, true);
+    await shutdown;
+    await waitFor(() => codes.length > 0);
+    assert.deepEqual(codes, [1001]);
   });
 
   test("a client that never answers the Close is cut at the deadline (1006 to the handler)", async () => {

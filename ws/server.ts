@@ -300,7 +300,7 @@ interface Agreed {
   deflate: PerMessageDeflate | undefined;
   /**
    * Starts the response: the `101`, or HTTP/2's `200`; `open` gets the
-   * transport; `goingAway` is called when the server shuts down (HTTP/1.1).
+   * transport; `goingAway` is called when the server shuts down.
    */
   respond(open: (transport: WebSocketTransport, head: Uint8Array) => void, goingAway: () => void): Response;
 }
@@ -336,7 +336,7 @@ function negotiateH2(request: Request, info: H2HandlerInfo, options: WebSocketSe
     agreed: {
       protocol: offer.protocol,
       deflate: offer.deflate,
-      respond: (open) => info.openTunnel({ headers, open: (stream) => open(stream, new Uint8Array(0)) }),
+      respond: (open, goingAway) => info.openTunnel({ headers, open: (stream) => open(stream, new Uint8Array(0)), goingAway }),
     },
   };
 }

@@ -125,6 +125,13 @@ export interface H2TunnelOptions {
   headers?: readonly (readonly [string, string])[];
   /** Called once the `200` is queued, with the stream. */
   open(stream: H2StreamTransport): void;
+  /**
+   * Called once when the server starts a graceful shutdown while the tunnel
+   * is open (or at once, when it opened during one): the protocol says
+   * goodbye its way (a WebSocket sends Close 1001). The connection is
+   * closed at the shutdown deadline all the same.
+   */
+  goingAway?(): void;
 }
 
 /** The responses made by `openTunnel`, and what to do when they are written. */
@@ -549,6 +556,8 @@ export class H2Session {
   #pushesActive = 0;
   /** Streams carrying a tunnel (RFC 8441) after their `200`. */
   readonly #tunnels = new Map<number, H2StreamTransport>();
+  /** The tunnels' goodbyes ({@link H2TunnelOptions.goingAway}), run once by `shutdown`. */
+  readonly #tunnelGoodbyes = new Map<number, () => void>();
   #tunnelHost: H2StreamHost | undefined;
   /** Bytes handed to the connection, and the write stall check on them. */
   readonly #stall = new WriteStallWatch();
@@ -665,7 +674,20 @@ export class H2Session {
       this.h2.goaway(ErrorCode.NO_ERROR);
       if (this.#options.logger !== undefined) this.#options.logger.debug("h2: GOAWAY sent", { address: this.#address(), code: ErrorCode.NO_ERROR });
     }
+    for (const id of [...this.#tunnelGoodbyes.keys()]) this.#tunnelGoingAway(id);
     this.flush();
+  }
+
+  /** Runs the goodbye of the tunnel on stream `id` (once). */
+  #tunnelGoingAway(id: number): void {
+    const hook = this.#tunnelGoodbyes.get(id);
+    if (hook === undefined) return;
+    this.#tunnelGoodbyes.delete(id);
+    try {
+      hook();
+    } catch {
+      // the protocol's goodbye failed: the deadline closes the connection
+    }
   }
 
   /** The client's address for a record (`host:port`, `[v6]:port`), or undefined once the socket is gone. */
@@ -921,6 +943,10 @@ export class H2Session {
     this.#tunnels.set(ex.streamId, tunnel);
     this.scheduleFlush();
     options.open(tunnel);
+    if (typeof options.goingAway === "function") {
+      this.#tunnelGoodbyes.set(ex.streamId, options.goingAway);
+      if (this.#goingAway) this.#tunnelGoingAway(ex.streamId);
+    }
   }
 
   #makeTunnelHost(): H2StreamHost {
@@ -942,6 +968,7 @@ export class H2Session {
       },
       release: (id) => {
         if (!this.#tunnels.delete(id)) return;
+        this.#tunnelGoodbyes.delete(id);
         this.scheduleFlush();
         if (this.#exchanges.size === 0 && this.#tunnels.size === 0) this.#armIdle();
       },
