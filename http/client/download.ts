@@ -104,8 +104,18 @@ export interface DownloadResult {
   readonly resumed: boolean;
 }
 
-/** `bytes a-b/c` → { start, end, total } (total null for `*`); null when unparsable or inconsistent (b < a, b ≥ c). */
-function contentRange(value: string | null): { start: number; end: number; total: number | null } | null {
+/**
+ * @internal `bytes a-b/c` → { start, end, total } (total null for `*`);
+ * null when unparsable or inconsistent (b < a, b ≥ c). Exported for the
+ * fuzz harness.
+ *
+ * @example
+ * ```ts
+ * import { contentRange } from "./download.ts";
+ * console.log(contentRange("bytes 5-9/10"), contentRange("bytes 9-5/10")); // { start: 5, end: 9, total: 10 } null
+ * ```
+ */
+export function contentRange(value: string | null): { start: number; end: number; total: number | null } | null {
   if (value === null) return null;
   const m = /^\s*bytes\s+(\d{1,15})-(\d{1,15})\/(\d{1,15}|\*)\s*$/i.exec(value);
   if (m === null) return null;
