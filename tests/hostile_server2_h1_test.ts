@@ -10,6 +10,10 @@
 //   carry; the path stays "/");
 // - an absolute-form target of another scheme (`GET ftp://b/x`) reached the
 //   handler as http://host/ (its path lost); it is now 400 and a close;
+// - an absolute-form target (`GET http://b/x` with `Host: a`) gave the
+//   url host b and request.headers.get("host") a: a virtual-host check on
+//   one and routing on the other disagreed. RFC 9112 §3.2.2 has the server
+//   use the target's authority: the Host field now carries it too;
 // - a CONNECT, TRACE or TRACK request: Node's and Deno's Request refuse
 //   those methods, so request.text() (any body method) threw in the handler
 //   for any client sending `TRACE /`; the body is now read from the light
@@ -136,6 +140,25 @@ describe("serve over HTTP/1.1: the request-target forms", () => {
     const fine = await exchange(port, "GET http://b.example/x?q HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
     assert.deepEqual(statuses(fine), [200]);
     assert.deepEqual(seen, ["GET http://b.example/x?q"]);
+  });
+
+  test("an absolute-form target's authority is the request's Host too (RFC 9112 §3.2.2): headers and url agree", async () => {
+    const s = serve({
+      port: 0,
+      fetch: (request) => new Response(`${request.headers.get("host")} ${new URL(request.url).host} ${[...request.headers.keys()].filter((k) => k === "host").length}`),
+    });
+    try {
+      const reply = await exchange(s.addr.port, "GET http://b.example:8080/x HTTP/1.1\r\nHost: a\r\n\r\nGET http://c.example/y HTTP/1.0\r\n\r\n");
+      assert.deepEqual(statuses(reply), [200, 200]);
+      assert.match(reply, /b\.example:8080 b\.example:8080 1HTTP/);
+      assert.match(reply, /c\.example c\.example 1$/);
+      // The same over an h2c upgrade by an absolute-form request.
+      const up = await exchange(s.addr.port, "GET http://d.example/z HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings, close\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+      assert.match(up, /^HTTP\/1\.1 101 /);
+      assert.ok(up.includes("d.example d.example 1"), JSON.stringify(up.slice(-200)));
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
   });
 
   test("a request answered before the refused one still gets its response first", async () => {

@@ -224,6 +224,14 @@ export const WRITE_STALL_TIMEOUT_MS = 30_000;
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const SCHEME = /^https?:\/\//i;
+
+/** The authority of an absolute-form http(s) target (checked by the parser): between "//" and the first "/", "?" or the end. */
+function targetAuthority(target: string): string {
+  const from = target.indexOf("//") + 2;
+  let end = from;
+  while (end < target.length && target.charCodeAt(end) !== 0x2f && target.charCodeAt(end) !== 0x3f) end++;
+  return target.slice(from, end);
+}
 const upgrades = new WeakMap<Response, UpgradeOptions>();
 
 /**
@@ -299,7 +307,9 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     this.hasBody = head.framing === "chunked" || (head.framing === "length" && head.contentLength > 0);
     this.bodyDone = !this.hasBody;
     this.#target = head.target;
-    this.headers = RequestFields.from(head);
+    const fields = RequestFields.from(head);
+    // Absolute-form (RFC 9112 §3.2.2): the target's authority is the request's, in the url and in the Host field alike.
+    this.headers = head.target.charCodeAt(0) !== 0x2f && SCHEME.test(head.target) ? fields.withHost(targetAuthority(head.target)) : fields;
     let expect = false;
     let upgradeTo = "";
     if (this.hasBody || head.upgrade) {

@@ -185,9 +185,12 @@ class UpgradeSniff {
     else if (/^http:\/\//i.test(target)) url = target;
     else return;
     const headers: Array<[string, string]> = [];
+    // Absolute-form (RFC 9112 §3.2.2): the target's authority replaces the Host field, as the url has it.
+    const authority = target.charCodeAt(0) === 0x2f ? undefined : new URL(url).host;
     for (let i = 0; i < head.count; i++) {
-      if (DROP_ON_UPGRADE.has(head.name(i).toLowerCase())) continue;
-      headers.push([head.rawName(i), head.value(i)]);
+      const name = head.name(i).toLowerCase();
+      if (DROP_ON_UPGRADE.has(name)) continue;
+      headers.push([head.rawName(i), authority !== undefined && name === "host" ? authority : head.value(i)]);
     }
     this.#expectContinue = (head.get("expect") ?? "").trim().toLowerCase() === "100-continue";
     this.#candidate = { settings, method: head.method, url, headers };

@@ -56,6 +56,36 @@ export class RequestFields {
     return new RequestFields(latin1(head.buffer, head.offset + lo, head.offset + hi), spans, n);
   }
 
+  /**
+   * These fields with every Host field's value replaced by `authority` (one
+   * `Host` added when there was none): for a request whose absolute-form
+   * target names the authority, which RFC 9112 §3.2.2 has the server use
+   * instead of the Host field, so that `request.headers.get("host")` and
+   * `new URL(request.url).host` cannot disagree (a virtual-host check on
+   * one and routing on the other).
+   *
+   * @example
+   * ```ts
+   * import { RequestFields } from "./request_fields.ts";
+   * const f = new RequestFields("Host: a", [0, 4, 6, 7], 1).withHost("b.example");
+   * console.log(f.get("host")); // "b.example"
+   * ```
+   */
+  withHost(authority: string): RequestFields {
+    const spans = this.spans.slice();
+    const from = this.text.length;
+    let found = false;
+    for (let i = 0; i < this.count; i++) {
+      if (!this.nameIs(i, "host")) continue;
+      spans[4 * i + 2] = from;
+      spans[4 * i + 3] = from + authority.length;
+      found = true;
+    }
+    if (found) return new RequestFields(this.text + authority, spans, this.count);
+    spans.push(from, from + 4, from + 4, from + 4 + authority.length);
+    return new RequestFields(`${this.text}Host${authority}`, spans, this.count + 1);
+  }
+
   /** The name of field `i` as it was sent. */
   rawName(i: number): string {
     return this.text.slice(this.spans[4 * i], this.spans[4 * i + 1]);
