@@ -158,13 +158,14 @@ class ClientStream implements ResponseControl {
   sending = false;
   /** A body pump waits for room. */
   wake: (() => void) | undefined;
-  readonly #owner: H2ClientConnection;
+  /** The connection it runs on. */
+  readonly connection: H2ClientConnection;
 
-  /** Creates the stream `id` for `request`; its control calls back into `owner`. */
-  constructor(id: number, request: PendingRequest, owner: H2ClientConnection) {
+  /** Creates the stream `id` for `request`; its control calls back into `connection`. */
+  constructor(id: number, request: PendingRequest, connection: H2ClientConnection) {
     this.id = id;
     this.request = request;
-    this.#owner = owner;
+    this.connection = connection;
   }
 
   /** Lets the response handler pause, resume or abort this stream (the stream itself: no closures per request). */
@@ -179,12 +180,12 @@ class ClientStream implements ResponseControl {
 
   /** Credits what arrived while paused and goes on. */
   resume(): void {
-    this.#owner.resumeStream(this);
+    this.connection.resumeStream(this);
   }
 
   /** Resets the stream and fails its request with `error`. */
   abort(error: Error): void {
-    this.#owner.abortRequest(this.request, error);
+    this.connection.abortRequest(this.request, error);
   }
 }
 export type { ClientStream };
@@ -206,7 +207,6 @@ export class H2ClientConnection {
   readonly #config: H2ClientConfig;
   readonly #owner: H2ClientOwner;
   readonly #streams = new Map<number, ClientStream>();
-  readonly #byRequest = new Map<PendingRequest, ClientStream>();
   readonly #waiting = new Set<ClientStream>();
   /** How soon the server answers what was sent (see #expectAnswer). */
   readonly #answers = new AnswerLatency();
@@ -323,7 +323,8 @@ export class H2ClientConnection {
 
   /** Whether `request` is in flight here. */
   holds(request: PendingRequest): boolean {
-    return this.#byRequest.has(request);
+    const s = request.stream;
+    return s instanceof ClientStream && s.connection === this;
   }
 
   /** Whether a stream can be opened now. */
@@ -352,7 +353,7 @@ export class H2ClientConnection {
     }
     const s = new ClientStream(id, request, this);
     this.#streams.set(id, s);
-    this.#byRequest.set(request, s);
+    request.stream = s;
     this.#setTimer(s, request.options.headersTimeoutMs ?? this.#config.headersTimeoutMs);
     if (body !== null && body.length !== 0) this.#sendBody(s, body);
     this.#scheduleFlush();
@@ -360,8 +361,8 @@ export class H2ClientConnection {
 
   /** Resets `request`'s stream (CANCEL) and fails it with `reason`; the connection carries on. */
   abortRequest(request: PendingRequest, reason: Error): void {
-    const s = this.#byRequest.get(request);
-    if (s === undefined) {
+    const s = request.stream;
+    if (!(s instanceof ClientStream) || s.connection !== this) {
       request.fail(reason);
       return;
     }
@@ -567,16 +568,15 @@ export class H2ClientConnection {
       if (fields[from] === ":status") status = Number(fields[from + 1]);
       from += 2;
     }
-    const regular = fields.slice(from);
     if (status < 200) {
       if (status === 101) this.#fail(s, new HTTPError("ERR_HTTP_UNEXPECTED_UPGRADE", "a 101 response over HTTP/2"));
       return; // 1xx: informational
     }
-    if (regular.length / 2 > this.#config.maxHeaderCount) {
+    if ((fields.length - from) / 2 > this.#config.maxHeaderCount) {
       this.#fail(s, new HTTPError("ERR_HTTP_HEADER_OVERFLOW", `more than ${this.#config.maxHeaderCount} response header fields`));
       return;
     }
-    const head = h2ResponseHead(status, regular, endStream);
+    const head = h2ResponseHead(status, fields, endStream, from);
     if (head.contentLength > this.#config.maxResponseBytes) {
       this.#fail(s, new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `the response body (${head.contentLength} bytes) is above ${this.#config.maxResponseBytes}`));
       return;
@@ -654,7 +654,7 @@ export class H2ClientConnection {
 
   #forget(s: ClientStream): void {
     this.#streams.delete(s.id);
-    this.#byRequest.delete(s.request);
+    if (s.request.stream === s) s.request.stream = undefined;
     this.#clearTimer(s);
     this.#waiting.delete(s);
     const wake = s.wake;
@@ -748,7 +748,8 @@ export class H2ClientConnection {
     const h2 = this.h2;
     let sent = false;
     while (this.#writable && h2.wantsWrite) {
-      const out = h2.pull(PULL_BYTES);
+      // A view of the core's own buffer (no allocation per flush): send() sends it or queues a copy of what is left.
+      const out = h2.pullView(PULL_BYTES);
       if (out.length === 0) break;
       sent = true;
       try {

@@ -26,25 +26,30 @@ import { type FieldBlock, MessageHead } from "../h1/fields.ts";
  * an HTTP/2 request's CPU on Bun).
  */
 class H2MessageHead extends MessageHead {
-  readonly #fields: readonly string[];
+  /** The decoded list; the regular fields start at {@link from} (the pseudo-fields before it are not the head's). */
+  readonly all: readonly string[];
+  /** Where the regular fields start in {@link all} (even). */
+  readonly from: number;
   #laidOut = false;
-  constructor(fields: readonly string[]) {
+  constructor(all: readonly string[], from: number) {
     super("response");
-    this.#fields = fields;
+    this.all = all;
+    this.from = from;
   }
   /** Fills `buffer` and `spans` from the strings. */
   #layOut(): void {
     if (this.#laidOut) return;
     this.#laidOut = true;
-    const fields = this.#fields;
+    const fields = this.all;
+    const from = this.from;
     let size = 0;
-    for (let i = 0; i < fields.length; i++) size += fields[i]!.length;
+    for (let i = from; i < fields.length; i++) size += fields[i]!.length;
     const buffer = new Uint8Array(size);
     const spans = new Int32Array(4 * this.count);
     let at = 0;
     for (let f = 0; f < this.count; f++) {
-      const name = fields[2 * f]!;
-      const value = fields[2 * f + 1]!;
+      const name = fields[from + 2 * f]!;
+      const value = fields[from + 2 * f + 1]!;
       spans[4 * f] = at;
       for (let k = 0; k < name.length; k++) buffer[at++] = name.charCodeAt(k) & 0xff;
       spans[4 * f + 1] = at;
@@ -57,7 +62,7 @@ class H2MessageHead extends MessageHead {
     this.spans = spans;
   }
   override nameIs(i: number, lowerName: string): boolean {
-    return this.#fields[2 * i] === lowerName;
+    return this.all[this.from + 2 * i] === lowerName;
   }
   override valueBytes(i: number): Uint8Array {
     this.#layOut();
@@ -67,18 +72,18 @@ class H2MessageHead extends MessageHead {
     this.#layOut();
     return super.detach();
   }
-  /** The decoded strings: name, value, name, value, … */
+  /** The decoded strings of the regular fields: name, value, name, value, … */
   get strings(): readonly string[] {
-    return this.#fields;
+    return this.from === 0 ? this.all : this.all.slice(this.from);
   }
   override name(i: number): string {
-    return this.#fields[2 * i]!;
+    return this.all[this.from + 2 * i]!;
   }
   override rawName(i: number): string {
-    return this.#fields[2 * i]!;
+    return this.all[this.from + 2 * i]!;
   }
   override value(i: number): string {
-    return this.#fields[2 * i + 1]!;
+    return this.all[this.from + 2 * i + 1]!;
   }
 }
 
@@ -97,8 +102,38 @@ export function h2FieldStrings(head: FieldBlock): readonly string[] | null {
 }
 
 /**
+ * The decoded list of a head {@link h2ResponseHead} made, as it was given
+ * (its regular fields from {@link h2FieldsFrom} on), or null for any
+ * other head: compared without a copy of the regular part.
+ *
+ * @example
+ * ```ts
+ * import { h2Fields, h2FieldsFrom, h2ResponseHead } from "./h2_head.ts";
+ * const head = h2ResponseHead(200, [":status", "200", "server", "x"], true, 2);
+ * console.log(h2Fields(head), h2FieldsFrom(head)); // [":status", "200", "server", "x"] 2
+ * ```
+ */
+export function h2Fields(head: FieldBlock): readonly string[] | null {
+  return head instanceof H2MessageHead ? head.all : null;
+}
+
+/**
+ * Where the regular fields start in {@link h2Fields}' list (0 for any other head).
+ *
+ * @example
+ * ```ts
+ * import { h2FieldsFrom, h2ResponseHead } from "./h2_head.ts";
+ * console.log(h2FieldsFrom(h2ResponseHead(204, [], true))); // 0
+ * ```
+ */
+export function h2FieldsFrom(head: FieldBlock): number {
+  return head instanceof H2MessageHead ? head.from : 0;
+}
+
+/**
  * Builds the head of a response from its regular fields (a flat
- * `[name0, value0, …]` list without pseudo-fields).
+ * `[name0, value0, …]` list; with `from`, the fields from that index on:
+ * the pseudo-fields before it are left out without a copy of the list).
  *
  * @example
  * ```ts
@@ -106,15 +141,15 @@ export function h2FieldStrings(head: FieldBlock): readonly string[] | null {
  * console.log(h2ResponseHead(204, [], true).framing); // "none"
  * ```
  */
-export function h2ResponseHead(status: number, fields: readonly string[], ended: boolean): MessageHead {
-  const count = fields.length >> 1;
+export function h2ResponseHead(status: number, fields: readonly string[], ended: boolean, from = 0): MessageHead {
+  const count = (fields.length - from) >> 1;
   let contentLength = -1;
-  for (let f = 0; f < count; f++) {
-    if (fields[2 * f] !== "content-length") continue;
-    const value = fields[2 * f + 1]!;
+  for (let f = from; f < fields.length; f += 2) {
+    if (fields[f] !== "content-length") continue;
+    const value = fields[f + 1]!;
     if (/^\d{1,15}$/.test(value)) contentLength = Number(value);
   }
-  const head = new H2MessageHead(fields);
+  const head = new H2MessageHead(fields, from);
   head.count = count;
   head.statusCode = status;
   head.versionMinor = 1;

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { h2FieldStrings, h2ResponseHead } from "./h2_head.ts";
+import { h2Fields, h2FieldsFrom, h2FieldStrings, h2ResponseHead } from "./h2_head.ts";
 
 describe("h2ResponseHead", () => {
   test("fields by name, content-length framing, bytes made when asked for", () => {
@@ -22,6 +22,28 @@ describe("h2ResponseHead", () => {
     assert.equal(h2ResponseHead(204, [], true).framing, "none");
     assert.equal(h2ResponseHead(200, ["x", "y"], false).framing, "chunked");
     assert.equal(h2ResponseHead(200, ["content-length", "1e3"], false).contentLength, -1);
+  });
+
+  test("with from: the fields before it (the pseudo-fields) are left out, the list is not copied", () => {
+    const all = [":status", "200", "content-type", "text/plain", "x-a", "1", "content-length", "3"];
+    const head = h2ResponseHead(200, all, false, 2);
+    assert.equal(head.count, 3);
+    assert.equal(head.contentLength, 3);
+    assert.equal(head.framing, "length");
+    assert.equal(head.name(0), "content-type");
+    assert.equal(head.value(2), "3");
+    assert.ok(head.nameIs(1, "x-a"));
+    assert.equal(head.get(":status"), null);
+    assert.equal(new TextDecoder().decode(head.valueBytes(1)), "1");
+    assert.deepEqual(head.entries(), [["content-type", "text/plain"], ["x-a", "1"], ["content-length", "3"]]);
+    assert.deepEqual(h2FieldStrings(head), all.slice(2));
+    assert.equal(h2Fields(head), all);
+    assert.equal(h2FieldsFrom(head), 2);
+    const copy = head.detach();
+    assert.deepEqual(copy.entries(), head.entries());
+    assert.equal(h2Fields(copy), null);
+    assert.equal(h2FieldsFrom(copy), 0);
+    assert.equal(h2ResponseHead(200, [":status", "200", "content-length", "1", "content-length", "x"], true, 2).framing, "none");
   });
 
   test("property: a detached head keeps every field, as bytes and as strings", () => {

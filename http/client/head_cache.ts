@@ -25,7 +25,7 @@
  * @module
  */
 import type { FieldBlock } from "../h1/fields.ts";
-import { h2FieldStrings } from "./h2_head.ts";
+import { h2Fields, h2FieldsFrom } from "./h2_head.ts";
 
 /** Heads with more field bytes than this are not kept. */
 const MAX_BYTES = 4096;
@@ -79,8 +79,9 @@ export class HeadCache {
   /** The pairs of `head` (lower-case names), the cached ones when `origin`'s last head was the same. */
   fields(origin: string, head: FieldBlock): CachedFields {
     const entry = this.#byOrigin.get(origin);
-    const strings = h2FieldStrings(head);
-    if (entry !== undefined && (strings !== null ? sameStrings(entry, strings) : sameBytes(entry, head))) {
+    const strings = h2Fields(head);
+    const from = strings !== null ? h2FieldsFrom(head) : 0;
+    if (entry !== undefined && (strings !== null ? sameStrings(entry, strings, from) : sameBytes(entry, head))) {
       entry.hits++;
       return entry;
     }
@@ -90,9 +91,9 @@ export class HeadCache {
     if (head.count > MAX_FIELDS) return fresh;
     if (strings !== null) {
       let size = 0;
-      for (let i = 0; i < strings.length; i++) size += strings[i]!.length;
+      for (let i = from; i < strings.length; i++) size += strings[i]!.length;
       if (size > MAX_BYTES) return fresh;
-      fresh.strings = strings;
+      fresh.strings = from === 0 ? strings : strings.slice(from);
     } else if (!keepBytes(fresh, head)) return fresh;
     if (entry === undefined && this.#byOrigin.size >= MAX_ORIGINS) this.#byOrigin.clear();
     this.#byOrigin.set(origin, fresh);
@@ -105,10 +106,11 @@ export class HeadCache {
   }
 }
 
-function sameStrings(entry: Entry, strings: readonly string[]): boolean {
+/** Whether the regular fields of `strings` (from `from` on) are the ones kept. */
+function sameStrings(entry: Entry, strings: readonly string[], from: number): boolean {
   const kept = entry.strings;
-  if (kept === null || kept.length !== strings.length) return false;
-  for (let i = 0; i < strings.length; i++) if (kept[i] !== strings[i]) return false;
+  if (kept === null || kept.length !== strings.length - from) return false;
+  for (let i = 0; i < kept.length; i++) if (kept[i] !== strings[from + i]) return false;
   return true;
 }
 

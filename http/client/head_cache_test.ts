@@ -66,6 +66,14 @@ describe("HeadCache", () => {
     const b = cache.fields("https://a", h2ResponseHead(200, ["server", "y", "content-length", "2"], false));
     assert.notEqual(b, a);
     assert.deepEqual(b.pairs, [["server", "y"], ["content-length", "2"]]);
+    // Heads over a decoded list with its pseudo-fields (from 2 on): compared from there, whatever the status.
+    const c = cache.fields("https://a", h2ResponseHead(200, [":status", "200", "server", "y", "content-length", "2"], false, 2));
+    assert.equal(c, b);
+    assert.equal(cache.fields("https://a", h2ResponseHead(404, [":status", "404", "server", "y", "content-length", "2"], false, 2)), b);
+    const d = cache.fields("https://a", h2ResponseHead(200, [":status", "200", "server", "y"], false, 2));
+    assert.notEqual(d, b);
+    assert.deepEqual(d.pairs, [["server", "y"]]);
+    assert.equal(cache.fields("https://a", h2ResponseHead(200, ["server", "y"], false)), d);
   });
 
   test("a large head is not kept", () => {

@@ -42,6 +42,12 @@ export class PendingRequest {
   retried = false;
   /** The handler got its end or its error. */
   done = false;
+  /**
+   * The HTTP/2 stream carrying it while one does (set and cleared by its
+   * connection: a field instead of a map from request to stream per
+   * connection).
+   */
+  stream: object | undefined = undefined;
   /** Called once when the signal aborts (set by the dispatcher). */
   #onAbort: (() => void) | undefined;
 

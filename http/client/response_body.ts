@@ -84,6 +84,8 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #paused = false;
   #wake: (() => void) | undefined;
   #whole: Promise<Uint8Array> | undefined;
+  /** What `arrayBuffer()` or `text()` took whole: a later `bytes()` answers with it (its promise made only then). */
+  #taken: Uint8Array | undefined;
 
   /** Wraps `source` (default: an empty body). */
   constructor(source: BodySource = NO_SOURCE) {
@@ -162,6 +164,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   /** Every byte, once the body ended. */
   bytes(): Promise<Uint8Array> {
     if (this.#whole) return this.#whole;
+    if (this.#taken !== undefined) return this.#whole = Promise.resolve(this.#taken);
     if (this.#used) return Promise.reject(new TypeError("the body was already read"));
     // Usually the whole body is in by the time it is asked for (HTTP/2: its DATA came in the HEADERS' read): no reads.
     const all = this.takeAll();
@@ -187,9 +190,9 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
 
   /** {@link takeAll}, kept as {@link bytes}' answer too (so a later `bytes()` gives the same bytes, as it did). */
   #takeWhole(): Uint8Array | null {
-    if (this.#whole !== undefined || this.#used) return null;
+    if (this.#whole !== undefined || this.#taken !== undefined || this.#used) return null;
     const all = this.takeAll();
-    if (all !== null) this.#whole = Promise.resolve(all);
+    if (all !== null) this.#taken = all;
     return all;
   }
 

@@ -19,6 +19,9 @@ import type { PendingBlock } from "./types.ts";
 import { PROGRESS_FRAMES_PER_SECTION, SMALL_FRAME_BYTES } from "./work_budget.ts";
 
 const EMPTY_PAIRS: readonly string[] = [];
+/** The request checks' options, one record each instead of one per request. */
+const EXTENDED_CONNECT = { extendedConnect: true } as const;
+const PLAIN_CONNECT = { extendedConnect: false } as const;
 
 /**
  * Handles a received HEADERS or PUSH_PROMISE frame: decodes the block at
@@ -50,20 +53,25 @@ export function onHeadersFrame(c: H2Core, f: Frame, payload: Uint8Array): void {
     c.table.lastPeerId = promisedId;
   }
   const fragment = start === 0 ? payload : payload.subarray(start);
-  const block: PendingBlock = {
+  const endStream = (f.flags & Flag.END_STREAM) !== 0 && f.type === FrameType.HEADERS;
+  // A block in one frame (the usual case) is decoded from the frame's view
+  // at once, with no record of it kept.
+  if (f.flags & Flag.END_HEADERS) {
+    c.block = null;
+    applyBlock(c, f.type, f.streamId, endStream, selfDependent, promisedId, fragment);
+    return;
+  }
+  // CONTINUATION frames follow: a copy is kept until they complete it.
+  c.block = {
     type: f.type,
     streamId: f.streamId,
-    endStream: (f.flags & Flag.END_STREAM) !== 0 && f.type === FrameType.HEADERS,
+    endStream,
     selfDependent,
     promisedId,
-    // The view is decoded before this frame's callback returns unless
-    // CONTINUATION frames follow: only then is a copy kept.
-    fragments: [f.flags & Flag.END_HEADERS ? fragment : fragment.slice()],
+    fragments: [fragment.slice()],
     bytes: fragment.length,
     frames: 1,
   };
-  if (f.flags & Flag.END_HEADERS) completeBlock(c, block);
-  else c.block = block;
 }
 
 /**
@@ -100,10 +108,9 @@ export function onContinuation(c: H2Core, f: Frame, payload: Uint8Array): void {
   }
 }
 
-/** Decodes a complete header block and applies it to its stream. */
+/** Joins the fragments of a block that CONTINUATION frames completed, then applies it. */
 function completeBlock(c: H2Core, block: PendingBlock): void {
   c.block = null;
-  const selfDependent = block.selfDependent;
   let bytes: Uint8Array;
   if (block.fragments.length === 1) bytes = block.fragments[0]!;
   else {
@@ -114,6 +121,17 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
       o += frag.length;
     }
   }
+  applyBlock(c, block.type, block.streamId, block.endStream, block.selfDependent, block.promisedId, bytes);
+}
+
+/**
+ * What a response's or request's checks found: one record for every
+ * section (filled and read before the next section is checked).
+ */
+const sectionInfo: SectionInfo = { method: "", status: 0, contentLength: -1 };
+
+/** Decodes a complete header block (`bytes`) and applies it to its stream. */
+function applyBlock(c: H2Core, type: number, id: number, endStream: boolean, selfDependent: boolean, promisedId: number, bytes: Uint8Array): void {
   let fields: string[] = EMPTY_PAIRS as string[];
   let tooLarge = false;
   try {
@@ -122,8 +140,7 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
     if (e instanceof HPACKError && e.code === HPACK_LIST_TOO_LARGE) tooLarge = true;
     else throw e;
   }
-  if (block.type === FrameType.PUSH_PROMISE) return onPushPromise(c, block, fields, tooLarge);
-  const id = block.streamId;
+  if (type === FrameType.PUSH_PROMISE) return onPushPromise(c, id, promisedId, fields, tooLarge);
   let stream = c.table.streams.get(id);
   if (stream === undefined) {
     if (!c.table.peerInitiated(id) || id <= c.table.lastPeerId) {
@@ -156,14 +173,17 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
   if (tooLarge) {
     throw streamErr("ERR_H2_HEADER_LIST_TOO_LARGE", `header list of stream ${id} exceeds ${c.decoder.maxHeaderListSize}`, ErrorCode.ENHANCE_YOUR_CALM, id);
   }
-  if (stream.headersReceived) return onTrailers(c, stream, fields, block.endStream);
-  const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
+  if (stream.headersReceived) return onTrailers(c, stream, fields, endStream);
+  const info = sectionInfo;
+  info.method = "";
+  info.status = 0;
+  info.contentLength = -1;
   let reason: string;
   if (c.conn.role === "server") {
-    reason = checkRequest(fields, info, { extendedConnect: c.conn.localSettings.enableConnectProtocol });
+    reason = checkRequest(fields, info, c.conn.localSettings.enableConnectProtocol ? EXTENDED_CONNECT : PLAIN_CONNECT);
   } else {
     reason = checkResponse(fields, info);
-    if (!reason && info.status < 200 && block.endStream) reason = "informational response with END_STREAM";
+    if (!reason && info.status < 200 && endStream) reason = "informational response with END_STREAM";
     if (!reason && info.status === 101) reason = "101 is not allowed in HTTP/2";
   }
   if (reason) throw streamErr("ERR_H2_MALFORMED", `malformed header section: ${reason}`, ErrorCode.PROTOCOL_ERROR, id);
@@ -176,11 +196,11 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
     stream.status = info.status;
     const noBody = stream.method === "HEAD" || info.status === 204 || info.status === 304;
     stream.contentLength = noBody ? -1 : info.contentLength;
-    if (block.endStream && stream.contentLength > 0) {
+    if (endStream && stream.contentLength > 0) {
       throw streamErr("ERR_H2_CONTENT_LENGTH", `content-length without DATA on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
     }
   }
-  const event: H2Event = { type: "headers", streamId: id, headers: fields, endStream: block.endStream };
+  const event: H2Event = { type: "headers", streamId: id, headers: fields, endStream };
   if (c.conn.role === "server") {
     for (let i = 0; i < fields.length; i += 2) {
       if (fields[i] === "priority") event.priority = parsePriority(fields[i + 1]!);
@@ -192,7 +212,7 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
   // The application now works on the request until it answers or resets it.
   if (c.conn.role === "server") stream.appHolds = true;
   c.events.push(event);
-  if (block.endStream) c.table.remoteEnded(stream);
+  if (endStream) c.table.remoteEnded(stream);
 }
 
 /** A trailer section: it must end the stream. */
@@ -209,18 +229,17 @@ function onTrailers(c: H2Core, stream: H2Stream, fields: string[], endStream: bo
 }
 
 /** A promised request (client): reserves the promised stream. */
-function onPushPromise(c: H2Core, block: PendingBlock, fields: string[], tooLarge: boolean): void {
-  const parent = c.table.streams.get(block.streamId);
-  const promised = block.promisedId;
+function onPushPromise(c: H2Core, parentId: number, promised: number, fields: string[], tooLarge: boolean): void {
+  const parent = c.table.streams.get(parentId);
   if (parent === undefined) {
-    if (c.table.lateFrame(block.streamId, FrameType.PUSH_PROMISE)) {
+    if (c.table.lateFrame(parentId, FrameType.PUSH_PROMISE)) {
       c.table.remember(promised, ClosedBy.LOCAL_RESET);
       c.queue(encodeRstStream(promised, ErrorCode.CANCEL));
     }
     return;
   }
   if (parent.state !== S.OPEN && parent.state !== S.HALF_CLOSED_LOCAL) {
-    throw conn("ERR_H2_PUSH_PROMISE", `PUSH_PROMISE on stream ${block.streamId} in the wrong state`, ErrorCode.PROTOCOL_ERROR);
+    throw conn("ERR_H2_PUSH_PROMISE", `PUSH_PROMISE on stream ${parentId} in the wrong state`, ErrorCode.PROTOCOL_ERROR);
   }
   const stream = new H2Stream(promised, S.RESERVED_REMOTE, c.conn.remoteSettings.initialWindowSize, c.recvInitialWindow);
   const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
@@ -238,5 +257,5 @@ function onPushPromise(c: H2Core, block: PendingBlock, fields: string[], tooLarg
   stream.method = info.method;
   c.table.streams.set(promised, stream);
   c.table.reservedCount++;
-  c.events.push({ type: "push-promise", streamId: block.streamId, promisedId: promised, headers: fields });
+  c.events.push({ type: "push-promise", streamId: parentId, promisedId: promised, headers: fields });
 }
