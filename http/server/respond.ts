@@ -303,6 +303,14 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
 
 /** Head (fields written) with `Content-Length`, then the UTF-8 of `body`, encoded in place beside the head when small. */
 function sendString(sink: ResponseSink, body: string, ctx: ResponseContext): boolean {
+  if (body.length < 64 && !ctx.head && asciiOnly(body)) {
+    // A short ASCII string's length is its byte count: the Content-Length line, then the body, in order (no line built as a string).
+    contentLength(body.length);
+    endHead(ctx, ctx.close);
+    out.latin1(body);
+    commit(sink);
+    return !ctx.close;
+  }
   if (body.length <= COPY_MAX && !ctx.head) {
     // Encoded after the head, then the Content-Length line slotted in before it.
     const fieldsEnd = out.length;
@@ -328,6 +336,28 @@ function sendString(sink: ResponseSink, body: string, ctx: ResponseContext): boo
   return sendBytes(sink, new TextEncoder().encode(body), ctx);
 }
 
+function asciiOnly(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+const CONTENT_LENGTH = new TextEncoder().encode("Content-Length: ");
+
+/** `Content-Length: n\r\n`, its digits written in place. */
+function contentLength(n: number): void {
+  out.reserve(CONTENT_LENGTH.length + 18);
+  out.bytes(CONTENT_LENGTH);
+  const b = out.buf;
+  let at = out.length;
+  let digits = 1;
+  for (let v = n; v >= 10; v = Math.floor(v / 10)) digits++;
+  for (let i = at + digits - 1, v = n; i >= at; i--, v = Math.floor(v / 10)) b[i] = 0x30 + (v % 10);
+  at += digits;
+  b[at++] = 0x0d;
+  b[at++] = 0x0a;
+  out.length = at;
+}
+
 /** A light response (light_response.ts) from its recorded parts. */
 function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext): boolean {
   writeLightFields(sink, parts);
@@ -343,7 +373,7 @@ function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext)
 
 /** Head (fields written) with `Content-Length`, then `bytes` (beside it when small). */
 function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext): boolean {
-  out.latin1(`Content-Length: ${bytes.length}\r\n`);
+  contentLength(bytes.length);
   endHead(ctx, ctx.close);
   if (ctx.head) commit(sink);
   else if (bytes.length <= INLINE_MAX) {

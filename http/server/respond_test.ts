@@ -1,0 +1,84 @@
+// writeResponse's string and bytes bodies: the head's Content-Length and Connection lines and the body, whether
+// the response is built in the writer's own buffer or appended to a session's cork buffer after others.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { type ResponseContext, type ResponseSink, writeResponse } from "./respond.ts";
+import { OutBuffer } from "./out_buffer.ts";
+import { installLightResponse } from "./light_response.ts";
+
+const decoder = new TextDecoder();
+
+/** Writes `response` and returns what went out, with the bytes corked before it when `cork` is given. */
+async function written(response: Response, ctx: ResponseContext, cork?: OutBuffer): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const sink: ResponseSink = {
+    send: (b) => (parts.push(b.slice()), true),
+    sendPair: (head, body) => (parts.push(head.slice(), body.slice()), true),
+    drained: () => Promise.resolve(),
+    gone: false,
+    corkBuffer: () => cork,
+  };
+  // At once for a body held in memory (Bun reads an empty one through its stream).
+  assert.equal(await writeResponse(sink, response, ctx), !ctx.close);
+  if (cork !== undefined) parts.push(cork.view().slice());
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Splits a written response into its head's lines and its body bytes. */
+function parse(bytes: Uint8Array): { lines: string[]; body: Uint8Array } {
+  const text = decoder.decode(bytes); // heads are ASCII: the body is taken by byte offset below
+  const end = text.indexOf("\r\n\r\n");
+  assert.ok(end > 0, text);
+  const headBytes = new TextEncoder().encode(text.slice(0, end + 4)).length;
+  return { lines: text.slice(0, end).split("\r\n"), body: bytes.subarray(headBytes) };
+}
+
+describe("writeResponse string and bytes bodies", () => {
+  test("Content-Length is the body's UTF-8 byte count, the Connection line as asked, the body whole; alone or after corked bytes", async () => {
+    const body = fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.string({ unit: "grapheme", maxLength: 80 }),
+      fc.string({ minLength: 60, maxLength: 70 }),
+      fc.uint8Array({ maxLength: 200 }),
+    );
+    const ctx = fc.record({ head: fc.boolean(), http10: fc.boolean(), close: fc.boolean() });
+    await fc.assert(fc.asyncProperty(body, ctx, fc.option(fc.string({ maxLength: 40 })), fc.boolean(), async (b, c, before, light) => {
+      const cork = before === null ? undefined : new OutBuffer(16);
+      const prefix = before === null ? new Uint8Array(0) : new TextEncoder().encode(before);
+      cork?.bytes(prefix);
+      // The light Response (serve's default on Node) is written from its recorded parts, by the same code.
+      const uninstall = light ? installLightResponse() : () => {};
+      let response: Response;
+      try {
+        response = new Response(b, { headers: { "content-type": "text/plain" } });
+      } finally {
+        uninstall();
+      }
+      const out = await written(response, { ...c }, cork);
+      assert.deepEqual(out.subarray(0, prefix.length), prefix);
+      const { lines, body: got } = parse(out.subarray(prefix.length));
+      const expected = typeof b === "string" ? new TextEncoder().encode(b) : b;
+      assert.equal(lines[0], "HTTP/1.1 200 OK");
+      assert.ok(lines.includes(`Content-Length: ${expected.length}`), lines.join("|"));
+      assert.equal(lines.includes("Connection: close"), c.close);
+      assert.equal(lines.includes("Connection: keep-alive"), !c.close && c.http10);
+      assert.deepEqual(got, c.head ? new Uint8Array(0) : expected);
+    }), { numRuns: 300 });
+  });
+
+  test("a large bytes body goes beside its head with its length", async () => {
+    for (const n of [9, 10, 99, 100, 32768, 32769, 65536, 1_000_000]) {
+      const bytes = new Uint8Array(n).map((_, i) => i % 251);
+      const { lines, body } = parse(await written(new Response(bytes), { head: false, http10: false, close: false }));
+      assert.ok(lines.includes(`Content-Length: ${n}`), `${n}: ${lines.join("|")}`);
+      assert.deepEqual(body, bytes);
+    }
+  });
+});
