@@ -110,6 +110,15 @@ export class IpList {
   readonly #clock: Clock;
   /** By canonical "hex/bits" text. */
   readonly #prefixes = new Map<string, Prefix>();
+  /**
+   * Single addresses (/32, /128: what SynGuard blacklists, one per hostile
+   * address) by their 16 bytes' hex, to their expiry: found by one lookup,
+   * so `has` scans only the real prefixes (a flood from thousands of
+   * addresses made every check scan them all).
+   */
+  readonly #hosts = new Map<string, number>();
+  /** No entry expires before this (a full list is pruned only once one may have: adding to a full one stays cheap). */
+  #nextExpiry = Infinity;
 
   /**
    * Creates an empty list holding at most `maxEntries` (default 4096) prefixes.
@@ -124,7 +133,7 @@ export class IpList {
 
   /** Prefixes held (expired ones included until looked at or pruned). */
   get size(): number {
-    return this.#prefixes.size;
+    return this.#prefixes.size + this.#hosts.size;
   }
 
   /**
@@ -133,20 +142,42 @@ export class IpList {
    * @throws {TypeError} for a bad prefix; {@link LimitError} when full.
    */
   add(cidr: string, ttlMs = Infinity): void {
+    if (!this.tryAdd(cidr, ttlMs)) throw new LimitError("ERR_LIMIT_IP_LIST", `the address list holds its maximum of ${this.#max} prefixes`, this.#max);
+  }
+
+  /**
+   * {@link IpList.add} that returns false instead of throwing when the list
+   * is full (and nothing in it expired): for callers that add under a
+   * flood, where a throw per attempt would cost more than the attempt.
+   *
+   * @throws {TypeError} for a bad prefix.
+   * @example
+   * ```ts
+   * import { IpList } from "./ip_list.ts";
+   * const list = new IpList({ maxEntries: 1 });
+   * console.log(list.tryAdd("192.0.2.1", 60_000), list.tryAdd("192.0.2.2", 60_000)); // true false
+   * ```
+   */
+  tryAdd(cidr: string, ttlMs = Infinity): boolean {
     if (typeof ttlMs !== "number" || !(ttlMs > 0)) throw new RangeError(`ttlMs must be a number > 0, got ${String(ttlMs)}`);
     const prefix = parseCidr(cidr);
-    const key = keyOf(prefix.bytes, prefix.bits);
-    if (!this.#prefixes.has(key) && this.#prefixes.size >= this.#max) {
-      this.prune();
-      if (this.#prefixes.size >= this.#max) throw new LimitError("ERR_LIMIT_IP_LIST", `the address list holds its maximum of ${this.#max} prefixes`, this.#max);
+    const host = prefix.bits === 128;
+    const key = host ? hexOf(prefix.bytes) : keyOf(prefix.bytes, prefix.bits);
+    if (!(host ? this.#hosts.has(key) : this.#prefixes.has(key)) && this.size >= this.#max) {
+      if (this.#clock.now() >= this.#nextExpiry) this.prune();
+      if (this.size >= this.#max) return false;
     }
-    this.#prefixes.set(key, { ...prefix, expiresAt: this.#clock.now() + ttlMs });
+    const expiresAt = this.#clock.now() + ttlMs;
+    if (expiresAt < this.#nextExpiry) this.#nextExpiry = expiresAt;
+    if (host) this.#hosts.set(key, expiresAt);
+    else this.#prefixes.set(key, { ...prefix, expiresAt });
+    return true;
   }
 
   /** Removes a prefix (exactly as added, after canonicalisation); false when absent. */
   remove(cidr: string): boolean {
     const prefix = parseCidr(cidr);
-    return this.#prefixes.delete(keyOf(prefix.bytes, prefix.bits));
+    return prefix.bits === 128 ? this.#hosts.delete(hexOf(prefix.bytes)) : this.#prefixes.delete(keyOf(prefix.bytes, prefix.bits));
   }
 
   /**
@@ -157,6 +188,14 @@ export class IpList {
   has(ip: string): boolean {
     const bytes = toBytes16(ip);
     const now = this.#clock.now();
+    if (this.#hosts.size > 0) {
+      const key = hexOf(bytes);
+      const expiresAt = this.#hosts.get(key);
+      if (expiresAt !== undefined) {
+        if (expiresAt > now) return true;
+        this.#hosts.delete(key);
+      }
+    }
     for (const [key, p] of this.#prefixes) {
       if (p.expiresAt <= now) {
         this.#prefixes.delete(key);
@@ -171,18 +210,28 @@ export class IpList {
   prune(): number {
     const now = this.#clock.now();
     let removed = 0;
+    let next = Infinity;
     for (const [key, p] of this.#prefixes) {
       if (p.expiresAt <= now) {
         this.#prefixes.delete(key);
         removed++;
-      }
+      } else if (p.expiresAt < next) next = p.expiresAt;
     }
+    for (const [key, expiresAt] of this.#hosts) {
+      if (expiresAt <= now) {
+        this.#hosts.delete(key);
+        removed++;
+      } else if (expiresAt < next) next = expiresAt;
+    }
+    this.#nextExpiry = next;
     return removed;
   }
 
   /** Empties the list. */
   clear(): void {
     this.#prefixes.clear();
+    this.#hosts.clear();
+    this.#nextExpiry = Infinity;
   }
 }
 
@@ -211,6 +260,15 @@ function matches(prefix: Uint8Array, bits: number, ip: Uint8Array): boolean {
   if (rest === 0) return true;
   const m = (0xff00 >> rest) & 0xff;
   return ((ip[whole] as number) & m) === prefix[whole];
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** The 16 bytes of an address as hex: the key of a single address. */
+function hexOf(bytes: Uint8Array): string {
+  let hex = "";
+  for (let i = 0; i < 16; i++) hex += HEX[bytes[i]!]!;
+  return hex;
 }
 
 function keyOf(bytes: Uint8Array, bits: number): string {

@@ -50,4 +50,48 @@ describe("IpList", () => {
     assert.throws(() => list.has("not an ip"), TypeError);
     assert.throws(() => list.add("192.0.2.0/24", 0), RangeError);
   });
+
+  test("tryAdd says false where add throws; single addresses and prefixes count against one bound", () => {
+    const clock = new ManualClock();
+    const list = new IpList({ clock, maxEntries: 2 });
+    assert.equal(list.tryAdd("192.0.2.1", 100), true);
+    assert.equal(list.tryAdd("10.0.0.0/8", 200), true);
+    assert.equal(list.tryAdd("192.0.2.2"), false);
+    assert.equal(list.tryAdd("192.0.2.1", 300), true); // a renewal needs no room
+    assert.equal(list.size, 2);
+    assert.throws(() => list.add("2001:db8::1"), (e: unknown) => e instanceof LimitError);
+    clock.advance(200);
+    assert.equal(list.tryAdd("2001:db8::1"), true); // the /8 expired
+    assert.equal(list.has("192.0.2.1"), true);
+    assert.equal(list.has("10.1.1.1"), false);
+    assert.equal(list.has("::ffff:192.0.2.1"), true);
+    clock.advance(100);
+    assert.equal(list.has("192.0.2.1"), false);
+  });
+
+  test("property: has agrees with a plain scan of every unexpired prefix (single addresses, prefixes, mapped IPv4, removal, expiry)", () => {
+    const entry = fc.tuple(fc.nat(3), fc.nat(3), fc.constantFrom(24, 30, 32), fc.constantFrom(10, 50, Infinity), fc.boolean());
+    fc.assert(fc.property(fc.array(entry, { maxLength: 12 }), fc.array(fc.tuple(fc.nat(3), fc.nat(3), fc.boolean()), { maxLength: 12 }), fc.nat(60), (entries, probes, advance) => {
+      const clock = new ManualClock();
+      const list = new IpList({ clock, maxEntries: 64 });
+      const model = new Map<string, { cidr: string; expiresAt: number }>();
+      for (const [c, d, bits, ttl, remove] of entries) {
+        const cidr = `192.0.${c}.${d}/${bits}`;
+        const key = `${parseCidr(cidr).bytes.join(".")}/${parseCidr(cidr).bits}`;
+        if (remove) {
+          assert.equal(list.remove(cidr), model.delete(key));
+        } else {
+          list.add(cidr, ttl);
+          model.set(key, { cidr, expiresAt: clock.now() + ttl });
+        }
+        clock.advance(5);
+      }
+      clock.advance(advance);
+      for (const [c, d, mapped] of probes) {
+        const ip = `${mapped ? "::ffff:" : ""}192.0.${c}.${d}`;
+        const expected = [...model.values()].some((e) => e.expiresAt > clock.now() && cidrContains(e.cidr, ip));
+        assert.equal(list.has(ip), expected, ip);
+      }
+    }));
+  });
 });

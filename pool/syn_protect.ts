@@ -229,7 +229,9 @@ export class SynGuard {
     r.attempts++;
     r.score += this.#w.attempt;
     const action = this.#actionOf(r.score);
-    if (action === "block" && this.#blacklistMs > 0) this.blacklist.add(ip, this.#blacklistMs);
+    // A full list (thousands of hostile addresses at once) leaves this one blocked by its score while it is hostile:
+    // `add` would throw out of the listener's accept path, the connection neither admitted nor refused.
+    if (action === "block" && this.#blacklistMs > 0) this.blacklist.tryAdd(ip, this.#blacklistMs);
     return this.#count(action);
   }
 

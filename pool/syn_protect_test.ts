@@ -44,6 +44,25 @@ describe("SynGuard", () => {
     assert.throws(() => new SynGuard({ nope: 1 } as never), TypeError);
   });
 
+  test("blacklistMs under a flood from more addresses than the blacklist holds: every hostile one is blocked, none throws, the list stays bounded and refills once entries expire", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock, blacklistMs: 60_000, suspectAt: 1, challengeAt: 2, hostileAt: 3 });
+    const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    for (let i = 0; i < 4200; i++) {
+      for (let k = 0; k < 2; k++) guard.check(ip(i));
+      assert.equal(guard.check(ip(i)), "block");
+      assert.equal(guard.check(ip(i)), "block");
+    }
+    assert.equal(guard.blacklist.size, 4096);
+    assert.equal(guard.blacklist.has(ip(0)), true);
+    assert.equal(guard.blacklist.has(ip(4199)), false); // not listed: blocked by its score
+    assert.equal(guard.peek(ip(4199)), "block");
+    clock.advance(60_000);
+    for (let k = 0; k < 3; k++) guard.check("192.0.2.9");
+    assert.equal(guard.blacklist.has("192.0.2.9"), true); // the expired entries made room
+    assert.equal(guard.blacklist.size, 1);
+  });
+
   test("property: with no new events the score decays monotonically towards 0, halving per half-life", () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 1, max: 30_000 }), { maxLength: 10 }), (failures, steps) => {
       const clock = new ManualClock();
