@@ -576,6 +576,8 @@ async function sessionsOnStandIns(): Promise<void> {
       pause() {},
       resume() {},
       unref() {},
+      // What the session asks of the loop after a read answered at once (the next request is expected soon).
+      loop: { stats: { ticks: 0 }, expectEvents() {} },
       abort() {
         throw new Error("a stand-in connection was aborted: the session refused the request");
       },
