@@ -12,6 +12,10 @@
 // a field is GOAWAY COMPRESSION_ERROR; streams that never end their request
 // hold at most SETTINGS_MAX_CONCURRENT_STREAMS handlers, the rest refused;
 // a handler resolving to no Response is a 500 on its stream.
+// Also fixed: the requests parsed in the read in which a flood failed the
+// connection still ran their handlers, and each failed to answer on the
+// dead connection: an error report (or an onError call) per request, 200
+// stack traces in the log for one connection of SETTINGS and HEADERS.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { serve, type Server } from "../http/server/mod.ts";
@@ -138,6 +142,38 @@ describe("serve over HTTP/2: floods and state games", () => {
       assert.equal(frames(reply).goaway, ErrorCode.ENHANCE_YOUR_CALM);
     });
   }
+
+  test("requests that came in the read a flood failed the connection in reach no handler and no error report", async () => {
+    let calls = 0;
+    const errors: unknown[] = [];
+    const s = serve({
+      port: 0,
+      onError: (error) => {
+        errors.push(error);
+        return new Response("error", { status: 500 });
+      },
+      fetch: () => {
+        calls++;
+        return new Response("ok", { headers: { "x-a": "v".repeat(3000) } });
+      },
+    });
+    try {
+      // Each SETTINGS changes the header table size the server's encoder must announce: 200 of them pass the SETTINGS limit.
+      const h = new HPACKEncoder();
+      const parts: Uint8Array[] = [CLIENT_PREFACE, encodeSettings([])];
+      for (let i = 0; i < 200; i++) {
+        parts.push(encodeSettings([[1, i % 2 ? 0 : 4096]]));
+        parts.push(request(h, 1 + 2 * i, [":method", "GET", ":scheme", "http", ":authority", "a", ":path", "/"]));
+      }
+      const reply = await rawExchange(s.addr.port, Buffer.concat(parts));
+      assert.equal(frames(reply).goaway, ErrorCode.ENHANCE_YOUR_CALM);
+      // Before, every request parsed in that read ran its handler and failed to answer: 200 calls of onError (or 200 error logs).
+      assert.deepEqual(errors, []);
+      assert.ok(calls < 200, `${calls} handler calls`);
+    } finally {
+      await s.shutdown({ deadlineMs: 200 });
+    }
+  });
 
   test("HPACK: a table size update above our setting, or after a field, is GOAWAY COMPRESSION_ERROR", async () => {
     // 0x3f e1 ff 03: size update to 65535+... (past the 4096 we advertise); then :method GET, :scheme http, :path /, :authority a

@@ -772,6 +772,8 @@ export class H2Session {
   }
 
   #onRequest(id: number, fields: string[], endStream: boolean): void {
+    // Requests of a read after which the core failed the connection (a flood's GOAWAY) reach no handler: nothing could answer them.
+    if (this.h2.dead) return;
     let method = "GET";
     let scheme = "http";
     let authority = "";
@@ -866,7 +868,8 @@ export class H2Session {
   #respondNow(ex: H2Exchange, response: Response): void {
     const tunnel = tunnelResponses.get(response);
     if (tunnel !== undefined) return this.#openTunnel(ex, tunnel);
-    if (!ex.done && !ex.reset && !this.conn.closed) {
+    // A connection the core failed (a flood's GOAWAY) takes no response: #respond lets the exchange go without a report.
+    if (!ex.done && !ex.reset && !this.conn.closed && !this.h2.dead) {
       try {
         if (writeStaticH2Response(this, ex, response)) {
           this.#finished(ex);
