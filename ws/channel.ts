@@ -31,6 +31,7 @@ import type { Timer } from "../core/timer_heap.ts";
 import { WebSocketProtocol } from "./connection.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
 import { CloseCode } from "./frame.ts";
+import { dropHold, holdFrames } from "./sender.ts";
 import type { WebSocketTransport } from "./transport.ts";
 import { Connection } from "../poll/connection.ts";
 import { countClose, type WebSocketRoleStats, WS_STATS } from "./ws_stats.ts";
@@ -75,6 +76,11 @@ export interface ChannelOptions {
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
 /** Default of {@link ChannelOptions.maxBufferedBytes}. */
 export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+/**
+ * The echoes of one read are gathered up to this many bytes and sent
+ * together; a larger message goes on its own (after what was gathered).
+ */
+const CORK_MAX_BYTES = 16 * 1024;
 /** Default of {@link ChannelOptions.closeTimeoutMs}. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
@@ -111,6 +117,23 @@ export class WebSocketChannel {
   #failure: Error | undefined;
   /** The transport copies what it queues (a Connection): frames can be sent from a shared buffer. */
   readonly #direct: boolean;
+  /**
+   * Messages sent while a read is processed are gathered (corked) and sent
+   * with one `send` after it: several messages in one read cost one system
+   * call, not one each.
+   */
+  #corking = false;
+  /** The first gathered message: still the senders' shared buffer, held with `holdFrames`. */
+  #held: Uint8Array | null = null;
+  /** Gathered messages copied out of the shared buffer (a second one came, or someone wrote there). */
+  #cork: Uint8Array | null = null;
+  #corkBytes = 0;
+  /** Copies the held message into #cork before the shared buffer is written again. */
+  readonly #release = (): void => {
+    const held = this.#held!;
+    this.#held = null;
+    this.#gather(held);
+  };
 
   /** Starts a WebSocket over `conn` in the open state; `head` holds bytes already read after the handshake, and `events` receives messages and the close. */
   constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
@@ -183,7 +206,7 @@ export class WebSocketChannel {
 
   /** Bytes queued on the connection, not yet taken by the kernel. */
   get bufferedAmount(): number {
-    return this.conn.closed ? 0 : this.conn.bufferedAmount;
+    return this.conn.closed ? 0 : this.conn.bufferedAmount + this.#corkBytes + (this.#held?.length ?? 0);
   }
 
   /**
@@ -199,8 +222,23 @@ export class WebSocketChannel {
       // take), one send for all of them and no frame allocated.
       const frames = this.#ws.messageFrames(data, binary);
       this.#stats.bytesOut += frames.length;
+      if (
+        this.#corking && (this.#held !== null || this.#corkBytes > 0 || this.#ws.inputLeft > 0) &&
+        this.#corkBytes + frames.length <= CORK_MAX_BYTES && this.conn.bufferedAmount === 0
+      ) {
+        // Inside a read that holds more (or after messages kept from it),
+        // with nothing queued on the connection: kept for the one send
+        // after the read (the first as it is, the rest copied). A read of
+        // one message sends its echo at once, as without corking.
+        if (this.#held === null && this.#corkBytes === 0) {
+          this.#held = frames;
+          holdFrames(this.#release);
+        } else this.#gather(frames);
+        return true;
+      }
       let below: boolean;
       try {
+        if (this.#held !== null || this.#corkBytes > 0) this.#uncork();
         below = this.conn.send(frames);
       } catch {
         return false; // closed for writing: the close callback reports it
@@ -245,14 +283,60 @@ export class WebSocketChannel {
   #receive(bytes: Uint8Array): void {
     if (this.#ended) return;
     this.#stats.bytesIn += bytes.length;
-    this.#ws.push(bytes, true);
+    this.#corking = this.#direct;
+    try {
+      this.#ws.push(bytes, true);
+    } catch (err) {
+      // A handler threw: what it sent before still goes, as it would have uncorked.
+      this.#corking = false;
+      this.#flush();
+      throw err;
+    }
+    this.#corking = false;
     this.#flush();
     if (this.#ws.closeState !== "open") this.#armCloseTimer();
   }
 
+  /** Appends a message's frames to the gathered ones. */
+  #gather(frames: Uint8Array): void {
+    const need = this.#corkBytes + frames.length;
+    let cork = this.#cork;
+    if (cork === null || cork.length < need) {
+      const grown = new Uint8Array(Math.max(need, Math.min(CORK_MAX_BYTES, 2 * (cork?.length ?? 1024))));
+      if (cork !== null) grown.set(cork.subarray(0, this.#corkBytes));
+      cork = this.#cork = grown;
+    }
+    cork.set(frames, this.#corkBytes);
+    this.#corkBytes = need;
+  }
+
+  /** Sends the gathered messages (one `send`); throws as `conn.send` does. */
+  #uncork(): boolean {
+    const held = this.#held;
+    if (held !== null) {
+      this.#held = null;
+      dropHold(this.#release);
+      return this.conn.send(held);
+    }
+    const n = this.#corkBytes;
+    if (n === 0) return true;
+    this.#corkBytes = 0;
+    return this.conn.send(this.#cork!.subarray(0, n));
+  }
+
   #flush(): boolean {
-    if (this.#ended || this.conn.closed) return false;
+    if (this.#ended || this.conn.closed) {
+      this.#dropCork();
+      return false;
+    }
     let below = true;
+    if (this.#held !== null || this.#corkBytes > 0) {
+      try {
+        below = this.#uncork();
+      } catch {
+        return false; // closed for writing: the close callback reports it
+      }
+    }
     // Nothing queued (the usual case after a read: an echo went out
     // directly): no output array to take and replace.
     if (this.#ws.bufferedAmount > 0) {
@@ -305,9 +389,19 @@ export class WebSocketChannel {
     if (this.#ws.closeState === "open") this.ping();
   }
 
+  /** Forgets gathered messages that can no longer go out. */
+  #dropCork(): void {
+    if (this.#held !== null) {
+      this.#held = null;
+      dropHold(this.#release);
+    }
+    this.#corkBytes = 0;
+  }
+
   #finish(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#dropCork();
     this.#heartbeat?.cancel();
     this.#closeTimer?.cancel();
     this.#ws.transportClosed();

@@ -182,6 +182,16 @@ export class WebSocketProtocol {
   }
 
   /**
+   * During a handler call from `push`: the bytes of the pushed chunk after
+   * the frame being delivered (0 when it was the chunk's last; 0 outside
+   * `push`). A caller that gathers what handlers send can send at once
+   * when nothing more is coming in this push.
+   */
+  get inputLeft(): number {
+    return this.#receiver.inputLeft;
+  }
+
+  /**
    * A data message's frames for a caller that writes them at once, when
    * nothing is queued ahead of them (`bufferedAmount` 0): a view into a
    * buffer shared by every endpoint, valid until the next call, so the

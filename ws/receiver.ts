@@ -131,6 +131,8 @@ export class Receiver {
   readonly #maxBufferedBytes: number;
 
   #state = GET_INFO;
+  /** See {@link Receiver.inputLeft}. */
+  #inputLeft = 0;
   /** The chunk being pushed is the caller's (copy what is kept past the push). */
   #borrowed = false;
   #failed = false;
@@ -194,6 +196,15 @@ export class Receiver {
   }
 
   /**
+   * During a handler call: the bytes of the chunk being pushed that follow
+   * the frame being delivered (more messages may come in this push when
+   * it is not 0); 0 outside `push`.
+   */
+  get inputLeft(): number {
+    return this.#inputLeft;
+  }
+
+  /**
    * Feeds bytes from the peer. Handlers run before `push` returns. With
    * `borrowed`, `chunk` stays the caller's: what is kept past the call is
    * copied, and the handler's views are valid during its call only.
@@ -205,7 +216,9 @@ export class Receiver {
     this.#borrowed = borrowed;
     try {
       this.#run(chunk);
+      this.#inputLeft = 0;
     } catch (err) {
+      this.#inputLeft = 0;
       this.#failed = true;
       this.#dropFragments();
       this.#accumulator = null;
@@ -227,6 +240,7 @@ export class Receiver {
         const len7 = b1 & 0x7f;
         const size = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
         if (n - pos >= size) {
+          this.#inputLeft = n - pos - size;
           this.#header(chunk, pos);
           pos += size;
           continue;
@@ -248,6 +262,7 @@ export class Receiver {
       this.#state = this.#headHave < 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) ? GET_PAYLOAD_LENGTH : GET_MASK;
       if (this.#headHave === size) {
         this.#headHave = 0;
+        this.#inputLeft = n - pos;
         this.#header(head, 0);
         return pos;
       }
@@ -351,6 +366,7 @@ export class Receiver {
     const offset = this.#length - this.#remaining;
     if (this.#masked) applyMask(piece, this.#mask, offset & 3);
     this.#remaining -= take;
+    this.#inputLeft = n - pos - take;
     const last = this.#remaining === 0;
     if (this.#opcode >= 0x8) {
       if (last && offset === 0) {

@@ -135,7 +135,57 @@ const SCRATCH_MIN_BYTES = 64 * 1024;
 const SCRATCH_MAX_BYTES = 4 * 1024 * 1024;
 let scratch = new Uint8Array(0);
 
+/** Who keeps a view of the last `messageFrames` past the call (see {@link holdFrames}). */
+let holder: (() => void) | null = null;
+
+/**
+ * Keeps the view the last {@link Sender.messageFrames} returned past the
+ * call (a channel that sends the echoes of one read together): `release`
+ * runs before the shared buffer behind it is written again (by any
+ * sender), and must copy the view out or send it then. A later hold
+ * replaces this one only after releasing it; {@link dropHold} ends it.
+ *
+ * @example
+ * ```ts
+ * import { dropHold, holdFrames, Sender } from "./sender.ts";
+ * const tx = new Sender({ role: "server" });
+ * let kept: Uint8Array | null = tx.messageFrames("a");
+ * const release = () => void (kept = kept!.slice());
+ * holdFrames(release);
+ * tx.messageFrames("b"); // release ran first: kept is a copy
+ * dropHold(release);
+ * ```
+ */
+export function holdFrames(release: () => void): void {
+  if (holder !== null && holder !== release) releaseHold();
+  holder = release;
+}
+
+/**
+ * Ends a hold taken with {@link holdFrames} (when it is still `release`'s)
+ * without running it: the view was sent, or is no longer wanted.
+ *
+ * @example
+ * ```ts
+ * import { dropHold, holdFrames, Sender } from "./sender.ts";
+ * const release = () => console.log("not called");
+ * holdFrames(release);
+ * dropHold(release);
+ * new Sender({ role: "server" }).messageFrames("b");
+ * ```
+ */
+export function dropHold(release: () => void): void {
+  if (holder === release) holder = null;
+}
+
+function releaseHold(): void {
+  const release = holder!;
+  holder = null;
+  release();
+}
+
 function scratchOf(bytes: number): Uint8Array {
+  if (holder !== null) releaseHold();
   if (bytes <= scratch.length) return scratch;
   if (bytes > SCRATCH_MAX_BYTES) return new Uint8Array(bytes);
   scratch = new Uint8Array(Math.min(SCRATCH_MAX_BYTES, Math.max(SCRATCH_MIN_BYTES, 2 ** Math.ceil(Math.log2(bytes)))));

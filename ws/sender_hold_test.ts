@@ -1,0 +1,72 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Receiver } from "./receiver.ts";
+import { dropHold, holdFrames, Sender } from "./sender.ts";
+
+describe("ws sender: holding the shared frames buffer", () => {
+  test("release runs before any sender writes the shared buffer again, so a copy made then is the held message", () => {
+    const a = new Sender({ role: "server" });
+    const b = new Sender({ role: "server" });
+    let held: Uint8Array = a.messageFrames("first");
+    const expected = held.slice();
+    let released = 0;
+    const release = () => {
+      released++;
+      held = held.slice();
+    };
+    holdFrames(release);
+    const other = b.messageFrames("second, from another sender");
+    assert.equal(released, 1);
+    assert.deepEqual(held, expected);
+    assert.deepEqual(other, new Sender({ role: "server" }).message("second, from another sender")[0]);
+    b.messageFrames("third");
+    assert.equal(released, 1); // a hold is released once
+  });
+
+  test("dropHold ends a hold without running it; a new hold releases the one before it", () => {
+    const tx = new Sender({ role: "server" });
+    const calls: string[] = [];
+    const first = () => void calls.push("first");
+    const second = () => void calls.push("second");
+    holdFrames(first);
+    dropHold(first);
+    tx.messageFrames("x");
+    assert.deepEqual(calls, []);
+    holdFrames(first);
+    holdFrames(second);
+    assert.deepEqual(calls, ["first"]);
+    dropHold(first); // not the holder any more: nothing changes
+    tx.messageFrames("y");
+    assert.deepEqual(calls, ["first", "second"]);
+  });
+});
+
+describe("ws receiver: inputLeft", () => {
+  test("during each handler call: the bytes of the chunk after the frame delivered; 0 after push", () => {
+    const frames = [new Uint8Array([0x81, 0x01, 0x61]), new Uint8Array([0x89, 0x00]), new Uint8Array([0x82, 0x02, 1, 2])];
+    const chunk = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of frames) {
+      chunk.set(f, at);
+      at += f.length;
+    }
+    const seen: number[] = [];
+    const rx: Receiver = new Receiver({
+      role: "client",
+      handler: {
+        onMessage: () => void seen.push(rx.inputLeft),
+        onPing: () => void seen.push(rx.inputLeft),
+        onPong: () => {},
+        onClose: () => {},
+      },
+    });
+    rx.push(chunk);
+    assert.deepEqual(seen, [6, 4, 0]);
+    assert.equal(rx.inputLeft, 0);
+    // A message whose last bytes come in a later push: what follows it in that push.
+    seen.length = 0;
+    rx.push(new Uint8Array([0x81, 0x03, 0x61]));
+    rx.push(new Uint8Array([0x62, 0x63, 0x89, 0x00]));
+    assert.deepEqual(seen, [2, 0]);
+  });
+});
