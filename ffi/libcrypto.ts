@@ -81,6 +81,10 @@ export const LIBCRYPTO_SYMBOLS = {
   i2d_X509: { args: ["pointer", "buffer"], result: "i32" },
   /** int X509_STORE_add_cert(X509_STORE *xs, X509 *x) */
   X509_STORE_add_cert: { args: ["pointer", "pointer"], result: "i32" },
+  /** int X509_check_host(X509 *x, const char *name, size_t namelen, unsigned int flags, char **peername) */
+  X509_check_host: { args: ["pointer", "buffer", "usize", "u32", "pointer"], result: "i32" },
+  /** int X509_check_ip_asc(X509 *x, const char *address, unsigned int flags) */
+  X509_check_ip_asc: { args: ["pointer", "buffer", "u32"], result: "i32" },
   /** int X509_VERIFY_PARAM_set1_ip_asc(X509_VERIFY_PARAM *param, const char *ipasc) */
   X509_VERIFY_PARAM_set1_ip_asc: { args: ["pointer", "buffer"], result: "i32" },
   /** const char *X509_verify_cert_error_string(long n) */

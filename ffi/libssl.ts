@@ -120,6 +120,8 @@ export const LIBSSL_SYMBOLS = {
   i2d_SSL_SESSION: { args: ["pointer", "buffer"], result: "i32" },
   /** SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length) */
   d2i_SSL_SESSION: { args: ["pointer", "buffer", "i64"], result: "pointer" },
+  /** X509 *SSL_SESSION_get0_peer(SSL_SESSION *s): the peer's certificate, not owned by the caller (NULL: none) */
+  SSL_SESSION_get0_peer: { args: ["pointer"], result: "pointer" },
   /** int SSL_set_session(SSL *to, SSL_SESSION *session) */
   SSL_set_session: { args: ["pointer", "pointer"], result: "i32" },
   /** void SSL_SESSION_free(SSL_SESSION *session) */

@@ -9,6 +9,8 @@
 // followed; a certificate for client use only (wrong EKU) is INVALID_PURPOSE,
 // a 240 kB chain a handshake error; an absolute name ("localhost.") is sent
 // and checked without its dot and a Unicode name goes out as its A-label;
+// a session is resumed only for a server its certificate names and only
+// when it was verified;
 // and a TCP FIN without close_notify ends an HTTPS body of unknown length
 // (read until close, or chunked) with ERR_TLS_TRUNCATED, never a clean end.
 import { after, before, describe, test } from "node:test";
@@ -280,6 +282,42 @@ describe("TLS client: certificates and names", () => {
     // Checked as the A-label: the certificate names localhost only.
     await assert.rejects(connectTLS({ host: "127.0.0.1", servername: "bücher.example", port: server.port, ca: pki.root }), (err: unknown) => err instanceof TLSVerifyError && err.reason === "HOSTNAME_MISMATCH");
     await assert.rejects(connectTLS({ host: "127.0.0.1", servername: "a".repeat(300), port: server.port, ca: pki.root }), (err: unknown) => err instanceof TLSError);
+  });
+
+  test("a session is resumed only for a server its certificate names, and only when it was verified", async () => {
+    const pki = testPKI();
+    await using good = listenTLS({ port: 0, cert: pki.chain, key: pki.key, minVersion: "TLSv1.2", handler: { data: (c, d) => c.send(d) } });
+    const sessionFrom = async (options: Parameters<typeof connectTLS>[0]): Promise<Uint8Array> => {
+      const c = await connectTLS(options);
+      await c.write(enc.encode("x"));
+      await c.read(); // the TLS 1.3 ticket comes with it
+      const session = await tlsInfo(c)!.session();
+      await c.close();
+      assert.ok(session !== null);
+      return session;
+    };
+    for (const version of ["TLSv1.3", "TLSv1.2"] as const) {
+      const pinned = { minVersion: version, maxVersion: version, port: good.port, ca: pki.root };
+      const session = await sessionFrom({ ...pinned, host: "127.0.0.1", servername: "localhost" });
+      // The same name resumes.
+      const same = await connectTLS({ ...pinned, host: "127.0.0.1", servername: "localhost", session });
+      assert.equal(tlsInfo(same)!.isSessionReused(), true, version);
+      await same.close();
+      // Another name: the session is not offered, the full handshake checks the certificate (which names localhost only).
+      await assert.rejects(connectTLS({ ...pinned, host: "127.0.0.1", servername: "other.example", session }), (err: unknown) => {
+        assert.ok(err instanceof TLSVerifyError, String(err));
+        assert.equal(err.reason, "HOSTNAME_MISMATCH");
+        return true;
+      });
+    }
+    // A session from a connection that did not verify (rejectUnauthorized: false) to a self-signed server stands for nothing.
+    await using self = listenTLS({ port: 0, cert: pki.selfSigned, key: readFileSync(join(pki.dir, "self.key"), "utf8"), handler: { data: (c, d) => c.send(d) } });
+    const unverified = await sessionFrom({ host: "localhost", port: self.port, rejectUnauthorized: false });
+    await assert.rejects(connectTLS({ host: "localhost", port: self.port, ca: pki.root, session: unverified }), (err: unknown) => {
+      assert.ok(err instanceof TLSVerifyError, String(err));
+      assert.equal(err.reason, "DEPTH_ZERO_SELF_SIGNED_CERT");
+      return true;
+    });
   });
 
   test("HTTPS to https://localhost./ (an absolute name in the URL) verifies against the certificate's localhost", async () => {

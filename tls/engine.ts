@@ -29,7 +29,7 @@ import { type OCSPStatus, verifyStaple } from "./ocsp.ts";
 import { BIO_KTLS_CTRL, CTRL, SSL_ERROR, SSL_MODE, SSL_OP } from "./ctrl.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { clearErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure, pinFailure } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, pinFailure, resumedSessionFailure } from "./failure.ts";
 import { countHandshake } from "./tls_stats.ts";
 import { exportSession, importSession } from "./session.ts";
 import { configurePeerName, configureSSL } from "./ssl_setup.ts";
@@ -253,7 +253,7 @@ export class TLSEngine implements TLSInfo {
       } else configurePeerName(ssl, this.#host, context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLS: session is a client option");
-        importSession(ssl, options.session);
+        importSession(ssl, options.session, this.#host);
       }
       resetVerifyFailure(ssl);
     } catch (err) {
@@ -304,7 +304,7 @@ export class TLSEngine implements TLSInfo {
     clearErrors();
     const r = this.role === "client" ? lib.SSL_connect(ssl) : lib.SSL_accept(ssl);
     if (r === 1) {
-      const refused = pinFailure(ssl, this.#context);
+      const refused = pinFailure(ssl, this.#context) ?? (this.role === "client" ? resumedSessionFailure(ssl, this.#host, this.#context.verify) : null);
       if (refused !== null) {
         this.#broken = true; // no close_notify after refusing the peer
         return refused;

@@ -19,11 +19,13 @@ import { libssl } from "../ffi/libssl.ts";
 import { readCString } from "../ffi/marshal.ts";
 import { errnoName } from "../ffi/platform.ts";
 import type { Pointer } from "../ffi/types.ts";
+import { isIP } from "../socket/address.ts";
 import { SSL_ERROR, X509_V_OK, x509VerifyName } from "./ctrl.ts";
 import { drainErrors } from "./errors.ts";
 import type { TLSVersion } from "./options.ts";
 import { takeVerifyFailure } from "./verify.ts";
 import { contextPins, type TLSContext } from "./context.ts";
+import { certificateNames } from "./ssl_setup.ts";
 import { peerChainPins } from "./x509.ts";
 
 /** What the connection knows about its failed handshake call. */
@@ -130,4 +132,49 @@ export function pinFailure(ssl: Pointer, context: TLSContext): TLSPinError | nul
   const seen = peerChainPins(ssl, context.verify);
   if (seen.some((pin) => pins.includes(pin))) return null;
   return new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
+}
+
+/**
+ * After a completed client handshake that resumed a session, with
+ * verification on: a {@link TLSVerifyError} when the session's certificate
+ * was never verified (it came from a connection with
+ * `rejectUnauthorized: false`) or does not name `host`, else null.
+ * Resuming skips the certificate check, so without this a session would
+ * stand for a verified server it never proved to be.
+ *
+ * @example
+ * ```ts ignore
+ * const stale = resumedSessionFailure(ssl, "example.com", true);
+ * if (stale !== null) throw stale;
+ * ```
+ */
+export function resumedSessionFailure(ssl: Pointer, host: string, verify: boolean): TLSVerifyError | null {
+  const lib = libssl();
+  if (!verify || host === "" || lib.SSL_session_reused(ssl) !== 1) return null;
+  const result = Number(lib.SSL_get_verify_result(ssl));
+  if (result !== X509_V_OK) {
+    const reason = x509VerifyName(result);
+    return new TLSVerifyError("ERR_TLS_VERIFY", `certificate verification failed: the resumed session's certificate was not verified (${reason})`, {
+      reason,
+      depth: -1,
+      syscall: "handshake",
+    });
+  }
+  const get = lib.SSL_get1_peer_certificate ?? lib.SSL_get_peer_certificate;
+  const cert = get === undefined ? null : get(ssl);
+  let names = false;
+  if (cert !== null) {
+    try {
+      names = certificateNames(cert, host);
+    } finally {
+      libcrypto().X509_free(cert);
+    }
+  }
+  if (names) return null;
+  const reason = isIP(host) !== 0 ? "IP_ADDRESS_MISMATCH" : "HOSTNAME_MISMATCH";
+  return new TLSVerifyError("ERR_TLS_VERIFY", `certificate verification failed: the resumed session's certificate does not name ${host} (${reason})`, {
+    reason,
+    depth: 0,
+    syscall: "handshake",
+  });
 }

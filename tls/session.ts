@@ -6,7 +6,7 @@
  * @example
  * ```ts ignore
  * const bytes = exportSession(ssl); // null until resumable (a TLS 1.3 ticket arrived)
- * importSession(otherSsl, bytes!);
+ * importSession(otherSsl, bytes!, "example.com"); // offered only for the name it was made for
  * ```
  *
  * @module
@@ -20,6 +20,7 @@ import { pollOne, WAIT_READ } from "../socket/wait.ts";
 import { SSL_ERROR } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { encodeDER } from "./native_bytes.ts";
+import { certificateNames } from "./ssl_setup.ts";
 
 /**
  * The connection's session as bytes, or null while it cannot be resumed
@@ -46,16 +47,20 @@ export function exportSession(ssl: Pointer): Uint8Array | null {
 
 /**
  * Offers a session from {@link exportSession} on a client connection that
- * has not started its handshake.
+ * has not started its handshake, when its certificate names `host` (the
+ * client's host or servername; "": no check). A session whose certificate
+ * names another server is not offered (a full handshake verifies this one
+ * instead): resuming skips the certificate check, so a session verified
+ * for one name would otherwise stand for any. Returns whether it was offered.
  *
  * @throws TypeError for empty input, TLSError ERR_TLS_SESSION for bytes that are not a session
  *
  * @example
  * ```ts ignore
- * importSession(ssl, bytes);
+ * importSession(ssl, bytes, "example.com");
  * ```
  */
-export function importSession(ssl: Pointer, bytes: Uint8Array): void {
+export function importSession(ssl: Pointer, bytes: Uint8Array, host: string): boolean {
   if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw new TypeError("TLSSocket: session must be a non-empty Uint8Array");
   const lib = libssl();
   clearErrors();
@@ -67,7 +72,10 @@ export function importSession(ssl: Pointer, bytes: Uint8Array): void {
   const session = lib.d2i_SSL_SESSION(null, pp, bytes.length);
   if (session === null) throw tlsError("ERR_TLS_SESSION", "d2i_SSL_SESSION", "not a TLS session");
   try {
+    const peer = lib.SSL_SESSION_get0_peer(session);
+    if (host !== "" && (peer === null || !certificateNames(peer, host))) return false;
     if (lib.SSL_set_session(ssl, session) !== 1) throw tlsError("ERR_TLS_SESSION", "SSL_set_session");
+    return true;
   } finally {
     lib.SSL_SESSION_free(session);
   }

@@ -87,3 +87,21 @@ export function peerName(host: string): string {
     throw new TypeError(`TLS: host ${JSON.stringify(host)} is not a valid name`);
   }
 }
+
+/**
+ * Whether the certificate `cert` (an `X509 *`) names `host`: a DNS name by
+ * {@link peerName}'s form, an IP literal (brackets allowed) by its
+ * addresses; the checks `SSL_set1_host` and the IP parameter make during a
+ * full handshake, for a session that skips them.
+ *
+ * @example
+ * ```ts ignore
+ * if (!certificateNames(cert, "example.com")) console.log("another server's certificate");
+ * ```
+ */
+export function certificateNames(cert: Pointer, host: string): boolean {
+  const crypto = libcrypto();
+  return isIP(host) !== 0
+    ? crypto.X509_check_ip_asc(cert, cString(host.replace(/^\[(.*)\]$/, "$1")), 0) === 1
+    : crypto.X509_check_host(cert, cString(peerName(host)), 0, 0, null) === 1;
+}
