@@ -5,9 +5,12 @@
  * loop, no parser beyond counting the reply's bytes. It speaks the same
  * lines as _ws_echo_load.ts:
  *
- *   _ws_echo_raw_load.ts raw PORT SIZE text|binary plain CONNECTIONS ROUND_TRIPS
+ *   _ws_echo_raw_load.ts raw PORT SIZE text|binary plain CONNECTIONS ROUND_TRIPS [DEPTH]
  *
- * (SIZE up to 65535; no permessage-deflate). It opens CONNECTIONS
+ * (SIZE up to 65535; no permessage-deflate). DEPTH (default 1): messages
+ * each connection sends at once, in one send, before it waits for their
+ * echoes (a pipelining client: the server then reads several messages per
+ * read). It opens CONNECTIONS
  * WebSockets to ws://127.0.0.1:PORT/ (a plain upgrade, read until the
  * header's end), prints `ready`, and for every `go` on stdin runs one round
  * (every socket echoes ROUND_TRIPS messages, one in flight) and prints
@@ -30,11 +33,13 @@ import { connectSocket, setNoDelay } from "../poll/endpoint.ts";
 
 const argv = (globalThis as unknown as { process: { argv: string[] } }).process.argv;
 const at = argv.findIndex((a) => a === "raw");
-const [, portText = "0", sizeText = "64", kind = "text", , connText = "50", tripsText = "400"] = argv.slice(at);
+const [, portText = "0", sizeText = "64", kind = "text", , connText = "50", tripsText = "400", depthText = "1"] = argv.slice(at);
 const port = Number(portText);
 const size = Number(sizeText);
 const count = Number(connText);
 const trips = Number(tripsText);
+const depth = Number(depthText);
+if (!(Number.isInteger(depth) && depth >= 1 && depth <= 64)) throw new RangeError(`DEPTH must be 1..64, got ${depthText}`);
 if (!(size >= 0 && size <= 65535)) throw new RangeError(`SIZE must be 0..65535, got ${size}`);
 
 const c = libc();
@@ -56,8 +61,11 @@ if (extended) {
   frame[1] = 0x80 | size;
   frame.fill(0, 2, 6);
 }
-/** The server's unmasked reply: 2 or 4 header bytes, then the payload. */
-const reply = (extended ? 4 : 2) + size;
+/** DEPTH frames back to back: what a connection sends at once. */
+const burst = new Uint8Array(frame.length * depth);
+for (let i = 0; i < depth; i++) burst.set(frame, i * frame.length);
+/** The server's unmasked replies to one burst: 2 or 4 header bytes, then the payload, DEPTH times. */
+const reply = ((extended ? 4 : 2) + size) * depth;
 
 function sendAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
@@ -123,7 +131,7 @@ function round(): void {
   for (let i = 0; i < count; i++) {
     left[i] = trips;
     got[i] = 0;
-    sendAll(fds[i]!, frame);
+    sendAll(fds[i]!, burst);
   }
   while (active > 0) {
     for (const ev of poll.wait(1000)) {
@@ -137,12 +145,12 @@ function round(): void {
       got[i]! += n;
       while (got[i]! >= reply) {
         got[i]! -= reply;
-        if (--left[i]! > 0) sendAll(fd, frame);
+        if (--left[i]! > 0) sendAll(fd, burst);
         else active--;
       }
     }
   }
-  console.log(`round ${count * trips} ${(performance.now() - t0) / 1000}`);
+  console.log(`round ${count * trips * depth} ${(performance.now() - t0) / 1000}`);
 }
 
 console.log("ready");

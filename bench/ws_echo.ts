@@ -53,6 +53,10 @@
  * 1000 messages; under the raw client it runs 30–40 per tick and parks
  * 0–4 times (load 18–28), so CPU per message then shows the server's own
  * work rather than how it idles between a slow client's messages.
+ * `WS_ECHO_DEPTH` (default 1; raw load only) has each raw connection send
+ * that many messages at once and wait for all their echoes: a pipelining
+ * client, whose messages the server reads several at a time (its echoes
+ * of one read go out with one send).
  *
  * Run: node scripts/bench.mjs ws_echo [--runtime=node]
  *
@@ -71,6 +75,10 @@ const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
 const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
 /** The server rows' load: npm `ws` clients in Node (default) or the raw epoll client on Bun. */
 const RAW_LOAD = process.env.WS_ECHO_LOAD === "raw";
+/** Messages each raw connection sends at once (WS_ECHO_LOAD=raw only). */
+const DEPTH = Number(process.env.WS_ECHO_DEPTH ?? 1);
+if (!(Number.isInteger(DEPTH) && DEPTH >= 1 && DEPTH <= 64)) throw new TypeError(`WS_ECHO_DEPTH: 1..64, got ${process.env.WS_ECHO_DEPTH}`);
+if (DEPTH > 1 && !RAW_LOAD) throw new TypeError("WS_ECHO_DEPTH needs WS_ECHO_LOAD=raw");
 /** Our server's I/O modes (FFINET_IO of its process), one server each. */
 const IO_MODES = (process.env.WS_ECHO_IO ?? "readiness").split(",").map((m) => m.trim()).filter((m) => m !== "");
 for (const mode of IO_MODES) if (mode !== "readiness" && mode !== "uring") throw new TypeError(`WS_ECHO_IO: "readiness" or "uring", got ${mode}`);
@@ -258,7 +266,7 @@ async function compareSides(row: string, c: Case, ours: Ours[], peer: Side, peer
   peer.load.say("quit");
   for (let i = 0; i < ours.length; i++) {
     const o = os[i]!;
-    const name = `${row}${ours[i]!.label} ${c.name}`;
+    const name = `${row}${ours[i]!.label} ${c.name}${row === "server" && DEPTH > 1 ? ` depth ${DEPTH}` : ""}`;
     console.log(
       `  ${name}: msg/s ours ${range(o.rates, 0)}, ${peerName} ${range(p.rates, 0)}; ` +
         `CPU µs/msg ours ${range(o.cpu, 1)}, ${peerName} ${range(p.cpu, 1)}`,
@@ -287,7 +295,9 @@ function loadArgs(client: string, port: number, c: Case): string[] {
 
 /** The load process of a server row (see `WS_ECHO_LOAD`). */
 function serverLoad(port: number, c: Case): Child {
-  return RAW_LOAD ? new Child("bun", "./_ws_echo_raw_load.ts", loadArgs("raw", port, c)) : new Child("node", "./_ws_echo_load.ts", loadArgs("ws", port, c));
+  return RAW_LOAD
+    ? new Child("bun", "./_ws_echo_raw_load.ts", [...loadArgs("raw", port, c), String(DEPTH)])
+    : new Child("node", "./_ws_echo_load.ts", loadArgs("ws", port, c));
 }
 
 const peerKind = RUNTIME === "node" ? "ws" : RUNTIME;
