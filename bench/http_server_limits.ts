@@ -408,7 +408,9 @@ async function inProcessBreakdown(): Promise<void> {
  * for every variant, so a block's difference from the bare block of its
  * round is the options' work in the server's own dispatch (what the
  * in-process calls above cannot show: its caches, its inlining); the
- * switch is one call more for every variant alike. `protect` and
+ * switch is one call more for every variant alike; "empty wrapper" (a
+ * wrapper that only calls the handler) shows what the method itself adds
+ * to any wrapping. `protect` and
  * `serverCollector` have no per-request part (they work per accepted
  * connection and per scrape), so they are not in this part.
  */
@@ -430,6 +432,8 @@ async function inProcessToggled(): Promise<void> {
     ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
     ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
     ["rateLimit alone", withRateLimit(limit, handler)],
+    // The method's zero: one more call around the handler and nothing else (what any wrapper pays before its work).
+    ["empty wrapper", (request, info) => (handler as Fetch)(request, info)],
   ];
   let current: Fetch = handler;
   const server = serve({ port: 0, fetch: (request, info) => current(request, info), keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 });
