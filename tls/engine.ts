@@ -253,7 +253,7 @@ export class TLSEngine implements TLSInfo {
       } else configurePeerName(ssl, this.#host, context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLS: session is a client option");
-        importSession(ssl, options.session, this.#host);
+        importSession(ssl, options.session, context.verify ? this.#host : ""); // unverified: any session goes
       }
       resetVerifyFailure(ssl);
     } catch (err) {

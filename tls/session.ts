@@ -48,10 +48,11 @@ export function exportSession(ssl: Pointer): Uint8Array | null {
 /**
  * Offers a session from {@link exportSession} on a client connection that
  * has not started its handshake, when its certificate names `host` (the
- * client's host or servername; "": no check). A session whose certificate
- * names another server is not offered (a full handshake verifies this one
- * instead): resuming skips the certificate check, so a session verified
- * for one name would otherwise stand for any. Returns whether it was offered.
+ * client's host or servername; "": no check, as without verification). A
+ * session whose certificate names another server is not offered (a full
+ * handshake verifies this one instead): resuming skips the certificate
+ * check, so a session verified for one name would otherwise stand for
+ * any. Returns whether it was offered.
  *
  * @throws TypeError for empty input, TLSError ERR_TLS_SESSION for bytes that are not a session
  *

@@ -113,7 +113,7 @@ export class TLSSocket {
       configureSSL(s, fd, this.role === "client" ? host : "", context.verify);
       if (options.session !== undefined) {
         if (this.role !== "client") throw new TypeError("TLSSocket: session is a client option");
-        importSession(s, options.session, host);
+        importSession(s, options.session, context.verify ? host : ""); // unverified: any session goes
       }
       socket.options.nonBlocking = true;
     } catch (err) {
