@@ -163,10 +163,35 @@ export function h2ResponseHead(status: number, fields: readonly string[], ended:
 const DROPPED = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "expect", "http2-settings"]);
 
 /**
+ * The last list {@link h2RequestFields} made from a frozen list of frozen
+ * pairs (`fetch` passes the same one for every request without fields of
+ * its own), with what it was made from: the same request again gets the
+ * same list, not a new one checked and built again.
+ */
+let last: {
+  headers: ReadonlyArray<readonly [string, string]>;
+  method: string;
+  scheme: string;
+  authority: string;
+  path: string;
+  contentLength: number;
+  fields: string[];
+} | undefined;
+
+/** Whether `headers` and each of its pairs are frozen (so a list made from them stays right). */
+function frozenPairs(headers: ReadonlyArray<readonly [string, string]>): boolean {
+  if (!Object.isFrozen(headers)) return false;
+  for (let i = 0; i < headers.length; i++) if (!Object.isFrozen(headers[i])) return false;
+  return true;
+}
+
+/**
  * The HEADERS field list of a request: pseudo-fields first, then the
  * caller's fields with lower-case names, without connection-specific
  * ones (`te` kept only as `trailers`); `Host` becomes `:authority`.
- * `contentLength` (-1: unknown) is added when the caller gave none.
+ * `contentLength` (-1: unknown) is added when the caller gave none. The
+ * list is the caller's to send, not to change: the same request again
+ * over the same frozen `headers` gets the same list back.
  *
  * @throws TypeError for a name or value HTTP/2 cannot carry.
  * @example
@@ -176,6 +201,24 @@ const DROPPED = new Set(["connection", "keep-alive", "proxy-connection", "transf
  * ```
  */
 export function h2RequestFields(
+  method: string,
+  scheme: string,
+  authority: string,
+  path: string,
+  headers: ReadonlyArray<readonly [string, string]>,
+  contentLength: number,
+): string[] {
+  const l = last;
+  if (
+    l !== undefined && l.headers === headers && l.path === path && l.method === method && l.authority === authority &&
+    l.scheme === scheme && l.contentLength === contentLength
+  ) return l.fields;
+  const fields = buildRequestFields(method, scheme, authority, path, headers, contentLength);
+  if (headers.length > 0 && frozenPairs(headers)) last = { headers, method, scheme, authority, path, contentLength, fields };
+  return fields;
+}
+
+function buildRequestFields(
   method: string,
   scheme: string,
   authority: string,

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { h2Fields, h2FieldsFrom, h2FieldStrings, h2ResponseHead } from "./h2_head.ts";
+import { h2Fields, h2FieldsFrom, h2FieldStrings, h2RequestFields, h2ResponseHead } from "./h2_head.ts";
 
 describe("h2ResponseHead", () => {
   test("fields by name, content-length framing, bytes made when asked for", () => {
@@ -60,5 +60,32 @@ describe("h2ResponseHead", () => {
         assert.ok(head.nameIs(i, pairs[i]![0]));
       }
     }), { numRuns: 150 });
+  });
+});
+
+describe("h2RequestFields", () => {
+  test("a frozen list of frozen pairs: the same request gets the same list, any other a list of its own", () => {
+    const pairs = Object.freeze([Object.freeze(["Accept", "*/*"] as const), Object.freeze(["x-a", " 1 "] as const)]);
+    const a = h2RequestFields("GET", "https", "a.test", "/x", pairs, -1);
+    assert.deepEqual(a, [":method", "GET", ":scheme", "https", ":authority", "a.test", ":path", "/x", "accept", "*/*", "x-a", "1"]);
+    assert.equal(h2RequestFields("GET", "https", "a.test", "/x", pairs, -1), a);
+    const other = h2RequestFields("GET", "https", "a.test", "/y", pairs, -1);
+    assert.notEqual(other, a);
+    assert.equal(other[7], "/y");
+    assert.equal(h2RequestFields("POST", "https", "a.test", "/y", pairs, 0).at(-1), "0");
+    assert.equal(h2RequestFields("GET", "https", "b.test", "/y", pairs, -1)[5], "b.test");
+    // Lists that can change are made again every time: a change is seen.
+    const open: Array<[string, string]> = [["x-b", "1"]];
+    const b = h2RequestFields("GET", "https", "a.test", "/x", open, -1);
+    open[0] = ["x-b", "2"];
+    const c = h2RequestFields("GET", "https", "a.test", "/x", open, -1);
+    assert.notEqual(c, b);
+    assert.deepEqual(c.slice(8), ["x-b", "2"]);
+    const shallow = Object.freeze([["x-c", "1"] as [string, string]]);
+    const d = h2RequestFields("GET", "https", "a.test", "/x", shallow, -1);
+    shallow[0]![1] = "2";
+    assert.deepEqual(h2RequestFields("GET", "https", "a.test", "/x", shallow, -1).slice(8), ["x-c", "2"]);
+    assert.deepEqual(d.slice(8), ["x-c", "1"]);
+    assert.throws(() => h2RequestFields("GET", "https", "a.test", "/x", Object.freeze([Object.freeze(["bad name", "1"] as const)]), -1), TypeError);
   });
 });
