@@ -10,7 +10,9 @@
  *
  * The score is a suspicion: each attempt adds `attemptWeight`, each
  * failure `failureWeight`, each success subtracts `successWeight`; it
- * halves every `halfLifeMs`. Levels by score: trusted (≤ `trustedAtMost`),
+ * halves every `halfLifeMs`; successes take it no lower than the lesser of
+ * `trustedAtMost` and `-hostileAt` (earned trust is capped, so a flood
+ * cannot be paid for in advance). Levels by score: trusted (≤ `trustedAtMost`),
  * neutral, suspect (≥ `suspectAt`), hostile (≥ `hostileAt`). Actions:
  * trusted and neutral → allow; suspect → throttle (below `challengeAt`)
  * or challenge; hostile → block (and, with `blacklistMs`, the address is
@@ -171,6 +173,8 @@ export class SynGuard {
   readonly #halfLife: number;
   readonly #levels: { trusted: number; suspect: number; challenge: number; hostile: number };
   readonly #blacklistMs: number;
+  /** The lowest score successes reach (see the module doc). */
+  readonly #floor: number;
   readonly #max: number;
   /** Least recently seen first. */
   readonly #records = new Map<string, IpRecord>();
@@ -201,6 +205,7 @@ export class SynGuard {
     if (!(l.trusted < l.suspect && l.suspect <= l.challenge && l.challenge <= l.hostile)) {
       throw new RangeError("thresholds must satisfy trustedAtMost < suspectAt <= challengeAt <= hostileAt");
     }
+    this.#floor = Math.min(l.trusted, -l.hostile);
     this.#blacklistMs = finite(options.blacklistMs ?? 0, "blacklistMs");
     const max = options.maxTrackedIps ?? 65_536;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxTrackedIps must be a positive integer, got ${String(max)}`);
@@ -247,7 +252,9 @@ export class SynGuard {
   recordSuccess(ip: string): void {
     const r = this.#touch(ip);
     r.successes++;
-    r.score -= this.#w.success;
+    // Trust is capped: a client that banked thousands of successes (a score of -28 000 after 1000 a second for
+    // ten seconds) could otherwise open thousands of connections that fail before it even turned suspect.
+    r.score = Math.max(r.score - this.#w.success, this.#floor);
   }
 
   /** A connection from `ip` was dropped without doing anything useful (or was refused). */

@@ -63,6 +63,28 @@ describe("SynGuard", () => {
     assert.equal(guard.blacklist.size, 1);
   });
 
+  test("earned trust is capped: a client that banked many successes turns suspect after a few dozen failed connections, not thousands", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock });
+    for (let i = 0; i < 10_000; i++) {
+      guard.check("203.0.113.7");
+      guard.recordSuccess("203.0.113.7");
+    }
+    assert.equal(guard.reputation("203.0.113.7"), "trusted");
+    assert.equal(guard.record("203.0.113.7")!.score, -50); // min(trustedAtMost -10, -hostileAt 50)
+    let failed = 0;
+    while (guard.check("203.0.113.7") === "allow") {
+      guard.recordFailure("203.0.113.7");
+      failed++;
+    }
+    assert.ok(failed <= 24, `${failed} failed connections before it was throttled`);
+    // A low hostileAt does not make trust unreachable: the floor is trustedAtMost then.
+    const low = new SynGuard({ clock, suspectAt: 3, challengeAt: 4, hostileAt: 5 });
+    for (let i = 0; i < 100; i++) low.recordSuccess("203.0.113.8");
+    assert.equal(low.record("203.0.113.8")!.score, -10);
+    assert.equal(low.reputation("203.0.113.8"), "trusted");
+  });
+
   test("property: with no new events the score decays monotonically towards 0, halving per half-life", () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.array(fc.integer({ min: 1, max: 30_000 }), { maxLength: 10 }), (failures, steps) => {
       const clock = new ManualClock();
