@@ -721,11 +721,14 @@ export class H2ClientConnection {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#receiving) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
+    queueMicrotask(this.#flushTask);
   }
+
+  /** The microtask of {@link #scheduleFlush}: one function per connection, not a closure per request. */
+  readonly #flushTask = (): void => {
+    this.#flushScheduled = false;
+    this.#flush();
+  };
 
   /**
    * Frames went out while streams wait: a near server's answer is waited
