@@ -12,6 +12,15 @@
  * coalesced, per-server timeouts and attempts, `AbortSignal`; SERVFAIL,
  * REFUSED, NOTIMP and FORMERR move to the next server.
  *
+ * From an accepted answer only the answer section's records for the
+ * question name, and for the names its CNAME chain (class IN) reaches in
+ * that answer, are used and cached; other answer records and the authority
+ * and additional sections never reach the cache. A negative answer
+ * (NXDOMAIN, NODATA) is cached only with an SOA (class IN) of the zone it
+ * is about (the chain's last name or an ancestor of it), for
+ * min(SOA TTL, MINIMUM) (RFC 2308 §5), capped by the cache's
+ * `maxNegativeTtl`; without one it is not cached.
+ *
  * With a `logger` (core/log.ts; the resolver's option, or per call, say a
  * request's child logger carrying its ids) the resolver says what it did:
  * at DEBUG each query sent (server, transport, id), answered, retried in a
@@ -215,9 +224,47 @@ export function reverseName(ip: string): string {
   return `${nibbles.join(".")}.ip6.arpa`;
 }
 
-function soaNegativeTtl(m: DNSMessage): number {
-  for (const r of m.authorities) if (r.data.kind === "SOA") return Math.min(r.ttl, r.data.minimum);
+/**
+ * How long a negative answer about `owner` may be cached (RFC 2308 §5):
+ * min(SOA TTL, SOA MINIMUM) of the first SOA (class IN) in the authority
+ * section whose owner is `owner` or one of its ancestors (the zone the
+ * negative answer is from; `owner` is the last name of the CNAME chain).
+ * An SOA for another zone counts for nothing: no SOA that fits, no
+ * negative caching (0). A TTL or MINIMUM with the top bit set is 0
+ * (RFC 2181 §8).
+ */
+function soaNegativeTtl(m: DNSMessage, owner: string): number {
+  for (const r of m.authorities) {
+    if (r.data.kind !== "SOA" || r.class !== 1 || !isAtOrBelow(owner, safeCanonical(r.name))) continue;
+    const ttl = r.ttl > 0x7fffffff ? 0 : r.ttl;
+    const minimum = r.data.minimum > 0x7fffffff ? 0 : r.data.minimum;
+    return Math.min(ttl, minimum);
+  }
   return 0; // RFC 2308 §5: no SOA, no negative caching
+}
+
+/** Whether canonical `name` is `zone` or below it, label by label ("" for a name that did not parse: never). */
+function isAtOrBelow(name: string, zone: string): boolean {
+  if (name === "" || zone === "") return false;
+  if (zone === "." || name === zone) return true;
+  if (!name.endsWith(zone)) return false;
+  let labels: Uint8Array[];
+  let zoneLabels: Uint8Array[];
+  try {
+    labels = nameLabels(name);
+    zoneLabels = nameLabels(zone);
+  } catch {
+    return false;
+  }
+  if (zoneLabels.length >= labels.length) return false;
+  const skip = labels.length - zoneLabels.length;
+  for (let i = 0; i < zoneLabels.length; i++) {
+    const a = labels[skip + i]!;
+    const b = zoneLabels[i]!;
+    if (a.length !== b.length) return false;
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+  }
+  return true;
 }
 
 /**
@@ -637,12 +684,13 @@ export class Resolver {
         this.#cacheChain(name, type, chain, owner, matching);
         return { kind: "records", records: matching };
       }
-      const cname = type === RR_TYPE.CNAME ? undefined : m.answers.find((r) => r.data.kind === "CNAME" && safeCanonical(r.name) === owner);
+      const cname = type === RR_TYPE.CNAME ? undefined : m.answers.find((r) => r.data.kind === "CNAME" && r.class === 1 && safeCanonical(r.name) === owner);
       if (cname === undefined || cname.data.kind !== "CNAME") break;
       chain.push(cname);
       owner = safeCanonical(cname.data.target);
     }
-    const ttl = soaNegativeTtl(m);
+    // The negative answer is about the chain's last name: only its zone's SOA says how long to keep it.
+    const ttl = soaNegativeTtl(m, owner);
     if (m.rcode === RCODE.NXDOMAIN) {
       // With a CNAME chain the NXDOMAIN is the target's (RFC 6604): only the pair is cached.
       if (chain.length === 0) this.cache?.setNxdomain(name, ttl);
