@@ -4,7 +4,13 @@
  * tie the server's order, br first), through libz and libbrotli over FFI
  * (http/content_coding.ts).
  *
- * Left alone: `HEAD` requests, bodyless statuses, `206` and anything with
+ * A `HEAD` request is negotiated as its `GET` would be (RFC 9110 §9.3.2:
+ * the same fields): `Content-Encoding`, `Vary`, a weak `ETag`, but its
+ * body is not encoded just to learn its length, so an encoded HEAD answer
+ * has no `Content-Length` (§8.6 lets a HEAD answer omit it; a wrong one
+ * is forbidden). One under `threshold` is sent as it is, as its GET is.
+ *
+ * Left alone: bodyless statuses, `206` and anything with
  * `Content-Range`, responses that already have a `Content-Encoding`,
  * `Cache-Control: no-transform`, types that do not compress (images,
  * video, archives: see `isCompressibleType` in mime.ts; `text/event-stream`
@@ -160,12 +166,13 @@ export function compression(options: CompressionOptions = {}): Middleware {
     const type = h.get("content-type");
     if (type === null || !filter(type)) return response;
     if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(h.get("cache-control") ?? "")) return response;
-    if (request.method === "HEAD") return varied(response);
+    const head = request.method === "HEAD";
     const declared = Number(h.get("content-length") ?? NaN);
     available ??= wanted.filter((e) => e !== "br" || isBrotliAvailable());
     const accept = request.headers.get("accept-encoding");
     const coding = accept === null ? undefined : preferredEncoding(accept, available);
     if (coding === undefined || declared < threshold) return varied(response);
+    if (head && declared >= threshold) return headOnly(response, coding);
     const level = coding === "br" ? brotliQuality : gzipLevel;
 
     // Gather up to the threshold, and one read more, to learn whether the body ends there.
@@ -196,6 +203,10 @@ export function compression(options: CompressionOptions = {}): Middleware {
     } catch (error) {
       reader.releaseLock();
       throw error;
+    }
+    if (head && !(done && total < threshold)) {
+      reader.cancel().catch(() => {});
+      return headOnly(response, coding);
     }
     const headers = new Headers(h);
     addVary(headers);
@@ -250,6 +261,19 @@ function varied(response: Response): Response {
     addVary(headers);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
+}
+
+/**
+ * The answer to a HEAD whose GET would be encoded with `coding`: its GET's
+ * fields without a `Content-Length` (its encoded length is not known
+ * without encoding it), and a body of unknown length that the server
+ * does not send (it cancels it).
+ */
+function headOnly(response: Response, coding: string): Response {
+  void response.body?.cancel().catch(() => {});
+  const headers = new Headers(response.headers);
+  addVary(headers);
+  return encoded(new ReadableStream<Uint8Array>({}, { highWaterMark: 0 }), coding, response.status, response.statusText, headers);
 }
 
 function encoded(body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>, coding: string, status: number, statusText: string, headers: Headers): Response {

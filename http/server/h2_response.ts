@@ -220,8 +220,9 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
 
 /**
  * Writes `response` on `ex`'s stream. Throws when it cannot be written (an
- * interim status, a body stream that errors, bad trailers); the caller
- * resets the stream. A stream the client reset ends the writing quietly.
+ * interim status, a body stream that errors, bad trailers); `sent.head`
+ * tells the caller whether the header section went out (else it may still
+ * answer 500, as HTTP/1.1 does; after it, it resets the stream). A stream the client reset ends the writing quietly.
  *
  * @example
  * ```ts ignore
@@ -231,9 +232,9 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
  * await writeH2Response(session, ex, new Response("hi"));
  * ```
  */
-export async function writeH2Response(session: H2Session, ex: H2Exchange, response: Response): Promise<void> {
+export async function writeH2Response(session: H2Session, ex: H2Exchange, response: Response, sent: { head: boolean } = { head: false }): Promise<void> {
   try {
-    await write(session, ex, response);
+    await write(session, ex, response, sent);
   } catch (err) {
     // A write to a stream the client reset: the reset told the handler already.
     if (err instanceof HTTP2StreamError && ex.reset) return;
@@ -242,7 +243,13 @@ export async function writeH2Response(session: H2Session, ex: H2Exchange, respon
   }
 }
 
-async function write(session: H2Session, ex: H2Exchange, response: Response): Promise<void> {
+/** Sends the response's header section and notes that it went out (`sent.head`). */
+function respondHead(h2: H2Session["h2"], id: number, fields: string[], endStream: boolean, headOut: { head: boolean }): void {
+  h2.respond(id, fields, endStream);
+  headOut.head = true;
+}
+
+async function write(session: H2Session, ex: H2Exchange, response: Response, headOut: { head: boolean }): Promise<void> {
   const h2 = session.h2;
   const id = ex.streamId;
   const status = response.status;
@@ -256,9 +263,9 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     // A string or bytes the response was made from (its stream left unread), or no body at all.
     const bytes = fixed === NO_BODY ? EMPTY : fixed;
     fields.push("content-length", String(bytes.length));
-    if (head || bytes.length === 0) h2.respond(id, fields, !hasTrailers);
+    if (head || bytes.length === 0) respondHead(h2, id, fields, !hasTrailers, headOut);
     else {
-      h2.respond(id, fields, false);
+      respondHead(h2, id, fields, false, headOut);
       h2.sendData(id, bytes, !hasTrailers);
     }
     if (hasTrailers) await endStream(session, ex);
@@ -269,7 +276,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
   if (bodyless(status) || body === null) {
     if (body !== null) void body.cancel().catch(() => {});
     if (!bodyless(status)) fields.push("content-length", "0");
-    h2.respond(id, fields, !hasTrailers);
+    respondHead(h2, id, fields, !hasTrailers, headOut);
     if (hasTrailers) await endStream(session, ex);
     session.scheduleFlush();
     return;
@@ -290,7 +297,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     if (head) {
       if (!streaming) fields.push("content-length", String(total));
       else if (declared >= 0) fields.push("content-length", String(declared));
-      h2.respond(id, fields, !hasTrailers);
+      respondHead(h2, id, fields, !hasTrailers, headOut);
       if (hasTrailers) await endStream(session, ex);
       session.scheduleFlush();
       return;
@@ -298,10 +305,10 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     if (!streaming) {
       fields.push("content-length", String(total));
       if (total === 0) {
-        h2.respond(id, fields, !hasTrailers);
+        respondHead(h2, id, fields, !hasTrailers, headOut);
         if (hasTrailers) await endStream(session, ex);
       } else {
-        h2.respond(id, fields, false);
+        respondHead(h2, id, fields, false, headOut);
         h2.sendData(id, concat(chunks, total), !hasTrailers);
         if (hasTrailers) await endStream(session, ex);
       }
@@ -311,7 +318,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response): Pr
     // Streaming: the handler's content-length (checked at the end), else the file's, else none.
     if (declared < 0 && file !== undefined) declared = file.length;
     if (declared >= 0) fields.push("content-length", String(declared));
-    h2.respond(id, fields, false);
+    respondHead(h2, id, fields, false, headOut);
     let sent = 0;
     for (const chunk of chunks) {
       h2.sendData(id, chunk, false);

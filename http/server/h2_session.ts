@@ -305,6 +305,11 @@ class H2RequestFields implements RequestFieldList {
   }
 }
 
+/** The plain 500 of a request whose handler or response failed. */
+function internalError(): Response {
+  return new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
 /** One request stream (or a pushed one) and its response; its own light request's parts. */
 class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   readonly session: H2Session;
@@ -899,21 +904,25 @@ export class H2Session {
         response = undefined;
       }
     } else this.config.report(error);
-    await this.#respond(ex, response ?? new Response("Internal Server Error", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } }));
+    await this.#respond(ex, response ?? internalError(), true);
   }
 
-  async #respond(ex: H2Exchange, response: Response): Promise<void> {
+  /** `fallback`: `response` answers a failure already (one that fails too is not answered again). */
+  async #respond(ex: H2Exchange, response: Response, fallback = false): Promise<void> {
     if (ex.done) return;
     if (ex.reset || this.conn.closed) {
       void response.body?.cancel().catch(() => {});
       this.#finished(ex);
       return;
     }
+    const sent = { head: false };
     try {
-      await writeH2Response(this, ex, response);
+      await writeH2Response(this, ex, response, sent);
     } catch (err) {
       if (!ex.reset && !this.conn.closed && !this.h2.dead) {
         this.config.report(err);
+        // Nothing went out (a locked or used body, non-byte chunks, a stream failing at once): a 500, as HTTP/1.1 answers.
+        if (!sent.head && !fallback) return this.#respond(ex, internalError(), true);
         this.#resetStream(ex.streamId, ErrorCode.INTERNAL_ERROR);
       }
     }

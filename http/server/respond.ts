@@ -90,7 +90,7 @@ export interface ResponseContext {
   head: boolean;
   /** The request was HTTP/1.0: no chunked coding; `Connection: keep-alive` when the connection persists. */
   http10: boolean;
-  /** The connection closes after this response (`Connection: close` is sent). */
+  /** The connection closes after this response (`Connection: close` is sent); set too when the response has `Connection: close`. */
   close: boolean;
   /** Trailer fields to send after the body (the body is then chunked, HTTP/1.1 only). */
   trailers?: TrailersInit;
@@ -171,6 +171,9 @@ function bodyless(status: number): boolean {
 let declaredLength = -1;
 let sawDate = false;
 
+/** The handler's `Connection` field has the `close` option (the connection closes after this response). */
+let askedClose = false;
+
 function fieldWriter(name: string, value: string): void {
   // Names come lower-case from every runtime's Headers; the length test keeps the common case cheap.
   switch (name.length) {
@@ -178,7 +181,11 @@ function fieldWriter(name: string, value: string): void {
       if (name === "date" || name.toLowerCase() === "date") sawDate = true;
       break;
     case 10:
-      if (name === "connection" || name === "keep-alive" || name.toLowerCase() === "connection" || name.toLowerCase() === "keep-alive") return;
+      if (name === "connection" || name.toLowerCase() === "connection") {
+        if (hasCloseOption(value)) askedClose = true;
+        return;
+      }
+      if (name === "keep-alive" || name.toLowerCase() === "keep-alive") return;
       break;
     case 14:
       if (name === "content-length" || name.toLowerCase() === "content-length") {
@@ -198,13 +205,22 @@ function fieldWriter(name: string, value: string): void {
  * fields, without those this layer decides (framing, `Connection`); `Date`
  * is added unless the handler set one.
  */
-function writeFields(sink: ResponseSink, response: Response): void {
+function writeFields(sink: ResponseSink, response: Response, ctx: ResponseContext): void {
   begin(sink);
   out.statusLine(response.status, response.statusText);
   declaredLength = -1;
   sawDate = false;
+  askedClose = false;
   forEachResponseField(response, fieldWriter);
+  if (askedClose) ctx.close = true;
   if (!sawDate) out.dateField();
+}
+
+/** Whether a `Connection` field value lists `close` (RFC 9112 §9.6; options are case-insensitive tokens). */
+function hasCloseOption(value: string): boolean {
+  if (value.length === 5) return value.toLowerCase() === "close";
+  for (const option of value.split(",")) if (option.trim().toLowerCase() === "close") return true;
+  return false;
 }
 
 let sawContentType = false;
@@ -228,15 +244,17 @@ function lightField(name: string, value: unknown): void {
 }
 
 /** Like {@link writeFields}, for the recorded parts of a light response. */
-function writeLightFields(sink: ResponseSink, parts: LightParts): void {
+function writeLightFields(sink: ResponseSink, parts: LightParts, ctx: ResponseContext): void {
   begin(sink);
   out.statusLine(parts.status, "");
   declaredLength = -1;
   sawDate = false;
   sawContentType = false;
+  askedClose = false;
   const h = parts.headers;
   if (Array.isArray(h)) for (const pair of h) lightField(String(pair[0]), pair[1]);
   else if (h !== undefined) for (const name in h) lightField(name, (h as Record<string, string>)[name]);
+  if (askedClose) ctx.close = true;
   if (!sawContentType && typeof parts.body === "string") out.latin1("content-type: text/plain;charset=UTF-8\r\n");
   if (!sawDate) out.dateField();
 }
@@ -275,18 +293,18 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
   if (body === undefined && response.body === null) body = NO_BODY;
   if (body === NO_BODY || bodyless(status)) {
     if (body !== NO_BODY) void response.body?.cancel().catch(() => {});
-    writeFields(sink, response);
+    writeFields(sink, response, ctx);
     if (!bodyless(status)) out.latin1("Content-Length: 0\r\n");
     endHead(ctx, ctx.close);
     commit(sink);
     return !ctx.close;
   }
   if (typeof body === "string") {
-    writeFields(sink, response);
+    writeFields(sink, response, ctx);
     return sendString(sink, body, ctx);
   }
   if (body instanceof Uint8Array) {
-    writeFields(sink, response);
+    writeFields(sink, response, ctx);
     return sendBytes(sink, body, ctx);
   }
   if (body !== undefined) return sendBlob(sink, response, body, ctx);
@@ -360,7 +378,7 @@ function contentLength(n: number): void {
 
 /** A light response (light_response.ts) from its recorded parts. */
 function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext): boolean {
-  writeLightFields(sink, parts);
+  writeLightFields(sink, parts, ctx);
   const body = parts.body;
   if (body === null || bodyless(parts.status)) {
     if (!bodyless(parts.status)) out.latin1("Content-Length: 0\r\n");
@@ -389,7 +407,7 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
   const size = blob.size;
   if (ctx.head || size <= GATHER_MAX) {
     const bytes = ctx.head ? new Uint8Array(0) : new Uint8Array(await blob.arrayBuffer());
-    writeFields(sink, response);
+    writeFields(sink, response, ctx);
     if (bytes.length !== size && !ctx.head) throw new Error("the response's Blob changed size while it was read");
     out.latin1(`Content-Length: ${size}\r\n`);
     endHead(ctx, ctx.close);
@@ -401,7 +419,7 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
     return !ctx.close;
   }
   // A large file: its length is known, its bytes stream with backpressure.
-  writeFields(sink, response);
+  writeFields(sink, response, ctx);
   out.latin1(`Content-Length: ${size}\r\n`);
   endHead(ctx, ctx.close);
   let ok = commit(sink);
@@ -432,7 +450,7 @@ function sendFileBody(sink: ResponseSink, response: Response, file: FileBody, ct
   const fd = openFileBody(file);
   if (fd === null) return undefined;
   void response.body?.cancel().catch(() => {});
-  writeFields(sink, response);
+  writeFields(sink, response, ctx);
   out.latin1(`Content-Length: ${file.length}\r\n`);
   endHead(ctx, ctx.close);
   commit(sink, true);
@@ -469,7 +487,7 @@ async function sendStream(
     const { chunks, total, streaming } = gathered;
     ended = !streaming;
     let pending = gathered.pending;
-    writeFields(sink, response);
+    writeFields(sink, response, ctx);
     const declared = declaredLength;
     if (ctx.head) {
       if (!streaming) out.latin1(`Content-Length: ${total}\r\n`);
