@@ -55,7 +55,7 @@ import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/p
 import { OutBuffer } from "./out_buffer.ts";
 import { lightRequest, type RequestParts } from "./request.ts";
 import { ownLightBytes } from "./light_response.ts";
-import { RequestFields } from "./request_fields.ts";
+import { RequestFields, RequestHeadMemo } from "./request_fields.ts";
 import { errorResponseBytes, type ResponseContext, type ResponseSink, type TrailersInit, writeResponse } from "./respond.ts";
 import { answerOverloaded } from "./limits_http.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
@@ -320,7 +320,8 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
   #abort: AbortController | undefined;
   #trailers: Headers | undefined;
 
-  constructor(session: H1Session, head: MessageHead) {
+  /** `target`: the request-target of `head`. */
+  constructor(session: H1Session, head: MessageHead, target: string) {
     super();
     this.session = session;
     this.method = head.method;
@@ -328,10 +329,10 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     this.keepAlive = head.keepAlive && !(head.upgrade && head.method === "CONNECT");
     this.hasBody = head.framing === "chunked" || (head.framing === "length" && head.contentLength > 0);
     this.bodyDone = !this.hasBody;
-    this.#target = head.target;
-    const fields = RequestFields.from(head);
+    this.#target = target;
+    const fields = session.heads.fieldsOf(head);
     // Absolute-form (RFC 9112 §3.2.2): the target's authority is the request's, in the url and in the Host field alike.
-    this.headers = head.target.charCodeAt(0) !== 0x2f && SCHEME.test(head.target) ? fields.withHost(targetAuthority(head.target)) : fields;
+    this.headers = target.charCodeAt(0) !== 0x2f && SCHEME.test(target) ? fields.withHost(targetAuthority(target)) : fields;
     let expect = false;
     let upgradeTo = "";
     if (this.hasBody || head.upgrade) {
@@ -363,6 +364,10 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
   get url(): string {
     if (this.#url !== undefined) return this.#url;
     const target = this.#target;
+    // The same fields and target as the request the connection's memo remembers: its URL.
+    const memo = this.session.heads;
+    const shared = this.headers === memo.fields && target === memo.target;
+    if (shared && memo.url !== undefined) return (this.#url = memo.url);
     let url: string;
     const config = this.session.config;
     // An empty Host (valid by its grammar) is no authority: "http:///x" would parse as host "x", path "/".
@@ -372,6 +377,7 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     // Asterisk-form (`OPTIONS *`, the server as a whole): the fragment "#*", which no request-target can carry, tells it
     // from `OPTIONS /` (the path stays "/"); authority-form (CONNECT): the root.
     else url = `${config.origin}${this.headers.get("host") || config.authority}/${target === "*" ? "#*" : ""}`;
+    if (shared) memo.url = url;
     return (this.#url = url);
   }
 
@@ -498,6 +504,8 @@ export class H1Session implements ResponseSink {
   peer: ServeHandlerInfo["remoteAddr"] | undefined = undefined;
   readonly config: SessionConfig;
   readonly parser: HTTP1Parser;
+  /** The last request's fields, target and URL, shared with the next request that repeats them. */
+  readonly heads = new RequestHeadMemo();
   readonly #queue: Exchange[] = [];
   /** The exchange whose body is arriving. */
   #receiving: Exchange | undefined;
@@ -730,12 +738,12 @@ export class H1Session implements ResponseSink {
     if (this.#inputDone) return; // after the last request: not served
     // An absolute-form target of a scheme other than http(s) (`GET ftp://a/x`) asks for a proxy, which this is not;
     // its request.url could only be made up (the path lost): 400 and a close, as for a target the parser refuses.
-    const target = head.target;
+    const target = this.heads.targetOf(head);
     if (target.charCodeAt(0) !== 0x2f && target !== "*" && head.method !== "CONNECT" && !SCHEME.test(target)) {
       this.#reject(undefined, 400);
       return;
     }
-    const ex = new Exchange(this, head);
+    const ex = new Exchange(this, head, target);
     if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
     if (!ex.keepAlive) this.#lastRequest = true;
     this.#queue.push(ex);

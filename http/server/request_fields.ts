@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type FieldBlock, latin1 } from "../h1/fields.ts";
+import { type FieldBlock, latin1, type MessageHead } from "../h1/fields.ts";
 
 /**
  * Header fields as a string and spans (see the module text).
@@ -86,6 +86,24 @@ export class RequestFields {
     return new RequestFields(`${this.text}Host${authority}`, spans, this.count + 1);
   }
 
+  /**
+   * Whether `head` holds these fields (the same bytes from its first name to
+   * its last value, so the same names, values and spans): a client's next
+   * request on a connection usually repeats its header section.
+   */
+  matches(head: FieldBlock): boolean {
+    const n = head.count;
+    if (n !== this.count || n === 0) return n === this.count;
+    const src = head.spans;
+    const from = head.offset + src[0]!;
+    const len = src[4 * n - 1]! - src[0]!;
+    const t = this.text;
+    if (len !== t.length) return false;
+    const b = head.buffer;
+    for (let i = 0; i < len; i++) if (b[from + i] !== t.charCodeAt(i)) return false;
+    return true;
+  }
+
   /** The name of field `i` as it was sent. */
   rawName(i: number): string {
     return this.text.slice(this.spans[4 * i], this.spans[4 * i + 1]);
@@ -118,5 +136,62 @@ export class RequestFields {
       if (this.nameIs(i, lower)) out = out === null ? this.value(i) : `${out}, ${this.value(i)}`;
     }
     return out;
+  }
+}
+
+/** Header sections longer than this are not compared with the last one (decoding them is the cheaper path). */
+const MEMO_MAX_BYTES = 256;
+/** Request-targets longer than this are decoded, not compared with the last one. */
+const MEMO_MAX_TARGET = 128;
+
+/**
+ * The last request's fields, target and URL on one connection, reused by the
+ * next request that repeats them (a client sends the same header section
+ * and often the same target again and again): no string, span array or
+ * URL is made for it. {@link RequestFields} are never changed, so one can
+ * be shared by requests.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1Parser } from "../h1/parser.ts";
+ * import { RequestFields, RequestHeadMemo } from "./request_fields.ts";
+ * const memo = new RequestHeadMemo();
+ * const seen: RequestFields[] = [];
+ * const parser = new HTTP1Parser({ kind: "request" }, { onHead: (head) => void seen.push(memo.fieldsOf(head)) });
+ * const bytes = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+ * parser.push(bytes);
+ * parser.push(bytes);
+ * console.log(seen[0] === seen[1], seen[1]!.get("host")); // true "a"
+ * ```
+ */
+export class RequestHeadMemo {
+  /** The fields last made. */
+  fields: RequestFields | undefined = undefined;
+  /** The target last decoded. */
+  target = "";
+  /** The URL of a request with {@link RequestHeadMemo.fields} and {@link RequestHeadMemo.target}, once one was made. */
+  url: string | undefined = undefined;
+
+  /** The fields of `head` (valid only during the parser's callback): the last ones when they are the same bytes. */
+  fieldsOf(head: FieldBlock): RequestFields {
+    const last = this.fields;
+    if (last !== undefined && last.text.length <= MEMO_MAX_BYTES && last.matches(head)) return last;
+    this.url = undefined;
+    return (this.fields = RequestFields.from(head));
+  }
+
+  /** The request-target of `head` (valid only during the parser's callback): the last one when it is the same bytes. */
+  targetOf(head: MessageHead): string {
+    const last = this.target;
+    const from = head.offset + head.targetStart;
+    const len = head.targetEnd - head.targetStart;
+    if (len === last.length && len <= MEMO_MAX_TARGET && len > 0) {
+      const b = head.buffer;
+      let i = 0;
+      while (i < len && b[from + i] === last.charCodeAt(i)) i++;
+      if (i === len) return last;
+    }
+    this.url = undefined;
+    return (this.target = head.target);
   }
 }
