@@ -33,7 +33,7 @@ describe("serve over HTTP/1.1: the HTTP-version of a request line", () => {
         ["GET / HTTP/2.0", 505],
         ["GET / HTTP/3.1", 505],
         ["GET / HTTP/0.9", 505],
-        ["GET / HTTP/1.2", 505],
+        ["GET / HTTP/3.0", 505],
       ];
       for (const [line, status] of cases) {
         // A second request after it must not be answered: the connection closes.

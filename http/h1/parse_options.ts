@@ -16,7 +16,7 @@ import type { FieldBlock, MessageHead } from "./fields.ts";
  * Every error code the parser raises, with the status a server answers
  * (400, or 414 / 431 / 413 for the limits, 501 for an unknown transfer
  * coding, 505 for an HTTP-version other than 1.0 and 1.1 (`HTTP/2.0`,
- * `HTTP/1.2`: well formed, not supported), while a malformed one
+ * `HTTP/3.0`: well formed, not supported; a higher 1.x minor is served as 1.1), while a malformed one
  * (`http/1.1`, `GET /a b HTTP/1.1`) is 400; 502 for a bad response).
  *
  * @example

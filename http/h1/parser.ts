@@ -620,8 +620,11 @@ export class HTTP1Parser {
                 this.fail(vi === 5 && c >= 0x30 && c <= 0x39 && state === S_REQ_VERSION ? "HPE_UNSUPPORTED_VERSION" : "HPE_INVALID_VERSION", "invalid HTTP-version", base + p);
               }
             } else if (vi === 7) {
-              if (c !== 0x30 && c !== 0x31) this.fail(c >= 0x30 && c <= 0x39 && state === S_REQ_VERSION ? "HPE_UNSUPPORTED_VERSION" : "HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
-              this.head.versionMinor = c - 0x30;
+              // A request of a higher minor version (HTTP/1.2 … 1.9) is processed as HTTP/1.1 (RFC 9112 §2.3, RFC 9110 §6.2):
+              // it is served and answered in 1.1.
+              if (c >= 0x32 && c <= 0x39 && state === S_REQ_VERSION) this.head.versionMinor = 1;
+              else if (c !== 0x30 && c !== 0x31) this.fail("HPE_INVALID_VERSION", "unsupported HTTP-version", base + p);
+              else this.head.versionMinor = c - 0x30;
             } else if (state === S_REQ_VERSION) {
               if (c === CR) {
                 p++;

@@ -82,7 +82,7 @@ const REQUESTS: Row[] = [
   ["two spaces before target", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_URL"],
   ["lower-case HTTP name", "GET / http/1.1\r\nHost: a\r\n\r\n", "HPE_INVALID_VERSION"],
   ["HTTP/2.0 in a request line", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "HPE_UNSUPPORTED_VERSION"],
-  ["HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", "HPE_UNSUPPORTED_VERSION"],
+  ["HTTP/3.0", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", "HPE_UNSUPPORTED_VERSION"],
   ["HTTP/1.10", "GET / HTTP/1.10\r\nHost: a\r\n\r\n", "HPE_INVALID_VERSION"],
   ["HTTP/0.9 request line", "GET /\r\n\r\n", "HPE_INVALID_VERSION"],
   ["space after version", "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", "HPE_INVALID_VERSION"],
