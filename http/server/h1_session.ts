@@ -279,6 +279,14 @@ function expectNextRequest(loop: Loop): void {
   loop.expectEvents(NEXT_REQUEST_MS);
 }
 
+/** Whether `head` has an Expect field with an expectation other than `100-continue` (RFC 9110 §10.1.1). */
+function unmetExpectation(head: MessageHead): boolean {
+  for (let i = 0; i < head.count; i++) {
+    if (head.nameIs(i, "expect") && head.value(i).trim().toLowerCase() !== "100-continue") return true;
+  }
+  return false;
+}
+
 function bodyStrategy(expectContinue: boolean): QueuingStrategy<Uint8Array> {
   // With 100-continue, a high-water mark of 0: pull() runs only for a real read.
   return { highWaterMark: expectContinue ? 0 : BODY_QUEUE_BYTES, size: (chunk) => chunk.byteLength };
@@ -743,6 +751,11 @@ export class H1Session implements ResponseSink {
       this.#reject(undefined, 400);
       return;
     }
+    // An expectation other than 100-continue cannot be met (RFC 9110 §10.1.1): 417, and the close, the handler never runs.
+    if (unmetExpectation(head)) {
+      this.#reject(undefined, 417);
+      return;
+    }
     const ex = new Exchange(this, head, target);
     if (++this.#requests >= this.config.maxRequestsPerConnection) ex.keepAlive = false;
     if (!ex.keepAlive) this.#lastRequest = true;
@@ -818,6 +831,13 @@ export class H1Session implements ResponseSink {
       }
       ex.settleTrailers();
       if (this.#timerKind === T_BODY) this.#timerKind = T_NONE;
+      // The body is whole: nothing is held back for its reader any more. A 100-continue body (high-water mark 0)
+      // paused the connection with its one chunk, which the pending read took: no pull came after it, and the
+      // connection's next request was never read.
+      if (this.#bodyPaused) {
+        this.#bodyPaused = false;
+        if (!this.conn.closed && this.#upgradeHeld === undefined && !this.#outputPaused) this.conn.resume();
+      }
     }
     if (this.#lastRequest || this.config.draining) this.#inputDone = true;
     if (ex !== undefined && ex.done) this.#pump();
@@ -963,6 +983,7 @@ export class H1Session implements ResponseSink {
     const lastInQueue = this.#queue.length === 1 && this.#receiving === undefined;
     const ctx: ResponseContext = {
       head: ex.method === "HEAD",
+      connect: ex.method === "CONNECT",
       http10: ex.http10,
       close: !ex.keepAlive ||
         (this.config.draining && lastInQueue) ||

@@ -96,6 +96,8 @@ export interface ResponseContext {
   trailers?: TrailersInit;
   /** Set by {@link writeResponse} once the head went out. */
   headSent?: boolean;
+  /** A CONNECT request: a 2xx to it is a tunnel (RFC 9110 §9.3.6), sent as its head alone, then the close. */
+  connect?: boolean;
 }
 
 /**
@@ -285,6 +287,7 @@ function endHead(ctx: ResponseContext, close: boolean): void {
  */
 export function writeResponse(sink: ResponseSink, response: Response, ctx: ResponseContext): boolean | Promise<boolean> {
   const light = ctx.trailers === undefined ? lightParts(response) : undefined;
+  if (ctx.connect === true && response.status >= 200 && response.status < 300) return writeTunnelHead(sink, response, light, ctx);
   if (light !== undefined) return writeLight(sink, light, ctx);
   const status = response.status;
   if (status < 200 && status !== 101) throw new RangeError(`a handler may not answer with an interim status (${status})`);
@@ -374,6 +377,23 @@ function contentLength(n: number): void {
   b[at++] = 0x0d;
   b[at++] = 0x0a;
   out.length = at;
+}
+
+/**
+ * A 2xx to CONNECT: the head without Content-Length or Transfer-Encoding
+ * (RFC 9110 §8.6, RFC 9112 §6.1; what would follow it is the tunnel's) and
+ * no content; serve opens no tunnel, so the connection closes after it.
+ */
+function writeTunnelHead(sink: ResponseSink, response: Response, light: LightParts | undefined, ctx: ResponseContext): boolean {
+  if (light !== undefined) writeLightFields(sink, light, ctx);
+  else {
+    void response.body?.cancel().catch(() => {});
+    writeFields(sink, response, ctx);
+  }
+  ctx.close = true;
+  endHead(ctx, true);
+  commit(sink);
+  return false;
 }
 
 /** A light response (light_response.ts) from its recorded parts. */
