@@ -170,7 +170,8 @@ function lightPrototype(): object {
   if (prototype !== undefined) return prototype;
   const proto: Record<PropertyKey, unknown> = {};
   Object.defineProperties(proto, {
-    method: { get(this: LightRequest) { return this[REAL]?.method ?? this[PARTS].method; } },
+    // The method as sent: a real Request normalizes `get`, `post` … to upper case (methods are case-sensitive, RFC 9110 §9.1).
+    method: { get(this: LightRequest) { return this[PARTS].method; } },
     url: { get(this: LightRequest) { return this[PARTS].url; } },
     headers: { get(this: LightRequest) { return this[REAL]?.headers ?? headersOf(this); } },
     signal: { get(this: LightRequest) { return this[REAL]?.signal ?? signalOf(this); } },
@@ -278,8 +279,11 @@ export function lightRequest(parts: RequestParts): Request {
   // A runtime whose Request keeps its state in private fields (Node 24's
   // undici) takes no light request anywhere: hand out the real one — but
   // for the methods the Fetch standard forbids (CONNECT: RFC 8441's
-  // extended CONNECT; TRACE, TRACK), which no real Request can carry.
-  if (eager && !FORBIDDEN_METHODS.has(parts.method.toUpperCase())) return realOf(self);
+  // extended CONNECT; TRACE, TRACK), which no real Request can carry, and
+  // for a method not all in upper case, which a real one may change (`get`
+  // would become GET: RFC 9110 §9.1 makes them different methods).
+  const upper = parts.method.toUpperCase();
+  if (eager && upper === parts.method && !FORBIDDEN_METHODS.has(upper)) return realOf(self);
   return self as unknown as Request;
 }
 
