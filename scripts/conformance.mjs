@@ -21,6 +21,12 @@
 //             plus our own "extra" cases), raw frames against ffinet's serve
 //             over h2c by prior knowledge and over TLS with ALPN h2 (in
 //             tests/h2_conformance_test.ts too); --verbose / --trace after --.
+//   h1        HTTP/1.1 server conformance: the cases of tests/conformance/h1
+//             (the MUST / MUST NOT and important SHOULD requirements RFC 9112
+//             and RFC 9110 put on a server, named by section), raw bytes
+//             against ffinet's serve, cleartext and a sample over TLS (in
+//             tests/h1_conformance_test.ts too); --verbose / --trace /
+//             --against=node:http (the same cases against node:http) after --.
 //   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
 //             against openssl s_server, our server against our client);
 //             fd count flat and RSS bounded (--per-phase=N after -- to change
@@ -51,6 +57,11 @@ const SUITES = {
   h2: {
     entry: "tests/conformance/h2/main.ts",
     summary: /^h2 \w+: .*$/m,
+  },
+  // HTTP/1.1 server conformance, RFC 9112 / RFC 9110 requirements with our own driver.
+  h1: {
+    entry: "tests/conformance/h1/main.ts",
+    summary: /^h1 \w+( \(node:http\))?: .*$/m,
   },
   // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
   // against openssl s_server, our server against our client; fds flat, RSS
