@@ -28,6 +28,9 @@ import {
 } from "./framing.ts";
 import type { HTTP1ErrorCode } from "./parse_options.ts";
 
+/** Host values up to this length are remembered once valid (see MessageFraming). */
+const MAX_REMEMBERED_HOST = 64;
+
 function lowerIs(buf: Uint8Array, s: number, lower: string): boolean {
   for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
   return true;
@@ -70,6 +73,8 @@ export class MessageFraming {
   errorMessage = "";
   /** Where the last `field()` failure is, in that call's buffer. */
   errorAt = 0;
+  /** The last Host value found valid (Latin-1): the next request on a connection usually repeats it, and is not checked again. */
+  #validHost = "";
 
   /** Starts a new message. */
   reset(): void {
@@ -83,6 +88,23 @@ export class MessageFraming {
     this.upgradeHeader = false;
     this.hostCount = 0;
     this.interim = false;
+  }
+
+  /** Whether `buf[vs..ve)` is the Host value last found valid. */
+  #knownHost(buf: Uint8Array, vs: number, ve: number): boolean {
+    const known = this.#validHost;
+    const len = ve - vs;
+    if (len !== known.length || len === 0) return false;
+    for (let i = 0; i < len; i++) if (buf[vs + i] !== known.charCodeAt(i)) return false;
+    return true;
+  }
+
+  /** Remembers the valid Host value `buf[vs..ve)` (a short one: a long one is checked each time). */
+  #rememberHost(buf: Uint8Array, vs: number, ve: number): void {
+    if (ve - vs > MAX_REMEMBERED_HOST) return;
+    let s = "";
+    for (let i = vs; i < ve; i++) s += String.fromCharCode(buf[i]!);
+    this.#validHost = s;
   }
 
   #error(code: HTTP1ErrorCode, message: string, at: number): HTTP1ErrorCode {
@@ -110,7 +132,10 @@ export class MessageFraming {
       case 4:
         if (isRequest && lowerIs(buf, ns, "host")) {
           if (++this.hostCount > 1) return this.#error("HPE_DUPLICATE_HOST", "more than one Host field", lineStart);
-          if (!isValidHost(buf, vs, ve)) return this.#error("HPE_INVALID_HOST", "invalid Host value", vs);
+          if (!this.#knownHost(buf, vs, ve)) {
+            if (!isValidHost(buf, vs, ve)) return this.#error("HPE_INVALID_HOST", "invalid Host value", vs);
+            this.#rememberHost(buf, vs, ve);
+          }
         }
         return "";
       case 7:

@@ -409,3 +409,27 @@ describe("properties", () => {
     );
   });
 });
+
+describe("the Host value checked on a connection", () => {
+  test("a value that repeats the last valid one is taken; any other is checked again, on the same parser", () => {
+    // Each value is the same length as the valid one before it: only its bytes tell it apart.
+    const cases: Array<[string, boolean]> = [
+      ["a:1", true], ["a:1", true], ["a:x", false],
+      ["b.c:80", true], ["b.c:80", true], ["b.1:80", false],
+      ["127.0.0.1:8080", true], ["127.0.0.1:8080", true], ["127.0.0.1:99999", false],
+      ["[::1]", true], ["[::1]", true], ["[::x]", false],
+      ["h", true], ["h", true], ["h h", false], ["", true],
+    ];
+    let valid = new HTTP1Parser({ kind: "request" }, {});
+    for (const [host, ok] of cases) {
+      const request = bytes(`GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      if (ok) {
+        valid.push(request);
+        continue;
+      }
+      assert.throws(() => valid.push(request), (e: unknown) => e instanceof HTTP1ParseError && e.code === "HPE_INVALID_HOST", host);
+      // a failed parser stays failed: the next values on a fresh one, which first sees the one before
+      valid = new HTTP1Parser({ kind: "request" }, {});
+    }
+  });
+});
