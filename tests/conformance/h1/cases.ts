@@ -151,6 +151,16 @@ export const CASES: readonly H1Case[] = [
     },
   },
   {
+    id: "9112/2.2/4",
+    title: "lines ending in a bare LF: a recipient MAY take LF as the line end (then served) or refuse (400 and close), never misread",
+    run: async (x) => {
+      x.c.send(`GET /method HTTP/1.1\nHost: ${HOST}\n\n`);
+      const r = await x.c.response(x.deadline);
+      if (r.status === 400) await x.c.closed(x.deadline, "the 400");
+      else if (r.status !== 200 || r.body !== "GET") fail(`expected 200 "GET" or 400, got ${show(r)}`);
+    },
+  },
+  {
     id: "9112/2.3/1",
     title: "a server sends its own version, HTTP/1.1, in the status line of a response to HTTP/1.0",
     tls: true,
@@ -206,6 +216,7 @@ export const CASES: readonly H1Case[] = [
       if (!r.body.startsWith("http") || !r.body.includes("://example.test:81/url?q=1")) fail(`the URL made of the target is ${JSON.stringify(r.body)}`);
     },
   },
+  rejects("9112/3.2.2/2", "absolute-form with an unterminated IPv6 literal is invalid, 400", req("GET", "http://[::1/x")),
   rejects("9112/3.2.3/1", "authority-form is only for CONNECT: `GET host:80` is invalid, 400", req("GET", "example.test:80")),
   rejects("9112/3.2.3/2", "CONNECT needs authority-form: `CONNECT /path` is invalid, 400 (RFC 9110 §9.3.6)", req("CONNECT", "/path")),
   {
@@ -313,6 +324,7 @@ export const CASES: readonly H1Case[] = [
   rejects("9112/6.3/6", "chunked applied twice (`chunked, chunked`): 400 (RFC 9112 §6.1)", req("POST", "/echo", [`Host: ${HOST}`, "Transfer-Encoding: chunked", "Transfer-Encoding: chunked"], "0\r\n\r\n")),
   rejects("9112/6.3/7", "a transfer coding the server does not know before chunked: 501 (RFC 9112 §6.1)", req("POST", "/echo", [`Host: ${HOST}`, "Transfer-Encoding: frobnicate, chunked"], "0\r\n\r\n"), 501),
   serves("9112/6.3/8", "transfer-coding names are case-insensitive: `Chunked` is chunked", chunked("5\r\nhello\r\n0\r\n\r\n", []).replace("chunked", "Chunked"), "hello"),
+  serves("9112/6.3/17", "OWS (a tab) before the Transfer-Encoding value is not part of it: chunked", req("POST", "/echo", [`Host: ${HOST}`, "Transfer-Encoding:\tchunked"], "5\r\nhello\r\n0\r\n\r\n"), "hello"),
   rejects("9112/6.3/9", "an invalid Content-Length (`+5`): 400 and close", withLength("+5", "hello")),
   rejects("9112/6.3/10", "an invalid Content-Length (`-1`): 400 and close", withLength("-1", "")),
   rejects("9112/6.3/11", "an invalid Content-Length (`0x5`): 400 and close", withLength("0x5", "hello")),
@@ -647,7 +659,13 @@ export const CASES: readonly H1Case[] = [
     run: async (x) => {
       x.c.send(req("POST", "/echo", [`Host: ${HOST}`, "Content-Length: 5", "Upgrade: h2c", "Connection: Upgrade, HTTP2-Settings", "HTTP2-Settings: AAMAAABkAAQAAP__"], "hello"));
       const r = await x.c.response(x.deadline);
-      if (r.status === 101) return; // switched: RFC 7540 §3.2 lets the server read the body first (the response goes out on stream 1)
+      if (r.status === 101) {
+        // Switched (RFC 7540 §3.2: the body read first): HTTP/2 from the next octet on, the server's preface, a SETTINGS frame on stream 0.
+        if (field(r, "upgrade")?.toLowerCase() !== "h2c" || !hasOption(r, "connection", "upgrade")) fail(`a 101 without Upgrade: h2c and Connection: Upgrade: ${show(r)}`);
+        const f = await x.c.raw(9, x.deadline);
+        if (f[3] !== 0x4 || (f[5]! | f[6]! | f[7]! | f[8]!) !== 0) fail(`after the 101: not a SETTINGS frame on stream 0 (${Array.from(f).join(" ")})`);
+        return;
+      }
       if (r.status !== 200 || r.body !== "hello") fail(`got ${show(r)}`);
       x.c.send(get("/method"));
       await expectBody(x, "GET");

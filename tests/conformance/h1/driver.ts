@@ -310,6 +310,11 @@ export class Client {
     }
   }
 
+  /** The next `n` octets as they come (after a 101: the new protocol's). */
+  async raw(n: number, deadline: number): Promise<Uint8Array> {
+    return fromLatin1(await this.#bytes(n, deadline, "reading raw octets"));
+  }
+
   /** Whether the server has closed (without waiting). */
   get isClosed(): boolean {
     return this.#closed;
