@@ -249,6 +249,8 @@ export const CASES: readonly H1Case[] = [
   rejects("9112/3.2/5", "a Host with an invalid value (a slash) MUST be answered 400", req("GET", "/", ["Host: a/b"])),
   rejects("9112/3.2/6", "a Host with an invalid value (userinfo) MUST be answered 400", req("GET", "/", ["Host: user@a"])),
   rejects("9112/3.2/7", "a Host with a bad port MUST be answered 400", req("GET", "/", ["Host: a:8x"])),
+  rejects("9112/3.2/11", "an HTTP/1.0 request with an invalid Host is answered 400 too", req("GET", "/", ["Host: exa mple"], "", "HTTP/1.0")),
+  rejects("9112/3.2/12", "an HTTP/1.0 request with two Host field lines is answered 400 too", req("GET", "/", [`Host: ${HOST}`, "Host: other.test"], "", "HTTP/1.0")),
   serves("9112/3.2/8", "an empty Host is valid (an authority with no host)", req("GET", "/method", ["Host:"]), "GET"),
   serves("9112/3.2/9", "Host with an IPv6 literal and a port is valid", req("GET", "/method", ["Host: [::1]:8080"]), "GET"),
   {
@@ -346,6 +348,8 @@ export const CASES: readonly H1Case[] = [
     },
   },
   rejects("9112/6.3/16", "a Content-Length beyond any integer: 400 (or 413)", withLength("99999999999999999999999", "x"), 400),
+  rejects("9112/6.3/18", "a declared Content-Length above what the server takes: 413 at once, without waiting for the body (RFC 9110 §15.5.14)", withLength("1000000000000000", "x"), 413),
+  rejects("9110/5.4/2", "more header fields than the server takes: 431 (RFC 6585 §5)", req("GET", "/", [`Host: ${HOST}`, ...Array.from({ length: 2000 }, (_, i) => `X-F${i}: ${i}`)]), 431),
   rejects("9112/6.1/1", "Transfer-Encoding in an HTTP/1.0 request: faulty framing, 400 and close", req("POST", "/echo", ["Transfer-Encoding: chunked"], "5\r\nhello\r\n0\r\n\r\n", "HTTP/1.0"), 400),
 
   // ---- RFC 9112 §7: chunked ----
