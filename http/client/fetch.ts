@@ -19,8 +19,10 @@
  *   (hooks.ts).
  *
  * Network failures reject with `TypeError("fetch failed")` whose `cause`
- * is the typed error (as undici's fetch); an abort rejects with the
- * signal's reason.
+ * is the typed error (as undici's fetch); a body that fails while it is
+ * read (`text()`, `arrayBuffer()`, a reader) errors with
+ * `TypeError("terminated")` whose `cause` is the typed error; an abort
+ * rejects (or errors the body) with the signal's reason.
  *
  * @example
  * ```ts ignore
@@ -245,7 +247,7 @@ async function discard(hop: Hop): Promise<void> {
   } else hop.body.cancel();
 }
 
-function decodedStream(body: ResponseBody, coding: string, options: ContentDecoderOptions): ReadableStream<Uint8Array> {
+function decodedStream(body: ResponseBody, coding: string, options: ContentDecoderOptions, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   let decoder: ContentDecoder | undefined;
   return new ReadableStream<Uint8Array>({
     start() {
@@ -267,7 +269,7 @@ function decodedStream(body: ResponseBody, coding: string, options: ContentDecod
       } catch (err) {
         decoder!.close();
         body.cancel(err);
-        throw err;
+        throw bodyError(err, signal);
       }
     },
     cancel(reason) {
@@ -277,10 +279,15 @@ function decodedStream(body: ResponseBody, coding: string, options: ContentDecod
   }, { highWaterMark: 0 });
 }
 
-function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
+function plainStream(body: ResponseBody, signal: AbortSignal | undefined): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const chunk = await body.read();
+      let chunk: Uint8Array | null;
+      try {
+        chunk = await body.read();
+      } catch (err) {
+        throw bodyError(err, signal);
+      }
       if (chunk === null) controller.close();
       else controller.enqueue(chunk);
     },
@@ -290,7 +297,14 @@ function plainStream(body: ResponseBody): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-function makeResponse(hop: Hop, href: string, redirected: boolean, method: string, decompress: boolean | ContentDecoderOptions): Response {
+function makeResponse(
+  hop: Hop,
+  href: string,
+  redirected: boolean,
+  method: string,
+  decompress: boolean | ContentDecoderOptions,
+  signal: AbortSignal | undefined,
+): Response {
   let body: BodyInit | null = null;
   let whole: Uint8Array<ArrayBuffer> | null = null;
   if (NULL_BODY_STATUSES.has(hop.status) || method === "HEAD") {
@@ -308,10 +322,10 @@ function makeResponse(hop: Hop, href: string, redirected: boolean, method: strin
         if (!(err instanceof UnsupportedError)) throw err;
       }
     }
-    if (decodable) body = decodedStream(hop.body, coding!, limits);
+    if (decodable) body = decodedStream(hop.body, coding!, limits, signal);
     else {
       whole = hop.body.takeAll();
-      body = whole ?? plainStream(hop.body);
+      body = whole ?? plainStream(hop.body, signal);
     }
   }
   if (hop.status < 200 || hop.status > 599) {
@@ -331,6 +345,18 @@ function makeResponse(hop: Hop, href: string, redirected: boolean, method: strin
 
 function networkError(cause: unknown): TypeError {
   return new TypeError("fetch failed", { cause });
+}
+
+/**
+ * What a response body that failed while it was read errors with: as the
+ * standard's fetch (undici: `TypeError("terminated")`), a TypeError whose
+ * `cause` is the typed error (a TLSError, a reset, a bad chunk or coding,
+ * with its `code`); an abort of the request's signal as the signal's
+ * reason (or the AbortError made for it).
+ */
+function bodyError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted && (err === signal.reason || (err instanceof Error && err.name === "AbortError"))) return err;
+  return new TypeError("terminated", { cause: err });
 }
 
 /**
@@ -454,7 +480,7 @@ function fetchSimply(plan: SimplePlan, input: string | URL, init: FetchInit): Pr
       return fetchInFull(input, init, hop);
     }
     try {
-      return makeResponse(hop, target.href, false, method, decompress);
+      return makeResponse(hop, target.href, false, method, decompress, signal);
     } catch (err) {
       throw fetchError(err, signal);
     }
@@ -615,7 +641,7 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
           }
         }
       }
-      return makeResponse(hop, url.href, hops > 0, method, decompress);
+      return makeResponse(hop, url.href, hops > 0, method, decompress, signal);
     }
   } catch (err) {
     deadline?.clear();
