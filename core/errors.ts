@@ -572,15 +572,20 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
 /**
  * Tells whether retrying the operation that threw `err` may succeed: a
  * transient network condition, not a protocol violation or a bad argument.
+ * A `TypeError` whose `cause` is one of ours (how `fetch` reports its
+ * failures, as WHATWG fetch does: "fetch failed", a body's "terminated")
+ * is judged by that cause.
  *
  * @example
  * ```ts
  * import { SocketError, isRetryable } from "./errors.ts";
  * isRetryable(new SocketError("ECONNREFUSED", "refused")); // true
+ * isRetryable(new TypeError("fetch failed", { cause: new SocketError("ECONNREFUSED", "refused") })); // true
  * isRetryable(new TypeError("bad port")); // false
  * ```
  */
 export function isRetryable(err: unknown): boolean {
+  if (err instanceof TypeError && err.cause instanceof NetError) return isRetryable(err.cause);
   if (!(err instanceof NetError)) return false;
   if (err instanceof HTTP2StreamError) return err.http2Code === 0x7; // REFUSED_STREAM
   if (err instanceof SocketTimeoutError) return true;

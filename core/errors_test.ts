@@ -91,4 +91,13 @@ describe("core/errors", () => {
     assert.equal(isRetryable(new TypeError("x")), false);
     assert.equal(isRetryable("ECONNRESET"), false);
   });
+
+  test("isRetryable judges fetch's TypeErrors (\"fetch failed\", a body's \"terminated\") by their typed cause", () => {
+    assert.equal(isRetryable(new TypeError("fetch failed", { cause: new SocketError("ECONNREFUSED", "x") })), true);
+    assert.equal(isRetryable(new TypeError("terminated", { cause: new SocketClosedError("ECONNRESET", "x") })), true);
+    assert.equal(isRetryable(new TypeError("fetch failed", { cause: new TLSVerifyError("ERR_TLS_VERIFY", "x") })), false);
+    assert.equal(isRetryable(new TypeError("terminated", { cause: new HTTP1ParseError("HPE_INVALID_CHUNK_SIZE", "x", 0) })), false);
+    assert.equal(isRetryable(new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") })), false);
+    assert.equal(isRetryable(new TypeError("fetch failed", { cause: new DOMException("aborted", "AbortError") })), false);
+  });
 });
