@@ -4,7 +4,7 @@
 // the response; Deno and Bun: TypeErrors too): a body that fails while it
 // is read (text(), arrayBuffer(), a reader; plain or gzip-coded; a cut
 // chunked or Content-Length body, a bad chunk, a TLS record that fails
-// its check) errors with a TypeError whose cause is the typed NetError
+// its check, an HTTP/2 stream reset) errors with a TypeError whose cause is the typed NetError
 // (its code kept); a refused connection, a name that does not resolve and
 // a certificate that does not verify reject with TypeError("fetch failed")
 // whose cause is the typed error; request() keeps throwing the typed
@@ -22,6 +22,8 @@ import { DNSError, NetError, TLSError } from "../core/errors.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { decodeMessage, encodeMessage } from "../dns/wire.ts";
 import { Agent, fetch, request } from "../http/client/mod.ts";
+import { Pool } from "../http/client/pool.ts";
+import { serve } from "../http/server/mod.ts";
 import { defaultConnector } from "../poll/connector.ts";
 import { listenTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -163,6 +165,51 @@ describe("fetch: a body that fails while it is read is a TypeError whose cause i
       await tlsAgent.close();
       relay.close();
       toClient?.destroy();
+    }
+  });
+
+  test("HTTP/2: a stream the server resets in the middle of a body: TypeError whose cause is the typed error; request() gets the error itself", async () => {
+    // serve() over h2c: the handler's body stream gives "hello", then fails once the test says so (the stream is reset).
+    const gates: Array<() => void> = [];
+    const h2 = serve({
+      port: 0,
+      http2: {},
+      fetch: () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(new TextEncoder().encode("hello"));
+            },
+            pull(c) {
+              return new Promise<void>((resolve) => gates.push(resolve)).then(() => c.error(new Error("the handler's body failed")));
+            },
+          }),
+        ),
+    });
+    const origin = `http://127.0.0.1:${h2.addr.port}`;
+    const pool = new Pool(origin, { http2: "prior-knowledge" });
+    const failNext = async (): Promise<void> => {
+      while (gates.length === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      gates.shift()!();
+    };
+    try {
+      const response = await fetch(`${origin}/`, { dispatcher: pool });
+      const reader = response.body!.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), "hello");
+      await failNext();
+      await typeErrorRejection(reader.read(), "ERR_H2_STREAM_RESET");
+      const direct = await request(`${origin}/`, { dispatcher: pool });
+      const body = direct.body.text();
+      body.catch(() => {});
+      await failNext();
+      await assert.rejects(body, (err) => {
+        assert.ok(err instanceof NetError && !(err instanceof TypeError), String(err));
+        assert.equal(err.code, "ERR_H2_STREAM_RESET");
+        return true;
+      });
+    } finally {
+      await pool.close();
+      await h2.shutdown({ deadlineMs: 1000 });
     }
   });
 
