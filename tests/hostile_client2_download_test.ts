@@ -103,6 +103,16 @@ describe("download against a server that lies about ranges", () => {
     assert.equal(readFileSync(path, "latin1"), "ABCD");
   });
 
+  test("a Range the caller set (nothing resumed): its 206 is written as the file, and still held to its Content-Range", async () => {
+    const path = join(dir, "caller_range");
+    reply = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/10\r\nContent-Length: 3\r\n\r\n234";
+    const r = await download(`http://127.0.0.1:${port}/f`, path, { dispatcher: agent, resume: false, headers: { range: "bytes=2-4" } });
+    assert.deepEqual(r, { status: 206, bytes: 3, resumedFrom: 0, resumed: false });
+    assert.equal(readFileSync(path, "latin1"), "234");
+    reply = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-3/10\r\nContent-Length: 3\r\n\r\n234";
+    await assert.rejects(download(`http://127.0.0.1:${port}/f`, path, { dispatcher: agent, resume: false, headers: { range: "bytes=2-4" } }), rangeError);
+  });
+
   test("a path-traversal filename in Content-Disposition is ignored: the body goes to the caller's path only", async () => {
     const path = join(dir, "named_by_caller");
     const evil = join(dir, "evil.txt");

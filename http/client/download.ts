@@ -182,6 +182,8 @@ export async function download(url: string | URL, path: string, options: Downloa
   const resume = options.resume ?? true;
   const have = resume ? existingSize(path) : 0;
   const headers = new Headers(options.headers);
+  // A Range the caller set (nothing resumed): a 206 to it is written as the file.
+  const callerRange = have === 0 && headers.has("range");
   headers.set("accept-encoding", "identity");
   if (have > 0) {
     headers.set("range", `bytes=${have}-`);
@@ -206,9 +208,9 @@ export async function download(url: string | URL, path: string, options: Downloa
   if (response.status === 206) {
     const given = response.headers.get("content-range");
     const range = contentRange(given);
-    const problem = have === 0
+    const problem = have === 0 && !callerRange
       ? "a 206 to a request without Range"
-      : range === null || range.start !== have
+      : range === null || (!callerRange && range.start !== have)
       ? `asked for bytes from ${have}, got Content-Range ${JSON.stringify(given)}`
       : length !== null && length !== String(range.end - range.start + 1)
       ? `Content-Range ${JSON.stringify(given)} with Content-Length ${length}`
