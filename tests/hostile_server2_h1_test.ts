@@ -29,6 +29,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { serve, type Server } from "../http/server/mod.ts";
 import { rawExchangeText } from "./raw_exchange.ts";
+import { UNUSABLE_BODY_PATHS, unusableBodyResponse } from "./unusable_bodies.ts";
 
 const exchange = rawExchangeText;
 const statuses = (reply: string) => [...reply.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
@@ -318,24 +319,10 @@ describe("serve over HTTP/1.1: response bodies that fail", () => {
       port: 0,
       http2: false,
       fetch: (request) => {
-        switch (new URL(request.url).pathname) {
-          case "/string-chunk":
-            return new Response(new ReadableStream({ start: (c) => { c.enqueue("text" as unknown as Uint8Array); c.close(); } }));
-          case "/number-chunk":
-            return new Response(new ReadableStream({ start: (c) => { c.enqueue(7 as unknown as Uint8Array); c.close(); } }));
-          case "/errors-at-once":
-            return new Response(new ReadableStream({ start: (c) => c.error(new Error("no body")) }));
-          case "/locked": {
-            const r = new Response("locked");
-            r.body!.getReader();
-            return r;
-          }
-          case "/used":
-            return (async () => {
-              const r = new Response("used");
-              await r.text();
-              return r;
-            })();
+        const pathname = new URL(request.url).pathname;
+        const unusable = unusableBodyResponse(pathname);
+        if (unusable !== undefined) return unusable;
+        switch (pathname) {
           case "/errors-later": {
             let n = 0;
             return new Response(new ReadableStream({
@@ -357,7 +344,7 @@ describe("serve over HTTP/1.1: response bodies that fail", () => {
   });
 
   test("non-byte chunks, a stream that fails before any byte, a locked or used body: 500, and the next request is served", async () => {
-    for (const path of ["/string-chunk", "/number-chunk", "/errors-at-once", "/locked", "/used"]) {
+    for (const path of UNUSABLE_BODY_PATHS) {
       const reply = await exchange(s.addr.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
       assert.deepEqual(statuses(reply), [500, 200], path);
       assert.match(reply, /ok$/, path);

@@ -27,6 +27,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import { compression, serve, type Server } from "../http/server/mod.ts";
 import { rawExchangeText } from "./raw_exchange.ts";
+import { UNUSABLE_BODY_PATHS, unusableBodyResponse } from "./unusable_bodies.ts";
 
 const statuses = (reply: string) => [...reply.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
 
@@ -204,24 +205,10 @@ describe("serve over HTTP/2: unusable response bodies", () => {
       port: 0,
       host: "127.0.0.1",
       fetch: (request) => {
-        switch (new URL(request.url).pathname) {
-          case "/string-chunk":
-            return new Response(new ReadableStream({ start: (c) => { c.enqueue("text" as unknown as Uint8Array); c.close(); } }));
-          case "/number-chunk":
-            return new Response(new ReadableStream({ start: (c) => { c.enqueue(7 as unknown as Uint8Array); c.close(); } }));
-          case "/errors-at-once":
-            return new Response(new ReadableStream({ start: (c) => c.error(new Error("no body")) }));
-          case "/locked": {
-            const r = new Response("locked");
-            r.body!.getReader();
-            return r;
-          }
-          case "/used":
-            return (async () => {
-              const r = new Response("used");
-              await r.text();
-              return r;
-            })();
+        const pathname = new URL(request.url).pathname;
+        const unusable = unusableBodyResponse(pathname);
+        if (unusable !== undefined) return unusable;
+        switch (pathname) {
           case "/errors-later": {
             let n = 0;
             return new Response(new ReadableStream({
@@ -260,7 +247,7 @@ describe("serve over HTTP/2: unusable response bodies", () => {
     const client = http2.connect(`http://127.0.0.1:${server.addr.port}`);
     client.on("error", () => {});
     try {
-      for (const path of ["/string-chunk", "/number-chunk", "/errors-at-once", "/locked", "/used"]) {
+      for (const path of UNUSABLE_BODY_PATHS) {
         const reply = await get(client, path);
         assert.equal(reply.status, 500, path);
         assert.equal(reply.body, "Internal Server Error", path);
