@@ -53,6 +53,7 @@ import type { Loop } from "../../poll/loop.ts";
 import type { FieldBlock, MessageHead } from "../h1/fields.ts";
 import { HTTP1_ERROR_CODES, HTTP1Parser, type HTTP1ParserOptions } from "../h1/parser.ts";
 import { OutBuffer } from "./out_buffer.ts";
+import { requestUrl } from "./request_url.ts";
 import { lightRequest, type RequestParts } from "./request.ts";
 import { ownLightBytes } from "./light_response.ts";
 import { RequestFields, RequestHeadMemo } from "./request_fields.ts";
@@ -379,12 +380,16 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     let url: string;
     const config = this.session.config;
     // An empty Host (valid by its grammar) is no authority: "http:///x" would parse as host "x", path "/".
-    if (target.charCodeAt(0) === 0x2f) url = `${config.origin}${this.headers.get("host") || config.authority}${target}`;
+    // The URL parser's spelling (requestUrl): a lower-case host without its default port, no dot segments.
+    if (target.charCodeAt(0) === 0x2f) url = requestUrl(config.origin, this.headers.get("host") || config.authority, target);
     // Absolute-form: its host and path, with the scheme of the connection ("GET https://a/ HTTP/1.1" over cleartext is not https).
-    else if (SCHEME.test(target)) url = `${config.origin}${target.slice(target.indexOf("//") + 2)}`;
+    else if (SCHEME.test(target)) {
+      const authority = targetAuthority(target);
+      url = requestUrl(config.origin, authority, target.slice(target.indexOf("//") + 2 + authority.length));
+    }
     // Asterisk-form (`OPTIONS *`, the server as a whole): the fragment "#*", which no request-target can carry, tells it
     // from `OPTIONS /` (the path stays "/"); authority-form (CONNECT): the root.
-    else url = `${config.origin}${this.headers.get("host") || config.authority}/${target === "*" ? "#*" : ""}`;
+    else url = `${requestUrl(config.origin, this.headers.get("host") || config.authority, "/")}${target === "*" ? "#*" : ""}`;
     if (shared) memo.url = url;
     return (this.#url = url);
   }

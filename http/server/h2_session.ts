@@ -50,6 +50,7 @@ import type { H2Event } from "../h2/events.ts";
 import { HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import { type ServeHandlerInfo, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
+import { requestUrl } from "./request_url.ts";
 import { WriteStallWatch } from "./write_stall.ts";
 import { lightRequest, type RequestFieldList, type RequestParts } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
@@ -829,10 +830,12 @@ export class H2Session {
     // absolute-form target over HTTP/1.1 cannot either).
     scheme = this.protocol === "h2" ? "https" : "http";
     let url: string;
-    if (method === "CONNECT" && protocol === "") url = `${scheme}://${authority}/`;
-    else if (path.charCodeAt(0) === 0x2f) url = `${scheme}://${authority}${path}`;
+    // The URL parser's spelling (requestUrl): a lower-case host without its default port, no dot segments.
+    const origin = scheme === "https" ? "https://" : "http://";
+    if (method === "CONNECT" && protocol === "") url = requestUrl(origin, authority, "/");
+    else if (path.charCodeAt(0) === 0x2f) url = requestUrl(origin, authority, path);
     // `OPTIONS *` (the core allows "*" for OPTIONS only): "#*", as over HTTP/1.1, tells it from `OPTIONS /`.
-    else if (path === "*") url = `${scheme}://${authority}/#*`;
+    else if (path === "*") url = `${requestUrl(origin, authority, "/")}#*`;
     else {
       // A :path of another :scheme (the core lets "urn:x" through for a scheme not http(s)): its url could only be made up.
       this.#resetStream(id, ErrorCode.PROTOCOL_ERROR);
