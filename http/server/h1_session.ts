@@ -270,12 +270,14 @@ let corked: H1Session | undefined;
  * Deno); with this, once per 250–300.
  */
 const NEXT_REQUEST_MS = 5;
-/** The loop tick in which {@link expectNextRequest} last told the loop: once per tick is enough. */
+/** The loop and its tick in which {@link expectNextRequest} last told it: once per tick of a loop is enough. */
+let expectedLoop: Loop | undefined;
 let expectedInTick = -1;
 
 function expectNextRequest(loop: Loop): void {
   const tick = loop.stats.ticks;
-  if (tick === expectedInTick) return;
+  if (tick === expectedInTick && loop === expectedLoop) return;
+  expectedLoop = loop;
   expectedInTick = tick;
   loop.expectEvents(NEXT_REQUEST_MS);
 }

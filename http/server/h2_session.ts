@@ -958,7 +958,8 @@ export class H2Session {
     this.#tunnels.set(ex.streamId, tunnel);
     this.scheduleFlush();
     options.open(tunnel);
-    if (typeof options.goingAway === "function") {
+    // A tunnel released inside open() is gone: its goodbye is not kept until the session ends.
+    if (typeof options.goingAway === "function" && this.#tunnels.has(ex.streamId)) {
       this.#tunnelGoodbyes.set(ex.streamId, options.goingAway);
       if (this.#goingAway) this.#tunnelGoingAway(ex.streamId);
     }
