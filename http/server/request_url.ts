@@ -9,8 +9,8 @@
  * percent-encodes some characters of a path or query. A handler or
  * middleware that matches `request.url` as a string (Hono's router does)
  * must see that form, or `/public/../admin` would miss a rule for
- * `/admin`: `Deno.serve` and `Bun.serve` hand out the parser's form, and
- * so does `serve`.
+ * `/admin`: Deno's and Bun's own HTTP servers hand out the parser's form,
+ * and so does `serve`.
  *
  * @module
  */
