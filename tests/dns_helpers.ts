@@ -5,6 +5,7 @@
  * installs it: .ci/run).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import dgram from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -100,5 +101,38 @@ export async function startDnsmasq(options: DnsmasqOptions = {}): Promise<Dnsmas
           child.kill("SIGTERM");
         }),
     };
+  }
+}
+
+/** A TCP listener and a UDP socket bound to the same port of 127.0.0.1 (a DNS server's two transports). */
+export interface TcpUdpPair {
+  readonly tcp: net.Server;
+  readonly udp: dgram.Socket;
+  readonly port: number;
+}
+
+/**
+ * Listens on TCP port 0 of 127.0.0.1 and binds UDP to the same port,
+ * trying other ports while that UDP port is taken (at most 21 tries).
+ *
+ * @example
+ * ```ts ignore
+ * const { tcp, udp, port } = await bindTcpAndUdp();
+ * ```
+ */
+export async function bindTcpAndUdp(): Promise<TcpUdpPair> {
+  for (let tries = 0; ; tries++) {
+    const tcp = net.createServer();
+    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
+    const port = (tcp.address() as net.AddressInfo).port;
+    const udp = dgram.createSocket("udp4");
+    const bound = await new Promise<boolean>((r) => {
+      udp.once("error", () => r(false));
+      udp.bind(port, "127.0.0.1", () => r(true));
+    });
+    if (bound) return { tcp, udp, port };
+    tcp.close();
+    udp.close();
+    if (tries > 20) throw new Error("no free UDP port beside the TCP one");
   }
 }

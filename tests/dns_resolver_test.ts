@@ -7,6 +7,7 @@
  * negative caching, the search list, coalescing, abort, hosts first.
  */
 import { after, before, describe, test } from "node:test";
+import { bindTcpAndUdp } from "./dns_helpers.ts";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
@@ -43,21 +44,8 @@ after(async () => {
 async function startServer(script: Script): Promise<Server> {
   const other = dgram.createSocket("udp4");
   await new Promise<void>((r) => other.bind(0, "127.0.0.1", r));
-  for (let tries = 0; ; tries++) {
-    const tcp = net.createServer();
-    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
-    const port = (tcp.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket("udp4");
-    const bound = await new Promise<boolean>((r) => {
-      udp.once("error", () => r(false));
-      udp.bind(port, "127.0.0.1", () => r(true));
-    });
-    if (!bound) {
-      tcp.close();
-      udp.close();
-      if (tries > 20) throw new Error("no free UDP port beside the TCP one");
-      continue;
-    }
+  {
+    const { tcp, udp, port } = await bindTcpAndUdp();
     const queries: Server["queries"] = [];
     udp.on("message", (msg, rinfo) => {
       const q = decodeMessage(new Uint8Array(msg));

@@ -9,6 +9,7 @@
 // a DNSError with its code; a CNAME loop and a 40-link chain end (ENODATA),
 // 4000 records over TCP are taken whole.
 import { after, before, describe, test } from "node:test";
+import { bindTcpAndUdp } from "./dns_helpers.ts";
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import net from "node:net";
@@ -41,21 +42,8 @@ after(async () => {
 
 /** A UDP and a TCP server on one port of 127.0.0.1. */
 async function startServer(udpScript: UdpScript, tcpScript: TcpScript = () => {}): Promise<Server> {
-  for (let tries = 0; ; tries++) {
-    const tcp = net.createServer();
-    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
-    const port = (tcp.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket("udp4");
-    const bound = await new Promise<boolean>((r) => {
-      udp.once("error", () => r(false));
-      udp.bind(port, "127.0.0.1", () => r(true));
-    });
-    if (!bound) {
-      tcp.close();
-      udp.close();
-      if (tries > 20) throw new Error("no free UDP port beside the TCP one");
-      continue;
-    }
+  {
+    const { tcp, udp, port } = await bindTcpAndUdp();
     const queries: string[] = [];
     udp.on("message", (msg, rinfo) => {
       const q = decodeMessage(new Uint8Array(msg));

@@ -6,6 +6,7 @@
 // Records are collected by a Logger with a sink; without a logger nothing
 // is written (and at INFO the resolver writes no per-query line).
 import assert from "node:assert/strict";
+import { bindTcpAndUdp } from "./dns_helpers.ts";
 import dgram from "node:dgram";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
@@ -56,21 +57,8 @@ after(async () => {
 });
 
 async function dnsServer(script: Script): Promise<DnsServer> {
-  for (let tries = 0; ; tries++) {
-    const tcp = net.createServer();
-    await new Promise<void>((r) => tcp.listen(0, "127.0.0.1", r));
-    const port = (tcp.address() as net.AddressInfo).port;
-    const udp = dgram.createSocket("udp4");
-    const bound = await new Promise<boolean>((r) => {
-      udp.once("error", () => r(false));
-      udp.bind(port, "127.0.0.1", () => r(true));
-    });
-    if (!bound) {
-      tcp.close();
-      udp.close();
-      if (tries > 20) throw new Error("no free UDP port beside the TCP one");
-      continue;
-    }
+  {
+    const { tcp, udp, port } = await bindTcpAndUdp();
     const queries: string[] = [];
     udp.on("message", (msg, rinfo) => {
       const q = decodeMessage(new Uint8Array(msg));
