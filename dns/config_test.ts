@@ -20,6 +20,22 @@ describe("dns/hosts", () => {
     assert.deepEqual(t.byName.get("link"), ["fe80::1%lo"]);
     assert.equal(parseHosts("1.1.1.1 a b c d\n", 2).byName.size, 2);
   });
+  test("repeats are kept once, in file order, however many entries share a name or an address", () => {
+    const t = parseHosts("10.0.0.1 a A b\n10.0.0.2 a\n10.0.0.1 a b c\n::1 A\n");
+    assert.deepEqual(t.byName.get("a"), ["10.0.0.1", "10.0.0.2", "::1"]);
+    assert.deepEqual(t.byAddress.get("10.0.0.1"), ["a", "A", "b", "c"]);
+    // One name with 20,000 addresses and one address with 20,000 names (a
+    // membership scan per entry made this quadratic).
+    let text = "10.9.9.9";
+    for (let i = 0; i < 20_000; i++) text += ` n${i}`;
+    text += "\n";
+    for (let i = 0; i < 20_000; i++) text += `10.0.${i >> 8}.${i & 255} same\n`;
+    const big = parseHosts(text + "10.0.0.0 same\n");
+    assert.equal(big.byName.get("same")!.length, 20_000);
+    assert.equal(big.byName.get("same")![19_999], "10.0.78.31");
+    assert.equal(big.byAddress.get("10.9.9.9")!.length, 20_000);
+    assert.equal(big.byAddress.get("10.9.9.9")![19_999], "n19999");
+  });
   test("the loader reads a file through libc and a missing file is empty", () => {
     assert.equal(loadHosts("/nonexistent/ffinet/hosts").byName.size, 0);
     assert.ok(loadHosts("package.json").byName.size === 0);
