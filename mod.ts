@@ -36,6 +36,7 @@ export * from "./core/rate_limit.ts";
 export * from "./core/crypto.ts";
 export * from "./core/utf8.ts";
 export * from "./core/ip_tracker.ts";
+export * from "./core/ip_key.ts";
 export * from "./core/circuit_breaker.ts";
 export * from "./core/retry.ts";
 export * from "./core/metrics.ts";

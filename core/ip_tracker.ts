@@ -3,6 +3,8 @@
  * connections open (or pending) per remote address, optionally at most
  * `rate.limit` new connections per address per `rate.windowMs`, in bounded
  * memory. The building block of SYN-flood and connection-flood protection.
+ * An address is counted under its `key` (default: IPv4 exact, IPv6 by its
+ * /64; see core/ip_key.ts).
  *
  * @example
  * ```ts
@@ -18,6 +20,7 @@
  * @module
  */
 import { type Clock, systemClock } from "./clock.ts";
+import { ipKey } from "./ip_key.ts";
 import { SOCKET_LIMITS } from "./limits.ts";
 import { SlidingWindowCounter } from "./rate_limit.ts";
 
@@ -60,8 +63,10 @@ export interface IpTrackerOptions {
    */
   rate?: { limit: number; windowMs: number; buckets?: number };
   /**
-   * Maps an address to the key it is counted under (for example an IPv6
-   * address to its /64 prefix). Default: the address itself.
+   * Maps an address to the key it is counted under. Default
+   * {@link ipKey}: IPv4 exact (an IPv4-mapped IPv6 address as its IPv4
+   * address), IPv6 by its /64; `ipPrefixKey({ ipv6Bits: 56 })` for other
+   * prefixes, `(ip) => ip` for exact addresses.
    */
   key?: (ip: string) => string;
   /** Where time comes from for `rate` (default: {@link systemClock}). */
@@ -150,7 +155,7 @@ export class IpConnectionTracker {
     if (options.key !== undefined && typeof options.key !== "function") {
       throw new TypeError("key must be a function");
     }
-    this.#key = options.key ?? ((ip) => ip);
+    this.#key = options.key ?? ipKey;
     if (options.rate !== undefined) {
       const { limit, windowMs, buckets = 4 } = options.rate;
       // Validates the numbers once, with the counter's own messages.

@@ -112,6 +112,21 @@ describe("IpConnectionTracker", () => {
     assert.equal(t.count("2001:db8:1:2::ffff"), 2);
   });
 
+  test("by default IPv6 addresses count by their /64, IPv4 (mapped or not) exactly", () => {
+    const t = new IpConnectionTracker({ maxPerIp: 1 });
+    assert.equal(t.tryAcquire("2001:db8:1:2::1"), true);
+    assert.equal(t.tryAcquire("2001:db8:1:2:ffff::9"), false); // another address of the same /64
+    assert.equal(t.tryAcquire("2001:db8:1:3::1"), true);
+    assert.equal(t.tryAcquire("192.0.2.1"), true);
+    assert.equal(t.tryAcquire("::ffff:192.0.2.1"), false); // the same client through a dual-stack listener
+    assert.equal(t.tryAcquire("::ffff:192.0.2.2"), true);
+    assert.equal(t.release("::ffff:192.0.2.1"), true);
+    assert.equal(t.count("192.0.2.1"), 0);
+    const exact = new IpConnectionTracker({ maxPerIp: 1, key: (ip) => ip });
+    assert.equal(exact.tryAcquire("2001:db8:1:2::1"), true);
+    assert.equal(exact.tryAcquire("2001:db8:1:2::2"), true);
+  });
+
   test("bad arguments", () => {
     assert.throws(() => new IpConnectionTracker({ maxPerIp: 0 }), RangeError);
     assert.throws(() => new IpConnectionTracker({ maxTrackedIps: 1.5 }), RangeError);

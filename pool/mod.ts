@@ -32,6 +32,7 @@ export {
 export { acceptBatch, acceptLimited, acceptProtected } from "./accept.ts";
 export { HostHealth, type HostHealthOptions, type OriginHealth } from "./health.ts";
 export { cidrContains, IpList, type IpListOptions, parseCidr } from "./ip_list.ts";
+export { ipKey, ipPrefixKey, type IpPrefixKeyOptions } from "../core/ip_key.ts";
 export {
   type IpRecord,
   type Reputation,

@@ -17,6 +17,18 @@
  *   socket; {@link ListenProtection.synCookies} is the kernel's SYN-cookie
  *   setting at listen time.
  *
+ * Addresses are counted under their `key` (default: IPv4 exactly, an
+ * IPv4-mapped IPv6 address as its IPv4 address, IPv6 by its /64; see
+ * core/ip_key.ts): the per-IP limits, the rate and, unless `syn` is a
+ * `SynGuard` of its own, the SYN guard's reputation.
+ *
+ * A connection counts until it closes, or until the kernel says its peer
+ * is gone: a new connection from an address at its limit first frees the
+ * slots of that address's connections whose peer has closed or reset
+ * (FIN or RST already received, before the loop delivered it), so a client
+ * that closes and reconnects at once is never refused for its own closed
+ * connection.
+ *
  * In handler mode a connection that sends data counts as a success for its
  * address and one that closes without sending anything as a failure; with
  * `accept()` only attempts and refusals are scored.
@@ -48,13 +60,16 @@
  * @module
  */
 import { type Clock, systemClock } from "../core/clock.ts";
+import { ipKey } from "../core/ip_key.ts";
 import { IpConnectionTracker } from "../core/ip_tracker.ts";
 import { Logger } from "../core/log.ts";
 import { checkOptions } from "../core/options.ts";
 import { TokenBucket } from "../core/rate_limit.ts";
 import type { Timer } from "../core/timer_heap.ts";
+import { C } from "../ffi/platform.ts";
 import type { Connection, ConnectionHandler } from "../poll/connection.ts";
 import type { Listener } from "../poll/listener.ts";
+import { pollOne, WAIT_TROUBLE } from "../socket/wait.ts";
 import { SynGuard, type SynGuardOptions, synCookiesStatus } from "./syn_protect.ts";
 
 /**
@@ -87,6 +102,14 @@ export interface ListenProtectionOptions {
   syn?: SynGuard | SynGuardOptions | boolean;
   /** ms a "challenge" connection has to send its first bytes (default 3000). */
   challengeTimeoutMs?: number;
+  /**
+   * Maps an address to the key it is counted under (the per-IP limits, the
+   * rate, and the SYN guard made from `syn` options). Default `ipKey`
+   * (core/ip_key.ts): IPv4 exact (IPv4-mapped IPv6 as IPv4), IPv6 by its
+   * /64; `ipPrefixKey({ ipv6Bits: 56 })` for other prefixes, `(ip) => ip`
+   * for exact addresses.
+   */
+  key?: (ip: string) => string;
   /** TCP_DEFER_ACCEPT seconds set on the listening socket (Linux; default: not set). */
   deferAcceptSec?: number;
   /** Called with each refusal (an exception it throws is ignored). */
@@ -101,7 +124,7 @@ export interface ListenProtectionOptions {
 }
 
 const KEYS: ReadonlySet<string> = new Set([
-  "maxPerIp", "maxIps", "ratePerIp", "bandwidth", "syn", "challengeTimeoutMs", "deferAcceptSec", "onRefuse", "clock", "logger",
+  "maxPerIp", "maxIps", "ratePerIp", "bandwidth", "syn", "key", "challengeTimeoutMs", "deferAcceptSec", "onRefuse", "clock", "logger",
 ]);
 
 /**
@@ -128,6 +151,8 @@ export type RefusalReason = "perIp" | "tooManyIps" | "rate" | "blocked" | "throt
 export interface ListenProtectionStats {
   /** Connections let through. */
   admitted: number;
+  /** Slots freed at admission for connections whose peer had already closed or reset them (see the module doc). */
+  freedEarly: number;
   /** Admitted connections (of IP addresses) open now, whatever protocol they speak by now. */
   open: number;
   /** Refused: the address already had its most connections. */
@@ -160,6 +185,9 @@ export class ListenProtection {
   /** The SYN guard, when `syn` is on. */
   readonly guard: SynGuard | undefined;
   readonly #tracker: IpConnectionTracker;
+  readonly #key: (ip: string) => string;
+  /** The admitted connections of each key, with what releases each one's slot. */
+  readonly #counted = new Map<string, Map<Connection, () => void>>();
   readonly #rate: { perSecond: number; burst: number } | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #maxIps: number;
@@ -171,7 +199,7 @@ export class ListenProtection {
   #log: Logger | undefined;
   #synCookies: "off" | "on" | "always" | "unknown" = "unknown";
   readonly #stats: ListenProtectionStats = {
-    admitted: 0, open: 0, refusedPerIp: 0, refusedTooManyIps: 0, refusedRate: 0, refusedBlocked: 0, refusedThrottled: 0,
+    admitted: 0, freedEarly: 0, open: 0, refusedPerIp: 0, refusedTooManyIps: 0, refusedRate: 0, refusedBlocked: 0, refusedThrottled: 0,
     refusedChallenge: 0, bandwidthPauses: 0,
   };
 
@@ -184,9 +212,12 @@ export class ListenProtection {
     checkOptions(options, KEYS, "ListenProtection");
     this.#clock = options.clock ?? systemClock;
     this.#maxIps = options.maxIps ?? 65_536;
+    if (options.key !== undefined && typeof options.key !== "function") throw new TypeError("ListenProtection: key must be a function");
+    this.#key = options.key ?? ipKey;
     this.#tracker = new IpConnectionTracker({
       maxPerIp: options.maxPerIp ?? Number.MAX_SAFE_INTEGER,
       maxTrackedIps: this.#maxIps,
+      key: sameKey, // given keys
       clock: this.#clock,
     });
     if (options.ratePerIp !== undefined) {
@@ -201,8 +232,8 @@ export class ListenProtection {
     }
     const syn = options.syn;
     if (syn instanceof SynGuard) this.guard = syn;
-    else if (syn === true) this.guard = new SynGuard({ clock: this.#clock });
-    else if (syn !== undefined && syn !== false) this.guard = new SynGuard({ clock: this.#clock, ...syn });
+    else if (syn === true) this.guard = new SynGuard({ clock: this.#clock, key: this.#key });
+    else if (syn !== undefined && syn !== false) this.guard = new SynGuard({ clock: this.#clock, key: this.#key, ...syn });
     this.#challengeMs = options.challengeTimeoutMs ?? 3000;
     if (!(this.#challengeMs > 0) || !Number.isFinite(this.#challengeMs)) throw new RangeError("challengeTimeoutMs must be a finite number > 0");
     if (options.deferAcceptSec !== undefined && (!Number.isInteger(options.deferAcceptSec) || options.deferAcceptSec < 0)) {
@@ -220,9 +251,9 @@ export class ListenProtection {
     return this.#synCookies;
   }
 
-  /** Connections admitted and open now from `ip`. */
+  /** Connections admitted and open now from `ip`'s key (its address, or its /64 by default). */
   connections(ip: string): number {
-    return this.#tracker.count(ip);
+    return this.#tracker.count(this.#key(ip));
   }
 
   /** A copy of the counters. */
@@ -263,29 +294,77 @@ export class ListenProtection {
       return true;
     }
     const ip = address.host;
+    let key: string;
+    try {
+      key = this.#key(ip);
+      if (typeof key !== "string" || key.length === 0 || key.length > 255) throw new TypeError("no key");
+    } catch {
+      key = ip; // a key function that fails counts the address itself
+    }
     const guard = this.guard;
     const action = guard?.check(ip) ?? "allow";
     if (action === "block") return this.#refuse(conn, ip, "blocked");
-    if ((action === "throttle" || action === "challenge") && this.#tracker.count(ip) > 0) return this.#refuse(conn, ip, "throttled");
+    if ((action === "throttle" || action === "challenge") && this.#tracker.count(key) > 0 && (this.#freeGone(key), this.#tracker.count(key) > 0)) {
+      return this.#refuse(conn, ip, "throttled");
+    }
     if (action === "challenge" && handler === undefined) return this.#refuse(conn, ip, "challenge");
-    if (this.#rate !== undefined && !this.#bucket(ip).tryAcquire(1)) return this.#refuse(conn, ip, "rate");
-    const before = this.#tracker.stats();
-    if (!this.#tracker.tryAcquire(ip)) {
-      const after = this.#tracker.stats();
-      return this.#refuse(conn, ip, after.rejectedTableFull > before.rejectedTableFull ? "tooManyIps" : "perIp");
+    if (this.#rate !== undefined && !this.#bucket(key).tryAcquire(1)) return this.#refuse(conn, ip, "rate");
+    const tracker = this.#tracker;
+    const before = tracker.stats().rejectedTableFull;
+    if (!tracker.tryAcquire(key) && !(this.#freeGone(key) && tracker.tryAcquire(key))) {
+      return this.#refuse(conn, ip, tracker.stats().rejectedTableFull > before ? "tooManyIps" : "perIp");
     }
     this.#stats.admitted++;
     this.#stats.open++;
+    let ofKey = this.#counted.get(key);
+    if (ofKey === undefined) this.#counted.set(key, ofKey = new Map());
+    let counted = true;
     const release = (): void => {
+      if (!counted) return;
+      counted = false;
       this.#stats.open--;
-      this.#tracker.release(ip);
+      tracker.release(key);
+      const conns = this.#counted.get(key);
+      if (conns !== undefined && conns.delete(conn) && conns.size === 0) this.#counted.delete(key);
     };
+    ofKey.set(conn, release);
     conn.whenClosed.then(release, release);
     if (handler !== undefined && (guard !== undefined || this.#bandwidth !== undefined)) {
       // Around this handler and any the connection gets later (a protocol switch, a WebSocket).
       conn.interpose(this.#wrapper(conn, ip, action === "challenge"));
     }
     return true;
+  }
+
+  /**
+   * Frees the slots of `key`'s connections that are closed or whose peer
+   * has closed (its FIN received, bytes it sent before may still wait) or
+   * reset them, asked of the kernel: the loop may not have delivered the
+   * FIN yet, or the new connection came first in the same batch of events.
+   * Looks at the 64 oldest at most.
+   *
+   * @returns whether any slot was freed.
+   */
+  #freeGone(key: string): boolean {
+    const conns = this.#counted.get(key);
+    if (conns === undefined) return false;
+    let freed = 0;
+    let looked = 0;
+    for (const [conn, release] of conns) {
+      if (looked++ === 64) break;
+      let gone: boolean;
+      try {
+        gone = conn.closed || peerDone(conn);
+      } catch {
+        gone = true; // its fd is closed already
+      }
+      if (gone) {
+        release();
+        freed++;
+      }
+    }
+    this.#stats.freedEarly += freed;
+    return freed > 0;
   }
 
   #bucket(ip: string): TokenBucket {
@@ -387,4 +466,16 @@ export class ListenProtection {
       return wrapped;
     };
   }
+}
+
+/** Whether `conn`'s peer has finished sending (FIN or reset received); throws for a closed fd. */
+function peerDone(conn: Connection): boolean {
+  // Where poll(2) has no POLLRDHUP, a peer that closed with bytes unread still looks alive.
+  if (C.POLLRDHUP === 0) return !conn.socket.probe(0);
+  return (pollOne(conn.fd, C.POLLRDHUP, 0) & (C.POLLRDHUP | WAIT_TROUBLE)) !== 0;
+}
+
+/** The identity: the tracker is given keys, not addresses. */
+function sameKey(key: string): string {
+  return key;
 }

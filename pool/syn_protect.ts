@@ -18,6 +18,13 @@
  * or challenge; hostile → block (and, with `blacklistMs`, the address is
  * blacklisted for that long). I/O-free except {@link synCookiesStatus}.
  *
+ * Addresses are scored under their `key` (the option of the same name and
+ * meaning as `IpConnectionTracker`'s, core/ip_key.ts): by default IPv4
+ * exactly (an IPv4-mapped IPv6 address as its IPv4 address) and IPv6 by
+ * its /64, so a client cannot shed a bad score by moving to another address
+ * of its own /64. The white- and blacklists match the address itself; a
+ * hostile key that is a prefix (`2001:db8:1:2::/64`) is blacklisted whole.
+ *
  * @example
  * ```ts
  * import { ManualClock } from "../core/clock.ts";
@@ -34,6 +41,7 @@
  * @module
  */
 import { type Clock, systemClock } from "../core/clock.ts";
+import { ipKey } from "../core/ip_key.ts";
 import { checkOptions } from "../core/options.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 import { IpList } from "./ip_list.ts";
@@ -92,8 +100,15 @@ export interface SynGuardOptions {
   hostileAt?: number;
   /** Blacklist a hostile address for this long, in ms (default 0: no, it is blocked while hostile). */
   blacklistMs?: number;
-  /** Addresses tracked at once; the least recently seen is forgotten beyond it (default 65536). */
+  /** Keys tracked at once; the least recently seen is forgotten beyond it (default 65536). */
   maxTrackedIps?: number;
+  /**
+   * Maps an address to the key it is scored under. Default `ipKey`
+   * (core/ip_key.ts): IPv4 exact (IPv4-mapped IPv6 as IPv4), IPv6 by its
+   * /64; `ipPrefixKey({ ipv6Bits: 56 })` for other prefixes, `(ip) => ip`
+   * for exact addresses.
+   */
+  key?: (ip: string) => string;
   /** Prefixes always allowed. */
   whitelist?: readonly string[];
   /** Prefixes always blocked. */
@@ -104,7 +119,7 @@ export interface SynGuardOptions {
 
 const KEYS: ReadonlySet<string> = new Set([
   "attemptWeight", "failureWeight", "successWeight", "halfLifeMs", "trustedAtMost", "suspectAt", "challengeAt",
-  "hostileAt", "blacklistMs", "maxTrackedIps", "whitelist", "blacklist", "clock",
+  "hostileAt", "blacklistMs", "maxTrackedIps", "key", "whitelist", "blacklist", "clock",
 ]);
 
 /**
@@ -176,7 +191,8 @@ export class SynGuard {
   /** The lowest score successes reach (see the module doc). */
   readonly #floor: number;
   readonly #max: number;
-  /** Least recently seen first. */
+  readonly #key: (ip: string) => string;
+  /** By key, least recently seen first. */
   readonly #records = new Map<string, IpRecord>();
   readonly #stats: SynGuardStats = { allowed: 0, throttled: 0, challenged: 0, blocked: 0, evictions: 0 };
 
@@ -210,13 +226,15 @@ export class SynGuard {
     const max = options.maxTrackedIps ?? 65_536;
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`maxTrackedIps must be a positive integer, got ${String(max)}`);
     this.#max = max;
+    if (options.key !== undefined && typeof options.key !== "function") throw new TypeError("SynGuard: key must be a function");
+    this.#key = options.key ?? ipKey;
     this.whitelist = new IpList({ clock: this.#clock });
     this.blacklist = new IpList({ clock: this.#clock });
     for (const cidr of options.whitelist ?? []) this.whitelist.add(cidr);
     for (const cidr of options.blacklist ?? []) this.blacklist.add(cidr);
   }
 
-  /** Addresses tracked now. */
+  /** Keys (addresses, or their prefixes) tracked now. */
   get trackedIps(): number {
     return this.#records.size;
   }
@@ -230,13 +248,14 @@ export class SynGuard {
   check(ip: string): SynAction {
     if (this.whitelist.has(ip)) return this.#count("allow");
     if (this.blacklist.has(ip)) return this.#count("block");
-    const r = this.#touch(ip);
+    const key = this.#keyOf(ip);
+    const r = this.#touch(key);
     r.attempts++;
     r.score += this.#w.attempt;
     const action = this.#actionOf(r.score);
     // A full list (thousands of hostile addresses at once) leaves this one blocked by its score while it is hostile:
     // `add` would throw out of the listener's accept path, the connection neither admitted nor refused.
-    if (action === "block" && this.#blacklistMs > 0) this.blacklist.tryAdd(ip, this.#blacklistMs);
+    if (action === "block" && this.#blacklistMs > 0) this.#blacklist(ip, key);
     return this.#count(action);
   }
 
@@ -244,13 +263,13 @@ export class SynGuard {
   peek(ip: string): SynAction {
     if (this.whitelist.has(ip)) return "allow";
     if (this.blacklist.has(ip)) return "block";
-    const r = this.#records.get(ip);
+    const r = this.#records.get(this.#keyOf(ip));
     return r === undefined ? "allow" : this.#actionOf(this.#decay(r));
   }
 
   /** A connection from `ip` did something useful (sent data, lived on). */
   recordSuccess(ip: string): void {
-    const r = this.#touch(ip);
+    const r = this.#touch(this.#keyOf(ip));
     r.successes++;
     // Trust is capped: a client that banked thousands of successes (a score of -28 000 after 1000 a second for
     // ten seconds) could otherwise open thousands of connections that fail before it even turned suspect.
@@ -259,7 +278,7 @@ export class SynGuard {
 
   /** A connection from `ip` was dropped without doing anything useful (or was refused). */
   recordFailure(ip: string): void {
-    const r = this.#touch(ip);
+    const r = this.#touch(this.#keyOf(ip));
     r.failures++;
     r.score += this.#w.failure;
   }
@@ -268,22 +287,27 @@ export class SynGuard {
   reputation(ip: string): Reputation {
     if (this.whitelist.has(ip)) return "trusted";
     if (this.blacklist.has(ip)) return "hostile";
-    const r = this.#records.get(ip);
+    const r = this.#records.get(this.#keyOf(ip));
     return r === undefined ? "neutral" : this.#levelOf(this.#decay(r));
   }
 
-  /** `ip`'s record with its score decayed to now (a copy), if tracked. */
+  /** The record of `ip`'s key with its score decayed to now (a copy), if tracked. */
   record(ip: string): IpRecord | undefined {
-    const r = this.#records.get(ip);
+    const r = this.#records.get(this.#keyOf(ip));
     if (r === undefined) return undefined;
     this.#decay(r);
     return { ...r };
   }
 
-  /** Forgets `ip`'s record (every record without an argument); the lists stay. */
+  /** Forgets the record of `ip`'s key (every record without an argument); the lists stay. */
   forget(ip?: string): void {
     if (ip === undefined) this.#records.clear();
-    else this.#records.delete(ip);
+    else this.#records.delete(this.#keyOf(ip));
+  }
+
+  /** The key `ip` is scored under (the `key` option's). */
+  keyOf(ip: string): string {
+    return this.#keyOf(ip);
   }
 
   /** A copy of the decision counters. */
@@ -328,12 +352,31 @@ export class SynGuard {
     return r.score;
   }
 
-  /** The record of `ip` (made if new), decayed to now, as the most recently seen. */
-  #touch(ip: string): IpRecord {
+  #keyOf(ip: string): string {
     if (typeof ip !== "string" || ip.length === 0 || ip.length > 64) throw new TypeError("ip must be an IP literal");
-    let r = this.#records.get(ip);
+    const key = this.#key(ip);
+    if (typeof key !== "string" || key.length === 0 || key.length > 255) throw new TypeError(`SynGuard: the key function returned no key (a string of 1 to 255 characters) for ${ip}`);
+    return key;
+  }
+
+  /** Blacklists a hostile `ip` for `blacklistMs`: its key when that is a prefix (or an address), else the address. */
+  #blacklist(ip: string, key: string): void {
+    if (key !== ip) {
+      try {
+        this.blacklist.tryAdd(key, this.#blacklistMs);
+        return;
+      } catch {
+        // a key of the caller's that is no CIDR prefix
+      }
+    }
+    this.blacklist.tryAdd(ip, this.#blacklistMs);
+  }
+
+  /** The record of `key` (made if new), decayed to now, as the most recently seen. */
+  #touch(key: string): IpRecord {
+    let r = this.#records.get(key);
     if (r !== undefined) {
-      this.#records.delete(ip);
+      this.#records.delete(key);
       this.#decay(r);
     } else {
       r = { score: 0, attempts: 0, failures: 0, successes: 0, at: this.#clock.now() };
@@ -345,7 +388,7 @@ export class SynGuard {
         }
       }
     }
-    this.#records.set(ip, r);
+    this.#records.set(key, r);
     return r;
   }
 }

@@ -120,6 +120,55 @@ describe("SynGuard", () => {
     }));
   });
 
+  test("an IPv6 client rotating through its /64 is scored as one; IPv4 (mapped or not) exactly", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock });
+    const actions: string[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const ip = `2001:db8:1:2::${i.toString(16)}`; // a new address each time
+      const action = guard.check(ip);
+      actions.push(action);
+      if (action !== "block") guard.recordFailure(ip);
+    }
+    assert.equal(actions.at(-1), "block");
+    assert.equal(guard.reputation("2001:db8:1:2:ffff::1"), "hostile");
+    assert.equal(guard.trackedIps, 1);
+    assert.equal(guard.record("2001:db8:1:2::99")!.attempts, 40);
+    assert.equal(guard.keyOf("2001:db8:1:2::99"), "2001:db8:1:2::/64");
+    assert.equal(guard.check("2001:db8:1:3::1"), "allow"); // the next /64 is another client
+    // IPv4 clients of a dual-stack listener are told apart, and are the same clients as over IPv4.
+    for (let i = 0; i < 40; i++) guard.check("::ffff:192.0.2.1") !== "block" && guard.recordFailure("::ffff:192.0.2.1");
+    assert.equal(guard.reputation("192.0.2.1"), "hostile");
+    assert.equal(guard.check("::ffff:192.0.2.2"), "allow");
+    assert.equal(guard.check("192.0.2.2"), "allow");
+  });
+
+  test("blacklistMs lists a hostile /64 whole; key picks the grouping (exact, or another prefix)", () => {
+    const clock = new ManualClock();
+    const guard = new SynGuard({ clock, blacklistMs: 5000, suspectAt: 3, challengeAt: 4, hostileAt: 5 });
+    for (let i = 0; i < 5; i++) guard.check(`2001:db8:9:9::${i + 1}`);
+    assert.equal(guard.blacklist.has("2001:db8:9:9:abcd::1"), true);
+    assert.equal(guard.blacklist.has("2001:db8:9:a::1"), false);
+    guard.forget("2001:db8:9:9::1");
+    assert.equal(guard.peek("2001:db8:9:9::77"), "block"); // listed, not scored
+    clock.advance(5001);
+    assert.equal(guard.peek("2001:db8:9:9::77"), "allow");
+
+    const exact = new SynGuard({ clock, key: (ip) => ip, suspectAt: 3, challengeAt: 4, hostileAt: 5 });
+    for (let i = 0; i < 5; i++) exact.check(`2001:db8:9:9::${i + 1}`);
+    assert.equal(exact.trackedIps, 5);
+    assert.equal(exact.peek("2001:db8:9:9::6"), "allow");
+
+    const custom = new SynGuard({ clock, key: () => "everyone", blacklistMs: 1000, suspectAt: 3, challengeAt: 4, hostileAt: 5 });
+    for (let i = 0; i < 5; i++) custom.check(`198.51.100.${i}`);
+    assert.equal(custom.peek("203.0.113.1"), "block"); // scored as one key
+    assert.equal(custom.blacklist.has("198.51.100.4"), true); // a key that is no prefix: the address is listed
+    assert.equal(custom.blacklist.has("203.0.113.1"), false);
+
+    assert.throws(() => new SynGuard({ key: "x" as unknown as (ip: string) => string }), TypeError);
+    assert.throws(() => new SynGuard({ key: () => "" }).check("192.0.2.1"), TypeError);
+  });
+
   test("the SYN-cookie setting comes from /proc (or unknown)", () => {
     assert.ok(["off", "on", "always", "unknown"].includes(synCookiesStatus()));
   });

@@ -186,6 +186,28 @@ describe("withRateLimit (serve's rateLimit without a middleware chain)", () => {
     assert.throws(() => withRateLimit({ perSecond: 1, nope: 1 } as never, () => new Response("")), TypeError);
   });
 
+  test("the default key is the client's address: IPv6 by its /64, IPv4 (mapped or not) exactly; a key of by's as given", async () => {
+    const from = (hostname: string) => ({ remoteAddr: { hostname, port: 1, transport: "tcp" } }) as ServeHandlerInfo;
+    const middleware = rateLimit({ perSecond: 1, burst: 1, clock: new ManualClock() });
+    for (const limited of [
+      withRateLimit({ perSecond: 1, burst: 1, clock: new ManualClock() }, () => new Response("ok")),
+      (request: Request, info: ServeHandlerInfo) => middleware(request, () => Promise.resolve(new Response("ok")), info),
+    ]) {
+      const status = async (hostname: string) => (await limited(new Request("http://x/"), from(hostname)))!.status;
+      assert.equal(await status("2001:db8:1:2::1"), 200);
+      assert.equal(await status("2001:db8:1:2::2"), 429); // another address of the same /64
+      assert.equal(await status("2001:db8:1:3::1"), 200);
+      assert.equal(await status("2001:db8:1:2::1"), 429);
+      assert.equal(await status("192.0.2.1"), 200);
+      assert.equal(await status("::ffff:192.0.2.1"), 429); // the same client through a dual-stack listener
+      assert.equal(await status("::ffff:192.0.2.2"), 200);
+      assert.equal(await status("::1"), 200);
+    }
+    const byHeader = withRateLimit({ perSecond: 1, burst: 1, clock: new ManualClock(), by: (_r, i) => i.remoteAddr.hostname }, () => new Response("ok"));
+    assert.equal((byHeader(new Request("http://x/"), from("2001:db8:1:2::1")) as Response).status, 200);
+    assert.equal((byHeader(new Request("http://x/"), from("2001:db8:1:2::2")) as Response).status, 200); // by's keys are not grouped
+  });
+
   test("keys are remembered least-recently-seen first, a repeated key included (model check)", () => {
     // burst 1 and a clock that never moves: a request passes exactly when its key is not remembered.
     fc.assert(fc.property(fc.array(fc.constantFrom("a", "b", "c", "d"), { maxLength: 60 }), fc.integer({ min: 1, max: 3 }), (keys, maxKeys) => {

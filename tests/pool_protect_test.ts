@@ -124,6 +124,85 @@ describe("listen({ protect }): per-IP limits", () => {
     await c.close();
   });
 
+  test("a client that closes and reconnects at once is never refused for its closed connection (maxPerIp 1)", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1 });
+    const server = echoServer(protect);
+    for (let i = 0; i < 60; i++) {
+      // Half the time with a request in flight, so that the close may come with the server's reply unread.
+      const conn = await connect({ port: server.port });
+      await conn.write(new Uint8Array([i & 0xff]));
+      if (i % 2 === 0) assert.equal((await conn.read())?.[0], i & 0xff, `round ${i}`);
+      await conn.close();
+    }
+    assert.equal(protect.stats().refusedPerIp, 0);
+    assert.equal(await echoes(() => connect({ port: server.port })), true);
+    // The limit still holds for connections that are open.
+    const held = await connect({ port: server.port });
+    await held.write(new Uint8Array([1]));
+    assert.ok(await held.read());
+    assert.equal(await echoes(() => connect({ port: server.port })), false);
+    assert.equal(protect.stats().refusedPerIp, 1);
+    await held.close();
+  });
+
+  test("accept() mode: a connection the peer closed frees its slot before the server reads its end", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1 });
+    const server = listen({ host: "127.0.0.1", port: 0, protect });
+    servers.push(server);
+    const accepted: Connection[] = [];
+    for (let i = 0; i < 20; i++) {
+      const client = await connect({ port: server.port });
+      accepted.push((await server.accept())!); // held open by the server, never read
+      await client.close();
+    }
+    assert.equal(protect.stats().refusedPerIp, 0);
+    assert.ok(protect.stats().freedEarly >= 19, JSON.stringify(protect.stats()));
+    assert.equal(protect.stats().open, 1);
+    // An open client still holds its slot: the next one is refused.
+    const open = await connect({ port: server.port });
+    accepted.push((await server.accept())!);
+    assert.equal(await echoes(() => connect({ port: server.port })), false);
+    assert.equal(protect.stats().refusedPerIp, 1);
+    await open.close();
+    for (const c of accepted) await c.close();
+    assert.equal(protect.stats().open, 0);
+  });
+
+  test("a dual-stack listener counts IPv4 clients by their IPv4 address, ::1 by itself; key groups as asked", async () => {
+    const protect = new ListenProtection({ maxPerIp: 1 });
+    const server = listen({ host: "::", port: 0, protect, handler: { data: (c, d) => void c.send(d) } });
+    servers.push(server);
+    const conns: Connection[] = [];
+    for (const source of ["127.0.0.2", "127.0.0.3"]) {
+      const c = connectFrom(source, server.port);
+      await c.write(new Uint8Array([1]));
+      assert.ok(await c.read(), `${source} is served`); // not one ::ffff:0:0/64 for every IPv4 client
+      conns.push(c);
+    }
+    const six = await connect({ host: "::1", port: server.port });
+    await six.write(new Uint8Array([1]));
+    assert.ok(await six.read());
+    conns.push(six);
+    assert.equal(protect.connections("127.0.0.2"), 1);
+    assert.equal(protect.connections("::ffff:127.0.0.3"), 1);
+    assert.equal(protect.connections("::1"), 1);
+    assert.equal(await echoes(() => connectFrom("127.0.0.2", server.port)), false);
+    assert.equal(await echoes(() => connect({ host: "::1", port: server.port })), false);
+    assert.equal(protect.stats().refusedPerIp, 2);
+    for (const c of conns) await c.close();
+
+    const one = new ListenProtection({ maxPerIp: 1, key: () => "everyone" });
+    const shared = listen({ host: "::", port: 0, protect: one, handler: { data: (c, d) => void c.send(d) } });
+    servers.push(shared);
+    const first = await connect({ host: "::1", port: shared.port });
+    await first.write(new Uint8Array([1]));
+    assert.ok(await first.read());
+    assert.equal(await echoes(() => connectFrom("127.0.0.2", shared.port)), false); // the same key
+    assert.equal(one.connections("127.0.0.9"), 1);
+    await first.close();
+    assert.throws(() => new ListenProtection({ key: "x" as never }), TypeError);
+  });
+
   test("bandwidth per connection: reading pauses and every byte still arrives", async () => {
     const protect = new ListenProtection({ bandwidth: { bytesPerSecond: 20_000, burst: 1000 } });
     const server = echoServer(protect);
@@ -164,6 +243,25 @@ describe("listen({ protect }): SYN-flood protection", () => {
     assert.equal(await echoes(() => connect({ port: server.port })), true);
     assert.equal(guard.reputation("127.0.0.1"), "neutral");
     if (process.platform === "linux") assert.ok(server.socket.options.deferAcceptSec >= 1);
+  });
+
+  test("over ::1: a client's reputation is scored under its key, and a hostile key is refused whatever its address", async () => {
+    const clock = new ManualClock();
+    const protect = new ListenProtection({ syn: { clock, blacklistMs: 60_000 }, clock });
+    const server = listen({ host: "::1", port: 0, protect, handler: { data: (c, d) => void c.send(d) } });
+    servers.push(server);
+    const guard = protect.guard!;
+    assert.equal(guard.keyOf("::1"), "::1");
+    assert.equal(guard.keyOf("2001:db8:1:2::5"), "2001:db8:1:2::/64");
+    for (let i = 0; i < 40 && guard.reputation("::1") !== "hostile"; i++) {
+      const failuresBefore = guard.record("::1")?.failures ?? 0;
+      const conn = await connect({ host: "::1", port: server.port });
+      await conn.close();
+      await until(() => (guard.record("::1")?.failures ?? 0) > failuresBefore || guard.peek("::1") === "block", "the attempt to be scored");
+    }
+    assert.equal(guard.reputation("::1"), "hostile");
+    assert.equal(await echoes(() => connect({ host: "::1", port: server.port })), false);
+    assert.equal(guard.blacklist.has("::1"), true);
   });
 
   test("a protect value without admit is a TypeError", () => {

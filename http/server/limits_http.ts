@@ -2,7 +2,8 @@
  * Limits of `serve` answered in HTTP rather than with a bare close:
  *
  * - {@link rateLimit}: requests per second per client (by default its
- *   address), with bursts; an over-limit request gets `429 Too Many
+ *   address: IPv4 exactly, IPv6 by its /64, as `ipKey` in core/ip_key.ts),
+ *   with bursts; an over-limit request gets `429 Too Many
  *   Requests` with `Retry-After`. Also `serve({ rateLimit: {...} })`.
  * - {@link answerOverloaded}: a connection over `maxConnections` gets
  *   `503 Service Unavailable` with `Retry-After` (after its request head
@@ -27,6 +28,7 @@
  * @module
  */
 import { type Clock, turnClock } from "../../core/clock.ts";
+import { ipKey } from "../../core/ip_key.ts";
 import { checkOptions } from "../../core/options.ts";
 import { TokenBucket } from "../../core/rate_limit.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
@@ -53,7 +55,12 @@ export interface RateLimitOptions {
   perSecond: number;
   /** Requests a key may make at once (default `perSecond`). */
   burst?: number;
-  /** The key a request counts against (default: the client's address). */
+  /**
+   * The key a request counts against. Default: the client's address under
+   * `ipKey` (core/ip_key.ts): IPv4 exactly (IPv4-mapped IPv6 as IPv4),
+   * IPv6 by its /64, so a client cannot get a new bucket per address of
+   * its /64. A key `by` returns is taken as it is.
+   */
   by?: (request: Request, info: ServeHandlerInfo) => string;
   /** Keys remembered at once; the least recently seen is forgotten first (default 65536). */
   maxKeys?: number;
@@ -74,9 +81,12 @@ class Limiter {
   readonly #maxKeys: number;
   readonly #clock: Clock;
   readonly #onRejected: (() => void) | undefined;
+  /** What a key given to `admit` is counted under: the address's `ipKey` when the key is the address. */
+  readonly #group: ((key: string) => string) | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
-  // The key looked up last is the most recently seen already: a run of
-  // requests with one key (one client, many connections) skips the map.
+  // The key looked up last (as given) is the most recently seen already: a
+  // run of requests with one key (one client, many connections) skips the
+  // map and the grouping.
   #lastKey: string | undefined;
   #lastBucket: TokenBucket | undefined;
 
@@ -91,6 +101,7 @@ class Limiter {
     this.#maxKeys = maxKeys;
     this.#clock = clock;
     this.#onRejected = onRejected;
+    this.#group = by === undefined ? ipKey : undefined;
   }
 
   /** Whether a request with `key` may go on (it took a token); false: answer 429 ({@link Limiter.refuse}). */
@@ -105,8 +116,9 @@ class Limiter {
     return tooManyRequests(this.#lastBucket!.waitTimeMs(1));
   }
 
-  #lookUp(key: string): TokenBucket {
+  #lookUp(given: string): TokenBucket {
     const buckets = this.#buckets;
+    const key = this.#group === undefined ? given : this.#group(given);
     let bucket = buckets.get(key);
     if (bucket !== undefined) {
       buckets.delete(key); // most recently seen last
@@ -119,7 +131,7 @@ class Limiter {
       bucket = new TokenBucket({ rate: this.#perSecond, burst: this.#burst, clock: this.#clock });
       buckets.set(key, bucket);
     }
-    this.#lastKey = key;
+    this.#lastKey = given;
     this.#lastBucket = bucket;
     return bucket;
   }
