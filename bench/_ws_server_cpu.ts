@@ -13,7 +13,10 @@
  * of each tree. Not part of `scripts/bench.mjs`.
  *
  * Run: `bun bench/_ws_server_cpu.ts` (or `deno run -A`, or
- * `node --import tsx`). `KIND=binary` (default text), `SIZE` (default 64).
+ * `node --import tsx`). `KIND=binary` (default text), `SIZE` (default 64),
+ * `DEPTH` (default 1): frames per read, back to back in the one view the
+ * channel is handed (a pipelining client's read; their echoes are gathered
+ * into one send).
  * `ROOTS=/old/checkout,/new/checkout` loads each tree and alternates
  * rounds between them (paired A/B in one process: Bun and Deno; Node's
  * koffi refuses a second copy of the FFI layer). `R` rounds (default 9) of
@@ -28,6 +31,8 @@ const here = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const roots = (proc.env.ROOTS ?? here).split(",");
 const KIND = proc.env.KIND === "binary" ? "binary" : "text";
 const SIZE = Number(proc.env.SIZE ?? 64);
+const DEPTH = Number(proc.env.DEPTH ?? 1);
+if (!(Number.isInteger(DEPTH) && DEPTH >= 1 && DEPTH <= 64)) throw new RangeError(`DEPTH must be 1..64, got ${proc.env.DEPTH}`);
 const ROUNDS = Number(proc.env.R ?? 9);
 const PER_ROUND = 200_000;
 
@@ -111,14 +116,14 @@ async function setup(root: string): Promise<Round> {
   if (onData === undefined) throw new Error(`${root}: the upgrade did not attach`);
   const frame = clientFrame();
   // The connection hands the channel a view of its read buffer; so do we.
-  const readBuffer = new Uint8Array(65536);
-  readBuffer.set(frame);
-  const view = readBuffer.subarray(0, frame.length);
+  const readBuffer = new Uint8Array(Math.max(65536, frame.length * DEPTH));
+  for (let i = 0; i < DEPTH; i++) readBuffer.set(frame, i * frame.length);
+  const view = readBuffer.subarray(0, frame.length * DEPTH);
   const data = onData;
   return (messages) => {
     const before = sent;
     const t0 = proc.cpuUsage();
-    for (let i = 0; i < messages; i++) data(conn, view);
+    for (let i = 0; i < messages; i += DEPTH) data(conn, view);
     const t = proc.cpuUsage(t0);
     if (sent - before < messages * SIZE) throw new Error(`${root}: sent ${sent - before} bytes for ${messages} messages`);
     return (t.user + t.system) / messages;
