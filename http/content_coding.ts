@@ -76,6 +76,7 @@ type OutputBudget = (bytes: number) => void;
 /** "deflate" is zlib-wrapped, but some servers send raw deflate: look at the first two bytes. */
 class DeflateSniffer implements Stage {
   #inflater: Inflater | null = null;
+  #closed = false;
   #head = new Uint8Array(0);
   readonly #max: number;
   readonly #budget: OutputBudget;
@@ -87,6 +88,8 @@ class DeflateSniffer implements Stage {
 
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.#inflater) return this.#inflater.push(chunk);
+    // Closed before its first two bytes: no new native stream to leak.
+    if (this.#closed) throw new UseAfterCloseError("ContentDecoder");
     const head = new Uint8Array(this.#head.length + chunk.length);
     head.set(this.#head);
     head.set(chunk, this.#head.length);
@@ -112,6 +115,7 @@ class DeflateSniffer implements Stage {
   }
 
   close(): void {
+    this.#closed = true;
     this.#inflater?.close();
   }
 }
@@ -259,6 +263,7 @@ export class ContentDecoder {
    * past the size limit, `ERR_DECOMPRESSION_RATIO` past the ratio limit.
    */
   push(chunk: Uint8Array): Uint8Array[] {
+    if (this.#closed) throw new UseAfterCloseError("ContentDecoder");
     if (chunk.length === 0) return [];
     const stages = this.#stages ?? this.#build();
     this.#consumed += chunk.length;

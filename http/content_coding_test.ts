@@ -150,6 +150,22 @@ describe("content-coding hardening", () => {
     assert.throws(() => dec.push(text("x")), (e: unknown) => e instanceof Error && e.name === "UseAfterCloseError");
   });
 
+  test("a deflate decoder closed inside its first two bytes makes no new native stream afterwards: UseAfterCloseError", () => {
+    // The sniffer that tells zlib from raw deflate holds a first byte; a
+    // push after close made a new Inflater that nothing ever freed.
+    const isClosed = (e: unknown) => e instanceof Error && e.name === "UseAfterCloseError";
+    for (const coding of ["deflate", "gzip, deflate", "gzip", "br"]) {
+      if (coding === "br" && !isCodingSupported("br")) continue;
+      const dec = new ContentDecoder(coding);
+      if (coding.endsWith("deflate")) assert.deepEqual(dec.push(new Uint8Array([0x78])), []);
+      dec.close();
+      assert.throws(() => dec.push(new Uint8Array([0x9c, 3, 0, 0, 0, 0, 1])), isClosed, coding);
+      assert.throws(() => dec.push(new Uint8Array(0)), isClosed, coding);
+      assert.throws(() => dec.end(), isClosed, coding);
+      dec.close();
+    }
+  });
+
   test("every deflate format reports truncation, raw deflate included", () => {
     const data = sample(50_000);
     const raw = new Uint8Array(deflateRawSync(data));
