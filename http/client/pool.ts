@@ -287,7 +287,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     if (options.logger !== undefined && !(options.logger instanceof Logger)) throw new TypeError(`${new.target.name}: logger must be a Logger (core/log.ts)`);
     this.#logger = options.logger;
     this.#healthKey = `${this.#parts.hostname.includes(":") ? `[${this.#parts.hostname}]` : this.#parts.hostname}:${this.#parts.port}`;
-    const parser: H1ConnectionConfig["parser"] = { maxBodyBytes: positive(options.maxResponseBytes, Infinity, "maxResponseBytes") };
+    const parser: H1ConnectionConfig["parser"] = { unfoldObsFold: true, maxBodyBytes: positive(options.maxResponseBytes, Infinity, "maxResponseBytes") };
     if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = positive(options.maxHeaderBytes, 0, "maxHeaderBytes");
     if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = positive(options.maxHeaderCount, 0, "maxHeaderCount");
     this.#config = {

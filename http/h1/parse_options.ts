@@ -99,6 +99,15 @@ export interface HTTP1ParserOptions {
    */
   lenientLineEndings?: boolean;
   /**
+   * Responses only: a field line continued by obs-fold (CRLF, then SP or
+   * HTAB) is joined to the field before it, the fold read as SP octets, as
+   * RFC 9112 §5.2 requires of a user agent (the CR and LF are overwritten
+   * with SP in the buffer being parsed). A fold continuing Content-Length,
+   * Transfer-Encoding, Connection or Upgrade still fails, as does one in
+   * trailers. Off by default: `HPE_OBS_FOLD`.
+   */
+  unfoldObsFold?: boolean;
+  /**
    * Requests only: accept any visible ASCII or obs-text byte in the
    * request-target (`|`, `{`, `"`, raw UTF-8 …), which some clients send
    * unencoded. Off by default. Controls, SP and DEL are still refused.

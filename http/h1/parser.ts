@@ -72,6 +72,15 @@ const S_UPGRADED = 40;
 const S_CLOSED = 41;
 const S_DEAD = 42;
 
+/** Fields the framing reads as they arrive: a fold continuing one of them still fails (see `unfoldObsFold`). */
+const FRAMING_NAMES = ["content-length", "transfer-encoding", "connection", "upgrade"];
+
+/** Whether `buf[at..]` is `lower` (ASCII letters compared case-insensitively). */
+function lowerEquals(buf: Uint8Array, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[at + i]! | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
 const VERSION_PREFIX = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e]; // "HTTP/1."
 
 function sameBytes(buf: Uint8Array, s: number, text: string): boolean {
@@ -129,6 +138,8 @@ export class HTTP1Parser {
   readonly kind: "request" | "response";
   private readonly isRequest: boolean;
   private readonly lenientLF: boolean;
+  /** Join obs-fold continuation lines (responses only). */
+  private readonly unfoldObs: boolean;
   private readonly targetTable: Uint8Array;
   private readonly maxStartLine: number;
   private readonly maxUri: number;
@@ -191,7 +202,11 @@ export class HTTP1Parser {
     if (options.lenientTargetChars && !this.isRequest) {
       throw new TypeError("lenientTargetChars is allowed for requests only");
     }
+    if (options.unfoldObsFold && this.isRequest) {
+      throw new TypeError("unfoldObsFold is allowed for responses only");
+    }
     this.lenientLF = options.lenientLineEndings === true;
+    this.unfoldObs = options.unfoldObsFold === true;
     this.targetTable = options.lenientTargetChars ? TARGET_LENIENT : TARGET;
     const L = HTTP1_LIMITS;
     this.maxStartLine = limitOption(options.maxStartLineBytes, L.maxStartLineBytes, "maxStartLineBytes");
@@ -402,6 +417,28 @@ export class HTTP1Parser {
   /** The error message for the limit `code`. */
   private limitMessage(code: HTTP1ErrorCode): string {
     return code === "HPE_URI_TOO_LONG" ? "request-target too long" : "limit exceeded: " + code;
+  }
+
+  /**
+   * An obs-fold line starts at `p` (SP or HTAB after a field line's end):
+   * the line end before it becomes SP octets and the field before it is
+   * parsed on, its value now running through this line (RFC 9112 §5.2, for
+   * a user agent). False (the fold fails) in trailers, with no field
+   * before, or after a field that framing read already.
+   */
+  private unfold(buf: Uint8Array, sb: number, p: number): boolean {
+    if (this.inTrailers || this.count === 0 || buf[p - 1] !== LF) return false;
+    const i = 4 * (this.count - 1);
+    const spans = this.spans;
+    const ns = sb + spans[i]!;
+    const len = spans[i + 1]! - spans[i]!;
+    for (const name of FRAMING_NAMES) if (len === name.length && lowerEquals(buf, ns, name)) return false;
+    buf[p - 1] = SP;
+    if (p - 2 >= sb + spans[i + 3]! && buf[p - 2] === CR) buf[p - 2] = SP;
+    this.nameStart = spans[i]!;
+    this.nameEnd = spans[i + 1]!;
+    this.valueStart = spans[i + 2]!;
+    return true;
   }
 
   /** Stores the name and value spans of the field line just parsed, growing the span table when full. */
@@ -761,7 +798,13 @@ export class HTTP1Parser {
             continue;
           }
           if (c === LF) this.fail("HPE_CR_EXPECTED", "bare LF as line ending", base + p);
-          if (c === SP || c === HTAB) this.fail("HPE_OBS_FOLD", "line folding (obs-fold) or leading whitespace", base + p);
+          if (c === SP || c === HTAB) {
+            if (this.unfoldObs && this.unfold(buf, sb, p)) {
+              state = S_FIELD_VALUE;
+              continue;
+            }
+            this.fail("HPE_OBS_FOLD", "line folding (obs-fold) or leading whitespace", base + p);
+          }
           this.fail("HPE_INVALID_HEADER_TOKEN", "invalid character in field name", base + p);
           break;
         }
