@@ -510,10 +510,19 @@ export class H1Connection {
       if (status === 100 && this.#continueFor === request) this.#startContinuedBody();
       return;
     }
+    // RFC 9110 §15: a status code is three digits, 100 to 599; the parser
+    // takes any three digits (a 600 reached request() as if it meant something).
+    if (status > 599) {
+      this.#callbackError = new HTTPError("ERR_HTTP_INVALID_STATUS", `the status code ${status} is outside 100-599`);
+      throw this.#callbackError;
+    }
     // A body under codings other than chunked (`Transfer-Encoding: gzip,
     // chunked`): only the chunked coding is undone, so the body would reach
-    // the caller still coded, as if it were the content itself.
-    if (head.framing !== "none" && otherTransferCoding(head)) {
+    // the caller still coded, as if it were the content itself. So would a
+    // chunked body the parser reads until the close because the response is
+    // HTTP/1.0 (RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message is
+    // faulty framing): the chunk lines would be handed over as content.
+    if (head.framing !== "none" && (otherTransferCoding(head) || (head.framing === "until-close" && head.has("transfer-encoding")))) {
       this.#callbackError = new HTTPError(
         "ERR_HTTP_UNSUPPORTED_TRANSFER_CODING",
         `the response's Transfer-Encoding (${head.getAll("transfer-encoding").join(", ")}) has a coding other than chunked, which is not implemented`,
