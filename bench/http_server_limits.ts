@@ -40,6 +40,15 @@
  * pipelined requests per write, which shrinks the kernel's share per
  * request and with it much of the noise).
  *
+ * First (and alone with SERVER_THREAD_ONLY=1), the figure for the target:
+ * {@link serverThreadToggled}, one server in a child process switching
+ * its own `fetch` per block between the bare handler and `serve`'s
+ * wrapping, each block timed by the server's main-thread CPU time (not the
+ * client's, not the runtime's helper threads), loaded by wrk, with "bare
+ * again" as the method's zero (SERVER_THREAD_PAIRS, SERVER_THREAD_BLOCK,
+ * SERVER_THREAD_PIPELINE). The other switched part times the main thread
+ * too (and the process, for comparison).
+ *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
  *
  * @module
@@ -49,9 +58,10 @@ import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { startServerChild, wrkInstalled } from "./_wrk_server.ts";
 import { finish, record, RUNTIME } from "./harness.ts";
+import { libc } from "../ffi/libc.ts";
 
 const proc = (globalThis as unknown as {
-  process: { execPath: string; argv: string[]; env: Record<string, string | undefined>; cpuUsage(): { user: number; system: number } };
+  process: { execPath: string; argv: string[]; env: Record<string, string | undefined>; cpuUsage(): { user: number; system: number }; exit(code: number): never };
 }).process;
 const ROUNDS = Number(proc.env.HTTP_ROUNDS ?? 5);
 const SECONDS = Number(proc.env.HTTP_SECONDS ?? 1);
@@ -432,8 +442,10 @@ async function inProcessToggled(): Promise<void> {
     ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
     ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
     ["rateLimit alone", withRateLimit(limit, handler)],
-    // The method's zero: one more call around the handler and nothing else (what any wrapper pays before its work).
+    // One more call around the handler and nothing else (what any wrapper pays before its work).
     ["empty wrapper", (request, info) => (handler as Fetch)(request, info)],
+    // The method's zero: the bare handler again, in a block of its own (an A/A pair: whatever it shows is the method's bias and spread).
+    ["bare again", handler],
   ];
   let current: Fetch = handler;
   const server = serve({ port: 0, fetch: (request, info) => current(request, info), keepAliveTimeoutMs: 600_000, headersTimeoutMs: 600_000 });
@@ -447,12 +459,18 @@ async function inProcessToggled(): Promise<void> {
     const u = proc.cpuUsage();
     return (u.user + u.system) * 1000;
   };
+  // The main thread's CPU time (server and clients run on it), without the runtime's helper threads (JIT
+  // compilers, concurrent GC: on Bun they moved the process's time by hundreds of ns per request from block
+  // to block); the process's time alongside, for comparison.
+  const threadNs = threadCpuClock();
+  const processNs: number[] = [];
   const block = (fetch: Fetch): Promise<number> =>
     new Promise((resolve) => {
       current = fetch;
       let sent = 0;
       let done = 0;
-      const t0 = cpuNow();
+      const p0 = cpuNow();
+      const t0 = threadNs();
       for (const conn of conns) {
         let pending = 0;
         conn.setHandler({
@@ -460,7 +478,11 @@ async function inProcessToggled(): Promise<void> {
             pending += bytes.length;
             while (pending >= size) {
               pending -= size;
-              if (++done === BLOCK_T) return resolve((cpuNow() - t0) / BLOCK_T);
+              if (++done === BLOCK_T) {
+                const thread = (threadNs() - t0) / BLOCK_T;
+                processNs.push((cpuNow() - p0) / BLOCK_T);
+                return resolve(thread);
+              }
               if (sent < BLOCK_T) {
                 sent++;
                 c.send(REQUEST);
@@ -473,26 +495,173 @@ async function inProcessToggled(): Promise<void> {
       }
     });
   for (let w = 0; w < 3; w++) for (const [, f] of variants) await block(f);
+  processNs.length = 0;
   const ns = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  const pns = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  const loadBefore = load();
   for (let r = 0; r < PAIRS; r++) {
     // Rotate which variant goes first, so none always follows another.
     for (let i = 0; i < variants.length; i++) {
       const [name, f] = variants[(r + i) % variants.length]!;
       ns.get(name)!.push(await block(f));
+      pns.get(name)!.push(processNs.pop()!);
     }
   }
   for (const c of conns) c.abort();
   await server.shutdown({ deadlineMs: 100 });
-  const bare = ns.get("bare")!;
-  console.log(`# ${RUNTIME} one server, fetch switched per block (${PAIRS} rounds of ${variants.length} blocks of ${BLOCK_T} requests, server + client CPU), bare ${(median(bare) / 1000).toFixed(2)} µs/req (load ${load()}):`);
-  for (const [name] of variants.slice(1)) {
-    const xs = ns.get(name)!;
-    const diff = xs.map((x, i) => x - bare[i]!);
-    const d = median(diff);
-    const se = medianSE(diff);
-    console.log(`# ${RUNTIME}   ${name.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${se.toFixed(0)} ns (median ± its standard error; middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request (server and client)`);
-    record({ bench: "http_server_limits", case: `hello ${name}, one server switched, CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
+  for (const [clock, table] of [["main thread", ns], ["process", pns]] as const) {
+    const bare = table.get("bare")!;
+    console.log(`# ${RUNTIME} one server, fetch switched per block (${PAIRS} rounds of ${variants.length} blocks of ${BLOCK_T} requests, ${clock} CPU: server + client), bare ${(median(bare) / 1000).toFixed(2)} µs/req (load ${loadBefore} before, ${load()} after):`);
+    for (const [name] of variants.slice(1)) {
+      const xs = table.get(name)!;
+      const diff = xs.map((x, i) => x - bare[i]!);
+      const d = median(diff);
+      const se = medianSE(diff);
+      console.log(`# ${RUNTIME}   ${name.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${se.toFixed(0)} ns (median ± its standard error; middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request (server and client)`);
+      if (clock === "main thread") {
+        record({ bench: "http_server_limits", case: `hello ${name}, one server switched, thread CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
+      }
+    }
   }
+}
+
+/** The variants of the switched-server parts: the bare handler, serve's wrapping for the options, and two zeros. */
+async function toggleVariants(): Promise<[string, (request: Request, info: import("../http/server/mod.ts").ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>][]> {
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { withServeMetrics } = await import("../http/server/metrics_handler.ts");
+  const { withRateLimit } = await import("../http/server/limits_http.ts");
+  type Fetch = (request: Request, info: import("../http/server/mod.ts").ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>;
+  const limit = { perSecond: 1e9, burst: 1e9 };
+  return [
+    ["bare", handler],
+    ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
+    ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
+    ["rateLimit alone", withRateLimit(limit, handler)],
+    ["empty wrapper", (request, info) => (handler as Fetch)(request, info)],
+    ["bare again", handler],
+  ];
+}
+
+/**
+ * The server of {@link serverThreadToggled}, in a child process: one
+ * `serve` with `protect` on whose `fetch` moves to the next variant every
+ * SERVER_THREAD_BLOCK requests (default 2000), rotating the order per
+ * round, and reads its own thread's CPU time at each switch; after 3
+ * warm-up rounds and SERVER_THREAD_PAIRS rounds (default 100) it writes
+ * the ns per request of every block to `out` (JSON) and keeps serving.
+ */
+async function runToggleServer(out: string): Promise<void> {
+  const { serve } = await import("../http/server/mod.ts");
+  const { writeFileSync } = await import("node:fs");
+  type Fetch = Awaited<ReturnType<typeof toggleVariants>>[number][1];
+  const variants = await toggleVariants();
+  const PAIRS = Number(proc.env.SERVER_THREAD_PAIRS ?? 100);
+  const BLOCK = Number(proc.env.SERVER_THREAD_BLOCK ?? 2000);
+  const WARM = 3;
+  const threadNs = threadCpuClock();
+  const ns: number[][] = variants.map(() => []);
+  let round = 0;
+  let slot = 0; // the variant's place in this round's order
+  let count = 0;
+  let current: Fetch = variants[0]![1];
+  let t0 = threadNs();
+  const next = (): void => {
+    const now = threadNs();
+    const index = (round + slot) % variants.length;
+    if (round >= WARM && round < WARM + PAIRS) ns[index]!.push((now - t0) / BLOCK);
+    if (++slot === variants.length) {
+      slot = 0;
+      if (++round === WARM + PAIRS) writeFileSync(out, JSON.stringify({ names: variants.map(([name]) => name), ns }));
+    }
+    current = variants[(round + slot) % variants.length]![1];
+    count = 0;
+    t0 = threadNs();
+  };
+  const server = serve({
+    port: 0,
+    protect: { maxPerIp: 10_000 },
+    keepAliveTimeoutMs: 600_000,
+    headersTimeoutMs: 600_000,
+    fetch: (request, info) => {
+      if (++count === BLOCK) next();
+      return current(request, info);
+    },
+  });
+  console.log(`PORT ${server.addr.port}`);
+}
+
+/**
+ * The options' cost on the server's thread alone: a server in a child
+ * process ({@link runToggleServer}) switches its `fetch` between the bare
+ * handler and `serve`'s wrapping per block of requests itself and times
+ * each block by its main thread's CPU time (CLOCK_THREAD_CPUTIME_ID: its
+ * JavaScript, parsing, writing and system calls; not the runtime's helper
+ * threads, not the client's work), while `wrk -t1 -c16` (another process)
+ * keeps 16 keep-alive connections busy. The same server and connections
+ * for every variant; "bare again" is the bare handler in a block of its
+ * own, the method's zero (an A/A pair), "empty wrapper" one call more.
+ * SERVER_THREAD_PAIRS (default 100; 0 skips), SERVER_THREAD_BLOCK
+ * (default 2000); SERVER_THREAD_ONLY=1 runs only this part.
+ * SERVER_THREAD_PIPELINE=16 has wrk send 16 pipelined requests per write
+ * (a Lua script): a sixteenth of the system calls per request, and with
+ * them most of the per-block noise; the options' work per request stays
+ * (the percentage is then of a cheaper request: read it against the
+ * unpipelined bare request's CPU).
+ */
+async function serverThreadToggled(): Promise<void> {
+  const { existsSync, readFileSync: read, rmSync, writeFileSync } = await import("node:fs");
+  const stamp = `${RUNTIME}_${Date.now()}`;
+  const out = `/tmp/ffinet_limits_toggle_${stamp}.json`;
+  const pipeline = Math.max(1, Number(proc.env.SERVER_THREAD_PIPELINE ?? 1));
+  const script = `/tmp/ffinet_limits_pipeline_${stamp}.lua`;
+  if (pipeline > 1) {
+    writeFileSync(
+      script,
+      `init = function(args)\n  local r = {}\n  for i = 1, ${pipeline} do r[i] = wrk.format(nil, "/") end\n  req = table.concat(r)\nend\n` +
+        `request = function()\n  return req\nend\n`,
+    );
+  }
+  const server = await startServerChild("bench/http_server_limits.ts", `toggle:${out}`);
+  const loadBefore = load();
+  try {
+    for (let chunk = 0; chunk < 120 && !existsSync(out); chunk++) {
+      const wrkArgs = ["-t1", "-c16", "-d5s", ...(pipeline > 1 ? ["-s", script] : []), `http://127.0.0.1:${server.port}/`];
+      await new Promise<void>((resolve, reject) => {
+        execFile("wrk", wrkArgs, (err) => (err ? reject(err) : resolve()));
+      });
+    }
+  } finally {
+    server.kill();
+    if (pipeline > 1) rmSync(script, { force: true });
+  }
+  if (!existsSync(out)) throw new Error("the toggled server did not finish its rounds in 10 minutes");
+  const { names, ns } = JSON.parse(read(out, "utf8")) as { names: string[]; ns: number[][] };
+  rmSync(out);
+  const bare = ns[0]!;
+  console.log(`# ${RUNTIME} server thread only, fetch switched per block (${bare.length} rounds of ${names.length} blocks, server's main-thread CPU; wrk -c16${pipeline > 1 ? `, ${pipeline} pipelined requests per write,` : ""} in another process), bare ${(median(bare) / 1000).toFixed(2)} µs/req (load ${loadBefore} before, ${load()} after):`);
+  for (let i = 1; i < names.length; i++) {
+    const xs = ns[i]!;
+    const diff = xs.map((x, j) => x - bare[j]!);
+    const d = median(diff);
+    console.log(`# ${RUNTIME}   ${names[i]!.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${medianSE(diff).toFixed(0)} ns (median ± its standard error; middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request's server CPU`);
+    record({ bench: "http_server_limits", case: `hello ${names[i]}, server thread, switched${pipeline > 1 ? `, pipelined ${pipeline}` : ""}, CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
+  }
+}
+
+/** Nanoseconds of CPU the calling thread has run (CLOCK_THREAD_CPUTIME_ID through FFI; the process's CPU time where that clock is missing). */
+function threadCpuClock(): () => number {
+  const CLOCK_THREAD_CPUTIME_ID = 3; // Linux (the bench reads /proc anyway)
+  const ts = new Uint8Array(16);
+  const view = new DataView(ts.buffer);
+  let gettime: ((clock: number, out: Uint8Array) => number) | undefined;
+  return () => {
+    gettime ??= (libcNow as { clock_gettime: (clock: number, out: Uint8Array) => number }).clock_gettime;
+    if (gettime(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) {
+      const u = proc.cpuUsage();
+      return (u.user + u.system) * 1000;
+    }
+    return Number(view.getBigInt64(0, true)) * 1e9 + Number(view.getBigInt64(8, true));
+  };
 }
 
 /**
@@ -675,6 +844,9 @@ async function round(r: number): Promise<Record<"on" | "off", { rps: number; cpu
   }
 }
 
+/** libc, loaded once the bench runs (FFI permission on Deno). */
+let libcNow: unknown;
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const quartiles = (xs: number[]): string => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -691,13 +863,24 @@ const load = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
 
 const args = RUNTIME === "deno" ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args : proc.argv.slice(2);
 const serveArg = args.find((a) => a.startsWith("serve-"));
-if (serveArg !== undefined) {
+if (serveArg !== undefined && serveArg.startsWith("serve-toggle:")) {
+  libcNow = libc();
+  await runToggleServer(serveArg.slice("serve-toggle:".length));
+} else if (serveArg !== undefined) {
   await runServer(serveArg.slice(6));
 } else if (!(await wrkInstalled())) {
   console.log("# wrk is not installed (apt-get install -y wrk): http_server_limits skipped");
   finish();
 } else {
+  libcNow = libc();
   console.log(`# ${RUNTIME} load average before: ${load()}`);
+  if (Number(proc.env.SERVER_THREAD_PAIRS ?? 100) > 0) {
+    await serverThreadToggled();
+    if (proc.env.SERVER_THREAD_ONLY === "1") {
+      finish();
+      proc.exit(0);
+    }
+  }
   await inProcess();
   await sessionsOnStandIns();
   await inProcessOverLoopback();
