@@ -81,4 +81,24 @@ describe("writeResponse string and bytes bodies", () => {
       assert.deepEqual(body, bytes);
     }
   });
+
+  test("a bytes body is left used once written where the runtime's own server leaves it so (Deno, Bun): the caller's array kept, a second write fails, never an empty body", async () => {
+    for (const n of [100, 65536]) {
+      const given = new Uint8Array(n).map((_, i) => i % 251);
+      const response = new Response(given);
+      const { body } = parse(await written(response, { head: false, http10: false, close: false }));
+      assert.deepEqual(body, given);
+      assert.equal(given.length, n, "the array given to the Response is the caller's still");
+      assert.equal(given[n - 1], (n - 1) % 251);
+      // Deno and Bun: used, as Deno.serve and Bun.serve leave it (the copy the runtime made is freed at once when large).
+      if ("Deno" in globalThis || "Bun" in globalThis) assert.equal(response.bodyUsed, true, `${n}`);
+      if (response.bodyUsed) {
+        await assert.rejects(async () => await written(response, { head: false, http10: false, close: false }), TypeError);
+        await assert.rejects(() => response.arrayBuffer(), TypeError);
+      } else {
+        // Node's undici (20-22): the body's source is looked at, not taken; the same bytes again.
+        assert.deepEqual(parse(await written(response, { head: false, http10: false, close: false })).body, given);
+      }
+    }
+  });
 });

@@ -11,7 +11,9 @@
  * stream unlocked and undisturbed, `bodyUsed` false); anything else (a
  * future layout, a stream body, a used body) answers `undefined` and the
  * caller reads the body through its public stream, as before. What the
- * user sees never changes: the response's own stream is left unread.
+ * user sees never changes: the response's own stream is left unread (on
+ * Deno a byte body, once written, is marked used as `Deno.serve` leaves
+ * it, and the copy Deno made of it freed: {@link releaseTakenBody}).
  * Bun keeps no such property: there a body held in memory is taken with
  * `response.bytes()` (ffi/bun_response_bytes.ts), which uses the body as
  * reading its stream would.
@@ -35,8 +37,20 @@ const BUFFERED_BYTES = Symbol.for("ffinet.bufferedBytes");
 const bunBytes = bunResponseBytes;
 /** Bodies from this size on are freed by {@link releaseTakenBody}. */
 const RELEASE_MIN = 16384;
-/** The bytes {@link staticBody} last took out of a Bun response: nobody else holds them. */
+/**
+ * The bytes {@link staticBody} last took out of a Bun response, or out of
+ * a Deno one whose body it copied (see {@link denoCopies}): nobody but the
+ * response holds them.
+ */
 let taken: Uint8Array | undefined;
+/** Deno: the static body record {@link taken} came from, marked used once it was sent. */
+let takenFrom: { consumed?: boolean } | undefined;
+/**
+ * Deno (2.9) copies a byte body into the response when it is made (its
+ * `Response` constructor), so the bytes it keeps are its own: checked in
+ * {@link probe}.
+ */
+let denoCopies = false;
 
 /** The response has no body (`new Response(null)`, a redirect…). */
 export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
@@ -114,6 +128,7 @@ function probe(): void {
       lazyKey = symbols.find((l) => l.description === "lazy static body");
       lazyTypeKey = symbols.find((l) => l.description === "lazy static content type");
       if (lazyTypeKey !== undefined && !denoPendingTypeHolds()) lazyTypeKey = undefined;
+      denoCopies = denoCopiesBytes();
       return;
     }
   }
@@ -138,6 +153,16 @@ function denoPendingTypeHolds(): boolean {
     if (seen.length !== 1 || seen[0]![0] !== "content-type" || seen[0]![1] !== type) return false;
   }
   return true;
+}
+
+/** Whether a byte body Deno keeps is a copy of the one given (a response made here). */
+function denoCopiesBytes(): boolean {
+  const given = new Uint8Array(RELEASE_MIN);
+  const response = new (nativeResponse())(given);
+  const s = (response as unknown as Record<symbol, DenoInner | undefined>)[key!]?.body?.streamOrStatic;
+  if (s === null || typeof s !== "object" || !("consumed" in s)) return false;
+  const kept = s.body;
+  return kept instanceof Uint8Array && kept !== given && kept.buffer !== given.buffer && kept.byteLength === given.byteLength;
 }
 
 /**
@@ -196,19 +221,31 @@ export function staticBody(response: Response): StaticBody {
   }
   const s = body.streamOrStatic;
   if (s === null || typeof s !== "object") return undefined;
-  if ("consumed" in s) return s.consumed === false && !response.bodyUsed ? source(s.body) : undefined;
+  if ("consumed" in s) {
+    if (s.consumed !== false || response.bodyUsed) return undefined;
+    const bytes = source(s.body);
+    if (denoCopies && bytes instanceof Uint8Array) {
+      taken = bytes;
+      takenFrom = s;
+    }
+    return bytes;
+  }
   if ((s as ReadableStream).locked || response.bodyUsed) return undefined;
   return typeof Blob === "function" && body.source instanceof Blob ? body.source : undefined;
 }
 
 /**
  * Frees `body` at once when it is what {@link staticBody} last took out of
- * a (Bun) response, which nobody else holds, and is 16 KiB or more: call
- * it once its bytes were sent or copied. Bun would otherwise keep each
+ * a response, which nobody else holds, and is 16 KiB or more: call it once
+ * its bytes were sent or copied. On Bun that is the buffer `bytes()` gave;
+ * on Deno the copy its `Response` constructor made, and the response's
+ * body is marked used (of any size), as `Deno.serve` leaves it: reading it
+ * again throws "Body already consumed", a second answer with it takes the
+ * stream path and fails as there. The runtime would otherwise keep each
  * such body until its next garbage collection, and the fresh memory of
- * the next one costs page faults (a 64 KiB body per request here: ~2
- * faults per request without this, 0.04 with). Anything else (Node's and
- * Deno's bodies are still their responses') is left alone.
+ * the next one costs page faults and `brk` calls (a 64 KiB body per
+ * request here: ~2 faults per request without this, 0.02–0.04 with).
+ * Anything else (Node's bodies are still their responses') is left alone.
  *
  * @example
  * ```ts
@@ -220,6 +257,10 @@ export function staticBody(response: Response): StaticBody {
 export function releaseTakenBody(body: Uint8Array): void {
   if (body !== taken) return;
   taken = undefined;
+  if (takenFrom !== undefined) {
+    takenFrom.consumed = true;
+    takenFrom = undefined;
+  }
   // A small one is left to the collector: detaching costs more than it saves (~0.5 µs for 1 KiB here).
   if (body.byteLength >= RELEASE_MIN && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) detachBuffer(body.buffer as ArrayBuffer);
 }
