@@ -194,8 +194,13 @@ function applyBlock(c: H2Core, type: number, id: number, endStream: boolean, sel
     stream.headersReceived = true;
     if (c.conn.role === "server") stream.method = info.method;
     stream.status = info.status;
-    const noBody = stream.method === "HEAD" || info.status === 204 || info.status === 304;
-    stream.contentLength = noBody ? -1 : info.contentLength;
+    // A response that cannot have content (to HEAD, a 204, a 304): its
+    // content-length tells of the resource, not of DATA to come, and DATA
+    // with any octets is malformed (RFC 9113 §8.1.1, RFC 9110 §6.4.1): held
+    // to 0 (DATA on a 204 reached the caller as its body). A HEAD request's
+    // content-length is not checked.
+    const noContent = c.conn.role === "client" && (stream.method === "HEAD" || info.status === 204 || info.status === 304);
+    stream.contentLength = noContent ? 0 : stream.method === "HEAD" ? -1 : info.contentLength;
     if (endStream && stream.contentLength > 0) {
       throw streamErr("ERR_H2_CONTENT_LENGTH", `content-length without DATA on stream ${id}`, ErrorCode.PROTOCOL_ERROR, id);
     }
