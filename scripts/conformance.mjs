@@ -27,6 +27,21 @@
 //             against ffinet's serve, cleartext and a sample over TLS (in
 //             tests/h1_conformance_test.ts too); --verbose / --trace /
 //             --against=node:http (the same cases against node:http) after --.
+//   client-h1 HTTP/1.1 client conformance: the cases of
+//             tests/conformance/client_h1 (what RFC 9112 and RFC 9110 ask of
+//             a client reading responses: message length, status line, field
+//             lines, 1xx, bodiless responses, reuse, retry; named by
+//             section), a raw-socket server against ffinet's fetch and
+//             request (in tests/client_h1_conformance_test.ts too);
+//             --verbose / --trace / --against=undici after --.
+//   client-h2 HTTP/2 client conformance: the cases of
+//             tests/conformance/client_h2 (RFC 9113 and RFC 7541 as a client
+//             meets them: SETTINGS, flow control both ways, GOAWAY and
+//             retries, resets, malformed responses, push refused,
+//             CONTINUATION, PING, MAX_CONCURRENT_STREAMS, HPACK size
+//             updates; named by section), raw frames against ffinet's fetch
+//             and request over h2c by prior knowledge and a sample over TLS
+//             (in tests/client_h2_conformance_test.ts too); --verbose after --.
 //   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
 //             against openssl s_server, our server against our client);
 //             fd count flat and RSS bounded (--per-phase=N after -- to change
@@ -62,6 +77,16 @@ const SUITES = {
   h1: {
     entry: "tests/conformance/h1/main.ts",
     summary: /^h1 \w+( \(node:http\))?: .*$/m,
+  },
+  // HTTP/1.1 client conformance: a raw-socket server plays RFC 9112 / RFC 9110 cases against ffinet's fetch and request.
+  "client-h1": {
+    entry: "tests/conformance/client_h1/main.ts",
+    summary: /^client-h1 \w+( \(undici\))?: .*$/m,
+  },
+  // HTTP/2 client conformance: a raw-frame server plays RFC 9113 / RFC 7541 cases against ffinet's fetch and request.
+  "client-h2": {
+    entry: "tests/conformance/client_h2/main.ts",
+    summary: /^client-h2 \w+: .*$/m,
   },
   // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
   // against openssl s_server, our server against our client; fds flat, RSS
