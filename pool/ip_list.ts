@@ -117,6 +117,12 @@ export class IpList {
    * addresses made every check scan them all).
    */
   readonly #hosts = new Map<string, number>();
+  /**
+   * /64 prefixes (what SynGuard blacklists for a hostile IPv6 client, its
+   * key by default) by their first 8 bytes' hex, to their expiry: one
+   * lookup too, not a scan per check.
+   */
+  readonly #nets = new Map<string, number>();
   /** No entry expires before this (a full list is pruned only once one may have: adding to a full one stays cheap). */
   #nextExpiry = Infinity;
 
@@ -133,7 +139,7 @@ export class IpList {
 
   /** Prefixes held (expired ones included until looked at or pruned). */
   get size(): number {
-    return this.#prefixes.size + this.#hosts.size;
+    return this.#prefixes.size + this.#hosts.size + this.#nets.size;
   }
 
   /**
@@ -161,15 +167,15 @@ export class IpList {
   tryAdd(cidr: string, ttlMs = Infinity): boolean {
     if (typeof ttlMs !== "number" || !(ttlMs > 0)) throw new RangeError(`ttlMs must be a number > 0, got ${String(ttlMs)}`);
     const prefix = parseCidr(cidr);
-    const host = prefix.bits === 128;
-    const key = host ? hexOf(prefix.bytes) : keyOf(prefix.bytes, prefix.bits);
-    if (!(host ? this.#hosts.has(key) : this.#prefixes.has(key)) && this.size >= this.#max) {
+    const indexed = this.#indexFor(prefix.bits);
+    const key = indexed !== undefined ? hexOf(prefix.bytes, prefix.bits >> 3) : keyOf(prefix.bytes, prefix.bits);
+    if (!(indexed ?? this.#prefixes).has(key) && this.size >= this.#max) {
       if (this.#clock.now() >= this.#nextExpiry) this.prune();
       if (this.size >= this.#max) return false;
     }
     const expiresAt = this.#clock.now() + ttlMs;
     if (expiresAt < this.#nextExpiry) this.#nextExpiry = expiresAt;
-    if (host) this.#hosts.set(key, expiresAt);
+    if (indexed !== undefined) indexed.set(key, expiresAt);
     else this.#prefixes.set(key, { ...prefix, expiresAt });
     return true;
   }
@@ -177,7 +183,13 @@ export class IpList {
   /** Removes a prefix (exactly as added, after canonicalisation); false when absent. */
   remove(cidr: string): boolean {
     const prefix = parseCidr(cidr);
-    return prefix.bits === 128 ? this.#hosts.delete(hexOf(prefix.bytes)) : this.#prefixes.delete(keyOf(prefix.bytes, prefix.bits));
+    const indexed = this.#indexFor(prefix.bits);
+    return indexed !== undefined ? indexed.delete(hexOf(prefix.bytes, prefix.bits >> 3)) : this.#prefixes.delete(keyOf(prefix.bytes, prefix.bits));
+  }
+
+  /** The map that holds prefixes of `bits` by their bytes' hex (/128 and /64), if one does. */
+  #indexFor(bits: number): Map<string, number> | undefined {
+    return bits === 128 ? this.#hosts : bits === 64 ? this.#nets : undefined;
   }
 
   /**
@@ -189,11 +201,19 @@ export class IpList {
     const bytes = toBytes16(ip);
     const now = this.#clock.now();
     if (this.#hosts.size > 0) {
-      const key = hexOf(bytes);
+      const key = hexOf(bytes, 16);
       const expiresAt = this.#hosts.get(key);
       if (expiresAt !== undefined) {
         if (expiresAt > now) return true;
         this.#hosts.delete(key);
+      }
+    }
+    if (this.#nets.size > 0) {
+      const key = hexOf(bytes, 8);
+      const expiresAt = this.#nets.get(key);
+      if (expiresAt !== undefined) {
+        if (expiresAt > now) return true;
+        this.#nets.delete(key);
       }
     }
     for (const [key, p] of this.#prefixes) {
@@ -217,11 +237,13 @@ export class IpList {
         removed++;
       } else if (p.expiresAt < next) next = p.expiresAt;
     }
-    for (const [key, expiresAt] of this.#hosts) {
-      if (expiresAt <= now) {
-        this.#hosts.delete(key);
-        removed++;
-      } else if (expiresAt < next) next = expiresAt;
+    for (const index of [this.#hosts, this.#nets]) {
+      for (const [key, expiresAt] of index) {
+        if (expiresAt <= now) {
+          index.delete(key);
+          removed++;
+        } else if (expiresAt < next) next = expiresAt;
+      }
     }
     this.#nextExpiry = next;
     return removed;
@@ -231,6 +253,7 @@ export class IpList {
   clear(): void {
     this.#prefixes.clear();
     this.#hosts.clear();
+    this.#nets.clear();
     this.#nextExpiry = Infinity;
   }
 }
@@ -264,10 +287,10 @@ function matches(prefix: Uint8Array, bits: number, ip: Uint8Array): boolean {
 
 const HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
-/** The 16 bytes of an address as hex: the key of a single address. */
-function hexOf(bytes: Uint8Array): string {
+/** The first `n` bytes of an address as hex: the key of a single address (16) or a /64 (8). */
+function hexOf(bytes: Uint8Array, n: number): string {
   let hex = "";
-  for (let i = 0; i < 16; i++) hex += HEX[bytes[i]!]!;
+  for (let i = 0; i < n; i++) hex += HEX[bytes[i]!]!;
   return hex;
 }
 

@@ -94,4 +94,33 @@ describe("IpList", () => {
       }
     }));
   });
+  test("property: /64 prefixes (held by a lookup, as SynGuard blacklists a hostile IPv6 client) agree with a plain scan", () => {
+    const entry = fc.tuple(fc.nat(2), fc.nat(2), fc.constantFrom(48, 64, 128), fc.constantFrom(10, 50, Infinity), fc.boolean());
+    const probe = fc.tuple(fc.nat(2), fc.nat(2), fc.nat(2));
+    fc.assert(fc.property(fc.array(entry, { maxLength: 12 }), fc.array(probe, { maxLength: 12 }), fc.nat(60), (entries, probes, advance) => {
+      const clock = new ManualClock();
+      const list = new IpList({ clock, maxEntries: 64 });
+      const model = new Map<string, { cidr: string; expiresAt: number }>();
+      for (const [a, b, bits, ttl, remove] of entries) {
+        const cidr = `2001:db8:${a}:${b}::${bits === 128 ? "1" : ""}/${bits}`;
+        const key = `${parseCidr(cidr).bytes.join(".")}/${parseCidr(cidr).bits}`;
+        if (remove) {
+          assert.equal(list.remove(cidr), model.delete(key));
+        } else {
+          list.add(cidr, ttl);
+          model.set(key, { cidr, expiresAt: clock.now() + ttl });
+        }
+        assert.equal(list.size, model.size);
+        clock.advance(5);
+      }
+      clock.advance(advance);
+      for (const [a, b, host] of probes) {
+        const ip = `2001:db8:${a}:${b}:${host}::1`.replace(":0::1", "::1");
+        const expected = [...model.values()].some((e) => e.expiresAt > clock.now() && cidrContains(e.cidr, ip));
+        assert.equal(list.has(ip), expected, ip);
+      }
+      list.prune();
+      assert.equal(list.size, [...model.values()].filter((e) => e.expiresAt > clock.now()).length);
+    }));
+  });
 });
