@@ -12,7 +12,12 @@
  * the earlier frames has arrived), a Close, or the end of the stream; the
  * tagged pongs are removed before the fuzzer sees the bytes. After either
  * side sent a Close, no ping is sent: the fuzzer reads until the endpoint
- * closes the connection (or a safety limit of 3 s passes).
+ * closes the connection (or a safety limit of 3 s passes). In the
+ * echo-driven cases (9.x, 12.x, 13.x: a message, then its echo, a thousand
+ * times) the echo itself is the barrier: after a write that ends a message
+ * the fuzzer reads until the endpoint's next whole message (or a Close, or
+ * the end of the stream), one round trip per message instead of two; a
+ * write inside a message takes only what has arrived already.
  *
  * @module
  */
@@ -29,18 +34,40 @@ import { concat, type FuzzerDeflate, randomKey, rawFrame } from "./wire.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const SAFETY_MS = 3000;
 
-/** Splits a byte stream into whole WebSocket frames (masked or not). */
+/** One whole frame as the splitter sees it. */
+interface SplitFrame {
+  opcode: number;
+  fin: boolean;
+  /** The payload unmasked, for Pongs only (the barrier tags); empty otherwise. */
+  payload: Uint8Array;
+  raw: Uint8Array;
+}
+
+/**
+ * Splits a byte stream into whole WebSocket frames (masked or not). The
+ * pieces of a frame are kept apart until it is whole and joined once (a
+ * 16 MiB frame read 256 KiB at a time is not copied 64 times).
+ */
 class FrameSplitter {
-  #buf: Uint8Array = new Uint8Array(0);
+  #parts: Uint8Array[] = [];
+  #have = 0;
+  /** Bytes the frame at the start of the buffer needs (0: not known yet). */
+  #need = 0;
   /** Bytes of the current frame still expected (0: at a boundary). */
   pending = 0;
 
-  /** Feeds bytes; returns the whole frames completed (as [opcode, payload-unmasked, raw]). */
-  push(bytes: Uint8Array): { opcode: number; payload: Uint8Array; raw: Uint8Array }[] {
-    this.#buf = this.#buf.length === 0 ? bytes : concat([this.#buf, bytes]);
-    const out: { opcode: number; payload: Uint8Array; raw: Uint8Array }[] = [];
+  /** Feeds bytes; returns the whole frames completed. */
+  push(bytes: Uint8Array): SplitFrame[] {
+    this.#parts.push(bytes);
+    this.#have += bytes.length;
+    const out: SplitFrame[] = [];
+    if (this.#need !== 0 && this.#have < this.#need) {
+      this.pending = this.#have;
+      return out;
+    }
+    let b = this.#parts.length === 1 ? this.#parts[0]! : concat(this.#parts);
+    this.#need = 0;
     for (;;) {
-      const b = this.#buf;
       if (b.length < 2) break;
       let len = b[1]! & 127;
       let at = 2;
@@ -56,13 +83,22 @@ class FrameSplitter {
       const masked = (b[1]! & 128) !== 0;
       const key = masked ? b.subarray(at, at + 4) : null;
       if (masked) at += 4;
-      if (b.length < at + len) break;
-      const payload = b.slice(at, at + len);
-      if (key !== null) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i & 3]!;
-      out.push({ opcode: b[0]! & 15, payload, raw: b.subarray(0, at + len) });
-      this.#buf = b.subarray(at + len);
+      if (b.length < at + len) {
+        this.#need = at + len;
+        break;
+      }
+      const opcode = b[0]! & 15;
+      let payload = new Uint8Array(0);
+      if (opcode === 10) {
+        payload = b.slice(at, at + len);
+        if (key !== null) for (let i = 0; i < payload.length; i++) payload[i] = payload[i]! ^ key[i & 3]!;
+      }
+      out.push({ opcode, fin: (b[0]! & 0x80) !== 0, payload, raw: b.subarray(0, at + len) });
+      b = b.subarray(at + len);
     }
-    this.pending = this.#buf.length;
+    this.#parts = b.length === 0 ? [] : [b];
+    this.#have = b.length;
+    this.pending = b.length;
     return out;
   }
 }
@@ -80,6 +116,12 @@ class SocketEndpoint implements Endpoint {
   #dirty = false;
   #tag = 0;
   #carry: Uint8Array[] = [];
+  /** The last frame written ended a data message (FIN on a text, binary or continuation frame). */
+  #sentMessageEnd = false;
+  /** The last frame written was a data frame without FIN. */
+  #sentInsideMessage = false;
+  /** Echo-driven cases: the endpoint's next whole message is the barrier (see the module notes). */
+  awaitEchoes = false;
 
   constructor(socket: Socket, masks: boolean, head: Uint8Array) {
     this.#socket = socket;
@@ -94,7 +136,12 @@ class SocketEndpoint implements Endpoint {
 
   push(bytes: Uint8Array): void {
     if (this.#eof) return;
-    for (const f of this.#sent.push(bytes)) if (f.opcode === 8) this.#closeSent = true;
+    for (const f of this.#sent.push(bytes)) {
+      if (f.opcode === 8) this.#closeSent = true;
+      const data = f.opcode <= 2;
+      this.#sentMessageEnd = data && f.fin;
+      this.#sentInsideMessage = data && !f.fin;
+    }
     try {
       this.#socket.sendAll(bytes);
     } catch {
@@ -108,8 +155,8 @@ class SocketEndpoint implements Endpoint {
     this.#carry = [];
     if (this.#eof || !this.#dirty) return out;
     this.#dirty = false;
-    if (this.#sent.pending !== 0) {
-      // Mid-frame: only what is there already.
+    if (this.#sent.pending !== 0 || (this.awaitEchoes && this.#sentInsideMessage)) {
+      // Mid-frame (or, echoing, mid-message): only what is there already.
       while (!this.#eof && this.#socket.isReadable(0)) out.push(...this.#readSome(undefined).out);
       return out;
     }
@@ -119,6 +166,17 @@ class SocketEndpoint implements Endpoint {
       // Our server closes TCP after it; our client waits for the fuzzer (as server) to.
       while (!this.#eof && Date.now() < deadline && (this.#masks || !(this.#closeSeen && this.#closeSent))) {
         if (this.#socket.isReadable(Math.max(1, deadline - Date.now()))) out.push(...this.#readSome(undefined).out);
+      }
+      return out;
+    }
+    if (this.awaitEchoes && this.#sentMessageEnd) {
+      // The echo is the barrier: read until the endpoint's next whole message.
+      const deadline = Date.now() + 60_000;
+      while (!this.#eof && !this.#closeSeen && Date.now() <= deadline) {
+        if (!this.#socket.isReadable(1000)) continue;
+        const r = this.#readSome(undefined);
+        out.push(...r.out);
+        if (r.messageEnd) break;
       }
       return out;
     }
@@ -148,26 +206,28 @@ class SocketEndpoint implements Endpoint {
     }
   }
 
-  #readSome(tag: string | undefined): { out: Uint8Array[]; barrier: boolean } {
+  #readSome(tag: string | undefined): { out: Uint8Array[]; barrier: boolean; messageEnd: boolean } {
     let n: number | null;
     try {
       n = this.#socket.recv(this.#buffer);
     } catch {
       n = 0;
     }
-    if (n === null) return { out: [], barrier: false };
+    if (n === null) return { out: [], barrier: false, messageEnd: false };
     if (n === 0) {
       this.#eof = true;
-      return { out: [], barrier: false };
+      return { out: [], barrier: false, messageEnd: false };
     }
     return this.#filter(this.#buffer.slice(0, n), tag);
   }
 
   /** Whole frames only, with the barrier pongs taken out. */
-  #filter(bytes: Uint8Array, tag: string | undefined): { out: Uint8Array[]; barrier: boolean } {
+  #filter(bytes: Uint8Array, tag: string | undefined): { out: Uint8Array[]; barrier: boolean; messageEnd: boolean } {
     const out: Uint8Array[] = [];
     let barrier = false;
+    let messageEnd = false;
     for (const f of this.#received.push(bytes)) {
+      if (f.opcode <= 2 && f.fin) messageEnd = true;
       if (f.opcode === 10 && new TextDecoder().decode(f.payload).startsWith("barrier-")) {
         if (new TextDecoder().decode(f.payload) === tag) barrier = true;
         continue;
@@ -175,7 +235,7 @@ class SocketEndpoint implements Endpoint {
       if (f.opcode === 8) this.#closeSeen = true;
       out.push(f.raw.slice());
     }
-    return { out, barrier };
+    return { out, barrier, messageEnd };
   }
 }
 

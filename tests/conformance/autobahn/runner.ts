@@ -78,6 +78,8 @@ export interface RunOptions {
 
 /** What the fuzzer drives: the in-memory core, or a connection to one (over_sockets.ts). */
 export interface Endpoint {
+  /** Echo-driven cases: the endpoint's next whole message may stand for the barrier after a message (over_sockets.ts). */
+  awaitEchoes?: boolean;
   push(bytes: Uint8Array): void;
   takeOutput(): Uint8Array[];
   readonly shouldCloseTransport: boolean;
@@ -139,6 +141,7 @@ class CaseRun {
       if (connected.fuzzer !== undefined) this.compressor = new FuzzerCompressor(connected.fuzzer);
       this.stream = new PeerStream(connected.fuzzer, !this.masks);
       this.impl = connected.endpoint;
+      if (this.c.echo_driven) this.impl.awaitEchoes = true;
     } else {
       const negotiated = this.role === "server" ? fuzzerAsClient(offers?.value ?? []) : fuzzerAsServer(this.c, offers !== undefined);
       if (typeof negotiated === "string") return { verdict: "FAILED", detail: negotiated };

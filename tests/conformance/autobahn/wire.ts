@@ -77,8 +77,25 @@ export function rawFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv:
   }
   const key = mask ?? randomKey();
   out.set(key, 2 + ext);
-  for (let i = 0; i < len; i++) out[at + i] = payload[i]! ^ key[i & 3]!;
+  out.set(payload, at);
+  xorMask(out.subarray(at), key);
   return out;
+}
+
+/**
+ * XORs `data` in place with the repeated 4-byte `key` (masking and
+ * unmasking are the same), four bytes at a time where `data` is aligned.
+ */
+export function xorMask(data: Uint8Array, key: Uint8Array): void {
+  const len = data.length;
+  let i = 0;
+  if ((data.byteOffset & 3) === 0 && len >= 16) {
+    const words = new Uint32Array(data.buffer, data.byteOffset, len >>> 2);
+    const k = new Uint32Array(new Uint8Array([key[0]!, key[1]!, key[2]!, key[3]!]).buffer)[0]!;
+    for (let w = 0; w < words.length; w++) words[w] = words[w]! ^ k;
+    i = words.length << 2;
+  }
+  for (; i < len; i++) data[i] = data[i]! ^ key[i & 3]!;
 }
 
 /** A frame header alone (for streamed frames); `key` masks the data that follows (null: unmasked). */
@@ -170,7 +187,7 @@ export class PeerStream {
       const k = b1 & 0x80 ? 4 : 0;
       if (buf.length - at < h + k + len) break;
       const payload = buf.slice(at + h + k, at + h + k + len);
-      for (let i = 0; k !== 0 && i < len; i++) payload[i] = payload[i]! ^ buf[at + h + (i & 3)]!;
+      if (k !== 0) xorMask(payload, buf.subarray(at + h, at + h + 4));
       at += h + k + len;
       const err = this.#frame(b0, b1, payload, events);
       if (err !== undefined) {
