@@ -285,9 +285,10 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   static acceptOffer(header: string | string[], options: DeflateOptions = {}): PerMessageDeflate | undefined {
     checkBits("serverMaxWindowBits", options.serverMaxWindowBits);
     checkBits("clientMaxWindowBits", options.clientMaxWindowBits);
-    const items = parseExtensions(Array.isArray(header) ? header.join(", ") : header);
+    const items = parseExtensions(Array.isArray(header) ? header.join(", ") : header, true);
     for (const item of items) {
-      if (item.name.toLowerCase() !== PERMESSAGE_DEFLATE) continue;
+      // A parameter twice: decline this offer, try the next (RFC 7692 §7).
+      if (item.name.toLowerCase() !== PERMESSAGE_DEFLATE || item.repeated === true) continue;
       const offer = parseParams(item, "offer");
       if (offer === undefined) continue;
       // The server may not use a larger window than the client allows, and

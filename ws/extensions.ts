@@ -22,6 +22,12 @@ export interface ExtensionItem {
   name: string;
   /** Parameter values; `true` for a parameter without a value. */
   params: Map<string, string | true>;
+  /**
+   * Set when a parameter came more than once (only with `keepRepeated`;
+   * `params` holds its first value). RFC 7692 §7 has a server decline
+   * such an offer, not fail the handshake.
+   */
+  repeated?: true;
 }
 
 // RFC 7230 tchar.
@@ -43,15 +49,18 @@ function bad(header: string, at: number): never {
 /**
  * Parses a Sec-WebSocket-Extensions value. Throws an HTTP1ParseError
  * (code ERR_WS_EXTENSION_HEADER) on a syntax error; a repeated parameter is
- * an error too (RFC 7692 §7 declines such offers).
+ * an error too, unless `keepRepeated` (a server reading offers: RFC 7692 §7
+ * declines such an offer and may accept the next), which marks the item
+ * `repeated` instead.
  *
  * @example
  * ```ts
  * import { parseExtensions } from "./extensions.ts";
  * parseExtensions('permessage-deflate; server_max_window_bits="10"')[0]!.params.get("server_max_window_bits"); // "10"
+ * parseExtensions("permessage-deflate; a; a", true)[0]!.repeated; // true
  * ```
  */
-export function parseExtensions(header: string): ExtensionItem[] {
+export function parseExtensions(header: string, keepRepeated = false): ExtensionItem[] {
   const out: ExtensionItem[] = [];
   const n = header.length;
   let i = 0;
@@ -106,8 +115,9 @@ export function parseExtensions(header: string): ExtensionItem[] {
         }
         skipSpace();
       }
-      if (item.params.has(name)) bad(header, i);
-      item.params.set(name, value);
+      if (!item.params.has(name)) item.params.set(name, value);
+      else if (keepRepeated) item.repeated = true;
+      else bad(header, i);
     }
     out.push(item);
     skipSpace();
