@@ -42,6 +42,14 @@
 //             updates; named by section), raw frames against ffinet's fetch
 //             and request over h2c by prior knowledge and a sample over TLS
 //             (in tests/client_h2_conformance_test.ts too); --verbose after --.
+//   ws        WebSocket handshake and framing conformance: the cases of
+//             tests/conformance/ws_handshake (the MUSTs of RFC 6455 §4.1,
+//             §4.2, §5, §7, §8.1 and §10.2, RFC 7692's negotiation and RFC
+//             8441, named by section): ffinet's server driven by raw sockets,
+//             its client answered by a raw-socket server with crafted 101s,
+//             its server over h2c (in tests/ws_conformance_test.ts too);
+//             --verbose / --trace / --side=server|client|h2 /
+//             --against=ws (the server cases against the npm ws server) after --.
 //   tls-soak  10,000 TLS handshakes per side, full and resumed (our client
 //             against openssl s_server, our server against our client);
 //             fd count flat and RSS bounded (--per-phase=N after -- to change
@@ -87,6 +95,11 @@ const SUITES = {
   "client-h2": {
     entry: "tests/conformance/client_h2/main.ts",
     summary: /^client-h2 \w+: .*$/m,
+  },
+  // WebSocket handshake and framing conformance (RFC 6455, RFC 7692, RFC 8441), both roles, our own driver.
+  ws: {
+    entry: "tests/conformance/ws_handshake/main.ts",
+    summary: /^ws \w+( \(npm ws server\))?: .*$/m,
   },
   // 10,000 handshakes per side (5,000 full, 5,000 resumed): our client
   // against openssl s_server, our server against our client; fds flat, RSS
