@@ -12,6 +12,12 @@
  * payloads are copied into the delivery area and handed out as a cached
  * view of their length (`deliver`), so a message costs no allocation.
  *
+ * The kernel takes buffers in ring order, so every buffer in the ring is
+ * written to in turn and becomes resident. `register` can hand it only
+ * some of them at first (`initial`); `grow()` hands it more (doubling)
+ * when they ran dry, so the memory that becomes resident follows the
+ * most a loop had in flight, not `count`.
+ *
  * @example
  * ```ts
  * import { Ring } from "./ring.ts";
@@ -97,6 +103,8 @@ export class ProvidedBuffers {
   #published = 0;
   /** Views of the first n bytes of the delivery area, made on first use. */
   readonly #views: (Uint8Array | undefined)[] = [];
+  /** Buffers handed to the kernel so far (ids 0..given-1); the rest of the mapping is untouched. */
+  #given = 0;
   #closed = false;
 
   private constructor(ring: Ring, group: number, count: number, bufferBytes: number) {
@@ -121,22 +129,26 @@ export class ProvidedBuffers {
 
   /**
    * Maps `count` buffers of `bufferBytes` and registers them as group
-   * `group` of `ring`, all handed to the kernel.
+   * `group` of `ring`; the first `initial` (default: all) are handed to the
+   * kernel, the others by {@link ProvidedBuffers.grow}.
    *
    * @throws {SocketError} EINVAL/ENOSYS where the kernel lacks buffer rings (before 5.19).
+   * @throws {RangeError} for a count that is not a power of two, or `initial` outside 1..count.
    *
    * @example
    * ```ts
    * import { Ring } from "./ring.ts";
    * import { ProvidedBuffers } from "./buffer_ring.ts";
    * using ring = Ring.open({ entries: 8 });
-   * using bufs = ProvidedBuffers.register(ring, 0, 64, 16384);
+   * using bufs = ProvidedBuffers.register(ring, 0, 64, 16384, 16);
+   * console.log(bufs.given); // 16
    * ```
    */
-  static register(ring: Ring, group: number, count: number, bufferBytes: number): ProvidedBuffers {
+  static register(ring: Ring, group: number, count: number, bufferBytes: number, initial: number = count): ProvidedBuffers {
     if (!Number.isInteger(count) || count < 1 || count > URING.MAX_BUF_RING_ENTRIES || (count & (count - 1)) !== 0) {
       throw new RangeError(`count must be a power of two in 1..${URING.MAX_BUF_RING_ENTRIES}, got ${count}`);
     }
+    if (!Number.isInteger(initial) || initial < 1 || initial > count) throw new RangeError(`initial must be in 1..${count}, got ${initial}`);
     if (!Number.isInteger(bufferBytes) || bufferBytes < 1 || bufferBytes > 0x7fffffff) {
       throw new RangeError(`bufferBytes must be a positive integer, got ${bufferBytes}`);
     }
@@ -154,9 +166,30 @@ export class ProvidedBuffers {
     } finally {
       reg.free();
     }
-    for (let bid = 0; bid < count; bid++) bufs.recycle(bid);
+    for (let bid = 0; bid < initial; bid++) bufs.recycle(bid);
+    bufs.#given = initial;
     bufs.publish();
     return bufs;
+  }
+
+  /** Buffers handed to the kernel so far (at most {@link ProvidedBuffers.count}). */
+  get given(): number {
+    return this.#given;
+  }
+
+  /**
+   * Hands the kernel as many more buffers as it has (at most up to
+   * `count`), visible after the next {@link ProvidedBuffers.publish}; for
+   * when they ran dry (a recv ended with ENOBUFS). Returns how many were
+   * added (0 once all are given, or after close).
+   */
+  grow(): number {
+    if (this.#closed) return 0;
+    const from = this.#given;
+    const to = Math.min(this.count, from * 2);
+    for (let bid = from; bid < to; bid++) this.recycle(bid);
+    this.#given = to;
+    return to - from;
   }
 
   /** Whether `close()` has run. */

@@ -47,6 +47,8 @@ const SQ_ENTRIES = 1024;
 const CQ_ENTRIES = 65536;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
+/** Provided buffers the kernel gets at first (more when they run dry). */
+const RECV_BUFFERS_AT_FIRST = 32;
 /** Small send slots, and their bytes (larger sends borrow a pooled buffer). */
 const SEND_SLOTS = 1024;
 const SEND_SLOT_BYTES = 2048;
@@ -106,6 +108,14 @@ export interface LoopUringOptions {
   multishot?: boolean;
   /** Buffers in the provided-buffer ring (a power of two, default 256). */
   recvBuffers?: number;
+  /**
+   * Of those, how many the kernel gets at first (default 32, at most
+   * `recvBuffers`); each time they run dry the ring gets as many more, up
+   * to `recvBuffers`. Every buffer the kernel gets is written to in turn
+   * and stays resident, so a loop that never has many receives in flight
+   * keeps its buffer memory small.
+   */
+  recvBuffersAtFirst?: number;
   /** Bytes per provided buffer (default 16 KiB). */
   recvBufferBytes?: number;
 }
@@ -155,7 +165,9 @@ export class LoopUring extends UringLoop {
     let buffers: ProvidedBuffers | undefined;
     if (options.providedBuffers ?? true) {
       try {
-        buffers = ProvidedBuffers.register(this.uring.ring, BUFFER_GROUP, options.recvBuffers ?? 256, options.recvBufferBytes ?? 16 * 1024);
+        const count = options.recvBuffers ?? 256;
+        const atFirst = options.recvBuffersAtFirst ?? Math.min(RECV_BUFFERS_AT_FIRST, count);
+        buffers = ProvidedBuffers.register(this.uring.ring, BUFFER_GROUP, count, options.recvBufferBytes ?? 16 * 1024, atFirst);
       } catch (err) {
         if (err instanceof RangeError) {
           super.close();
@@ -262,6 +274,8 @@ export class LoopUring extends UringLoop {
   };
 
   #afterReap = (): void => {
+    // Receives ran dry this reap: the kernel gets more buffers (once per reap).
+    if (this.#rearm.length !== 0) this.buffers?.grow();
     this.buffers?.publish();
     if (this.#rearm.length === 0) return;
     const streams = this.#rearm;

@@ -99,6 +99,24 @@ describe("io_uring buffers", () => {
     assert.throws(() => ProvidedBuffers.register(ring, 0, 3, 4096), RangeError);
   });
 
+  test("provided buffers handed over in part: grow() doubles what the kernel has, up to count", () => {
+    if (!available) return;
+    using ring = Ring.open({ entries: 8 });
+    using bufs = ProvidedBuffers.register(ring, 4, 16, 4096, 3);
+    assert.equal(bufs.given, 3);
+    assert.equal(bufs.unpublished, 0, "register publishes what it hands over");
+    assert.equal(bufs.grow(), 3);
+    assert.equal(bufs.given, 6);
+    assert.equal(bufs.unpublished, 3, "grown buffers wait for publish()");
+    bufs.publish();
+    assert.deepEqual([bufs.grow(), bufs.grow(), bufs.grow()], [6, 4, 0]);
+    assert.equal(bufs.given, 16);
+    assert.throws(() => ProvidedBuffers.register(ring, 5, 16, 4096, 0), RangeError);
+    assert.throws(() => ProvidedBuffers.register(ring, 5, 16, 4096, 17), RangeError);
+    bufs.close();
+    assert.equal(bufs.grow(), 0, "nothing after close");
+  });
+
   test("send slots: take until empty, give back", () => {
     using slots = new SendSlots(3, 64);
     const taken = [slots.take(), slots.take(), slots.take()];
@@ -144,6 +162,22 @@ describe("io_uring streams", () => {
       await echoRound(loop, 40, 64 * 1024);
       assert.equal(loopUring(loop).buffers?.count, 2);
       assert.ok(loopUring(loop).buffersExhausted > 0, "the ring ran dry at least once");
+    });
+  });
+
+  test("a loop's ring hands the kernel some of its buffers at first (by default 32 of 256) and more as they run dry, losing nothing: 40 connections × 64 KiB", async () => {
+    if (!available) return;
+    await withRing({ recvBuffers: 64, recvBuffersAtFirst: 2, recvBufferBytes: 1024 }, async (loop) => {
+      const io = loopUring(loop);
+      assert.equal(io.buffers?.given, 2);
+      await echoRound(loop, 40, 64 * 1024);
+      assert.ok(io.buffersExhausted > 0, "the ring ran dry at least once");
+      assert.ok(io.buffers!.given > 2 && io.buffers!.given <= 64, `grown within the count (${io.buffers!.given})`);
+    });
+    await withRing({}, (loop) => {
+      assert.equal(loopUring(loop).buffers?.given, 32, "the default: 32 of 256");
+      assert.equal(loopUring(loop).buffers?.count, 256);
+      return Promise.resolve();
     });
   });
 
