@@ -7,7 +7,9 @@
  * client and npm ws offer it; the message threshold is each side's own).
  * The ffinet server answers a `stats` line on stdin with `stats {…}`: its
  * loop's counters so far (ticks, polls, lingers, parks, wakes, events), so
- * the bench can say per message how often the loop woke and parked.
+ * the bench can say per message how often the loop woke and parked; a
+ * `memory` line with `memory {…}`: its RSS and, with io_uring, the receive
+ * buffers the kernel was given and the pooled send buffers.
  *
  * @module
  */
@@ -15,6 +17,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { serve } from "../http/server/serve.ts";
 import { defaultLoop } from "../poll/loop.ts";
+import { loopUring } from "../poll/uring/loop_io.ts";
 import { chooseAsyncIo } from "../poll/uring/probe.ts";
 
 const kind = typeof process !== "undefined" ? process.argv[2] : "ffinet";
@@ -34,6 +37,26 @@ function ourDeflate(): true | { serverNoContextTakeover: true; clientNoContextTa
     : true;
 }
 
+/**
+ * What our server's native I/O memory is made of: with io_uring, the
+ * provided receive buffers the kernel was given (each written to in turn,
+ * so resident) and the pooled send buffers; the process's RSS for scale.
+ */
+function memory(): Record<string, number> {
+  const rss = typeof process.memoryUsage === "function" ? process.memoryUsage().rss : 0;
+  if (chooseAsyncIo() !== "io_uring") return { rss };
+  const io = loopUring(defaultLoop());
+  const given = io.buffers?.given ?? 0;
+  return {
+    rss,
+    recvBuffersGiven: given,
+    recvBufferBytes: given * (io.buffers?.bufferBytes ?? 0),
+    recvBuffersExhausted: io.buffersExhausted,
+    sendBuffersKept: io.buffersFree,
+    sendBuffersLent: io.buffersLent,
+  };
+}
+
 if (kind === "ffinet") {
   const server = serve({
     port: 0,
@@ -50,6 +73,7 @@ if (kind === "ffinet") {
       const line = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
       if (line === "stats") console.log(`stats ${JSON.stringify(defaultLoop().stats)}`);
+      else if (line === "memory") console.log(`memory ${JSON.stringify(memory())}`);
     }
   });
 } else if (kind === "ws") {
