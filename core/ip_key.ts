@@ -127,43 +127,84 @@ function ipv4Key(ip: string, v4: number): string {
   return `${Math.floor(masked / 16777216)}.${Math.floor(masked / 65536) % 256}.${Math.floor(masked / 256) % 256}.${masked % 256}/${v4}`;
 }
 
-/** Parses an IPv6 literal (an optional IPv4 tail and `%zone` allowed) into `out`; false when it is none. */
+/** Parses an IPv6 literal (an optional IPv4 tail and `%zone` allowed) into `out`; false when it is none. A scan, no regular expressions or arrays: it runs per new client address. */
 function parseIPv6(text: string, out: Uint16Array): boolean {
-  const percent = text.indexOf("%");
-  const body = percent >= 0 ? text.slice(0, percent) : text;
-  const gap = body.indexOf("::");
-  if (gap >= 0 && body.indexOf("::", gap + 1) >= 0) return false;
-  const head = gap >= 0 ? body.slice(0, gap) : body;
-  const tail = gap >= 0 ? body.slice(gap + 2) : "";
-  const front: number[] = [];
-  const back: number[] = [];
-  if (!parseGroups(head, front, gap < 0) || !parseGroups(tail, back, true)) return false;
-  const count = front.length + back.length;
-  if (gap < 0 ? count !== 8 : count > 7) return false;
-  out.fill(0);
-  out.set(front, 0);
-  out.set(back, 8 - back.length);
+  let end = text.indexOf("%");
+  if (end < 0) end = text.length;
+  let n = 0; // groups read
+  let gap = -1; // where "::" stands, in groups
+  let i = 0;
+  if (end >= 2 && text.charCodeAt(0) === COLON) {
+    if (text.charCodeAt(1) !== COLON) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < end) {
+    const start = i;
+    let value = 0;
+    let digits = 0;
+    for (; i < end && digits < 5; i++) {
+      const h = hexValue(text.charCodeAt(i));
+      if (h < 0) break;
+      value = value * 16 + h;
+      digits++;
+    }
+    if (i < end && text.charCodeAt(i) === DOT) {
+      // The IPv4 tail: the last two groups.
+      if (n > 6 || !parseIPv4Tail(text, start, end, out, n)) return false;
+      n += 2;
+      i = end;
+      break;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    out[n++] = value;
+    if (i === end) break;
+    if (text.charCodeAt(i) !== COLON) return false;
+    i++;
+    if (i < end && text.charCodeAt(i) === COLON) {
+      if (gap >= 0) return false;
+      gap = n;
+      i++;
+    } else if (i === end) return false; // a single trailing colon
+  }
+  if (gap < 0) return n === 8;
+  if (n > 7) return false;
+  const tail = n - gap;
+  for (let k = 0; k < tail; k++) out[7 - k] = out[n - 1 - k]!;
+  for (let k = gap; k < 8 - tail; k++) out[k] = 0;
   return true;
 }
 
-/** Colon-separated hex groups (the last may be dotted IPv4 when `lastMayBeIPv4`) into `into`. */
-function parseGroups(text: string, into: number[], lastMayBeIPv4: boolean): boolean {
-  if (text === "") return true;
-  const parts = text.split(":");
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i]!;
-    if (lastMayBeIPv4 && i === parts.length - 1 && part.includes(".")) {
-      const octets = part.split(".");
-      if (octets.length !== 4) return false;
-      const [a, b, c, d] = octets.map((o) => (/^\d{1,3}$/.test(o) ? Number(o) : 256)) as [number, number, number, number];
-      if (a > 255 || b > 255 || c > 255 || d > 255) return false;
-      into.push(a * 256 + b, c * 256 + d);
-    } else {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return false;
-      into.push(parseInt(part, 16));
-    }
+/** Dotted IPv4 `text[from, end)` into `out[at]` and `out[at + 1]`; false when it is none. */
+function parseIPv4Tail(text: string, from: number, end: number, out: Uint16Array, at: number): boolean {
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  let high = 0;
+  for (let i = from; i <= end; i++) {
+    const c = i === end ? DOT : text.charCodeAt(i);
+    if (c === DOT) {
+      if (digits === 0 || value > 255 || octets === 4) return false;
+      if (octets === 0 || octets === 2) high = value;
+      else out[at + (octets >> 1)] = high * 256 + value;
+      octets++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else return false;
   }
-  return true;
+  return octets === 4;
+}
+
+const COLON = 58;
+const DOT = 46;
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
 
 /** RFC 5952 text: lower case, the longest run of two or more zero groups (the first of equals) as `::`. */
@@ -183,7 +224,15 @@ function formatIPv6(g: Uint16Array): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number): string => Array.from(g.subarray(from, to), (v) => v.toString(16)).join(":");
-  if (bestAt < 0) return hex(0, 8);
-  return `${hex(0, bestAt)}::${hex(bestAt + bestLength, 8)}`;
+  let text = "";
+  for (let i = 0; i < 8; i++) {
+    if (i === bestAt) {
+      text += "::";
+      i += bestLength - 1;
+      continue;
+    }
+    if (text !== "" && !text.endsWith(":")) text += ":";
+    text += g[i]!.toString(16);
+  }
+  return text;
 }

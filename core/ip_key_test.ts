@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { formatIPv6, parseIPv6 } from "../socket/address.ts";
 import { ipKey, ipPrefixKey } from "./ip_key.ts";
 
 describe("ipKey", () => {
@@ -72,6 +73,20 @@ describe("ipKey", () => {
       assert.equal(ipKey(`::ffff:${v4}`), v4);
       const hex = `::ffff:${(o[0] * 256 + o[1]).toString(16)}:${(o[2] * 256 + o[3]).toString(16)}`;
       assert.equal(ipKey(hex), v4);
+    }));
+  });
+  test("property: exact keys are the address as socket/address.ts formats it, from any spelling it parses", () => {
+    const exact = ipPrefixKey({ ipv6Bits: 128 });
+    const group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.boolean(), fc.boolean(), (g, upper, long) => {
+      const bytes = new Uint8Array(16);
+      g.forEach((v, i) => { bytes[2 * i] = v >> 8; bytes[2 * i + 1] = v & 255; });
+      const canonical = formatIPv6(bytes);
+      let text = long ? g.map((v) => v.toString(16).padStart(4, "0")).join(":") : canonical;
+      if (upper) text = text.toUpperCase();
+      assert.deepEqual(parseIPv6(text).bytes, bytes); // the spelling is an address
+      const mappedOrSpecial = g.slice(0, 5).every((v) => v === 0) || (g[0]! & 0xffc0) === 0xfe80;
+      if (!mappedOrSpecial) assert.equal(exact(text), canonical);
     }));
   });
 });
