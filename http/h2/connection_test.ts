@@ -5,6 +5,7 @@ import { H2Connection } from "./connection.ts";
 import { ErrorCode as E, Flag, FrameType as T } from "./constants.ts";
 import type { H2Event } from "./events.ts";
 import { encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate } from "./frames.ts";
+import { HPACKDecoder } from "../hpack/decoder.ts";
 import { assertConnError, assertStreamError, concat, frame, REQ, Script, u32 } from "./peer_test.ts";
 
 const POST = [":method", "POST", ":scheme", "https", ":path", "/up", ":authority", "example.test"];
@@ -426,14 +427,34 @@ describe("flood protection", () => {
     s.send(s.headers(1, POST, Flag.END_HEADERS), d, d, d, d, d);
     assertConnError(s, E.ENHANCE_YOUR_CALM);
   });
-  test("a header-list bomb resets the stream and keeps HPACK in step", () => {
+  test("a request header list above the limit, decoded whole: 431 on its stream (RST NO_ERROR while its body is owed), HPACK in step, the connection goes on", () => {
     const s = new Script("server", { settings: { maxHeaderListSize: 1000 } });
     const fields = [...REQ];
     for (let i = 0; i < 40; i++) fields.push("x-bomb", "v".repeat(20));
+    const decoder = new HPACKDecoder();
+    const statusOf = (f: { payload: Uint8Array }) => decoder.decode(f.payload)[1];
     s.send(s.headers(1, fields));
-    assertStreamError(s, 1, E.ENHANCE_YOUR_CALM, "ERR_H2_HEADER_LIST_TOO_LARGE");
-    s.send(s.headers(3, REQ));
+    assert.equal(s.events.length, 0, "the request never reaches the application");
+    let out = s.out();
+    assert.deepEqual(out.map((f) => [f.type, f.streamId, f.flags & Flag.END_STREAM]), [[T.HEADERS, 1, Flag.END_STREAM]]);
+    assert.equal(statusOf(out[0]!), "431");
+    // Still sending a body: 431, then RST_STREAM NO_ERROR.
+    s.send(s.headers(3, fields, Flag.END_HEADERS));
+    out = s.out();
+    assert.deepEqual(out.map((f) => [f.type, f.streamId]), [[T.HEADERS, 3], [T.RST_STREAM, 3]]);
+    assert.equal(statusOf(out[0]!), "431");
+    assert.equal(new DataView(out[1]!.payload.buffer, out[1]!.payload.byteOffset).getUint32(0), E.NO_ERROR);
+    s.send(s.headers(5, REQ));
     assert.equal(s.events[0]?.type, "headers");
+    assert.equal(s.conn.dead, false);
+  });
+  test("trailers above the header list limit still reset their stream (ENHANCE_YOUR_CALM)", () => {
+    const s = new Script("server", { settings: { maxHeaderListSize: 1000 } });
+    s.send(s.headers(1, POST, Flag.END_HEADERS));
+    const trailers: string[] = [];
+    for (let i = 0; i < 40; i++) trailers.push("x-bomb", "v".repeat(20));
+    s.send(s.headers(1, trailers));
+    assertStreamError(s, 1, E.ENHANCE_YOUR_CALM, "ERR_H2_HEADER_LIST_TOO_LARGE");
   });
   test("a stream stalled on a zero window is reset after zeroWindowTimeoutMs", () => {
     const s = new Script("server", { zeroWindowTimeoutMs: 50 }, [[4, 0]]);

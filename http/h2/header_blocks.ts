@@ -128,6 +128,32 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
  * What a response's or request's checks found: one record for every
  * section (filled and read before the next section is checked).
  */
+/** The answer to a request header list above our SETTINGS_MAX_HEADER_LIST_SIZE. */
+const HEADER_LIST_TOO_LARGE_RESPONSE: readonly string[] = [":status", "431", "content-length", "0"];
+
+/**
+ * A request whose header list is above our SETTINGS_MAX_HEADER_LIST_SIZE
+ * while its block was decoded whole within the decoder's bounds (HPACK
+ * stays in step): answered 431 Request Header Fields Too Large (RFC 6585
+ * §5) on its stream, as HTTP/1.1 answers a head too large, and the
+ * connection goes on (it was RST_STREAM ENHANCE_YOUR_CALM, which clients
+ * report as a protocol failure, not as the request's fault). A request
+ * still sending its body is then reset with NO_ERROR (RFC 9113 §8.1). It
+ * never reaches the application, and counts as a reset the peer caused
+ * (the rapid-reset limits). Trailers too large, and blocks that cannot be
+ * decoded safely (CONTINUATION floods, HPACK errors), keep their RST_STREAM
+ * or GOAWAY.
+ */
+function refuseLargeHeaderList(c: H2Core, stream: H2Stream, endStream: boolean): void {
+  c.sendHeaderBlock(stream, HEADER_LIST_TOO_LARGE_RESPONSE, true);
+  if (endStream) c.table.remoteEnded(stream);
+  else {
+    c.table.close(stream, ClosedBy.LOCAL_RESET);
+    c.queue(encodeRstStream(stream.id, ErrorCode.NO_ERROR));
+  }
+  c.countReset();
+}
+
 const sectionInfo: SectionInfo = { method: "", status: 0, contentLength: -1 };
 
 /** Decodes a complete header block (`bytes`) and applies it to its stream. */
@@ -171,6 +197,7 @@ function applyBlock(c: H2Core, type: number, id: number, endStream: boolean, sel
       break;
   }
   if (tooLarge) {
+    if (c.conn.role === "server" && !stream.headersReceived) return refuseLargeHeaderList(c, stream, endStream);
     throw streamErr("ERR_H2_HEADER_LIST_TOO_LARGE", `header list of stream ${id} exceeds ${c.decoder.maxHeaderListSize}`, ErrorCode.ENHANCE_YOUR_CALM, id);
   }
   if (stream.headersReceived) return onTrailers(c, stream, fields, endStream);

@@ -865,5 +865,63 @@ const PUSH: H2Case[] = [
   },
 ];
 
+/**
+ * A request whose header list is above the server's
+ * SETTINGS_MAX_HEADER_LIST_SIZE (64 KiB unless it says otherwise), in
+ * HEADERS and CONTINUATION frames of 16,384 octets; one field of it is
+ * inserted into the dynamic table (`x-indexed: kept`, index 62 next), to
+ * show HPACK stays in step.
+ */
+function oversizedRequest(c: Ctx, id: number, endStream: boolean): Uint8Array {
+  const limit = c.p.serverSettings.get(S.MAX_HEADER_LIST_SIZE) ?? 65_536;
+  const extra: [string, string][] = [];
+  for (let n = 0; n <= limit; n += 1000 + 10 + 32) extra.push([`x-big-${String(extra.length).padStart(4, "0")}`, "v".repeat(1000)]);
+  const b = cat(block(req(c)), [0x40, ...hpackString("x-indexed"), ...hpackString("kept")], block(extra));
+  const frames: Uint8Array[] = [];
+  for (let at = 0; at < b.length; at += 16_384) {
+    const piece = b.subarray(at, at + 16_384);
+    const last = at + 16_384 >= b.length;
+    frames.push(at === 0 ? headers(id, piece, (last ? F.END_HEADERS : 0) | (endStream ? F.END_STREAM : 0)) : continuation(id, piece, last));
+  }
+  return cat(...frames);
+}
+
+/** A header list over the limit, decoded whole, is answered 431 on its stream (as HTTP/1.1 answers a head too large); the connection and HPACK go on. */
+const HEADER_LIST: H2Case[] = [
+  {
+    id: "extra/6.5.2/header-list-431",
+    title: "A request header list above SETTINGS_MAX_HEADER_LIST_SIZE: 431 on its stream, the connection goes on (HPACK in step)",
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(oversizedRequest(c, 1, true));
+      const r = await readResponse(c, 1);
+      if (r.status !== "431") throw new CaseFailure("431 on stream 1", `status ${r.status}`);
+      // The field inserted by the refused block is index 62 now.
+      c.p.send(headers(3, cat(block(req(c)), [0xbe]), ES_EH));
+      const next = await readResponse(c, 3);
+      if (next.status !== "200") throw new CaseFailure("200 on stream 3", `status ${next.status}`);
+    },
+  },
+  {
+    id: "extra/6.5.2/header-list-431-body-owed",
+    title: "The same while the request's body is owed: 431, then RST_STREAM NO_ERROR; the connection goes on",
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(oversizedRequest(c, 1, false));
+      const r = await readResponse(c, 1);
+      if (r.status !== "431") throw new CaseFailure("431 on stream 1", `status ${r.status}`);
+      for (;;) {
+        const ev = await nextEvent(c);
+        if (ev.kind !== "frame") throw new CaseFailure("RST_STREAM 1 NO_ERROR", describe(ev));
+        if (ev.frame.type === T.GOAWAY) throw new CaseFailure("RST_STREAM 1 NO_ERROR", describe(ev));
+        if (ev.frame.type !== T.RST_STREAM || ev.frame.streamId !== 1) continue;
+        if (u32(ev.frame.payload, 0) !== E.NO_ERROR) throw new CaseFailure("RST_STREAM 1 NO_ERROR", describe(ev));
+        break;
+      }
+      await pingRoundTrip(c);
+    },
+  },
+];
+
 /** Every extra case. */
-export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES, ...SENT, ...PUSH];
+export const EXTRA_CASES: readonly H2Case[] = [...FRAMES, ...BITS, ...STREAMS, ...FLOW, ...HTTP, ...HPACK, ...PRIORITY_UPDATES, ...SENT, ...PUSH, ...HEADER_LIST];
