@@ -124,10 +124,6 @@ function completeBlock(c: H2Core, block: PendingBlock): void {
   applyBlock(c, block.type, block.streamId, block.endStream, block.selfDependent, block.promisedId, bytes);
 }
 
-/**
- * What a response's or request's checks found: one record for every
- * section (filled and read before the next section is checked).
- */
 /** The answer to a request header list above our SETTINGS_MAX_HEADER_LIST_SIZE. */
 const HEADER_LIST_TOO_LARGE_RESPONSE: readonly string[] = [":status", "431", "content-length", "0"];
 
@@ -154,6 +150,10 @@ function refuseLargeHeaderList(c: H2Core, stream: H2Stream, endStream: boolean):
   c.countReset();
 }
 
+/**
+ * What a response's or request's checks found: one record for every
+ * section (filled and read before the next section is checked).
+ */
 const sectionInfo: SectionInfo = { method: "", status: 0, contentLength: -1 };
 
 /** Decodes a complete header block (`bytes`) and applies it to its stream. */
