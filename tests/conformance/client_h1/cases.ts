@@ -450,6 +450,57 @@ export const CASES: readonly ClientCase[] = [
     },
   },
   {
+    id: "9112/9.3/3",
+    title: "a kept-alive connection the server closed while idle: the next request goes on a new connection (or is retried), never failed",
+    script: async (conn, deadline) => {
+      const r = await conn.readRequest(deadline);
+      if (r === undefined) return;
+      conn.send(ok(conn.index === 0 ? "hello" : "next"));
+      // No Connection: close: the server just goes (as after its idle timeout).
+      if (conn.index === 0) conn.end();
+      else await conn.readRequest(deadline);
+    },
+    run: async (x) => {
+      await expectResponse(x, { path: "/a" }, 200, "hello");
+      await expectResponse(x, { path: "/b" }, 200, "next");
+      if (connOf(x, 1) !== 1) fail(`the second request did not come on a new connection: ${JSON.stringify(x.server.log)}`);
+    },
+  },
+  {
+    id: "9112/9.6/2",
+    title: "Transfer-Encoding: chunked with Connection: close: the body is read, the connection not reused",
+    script: firstThenNext(res("200 OK", ["Transfer-Encoding: chunked", "Connection: close"], "5\r\nhello\r\n0\r\n\r\n")),
+    run: async (x) => {
+      await expectResponse(x, { path: "/a" }, 200, "hello");
+      await expectResponse(x, { path: "/b" }, 200, "next");
+      if (connOf(x, 1) === 0) fail("a request on a connection the server said it closes");
+    },
+  },
+  {
+    id: "9112/2.1/1",
+    title: "a response written one octet at a time (obs-fold, chunk extensions, trailers) is read whole, and the connection reused",
+    script: async (conn, deadline) => {
+      for (let n = 0; ; n++) {
+        const r = await conn.readRequest(deadline);
+        if (r === undefined) return;
+        const bytes = n === 0
+          ? res("200 OK", ["X-Fold: a", " b", "Transfer-Encoding: chunked"], "3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n")
+          : ok("next");
+        for (const ch of bytes) {
+          conn.send(ch);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    },
+    run: async (x) => {
+      const r = await expectResponse(x, { path: "/a" }, 200, "abcde");
+      const v = r.headers.find(([k]) => k === "x-fold")?.[1];
+      if (v === undefined || !/^a +b$/.test(v)) fail(`the folded value is ${JSON.stringify(v)}`);
+      await expectResponse(x, { path: "/b" }, 200, "next");
+      if (connOf(x, 1) !== 0) fail("the connection was not reused");
+    },
+  },
+  {
     id: "9110/9.2.2/1",
     title: "a reused connection closed before the first response octet: an idempotent GET is retried on a new connection",
     script: serveEach((conn, _t, n) => conn.index === 0 && n === 1 ? undefined : ok(conn.index === 0 ? "hello" : "retried")),
