@@ -19,6 +19,8 @@
  */
 import { Buffer } from "node:buffer";
 import { Deflater } from "../../../core/zlib.ts";
+import { HPACKDecoder } from "../../../http/hpack/decoder.ts";
+import { block, F, frame as h2frame, PREFACE, settings, T } from "../h2/peer.ts";
 import type { ClientCtx, DialOutcome } from "./client_harness.ts";
 import { closeCode, closePayload, type Conn, fail, field, type FrameEvent, hasToken, type RawHead, showFrame, showHead, type WsFrame } from "./driver.ts";
 import { acceptFor } from "./server_cases.ts";
@@ -143,6 +145,28 @@ async function nextMessage(x: ClientCtx, ws: Extract<DialOutcome, { ok: true }>[
   if (got === "timeout") fail("the client delivered no message");
   if (got === null) fail("the client closed instead of delivering the message");
   return got.data;
+}
+
+/** One HTTP/2 frame from the client, or null when the connection closed (or the deadline passed). */
+async function h2Next(x: ClientCtx, c: Conn): Promise<{ type: number; flags: number; stream: number; payload: Uint8Array } | null> {
+  const head = await c.bytes(9, x.deadline);
+  if (head === null) return null;
+  const len = (head[0]! << 16) | (head[1]! << 8) | head[2]!;
+  const payload = len === 0 ? new Uint8Array(0) : await c.bytes(len, x.deadline);
+  if (payload === null) return null;
+  return { type: head[3]!, flags: head[4]!, stream: ((head[5]! << 24) | (head[6]! << 16) | (head[7]! << 8) | head[8]!) & 0x7fffffff, payload };
+}
+
+/**
+ * The raw HTTP/2 server's start: the client's preface, our SETTINGS (with
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 when `enable`) and the ACK of theirs.
+ */
+async function h2Accept(x: ClientCtx, enable: boolean): Promise<Conn> {
+  const c = await x.accept();
+  const preface = await c.bytes(PREFACE.length, x.deadline);
+  if (preface === null || new TextDecoder("latin1").decode(preface) !== PREFACE) fail(`the client did not start with the HTTP/2 preface (http2: true over ws:, prior knowledge)`);
+  c.send(settings(enable ? [[0x8, 1]] : []));
+  return c;
 }
 
 const BAD_UTF8 = new Uint8Array([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80, 0x65, 0x64]);
@@ -422,6 +446,67 @@ export const CLIENT_CASES: readonly ClientCase[] = [
     id: "6455/8.1/1",
     title: "a text message that is not UTF-8: 1007",
     run: clientFails(1007, [{ opcode: 1, payload: BAD_UTF8 }], "after invalid UTF-8"),
+  },
+  // ---- RFC 8441: WebSocket over HTTP/2 (http2: true)
+  {
+    id: "8441/3/5",
+    title: "a server that did not announce SETTINGS_ENABLE_CONNECT_PROTOCOL gets no extended CONNECT (no HEADERS at all): the client leaves and upgrades over HTTP/1.1",
+    run: async (x) => {
+      const dialing = x.dial({ http2: true });
+      const c = await h2Accept(x, false);
+      for (;;) {
+        const f = await h2Next(x, c);
+        if (f === null) break;
+        if (f.type === T.SETTINGS && (f.flags & F.ACK) === 0) c.send(settings([], F.ACK));
+        if (f.type === T.HEADERS) fail("HEADERS (a request) to a server that did not announce SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)");
+        if (f.type === T.GOAWAY) break;
+      }
+      const h1 = await x.accept();
+      const request = await h1.head(x.deadline, true);
+      h1.send(answer(checkRequest(request, x)));
+      const outcome = await dialing;
+      if (!outcome.ok) fail(`the HTTP/1.1 fallback did not open: ${String((outcome.error as Error).message)}`);
+    },
+  },
+  {
+    id: "8441/4/5",
+    title: "to a server that announced it, the client's extended CONNECT has :method CONNECT, :protocol websocket, :scheme, :path, :authority and sec-websocket-version 13, no Sec-WebSocket-Key and no connection fields; a 200 opens",
+    run: async (x) => {
+      const dialing = x.dial({ http2: true });
+      const c = await h2Accept(x, true);
+      const decoder = new HPACKDecoder();
+      let fields: string[] | undefined;
+      let stream = 0;
+      while (fields === undefined) {
+        const f = await h2Next(x, c);
+        if (f === null) fail("the connection closed before the extended CONNECT");
+        if (f.type === T.SETTINGS && (f.flags & F.ACK) === 0) c.send(settings([], F.ACK));
+        if (f.type === T.HEADERS) {
+          if ((f.flags & F.END_HEADERS) === 0) fail("a CONTINUATION after the CONNECT's HEADERS (this driver reads one frame)");
+          if ((f.flags & F.END_STREAM) !== 0) fail("END_STREAM on the extended CONNECT: the stream carries the WebSocket");
+          let at = 0;
+          let end = f.payload.length;
+          if ((f.flags & F.PADDED) !== 0) {
+            end -= f.payload[0]!;
+            at = 1;
+          }
+          if ((f.flags & F.PRIORITY) !== 0) at += 5;
+          fields = decoder.decode(f.payload.subarray(at, end));
+          stream = f.stream;
+        }
+      }
+      const get = (name: string) => {
+        for (let i = 0; i + 1 < fields!.length; i += 2) if (fields![i] === name) return fields![i + 1];
+        return undefined;
+      };
+      const url = new URL(x.url);
+      const want: [string, string][] = [[":method", "CONNECT"], [":protocol", "websocket"], [":scheme", "http"], [":path", url.pathname + url.search], [":authority", url.host], ["sec-websocket-version", "13"]];
+      for (const [k, v] of want) if (get(k) !== v) fail(`${k} is ${JSON.stringify(get(k))}, expected ${JSON.stringify(v)} (RFC 8441 §4, §5): ${JSON.stringify(fields)}`);
+      for (const k of ["sec-websocket-key", "connection", "upgrade"]) if (get(k) !== undefined) fail(`${k} in an extended CONNECT (RFC 8441 §5, RFC 9113 §8.2.2): ${JSON.stringify(fields)}`);
+      c.send(h2frame(T.HEADERS, F.END_HEADERS, stream, block([[":status", "200"]])));
+      const outcome = await dialing;
+      if (!outcome.ok) fail(`the client refused the 200: ${String((outcome.error as Error).message)}`);
+    },
   },
   // ---- RFC 7692: the client's checks of a permessage-deflate answer
   {

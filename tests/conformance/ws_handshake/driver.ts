@@ -304,6 +304,14 @@ export class Conn {
     return { line: first, status, fields };
   }
 
+  /** The next `n` octets as they come (HTTP/2 frames), or null when the connection closes or the deadline passes first. */
+  async bytes(n: number, deadline: number): Promise<Uint8Array | null> {
+    while (this.#buf.length < n) if (!(await this.#more(deadline))) return null;
+    const out = this.#buf.slice(0, n);
+    this.#buf = this.#buf.subarray(n);
+    return out;
+  }
+
   /** Skips a response body of `Content-Length` octets (refusals), bounded by the deadline. */
   async skipBody(h: RawHead, deadline: number): Promise<void> {
     const n = Number(field(h, "content-length") ?? "0");
