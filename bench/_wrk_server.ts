@@ -65,6 +65,16 @@ export function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/**
+ * User + system CPU ticks of this process's children that were waited for
+ * (cutime + cstime of /proc/self/stat): a finished wrk's, read around it.
+ */
+export function reapedChildTicks(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[13]) + Number(fields[14]);
+}
+
 /** Runs `wrk -t1 -c50` against `url` for `seconds`; resolves with its requests per second. */
 export function wrk(url: string, seconds: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,17 +108,23 @@ const CLK_TCK = 100;
 /**
  * One measured round: starts `script serve-<kind>`, warms it up with wrk for
  * a second, then runs wrk on `path` for `seconds`; resolves with requests
- * per second and the server's CPU µs per request.
+ * per second, the server's CPU µs per request, and wrk's own (`clientUs`:
+ * when it is above the server's, wrk's one thread is what limits req/s, as
+ * with 64 KiB responses, which it reads 8 KiB per read(2) with an
+ * ioctl(FIONREAD) between reads).
  */
-export async function wrkRound(script: string, kind: string, path: string, seconds: number): Promise<{ rps: number; cpuUs: number }> {
+export async function wrkRound(script: string, kind: string, path: string, seconds: number): Promise<{ rps: number; cpuUs: number; clientUs: number }> {
   const server = await startServerChild(script, kind);
   try {
     const url = `http://127.0.0.1:${server.port}${path}`;
     await wrk(url, WARMUP_SECONDS); // warm-up
     const before = cpuTicks(server.pid);
+    const clientBefore = reapedChildTicks();
     const rps = await wrk(url, seconds);
     const ticks = cpuTicks(server.pid) - before;
-    return { rps, cpuUs: (ticks / CLK_TCK) * 1e6 / (rps * seconds) };
+    const clientTicks = reapedChildTicks() - clientBefore;
+    const perRequest = (t: number) => (t / CLK_TCK) * 1e6 / (rps * seconds);
+    return { rps, cpuUs: perRequest(ticks), clientUs: perRequest(clientTicks) };
   } finally {
     server.kill();
   }

@@ -6,7 +6,10 @@
  * (a 1 KiB JSON body) and "64 KiB" (a 64 KiB body held in memory, as a
  * cached static file). Alternating rounds (HTTP_ROUNDS, default 3,
  * HTTP_SECONDS each, default 3, after HTTP_WARMUP seconds of wrk, default
- * 5), median req/s and the server's CPU µs per request (from /proc/PID/stat). Then memory per idle keep-alive
+ * 5), median req/s and the server's CPU µs per request (from /proc/PID/stat;
+ * each round's line also has wrk's own, which above the server's means wrk
+ * sets the req/s: 64 KiB responses cost wrk ~45 µs each here, 9 reads and 8
+ * ioctls, so both servers get about the same req/s). Then memory per idle keep-alive
  * connection: the server's RSS before and after 2,000 connections that
  * each made one request and stay open (HTTP_IDLE connections), per
  * connection. The ffinet server runs with `serve`'s default options (so
@@ -94,7 +97,7 @@ function startServer(kind: string): Promise<ServerChild> {
   return startServerChild("bench/http_server.ts", kind);
 }
 
-function round(kind: string, path: string): Promise<{ rps: number; cpuUs: number }> {
+function round(kind: string, path: string): Promise<{ rps: number; cpuUs: number; clientUs: number }> {
   return wrkRound("bench/http_server.ts", kind, path, SECONDS);
 }
 
@@ -208,7 +211,7 @@ if (serveArg !== undefined) {
         const into = kind === oursKind ? ours : peer;
         into.rps.push(res.rps);
         into.cpu.push(res.cpuUs);
-        console.log(`# ${RUNTIME} ${name} round ${r} ${kind}: ${res.rps.toFixed(0)} req/s, ${res.cpuUs.toFixed(1)} µs/req`);
+        console.log(`# ${RUNTIME} ${name} round ${r} ${kind}: ${res.rps.toFixed(0)} req/s, ${res.cpuUs.toFixed(1)} µs/req (wrk ${res.clientUs.toFixed(1)})`);
       }
     }
     // Per round, the pair's ratios (peer CPU ÷ ours: above 1 is ours cheaper; ours req/s ÷ peer's): steadier than either side on a loaded machine.
