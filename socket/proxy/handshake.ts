@@ -43,6 +43,11 @@ import { ProxyError } from "../../core/errors.ts";
 export interface ProxyHandshake {
   /** True once the tunnel is open. */
   readonly done: boolean;
+  /**
+   * What the handshake waits for now, for error messages ("the SOCKS5
+   * method selection", "the CONNECT response head"): a timeout names it.
+   */
+  readonly phase?: string;
   /** Bytes to send now (null: nothing; wait for the proxy). */
   takeOutput(): Uint8Array | null;
   /**

@@ -144,6 +144,11 @@ export class HttpConnectHandshake implements ProxyHandshake {
     return this.#done;
   }
 
+  /** What the handshake waits for now (a timeout's message names it). */
+  get phase(): string {
+    return this.#done ? "nothing (the tunnel is open)" : "the CONNECT response head";
+  }
+
   /** The final status (0 until it arrived). */
   get status(): number {
     return this.#status;

@@ -169,7 +169,7 @@ export function runProxyHandshakeOverTLSSync(tls: TLSSocket, handshake: ProxyHan
     try {
       n = tls.peek(buf, handshakeBudget(deadline, timeoutMs, proxy));
     } catch (err) {
-      if (err instanceof SocketTimeoutError) throw handshakeTimedOut(timeoutMs, proxy);
+      if (err instanceof SocketTimeoutError) throw handshakeTimedOut(timeoutMs, proxy, handshake.phase);
       // An EOF without close_notify ends the handshake as an EOF does.
       if (err instanceof TLSError && err.code === "ERR_TLS_TRUNCATED") n = 0;
       else throw err;

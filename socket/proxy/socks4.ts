@@ -106,6 +106,11 @@ export class Socks4Handshake implements ProxyHandshake {
     return this.#done;
   }
 
+  /** What the handshake waits for now (a timeout's message names it). */
+  get phase(): string {
+    return this.#done ? "nothing (the tunnel is open)" : "the SOCKS4 reply";
+  }
+
   takeOutput(): Uint8Array | null {
     const out = this.#output;
     this.#output = null;

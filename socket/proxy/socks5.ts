@@ -192,10 +192,19 @@ export class Socks5Handshake implements ProxyHandshake {
   end(): void {
     if (this.#error !== null) throw this.#error;
     if (this.#state === S_DONE) return;
-    const during = this.#state === S_METHOD ? "method selection" : this.#state === S_AUTH ? "authentication" : "the CONNECT reply";
+    const during = this.#during();
     this.#state = S_FAILED;
     this.#error = closedError("SOCKS5", during);
     throw this.#error;
+  }
+
+  /** What the handshake waits for now (a timeout's message names it). */
+  get phase(): string {
+    return this.#state === S_DONE ? "nothing (the tunnel is open)" : `the SOCKS5 ${this.#during().replace(/^the /, "")}`;
+  }
+
+  #during(): string {
+    return this.#state === S_METHOD ? "method selection" : this.#state === S_AUTH ? "authentication" : "the CONNECT reply";
   }
 
   #consume(chunk: Uint8Array): number {

@@ -120,16 +120,18 @@ export function handshakeBudget(deadline: number, timeoutMs: number, proxy: Prox
 }
 
 /**
- * The error of a blocking proxy handshake that ran out of time.
+ * The error of a proxy handshake that ran out of time, naming what it
+ * waited for (`phase`, e.g. "the SOCKS5 method selection").
  *
  * @example
  * ```ts ignore
  * import { handshakeTimedOut } from "./sync.ts";
- * throw handshakeTimedOut(500, proxy);
+ * throw handshakeTimedOut(500, proxy, handshake.phase);
  * ```
  */
-export function handshakeTimedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
-  return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
+export function handshakeTimedOut(timeoutMs: number, proxy: ProxyConfig, phase?: string): SocketTimeoutError {
+  const waiting = phase === undefined ? "" : ` waiting for ${phase}`;
+  return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms${waiting}`, { syscall: "proxy" });
 }
 
 /**
@@ -150,11 +152,11 @@ export function runProxyHandshakeSync(socket: Socket, handshake: ProxyHandshake,
     const out = handshake.takeOutput();
     if (out !== null) {
       const sent = socket.sendAllTimeout(out, handshakeBudget(deadline, timeoutMs, proxy));
-      if (sent < out.length) throw handshakeTimedOut(timeoutMs, proxy);
+      if (sent < out.length) throw handshakeTimedOut(timeoutMs, proxy, handshake.phase);
     }
     if (handshake.done) return;
     const wait = timeoutMs === 0 ? -1 : handshakeBudget(deadline, timeoutMs, proxy);
-    if (pollOne(socket.fd, WAIT_READ, wait) === 0) throw handshakeTimedOut(timeoutMs, proxy);
+    if (pollOne(socket.fd, WAIT_READ, wait) === 0) throw handshakeTimedOut(timeoutMs, proxy, handshake.phase);
     const n = socket.peek(buf);
     if (n === null) continue;
     if (n === 0) {

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { SocketTimeoutError, UnsupportedError } from "../../core/errors.ts";
+import { UnsupportedError } from "../../core/errors.ts";
 import { Connection, type ConnectionHandler, type ConnectionOptions } from "../../poll/connection.ts";
 import type { Loop } from "../../poll/loop.ts";
 import { startTLS } from "../../tls/connect_async.ts";
@@ -33,8 +33,9 @@ import { connectionTransport, markLayered } from "../../tls/connection_transport
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "../../tls/tls_socket.ts";
 import { closedError, type ProxyHandshake } from "./handshake.ts";
 import { prefixedTransport } from "./prefixed_transport.ts";
+import { handshakeTimedOut } from "./sync.ts";
 import type { Socket } from "../socket.ts";
-import { formatProxy, type ProxyConfig, type ProxyTLSSettings } from "./url.ts";
+import type { ProxyConfig, ProxyTLSSettings } from "./url.ts";
 
 /** What {@link tunnelOverTLS} needs from the caller. */
 export interface TLSTunnelParams {
@@ -89,9 +90,6 @@ export class TLSTunnelConnection extends Connection {
   }
 }
 
-function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
-  return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
-}
 
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
@@ -201,7 +199,7 @@ export function runProxyHandshakeOver(
       for (let out = handshake.takeOutput(); out !== null; out = handshake.takeOutput()) conn.send(out);
     };
     const onAbort = (): void => finish(abortReason(signal!));
-    const timer = ms === undefined ? undefined : conn.loop.timers.once(ms, () => finish(timedOut(timeoutMs, proxy)));
+    const timer = ms === undefined ? undefined : conn.loop.timers.once(ms, () => finish(handshakeTimedOut(timeoutMs, proxy, handshake.phase)));
     if (signal?.aborted) {
       finish(abortReason(signal));
       return;

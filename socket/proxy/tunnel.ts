@@ -41,6 +41,7 @@ import { getDefaultTimeouts } from "../timeouts.ts";
 import type { EnvReader } from "./env.ts";
 import { checkTargetPort, type ProxyHandshake } from "./handshake.ts";
 import { chooseProxy, proxyLocalResolution, makeProxyHandshake, type ProxyOption } from "./plan.ts";
+import { handshakeTimedOut } from "./sync.ts";
 import { formatProxy, type ProxyConfig, type ProxySpec, type ProxyTLSSettings } from "./url.ts";
 
 /** Options of {@link connectViaProxy}: those of `connect`, plus the proxy. */
@@ -206,8 +207,12 @@ async function viaProxyWithTLS(options: ConnectViaProxyOptions): Promise<Connect
   return tlsModule.connectWithTLS(next as Parameters<typeof tlsModule.connectWithTLS>[0]);
 }
 
-function timedOut(timeoutMs: number, proxy: ProxyConfig): SocketTimeoutError {
-  return new SocketTimeoutError(`proxy handshake with ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
+/** The whole deadline ran out; `phase`: what the handshake waited for, `host`: the lookup that ran out. */
+function timedOut(timeoutMs: number, proxy: ProxyConfig, phase?: string, host?: string): SocketTimeoutError {
+  if (host !== undefined) {
+    return new SocketTimeoutError(`lookup of ${host} for the proxy ${formatProxy(proxy)} timed out after ${timeoutMs} ms`, { syscall: "proxy" });
+  }
+  return handshakeTimedOut(timeoutMs, proxy, phase);
 }
 
 /** `signal` and a timeout together, for the lookups. */
@@ -230,7 +235,7 @@ async function firstAddress(
     const found = resolver === undefined ? await lookupHost(host, options) : await resolver.lookup(host, options);
     return found.address;
   } catch (err) {
-    if (timeoutMs !== undefined && err instanceof DOMException && err.name === "TimeoutError") throw timedOut(timeoutMs, proxy);
+    if (timeoutMs !== undefined && err instanceof DOMException && err.name === "TimeoutError") throw timedOut(timeoutMs, proxy, undefined, host);
     throw err;
   }
 }
@@ -316,7 +321,7 @@ export function runProxyHandshake(
       }
     };
     const onAbort = (): void => finish(abortReason(signal!));
-    const timer = ms === undefined ? undefined : loop.timers.once(ms, () => finish(timedOut(timeoutMs, proxy)));
+    const timer = ms === undefined ? undefined : loop.timers.once(ms, () => finish(timedOut(timeoutMs, proxy, handshake.phase)));
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       watcher = loop.watch(socket.fd, WRITABLE, onEvents);
