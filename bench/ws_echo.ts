@@ -27,8 +27,12 @@
  * 1 KiB and more when it is not, so different parameters would load the
  * two servers with different work.
  *
- * Rounds alternate ours/peer after a warm-up round each (`WS_ECHO_ROUNDS`,
- * default 3); the row shows the median and the range. Server rows also
+ * Rounds alternate ours/peer after warm-up rounds (`WS_ECHO_WARMUP` each,
+ * default 3; `WS_ECHO_ROUNDS` measured, default 3); the row shows the
+ * median and the range. One warm-up round was not enough on Bun: with the
+ * raw load, JavaScriptCore's JIT threads of our server still spent 5–8 µs
+ * per message compiling in the first measured round (0.5–1 from the third
+ * on), and the measured CPU is the whole process's. Server rows also
  * print our server's loop counts per round (from its `Loop.stats`, asked
  * before and after): messages per tick (one tick: one wait, its events
  * dispatched, one runtime turn), lingers per tick and parks per message.
@@ -71,6 +75,9 @@ import { finish, record, RUNTIME } from "./harness.ts";
 const CONNECTIONS = Number(process.env.WS_ECHO_CONNECTIONS ?? 50);
 const TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
 const ROUNDS = Number(process.env.WS_ECHO_ROUNDS ?? 3);
+/** Unmeasured rounds of each side first (the JIT settles; on Bun it takes more than one). */
+const WARMUP = Number(process.env.WS_ECHO_WARMUP ?? 3);
+if (!(Number.isInteger(WARMUP) && WARMUP >= 0)) throw new TypeError(`WS_ECHO_WARMUP: a whole number, got ${process.env.WS_ECHO_WARMUP}`);
 const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
 const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
 /** The server rows' load: npm `ws` clients in Node (default) or the raw epoll client on Bun. */
@@ -256,8 +263,10 @@ async function compareSides(row: string, c: Case, ours: Ours[], peer: Side, peer
   await Promise.all([...ours.map((o) => o.side.load.line(/^ready/)), peer.load.line(/^ready/)]);
   const os = ours.map(() => samples());
   const p = samples();
-  for (const o of ours) await runRound(o.side, samples());
-  await runRound(peer, samples());
+  for (let w = 0; w < WARMUP; w++) {
+    for (const o of ours) await runRound(o.side, samples());
+    await runRound(peer, samples());
+  }
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < ours.length; i++) await runRound(ours[i]!.side, os[i]!);
     await runRound(peer, p);
