@@ -91,7 +91,9 @@ const REFUSALS: readonly (readonly [keyof ListenProtectionStats, string])[] = [
  * A collector of listeners' admission control, labelled `listener` (the
  * key in `sources`): `listen_admitted_total`,
  * `listen_refused_total{reason}` (per_ip, too_many_ips, rate, blocked,
- * throttled, challenge), `listen_bandwidth_pauses_total` and the gauge
+ * throttled, challenge), `listen_freed_early_total` (slots freed at
+ * admission for connections whose peer had closed them),
+ * `listen_bandwidth_pauses_total` and the gauge
  * `listen_connections_open`.
  *
  * @example
@@ -113,6 +115,12 @@ export function protectionCollector(sources: Readonly<Record<string, ProtectionS
         help: "Connections refused by admission control, by reason.",
         type: "counter",
         series: stats.flatMap(([listener, s]) => REFUSALS.map(([key, reason]) => ({ labels: { listener, reason }, value: s[key] }))),
+      },
+      {
+        name: "listen_freed_early_total",
+        help: "Slots of connections freed at admission because their peer had already closed or reset them.",
+        type: "counter",
+        series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.freedEarly })),
       },
       { name: "listen_bandwidth_pauses_total", help: "Reads paused for a bandwidth limit.", type: "counter", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.bandwidthPauses })) },
       { name: "listen_connections_open", help: "Admitted connections open now (upgraded ones included).", type: "gauge", series: stats.map(([listener, s]) => ({ labels: { listener }, value: s.open })) },

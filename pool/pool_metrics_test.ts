@@ -56,6 +56,7 @@ describe("protectionCollector", () => {
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
     assert.match(text, /^listen_admitted_total\{listener="api"\} 1$/m);
     assert.match(text, /^listen_refused_total\{listener="api",reason="per_ip"\} 1$/m);
+    assert.match(text, /^listen_freed_early_total\{listener="api"\} 0$/m); // the held connection is open
     await first.close();
   });
 });
