@@ -13,12 +13,16 @@
  */
 
 const encoder = new TextEncoder();
+// ProtocolNameList's length field is 16 bits (RFC 7301 §3.1).
+const MAX_ALPN_LIST_BYTES = 0xffff;
 const decoder = new TextDecoder();
 
 /**
  * Encodes protocol names as length-prefixed bytes.
  *
- * @throws TypeError for an empty list, an empty name or one above 255 bytes
+ * @throws TypeError for an empty list, an empty name or one above 255 bytes,
+ * or a list above 65,535 bytes (RFC 7301 §3.1: its length is 16 bits; such
+ * a list failed every handshake late, with OpenSSL's "internal error")
  *
  * @example
  * ```ts
@@ -34,7 +38,9 @@ export function encodeALPN(protocols: readonly string[]): Uint8Array {
     if (bytes.length === 0 || bytes.length > 255) throw new TypeError(`alpn: protocol name must be 1–255 bytes, got ${JSON.stringify(p)}`);
     return bytes;
   });
-  const out = new Uint8Array(parts.reduce((n, b) => n + 1 + b.length, 0));
+  const length = parts.reduce((n, b) => n + 1 + b.length, 0);
+  if (length > MAX_ALPN_LIST_BYTES) throw new TypeError(`alpn: the protocol list takes ${length} bytes, more than ${MAX_ALPN_LIST_BYTES}`);
+  const out = new Uint8Array(length);
   let at = 0;
   for (const bytes of parts) {
     out[at++] = bytes.length;

@@ -15,6 +15,10 @@ describe("tls/alpn", () => {
     assert.throws(() => encodeALPN([]), TypeError);
     assert.throws(() => encodeALPN([""]), TypeError);
     assert.throws(() => encodeALPN(["x".repeat(256)]), TypeError);
+    // The list's length is 16 bits (RFC 7301 §3.1): 257 names of 255 bytes
+    // take 65,792 bytes; 256 of them take 65,536.
+    assert.throws(() => encodeALPN(Array(256).fill("x".repeat(255))), /65535/);
+    assert.equal(encodeALPN([...Array(255).fill("x".repeat(255)), "x".repeat(254)]).length, 65535);
   });
 
   test("the server's preference wins; the choice points into the client's list", () => {
