@@ -279,7 +279,13 @@ function negotiate(request: Request, options: WebSocketServerOptions, extraHeade
     ...(extraHeaders !== undefined ? { headers: extraHeaders } : {}),
   });
   if (!result.ok) {
-    const extra: Record<string, string> = result.status === 426 ? { "sec-websocket-version": "13" } : {};
+    // RFC 9110 §15.5.22: a 426 MUST name the protocol in Upgrade (with Connection: upgrade, §7.8);
+    // §15.5.6: a 405 MUST have Allow.
+    const extra: Record<string, string> = result.status === 426
+      ? { "sec-websocket-version": "13", upgrade: "websocket", connection: "upgrade" }
+      : result.status === 405
+      ? { allow: "GET" }
+      : {};
     return { ok: false, response: new Response(result.reason + "\n", { status: result.status, headers: extra }) };
   }
   const headers: [string, string][] = [];

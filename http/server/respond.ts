@@ -185,6 +185,8 @@ function fieldWriter(name: string, value: string): void {
     case 10:
       if (name === "connection" || name.toLowerCase() === "connection") {
         if (hasCloseOption(value)) askedClose = true;
+        // The handler's Upgrade goes with its `upgrade` option (RFC 9110 §7.8; a 426 MUST send Upgrade, §15.5.22); the rest is this layer's.
+        if (hasOption(value, "upgrade")) out.field("Connection", "upgrade");
         return;
       }
       if (name === "keep-alive" || name.toLowerCase() === "keep-alive") return;
@@ -222,6 +224,12 @@ function writeFields(sink: ResponseSink, response: Response, ctx: ResponseContex
 function hasCloseOption(value: string): boolean {
   if (value.length === 5) return value.toLowerCase() === "close";
   for (const option of value.split(",")) if (option.trim().toLowerCase() === "close") return true;
+  return false;
+}
+
+/** Whether a `Connection` field value lists `option` (lower-case; options are case-insensitive tokens). */
+function hasOption(value: string, option: string): boolean {
+  for (const o of value.split(",")) if (o.trim().toLowerCase() === option) return true;
   return false;
 }
 

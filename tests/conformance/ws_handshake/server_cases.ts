@@ -121,13 +121,22 @@ async function open(x: ServerCtx, spec: UpgradeSpec = {}, offered: { protocols?:
   return { c, head };
 }
 
-/** Sends a request and expects a refusal with one of `statuses` (never a 101). */
+/**
+ * Sends a request and expects a refusal with one of `statuses` (never a
+ * 101), keeping the rules of those statuses: a 426 names the protocol in
+ * Upgrade, with Connection: upgrade (RFC 9110 §15.5.22, §7.8); a 405 has
+ * Allow (RFC 9110 §15.5.6).
+ */
 async function refused(x: ServerCtx, spec: UpgradeSpec, statuses: readonly number[], extra?: (h: RawHead) => void): Promise<void> {
   const c = await x.connect();
   c.send(upgradeRequest(x.port, spec).bytes);
   const h = await c.head(x.deadline);
   if (!statuses.includes(h.status)) fail(`expected ${statuses.join(" or ")}, got ${showHead(h)}`);
   if (field(h, "sec-websocket-accept") !== undefined) fail(`a refusal with a Sec-WebSocket-Accept: ${showHead(h)}`);
+  if (h.status === 426 && (!hasToken(h, "upgrade", "websocket") || !hasToken(h, "connection", "upgrade"))) {
+    fail(`a 426 without Upgrade: websocket and Connection: upgrade (RFC 9110 §15.5.22: it MUST send Upgrade; §7.8): ${showHead(h)}`);
+  }
+  if (h.status === 405 && !(field(h, "allow") ?? "").split(",").some((m) => m.trim() === "GET")) fail(`a 405 without Allow naming GET (RFC 9110 §15.5.6): ${showHead(h)}`);
   extra?.(h);
 }
 
