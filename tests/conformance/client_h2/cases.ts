@@ -622,6 +622,45 @@ export const CASES: readonly H2ClientCase[] = [
       expectOk(await outcome, "");
     },
   },
+  {
+    id: "9113/8.1/6",
+    title: "a complete response, then RST_STREAM NO_ERROR while the request body is still being sent: the response stands, the upload stops",
+    run: async (x) => {
+      const outcome = x.client.send({ method: "POST", path: "/up", body: endless(new Uint8Array(100)) });
+      const c = await x.server.accept(x.deadline);
+      const r = await c.nextRequest(x.deadline);
+      c.send(ok(r.streamId, "early"), rstStream(r.streamId, E.NO_ERROR));
+      expectOk(await outcome, "early");
+    },
+  },
+  {
+    id: "9113/6.9/3",
+    title: "WINDOW_UPDATE and RST_STREAM on a stream that ended: no error, the connection goes on",
+    run: async (x) => {
+      const { c, id, outcome } = await exchange(x, "/a");
+      c.send(ok(id, "a"));
+      expectOk(await outcome, "a");
+      c.send(windowUpdate(id, 1000), rstStream(id, E.CANCEL), frame(T.PRIORITY, 0, id, [0, 0, 0, 0, 15]));
+      const b = x.client.send({ path: "/b" });
+      const r = await c.nextRequest(x.deadline);
+      c.send(ok(r.streamId, "b"));
+      expectOk(await b, "b");
+      if (c.log.some((l) => l.startsWith("GOAWAY") || l.startsWith(`RST_STREAM ${id} `))) fail(`the client answered frames on an ended stream: ${JSON.stringify(c.log)}`);
+    },
+  },
+  {
+    id: "9113/6.8/4",
+    title: "GOAWAY with last-stream-id 0 and an error code: the request was not processed and is sent again on a new connection",
+    run: async (x) => {
+      const { c, outcome } = await exchange(x, "/g");
+      c.send(goaway(0, E.PROTOCOL_ERROR));
+      const c2 = await x.server.accept(x.deadline);
+      const again = await c2.nextRequest(x.deadline);
+      if (fieldOf(again, ":path") !== "/g") fail(`the new connection got ${fieldOf(again, ":path")}`);
+      c2.send(ok(again.streamId, "again"));
+      expectOk(await outcome, "again");
+    },
+  },
   // ---- §6.10 CONTINUATION
   errorCase("9113/6.10/1", "a CONTINUATION flood (HEADERS without END_HEADERS, then 20,000 empty CONTINUATION frames): the client ends the connection", (c, id) => {
     const frames = [headers(id, block([[":status", "200"]]), 0)];
@@ -709,6 +748,25 @@ export const CASES: readonly H2ClientCase[] = [
       const o = await second;
       expectOk(o, "ok2");
       if (o.kind === "response" && o.headers.find(([k]) => k === "x-new")?.[1] !== "two") fail("the field after the size updates was not read");
+    },
+  },
+  {
+    id: "7541/4.2/3",
+    title: "SETTINGS_HEADER_TABLE_SIZE 0 from the server: the client's first header block after its ACK begins with a dynamic table size update (to 0)",
+    settings: [[S.HEADER_TABLE_SIZE, 0]],
+    run: async (x) => {
+      const warm = x.client.send({ path: "/warm" });
+      const c = await x.server.accept(x.deadline);
+      const r0 = await c.nextRequest(x.deadline);
+      c.send(ok(r0.streamId));
+      expectOk(await warm, "ok");
+      if (!c.log.includes("SETTINGS ACK") && (await c.waitFor((f) => f.type === T.SETTINGS && (f.flags & F.ACK) !== 0, x.deadline)) === undefined) fail("no SETTINGS ACK");
+      const next = x.client.send({ path: "/next" });
+      const r1 = await c.nextRequest(x.deadline);
+      c.send(ok(r1.streamId, "next"));
+      expectOk(await next, "next");
+      // The update belongs to the first block encoded after the change: the warm-up's when the SETTINGS came first.
+      if (r0.block[0] !== 0x20 && r1.block[0] !== 0x20) fail(`no size update to 0 at the start of a block: ${r0.block[0]?.toString(16)} / ${r1.block[0]?.toString(16)}`);
     },
   },
   errorCase("7541/4.2/1", "a dynamic table size update above the client's SETTINGS_HEADER_TABLE_SIZE: COMPRESSION_ERROR", (c, id) => {

@@ -50,6 +50,8 @@ export interface SeenStream {
   readonly fields: readonly (readonly [string, string])[];
   /** The HEADERS ended the stream (no body). */
   readonly endStream: boolean;
+  /** The header block as sent (CONTINUATION joined). */
+  readonly block: Uint8Array;
 }
 
 /** The value of a field of a request. */
@@ -185,7 +187,7 @@ export class H2ServerConn {
       const flat = this.#decoder.decode(block);
       const fields: Array<readonly [string, string]> = [];
       for (let i = 0; i + 1 < flat.length; i += 2) fields.push([flat[i]!, flat[i + 1]!]);
-      return { streamId: f.streamId, fields, endStream: (f.flags & F.END_STREAM) !== 0 };
+      return { streamId: f.streamId, fields, endStream: (f.flags & F.END_STREAM) !== 0, block };
     }
   }
 
