@@ -446,8 +446,12 @@ export function runCase(c: AutobahnCase, options: RunOptions = {}): CaseResult {
   return { id: c.id, ...outcome, ms: performance.now() - started };
 }
 
-/** Runs the cases (all, or `options.only`) and returns the results and totals. */
-export function runAll(options: RunOptions = {}): { results: CaseResult[]; totals: Record<Verdict, number> } {
+/**
+ * Runs the cases (all, or `options.only`) and returns the results and
+ * totals; `onResult` sees each result as its case ends (a long run reports
+ * as it goes).
+ */
+export function runAll(options: RunOptions = {}, onResult?: (r: CaseResult) => void): { results: CaseResult[]; totals: Record<Verdict, number> } {
   const totals: Record<Verdict, number> = { OK: 0, "NON-STRICT": 0, INFORMATIONAL: 0, FAILED: 0, "NOT RUN": 0 };
   const results: CaseResult[] = [];
   for (const c of loadCases()) {
@@ -457,6 +461,7 @@ export function runAll(options: RunOptions = {}): { results: CaseResult[]; total
     const r = runCase(c, options);
     totals[r.verdict]++;
     results.push(r);
+    onResult?.(r);
   }
   return { results, totals };
 }

@@ -23,16 +23,16 @@ for (const role of roles) {
   const peer = await startWirePeer(role);
   let outcome;
   try {
+    // Each case is reported as it ends: a run stopped early still tells what it did.
     outcome = runAll({
       ...peer.options,
       ...(maxArg !== undefined ? { maxCount: Number(maxArg.slice(12)) } : {}),
       ...(only.length > 0 ? { only } : {}),
+    }, (r) => {
+      if (verbose || r.verdict === "FAILED") console.log(`${role} ${r.id.padEnd(8)} ${r.verdict.padEnd(13)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.detail}`);
     });
   } finally {
     await peer.close();
-  }
-  for (const r of outcome.results) {
-    if (verbose || r.verdict === "FAILED") console.log(`${role} ${r.id.padEnd(8)} ${r.verdict.padEnd(13)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.detail}`);
   }
   const t = outcome.totals;
   const counts = `${t.OK} OK, ${t["NON-STRICT"]} NON-STRICT, ${t.INFORMATIONAL} INFORMATIONAL, ${t.FAILED} FAILED, ${t["NOT RUN"]} NOT RUN`;
