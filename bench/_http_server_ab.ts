@@ -10,7 +10,9 @@
  * Run: `ROOTS=/old/checkout,/new/checkout node --import tsx bench/_http_server_ab.ts`
  * (or `bun`, or `deno run -A`). `AB_PATH` (default `/file`, the 64 KiB
  * body; `/json`, `/`), `AB_ROUNDS` (default 10), `AB_SECONDS` (default 2),
- * `AB_WARMUP` seconds per server first (default 4); `HTTP_LIGHT=1` is passed
+ * `AB_WARMUP` seconds per server first (default 4), `AB_CONNS` wrk's
+ * connections (default 50; 1: strict ping-pong, each request a loop turn
+ * of its own, as when a server is faster than its client); `HTTP_LIGHT=1` is passed
  * on to the servers. A root written `native:/checkout` runs that tree's
  * benchmark with the runtime's own server instead (node:http, Deno.serve,
  * Bun.serve), for the ratio against it. `AB_STRACE=1` prints instead each server's system
@@ -32,6 +34,7 @@ const PATH = proc.env.AB_PATH ?? "/file";
 const ROUNDS = Number(proc.env.AB_ROUNDS ?? 10);
 const SECONDS = Number(proc.env.AB_SECONDS ?? 2);
 const WARMUP = Number(proc.env.AB_WARMUP ?? 4);
+const CONNS = Number(proc.env.AB_CONNS ?? 50);
 
 /** `root` may be `native:ROOT`: that tree's benchmark serving with the runtime's own server. */
 function start(spec: string): Promise<ServerChild> {
@@ -62,7 +65,7 @@ function strace(pid: number, url: string): Promise<string> {
     st.stderr!.on("data", (d: Uint8Array) => (out += String(d)));
     st.on("close", () => resolve(out));
     setTimeout(() => {
-      wrk(url, SECONDS).then((rps) => {
+      wrk(url, SECONDS, CONNS).then((rps) => {
         out += `# ${rps.toFixed(0)} req/s during the trace\n`;
         st.kill("SIGINT");
       }, reject);
@@ -83,7 +86,7 @@ const uptime = (): Promise<string> => new Promise((r) => execFile("uptime", (_e,
 const servers: ServerChild[] = [];
 try {
   for (const root of roots) servers.push(await start(root));
-  for (const s of servers) await wrk(`http://127.0.0.1:${s.port}${PATH}`, WARMUP);
+  for (const s of servers) await wrk(`http://127.0.0.1:${s.port}${PATH}`, WARMUP, CONNS);
   if (proc.env.AB_STRACE === "1") {
     for (let i = 0; i < servers.length; i++) {
       console.log(`## ${roots[i]}`);
@@ -93,7 +96,7 @@ try {
     const cpu: number[][] = servers.map(() => []);
     const split: Array<{ user: number[]; system: number[]; faults: number[] }> = servers.map(() => ({ user: [], system: [], faults: [] }));
     const ratios: number[] = [];
-    console.log(`# ${RUNTIME} ${PATH} light=${proc.env.HTTP_LIGHT === "1"} ${await uptime()}`);
+    console.log(`# ${RUNTIME} ${PATH} -c${CONNS} light=${proc.env.HTTP_LIGHT === "1"} ${await uptime()}`);
     for (let r = 0; r < ROUNDS; r++) {
       const order = servers.map((_, i) => i);
       if (r % 2 === 1) order.reverse();
@@ -101,7 +104,7 @@ try {
       for (const i of order) {
         const s = servers[i]!;
         const before = usage(s.pid);
-        const rps = await wrk(`http://127.0.0.1:${s.port}${PATH}`, SECONDS);
+        const rps = await wrk(`http://127.0.0.1:${s.port}${PATH}`, SECONDS, CONNS);
         const after = usage(s.pid);
         const requests = rps * SECONDS;
         const user = ((after.user - before.user) / 100) * 1e6 / requests;

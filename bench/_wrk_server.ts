@@ -75,10 +75,10 @@ export function reapedChildTicks(): number {
   return Number(fields[13]) + Number(fields[14]);
 }
 
-/** Runs `wrk -t1 -c50` against `url` for `seconds`; resolves with its requests per second. */
-export function wrk(url: string, seconds: number): Promise<number> {
+/** Runs `wrk -t1 -c<connections>` (default 50) against `url` for `seconds`; resolves with its requests per second. */
+export function wrk(url: string, seconds: number, connections = 50): Promise<number> {
   return new Promise((resolve, reject) => {
-    execFile("wrk", ["-t1", "-c50", `-d${seconds}s`, url], (err, stdout) => {
+    execFile("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, url], (err, stdout) => {
       if (err) return reject(err);
       const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
       if (!m) return reject(new Error(`wrk said: ${stdout}`));
