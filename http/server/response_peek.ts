@@ -339,6 +339,16 @@ export function forEachResponseField(response: Response, fn: (name: string, valu
   }
   // forEach, not the iterator: the same fields in the same order (Set-Cookie
   // lines apart), without an entry array per field (Bun: 0.6-0.8 against
-  // 1.2-1.3 µs for a response with one field).
-  response.headers.forEach((value, name) => fn(name, value));
+  // 1.2-1.3 µs for a response with one field), nor a closure.
+  publicFieldFn = fn;
+  response.headers.forEach(publicField);
+}
+
+/** What {@link forEachResponseField} calls for each field it reads through `headers.forEach`. */
+let publicFieldFn: (name: string, value: string) => void = ignoreField;
+
+function ignoreField(_name: string, _value: string): void {}
+
+function publicField(value: string, name: string): void {
+  publicFieldFn(name, value);
 }
