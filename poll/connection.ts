@@ -709,9 +709,12 @@ export class Connection {
    * over another connection (TLS inside a tunnel through an `https://`
    * proxy, TLS in TLS): its descriptor carries the outer connection's
    * records, not this connection's bytes. The connection stays open.
+   * @throws UseAfterCloseError once `close()` was called (also while it
+   * still flushes: the socket is promised to that close), after `abort()`
+   * or a first `detach()`.
    */
   detach(): Socket {
-    if (this.#closed) throw new SocketClosedError("EBADF", "the connection is closed");
+    if (this.#closed || this.#closing) throw new UseAfterCloseError("Connection");
     if (this.#transport.detachable === false) {
       throw new UnsupportedError(
         "detach() of a connection over another connection",

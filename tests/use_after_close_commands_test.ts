@@ -6,7 +6,8 @@
 // or abort is UseAfterCloseError, reading a closed end gives what was
 // buffered or null (never an error other than a NetError), and no call ever
 // waits for ever (a read is only issued when bytes or an end are on their
-// way, or the reader is closed).
+// way, or the reader is closed). detach() during a close that still
+// flushes throws UseAfterCloseError.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -234,6 +235,30 @@ async function runs(kind: Kind, numRuns: number): Promise<void> {
     { numRuns },
   );
 }
+
+describe("use after close: detach() once close() was called", () => {
+  test("while close() still flushes queued output, detach() throws UseAfterCloseError and the close delivers every byte", async () => {
+    // detach() used to hand out the socket that close() was flushing (the
+    // queued output then failed, and close() resolved as if it had run).
+    const { pair, listener } = await makePair("tcp");
+    const [a, b] = pair.ends.map((e) => e.conn) as [Connection, Connection];
+    try {
+      const size = 4 << 20;
+      a.send(new Uint8Array(size).fill(7));
+      const closing = a.close();
+      assert.throws(() => a.detach(), UseAfterCloseError);
+      let got = 0;
+      for (let chunk = await b.read(); chunk !== null; chunk = await b.read()) got += chunk.length;
+      await closing;
+      assert.equal(got, size);
+      assert.throws(() => a.detach(), UseAfterCloseError);
+    } finally {
+      a.abort();
+      b.abort();
+      listener.close();
+    }
+  });
+});
 
 describe("use after close: random call sequences on a real connection pair", () => {
   test("TCP on 127.0.0.1", () => runs("tcp", 60));
