@@ -268,7 +268,8 @@ export function checkResponse(fields: readonly string[], info: SectionInfo): str
     if (status !== "") return "duplicate :status";
     status = fields[i + 1]!;
   }
-  if (!/^[1-9][0-9]{2}$/.test(status)) return "missing or invalid :status";
+  // RFC 9110 §15: three digits, 100 to 599 (a 600 reached request() as if it meant something).
+  if (!/^[1-5][0-9]{2}$/.test(status)) return "missing or invalid :status";
   info.status = Number(status);
   return checkRegular(fields, i, info);
 }

@@ -705,6 +705,7 @@ export const CASES: readonly H2ClientCase[] = [
     c.send(head(id, [[":status", "200"], ["content-length", "2"]]), data(id, "longer than two", true));
   }, [E.PROTOCOL_ERROR], "stream"),
   errorCase("9113/8.3.2/3", "a :status that is not three digits: malformed, PROTOCOL_ERROR", (c, id) => c.send(head(id, [[":status", "20x"]], true)), [E.PROTOCOL_ERROR], "stream"),
+  errorCase("9113/8.3.2/4", "a :status above 599 (RFC 9110 §15: 100-599): malformed, PROTOCOL_ERROR", (c, id) => c.send(head(id, [[":status", "600"]], true)), [E.PROTOCOL_ERROR], "stream"),
   {
     id: "9113/8.1/3",
     title: "informational 103 then the final 200: the 103 is skipped",
