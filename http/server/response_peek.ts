@@ -13,7 +13,7 @@
  * caller reads the body through its public stream, as before. What the
  * user sees never changes: the response's own stream is left unread (on
  * Deno a byte body, once written, is marked used as `Deno.serve` leaves
- * it, and the copy Deno made of it freed: {@link releaseTakenBody}).
+ * it: {@link releaseTakenBody}).
  * Bun keeps no such property: there a body held in memory is taken with
  * `response.bytes()` (ffi/bun_response_bytes.ts), which uses the body as
  * reading its stream would.
@@ -76,7 +76,7 @@ let layout = LAYOUT_UNKNOWN;
 let key: symbol | undefined;
 
 interface UndiciState {
-  body: { stream: ReadableStream | null; source: unknown } | null;
+  body: { stream: ReadableStream | null; source: unknown; length?: number | null } | null;
   headersList: Iterable<[string, string]> & { cookies: string[] | null };
 }
 
@@ -208,7 +208,13 @@ export function staticBody(response: Response): StaticBody {
     const body = (inner as UndiciState).body;
     if (body === null) return NO_BODY;
     if (typeof body !== "object" || body.stream === null || body.stream === undefined || body.stream.locked || response.bodyUsed) return undefined;
-    return source(body.source);
+    const src = body.source;
+    // Once a clone of the response was read, undici's byte stream has
+    // handed the source's buffer over (detached): the bytes are then only
+    // in the stream's tee (a view of length 0 here would be sent empty, or
+    // throw). The body's recorded length tells.
+    if (src instanceof Uint8Array && typeof body.length === "number" && src.byteLength !== body.length) return undefined;
+    return source(src);
   }
   const body = (inner as DenoInner).body;
   if (body === null || typeof body !== "object") {
@@ -237,11 +243,12 @@ export function staticBody(response: Response): StaticBody {
 /**
  * Frees `body` at once when it is what {@link staticBody} last took out of
  * a response, which nobody else holds, and is 16 KiB or more: call it once
- * its bytes were sent or copied. On Bun that is the buffer `bytes()` gave;
- * on Deno the copy its `Response` constructor made, and the response's
- * body is marked used (of any size), as `Deno.serve` leaves it: reading it
- * again throws "Body already consumed", a second answer with it takes the
- * stream path and fails as there. The runtime would otherwise keep each
+ * its bytes were sent or copied. On Bun that is the buffer `bytes()` gave.
+ * On Deno the copy its `Response` constructor made is only marked used
+ * (of any size), as `Deno.serve` leaves it: reading it again throws "Body
+ * already consumed", a second answer with it takes the stream path and
+ * fails as there; it is not freed, since a clone of the response shares
+ * it. The runtime would otherwise keep each
  * such body until its next garbage collection, and the fresh memory of
  * the next one costs page faults and `brk` calls (a 64 KiB body per
  * request here: ~2 faults per request without this, 0.02–0.04 with).
@@ -258,8 +265,13 @@ export function releaseTakenBody(body: Uint8Array): void {
   if (body !== taken) return;
   taken = undefined;
   if (takenFrom !== undefined) {
+    // Deno: marked used, never detached. A clone made before (Response.clone():
+    // a cache's copy, a logger's) holds this very array, and nothing tells
+    // that it was made: freeing it left the clone's body detached (an empty
+    // body when served, a TypeError when read).
     takenFrom.consumed = true;
     takenFrom = undefined;
+    return;
   }
   // A small one is left to the collector: detaching costs more than it saves (~0.5 µs for 1 KiB here).
   if (body.byteLength >= RELEASE_MIN && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) detachBuffer(body.buffer as ArrayBuffer);

@@ -1,0 +1,68 @@
+// A response cloned before serve writes it (a cache's copy, a logger's) keeps its whole body on every runtime,
+// whichever of the original and its clones is read or written first: the bytes serve takes out of one are not
+// freed under another (Deno's clone shares its array), and a source another reader's stream handed over (Node's
+// undici detaches it) is not sent as an empty body.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ResponseSink, writeResponse } from "./respond.ts";
+
+const CTX = { head: false, http10: false, close: false };
+
+/** What writeResponse sends for `response`, head and body, as one array. */
+async function written(response: Response): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const sink: ResponseSink = {
+    send: (b) => (parts.push(b.slice()), true),
+    sendPair: (head, body) => (parts.push(head.slice(), body.slice()), true),
+    drained: () => Promise.resolve(),
+    gone: false,
+    corkBuffer: () => undefined,
+  };
+  await writeResponse(sink, response, CTX);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The body of a written response (after its head's blank line), checked against its Content-Length. */
+function bodyOf(bytes: Uint8Array): Uint8Array {
+  for (let i = 3; i < bytes.length; i++) {
+    if (bytes[i - 3] === 13 && bytes[i - 2] === 10 && bytes[i - 1] === 13 && bytes[i] === 10) {
+      const head = new TextDecoder().decode(bytes.subarray(0, i));
+      const body = bytes.subarray(i + 1);
+      const length = /\r\ncontent-length: (\d+)/i.exec(head);
+      if (length !== null) assert.equal(Number(length[1]), body.length, head);
+      return body;
+    }
+  }
+  assert.fail("no end of head");
+}
+
+describe("writeResponse and clones of the response it writes", () => {
+  for (const n of [100, 16384, 65536, 1 << 20]) {
+    test(`a ${n}-byte body: written first, a clone made before reads and writes the same bytes after it`, async () => {
+      const given = new Uint8Array(n).map((_, i) => i % 251);
+      const original = new Response(given);
+      const forCache = original.clone();
+      const forLog = original.clone();
+      assert.deepEqual(bodyOf(await written(original)), given);
+      assert.deepEqual(new Uint8Array(await forLog.arrayBuffer()), given); // a logger, after the write
+      assert.deepEqual(bodyOf(await written(forCache)), given); // served later from a cache
+      assert.equal(given[n - 1], (n - 1) % 251, "the caller's array is untouched");
+    });
+
+    test(`a ${n}-byte body: a clone read first (a logging middleware), then the original and another clone written`, async () => {
+      const given = new Uint8Array(n).map((_, i) => (i * 7) % 253);
+      const original = new Response(given);
+      const forLog = original.clone();
+      const forCache = original.clone();
+      assert.deepEqual(new Uint8Array(await forLog.arrayBuffer()), given);
+      assert.deepEqual(bodyOf(await written(original)), given);
+      assert.deepEqual(bodyOf(await written(forCache)), given);
+    });
+  }
+});
