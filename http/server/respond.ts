@@ -316,7 +316,13 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
   }
   if (body instanceof Uint8Array) {
     writeFields(sink, response, ctx);
-    return sendBytes(sink, body, ctx);
+    const keepAlive = sendBytes(sink, body, ctx);
+    // Sent or copied (a sink keeps no view of what it was given): a body
+    // staticBody took out of this response (Bun's bytes(), Deno's copy) is
+    // freed now; only here, for the body it gave in this call, never for
+    // bytes of another origin (a light response's are the caller's).
+    releaseTakenBody(body);
+    return keepAlive;
   }
   if (body !== undefined) return sendBlob(sink, response, body, ctx);
   const stream = response.body!;
@@ -426,8 +432,6 @@ function sendBytes(sink: ResponseSink, bytes: Uint8Array, ctx: ResponseContext):
     out.bytes(bytes);
     commit(sink);
   } else commitWith(sink, bytes);
-  // Sent or copied (a sink keeps no view of what it was given): a body taken out of a Bun response is freed now.
-  releaseTakenBody(bytes);
   return !ctx.close;
 }
 

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { type ResponseContext, type ResponseSink, writeResponse } from "./respond.ts";
 import { OutBuffer } from "./out_buffer.ts";
 import { installLightResponse } from "./light_response.ts";
+import { staticBody } from "./response_peek.ts";
 
 const decoder = new TextDecoder();
 
@@ -100,5 +101,27 @@ describe("writeResponse string and bytes bodies", () => {
         assert.deepEqual(parse(await written(response, { head: false, http10: false, close: false })).body, given);
       }
     }
+  });
+
+  test("bytes a caller holds are never freed: a light response made from the very array a runtime response's body was taken as (Deno's bytes() gives it back)", async () => {
+    const n = 65536;
+    const looked = new Response(new Uint8Array(n).fill(7));
+    // What the writer (or the HTTP/2 writer) took out of a response: on Deno the response's own copy, which bytes() then hands to the caller as it is.
+    const held = staticBody(looked);
+    if (!(held instanceof Uint8Array)) {
+      assert.equal(held, undefined, "Node 24 keeps nothing to look at: nothing is taken");
+      return;
+    }
+    const uninstall = installLightResponse();
+    let light: Response;
+    try {
+      light = new Response(held as Uint8Array<ArrayBuffer>);
+    } finally {
+      uninstall();
+    }
+    const { body } = parse(await written(light, { head: false, http10: false, close: false }));
+    assert.equal(body.length, n);
+    assert.equal(held.byteLength, n, "the caller's array is not detached");
+    assert.equal(held[n - 1], 7);
   });
 });
