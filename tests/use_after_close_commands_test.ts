@@ -18,6 +18,7 @@ import { NetError, UseAfterCloseError } from "../core/errors.ts";
 import { connect, connectUnix } from "../poll/connect.ts";
 import type { Connection } from "../poll/connection.ts";
 import { type Listener, listen, listenUnix } from "../poll/listener.ts";
+import { bindUDP, type UdpSocket } from "../poll/udp.ts";
 import { connectTLS, listenTLS, type TLSListener } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
 
@@ -264,4 +265,105 @@ describe("use after close: random call sequences on a real connection pair", () 
   test("TCP on 127.0.0.1", () => runs("tcp", 60));
   test("a Unix stream socket", () => runs("unix", 40));
   test("TLS over TCP", () => runs("tls", 25));
+});
+
+// The same over two UDP sockets on 127.0.0.1: send, trySend, recv, close,
+// pause/resume and ref/unref in any order; after close, sends are
+// UseAfterCloseError and recv resolves null; a recv is only issued when a
+// datagram is on its way or the socket is closed.
+interface UdpEnd {
+  socket: UdpSocket;
+  closed: boolean;
+  paused: boolean;
+  /** Datagrams sent to this end and not received yet. */
+  incoming: number;
+}
+type UdpCmd = fc.AsyncCommand<UdpEnd[], UdpEnd[], false>;
+
+class UdpSend implements UdpCmd {
+  readonly side: 0 | 1;
+  readonly sync: boolean;
+  constructor(side: 0 | 1, sync: boolean) {
+    this.side = side;
+    this.sync = sync;
+  }
+  check = () => true;
+  async run(_m: UdpEnd[], ends: UdpEnd[]): Promise<void> {
+    const me = ends[this.side]!, peer = ends[1 - this.side]!;
+    const target = { host: "127.0.0.1", port: peer.socket.port };
+    const data = new Uint8Array(1 + this.side);
+    const sent = await typed("udp send", () => (this.sync ? me.socket.trySend(data, target) : me.socket.send(data, target).then(() => true)), me.closed);
+    if (sent === true && !peer.closed) peer.incoming++;
+  }
+  toString = () => `${this.sync ? "trySend" : "send"}(${this.side})`;
+}
+
+class UdpRecv implements UdpCmd {
+  readonly side: 0 | 1;
+  constructor(side: 0 | 1) {
+    this.side = side;
+  }
+  check(ends: UdpEnd[]): boolean {
+    const me = ends[this.side]!;
+    return me.closed || (!me.paused && me.incoming > 0);
+  }
+  async run(_m: UdpEnd[], ends: UdpEnd[]): Promise<void> {
+    const me = ends[this.side]!;
+    const got = await me.socket.recv();
+    if (me.closed) {
+      assert.equal(got, null);
+      return;
+    }
+    assert.ok(got !== null);
+    assert.equal(got.data.length, 2 - this.side, "a datagram from the other end");
+    me.incoming--;
+  }
+  toString = () => `recv(${this.side})`;
+}
+
+class UdpOther implements UdpCmd {
+  readonly side: 0 | 1;
+  readonly what: "close" | "pause" | "resume" | "ref" | "unref";
+  constructor(side: 0 | 1, what: UdpOther["what"]) {
+    this.side = side;
+    this.what = what;
+  }
+  check = () => true;
+  async run(_m: UdpEnd[], ends: UdpEnd[]): Promise<void> {
+    const me = ends[this.side]!;
+    me.socket[this.what]();
+    if (this.what === "close") me.closed = true;
+    if (this.what === "pause") me.paused = true;
+    if (this.what === "resume") me.paused = false;
+  }
+  toString = () => `${this.what}(${this.side})`;
+}
+
+describe("use after close: random call sequences on two UDP sockets", () => {
+  test("127.0.0.1", async () => {
+    const udpCommands = fc.commands<UdpEnd[], UdpEnd[], false>([
+      fc.tuple(side, fc.boolean()).map(([s, sync]) => new UdpSend(s, sync)),
+      side.map((s) => new UdpRecv(s)),
+      side.map((s) => new UdpRecv(s)),
+      fc.tuple(side, fc.constantFrom("close", "pause", "resume", "ref", "unref") as fc.Arbitrary<UdpOther["what"]>).map(([s, w]) => new UdpOther(s, w)),
+    ], { maxCommands: 30 });
+    await fc.assert(
+      fc.asyncProperty(udpCommands, async (cmds) => {
+        const ends: UdpEnd[] = [0, 1].map(() => ({ socket: bindUDP({ host: "127.0.0.1", port: 0 }), closed: false, paused: false, incoming: 0 }));
+        try {
+          await fc.asyncModelRun(() => ({ model: ends, real: ends }), cmds);
+          for (const e of ends) {
+            e.socket.close();
+            e.socket.close();
+            await assert.rejects(e.socket.send(new Uint8Array(1), { host: "127.0.0.1", port: 9 }), UseAfterCloseError);
+            assert.throws(() => e.socket.trySend(new Uint8Array(1), { host: "127.0.0.1", port: 9 }), UseAfterCloseError);
+            assert.equal(await e.socket.recv(), null);
+          }
+        } finally {
+          for (const e of ends) e.socket.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
