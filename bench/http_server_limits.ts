@@ -673,7 +673,10 @@ function threadCpuClock(): () => number {
  * `fetch` switched per block between the bare handler and `serve`'s
  * wrapping for `metrics` and `rateLimit` together and alone, in a rotating
  * order (SESSION_PAIRS rounds, default 150, 0 skips; SESSION_TURNS turns
- * of 16 requests per block, default 500). Without system calls in the
+ * of SESSION_CONNS requests per block, defaults 500 and 16; SESSION_CONNS=1
+ * is the unpipelined regime of wrk -c16 against a server faster than it,
+ * each request a turn of its own with its per-turn work: microtasks, clock
+ * readings; SESSIONS_ONLY=1 runs only this part). Without system calls in the
  * blocks, their differences are the options' own work to ±10–30 ns even on
  * a loaded machine; the sockets' share (the rest of a request's CPU) comes
  * from the parts above.
@@ -682,6 +685,7 @@ async function sessionsOnStandIns(): Promise<void> {
   const PAIRS = Number(proc.env.SESSION_PAIRS ?? 150);
   if (!(PAIRS > 0)) return;
   const TURNS = Number(proc.env.SESSION_TURNS ?? 500);
+  const CONNS = Math.max(1, Number(proc.env.SESSION_CONNS ?? 16));
   const { sessionHandler } = await import("../http/server/h1_session.ts");
   type SessionConfig = import("../http/server/h1_session.ts").SessionConfig;
   type Info = import("../http/server/mod.ts").ServeHandlerInfo;
@@ -727,7 +731,7 @@ async function sessionsOnStandIns(): Promise<void> {
   const sessions = sessionHandler(config);
   let bytesOut = 0;
   const conns: Conn[] = [];
-  for (let i = 0; i < 16; i++) {
+  for (let i = 0; i < CONNS; i++) {
     const address = Object.freeze({ family: "ipv4", host: "127.0.0.1", port: 40000 + i });
     const conn = {
       closed: false,
@@ -880,6 +884,11 @@ if (serveArg !== undefined && serveArg.startsWith("serve-toggle:")) {
       finish();
       proc.exit(0);
     }
+  }
+  if (proc.env.SESSIONS_ONLY === "1") {
+    await sessionsOnStandIns();
+    finish();
+    proc.exit(0);
   }
   await inProcess();
   await sessionsOnStandIns();

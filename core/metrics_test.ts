@@ -160,6 +160,29 @@ describe("MetricsRegistry", () => {
     const [h] = JSON.parse(JSON.stringify(r)).metrics;
     assert.equal(h.series[0].quantiles[0][1], "NaN");
   });
+
+  test("beforeRead folds run first at every read (snapshot, JSON, Prometheus text) and can be removed; a non-function is a TypeError", () => {
+    const r = new MetricsRegistry();
+    const hits = r.counter("hits_total", { help: "Hits." });
+    const inFlight = r.gauge("in_flight", { help: "Now." });
+    const pending = new Float64Array(2);
+    const remove = r.beforeRead(() => {
+      hits.value += pending[0]!;
+      inFlight.value += pending[1]!;
+      pending.fill(0);
+    });
+    pending[0] = 3;
+    pending[1] = 2;
+    assert.match(toPrometheusText(r.snapshot()), /^hits_total 3$/m);
+    pending[0] = 4;
+    pending[1] = -2;
+    const json = JSON.parse(JSON.stringify(r)).metrics;
+    assert.deepEqual(json.map((f: { series: { value: number }[] }) => f.series[0]!.value), [7, 0]);
+    remove();
+    pending[0] = 100;
+    assert.equal((r.snapshot()[0]!.series[0] as { value: number }).value, 7);
+    assert.throws(() => r.beforeRead(42 as unknown as () => void), TypeError);
+  });
 });
 
 describe("Prometheus text exposition", () => {

@@ -13,7 +13,7 @@ import fc from "fast-check";
 import { rateLimit, serveProtection, withRateLimit } from "../http/server/limits_http.ts";
 import type { ServeHandlerInfo } from "../http/server/h1_session.ts";
 import { MetricsRegistry } from "../core/metrics.ts";
-import { serverCollector } from "../http/server/metrics_handler.ts";
+import { serverCollector, withHttpMetrics } from "../http/server/metrics_handler.ts";
 import { toPrometheusText } from "../core/prometheus.ts";
 import { connectWebSocket } from "../ws/client.ts";
 import { serve, type ServeOptions, type Server } from "../http/server/serve.ts";
@@ -266,6 +266,38 @@ describe("serve({ metrics })", () => {
     assert.equal(seen[0]!.hostname, "127.0.0.1");
     assert.ok(seen[0]!.port > 0);
     assert.throws(() => serve({ port: 0, fetch: () => new Response(""), metrics: {} as never }), TypeError);
+  });
+});
+
+describe("serve({ metrics }) on a shared registry", () => {
+  test("two servers and withHttpMetrics count into the same series, scraped between requests; a direct increment adds", async () => {
+    const registry = new MetricsRegistry();
+    const text = (): string => toPrometheusText(registry.snapshot());
+    const value = (t: string, series: string): number => Number(t.split("\n").find((l) => l.startsWith(series + " "))?.slice(series.length + 1));
+    await using a = serve({ port: 0, metrics: registry, fetch: () => new Response("a") });
+    await using b = serve({ port: 0, metrics: registry, fetch: () => new Response("b", { status: 302, headers: { location: "/" } }) });
+    const wrapped = withHttpMetrics(registry, () => Promise.reject(new Error("handler failed")));
+    const get = async (port: number): Promise<number> => {
+      const response = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    assert.equal(await get(a.addr.port), 200);
+    let t = text();
+    assert.equal(value(t, 'http_server_requests_total{class="2xx"}'), 1);
+    assert.equal(value(t, "http_server_request_duration_seconds_count"), 1);
+    assert.equal(await get(b.addr.port), 302);
+    assert.equal(await get(a.addr.port), 200);
+    await assert.rejects(Promise.resolve(wrapped(new Request("http://x/"), undefined)), /handler failed/);
+    registry.counter("http_server_requests_total", { help: "HTTP requests answered, by status class.", labelNames: ["class"] }).labels("5xx").inc(5);
+    t = text();
+    assert.equal(value(t, 'http_server_requests_total{class="2xx"}'), 2);
+    assert.equal(value(t, 'http_server_requests_total{class="3xx"}'), 1);
+    assert.equal(value(t, 'http_server_requests_total{class="5xx"}'), 5);
+    assert.equal(value(t, "http_server_handler_errors_total"), 1);
+    assert.equal(value(t, "http_server_request_duration_seconds_count"), 3);
+    assert.equal(value(t, "http_server_requests_in_flight"), 0);
+    assert.equal(text(), t, "a read adds what was counted once");
   });
 });
 

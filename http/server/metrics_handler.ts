@@ -6,10 +6,11 @@
  *
  * Request metrics cost one clock reading per request (core/metrics_clock.ts:
  * `performance.now()`, through FFI on Deno; the start is the event-loop
- * turn's reading, `turnMs`, shared by the requests of a turn), a gauge up
- * and down, one counter and one histogram bump (see
- * `bench/metrics.ts` and `bench/http_server_limits.ts`); a server without
- * them pays nothing. `serve({ metrics: registry })` measures every
+ * turn's reading, `turnMs`, shared by the requests of a turn), three
+ * stores into one small record per registry (in flight up and down, the
+ * status class: added to the registry's counters and gauge when it is
+ * read) and one histogram bump (see `bench/metrics.ts` and
+ * `bench/http_server_limits.ts`); a server without them pays nothing. `serve({ metrics: registry })` measures every
  * request, 429s of its `rateLimit` included, and reads no clock of its
  * own: a request's end is the reading its session takes at the end of the
  * read that carried it, its response written by then
@@ -82,32 +83,57 @@ export function metricsHandler(registry: MetricsRegistry, options: MetricsHandle
 
 const CLASSES = ["1xx", "2xx", "3xx", "4xx", "5xx"] as const;
 
-/** The request instruments, declared once per registry. */
+/** `RequestMetrics.counts` slots: requests in flight (their change since the last read), handler errors, then answers by class 1xx…5xx. */
+const IN_FLIGHT = 0;
+const ERRORS = 1;
+const FIRST_CLASS = 2;
+
+/**
+ * What one registry's request metrics count per request, in one compact
+ * record: a request's few stores go to one small typed array (and its
+ * latency to the histogram's batch, core/metrics.ts's `record`) instead of
+ * a gauge, a class array and a counter object each; the registry adds the
+ * counts to its instruments when it is read (`beforeRead`), so every
+ * export shows the same series as before. One record per registry (the
+ * servers and wrappers of a registry share it, as they share its
+ * instruments): `beforeRead` is given one fold per registry, ever.
+ */
 interface RequestMetrics {
-  byClass: Counter[];
-  errors: Counter;
-  latency: Histogram;
-  inFlight: Gauge;
+  /** [in flight (change), errors, 1xx, 2xx, 3xx, 4xx, 5xx] since the last read. */
+  readonly counts: Float64Array;
+  readonly latency: Histogram;
 }
 
+const perRegistry = new WeakMap<MetricsRegistry, RequestMetrics>();
+
 function requestMetrics(registry: MetricsRegistry): RequestMetrics {
+  const known = perRegistry.get(registry);
+  if (known !== undefined) return known;
   const requests = registry.counter("http_server_requests_total", { help: "HTTP requests answered, by status class.", labelNames: ["class"] });
-  return {
-    byClass: CLASSES.map((c) => requests.labels(c)),
-    errors: registry.counter("http_server_handler_errors_total", { help: "HTTP handlers that threw or rejected." }),
-    latency: registry.histogram("http_server_request_duration_seconds", { help: "Time from the request (the start of the event-loop turn that delivered it) to its response, in seconds." }),
-    inFlight: registry.gauge("http_server_requests_in_flight", { help: "HTTP requests being handled." }),
-  };
+  const byClass: Counter[] = CLASSES.map((c) => requests.labels(c));
+  const errors: Counter = registry.counter("http_server_handler_errors_total", { help: "HTTP handlers that threw or rejected." });
+  const latency = registry.histogram("http_server_request_duration_seconds", { help: "Time from the request (the start of the event-loop turn that delivered it) to its response, in seconds." });
+  const inFlight: Gauge = registry.gauge("http_server_requests_in_flight", { help: "HTTP requests being handled." });
+  const counts = new Float64Array(FIRST_CLASS + CLASSES.length);
+  registry.beforeRead(() => {
+    inFlight.value += counts[IN_FLIGHT]!;
+    errors.value += counts[ERRORS]!;
+    for (let i = 0; i < CLASSES.length; i++) byClass[i]!.value += counts[FIRST_CLASS + i]!;
+    counts.fill(0);
+  });
+  const made: RequestMetrics = { counts, latency };
+  perRegistry.set(registry, made);
+  return made;
 }
 
 /**
  * Counts one answered request: its status class, its latency from `start`
- * (a `turnMs` reading) to now. The counters' fields are bumped directly
- * (what `inc` does, without its check: these are whole counts), the
- * latency goes through the histogram's batched `record`.
+ * (a `turnMs` reading) to now. The counts go to the registry's record
+ * (whole numbers, added to the counters when read), the latency through
+ * the histogram's batched `record`.
  */
 function finish<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
-  m.inFlight.value--;
+  m.counts[IN_FLIGHT]!--;
   // One clock reading, the request's end; its start is the turn's reading
   // (the clock the server reads once per turn anyway). Never the turn's
   // reading again for the end: a request that took time would count 0.
@@ -126,21 +152,24 @@ function finish<R extends Response | undefined>(m: RequestMetrics, start: number
  * run: no clock reading of its own per request.
  */
 function finishServed<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
-  m.inFlight.value--;
+  const counts = m.counts;
+  counts[IN_FLIGHT]!--;
   endAtNextReading(m.latency, start);
-  count(m, response);
+  // The status class (none: the request switched protocols, a WebSocket upgrade under serve's `websocket`: 1xx).
+  const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
+  counts[FIRST_CLASS + (cls >= 0 && cls < 5 ? cls : 4)]!++;
   return response;
 }
 
 /** The status class of `response` counted (none: the request switched protocols, a WebSocket upgrade under serve's `websocket`: 1xx). */
 function count(m: RequestMetrics, response: Response | undefined): void {
   const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
-  m.byClass[cls >= 0 && cls < 5 ? cls : 4]!.value++;
+  m.counts[FIRST_CLASS + (cls >= 0 && cls < 5 ? cls : 4)]!++;
 }
 
 function failed(m: RequestMetrics, error: unknown): never {
-  m.inFlight.value--;
-  m.errors.value++;
+  m.counts[IN_FLIGHT]!--;
+  m.counts[ERRORS]!++;
   throw error;
 }
 
@@ -176,7 +205,7 @@ function measure<I, R extends Response | undefined>(
   if (served) {
     return (request, info) => {
       const start = turnMs();
-      m.inFlight.value++;
+      m.counts[IN_FLIGHT]!++;
       let result: R | Promise<R>;
       try {
         result = handler(request, info);
@@ -188,7 +217,7 @@ function measure<I, R extends Response | undefined>(
   }
   return (request, info) => {
     const start = turnMs();
-    m.inFlight.value++;
+    m.counts[IN_FLIGHT]!++;
     let result: R | Promise<R>;
     try {
       result = handler(request, info);
@@ -274,7 +303,7 @@ export function httpMetrics(registry: MetricsRegistry): (request: Request, next:
   const m = requestMetrics(registry);
   return (_request, next) => {
     const start = turnMs();
-    m.inFlight.inc();
+    m.counts[IN_FLIGHT]!++;
     let result: Promise<Response>;
     try {
       result = next();
