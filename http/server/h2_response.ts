@@ -24,7 +24,7 @@
  */
 import { HTTP2StreamError } from "../../core/errors.ts";
 import { httpDate } from "./respond.ts";
-import { forEachResponseField, NO_BODY, staticBody } from "./response_peek.ts";
+import { claimTakenBody, forEachResponseField, NO_BODY, releaseClaimedBody, staticBody, type TakenBody } from "./response_peek.ts";
 import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
 import { fileBodyOf } from "./file_body.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
@@ -203,12 +203,21 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
         bytes = scratch.subarray(0, encoder.encodeInto(body, scratch).written);
         transient = true;
       } else bytes = encoder.encode(body);
+      // A body taken out of this very response (Bun's bytes(), Deno's copy;
+      // never a light response's, the caller's array) is released once
+      // copied: at once when it went out with the head, else when the
+      // core has framed it (HTTP/1.1 does the same in writeResponse).
+      const claim = light === undefined && typeof body !== "string" ? claimTakenBody(bytes) : undefined;
       fields.push("content-length", String(bytes.length));
       if (ex.method === "HEAD") h2.respond(id, fields, true);
       else if (!h2.respondWithData(id, fields, bytes)) {
         h2.respond(id, fields, false);
         h2.sendData(id, transient ? bytes.slice() : bytes, true);
+        if (claim !== undefined) session.releaseWhenSent(id, claim);
+        session.scheduleFlush();
+        return true;
       }
+      if (claim !== undefined) releaseClaimedBody(claim);
     }
   } catch (err) {
     if (err instanceof HTTP2StreamError && (ex.reset || err.code === "ERR_H2_STREAM_CLOSED")) return true;
@@ -262,11 +271,16 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
   if (fixed !== undefined) {
     // A string or bytes the response was made from (its stream left unread), or no body at all.
     const bytes = fixed === NO_BODY ? EMPTY : fixed;
+    // Taken out of this response (not an encoded string): released once copied, as in writeStaticH2Response.
+    const claim: TakenBody | undefined = fixed === NO_BODY ? undefined : claimTakenBody(bytes);
     fields.push("content-length", String(bytes.length));
-    if (head || bytes.length === 0) respondHead(h2, id, fields, !hasTrailers, headOut);
-    else {
+    if (head || bytes.length === 0) {
+      respondHead(h2, id, fields, !hasTrailers, headOut);
+      if (claim !== undefined) releaseClaimedBody(claim);
+    } else {
       respondHead(h2, id, fields, false, headOut);
       h2.sendData(id, bytes, !hasTrailers);
+      if (claim !== undefined) session.releaseWhenSent(id, claim);
     }
     if (hasTrailers) await endStream(session, ex);
     session.scheduleFlush();

@@ -55,6 +55,7 @@ import { WriteStallWatch } from "./write_stall.ts";
 import { lightRequest, type RequestFieldList, type RequestParts } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
+import { releaseClaimedBody, type TakenBody } from "./response_peek.ts";
 import { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "../../ws/h2_stream.ts";
 
 /**
@@ -567,6 +568,8 @@ export class H2Session {
   #tunnelHost: H2StreamHost | undefined;
   /** Bytes handed to the connection, and the write stall check on them. */
   readonly #stall = new WriteStallWatch();
+  /** Bodies taken out of responses and queued as DATA: released once the core has copied them out (see {@link releaseWhenSent}). */
+  readonly #toRelease: Array<{ id: number; claim: TakenBody }> = [];
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -1036,6 +1039,28 @@ export class H2Session {
     }
   }
 
+  /**
+   * Releases `claim` (a body taken out of a response and queued on stream
+   * `id` by reference) once the core has copied all of the stream's queued
+   * DATA into its outbound bytes, or dropped it (a reset): checked after
+   * each flush. A connection that closes first leaves it to the collector.
+   */
+  releaseWhenSent(id: number, claim: TakenBody): void {
+    if (this.h2.queuedData(id) === 0) releaseClaimedBody(claim);
+    else this.#toRelease.push({ id, claim });
+  }
+
+  #releaseSent(): void {
+    const list = this.#toRelease;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]!;
+      if (this.h2.queuedData(entry.id) === 0) releaseClaimedBody(entry.claim);
+      else list[kept++] = entry;
+    }
+    list.length = kept;
+  }
+
   /** Whether `ex` may queue more DATA now. */
   hasRoom(ex: H2Exchange): boolean {
     return ex.reset || this.#closing || this.h2.dead || (this.#writable && this.h2.queuedData(ex.streamId) < STREAM_QUEUE_BYTES);
@@ -1115,6 +1140,7 @@ export class H2Session {
         }
       }
     }
+    if (this.#toRelease.length > 0) this.#releaseSent();
     if (this.#tunnels.size > 0) for (const tunnel of this.#tunnels.values()) tunnel.onFlushed();
     if (this.#waiting.size > 0) {
       for (const ex of this.#waiting) {

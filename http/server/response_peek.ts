@@ -263,14 +263,78 @@ export function staticBody(response: Response): StaticBody {
  */
 export function releaseTakenBody(body: Uint8Array): void {
   if (body !== taken) return;
+  const from = takenFrom;
   taken = undefined;
-  if (takenFrom !== undefined) {
+  takenFrom = undefined;
+  release(body, from);
+}
+
+/**
+ * A body {@link staticBody} took out of a response, handed over by
+ * {@link claimTakenBody} to be released once its bytes are sent or copied
+ * (later than the write that took it: the HTTP/2 writer queues them).
+ *
+ * @example
+ * ```ts
+ * import type { TakenBody } from "./response_peek.ts";
+ * const claim: TakenBody | undefined = undefined;
+ * console.log(claim === undefined); // true
+ * ```
+ */
+export interface TakenBody {
+  /** The bytes taken. */
+  readonly bytes: Uint8Array;
+  /** Deno: the static body record they came from. */
+  readonly from: { consumed?: boolean } | undefined;
+}
+
+/**
+ * Takes over what {@link releaseTakenBody} would do for `body` now, to do
+ * it later with {@link releaseClaimedBody}: undefined when `body` is not
+ * what {@link staticBody} last took (then nothing is ever to be released).
+ * Call it in the write that took `body`, as {@link releaseTakenBody}.
+ *
+ * @example
+ * ```ts
+ * import { claimTakenBody, releaseClaimedBody, staticBody } from "./response_peek.ts";
+ * const body = staticBody(new Response(new Uint8Array(4)));
+ * const claim = body instanceof Uint8Array ? claimTakenBody(body) : undefined;
+ * // ... once the bytes were sent or copied:
+ * if (claim !== undefined) releaseClaimedBody(claim);
+ * ```
+ */
+export function claimTakenBody(body: Uint8Array): TakenBody | undefined {
+  if (body !== taken) return undefined;
+  const claim = { bytes: body, from: takenFrom };
+  taken = undefined;
+  takenFrom = undefined;
+  return claim;
+}
+
+/**
+ * Releases a body claimed with {@link claimTakenBody}, as
+ * {@link releaseTakenBody} would have: call it once its bytes were sent or
+ * copied, and once only.
+ *
+ * @example
+ * ```ts
+ * import { claimTakenBody, releaseClaimedBody, staticBody } from "./response_peek.ts";
+ * const body = staticBody(new Response(new Uint8Array(4)));
+ * const claim = body instanceof Uint8Array ? claimTakenBody(body) : undefined;
+ * if (claim !== undefined) releaseClaimedBody(claim);
+ * ```
+ */
+export function releaseClaimedBody(claim: TakenBody): void {
+  release(claim.bytes, claim.from);
+}
+
+function release(body: Uint8Array, from: { consumed?: boolean } | undefined): void {
+  if (from !== undefined) {
     // Deno: marked used, never detached. A clone made before (Response.clone():
     // a cache's copy, a logger's) holds this very array, and nothing tells
     // that it was made: freeing it left the clone's body detached (an empty
     // body when served, a TypeError when read).
-    takenFrom.consumed = true;
-    takenFrom = undefined;
+    from.consumed = true;
     return;
   }
   // A small one is left to the collector: detaching costs more than it saves (~0.5 µs for 1 KiB here).
