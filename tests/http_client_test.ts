@@ -547,12 +547,19 @@ describe("fetch() against node:http and serve()", () => {
   });
 
   test("timeouts: no head in time, no body bytes in time (typed, naming the phase)", async () => {
-    const pool = new Pool(srv.base, { headersTimeoutMs: 100, bodyTimeoutMs: 100 });
-    await rejectsWithCode(request(`${srv.base}/stall-head`, { dispatcher: pool }), "ERR_HTTP_HEADERS_TIMEOUT");
-    const r = await request(`${srv.base}/stall-body`, { dispatcher: pool });
-    await rejectsWithCode(r.body.text(), "ERR_HTTP_BODY_TIMEOUT");
-    await rejectsWithCode(fetch(`${srv.base}/stall-head`, { dispatcher: pool }), "ERR_HTTP_HEADERS_TIMEOUT");
-    await pool.destroy();
+    // Each pool has only the timeout its case waits for: a head that is
+    // merely slow on a loaded machine must not trip the body case.
+    const pool = new Pool(srv.base, { headersTimeoutMs: 100 });
+    const bodyPool = new Pool(srv.base, { headersTimeoutMs: 60_000, bodyTimeoutMs: 100 });
+    try {
+      await rejectsWithCode(request(`${srv.base}/stall-head`, { dispatcher: pool }), "ERR_HTTP_HEADERS_TIMEOUT");
+      const r = await request(`${srv.base}/stall-body`, { dispatcher: bodyPool });
+      await rejectsWithCode(r.body.text(), "ERR_HTTP_BODY_TIMEOUT");
+      await rejectsWithCode(fetch(`${srv.base}/stall-head`, { dispatcher: pool }), "ERR_HTTP_HEADERS_TIMEOUT");
+    } finally {
+      await pool.destroy();
+      await bodyPool.destroy();
+    }
   });
 });
 

@@ -275,7 +275,9 @@ describe("serve: upgrade, trailers, shutdown on a signal", () => {
     let err = "";
     child.stderr!.on("data", (d: Uint8Array) => (err += String(d)));
     const exited = new Promise<number | null>((resolve) => child.on("close", (code: number | null) => resolve(code)));
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    // A safety net only: a child started through a TypeScript loader on a
+    // loaded CI machine can take many seconds to print READY.
+    const killer = setTimeout(() => child.kill("SIGKILL"), 90_000);
     try {
       const waitFor = (text: string) => new Promise<void>((resolve, reject) => {
         const check = () => (out.includes(text) ? resolve() : undefined);
