@@ -6,7 +6,9 @@
  * rounds (H2_ROUNDS, default 3, H2_SECONDS each, default 3, after
  * H2_WARMUP seconds of load, default 3), median req/s
  * and the server's CPU µs per request (from /proc/PID/stat). Cases: "hello"
- * (13-byte body) and "json 1 KiB". H2_LIGHT=1: the ffinet server runs with
+ * (13-byte body), "json 1 KiB" and "64 KiB" (a byte body, more than one
+ * DATA frame: queued, then framed by the flush); H2_CASES picks some by
+ * name (comma-separated, e.g. `H2_CASES="64 KiB"`). H2_LIGHT=1: the ffinet server runs with
  * `installLightResponse()` (the same handler, the runtime's `Response`
  * replaced by the light one; cases marked "light"; the child inherits the
  * environment).
@@ -29,9 +31,12 @@ const SECONDS = Number(proc.env.H2_SECONDS ?? 3);
 const WARMUP = Number(proc.env.H2_WARMUP ?? 3);
 const CLK_TCK = 100;
 const LIGHT = proc.env.H2_LIGHT === "1";
+const FILE_BODY = new Uint8Array(65536).map((_, i) => 32 + (i % 90));
+const CASES = proc.env.H2_CASES?.split(",").map((c) => c.trim());
 const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true, pad: "x".repeat(20) })) }).slice(0, 1024);
 
 function handler(request: Request): Response {
+  if (request.url.endsWith("/file")) return new Response(FILE_BODY, { headers: { "content-type": "application/octet-stream" } });
   if (request.url.endsWith("/json")) return new Response(JSON_BODY, { headers: { "content-type": "application/json" } });
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
 }
@@ -45,6 +50,11 @@ async function runServer(kind: string): Promise<void> {
   } else {
     const http2 = await import("node:http2");
     const server = http2.createServer((req, res) => {
+      if (req.url === "/file") {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        res.end(FILE_BODY);
+        return;
+      }
       const json = req.url === "/json";
       res.writeHead(200, { "content-type": json ? "application/json" : "text/plain" });
       res.end(json ? JSON_BODY : "Hello, World!");
@@ -128,7 +138,8 @@ if (serveArg !== undefined) {
   finish();
 } else {
   const peerName = "node:http2";
-  for (const [plain, path] of [["hello", "/"], ["json 1 KiB", "/json"]] as const) {
+  for (const [plain, path] of [["hello", "/"], ["json 1 KiB", "/json"], ["64 KiB", "/file"]] as const) {
+    if (CASES !== undefined && !CASES.includes(plain)) continue;
     const name = LIGHT ? `${plain} light` : plain;
     const ours = { rps: [] as number[], cpu: [] as number[] };
     const peer = { rps: [] as number[], cpu: [] as number[] };
