@@ -68,7 +68,8 @@ export class H2ServerConn {
   #preface = false;
   #frames: RawFrame[] = [];
   #closed = false;
-  #wake: (() => void) | undefined;
+  /** Every pending next(), all woken (see {@link wakeAll}). */
+  readonly #wakers = new Set<() => void>();
   readonly #decoder = new HPACKDecoder();
   /** The client's SETTINGS (its first), id → value. */
   readonly clientSettings = new Map<number, number>();
@@ -84,7 +85,7 @@ export class H2ServerConn {
     sock.on("data", (d: Uint8Array) => this.#onData(d));
     const end = () => {
       this.#closed = true;
-      this.#wake?.();
+      wakeAll(this.#wakers);
     };
     sock.on("end", end);
     sock.on("close", end);
@@ -112,7 +113,7 @@ export class H2ServerConn {
       at += 9 + len;
     }
     this.#buf = b.slice(at);
-    this.#wake?.();
+    wakeAll(this.#wakers);
   }
 
   /** Whether the client closed the connection. */
@@ -128,14 +129,7 @@ export class H2ServerConn {
       if (this.#closed) return undefined;
       const left = deadline - performance.now();
       if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      await sleepUntilWoken(this.#wakers, left);
     }
   }
 
@@ -208,7 +202,10 @@ export class H2ScriptServer {
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   #waiting: H2ServerConn[] = [];
-  #wake: (() => void) | undefined;
+  /** Every pending accept(), all woken (see {@link wakeAll}). */
+  readonly #wakers = new Set<() => void>();
+  /** Bumped by start(): an accept() left pending by an earlier case gives up instead of taking this case's connection. */
+  #generation = 0;
   /** Connections accepted in this case. */
   connections = 0;
   /** Our SETTINGS for the case's connections. */
@@ -222,7 +219,7 @@ export class H2ScriptServer {
       this.#sockets.add(sock);
       sock.on("close", () => this.#sockets.delete(sock));
       this.#waiting.push(new H2ServerConn(sock, this.connections++));
-      this.#wake?.();
+      wakeAll(this.#wakers);
     });
   }
 
@@ -251,11 +248,15 @@ export class H2ScriptServer {
     this.settings = pairs;
     this.connections = 0;
     this.#waiting = [];
+    this.#generation++;
+    wakeAll(this.#wakers);
   }
 
   /** The next connection the client opens, past the SETTINGS exchange (or a CaseFailure at the deadline). */
   async accept(deadline: number): Promise<H2ServerConn> {
+    const generation = this.#generation;
     for (;;) {
+      if (generation !== this.#generation) throw new CaseFailure("an accept() of an earlier case, given up");
       const c = this.#waiting.shift();
       if (c !== undefined) {
         await c.handshake(this.settings, deadline);
@@ -263,14 +264,7 @@ export class H2ScriptServer {
       }
       const left = deadline - performance.now();
       if (left <= 0) throw new CaseFailure("the client opened no (further) connection");
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      await sleepUntilWoken(this.#wakers, left);
     }
   }
 
@@ -289,6 +283,33 @@ export class H2ScriptServer {
     this.dropAll();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/**
+ * Wakes every waiter. One `wake` slot lost wake-ups: a wait left pending
+ * by an earlier race (9113/8.7/1 races accept() against nextRequest()) or
+ * by a case that failed early cleared the slot when its own timer fired,
+ * so the current wait slept through its connection or frame until its
+ * deadline — "the client opened no (further) connection", or a client
+ * that seemed never to read the server's SETTINGS, which the script had
+ * not sent yet (1 in 300-600 case runs under load, taken for a client
+ * stall).
+ */
+function wakeAll(wakers: Set<() => void>): void {
+  for (const wake of [...wakers]) wake();
+}
+
+/** Resolves once woken through `wakers` or after `ms`, whichever comes first. */
+function sleepUntilWoken(wakers: Set<() => void>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const wake = (): void => {
+      clearTimeout(timer);
+      wakers.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    wakers.add(wake);
+  });
 }
 
 /**
