@@ -187,7 +187,15 @@ export class ListenProtection {
   readonly #tracker: IpConnectionTracker;
   readonly #key: (ip: string) => string;
   /** The admitted connections of each key, with what releases each one's slot. */
-  readonly #counted = new Map<string, Map<Connection, () => void>>();
+  readonly #counted = new Map<string, Map<Connection, CountedSlot>>();
+  /**
+   * Per key, the connections whose slot was freed while they stay open (the
+   * peer finished sending, the answer may still be going out): at most
+   * {@link #drainingCap} per key, so a client that half-closes and never
+   * reads cannot hold more than twice its limit of connections open.
+   */
+  readonly #draining = new Map<string, number>();
+  readonly #drainingCap: number;
   readonly #rate: { perSecond: number; burst: number } | undefined;
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #maxIps: number;
@@ -214,6 +222,7 @@ export class ListenProtection {
     this.#maxIps = options.maxIps ?? 65_536;
     if (options.key !== undefined && typeof options.key !== "function") throw new TypeError("ListenProtection: key must be a function");
     this.#key = options.key ?? ipKey;
+    this.#drainingCap = Math.min(options.maxPerIp ?? 1, 1024);
     this.#tracker = new IpConnectionTracker({
       maxPerIp: options.maxPerIp ?? Number.MAX_SAFE_INTEGER,
       maxTrackedIps: this.#maxIps,
@@ -319,15 +328,36 @@ export class ListenProtection {
     let ofKey = this.#counted.get(key);
     if (ofKey === undefined) this.#counted.set(key, ofKey = new Map());
     let counted = true;
-    const release = (): void => {
-      if (!counted) return;
+    let draining = false;
+    const uncount = (): void => {
       counted = false;
-      this.#stats.open--;
       tracker.release(key);
       const conns = this.#counted.get(key);
       if (conns !== undefined && conns.delete(conn) && conns.size === 0) this.#counted.delete(key);
     };
-    ofKey.set(conn, release);
+    const release = (): void => {
+      if (draining) {
+        draining = false;
+        this.#stats.open--;
+        const left = (this.#draining.get(key) ?? 1) - 1;
+        if (left > 0) this.#draining.set(key, left);
+        else this.#draining.delete(key);
+        return;
+      }
+      if (!counted) return;
+      this.#stats.open--;
+      uncount();
+    };
+    const drain = (): boolean => {
+      if (!counted) return false;
+      const now = this.#draining.get(key) ?? 0;
+      if (now >= this.#drainingCap) return false;
+      this.#draining.set(key, now + 1);
+      draining = true;
+      uncount();
+      return true;
+    };
+    ofKey.set(conn, { release, drain });
     conn.whenClosed.then(release, release);
     if (handler !== undefined && (guard !== undefined || this.#bandwidth !== undefined)) {
       // Around this handler and any the connection gets later (a protocol switch, a WebSocket).
@@ -341,7 +371,10 @@ export class ListenProtection {
    * has closed (its FIN received, bytes it sent before may still wait) or
    * reset them, asked of the kernel: the loop may not have delivered the
    * FIN yet, or the new connection came first in the same batch of events.
-   * Looks at the 64 oldest at most.
+   * A connection still open (its answer may still be going out) stays in
+   * `open` and in the key's draining tally until it closes, and is freed
+   * only while that tally is under the per-IP limit. Looks at the 64
+   * oldest at most.
    *
    * @returns whether any slot was freed.
    */
@@ -350,16 +383,21 @@ export class ListenProtection {
     if (conns === undefined) return false;
     let freed = 0;
     let looked = 0;
-    for (const [conn, release] of conns) {
+    for (const [conn, slot] of conns) {
       if (looked++ === 64) break;
-      let gone: boolean;
-      try {
-        gone = conn.closed || peerDone(conn);
-      } catch {
-        gone = true; // its fd is closed already
+      let closed = conn.closed;
+      let done = closed;
+      if (!closed) {
+        try {
+          done = peerDone(conn);
+        } catch {
+          closed = done = true; // its fd is closed already
+        }
       }
-      if (gone) {
-        release();
+      if (closed) {
+        slot.release();
+        freed++;
+      } else if (done && slot.drain()) {
         freed++;
       }
     }
@@ -466,6 +504,14 @@ export class ListenProtection {
       return wrapped;
     };
   }
+}
+
+/** How an admitted connection leaves its key's count: at its close, or early while still open. */
+interface CountedSlot {
+  /** At the connection's close (or once found closed). */
+  release(): void;
+  /** Its peer finished sending: freed now if the key's draining tally allows (true). */
+  drain(): boolean;
 }
 
 /** Whether `conn`'s peer has finished sending (FIN or reset received); throws for a closed fd. */
