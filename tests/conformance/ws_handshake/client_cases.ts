@@ -18,6 +18,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
+import { concatBytes } from "../../../core/bytes.ts";
 import { Deflater } from "../../../core/zlib.ts";
 import { HPACKDecoder } from "../../../http/hpack/decoder.ts";
 import { block, F, frame as h2frame, PREFACE, settings, T } from "../h2/peer.ts";
@@ -589,7 +590,7 @@ export const CLIENT_CASES: readonly ClientCase[] = [
       if (!outcome.ws.extensions.startsWith("permessage-deflate")) fail(`extensions is ${JSON.stringify(outcome.ws.extensions)}`);
       const deflater = new Deflater({ format: "raw", level: 6, windowBits: 15 });
       try {
-        const packed = concatAll(deflater.push(new TextEncoder().encode("squeezed squeezed squeezed"), "sync"));
+        const packed = concatBytes(deflater.push(new TextEncoder().encode("squeezed squeezed squeezed"), "sync"));
         c.sendFrame({ opcode: 1, payload: packed.subarray(0, packed.length - 4), rsv: 4, masked: false });
       } finally {
         deflater.close();
@@ -612,15 +613,3 @@ export const CLIENT_CASES: readonly ClientCase[] = [
     },
   },
 ];
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -19,6 +19,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
+import { concatBytes } from "../../../core/bytes.ts";
 import { Deflater, Inflater } from "../../../core/zlib.ts";
 import { closeCode, closePayload, type Conn, fail, frame, field, fieldsNamed, hasToken, type RawHead, showFrame, showHead } from "./driver.ts";
 
@@ -177,23 +178,11 @@ async function expectEcho(x: ServerCtx, c: Conn, text: string, inflater?: Inflat
   }
   if (compressed) {
     if (inflater === undefined) fail("a compressed echo without permessage-deflate");
-    const parts = inflater.push(concat(got, new Uint8Array([0, 0, 0xff, 0xff])));
-    got = concat(...parts);
+    const parts = inflater.push(concatBytes([got, new Uint8Array([0, 0, 0xff, 0xff])]));
+    got = concatBytes(parts);
   }
   const echoed = new TextDecoder().decode(got);
   if (echoed !== text) fail(`expected the echo ${JSON.stringify(text)}, got ${JSON.stringify(echoed)}`);
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The permessage-deflate answer of a `101`, as [name, params] items (undefined when there is none). */
@@ -682,7 +671,7 @@ export const SERVER_CASES: readonly ServerCase[] = [
       const deflater = new Deflater({ format: "raw", level: 6, windowBits: 15 });
       const inflater = new Inflater({ format: "raw", windowBits: Number(p.get("server_max_window_bits") ?? 15) < 9 ? 9 : Number(p.get("server_max_window_bits") ?? 15), maxOutputBytes: 1 << 20 });
       try {
-        const packed = concat(...deflater.push(new TextEncoder().encode("compressed hello, compressed hello"), "sync"));
+        const packed = concatBytes(deflater.push(new TextEncoder().encode("compressed hello, compressed hello"), "sync"));
         c.sendFrame({ opcode: 1, payload: packed.subarray(0, packed.length - 4), rsv: 4 });
         await expectEcho(x, c, "compressed hello, compressed hello", inflater);
       } finally {
