@@ -106,7 +106,9 @@ export interface SynGuardOptions {
    * Maps an address to the key it is scored under. Default `ipKey`
    * (core/ip_key.ts): IPv4 exact (IPv4-mapped IPv6 as IPv4), IPv6 by its
    * /64; `ipPrefixKey({ ipv6Bits: 56 })` for other prefixes, `(ip) => ip`
-   * for exact addresses.
+   * for exact addresses. A key function that throws or returns no key (a
+   * string of 1 to 255 characters) scores that address by itself, as
+   * `ListenProtection` counts it.
    */
   key?: (ip: string) => string;
   /** Prefixes always allowed. */
@@ -354,9 +356,13 @@ export class SynGuard {
 
   #keyOf(ip: string): string {
     if (typeof ip !== "string" || ip.length === 0 || ip.length > 64) throw new TypeError("ip must be an IP literal");
-    const key = this.#key(ip);
-    if (typeof key !== "string" || key.length === 0 || key.length > 255) throw new TypeError(`SynGuard: the key function returned no key (a string of 1 to 255 characters) for ${ip}`);
-    return key;
+    let key: unknown;
+    try {
+      key = this.#key(ip);
+    } catch {
+      return ip; // a key function that fails scores the address itself (the listener must not throw out of admission)
+    }
+    return typeof key === "string" && key.length > 0 && key.length <= 255 ? key : ip;
   }
 
   /** Blacklists a hostile `ip` for `blacklistMs`: its key when that is a prefix (or an address), else the address. */

@@ -166,10 +166,26 @@ describe("SynGuard", () => {
     assert.equal(custom.blacklist.has("203.0.113.1"), false);
 
     assert.throws(() => new SynGuard({ key: "x" as unknown as (ip: string) => string }), TypeError);
-    assert.throws(() => new SynGuard({ key: () => "" }).check("192.0.2.1"), TypeError);
+    assert.equal(new SynGuard({ key: () => "" }).keyOf("192.0.2.1"), "192.0.2.1"); // no key: the address itself
   });
 
   test("the SYN-cookie setting comes from /proc (or unknown)", () => {
     assert.ok(["off", "on", "always", "unknown"].includes(synCookiesStatus()));
+  });
+  test("a key function that throws or returns no key scores the address itself (never throws out of check)", () => {
+    let calls = 0;
+    const guard = new SynGuard({
+      key: (ip) => {
+        calls++;
+        if (ip === "192.0.2.1") throw new Error("boom");
+        return ip === "192.0.2.2" ? "" : ip;
+      },
+    });
+    assert.equal(guard.check("192.0.2.1"), "allow");
+    assert.equal(guard.keyOf("192.0.2.1"), "192.0.2.1");
+    assert.equal(guard.keyOf("192.0.2.2"), "192.0.2.2");
+    guard.recordFailure("192.0.2.1");
+    assert.ok(guard.record("192.0.2.1") !== undefined);
+    assert.ok(calls >= 4);
   });
 });
