@@ -12,7 +12,7 @@
  * future layout, a stream body, a used body) answers `undefined` and the
  * caller reads the body through its public stream, as before. What the
  * user sees never changes: the response's own stream is left unread (on
- * Deno a byte body, once written, is marked used as `Deno.serve` leaves
+ * Deno a byte body, once written, is marked used as Deno's own server leaves
  * it: {@link releaseTakenBody}).
  * Bun keeps no such property: there a body held in memory is taken with
  * `response.bytes()` (ffi/bun_response_bytes.ts), which uses the body as
@@ -245,7 +245,7 @@ export function staticBody(response: Response): StaticBody {
  * a response, which nobody else holds, and is 16 KiB or more: call it once
  * its bytes were sent or copied. On Bun that is the buffer `bytes()` gave.
  * On Deno the copy its `Response` constructor made is only marked used
- * (of any size), as `Deno.serve` leaves it: reading it again throws "Body
+ * (of any size), as Deno's own server leaves it: reading it again throws "Body
  * already consumed", a second answer with it takes the stream path and
  * fails as there; it is not freed, since a clone of the response shares
  * it. The runtime would otherwise keep each
