@@ -18,6 +18,7 @@
  * @module
  */
 import { hrtimeBigint } from "../ffi/runtime.ts";
+import { onMicrotask } from "./microtask.ts";
 
 /**
  * A source of monotonic time in milliseconds (fractions allowed). The origin
@@ -60,12 +61,6 @@ let turnCached = false;
 function endTurn(): void {
   turnCached = false;
 }
-/**
- * Settled once: `then` on it queues a microtask. Node's `queueMicrotask`
- * makes an async resource per call, 100–200 ns more per event-loop turn
- * than a promise reaction (bench/http_server_limits.ts, SESSION_CONNS=1).
- */
-const settled: Promise<void> = Promise.resolve();
 
 /**
  * Forgets the {@link turnMs} reading, so the next call reads the clock
@@ -110,7 +105,7 @@ export function newTurn(): void {
 export function turnMs(): number {
   if (turnCached) return turnReading;
   turnCached = true;
-  void settled.then(endTurn);
+  onMicrotask(endTurn);
   return (turnReading = performance.now());
 }
 

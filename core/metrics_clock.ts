@@ -29,6 +29,7 @@
 import { libc } from "../ffi/libc.ts";
 import { detectRuntime } from "../ffi/runtime.ts";
 import { ffiClockMs } from "./ffi_clock.ts";
+import { onMicrotask } from "./microtask.ts";
 
 /** 0: not decided yet (Deno, libc not loaded so far), 1: FFI, 2: performance.now(). */
 let mode = detectRuntime() === "deno" ? 0 : 2;
@@ -39,8 +40,6 @@ let waiting = 0;
 const waitingStart = new Float64Array(WAITING_MAX);
 const waitingInto: (LatencySink | undefined)[] = new Array<LatencySink | undefined>(WAITING_MAX).fill(undefined);
 let settleQueued = false;
-/** Settled once: `then` on it queues the microtask that ends waiting latencies. */
-const settled: Promise<void> = Promise.resolve();
 
 /** The clock itself (see the module doc). */
 function read(): number {
@@ -135,8 +134,7 @@ export function endAtNextReading(into: LatencySink, startMs: number): void {
   waiting = n + 1;
   if (!settleQueued) {
     settleQueued = true;
-    // A promise reaction, not queueMicrotask: on Node that makes an async resource per call (100–200 ns per turn).
-    void settled.then(settleLater);
+    onMicrotask(settleLater);
   }
 }
 
