@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import http2 from "node:http2";
+import { concatBytes } from "../core/bytes.ts";
 import { installLightResponse } from "../http/server/light_response.ts";
 import { staticBody } from "../http/server/response_peek.ts";
 import { serve } from "../http/server/serve.ts";
@@ -27,15 +28,7 @@ async function fetchBody(port: number, window: number): Promise<Uint8Array> {
       request.on("error", reject);
       request.on("response", (headers) => assert.equal(headers[":status"], 200));
       request.on("data", (chunk: Uint8Array) => parts.push(new Uint8Array(chunk)));
-      request.on("end", () => {
-        const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          all.set(p, at);
-          at += p.length;
-        }
-        resolve(all);
-      });
+      request.on("end", () => resolve(concatBytes(parts)));
     });
   } finally {
     session.close();

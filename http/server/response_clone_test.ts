@@ -4,6 +4,7 @@
 // undici detaches it) is not sent as an empty body.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { concatBytes } from "../../core/bytes.ts";
 import { type ResponseSink, writeResponse } from "./respond.ts";
 
 const CTX = { head: false, http10: false, close: false };
@@ -19,13 +20,7 @@ async function written(response: Response): Promise<Uint8Array> {
     corkBuffer: () => undefined,
   };
   await writeResponse(sink, response, CTX);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** The body of a written response (after its head's blank line), checked against its Content-Length. */
