@@ -40,6 +40,9 @@
  * pipelined requests per write, which shrinks the kernel's share per
  * request and with it much of the noise).
  *
+ * WRK_ONLY=1 skips the in-process parts (the server-thread figure and the
+ * wrk rounds only).
+ *
  * First (and alone with SERVER_THREAD_ONLY=1), the figure for the target:
  * {@link serverThreadToggled}, one server in a child process switching
  * its own `fetch` per block between the bare handler and `serve`'s
@@ -890,11 +893,13 @@ if (serveArg !== undefined && serveArg.startsWith("serve-toggle:")) {
     finish();
     proc.exit(0);
   }
-  await inProcess();
-  await sessionsOnStandIns();
-  await inProcessOverLoopback();
-  await inProcessBreakdown();
-  await inProcessToggled();
+  if (proc.env.WRK_ONLY !== "1") {
+    await inProcess();
+    await sessionsOnStandIns();
+    await inProcessOverLoopback();
+    await inProcessBreakdown();
+    await inProcessToggled();
+  }
   if (ROUNDS > 0) await wrkRounds();
   finish();
 }
