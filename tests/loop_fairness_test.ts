@@ -8,13 +8,20 @@ import { Loop, MAX_SOON_TURNS, READABLE } from "../poll/loop.ts";
 import { yieldSoon } from "../poll/yield.ts";
 import { socketPair } from "./loop_helpers.ts";
 
-/** Events after which the busy watcher gives up: everything below must have happened long before. */
+/**
+ * Events after which the busy watcher gives up, once {@link GIVE_UP_MS} has
+ * also passed: everything below must have happened long before. Both are
+ * needed: a count alone is ~1 s of busy ticks, which a loaded machine's
+ * thread pool (the file read below) can outlast without anything being
+ * wrong; time alone would not bound a loop that never yields.
+ */
 const MAX_EVENTS = 200_000;
+const GIVE_UP_MS = 20_000;
 
 /**
  * A loop kept busy on every tick: a level-triggered watch on a socket with
  * a byte that is never read. Resolves `stopped` once `stop()` is called or
- * after {@link MAX_EVENTS} events.
+ * once {@link gaveUp} (both bounds passed).
  */
 function busyLoop(onEvent: () => void = () => {}) {
   const loop = new Loop();
@@ -22,9 +29,11 @@ function busyLoop(onEvent: () => void = () => {}) {
   libc().write(b, new Uint8Array([1]), 1);
   let resolveStopped!: (gaveUp: boolean) => void;
   const stopped = new Promise<boolean>((r) => (resolveStopped = r));
+  const started = performance.now();
+  const gaveUp = (): boolean => loop.stats.events >= MAX_EVENTS && performance.now() - started >= GIVE_UP_MS;
   const watcher = loop.watch(a, READABLE, () => {
     onEvent();
-    if (loop.stats.events >= MAX_EVENTS) stop(true);
+    if (gaveUp()) stop(true);
   });
   let done = false;
   function stop(gaveUp = false): void {
@@ -40,7 +49,7 @@ function busyLoop(onEvent: () => void = () => {}) {
     libc().close(a);
     libc().close(b);
   }
-  return { loop, stopped, stop, close };
+  return { loop, stopped, stop, close, gaveUp };
 }
 
 describe("Loop fairness while every tick is busy", () => {
@@ -51,7 +60,7 @@ describe("Loop fairness while every tick is busy", () => {
       await new Promise<void>((resolve) => {
         const each = (): void => {
           seen.push(busy.loop.stats.ticks);
-          if (seen.length === 200 || busy.loop.stats.events >= MAX_EVENTS) resolve();
+          if (seen.length === 200 || busy.gaveUp()) resolve();
           else setImmediate(each);
         };
         setImmediate(each);
@@ -93,7 +102,7 @@ describe("Loop fairness while every tick is busy", () => {
         assert.equal(echoed, "ping");
       })();
       const first = await Promise.race([work.then(() => "work" as const), busy.stopped.then(() => "gave up" as const)]);
-      assert.equal(first, "work", `the runtime's work did not finish in ${MAX_EVENTS} busy events: ${JSON.stringify(busy.loop.stats)}`);
+      assert.equal(first, "work", `the runtime's work did not finish in ${MAX_EVENTS} busy events and ${GIVE_UP_MS} ms: ${JSON.stringify(busy.loop.stats)}`);
       assert.ok(busy.loop.stats.events > 0);
     } finally {
       await busy.close();
