@@ -47,6 +47,7 @@
  */
 import { HTTP2Error, HTTP2StreamError, HTTPError } from "../../core/errors.ts";
 import { monotonicMs, turnMs } from "../../core/clock.ts";
+import { onMicrotask } from "../../core/microtask.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection } from "../../poll/connection.ts";
@@ -721,13 +722,27 @@ export class H2ClientConnection {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#receiving) return;
     this.#flushScheduled = true;
-    queueMicrotask(this.#flushTask);
+    onMicrotask(this.#flushTask);
   }
 
-  /** The microtask of {@link #scheduleFlush}: one function per connection, not a closure per request. */
+  /**
+   * The microtask of {@link #scheduleFlush}: one function per connection,
+   * not a closure per request. Queued with `onMicrotask` (a settled
+   * promise's reaction: Node's `queueMicrotask` made an async resource per
+   * flush, about one per request); a throw is thrown again from a
+   * `queueMicrotask` of its own, so a bug here stays an uncaught exception
+   * (the error itself), as it was, not an unhandled rejection
+   * (tests/h2_client_flush_error_test.ts).
+   */
   readonly #flushTask = (): void => {
     this.#flushScheduled = false;
-    this.#flush();
+    try {
+      this.#flush();
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   };
 
   /**
