@@ -423,8 +423,10 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   /**
    * Opens connections for `key` until it has `count` idle ones (client
    * side), each through `connector` (default poll's `connect`). Stops at
-   * `maxConnections`; a failed connect rejects after closing none of those
-   * opened.
+   * `maxConnections`. The connects run at once and are all waited for: a
+   * failed one rejects (with the first failure) once the others settled,
+   * those that opened pooled all the same; one that opens while the pool
+   * drains or is full is closed, never left unheld.
    *
    * @returns the connections opened.
    */
@@ -433,10 +435,17 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     const have = this.#idleByKey.get(key)?.length ?? 0;
     const want = Math.min(count - have, this.#max - this.#entries.size);
     if (want <= 0) return 0;
-    const opened = await Promise.all(Array.from({ length: want }, () => connector(options)));
+    // allSettled, not all: with all, a connect that failed first made this
+    // reject while the others were still opening, and those went to no one.
+    const settled = await Promise.allSettled(Array.from({ length: want }, () => connector(options)));
     let added = 0;
-    for (const conn of opened) {
-      const member = conn as unknown as C;
+    let failed: { reason: unknown } | undefined;
+    for (const result of settled) {
+      if (result.status === "rejected") {
+        failed ??= result;
+        continue;
+      }
+      const member = result.value as unknown as C;
       if (!this.#drain.admitting || this.full) {
         member.abort();
         continue;
@@ -445,6 +454,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
       this.release(member);
       added++;
     }
+    if (failed !== undefined) throw failed.reason;
     return added;
   }
 

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { SocketError } from "../core/errors.ts";
 import { connect, type Connection, listen, type Listener } from "../poll/mod.ts";
+import { type ConnectorOptions, defaultConnector } from "../poll/connector.ts";
 import { acceptBatch, acceptLimited, acceptProtected, ConnectionPool, ListenProtection } from "../pool/mod.ts";
 
 const servers: Listener[] = [];
@@ -148,6 +149,53 @@ describe("ConnectionPool on real connections", () => {
     const accepted = [(await listener.accept())!, (await listener.accept())!];
     const result = await pool.drain(1000);
     assert.equal(result.forced, 1); // the one handed out and never released
+    for (const a of accepted) await a.close();
+  });
+
+  test("prewarm with a connect that fails: rejects with its error once every connect settled; those that opened are pooled, none leaks", async () => {
+    const listener = server();
+    const origin = `127.0.0.1:${listener.port}`;
+    const pool = new ConnectionPool({ maxConnections: 8, cleanupIntervalMs: 0 });
+    const opened: Connection[] = [];
+    let calls = 0;
+    const failure = new SocketError("ECONNREFUSED", "refused by the test's connector");
+    // The second connect fails at once, before the others have opened.
+    const connector = async (options: ConnectorOptions): Promise<Connection> => {
+      if (++calls === 2) throw failure;
+      const conn = await defaultConnector(options);
+      opened.push(conn);
+      return conn;
+    };
+    await assert.rejects(pool.prewarm(origin, 3, { host: "127.0.0.1", port: listener.port }, connector), (e) => e === failure);
+    assert.equal(opened.length, 2, "the other connects finished before prewarm rejected");
+    for (const conn of opened) {
+      assert.equal(conn.closed, false);
+      assert.ok(pool.has(conn), "an opened connection is in the pool, not lost");
+    }
+    assert.equal(pool.idle, 2);
+    const accepted = [(await listener.accept())!, (await listener.accept())!];
+    const result = await pool.drain(1000);
+    assert.equal(result.forced, 0);
+    for (const conn of opened) assert.equal(conn.closed, true, "the drain closed it");
+    for (const a of accepted) await a.close();
+  });
+
+  test("prewarm on a pool that starts draining while it connects: what opened is closed, not leaked", async () => {
+    const listener = server();
+    const origin = `127.0.0.1:${listener.port}`;
+    const pool = new ConnectionPool({ maxConnections: 8, cleanupIntervalMs: 0 });
+    const opened: Connection[] = [];
+    const warming = pool.prewarm(origin, 2, { host: "127.0.0.1", port: listener.port }, async (options) => {
+      const conn = await defaultConnector(options);
+      opened.push(conn);
+      return conn;
+    });
+    const drained = pool.drain(1000);
+    assert.equal(await warming, 0);
+    await drained;
+    assert.equal(opened.length, 2);
+    await until(() => opened.every((c) => c.closed), "the opened connections to close");
+    const accepted = [(await listener.accept())!, (await listener.accept())!];
     for (const a of accepted) await a.close();
   });
 });
