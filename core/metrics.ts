@@ -18,6 +18,16 @@
  * overflow series whose every label is `"_overflow"`, and
  * `overflowed` counts them — memory stays bounded whatever the input.
  *
+ * **Reads see every write.** Code on a hot path may count into a compact
+ * record of its own and add it to a registry's instruments later
+ * ({@link MetricsRegistry.beforeRead}: `serve({ metrics })` does). Every
+ * read of an instrument made by a registry — a counter's or gauge's
+ * `value`, a histogram's `sketch` (count, sum, quantiles), `family()`, a
+ * child's from `labels(...)`, a snapshot and every export built on it —
+ * runs those folds first, so it sees everything recorded before it, with
+ * or without a scrape. A read costs the folds' few additions when any are
+ * registered, nothing more otherwise.
+ *
  * Exports: `prometheus.ts` (text exposition 0.0.4), `statsd.ts` (StatsD
  * lines and datagrams), and {@link MetricsRegistry.toJSON}.
  *
@@ -174,9 +184,16 @@ class Instrument<T extends Instrument<T>> {
   overflowed = 0;
   readonly #children: Map<string, T> | undefined;
   readonly #maxSeries: number;
+  /** What a read runs first (its registry's folds), if it has a registry. */
+  readonly #beforeRead: (() => void) | undefined;
 
-  /** Creates the parent series (`labels` null) or the child series with `labels` of metric `name`. */
-  constructor(name: string, options: MetricOptions, labels: Labels | null) {
+  /**
+   * Creates the parent series (`labels` null) or the child series with
+   * `labels` of metric `name`; `beforeRead` (given by a registry) is run
+   * before every read of the series and of its children.
+   */
+  constructor(name: string, options: MetricOptions, labels: Labels | null, beforeRead?: () => void) {
+    this.#beforeRead = beforeRead;
     this.name = name;
     this.help = options.help ?? "";
     this.labelNames = options.labelNames ?? [];
@@ -185,9 +202,15 @@ class Instrument<T extends Instrument<T>> {
     this.#children = labels === null && this.labelNames.length > 0 ? new Map() : undefined;
   }
 
-  /** Makes the child series for `_labels` (each instrument kind overrides it). */
-  protected child(_labels: Labels): T {
+  /** Makes the child series for `_labels`, whose reads run `_beforeRead` first (each instrument kind overrides it). */
+  protected child(_labels: Labels, _beforeRead: (() => void) | undefined): T {
     throw new TypeError("not an instrument kind");
+  }
+
+  /** Brings in what was recorded but not yet added (its registry's folds): every public read calls it first. */
+  protected sync(): void {
+    const before = this.#beforeRead;
+    if (before !== undefined) before();
   }
 
   /**
@@ -213,7 +236,7 @@ class Instrument<T extends Instrument<T>> {
     }
     const labels: Record<string, string> = {};
     this.labelNames.forEach((n, i) => labels[n] = overflow ? OVERFLOW_VALUE : values[i] as string);
-    const made = this.child(labels);
+    const made = this.child(labels, this.#beforeRead);
     children.set(overflow ? this.labelNames.map(() => OVERFLOW_VALUE).join("\u0000") : key, made);
     return made;
   }
@@ -238,20 +261,29 @@ export type { Instrument };
  * ```
  */
 export class Counter extends Instrument<Counter> {
-  /** The count. */
-  value = 0;
+  #value = 0;
+  /** The count (with everything recorded so far: see the module text). */
+  get value(): number {
+    this.sync();
+    return this.#value;
+  }
+  set value(v: number) {
+    this.sync();
+    this.#value = v;
+  }
   /** Adds `n` (default 1; a negative or NaN `n` is a RangeError). */
   inc(n = 1): void {
     if (!(n >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${String(n)}`);
-    this.value += n;
+    this.#value += n;
   }
   /** A child series of this metric for `labels`. */
-  protected override child(labels: Labels): Counter {
-    return new Counter(this.name, this, labels);
+  protected override child(labels: Labels, beforeRead: (() => void) | undefined): Counter {
+    return new Counter(this.name, this, labels, beforeRead);
   }
   /** This metric's family, as a snapshot reports it. */
   family(): MetricFamily {
-    return { name: this.name, help: this.help, type: "counter", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.value })) };
+    this.sync();
+    return { name: this.name, help: this.help, type: "counter", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.#value })) };
   }
 }
 
@@ -269,27 +301,37 @@ export class Counter extends Instrument<Counter> {
  * ```
  */
 export class Gauge extends Instrument<Gauge> {
-  /** The current value. */
-  value = 0;
-  /** Sets the value. */
+  #value = 0;
+  /** The current value (with everything recorded so far: see the module text). */
+  get value(): number {
+    this.sync();
+    return this.#value;
+  }
+  set value(v: number) {
+    this.sync();
+    this.#value = v;
+  }
+  /** Sets the value (changes recorded before it and not yet added are added first, then replaced). */
   set(v: number): void {
-    this.value = v;
+    this.sync();
+    this.#value = v;
   }
   /** Adds `n` (default 1). */
   inc(n = 1): void {
-    this.value += n;
+    this.#value += n;
   }
   /** Subtracts `n` (default 1). */
   dec(n = 1): void {
-    this.value -= n;
+    this.#value -= n;
   }
   /** A child series of this metric for `labels`. */
-  protected override child(labels: Labels): Gauge {
-    return new Gauge(this.name, this, labels);
+  protected override child(labels: Labels, beforeRead: (() => void) | undefined): Gauge {
+    return new Gauge(this.name, this, labels, beforeRead);
   }
   /** This metric's family, as a snapshot reports it. */
   family(): MetricFamily {
-    return { name: this.name, help: this.help, type: "gauge", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.value })) };
+    this.sync();
+    return { name: this.name, help: this.help, type: "gauge", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.#value })) };
   }
 }
 
@@ -313,11 +355,17 @@ export class Histogram extends Instrument<Histogram> {
   readonly #pending = new Float64Array(PENDING);
   #pendingCount = 0;
   /**
-   * The observations (values `record` holds back are added first). Read it
-   * again for each use: a reference kept from an earlier read does not see
-   * up to 63 values `record` took since.
+   * The observations (values `record` holds back, and those its registry's
+   * folds add, are added first). Read it again for each use: a reference
+   * kept from an earlier read does not see up to 63 values `record` took
+   * since, nor what the folds hold.
    */
   get sketch(): QuantileSketch {
+    this.sync();
+    return this.#drained();
+  }
+  /** The sketch with this series' own held-back values added (no folds). */
+  #drained(): QuantileSketch {
     if (this.#pendingCount !== 0) this.#flush();
     return this.#sketch;
   }
@@ -364,16 +412,17 @@ export class Histogram extends Instrument<Histogram> {
     };
   }
   /** A child series of this metric for `labels`. */
-  protected override child(labels: Labels): Histogram {
-    return new Histogram(this.name, this, labels);
+  protected override child(labels: Labels, beforeRead: (() => void) | undefined): Histogram {
+    return new Histogram(this.name, this, labels, beforeRead);
   }
   /** This metric's family, as a snapshot reports it. */
   family(): MetricFamily {
+    this.sync();
     return {
       name: this.name,
       help: this.help,
       type: "histogram",
-      series: this.seriesList().map((s) => histogramSeries(s.labelValues, s.sketch)),
+      series: this.seriesList().map((s) => histogramSeries(s.labelValues, s.#drained())),
     };
   }
 }
@@ -422,6 +471,21 @@ export class MetricsRegistry {
   readonly #metrics = new Map<string, AnyInstrument>();
   readonly #collectors = new Set<MetricsCollector>();
   readonly #folds = new Set<() => void>();
+  /** The folds as an array (what a read runs; rebuilt when one is added or removed). */
+  #foldList: (() => void)[] = [];
+  /** Folds are running: a read they make themselves runs none. */
+  #folding = false;
+  /** What the registry's instruments run before each read: the folds. */
+  readonly #beforeRead = (): void => {
+    const list = this.#foldList;
+    if (list.length === 0 || this.#folding) return;
+    this.#folding = true;
+    try {
+      for (let i = 0; i < list.length; i++) list[i]!();
+    } finally {
+      this.#folding = false;
+    }
+  };
 
   /**
    * The counter named `name`, made on first use.
@@ -483,11 +547,15 @@ export class MetricsRegistry {
   }
 
   /**
-   * Adds a function run at the start of every snapshot, before any metric
-   * is read: for code that counts on a hot path into a compact record of
+   * Adds a function run before every read of this registry's instruments
+   * (a counter's or gauge's `value`, a histogram's `sketch`, `family()`,
+   * the same on a child from `labels(...)`) and at the start of every
+   * snapshot: for code that counts on a hot path into a compact record of
    * its own (a few stores per event) and adds it to this registry's
-   * instruments only when they are read. Returns a function that removes
-   * it.
+   * instruments only when they are read. Readers then see everything
+   * recorded before they read, scraped or not. A fold should be cheap
+   * when nothing is pending (it runs at every read); reads it makes
+   * itself run no folds. Returns a function that removes it.
    *
    * @example
    * ```ts
@@ -507,7 +575,11 @@ export class MetricsRegistry {
     if (typeof fold !== "function") throw new TypeError("a fold must be a function");
     if (this.#folds.size >= METRICS_LIMITS.maxMetrics) throw new RangeError("too many folds in one registry");
     this.#folds.add(fold);
-    return () => void this.#folds.delete(fold);
+    this.#foldList = [...this.#folds];
+    return () => {
+      this.#folds.delete(fold);
+      this.#foldList = [...this.#folds];
+    };
   }
 
   /**
@@ -521,9 +593,16 @@ export class MetricsRegistry {
    * ```
    */
   snapshot(): MetricFamily[] {
-    for (const fold of this.#folds) fold();
+    this.#beforeRead();
     const out: MetricFamily[] = [];
-    for (const m of this.#metrics.values()) out.push(m.family());
+    // The folds ran once: the instruments' own reads below skip them.
+    const folding = this.#folding;
+    this.#folding = true;
+    try {
+      for (const m of this.#metrics.values()) out.push(m.family());
+    } finally {
+      this.#folding = folding;
+    }
     for (const c of this.#collectors) for (const f of c()) out.push(f);
     return out;
   }
@@ -550,7 +629,11 @@ export class MetricsRegistry {
     return { metrics };
   }
 
-  #get<T extends AnyInstrument>(name: string, options: MetricOptions, kind: new (name: string, options: MetricOptions, labels: Labels | null) => T): T {
+  #get<T extends AnyInstrument>(
+    name: string,
+    options: MetricOptions,
+    kind: new (name: string, options: MetricOptions, labels: Labels | null, beforeRead?: () => void) => T,
+  ): T {
     const existing = this.#metrics.get(name);
     if (existing !== undefined) {
       const sameLabels = (existing.labelNames.join(",") === (options.labelNames ?? []).join(","));
@@ -565,7 +648,7 @@ export class MetricsRegistry {
     }
     if (options.help !== undefined && typeof options.help !== "string") throw new TypeError(`${name}: help must be a string`);
     if (this.#metrics.size + this.#collectors.size >= METRICS_LIMITS.maxMetrics) throw new RangeError("too many metrics in one registry");
-    const made = new kind(name, options, null);
+    const made = new kind(name, options, null, this.#beforeRead);
     this.#metrics.set(name, made);
     return made;
   }

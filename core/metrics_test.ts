@@ -183,6 +183,65 @@ describe("MetricsRegistry", () => {
     assert.equal((r.snapshot()[0]!.series[0] as { value: number }).value, 7);
     assert.throws(() => r.beforeRead(42 as unknown as () => void), TypeError);
   });
+
+  test("every direct read of an instrument runs the folds first: value, a labels() child, a histogram's sketch, family(); a gauge's set() replaces what was pending", () => {
+    const r = new MetricsRegistry();
+    const byClass = r.counter("answers_total", { labelNames: ["class"] });
+    const ok = byClass.labels("2xx");
+    const gauge = r.gauge("in_flight");
+    const latency = r.histogram("latency_seconds");
+    const pending = { ok: 0, gauge: 0, seconds: [] as number[] };
+    let folds = 0;
+    r.beforeRead(() => {
+      folds++;
+      ok.value += pending.ok; // a fold's own reads run no folds
+      gauge.value += pending.gauge;
+      for (const s of pending.seconds) latency.record(s);
+      pending.ok = pending.gauge = 0;
+      pending.seconds.length = 0;
+    });
+    pending.ok = 2;
+    assert.equal(ok.value, 2);
+    pending.ok = 1;
+    assert.equal(byClass.labels("2xx").value, 3); // the same child, read through labels()
+    pending.ok = 1;
+    assert.deepEqual(byClass.family().series.map((s) => (s as { value: number }).value), [4]);
+    pending.gauge = 5;
+    assert.equal(gauge.value, 5);
+    pending.gauge = 1;
+    gauge.set(0); // the pending +1 happened before the set: replaced
+    assert.equal(gauge.value, 0);
+    pending.seconds.push(0.5, 1.5);
+    assert.equal(latency.sketch.count, 2);
+    pending.seconds.push(2);
+    assert.equal(latency.sketch.quantile(1) >= 1.9, true);
+    pending.seconds.push(3);
+    const family = latency.family();
+    assert.equal(family.type === "histogram" ? family.series[0]!.count : -1, 4);
+    // A snapshot runs them once, however many series it reads.
+    const before = folds;
+    r.snapshot();
+    assert.equal(folds, before + 1);
+    // Writes run none.
+    ok.inc();
+    gauge.inc();
+    latency.record(1);
+    assert.equal(folds, before + 1);
+  });
+
+  test("an instrument's reads see a fold registered after it was made, and none once it is removed", () => {
+    const r = new MetricsRegistry();
+    const c = r.counter("late_total");
+    let pending = 3;
+    const remove = r.beforeRead(() => {
+      c.value += pending;
+      pending = 0;
+    });
+    assert.equal(c.value, 3);
+    remove();
+    pending = 10;
+    assert.equal(c.value, 3);
+  });
 });
 
 describe("Prometheus text exposition", () => {

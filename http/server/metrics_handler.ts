@@ -31,7 +31,7 @@
  */
 import type { Counter, Gauge, Histogram, MetricFamily, MetricsCollector, MetricsRegistry } from "../../core/metrics.ts";
 import { turnMs } from "../../core/clock.ts";
-import { endAtNextReading, metricsNowMs } from "../../core/metrics_clock.ts";
+import { endAtNextReading, metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
 import { checkOptions } from "../../core/options.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "../../core/prometheus.ts";
 import type { Server } from "./serve.ts";
@@ -93,8 +93,11 @@ const FIRST_CLASS = 2;
  * record: a request's few stores go to one small typed array (and its
  * latency to the histogram's batch, core/metrics.ts's `record`) instead of
  * a gauge, a class array and a counter object each; the registry adds the
- * counts to its instruments when it is read (`beforeRead`), so every
- * export shows the same series as before. One record per registry (the
+ * counts to its instruments before any of them is read (`beforeRead`:
+ * a snapshot, an export, or one instrument's `value` or `sketch`), and
+ * ends the latencies still waiting for a clock reading
+ * (`settleLatencies`), so every read sees every request answered before
+ * it. One record per registry (the
  * servers and wrappers of a registry share it, as they share its
  * instruments): `beforeRead` is given one fold per registry, ever.
  */
@@ -116,6 +119,8 @@ function requestMetrics(registry: MetricsRegistry): RequestMetrics {
   const inFlight: Gauge = registry.gauge("http_server_requests_in_flight", { help: "HTTP requests being handled." });
   const counts = new Float64Array(FIRST_CLASS + CLASSES.length);
   registry.beforeRead(() => {
+    // Latencies waiting for their end (endAtNextReading) end at this read: into the histogram's batch, drained by its reads.
+    settleLatencies();
     inFlight.value += counts[IN_FLIGHT]!;
     errors.value += counts[ERRORS]!;
     for (let i = 0; i < CLASSES.length; i++) byClass[i]!.value += counts[FIRST_CLASS + i]!;
