@@ -288,3 +288,160 @@ describe("ws receiver: properties", () => {
     );
   });
 });
+
+describe("ws receiver: UTF-8 fails at the earliest impossible prefix (properties)", () => {
+  // The oracle: every prefix of the UTF-8 encoding of every Unicode scalar
+  // value (RFC 3629 arithmetic, not the validator's byte-range table), keyed
+  // by its bytes; `true` marks a whole encoding.
+  const prefixes = new Map<number, boolean>();
+  const key = (bytes: number[]): number => bytes.reduce((k, b) => k * 256 + b, bytes.length);
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    const enc = cp < 0x80
+      ? [cp]
+      : cp < 0x800
+      ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)]
+      : cp < 0x10000
+      ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
+      : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)];
+    for (let len = 1; len <= enc.length; len++) {
+      const k = key(enc.slice(0, len));
+      if (len === enc.length) prefixes.set(k, true);
+      else if (!prefixes.has(k)) prefixes.set(k, false);
+    }
+  }
+  /** The index of the first byte after which `bytes` can no longer begin valid UTF-8 (its length if none), and whether it ends between code points. */
+  function oracle(bytes: Uint8Array): { bad: number; complete: boolean } {
+    let open: number[] = [];
+    for (let i = 0; i < bytes.length; i++) {
+      open.push(bytes[i]!);
+      const whole = prefixes.get(key(open));
+      if (whole === undefined) return { bad: i, complete: false };
+      if (whole) open = [];
+    }
+    return { bad: bytes.length, complete: open.length === 0 };
+  }
+
+  const validText = fc.string({ unit: "grapheme", maxLength: 40 }).map((s) => new TextEncoder().encode(s));
+  // Valid text with a few bytes replaced or inserted (near-valid: lead bytes,
+  // continuation bytes, overlong and surrogate starts are likely).
+  const nearText = fc.tuple(
+    validText,
+    fc.array(
+      fc.record({
+        at: fc.nat(),
+        insert: fc.boolean(),
+        byte: fc.oneof(fc.integer({ min: 0x80, max: 0xff }), fc.constantFrom(0xc0, 0xc1, 0xe0, 0xed, 0xf0, 0xf4, 0xf5, 0xff, 0x80, 0x9f, 0xa0, 0xbf)),
+      }),
+      { minLength: 0, maxLength: 3 },
+    ),
+  ).map(([bytes, edits]) => {
+    const out = Array.from(bytes);
+    for (const e of edits) {
+      const at = e.at % (out.length + 1);
+      if (e.insert || at === out.length) out.splice(at, 0, e.byte);
+      else out[at] = e.byte;
+    }
+    return Uint8Array.from(out);
+  });
+
+  /**
+   * Sends `payload` as one text message in frames cut at `frameCuts`, the
+   * wire bytes pushed in chunks cut at `pushCuts`; returns the index of the
+   * push that threw (or -1), the message delivered, and for each push the
+   * payload bytes it carried.
+   */
+  function play(payload: Uint8Array, frameCuts: number[], pushCuts: number[], role: "server" | "client", borrowed: boolean) {
+    const bounds = [...new Set(frameCuts.map((c) => c % (payload.length + 1)))].sort((a, b) => a - b).filter((c) => c > 0 && c < payload.length);
+    const pieces: Uint8Array[] = [];
+    let from = 0;
+    for (const c of [...bounds, payload.length]) {
+      pieces.push(payload.subarray(from, c));
+      from = c;
+    }
+    // Per wire byte: the payload index it carries, or -1 for header bytes.
+    const wire: number[] = [];
+    const payloadIndex: number[] = [];
+    let offset = 0;
+    pieces.forEach((piece, i) => {
+      const f = frame(i === 0 ? Opcode.Text : Opcode.Continuation, piece, { fin: i === pieces.length - 1, masked: role === "server" });
+      const head = f.length - piece.length;
+      for (let j = 0; j < f.length; j++) {
+        wire.push(f[j]!);
+        payloadIndex.push(j < head ? -1 : offset + j - head);
+      }
+      offset += piece.length;
+    });
+    const points = [...new Set(pushCuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b).filter((c) => c > 0);
+    const { rx, events } = receiver(role);
+    const all = Uint8Array.from(wire);
+    const chunks: [number, number][] = [];
+    let prev = 0;
+    for (const p of [...points, wire.length]) {
+      if (p > prev) chunks.push([prev, p]);
+      prev = p;
+    }
+    let threw = -1;
+    for (let i = 0; i < chunks.length; i++) {
+      const [a, b] = chunks[i]!;
+      try {
+        if (borrowed) {
+          const reused = all.slice(a, b);
+          rx.push(reused, true);
+          reused.fill(0xaa);
+        } else rx.push(all.slice(a, b));
+      } catch (err) {
+        assert.ok(err instanceof WebSocketError, String(err));
+        assert.equal(err.code, "WS_ERR_INVALID_UTF8");
+        assert.equal(err.closeCode, 1007);
+        threw = i;
+        break;
+      }
+    }
+    /** The push holding wire byte `w`. */
+    const pushOf = (w: number): number => chunks.findIndex(([a, b]) => a <= w && w < b);
+    return { threw, events, pushOfPayload: (k: number) => pushOf(payloadIndex.indexOf(k)), lastPush: pushOf(wire.length - 1) };
+  }
+
+  const splits = fc.array(fc.nat(), { maxLength: 8 });
+  const role = fc.constantFrom("server" as const, "client" as const);
+
+  test("oracle sanity: the cases of Autobahn 6.4 fail at their first impossible byte", () => {
+    assert.deepEqual(oracle(Uint8Array.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80])), { bad: 12, complete: false });
+    assert.deepEqual(oracle(Uint8Array.from([0xed, 0x9f, 0xbf, 0xed, 0xa0])), { bad: 4, complete: false });
+    assert.deepEqual(oracle(Uint8Array.from([0xe2, 0x82])), { bad: 2, complete: false });
+    assert.deepEqual(oracle(Uint8Array.from([0xf0, 0x8f])), { bad: 1, complete: false });
+    assert.deepEqual(oracle(Uint8Array.from([0xc1])), { bad: 0, complete: false });
+  });
+
+  test("any split of a valid text message, in any frames and pushes, is delivered whole", () => {
+    fc.assert(
+      fc.property(validText, splits, splits, role, fc.boolean(), (payload, frameCuts, pushCuts, r, borrowed) => {
+        const { threw, events } = play(payload, frameCuts, pushCuts, r, borrowed);
+        assert.equal(threw, -1);
+        assert.deepEqual(events, [["message", false, Array.from(payload)]]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  test("invalid text fails (1007) in the push that brings the first impossible byte, mid-frame or not; a cut-off code point at the message's end", () => {
+    fc.assert(
+      fc.property(nearText, splits, splits, role, fc.boolean(), (payload, frameCuts, pushCuts, r, borrowed) => {
+        const { bad, complete } = oracle(payload);
+        const { threw, events, pushOfPayload, lastPush } = play(payload, frameCuts, pushCuts, r, borrowed);
+        if (bad < payload.length) {
+          assert.equal(threw, pushOfPayload(bad), `bad byte at ${bad} of ${payload.length}`);
+          assert.deepEqual(events, []);
+        } else if (!complete) {
+          assert.equal(threw, lastPush);
+          assert.deepEqual(events, []);
+        } else {
+          assert.equal(threw, -1);
+          assert.deepEqual(events, [["message", false, Array.from(payload)]]);
+        }
+      }),
+      { numRuns: 600 },
+    );
+  });
+});

@@ -17,7 +17,11 @@
  * times) the echo itself is the barrier: after a write that ends a message
  * the fuzzer reads until the endpoint's next whole message (or a Close, or
  * the end of the stream), one round trip per message instead of two; a
- * write inside a message takes only what has arrived already.
+ * write inside a message takes only what has arrived already. A wait of
+ * the case inside a frame (6.4.3, 6.4.4: invalid UTF-8 in the middle of
+ * one frame) cannot use a ping: there the endpoint gets the wait's own
+ * time (one second, as the original fuzzer sleeps) to answer, and after
+ * its Close until it ends the connection.
  *
  * @module
  */
@@ -196,6 +200,24 @@ class SocketEndpoint implements Endpoint {
       if (r.barrier || this.#closeSeen) break;
     }
     return out;
+  }
+
+  settle(seconds: number): void {
+    // At a frame boundary the barrier ping of the last write synchronised
+    // already; inside a frame none can be sent, so the endpoint gets the
+    // wait's time, and after its Close until it ends the connection.
+    if (this.#eof || this.#sent.pending === 0) return;
+    let deadline = Date.now() + seconds * 1000;
+    let closing = this.#closeSeen;
+    while (!this.#eof) {
+      if (this.#closeSeen && !closing) {
+        closing = true;
+        deadline = Date.now() + SAFETY_MS;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      if (this.#socket.isReadable(left)) this.#carry.push(...this.#readSome(undefined).out);
+    }
   }
 
   transportClosed(): void {

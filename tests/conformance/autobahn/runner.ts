@@ -84,6 +84,14 @@ export interface Endpoint {
   takeOutput(): Uint8Array[];
   readonly shouldCloseTransport: boolean;
   transportClosed(): void;
+  /**
+   * A `wait` of the case: an endpoint over a real connection gets up to
+   * `seconds` (the case's own wait, as the original fuzzer sleeps) to
+   * react to what it was sent when no barrier can be used (inside a frame:
+   * a ping there would be payload). What it sends comes out of the next
+   * `takeOutput`. The in-memory core has none: it reacts inside `push`.
+   */
+  settle?(seconds: number): void;
 }
 
 // ---- one case
@@ -229,6 +237,14 @@ class CaseRun {
         return this.sendClose(a.code, reason);
       }
       case "wait":
+        if (this.impl.settle !== undefined) {
+          // Over sockets: the endpoint's answer to the bytes before the
+          // wait (a Close for invalid UTF-8 inside a frame, 6.4.3/6.4.4)
+          // comes before the wait's timeout, as with the original fuzzer.
+          this.impl.settle(a.seconds);
+          this.react();
+          if (!this.alive) return;
+        }
         if (a.tag !== null) this.received.push({ type: "timeout", tag: a.tag });
         return;
     }
@@ -276,6 +292,11 @@ class CaseRun {
   write(bytes: Uint8Array): void {
     if (!this.alive) return;
     this.impl.push(bytes);
+    this.react();
+  }
+
+  /** Takes what our endpoint answered (the fuzzer answering that in turn), and notes a closed transport. */
+  react(): void {
     for (;;) {
       const out = this.impl.takeOutput();
       if (out.length === 0) break;
