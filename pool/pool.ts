@@ -446,7 +446,8 @@ export class ConnectionPool<C extends PoolMember = Connection> {
         continue;
       }
       const member = result.value as unknown as C;
-      if (!this.#drain.admitting || this.full) {
+      // One that closed meanwhile would make add() throw, leaving the rest unheld.
+      if (!this.#drain.admitting || this.full || member.closed) {
         member.abort();
         continue;
       }

@@ -180,6 +180,26 @@ describe("ConnectionPool on real connections", () => {
     for (const a of accepted) await a.close();
   });
 
+  test("prewarm: a connection that closed before it was pooled is skipped, the others are still pooled", async () => {
+    const listener = server();
+    const origin = `127.0.0.1:${listener.port}`;
+    const pool = new ConnectionPool({ maxConnections: 8, cleanupIntervalMs: 0 });
+    const opened: Connection[] = [];
+    let calls = 0;
+    const added = await pool.prewarm(origin, 3, { host: "127.0.0.1", port: listener.port }, async (options) => {
+      const first = ++calls === 1;
+      const conn = await defaultConnector(options);
+      opened.push(conn);
+      if (first) conn.abort(); // closed before prewarm pools it
+      return conn;
+    });
+    assert.equal(added, 2);
+    assert.equal(pool.idle, 2);
+    for (const conn of opened) assert.ok(conn.closed || pool.has(conn), "every opened connection is closed or pooled");
+    pool.drainForce();
+    for (let i = 0; i < 3; i++) await (await listener.accept())!.close();
+  });
+
   test("prewarm on a pool that starts draining while it connects: what opened is closed, not leaked", async () => {
     const listener = server();
     const origin = `127.0.0.1:${listener.port}`;
