@@ -251,8 +251,15 @@ export class Inflater {
               this.#max,
             );
           }
-          this.#onOutput?.(produced);
+          // Either callback may close this inflater: its native memory is
+          // then gone (and on Node 20 the views over it cannot be detached,
+          // so the next copy into the input buffer would write freed heap).
+          if (this.#onOutput !== undefined) {
+            this.#onOutput(produced);
+            if (m.stream.freed) throw new UseAfterCloseError("Inflater");
+          }
           sink(outBytes.subarray(0, produced));
+          if (m.stream.freed) throw new UseAfterCloseError("Inflater");
         }
         if (rc === Z.STREAM_END) {
           this.#finished = true;

@@ -22,6 +22,34 @@ const sample = (n: number): Uint8Array => {
 };
 
 describe("core/zlib", () => {
+  test("an inflater closed by its own sink or onOutput stops with UseAfterCloseError, touching no freed memory", () => {
+    // Stored blocks (level 0) of incompressible bytes: the compressed input is
+    // over 64 KiB, so one push runs several rounds of the input buffer, and
+    // the first output chunk is smaller than the output buffer (the round
+    // that would next copy into the freed input buffer).
+    const data = new Uint8Array(200_000);
+    let x = 12345;
+    for (let i = 0; i < data.length; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+    const packed = new Uint8Array(gzipSync(data, { level: 0 }));
+    for (const via of ["sink", "onOutput"] as const) {
+      let calls = 0;
+      const inf: Inflater = new Inflater({
+        format: "gzip",
+        ...(via === "onOutput" ? { onOutput: () => { calls++; inf.close(); } } : {}),
+      });
+      assert.throws(
+        () => inf.pushInto(packed, true, () => {
+          if (via === "sink") { calls++; inf.close(); }
+        }),
+        UseAfterCloseError,
+        via,
+      );
+      assert.equal(calls, 1, via);
+      assert.throws(() => inf.push(packed), UseAfterCloseError);
+      inf.close(); // still idempotent
+    }
+  });
+
   test("our gzip, zlib and raw output is read by Node's zlib (an independent build)", () => {
     const data = sample(300_000);
     const formats: [ZlibFormat, (b: Uint8Array) => Uint8Array][] = [
