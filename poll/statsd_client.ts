@@ -55,7 +55,7 @@ export interface StatsdClientOptions {
   registryTags?: boolean;
   /** The random source of sampling (default `Math.random`). */
   random?: () => number;
-  /** Called with each failed send. */
+  /** Called with each failed send, and with the error of a `registry` read that threw (an exception it throws is ignored). */
   onError?: (error: unknown) => void;
   /** The loop (default: the default loop). */
   loop?: Loop;
@@ -87,7 +87,7 @@ export interface StatsdSendOptions {
 export class StatsdClient {
   /** Datagrams handed to the kernel. */
   sent = 0;
-  /** Sends that failed. */
+  /** Sends that failed, and reads of `registry` that threw. */
   errors = 0;
   readonly #socket: UdpSocket;
   readonly #target: { host: string; port: number };
@@ -194,7 +194,14 @@ export class StatsdClient {
   flush(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     if (this.#registry !== undefined) {
-      for (const line of this.#exporter.lines(this.#registry.snapshot())) this.#sendAll(this.#batcher.push(line));
+      let lines: string[];
+      try {
+        lines = this.#exporter.lines(this.#registry.snapshot());
+      } catch (error) {
+        lines = []; // a collector that throws: counted as a failure, the lines of the calls still go
+        this.#failed(error);
+      }
+      for (const line of lines) this.#sendAll(this.#batcher.push(line));
     }
     this.#sendAll(this.#batcher.flush());
     return Promise.all([...this.#inFlight]).then(() => undefined);
@@ -213,9 +220,12 @@ export class StatsdClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#timer?.cancel();
-    await this.flush();
-    this.#closed = true;
-    this.#socket.close();
+    try {
+      await this.flush();
+    } finally {
+      this.#closed = true;
+      this.#socket.close();
+    }
   }
 
   /** Same as {@link StatsdClient.close}. */
@@ -236,12 +246,19 @@ export class StatsdClient {
     for (const d of datagrams) {
       const p: Promise<void> = this.#socket.send(d, this.#target).then(
         () => void this.sent++,
-        (error: unknown) => {
-          this.errors++;
-          this.#onError?.(error);
-        },
+        (error: unknown) => this.#failed(error),
       ).finally(() => this.#inFlight.delete(p));
       this.#inFlight.add(p);
+    }
+  }
+
+  /** Counts a failure and tells `onError`; an `onError` that throws is ignored (it would reject the periodic flush, which no one awaits). */
+  #failed(error: unknown): void {
+    this.errors++;
+    try {
+      this.#onError?.(error);
+    } catch {
+      // ignored, as documented
     }
   }
 }

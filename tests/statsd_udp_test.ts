@@ -90,6 +90,35 @@ describe("StatsdClient over UDP", () => {
     await statsd.close();
   });
 
+  test("a failing send, an onError that throws and a registry collector that throws: flush and close resolve, each failure counted", async () => {
+    const seen: string[] = [];
+    const registry = new MetricsRegistry();
+    registry.collect(() => {
+      throw new Error("collector failed");
+    });
+    // 255.255.255.255 without SO_BROADCAST: every send fails (EACCES).
+    const statsd = new StatsdClient({
+      host: "255.255.255.255",
+      port: 8125,
+      flushIntervalMs: 0,
+      registry,
+      onError: (error) => {
+        seen.push(error instanceof Error ? (error as Error & { code?: string }).code ?? error.message : String(error));
+        throw new Error("onError failed");
+      },
+    });
+    statsd.increment("x");
+    await statsd.flush(); // the periodic flush runs this very promise with no one to catch it
+    assert.deepEqual(seen, ["collector failed", "EACCES"]);
+    assert.equal(statsd.errors, 2);
+    statsd.increment("y");
+    await statsd.close();
+    assert.equal(statsd.errors, 4);
+    statsd.increment("z"); // after close: nothing, no throw
+    await statsd.flush();
+    assert.equal(statsd.errors, 4);
+  });
+
   test("bad options are typed errors", () => {
     assert.throws(() => new StatsdClient({ host: "localhost", port: 8125 }), TypeError);
     assert.throws(() => new StatsdClient({ host: "127.0.0.1", port: 70000 }), RangeError);
