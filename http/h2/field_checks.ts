@@ -154,7 +154,7 @@ export interface RequestCheckOptions {
  * Checks the regular fields (after the pseudo-headers) shared by every
  * section; returns a reason or "".
  */
-function checkRegular(fields: readonly string[], from: number, info: SectionInfo, host?: { value: string }): string {
+function checkRegular(fields: readonly string[], from: number, info: SectionInfo, host?: { value: string; present: boolean }): string {
   for (let i = from; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
@@ -166,7 +166,9 @@ function checkRegular(fields: readonly string[], from: number, info: SectionInfo
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
     if (name === "te" && value !== "trailers") return "te other than trailers";
     if (name === "host" && host !== undefined) {
-      if (host.value !== "") return "duplicate host";
+      // Present, not non-empty: an empty first host must not let a second through.
+      if (host.present) return "duplicate host";
+      host.present = true;
       host.value = value;
     }
     if (name === "content-length") {
@@ -236,9 +238,16 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
     }
   }
   info.method = method;
-  const host = { value: "" };
+  const host = { value: "", present: false };
   const reason = checkRegular(fields, i, info, host);
   if (reason) return reason;
+  // RFC 9113 §8.3.1: a scheme with a mandatory authority (http, https) needs
+  // :authority or host, as HTTP/1.1 needs Host (RFC 9112 §3.2: 400). An
+  // empty host is taken as over HTTP/1.1 (no authority: the server's own).
+  if (!(seen & 8) && !host.present && method !== "CONNECT") {
+    const lower = scheme.toLowerCase();
+    if (lower === "http" || lower === "https") return "neither :authority nor host";
+  }
   if (host.value !== "") {
     const bad = checkAuthority(host.value, "host", false);
     if (bad) return bad;

@@ -24,6 +24,9 @@ const VALID: string[][] = [
   req("GET", "/", "a.test", ["x-tab", "a\tb", "x-obs", "caf\u00e9"]),
   req("GET", "/\u00e9", "a.test"),
   [":method", "GET", ":scheme", "https", ":path", "/", "host", "a.test"],
+  // An empty host is no authority, as over HTTP/1.1 (the server's own); a scheme without a mandatory authority needs none.
+  [":method", "GET", ":scheme", "https", ":path", "/", "host", ""],
+  [":method", "GET", ":scheme", "urn", ":path", "/"],
   [":method", "CONNECT", ":authority", "a.test:443"],
 ];
 
@@ -50,6 +53,9 @@ const MALFORMED: [string, string[]][] = [
   ["host differing from :authority", req("GET", "/", "a.test", ["host", "evil.test"])],
   ["two host fields", [":method", "GET", ":scheme", "https", ":path", "/", "host", "a", "host", "a"]],
   ["userinfo in host", [":method", "GET", ":scheme", "https", ":path", "/", "host", "u@a"]],
+  ["neither :authority nor host (https)", [":method", "GET", ":scheme", "https", ":path", "/"]],
+  ["neither :authority nor host (http, OPTIONS *)", [":method", "OPTIONS", ":scheme", "http", ":path", "*"]],
+  ["a host after an empty host", [":method", "GET", ":scheme", "https", ":path", "/", "host", "", "host", "evil.test"]],
   ["an invalid :scheme", req("GET", "/", "a", [], "ht tp")],
   ["a NUL in a value", req("GET", "/", "a", ["x", "a\u0000b"])],
   ["a control character in a value", req("GET", "/", "a", ["x", "a\u0001b"])],

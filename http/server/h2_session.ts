@@ -342,6 +342,9 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   #receivedTrailers: Headers | undefined;
   /** Small DATA payloads of the read being handled (made on the first). */
   #gather: BodyGather | undefined;
+  /** `received` when the timeout sweep last saw it change (-1: not watched), and then (bodyStalled). */
+  #sweptReceived = -1;
+  #sweptAt = 0;
 
   constructor(session: H2Session, streamId: number, method: string, url: string, headers: Array<[string, string]> | RequestFieldList, hasBody: boolean, pushed: boolean) {
     super();
@@ -508,10 +511,30 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     this.credit();
   }
 
+  /**
+   * True once the body has not moved for `ms` while the handler waits for it
+   * (nothing queued for it): the body timeout, checked by the server's sweep
+   * (H2Session.checkTimer), as HTTP/1.1's `bodyTimeoutMs`. Bytes queued and
+   * not taken make the handler the slow side, not the client.
+   */
+  bodyStalled(now: number, ms: number): boolean {
+    const c = this.controller;
+    if (this.bodyDone || this.discard || c === undefined || (c.desiredSize ?? 0) < BODY_QUEUE_BYTES) {
+      this.#sweptReceived = -1;
+      return false;
+    }
+    if (this.received !== this.#sweptReceived) {
+      this.#sweptReceived = this.received;
+      this.#sweptAt = now;
+      return false;
+    }
+    return now - this.#sweptAt >= ms;
+  }
+
   /** The stream was reset, or the connection went: the handler's signal aborts, the body fails. */
-  abandon(reason: string): void {
+  abandon(reason: string, name = "AbortError"): void {
     this.reset = true;
-    const error = new DOMException(reason, "AbortError");
+    const error = new DOMException(reason, name);
     if (!this.done) this.#abort?.abort(error);
     this.failBody(error);
     const wake = this.wake;
@@ -1217,7 +1240,25 @@ export class H2Session {
    */
   checkTimer(now: number): void {
     if (this.conn.closed) return;
-    if (this.#stall.stalled(this.conn.bufferedAmount, now, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) this.conn.abort();
+    if (this.#stall.stalled(this.conn.bufferedAmount, now, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) {
+      this.conn.abort();
+      return;
+    }
+    // `bodyTimeoutMs`: a stream whose body stopped while its handler waits
+    // is reset (CANCEL), its body failing with a TimeoutError as over
+    // HTTP/1.1. Without it one connection held up to MAX_CONCURRENT_STREAMS
+    // handlers forever by opening POSTs and sending nothing more (the
+    // connection's idle timeout waits while streams are open).
+    const bodyMs = this.config.bodyTimeoutMs;
+    if (!(bodyMs > 0) || bodyMs === Infinity || this.#exchanges.size === 0 || this.h2.dead) return;
+    let reset = false;
+    for (const ex of this.#exchanges.values()) {
+      if (ex.done || ex.reset || !ex.bodyStalled(now, bodyMs)) continue;
+      this.#resetStream(ex.streamId, ErrorCode.CANCEL);
+      ex.abandon("request body timeout", "TimeoutError");
+      reset = true;
+    }
+    if (reset) this.scheduleFlush();
   }
 
   /** Sends what is queued, then FIN; closes once the client closes too (or after a linger). */
