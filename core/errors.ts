@@ -146,6 +146,40 @@ export class UseAfterCloseError extends NetError {
   }
 }
 
+/**
+ * A native call was about to be handed a JavaScript buffer with a length
+ * larger than the buffer (C would read or write past its end): thrown by
+ * the FFI boundary before the call, instead of corrupting memory. A
+ * programming error in the caller, never retryable.
+ *
+ * @example
+ * ```ts
+ * import { NativeBoundsError } from "./errors.ts";
+ * const err = new NativeBoundsError("recv", 1, 2, 100, 64);
+ * console.log(err.code, err.message); // "ERR_NATIVE_BOUNDS" "recv: argument 2 asks for 100 bytes but the buffer in argument 1 holds 64"
+ * ```
+ */
+export class NativeBoundsError extends NetError {
+  /** The brand that identifies a NativeBoundsError across copies of this module. */
+  static override readonly brand: string = "ffinet.NativeBoundsError";
+  /** The C function that was about to be called. */
+  readonly symbol: string;
+  /** The bytes the length argument asked for. */
+  readonly requested: number;
+  /** The bytes the buffer holds. */
+  readonly available: number;
+  /** A new NativeBoundsError; see the class documentation. */
+  constructor(symbol: string, bufferArg: number, lengthArg: number, requested: number, available: number) {
+    super(
+      "ERR_NATIVE_BOUNDS",
+      `${symbol}: argument ${lengthArg} asks for ${requested} bytes but the buffer in argument ${bufferArg} holds ${available}`,
+    );
+    this.symbol = symbol;
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
 /** Options of a {@link SocketError}. */
 export interface SocketErrorOptions extends NetErrorOptions {
   /** The address involved, as `host:port` or a path. */
@@ -593,7 +627,8 @@ export function isRetryable(err: unknown): boolean {
     err instanceof HTTP1ParseError || err instanceof HPACKError ||
     err instanceof WebSocketError || err instanceof TLSVerifyError || err instanceof TLSPinError ||
     err instanceof LimitError || err instanceof UnsupportedError ||
-    err instanceof UseAfterCloseError || err instanceof FFIUnavailableError
+    err instanceof UseAfterCloseError || err instanceof FFIUnavailableError ||
+    err instanceof NativeBoundsError
   ) return false;
   return RETRYABLE_CODES.has(err.code);
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { FFIUnavailableError, UseAfterCloseError } from "../core/errors.ts";
+import { FFIUnavailableError, NativeBoundsError, UseAfterCloseError } from "../core/errors.ts";
 import { defineLibrary } from "./library.ts";
 import { libc } from "./libc.ts";
 import { cString, decodeCString, readCString, readPointer, writePointer, writeTimespec } from "./marshal.ts";
@@ -247,6 +247,25 @@ describe("ffi: callbacks and helper threads", () => {
     }
     assert.ok(calls > 0);
     assert.deepEqual([...values], [-7, -7, 0, 3, 19, 42, 1000]);
+  });
+
+  test("a length past the end of a JavaScript buffer throws NativeBoundsError and never reaches C", () => {
+    const c = libc();
+    const fds = new Int32Array(2);
+    assert.equal(c.pipe(new Uint8Array(fds.buffer)), 0);
+    try {
+      const [r, w] = [fds[0]!, fds[1]!];
+      const small = new Uint8Array(64).subarray(60); // 4 bytes inside a larger ArrayBuffer
+      assert.throws(() => c.write(w, small, 5), NativeBoundsError);
+      assert.equal(c.write(w, small.fill(7), 4), 4);
+      assert.throws(() => c.read(r, small, 5), NativeBoundsError); // read would have written a byte past the view
+      assert.equal(c.read(r, small, 4), 4);
+      assert.throws(() => c.writev(w, new Uint8Array(LAYOUT.iovec.size), 2), NativeBoundsError);
+      assert.throws(() => c.poll(new Uint8Array(LAYOUT.pollfd.size), 2, 0), NativeBoundsError);
+    } finally {
+      c.close(fds[0]!);
+      c.close(fds[1]!);
+    }
   });
 
   test("an off-thread poll returns while runtime timers keep firing", async () => {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { NativeBoundsError } from "../core/errors.ts";
 import type { NativeType, SymbolSpec } from "./types.ts";
 
 const INT32 = new Set<NativeType>(["i8", "i16", "i32"]);
@@ -19,10 +20,15 @@ const RANGES: Partial<Record<NativeType, readonly [number, number]>> = {
   u16: [0, 65535],
 };
 
-/** Whether a symbol needs a wrapper at all (integer args or 64-bit result). */
+/** Whether a symbol needs a wrapper at all (integer args, 64-bit result or bounds to check). */
 export function needsWrapper(spec: SymbolSpec): boolean {
   return spec.args.some((t) => INT32.has(t) || UINT32.has(t) || INT64.has(t)) ||
-    INT64.has(spec.result);
+    INT64.has(spec.result) || (spec.bounds?.length ?? 0) > 0;
+}
+
+/** Throws the error for a length larger than its buffer (kept out of line). */
+export function badBounds(symbol: string, bufferArg: number, lengthArg: number, requested: unknown, available: number): never {
+  throw new NativeBoundsError(symbol, bufferArg, lengthArg, Number(requested), available);
 }
 
 /** Throws the error for a bad integer argument (kept out of line). */
@@ -73,6 +79,16 @@ export function wrapSymbol(
       pass.push(a);
     }
   });
+  // Bounds after the integer checks: a length is then an exact integer
+  // (a bigint for 64-bit ones on Deno, which compares with a number as is).
+  for (const [b, l, unit = 1] of spec.bounds ?? []) {
+    if (spec.args[b] !== "buffer" || !(INT32.has(spec.args[l]!) || UINT32.has(spec.args[l]!) || INT64.has(spec.args[l]!))) {
+      throw new TypeError(`${name}: bounds [${b}, ${l}] must pair a buffer argument with an integer argument`);
+    }
+    if (!Number.isSafeInteger(unit) || unit < 1) throw new TypeError(`${name}: bounds unit must be a positive integer, got ${unit}`);
+    const want = unit === 1 ? `a${l}` : INT64.has(spec.args[l]!) ? `Number(a${l}) * ${unit}` : `a${l} * ${unit}`;
+    lines.push(`if (a${b} !== null && ${want} > a${b}.byteLength) bounds(${JSON.stringify(name)}, ${b}, ${l}, ${want}, a${b}.byteLength);`);
+  }
   const call = `fn(${pass.join(", ")})`;
   const body = INT64.has(spec.result)
     ? `const r = ${call}; return typeof r === "bigint" ? Number(r) : r;`
@@ -81,9 +97,10 @@ export function wrapSymbol(
     "fn",
     "bad",
     "big",
+    "bounds",
     `return function ${safeIdent(name)}(${params.join(", ")}) {\n${lines.join("\n")}\n${body}\n};`,
-  ) as (f: unknown, b: typeof badInteger, g: typeof bigIntOf) => (...args: never[]) => unknown;
-  return factory(fn, badInteger, bigIntOf);
+  ) as (f: unknown, b: typeof badInteger, g: typeof bigIntOf, o: typeof badBounds) => (...args: never[]) => unknown;
+  return factory(fn, badInteger, bigIntOf, badBounds);
 }
 
 // BigInts for 64-bit arguments, made once per value: lengths and offsets

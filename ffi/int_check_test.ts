@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { NativeBoundsError } from "../core/errors.ts";
 import { bigIntOf, needsWrapper, wrapSymbol } from "./int_check.ts";
+import { LIBC_SYMBOLS } from "./libc.ts";
+import { LIBCRYPTO_SYMBOLS } from "./libcrypto.ts";
+import { LIBSSL_SYMBOLS } from "./libssl.ts";
+import { LIBZ_SYMBOLS } from "./libz.ts";
+import type { SymbolTable } from "./types.ts";
 
 describe("ffi/int_check", () => {
   const seen: unknown[][] = [];
@@ -75,6 +81,87 @@ describe("ffi/int_check", () => {
     assert.throws(() => f(-1, 0, 0), RangeError);
     assert.throws(() => f(0.5, 0, 0), RangeError);
     assert.throws(() => f(2 ** 53, 0, 0), RangeError);
+  });
+
+  test("bounds: a length past the end of its buffer throws NativeBoundsError before the call", () => {
+    const f = wrapSymbol("recv", { args: ["i32", "buffer", "usize", "i32"], result: "i32", bounds: [[1, 2]] }, record as never) as (
+      ...a: unknown[]
+    ) => number;
+    fc.assert(
+      fc.property(fc.nat({ max: 64 }), fc.nat({ max: 128 }), fc.nat({ max: 16 }), (size, length, offset) => {
+        seen.length = 0;
+        const buffer = new Uint8Array(size + offset).subarray(offset); // byteLength is size, wherever the view starts
+        if (length <= size) {
+          f(3, buffer, length, 0);
+          assert.equal(seen.length, 1);
+        } else {
+          assert.throws(() => f(3, buffer, length, 0), (e: unknown) => {
+            assert.ok(e instanceof NativeBoundsError);
+            assert.equal(e.code, "ERR_NATIVE_BOUNDS");
+            assert.equal(e.requested, length);
+            assert.equal(e.available, size);
+            return true;
+          });
+          assert.equal(seen.length, 0, "C was not called");
+        }
+      }),
+      { numRuns: 300 },
+    );
+    seen.length = 0;
+    f(3, null, 10, 0); // NULL is C's business (some calls take NULL with a length to ask for one)
+    assert.equal(seen.length, 1);
+  });
+
+  test("bounds: counts of structs are checked in bytes (unit), 64-bit lengths as bigints too", () => {
+    for (const bigInt64Args of [false, true]) {
+      seen.length = 0;
+      const w = wrapSymbol("writev", { args: ["i32", "buffer", "i32"], result: "i32", bounds: [[1, 2, 16]] }, record as never, bigInt64Args) as (
+        ...a: unknown[]
+      ) => number;
+      w(1, new Uint8Array(32), 2);
+      assert.throws(() => w(1, new Uint8Array(47), 3), NativeBoundsError);
+      const p = wrapSymbol("poll", { args: ["buffer", "u64", "i32"], result: "i32", bounds: [[0, 1, 8]] }, record as never, bigInt64Args) as (
+        ...a: unknown[]
+      ) => number;
+      p(new Uint8Array(16), 2, 0);
+      p(new Uint8Array(16), 2n, 0);
+      assert.throws(() => p(new Uint8Array(16), 3, 0), NativeBoundsError);
+      assert.throws(() => p(new Uint8Array(16), 3n, 0), NativeBoundsError);
+      const r = wrapSymbol("read", { args: ["i32", "buffer", "usize"], result: "i32", bounds: [[1, 2]] }, record as never, bigInt64Args) as (
+        ...a: unknown[]
+      ) => number;
+      r(0, new Uint8Array(8), 8n);
+      assert.throws(() => r(0, new Uint8Array(8), 9n), NativeBoundsError);
+      assert.throws(() => r(0, new Uint8Array(8), 9), NativeBoundsError);
+      assert.equal(seen.length, 4);
+    }
+  });
+
+  test("bounds: a rule that does not pair a buffer with an integer is refused when the symbol is bound", () => {
+    assert.throws(() => wrapSymbol("f", { args: ["pointer", "i32"], result: "i32", bounds: [[0, 1]] }, record as never), TypeError);
+    assert.throws(() => wrapSymbol("f", { args: ["buffer", "buffer"], result: "i32", bounds: [[0, 1]] }, record as never), TypeError);
+    assert.throws(() => wrapSymbol("f", { args: ["buffer", "i32"], result: "i32", bounds: [[0, 1, 0]] }, record as never), TypeError);
+  });
+
+  test("bounds: every buffer-and-length symbol of libc, libssl, libcrypto and libz declares its rule, and every rule binds", () => {
+    const tables: SymbolTable[] = [LIBC_SYMBOLS, LIBSSL_SYMBOLS, LIBCRYPTO_SYMBOLS, LIBZ_SYMBOLS];
+    const expected = [
+      "memcpy", "memmove", "read", "write", "readv", "writev", "pread", "bind", "connect", "send", "recv", "sendto",
+      "recvfrom", "sendmmsg", "recvmmsg", "setsockopt", "poll", "epoll_wait", "kevent",
+      "SSL_read", "SSL_write", "SSL_peek", "SSL_CTX_set_alpn_protos", "SSL_CTX_use_serverinfo_ex", "SSL_CTX_set_session_id_context",
+      "SHA1", "SHA256", "EVP_DigestUpdate", "HMAC", "HMAC_Init_ex", "HMAC_Update", "RAND_bytes", "CRYPTO_memcmp",
+      "OPENSSL_cleanse", "ERR_error_string_n", "BIO_write", "BIO_read", "X509_check_host",
+      "deflateSetDictionary", "inflateSetDictionary", "crc32", "adler32",
+    ];
+    const declared = new Map<string, unknown>();
+    for (const table of tables) {
+      for (const [name, spec] of Object.entries(table)) {
+        if (spec.bounds === undefined) continue;
+        declared.set(name, spec.bounds);
+        assert.equal(typeof wrapSymbol(name, spec, record as never), "function");
+      }
+    }
+    for (const name of expected) assert.ok(declared.has(name), `${name} declares bounds`);
   });
 
   test("bigIntOf: exact for any safe integer, cached or not", () => {

@@ -27,9 +27,9 @@ export const LIBC_SYMBOLS = {
   /** void free(void *ptr) */
   free: { args: ["pointer"], result: "void" },
   /** void *memcpy(void *dest, const void *src, size_t n) — pointer to buffer */
-  memcpy: { args: ["buffer", "pointer", "usize"], result: "pointer" },
+  memcpy: { args: ["buffer", "pointer", "usize"], result: "pointer", bounds: [[0, 2]] },
   /** void *memmove(void *dest, const void *src, size_t n) — with n = 0, the address of a buffer (socket/send_pair.ts) */
-  memmove: { args: ["buffer", "buffer", "usize"], result: "usize" },
+  memmove: { args: ["buffer", "buffer", "usize"], result: "usize", bounds: [[0, 2], [1, 2]] },
   /** size_t strnlen(const char *s, size_t maxlen) */
   strnlen: { args: ["pointer", "usize"], result: "usize" },
   /** char *strerror(int errnum) — not thread-safe; main thread only */
@@ -59,17 +59,17 @@ export const LIBC_SYMBOLS = {
   /** int close(int fd) */
   close: { args: ["i32"], result: "i32" },
   /** ssize_t read(int fd, void *buf, size_t count) — counts < 2^31 per call */
-  read: { args: ["i32", "buffer", "usize"], result: "i32" },
+  read: { args: ["i32", "buffer", "usize"], result: "i32", bounds: [[1, 2]] },
   /** ssize_t write(int fd, const void *buf, size_t count) */
-  write: { args: ["i32", "buffer", "usize"], result: "i32" },
+  write: { args: ["i32", "buffer", "usize"], result: "i32", bounds: [[1, 2]] },
   /** ssize_t readv(int fd, const struct iovec *iov, int iovcnt) */
-  readv: { args: ["i32", "buffer", "i32"], result: "i32" },
+  readv: { args: ["i32", "buffer", "i32"], result: "i32", bounds: [[1, 2, 16]] },
   /** ssize_t writev(int fd, const struct iovec *iov, int iovcnt) */
-  writev: { args: ["i32", "buffer", "i32"], result: "i32" },
+  writev: { args: ["i32", "buffer", "i32"], result: "i32", bounds: [[1, 2, 16]] },
   /** int open(const char *pathname, int flags, mode_t mode) — variadic in C */
   open: { args: ["buffer", "i32", "u32"], result: "i32" },
   /** ssize_t pread(int fd, void *buf, size_t count, off_t offset) — counts < 2^31 per call */
-  pread: { args: ["i32", "buffer", "usize", "i64"], result: "i32" },
+  pread: { args: ["i32", "buffer", "usize", "i64"], result: "i32", bounds: [[1, 2]] },
   /** off_t lseek(int fd, off_t offset, int whence) */
   lseek: { args: ["i32", "i64", "i32"], result: "i64" },
   /** int fcntl(int fd, int cmd, int arg) — variadic in C */
@@ -99,7 +99,7 @@ export const LIBC_SYMBOLS = {
   /** int socketpair(int domain, int type, int protocol, int sv[2]) */
   socketpair: { args: ["i32", "i32", "i32", "buffer"], result: "i32" },
   /** int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
-  bind: { args: ["i32", "buffer", "u32"], result: "i32" },
+  bind: { args: ["i32", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** int listen(int sockfd, int backlog) */
   listen: { args: ["i32", "i32"], result: "i32" },
   /** int accept(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
@@ -107,29 +107,29 @@ export const LIBC_SYMBOLS = {
   /** int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags) — Linux, FreeBSD */
   accept4: { args: ["i32", "buffer", "buffer", "i32"], result: "i32", optional: true },
   /** int connect(int sockfd, const struct sockaddr *addr, socklen_t addrlen) */
-  connect: { args: ["i32", "buffer", "u32"], result: "i32" },
+  connect: { args: ["i32", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** int shutdown(int sockfd, int how) */
   shutdown: { args: ["i32", "i32"], result: "i32" },
   /** ssize_t send(int sockfd, const void *buf, size_t len, int flags) */
-  send: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  send: { args: ["i32", "buffer", "usize", "i32"], result: "i32", bounds: [[1, 2]] },
   /** ssize_t recv(int sockfd, void *buf, size_t len, int flags) */
-  recv: { args: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  recv: { args: ["i32", "buffer", "usize", "i32"], result: "i32", bounds: [[1, 2]] },
   /** ssize_t sendto(int sockfd, const void *buf, size_t len, int flags, const struct sockaddr *dest_addr, socklen_t addrlen) */
-  sendto: { args: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32" },
+  sendto: { args: ["i32", "buffer", "usize", "i32", "buffer", "u32"], result: "i32", bounds: [[1, 2], [4, 5]] },
   /** ssize_t recvfrom(int sockfd, void *buf, size_t len, int flags, struct sockaddr *src_addr, socklen_t *addrlen) */
-  recvfrom: { args: ["i32", "buffer", "usize", "i32", "buffer", "buffer"], result: "i32" },
+  recvfrom: { args: ["i32", "buffer", "usize", "i32", "buffer", "buffer"], result: "i32", bounds: [[1, 2]] },
   /** ssize_t sendmsg(int sockfd, const struct msghdr *msg, int flags) */
   sendmsg: { args: ["i32", "buffer", "i32"], result: "i32" },
   /** ssize_t recvmsg(int sockfd, struct msghdr *msg, int flags) */
   recvmsg: { args: ["i32", "buffer", "i32"], result: "i32" },
   /** int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags) — Linux */
-  sendmmsg: { args: ["i32", "buffer", "u32", "i32"], result: "i32", optional: true },
+  sendmmsg: { args: ["i32", "buffer", "u32", "i32"], result: "i32", optional: true, bounds: [[1, 2, 64]] },
   /** int recvmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags, struct timespec *timeout) — Linux */
-  recvmmsg: { args: ["i32", "buffer", "u32", "i32", "buffer"], result: "i32", optional: true },
+  recvmmsg: { args: ["i32", "buffer", "u32", "i32", "buffer"], result: "i32", optional: true, bounds: [[1, 2, 64]] },
   /** int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen) */
   getsockopt: { args: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   /** int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen) */
-  setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  setsockopt: { args: ["i32", "i32", "i32", "buffer", "u32"], result: "i32", bounds: [[3, 4]] },
   /** int getsockname(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
   getsockname: { args: ["i32", "buffer", "buffer"], result: "i32" },
   /** int getpeername(int sockfd, struct sockaddr *addr, socklen_t *addrlen) */
@@ -161,19 +161,19 @@ export const LIBC_SYMBOLS = {
 
   // ---- polling and events
   /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) */
-  poll: { args: ["buffer", "u64", "i32"], result: "i32" },
+  poll: { args: ["buffer", "u64", "i32"], result: "i32", bounds: [[0, 1, 8]] },
   /** int epoll_create1(int flags) — Linux */
   epoll_create1: { args: ["i32"], result: "i32", optional: true },
   /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) — Linux */
   epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32", optional: true },
   /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) — Linux */
-  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32", optional: true },
+  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32", optional: true, bounds: [[1, 2, 12]] },
   /** int eventfd(unsigned int initval, int flags) — Linux */
   eventfd: { args: ["u32", "i32"], result: "i32", optional: true },
   /** int kqueue(void) — BSD, macOS */
   kqueue: { args: [], result: "i32", optional: true },
   /** int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents, const struct timespec *timeout) — BSD, macOS */
-  kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32", optional: true },
+  kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32", optional: true, bounds: [[1, 2, 32], [3, 4, 32]] },
   /** int signalfd(int fd, const sigset_t *mask, int flags) — Linux */
   signalfd: { args: ["i32", "buffer", "i32"], result: "i32", optional: true },
   /** int sigprocmask(int how, const sigset_t *set, sigset_t *oldset) */

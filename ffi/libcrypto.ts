@@ -16,9 +16,9 @@ import { defineLibrary, type LazyLibrary } from "./library.ts";
 /** The libcrypto symbol table. */
 export const LIBCRYPTO_SYMBOLS = {
   /** unsigned char *SHA1(const unsigned char *d, size_t n, unsigned char *md) */
-  SHA1: { args: ["buffer", "usize", "buffer"], result: "pointer" },
+  SHA1: { args: ["buffer", "usize", "buffer"], result: "pointer", bounds: [[0, 1]] },
   /** unsigned char *SHA256(const unsigned char *d, size_t n, unsigned char *md) */
-  SHA256: { args: ["buffer", "usize", "buffer"], result: "pointer" },
+  SHA256: { args: ["buffer", "usize", "buffer"], result: "pointer", bounds: [[0, 1]] },
   /** const EVP_MD *EVP_sha1(void) */
   EVP_sha1: { args: [], result: "pointer" },
   /** const EVP_MD *EVP_sha256(void) */
@@ -30,31 +30,31 @@ export const LIBCRYPTO_SYMBOLS = {
   /** int EVP_DigestInit_ex(EVP_MD_CTX *ctx, const EVP_MD *type, ENGINE *impl) */
   EVP_DigestInit_ex: { args: ["pointer", "pointer", "pointer"], result: "i32" },
   /** int EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t cnt) */
-  EVP_DigestUpdate: { args: ["pointer", "buffer", "usize"], result: "i32" },
+  EVP_DigestUpdate: { args: ["pointer", "buffer", "usize"], result: "i32", bounds: [[1, 2]] },
   /** int EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *s) */
   EVP_DigestFinal_ex: { args: ["pointer", "buffer", "buffer"], result: "i32" },
   /** unsigned char *HMAC(const EVP_MD *evp_md, const void *key, int key_len, const unsigned char *d, size_t n, unsigned char *md, unsigned int *md_len) */
-  HMAC: { args: ["pointer", "buffer", "i32", "buffer", "usize", "buffer", "buffer"], result: "pointer" },
+  HMAC: { args: ["pointer", "buffer", "i32", "buffer", "usize", "buffer", "buffer"], result: "pointer", bounds: [[1, 2], [3, 4]] },
   /** HMAC_CTX *HMAC_CTX_new(void) — deprecated in 3.0, still exported */
   HMAC_CTX_new: { args: [], result: "pointer" },
   /** void HMAC_CTX_free(HMAC_CTX *ctx) */
   HMAC_CTX_free: { args: ["pointer"], result: "void" },
   /** int HMAC_Init_ex(HMAC_CTX *ctx, const void *key, int key_len, const EVP_MD *md, ENGINE *impl) */
-  HMAC_Init_ex: { args: ["pointer", "buffer", "i32", "pointer", "pointer"], result: "i32" },
+  HMAC_Init_ex: { args: ["pointer", "buffer", "i32", "pointer", "pointer"], result: "i32", bounds: [[1, 2]] },
   /** int HMAC_Update(HMAC_CTX *ctx, const unsigned char *data, size_t len) */
-  HMAC_Update: { args: ["pointer", "buffer", "usize"], result: "i32" },
+  HMAC_Update: { args: ["pointer", "buffer", "usize"], result: "i32", bounds: [[1, 2]] },
   /** int HMAC_Final(HMAC_CTX *ctx, unsigned char *md, unsigned int *len) */
   HMAC_Final: { args: ["pointer", "buffer", "buffer"], result: "i32" },
   /** int RAND_bytes(unsigned char *buf, int num) */
-  RAND_bytes: { args: ["buffer", "i32"], result: "i32" },
+  RAND_bytes: { args: ["buffer", "i32"], result: "i32", bounds: [[0, 1]] },
   /** int CRYPTO_memcmp(const void *a, const void *b, size_t len) */
-  CRYPTO_memcmp: { args: ["buffer", "buffer", "usize"], result: "i32" },
+  CRYPTO_memcmp: { args: ["buffer", "buffer", "usize"], result: "i32", bounds: [[0, 2], [1, 2]] },
   /** void OPENSSL_cleanse(void *ptr, size_t len) */
-  OPENSSL_cleanse: { args: ["buffer", "usize"], result: "void" },
+  OPENSSL_cleanse: { args: ["buffer", "usize"], result: "void", bounds: [[0, 1]] },
   /** unsigned long ERR_get_error(void) */
   ERR_get_error: { args: [], result: "u64" },
   /** void ERR_error_string_n(unsigned long e, char *buf, size_t len) */
-  ERR_error_string_n: { args: ["u64", "buffer", "usize"], result: "void" },
+  ERR_error_string_n: { args: ["u64", "buffer", "usize"], result: "void", bounds: [[1, 2]] },
   /** void ERR_clear_error(void) */
   ERR_clear_error: { args: [], result: "void" },
   /** unsigned long ERR_peek_error(void) — the oldest error left in the queue, 0 for none (the queue is kept) */
@@ -66,7 +66,7 @@ export const LIBCRYPTO_SYMBOLS = {
   /** BIO *BIO_new_file(const char *filename, const char *mode) */
   BIO_new_file: { args: ["buffer", "buffer"], result: "pointer" },
   /** int BIO_write(BIO *b, const void *data, int dlen) */
-  BIO_write: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  BIO_write: { args: ["pointer", "buffer", "i32"], result: "i32", bounds: [[1, 2]] },
   /** int BIO_free(BIO *a) */
   BIO_free: { args: ["pointer"], result: "i32" },
   /** X509 *PEM_read_bio_X509(BIO *bp, X509 **x, pem_password_cb *cb, void *u) */
@@ -82,7 +82,7 @@ export const LIBCRYPTO_SYMBOLS = {
   /** int X509_STORE_add_cert(X509_STORE *xs, X509 *x) */
   X509_STORE_add_cert: { args: ["pointer", "pointer"], result: "i32" },
   /** int X509_check_host(X509 *x, const char *name, size_t namelen, unsigned int flags, char **peername) */
-  X509_check_host: { args: ["pointer", "buffer", "usize", "u32", "pointer"], result: "i32" },
+  X509_check_host: { args: ["pointer", "buffer", "usize", "u32", "pointer"], result: "i32", bounds: [[1, 2]] },
   /** int X509_check_ip_asc(X509 *x, const char *address, unsigned int flags) */
   X509_check_ip_asc: { args: ["pointer", "buffer", "u32"], result: "i32" },
   /** int X509_VERIFY_PARAM_set1_ip_asc(X509_VERIFY_PARAM *param, const char *ipasc) */
@@ -152,7 +152,7 @@ export const LIBCRYPTO_SYMBOLS = {
   /** void *X509_STORE_CTX_get_ex_data(const X509_STORE_CTX *ctx, int idx) */
   X509_STORE_CTX_get_ex_data: { args: ["pointer", "i32"], result: "pointer" },
   /** int BIO_read(BIO *b, void *data, int dlen) */
-  BIO_read: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  BIO_read: { args: ["pointer", "buffer", "i32"], result: "i32", bounds: [[1, 2]] },
 } as const;
 
 /**

@@ -43,7 +43,7 @@ export const LIBSSL_SYMBOLS = {
   /** void SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb verify_callback) */
   SSL_CTX_set_verify: { args: ["pointer", "i32", "function"], result: "void" },
   /** int SSL_CTX_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos, unsigned int protos_len) */
-  SSL_CTX_set_alpn_protos: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  SSL_CTX_set_alpn_protos: { args: ["pointer", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** SSL *SSL_new(SSL_CTX *ctx) */
   SSL_new: { args: ["pointer"], result: "pointer" },
   /** void SSL_free(SSL *ssl) */
@@ -61,9 +61,9 @@ export const LIBSSL_SYMBOLS = {
   /** int SSL_do_handshake(SSL *ssl) */
   SSL_do_handshake: { args: ["pointer"], result: "i32" },
   /** int SSL_read(SSL *ssl, void *buf, int num) */
-  SSL_read: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_read: { args: ["pointer", "buffer", "i32"], result: "i32", bounds: [[1, 2]] },
   /** int SSL_write(SSL *ssl, const void *buf, int num) */
-  SSL_write: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_write: { args: ["pointer", "buffer", "i32"], result: "i32", bounds: [[1, 2]] },
   /** int SSL_get_error(const SSL *ssl, int ret) */
   SSL_get_error: { args: ["pointer", "i32"], result: "i32" },
   /** int SSL_shutdown(SSL *ssl) */
@@ -83,7 +83,7 @@ export const LIBSSL_SYMBOLS = {
   /** int SSL_CTX_use_certificate(SSL_CTX *ctx, X509 *x) */
   SSL_CTX_use_certificate: { args: ["pointer", "pointer"], result: "i32" },
   /** int SSL_CTX_use_serverinfo_ex(SSL_CTX *ctx, unsigned int version, const unsigned char *serverinfo, size_t serverinfo_length) — for the certificate set last (OpenSSL ≥ 1.1.1) */
-  SSL_CTX_use_serverinfo_ex: { args: ["pointer", "u32", "buffer", "usize"], result: "i32", optional: true },
+  SSL_CTX_use_serverinfo_ex: { args: ["pointer", "u32", "buffer", "usize"], result: "i32", optional: true, bounds: [[2, 3]] },
   /** int SSL_CTX_use_PrivateKey(SSL_CTX *ctx, EVP_PKEY *pkey) */
   SSL_CTX_use_PrivateKey: { args: ["pointer", "pointer"], result: "i32" },
   /** int SSL_CTX_check_private_key(const SSL_CTX *ctx) */
@@ -127,9 +127,9 @@ export const LIBSSL_SYMBOLS = {
   /** void SSL_SESSION_free(SSL_SESSION *session) */
   SSL_SESSION_free: { args: ["pointer"], result: "void" },
   /** int SSL_peek(SSL *ssl, void *buf, int num) */
-  SSL_peek: { args: ["pointer", "buffer", "i32"], result: "i32" },
+  SSL_peek: { args: ["pointer", "buffer", "i32"], result: "i32", bounds: [[1, 2]] },
   /** int SSL_CTX_set_session_id_context(SSL_CTX *ctx, const unsigned char *sid_ctx, unsigned int sid_ctx_len) */
-  SSL_CTX_set_session_id_context: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  SSL_CTX_set_session_id_context: { args: ["pointer", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** long SSL_CTX_callback_ctrl(SSL_CTX *ctx, int cmd, void (*fp)(void)) */
   SSL_CTX_callback_ctrl: { args: ["pointer", "i32", "function"], result: "i64" },
   /** int SSL_CTX_up_ref(SSL_CTX *ctx) */

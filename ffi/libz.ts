@@ -28,7 +28,7 @@ export const LIBZ_SYMBOLS = {
   /** int deflateParams(z_streamp strm, int level, int strategy) */
   deflateParams: { args: ["pointer", "i32", "i32"], result: "i32" },
   /** int deflateSetDictionary(z_streamp strm, const Bytef *dictionary, uInt dictLength) */
-  deflateSetDictionary: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  deflateSetDictionary: { args: ["pointer", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** uLong deflateBound(z_streamp strm, uLong sourceLen) */
   deflateBound: { args: ["pointer", "u64"], result: "u64" },
   /** int inflateInit2_(z_streamp strm, int windowBits, const char *version, int stream_size) */
@@ -42,11 +42,11 @@ export const LIBZ_SYMBOLS = {
   /** int inflateReset2(z_streamp strm, int windowBits) */
   inflateReset2: { args: ["pointer", "i32"], result: "i32" },
   /** int inflateSetDictionary(z_streamp strm, const Bytef *dictionary, uInt dictLength) */
-  inflateSetDictionary: { args: ["pointer", "buffer", "u32"], result: "i32" },
+  inflateSetDictionary: { args: ["pointer", "buffer", "u32"], result: "i32", bounds: [[1, 2]] },
   /** uLong crc32(uLong crc, const Bytef *buf, uInt len) */
-  crc32: { args: ["u64", "buffer", "u32"], result: "u64" },
+  crc32: { args: ["u64", "buffer", "u32"], result: "u64", bounds: [[1, 2]] },
   /** uLong adler32(uLong adler, const Bytef *buf, uInt len) */
-  adler32: { args: ["u64", "buffer", "u32"], result: "u64" },
+  adler32: { args: ["u64", "buffer", "u32"], result: "u64", bounds: [[1, 2]] },
 } as const;
 
 /** zlib return codes and flush values (zlib.h). */

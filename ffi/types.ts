@@ -46,7 +46,18 @@ export interface SymbolSpec {
   readonly result: NativeType;
   /** The symbol may be absent from the library (resolved to `undefined`). */
   readonly optional?: boolean;
+  /**
+   * Buffer-and-length pairs the boundary checks before each call, each
+   * `[bufferArg, lengthArg, unit?]`: a non-null `buffer` argument at index
+   * `bufferArg` must hold at least `args[lengthArg] × unit` bytes (unit 1 by
+   * default; the size of one element for counts of structs), otherwise the
+   * call throws `NativeBoundsError` instead of letting C run past its end.
+   */
+  readonly bounds?: readonly BoundsRule[];
 }
+
+/** `[bufferArg, lengthArg, unit?]`: see {@link SymbolSpec.bounds}. */
+export type BoundsRule = readonly [bufferArg: number, lengthArg: number, unit?: number];
 
 /** A table of C functions by name. */
 export type SymbolTable = Readonly<Record<string, SymbolSpec>>;
