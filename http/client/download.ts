@@ -194,6 +194,19 @@ export async function download(url: string | URL, path: string, options: Downloa
   if (options.dispatcher !== undefined) init.dispatcher = options.dispatcher;
   if (options.totalTimeoutMs !== undefined) init.totalTimeoutMs = options.totalTimeoutMs;
   const response = await fetch(url, init);
+  try {
+    return await save(response, path, options, have, callerRange);
+  } catch (error) {
+    // Whatever failed (the file, onProgress, a check), the body is let go:
+    // left unread, it held its connection busy for good (a pool of one
+    // connection then hung every later request).
+    if (response.body !== null && !response.bodyUsed) await response.body.cancel(error).catch(() => {});
+    throw error;
+  }
+}
+
+/** The rest of {@link download} once `response` arrived; throws with its body possibly unread. */
+async function save(response: Response, path: string, options: DownloadOptions, have: number, callerRange: boolean): Promise<DownloadResult> {
   if (have > 0 && response.status === 416 && unsatisfiedLength(response.headers.get("content-range")) === have) {
     await response.body?.cancel();
     options.onProgress?.({ received: have, total: have });
@@ -229,25 +242,25 @@ export async function download(url: string | URL, path: string, options: Downloa
   }
   const fd = openFileWrite(path, start > 0 ? "append" : "truncate");
   let received = start;
+  const reader = response.body?.getReader();
   try {
-    if (response.body !== null) {
-      const reader = response.body.getReader();
+    if (reader !== undefined) {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         if (rangeBytes !== null && received - start + value.length > rangeBytes) {
-          await reader.cancel().catch(() => {});
           throw new HTTPError("ERR_HTTP_RANGE", `the 206 carries more than its Content-Range's ${rangeBytes} bytes`);
         }
         writeFileAll(fd, value);
         received += value.length;
         options.onProgress?.({ received, total });
-        if (options.signal?.aborted === true) {
-          await reader.cancel(options.signal.reason).catch(() => {});
-          throw options.signal.reason;
-        }
+        if (options.signal?.aborted === true) throw options.signal.reason;
       }
     }
+  } catch (error) {
+    // A failed write or onProgress as much as a check: the body is let go (see download).
+    await reader?.cancel(error).catch(() => {});
+    throw error;
   } finally {
     closeFile(fd);
   }
