@@ -50,6 +50,8 @@ const REDIRECTS: Array<[string, string, string]> = [
 let server: net.Server;
 let port = 0;
 let reply = "";
+/** Answers by request path, before `reply`. */
+const byPath = new Map<string, string>();
 const agent = new Agent();
 
 before(async () => {
@@ -59,8 +61,9 @@ before(async () => {
     sock.on("data", (d: Buffer) => {
       head += d.toString("latin1");
       if (!head.includes("\r\n\r\n")) return;
+      const path = head.split(" ", 2)[1] ?? "";
       head = "";
-      sock.end(reply);
+      sock.end(byPath.get(path) ?? reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -116,6 +119,26 @@ describe("HTTP/1.1 client against a hostile server", () => {
     assert.equal(res.status, 200);
     assert.equal(res.statusText, "");
     assert.equal(await res.text(), "ok");
+  });
+
+  test("fetch: a redirect with two differing Location fields is ERR_HTTP_REDIRECT_LOCATION, not their comma join; identical ones are one", async () => {
+    reply = "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n";
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { dispatcher: agent }), hasCode("ERR_HTTP_REDIRECT_LOCATION"));
+    reply = "HTTP/1.1 302 Found\r\nLocation: /a\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n";
+    const manual = await fetch(`http://127.0.0.1:${port}/`, { dispatcher: agent, redirect: "manual" });
+    assert.equal(manual.status, 302);
+    await manual.arrayBuffer();
+    // Repeats of one value are followed once.
+    reply = "HTTP/1.1 302 Found\r\nLocation: /same\r\nLocation: /same\r\nContent-Length: 0\r\n\r\n";
+    byPath.set("/same", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { dispatcher: agent });
+      assert.equal(new URL(res.url).pathname, "/same");
+      assert.equal(await res.text(), "ok");
+    } finally {
+      byPath.clear();
+    }
+    await stillWorks();
   });
 
   for (const [name, location, code] of REDIRECTS) {

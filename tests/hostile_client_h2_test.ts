@@ -15,8 +15,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { HTTP2Error } from "../core/errors.ts";
-import { Agent, request } from "../http/client/mod.ts";
+import { HTTP2Error, NetError } from "../core/errors.ts";
+import { Agent, fetch, request } from "../http/client/mod.ts";
 import { encodeFrame, encodeGoaway, encodePing, encodeRstStream, encodeSettings, encodeWindowUpdate } from "../http/h2/frames.ts";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
 
@@ -173,4 +173,18 @@ describe("HTTP/2 client against a hostile server", () => {
       assert.equal(await res.body.text(), "ok");
     });
   }
+
+  test("fetch: a redirect with two differing location fields is ERR_HTTP_REDIRECT_LOCATION, not their comma join", async () => {
+    attack = (s, id) => s.write(encodeFrame(HEADERS, END_HEADERS | END_STREAM, id, head([":status", "302", "location", "/a", "location", "/b"])));
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/`, { dispatcher: agent }), (err: unknown) => {
+      assert.ok(err instanceof TypeError, String(err));
+      const cause = (err as Error).cause;
+      assert.ok(cause instanceof NetError, String(cause));
+      assert.equal(cause.code, "ERR_HTTP_REDIRECT_LOCATION");
+      return true;
+    });
+    attack = OK;
+    const res = await fetch(`http://127.0.0.1:${port}/`, { dispatcher: agent });
+    assert.equal(await res.text(), "ok");
+  });
 });

@@ -234,6 +234,24 @@ function fieldValues(fields: ReadonlyArray<readonly [string, string]>, name: str
   return out;
 }
 
+/**
+ * The one Location of a redirect, or null without one. Location holds a
+ * single URI (RFC 9110 §10.2.2): differing Location fields (a response
+ * split or two layers that disagree, where joining them with a comma made
+ * a URL neither meant) are `ERR_HTTP_REDIRECT_LOCATION`, as the Fetch
+ * standard's "extract header list values" fails for them; identical
+ * repeats count as one, as browsers take them.
+ */
+function redirectLocation(fields: ReadonlyArray<readonly [string, string]>): string | null {
+  let out: string | null = null;
+  for (const [n, v] of fields) {
+    if (n !== "location") continue;
+    if (out !== null && v !== out) throw new HTTPError("ERR_HTTP_REDIRECT_LOCATION", `differing Location fields: ${JSON.stringify(out.slice(0, 100))} and ${JSON.stringify(v.slice(0, 100))}`);
+    out = v;
+  }
+  return out;
+}
+
 /** Drops a body we will not hand over: read it when small (the connection is kept), else close. */
 async function discard(hop: Hop): Promise<void> {
   if (hop.empty) return;
@@ -588,8 +606,14 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
         const setCookie = fieldValues(hop.fields, "set-cookie");
         if (setCookie.length > 0) await jar.storeSetCookie(url, setCookie);
       }
-      const location = fieldValue(hop.fields, "location");
-      if (REDIRECT_STATUSES.has(hop.status) && location !== null && redirect !== "manual") {
+      let location: string | null;
+      try {
+        location = redirect === "manual" || !REDIRECT_STATUSES.has(hop.status) ? null : redirectLocation(hop.fields);
+      } catch (err) {
+        hop.body.cancel();
+        throw err;
+      }
+      if (location !== null) {
         if (redirect === "error") {
           hop.body.cancel();
           throw new HTTPError("ERR_HTTP_REDIRECT", `redirect ${hop.status} to ${location} with redirect: "error"`);
