@@ -16,11 +16,14 @@ const BODY = "x".repeat(4 << 20);
 let server: net.Server;
 let origin = "";
 let dir = "";
+const sockets = new Set<net.Socket>();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "ffinet-download-errors-"));
   // Keep-alive: answers every request on a connection with BODY.
   server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
     sock.on("error", () => {});
     let head = "";
     sock.on("data", (d: Buffer) => {
@@ -36,7 +39,7 @@ before(async () => {
 });
 
 after(async () => {
-  server.closeAllConnections?.();
+  for (const sock of sockets) sock.destroy();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dir, { recursive: true, force: true });
 });
