@@ -91,6 +91,45 @@ describe("/metrics over serve", () => {
     assert.equal(sample(text, "http_server_requests_in_flight"), 0);
     assert.throws(() => metricsHandler(registry, { jsn: true } as never), /unknown option "jsn"/);
   });
+
+  test("a handler result that is not a Response: serve answers and reports it the same with metrics as without, and counts a handler error", async () => {
+    const seen: Array<{ metrics: boolean; path: string; status: number; error: string }> = [];
+    for (const metrics of [false, true]) {
+      const registry = new MetricsRegistry();
+      let error = "";
+      const server = serve({
+        port: 0,
+        ...(metrics ? { metrics: registry } : {}),
+        onError: (e) => {
+          error = e instanceof Error ? e.message : String(e);
+          return new Response("failed", { status: 500 });
+        },
+        fetch: (request) => {
+          const path = new URL(request.url).pathname;
+          const wrong = (path === "/null" ? null : "text") as unknown as Response;
+          return path === "/later" ? Promise.resolve(wrong) : wrong;
+        },
+      });
+      try {
+        for (const path of ["/now", "/null", "/later"]) {
+          const response = await fetch(`http://127.0.0.1:${server.addr.port}${path}`);
+          await response.arrayBuffer();
+          seen.push({ metrics, path, status: response.status, error });
+        }
+      } finally {
+        await server.shutdown({ deadlineMs: 1000 });
+      }
+      if (metrics) {
+        const text = await metricsHandler(registry)(new Request("http://localhost/metrics")).text();
+        assert.equal(sample(text, "http_server_handler_errors_total"), 3);
+        assert.equal(sample(text, "http_server_requests_in_flight"), 0);
+      }
+    }
+    const plain = seen.filter((s) => !s.metrics).map(({ path, status, error }) => ({ path, status, error }));
+    const measured = seen.filter((s) => s.metrics).map(({ path, status, error }) => ({ path, status, error }));
+    assert.deepEqual(measured, plain);
+    assert.ok(plain.every((s) => s.status === 500 && /must return a Response/.test(s.error)), JSON.stringify(plain));
+  });
 });
 
 describe("collectors", () => {

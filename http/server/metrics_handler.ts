@@ -145,7 +145,7 @@ function finish<R extends Response | undefined>(m: RequestMetrics, start: number
   // Clamped: the end's clock is aligned to the start's to well under a microsecond, not exactly.
   const ms = metricsNowMs() - start;
   m.latency.record(ms > 0 ? ms / 1000 : 0);
-  count(m, response);
+  count(m.counts, response);
   return response;
 }
 
@@ -160,16 +160,30 @@ function finishServed<R extends Response | undefined>(m: RequestMetrics, start: 
   const counts = m.counts;
   counts[IN_FLIGHT]!--;
   endAtNextReading(m.latency, start);
-  // The status class (none: the request switched protocols, a WebSocket upgrade under serve's `websocket`: 1xx).
-  const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
-  counts[FIRST_CLASS + (cls >= 0 && cls < 5 ? cls : 4)]!++;
+  count(counts, response);
   return response;
 }
 
-/** The status class of `response` counted (none: the request switched protocols, a WebSocket upgrade under serve's `websocket`: 1xx). */
-function count(m: RequestMetrics, response: Response | undefined): void {
-  const cls = response === undefined ? 0 : ((response.status / 100) | 0) - 1;
-  m.counts[FIRST_CLASS + (cls >= 0 && cls < 5 ? cls : 4)]!++;
+/**
+ * Counts `response`'s status class (none: the request switched protocols,
+ * a WebSocket upgrade under serve's `websocket`: 1xx). A result that is not
+ * a Response (null, a string: a handler's mistake, which serve answers 500
+ * and hands to onError as it would without metrics) is a handler error, and
+ * is passed on unchanged: reading its status threw here, and serve reported
+ * that TypeError instead of its own.
+ */
+function count(counts: Float64Array, response: Response | undefined): void {
+  if (response === undefined) {
+    counts[FIRST_CLASS]!++;
+    return;
+  }
+  const status = typeof response === "object" && response !== null ? (response as { status?: unknown }).status : undefined;
+  if (typeof status !== "number") {
+    counts[ERRORS]!++;
+    return;
+  }
+  const cls = ((status / 100) | 0) - 1;
+  counts[FIRST_CLASS + (cls >= 0 && cls < 5 ? cls : 4)]!++;
 }
 
 function failed(m: RequestMetrics, error: unknown): never {
