@@ -114,8 +114,31 @@ function plain(value: unknown, seen: Set<unknown>): unknown {
 function logfmtValue(value: unknown): string {
   const v = plain(value, new Set());
   const text = v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v) ?? "";
-  if (text !== "" && !/[\s"=\\]/.test(text)) return text;
-  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t")}"`;
+  if (text !== "" && !LOGFMT_QUOTE.test(text)) return text;
+  return `"${text.replace(LOGFMT_ESCAPE, logfmtEscape)}"`;
+}
+
+/** What makes a logfmt value quoted: space, quote, `=`, backslash, or a control character (C0, DEL, C1). */
+const LOGFMT_QUOTE = /[\s"=\\\x00-\x1f\x7f-\x9f]/;
+/** What is escaped inside quotes: no control character or line separator is written raw (a peer's ESC reaching a terminal, a line split). */
+const LOGFMT_ESCAPE = /[\\"\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+/** A key's characters that become `_`. */
+const LOGFMT_KEY_UNSAFE = /[\s"=\x00-\x1f\x7f-\x9f]/g;
+
+function logfmtEscape(c: string): string {
+  switch (c) {
+    case "\\":
+    case '"':
+      return `\\${c}`;
+    case "\n":
+      return "\\n";
+    case "\r":
+      return "\\r";
+    case "\t":
+      return "\\t";
+  }
+  const code = c.charCodeAt(0);
+  return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, "0")}`;
 }
 
 /**
@@ -140,7 +163,10 @@ export function formatJSONLine(record: LogRecord): string {
 
 /**
  * Formats a record as one logfmt line: `time=… level=… msg=… key=value`,
- * values quoted when they hold spaces, quotes, `=` or backslashes.
+ * values quoted when they hold spaces, quotes, `=`, backslashes or control
+ * characters; inside quotes `\\`, `"`, `\n`, `\r` and `\t` are escaped as
+ * such and every other control character and line separator as `\xNN` or
+ * `\uNNNN`, so no line holds one raw.
  *
  * @example
  * ```ts
@@ -152,7 +178,7 @@ export function formatJSONLine(record: LogRecord): string {
 export function formatLogfmtLine(record: LogRecord): string {
   let line = `time=${new Date(record.time).toISOString()} level=${record.level} msg=${logfmtValue(record.msg)}`;
   for (const k of Object.keys(record.fields)) {
-    const key = (RESERVED.has(k) ? `_${k}` : k).replace(/[\s"=]/g, "_") || "_";
+    const key = (RESERVED.has(k) ? `_${k}` : k).replace(LOGFMT_KEY_UNSAFE, "_") || "_";
     line += ` ${key}=${logfmtValue(record.fields[k])}`;
   }
   return line;

@@ -70,6 +70,15 @@ describe("Logger", () => {
     }));
   });
 
+  test("logfmt writes no control character raw (a peer's ESC, NUL, DEL or line separator in a value or key cannot reach a terminal or split a line)", () => {
+    const line = formatLogfmtLine({ time: 0, level: "info", msg: "m\x1b[2J", fields: { reason: "a\x1b]0;pwned\x07b", nul: "x\x00y", del: "\x7f", ls: "a\u2028b", "k\x1bey": 1 } });
+    assert.equal(line, 'time=1970-01-01T00:00:00.000Z level=info msg="m\\x1b[2J" reason="a\\x1b]0;pwned\\x07b" nul="x\\x00y" del="\\x7f" ls="a\\u2028b" k_ey=1');
+    fc.assert(fc.property(fc.string({ unit: "binary" }), fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" })), (msg, fields) => {
+      const line = formatLogfmtLine({ time: 0, level: "info", msg, fields });
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(line), JSON.stringify(line));
+    }));
+  });
+
   test("bad options are TypeErrors; the silent logger writes nothing", () => {
     assert.throws(() => new Logger({ level: "loud" as never }), TypeError);
     assert.throws(() => new Logger({ format: "xml" as never }), TypeError);
