@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { concatBytes } from "../../core/bytes.ts";
 import { type ResponseSink, writeResponse } from "./respond.ts";
+import { staticBody } from "./response_peek.ts";
 
 const CTX = { head: false, http10: false, close: false };
 
@@ -59,5 +60,28 @@ describe("writeResponse and clones of the response it writes", () => {
       assert.deepEqual(bodyOf(await written(original)), given);
       assert.deepEqual(bodyOf(await written(forCache)), given);
     });
+
+    test(`a ${n}-byte body: clones of a clone (a cache that hands out a clone of its clone per request) keep it after each is written`, async () => {
+      const given = new Uint8Array(n).map((_, i) => (i * 3) % 241);
+      const cached = new Response(given).clone();
+      for (let i = 0; i < 3; i++) assert.deepEqual(bodyOf(await written(cached.clone())), given, `clone ${i}`);
+      assert.deepEqual(bodyOf(await written(cached)), given, "the cached clone itself, last");
+    });
   }
+
+  test("a byte body nobody cloned: Deno's own copy is freed once written (Node and Bun: the bytes looked at are left as they are)", async () => {
+    for (const n of [16384, 65536]) {
+      const given = new Uint8Array(n).map((_, i) => i % 239);
+      const response = new Response(given);
+      // What the writer will take: on Deno the copy the Response constructor made (on Bun staticBody takes the body itself).
+      const copy = "Deno" in globalThis ? staticBody(response) : undefined;
+      assert.deepEqual(bodyOf(await written(response)), given);
+      assert.equal(given.byteLength, n, "the caller's array is kept");
+      if ("Deno" in globalThis && copy instanceof Uint8Array) {
+        assert.notEqual(copy, given);
+        assert.equal(copy.byteLength, 0, "the runtime's copy was freed (detached)");
+        assert.equal(response.bodyUsed, true);
+      }
+    }
+  });
 });

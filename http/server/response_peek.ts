@@ -13,7 +13,7 @@
  * caller reads the body through its public stream, as before. What the
  * user sees never changes: the response's own stream is left unread (on
  * Deno a byte body, once written, is marked used as Deno's own server leaves
- * it: {@link releaseTakenBody}).
+ * it, and its copy freed unless a clone shares it: {@link releaseTakenBody}).
  * Bun keeps no such property: there a body held in memory is taken with
  * `response.bytes()` (ffi/bun_response_bytes.ts), which uses the body as
  * reading its stream would.
@@ -51,6 +51,61 @@ let takenFrom: { consumed?: boolean } | undefined;
  * {@link probe}.
  */
 let denoCopies = false;
+
+/** Deno's inner body (one per `Response` or `Request`): a static body record or a stream. */
+interface DenoInnerBody {
+  streamOrStatic: { body?: unknown; consumed?: boolean } | ReadableStream;
+  clone(): DenoInnerBody;
+}
+
+/**
+ * Deno: the byte bodies a clone shares (`Response.clone()` gives the clone
+ * the very array the original holds), noted by {@link markClones}; a copy
+ * in here is never freed, only marked used.
+ */
+const sharedBodies = new WeakSet<Uint8Array>();
+/** Whether {@link markClones} found Deno's inner body and notes its clones. */
+let clonesNoted = false;
+
+/**
+ * Deno (2.9): wraps the `clone` method of the class that holds every
+ * `Response`'s (and `Request`'s) body, found by its shape on a response
+ * made here, so that a byte body a clone shares is noted in
+ * {@link sharedBodies} before the clone exists. `Response.prototype.clone`
+ * and Deno's own callers all go through it; clones behave as before.
+ * Done when this module loads, so a response cloned before that (made and
+ * cloned before the server was imported) is not known: see
+ * {@link releaseTakenBody}. Anywhere else (another layout, Node, Bun)
+ * nothing is changed.
+ */
+function markClones(): void {
+  let response: Response;
+  try {
+    response = new (nativeResponse())(new Uint8Array(1));
+  } catch {
+    return;
+  }
+  for (const s of Object.getOwnPropertySymbols(response)) {
+    if (s.description !== "response") continue;
+    const inner = (response as unknown as Record<symbol, { body?: unknown } | null>)[s];
+    const body = inner?.body as Partial<DenoInnerBody> | null | undefined;
+    if (body === null || typeof body !== "object" || body.streamOrStatic === null || typeof body.streamOrStatic !== "object") return;
+    if (!("consumed" in body.streamOrStatic)) return;
+    const proto = Object.getPrototypeOf(body) as Partial<DenoInnerBody> | null;
+    const descriptor = proto === null ? undefined : Object.getOwnPropertyDescriptor(proto, "clone");
+    const original = descriptor?.value as ((this: DenoInnerBody) => DenoInnerBody) | undefined;
+    if (typeof original !== "function" || descriptor!.writable !== true || descriptor!.configurable !== true) return;
+    const clone = function clone(this: DenoInnerBody): DenoInnerBody {
+      const record = this.streamOrStatic;
+      if (record !== null && typeof record === "object" && "consumed" in record && record.body instanceof Uint8Array) sharedBodies.add(record.body);
+      return original.call(this);
+    };
+    Object.defineProperty(proto, "clone", { ...descriptor, value: clone });
+    clonesNoted = true;
+    return;
+  }
+}
+markClones();
 
 /** The response has no body (`new Response(null)`, a redirect…). */
 export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
@@ -244,11 +299,14 @@ export function staticBody(response: Response): StaticBody {
  * Frees `body` at once when it is what {@link staticBody} last took out of
  * a response, which nobody else holds, and is 16 KiB or more: call it once
  * its bytes were sent or copied. On Bun that is the buffer `bytes()` gave.
- * On Deno the copy its `Response` constructor made is only marked used
- * (of any size), as Deno's own server leaves it: reading it again throws "Body
+ * On Deno the copy its `Response` constructor made is marked used (of any
+ * size), as Deno's own server leaves it: reading it again throws "Body
  * already consumed", a second answer with it takes the stream path and
- * fails as there; it is not freed, since a clone of the response shares
- * it. The runtime would otherwise keep each
+ * fails as there; it is freed too when no clone of the response shares it
+ * (`clone()` gives the clone that very array: clones are noted as they are
+ * made, see `markClones`; one made before this module was loaded is not
+ * known, so a response made and cloned before the server was imported must
+ * not be served). The runtime would otherwise keep each
  * such body until its next garbage collection, and the fresh memory of
  * the next one costs page faults and `brk` calls (a 64 KiB body per
  * request here: ~2 faults per request without this, 0.02–0.04 with).
@@ -306,6 +364,10 @@ export interface TakenBody {
 export function claimTakenBody(body: Uint8Array): TakenBody | undefined {
   if (body !== taken) return undefined;
   const claim = { bytes: body, from: takenFrom };
+  // Deno: used from now on (as Deno's own server leaves a body it took), so
+  // that nothing reads the array out of the response (bytes(), its stream)
+  // while the bytes wait to be sent and it may be freed after.
+  if (takenFrom !== undefined) takenFrom.consumed = true;
   taken = undefined;
   takenFrom = undefined;
   return claim;
@@ -330,12 +392,13 @@ export function releaseClaimedBody(claim: TakenBody): void {
 
 function release(body: Uint8Array, from: { consumed?: boolean } | undefined): void {
   if (from !== undefined) {
-    // Deno: marked used, never detached. A clone made before (Response.clone():
-    // a cache's copy, a logger's) holds this very array, and nothing tells
-    // that it was made: freeing it left the clone's body detached (an empty
-    // body when served, a TypeError when read).
+    // Deno: marked used, and freed only when no clone shares the array. A
+    // clone (Response.clone(): a cache's copy, a logger's) holds this very
+    // array: freeing it would leave the clone's body detached (an empty
+    // body when served, a TypeError when read). Clones are noted as they
+    // are made (markClones); where they cannot be, nothing is freed.
     from.consumed = true;
-    return;
+    if (!clonesNoted || sharedBodies.has(body)) return;
   }
   // A small one is left to the collector: detaching costs more than it saves (~0.5 µs for 1 KiB here).
   if (body.byteLength >= RELEASE_MIN && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) detachBuffer(body.buffer as ArrayBuffer);
