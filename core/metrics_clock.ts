@@ -40,6 +40,8 @@ let waiting = 0;
 const waitingStart = new Float64Array(WAITING_MAX);
 const waitingInto: (LatencySink | undefined)[] = new Array<LatencySink | undefined>(WAITING_MAX).fill(undefined);
 let settleQueued = false;
+/** Reads under way that end their latencies when they end ({@link holdLatencies}). */
+let held = 0;
 
 /** The clock itself (see the module doc). */
 function read(): number {
@@ -110,8 +112,9 @@ function settleLater(): void {
  * `performance.now()`'s origin, such as the turn's `turnMs`) to the next
  * reading of {@link metricsNowMs}, whoever takes it: an HTTP session's at
  * the end of the read that carried the request ({@link settleLatencies}),
- * otherwise at the end of the current synchronous run (a microtask), or at
- * once when 64 are waiting. What request metrics use instead of a clock
+ * otherwise at the end of the current synchronous run (a microtask, not
+ * queued inside a read held by {@link holdLatencies}), or at once when 64
+ * are waiting. What request metrics use instead of a clock
  * reading per request; the end is never earlier than the call.
  *
  * @example
@@ -132,7 +135,8 @@ export function endAtNextReading(into: LatencySink, startMs: number): void {
   waitingStart[n] = startMs;
   waitingInto[n] = into;
   waiting = n + 1;
-  if (!settleQueued) {
+  // Inside a read that settles when it ends (holdLatencies): no microtask (a promise reaction per turn).
+  if (!settleQueued && held === 0) {
     settleQueued = true;
     onMicrotask(settleLater);
   }
@@ -155,5 +159,45 @@ export function endAtNextReading(into: LatencySink, startMs: number): void {
  * ```
  */
 export function settleLatencies(): void {
+  if (waiting !== 0) settle(read());
+}
+
+/**
+ * A read begins whose end will settle the latencies waiting for a reading
+ * ({@link releaseLatencies}, in a `finally`): until then
+ * {@link endAtNextReading} queues no microtask of its own (a promise
+ * reaction and a microtask per event-loop turn, and its garbage, on the
+ * request path of `serve({ metrics })`). Calls nest.
+ *
+ * @example
+ * ```ts
+ * import { endAtNextReading, holdLatencies, releaseLatencies } from "./metrics_clock.ts";
+ * let seconds = -1;
+ * holdLatencies();
+ * try {
+ *   endAtNextReading({ record: (s) => void (seconds = s) }, performance.now());
+ * } finally {
+ *   releaseLatencies(); // ends it
+ * }
+ * console.log(seconds >= 0); // true
+ * ```
+ */
+export function holdLatencies(): void {
+  held++;
+}
+
+/**
+ * Ends a read begun with {@link holdLatencies}: the latencies waiting for a
+ * reading end now, as {@link settleLatencies} ends them.
+ *
+ * @example
+ * ```ts
+ * import { holdLatencies, releaseLatencies } from "./metrics_clock.ts";
+ * holdLatencies();
+ * releaseLatencies();
+ * ```
+ */
+export function releaseLatencies(): void {
+  if (held > 0) held--;
   if (waiting !== 0) settle(read());
 }

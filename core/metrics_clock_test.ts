@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { libc } from "../ffi/libc.ts";
-import { endAtNextReading, metricsNowMs, settleLatencies } from "./metrics_clock.ts";
+import { endAtNextReading, holdLatencies, metricsNowMs, releaseLatencies, settleLatencies } from "./metrics_clock.ts";
 
 describe("metricsNowMs", () => {
   test("reads performance.now()'s clock: each reading lies between two performance.now() readings around it, and never goes back", () => {
@@ -66,6 +66,31 @@ describe("endAtNextReading", () => {
     for (let i = 1; i < 64; i++) assert.ok(into[i]![1] > into[i - 1]![1], `${i}`);
     settleLatencies();
     assert.equal(into.length, 65);
+  });
+
+  test("inside a held read no microtask ends a latency: releaseLatencies() does, and holds nest", async () => {
+    const seen: number[] = [];
+    const sink = { record: (s: number) => void seen.push(s) };
+    holdLatencies();
+    holdLatencies();
+    try {
+      endAtNextReading(sink, performance.now());
+      await Promise.resolve();
+      await Promise.resolve();
+      assert.equal(seen.length, 0); // no microtask settled it
+      releaseLatencies(); // the inner read ends: ended
+      assert.equal(seen.length, 1);
+      endAtNextReading(sink, performance.now());
+    } finally {
+      releaseLatencies();
+    }
+    assert.equal(seen.length, 2);
+    // Released: the microtask is back.
+    endAtNextReading(sink, performance.now());
+    await Promise.resolve();
+    assert.equal(seen.length, 3);
+    releaseLatencies(); // unbalanced: harmless
+    assert.ok(seen.every((s) => s >= 0));
   });
 
   test("a start after the end's reading (clocks aligned to well under a microsecond, not exactly) counts 0, not a negative latency", () => {

@@ -45,7 +45,7 @@
  * @module
  */
 import { HTTP1ParseError } from "../../core/errors.ts";
-import { metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
+import { holdLatencies, metricsNowMs, releaseLatencies } from "../../core/metrics_clock.ts";
 import { BodyGather } from "../body_gather.ts";
 import { WriteStallWatch } from "./write_stall.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
@@ -650,6 +650,8 @@ export class H1Session implements ResponseSink {
 
   onData(bytes: Uint8Array): void {
     this.#inRead = true;
+    // Request metrics' latencies end at the end of this read (below), without a microtask of their own.
+    holdLatencies();
     try {
       this.#read(bytes);
     } finally {
@@ -661,7 +663,7 @@ export class H1Session implements ResponseSink {
         if (this.#timerKind !== T_NONE) this.#deadline = metricsNowMs() + ms;
       }
       // Request metrics (serve's `metrics`) end their requests of this read here, their responses written (no clock read of their own).
-      settleLatencies();
+      releaseLatencies();
     }
   }
 
