@@ -49,7 +49,9 @@
  * wrapping, each block timed by the server's main-thread CPU time (not the
  * client's, not the runtime's helper threads), loaded by wrk, with "bare
  * again" as the method's zero (SERVER_THREAD_PAIRS, SERVER_THREAD_BLOCK,
- * SERVER_THREAD_PIPELINE). The other switched part times the main thread
+ * SERVER_THREAD_PIPELINE); then the same blocks timed by the whole
+ * process's CPU (CLOCK_PROCESS_CPUTIME_ID: the runtime's helper threads too,
+ * GC and the parked wait), what the wrk rounds count, paired in one process. The other switched part times the main thread
  * too (and the process, for comparison).
  *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
@@ -562,22 +564,31 @@ async function runToggleServer(out: string): Promise<void> {
   const BLOCK = Number(proc.env.SERVER_THREAD_BLOCK ?? 2000);
   const WARM = 3;
   const threadNs = threadCpuClock();
+  const processNs = threadCpuClock(CLOCK_PROCESS_CPUTIME_ID);
   const ns: number[][] = variants.map(() => []);
+  // The whole process's CPU per block too (its helper threads: GC, the parked wait), for comparison.
+  const pns: number[][] = variants.map(() => []);
   let round = 0;
   let slot = 0; // the variant's place in this round's order
   let count = 0;
   let current: Fetch = variants[0]![1];
   let t0 = threadNs();
+  let p0 = processNs();
   const next = (): void => {
     const now = threadNs();
+    const pNow = processNs();
     const index = (round + slot) % variants.length;
-    if (round >= WARM && round < WARM + PAIRS) ns[index]!.push((now - t0) / BLOCK);
+    if (round >= WARM && round < WARM + PAIRS) {
+      ns[index]!.push((now - t0) / BLOCK);
+      pns[index]!.push((pNow - p0) / BLOCK);
+    }
     if (++slot === variants.length) {
       slot = 0;
-      if (++round === WARM + PAIRS) writeFileSync(out, JSON.stringify({ names: variants.map(([name]) => name), ns }));
+      if (++round === WARM + PAIRS) writeFileSync(out, JSON.stringify({ names: variants.map(([name]) => name), ns, pns }));
     }
     current = variants[(round + slot) % variants.length]![1];
     count = 0;
+    p0 = processNs();
     t0 = threadNs();
   };
   const server = serve({
@@ -638,7 +649,7 @@ async function serverThreadToggled(): Promise<void> {
     if (pipeline > 1) rmSync(script, { force: true });
   }
   if (!existsSync(out)) throw new Error("the toggled server did not finish its rounds in 10 minutes");
-  const { names, ns } = JSON.parse(read(out, "utf8")) as { names: string[]; ns: number[][] };
+  const { names, ns, pns } = JSON.parse(read(out, "utf8")) as { names: string[]; ns: number[][]; pns: number[][] };
   rmSync(out);
   const bare = ns[0]!;
   console.log(`# ${RUNTIME} server thread only, fetch switched per block (${bare.length} rounds of ${names.length} blocks, server's main-thread CPU; wrk -c16${pipeline > 1 ? `, ${pipeline} pipelined requests per write,` : ""} in another process), bare ${(median(bare) / 1000).toFixed(2)} µs/req (load ${loadBefore} before, ${load()} after):`);
@@ -649,17 +660,31 @@ async function serverThreadToggled(): Promise<void> {
     console.log(`# ${RUNTIME}   ${names[i]!.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${medianSE(diff).toFixed(0)} ns (median ± its standard error; middle half ${quartiles(diff)}), ${((d / median(bare)) * 100).toFixed(2)} % of the bare request's server CPU`);
     record({ bench: "http_server_limits", case: `hello ${names[i]}, server thread, switched${pipeline > 1 ? `, pipelined ${pipeline}` : ""}, CPU/req`, unit: "µs/req", ours: median(xs) / 1000, peer: median(bare) / 1000, peerName: "same server, bare handler" });
   }
+  // The same blocks timed by the whole process's CPU (every thread: GC helpers, the parked wait): what the
+  // wrk rounds count, but paired within one process.
+  const pBare = pns[0]!;
+  console.log(`# ${RUNTIME} the same blocks, whole process's CPU (all its threads), bare ${(median(pBare) / 1000).toFixed(2)} µs/req:`);
+  for (let i = 1; i < names.length; i++) {
+    const diff = pns[i]!.map((x, j) => x - pBare[j]!);
+    const d = median(diff);
+    console.log(`# ${RUNTIME}   ${names[i]!.padEnd(19)}: paired −bare ${d.toFixed(0)} ± ${medianSE(diff).toFixed(0)} ns (middle half ${quartiles(diff)}), ${((d / median(pBare)) * 100).toFixed(2)} % of the bare request's process CPU`);
+  }
 }
 
-/** Nanoseconds of CPU the calling thread has run (CLOCK_THREAD_CPUTIME_ID through FFI; the process's CPU time where that clock is missing). */
-function threadCpuClock(): () => number {
-  const CLOCK_THREAD_CPUTIME_ID = 3; // Linux (the bench reads /proc anyway)
+const CLOCK_PROCESS_CPUTIME_ID = 2; // Linux (the bench reads /proc anyway)
+const CLOCK_THREAD_CPUTIME_ID = 3;
+
+/**
+ * Nanoseconds of CPU the calling thread has run (CLOCK_THREAD_CPUTIME_ID through FFI; the process's CPU
+ * time where that clock is missing), or with `clock` CLOCK_PROCESS_CPUTIME_ID every thread of the process.
+ */
+function threadCpuClock(clock = CLOCK_THREAD_CPUTIME_ID): () => number {
   const ts = new Uint8Array(16);
   const view = new DataView(ts.buffer);
   let gettime: ((clock: number, out: Uint8Array) => number) | undefined;
   return () => {
     gettime ??= (libcNow as { clock_gettime: (clock: number, out: Uint8Array) => number }).clock_gettime;
-    if (gettime(CLOCK_THREAD_CPUTIME_ID, ts) !== 0) {
+    if (gettime(clock, ts) !== 0) {
       const u = proc.cpuUsage();
       return (u.user + u.system) * 1000;
     }
