@@ -225,3 +225,75 @@ describe("serve over HTTP/2: bodyTimeoutMs", () => {
     }
   });
 });
+
+describe("serve: a streamed body longer than the handler's Content-Length", () => {
+  const enc = new TextEncoder();
+  /** A stream of `parts`, the first at once, each later one after a timer (so the body is streamed, not gathered whole). */
+  const slow = (parts: string[]) => {
+    let first = true;
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (!first) await new Promise((r) => setTimeout(r, 20));
+        first = false;
+        const p = parts.shift();
+        if (p === undefined) c.close();
+        else c.enqueue(enc.encode(p));
+      },
+    });
+  };
+  const handler = (request: Request) => {
+    const path = new URL(request.url).pathname;
+    if (path === "/over-later") return new Response(slow(["abc", "defgh", "ijklmnop"]), { headers: { "content-length": "5" } });
+    if (path === "/over-first") return new Response(slow(["abcdefgh", "ij"]), { headers: { "content-length": "5" } });
+    if (path === "/over-boundary") return new Response(slow(["abc", "de", "f"]), { headers: { "content-length": "5" } });
+    if (path === "/exact") return new Response(slow(["abc", "de"]), { headers: { "content-length": "5" } });
+    return new Response("next");
+  };
+
+  test("HTTP/1.1: only the declared bytes go out, then the connection closes; nothing after them is read as a response", async () => {
+    const server = serve({ port: 0, http2: false, fetch: handler });
+    try {
+      for (const path of ["/over-later", "/over-first", "/over-boundary"]) {
+        const reply = (await rawExchange(server.addr.port, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n`)).toString("latin1");
+        assert.match(reply, /^HTTP\/1\.1 200 /, path);
+        assert.match(reply, /\r\nContent-Length: 5\r\n/i, path);
+        assert.ok(reply.endsWith("\r\n\r\nabcde"), `${path}: ${JSON.stringify(reply)}`);
+        assert.equal(reply.split("HTTP/1.1 ").length, 2, `${path}: one response only`);
+      }
+      // A body of exactly its length keeps the connection.
+      const reply = (await rawExchange(server.addr.port, "GET /exact HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).toString("latin1");
+      assert.match(reply, /\r\n\r\nabcdeHTTP\/1\.1 200 [^]*\r\n\r\nnext$/);
+    } finally {
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("HTTP/2: no DATA past the content-length; the stream is reset, the connection goes on", async () => {
+    // The handler's mistake is reported (on stderr without a logger) once its head went out.
+    const server = serve({ port: 0, fetch: handler });
+    const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    session.on("error", () => {});
+    const get = (path: string) =>
+      new Promise<{ body: string; rst: number }>((resolve) => {
+        const r = session.request({ ":path": path });
+        let body = "";
+        r.setEncoding("latin1");
+        r.on("data", (d: string) => (body += d));
+        r.on("error", () => {});
+        r.on("close", () => resolve({ body, rst: r.rstCode ?? -1 }));
+        r.end();
+      });
+    try {
+      for (const path of ["/over-later", "/over-first", "/over-boundary"]) {
+        const { body, rst } = await get(path);
+        assert.ok(body.length <= 5 && "abcde".startsWith(body), `${path}: ${JSON.stringify(body)}`);
+        assert.equal(rst, ErrorCode.INTERNAL_ERROR, path);
+      }
+      assert.deepEqual(await get("/exact"), { body: "abcde", rst: ErrorCode.NO_ERROR });
+      assert.equal((await get("/next")).body, "next");
+    } finally {
+      session.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});

@@ -334,7 +334,14 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
     if (declared >= 0) fields.push("content-length", String(declared));
     respondHead(h2, id, fields, false, headOut);
     let sent = 0;
+    // No DATA past the content-length (a client takes such a response as
+    // malformed): the excess is not sent, the stream is reset as for a body
+    // that ends short.
+    const over = (n: number) => {
+      if (declared >= 0 && sent + n > declared) throw new RangeError(`the response body has more than the ${declared} bytes its content-length says`);
+    };
     for (const chunk of chunks) {
+      over(chunk.length);
       h2.sendData(id, chunk, false);
       sent += chunk.length;
     }
@@ -349,6 +356,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
       const bytes = chunkBytes(result.value);
       pending = nextRead(reader);
       if (bytes.length > 0) {
+        over(bytes.length);
         h2.sendData(id, bytes, false);
         sent += bytes.length;
         session.flush();

@@ -551,7 +551,17 @@ async function sendStream(
     endHead(ctx, close);
     let ok = commit(sink);
     let sentBytes = 0;
+    // A body longer than the handler's Content-Length: the bytes past it
+    // would be read as the start of the next response (a split response on
+    // a kept-alive connection). Only the declared length goes out, then the
+    // connection closes (as one shorter than declared does).
+    let overflow = false;
     const put = (bytes: Uint8Array): boolean => {
+      if (mode === "length" && sentBytes + bytes.length > declared) {
+        overflow = true;
+        bytes = bytes.subarray(0, declared - sentBytes);
+        if (bytes.length === 0) return true;
+      }
       sentBytes += bytes.length;
       if (mode !== "chunked") return sink.send(bytes);
       const end = writeChunkHeader(chunkHead, 0, bytes.length);
@@ -570,7 +580,10 @@ async function sendStream(
       }
       return sink.send(LAST_CHUNK.subarray(3));
     };
-    for (const chunk of chunks) ok = put(chunk);
+    for (const chunk of chunks) {
+      ok = put(chunk);
+      if (overflow) return false;
+    }
     for (;;) {
       if (!ok) {
         await sink.drained();
@@ -584,6 +597,7 @@ async function sendStream(
       pending = nextRead(reader);
       if (bytes.length > 0) ok = put(bytes);
       else ok = true;
+      if (overflow) return false;
     }
     pending = undefined;
     if (mode === "chunked") sink.send(trailers === undefined ? LAST_CHUNK : await trailerBytes(trailers));
