@@ -6,6 +6,7 @@
 // /metrics handler must show the same. Served by our `serve`, fetched by
 // the runtime's own fetch.
 import assert from "node:assert/strict";
+import http2 from "node:http2";
 import { describe, test } from "node:test";
 import { MetricsRegistry } from "../core/metrics.ts";
 import { StatsdExporter } from "../core/statsd.ts";
@@ -94,6 +95,33 @@ describe("request metrics read directly, without a scrape", () => {
     // And once it is answered, a direct read counts it too.
     assert.equal(ok.value, 7);
     assert.equal(latency.sketch.count, 8);
+  });
+
+  test("serve({ metrics }) over HTTP/2 (h2c, node:http2 by prior knowledge): each answered stream is in the counters and the histogram at the next direct read", async () => {
+    const registry = new MetricsRegistry();
+    await using server = serve({ host: "127.0.0.1", port: 0, metrics: registry, fetch: () => new Response("hello") });
+    const { requests, latency, inFlight } = instruments(registry);
+    const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    session.on("error", () => {});
+    try {
+      for (let i = 1; i <= 5; i++) {
+        const body = await new Promise<string>((resolve, reject) => {
+          const req = session.request({ ":path": "/" });
+          let text = "";
+          req.setEncoding("utf8");
+          req.on("data", (d: string) => (text += d));
+          req.on("end", () => resolve(text));
+          req.on("error", reject);
+          req.end();
+        });
+        assert.equal(body, "hello");
+        assert.equal(requests.labels("2xx").value, i);
+        assert.equal(latency.sketch.count, i);
+        assert.equal(inFlight.value, 0);
+      }
+    } finally {
+      await new Promise<void>((resolve) => session.close(() => resolve()));
+    }
   });
 
   test("serve's wrapping: a latency still waiting for its clock reading is in the histogram at the next read, in the same synchronous run", () => {

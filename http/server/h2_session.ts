@@ -40,7 +40,7 @@ import { HTTP2Error } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import { monotonicMs } from "../../core/clock.ts";
-import { metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
+import { holdLatencies, metricsNowMs, releaseLatencies } from "../../core/metrics_clock.ts";
 import { BodyGather } from "../body_gather.ts";
 import type { Timer } from "../../core/timer_heap.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
@@ -640,20 +640,25 @@ export class H2Session {
   onData(bytes: Uint8Array): void {
     if (this.#closing) return;
     const events = this.h2.receive(bytes);
-    this.#receiving = true;
+    // Request metrics' latencies end at the end of this read (below), without a microtask of their own.
+    holdLatencies();
     try {
-      for (let i = 0; i < events.length; i++) this.#event(events[i]!);
-    } finally {
-      this.#receiving = false;
-      if (this.#gathered.length > 0) this.#handOnGathered();
-      if (this.#idlePending) {
-        this.#idlePending = false;
-        this.#idleSince = metricsNowMs();
+      this.#receiving = true;
+      try {
+        for (let i = 0; i < events.length; i++) this.#event(events[i]!);
+      } finally {
+        this.#receiving = false;
+        if (this.#gathered.length > 0) this.#handOnGathered();
+        if (this.#idlePending) {
+          this.#idlePending = false;
+          this.#idleSince = metricsNowMs();
+        }
       }
+      this.flush();
+    } finally {
+      // Request metrics (serve's `metrics`) end their requests of this read here, their responses flushed (no clock read of their own).
+      releaseLatencies();
     }
-    this.flush();
-    // Request metrics (serve's `metrics`) end their requests of this read here, their responses flushed (no clock read of their own).
-    settleLatencies();
   }
 
   /** Inside `onData`: small DATA payloads are gathered per stream until its events are handled. */
