@@ -53,6 +53,7 @@ export class Agent implements Dispatcher {
   readonly #options: PoolOptions;
   readonly #factory: (origin: string, options: PoolOptions) => Dispatcher;
   readonly #pools = new Map<string, Dispatcher>();
+  readonly #sweep = new PoolSweep();
   #closed = false;
 
   /** Creates an agent that makes one pool per origin with these options (`factory` replaces `new Pool(origin, options)`); throws TypeError for an unknown option. */
@@ -68,10 +69,15 @@ export class Agent implements Dispatcher {
     return [...this.#pools.keys()];
   }
 
-  /** The dispatcher of `origin` (made on first use). */
+  /**
+   * The dispatcher of `origin` (made on first use). A {@link Pool} with
+   * nothing open, opening or queued may be let go once the agent holds
+   * many ({@link PoolSweep}): the next request to its origin gets a new one.
+   */
   dispatcherFor(origin: string): Dispatcher {
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
+      this.#sweep.sweep(this.#pools, sameDispatcher);
       pool = this.#factory(origin, this.#options);
       this.#pools.set(origin, pool);
     }
@@ -102,6 +108,46 @@ export class Agent implements Dispatcher {
     this.#closed = true;
     await Promise.all([...this.#pools.values()].map((p) => p.destroy(error)));
   }
+}
+
+/** Tables of dispatchers swept below this size never are. */
+const SWEEP_MIN = 64;
+
+/**
+ * Keeps a table of per-origin dispatchers (an {@link Agent}'s, a
+ * ProxyAgent's) from growing with every origin ever used: when a new entry
+ * is about to be added to a table of at least twice its size after the
+ * last sweep (64 at first), the {@link Pool}s with nothing open, opening
+ * or queued are dropped from it (they hold no connection or timer: nothing
+ * to close). The table stays within about twice the pools in use, at O(1)
+ * amortized cost per new origin; dispatchers of another class are kept.
+ *
+ * @example
+ * ```ts
+ * import { PoolSweep } from "./agent.ts";
+ * import { Pool } from "./pool.ts";
+ * const table = new Map<string, Pool>();
+ * for (let i = 0; i < 100; i++) table.set(`http://127.0.0.1:${8000 + i}`, new Pool(`http://127.0.0.1:${8000 + i}`));
+ * new PoolSweep().sweep(table, (p) => p);
+ * console.log(table.size); // 0: none was ever used
+ * ```
+ */
+export class PoolSweep {
+  #at = SWEEP_MIN;
+
+  /** Drops the empty pools of `table` (each found by `poolOf`) if it reached its sweep size. */
+  sweep<V>(table: Map<string, V>, poolOf: (entry: V) => Dispatcher): void {
+    if (table.size < this.#at) return;
+    for (const [key, entry] of table) {
+      const pool = poolOf(entry);
+      if (pool instanceof Pool && pool.empty) table.delete(key);
+    }
+    this.#at = Math.max(SWEEP_MIN, table.size * 2);
+  }
+}
+
+function sameDispatcher(d: Dispatcher): Dispatcher {
+  return d;
 }
 
 let globalDispatcher: Dispatcher | undefined;

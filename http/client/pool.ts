@@ -346,6 +346,14 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     return { connected: this.#connections.length, free, connecting: this.#connecting, running, queued: this.#queue.length - this.#queueHead };
   }
 
+  /**
+   * Whether nothing is open, opening or queued: an agent may let such a
+   * pool go (a later request to its origin gets a new one).
+   */
+  get empty(): boolean {
+    return this.#connections.length === 0 && this.#connecting === 0 && this.#queue.length === this.#queueHead;
+  }
+
   /** Whether `close()` or `destroy()` was called. */
   get closed(): boolean {
     return this.#closing || this.#closed;

@@ -31,6 +31,7 @@ import { checkOptions } from "../../core/options.ts";
 import type { EnvReader } from "../../socket/proxy/env.ts";
 import { chooseProxy, type ProxyOption } from "../../socket/proxy/plan.ts";
 import { formatProxy, type ProxyConfig } from "../../socket/proxy/url.ts";
+import { PoolSweep } from "./agent.ts";
 import { basicAuthorization } from "./auth.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
 import { PendingRequest } from "./pending.ts";
@@ -98,6 +99,10 @@ export function proxyRoute(origin: string, proxy: ProxyOption, env?: EnvReader, 
   return { kind: "tunnel", proxy: config };
 }
 
+function poolOfEntry(entry: { pool: Dispatcher }): Dispatcher {
+  return entry.pool;
+}
+
 function proxyOriginOf(proxy: ProxyConfig): string {
   return `http://${proxy.host.includes(":") ? `[${proxy.host}]` : proxy.host}:${proxy.port}`;
 }
@@ -124,6 +129,7 @@ export class ProxyAgent implements Dispatcher {
   readonly #httpTargets: "absolute" | "tunnel";
   readonly #options: PoolOptions;
   readonly #pools = new Map<string, { label: string; pool: Dispatcher }>();
+  readonly #sweep = new PoolSweep();
   #closed = false;
 
   /** An agent for `options.proxy`; pools are made per route on first use. */
@@ -142,7 +148,7 @@ export class ProxyAgent implements Dispatcher {
     this.#options = rest;
   }
 
-  /** The pools made so far, by route (`direct <origin>`, `absolute <proxy>`, `tunnel <proxy> <origin>`; passwords hidden). */
+  /** The pools held, by route (`direct <origin>`, `absolute <proxy>`, `tunnel <proxy> <origin>`; passwords hidden); an empty one may have been let go (agent.ts PoolSweep). */
   get routes(): string[] {
     return [...this.#pools.values()].map((p) => p.label);
   }
@@ -150,6 +156,7 @@ export class ProxyAgent implements Dispatcher {
   #pool(key: string, label: string, make: () => Dispatcher): Dispatcher {
     let entry = this.#pools.get(key);
     if (entry === undefined) {
+      this.#sweep.sweep(this.#pools, poolOfEntry); // routes no longer in use are let go (agent.ts)
       entry = { label, pool: make() };
       this.#pools.set(key, entry);
     }

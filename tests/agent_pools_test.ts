@@ -1,0 +1,72 @@
+// Agent and ProxyAgent keep one pool per origin (reviewer, ninth session):
+// the pools of origins no longer in use were kept for good, ~2.8 KB each
+// (3000 origins: 3000 pools, 8.4 MB on Node), so a process that fetches
+// many origins (webhooks, a crawler, redirects a server chooses) grew
+// without bound. A pool with nothing open, opening, running or queued is
+// now let go once the table doubles; one with a kept-alive connection stays
+// and is reused.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { Agent, fetch } from "../http/client/mod.ts";
+import { ProxyAgent } from "../http/client/proxy_dispatch.ts";
+
+let server: net.Server;
+let port = 0;
+/** Connections accepted, by local address (the origin's host). */
+const accepted = new Map<string, number>();
+const sockets = new Set<net.Socket>();
+
+before(async () => {
+  // Every 127.x.y.z reaches it (Linux loopback); /keep answers with keep-alive, anything else with a close.
+  server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => {});
+    const host = sock.localAddress ?? "";
+    accepted.set(host, (accepted.get(host) ?? 0) + 1);
+    let head = "";
+    sock.on("data", (d: Buffer) => {
+      head += d.toString("latin1");
+      for (let end = head.indexOf("\r\n\r\n"); end >= 0; end = head.indexOf("\r\n\r\n")) {
+        const keep = head.startsWith("GET /keep ");
+        head = head.slice(end + 4);
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${keep ? "" : "Connection: close\r\n"}\r\nok`);
+        if (!keep) sock.end();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+  port = (server.address() as net.AddressInfo).port;
+});
+
+after(async () => {
+  for (const sock of sockets) sock.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** The i-th loopback host, 127.0.1.1 onwards. */
+const host = (i: number): string => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+const ORIGINS = 300;
+
+describe("per-origin pools of an agent stay bounded", () => {
+  for (const kind of ["Agent", "ProxyAgent (direct routes)"] as const) {
+    test(`${kind}: ${ORIGINS} origins used once leave far fewer pools; a pool with a kept-alive connection is kept and reused`, async () => {
+      const agent = kind === "Agent" ? new Agent() : new ProxyAgent({ proxy: "env", env: () => undefined });
+      const pools = (): number => agent instanceof Agent ? agent.origins.length : agent.routes.length;
+      try {
+        accepted.clear();
+        const kept = `http://${host(ORIGINS)}:${port}`;
+        assert.equal(await (await fetch(`${kept}/keep`, { dispatcher: agent })).text(), "ok");
+        for (let i = 0; i < ORIGINS; i++) {
+          assert.equal(await (await fetch(`http://${host(i)}:${port}/once`, { dispatcher: agent })).text(), "ok");
+        }
+        assert.ok(pools() < ORIGINS / 2, `${pools()} pools kept after ${ORIGINS} origins`);
+        assert.equal(await (await fetch(`${kept}/keep`, { dispatcher: agent })).text(), "ok");
+        assert.equal(accepted.get(host(ORIGINS)), 1, "the kept-alive connection was reused");
+      } finally {
+        await agent.close();
+      }
+    });
+  }
+});
