@@ -226,6 +226,65 @@ describe("serve over HTTP/2: bodyTimeoutMs", () => {
   });
 });
 
+describe("serve over HTTP/2: bodyTimeoutMs leaves alone", () => {
+  test("a stream answered at once that reads its body as it answers (full duplex) and a CONNECT stream: a pause past the timeout cuts neither", async () => {
+    const server = serve({
+      port: 0,
+      bodyTimeoutMs: 100,
+      fetch: async (request) => {
+        if (request.method === "CONNECT") {
+          await new Promise((resolve) => setTimeout(resolve, 800));
+          return new Response("connected");
+        }
+        // Echoes each request chunk as it comes, after answering at once.
+        const reader = request.body!.getReader();
+        return new Response(new ReadableStream<Uint8Array>({
+          async pull(c) {
+            const { done, value } = await reader.read();
+            if (done) c.close();
+            else c.enqueue(value);
+          },
+        }));
+      },
+    });
+    const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    session.on("error", () => {});
+    try {
+      const r = session.request({ ":method": "POST", ":path": "/duplex" });
+      let text = "";
+      let rst = -1;
+      let closed = false;
+      r.setEncoding("latin1");
+      r.on("data", (d: string) => (text += d));
+      r.on("error", () => {});
+      r.on("close", () => {
+        rst = r.rstCode ?? -1;
+        closed = true;
+      });
+      r.write("first ");
+      await until(() => text === "first ", "the first echo");
+      // Eight times the timeout without a byte from the client.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      assert.equal(closed, false, "the duplex stream was cut");
+      r.end("second");
+      await until(() => closed, "the duplex stream's end");
+      assert.equal(text, "first second");
+      assert.equal(rst, ErrorCode.NO_ERROR);
+      // CONNECT: its DATA would be the tunnel's, not a request body; a handler that takes its time still answers.
+      const connect = session.request({ ":method": "CONNECT", ":authority": "a.example:443" });
+      let status = 0;
+      connect.on("response", (h) => (status = Number(h[":status"])));
+      connect.on("error", () => {});
+      await until(() => status !== 0 || connect.closed, "the CONNECT answer");
+      assert.equal(status, 200);
+      connect.destroy();
+    } finally {
+      session.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
+
 describe("serve: a streamed body longer than the handler's Content-Length", () => {
   const enc = new TextEncoder();
   /** A stream of `parts`, the first at once, each later one after a timer (so the body is streamed, not gathered whole). */

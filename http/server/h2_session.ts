@@ -342,6 +342,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   #receivedTrailers: Headers | undefined;
   /** Small DATA payloads of the read being handled (made on the first). */
   #gather: BodyGather | undefined;
+  /** The handler returned its Response: the body goes on at the client's pace (full duplex), no body timeout. */
+  answering = false;
   /** `received` when the timeout sweep last saw it change (-1: not watched), and then (bodyStalled). */
   #sweptReceived = -1;
   #sweptAt = 0;
@@ -513,13 +515,17 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
 
   /**
    * True once the body has not moved for `ms` while the handler waits for it
-   * (nothing queued for it): the body timeout, checked by the server's sweep
-   * (H2Session.checkTimer), as HTTP/1.1's `bodyTimeoutMs`. Bytes queued and
-   * not taken make the handler the slow side, not the client.
+   * (nothing queued for it) before answering: the body timeout, checked by
+   * the server's sweep (H2Session.checkTimer), as HTTP/1.1's
+   * `bodyTimeoutMs`. Bytes queued and not taken make the handler the slow
+   * side, not the client.
    */
   bodyStalled(now: number, ms: number): boolean {
     const c = this.controller;
-    if (this.bodyDone || this.discard || c === undefined || (c.desiredSize ?? 0) < BODY_QUEUE_BYTES) {
+    // Not a request body: a CONNECT stream's DATA is its tunnel's; after the
+    // Response, a stream reading its body as it answers (gRPC-style) is
+    // the application's to pace.
+    if (this.bodyDone || this.discard || this.answering || this.method === "CONNECT" || c === undefined || (c.desiredSize ?? 0) < BODY_QUEUE_BYTES) {
       this.#sweptReceived = -1;
       return false;
     }
@@ -944,6 +950,7 @@ export class H2Session {
   /** `fallback`: `response` answers a failure already (one that fails too is not answered again). */
   async #respond(ex: H2Exchange, response: Response, fallback = false): Promise<void> {
     if (ex.done) return;
+    ex.answering = true;
     if (ex.reset || this.conn.closed) {
       void response.body?.cancel().catch(() => {});
       this.#finished(ex);
