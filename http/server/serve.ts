@@ -122,7 +122,13 @@ export interface ServeOptions {
   headersTimeoutMs?: number;
   /** Most time a kept-alive connection waits for the next request (default 5 000 ms; 0 disables). */
   keepAliveTimeoutMs?: number;
-  /** Most time between two pieces of a request body the handler is waiting for (default 30 000 ms; 0 disables). */
+  /**
+   * Most time between two pieces of a request body the handler is waiting
+   * for (default 30 000 ms; 0 disables). HTTP/1.1: `408` and a close.
+   * HTTP/2: the stream is reset (CANCEL) while its handler has not answered
+   * (a stream answered already reads its body at its own pace; CONNECT
+   * streams carry no request body).
+   */
   bodyTimeoutMs?: number;
   /**
    * Most time queued response bytes (HTTP/1.1 and HTTP/2) wait without the
