@@ -271,16 +271,26 @@ describe("serve over HTTP/1.1", () => {
   });
 
   test("graceful shutdown: a request in flight is answered, with Connection: close", async () => {
+    // The handler is known to be running when shutdown begins and answers
+    // only after it began (no fixed sleeps: a loaded machine can take longer
+    // than any of them to deliver the request).
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
     const s = serve({
       port: 0,
       fetch: async () => {
-        await new Promise((r) => setTimeout(r, 200));
+        entered();
+        await released;
         return new Response("finished");
       },
     });
     const inFlight = raw(s.addr.port, ["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]);
-    await new Promise((r) => setTimeout(r, 50));
+    await inHandler;
     const done = s.shutdown({ deadlineMs: 5000 });
+    await new Promise((r) => setTimeout(r, 20));
+    release();
     const { text, closed } = await inFlight;
     assert.match(text, /^HTTP\/1\.1 200 OK/);
     assert.match(text, /\r\nConnection: close\r\n/i);
