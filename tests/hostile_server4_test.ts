@@ -23,6 +23,7 @@ import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants
 import { encodeFrame, encodeSettings } from "../http/h2/frames.ts";
 import { HPACKEncoder } from "../http/hpack/encoder.ts";
 import { HPACKDecoder } from "../http/hpack/decoder.ts";
+import { OutBuffer } from "../http/server/out_buffer.ts";
 
 /** RST_STREAM codes and :status values by stream, from the server's bytes. */
 function frames(reply: Buffer): { resets: Map<number, number>; statuses: Map<number, string> } {
@@ -352,6 +353,39 @@ describe("serve: a streamed body longer than the handler's Content-Length", () =
       assert.equal((await get("/next")).body, "next");
     } finally {
       session.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
+
+describe("serve over HTTP/1.1: the status line's reason phrase", () => {
+  test("OutBuffer.statusLine: a reason that is no reason-phrase (CR, LF, NUL, other controls, above U+00FF) is the registered phrase", () => {
+    const line = (status: number, reason: string) => {
+      const out = new OutBuffer(64);
+      out.statusLine(status, reason);
+      return new TextDecoder("latin1").decode(out.view());
+    };
+    for (const bad of ["OK\r\nSet-Cookie: evil=1", "a\nb", "a\rb", "a\u0000b", "a\u0001", "a\u007f", "snow \u2603"]) {
+      assert.equal(line(200, bad), "HTTP/1.1 200 OK\r\n", JSON.stringify(bad));
+      assert.equal(line(404, bad), "HTTP/1.1 404 Not Found\r\n", JSON.stringify(bad));
+    }
+    assert.equal(line(200, "Fine"), "HTTP/1.1 200 Fine\r\n");
+    assert.equal(line(200, "Tr\u00e8s\tbien"), "HTTP/1.1 200 Tr\u00e8s\tbien\r\n");
+  });
+
+  test("a statusText with CR LF (Bun's Response takes it) never writes a field into the head", async () => {
+    let response: Response | undefined;
+    try {
+      response = new Response("x", { status: 200, statusText: "OK\r\nSet-Cookie: evil=1" });
+    } catch {
+      // Node, Deno: the constructor refuses it; nothing to send.
+    }
+    const server = serve({ port: 0, http2: false, fetch: () => response?.clone() ?? new Response("refused") });
+    try {
+      const reply = (await rawExchange(server.addr.port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")).toString("latin1");
+      assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.doesNotMatch(reply, /set-cookie/i);
+    } finally {
       await server.shutdown({ deadlineMs: 200 });
     }
   });

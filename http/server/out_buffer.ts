@@ -21,6 +21,8 @@ import { reasonPhrase } from "../core/status.ts";
 
 const encoder = new TextEncoder();
 const statusLines = new Map<number, Uint8Array>();
+/** reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) (RFC 9112 §4). */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]+$/;
 
 let dateSecond = -1;
 let dateText = "";
@@ -167,9 +169,14 @@ export class OutBuffer {
     this.field(name, String(n));
   }
 
-  /** The status line (`reason` when not empty and not the registered phrase). */
+  /**
+   * The status line (`reason` when not empty and not the registered phrase;
+   * the registered phrase when `reason` is no reason-phrase of RFC 9112
+   * §4: Bun's Response takes any statusText, and a CR LF in it wrote a
+   * field of the handler's making into the head).
+   */
   statusLine(status: number, reason: string): void {
-    if (reason === "" || reason === reasonPhrase(status)) this.bytes(statusLine(status));
+    if (reason === "" || reason === reasonPhrase(status) || !REASON_PHRASE.test(reason)) this.bytes(statusLine(status));
     else {
       this.latin1(`HTTP/1.1 ${status} `);
       this.latin1(reason);
