@@ -134,6 +134,8 @@ export class Connection {
   #endPromise: Promise<void> | undefined;
   #closing = false;
   #closed = false;
+  /** Ended by abort() or a failure: the transport closes with a reset. */
+  #reset = false;
   #wantDrain = false;
   /** Waiters of the `writable` stream for the queue to go below the high-water mark. */
   #drainWait: DrainWait | undefined;
@@ -694,6 +696,7 @@ export class Connection {
   abort(error?: Error): void {
     if (this.#closed) return;
     this.#setLingerZero();
+    this.#reset = true;
     this.#destroy(error, false);
   }
 
@@ -996,11 +999,15 @@ export class Connection {
   #destroy(error: Error | undefined, reset: boolean, keepInput = false): void {
     if (this.#closed) return;
     error ??= this.#error; // abort() from inside the `error` callback
-    if (reset && error !== undefined) this.#setLingerZero();
+    if (reset && error !== undefined) {
+      this.#setLingerZero();
+      this.#reset = true;
+    }
     this.#closed = true;
     this.#error = error;
     this.#timer?.cancel();
-    this.#transport.close(false);
+    // Reset: a transport over another connection aborts that one (it would flush what it holds first).
+    this.#transport.close(false, this.#reset);
     this.#reads.endAll(error);
     if (!(keepInput && this.#hasBufferedInput)) this.#reads.close();
     const closedError = error ?? (this.#out.empty && this.#drainWait === undefined ? NOBODY_WAITS : new SocketClosedError("EPIPE", "the connection is closed"));

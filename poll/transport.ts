@@ -73,7 +73,7 @@
  *   shutdown(): void { this.#inner.shutdown(); }
  *   ref(): void { this.#inner.ref(); }
  *   unref(): void { this.#inner.unref(); }
- *   close(keepFd: boolean): void { this.#inner.close(keepFd); }
+ *   close(keepFd: boolean, reset?: boolean): void { this.#inner.close(keepFd, reset); }
  *   get detachable(): boolean { return this.#inner.detachable ?? true; }
  * }
  * // Wrap any transport: new Connection(loop, socket, handler, options, counting(readinessTransport(loop, socket))).
@@ -208,9 +208,12 @@ export interface Transport {
   /**
    * Stops all I/O and releases what the transport holds; closes the
    * descriptor unless `keepFd` (detach: the socket is handed on, in
-   * non-blocking mode).
+   * non-blocking mode). `reset`: the connection was aborted or failed, so
+   * nothing queued is to go out: a transport over another connection
+   * aborts that one instead of closing it gracefully (on a descriptor the
+   * connection has set SO_LINGER 0 already).
    */
-  close(keepFd: boolean): void;
+  close(keepFd: boolean, reset?: boolean): void;
   /**
    * Whether the connection's descriptor carries this transport's bytes, so
    * `detach()` may hand it out. False for a transport over another

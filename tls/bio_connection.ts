@@ -188,10 +188,11 @@ export class TLSBioTransport implements Transport, TransportSink {
     this.#inner.unref();
   }
 
-  close(keepFd: boolean): void {
+  close(keepFd: boolean, reset = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!keepFd) {
+    // A reset sends no close_notify and waits for nothing queued (a peer that does not read kept the connection underneath open for good).
+    if (!keepFd && !reset) {
       this.#engine.shutdown();
       this.#drainOut();
     }
@@ -199,7 +200,7 @@ export class TLSBioTransport implements Transport, TransportSink {
     const onHandshake = this.#onHandshake;
     this.#onHandshake = undefined;
     // Whatever ciphertext waits (close_notify, an alert) goes first.
-    if (keepFd || this.#cipherOut.empty) this.#closeInner(keepFd);
+    if (keepFd || reset || this.#cipherOut.empty) this.#closeInner(keepFd, reset);
     else this.#inner.queue(EMPTY, 0, () => this.#closeInner(false));
     onHandshake?.(new SocketClosedError("EPIPE", "the connection closed during the TLS handshake"));
   }
@@ -267,10 +268,10 @@ export class TLSBioTransport implements Transport, TransportSink {
     return !this.#open || (this.#reading && !this.#inputWaiting);
   }
 
-  #closeInner(keepFd: boolean): void {
+  #closeInner(keepFd: boolean, reset = false): void {
     if (this.#innerClosed) return;
     this.#innerClosed = true;
-    this.#inner.close(keepFd);
+    this.#inner.close(keepFd, reset);
   }
 
   /** Reports a failure to the handshake's waiter; false when the handshake was over. */

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { SocketClosedError } from "../core/errors.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
 import type { WriteQueue } from "../poll/write_queue.ts";
@@ -155,10 +156,14 @@ export class ConnectionTransport implements Transport {
     this.#conn.unref();
   }
 
-  close(_keepFd: boolean): void {
+  close(_keepFd: boolean, reset = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.fail(new Error("closed"));
-    void this.#conn.close();
+    // As over a descriptor: what is still queued fails as the connection closed (a write to a closed socket).
+    this.#queue.fail(new SocketClosedError("EPIPE", "the connection is closed"));
+    // An abort aborts the connection underneath: a graceful close flushed
+    // what it held first, for good when its peer does not read.
+    if (reset) this.#conn.abort();
+    else void this.#conn.close();
   }
 }

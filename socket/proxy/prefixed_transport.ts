@@ -103,11 +103,11 @@ export class PrefixedTransport implements Transport {
     this.#inner.unref();
   }
 
-  close(keepFd: boolean): void {
+  close(keepFd: boolean, reset?: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#prefix = null;
-    this.#inner.close(keepFd);
+    this.#inner.close(keepFd, reset);
   }
 
   /** Hands over as much of the prefix as the connection takes now; then reading goes to the inner transport. */
