@@ -204,6 +204,12 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   #timer: Timer | undefined;
   #drainTimer: Timer | undefined;
   #forced = 0;
+  /**
+   * One controller per `prewarm` connect in progress (one abort listener
+   * each: Node warns at 11 on one signal), aborted when the pool stops
+   * admitting, so a drain gives them up instead of letting them connect.
+   */
+  readonly #connectAborts = new Set<AbortController>();
 
   /**
    * Creates an empty pool holding at most `maxConnections` (default 1024) connections; throws TypeError for an unknown option.
@@ -426,18 +432,38 @@ export class ConnectionPool<C extends PoolMember = Connection> {
    * `maxConnections`. The connects run at once and are all waited for: a
    * failed one rejects (with the first failure) once the others settled,
    * those that opened pooled all the same; one that opens while the pool
-   * drains or is full is closed, never left unheld.
+   * drains or is full is closed, never left unheld. A drain gives up the
+   * connects still in progress (TCP, TLS handshake, proxy): each gets an
+   * `AbortSignal` (following `options.signal` too) that the drain aborts
+   * with `ERR_POOL_DRAINING`.
    *
    * @returns the connections opened.
+   * @throws {PoolError} `ERR_POOL_DRAINING` once a drain began (nothing is
+   * connected), or when a drain gave up the connects in progress.
    */
   async prewarm(key: string, count: number, options: ConnectorOptions, connector: Connector = defaultConnector): Promise<number> {
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be an integer >= 0, got ${String(count)}`);
+    if (!this.#drain.admitting) throw new PoolError("ERR_POOL_DRAINING", `the pool is ${this.#drain.state}: no new connections`);
     const have = this.#idleByKey.get(key)?.length ?? 0;
     const want = Math.min(count - have, this.#max - this.#entries.size);
     if (want <= 0) return 0;
-    // allSettled, not all: with all, a connect that failed first made this
-    // reject while the others were still opening, and those went to no one.
-    const settled = await Promise.allSettled(Array.from({ length: want }, () => connector(options)));
+    const aborts = Array.from({ length: want }, () => new AbortController());
+    for (const abort of aborts) this.#connectAborts.add(abort);
+    const signal = options.signal;
+    const onAbort = (): void => {
+      for (const abort of aborts) abort.abort(signal!.reason);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    let settled: PromiseSettledResult<Connection>[];
+    try {
+      // allSettled, not all: with all, a connect that failed first made this
+      // reject while the others were still opening, and those went to no one.
+      settled = await Promise.allSettled(aborts.map((abort) => connector({ ...options, signal: abort.signal })));
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      for (const abort of aborts) this.#connectAborts.delete(abort);
+    }
     let added = 0;
     let failed: { reason: unknown } | undefined;
     for (const result of settled) {
@@ -512,6 +538,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
   drain(timeoutMs: number): Promise<DrainResult> {
     const wasRunning = this.#drain.state === "running";
     if (this.#drain.begin(timeoutMs)) {
+      this.#abortConnects();
       if (wasRunning) {
         this.#log.info("pool: draining", { connections: this.#entries.size, active: this.active, timeoutMs });
         this.#emit("draining");
@@ -620,7 +647,16 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     if (this.#drain.state === "draining" && this.#entries.size === 0) this.#stop();
   }
 
+  /** Gives up prewarm's connects in progress: nothing new is admitted. */
+  #abortConnects(): void {
+    if (this.#connectAborts.size === 0) return;
+    const reason = new PoolError("ERR_POOL_DRAINING", "the pool began draining: connects in progress were given up");
+    for (const abort of this.#connectAborts) abort.abort(reason);
+    this.#connectAborts.clear();
+  }
+
   #stop(): void {
+    this.#abortConnects();
     if (this.#drain.state === "stopped") return;
     this.#drainTimer?.cancel();
     this.#drainTimer = undefined;
