@@ -78,6 +78,9 @@ describe("middleware", () => {
       assert.equal(t.status, 500);
       assert.equal(await t.text(), "Internal Server Error");
     });
+    // The rejection itself carries a stable code.
+    const chain = compose(twice);
+    await assert.rejects(Promise.resolve(chain(new Request("http://a.test/twice"), () => Promise.resolve(new Response("x")), undefined as never)), { name: "HTTPError", code: "ERR_MIDDLEWARE_NEXT_TWICE" });
   });
 
   test("the chain runs on HTTP/2 too (node:http2, prior knowledge), with the handler's info", async () => {

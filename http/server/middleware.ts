@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { HTTPError } from "../../core/errors.ts";
 import type { ServeHandler, ServeHandlerInfo } from "./h1_session.ts";
 
 /**
@@ -55,7 +56,8 @@ function checkMiddleware(list: readonly unknown[], what: string): void {
 
 /**
  * One middleware that runs `middleware` in order: the first sees the
- * request first and the response last.
+ * request first and the response last. A middleware's second call of its
+ * `next` rejects with HTTPError `ERR_MIDDLEWARE_NEXT_TWICE`.
  *
  * @throws TypeError when an element is not a function
  * @example
@@ -77,7 +79,7 @@ function run(chain: readonly Middleware[], index: number, request: Request, last
   if (index === chain.length) return last(request);
   let called = false;
   const next: Next = (nextRequest) => {
-    if (called) return Promise.reject(new Error("middleware: next() called more than once"));
+    if (called) return Promise.reject(new HTTPError("ERR_MIDDLEWARE_NEXT_TWICE", "middleware: next() called more than once"));
     called = true;
     return run(chain, index + 1, nextRequest ?? request, last, info);
   };
