@@ -1,0 +1,75 @@
+// Child process for uring_unavailable_test.ts: installs a seccomp filter on
+// this (the JS) thread that refuses io_uring_setup with EPERM, as a container
+// runtime's default profile does, then uses FFINET_IO=uring (set by the
+// parent) as an application would: a listener, a connection, an echo.
+// Prints one JSON line: which I/O the listener took, why io_uring was
+// refused, and the error Ring.open throws. Linux x86-64 and arm64 only.
+import { libc } from "../ffi/libc.ts";
+import { NativeBuffer } from "../ffi/native_buffer.ts";
+import { connect, listen } from "../poll/listener.ts";
+import { Loop } from "../poll/loop.ts";
+import { Ring, addressOf } from "../poll/uring/ring.ts";
+import { asyncBackends, chooseAsyncIo, uringUnavailableReason } from "../poll/uring/probe.ts";
+
+const proc = (globalThis as unknown as { process: { arch: string; exit(code: number): never } }).process;
+const x64 = proc.arch === "x64";
+const SYS_prctl = x64 ? 157 : 167;
+const AUDIT_ARCH = x64 ? 0xc000003e : 0xc00000b7;
+const SYS_io_uring_setup = 425; // the same on every architecture (unified numbers)
+const PR_SET_NO_NEW_PRIVS = 38;
+const PR_SET_SECCOMP = 22;
+const SECCOMP_MODE_FILTER = 2;
+
+// classic BPF: if arch matches and nr == io_uring_setup, return ERRNO(EPERM), else allow.
+const program: [number, number, number, number][] = [
+  [0x20, 0, 0, 4], // ld [arch]
+  [0x15, 0, 3, AUDIT_ARCH], // jeq arch ? next : allow
+  [0x20, 0, 0, 0], // ld [nr]
+  [0x15, 0, 1, SYS_io_uring_setup], // jeq nr ? next : allow
+  [0x06, 0, 0, 0x00050000 | 1], // ret SECCOMP_RET_ERRNO | EPERM
+  [0x06, 0, 0, 0x7fff0000], // ret SECCOMP_RET_ALLOW
+];
+const filter = NativeBuffer.alloc(program.length * 8);
+program.forEach(([code, jt, jf, k], i) => {
+  filter.view.setUint16(i * 8, code, true);
+  filter.view.setUint8(i * 8 + 2, jt);
+  filter.view.setUint8(i * 8 + 3, jf);
+  filter.view.setUint32(i * 8 + 4, k, true);
+});
+const fprog = NativeBuffer.alloc(16);
+fprog.view.setUint16(0, program.length, true);
+fprog.view.setBigUint64(8, BigInt(addressOf(filter.pointer)), true);
+const c = libc();
+if (c.syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0) !== 0) {
+  console.log("prctl(PR_SET_NO_NEW_PRIVS) failed");
+  proc.exit(2);
+}
+if (c.syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, addressOf(fprog.pointer), 0, 0, 0) !== 0) {
+  console.log("prctl(PR_SET_SECCOMP) failed");
+  proc.exit(2);
+}
+
+let ringError: { name: string; code: unknown } | undefined;
+try {
+  Ring.open({ entries: 2 }).close();
+} catch (err) {
+  ringError = { name: (err as Error).name, code: (err as { code?: unknown }).code };
+}
+
+const loop = new Loop();
+const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (conn, d) => conn.send(d) }, loop });
+const client = await connect({ host: "127.0.0.1", port: server.port, loop });
+await client.write(new TextEncoder().encode("ping"));
+const echoed = new TextDecoder().decode((await client.read())!);
+await client.close();
+server.close();
+loop.close();
+await loop.released();
+console.log(JSON.stringify({
+  io: server.io,
+  chosen: chooseAsyncIo(),
+  available: asyncBackends().io_uring,
+  reason: uringUnavailableReason(),
+  ringError,
+  echoed,
+}));

@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { runChild } from "./loop_helpers.ts";
+
+const proc = (globalThis as unknown as { process: { platform: string; arch: string } }).process;
+const supported = proc.platform === "linux" && (proc.arch === "x64" || proc.arch === "arm64");
+
+describe("io_uring refused (a seccomp filter, as container runtimes install)", () => {
+  test("FFINET_IO=uring falls back to readiness: the probe says why, Ring.open throws EPERM, connections work", { skip: !supported }, async () => {
+    const { code, stdout, stderr } = await runChild("uring_fixture_seccomp.ts", [], 60_000, { FFINET_IO: "uring", DENO_NO_UPDATE_CHECK: "1" });
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const line = stdout.trim().split("\n").at(-1)!;
+    const got = JSON.parse(line);
+    assert.deepEqual(got, {
+      io: "readiness",
+      chosen: "readiness",
+      available: false,
+      reason: "io_uring_setup failed: EPERM",
+      ringError: { name: "SocketError", code: "EPERM" },
+      echoed: "ping",
+    });
+  });
+});
