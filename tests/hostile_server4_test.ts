@@ -17,7 +17,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http2 from "node:http2";
-import { serve } from "../http/server/mod.ts";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve, serveStatic } from "../http/server/mod.ts";
 import { rawExchange } from "./raw_exchange.ts";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType } from "../http/h2/constants.ts";
 import { encodeFrame, encodeSettings } from "../http/h2/frames.ts";
@@ -387,6 +390,26 @@ describe("serve over HTTP/1.1: the status line's reason phrase", () => {
       assert.doesNotMatch(reply, /set-cookie/i);
     } finally {
       await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
+
+describe("serveStatic: the directory redirect is never protocol-relative", () => {
+  test("//evil.example (a directory of that name under the root) redirects to /evil.example/, not //evil.example/", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-static-redirect-"));
+    mkdirSync(join(dir, "evil.example"));
+    writeFileSync(join(dir, "evil.example", "index.html"), "inside");
+    const server = serve({ port: 0, http2: false, fetch: serveStatic(dir) });
+    try {
+      for (const target of ["//evil.example", "///evil.example?q=1", "//x/%2e%2e/evil.example", "/evil.example"]) {
+        const reply = (await rawExchange(server.addr.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`)).toString("latin1");
+        assert.match(reply, /^HTTP\/1\.1 301 /, target);
+        const location = /\r\nlocation: ([^\r]*)\r\n/i.exec(reply)?.[1] ?? "";
+        assert.ok(location.startsWith("/evil.example/") && !location.startsWith("//"), `${target}: ${location}`);
+      }
+    } finally {
+      await server.shutdown({ deadlineMs: 200 });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -322,7 +322,11 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}): Sta
 }
 
 function redirect(url: URL): Response {
-  return new Response(null, { status: 301, headers: { location: `${url.pathname}/${url.search}` } });
+  // One leading slash: "//sub" (empty segments are skipped when finding the
+  // directory) would be the protocol-relative "//sub/", a redirect to the
+  // host "sub" (an open redirect for any directory named like a host).
+  const path = url.pathname.replace(/^\/+/, "/");
+  return new Response(null, { status: 301, headers: { location: `${path}/${url.search}` } });
 }
 
 /** A body for a HEAD response: never read by the server, which sends the head with the declared Content-Length. */
