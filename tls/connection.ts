@@ -54,8 +54,10 @@ export function tlsFdTransport(loop: Loop, socket: Socket, engine: TLSEngine, on
   return (sink, queue) => new TLSFdTransport(loop, socket, engine, sink, queue, onHandshake);
 }
 
-/** Most `SSL_read` calls per readiness event before giving the loop back. */
+/** Most deliveries of read bytes per readiness event before giving the loop back. */
 const READ_ROUNDS = 16;
+/** Most further `SSL_read` calls into one target before it is handed over (see #readRounds). */
+const COALESCE_READS = 64;
 
 /**
  * fd-mode TLS I/O for one connection (see the module text).
@@ -406,17 +408,31 @@ export class TLSFdTransport implements Transport {
     for (let round = 0; round < READ_ROUNDS; round++) {
       const target = sink.recvTarget();
       if (target.length === 0) return;
-      const n = engine.read(target);
+      let n = engine.read(target);
       if (n > 0) {
+        // Further records into the rest of the target before it is handed
+        // over: one delivery per socket read rather than one per TLS record
+        // (a server writes a record per HTTP/2 response; the handler's own
+        // work per delivery was ~2 µs per response on Bun).
+        let filled = n;
+        for (let more = 0; filled < target.length && more < COALESCE_READS; more++) {
+          n = engine.read(target.subarray(filled));
+          if (n <= 0) break;
+          filled += n;
+        }
         engine.pollSession();
-        const again = sink.receivedInto(target, n);
+        const again = sink.receivedInto(target, filled);
         if (this.#closed) return;
-        // Decrypted bytes still in the SSL raise no event: take them now
-        // while the connection reads.
-        if (!again && !(this.#reading && engine.pending())) return;
-        continue;
-      }
-      engine.pollSession();
+        if (n > 0) {
+          // Decrypted bytes still in the SSL raise no event: take them now
+          // while the connection reads.
+          if (!again && !(this.#reading && engine.pending())) return;
+          continue;
+        }
+        // What ended the run of records (no more input, the end, a failure)
+        // is handled below, after the bytes before it (also when the
+        // handler paused at them: the end or the failure is already read).
+      } else engine.pollSession();
       if (n === WANT_READ) return;
       if (n === WANT_WRITE) {
         this.#readWantsWrite = true;
