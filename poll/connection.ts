@@ -286,7 +286,10 @@ export class Connection {
 
   /** The local address (asked of the kernel once; a closed connection throws). */
   get localAddress(): SocketAddress {
-    if (this.closed || this.#local === undefined) this.#local = Object.freeze(this.#socket.localAddress());
+    // Closed: throws whether or not the socket is this connection's own (a
+    // layered connection, TLS over an io_uring one, shares its plain one's).
+    if (this.#closed) throw new UseAfterCloseError("Connection");
+    if (this.#local === undefined) this.#local = Object.freeze(this.#socket.localAddress());
     return this.#local;
   }
 
@@ -296,7 +299,8 @@ export class Connection {
    * limits and logs read it per request. A closed connection throws.
    */
   get remoteAddress(): SocketAddress {
-    if (this.closed || this.#remote === undefined) this.#remote = Object.freeze(this.#socket.remoteAddress());
+    if (this.#closed) throw new UseAfterCloseError("Connection");
+    if (this.#remote === undefined) this.#remote = Object.freeze(this.#socket.remoteAddress());
     return this.#remote;
   }
 
