@@ -23,6 +23,9 @@ import { fetch, type FetchInit } from "./fetch.ts";
 /** Most bytes of an error answer's body kept on an {@link HTTPStatusError}. */
 const ERROR_BODY_BYTES = 4096;
 
+/** Default most bytes of a JSON answer read by getJSON and postJSON (decoded): 64 MiB. */
+const JSON_BODY_BYTES = 64 * 1024 * 1024;
+
 /**
  * A response whose status is not 2xx, where a success was needed
  * (code `ERR_HTTP_STATUS`). `body` holds the start of the answer's body
@@ -78,6 +81,12 @@ export interface ConvenienceOptions {
   method?: string;
   /** Most time for everything, the body included (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`). */
   totalTimeoutMs?: number;
+  /**
+   * getJSON and postJSON: most bytes of the answer's body (after content
+   * decoding) read and held for parsing (default 64 MiB); a longer body is
+   * `HTTPError` `ERR_HTTP_BODY_TOO_LARGE`, its rest not read.
+   */
+  maxBytes?: number;
 }
 
 const CONVENIENCE_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -86,6 +95,7 @@ const CONVENIENCE_KEYS: ReadonlySet<string> = new Set(Object.keys({
   dispatcher: 1,
   method: 1,
   totalTimeoutMs: 1,
+  maxBytes: 1,
 } satisfies Record<keyof ConvenienceOptions, 1>));
 
 /**
@@ -144,8 +154,44 @@ function headers(options: ConvenienceOptions, defaults: Record<string, string>):
   return h;
 }
 
-async function parseJSON<T>(response: Response): Promise<T> {
-  const text = await response.text();
+function maxBytesOf(options: ConvenienceOptions, where: string): number {
+  const max = options.maxBytes ?? JSON_BODY_BYTES;
+  if (typeof max !== "number" || !(max >= 0)) throw new RangeError(`${where}: maxBytes must be a number >= 0, got ${String(max)}`);
+  return max;
+}
+
+/**
+ * The body as text, read up to `max` bytes: a server sending without end
+ * (or a huge body) ends in ERR_HTTP_BODY_TOO_LARGE, not in memory
+ * exhaustion, as `response.text()` would.
+ */
+async function boundedText(response: Response, max: number): Promise<string> {
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      void reader.cancel().catch(() => {});
+      throw new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `${response.url} answered a body above ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+async function parseJSON<T>(response: Response, max: number): Promise<T> {
+  const text = await boundedText(response, max);
   if (text === "" && (response.status === 204 || response.status === 205)) return undefined as T;
   try {
     return JSON.parse(text) as T;
@@ -158,7 +204,8 @@ async function parseJSON<T>(response: Response): Promise<T> {
  * GETs `url` with `Accept: application/json` and parses the answer.
  *
  * @throws (rejects) HTTPStatusError for a non-2xx status; HTTPError
- *   `ERR_HTTP_BAD_JSON` for a body that is not JSON; the fetch's errors.
+ *   `ERR_HTTP_BAD_JSON` for a body that is not JSON,
+ *   `ERR_HTTP_BODY_TOO_LARGE` for one above `maxBytes`; the fetch's errors.
  * @example
  * ```ts ignore
  * import { getJSON } from "./convenience.ts";
@@ -168,8 +215,9 @@ async function parseJSON<T>(response: Response): Promise<T> {
  */
 export async function getJSON<T = unknown>(url: string | URL, options: ConvenienceOptions = {}): Promise<T> {
   checkOptions(options, CONVENIENCE_KEYS, "getJSON");
+  const max = maxBytesOf(options, "getJSON");
   const response = await fetch(url, init(options, "GET", { headers: headers(options, { accept: "application/json" }) }));
-  return parseJSON<T>(await expectOk(response));
+  return parseJSON<T>(await expectOk(response), max);
 }
 
 /**
@@ -187,11 +235,12 @@ export async function getJSON<T = unknown>(url: string | URL, options: Convenien
  */
 export async function postJSON<T = unknown>(url: string | URL, value: unknown, options: ConvenienceOptions = {}): Promise<T> {
   checkOptions(options, CONVENIENCE_KEYS, "postJSON");
+  const max = maxBytesOf(options, "postJSON");
   const text = JSON.stringify(value);
   if (text === undefined) throw new TypeError("postJSON: the value has no JSON form");
   const h = headers(options, { accept: "application/json", "content-type": "application/json" });
   const response = await fetch(url, init(options, "POST", { headers: h, body: text }));
-  return parseJSON<T>(await expectOk(response));
+  return parseJSON<T>(await expectOk(response), max);
 }
 
 /** Bytes read from disk per piece of an upload. */
