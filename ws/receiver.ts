@@ -131,6 +131,10 @@ export class Receiver {
   readonly #maxBufferedBytes: number;
 
   #state = GET_INFO;
+  /** The last payload view made of a borrowed chunk: `#pieceOf.subarray(#pieceAt, #pieceAt + #piece.length)`. */
+  #piece: Uint8Array = EMPTY;
+  #pieceOf: Uint8Array | null = null;
+  #pieceAt = 0;
   /** See {@link Receiver.inputLeft}. */
   #inputLeft = 0;
   /** The chunk being pushed is the caller's (copy what is kept past the push). */
@@ -362,7 +366,19 @@ export class Receiver {
   /** Consumes payload bytes of the current frame. */
   #data(chunk: Uint8Array, pos: number, n: number): number {
     const take = Math.min(this.#remaining, n - pos);
-    const piece = chunk.subarray(pos, pos + take);
+    let piece: Uint8Array;
+    if (!this.#borrowed) piece = chunk.subarray(pos, pos + take);
+    else if (chunk === this.#pieceOf && pos === this.#pieceAt && take === this.#piece.length) piece = this.#piece;
+    else {
+      // A reused read buffer, as a connection hands it (the same view for
+      // reads of the same length): a message of the same size lands in
+      // the same range every time, so its view is made once, not per
+      // message. Borrowed views are valid during the handler call only,
+      // so handing out the same object again changes nothing for them.
+      piece = this.#piece = chunk.subarray(pos, pos + take);
+      this.#pieceOf = chunk;
+      this.#pieceAt = pos;
+    }
     const offset = this.#length - this.#remaining;
     if (this.#masked) applyMask(piece, this.#mask, offset & 3);
     this.#remaining -= take;

@@ -445,3 +445,44 @@ describe("ws receiver: UTF-8 fails at the earliest impossible prefix (properties
     );
   });
 });
+
+describe("ws receiver: payload views of a reused read buffer", () => {
+  test("one borrowed chunk object pushed again and again with new frames of the same size: every message, ping and pong has its own bytes; unborrowed messages keep theirs", () => {
+    const kept: Uint8Array[] = [];
+    const events: Event[] = [];
+    const rx = new Receiver({
+      role: "server",
+      handler: {
+        onMessage: (data, binary) => {
+          events.push(["message", binary, Array.from(data)]);
+          kept.push(data);
+        },
+        onPing: (data) => void events.push(["ping", Array.from(data)]),
+        onPong: (data) => void events.push(["pong", Array.from(data)]),
+        onClose: () => {},
+      },
+    });
+    // The connection hands the same view for reads of the same length.
+    const read = new Uint8Array(256);
+    const views = new Map<number, Uint8Array>();
+    const expected: Event[] = [];
+    for (let i = 0; i < 60; i++) {
+      const opcode = i % 5 === 3 ? Opcode.Ping : i % 5 === 4 ? Opcode.Pong : i % 2 === 0 ? Opcode.Text : Opcode.Binary;
+      const length = [8, 7, 8, 0, 8, 125, 7][i % 7]! + (opcode < 8 && i % 11 === 0 ? 126 : 0); // 16-bit lengths too
+      const payload = Array.from({ length }, (_, j) => 0x61 + ((i + j) % 26));
+      const f = frame(opcode, payload, { key: [i, 2 * i, 3 * i, 255 - i] });
+      let chunk = views.get(f.length);
+      if (chunk === undefined) views.set(f.length, chunk = read.subarray(0, f.length));
+      chunk.set(f);
+      rx.push(chunk, true);
+      read.fill(0xee); // the buffer is reused after the push
+      expected.push(opcode === Opcode.Ping ? ["ping", payload] : opcode === Opcode.Pong ? ["pong", payload] : ["message", opcode === Opcode.Binary, payload]);
+    }
+    assert.deepEqual(events, expected);
+    // Not borrowed: the receiver owns each chunk and the messages stay as they came.
+    kept.length = 0;
+    const owned = [frame(Opcode.Binary, [1, 2, 3]), frame(Opcode.Binary, [4, 5, 6])];
+    for (const f of owned) rx.push(f);
+    assert.deepEqual(kept.map((d) => Array.from(d)), [[1, 2, 3], [4, 5, 6]]);
+  });
+});

@@ -202,9 +202,21 @@ function scratchTail(out: Uint8Array): Uint8Array {
   if (tailOf !== out) {
     tail = out.subarray(MAX_HEADER);
     tailOf = out;
+    frameViews.length = 0;
   }
   return tail;
 }
+
+/** Payloads up to this many bytes get their one-frame view of the scratch buffer from {@link frameViews}. */
+const FRAME_VIEW_MAX = 256;
+/**
+ * One-frame views of the scratch buffer (`tailOf`) by payload length and
+ * masking (index `2n + masked`): a short text message's frame is the same
+ * range of the same buffer every time, so its view is made once, not per
+ * message (a view costs an allocation; on Bun, of a buffer in WebAssembly
+ * memory, more). Emptied when the scratch buffer changes.
+ */
+const frameViews: Uint8Array[] = [];
 
 /**
  * Writes a masked frame whose payload is under WORD_MASK_MIN_BYTES (so
@@ -420,7 +432,8 @@ export class Sender {
         if (n < WORD_MASK_MIN_BYTES) xorBytes(out, MAX_HEADER, out, MAX_HEADER, n, key[0]!, key[1]!, key[2]!, key[3]!);
         else applyMaskTo(out, MAX_HEADER, out, MAX_HEADER, n, key, 0);
       }
-      return out.subarray(start, MAX_HEADER + n);
+      if (n > FRAME_VIEW_MAX) return out.subarray(start, MAX_HEADER + n);
+      return (frameViews[2 * n + (masked ? 1 : 0)] ??= out.subarray(start, MAX_HEADER + n));
     }
     let payload = typeof data === "string" ? encoder.encode(data) : data;
     let rsv1 = false;

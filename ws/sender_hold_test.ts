@@ -70,3 +70,31 @@ describe("ws receiver: inputLeft", () => {
     assert.deepEqual(seen, [2, 0]);
   });
 });
+
+describe("ws sender: one-frame views of the shared buffer", () => {
+  test("text of every length around the header sizes, masked and not, decodes to itself; a view reused for the same length shows the latest message only", () => {
+    for (const role of ["server", "client"] as const) {
+      const tx = new Sender({ role });
+      const got: Uint8Array[] = [];
+      const rx = new Receiver({
+        role: role === "server" ? "client" : "server",
+        handler: { onMessage: (data) => void got.push(data.slice()), onPing() {}, onPong() {}, onClose() {} },
+      });
+      for (let n = 0; n <= 300; n++) {
+        for (const fill of ["a", "é"]) {
+          const text = fill.repeat(fill === "a" ? n : n >> 1);
+          const frame = tx.messageFrames(text);
+          rx.push(frame.slice());
+          assert.equal(new TextDecoder().decode(got.pop()), text, `${role} ${n} ${fill}`);
+        }
+      }
+      // Same length twice: the second call may hand out the same view, now holding the second message.
+      const first = tx.messageFrames("one");
+      const firstCopy = first.slice();
+      const second = tx.messageFrames("two");
+      rx.push(firstCopy);
+      rx.push(second.slice());
+      assert.deepEqual(got.map((d) => new TextDecoder().decode(d)), ["one", "two"]);
+    }
+  });
+});
