@@ -59,53 +59,110 @@ interface DenoInnerBody {
 }
 
 /**
- * Deno: the byte bodies a clone shares (`Response.clone()` gives the clone
- * the very array the original holds), noted by {@link markClones}; a copy
- * in here is never freed, only marked used.
+ * Deno: what decides whether a copy may be freed, shared by every copy of
+ * this module in the process (kept on `globalThis` under a registered
+ * symbol), noted by {@link markBodies}.
  */
-const sharedBodies = new WeakSet<Uint8Array>();
-/** Whether {@link markClones} found Deno's inner body and notes its clones. */
-let clonesNoted = false;
+interface DenoBodyMarks {
+  /**
+   * The static byte records made since the marks exist: only their copies
+   * are ever freed (an older one may have a clone nobody noted).
+   */
+  readonly fresh: WeakSet<object>;
+  /**
+   * The byte arrays a clone shares (`Response.clone()` gives the clone the
+   * very array the original holds): never freed, only marked used.
+   */
+  readonly shared: WeakSet<Uint8Array>;
+}
+
+const MARKS_KEY = Symbol.for("ffinet.denoBodyMarks");
+/** Set when {@link markBodies} found Deno's inner body and notes its records and clones. */
+let marks: DenoBodyMarks | undefined;
 
 /**
- * Deno (2.9): wraps the `clone` method of the class that holds every
- * `Response`'s (and `Request`'s) body, found by its shape on a response
- * made here, so that a byte body a clone shares is noted in
- * {@link sharedBodies} before the clone exists. `Response.prototype.clone`
- * and Deno's own callers all go through it; clones behave as before.
- * Done when this module loads, so a response cloned before that (made and
- * cloned before the server was imported) is not known: see
- * {@link releaseTakenBody}. Anywhere else (another layout, Node, Bun)
- * nothing is changed.
+ * Deno (2.9): on the class that holds every `Response`'s (and `Request`'s)
+ * body, found by its shape on a response made here, wraps `clone` so that
+ * a byte body a clone shares is noted in {@link DenoBodyMarks.shared}
+ * before the clone exists, and puts an accessor for `streamOrStatic` on its
+ * prototype, over a symbol-keyed property of each instance: the
+ * constructor's assignment goes through it and notes a byte record in
+ * {@link DenoBodyMarks.fresh} (an own data property instead, made in the
+ * setter, cost ~0.4 µs per `new Response(bytes)`; this ~0.02). Instances
+ * made before keep their own property. A response made (and maybe cloned) before
+ * that, by a module evaluated ahead of this one, is thus never freed.
+ * `Response.prototype.clone` and Deno's own callers all go through the
+ * wrapper; bodies and clones behave as before. Anywhere else (another
+ * layout, Node, Bun) nothing is changed. Done once per process: another
+ * copy of this module uses the marks the first made.
  */
-function markClones(): void {
+function markBodies(): void {
+  const existing = (globalThis as unknown as Record<symbol, DenoBodyMarks | undefined>)[MARKS_KEY];
+  if (existing !== undefined) {
+    if (existing !== null && typeof existing === "object" && existing.fresh instanceof WeakSet && existing.shared instanceof WeakSet) marks = existing;
+    return;
+  }
+  const R = nativeResponse();
   let response: Response;
   try {
-    response = new (nativeResponse())(new Uint8Array(1));
+    response = new R(new Uint8Array(1));
   } catch {
     return;
   }
-  for (const s of Object.getOwnPropertySymbols(response)) {
-    if (s.description !== "response") continue;
-    const inner = (response as unknown as Record<symbol, { body?: unknown } | null>)[s];
-    const body = inner?.body as Partial<DenoInnerBody> | null | undefined;
-    if (body === null || typeof body !== "object" || body.streamOrStatic === null || typeof body.streamOrStatic !== "object") return;
-    if (!("consumed" in body.streamOrStatic)) return;
-    const proto = Object.getPrototypeOf(body) as Partial<DenoInnerBody> | null;
-    const descriptor = proto === null ? undefined : Object.getOwnPropertyDescriptor(proto, "clone");
-    const original = descriptor?.value as ((this: DenoInnerBody) => DenoInnerBody) | undefined;
-    if (typeof original !== "function" || descriptor!.writable !== true || descriptor!.configurable !== true) return;
-    const clone = function clone(this: DenoInnerBody): DenoInnerBody {
-      const record = this.streamOrStatic;
-      if (record !== null && typeof record === "object" && "consumed" in record && record.body instanceof Uint8Array) sharedBodies.add(record.body);
-      return original.call(this);
-    };
-    Object.defineProperty(proto, "clone", { ...descriptor, value: clone });
-    clonesNoted = true;
+  const s = Object.getOwnPropertySymbols(response).find((k) => k.description === "response");
+  if (s === undefined) return;
+  const body = (response as unknown as Record<symbol, { body?: unknown } | null>)[s]?.body as Partial<DenoInnerBody> | null | undefined;
+  if (body === null || typeof body !== "object" || body.streamOrStatic === null || typeof body.streamOrStatic !== "object") return;
+  if (!("consumed" in body.streamOrStatic)) return;
+  const own = Object.getOwnPropertyDescriptor(body, "streamOrStatic");
+  if (own === undefined || own.writable !== true || own.configurable !== true || own.enumerable !== true) return;
+  const proto = Object.getPrototypeOf(body) as Partial<DenoInnerBody> | null;
+  if (proto === null || Object.getOwnPropertyDescriptor(proto, "streamOrStatic") !== undefined) return;
+  const descriptor = Object.getOwnPropertyDescriptor(proto, "clone");
+  const original = descriptor?.value as ((this: DenoInnerBody) => DenoInnerBody) | undefined;
+  if (typeof original !== "function" || descriptor!.writable !== true || descriptor!.configurable !== true) return;
+  const SLOT = Symbol("streamOrStatic");
+  const fresh = new WeakSet<object>();
+  const shared = new WeakSet<Uint8Array>();
+  const clone = function clone(this: DenoInnerBody): DenoInnerBody {
+    const record = this.streamOrStatic;
+    if (record !== null && typeof record === "object" && "consumed" in record && record.body instanceof Uint8Array) shared.add(record.body);
+    return original.call(this);
+  };
+  Object.defineProperty(proto, "clone", { ...descriptor, value: clone });
+  Object.defineProperty(proto, "streamOrStatic", {
+    configurable: true,
+    enumerable: false,
+    get(this: Record<symbol, unknown>) {
+      return this[SLOT];
+    },
+    set(this: Record<symbol, unknown>, value: unknown) {
+      this[SLOT] = value;
+      // Only a record whose bytes may be freed (see release) is noted.
+      if (value !== null && typeof value === "object") {
+        const bytes = (value as { body?: unknown }).body;
+        if (bytes instanceof Uint8Array && bytes.byteLength >= RELEASE_MIN) fresh.add(value);
+      }
+    },
+  });
+  // Checked on a response made now: else both are undone and nothing is ever freed.
+  let ok = false;
+  try {
+    const made = (new R(new Uint8Array(RELEASE_MIN)) as unknown as Record<symbol, { body?: Partial<DenoInnerBody> | null } | null>)[s]?.body;
+    const record = made?.streamOrStatic;
+    ok = record !== null && typeof record === "object" && fresh.has(record);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    delete (proto as Record<string, unknown>).streamOrStatic;
+    Object.defineProperty(proto, "clone", descriptor!);
     return;
   }
+  marks = { fresh, shared };
+  Object.defineProperty(globalThis, MARKS_KEY, { value: marks, configurable: true, enumerable: false, writable: false });
 }
-markClones();
+markBodies();
 
 /** The response has no body (`new Response(null)`, a redirect…). */
 export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
@@ -304,9 +361,8 @@ export function staticBody(response: Response): StaticBody {
  * already consumed", a second answer with it takes the stream path and
  * fails as there; it is freed too when no clone of the response shares it
  * (`clone()` gives the clone that very array: clones are noted as they are
- * made, see `markClones`; one made before this module was loaded is not
- * known, so a response made and cloned before the server was imported must
- * not be served). The runtime would otherwise keep each
+ * made, see `markBodies`; a response made before this module was loaded,
+ * whose clones may not be known, is never freed). The runtime would otherwise keep each
  * such body until its next garbage collection, and the fresh memory of
  * the next one costs page faults and `brk` calls (a 64 KiB body per
  * request here: ~2 faults per request without this, 0.02–0.04 with).
@@ -396,9 +452,10 @@ function release(body: Uint8Array, from: { consumed?: boolean } | undefined): vo
     // clone (Response.clone(): a cache's copy, a logger's) holds this very
     // array: freeing it would leave the clone's body detached (an empty
     // body when served, a TypeError when read). Clones are noted as they
-    // are made (markClones); where they cannot be, nothing is freed.
+    // are made (markBodies), so only a record made since can be freed;
+    // where they cannot be noted, nothing is.
     from.consumed = true;
-    if (!clonesNoted || sharedBodies.has(body)) return;
+    if (marks === undefined || !marks.fresh.has(from) || marks.shared.has(body)) return;
   }
   // A small one is left to the collector: detaching costs more than it saves (~0.5 µs for 1 KiB here).
   if (body.byteLength >= RELEASE_MIN && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) detachBuffer(body.buffer as ArrayBuffer);
