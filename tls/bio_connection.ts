@@ -165,6 +165,9 @@ export class TLSBioTransport implements Transport, TransportSink {
   }
 
   shutdown(): void {
+    // After close() the engine is freed (its guards make this a no-op) and
+    // the inner transport is gone: nothing to send.
+    if (this.#closed) return;
     this.#engine.shutdown();
     this.#drainOut();
     // The inner end goes after the close_notify (and all before it).
