@@ -170,7 +170,11 @@ describe("serve: upgrade, trailers, shutdown on a signal", () => {
       const { text, closed } = await rawExchange(s.addr.port, [{ send: "GET / HTTP/1.1\r\nHost: a\r\n\r\n", until: () => false }]);
       assert.ok(closed);
       assert.match(text, /^HTTP\/1\.1 200 OK\r\n/);
-      assert.ok(text.includes("4\r\nbody\r\n"), text);
+      // The abort drops output still queued (documented on abort()): with
+      // readiness I/O the chunk went to the kernel at once, with io_uring it
+      // may still wait behind the head's send. Either way the body is cut.
+      const body = text.slice(text.indexOf("\r\n\r\n") + 4);
+      assert.ok(body === "" || body === "4\r\nbody\r\n", text);
       assert.ok(!text.includes("0\r\n\r\n"), text); // no last chunk: the client sees a cut body
     } finally {
       console.error = original;
