@@ -7,6 +7,7 @@ import { LIBC_SYMBOLS } from "./libc.ts";
 import { LIBCRYPTO_SYMBOLS } from "./libcrypto.ts";
 import { LIBSSL_SYMBOLS } from "./libssl.ts";
 import { LIBZ_SYMBOLS } from "./libz.ts";
+import { LAYOUT } from "./platform.ts";
 import type { SymbolTable } from "./types.ts";
 
 describe("ffi/int_check", () => {
@@ -162,6 +163,16 @@ describe("ffi/int_check", () => {
       }
     }
     for (const name of expected) assert.ok(declared.has(name), `${name} declares bounds`);
+  });
+
+  test("bounds: the struct counts of epoll_wait and kevent use this platform's struct size (arm64's epoll_event is 16 bytes, x86-64's 12)", () => {
+    const unit = (name: string, rule: number) => (LIBC_SYMBOLS as SymbolTable)[name]!.bounds![rule]![2];
+    if (LAYOUT.epoll_event.size > 0) assert.equal(unit("epoll_wait", 0), LAYOUT.epoll_event.size);
+    if (LAYOUT.kevent.size > 0) {
+      assert.equal(unit("kevent", 0), LAYOUT.kevent.size);
+      assert.equal(unit("kevent", 1), LAYOUT.kevent.size);
+    }
+    for (const name of ["epoll_wait", "kevent"]) for (const rule of (LIBC_SYMBOLS as SymbolTable)[name]!.bounds!) assert.ok(rule[2]! >= 1);
   });
 
   test("bigIntOf: exact for any safe integer, cached or not", () => {

@@ -16,6 +16,11 @@
  * @module
  */
 import { defineLibrary, type LazyLibrary } from "./library.ts";
+import { LAYOUT } from "./platform.ts";
+
+/** The bounds units of this platform's event structs (Linux x86-64 packs epoll_event in 12 bytes, arm64 pads it to 16; 1 where absent). */
+const EPOLL_EVENT_BYTES = Math.max(1, LAYOUT.epoll_event.size);
+const KEVENT_BYTES = Math.max(1, LAYOUT.kevent.size);
 
 /** The libc symbol table. */
 export const LIBC_SYMBOLS = {
@@ -167,13 +172,13 @@ export const LIBC_SYMBOLS = {
   /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) — Linux */
   epoll_ctl: { args: ["i32", "i32", "i32", "buffer"], result: "i32", optional: true },
   /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) — Linux */
-  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32", optional: true, bounds: [[1, 2, 12]] },
+  epoll_wait: { args: ["i32", "buffer", "i32", "i32"], result: "i32", optional: true, bounds: [[1, 2, EPOLL_EVENT_BYTES]] },
   /** int eventfd(unsigned int initval, int flags) — Linux */
   eventfd: { args: ["u32", "i32"], result: "i32", optional: true },
   /** int kqueue(void) — BSD, macOS */
   kqueue: { args: [], result: "i32", optional: true },
   /** int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist, int nevents, const struct timespec *timeout) — BSD, macOS */
-  kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32", optional: true, bounds: [[1, 2, 32], [3, 4, 32]] },
+  kevent: { args: ["i32", "buffer", "i32", "buffer", "i32", "buffer"], result: "i32", optional: true, bounds: [[1, 2, KEVENT_BYTES], [3, 4, KEVENT_BYTES]] },
   /** int signalfd(int fd, const sigset_t *mask, int flags) — Linux */
   signalfd: { args: ["i32", "buffer", "i32"], result: "i32", optional: true },
   /** int sigprocmask(int how, const sigset_t *set, sigset_t *oldset) */
