@@ -38,8 +38,8 @@ async function layered() {
   };
 }
 
-const bounded = <T>(p: Promise<T>, what: string): Promise<T> =>
-  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within 10 s`)), 10_000))]);
+const bounded = <T>(p: Promise<T>, what: string, ms = 10_000): Promise<T> =>
+  Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
 
 describe("a connection over another connection", () => {
   test("abort() with a peer that does not read: the connection underneath is aborted too, a queued write rejects with SocketClosedError EPIPE", async () => {
@@ -56,6 +56,28 @@ describe("a connection over another connection", () => {
       await first;
       await bounded(l.inner.whenClosed, "the connection underneath to close");
       assert.equal(l.inner.closed, true);
+    } finally {
+      await l.end();
+    }
+  });
+
+  test("backpressure: a write larger than every buffer stays pending while the peer does not read, and resolves once it has read", async () => {
+    const l = await layered();
+    try {
+      const size = 48 << 20;
+      let done = false;
+      const writing = l.outer.write(new Uint8Array(size)).then(() => void (done = true));
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(done, false, "the write resolved while its bytes could not have gone out");
+      assert.ok(l.inner.bufferedAmount <= l.inner.highWaterMark, `${l.inner.bufferedAmount} bytes queued underneath, past its high-water mark`);
+      let got = 0;
+      while (got < size) {
+        const chunk = await bounded(l.peer.read(), "the peer's read");
+        if (chunk === null) break;
+        got += chunk.length;
+      }
+      assert.equal(got, size);
+      await bounded(writing, "the write");
     } finally {
       await l.end();
     }
@@ -88,17 +110,21 @@ describe("a connection over another connection", () => {
   test("TLS in memory-BIO mode over a connection (as over a tunnel or on io_uring): abort() with a peer that does not read aborts the connection underneath", async () => {
     const pki = testPKI();
     // A TLS server that completes the handshake and then never reads.
-    const sockets: tls.TLSSocket[] = [];
+    const sockets: Array<{ destroy(): void }> = [];
     const server = tls.createServer({ cert: pki.chain, key: pki.key }, (s) => {
-      sockets.push(s);
       s.on("error", () => {});
       s.pause();
+    });
+    // Every raw connection, handshaken or not, is destroyed at the end (server.close() waits for them).
+    server.on("connection", (raw: { destroy(): void; on(e: string, f: () => void): void }) => {
+      raw.on("error", () => {});
+      sockets.push(raw);
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
     const plain = await connect({ host: "127.0.0.1", port });
     try {
-      const conn = await bounded(startTLS(plain, { host: "localhost", ca: pki.root, bio: true }), "the handshake");
+      const conn = await bounded(startTLS(plain, { host: "localhost", ca: pki.root, bio: true }), "the handshake", 30_000);
       const pending = conn.write(new Uint8Array(16 << 20)).then(() => undefined, (e: unknown) => e);
       await new Promise((r) => setTimeout(r, 50));
       conn.abort();

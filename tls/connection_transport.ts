@@ -105,15 +105,24 @@ export class ConnectionTransport implements Transport {
     return this.#conn.bufferedAmount < this.#conn.highWaterMark;
   }
 
+  /**
+   * Hands the connection underneath at most what it has room for below its
+   * high-water mark (as a socket takes what its buffer holds): handing it
+   * all made a write of any size resolve at once, its bytes queued below
+   * where this connection's backpressure did not see them.
+   */
   trySend(data: Uint8Array): number {
-    if (this.#closed || !this.#room()) return 0;
+    if (this.#closed) return 0;
+    const room = this.#conn.highWaterMark - this.#conn.bufferedAmount;
+    if (room <= 0) return 0;
+    const n = Math.min(data.length, room);
     try {
-      this.#conn.send(data);
+      this.#conn.send(n === data.length ? data : data.subarray(0, n));
     } catch (err) {
       this.#sink.failed(err as Error);
       return -1;
     }
-    return data.length;
+    return n;
   }
 
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {
