@@ -131,6 +131,8 @@ export class Connection {
   #paused = false;
   #eof = false;
   #ended = false;
+  /** end()'s FIN went out (shutdown SHUT_WR ran). */
+  #finSent = false;
   #endPromise: Promise<void> | undefined;
   #closing = false;
   #closed = false;
@@ -666,6 +668,8 @@ export class Connection {
         } catch {
           // the peer is gone already; reading reports it
         }
+        this.#finSent = true;
+        this.#bothEnded();
       }
       resolve();
     });
@@ -950,10 +954,22 @@ export class Connection {
     this.#setInterest();
     this.#serveReaders();
     const handler = this.#handler;
-    if (handler.end !== undefined) handler.end(this);
-    else if (handler.data !== undefined) void this.close();
+    if (handler.end !== undefined) {
+      handler.end(this);
+      this.#bothEnded();
+    } else if (handler.data !== undefined) void this.close();
     else if (this.#ended && !this.#hasBufferedInput) void this.close();
     // else: read() closes once the bytes still buffered were taken.
+  }
+
+  /**
+   * Our FIN went out and the peer's came in, nothing left to read: the
+   * connection is done. Readiness I/O would also learn it from the hang-up
+   * that follows; io_uring reports none (no receive is armed after the end
+   * of stream), so a handler whose `end` called `end()` stayed open.
+   */
+  #bothEnded(): void {
+    if (this.#finSent && this.#eof && !this.#closed && !this.#closing && !this.#hasBufferedInput) void this.close();
   }
 
   /** Whether received bytes wait in the read buffer for `read()`. */
