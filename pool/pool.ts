@@ -140,14 +140,14 @@ export interface ConnectionPoolOptions<C extends PoolMember = Connection> {
   clock?: Clock;
   /** Whether an idle connection may be handed out again (checked by `get` and `checkConnection`). */
   validate?: (connection: C, entry: PoolEntry<C>) => boolean;
-  /** Called before an idle connection is closed for its idle timeout. */
+  /** Called before an idle connection is closed for its idle timeout (a throw is logged; the connection closes anyway). */
   onIdle?: (connection: C, entry: PoolEntry<C>) => void;
   /** Called on each drain phase change. */
   onDrain?: (phase: DrainPhase) => void;
   /**
    * Where the pool says what happened (core/log.ts's `Logger`): drain
    * phases (INFO), connections force-closed at the drain deadline (WARN),
-   * a close that failed or an `onDrain` that threw (WARN, with the error),
+   * a close that failed or an `onDrain` or `onIdle` that threw (WARN, with the error),
    * idle cleanups (DEBUG). Default: none.
    */
   logger?: Logger;
@@ -517,11 +517,14 @@ export class ConnectionPool<C extends PoolMember = Connection> {
         if (now - entry.lastUsedAt < this.idleTimeoutMs) continue;
         try {
           this.#onIdle?.(entry.connection, entry);
-        } finally {
-          this.#counters.idleCleanups++;
-          this.#discard(entry);
-          closed++;
+        } catch (error) {
+          // a callback that throws must not stop the cleanup (nor escape the
+          // periodic timer that runs it): the connection still closes
+          this.#log.warn("pool: onIdle threw", { error });
         }
+        this.#counters.idleCleanups++;
+        this.#discard(entry);
+        closed++;
       }
     }
     if (closed > 0) this.#log.debug("pool: idle connections closed", { closed, idleTimeoutMs: this.idleTimeoutMs });

@@ -121,6 +121,25 @@ describe("ConnectionPool", () => {
     assert.throws(() => new ConnectionPool({ nope: 1 } as never), TypeError);
   });
 
+  test("an onIdle that throws does not stop the idle cleanup: every idle connection closes and the cleanup returns", () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const pool = new ConnectionPool<Member>({
+      idleTimeoutMs: 1000, cleanupIntervalMs: 0, clock, onIdle: () => {
+        calls++;
+        throw new Error("onIdle failed");
+      },
+    });
+    const members = [new Member(), new Member(), new Member()];
+    for (const m of members) pool.release(pool.add(m, "k").connection);
+    clock.advance(1000);
+    assert.equal(pool.cleanupIdle(), 3);
+    assert.equal(calls, 3);
+    assert.ok(members.every((m) => m.closed));
+    assert.equal(pool.size, 0);
+    assert.equal(pool.stats().idleCleanups, 3);
+  });
+
   test("drain: idle ones close, active ones finish on release, then stopped; nothing new admitted", async () => {
     const phases: string[] = [];
     const pool = new ConnectionPool<Member>({ cleanupIntervalMs: 0, onDrain: (p) => phases.push(p) });
