@@ -410,4 +410,17 @@ describe("serve over HTTP/1.1", () => {
     await assert.rejects(fetch(`http://127.0.0.1:${s.addr.port}/`));
     assert.throws(() => serve({ port: 0, fetch: () => new Response(), bogus: 1 } as never), TypeError);
   });
+
+  test("hostname is host under Deno.serve's and Bun.serve's name; the two disagreeing is a TypeError", async () => {
+    const s = serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("by hostname") });
+    try {
+      assert.equal(s.addr.hostname, "127.0.0.1");
+      assert.equal(await (await fetch(`http://127.0.0.1:${s.addr.port}/`)).text(), "by hostname");
+    } finally {
+      await s.shutdown();
+    }
+    const same = serve({ port: 0, host: "127.0.0.1", hostname: "127.0.0.1", fetch: () => new Response() });
+    await same.shutdown();
+    assert.throws(() => serve({ port: 0, host: "127.0.0.1", hostname: "0.0.0.0", fetch: () => new Response() }), TypeError);
+  });
 });

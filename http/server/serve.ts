@@ -108,6 +108,12 @@ export interface ServeOptions {
   port?: number;
   /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
   host?: string;
+  /**
+   * The same as `host`, under the name `Deno.serve` and `Bun.serve` use
+   * (the default stays "127.0.0.1"); giving both with different values is
+   * a `TypeError`.
+   */
+  hostname?: string;
   /** Aborting it shuts the server down gracefully (as {@link Server.shutdown}). */
   signal?: AbortSignal;
   /** Called once listening. */
@@ -236,6 +242,7 @@ const SERVE_OPTION_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   fetch: true,
   port: true,
   host: true,
+  hostname: true,
   signal: true,
   onListen: true,
   onError: true,
@@ -348,7 +355,10 @@ export class Server {
     const join = takeWorkerJoin();
     const local = new Promise<void>((resolve) => (this.#resolveFinished = resolve));
     this.finished = local.then(() => this.#workersStopped);
-    const host = options.host ?? "127.0.0.1";
+    if (options.host !== undefined && options.hostname !== undefined && options.host !== options.hostname) {
+      throw new TypeError(`serve: host ${JSON.stringify(options.host)} and hostname ${JSON.stringify(options.hostname)} disagree (they are one option)`);
+    }
+    const host = options.host ?? options.hostname ?? "127.0.0.1";
     const port = join?.port ?? options.port ?? 8000;
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
     const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
