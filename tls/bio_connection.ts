@@ -88,6 +88,8 @@ export class TLSBioTransport implements Transport, TransportSink {
   #inputWaiting = false;
   #ended = false;
   #closed = false;
+  /** The engine (the SSL, with both BIOs) was freed: BIO_read/BIO_write would touch freed memory. */
+  #freed = false;
   #innerClosed = false;
   #drainScheduled = false;
 
@@ -200,6 +202,7 @@ export class TLSBioTransport implements Transport, TransportSink {
       this.#drainOut();
     }
     this.#engine.free();
+    this.#freed = true;
     const onHandshake = this.#onHandshake;
     this.#onHandshake = undefined;
     // Whatever ciphertext waits (close_notify, an alert) goes first.
@@ -383,6 +386,11 @@ export class TLSBioTransport implements Transport, TransportSink {
     const buf = this.#out;
     const inner = this.#inner;
     for (;;) {
+      // Handing bytes to the inner transport can run callbacks that close
+      // this one (its queue's settle markers, a failure): the BIOs are then
+      // freed with the SSL. (A segfault with io_uring underneath, whose
+      // transport takes nothing at once and settles markers as it queues.)
+      if (this.#freed) return false;
       const n = crypto.BIO_read(this.#wbio, buf, buf.length);
       if (n <= 0) return true;
       if (this.#innerClosed) continue;
