@@ -92,6 +92,8 @@ export class TLSBioTransport implements Transport, TransportSink {
   #freed = false;
   #innerClosed = false;
   #drainScheduled = false;
+  /** Inside trySend: plaintext is being encrypted and handed down. */
+  #encrypting = false;
 
   constructor(inner: TransportFactory, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
     this.#engine = engine;
@@ -129,6 +131,16 @@ export class TLSBioTransport implements Transport, TransportSink {
 
   trySend(data: Uint8Array): number {
     if (!this.#open || this.#closed) return 0;
+    const outer = this.#encrypting;
+    this.#encrypting = true;
+    try {
+      return this.#encrypt(data);
+    } finally {
+      this.#encrypting = outer;
+    }
+  }
+
+  #encrypt(data: Uint8Array): number {
     const engine = this.#engine;
     let offset = 0;
     while (offset < data.length && this.#cipherOut.bytes < CIPHER_HIGH_WATER) {
@@ -239,8 +251,12 @@ export class TLSBioTransport implements Transport, TransportSink {
   }
 
   sent(_n: number): void {
-    if (this.#closed) return;
-    // Room for more ciphertext: encrypt what the connection queued.
+    // Room for more ciphertext: encrypt what the connection queued. Not
+    // from inside trySend (the inner transport reports as it takes the
+    // ciphertext handed to it): that flush encrypted the queue's head again
+    // while trySend, not done with it, had not consumed it yet (bytes sent
+    // twice, over io_uring and over readiness alike).
+    if (this.#closed || this.#encrypting) return;
     if (!this.#queue.empty) this.flush();
   }
 
