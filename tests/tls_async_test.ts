@@ -260,6 +260,11 @@ describe("connectTLS and listenTLS together", () => {
       port: 0,
       cert: pki.chain,
       key: pki.key,
+      // The bare FIN below is shutdown(2) on the descriptor right after a
+      // send: that needs fd mode (readiness), where the send went to the
+      // kernel at once. Over io_uring (memory-BIO mode) the record may still
+      // be queued and the FIN would overtake it. The clients use any I/O.
+      io: "readiness",
       handler: {
         data: (c, d) => {
           const text = dec.decode(d);
@@ -430,6 +435,10 @@ describe("resources", () => {
     };
     const session = (await once())!;
     for (let i = 0; i < 20; i++) await once(session); // warm-up
+    // The server's last closes: over io_uring a descriptor is closed through
+    // the ring, after close() returned (counted here, it made "after" look
+    // one lower than "before").
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const fdsBefore = fdCount();
     const rssBefore = process.memoryUsage().rss;
     const rounds = 400;
@@ -442,7 +451,7 @@ describe("resources", () => {
     const fdsAfter = fdCount();
     const mib = (n: number) => (n / 1048576).toFixed(1);
     console.log(`async tls: ${rounds} full in ${full.toFixed(0)} ms, ${rounds} resumed in ${resumed.toFixed(0)} ms (client+server in one process), fds ${fdsBefore} → ${fdsAfter}, RSS ${mib(rssBefore)} → ${mib(process.memoryUsage().rss)} MiB`);
-    assert.equal(fdsAfter, fdsBefore);
+    assert.ok(fdsAfter <= fdsBefore, `fds ${fdsBefore} → ${fdsAfter}`);
   });
 });
 
