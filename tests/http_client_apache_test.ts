@@ -34,6 +34,12 @@ interface Apache {
   base: string;
   dir: string;
   stop(): Promise<void>;
+  /**
+   * Why this Apache serves no qop-less (RFC 2069) Digest, or undefined when
+   * it does: Apache 2.4.71 (Debian 12, 2026-11) refuses `AuthDigestQop
+   * none` ("AuthDigestQop is deprecated: only 'auth' is supported").
+   */
+  noRfc2069?: string;
 }
 
 function accepts(port: number): Promise<boolean> {
@@ -45,6 +51,18 @@ function accepts(port: number): Promise<boolean> {
 }
 
 async function startApache(): Promise<Apache> {
+  try {
+    return await startApacheWith(true);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (!/AuthDigestQop/.test(message)) throw error;
+    const apache = await startApacheWith(false);
+    apache.noRfc2069 = message.trim();
+    return apache;
+  }
+}
+
+async function startApacheWith(qopNone: boolean): Promise<Apache> {
   const dir = mkdtempSync(join(tmpdir(), "ffinet-apache-"));
   // The server drops to www-data when started as root: everything it reads must be world-readable.
   chmodSync(dir, 0o755);
@@ -110,15 +128,19 @@ async function startApache(): Promise<Apache> {
       "  AuthDigestNonceLifetime 1",
       "  Require valid-user",
       "</Directory>",
-      // The RFC 2069 form: no qop, no nc or cnonce.
-      `<Directory "${join(www, "n")}">`,
-      "  AuthType Digest",
-      `  AuthName "${DIGEST_REALM}"`,
-      "  AuthDigestProvider file",
-      `  AuthUserFile "${join(dir, "digest.pw")}"`,
-      "  AuthDigestQop none",
-      "  Require valid-user",
-      "</Directory>",
+      // The RFC 2069 form: no qop, no nc or cnonce (where this Apache still offers it).
+      ...(qopNone
+        ? [
+          `<Directory "${join(www, "n")}">`,
+          "  AuthType Digest",
+          `  AuthName "${DIGEST_REALM}"`,
+          "  AuthDigestProvider file",
+          `  AuthUserFile "${join(dir, "digest.pw")}"`,
+          "  AuthDigestQop none",
+          "  Require valid-user",
+          "</Directory>",
+        ]
+        : []),
       // A forward proxy asking for Digest (407, Proxy-Authenticate).
       "ProxyRequests On",
       '<Proxy "*">',
@@ -264,6 +286,13 @@ describe("fetch with HttpAuth against Apache httpd (mod_auth_digest, mod_auth_ba
   });
 
   test("Digest without qop (AuthDigestQop none): the RFC 2069 form, twice on one nonce", async () => {
+    if (apache.noRfc2069 !== undefined) {
+      // Newer Apache refuses to serve the qop-less form at all; the client's
+      // RFC 2069 answers are still checked against a server computing the
+      // digest itself in tests/http_client_auth_test.ts ("/digest-2069").
+      assert.match(apache.noRfc2069, /AuthDigestQop/);
+      return;
+    }
     const from = await mark(apache, agent);
     const auth = new HttpAuth({ username: USER, password: PASS });
     for (let i = 0; i < 2; i++) {
