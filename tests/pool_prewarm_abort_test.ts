@@ -6,50 +6,25 @@
 // settled only then.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
+import { silentPeer, type SilentPeer } from "./silent_peer.ts";
 import { NetError } from "../core/errors.ts";
 import type { Connector } from "../poll/connector.ts";
 import { ConnectionPool } from "../pool/pool.ts";
 import { tlsConnector } from "../tls/connect_async.ts";
 
-/** A TCP peer that accepts, reads and never writes (no ServerHello); counts accepts and closes. */
-let silent: net.Server;
+let peer: SilentPeer;
 let port = 0;
-let accepted = 0;
-let closed = 0;
-let onChange: () => void = () => {};
 
 before(async () => {
-  silent = net.createServer((sock) => {
-    accepted++;
-    onChange();
-    sock.on("error", () => {});
-    // Reads (and drops) the ClientHello: a socket with unread bytes never sees the client's FIN.
-    sock.resume();
-    sock.on("close", () => {
-      closed++;
-      onChange();
-    });
-  });
-  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-  port = (silent.address() as net.AddressInfo).port;
+  peer = await silentPeer();
+  port = peer.port;
 });
 
 after(async () => {
-  await new Promise<void>((resolve) => silent.close(() => resolve()));
+  await peer.close();
 });
 
-/** Resolves once `check()` holds, tested after each accept and close. */
-function until(check: () => boolean): Promise<void> {
-  if (check()) return Promise.resolve();
-  return new Promise((resolve) => {
-    onChange = () => {
-      if (!check()) return;
-      onChange = () => {};
-      resolve();
-    };
-  });
-}
+const until = (check: () => boolean): Promise<void> => peer.until(check);
 
 function isCode(code: string): (err: unknown) => boolean {
   return (err: unknown) => {
@@ -64,15 +39,15 @@ const HANDSHAKE_MS = 60_000;
 describe("ConnectionPool.prewarm: a drain gives up the connects in progress", () => {
   for (const how of ["drain(0)", "drain(60 s)", "drainForce()"] as const) {
     test(`TLS handshakes in progress when ${how} is called: ERR_POOL_DRAINING, every socket closed`, async () => {
-      const base = { accepted, closed };
+      const base = { accepted: peer.accepted, closed: peer.closed };
       const pool = new ConnectionPool({ cleanupIntervalMs: 0 });
       const warming = pool.prewarm(`127.0.0.1:${port}`, 3, { host: "127.0.0.1", port }, tlsConnector({ handshakeTimeoutMs: HANDSHAKE_MS }));
-      await until(() => accepted - base.accepted === 3);
+      await until(() => peer.accepted - base.accepted === 3);
       if (how === "drain(0)") await pool.drain(0);
       else if (how === "drainForce()") pool.drainForce();
       else void pool.drain(60_000);
       await assert.rejects(warming, isCode("ERR_POOL_DRAINING"));
-      await until(() => closed - base.closed === 3);
+      await until(() => peer.closed - base.closed === 3);
       assert.equal(pool.size, 0);
       await pool.drain(0);
     });
@@ -91,15 +66,15 @@ describe("ConnectionPool.prewarm: a drain gives up the connects in progress", ()
   });
 
   test("the caller's options.signal gives up the connects too (its reason), and the pool goes on", async () => {
-    const base = { accepted, closed };
+    const base = { accepted: peer.accepted, closed: peer.closed };
     const pool = new ConnectionPool({ cleanupIntervalMs: 0 });
     const abort = new AbortController();
     const reason = new Error("enough");
     const warming = pool.prewarm(`127.0.0.1:${port}`, 2, { host: "127.0.0.1", port, signal: abort.signal }, tlsConnector({ handshakeTimeoutMs: HANDSHAKE_MS }));
-    await until(() => accepted - base.accepted === 2);
+    await until(() => peer.accepted - base.accepted === 2);
     abort.abort(reason);
     await assert.rejects(warming, (e) => e === reason);
-    await until(() => closed - base.closed === 2);
+    await until(() => peer.closed - base.closed === 2);
     assert.equal(pool.size, 0);
     assert.equal(pool.stats().added, 0);
     await pool.drain(0);
