@@ -19,8 +19,8 @@ import { defineLibrary, type LazyLibrary } from "./library.ts";
 import { LAYOUT } from "./platform.ts";
 
 /** The bounds units of this platform's event structs (Linux x86-64 packs epoll_event in 12 bytes, arm64 pads it to 16; 1 where absent). */
-const EPOLL_EVENT_BYTES = Math.max(1, LAYOUT.epoll_event.size);
-const KEVENT_BYTES = Math.max(1, LAYOUT.kevent.size);
+const EPOLL_EVENT_BYTES: number = Math.max(1, LAYOUT.epoll_event.size);
+const KEVENT_BYTES: number = Math.max(1, LAYOUT.kevent.size);
 
 /** The libc symbol table. */
 export const LIBC_SYMBOLS = {
