@@ -109,7 +109,7 @@ export interface ServeOptions {
   /** An IP literal or "localhost" (default "127.0.0.1"; "0.0.0.0" or "::" for every interface). */
   host?: string;
   /**
-   * The same as `host`, under the name `Deno.serve` and `Bun.serve` use
+   * The same as `host`, under the name Deno's and Bun's own servers use
    * (the default stays "127.0.0.1"); giving both with different values is
    * a `TypeError`.
    */
