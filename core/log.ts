@@ -145,7 +145,9 @@ function logfmtEscape(c: string): string {
  * Formats a record as one JSON line (no trailing newline): `time` (ISO
  * 8601), `level`, `msg`, then the fields (errors as name, message, code and
  * cause; bigints as strings; cycles as "[Circular]"; a field named like a
- * reserved key gets a leading underscore).
+ * reserved key gets a leading underscore). No control character or line
+ * separator is written raw: besides what JSON escapes, DEL, C1 controls
+ * and U+2028/U+2029 are written as `\u007f`, `\u009b`, `\u2028` ….
  *
  * @example
  * ```ts
@@ -158,7 +160,21 @@ export function formatJSONLine(record: LogRecord): string {
   const out: Record<string, unknown> = { time: new Date(record.time).toISOString(), level: record.level, msg: record.msg };
   const seen = new Set<unknown>();
   for (const k of Object.keys(record.fields)) out[RESERVED.has(k) ? `_${k}` : k] = plain(record.fields[k], seen);
-  return JSON.stringify(out);
+  const line = JSON.stringify(out);
+  return JSON_RAW.test(line) ? line.replace(JSON_RAW_ALL, jsonEscape) : line;
+}
+
+/**
+ * What JSON.stringify leaves raw and a JSON line must not hold: DEL and the
+ * C1 controls (a terminal acts on them: 0x9b is CSI), U+2028 and U+2029
+ * (line breaks to JavaScript before ES2019 and to some line readers). They
+ * occur only inside strings, where `\uXXXX` means the same character.
+ */
+const JSON_RAW = /[\x7f-\x9f\u2028\u2029]/;
+const JSON_RAW_ALL = /[\x7f-\x9f\u2028\u2029]/g;
+
+function jsonEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { formatLogfmtLine, LOG_LEVELS, Logger, type LogRecord, parseTraceparent, silentLogger } from "./log.ts";
+import { formatJSONLine, formatLogfmtLine, LOG_LEVELS, Logger, type LogRecord, parseTraceparent, silentLogger } from "./log.ts";
 
 function capture(options: ConstructorParameters<typeof Logger>[0] = {}) {
   const lines: string[] = [];
@@ -76,6 +76,17 @@ describe("Logger", () => {
     fc.assert(fc.property(fc.string({ unit: "binary" }), fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" })), (msg, fields) => {
       const line = formatLogfmtLine({ time: 0, level: "info", msg, fields });
       assert.ok(!/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(line), JSON.stringify(line));
+    }));
+  });
+
+  test("JSON lines write no DEL, C1 control or line separator raw (escaped as \\u00XX / \\u2028: one line for every consumer, nothing a terminal acts on), and parse back to the same values", () => {
+    const line = formatJSONLine({ time: 0, level: "info", msg: "m\x7f", fields: { c1: "a\x9b2Jb\x85c", ls: "a\u2028b\u2029c", "k\x90ey": "\x80\x9f", ok: "\xa0é" } });
+    assert.equal(line, '{"time":"1970-01-01T00:00:00.000Z","level":"info","msg":"m\\u007f","c1":"a\\u009b2Jb\\u0085c","ls":"a\\u2028b\\u2029c","k\\u0090ey":"\\u0080\\u009f","ok":"\xa0é"}');
+    fc.assert(fc.property(fc.string({ unit: "binary" }), fc.dictionary(fc.string({ unit: "binary" }), fc.string({ unit: "binary" })), (msg, fields) => {
+      const line = formatJSONLine({ time: 0, level: "info", msg, fields });
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u2028\u2029]/.test(line), JSON.stringify(line));
+      const back = JSON.parse(line) as Record<string, unknown>;
+      assert.equal(back.msg, msg);
     }));
   });
 
