@@ -285,6 +285,22 @@ export class Counter extends Instrument<Counter> {
     this.sync();
     return { name: this.name, help: this.help, type: "counter", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.#value })) };
   }
+  /**
+   * What `JSON.stringify` writes for this series: name, type, labels and
+   * value (with everything recorded so far); a metric with label names
+   * adds its children as `series`.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const c = new MetricsRegistry().counter("errors_total");
+   * c.inc();
+   * console.log(JSON.stringify(c)); // {"name":"errors_total","type":"counter","labels":{},"value":1}
+   * ```
+   */
+  toJSON(): InstrumentJSON {
+    return valueJSON(this, "counter", this.value);
+  }
 }
 
 /**
@@ -332,6 +348,21 @@ export class Gauge extends Instrument<Gauge> {
   family(): MetricFamily {
     this.sync();
     return { name: this.name, help: this.help, type: "gauge", series: this.seriesList().map((s) => ({ labels: s.labelValues, value: s.#value })) };
+  }
+  /**
+   * What `JSON.stringify` writes for this series: name, type, labels and
+   * value; a metric with label names adds its children as `series`.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const g = new MetricsRegistry().gauge("open_connections");
+   * g.set(2);
+   * console.log(JSON.stringify(g)); // {"name":"open_connections","type":"gauge","labels":{},"value":2}
+   * ```
+   */
+  toJSON(): InstrumentJSON {
+    return valueJSON(this, "gauge", this.value);
   }
 }
 
@@ -425,6 +456,68 @@ export class Histogram extends Instrument<Histogram> {
       series: this.seriesList().map((s) => histogramSeries(s.labelValues, s.#drained())),
     };
   }
+  /**
+   * What `JSON.stringify` writes for this series: name, type, labels,
+   * count, sum, min, max and the {@link DEFAULT_QUANTILES} (as a snapshot's
+   * series has them); a metric with label names adds its children as
+   * `series`.
+   *
+   * @example
+   * ```ts
+   * import { MetricsRegistry } from "./metrics.ts";
+   * const h = new MetricsRegistry().histogram("latency_seconds");
+   * h.observe(0.5);
+   * console.log(JSON.parse(JSON.stringify(h)).count); // 1
+   * ```
+   */
+  toJSON(): InstrumentJSON {
+    const own = histogramSeries(this.labelValues, this.sketch);
+    const out: InstrumentJSON = { name: this.name, type: "histogram", ...own };
+    if (this.labelNames.length > 0 && Object.keys(this.labelValues).length === 0) out.series = this.family().series;
+    return out;
+  }
+}
+
+/**
+ * What an instrument's `toJSON()` returns (`JSON.stringify(counter)`): the
+ * series' name, type and labels with its value (a counter or gauge) or its
+ * count, sum, min, max and quantiles (a histogram); a metric with label
+ * names adds its children's series.
+ *
+ * @example
+ * ```ts
+ * import type { InstrumentJSON } from "./metrics.ts";
+ * const j: InstrumentJSON = { name: "up", type: "gauge", labels: {}, value: 1 };
+ * console.log(j.value); // 1
+ * ```
+ */
+export interface InstrumentJSON {
+  /** The metric name. */
+  name: string;
+  /** The instrument kind. */
+  type: "counter" | "gauge" | "histogram";
+  /** This series' labels ({} for the parent). */
+  labels: Labels;
+  /** A counter's or gauge's value. */
+  value?: number;
+  /** A histogram's count. */
+  count?: number;
+  /** A histogram's sum. */
+  sum?: number;
+  /** A histogram's smallest value (0 when empty). */
+  min?: number;
+  /** A histogram's largest value (0 when empty). */
+  max?: number;
+  /** A histogram's estimated quantiles, as `[q, value]` pairs. */
+  quantiles?: readonly (readonly [number, number])[];
+  /** A labelled metric's children, as a snapshot reports them. */
+  series?: readonly (ValueSeries | HistogramSeries)[];
+}
+
+function valueJSON(instrument: Counter | Gauge, type: "counter" | "gauge", value: number): InstrumentJSON {
+  const out: InstrumentJSON = { name: instrument.name, type, labels: instrument.labelValues, value };
+  if (instrument.labelNames.length > 0 && Object.keys(instrument.labelValues).length === 0) out.series = instrument.family().series;
+  return out;
 }
 
 /**

@@ -98,6 +98,37 @@ describe("MetricsRegistry", () => {
     assert.equal(snap[2]?.type === "histogram" && snap[2].series[0]?.count, 2);
   });
 
+  test("JSON.stringify of an instrument carries its value: name, type, labels and value (a histogram: count, sum, min, max, quantiles; a labelled parent: its series)", () => {
+    const r = new MetricsRegistry();
+    const c = r.counter("jobs_total");
+    c.inc(3);
+    assert.deepEqual(JSON.parse(JSON.stringify(c)), { name: "jobs_total", type: "counter", labels: {}, value: 3 });
+    const g = r.gauge("queue_depth", { labelNames: ["queue"] });
+    g.labels("a").set(7);
+    assert.deepEqual(JSON.parse(JSON.stringify(g.labels("a"))), { name: "queue_depth", type: "gauge", labels: { queue: "a" }, value: 7 });
+    assert.deepEqual(JSON.parse(JSON.stringify(g)), { name: "queue_depth", type: "gauge", labels: {}, value: 0, series: [{ labels: { queue: "a" }, value: 7 }] });
+    const h = r.histogram("latency_seconds");
+    h.observe(2);
+    h.record(4);
+    assert.deepEqual(JSON.parse(JSON.stringify(h)), {
+      name: "latency_seconds",
+      type: "histogram",
+      labels: {},
+      count: 2,
+      sum: 6,
+      min: 2,
+      max: 4,
+      quantiles: JSON.parse(JSON.stringify(histogramSeries({}, h.sketch).quantiles)),
+    });
+    // What a fold adds (a registry read) is in the JSON too, as in value.
+    let pending = 5;
+    r.beforeRead(() => {
+      c.inc(pending);
+      pending = 0;
+    });
+    assert.equal(JSON.parse(JSON.stringify({ c })).c.value, 8);
+  });
+
   test("Histogram.record batches values but every reader sees all of them, as observe would have recorded them", () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { maxLength: 300 }), fc.nat(300), (values, readAt) => {
