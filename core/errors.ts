@@ -250,6 +250,71 @@ export class SocketTimeoutError extends SocketError {
   }
 }
 
+/** One failed attempt of a {@link ConnectAttemptsError}. */
+export interface ConnectAttemptFailure {
+  /** The address tried (an IP literal). */
+  readonly address: string;
+  /** Its family. */
+  readonly family: 4 | 6;
+  /** Why it failed. */
+  readonly error: Error;
+}
+
+/**
+ * Every connection attempt to a name's addresses failed (Happy Eyeballs,
+ * RFC 8305). Like `AggregateError`, `errors` holds each attempt's error in
+ * the order they failed; `attempts` pairs each with its address, and the
+ * message names every address with its error's code. `code` (and `errno`,
+ * `syscall`, `cause`) are the last attempt's, so a check of
+ * `code === "ECONNREFUSED"` still holds when every address refused.
+ *
+ * @example
+ * ```ts
+ * import { ConnectAttemptsError, SocketError } from "./errors.ts";
+ * const err = new ConnectAttemptsError("db.test:5432", [
+ *   { address: "::1", family: 6, error: new SocketError("ECONNREFUSED", "refused") },
+ *   { address: "127.0.0.1", family: 4, error: new SocketError("ECONNREFUSED", "refused") },
+ * ]);
+ * console.log(err.code, err.errors.length); // "ECONNREFUSED" 2
+ * console.log(err.message); // "connect to db.test:5432 failed: every address failed ([::1]: ECONNREFUSED; 127.0.0.1: ECONNREFUSED)"
+ * ```
+ */
+export class ConnectAttemptsError extends SocketError {
+  /** The brand that identifies a ConnectAttemptsError across copies of this module. */
+  static override readonly brand: string = "ffinet.ConnectAttemptsError";
+  /** Each attempt's error, in the order they failed (as `AggregateError.errors`). */
+  readonly errors: readonly Error[];
+  /** Each failed attempt with its address, in the order they failed. */
+  readonly attempts: readonly ConnectAttemptFailure[];
+  /**
+   * A new ConnectAttemptsError; see the class documentation.
+   *
+   * @param target `host:port` as asked for
+   * @param attempts the failed attempts, at least one
+   */
+  constructor(target: string, attempts: readonly ConnectAttemptFailure[]) {
+    const list = Object.freeze(attempts.slice());
+    const last = list[list.length - 1]?.error as (Error & { code?: unknown; errno?: unknown; syscall?: unknown }) | undefined;
+    const codeOf = (e: Error): string => {
+      const code = (e as { code?: unknown }).code;
+      return typeof code === "string" ? code : e.message;
+    };
+    const named = list.map((a) => `${a.address.includes(":") ? `[${a.address}]` : a.address}: ${codeOf(a.error)}`).join("; ");
+    super(
+      typeof last?.code === "string" ? last.code : "ERR_CONNECT_FAILED",
+      `connect to ${target} failed: every address failed (${named})`,
+      {
+        address: target,
+        cause: last,
+        ...(typeof last?.errno === "number" ? { errno: last.errno } : {}),
+        ...(typeof last?.syscall === "string" ? { syscall: last.syscall } : {}),
+      },
+    );
+    this.attempts = list;
+    this.errors = Object.freeze(list.map((a) => a.error));
+  }
+}
+
 /**
  * The poll backend failed (seed: `SocketPoll_Failed`).
  *

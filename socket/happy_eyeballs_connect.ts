@@ -23,7 +23,7 @@
  * @module
  */
 import { monotonicMs } from "../core/clock.ts";
-import { DNSError } from "../core/errors.ts";
+import { type ConnectAttemptFailure, ConnectAttemptsError, DNSError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { defaultResolver, type LookupAddress, Resolver } from "../dns/resolver.ts";
@@ -168,8 +168,10 @@ function endsInNumber(host: string): boolean {
  * Resolves `host` and races connection attempts to its addresses (Happy
  * Eyeballs v2); resolves with the winner's socket. Rejects with the signal's
  * reason when aborted, `SocketTimeoutError` after `timeoutMs` (both cover
- * resolution and every attempt), the last attempt's `SocketError` when
- * every attempt failed, or the resolver's `DNSError` when there was no
+ * resolution and every attempt), a `ConnectAttemptsError` (a
+ * `SocketError` with the last attempt's code, `errors` and `attempts`
+ * naming every address tried, as `AggregateError` does) when every attempt
+ * failed, or the resolver's `DNSError` when there was no
  * address. Nothing stays open after it settles but the winner.
  *
  * @example
@@ -215,7 +217,7 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
     let done = false;
     const attempts = new Map<string, { controller: AbortController; family: IPFamily }>();
     let wake: Timer | undefined;
-    let lastConnectError: Error | undefined;
+    const failures: ConnectAttemptFailure[] = [];
     let dnsError: Error | undefined;
     const finish = (error: Error | undefined, winner?: HappyEyeballsWinner): void => {
       if (done) return;
@@ -251,7 +253,7 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
         attempts.delete(address);
         if (done) return;
         const error = err instanceof Error ? err : new Error(String(err));
-        lastConnectError = error;
+        failures.push({ address, family, error });
         emit({ type: "attemptFailed", address, family, error });
         plan.attemptFailed(address, monotonicMs());
         pump();
@@ -270,7 +272,7 @@ export function connectByName(options: ConnectByNameOptions): Promise<HappyEyeba
         }
         if (step.kind === "wait") wake = loop.timers.once(Math.max(0, Math.ceil(step.untilMs - now)), pump);
         else if (step.kind === "failed") {
-          finish(plan.attempts > 0 ? lastConnectError! : dnsError ?? new DNSError("ENOTFOUND", `${host} has no address`));
+          finish(failures.length > 0 ? new ConnectAttemptsError(`${host}:${port}`, failures) : dnsError ?? new DNSError("ENOTFOUND", `${host} has no address`));
         }
         return;
       }

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { DNSError, SocketError, SocketTimeoutError } from "../core/errors.ts";
+import { ConnectAttemptsError, DNSError, SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { native } from "../ffi/native.ts";
 import { connect } from "../poll/connect.ts";
@@ -132,6 +132,27 @@ describe("connect() by name (dnsmasq, both loopbacks)", () => {
     // A loser's close may land a loop turn after the winner settles: only a
     // descriptor that stays open (bounded wait) is left.
     assert.deepEqual(await descriptorsLeft(before), []);
+  });
+
+  test("every address refused: one ConnectAttemptsError (a SocketError, AggregateError-like) naming each address and its error", async () => {
+    const { v4, v6, port } = listenBoth();
+    v4.close();
+    v6.close();
+    const { events, onEvent } = recorder();
+    const err = await connect({ host: "loop.zone.test", port, resolver, happyEyeballs: { memory: false, onEvent } }).then(
+      () => assert.fail("connected to a closed port"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ConnectAttemptsError, String(err));
+    assert.ok(err instanceof SocketError);
+    assert.equal(err.code, "ECONNREFUSED");
+    assert.equal(err.address, `loop.zone.test:${port}`);
+    assert.deepEqual(err.attempts.map((a) => [a.address, a.family]), [["::1", 6], ["127.0.0.1", 4]]);
+    assert.equal(err.errors.length, 2);
+    for (const e of err.errors) assert.ok(e instanceof SocketError && e.code === "ECONNREFUSED", String(e));
+    assert.equal(err.cause, err.errors[1]);
+    assert.match(err.message, /\[::1\]: ECONNREFUSED; 127\.0\.0\.1: ECONNREFUSED/);
+    assert.deepEqual(events.filter((e) => e.startsWith("attemptFailed")), ["attemptFailed ::1", "attemptFailed 127.0.0.1"]);
   });
 
   test("signal and timeoutMs cover the resolution (a DNS server that never answers)", async () => {
