@@ -100,8 +100,9 @@ export function checkBackoff(options: BackoffOptions = {}): Backoff {
 /**
  * The delay before retry number `retryIndex` (0 for the first retry):
  * `min(maxDelayMs, initialDelayMs × multiplier^retryIndex)`, spread by the
- * jitter with `random()` (uniform in [0, 1)), never below 0 or above
- * `maxDelayMs`.
+ * jitter with `random()` (uniform in [0, 1); a value outside is clamped
+ * to it and NaN counts as the midpoint), never below 0 or above
+ * `maxDelayMs`, and always a finite number.
  *
  * @example
  * ```ts
@@ -113,8 +114,12 @@ export function checkBackoff(options: BackoffOptions = {}): Backoff {
 export function backoffDelay(retryIndex: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
   const b = checkBackoff(options);
   if (!Number.isSafeInteger(retryIndex) || retryIndex < 0) throw new RangeError(`retryIndex must be an integer >= 0, got ${retryIndex}`);
-  const base = Math.min(b.maxDelayMs, b.initialDelayMs * b.multiplier ** Math.min(retryIndex, 1075));
-  const spread = base * b.jitter * (2 * random() - 1);
+  // 0 × multiplier^n is 0 even where multiplier^n overflows to Infinity (0 × Infinity is NaN).
+  const base = b.initialDelayMs === 0 ? 0 : Math.min(b.maxDelayMs, b.initialDelayMs * b.multiplier ** Math.min(retryIndex, 1075));
+  // A random source outside [0, 1) (a caller's) is held to it; NaN spreads nothing.
+  const r = random();
+  const unit = r >= 0 ? Math.min(r, 1) : r < 0 ? 0 : 0.5;
+  const spread = base * b.jitter * (2 * unit - 1);
   return Math.min(b.maxDelayMs, Math.max(0, base + spread));
 }
 

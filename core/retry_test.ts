@@ -46,6 +46,30 @@ describe("backoffDelay", () => {
       ),
     );
   });
+
+  test("property: a finite delay in [0, max] for any retry index (multiplier^n past Infinity, initialDelayMs 0) and any random() value (NaN, outside [0, 1))", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+        fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.double({ min: 1, max: 5, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity, 1, -0.5, 7)),
+        (n, initial, max, multiplier, jitter, r) => {
+          const d = backoffDelay(n, { initialDelayMs: initial, maxDelayMs: max, multiplier, jitter }, () => r);
+          assert.ok(Number.isFinite(d) && d >= 0 && d <= max, `delay ${d}`);
+          const base = initial === 0 ? 0 : Math.min(max, initial * multiplier ** Math.min(n, 1075));
+          assert.ok(d >= base * (1 - jitter) - 1e-6 && d <= base * (1 + jitter) + 1e-6, `delay ${d}, base ${base}`);
+        },
+      ),
+    );
+    // The cases that were NaN (and made a reconnect's timer throw) or past the spread.
+    assert.equal(backoffDelay(1100, { initialDelayMs: 0 }), 0);
+    assert.equal(backoffDelay(3, {}, () => NaN), 800);
+    assert.equal(backoffDelay(3, { jitter: 0.25 }, () => 7), 1000);
+    assert.equal(backoffDelay(3, { jitter: 0.25 }, () => -3), 600);
+  });
 });
 
 describe("retry", () => {
