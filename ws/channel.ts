@@ -205,6 +205,11 @@ export class WebSocketChannel {
   }
 
   /** Bytes queued on the connection, not yet taken by the kernel. */
+  /** A send went past the high-water mark and its `drain` event has not come yet. */
+  get awaitingDrain(): boolean {
+    return this.#wantDrain && !this.#ended;
+  }
+
   get bufferedAmount(): number {
     return this.conn.closed ? 0 : this.conn.bufferedAmount + this.#corkBytes + (this.#held?.length ?? 0);
   }

@@ -74,7 +74,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   readonly #maxQueued: number;
   readonly #queue: WebSocketMessage[] = [];
   readonly #waiters: { resolve(m: WebSocketMessage | null): void; reject(e: Error): void }[] = [];
-  readonly #pings = new Map<string, { start: number; resolve(ms: number): void }>();
+  readonly #pings = new Map<string, { start: number; resolve(ms: number): void; reject(error: Error): void }>();
   #drainWaiters: (() => void)[] = [];
   #paused = false;
   #closeInfo: WebSocketCloseInfo | undefined;
@@ -128,7 +128,10 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         this.#closeInfo = { code, reason, wasClean };
         for (const w of this.#waiters.splice(0)) w.resolve(null);
         for (const w of this.#drainWaiters.splice(0)) w();
+        // A ping still waiting for its pong gets none now: it fails, as ping() after the close does.
+        const pings = [...this.#pings.values()];
         this.#pings.clear();
+        for (const p of pings) p.reject(this.#error ?? new WebSocketError("ERR_WS_CLOSED", `the WebSocket closed (${code}) before the pong came`, 1006));
         resolveClosed(this.#closeInfo);
       },
     });
@@ -155,9 +158,13 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     return this.send(JSON.stringify(value));
   }
 
-  /** Resolves once queued output has been written (at once when little is queued). */
+  /**
+   * Resolves once the output is back below its high-water mark after a
+   * `send` returned false (at once when it is not past it: a `send` that
+   * returned true queued little, and no drain follows it).
+   */
   drained(): Promise<void> {
-    if (this.#closeInfo !== undefined || this.bufferedAmount === 0) return Promise.resolve();
+    if (this.#closeInfo !== undefined || !this.#channel.awaitingDrain) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
@@ -182,12 +189,12 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     return JSON.parse(typeof message.data === "string" ? message.data : decoder.decode(message.data));
   }
 
-  /** Sends a ping and resolves to the round-trip time in ms once its pong comes back. */
+  /** Sends a ping and resolves to the round-trip time in ms once its pong comes back; rejects if the connection closes first. */
   ping(): Promise<number> {
     if (this.#closeInfo !== undefined) return Promise.reject(new UseAfterCloseError("WebSocket"));
     const key = `ffinet-ping-${++this.#pingCounter}`;
-    return new Promise((resolve) => {
-      this.#pings.set(key, { start: performance.now(), resolve });
+    return new Promise((resolve, reject) => {
+      this.#pings.set(key, { start: performance.now(), resolve, reject });
       this.#channel.ping(key);
     });
   }

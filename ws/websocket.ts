@@ -72,6 +72,8 @@ class WebSocketErrorEvent extends Event {
 }
 
 const decoder = new TextDecoder();
+// RFC 6455 §4.1: a subprotocol is an RFC 7230 token.
+const PROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SERVER_SIDE: unique symbol = Symbol("ffinet.ws.serverSide");
 
 /**
@@ -121,7 +123,7 @@ export class WebSocket extends EventTarget {
   #extensions = "";
   #binaryType: "blob" | "arraybuffer" = "blob";
   #channel: WebSocketChannel | undefined;
-  #pendingClose: { code?: number | undefined; reason: string } | undefined;
+  #abandon: AbortController | undefined;
   #sendChain: Promise<void> | undefined;
   /** Called on the `open` event. */
   onopen: Handler<Event> = null;
@@ -146,7 +148,13 @@ export class WebSocket extends EventTarget {
       this.url = "";
       return;
     }
-    const parsed = webSocketURL(url);
+    let parsed: URL;
+    try {
+      parsed = webSocketURL(url);
+    } catch (err) {
+      // WHATWG WebSockets §3, steps 1-4: a "SyntaxError" DOMException.
+      throw new DOMException((err as Error).message, "SyntaxError");
+    }
     this.url = parsed.href;
     const init: WebSocketInit = typeof protocols === "string"
       ? { protocols: [protocols] }
@@ -154,8 +162,25 @@ export class WebSocket extends EventTarget {
       ? { protocols: protocols as readonly string[] }
       : (protocols as WebSocketInit | undefined) ?? {};
     const { heartbeatMs, maxPayload, maxBufferedBytes, closeTimeoutMs, ...dial } = init;
-    dialWebSocket(parsed, dial).then((d) => {
-      if (this.#state === 3) return void d.conn.abort();
+    // WHATWG WebSockets §3 (the constructor), step 8: subprotocols are
+    // checked here, synchronously (a SyntaxError), not by a failed dial.
+    const offered = dial.protocols ?? [];
+    for (const p of offered) {
+      if (!PROTOCOL_TOKEN.test(p)) throw new DOMException(`invalid subprotocol ${JSON.stringify(p)}`, "SyntaxError");
+    }
+    if (new Set(offered).size !== offered.length) throw new DOMException("subprotocols must be unique", "SyntaxError");
+    // close() while connecting fails the connection at once (WHATWG
+    // WebSockets §3 close(), step 4): the dial is aborted, never opened.
+    const abandon = this.#abandon = new AbortController();
+    const dialOptions = { ...dial, signal: dial.signal === undefined ? abandon.signal : AbortSignal.any([dial.signal, abandon.signal]) };
+    dialWebSocket(parsed, dialOptions).then((d) => {
+      this.#abandon = undefined;
+      if (this.#state !== 0) {
+        // close() came first: fail the connection (error, then close 1006; no open).
+        d.conn.abort();
+        d.deflate?.close();
+        return this.#failConnecting(new DOMException("the WebSocket was closed before the connection was established", "AbortError"));
+      }
       this.#protocol = d.protocol;
       this.#extensions = d.extensions;
       this.attachConnection(d.conn, d.head, {
@@ -167,11 +192,17 @@ export class WebSocket extends EventTarget {
         ...(closeTimeoutMs !== undefined ? { closeTimeoutMs } : {}),
       });
     }, (err: unknown) => {
-      if (this.#state === 3) return;
-      this.#state = 3;
-      this.#fire(new WebSocketErrorEvent(err));
-      this.#fire(new WebSocketCloseEvent("close", { code: 1006, reason: "", wasClean: false }));
+      this.#abandon = undefined;
+      this.#failConnecting(err);
     });
+  }
+
+  /** The handshake failed or was abandoned: error, then close 1006 (not clean). */
+  #failConnecting(err: unknown): void {
+    if (this.#state === 3) return;
+    this.#state = 3;
+    this.#fire(new WebSocketErrorEvent(err));
+    this.#fire(new WebSocketCloseEvent("close", { code: 1006, reason: "", wasClean: false }));
   }
 
   /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
@@ -232,7 +263,11 @@ export class WebSocket extends EventTarget {
     this.#channel!.send(bytes, typeof bytes !== "string");
   }
 
-  /** Starts the closing handshake (`code` 1000 or 3000–4999; `reason` at most 123 UTF-8 bytes). */
+  /**
+   * Starts the closing handshake (`code` 1000 or 3000–4999; `reason` at
+   * most 123 UTF-8 bytes). While connecting it abandons the handshake:
+   * no `open`, then `error` and `close` with 1006, as browsers do.
+   */
   close(code?: number, reason = ""): void {
     if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
       throw new DOMException(`close code must be 1000 or in 3000-4999, got ${code}`, "InvalidAccessError");
@@ -241,7 +276,7 @@ export class WebSocket extends EventTarget {
     if (this.#state >= 2) return;
     if (this.#state === 0 && this.#channel === undefined) {
       this.#state = 2;
-      this.#pendingClose = { code, reason };
+      this.#abandon?.abort();
       return;
     }
     this.#state = 2;
@@ -264,7 +299,6 @@ export class WebSocket extends EventTarget {
   attachConnection(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, protocol?: string, extensions?: string): void {
     if (protocol !== undefined) this.#protocol = protocol;
     if (extensions !== undefined) this.#extensions = extensions;
-    const pending = this.#pendingClose;
     this.#channel = new WebSocketChannel(conn, new Uint8Array(0), options, {
       message: (data, binary) => {
         let payload: string | ArrayBuffer | Blob;
@@ -283,10 +317,6 @@ export class WebSocket extends EventTarget {
     });
     this.#state = 1;
     this.#fire(new Event("open"));
-    if (pending !== undefined) {
-      this.#state = 2;
-      this.#channel.close(pending.code, pending.reason);
-    }
     if (head.length > 0) this.#channel.feed(head);
   }
 

@@ -1,0 +1,176 @@
+// The WHATWG WebSocket and connectWebSocket at the edges of their life,
+// against raw node:net peers (WebSocket red team, tenth session). Found and
+// fixed:
+// - close() while CONNECTING waited for the handshake, then fired `open`
+//   and ran a clean closing handshake (close 1005, wasClean true); a server
+//   that never answered held it for the dial timeout (30 s). WHATWG
+//   WebSockets §3 close() step 4 fails the connection instead: the dial is
+//   abandoned, no `open`, then `error` and `close` 1006 (not clean), as
+//   browsers, undici and npm ws do.
+// - new WebSocket(url, ["a", "a"]) or a subprotocol that is not a token
+//   threw nothing (the failed dial fired error/close later); the URL's
+//   errors were a plain SyntaxError. The constructor now throws a
+//   "SyntaxError" DOMException for both (§3, steps 1-4 and 8).
+// - connectWebSocket's ping() never settled when the connection closed
+//   before the pong: it now rejects (ERR_WS_CLOSED).
+// - drained() after a send that returned true but left bytes queued (the
+//   kernel's buffer full) waited for a drain event that the connection
+//   sends only after a send returned false: it hung for good. It resolves
+//   at once unless a send went past the high-water mark.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { acceptKey } from "../ws/handshake.ts";
+import { WebSocket, type WebSocketCloseEvent } from "../ws/websocket.ts";
+import { connectWebSocket } from "../ws/client.ts";
+
+/** A raw server: answers the handshake (or not) and hands each socket to `after`. */
+async function rawServer(answer: boolean, after: (sock: net.Socket) => void = () => {}): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+    sock.on("error", () => {});
+    let head = "";
+    const onData = (d: Buffer): void => {
+      head += d.toString("latin1");
+      if (!head.includes("\r\n\r\n") || !answer) return;
+      sock.off("data", onData);
+      const key = /\r\nsec-websocket-key:\s*(\S+)/i.exec(head)![1]!;
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
+      after(sock);
+    };
+    sock.on("data", onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    sockets,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The events a WHATWG WebSocket fires, until its close. */
+function record(ws: WebSocket): Promise<string[]> {
+  const events: string[] = [];
+  ws.onopen = () => events.push("open");
+  ws.onerror = () => events.push("error");
+  return new Promise((resolve) => {
+    ws.onclose = (e: WebSocketCloseEvent) => {
+      events.push(`close ${e.code} ${e.wasClean}`);
+      resolve(events);
+    };
+  });
+}
+
+describe("WHATWG WebSocket: close() while CONNECTING fails the connection", () => {
+  test("a server that answers: no open; error, then close 1006 not clean", async () => {
+    const server = await rawServer(true);
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+      const events = record(ws);
+      ws.close(1000, "never mind");
+      assert.equal(ws.readyState, WebSocket.CLOSING);
+      assert.deepEqual(await events, ["error", "close 1006 false"]);
+      assert.equal(ws.readyState, WebSocket.CLOSED);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a server that never answers the handshake: the dial is abandoned at once (no wait for its timeout)", async () => {
+    const server = await rawServer(false);
+    try {
+      // The dial timeout is far beyond the test's: only abandoning the dial ends it.
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { timeoutMs: 3_600_000 });
+      const events = record(ws);
+      // Closed once the request reached the server (the handshake is under way).
+      while (server.sockets.size === 0) await new Promise((r) => setTimeout(r, 5));
+      ws.close();
+      assert.deepEqual(await events, ["error", "close 1006 false"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("close() while connecting does not check less: a bad code still throws InvalidAccessError", async () => {
+    const server = await rawServer(true);
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`);
+      const events = record(ws);
+      assert.throws(() => ws.close(1001), { name: "InvalidAccessError" });
+      assert.equal(ws.readyState, WebSocket.CONNECTING);
+      ws.close();
+      assert.deepEqual(await events, ["error", "close 1006 false"]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("WHATWG WebSocket: the constructor throws a SyntaxError DOMException", () => {
+  const cases: [string, () => unknown][] = [
+    ["a subprotocol twice", () => new WebSocket("ws://127.0.0.1:1/", ["chat", "chat"])],
+    ["a subprotocol with a space", () => new WebSocket("ws://127.0.0.1:1/", ["a b"])],
+    ["an empty subprotocol", () => new WebSocket("ws://127.0.0.1:1/", "")],
+    ["a subprotocol with a comma", () => new WebSocket("ws://127.0.0.1:1/", ["a,b"])],
+    ["a scheme that is not ws, wss, http or https", () => new WebSocket("ftp://127.0.0.1/")],
+    ["a fragment", () => new WebSocket("ws://127.0.0.1:1/#frag")],
+    ["no URL at all", () => new WebSocket("not a url")],
+  ];
+  for (const [name, make] of cases) {
+    test(name, () => {
+      assert.throws(make, (err: unknown) => err instanceof DOMException && err.name === "SyntaxError" && err.code === 12);
+    });
+  }
+});
+
+describe("connectWebSocket: promises that must settle", () => {
+  test("ping() rejects when the connection closes before the pong", async () => {
+    // The server reads the ping and drops the connection without a pong.
+    const server = await rawServer(true, (sock) => sock.on("data", () => sock.destroy()));
+    try {
+      const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+      await assert.rejects(ws.ping(), { code: "ERR_WS_CLOSED" });
+      assert.equal((await ws.closed).code, 1006);
+      await assert.rejects(ws.ping());
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("drained() after a send that returned true with bytes still queued resolves (the peer reading or not)", async () => {
+    let peer!: net.Socket;
+    const server = await rawServer(true, (sock) => {
+      peer = sock;
+      sock.pause(); // reads nothing until told
+    });
+    try {
+      const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+      // 16 KiB messages (a quarter of the high-water mark) until the kernel's
+      // buffer is full and bytes stay queued in the connection.
+      const chunk = new Uint8Array(16 * 1024);
+      let last = true;
+      for (let i = 0; i < 100_000 && ws.bufferedAmount === 0; i++) last = ws.send(chunk);
+      assert.ok(ws.bufferedAmount > 0, "the kernel's buffer never filled");
+      assert.equal(last, true, "the send that queued stayed below the high-water mark");
+      await ws.drained();
+      // Past the high-water mark: drained() waits for the peer to read.
+      while (ws.send(chunk));
+      let done = false;
+      const drained = ws.drained().then(() => (done = true));
+      await new Promise((r) => setImmediate(r));
+      assert.equal(done, false);
+      peer.on("data", () => {});
+      peer.resume();
+      await drained;
+      ws.terminate();
+      await ws.closed;
+    } finally {
+      await server.close();
+    }
+  });
+});
