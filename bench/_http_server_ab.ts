@@ -18,6 +18,10 @@
  * Bun.serve), for the ratio against it. `AB_STRACE=1` prints instead each server's system
  * calls per request (`strace -c -f` over one round). The medians of user
  * and system CPU and of minor page faults per request are printed too.
+ * `AB_ENVS` gives each server (in `ROOTS` order) its own environment, one
+ * `;`-separated list of `NAME=value` per root, the lists separated by `,`:
+ * `ROOTS=$PWD,$PWD AB_ENVS=FFINET_IO=readiness,FFINET_IO=uring` compares
+ * readiness I/O with io_uring on one tree.
  *
  * @module
  */
@@ -35,9 +39,15 @@ const ROUNDS = Number(proc.env.AB_ROUNDS ?? 10);
 const SECONDS = Number(proc.env.AB_SECONDS ?? 2);
 const WARMUP = Number(proc.env.AB_WARMUP ?? 4);
 const CONNS = Number(proc.env.AB_CONNS ?? 50);
+/** Each root's extra environment (`AB_ENVS`: `A=1;B=2,A=3`, in `ROOTS` order). */
+const envs: Record<string, string>[] = roots.map((_, i) => {
+  const spec = (proc.env.AB_ENVS ?? "").split(",")[i] ?? "";
+  return Object.fromEntries(spec.split(";").filter((kv) => kv.includes("=")).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+});
+const label = (i: number): string => `${roots[i]}${Object.keys(envs[i]!).length > 0 ? ` (${Object.entries(envs[i]!).map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`;
 
 /** `root` may be `native:ROOT`: that tree's benchmark serving with the runtime's own server. */
-function start(spec: string): Promise<ServerChild> {
+function start(spec: string, env: Record<string, string>): Promise<ServerChild> {
   const native = spec.startsWith("native:");
   const root = native ? spec.slice(7) : spec;
   const script = "bench/http_server.ts";
@@ -46,7 +56,11 @@ function start(spec: string): Promise<ServerChild> {
     : RUNTIME === "bun"
     ? [proc.execPath, [script]]
     : [proc.execPath, ["--import", "tsx", script]];
-  const child = spawn(cmd, [...args, native ? "serve-native" : "serve-ffinet"], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(cmd, [...args, native ? "serve-native" : "serve-ffinet"], {
+    cwd: root,
+    env: { ...proc.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   return new Promise((resolve, reject) => {
     let buf = "";
     child.stdout!.on("data", (d: Uint8Array) => {
@@ -85,11 +99,11 @@ const uptime = (): Promise<string> => new Promise((r) => execFile("uptime", (_e,
 
 const servers: ServerChild[] = [];
 try {
-  for (const root of roots) servers.push(await start(root));
+  for (const [i, root] of roots.entries()) servers.push(await start(root, envs[i]!));
   for (const s of servers) await wrk(`http://127.0.0.1:${s.port}${PATH}`, WARMUP, CONNS);
   if (proc.env.AB_STRACE === "1") {
     for (let i = 0; i < servers.length; i++) {
-      console.log(`## ${roots[i]}`);
+      console.log(`## ${label(i)}`);
       console.log(await strace(servers[i]!.pid, `http://127.0.0.1:${servers[i]!.port}${PATH}`));
     }
   } else {
@@ -118,9 +132,9 @@ try {
       if (servers.length === 2) ratios.push(us[0]! / us[1]!);
       console.log(`round ${r}: ${us.map((u) => u.toFixed(1)).join(" / ")} µs/req${servers.length === 2 ? `, ratio ${(us[0]! / us[1]!).toFixed(3)}` : ""}`);
     }
-    for (const [i, root] of roots.entries()) {
+    for (const i of roots.keys()) {
       const p = split[i]!;
-      console.log(`${root}: user ${median(p.user).toFixed(1)} + system ${median(p.system).toFixed(1)} µs/req, ${median(p.faults).toFixed(2)} minor faults/req (medians)`);
+      console.log(`${label(i)}: user ${median(p.user).toFixed(1)} + system ${median(p.system).toFixed(1)} µs/req, ${median(p.faults).toFixed(2)} minor faults/req (medians)`);
     }
     console.log(`medians: ${cpu.map((c) => median(c).toFixed(1)).join(" / ")} µs/req${ratios.length > 0 ? `; paired ratio (A/B, > 1: B uses less) median ${median(ratios).toFixed(3)}` : ""}; ${await uptime()}`);
   }
