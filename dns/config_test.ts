@@ -36,6 +36,15 @@ describe("dns/hosts", () => {
     assert.equal(big.byAddress.get("10.9.9.9")!.length, 20_000);
     assert.equal(big.byAddress.get("10.9.9.9")![19_999], "n19999");
   });
+  test("IPv6 addresses are kept in one form (RFC 5952): long, upper-case and zoned spellings of one address are one", () => {
+    const t = parseHosts("0:0:0:0:0:0:0:1 six\n::0001 six other\nFE80:0::1%lo zoned\n2001:DB8::0:1 doc\n::ffff:192.0.2.1 mapped\n");
+    assert.deepEqual(t.byName.get("six"), ["::1"]);
+    assert.deepEqual(t.byAddress.get("::1"), ["six", "other"]);
+    assert.deepEqual(t.byName.get("zoned"), ["fe80::1%lo"]);
+    assert.deepEqual(t.byName.get("doc"), ["2001:db8::1"]);
+    assert.deepEqual(t.byAddress.get("2001:db8::1"), ["doc"]);
+    assert.equal(t.byName.get("mapped")!.length, 1);
+  });
   test("the loader reads a file through libc and a missing file is empty", () => {
     assert.equal(loadHosts("/nonexistent/ffinet/hosts").byName.size, 0);
     assert.ok(loadHosts("package.json").byName.size === 0);

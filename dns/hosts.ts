@@ -14,7 +14,7 @@
  * @module
  */
 import { canonicalName } from "./name.ts";
-import { isIP } from "../socket/address.ts";
+import { formatIP, isIP, parseIP } from "../socket/address.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 
 /** Bytes of a hosts file read at most. */
@@ -32,7 +32,9 @@ export interface HostsTable {
 
 /**
  * Parses hosts text; malformed lines (a non-IP first field, a bad name)
- * are skipped, as glibc does.
+ * are skipped, as glibc does. IPv6 addresses are kept in their RFC 5952
+ * form (`0:0:0:0:0:0:0:1` is `::1`), so a name's addresses and a reverse
+ * lookup agree with what the resolver returns for them.
  *
  * @example
  * ```ts
@@ -52,8 +54,11 @@ export function parseHosts(text: string, maxEntries = MAX_HOSTS_ENTRIES): HostsT
     const hash = raw.indexOf("#");
     const fields = (hash >= 0 ? raw.slice(0, hash) : raw).trim().split(/[ \t\r]+/).filter((f) => f !== "");
     if (fields.length < 2) continue;
-    const address = fields[0]!;
-    if (isIP(address.split("%")[0]!) === 0) continue;
+    const written = fields[0]!;
+    if (isIP(written.split("%")[0]!) === 0) continue;
+    // IPv6 in one text form (RFC 5952: "0:0::0001" and "::1" are one address, as glibc compares them in binary).
+    const address = written.includes(":") ? canonicalIP(written) : written;
+    if (address === null) continue;
     for (const name of fields.slice(1)) {
       if (entries >= maxEntries) return { byName, byAddress };
       let key: string;
@@ -97,4 +102,14 @@ export function parseHosts(text: string, maxEntries = MAX_HOSTS_ENTRIES): HostsT
 export function loadHosts(path = "/etc/hosts"): HostsTable {
   const bytes = readFileBytes(path, MAX_HOSTS_BYTES);
   return parseHosts(bytes === null ? "" : new TextDecoder().decode(bytes));
+}
+
+/** An IPv6 literal (with a zone) in its RFC 5952 form; null when it does not parse. */
+function canonicalIP(text: string): string | null {
+  try {
+    const p = parseIP(text);
+    return formatIP(p.bytes, p.zone);
+  } catch {
+    return null;
+  }
 }
