@@ -10,7 +10,10 @@
  * search; as-is first when the name has at least `ndots` dots), a
  * {@link DNSCache} (positive and negative), identical in-flight queries
  * coalesced, per-server timeouts and attempts, `AbortSignal`; SERVFAIL,
- * REFUSED, NOTIMP and FORMERR move to the next server.
+ * REFUSED, NOTIMP and FORMERR move to the next server. A name that every
+ * server answered with SERVFAIL moves on to the next search candidate (as
+ * glibc and c-ares do; ENODATA or ENOTFOUND from the others wins over it,
+ * else it is `ESERVFAIL`); any other failure ends the search.
  *
  * From an accepted answer only the answer section's records for the
  * question name, and for the names its CNAME chain (class IN) reaches in
@@ -483,15 +486,29 @@ export class Resolver {
     const config = this.#load();
     const log = options.logger ?? this.#log;
     let nodata = false;
-    for (const candidate of this.#candidates(name, config.conf)) {
-      const pending = this.#query(candidate, t, config, options.signal, log);
-      const outcome = pending instanceof Promise ? await pending : pending;
+    let servfail: DNSError | undefined;
+    const candidates = this.#candidates(name, config.conf);
+    for (const candidate of candidates) {
+      let outcome: QueryOutcome;
+      try {
+        const pending = this.#query(candidate, t, config, options.signal, log);
+        outcome = pending instanceof Promise ? await pending : pending;
+      } catch (err) {
+        // SERVFAIL for one candidate (a broken search domain) does not end
+        // the search, as in glibc's res_nsearch and c-ares: the next
+        // candidate may answer. Anything else (a timeout, an abort) does.
+        if (candidates.length > 1 && err instanceof DNSError && err.code === "ESERVFAIL" && !options.signal?.aborted) {
+          servfail ??= err;
+          continue;
+        }
+        throw err;
+      }
       if (outcome.kind === "records") return outcome.records.slice();
       if (outcome.kind === "nodata") nodata = true;
     }
-    throw nodata
-      ? new DNSError("ENODATA", `${name} has no ${typeof type === "number" ? `type ${type}` : type} record`)
-      : new DNSError("ENOTFOUND", `${name} not found (NXDOMAIN)`);
+    if (nodata) throw new DNSError("ENODATA", `${name} has no ${typeof type === "number" ? `type ${type}` : type} record`);
+    if (servfail !== undefined) throw servfail;
+    throw new DNSError("ENOTFOUND", `${name} not found (NXDOMAIN)`);
   }
 
   /**

@@ -229,6 +229,33 @@ describe("dns resolver against a scripted server", () => {
     assert.deepEqual(server.queries.map((q) => q.name), ["a.test"]);
   });
 
+  test("search list: a candidate every server answers with SERVFAIL does not end the search (glibc, c-ares); a timeout does", async () => {
+    const broken = (q: DNSMessage): Reply[] => {
+      const n = q.questions[0]!.name.toLowerCase();
+      if (n.endsWith(".broken.test")) return [answer(q, { flags: { rcode: 2 } })];
+      if (n.endsWith(".mute.test")) return [];
+      return [zone(q)];
+    };
+    const server = await startServer(broken);
+    // "a" (no dot) tries a.broken.test, then a.test (SERVFAIL, then the answer), then a.
+    const r = resolverFor([server], { search: ["broken.test", "test"], ndots: 1, cache: false });
+    assert.deepEqual(await r.lookup("a", { family: 4 }), [{ address: "10.0.0.1", family: 4 }]);
+    assert.deepEqual(server.queries.map((q) => q.name), ["a.broken.test", "a.test"]);
+    // Found nowhere: a SERVFAIL on the way is the error (as glibc's TRY_AGAIN), not ENOTFOUND; ENODATA wins over it.
+    await rejectsWith(r.resolve("nowhere", "A"), "ESERVFAIL");
+    const both = resolverFor([server], { search: ["broken.test"], ndots: 1, cache: false });
+    await rejectsWith(both.resolve("x.broken", "A"), "ESERVFAIL");
+    const nodata = resolverFor([server], { search: ["broken.test"], ndots: 1, cache: false });
+    await rejectsWith(nodata.resolve("v4only.test", "AAAA"), "ENODATA");
+    // A name alone (no search list) is as before.
+    await rejectsWith(resolverFor([server]).resolve("x.broken.test", "A"), "ESERVFAIL");
+    // A server that does not answer a candidate ends the search (as glibc): ETIMEOUT, the next candidate is not asked.
+    server.queries.length = 0;
+    const mute = resolverFor([server], { search: ["mute.test", "test"], ndots: 1, cache: false, timeoutMs: 100 });
+    await rejectsWith(mute.resolve("a", "A"), "ETIMEOUT");
+    assert.deepEqual(server.queries.map((q) => q.name), ["a.mute.test"]);
+  });
+
   test("identical in-flight queries are coalesced; an abort rejects with its reason", async () => {
     const server = await startServer((q) => (q.questions[0]!.name === "slow.test" ? [] : [zone(q)]));
     const r = resolverFor([server], { timeoutMs: 2000 });
@@ -252,6 +279,14 @@ describe("dns resolver against a scripted server", () => {
       assert.deepEqual(await r.lookup("A.test"), [{ address: "10.9.9.9", family: 4 }]);
       assert.deepEqual(await r.reverse("10.9.9.9"), ["pinned.test", "a.test"]);
       assert.deepEqual(await r.lookup("localhost", { family: 6 }), [{ address: "::1", family: 6 }]);
+      assert.equal(server.queries.length, 0);
+      // IPv6 written long or in capitals in the hosts file: one address, returned and reversed in RFC 5952 form.
+      writeFileSync(join(dir, "hosts6"), "0:0:0:0:0:0:0:1 six.test\nFD00:0:0::0001 doc.test\n");
+      const six = new Resolver({ hostsPath: join(dir, "hosts6"), servers: [server.address], timeoutMs: 300, attempts: 1, search: [] });
+      assert.deepEqual(await six.lookup("six.test"), [{ address: "::1", family: 6 }]);
+      assert.deepEqual(await six.lookup("doc.test"), [{ address: "fd00::1", family: 6 }]);
+      assert.deepEqual(await six.reverse("::1"), ["six.test"]);
+      assert.deepEqual(await six.reverse("fd00:0::1"), ["doc.test"]);
       assert.equal(server.queries.length, 0);
       const fromFile = new Resolver({ resolvConfPath: join(dir, "resolv.conf"), hostsPath: null });
       assert.deepEqual(fromFile.servers, [{ host: "127.0.0.1", port: 53 }]);
