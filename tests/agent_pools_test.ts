@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Agent, fetch } from "../http/client/mod.ts";
+import { Pool } from "../http/client/pool.ts";
 import { ProxyAgent } from "../http/client/proxy_dispatch.ts";
 
 let server: net.Server;
@@ -69,4 +70,32 @@ describe("per-origin pools of an agent stay bounded", () => {
       }
     });
   }
+});
+
+// agent.close() closes every pool the agent ever handed out that is still open: a pool the sweep let go
+// (empty when swept) that a caller still held (dispatcherFor) and used afterwards kept its connection
+// open after agent.close() (and the agent's process alive).
+describe("agent.close() and pools the sweep let go", () => {
+  test("a pool handed out by dispatcherFor, swept while empty, then used, is closed by agent.close() with its kept-alive connection", async () => {
+    const agent = new Agent();
+    const origin = `http://${host(ORIGINS + 1)}:${port}`;
+    const held = agent.dispatcherFor(origin) as Pool;
+    let closedAtServer!: Promise<void>;
+    try {
+      // Enough other origins for two sweeps: the held pool (empty) is let go.
+      for (let i = 0; i < 200; i++) agent.dispatcherFor(`http://${host(i)}:${port}`);
+      assert.ok(!agent.origins.includes(origin), "swept");
+      const before = new Set(sockets);
+      assert.equal(await (await fetch(`${origin}/keep`, { dispatcher: held })).text(), "ok");
+      const sock = [...sockets].find((s) => !before.has(s));
+      assert.ok(sock !== undefined, "the held pool's connection");
+      closedAtServer = new Promise<void>((resolve) => (sock.destroyed ? resolve() : sock.once("close", () => resolve())));
+      assert.equal(held.empty, false, "its connection is kept alive");
+    } finally {
+      await agent.close();
+    }
+    assert.equal(held.closed, true);
+    await closedAtServer;
+    await assert.rejects(fetch(`${origin}/keep`, { dispatcher: held }), (err: Error & { cause?: { code?: string } }) => (err.cause?.code ?? (err as { code?: string }).code) === "ERR_USE_AFTER_CLOSE" || /closed/i.test(String(err.cause ?? err)));
+  });
 });

@@ -99,14 +99,21 @@ export class Agent implements Dispatcher {
     pool.dispatch(options, handler);
   }
 
+  /**
+   * Lets requests finish, then closes every pool the agent ever handed
+   * out that is still open: those it holds, and those the sweep let go
+   * that someone still holds ({@link Agent.dispatcherFor}) and may have
+   * used since.
+   */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+    await Promise.all([...this.#pools.values(), ...this.#sweep.letGo()].map((p) => p.close()));
   }
 
+  /** Fails every request and closes every pool the agent ever handed out that is still open (see {@link Agent.close}). */
   async destroy(error?: Error): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.destroy(error)));
+    await Promise.all([...this.#pools.values(), ...this.#sweep.letGo()].map((p) => p.destroy(error)));
   }
 }
 
@@ -134,16 +141,54 @@ const SWEEP_MIN = 64;
  */
 export class PoolSweep {
   #at = SWEEP_MIN;
+  /**
+   * The pools dropped, held weakly: one that someone still holds may be
+   * used again (and open connections) after it was let go, and its
+   * owner's close() must still reach it ({@link PoolSweep.letGo}).
+   */
+  #dropped: WeakRef<Pool>[] = [];
 
   /** Drops the empty pools of `table` (each found by `poolOf`) if it reached its sweep size. */
   sweep<V>(table: Map<string, V>, poolOf: (entry: V) => Dispatcher): void {
     if (table.size < this.#at) return;
+    // Those collected or closed since the last sweep are forgotten: the list stays within what was swept and is still held.
+    const dropped = this.#dropped.filter(open);
     for (const [key, entry] of table) {
       const pool = poolOf(entry);
-      if (pool instanceof Pool && pool.empty) table.delete(key);
+      if (pool instanceof Pool && pool.empty) {
+        table.delete(key);
+        dropped.push(new WeakRef(pool));
+      }
     }
+    this.#dropped = dropped;
     this.#at = Math.max(SWEEP_MIN, table.size * 2);
   }
+
+  /**
+   * The pools this sweep dropped that still exist and are not closed (a
+   * caller may hold one and have used it since): what the table's owner
+   * closes beside the table's own on close().
+   *
+   * @example
+   * ```ts
+   * import { PoolSweep } from "./agent.ts";
+   * console.log(new PoolSweep().letGo()); // []
+   * ```
+   */
+  letGo(): Pool[] {
+    const out: Pool[] = [];
+    for (const ref of this.#dropped) {
+      const pool = ref.deref();
+      if (pool !== undefined && !pool.closed) out.push(pool);
+    }
+    this.#dropped = [];
+    return out;
+  }
+}
+
+function open(ref: WeakRef<Pool>): boolean {
+  const pool = ref.deref();
+  return pool !== undefined && !pool.closed;
 }
 
 function sameDispatcher(d: Dispatcher): Dispatcher {

@@ -213,12 +213,12 @@ export class ProxyAgent implements Dispatcher {
   /** Lets requests finish, then closes every pool. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.pool.close()));
+    await Promise.all([...[...this.#pools.values()].map((p) => p.pool), ...this.#sweep.letGo()].map((p) => p.close()));
   }
 
   /** Fails every request and closes every pool now. */
   async destroy(error?: Error): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((p) => p.pool.destroy(error)));
+    await Promise.all([...[...this.#pools.values()].map((p) => p.pool), ...this.#sweep.letGo()].map((p) => p.destroy(error)));
   }
 }
