@@ -71,6 +71,18 @@ export interface DownloadOptions {
   dispatcher?: Dispatcher;
   /** Most time for the whole download (`HTTPError` `ERR_HTTP_TOTAL_TIMEOUT`; what was written stays). */
   totalTimeoutMs?: number;
+  /**
+   * Largest file to download, in bytes (the whole file: a resumed part
+   * counts; default none, as curl's `--max-filesize`). A file the server
+   * announces larger (Content-Length, Content-Range) is not started: the
+   * file at `path` is left as it was; one that turns out larger (no length
+   * given) stops at the piece that would pass the limit, and what was
+   * written before it stays (never more than `maxBytes`: a later download
+   * with a larger limit resumes it; remove it yourself otherwise). Either
+   * way `HTTPError` `ERR_HTTP_BODY_TOO_LARGE`, as getJSON's `maxBytes`; a
+   * file already larger when resuming fails before any request.
+   */
+  maxBytes?: number;
 }
 
 const DOWNLOAD_KEYS: ReadonlySet<string> = new Set(Object.keys({
@@ -81,6 +93,7 @@ const DOWNLOAD_KEYS: ReadonlySet<string> = new Set(Object.keys({
   headers: 1,
   dispatcher: 1,
   totalTimeoutMs: 1,
+  maxBytes: 1,
 } satisfies Record<keyof DownloadOptions, 1>));
 
 /**
@@ -169,7 +182,8 @@ function existingSize(path: string): number {
  *   not match the file too); HTTPError `ERR_HTTP_RANGE` for a 206 that does
  *   not continue the file where it ends, was not asked for, carries other
  *   than its Content-Range's bytes, or is for another version than
- *   `ifRange` (nothing of it is written past its range); SocketError for the file (ENOENT
+ *   `ifRange` (nothing of it is written past its range); HTTPError
+ *   `ERR_HTTP_BODY_TOO_LARGE` for a file above `maxBytes`; SocketError for the file (ENOENT
  *   for a missing directory …); the fetch's errors and the signal's reason.
  * @example
  * ```ts ignore
@@ -179,8 +193,11 @@ function existingSize(path: string): number {
  */
 export async function download(url: string | URL, path: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   checkOptions(options, DOWNLOAD_KEYS, "download");
+  const max = options.maxBytes;
+  if (max !== undefined && (typeof max !== "number" || !(max >= 0))) throw new RangeError(`download: maxBytes must be a number >= 0, got ${String(max)}`);
   const resume = options.resume ?? true;
   const have = resume ? existingSize(path) : 0;
+  if (max !== undefined && have > max) throw tooLarge(url, have, max);
   const headers = new Headers(options.headers);
   // A Range the caller set (nothing resumed): a 206 to it is written as the file.
   const callerRange = have === 0 && headers.has("range");
@@ -240,6 +257,13 @@ async function save(response: Response, path: string, options: DownloadOptions, 
   } else if (length !== null && /^\d{1,15}$/.test(length)) {
     total = Number(length);
   }
+  const max = options.maxBytes ?? Infinity;
+  // The file's size once this response is written, when announced: above the limit, nothing is started.
+  const announced = rangeBytes !== null ? start + rangeBytes : total;
+  if (announced !== null && announced > max) {
+    await response.body?.cancel();
+    throw tooLarge(response.url, announced, max);
+  }
   const fd = openFileWrite(path, start > 0 ? "append" : "truncate");
   let received = start;
   const reader = response.body?.getReader();
@@ -251,6 +275,7 @@ async function save(response: Response, path: string, options: DownloadOptions, 
         if (rangeBytes !== null && received - start + value.length > rangeBytes) {
           throw new HTTPError("ERR_HTTP_RANGE", `the 206 carries more than its Content-Range's ${rangeBytes} bytes`);
         }
+        if (received + value.length > max) throw tooLarge(response.url, received + value.length, max);
         writeFileAll(fd, value);
         received += value.length;
         options.onProgress?.({ received, total });
@@ -269,4 +294,8 @@ async function save(response: Response, path: string, options: DownloadOptions, 
     throw new HTTPError("ERR_HTTP_RANGE", `the 206 carried ${received - start} of its Content-Range's ${rangeBytes} bytes`);
   }
   return { status: response.status, bytes: received, resumedFrom: start, resumed: start > 0 };
+}
+
+function tooLarge(url: string | URL, size: number, max: number): HTTPError {
+  return new HTTPError("ERR_HTTP_BODY_TOO_LARGE", `download: ${String(url)} is larger than maxBytes (${size} > ${max} bytes)`);
 }
