@@ -93,6 +93,16 @@ export const LIBCRYPTO_SYMBOLS = {
   X509_STORE_CTX_get_error: { args: ["pointer"], result: "i32" },
   /** int X509_STORE_CTX_get_error_depth(const X509_STORE_CTX *ctx) */
   X509_STORE_CTX_get_error_depth: { args: ["pointer"], result: "i32" },
+  /** void X509_STORE_CTX_set_error(X509_STORE_CTX *ctx, int s) */
+  X509_STORE_CTX_set_error: { args: ["pointer", "i32"], result: "void" },
+  /** X509 *X509_STORE_CTX_get_current_cert(const X509_STORE_CTX *ctx) */
+  X509_STORE_CTX_get_current_cert: { args: ["pointer"], result: "pointer" },
+  /** X509_VERIFY_PARAM *X509_STORE_CTX_get0_param(const X509_STORE_CTX *ctx) */
+  X509_STORE_CTX_get0_param: { args: ["pointer"], result: "pointer" },
+  /** char *X509_VERIFY_PARAM_get0_host(X509_VERIFY_PARAM *param, int idx) (OpenSSL 3) */
+  X509_VERIFY_PARAM_get0_host: { args: ["pointer", "i32"], result: "pointer", optional: true },
+  /** int X509_get_ext_by_NID(const X509 *x, int nid, int lastpos) */
+  X509_get_ext_by_NID: { args: ["pointer", "i32", "i32"], result: "i32" },
   /** int OPENSSL_sk_num(const OPENSSL_STACK *st) */
   OPENSSL_sk_num: { args: ["pointer"], result: "i32" },
   /** void *OPENSSL_sk_value(const OPENSSL_STACK *st, int i) */

@@ -54,6 +54,8 @@ export const LIBSSL_SYMBOLS = {
   SSL_ctrl: { args: ["pointer", "i32", "i64", "buffer"], result: "i64" },
   /** int SSL_set1_host(SSL *s, const char *hostname) */
   SSL_set1_host: { args: ["pointer", "buffer"], result: "i32" },
+  /** void SSL_set_hostflags(SSL *s, unsigned int flags) */
+  SSL_set_hostflags: { args: ["pointer", "u32"], result: "void" },
   /** int SSL_connect(SSL *ssl) */
   SSL_connect: { args: ["pointer"], result: "i32" },
   /** int SSL_accept(SSL *ssl) */

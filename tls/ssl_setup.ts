@@ -3,7 +3,8 @@
  * client the name it checks and sends. A DNS name goes out as SNI
  * (`SSL_set_tlsext_host_name`, an `SSL_ctrl` macro) and is checked with
  * `SSL_set1_host` (without a final dot, Unicode labels as A-labels:
- * {@link peerName}); an IP literal is never sent as SNI and is checked
+ * {@link peerName}; a wildcard only as a whole left-most label, and the
+ * common name only for a certificate without subjectAltNames: verify.ts); an IP literal is never sent as SNI and is checked
  * against the certificate's IP addresses (`X509_VERIFY_PARAM_set1_ip_asc`).
  *
  * @example
@@ -20,6 +21,7 @@ import type { Pointer } from "../ffi/types.ts";
 import { isIP } from "../socket/address.ts";
 import { CTRL, TLSEXT_NAMETYPE_HOST_NAME } from "./ctrl.ts";
 import { tlsError } from "./errors.ts";
+import { certificateNamesDNS, NO_PARTIAL_WILDCARDS } from "./verify.ts";
 
 /**
  * Binds `ssl` to `fd`; with a `host` (clients), sets SNI and the name check.
@@ -61,6 +63,7 @@ export function configurePeerName(ssl: Pointer, host: string, verify: boolean): 
     ? libcrypto().X509_VERIFY_PARAM_set1_ip_asc(lib.SSL_get0_param(ssl), cString(host))
     : lib.SSL_set1_host(ssl, cString(name));
   if (ok !== 1) throw tlsError("ERR_TLS", literal ? "X509_VERIFY_PARAM_set1_ip_asc" : "SSL_set1_host", `host ${JSON.stringify(host)}`);
+  if (!literal) lib.SSL_set_hostflags(ssl, NO_PARTIAL_WILDCARDS);
 }
 
 /**
@@ -92,7 +95,8 @@ export function peerName(host: string): string {
  * Whether the certificate `cert` (an `X509 *`) names `host`: a DNS name by
  * {@link peerName}'s form, an IP literal (brackets allowed) by its
  * addresses; the checks `SSL_set1_host` and the IP parameter make during a
- * full handshake, for a session that skips them.
+ * full handshake (with the verify callback's rule: no common name when the
+ * certificate has subjectAltNames), for a session that skips them.
  *
  * @example
  * ```ts ignore
@@ -103,5 +107,5 @@ export function certificateNames(cert: Pointer, host: string): boolean {
   const crypto = libcrypto();
   return isIP(host) !== 0
     ? crypto.X509_check_ip_asc(cert, cString(host.replace(/^\[(.*)\]$/, "$1")), 0) === 1
-    : crypto.X509_check_host(cert, cString(peerName(host)), 0, 0, null) === 1;
+    : certificateNamesDNS(cert, peerName(host));
 }
