@@ -34,6 +34,8 @@ import { optionKeys } from "../core/options.ts";
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
 import type { Timer } from "../core/timer_heap.ts";
+import { libc } from "../ffi/libc.ts";
+import { cString } from "../ffi/marshal.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
@@ -94,7 +96,12 @@ const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
 
 /** Options of {@link listenUnix}: the socket's `path`, and how connections are taken. */
 export interface ListenUnixOptions extends ConnectionOptions {
-  /** The Unix socket path (`"@name"`: Linux abstract namespace); a filesystem path must not exist yet. */
+  /**
+   * The Unix socket path (`"@name"`: Linux abstract namespace). A
+   * filesystem path must not exist yet (a stale socket file left by a
+   * process that died is EADDRINUSE: remove it first); the listener
+   * removes the file it made when it closes.
+   */
   path: string;
   /**
    * Callbacks for each accepted connection (its `open` runs once it is
@@ -314,6 +321,8 @@ export class Listener {
     if ("reusePort" in options && options.reusePort !== undefined) listenOptions.reusePort = options.reusePort;
     this.socket = listenSocket(endpoint, listenOptions);
     this.fd = this.socket.fd;
+    // The socket file this listener made, removed again when it closes (an abstract name has none).
+    if ("path" in endpoint && endpoint.path !== "" && !endpoint.path.startsWith("@")) this.#socketFile = endpoint.path;
     this.io = chooseAsyncIo(options.io);
     try {
       this.address = this.socket.localAddress();
@@ -337,7 +346,7 @@ export class Listener {
       }
       this.#gate?.listening?.(this);
     } catch (err) {
-      this.socket.close();
+      this.#closeSocket();
       throw err;
     }
     if (this.logger !== undefined) this.logger.debug("listen: listening", { address: this.#where(), io: this.io });
@@ -477,8 +486,17 @@ export class Listener {
 
   #closeSocket(): void {
     this.socket.close();
+    if (this.#socketFile !== undefined) {
+      // As Node's net.Server and Go's UnixListener do: a file left behind
+      // would make the next listen on the path fail with EADDRINUSE.
+      libc().unlink(cString(this.#socketFile));
+      this.#socketFile = undefined;
+    }
     this.#resolveReleased();
   }
+
+  /** The filesystem path bound by this listener, unlinked on close. */
+  #socketFile: string | undefined;
 
   readonly #owner = { onLoopClose: (): void => this.close() };
 

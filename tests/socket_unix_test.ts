@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { SocketClosedError, SocketError, SocketTimeoutError } from "../core/errors.ts";
+import { connectUnix } from "../poll/connect.ts";
+import { listenUnix } from "../poll/listener.ts";
 import { connectUnixSync, listenUnixSync, Socket, socketPair } from "../socket/mod.ts";
 import { HelperThread } from "./socket_fixture_thread.ts";
 
@@ -144,5 +146,47 @@ describe("Socket over Unix domain", () => {
     assert.throws(() => b.recvAll(new Uint8Array(1)), SocketClosedError);
     b.close();
     assert.throws(() => Socket.pair("dgram" as "stream"), TypeError);
+  });
+});
+
+describe("async Unix listeners and their socket files", () => {
+  test("a stale socket file is EADDRINUSE to listen and ECONNREFUSED to connect; a listener removes its own file on close, so the path listens again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-unix-stale-"));
+    const path = join(dir, "s.sock");
+    try {
+      // A process that died leaves its file: the blocking socket closes without removing it.
+      listenUnixSync(path).close();
+      assert.ok(existsSync(path));
+      await assert.rejects(connectUnix({ path }), (e) => e instanceof SocketError && e.code === "ECONNREFUSED");
+      assert.throws(() => listenUnix({ path }), (e) => e instanceof SocketError && e.code === "EADDRINUSE");
+      rmSync(path);
+      for (let round = 0; round < 2; round++) {
+        const server = listenUnix({ path, handler: { data: (c, d) => void c.write(d.slice()) } });
+        assert.ok(existsSync(path));
+        const client = await connectUnix({ path });
+        await client.write(text("ping"));
+        assert.deepEqual(await client.readExactly(4), text("ping"));
+        await client.close();
+        await server[Symbol.asyncDispose]();
+        assert.equal(existsSync(path), false, `round ${round}: the listener left its socket file`);
+      }
+      // An abstract name has no file; closing it touches none.
+      const name = uniqueName("async");
+      const abstract = listenUnix({ path: name });
+      abstract.close();
+      listenUnix({ path: name }).close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a path past sun_path (108 bytes with its NUL) is a RangeError before any socket; an abstract name alike", async () => {
+    const long = `/tmp/${"x".repeat(103)}`; // 108 bytes: no room for the NUL
+    assert.throws(() => listenUnix({ path: long }), RangeError);
+    await assert.rejects(connectUnix({ path: long }), RangeError);
+    assert.throws(() => listenUnixSync(long), RangeError);
+    assert.throws(() => listenUnix({ path: `@${"y".repeat(108)}` }), RangeError);
+    const fits = `@${"z".repeat(105)}-${process.pid % 10}`; // 107 bytes after the leading NUL: sun_path exactly
+    listenUnix({ path: fits }).close();
   });
 });
