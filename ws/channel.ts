@@ -10,8 +10,9 @@
  *   past `maxBufferedBytes` (a peer that never reads) the connection is
  *   failed with 1008 instead of buffering without bound;
  * - **heartbeat**: with `heartbeatMs`, a ping every interval; a peer that
- *   answered nothing (no pong, no frame) by the next one is dead: the
- *   transport is dropped and the close is reported as 1006;
+ *   sent nothing by the next one (not a byte: a pong, a frame, or part of
+ *   a long frame still arriving all count) is dead: the transport is
+ *   dropped and the close is reported as 1006;
  * - **close timeout**: once a Close was sent, the peer has `closeTimeoutMs`
  *   to answer before the transport is dropped (1006).
  *
@@ -154,16 +155,13 @@ export class WebSocketChannel {
       maxFrameBytes: maxPayload,
       handler: {
         onMessage: (data, binary) => {
-          this.#heard = true;
           stats.messagesIn++;
           this.#events.message(data, binary);
         },
         onPing: (data) => {
-          this.#heard = true;
           this.#events.ping?.(data);
         },
         onPong: (data) => {
-          this.#heard = true;
           this.#events.pong?.(data);
         },
         onCloseFrame: (code, reason) => {
@@ -287,6 +285,10 @@ export class WebSocketChannel {
 
   #receive(bytes: Uint8Array): void {
     if (this.#ended) return;
+    // Any byte proves the peer alive: a message of one frame long in coming
+    // holds back the pong of our ping until its end (RFC 6455 §5.4: a
+    // control frame goes between frames, never inside one).
+    this.#heard = true;
     this.#stats.bytesIn += bytes.length;
     this.#corking = this.#direct;
     try {

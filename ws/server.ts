@@ -249,6 +249,12 @@ interface PendingRequest {
 
 /** The requests of servers with a `websocket` option, while their handler runs. */
 const pending = new WeakMap<Request, PendingRequest>();
+/**
+ * Requests already switched by `server.upgrade` or `upgradeWebSocket`: a
+ * second upgrade of one request would answer it with a second 101 that
+ * replaced the first (whose socket then never opened).
+ */
+const upgraded = new WeakSet<Request>();
 
 function deflateOption(value: DeflateOptions | boolean | undefined): DeflateOptions | false {
   if (value === undefined || value === false) return false;
@@ -416,10 +422,10 @@ export class WebSocketSupport<T = unknown> {
     return handler;
   }
 
-  /** Bun's `server.upgrade`: true when `request` is switched (return nothing from `fetch` then). */
+  /** Bun's `server.upgrade`: true when `request` is switched (return nothing from `fetch` then); false once it was switched already or answered. */
   upgrade(request: Request, options: ServerUpgradeOptions<T> = {}): boolean {
     const entry = pending.get(request);
-    if (entry === undefined || entry.response !== undefined || !canUpgrade(entry.info)) return false;
+    if (entry === undefined || entry.response !== undefined || upgraded.has(request) || !canUpgrade(entry.info)) return false;
     const handler = this.handler;
     const outcome = agree(request, entry.info, handler, options.headers);
     if (!outcome.ok) {
@@ -455,6 +461,7 @@ export class WebSocketSupport<T = unknown> {
     };
     // serve's shutdown: Close 1001 Going Away (RFC 6455 §7.4.1), the client then has until the deadline to answer.
     entry.response = result.respond(opened, () => channel?.close(1001, "server shutting down"));
+    upgraded.add(request);
     return true;
   }
 
@@ -496,7 +503,7 @@ const UPGRADE_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
  * Deno's `upgradeWebSocket`: returns a WHATWG `WebSocket` that opens once
  * `response` (which the handler must return) is written. Throws a
  * `TypeError` for a request that is not a valid WebSocket upgrade (or
- * whose connection cannot be found).
+ * whose connection cannot be found), or that was upgraded already.
  *
  * @example
  * ```ts ignore
@@ -511,6 +518,7 @@ const UPGRADE_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
  */
 export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOptions = {}): { socket: WebSocket; response: Response } {
   checkOptions(options, UPGRADE_KEYS, "upgradeWebSocket");
+  if (upgraded.has(request)) throw new TypeError("upgradeWebSocket: the request was upgraded already");
   const info = options.info ?? pending.get(request)?.info;
   if (info === undefined || !canUpgrade(info)) {
     throw new TypeError("upgradeWebSocket: pass { info } (the handler's second argument), or serve with a websocket option; over HTTP/2 only an extended CONNECT (:protocol websocket) can become a WebSocket");
@@ -526,5 +534,6 @@ export function upgradeWebSocket(request: Request, options: UpgradeWebSocketOpti
   );
   const entry = pending.get(request);
   if (entry !== undefined) entry.response = response;
+  upgraded.add(request);
   return { socket, response };
 }

@@ -124,6 +124,7 @@ export class WebSocket extends EventTarget {
   #binaryType: "blob" | "arraybuffer" = "blob";
   #channel: WebSocketChannel | undefined;
   #abandon: AbortController | undefined;
+  #pendingClose: { code?: number | undefined; reason: string } | undefined;
   #sendChain: Promise<void> | undefined;
   /** Called on the `open` event. */
   onopen: Handler<Event> = null;
@@ -276,7 +277,10 @@ export class WebSocket extends EventTarget {
     if (this.#state >= 2) return;
     if (this.#state === 0 && this.#channel === undefined) {
       this.#state = 2;
-      this.#abandon?.abort();
+      // A client abandons its dial; a server-side socket (its 101 not yet
+      // written) opens and then closes with this code.
+      if (this.#abandon !== undefined) this.#abandon.abort();
+      else this.#pendingClose = { code, reason };
       return;
     }
     this.#state = 2;
@@ -299,6 +303,7 @@ export class WebSocket extends EventTarget {
   attachConnection(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, protocol?: string, extensions?: string): void {
     if (protocol !== undefined) this.#protocol = protocol;
     if (extensions !== undefined) this.#extensions = extensions;
+    const pending = this.#pendingClose;
     this.#channel = new WebSocketChannel(conn, new Uint8Array(0), options, {
       message: (data, binary) => {
         let payload: string | ArrayBuffer | Blob;
@@ -317,6 +322,10 @@ export class WebSocket extends EventTarget {
     });
     this.#state = 1;
     this.#fire(new Event("open"));
+    if (pending !== undefined) {
+      this.#state = 2;
+      this.#channel.close(pending.code, pending.reason);
+    }
     if (head.length > 0) this.#channel.feed(head);
   }
 

@@ -1,0 +1,254 @@
+// serve({ websocket }) and upgradeWebSocket: the heartbeat and the upgrade
+// calls, against raw node:net clients (WebSocket red team, tenth session).
+// Found and fixed:
+// - the heartbeat counted only whole frames as a sign of life: a client
+//   sending one long frame slowly (its pong can only follow the frame,
+//   RFC 6455 §5.4) was dropped as dead (1006) while its bytes kept coming.
+//   Any byte received now counts.
+// - a second upgrade of one request (upgradeWebSocket twice, or after
+//   server.upgrade) answered with a second 101 that replaced the first:
+//   the socket of the response the handler returned never opened. The
+//   second upgradeWebSocket throws a TypeError, a second server.upgrade
+//   returns false.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { serve } from "../http/server/serve.ts";
+import { upgradeWebSocket } from "../ws/server.ts";
+
+const HANDSHAKE = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+const MASK = [0x37, 0xfa, 0x21, 0x3d];
+
+/** A masked client frame header for a payload of `length` bytes (any size). */
+function header(b0: number, length: number): Buffer {
+  if (length < 126) return Buffer.from([b0, 0x80 | length, ...MASK]);
+  if (length < 65536) return Buffer.from([b0, 0x80 | 126, length >> 8, length & 255, ...MASK]);
+  const h = Buffer.alloc(14);
+  h[0] = b0;
+  h[1] = 0x80 | 127;
+  h.writeBigUInt64BE(BigInt(length), 2);
+  Buffer.from(MASK).copy(h, 10);
+  return h;
+}
+
+/** `payload` masked as the bytes at `offset` of a frame's payload. */
+function masked(payload: Uint8Array, offset: number): Buffer {
+  return Buffer.from(payload.map((b, i) => b ^ MASK[(offset + i) & 3]!));
+}
+
+/** A raw client that upgrades and collects what the server sends after its 101. */
+function rawClient(port: number): Promise<{ sock: net.Socket; status: string; frames: () => Buffer; ended: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let buf = Buffer.alloc(0);
+    let status = "";
+    const ended = new Promise<void>((r) => sock.on("close", () => r()));
+    sock.on("error", () => {});
+    sock.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (status !== "") return;
+      const end = buf.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      status = buf.subarray(0, buf.indexOf("\r\n")).toString("latin1");
+      buf = buf.subarray(end + 4);
+      resolve({ sock, status, frames: () => buf, ended });
+    });
+    sock.on("close", () => reject(new Error(`closed before the response head: ${buf.toString("latin1")}`)));
+    sock.write(HANDSHAKE);
+  });
+}
+
+/** The server's Close frame (small, unmasked), once it came. */
+async function serverClose(client: { frames: () => Buffer; ended: Promise<void> }): Promise<{ code: number; reason: string }> {
+  await client.ended;
+  const f = client.frames();
+  const at = f.indexOf(0x88);
+  assert.ok(at >= 0, `no Close frame in ${f.toString("hex")}`);
+  const len = f[at + 1]! & 0x7f;
+  const payload = f.subarray(at + 2, at + 2 + len);
+  return { code: payload.readUInt16BE(0), reason: payload.subarray(2).toString("utf8") };
+}
+
+describe("WebSocket server heartbeat: any byte proves the peer alive", () => {
+  test("a client sending one long frame slowly, answering no ping, is not dropped; its message arrives whole", async () => {
+    let got!: (m: Uint8Array) => void;
+    const message = new Promise<Uint8Array>((resolve) => (got = resolve));
+    const closes: number[] = [];
+    let pings = 0;
+    const s = serve({
+      port: 0,
+      fetch: (r) => (s.upgrade(r) ? undefined : new Response("no", { status: 400 })),
+      websocket: {
+        // Long enough that a loaded machine's stalls (the client trickles from this process) stay shorter.
+        heartbeatMs: 150,
+        message: (_ws, m) => got(m as Uint8Array),
+        close: (_ws, code) => void closes.push(code),
+      },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      assert.match(client.status, /^HTTP\/1\.1 101 /);
+      // One binary frame whose bytes trickle in (a small piece every few ms)
+      // until the server has pinged 4 times, that is over 3 whole heartbeat
+      // intervals; then the rest at once. Only the bytes themselves can keep
+      // the client alive: it answers no ping.
+      const payload = new Uint8Array(256 * 1024).map((_, i) => i % 251);
+      client.sock.write(header(0x82, payload.length));
+      const pingsNow = (): number => {
+        const f = client.frames();
+        let n = 0;
+        for (let i = 0; i + 1 < f.length; i++) if (f[i] === 0x89 && f[i + 1] === 0) n++;
+        return n;
+      };
+      const piece = 64;
+      let at = 0;
+      while (pingsNow() < 4 && closes.length === 0 && at + piece < payload.length) {
+        client.sock.write(masked(payload.subarray(at, at + piece), at));
+        at += piece;
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      client.sock.write(masked(payload.subarray(at), at));
+      pings = pingsNow();
+      assert.deepEqual(closes, [], "dropped while its bytes kept coming");
+      assert.deepEqual(await message, payload);
+      assert.ok(pings >= 4, `the server pinged ${pings} times`);
+      client.sock.destroy();
+      await client.ended;
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+});
+
+describe("upgrading one request twice", () => {
+  test("server.upgrade twice: true, then false; one 101, and the socket opens once", async () => {
+    const results: boolean[] = [];
+    let opens = 0;
+    const s = serve({
+      port: 0,
+      fetch: (r) => {
+        results.push(s.upgrade(r), s.upgrade(r));
+        return undefined;
+      },
+      websocket: { open: () => void opens++, message() {} },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      assert.match(client.status, /^HTTP\/1\.1 101 /);
+      assert.deepEqual(results, [true, false]);
+      client.sock.end(Buffer.concat([header(0x88, 2), masked(new Uint8Array([0x03, 0xe8]), 0)]));
+      assert.equal((await serverClose(client)).code, 1000);
+      assert.equal(opens, 1);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+
+  test("upgradeWebSocket twice: the second throws a TypeError, and the socket of the response returned opens", async () => {
+    let second: unknown;
+    let opened!: () => void;
+    const open = new Promise<void>((resolve) => (opened = resolve));
+    const s = serve({
+      port: 0,
+      fetch: (r, info) => {
+        const first = upgradeWebSocket(r, { info });
+        try {
+          upgradeWebSocket(r, { info });
+        } catch (err) {
+          second = err;
+        }
+        first.socket.onopen = () => {
+          first.socket.close(4001, "first");
+          opened();
+        };
+        return first.response;
+      },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      assert.ok(second instanceof TypeError, `the second call: ${String(second)}`);
+      assert.match(client.status, /^HTTP\/1\.1 101 /);
+      await open;
+      const closing = serverClose(client);
+      // Answer the Close so the server ends the connection.
+      const wait = setInterval(() => {
+        if (client.frames().includes(0x88)) {
+          clearInterval(wait);
+          client.sock.end(Buffer.concat([header(0x88, 2), masked(new Uint8Array([0x0f, 0xa1]), 0)]));
+        }
+      }, 5);
+      assert.deepEqual(await closing, { code: 4001, reason: "first" });
+      clearInterval(wait);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+
+  test("upgradeWebSocket after server.upgrade throws; the server.upgrade socket is the one that opens", async () => {
+    let thrown: unknown;
+    let opens = 0;
+    const s = serve({
+      port: 0,
+      fetch: (r) => {
+        assert.equal(s.upgrade(r), true);
+        try {
+          upgradeWebSocket(r);
+        } catch (err) {
+          thrown = err;
+        }
+        return undefined;
+      },
+      websocket: {
+        open: (ws) => {
+          opens++;
+          ws.close(4002, "bun");
+        },
+        message() {},
+      },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      assert.ok(thrown instanceof TypeError);
+      const closing = serverClose(client);
+      const wait = setInterval(() => {
+        if (client.frames().includes(0x88)) {
+          clearInterval(wait);
+          client.sock.end(Buffer.concat([header(0x88, 2), masked(new Uint8Array([0x0f, 0xa2]), 0)]));
+        }
+      }, 5);
+      assert.deepEqual(await closing, { code: 4002, reason: "bun" });
+      clearInterval(wait);
+      assert.equal(opens, 1);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+
+  test("upgradeWebSocket's socket closed before its 101 is written: it opens, then sends Close with that code", async () => {
+    const s = serve({
+      port: 0,
+      fetch: (r, info) => {
+        const { socket, response } = upgradeWebSocket(r, { info });
+        socket.close(4003, "early");
+        assert.equal(socket.readyState, 2);
+        return response;
+      },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      assert.match(client.status, /^HTTP\/1\.1 101 /);
+      const closing = serverClose(client);
+      const wait = setInterval(() => {
+        if (client.frames().includes(0x88)) {
+          clearInterval(wait);
+          client.sock.end(Buffer.concat([header(0x88, 2), masked(new Uint8Array([0x0f, 0xa3]), 0)]));
+        }
+      }, 5);
+      assert.deepEqual(await closing, { code: 4003, reason: "early" });
+      clearInterval(wait);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+});
