@@ -153,9 +153,11 @@ export const SOCKET_LIMITS: Readonly<{ writeHighWaterMark: number; readBufferByt
 });
 
 /** Proxy handshake limits (socket/proxy). SOCKS replies are bounded by their format (at most 262 bytes). */
-export const PROXY_LIMITS: Readonly<{ maxReplyHeaderBytes: number; maxReplyHeaderCount: number }> = Object.freeze({
+export const PROXY_LIMITS: Readonly<{ maxReplyHeaderBytes: number; maxReplyHeaderCount: number; maxInterimResponses: number }> = Object.freeze({
   /** Bytes of the header section of a CONNECT response, status line included. */
   maxReplyHeaderBytes: 16384,
   /** Header fields in a CONNECT response. */
   maxReplyHeaderCount: 64,
+  /** Interim (1xx) responses before the CONNECT's final one. */
+  maxInterimResponses: 8,
 });

@@ -9,7 +9,8 @@
 //   bytes start after the name;
 // - HTTP/0.9-style answers (no status line), HTTP/2.0, bare LF, a 4-digit
 //   status and a NUL in a field are ERR_PROXY_PROTOCOL; endless header
-//   lines, even trickled, end at the field limit (ERR_PROXY_REPLY_TOO_LARGE);
+//   lines, even trickled, end at the field limit (ERR_PROXY_REPLY_TOO_LARGE),
+//   and interim 1xx responses without end at PROXY_LIMITS.maxInterimResponses;
 // - a proxy that stalls fails with a SocketTimeoutError whose message names
 //   the phase it stalled in (the SOCKS5 method selection, authentication or
 //   CONNECT reply, the SOCKS4 reply, the CONNECT response head), on the
@@ -133,6 +134,8 @@ describe("connectViaProxy: CONNECT answers that are not HTTP/1.x heads", () => {
     ["bare LF line ends", (s) => s.write("HTTP/1.1 200 OK\nX: y\n\nHI"), "ERR_PROXY_PROTOCOL"],
     ["header lines without end, one per tick", (s) => forever(s, "HTTP/1.1 200 OK\r\n", "X: y\r\n"), "ERR_PROXY_REPLY_TOO_LARGE"],
     ["one header line growing without end", (s) => forever(s, "HTTP/1.1 200 OK\r\nX: ", "a".repeat(512)), "ERR_PROXY_REPLY_TOO_LARGE"],
+    ["interim 100 Continue responses without end, one per tick", (s) => forever(s, "HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n"), "ERR_PROXY_REPLY_TOO_LARGE"],
+    ["nine interim 1xx at once, then a 200", (s) => s.write("HTTP/1.1 103 Early Hints\r\n\r\n".repeat(9) + "HTTP/1.1 200 OK\r\n\r\nHI"), "ERR_PROXY_REPLY_TOO_LARGE"],
   ];
   for (const [name, reply, code] of CASES) {
     test(`${name}: ${code}`, async () => {

@@ -7,7 +7,9 @@
  * status is a `ProxyError` with `status` set (`ERR_PROXY_AUTH_REQUIRED` for
  * 407, `ERR_PROXY_STATUS` else); a malformed response `ERR_PROXY_PROTOCOL`,
  * an oversized one `ERR_PROXY_REPLY_TOO_LARGE`. Interim 1xx responses are
- * skipped.
+ * skipped, at most `PROXY_LIMITS.maxInterimResponses` of them (more is
+ * `ERR_PROXY_REPLY_TOO_LARGE`: a proxy sending them without end would hold
+ * the handshake open).
  *
  * @example
  * ```ts
@@ -80,6 +82,8 @@ export class HttpConnectHandshake implements ProxyHandshake {
   #error: ProxyError | null = null;
   /** Bytes after the header section in the current push. */
   #rest = -1;
+  /** Interim (1xx) responses so far. */
+  #interim = 0;
 
   /** Prepares the `CONNECT host:port` request (with Basic credentials and extra headers when given); throws TypeError for a bad host, port or header. */
   constructor(options: HttpConnectHandshakeOptions) {
@@ -124,7 +128,14 @@ export class HttpConnectHandshake implements ProxyHandshake {
     }, {
       onHead: (head) => {
         const status = head.statusCode;
-        if (status < 200 && status !== 101) return; // interim: the final response follows
+        if (status < 200 && status !== 101) {
+          // Interim: the final response follows; a proxy sending them without end never finishes the handshake.
+          if (++this.#interim > PROXY_LIMITS.maxInterimResponses) {
+            this.#refused = new ProxyError("ERR_PROXY_REPLY_TOO_LARGE", `HTTP proxy sent more than ${PROXY_LIMITS.maxInterimResponses} interim (1xx) responses to the CONNECT`, { status });
+            throw this.#refused;
+          }
+          return;
+        }
         this.#status = status;
         this.#reason = head.reason;
         if (status >= 300 || status === 101) {

@@ -74,6 +74,10 @@ describe("HttpConnectHandshake", () => {
     const r = drive(T, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\nX");
     assert.equal(r.status, 200);
     assert.equal(r.tunnel, "X");
+    // At most PROXY_LIMITS.maxInterimResponses of them.
+    const eight = drive(T, "HTTP/1.1 100 Continue\r\n\r\n".repeat(8) + "HTTP/1.1 200 OK\r\n\r\nX");
+    assert.equal(eight.status, 200);
+    assert.equal(eight.tunnel, "X");
   });
 
   test("non-2xx is a ProxyError with the status; 407 has its own code", () => {
