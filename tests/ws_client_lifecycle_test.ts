@@ -17,12 +17,18 @@
 //   kernel's buffer full) waited for a drain event that the connection
 //   sends only after a send returned false: it hung for good. It resolves
 //   at once unless a send went past the high-water mark.
+// - connectWebSocket's receive queue was bounded by its count only (1024
+//   messages): a server sending large messages to an application that
+//   does not call recv() filled memory (1024 x maxPayload, 64 MiB each).
+//   Reading now also pauses past maxQueuedBytes (default 16 MiB).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { acceptKey } from "../ws/handshake.ts";
 import { WebSocket, type WebSocketCloseEvent } from "../ws/websocket.ts";
 import { connectWebSocket } from "../ws/client.ts";
+import { serve } from "../http/server/serve.ts";
+import type { ServerWebSocket } from "../ws/server.ts";
 
 /** A raw server: answers the handshake (or not) and hands each socket to `after`. */
 async function rawServer(answer: boolean, after: (sock: net.Socket) => void = () => {}): Promise<{ port: number; sockets: Set<net.Socket>; close(): Promise<void> }> {
@@ -171,6 +177,54 @@ describe("connectWebSocket: promises that must settle", () => {
       await ws.closed;
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("connectWebSocket: the receive queue is bounded in bytes", () => {
+  test("an application that does not recv(): reading pauses past maxQueuedBytes (the server's output stays queued), and every message arrives once recv() runs", async () => {
+    const count = 64;
+    const size = 1 << 20;
+    let peer!: ServerWebSocket<unknown>;
+    let queued!: () => void;
+    const allQueued = new Promise<void>((resolve) => (queued = resolve));
+    const s = serve({
+      port: 0,
+      fetch: (r) => (s.upgrade(r) ? undefined : new Response("no", { status: 400 })),
+      websocket: {
+        // Room for everything: the server queues it all and never drops the client.
+        maxBufferedBytes: 2 * count * size,
+        open: (ws) => {
+          peer = ws;
+          for (let i = 0; i < count; i++) ws.send(new Uint8Array(size).fill(i));
+          queued();
+        },
+        message() {},
+      },
+    });
+    try {
+      const ws = await connectWebSocket(`ws://127.0.0.1:${s.addr.port}/`, { perMessageDeflate: false, maxQueuedBytes: 4 * size });
+      await allQueued;
+      // Until the server's queue stops moving: the client stopped reading
+      // (or read everything, which is what went wrong before).
+      let last = -1;
+      let same = 0;
+      for (let i = 0; i < 400 && same < 5; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const now = peer.getBufferedAmount();
+        same = now === last ? same + 1 : 0;
+        last = now;
+      }
+      // 64 MiB sent; the client holds about 4 MiB, the kernel's buffers some more.
+      assert.ok(peer.getBufferedAmount() > 24 * size, `the server's queue fell to ${peer.getBufferedAmount()} bytes: the client kept reading`);
+      for (let i = 0; i < count; i++) {
+        const m = await ws.recv();
+        assert.ok(m !== null && m.binary && m.data.length === size && (m.data as Uint8Array)[0] === i && (m.data as Uint8Array)[size - 1] === i, `message ${i}`);
+      }
+      assert.equal(peer.getBufferedAmount(), 0);
+      await ws.close(1000);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
     }
   });
 });

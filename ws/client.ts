@@ -4,9 +4,9 @@
  * messages are read with `recv()` / `recvJSON()` or `for await`, with
  * `send` reporting backpressure (false: wait for `drained()`), `ping()`
  * resolving to the round-trip time, and `closed` resolving to the close.
- * Incoming messages queue up to `maxQueuedMessages`; past that the socket
- * stops reading from the kernel until `recv` takes some (TCP backpressure,
- * never unbounded memory).
+ * Incoming messages queue up to `maxQueuedMessages` or `maxQueuedBytes`;
+ * past either the socket stops reading from the kernel until `recv` takes
+ * some (TCP backpressure, never unbounded memory).
  *
  * @example
  * ```ts ignore
@@ -46,6 +46,11 @@ export interface WebSocketCloseInfo {
 export interface ConnectWebSocketOptions extends WebSocketInit {
   /** Received messages held for `recv` before reading pauses (default 1024). */
   maxQueuedMessages?: number;
+  /**
+   * Bytes of received messages held for `recv` before reading pauses
+   * (default 16 MiB; one message larger than this is still received whole).
+   */
+  maxQueuedBytes?: number;
 }
 
 const decoder = new TextDecoder();
@@ -72,6 +77,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   readonly closed: Promise<WebSocketCloseInfo>;
   readonly #channel: WebSocketChannel;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
+  readonly #queueSizes: number[] = [];
+  #queuedBytes = 0;
   readonly #queue: WebSocketMessage[] = [];
   readonly #waiters: { resolve(m: WebSocketMessage | null): void; reject(e: Error): void }[] = [];
   readonly #pings = new Map<string, { start: number; resolve(ms: number): void; reject(error: Error): void }>();
@@ -87,6 +95,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     this.protocol = dialed.protocol;
     this.extensions = dialed.extensions;
     this.#maxQueued = options.maxQueuedMessages ?? 1024;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+    if (!(this.#maxQueuedBytes >= 0)) throw new RangeError(`maxQueuedBytes must be a non-negative number, got ${this.#maxQueuedBytes}`);
     let resolveClosed!: (info: WebSocketCloseInfo) => void;
     this.closed = new Promise((r) => (resolveClosed = r));
     this.#channel = new WebSocketChannel(dialed.conn, new Uint8Array(0), {
@@ -103,7 +113,9 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         const waiter = this.#waiters.shift();
         if (waiter !== undefined) return waiter.resolve(message);
         this.#queue.push(message);
-        if (this.#queue.length >= this.#maxQueued && !this.#paused) {
+        this.#queueSizes.push(data.length); // as received (a text message's UTF-8 bytes)
+        this.#queuedBytes += data.length;
+        if ((this.#queue.length >= this.#maxQueued || this.#queuedBytes >= this.#maxQueuedBytes) && !this.#paused) {
           this.#paused = true;
           this.#channel.conn.pause();
         }
@@ -172,7 +184,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
   recv(): Promise<WebSocketMessage | null> {
     const message = this.#queue.shift();
     if (message !== undefined) {
-      if (this.#paused && this.#queue.length < this.#maxQueued / 2) {
+      this.#queuedBytes -= this.#queueSizes.shift()!;
+      if (this.#paused && this.#queue.length < this.#maxQueued / 2 && this.#queuedBytes < this.#maxQueuedBytes / 2) {
         this.#paused = false;
         if (!this.#channel.conn.closed) this.#channel.conn.resume();
       }
@@ -231,7 +244,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
  * ```
  */
 export async function connectWebSocket(url: string | URL, options: ConnectWebSocketOptions = {}): Promise<WebSocketConnection> {
-  const { heartbeatMs: _h, maxPayload: _m, maxBufferedBytes: _b, closeTimeoutMs: _c, maxQueuedMessages: _q, ...dial } = options;
+  const { heartbeatMs: _h, maxPayload: _m, maxBufferedBytes: _b, closeTimeoutMs: _c, maxQueuedMessages: _q, maxQueuedBytes: _qb, ...dial } = options;
   const dialed = await dialWebSocket(url, dial);
   return new WebSocketConnection(dialed, options);
 }
