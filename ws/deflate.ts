@@ -347,6 +347,10 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
       throw new HTTPError("ERR_WS_EXTENSION", "the server did not honour server_max_window_bits");
     }
     const clientBits = r.clientMaxWindowBits === true ? undefined : r.clientMaxWindowBits;
+    // RFC 7692 §7.1.2.2: the server answers the offer's value or a smaller one.
+    if (clientBits !== undefined && offered.clientMaxWindowBits !== undefined && clientBits > offered.clientMaxWindowBits) {
+      throw new HTTPError("ERR_WS_EXTENSION", "the server's client_max_window_bits was above the offer");
+    }
     const params: DeflateParams = {
       serverNoContextTakeover: r.serverNoContextTakeover,
       clientNoContextTakeover: r.clientNoContextTakeover || offered.clientNoContextTakeover === true,

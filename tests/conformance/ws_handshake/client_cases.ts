@@ -582,6 +582,11 @@ export const CLIENT_CASES: readonly ClientCase[] = [
     run: refuses(ext("permessage-deflate; server_max_window_bits=10"), "the server's window was above the offer", { perMessageDeflate: { serverMaxWindowBits: 9 } }),
   },
   {
+    id: "7692/7.1.2.2/2",
+    title: "client_max_window_bits=12 answered to an offer of client_max_window_bits=10: fails (above the offer)",
+    run: refuses(ext("permessage-deflate; client_max_window_bits=12"), "the client's window was above the offer", { perMessageDeflate: { clientMaxWindowBits: 10 } }),
+  },
+  {
     id: "7692/7.1.1.1/1",
     title: "a valid answer (server_no_context_takeover, client_max_window_bits=10) opens; a compressed message (RSV1) is inflated, the client's RSV1 only on first frames",
     run: async (x) => {
