@@ -9,7 +9,9 @@
  * most every `reloadIntervalMs`), the search list (a trailing dot means no
  * search; as-is first when the name has at least `ndots` dots), a
  * {@link DNSCache} (positive and negative), identical in-flight queries
- * coalesced, per-server timeouts and attempts, `AbortSignal`; SERVFAIL,
+ * coalesced, per-server timeouts and attempts, `AbortSignal` (a call
+ * whose signal is aborted already rejects with its reason, even for an
+ * IP literal, a hosts entry or a cached answer); SERVFAIL,
  * REFUSED, NOTIMP and FORMERR move to the next server. A name that every
  * server answered with SERVFAIL moves on to the next search candidate (as
  * glibc and c-ares do; ENODATA or ENOTFOUND from the others wins over it,
@@ -483,6 +485,8 @@ export class Resolver {
     checkOptions(options, RESOLVE_KEYS, "resolve");
     checkLogger(options.logger, "resolve");
     const t = typeNumber(type);
+    // An aborted call rejects even where the answer is at hand (cache, hosts): the signal says the caller is gone.
+    if (options.signal?.aborted) throw options.signal.reason;
     const config = this.#load();
     const log = options.logger ?? this.#log;
     let nodata = false;
@@ -534,6 +538,7 @@ export class Resolver {
     checkLogger(options.logger, "lookup");
     const family = options.family ?? 0;
     if (family !== 0 && family !== 4 && family !== 6) throw new TypeError(`family must be 0, 4 or 6, got ${String(family)}`);
+    if (options.signal?.aborted) throw options.signal.reason;
     const list = await this.#lookupAll(host, family, options.signal, options.logger);
     if (options.all === false) return list[0]!;
     return list;
@@ -588,6 +593,7 @@ export class Resolver {
   async reverse(ip: string, options: DNSQueryOptions = {}): Promise<string[]> {
     checkOptions(options, RESOLVE_KEYS, "reverse");
     const ptr = reverseName(ip);
+    if (options.signal?.aborted) throw options.signal.reason;
     const names = this.#load().hosts.byAddress.get(normalIP(ip)) ?? this.#load().hosts.byAddress.get(ip);
     if (names !== undefined && names.length > 0) return names.slice();
     const records = await this.resolve(`${ptr}.`, RR_TYPE.PTR, options);

@@ -21,7 +21,7 @@ import type { ResourceRecord } from "../dns/records.ts";
 import { Resolver } from "../dns/resolver.ts";
 import { decodeMessage, type DNSMessage, encodeMessage, type MessageInit } from "../dns/wire.ts";
 import { defaultLoop } from "../poll/loop.ts";
-import { untilParked } from "./loop_helpers.ts";
+import { descriptorsLeft, openDescriptors, untilParked } from "./loop_helpers.ts";
 
 type Reply = Uint8Array | { bytes: Uint8Array; fromOther: true };
 type Script = (q: DNSMessage, via: "udp" | "tcp") => Reply[];
@@ -267,6 +267,68 @@ describe("dns resolver against a scripted server", () => {
     const reason = new Error("stop");
     setTimeout(() => controller.abort(reason), 20);
     await assert.rejects(pending, (e) => e === reason);
+  });
+
+  test("AbortSignal at each phase: aborted before (even a literal, localhost, a hosts entry, a cached answer), while waiting over UDP, while waiting over TCP; no descriptor left", async () => {
+    const held: net.Socket[] = [];
+    const server = await startServer((q) => (q.questions[0]!.name === "mute.test" ? [] : [zone(q)]));
+    // The TCP side of the scripted server answers; this one takes the connection and never does.
+    const silentTcp = net.createServer((sock) => {
+      held.push(sock);
+      sock.on("error", () => {});
+    });
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-dns-abort-"));
+    try {
+      writeFileSync(join(dir, "hosts"), "10.9.9.9 pinned.test\n");
+      const r = resolverFor([server], { hostsPath: join(dir, "hosts"), timeoutMs: 5000 });
+      await r.resolve("a.test", "A"); // cached from here on
+      const early = new Error("early");
+      const gone = AbortSignal.abort(early);
+      await assert.rejects(r.resolve("a.test", "A", { signal: gone }), (e) => e === early);
+      await assert.rejects(r.lookup("10.0.0.1", { signal: gone }), (e) => e === early);
+      await assert.rejects(r.lookup("localhost", { signal: gone }), (e) => e === early);
+      await assert.rejects(r.lookup("pinned.test", { signal: gone }), (e) => e === early);
+      await assert.rejects(r.reverse("10.9.9.9", { signal: gone }), (e) => e === early);
+      // Bad arguments are still TypeErrors first.
+      await assert.rejects(r.lookup("a.test", { family: 5 as 4, signal: gone }), TypeError);
+      assert.equal(server.queries.length, 1);
+      // Over TCP: the truncated UDP answer sends the query to a server that accepts and stays silent.
+      await new Promise<void>((resolve) => silentTcp.listen(0, "127.0.0.1", resolve));
+      const port = (silentTcp.address() as net.AddressInfo).port;
+      const udp = dgram.createSocket("udp4");
+      await new Promise<void>((resolve) => udp.bind(port, "127.0.0.1", resolve));
+      udp.on("message", (msg, rinfo) => {
+        const q = decodeMessage(new Uint8Array(msg));
+        udp.send(answer(q, { flags: { tc: true } }), rinfo.port, rinfo.address);
+      });
+      try {
+        const tcpResolver = new Resolver({ servers: [`127.0.0.1:${port}`], hostsPath: null, search: [], timeoutMs: 5000, attempts: 1 });
+        await rejectsWith(resolverFor([server], { timeoutMs: 50 }).resolve("mute.test", "A"), "ETIMEOUT"); // what is made once is made
+        await untilParked(defaultLoop());
+        const before = await openDescriptors();
+        for (const [name, via] of [["mute.test", r], ["tc1.test", tcpResolver], ["tc2.test", tcpResolver]] as const) {
+          const controller = new AbortController();
+          const reason = new Error(`stop ${name}`);
+          const pending = via.resolve(name, "A", { signal: controller.signal });
+          if (name === "mute.test") setTimeout(() => controller.abort(reason), 30);
+          else {
+            // Abort once the TCP connection is there (the query is waiting for its answer).
+            const accepted = held.length;
+            for (let i = 0; i < 500 && held.length === accepted; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+            assert.equal(held.length, accepted + 1, "the query never reached TCP");
+            controller.abort(reason);
+          }
+          await assert.rejects(pending, (e) => e === reason);
+        }
+        assert.deepEqual(await descriptorsLeft(before), []);
+      } finally {
+        await new Promise<void>((resolve) => udp.close(() => resolve()));
+      }
+    } finally {
+      for (const sock of held) sock.destroy();
+      await new Promise<void>((resolve) => silentTcp.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("hosts file first for lookup and reverse; resolv.conf from a file; options checked", async () => {
