@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { SocketClosedError } from "../core/errors.ts";
 import type { Connection } from "../poll/connection.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
 import type { WriteQueue } from "../poll/write_queue.ts";
@@ -168,8 +167,10 @@ export class ConnectionTransport implements Transport {
   close(_keepFd: boolean, reset = false): void {
     if (this.#closed) return;
     this.#closed = true;
-    // As over a descriptor: what is still queued fails as the connection closed (a write to a closed socket).
-    this.#queue.fail(new SocketClosedError("EPIPE", "the connection is closed"));
+    // What is still queued is failed by the connection that closes this
+    // transport, with its reason (an abort's, a signal's, a failure's) or
+    // EPIPE, as over a descriptor: failing it here first gave every write
+    // EPIPE, whatever the reason.
     // An abort aborts the connection underneath: a graceful close flushed
     // what it held first, for good when its peer does not read.
     if (reset) this.#conn.abort();
