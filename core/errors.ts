@@ -538,8 +538,8 @@ export class WebSocketError extends NetError {
   /** The RFC 6455 close code for this failure. */
   readonly closeCode: number;
   /** A new WebSocketError; see the class documentation. */
-  constructor(code: string, message: string, closeCode: number) {
-    super(code, message);
+  constructor(code: string, message: string, closeCode: number, options: NetErrorOptions = {}) {
+    super(code, message, options);
     this.closeCode = closeCode;
   }
 }

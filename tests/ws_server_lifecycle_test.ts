@@ -10,11 +10,19 @@
 //   the socket of the response the handler returned never opened. The
 //   second upgradeWebSocket throws a TypeError, a second server.upgrade
 //   returns false.
+// - a websocket handler (message, ping, drain, close) that threw escaped
+//   into the loop (an uncaught exception: the process ends on Node) and
+//   left the connection a zombie: the receiver stopped mid-read, every
+//   later read threw again, and a Close from the client went unanswered.
+//   The connection is now failed with Close 1011 (RFC 6455 §7.4.1), the
+//   close handler gets 1011, and the error goes to serve's logger (or
+//   stderr), as a failed request's does.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { serve } from "../http/server/serve.ts";
 import { upgradeWebSocket } from "../ws/server.ts";
+import { Logger } from "../core/log.ts";
 
 const HANDSHAKE = "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -247,6 +255,96 @@ describe("upgrading one request twice", () => {
       }, 5);
       assert.deepEqual(await closing, { code: 4003, reason: "early" });
       clearInterval(wait);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+});
+
+describe("a websocket handler that throws", () => {
+  for (const which of ["message", "ping"] as const) {
+    test(`${which}: the connection is failed with Close 1011, the server goes on, the error is logged`, async () => {
+      const logged: string[] = [];
+      const closes: number[] = [];
+      let thrown = 0;
+      const s = serve({
+        port: 0,
+        logger: new Logger({ level: "error", sink: (line) => void logged.push(line) }),
+        fetch: (r) => (s.upgrade(r) ? undefined : new Response("no", { status: 400 })),
+        websocket: {
+          message: (ws, m) => {
+            if (which === "message" && m === "boom") {
+              thrown++;
+              throw new Error("handler boom");
+            }
+            ws.send(m);
+          },
+          ping: () => {
+            if (which === "ping") {
+              thrown++;
+              throw new Error("handler boom");
+            }
+          },
+          close: (_ws, code) => void closes.push(code),
+        },
+      });
+      try {
+        const client = await rawClient(s.addr.port);
+        // The throwing frame, then more in the same write: nothing after it is handled.
+        const trigger = which === "message"
+          ? Buffer.concat([header(0x81, 4), masked(new TextEncoder().encode("boom"), 0)])
+          : Buffer.concat([header(0x89, 1), masked(new Uint8Array([1]), 0)]);
+        client.sock.write(Buffer.concat([trigger, header(0x81, 2), masked(new TextEncoder().encode("hi"), 0)]));
+        const wait = setInterval(() => {
+          if (client.frames().includes(0x88)) {
+            clearInterval(wait);
+            client.sock.end(Buffer.concat([header(0x88, 2), masked(new Uint8Array([0x03, 0xf3]), 0)]));
+          }
+        }, 5);
+        const close = await serverClose(client);
+        clearInterval(wait);
+        assert.equal(close.code, 1011);
+        assert.equal(thrown, 1);
+        assert.equal(client.frames().indexOf(0x81), -1, "no echo after the throw");
+        while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
+        assert.deepEqual(closes, [1011]);
+        assert.equal(logged.length, 1);
+        assert.match(logged[0]!, /handler boom/);
+        // The server still serves.
+        const again = await rawClient(s.addr.port);
+        again.sock.write(Buffer.concat([header(0x81, 2), masked(new TextEncoder().encode("ok"), 0)]));
+        while (!again.frames().includes(0x81)) await new Promise((r) => setTimeout(r, 5));
+        again.sock.destroy();
+      } finally {
+        await s.shutdown({ deadlineMs: 100 });
+      }
+    });
+  }
+
+  test("close: the error is logged, the server goes on", async () => {
+    const logged: string[] = [];
+    let closed = 0;
+    const s = serve({
+      port: 0,
+      logger: new Logger({ level: "error", sink: (line) => void logged.push(line) }),
+      fetch: (r) => (s.upgrade(r) ? undefined : new Response("no", { status: 400 })),
+      websocket: {
+        message() {},
+        close: () => {
+          closed++;
+          throw new Error("close boom");
+        },
+      },
+    });
+    try {
+      const client = await rawClient(s.addr.port);
+      client.sock.destroy();
+      while (logged.length === 0) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(closed, 1);
+      assert.match(logged[0]!, /close boom/);
+      const again = await rawClient(s.addr.port);
+      assert.match(again.status, /^HTTP\/1\.1 101 /);
+      again.sock.destroy();
     } finally {
       await s.shutdown({ deadlineMs: 100 });
     }

@@ -71,6 +71,13 @@ export interface ChannelOptions {
   closeTimeoutMs?: number;
   /** Queued output past which a peer that does not read is dropped with 1008 (default 16 MiB). */
   maxBufferedBytes?: number;
+  /**
+   * Where an exception thrown by an event callback goes, once the
+   * connection was failed for it (Close 1011, RFC 6455 §7.4.1: an
+   * unexpected condition; the close event reports 1011). Default: rethrown
+   * to the caller of the callback (the loop).
+   */
+  onHandlerError?: ((error: unknown) => void) | undefined;
 }
 
 /** Default of {@link ChannelOptions.maxPayload}. */
@@ -107,9 +114,12 @@ export class WebSocketChannel {
   readonly #maxBuffered: number;
   readonly #closeTimeoutMs: number;
   readonly #role: "server" | "client";
+  readonly #onHandlerError: ((error: unknown) => void) | undefined;
   #heartbeat: Timer | undefined;
   #closeTimer: Timer | undefined;
   #heard = true;
+  /** Reading is paused by the owner ({@link WebSocketChannel.pause}): the peer's silence is ours. */
+  #paused = false;
   #ended = false;
   #wantDrain = false;
   #closeCode = CloseCode.Abnormal as number;
@@ -145,6 +155,7 @@ export class WebSocketChannel {
     stats.opened++;
     this.#events = events;
     this.#role = options.role;
+    this.#onHandlerError = options.onHandlerError;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
     const maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
@@ -184,7 +195,11 @@ export class WebSocketChannel {
       drain: () => {
         if (this.#wantDrain && !this.#ended) {
           this.#wantDrain = false;
-          this.#events.drain?.();
+          try {
+            this.#events.drain?.();
+          } catch (err) {
+            this.#handlerThrew(err);
+          }
         }
       },
       end: () => void this.conn.close(),
@@ -202,12 +217,32 @@ export class WebSocketChannel {
     return this.#ws.closeState === "open" ? "open" : "closing";
   }
 
-  /** Bytes queued on the connection, not yet taken by the kernel. */
   /** A send went past the high-water mark and its `drain` event has not come yet. */
   get awaitingDrain(): boolean {
     return this.#wantDrain && !this.#ended;
   }
 
+  /**
+   * Stops reading from the peer (flow control: the owner holds messages
+   * nobody took yet) until {@link WebSocketChannel.resume}. The heartbeat
+   * rests meanwhile: the peer's pongs wait unread behind what it sent, so
+   * its silence is ours, not a dead peer's.
+   */
+  pause(): void {
+    if (this.#paused || this.#ended) return;
+    this.#paused = true;
+    this.conn.pause();
+  }
+
+  /** Starts reading again after {@link WebSocketChannel.pause}; the heartbeat gives the peer a whole interval from here. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#heard = true;
+    if (!this.conn.closed) this.conn.resume();
+  }
+
+  /** Bytes queued on the connection, not yet taken by the kernel. */
   get bufferedAmount(): number {
     return this.conn.closed ? 0 : this.conn.bufferedAmount + this.#corkBytes + (this.#held?.length ?? 0);
   }
@@ -294,10 +329,11 @@ export class WebSocketChannel {
     try {
       this.#ws.push(bytes, true);
     } catch (err) {
-      // A handler threw: what it sent before still goes, as it would have uncorked.
+      // A handler threw (protocol errors are handled inside push): what it
+      // sent before still goes, as it would have uncorked.
       this.#corking = false;
-      this.#flush();
-      throw err;
+      this.#handlerThrew(err);
+      return;
     }
     this.#corking = false;
     this.#flush();
@@ -368,6 +404,23 @@ export class WebSocketChannel {
   }
 
   /** Output went past the high-water mark: wait for drain, or drop a peer past maxBufferedBytes. Returns false. */
+  /**
+   * An event callback threw. The receiver stopped inside a read (the rest
+   * of it is lost), so the connection cannot go on: it is failed with
+   * Close 1011 and the transport closed; then the error goes to
+   * `onHandlerError`, or is rethrown.
+   */
+  #handlerThrew(err: unknown): void {
+    if (!this.#ended) {
+      this.#failure ??= new WebSocketError("ERR_WS_HANDLER", `a WebSocket event handler threw: ${err instanceof Error ? err.message : String(err)}`, CloseCode.InternalError, { cause: err });
+      this.#ws.close(CloseCode.InternalError);
+      this.#flush();
+      if (!this.conn.closed) void this.conn.close();
+    }
+    if (this.#onHandlerError === undefined) throw err;
+    this.#onHandlerError(err);
+  }
+
   #backpressure(): boolean {
     this.#wantDrain = true;
     if (this.conn.bufferedAmount > this.#maxBuffered) {
@@ -386,7 +439,8 @@ export class WebSocketChannel {
   }
 
   #beat(): void {
-    if (this.#ended) return;
+    // Paused by the owner: what the peer sent (a pong too) is unread, not missing.
+    if (this.#ended || this.#paused) return;
     if (!this.#heard) {
       this.#failure ??= new WebSocketError("ERR_WS_HEARTBEAT", "the peer answered no ping within the heartbeat interval", CloseCode.Abnormal);
       this.conn.abort();
@@ -417,6 +471,10 @@ export class WebSocketChannel {
     if (this.#failure instanceof WebSocketError && this.#failure.closeCode !== CloseCode.Abnormal) code = this.#failure.closeCode;
     else if (this.#failure !== undefined && !this.#gotClose) code = CloseCode.Abnormal;
     countClose(this.#stats, code);
-    this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean);
+    try {
+      this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean);
+    } catch (err) {
+      this.#handlerThrew(err);
+    }
   }
 }

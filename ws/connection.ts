@@ -161,7 +161,8 @@ export class WebSocketProtocol {
    * views are then valid during its call only).
    */
   push(chunk: Uint8Array, borrowed = false): void {
-    if (this.#error !== undefined || this.#receiver.closed) return; // after failure or Close: ignore
+    // After a failure, a Close, or a handler that threw inside a read (the receiver stopped mid-read): ignore.
+    if (this.#error !== undefined || this.#receiver.closed || this.#receiver.failed) return;
     try {
       this.#receiver.push(chunk, borrowed);
     } catch (err) {

@@ -394,10 +394,16 @@ function remoteIP(conn: WebSocketTransport): string {
 export class WebSocketSupport<T = unknown> {
   readonly handler: WebSocketHandler<T>;
   readonly hub: TopicHub<ServerWebSocket<T>> = new TopicHub();
+  readonly #report: ((error: unknown) => void) | undefined;
 
-  constructor(handler: WebSocketHandler<T>) {
+  /**
+   * `report` gets what a handler throws once its connection was failed for
+   * it (Close 1011); without it the error is rethrown into the loop.
+   */
+  constructor(handler: WebSocketHandler<T>, report?: (error: unknown) => void) {
     checkOptions(handler, HANDLER_KEYS, "serve: websocket");
     this.handler = handler;
+    this.#report = report;
   }
 
   /** The handler `serve` runs: records each request, answers with the upgrade's `101` when `upgrade` took it. */
@@ -443,7 +449,7 @@ export class WebSocketSupport<T = unknown> {
     let channel: WebSocketChannel | undefined;
     const opened = (conn: WebSocketTransport, head: Uint8Array): void => {
         const ws = new ServerWebSocket<T>((self) =>
-          channel = new WebSocketChannel(conn, new Uint8Array(0), channelOptions(handler, result.deflate), {
+          channel = new WebSocketChannel(conn, new Uint8Array(0), { ...channelOptions(handler, result.deflate), onHandlerError: this.#report }, {
             // The channel's bytes are valid during the call only: the
             // handlers get copies of their own.
             message: (bytes, binary) => handler.message?.(self, binary ? bytes.slice() : decoder.decode(bytes)),

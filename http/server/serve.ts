@@ -361,7 +361,11 @@ export class Server {
     const host = options.host ?? options.hostname ?? "127.0.0.1";
     const port = join?.port ?? options.port ?? 8000;
     const reusePort = join !== undefined || workers > 1 ? true : options.reusePort;
-    const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(options.websocket);
+    // A websocket handler that throws fails its connection (1011) and is reported as a failed request is.
+    const websocket = options.websocket === undefined ? undefined : new WebSocketSupport(
+      options.websocket,
+      logger !== undefined ? (error) => logger.error("serve: a WebSocket handler failed", { error }) : (error) => console.error("serve:", error),
+    );
     this.#websocket = websocket;
     const rejected: ServerRejections = { maxConnections: 0, rateLimit: 0, protect: 0 };
     this.#rejected = rejected;
