@@ -93,6 +93,12 @@ export class TLSFdTransport implements Transport {
   #heldPlain = 0;
   /** `shutdown()` ran while records waited: FIN once they went. */
   #finAfterOutput = false;
+  /**
+   * What ended a run of records (the end: true; a failure: its error)
+   * read together with bytes at which the reader paused: handed over once
+   * it reads again ({@link TLSFdTransport.update}), not before.
+   */
+  #heldEnd: Error | true | undefined;
 
   constructor(loop: Loop, socket: Socket, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
     this.#socket = socket;
@@ -232,6 +238,17 @@ export class TLSFdTransport implements Transport {
     if (this.#closed) return;
     this.#reading = reading;
     this.#refresh();
+    if (reading && this.#heldEnd !== undefined) {
+      // Not from inside the resume that called this (as a drain is not).
+      queueMicrotask(() => {
+        const held = this.#heldEnd;
+        if (this.#closed || !this.#reading || held === undefined) return;
+        this.#heldEnd = undefined;
+        if (held === true) this.#sink.receivedEnd();
+        else this.#sink.failed(held);
+      });
+      return;
+    }
     // Decrypted bytes left in the SSL raise no readiness event.
     if (reading && this.#open && this.#engine.mayHavePending) this.#scheduleDrain();
   }
@@ -430,8 +447,9 @@ export class TLSFdTransport implements Transport {
           continue;
         }
         // What ended the run of records (no more input, the end, a failure)
-        // is handled below, after the bytes before it (also when the
-        // handler paused at them: the end or the failure is already read).
+        // is handled below, after the bytes before it; when the reader
+        // paused at them, the end or the failure (already read) waits
+        // until it reads again, as a plain connection's would.
       } else engine.pollSession();
       if (n === WANT_READ) return;
       if (n === WANT_WRITE) {
@@ -439,11 +457,13 @@ export class TLSFdTransport implements Transport {
         this.#refresh();
         return;
       }
-      if (n === 0) {
-        sink.receivedEnd();
+      const end: Error | true = n === 0 ? true : engine.takeError();
+      if (!this.#reading) {
+        this.#heldEnd = end;
         return;
       }
-      sink.failed(engine.takeError());
+      if (end === true) sink.receivedEnd();
+      else sink.failed(end);
       return;
     }
     if (this.#engine.mayHavePending) this.#scheduleDrain();

@@ -1,0 +1,89 @@
+// A TLS connection in fd mode (tls/connection.ts) whose handler pauses at the bytes of a read that also
+// brought the end (close_notify and FIN) or a failure (a reset) behind them: the end or the failure waits
+// until the handler resumes, as on a plain connection (it came right after the bytes, in the same read,
+// while the handler was paused). Against node:tls; our client holds off reading until the server's bytes
+// and its end are all in the socket, so one read finds them together.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as nodeTls from "node:tls";
+import { describe, test } from "node:test";
+import { connectTLS } from "../tls/connect_async.ts";
+import { testPKI } from "./tls_pki.ts";
+
+const pki = testPKI();
+const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
+
+/** Turns of the event loop, for an end that would wrongly come during the pause. */
+async function turns(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
+}
+
+for (const how of ["end", "reset"] as const) {
+  describe(`TLS fd mode: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {
+    test(`a handler that paused at the bytes sees the ${how === "end" ? "end (or the missing close_notify's failure)" : "failure"} only once it resumes`, async () => {
+      let allSent!: () => void;
+      const sent = new Promise<void>((r) => (allSent = r));
+      const server = nodeTls.createServer({ cert: pki.chain, key: KEY }, (s) => {
+        s.on("error", () => {});
+        s.write(new Uint8Array(1000).fill(7), () => {
+          if (how === "end") s.end(() => allSent());
+          else {
+            // RST on the TCP socket underneath (the TLS socket's own handle is no TCP one).
+            raw.at(-1)!.resetAndDestroy();
+            allSent();
+          }
+        });
+      });
+      const raw: Array<{ resetAndDestroy(): void }> = [];
+      server.on("connection", (sock: { resetAndDestroy(): void; on(e: string, f: () => void): void }) => {
+        sock.on("error", () => {});
+        raw.push(sock);
+      });
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+      try {
+        const port = (server.address() as { port: number }).port;
+        const client = await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root });
+        const events: string[] = [];
+        let bytes = 0;
+        let paused = false;
+        const over = new Promise<void>((resolve) => {
+          client.setHandler({
+            data: (c, d) => {
+              bytes += d.length;
+              if (events.at(-1) !== "data") events.push("data");
+              if (bytes === 1000) {
+                paused = true;
+                c.pause();
+              }
+            },
+            end: (c) => {
+              events.push(paused ? "end while paused" : "end");
+              void c.close();
+              resolve();
+            },
+            close: (_c, error) => {
+              if (error !== undefined) events.push(paused ? "failure while paused" : "failure");
+              resolve();
+            },
+          });
+        });
+        client.pause();
+        await sent;
+        await turns(5);
+        client.resume();
+        await turns(20);
+        paused = false;
+        events.push("resumed");
+        client.resume();
+        await over;
+        client.abort();
+        assert.equal(bytes, 1000);
+        // node:tls may close without close_notify after end() (a failure: unexpected EOF): either way, after the resume.
+        assert.deepEqual(events.slice(0, 2), ["data", "resumed"]);
+        assert.ok(events.length === 3 && (events[2] === "end" || events[2] === "failure"), events.join(", "));
+      } finally {
+        server.close();
+      }
+    });
+  });
+}
