@@ -42,6 +42,9 @@ const waitingInto: (LatencySink | undefined)[] = new Array<LatencySink | undefin
 let settleQueued = false;
 /** Reads under way that end their latencies when they end ({@link holdLatencies}). */
 let held = 0;
+/** Rings with starts waiting for their end ({@link LatencyRing}), each listed once. */
+const ringsWaiting: (LatencyRing | undefined)[] = [];
+let ringsWaitingCount = 0;
 
 /** The clock itself (see the module doc). */
 function read(): number {
@@ -70,7 +73,7 @@ function read(): number {
  */
 export function metricsNowMs(): number {
   const now = read();
-  if (waiting !== 0) settle(now);
+  if (waiting !== 0 || ringsWaitingCount !== 0) settle(now);
   return now;
 }
 
@@ -91,6 +94,13 @@ export interface LatencySink {
 }
 
 function settle(now: number): void {
+  const rings = ringsWaitingCount;
+  ringsWaitingCount = 0;
+  for (let i = 0; i < rings; i++) {
+    const ring = ringsWaiting[i]!;
+    ringsWaiting[i] = undefined;
+    ring.end(now);
+  }
   const n = waiting;
   waiting = 0;
   for (let i = 0; i < n; i++) {
@@ -104,7 +114,120 @@ function settle(now: number): void {
 
 function settleLater(): void {
   settleQueued = false;
-  if (waiting !== 0) settle(read());
+  if (waiting !== 0 || ringsWaitingCount !== 0) settle(read());
+}
+
+/** The settle microtask, unless a read is held (it settles when it ends) or one is queued. */
+function queueSettle(): void {
+  if (!settleQueued && held === 0) {
+    settleQueued = true;
+    onMicrotask(settleLater);
+  }
+}
+
+/** Values a {@link LatencyRing} holds before it adds them to its sink. */
+const RING_SIZE = 256;
+
+/**
+ * Where a {@link LatencyRing} adds its latencies: seconds, one call each
+ * (a `Histogram` of core/metrics.ts is one).
+ *
+ * @example
+ * ```ts
+ * import type { LatencyObserver } from "./metrics_clock.ts";
+ * const seen: number[] = [];
+ * const sink: LatencyObserver = { observe: (seconds) => void seen.push(seconds) };
+ * ```
+ */
+export interface LatencyObserver {
+  /** Takes one latency in seconds (≥ 0). */
+  observe(seconds: number): void;
+}
+
+/**
+ * Latencies of one sink that end at the next reading of the metrics clock,
+ * as {@link endAtNextReading}'s do, held in one flat `Float64Array` (256
+ * values) instead: {@link LatencyRing.start} is one store per request (the
+ * start, in milliseconds); the reading that ends them turns each into its
+ * latency in place, in seconds ({@link LatencyRing.end}); they reach the
+ * sink in one tight loop only when someone reads ({@link LatencyRing.flush},
+ * which `serve({ metrics })` runs before every read of its registry) or
+ * the ring is full. What `serve({ metrics })` records each request's
+ * latency with: per request, no call into the sink, no second buffer.
+ *
+ * @example
+ * ```ts
+ * import { LatencyRing, metricsNowMs } from "./metrics_clock.ts";
+ * const seconds: number[] = [];
+ * const ring = new LatencyRing({ observe: (s) => void seconds.push(s) });
+ * ring.start(performance.now());
+ * metricsNowMs(); // ends it (a session's read ends its requests so)
+ * ring.flush();
+ * console.log(seconds.length); // 1
+ * ```
+ */
+export class LatencyRing {
+  /** [0, #ended): latencies (seconds); [#ended, #count): starts (ms) waiting for a reading. */
+  readonly #values = new Float64Array(RING_SIZE);
+  #count = 0;
+  #ended = 0;
+  /** In the module's list of rings waiting for a reading. */
+  #listed = false;
+  readonly #into: LatencyObserver;
+
+  /** A ring whose latencies go to `into`. */
+  constructor(into: LatencyObserver) {
+    this.#into = into;
+  }
+
+  /**
+   * A latency from `startMs` (a reading on `performance.now()`'s origin,
+   * such as the turn's `turnMs`) to the next reading of the metrics clock:
+   * an HTTP session's at the end of the read that carried the request,
+   * otherwise the end of the current synchronous run (a microtask, not
+   * queued inside a read held by {@link holdLatencies}). The end is never
+   * earlier than the call.
+   */
+  start(startMs: number): void {
+    let n = this.#count;
+    if (n === RING_SIZE) {
+      this.flush();
+      n = 0;
+    }
+    this.#values[n] = startMs;
+    this.#count = n + 1;
+    if (!this.#listed) this.#list();
+  }
+
+  #list(): void {
+    this.#listed = true;
+    ringsWaiting[ringsWaitingCount++] = this;
+    queueSettle();
+  }
+
+  /** Ends the waiting starts at the clock reading `now` (the module's settle calls it; a reading ends every ring). */
+  end(now: number): void {
+    this.#listed = false;
+    const values = this.#values;
+    const n = this.#count;
+    for (let i = this.#ended; i < n; i++) {
+      // Clamped: this clock is aligned to performance.now()'s to well under a microsecond, not exactly.
+      const ms = now - values[i]!;
+      values[i] = ms > 0 ? ms / 1000 : 0;
+    }
+    this.#ended = n;
+  }
+
+  /** Adds every latency held to the sink, ending those still waiting with a clock reading first. */
+  flush(): void {
+    if (this.#ended !== this.#count) metricsNowMs();
+    const n = this.#ended;
+    this.#count = 0;
+    this.#ended = 0;
+    const values = this.#values;
+    const into = this.#into;
+    for (let i = 0; i < n; i++) into.observe(values[i]!);
+  }
 }
 
 /**
@@ -136,10 +259,7 @@ export function endAtNextReading(into: LatencySink, startMs: number): void {
   waitingInto[n] = into;
   waiting = n + 1;
   // Inside a read that settles when it ends (holdLatencies): no microtask (a promise reaction per turn).
-  if (!settleQueued && held === 0) {
-    settleQueued = true;
-    onMicrotask(settleLater);
-  }
+  queueSettle();
 }
 
 /**
@@ -159,7 +279,7 @@ export function endAtNextReading(into: LatencySink, startMs: number): void {
  * ```
  */
 export function settleLatencies(): void {
-  if (waiting !== 0) settle(read());
+  if (waiting !== 0 || ringsWaitingCount !== 0) settle(read());
 }
 
 /**
@@ -199,5 +319,5 @@ export function holdLatencies(): void {
  */
 export function releaseLatencies(): void {
   if (held > 0) held--;
-  if (waiting !== 0) settle(read());
+  if (waiting !== 0 || ringsWaitingCount !== 0) settle(read());
 }

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { libc } from "../ffi/libc.ts";
-import { endAtNextReading, holdLatencies, metricsNowMs, releaseLatencies, settleLatencies } from "./metrics_clock.ts";
+import { endAtNextReading, holdLatencies, LatencyRing, metricsNowMs, releaseLatencies, settleLatencies } from "./metrics_clock.ts";
 
 describe("metricsNowMs", () => {
   test("reads performance.now()'s clock: each reading lies between two performance.now() readings around it, and never goes back", () => {
@@ -98,5 +98,82 @@ describe("endAtNextReading", () => {
     endAtNextReading({ record: (s) => void seen.push(s) }, performance.now() + 1000);
     settleLatencies();
     assert.deepEqual(seen, [0]);
+  });
+});
+
+describe("LatencyRing", () => {
+  const observer = () => {
+    const seen: number[] = [];
+    return { seen, sink: { observe: (s: number) => void seen.push(s) } };
+  };
+
+  test("a start ends at the next reading of the clock, whoever takes it (another ring's, endAtNextReading's, a held read's end), and reaches the sink at flush", async () => {
+    const a = observer();
+    const b = observer();
+    const ringA = new LatencyRing(a.sink);
+    const ringB = new LatencyRing(b.sink);
+    const start = performance.now() - 5;
+    ringA.start(start);
+    ringB.start(start);
+    const called = performance.now();
+    const recorded: number[] = [];
+    endAtNextReading({ record: (s) => void recorded.push(s) }, start);
+    const now = metricsNowMs(); // ends all three
+    // Ended at that reading: flushing later adds nothing to the latency.
+    const late = performance.now();
+    while (performance.now() - late < 3) { /* a later flush must not count this */ }
+    ringA.flush();
+    ringB.flush();
+    assert.equal(a.seen.length, 1);
+    assert.equal(b.seen.length, 1);
+    assert.equal(recorded.length, 1);
+    for (const s of [a.seen[0]!, b.seen[0]!]) {
+      assert.ok(s * 1000 >= called - start - 1 && s * 1000 <= now - start + 1, `${s} s`);
+      assert.equal(s, recorded[0]);
+    }
+    // A held read: no microtask ends it, the read's end does.
+    holdLatencies();
+    try {
+      ringA.start(performance.now());
+      await Promise.resolve();
+      await Promise.resolve();
+      ringA.flush(); // a read meanwhile ends it with a reading of its own
+      assert.equal(a.seen.length, 2);
+      ringA.start(performance.now());
+    } finally {
+      releaseLatencies();
+    }
+    ringA.flush();
+    assert.equal(a.seen.length, 3);
+    // Not held: the end of the synchronous run ends it, flushed or not.
+    const s0 = performance.now();
+    ringB.start(s0);
+    await Promise.resolve();
+    await Promise.resolve();
+    const after = performance.now();
+    while (performance.now() - after < 3) { /* after the microtask: must not count */ }
+    ringB.flush();
+    assert.equal(b.seen.length, 2);
+    assert.ok(b.seen[1]! * 1000 <= after - s0 + 1, `${b.seen[1]} s`);
+    assert.ok(a.seen.concat(b.seen).every((s) => s >= 0));
+  });
+
+  test("holds 256: the 257th start adds all of them to the sink first, each from its own start; a start after the reading counts 0", () => {
+    const { seen, sink } = observer();
+    const ring = new LatencyRing(sink);
+    const base = performance.now();
+    for (let i = 0; i < 256; i++) {
+      ring.start(base - i);
+      if (i % 16 === 7) settleLatencies(); // some ended, the last 8 waiting when it fills
+    }
+    assert.equal(seen.length, 0);
+    ring.start(base + 1000); // after the reading that ends it: 0
+    assert.equal(seen.length, 256);
+    for (let i = 1; i < 256; i++) assert.ok(seen[i]! > seen[i - 1]!, `${i}`);
+    ring.flush();
+    assert.equal(seen.length, 257);
+    assert.equal(seen[256], 0);
+    ring.flush(); // nothing held: nothing added
+    assert.equal(seen.length, 257);
   });
 });

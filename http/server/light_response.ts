@@ -136,6 +136,23 @@ export function lightParts(response: Response): LightParts | undefined {
 }
 
 /**
+ * `response.status` without the accessor when `response` is a light
+ * response whose real one is not made (its recorded status, one field
+ * read): what request metrics read per request. Anything else: its own
+ * `status`, read once.
+ *
+ * @example
+ * ```ts
+ * import { statusOf } from "./light_response.ts";
+ * console.log(statusOf(new Response(null, { status: 204 }))); // 204
+ * ```
+ */
+export function statusOf(response: Response): unknown {
+  const state = (response as unknown as Partial<Light>)[STATE];
+  return state !== undefined && state.real === undefined ? state.status : response.status;
+}
+
+/**
  * A light response that will be written later (behind another on its
  * connection, or once the output drained) gets a copy of its bytes now,
  * as the runtime's `Response` copies them at construction: bytes the

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { installLightResponse, LIGHT_RESPONSE_DEFAULT, lightParts, nativeResponse, realResponseOf } from "./light_response.ts";
+import { installLightResponse, LIGHT_RESPONSE_DEFAULT, lightParts, nativeResponse, realResponseOf, statusOf } from "./light_response.ts";
 import { serve } from "./serve.ts";
 
 type Outcome = { error: string } | { status: number; statusText: string; headers: string[]; body: string };
@@ -40,6 +40,25 @@ describe("light Response", () => {
     uninstall = installLightResponse();
   });
   after(() => uninstall());
+
+  test("statusOf reads what status reads: a light response's recorded status, a made one's, a runtime Response's, any object's own", () => {
+    const Native = nativeResponse();
+    const light = new Response("x", { status: 404 });
+    assert.equal(statusOf(light), 404);
+    const made = new Response("x", { status: 201 });
+    realResponseOf(made); // the real one made: it answers from then on
+    assert.equal(statusOf(made), 201);
+    assert.equal(statusOf(made), made.status);
+    // Refused by the light class (a status text it does not record): the runtime's response inside.
+    const heavy = new Response(null, { status: 503, statusText: "Busy" });
+    assert.equal(statusOf(heavy), 503);
+    assert.equal(statusOf(new Native("x", { status: 202 })), 202);
+    assert.equal(statusOf({ status: "a string" } as unknown as Response), "a string");
+    fc.assert(fc.property(fc.integer({ min: 200, max: 599 }), (status) => {
+      const body = status === 204 || status === 205 || status === 304 ? null : "b";
+      return statusOf(new Response(body, { status })) === status && statusOf(new Native(body, { status })) === status;
+    }), { numRuns: 60 });
+  });
 
   test("the constructor accepts, converts and refuses as the runtime's own, with the same error class", async () => {
     const bytes = () => new Uint8Array([104, 105]);

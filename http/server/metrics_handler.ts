@@ -14,7 +14,7 @@
  * request, 429s of its `rateLimit` included, and reads no clock of its
  * own: a request's end is the reading its session takes at the end of the
  * read that carried it, its response written by then
- * (`endAtNextReading`).
+ * (`LatencyRing` in core/metrics_clock.ts).
  *
  * @example
  * ```ts
@@ -31,8 +31,9 @@
  */
 import type { Counter, Gauge, Histogram, MetricFamily, MetricsCollector, MetricsRegistry } from "../../core/metrics.ts";
 import { turnMs } from "../../core/clock.ts";
-import { endAtNextReading, metricsNowMs, settleLatencies } from "../../core/metrics_clock.ts";
+import { LatencyRing, metricsNowMs } from "../../core/metrics_clock.ts";
 import { checkOptions } from "../../core/options.ts";
+import { statusOf } from "./light_response.ts";
 import { PROMETHEUS_CONTENT_TYPE, toPrometheusText } from "../../core/prometheus.ts";
 import type { Server } from "./serve.ts";
 
@@ -95,9 +96,9 @@ const FIRST_CLASS = 2;
  * a gauge, a class array and a counter object each; the registry adds the
  * counts to its instruments before any of them is read (`beforeRead`:
  * a snapshot, an export, or one instrument's `value` or `sketch`), and
- * ends the latencies still waiting for a clock reading
- * (`settleLatencies`), so every read sees every request answered before
- * it. One record per registry (the
+ * adds `serve`'s latencies held in its ring to the histogram, ending
+ * those still waiting for a clock reading (`LatencyRing.flush`), so every
+ * read sees every request answered before it. One record per registry (the
  * servers and wrappers of a registry share it, as they share its
  * instruments): `beforeRead` is given one fold per registry, ever.
  */
@@ -105,6 +106,8 @@ interface RequestMetrics {
   /** [in flight (change), errors, 1xx, 2xx, 3xx, 4xx, 5xx] since the last read. */
   readonly counts: Float64Array;
   readonly latency: Histogram;
+  /** `serve`'s latencies: their starts until the read's clock reading ends them, then seconds until a read adds them to `latency`. */
+  readonly ring: LatencyRing;
 }
 
 const perRegistry = new WeakMap<MetricsRegistry, RequestMetrics>();
@@ -118,15 +121,16 @@ function requestMetrics(registry: MetricsRegistry): RequestMetrics {
   const latency = registry.histogram("http_server_request_duration_seconds", { help: "Time from the request (the start of the event-loop turn that delivered it) to its response, in seconds." });
   const inFlight: Gauge = registry.gauge("http_server_requests_in_flight", { help: "HTTP requests being handled." });
   const counts = new Float64Array(FIRST_CLASS + CLASSES.length);
+  const ring = new LatencyRing(latency);
   registry.beforeRead(() => {
-    // Latencies waiting for their end (endAtNextReading) end at this read: into the histogram's batch, drained by its reads.
-    settleLatencies();
+    // serve's latencies, those still waiting for their end included (they end at this read), into the histogram.
+    ring.flush();
     inFlight.value += counts[IN_FLIGHT]!;
     errors.value += counts[ERRORS]!;
     for (let i = 0; i < CLASSES.length; i++) byClass[i]!.value += counts[FIRST_CLASS + i]!;
     counts.fill(0);
   });
-  const made: RequestMetrics = { counts, latency };
+  const made: RequestMetrics = { counts, latency, ring };
   perRegistry.set(registry, made);
   return made;
 }
@@ -151,15 +155,16 @@ function finish<R extends Response | undefined>(m: RequestMetrics, start: number
 
 /**
  * {@link finish} for `serve`: the latency ends at the next reading of the
- * metrics clock ({@link endAtNextReading}), which the session takes at the
- * end of the read that carried the request (its response written by then)
- * or, for a handler that answered later, at the end of that synchronous
- * run: no clock reading of its own per request.
+ * metrics clock (core/metrics_clock.ts's `LatencyRing`), which the session
+ * takes at the end of the read that carried the request (its response
+ * written by then) or, for a handler that answered later, at the end of
+ * that synchronous run: no clock reading of its own per request, one
+ * store (the start) into the registry's ring.
  */
 function finishServed<R extends Response | undefined>(m: RequestMetrics, start: number, response: R): R {
   const counts = m.counts;
   counts[IN_FLIGHT]!--;
-  endAtNextReading(m.latency, start);
+  m.ring.start(start);
   count(counts, response);
   return response;
 }
@@ -177,7 +182,8 @@ function count(counts: Float64Array, response: Response | undefined): void {
     counts[FIRST_CLASS]!++;
     return;
   }
-  const status = typeof response === "object" && response !== null ? (response as { status?: unknown }).status : undefined;
+  // A light response's recorded status without its accessor (serve's default on Node).
+  const status = typeof response === "object" && response !== null ? statusOf(response) : undefined;
   if (typeof status !== "number") {
     counts[ERRORS]!++;
     return;
@@ -282,7 +288,7 @@ export function withHttpMetrics<I>(
  * its own: `serve`'s sessions take it at the end of each read (a handler
  * that answered at once: its response written), and a later answer's is
  * taken when its synchronous run ends (core/metrics_clock.ts's
- * `endAtNextReading`). Outside `serve`, a latency may then run on to the
+ * `LatencyRing`). Outside `serve`, a latency may then run on to the
  * end of the synchronous run: {@link withHttpMetrics} reads the clock per
  * request.
  *
