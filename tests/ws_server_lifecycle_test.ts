@@ -10,6 +10,11 @@
 //   the socket of the response the handler returned never opened. The
 //   second upgradeWebSocket throws a TypeError, a second server.upgrade
 //   returns false.
+// - the 101 echoed the request's whole Upgrade list ("h2c, websocket"):
+//   RFC 9110 §7.8 has it name the protocol switched to, and clients (npm
+//   ws, browsers) want exactly "websocket". info.upgrade takes the
+//   protocol (UpgradeOptions.protocol); the WebSocket upgrade gives
+//   websocket (conformance case 6455/4.2.1/20 checks the wire).
 // - a websocket handler (message, ping, drain, close) that threw escaped
 //   into the loop (an uncaught exception: the process ends on Node) and
 //   left the connection a zombie: the receiver stopped mid-read, every
@@ -345,6 +350,39 @@ describe("a websocket handler that throws", () => {
       const again = await rawClient(s.addr.port);
       assert.match(again.status, /^HTTP\/1\.1 101 /);
       again.sock.destroy();
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+});
+
+describe("info.upgrade's protocol (the 101's Upgrade)", () => {
+  test("a protocol that is not a list of tokens is a TypeError; a valid one is the 101's Upgrade", async () => {
+    const errors: unknown[] = [];
+    const s = serve({
+      port: 0,
+      fetch: (_r, info) => {
+        for (const protocol of ["web socket", "websocket\r\nX-Evil: 1", "", "a,,b"]) {
+          try {
+            info.upgrade!({ open: () => {}, protocol });
+          } catch (err) {
+            errors.push(err);
+          }
+        }
+        return info.upgrade!({ protocol: "echo/2", open: (conn) => void conn.close() });
+      },
+    });
+    try {
+      const sock = net.connect(s.addr.port, "127.0.0.1");
+      let got = "";
+      sock.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      const closed = new Promise<void>((r) => sock.on("close", () => r()));
+      sock.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: h2c, echo/2\r\n\r\n");
+      await closed;
+      assert.equal(errors.length, 4);
+      for (const err of errors) assert.ok(err instanceof TypeError);
+      assert.match(got, /^HTTP\/1\.1 101 /);
+      assert.deepEqual(got.split("\r\n").filter((l) => /^upgrade:/i.test(l)), ["Upgrade: echo/2"]);
     } finally {
       await s.shutdown({ deadlineMs: 100 });
     }

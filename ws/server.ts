@@ -366,7 +366,8 @@ function agree(request: Request, info: ServeHandlerInfo, options: WebSocketServe
     agreed: {
       protocol: result.protocol,
       deflate: result.deflate,
-      respond: (open, goingAway) => info.upgrade!({ headers, open, goingAway }),
+      // The 101 names websocket alone, whatever else the request's Upgrade listed (RFC 9110 §7.8).
+      respond: (open, goingAway) => info.upgrade!({ headers, open, goingAway, protocol: "websocket" }),
     },
   };
 }

@@ -19,6 +19,11 @@
  * {@link WRITE_STALL_TIMEOUT_MS}) abort the connection (a client that stops
  * reading held it, and what was queued for it, for ever).
  *
+ * A client that half-closes (FIN after its requests): the requests'
+ * signals abort, the responses owed still go out (RFC 9112 §9.6), and the
+ * connection closes after the last of them; a handler that has not
+ * answered `bodyTimeoutMs` after the FIN gets a 503 in its place.
+ *
  * `Expect: 100-continue`: `100 Continue` is sent when the handler first
  * reads the body; a handler that answers without reading it gets its
  * response sent with `Connection: close` (the client may never send the
@@ -74,8 +79,14 @@ import { ExchangeInfo } from "./exchange_info.ts";
  * ```
  */
 export interface UpgradeOptions {
-  /** Fields of the `101` response (`Connection: Upgrade` and the request's `Upgrade` are added). */
+  /** Fields of the `101` response (`Connection: Upgrade` and `Upgrade` are added). */
   headers?: HeadersInit;
+  /**
+   * The protocol switched to, the `101`'s `Upgrade` (RFC 9110 §7.8: the
+   * protocol(s) the connection switches to, of those the request listed):
+   * a WebSocket gives `websocket`. Default: the request's `Upgrade` as sent.
+   */
+  protocol?: string;
   /**
    * Called once the `101` is written, with the raw connection (its handler
    * is the caller's to set: `conn.setHandler(...)`, or read with
@@ -207,6 +218,8 @@ const T_NONE = 0;
 const T_HEADER = 1;
 const T_BODY = 2;
 const T_IDLE = 3;
+/** The client ended its side (FIN) while a handler owes a response: it has `bodyTimeoutMs` from then on. */
+const T_GONE = 4;
 /** How long a closing connection waits for the client's FIN before closing anyway. */
 const LINGER_MS = 2000;
 /** Bytes a request body stream queues before the connection pauses. */
@@ -251,6 +264,8 @@ export function isUpgradeResponse(response: Response): boolean {
   return upgrades.has(response);
 }
 
+// RFC 9110 §7.8: Upgrade = #protocol, protocol = token ["/" token].
+const UPGRADE_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)?)*$/;
 const REPLACED_BY_UPGRADE = new Set(["connection", "upgrade", "content-length", "transfer-encoding", "keep-alive"]);
 
 /** Responses made during one `data` call, sent together at its end (one session at a time). */
@@ -408,6 +423,9 @@ class Exchange extends ExchangeInfo implements ServeHandlerInfo, RequestParts {
     if (this.upgradeTo === "") throw new TypeError("upgrade: the request asks for no protocol upgrade (no Upgrade field)");
     if (options === null || typeof options !== "object" || typeof options.open !== "function") throw new TypeError("upgrade: options.open must be a function");
     if (this.response !== undefined || this.done) throw new TypeError("upgrade: the request is answered already");
+    if (options.protocol !== undefined && (typeof options.protocol !== "string" || !UPGRADE_LIST.test(options.protocol))) {
+      throw new TypeError(`upgrade: protocol must be a list of protocol tokens, got ${JSON.stringify(options.protocol)}`);
+    }
     const response = new Response(null, { status: 200 });
     upgrades.set(response, options);
     return response;
@@ -722,7 +740,14 @@ export class H1Session implements ResponseSink {
       }
     }
     if (this.#queue.length === 0) void this.conn.close();
-    else this.#pump();
+    else {
+      this.#pump();
+      // The responses owed still go out (RFC 9112 §9.6: the client may still
+      // read), then the connection closes (#pump: input done); a handler that
+      // never settles would hold it for good: the server's body timeout,
+      // counted from the FIN, cuts it (see checkTimer).
+      if (!this.conn.closed && !this.#closing && this.#queue.length > 0) this.#setTimer(T_GONE, this.config.bodyTimeoutMs);
+    }
   }
 
   onDrain(): void {
@@ -1058,7 +1083,7 @@ export class H1Session implements ResponseSink {
     const out = new OutBuffer(512);
     out.statusLine(101, "");
     out.field("Connection", "Upgrade");
-    out.field("Upgrade", ex.upgradeTo);
+    out.field("Upgrade", options.protocol ?? ex.upgradeTo);
     try {
       if (options.headers !== undefined) {
         for (const [name, value] of new Headers(options.headers)) if (!REPLACED_BY_UPGRADE.has(name)) out.field(name, value);
@@ -1204,6 +1229,13 @@ export class H1Session implements ResponseSink {
       if (this.#queue.length === 0 && this.parser.bytesPushed === 0) this.#closeWith(undefined);
       else this.#reject(undefined, 408);
     } else if (kind === T_BODY) this.#reject(new DOMException("request body timeout", "TimeoutError"), 408);
+    else if (kind === T_GONE) {
+      // A response being written is left to the write stall timeout (counted again from here); a handler
+      // that has not answered by now gets a 503 in its place, and the connection closes after it.
+      if (this.#queue.length === 0) return;
+      if (this.#queue[0]!.response !== undefined || this.#writing) this.#setTimer(T_GONE, this.config.bodyTimeoutMs);
+      else this.#closeWith(errorResponseBytes(503));
+    }
   }
 }
 

@@ -283,6 +283,15 @@ export const SERVER_CASES: readonly ServerCase[] = [
     run: async (x) => void (await open(x, { set: { Upgrade: "WebSocket" } })).c,
   },
   {
+    id: "6455/4.2.1/20",
+    title: "an Upgrade listing other protocols too (h2c, WebSocket): the 101's Upgrade names websocket alone (RFC 9110 §7.8: the protocol switched to; clients want exactly websocket)",
+    run: async (x) => {
+      const { head } = await open(x, { set: { Upgrade: "h2c, WebSocket" } });
+      const upgrade = fieldsNamed(head, "upgrade");
+      if (upgrade.length !== 1 || upgrade[0]!.toLowerCase() !== "websocket") fail(`the 101's Upgrade is ${JSON.stringify(upgrade)}, not websocket alone: ${showHead(head)}`);
+    },
+  },
+  {
     id: "6455/4.2.1/7",
     title: "an Upgrade that does not name websocket is refused (400 or 426), no 101",
     run: (x) => refused(x, { set: { Upgrade: "h2c" } }, [400, 426]),
