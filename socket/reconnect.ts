@@ -99,8 +99,13 @@ export interface HealthCheckOptions {
 
 /** Options of {@link ReconnectingConnection} (unknown keys are a TypeError). */
 export interface ReconnectOptions extends BackoffOptions {
-  /** How to connect: `connect()`'s options, or a function that opens a connection. */
-  connect: ConnectOptions | (() => Promise<Connection>);
+  /**
+   * How to connect: `connect()`'s options, or a function that opens a
+   * connection. Each attempt gets a signal that aborts when
+   * {@link ReconnectingConnection.close} runs during it (with options, it
+   * is joined to their own `signal`, if any).
+   */
+  connect: ConnectOptions | ((signal: AbortSignal) => Promise<Connection>);
   /** Failed attempts in a row before giving up (default 10; `Infinity`: never). */
   maxAttempts?: number;
   /** The circuit breaker, its options, or `false` for none (default a new one: 5 failures, 60 s). */
@@ -164,6 +169,22 @@ const KEYS: ReadonlySet<string> = new Set([
   "healthCheck", "logger", "health", "healthKey",
 ]);
 
+/** `connect(options)` that also stops when `signal` aborts (joined to the options' own signal, if any). */
+function connectWithin(options: ConnectOptions, signal: AbortSignal): Promise<Connection> {
+  const own = options.signal;
+  if (own === undefined) return connect({ ...options, signal });
+  const both = new AbortController();
+  const fromOwn = (): void => both.abort(own.reason);
+  const fromClose = (): void => both.abort(signal.reason);
+  if (own.aborted) fromOwn();
+  else own.addEventListener("abort", fromOwn, { once: true });
+  signal.addEventListener("abort", fromClose, { once: true });
+  return connect({ ...options, signal: both.signal }).finally(() => {
+    own.removeEventListener("abort", fromOwn);
+    signal.removeEventListener("abort", fromClose);
+  });
+}
+
 /** The `host:port` key of connect options (IPv6 in brackets), as the client pools make it. */
 function hostKey(options: ConnectOptions): string {
   const host = options.host ?? "127.0.0.1";
@@ -204,7 +225,9 @@ export class ReconnectingConnection {
   readonly breaker: CircuitBreaker | null;
   /** Failed attempts in a row before giving up. */
   readonly maxAttempts: number;
-  readonly #open: () => Promise<Connection>;
+  readonly #open: (signal: AbortSignal) => Promise<Connection>;
+  /** Aborts the attempt in flight (close() during it). */
+  #attemptAbort: AbortController | undefined;
   readonly #backoff: BackoffOptions;
   readonly #timers: TimerHeap;
   readonly #random: () => number;
@@ -235,7 +258,7 @@ export class ReconnectingConnection {
         ? handler
         : { ...handler, end: (conn) => void conn.close() };
       const opts: ConnectOptions = wrapped === undefined ? { ...target } : { ...target, handler: wrapped };
-      this.#open = () => connect(opts);
+      this.#open = (signal) => connectWithin(opts, signal);
     } else throw new TypeError("ReconnectingConnection: connect must be connect() options or a function");
     const max = options.maxAttempts ?? 10;
     if (!(max === Infinity || (Number.isSafeInteger(max) && max >= 1))) throw new RangeError(`maxAttempts must be a positive integer or Infinity, got ${String(max)}`);
@@ -327,7 +350,7 @@ export class ReconnectingConnection {
     this.#attemptNow();
   }
 
-  /** Stops reconnecting and closes the connection; waiting `ready()` calls reject. */
+  /** Stops reconnecting and closes the connection (a connect in flight is aborted); waiting `ready()` calls reject. */
   async close(): Promise<void> {
     if (this.#state === "closed") return;
     this.#timer?.cancel();
@@ -335,6 +358,9 @@ export class ReconnectingConnection {
     this.#healthTimer?.cancel();
     this.#healthTimer = undefined;
     this.#move("closed");
+    // A connect in flight (a name being resolved, a SYN unanswered, a proxy or TLS handshake) stops now.
+    this.#attemptAbort?.abort(new DOMException("the ReconnectingConnection was closed", "AbortError"));
+    this.#attemptAbort = undefined;
     const conn = this.#connection;
     this.#connection = null;
     this.#flush(new UseAfterCloseError("ReconnectingConnection"));
@@ -394,13 +420,24 @@ export class ReconnectingConnection {
     const attempt = ++this.#attempt;
     this.#move("connecting");
     this.#emit({ type: "attempt", attempt });
+    const controller = new AbortController();
+    this.#attemptAbort = controller;
     let started: Promise<Connection>;
     try {
-      started = Promise.resolve(this.#open());
+      started = Promise.resolve(this.#open(controller.signal));
     } catch (err) {
       started = Promise.reject(err);
     }
-    started.then((conn) => this.#connected(conn, attempt), (err: unknown) => this.#failed(err, attempt));
+    const settled = (): void => {
+      if (this.#attemptAbort === controller) this.#attemptAbort = undefined;
+    };
+    started.then((conn) => {
+      settled();
+      this.#connected(conn, attempt);
+    }, (err: unknown) => {
+      settled();
+      this.#failed(err, attempt);
+    });
   }
 
   #connected(conn: Connection, attempt: number): void {

@@ -4,6 +4,7 @@
  * giving up, restart and close; and a manual clock driving the waits.
  */
 import assert from "node:assert/strict";
+import net from "node:net";
 import { describe, test } from "node:test";
 import { CircuitBreaker, type CircuitState } from "../core/circuit_breaker.ts";
 import { ManualClock } from "../core/clock.ts";
@@ -152,6 +153,58 @@ describe("ReconnectingConnection against a server stopped and restarted", () => 
     assert.equal(timers.size, 0);
     await assert.rejects(waiting, UseAfterCloseError);
     assert.equal(link.state, "closed");
+  });
+
+  test("close() during a connect in flight aborts it: a SOCKS5 proxy that never answers sees the socket closed at once; a connect function gets the signal", async () => {
+    // The proxy takes the connection and never answers the greeting: the attempt waits in its handshake.
+    const sockets: net.Socket[] = [];
+    const proxy = net.createServer((s) => {
+      sockets.push(s);
+      s.on("error", () => {});
+      s.resume(); // reads (and drops) the greeting, so the end of stream is seen
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const proxyPort = (proxy.address() as net.AddressInfo).port;
+      const own = new AbortController(); // the options' own signal stays in force beside close()'s
+      const link = new ReconnectingConnection({
+        connect: { host: "127.0.0.1", port: 9, proxy: `socks5://127.0.0.1:${proxyPort}`, timeoutMs: 60_000, signal: own.signal },
+        breaker: false,
+      });
+      const waiting = link.ready();
+      await until(() => sockets.length === 1, "the attempt reached the proxy");
+      assert.equal(link.state, "connecting");
+      const gone = new Promise<void>((resolve) => sockets[0]!.once("close", () => resolve()));
+      await link.close();
+      await assert.rejects(waiting, UseAfterCloseError);
+      await gone; // without the abort: only at timeoutMs (60 s)
+      assert.equal(link.state, "closed");
+      assert.equal(sockets.length, 1);
+      // The options' own signal also ends an attempt (and the connection goes on to back off).
+      const second = new ReconnectingConnection({
+        connect: { host: "127.0.0.1", port: 9, proxy: `socks5://127.0.0.1:${proxyPort}`, timeoutMs: 60_000, signal: own.signal },
+        breaker: false,
+        maxAttempts: 1,
+      });
+      await until(() => sockets.length === 2, "the second attempt reached the proxy");
+      own.abort(new Error("own"));
+      await assert.rejects(second.ready(), { message: "own" });
+      await second.close();
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
+    let seen: AbortSignal | undefined;
+    const byFunction = new ReconnectingConnection({
+      connect: (signal) => {
+        seen = signal;
+        return new Promise<Connection>((_resolve, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+      },
+      breaker: false,
+    });
+    assert.equal(seen?.aborted, false);
+    await byFunction.close();
+    assert.equal(seen?.aborted, true);
   });
 
   test("a manual clock drives the waits: backoff delays by the rule, the circuit's reset timeout", async () => {
