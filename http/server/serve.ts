@@ -133,7 +133,9 @@ export interface ServeOptions {
    * for (default 30 000 ms; 0 disables). HTTP/1.1: `408` and a close.
    * HTTP/2: the stream is reset (CANCEL) while its handler has not answered
    * (a stream answered already reads its body at its own pace; CONNECT
-   * streams carry no request body).
+   * streams carry no request body). HTTP/1.1, a client that half-closed
+   * (FIN after its requests): a handler that has not answered this long
+   * after the FIN gets a `503` in its place, then the connection closes.
    */
   bodyTimeoutMs?: number;
   /**
