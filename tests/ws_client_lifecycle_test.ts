@@ -17,6 +17,9 @@
 //   kernel's buffer full) waited for a drain event that the connection
 //   sends only after a send returned false: it hung for good. It resolves
 //   at once unless a send went past the high-water mark.
+// - close(code) took the code as given: WebIDL makes it a [Clamp]
+//   unsigned short (3000.6 is 3001, "3002" is 3002, NaN is 0); 1000.4
+//   threw InvalidAccessError.
 // - connectWebSocket's receive queue was bounded by its count only (1024
 //   messages): a server sending large messages to an application that
 //   does not call recv() filled memory (1024 x maxPayload, 64 MiB each).
@@ -227,4 +230,49 @@ describe("connectWebSocket: the receive queue is bounded in bytes", () => {
       await s.shutdown({ deadlineMs: 100 });
     }
   });
+});
+
+describe("WHATWG WebSocket: close(code) converts the code as WebIDL's [Clamp] unsigned short", () => {
+  const cases: [unknown, number | "InvalidAccessError"][] = [
+    [3000.6, 3001],
+    [3001.5, 3002],
+    [3002.5, 3002],
+    [1000.4, 1000],
+    ["3003", 3003],
+    [NaN, "InvalidAccessError"],
+    [-1, "InvalidAccessError"],
+    [70000, "InvalidAccessError"],
+  ];
+  for (const [given, expected] of cases) {
+    test(`close(${typeof given === "string" ? JSON.stringify(given) : String(given)}): ${expected}`, async () => {
+      let closeCode!: (code: number) => void;
+      const sent = new Promise<number>((resolve) => (closeCode = resolve));
+      const server = await rawServer(true, (sock) => {
+        let buf = Buffer.alloc(0);
+        sock.on("data", (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          // The client's Close: 0x88, masked, a 2-byte code first.
+          if (buf.length < 8 || buf[0] !== 0x88) return;
+          const mask = buf.subarray(2, 6);
+          closeCode(((buf[6]! ^ mask[0]!) << 8) | (buf[7]! ^ mask[1]!));
+          sock.end(Buffer.from([0x88, 2, buf[6]! ^ mask[0]!, buf[7]! ^ mask[1]!]));
+        });
+      });
+      try {
+        const ws = new WebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+        await new Promise((resolve) => (ws.onopen = resolve));
+        const closed = new Promise<WebSocketCloseEvent>((resolve) => (ws.onclose = resolve));
+        if (expected === "InvalidAccessError") {
+          assert.throws(() => ws.close(given as number), { name: "InvalidAccessError" });
+          ws.close(1000);
+        } else {
+          ws.close(given as number);
+          assert.equal(await sent, expected);
+        }
+        await closed;
+      } finally {
+        await server.close();
+      }
+    });
+  }
 });

@@ -74,6 +74,15 @@ class WebSocketErrorEvent extends Event {
 const decoder = new TextDecoder();
 // RFC 6455 §4.1: a subprotocol is an RFC 7230 token.
 const PROTOCOL_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** WebIDL's [Clamp] unsigned short: NaN is 0, the rest clamped to 0-65535 and rounded half to even. */
+function clampUnsignedShort(value: unknown): number {
+  const n = Number(value);
+  if (Number.isNaN(n)) return 0;
+  const x = Math.min(Math.max(n, 0), 65535);
+  const f = Math.floor(x);
+  const rest = x - f;
+  return rest > 0.5 || (rest === 0.5 && f % 2 === 1) ? f + 1 : f;
+}
 const SERVER_SIDE: unique symbol = Symbol("ffinet.ws.serverSide");
 
 /**
@@ -270,6 +279,9 @@ export class WebSocket extends EventTarget {
    * no `open`, then `error` and `close` with 1006, as browsers do.
    */
   close(code?: number, reason = ""): void {
+    // WebIDL: code is an [Clamp] unsigned short, reason a USVString.
+    if (code !== undefined) code = clampUnsignedShort(code);
+    reason = String(reason);
     if (code !== undefined && code !== 1000 && !(code >= 3000 && code <= 4999)) {
       throw new DOMException(`close code must be 1000 or in 3000-4999, got ${code}`, "InvalidAccessError");
     }
