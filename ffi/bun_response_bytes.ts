@@ -24,8 +24,9 @@
  * constructor already made. With 64 KiB bodies that is twice the eden
  * collections per response (322 against 160 per 20,000 in one loop;
  * `BUN_JSC_logGC=1`), and each costs more in a process that has run a
- * server of JavaScript (0.25–0.97 ms against 0.07–0.21 in a process
- * serving with Bun's own server; `bun:jsc` `edenGC()`). `arrayBuffer()`
+ * server of JavaScript (`bun:jsc` `edenGC()` after load: 0.22–0.97 ms,
+ * median ~0.3, against 0.07–0.40, median ~0.17, in a process serving
+ * with Bun's own server; ours took 0.09–0.15 before its first request). `arrayBuffer()`
  * and `blob()` are counted alike; Bun's file writer given the response and
  * a descriptor, the one public way found that is not, is asynchronous and
  * costs 11–16 µs per 64 KiB response.
