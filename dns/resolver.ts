@@ -9,7 +9,9 @@
  * most every `reloadIntervalMs`), the search list (a trailing dot means no
  * search; as-is first when the name has at least `ndots` dots), a
  * {@link DNSCache} (positive and negative), identical in-flight queries
- * coalesced, per-server timeouts and attempts, `AbortSignal` (a call
+ * coalesced, per-server timeouts and attempts, EDNS0 (a server that
+ * answers FORMERR without an OPT record is asked again without EDNS, RFC
+ * 6891 §7), `AbortSignal` (a call
  * whose signal is aborted already rejects with its reason, even for an
  * IP literal, a hosts entry or a cached answer); SERVFAIL,
  * REFUSED, NOTIMP and FORMERR move to the next server. A name that every
@@ -667,9 +669,18 @@ export class Resolver {
           let m: DNSMessage;
           const timeoutMs = Math.max(1, Math.round(conf.timeout * 1000));
           try {
-            const answer = await this.#askUDP(server, peers[i]!, name, type, signal, new UdpTimeout(server, name, timeoutMs), log);
-            if (answer === "tcp" && log !== undefined) log.debug("dns: truncated, asking over TCP", { name, type: typeName(type), server: serverName(server) });
-            m = answer !== "tcp" ? answer : await this.#askTCPWithin(server, name, type, signal, timeoutMs, log);
+            const ask = async (edns: boolean): Promise<DNSMessage> => {
+              const answer = await this.#askUDP(server, peers[i]!, name, type, signal, new UdpTimeout(server, name, timeoutMs), log, edns);
+              if (answer === "tcp" && log !== undefined) log.debug("dns: truncated, asking over TCP", { name, type: typeName(type), server: serverName(server) });
+              return answer !== "tcp" ? answer : await this.#askTCPWithin(server, name, type, signal, timeoutMs, log, edns);
+            };
+            const edns = this.#options.edns ?? true;
+            m = await ask(edns);
+            if (edns && m.rcode === RCODE.FORMERR && m.edns === null) {
+              // RFC 6891 §7: a server that does not know EDNS answers FORMERR without an OPT record: ask it again without one (as glibc and c-ares do).
+              if (log !== undefined) log.debug("dns: FORMERR to EDNS, asking without it", { name, type: typeName(type), server: serverName(server) });
+              m = await ask(false);
+            }
           } catch (err) {
             if (signal?.aborted) throw signal.reason;
             if (!(err instanceof Error)) throw err;
@@ -757,8 +768,8 @@ export class Resolver {
   }
 
   /** The query over TCP (after a truncated UDP answer), within `timeoutMs`. */
-  #askTCPWithin(server: ServerAddress, name: string, type: number, signal: AbortSignal | undefined, timeoutMs: number, log: Logger | undefined): Promise<DNSMessage> {
-    return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs, log), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
+  #askTCPWithin(server: ServerAddress, name: string, type: number, signal: AbortSignal | undefined, timeoutMs: number, log: Logger | undefined, edns: boolean): Promise<DNSMessage> {
+    return linked(signal, (s) => this.#askTCP(server, name, type, s, timeoutMs, log, edns), timeoutMs, () => new DNSError("ETIMEOUT", `${server.host}:${server.port} (TCP) did not answer ${name} within ${timeoutMs} ms`));
   }
 
   #askUDP(
@@ -769,9 +780,10 @@ export class Resolver {
     signal: AbortSignal | undefined,
     timeout: ExchangeTimeout,
     log: Logger | undefined,
+    edns: boolean,
   ): Promise<DNSMessage | "tcp"> {
     const id = randomQueryId();
-    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    const query = encodeQuery({ id, name, type, edns });
     if (log !== undefined) log.debug("dns: query sent", { name, type: typeName(type), server: serverName(server), transport: "udp", id });
     const check = new UdpAnswerCheck(query, server, name);
     const pool = this.#udpPool();
@@ -782,9 +794,9 @@ export class Resolver {
     return udpExchange<DNSMessage | "tcp">(peer, query, EDNS_UDP_PAYLOAD, check, signal, this.#options.loop, pool, timeout);
   }
 
-  async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number, log: Logger | undefined): Promise<DNSMessage> {
+  async #askTCP(server: ServerAddress, name: string, type: number, signal: AbortSignal, timeoutMs: number, log: Logger | undefined, edns: boolean): Promise<DNSMessage> {
     const id = randomQueryId();
-    const query = encodeQuery({ id, name, type, edns: this.#options.edns ?? true });
+    const query = encodeQuery({ id, name, type, edns });
     if (log !== undefined) log.debug("dns: query sent", { name, type: typeName(type), server: serverName(server), transport: "tcp", id });
     // The socket layer's connect (not poll/connect.ts's, which resolves names with this module).
     const loop = this.#options.loop ?? defaultLoop();

@@ -256,6 +256,25 @@ describe("dns resolver against a scripted server", () => {
     assert.deepEqual(server.queries.map((q) => q.name), ["a.mute.test"]);
   });
 
+  test("EDNS0: a server that answers FORMERR without an OPT record is asked again without EDNS (RFC 6891 §7); a FORMERR with OPT is the server's failure", async () => {
+    const old = await startServer((q) => [q.edns !== null ? answer(q, { flags: { rcode: 1 } }) : zone(q)]);
+    const seen: boolean[] = [];
+    const spy = await startServer((q) => {
+      seen.push(q.edns !== null);
+      return [answer(q, { flags: { rcode: 1 }, edns: {} })];
+    });
+    const cache = new DNSCache();
+    assert.deepEqual((await resolverFor([old], { cache }).resolve("a.test", "A")).map((r) => r.data), [{ kind: "A", address: "10.0.0.1" }]);
+    assert.deepEqual(old.queries.map((q) => q.name), ["a.test", "a.test"]);
+    assert.equal(cache.size, 1);
+    await rejectsWith(resolverFor([spy]).resolve("a.test", "A"), "EBADRESP");
+    assert.deepEqual(seen, [true]);
+    // With edns: false the first query has no OPT record and needs no second.
+    old.queries.length = 0;
+    await resolverFor([old], { edns: false }).resolve("a.test", "A");
+    assert.equal(old.queries.length, 1);
+  });
+
   test("identical in-flight queries are coalesced; an abort rejects with its reason", async () => {
     const server = await startServer((q) => (q.questions[0]!.name === "slow.test" ? [] : [zone(q)]));
     const r = resolverFor([server], { timeoutMs: 2000 });
