@@ -44,13 +44,22 @@ export interface WebSocketCloseInfo {
 
 /** Options of {@link connectWebSocket}. */
 export interface ConnectWebSocketOptions extends WebSocketInit {
-  /** Received messages held for `recv` before reading pauses (default 1024). */
+  /** Received messages held for `recv` before reading pauses (default 1024; 0: read only while a `recv` waits). */
   maxQueuedMessages?: number;
   /**
    * Bytes of received messages held for `recv` before reading pauses
    * (default 16 MiB; one message larger than this is still received whole).
    */
   maxQueuedBytes?: number;
+}
+
+/** The receive queue's bounds; a RangeError, before any dial, for a bad one. */
+function queueLimits(options: ConnectWebSocketOptions): { messages: number; bytes: number } {
+  const messages = options.maxQueuedMessages ?? 1024;
+  const bytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
+  if (typeof messages !== "number" || !(messages >= 0)) throw new RangeError(`maxQueuedMessages must be a number >= 0, got ${String(messages)}`);
+  if (typeof bytes !== "number" || !(bytes >= 0)) throw new RangeError(`maxQueuedBytes must be a number >= 0, got ${String(bytes)}`);
+  return { messages, bytes };
 }
 
 const decoder = new TextDecoder();
@@ -94,9 +103,17 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     this.url = dialed.url.href;
     this.protocol = dialed.protocol;
     this.extensions = dialed.extensions;
-    this.#maxQueued = options.maxQueuedMessages ?? 1024;
-    this.#maxQueuedBytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
-    if (!(this.#maxQueuedBytes >= 0)) throw new RangeError(`maxQueuedBytes must be a non-negative number, got ${this.#maxQueuedBytes}`);
+    let limits: { messages: number; bytes: number };
+    try {
+      limits = queueLimits(options);
+    } catch (err) {
+      // Nobody else holds the dialed connection: it must not stay open.
+      dialed.conn.abort();
+      dialed.deflate?.close();
+      throw err;
+    }
+    this.#maxQueued = limits.messages;
+    this.#maxQueuedBytes = limits.bytes;
     let resolveClosed!: (info: WebSocketCloseInfo) => void;
     this.closed = new Promise((r) => (resolveClosed = r));
     this.#channel = new WebSocketChannel(dialed.conn, new Uint8Array(0), {
@@ -117,7 +134,7 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
         this.#queuedBytes += data.length;
         if ((this.#queue.length >= this.#maxQueued || this.#queuedBytes >= this.#maxQueuedBytes) && !this.#paused) {
           this.#paused = true;
-          this.#channel.conn.pause();
+          this.#channel.pause();
         }
       },
       pong: (data) => {
@@ -185,9 +202,10 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
     const message = this.#queue.shift();
     if (message !== undefined) {
       this.#queuedBytes -= this.#queueSizes.shift()!;
-      if (this.#paused && this.#queue.length < this.#maxQueued / 2 && this.#queuedBytes < this.#maxQueuedBytes / 2) {
+      // Below half of both limits, or nothing held (a limit of 0: read only when asked).
+      if (this.#paused && (this.#queue.length === 0 || (this.#queue.length < this.#maxQueued / 2 && this.#queuedBytes < this.#maxQueuedBytes / 2))) {
         this.#paused = false;
-        if (!this.#channel.conn.closed) this.#channel.conn.resume();
+        this.#channel.resume();
       }
       return Promise.resolve(message);
     }
@@ -245,6 +263,8 @@ export class WebSocketConnection implements AsyncIterable<WebSocketMessage> {
  */
 export async function connectWebSocket(url: string | URL, options: ConnectWebSocketOptions = {}): Promise<WebSocketConnection> {
   const { heartbeatMs: _h, maxPayload: _m, maxBufferedBytes: _b, closeTimeoutMs: _c, maxQueuedMessages: _q, maxQueuedBytes: _qb, ...dial } = options;
+  // A bad bound is refused before dialing (after, the dialed socket would be left open).
+  queueLimits(options);
   const dialed = await dialWebSocket(url, dial);
   return new WebSocketConnection(dialed, options);
 }
