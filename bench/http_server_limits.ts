@@ -41,7 +41,14 @@
  * request and with it much of the noise).
  *
  * WRK_ONLY=1 skips the in-process parts (the server-thread figure and the
- * wrk rounds only).
+ * wrk rounds only). SESSION_THRASH=<KiB> makes the stand-in sessions read
+ * that much other memory between turns (untimed; each turn then timed by
+ * the thread's CPU clock), as a real request's system calls and the
+ * neighbours on the core evict the caches: the real path's cost of the
+ * options is several times the warm stand-ins'. TOGGLE_ABLATION=1 gives the
+ * switched server and the stand-in sessions other variants: `serve`'s
+ * metrics against a replica of their former per-request path
+ * ({@link formerMetrics}), old against new in one process.
  *
  * First (and alone with SERVER_THREAD_ONLY=1), the figure for the target:
  * {@link serverThreadToggled}, one server in a child process switching
@@ -531,12 +538,69 @@ async function inProcessToggled(): Promise<void> {
 }
 
 /** The variants of the switched-server parts: the bare handler, serve's wrapping for the options, and two zeros. */
+type AnyFetch = (request: Request, info: import("../http/server/mod.ts").ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>;
+
+/**
+ * A replica of `serve({ metrics })`'s former per-request path (before the
+ * latency ring: each latency through `endAtNextReading` into the
+ * histogram's `record`, the status through the response's accessor), for
+ * old-against-new in one process (TOGGLE_ABLATION=1; synchronous handlers only).
+ */
+async function formerMetrics(inner: AnyFetch): Promise<AnyFetch> {
+  const { MetricsRegistry } = await import("../core/metrics.ts");
+  const { turnMs } = await import("../core/clock.ts");
+  const { endAtNextReading } = await import("../core/metrics_clock.ts");
+  const histogram = new MetricsRegistry().histogram("former_seconds");
+  const counts = new Float64Array(7);
+  const isAnswer = (result: unknown): boolean => result === undefined || (typeof result === "object" && result !== null && typeof (result as { then?: unknown }).then !== "function");
+  const count = (response: Response | undefined): void => {
+    if (response === undefined) {
+      counts[2]!++;
+      return;
+    }
+    const status = typeof response === "object" && response !== null ? (response as { status?: unknown }).status : undefined;
+    if (typeof status !== "number") {
+      counts[1]!++;
+      return;
+    }
+    const cls = ((status / 100) | 0) - 1;
+    counts[2 + (cls >= 0 && cls < 5 ? cls : 4)]!++;
+  };
+  const finishServed = (start: number, response: Response | undefined): Response | undefined => {
+    counts[0]!--;
+    endAtNextReading(histogram, start);
+    count(response);
+    return response;
+  };
+  return (request, info) => {
+    const start = turnMs();
+    counts[0]!++;
+    let result: ReturnType<AnyFetch>;
+    try {
+      result = inner(request, info);
+    } catch (error) {
+      counts[0]!--;
+      throw error;
+    }
+    if (!isAnswer(result)) throw new Error("formerMetrics: a synchronous handler only");
+    return finishServed(start, result as Response | undefined);
+  };
+}
+
 async function toggleVariants(): Promise<[string, (request: Request, info: import("../http/server/mod.ts").ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>][]> {
   const { MetricsRegistry } = await import("../core/metrics.ts");
   const { withServeMetrics } = await import("../http/server/metrics_handler.ts");
   const { withRateLimit } = await import("../http/server/limits_http.ts");
   type Fetch = (request: Request, info: import("../http/server/mod.ts").ServeHandlerInfo) => Response | undefined | Promise<Response | undefined>;
   const limit = { perSecond: 1e9, burst: 1e9 };
+  if (proc.env.TOGGLE_ABLATION === "1") {
+    return [
+      ["bare", handler],
+      ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
+      ["metrics, former path", await formerMetrics(handler)],
+      ["bare again", handler],
+    ];
+  }
   return [
     ["bare", handler],
     ["metrics + rateLimit", withServeMetrics(new MetricsRegistry(), withRateLimit(limit, handler))],
@@ -733,6 +797,8 @@ async function sessionsOnStandIns(): Promise<void> {
     ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)],
     ["rateLimit alone", withRateLimit(limit, handler)],
   ];
+  // TOGGLE_ABLATION=1: the current metrics against a replica of their former path instead.
+  if (proc.env.TOGGLE_ABLATION === "1") variants.splice(1, 3, ["metrics alone", withServeMetrics(new MetricsRegistry(), handler)], ["metrics, former path", await formerMetrics(handler)]);
   let current: Fetch = handler;
   // As serve makes it, with serve's default timeouts (the keep-alive wait is armed after each response).
   const config: SessionConfig = {
@@ -796,8 +862,27 @@ async function sessionsOnStandIns(): Promise<void> {
     return (u.user + u.system) * 1000;
   };
   let requests = 0;
+  // SESSION_THRASH=<KiB>: each turn then reads that much other memory (a 64-byte stride), as a real request's
+  // system calls and the client's process sharing the core evict the caches between requests.
+  const thrash = new Uint8Array(Math.max(0, Number(proc.env.SESSION_THRASH ?? 0)) * 1024);
+  let thrashSum = 0;
+  // With thrashing, only the turns themselves are timed (this thread's CPU clock around each).
+  const threadNs = threadCpuClock();
   const block = async (fetch: Fetch): Promise<number> => {
     current = fetch;
+    if (thrash.length > 0) {
+      let ns = 0;
+      for (let t = 0; t < TURNS; t++) {
+        for (let j = 0; j < thrash.length; j += 64) thrashSum += thrash[j]!++;
+        const t0 = threadNs();
+        newTurn();
+        for (let i = 0; i < conns.length; i++) sessions.data!(conns[i]!, REQUEST);
+        await null; // the turn's microtasks
+        ns += threadNs() - t0;
+      }
+      requests += TURNS * conns.length;
+      return ns / (TURNS * conns.length);
+    }
     const t0 = cpuNow();
     for (let t = 0; t < TURNS; t++) {
       newTurn();
@@ -816,6 +901,7 @@ async function sessionsOnStandIns(): Promise<void> {
     }
   }
   uninstall?.();
+  if (thrashSum < 0) console.log(thrashSum);
   // Each response is the same size: all of them went out whole.
   if (bytesOut % requests !== 0) throw new Error("stand-in sessions: a response was not the hello response");
   const bare = ns.get("bare")!;
