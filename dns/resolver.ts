@@ -16,8 +16,9 @@
  * IP literal, a hosts entry or a cached answer); SERVFAIL,
  * REFUSED, NOTIMP and FORMERR move to the next server. A name that every
  * server answered with SERVFAIL moves on to the next search candidate (as
- * glibc and c-ares do; ENODATA or ENOTFOUND from the others wins over it,
- * else it is `ESERVFAIL`); any other failure ends the search.
+ * glibc and c-ares do); found nowhere, ENODATA from another candidate
+ * wins over it, else it is `ESERVFAIL` (not ENOTFOUND: glibc's
+ * TRY_AGAIN); any other failure ends the search.
  *
  * From an accepted answer only the answer section's records for the
  * question name, and for the names its CNAME chain (class IN) reaches in
