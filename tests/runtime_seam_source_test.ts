@@ -1,8 +1,9 @@
 // ARCHITECTURE.md: only ffi/ touches runtime-specific APIs. Every library source outside ffi/ (tests,
 // fixtures and benchmarks aside) is read and checked, comments stripped, for what would tie it to one
 // runtime: the runtimes' globals (Deno, Bun, process, require), node:/bun: imports, and the private state
-// of Deno's Response (its inner body's streamOrStatic, its "lazy static" symbols, the clone wrapping),
-// which ffi/deno_response_body.ts alone reads.
+// of Deno's Response (its inner body's streamOrStatic, its "lazy static" symbols, the clone wrapping) and
+// of undici's (its "state" symbol, headersList), which ffi/deno_response_body.ts and
+// ffi/undici_response_body.ts alone read.
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -33,6 +34,7 @@ const FORBIDDEN: Array<[string, RegExp]> = [
   ["require()", /(?<![\w.])require\s*\(/],
   ["node: or bun: import", /["'](node|bun):[\w/]+["']/],
   ["Deno Response internals", /streamOrStatic|lazy static (body|content type)|description\s*===\s*["']response["']/],
+  ["undici Response internals", /headersList|description\s*===\s*["']state["']/],
 ];
 
 describe("runtime seams: only ffi/ touches runtime-specific APIs", () => {

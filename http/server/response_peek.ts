@@ -3,11 +3,10 @@
  * write a string, `Uint8Array` or `Blob` body (and the header list) without
  * reading it back through a `ReadableStream`.
  *
- * The runtimes keep a `Response`'s source private. Node's undici keeps it
- * under a symbol-keyed property all the same (`state.body` with `source`,
- * and `state.headersList`); this module finds that property once by its
- * shape. Deno's private state is read by ffi/deno_response_body.ts, and on
- * Bun a body held in memory is taken with `response.bytes()`
+ * The runtimes keep a `Response`'s source private. Node's undici and
+ * Deno keep it under a symbol-keyed property all the same, read by
+ * ffi/undici_response_body.ts and ffi/deno_response_body.ts; on Bun a body
+ * held in memory is taken with `response.bytes()`
  * (ffi/bun_response_bytes.ts), which uses the body as reading its stream
  * would. Each is used only for a body nobody has touched (its stream
  * unlocked and undisturbed, `bodyUsed` false); anything else (a future
@@ -28,6 +27,7 @@
  */
 import { bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
 import { type DenoBodyRecord, denoResponseBody } from "../../ffi/deno_response_body.ts";
+import { undiciResponseBody } from "../../ffi/undici_response_body.ts";
 import { detachBuffer } from "../../ffi/detach.ts";
 import { nativeResponse, realResponseOf } from "./light_response.ts";
 
@@ -46,6 +46,8 @@ let taken: Uint8Array | undefined;
 let takenFrom: DenoBodyRecord | undefined;
 /** Deno's private response state (undefined elsewhere); also marks bodies as they are made and cloned, from load on. */
 const deno = denoResponseBody(nativeResponse());
+/** Node's (undici's) private response state (undefined elsewhere, and on Node 24: its state is in private fields). */
+const undici = undiciResponseBody(nativeResponse());
 
 /** The response has no body (`new Response(null)`, a redirect…). */
 export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
@@ -61,46 +63,6 @@ export const NO_BODY: unique symbol = Symbol("ffinet.noBody");
  * ```
  */
 export type StaticBody = string | Uint8Array | Blob | typeof NO_BODY | undefined;
-
-const LAYOUT_UNKNOWN = 0;
-const LAYOUT_UNDICI = 1;
-const LAYOUT_NONE = 2;
-
-let layout = LAYOUT_UNKNOWN;
-let key: symbol | undefined;
-
-interface UndiciState {
-  body: { stream: ReadableStream | null; source: unknown; length?: number | null } | null;
-  headersList: Iterable<[string, string]> & { cookies: string[] | null };
-}
-
-/**
- * Finds the layout on a `Response` of the runtime's own class with a
- * string body, made here: not on the first response the server sees,
- * which may be a light one (light_response.ts), a subclass, or have a
- * stream or Blob body, any of which would hide the layout from every later
- * response of the process.
- */
-function probe(): void {
-  layout = LAYOUT_NONE;
-  if (deno !== undefined) return;
-  const response = new (nativeResponse())("probe", { headers: { "x-probe": "1" } });
-  for (const s of Object.getOwnPropertySymbols(response)) {
-    const v = (response as unknown as Record<symbol, unknown>)[s];
-    if (v === null || typeof v !== "object") continue;
-    if (s.description === "state" && "body" in v && "headersList" in v) {
-      layout = LAYOUT_UNDICI;
-      key = s;
-      return;
-    }
-  }
-}
-
-function source(src: unknown): StaticBody {
-  if (typeof src === "string" || src instanceof Uint8Array) return src;
-  if (typeof Blob === "function" && src instanceof Blob) return src;
-  return undefined;
-}
 
 /**
  * The static body of `response` (see the module text), or `undefined`
@@ -129,20 +91,11 @@ export function staticBody(response: Response): StaticBody {
     }
     return body;
   }
-  if (layout === LAYOUT_UNKNOWN) probe();
-  if (layout === LAYOUT_NONE) return bunBytes === undefined ? undefined : (taken = bunBytes(response));
-  const inner = (response as unknown as Record<symbol, unknown>)[key!];
-  if (inner === undefined || inner === null) return undefined;
-  const body = (inner as UndiciState).body;
-  if (body === null) return NO_BODY;
-  if (typeof body !== "object" || body.stream === null || body.stream === undefined || body.stream.locked || response.bodyUsed) return undefined;
-  const src = body.source;
-  // Once a clone of the response was read, undici's byte stream has
-  // handed the source's buffer over (detached): the bytes are then only
-  // in the stream's tee (a view of length 0 here would be sent empty, or
-  // throw). The body's recorded length tells.
-  if (src instanceof Uint8Array && typeof body.length === "number" && src.byteLength !== body.length) return undefined;
-  return source(src);
+  if (undici !== undefined) {
+    const body = undici.body(response);
+    return body === null ? NO_BODY : body;
+  }
+  return bunBytes === undefined ? undefined : (taken = bunBytes(response));
 }
 
 /**
@@ -270,19 +223,7 @@ export function forEachResponseField(response: Response, fn: (name: string, valu
   response = realResponseOf(response);
   if (deno !== undefined) {
     if (deno.forEachField(response, fn)) return;
-  } else if (layout === LAYOUT_UNKNOWN) probe();
-  if (layout === LAYOUT_UNDICI) {
-    const inner = (response as unknown as Record<symbol, UndiciState | undefined>)[key!];
-    const list = inner?.headersList;
-    if (list !== undefined && list !== null && typeof (list as Partial<Iterable<unknown>>)[Symbol.iterator] === "function") {
-      for (const pair of list) {
-        const name = pair[0];
-        if (name === "set-cookie" && Array.isArray(list.cookies)) for (const c of list.cookies) fn(name, c);
-        else fn(name, pair[1]);
-      }
-      return;
-    }
-  }
+  } else if (undici !== undefined && undici.forEachField(response, fn)) return;
   // forEach, not the iterator: the same fields in the same order (Set-Cookie
   // lines apart), without an entry array per field (Bun: 0.6-0.8 against
   // 1.2-1.3 µs for a response with one field), nor a closure.
