@@ -15,6 +15,9 @@
 //   ws, browsers) want exactly "websocket". info.upgrade takes the
 //   protocol (UpgradeOptions.protocol); the WebSocket upgrade gives
 //   websocket (conformance case 6455/4.2.1/20 checks the wire).
+// - ws.send() that took the output past maxBufferedBytes returned -1
+//   ("queued, wait for drain") although the message was dropped with the
+//   connection (1008): it returns 0, as Bun's does for a dropped message.
 // - a websocket handler (message, ping, drain, close) that threw escaped
 //   into the loop (an uncaught exception: the process ends on Node) and
 //   left the connection a zombie: the receiver stopped mid-read, every
@@ -383,6 +386,44 @@ describe("info.upgrade's protocol (the 101's Upgrade)", () => {
       for (const err of errors) assert.ok(err instanceof TypeError);
       assert.match(got, /^HTTP\/1\.1 101 /);
       assert.deepEqual(got.split("\r\n").filter((l) => /^upgrade:/i.test(l)), ["Upgrade: echo/2"]);
+    } finally {
+      await s.shutdown({ deadlineMs: 100 });
+    }
+  });
+});
+
+describe("ServerWebSocket.send's return value", () => {
+  test("to a client that reads nothing: the length while below the high-water mark, -1 past it, 0 for the send that drops the client (1008)", async () => {
+    const results: number[] = [];
+    let after = -1;
+    let closeCode!: (code: number) => void;
+    const closed = new Promise<number>((resolve) => (closeCode = resolve));
+    const s = serve({
+      port: 0,
+      fetch: (r) => (s.upgrade(r) ? undefined : new Response("no", { status: 400 })),
+      websocket: {
+        maxBufferedBytes: 1 << 20,
+        open: (ws) => {
+          const big = new Uint8Array(256 * 1024);
+          // The kernel takes some MiB at most; the loop is bounded all the same.
+          for (let i = 0; i < 10_000 && ws.readyState === 1; i++) results.push(ws.send(big));
+          after = ws.send(big);
+        },
+        message() {},
+        close: (_ws, code) => closeCode(code),
+      },
+    });
+    try {
+      const sock = net.connect(s.addr.port, "127.0.0.1");
+      sock.on("error", () => {});
+      sock.pause(); // reads nothing
+      sock.write(HANDSHAKE);
+      assert.equal(await closed, 1008);
+      assert.equal(results.at(-1), 0, `the last sends returned ${results.slice(-3).join(", ")}`);
+      assert.ok(results.slice(0, -1).every((r) => r === 256 * 1024 || r === -1), "before: the length or -1");
+      assert.ok(results.includes(-1), "backpressure came before the drop");
+      assert.equal(after, 0, "a send once closed returns 0");
+      sock.destroy();
     } finally {
       await s.shutdown({ deadlineMs: 100 });
     }

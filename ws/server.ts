@@ -160,13 +160,19 @@ export class ServerWebSocket<T = undefined> {
   /**
    * Sends a message (a string is text). Returns the bytes of the message
    * when sent, -1 when it was queued past the high-water mark (backpressure:
-   * wait for `drain`), 0 when dropped (the socket is closing).
+   * wait for `drain`), 0 when dropped (the socket is closing, or this send
+   * took the output past `maxBufferedBytes` and the peer was dropped, 1008).
    */
   send(message: string | Uint8Array | ArrayBuffer): number {
     if (this.#channel.readyState !== "open") return 0;
     const data = message instanceof ArrayBuffer ? new Uint8Array(message) : message;
     const below = this.#channel.send(data, typeof data !== "string");
-    return below ? (typeof data === "string" ? data.length : data.length) : -1;
+    return below ? (typeof data === "string" ? data.length : data.length) : this.#notSent();
+  }
+
+  /** What a send that did not go below the high-water mark returns: -1 queued, 0 dropped with the connection. */
+  #notSent(): number {
+    return this.#channel.readyState === "closed" ? 0 : -1;
   }
 
   /** Sends a text message. */
@@ -182,13 +188,13 @@ export class ServerWebSocket<T = undefined> {
   /** Sends a ping (the pong arrives at the `pong` handler). */
   ping(data: string | Uint8Array = new Uint8Array(0)): number {
     if (this.#channel.readyState !== "open") return 0;
-    return this.#channel.ping(data) ? 1 : -1;
+    return this.#channel.ping(data) ? 1 : this.#notSent();
   }
 
   /** Sends an unsolicited pong. */
   pong(data: string | Uint8Array = new Uint8Array(0)): number {
     if (this.#channel.readyState !== "open") return 0;
-    return this.#channel.pong(data) ? 1 : -1;
+    return this.#channel.pong(data) ? 1 : this.#notSent();
   }
 
   /** Starts the closing handshake. */
