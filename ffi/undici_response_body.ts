@@ -114,7 +114,7 @@ let undici: UndiciResponseBody | undefined;
  * @example
  * ```ts
  * import { undiciResponseBody } from "./undici_response_body.ts";
- * console.log(undiciResponseBody(Response)?.body(new Response(null))); // null on Node 20-22, else undefined
+ * console.log(undiciResponseBody(Response)?.body(new Response("hi"))); // "hi" on Node 20-22, else undefined
  * ```
  */
 export function undiciResponseBody(R: ResponseClass): UndiciResponseBody | undefined {
