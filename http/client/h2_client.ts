@@ -126,6 +126,13 @@ const STREAMS_BEFORE_SETTINGS = 100;
 /** A stream's queued request body below this: the next piece is read. */
 const STREAM_QUEUE_BYTES = 64 * 1024;
 const PULL_BYTES = 256 * 1024;
+/**
+ * Frames (request heads) the core may hold unsent: past this, new streams
+ * wait in the pool's queue (bounded, ERR_POOL_QUEUE_FULL) until a flush
+ * hands them to the socket, so a server that stops reading cannot make
+ * every request's HEADERS pile up here.
+ */
+const HEADS_QUEUE_BYTES = PULL_BYTES;
 
 /**
  * One request on a stream of an {@link H2ClientConnection} (its own record; exported as a type only).
@@ -215,6 +222,8 @@ export class H2ClientConnection {
   #sentAt = 0;
   #settingsSeen = false;
   #writable = true;
+  /** canTake refused for want of room to send: the pool is told once a flush made room. */
+  #heldBack = false;
   #closed = false;
   #closing = false;
   #flushScheduled = false;
@@ -328,9 +337,18 @@ export class H2ClientConnection {
     return s instanceof ClientStream && s.connection === this;
   }
 
-  /** Whether a stream can be opened now. */
+  /**
+   * Whether a stream can be opened now: the server's stream limit allows
+   * it, and fewer than HEADS_QUEUE_BYTES of frames wait unsent (a server
+   * that stops reading holds new requests in the pool's queue, not their
+   * heads here; the flush that makes room tells the pool).
+   */
   canTake(_request?: PendingRequest): boolean {
     if (!this.acceptsStreams || !this.h2.canOpenStream()) return false;
+    if (this.h2.queuedBytes >= HEADS_QUEUE_BYTES) {
+      this.#heldBack = true;
+      return false;
+    }
     return this.#settingsSeen || this.#streams.size < STREAMS_BEFORE_SETTINGS;
   }
 
@@ -778,6 +796,10 @@ export class H2ClientConnection {
       }
     }
     if (sent && this.#streams.size > 0) this.#expectAnswer();
+    if (this.#heldBack && h2.queuedBytes < HEADS_QUEUE_BYTES) {
+      this.#heldBack = false;
+      this.#owner.connectionFree(this);
+    }
     if (this.#waiting.size > 0) {
       for (const s of this.#waiting) {
         if (!this.#hasRoom(s)) continue;
