@@ -129,6 +129,8 @@ export class Connection {
   readonly #out = new WriteQueue();
   readonly #hwm: number;
   #paused = false;
+  /** Bytes buffered in read mode wait for the data handler that took over (see {@link Connection.setHandler}). */
+  #handOver = false;
   #eof = false;
   #ended = false;
   /** end()'s FIN went out (shutdown SHUT_WR ran). */
@@ -176,6 +178,11 @@ export class Connection {
     recvTarget(): Uint8Array {
       const conn = this.conn;
       if (conn.#handler.data === undefined) return conn.#recvTarget();
+      if (conn.#handOver) {
+        conn.#handOverBuffered();
+        if (conn.#closed || conn.#paused) return NOTHING;
+        if (conn.#handler.data === undefined) return conn.#recvTarget();
+      }
       conn.#recvKind = RECV_DATA;
       return scratch;
     }
@@ -317,7 +324,10 @@ export class Connection {
 
   /**
    * Replaces the handler (e.g. after a protocol upgrade); the next bytes
-   * go to it, also when called from inside `data`.
+   * go to it, also when called from inside `data`. Bytes that arrived in
+   * read mode and were not read yet go to the new `data` first, in a
+   * microtask (after the caller's own setup, before any later bytes),
+   * and an end of stream seen meanwhile to its `end` after them.
    */
   setHandler(handler: ConnectionHandler): void {
     const wrap = this.#wrap;
@@ -327,6 +337,7 @@ export class Connection {
       this.#handler = wrap(handler);
     }
     this.#setInterest();
+    this.#scheduleHandOver();
   }
 
   /**
@@ -386,6 +397,34 @@ export class Connection {
   resume(): void {
     this.#paused = false;
     this.#setInterest();
+    this.#scheduleHandOver();
+  }
+
+  /**
+   * A data handler took over while bytes read in read mode wait in the
+   * buffer (a receive completed after the last `read()` resolved: io_uring
+   * takes bytes as they come, and readiness I/O reads ahead into the
+   * buffer too): they go to it in a microtask, or at once before the next
+   * bytes if those come first.
+   */
+  #scheduleHandOver(): void {
+    if (this.#handOver || this.#closed || this.#handler.data === undefined || !this.#hasBufferedInput) return;
+    this.#handOver = true;
+    queueMicrotask(() => this.#handOverBuffered());
+  }
+
+  #handOverBuffered(): void {
+    if (!this.#handOver) return;
+    this.#handOver = false;
+    const data = this.#handler.data;
+    // Paused: resume() schedules it again; read mode again: read() takes them.
+    if (this.#closed || this.#paused || data === undefined) return;
+    const bytes = this.#reads.readAll();
+    if (bytes === undefined) return;
+    this.#setInterest();
+    data(this, bytes);
+    // The end came while the bytes waited: the new handler learns it after them.
+    if (this.#eof && !this.#closed && !this.#closing) this.#onEof();
   }
 
   /**
@@ -922,6 +961,10 @@ export class Connection {
 
   /** Push input: bytes arrived (the view is valid during this call). */
   #received(bytes: Uint8Array): void {
+    if (this.#handOver) {
+      this.#handOverBuffered();
+      if (this.#closed) return;
+    }
     const handler = this.#handler;
     if (handler.data !== undefined) {
       if (this.#readMs + this.#idleMs > 0) this.#lastRead = performance.now();

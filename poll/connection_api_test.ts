@@ -71,6 +71,60 @@ function pattern(length: number, seed = 1): Uint8Array {
 }
 
 for (const io of IO_MODES) {
+  describe(`Connection.setHandler after read mode (${io})`, () => {
+    // io_uring takes bytes as they arrive, so bytes behind the last read()
+    // wait in the connection's buffer (the WebSocket client's first frames
+    // behind the 101 response: the Autobahn client cases hung for 60 s).
+    test("bytes read ahead in read mode go to the new data handler first, after the caller's setup, then later bytes in order", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("abcdefgh"));
+        assert.equal(dec.decode(await client.readExactly(3)), "abc");
+        const got: string[] = [];
+        let setUp = false;
+        let done!: () => void;
+        const all = new Promise<void>((resolve) => (done = resolve));
+        client.setHandler({
+          data: (_c, bytes) => {
+            assert.ok(setUp, "data comes after the caller's synchronous setup");
+            got.push(dec.decode(bytes));
+            if (got.join("").length === 7) done();
+          },
+        });
+        setUp = true;
+        await peer.write(enc.encode("ij"));
+        await all;
+        assert.equal(got.join(""), "defghij");
+      }));
+
+    test("bytes and the end of stream that came in read mode reach the new handler's data, then its end", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("abcdef"));
+        await peer.end();
+        assert.equal(dec.decode(await client.readExactly(2)), "ab");
+        // Let the end of stream arrive in read mode too (any order is fine below).
+        await new Promise((r) => setTimeout(r, 20));
+        const got: string[] = [];
+        await new Promise<void>((resolve) => client.setHandler({ data: (_c, b) => void got.push(dec.decode(b)), end: () => resolve() }));
+        assert.equal(got.join(""), "cdef");
+      }));
+
+    test("paused when the handler takes over: the buffered bytes wait for resume()", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("12345"));
+        assert.equal(dec.decode(await client.readExactly(1)), "1");
+        client.pause();
+        const got: string[] = [];
+        let done!: () => void;
+        const all = new Promise<void>((resolve) => (done = resolve));
+        client.setHandler({ data: (_c, b) => { got.push(dec.decode(b)); if (got.join("").length === 4) done(); } });
+        await new Promise((r) => setTimeout(r, 20));
+        assert.equal(got.join(""), "", "nothing while paused");
+        client.resume();
+        await all;
+        assert.equal(got.join(""), "2345");
+      }));
+  });
+
   describe(`Connection.readExactly (${io})`, () => {
     test("resolves once n bytes arrived over several writes, then the next n", () =>
       withPair(io, {}, async ({ client, peer }) => {
