@@ -212,17 +212,25 @@ export class UringLoop {
           }
         }
       } else {
+        // Go on while the kernel holds completions back: a burst larger
+        // than the CQ waits in its overflow list (SQ_CQ_OVERFLOW), moved
+        // to the CQ only by an io_uring_enter(GETEVENTS), and signals the
+        // eventfd no more.
         for (let round = 0; round < ROUNDS; round++) {
-          if (uring.poll(0) === 0 || this.#closing || uring.closed || ring.unsubmitted === 0) break;
+          const n = uring.poll(0);
+          if (this.#closing || uring.closed) break;
+          if (ring.needsEnter || ring.completions > 0) continue;
+          if (n === 0 || ring.unsubmitted === 0) break;
         }
       }
     } finally {
       this.#reaping = false;
       // A callback closed the loop (or this ring): close what it left open.
       if (this.#closing) this.close();
-      else if (this.#quiet && !uring.closed) {
-        ring.setEventFdEnabled(true);
-        // Posted or deferred while silenced, or left by the bound: make sure a wait sees it.
+      else if (!uring.closed) {
+        if (this.#quiet) ring.setEventFdEnabled(true);
+        // Posted or deferred while silenced, held in the overflow list, or
+        // left by the bound: make sure the next wait sees it.
         if (this.#more || ring.completions > 0 || ring.needsEnter) uring.signalEventFd();
         this.#more = false;
       }

@@ -39,12 +39,22 @@ import { CQE, URING } from "./uapi.ts";
 
 /** Bytes of each pooled buffer: the most one send (or a recv without buffer rings) moves. */
 export const URING_BUFFER_BYTES = 64 * 1024;
-/** Free buffers kept for reuse; more are freed when given back. */
-const POOL_KEEP = 32;
-/** SQ entries of a loop's ring (submissions batch per tick). */
-const SQ_ENTRIES = 1024;
-/** CQ entries: room for the completions of a busy tick. */
-const CQ_ENTRIES = 65536;
+/** Free buffers kept for reuse (512 KiB); more are freed when given back. */
+const POOL_KEEP = 8;
+/**
+ * SQ entries of a loop's ring (submissions batch per tick; a fuller batch
+ * is submitted early). 256 × 64 B of SQEs.
+ */
+const SQ_ENTRIES = 256;
+/**
+ * CQ entries: the completions one reap takes from the shared ring (4096 ×
+ * 16 B = 64 KiB, mapped and resident from the start). More in one burst
+ * (thousands of connections receiving at once) wait in the kernel's
+ * overflow list (IORING_FEAT_NODROP, 5.5+) and are flushed by the next
+ * io_uring_enter; promise operations in flight are bounded by it too (the
+ * rest wait in a backlog). 65536 entries held 1 MiB per loop.
+ */
+const CQ_ENTRIES = 4096;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
 /** Provided buffers the kernel gets at first (more when they run dry). */
@@ -100,6 +110,13 @@ const FALLBACK: Record<UringSetup, UringSetup[]> = { defer: ["defer", "basic"], 
  * ```
  */
 export interface LoopUringOptions {
+  /** SQ entries of the ring (default 256). */
+  entries?: number;
+  /**
+   * CQ entries of the ring (default 4096; at least `entries`). A burst of
+   * more completions waits in the kernel's overflow list for the next reap.
+   */
+  cqEntries?: number;
   /** The setup to try (default `FFINET_URING_SETUP` from the environment, else "coop"; "basic" is tried when refused). */
   setup?: UringSetup;
   /** Use a provided-buffer ring for recv (default true; false: poll, then recv into a pooled buffer). */
@@ -159,7 +176,7 @@ export class LoopUring extends UringLoop {
 
   /** @internal Use {@link loopUring}. */
   constructor(loop: Loop, options: LoopUringOptions = {}, setup: UringSetup = "basic") {
-    super(loop, { entries: SQ_ENTRIES, cqEntries: CQ_ENTRIES, submit: "microtask", closeWithLoop: true, setupFlags: SETUP_FLAGS[setup] });
+    super(loop, { entries: options.entries ?? SQ_ENTRIES, cqEntries: options.cqEntries ?? CQ_ENTRIES, submit: "microtask", closeWithLoop: true, setupFlags: SETUP_FLAGS[setup] });
     this.setup = setup;
     this.eager = setup !== "defer";
     let buffers: ProvidedBuffers | undefined;

@@ -192,6 +192,27 @@ describe("io_uring streams", () => {
     });
   });
 
+  test("a loop's ring is small by default (256 SQ, 4096 CQ entries: ~80 KiB mapped, not 1 MiB)", async () => {
+    if (!available) return;
+    await withRing({}, (loop) => {
+      const ring = loopUring(loop).uring.ring;
+      assert.deepEqual([ring.sqEntries, ring.cqEntries], [256, 4096]);
+      return Promise.resolve();
+    });
+  });
+
+  test("a burst of completions larger than the CQ waits in the kernel's overflow list and loses nothing: 8 SQ / 16 CQ entries, 300 connections × 3000 B at once, three rounds", async () => {
+    if (!available) return;
+    await withRing({ entries: 8, cqEntries: 16 }, async (loop) => {
+      const io = loopUring(loop);
+      assert.deepEqual([io.uring.ring.sqEntries, io.uring.ring.cqEntries], [8, 16]);
+      for (let round = 0; round < 3; round++) await echoRound(loop, 300, 3000);
+      await until(() => io.streams === 0);
+      assert.equal(io.streams, 0, "every stream's last completion came in");
+      assert.equal(io.sendSlots.free, io.sendSlots.count, "every send slot came back");
+    });
+  });
+
   test("pause cancels the multishot recv; bytes already on their way are held and delivered in order on resume", async () => {
     if (!available) return;
     await withRing({ recvBufferBytes: 1024 }, async (loop) => {
