@@ -58,7 +58,7 @@ const CQ_ENTRIES = 4096;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
 /** Provided buffers the kernel gets at first (more when they run dry). */
-const RECV_BUFFERS_AT_FIRST = 32;
+const RECV_BUFFERS_AT_FIRST = 8;
 /** Small send slots, and their bytes (larger sends borrow a pooled buffer). */
 const SEND_SLOTS = 1024;
 const SEND_SLOT_BYTES = 2048;
@@ -126,7 +126,7 @@ export interface LoopUringOptions {
   /** Buffers in the provided-buffer ring (a power of two, default 256). */
   recvBuffers?: number;
   /**
-   * Of those, how many the kernel gets at first (default 32, at most
+   * Of those, how many the kernel gets at first (default 8 = 128 KiB, at most
    * `recvBuffers`); each time they run dry the ring gets as many more, up
    * to `recvBuffers`. Every buffer the kernel gets is written to in turn
    * and stays resident, so a loop that never has many receives in flight

@@ -165,7 +165,7 @@ describe("io_uring streams", () => {
     });
   });
 
-  test("a loop's ring hands the kernel some of its buffers at first (by default 32 of 256) and more as they run dry, losing nothing: 40 connections × 64 KiB", async () => {
+  test("a loop's ring hands the kernel some of its buffers at first (by default 8 of 256) and more as they run dry, losing nothing: 40 connections × 64 KiB", async () => {
     if (!available) return;
     await withRing({ recvBuffers: 64, recvBuffersAtFirst: 2, recvBufferBytes: 1024 }, async (loop) => {
       const io = loopUring(loop);
@@ -175,7 +175,7 @@ describe("io_uring streams", () => {
       assert.ok(io.buffers!.given > 2 && io.buffers!.given <= 64, `grown within the count (${io.buffers!.given})`);
     });
     await withRing({}, (loop) => {
-      assert.equal(loopUring(loop).buffers?.given, 32, "the default: 32 of 256");
+      assert.equal(loopUring(loop).buffers?.given, 8, "the default: 8 of 256");
       assert.equal(loopUring(loop).buffers?.count, 256);
       return Promise.resolve();
     });
