@@ -1,39 +1,53 @@
 // A TLS connection in fd mode (tls/connection.ts) whose handler pauses at the bytes of a read that also
 // brought the end (close_notify and FIN) or a failure (a reset) behind them: the end or the failure waits
 // until the handler resumes, as on a plain connection (it came right after the bytes, in the same read,
-// while the handler was paused). Against node:tls; our client holds off reading until the server's bytes
+// while the handler was paused). Likewise in memory-BIO mode (tls/bio_connection.ts, TLS over io_uring):
+// a failure of the transport underneath waited for no paused reader. Plain TCP is checked beside them. Against node:tls; our client holds off reading until the server's bytes
 // and its end are all in the socket, so one read finds them together.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import * as nodeTls from "node:tls";
+import { env } from "node:process";
 import { describe, test } from "node:test";
+import { connect } from "../poll/listener.ts";
 import { connectTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
 
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
 
+/**
+ * A plain connection over io_uring still hands the end or a failure to a paused handler (poll/uring's
+ * transport reports them as they complete): a known leftover, so that case is skipped there.
+ */
+const URING_PLAIN = env.FFINET_IO === "uring" ? "plain TCP over io_uring: the end and failures still reach a paused handler (known leftover)" : false;
+
 /** Turns of the event loop, for an end that would wrongly come during the pause. */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
 }
 
-for (const how of ["end", "reset"] as const) {
-  describe(`TLS fd mode: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {
-    test(`a handler that paused at the bytes sees the ${how === "end" ? "end (or the missing close_notify's failure)" : "failure"} only once it resumes`, async () => {
+for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false, "reset"]] as const) {
+  describe(`${tls ? "TLS (fd mode; memory-BIO under FFINET_IO=uring)" : "plain TCP"}: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {
+    test(`a handler that paused at the bytes sees the ${how === "end" ? "end (or the missing close_notify's failure)" : "failure"} only once it resumes`, { skip: tls ? false : URING_PLAIN }, async () => {
       let allSent!: () => void;
       const sent = new Promise<void>((r) => (allSent = r));
-      const server = nodeTls.createServer({ cert: pki.chain, key: KEY }, (s) => {
+      const onSocket = (s: net.Socket) => {
         s.on("error", () => {});
-        s.write(new Uint8Array(1000).fill(7), () => {
-          if (how === "end") s.end(() => allSent());
-          else {
-            // RST on the TCP socket underneath (the TLS socket's own handle is no TCP one).
-            raw.at(-1)!.resetAndDestroy();
-            allSent();
-          }
+        // Once the client said so (connected, its handler set and paused): a reset before would fail its connect.
+        s.once("data", () => {
+          s.write(new Uint8Array(1000).fill(7), () => {
+            if (how === "end") s.end(() => allSent());
+            else {
+              // RST on the TCP socket underneath (the TLS socket's own handle is no TCP one).
+              raw.at(-1)!.resetAndDestroy();
+              allSent();
+            }
+          });
         });
-      });
+      };
+      const server = tls ? nodeTls.createServer({ cert: pki.chain, key: KEY }, onSocket) : net.createServer(onSocket);
       const raw: Array<{ resetAndDestroy(): void }> = [];
       server.on("connection", (sock: { resetAndDestroy(): void; on(e: string, f: () => void): void }) => {
         sock.on("error", () => {});
@@ -42,7 +56,7 @@ for (const how of ["end", "reset"] as const) {
       await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
       try {
         const port = (server.address() as { port: number }).port;
-        const client = await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root });
+        const client = tls ? await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root }) : await connect({ host: "127.0.0.1", port });
         const events: string[] = [];
         let bytes = 0;
         let paused = false;
@@ -68,6 +82,7 @@ for (const how of ["end", "reset"] as const) {
           });
         });
         client.pause();
+        await client.write(new Uint8Array([0x67]));
         await sent;
         await turns(5);
         client.resume();

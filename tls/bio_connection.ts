@@ -94,6 +94,12 @@ export class TLSBioTransport implements Transport, TransportSink {
   #drainScheduled = false;
   /** Inside trySend: plaintext is being encrypted and handed down. */
   #encrypting = false;
+  /**
+   * A failure of the transport underneath that came while the reader was
+   * paused: handed over once it reads again, after the input before it
+   * (as the end is: it waits in the read BIO).
+   */
+  #heldFailure: Error | undefined;
 
   constructor(inner: TransportFactory, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
     this.#engine = engine;
@@ -176,6 +182,15 @@ export class TLSBioTransport implements Transport, TransportSink {
     this.#reading = reading;
     this.#inner.update(this.#innerReading());
     if (reading && this.#open && this.#inputWaiting) this.#scheduleDrain();
+    // After the drain just scheduled (microtasks run in order), unless the reader paused again in it.
+    if (reading && this.#heldFailure !== undefined) queueMicrotask(() => this.#deliverHeldFailure());
+  }
+
+  #deliverHeldFailure(): void {
+    const error = this.#heldFailure;
+    if (error === undefined || this.#closed || !this.#reading || this.#inputWaiting) return;
+    this.#heldFailure = undefined;
+    this.#sink.failed(error);
   }
 
   shutdown(): void {
@@ -266,7 +281,13 @@ export class TLSBioTransport implements Transport, TransportSink {
       this.#closeInner(false);
       return;
     }
-    this.#handshakeFailed(error) || this.#sink.failed(error);
+    if (this.#handshakeFailed(error)) return;
+    // A paused reader sees it once it reads again (after what came before it).
+    if (!this.#reading) {
+      this.#heldFailure ??= error;
+      return;
+    }
+    this.#sink.failed(error);
   }
 
   hungUp(): boolean {
