@@ -2,13 +2,14 @@
 // brought the end (close_notify and FIN) or a failure (a reset) behind them: the end or the failure waits
 // until the handler resumes, as on a plain connection (it came right after the bytes, in the same read,
 // while the handler was paused). Likewise in memory-BIO mode (tls/bio_connection.ts, TLS over io_uring):
-// a failure of the transport underneath waited for no paused reader. Plain TCP is checked beside them. Against node:tls; our client holds off reading until the server's bytes
+// a failure of the transport underneath waited for no paused reader. Plain TCP beside them: over io_uring
+// (poll/uring/stream.ts) the end and a receive failure after bytes already delivered reached the paused
+// handler at once (only bytes held made them wait). Against node:tls; our client holds off reading until the server's bytes
 // and its end are all in the socket, so one read finds them together.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import * as nodeTls from "node:tls";
-import { env } from "node:process";
 import { describe, test } from "node:test";
 import { connect } from "../poll/listener.ts";
 import { connectTLS } from "../tls/connect_async.ts";
@@ -17,12 +18,6 @@ import { testPKI } from "./tls_pki.ts";
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
 
-/**
- * A plain connection over io_uring still hands the end or a failure to a paused handler (poll/uring's
- * transport reports them as they complete): a known leftover, so that case is skipped there.
- */
-const URING_PLAIN = env.FFINET_IO === "uring" ? "plain TCP over io_uring: the end and failures still reach a paused handler (known leftover)" : false;
-
 /** Turns of the event loop, for an end that would wrongly come during the pause. */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
@@ -30,7 +25,7 @@ async function turns(n: number): Promise<void> {
 
 for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false, "reset"]] as const) {
   describe(`${tls ? "TLS (fd mode; memory-BIO under FFINET_IO=uring)" : "plain TCP"}: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {
-    test(`a handler that paused at the bytes sees the ${how === "end" ? "end (or the missing close_notify's failure)" : "failure"} only once it resumes`, { skip: tls ? false : URING_PLAIN }, async () => {
+    test(`a handler that paused at the bytes sees the ${how === "end" ? "end (or the missing close_notify's failure)" : "failure"} only once it resumes`, async () => {
       let allSent!: () => void;
       const sent = new Promise<void>((r) => (allSent = r));
       const onSocket = (s: net.Socket) => {

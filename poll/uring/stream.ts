@@ -162,6 +162,8 @@ export class UringStream {
   #recvBuf: NativeBuffer | undefined;
   /** Bytes that arrived while reading was off, oldest first. */
   #held: Uint8Array[] | undefined;
+  /** A receive failure that came while reading was off or bytes were held: reported after them, once reading is on. */
+  #heldError: Error | undefined;
 
   constructor(io: LoopUring, fd: number, host: UringStreamHost) {
     this.#io = io;
@@ -199,7 +201,7 @@ export class UringStream {
     else this.#state &= ~READING;
     if ((this.#state & CLOSED) !== 0) return;
     if (on) {
-      if (this.#held !== undefined) this.#queueHeld();
+      if (this.#held !== undefined || (this.#state & END_HELD) !== 0 || this.#heldError !== undefined) this.#queueHeld();
       else if (this.#readKind === NONE) this.#armRead();
     } else if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
@@ -366,7 +368,7 @@ export class UringStream {
       }
       if (res === -EINVAL && (this.#state & MULTISHOT) !== 0) this.#io.multishot = false; // refused: single-shot from now on
       else if (res !== -ECANCELED && res !== -EAGAIN && res !== -EINTR) {
-        this.#host.failed(sysError(-res, "recv"));
+        this.#recvFailed(sysError(-res, "recv"));
         return;
       }
     }
@@ -389,7 +391,7 @@ export class UringStream {
       return;
     }
     if (res < 0 && res !== -EAGAIN && res !== -EINTR && res !== -ECANCELED) {
-      this.#host.failed(sysError(-res, "recv"));
+      this.#recvFailed(sysError(-res, "recv"));
       return;
     }
     // A full buffer likely left more behind: receive again without polling.
@@ -416,11 +418,21 @@ export class UringStream {
     if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
-  /** The peer's FIN: reported now, or after the bytes held while paused. */
+  /**
+   * The peer's FIN: reported now, or once reading is on again after the
+   * bytes held (a connection that paused at the bytes before it sees it
+   * only when it resumes, as with readiness I/O).
+   */
   #ended(): void {
     if ((this.#state & CLOSED) !== 0) return;
-    if (this.#held !== undefined) this.#state |= END_HELD;
+    if (this.#held !== undefined || (this.#state & READING) === 0) this.#state |= END_HELD;
     else this.#host.receivedEnd();
+  }
+
+  /** A receive failed: reported now, or (as the end) after the bytes held, once reading is on. */
+  #recvFailed(error: Error): void {
+    if (this.#held !== undefined || (this.#state & READING) === 0) this.#heldError ??= error;
+    else this.#host.failed(error);
   }
 
   #queueHeld(): void {
@@ -431,24 +443,33 @@ export class UringStream {
 
   #deliverHeld(): void {
     const held = this.#held;
-    if (held === undefined) return;
-    while (held.length > 0 && (this.#state & (CLOSED | READING)) === READING) {
-      const chunk = held[0]!;
-      const limit = this.#host.recvLimit();
-      if (chunk.length <= limit) {
-        held.shift();
-        this.#host.received(chunk);
-        continue;
+    if (held !== undefined) {
+      while (held.length > 0 && (this.#state & (CLOSED | READING)) === READING) {
+        const chunk = held[0]!;
+        const limit = this.#host.recvLimit();
+        if (chunk.length <= limit) {
+          held.shift();
+          this.#host.received(chunk);
+          continue;
+        }
+        if (limit <= 0) break;
+        held[0] = chunk.subarray(limit);
+        this.#host.received(chunk.subarray(0, limit));
       }
-      if (limit <= 0) break;
-      held[0] = chunk.subarray(limit);
-      this.#host.received(chunk.subarray(0, limit));
+      if ((this.#state & CLOSED) !== 0 || held.length > 0) return;
+      this.#held = undefined;
     }
-    if ((this.#state & CLOSED) !== 0 || held.length > 0) return;
-    this.#held = undefined;
+    // The end or a failure behind the bytes: not while the connection paused at them.
+    if ((this.#state & (CLOSED | READING)) !== READING) return;
     if ((this.#state & END_HELD) !== 0) {
       this.#state &= ~END_HELD;
       this.#host.receivedEnd();
+      return;
+    }
+    const error = this.#heldError;
+    if (error !== undefined) {
+      this.#heldError = undefined;
+      this.#host.failed(error);
       return;
     }
     if (this.#idleReader()) this.#armRead();
