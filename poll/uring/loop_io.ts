@@ -39,8 +39,8 @@ import { CQE, URING } from "./uapi.ts";
 
 /** Bytes of each pooled buffer: the most one send (or a recv without buffer rings) moves. */
 export const URING_BUFFER_BYTES = 64 * 1024;
-/** Free buffers kept for reuse (512 KiB); more are freed when given back. */
-const POOL_KEEP = 8;
+/** Free buffers kept for reuse (up to 2 MiB, only after a burst of large sends); more are freed when given back. */
+const POOL_KEEP = 32;
 /**
  * SQ entries of a loop's ring (submissions batch per tick; a fuller batch
  * is submitted early). 256 × 64 B of SQEs.
