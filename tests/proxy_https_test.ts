@@ -208,7 +208,8 @@ describe("https:// proxies (TLS to the proxy, CONNECT inside it)", () => {
     await inner.close();
     // TLS straight to the target (fd mode): detach frees the SSL and hands out the socket, as before.
     await using direct = await tlsTarget();
-    const plainTLS = await connect({ host: "localhost", port: direct.port, tls: { ca: pki.root }, timeoutMs: TIMEOUT });
+    // io: "readiness" — fd mode is TLS over readiness I/O; over io_uring TLS runs in memory-BIO mode, which does not detach.
+    const plainTLS = await connect({ host: "localhost", port: direct.port, tls: { ca: pki.root }, timeoutMs: TIMEOUT, io: "readiness" });
     await reversed(plainTLS, "direct");
     const socket = plainTLS.detach();
     try {
