@@ -131,6 +131,8 @@ export class Connection {
   #paused = false;
   /** Bytes buffered in read mode wait for the data handler that took over (see {@link Connection.setHandler}). */
   #handOver = false;
+  /** The end of stream came in read mode: a data handler that takes over is told it (see {@link Connection.setHandler}). */
+  #eofInReadMode = false;
   #eof = false;
   #ended = false;
   /** end()'s FIN went out (shutdown SHUT_WR ran). */
@@ -327,7 +329,8 @@ export class Connection {
    * go to it, also when called from inside `data`. Bytes that arrived in
    * read mode and were not read yet go to the new `data` first, in a
    * microtask (after the caller's own setup, before any later bytes),
-   * and an end of stream seen meanwhile to its `end` after them.
+   * and an end of stream that came in read mode to its `end` (or, without
+   * one, closes) after them.
    */
   setHandler(handler: ConnectionHandler): void {
     const wrap = this.#wrap;
@@ -408,7 +411,7 @@ export class Connection {
    * bytes if those come first.
    */
   #scheduleHandOver(): void {
-    if (this.#handOver || this.#closed || this.#handler.data === undefined || !this.#hasBufferedInput) return;
+    if (this.#handOver || this.#closed || this.#handler.data === undefined || !(this.#hasBufferedInput || this.#eofInReadMode)) return;
     this.#handOver = true;
     queueMicrotask(() => this.#handOverBuffered());
   }
@@ -420,11 +423,15 @@ export class Connection {
     // Paused: resume() schedules it again; read mode again: read() takes them.
     if (this.#closed || this.#paused || data === undefined) return;
     const bytes = this.#reads.readAll();
-    if (bytes === undefined) return;
-    this.#setInterest();
-    data(this, bytes);
-    // The end came while the bytes waited: the new handler learns it after them.
-    if (this.#eof && !this.#closed && !this.#closing) this.#onEof();
+    if (bytes !== undefined) {
+      this.#setInterest();
+      data(this, bytes);
+    }
+    // The end came in read mode: the new handler learns it (after the bytes).
+    if (this.#eofInReadMode && this.#handler.data !== undefined && !this.#closed && !this.#closing) {
+      this.#eofInReadMode = false;
+      this.#onEof();
+    }
   }
 
   /**
@@ -1001,8 +1008,11 @@ export class Connection {
       handler.end(this);
       this.#bothEnded();
     } else if (handler.data !== undefined) void this.close();
-    else if (this.#ended && !this.#hasBufferedInput) void this.close();
-    // else: read() closes once the bytes still buffered were taken.
+    else {
+      this.#eofInReadMode = true;
+      if (this.#ended && !this.#hasBufferedInput) void this.close();
+      // else: read() closes once the bytes still buffered were taken.
+    }
   }
 
   /**

@@ -108,6 +108,18 @@ for (const io of IO_MODES) {
         assert.equal(got.join(""), "cdef");
       }));
 
+    test("an end of stream that came in read mode with nothing buffered reaches the new handler's end", () =>
+      withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("head"));
+        await peer.end();
+        assert.equal(dec.decode(await client.readExactly(4)), "head");
+        // Let the end of stream arrive in read mode (io_uring reports it at once; readiness maybe later: both are fine).
+        await new Promise((r) => setTimeout(r, 20));
+        const got: string[] = [];
+        await new Promise<void>((resolve) => client.setHandler({ data: (_c, b) => void got.push(dec.decode(b)), end: () => resolve() }));
+        assert.equal(got.join(""), "");
+      }));
+
     test("paused when the handler takes over: the buffered bytes wait for resume()", () =>
       withPair(io, {}, async ({ client, peer }) => {
         await peer.write(enc.encode("12345"));
