@@ -18,6 +18,15 @@ import { testPKI } from "./tls_pki.ts";
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
 
+/** `promise`, or a failure naming `what` and the events so far after 20 s (a lost end fails, never hangs). */
+function within<T>(promise: Promise<T>, what: string, events: string[]): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within 20 s; events: ${events.join(", ") || "none"}`)), 20_000);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Turns of the event loop, for an end that would wrongly come during the pause. */
 async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
@@ -78,14 +87,20 @@ for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false
         });
         client.pause();
         await client.write(new Uint8Array([0x67]));
-        await sent;
+        await within(sent, "the server's bytes and its end or reset", events).catch((e: unknown) => {
+          client.abort();
+          throw e;
+        });
         await turns(5);
         client.resume();
         await turns(20);
         paused = false;
         events.push("resumed");
         client.resume();
-        await over;
+        await within(over, "the client's end or close", events).catch((e: unknown) => {
+          client.abort();
+          throw e;
+        });
         client.abort();
         assert.equal(bytes, 1000);
         // node:tls may close without close_notify after end() (a failure: unexpected EOF): either way, after the resume.
