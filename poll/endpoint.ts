@@ -17,7 +17,7 @@
  */
 import { SocketError, SocketTimeoutError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
-import { checkPort, isIP } from "../socket/address.ts";
+import { checkPort, isIP, isLocalhost } from "../socket/address.ts";
 import { setIntOption } from "../socket/options.ts";
 import { formatSocketAddress, type SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
@@ -66,7 +66,7 @@ export function endpointAddress(endpoint: Endpoint): SocketAddress {
   }
   const port = checkPort(endpoint.port);
   let host = endpoint.host ?? "127.0.0.1";
-  if (host === "localhost") host = "127.0.0.1";
+  if (isLocalhost(host)) host = "127.0.0.1"; // any case, as names are (RFC 4343)
   const kind = isIP(host);
   if (kind === 4) return { family: "ipv4", host, port };
   if (kind === 6) return { family: "ipv6", host, port };

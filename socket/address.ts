@@ -258,6 +258,20 @@ export function isIPv6(text: string): boolean {
 }
 
 /**
+ * Whether `host` is the name "localhost" in any letter case (names compare
+ * without regard to case, RFC 4343), which connecting takes as 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * import { isLocalhost } from "./address.ts";
+ * console.log(isLocalhost("LocalHost"), isLocalhost("localhost.example")); // true false
+ * ```
+ */
+export function isLocalhost(host: string): boolean {
+  return host.length === 9 && host.toLowerCase() === "localhost";
+}
+
+/**
  * 4 for an IPv4 literal, 6 for an IPv6 literal, 0 otherwise.
  *
  * @example

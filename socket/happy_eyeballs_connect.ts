@@ -31,7 +31,7 @@ import { abortReason, connectSocketAsync } from "../poll/connect_socket.ts";
 import { connectTimedOut } from "../poll/endpoint.ts";
 import type { Loop } from "../poll/loop.ts";
 import type { LoopUring } from "../poll/uring/loop_io.ts";
-import { isIP } from "./address.ts";
+import { isIP, isLocalhost } from "./address.ts";
 import { FamilyMemory, HappyEyeballsSchedule, type IPFamily } from "./happy_eyeballs.ts";
 import { resolveHost } from "./resolve.ts";
 import type { Socket } from "./socket.ts";
@@ -122,7 +122,7 @@ export const defaultFamilyMemory: FamilyMemory = new FamilyMemory();
  * ```
  */
 export function isHostName(host: string | undefined): host is string {
-  return host !== undefined && host !== "localhost" && isIP(host) === 0;
+  return host !== undefined && !isLocalhost(host) && isIP(host) === 0;
 }
 
 /**
