@@ -413,8 +413,24 @@ export class Connection {
   #scheduleHandOver(): void {
     if (this.#handOver || this.#closed || this.#handler.data === undefined || !(this.#hasBufferedInput || this.#eofInReadMode)) return;
     this.#handOver = true;
-    queueMicrotask(() => this.#handOverBuffered());
+    queueMicrotask(this.#handOverSoon);
   }
+
+  /**
+   * The microtask of {@link Connection.#scheduleHandOver}: it runs outside
+   * the loop's tick, so a handler's throw goes to the loop's `onError` as a
+   * throw in a tick's dispatch does (not out as an uncaught exception). An
+   * end still waiting comes after it, as the next tick would bring it after
+   * a throw from `data` in a dispatch.
+   */
+  readonly #handOverSoon = (): void => {
+    try {
+      this.#handOverBuffered();
+    } catch (err) {
+      this.loop._reportError(err);
+      this.#scheduleHandOver();
+    }
+  };
 
   #handOverBuffered(): void {
     if (!this.#handOver) return;

@@ -10,10 +10,10 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import { C } from "../ffi/platform.ts";
-import type { Connection, ConnectionOptions } from "./connection.ts";
+import type { Connection, ConnectionHandler, ConnectionOptions } from "./connection.ts";
 import { connect } from "./connect.ts";
 import { listen } from "./listener.ts";
-import type { Loop } from "./loop.ts";
+import { Loop, type LoopOptions } from "./loop.ts";
 import { withLoop } from "../tests/loop_helpers.ts";
 import { concatBytes } from "../core/bytes.ts";
 
@@ -33,10 +33,12 @@ interface Pair {
 
 /**
  * Runs `body` with one connection between a handler-less listener and a
- * client, both on 127.0.0.1; the peer's I/O is the client's unless given.
+ * client, both on 127.0.0.1, on a loop of its own (made with
+ * `loopOptions`); the peer's I/O is the client's unless given.
  */
-function withPair(io: Io, clientOptions: ConnectionOptions, body: (pair: Pair) => Promise<void>, peerIo: Io = io): Promise<void> {
-  return withLoop(async (loop) => {
+async function withPair(io: Io, clientOptions: ConnectionOptions, body: (pair: Pair) => Promise<void>, peerIo: Io = io, loopOptions: LoopOptions = {}): Promise<void> {
+  const loop = new Loop(loopOptions);
+  try {
     const server = listen({ host: "127.0.0.1", port: 0, loop, io: peerIo });
     try {
       const clientP = connect({ host: "127.0.0.1", port: server.port, loop, io, ...clientOptions });
@@ -51,7 +53,47 @@ function withPair(io: Io, clientOptions: ConnectionOptions, body: (pair: Pair) =
     } finally {
       server.close();
     }
+  } finally {
+    loop.close();
+    await loop.released();
+  }
+}
+
+/**
+ * `promise`, or a failure naming `what` and the handler's events so far
+ * after 10 s: a lost hand-over fails the test instead of hanging the file.
+ */
+function within<T>(promise: Promise<T>, what: string, events: readonly string[]): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within 10 s; events: ${events.join(", ") || "none"}`)), 10_000);
   });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** The bytes of the `data ...` events, joined. */
+function received(events: readonly string[]): string {
+  return events.filter((e) => e.startsWith("data ")).map((e) => e.slice(5)).join("");
+}
+
+/** `end` and `close` callbacks that log to `events` (what a failed wait shows). */
+function watchEnds(events: string[]): Pick<ConnectionHandler, "end" | "close"> {
+  return {
+    end: () => void events.push("end"),
+    close: (_c, err) => void events.push(`close ${err?.message ?? ""}`),
+  };
+}
+
+/** A handler that logs to `events` and calls `ended` at the end of stream. */
+function handOverHandler(events: string[], ended: () => void): ConnectionHandler {
+  return {
+    data: (_c, b) => void events.push(`data ${dec.decode(b)}`),
+    ...watchEnds(events),
+    end: () => {
+      events.push("end");
+      ended();
+    },
+  };
 }
 
 /** Every byte until end of stream, through `readInto` with one small buffer. */
@@ -79,21 +121,22 @@ for (const io of IO_MODES) {
       withPair(io, {}, async ({ client, peer }) => {
         await peer.write(enc.encode("abcdefgh"));
         assert.equal(dec.decode(await client.readExactly(3)), "abc");
-        const got: string[] = [];
+        const events: string[] = [];
         let setUp = false;
         let done!: () => void;
         const all = new Promise<void>((resolve) => (done = resolve));
         client.setHandler({
           data: (_c, bytes) => {
             assert.ok(setUp, "data comes after the caller's synchronous setup");
-            got.push(dec.decode(bytes));
-            if (got.join("").length === 7) done();
+            events.push(`data ${dec.decode(bytes)}`);
+            if (received(events) === "defghij") done();
           },
+          ...watchEnds(events),
         });
         setUp = true;
         await peer.write(enc.encode("ij"));
-        await all;
-        assert.equal(got.join(""), "defghij");
+        await within(all, "the bytes d..j", events);
+        assert.equal(received(events), "defghij");
       }));
 
     test("bytes and the end of stream that came in read mode reach the new handler's data, then its end", () =>
@@ -103,9 +146,10 @@ for (const io of IO_MODES) {
         assert.equal(dec.decode(await client.readExactly(2)), "ab");
         // Let the end of stream arrive in read mode too (any order is fine below).
         await new Promise((r) => setTimeout(r, 20));
-        const got: string[] = [];
-        await new Promise<void>((resolve) => client.setHandler({ data: (_c, b) => void got.push(dec.decode(b)), end: () => resolve() }));
-        assert.equal(got.join(""), "cdef");
+        const events: string[] = [];
+        await within(new Promise<void>((resolve) => client.setHandler(handOverHandler(events, resolve))), "the end", events);
+        assert.deepEqual(events.slice(-1), ["end"]);
+        assert.equal(received(events), "cdef");
       }));
 
     test("an end of stream that came in read mode with nothing buffered reaches the new handler's end", () =>
@@ -115,9 +159,9 @@ for (const io of IO_MODES) {
         assert.equal(dec.decode(await client.readExactly(4)), "head");
         // Let the end of stream arrive in read mode (io_uring reports it at once; readiness maybe later: both are fine).
         await new Promise((r) => setTimeout(r, 20));
-        const got: string[] = [];
-        await new Promise<void>((resolve) => client.setHandler({ data: (_c, b) => void got.push(dec.decode(b)), end: () => resolve() }));
-        assert.equal(got.join(""), "");
+        const events: string[] = [];
+        await within(new Promise<void>((resolve) => client.setHandler(handOverHandler(events, resolve))), "the end", events);
+        assert.deepEqual(events, ["end"]);
       }));
 
     test("paused when the handler takes over: the buffered bytes wait for resume()", () =>
@@ -125,16 +169,89 @@ for (const io of IO_MODES) {
         await peer.write(enc.encode("12345"));
         assert.equal(dec.decode(await client.readExactly(1)), "1");
         client.pause();
-        const got: string[] = [];
+        const events: string[] = [];
         let done!: () => void;
         const all = new Promise<void>((resolve) => (done = resolve));
-        client.setHandler({ data: (_c, b) => { got.push(dec.decode(b)); if (got.join("").length === 4) done(); } });
+        client.setHandler({
+          data: (_c, b) => {
+            events.push(`data ${dec.decode(b)}`);
+            if (received(events) === "2345") done();
+          },
+          ...watchEnds(events),
+        });
         await new Promise((r) => setTimeout(r, 20));
-        assert.equal(got.join(""), "", "nothing while paused");
+        assert.equal(received(events), "", "nothing while paused");
         client.resume();
-        await all;
-        assert.equal(got.join(""), "2345");
+        await within(all, "the bytes 2345", events);
+        assert.equal(received(events), "2345");
       }));
+
+    // The hand-over runs in a microtask, outside the loop's tick: a throw
+    // there must reach the loop's onError as one in a dispatch does, not
+    // escape as an uncaught exception (the default onError rethrows).
+    test("a data handler that throws on the handed-over bytes: the loop's onError gets the error, and the end still comes", () => {
+      const errors: unknown[] = [];
+      let failed!: () => void;
+      const gotError = new Promise<void>((resolve) => (failed = resolve));
+      const onError = (err: unknown): void => {
+        errors.push(err);
+        failed();
+      };
+      return withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("abcdef"));
+        await peer.end();
+        assert.equal(dec.decode(await client.readExactly(2)), "ab");
+        await new Promise((r) => setTimeout(r, 20));
+        const boom = new Error("boom from data");
+        const events: string[] = [];
+        const ended = new Promise<void>((resolve) =>
+          client.setHandler({
+            data: (_c, b) => {
+              events.push(`data ${dec.decode(b)}`);
+              throw boom;
+            },
+            end: () => {
+              events.push("end");
+              resolve();
+            },
+            close: (_c, err) => void events.push(`close ${err?.message ?? ""}`),
+          })
+        );
+        await within(gotError, "the loop's onError", events);
+        await within(ended, "the end after the throw", events);
+        assert.deepEqual(errors, [boom]);
+        assert.equal(received(events), "cdef");
+      }, io, { onError });
+    });
+
+    test("an end handler that throws on an end handed over: the loop's onError gets the error", () => {
+      const errors: unknown[] = [];
+      let failed!: () => void;
+      const gotError = new Promise<void>((resolve) => (failed = resolve));
+      return withPair(io, {}, async ({ client, peer }) => {
+        await peer.write(enc.encode("head"));
+        await peer.end();
+        assert.equal(dec.decode(await client.readExactly(4)), "head");
+        await new Promise((r) => setTimeout(r, 20));
+        const boom = new Error("boom from end");
+        const events: string[] = [];
+        client.setHandler({
+          data: (_c, b) => void events.push(`data ${dec.decode(b)}`),
+          end: () => {
+            events.push("end");
+            throw boom;
+          },
+        });
+        await within(gotError, "the loop's onError", events);
+        assert.deepEqual(errors, [boom]);
+        assert.deepEqual(events, ["end"]);
+      }, io, {
+        onError: (err) => {
+          errors.push(err);
+          failed();
+        },
+      });
+    });
   });
 
   describe(`Connection.readExactly (${io})`, () => {

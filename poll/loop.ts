@@ -443,6 +443,15 @@ export class Loop implements WatcherHost {
     this.close();
   }
 
+  /**
+   * @internal Routes an exception thrown by a callback that runs outside a
+   * tick (a connection's microtask) as a tick routes one from its dispatch:
+   * to the `onError` option, else rethrown in a microtask.
+   */
+  _reportError(error: unknown): void {
+    this.#onError(error);
+  }
+
   /** @internal */
   _modify(watcher: IoWatcher, events: number): void {
     this.#checkOpen();
