@@ -20,10 +20,17 @@ const what = (e: unknown): string => (e instanceof Error ? `${e.name} ${(e as { 
 
 const settled = (p: Promise<void>): Promise<unknown> => p.then(() => "resolved", (e: unknown) => e);
 
+/**
+ * More than the kernel's buffers on both ends of a loopback connection can take: the receive buffer alone
+ * autotunes up to net.ipv4.tcp_rmem's maximum (32 MiB on the CI machine), so 8 MiB could all be taken in
+ * and the writes resolve before the abort.
+ */
+const PAST_EVERY_BUFFER = 96 << 20;
+
 /** Two writes past every buffer to a peer that does not read, the second with `signal`; then the signal aborts. */
 async function abortQueued(conn: Connection): Promise<{ first: unknown; second: unknown; reason: unknown }> {
   const ac = new AbortController();
-  const first = settled(conn.write(new Uint8Array(8 << 20)));
+  const first = settled(conn.write(new Uint8Array(PAST_EVERY_BUFFER)));
   const second = settled(conn.write(new Uint8Array(1 << 20), { signal: ac.signal }));
   await new Promise((r) => setTimeout(r, 50));
   const reason = new DOMException("stopped by the caller", "AbortError");
@@ -49,7 +56,7 @@ describe("a layered connection aborted by a write's signal", () => {
       assert.ok(first === reason, `the partly sent write rejected with ${what(first)}`);
       await bounded(inners[0]!.whenClosed, "the connection underneath to close");
       const other = await layered();
-      const pending = settled(other.write(new Uint8Array(16 << 20)));
+      const pending = settled(other.write(new Uint8Array(PAST_EVERY_BUFFER)));
       await new Promise((r) => setTimeout(r, 50));
       other.abort();
       const error = await bounded(pending, "the write");

@@ -56,12 +56,21 @@ interface Answer {
   wrongAccept?: boolean;
 }
 
+/**
+ * Another key than `key`, always: its first character changed. (It was the
+ * first 20 characters and "AA==", which is `key` itself for one key in 256,
+ * a key ending in "AA==": the case then failed at random.)
+ */
+function otherKey(key: string): string {
+  return (key[0] === "A" ? "B" : "A") + key.slice(1);
+}
+
 /** A 101 for `key`, changed by `a`. */
 function answer(key: string, a: Answer = {}): string {
   const fields: [string, string | null][] = [
     ["Upgrade", "websocket"],
     ["Connection", "Upgrade"],
-    ["Sec-WebSocket-Accept", acceptFor(a.wrongAccept ? key.slice(0, 20) + "AA==" : key)],
+    ["Sec-WebSocket-Accept", acceptFor(a.wrongAccept ? otherKey(key) : key)],
   ];
   for (const [name, value] of Object.entries(a.set ?? {})) {
     const at = fields.findIndex(([n]) => n.toLowerCase() === name.toLowerCase());
