@@ -6,7 +6,7 @@ import type { Connection } from "./connection.ts";
 import { connect, listen } from "./listener.ts";
 import { numberedBytes, readExactBytes, withLoop } from "../tests/loop_helpers.ts";
 
-/** Readiness I/O (one sendmsg for the pair) and io_uring (no pair there: two sends). */
+/** Readiness I/O and io_uring (both send a large pair in one sendmsg from the caller's memory; io_uring sends small ones through the ring). */
 const IO_MODES = ["readiness", "uring"] as const;
 
 const numbered = numberedBytes;
@@ -75,6 +75,37 @@ for (const io of IO_MODES) {
           ),
           { numRuns: 25 },
         );
+      }));
+
+    test("a large send or pair with nothing queued goes to the kernel at once from the caller's memory; behind a queued send it waits its turn", () =>
+      withPair(io, async (client, peer) => {
+        client.socket.options.sendBufferSize = 1 << 20; // room for all of it: nothing is left to queue
+        const head = numbered(0, 200);
+        const body = numbered(200, 65536);
+        const small = numbered(200 + 65536, 100);
+        const large = numbered(200 + 65536 + 100, 30000);
+        const total = 200 + 65536 + 100 + 30000;
+        const reading = readBytes(peer, total);
+        assert.equal(client.sendPair(head, body), true);
+        assert.equal(client.bufferedAmount, 0, "the pair went at once, none of it queued");
+        head.fill(0); // the kernel took its copy during the call
+        body.fill(0);
+        assert.equal(client.send(small), true);
+        // io_uring: the small send waits for the ring (queued), so the large
+        // one queues behind it (order); readiness sends both at once.
+        assert.equal(client.send(large), true);
+        if (io === "uring") assert.equal(client.bufferedAmount, 100 + 30000, "queued behind the ring's send");
+        else assert.equal(client.bufferedAmount, 0);
+        small.fill(0);
+        large.fill(0);
+        assert.deepEqual(await reading, numbered(0, total));
+        assert.equal(client.bufferedAmount, 0);
+        const alone = numbered(3, 50000);
+        const readingAlone = readBytes(peer, alone.length);
+        assert.equal(client.send(alone), true);
+        assert.equal(client.bufferedAmount, 0, "a large send alone went at once");
+        alone.fill(0);
+        assert.deepEqual(await readingAlone, numbered(3, 50000));
       }));
 
     test("a 64 KiB body beside its head arrives as one byte stream; a closed connection throws as send() does", () =>
