@@ -24,6 +24,12 @@ export interface LibraryDefinition<T extends SymbolTable> {
   readonly hint: string;
   /** The symbols, each with its C prototype as a comment. */
   readonly symbols: T;
+  /**
+   * Runs once, right after the library is bound and before its functions
+   * reach the first caller: the place for a call that must come before any
+   * other (OpenSSL's init options, see `libcrypto.ts`). It must not throw.
+   */
+  readonly afterLoad?: (functions: SymbolFunctions<T>) => void;
 }
 
 /** A library that loads on first call and then returns its functions. */
@@ -85,7 +91,10 @@ export function defineLibrary<const T extends SymbolTable>(
         continue;
       }
       loadedPath = path;
-      functions = bindSymbols(raw, definition.symbols);
+      const bound = bindSymbols(raw, definition.symbols);
+      // The hook gets the bound functions: it never calls the lazy library.
+      definition.afterLoad?.(bound);
+      functions = bound;
       return functions;
     }
     const tried = names.join(", ");

@@ -1,7 +1,8 @@
 /**
  * libssl (OpenSSL 3, falling back to 1.1): the TLS/DTLS symbols, loaded
  * lazily on first use — importing ffinet never loads it unless TLS is used.
- * `FFINET_LIBSSL` overrides the path.
+ * `FFINET_LIBSSL` overrides the path. Loading it initialises OpenSSL with
+ * `OPENSSL_INIT_NO_ATEXIT` before any other call (see `libcrypto.ts`).
  *
  * @example
  * ```ts
@@ -12,6 +13,7 @@
  *
  * @module
  */
+import { OPENSSL_INIT_NO_ATEXIT } from "./libcrypto.ts";
 import { defineLibrary, type LazyLibrary } from "./library.ts";
 
 /** The libssl symbol table (the TLS issue extends it). */
@@ -210,4 +212,8 @@ export const libssl: LazyLibrary<typeof LIBSSL_SYMBOLS> = defineLibrary({
   },
   hint: "install OpenSSL 3 (Debian: libssl3)",
   symbols: LIBSSL_SYMBOLS,
+  afterLoad: (lib) => {
+    // OPENSSL_init_ssl passes the options on to OPENSSL_init_crypto.
+    lib.OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, null);
+  },
 });
