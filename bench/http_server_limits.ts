@@ -61,6 +61,12 @@
  * GC and the parked wait), what the wrk rounds count, paired in one process. The other switched part times the main thread
  * too (and the process, for comparison).
  *
+ * The wrk rounds also print each thread group's CPU per request on and
+ * off (the main thread, the runtime's compiler, collector and allocator
+ * threads by name), and HTTP_WARMUP (seconds of wrk per server before its
+ * slices, default 1) lets the rounds start after the runtime's compiler
+ * has settled (on Bun its threads are busy for the first ~6 s of load).
+ *
  * Needs `wrk`. Run: node scripts/bench.mjs http_server_limits [--runtime=node]
  *
  * @module
@@ -914,18 +920,31 @@ async function sessionsOnStandIns(): Promise<void> {
   }
 }
 
-/** CPU nanoseconds process `pid` ran so far, all its threads (schedstat's first field). */
-function cpuNs(pid: number): number {
-  let ns = 0;
+/**
+ * CPU nanoseconds (schedstat's first field) process `pid` ran so far per group of threads: "main"
+ * (the thread with the process's id) and the others by their name with
+ * trailing digits dropped (Bun: `JITWorker`, `JSCWarmUp`, `HeapHelper`,
+ * `mi-scavenger`; Node: `V8 DefaultWorke`, …): which of the runtime's
+ * threads an option's extra whole-process cost lands on.
+ */
+function threadGroupNs(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+      const ns = Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+      const name = task === String(pid) ? "main" : readFileSync(`/proc/${pid}/task/${task}/comm`, "utf8").trim().replace(/[\d:#]+$/, "") || "?";
+      out[name] = (out[name] ?? 0) + ns;
     } catch {
       // the thread ended meanwhile
     }
   }
-  return ns;
+  return out;
 }
+
+/** Seconds of wrk each server of a round gets before its measured slices (HTTP_WARMUP, default 1; Bun's compiler threads are busy for ~6 s). */
+const WARMUP = Number(proc.env.HTTP_WARMUP ?? 1);
+/** Per thread group, CPU ns and requests summed over every round's slices, per side. */
+const groupSums = { on: {} as Record<string, number>, off: {} as Record<string, number>, requests: { on: 0, off: 0 } };
 
 /** `wrk -t1 -c50` for `seconds`: the requests it completed. */
 function wrkRequests(port: number, seconds: number): Promise<number> {
@@ -944,14 +963,20 @@ async function round(r: number): Promise<Record<"on" | "off", { rps: number; cpu
   const servers = { on: await startServerChild("bench/http_server_limits.ts", ON_KIND), off: await startServerChild("bench/http_server_limits.ts", "off") };
   try {
     const sum = { on: { ns: 0, requests: 0 }, off: { ns: 0, requests: 0 } };
-    for (const kind of ["on", "off"] as const) await wrkRequests(servers[kind].port, 1); // warm-up
+    for (const kind of ["on", "off"] as const) await wrkRequests(servers[kind].port, WARMUP); // warm-up
     for (let slice = 0; slice < SLICES; slice++) {
       const order = (r + slice) % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const);
       for (const kind of order) {
-        const before = cpuNs(servers[kind].pid);
+        const before = threadGroupNs(servers[kind].pid);
         const requests = await wrkRequests(servers[kind].port, SECONDS);
-        sum[kind].ns += cpuNs(servers[kind].pid) - before;
+        const after = threadGroupNs(servers[kind].pid);
+        for (const [group, ns] of Object.entries(after)) {
+          const spent = ns - (before[group] ?? 0);
+          sum[kind].ns += spent;
+          groupSums[kind][group] = (groupSums[kind][group] ?? 0) + spent;
+        }
         sum[kind].requests += requests;
+        groupSums.requests[kind] += requests;
       }
     }
     const result = (k: "on" | "off") => ({ rps: sum[k].requests / (SLICES * SECONDS), cpuUs: sum[k].ns / 1000 / sum[k].requests });
@@ -1033,6 +1058,11 @@ async function wrkRounds(): Promise<void> {
   console.log(`# ${RUNTIME} req/s on ${median(on.rps).toFixed(0)} (${range(on.rps, 0)}), off ${median(off.rps).toFixed(0)} (${range(off.rps, 0)})`);
   console.log(`# ${RUNTIME} CPU µs/req on ${median(on.cpu).toFixed(2)} (${range(on.cpu, 2)}), off ${median(off.cpu).toFixed(2)} (${range(off.cpu, 2)})`);
   console.log(`# ${RUNTIME} CPU/req on÷off per round: median ${median(ratios).toFixed(3)} (${range(ratios, 3)})`);
+  // Where the whole process's difference lands: each thread group's CPU per request over all the rounds' slices.
+  const groups = [...new Set([...Object.keys(groupSums.on), ...Object.keys(groupSums.off)])];
+  const per = (kind: "on" | "off", group: string): number => (groupSums[kind][group] ?? 0) / groupSums.requests[kind];
+  groups.sort((a, b) => per("off", b) - per("off", a));
+  console.log(`# ${RUNTIME} by thread (all rounds, warm-up ${WARMUP} s), ns/req on / off / on−off: ` + groups.filter((g) => per("on", g) + per("off", g) >= 20).map((g) => `${g} ${per("on", g).toFixed(0)} / ${per("off", g).toFixed(0)} / ${(per("on", g) - per("off", g)).toFixed(0)}`).join("; "));
   record({ bench: "http_server_limits", case: "hello limits+metrics req/s", unit: "req/s", ours: median(on.rps), peer: median(off.rps), peerName: "serve, all off" });
   record({ bench: "http_server_limits", case: "hello limits+metrics CPU/req", unit: "µs/req", ours: median(on.cpu), peer: median(off.cpu), peerName: "serve, all off" });
 }
