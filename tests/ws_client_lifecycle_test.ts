@@ -158,7 +158,8 @@ describe("connectWebSocket: promises that must settle", () => {
       sock.pause(); // reads nothing until told
     });
     try {
-      const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false });
+      // Room for the 64 MiB below (past 16 MiB a peer that does not read is dropped).
+      const ws = await connectWebSocket(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: false, maxBufferedBytes: 128 << 20 });
       // 16 KiB messages (a quarter of the high-water mark) until the kernel's
       // buffer is full and bytes stay queued in the connection.
       const chunk = new Uint8Array(16 * 1024);
@@ -167,11 +168,19 @@ describe("connectWebSocket: promises that must settle", () => {
       assert.ok(ws.bufferedAmount > 0, "the kernel's buffer never filled");
       assert.equal(last, true, "the send that queued stayed below the high-water mark");
       await ws.drained();
-      // Past the high-water mark: drained() waits for the peer to read.
-      while (ws.send(chunk));
+      // Past the high-water mark: drained() waits for the peer to read. By
+      // more than the kernel's buffers take while the peer reads nothing
+      // (the send buffer grows to tcp_wmem's most, 4 MiB by default; the
+      // peer's receive buffer to tcp_rmem's, 32 MiB here), so nothing but
+      // the peer's reading can bring the queue back below the mark, however
+      // the transport moves queued bytes on (io_uring sends from its ring
+      // without a loop turn, so a mere full buffer drained at times).
+      const big = new Uint8Array(64 * 1024);
+      while (ws.bufferedAmount < 64 << 20) ws.send(big);
+      assert.equal(ws.send(big), false);
       let done = false;
       const drained = ws.drained().then(() => (done = true));
-      await new Promise((r) => setImmediate(r));
+      for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
       assert.equal(done, false);
       peer.on("data", () => {});
       peer.resume();
