@@ -13,8 +13,8 @@
 //   node scripts/test.mjs --runtime=package   only the package check
 //   node scripts/test.mjs --no-check          skip the typecheck
 //   node scripts/test.mjs http/               only test files under these paths
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { node24Path } from "./node24.mjs";
@@ -82,7 +82,47 @@ function withoutColor(env) {
   return copy;
 }
 
+/**
+ * With FFINET_TEST_CORES=1 (CI sets it) on Linux, a runtime that dies on a
+ * signal leaves a core file, and gdb (when installed) prints every thread's
+ * backtrace into the output: a crash at exit names where it happened.
+ */
+const wantCores = process.env.FFINET_TEST_CORES === "1" && process.platform === "linux";
+
+function coreFiles() {
+  return readdirSync(root).filter((f) => f === "core" || /^core\.\d+$/.test(f));
+}
+
+function backtraces(cmd, core) {
+  const r = spawnSync("gdb", ["-batch", "-nx", "-ex", "info threads", "-ex", "thread apply all bt 40", cmd, core], {
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 300_000,
+  });
+  if (r.error) return `(gdb not run: ${r.error.message})`;
+  return (r.stdout ?? "") + (r.stderr ?? "");
+}
+
 function run(cmd, argv, { capture = false, env = {} } = {}) {
+  if (wantCores) {
+    const before = new Set(coreFiles());
+    return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env })
+      .then((r) => {
+        if (r.signal === null) return r;
+        let out = r.out + `\n${cmd} was killed by ${r.signal}\n`;
+        for (const core of coreFiles().filter((f) => !before.has(f))) {
+          const bt = `== backtraces from ${core}\n${backtraces(cmd, join(root, core))}\n`;
+          process.stdout.write(bt);
+          out += bt;
+          rmSync(join(root, core), { force: true });
+        }
+        return { ...r, out };
+      });
+  }
+  return runOnce(cmd, argv, { capture, env });
+}
+
+function runOnce(cmd, argv, { capture = false, env = {} } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, {
       cwd: root,
@@ -95,7 +135,7 @@ function run(cmd, argv, { capture = false, env = {} } = {}) {
       child.stderr.on("data", (d) => { out += d; process.stderr.write(d); });
     }
     child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), signal, out }));
   });
 }
 
