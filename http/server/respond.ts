@@ -33,6 +33,7 @@ import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, releaseTakenBody, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
 import { TOKEN } from "../h1/tables.ts";
+import { normalizeFieldValue } from "../core/headers.ts";
 import { chunkBytes, gatherSettled, nextRead } from "./body_chunks.ts";
 import { type FileBody, fileBodyOf, openFileBody } from "./file_body.ts";
 import { closeFile } from "../../ffi/file.ts";
@@ -235,18 +236,18 @@ function hasOption(value: string, option: string): boolean {
 
 let sawContentType = false;
 
-/** A light response's field, checked as `Headers` would (the runtime's class never saw it). */
+/**
+ * A light response's field, checked and normalised as `Headers` would (the
+ * runtime's class never saw it): only HTTP whitespace (SP, HTAB, CR, LF) is
+ * stripped from the value's ends, not `String.prototype.trim`'s wider set
+ * (VT, FF, NBSP), which the runtime's `Headers` keeps and sends.
+ */
 function lightField(name: string, value: unknown): void {
-  if (typeof value !== "string") value = String(value);
-  const v = (value as string).trim();
+  const v = normalizeFieldValue(typeof value === "string" ? value : String(value));
   if (name.length === 0) throw new TypeError("invalid header name: empty");
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c > 0x7f || TOKEN[c] !== 1) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
-  }
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) throw new TypeError(`invalid header value for ${name}`);
   }
   const lower = name.toLowerCase();
   if (lower === "content-type") sawContentType = true;

@@ -124,4 +124,31 @@ describe("writeResponse string and bytes bodies", () => {
     assert.equal(held.byteLength, n, "the caller's array is not detached");
     assert.equal(held[n - 1], 7);
   });
+
+  test("a light response's field values go out as the runtime's Headers leaves them: SP and HTAB stripped at the ends, VT, FF and NBSP kept (String.prototype.trim strips those too)", async () => {
+    const chars = (set: string[], max: number) => fc.array(fc.constantFrom(...set), { maxLength: max }).map((a) => a.join(""));
+    // Values the light constructor takes (no CR, LF, NUL, nothing over U+00FF), whitespace of both kinds at either end.
+    const value = chars(["v", " ", "\t", "\x0b", "\x0c", "\u00a0", "\u00e9"], 5);
+    const fields = fc.uniqueArray(fc.tuple(fc.constantFrom("x-a", "x-b", "X-C", "content-type"), value), { selector: ([n]) => n.toLowerCase(), maxLength: 4 });
+    /** The head's field lines as bytes (latin1), sorted, without Date (a second may turn between the two). */
+    const fieldLines = (bytes: Uint8Array): string[] => {
+      const text = String.fromCharCode(...bytes);
+      return text.slice(0, text.indexOf("\r\n\r\n")).split("\r\n").slice(1).map((l) => l.toLowerCase().startsWith("date:") ? "" : l.replace(/^[^:]+/, (n) => n.toLowerCase())).filter((l) => l !== "").sort();
+    };
+    // No body: what is compared is the fields given (a string body's default Content-Type is the runtime's own business).
+    const body = null;
+    await fc.assert(fc.asyncProperty(fields, fc.boolean(), async (f, pairs) => {
+      const init = (): ResponseInit => ({ headers: pairs ? f.map(([n, v]) => [n, v]) : Object.fromEntries(f) });
+      const ctx = (): ResponseContext => ({ head: false, http10: false, close: false });
+      const runtime = await written(new Response(body, init()), ctx());
+      const uninstall = installLightResponse();
+      let light: Response;
+      try {
+        light = new Response(body, init());
+      } finally {
+        uninstall();
+      }
+      assert.deepEqual(fieldLines(await written(light, ctx())), fieldLines(runtime), JSON.stringify(f));
+    }), { numRuns: 300 });
+  });
 });
