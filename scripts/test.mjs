@@ -108,14 +108,23 @@ function run(cmd, argv, { capture = false, env = {} } = {}) {
     const before = new Set(coreFiles());
     return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env })
       .then((r) => {
-        if (r.signal === null) return r;
-        let out = r.out + `\n${cmd} was killed by ${r.signal}\n`;
-        for (const core of coreFiles().filter((f) => !before.has(f))) {
-          const bt = `== backtraces from ${core}\n${backtraces(cmd, join(root, core))}\n`;
-          process.stdout.write(bt);
-          out += bt;
-          rmSync(join(root, core), { force: true });
+        // The limit is inherited: a test's child that aborts on purpose
+        // (tests/openssl_fixture_atexit.ts) leaves a core too, so every new
+        // core file is removed whether the runtime died or not (they were
+        // left in the repository, tens of MB each). The runtime's own
+        // (core.<its pid>: sh exec'd it) is read first.
+        const own = `core.${r.pid}`;
+        const fresh = coreFiles().filter((f) => !before.has(f)).sort((a, b) => (b === own) - (a === own));
+        let out = r.out;
+        if (r.signal !== null) {
+          out += `\n${cmd} was killed by ${r.signal}\n`;
+          for (const core of fresh) {
+            const bt = `== backtraces from ${core}${core === own ? " (the runtime's)" : ""}\n${backtraces(cmd, join(root, core))}\n`;
+            process.stdout.write(bt);
+            out += bt;
+          }
         }
+        for (const core of fresh) rmSync(join(root, core), { force: true });
         return { ...r, out };
       });
   }
@@ -135,7 +144,7 @@ function runOnce(cmd, argv, { capture = false, env = {} } = {}) {
       child.stderr.on("data", (d) => { out += d; process.stderr.write(d); });
     }
     child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), signal, out }));
+    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), signal, pid: child.pid, out }));
   });
 }
 

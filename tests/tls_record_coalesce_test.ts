@@ -18,7 +18,9 @@ const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
 const RECORDS = 200;
 const SIZE = 16;
 
-test("records read together are delivered together, whole and in order, and the end comes after them", async () => {
+// fd mode (readiness) and memory-BIO mode (io_uring: tls/bio_connection.ts
+// reads records from its input BIO into one target the same way).
+for (const io of ["readiness", "uring"] as const) test(`records read together are delivered together, whole and in order, and the end comes after them (${io})`, async () => {
   let allWritten!: () => void;
   const written = new Promise<void>((r) => (allWritten = r));
   const server = nodeTls.createServer({ cert: pki.chain, key: KEY }, (s) => {
@@ -37,7 +39,7 @@ test("records read together are delivered together, whole and in order, and the 
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   try {
     const port = (server.address() as { port: number }).port;
-    const client = await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root });
+    const client = await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca: pki.root, io });
     const got: number[] = [];
     let deliveries = 0;
     let bytesAtEnd = -1;

@@ -40,6 +40,8 @@ export const CIPHER_HIGH_WATER = 256 * 1024;
 const WRITE_CHUNK = 64 * 1024;
 /** Buffer size for inner reads and write-BIO drains. */
 const SCRATCH_BYTES = 64 * 1024;
+/** Most further `SSL_read` calls into one target before it is handed over (as tls/connection.ts). */
+const COALESCE_READS = 64;
 
 /** `BIO_ctrl` commands (bio.h). */
 const BIO_CTRL = {
@@ -100,6 +102,11 @@ export class TLSBioTransport implements Transport, TransportSink {
    * (as the end is: it waits in the read BIO).
    */
   #heldFailure: Error | undefined;
+  /**
+   * The end (true) or a failure read behind records the reader then
+   * paused at: handed over once it reads again (#readLoop).
+   */
+  #heldEnd: Error | true | undefined;
 
   constructor(inner: TransportFactory, engine: TLSEngine, sink: TransportSink, queue: WriteQueue, onHandshake: HandshakeDone) {
     this.#engine = engine;
@@ -375,28 +382,67 @@ export class TLSBioTransport implements Transport, TransportSink {
         this.#waitForReader();
         return;
       }
-      const n = engine.read(target);
-      if (n > 0) {
-        engine.pollSession();
-        const again = sink.receivedInto(target, n);
-        if (!again && !this.#reading) {
-          if (!this.#closed) this.#waitForReader();
-          return;
-        }
-        continue;
-      }
-      engine.pollSession();
-      if (!this.#drainOut()) return; // (a key update, an alert)
-      if (n === WANT_READ || n === WANT_WRITE) return;
-      if (n === 0) {
-        if (this.#ended) return;
-        this.#ended = true;
-        sink.receivedEnd();
+      // The end or a failure that came behind bytes the reader then paused at.
+      const held = this.#heldEnd;
+      if (held !== undefined) {
+        this.#heldEnd = undefined;
+        this.#finish(held);
         return;
       }
-      sink.failed(engine.takeError());
+      let n = engine.read(target);
+      // What ended a run of records (the end, a failure), taken at once:
+      // the error queue is this thread's, and the delivery runs user code.
+      let end: Error | true | undefined;
+      if (n > 0) {
+        // Further records into the rest of the target before it is handed
+        // over: one delivery per read of the input rather than one per TLS
+        // record (as fd mode, tls/connection.ts).
+        let filled = n;
+        for (let more = 0; filled < target.length && more < COALESCE_READS; more++) {
+          n = engine.read(target.subarray(filled));
+          if (n <= 0) break;
+          filled += n;
+        }
+        if (n === 0) end = true;
+        else if (n < 0 && n !== WANT_READ && n !== WANT_WRITE) end = engine.takeError();
+        engine.pollSession();
+        const again = sink.receivedInto(target, filled);
+        if (this.#closed) return;
+        if (n > 0) {
+          if (!again && !this.#reading) {
+            this.#waitForReader();
+            return;
+          }
+          continue;
+        }
+      } else {
+        if (n === 0) end = true;
+        else if (n !== WANT_READ && n !== WANT_WRITE) end = engine.takeError();
+        engine.pollSession();
+      }
+      if (!this.#drainOut()) return; // (a key update, an alert)
+      if (end === undefined) return; // WANT_READ (WANT_WRITE cannot stay with memory BIOs)
+      // After bytes the reader paused at: it learns the end or the failure
+      // once it reads again, as a plain connection's reader does.
+      if (!this.#reading) {
+        this.#heldEnd = end;
+        this.#waitForReader();
+        return;
+      }
+      this.#finish(end);
       return;
     }
+  }
+
+  /** Reports what ended the input: the end (once), or a failure. */
+  #finish(end: Error | true): void {
+    if (end !== true) {
+      this.#sink.failed(end);
+      return;
+    }
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#sink.receivedEnd();
   }
 
   /** The connection takes no more now: input stays in the BIO until it reads again. */
