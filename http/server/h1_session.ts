@@ -659,6 +659,13 @@ export class H1Session implements ResponseSink {
     }
   }
 
+  /** The reader of the response body being streamed (respond.ts), cancelled when the connection closes. */
+  #streamReader: ReadableStreamDefaultReader<unknown> | undefined;
+
+  streaming(reader: ReadableStreamDefaultReader<unknown> | undefined): void {
+    this.#streamReader = reader;
+  }
+
   drained(): Promise<void> {
     if (this.conn.closed) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
@@ -746,7 +753,7 @@ export class H1Session implements ResponseSink {
       // read), then the connection closes (#pump: input done); a handler that
       // never settles would hold it for good: the server's body timeout,
       // counted from the FIN, cuts it (see checkTimer).
-      if (!this.conn.closed && !this.#closing && this.#queue.length > 0) this.#setTimer(T_GONE, this.config.bodyTimeoutMs);
+      if (!this.conn.closed && !this.#closing && this.#queue.length > 0) this.#armGone();
     }
   }
 
@@ -762,6 +769,11 @@ export class H1Session implements ResponseSink {
   onClose(): void {
     this.clientGone = true;
     this.#timerKind = T_NONE;
+    // A body stream waiting on a read that may never settle (an event
+    // stream with nothing to say): cancelled now, its pending read ends.
+    const reader = this.#streamReader;
+    this.#streamReader = undefined;
+    reader?.cancel(clientGoneError()).catch(() => {});
     this.onDrain();
     for (const ex of this.#queue) ex.abandon();
     this.#queue.length = 0;
@@ -1216,6 +1228,14 @@ export class H1Session implements ResponseSink {
     if (this.#stall.stalled(this.conn.bufferedAmount, now, this.config.writeTimeoutMs ?? WRITE_STALL_TIMEOUT_MS)) this.conn.abort();
   }
 
+  /** Bytes handed to the connection when the after-FIN timeout was armed (see checkTimer's T_GONE). */
+  #goneHanded = 0;
+
+  #armGone(): void {
+    this.#goneHanded = this.#stall.handed;
+    this.#setTimer(T_GONE, this.config.bodyTimeoutMs);
+  }
+
   /** Called by the server's sweep: acts on an expired timeout. */
   checkTimer(now: number): void {
     this.#checkWriteStall(now);
@@ -1232,8 +1252,12 @@ export class H1Session implements ResponseSink {
     else if (kind === T_GONE) {
       // A response being written is left to the write stall timeout (counted again from here); a handler
       // that has not answered by now gets a 503 in its place, and the connection closes after it.
+      // A streamed body that sent nothing in that time, nothing of it queued (an event stream with nothing to
+      // say, to a client that closed), is not waited for any longer: the connection closes, the body is
+      // cancelled (onClose). One waiting for a slow reader is the write stall timeout's.
       if (this.#queue.length === 0) return;
-      if (this.#queue[0]!.response !== undefined || this.#writing) this.#setTimer(T_GONE, this.config.bodyTimeoutMs);
+      if (this.#writing && this.#stall.handed === this.#goneHanded && this.conn.bufferedAmount === 0) this.conn.abort();
+      else if (this.#queue[0]!.response !== undefined || this.#writing) this.#armGone();
       else this.#closeWith(errorResponseBytes(503));
     }
   }

@@ -302,6 +302,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
   const reader = body.getReader();
   /** The stream was read to its end: nothing to cancel or release. */
   let ended = false;
+  ex.bodyReader = reader;
   try {
     const gathered = await gatherSettled(reader, GATHER_MAX, file !== undefined);
     const { chunks, total, streaming } = gathered;
@@ -370,6 +371,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
     session.flush();
   } finally {
     // A body not read to its end (HEAD, a reset, an error) is cancelled; one read to its end is left as it is.
+    ex.bodyReader = undefined;
     if (!ended) {
       reader.cancel().catch(() => {});
       reader.releaseLock();

@@ -336,6 +336,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   listed = false;
   /** Set when waiting for room to write (see H2Session.room). */
   wake: (() => void) | undefined;
+  /** The reader of the response body being streamed (h2_response.ts): cancelled when the stream is reset or the connection goes. */
+  bodyReader: ReadableStreamDefaultReader<unknown> | undefined;
   responseTrailers: HeadersInit | (() => HeadersInit | Promise<HeadersInit>) | undefined;
   connectProtocol = "";
   #abort: AbortController | undefined;
@@ -546,6 +548,10 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+    // A response body waiting on a read that may never settle (an event stream with nothing to say) ends now.
+    const reader = this.bodyReader;
+    this.bodyReader = undefined;
+    reader?.cancel(error).catch(() => {});
   }
 }
 

@@ -63,6 +63,13 @@ export interface ResponseSink {
   drained(): Promise<void>;
   readonly gone: boolean;
   /**
+   * Notes the reader of a response body being streamed (undefined once it
+   * is done with): when the connection closes, the sink cancels it, so a
+   * read that never settles (an event stream with nothing to say) does not
+   * hold the stream's source after the client went away.
+   */
+  streaming?(reader: ReadableStreamDefaultReader<unknown> | undefined): void;
+  /**
    * A buffer to append output to directly, instead of `send` (the session
    * collecting the responses of one read), or undefined.
    */
@@ -514,6 +521,7 @@ async function sendStream(
   const reader = body.getReader();
   /** The stream was read to its end: nothing to cancel or release. */
   let ended = false;
+  sink.streaming?.(reader);
   try {
     // Gather what is there at once (with trailers: nothing, they need chunked).
     const gathered = await gatherSettled(reader, GATHER_MAX, trailers !== undefined && !ctx.http10 && !ctx.head);
@@ -608,6 +616,7 @@ async function sendStream(
     // A body not read to its end (HEAD, a connection gone, an error) is
     // cancelled; one read to its end is left as it is (releasing the lock
     // of a finished stream costs ~0.5 µs on Bun, and nobody reads it again).
+    sink.streaming?.(undefined);
     if (!ended) {
       reader.cancel().catch(() => {});
       reader.releaseLock();

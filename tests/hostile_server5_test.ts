@@ -1,0 +1,159 @@
+// serve() against hostile or departing clients (server red team, eleventh
+// session). Found and fixed:
+// - a streamed response body whose read never settles (an event stream with
+//   nothing to say yet) was never cancelled when the client went away: the
+//   write loop waited on that read for good, holding the stream's source,
+//   the response and the connection's session (HTTP/1.1: the connection
+//   closed; HTTP/2: the stream reset or the connection closed). Its source's
+//   cancel now runs as the connection closes or the stream is reset, with
+//   the reason the request's signal got (Deno.serve and Bun.serve cancel
+//   such a body too). Over HTTP/1.1 a client's FIN does not tell a
+//   half-close from a client that left: the responses owed still go out,
+//   but a streamed body that sends nothing for `bodyTimeoutMs` after the FIN
+//   now closes the connection (it was held until the body said something,
+//   for good for a silent one).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import http2 from "node:http2";
+import { serve } from "../http/server/mod.ts";
+
+/** Waits (bounded) until `check` holds. */
+async function until(check: () => boolean, what: string, boundMs = 20_000): Promise<void> {
+  const end = Date.now() + boundMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A server whose /events answer streams one chunk, then waits for good; it records the body's cancel by request number. */
+function eventServer(http2Enabled: boolean) {
+  const cancelled: string[] = [];
+  let n = 0;
+  const server = serve({
+    port: 0,
+    ...(http2Enabled ? {} : { http2: false }),
+    fetch: () => {
+      const id = String(++n);
+      let first = true;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (first) {
+              first = false;
+              controller.enqueue(new TextEncoder().encode("data: hello\n\n"));
+              return;
+            }
+            return new Promise<void>(() => {}); // nothing more to say, ever
+          },
+          cancel(reason) {
+            cancelled.push(`${id}:${reason instanceof Error || reason instanceof DOMException ? reason.name : String(reason)}`);
+          },
+        }),
+        { headers: { "content-type": "text/event-stream" } },
+      );
+    },
+  });
+  return { server, cancelled };
+}
+
+describe("serve: a streamed body whose read never settles is cancelled when the client goes", () => {
+  test("HTTP/1.1: the client resets the connection after the first event", async () => {
+    const { server, cancelled } = eventServer(false);
+    try {
+      const sock = net.connect(server.addr.port, "127.0.0.1");
+      sock.on("error", () => {});
+      let got = "";
+      sock.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      sock.write("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+      await until(() => got.includes("data: hello"), "the first event");
+      assert.deepEqual(cancelled, []);
+      sock.resetAndDestroy();
+      await until(() => cancelled.length === 1, "the body's cancel");
+      assert.deepEqual(cancelled, ["1:AbortError"]);
+    } finally {
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("HTTP/1.1: after the client's FIN, a body that sends nothing for bodyTimeoutMs is cut and cancelled; one that goes on is not", async () => {
+    const cancelled: string[] = [];
+    const enc = new TextEncoder();
+    const server = serve({
+      port: 0,
+      http2: false,
+      bodyTimeoutMs: 1_000,
+      fetch: (request) => {
+        const path = new URL(request.url).pathname;
+        let n = 0;
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              if (path === "/silent" && n > 0) return new Promise<void>(() => {});
+              if (n > 0) await new Promise((r) => setTimeout(r, 50));
+              if (n++ === 20) controller.close();
+              else controller.enqueue(enc.encode("tick\n"));
+            },
+            cancel() {
+              cancelled.push(path);
+            },
+          }),
+        );
+      },
+    });
+    try {
+      const halfClose = (path: string) =>
+        new Promise<string>((resolve) => {
+          const sock = net.connect({ port: server.addr.port, host: "127.0.0.1", allowHalfOpen: true });
+          let got = "";
+          sock.on("data", (d: Buffer) => (got += d.toString("latin1")));
+          sock.on("error", () => {});
+          sock.on("close", () => resolve(got));
+          sock.end(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+        });
+      // A body that goes on after the FIN (a piece every 50 ms, 1 s in all) is written whole.
+      const steady = await halfClose("/steady");
+      assert.match(steady, /^HTTP\/1\.1 200 /);
+      assert.equal(steady.split("tick\n").length - 1, 20);
+      assert.match(steady, /0\r\n\r\n$/);
+      // A silent one: the connection closes after the first piece, the body is cancelled.
+      const silent = await halfClose("/silent");
+      assert.equal(silent.split("tick\n").length - 1, 1);
+      assert.doesNotMatch(silent, /0\r\n\r\n$/);
+      await until(() => cancelled.includes("/silent"), "the silent body's cancel");
+      assert.deepEqual(cancelled, ["/silent"]);
+    } finally {
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+
+  test("HTTP/2: a stream reset, then the connection closed, each cancels its body", async () => {
+    const { server, cancelled } = eventServer(true);
+    const client = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    client.on("error", () => {});
+    try {
+      const open = async () => {
+        const req = client.request({ ":path": "/events" });
+        req.on("error", () => {});
+        let got = "";
+        req.on("data", (d: Buffer) => (got += d.toString("latin1")));
+        await until(() => got.includes("data: hello"), "the first event");
+        return req;
+      };
+      const first = await open();
+      const second = await open();
+      assert.deepEqual(cancelled, []);
+      first.close(http2.constants.NGHTTP2_CANCEL);
+      await until(() => cancelled.length === 1, "the reset stream's cancel");
+      assert.deepEqual(cancelled, ["1:AbortError"]);
+      void second;
+      client.destroy();
+      await until(() => cancelled.length === 2, "the closed connection's cancel");
+      assert.deepEqual(cancelled, ["1:AbortError", "2:AbortError"]);
+    } finally {
+      client.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
