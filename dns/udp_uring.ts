@@ -276,9 +276,11 @@ export class UdpQueryRing implements UringOwner {
     }
     // The ring closes right after the owners are told (or once the reap it
     // was closed from is over); the arena goes with it unless the kernel
-    // still holds an operation (then it is leaked, never freed under it).
+    // still holds an operation (then it is given up, never freed under it).
     queueMicrotask(() => {
+      // Abandoned, not dropped: the collector would free it under the kernel.
       if (this.#uring.closed && this.#uring.directPending === 0) this.#arena.free();
+      else this.#arena.abandon();
     });
   }
 

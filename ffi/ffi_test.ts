@@ -182,6 +182,36 @@ describe("ffi: native memory", () => {
     }
   });
 
+  test("an abandoned NativeBuffer is never freed, not even by the collector once dropped (a kernel may still write it)", async () => {
+    const size = 4096;
+    let buf: NativeBuffer | undefined = NativeBuffer.alloc(size);
+    const address = native.address(buf.pointer);
+    // What a late writer (the kernel, another thread) puts there.
+    const writer = new Uint8Array(native.view(buf.pointer, size));
+    writer.fill(0x5a);
+    buf.abandon();
+    assert.equal(buf.freed, true);
+    assert.throws(() => buf!.pointer, UseAfterCloseError);
+    buf.free(); // no effect
+    buf = undefined;
+    // Let the safety net run, if it would: a collection, then its callbacks.
+    for (let round = 0; round < 3; round++) {
+      forceGc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Memory still owned by nobody in JavaScript is not handed out again.
+    const others: NativeBuffer[] = [];
+    try {
+      for (let i = 0; i < 64; i++) {
+        others.push(NativeBuffer.alloc(size));
+        assert.notEqual(native.address(others.at(-1)!.pointer), address);
+      }
+      assert.ok(writer.every((b) => b === 0x5a), "the abandoned memory was reused");
+    } finally {
+      for (const other of others) other.free();
+    }
+  });
+
   test("NativeBuffer rejects bad sizes and bounds-checks pointerAt", () => {
     assert.throws(() => NativeBuffer.alloc(-1), RangeError);
     assert.throws(() => NativeBuffer.alloc(1.5), RangeError);

@@ -133,6 +133,32 @@ export class NativeBuffer {
     libc().free(a.pointer);
   }
 
+  /**
+   * Gives the memory up for good without freeing it: for memory that the
+   * kernel (an io_uring operation that outlived its ring's close) or another
+   * thread may still write after its owner is done with it. For JavaScript
+   * it is freed (`freed` is true, later use throws `UseAfterCloseError`,
+   * `free()` does nothing) and the safety net never frees it: dropping the
+   * last reference instead would let the collector free it under the
+   * writer.
+   *
+   * @example
+   * ```ts
+   * import { NativeBuffer } from "./native_buffer.ts";
+   * const buf = NativeBuffer.alloc(64);
+   * buf.abandon(); // never returned to malloc
+   * buf.free(); // no effect
+   * console.log(buf.freed); // true
+   * ```
+   */
+  abandon(): void {
+    const a = this.#allocation;
+    if (a.freed) return;
+    a.freed = true;
+    registry.unregister(a);
+    native.detach(this.#buffer);
+  }
+
   /** Same as {@link NativeBuffer.free}. */
   [Symbol.dispose](): void {
     this.free();

@@ -223,6 +223,9 @@ export class Connection {
       this.conn.#setInterest();
     }
   };
+    reportError(error: unknown): void {
+      this.conn.loop._reportError(error);
+    }
 
   /**
    * @internal Use `listen` or `connect`. `io`: the loop's io_uring (I/O

@@ -59,6 +59,7 @@
  *   hungUp(): boolean { return this.#sink.hungUp(); }
  *   loopClosed(): void { this.#sink.loopClosed(); }
  *   refresh(): void { this.#sink.refresh(); }
+ *   reportError(error: unknown): void { this.#sink.reportError(error); }
  *   // As the connection's transport: pass on (bytes sent at once count here).
  *   trySend(data: Uint8Array): number {
  *     const n = this.#inner.trySend(data);
@@ -107,6 +108,7 @@ import type { WriteQueue } from "./write_queue.ts";
  *   hungUp: () => false,
  *   loopClosed: () => {},
  *   refresh: () => {},
+ *   reportError: (error) => console.error(error),
  * };
  * ```
  */
@@ -147,6 +149,40 @@ export interface TransportSink {
   loopClosed(): void;
   /** Asks the connection to call {@link Transport.update} with what it wants now (a deferred start). */
   refresh(): void;
+  /**
+   * A call the transport made outside the loop's tick (from a microtask it
+   * queued, see {@link queueTransportStep}) threw `error`, say a handler
+   * that {@link TransportSink.received} reached: the connection routes it
+   * as a tick routes a throw from its dispatch, to the loop's `onError`
+   * (else it is rethrown). Inside a tick a throw just propagates.
+   */
+  reportError(error: unknown): void;
+}
+
+/**
+ * Runs `step` on a microtask (after the current call, outside the loop's
+ * tick); a throw from it goes to `sink.reportError` (the loop's `onError`)
+ * instead of escaping as an uncaught exception past a custom `onError`.
+ * What the transport must still do after a throw (switch reading on, say)
+ * belongs in a `finally` inside `step`.
+ *
+ * @example
+ * ```ts
+ * import { queueTransportStep, type TransportSink } from "./transport.ts";
+ * function deliverLater(sink: TransportSink, bytes: Uint8Array): void {
+ *   queueTransportStep(sink, () => sink.received(bytes));
+ * }
+ * console.log(typeof deliverLater);
+ * ```
+ */
+export function queueTransportStep(sink: TransportSink, step: () => void): void {
+  queueMicrotask(() => {
+    try {
+      step();
+    } catch (err) {
+      sink.reportError(err);
+    }
+  });
 }
 
 /**

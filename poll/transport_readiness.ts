@@ -79,6 +79,7 @@ export function readinessTransport(loop: Loop, socket: Socket): TransportFactory
  *   hungUp: () => false,
  *   loopClosed: () => {},
  *   refresh: () => {},
+ *   reportError: (error) => console.error(error),
  * }, new WriteQueue());
  * console.log(t.trySend(new Uint8Array([1, 2, 3]))); // 3
  * t.close(false); // closes `a`

@@ -76,6 +76,9 @@ class XorTransport implements Transport, TransportSink {
   refresh(): void {
     this.#sink.refresh();
   }
+  reportError(error: unknown): void {
+    this.#sink.reportError(error);
+  }
 
   trySend(data: Uint8Array): number {
     const n = this.#inner.trySend(xor(data.slice()));

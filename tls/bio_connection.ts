@@ -28,7 +28,7 @@ import { SocketClosedError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import type { Pointer } from "../ffi/types.ts";
-import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
+import { queueTransportStep, type Transport, type TransportFactory, type TransportSink } from "../poll/transport.ts";
 import { flushQueue, WriteQueue } from "../poll/write_queue.ts";
 import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
 import { tlsError } from "./errors.ts";
@@ -127,7 +127,9 @@ export class TLSBioTransport implements Transport, TransportSink {
     this.#inner = inner(this, this.#cipherOut);
     this.#inner.update(true); // the handshake reads whatever the connection wants
     // A client speaks first (after the connection finished constructing).
-    if (engine.role === "client") queueMicrotask(() => this.#handshake());
+    // Microtasks here run outside the loop's tick: a handler's throw goes
+    // to the loop's onError (queueTransportStep), as one in a tick does.
+    if (engine.role === "client") queueTransportStep(sink, () => this.#handshake());
   }
 
   // ---- The connection's transport ----
@@ -190,7 +192,7 @@ export class TLSBioTransport implements Transport, TransportSink {
     this.#inner.update(this.#innerReading());
     if (reading && this.#open && this.#inputWaiting) this.#scheduleDrain();
     // After the drain just scheduled (microtasks run in order), unless the reader paused again in it.
-    if (reading && this.#heldFailure !== undefined) queueMicrotask(() => this.#deliverHeldFailure());
+    if (reading && this.#heldFailure !== undefined) queueTransportStep(this.#sink, () => this.#deliverHeldFailure());
   }
 
   #deliverHeldFailure(): void {
@@ -311,6 +313,10 @@ export class TLSBioTransport implements Transport, TransportSink {
     if (!this.#closed) this.#sink.refresh();
   }
 
+  reportError(error: unknown): void {
+    this.#sink.reportError(error);
+  }
+
   // ---- Internals ----
 
   /** What the inner transport reads for: the handshake, the connection, or a write waiting on input. */
@@ -368,7 +374,7 @@ export class TLSBioTransport implements Transport, TransportSink {
       return;
     }
     // STEP_READ: wait for input. STEP_WRITE cannot stay with memory BIOs.
-    if (step !== STEP_READ) queueMicrotask(() => this.#handshake());
+    if (step !== STEP_READ) queueTransportStep(this.#sink, () => this.#handshake());
   }
 
   #readLoop(): void {
@@ -454,14 +460,27 @@ export class TLSBioTransport implements Transport, TransportSink {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    queueMicrotask(() => {
-      this.#drainScheduled = false;
-      if (!this.#closed && this.#reading) {
-        this.#readLoop();
-        if (!this.#closed && !this.#inputWaiting) this.#inner.update(this.#innerReading());
-      }
-    });
+    queueMicrotask(this.#drainSoon);
   }
+
+  /**
+   * The microtask of {@link #scheduleDrain}: it runs outside the loop's
+   * tick, so a handler's throw goes to the loop's `onError`; input still
+   * waiting in the read BIO (which raises no event) comes on a microtask
+   * after it, as the next tick would bring more.
+   */
+  readonly #drainSoon = (): void => {
+    this.#drainScheduled = false;
+    if (this.#closed || !this.#reading) return;
+    try {
+      this.#readLoop();
+    } catch (err) {
+      this.#sink.reportError(err);
+      if (!this.#closed && this.#reading) this.#scheduleDrain();
+      return;
+    }
+    if (!this.#closed && !this.#inputWaiting) this.#inner.update(this.#innerReading());
+  };
 
   /** Hands what the SSL wrote to the inner transport; false after a failure (reported). */
   #drainOut(): boolean {

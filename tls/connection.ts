@@ -32,7 +32,7 @@ import { SocketClosedError } from "../core/errors.ts";
 import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import type { Loop } from "../poll/loop.ts";
-import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
+import { queueTransportStep, type Transport, type TransportFactory, type TransportSink } from "../poll/transport.ts";
 import { flushQueue, type WriteQueue } from "../poll/write_queue.ts";
 import type { Socket } from "../socket/socket.ts";
 import { STEP_DONE, STEP_READ, type TLSEngine, WANT_READ, WANT_WRITE } from "./engine.ts";
@@ -114,7 +114,8 @@ export class TLSFdTransport implements Transport {
     this.#watcher.onLoopClose = () => sink.loopClosed();
     // The first step need not wait a loop turn: a connected client can
     // write its ClientHello now, and an accepted connection's may be there.
-    queueMicrotask(() => {
+    // (Outside the loop's tick: a handler's throw goes to the loop's onError.)
+    queueTransportStep(sink, () => {
       if (!this.#closed && !this.#open) this.#handshake();
     });
   }
@@ -240,7 +241,7 @@ export class TLSFdTransport implements Transport {
     this.#refresh();
     if (reading && this.#heldEnd !== undefined) {
       // Not from inside the resume that called this (as a drain is not).
-      queueMicrotask(() => {
+      queueTransportStep(this.#sink, () => {
         const held = this.#heldEnd;
         if (this.#closed || !this.#reading || held === undefined) return;
         this.#heldEnd = undefined;
@@ -407,11 +408,24 @@ export class TLSFdTransport implements Transport {
   #scheduleDrain(): void {
     if (this.#drainScheduled) return;
     this.#drainScheduled = true;
-    queueMicrotask(() => {
-      this.#drainScheduled = false;
-      if (!this.#closed && this.#reading && this.#engine.pending()) this.#readLoop();
-    });
+    queueMicrotask(this.#drainSoon);
   }
+
+  /**
+   * The microtask of {@link #scheduleDrain}: it runs outside the loop's
+   * tick, so a handler's throw goes to the loop's `onError`, and what is
+   * still decrypted in the SSL (which raises no readiness event) comes on
+   * a microtask after it, as the next tick would bring socket input.
+   */
+  readonly #drainSoon = (): void => {
+    this.#drainScheduled = false;
+    try {
+      if (!this.#closed && this.#reading && this.#engine.pending()) this.#readLoop();
+    } catch (err) {
+      this.#sink.reportError(err);
+      if (!this.#closed && this.#reading && this.#open) this.#scheduleDrain();
+    }
+  };
 
   #readLoop(): void {
     this.#readRounds();

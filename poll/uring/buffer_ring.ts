@@ -57,6 +57,8 @@ interface Mapping {
   pointer: Pointer;
   length: number;
   released: boolean;
+  /** The ring the buffers are registered with. */
+  ring: Ring;
 }
 
 function unmap(m: Mapping): void {
@@ -65,8 +67,12 @@ function unmap(m: Mapping): void {
   libc().munmap(m.pointer, m.length);
 }
 
-// The safety net for buffers dropped without close(); never the plan.
-const registry = new FinalizationRegistry<Mapping>(unmap);
+// The safety net for buffers dropped without close(); never the plan. While
+// their ring is open the kernel may still write into them (a receive armed
+// with this group): then the memory stays mapped for good.
+const registry = new FinalizationRegistry<Mapping>((m) => {
+  if (m.ring.closed) unmap(m);
+});
 
 /**
  * A provided-buffer ring registered with one {@link Ring}.
@@ -117,7 +123,7 @@ export class ProvidedBuffers {
     const length = this.#base + count * bufferBytes;
     const p = libc().mmap(null, length, C.PROT_READ | C.PROT_WRITE, C.MAP_PRIVATE | C.MAP_ANONYMOUS, -1, 0);
     if (p === null || native.address(p) === MAP_FAILED) throw sysError(native.errno(), "mmap");
-    this.#mapping = { pointer: p, length, released: false };
+    this.#mapping = { pointer: p, length, released: false, ring };
     this.#buffer = native.view(p, length);
     this.#all = new Uint8Array(this.#buffer);
     this.#entries = new DataView(this.#buffer, 0, entriesBytes);

@@ -92,6 +92,9 @@ export class UringLoop {
     const { closeWithLoop, ...ringOptions } = options;
     this.uring = new Uring({
       ...ringOptions,
+      // Every callback's throw in a reap goes to the loop's onError (as each
+      // throw in a tick's dispatch does), not just the first of them.
+      onCallbackError: (error) => loop._reportError(error),
       onBusyChange: (busy) => {
         this.#busy = busy;
         if (watcher !== undefined) this.#updateRef(watcher);

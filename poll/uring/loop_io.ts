@@ -273,9 +273,14 @@ export class LoopUring extends UringLoop {
     if (!this.closed) return; // inside a reap: closed again once it is over
     // Still in the kernel after the ring's close budget: leak rather than
     // unmap what the kernel may write.
+    // Buffers and slots in those operations are given up (abandoned), not
+    // dropped: the collector would free them under the kernel.
     const leak = this.uring.directPending > 0;
     this.buffers?.close(leak);
-    if (!leak) this.sendSlots.close();
+    if (leak) {
+      this.sendSlots.abandon();
+      for (const stream of this.#streams) stream?.abandonInFlight();
+    } else this.sendSlots.close();
     for (const buf of this.#free.splice(0)) buf.free();
     this.#streams.length = 0;
     this.#freeSlots.length = 0;

@@ -57,6 +57,13 @@ export interface UringOptions {
    * (nothing is): a loop refs or unrefs its eventfd watcher here.
    */
   onBusyChange?: (busy: boolean) => void;
+  /**
+   * Receives each exception thrown by an operation's callback while
+   * completions are reaped (a loop's `onError`: every one of them). Without
+   * it the first one is rethrown once the reap is complete and any further
+   * one in the same reap is lost.
+   */
+  onCallbackError?: (error: unknown) => void;
 }
 
 /** A pending operation: a Promise of its result with the id to cancel it by. */
@@ -162,6 +169,7 @@ export class Uring {
   #promised = 0;
   /** The first error thrown by a callback during a reap, rethrown once the reap is complete. */
   #callbackError: unknown = undefined;
+  readonly #onCallbackError: ((error: unknown) => void) | undefined;
   /** Direct operations whose last CQE has not been reaped. */
   #directPending = 0;
   #directSink: DirectSink | undefined;
@@ -179,6 +187,7 @@ export class Uring {
       throw new RangeError(`maxBacklog must be a non-negative integer, got ${this.#maxBacklog}`);
     }
     this.#onBusyChange = options.onBusyChange;
+    this.#onCallbackError = options.onCallbackError;
     const ringOptions: { entries?: number; cqEntries?: number; setupFlags?: number } = {};
     if (options.entries !== undefined) ringOptions.entries = options.entries;
     if (options.cqEntries !== undefined) ringOptions.cqEntries = options.cqEntries;
@@ -560,9 +569,13 @@ export class Uring {
       this.#drainInFlight(1000);
     } finally {
       this.#closed = true;
-      // Still in the kernel after the budget: reject, but leak their memory
+      // Still in the kernel after the budget: reject, but give their memory
+      // up (abandon, never freed: dropped, the collector would free it)
       // rather than free what the kernel may still write.
-      for (const op of this.#inFlight.values()) this.#settle(op, -ECANCELED, false);
+      for (const op of this.#inFlight.values()) {
+        op.memory?.abandon();
+        this.#settle(op, -ECANCELED, false);
+      }
       this.#inFlight.clear();
       this.ring.close();
       if (this.#eventFd >= 0) libc().close(this.#eventFd);
@@ -672,7 +685,7 @@ export class Uring {
         try {
           this.#afterReap();
         } catch (err) {
-          this.#callbackError ??= err;
+          this.#callbackThrew(err);
         }
       }
       if (this.#backlog.length > this.#backlogHead) this.#refill();
@@ -686,6 +699,13 @@ export class Uring {
     return n;
   }
 
+  /** A callback threw during a reap: to `onCallbackError`, else held to be rethrown after it (the first one). */
+  #callbackThrew(error: unknown): void {
+    const report = this.#onCallbackError;
+    if (report !== undefined) report(error);
+    else this.#callbackError ??= error;
+  }
+
   #busyChanged(busy: boolean): void {
     this.#busy = busy;
     this.#onBusyChange?.(busy);
@@ -697,7 +717,7 @@ export class Uring {
       try {
         this.#directSink?.(lo, res, flags);
       } catch (err) {
-        this.#callbackError ??= err;
+        this.#callbackThrew(err);
       }
       return;
     }
@@ -710,7 +730,7 @@ export class Uring {
       try {
         op.done!(res, more);
       } catch (err) {
-        this.#callbackError ??= err;
+        this.#callbackThrew(err);
       }
       return;
     }
@@ -745,7 +765,7 @@ export class Uring {
       try {
         done(res, false);
       } catch (err) {
-        this.#callbackError ??= err;
+        this.#callbackThrew(err);
       }
       return;
     }

@@ -86,6 +86,11 @@ export class SendSlots {
     if (!this.#slab.freed) this.#slab.free();
   }
 
+  /** Gives the slab up without freeing it: a send may still be in the kernel (see `NativeBuffer.abandon`). */
+  abandon(): void {
+    this.#slab.abandon();
+  }
+
   /** Same as {@link SendSlots.close}. */
   [Symbol.dispose](): void {
     this.close();

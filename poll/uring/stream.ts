@@ -352,10 +352,21 @@ export class UringStream {
       const bid = flags >>> CQE.BUFFER_SHIFT;
       try {
         if (res > 0 && (this.#state & CLOSED) === 0) this.#deliver(bufs.deliver(bid, res));
-      } finally {
+      } catch (err) {
+        // A handler threw (the loop's dispatch reports it): the receive is
+        // still finished and reading goes on, as readiness I/O's next poll
+        // would find the rest (a second throw from that wins).
         bufs.recycle(bid);
+        this.#recvDone(res);
+        throw err;
       }
+      bufs.recycle(bid);
     }
+    this.#recvDone(res);
+  }
+
+  /** After a receive's bytes went (buffer ring): its end, failure or next receive. */
+  #recvDone(res: number): void {
     if ((this.#state & CLOSED) !== 0) return;
     if (res === 0) {
       this.#ended();
@@ -382,9 +393,18 @@ export class UringStream {
     this.#readKind = NONE;
     try {
       if (res > 0 && (this.#state & CLOSED) === 0) this.#deliver(buf.bytes.subarray(0, res));
-    } finally {
+    } catch (err) {
+      // A handler threw: reading goes on after it (as in #onRecv).
       this.#io.giveBuffer(buf);
+      this.#pooledRecvDone(res, buf.byteLength);
+      throw err;
     }
+    this.#io.giveBuffer(buf);
+    this.#pooledRecvDone(res, buf.byteLength);
+  }
+
+  /** After a pooled receive's bytes went: its end, failure or next receive. */
+  #pooledRecvDone(res: number, size: number): void {
     if ((this.#state & CLOSED) !== 0) return;
     if (res === 0) {
       this.#ended();
@@ -395,7 +415,7 @@ export class UringStream {
       return;
     }
     // A full buffer likely left more behind: receive again without polling.
-    if (this.#idleReader()) this.#armRead(res === buf.byteLength);
+    if (this.#idleReader()) this.#armRead(res === size);
   }
 
   /** Hands bytes to the connection, or holds them while it takes none. */
@@ -442,6 +462,17 @@ export class UringStream {
   }
 
   #deliverHeld(): void {
+    try {
+      this.#deliverHeldNow();
+    } catch (err) {
+      // A handler threw (the loop reports it): what is still held comes on
+      // the next turn, as readiness I/O's next poll would bring it.
+      if (this.#held !== undefined && (this.#state & (CLOSED | READING)) === READING) this.#queueHeld();
+      throw err;
+    }
+  }
+
+  #deliverHeldNow(): void {
     const held = this.#held;
     if (held !== undefined) {
       while (held.length > 0 && (this.#state & (CLOSED | READING)) === READING) {
@@ -526,6 +557,12 @@ export class UringStream {
     send.slot = NONE;
     send.buf = undefined;
     io.giveSendState(send);
+  }
+
+  /** @internal The ring closed with operations still in the kernel: gives up (never frees) this stream's buffers in them. */
+  abandonInFlight(): void {
+    if (this.#readKind !== NONE) this.#recvBuf?.abandon();
+    if (this.#sendKind !== NONE) this.#send?.buf?.abandon();
   }
 
   /** Once closed and nothing of ours is in the kernel: free the slot. */

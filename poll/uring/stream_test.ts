@@ -4,6 +4,7 @@ import type { Connection } from "../connection.ts";
 import { connect, listen } from "../listener.ts";
 import { Loop } from "../loop.ts";
 import { libc } from "../../ffi/libc.ts";
+import { C } from "../../ffi/platform.ts";
 import { native } from "../../ffi/native.ts";
 import { listenTCPSync } from "../../socket/connect.ts";
 import { yieldToRuntime } from "../yield.ts";
@@ -12,6 +13,7 @@ import { type LoopUringOptions, loopUring } from "./loop_io.ts";
 import { asyncBackends } from "./probe.ts";
 import { Ring } from "./ring.ts";
 import { SendSlots } from "./send_slots.ts";
+import { IORING_OP, IOSQE } from "./uapi.ts";
 
 const available = asyncBackends().io_uring;
 const turn = (): Promise<void> => new Promise((resolve) => yieldToRuntime(resolve));
@@ -78,7 +80,45 @@ async function echoRound(loop: Loop, count: number, size: number): Promise<void>
   });
 }
 
+function forceGc(): void {
+  const g = globalThis as { gc?: () => void; Bun?: { gc(sync: boolean): void } };
+  if (g.Bun) g.Bun.gc(true);
+  else if (g.gc) g.gc();
+  else throw new Error("run with --expose-gc (node) or --v8-flags=--expose-gc (deno)");
+}
+
+/** Registers provided buffers with `ring` and drops them without close(). */
+function registerAndDrop(ring: Ring, group: number): void {
+  ProvidedBuffers.register(ring, group, 4, 4096);
+}
+
 describe("io_uring buffers", () => {
+  test("provided buffers dropped without close() while their ring is open stay mapped: a receive armed on them still lands", async () => {
+    if (!available) return;
+    using ring = Ring.open({ entries: 8 });
+    const pair = new Int32Array(2);
+    assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0, new Uint8Array(pair.buffer)), 0);
+    try {
+      registerAndDrop(ring, 7);
+      assert.ok(ring.prepareSqe(IORING_OP.RECV, IOSQE.BUFFER_SELECT, 0, pair[0]!, 0, 4096, 0, 0, 1, 0, 7));
+      ring.enter(0);
+      // The safety net runs now if it would (a collection, then its callbacks).
+      for (let round = 0; round < 3; round++) {
+        forceGc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      assert.equal(libc().write(pair[1]!, new Uint8Array([1, 2, 3, 4, 5]), 5), 5);
+      ring.enter(1, 5000);
+      const results: number[] = [];
+      ring.reap((_user, res) => void results.push(res));
+      // -EFAULT (-14) if the memory had been unmapped under the kernel.
+      assert.deepEqual(results, [5]);
+    } finally {
+      libc().close(pair[0]!);
+      libc().close(pair[1]!);
+    }
+  });
+
   test("provided buffers: register, deliver a small and a large payload, recycle, close", () => {
     if (!available) return;
     using ring = Ring.open({ entries: 8 });

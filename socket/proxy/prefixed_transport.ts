@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Transport, TransportFactory, TransportSink } from "../../poll/transport.ts";
+import { queueTransportStep, type Transport, type TransportFactory, type TransportSink } from "../../poll/transport.ts";
 
 /**
  * A factory of transports over `inner` that deliver `prefix` first. The
@@ -87,7 +87,7 @@ export class PrefixedTransport implements Transport {
     this.#inner.update(false);
     if (reading && !this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#deliver());
+      queueTransportStep(this.#sink, this.#deliver);
     }
   }
 
@@ -110,17 +110,27 @@ export class PrefixedTransport implements Transport {
     this.#inner.close(keepFd, reset);
   }
 
-  /** Hands over as much of the prefix as the connection takes now; then reading goes to the inner transport. */
-  #deliver(): void {
+  /**
+   * Hands over as much of the prefix as the connection takes now; then
+   * reading goes to the inner transport. It runs on a microtask (outside
+   * the loop's tick): a throw from the handler goes to the loop's
+   * `onError` (queueTransportStep), and reading goes on after it as after
+   * a throw in a tick's dispatch.
+   */
+  readonly #deliver = (): void => {
     this.#scheduled = false;
     const prefix = this.#prefix;
     if (this.#closed || !this.#reading || prefix === null) return;
     const n = Math.min(this.#sink.recvLimit(), prefix.length);
     if (n <= 0) return; // the connection calls update() again when it has room
     this.#prefix = n === prefix.length ? null : prefix.subarray(n);
-    this.#sink.received(prefix.subarray(0, n));
-    if (this.#closed) return;
-    if (this.#prefix === null) this.#inner.update(this.#reading);
-    else if (this.#reading) this.update(true);
-  }
+    try {
+      this.#sink.received(prefix.subarray(0, n));
+    } finally {
+      if (!this.#closed) {
+        if (this.#prefix === null) this.#inner.update(this.#reading);
+        else if (this.#reading) this.update(true);
+      }
+    }
+  };
 }
