@@ -222,10 +222,10 @@ export class Connection {
     refresh(): void {
       this.conn.#setInterest();
     }
-  };
     reportError(error: unknown): void {
       this.conn.loop._reportError(error);
     }
+  };
 
   /**
    * @internal Use `listen` or `connect`. `io`: the loop's io_uring (I/O
