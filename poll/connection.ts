@@ -35,6 +35,7 @@ import { SocketClosedError, SocketTimeoutError, UnsupportedError, UseAfterCloseE
 import { SOCKET_LIMITS } from "../core/limits.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
+import { guardShutdown } from "../socket/socket_core.ts";
 import type { ConnectionHandler, ConnectionOptions, TimeoutKind, WaitOptions } from "./connection_types.ts";
 import { type Loop, loopClosedError } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
@@ -249,6 +250,8 @@ export class Connection {
     if (io === undefined) this.#transport = new ReadinessTransport(loop, socket, sink, this.#out);
     else if (typeof io === "function") this.#transport = io(sink, this.#out);
     else this.#transport = new UringTransport(io, socket, sink, this.#out);
+    // A raw `socket.shutdown("write")` waits for what this connection queued.
+    guardShutdown(socket, this.#guardShutdown);
     if (this.#idleMs + this.#readMs + this.#writeMs > 0) {
       const now = performance.now();
       this.#lastRead = now;
@@ -256,6 +259,26 @@ export class Connection {
       this.#armTimer();
     }
   }
+
+  /**
+   * The socket's shutdown guard (socket/socket_core.ts): a FIN asked for
+   * with `socket.shutdown("write")` goes after the bytes queued before it
+   * (a queued send, a record of TLS over io_uring), never ahead of them.
+   */
+  readonly #guardShutdown = (shut: () => void): void => {
+    if (this.#closed || this.#out.empty) {
+      shut();
+      return;
+    }
+    this.#transport.queue(NOTHING, 0, (error) => {
+      if (error !== undefined || this.#closed) return;
+      try {
+        shut();
+      } catch {
+        // the peer is gone already: the connection reports it
+      }
+    });
+  };
 
   /** The file descriptor (-1 once closed). */
   get fd(): number {

@@ -1120,7 +1120,10 @@ export class Socket {
 
   /**
    * Shuts down one or both directions (the peer sees end of stream after
-   * "write").
+   * "write"). While an async connection sends on this socket, the write
+   * side goes down only after the bytes it still has queued (its FIN never
+   * overtakes them, on either I/O backend); a failure then is not thrown
+   * (the connection reports its own).
    *
    * @example
    * ```ts
@@ -1134,7 +1137,14 @@ export class Socket {
   shutdown(how: ShutdownHow = "both"): void {
     const value = how === "read" ? C.SHUT_RD : how === "write" ? C.SHUT_WR : how === "both" ? C.SHUT_RDWR : -1;
     if (value < 0) throw new TypeError(`shutdown takes "read", "write" or "both", got ${String(how)}`);
-    check(libc().shutdown(this.fd, value), "shutdown", this.#core.peerText);
+    const core = this.#core;
+    const guard = core.shutdownGuard;
+    if (guard === undefined || value === C.SHUT_RD) {
+      check(libc().shutdown(this.fd, value), "shutdown", core.peerText);
+      return;
+    }
+    if (value === C.SHUT_RDWR) check(libc().shutdown(this.fd, C.SHUT_RD), "shutdown", core.peerText);
+    guard(() => check(libc().shutdown(core.liveFd(), C.SHUT_WR), "shutdown", core.peerText));
   }
 
   /**

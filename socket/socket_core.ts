@@ -61,6 +61,11 @@ export class SocketCore {
   readonly stats = new SocketStatistics();
   /** Descriptors recvFds handed out and closeReceivedFd has not closed yet (the only ones it closes). */
   received: Set<number> | undefined;
+  /**
+   * What a `shutdown("write" | "both")` of the write side goes through
+   * while a connection sends on this socket ({@link guardShutdown}).
+   */
+  shutdownGuard: ((shut: () => void) => void) | undefined;
 
   constructor(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean) {
     this.fd = fd;
@@ -178,6 +183,34 @@ export function provideCoreAccess(access: (socket: object) => SocketCore): void 
 export function coreOf(socket: object): SocketCore {
   if (coreAccess === undefined) throw new Error("socket/socket.ts has not been loaded");
   return coreAccess(socket);
+}
+
+/**
+ * Puts `guard` in front of the write half of `socket.shutdown("write")`
+ * (and of `"both"`): it gets `shut`, which shuts the write side down (through
+ * the guard put there before, if any), and calls it at once when it holds
+ * no bytes, else once the bytes it holds went (a connection's queued
+ * sends), so the FIN does not overtake them. The guard put last runs
+ * first: an outer layer's bytes go down to the inner one before its own
+ * wait. A guard whose connection closed calls `shut` at once.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { guardShutdown } from "./socket_core.ts";
+ * const [a, b] = Socket.pair();
+ * let held: (() => void) | undefined;
+ * guardShutdown(a, (shut) => (held = shut)); // a queue that has not drained yet
+ * a.shutdown("write"); // waits for the guard
+ * held!(); // drained: now the FIN
+ * console.log(b.recv(new Uint8Array(1))); // 0: end of stream
+ * a.close(); b.close();
+ * ```
+ */
+export function guardShutdown(socket: object, guard: (shut: () => void) => void): void {
+  const core = coreOf(socket);
+  const before = core.shutdownGuard;
+  core.shutdownGuard = before === undefined ? guard : (shut) => guard(() => before(shut));
 }
 
 /**

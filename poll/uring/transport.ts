@@ -34,6 +34,7 @@ import { native } from "../../ffi/native.ts";
 import { C, E } from "../../ffi/platform.ts";
 import { sendPair } from "../../socket/send_pair.ts";
 import type { Socket } from "../../socket/socket.ts";
+import { guardShutdown } from "../../socket/socket_core.ts";
 import { loopClosedError } from "../loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "../transport.ts";
 import type { WriteQueue } from "../write_queue.ts";
@@ -42,6 +43,7 @@ import { UringStream, type UringStreamHost } from "./stream.ts";
 
 /** Flags of a send from the caller's memory: the descriptor blocks (the ring waits for it), this call must not. */
 const DIRECT_FLAGS = C.MSG_NOSIGNAL | (C.MSG_DONTWAIT ?? 0x40);
+const EMPTY = new Uint8Array(0);
 
 /**
  * A factory of io_uring transports over `socket` (a blocking descriptor:
@@ -90,6 +92,22 @@ export class UringTransport implements Transport, UringStreamHost {
     this.#sink = sink;
     this.#queue = queue;
     this.#stream = new UringStream(io, socket.fd, this);
+    // Under a layer (memory-BIO TLS), this queue holds its records: a raw
+    // `socket.shutdown("write")` waits for them too (after that layer's).
+    guardShutdown(socket, (shut) => {
+      if (this.#closed || queue.empty) {
+        shut();
+        return;
+      }
+      this.queue(EMPTY, 0, (error) => {
+        if (error !== undefined || this.#closed) return;
+        try {
+          shut();
+        } catch {
+          // the peer is gone already: the connection reports it
+        }
+      });
+    });
     io.addOwner(this);
     this.#stream.ref();
     queueMicrotask(() => {
