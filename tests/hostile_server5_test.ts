@@ -12,11 +12,19 @@
 //   but a streamed body that sends nothing for `bodyTimeoutMs` after the FIN
 //   now closes the connection (it was held until the body said something,
 //   for good for a silent one).
+// - a request answered before its body was all in (the handler did not read
+//   it), whose remaining body then broke a limit (maxBodyBytes: 413), failed
+//   to parse (a bad chunk: 400) or stalled (bodyTimeoutMs: 408), got that
+//   error response too, after its own: a second response answering no
+//   request, which a keep-alive client takes for its next request's. Such a
+//   connection now closes without another response (as Go's server and
+//   nginx do); a request refused before its answer still gets its 4xx.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
 import http2 from "node:http2";
 import { serve } from "../http/server/mod.ts";
+import { rawExchangeText } from "./raw_exchange.ts";
 
 /** Waits (bounded) until `check` holds. */
 async function until(check: () => boolean, what: string, boundMs = 20_000): Promise<void> {
@@ -153,6 +161,64 @@ describe("serve: a streamed body whose read never settles is cancelled when the 
       assert.deepEqual(cancelled, ["1:AbortError", "2:AbortError"]);
     } finally {
       client.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});
+
+describe("serve over HTTP/1.1: the rest of an answered request's body breaks a limit, fails or stalls", () => {
+  /** Writes `parts` one by one, 100 ms apart, and resolves with what came back once the server closed. */
+  function exchange(port: number, parts: string[]): Promise<string> {
+    return new Promise((resolve) => {
+      const sock = net.connect(port, "127.0.0.1");
+      let got = "";
+      const bound = setTimeout(() => sock.destroy(), 20_000);
+      sock.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      sock.on("error", () => {});
+      sock.on("close", () => {
+        clearTimeout(bound);
+        resolve(got);
+      });
+      let i = 0;
+      const next = () => {
+        if (i >= parts.length || sock.destroyed) return;
+        sock.write(parts[i++]!);
+        setTimeout(next, 100);
+      };
+      next();
+    });
+  }
+  const statuses = (reply: string) => [...reply.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+
+  test("the answer goes out alone, then the connection closes (no 413, 400 or 408 after it)", async () => {
+    let calls = 0;
+    const server = serve({
+      port: 0,
+      http2: false,
+      maxBodyBytes: 1000,
+      bodyTimeoutMs: 500,
+      fetch: () => {
+        calls++;
+        return new Response("early");
+      },
+    });
+    try {
+      const head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+      const tooLarge = await exchange(server.addr.port, [head, ("100\r\n" + "a".repeat(256) + "\r\n").repeat(8)]);
+      assert.deepEqual(statuses(tooLarge), ["200"], tooLarge);
+      const badChunk = await exchange(server.addr.port, [head + "5\r\nabcde\r\n", "zz\r\n"]);
+      assert.deepEqual(statuses(badChunk), ["200"], badChunk);
+      const stalled = await exchange(server.addr.port, ["POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nabc"]);
+      assert.deepEqual(statuses(stalled), ["200"], stalled);
+      // Pipelined behind such a body: the request after it is never read, nor answered.
+      const piped = await exchange(server.addr.port, [head + "5\r\nabcde\r\n", "zz\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n"]);
+      assert.deepEqual(statuses(piped), ["200"], piped);
+      assert.equal(calls, 4);
+      // Refused before it was answered (the whole body in the first read): the 413, as before.
+      const refused = await rawExchangeText(server.addr.port, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n" + "a".repeat(2000));
+      assert.deepEqual(statuses(refused), ["413"], refused);
+      assert.equal(calls, 4);
+    } finally {
       await server.shutdown({ deadlineMs: 200 });
     }
   });

@@ -547,6 +547,8 @@ export class H1Session implements ResponseSink {
   /** The request being parsed is the last one (Connection: close, HTTP/1.0). */
   #lastRequest = false;
   #rejectStatus = 0;
+  /** The refused input was the rest of an answered request's body: the connection closes with no error response. */
+  #rejectSilently = false;
   #writing = false;
   #closing = false;
   #bodyPaused = false;
@@ -966,7 +968,7 @@ export class H1Session implements ResponseSink {
     while (!this.conn.closed && !this.#closing) {
       const ex = this.#queue[0];
       if (ex === undefined) {
-        if (this.#rejectStatus !== 0) this.#closeWith(errorResponseBytes(this.#rejectStatus));
+        if (this.#rejectStatus !== 0) this.#closeWith(this.#rejectSilently ? undefined : errorResponseBytes(this.#rejectStatus));
         else if (this.#inputDone || this.config.draining) this.#closeWith(undefined);
         else if (this.parser.idle && this.#receiving === undefined && this.#upgradeHeld === undefined) {
           this.#setTimer(T_IDLE, this.config.keepAliveTimeoutMs);
@@ -1163,6 +1165,11 @@ export class H1Session implements ResponseSink {
     const ex = this.#receiving;
     if (ex !== undefined) {
       this.#receiving = undefined;
+      // The body of a request already answered (its response written, the
+      // rest of its body being dropped): another response would answer no
+      // request (a client takes it for its next one's), so the connection
+      // closes without one (as Go's server and nginx do).
+      if (ex.discard && !this.#queue.includes(ex)) this.#rejectSilently = true;
       ex.poisoned = !ex.done;
       ex.failBody(error);
     }
