@@ -221,10 +221,11 @@ export interface Native {
    */
   env(name: string): string | undefined;
   /**
-   * Runs `listener` once when the process is about to exit (`process.exit`,
-   * `Deno.exit` or the natural end), before the runtime joins its helper
-   * threads: the place to wake a thread blocked in C, which Node would
-   * otherwise wait for forever.
+   * Runs `listener` once when the process is about to exit (`process.exit`
+   * or the natural end), before the runtime joins its helper threads: the
+   * place to wake a thread blocked in C, which Node would otherwise wait for
+   * forever. Where the runtime waits for no such thread (Deno) the listener
+   * is never called.
    */
   onExit(listener: () => void): void;
   /**

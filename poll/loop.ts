@@ -159,7 +159,8 @@ export interface LoopStats {
 /**
  * Loops with a wait parked on a helper thread. When the process exits, each
  * is woken so its helper returns from C: Node joins its worker threads at
- * exit and would otherwise wait for the parked wait forever.
+ * exit and would otherwise wait for the parked wait forever. (Deno waits for
+ * none: there `native.onExit` is never called.)
  */
 const parkedLoops = new Set<{ wakeForExit(): void }>();
 let exitHookInstalled = false;
@@ -697,7 +698,9 @@ export class Loop implements WatcherHost {
 
   /** @internal Wakes a parked wait because the process exits. */
   wakeForExit(): void {
-    if (!this.#released) this.#wake.signal();
+    if (this.#released) return;
+    this.stats.wakes++;
+    this.#wake.signal();
   }
 
   #park(): void {

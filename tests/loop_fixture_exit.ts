@@ -2,7 +2,8 @@
 // mode "unref": an unreferenced listener and an unreferenced loop timer.
 // mode "close": a referenced listener closed by a runtime timer after 100 ms.
 // mode "exit": process.exit(3) while the loop's wait is parked on its helper
-// thread (Node used to wait for that thread forever).
+// thread (Node used to wait for that thread forever); prints how many
+// wake-ups the exit wrote.
 import { listen } from "../poll/listener.ts";
 import { defaultLoop } from "../poll/loop.ts";
 
@@ -26,6 +27,13 @@ if (mode === "unref") {
   const exitWhenParked = () => {
     if (!defaultLoop().parked && waited++ < 1000) return void setTimeout(exitWhenParked, 10);
     console.log(JSON.stringify({ parked: defaultLoop().parked }));
+    // After the loop's own exit hook (installed at its first park): how many
+    // wake-ups the exit wrote (Deno's last exit event is "unload").
+    const report = () => console.log(JSON.stringify({ exitWakes: defaultLoop().stats.wakes - wakesBefore }));
+    const wakesBefore = defaultLoop().stats.wakes;
+    const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+    if (deno) (globalThis as unknown as { addEventListener(t: string, f: () => void): void }).addEventListener("unload", report);
+    else (globalThis as unknown as { process: { on(e: "exit", f: () => void): void } }).process.on("exit", report);
     (globalThis as unknown as { process: { exit(code: number): never } }).process.exit(3);
   };
   setTimeout(exitWhenParked, 10);
