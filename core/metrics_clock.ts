@@ -27,12 +27,12 @@
  * @module
  */
 import { libc } from "../ffi/libc.ts";
-import { detectRuntime } from "../ffi/runtime.ts";
+import { runtimeCapabilities } from "../ffi/runtime.ts";
 import { ffiClockMs } from "./ffi_clock.ts";
 import { onMicrotask } from "./microtask.ts";
 
-/** 0: not decided yet (Deno, libc not loaded so far), 1: FFI, 2: performance.now(). */
-let mode = detectRuntime() === "deno" ? 0 : 2;
+/** 0: not decided yet (performance.now() is slow here, libc not loaded so far), 1: FFI, 2: performance.now(). */
+let mode = runtimeCapabilities.performanceNowIsSlow ? 0 : 2;
 
 /** Latencies waiting for their end, at most this many (then the clock is read at once). */
 const WAITING_MAX = 64;

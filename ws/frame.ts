@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { detectRuntime } from "../ffi/runtime.ts";
+import { runtimeCapabilities } from "../ffi/runtime.ts";
 import { wasmMasker } from "../core/mask_wasm.ts";
 
 /**
@@ -261,12 +261,11 @@ const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  */
 export const WORD_MASK_MIN_BYTES = 32;
 
-// [copying, in place]: from these sizes on the WebAssembly path is faster,
-// measured on the project machine (best of interleaved rounds). Copying
-// through the module's memory costs two copies and a view of the piece
-// (20–30 ns when the length changes), so in place, where JavaScript only
-// reads and writes once, it pays later on Deno and Bun.
-const WASM_FROM = { node: [64, 64], deno: [128, 384], bun: [128, 512] } as const;
+// From these sizes on the WebAssembly path is faster, measured per runtime
+// on the project machine (best of interleaved rounds; the figures live in
+// ffi/runtime.ts). Copying through the module's memory costs two copies and
+// a view of the piece (20–30 ns when the length changes), so in place,
+// where JavaScript only reads and writes once, it pays later on Deno and Bun.
 
 /**
  * From this many bytes on, masking in place (the receiver unmasking a
@@ -280,7 +279,7 @@ const WASM_FROM = { node: [64, 64], deno: [128, 384], bun: [128, 512] } as const
  * console.log(WASM_MASK_MIN_BYTES >= 32); // true
  * ```
  */
-export const WASM_MASK_MIN_BYTES: number = WASM_FROM[detectRuntime()][1];
+export const WASM_MASK_MIN_BYTES: number = runtimeCapabilities.wasmMaskFromBytes.inPlace;
 
 /**
  * From this many bytes on, masking while copying (the sender writing a
@@ -293,7 +292,7 @@ export const WASM_MASK_MIN_BYTES: number = WASM_FROM[detectRuntime()][1];
  * console.log(WASM_COPY_MASK_MIN_BYTES >= 32); // true
  * ```
  */
-export const WASM_COPY_MASK_MIN_BYTES: number = WASM_FROM[detectRuntime()][0];
+export const WASM_COPY_MASK_MIN_BYTES: number = runtimeCapabilities.wasmMaskFromBytes.copying;
 
 /** `%TypedArray%.prototype.byteLength`'s own getter, immune to overrides. */
 const byteLengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, "byteLength")!

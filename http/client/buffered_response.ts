@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { detectRuntime } from "../../ffi/runtime.ts";
+import { runtimeCapabilities } from "../../ffi/runtime.ts";
 
 const decoder = new TextDecoder();
 
@@ -136,7 +136,7 @@ class BufferedResponse extends Response {
 }
 
 /** Whether the runtime's Response builds a stream for every body (Node's undici), so keeping the bytes pays. */
-export const BUFFERED_RESPONSES_PAY: boolean = detectRuntime() === "node";
+export const BUFFERED_RESPONSES_PAY: boolean = runtimeCapabilities.responseBodiesAreStreams;
 
 /**
  * A `Response` of `bytes` that makes no body stream unless one is asked for.
