@@ -31,7 +31,7 @@
  *
  * @module
  */
-import { detectRuntime } from "./runtime.ts";
+import { bodySource, type ResponseClass, responseStateReader } from "./response_state.ts";
 
 /**
  * Deno's static body record (a byte body's `{ body, consumed }`): opaque
@@ -98,7 +98,6 @@ const RELEASE_MIN = 16384;
 /** The Content-Type a string body gets when nothing else sets one (the fetch standard's). */
 const STRING_BODY_TYPE = "text/plain;charset=UTF-8";
 
-type ResponseClass = new (body?: BodyInit | null, init?: ResponseInit) => Response;
 
 /** Deno's static body record. */
 interface StaticRecord {
@@ -204,12 +203,6 @@ function markBodies(R: ResponseClass): DenoBodyMarks | undefined {
   return marks;
 }
 
-function sourceOf(src: unknown): string | Uint8Array | Blob | undefined {
-  if (typeof src === "string" || src instanceof Uint8Array) return src;
-  if (typeof Blob === "function" && src instanceof Blob) return src;
-  return undefined;
-}
-
 /**
  * Finds the layout on responses of Deno's class made here (not on one the
  * server was given, which may be a subclass or have a stream body) and
@@ -309,7 +302,7 @@ function open(R: ResponseClass): DenoResponseBody | undefined {
       if (s === null || typeof s !== "object") return undefined;
       if ("consumed" in s) {
         if (s.consumed !== false || response.bodyUsed) return undefined;
-        const bytes = sourceOf(s.body);
+        const bytes = bodySource(s.body);
         if (copies && bytes instanceof Uint8Array) copied = s;
         return bytes;
       }
@@ -345,8 +338,7 @@ function open(R: ResponseClass): DenoResponseBody | undefined {
   };
 }
 
-let made = false;
-let deno: DenoResponseBody | undefined;
+const reader = responseStateReader("deno", open);
 
 /**
  * On Deno, the interface to its responses' private state (see the module
@@ -363,15 +355,5 @@ let deno: DenoResponseBody | undefined;
  * ```
  */
 export function denoResponseBody(R: ResponseClass): DenoResponseBody | undefined {
-  if (!made) {
-    made = true;
-    if (detectRuntime() === "deno") {
-      try {
-        deno = open(R);
-      } catch {
-        deno = undefined;
-      }
-    }
-  }
-  return deno;
+  return reader(R);
 }

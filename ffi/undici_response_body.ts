@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { detectRuntime } from "./runtime.ts";
+import { bodySource, type ResponseClass, responseStateReader } from "./response_state.ts";
 
 /**
  * What undici's private response state gives the server; each method
@@ -51,17 +51,10 @@ export interface UndiciResponseBody {
   forEachField(response: Response, fn: (name: string, value: string) => void): boolean;
 }
 
-type ResponseClass = new (body?: BodyInit | null, init?: ResponseInit) => Response;
 
 interface UndiciState {
   body: { stream: ReadableStream | null; source: unknown; length?: number | null } | null;
   headersList: Iterable<[string, string]> & { cookies: string[] | null };
-}
-
-function sourceOf(src: unknown): string | Uint8Array | Blob | undefined {
-  if (typeof src === "string" || src instanceof Uint8Array) return src;
-  if (typeof Blob === "function" && src instanceof Blob) return src;
-  return undefined;
 }
 
 /** Finds the state's key on a response of `R` made here (not on one the server was given: a subclass, a stream body). */
@@ -86,7 +79,7 @@ function open(R: ResponseClass): UndiciResponseBody | undefined {
       // in the stream's tee (a view of length 0 here would be sent empty, or
       // throw). The body's recorded length tells.
       if (src instanceof Uint8Array && typeof body.length === "number" && src.byteLength !== body.length) return undefined;
-      return sourceOf(src);
+      return bodySource(src);
     },
     forEachField(response, fn) {
       const list = state(response)?.headersList;
@@ -101,8 +94,7 @@ function open(R: ResponseClass): UndiciResponseBody | undefined {
   };
 }
 
-let made = false;
-let undici: UndiciResponseBody | undefined;
+const reader = responseStateReader("node", open);
 
 /**
  * On Node, the interface to undici's responses' private state (see the
@@ -118,15 +110,5 @@ let undici: UndiciResponseBody | undefined;
  * ```
  */
 export function undiciResponseBody(R: ResponseClass): UndiciResponseBody | undefined {
-  if (!made) {
-    made = true;
-    if (detectRuntime() === "node") {
-      try {
-        undici = open(R);
-      } catch {
-        undici = undefined;
-      }
-    }
-  }
-  return undici;
+  return reader(R);
 }
