@@ -7,43 +7,39 @@
 // and is reused.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { Agent, fetch } from "../http/client/mod.ts";
 import { Pool } from "../http/client/pool.ts";
 import { ProxyAgent } from "../http/client/proxy_dispatch.ts";
+import type { Socket } from "node:net";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
-let server: net.Server;
+let server: RawHTTPServer;
 let port = 0;
 /** Connections accepted, by local address (the origin's host). */
 const accepted = new Map<string, number>();
-const sockets = new Set<net.Socket>();
+/** The connections open at the server. */
+const sockets = new Set<Socket>();
 
 before(async () => {
   // Every 127.x.y.z reaches it (Linux loopback); /keep answers with keep-alive, anything else with a close.
-  server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("error", () => {});
-    const host = sock.localAddress ?? "";
-    accepted.set(host, (accepted.get(host) ?? 0) + 1);
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      for (let end = head.indexOf("\r\n\r\n"); end >= 0; end = head.indexOf("\r\n\r\n")) {
-        const keep = head.startsWith("GET /keep ");
-        head = head.slice(end + 4);
-        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${keep ? "" : "Connection: close\r\n"}\r\nok`);
-        if (!keep) sock.end();
-      }
-    });
+  server = await listenRawHTTP((sock, head) => {
+    const keep = head.startsWith("GET /keep ");
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${keep ? "" : "Connection: close\r\n"}\r\nok`);
+    if (!keep) sock.end();
+  }, {
+    host: "0.0.0.0",
+    onConnection: (sock) => {
+      sockets.add(sock);
+      sock.on("close", () => sockets.delete(sock));
+      const host = sock.localAddress ?? "";
+      accepted.set(host, (accepted.get(host) ?? 0) + 1);
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  port = server.port;
 });
 
 after(async () => {
-  for (const sock of sockets) sock.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 /** The i-th loopback host, 127.0.1.1 onwards. */

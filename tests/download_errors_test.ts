@@ -5,42 +5,27 @@
 // of one connection hung every later request.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { download, fetch, Pool } from "../http/client/mod.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 /** 4 MiB: far more than the socket buffers and the body's queue hold, so an unread body keeps the response in flight. */
 const BODY = "x".repeat(4 << 20);
-let server: net.Server;
+let server: RawHTTPServer;
 let origin = "";
 let dir = "";
-const sockets = new Set<net.Socket>();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "ffinet-download-errors-"));
   // Keep-alive: answers every request on a connection with BODY.
-  server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("error", () => {});
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      for (let end = head.indexOf("\r\n\r\n"); end >= 0; end = head.indexOf("\r\n\r\n")) {
-        head = head.slice(end + 4);
-        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  server = await listenRawHTTP((sock) => void sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY}`));
+  origin = server.base;
 });
 
 after(async () => {
-  for (const sock of sockets) sock.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

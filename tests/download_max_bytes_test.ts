@@ -5,56 +5,42 @@
 // connection serves the next request). Without maxBytes nothing changes.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { download, fetch, Pool } from "../http/client/mod.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 /** 1 MiB: more than the socket buffers hold, so an unread body keeps the response in flight. */
 const SIZE = 1 << 20;
 const BODY = Buffer.alloc(SIZE, "x");
-let server: net.Server;
+let server: RawHTTPServer;
 let origin = "";
 let dir = "";
-const sockets = new Set<net.Socket>();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "ffinet-download-max-"));
   // Keep-alive. /chunked: BODY in 16 KiB chunks without a length; /range: honours `Range: bytes=N-`; else Content-Length.
-  server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
-    sock.on("error", () => {});
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      for (let end = head.indexOf("\r\n\r\n"); end >= 0; end = head.indexOf("\r\n\r\n")) {
-        const request = head.slice(0, end);
-        head = head.slice(end + 4);
-        const from = /\r\nrange: bytes=(\d+)-/i.exec(request);
-        if (request.startsWith("GET /chunked ")) {
-          sock.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-          for (let at = 0; at < SIZE; at += 16384) sock.write(`4000\r\n${BODY.subarray(at, at + 16384).toString("latin1")}\r\n`);
-          sock.write("0\r\n\r\n");
-        } else if (request.startsWith("GET /range ") && from !== null) {
-          const n = Number(from[1]);
-          sock.write(`HTTP/1.1 206 Partial Content\r\nContent-Range: bytes ${n}-${SIZE - 1}/${SIZE}\r\nContent-Length: ${SIZE - n}\r\n\r\n`);
-          sock.write(BODY.subarray(n));
-        } else {
-          sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`);
-          sock.write(BODY);
-        }
-      }
-    });
+  server = await listenRawHTTP((sock, request) => {
+    const from = /\r\nrange: bytes=(\d+)-/i.exec(request);
+    if (request.startsWith("GET /chunked ")) {
+      sock.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (let at = 0; at < SIZE; at += 16384) sock.write(`4000\r\n${BODY.subarray(at, at + 16384).toString("latin1")}\r\n`);
+      sock.write("0\r\n\r\n");
+    } else if (request.startsWith("GET /range ") && from !== null) {
+      const n = Number(from[1]);
+      sock.write(`HTTP/1.1 206 Partial Content\r\nContent-Range: bytes ${n}-${SIZE - 1}/${SIZE}\r\nContent-Length: ${SIZE - n}\r\n\r\n`);
+      sock.write(BODY.subarray(n));
+    } else {
+      sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      sock.write(BODY);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  origin = server.base;
 });
 
 after(async () => {
-  for (const sock of sockets) sock.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -8,14 +8,14 @@
 // Content-Disposition is never used (the file is the caller's path).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HTTPError } from "../core/errors.ts";
 import { Agent, download } from "../http/client/mod.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
-let server: net.Server;
+let server: RawHTTPServer;
 let port = 0;
 let reply = "";
 let dir = "";
@@ -23,23 +23,14 @@ const agent = new Agent();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "ffinet-hostile-download-"));
-  server = net.createServer((sock) => {
-    sock.on("error", () => {});
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      head = "";
-      sock.end(reply);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  // Answers the first request head with `reply` and ends the connection.
+  server = await listenRawHTTP((sock) => void sock.end(reply));
+  port = server.port;
 });
 
 after(async () => {
   await agent.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

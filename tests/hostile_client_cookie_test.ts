@@ -9,9 +9,9 @@
 //   leaves at most maxCookiesPerDomain in the jar, and fetch goes on.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { CookieJar } from "../http/client/cookie_jar.ts";
 import { Agent, fetch } from "../http/client/mod.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 describe("CookieJar: a full jar", () => {
   test("the least recently used cookie goes, ties to the first stored", () => {
@@ -59,31 +59,21 @@ describe("CookieJar: a full jar", () => {
 });
 
 describe("fetch with a cookie jar against a server sending 90 Set-Cookie per response", () => {
-  let server: net.Server;
+  let server: RawHTTPServer;
   let port = 0;
   const agent = new Agent();
   before(async () => {
-    let round = 0;
-    server = net.createServer((sock) => {
-      sock.on("error", () => {});
-      let buf = "";
-      sock.on("data", (d: Buffer) => {
-        buf += d.toString("latin1");
-        while (buf.includes("\r\n\r\n")) {
-          buf = buf.slice(buf.indexOf("\r\n\r\n") + 4);
-          const r = round++;
-          let head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
-          for (let i = 0; i < 90; i++) head += `Set-Cookie: c${r}_${i}=${"v".repeat(20)}; Path=/; Max-Age=600\r\n`;
-          sock.write(head + "\r\nok");
-        }
-      });
+    // Keep-alive; each response (the r-th over the server) sets 90 new cookies.
+    server = await listenRawHTTP((sock, _head, r) => {
+      let head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n";
+      for (let i = 0; i < 90; i++) head += `Set-Cookie: c${r}_${i}=${"v".repeat(20)}; Path=/; Max-Age=600\r\n`;
+      sock.write(head + "\r\nok");
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    port = (server.address() as net.AddressInfo).port;
+    port = server.port;
   });
   after(async () => {
     await agent.close();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   test("the jar keeps maxCookiesPerDomain (the newest), every fetch succeeds", async () => {

@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { Agent, Client, fetch, nextRedirect, Pool, request, type ResponseData } from "../http/client/mod.ts";
 import { serve, type Server } from "../http/server/mod.ts";
 import { HTTP1ParseError, HTTPError, LimitError, NetError } from "../core/errors.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 const enc = new TextEncoder();
 
@@ -32,61 +33,6 @@ function listenHttp(handler: http.RequestListener): Promise<{ server: http.Serve
 function closeHttp(server: http.Server): Promise<void> {
   server.closeAllConnections?.();
   return new Promise((resolve) => server.close(() => resolve()));
-}
-
-/** A raw server: `onRequest(socket, head, index)` per request head received (bodies by Content-Length are skipped). */
-interface RawServer {
-  base: string;
-  connections: number;
-  close(): Promise<void>;
-}
-
-function listenRaw(onRequest: (socket: net.Socket, head: string, index: number, connection: number) => void): Promise<RawServer> {
-  const sockets = new Set<net.Socket>();
-  let connections = 0;
-  let requests = 0;
-  const server = net.createServer((socket) => {
-    const connection = connections++;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    let buffer = Buffer.alloc(0);
-    let skip = 0;
-    socket.on("data", (data: Buffer) => {
-      buffer = Buffer.concat([buffer, data]);
-      for (;;) {
-        if (skip > 0) {
-          const n = Math.min(skip, buffer.length);
-          buffer = buffer.subarray(n);
-          skip -= n;
-          if (skip > 0) return;
-        }
-        const end = buffer.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const head = buffer.subarray(0, end).toString("latin1");
-        buffer = buffer.subarray(end + 4);
-        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-        skip = m ? Number(m[1]) : 0;
-        onRequest(socket, head, requests++, connection);
-      }
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      const raw: RawServer = {
-        base: `http://127.0.0.1:${port}`,
-        get connections() {
-          return connections;
-        },
-        close: () => {
-          for (const s of sockets) s.destroy();
-          return new Promise<void>((r) => server.close(() => r()));
-        },
-      };
-      resolve(raw);
-    });
-  });
 }
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<Error> {
@@ -564,10 +510,10 @@ describe("fetch() against node:http and serve()", () => {
 });
 
 describe("odd and hostile responses from a raw TCP server", () => {
-  const servers: RawServer[] = [];
+  const servers: RawHTTPServer[] = [];
   const pools: Pool[] = [];
-  async function raw(onRequest: Parameters<typeof listenRaw>[0], options: ConstructorParameters<typeof Pool>[1] = {}): Promise<[RawServer, Pool]> {
-    const s = await listenRaw(onRequest);
+  async function raw(onRequest: Parameters<typeof listenRawHTTP>[0], options: ConstructorParameters<typeof Pool>[1] = {}): Promise<[RawHTTPServer, Pool]> {
+    const s = await listenRawHTTP(onRequest);
     const p = new Pool(s.base, options);
     servers.push(s);
     pools.push(p);
