@@ -138,7 +138,7 @@ export interface ConnectionPoolOptions<C extends PoolMember = Connection> {
   loop?: Loop;
   /** The time source (default the monotonic system clock). */
   clock?: Clock;
-  /** Whether an idle connection may be handed out again (checked by `get` and `checkConnection`). */
+  /** Whether an idle connection may be handed out again (checked by `get` and `checkConnection`; a throw counts as no, logged at WARN). */
   validate?: (connection: C, entry: PoolEntry<C>) => boolean;
   /** Called before an idle connection is closed for its idle timeout (a throw is logged; the connection closes anyway). */
   onIdle?: (connection: C, entry: PoolEntry<C>) => void;
@@ -335,7 +335,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     if (idle === undefined) return undefined;
     for (let entry = idle[idle.length - 1]; entry !== undefined; entry = idle[idle.length - 1]) {
       this.#setActive(entry, true);
-      if (entry.connection.closed || (this.#validate !== undefined && !this.#validate(entry.connection, entry))) {
+      if (entry.connection.closed || !this.#valid(entry)) {
         this.#counters.healthFailures++;
         this.#discard(entry);
         continue;
@@ -496,7 +496,7 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     let health: ConnectionHealth = "healthy";
     if (entry?.error !== undefined) health = "error";
     else if (connection.closed || entry === undefined) health = "disconnected";
-    else if (this.#validate !== undefined && !this.#validate(connection, entry)) health = "error";
+    else if (!this.#valid(entry)) health = "error";
     else if (!entry.active && this.idleTimeoutMs > 0 && this.#clock.now() - entry.lastUsedAt >= this.idleTimeoutMs) health = "stale";
     if (health !== "healthy") this.#counters.healthFailures++;
     return health;
@@ -656,6 +656,23 @@ export class ConnectionPool<C extends PoolMember = Connection> {
     const reason = new PoolError("ERR_POOL_DRAINING", "the pool began draining: connects in progress were given up");
     for (const abort of this.#connectAborts) abort.abort(reason);
     this.#connectAborts.clear();
+  }
+
+  /**
+   * Whether `validate` (if given) accepts the entry's connection. One that
+   * throws refuses it (logged at WARN): `get` had already taken the entry
+   * off the idle stack, so a throw left it active for good, held by nobody
+   * (never handed out, never idle-closed, and a drain waited for it until
+   * its deadline).
+   */
+  #valid(entry: PoolEntry<C>): boolean {
+    if (this.#validate === undefined) return true;
+    try {
+      return this.#validate(entry.connection, entry);
+    } catch (error) {
+      this.#log.warn("pool: validate threw", { error });
+      return false;
+    }
   }
 
   #stop(): void {

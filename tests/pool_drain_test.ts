@@ -120,6 +120,38 @@ describe("ConnectionPool on real connections", () => {
     await client.close();
   });
 
+  test("a validate that throws refuses the connection (closed, not held): get goes on to the next, a drain has nothing to wait for", async () => {
+    // Found in the eleventh session's red team: get() took the entry off the
+    // idle stack, then validate threw out of get(): the connection stayed
+    // active for good, held by nobody, and a drain waited for it until its
+    // deadline (forced: 1).
+    const listener = server();
+    let calls = 0;
+    const pool = new ConnectionPool<Connection>({
+      cleanupIntervalMs: 0,
+      validate: () => {
+        if (++calls === 1) throw new Error("validate failed");
+        return true;
+      },
+    });
+    const clients = [await connect({ port: listener.port }), await connect({ port: listener.port })];
+    const [a, b] = [(await acceptLimited(pool, listener))!, (await acceptLimited(pool, listener))!];
+    pool.release(a);
+    pool.release(b);
+    const got = pool.get("127.0.0.1"); // acceptLimited keys by the peer's address
+    assert.equal(calls, 2);
+    assert.equal(got, a); // b (the last released) was refused and closed
+    assert.equal(b.closed, true);
+    assert.equal(pool.size, 1);
+    assert.equal(pool.checkConnection(a), "healthy");
+    calls = 0;
+    assert.equal(pool.checkConnection(a), "error"); // the throw counts as a refusal here too
+    pool.release(a);
+    assert.deepEqual(await pool.drain(60_000), { forced: 0 });
+    assert.equal(a.closed, true);
+    for (const c of clients) await c.close();
+  });
+
   test("idle connections are closed by the periodic cleanup", async () => {
     const listener = server();
     const idled: Connection[] = [];
