@@ -14,23 +14,10 @@ import { describe, test } from "node:test";
 import { connect } from "../poll/listener.ts";
 import { connectTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
+import { turns, within } from "./waits.ts";
 
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
-
-/** `promise`, or a failure naming `what` and the events so far after 20 s (a lost end fails, never hangs). */
-function within<T>(promise: Promise<T>, what: string, events: string[]): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not come within 20 s; events: ${events.join(", ") || "none"}`)), 20_000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** Turns of the event loop, for an end that would wrongly come during the pause. */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
-}
 
 for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false, "reset"]] as const) {
   describe(`${tls ? "TLS (fd mode; memory-BIO under FFINET_IO=uring)" : "plain TCP"}: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {

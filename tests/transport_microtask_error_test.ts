@@ -19,32 +19,12 @@ import { prefixedTransport } from "../socket/proxy/prefixed_transport.ts";
 import { Socket } from "../socket/socket.ts";
 import { connectTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
+import { turns, until, within } from "./waits.ts";
 
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-/** `promise`, or a failure naming `what` and the events so far after 20 s (a lost delivery fails, never hangs). */
-function within<T>(promise: Promise<T>, what: string, events: readonly string[]): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not come within 20 s; events: ${events.join(", ") || "none"}`)), 20_000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-/** Turns of the runtime's event loop. */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 1));
-}
-
-/** Resolves once `done()` holds (checked each turn), or fails after 20 s naming `what`. */
-function until(done: () => boolean, what: string, events: readonly string[]): Promise<void> {
-  return within((async () => {
-    while (!done()) await turns(1);
-  })(), what, events);
-}
 
 /** An error a handler throws on purpose, told apart from any other. */
 class HandlerThrow extends Error {
