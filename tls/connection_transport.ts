@@ -16,6 +16,9 @@
 import type { Connection } from "../poll/connection.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
 import type { WriteQueue } from "../poll/write_queue.ts";
+import { guardShutdown } from "../socket/socket_core.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** Connections whose transport runs over another connection, not a bare descriptor. */
 const layered = new WeakSet<Connection>();
@@ -81,6 +84,23 @@ export class ConnectionTransport implements Transport {
     this.#conn = conn;
     this.#sink = sink;
     this.#queue = queue;
+    // Records held here (the connection underneath at its high-water mark)
+    // go before a raw `socket.shutdown("write")`: its FIN waits for them to
+    // reach that connection, then for that connection's own queue.
+    guardShutdown(conn.socket, (shut) => {
+      if (this.#closed || queue.empty) {
+        shut();
+        return;
+      }
+      this.queue(EMPTY, 0, (error) => {
+        if (error !== undefined || this.#closed) return;
+        try {
+          shut();
+        } catch {
+          // the peer is gone already: the connection reports it
+        }
+      });
+    });
     conn.setHandler({
       data: (_c, bytes) => {
         if (!this.#closed) sink.received(bytes);
