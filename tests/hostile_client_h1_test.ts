@@ -5,9 +5,9 @@
 // other schemes or without end are refused; the agent goes on afterwards.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { NetError } from "../core/errors.ts";
 import { Agent, fetch, request } from "../http/client/mod.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 const CASES: Array<[string, string, string]> = [
   ["a four-digit status", "HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok", "HPE_INVALID_STATUS"],
@@ -47,7 +47,7 @@ const REDIRECTS: Array<[string, string, string]> = [
   ["to itself, for ever", "/loop", "ERR_HTTP_TOO_MANY_REDIRECTS"],
 ];
 
-let server: net.Server;
+let server: RawHTTPServer;
 let port = 0;
 let reply = "";
 /** Answers by request path, before `reply`. */
@@ -55,24 +55,14 @@ const byPath = new Map<string, string>();
 const agent = new Agent();
 
 before(async () => {
-  server = net.createServer((sock) => {
-    sock.on("error", () => {});
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      const path = head.split(" ", 2)[1] ?? "";
-      head = "";
-      sock.end(byPath.get(path) ?? reply);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  // Answers the first request head (by its path, else with `reply`) and ends the connection.
+  server = await listenRawHTTP((sock, head) => void sock.end(byPath.get(head.split(" ", 2)[1] ?? "") ?? reply));
+  port = server.port;
 });
 
 after(async () => {
   await agent.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 function hasCode(code: string): (err: unknown) => boolean {

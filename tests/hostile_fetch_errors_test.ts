@@ -27,38 +27,31 @@ import { serve } from "../http/server/mod.ts";
 import { defaultConnector } from "../poll/connector.ts";
 import { listenTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
+import { listenRawHTTP, type RawHTTPServer } from "./raw_http_server.ts";
 
 /** What the raw server writes for the next request, then what it does: "hold" keeps the socket open, "cut" closes it. */
 let script: { bytes: Uint8Array | string; then: "hold" | "cut" } = { bytes: "", then: "cut" };
-let server: net.Server;
+let server: RawHTTPServer;
 let port = 0;
 const held = new Set<net.Socket>();
 const agent = new Agent();
 
 before(async () => {
-  server = net.createServer((sock) => {
-    sock.on("error", () => {});
-    let head = "";
-    sock.on("data", (d: Buffer) => {
-      head += d.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      head = "";
-      const { bytes, then } = script;
-      if (then === "cut") sock.end(bytes);
-      else {
-        held.add(sock);
-        sock.write(bytes);
-      }
-    });
+  server = await listenRawHTTP((sock) => {
+    const { bytes, then } = script;
+    if (then === "cut") sock.end(bytes);
+    else {
+      held.add(sock);
+      sock.write(bytes);
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as net.AddressInfo).port;
+  port = server.port;
 });
 
 after(async () => {
   for (const s of held) s.destroy();
   await agent.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await server.close();
 });
 
 /** A TypeError (as fetch's) whose cause is a NetError with `code` (any code when undefined); returns the cause. */
