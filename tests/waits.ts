@@ -41,9 +41,12 @@ export function within<T>(promise: Promise<T>, what: string, events: readonly st
  * ```
  */
 export function until(done: () => boolean, what: string, events: readonly string[], seconds = 20): Promise<void> {
+  // The polling stops with the wait: left running after a failure, its
+  // timers kept the test process alive until the runner's own timeout.
+  let over = false;
   return within((async () => {
-    while (!done()) await turns(1);
-  })(), what, events, seconds);
+    while (!over && !done()) await turns(1);
+  })(), what, events, seconds).finally(() => (over = true));
 }
 
 /**
