@@ -37,6 +37,7 @@
 import { checkOptions } from "../../core/options.ts";
 import { ContentEncoder, encodeContent, isBrotliAvailable } from "../content_coding.ts";
 import type { Middleware } from "./middleware.ts";
+import { responseContentType } from "./response_peek.ts";
 import { isCompressibleType } from "./mime.ts";
 
 /**
@@ -160,10 +161,12 @@ export function compression(options: CompressionOptions = {}): Middleware {
     const response = await next();
     if (!(response instanceof Response)) return response;
     const status = response.status;
-    if (status === 204 || status === 304 || status === 206 || status < 200 || response.body === null) return response;
+    // The headers before the body: Bun puts a Blob's type into them only if they are read first.
     const h = response.headers;
+    if (status === 204 || status === 304 || status === 206 || status < 200 || response.body === null) return response;
     if (h.has("content-encoding") || h.has("content-range")) return response;
-    const type = h.get("content-type");
+    // What the response is sent with (on Bun a string body's type is not in its headers).
+    const type = responseContentType(response);
     if (type === null || !filter(type)) return response;
     if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(h.get("cache-control") ?? "")) return response;
     const head = request.method === "HEAD";
@@ -171,8 +174,8 @@ export function compression(options: CompressionOptions = {}): Middleware {
     available ??= wanted.filter((e) => e !== "br" || isBrotliAvailable());
     const accept = request.headers.get("accept-encoding");
     const coding = accept === null ? undefined : preferredEncoding(accept, available);
-    if (coding === undefined || declared < threshold) return varied(response);
-    if (head && declared >= threshold) return headOnly(response, coding);
+    if (coding === undefined || declared < threshold) return varied(response, type);
+    if (head && declared >= threshold) return headOnly(response, coding, type);
     const level = coding === "br" ? brotliQuality : gzipLevel;
 
     // Gather up to the threshold, and one read more, to learn whether the body ends there.
@@ -206,9 +209,11 @@ export function compression(options: CompressionOptions = {}): Middleware {
     }
     if (head && !(done && total < threshold)) {
       reader.cancel().catch(() => {});
-      return headOnly(response, coding);
+      return headOnly(response, coding, type);
     }
     const headers = new Headers(h);
+    // The type goes with the copy (Bun keeps a string body's out of `h`).
+    if (!headers.has("content-type")) headers.set("content-type", type);
     addVary(headers);
     if (done) {
       reader.releaseLock();
@@ -251,13 +256,14 @@ export function compression(options: CompressionOptions = {}): Middleware {
   };
 }
 
-function varied(response: Response): Response {
+function varied(response: Response, type: string): Response {
   try {
     addVary(response.headers);
     return response;
   } catch {
-    // immutable headers (a Response.redirect or error): a copy
+    // immutable headers (a Response.redirect or error): a copy, with the type the original is sent with
     const headers = new Headers(response.headers);
+    if (!headers.has("content-type")) headers.set("content-type", type);
     addVary(headers);
     return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   }
@@ -269,9 +275,10 @@ function varied(response: Response): Response {
  * without encoding it), and a body of unknown length that the server
  * does not send (it cancels it).
  */
-function headOnly(response: Response, coding: string): Response {
+function headOnly(response: Response, coding: string, type: string): Response {
   void response.body?.cancel().catch(() => {});
   const headers = new Headers(response.headers);
+  if (!headers.has("content-type")) headers.set("content-type", type);
   addVary(headers);
   return encoded(new ReadableStream<Uint8Array>({}, { highWaterMark: 0 }), coding, response.status, response.statusText, headers);
 }

@@ -361,9 +361,19 @@ export function installLightResponse(): () => void {
     redirected: () => false,
     bodyUsed: () => false,
   };
-  for (const key of Reflect.ownKeys(Native.prototype)) {
-    if (key === "constructor") continue;
-    const d = Object.getOwnPropertyDescriptor(Native.prototype, key)!;
+  // Every accessor and method up the chain (the nearest of each name): the
+  // class may be a subclass of the runtime's (Bun's, ffi/bun_response_type.ts),
+  // whose own prototype holds few of them.
+  const seen = new Set<PropertyKey>(["constructor"]);
+  const members: Array<[PropertyKey, PropertyDescriptor]> = [];
+  for (let p: object | null = Native.prototype; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    for (const key of Reflect.ownKeys(p)) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      members.push([key, Object.getOwnPropertyDescriptor(p, key)!]);
+    }
+  }
+  for (const [key, d] of members) {
     if (typeof d.get === "function") {
       const get = d.get;
       const fromState = typeof key === "string" ? cheap[key] : undefined;

@@ -26,6 +26,7 @@
  * @module
  */
 import { bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
+import { bunImpliedType } from "../../ffi/bun_response_type.ts";
 import { type DenoBodyRecord, denoResponseBody } from "../../ffi/deno_response_body.ts";
 import { undiciResponseBody } from "../../ffi/undici_response_body.ts";
 import { detachBuffer } from "../../ffi/detach.ts";
@@ -228,7 +229,46 @@ export function forEachResponseField(response: Response, fn: (name: string, valu
   // lines apart), without an entry array per field (Bun: 0.6-0.8 against
   // 1.2-1.3 µs for a response with one field), nor a closure.
   publicFieldFn = fn;
-  response.headers.forEach(publicField);
+  const implied = impliedType === undefined ? undefined : impliedType(response);
+  if (implied === undefined) {
+    response.headers.forEach(publicField);
+    return;
+  }
+  // Bun: a body's type its headers do not hold, sent as Node's and Deno's
+  // headers would hold it (ffi/bun_response_type.ts), unless a field gives one.
+  sawType = false;
+  response.headers.forEach(publicFieldSeeingType);
+  if (!sawType) fn("content-type", implied);
+}
+
+/**
+ * The Content-Type `response` is sent with: its header field, or on Bun the
+ * one its body implies that Bun keeps out of `headers` (a string body's,
+ * as Node's and Deno's `headers` hold it; see ffi/bun_response_type.ts);
+ * null when it has none. For code that looks at or copies a response's
+ * fields (compression) and must see what {@link forEachResponseField} gives.
+ *
+ * @example
+ * ```ts
+ * import { responseContentType } from "./response_peek.ts";
+ * console.log(responseContentType(new Response("hi"))); // "text/plain;charset=UTF-8"
+ * console.log(responseContentType(new Response(new Uint8Array(1)))); // null
+ * ```
+ */
+export function responseContentType(response: Response): string | null {
+  const type = response.headers.get("content-type");
+  if (type !== null || impliedType === undefined) return type;
+  return impliedType(realResponseOf(response)) ?? null;
+}
+
+/** Bun: the Content-Type a body implies that its headers do not hold (undefined elsewhere). */
+const impliedType = bunImpliedType;
+/** Whether {@link publicFieldSeeingType} met a Content-Type. */
+let sawType = false;
+
+function publicFieldSeeingType(value: string, name: string): void {
+  if (name === "content-type") sawType = true;
+  publicFieldFn(name, value);
 }
 
 /** What {@link forEachResponseField} calls for each field it reads through `headers.forEach`. */

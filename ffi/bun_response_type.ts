@@ -1,0 +1,134 @@
+/**
+ * Bun only: the Content-Type the fetch standard's "extract a body" gives a
+ * `Response`'s body, where Bun keeps it out of `response.headers`.
+ *
+ * The standard's `Response` constructor adds that type to the header list
+ * when the init's headers have none: `text/plain;charset=UTF-8` for a
+ * string, `application/x-www-form-urlencoded;charset=UTF-8` for
+ * `URLSearchParams`, `multipart/form-data; boundary=…` for `FormData`, a
+ * Blob's (or File's) non-empty `type`; none for bytes, an `ArrayBuffer` or
+ * a stream. Node's and Deno's constructors do; Bun 1.x (1.4.5 here) keeps
+ * it beside the body instead, where its own server finds it but a server
+ * of JavaScript that writes `response.headers` does not:
+ *
+ * - a string body's type is never in `headers` (`new Response("x")
+ *   .headers.get("content-type")` is null), and nothing public tells a
+ *   string body from a byte body afterwards (`bytes()`, `blob()`'s type,
+ *   the memory estimate, `clone()` answer alike);
+ * - a Blob's, `FormData`'s or `URLSearchParams`'s type is put into the
+ *   list when `headers` is first read, but only if the body was not read
+ *   first: after `response.body` or `bytes()` it is gone for good.
+ *
+ * So on Bun, from this module's load on, `globalThis.Response` is a
+ * subclass of Bun's (instances are Bun's own responses: Bun's server and
+ * APIs take them; `instanceof Response` holds for Bun's responses from
+ * `fetch` too; subclasses made of it work). Its constructor marks a
+ * response with a string body (an own symbol-keyed property: ~10 ns a
+ * response here against ~100 for the construction) and reads `headers` at
+ * once for a Blob, `FormData` or `URLSearchParams` body, so that Bun's type
+ * is in the list before anyone reads the body: the list then is what
+ * Node's and Deno's hold, and deleting the field there removes it as on
+ * Node and Deno. {@link bunImpliedType} answers a string body's type for
+ * the server to add when the list has none. `clone()` of a marked
+ * response is marked too.
+ *
+ * What stays different on Bun: a string body's type cannot be deleted
+ * (`response.headers.delete("content-type")` finds nothing to delete, and
+ * the type is still sent, as Bun's own server sends it); responses made
+ * before this module loaded, or by a subclass of Bun's class declared
+ * before it, are not known, so a string body among them goes out without
+ * a type (as before). Where Bun puts a string body's type into `headers`
+ * itself (checked at load), nothing is installed and
+ * {@link bunImpliedType} is undefined.
+ *
+ * @example
+ * ```ts
+ * import { bunImpliedType } from "./bun_response_type.ts";
+ * const type = bunImpliedType?.(new Response("hi"));
+ * console.log(type === undefined || type === "text/plain;charset=UTF-8"); // true
+ * ```
+ *
+ * @module
+ */
+// First: its load-time check of Bun's memory estimate must meet Bun's own class.
+import "./bun_response_bytes.ts";
+import { detectRuntime } from "./runtime.ts";
+
+/** The type of a string body (the fetch standard's spelling, as Node and Deno send it). */
+const TEXT_TYPE = "text/plain;charset=UTF-8";
+
+type ResponseClass = typeof Response;
+
+/**
+ * The mark of a response with a string body (an own property: ~8 ns a
+ * response here; a private field would cost ~20 and change every
+ * response's memory estimate, which ffi/bun_response_bytes.ts reads).
+ */
+const TEXT = Symbol("ffinet.textBody");
+
+function isText(response: object): boolean {
+  return (response as Record<symbol, unknown>)[TEXT] === true;
+}
+
+/** A body whose type Bun gives only through `headers`, read before the body: not a string, bytes or a stream. */
+function typedBody(body: unknown): boolean {
+  if (typeof body !== "object" || body === null) return false;
+  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer || body instanceof ReadableStream) return false;
+  return (typeof Blob === "function" && body instanceof Blob) ||
+    (typeof FormData === "function" && body instanceof FormData) ||
+    (typeof URLSearchParams === "function" && body instanceof URLSearchParams);
+}
+
+function install(): ((response: Response) => string | undefined) | undefined {
+  if (detectRuntime() !== "bun") return undefined;
+  const Native = globalThis.Response as ResponseClass;
+  if (typeof Native !== "function") return undefined;
+  // A Bun that follows the standard here needs nothing.
+  if (new Native("probe").headers.get("content-type") !== null) return undefined;
+  const nativeClone = Native.prototype.clone;
+  class TypedResponse extends Native {
+    constructor(body?: BodyInit | null, init?: ResponseInit) {
+      super(body, init);
+      if (typeof body === "string") (this as unknown as Record<symbol, boolean>)[TEXT] = true;
+      else if (typedBody(body)) void this.headers;
+    }
+    override clone(): Response {
+      const copy = nativeClone.call(this);
+      if ((this as unknown as Record<symbol, unknown>)[TEXT] === true) (copy as unknown as Record<symbol, boolean>)[TEXT] = true;
+      return copy;
+    }
+  }
+  Object.defineProperty(TypedResponse, "name", { value: "Response" });
+  Object.defineProperty(TypedResponse, Symbol.hasInstance, {
+    // Bun's own responses (fetch's, Response.json's) are Responses too; a subclass's instanceof is the usual one.
+    value: function (this: unknown, x: unknown): boolean {
+      if (this === TypedResponse) return x instanceof Native;
+      return Function.prototype[Symbol.hasInstance].call(this, x);
+    },
+  });
+  // Checked on responses made now; else the runtime's class stays.
+  try {
+    const made = new TypedResponse("x");
+    const bytes = new TypedResponse(new Uint8Array(1));
+    if (!isText(made) || isText(bytes) || !isText(made.clone()) || !(made instanceof Native)) return undefined;
+  } catch {
+    return undefined;
+  }
+  Object.defineProperty(globalThis, "Response", { value: TypedResponse, writable: true, configurable: true });
+  return (response) => isText(response) ? TEXT_TYPE : undefined;
+}
+
+/**
+ * On Bun, the Content-Type `response`'s body implies that Bun keeps out of
+ * its `headers` (a string body's, `text/plain;charset=UTF-8`), for the
+ * server to send when the header list has no Content-Type; undefined for
+ * any other response. Undefined itself on Node and Deno, whose `headers`
+ * hold it (see the module text).
+ *
+ * @example
+ * ```ts
+ * import { bunImpliedType } from "./bun_response_type.ts";
+ * console.log(bunImpliedType?.(new Response(new Uint8Array(1)))); // undefined
+ * ```
+ */
+export const bunImpliedType: ((response: Response) => string | undefined) | undefined = install();
