@@ -14,7 +14,7 @@ import { describe, test } from "node:test";
 import { connect } from "../poll/listener.ts";
 import { connectTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
-import { turns, within } from "./waits.ts";
+import { turns, until, within } from "./waits.ts";
 
 const pki = testPKI();
 const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
@@ -80,6 +80,10 @@ for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false
         });
         await turns(5);
         client.resume();
+        // The bytes first (however slow the loop is to read them: a fixed
+        // number of turns was not always enough on a loaded machine), then
+        // turns in which an end or a failure would come while paused.
+        await until(() => bytes === 1000 || events.length > 1, "the server's bytes", events);
         await turns(20);
         paused = false;
         events.push("resumed");
