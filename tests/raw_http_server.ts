@@ -34,6 +34,13 @@ export interface RawHTTPServerOptions {
   host?: string;
   /** Called with each connection as it is accepted (before any head). */
   onConnection?: (socket: net.Socket, connection: number) => void;
+  /**
+   * Call `onRequest` once the request's body (by Content-Length) has all
+   * come, not at its head: a test that checks the body arrived without
+   * counting bytes itself (bytes that came with the head are never seen
+   * by a `data` listener the callback adds).
+   */
+  afterBody?: boolean;
 }
 
 /**
@@ -65,6 +72,8 @@ export function listenRawHTTP(
     options.onConnection?.(socket, connection);
     let buffer = Buffer.alloc(0);
     let skip = 0;
+    /** A head whose body is still coming (with `afterBody`). */
+    let waiting: string | undefined;
     socket.on("data", (data: Buffer) => {
       buffer = Buffer.concat([buffer, data]);
       for (;;) {
@@ -74,13 +83,19 @@ export function listenRawHTTP(
           skip -= n;
           if (skip > 0) return;
         }
+        if (waiting !== undefined) {
+          const head = waiting;
+          waiting = undefined;
+          onRequest(socket, head, requests++, connection);
+        }
         const end = buffer.indexOf("\r\n\r\n");
         if (end < 0) return;
         const head = buffer.subarray(0, end).toString("latin1");
         buffer = buffer.subarray(end + 4);
         const m = /\r\ncontent-length: *(\d+)/i.exec(head);
         skip = m ? Number(m[1]) : 0;
-        onRequest(socket, head, requests++, connection);
+        if (options.afterBody === true && skip > 0) waiting = head;
+        else onRequest(socket, head, requests++, connection);
       }
     });
   });
