@@ -223,3 +223,66 @@ describe("serve over HTTP/1.1: the rest of an answered request's body breaks a l
     }
   });
 });
+
+describe("serve over HTTP/2: maxBodyBytes", () => {
+  // Found in this session: maxBodyBytes (413 over HTTP/1.1) did not apply
+  // over HTTP/2 at all: a handler reading the body (text(), arrayBuffer())
+  // gathered whatever the client sent, without bound. Now an announced
+  // content-length above it is answered 413 before the handler; a body that
+  // goes past it fails the handler's read (HPE_BODY_TOO_LARGE, as over
+  // HTTP/1.1) and is answered 413 in its place; the stream is then reset
+  // (NO_ERROR after a complete response, RFC 9113 §8.1) so that the client
+  // stops sending. Left: a stream whose handler answered (and finished)
+  // before its body came is not counted any more: the rest is credited and
+  // dropped, however long (bandwidth only, no memory).
+  test("an announced or streamed body over the limit is 413 (the handler's read fails), the stream reset NO_ERROR; the connection goes on", async () => {
+    const reads: string[] = [];
+    const server = serve({
+      port: 0,
+      maxBodyBytes: 1000,
+      fetch: async (request) => {
+        const path = new URL(request.url).pathname;
+        try {
+          return new Response(`read ${(await request.text()).length}`);
+        } catch (err) {
+          reads.push(`${path} ${(err as { code?: string }).code}`);
+          throw err;
+        }
+      },
+    });
+    const client = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    client.on("error", () => {});
+    try {
+      const post = (path: string, total: number, contentLength: boolean) =>
+        new Promise<{ status: number; body: string; rst: number }>((resolve) => {
+          const headers: http2.OutgoingHttpHeaders = { ":path": path, ":method": "POST" };
+          if (contentLength) headers["content-length"] = String(total);
+          const req = client.request(headers);
+          let status = 0;
+          let body = "";
+          req.on("response", (h) => (status = Number(h[":status"])));
+          req.on("data", (d: Buffer) => (body += d.toString()));
+          req.on("error", () => {});
+          req.on("close", () => resolve({ status, body, rst: req.rstCode ?? -1 }));
+          let sent = 0;
+          const more = () => {
+            while (sent < total && !req.destroyed) {
+              sent += 250;
+              if (!req.write("a".repeat(250))) return void req.once("drain", more);
+            }
+            if (!req.destroyed) req.end();
+          };
+          more();
+        });
+      assert.deepEqual(await post("/read", 750, false), { status: 200, body: "read 750", rst: 0 });
+      assert.deepEqual(await post("/read", 5000, true), { status: 413, body: "Content Too Large", rst: 0 });
+      assert.deepEqual(await post("/read", 5000, false), { status: 413, body: "Content Too Large", rst: 0 });
+      assert.deepEqual(reads, ["/read HPE_BODY_TOO_LARGE"]); // the announced one never reached the handler
+      // The connection (and its flow-control window) is still good.
+      assert.deepEqual(await post("/read", 1000, false), { status: 200, body: "read 1000", rst: 0 });
+    } finally {
+      client.destroy();
+      await server.shutdown({ deadlineMs: 200 });
+    }
+  });
+});

@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { HTTP2Error } from "../../core/errors.ts";
+import { HTTP1ParseError, HTTP2Error } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { checkOptions } from "../../core/options.ts";
 import { monotonicMs } from "../../core/clock.ts";
@@ -47,7 +47,7 @@ import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import { H2Connection, type H2ConnectionOptions } from "../h2/connection.ts";
 import { ErrorCode, MAX_WINDOW } from "../h2/constants.ts";
 import type { H2Event } from "../h2/events.ts";
-import { HTTP2_LIMITS } from "../../core/limits.ts";
+import { HTTP1_LIMITS, HTTP2_LIMITS } from "../../core/limits.ts";
 import type { Settings } from "../h2/settings.ts";
 import { type ServeHandlerInfo, type SessionConfig, WRITE_STALL_TIMEOUT_MS } from "./h1_session.ts";
 import { requestUrl } from "./request_url.ts";
@@ -433,6 +433,11 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
   onData(data: Uint8Array, endStream: boolean): void {
     const n = data.length;
     this.received += n;
+    if (this.received > this.session.maxBodyBytes && !this.discard) {
+      this.session.consume(this.streamId, n); // dropped: the connection's window gets it back
+      this.session.bodyTooLarge(this);
+      return;
+    }
     const c = this.controller;
     if (c !== undefined && !this.discard && n > 0) {
       if (n < GATHER_BELOW && this.session.receiving) {
@@ -842,13 +847,14 @@ export class H2Session {
     const start = i;
     let cookies = 0;
     let host = false;
+    let declared = -1;
     for (; i < fields.length; i += 2) {
       const name = fields[i]!;
       if (name === "cookie") cookies++;
       else if (name === "host") {
         host = true;
         if (authority === "") authority = fields[i + 1]!;
-      }
+      } else if (name === "content-length") declared = Number(fields[i + 1]!.split(",")[0]);
     }
     if (authority === "") authority = this.config.authority;
     let headers: Array<[string, string]> | RequestFieldList;
@@ -887,7 +893,9 @@ export class H2Session {
     const ex = new H2Exchange(this, id, method, url, headers, !endStream, false);
     ex.connectProtocol = protocol;
     this.#disarmIdle();
-    this.#dispatch(ex);
+    // A body announced above maxBodyBytes: 413 before the handler, as over HTTP/1.1.
+    if (!endStream && declared > this.maxBodyBytes) this.bodyTooLarge(ex);
+    else this.#dispatch(ex);
     // Answered at once (the usual static response): no event will look for it by id, so it never joins the map.
     if (!ex.done) {
       ex.listed = true;
@@ -913,6 +921,38 @@ export class H2Session {
       if (!(response instanceof Response)) throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
       this.#respondNow(ex, response);
     }).catch((err) => this.#failed(ex, err));
+  }
+
+  /** Most octets of one request body (serve's `maxBodyBytes`, as over HTTP/1.1). */
+  get maxBodyBytes(): number {
+    return this.config.parser.maxBodyBytes ?? HTTP1_LIMITS.maxBodyBytes;
+  }
+
+  /**
+   * `ex`'s body went past {@link H2Session.maxBodyBytes} (or announced it
+   * would): the handler's read fails (`HPE_BODY_TOO_LARGE`, as over
+   * HTTP/1.1), a handler that has not answered is answered with 413 (its
+   * own response is not sent), and the stream is reset so that the client
+   * stops sending: NO_ERROR after a complete response (RFC 9113 §8.1),
+   * CANCEL while a response is still being written.
+   */
+  bodyTooLarge(ex: H2Exchange): void {
+    const error = new HTTP1ParseError("HPE_BODY_TOO_LARGE", `the request body is larger than maxBodyBytes (${this.maxBodyBytes})`, ex.received);
+    ex.discard = true;
+    ex.failBody(error);
+    if (ex.reset || this.conn.closed || this.h2.dead) return;
+    if (!ex.done && !ex.answering) {
+      ex.answering = true;
+      const tooLarge = new Response("Content Too Large", { status: 413, headers: { "content-type": "text/plain; charset=utf-8" } });
+      try {
+        if (writeStaticH2Response(this, ex, tooLarge)) this.#finished(ex);
+      } catch (err) {
+        this.config.report(err);
+      }
+    }
+    this.#resetStream(ex.streamId, ex.done ? ErrorCode.NO_ERROR : ErrorCode.CANCEL);
+    if (!ex.done) ex.abandon("the request body is larger than maxBodyBytes");
+    this.scheduleFlush();
   }
 
   /** Writes a response that needs no waiting in this turn; any other goes to `#respond`. */
