@@ -175,7 +175,7 @@ export interface ServeOptions {
   metrics?: MetricsRegistry;
   /** Requests served on one connection; the response to the last says `Connection: close` (default: no bound). */
   maxRequestsPerConnection?: number;
-  /** Most bytes of one request body (413); default `HTTP1_LIMITS.maxBodyBytes`. */
+  /** Most bytes of one request body, over HTTP/1.1 and HTTP/2 (413; a body past it fails the handler's read with `HPE_BODY_TOO_LARGE`); default `HTTP1_LIMITS.maxBodyBytes`. */
   maxBodyBytes?: number;
   /** Most bytes of a request head (431); default `HTTP1_LIMITS.maxHeaderBytes`. */
   maxHeaderBytes?: number;
