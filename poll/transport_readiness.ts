@@ -26,6 +26,7 @@ import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { Socket } from "../socket/socket.ts";
 import { sendPair } from "../socket/send_pair.ts";
+import { sendUntilBlocked } from "../socket/send_until_blocked.ts";
 import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
@@ -114,23 +115,10 @@ export class ReadinessTransport implements Transport {
   }
 
   trySend(data: Uint8Array, more = false): number {
-    let offset = 0;
-    const c = libc();
-    const flags = more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL;
-    while (offset < data.length) {
-      const chunk = offset === 0 ? data : data.subarray(offset);
-      const n = c.send(this.#fd, chunk, chunk.length, flags);
-      if (n >= 0) {
-        offset += n;
-        continue;
-      }
-      const errno = native.errno();
-      if (errno === E.EAGAIN) break;
-      if (errno === E.EINTR) continue;
-      this.#sink.failed(sysError(errno, "send"));
-      return -1;
-    }
-    return offset;
+    const sent = sendUntilBlocked(this.#fd, data, data.length, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL);
+    if (typeof sent === "number") return sent;
+    this.#sink.failed(sent);
+    return -1;
   }
 
   trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {

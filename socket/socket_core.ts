@@ -214,6 +214,49 @@ export function guardShutdown(socket: object, guard: (shut: () => void) => void)
 }
 
 /**
+ * The shutdown guard of a writer with its own send queue: the FIN goes at
+ * once when `idle()` (closed, or nothing queued), else behind a marker
+ * that `enqueue` puts at the queue's end, once the bytes before it went.
+ * A marker that fails, or runs after `closed()`, drops the FIN (the
+ * connection reports its own end); a late FIN to a peer already gone is
+ * not an error.
+ *
+ * @example
+ * ```ts
+ * import { Socket } from "./socket.ts";
+ * import { guardShutdown, shutdownBehindQueue } from "./socket_core.ts";
+ * const [a, b] = Socket.pair();
+ * const queued: Array<(error?: Error) => void> = [];
+ * guardShutdown(a, shutdownBehindQueue(() => queued.length === 0, () => false, (done) => queued.push(done)));
+ * queued.push(() => {}); // a send still queued
+ * a.shutdown("write"); // waits behind it
+ * for (const done of queued.splice(0)) done(); // the queue drained: now the FIN
+ * console.log(b.recv(new Uint8Array(1))); // 0: end of stream
+ * a.close(); b.close();
+ * ```
+ */
+export function shutdownBehindQueue(
+  idle: () => boolean,
+  closed: () => boolean,
+  enqueue: (done: (error?: Error) => void) => void,
+): (shut: () => void) => void {
+  return (shut) => {
+    if (idle()) {
+      shut();
+      return;
+    }
+    enqueue((error) => {
+      if (error !== undefined || closed()) return;
+      try {
+        shut();
+      } catch {
+        // the peer is gone already: the connection reports it
+      }
+    });
+  };
+}
+
+/**
  * Checks a byte argument.
  *
  * @example

@@ -16,7 +16,7 @@
 import type { Connection } from "../poll/connection.ts";
 import type { Transport, TransportFactory, TransportSink } from "../poll/transport.ts";
 import type { WriteQueue } from "../poll/write_queue.ts";
-import { guardShutdown } from "../socket/socket_core.ts";
+import { guardShutdown, shutdownBehindQueue } from "../socket/socket_core.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -87,20 +87,11 @@ export class ConnectionTransport implements Transport {
     // Records held here (the connection underneath at its high-water mark)
     // go before a raw `socket.shutdown("write")`: its FIN waits for them to
     // reach that connection, then for that connection's own queue.
-    guardShutdown(conn.socket, (shut) => {
-      if (this.#closed || queue.empty) {
-        shut();
-        return;
-      }
-      this.queue(EMPTY, 0, (error) => {
-        if (error !== undefined || this.#closed) return;
-        try {
-          shut();
-        } catch {
-          // the peer is gone already: the connection reports it
-        }
-      });
-    });
+    guardShutdown(conn.socket, shutdownBehindQueue(
+      () => this.#closed || queue.empty,
+      () => this.#closed,
+      (done) => this.queue(EMPTY, 0, done),
+    ));
     conn.setHandler({
       data: (_c, bytes) => {
         if (!this.#closed) sink.received(bytes);

@@ -16,10 +16,8 @@
  *
  * @module
  */
-import { sysError } from "../core/sys_error.ts";
-import { libc } from "../ffi/libc.ts";
-import { native } from "../ffi/native.ts";
-import { C, E } from "../ffi/platform.ts";
+import { C } from "../ffi/platform.ts";
+import { sendUntilBlocked } from "../socket/send_until_blocked.ts";
 import type { TLSEngine } from "./engine.ts";
 
 /**
@@ -108,20 +106,6 @@ export class CipherOutput {
 
   /** send(2) of `data[0, length)` until it is all gone or EAGAIN: the count sent, or the error. */
   #send(data: Uint8Array, length: number): number | Error {
-    const c = libc();
-    let offset = 0;
-    while (offset < length) {
-      const chunk = offset === 0 && length === data.length ? data : data.subarray(offset, length);
-      const n = c.send(this.#fd, chunk, chunk.length, C.MSG_NOSIGNAL);
-      if (n >= 0) {
-        offset += n;
-        continue;
-      }
-      const errno = native.errno();
-      if (errno === E.EAGAIN) break;
-      if (errno === E.EINTR) continue;
-      return sysError(errno, "send");
-    }
-    return offset;
+    return sendUntilBlocked(this.#fd, data, length, C.MSG_NOSIGNAL);
   }
 }

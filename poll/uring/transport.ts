@@ -29,12 +29,12 @@
  * @module
  */
 import { sysError } from "../../core/sys_error.ts";
-import { libc } from "../../ffi/libc.ts";
 import { native } from "../../ffi/native.ts";
 import { C, E } from "../../ffi/platform.ts";
 import { sendPair } from "../../socket/send_pair.ts";
+import { sendUntilBlocked } from "../../socket/send_until_blocked.ts";
 import type { Socket } from "../../socket/socket.ts";
-import { guardShutdown } from "../../socket/socket_core.ts";
+import { guardShutdown, shutdownBehindQueue } from "../../socket/socket_core.ts";
 import { loopClosedError } from "../loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "../transport.ts";
 import type { WriteQueue } from "../write_queue.ts";
@@ -94,20 +94,11 @@ export class UringTransport implements Transport, UringStreamHost {
     this.#stream = new UringStream(io, socket.fd, this);
     // Under a layer (memory-BIO TLS), this queue holds its records: a raw
     // `socket.shutdown("write")` waits for them too (after that layer's).
-    guardShutdown(socket, (shut) => {
-      if (this.#closed || queue.empty) {
-        shut();
-        return;
-      }
-      this.queue(EMPTY, 0, (error) => {
-        if (error !== undefined || this.#closed) return;
-        try {
-          shut();
-        } catch {
-          // the peer is gone already: the connection reports it
-        }
-      });
-    });
+    guardShutdown(socket, shutdownBehindQueue(
+      () => this.#closed || queue.empty,
+      () => this.#closed,
+      (done) => this.queue(EMPTY, 0, done),
+    ));
     io.addOwner(this);
     this.#stream.ref();
     queueMicrotask(() => {
@@ -161,23 +152,10 @@ export class UringTransport implements Transport, UringStreamHost {
    */
   trySend(data: Uint8Array, more = false): number {
     if (!this.#direct(data.length)) return 0;
-    const c = libc();
-    const flags = more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS;
-    let offset = 0;
-    while (offset < data.length) {
-      const chunk = offset === 0 ? data : data.subarray(offset);
-      const n = c.send(this.#socket.fd, chunk, chunk.length, flags);
-      if (n >= 0) {
-        offset += n;
-        continue;
-      }
-      const errno = native.errno();
-      if (errno === E.EAGAIN) break;
-      if (errno === E.EINTR) continue;
-      this.#sink.failed(sysError(errno, "send"));
-      return -1;
-    }
-    return offset;
+    const sent = sendUntilBlocked(this.#socket.fd, data, data.length, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS);
+    if (typeof sent === "number") return sent;
+    this.#sink.failed(sent);
+    return -1;
   }
 
   /**

@@ -1,0 +1,45 @@
+/**
+ * The non-blocking send loop every byte-stream writer shares: `send(2)`
+ * until the bytes are gone or the kernel's buffer is full.
+ *
+ * @module
+ */
+import { sysError } from "../core/sys_error.ts";
+import { libc } from "../ffi/libc.ts";
+import { native } from "../ffi/native.ts";
+import { E } from "../ffi/platform.ts";
+
+/**
+ * Sends `data[0, length)` on `fd` with `flags` until it is all gone or the
+ * kernel answers EAGAIN (EINTR retries): the count sent, or the error of
+ * any other failure (a `SocketError` with the errno's code). The caller's
+ * flags decide blocking (`MSG_DONTWAIT` on a blocking socket), `SIGPIPE`
+ * (`MSG_NOSIGNAL`) and corking (`MSG_MORE`).
+ *
+ * @example
+ * ```ts
+ * import { sendUntilBlocked } from "./send_until_blocked.ts";
+ * import { Socket } from "./socket.ts";
+ * import { C } from "../ffi/platform.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(sendUntilBlocked(a.fd, new Uint8Array(3), 3, C.MSG_NOSIGNAL)); // 3
+ * a.close(); b.close();
+ * ```
+ */
+export function sendUntilBlocked(fd: number, data: Uint8Array, length: number, flags: number): number | Error {
+  const c = libc();
+  let offset = 0;
+  while (offset < length) {
+    const chunk = offset === 0 && length === data.length ? data : data.subarray(offset, length);
+    const n = c.send(fd, chunk, chunk.length, flags);
+    if (n >= 0) {
+      offset += n;
+      continue;
+    }
+    const errno = native.errno();
+    if (errno === E.EAGAIN) break;
+    if (errno === E.EINTR) continue;
+    return sysError(errno, "send");
+  }
+  return offset;
+}
