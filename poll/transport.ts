@@ -160,6 +160,23 @@ export interface TransportSink {
 }
 
 /**
+ * A transport's `trySend` result from a send helper's: the count sent, or
+ * -1 after the failure went to `sink.failed`.
+ *
+ * @example
+ * ```ts
+ * import { sentOrFailed, type TransportSink } from "./transport.ts";
+ * const sink = { failed: (e: Error) => console.log(e.message) } as unknown as TransportSink;
+ * console.log(sentOrFailed(sink, 5)); // 5
+ * ```
+ */
+export function sentOrFailed(sink: TransportSink, sent: number | Error): number {
+  if (typeof sent === "number") return sent;
+  sink.failed(sent);
+  return -1;
+}
+
+/**
  * Runs `step` on a microtask (after the current call, outside the loop's
  * tick); a throw from it goes to `sink.reportError` (the loop's `onError`)
  * instead of escaping as an uncaught exception past a custom `onError`.

@@ -25,12 +25,11 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { Socket } from "../socket/socket.ts";
-import { sendPair } from "../socket/send_pair.ts";
-import { sendUntilBlocked } from "../socket/send_until_blocked.ts";
+import { sendPairUntilBlocked, sendUntilBlocked } from "../socket/send_until_blocked.ts";
 import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
-import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
+import { sentOrFailed, type Transport, type TransportFactory, type TransportSink } from "./transport.ts";
 import { flushQueue, type WriteQueue } from "./write_queue.ts";
 import { SocketError, UnsupportedError } from "../core/errors.ts";
 
@@ -115,23 +114,11 @@ export class ReadinessTransport implements Transport {
   }
 
   trySend(data: Uint8Array, more = false): number {
-    const sent = sendUntilBlocked(this.#fd, data, data.length, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL);
-    if (typeof sent === "number") return sent;
-    this.#sink.failed(sent);
-    return -1;
+    return sentOrFailed(this.#sink, sendUntilBlocked(this.#fd, data, data.length, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL));
   }
 
   trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {
-    const flags = more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL;
-    for (;;) {
-      const n = sendPair(this.#fd, head, body, flags);
-      if (n >= 0) return n;
-      const errno = native.errno();
-      if (errno === E.EAGAIN) return 0;
-      if (errno === E.EINTR) continue;
-      this.#sink.failed(sysError(errno, "sendmsg"));
-      return -1;
-    }
+    return sentOrFailed(this.#sink, sendPairUntilBlocked(this.#fd, head, body, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL));
   }
 
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {

@@ -28,15 +28,12 @@
  *
  * @module
  */
-import { sysError } from "../../core/sys_error.ts";
-import { native } from "../../ffi/native.ts";
-import { C, E } from "../../ffi/platform.ts";
-import { sendPair } from "../../socket/send_pair.ts";
-import { sendUntilBlocked } from "../../socket/send_until_blocked.ts";
+import { C } from "../../ffi/platform.ts";
+import { sendPairUntilBlocked, sendUntilBlocked } from "../../socket/send_until_blocked.ts";
 import type { Socket } from "../../socket/socket.ts";
 import { guardShutdown, shutdownBehindQueue } from "../../socket/socket_core.ts";
 import { loopClosedError } from "../loop.ts";
-import type { Transport, TransportFactory, TransportSink } from "../transport.ts";
+import { sentOrFailed, type Transport, type TransportFactory, type TransportSink } from "../transport.ts";
 import type { WriteQueue } from "../write_queue.ts";
 import { type LoopUring, URING_BUFFER_BYTES } from "./loop_io.ts";
 import { UringStream, type UringStreamHost } from "./stream.ts";
@@ -152,10 +149,7 @@ export class UringTransport implements Transport, UringStreamHost {
    */
   trySend(data: Uint8Array, more = false): number {
     if (!this.#direct(data.length)) return 0;
-    const sent = sendUntilBlocked(this.#socket.fd, data, data.length, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS);
-    if (typeof sent === "number") return sent;
-    this.#sink.failed(sent);
-    return -1;
+    return sentOrFailed(this.#sink, sendUntilBlocked(this.#socket.fd, data, data.length, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS));
   }
 
   /**
@@ -165,16 +159,7 @@ export class UringTransport implements Transport, UringStreamHost {
    */
   trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {
     if (!this.#direct(head.length + body.length)) return 0;
-    const flags = more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS;
-    for (;;) {
-      const n = sendPair(this.#socket.fd, head, body, flags);
-      if (n >= 0) return n;
-      const errno = native.errno();
-      if (errno === E.EAGAIN) return 0;
-      if (errno === E.EINTR) continue;
-      this.#sink.failed(sysError(errno, "sendmsg"));
-      return -1;
-    }
+    return sentOrFailed(this.#sink, sendPairUntilBlocked(this.#socket.fd, head, body, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS));
   }
 
   /** Whether `length` bytes go at once from the caller's memory: larger than a send slot, and nothing of ours is queued or in the kernel (order). */
