@@ -19,6 +19,17 @@
  * whether it is encoded or not; an encoded one loses its `Content-Length`
  * and a strong `ETag` becomes weak.
  *
+ * A `304` answers for the representation the client holds, so it carries
+ * the `ETag` and `Vary` that representation's `200` carried (RFC 9110
+ * §15.4.5): `Vary: Accept-Encoding` (unless the 304's own `Content-Type`,
+ * `Content-Encoding` or `no-transform` says the 200 is left alone), and a
+ * strong tag made weak when the request accepts a coding and its
+ * `If-None-Match` does not name that strong tag (the client holds the
+ * encoded variant's `W/` tag, or validated by date). `If-None-Match`
+ * compares weakly (§13.1.2), so a handler matching tags as serveStatic
+ * does answers `304` to the encoded variant's `W/` tag; `If-Match` and
+ * `If-Range` compare strongly, and an encoded variant's tag fails them.
+ *
  * A body that is all there at once (a string, bytes, a small file) is
  * encoded in one go and keeps a known length; a longer stream is encoded
  * chunk by chunk, each flushed, so what the handler sends goes out (it
@@ -163,7 +174,8 @@ export function compression(options: CompressionOptions = {}): Middleware {
     const status = response.status;
     // The headers before the body: Bun puts a Blob's type into them only if they are read first.
     const h = response.headers;
-    if (status === 204 || status === 304 || status === 206 || status < 200 || response.body === null) return response;
+    if (status === 304) return notModified(request, response, filter, available ??= wanted.filter((e) => e !== "br" || isBrotliAvailable()));
+    if (status === 204 || status === 206 || status < 200 || response.body === null) return response;
     if (h.has("content-encoding") || h.has("content-range")) return response;
     // What the response is sent with (on Bun a string body's type is not in its headers).
     const type = responseContentType(response);
@@ -254,6 +266,36 @@ export function compression(options: CompressionOptions = {}): Middleware {
     }, { highWaterMark: 0 });
     return encoded(stream, coding, status, response.statusText, headers);
   };
+}
+
+/** A 304's fields made those of the 200 it stands for (see the module text). */
+function notModified(request: Request, response: Response, filter: (contentType: string) => boolean, available: readonly string[]): Response {
+  const h = response.headers;
+  const type = h.get("content-type");
+  if (h.has("content-encoding") || (type !== null && !filter(type))) return response;
+  if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(h.get("cache-control") ?? "")) return response;
+  const tag = h.get("etag");
+  const accept = request.headers.get("accept-encoding");
+  const wantsCoding = accept !== null && preferredEncoding(accept, available) !== undefined;
+  const weaken = tag !== null && !tag.startsWith("W/") && wantsCoding && !namesTag(request.headers.get("if-none-match"), tag);
+  let headers = h;
+  try {
+    addVary(headers);
+    if (weaken) headers.set("etag", `W/${tag}`);
+    return response;
+  } catch {
+    headers = new Headers(h);
+    addVary(headers);
+    if (weaken) headers.set("etag", `W/${tag}`);
+    return new Response(null, { status: 304, statusText: response.statusText, headers });
+  }
+}
+
+/** Whether an If-None-Match value lists `tag` itself (a strong tag, compared strongly). */
+function namesTag(ifNoneMatch: string | null, tag: string): boolean {
+  if (ifNoneMatch === null) return false;
+  for (const m of ifNoneMatch.matchAll(/(W\/)?"[^"]*"/g)) if (m[1] === undefined && m[0] === tag) return true;
+  return false;
 }
 
 function varied(response: Response, type: string): Response {
