@@ -32,8 +32,7 @@ import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type Connec
 import { abortReason, connectSocketAsync } from "./connect_socket.ts";
 import { type Endpoint, setNoDelay } from "./endpoint.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
-import { type LoopUring, loopUring } from "./uring/loop_io.ts";
-import { chooseAsyncIo } from "./uring/probe.ts";
+import { type LoopUring, loopIoFor } from "./uring/loop_io.ts";
 
 /**
  * How connections do their I/O: "readiness" (epoll/poll/kqueue and
@@ -291,7 +290,7 @@ function connectEndpoint(
   const log = options.logger;
   if (log !== undefined && !(log instanceof Logger)) throw new TypeError(`${where}: logger must be a Logger (core/log.ts)`);
   if (signal?.aborted) return Promise.reject(abortReason(signal));
-  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
+  const io = loopIoFor(loop, options.io);
   const open = (socket: Socket): Connection => {
     if (noDelay) setNoDelay(socket.fd);
     // io_uring operations on a blocking socket wait in the kernel.
@@ -392,7 +391,7 @@ export function adopt(socket: Socket, options: AdoptOptions = {}): Connection {
   checkOptions(options, ADOPT_OPTION_KEYS, "adopt");
   checkConnectionOptions(options);
   const loop = options.loop ?? defaultLoop();
-  const io = chooseAsyncIo(options.io) === "io_uring" ? loopUring(loop) : undefined;
+  const io = loopIoFor(loop, options.io);
   if (io !== undefined) {
     if (socket.nonBlocking) socket.options.nonBlocking = false;
   } else if (!socket.nonBlocking) socket.options.nonBlocking = true;

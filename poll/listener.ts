@@ -45,8 +45,7 @@ import { type IoOption, openConnection, requireOptions } from "./connect.ts";
 import { type Endpoint, listenSocket, setNoDelay } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
-import { type LoopUring, loopUring } from "./uring/loop_io.ts";
-import { chooseAsyncIo } from "./uring/probe.ts";
+import { type LoopUring, loopIoFor } from "./uring/loop_io.ts";
 
 export {
   adopt,
@@ -323,10 +322,10 @@ export class Listener {
     this.fd = this.socket.fd;
     // The socket file this listener made, removed again when it closes (an abstract name has none).
     if ("path" in endpoint && endpoint.path !== "" && !endpoint.path.startsWith("@")) this.#socketFile = endpoint.path;
-    this.io = chooseAsyncIo(options.io);
     try {
       this.address = this.socket.localAddress();
-      const ring = this.io === "io_uring" ? loopUring(this.#loop) : undefined;
+      const ring = loopIoFor(this.#loop, options.io);
+      this.io = ring === undefined ? "readiness" : "io_uring";
       this.#connRing = ring;
       if (ring !== undefined && !ring.eager) {
         // Accept operations on a blocking socket wait in the kernel.

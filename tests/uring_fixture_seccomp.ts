@@ -4,6 +4,10 @@
 // parent) as an application would: a listener, a connection, an echo.
 // Prints one JSON line: which I/O the listener took, why io_uring was
 // refused, and the error Ring.open throws. Linux x86-64 and arm64 only.
+// With the argument "large", only rings of more than 2 entries are refused,
+// with ENOMEM (as RLIMIT_MEMLOCK refuses a loop's ring before Linux 5.12
+// while the probe's small one fits): the probe passes, the loop's ring
+// does not; the connection asks for io "uring" explicitly.
 import { libc } from "../ffi/libc.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { connect, listen } from "../poll/listener.ts";
@@ -11,7 +15,8 @@ import { Loop } from "../poll/loop.ts";
 import { Ring, addressOf } from "../poll/uring/ring.ts";
 import { asyncBackends, chooseAsyncIo, uringUnavailableReason } from "../poll/uring/probe.ts";
 
-const proc = (globalThis as unknown as { process: { arch: string; exit(code: number): never } }).process;
+const proc = (globalThis as unknown as { process: { arch: string; argv: string[]; exit(code: number): never } }).process;
+const large = proc.argv.at(-1) === "large";
 const x64 = proc.arch === "x64";
 const SYS_prctl = x64 ? 157 : 167;
 const AUDIT_ARCH = x64 ? 0xc000003e : 0xc00000b7;
@@ -21,14 +26,27 @@ const PR_SET_SECCOMP = 22;
 const SECCOMP_MODE_FILTER = 2;
 
 // classic BPF: if arch matches and nr == io_uring_setup, return ERRNO(EPERM), else allow.
-const program: [number, number, number, number][] = [
-  [0x20, 0, 0, 4], // ld [arch]
-  [0x15, 0, 3, AUDIT_ARCH], // jeq arch ? next : allow
-  [0x20, 0, 0, 0], // ld [nr]
-  [0x15, 0, 1, SYS_io_uring_setup], // jeq nr ? next : allow
-  [0x06, 0, 0, 0x00050000 | 1], // ret SECCOMP_RET_ERRNO | EPERM
-  [0x06, 0, 0, 0x7fff0000], // ret SECCOMP_RET_ALLOW
-];
+// "large": if arch matches, nr == io_uring_setup and entries (args[0], low
+// word at offset 16) > 2, return ERRNO(ENOMEM), else allow.
+const program: [number, number, number, number][] = large
+  ? [
+    [0x20, 0, 0, 4], // ld [arch]
+    [0x15, 0, 5, AUDIT_ARCH], // jeq arch ? next : allow
+    [0x20, 0, 0, 0], // ld [nr]
+    [0x15, 0, 3, SYS_io_uring_setup], // jeq nr ? next : allow
+    [0x20, 0, 0, 16], // ld [args[0] low word]
+    [0x25, 0, 1, 2], // jgt 2 ? next : allow
+    [0x06, 0, 0, 0x00050000 | 12], // ret SECCOMP_RET_ERRNO | ENOMEM
+    [0x06, 0, 0, 0x7fff0000], // ret SECCOMP_RET_ALLOW
+  ]
+  : [
+    [0x20, 0, 0, 4], // ld [arch]
+    [0x15, 0, 3, AUDIT_ARCH], // jeq arch ? next : allow
+    [0x20, 0, 0, 0], // ld [nr]
+    [0x15, 0, 1, SYS_io_uring_setup], // jeq nr ? next : allow
+    [0x06, 0, 0, 0x00050000 | 1], // ret SECCOMP_RET_ERRNO | EPERM
+    [0x06, 0, 0, 0x7fff0000], // ret SECCOMP_RET_ALLOW
+  ];
 const filter = NativeBuffer.alloc(program.length * 8);
 program.forEach(([code, jt, jf, k], i) => {
   filter.view.setUint16(i * 8, code, true);
@@ -50,15 +68,17 @@ if (c.syscall(SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, addressOf(fprog.po
 }
 
 let ringError: { name: string; code: unknown } | undefined;
+// "large": the probe's size passes; the loop's ring (256 entries) is refused.
+const availableAtFirst = large ? asyncBackends().io_uring : undefined;
 try {
-  Ring.open({ entries: 2 }).close();
+  Ring.open({ entries: large ? 256 : 2 }).close();
 } catch (err) {
   ringError = { name: (err as Error).name, code: (err as { code?: unknown }).code };
 }
 
 const loop = new Loop();
 const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (conn, d) => conn.send(d) }, loop });
-const client = await connect({ host: "127.0.0.1", port: server.port, loop });
+const client = await connect({ host: "127.0.0.1", port: server.port, loop, ...(large ? { io: "uring" as const } : {}) });
 await client.write(new TextEncoder().encode("ping"));
 const echoed = new TextDecoder().decode((await client.read())!);
 await client.close();
@@ -66,6 +86,7 @@ server.close();
 loop.close();
 await loop.released();
 console.log(JSON.stringify({
+  ...(large ? { availableAtFirst } : {}),
   io: server.io,
   chosen: chooseAsyncIo(),
   available: asyncBackends().io_uring,

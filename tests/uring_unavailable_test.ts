@@ -20,4 +20,19 @@ describe("io_uring refused (a seccomp filter, as container runtimes install)", (
       echoed: "ping",
     });
   });
+
+  test("a loop's ring refused after the probe passed (ENOMEM, as RLIMIT_MEMLOCK before 5.12): readiness, io \"uring\" asked or not", { skip: !supported }, async () => {
+    const { code, stdout, stderr } = await runChild("uring_fixture_seccomp.ts", ["large"], 60_000, { FFINET_IO: "uring", DENO_NO_UPDATE_CHECK: "1" });
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    const got = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    assert.deepEqual(got, {
+      availableAtFirst: true,
+      io: "readiness",
+      chosen: "readiness",
+      available: false,
+      reason: "io_uring_setup failed: ENOMEM",
+      ringError: { name: "SocketError", code: "ENOMEM" },
+      echoed: "ping",
+    });
+  });
 });

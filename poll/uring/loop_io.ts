@@ -27,12 +27,14 @@
  *
  * @module
  */
+import { SocketError } from "../../core/errors.ts";
 import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { E } from "../../ffi/platform.ts";
 import type { Loop } from "../loop.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
 import { UringLoop } from "./loop_glue.ts";
+import { chooseAsyncIo, markUringUnavailable } from "./probe.ts";
 import { SendSlots } from "./send_slots.ts";
 import { type SendState, STREAM_OP, type UringStream } from "./stream.ts";
 import { CQE, URING } from "./uapi.ts";
@@ -341,4 +343,43 @@ export function loopUring(loop: Loop, options: LoopUringOptions = {}): LoopUring
   }
   rings.set(loop, io);
   return io;
+}
+
+/**
+ * What the kernel answers when it will not make a loop's ring (or map it,
+ * or register its eventfd) although the probe's small ring worked: ENOMEM
+ * where rings count against RLIMIT_MEMLOCK (before Linux 5.12), EPERM or
+ * EACCES from a filter that looks at the arguments, and the rest of a
+ * refusal. Anything else (a closed loop, EMFILE) is not a reason to give
+ * io_uring up.
+ */
+const REFUSALS = new Set(["ENOMEM", "EPERM", "EACCES", "ENOSYS", "EINVAL", "EOPNOTSUPP"]);
+
+/**
+ * The ring a listener or connection on `loop` uses, or undefined for
+ * readiness I/O: io_uring when `option` (else `FFINET_IO`) asks for it and
+ * the kernel allows it ({@link chooseAsyncIo}). Where the kernel refuses
+ * the loop's ring although the probe passed, the answer is readiness too,
+ * and io_uring counts as unavailable in this process from then on (the
+ * probe's `uringUnavailableReason()` says why), as where the probe itself
+ * failed: asking for io_uring never fails a connection.
+ *
+ * @example
+ * ```ts
+ * import { Loop } from "../loop.ts";
+ * import { loopIoFor } from "./loop_io.ts";
+ * const loop = new Loop();
+ * console.log(loopIoFor(loop, "readiness")); // undefined
+ * loop.close();
+ * ```
+ */
+export function loopIoFor(loop: Loop, option?: "uring" | "readiness"): LoopUring | undefined {
+  if (chooseAsyncIo(option) !== "io_uring") return undefined;
+  try {
+    return loopUring(loop);
+  } catch (err) {
+    if (!(err instanceof SocketError) || !REFUSALS.has(err.code)) throw err;
+    markUringUnavailable(err.message);
+    return undefined;
+  }
 }

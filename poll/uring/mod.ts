@@ -25,7 +25,7 @@
 export { type CompletionSink, type CompletionWordSink, Ring, type RingOptions } from "./ring.ts";
 export { type DirectSink, Uring, type UringCallback, type UringOp, type UringOptions } from "./ops.ts";
 export { UringLoop, type UringLoopOptions, type UringOwner } from "./loop_glue.ts";
-export { LoopUring, type LoopUringOptions, loopUring, URING_BUFFER_BYTES, type UringSetup } from "./loop_io.ts";
+export { LoopUring, type LoopUringOptions, loopIoFor, loopUring, URING_BUFFER_BYTES, type UringSetup } from "./loop_io.ts";
 export { UringStream, type UringStreamHost } from "./stream.ts";
 export { UringTransport, uringTransport } from "./transport.ts";
 export { ProvidedBuffers } from "./buffer_ring.ts";

@@ -72,6 +72,24 @@ export function uringUnavailableReason(): string | undefined {
 }
 
 /**
+ * Records that the kernel refused io_uring after the probe passed (a loop's
+ * ring is larger than the probe's: ENOMEM where rings count against
+ * RLIMIT_MEMLOCK, before Linux 5.12, …): from now on this process reports
+ * io_uring as unavailable, with `reason`, and connections use readiness I/O.
+ *
+ * @example
+ * ```ts
+ * import { asyncBackends, markUringUnavailable, uringUnavailableReason } from "./probe.ts";
+ * markUringUnavailable("io_uring_setup failed: ENOMEM");
+ * console.log(asyncBackends().io_uring, uringUnavailableReason()); // false "io_uring_setup failed: ENOMEM"
+ * ```
+ */
+export function markUringUnavailable(reason: string): void {
+  cached = { ...asyncBackends(), io_uring: false };
+  uringWhyNot ??= reason;
+}
+
+/**
  * Whether io_uring was asked for: `option` when given, else
  * `FFINET_IO=uring` in the environment.
  *
