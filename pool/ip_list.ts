@@ -34,13 +34,17 @@ interface Prefix {
 /**
  * Parses an address or CIDR prefix into 16 bytes and a prefix length over
  * them (IPv4 `a.b.c.d/n` becomes `::ffff:a.b.c.d/(96+n)`); host bits are
- * cleared.
+ * cleared. An IPv4-mapped address with a length of 0–32
+ * (`::ffff:10.0.0.0/8`) is that IPv4 prefix (`10.0.0.0/8`); from 96 up it
+ * is an IPv6 length (`::ffff:10.0.0.0/104`, the same prefix); a length
+ * between (33–95) reaches past the mapped range and is refused.
  *
  * @throws {TypeError} for text that is not an address or prefix.
  * @example
  * ```ts
  * import { parseCidr } from "./ip_list.ts";
  * console.log(parseCidr("10.1.2.3/8").bits); // 104
+ * console.log(parseCidr("::ffff:10.1.2.3/8").bits); // 104: the same prefix
  * ```
  */
 export function parseCidr(text: string): { bytes: Uint8Array; bits: number } {
@@ -55,6 +59,13 @@ export function parseCidr(text: string): { bytes: Uint8Array; bits: number } {
     const digits = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(digits) || Number(digits) > max) throw new TypeError(`invalid prefix length in ${JSON.stringify(text)}`);
     bits = Number(digits);
+    // An IPv4-mapped address (::ffff:a.b.c.d) with an IPv4 length means that IPv4 prefix, as the same
+    // client is matched whichever form it arrives in; a length between the two forms' would reach past
+    // the mapped range (::ffff:10.0.0.0/8 read as IPv6 is ::/8) and is refused.
+    if (!v4 && isMapped(bytes) && bits < 96) {
+      if (bits > 32) throw new TypeError(`an IPv4-mapped prefix takes an IPv4 length (0-32) or an IPv6 one from 96, got ${JSON.stringify(text)}`);
+      bits += 96;
+    }
   }
   if (v4) bits += 96;
   mask(bytes, bits);
@@ -267,6 +278,11 @@ function toBytes16(address: string): Uint8Array {
   out[11] = 0xff;
   out.set(parsed.bytes, 12);
   return out;
+}
+
+function isMapped(bytes: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
 }
 
 function mask(bytes: Uint8Array, bits: number): void {

@@ -34,6 +34,71 @@ describe("CIDR matching", () => {
   });
 });
 
+describe("IPv4-mapped prefixes (::ffff:a.b.c.d/n)", () => {
+  /** 16 random bytes as full-form IPv6 text. */
+  const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+  const v6text = (b: Uint8Array) => Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16)).join(":");
+  const mapped = (b: Uint8Array) => b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+
+  test("examples: an IPv4 length means the IPv4 prefix; from 96 the IPv6 one; between is refused", () => {
+    assert.deepEqual(parseCidr("::ffff:10.0.0.0/8"), parseCidr("10.0.0.0/8"));
+    assert.deepEqual(parseCidr("::ffff:10.9.8.7/104"), parseCidr("10.0.0.0/8"));
+    assert.deepEqual(parseCidr("::ffff:a00:0/8"), parseCidr("10.0.0.0/8")); // hex spelling too
+    assert.equal(cidrContains("::ffff:10.0.0.0/8", "10.200.1.1"), true);
+    assert.equal(cidrContains("::ffff:10.0.0.0/8", "::ffff:10.200.1.1"), true);
+    assert.equal(cidrContains("::ffff:10.0.0.0/8", "11.0.0.1"), false);
+    // Read as an IPv6 /8 it was ::/8: loopback and every other IPv4 client.
+    assert.equal(cidrContains("::ffff:10.0.0.0/8", "::1"), false);
+    assert.equal(cidrContains("::ffff:10.0.0.0/8", "127.0.0.1"), false);
+    assert.equal(cidrContains("::ffff:0.0.0.0/0", "198.51.100.1"), true);
+    assert.equal(cidrContains("::ffff:0.0.0.0/0", "2001:db8::1"), false);
+    assert.equal(cidrContains("::ffff:0:0/96", "198.51.100.1"), true);
+    for (const bits of [33, 64, 95]) assert.throws(() => parseCidr(`::ffff:10.0.0.0/${bits}`), TypeError);
+    assert.equal(parseCidr("::/8").bits, 8); // not mapped: an IPv6 length as ever
+    const list = new IpList();
+    list.add("::ffff:192.0.2.0/24");
+    assert.equal(list.has("192.0.2.9"), true);
+    assert.equal(list.has("::ffff:192.0.2.9"), true);
+    assert.equal(list.has("192.0.3.9"), false);
+    assert.equal(list.has("::1"), false);
+    assert.equal(list.remove("192.0.2.0/24"), true); // one prefix, whichever form added it
+  });
+
+  test("property: ::ffff:N/b and N/b and ::ffff:N/(96+b) are one prefix, matching an IPv4 client in either form", () => {
+    fc.assert(fc.property(v4, v4, fc.integer({ min: 0, max: 32 }), (net, ip, bits) => {
+      const m = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      const expected = ((toInt(net) & m) >>> 0) === ((toInt(ip) & m) >>> 0);
+      const plain = parseCidr(`${text(net)}/${bits}`);
+      assert.deepEqual(parseCidr(`::ffff:${text(net)}/${bits}`), plain);
+      assert.deepEqual(parseCidr(`::ffff:${text(net)}/${96 + bits}`), plain);
+      for (const cidr of [`${text(net)}/${bits}`, `::ffff:${text(net)}/${bits}`, `::ffff:${text(net)}/${96 + bits}`]) {
+        assert.equal(cidrContains(cidr, text(ip)), expected, cidr);
+        assert.equal(cidrContains(cidr, `::ffff:${text(ip)}`), expected, cidr);
+      }
+    }), { numRuns: 1000 });
+  });
+
+  test("property: a mapped prefix never contains an address outside the mapped range", () => {
+    fc.assert(fc.property(v4, v6, fc.integer({ min: 0, max: 128 }), (net, ip, b) => {
+      fc.pre(!mapped(ip));
+      const bits = b <= 32 ? b : Math.max(96, b);
+      assert.equal(cidrContains(`::ffff:${text(net)}/${bits}`, v6text(ip)), false);
+    }), { numRuns: 1000 });
+  });
+
+  test("property: an IPv6 prefix contains exactly the addresses sharing its top bits (mapped ones with an IPv6 length)", () => {
+    fc.assert(fc.property(v6, v6, fc.integer({ min: 0, max: 128 }), fc.boolean(), (net, ip, bits, near) => {
+      if (near) ip.set(net.subarray(0, bits >> 3)); // half the cases share the whole bytes
+      const cidr = `${v6text(net)}/${bits}`;
+      if (mapped(net) && bits > 32 && bits < 96) return void assert.throws(() => parseCidr(cidr), TypeError);
+      const effective = mapped(net) && bits <= 32 ? bits + 96 : bits;
+      let expected = true;
+      for (let i = 0; i < effective; i++) if (((net[i >> 3]! >> (7 - (i & 7))) & 1) !== ((ip[i >> 3]! >> (7 - (i & 7))) & 1)) expected = false;
+      assert.equal(cidrContains(cidr, v6text(ip)), expected, `${cidr} ${v6text(ip)}`);
+    }), { numRuns: 2000 });
+  });
+});
+
 describe("IpList", () => {
   test("expiry, renewal, removal and the bound", () => {
     const clock = new ManualClock();

@@ -6,8 +6,9 @@
  * - `*`: every target;
  * - a CIDR prefix (`10.0.0.0/8`, `::1/128`, `fe80::/10`): IP-literal
  *   targets inside it (host bits in the entry are ignored; a bad prefix
- *   length makes the entry match nothing). Names are never resolved to
- *   test them;
+ *   length makes the entry match nothing; an IPv4-mapped prefix
+ *   `::ffff:10.0.0.0/8` is the IPv4 `10.0.0.0/8`, as `/104` is). Names are
+ *   never resolved to test them;
  * - an IP literal (`127.0.0.1`, `::1`, `[::1]`): that address, however it
  *   is written (`0:0::1` is `::1`);
  * - a name (`example.com`, `.example.com`, `*.example.com`): that name and
@@ -76,9 +77,11 @@ function cidrMatches(entry: string, target: Address): boolean {
   let bytes: Uint8Array = parseIP(base).bytes;
   let bits = Number(digits);
   if (bits > bytes.length * 8) return false;
-  if (bytes.length === 16 && isMapped(bytes) && bits >= 96) {
+  if (bytes.length === 16 && isMapped(bytes)) {
+    // ::ffff:a.b.c.d/n: n from 96 is an IPv6 length, up to 32 an IPv4 one (pool/ip_list.ts' parseCidr reads it so).
+    if (bits >= 96) bits -= 96;
+    else if (bits > 32) return false;
     bytes = bytes.slice(12);
-    bits -= 96;
   }
   return bytes.length === target.length && samePrefix(bytes, target, bits);
 }

@@ -75,15 +75,31 @@ describe("noProxyMatches: CIDR, IP literals, names, ports (curl and Go where the
     );
   });
 
+  test("property: an IPv4-mapped CIDR entry (::ffff:N/b, b up to 32 or from 96) is the IPv4 prefix N/b", () => {
+    fc.assert(
+      fc.property(ipv4, ipv4, fc.integer({ min: 0, max: 32 }), (net, addr, bits) => {
+        const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+        const expected = ((net.n & mask) >>> 0) === ((addr.n & mask) >>> 0);
+        for (const entry of [`::ffff:${net.text}/${bits}`, `::ffff:${net.text}/${96 + bits}`]) {
+          assert.equal(noProxyMatches(entry, addr.text, 80), expected, entry);
+          assert.equal(noProxyMatches(entry, `[::ffff:${addr.text}]`, 80), expected, entry);
+          assert.equal(noProxyMatches(entry, "::1", 80), false, entry);
+        }
+        if (bits > 0) assert.equal(noProxyMatches(`::ffff:${net.text}/${32 + bits}`, addr.text, 80), false); // reaches past the mapped range: matches nothing
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test("property: an IPv6 CIDR entry matches exactly the addresses that share its prefix, in any spelling", () => {
     fc.assert(
       fc.property(ipv6, ipv6, fc.integer({ min: 0, max: 128 }), (net, addr, bits) => {
         const shift = BigInt(128 - bits);
         const expected = (net.n >> shift) === (addr.n >> shift);
         const mapped = (addr.n >> 32n) === 0xffffn; // an IPv4-mapped target is IPv4
-        const netMapped = (net.n >> 32n) === 0xffffn && bits >= 96;
+        const netMapped = (net.n >> 32n) === 0xffffn;
         if (!mapped && !netMapped) assert.equal(noProxyMatches(`${net.text}/${bits}`, addr.text, 443), expected);
-        assert.equal(noProxyMatches(`${net.text}/${bits}`, `[${net.text}]`, 443), true);
+        assert.equal(noProxyMatches(`${net.text}/${bits}`, `[${net.text}]`, 443), !(netMapped && bits > 32 && bits < 96));
       }),
       { numRuns: 2000 },
     );
