@@ -167,6 +167,10 @@ export class H1Connection {
   #sawBytes = false;
   /** The current response is final (not 1xx). */
   #final = false;
+  /** A read is being parsed. */
+  #parsing = false;
+  /** A response of this read left the connection idle: offer it once the read is parsed. */
+  #freeAfterRead = false;
   #trailers: Array<[string, string]> | null = null;
   /** Interim (1xx) responses to the current request so far. */
   #interim = 0;
@@ -478,6 +482,7 @@ export class H1Connection {
         }
       }
     } else this.#sawBytes = true;
+    this.#parsing = true;
     try {
       this.#parser.push(data);
       this.#flushBody();
@@ -486,6 +491,21 @@ export class H1Connection {
       const error = this.#callbackError ?? (err as Error);
       this.#callbackError = undefined;
       this.destroy(error, this.#queue[0]);
+    } finally {
+      this.#parsing = false;
+    }
+    if (this.#freeAfterRead) {
+      this.#freeAfterRead = false;
+      if (this.#closed || this.#closeError !== undefined) return;
+      // Bytes after the last response that begin another one (a 204's or a
+      // HEAD response's body, say "HTTP/1.1 2"): no request was outstanding
+      // for them, and kept they would become the start of the next request's
+      // response. Complete extra responses already fail in #onHead.
+      if (!this.#parser.idle) {
+        this.destroy(new HTTPError("ERR_HTTP_UNEXPECTED_DATA", "the server sent data after the response with no request outstanding"));
+        return;
+      }
+      this.#owner.connectionFree(this);
     }
   }
 
@@ -614,7 +634,8 @@ export class H1Connection {
     }
     this.#setTimer(T_IDLE, this.#keepAliveMs);
     this.#timer?.unref();
-    this.#owner.connectionFree(this);
+    if (this.#parsing) this.#freeAfterRead = true;
+    else this.#owner.connectionFree(this);
   }
 
   #onEnd(): void {
