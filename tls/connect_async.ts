@@ -48,6 +48,7 @@ import { connectionTransport, isLayered } from "./connection_transport.ts";
 import { TLSContext } from "./context.ts";
 import { TLSEngine, type TLSInfo } from "./engine.ts";
 import { ktlsOption } from "./ktls.ts";
+import { ClientSessionCache } from "./session_cache.ts";
 import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
 
@@ -603,7 +604,10 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
  * clients of the layers above (HTTP, WebSocket, pools) that take a
  * `connector` option. The name verified is `servername`, else the
  * connector options' `host`. Without a `context`, one is made from the
- * settings and shared by every connection of this connector.
+ * settings and shared by every connection of this connector. A later
+ * connection to the same host, port and name resumes the session an
+ * earlier one got, each session once (`maxCachedSessions`, default 100
+ * places; 0 turns it off), as Node's `https.Agent` and browsers do.
  *
  * @example
  * ```ts ignore
@@ -613,10 +617,13 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
  * const conn = await connector({ host: "localhost", port: 8443 });
  * ```
  */
-export function tlsConnector(settings: TLSConnectionSettings & { readonly connector?: Connector } = {}): Connector {
-  checkOptions(settings, optionKeys(SETTING_KEYS, ["connector"]), "tlsConnector");
+export function tlsConnector(settings: TLSConnectorSettings = {}): Connector {
+  checkOptions(settings, optionKeys(SETTING_KEYS, ["connector", "maxCachedSessions"]), "tlsConnector");
   checkHandshakeMs(settings.handshakeTimeoutMs);
-  const { connector = defaultConnector, ...tls } = settings;
+  const { connector = defaultConnector, maxCachedSessions = DEFAULT_MAX_CACHED_SESSIONS, ...tls } = settings;
+  // An explicit session is offered on every connection; otherwise each
+  // connection offers what an earlier one to the same place left.
+  const cache = tls.session === undefined ? new ClientSessionCache(maxCachedSessions) : null;
   // One context for every connection this connector makes.
   const shared = tls.context === undefined ? contextFor(tls, "client", "tlsConnector").context : tls.context;
   const base: TLSConnectionSettings = {
@@ -631,13 +638,48 @@ export function tlsConnector(settings: TLSConnectionSettings & { readonly connec
     const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
     const host = "host" in options ? options.host ?? "127.0.0.1" : "";
     const bio = chooseAsyncIo(options.io) === "io_uring";
+    const place = cache === null ? "" : sessionPlace(options, host, base.servername);
+    const offered = cache?.take(place);
     return connector(plain as unknown as ConnectorOptions).then((conn) =>
-      upgrade(conn, { ...base, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }), logger: options.logger }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
-    );
+      upgrade(conn, { ...base, ...connectionOptions, host, ...(offered === undefined ? {} : { session: offered }), ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }), logger: options.logger }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
+    ).then((conn) => {
+      const engine = cache === null ? undefined : engines.get(conn);
+      // Kept for the next connection once the connection has one (TLS
+      // 1.3: the server's ticket, read with the first bytes after the
+      // handshake; a resumed connection waits for its new ticket).
+      // (TLS 1.2 resumes the same session again: it is stored again.)
+      const except = engine?.isSessionReused() && engine.protocol === "TLSv1.3" ? offered ?? null : null;
+      if (engine !== undefined) void engine.nextSession(except).then((session) => {
+        if (session !== null) cache!.store(place, session);
+      });
+      return conn;
+    });
   };
   // A context made here lives as long as the connector (connections keep their own reference).
   if (tls.context === undefined) ownedContexts.register(tlsConnect, shared);
   return tlsConnect;
+}
+
+/** How many places (host, port, name) a {@link tlsConnector} keeps sessions for by default. */
+const DEFAULT_MAX_CACHED_SESSIONS = 100;
+
+/** The settings of {@link tlsConnector}: the TLS settings, the plain connector, the session cache's size. */
+export interface TLSConnectorSettings extends TLSConnectionSettings {
+  /** Opens the plain connections (default: `connect`, or `connectUnix` for a `path`). */
+  readonly connector?: Connector;
+  /**
+   * The most places (host, port, name verified) whose sessions the
+   * connector keeps, so a later connection there resumes one (default
+   * 100; 0: every connection makes a full handshake). Each session is
+   * offered once; ignored when `session` is given.
+   */
+  readonly maxCachedSessions?: number;
+}
+
+/** The cache key of a connection: where it goes and the name it verifies. */
+function sessionPlace(options: ConnectorOptions, host: string, servername: string | undefined): string {
+  const where = "path" in options && typeof options.path === "string" ? `unix:${options.path}` : `${host}:${"port" in options ? options.port : ""}`;
+  return `${where}\0${servername ?? host}`;
 }
 
 /** Options of {@link listenTLS}: the listener's, the server's TLS settings and the connections' options. */

@@ -206,7 +206,8 @@ export class TLSEngine implements TLSInfo {
   readonly #ktlsWanted: boolean;
   #ocspStatus: OCSPStatus | null = null;
   #session: Uint8Array | null = null;
-  #sessionWaiters: ((session: Uint8Array | null) => void)[] = [];
+  /** Who waits for a resumable session, each but for the bytes in `except` (the session it offered). */
+  #sessionWaiters: { resolve: (session: Uint8Array | null) => void; except: Uint8Array | null }[] = [];
   /** The last `SSL_read` filled its target: decrypted bytes may wait in the SSL. */
   mayHavePending = false;
   /** fd mode with buffered writes: the memory write BIO (owned by the SSL), else null. */
@@ -424,7 +425,10 @@ export class TLSEngine implements TLSInfo {
     resetVerifyFailure(ssl);
     libssl().SSL_free(ssl);
     releaseContext(this.#context);
-    for (const resolve of this.#sessionWaiters.splice(0)) resolve(this.#session);
+    for (const waiter of this.#sessionWaiters.splice(0)) {
+      const session = this.#session;
+      waiter.resolve(session !== null && !sameBytes(session, waiter.except) ? session : null);
+    }
   }
 
   /** After reads: hands a newly resumable session to whoever waits for one. */
@@ -432,7 +436,29 @@ export class TLSEngine implements TLSInfo {
     if (this.#sessionWaiters.length === 0 || this.#ssl === null) return;
     const session = this.#takeSession(this.#ssl);
     if (session === null) return;
-    for (const resolve of this.#sessionWaiters.splice(0)) resolve(session);
+    const waiters = this.#sessionWaiters;
+    for (let i = 0; i < waiters.length;) {
+      const waiter = waiters[i]!;
+      if (sameBytes(session, waiter.except)) {
+        i++;
+        continue;
+      }
+      waiters.splice(i, 1);
+      waiter.resolve(session);
+    }
+  }
+
+  /**
+   * Client: resolves with the first resumable session whose bytes are not
+   * `except` (a resumed TLS 1.3 connection still holds the session it
+   * offered until the server's new ticket comes), or null when the
+   * connection closes first. No timer: the wait ends with the connection.
+   */
+  nextSession(except: Uint8Array | null = null): Promise<Uint8Array | null> {
+    const now = this.session();
+    if (this.#ssl === null || this.role !== "client") return Promise.resolve(now !== null && !sameBytes(now, except) ? now : null);
+    if (now !== null && !sameBytes(now, except)) return Promise.resolve(now);
+    return new Promise((resolve) => this.#sessionWaiters.push({ resolve, except }));
   }
 
   #takeSession(ssl: Pointer): Uint8Array | null {
@@ -556,12 +582,20 @@ export class TLSEngine implements TLSInfo {
         if (timer !== undefined) clearTimeout(timer);
         resolve(session);
       };
-      this.#sessionWaiters.push(done);
+      const waiter = { resolve: done, except: null };
+      this.#sessionWaiters.push(waiter);
       timer = setTimeout(() => {
-        const i = this.#sessionWaiters.indexOf(done);
+        const i = this.#sessionWaiters.indexOf(waiter);
         if (i >= 0) this.#sessionWaiters.splice(i, 1);
         resolve(this.session());
       }, timeoutMs);
     });
   }
+}
+
+/** Whether `a` holds the same bytes as `b` (false when `b` is null). */
+function sameBytes(a: Uint8Array, b: Uint8Array | null): boolean {
+  if (b === null || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -31,7 +31,7 @@ export type { SessionStats } from "./server_sessions.ts";
 export { TICKET_KEY_LENGTH } from "./ticket_keys.ts";
 export type { OCSPFailure, OCSPStatus } from "./ocsp.ts";
 export { connectTLS, listenTLS, startTLS, tlsConnector, tlsInfo, TLSListener, TLS_SETTING_KEYS } from "./connect_async.ts";
-export type { ConnectTLSOptions, ListenTLSOptions, TLSConnectionSettings, TLSInfo } from "./connect_async.ts";
+export type { ConnectTLSOptions, ListenTLSOptions, TLSConnectionSettings, TLSConnectorSettings, TLSInfo } from "./connect_async.ts";
 export { tlsSendfile } from "./sendfile.ts";
 export { kernelTLSSupport, type KernelTLSSupport } from "./ktls.ts";
 export { DTLSContext } from "./dtls_context.ts";
