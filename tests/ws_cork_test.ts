@@ -205,4 +205,44 @@ describe("WebSocket server: the echoes of one read are sent together", () => {
     first.sock.destroy();
     second.sock.destroy();
   });
+
+  test("connections read in one dispatch, each forwarding to the next: every socket gets its echoes and the forwards in order", async () => {
+    // Gathered echoes wait for the end of the loop's dispatch: the others'
+    // handlers frame their messages in the shared buffer meanwhile, and
+    // send to sockets that hold gathered echoes.
+    const n = 5;
+    const { server } = echoServer((ws, message, open) => {
+      const i = open.indexOf(ws);
+      if (open.length === n) open[(i + 1) % n]!.send(`fwd ${String(message)}`);
+    });
+    await using _server = server;
+    const clients: Raw[] = [];
+    for (let i = 0; i < n; i++) clients.push(await rawClient(server.addr.port));
+    const words = (i: number) => [`c${i}a`, `c${i}b`, `c${i}c`];
+    // Each client's frames in two writes, all written before the server runs.
+    for (let i = 0; i < n; i++) {
+      const [a, b, c] = words(i);
+      clients[i]!.sock.write(frame(1, a!));
+      clients[i]!.sock.write(Buffer.concat([frame(1, b!), frame(1, c!)]));
+    }
+    for (const c of clients) await c.until(6);
+    for (let i = 0; i < n; i++) {
+      const got = texts(clients[i]!.frames);
+      assert.deepEqual(got.filter((t) => !t.includes("fwd")).map((t) => t.slice(2)), words(i));
+      assert.deepEqual(got.filter((t) => t.includes("fwd")).map((t) => t.slice(6)), words((i + n - 1) % n));
+    }
+    for (const c of clients) c.sock.destroy();
+  });
+
+  test("a message and the client's FIN in one write: its echo goes out before the server closes", async () => {
+    const { server } = echoServer();
+    await using _server = server;
+    for (let round = 0; round < 5; round++) {
+      const raw = await rawClient(server.addr.port);
+      const closed = new Promise<void>((r) => raw.sock.once("close", () => r()));
+      raw.sock.end(frame(1, `last ${round}`));
+      await closed;
+      assert.deepEqual(texts(raw.frames), [`1:last ${round}`]);
+    }
+  });
 });

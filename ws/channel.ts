@@ -131,9 +131,16 @@ export class WebSocketChannel {
   /**
    * Messages sent while a read is processed are gathered (corked) and sent
    * with one `send` after it: several messages in one read cost one system
-   * call, not one each.
+   * call, not one each. Inside the loop's dispatch the send waits further,
+   * until every ready connection was read (`Loop.afterDispatch`).
    */
   #corking = false;
+  /** The gathered messages go out when the loop's dispatch ends ({@link WebSocketChannel.#sendGathered}). */
+  #afterDispatch = false;
+  readonly #sendGathered = (): void => {
+    this.#afterDispatch = false;
+    this.#flush();
+  };
   /** The first gathered message: still the senders' shared buffer, held with `holdFrames`. */
   #held: Uint8Array | null = null;
   /** Gathered messages copied out of the shared buffer (a second one came, or someone wrote there). */
@@ -202,7 +209,11 @@ export class WebSocketChannel {
           }
         }
       },
-      end: () => void this.conn.close(),
+      end: () => {
+        // The peer sent FIN: what was gathered for it still goes first.
+        this.#flush();
+        if (!this.conn.closed) void this.conn.close();
+      },
       error: (_c, error) => {
         this.#failure ??= error;
       },
@@ -261,13 +272,11 @@ export class WebSocketChannel {
       const frames = this.#ws.messageFrames(data, binary);
       this.#stats.bytesOut += frames.length;
       if (
-        this.#corking && (this.#held !== null || this.#corkBytes > 0 || this.#ws.inputLeft > 0) &&
-        this.#corkBytes + frames.length <= CORK_MAX_BYTES && this.conn.bufferedAmount === 0
+        this.#corking && this.#corkBytes + frames.length <= CORK_MAX_BYTES && this.conn.bufferedAmount === 0
       ) {
-        // Inside a read that holds more (or after messages kept from it),
-        // with nothing queued on the connection: kept for the one send
-        // after the read (the first as it is, the rest copied). A read of
-        // one message sends its echo at once, as without corking.
+        // Inside a read, with nothing queued on the connection: kept for
+        // the one send after the read, or after the loop's dispatch (the
+        // first as it is, the rest copied).
         if (this.#held === null && this.#corkBytes === 0) {
           this.#held = frames;
           holdFrames(this.#release);
@@ -336,7 +345,13 @@ export class WebSocketChannel {
       return;
     }
     this.#corking = false;
-    this.#flush();
+    // Only gathered messages wait for the dispatch's end: a Close, a pong
+    // or anything the protocol queued goes now, after them.
+    if (!this.#afterDispatch || this.#ws.bufferedAmount > 0) {
+      if (this.#ws.bufferedAmount === 0 && (this.#held !== null || this.#corkBytes > 0) && (this.conn as Connection).loop.afterDispatch(this.#sendGathered)) {
+        this.#afterDispatch = true;
+      } else this.#flush();
+    }
     if (this.#ws.closeState !== "open") this.#armCloseTimer();
   }
 
@@ -345,7 +360,7 @@ export class WebSocketChannel {
     const need = this.#corkBytes + frames.length;
     let cork = this.#cork;
     if (cork === null || cork.length < need) {
-      const grown = new Uint8Array(Math.max(need, Math.min(CORK_MAX_BYTES, 2 * (cork?.length ?? 1024))));
+      const grown = new Uint8Array(Math.max(need, Math.min(CORK_MAX_BYTES, 2 * (cork?.length ?? 128))));
       if (cork !== null) grown.set(cork.subarray(0, this.#corkBytes));
       cork = this.#cork = grown;
     }
