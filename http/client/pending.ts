@@ -48,6 +48,8 @@ export class PendingRequest {
    * connection).
    */
   stream: object | undefined = undefined;
+  /** Its place in its dispatcher's order (set by a Pool: a request sent again goes back in that order). */
+  seq = 0;
   /** Called once when the signal aborts (set by the dispatcher). */
   #onAbort: (() => void) | undefined;
 
