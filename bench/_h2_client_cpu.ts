@@ -14,6 +14,9 @@
  * loads each tree and alternates rounds between them (paired A/B in one
  * process: Bun and Deno; Node's koffi refuses a second copy of the FFI
  * layer). `R` rounds (default 9) of 600 × 50 requests after a warm-up.
+ * `POOL=1` sends through a `Pool` (`Pool.dispatch`, its queue, the calls
+ * a freed stream makes into it) whose connector hands over the same
+ * transport, instead of straight into the connection.
  *
  * @module
  */
@@ -23,6 +26,8 @@ const proc = (globalThis as unknown as { process: { env: Record<string, string |
 const here = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 const roots = (proc.env.ROOTS ?? here).split(",");
 const MODE = proc.env.MODE === "fetch" ? "fetch" : "request";
+/** POOL=1: through a Pool (Pool.dispatch, its queue and the connection's freed-stream calls), not straight into the connection. */
+const POOL = proc.env.POOL === "1";
 const ROUNDS = Number(proc.env.R ?? 9);
 const IN_FLIGHT = 50;
 
@@ -59,28 +64,54 @@ async function setup(root: string): Promise<Round> {
   const { fetch } = await import(`${root}/http/client/fetch.ts`);
   const { LoopTimers } = await import(`${root}/poll/loop_timers.ts`);
   const timers = new LoopTimers(() => {});
-  // The transport: the parts of a poll Connection the HTTP/2 client uses; what it sends is dropped.
+  let handler: { data(c: unknown, bytes: Uint8Array): void } | undefined;
+  let nextId = 1;
+  let first = true;
+  // The transport: the parts of a poll Connection the HTTP/2 client (and, with POOL=1, the Pool) uses; what it sends is dropped.
   const transport = {
     loop: { timers, expectEvents() {} },
-    setHandler() {},
+    setHandler(h: typeof handler) {
+      handler = h;
+    },
     send: () => true,
+    read: () => Promise.reject(new Error("nothing buffered")),
     ref() {},
     unref() {},
     end: () => Promise.resolve(),
     close: () => Promise.resolve(),
     abort() {},
   };
-  const owner = { connectionFree() {}, connectionClosed() {}, retry(p: { fail(e: Error): void }) { p.fail(new Error("no retry here")); } };
-  const config = {
-    authority: "localhost:443", scheme: "https", headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000, keepAliveTimeoutMs: 4_000,
-    maxHeaderBytes: 65_536, maxHeaderCount: 100, maxResponseBytes: Infinity, pingIntervalMs: 0,
-  };
-  const conn = new H2ClientConnection(transport, config, owner);
-  const dispatcher = { dispatch: (o: unknown, h: unknown) => conn.dispatch(new PendingRequest(o, h)) };
-  conn.feed(frame(4, 0, 0, new Uint8Array([0, 3, 0, 0, 0x03, 0xe8]))); // SETTINGS: 1000 streams
-  conn.feed(frame(4, 1, 0, new Uint8Array(0))); // SETTINGS ACK
-  let nextId = 1;
-  let first = true;
+  let dispatcher: { dispatch(o: unknown, h: unknown): void };
+  let feed: (bytes: Uint8Array) => void;
+  if (POOL) {
+    // The whole dispatch path: request() -> Pool.dispatch -> H2ClientConnection, the connection "connected" by a connector that hands over the transport.
+    const { Pool } = await import(`${root}/http/client/pool.ts`);
+    const pool = new Pool("https://localhost:443", { connector: () => Promise.resolve(transport), http2: "prior-knowledge" });
+    dispatcher = pool;
+    feed = (bytes) => handler!.data(transport, bytes);
+    // Connect: the first request makes the pool open its connection.
+    const opening = request("https://localhost:443/1k", { dispatcher });
+    while (handler === undefined) await new Promise((r) => setTimeout(r, 1));
+    feed(frame(4, 0, 0, new Uint8Array([0, 3, 0, 0, 0x03, 0xe8]))); // SETTINGS: 1000 streams
+    feed(frame(4, 1, 0, new Uint8Array(0))); // SETTINGS ACK
+    const id = nextId;
+    nextId += 2;
+    feed(frame(1, 4, id, FIRST_HEAD));
+    first = false;
+    feed(frame(0, 1, id, BODY));
+    await (await opening).body.arrayBuffer();
+  } else {
+    const owner = { connectionFree() {}, connectionClosed() {}, retry(p: { fail(e: Error): void }) { p.fail(new Error("no retry here")); } };
+    const config = {
+      authority: "localhost:443", scheme: "https", headersTimeoutMs: 300_000, bodyTimeoutMs: 300_000, keepAliveTimeoutMs: 4_000,
+      maxHeaderBytes: 65_536, maxHeaderCount: 100, maxResponseBytes: Infinity, pingIntervalMs: 0,
+    };
+    const conn = new H2ClientConnection(transport, config, owner);
+    dispatcher = { dispatch: (o: unknown, h: unknown) => conn.dispatch(new PendingRequest(o, h)) };
+    feed = (bytes) => conn.feed(bytes);
+    feed(frame(4, 0, 0, new Uint8Array([0, 3, 0, 0, 0x03, 0xe8]))); // SETTINGS: 1000 streams
+    feed(frame(4, 1, 0, new Uint8Array(0))); // SETTINGS ACK
+  }
   const answers = (): Uint8Array => {
     const out = new Uint8Array(IN_FLIGHT * (18 + HEAD.length + BODY.length) + 1);
     let at = 0;
@@ -107,7 +138,7 @@ async function setup(root: string): Promise<Round> {
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < IN_FLIGHT; i++) pending.push(one());
       await Promise.resolve();
-      conn.feed(bytes);
+      feed(bytes);
       await Promise.all(pending);
       const c1 = proc.cpuUsage();
       cpu += c1.user + c1.system - c0.user - c0.system;
