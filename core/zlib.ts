@@ -174,6 +174,28 @@ export class Inflater {
     return this.#trailing;
   }
 
+  /**
+   * Whether the last push stopped between deflate blocks (zlib's
+   * `data_type` bit 128: inflate waits for a block header), not inside one
+   * (a stored block still owed bytes, a Huffman block without its end
+   * code). A permessage-deflate message must end there (RFC 7692 §7.2.1).
+   * Meaningless before the first push after a reset.
+   *
+   * @example
+   * ```ts
+   * import { Inflater } from "./zlib.ts";
+   * const inf = new Inflater({ format: "raw" });
+   * inf.push(new Uint8Array([0x00, 0x00, 0x00, 0xff, 0xff])); // an empty stored block
+   * console.log(inf.atBlockBoundary); // true
+   * inf.push(new Uint8Array([0x00, 0x05, 0x00, 0xfa, 0xff, 0x61])); // 1 of 5 stored bytes
+   * console.log(inf.atBlockBoundary); // false
+   * inf.close();
+   * ```
+   */
+  get atBlockBoundary(): boolean {
+    return (this.#live().stream.view.getInt32(Z_STREAM.data_type, true) & 128) !== 0;
+  }
+
   /** Decompressed bytes produced since construction or the last reset. */
   get bytesProduced(): number {
     return this.#produced;

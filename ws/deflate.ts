@@ -234,6 +234,8 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
   #inflated = 0;
   /** Pieces of a message are being inflated (it did not come whole). */
   #midMessage = false;
+  /** Compressed bytes of the message so far (its earlier pieces). */
+  #messageBytes = 0;
   /** `close()` was called: the zlib streams are gone and must not be made again. */
   #closed = false;
   /** A small message's compressed bytes with the 00 00 ff ff tail after them. */
@@ -425,6 +427,12 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
     // A whole message from a peer without context takeover may go through the shared stream.
     const shared = fin && !this.#midMessage && noTakeover && this.#options.sharedDecompressor === true;
     this.#midMessage = !fin;
+    const messageBytes = this.#messageBytes + piece.length;
+    this.#messageBytes = fin ? 0 : messageBytes;
+    // An empty message sent with RSV1 and no compressed bytes at all (the
+    // RFC's sender makes 0x00, some send nothing): empty, and the stream is
+    // left as it was; with the tail alone it would stop inside a block.
+    if (fin && messageBytes === 0) return [];
     let inflater: Inflater;
     if (shared) {
       inflater = sharedInflaters.get(bits) ?? newInflater(bits);
@@ -458,6 +466,14 @@ export class PerMessageDeflate implements MessageCompressor, MessageDecompressor
         if (fin) feed(inflater, TAIL, 4, take);
       }
       if (fin) {
+        // With the tail appended, a message ends between blocks (RFC 7692
+        // §7.2.1) or with its stream (BFINAL). Inside a block (a stored
+        // block owed more bytes, a Huffman block without its end code), our
+        // tail was taken as its content and the peer's next message would
+        // continue that block.
+        if (!inflater.finished && !inflater.atBlockBoundary) {
+          throw new WebSocketError("WS_ERR_INFLATE", "invalid compressed data: the message ends inside a deflate block", CloseCode.InvalidPayload);
+        }
         // A peer that ended its deflate stream (BFINAL) starts a new one.
         if (noTakeover || inflater.finished) inflater.reset();
       }
