@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
-import { Agent, CookieJar, fetch, HttpAuth } from "../http/client/mod.ts";
+import { Agent, CookieJar, fetch, HttpAuth, ProxyAgent } from "../http/client/mod.ts";
 
 const USER = "Mufasa";
 const PASS = "Circle of Life";
@@ -338,11 +338,27 @@ describe("Basic, Bearer, proxies", () => {
     assert.equal(lastLog()[0]!.authorization, "Bearer abc.def");
   });
 
-  test("407 with Proxy-Authenticate is answered with Proxy-Authorization", async () => {
+  test("407 with Proxy-Authenticate from an HTTP proxy (absolute form) is answered with Proxy-Authorization", async () => {
+    // The test server is the proxy here: it gets the request in absolute form.
+    const proxied = new ProxyAgent({ proxy: base });
+    try {
+      const response = await fetch(`${base}/proxy`, { auth: new HttpAuth({ proxy: { username: "pu", password: "pp" } }), dispatcher: proxied });
+      assert.equal(response.status, 200);
+      assert.equal(await response.text(), "through");
+      assert.equal(lastLog()[0]!.authorization, undefined);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  test("a 407 from a server reached directly is handed back: the proxy credentials are never sent to it", async () => {
+    const before = state.log.length;
     const response = await fetch(`${base}/proxy`, { auth: new HttpAuth({ proxy: { username: "pu", password: "pp" } }), dispatcher: agent });
-    assert.equal(response.status, 200);
-    assert.equal(await response.text(), "through");
-    assert.equal(lastLog()[0]!.authorization, undefined);
+    assert.equal(response.status, 407);
+    await response.text();
+    const sent = state.log.slice(before);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.proxyAuthorization, undefined);
   });
 
   test("credentials do not follow a redirect to another origin", async () => {

@@ -226,6 +226,8 @@ export class HttpAuth implements AuthProvider {
       : undefined;
     if (creds === undefined) return null;
     if (!proxy && !this.#forOrigin(challenge.request.url)) return null;
+    // Proxy credentials go to a proxy only: a 407 with no proxy named came from an origin server.
+    if (proxy && (typeof challenge.request.proxy !== "string" || challenge.request.proxy === "")) return null;
     const parsed = parseChallengeFields(challenge.challenges);
     const url = challenge.request.url;
     const proxyOrigin = proxy ? challenge.request.proxy ?? "" : "";

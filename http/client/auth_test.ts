@@ -142,7 +142,10 @@ describe("HttpAuth", () => {
     assert.equal(new HttpAuth({ token: "t0k" }).authorization(request()), "Bearer t0k");
     const auth = new HttpAuth({ proxy: { username: "pu", password: "pp" } });
     assert.equal(auth.respond(challenge401(['Basic realm="x"'])), null);
-    assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="proxy"'], request: request() }), basicAuthorization("pu", "pp"));
+    assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="proxy"'], request: { ...request(), proxy: "http://px:3128" } }), basicAuthorization("pu", "pp"));
+    // A 407 with no proxy named came from an origin server: never the proxy credentials.
+    assert.equal(auth.respond({ status: 407, challenges: ['Basic realm="proxy"'], request: request() }), null);
+    assert.equal(auth.respond({ status: 407, challenges: ['Digest realm="P", nonce="n", qop="auth"'], request: request() }), null);
   });
 
   test("Digest protection spaces (RFC 7235 §2.2): realm and domain narrow a server's; a proxy's is the proxy, whatever the target", () => {

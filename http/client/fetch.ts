@@ -649,12 +649,16 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
         }
         continue;
       }
-      if ((hop.status === 407 || (hop.status === 401 && url.origin === authOrigin)) && auth && authAttempts[hop.status] < 2) {
+      // A 407 is a proxy's, and only a request sent to an HTTP proxy in
+      // absolute form gets one from it: a 407 on a direct route, or from
+      // inside a CONNECT tunnel, is the origin server's, which must never
+      // get the proxy credentials.
+      const proxy = hop.status === 407 ? dispatcher.proxyFor?.(url.origin) ?? null : null;
+      if (((hop.status === 407 && proxy !== null) || (hop.status === 401 && url.origin === authOrigin)) && auth && authAttempts[hop.status] < 2) {
         const challenges = fieldValues(hop.fields, hop.status === 401 ? "www-authenticate" : "proxy-authenticate");
         if (challenges.length > 0 && (body === null || body.replayable)) {
           const attempt = authAttempts[hop.status]++;
           const request = authRequest(method, url, body);
-          const proxy = hop.status === 407 ? dispatcher.proxyFor?.(url.origin) ?? null : null;
           if (proxy !== null) request.proxy = proxy;
           const value = await auth.respond({ status: hop.status, challenges, request, attempt });
           if (value !== null) {
