@@ -32,6 +32,16 @@
  * the server to add when the list has none. `clone()` of a marked
  * response is marked too.
  *
+ * The constructor also keeps the string itself, and the subclass's `body`
+ * getter forgets it once the body's stream is asked for: while the string
+ * is kept and `bodyUsed` is false, nobody has read, locked or disturbed
+ * the body, and {@link bunStringBody} hands the string to the server, which
+ * writes it as it does on Node and Deno (their responses keep the source
+ * too), without `bytes()`, its promise and its UTF-8 buffer
+ * (ffi/bun_response_bytes.ts). The response's body is then left unread, as
+ * on Node and Deno. Clones are not Bun's instances of the subclass: their
+ * strings are not kept, and they go the `bytes()` way.
+ *
  * What stays different on Bun: a string body's type cannot be deleted
  * (`response.headers.delete("content-type")` finds nothing to delete, and
  * the type is still sent, as Bun's own server sends it); responses made
@@ -65,6 +75,8 @@ type ResponseClass = typeof Response;
  * response's memory estimate, which ffi/bun_response_bytes.ts reads).
  */
 const TEXT = Symbol("ffinet.textBody");
+/** The string body of a response of the subclass, until its `body` getter is used (then undefined). */
+const STRING = Symbol("ffinet.stringBody");
 
 function isText(response: object): boolean {
   return (response as Record<symbol, unknown>)[TEXT] === true;
@@ -79,18 +91,27 @@ function typedBody(body: unknown): boolean {
     (typeof URLSearchParams === "function" && body instanceof URLSearchParams);
 }
 
-function install(): ((response: Response) => string | undefined) | undefined {
+interface Installed {
+  implied: (response: Response) => string | undefined;
+  stringBody: (response: Response) => string | undefined;
+}
+
+function install(): Installed | undefined {
   if (detectRuntime() !== "bun") return undefined;
   const Native = globalThis.Response as ResponseClass;
   if (typeof Native !== "function") return undefined;
   // A Bun that follows the standard here needs nothing.
   if (new Native("probe").headers.get("content-type") !== null) return undefined;
   const nativeClone = Native.prototype.clone;
+  const nativeBody = Object.getOwnPropertyDescriptor(Native.prototype, "body")?.get;
+  if (typeof nativeBody !== "function") return undefined;
   class TypedResponse extends Native {
     constructor(body?: BodyInit | null, init?: ResponseInit) {
       super(body, init);
-      if (typeof body === "string") (this as unknown as Record<symbol, boolean>)[TEXT] = true;
-      else if (typedBody(body)) void this.headers;
+      if (typeof body === "string") {
+        (this as unknown as Record<symbol, unknown>)[TEXT] = true;
+        (this as unknown as Record<symbol, unknown>)[STRING] = body;
+      } else if (typedBody(body)) void this.headers;
     }
     override clone(): Response {
       const copy = nativeClone.call(this);
@@ -98,6 +119,15 @@ function install(): ((response: Response) => string | undefined) | undefined {
       return copy;
     }
   }
+  Object.defineProperty(TypedResponse.prototype, "body", {
+    // The stream is asked for: the string may be read, locked or cancelled from now on.
+    get(this: Response): ReadableStream<Uint8Array> | null {
+      if ((this as unknown as Record<symbol, unknown>)[STRING] !== undefined) (this as unknown as Record<symbol, unknown>)[STRING] = undefined;
+      return nativeBody.call(this);
+    },
+    configurable: true,
+    enumerable: true,
+  });
   Object.defineProperty(TypedResponse, "name", { value: "Response" });
   Object.defineProperty(TypedResponse, Symbol.hasInstance, {
     // Bun's own responses (fetch's, Response.json's) are Responses too; a subclass's instanceof is the usual one.
@@ -111,12 +141,22 @@ function install(): ((response: Response) => string | undefined) | undefined {
     const made = new TypedResponse("x");
     const bytes = new TypedResponse(new Uint8Array(1));
     if (!isText(made) || isText(bytes) || !isText(made.clone()) || !(made instanceof Native)) return undefined;
+    const read = new TypedResponse("y");
+    if (stringOf(read) !== "y" || read.body === null || stringOf(read) !== undefined) return undefined;
   } catch {
     return undefined;
   }
   Object.defineProperty(globalThis, "Response", { value: TypedResponse, writable: true, configurable: true });
-  return (response) => isText(response) ? TEXT_TYPE : undefined;
+  return { implied: (response) => isText(response) ? TEXT_TYPE : undefined, stringBody: stringOf };
 }
+
+/** The kept string of a response nobody has read, locked or disturbed the body of (see the module text). */
+function stringOf(response: Response): string | undefined {
+  const s = (response as unknown as Record<symbol, unknown>)[STRING];
+  return typeof s === "string" && !response.bodyUsed ? s : undefined;
+}
+
+const installed = install();
 
 /**
  * On Bun, the Content-Type `response`'s body implies that Bun keeps out of
@@ -131,4 +171,24 @@ function install(): ((response: Response) => string | undefined) | undefined {
  * console.log(bunImpliedType?.(new Response(new Uint8Array(1)))); // undefined
  * ```
  */
-export const bunImpliedType: ((response: Response) => string | undefined) | undefined = install();
+export const bunImpliedType: ((response: Response) => string | undefined) | undefined = installed?.implied;
+
+/**
+ * On Bun, the string a `Response` was made from while nobody has read,
+ * locked or disturbed its body (its `body` getter never used, `bodyUsed`
+ * false), for the server to write as it is; undefined for any other
+ * response (bytes, a stream, a clone, a response made before this module
+ * loaded, a used body). Undefined itself on Node and Deno, whose
+ * responses keep their source where ffi/undici_response_body.ts and
+ * ffi/deno_response_body.ts find it (see the module text).
+ *
+ * @example
+ * ```ts
+ * import { bunStringBody } from "./bun_response_type.ts";
+ * const response = new Response("hi");
+ * console.log(bunStringBody === undefined || bunStringBody(response) === "hi"); // true
+ * void response.body;
+ * console.log(bunStringBody?.(response)); // undefined
+ * ```
+ */
+export const bunStringBody: ((response: Response) => string | undefined) | undefined = installed?.stringBody;

@@ -5,10 +5,11 @@
  *
  * The runtimes keep a `Response`'s source private. Node's undici and
  * Deno keep it under a symbol-keyed property all the same, read by
- * ffi/undici_response_body.ts and ffi/deno_response_body.ts; on Bun a body
- * held in memory is taken with `response.bytes()`
- * (ffi/bun_response_bytes.ts), which uses the body as reading its stream
- * would. Each is used only for a body nobody has touched (its stream
+ * ffi/undici_response_body.ts and ffi/deno_response_body.ts; on Bun a
+ * string body is kept by ffinet's `Response` subclass until its stream is
+ * asked for (ffi/bun_response_type.ts), and any other body held in memory
+ * is taken with `response.bytes()` (ffi/bun_response_bytes.ts), which uses
+ * the body as reading its stream would. Each is used only for a body nobody has touched (its stream
  * unlocked and undisturbed, `bodyUsed` false); anything else (a future
  * layout, a stream body, a used body) answers `undefined` and the caller
  * reads the body through its public stream, as before. What the user sees
@@ -20,13 +21,13 @@
  * ```ts
  * import { staticBody } from "./response_peek.ts";
  * const body = staticBody(new Response("hello"));
- * console.log(body === undefined || body === "hello" || body instanceof Uint8Array); // true ("hello" on Node and Deno, its bytes on Bun)
+ * console.log(body === undefined || body === "hello" || body instanceof Uint8Array); // true ("hello" on Node, Deno and Bun)
  * ```
  *
  * @module
  */
 import { bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
-import { bunImpliedType } from "../../ffi/bun_response_type.ts";
+import { bunImpliedType, bunStringBody } from "../../ffi/bun_response_type.ts";
 import { type DenoBodyRecord, denoResponseBody } from "../../ffi/deno_response_body.ts";
 import { undiciResponseBody } from "../../ffi/undici_response_body.ts";
 import { detachBuffer } from "../../ffi/detach.ts";
@@ -36,6 +37,8 @@ import { nativeResponse, realResponseOf } from "./light_response.ts";
 const BUFFERED_BYTES = Symbol.for("ffinet.bufferedBytes");
 /** Bun's in-memory bodies (undefined elsewhere). */
 const bunBytes = bunResponseBytes;
+/** Bun: the string a response of ffinet's `Response` subclass was made from, while untouched (undefined elsewhere). */
+const bunString = bunStringBody;
 /** Bodies from this size on are freed by {@link releaseTakenBody}. */
 const RELEASE_MIN = 16384;
 /**
@@ -96,7 +99,10 @@ export function staticBody(response: Response): StaticBody {
     const body = undici.body(response);
     return body === null ? NO_BODY : body;
   }
-  return bunBytes === undefined ? undefined : (taken = bunBytes(response));
+  if (bunBytes === undefined) return undefined;
+  // Bun: a string body nobody has touched is written as it is (ffi/bun_response_type.ts), else taken with bytes().
+  const text = bunString?.(response);
+  return text !== undefined ? text : (taken = bunBytes(response));
 }
 
 /**
