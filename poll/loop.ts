@@ -554,7 +554,8 @@ export class Loop implements WatcherHost {
    * peers are woken by sends that come together, not one between every
    * two reads (a 64 B WebSocket echo server, paired against the send
    * after each read at load 22–43: per-round CPU ratios with medians of
-   * 0.98–1.19 on Node, 1.39 on Deno, 1.01 on Bun; noisy).
+   * 0.98–1.19 on Node over four runs, 0.98 and 1.39 on Deno, 1.01 on Bun:
+   * within this machine's noise except on Node).
    * A throw goes to the loop's `onError`, as a watcher's does.
    *
    * @example
