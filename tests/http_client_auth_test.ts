@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import type net from "node:net";
+import net from "node:net";
 import { createHash, randomBytes } from "node:crypto";
 import { Agent, CookieJar, fetch, HttpAuth, ProxyAgent } from "../http/client/mod.ts";
 
@@ -359,6 +359,41 @@ describe("Basic, Bearer, proxies", () => {
     const sent = state.log.slice(before);
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.proxyAuthorization, undefined);
+  });
+
+  test("a 407 from inside a CONNECT tunnel is the origin's: handed back, the proxy credentials are never sent through the tunnel", async () => {
+    // A CONNECT proxy that lets every tunnel through; the origin behind it answers /proxy with a 407.
+    const tunnels = new Set<net.Socket>();
+    const proxy = http.createServer();
+    proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+      const [host, port] = String(req.url).split(":");
+      const upstream = net.connect(Number(port), host, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      for (const s of [client, upstream]) {
+        tunnels.add(s);
+        s.on("error", () => {});
+        s.on("close", () => { client.destroy(); upstream.destroy(); });
+      }
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const tunnelled = new ProxyAgent({ proxy: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`, httpTargets: "tunnel" });
+    try {
+      const before = state.log.length;
+      const response = await fetch(`${base}/proxy`, { auth: new HttpAuth({ proxy: { username: "pu", password: "pp" } }), dispatcher: tunnelled });
+      assert.equal(response.status, 407);
+      await response.text();
+      const sent = state.log.slice(before);
+      assert.equal(sent.length, 1);
+      assert.equal(sent[0]!.proxyAuthorization, undefined);
+    } finally {
+      await tunnelled.close();
+      for (const s of tunnels) s.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   test("credentials do not follow a redirect to another origin", async () => {
