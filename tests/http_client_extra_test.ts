@@ -249,6 +249,7 @@ describe("ProxyAgent: absolute form, CONNECT, SOCKS5, env with NO_PROXY", () => 
   before(async () => {
     target = await listenHttp((req, res) => {
       res.setHeader("x-via", req.headers.via ?? "direct");
+      res.setHeader("x-proxy-auth", req.headers["proxy-authorization"] ?? "none");
       res.end(`target ${req.method} ${req.url} host=${req.headers.host}`);
     });
     const server = https.createServer({ key: pki.key, cert: pki.chain }, (req, res) => res.end(`tls ${req.url}`));
@@ -347,6 +348,34 @@ describe("ProxyAgent: absolute form, CONNECT, SOCKS5, env with NO_PROXY", () => 
     } finally {
       await agent.close();
       await dead.close();
+    }
+  });
+
+  test("a caller's Proxy-Authorization goes to the proxy only: never to an origin reached directly or inside a tunnel", async () => {
+    const secret = `Basic ${btoa("proxy-user:proxy-secret")}`;
+    const socksAgent = new ProxyAgent({ proxy: `socks5://127.0.0.1:${socks.port}` });
+    const direct = new ProxyAgent({ proxy: "env", env: (name) => ({ HTTP_PROXY: `http://127.0.0.1:${recorder.port}`, NO_PROXY: "localhost" })[name] });
+    const absolute = new ProxyAgent({ proxy: `http://127.0.0.1:${recorder.port}` });
+    try {
+      const tunnelled = await fetch(`${target.base}/t`, { dispatcher: socksAgent, headers: { "proxy-authorization": secret } });
+      assert.equal(await tunnelled.text(), `target GET /t host=127.0.0.1:${target.port}`);
+      assert.equal(tunnelled.headers.get("x-proxy-auth"), "none");
+      const byRequest = await request(`${target.base}/r`, { dispatcher: socksAgent, headers: { "Proxy-Authorization": secret } });
+      assert.equal(byRequest.headers["x-proxy-auth"], "none");
+      await byRequest.body.text();
+      const noProxy = await fetch(`http://localhost:${target.port}/d`, { dispatcher: direct, headers: { "proxy-authorization": secret } });
+      assert.equal(noProxy.headers.get("x-via"), "direct");
+      assert.equal(noProxy.headers.get("x-proxy-auth"), "none");
+      await noProxy.body?.cancel();
+      // Absolute form: the field is for the proxy the request goes to, which gets it.
+      asked.length = 0;
+      const viaProxy = await fetch(`${target.base}/a`, { dispatcher: absolute, headers: { "proxy-authorization": secret } });
+      assert.equal(await viaProxy.text(), `target GET /a host=127.0.0.1:${target.port}`);
+      assert.equal(asked[0]?.auth, secret);
+    } finally {
+      await socksAgent.close();
+      await direct.close();
+      await absolute.close();
     }
   });
 

@@ -182,12 +182,12 @@ export class ProxyAgent implements Dispatcher {
     try {
       const route = proxyRoute(options.origin, this.#proxy, this.#env, this.#httpTargets);
       if (route.kind === "direct") {
-        this.#pool(`direct ${options.origin}`, `direct ${options.origin}`, () => new Pool(options.origin, this.#options)).dispatch(options, handler);
+        this.#pool(`direct ${options.origin}`, `direct ${options.origin}`, () => new Pool(options.origin, this.#options)).dispatch(forOrigin(options), handler);
         return;
       }
       const proxy = route.proxy;
       if (route.kind === "tunnel") {
-        this.#pool(`tunnel ${proxyKey(proxy)} ${options.origin}`, `tunnel ${formatProxy(proxy)} ${options.origin}`, () => new Pool(options.origin, { ...this.#options, proxy })).dispatch(options, handler);
+        this.#pool(`tunnel ${proxyKey(proxy)} ${options.origin}`, `tunnel ${formatProxy(proxy)} ${options.origin}`, () => new Pool(options.origin, { ...this.#options, proxy })).dispatch(forOrigin(options), handler);
         return;
       }
       const proxyOrigin = proxyOriginOf(proxy);
@@ -221,4 +221,15 @@ export class ProxyAgent implements Dispatcher {
     this.#closed = true;
     await Promise.all([...[...this.#pools.values()].map((p) => p.pool), ...this.#sweep.letGo()].map((p) => p.destroy(error)));
   }
+}
+
+/**
+ * A request that reaches its origin itself (directly, or inside a tunnel
+ * where only the origin reads it) without a caller's `Proxy-Authorization`:
+ * that field is the proxy's, and an origin must not get the proxy's
+ * credentials (RFC 9110 §11.7.2: it is consumed by the proxy it is for).
+ */
+function forOrigin(options: DispatchOptions): DispatchOptions {
+  if (!options.headers.some((pair) => pair[0].length === 19 && pair[0].toLowerCase() === "proxy-authorization")) return options;
+  return { ...options, headers: options.headers.filter((pair) => pair[0].toLowerCase() !== "proxy-authorization") };
 }
