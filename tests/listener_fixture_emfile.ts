@@ -42,6 +42,11 @@ const server = listen({
 // something of its own some 300-600 ms after start (it panics when no
 // descriptor is left for it then).
 await sleep(1000);
+// The helper thread may take longer than that at high load (a Node worker
+// at load 30 was still loading koffi when the table was full: EMFILE, and
+// the child failed): the loop parks only once its helper is up, so wait
+// (bounded) for a first park too.
+for (let waited = 0; loop.stats.parks === 0 && waited < 10_000; waited += 20) await sleep(20);
 
 // Connect clients until no descriptor is left. The loop does not run
 // meanwhile, so their connections wait in the listener's backlog.
