@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Runs the typecheck, then the whole test suite on Node (the system Node with
-// tsx), Node 24 (its own type stripping, no tsx), Deno and Bun, one after
-// another, then the package step once (tests/package/*_check.ts, which spawn
-// the runtimes themselves: tarball_check packs the tarball, installs it into
-// a scratch project and imports every subpath on all four runtimes;
-// runner_check checks this script's failure summary). Prints a line per run, the failing tests' names and
-// errors, and one line `N passed, N failed` over all of them.
+// tsx), Node 24 (its own type stripping, no tsx), Deno and Bun, then the
+// package step once (tests/package/*_check.ts, which spawn the runtimes
+// themselves: tarball_check packs the tarball, installs it into a scratch
+// project and imports every subpath on all four runtimes; runner_check checks
+// this script's failure summary). Each run is split into parts (disjoint sets
+// of its files, one runtime process each), and up to four parts run at once
+// (see runPool below). Prints each part's output as it ends, then a line per
+// run, the failing tests' names and errors, and one line `N passed, N failed`
+// over all of them.
 //
 //   node scripts/test.mjs                     typecheck + every runtime + package
 //   node scripts/test.mjs --runtime=deno      one runtime (no typecheck)
@@ -13,6 +16,7 @@
 //   node scripts/test.mjs --runtime=package   only the package check
 //   node scripts/test.mjs --no-check          skip the typecheck
 //   node scripts/test.mjs http/               only test files under these paths
+//   FFINET_TEST_JOBS=1 node scripts/test.mjs  one part at a time (4 by default)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -103,24 +107,31 @@ function backtraces(cmd, core) {
   return (r.stdout ?? "") + (r.stderr ?? "");
 }
 
-function run(cmd, argv, { capture = false, env = {} } = {}) {
+// The pids of the runtimes running now: their own core files (core.<pid>)
+// are theirs to read, not another part's to remove.
+const runningPids = new Set();
+
+function run(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
   if (wantCores) {
     const before = new Set(coreFiles());
-    return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env })
+    return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env, quiet })
       .then((r) => {
         // The limit is inherited: a test's child that aborts on purpose
         // (tests/openssl_fixture_atexit.ts) leaves a core too, so every new
         // core file is removed whether the runtime died or not (they were
         // left in the repository, tens of MB each). The runtime's own
-        // (core.<its pid>: sh exec'd it) is read first.
+        // (core.<its pid>: sh exec'd it) is read first; another running
+        // runtime's is left to its own run.
         const own = `core.${r.pid}`;
-        const fresh = coreFiles().filter((f) => !before.has(f)).sort((a, b) => (b === own) - (a === own));
+        const fresh = coreFiles()
+          .filter((f) => !before.has(f) && !(f.startsWith("core.") && runningPids.has(Number(f.slice(5)))))
+          .sort((a, b) => (b === own) - (a === own));
         let out = r.out;
         if (r.signal !== null) {
           out += `\n${cmd} was killed by ${r.signal}\n`;
           for (const core of fresh) {
             const bt = `== backtraces from ${core}${core === own ? " (the runtime's)" : ""}\n${backtraces(cmd, join(root, core))}\n`;
-            process.stdout.write(bt);
+            if (!quiet) process.stdout.write(bt);
             out += bt;
           }
         }
@@ -128,23 +139,28 @@ function run(cmd, argv, { capture = false, env = {} } = {}) {
         return { ...r, out };
       });
   }
-  return runOnce(cmd, argv, { capture, env });
+  return runOnce(cmd, argv, { capture, env, quiet });
 }
 
-function runOnce(cmd, argv, { capture = false, env = {} } = {}) {
+/** Runs a process; with `capture` its output is kept, and also printed as it comes unless `quiet`. */
+function runOnce(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, {
       cwd: root,
       env: { ...withoutColor(process.env), NO_COLOR: "1", ...env },
       stdio: ["ignore", capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"],
     });
+    if (child.pid !== undefined) runningPids.add(child.pid);
     let out = "";
     if (capture) {
-      child.stdout.on("data", (d) => { out += d; process.stdout.write(d); });
-      child.stderr.on("data", (d) => { out += d; process.stderr.write(d); });
+      child.stdout.on("data", (d) => { out += d; if (!quiet) process.stdout.write(d); });
+      child.stderr.on("data", (d) => { out += d; if (!quiet) process.stderr.write(d); });
     }
     child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
-    child.on("close", (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), signal, pid: child.pid, out }));
+    child.on("close", (code, signal) => {
+      runningPids.delete(child.pid);
+      resolve({ code: code ?? (signal ? 1 : 0), signal, pid: child.pid, out });
+    });
   });
 }
 
@@ -272,22 +288,6 @@ function bunFailures(out) {
   return failures;
 }
 
-// node:test runs each file in its own process; two at a time (the CI
-// machine has two cores, and many tests spend their time waiting on peers
-// and timers) roughly halves the Node runs' wall time.
-// FFINET_TEST_CONCURRENCY overrides it (1 runs the files one by one).
-const NODE_CONCURRENCY = Math.max(1, Number(process.env.FFINET_TEST_CONCURRENCY ?? 2) || 1);
-
-function nodeRunner(exe, flags) {
-  return async () => {
-    const r = await run(exe, [
-      ...flags, "--expose-gc", "--test", `--test-concurrency=${NODE_CONCURRENCY}`, "--test-reporter=tap",
-      "--test-timeout=300000", ...files,
-    ], { capture: true });
-    return nodeTapResult(r);
-  };
-}
-
 /** Counts and failures from node:test's TAP output. */
 function nodeTapResult(r) {
   return {
@@ -299,37 +299,147 @@ function nodeTapResult(r) {
   };
 }
 
-const runners = {
-  node: nodeRunner(process.execPath, ["--import", "tsx"]),
+const nodeTestArgs = (files) => [
+  "--expose-gc", "--test", "--test-concurrency=1", "--test-reporter=tap", "--test-timeout=300000", ...files,
+];
+
+/**
+ * How each run's process is started over a list of files, and how its output
+ * is read. Node runs each file in a process of its own; Deno and Bun run the
+ * files they are given one after another in one process.
+ */
+const runtimeDefs = {
+  node: {
+    command: (files) => [process.execPath, ["--import", "tsx", ...nodeTestArgs(files)]],
+    result: nodeTapResult,
+  },
   // Node 24 strips types itself: no tsx, so a non-erasable construct fails here.
   // Its test runner turns on report-on-signal in the test processes, so a test
   // that sends itself SIGUSR2 would leave a report.*.json in the repository.
-  node24: async () => nodeRunner(node24Path(), ["--no-report-on-signal"])(),
-  deno: async () => {
-    const r = await run(bin("deno"), [
-      "test", "-A", "--no-check", "--v8-flags=--expose-gc", "--reporter=tap", ...files,
-    ], { capture: true });
-    return { code: r.code, ...countTapLeaves(r.out), failures: tapFailures(r.out), out: r.out };
+  node24: {
+    command: (files) => [node24Path(), ["--no-report-on-signal", ...nodeTestArgs(files)]],
+    result: nodeTapResult,
   },
-  bun: async () => {
-    const r = await run(bin("bun"), ["test", "--timeout", "300000", ...files.map((f) => "./" + f)], {
-      capture: true,
-    });
-    return {
+  deno: {
+    command: (files) => [bin("deno"), ["test", "-A", "--no-check", "--v8-flags=--expose-gc", "--reporter=tap", ...files]],
+    result: (r) => ({ code: r.code, ...countTapLeaves(r.out), failures: tapFailures(r.out), out: r.out }),
+  },
+  bun: {
+    command: (files) => [bin("bun"), ["test", "--timeout", "300000", ...files.map((f) => "./" + f)]],
+    result: (r) => ({
       code: r.code,
       passed: lastNumber(r.out, /^\s*(\d+) pass$/gm),
       failed: lastNumber(r.out, /^\s*(\d+) fail$/gm),
       failures: bunFailures(r.out),
       out: r.out,
-    };
+    }),
   },
-  package: async () => {
-    const r = await run(process.execPath, [
-      "--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=600000", ...PACKAGE_CHECKS,
-    ], { capture: true });
-    return nodeTapResult(r);
+  // The checks spawn the runtimes themselves: one process, never split.
+  package: {
+    command: () => [process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", "--test-timeout=600000", ...PACKAGE_CHECKS]],
+    result: nodeTapResult,
+    whole: true,
   },
 };
+
+/**
+ * Runs beyond the four runtimes' own: some test files again on one runtime
+ * with an environment of their own, each with its own summary line. They run
+ * with the whole suite (and with a PATH filter, over the files both select),
+ * or alone when named: `--runtime=NAME`. An entry:
+ *
+ *   { name: "bun-uring", runtime: "bun", env: { FFINET_IO: "uring" }, paths: ["poll/uring/", "tests/uring_"] }
+ *
+ * (`paths` as on the command line: a folder or a file name's start.)
+ */
+const EXTRA_RUNS = [];
+
+// Every run is split into parts (FFINET_TEST_PARTS, 8 by default): the i-th
+// file (in sorted order) goes into part i mod 8, so the long files spread
+// over the parts. Up to FFINET_TEST_JOBS parts (4 by default) run at once,
+// from any run, each its own runtime process running its files one at a
+// time: the CI machine has two cores, and the tests spend much of their time
+// waiting on peers and timers (a run alone keeps about one core busy). A
+// part never starts while another part with one of its files runs (on
+// another runtime), so no file ever runs twice at once. Processes never
+// share a file's process-wide state (signal handlers, limits, environment):
+// Deno's --parallel (Workers in one process) is never used.
+// FFINET_TEST_JOBS=1 runs the parts one by one.
+const positive = (v, fallback) => Math.max(1, Math.floor(Number(v ?? fallback)) || fallback);
+const JOBS = positive(process.env.FFINET_TEST_JOBS, 4);
+const PARTS = positive(process.env.FFINET_TEST_PARTS, 8);
+
+const startsWithAny = (f, paths) => paths.some((p) => f.startsWith(p.replace(/^\.\//, "")));
+
+/** The runs asked for: { name, runtime, env, files }, in the order given. */
+function selectRuns() {
+  const known = [...ALL_RUNS, ...EXTRA_RUNS.map((e) => e.name)];
+  const names = [...runtimes];
+  if (!runtimeArg) names.push(...EXTRA_RUNS.map((e) => e.name));
+  return names.map((name) => {
+    const extra = EXTRA_RUNS.find((e) => e.name === name);
+    if (extra) {
+      if (!runtimeDefs[extra.runtime]) throw new Error(`${name}: unknown runtime ${extra.runtime}`);
+      return { name, runtime: extra.runtime, env: extra.env ?? {}, files: files.filter((f) => startsWithAny(f, extra.paths)) };
+    }
+    if (!runtimeDefs[name]) throw new Error(`unknown runtime ${name} (have ${known.join(", ")})`);
+    return { name, runtime: name, env: {}, files: name === "package" ? PACKAGE_CHECKS : files };
+  }).filter((run) => run.files.length > 0 || !EXTRA_RUNS.some((e) => e.name === run.name));
+}
+
+/** A run's parts: `of` disjoint lists of its files, the i-th file in part i mod `of`. */
+function partsOf(run) {
+  const n = runtimeDefs[run.runtime].whole ? 1 : Math.min(PARTS, run.files.length);
+  const parts = Array.from({ length: n }, () => []);
+  run.files.forEach((f, i) => parts[i % n].push(f));
+  return parts.map((partFiles, i) => ({ run, index: i + 1, of: n, files: partFiles }));
+}
+
+/**
+ * Runs the jobs, up to `limit` at once, each job started once no running job
+ * holds one of its files; `onDone(job, result)` as each ends.
+ */
+function runPool(jobs, limit, onDone) {
+  return new Promise((resolve) => {
+    const pending = [...jobs];
+    const busy = new Set();
+    let active = 0;
+    const pump = () => {
+      for (let i = 0; i < pending.length && active < limit;) {
+        const job = pending[i];
+        if (job.files.some((f) => busy.has(f))) { i++; continue; }
+        pending.splice(i, 1);
+        active++;
+        for (const f of job.files) busy.add(f);
+        startJob(job).then((r) => {
+          active--;
+          for (const f of job.files) busy.delete(f);
+          onDone(job, r);
+          pump();
+        });
+      }
+      if (active === 0 && pending.length === 0) resolve();
+    };
+    pump();
+  });
+}
+
+const label = (job) => (job.of > 1 ? `${job.run.name} [${job.index}/${job.of}]` : job.run.name);
+
+async function startJob(job) {
+  const def = runtimeDefs[job.run.runtime];
+  job.started = Date.now();
+  let r;
+  try {
+    const [cmd, argv] = def.command(job.files);
+    const out = await run(cmd, argv, { capture: true, env: job.run.env, quiet: true });
+    r = def.result(out);
+  } catch (err) {
+    r = { code: 1, out: String(err?.stack ?? err), failures: [] };
+  }
+  job.ended = Date.now();
+  return r;
+}
 
 await main();
 
@@ -348,45 +458,62 @@ async function main() {
     }
   }
 
-  const suiteRuns = runtimes.filter((r) => r !== "package");
-  if (suiteRuns.length > 0 && files.length === 0) {
+  const runs = selectRuns();
+  if (runs.some((r) => r.runtime !== "package") && files.length === 0) {
     console.log("no test files found");
     process.exit(1);
   }
+  // Installs Node 24 on first use, before any part starts.
+  if (runs.some((r) => r.runtime === "node24")) node24Path();
+
+  const jobs = runs.flatMap(partsOf);
+  const byRun = new Map(runs.map((run) => [run, []]));
+  console.log(`\n== ${runs.map((r) => `${r.name}: ${r.files.length} ${r.runtime === "package" ? "checks" : "test files"}`).join(", ")}`);
+  console.log(`== ${jobs.length} parts, up to ${JOBS} at once; each part's output is printed when it ends`);
+  await runPool(jobs, JOBS, (job, r) => {
+    byRun.get(job.run).push({ job, r });
+    const done = byRun.get(job.run).length;
+    console.log(`\n== ${label(job)}: ${job.files.length} files, exit ${r.code} (${((job.ended - job.started) / 1000).toFixed(1)} s)` +
+      (job.of > 1 ? `, ${done} of ${job.of} parts of ${job.run.name} done` : ""));
+    process.stdout.write(r.out.endsWith("\n") || r.out === "" ? r.out : r.out + "\n");
+  });
 
   let totalPassed = 0;
   let totalFailed = 0;
   const summary = [];
   const details = [];
-  for (const name of runtimes) {
-    const runner = runners[name];
-    if (!runner) throw new Error(`unknown runtime ${name} (have ${Object.keys(runners).join(", ")})`);
-    console.log(name === "package" ? `\n== package: ${PACKAGE_CHECKS.join(" ")}` : `\n== ${name}: ${files.length} test files`);
-    const started = Date.now();
-    let r;
-    try {
-      r = await runner();
-    } catch (err) {
-      r = { code: 1, out: String(err?.stack ?? err), failures: [] };
+  for (const [run, results] of byRun) {
+    let passed = 0;
+    let failed = 0;
+    let code = 0;
+    let failedRun = false;
+    const failures = [];
+    const silent = [];
+    for (const { job, r } of results.sort((a, b) => a.job.index - b.job.index)) {
+      passed += r.passed ?? 0;
+      // A runtime that crashed before reporting counts as one failure.
+      const f = r.failed ?? (r.code === 0 ? 0 : 1);
+      const bad = r.code !== 0 || f > 0 || r.passed === undefined;
+      failed += bad && f === 0 ? 1 : f;
+      if (r.code !== 0 && code === 0) code = r.code;
+      if (!bad) continue;
+      failedRun = true;
+      failures.push(...(r.failures ?? []));
+      if (!r.failures?.length) silent.push({ job, r });
     }
-    const passed = r.passed ?? 0;
-    // A runtime that crashed before reporting counts as one failure.
-    const failed = r.failed ?? (r.code === 0 ? 0 : 1);
-    const failedRun = r.code !== 0 || failed > 0 || r.passed === undefined;
     if (failedRun) failedAny = true;
     totalPassed += passed;
-    totalFailed += failedRun && failed === 0 ? 1 : failed;
-    summary.push(
-      `${name}: ${passed} passed, ${failed} failed, exit ${r.code} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-    );
+    totalFailed += failed;
+    const wall = Math.max(...results.map((x) => x.job.ended)) - Math.min(...results.map((x) => x.job.started));
+    summary.push(`${run.name}: ${passed} passed, ${failed} failed, exit ${code} (${(wall / 1000).toFixed(1)} s)`);
     if (failedRun) {
-      const lines = [`-- ${name}: failed`];
-      for (const f of r.failures ?? []) {
+      const lines = [`-- ${run.name}: failed`];
+      for (const f of failures) {
         lines.push(`  ✗ ${f.name}`);
         for (const m of f.message) lines.push(`      ${m}`);
       }
-      if (!r.failures?.length) {
-        lines.push("  (no failing test named in the output; its last lines:)");
+      for (const { job, r } of silent) {
+        lines.push(`  (${label(job)}: no failing test named in the output; its last lines:)`);
         for (const l of firstLines(r.out ?? "", 1e9).slice(-15)) lines.push(`      ${l}`);
       }
       details.push(lines.join("\n"));
