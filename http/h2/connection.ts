@@ -28,7 +28,7 @@ import { checkOptions } from "../../core/options.ts";
 import { CLIENT_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, MAX_STREAM_ID } from "./constants.ts";
 import { connectionError as conn, type FloodCounters, floodCounters, H2Core, streamError as streamErr } from "./connection_core.ts";
 import { onGoaway, onPing, onPriority, onPriorityUpdate, onRst, onSettings, onWindowUpdate } from "./control_frames.ts";
-import { consume, onData } from "./data_frames.ts";
+import { consume, drop, onData } from "./data_frames.ts";
 import type { H2Event } from "./events.ts";
 import {
   encodeGoaway, encodePing, encodePriorityUpdate, encodeRstStream, type Frame, frameName, headerBlockWireLength, validateFrame, writeFrameHeader,
@@ -172,6 +172,16 @@ export class H2Connection {
    */
   consume(streamId: number, n: number): void {
     consume(this.#c, streamId, n);
+  }
+
+  /**
+   * Credits `n` received octets that the application drops (nobody reads
+   * them) to the connection window only: their stream's window stays shut,
+   * so a peer still sending on it stops there (only needed with
+   * `autoWindowUpdate: false`).
+   */
+  drop(n: number): void {
+    drop(this.#c, n);
   }
 
   // ----------------------------------------------------------------- output

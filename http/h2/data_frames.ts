@@ -104,3 +104,22 @@ export function consume(c: H2Core, streamId: number, n: number): void {
   const s = c.table.streams.get(streamId);
   if (s && (s.state === S.OPEN || s.state === S.HALF_CLOSED_LOCAL)) c.creditStream(s, n);
 }
+
+/**
+ * Credits `n` octets of a stream that the application drops (nobody reads
+ * them) to the connection window only (the work of `H2Connection.drop`):
+ * the stream's own window is not reopened, so a peer that goes on sending
+ * on it stops at that window, while the connection's other streams keep
+ * theirs.
+ *
+ * @example
+ * ```ts
+ * import { H2Connection } from "./connection.ts";
+ * const server = new H2Connection({ role: "server", autoWindowUpdate: false });
+ * server.drop(0);
+ * ```
+ */
+export function drop(c: H2Core, n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
+  c.creditConnection(n);
+}

@@ -426,7 +426,10 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     const n = this.received - queued - (this.#gather?.bytes ?? 0) - this.credited;
     if (n > 0) {
       this.credited += n;
-      this.session.consume(this.streamId, n);
+      // Octets nobody reads past maxBodyBytes reopen the connection's window, not the stream's: a client that goes on
+      // sending stops at it (below, the stream is drained as a handler reading it would be, so an upload can end).
+      if (this.discard && this.received > this.session.maxBodyBytes) this.session.drop(n);
+      else this.session.consume(this.streamId, n);
     }
   }
 
@@ -434,7 +437,8 @@ class H2Exchange extends ExchangeInfo implements H2HandlerInfo, RequestParts {
     const n = data.length;
     this.received += n;
     if (this.received > this.session.maxBodyBytes && !this.discard) {
-      this.session.consume(this.streamId, n); // dropped: the connection's window gets it back
+      this.credited += n;
+      this.session.drop(n); // dropped: the connection's window gets it back
       this.session.bodyTooLarge(this);
       return;
     }
@@ -610,6 +614,10 @@ export class H2Session {
   readonly #stall = new WriteStallWatch();
   /** Bodies taken out of responses and queued as DATA: released once the core has copied them out (see {@link releaseWhenSent}). */
   readonly #toRelease: Array<{ id: number; claim: TakenBody }> = [];
+  /** Answered streams whose request body goes on: reset (NO_ERROR) once their response is out (see #resetWhenSent). */
+  readonly #toReset: number[] = [];
+  /** Answered streams whose request body goes on, drained up to maxBodyBytes: body octets received so far (see #drain). */
+  readonly #draining = new Map<number, number>();
 
   constructor(conn: Connection, config: SessionConfig, options: H2Config, protocol: "h2" | "h2c") {
     this.conn = conn;
@@ -785,7 +793,7 @@ export class H2Session {
         if (tunnel !== undefined) return tunnel.onData(e.data, e.endStream);
         const ex = this.#exchanges.get(e.streamId);
         if (ex !== undefined && !ex.bodyDone) ex.onData(e.data, e.endStream);
-        else if (e.data.length > 0) this.h2.consume(e.streamId, e.data.length);
+        else this.#drain(e.streamId, e.data.length, e.endStream);
         return;
       }
       case "trailers": {
@@ -809,6 +817,7 @@ export class H2Session {
         const ex = this.#exchanges.get(e.streamId);
         if (ex === undefined || ex.done) {
           // Nobody works on it any more: its place among the concurrent streams is free.
+          this.#draining.delete(e.streamId);
           this.#release(e.streamId);
           if (ex !== undefined) this.#exchanges.delete(e.streamId);
         } else ex.abandon(e.type === "rst" ? "the client reset the stream" : "the client broke the protocol on this stream");
@@ -1082,9 +1091,14 @@ export class H2Session {
     ex.finish();
     if (ex.reset) this.#release(ex.streamId);
     if (!ex.bodyDone) {
-      // The handler did not read the whole body: what still comes is credited and dropped.
+      // The handler did not read the whole body: what still comes is dropped (see #drain).
       ex.discard = true;
+      const received = ex.received;
       ex.failBody(new DOMException("the response was sent", "AbortError"));
+      if (!ex.reset) {
+        if (received > this.maxBodyBytes) this.#resetWhenSent(ex.streamId);
+        else this.#draining.set(ex.streamId, received);
+      }
     }
     if (ex.listed) this.#exchanges.delete(ex.streamId);
     this.scheduleFlush();
@@ -1105,6 +1119,67 @@ export class H2Session {
     if (this.h2.dead) return;
     try {
       this.h2.reset(id, code);
+    } catch {
+      // connection gone
+    }
+  }
+
+  /**
+   * DATA of a stream whose request was answered before its body ended:
+   * dropped, and credited as a reading handler's would be up to
+   * maxBodyBytes of body in all (so an upload a little longer than the
+   * handler wanted ends as usual, without a reset some clients take
+   * badly); past that only the connection's window is reopened, and once
+   * the response is all out the stream is reset with NO_ERROR (RFC 9113
+   * §8.1), so the client stops within the stream's window.
+   */
+  #drain(id: number, n: number, endStream: boolean): void {
+    const before = this.#draining.get(id);
+    if (before === undefined) {
+      if (n > 0) this.drop(n);
+      return;
+    }
+    const received = before + n;
+    if (endStream) this.#draining.delete(id);
+    if (received <= this.maxBodyBytes) {
+      if (n > 0) this.consume(id, n);
+      if (!endStream) this.#draining.set(id, received);
+      return;
+    }
+    if (n > 0) this.drop(n);
+    if (!endStream) {
+      this.#draining.delete(id);
+      this.#resetWhenSent(id);
+    }
+  }
+
+  /**
+   * Resets stream `id` with NO_ERROR once the core has copied all of its
+   * queued DATA into its outbound bytes (at once when there is none; after
+   * a flush otherwise): a response waiting for the client's window is not
+   * dropped by the reset.
+   */
+  #resetWhenSent(id: number): void {
+    if (this.h2.queuedData(id) === 0) this.#resetStream(id, ErrorCode.NO_ERROR);
+    else this.#toReset.push(id);
+  }
+
+  #resetSent(): void {
+    const list = this.#toReset;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const id = list[i]!;
+      if (this.h2.queuedData(id) === 0) this.#resetStream(id, ErrorCode.NO_ERROR);
+      else list[kept++] = id;
+    }
+    list.length = kept;
+  }
+
+  /** Credits `n` dropped request body octets to the connection's window only (see H2Connection.drop). */
+  drop(n: number): void {
+    if (this.h2.dead || this.#closing) return;
+    try {
+      this.h2.drop(n);
     } catch {
       // connection gone
     }
@@ -1208,20 +1283,12 @@ export class H2Session {
     const conn = this.conn;
     if (conn.closed) return;
     const h2 = this.h2;
-    if (!this.#closing) {
-      while (this.#writable && h2.wantsWrite) {
-        // A view of the core's buffer: send() sends or copies it before the next pull.
-        const out = h2.pullView(PULL_BYTES);
-        if (out.length === 0) break;
-        this.#stall.handed += out.length;
-        try {
-          if (!conn.send(out)) this.#writable = false;
-        } catch {
-          break;
-        }
-      }
-    }
+    if (!this.#closing) this.#send();
     if (this.#toRelease.length > 0) this.#releaseSent();
+    if (this.#toReset.length > 0) {
+      this.#resetSent();
+      if (!this.#closing) this.#send(); // the resets just queued go in this flush
+    }
     if (this.#tunnels.size > 0) for (const tunnel of this.#tunnels.values()) tunnel.onFlushed();
     if (this.#waiting.size > 0) {
       for (const ex of this.#waiting) {
@@ -1239,6 +1306,23 @@ export class H2Session {
     if (!this.#tickArmed) {
       const deadline = h2.nextDeadline();
       if (deadline >= 0) this.#armTick(deadline);
+    }
+  }
+
+  /** Hands the core's output to the connection while it takes it. */
+  #send(): void {
+    const conn = this.conn;
+    const h2 = this.h2;
+    while (this.#writable && h2.wantsWrite) {
+      // A view of the core's buffer: send() sends or copies it before the next pull.
+      const out = h2.pullView(PULL_BYTES);
+      if (out.length === 0) break;
+      this.#stall.handed += out.length;
+      try {
+        if (!conn.send(out)) this.#writable = false;
+      } catch {
+        break;
+      }
     }
   }
 
