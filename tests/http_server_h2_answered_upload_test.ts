@@ -5,7 +5,8 @@
 // with RST_STREAM NO_ERROR, and until then it no longer reopens the
 // stream's window, so an upload stops at that window (it was credited and
 // dropped without limit). A response waiting for the client's
-// window is not lost to that reset: it goes first. The peer is the library's own HTTP/2 core as a
+// window (a 413 past maxBodyBytes, or any answer) is not lost to that
+// reset: it goes first. The peer is the library's own HTTP/2 core as a
 // client over a node:net socket, sending as much as the windows allow.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -229,4 +230,29 @@ describe("serve over HTTP/2: an upload that goes on after the answer", () => {
       }
     });
   });
+
+  for (const declared of [false, true]) {
+    test(`a 413 (maxBodyBytes${declared ? ", by content-length" : ""}) to a client whose window is zero is delivered before the reset`, async () => {
+      await withServer(async (server) => {
+        const client = new RawClient(server.addr.port, { initialWindowSize: 0 });
+        try {
+          const id = client.post("/read-all", declared ? ["content-length", String(CAP)] : []);
+          await client.until(() => client.of(id).status !== undefined, "the response head");
+          assert.equal(client.of(id).status, "413");
+          await client.roundTrips(3);
+          assert.equal(client.of(id).rst, undefined, "reset before the 413's body went out");
+          client.h2.consume(id, WINDOW);
+          client.pump();
+          await client.until(() => client.of(id).rst !== undefined, "the reset");
+          const r = client.of(id);
+          assert.equal(r.body, "Content Too Large");
+          assert.equal(r.ended, true);
+          assert.equal(r.rst, ErrorCode.NO_ERROR);
+          assert.ok(client.uploads.get(id)!.sent <= MAX + 2 * WINDOW, `${client.uploads.get(id)!.sent} bytes sent`);
+        } finally {
+          client.close();
+        }
+      });
+    });
+  }
 });

@@ -942,7 +942,8 @@ export class H2Session {
    * would): the handler's read fails (`HPE_BODY_TOO_LARGE`, as over
    * HTTP/1.1), a handler that has not answered is answered with 413 (its
    * own response is not sent), and the stream is reset so that the client
-   * stops sending: NO_ERROR after a complete response (RFC 9113 §8.1),
+   * stops sending: NO_ERROR once a complete response has gone out (RFC 9113
+   * §8.1; a 413 waiting for the client's window is not dropped by it),
    * CANCEL while a response is still being written.
    */
   bodyTooLarge(ex: H2Exchange): void {
@@ -959,8 +960,11 @@ export class H2Session {
         this.config.report(err);
       }
     }
-    this.#resetStream(ex.streamId, ex.done ? ErrorCode.NO_ERROR : ErrorCode.CANCEL);
-    if (!ex.done) ex.abandon("the request body is larger than maxBodyBytes");
+    if (ex.done) this.#resetWhenSent(ex.streamId);
+    else {
+      this.#resetStream(ex.streamId, ErrorCode.CANCEL);
+      ex.abandon("the request body is larger than maxBodyBytes");
+    }
     this.scheduleFlush();
   }
 
