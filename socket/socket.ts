@@ -46,7 +46,7 @@ import { openSocket, openSocketPair, prepareDescriptor } from "./descriptor.ts";
 import { SocketOptions } from "./options.ts";
 import { type AddressFamily, familyConstant, type SocketAddress } from "./sockaddr.ts";
 import * as pacing from "./socket_bandwidth.ts";
-import { checkBytes, provideCoreAccess, SocketCore, type SocketType } from "./socket_core.ts";
+import { checkBytes, provideCoreAccess, shutThroughGuards, SocketCore, type SocketType } from "./socket_core.ts";
 import * as deadlines from "./socket_deadlines.ts";
 import * as endpoints from "./socket_endpoints.ts";
 import type { AcceptOptions, ConnectStatus } from "./socket_endpoints.ts";
@@ -1138,13 +1138,13 @@ export class Socket {
     const value = how === "read" ? C.SHUT_RD : how === "write" ? C.SHUT_WR : how === "both" ? C.SHUT_RDWR : -1;
     if (value < 0) throw new TypeError(`shutdown takes "read", "write" or "both", got ${String(how)}`);
     const core = this.#core;
-    const guard = core.shutdownGuard;
-    if (guard === undefined || value === C.SHUT_RD) {
+    const guards = core.shutdownGuards;
+    if (guards === undefined || value === C.SHUT_RD) {
       check(libc().shutdown(this.fd, value), "shutdown", core.peerText);
       return;
     }
     if (value === C.SHUT_RDWR) check(libc().shutdown(this.fd, C.SHUT_RD), "shutdown", core.peerText);
-    guard(() => check(libc().shutdown(core.liveFd(), C.SHUT_WR), "shutdown", core.peerText));
+    shutThroughGuards(guards, () => check(libc().shutdown(core.liveFd(), C.SHUT_WR), "shutdown", core.peerText));
   }
 
   /**
@@ -1164,6 +1164,7 @@ export class Socket {
     const fd = c.liveFd();
     c.fd = -1;
     c.sg?.free();
+    c.shutdownGuards = undefined;
     return fd;
   }
 
@@ -1187,6 +1188,7 @@ export class Socket {
     c.fd = -1;
     c.sg?.free();
     c.sg = undefined;
+    c.shutdownGuards = undefined;
     libc().close(fd);
   }
 

@@ -63,9 +63,10 @@ export class SocketCore {
   received: Set<number> | undefined;
   /**
    * What a `shutdown("write" | "both")` of the write side goes through
-   * while a connection sends on this socket ({@link guardShutdown}).
+   * while connections send on this socket ({@link guardShutdown}), the
+   * last put first; each goes when its connection lets the socket go.
    */
-  shutdownGuard: ((shut: () => void) => void) | undefined;
+  shutdownGuards: Array<(shut: () => void) => void> | undefined;
 
   constructor(fd: number, family: AddressFamily, type: SocketType, nonBlocking: boolean) {
     this.fd = fd;
@@ -194,6 +195,12 @@ export function coreOf(socket: object): SocketCore {
  * first: an outer layer's bytes go down to the inner one before its own
  * wait. A guard whose connection closed calls `shut` at once.
  *
+ * Returns the guard's removal: the connection that put it calls it when it
+ * lets the socket go (closed, or detached with the socket kept), so the
+ * socket holds neither the guard nor, through it, that connection; a
+ * shutdown already waiting on the guard is not affected. Closing or
+ * releasing the socket drops every guard.
+ *
  * @example
  * ```ts
  * import { Socket } from "./socket.ts";
@@ -207,10 +214,36 @@ export function coreOf(socket: object): SocketCore {
  * a.close(); b.close();
  * ```
  */
-export function guardShutdown(socket: object, guard: (shut: () => void) => void): void {
+export function guardShutdown(socket: object, guard: (shut: () => void) => void): () => void {
   const core = coreOf(socket);
-  const before = core.shutdownGuard;
-  core.shutdownGuard = before === undefined ? guard : (shut) => guard(() => before(shut));
+  (core.shutdownGuards ??= []).push(guard);
+  return () => {
+    const guards = core.shutdownGuards;
+    const at = guards === undefined ? -1 : guards.lastIndexOf(guard);
+    if (at < 0) return;
+    guards!.splice(at, 1);
+    if (guards!.length === 0) core.shutdownGuards = undefined;
+  };
+}
+
+/**
+ * Shuts the write side down through `guards` (the last put runs first),
+ * then `shut`; the list is read now, so a guard removed meanwhile still
+ * runs for this call.
+ *
+ * @example
+ * ```ts
+ * import { shutThroughGuards } from "./socket_core.ts";
+ * shutThroughGuards([(shut) => shut()], () => console.log("FIN")); // FIN
+ * ```
+ */
+export function shutThroughGuards(guards: ReadonlyArray<(shut: () => void) => void>, shut: () => void): void {
+  const list = guards.slice();
+  const next = (i: number): void => {
+    if (i < 0) shut();
+    else list[i]!(() => next(i - 1));
+  };
+  next(list.length - 1);
 }
 
 /**

@@ -79,6 +79,8 @@ export class ConnectionTransport implements Transport {
   readonly #sink: TransportSink;
   readonly #queue: WriteQueue;
   #closed = false;
+  /** Takes this transport's shutdown guard off the socket underneath (see close). */
+  readonly #unguard: () => void;
 
   constructor(conn: Connection, sink: TransportSink, queue: WriteQueue) {
     this.#conn = conn;
@@ -87,7 +89,7 @@ export class ConnectionTransport implements Transport {
     // Records held here (the connection underneath at its high-water mark)
     // go before a raw `socket.shutdown("write")`: its FIN waits for them to
     // reach that connection, then for that connection's own queue.
-    guardShutdown(conn.socket, shutdownBehindQueue(
+    this.#unguard = guardShutdown(conn.socket, shutdownBehindQueue(
       () => this.#closed || queue.empty,
       () => this.#closed,
       (done) => this.queue(EMPTY, 0, done),
@@ -105,6 +107,7 @@ export class ConnectionTransport implements Transport {
       close: (_c, error) => {
         if (this.#closed) return;
         this.#closed = true;
+        this.#unguard();
         if (error !== undefined) sink.failed(error);
         else sink.receivedEnd();
       },
@@ -178,6 +181,7 @@ export class ConnectionTransport implements Transport {
   close(_keepFd: boolean, reset = false): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unguard();
     // What is still queued is failed by the connection that closes this
     // transport, with its reason (an abort's, a signal's, a failure's) or
     // EPIPE, as over a descriptor: failing it here first gave every write

@@ -81,6 +81,8 @@ export class UringTransport implements Transport, UringStreamHost {
   readonly #queue: WriteQueue;
   readonly #stream: UringStream;
   #closed = false;
+  /** Takes this transport's shutdown guard off the socket (which may outlive it: detach). */
+  readonly #unguard: () => void;
 
   constructor(io: LoopUring, socket: Socket, sink: TransportSink, queue: WriteQueue) {
     if (io.closing) throw loopClosedError();
@@ -91,7 +93,7 @@ export class UringTransport implements Transport, UringStreamHost {
     this.#stream = new UringStream(io, socket.fd, this);
     // Under a layer (memory-BIO TLS), this queue holds its records: a raw
     // `socket.shutdown("write")` waits for them too (after that layer's).
-    guardShutdown(socket, shutdownBehindQueue(
+    this.#unguard = guardShutdown(socket, shutdownBehindQueue(
       () => this.#closed || queue.empty,
       () => this.#closed,
       (done) => this.queue(EMPTY, 0, done),
@@ -201,6 +203,7 @@ export class UringTransport implements Transport, UringStreamHost {
   close(keepFd: boolean): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unguard();
     this.#io.deleteOwner(this);
     if (keepFd) {
       this.#stream.close(true);
