@@ -20,14 +20,19 @@ async function get(pool: Pool, base: string, path: string, signal?: AbortSignal)
   return await r.body.text();
 }
 
+/** A raw HTTP/1.1 server that answers each request with its path as the body, recording the paths in `seen`. */
+function pathEchoServer(seen: string[]): ReturnType<typeof listenRawHTTP> {
+  return listenRawHTTP((socket, head) => {
+    const path = pathOf(head);
+    seen.push(path);
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
+  });
+}
+
 describe("Pool request order", () => {
   test("HTTP/1.1, one connection: queued requests go out in dispatch order, later ones behind them", async () => {
     const seen: string[] = [];
-    const server = await listenRawHTTP((socket, head) => {
-      const path = pathOf(head);
-      seen.push(path);
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
-    });
+    const server = await pathEchoServer(seen);
     const pool = new Pool(server.base, { connections: 1 });
     try {
       const controller = new AbortController();
@@ -79,11 +84,7 @@ describe("Pool request order", () => {
 
   test("an aborted request leaves the queue; the ones behind it keep their order", async () => {
     const seen: string[] = [];
-    const server = await listenRawHTTP((socket, head) => {
-      const path = pathOf(head);
-      seen.push(path);
-      socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`);
-    });
+    const server = await pathEchoServer(seen);
     const pool = new Pool(server.base, { connections: 1 });
     try {
       const controller = new AbortController();
