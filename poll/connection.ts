@@ -1002,9 +1002,9 @@ export class Connection {
     if (this.#writeMs > 0 && this.#out.bytes === 0) this.#lastWrite = performance.now();
   }
 
-  /** Push input: most bytes the next delivery may bring. */
+  /** Push input: most bytes the next delivery may bring (a data handler takes any number). */
   #recvLimit(): number {
-    if (this.#handler.data !== undefined) return URING_BUFFER_BYTES;
+    if (this.#handler.data !== undefined) return Infinity;
     return Math.min(URING_BUFFER_BYTES, this.#reads.room);
   }
 

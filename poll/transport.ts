@@ -126,7 +126,11 @@ export interface TransportSink {
    * (when the receive filled the target; false: wait for the next readiness).
    */
   receivedInto(target: Uint8Array, n: number): boolean;
-  /** Push input: the most bytes {@link TransportSink.received} may bring now. */
+  /**
+   * Push input: the most bytes {@link TransportSink.received} may bring
+   * now; `Infinity` for a sink that takes whatever comes (each delivery goes
+   * straight on), which lets io_uring keep a multishot recv armed.
+   */
   recvLimit(): number;
   /** Push input: bytes arrived in the transport's memory (the view is valid only during the call). */
   received(bytes: Uint8Array): void;

@@ -49,7 +49,13 @@ import { CQE, IORING_OP, IOSQE, URING } from "./uapi.ts";
 
 /** What a {@link UringStream} reports to its connection. */
 export interface UringStreamHost {
-  /** Most bytes the connection takes now. */
+  /**
+   * Most bytes the connection takes now; `Infinity` when every delivery
+   * goes straight on (a data handler), which lets a multishot recv run: a
+   * bounded host gets one recv of at most this many bytes at a time, so
+   * nothing piles up past its bound (a multishot recv takes every provided
+   * buffer it can before a cancel lands).
+   */
   recvLimit(): number;
   /** Bytes arrived; the view is valid only during the call. */
   received(bytes: Uint8Array): void;
@@ -309,7 +315,11 @@ export class UringStream {
     if (bufs !== undefined) {
       const limit = this.#host.recvLimit();
       const tag = this.#tag | STREAM_OP.RECV;
-      if (io.multishot && limit >= bufs.bufferBytes) {
+      // Multishot only for a host that takes whatever comes: one armed for
+      // a bounded host (a read() buffer, a TLS layer's input) took the
+      // socket's bytes into held memory, up to every provided buffer per
+      // cancel (4 MiB), where readiness I/O leaves them in the kernel.
+      if (io.multishot && limit === Infinity) {
         io.uring.prepareDirect(IORING_OP.RECV, IOSQE.BUFFER_SELECT, URING.RECV_MULTISHOT, this.#fd, 0, 0, 0, 0, tag, bufs.group);
         this.#state |= MULTISHOT;
       } else {
