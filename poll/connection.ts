@@ -251,7 +251,7 @@ export class Connection {
     else if (typeof io === "function") this.#transport = io(sink, this.#out);
     else this.#transport = new UringTransport(io, socket, sink, this.#out);
     // A raw `socket.shutdown("write")` waits for what this connection queued.
-    guardShutdown(socket, this.#guardShutdown);
+    this.#unguard = guardShutdown(socket, this.#guardShutdown);
     if (this.#idleMs + this.#readMs + this.#writeMs > 0) {
       const now = performance.now();
       this.#lastRead = now;
@@ -259,6 +259,9 @@ export class Connection {
       this.#armTimer();
     }
   }
+
+  /** Takes the shutdown guard below off the socket (a detach keeps the socket, which would hold this connection). */
+  readonly #unguard: () => void;
 
   /**
    * The socket's shutdown guard (socket/socket_core.ts): a FIN asked for
@@ -823,6 +826,8 @@ export class Connection {
     this.#closed = true;
     this.#timer?.cancel();
     this.#transport.close(true);
+    // The socket goes on without this connection: its raw-shutdown guard must not keep it.
+    this.#unguard();
     this.#reads.endAll(undefined);
     this.#reads.close();
     // An Error (its stack) is made only when a write or a drain wait gets it.
