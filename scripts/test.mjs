@@ -17,6 +17,7 @@
 //   node scripts/test.mjs --no-check          skip the typecheck
 //   node scripts/test.mjs http/               only test files under these paths
 //   FFINET_TEST_JOBS=1 node scripts/test.mjs  one part at a time (4 by default)
+//   FFINET_TEST_PART_TIMEOUT_S=N              kill and fail a part still running after N s (1200)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -111,10 +112,10 @@ function backtraces(cmd, core) {
 // are theirs to read, not another part's to remove.
 const runningPids = new Set();
 
-function run(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
+function run(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 0 } = {}) {
   if (wantCores) {
     const before = new Set(coreFiles());
-    return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env, quiet })
+    return runOnce("/bin/sh", ["-c", 'ulimit -c unlimited 2>/dev/null; exec "$0" "$@"', cmd, ...argv], { capture, env, quiet, timeoutMs })
       .then((r) => {
         // The limit is inherited: a test's child that aborts on purpose
         // (tests/openssl_fixture_atexit.ts) leaves a core too, so every new
@@ -139,11 +140,17 @@ function run(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
         return { ...r, out };
       });
   }
-  return runOnce(cmd, argv, { capture, env, quiet });
+  return runOnce(cmd, argv, { capture, env, quiet, timeoutMs });
 }
 
-/** Runs a process; with `capture` its output is kept, and also printed as it comes unless `quiet`. */
-function runOnce(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
+/**
+ * Runs a process; with `capture` its output is kept, and also printed as it
+ * comes unless `quiet`. With `timeoutMs`, a process still running then is
+ * killed (SIGKILL) and its output so far ends with a line saying so: a part
+ * that hangs (deno test has no per-test timeout) fails with what it printed
+ * instead of holding the whole run until CI's own limit drops every part's output.
+ */
+function runOnce(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 0 } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, {
       cwd: root,
@@ -157,7 +164,11 @@ function runOnce(cmd, argv, { capture = false, env = {}, quiet = false } = {}) {
       child.stderr.on("data", (d) => { out += d; if (!quiet) process.stderr.write(d); });
     }
     child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
+    let timedOut = false;
+    const watchdog = timeoutMs > 0 ? setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs) : undefined;
     child.on("close", (code, signal) => {
+      if (watchdog !== undefined) clearTimeout(watchdog);
+      if (timedOut) out += `\n(killed after ${(timeoutMs / 1000).toFixed(0)} s, still running: FFINET_TEST_PART_TIMEOUT_S; the last lines above show where it stopped)\n`;
       runningPids.delete(child.pid);
       resolve({ code: code ?? (signal ? 1 : 0), signal, pid: child.pid, out });
     });
@@ -368,6 +379,8 @@ const EXTRA_RUNS = [];
 const positive = (v, fallback) => Math.max(1, Math.floor(Number(v ?? fallback)) || fallback);
 const JOBS = positive(process.env.FFINET_TEST_JOBS, 4);
 const PARTS = positive(process.env.FFINET_TEST_PARTS, 8);
+// A part still running after this long is killed and fails (see runOnce).
+const PART_TIMEOUT_MS = positive(process.env.FFINET_TEST_PART_TIMEOUT_S, 1200) * 1000;
 
 const startsWithAny = (f, paths) => paths.some((p) => f.startsWith(p.replace(/^\.\//, "")));
 
@@ -432,7 +445,8 @@ async function startJob(job) {
   let r;
   try {
     const [cmd, argv] = def.command(job.files);
-    const out = await run(cmd, argv, { capture: true, env: job.run.env, quiet: true });
+    console.log(`== ${label(job)}: started (${job.files.length} files)`);
+    const out = await run(cmd, argv, { capture: true, env: job.run.env, quiet: true, timeoutMs: PART_TIMEOUT_MS });
     r = def.result(out);
   } catch (err) {
     r = { code: 1, out: String(err?.stack ?? err), failures: [] };
