@@ -198,9 +198,11 @@ export class UringStream {
   }
 
   /**
-   * Starts or stops reading. Stopping cancels a multishot recv (bytes
-   * already on their way are held); a single-shot operation is left to
-   * complete.
+   * Starts or stops reading. Stopping cancels an armed recv, multishot or
+   * single-shot (bytes already on their way are held): a paused connection
+   * leaves the socket's bytes in the kernel, as readiness I/O does, and a
+   * bounded reader's single-shot recv (ce4feb2) would otherwise take up to
+   * its limit after the pause. A poll is left to complete (it takes nothing).
    */
   setReading(on: boolean): void {
     if (on) this.#state |= READING;
@@ -209,7 +211,7 @@ export class UringStream {
     if (on) {
       if (this.#held !== undefined || (this.#state & END_HELD) !== 0 || this.#heldError !== undefined) this.#queueHeld();
       else if (this.#readKind === NONE) this.#armRead();
-    } else if ((this.#state & MULTISHOT) !== 0 && this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+    } else if (this.#readKind === STREAM_OP.RECV) this.#cancelRead();
   }
 
   /** Starts sending the head of `queue` unless a send is in flight. */
