@@ -140,6 +140,28 @@ describe("tlsConnector resumes sessions against openssl s_server", () => {
     }
   });
 
+  test("a server that sends no ticket: the connector's wait for one ends after a bounded number of reads, and nothing is cached", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs(["-rev", "-num_tickets", "0"]), false);
+    try {
+      using context = new TLSContext({ ca: pki.root });
+      const connector = tlsConnector({ context });
+      const conn = await connector({ host: "localhost", port: server.port });
+      // The engine's own wait (what the connector waits on); internal, so reached by a cast.
+      const engine = tlsInfo(conn) as unknown as { nextSession(except?: Uint8Array | null): Promise<Uint8Array | null> };
+      let settled: Uint8Array | null | undefined;
+      void engine.nextSession().then((session) => (settled = session));
+      for (let i = 0; i < 40 && settled === undefined; i++) assert.equal(await echo(conn, `r${i}`), `${[...`r${i}`].reverse().join("")}\n`);
+      assert.equal(settled, null, "the wait ended (null) while the connection stays open");
+      await conn.close();
+      const again = await connector({ host: "localhost", port: server.port });
+      assert.equal(tlsInfo(again)!.isSessionReused(), false);
+      await again.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   test("bad settings: maxCachedSessions must be a non-negative integer", () => {
     assert.throws(() => tlsConnector({ maxCachedSessions: -1 }), RangeError);
     assert.throws(() => tlsConnector({ maxCachedSessions: 1.5 }), RangeError);

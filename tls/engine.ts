@@ -206,8 +206,11 @@ export class TLSEngine implements TLSInfo {
   readonly #ktlsWanted: boolean;
   #ocspStatus: OCSPStatus | null = null;
   #session: Uint8Array | null = null;
-  /** Who waits for a resumable session, each but for the bytes in `except` (the session it offered). */
-  #sessionWaiters: { resolve: (session: Uint8Array | null) => void; except: Uint8Array | null }[] = [];
+  /**
+   * Who waits for a resumable session, each but for the bytes in `except`
+   * (the session it offered), for at most `polls` more reads.
+   */
+  #sessionWaiters: { resolve: (session: Uint8Array | null) => void; except: Uint8Array | null; polls: number }[] = [];
   /** The last `SSL_read` filled its target: decrypted bytes may wait in the SSL. */
   mayHavePending = false;
   /** fd mode with buffered writes: the memory write BIO (owned by the SSL), else null. */
@@ -431,20 +434,24 @@ export class TLSEngine implements TLSInfo {
     }
   }
 
-  /** After reads: hands a newly resumable session to whoever waits for one. */
+  /**
+   * After reads: hands a newly resumable session to whoever waits for one;
+   * a {@link nextSession} waiter still without one after its reads gets
+   * null (each poll exports the session: not for a connection's whole life).
+   */
   pollSession(): void {
     if (this.#sessionWaiters.length === 0 || this.#ssl === null) return;
     const session = this.#takeSession(this.#ssl);
-    if (session === null) return;
     const waiters = this.#sessionWaiters;
     for (let i = 0; i < waiters.length;) {
       const waiter = waiters[i]!;
-      if (sameBytes(session, waiter.except)) {
-        i++;
-        continue;
-      }
-      waiters.splice(i, 1);
-      waiter.resolve(session);
+      if (session !== null && !sameBytes(session, waiter.except)) {
+        waiters.splice(i, 1);
+        waiter.resolve(session);
+      } else if (--waiter.polls <= 0) {
+        waiters.splice(i, 1);
+        waiter.resolve(null);
+      } else i++;
     }
   }
 
@@ -452,13 +459,15 @@ export class TLSEngine implements TLSInfo {
    * Client: resolves with the first resumable session whose bytes are not
    * `except` (a resumed TLS 1.3 connection still holds the session it
    * offered until the server's new ticket comes), or null when the
-   * connection closes first. No timer: the wait ends with the connection.
+   * connection closes first or {@link SESSION_POLLS} reads brought none
+   * (a server that sends no ticket). No timer: the wait ends with the
+   * connection or its reads.
    */
   nextSession(except: Uint8Array | null = null): Promise<Uint8Array | null> {
     const now = this.session();
     if (this.#ssl === null || this.role !== "client") return Promise.resolve(now !== null && !sameBytes(now, except) ? now : null);
     if (now !== null && !sameBytes(now, except)) return Promise.resolve(now);
-    return new Promise((resolve) => this.#sessionWaiters.push({ resolve, except }));
+    return new Promise((resolve) => this.#sessionWaiters.push({ resolve, except, polls: SESSION_POLLS }));
   }
 
   #takeSession(ssl: Pointer): Uint8Array | null {
@@ -582,7 +591,7 @@ export class TLSEngine implements TLSInfo {
         if (timer !== undefined) clearTimeout(timer);
         resolve(session);
       };
-      const waiter = { resolve: done, except: null };
+      const waiter = { resolve: done, except: null, polls: Infinity };
       this.#sessionWaiters.push(waiter);
       timer = setTimeout(() => {
         const i = this.#sessionWaiters.indexOf(waiter);
@@ -592,6 +601,9 @@ export class TLSEngine implements TLSInfo {
     });
   }
 }
+
+/** Reads after which a {@link TLSEngine.nextSession} wait without a new session ends with null. */
+const SESSION_POLLS = 32;
 
 /** Whether `a` holds the same bytes as `b` (false when `b` is null). */
 function sameBytes(a: Uint8Array, b: Uint8Array | null): boolean {
