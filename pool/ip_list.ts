@@ -22,7 +22,7 @@
  */
 import { type Clock, systemClock } from "../core/clock.ts";
 import { LimitError } from "../core/errors.ts";
-import { parseIP } from "../socket/address.ts";
+import { isIPv4MappedBytes as isMapped, parseIP } from "../socket/address.ts";
 
 /** A prefix: 16 bytes (IPv4 mapped), a length in bits of that form. */
 interface Prefix {
@@ -280,10 +280,6 @@ function toBytes16(address: string): Uint8Array {
   return out;
 }
 
-function isMapped(bytes: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
-}
 
 function mask(bytes: Uint8Array, bits: number): void {
   for (let i = 0; i < 16; i++) {

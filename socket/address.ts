@@ -447,3 +447,18 @@ export function parseHostPort(text: string): { host: string; port: number } {
   if (!rest.startsWith(":") || host.length === 0) throw new TypeError(`invalid host:port: ${describe(text)}`);
   return { host, port: parsePort(rest.slice(1)) };
 }
+
+/**
+ * Whether 16 address bytes are an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
+ *
+ * @example
+ * ```ts
+ * import { isIPv4MappedBytes, parseIP } from "./address.ts";
+ * console.log(isIPv4MappedBytes(parseIP("::ffff:10.0.0.1").bytes)); // true
+ * ```
+ */
+export function isIPv4MappedBytes(bytes: Uint8Array): boolean {
+  if (bytes.length !== 16) return false;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
+  return bytes[10] === 0xff && bytes[11] === 0xff;
+}

@@ -33,7 +33,7 @@
  *
  * @module
  */
-import { isIPv4, isIPv6, parseIP } from "../address.ts";
+import { isIPv4, isIPv4MappedBytes as isMapped, isIPv6, parseIP } from "../address.ts";
 
 /** Longest NO_PROXY list looked at (the rest is ignored). */
 const MAX_LIST = 64 * 1024;
@@ -52,10 +52,6 @@ function addressOf(text: string): Address | null {
   return bytes.length === 16 && isMapped(bytes) ? bytes.slice(12) : bytes;
 }
 
-function isMapped(bytes: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return false;
-  return bytes[10] === 0xff && bytes[11] === 0xff;
-}
 
 /** Whether the first `bits` bits of `a` and `b` (same length) are equal. */
 function samePrefix(a: Address, b: Address, bits: number): boolean {
