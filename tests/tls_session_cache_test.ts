@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { Agent } from "../http/client/agent.ts";
 import { request } from "../http/client/request.ts";
 import type { Connection } from "../poll/connection.ts";
+import { connect, type ConnectOptions } from "../poll/connect.ts";
 import { tlsConnector, tlsInfo } from "../tls/connect_async.ts";
 import { TLSContext } from "../tls/context.ts";
 import { ClientSessionCache } from "../tls/session_cache.ts";
@@ -156,6 +157,38 @@ describe("tlsConnector resumes sessions against openssl s_server", () => {
       await conn.close();
       const again = await connector({ host: "localhost", port: server.port });
       assert.equal(tlsInfo(again)!.isSessionReused(), false);
+      await again.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a plain connection that fails sent nothing: the session it took goes back and the next connection resumes it", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs(["-rev"]), false);
+    // A real refused connection: a port that was bound and closed again.
+    const closed = await startSServer(serverArgs(["-rev"]), false);
+    const refusedPort = closed.port;
+    await closed.close();
+    try {
+      using context = new TLSContext({ ca: pki.root });
+      let refuseNext = false;
+      const connector = tlsConnector({
+        context,
+        connector: (options) => {
+          const port = refuseNext ? refusedPort : (options as { port: number }).port;
+          refuseNext = false;
+          return connect({ ...(options as ConnectOptions), port });
+        },
+      });
+      const first = await connector({ host: "localhost", port: server.port });
+      assert.equal(await echo(first, "a"), "a\n");
+      await sessionTaken(first);
+      await first.close();
+      refuseNext = true;
+      await assert.rejects(connector({ host: "localhost", port: server.port }), (e: Error & { code?: string }) => e.code === "ECONNREFUSED");
+      const again = await connector({ host: "localhost", port: server.port });
+      assert.equal(tlsInfo(again)!.isSessionReused(), true);
       await again.close();
     } finally {
       await server.close();

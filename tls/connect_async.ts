@@ -640,7 +640,12 @@ export function tlsConnector(settings: TLSConnectorSettings = {}): Connector {
     const bio = chooseAsyncIo(options.io) === "io_uring";
     const place = cache === null ? "" : sessionPlace(options, host, base.servername);
     const offered = cache?.take(place);
-    return connector(plain as unknown as ConnectorOptions).then((conn) =>
+    // A plain connection that failed sent nothing: the session goes back, still unused.
+    const connected = offered === undefined ? connector(plain as unknown as ConnectorOptions) : connector(plain as unknown as ConnectorOptions).catch((error: unknown) => {
+      cache!.store(place, offered);
+      throw error;
+    });
+    return connected.then((conn) =>
       upgrade(conn, { ...base, ...connectionOptions, host, ...(offered === undefined ? {} : { session: offered }), ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }), logger: options.logger }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
     ).then((conn) => {
       const engine = cache === null ? undefined : engines.get(conn);
