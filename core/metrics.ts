@@ -133,6 +133,17 @@ const METRIC_OPTION_KEYS: ReadonlySet<string> = new Set(["help", "labelNames", "
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OVERFLOW_VALUE = "_overflow";
+/**
+ * The samples a histogram writes beside its own name (as a Prometheus
+ * summary): no other metric may be named so.
+ *
+ * @example
+ * ```ts
+ * import { SUMMARY_SUFFIXES } from "./metrics.ts";
+ * console.log(SUMMARY_SUFFIXES.map((s) => "latency_seconds" + s)); // [ "latency_seconds_sum", "latency_seconds_count" ]
+ * ```
+ */
+export const SUMMARY_SUFFIXES: readonly string[] = ["_sum", "_count"];
 /** Values a histogram's `record` holds before adding them to its sketch. */
 const PENDING = 64;
 
@@ -722,6 +733,20 @@ export class MetricsRegistry {
     return { metrics };
   }
 
+  /**
+   * The metric whose exposed sample names `name` would share: a histogram
+   * is written as a summary with `_sum` and `_count` samples, so
+   * `x_count` beside a histogram `x` (either made first) would give
+   * Prometheus one name in two families, and it would refuse the scrape.
+   */
+  #sampleClash(name: string, histogram: boolean): string | undefined {
+    for (const suffix of SUMMARY_SUFFIXES) {
+      if (histogram && this.#metrics.has(name + suffix)) return name + suffix;
+      if (name.endsWith(suffix) && this.#metrics.get(name.slice(0, -suffix.length)) instanceof Histogram) return name.slice(0, -suffix.length);
+    }
+    return undefined;
+  }
+
   #get<T extends AnyInstrument>(
     name: string,
     options: MetricOptions,
@@ -735,6 +760,8 @@ export class MetricsRegistry {
     }
     checkOptions(options, METRIC_OPTION_KEYS, name);
     checkMetricName(name);
+    const clash = this.#sampleClash(name, (kind as unknown) === Histogram);
+    if (clash !== undefined) throw new TypeError(`metric ${name} would write the same samples as ${clash} (a histogram's _sum and _count)`);
     if (options.labelNames !== undefined) checkLabelNames(options.labelNames);
     if (options.maxSeries !== undefined && !(Number.isInteger(options.maxSeries) && options.maxSeries >= 1)) {
       throw new RangeError(`${name}: maxSeries must be a positive integer`);

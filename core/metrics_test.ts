@@ -167,6 +167,24 @@ describe("MetricsRegistry", () => {
     assert.throws(() => r.counter("ok_total", { maxSeries: 0 }), RangeError);
   });
 
+  test("a name that is another metric's summary sample (a histogram x beside x_sum or x_count, either made first) is a TypeError", () => {
+    const r = new MetricsRegistry();
+    r.histogram("lat_seconds");
+    assert.throws(() => r.counter("lat_seconds_count"), /same samples as lat_seconds/);
+    assert.throws(() => r.gauge("lat_seconds_sum"), TypeError);
+    r.counter("jobs_count");
+    assert.throws(() => r.histogram("jobs"), /same samples as jobs_count/);
+    // Other suffixes, and the same names in another registry, are fine.
+    r.counter("lat_seconds_total");
+    new MetricsRegistry().counter("lat_seconds_count");
+    const clean = new MetricsRegistry();
+    clean.histogram("lat_seconds", { help: "Latency." }).observe(0.5);
+    assert.throws(() => clean.counter("lat_seconds_count", { help: "Also latency?" }), TypeError);
+    clean.counter("lat_seconds_total", { help: "Seconds in all." }).inc();
+    const { status, out } = promtool(toPrometheusText(clean.snapshot()));
+    assert.equal(status, 0, out);
+  });
+
   test("label sets past maxSeries share one overflow series: memory stays bounded", () => {
     const r = new MetricsRegistry();
     const c = r.counter("paths_total", { labelNames: ["path"], maxSeries: 3 });
@@ -286,6 +304,14 @@ describe("Prometheus text exposition", () => {
     const one = (v: string) => ({ name: "n_total", help: "N.", type: "counter" as const, series: [{ labels: { loop: v }, value: 1 }] });
     assert.equal(toPrometheusText([one("a"), one("b")]).match(/# TYPE/g)?.length, 1);
     assert.throws(() => toPrometheusText([one("a"), { name: "n_total", help: "", type: "gauge", series: [] }]), TypeError);
+  });
+
+  test("a collected family named as a histogram's _sum or _count sample is a TypeError, as a kind clash is", () => {
+    const h = (name: string) => ({ name, help: "", type: "histogram" as const, series: [] });
+    const c = (name: string) => ({ name, help: "", type: "counter" as const, series: [{ labels: {}, value: 1 }] });
+    assert.throws(() => toPrometheusText([h("x"), c("x_count")]), /x_count is also a sample of the histogram x/);
+    assert.throws(() => toPrometheusText([c("x_sum"), h("x")]), TypeError);
+    assert.equal(toPrometheusText([h("x"), c("x_total")]).includes("x_total 1"), true);
   });
 
   test("promtool check metrics accepts the output, tricky label values included", () => {

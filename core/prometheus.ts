@@ -22,7 +22,7 @@
  *
  * @module
  */
-import type { Labels, MetricFamily } from "./metrics.ts";
+import { type Labels, type MetricFamily, SUMMARY_SUFFIXES } from "./metrics.ts";
 
 /**
  * The Content-Type of the text exposition format.
@@ -87,6 +87,12 @@ function merged(families: Iterable<MetricFamily>): MetricFamily[] {
       (seen.series as unknown[]).push(...f.series);
     } else {
       throw new TypeError(`metric ${f.name} is reported as both ${seen.type} and ${f.type}`);
+    }
+  }
+  for (const f of byName.values()) {
+    if (f.type !== "histogram") continue;
+    for (const suffix of SUMMARY_SUFFIXES) {
+      if (byName.has(f.name + suffix)) throw new TypeError(`metric ${f.name + suffix} is also a sample of the histogram ${f.name}`);
     }
   }
   return [...byName.values()];
