@@ -134,6 +134,21 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OVERFLOW_VALUE = "_overflow";
 /**
+ * The map key of a label set of two or more values: the lengths of all
+ * but the last, then the values, so no two sets share a key whatever
+ * their values hold (a plain join by NUL made `["a\0b", "c"]` and
+ * `["a", "b\0c"]` one series).
+ */
+function seriesKey(values: readonly string[]): string {
+  let lengths = "";
+  for (let i = 0; i < values.length - 1; i++) {
+    const v: unknown = values[i];
+    lengths += `${typeof v === "string" ? v.length : -1},`; // a non-string is refused after the lookup
+  }
+  return `${lengths}:${values.join("")}`;
+}
+
+/**
  * The samples a histogram writes beside its own name (as a Prometheus
  * summary): no other metric may be named so.
  *
@@ -234,21 +249,21 @@ class Instrument<T extends Instrument<T>> {
     if (values.length !== this.labelNames.length) {
       throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
     }
-    const key = values.length === 1 ? values[0] as string : values.join("\u0000");
+    const key = values.length === 1 ? values[0] as string : seriesKey(values);
     const found = children.get(key);
     if (found !== undefined) return found;
     for (const v of values) if (typeof v !== "string") throw new TypeError(`${this.name}: label values must be strings`);
     const overflow = children.size >= this.#maxSeries;
     if (overflow) {
       this.overflowed++;
-      const overflowKey = this.labelNames.map(() => OVERFLOW_VALUE).join("\u0000");
+      const overflowKey = seriesKey(this.labelNames.map(() => OVERFLOW_VALUE));
       const existing = children.get(overflowKey);
       if (existing !== undefined) return existing;
     }
     const labels: Record<string, string> = {};
     this.labelNames.forEach((n, i) => labels[n] = overflow ? OVERFLOW_VALUE : values[i] as string);
     const made = this.child(labels, this.#beforeRead);
-    children.set(overflow ? this.labelNames.map(() => OVERFLOW_VALUE).join("\u0000") : key, made);
+    children.set(overflow ? seriesKey(this.labelNames.map(() => OVERFLOW_VALUE)) : key, made);
     return made;
   }
 
