@@ -190,7 +190,7 @@ describe("MetricsRegistry", () => {
     const c = r.counter("pairs_total", { labelNames: ["a", "b"] });
     c.labels("x\u0000y", "z").inc();
     c.labels("x", "y\u0000z").inc(2);
-    assert.deepEqual(c.family().series.map((s) => [s.labels, s.value]), [[{ a: "x\u0000y", b: "z" }, 1], [{ a: "x", b: "y\u0000z" }, 2]]);
+    assert.deepEqual(c.family().series.map((s) => [s.labels, (s as { value: number }).value]), [[{ a: "x\u0000y", b: "z" }, 1], [{ a: "x", b: "y\u0000z" }, 2]]);
     assert.equal(c.labels("x", "y\u0000z").value, 2);
     assert.throws(() => c.labels(1 as never, "z"), /label values must be strings/);
   });
