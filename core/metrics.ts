@@ -134,12 +134,14 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OVERFLOW_VALUE = "_overflow";
 /**
- * The map key of a label set of two or more values: the lengths of all
- * but the last, then the values, so no two sets share a key whatever
- * their values hold (a plain join by NUL made `["a\0b", "c"]` and
- * `["a", "b\0c"]` one series).
+ * The map key of a label set: a single value itself; for two or more, the
+ * lengths of all but the last, then the values, so no two sets share a
+ * key whatever their values hold (a plain join by NUL made `["a\0b", "c"]`
+ * and `["a", "b\0c"]` one series). Every key (the overflow series' too)
+ * is made here, so one label set has one key.
  */
 function seriesKey(values: readonly string[]): string {
+  if (values.length === 1) return values[0] as string;
   let lengths = "";
   for (let i = 0; i < values.length - 1; i++) {
     const v: unknown = values[i];
@@ -249,7 +251,7 @@ class Instrument<T extends Instrument<T>> {
     if (values.length !== this.labelNames.length) {
       throw new TypeError(`${this.name}: expected ${this.labelNames.length} label values, got ${values.length}`);
     }
-    const key = values.length === 1 ? values[0] as string : seriesKey(values);
+    const key = seriesKey(values);
     const found = children.get(key);
     if (found !== undefined) return found;
     for (const v of values) if (typeof v !== "string") throw new TypeError(`${this.name}: label values must be strings`);

@@ -206,6 +206,34 @@ describe("MetricsRegistry", () => {
     assert.equal(METRICS_LIMITS.maxSeries, 1000);
   });
 
+  test("the overflow series has the key its label set has: one series per label set, one or two labels", () => {
+    const r = new MetricsRegistry();
+    for (const names of [["path"], ["path", "code"]]) {
+      const values = (v: string) => names.map(() => v);
+      // A real label set written as "_overflow" before the limit is the overflow series' own.
+      const same = r.counter(`same_${names.length}_total`, { labelNames: names, maxSeries: 2 });
+      same.labels(...values("_overflow")).inc();
+      same.labels(...values("a")).inc();
+      same.labels(...values("b")).inc(10);
+      assert.deepEqual(same.family().series.map((s) => [s.labels, (s as { value: number }).value]), [
+        [Object.fromEntries(names.map((n) => [n, "_overflow"])), 11],
+        [Object.fromEntries(names.map((n) => [n, "a"])), 1],
+      ]);
+      // Any other value (one that looks like a composite key included) is its own series.
+      for (const v of [":_overflow", "9,:_overflow_overflow", "_overflow\u0000_overflow"]) {
+        const other = r.counter(`other_${names.length}_${v.length}_total`, { labelNames: names, maxSeries: 2 });
+        other.labels(...values(v)).inc();
+        other.labels(...values("a")).inc();
+        other.labels(...values("b")).inc(10);
+        assert.deepEqual(other.family().series.map((s) => [s.labels, (s as { value: number }).value]), [
+          [Object.fromEntries(names.map((n) => [n, v])), 1],
+          [Object.fromEntries(names.map((n) => [n, "a"])), 1],
+          [Object.fromEntries(names.map((n) => [n, "_overflow"])), 10],
+        ], v);
+      }
+    }
+  });
+
   test("collectors run at each snapshot and can be removed; JSON snapshot round-trips", () => {
     const r = new MetricsRegistry();
     let n = 0;
