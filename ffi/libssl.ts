@@ -104,6 +104,14 @@ export const LIBSSL_SYMBOLS = {
   SSL_get_current_cipher: { args: ["pointer"], result: "pointer" },
   /** const char *SSL_CIPHER_get_name(const SSL_CIPHER *cipher) */
   SSL_CIPHER_get_name: { args: ["pointer"], result: "pointer" },
+  /** int SSL_version(const SSL *ssl): the protocol version (negotiated, or being negotiated inside a callback) */
+  SSL_version: { args: ["pointer"], result: "i32" },
+  /** const SSL_CIPHER *SSL_get_pending_cipher(const SSL *ssl): the suite chosen for the handshake in progress */
+  SSL_get_pending_cipher: { args: ["pointer"], result: "pointer" },
+  /** int SSL_CIPHER_is_aead(const SSL_CIPHER *c) */
+  SSL_CIPHER_is_aead: { args: ["pointer"], result: "i32" },
+  /** int SSL_CIPHER_get_kx_nid(const SSL_CIPHER *c): NID_kx_* of the key exchange */
+  SSL_CIPHER_get_kx_nid: { args: ["pointer"], result: "i32" },
   /** X509 *SSL_get1_peer_certificate(const SSL *ssl) (OpenSSL 3) */
   SSL_get1_peer_certificate: { args: ["pointer"], result: "pointer", optional: true },
   /** X509 *SSL_get_peer_certificate(const SSL *ssl) (OpenSSL 1.1; a macro in 3) */

@@ -21,7 +21,7 @@ import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { NativeCallback, Pointer } from "../ffi/types.ts";
 import { encodeALPN, selectALPN } from "./alpn.ts";
-import { CTRL, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, TLS_VERSION } from "./ctrl.ts";
+import { CTRL, EPHEMERAL_KX_NIDS, SSL_MODE, SSL_OP, SSL_TLSEXT_ERR, TLS_VERSION } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import {
   type ALPNMismatch, CONTEXT_KEYS, oneOf, optionalBoolean, optionalString,
@@ -423,16 +423,37 @@ function setGroups(ctx: Pointer, groups: readonly string[]): void {
   }
 }
 
+/**
+ * Whether the handshake in progress on `ssl` may carry HTTP/2 (RFC 9113
+ * §9.2): TLS 1.3, or TLS 1.2 with an AEAD suite and an ephemeral key
+ * exchange (Appendix A prohibits every other TLS 1.2 suite; below TLS 1.2
+ * HTTP/2 is not allowed at all). Read inside the ALPN callback, after the
+ * version and the suite were chosen.
+ */
+function h2Allowed(ssl: Pointer): boolean {
+  const lib = libssl();
+  const version = lib.SSL_version(ssl);
+  if (version >= TLS_VERSION["TLSv1.3"]) return true;
+  if (version !== TLS_VERSION["TLSv1.2"]) return false;
+  const cipher = lib.SSL_get_pending_cipher(ssl);
+  if (cipher === null) return false;
+  return lib.SSL_CIPHER_is_aead(cipher) === 1 && EPHEMERAL_KX_NIDS.has(lib.SSL_CIPHER_get_kx_nid(cipher));
+}
+
 function makeALPNCallback(preference: readonly string[], mismatch: ALPNMismatch): NativeCallback {
+  // Without h2, for a handshake whose version or suite HTTP/2 forbids: the
+  // client then gets its next choice (http/1.1), as from a server without h2.
+  const withoutH2 = preference.filter((p) => p !== "h2");
   // int cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
   //        const unsigned char *in, unsigned int inlen, void *arg)
   return native.callback(
     { args: ["pointer", "pointer", "pointer", "pointer", "u32", "pointer"], result: "i32" },
-    ((_ssl: Pointer, out: Pointer | null, outlen: Pointer | null, offered: Pointer | null, inlen: number) => {
+    ((ssl: Pointer | null, out: Pointer | null, outlen: Pointer | null, offered: Pointer | null, inlen: number) => {
       try {
-        if (out === null || outlen === null || offered === null || inlen === 0) return mismatch === "fail" ? SSL_TLSEXT_ERR.ALERT_FATAL : SSL_TLSEXT_ERR.NOACK;
+        if (ssl === null || out === null || outlen === null || offered === null || inlen === 0) return mismatch === "fail" ? SSL_TLSEXT_ERR.ALERT_FATAL : SSL_TLSEXT_ERR.NOACK;
         const wire = new Uint8Array(native.view(offered, inlen)).slice();
-        const choice = selectALPN(preference, wire);
+        const usable = withoutH2.length === preference.length || h2Allowed(ssl) ? preference : withoutH2;
+        const choice = selectALPN(usable, wire);
         if (choice === null) return mismatch === "fail" ? SSL_TLSEXT_ERR.ALERT_FATAL : SSL_TLSEXT_ERR.NOACK;
         writePointer(new DataView(native.view(out, 8)), 0, native.offset(offered, choice.offset));
         new Uint8Array(native.view(outlen, 1))[0] = choice.length;

@@ -75,6 +75,24 @@ export const TLS_VERSION = {
   "TLSv1.3": 0x0304,
 } as const;
 
+/**
+ * `NID_kx_*` (obj_mac.h) of the key exchanges with ephemeral keys: ECDHE,
+ * DHE and their PSK forms (RFC 9113 Appendix A lists every TLS 1.2 suite
+ * without one, or without AEAD, as prohibited for HTTP/2).
+ *
+ * @example
+ * ```ts
+ * import { EPHEMERAL_KX_NIDS } from "./ctrl.ts";
+ * console.log(EPHEMERAL_KX_NIDS.has(1037)); // false: NID_kx_rsa, a static RSA key exchange
+ * ```
+ */
+export const EPHEMERAL_KX_NIDS: ReadonlySet<number> = new Set([
+  1038, // NID_kx_ecdhe
+  1039, // NID_kx_dhe
+  1040, // NID_kx_ecdhe_psk
+  1041, // NID_kx_dhe_psk
+]);
+
 /** `SSL_OP_*` option bits (ssl.h, OpenSSL 3.0). */
 export const SSL_OP = {
   /** SSL_OP_NO_TICKET = SSL_OP_BIT(14): no stateless tickets (TLS 1.3 then issues stateful ones from the cache) */
