@@ -234,6 +234,26 @@ describe("WebSocket server: the echoes of one read are sent together", () => {
     for (const c of clients) c.sock.destroy();
   });
 
+  test("gathered echoes of changing sizes over many reads: each read's echoes intact, the same size again included", async () => {
+    // Two or three messages per read are gathered in the channel's own
+    // buffer and sent as one view of it: the view is made again when the
+    // size changes or the buffer grew, and a read of a size seen before
+    // sends that read's bytes, not the last ones.
+    const { server } = echoServer();
+    await using _server = server;
+    const raw = await rawClient(server.addr.port);
+    const sizes = [[3, 4], [3, 4], [10, 20], [3, 4], [100, 150, 7], [3, 4], [1000, 3000], [3, 4], [10, 20]];
+    let seen = 0;
+    for (let r = 0; r < sizes.length; r++) {
+      const words = sizes[r]!.map((n, j) => String.fromCharCode(97 + ((r + j) % 26)).repeat(n));
+      raw.sock.write(Buffer.concat(words.map((w) => frame(1, w))));
+      seen += words.length;
+      await raw.until(seen);
+      assert.deepEqual(texts(raw.frames.slice(seen - words.length)), words.map((w) => `1:${w}`), `read ${r}`);
+    }
+    raw.sock.destroy();
+  });
+
   test("a message and the client's FIN in one write: its echo goes out before the server closes", async () => {
     const { server } = echoServer();
     await using _server = server;

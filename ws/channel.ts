@@ -146,6 +146,13 @@ export class WebSocketChannel {
   /** Gathered messages copied out of the shared buffer (a second one came, or someone wrote there). */
   #cork: Uint8Array | null = null;
   #corkBytes = 0;
+  /**
+   * The last view of #cork's first bytes that went to `send` (the
+   * connection copies what it keeps): an echo server sends the same
+   * number of bytes every time, so the view is made once, not per send
+   * (a `subarray` per send was 3.5% of a 64 B echo's samples on Bun).
+   */
+  #corkView: Uint8Array | null = null;
   /** Copies the held message into #cork before the shared buffer is written again. */
   readonly #release = (): void => {
     const held = this.#held!;
@@ -363,6 +370,7 @@ export class WebSocketChannel {
       const grown = new Uint8Array(Math.max(need, Math.min(CORK_MAX_BYTES, 2 * (cork?.length ?? 128))));
       if (cork !== null) grown.set(cork.subarray(0, this.#corkBytes));
       cork = this.#cork = grown;
+      this.#corkView = null;
     }
     cork.set(frames, this.#corkBytes);
     this.#corkBytes = need;
@@ -379,7 +387,10 @@ export class WebSocketChannel {
     const n = this.#corkBytes;
     if (n === 0) return true;
     this.#corkBytes = 0;
-    return this.conn.send(this.#cork!.subarray(0, n));
+    const cork = this.#cork!;
+    let view = this.#corkView;
+    if (view === null || view.length !== n) view = this.#corkView = cork.subarray(0, n);
+    return this.conn.send(view);
   }
 
   #flush(): boolean {

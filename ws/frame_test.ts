@@ -50,6 +50,31 @@ describe("ws frame: masking and headers", () => {
     );
   });
 
+  test("the same view of the WebAssembly read buffer again, between other views of its size: each masked where it lies", () => {
+    // The masker remembers the last view it found in the module's memory
+    // (a receiver hands the same payload view again and again): a view
+    // elsewhere, of the same size and offset, must still go its own way.
+    const region = wasmReadBuffer();
+    assert.ok(region, "WebAssembly SIMD is available on Node, Deno and Bun");
+    const key = new Uint8Array([0x5a, 0xc3, 0x01, 0xfe]);
+    const reference = (data: Uint8Array, phase: number): Uint8Array => data.map((b, i) => b ^ key[(phase + i) & 3]!);
+    const outside = new Uint8Array(region.length).map((_, i) => (i * 13 + 5) & 0xff);
+    for (const [at, n] of [[6, 64], [6, 64], [8, 128], [6, 64], [0, 200], [6, 64]] as const) {
+      const fill = (i: number) => (i * 31 + at) & 0xff;
+      for (let i = 0; i < at + n + 64; i++) region[i] = fill(i);
+      const inWasm = region.subarray(at, at + n);
+      const elsewhere = outside.subarray(at, at + n);
+      for (let round = 0; round < 3; round++) {
+        for (const view of [inWasm, elsewhere, inWasm]) {
+          const expected = reference(view, round);
+          applyMask(view, key, round);
+          assert.deepEqual(view, expected);
+        }
+      }
+      for (let i = at + n; i < at + n + 64; i++) assert.equal(region[i], fill(i), `byte ${i} after the view`);
+    }
+  });
+
   test("masking longer than one WebAssembly piece (64 KiB) at odd offsets and phases", () => {
     const key = new Uint8Array([0xa1, 0xb2, 0xc3, 0xd4]);
     for (const [n, so, dof, phase] of [[65536, 0, 0, 0], [65537, 1, 3, 1], [200_003, 7, 2, 3], [131_072, 4, 6, 2]] as const) {
