@@ -114,6 +114,14 @@ const LINGER_BACKOFF_MIN_MS = 10;
 const LINGER_BACKOFF_MAX_MS = 1000;
 /** Longest window of {@link Loop.expectEvents}. */
 const MAX_EXPECT_MS = 10;
+/**
+ * "No time set" for the loop's performance.now() timestamps (the expect
+ * window, the linger back-off, the park after a linger, the runtime turn's
+ * start): a double, as every reading is, where 0 (an int32) was: a field
+ * that held both made JavaScriptCore's optimised comparisons on it exit
+ * (BadType) and recompile each time the other kind came (Bun).
+ */
+const NEVER = -Infinity;
 /** How often an idle loop polls while its helper thread boots. */
 const HELPER_BOOT_POLL_MS = 2;
 
@@ -226,18 +234,18 @@ export class Loop implements WatcherHost {
   readonly #spins: number;
   readonly #lingerMs: number;
   #wasBusy = false;
-  #lingerOffUntil = 0;
+  #lingerOffUntil = NEVER;
   #lingerBackoff = LINGER_BACKOFF_MIN_MS;
   readonly #quickParkMs: number;
-  /** When the last linger found nothing (performance.now) while no events came since: the park after it is judged by it; else 0. */
-  #parkAfterLinger = 0;
-  /** Until when (performance.now) events are expected soon (see {@link Loop.expectEvents}); 0: none. */
-  #expectUntil = 0;
+  /** When the last linger found nothing (performance.now) while no events came since: the park after it is judged by it; else NEVER. */
+  #parkAfterLinger = NEVER;
+  /** Until when (performance.now) events are expected soon (see {@link Loop.expectEvents}); NEVER: none. */
+  #expectUntil = NEVER;
   readonly #hotPolls: number;
   #empty = 0;
   /** Ticks run after the promise jobs only since the last turn of the runtime's loop, and when that turn began (performance.now). */
   #soonTurns = 0;
-  #realTurnAt = 0;
+  #realTurnAt = NEVER;
   #scheduled = false;
   #inTick = false;
   /** Events are being handed to their watchers now (see {@link Loop.afterDispatch}). */
@@ -574,9 +582,9 @@ export class Loop implements WatcherHost {
 
   /** Whether events are expected now (see {@link Loop.expectEvents}). */
   #expecting(): boolean {
-    if (this.#expectUntil === 0) return false;
+    if (this.#expectUntil === NEVER) return false;
     if (performance.now() < this.#expectUntil) return true;
-    this.#expectUntil = 0;
+    this.#expectUntil = NEVER;
     return false;
   }
 
@@ -589,9 +597,9 @@ export class Loop implements WatcherHost {
       const t = this.timers.timeoutMs();
       return Math.min(left, t < 0 ? this.#lingerMs : Math.min(t, this.#lingerMs));
     }
-    if (this.#lingerOffUntil !== 0) {
+    if (this.#lingerOffUntil !== NEVER) {
       if (performance.now() < this.#lingerOffUntil) return 0;
-      this.#lingerOffUntil = 0;
+      this.#lingerOffUntil = NEVER;
     }
     const t = this.timers.timeoutMs();
     return t < 0 ? this.#lingerMs : Math.min(t, this.#lingerMs);
@@ -604,7 +612,7 @@ export class Loop implements WatcherHost {
       return;
     }
     // Expected events not there yet: no reason to pause lingering.
-    if (this.#expectUntil !== 0) return;
+    if (this.#expectUntil !== NEVER) return;
     const now = performance.now();
     this.#lingerOffUntil = now + this.#lingerBackoff;
     this.#lingerBackoff = Math.min(this.#lingerBackoff * 2, LINGER_BACKOFF_MAX_MS);
@@ -614,10 +622,10 @@ export class Loop implements WatcherHost {
   /** A park after a linger that found nothing ended with `n` events: when they came soon, lingering goes back on. */
   #parkEnded(n: number): void {
     const since = this.#parkAfterLinger;
-    this.#parkAfterLinger = 0;
+    this.#parkAfterLinger = NEVER;
     // Our own wake-up (a timer, a registration change) says nothing about the traffic.
     if (n === 0 || this.#woken || performance.now() - since > this.#quickParkMs) return;
-    this.#lingerOffUntil = 0;
+    this.#lingerOffUntil = NEVER;
     this.#lingerBackoff = LINGER_BACKOFF_MIN_MS;
   }
 
@@ -636,7 +644,7 @@ export class Loop implements WatcherHost {
   /** A tick entered from the runtime's loop (setImmediate, a timer): its timers and I/O have just run. */
   #tick = (): void => {
     this.#soonTurns = 0;
-    this.#realTurnAt = 0;
+    this.#realTurnAt = NEVER;
     this.#turn();
   };
 
@@ -663,7 +671,7 @@ export class Loop implements WatcherHost {
         if (timeout > 0) this.#lingered(n > 0);
         if (n === 0) break;
         busy = true;
-        this.#parkAfterLinger = 0;
+        this.#parkAfterLinger = NEVER;
         this.#dispatch(n);
         if (n < this.#backend.readyFds.length || polls >= hot || this.#closed || this.#blocking) break;
         if (performance.now() - start >= HOT_TICK_BUDGET_MS) break;
@@ -681,7 +689,7 @@ export class Loop implements WatcherHost {
   #maySkipRuntime(): boolean {
     if (yieldSoon === undefined || this.#soonTurns >= MAX_SOON_TURNS) return false;
     const now = performance.now();
-    if (this.#realTurnAt === 0) this.#realTurnAt = now;
+    if (this.#realTurnAt === NEVER) this.#realTurnAt = now;
     else if (now - this.#realTurnAt >= SOON_BUDGET_MS) return false;
     this.#soonTurns++;
     return true;
@@ -696,7 +704,7 @@ export class Loop implements WatcherHost {
     else this.#empty++;
     if (busy || this.#empty < this.#spins || this.timers.timeoutMs() === 0 || (this.#expecting() && this.hasRef())) {
       // Expected events: the next tick lingers for them instead of parking.
-      if (!busy && this.#expectUntil !== 0) this.#wasBusy = true;
+      if (!busy && this.#expectUntil !== NEVER) this.#wasBusy = true;
       this.#scheduled = true;
       if (busy && this.#maySkipRuntime()) yieldSoon!(this.#soonTick);
       else yieldToRuntime(this.#tick);
@@ -755,9 +763,9 @@ export class Loop implements WatcherHost {
   #afterPark(n: number): void {
     parkedLoops.delete(this);
     this.#soonTurns = 0;
-    this.#realTurnAt = 0;
+    this.#realTurnAt = NEVER;
     this.#parkDeadline = Infinity;
-    if (this.#parkAfterLinger !== 0) this.#parkEnded(n);
+    if (this.#parkAfterLinger !== NEVER) this.#parkEnded(n);
     if (this.#closed) {
       this.#release();
       return;

@@ -218,8 +218,12 @@ export class H2ClientConnection {
   readonly #waiting = new Set<ClientStream>();
   /** How soon the server answers what was sent (see #expectAnswer). */
   readonly #answers = new AnswerLatency();
-  /** When frames went out that nothing has answered yet (performance.now; 0: none). */
-  #sentAt = 0;
+  /**
+   * When frames went out that nothing has answered yet (performance.now;
+   * -Infinity: none, a double as every reading is: 0, an int32, made
+   * JavaScriptCore's optimised checks of it exit and recompile on Bun).
+   */
+  #sentAt = -Infinity;
   #settingsSeen = false;
   #writable = true;
   /** canTake refused for want of room to send: the pool is told once a flush made room. */
@@ -483,9 +487,9 @@ export class H2ClientConnection {
 
   #onData(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (this.#sentAt !== 0) {
+    if (this.#sentAt !== -Infinity) {
       this.#answers.observe(turnMs() - this.#sentAt);
-      this.#sentAt = 0;
+      this.#sentAt = -Infinity;
     }
     const events = this.h2.receive(bytes);
     this.#receiving = true;
@@ -773,7 +777,7 @@ export class H2ClientConnection {
    * connection (dns/answer_latency.ts): a far one is not waited for so.
    */
   #expectAnswer(): void {
-    if (this.#sentAt === 0) this.#sentAt = performance.now();
+    if (this.#sentAt === -Infinity) this.#sentAt = performance.now();
     const ms = this.#answers.expectMs();
     if (ms > 0) this.connection.loop.expectEvents(ms);
   }
