@@ -145,7 +145,11 @@ export function h2ResponseHead(status: number, fields: readonly string[], ended:
   const count = (fields.length - from) >> 1;
   let contentLength = -1;
   for (let f = from; f < fields.length; f += 2) {
-    if (fields[f] !== "content-length") continue;
+    // The length first: a name HPACK decoded from a literal is a fresh string, not an atom like the
+    // static table's; JavaScriptCore compiles the comparison for atoms and exited and recompiled
+    // (BadStringType) each time such a name reached it (Bun). Few other names have 14 characters.
+    const name = fields[f]!;
+    if (name.length !== 14 || name !== "content-length") continue;
     const value = fields[f + 1]!;
     if (/^\d{1,15}$/.test(value)) contentLength = Number(value);
   }

@@ -61,6 +61,16 @@ describe("h2ResponseHead", () => {
       }
     }), { numRuns: 150 });
   });
+
+  test("content-length is found by its name however the string was made (a decoded literal is a fresh string); other 14-character names are not it", () => {
+    const fresh = (s: string) => String.fromCharCode(...[...s].map((c) => c.charCodeAt(0)));
+    const head = h2ResponseHead(200, [":status", "200", fresh("accept-charset"), "x", fresh("content-length"), "7"], false, 2);
+    assert.equal(head.contentLength, 7);
+    assert.equal(head.framing, "length");
+    const none = h2ResponseHead(200, ["accept-charset", "12", "content-lengtH", "12", "content-length2", "12"], false);
+    assert.equal(none.contentLength, -1);
+    assert.equal(none.framing, "chunked");
+  });
 });
 
 describe("h2RequestFields", () => {

@@ -164,16 +164,27 @@ function checkRegular(fields: readonly string[], from: number, info: SectionInfo
     reason = checkFieldValue(value);
     if (reason) return `${name}: ${reason}`;
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
-    if (name === "te" && value !== "trailers") return "te other than trailers";
-    if (name === "host" && host !== undefined) {
-      // Present, not non-empty: an empty first host must not let a second through.
-      if (host.present) return "duplicate host";
-      host.present = true;
-      host.value = value;
-    }
-    if (name === "content-length") {
-      info.contentLength = parseContentLength(value, info.contentLength);
-      if (info.contentLength === -2) return "invalid content-length";
+    // By length first: a name HPACK decoded from a literal is a fresh string, not an atom like the
+    // static table's; JavaScriptCore compiles `name === "te"` for atoms and exited and recompiled
+    // (BadStringType) each time such a name reached it (Bun). Only names of these lengths are compared.
+    switch (name.length) {
+      case 2:
+        if (name === "te" && value !== "trailers") return "te other than trailers";
+        break;
+      case 4:
+        if (name === "host" && host !== undefined) {
+          // Present, not non-empty: an empty first host must not let a second through.
+          if (host.present) return "duplicate host";
+          host.present = true;
+          host.value = value;
+        }
+        break;
+      case 14:
+        if (name === "content-length") {
+          info.contentLength = parseContentLength(value, info.contentLength);
+          if (info.contentLength === -2) return "invalid content-length";
+        }
+        break;
     }
   }
   return "";

@@ -93,6 +93,23 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
       assertStreamError(s, 1, E.PROTOCOL_ERROR, "ERR_H2_MALFORMED");
     });
   }
+  test("te, host and content-length are checked however their name strings were made (HPACK decodes literals to fresh strings)", () => {
+    const fresh = (s: string) => String.fromCharCode(...[...s].map((c) => c.charCodeAt(0)));
+    const req = (...more: string[]) => [":method", "GET", ":scheme", "https", ":path", "/", ...more];
+    assert.equal(checkRequest(req(fresh("te"), "gzip", "host", "a.test"), info()), "te other than trailers");
+    assert.equal(checkRequest(req(fresh("te"), "trailers", "host", "a.test"), info()), "");
+    assert.equal(checkRequest(req(fresh("host"), "a.test", fresh("host"), "b.test"), info()), "duplicate host");
+    assert.equal(checkRequest(req(fresh("host"), "a.test"), info()), "");
+    const i = info();
+    assert.equal(checkResponse([":status", "200", fresh("content-length"), "5"], i), "");
+    assert.equal(i.contentLength, 5);
+    assert.equal(checkResponse([":status", "200", fresh("content-length"), "x"], info()), "invalid content-length");
+    // Other names of the compared lengths are not taken for them.
+    const j = info();
+    assert.equal(checkResponse([":status", "200", "tx", "gzip", "hast", "1", "accept-charset", "1"], j), "");
+    assert.equal(j.contentLength, -1);
+  });
+
   test("responses and trailers: the same value and name rules", () => {
     assert.equal(checkResponse([":status", "200", "x", "ok"], info()), "");
     assert.notEqual(checkResponse([":status", "200", "x", "a\u0001"], info()), "");
