@@ -80,6 +80,13 @@ function statusLine(status: number): Uint8Array {
 export class OutBuffer {
   buf: Uint8Array;
   length = 0;
+  /** {@link OutBuffer.view}'s last answer, and the buffer it views. */
+  #view: Uint8Array = new Uint8Array(0);
+  #viewOf: Uint8Array | undefined;
+  /** {@link OutBuffer.utf8}'s last view of the free space: of `#tailOf` from `#tailAt` on. */
+  #tail: Uint8Array = new Uint8Array(0);
+  #tailOf: Uint8Array | undefined;
+  #tailAt = -1;
 
   constructor(size = 16384) {
     this.buf = new Uint8Array(size);
@@ -88,7 +95,12 @@ export class OutBuffer {
   /** Empties the buffer (it keeps its memory, up to 1 MiB). */
   reset(): void {
     this.length = 0;
-    if (this.buf.length > 1 << 20) this.buf = new Uint8Array(16384);
+    if (this.buf.length > 1 << 20) {
+      this.buf = new Uint8Array(16384);
+      // The kept views must not hold the large buffer either.
+      this.#view = this.#tail = this.buf.subarray(0, 0);
+      this.#viewOf = this.#tailOf = undefined;
+    }
   }
 
   /** Makes room for `n` more bytes. */
@@ -104,7 +116,14 @@ export class OutBuffer {
 
   /** What was written (a view, valid until the next write or reset). */
   view(): Uint8Array {
-    return this.buf.subarray(0, this.length);
+    // The view made last while it still fits (the same buffer, the same
+    // length: a response like the one before), not a new subarray per send:
+    // the bytes are the same either way, the buffer being reused.
+    if (this.#viewOf !== this.buf || this.#view.length !== this.length) {
+      this.#view = this.buf.subarray(0, this.length);
+      this.#viewOf = this.buf;
+    }
+    return this.#view;
   }
 
   latin1(s: string): void {
@@ -133,7 +152,14 @@ export class OutBuffer {
       }
     }
     this.reserve(s.length * 3);
-    const written = encoder.encodeInto(s, this.buf.subarray(this.length)).written;
+    // Likewise the view of the free space: a body after a head of the same
+    // length (the usual case) is encoded into the view made for the last one.
+    if (this.#tailOf !== this.buf || this.#tailAt !== this.length) {
+      this.#tail = this.buf.subarray(this.length);
+      this.#tailOf = this.buf;
+      this.#tailAt = this.length;
+    }
+    const written = encoder.encodeInto(s, this.#tail).written;
     this.length += written;
     return written;
   }
