@@ -53,6 +53,8 @@ export interface FileStat {
 
 interface StatLayout {
   size: number;
+  /** st_dev: 8 bytes on Linux, 4 on macOS; st_ino is 8 bytes at offset 8 on all three. */
+  devBytes: 4 | 8;
   mode: number;
   modeBytes: 2 | 4;
   stSize: number;
@@ -61,9 +63,9 @@ interface StatLayout {
 }
 
 const STAT_LAYOUTS: Record<string, StatLayout> = {
-  "linux-x64": { size: 144, mode: 24, modeBytes: 4, stSize: 48, mtimeSec: 88, mtimeNsec: 96 },
-  "linux-arm64": { size: 128, mode: 16, modeBytes: 4, stSize: 48, mtimeSec: 88, mtimeNsec: 96 },
-  "darwin-arm64": { size: 144, mode: 4, modeBytes: 2, stSize: 96, mtimeSec: 48, mtimeNsec: 56 },
+  "linux-x64": { size: 144, devBytes: 8, mode: 24, modeBytes: 4, stSize: 48, mtimeSec: 88, mtimeNsec: 96 },
+  "linux-arm64": { size: 128, devBytes: 8, mode: 16, modeBytes: 4, stSize: 48, mtimeSec: 88, mtimeNsec: 96 },
+  "darwin-arm64": { size: 144, devBytes: 4, mode: 4, modeBytes: 2, stSize: 96, mtimeSec: 48, mtimeNsec: 56 },
 };
 
 const S_IFMT = 0o170000;
@@ -158,6 +160,33 @@ export function fileStat(fd: number): FileStat {
     size,
     mtimeMs: sec * 1000 + Math.floor(nsec / 1e6),
   };
+}
+
+/**
+ * What names the file at `path` itself (its device and inode, as
+ * `"dev:ino"`; a symbolic link is not followed), or null when nothing is
+ * there, it cannot be reached, or this platform's `lstat` or `struct stat`
+ * is not known. Two readings are equal only for the same file: a file
+ * removed and made again at the path reads differently.
+ *
+ * @example
+ * ```ts
+ * import { pathIdentity } from "./file.ts";
+ * console.log(pathIdentity("/nonexistent/x")); // null
+ * console.log(pathIdentity("/") === pathIdentity("/")); // true
+ * ```
+ */
+export function pathIdentity(path: string): string | null {
+  checkPath(path);
+  const layout = STAT_LAYOUTS[`${native.os}-${native.arch}`];
+  const call = libc().lstat;
+  if (layout === undefined || call === undefined) return null;
+  const buf = (statBuffer ??= new Uint8Array(256));
+  buf.fill(0, 0, layout.size);
+  if (call(cString(path), buf) !== 0) return null;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const dev = layout.devBytes === 8 ? view.getBigUint64(0, true) : BigInt(view.getUint32(0, true));
+  return `${dev}:${view.getBigUint64(8, true)}`;
 }
 
 /**

@@ -95,6 +95,8 @@ export const LIBC_SYMBOLS = {
   unlink: { args: ["buffer"], result: "i32" },
   /** int fstat(int fd, struct stat *statbuf) */
   fstat: { args: ["i32", "buffer"], result: "i32", optional: true },
+  /** int lstat(const char *pathname, struct stat *statbuf) — exported by glibc ≥ 2.33 and macOS */
+  lstat: { args: ["buffer", "buffer"], result: "i32", optional: true },
   /** char *realpath(const char *path, char *resolved_path) — resolved_path of PATH_MAX (4096) bytes */
   realpath: { args: ["buffer", "buffer"], result: "pointer" },
 

@@ -35,6 +35,7 @@ import { SOCKET_LIMITS } from "../core/limits.ts";
 import { sysError } from "../core/sys_error.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { libc } from "../ffi/libc.ts";
+import { pathIdentity } from "../ffi/file.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
@@ -321,7 +322,10 @@ export class Listener {
     this.socket = listenSocket(endpoint, listenOptions);
     this.fd = this.socket.fd;
     // The socket file this listener made, removed again when it closes (an abstract name has none).
-    if ("path" in endpoint && endpoint.path !== "" && !endpoint.path.startsWith("@")) this.#socketFile = endpoint.path;
+    if ("path" in endpoint && endpoint.path !== "" && !endpoint.path.startsWith("@")) {
+      this.#socketFile = endpoint.path;
+      this.#socketFileId = pathIdentity(endpoint.path);
+    }
     try {
       this.address = this.socket.localAddress();
       const ring = loopIoFor(this.#loop, options.io);
@@ -487,8 +491,12 @@ export class Listener {
     this.socket.close();
     if (this.#socketFile !== undefined) {
       // As Node's net.Server and Go's UnixListener do: a file left behind
-      // would make the next listen on the path fail with EADDRINUSE.
-      libc().unlink(cString(this.#socketFile));
+      // would make the next listen on the path fail with EADDRINUSE. Only
+      // while the path still names the file this listener made: a server
+      // that took the path over meanwhile (a restart that removed it and
+      // listened again while this one drained) keeps its socket file.
+      const id = this.#socketFileId;
+      if (id === null || pathIdentity(this.#socketFile) === id) libc().unlink(cString(this.#socketFile));
       this.#socketFile = undefined;
     }
     this.#resolveReleased();
@@ -496,6 +504,8 @@ export class Listener {
 
   /** The filesystem path bound by this listener, unlinked on close. */
   #socketFile: string | undefined;
+  /** What named that file once bound ({@link pathIdentity}), or null where it cannot be read. */
+  #socketFileId: string | null = null;
 
   readonly #owner = { onLoopClose: (): void => this.close() };
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -188,5 +188,37 @@ describe("async Unix listeners and their socket files", () => {
     assert.throws(() => listenUnix({ path: `@${"y".repeat(108)}` }), RangeError);
     const fits = `@${"z".repeat(105)}-${process.pid % 10}`; // 107 bytes after the leading NUL: sun_path exactly
     listenUnix({ path: fits }).close();
+  });
+
+  test("a listener closing after another took its path over (a restart) leaves the new socket file; a file put there is kept too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-unix-takeover-"));
+    const path = join(dir, "s.sock");
+    const listeners: Array<ReturnType<typeof listenUnix>> = [];
+    try {
+      const old = listenUnix({ path });
+      listeners.push(old);
+      // The new server removes the path and listens while the old one drains.
+      rmSync(path);
+      const next = listenUnix({ path, handler: { data: (c, d) => void c.write(d.slice()) } });
+      listeners.push(next);
+      await old[Symbol.asyncDispose]();
+      assert.ok(existsSync(path), "the old listener removed the new one's socket file");
+      const client = await connectUnix({ path });
+      await client.write(text("ping"));
+      assert.deepEqual(await client.readExactly(4), text("ping"));
+      await client.close();
+      await next[Symbol.asyncDispose]();
+      assert.equal(existsSync(path), false, "a listener still removes its own file");
+      // A regular file in its place is not the listener's to remove.
+      const third = listenUnix({ path });
+      listeners.push(third);
+      rmSync(path);
+      writeFileSync(path, "someone else's");
+      third.close();
+      assert.equal(readFileSync(path, "utf8"), "someone else's");
+    } finally {
+      for (const l of listeners) l.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
