@@ -8,7 +8,7 @@ import { MetricsRegistry } from "../core/metrics.ts";
 import { toPrometheusText } from "../core/prometheus.ts";
 import { serve } from "../http/server/serve.ts";
 import { connectWebSocket } from "../ws/client.ts";
-import { WS_STATS, wsCollector } from "../ws/ws_stats.ts";
+import { countClose, MAX_APP_CLOSE_CODES, WS_STATS, type WebSocketRoleStats, wsCollector } from "../ws/ws_stats.ts";
 
 function promtool(text: string): { status: number | null; out: string } {
   const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
@@ -78,5 +78,32 @@ describe("WebSocket metrics", () => {
     assert.equal(delta('ws_sent_bytes_total{role="server"}'), serverOut);
     assert.equal(delta('ws_received_bytes_total{role="client"}'), serverOut);
     assert.equal(WS_STATS.server.open, WS_STATS.server.opened - WS_STATS.server.closed);
+  });
+
+  test("close codes the peer picks (3000–4999) make at most MAX_APP_CLOSE_CODES series per role, then code=\"other\"; protocol codes always their own", () => {
+    const fresh = (): WebSocketRoleStats => ({ open: 0, opened: 0, closed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, closesByCode: new Map() });
+    const stats = { server: fresh(), client: fresh() };
+    // A client cycling through 2,000 application codes, twice.
+    for (let round = 0; round < 2; round++) {
+      for (let code = 3000; code < 5000; code++) {
+        stats.server.opened++;
+        stats.server.open++;
+        countClose(stats.server, code);
+      }
+    }
+    stats.server.open++;
+    countClose(stats.server, 1006);
+    const registry = new MetricsRegistry();
+    registry.collect(wsCollector(stats));
+    const text = toPrometheusText(registry.snapshot());
+    const closes = text.split("\n").filter((l) => l.startsWith("ws_closes_total{"));
+    assert.equal(closes.length, MAX_APP_CLOSE_CODES + 2, closes.slice(-3).join("\n"));
+    assert.equal(sample(text, 'ws_closes_total{role="server",code="3000"}'), 2);
+    assert.equal(sample(text, `ws_closes_total{role="server",code="${3000 + MAX_APP_CLOSE_CODES - 1}"}`), 2);
+    assert.equal(sample(text, 'ws_closes_total{role="server",code="other"}'), 2 * (2000 - MAX_APP_CLOSE_CODES));
+    assert.equal(sample(text, 'ws_closes_total{role="server",code="1006"}'), 1);
+    assert.equal(stats.server.closed, 4001);
+    const { status, out } = promtool(text);
+    assert.equal(status, 0, out);
   });
 });

@@ -79,13 +79,50 @@ export const WS_STATS: { readonly server: WebSocketRoleStats; readonly client: W
 export function countClose(stats: WebSocketRoleStats, code: number): void {
   stats.open--;
   stats.closed++;
-  stats.closesByCode.set(code, (stats.closesByCode.get(code) ?? 0) + 1);
+  const codes = stats.closesByCode;
+  let key = code;
+  if (code >= 3000 && !codes.has(code)) {
+    // The peer picks these (any of 2,000 per range): past the bound they share one series.
+    let apps = 0;
+    for (const k of codes.keys()) if (k >= 3000) apps++;
+    if (apps >= MAX_APP_CLOSE_CODES) key = OTHER_CLOSE_CODE;
+  }
+  codes.set(key, (codes.get(key) ?? 0) + 1);
 }
+
+/**
+ * Distinct close codes of the registered and private ranges (3000–4999,
+ * which the peer chooses) that each role counts apart; ends with further
+ * such codes are counted under {@link OTHER_CLOSE_CODE}, so a peer cycling
+ * through them cannot make thousands of `ws_closes_total` series. Codes
+ * below 3000 (the protocol's own few) are always counted apart.
+ *
+ * @example
+ * ```ts
+ * import { MAX_APP_CLOSE_CODES } from "./ws_stats.ts";
+ * console.log(MAX_APP_CLOSE_CODES); // 64
+ * ```
+ */
+export const MAX_APP_CLOSE_CODES = 64;
+
+/**
+ * The `closesByCode` key of the application close codes past
+ * {@link MAX_APP_CLOSE_CODES} (written as `code="other"`).
+ *
+ * @example
+ * ```ts
+ * import { OTHER_CLOSE_CODE } from "./ws_stats.ts";
+ * console.log(OTHER_CLOSE_CODE); // 0
+ * ```
+ */
+export const OTHER_CLOSE_CODE = 0;
 
 const ROLES = ["server", "client"] as const;
 
-function byRole(key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn" | "bytesOut", name: string, help: string, type: "counter" | "gauge"): MetricFamily {
-  return { name, help, type, series: ROLES.map((role) => ({ labels: { role }, value: WS_STATS[role][key] })) };
+type StatsByRole = { readonly server: WebSocketRoleStats; readonly client: WebSocketRoleStats };
+
+function byRole(stats: StatsByRole, key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn" | "bytesOut", name: string, help: string, type: "counter" | "gauge"): MetricFamily {
+  return { name, help, type, series: ROLES.map((role) => ({ labels: { role }, value: stats[role][key] })) };
 }
 
 /**
@@ -93,7 +130,9 @@ function byRole(key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn
  * `ws_connections_open` (gauge), `ws_connections_total`,
  * `ws_messages_received_total`, `ws_messages_sent_total`,
  * `ws_received_bytes_total`, `ws_sent_bytes_total` (frame bytes on the wire), and
- * `ws_closes_total` labelled `role` and `code`.
+ * `ws_closes_total` labelled `role` and `code` (`other` for the
+ * application codes past {@link MAX_APP_CLOSE_CODES}). `stats` is what it
+ * reads (default {@link WS_STATS}).
  *
  * @example
  * ```ts
@@ -105,20 +144,20 @@ function byRole(key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn
  * console.log(toPrometheusText(registry.snapshot()).includes("ws_connections_open")); // true
  * ```
  */
-export function wsCollector(): MetricsCollector {
+export function wsCollector(stats: StatsByRole = WS_STATS): MetricsCollector {
   return (): MetricFamily[] => {
     const closes = [];
     for (const role of ROLES) {
-      const codes = [...WS_STATS[role].closesByCode].sort((a, b) => a[0] - b[0]);
-      for (const [code, n] of codes) closes.push({ labels: { role, code: String(code) }, value: n });
+      const codes = [...stats[role].closesByCode].sort((a, b) => a[0] - b[0]);
+      for (const [code, n] of codes) closes.push({ labels: { role, code: code === OTHER_CLOSE_CODE ? "other" : String(code) }, value: n });
     }
     return [
-      byRole("open", "ws_connections_open", "WebSockets open now.", "gauge"),
-      byRole("opened", "ws_connections_total", "WebSockets opened.", "counter"),
-      byRole("messagesIn", "ws_messages_received_total", "WebSocket messages received.", "counter"),
-      byRole("messagesOut", "ws_messages_sent_total", "WebSocket messages sent.", "counter"),
-      byRole("bytesIn", "ws_received_bytes_total", "WebSocket frame bytes received.", "counter"),
-      byRole("bytesOut", "ws_sent_bytes_total", "WebSocket frame bytes sent.", "counter"),
+      byRole(stats, "open", "ws_connections_open", "WebSockets open now.", "gauge"),
+      byRole(stats, "opened", "ws_connections_total", "WebSockets opened.", "counter"),
+      byRole(stats, "messagesIn", "ws_messages_received_total", "WebSocket messages received.", "counter"),
+      byRole(stats, "messagesOut", "ws_messages_sent_total", "WebSocket messages sent.", "counter"),
+      byRole(stats, "bytesIn", "ws_received_bytes_total", "WebSocket frame bytes received.", "counter"),
+      byRole(stats, "bytesOut", "ws_sent_bytes_total", "WebSocket frame bytes sent.", "counter"),
       { name: "ws_closes_total", help: "WebSockets ended, by close code (1006: no Close frame).", type: "counter", series: closes },
     ];
   };
