@@ -51,6 +51,7 @@ import { ktlsOption } from "./ktls.ts";
 import { ClientSessionCache } from "./session_cache.ts";
 import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
+import { TLS_STATS } from "./tls_stats.ts";
 
 export type { TLSInfo } from "./engine.ts";
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS };
@@ -687,6 +688,81 @@ function sessionPlace(options: ConnectorOptions, host: string, servername: strin
   return `${where}\0${servername ?? host}`;
 }
 
+/**
+ * Default `maxHandshakes` of a TLS listener: server handshakes in progress
+ * at once (1024, as nginx's default `worker_connections` bounds all of a
+ * worker's connections). Each pending handshake holds an `SSL` (~17–23 kB);
+ * past the bound a new connection is closed at once, before any `SSL` is
+ * made, and counted in `TLS_STATS.refused`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_TLS_HANDSHAKES } from "./connect_async.ts";
+ * console.log(DEFAULT_MAX_TLS_HANDSHAKES); // 1024
+ * ```
+ */
+export const DEFAULT_MAX_TLS_HANDSHAKES = 1024;
+
+/** How often (ms) a listener at `maxHandshakes` says so in its log, at most. */
+const REFUSED_LOG_INTERVAL_MS = 10_000;
+
+/** The `maxHandshakes` option: undefined (the default) or an integer 1–2147483647. */
+function checkMaxHandshakes(value: unknown, where: string): number {
+  if (value === undefined) return DEFAULT_MAX_TLS_HANDSHAKES;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 0x7fffffff) {
+    throw new RangeError(`${where}: maxHandshakes must be an integer 1–2147483647, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * One listener's server handshakes in progress, bounded: `take()` before
+ * an `SSL` is made (false: close the connection unread), `free()` once
+ * the handshake settled (done, failed, timed out or refused by the gate).
+ */
+class HandshakeSlots {
+  readonly #max: number;
+  readonly #log: Logger | undefined;
+  #busy = 0;
+  #refused = 0;
+  #toldAt = -Infinity;
+
+  constructor(max: number, log: Logger | undefined) {
+    this.#max = max;
+    this.#log = log;
+  }
+
+  get busy(): number {
+    return this.#busy;
+  }
+
+  get refused(): number {
+    return this.#refused;
+  }
+
+  take(port: number): boolean {
+    if (this.#busy < this.#max) {
+      this.#busy++;
+      return true;
+    }
+    this.#refused++;
+    TLS_STATS.refused++;
+    const log = this.#log;
+    if (log !== undefined) {
+      const now = performance.now();
+      if (now - this.#toldAt >= REFUSED_LOG_INTERVAL_MS) {
+        this.#toldAt = now;
+        log.warn("listen: TLS handshakes at maxHandshakes, new connections are closed", { port, maxHandshakes: this.#max, refused: this.#refused });
+      }
+    }
+    return false;
+  }
+
+  free(): void {
+    this.#busy--;
+  }
+}
+
 /** Options of {@link listenTLS}: the listener's, the server's TLS settings and the connections' options. */
 export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servername" | "session">, ConnectionOptions {
   /** An IP literal or "localhost" (default "127.0.0.1"). */
@@ -701,6 +777,16 @@ export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servernam
   readonly backlog?: number;
   /** Without a handler: the most handshaken connections held for `accept()` (default 128); more are closed. */
   readonly maxPending?: number;
+  /**
+   * The most server handshakes in progress at once on this listener
+   * (default {@link DEFAULT_MAX_TLS_HANDSHAKES}). A connection accepted
+   * past it is closed at once, unread and without an `SSL` (the cheapest
+   * answer to clients that connect and never finish a ClientHello), counted
+   * in {@link TLSListener.handshakesRefused} and `TLS_STATS.refused`, and
+   * logged at WARN at most every 10 s. A handshake that finishes, fails or
+   * times out (`handshakeTimeoutMs`) frees its slot.
+   */
+  readonly maxHandshakes?: number;
   /** SO_REUSEPORT. */
   readonly reusePort?: boolean;
   /** TCP_NODELAY on accepted connections (default true). */
@@ -731,7 +817,7 @@ export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servernam
 const LISTEN_KEYS: ReadonlySet<string> = optionKeys(
   [...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"),
   CONNECTION_OPTION_KEYS,
-  ["host", "port", "handler", "onError", "backlog", "maxPending", "reusePort", "noDelay", "loop", "io", "protect", "logger"],
+  ["host", "port", "handler", "onError", "backlog", "maxPending", "maxHandshakes", "reusePort", "noDelay", "loop", "io", "protect", "logger"],
 );
 
 /**
@@ -756,6 +842,7 @@ export class TLSListener {
   readonly #pending: Connection[] = [];
   readonly #acceptors: ((conn: Connection | null) => void)[] = [];
   readonly #maxPending: number;
+  readonly #slots: HandshakeSlots;
   #handshakeErrors = 0;
   #closed = false;
   #gate: ConnectionGate | undefined;
@@ -772,6 +859,7 @@ export class TLSListener {
     const maxPending = options.maxPending ?? 128;
     if (!Number.isInteger(maxPending) || maxPending < 1) throw new RangeError(`maxPending must be a positive integer, got ${maxPending}`);
     this.#maxPending = maxPending;
+    this.#slots = new HandshakeSlots(checkMaxHandshakes(options.maxHandshakes, "listenTLS"), log);
     this.#options = options;
     const made = contextFor(options, "server", "listenTLS");
     this.#context = made.context;
@@ -834,6 +922,16 @@ export class TLSListener {
   /** Handshakes that failed (timeouts, bad ClientHellos, refused certificates). */
   get handshakeErrors(): number {
     return this.#handshakeErrors;
+  }
+
+  /** Server handshakes in progress (at most `maxHandshakes`). */
+  get handshaking(): number {
+    return this.#slots.busy;
+  }
+
+  /** Accepted connections closed unread because `maxHandshakes` handshakes were in progress. */
+  get handshakesRefused(): number {
+    return this.#slots.refused;
   }
 
   /** Connections handshaken and waiting for `accept()` (without a handler). */
@@ -910,6 +1008,11 @@ export class TLSListener {
       else (accepted as Connection).abort();
       return;
     }
+    if (!this.#slots.take(this.#plain.port)) {
+      if (fdMode) (accepted as Socket).close();
+      else (accepted as Connection).abort();
+      return;
+    }
     const options = this.#options;
     const handler = options.handler;
     let promise: Promise<Connection | null>;
@@ -922,6 +1025,7 @@ export class TLSListener {
       promise = Promise.reject(err);
     }
     promise.then((conn) => {
+      this.#slots.free();
       if (conn === null || handler !== undefined) return;
       if (this.#closed) {
         void conn.close();
@@ -932,6 +1036,7 @@ export class TLSListener {
       else if (this.#pending.length < this.#maxPending) this.#pending.push(conn);
       else void conn.close();
     }, (error: unknown) => {
+      this.#slots.free();
       this.#handshakeErrors++;
       this.#report(error);
     });
@@ -999,9 +1104,11 @@ export function tlsAcceptor(
   const log = options.logger;
   let made: { context: TLSContext; owned: boolean } | undefined;
   let failure: unknown;
+  let slots: HandshakeSlots | undefined;
   try {
     checkOptions(settings, LISTEN_SETTING_KEYS, "listen: tls");
     checkHandshakeMs((settings as TLSConnectionSettings).handshakeTimeoutMs);
+    slots = new HandshakeSlots(checkMaxHandshakes((settings as { maxHandshakes?: unknown }).maxHandshakes, "listen: tls"), log);
     made = contextFor(settings as TLSConnectionSettings, "server", "listen: tls");
   } catch (err) {
     failure = err;
@@ -1021,19 +1128,29 @@ export function tlsAcceptor(
       report(failure);
       return;
     }
+    if (!slots!.take((listener as { port?: number }).port ?? 0)) {
+      if (loop !== undefined) (accepted as Socket).close();
+      else (accepted as Connection).abort();
+      return;
+    }
     if (made.owned && !registered) {
       registered = true;
       ownedContexts.register(listener, made.context);
     }
-    let up = ups.get(handler);
-    if (up === undefined) {
-      up = serverUpgrade(made.context, { ...(settings as TLSConnectionSettings), ...pick(options, CONNECTION_OPTION_KEYS) }, handler, fdMode, log);
-      ups.set(handler, up);
-    }
+    const free = slots!;
     try {
+      let up = ups.get(handler);
+      if (up === undefined) {
+        up = serverUpgrade(made.context, { ...(settings as TLSConnectionSettings), ...pick(options, CONNECTION_OPTION_KEYS) }, handler, fdMode, log);
+        ups.set(handler, up);
+      }
       const conn = loop !== undefined ? tlsOverSocket(loop, accepted as Socket, up) : tlsOverPlain(accepted as Connection, up);
-      admitAndHandshake(conn, up, gate).catch(report);
+      admitAndHandshake(conn, up, gate).then(() => free.free(), (error: unknown) => {
+        free.free();
+        report(error);
+      });
     } catch (err) {
+      free.free();
       if (log !== undefined) log.debug("listen: TLS connection failed", { error: err });
       report(err);
     }
@@ -1044,4 +1161,4 @@ export function tlsAcceptor(
   };
 }
 
-const LISTEN_SETTING_KEYS: ReadonlySet<string> = optionKeys([...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"));
+const LISTEN_SETTING_KEYS: ReadonlySet<string> = optionKeys([...SETTING_KEYS].filter((key) => key !== "servername" && key !== "session"), ["maxHandshakes"]);

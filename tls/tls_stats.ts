@@ -28,6 +28,8 @@ export interface TLSStats {
   resumed: number;
   /** Handshakes that OpenSSL failed (either role; certificate verification included; a pin or OCSP-staple refusal after it is not counted). */
   failures: number;
+  /** Accepted connections a TLS listener closed at once, unread, because `maxHandshakes` handshakes were in progress on it. */
+  refused: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface TLSStats {
  * console.log(TLS_STATS.clientHandshakes + TLS_STATS.serverHandshakes >= TLS_STATS.resumed); // true
  * ```
  */
-export const TLS_STATS: TLSStats = { clientHandshakes: 0, serverHandshakes: 0, resumed: 0, failures: 0 };
+export const TLS_STATS: TLSStats = { clientHandshakes: 0, serverHandshakes: 0, resumed: 0, failures: 0, refused: 0 };
 
 /**
  * Counts one handshake outcome (called by the engine).
@@ -63,7 +65,7 @@ export function countHandshake(role: "client" | "server", outcome: "full" | "res
 
 /**
  * A collector of `tls_handshakes_total{role}`, `tls_handshake_failures_total`,
- * `tls_resumed_handshakes_total`, and per server context (named by the
+ * `tls_resumed_handshakes_total`, `tls_handshakes_refused_total`, and per server context (named by the
  * key of `contexts`) the session cache: `tls_session_cache_hits_total`,
  * `..._misses_total`, `tls_session_cache_sessions`.
  *
@@ -88,6 +90,7 @@ export function tlsCollector(contexts: Readonly<Record<string, TLSContext>> = {}
       },
       { name: "tls_resumed_handshakes_total", help: "TLS handshakes that resumed a session.", type: "counter", series: [{ labels: {}, value: TLS_STATS.resumed }] },
       { name: "tls_handshake_failures_total", help: "TLS handshakes that failed.", type: "counter", series: [{ labels: {}, value: TLS_STATS.failures }] },
+      { name: "tls_handshakes_refused_total", help: "Accepted connections closed unread at a TLS listener's maxHandshakes.", type: "counter", series: [{ labels: {}, value: TLS_STATS.refused }] },
     ];
     const hits = [];
     const misses = [];

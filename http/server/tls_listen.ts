@@ -21,16 +21,18 @@ import { listenTLS, type ListenTLSOptions, type TLSConnectionSettings, type TLSL
 
 /**
  * TLS settings of a server: certificate and key (or a server `context`),
- * and the rest of the TLS settings; ALPN is the server's to choose.
+ * the rest of the TLS settings, and `maxHandshakes` (the most handshakes in
+ * progress at once, as {@link ListenTLSOptions.maxHandshakes}); ALPN is the
+ * server's to choose.
  *
  * @example
  * ```ts
  * import type { ServeTLSOptions } from "./tls_listen.ts";
  * declare const cert: string, key: string;
- * const tls: ServeTLSOptions = { cert, key, handshakeTimeoutMs: 5000 };
+ * const tls: ServeTLSOptions = { cert, key, handshakeTimeoutMs: 5000, maxHandshakes: 512 };
  * ```
  */
-export type ServeTLSOptions = Omit<TLSConnectionSettings, "servername" | "session" | "alpn" | "alpnMismatch">;
+export type ServeTLSOptions = Omit<TLSConnectionSettings, "servername" | "session" | "alpn" | "alpnMismatch"> & Pick<ListenTLSOptions, "maxHandshakes">;
 
 /**
  * Listens with TLS for `serve`, ALPN `h2` (when `http2`) and `http/1.1`.
