@@ -50,6 +50,7 @@ import { TLSEngine, type TLSInfo } from "./engine.ts";
 import { ktlsOption } from "./ktls.ts";
 import { ClientSessionCache } from "./session_cache.ts";
 import { CONTEXT_KEYS, type TLSContextOptions } from "./options.ts";
+import { checkServername } from "./ssl_setup.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
 import { TLS_STATS } from "./tls_stats.ts";
 
@@ -485,6 +486,7 @@ function upgrade(
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
     if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError(`${where}: handler must be an object of callbacks`);
     const log = checkLogger(options.logger, where);
+    if (role === "client" && options.servername !== undefined) checkServername(options.servername, where);
     made = contextFor(options, role, where);
     const host = role === "client" ? options.servername ?? options.host ?? "" : "";
     const promise = handshakeOver(plain, {
@@ -558,6 +560,7 @@ export function connectTLS(options: ConnectTLSOptions): Promise<Connection> {
     checkOptions(options, CONNECT_KEYS, "connectTLS");
     if (typeof options.host !== "string" || options.host === "") throw new TypeError("connectTLS: host must be a non-empty string");
     checkHandshakeMs(options.handshakeTimeoutMs);
+    checkServername(options.servername ?? options.host, "connectTLS");
     const plainOptions = pick(options, ["host", "port", "loop", "io", "timeoutMs", "signal", "noDelay", "logger"]) as unknown as ConnectOptions;
     checkLogger(options.logger, "connectTLS");
     const connector = options.connector ?? defaultConnector;
@@ -585,6 +588,7 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
     const settings = tls ?? {};
     checkOptions(settings, SETTING_KEYS, "connect: tls");
     checkHandshakeMs(settings.handshakeTimeoutMs);
+    if (settings.servername !== undefined) checkServername(settings.servername, "connect: tls");
     const plainOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) if (!(CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) plainOptions[key] = value;
     const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
@@ -621,6 +625,7 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
 export function tlsConnector(settings: TLSConnectorSettings = {}): Connector {
   checkOptions(settings, optionKeys(SETTING_KEYS, ["connector", "maxCachedSessions"]), "tlsConnector");
   checkHandshakeMs(settings.handshakeTimeoutMs);
+  if (settings.servername !== undefined) checkServername(settings.servername, "tlsConnector");
   const { connector = defaultConnector, maxCachedSessions = DEFAULT_MAX_CACHED_SESSIONS, ...tls } = settings;
   // An explicit session is offered on every connection; otherwise each
   // connection offers what an earlier one to the same place left.

@@ -20,6 +20,7 @@
 import { SocketTimeoutError, TLSHandshakeError } from "../core/errors.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { checkPort, isIP, isIPv6 } from "../socket/address.ts";
+import { checkServername } from "./ssl_setup.ts";
 import { Dgram, type IPSocketAddress } from "../socket/dgram.ts";
 import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../socket/wait.ts";
 import type { Certificate } from "./certificate.ts";
@@ -274,6 +275,7 @@ function withClientContext<T>(name: string, options: ConnectDTLSSyncOptions, use
   const { host, port, servername, timeoutMs, context, mtu, ...contextOptions } = options;
   if (typeof host !== "string" || isIP(host) === 0) throw new TypeError(`${name}: host must be an IP literal`);
   checkPort(port);
+  if (servername !== undefined) checkServername(servername, name);
   if (context !== undefined && Object.keys(contextOptions).length > 0) {
     throw new TypeError(`${name}: pass either context or context options, not both`);
   }

@@ -22,6 +22,7 @@
  * @module
  */
 import { SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import { checkServername } from "./ssl_setup.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import type { Dgram, IPSocketAddress } from "../socket/dgram.ts";
@@ -453,6 +454,7 @@ const CONNECT_KEYS = optionKeys(START_KEYS, ["host", "port"]);
 export function connectDTLS(options: ConnectDTLSOptions): Promise<DTLSConnection> {
   checkOptions(options, CONNECT_KEYS, "connectDTLS");
   const { host, port, servername, ...rest } = options;
+  if (servername !== undefined) checkServername(servername, "connectDTLS");
   return handshakeOver(() => connectedDgram(host, port), servername ?? host, rest, "connectDTLS");
 }
 
@@ -472,6 +474,7 @@ export function connectDTLS(options: ConnectDTLSOptions): Promise<DTLSConnection
 export function startDTLS(dgram: Dgram, options: StartDTLSOptions = {}): Promise<DTLSConnection> {
   try {
     checkOptions(options, START_KEYS, "startDTLS");
+    if (options.servername !== undefined) checkServername(options.servername, "startDTLS");
   } catch (err) {
     dgram.close();
     return Promise.reject(err);

@@ -30,7 +30,7 @@ import { BIO_DGRAM_CTRL, DTLS_CTRL, SSL_ERROR } from "./ctrl.ts";
 import { acquireDTLSContext, type DTLSContext, dtlsContextPins, releaseDTLSContext } from "./dtls_context.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
-import { configurePeerName } from "./ssl_setup.ts";
+import { checkServername, configurePeerName } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { peerCertificateDER, peerChainPins } from "./x509.ts";
 
@@ -130,9 +130,8 @@ export class DTLSEngine {
   static client(dgram: Dgram, context: DTLSContext, options: DTLSEngineOptions = {}): DTLSEngine {
     try {
       if (context.role !== "client") throw new TypeError("a DTLS client needs a client DTLSContext");
-      let host = options.host ?? "";
-      if (typeof host !== "string" || host.includes("\0")) throw new TypeError("DTLS: host must be a string");
-      if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
+      const given = options.host ?? "";
+      const host = given === "" ? "" : checkServername(given, "DTLS");
       if (context.verify && host === "") {
         throw new TypeError("DTLS: host is required to verify the server (or create the context with rejectUnauthorized: false)");
       }

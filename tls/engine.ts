@@ -32,7 +32,7 @@ import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure, resumedSessionFailure } from "./failure.ts";
 import { countHandshake } from "./tls_stats.ts";
 import { exportSession, importSession } from "./session.ts";
-import { configurePeerName, configureSSL } from "./ssl_setup.ts";
+import { checkServername, configurePeerName, configureSSL } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { nativeString } from "./native_bytes.ts";
 import { peerCertificateDER } from "./x509.ts";
@@ -218,10 +218,9 @@ export class TLSEngine implements TLSInfo {
 
   constructor(context: TLSContext, options: EngineOptions) {
     this.role = context.role;
-    let host = options.host ?? "";
-    if (typeof host !== "string" || host.includes("\0")) throw new TypeError("TLS: host must be a string");
-    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-    this.#host = this.role === "client" ? host : "";
+    const given = options.host ?? "";
+    const host = this.role === "client" && given !== "" ? checkServername(given, "TLS") : "";
+    this.#host = host;
     if (this.role === "client" && context.verify && host === "") {
       throw new TypeError("TLS: host (or servername) is required to verify the server (or pass rejectUnauthorized: false)");
     }

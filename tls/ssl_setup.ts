@@ -67,6 +67,72 @@ export function configurePeerName(ssl: Pointer, host: string, verify: boolean): 
 }
 
 /**
+ * The `code` of the TypeError {@link checkServername} throws.
+ *
+ * @example
+ * ```ts
+ * import { INVALID_SERVERNAME } from "./ssl_setup.ts";
+ * console.log(INVALID_SERVERNAME); // ERR_TLS_INVALID_SERVERNAME
+ * ```
+ */
+export const INVALID_SERVERNAME = "ERR_TLS_INVALID_SERVERNAME";
+
+/** Characters of a host name as SNI carries it (RFC 6066 §3: ASCII, a DNS name); `_` as names in use have it. */
+const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
+/** SNI's HostName and a DNS name are at most 255 bytes. */
+const MAX_NAME_BYTES = 255;
+
+function badName(host: string, where: string, why: string): TypeError {
+  const shown = host.length > 80 ? `${JSON.stringify(host.slice(0, 80))}…` : JSON.stringify(host);
+  return Object.assign(new TypeError(`${where}: server name ${shown} ${why}`), { code: INVALID_SERVERNAME });
+}
+
+/**
+ * Checks a client's host or servername, the name it verifies and sends as
+ * SNI, and returns it without the brackets of an IPv6 literal. An IP
+ * literal passes as it is (never sent as SNI, checked against the
+ * certificate's addresses). A DNS name must be 1–255 bytes of letters,
+ * digits, `-`, `_` and dots (one final dot allowed, no empty label) once
+ * its Unicode labels are A-labels (`xn--`, by the runtime's URL parser; a
+ * name it does not convert is refused). Every client engine (TLS, DTLS,
+ * `TLSSocket`) checks its name here, so a space, a NUL or another control
+ * character never reaches OpenSSL.
+ *
+ * @throws TypeError with `code` {@link INVALID_SERVERNAME} for anything else (not a string, empty, a control character, a space, too long)
+ *
+ * @example
+ * ```ts
+ * import { checkServername } from "./ssl_setup.ts";
+ * console.log(checkServername("bücher.example", "connect"), checkServername("[::1]", "connect")); // bücher.example ::1
+ * try { checkServername("a b", "connect"); } catch (e) { console.log((e as { code: string }).code); } // ERR_TLS_INVALID_SERVERNAME
+ * ```
+ */
+export function checkServername(host: unknown, where: string): string {
+  if (typeof host !== "string") throw Object.assign(new TypeError(`${where}: the server name (host or servername) must be a string, got ${typeof host}`), { code: INVALID_SERVERNAME });
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  if (isIP(bare) !== 0) return bare;
+  if (host === "") throw badName(host, where, "is empty");
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x20\x7f]/.test(host)) throw badName(host, where, "has a space or a control character");
+  let name = host.endsWith(".") ? host.slice(0, -1) : host;
+  // deno-lint-ignore no-control-regex
+  if (/[^\x00-\x7f]/.test(name)) {
+    // ASCII outside a name's characters stays refused: URL would take "a:1" or "a/b" as a host and more.
+    // deno-lint-ignore no-control-regex
+    if (/[\x00-\x7f]/.test(name.replace(/[A-Za-z0-9._-]/g, ""))) throw badName(host, where, "is not a DNS name or an IP literal");
+    try {
+      name = new URL(`http://${name}/`).hostname;
+    } catch {
+      throw badName(host, where, "is not a valid international name");
+    }
+  }
+  if (!NAME_CHARS.test(name)) throw badName(host, where, "is not a DNS name or an IP literal (no A-label form)");
+  if (name.split(".").includes("")) throw badName(host, where, "has an empty label");
+  if (name.length > MAX_NAME_BYTES) throw badName(host, where, `is longer than ${MAX_NAME_BYTES} bytes`);
+  return bare;
+}
+
+/**
  * A DNS name as it goes out as SNI and is checked against the
  * certificate: without its final dot (an absolute name, `example.com.`:
  * SNI carries none, RFC 6066 §3, and certificates name none) and with

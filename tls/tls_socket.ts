@@ -28,7 +28,7 @@ import { deadlineAfter, pollOne, remainingMs, WAIT_READ, WAIT_WRITE } from "../s
 import { type Certificate, parseCertificate } from "./certificate.ts";
 import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
 import { SSL_ERROR } from "./ctrl.ts";
-import { configureSSL } from "./ssl_setup.ts";
+import { checkServername, configureSSL } from "./ssl_setup.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { classifyHandshakeFailure, dataFailure, pinFailure, resumedSessionFailure } from "./failure.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
@@ -93,10 +93,9 @@ export class TLSSocket {
     checkOptions(options, SOCKET_KEYS, "TLSSocket");
     this.#timeoutMs = options.timeoutMs === undefined ? 0 : checkMs(options.timeoutMs, "timeoutMs");
     this.role = context.role;
-    let host = options.host ?? "";
-    if (typeof host !== "string" || host.includes("\0")) throw new TypeError("TLSSocket: host must be a string");
-    if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-    this.host = this.role === "client" ? host : "";
+    const given = options.host ?? "";
+    const host = this.role === "client" && given !== "" ? checkServername(given, "TLSSocket") : "";
+    this.host = host;
     if (this.role === "client" && context.verify && host === "") {
       throw new TypeError("TLSSocket: host is required to verify the server (or create the context with rejectUnauthorized: false)");
     }
