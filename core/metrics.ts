@@ -296,12 +296,18 @@ export class Counter extends Instrument<Counter> {
     return this.#value;
   }
   set value(v: number) {
+    if (typeof v !== "number" || !(v >= 0 && v < Infinity)) throw new RangeError(`${this.name}: a counter's value must be a finite number >= 0, got ${String(v)}`);
     this.sync();
     this.#value = v;
   }
-  /** Adds `n` (default 1; a negative or NaN `n` is a RangeError). */
+  /**
+   * Adds `n` (default 1). A negative `n` is a RangeError (a counter only
+   * goes up; client_golang's `Add` panics alike), and so are NaN and
+   * Infinity: either would leave the series NaN or +Inf for good, and a
+   * rate over it meaningless.
+   */
   inc(n = 1): void {
-    if (!(n >= 0)) throw new RangeError(`${this.name}: a counter only goes up, got ${String(n)}`);
+    if (typeof n !== "number" || !(n >= 0 && n < Infinity)) throw new RangeError(`${this.name}: a counter only goes up by a finite number >= 0, got ${String(n)}`);
     this.#value += n;
   }
   /** A child series of this metric for `labels`. */
@@ -352,21 +358,30 @@ export class Gauge extends Instrument<Gauge> {
     return this.#value;
   }
   set value(v: number) {
-    this.sync();
-    this.#value = v;
+    this.set(v);
   }
-  /** Sets the value (changes recorded before it and not yet added are added first, then replaced). */
+  /**
+   * Sets the value (changes recorded before it and not yet added are added
+   * first, then replaced). ±Infinity is a value a gauge may have; NaN is a
+   * RangeError (it would stay until the next `set`, and every `inc` and
+   * `dec` after it would stay NaN too).
+   */
   set(v: number): void {
+    if (v !== v || typeof v !== "number") throw new RangeError(`${this.name}: a gauge's value must be a number (not NaN), got ${String(v)}`);
     this.sync();
     this.#value = v;
   }
-  /** Adds `n` (default 1). */
+  /** Adds `n` (default 1); a NaN `n`, or one that makes the value NaN (Infinity to -Infinity), is a RangeError and changes nothing. */
   inc(n = 1): void {
-    this.#value += n;
+    const v = this.#value + n;
+    if (v !== v || typeof n !== "number") throw new RangeError(`${this.name}: a gauge cannot add ${String(n)} to ${String(this.#value)} (NaN)`);
+    this.#value = v;
   }
-  /** Subtracts `n` (default 1). */
+  /** Subtracts `n` (default 1); a NaN `n`, or one that makes the value NaN, is a RangeError and changes nothing. */
   dec(n = 1): void {
-    this.#value -= n;
+    const v = this.#value - n;
+    if (v !== v || typeof n !== "number") throw new RangeError(`${this.name}: a gauge cannot subtract ${String(n)} from ${String(this.#value)} (NaN)`);
+    this.#value = v;
   }
   /** A child series of this metric for `labels`. */
   protected override child(labels: Labels, beforeRead: (() => void) | undefined): Gauge {
@@ -428,12 +443,17 @@ export class Histogram extends Instrument<Histogram> {
     if (this.#pendingCount !== 0) this.#flush();
     return this.#sketch;
   }
-  /** Records one value (≥ 0; else a RangeError). */
+  /**
+   * Records one value: a finite number ≥ 0 (durations, sizes). A negative
+   * value, NaN or Infinity is a RangeError: the series' sum (and max)
+   * would stay NaN or +Inf for good.
+   */
   observe(value: number): void {
+    if (typeof value !== "number" || !(value >= 0 && value < Infinity)) throw new RangeError(`${this.name}: a histogram value must be a finite number >= 0, got ${String(value)}`);
     this.#sketch.observe(value);
   }
   /**
-   * Records one value (≥ 0; else a RangeError) as {@link Histogram.observe}
+   * Records one value (a finite number ≥ 0; else a RangeError) as {@link Histogram.observe}
    * does, but adds it to the sketch with up to 63 others at once, when
    * they fill a small buffer or someone reads `sketch` (a snapshot does):
    * cheaper per value on a hot path (one store and a compare, the bucket
@@ -448,7 +468,7 @@ export class Histogram extends Instrument<Histogram> {
    * ```
    */
   record(value: number): void {
-    if (!(value >= 0)) throw new RangeError(`a histogram value must be a number >= 0, got ${String(value)}`);
+    if (typeof value !== "number" || !(value >= 0 && value < Infinity)) throw new RangeError(`${this.name}: a histogram value must be a finite number >= 0, got ${String(value)}`);
     const n = this.#pendingCount;
     this.#pending[n] = value;
     this.#pendingCount = n + 1;
