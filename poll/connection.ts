@@ -134,6 +134,8 @@ export class Connection {
   #handOver = false;
   /** The end of stream came in read mode: a data handler that takes over is told it (see {@link Connection.setHandler}). */
   #eofInReadMode = false;
+  /** A connection layered over this one (its ConnectionTransport): told of a hang-up first (see {@link Connection._layerHangUp}). */
+  #layerHungUp: (() => boolean) | undefined = undefined;
   #eof = false;
   #ended = false;
   /** end()'s FIN went out (shutdown SHUT_WR ran). */
@@ -945,11 +947,27 @@ export class Connection {
     this.#tookBuffered();
   }
 
+  /**
+   * @internal A connection that runs over this one (tls/connection_transport.ts)
+   * hears of the peer's hang-up first, through `hungUp` (its own sink's
+   * answer: true when that closed it), and undefined takes it off. This
+   * connection reads for that one, which paused it: the end of stream the
+   * hang-up settles is the one above (a TLS close_notify, then a reset
+   * instead of a FIN), which readiness I/O under it learns directly.
+   */
+  _layerHangUp(hungUp: (() => boolean) | undefined): void {
+    this.#layerHungUp = hungUp;
+  }
+
   /** The peer hung up while reading was off: after the end of stream with nothing buffered, a clean close. */
   #hungUp(): boolean {
+    if (this.#hasBufferedInput) return false;
+    // A connection over this one decides (closing it closes this one).
+    const layer = this.#layerHungUp;
+    if (layer !== undefined) return layer();
     // (Bytes read before the FIN may still wait in the read buffer: then
     // read() closes once it has handed them out.)
-    if (!this.#eof || this.#hasBufferedInput) return false;
+    if (!this.#eof) return false;
     this.#destroy(undefined, false);
     return true;
   }

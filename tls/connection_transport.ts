@@ -94,6 +94,10 @@ export class ConnectionTransport implements Transport {
       () => this.#closed,
       (done) => this.queue(EMPTY, 0, done),
     ));
+    // The peer's hang-up while this layer paused the connection (a reset
+    // after a close_notify, say) is this layer's to settle, as over a
+    // descriptor of its own.
+    conn._layerHangUp(() => this.#closed || sink.hungUp());
     conn.setHandler({
       data: (_c, bytes) => {
         if (!this.#closed) sink.received(bytes);
@@ -108,6 +112,7 @@ export class ConnectionTransport implements Transport {
         if (this.#closed) return;
         this.#closed = true;
         this.#unguard();
+        conn._layerHangUp(undefined);
         if (error !== undefined) sink.failed(error);
         else sink.receivedEnd();
       },
@@ -182,6 +187,7 @@ export class ConnectionTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#unguard();
+    this.#conn._layerHangUp(undefined);
     // What is still queued is failed by the connection that closes this
     // transport, with its reason (an abort's, a signal's, a failure's) or
     // EPIPE, as over a descriptor: failing it here first gave every write

@@ -33,6 +33,7 @@
  *   receivedEnd: () => {},
  *   sent: (n) => console.log("sent", n),
  *   failed: (error) => console.error(error),
+ *   hungUp: () => false,
  * };
  * ```
  *
@@ -65,6 +66,13 @@ export interface UringStreamHost {
   sent(n: number): void;
   /** recv or send failed. */
   failed(error: Error): void;
+  /**
+   * The peer hung up (POLLHUP: a reset, or both directions shut) while
+   * reading was off, as readiness I/O reports it whatever the interest.
+   * Returns true when that closed the connection; false: it is told again
+   * only after reading was on and went off again.
+   */
+  hungUp(): boolean;
 }
 
 /**
@@ -84,6 +92,10 @@ export const STREAM_OP = {
   POLL_OUT: 3,
   /** A NOP whose completion delivers held bytes (outside the caller's stack). */
   HELD: 4,
+  /** The multishot poll that watches for a hang-up while reading is off. */
+  HANGUP: 5,
+  /** A NOP whose completion tells the host of a hang-up seen before reading went off. */
+  HANGUP_SEEN: 6,
   /** Cancels and closes: nothing to do on completion. */
   IGNORE: 7,
 } as const;
@@ -97,6 +109,12 @@ const HELD_QUEUED = 8;
 const END_HELD = 16;
 const RETAINED = 32;
 const CLOSED = 64;
+/** The hang-up poll is armed (its last completion is not in). */
+const HUP_ARMED = 128;
+/** The peer hung up (seen by the hang-up poll; it stays so). */
+const HUNG_UP = 256;
+/** A HANGUP_SEEN NOP is queued. */
+const HUP_QUEUED = 512;
 
 /**
  * The send in flight: its memory (a send slot or a pooled buffer) and the
@@ -117,6 +135,8 @@ export interface SendState {
 }
 const POLLIN = C.POLLIN ?? 1;
 const POLLOUT = C.POLLOUT ?? 4;
+const POLLERR = C.POLLERR ?? 8;
+const POLLHUP = C.POLLHUP ?? 0x10;
 const EAGAIN = E.EAGAIN ?? 11;
 const EINTR = E.EINTR ?? 4;
 const ECANCELED = E.ECANCELED ?? 125;
@@ -142,6 +162,7 @@ const EINVAL = E.EINVAL ?? 22;
  *     receivedEnd: () => {},
  *     sent: () => {},
  *     failed: (err) => console.error(err),
+ *     hungUp: () => false,
  *   });
  *   stream.setReading(true); // a recv on the ring; the loop reports what arrives
  *   stream.close(true); // cancels it; true: the descriptor stays open, `a` closes it
@@ -205,13 +226,23 @@ export class UringStream {
    * its limit after the pause. A poll is left to complete (it takes nothing).
    */
   setReading(on: boolean): void {
+    const was = this.#state & READING;
     if (on) this.#state |= READING;
     else this.#state &= ~READING;
     if ((this.#state & CLOSED) !== 0) return;
     if (on) {
       if (this.#held !== undefined || (this.#state & END_HELD) !== 0 || this.#heldError !== undefined) this.#queueHeld();
       else if (this.#readKind === NONE) this.#armRead();
-    } else if (this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+      return;
+    }
+    if (this.#readKind === STREAM_OP.RECV) this.#cancelRead();
+    // Readiness I/O reports a hang-up whatever the interest (the peer's
+    // reset after its FIN, say, or its FIN after our shutdown): a connection
+    // that stopped reading at the end of stream learns it and closes. No
+    // receive is armed here to see it: a poll watches for it instead.
+    if ((this.#state & HUNG_UP) !== 0) {
+      if (was !== 0) this.#queueHangUp();
+    } else if ((this.#state & HUP_ARMED) === 0) this.#watchHangUp();
   }
 
   /** Starts sending the head of `queue` unless a send is in flight. */
@@ -262,6 +293,7 @@ export class UringStream {
     const ignore = this.#tag | STREAM_OP.IGNORE;
     if (this.#readKind !== NONE && (this.#state & CANCELLING) === 0) uring.cancelDirect(this.#tag | this.#readKind, ignore);
     if (this.#sendKind !== NONE) uring.cancelDirect(this.#tag | this.#sendKind, ignore);
+    if ((this.#state & HUP_ARMED) !== 0) uring.cancelDirect(this.#tag | STREAM_OP.HANGUP, ignore);
     if (!keepFd) uring.prepareDirect(IORING_OP.CLOSE, 0, 0, this.#fd, 0, 0, 0, 0, ignore);
     this.#releaseIfDone();
   }
@@ -291,6 +323,13 @@ export class UringStream {
       case STREAM_OP.HELD:
         this.#state &= ~HELD_QUEUED;
         if ((this.#state & CLOSED) === 0) this.#deliverHeld();
+        break;
+      case STREAM_OP.HANGUP:
+        this.#onHangUpPoll(res, flags);
+        break;
+      case STREAM_OP.HANGUP_SEEN:
+        this.#state &= ~HUP_QUEUED;
+        this.#reportHangUp();
         break;
     }
     if ((this.#state & CLOSED) !== 0) this.#releaseIfDone();
@@ -352,6 +391,55 @@ export class UringStream {
     // taking the socket's bytes (to be held) until the cancel went out with
     // the next batch. The cancel wins over completion work already queued.
     if (io.eager) io.uring.ring.enter(0);
+  }
+
+  /**
+   * Arms the hang-up watch: a multishot poll for POLLHUP (the kernel adds
+   * POLLRDHUP, so the peer's FIN alone completes it too, with more to
+   * follow; only a hang-up counts). Data arriving does not wake it, so it
+   * stays armed, idle, until the connection closes. Without multishot
+   * (kernels before 6.0 here) nothing watches: as before.
+   */
+  #watchHangUp(): void {
+    const io = this.#io;
+    if (!io.multishot) return;
+    io.uring.prepareDirect(IORING_OP.POLL_ADD, 0, 0, this.#fd, 0, URING.POLL_ADD_MULTI, 0, POLLHUP | POLLERR, this.#tag | STREAM_OP.HANGUP);
+    this.#state |= HUP_ARMED;
+  }
+
+  #onHangUpPoll(res: number, flags: number): void {
+    if ((flags & CQE.F_MORE) === 0) this.#state &= ~HUP_ARMED;
+    if ((this.#state & CLOSED) !== 0 || res <= 0) return; // cancelled, refused (EINVAL: reading goes on unwatched)
+    if ((res & POLLHUP) === 0) {
+      // The peer's FIN (POLLRDHUP) or an error without a hang-up: the receive reports those.
+      if ((this.#state & HUP_ARMED) === 0 && (this.#state & READING) === 0) this.#watchHangUp();
+      return;
+    }
+    this.#state |= HUNG_UP;
+    if ((this.#state & HUP_ARMED) !== 0) {
+      // Nothing more to watch for: the hang-up stays.
+      this.#io.uring.cancelDirect(this.#tag | STREAM_OP.HANGUP, this.#tag | STREAM_OP.IGNORE);
+    }
+    this.#reportHangUp();
+  }
+
+  #queueHangUp(): void {
+    if ((this.#state & HUP_QUEUED) !== 0) return;
+    this.#state |= HUP_QUEUED;
+    this.#io.uring.prepareDirect(IORING_OP.NOP, 0, 0, -1, 0, 0, 0, 0, this.#tag | STREAM_OP.HANGUP_SEEN);
+  }
+
+  /**
+   * The peer hung up: the host is told while reading is off, as readiness
+   * I/O tells it of a hang-up while it does not read, whatever still waits
+   * (bytes, the end or a failure held here wait in the kernel there): the
+   * connection decides from what it has seen (its end of stream, its
+   * buffered bytes). A reading connection learns it from its receive (the
+   * end, or ECONNRESET).
+   */
+  #reportHangUp(): void {
+    if ((this.#state & (CLOSED | READING)) !== 0) return;
+    this.#host.hungUp();
   }
 
   #onRecv(res: number, flags: number): void {
@@ -579,7 +667,7 @@ export class UringStream {
 
   /** Once closed and nothing of ours is in the kernel: free the slot. */
   #releaseIfDone(): void {
-    if (this.#readKind !== NONE || this.#sendKind !== NONE || (this.#state & HELD_QUEUED) !== 0) return;
+    if (this.#readKind !== NONE || this.#sendKind !== NONE || (this.#state & (HELD_QUEUED | HUP_ARMED | HUP_QUEUED)) !== 0) return;
     if (this.#recvBuf !== undefined) {
       this.#io.giveBuffer(this.#recvBuf);
       this.#recvBuf = undefined;

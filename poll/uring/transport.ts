@@ -135,6 +135,11 @@ export class UringTransport implements Transport, UringStreamHost {
     this.#sink.failed(error);
   }
 
+  /** @internal The stream's host: forwarded to the sink. */
+  hungUp(): boolean {
+    return this.#closed || this.#sink.hungUp();
+  }
+
   /** @internal The loop's io_uring is closing. */
   onLoopClose(): void {
     this.#sink.loopClosed();

@@ -120,6 +120,8 @@ export const URING = {
   RECV_MULTISHOT: 1 << 1,
   /** sqe->ioprio of ACCEPT: stay armed, one CQE per connection (5.19). */
   ACCEPT_MULTISHOT: 1 << 0,
+  /** sqe->len of POLL_ADD: stay armed, one CQE per wake-up that matches (5.13). */
+  POLL_ADD_MULTI: 1 << 0,
   /** sqe->cancel_flags (5.19+) */
   ASYNC_CANCEL_ALL: 1 << 0,
   ASYNC_CANCEL_ANY: 1 << 2,
