@@ -1,4 +1,5 @@
-// listenTLS({ maxHandshakes }) and listen({ tls: { maxHandshakes } }): a
+// listenTLS({ maxHandshakes }), listen({ tls: { maxHandshakes } }) and
+// serve({ tls: { maxHandshakes } }): a
 // listener holds at most that many server handshakes in progress. Raw TCP
 // clients that connect and never send a ClientHello fill the slots; the
 // next connection is closed at once, unread (no SSL made), counted in
@@ -12,6 +13,7 @@ import { after, describe, test } from "node:test";
 import { Logger, type LogRecord } from "../core/log.ts";
 import type { Connection } from "../poll/connection.ts";
 import { listen } from "../poll/listener.ts";
+import { serve } from "../http/server/mod.ts";
 import { DEFAULT_MAX_TLS_HANDSHAKES, listenTLS, type TLSListener } from "../tls/connect_async.ts";
 import { TLS_STATS } from "../tls/tls_stats.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -60,6 +62,18 @@ function tlsEcho(port: number): Promise<string> {
     s.once("data", () => {
       s.destroy();
       resolve("echoed");
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    s.once("close", () => resolve("closed"));
+  });
+}
+
+/** A node:tls handshake (ALPN http/1.1): "secure", or the error code that ended it. */
+function tlsHandshake(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = nodeTls.connect({ host: "127.0.0.1", servername: "localhost", port, ca: CA, ALPNProtocols: ["http/1.1"] }, () => {
+      s.destroy();
+      resolve("secure");
     });
     s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     s.once("close", () => resolve("closed"));
@@ -123,5 +137,19 @@ describe("listenTLS maxHandshakes", () => {
     let answer = "";
     for (let i = 0; i < 200 && answer !== "echoed"; i++) answer = await tlsEcho(server.port);
     assert.equal(answer, "echoed");
+  });
+
+  test("serve({ tls: { maxHandshakes } }) passes the bound to its listener", async () => {
+    const server = serve({ port: 0, hostname: "127.0.0.1", tls: { cert: CERT, key: KEY, maxHandshakes: 1 }, fetch: () => new Response("ok") });
+    closers.push(() => server.shutdown({ deadlineMs: 1000 }));
+    const port = server.addr.port;
+    const before = TLS_STATS.refused;
+    const held = await silent(port);
+    assert.equal(await closedUnread(port), 0);
+    assert.equal(TLS_STATS.refused - before, 1);
+    held.destroy();
+    let answer = "";
+    for (let i = 0; i < 200 && answer !== "secure"; i++) answer = await tlsHandshake(port);
+    assert.equal(answer, "secure");
   });
 });
