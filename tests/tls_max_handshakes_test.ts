@@ -14,7 +14,7 @@ import { Logger, type LogRecord } from "../core/log.ts";
 import type { Connection } from "../poll/connection.ts";
 import { listen } from "../poll/listener.ts";
 import { serve } from "../http/server/mod.ts";
-import { DEFAULT_MAX_TLS_HANDSHAKES, listenTLS, type TLSListener } from "../tls/connect_async.ts";
+import { DEFAULT_MAX_TLS_HANDSHAKES, listenTLS, type TLSListener } from "../tls/mod.ts";
 import { TLS_STATS } from "../tls/tls_stats.ts";
 import { testPKI } from "./tls_pki.ts";
 

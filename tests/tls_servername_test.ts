@@ -20,6 +20,7 @@ import { connectDTLSSync, DTLSSocket } from "../tls/dtls.ts";
 import { connectDTLS, startDTLS } from "../tls/dtls_async.ts";
 import { DTLSContext } from "../tls/dtls_context.ts";
 import { checkServername, INVALID_SERVERNAME, peerName } from "../tls/ssl_setup.ts";
+import * as tlsModule from "../tls/mod.ts";
 import { TLSSocket } from "../tls/tls_socket.ts";
 import { testPKI } from "./tls_pki.ts";
 
@@ -36,6 +37,8 @@ after(async () => {
 const BAD = ["a b", "a\0b", "\0", "", " ", "host\r\nx", "tab\there", "del\x7f", ".", "a..b", "..", "a:443", "a/b", "a@b", "x".repeat(256), `${"a".repeat(63)}.`.repeat(4) + "abcd", "bü cher.example", "bücher\0.example"];
 const GOOD = ["localhost", "localhost.", "example.com", "EXAMPLE.com", "_svc.example", "a-b.example", "x".repeat(255), "bücher.example", "127.0.0.1", "::1", "[::1]"];
 
+// The code is public (tls/mod.ts) as the stable value callers compare with.
+assert.equal(tlsModule.INVALID_SERVERNAME, "ERR_TLS_INVALID_SERVERNAME");
 const invalid = (e: unknown): boolean => e instanceof TypeError && (e as { code?: string }).code === INVALID_SERVERNAME;
 
 describe("checkServername", () => {
