@@ -696,7 +696,7 @@ function sessionPlace(options: ConnectorOptions, host: string, servername: strin
 /**
  * Default `maxHandshakes` of a TLS listener: server handshakes in progress
  * at once (1024, as nginx's default `worker_connections` bounds all of a
- * worker's connections). Each pending handshake holds an `SSL` (~17–23 kB);
+ * worker's connections). Each pending handshake holds an `SSL` and its buffers (~50 kB: 2,000 pending cost +106 MB on Node 24);
  * past the bound a new connection is closed at once, before any `SSL` is
  * made, and counted in `TLS_STATS.refused`.
  *
