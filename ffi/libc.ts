@@ -59,6 +59,8 @@ export const LIBC_SYMBOLS = {
   clock_gettime: { args: ["i32", "buffer"], result: "i32" },
   /** int usleep(useconds_t usec) */
   usleep: { args: ["u32"], result: "i32" },
+  /** int uname(struct utsname *buf) — the kernel's name and release (ffi/kernel.ts) */
+  uname: { args: ["buffer"], result: "i32", optional: true },
 
   // ---- file descriptors
   /** int close(int fd) */
