@@ -63,6 +63,75 @@ describe("ClientSessionCache", () => {
     assert.equal(none.take("a"), undefined);
   });
 
+  test("a session put back goes where it was: behind a session stored since, its place no more recent than before", () => {
+    const s = (n: number) => new Uint8Array([n]);
+    const cache = new ClientSessionCache(2);
+    cache.store("a", s(1));
+    cache.store("a", s(2));
+    const taken = cache.take("a")!;
+    assert.deepEqual(taken, s(2));
+    cache.store("a", s(3)); // fresher than the one taken
+    cache.putBack("a", taken);
+    assert.deepEqual([cache.take("a"), cache.take("a"), cache.take("a"), cache.take("a")], [s(3), s(2), s(1), undefined]);
+
+    // A place emptied by take comes back at its old rank, so it is the one a newer place drops.
+    cache.store("b", s(4));
+    cache.store("c", s(5));
+    const b = cache.take("b")!;
+    assert.equal(cache.size, 1);
+    cache.putBack("b", b);
+    assert.equal(cache.size, 2);
+    cache.store("d", s(6)); // drops "b" (stored before "c"), not "c"
+    assert.equal(cache.take("b"), undefined);
+    assert.deepEqual(cache.take("c"), s(5));
+    assert.deepEqual(cache.take("d"), s(6));
+
+    // Put back into a full place, it is the oldest of five and goes.
+    const full = new ClientSessionCache(1);
+    full.store("a", s(1));
+    const one = full.take("a")!;
+    for (let i = 2; i <= 5; i++) full.store("a", s(i));
+    full.putBack("a", one);
+    assert.deepEqual([full.take("a"), full.take("a"), full.take("a"), full.take("a"), full.take("a")], [s(5), s(4), s(3), s(2), undefined]);
+
+    // A session not handed out by take (or put back twice) is stored as new.
+    const other = new ClientSessionCache(2);
+    other.store("a", s(1));
+    other.putBack("a", s(9));
+    assert.deepEqual(other.take("a"), s(9));
+    const none = new ClientSessionCache(0);
+    none.putBack("a", s(1));
+    assert.equal(none.size, 0);
+  });
+
+  test("property: taking then putting back, with no store between, leaves the cache as it was (take's order, which places go first)", () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 })), { maxLength: 40 }),
+      fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 8 }),
+      (stores, takes) => {
+        const fill = () => {
+          const cache = new ClientSessionCache(3);
+          for (const [place, value] of stores) cache.store(String(place), new Uint8Array([value]));
+          return cache;
+        };
+        // Two new places first: which places they drop shows the places' ranks.
+        const drain = (cache: ClientSessionCache) => (cache.store("4", new Uint8Array([0])), cache.store("5", new Uint8Array([0])), [0, 1, 2, 3, 4, 5]).map((place) => {
+          const got: number[] = [];
+          for (let s = cache.take(String(place)); s !== undefined; s = cache.take(String(place))) got.push(s[0]!);
+          return got;
+        });
+        const cache = fill();
+        const taken: [string, Uint8Array][] = [];
+        for (const place of takes) {
+          const session = cache.take(String(place));
+          if (session !== undefined) taken.push([String(place), session]);
+        }
+        for (const [place, session] of taken.reverse()) cache.putBack(place, session);
+        assert.deepEqual(drain(cache), drain(fill()));
+      },
+    ));
+  });
+
   test("property: never more places than its bound, and a taken session was stored for that place", () => {
     fc.assert(fc.property(
       fc.integer({ min: 0, max: 5 }),
@@ -163,7 +232,7 @@ describe("tlsConnector resumes sessions against openssl s_server", () => {
     }
   });
 
-  test("a plain connection that fails sent nothing: the session it took goes back and the next connection resumes it", async () => {
+  for (const how of ["refused", "throws"] as const) test(`a plain connection that fails (${how === "refused" ? "refused" : "the connector throws"}) sent nothing: the session it took goes back and the next connection resumes it`, async () => {
     const pki = testPKI();
     const server = await startSServer(serverArgs(["-rev"]), false);
     // A real refused connection: a port that was bound and closed again.
@@ -176,9 +245,10 @@ describe("tlsConnector resumes sessions against openssl s_server", () => {
       const connector = tlsConnector({
         context,
         connector: (options) => {
-          const port = refuseNext ? refusedPort : (options as { port: number }).port;
+          const refuse = refuseNext;
           refuseNext = false;
-          return connect({ ...(options as ConnectOptions), port });
+          if (refuse && how === "throws") throw Object.assign(new Error("no route"), { code: "TEST_THROWN" });
+          return connect({ ...(options as ConnectOptions), port: refuse ? refusedPort : (options as { port: number }).port });
         },
       });
       const first = await connector({ host: "localhost", port: server.port });
@@ -186,7 +256,9 @@ describe("tlsConnector resumes sessions against openssl s_server", () => {
       await sessionTaken(first);
       await first.close();
       refuseNext = true;
-      await assert.rejects(connector({ host: "localhost", port: server.port }), (e: Error & { code?: string }) => e.code === "ECONNREFUSED");
+      // A connector that throws is a rejection, as a refused connect is.
+      const failed = connector({ host: "localhost", port: server.port });
+      await assert.rejects(failed, (e: Error & { code?: string }) => e.code === (how === "refused" ? "ECONNREFUSED" : "TEST_THROWN"));
       const again = await connector({ host: "localhost", port: server.port });
       assert.equal(tlsInfo(again)!.isSessionReused(), true);
       await again.close();

@@ -646,11 +646,20 @@ export function tlsConnector(settings: TLSConnectorSettings = {}): Connector {
     const bio = chooseAsyncIo(options.io) === "io_uring";
     const place = cache === null ? "" : sessionPlace(options, host, base.servername);
     const offered = cache?.take(place);
-    // A plain connection that failed sent nothing: the session goes back, still unused.
-    const connected = offered === undefined ? connector(plain as unknown as ConnectorOptions) : connector(plain as unknown as ConnectorOptions).catch((error: unknown) => {
-      cache!.store(place, offered);
-      throw error;
-    });
+    // A plain connection that failed (a rejection, or a connector that
+    // threw) sent nothing: the session goes back where it was, still unused.
+    let connected: Promise<Connection>;
+    try {
+      connected = connector(plain as unknown as ConnectorOptions);
+    } catch (error) {
+      connected = Promise.reject(error);
+    }
+    if (offered !== undefined) {
+      connected = connected.catch((error: unknown) => {
+        cache!.putBack(place, offered);
+        throw error;
+      });
+    }
     return connected.then((conn) =>
       upgrade(conn, { ...base, ...connectionOptions, host, ...(offered === undefined ? {} : { session: offered }), ...(handler === undefined ? {} : { handler }), ...(signal === undefined ? {} : { signal }), logger: options.logger }, "client", bio || tlsInfo(conn) !== null, "tlsConnector")
     ).then((conn) => {

@@ -10,6 +10,11 @@
  * at most `maxPlaces` places, `PER_PLACE` sessions each, the least
  * recently stored place dropped first.
  *
+ * Order is the order of storing: `take` hands out a place's newest
+ * session, and a session handed out but never sent (the plain connection
+ * failed) is put back where it was, by when it was stored: not ahead of a
+ * session stored meanwhile, and its place not made more recent than it was.
+ *
  * @module
  */
 
@@ -30,8 +35,12 @@ const PER_PLACE = 4;
  */
 export class ClientSessionCache {
   readonly #maxPlaces: number;
-  /** Insertion order is recency: a place stored again moves to the end. */
-  readonly #places = new Map<string, Uint8Array[]>();
+  /** Map order is recency: a place stored again moves to the end. Sessions oldest first. */
+  readonly #places = new Map<string, Place>();
+  /** When each session handed out and not yet put back was stored. */
+  readonly #taken = new WeakMap<Uint8Array, number>();
+  /** Counts stores: a session's stamp says when it was stored. */
+  #clock = 0;
 
   /** @param maxPlaces the most places kept (0: the cache keeps nothing). */
   constructor(maxPlaces: number) {
@@ -48,29 +57,74 @@ export class ClientSessionCache {
 
   /** The newest session stored for `place`, removed from the cache; undefined when none. */
   take(place: string): Uint8Array | undefined {
-    const sessions = this.#places.get(place);
-    if (sessions === undefined) return undefined;
-    const session = sessions.pop();
-    if (sessions.length === 0) this.#places.delete(place);
-    return session;
+    const entry = this.#places.get(place);
+    if (entry === undefined) return undefined;
+    const taken = entry.sessions.pop();
+    if (entry.sessions.length === 0) this.#places.delete(place);
+    if (taken === undefined) return undefined;
+    this.#taken.set(taken.session, taken.stamp);
+    return taken.session;
   }
 
-  /** Keeps `session` for `place` (the oldest of that place goes past {@link PER_PLACE}). */
+  /** Keeps `session` for `place` as its newest (the oldest of that place goes past {@link PER_PLACE}). */
   store(place: string, session: Uint8Array): void {
     if (this.#maxPlaces === 0) return;
-    const sessions = this.#places.get(place) ?? [];
+    const stamp = ++this.#clock;
+    const entry = this.#places.get(place) ?? { sessions: [], stamp };
     this.#places.delete(place);
-    sessions.push(session);
-    if (sessions.length > PER_PLACE) sessions.shift();
-    this.#places.set(place, sessions);
-    if (this.#places.size > this.#maxPlaces) {
-      const oldest = this.#places.keys().next().value as string;
-      this.#places.delete(oldest);
-    }
+    entry.sessions.push({ session, stamp });
+    entry.stamp = stamp;
+    if (entry.sessions.length > PER_PLACE) entry.sessions.shift();
+    this.#places.set(place, entry);
+    this.#bound();
+  }
+
+  /**
+   * Puts back a session {@link take} handed out for `place` and that was
+   * never sent: it goes where it was, by when it was stored, so a session
+   * stored since stays ahead of it, and its place is no more recent than
+   * before (it may then be the one dropped). A session this cache did not
+   * hand out (or one put back already) is stored as {@link store} does.
+   */
+  putBack(place: string, session: Uint8Array): void {
+    const stamp = this.#taken.get(session);
+    if (stamp === undefined) return this.store(place, session);
+    this.#taken.delete(session);
+    if (this.#maxPlaces === 0) return;
+    const entry = this.#places.get(place) ?? { sessions: [], stamp: 0 };
+    let at = entry.sessions.length;
+    while (at > 0 && entry.sessions[at - 1]!.stamp > stamp) at--;
+    entry.sessions.splice(at, 0, { session, stamp });
+    if (entry.sessions.length > PER_PLACE) entry.sessions.shift();
+    if (stamp <= entry.stamp) return;
+    // The place had no session stored since this one: it comes back at its old rank.
+    entry.stamp = stamp;
+    this.#places.delete(place);
+    const places = [...this.#places];
+    at = places.length;
+    while (at > 0 && places[at - 1]![1].stamp > stamp) at--;
+    places.splice(at, 0, [place, entry]);
+    this.#places.clear();
+    for (const [key, value] of places) this.#places.set(key, value);
+    this.#bound();
   }
 
   /** Forgets every session of `place` (a resumption that failed, say). */
   forget(place: string): void {
     this.#places.delete(place);
   }
+
+  /** Drops the least recently stored places past the bound. */
+  #bound(): void {
+    while (this.#places.size > this.#maxPlaces) {
+      const oldest = this.#places.keys().next().value as string;
+      this.#places.delete(oldest);
+    }
+  }
+}
+
+/** A place's sessions (oldest first, each with its store stamp) and when it was last stored to. */
+interface Place {
+  readonly sessions: { readonly session: Uint8Array; readonly stamp: number }[];
+  stamp: number;
 }
