@@ -27,7 +27,11 @@
  * (HTTP_CPU_BLOCKS, default 40) timed by the process's CPU time; the
  * median ns per response of each and the median of the per-pair ratios. HTTP_LOOP_STATS=1: the
  * ffinet server prints its loop's counters (ticks, polls, parks, wakes,
- * events) on stderr once a second.
+ * events) on stderr once a second. HTTP_EXTRA_RESPONSES=n: the handler
+ * also makes n more hello `Response`s per request and drops them, in both
+ * servers alike: paired against 0 (`bench/_http_server_ab.ts` with
+ * `AB_ENVS`), the difference ÷ n is what constructing a `Response` (and
+ * collecting it) costs inside each server.
  *
  * Needs `wrk` (apt-get install -y wrk). Run: node scripts/bench.mjs http_server [--runtime=node]
  * (or directly: node --import tsx bench/http_server.ts).
@@ -51,8 +55,14 @@ const JSON_BODY = JSON.stringify({ items: Array.from({ length: 20 }, (_, i) => (
 
 const FILE_BODY = new Uint8Array(65536).map((_, i) => 32 + (i % 90));
 
+/** HTTP_EXTRA_RESPONSES: hello `Response`s made and dropped per request (see the module text). */
+const EXTRA_RESPONSES = Number(proc.env.HTTP_EXTRA_RESPONSES ?? 0);
+/** Read by nothing: keeps the extra responses from being optimised away. */
+let extraStatus = 0;
+
 function handler(request: Request): Response {
   const url = request.url;
+  for (let i = 0; i < EXTRA_RESPONSES; i++) extraStatus += new Response("Hello, World!", { headers: { "content-type": "text/plain" } }).status;
   if (url.endsWith("/json")) return new Response(JSON_BODY, { headers: { "content-type": "application/json" } });
   if (url.endsWith("/file")) return new Response(FILE_BODY, { headers: { "content-type": "application/octet-stream" } });
   return new Response("Hello, World!", { headers: { "content-type": "text/plain" } });
