@@ -142,6 +142,8 @@ export class Inflater {
   #produced = 0;
   #finished = false;
   #trailing = 0;
+  /** A gzip member ended and a zero byte followed: padding, the rest is not read. */
+  #padded = false;
 
   /** Creates an inflater for `options.format` (default "auto": zlib or gzip), capped at `maxOutputBytes` of output; throws RangeError for a negative cap. */
   constructor(options: InflaterOptions = {}) {
@@ -207,6 +209,9 @@ export class Inflater {
    * ended is then an error (`ERR_ZLIB_TRUNCATED`) in every format, raw
    * deflate included — its last block carries the BFINAL bit. Streams that
    * never end (permessage-deflate messages) simply never pass `final`.
+   * In gzip framing ("gzip", "auto") another member may follow one that
+   * ended (RFC 1952 §2.2), and zero bytes there are padding: they and
+   * everything after them are ignored, as Node's gunzip does.
    */
   push(chunk: Uint8Array, final = false): Uint8Array[] {
     const out: Uint8Array[] = [];
@@ -244,9 +249,17 @@ export class Inflater {
     const inBytes = m.input.bytes;
     const outBytes = m.output.bytes;
     this.#trailing = 0;
-    for (let offset = 0; offset < chunk.length;) {
+    for (let offset = 0; offset < chunk.length && !this.#padded;) {
       if (this.#finished) {
         if (this.#format === "gzip" || this.#format === "auto") {
+          // Zero bytes after a member are padding (some servers and tools
+          // pad gzip output to a block size): they and whatever follows are
+          // not read, as zlib's gunzip in Node and urllib3 take them. No
+          // member starts with 0 (RFC 1952's ID1 is 0x1f).
+          if (chunk[offset] === 0) {
+            this.#padded = true;
+            break;
+          }
           // Another gzip member follows (RFC 1952 §2.2).
           z.inflateReset(m.stream.pointer);
           this.#finished = false;
@@ -307,6 +320,7 @@ export class Inflater {
     if (rc !== Z.OK) throw zError(m, rc, "inflateReset2");
     this.#produced = 0;
     this.#finished = false;
+    this.#padded = false;
   }
 
   /** Frees the native state; a second call does nothing. */

@@ -124,6 +124,36 @@ describe("core/zlib", () => {
     assert.equal(new TextDecoder().decode(concat(out)), "hello world");
   });
 
+  test("zero bytes after a gzip member are padding: they and what follows are ignored, whatever the split", () => {
+    // Node's gunzip and urllib3 read such bodies (tools pad gzip output to
+    // a block size); a non-zero byte there is still a new member to check.
+    const member = gzipSync(new TextEncoder().encode("padded body"));
+    fc.assert(fc.property(fc.integer({ min: 1, max: 600 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 64 }), (zeros, after, step) => {
+      const input = concat([member, new Uint8Array(zeros), after]);
+      using inf = new Inflater({ format: "gzip", maxOutputBytes: 1000 });
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < input.length; i += step) out.push(...inf.push(input.subarray(i, i + step)));
+      out.push(...inf.push(new Uint8Array(0), true));
+      assert.equal(new TextDecoder().decode(concat(out)), "padded body");
+    }), { numRuns: 60 });
+    using junk = new Inflater({ format: "gzip" });
+    assert.throws(() => junk.push(concat([member, new Uint8Array([0x78, 0x79, 0x7a])])), (e: unknown) =>
+      e instanceof CompressionError && e.code === "ERR_ZLIB_DATA");
+    // Padding is not a member: cut inside the first member, the stream is still truncated.
+    using cut = new Inflater({ format: "gzip" });
+    assert.throws(() => cut.push(concat([member.subarray(0, 12), new Uint8Array(8)]), true), (e: unknown) =>
+      e instanceof CompressionError);
+    // reset() forgets the padding: the next stream is read.
+    using again = new Inflater({ format: "gzip" });
+    again.push(concat([member, new Uint8Array(4)]), true);
+    again.reset();
+    assert.equal(new TextDecoder().decode(concat(again.push(member, true))), "padded body");
+    // zlib framing keeps its rule: nothing may follow the stream.
+    using z = new Inflater({ format: "zlib" });
+    assert.throws(() => z.push(concat([deflateSync(sample(10)), new Uint8Array(3)])), (e: unknown) =>
+      e instanceof CompressionError && e.code === "ERR_ZLIB_TRAILING_DATA");
+  });
+
   test("sync flush ends a raw block with 00 00 ff ff and keeps context", () => {
     using d = new Deflater({ format: "raw", windowBits: 15 });
     using inf = new Inflater({ format: "raw", windowBits: 15 });
