@@ -11,10 +11,11 @@ export interface SServer {
 
 /**
  * Starts `openssl s_server` on 127.0.0.1 (a free port) with `args`; resolves
- * once it accepts. `keepOutput: false` drops what it prints afterwards.
+ * once it accepts. `keepOutput: false` drops what it prints afterwards;
+ * `env` adds variables (OPENSSL_CONF, say) to the inherited environment.
  */
-export function startSServer(args: readonly string[], keepOutput = true): Promise<SServer> {
-  const child = spawn("timeout", ["60", "openssl", "s_server", "-accept", "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+export function startSServer(args: readonly string[], keepOutput = true, env: Readonly<Record<string, string>> = {}): Promise<SServer> {
+  const child = spawn("timeout", ["60", "openssl", "s_server", "-accept", "127.0.0.1:0", ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
   child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
@@ -54,10 +55,10 @@ export interface SClient {
 /**
  * Runs `openssl s_client -connect 127.0.0.1:port` with stdin at EOF;
  * `-ign_eof` keeps it reading until the server closes, and it prints what
- * it got plus its session summary.
+ * it got plus its session summary. `env` adds variables to the inherited environment.
  */
-export function runSClient(port: number, args: readonly string[]): SClient {
-  const child = spawn("timeout", ["20", "openssl", "s_client", "-ign_eof", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function runSClient(port: number, args: readonly string[], env: Readonly<Record<string, string>> = {}): SClient {
+  const child = spawn("timeout", ["20", "openssl", "s_client", "-ign_eof", "-connect", `127.0.0.1:${port}`, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
   child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));

@@ -96,6 +96,8 @@ export class TLSContext {
   readonly alpn: readonly string[];
   /** Whether connections ask for kernel TLS (`ktls` option). */
   readonly ktls: boolean;
+  /** Whether a TLS 1.2 handshake without the extended master secret (RFC 7627) is refused. */
+  readonly requireExtendedMasterSecret: boolean;
 
   /**
    * Creates the `SSL_CTX` and applies `options` (see {@link TLSContextOptions}).
@@ -117,6 +119,7 @@ export class TLSContext {
     this.verify = optionalBoolean(options.rejectUnauthorized, true, "rejectUnauthorized");
     this.alpn = options.alpn === undefined ? [] : [...options.alpn];
     this.ktls = ktlsOption(options.ktls, "ktls"); // "require": UnsupportedError without a kernel tls protocol
+    this.requireExtendedMasterSecret = optionalBoolean(options.requireExtendedMasterSecret, false, "requireExtendedMasterSecret");
     const alpnWire = options.alpn === undefined ? undefined : encodeALPN(options.alpn);
     const mismatch: ALPNMismatch = options.alpnMismatch === undefined ? "fail" : oneOf(options.alpnMismatch, ["fail", "ignore"], "alpnMismatch");
     const requestCert = options.requestCert === "optional" ? "optional" : optionalBoolean(options.requestCert, false, "requestCert");

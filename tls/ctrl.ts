@@ -52,6 +52,8 @@ export const CTRL = {
   SSL_CTRL_CHAIN_CERT: 89,
   /** SSL_CTX_set1_groups_list / SSL_set1_groups_list */
   SSL_CTRL_SET_GROUPS_LIST: 92,
+  /** SSL_get_extms_support: 1 when the session used the extended master secret (RFC 7627), 0 when not, -1 during a handshake */
+  SSL_CTRL_GET_EXTMS_SUPPORT: 122,
   /** SSL_CTX_set_min_proto_version */
   SSL_CTRL_SET_MIN_PROTO_VERSION: 123,
   /** SSL_CTX_set_max_proto_version */

@@ -29,9 +29,9 @@ import { type OCSPStatus, verifyStaple } from "./ocsp.ts";
 import { BIO_KTLS_CTRL, CTRL, SSL_ERROR, SSL_MODE, SSL_OP } from "./ctrl.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { clearErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure, pinFailure, resumedSessionFailure } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, handshakeRefusal } from "./failure.ts";
 import { countHandshake } from "./tls_stats.ts";
-import { exportSession, importSession } from "./session.ts";
+import { exportSession, extendedMasterSecret, importSession } from "./session.ts";
 import { checkServername, configurePeerName, configureSSL } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { nativeString } from "./native_bytes.ts";
@@ -200,6 +200,8 @@ export class TLSEngine implements TLSInfo {
   /** What the handshake negotiated, read from the SSL on first use (or just before it is freed). */
   #details: Details | undefined;
   #reused = false;
+  /** Client: the session can never be resumed (TLS 1.2 without the extended master secret). */
+  #unresumable = false;
   #ktlsSend = false;
   #ktlsRecv = false;
   /** fd mode with kTLS asked for (here or on the context): checked after the handshake. */
@@ -307,7 +309,7 @@ export class TLSEngine implements TLSInfo {
     clearErrors();
     const r = this.role === "client" ? lib.SSL_connect(ssl) : lib.SSL_accept(ssl);
     if (r === 1) {
-      const refused = pinFailure(ssl, this.#context) ?? (this.role === "client" ? resumedSessionFailure(ssl, this.#host, this.#context.verify) : null);
+      const refused = handshakeRefusal(ssl, this.#context, this.#host);
       if (refused !== null) {
         this.#broken = true; // no close_notify after refusing the peer
         return refused;
@@ -324,6 +326,8 @@ export class TLSEngine implements TLSInfo {
       }
       this.#handshaken = true;
       this.#reused = lib.SSL_session_reused(ssl) === 1;
+      // TLS 1.2 without the extended master secret: never given out for resumption (tls/session.ts).
+      this.#unresumable = this.role === "client" && !extendedMasterSecret(ssl);
       if (this.#ktlsWanted) this.#checkKtls(ssl);
       countHandshake(this.role, this.#reused ? "resumed" : "full"); // tls/tls_stats.ts (metrics)
       this.mayHavePending = true; // read ahead: records behind the handshake's
@@ -464,7 +468,7 @@ export class TLSEngine implements TLSInfo {
    */
   nextSession(except: Uint8Array | null = null): Promise<Uint8Array | null> {
     const now = this.session();
-    if (this.#ssl === null || this.role !== "client") return Promise.resolve(now !== null && !sameBytes(now, except) ? now : null);
+    if (this.#ssl === null || this.role !== "client" || this.#unresumable) return Promise.resolve(now !== null && !sameBytes(now, except) ? now : null);
     if (now !== null && !sameBytes(now, except)) return Promise.resolve(now);
     return new Promise((resolve) => this.#sessionWaiters.push({ resolve, except, polls: SESSION_POLLS }));
   }
@@ -583,7 +587,7 @@ export class TLSEngine implements TLSInfo {
 
   waitSession(timeoutMs = 5000): Promise<Uint8Array | null> {
     const now = this.session();
-    if (now !== null || this.#ssl === null || this.role !== "client") return Promise.resolve(now);
+    if (now !== null || this.#ssl === null || this.role !== "client" || this.#unresumable) return Promise.resolve(now);
     return new Promise((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const done = (session: Uint8Array | null) => {

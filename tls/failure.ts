@@ -25,6 +25,7 @@ import { drainErrors } from "./errors.ts";
 import type { TLSVersion } from "./options.ts";
 import { takeVerifyFailure } from "./verify.ts";
 import { contextPins, type TLSContext } from "./context.ts";
+import { extendedMasterSecret } from "./session.ts";
 import { certificateNames } from "./ssl_setup.ts";
 import { peerChainPins } from "./x509.ts";
 
@@ -177,4 +178,44 @@ export function resumedSessionFailure(ssl: Pointer, host: string, verify: boolea
     depth: 0,
     syscall: "handshake",
   });
+}
+
+/**
+ * After a completed TLS 1.2 handshake without the extended master secret
+ * (RFC 7627), on a context with `requireExtendedMasterSecret`: a
+ * {@link TLSHandshakeError} with code ERR_TLS_NO_EXTENDED_MASTER_SECRET,
+ * else null (TLS 1.3 always passes).
+ *
+ * @example
+ * ```ts ignore
+ * const refused = extendedMasterSecretFailure(ssl, context);
+ * if (refused !== null) throw refused;
+ * ```
+ */
+export function extendedMasterSecretFailure(ssl: Pointer, context: TLSContext): TLSHandshakeError | null {
+  if (!context.requireExtendedMasterSecret || extendedMasterSecret(ssl)) return null;
+  return new TLSHandshakeError(
+    "ERR_TLS_NO_EXTENDED_MASTER_SECRET",
+    "TLS handshake refused: the peer negotiated TLS 1.2 without the extended master secret (RFC 7627) and requireExtendedMasterSecret is set",
+    { syscall: "handshake" },
+  );
+}
+
+/**
+ * Every check after a completed handshake, in order: pins
+ * ({@link pinFailure}), a client's resumed session
+ * ({@link resumedSessionFailure}), the extended master secret
+ * ({@link extendedMasterSecretFailure}). The first error, else null; the
+ * caller refuses the peer without close_notify.
+ *
+ * @example
+ * ```ts ignore
+ * const refused = handshakeRefusal(ssl, context, "example.com");
+ * if (refused !== null) throw refused;
+ * ```
+ */
+export function handshakeRefusal(ssl: Pointer, context: TLSContext, host: string): TLSError | null {
+  return pinFailure(ssl, context) ??
+    (context.role === "client" ? resumedSessionFailure(ssl, host, context.verify) : null) ??
+    extendedMasterSecretFailure(ssl, context);
 }

@@ -207,6 +207,15 @@ export interface TLSContextOptions {
    * "unknown" status, fails the handshake (reason OCSP_MISSING / OCSP_UNKNOWN).
    */
   readonly requireOCSP?: boolean;
+  /**
+   * Refuse a TLS 1.2 handshake without the extended master secret (RFC
+   * 7627), on either side: `TLSHandshakeError` ERR_TLS_NO_EXTENDED_MASTER_SECRET
+   * after the handshake, no close_notify. Default false, as OpenSSL 3,
+   * curl, browsers and Go outside FIPS mode accept such peers. Either way a
+   * client never offers such a session for resumption (RFC 7627 §5.3: the
+   * next connection makes a full handshake). TLS 1.3 always passes.
+   */
+  readonly requireExtendedMasterSecret?: boolean;
 }
 
 /** The keys of {@link TLSContextOptions}. */
@@ -215,7 +224,7 @@ export const CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "cert", "certFile", "key", "keyFile", "passphrase", "certificates", "ca", "caFile", "systemCA",
   "rejectUnauthorized", "requestCert", "alpn", "alpnMismatch", "pins", "keylog", "sni", "crl", "crlFile", "crlCheck", "ct", "ctLogFile", "ktls", "scts",
   "sessionIdContext", "sessionCache", "sessionCacheSize", "sessionTimeout", "sessionTickets", "ticketKeys", "ticketKeyRotationMs", "ticketKeysKept",
-  "ocspResponse", "ocspResponseFile", "ocspRefreshMs", "requestOCSP", "requireOCSP",
+  "ocspResponse", "ocspResponseFile", "ocspRefreshMs", "requestOCSP", "requireOCSP", "requireExtendedMasterSecret",
 ]);
 
 /**

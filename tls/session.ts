@@ -17,14 +17,42 @@ import { writePointer } from "../ffi/marshal.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
 import type { Pointer } from "../ffi/types.ts";
 import { pollOne, WAIT_READ } from "../socket/wait.ts";
-import { SSL_ERROR } from "./ctrl.ts";
+import { CTRL, SSL_ERROR, TLS_VERSION } from "./ctrl.ts";
 import { clearErrors, tlsError } from "./errors.ts";
 import { encodeDER } from "./native_bytes.ts";
 import { certificateNames } from "./ssl_setup.ts";
 
+/** DTLS protocol numbers start here (DTLS1_2_VERSION is 0xfefd). */
+const DTLS_VERSIONS = 0xfe00;
+
+/**
+ * Whether the completed handshake on `ssl` bound its keys to the whole
+ * handshake: TLS 1.3 always does; TLS 1.2 only with the extended master
+ * secret (RFC 7627, `SSL_get_extms_support`). Without it a man in the
+ * middle can make two sessions with the same master secret (the triple
+ * handshake attack), and resuming such a session is what lets the attack
+ * go on (RFC 7627 §5.3: a client SHOULD NOT offer one).
+ *
+ * @example
+ * ```ts ignore
+ * if (!extendedMasterSecret(ssl)) console.log("TLS 1.2 without EMS");
+ * ```
+ */
+export function extendedMasterSecret(ssl: Pointer): boolean {
+  const lib = libssl();
+  const version = lib.SSL_version(ssl);
+  // TLS 1.3 (and later); DTLS numbers (0xfeXX) count down from 0xfeff and are not TLS 1.3.
+  if (version >= TLS_VERSION["TLSv1.3"] && version < DTLS_VERSIONS) return true;
+  // SSL_get_extms_support is a macro: SSL_ctrl(GET_EXTMS_SUPPORT).
+  return Number(lib.SSL_ctrl(ssl, CTRL.SSL_CTRL_GET_EXTMS_SUPPORT, 0, null)) === 1;
+}
+
 /**
  * The connection's session as bytes, or null while it cannot be resumed
- * (in TLS 1.3 the ticket comes after the handshake).
+ * (in TLS 1.3 the ticket comes after the handshake). A TLS 1.2 session
+ * without the extended master secret is never given out: resuming it is
+ * what RFC 7627 §5.3 tells a client not to do, so the next connection
+ * makes a full handshake instead.
  *
  * @example
  * ```ts ignore
@@ -33,6 +61,7 @@ import { certificateNames } from "./ssl_setup.ts";
  */
 export function exportSession(ssl: Pointer): Uint8Array | null {
   const lib = libssl();
+  if (!extendedMasterSecret(ssl)) return null;
   const session = lib.SSL_get1_session(ssl);
   if (session === null) return null;
   try {
@@ -85,8 +114,9 @@ export function importSession(ssl: Pointer, bytes: Uint8Array, host: string): bo
 /**
  * Waits up to `waitMs` for a resumable session, processing post-handshake
  * messages with `SSL_peek` (application data stays unread). Returns the
- * session bytes, null when none came in time, or the `SSL_get_error` code
- * of a failure for the caller to report.
+ * session bytes, null when none came in time (at once for a session that
+ * is never given out, see {@link exportSession}), or the `SSL_get_error`
+ * code of a failure for the caller to report.
  *
  * @example
  * ```ts ignore
@@ -95,6 +125,7 @@ export function importSession(ssl: Pointer, bytes: Uint8Array, host: string): bo
  */
 export function awaitSession(ssl: Pointer, fd: number, waitMs: number): Uint8Array | null | number {
   const lib = libssl();
+  if (!extendedMasterSecret(ssl)) return null;
   const end = monotonicMs() + waitMs;
   const one = new Uint8Array(1);
   for (;;) {

@@ -30,7 +30,7 @@ import { acquireContext, releaseContext, type TLSContext } from "./context.ts";
 import { SSL_ERROR } from "./ctrl.ts";
 import { checkServername, configureSSL } from "./ssl_setup.ts";
 import { clearErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure, pinFailure, resumedSessionFailure } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, handshakeRefusal } from "./failure.ts";
 import { negotiatedALPN, negotiatedCipher, negotiatedGroup, negotiatedProtocol } from "./connection_info.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { awaitSession, importSession } from "./session.ts";
@@ -209,7 +209,7 @@ export class TLSSocket {
     resetVerifyFailure(this.#ssl!);
     const step = this.role === "client" ? lib.SSL_connect : lib.SSL_accept;
     this.#run("handshake", (ssl) => step(ssl), deadlineAfter(timeoutMs), timeoutMs);
-    const refused = pinFailure(this.#live(), this.#context) ?? (this.role === "client" ? resumedSessionFailure(this.#live(), this.host, this.#context.verify) : null);
+    const refused = handshakeRefusal(this.#live(), this.#context, this.host);
     if (refused !== null) {
       this.#broken = true; // no close_notify after refusing the peer
       throw refused;
