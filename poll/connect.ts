@@ -111,7 +111,10 @@ export interface ConnectOptions extends AdoptOptions {
 
 /** Options of {@link connectUnix}: the socket's `path` and how. */
 export interface ConnectUnixOptions extends AdoptOptions {
-  /** The Unix socket path (`"@name"`: Linux abstract namespace). */
+  /**
+   * The Unix socket path (`"@name"`: Linux abstract namespace, as
+   * `listenUnix` takes it; a NUL, a leading one included, is a TypeError).
+   */
   path: string;
   /** Aborts the connect (and closes the socket); the promise rejects with the signal's reason. */
   signal?: AbortSignal;

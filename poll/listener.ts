@@ -97,10 +97,15 @@ const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
 /** Options of {@link listenUnix}: the socket's `path`, and how connections are taken. */
 export interface ListenUnixOptions extends ConnectionOptions {
   /**
-   * The Unix socket path (`"@name"`: Linux abstract namespace). A
-   * filesystem path must not exist yet (a stale socket file left by a
-   * process that died is EADDRINUSE: remove it first); the listener
-   * removes the file it made when it closes.
+   * The Unix socket path. A filesystem path must not exist yet (a stale
+   * socket file left by a process that died is EADDRINUSE: remove it
+   * first); the listener removes the file it made when it closes.
+   * `"@name"` is a name in Linux's abstract namespace (no file: nothing is
+   * created or removed; a file whose name starts with "@" is `"./@name"`);
+   * `""` lets Linux pick a unique abstract name (autobind), read from
+   * `listener.address.path` ("@" and five hex digits). A NUL anywhere,
+   * a leading one included, is a TypeError: write `"@name"`, not
+   * `"\0name"`. Off Linux, `"@name"` is an UnsupportedError.
    */
   path: string;
   /**

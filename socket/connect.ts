@@ -151,8 +151,9 @@ export function connectTCPSync(
 }
 
 /**
- * A non-blocking Unix listener on `path` (`"@name"`: Linux abstract). A
- * filesystem path must not exist yet; remove a stale one first.
+ * A non-blocking Unix listener on `path` (`"@name"`: Linux abstract; `""`:
+ * an abstract name Linux picks, see `localAddress()`). A filesystem path
+ * must not exist yet; remove a stale one first.
  *
  * @example
  * ```ts

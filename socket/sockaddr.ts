@@ -230,7 +230,9 @@ export function scopeIdToZone(scopeId: number): string {
 /**
  * Writes a sockaddr_un; returns its length. `"@name"` is a Linux abstract
  * name (no trailing NUL, the length counts the name); other paths get a NUL
- * terminator and must fit sun_path.
+ * terminator and must fit sun_path; `""` is the family alone (bound on
+ * Linux, the kernel picks an abstract name: autobind). A NUL in a path is
+ * refused, a leading one too (`"\0name"`: write `"@name"`).
  *
  * @throws TypeError for a NUL in the path; RangeError when it is too long;
  *   UnsupportedError for an abstract name off Linux
@@ -252,7 +254,10 @@ export function encodeUnix(out: Uint8Array, path: string): number {
     throw new UnsupportedError("abstract Unix socket names", "they exist only on Linux");
   }
   const name = abstract ? path.slice(1) : path;
-  if (!abstract && name.includes("\0")) throw new TypeError(`a Unix socket path cannot contain NUL: ${JSON.stringify(path)}`);
+  if (!abstract && name.includes("\0")) {
+    const hint = path.startsWith("\0") ? ` (write ${JSON.stringify(`@${path.slice(1)}`)} for a Linux abstract name)` : "";
+    throw new TypeError(`a Unix socket path cannot contain NUL${hint}: ${JSON.stringify(path)}`);
+  }
   const bytes = encoder.encode(name);
   const room = UN.pathSize - 1; // abstract: one leading NUL; path: one trailing NUL
   if (bytes.length > room) {

@@ -180,6 +180,35 @@ describe("async Unix listeners and their socket files", () => {
     }
   });
 
+  test("path \"\": Linux picks a unique abstract name (autobind), read from address; \"@name\" and \"\" make and remove no file; a leading NUL is a TypeError naming \"@name\"", async () => {
+    const auto = listenUnix({ path: "", handler: { data: (c, d) => void c.write(d.slice()) } });
+    const path = (auto.address as { path: string }).path;
+    assert.match(path, /^@[0-9a-f]{5}$/);
+    const client = await connectUnix({ path });
+    await client.write(text("auto"));
+    assert.deepEqual(await client.readExactly(4), text("auto"));
+    await client.close();
+    await auto[Symbol.asyncDispose]();
+    await assert.rejects(connectUnix({ path }), (e) => e instanceof SocketError && e.code === "ECONNREFUSED");
+
+    // Closing a listener on "@name" must not unlink the relative path "@name" (a file of that name here).
+    const name = uniqueName("nofile");
+    writeFileSync(name, "not the listener's");
+    try {
+      const abstract = listenUnix({ path: name });
+      await abstract[Symbol.asyncDispose]();
+      assert.equal(readFileSync(name, "utf8"), "not the listener's");
+    } finally {
+      rmSync(name, { force: true });
+    }
+
+    for (const bad of ["\0ffinet-nul", "a\0b"]) {
+      assert.throws(() => listenUnix({ path: bad }), (e) => e instanceof TypeError && /NUL/.test(e.message));
+      await assert.rejects(connectUnix({ path: bad }), TypeError);
+    }
+    assert.throws(() => listenUnix({ path: "\0ffinet-nul" }), (e) => e instanceof TypeError && e.message.includes('write "@ffinet-nul"'));
+  });
+
   test("a path past sun_path (108 bytes with its NUL) is a RangeError before any socket; an abstract name alike", async () => {
     const long = `/tmp/${"x".repeat(103)}`; // 108 bytes: no room for the NUL
     assert.throws(() => listenUnix({ path: long }), RangeError);
