@@ -2,7 +2,8 @@
 // checked once, by checkServername, for TLS (connectTLS, connect({ tls }),
 // tlsConnector, startTLS), DTLS (connectDTLS, startDTLS, DTLSSocket) and
 // TLSSocket: a space, a NUL or another control character, an empty name,
-// an empty label or more than 255 bytes is a TypeError with code
+// an empty label, a label over 63 bytes (its A-label for a Unicode one)
+// or more than 255 bytes is a TypeError with code
 // ERR_TLS_INVALID_SERVERNAME before any byte is sent (it used to go out as
 // SNI, or a NUL said "host must be a string"); a Unicode name passes when
 // it has an A-label; an IP literal keeps going without SNI.
@@ -34,15 +35,16 @@ after(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-const BAD = ["a b", "a\0b", "\0", "", " ", "host\r\nx", "tab\there", "del\x7f", ".", "a..b", "..", "a:443", "a/b", "a@b", "x".repeat(256), `${"a".repeat(63)}.`.repeat(4) + "abcd", "bü cher.example", "bücher\0.example"];
-const GOOD = ["localhost", "localhost.", "example.com", "EXAMPLE.com", "_svc.example", "a-b.example", "x".repeat(255), "bücher.example", "127.0.0.1", "::1", "[::1]"];
+const BAD = ["a b", "a\0b", "\0", "", " ", "host\r\nx", "tab\there", "del\x7f", ".", "a..b", "..", "a:443", "a/b", "a@b", "x".repeat(256), `${"a".repeat(63)}.`.repeat(4) + "abcd", "bü cher.example", "bücher\0.example",
+  "x".repeat(64), `${"a".repeat(64)}.example`, `example.${"b".repeat(64)}.`, `ü${"a".repeat(60)}.example` /* A-label xn--…: 66 bytes */];
+const GOOD = ["localhost", "localhost.", "example.com", "EXAMPLE.com", "_svc.example", "a-b.example", "x".repeat(63), `${"a".repeat(63)}.`.repeat(3) + "a".repeat(63), `ü${"a".repeat(50)}.example`, "bücher.example", "127.0.0.1", "::1", "[::1]"];
 
 // The code is public (tls/mod.ts) as the stable value callers compare with.
 assert.equal(tlsModule.INVALID_SERVERNAME, "ERR_TLS_INVALID_SERVERNAME");
 const invalid = (e: unknown): boolean => e instanceof TypeError && (e as { code?: string }).code === INVALID_SERVERNAME;
 
 describe("checkServername", () => {
-  test("refuses control characters, spaces, empty names and labels, non-name characters and more than 255 bytes", () => {
+  test("refuses control characters, spaces, empty names and labels, labels over 63 bytes, non-name characters and more than 255 bytes", () => {
     for (const name of BAD) assert.throws(() => checkServername(name, "test"), invalid, JSON.stringify(name));
     for (const value of [undefined, null, 5, {}]) assert.throws(() => checkServername(value, "test"), invalid);
   });
@@ -50,6 +52,16 @@ describe("checkServername", () => {
   test("passes names, Unicode names with an A-label and IP literals (brackets removed)", () => {
     for (const name of GOOD) assert.equal(checkServername(name, "test"), name === "[::1]" ? "::1" : name);
     assert.equal(peerName("bücher.example"), "xn--bcher-kva.example");
+  });
+
+  test("a name of labels of 1–63 letters passes up to 255 bytes; one label of 64 or more refuses it (property)", () => {
+    const label = (min: number, max: number) => fc.string({ unit: fc.constantFrom(..."abcxyz019-_"), minLength: min, maxLength: max });
+    fc.assert(fc.property(fc.array(label(1, 63), { minLength: 1, maxLength: 6 }), label(64, 100), fc.nat(6), (labels, long, at) => {
+      const name = labels.join(".");
+      if (name.length <= 255) assert.equal(checkServername(name, "test"), name);
+      const withLong = [...labels.slice(0, at), long, ...labels.slice(at)].join(".");
+      assert.throws(() => checkServername(withLong, "test"), invalid);
+    }));
   });
 
   test("any string with a control character or a space is refused (property)", () => {
@@ -62,7 +74,7 @@ describe("checkServername", () => {
 describe("every client checks its name before sending a byte", () => {
   test("connectTLS, connect({ tls }), tlsConnector and startTLS", async () => {
     // Port 9 on loopback: nothing is connected when the name is refused first.
-    for (const servername of ["a b", "a\0b", ""]) {
+    for (const servername of ["a b", "a\0b", "", `${"a".repeat(64)}.example`]) {
       await assert.rejects(connectTLS({ host: "127.0.0.1", port: 9, servername }), invalid);
       await assert.rejects(connect({ host: "127.0.0.1", port: 9, tls: { servername } }), invalid);
       assert.throws(() => tlsConnector({ servername }), invalid);

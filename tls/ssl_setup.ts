@@ -81,6 +81,8 @@ export const INVALID_SERVERNAME = "ERR_TLS_INVALID_SERVERNAME";
 const NAME_CHARS = /^[A-Za-z0-9._-]+$/;
 /** SNI's HostName and a DNS name are at most 255 bytes. */
 const MAX_NAME_BYTES = 255;
+/** A DNS label is at most 63 bytes (RFC 1035 §2.3.4; an A-label too, RFC 5890 §2.3.2.1). */
+const MAX_LABEL_BYTES = 63;
 
 function badName(host: string, where: string, why: string): TypeError {
   const shown = host.length > 80 ? `${JSON.stringify(host.slice(0, 80))}…` : JSON.stringify(host);
@@ -92,13 +94,14 @@ function badName(host: string, where: string, why: string): TypeError {
  * SNI, and returns it without the brackets of an IPv6 literal. An IP
  * literal passes as it is (never sent as SNI, checked against the
  * certificate's addresses). A DNS name must be 1–255 bytes of letters,
- * digits, `-`, `_` and dots (one final dot allowed, no empty label) once
+ * digits, `-`, `_` and dots (one final dot allowed, no empty label, no
+ * label over 63 bytes) once
  * its Unicode labels are A-labels (`xn--`, by the runtime's URL parser; a
  * name it does not convert is refused). Every client engine (TLS, DTLS,
  * `TLSSocket`) checks its name here, so a space, a NUL or another control
  * character never reaches OpenSSL.
  *
- * @throws TypeError with `code` {@link INVALID_SERVERNAME} for anything else (not a string, empty, a control character, a space, too long)
+ * @throws TypeError with `code` {@link INVALID_SERVERNAME} for anything else (not a string, empty, a control character, a space, too long, a label too long)
  *
  * @example
  * ```ts
@@ -127,7 +130,9 @@ export function checkServername(host: unknown, where: string): string {
     }
   }
   if (!NAME_CHARS.test(name)) throw badName(host, where, "is not a DNS name or an IP literal (no A-label form)");
-  if (name.split(".").includes("")) throw badName(host, where, "has an empty label");
+  const labels = name.split(".");
+  if (labels.includes("")) throw badName(host, where, "has an empty label");
+  if (labels.some((label) => label.length > MAX_LABEL_BYTES)) throw badName(host, where, `has a label longer than ${MAX_LABEL_BYTES} bytes`);
   if (name.length > MAX_NAME_BYTES) throw badName(host, where, `is longer than ${MAX_NAME_BYTES} bytes`);
   return bare;
 }
