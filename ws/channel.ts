@@ -53,8 +53,15 @@ export interface ChannelEvents {
   drain?(): void;
   /** The peer broke the protocol or the transport failed (`close` follows). */
   error?(error: Error): void;
-  /** Called once, when the transport is gone. 1006 when no Close was received. */
-  close(code: number, reason: string, wasClean: boolean): void;
+  /**
+   * Called once, when the transport is gone. `code` is the peer's Close
+   * code, or the code our side failed the connection with (1002, 1007,
+   * 1008, 1009, …), or 1006 when the transport went without either.
+   * `peerCode` is the code of the Close frame the peer sent (1005 when it
+   * had none), undefined when none was received: RFC 6455 §7.1.5's "close
+   * code", which the WHATWG WebSocket reports (1006 then).
+   */
+  close(code: number, reason: string, wasClean: boolean, peerCode: number | undefined): void;
 }
 
 /** Options of a {@link WebSocketChannel}. */
@@ -125,6 +132,8 @@ export class WebSocketChannel {
   #closeCode = CloseCode.Abnormal as number;
   #closeReason = "";
   #gotClose = false;
+  /** The code of the Close frame the peer sent, when one came (not set by our own failures). */
+  #peerCode: number | undefined;
   #failure: Error | undefined;
   /** The transport copies what it queues (a Connection): frames can be sent from a shared buffer. */
   readonly #direct: boolean;
@@ -192,6 +201,7 @@ export class WebSocketChannel {
         onCloseFrame: (code, reason) => {
           this.#gotClose = true;
           this.#closeCode = code;
+          this.#peerCode = code;
           this.#closeReason = reason;
         },
         onError: (error) => {
@@ -498,7 +508,7 @@ export class WebSocketChannel {
     else if (this.#failure !== undefined && !this.#gotClose) code = CloseCode.Abnormal;
     countClose(this.#stats, code);
     try {
-      this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean);
+      this.#events.close(code, this.#gotClose ? this.#closeReason : "", clean, this.#peerCode);
     } catch (err) {
       this.#handlerThrew(err);
     }

@@ -327,9 +327,15 @@ export class WebSocket extends EventTarget {
       },
       error: (error) => this.#fire(new WebSocketErrorEvent(error)),
       drain: () => this.#fire(new Event("bufferedamountlow")),
-      close: (code, reason, wasClean) => {
+      close: (_code, reason, wasClean, peerCode) => {
         this.#state = 3;
-        this.#fire(new WebSocketCloseEvent("close", { code, reason, wasClean }));
+        // The WHATWG close event carries the connection's close code (RFC
+        // 6455 §7.1.5): the code of the Close frame received, 1006 when
+        // none came, also when this side failed the connection (a
+        // protocol error, invalid UTF-8, a message too big, a peer that
+        // does not read), as browsers and undici report it; the error
+        // event before it has the reason.
+        this.#fire(new WebSocketCloseEvent("close", peerCode === undefined ? { code: 1006, reason: "", wasClean: false } : { code: peerCode, reason, wasClean }));
       },
     });
     this.#state = 1;
