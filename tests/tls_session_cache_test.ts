@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { Agent } from "../http/client/agent.ts";
+import { Pool, type PoolTLSSettings } from "../http/client/pool.ts";
 import { request } from "../http/client/request.ts";
 import type { Connection } from "../poll/connection.ts";
 import { connect, type ConnectOptions } from "../poll/connect.ts";
@@ -292,6 +293,38 @@ describe("the HTTP client resumes TLS sessions", () => {
       assert.deepEqual(kinds, ["New", "Reused", "Reused"]);
     } finally {
       await agent.close();
+      await server.close();
+    }
+  });
+
+  test("Pool's tls option (PoolTLSSettings) takes maxCachedSessions: 0 makes every connection new, the default resumes; tls.connector is a TypeError, a bad size a RangeError", async () => {
+    const pki = testPKI();
+    const server = await startSServer(serverArgs(["-www"]), false);
+    const kinds = async (tls: PoolTLSSettings): Promise<(string | undefined)[]> => {
+      const pool = new Pool(`https://localhost:${server.port}`, { tls });
+      try {
+        const seen: (string | undefined)[] = [];
+        for (let i = 0; i < 3; i++) {
+          const res = await request(`https://localhost:${server.port}/`, { dispatcher: pool });
+          seen.push(/\b(New|Reused), /.exec(await res.body.text())?.[1]);
+          await new Promise((resolve) => setTimeout(resolve, 0)); // the connector's store
+        }
+        return seen;
+      } finally {
+        await pool.close();
+      }
+    };
+    try {
+      assert.deepEqual(await kinds({ ca: pki.root }), ["New", "Reused", "Reused"]);
+      assert.deepEqual(await kinds({ ca: pki.root, maxCachedSessions: 0 }), ["New", "New", "New"]);
+      assert.throws(() => new Pool(`https://localhost:${server.port}`, { tls: { ca: pki.root, connector: () => Promise.reject(new Error("never")) } as PoolTLSSettings }), TypeError);
+      const bad = new Pool(`https://localhost:${server.port}`, { tls: { ca: pki.root, maxCachedSessions: -1 } });
+      try {
+        await assert.rejects(request(`https://localhost:${server.port}/`, { dispatcher: bad }), RangeError);
+      } finally {
+        await bad.close();
+      }
+    } finally {
       await server.close();
     }
   });

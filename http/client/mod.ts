@@ -55,7 +55,7 @@ export { Client, type ClientOptions } from "./client.ts";
 export type { Dispatcher, DispatchHandler, DispatchOptions, ResponseControl } from "./dispatcher.ts";
 export { fetch, type FetchInit } from "./fetch.ts";
 export type { AuthChallenge, AuthProvider, AuthRequest, CookieStore } from "./hooks.ts";
-export { type OriginParts, originParts, Pool, POOL_OPTION_KEYS, type PoolOptions } from "./pool.ts";
+export { type OriginParts, originParts, Pool, POOL_OPTION_KEYS, type PoolOptions, type PoolTLSSettings } from "./pool.ts";
 export type { H1Connection, H1Owner } from "./h1_connection.ts";
 export type { ClientStream, H2ClientConnection, H2ClientOwner } from "./h2_client.ts";
 export type { PendingRequest } from "./pending.ts";

@@ -55,12 +55,30 @@ import { defaultConnector } from "../../poll/connector.ts";
 import type { Loop } from "../../poll/loop.ts";
 import type { Connection } from "../../poll/connection.ts";
 import type { HostHealth } from "../../pool/health.ts";
-import type { TLSConnectionSettings } from "../../tls/connect_async.ts";
+import type { TLSConnectorSettings } from "../../tls/connect_async.ts";
 import type { ProxyOption } from "../../socket/proxy/plan.ts";
 import type { Dispatcher, DispatchHandler, DispatchOptions } from "./dispatcher.ts";
 import { H1Connection, type H1ConnectionConfig, type H1Owner } from "./h1_connection.ts";
 import { H2ClientConnection, type H2ClientConfig, type H2ClientOwner } from "./h2_client.ts";
 import { abortReason, PendingRequest } from "./pending.ts";
+
+/**
+ * The `tls` option of a {@link Pool} (and of `Client`, `Agent` and
+ * `ProxyAgent`): the TLS settings of its connections to an `https:` origin
+ * (tls/'s `TLSConnectionSettings`: `ca`, `alpn`, `servername`, …) and
+ * `maxCachedSessions`, how many places (host, port, name) its connector
+ * keeps sessions for, to resume them (default 100; 0: every connection
+ * makes a full handshake). The plain connection is the pool's own
+ * (`connector`, `proxy`), so `connector` is not one of these (a
+ * `TypeError`).
+ *
+ * @example
+ * ```ts
+ * import type { PoolTLSSettings } from "./pool.ts";
+ * const tls: PoolTLSSettings = { alpn: ["http/1.1"], maxCachedSessions: 0 };
+ * ```
+ */
+export type PoolTLSSettings = Omit<TLSConnectorSettings, "connector">;
 
 /**
  * Options of a {@link Pool} (and, without `connections`, of a `Client`);
@@ -75,8 +93,8 @@ import { abortReason, PendingRequest } from "./pending.ts";
 export interface PoolOptions {
   /** Opens connections (default: poll's `defaultConnector`, with `tls` for `https:`). */
   connector?: Connector;
-  /** `https:` origins with the default connector: TLS settings (tls/'s `TLSConnectionSettings`; default: verify against the system's CAs). Ignored for `http:`. */
-  tls?: TLSConnectionSettings;
+  /** `https:` origins with the default connector: TLS settings and the session cache's size ({@link PoolTLSSettings}; default: verify against the system's CAs, cache 100 places). Ignored for `http:`. */
+  tls?: PoolTLSSettings;
   /**
    * With the default connector: connect through a proxy (poll's `connect`
    * option: a `socks5://`, `socks4://`, `http://` proxy URL or config, or
@@ -234,7 +252,7 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
   readonly origin: string;
   readonly #parts: OriginParts;
   readonly #connector: Connector;
-  readonly #tls: TLSConnectionSettings | undefined;
+  readonly #tls: PoolTLSSettings | undefined;
   #tlsConnecting: Promise<Connector> | undefined;
   readonly #proxy: ProxyOption | undefined;
   /** Aborts connects in progress once the pool closes with nothing waiting. */
@@ -274,6 +292,9 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
     this.origin = this.#parts.origin;
     if ((options.tls !== undefined || options.proxy !== undefined) && options.connector !== undefined) {
       throw new TypeError(`${new.target.name}: tls and proxy are for the default connector; a connector of your own does its own`);
+    }
+    if (options.tls !== undefined && options.tls !== null && typeof options.tls === "object" && "connector" in options.tls) {
+      throw new TypeError(`${new.target.name}: tls.connector is not a TLS setting: the plain connection is the pool's (its connector and proxy options)`);
     }
     this.#proxy = options.proxy;
     this.#tls = this.#parts.protocol === "https:" && options.connector === undefined ? options.tls ?? {} : undefined;
