@@ -1,7 +1,8 @@
 /**
- * One HTTP/2-over-TLS client contender alone in this process against a
- * local nginx (bench/_nginx.ts, a 1 KiB body, 50 requests in flight on one
- * connection), and where its CPU goes: after WARM seconds of load (default
+ * One HTTP/2 client contender alone in this process against a local nginx
+ * (bench/_nginx.ts, a 1 KiB body, 50 requests in flight on one connection;
+ * over TLS, or cleartext h2c with the `-h2c` contenders), and where its CPU
+ * goes: after WARM seconds of load (default
  * 15), MEAS seconds (default 5) measured, CPU µs per request for each of
  * the process's threads grouped by name (the main thread; on Bun the
  * `JITWorker` and `JSCWarmUp` compiler threads, `HeapHelper` (collector),
@@ -11,9 +12,11 @@
  * each has its process to itself. Not part of `scripts/bench.mjs` (a
  * helper, `_`); run each contender in turn, alternated, and compare.
  *
- * Run: `WHO=request|fetch|node bun bench/_h2_client_threads.ts` (`node`:
- * node:http2's client; also `deno run -A`, or Node with
- * `node --import tsx`).
+ * Run: `WHO=request|fetch|node|request-h2c|fetch-h2c|node-h2c bun
+ * bench/_h2_client_threads.ts` (`node`: node:http2's client; `-h2c`: the
+ * same over nginx's cleartext h2 port, ffinet with `http2:
+ * "prior-knowledge"`; also `deno run -A`, or Node with `node --import
+ * tsx`).
  *
  * @example
  * ```sh
@@ -24,7 +27,7 @@
  */
 import http2 from "node:http2";
 import { readdirSync, readFileSync } from "node:fs";
-import { Agent, fetch as ffFetch, request as ffRequest } from "../http/client/mod.ts";
+import { Agent, fetch as ffFetch, Pool, request as ffRequest } from "../http/client/mod.ts";
 import { testPKI } from "../tests/tls_pki.ts";
 import { startNginx } from "./_nginx.ts";
 
@@ -41,13 +44,14 @@ if (started === null) {
   proc.exit(0);
 }
 const nginx = started!;
-const url = `https://localhost:${nginx.tlsPort}/1k`;
-const agent = new Agent({ tls: { ca: pki.root } });
+const H2C = WHO.endsWith("-h2c");
+const url = H2C ? `http://127.0.0.1:${nginx.h2cPort}/1k` : `https://localhost:${nginx.tlsPort}/1k`;
+const agent = H2C ? new Pool(url, { http2: "prior-knowledge" }) : new Agent({ tls: { ca: pki.root } });
 let session: http2.ClientHttp2Session | undefined;
 /** node:http2's session, opened again after a GOAWAY (nginx's request limit). */
 const nodeSession = (): http2.ClientHttp2Session => {
   if (session === undefined || session.closed || session.destroyed) {
-    const s = http2.connect(url, { ca: pki.root });
+    const s = http2.connect(url, H2C ? {} : { ca: pki.root });
     s.on("error", () => {});
     s.once("goaway", () => {
       if (session === s) session = undefined;
@@ -57,7 +61,7 @@ const nodeSession = (): http2.ClientHttp2Session => {
   }
   return session;
 };
-const one: () => Promise<void> = WHO === "node"
+const one: () => Promise<void> = WHO === "node" || WHO === "node-h2c"
   ? () =>
     new Promise<void>((resolve, reject) => {
       const r = nodeSession().request({ ":path": "/1k" });
@@ -66,7 +70,7 @@ const one: () => Promise<void> = WHO === "node"
       r.on("error", reject);
       r.end();
     })
-  : WHO === "fetch"
+  : WHO === "fetch" || WHO === "fetch-h2c"
   ? async () => {
     await (await ffFetch(url, { dispatcher: agent })).arrayBuffer();
   }
