@@ -343,24 +343,35 @@ function rotateRight(x: number, bits: number): number {
 // above 2^31 stay small integers (Deno and Bun run the loops 1.2–1.7×
 // faster). Making a view costs 30–300 ns (most on Deno), as much as masking
 // a kilobyte, so the views of the last two small buffers are kept (a
-// receiver's read buffer, a sender's slab); larger ones are not pinned.
+// receiver's read buffer, a sender's slab); larger ones are not pinned by
+// those two slots but kept in a WeakMap, for as long as their buffer lives
+// (an io_uring loop's receive buffers are one mapping of megabytes, reused
+// for every message: a view per unmasked payload was one Int32Array per
+// 64 B echo on Bun).
 const VIEW_CACHE_MAX_BYTES = 256 * 1024;
 let viewBufferA: ArrayBufferLike | null = null;
 let viewA = new Int32Array(0);
 let viewBufferB: ArrayBufferLike | null = null;
 let viewB = new Int32Array(0);
+const largeViews = new WeakMap<ArrayBufferLike, Int32Array>();
 
 function wordView(buffer: ArrayBufferLike): Int32Array {
   const words = buffer.byteLength >>> 2;
   if (buffer === viewBufferA && viewA.length === words) return viewA;
   if (buffer === viewBufferB && viewB.length === words) return viewB;
-  const view = new Int32Array(buffer as ArrayBuffer, 0, words);
-  if (buffer.byteLength <= VIEW_CACHE_MAX_BYTES) {
-    viewBufferB = viewBufferA;
-    viewB = viewA;
-    viewBufferA = buffer;
-    viewA = view;
+  if (buffer.byteLength > VIEW_CACHE_MAX_BYTES) {
+    // Its length may have changed since (resized, or detached): then a new view.
+    const kept = largeViews.get(buffer);
+    if (kept !== undefined && kept.length === words) return kept;
+    const view = new Int32Array(buffer as ArrayBuffer, 0, words);
+    largeViews.set(buffer, view);
+    return view;
   }
+  const view = new Int32Array(buffer as ArrayBuffer, 0, words);
+  viewBufferB = viewBufferA;
+  viewB = viewA;
+  viewBufferA = buffer;
+  viewA = view;
   return view;
 }
 

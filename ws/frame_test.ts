@@ -7,6 +7,29 @@ import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
 
+/**
+ * How many Int32Array views over `buffer` `run` made: the global
+ * constructor is wrapped for the call (frame.ts makes its word views with
+ * `new Int32Array`).
+ */
+function countWordViews(run: () => void, buffer: ArrayBufferLike): number {
+  const g = globalThis as { Int32Array: Int32ArrayConstructor };
+  const original = g.Int32Array;
+  let made = 0;
+  g.Int32Array = new Proxy(original, {
+    construct(target, args: unknown[]) {
+      if (args[0] === buffer) made++;
+      return Reflect.construct(target, args) as object;
+    },
+  });
+  try {
+    run();
+  } finally {
+    g.Int32Array = original;
+  }
+  return made;
+}
+
 describe("ws frame: masking and headers", () => {
   test("masking matches a byte-wise reference at every offset, phase and alignment (WebAssembly and JavaScript)", () => {
     const lengths = fc.oneof(
@@ -126,6 +149,37 @@ describe("ws frame: masking and headers", () => {
       applyMaskTo(shared, 0, shared, 0, 4096, new Uint8Array([7, 7, 7, 7]), 0, native);
       assert.ok(shared.every((b) => b === 0));
     }
+  });
+
+  test("payloads in one buffer past the view cache's bound (an io_uring loop's receive buffers) are masked through one word view, made once", () => {
+    const key = new Uint8Array([0x9a, 0xbc, 0xde, 0xf0]);
+    const reference = (data: Uint8Array, phase: number): Uint8Array => data.map((b, i) => b ^ key[(phase + i) & 3]!);
+    const big = new Uint8Array(1 << 20).map((_, i) => i * 5);
+    const small = new Uint8Array(4096);
+    const made = countWordViews(() => {
+      for (let i = 0; i < 200; i++) {
+        // Between other buffers' views (which take the two small slots), at new offsets.
+        applyMaskTo(small, 0, small, 0, 64, key, 0, false);
+        applyMaskTo(new Uint8Array(256), 0, new Uint8Array(256), 0, 64, key, 0, false);
+        const at = (i * 4099) % (big.length - 200);
+        const n = 32 + (i % 150);
+        const phase = i & 3;
+        const expected = reference(big.subarray(at, at + n), phase);
+        applyMaskTo(big, at, big, at, n, key, phase, false);
+        assert.deepEqual(big.subarray(at, at + n), expected);
+      }
+    }, big.buffer);
+    assert.equal(made, 1);
+    // A large resizable buffer that grew gets a new view of its new length.
+    const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+    const rb = new Resizable(300_000, { maxByteLength: 600_000 });
+    new Uint8Array(rb).fill(7);
+    applyMask(new Uint8Array(rb, 0, 300_000), key, 0);
+    rb.resize(600_000);
+    const grown = new Uint8Array(rb);
+    grown.fill(9);
+    applyMask(grown.subarray(599_000), key, 2);
+    assert.deepEqual(grown.subarray(599_000), reference(new Uint8Array(1000).fill(9), 2));
   });
 
   test("masking through reused word views: the same buffers again, at new offsets, after a resize", () => {
