@@ -218,6 +218,27 @@ const FRAME_VIEW_MAX = 256;
  */
 const frameViews: Uint8Array[] = [];
 
+/** The scratch buffer {@link headViews} view. */
+let headOf: Uint8Array | undefined;
+/**
+ * `out.subarray(0, n)` of the scratch buffer (`headOf`) by n, for frames
+ * written at its start (bytes payloads) up to FRAME_VIEW_MAX payload
+ * bytes: a 64 B binary echo's frame is the same range every time, so its
+ * view is made once, not per message. Emptied when the scratch buffer
+ * changes.
+ */
+const headViews: Uint8Array[] = [];
+
+/** The first `n` bytes of `out` (a view kept per length while `out` is the scratch buffer and the frame small). */
+function scratchHead(out: Uint8Array, n: number): Uint8Array {
+  if (n > FRAME_VIEW_MAX + MAX_HEADER || out !== scratch) return out.subarray(0, n);
+  if (headOf !== out) {
+    headOf = out;
+    headViews.length = 0;
+  }
+  return (headViews[n] ??= out.subarray(0, n));
+}
+
 /**
  * Writes a masked frame whose payload is under WORD_MASK_MIN_BYTES (so
  * masked byte by byte) at `out[at]`, its key drawn from the pool: one
@@ -444,7 +465,7 @@ export class Sender {
     const length = payload.length;
     if (size === 0 || length <= size) {
       const out = scratchOf(frameSize(length, this.#masked));
-      return out.subarray(0, this.#frameTo(out, 0, opcode, payload, 0, length, true, rsv1));
+      return scratchHead(out, this.#frameTo(out, 0, opcode, payload, 0, length, true, rsv1));
     }
     const full = Math.floor(length / size);
     const rest = length - full * size;

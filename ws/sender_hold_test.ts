@@ -97,4 +97,34 @@ describe("ws sender: one-frame views of the shared buffer", () => {
       assert.deepEqual(got.map((d) => new TextDecoder().decode(d)), ["one", "two"]);
     }
   });
+
+  test("bytes of every length around the header sizes, masked and not, arrive as sent; the same view for the same size, right after the buffer grew", () => {
+    for (const role of ["server", "client"] as const) {
+      const tx = new Sender({ role });
+      const got: Uint8Array[] = [];
+      const rx = new Receiver({
+        role: role === "server" ? "client" : "server",
+        handler: { onMessage: (data) => void got.push(data.slice()), onPing() {}, onPong() {}, onClose() {} },
+      });
+      const check = (n: number, seed: number): Uint8Array => {
+        const data = new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff);
+        const frame = tx.messageFrames(data);
+        rx.push(frame.slice());
+        assert.deepEqual(got.pop(), data, `${role} ${n} ${seed}`);
+        return frame;
+      };
+      for (let n = 0; n <= 300; n++) check(n, n);
+      // A 64 B echo's frame is the same range every time: one view, holding the latest message.
+      const a = check(64, 1);
+      const b = check(64, 2);
+      if (role === "server") assert.equal(a, b);
+      // The shared buffer grows (a message past it: each role's larger than the last), then small frames are cut from the new one.
+      const past = role === "server" ? 300_000 : 700_000;
+      check(past, 3);
+      const c = check(64, 4);
+      assert.notEqual(c, a);
+      assert.equal(c.buffer.byteLength >= past, true);
+      check(64, 5);
+    }
+  });
 });
