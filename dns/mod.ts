@@ -29,6 +29,7 @@ export {
 } from "./records.ts";
 export {
   decodeMessage,
+  type DecodeOptions,
   type DNSFlags,
   type DNSMessage,
   EDNS_UDP_PAYLOAD,

@@ -68,7 +68,7 @@ import { type DatagramAcceptor, type ExchangeTimeout, IGNORE, udpExchange, UdpSo
 import { dnsUdpIo, udpQueryRing } from "./udp_uring.ts";
 import { type EncodedPeer, encodePeer } from "../socket/udp_query.ts";
 import { MAX_RESOLV_CONF_BYTES, parseResolvConf, type ResolvConf } from "./resolv_conf.ts";
-import { decodeMessage, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
+import { decodeMessage, type DecodeOptions, type DNSMessage, EDNS_UDP_PAYLOAD, encodeQuery, RCODE, randomQueryId } from "./wire.ts";
 
 /** A DNS server's address. */
 export interface ServerAddress {
@@ -177,6 +177,13 @@ function checkLogger(logger: unknown, where: string): void {
 function serverName(server: ServerAddress): string {
   return server.host.includes(":") ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
 }
+/**
+ * How answers are read: bytes after the last record are ignored, as glibc,
+ * c-ares and Go's resolver ignore them (a server or middlebox that pads or
+ * tails its datagrams still answers; the records themselves are checked).
+ */
+const ANSWER_DECODING: DecodeOptions = Object.freeze({ trailingBytes: "ignore" });
+
 /** CNAMEs followed inside one answer at most. */
 const MAX_CNAME_CHAIN = 16;
 /** Datagrams that are not the answer ignored per query at most before giving up on the server. */
@@ -821,7 +828,7 @@ export class Resolver {
       const body = await conn.readExactly(size, { signal });
       let m: DNSMessage;
       try {
-        m = decodeMessage(body);
+        m = decodeMessage(body, ANSWER_DECODING);
       } catch (err) {
         throw new DNSError("EBADRESP", `${server.host}:${server.port} (TCP): ${(err as Error).message}`, { cause: err });
       }
@@ -878,7 +885,7 @@ class UdpAnswerCheck implements DatagramAcceptor<DNSMessage | "tcp"> {
     if (truncated) return "tcp";
     let m: DNSMessage;
     try {
-      m = decodeMessage(bytes);
+      m = decodeMessage(bytes, ANSWER_DECODING);
     } catch {
       // A truncated answer may be cut anywhere; TCP checks the rest.
       if ((bytes[2]! & 0x02) !== 0) return "tcp";

@@ -308,6 +308,16 @@ function truncated(what: string, at: number): DNSError {
   return new DNSError("ERR_DNS_TRUNCATED", `${what} at offset ${at} runs past the message`);
 }
 
+/** Options of {@link decodeMessage}. */
+export interface DecodeOptions {
+  /**
+   * Bytes after the last record the counts announce: "error" (the default,
+   * `ERR_DNS_TRAILING_BYTES`) or "ignore", as stub resolvers (glibc,
+   * c-ares, Go) read answers: padded or junk-tailed datagrams still answer.
+   */
+  trailingBytes?: "error" | "ignore";
+}
+
 /**
  * Reads a message. Rejects anything malformed with a {@link DNSError};
  * never throws anything else for any input bytes.
@@ -316,9 +326,11 @@ function truncated(what: string, at: number): DNSError {
  * ```ts
  * import { decodeMessage } from "./wire.ts";
  * try { decodeMessage(new Uint8Array(5)); } catch (e) { console.log((e as { code: string }).code); } // ERR_DNS_TRUNCATED
+ * const padded = new Uint8Array([0, 7, 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+ * console.log(decodeMessage(padded, { trailingBytes: "ignore" }).id); // 7
  * ```
  */
-export function decodeMessage(bytes: Uint8Array): DNSMessage {
+export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): DNSMessage {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("decodeMessage takes a Uint8Array");
   if (bytes.length > MAX_MESSAGE_BYTES) throw new DNSError("ERR_DNS_MESSAGE_TOO_LONG", `${bytes.length} bytes, at most ${MAX_MESSAGE_BYTES}`);
   if (bytes.length < 12) throw truncated("the header", 0);
@@ -364,7 +376,9 @@ export function decodeMessage(bytes: Uint8Array): DNSMessage {
       sections[s]!.push({ name: n.name, type, class: klass, ttl, data });
     }
   }
-  if (at !== bytes.length) throw new DNSError("ERR_DNS_TRAILING_BYTES", `${bytes.length - at} bytes after the last record`);
+  if (at !== bytes.length && options?.trailingBytes !== "ignore") {
+    throw new DNSError("ERR_DNS_TRAILING_BYTES", `${bytes.length - at} bytes after the last record`);
+  }
   const flags: DNSFlags = {
     qr: (b2 & 0x80) !== 0,
     opcode: (b2 >> 3) & 0xf,
