@@ -20,6 +20,7 @@
 //   FFINET_TEST_PART_TIMEOUT_S=N              kill and fail a part still running after N s (1200)
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { node24Path } from "./node24.mjs";
@@ -112,6 +113,47 @@ function backtraces(cmd, core) {
 // are theirs to read, not another part's to remove.
 const runningPids = new Set();
 
+// Every process this script starts leads its own process group (spawn's
+// `detached`), so the group takes the runtime and whatever it started (a
+// test's openssl s_server, Node's per-file test processes) together:
+// SIGINT, SIGTERM or SIGHUP to this script goes on to every running group
+// (a Ctrl-C in a terminal reaches only this script's group, the foreground
+// one), no new part starts, and the script exits 128 + the signal's number
+// once they are gone (SIGKILL to what is left after 5 s, or at a second
+// signal). A part's group is killed when the part ends (what its tests left
+// running) or times out, and every group when this script exits.
+const liveGroups = new Set();
+let stopSignal = null;
+
+function killGroups(signal) {
+  for (const pid of liveGroups) killGroup(pid, signal);
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+function exitForSignal() {
+  killGroups("SIGKILL");
+  process.exit(128 + (osConstants.signals[stopSignal] ?? 15));
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    if (stopSignal !== null) exitForSignal();
+    stopSignal = signal;
+    console.log(`\n== ${signal}: stopping ${liveGroups.size} running process group(s)`);
+    if (liveGroups.size === 0) exitForSignal();
+    killGroups(signal);
+    setTimeout(exitForSignal, 5000).unref();
+  });
+}
+process.on("exit", () => killGroups("SIGKILL"));
+
 function run(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 0 } = {}) {
   if (wantCores) {
     const before = new Set(coreFiles());
@@ -152,12 +194,17 @@ function run(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 
  */
 function runOnce(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 0 } = {}) {
   return new Promise((resolve) => {
+    if (stopSignal !== null) return resolve({ code: 1, signal: stopSignal, pid: undefined, out: "" }); // stopping: nothing new starts
     const child = spawn(cmd, argv, {
       cwd: root,
       env: { ...withoutColor(process.env), NO_COLOR: "1", ...env },
       stdio: ["ignore", capture ? "pipe" : "inherit", capture ? "pipe" : "inherit"],
+      detached: true, // its own process group (see liveGroups)
     });
-    if (child.pid !== undefined) runningPids.add(child.pid);
+    if (child.pid !== undefined) {
+      runningPids.add(child.pid);
+      liveGroups.add(child.pid);
+    }
     let out = "";
     if (capture) {
       child.stdout.on("data", (d) => { out += d; if (!quiet) process.stdout.write(d); });
@@ -165,8 +212,12 @@ function runOnce(cmd, argv, { capture = false, env = {}, quiet = false, timeoutM
     }
     child.on("error", (err) => { out += `\n${cmd}: ${err.message}\n`; });
     let timedOut = false;
-    const watchdog = timeoutMs > 0 ? setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, timeoutMs) : undefined;
+    const watchdog = timeoutMs > 0 ? setTimeout(() => { timedOut = true; killGroup(child.pid, "SIGKILL"); }, timeoutMs) : undefined;
+    // What the runtime's tests left running goes with it (and stops holding its output pipes open).
+    child.on("exit", () => killGroup(child.pid, "SIGKILL"));
     child.on("close", (code, signal) => {
+      liveGroups.delete(child.pid);
+      if (stopSignal !== null && liveGroups.size === 0) exitForSignal();
       if (watchdog !== undefined) clearTimeout(watchdog);
       if (timedOut) out += `\n(killed after ${(timeoutMs / 1000).toFixed(0)} s, still running: FFINET_TEST_PART_TIMEOUT_S; the last lines above show where it stopped)\n`;
       runningPids.delete(child.pid);
@@ -418,6 +469,7 @@ function runPool(jobs, limit, onDone) {
     const busy = new Set();
     let active = 0;
     const pump = () => {
+      if (stopSignal !== null) return; // stopping: no new part (see liveGroups)
       for (let i = 0; i < pending.length && active < limit;) {
         const job = pending[i];
         if (job.files.some((f) => busy.has(f))) { i++; continue; }

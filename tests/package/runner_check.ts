@@ -1,7 +1,8 @@
 /**
  * scripts/test.mjs names what failed: run on a fixture suite with two failing
  * tests, its summary lists, per runtime, each failing test (with its suite)
- * and the first line of its error, and the run exits 1.
+ * and the first line of its error, and the run exits 1. Stopped by SIGTERM,
+ * it takes its parts' processes (and what they started) down with it.
  *
  * It runs the four runtimes itself, so it is part of test.mjs's "package"
  * step (once per `npm test`), not a `_test.ts` file.
@@ -9,8 +10,10 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -47,4 +50,44 @@ describe("scripts/test.mjs summary", () => {
     assert.match(r.stdout, /^node24: 1 passed, 0 failed, exit 0/m);
     assert.deepEqual(reports(), before);
   });
+
+  test("SIGTERM to the runner stops its parts: the runtime and the process a test started are gone, the runner exits 143", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-runner-"));
+    const pidsFile = join(dir, "pids");
+    try {
+      const runner = spawn(process.execPath, ["scripts/test.mjs", "--runtime=node", "tests/package/fixtures/hang_suite.ts"], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1", FFINET_HANG_PIDS: pidsFile },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      runner.stdout!.on("data", (d) => (out += d));
+      runner.stderr!.on("data", (d) => (out += d));
+      const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
+      // The suite says where it is once it runs (bounded: the fixture itself ends after 120 s).
+      for (let i = 0; i < 600 && !(existsSync(pidsFile) && readFileSync(pidsFile, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 100));
+      const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
+      assert.equal(pids.length, 2, out);
+      runner.kill("SIGTERM");
+      assert.equal(await exited, 143, out);
+      assert.match(out, /SIGTERM: stopping 1 running process group/);
+      for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner stopped:\n${out}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Whether `pid` is gone (or a zombie waiting for its reaper), looking for at most 10 s. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0);
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"))) return true;
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
