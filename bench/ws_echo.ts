@@ -28,11 +28,16 @@
  * two servers with different work.
  *
  * Rounds alternate ours/peer after warm-up rounds (`WS_ECHO_WARMUP` each,
- * default 3; `WS_ECHO_ROUNDS` measured, default 3); the row shows the
+ * default 6; `WS_ECHO_ROUNDS` measured, default 3); the row shows the
  * median and the range. One warm-up round was not enough on Bun: with the
  * raw load, JavaScriptCore's JIT threads of our server still spent 5–8 µs
  * per message compiling in the first measured round (0.5–1 from the third
- * on), and the measured CPU is the whole process's. Server rows also
+ * on), and the measured CPU is the whole process's. Three were not enough
+ * with io_uring: a tick there handles 6–13 messages instead of 25–30, and
+ * the loop's per-tick functions (`#turn`, `#next`, `runDue`, the ring's
+ * reap and dispatch) reached the optimising tier only in rounds 4–6
+ * (JITWorker threads 20–90 ms per 20,000-message round, 1–4.5 µs per
+ * message, in the rounds then measured; none from round 7 on). Server rows also
  * print our server's loop counts per round (from its `Loop.stats`, asked
  * before and after): messages per tick (one tick: one wait, its events
  * dispatched, one runtime turn), lingers per tick and parks per message.
@@ -76,7 +81,7 @@ const CONNECTIONS = Number(process.env.WS_ECHO_CONNECTIONS ?? 50);
 const TRIPS = Number(process.env.WS_ECHO_ROUND_TRIPS ?? 400);
 const ROUNDS = Number(process.env.WS_ECHO_ROUNDS ?? 3);
 /** Unmeasured rounds of each side first (the JIT settles; on Bun it takes more than one). */
-const WARMUP = Number(process.env.WS_ECHO_WARMUP ?? 3);
+const WARMUP = Number(process.env.WS_ECHO_WARMUP ?? 6);
 if (!(Number.isInteger(WARMUP) && WARMUP >= 0)) throw new TypeError(`WS_ECHO_WARMUP: a whole number, got ${process.env.WS_ECHO_WARMUP}`);
 const ONLY = process.env.WS_ECHO_ONLY; // "server" or "client"
 const CASES_FILTER = process.env.WS_ECHO_CASES; // a substring of the case names
