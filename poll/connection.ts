@@ -47,6 +47,7 @@ import { UringTransport } from "./uring/transport.ts";
 import { readableOf, type StreamPort, writableOf } from "./connection_streams.ts";
 import { type Reader, ReadQueue, shortRead } from "./connection_reads.ts";
 import { wasmReadBuffer } from "../core/mask_wasm.ts";
+import { denseSlots } from "../core/dense_slots.ts";
 
 /** Passed to an empty write queue at close (no callback receives it): saves making an Error per closed connection. */
 const NOBODY_WAITS: Error = new SocketClosedError("EPIPE", "the connection is closed");
@@ -88,7 +89,8 @@ const scratch: Uint8Array = wasmReadBuffer() ?? new Uint8Array(256 * 1024);
  * samples on Bun). `data` gets the same view object for the same length.
  */
 const VIEW_CACHE_MAX = 2048;
-const views: (Uint8Array | undefined)[] = [];
+/** Dense from the start (see core/dense_slots.ts: `[]` went sparse on JavaScriptCore at its first read of 1000 bytes or more). */
+const views = denseSlots<Uint8Array>(VIEW_CACHE_MAX + 1);
 const NO_HANDLER: ConnectionHandler = {};
 
 function abortReason(signal: AbortSignal): Error {

@@ -32,6 +32,7 @@
  * @module
  */
 import { sysError } from "../../core/sys_error.ts";
+import { denseSlots } from "../../core/dense_slots.ts";
 import { libc } from "../../ffi/libc.ts";
 import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
@@ -108,7 +109,7 @@ export class ProvidedBuffers {
   #tail = 0;
   #published = 0;
   /** Views of the first n bytes of the delivery area, made on first use. */
-  readonly #views: (Uint8Array | undefined)[] = [];
+  readonly #views = denseSlots<Uint8Array>(DELIVERY_BYTES + 1); // dense: see core/dense_slots.ts
   /** Buffers handed to the kernel so far (ids 0..given-1); the rest of the mapping is untouched. */
   #given = 0;
   #closed = false;
