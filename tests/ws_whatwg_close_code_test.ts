@@ -6,6 +6,8 @@
 // invalid UTF-8 or an oversized frame, where browsers and undici say 1006.
 // On the wire nothing changes: the client still sends its Close with the
 // RFC 6455 code (checked here), and connectWebSocket still reports it.
+// And, as the standard says, a send() after close() is dropped but its
+// bytes count in bufferedAmount (it stayed 0, then dropped to 0 at the end).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import net from "node:net";
@@ -123,6 +125,25 @@ describe("WHATWG WebSocket: the close event's code is the connection's close cod
   test("the server's Close without a code: close 1005", async () => {
     const r = await run([frame(8, [])]);
     assert.deepEqual(r.close, { code: 1005, reason: "", wasClean: true });
+  });
+
+  test("send() after close() drops the data and counts its bytes in bufferedAmount, after the close event too", async () => {
+    frames = [];
+    closeAfter = false;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    await new Promise((resolve) => (ws.onopen = resolve));
+    ws.close();
+    const base = ws.bufferedAmount;
+    ws.send("h\u00e9\u20ac\u{1f600}"); // 1 + 2 + 3 + 4 UTF-8 bytes
+    ws.send(new Uint8Array(7));
+    ws.send(new ArrayBuffer(5));
+    ws.send(new Blob([new Uint8Array(3)]));
+    assert.equal(ws.bufferedAmount - base, 10 + 7 + 5 + 3);
+    await new Promise((resolve) => (ws.onclose = resolve));
+    ws.send("xy");
+    assert.equal(ws.bufferedAmount, 10 + 7 + 5 + 3 + 2);
+    const wire = await received;
+    assert.ok(!wire.includes(Buffer.from("xy")) && closePayload(wire) !== null, "only the Close went out");
   });
 
   test("the server goes without a Close: close 1006 not clean", async () => {

@@ -33,6 +33,21 @@ export interface WebSocketInit extends DialOptions {
   closeTimeoutMs?: number;
 }
 
+/** The UTF-8 length of `s` (lone surrogates count as U+FFFD's three bytes, as TextEncoder writes them). */
+function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 4 bytes for 2 code units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 /**
  * The `close` event of a {@link WebSocket} (as the runtimes' `CloseEvent`;
  * Node before 23 has no global one).
@@ -135,6 +150,8 @@ export class WebSocket extends EventTarget {
   #abandon: AbortController | undefined;
   #pendingClose: { code?: number | undefined; reason: string } | undefined;
   #sendChain: Promise<void> | undefined;
+  /** Bytes of the sends made after close() began (see bufferedAmount). */
+  #dropped = 0;
   /** Called on the `open` event. */
   onopen: Handler<Event> = null;
   /** Called on each `message` event. */
@@ -230,9 +247,13 @@ export class WebSocket extends EventTarget {
     return this.#extensions;
   }
 
-  /** Bytes sent but not yet taken by the kernel. */
+  /**
+   * Bytes sent but not yet taken by the kernel, plus the bytes of every
+   * send after `close()` began (dropped, and counted as the WebSockets
+   * Standard says, so a sender that watches it sees its data is not going).
+   */
   get bufferedAmount(): number {
-    return this.#channel?.bufferedAmount ?? 0;
+    return (this.#channel?.bufferedAmount ?? 0) + this.#dropped;
   }
 
   /** How binary messages arrive: "blob" (default) or "arraybuffer". */
@@ -247,7 +268,13 @@ export class WebSocket extends EventTarget {
   /** Sends a message; a `Blob` is sent in order once read. Throws `InvalidStateError` while connecting. */
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
     if (this.#state === 0) throw new DOMException("the WebSocket is still connecting", "InvalidStateError");
-    if (this.#state !== 1) return; // closing or closed: dropped, as browsers do
+    if (this.#state !== 1) {
+      // Closing or closed: dropped, as browsers do, and counted in bufferedAmount.
+      if (typeof data === "string") this.#dropped += utf8Length(data);
+      else if (typeof Blob !== "undefined" && data instanceof Blob) this.#dropped += data.size;
+      else this.#dropped += (data as ArrayBufferLike | ArrayBufferView).byteLength;
+      return;
+    }
     if (typeof Blob !== "undefined" && data instanceof Blob) {
       const chain = (this.#sendChain ?? Promise.resolve()).then(() => data.arrayBuffer()).then((buffer) => {
         if (this.#state === 1) this.#channel!.send(new Uint8Array(buffer), true);
