@@ -6,7 +6,6 @@
 // peer's close_notify came after the data (an EOF before it would be
 // ERR_TLS_TRUNCATED at our server). Checked with our server and node:tls.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as nodeTls from "node:tls";
 import { describe, test } from "node:test";
 import type { Connection } from "../poll/connection.ts";
@@ -14,7 +13,7 @@ import { connectTLS, listenTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
 
 const pki = testPKI();
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
+const KEY = pki.key;
 
 /** Byte i of the stream: a pattern that shifts every 8 KiB, so a repeated or lost piece shows. */
 function pattern(from: number, length: number): Uint8Array {

@@ -1,6 +1,35 @@
 // openssl s_server / s_client as real TLS peers for the tls/ tests, each
-// bounded by a timeout and killed by its caller in `finally`.
+// bounded by a timeout and killed by its caller in `finally`; and the test
+// bed most TLS test files share (tlsTestBed).
 import { type ChildProcess, spawn } from "node:child_process";
+import { after } from "node:test";
+import { testPKI } from "./tls_pki.ts";
+
+/** What {@link tlsTestBed} gives a test file. */
+export interface TLSTestBed {
+  /** The leaf's certificate chain (PEM, leaf first), for a server's `cert`. */
+  readonly cert: string;
+  /** The leaf's private key (PEM), for a server's `key`. */
+  readonly key: string;
+  /** The root that verifies the chain (PEM), for a client's `ca`. */
+  readonly ca: string;
+  /** Listeners, contexts and the like to close after the file's tests: push a function that closes each. */
+  readonly closers: (() => unknown)[];
+}
+
+/**
+ * The test PKI's server identity and a list of closers that an `after`
+ * hook (registered here, so call it at the file's top level) runs in order
+ * once the file's tests are done.
+ */
+export function tlsTestBed(): TLSTestBed {
+  const pki = testPKI();
+  const closers: (() => unknown)[] = [];
+  after(async () => {
+    for (const close of closers.splice(0)) await close();
+  });
+  return { cert: pki.chain, key: pki.key, ca: pki.root, closers };
+}
 
 export interface SServer {
   readonly port: number;

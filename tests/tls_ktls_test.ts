@@ -6,7 +6,7 @@
 // that the data path still works, and log a note saying so.
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -48,7 +48,7 @@ function pattern(n: number): Uint8Array {
 describe("kTLS opt-in", () => {
   test("ktls: true on both contexts: tlsInfo reports the kernel's answer; echo and tlsSendfile carry the bytes either way", async () => {
     const pki = testPKI();
-    const server = listenTLS({ port: 0, cert: pki.chain, key: readFileSync(pki.paths["leaf.key"]!, "utf8"), ciphersuites: SUITE, ktls: true });
+    const server = listenTLS({ port: 0, cert: pki.chain, key: pki.key, ciphersuites: SUITE, ktls: true });
     const client = new TLSContext({ ca: pki.root, ciphersuites: SUITE, ktls: true });
     const dir = mkdtempSync(join(tmpdir(), "ffinet-ktls-"));
     try {
@@ -101,7 +101,7 @@ describe("kTLS opt-in", () => {
 
   test("ktls per connection with a shared context; off by default; bad values are TypeErrors", async () => {
     const pki = testPKI();
-    const serverContext = new TLSContext({ role: "server", cert: pki.chain, key: readFileSync(pki.paths["leaf.key"]!, "utf8") });
+    const serverContext = new TLSContext({ role: "server", cert: pki.chain, key: pki.key });
     assert.equal(serverContext.ktls, false);
     const server = listenTLS({ port: 0, context: serverContext, handler: { data: (c, d) => void c.send(d) } });
     const client = new TLSContext({ ca: pki.root });
@@ -139,7 +139,7 @@ describe("kTLS opt-in", () => {
     console.log(`note: kernelTLSSupport(): available ${support.available}, errno ${support.errno || "none"}${support.reason ? `: ${support.reason}` : ""}`);
 
     const pki = testPKI();
-    const key = readFileSync(pki.paths["leaf.key"]!, "utf8");
+    const key = pki.key;
     assert.throws(() => new TLSContext({ ktls: "always" as unknown as boolean }), TypeError);
     if (!support.available) {
       const refused = (err: unknown) => {

@@ -7,7 +7,6 @@
 // a handshake that fails or finishes frees its slot, and none stays taken.
 import assert from "node:assert/strict";
 import net from "node:net";
-import { readFileSync } from "node:fs";
 import * as nodeTls from "node:tls";
 import { after, describe, test } from "node:test";
 import { Logger, type LogRecord } from "../core/log.ts";
@@ -16,19 +15,13 @@ import { listen } from "../poll/listener.ts";
 import { serve } from "../http/server/mod.ts";
 import { DEFAULT_MAX_TLS_HANDSHAKES, listenTLS, type TLSListener } from "../tls/mod.ts";
 import { TLS_STATS } from "../tls/tls_stats.ts";
-import { testPKI } from "./tls_pki.ts";
-
-const pki = testPKI();
-const CERT = pki.chain;
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
-const CA = pki.root;
+import { tlsTestBed } from "./tls_helpers.ts";
 
 const sockets: net.Socket[] = [];
-const closers: (() => unknown)[] = [];
-after(async () => {
+after(() => {
   for (const s of sockets.splice(0)) s.destroy();
-  for (const close of closers.splice(0)) await close();
 });
+const { cert: CERT, key: KEY, ca: CA, closers } = tlsTestBed();
 
 const echo = { data: (c: Connection, d: Uint8Array) => void c.send(d) };
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));

@@ -7,7 +7,6 @@
 // handler at once (only bytes held made them wait). Against node:tls; our client holds off reading until the server's bytes
 // and its end are all in the socket, so one read finds them together.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import * as nodeTls from "node:tls";
 import { describe, test } from "node:test";
@@ -17,7 +16,7 @@ import { testPKI } from "./tls_pki.ts";
 import { turns, until, within } from "./waits.ts";
 
 const pki = testPKI();
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
+const KEY = pki.key;
 
 for (const [tls, how] of [[true, "end"], [true, "reset"], [false, "end"], [false, "reset"]] as const) {
   describe(`${tls ? "TLS (fd mode; memory-BIO under FFINET_IO=uring)" : "plain TCP"}: ${how === "end" ? "the server's end() (FIN, with or without close_notify)" : "a failure (a reset)"} read together with bytes`, () => {

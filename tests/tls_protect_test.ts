@@ -4,27 +4,17 @@
 // node:tls and openssl s_client as the clients), and per-IP counts, rates
 // and SYN-guard scoring follow the TLS connection's life.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as nodeTls from "node:tls";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ManualClock } from "../core/clock.ts";
 import type { Connection } from "../poll/connection.ts";
 import { adopt, connect, listen, type Listener } from "../poll/listener.ts";
 import { ListenProtection } from "../pool/protect.ts";
 import { Socket } from "../socket/socket.ts";
 import { listenTLS, startTLS, type TLSListener } from "../tls/connect_async.ts";
-import { runSClient } from "./tls_helpers.ts";
-import { testPKI } from "./tls_pki.ts";
+import { runSClient, tlsTestBed } from "./tls_helpers.ts";
 
-const pki = testPKI();
-const CERT = pki.chain;
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
-const CA = pki.root;
-
-const closers: (() => unknown)[] = [];
-after(async () => {
-  for (const close of closers.splice(0)) await close();
-});
+const { cert: CERT, key: KEY, ca: CA, closers } = tlsTestBed();
 
 function echoHandler() {
   return { data: (c: Connection, d: Uint8Array) => void c.send(d) };

@@ -7,14 +7,13 @@
 // writes one record per write(); our client holds off reading (pause) until
 // every record is in its socket, so what one read finds is all of them.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as nodeTls from "node:tls";
 import { test } from "node:test";
 import { connectTLS } from "../tls/connect_async.ts";
 import { testPKI } from "./tls_pki.ts";
 
 const pki = testPKI();
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
+const KEY = pki.key;
 const RECORDS = 200;
 const SIZE = 16;
 

@@ -8,8 +8,7 @@
 // SNI, or a NUL said "host must be a string"); a Unicode name passes when
 // it has an A-label; an IP literal keeps going without SNI.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { Connection } from "../poll/connection.ts";
 import { connect } from "../poll/connect.ts";
@@ -23,17 +22,9 @@ import { DTLSContext } from "../tls/dtls_context.ts";
 import { checkServername, INVALID_SERVERNAME, peerName } from "../tls/ssl_setup.ts";
 import * as tlsModule from "../tls/mod.ts";
 import { TLSSocket } from "../tls/tls_socket.ts";
-import { testPKI } from "./tls_pki.ts";
+import { tlsTestBed } from "./tls_helpers.ts";
 
-const pki = testPKI();
-const CERT = pki.chain;
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
-const CA = pki.root;
-
-const closers: (() => unknown)[] = [];
-after(async () => {
-  for (const close of closers.splice(0)) await close();
-});
+const { cert: CERT, key: KEY, ca: CA, closers } = tlsTestBed();
 
 const BAD = ["a b", "a\0b", "\0", "", " ", "host\r\nx", "tab\there", "del\x7f", ".", "a..b", "..", "a:443", "a/b", "a@b", "x".repeat(256), `${"a".repeat(63)}.`.repeat(4) + "abcd", "bü cher.example", "bücher\0.example",
   "x".repeat(64), `${"a".repeat(64)}.example`, `example.${"b".repeat(64)}.`, `ü${"a".repeat(60)}.example` /* A-label xn--…: 66 bytes */];

@@ -8,7 +8,6 @@
 // pauses at the first bytes: the rest comes when it resumes (from a microtask where it waited in the TLS
 // layer).
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as nodeTls from "node:tls";
 import { describe, test } from "node:test";
 import { adopt } from "../poll/connect.ts";
@@ -22,7 +21,7 @@ import { testPKI } from "./tls_pki.ts";
 import { turns, until, within } from "./waits.ts";
 
 const pki = testPKI();
-const KEY = readFileSync(pki.paths["leaf.key"]!, "utf8");
+const KEY = pki.key;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
