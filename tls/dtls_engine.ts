@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { TLSError, TLSHandshakeError, TLSPinError, UseAfterCloseError } from "../core/errors.ts";
+import { TLSError, TLSHandshakeError, UseAfterCloseError } from "../core/errors.ts";
 import { libcrypto } from "../ffi/libcrypto.ts";
 import { libssl } from "../ffi/libssl.ts";
 import { native } from "../ffi/native.ts";
@@ -29,10 +29,10 @@ import { negotiatedCipher, negotiatedProtocol } from "./connection_info.ts";
 import { BIO_DGRAM_CTRL, DTLS_CTRL, SSL_ERROR } from "./ctrl.ts";
 import { acquireDTLSContext, type DTLSContext, dtlsContextPins, releaseDTLSContext } from "./dtls_context.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, pinMismatch } from "./failure.ts";
 import { checkServername, configurePeerName } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
-import { peerCertificateDER, peerChainPins } from "./x509.ts";
+import { peerCertificateDER } from "./x509.ts";
 
 /** What a step waits for before it can go on. */
 export type DTLSWait = "read" | "write";
@@ -248,12 +248,10 @@ export class DTLSEngine {
   }
 
   #checkPins(ssl: Pointer): void {
-    const pins = dtlsContextPins(this.#context);
-    if (pins.length === 0) return;
-    const seen = peerChainPins(ssl, this.#context.verify);
-    if (!seen.some((pin) => pins.includes(pin))) {
+    const refused = pinMismatch(ssl, dtlsContextPins(this.#context), this.#context.verify, "DTLS handshake");
+    if (refused !== null) {
       this.broken = true;
-      throw new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "DTLS handshake" });
+      throw refused;
     }
   }
 

@@ -128,11 +128,26 @@ export function dataFailure(what: string, code: number, errno: number): TLSError
  * ```
  */
 export function pinFailure(ssl: Pointer, context: TLSContext): TLSPinError | null {
-  const pins = contextPins(context);
+  return pinMismatch(ssl, contextPins(context), context.verify, "handshake");
+}
+
+/**
+ * The pin check of {@link pinFailure} for any context (DTLS too): with
+ * `pins`, a {@link TLSPinError} (syscall `what`) when no certificate of
+ * the peer's chain (its verified chain, or its own certificate alone when
+ * `verified` is false) matches one; else null.
+ *
+ * @example
+ * ```ts ignore
+ * const refused = pinMismatch(ssl, dtlsContextPins(context), context.verify, "DTLS handshake");
+ * if (refused !== null) throw refused;
+ * ```
+ */
+export function pinMismatch(ssl: Pointer, pins: readonly string[], verified: boolean, what: string): TLSPinError | null {
   if (pins.length === 0) return null;
-  const seen = peerChainPins(ssl, context.verify);
+  const seen = peerChainPins(ssl, verified);
   if (seen.some((pin) => pins.includes(pin))) return null;
-  return new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: "handshake" });
+  return new TLSPinError("ERR_TLS_PIN", `no certificate of the peer's chain matches a pin (chain SPKI sha256: ${seen.join(", ") || "none"})`, { syscall: what });
 }
 
 /**
