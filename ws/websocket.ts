@@ -49,6 +49,23 @@ function utf8Length(s: string): number {
 }
 
 /**
+ * `send()`'s argument as WebIDL converts it: a `Blob`, an `ArrayBuffer`
+ * (a shared one too) or a view as it is, anything else as a string
+ * (`send(123)` sends the text "123", as browsers and undici do; a Symbol
+ * is a TypeError).
+ */
+function sendData(data: unknown): string | ArrayBufferLike | ArrayBufferView | Blob {
+  if (typeof data === "string") return data;
+  if (typeof data === "object" && data !== null) {
+    if (ArrayBuffer.isView(data) || data instanceof ArrayBuffer || typeof Blob !== "undefined" && data instanceof Blob) return data;
+    // By tag, so a buffer from another realm (a Worker's, a vm context's) is one too.
+    const tag = Object.prototype.toString.call(data);
+    if (tag === "[object ArrayBuffer]" || tag === "[object SharedArrayBuffer]") return data as ArrayBufferLike;
+  }
+  return `${data as string}`;
+}
+
+/**
  * The `close` event of a {@link WebSocket} (as the runtimes' `CloseEvent`;
  * Node before 23 has no global one).
  *
@@ -265,8 +282,9 @@ export class WebSocket extends EventTarget {
     if (value === "blob" || value === "arraybuffer") this.#binaryType = value;
   }
 
-  /** Sends a message; a `Blob` is sent in order once read. Throws `InvalidStateError` while connecting. */
-  send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+  /** Sends a message; a `Blob` is sent in order once read, anything not bytes as its string. Throws `InvalidStateError` while connecting. */
+  send(value: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    const data = sendData(value);
     if (this.#state === 0) throw new DOMException("the WebSocket is still connecting", "InvalidStateError");
     if (this.#state !== 1) {
       // Closing or closed: dropped, as browsers do, and counted in bufferedAmount.
