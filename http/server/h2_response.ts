@@ -35,8 +35,11 @@ import type { H2Exchange, H2Session } from "./h2_session.ts";
 const GATHER_MAX = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
-/** Fields HTTP/2 forbids in a header section (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]);
+/**
+ * Fields HTTP/2 forbids in a response's header section (RFC 9113 §8.2.2):
+ * TE too, whose exception (`te: trailers`) is for requests only.
+ */
+const CONNECTION_SPECIFIC = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]);
 
 let fieldsOut: string[] = [];
 let declaredLength = -1;
@@ -49,7 +52,6 @@ function addField(name: string, value: string): void {
     if (value !== "" && Number.isSafeInteger(n) && n >= 0) declaredLength = n;
     return;
   }
-  if (name === "te" && value.toLowerCase() !== "trailers") return;
   if (name === "date") sawDate = true;
   fieldsOut.push(name, value);
 }

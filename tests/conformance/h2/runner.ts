@@ -48,7 +48,7 @@ async function handler(request: Request, info: ServeHandlerInfo): Promise<Respon
   }
   if (path === "/big") return new Response(new Uint8Array(BIG_LENGTH).fill(0x62));
   if (path === "/conn-fields") {
-    return new Response("hello", { headers: { connection: "close", "keep-alive": "timeout=5", "transfer-encoding": "chunked", upgrade: "h2c", "proxy-connection": "x", "x-kept": "1" } });
+    return new Response("hello", { headers: { connection: "close", "keep-alive": "timeout=5", "transfer-encoding": "chunked", upgrade: "h2c", "proxy-connection": "x", te: "trailers", "x-kept": "1" } });
   }
   if (path === "/cl-short") return new Response("0123456789", { headers: { "content-length": "5" } });
   if (path === "/cl-long") return new Response("0123", { headers: { "content-length": "50" } });
