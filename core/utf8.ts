@@ -34,6 +34,7 @@
  */
 
 import { nativeUtf8 } from "../ffi/utf8_native.ts";
+import { wordView } from "./word_view.ts";
 
 /** `end` when the whole range is valid; otherwise the index of the bad byte. */
 type ScanResult = number;
@@ -74,8 +75,9 @@ function skipWords(bytes: Uint8Array, words: Int32Array, wordBase: number, i: nu
 function scan(bytes: Uint8Array, start: number, end: number, tail: { state: number }): ScanResult {
   let i = start;
   tail.state = ACCEPT;
-  // A 32-bit view over the aligned part of the buffer, made on the first
-  // long ASCII run: word-at-a-time skipping needs 4-byte alignment.
+  // A 32-bit view of the whole buffer (kept per buffer: a view per call
+  // was one allocation per short text message), taken on the first long
+  // ASCII run; its words are 4-byte aligned by construction.
   let words: Int32Array | undefined;
   let wordBase = 0; // byte index (relative to bytes[0]) of words[0]
   // Fast loop: at least four bytes left, so no sequence can be cut off.
@@ -92,11 +94,8 @@ function scan(bytes: Uint8Array, start: number, end: number, tail: { state: numb
       while (i < stop && bytes[i]! < 0x80) i++;
       if (i === stop && end - i >= 16) {
         if (words === undefined) {
-          const off = bytes.byteOffset;
-          const first = (off + 3) & ~3;
-          const last = (off + bytes.length) & ~3;
-          words = new Int32Array(bytes.buffer as ArrayBuffer, first, Math.max(0, last - first) >>> 2);
-          wordBase = first - off;
+          words = wordView(bytes.buffer);
+          wordBase = -bytes.byteOffset;
         }
         i = skipWords(bytes, words, wordBase, i, end);
       }

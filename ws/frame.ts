@@ -15,6 +15,7 @@
  */
 import { runtimeCapabilities } from "../ffi/runtime.ts";
 import { wasmMasker } from "../core/mask_wasm.ts";
+import { wordView } from "../core/word_view.ts";
 
 /**
  * Frame opcodes (RFC 6455 §5.2).
@@ -339,41 +340,6 @@ function rotateRight(x: number, bits: number): number {
   return (x >>> bits) | (x << (32 - bits));
 }
 
-// Word views over whole buffers: Int32Array, not Uint32Array, so words
-// above 2^31 stay small integers (Deno and Bun run the loops 1.2–1.7×
-// faster). Making a view costs 30–300 ns (most on Deno), as much as masking
-// a kilobyte, so the views of the last two small buffers are kept (a
-// receiver's read buffer, a sender's slab); larger ones are not pinned by
-// those two slots but kept in a WeakMap, for as long as their buffer lives
-// (an io_uring loop's receive buffers are one mapping of megabytes, reused
-// for every message: a view per unmasked payload was one Int32Array per
-// 64 B echo on Bun).
-const VIEW_CACHE_MAX_BYTES = 256 * 1024;
-let viewBufferA: ArrayBufferLike | null = null;
-let viewA = new Int32Array(0);
-let viewBufferB: ArrayBufferLike | null = null;
-let viewB = new Int32Array(0);
-const largeViews = new WeakMap<ArrayBufferLike, Int32Array>();
-
-function wordView(buffer: ArrayBufferLike): Int32Array {
-  const words = buffer.byteLength >>> 2;
-  if (buffer === viewBufferA && viewA.length === words) return viewA;
-  if (buffer === viewBufferB && viewB.length === words) return viewB;
-  if (buffer.byteLength > VIEW_CACHE_MAX_BYTES) {
-    // Its length may have changed since (resized, or detached): then a new view.
-    const kept = largeViews.get(buffer);
-    if (kept !== undefined && kept.length === words) return kept;
-    const view = new Int32Array(buffer as ArrayBuffer, 0, words);
-    largeViews.set(buffer, view);
-    return view;
-  }
-  const view = new Int32Array(buffer as ArrayBuffer, 0, words);
-  viewBufferB = viewBufferA;
-  viewB = viewA;
-  viewBufferA = buffer;
-  viewA = view;
-  return view;
-}
 
 /**
  * XORs `data` in place with the masking key, starting at key position
