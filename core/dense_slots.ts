@@ -24,6 +24,14 @@
  * console.log(views.length, views[3]); // 2049 undefined
  * ```
  *
+ * {@link valueList} is the other shape an array starts in: `[]` is stored
+ * as "undecided" and becomes a list of values at its first element, a new
+ * structure; a function JavaScriptCore optimised while the array was still
+ * empty then exits on it. `TimerHeap.runDue`'s reused batch was empty
+ * until the first timer fired, after the loop's tick had been compiled:
+ * 100 exits (BadCache) and a recompile per run of the HTTP/2 client
+ * benchmark.
+ *
  * @module
  */
 
@@ -45,4 +53,26 @@
 export function denseSlots<T>(size: number): (T | undefined)[] {
   if (!Number.isInteger(size) || size < 0 || size > 0x1000000) throw new RangeError(`size must be an integer from 0 to 2^24, got ${size}`);
   return new Array<T | undefined>(size).fill(undefined);
+}
+
+/**
+ * An empty array already stored as a list of values (JavaScriptCore's
+ * contiguous shape, which `[]` takes only at its first element): for a
+ * list that is reused, emptied and filled again on a hot path (see the
+ * module documentation).
+ *
+ * @returns a new empty array.
+ * @example
+ * ```ts
+ * import { valueList } from "./dense_slots.ts";
+ * const batch = valueList<number>();
+ * batch.push(1, 2);
+ * batch.length = 0;
+ * console.log(batch.length); // 0
+ * ```
+ */
+export function valueList<T>(): T[] {
+  const list: (T | undefined)[] = [undefined];
+  list.length = 0;
+  return list as T[];
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { denseSlots } from "./dense_slots.ts";
+import { denseSlots, valueList } from "./dense_slots.ts";
 
 /** Bun's bun:jsc describeArray, or undefined on the other runtimes. */
 async function describeArray(): Promise<((a: unknown[]) => string) | undefined> {
@@ -43,4 +43,26 @@ test("denseSlots: written first at index 1500, the array keeps a vector of every
     assert.equal(a.length, 2049);
     assert.equal(Object.keys(a).length, 2049);
   }
+});
+
+test("valueList: an empty array that takes, loses and takes values again", () => {
+  const list = valueList<{ n: number }>();
+  assert.equal(list.length, 0);
+  list.push({ n: 1 }, { n: 2 });
+  assert.deepEqual(list.map((x) => x.n), [1, 2]);
+  list.length = 0;
+  assert.equal(list.length, 0);
+  list.push({ n: 3 });
+  assert.equal(list[0]!.n, 3);
+  assert.notEqual(valueList(), valueList());
+});
+
+test("valueList: stored as a list of values before its first element (JavaScriptCore: [] is undecided)", async () => {
+  if (!("Bun" in globalThis)) {
+    assert.equal(valueList().length, 0);
+    return;
+  }
+  const jsc = await import("bun:jsc" as string) as { describe(v: unknown): string };
+  assert.match(jsc.describe(valueList()), /ArrayWithContiguous/);
+  assert.match(jsc.describe([]), /ArrayWithUndecided/); // what the batch was
 });

@@ -26,6 +26,7 @@
  */
 import { type Clock, systemClock } from "./clock.ts";
 import { UseAfterCloseError } from "./errors.ts";
+import { valueList } from "./dense_slots.ts";
 
 /**
  * Called when a timer fires, with the timer itself (so a callback can
@@ -233,8 +234,8 @@ export class TimerHeap {
   readonly #clock: Clock;
   readonly #onError: ((error: unknown, timer: Timer) => void) | undefined;
   readonly #heap: Timer[] = [];
-  /** Reused list of the timers taken out of the heap by the current run. */
-  readonly #batch: Timer[] = [];
+  /** Reused list of the timers taken out of the heap by the current run (a value list from the start: core/dense_slots.ts). */
+  readonly #batch: Timer[] = valueList<Timer>();
   #seq = 0;
   #running = false;
   #closed = false;
