@@ -40,7 +40,12 @@
  * too), without `bytes()`, its promise and its UTF-8 buffer
  * (ffi/bun_response_bytes.ts). The response's body is then left unread, as
  * on Node and Deno. Clones are not Bun's instances of the subclass: their
- * strings are not kept, and they go the `bytes()` way.
+ * strings are not kept, and they go the `bytes()` way. A `Blob` (or
+ * `File`) body is kept alike until the stream is asked for
+ * ({@link bunBlobBody}): the server reads a Blob Bun holds in memory
+ * itself (the response shares the Blob, which cannot change; see
+ * ffi/bun_response_bytes.ts `bunBlobBytes`) instead of the response's
+ * stream, and leaves the response's body unread, as on Node and Deno.
  *
  * What stays different on Bun: a string body's type cannot be deleted
  * (`response.headers.delete("content-type")` finds nothing to delete, and
@@ -77,6 +82,8 @@ type ResponseClass = typeof Response;
 const TEXT = Symbol("ffinet.textBody");
 /** The string body of a response of the subclass, until its `body` getter is used (then undefined). */
 const STRING = Symbol("ffinet.stringBody");
+/** The Blob (or File) body of a response of the subclass, until its `body` getter is used (then undefined). */
+const BLOB = Symbol("ffinet.blobBody");
 
 function isText(response: object): boolean {
   return (response as Record<symbol, unknown>)[TEXT] === true;
@@ -94,6 +101,7 @@ function typedBody(body: unknown): boolean {
 interface Installed {
   implied: (response: Response) => string | undefined;
   stringBody: (response: Response) => string | undefined;
+  blobBody: (response: Response) => Blob | undefined;
 }
 
 function install(): Installed | undefined {
@@ -111,7 +119,10 @@ function install(): Installed | undefined {
       if (typeof body === "string") {
         (this as unknown as Record<symbol, unknown>)[TEXT] = true;
         (this as unknown as Record<symbol, unknown>)[STRING] = body;
-      } else if (typedBody(body)) void this.headers;
+      } else if (typedBody(body)) {
+        void this.headers;
+        if (body instanceof Blob) (this as unknown as Record<symbol, unknown>)[BLOB] = body;
+      }
     }
     override clone(): Response {
       const copy = nativeClone.call(this);
@@ -122,7 +133,9 @@ function install(): Installed | undefined {
   Object.defineProperty(TypedResponse.prototype, "body", {
     // The stream is asked for: the string may be read, locked or cancelled from now on.
     get(this: Response): ReadableStream<Uint8Array> | null {
-      if ((this as unknown as Record<symbol, unknown>)[STRING] !== undefined) (this as unknown as Record<symbol, unknown>)[STRING] = undefined;
+      const self = this as unknown as Record<symbol, unknown>;
+      if (self[STRING] !== undefined) self[STRING] = undefined;
+      if (self[BLOB] !== undefined) self[BLOB] = undefined;
       return nativeBody.call(this);
     },
     configurable: true,
@@ -143,17 +156,26 @@ function install(): Installed | undefined {
     if (!isText(made) || isText(bytes) || !isText(made.clone()) || !(made instanceof Native)) return undefined;
     const read = new TypedResponse("y");
     if (stringOf(read) !== "y" || read.body === null || stringOf(read) !== undefined) return undefined;
+    const blob = new Blob(["z"]);
+    const fromBlob = new TypedResponse(blob);
+    if (blobOf(fromBlob) !== blob || blobOf(bytes) !== undefined || fromBlob.body === null || blobOf(fromBlob) !== undefined) return undefined;
   } catch {
     return undefined;
   }
   Object.defineProperty(globalThis, "Response", { value: TypedResponse, writable: true, configurable: true });
-  return { implied: (response) => isText(response) ? TEXT_TYPE : undefined, stringBody: stringOf };
+  return { implied: (response) => isText(response) ? TEXT_TYPE : undefined, stringBody: stringOf, blobBody: blobOf };
 }
 
 /** The kept string of a response nobody has read, locked or disturbed the body of (see the module text). */
 function stringOf(response: Response): string | undefined {
   const s = (response as unknown as Record<symbol, unknown>)[STRING];
   return typeof s === "string" && !response.bodyUsed ? s : undefined;
+}
+
+/** The kept Blob of a response nobody has read, locked or disturbed the body of (see {@link bunBlobBody}). */
+function blobOf(response: Response): Blob | undefined {
+  const b = (response as unknown as Record<symbol, unknown>)[BLOB];
+  return b !== undefined && !response.bodyUsed ? b as Blob : undefined;
 }
 
 const installed = install();
@@ -192,3 +214,23 @@ export const bunImpliedType: ((response: Response) => string | undefined) | unde
  * ```
  */
 export const bunStringBody: ((response: Response) => string | undefined) | undefined = installed?.stringBody;
+
+/**
+ * On Bun, the `Blob` (or `File`) a `Response` was made from while nobody
+ * has read, locked or disturbed its body (its `body` getter never used,
+ * `bodyUsed` false), for the server to read instead of the response's
+ * stream (an in-memory one at once: `bunBlobBytes` in
+ * ffi/bun_response_bytes.ts), as Node's and Deno's responses keep theirs;
+ * undefined for any other response (a clone, a response made before this
+ * module loaded, a used body). A Blob cannot change, and the response
+ * shares it rather than copying it, so what is read is the response's
+ * body. Undefined itself on Node and Deno.
+ *
+ * @example
+ * ```ts
+ * import { bunBlobBody } from "./bun_response_type.ts";
+ * const blob = new Blob(["hi"]);
+ * console.log(bunBlobBody === undefined || bunBlobBody(new Response(blob)) === blob); // true
+ * ```
+ */
+export const bunBlobBody: ((response: Response) => Blob | undefined) | undefined = installed?.blobBody;

@@ -6,7 +6,7 @@
  * The runtimes keep a `Response`'s source private. Node's undici and
  * Deno keep it under a symbol-keyed property all the same, read by
  * ffi/undici_response_body.ts and ffi/deno_response_body.ts; on Bun a
- * string body is kept by ffinet's `Response` subclass until its stream is
+ * string or Blob body is kept by ffinet's `Response` subclass until its stream is
  * asked for (ffi/bun_response_type.ts), and any other body held in memory
  * is taken with `response.bytes()` (ffi/bun_response_bytes.ts), which uses
  * the body as reading its stream would. Each is used only for a body nobody has touched (its stream
@@ -26,8 +26,8 @@
  *
  * @module
  */
-import { bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
-import { bunImpliedType, bunStringBody } from "../../ffi/bun_response_type.ts";
+import { bunBlobBytes, bunResponseBytes } from "../../ffi/bun_response_bytes.ts";
+import { bunBlobBody, bunImpliedType, bunStringBody } from "../../ffi/bun_response_type.ts";
 import { type DenoBodyRecord, denoResponseBody } from "../../ffi/deno_response_body.ts";
 import { undiciResponseBody } from "../../ffi/undici_response_body.ts";
 import { detachBuffer } from "../../ffi/detach.ts";
@@ -39,6 +39,8 @@ const BUFFERED_BYTES = Symbol.for("ffinet.bufferedBytes");
 const bunBytes = bunResponseBytes;
 /** Bun: the string a response of ffinet's `Response` subclass was made from, while untouched (undefined elsewhere). */
 const bunString = bunStringBody;
+/** Bun: the Blob a response of ffinet's `Response` subclass was made from, while untouched (undefined elsewhere). */
+const bunBlob = bunBlobBody;
 /** Bodies from this size on are freed by {@link releaseTakenBody}. */
 const RELEASE_MIN = 16384;
 /**
@@ -100,9 +102,16 @@ export function staticBody(response: Response): StaticBody {
     return body === null ? NO_BODY : body;
   }
   if (bunBytes === undefined) return undefined;
-  // Bun: a string body nobody has touched is written as it is (ffi/bun_response_type.ts), else taken with bytes().
+  // Bun: a string or Blob body nobody has touched is written from what it was made of (ffi/bun_response_type.ts), else taken with bytes().
   const text = bunString?.(response);
-  return text !== undefined ? text : (taken = bunBytes(response));
+  if (text !== undefined) return text;
+  const blob = bunBlob?.(response);
+  if (blob !== undefined) {
+    // A copy of an in-memory Blob read at once, freed once sent; the response's own body is left unread.
+    const bytes = bunBlobBytes?.(blob);
+    if (bytes !== undefined) return (taken = bytes);
+  }
+  return (taken = bunBytes(response));
 }
 
 /**
