@@ -38,7 +38,15 @@ import { type LoopUring, loopIoFor } from "./uring/loop_io.ts";
  * How connections do their I/O: "readiness" (epoll/poll/kqueue and
  * syscalls) or "uring" (accept, connect, recv, send and close complete
  * through the loop's io_uring; falls back to readiness where io_uring is
- * refused). Default: `FFINET_IO=uring` in the environment, else readiness.
+ * refused). Default: `FFINET_IO` in the environment ("uring" or
+ * "readiness"), else io_uring on Linux 6.1+ where the kernel allows it,
+ * readiness elsewhere. "readiness" (or `FFINET_IO=readiness`) forces epoll.
+ *
+ * @example
+ * ```ts
+ * import type { IoOption } from "./connect.ts";
+ * const io: IoOption = "readiness"; // epoll, whatever the kernel
+ * ```
  */
 export type IoOption = "readiness" | "uring";
 

@@ -142,7 +142,11 @@ export interface ListenUnixOptions extends ConnectionOptions {
   maxPending?: number;
   /** The loop (default: {@link defaultLoop}). */
   loop?: Loop;
-  /** The I/O mechanism (see {@link IoOption}). */
+  /**
+   * The I/O mechanism of the listener and its connections (see
+   * {@link IoOption}): by default io_uring on Linux 6.1+ where the kernel
+   * allows it, else readiness; "readiness" forces epoll.
+   */
   io?: IoOption;
 }
 

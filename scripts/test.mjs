@@ -414,7 +414,29 @@ const runtimeDefs = {
  *
  * (`paths` as on the command line: a folder or a file name's start.)
  */
-const EXTRA_RUNS = [];
+const EXTRA_RUNS = [
+  // io_uring is the default I/O on Linux 6.1+ (poll/uring/probe.ts): the
+  // connection, TLS, layered, HTTP and WebSocket files most sensitive to the
+  // backend run again over epoll (FFINET_IO=readiness), on Bun, the fastest.
+  {
+    name: "bun-readiness",
+    runtime: "bun",
+    env: { FFINET_IO: "readiness" },
+    paths: [
+      "poll/connect_test.ts", "poll/connection_api_test.ts", "poll/connection_reset_test.ts", "poll/connection_send_more_test.ts",
+      "poll/connection_test.ts", "poll/listener_test.ts", "poll/transport_test.ts", "poll/write_queue_test.ts",
+      "tests/peer_hangup_test.ts", "tests/raw_shutdown_order_test.ts", "tests/use_after_close_test.ts", "tests/listener_close_test.ts",
+      "tests/listener_emfile_test.ts", "tests/loop_backpressure_test.ts", "tests/loop_echo_test.ts",
+      "tests/tls_async_test.ts", "tests/tls_loop_test.ts", "tests/tls_server_test.ts", "tests/tls_client_test.ts",
+      "tests/tls_paused_end_test.ts", "tests/tls_buffered_write_test.ts", "tests/tls_max_handshakes_test.ts", "tests/tls_resume_test.ts",
+      "tests/hostile_tls_client_test.ts", "tests/hostile_tls_server_test.ts",
+      "tests/layered_transport_test.ts", "tests/layered_abort_reason_test.ts", "tests/proxy_test.ts", "tests/proxy_https_test.ts",
+      "tests/http_server_h1_test.ts", "tests/http_server_h2_test.ts", "tests/http_server_half_close_test.ts", "tests/http_server_tls_test.ts",
+      "tests/http_server_large_body_test.ts", "tests/http_server_sendfile_test.ts", "tests/http_client_test.ts", "tests/http_client_h2_test.ts",
+      "tests/ws_server_test.ts", "tests/ws_client_test.ts", "tests/ws_wire_races_test.ts", "tests/ws_cork_test.ts", "ws/connection_test.ts",
+    ],
+  },
+];
 
 // Every run is split into parts (FFINET_TEST_PARTS, 8 by default): the i-th
 // file (in sorted order) goes into part i mod 8, so the long files spread

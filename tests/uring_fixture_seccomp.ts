@@ -1,7 +1,8 @@
 // Child process for uring_unavailable_test.ts: installs a seccomp filter on
 // this (the JS) thread that refuses io_uring_setup with EPERM, as a container
-// runtime's default profile does, then uses FFINET_IO=uring (set by the
-// parent) as an application would: a listener, a connection, an echo.
+// runtime's default profile does, then uses FFINET_IO=uring or the default
+// (FFINET_IO empty; io_uring on Linux 6.1+), as the parent sets it, as an
+// application would: a listener, a connection, an echo.
 // Prints one JSON line: which I/O the listener took, why io_uring was
 // refused, and the error Ring.open throws. Linux x86-64 and arm64 only.
 // With the argument "large", only rings of more than 2 entries are refused,

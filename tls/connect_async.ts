@@ -122,7 +122,11 @@ export interface ConnectTLSOptions extends TLSConnectionSettings, ConnectionOpti
   readonly handler?: ConnectionHandler;
   /** The loop (default: the default loop). */
   readonly loop?: Loop;
-  /** "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring). */
+  /**
+   * "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring).
+   * Default: `FFINET_IO`, else io_uring on Linux 6.1+ where the kernel
+   * allows it, else readiness (see `IoOption`).
+   */
   readonly io?: IoOption;
   /** Limit for the TCP connect, in ms. */
   readonly timeoutMs?: number;
@@ -807,7 +811,11 @@ export interface ListenTLSOptions extends Omit<TLSConnectionSettings, "servernam
   readonly noDelay?: boolean;
   /** The loop. */
   readonly loop?: Loop;
-  /** "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring). */
+  /**
+   * "readiness" (fd mode) or "uring" (memory-BIO mode over io_uring).
+   * Default: `FFINET_IO`, else io_uring on Linux 6.1+ where the kernel
+   * allows it, else readiness (see `IoOption`).
+   */
   readonly io?: IoOption;
   /**
    * Admission control (pool/'s `ListenProtection`, or any

@@ -357,8 +357,9 @@ const REFUSALS = new Set(["ENOMEM", "EPERM", "EACCES", "ENOSYS", "EINVAL", "EOPN
 
 /**
  * The ring a listener or connection on `loop` uses, or undefined for
- * readiness I/O: io_uring when `option` (else `FFINET_IO`) asks for it and
- * the kernel allows it ({@link chooseAsyncIo}). Where the kernel refuses
+ * readiness I/O: io_uring when `option`, else `FFINET_IO`, else the
+ * default (Linux 6.1+) wants it and the kernel allows it
+ * ({@link chooseAsyncIo}). Where the kernel refuses
  * the loop's ring although the probe passed, the answer is readiness too,
  * and io_uring counts as unavailable in this process from then on (the
  * probe's `uringUnavailableReason()` says why), as where the probe itself
@@ -370,6 +371,7 @@ const REFUSALS = new Set(["ENOMEM", "EPERM", "EACCES", "ENOSYS", "EINVAL", "EOPN
  * import { loopIoFor } from "./loop_io.ts";
  * const loop = new Loop();
  * console.log(loopIoFor(loop, "readiness")); // undefined
+ * console.log(loopIoFor(loop) !== undefined); // true on Linux 6.1+ where io_uring is allowed
  * loop.close();
  * ```
  */

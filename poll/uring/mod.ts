@@ -1,5 +1,5 @@
 /**
- * The io_uring backend (Linux, opt-in): a {@link Ring} in native memory, the
+ * The io_uring backend (Linux; the default on 6.1+, see {@link chooseAsyncIo}): a {@link Ring} in native memory, the
  * {@link Uring} completion API (accept, connect, recv, send, closeFd, timeout,
  * pollOnce, nop, cancel, cancelAll, multishot accept, and allocation-free
  * direct operations), {@link UringLoop} which dispatches its completions
@@ -36,6 +36,10 @@ export {
   asyncBackends,
   type AsyncIoKind,
   chooseAsyncIo,
+  envIoPreference,
+  type IoPreference,
+  URING_DEFAULT_SINCE,
+  uringByDefault,
   uringRequested,
   uringUnavailableReason,
 } from "./probe.ts";

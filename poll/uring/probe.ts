@@ -4,17 +4,26 @@
  * ring and asking the kernel (IORING_REGISTER_PROBE) for every opcode ffinet
  * submits. A refused io_uring_setup (EPERM under seccomp or
  * `kernel.io_uring_disabled`, ENOSYS on old kernels) reports false: callers
- * fall back to epoll. `FFINET_IO=uring` opts in.
+ * fall back to epoll.
+ *
+ * Which one connections use ({@link chooseAsyncIo}): an `io` option
+ * ("uring" or "readiness") first, else `FFINET_IO` (the same two words),
+ * else the default: io_uring on Linux 6.1 or later where the probe passes,
+ * readiness everywhere else. `FFINET_IO=readiness` forces epoll;
+ * `FFINET_IO=uring` asks for io_uring on any kernel the probe accepts. Any
+ * other `FFINET_IO` value is ignored, with one warning on stderr, and the
+ * default applies.
  *
  * @example
  * ```ts
  * import { asyncBackends, chooseAsyncIo } from "./probe.ts";
  * console.log(asyncBackends()); // { epoll: true, poll: true, kqueue: false, io_uring: true } on Linux
- * console.log(chooseAsyncIo()); // "readiness" unless FFINET_IO=uring
+ * console.log(chooseAsyncIo()); // "io_uring" on Linux >= 6.1 unless FFINET_IO=readiness
  * ```
  *
  * @module
  */
+import { kernelRelease, releaseAtLeast } from "../../ffi/kernel.ts";
 import { libc } from "../../ffi/libc.ts";
 import { native } from "../../ffi/native.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
@@ -89,32 +98,85 @@ export function markUringUnavailable(reason: string): void {
   uringWhyNot ??= reason;
 }
 
+/** The values `FFINET_IO` and the `io` options take. */
+export type IoPreference = "uring" | "readiness";
+
+/** The oldest Linux release on which io_uring is the default: `[major, minor]`. */
+export const URING_DEFAULT_SINCE: readonly [number, number] = [6, 1];
+
+let warnedEnv: string | undefined;
+let byDefault: boolean | undefined;
+
 /**
- * Whether io_uring was asked for: `option` when given, else
- * `FFINET_IO=uring` in the environment.
+ * `FFINET_IO` as a preference: "uring" or "readiness", else undefined
+ * (unset, empty, or another value; another value is reported once on
+ * stderr, naming the accepted ones, and ignored).
+ *
+ * @example
+ * ```ts
+ * import { envIoPreference } from "./probe.ts";
+ * console.log(envIoPreference()); // undefined unless FFINET_IO is set
+ * ```
+ */
+export function envIoPreference(): IoPreference | undefined {
+  const value = native.env("FFINET_IO");
+  if (value === "uring" || value === "readiness") return value;
+  if (value !== undefined && value !== "" && warnedEnv === undefined) {
+    warnedEnv = value;
+    console.error(`ffinet: FFINET_IO=${JSON.stringify(value)} is not "uring" or "readiness"; ignored (default: ${uringByDefault() ? "io_uring where available" : "readiness"})`);
+  }
+  return undefined;
+}
+
+/**
+ * Whether io_uring is the default here: Linux {@link URING_DEFAULT_SINCE}
+ * (6.1) or later, by the kernel's release (uname). Whether the kernel lets
+ * this process use it is the probe's question ({@link asyncBackends}).
+ *
+ * @example
+ * ```ts
+ * import { uringByDefault } from "./probe.ts";
+ * console.log(uringByDefault()); // true on Linux 6.1+
+ * ```
+ */
+export function uringByDefault(): boolean {
+  if (byDefault !== undefined) return byDefault;
+  const release = native.os === "linux" ? kernelRelease() : undefined;
+  byDefault = release !== undefined && releaseAtLeast(release, URING_DEFAULT_SINCE[0], URING_DEFAULT_SINCE[1]);
+  return byDefault;
+}
+
+/**
+ * Whether io_uring is wanted: `option` when given, else `FFINET_IO`
+ * ("uring" or "readiness"), else the default ({@link uringByDefault}).
+ * Whether it is used also takes the probe ({@link chooseAsyncIo}).
  *
  * @example
  * ```ts
  * import { uringRequested } from "./probe.ts";
- * console.log(uringRequested("uring")); // true
+ * console.log(uringRequested("uring"), uringRequested("readiness")); // true false
  * ```
  */
-export function uringRequested(option?: "uring" | "readiness"): boolean {
+export function uringRequested(option?: IoPreference): boolean {
   if (option !== undefined) return option === "uring";
-  return native.env("FFINET_IO") === "uring";
+  const env = envIoPreference();
+  return env !== undefined ? env === "uring" : uringByDefault();
 }
 
 /**
- * The I/O kind to use: io_uring when requested and available, readiness
- * otherwise (the clean fallback).
+ * The I/O kind to use: io_uring when wanted ({@link uringRequested}: the
+ * option, `FFINET_IO`, else the default on Linux 6.1+) and available (the
+ * probe passes), readiness otherwise (the clean fallback; the probe's
+ * {@link uringUnavailableReason} says why).
  *
  * @example
  * ```ts
  * import { chooseAsyncIo } from "./probe.ts";
  * console.log(chooseAsyncIo("readiness")); // "readiness"
+ * console.log(chooseAsyncIo()); // "io_uring" on Linux 6.1+ where the kernel allows it
  * ```
  */
-export function chooseAsyncIo(option?: "uring" | "readiness"): AsyncIoKind {
+export function chooseAsyncIo(option?: IoPreference): AsyncIoKind {
   return uringRequested(option) && asyncBackends().io_uring ? "io_uring" : "readiness";
 }
 

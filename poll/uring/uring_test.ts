@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LimitError, NetError, SocketError, UseAfterCloseError } from "../../core/errors.ts";
+import { kernelRelease, releaseAtLeast } from "../../ffi/kernel.ts";
 import { libc } from "../../ffi/libc.ts";
 import { NativeBuffer } from "../../ffi/native_buffer.ts";
 import { C, LAYOUT } from "../../ffi/platform.ts";
 import { yieldToRuntime } from "../yield.ts";
 import { Uring } from "./ops.ts";
-import { asyncBackends, chooseAsyncIo, uringRequested, uringUnavailableReason } from "./probe.ts";
+import { asyncBackends, chooseAsyncIo, uringByDefault, uringRequested, uringUnavailableReason } from "./probe.ts";
 import { Ring } from "./ring.ts";
 import { IORING_OP } from "./uapi.ts";
 
@@ -54,12 +55,18 @@ describe("io_uring probe", () => {
     assert.equal(asyncBackends(), b, "cached");
   });
 
-  test("FFINET_IO opt-in and fallback", () => {
+  test("the option, else FFINET_IO, else the default (Linux 6.1+) choose; readiness where io_uring is refused", () => {
     assert.equal(uringRequested("uring"), true);
     assert.equal(uringRequested("readiness"), false);
     assert.equal(chooseAsyncIo("readiness"), "readiness");
     assert.equal(chooseAsyncIo("uring"), available ? "io_uring" : "readiness");
-    assert.equal(uringRequested(), process.env.FFINET_IO === "uring");
+    const release = kernelRelease();
+    const byDefault = process.platform === "linux" && release !== undefined && releaseAtLeast(release, 6, 1);
+    assert.equal(uringByDefault(), byDefault);
+    const env = process.env.FFINET_IO;
+    const wanted = env === "uring" ? true : env === "readiness" ? false : byDefault;
+    assert.equal(uringRequested(), wanted);
+    assert.equal(chooseAsyncIo(), wanted && available ? "io_uring" : "readiness");
   });
 
   test("layouts match the kernel UAPI (x86-64 and arm64 share them)", () => {
