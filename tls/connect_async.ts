@@ -254,6 +254,19 @@ function tlsOverPlain(plain: Connection, up: Upgrade): Made {
   }
 }
 
+/**
+ * The I/O of a TLS connection or listener: its `io` option when given;
+ * else readiness when kTLS is asked for (the `ktls` option or the
+ * context's): the kernel's record layer needs fd mode, which io_uring's
+ * memory-BIO mode cannot give, so with io_uring as the default a `ktls`
+ * connection silently went without it (and `"require"` did not hold);
+ * else undefined (the default, see `IoOption`).
+ */
+function tlsIo(io: IoOption | undefined, ktls: unknown, context: TLSContext | undefined): IoOption | undefined {
+  if (io !== undefined) return io;
+  return ktls === true || ktls === "require" || context?.ktls === true ? "readiness" : undefined;
+}
+
 function engineOptions(up: Upgrade): { host: string; allowTruncation: boolean; session?: Uint8Array } {
   return { host: up.host, allowTruncation: up.allowTruncation, ...(up.session === undefined ? {} : { session: up.session }) };
 }
@@ -565,11 +578,12 @@ export function connectTLS(options: ConnectTLSOptions): Promise<Connection> {
     if (typeof options.host !== "string" || options.host === "") throw new TypeError("connectTLS: host must be a non-empty string");
     checkHandshakeMs(options.handshakeTimeoutMs);
     checkServername(options.servername ?? options.host, "connectTLS");
-    const plainOptions = pick(options, ["host", "port", "loop", "io", "timeoutMs", "signal", "noDelay", "logger"]) as unknown as ConnectOptions;
+    const io = tlsIo(options.io, options.ktls, options.context);
+    const plainOptions = { ...pick(options, ["host", "port", "loop", "timeoutMs", "signal", "noDelay", "logger"]), ...(io === undefined ? {} : { io }) } as unknown as ConnectOptions;
     checkLogger(options.logger, "connectTLS");
     const connector = options.connector ?? defaultConnector;
     if (typeof connector !== "function") throw new TypeError("connectTLS: connector must be a function");
-    const bio = chooseAsyncIo(options.io) === "io_uring";
+    const bio = chooseAsyncIo(io) === "io_uring";
     return connector(plainOptions).then((plain) => upgrade(plain, options, "client", bio || tlsInfo(plain) !== null, "connectTLS"));
   } catch (err) {
     return Promise.reject(err);
@@ -596,7 +610,9 @@ export function connectWithTLS(options: ConnectOptions & { readonly tls?: TLSCon
     const plainOptions: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(rest)) if (!(CONNECTION_OPTION_KEYS as readonly string[]).includes(key)) plainOptions[key] = value;
     const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
-    const bio = chooseAsyncIo(options.io) === "io_uring";
+    const io = tlsIo(options.io, settings.ktls, settings.context);
+    if (io !== undefined) plainOptions.io = io;
+    const bio = chooseAsyncIo(io) === "io_uring";
     const host = options.host ?? "127.0.0.1";
     return connect(plainOptions as unknown as ConnectOptions).then((plain) =>
       upgrade(plain, { ...settings, ...connectionOptions, host, ...(handler === undefined ? {} : { handler }), ...(options.signal === undefined ? {} : { signal: options.signal }), logger: options.logger }, "client", bio || tlsInfo(plain) !== null, "connect")
@@ -647,7 +663,9 @@ export function tlsConnector(settings: TLSConnectorSettings = {}): Connector {
     if (signal !== undefined) plain.signal = signal;
     const connectionOptions = pick(options, CONNECTION_OPTION_KEYS);
     const host = "host" in options ? options.host ?? "127.0.0.1" : "";
-    const bio = chooseAsyncIo(options.io) === "io_uring";
+    const io = tlsIo(options.io, base.ktls, shared);
+    if (io !== undefined) plain.io = io;
+    const bio = chooseAsyncIo(io) === "io_uring";
     const place = cache === null ? "" : sessionPlace(options, host, base.servername);
     const offered = cache?.take(place);
     // A plain connection that failed (a rejection, or a connector that
@@ -886,8 +904,9 @@ export class TLSListener {
     const made = contextFor(options, "server", "listenTLS");
     this.#context = made.context;
     this.#ownsContext = made.owned;
-    const listenOptions = pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "io", "logger"]) as unknown as ListenOptions;
-    const fdMode = chooseAsyncIo(options.io) !== "io_uring";
+    const io = tlsIo(options.io, options.ktls, this.#context);
+    const listenOptions = { ...pick(options, ["host", "port", "backlog", "reusePort", "noDelay", "loop", "logger"]), ...(io === undefined ? {} : { io }) } as unknown as ListenOptions;
+    const fdMode = chooseAsyncIo(io) !== "io_uring";
     try {
       this.#gate = checkGate(options.protect, "listenTLS");
       this.#up = serverUpgrade(this.#context, options, options.handler, fdMode, log);
