@@ -761,8 +761,12 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
       // an onError that throws must not stop the listener
     }
   };
+  // kTLS needs fd mode, which io_uring's memory-BIO TLS cannot give: without an io option, readiness then (as listenTLS).
+  const settings = tls as { ktls?: unknown; context?: { ktls?: unknown } };
+  const io = options.io ?? (settings.ktls === true || settings.ktls === "require" || settings.context?.ktls === true ? "readiness" : undefined);
+  const withIo = io === undefined ? options : { ...options, io };
   // The gate runs in tls/, on the TLS connection before its handshake.
-  const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, options, report, protect));
+  const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, withIo, report, protect));
   const loop = options.loop ?? defaultLoop();
   const fail = (error: unknown): void => {
     if (options.logger !== undefined) options.logger.debug("listen: TLS connection failed", { port: listener.port, error });
@@ -770,6 +774,7 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
   };
   const listener: Listener = new Listener(endpoint, {
     ...rest,
+    ...(io === undefined ? {} : { io }),
     handler: {
       open: (plain) => {
         plain.pause();

@@ -4,12 +4,13 @@
 // "require", or a context with it) without an `io` option went over
 // io_uring and silently without kTLS. It now takes readiness I/O; an
 // explicit `io` is kept. The choice is checked on the listener (its `io`),
-// and connections with `ktls: true` (best effort, so it runs on a kernel
+// listen({ tls }) alike, and connections with `ktls: true` (best effort, so it runs on a kernel
 // without the `tls` module too) still talk.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Connection } from "../poll/connection.ts";
 import { connect } from "../poll/connect.ts";
+import { listen } from "../poll/listener.ts";
 import { chooseAsyncIo } from "../poll/uring/probe.ts";
 import { connectTLS, listenTLS, tlsConnector } from "../tls/connect_async.ts";
 import { TLSContext } from "../tls/context.ts";
@@ -24,7 +25,7 @@ async function echo(conn: Connection, text: string): Promise<string> {
 }
 
 describe("ktls asks for fd mode: readiness I/O unless io is given", () => {
-  test("listenTLS: ktls true, or a context with it, listens with readiness; without ktls the default; an explicit io is kept", async () => {
+  test("listenTLS and listen({ tls }): ktls true, or a context with it, listens with readiness; without ktls the default; an explicit io is kept", async () => {
     const handler = { data: (c: Connection, d: Uint8Array) => void c.write(d.slice()) };
     const withKtls = listenTLS({ port: 0, host: "127.0.0.1", cert, key, ktls: true, handler });
     closers.push(() => withKtls.close());
@@ -40,10 +41,17 @@ describe("ktls asks for fd mode: readiness I/O unless io is given", () => {
     const asked = listenTLS({ port: 0, host: "127.0.0.1", cert, key, ktls: true, io: "uring", handler });
     closers.push(() => asked.close());
     assert.equal(asked.io, chooseAsyncIo("uring"));
+    // listen({ tls }) alike.
+    const listenKtls = listen({ port: 0, host: "127.0.0.1", tls: { cert, key, ktls: true }, handler });
+    closers.push(() => listenKtls.close());
+    assert.equal(listenKtls.io, "readiness");
+    const listenPlain = listen({ port: 0, host: "127.0.0.1", tls: { cert, key }, handler });
+    closers.push(() => listenPlain.close());
+    assert.equal(listenPlain.io, chooseAsyncIo());
 
     // Clients with ktls: true through each entry point still talk to each listener.
     const connector = tlsConnector({ ca, servername: "localhost", ktls: true });
-    for (const server of [withKtls, plain]) {
+    for (const server of [withKtls, plain, listenKtls]) {
       const port = server.port;
       const conns = [
         await connectTLS({ host: "127.0.0.1", servername: "localhost", port, ca, ktls: true }),
