@@ -47,7 +47,8 @@
  * `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a quarter of that for
  * 16 KiB).
  *
- * `WS_ECHO_IO` (default "readiness"; e.g. "readiness,uring") lists the I/O
+ * `WS_ECHO_IO` (default: unset, our server takes the library's default
+ * I/O, io_uring on Linux 6.1+; e.g. "readiness,uring") lists the I/O
  * modes of our server (`FFINET_IO` in its process): with several, each
  * case runs one of our servers per mode, their rounds interleaved with
  * the peer's in the same run ("server uring …" rows), and a line gives
@@ -92,8 +93,8 @@ const DEPTH = Number(process.env.WS_ECHO_DEPTH ?? 1);
 if (!(Number.isInteger(DEPTH) && DEPTH >= 1 && DEPTH <= 64)) throw new TypeError(`WS_ECHO_DEPTH: 1..64, got ${process.env.WS_ECHO_DEPTH}`);
 if (DEPTH > 1 && !RAW_LOAD) throw new TypeError("WS_ECHO_DEPTH needs WS_ECHO_LOAD=raw");
 /** Our server's I/O modes (FFINET_IO of its process), one server each. */
-const IO_MODES = (process.env.WS_ECHO_IO ?? "readiness").split(",").map((m) => m.trim()).filter((m) => m !== "");
-for (const mode of IO_MODES) if (mode !== "readiness" && mode !== "uring") throw new TypeError(`WS_ECHO_IO: "readiness" or "uring", got ${mode}`);
+const IO_MODES = process.env.WS_ECHO_IO === undefined ? ["default"] : process.env.WS_ECHO_IO.split(",").map((m) => m.trim()).filter((m) => m !== "");
+for (const mode of IO_MODES) if (mode !== "readiness" && mode !== "uring" && mode !== "default") throw new TypeError(`WS_ECHO_IO: "readiness", "uring" or "default", got ${mode}`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 /** Ticks of /proc/PID/stat's utime and stime per second (CLK_TCK on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -339,11 +340,12 @@ try {
       if (c.deflate && (!serverDeflate || RAW_LOAD)) continue;
       const ours: Ours[] = [];
       for (const io of IO_MODES) {
-        const s = await server("ffinet", c.deflate, io);
+        const s = await server("ffinet", c.deflate, io === "default" ? undefined : io);
+        if (io === "default") console.log(`  ${c.name}: our server took ${s.io ?? "?"} I/O (the library's default)`);
         const load = serverLoad(s.port, c);
         children.push(load);
         // A mode the machine refused shows as what the server fell back to.
-        const label = io === "readiness" ? "" : s.io === "io_uring" ? " uring" : " uring→readiness";
+        const label = io === "default" ? (IO_MODES.length > 1 ? " default" : "") : io === "readiness" ? "" : s.io === "io_uring" ? " uring" : " uring→readiness";
         ours.push({ label, side: { load, measured: () => s.child, loopStats: true } });
       }
       const peer = await server(peerKind, c.deflate);
