@@ -38,6 +38,7 @@ import { libc } from "../ffi/libc.ts";
 import { pathIdentity } from "../ffi/file.ts";
 import { cString } from "../ffi/marshal.ts";
 import { C, E } from "../ffi/platform.ts";
+import { tlsIo } from "../tls/ktls_io.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
 import { READABLE } from "./backend.ts";
@@ -763,7 +764,7 @@ function listenWithTLS(endpoint: Endpoint, options: ListenOptions): Listener {
   };
   // kTLS needs fd mode, which io_uring's memory-BIO TLS cannot give: without an io option, readiness then (as listenTLS).
   const settings = tls as { ktls?: unknown; context?: { ktls?: unknown } };
-  const io = options.io ?? (settings.ktls === true || settings.ktls === "require" || settings.context?.ktls === true ? "readiness" : undefined);
+  const io = tlsIo(options.io, settings.ktls, settings.context);
   const withIo = io === undefined ? options : { ...options, io };
   // The gate runs in tls/, on the TLS connection before its handshake.
   const acceptor = import("../tls/connect_async.ts").then((m) => m.tlsAcceptor(tls, withIo, report, protect));

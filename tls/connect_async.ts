@@ -31,6 +31,7 @@
  *
  * @module
  */
+import { tlsIo } from "./ktls_io.ts";
 import { SocketTimeoutError } from "../core/errors.ts";
 import { Logger } from "../core/log.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
@@ -252,19 +253,6 @@ function tlsOverPlain(plain: Connection, up: Upgrade): Made {
     if (!plain.closed) plain.abort();
     throw err;
   }
-}
-
-/**
- * The I/O of a TLS connection or listener: its `io` option when given;
- * else readiness when kTLS is asked for (the `ktls` option or the
- * context's): the kernel's record layer needs fd mode, which io_uring's
- * memory-BIO mode cannot give, so with io_uring as the default a `ktls`
- * connection silently went without it (and `"require"` did not hold);
- * else undefined (the default, see `IoOption`).
- */
-function tlsIo(io: IoOption | undefined, ktls: unknown, context: TLSContext | undefined): IoOption | undefined {
-  if (io !== undefined) return io;
-  return ktls === true || ktls === "require" || context?.ktls === true ? "readiness" : undefined;
 }
 
 function engineOptions(up: Upgrade): { host: string; allowTruncation: boolean; session?: Uint8Array } {
