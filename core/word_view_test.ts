@@ -2,25 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { isValidUtf8 } from "./utf8.ts";
 import { wordView } from "./word_view.ts";
-
-/** How many Int32Array views over `buffer` `run` made (the global constructor is wrapped for the call). */
-function countViews(run: () => void, buffer: ArrayBufferLike): number {
-  const g = globalThis as { Int32Array: Int32ArrayConstructor };
-  const original = g.Int32Array;
-  let made = 0;
-  g.Int32Array = new Proxy(original, {
-    construct(target, args: unknown[]) {
-      if (args[0] === buffer) made++;
-      return Reflect.construct(target, args) as object;
-    },
-  });
-  try {
-    run();
-  } finally {
-    g.Int32Array = original;
-  }
-  return made;
-}
+import { countInt32Views } from "../tests/view_count_helpers.ts";
 
 describe("wordView", () => {
   test("one view per buffer, small (two slots) or large (kept while the buffer lives); a new one when the length changed", () => {
@@ -53,7 +35,7 @@ describe("wordView", () => {
   test("UTF-8 validation of short ASCII texts in one buffer takes its word view once, and still finds every bad byte", () => {
     const buffer = new ArrayBuffer(1 << 16);
     const all = new Uint8Array(buffer).fill(0x61);
-    const made = countViews(() => {
+    const made = countInt32Views(() => {
       for (let i = 0; i < 200; i++) {
         const at = (i * 37) % 60_000;
         assert.equal(isValidUtf8(all.subarray(at, at + 64), { native: false }), true);

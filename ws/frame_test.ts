@@ -6,29 +6,7 @@ import { applyMask, applyMaskTo, frameHeader, frameSize, isValidCloseCode, WASM_
 import { closePayload, Sender } from "./sender.ts";
 import { CloseHandshake } from "./close.ts";
 import { formatExtensions, parseExtensions } from "./extensions.ts";
-
-/**
- * How many Int32Array views over `buffer` `run` made: the global
- * constructor is wrapped for the call (frame.ts makes its word views with
- * `new Int32Array`).
- */
-function countWordViews(run: () => void, buffer: ArrayBufferLike): number {
-  const g = globalThis as { Int32Array: Int32ArrayConstructor };
-  const original = g.Int32Array;
-  let made = 0;
-  g.Int32Array = new Proxy(original, {
-    construct(target, args: unknown[]) {
-      if (args[0] === buffer) made++;
-      return Reflect.construct(target, args) as object;
-    },
-  });
-  try {
-    run();
-  } finally {
-    g.Int32Array = original;
-  }
-  return made;
-}
+import { countInt32Views } from "../tests/view_count_helpers.ts";
 
 describe("ws frame: masking and headers", () => {
   test("masking matches a byte-wise reference at every offset, phase and alignment (WebAssembly and JavaScript)", () => {
@@ -156,7 +134,7 @@ describe("ws frame: masking and headers", () => {
     const reference = (data: Uint8Array, phase: number): Uint8Array => data.map((b, i) => b ^ key[(phase + i) & 3]!);
     const big = new Uint8Array(1 << 20).map((_, i) => i * 5);
     const small = new Uint8Array(4096);
-    const made = countWordViews(() => {
+    const made = countInt32Views(() => {
       for (let i = 0; i < 200; i++) {
         // Between other buffers' views (which take the two small slots), at new offsets.
         applyMaskTo(small, 0, small, 0, 64, key, 0, false);
