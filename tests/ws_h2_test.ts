@@ -215,6 +215,35 @@ describe("WebSocket over HTTP/2 (RFC 8441)", () => {
     }
   });
 
+  test("RFC 9110 §7.8: :protocol is an upgrade token, compared case-insensitively (WebSocket, WEBSOCKET become WebSockets)", async () => {
+    const session = http2.connect(`http://127.0.0.1:${server.addr.port}`);
+    try {
+      await new Promise((r) => session.once("remoteSettings", r));
+      for (const protocol of ["WebSocket", "WEBSOCKET"]) {
+        const stream = session.request({
+          ":method": "CONNECT",
+          ":protocol": protocol,
+          ":scheme": "http",
+          ":path": "/case",
+          ":authority": `127.0.0.1:${server.addr.port}`,
+          "sec-websocket-version": "13",
+        }, { endStream: false });
+        const reader = new FrameReader();
+        stream.on("data", (chunk: Uint8Array) => reader.push(new Uint8Array(chunk)));
+        const head = await new Promise<http2.IncomingHttpHeaders>((r) => stream.once("response", r));
+        assert.equal(head[":status"], 200, protocol);
+        assert.deepEqual(await nextEvent(), { kind: "open", method: "CONNECT" });
+        stream.write(frame(8, closePayload(1000), true));
+        const close = await reader.next();
+        assert.equal(close.opcode, 8);
+        stream.end();
+        assert.deepEqual(await nextEvent(), { kind: "close", method: "CONNECT", code: 1000 });
+      }
+    } finally {
+      session.destroy();
+    }
+  });
+
   test("ffinet's client against node:http2's server: extended CONNECT with a subprotocol, echo, close", async () => {
     const h2server = http2.createServer({ settings: { enableConnectProtocol: true } });
     const seen: http2.IncomingHttpHeaders[] = [];

@@ -327,9 +327,18 @@ function isH2(info: ServeHandlerInfo): info is H2HandlerInfo {
   return typeof (info as Partial<H2HandlerInfo>).openTunnel === "function";
 }
 
+/**
+ * Whether an extended CONNECT's :protocol names WebSocket: an upgrade token,
+ * which RFC 9110 §7.8 has recipients compare case-insensitively (as the
+ * HTTP/1.1 Upgrade field's is).
+ */
+function isWebSocketProtocol(protocol: string): boolean {
+  return protocol === "websocket" || protocol.toLowerCase() === "websocket";
+}
+
 /** Whether `info` belongs to a request that can become a WebSocket (an HTTP/1.1 upgrade or an RFC 8441 CONNECT). */
 function canUpgrade(info: ServeHandlerInfo): boolean {
-  return isH2(info) ? info.connectProtocol === "websocket" : info.upgrade !== undefined;
+  return isH2(info) ? isWebSocketProtocol(info.connectProtocol) : info.upgrade !== undefined;
 }
 
 /** RFC 8441 §5: checks an extended CONNECT and agrees on subprotocol and extensions. */
@@ -339,7 +348,7 @@ function negotiateH2(request: Request, info: H2HandlerInfo, options: WebSocketSe
   if (options.checkOrigin !== undefined && !options.checkOrigin(request.headers.get("origin"), request)) {
     return { ok: false, response: new Response("origin not allowed\n", { status: 403 }) };
   }
-  if (request.method !== "CONNECT" || info.connectProtocol !== "websocket") return { ok: false, response: new Response("not a WebSocket CONNECT\n", { status: 400 }) };
+  if (request.method !== "CONNECT" || !isWebSocketProtocol(info.connectProtocol)) return { ok: false, response: new Response("not a WebSocket CONNECT\n", { status: 400 }) };
   if (request.headers.get("sec-websocket-version")?.trim() !== "13") {
     return { ok: false, response: new Response("only Sec-WebSocket-Version 13 is supported\n", { status: 400, headers: { "sec-websocket-version": "13" } }) };
   }

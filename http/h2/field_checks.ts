@@ -169,7 +169,9 @@ function checkRegular(fields: readonly string[], from: number, info: SectionInfo
     // (BadStringType) each time such a name reached it (Bun). Only names of these lengths are compared.
     switch (name.length) {
       case 2:
-        if (name === "te" && value !== "trailers") return "te other than trailers";
+        // RFC 9113 §8.2.2: te holds "trailers" only; RFC 9110 §10.1.4 makes it a case-insensitive
+        // token (as nghttp2 compares it), so "Trailers" is the same value.
+        if (name === "te" && value !== "trailers" && value.toLowerCase() !== "trailers") return "te other than trailers";
         break;
       case 4:
         if (name === "host" && host !== undefined) {

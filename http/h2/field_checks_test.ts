@@ -23,6 +23,10 @@ const VALID: string[][] = [
   req("GET", "/", "a.test", ["host", "A.TEST"]),
   req("GET", "/", "a.test", ["x-tab", "a\tb", "x-obs", "caf\u00e9"]),
   req("GET", "/\u00e9", "a.test"),
+  // RFC 9113 §8.2.2 with RFC 9110 §10.1.4: "trailers" is a case-insensitive token, as nghttp2 takes it.
+  req("GET", "/", "a.test", ["te", "trailers"]),
+  req("GET", "/", "a.test", ["te", "TRAILERS"]),
+  req("GET", "/", "a.test", ["te", "Trailers"]),
   [":method", "GET", ":scheme", "https", ":path", "/", "host", "a.test"],
   // An empty host is no authority, as over HTTP/1.1 (the server's own); a scheme without a mandatory authority needs none.
   [":method", "GET", ":scheme", "https", ":path", "/", "host", ""],
@@ -72,6 +76,8 @@ const MALFORMED: [string, string[]][] = [
   ["transfer-encoding", req("GET", "/", "a", ["transfer-encoding", "chunked"])],
   ["upgrade", req("GET", "/", "a", ["upgrade", "h2c"])],
   ["te other than trailers", req("GET", "/", "a", ["te", "gzip"])],
+  ["te with trailers and a coding", req("GET", "/", "a", ["te", "TRAILERS, gzip"])],
+  ["te with a word that only starts with trailers", req("GET", "/", "a", ["te", "Trailersx"])],
   ["CONNECT without a port", [":method", "CONNECT", ":authority", "a.test"]],
   ["CONNECT with userinfo", [":method", "CONNECT", ":authority", "u@a.test:443"]],
 ];
@@ -98,6 +104,7 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
     const req = (...more: string[]) => [":method", "GET", ":scheme", "https", ":path", "/", ...more];
     assert.equal(checkRequest(req(fresh("te"), "gzip", "host", "a.test"), info()), "te other than trailers");
     assert.equal(checkRequest(req(fresh("te"), "trailers", "host", "a.test"), info()), "");
+    assert.equal(checkRequest(req(fresh("te"), fresh("TrAiLeRs"), "host", "a.test"), info()), "");
     assert.equal(checkRequest(req(fresh("host"), "a.test", fresh("host"), "b.test"), info()), "duplicate host");
     assert.equal(checkRequest(req(fresh("host"), "a.test"), info()), "");
     const i = info();

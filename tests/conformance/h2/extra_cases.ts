@@ -417,6 +417,15 @@ const HTTP: H2Case[] = [
     },
   },
   {
+    id: "extra/8.2.2/te-trailers-uppercase",
+    title: "Sends a request with te: TRAILERS (allowed: a case-insensitive token, RFC 9110 §10.1.4)",
+    run: async (c) => {
+      await handshake(c);
+      c.p.send(headers(1, block(req(c, [["te", "TRAILERS"]])), ES_EH));
+      await expectResponse(c, 1);
+    },
+  },
+  {
     id: "extra/8.3.1/duplicate-authority",
     title: "Sends a request with two :authority fields",
     run: malformed((c) => [...req(c), [":authority", "other.example"]]),
