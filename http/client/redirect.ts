@@ -10,6 +10,9 @@
  * - When the origin changes, `Authorization`, `Cookie` and
  *   `Proxy-Authorization` are dropped.
  * - https → http is refused unless allowed; so is a non-HTTP(S) Location.
+ * - A Location's octets above 0x7F (field values reach us one char per
+ *   octet) are read as UTF-8, as browsers and undici read them; octets
+ *   that are not UTF-8 are percent-encoded as they are (curl's way).
  *
  * @example
  * ```ts
@@ -51,6 +54,35 @@ export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(["authorization", 
 /** Fields dropped with the body (Fetch: request-body-header names). */
 export const BODY_FIELDS: ReadonlySet<string> = new Set(["content-encoding", "content-language", "content-location", "content-type", "content-length"]);
 
+const fatalUTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The text of a Location field value whose octets arrived one char each
+ * (`\u0080`–`\u00ff` for octets above 0x7F): UTF-8 decoded when they are
+ * UTF-8 (`/caf\u00c3\u00a9` is `/café`, which the URL parser encodes
+ * `/caf%C3%A9`), else each such octet percent-encoded as sent (`%E9`).
+ * Before, the chars were taken as Latin-1 text and a UTF-8 path went out
+ * as `/caf%C3%83%C2%A9`. A value with a char above `\u00ff` is not octets
+ * and is left as it is.
+ *
+ * @example
+ * ```ts
+ * import { locationText } from "./redirect.ts";
+ * locationText("/caf\u00c3\u00a9"); // "/café"
+ * locationText("/caf\u00e9"); // "/caf%E9"
+ * ```
+ */
+export function locationText(location: string): string {
+  if (!/[\u0080-\uffff]/.test(location) || /[\u0100-\uffff]/.test(location)) return location;
+  const octets = new Uint8Array(location.length);
+  for (let i = 0; i < location.length; i++) octets[i] = location.charCodeAt(i);
+  try {
+    return fatalUTF8.decode(octets);
+  } catch {
+    return location.replace(/[\u0080-\u00ff]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  }
+}
+
 /**
  * Works out the next request of a redirect.
  *
@@ -81,7 +113,7 @@ export function nextRedirect(
 ): RedirectStep {
   let url: URL;
   try {
-    url = new URL(location, current);
+    url = new URL(locationText(location), current);
   } catch {
     throw new HTTPError("ERR_HTTP_REDIRECT_LOCATION", `invalid Location: ${JSON.stringify(location.slice(0, 200))}`);
   }
