@@ -1,8 +1,10 @@
-// fetch and a redirect's Location octets (red team, twelfth pass). A
+// fetch and a redirect's Location octets, and the URL a Response reports
 // Location whose octets are UTF-8 (`/café` sent as C3 A9) was read as
 // Latin-1 and requested as `/caf%C3%83%C2%A9`; browsers and undici read it
 // as UTF-8 (`/caf%C3%A9`).
 // Octets that are not UTF-8 go out percent-encoded as sent (curl's way).
+// `response.url` carried the request's or the Location's fragment; the
+// Fetch standard serializes it with "exclude fragment".
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Agent, fetch } from "../http/client/mod.ts";
@@ -63,6 +65,34 @@ describe("fetch: the octets of a redirect's Location", () => {
   test("an ASCII Location is unchanged (already percent-encoded octets stay)", async () => {
     const { target } = await follow(bytes("/a%C3%A9b"));
     assert.equal(target, "/a%C3%A9b");
+  });
+});
+
+describe("fetch: response.url has no fragment (Fetch: exclude fragment)", () => {
+  test("a request URL with a fragment, no redirect", async () => {
+    requested.length = 0;
+    const response = await fetch(`${server.base}/plain?x=1#frag`, { dispatcher: agent });
+    await response.text();
+    assert.equal(requested[0], "/plain?x=1");
+    assert.equal(response.url, `${server.base}/plain?x=1`);
+  });
+
+  test("a Location with a fragment", async () => {
+    const { url, target } = await follow(bytes("/x#there"));
+    assert.equal(target, "/x");
+    assert.equal(url, `${server.base}/x`);
+  });
+
+  test("a fragment kept from the request across a redirect", async () => {
+    const { url } = await follow(bytes("/y"), "/start#here");
+    assert.equal(url, `${server.base}/y`);
+  });
+
+  test("a URL object with a fragment, through the full path (a body)", async () => {
+    requested.length = 0;
+    const response = await fetch(new URL(`${server.base}/post#f`), { method: "POST", body: "x", dispatcher: agent });
+    await response.text();
+    assert.equal(response.url, `${server.base}/post`);
   });
 });
 

@@ -356,7 +356,9 @@ function makeResponse(
   const init = { status: hop.status, statusText: hop.statusText, headers };
   // Node's Response streams every body it is given: one whose bytes are all in keeps them instead (buffered_response.ts).
   const response = whole !== null && BUFFERED_RESPONSES_PAY ? bufferedResponse(whole, init) : new Response(body, init);
-  Object.defineProperty(response, "url", { value: href, configurable: true, enumerable: true });
+  // The Fetch standard's url getter serializes with "exclude fragment" (a serialized URL's first '#' starts it).
+  const hash = href.indexOf("#");
+  Object.defineProperty(response, "url", { value: hash < 0 ? href : href.slice(0, hash), configurable: true, enumerable: true });
   if (redirected) Object.defineProperty(response, "redirected", { value: true, configurable: true, enumerable: true });
   return response;
 }
