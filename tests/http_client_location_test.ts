@@ -1,7 +1,7 @@
 // fetch and a redirect's Location octets, and the URL a Response reports
-// Location whose octets are UTF-8 (`/café` sent as C3 A9) was read as
-// Latin-1 and requested as `/caf%C3%83%C2%A9`; browsers and undici read it
-// as UTF-8 (`/caf%C3%A9`).
+// (red team, twelfth pass). A Location whose octets are UTF-8 (`/café`
+// sent as C3 A9) was read as Latin-1 and requested as
+// `/caf%C3%83%C2%A9`; browsers and undici read it as UTF-8 (`/caf%C3%A9`).
 // Octets that are not UTF-8 go out percent-encoded as sent (curl's way).
 // `response.url` carried the request's or the Location's fragment; the
 // Fetch standard serializes it with "exclude fragment".
