@@ -54,9 +54,9 @@ export interface DigestInput {
   username: string;
   /** The password (UTF-8). */
   password: string;
-  /** The challenge's realm. */
+  /** The challenge's realm, one char per octet as the field carried it (hashed as those octets). */
   realm: string;
-  /** The challenge's nonce. */
+  /** The challenge's nonce, one char per octet as the field carried it. */
   nonce: string;
   /** Client nonce; unused (and not sent) without qop. */
   cnonce: string;
@@ -107,11 +107,50 @@ export function digestAlgorithmParts(algorithm: DigestAuthAlgorithm): { hash: Di
 export function digestResponse(input: DigestInput): string {
   const { hash, session } = digestAlgorithmParts(input.algorithm);
   const H = (data: string | Uint8Array) => digestHex(hash, data);
-  let ha1 = H(`${input.username}:${input.realm}:${input.password}`);
-  if (session) ha1 = H(`${ha1}:${input.nonce}:${input.cnonce}`);
-  const a2 = input.qop === "auth-int" ? `${input.method}:${input.uri}:${H(input.body ?? new Uint8Array(0))}` : `${input.method}:${input.uri}`;
-  if (input.qop === null) return H(`${ha1}:${input.nonce}:${H(a2)}`);
-  return H(`${ha1}:${input.nonce}:${ncHex(input.nc)}:${input.cnonce}:${input.qop}:${H(a2)}`);
+  const W = fieldOctets;
+  let ha1 = H(joinOctets([utf8.encode(input.username), W(input.realm), utf8.encode(input.password)]));
+  if (session) ha1 = H(joinOctets([W(ha1), W(input.nonce), W(input.cnonce)]));
+  const a2 = input.qop === "auth-int" ? joinOctets([W(input.method), W(input.uri), W(H(input.body ?? new Uint8Array(0)))]) : joinOctets([W(input.method), W(input.uri)]);
+  if (input.qop === null) return H(joinOctets([W(ha1), W(input.nonce), W(H(a2))]));
+  return H(joinOctets([W(ha1), W(input.nonce), W(ncHex(input.nc)), W(input.cnonce), W(input.qop), W(H(a2))]));
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The octets a string stands for in a field value: one octet per char when
+ * every char is at most U+00FF (how field values reach us and go out, so a
+ * realm or nonce of UTF-8 octets hashes as those octets, as curl and the
+ * server hash them), else its UTF-8 (a caller's text that no field could
+ * carry as it is). The user name and password are always UTF-8 (RFC 7616
+ * §4, `charset=UTF-8`).
+ */
+function fieldOctets(s: string): Uint8Array {
+  let wide = false;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) {
+      wide = true;
+      break;
+    }
+  }
+  if (wide) return utf8.encode(s);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The parts joined by ":". */
+function joinOctets(parts: readonly Uint8Array[]): Uint8Array {
+  let n = parts.length - 1;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0) out[at++] = 0x3a;
+    out.set(parts[i]!, at);
+    at += parts[i]!.length;
+  }
+  return out;
 }
 
 /**
@@ -146,7 +185,7 @@ const NEEDS_EXTENDED = /[^\x20-\x7e]/;
 export function digestAuthorization(input: DigestInput): string {
   const { hash } = digestAlgorithmParts(input.algorithm);
   const parts: string[] = [];
-  if (input.userhash === true) parts.push(`username=${quote(digestHex(hash, `${input.username}:${input.realm}`))}`);
+  if (input.userhash === true) parts.push(`username=${quote(digestHex(hash, joinOctets([utf8.encode(input.username), fieldOctets(input.realm)])))}`);
   else if (NEEDS_EXTENDED.test(input.username)) parts.push(`username*=UTF-8''${encodeRFC8187(input.username)}`);
   else parts.push(`username=${quote(input.username)}`);
   parts.push(`realm=${quote(input.realm)}`, `uri=${quote(input.uri)}`);
