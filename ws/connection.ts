@@ -223,9 +223,15 @@ export class WebSocketProtocol {
     this.#queue(this.#sender.pong(data));
   }
 
-  /** Starts the closing handshake; does nothing when a Close was already sent. */
+  /**
+   * Starts the closing handshake; does nothing when a Close was already sent.
+   * No code and no reason send an empty Close; a reason without a code is
+   * sent with 1000 (Normal Closure), as the WebSockets Standard's close()
+   * does, never dropped.
+   */
   close(code?: number, reason = ""): void {
     if (!this.#close.canSend) return;
+    if (code === undefined && reason !== "") code = CloseCode.Normal;
     this.#queue(this.#sender.close(code, reason));
     this.#close.sent(code, reason);
   }

@@ -243,7 +243,10 @@ describe("ws sender", () => {
     assert.deepEqual(closePayload(1000, "ok"), new Uint8Array([3, 232, 111, 107]));
     assert.throws(() => closePayload(1005), RangeError);
     assert.throws(() => closePayload(1000, "x".repeat(124)), RangeError);
-    assert.throws(() => closePayload(undefined, "reason"), TypeError);
+    // A reason without a code goes with 1000 (the WebSockets Standard), never dropped; nothing at all is an empty payload.
+    assert.deepEqual(closePayload(undefined, "ok"), new Uint8Array([3, 232, 111, 107]));
+    assert.deepEqual(closePayload(undefined, ""), new Uint8Array(0));
+    assert.throws(() => closePayload(undefined, "x".repeat(124)), RangeError);
   });
 });
 

@@ -34,7 +34,7 @@
 import { WEBSOCKET_LIMITS } from "../core/limits.ts";
 import { smallTypedArraysAreCheap } from "../ffi/runtime.ts";
 import {
-  applyMaskTo, frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, WORD_MASK_MIN_BYTES, writeFrameHeader, writeFrameInto,
+  applyMaskTo, CloseCode, frameSize, headerSize, isValidCloseCode, MAX_CONTROL_PAYLOAD, Opcode, WORD_MASK_MIN_BYTES, writeFrameHeader, writeFrameInto,
   xorBytes,
 } from "./frame.ts";
 
@@ -537,19 +537,22 @@ function controlPayload(data: Uint8Array | string): [Uint8Array, number, number]
 }
 
 /**
- * The payload of a close frame: empty without a code, else the code in
- * network order followed by the UTF-8 reason.
+ * The payload of a close frame: empty without a code or reason, else the
+ * code in network order followed by the UTF-8 reason. A reason without a
+ * code goes with 1000 (Normal Closure), as the WebSockets Standard's
+ * "close the WebSocket" says: the reason is never dropped.
  *
  * @example
  * ```ts
  * import { closePayload } from "./sender.ts";
  * closePayload(1001, "bye").length; // 5
+ * closePayload(undefined, "bye"); // 1000 and "bye": Uint8Array [ 3, 232, 98, 121, 101 ]
  * ```
  */
 export function closePayload(code: number | undefined, reason = ""): Uint8Array {
   if (code === undefined) {
-    if (reason !== "") throw new TypeError("a close reason needs a close code");
-    return EMPTY;
+    if (reason === "") return EMPTY;
+    code = CloseCode.Normal;
   }
   if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`);
   const text = encoder.encode(reason);

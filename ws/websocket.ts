@@ -320,8 +320,10 @@ export class WebSocket extends EventTarget {
 
   /**
    * Starts the closing handshake (`code` 1000 or 3000–4999; `reason` at
-   * most 123 UTF-8 bytes). While connecting it abandons the handshake:
-   * no `open`, then `error` and `close` with 1006, as browsers do.
+   * most 123 UTF-8 bytes). A reason without a code is sent with 1000, as
+   * the WebSockets Standard says; neither sends an empty Close. While
+   * connecting it abandons the handshake: no `open`, then `error` and
+   * `close` with 1006, as browsers do.
    */
   close(code?: number, reason = ""): void {
     // WebIDL: code is an [Clamp] unsigned short, reason a USVString.
