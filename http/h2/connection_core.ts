@@ -131,6 +131,8 @@ export class H2Core {
   awaitSettings = true;
   /** A header block waiting for CONTINUATION frames. */
   block: PendingBlock | null = null;
+  /** The last request (server) or response (client) header section that passed its checks: checkRequest's and checkResponse's memo. */
+  readonly passedSection: string[] = [];
   connSendWindow = DEFAULT_WINDOW;
   /** DATA octets we sent that the peer has not credited back (WINDOW_UPDATE on stream 0). */
   connSentUncredited = 0;

@@ -52,6 +52,16 @@ function checkPath(path: string, method: string, scheme: string): string {
   return "";
 }
 
+/**
+ * Puts `fields`, a section that passed, in `memo` (see {@link checkRequest}):
+ * the array is refilled in place, so a connection keeps one.
+ */
+function remember(memo: string[], fields: readonly string[]): void {
+  const n = fields.length;
+  for (let k = 0; k < n; k++) memo[k] = fields[k]!;
+  memo.length = n;
+}
+
 /** A reason when `authority` is not host [":" port] without userinfo, or "". */
 function checkAuthority(authority: string, what: string, needPort: boolean): string {
   if (authority.length === 0) return `empty ${what}`;
@@ -154,16 +164,21 @@ export interface RequestCheckOptions {
  * Checks the regular fields (after the pseudo-headers) shared by every
  * section; returns a reason or "".
  */
-function checkRegular(fields: readonly string[], from: number, info: SectionInfo, host?: { value: string; present: boolean }): string {
+function checkRegular(fields: readonly string[], from: number, info: SectionInfo, memo: readonly string[] | undefined, host?: { value: string; present: boolean }): string {
   for (let i = from; i < fields.length; i += 2) {
     const name = fields[i]!;
     const value = fields[i + 1]!;
     if (name.charCodeAt(0) === 0x3a) return `pseudo-header ${name} after a regular field`;
-    let reason = checkFieldName(name);
-    if (reason) return reason;
-    reason = checkFieldValue(value);
-    if (reason) return `${name}: ${reason}`;
-    if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    // The name and the value alone pass where the last section that passed had them (see SectionMemo).
+    if (memo === undefined || name !== memo[i]) {
+      const reason = checkFieldName(name);
+      if (reason) return reason;
+      if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    }
+    if (memo === undefined || value !== memo[i + 1]) {
+      const reason = checkFieldValue(value);
+      if (reason) return `${name}: ${reason}`;
+    }
     // By length first: a name HPACK decoded from a literal is a fresh string, not an atom like the
     // static table's; JavaScriptCore compiles `name === "te"` for atoms and exited and recompiled
     // (BadStringType) each time such a name reached it (Bun). Only names of these lengths are compared.
@@ -196,15 +211,30 @@ function checkRegular(fields: readonly string[], from: number, info: SectionInfo
  * Checks a request header section (RFC 9113 §8.3.1); returns a reason when
  * it is malformed, or "" and fills `info`.
  *
+ * `memo` (optional, one per connection, starting empty) holds the fields of
+ * the last section that passed with it and is refilled by each that passes:
+ * a name or value equal to the one at the same place there is not scanned
+ * again for what depends on that string alone (its characters, a
+ * connection-specific name, an `:authority` a URL can take); what depends on
+ * the section (duplicates, `host` against `:authority`, `:path` against
+ * `:method`, content-length) is checked every time. HPACK hands back the
+ * same string for a field taken from its tables or its string cache, so a
+ * client's repeated fields compare by identity. The result is the same with
+ * or without it.
+ *
  * @example
  * ```ts
  * import { checkRequest } from "./field_checks.ts";
  * const info = { method: "", status: 0, contentLength: -1 };
  * checkRequest([":method", "GET", ":scheme", "https", ":path", "/"], info); // ""
+ * const memo: string[] = [];
+ * checkRequest([":method", "GET", ":scheme", "https", ":path", "/", ":authority", "a.test"], info, {}, memo); // "", memo filled
  * ```
  */
-export function checkRequest(fields: readonly string[], info: SectionInfo, options: RequestCheckOptions = {}): string {
+export function checkRequest(fields: readonly string[], info: SectionInfo, options: RequestCheckOptions = {}, memo?: string[]): string {
   let method = "", scheme = "", path = "", authority = "", protocol = "";
+  // The :authority the memo's section had at the same place: it passed checkAuthority (with or without a port required).
+  let authorityKnown = false;
   let seen = 0;
   let i = 0;
   for (; i < fields.length; i += 2) {
@@ -216,7 +246,11 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
       case ":method": bit = 1; method = value; break;
       case ":scheme": bit = 2; scheme = value; break;
       case ":path": bit = 4; path = value; break;
-      case ":authority": bit = 8; authority = value; break;
+      case ":authority":
+        bit = 8;
+        authority = value;
+        authorityKnown = memo !== undefined && value === memo[i + 1] && memo[i] === ":authority";
+        break;
       case ":protocol":
         if (!options.extendedConnect) return "unexpected :protocol";
         bit = 16; protocol = value; break;
@@ -224,8 +258,10 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
     }
     if (seen & bit) return `duplicate ${name}`;
     seen |= bit;
-    const reason = checkFieldValue(value);
-    if (reason) return `${name}: ${reason}`;
+    if (memo === undefined || value !== memo[i + 1]) {
+      const reason = checkFieldValue(value);
+      if (reason) return `${name}: ${reason}`;
+    }
   }
   if (!(seen & 1) || method === "") return "missing :method";
   if (!allOf(TOKEN_CHAR, method)) return ":method is not a token";
@@ -241,18 +277,18 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
       if (!(seen & 8)) return "extended CONNECT without :authority";
     }
     if (!(seen & 2) || scheme === "") return "missing :scheme";
-    if (!/^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme)) return "invalid :scheme";
+    if (scheme !== "https" && scheme !== "http" && !/^[A-Za-z][A-Za-z0-9+.-]*$/.test(scheme)) return "invalid :scheme";
     if (!(seen & 4) || path === "") return "missing :path";
     let reason = checkPath(path, method, scheme);
     if (reason) return reason;
-    if (seen & 8) {
+    if (seen & 8 && !authorityKnown) {
       reason = checkAuthority(authority, ":authority", false);
       if (reason) return reason;
     }
   }
   info.method = method;
   const host = { value: "", present: false };
-  const reason = checkRegular(fields, i, info, host);
+  const reason = checkRegular(fields, i, info, memo, host);
   if (reason) return reason;
   // RFC 9113 §8.3.1: a scheme with a mandatory authority (http, https) needs
   // :authority or host, as HTTP/1.1 needs Host (RFC 9112 §3.2: 400). An
@@ -267,11 +303,14 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
     // RFC 9113 §8.3.1: host and :authority must name the same origin.
     if (seen & 8 && host.value.toLowerCase() !== authority.toLowerCase()) return "host differs from :authority";
   }
+  if (memo !== undefined) remember(memo, fields);
   return "";
 }
 
 /**
  * Checks a response header section (RFC 9113 §8.3.2); returns a reason or "".
+ * `memo` as for {@link checkRequest}: the last response section that passed
+ * on the connection.
  *
  * @example
  * ```ts
@@ -280,7 +319,7 @@ export function checkRequest(fields: readonly string[], info: SectionInfo, optio
  * checkResponse([":status", "200", "content-length", "5"], info); // "", info.contentLength 5
  * ```
  */
-export function checkResponse(fields: readonly string[], info: SectionInfo): string {
+export function checkResponse(fields: readonly string[], info: SectionInfo, memo?: string[]): string {
   let i = 0;
   let status = "";
   for (; i < fields.length; i += 2) {
@@ -293,7 +332,9 @@ export function checkResponse(fields: readonly string[], info: SectionInfo): str
   // RFC 9110 §15: three digits, 100 to 599 (a 600 reached request() as if it meant something).
   if (!/^[1-5][0-9]{2}$/.test(status)) return "missing or invalid :status";
   info.status = Number(status);
-  return checkRegular(fields, i, info);
+  const reason = checkRegular(fields, i, info, memo);
+  if (!reason && memo !== undefined) remember(memo, fields);
+  return reason;
 }
 
 /**
@@ -308,7 +349,7 @@ export function checkResponse(fields: readonly string[], info: SectionInfo): str
  */
 export function checkTrailers(fields: readonly string[]): string {
   const info: SectionInfo = { method: "", status: 0, contentLength: -1 };
-  const reason = checkRegular(fields, 0, info);
+  const reason = checkRegular(fields, 0, info, undefined);
   if (reason) return reason;
   // RFC 9110 §6.5.1: framing, routing, authentication and content fields
   // are not taken from trailers (names are lower case by now).

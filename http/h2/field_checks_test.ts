@@ -189,3 +189,57 @@ describe("item 9: request fields as strict as nghttp2 (RFC 9113 §8.2, §8.3.1)"
     }), { numRuns: 500 });
   });
 });
+
+describe("a connection's memo of the last section that passed gives the same answers", () => {
+  const RESPONSES: string[][] = [
+    [":status", "200", "content-type", "text/plain", "content-length", "5"],
+    [":status", "200", "content-type", "text/plain\u0001", "content-length", "5"],
+    [":status", "200", "Content-Type", "text/plain"],
+    [":status", "200", "connection", "close"],
+    [":status", "204", "te", "trailers"],
+    [":status", "200", "content-type", " text/plain"],
+  ];
+  test("the sections a memo would skip: each string at the place of a passed one, the rest changed", () => {
+    const memo: string[] = [];
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["accept", "*/*"]), info(), {}, memo), "");
+    assert.deepEqual(memo, req("GET", "/", "a.test", ["accept", "*/*"]));
+    // The same :authority that passed without a port: CONNECT needs one.
+    assert.equal(checkRequest([":method", "CONNECT", ":scheme", "https", ":authority", "a.test"], info(), {}, memo), "CONNECT with :scheme or :path");
+    assert.equal(checkRequest([":method", "CONNECT", ":authority", "a.test"], info(), {}, memo), ":authority without a port");
+    // An :authority where the memo had another field's value.
+    assert.equal(checkRequest([":method", "GET", ":scheme", "https", ":path", "/", "x", "a b", ":authority", "a b"], info(), {}, memo), "pseudo-header :authority after a regular field");
+    assert.equal(checkRequest([":method", "GET", ":scheme", "urn", ":path", "/", "x", "a@b"], info(), {}, memo), "");
+    assert.equal(checkRequest(req("GET", "/", "a@b"), info(), {}, memo), "userinfo in :authority");
+    // A value that passed as a value, now a name; a name that passed, now with a bad value.
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["x", "X"]), info(), {}, memo), "");
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["X", "x"]), info(), {}, memo), "field name contains an invalid character");
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["x", "X\r"]), info(), {}, memo), "x: field value contains a control character");
+    // Duplicates and host are the section's: checked every time.
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["host", "a.test"]), info(), {}, memo), "");
+    assert.equal(checkRequest(req("GET", "/", "a.test", ["host", "a.test", "host", "a.test"]), info(), {}, memo), "duplicate host");
+    assert.equal(checkRequest(req("GET", "/", "b.test", ["host", "a.test"]), info(), {}, memo), "host differs from :authority");
+    // A failing section leaves the memo as it was.
+    assert.deepEqual(memo, req("GET", "/", "a.test", ["host", "a.test"]));
+  });
+  test("property: any run of requests (or responses) checked with one memo gets the answers and infos each gets alone", () => {
+    const requests = [...VALID, ...MALFORMED.map(([, f]) => f)];
+    fc.assert(fc.property(fc.array(fc.nat(requests.length - 1), { maxLength: 30 }), fc.array(fc.nat(RESPONSES.length - 1), { maxLength: 12 }), fc.boolean(), (picks, responsePicks, extended) => {
+      const memo: string[] = [];
+      for (const k of picks) {
+        // A copy of fresh strings half the time (a literal HPACK decoded again), the same strings otherwise (its tables).
+        const fields = k % 2 === 0 ? requests[k]! : requests[k]!.map((s) => ` ${s}`.slice(1));
+        const alone = info();
+        const withMemo = info();
+        assert.equal(checkRequest(fields, withMemo, { extendedConnect: extended }, memo), checkRequest(fields, alone, { extendedConnect: extended }), JSON.stringify(fields));
+        assert.deepEqual(withMemo, alone);
+      }
+      const responseMemo: string[] = [];
+      for (const k of responsePicks) {
+        const alone = info();
+        const withMemo = info();
+        assert.equal(checkResponse(RESPONSES[k]!, withMemo, responseMemo), checkResponse(RESPONSES[k]!, alone));
+        assert.deepEqual(withMemo, alone);
+      }
+    }), { numRuns: 500 });
+  });
+});

@@ -207,9 +207,9 @@ function applyBlock(c: H2Core, type: number, id: number, endStream: boolean, sel
   info.contentLength = -1;
   let reason: string;
   if (c.conn.role === "server") {
-    reason = checkRequest(fields, info, c.conn.localSettings.enableConnectProtocol ? EXTENDED_CONNECT : PLAIN_CONNECT);
+    reason = checkRequest(fields, info, c.conn.localSettings.enableConnectProtocol ? EXTENDED_CONNECT : PLAIN_CONNECT, c.passedSection);
   } else {
-    reason = checkResponse(fields, info);
+    reason = checkResponse(fields, info, c.passedSection);
     if (!reason && info.status < 200 && endStream) reason = "informational response with END_STREAM";
     if (!reason && info.status === 101) reason = "101 is not allowed in HTTP/2";
   }
