@@ -128,6 +128,10 @@ describe("WHATWG WebSocket: the constructor throws a SyntaxError DOMException", 
     ["a subprotocol with a comma", () => new WebSocket("ws://127.0.0.1:1/", ["a,b"])],
     ["a scheme that is not ws, wss, http or https", () => new WebSocket("ftp://127.0.0.1/")],
     ["a fragment", () => new WebSocket("ws://127.0.0.1:1/#frag")],
+    // An empty fragment is a fragment too (red team, twelfth pass: it was taken, and `url` kept the '#').
+    ["an empty fragment", () => new WebSocket("ws://127.0.0.1:1/#")],
+    ["an empty fragment after a query", () => new WebSocket("ws://127.0.0.1:1/?a=1#")],
+    ["an empty fragment on an http: URL", () => new WebSocket(new URL("http://127.0.0.1:1/#"))],
     ["no URL at all", () => new WebSocket("not a url")],
   ];
   for (const [name, make] of cases) {
@@ -135,6 +139,10 @@ describe("WHATWG WebSocket: the constructor throws a SyntaxError DOMException", 
       assert.throws(make, (err: unknown) => err instanceof DOMException && err.name === "SyntaxError" && err.code === 12);
     });
   }
+});
+
+test("connectWebSocket: a URL with an empty fragment is a SyntaxError before any dial", async () => {
+  await assert.rejects(connectWebSocket("ws://127.0.0.1:1/#"), (err: unknown) => err instanceof SyntaxError);
 });
 
 describe("connectWebSocket: promises that must settle", () => {

@@ -104,7 +104,8 @@ export function webSocketURL(input: string | URL): URL {
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
   if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new SyntaxError(`WebSocket URL scheme must be ws: or wss:, got ${url.protocol}`);
-  if (url.hash !== "") throw new SyntaxError("WebSocket URLs take no fragment");
+  // An empty fragment ("ws://h/#") is still a fragment (WHATWG WebSockets: "if urlRecord's fragment is non-null").
+  if (url.hash !== "" || url.href.endsWith("#")) throw new SyntaxError("WebSocket URLs take no fragment");
   return url;
 }
 
