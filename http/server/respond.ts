@@ -60,6 +60,11 @@ export interface ResponseSink {
    * the connection can (the body sent from its own memory).
    */
   sendPair?(head: Uint8Array, body: Uint8Array, more?: boolean): boolean;
+  /**
+   * `parts` in order (after what was corked), in one system call where the
+   * connection can (each part sent from its own memory, up to 16).
+   */
+  sendParts?(parts: readonly Uint8Array[], more?: boolean): boolean;
   drained(): Promise<void>;
   readonly gone: boolean;
   /**
@@ -135,7 +140,16 @@ const INLINE_MAX = 32768;
  * several chunks is copied beside its head up to this many bytes.
  */
 const COPY_MAX = 65536;
+/**
+ * Strings up to this many code units are encoded into the reused output
+ * buffer (at most 768 KiB of UTF-8: the buffer is kept up to 1 MiB), not
+ * into a fresh array per response.
+ */
+const ENCODE_IN_PLACE_MAX = 262144;
+/** The most parts handed to one `sendParts` (socket/send_pair.ts `PARTS_MAX`). */
+const PARTS_MAX = 16;
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
+const CRLF = LAST_CHUNK.subarray(3);
 
 const shared = new OutBuffer();
 /** Where the bytes being built go: the shared buffer, or the sink's cork buffer from `base` on. */
@@ -173,6 +187,29 @@ function commitWith(sink: ResponseSink, body: Uint8Array, more = false): boolean
 }
 const chunkHead = new Uint8Array(16);
 
+/**
+ * What was built since {@link begin}, then `pieces`, with as few system
+ * calls as the sink allows: `sendParts` (the head and up to 15 pieces a
+ * call, each sent from its own memory) where it has it, else the head
+ * with the first piece ({@link commitWith}) and a send per piece after.
+ */
+function commitPieces(sink: ResponseSink, pieces: readonly Uint8Array[], more = false): boolean {
+  if (sink.sendParts === undefined) {
+    let ok = commitWith(sink, pieces[0]!, more || pieces.length > 1);
+    for (let i = 1; i < pieces.length; i++) ok = sink.send(pieces[i]!, more || i < pieces.length - 1);
+    return ok;
+  }
+  // The first call carries the head too (built here, or corked in the sink).
+  const first = pieces.slice(0, PARTS_MAX - 1);
+  let i = first.length;
+  let ok = sink.sendParts(out === shared ? [shared.view(), ...first] : first, more || i < pieces.length);
+  for (; i < pieces.length; i += PARTS_MAX) {
+    const group = pieces.slice(i, i + PARTS_MAX);
+    ok = sink.sendParts(group, more || i + PARTS_MAX < pieces.length);
+  }
+  return ok;
+}
+
 function bodyless(status: number): boolean {
   return status === 204 || status === 304 || status < 200;
 }
@@ -183,6 +220,8 @@ let sawDate = false;
 
 /** The handler's `Connection` field has the `close` option (the connection closes after this response). */
 let askedClose = false;
+/** The handler's response has an `Upgrade` field (it then goes with the `upgrade` connection option). */
+let sawUpgrade = false;
 
 function fieldWriter(name: string, value: string): void {
   // Names come lower-case from every runtime's Headers; the length test keeps the common case cheap.
@@ -190,11 +229,13 @@ function fieldWriter(name: string, value: string): void {
     case 4:
       if (name === "date" || name.toLowerCase() === "date") sawDate = true;
       break;
+    case 7:
+      if (name === "upgrade" || name.toLowerCase() === "upgrade") sawUpgrade = true;
+      break;
     case 10:
+      // Connection is this layer's: `close` is taken, `upgrade` follows the Upgrade field (see endFields), the rest dropped.
       if (name === "connection" || name.toLowerCase() === "connection") {
         if (hasCloseOption(value)) askedClose = true;
-        // The handler's Upgrade goes with its `upgrade` option (RFC 9110 §7.8; a 426 MUST send Upgrade, §15.5.22); the rest is this layer's.
-        if (hasOption(value, "upgrade")) out.field("Connection", "upgrade");
         return;
       }
       if (name === "keep-alive" || name.toLowerCase() === "keep-alive") return;
@@ -223,8 +264,22 @@ function writeFields(sink: ResponseSink, response: Response, ctx: ResponseContex
   declaredLength = -1;
   sawDate = false;
   askedClose = false;
+  sawUpgrade = false;
   forEachResponseField(response, fieldWriter);
+  endFields(ctx);
+}
+
+/**
+ * After the handler's fields: its `close` option taken, and `Connection:
+ * upgrade` exactly when an Upgrade field went out. RFC 9110 §7.8: a sender of
+ * Upgrade MUST also send the `upgrade` connection option (a server may
+ * advertise a protocol in a 200, and a 426 MUST send Upgrade, §15.5.22), so
+ * intermediaries drop the hop-by-hop field; the option without the field
+ * names nothing and is not sent.
+ */
+function endFields(ctx: ResponseContext): void {
   if (askedClose) ctx.close = true;
+  if (sawUpgrade) out.latin1("Connection: upgrade\r\n");
   if (!sawDate) out.dateField();
 }
 
@@ -232,12 +287,6 @@ function writeFields(sink: ResponseSink, response: Response, ctx: ResponseContex
 function hasCloseOption(value: string): boolean {
   if (value.length === 5) return value.toLowerCase() === "close";
   for (const option of value.split(",")) if (option.trim().toLowerCase() === "close") return true;
-  return false;
-}
-
-/** Whether a `Connection` field value lists `option` (lower-case; options are case-insensitive tokens). */
-function hasOption(value: string, option: string): boolean {
-  for (const o of value.split(",")) if (o.trim().toLowerCase() === option) return true;
   return false;
 }
 
@@ -269,12 +318,12 @@ function writeLightFields(sink: ResponseSink, parts: LightParts, ctx: ResponseCo
   sawDate = false;
   sawContentType = false;
   askedClose = false;
+  sawUpgrade = false;
   const h = parts.headers;
   if (Array.isArray(h)) for (const pair of h) lightField(String(pair[0]), pair[1]);
   else if (h !== undefined) for (const name in h) lightField(name, (h as Record<string, string>)[name]);
-  if (askedClose) ctx.close = true;
   if (!sawContentType && typeof parts.body === "string") out.latin1("content-type: text/plain;charset=UTF-8\r\n");
-  if (!sawDate) out.dateField();
+  endFields(ctx);
 }
 
 function endHead(ctx: ResponseContext, close: boolean): void {
@@ -354,7 +403,7 @@ function sendString(sink: ResponseSink, body: string, ctx: ResponseContext): boo
     commit(sink);
     return !ctx.close;
   }
-  if (body.length <= COPY_MAX && !ctx.head) {
+  if (body.length <= ENCODE_IN_PLACE_MAX && !ctx.head) {
     // Encoded after the head, then the Content-Length line slotted in before it.
     const fieldsEnd = out.length;
     out.reserve(64);
@@ -541,15 +590,15 @@ async function sendStream(
       // Everything is here: one write, Content-Length.
       out.latin1(`Content-Length: ${total}\r\n`);
       endHead(ctx, ctx.close);
-      // One large chunk follows its head in a send of its own; several are copied beside it (one send) up to 64 KiB.
-      const apart = total > INLINE_MAX && (chunks.length === 1 || total > COPY_MAX);
+      // Up to 32 KiB the chunks are copied beside the head (one send);
+      // more go with it from their own memory, in one sendmsg where the
+      // sink can (else several are still copied up to 64 KiB).
+      const apart = total > INLINE_MAX && (chunks.length === 1 || total > COPY_MAX || sink.sendParts !== undefined);
       if (!apart) {
         for (const chunk of chunks) out.bytes(chunk);
         commit(sink);
-      } else {
-        commitWith(sink, chunks[0]!, chunks.length > 1);
-        for (let i = 1; i < chunks.length; i++) sink.send(chunks[i]!, i < chunks.length - 1);
-      }
+      } else if (chunks.length === 1) commitWith(sink, chunks[0]!);
+      else commitPieces(sink, chunks);
       return !ctx.close;
     }
     // Streaming: the handler's Content-Length, else chunked (HTTP/1.0: until close).
@@ -581,7 +630,8 @@ async function sendStream(
         out.crlf();
         return commit(sink);
       }
-      // The chunk's size line and its bytes in one system call where the sink can, then its CRLF.
+      // The chunk's size line, its bytes and its CRLF in one system call where the sink can.
+      if (sink.sendParts !== undefined) return sink.sendParts([chunkHead.subarray(0, end), bytes, CRLF]);
       if (sink.sendPair !== undefined) sink.sendPair(chunkHead.subarray(0, end), bytes, true);
       else {
         sink.send(chunkHead.subarray(0, end), true);
