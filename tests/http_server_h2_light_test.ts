@@ -29,6 +29,10 @@ function handler(request: Request): Response {
       return new Response("x", { headers: { "bad name": "v" } });
     case "/long":
       return new Response(LONG);
+    case "/same-name-bad-value":
+      return new Response("x", { headers: [["X-A", "b\rc"]] });
+    case "/moved":
+      return new Response("x", { headers: [["x-k", " b "], ["X-A", "z\t"], ["X-A", " b "]] });
     case "/fields":
       return new Response(JSON.stringify({ url: request.url, fields: [...request.headers] }), { headers: { "content-type": "application/json" } });
     default:
@@ -135,6 +139,27 @@ describe("serve over HTTP/2 with installLightResponse()", () => {
       assert.equal(bad.body.toString(), "failed");
       const text = await h2request(session, { ":path": "/text" });
       assert.equal(text.status, 200);
+    } finally {
+      await closeSession(session);
+    }
+  });
+
+  test("fields made from the same strings each time are checked alike, whatever came at their place before", async () => {
+    const session = await connect();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const text = await h2request(session, { ":path": "/text" });
+        assert.equal(text.headers["x-a"], "b");
+        // The name that passed at place 0 with a value no Headers takes.
+        assert.equal((await h2request(session, { ":path": "/same-name-bad-value" })).status, 500);
+        // A name that does not pass, where "X-A" passed.
+        assert.equal((await h2request(session, { ":path": "/bad" })).status, 500);
+        // Names and values at other places than before: each written as its own.
+        const moved = await h2request(session, { ":path": "/moved" });
+        assert.equal(moved.status, 200);
+        assert.equal(moved.headers["x-k"], "b");
+        assert.equal(moved.headers["x-a"], "z, b");
+      }
     } finally {
       await closeSession(session);
     }

@@ -87,10 +87,43 @@ function staticSource(response: Response): string | Uint8Array | typeof NO_BODY 
 /** Where short string bodies are encoded when they go out at once (copied into the frame before the next use). */
 const scratch = new Uint8Array(16384);
 
-/** A light response's field, checked as `Headers` would (the runtime's class never saw it). */
-function addLightField(name: string, value: unknown): void {
-  if (!isToken(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
-  addField(name.toLowerCase(), normalizeFieldValue(typeof value === "string" ? value : String(value)));
+/** Fields of a light response remembered by place (see below); past this many, each is checked as it comes. */
+const LIGHT_MEMO_FIELDS = 16;
+/**
+ * The last light response's field names and string values by place, as
+ * given and as written (lower-cased; normalized): a handler that makes its
+ * headers from the same strings each time (an object literal) has each
+ * checked once, not once per response. Strings are immutable, so an equal
+ * one gives the same answer.
+ */
+const lightNamesIn: string[] = [];
+const lightNamesOut: string[] = [];
+const lightValuesIn: string[] = [];
+const lightValuesOut: string[] = [];
+
+/** A light response's field at place `k`, checked as `Headers` would (the runtime's class never saw it). */
+function addLightField(k: number, name: string, value: unknown): void {
+  let lower: string;
+  if (k < LIGHT_MEMO_FIELDS && name === lightNamesIn[k]) lower = lightNamesOut[k]!;
+  else {
+    if (!isToken(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
+    lower = name.toLowerCase();
+    if (k < LIGHT_MEMO_FIELDS) {
+      lightNamesIn[k] = name;
+      lightNamesOut[k] = lower;
+    }
+  }
+  let written: string;
+  if (typeof value !== "string") written = normalizeFieldValue(String(value));
+  else if (k < LIGHT_MEMO_FIELDS && value === lightValuesIn[k]) written = lightValuesOut[k]!;
+  else {
+    written = normalizeFieldValue(value);
+    if (k < LIGHT_MEMO_FIELDS) {
+      lightValuesIn[k] = value;
+      lightValuesOut[k] = written;
+    }
+  }
+  addField(lower, written);
 }
 
 /** The header section of a light response (light_response.ts) from its recorded parts. */
@@ -101,10 +134,11 @@ function lightFields(parts: LightParts, fields: string[]): void {
   let sawType = false;
   const h = parts.headers;
   try {
+    let k = 0;
     if (Array.isArray(h)) {
-      for (const pair of h) addLightField(String(pair[0]), pair[1]);
+      for (const pair of h) addLightField(k++, String(pair[0]), pair[1]);
     } else if (h !== undefined) {
-      for (const name in h) addLightField(name, (h as Record<string, string>)[name]);
+      for (const name in h) addLightField(k++, name, (h as Record<string, string>)[name]);
     }
   } finally {
     fieldsOut = [];
