@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { SocketTimeoutError, TLSHandshakeError, TLSPinError, TLSVerifyError, UseAfterCloseError } from "../core/errors.ts";
@@ -29,9 +30,9 @@ interface Peer {
   close(): Promise<void>;
 }
 
-/** Runs an openssl command under `timeout`, stdin piped, output collected. */
-function runOpenSSL(args: readonly string[]): Peer {
-  const child: ChildProcess = spawn("timeout", ["60", "openssl", ...args], { stdio: ["pipe", "pipe", "pipe"] });
+/** Runs an openssl command under `timeout`, stdin piped, output collected; `env` adds to the environment (OPENSSL_CONF). */
+function runOpenSSL(args: readonly string[], env: Readonly<Record<string, string>> = {}): Peer {
+  const child: ChildProcess = spawn("timeout", ["60", "openssl", ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   child.stdout!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
   child.stderr!.on("data", (d: Uint8Array) => (out += new TextDecoder().decode(d)));
@@ -59,9 +60,9 @@ async function printed(peer: Peer, pattern: RegExp, what: string): Promise<RegEx
   throw new Error(`gave up waiting for ${what}; output:\n${peer.output()}`);
 }
 
-async function startSServer(extra: readonly string[] = []): Promise<{ peer: Peer; port: number }> {
+async function startSServer(extra: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<{ peer: Peer; port: number }> {
   const pki = testPKI();
-  const peer = runOpenSSL(["s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, ...extra]);
+  const peer = runOpenSSL(["s_server", "-dtls1_2", "-accept", "127.0.0.1:0", "-cert", pki.paths["leaf_chain.pem"]!, "-cert_chain", pki.paths["int.pem"]!, "-key", pki.paths["leaf.key"]!, ...extra], env);
   const m = await printed(peer, /ACCEPT [^\n]*:(\d+)/, "s_server to listen");
   return { peer, port: Number(m[1]) };
 }
@@ -262,6 +263,75 @@ describe("DTLS 1.2: openssl s_client against our server", () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+// OpenSSL 3.0's s_server / s_client have no flag to leave out the extended master secret: this
+// OPENSSL_CONF sets SSL_OP_NO_EXTENDED_MASTER_SECRET on every SSL_CTX, DTLS ones too (as tls_extended_master_secret_test).
+const NO_EMS = { OPENSSL_CONF: fileURLToPath(new URL("./fixtures/openssl_no_ems.cnf", import.meta.url)) };
+const NO_EMS_CODE = "ERR_TLS_NO_EXTENDED_MASTER_SECRET";
+
+describe("DTLS 1.2 and the extended master secret (RFC 7627): requireExtendedMasterSecret, as for TLS", () => {
+  test("client: s_server without EMS is refused (async and blocking) with TLSHandshakeError ERR_TLS_NO_EXTENDED_MASTER_SECRET; with EMS it passes; without the option both do", async () => {
+    const pki = testPKI();
+    // One s_server each: a refused peer gets no close_notify, and s_server serves one DTLS peer at a time.
+    const [noEmsAsync, noEmsSync, noEmsDefault, withEms] = await Promise.all([startSServer([], NO_EMS), startSServer([], NO_EMS), startSServer([], NO_EMS), startSServer()]);
+    try {
+      const options = { host: "127.0.0.1", ca: pki.root, requireExtendedMasterSecret: true } as const;
+      await assert.rejects(connectDTLS({ ...options, port: noEmsAsync.port }), (e: unknown) => {
+        assert.ok(e instanceof TLSHandshakeError, String(e));
+        assert.equal(e.code, NO_EMS_CODE);
+        assert.match(e.message, /DTLS 1\.2 without the extended master secret/);
+        return true;
+      });
+      assert.throws(() => connectDTLSSync({ ...options, port: noEmsSync.port, timeoutMs: 10_000 }), (e: unknown) => e instanceof TLSHandshakeError && e.code === NO_EMS_CODE);
+      {
+        await using conn = await connectDTLS({ ...options, port: withEms.port });
+        await conn.send(bytes("with ems\n"));
+        await printed(withEms.peer, /with ems/, "s_server to print our datagram");
+      }
+      // Default: accepted, as for TLS.
+      await using lenient = await connectDTLS({ host: "127.0.0.1", ca: pki.root, port: noEmsDefault.port });
+      await lenient.send(bytes("no ems, accepted\n"));
+      await printed(noEmsDefault.peer, /no ems, accepted/, "s_server to print our datagram");
+      // The option on a context, and checked like the others.
+      using ctx = new DTLSContext({ ca: pki.root, requireExtendedMasterSecret: true });
+      assert.equal(ctx.requireExtendedMasterSecret, true);
+      assert.equal(new DTLSContext({ rejectUnauthorized: false }).requireExtendedMasterSecret, false);
+      assert.throws(() => new DTLSContext({ requireExtendedMasterSecret: "yes" as unknown as boolean }), TypeError);
+    } finally {
+      await Promise.all([noEmsAsync, noEmsSync, noEmsDefault, withEms].map((s) => s.peer.close()));
+    }
+  });
+
+  test("server: s_client without EMS is refused (a failed handshake, no connection); with EMS it is served; without the option both are", async () => {
+    const pki = testPKI();
+    const sclient = (port: number, env: Readonly<Record<string, string>> = {}) =>
+      runOpenSSL(["s_client", "-dtls1_2", "-connect", `127.0.0.1:${port}`, "-CAfile", pki.paths["root.pem"]!, "-verify_return_error"], env);
+    using strictCtx = new DTLSContext({ role: "server", cert: pki.chain, key: pki.key, requireExtendedMasterSecret: true });
+    using lenientCtx = serverContext();
+    await using strict = listenDTLS({ host: "127.0.0.1", context: strictCtx });
+    await using lenient = listenDTLS({ host: "127.0.0.1", context: lenientCtx });
+    const refused = sclient(strict.localAddress.port, NO_EMS);
+    try {
+      await until(() => strict.stats.failedHandshakes === 1, "the server to refuse the handshake");
+      assert.equal(strict.connections, 0);
+    } finally {
+      await refused.close();
+    }
+    for (const [server, env] of [[strict, {}], [lenient, NO_EMS]] as const) {
+      const client = sclient(server.localAddress.port, env);
+      try {
+        const conn = (await server.accept({ signal: AbortSignal.timeout(20_000) }))!;
+        await conn.send(bytes("served\n"));
+        await printed(client, /served/, "s_client to print our datagram");
+        conn.close();
+      } finally {
+        await client.close();
+      }
+    }
+    assert.equal(strict.stats.failedHandshakes, 1);
+    assert.equal(lenient.stats.failedHandshakes, 0);
   });
 });
 

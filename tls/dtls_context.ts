@@ -36,6 +36,7 @@ export interface DTLSContextOptions extends
     TLSContextOptions,
     | "ciphers" | "groups" | "cert" | "certFile" | "key" | "keyFile" | "passphrase" | "certificates"
     | "ca" | "caFile" | "systemCA" | "rejectUnauthorized" | "requestCert" | "pins" | "keylog" | "crl" | "crlFile" | "crlCheck"
+    | "requireExtendedMasterSecret"
   > {
   /** "client" (default) or "server". */
   readonly role?: "client" | "server";
@@ -50,6 +51,7 @@ export interface DTLSContextOptions extends
 export const DTLS_CONTEXT_KEYS: ReadonlySet<string> = new Set([
   "role", "ciphers", "groups", "cert", "certFile", "key", "keyFile", "passphrase", "certificates",
   "ca", "caFile", "systemCA", "rejectUnauthorized", "requestCert", "pins", "keylog", "crl", "crlFile", "crlCheck", "cookieRotateMs",
+  "requireExtendedMasterSecret",
 ]);
 
 interface Internals {
@@ -79,6 +81,8 @@ export class DTLSContext {
   readonly role: "client" | "server";
   /** Whether the peer is verified (chain, and the host name on a client). */
   readonly verify: boolean;
+  /** Whether a DTLS 1.2 handshake without the extended master secret (RFC 7627) is refused, as for TLS. */
+  readonly requireExtendedMasterSecret: boolean;
 
   /**
    * Creates the `SSL_CTX` and applies `options`.
@@ -93,6 +97,7 @@ export class DTLSContext {
     checkOptions(options, DTLS_CONTEXT_KEYS, "DTLSContext");
     this.role = options.role === undefined ? "client" : oneOf(options.role, ["client", "server"], "role");
     this.verify = optionalBoolean(options.rejectUnauthorized, true, "rejectUnauthorized");
+    this.requireExtendedMasterSecret = optionalBoolean(options.requireExtendedMasterSecret, false, "requireExtendedMasterSecret");
     const requestCert = optionalBoolean(options.requestCert, false, "requestCert");
     const pins = options.pins === undefined ? [] : normalizePins(options.pins);
     const hasCert = options.cert !== undefined || options.certFile !== undefined;

@@ -29,7 +29,7 @@ import { negotiatedCipher, negotiatedProtocol } from "./connection_info.ts";
 import { BIO_DGRAM_CTRL, DTLS_CTRL, SSL_ERROR } from "./ctrl.ts";
 import { acquireDTLSContext, type DTLSContext, dtlsContextPins, releaseDTLSContext } from "./dtls_context.ts";
 import { clearErrors, drainErrors, tlsError } from "./errors.ts";
-import { classifyHandshakeFailure, dataFailure, pinMismatch } from "./failure.ts";
+import { classifyHandshakeFailure, dataFailure, extendedMasterSecretFailure, pinMismatch } from "./failure.ts";
 import { checkServername, configurePeerName } from "./ssl_setup.ts";
 import { resetVerifyFailure } from "./verify.ts";
 import { peerCertificateDER } from "./x509.ts";
@@ -221,8 +221,8 @@ export class DTLSEngine {
   }
 
   /**
-   * One handshake call: "done" when complete (pins checked), else what it
-   * waits for.
+   * One handshake call: "done" when complete (pins and, when the context
+   * requires it, the extended master secret checked), else what it waits for.
    *
    * @throws TLSVerifyError, TLSPinError, TLSHandshakeError
    */
@@ -235,7 +235,7 @@ export class DTLSEngine {
     clearErrors();
     const r = this.role === "client" ? lib.SSL_connect(ssl) : lib.SSL_accept(ssl);
     if (r === 1) {
-      this.#checkPins(ssl);
+      this.#checkRefusals(ssl);
       this.handshaken = true;
       return "done";
     }
@@ -247,8 +247,10 @@ export class DTLSEngine {
     throw classifyHandshakeFailure({ ssl, what: "DTLS handshake", code, errno, verify: this.#context.verify, minVersion: "TLSv1.2" });
   }
 
-  #checkPins(ssl: Pointer): void {
-    const refused = pinMismatch(ssl, dtlsContextPins(this.#context), this.#context.verify, "DTLS handshake");
+  /** The checks after a completed handshake, as TLS's handshakeRefusal: pins, then the extended master secret; refused without close_notify. */
+  #checkRefusals(ssl: Pointer): void {
+    const refused = pinMismatch(ssl, dtlsContextPins(this.#context), this.#context.verify, "DTLS handshake") ??
+      extendedMasterSecretFailure(ssl, this.#context, "DTLS");
     if (refused !== null) {
       this.broken = true;
       throw refused;

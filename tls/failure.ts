@@ -196,10 +196,11 @@ export function resumedSessionFailure(ssl: Pointer, host: string, verify: boolea
 }
 
 /**
- * After a completed TLS 1.2 handshake without the extended master secret
- * (RFC 7627), on a context with `requireExtendedMasterSecret`: a
+ * After a completed TLS 1.2 or DTLS 1.2 handshake without the extended
+ * master secret (RFC 7627), on a context (a `TLSContext` or a
+ * `DTLSContext`) with `requireExtendedMasterSecret`: a
  * {@link TLSHandshakeError} with code ERR_TLS_NO_EXTENDED_MASTER_SECRET,
- * else null (TLS 1.3 always passes).
+ * else null (TLS 1.3 always passes). `protocol` names it in the message.
  *
  * @example
  * ```ts ignore
@@ -207,11 +208,15 @@ export function resumedSessionFailure(ssl: Pointer, host: string, verify: boolea
  * if (refused !== null) throw refused;
  * ```
  */
-export function extendedMasterSecretFailure(ssl: Pointer, context: TLSContext): TLSHandshakeError | null {
+export function extendedMasterSecretFailure(
+  ssl: Pointer,
+  context: { readonly requireExtendedMasterSecret: boolean },
+  protocol: "TLS" | "DTLS" = "TLS",
+): TLSHandshakeError | null {
   if (!context.requireExtendedMasterSecret || extendedMasterSecret(ssl)) return null;
   return new TLSHandshakeError(
     "ERR_TLS_NO_EXTENDED_MASTER_SECRET",
-    "TLS handshake refused: the peer negotiated TLS 1.2 without the extended master secret (RFC 7627) and requireExtendedMasterSecret is set",
+    `${protocol} handshake refused: the peer negotiated ${protocol} 1.2 without the extended master secret (RFC 7627) and requireExtendedMasterSecret is set`,
     { syscall: "handshake" },
   );
 }
