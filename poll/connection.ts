@@ -543,6 +543,47 @@ export class Connection {
   }
 
   /**
+   * `parts` in order, as one `send()` of their concatenation would send
+   * them, in one system call where the transport can (a plain socket:
+   * sendmsg with an iovec per part, up to 16, each sent from its own
+   * memory), else as a `send()` of each. What the kernel does not take now
+   * is queued (copied); returns and throws as `send()`. `more`: more bytes
+   * follow at once. A response head, a body read in pieces, a chunk's size
+   * line, bytes and CRLF: one system call, and no copy of the pieces into
+   * one buffer first.
+   */
+  sendParts(parts: readonly Uint8Array[], more = false): boolean {
+    if (this.#closed || this.#closing || this.#ended) throw this.#writeClosedError();
+    const t = this.#transport;
+    const last = parts.length - 1;
+    if (!this.#out.empty || t.trySendParts === undefined || parts.length < 2) {
+      let below = true;
+      for (let i = 0; i <= last; i++) {
+        // A send that failed closed the connection: the rest has nowhere to go.
+        if (i > 0 && (this.#closed || this.#closing || this.#ended)) return false;
+        below = this.send(parts[i]!, more || i < last);
+      }
+      return below;
+    }
+    const n = t.trySendParts(parts, more);
+    if (n < 0) return false;
+    if (n > 0 && this.#writeMs + this.#idleMs > 0) this.#lastWrite = performance.now();
+    let skip = n;
+    let i = 0;
+    for (; i <= last && skip >= parts[i]!.byteLength; i++) skip -= parts[i]!.byteLength;
+    if (i > last) return true;
+    this.#startWriteClock();
+    for (; i <= last; i++) {
+      const part = parts[i]!;
+      if (part.byteLength > skip) t.queue(part, skip, undefined);
+      skip = 0;
+    }
+    const below = this.#out.bytes < this.#hwm;
+    if (!below) this.#wantDrain = true;
+    return below;
+  }
+
+  /**
    * Whether {@link Connection.sendFile} can be used: the bytes go to the
    * socket as they are (not through TLS or another transforming transport).
    */

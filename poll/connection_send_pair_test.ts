@@ -108,6 +108,63 @@ for (const io of IO_MODES) {
         assert.deepEqual(await readingAlone, numbered(3, 50000));
       }));
 
+    test("property: sendParts, pairs and sends mixed, through a small send buffer (partial sends, a queue behind, more parts than one call takes), arrive whole and in order", () =>
+      withPair(io, async (client, peer) => {
+        client.socket.options.sendBufferSize = 4096;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(
+              fc.record({
+                kind: fc.constantFrom("parts", "pair", "send"),
+                lengths: fc.array(fc.integer({ min: 0, max: 40_000 }), { minLength: 1, maxLength: 20 }),
+                more: fc.boolean(),
+              }),
+              { minLength: 1, maxLength: 5 },
+            ),
+            async (writes) => {
+              const all = writes.reduce((n, w) => n + (w.kind === "parts" ? w.lengths.reduce((a, b) => a + b, 0) : w.lengths[0]!), 0);
+              const reading = readBytes(peer, all);
+              let total = 0;
+              for (const [i, w] of writes.entries()) {
+                const more = w.more && i < writes.length - 1;
+                let below: boolean;
+                if (w.kind === "parts") {
+                  const parts = w.lengths.map((n) => {
+                    const part = numbered(total, n);
+                    total += n;
+                    return part;
+                  });
+                  below = client.sendParts(parts, more);
+                  for (const part of parts) part.fill(0); // what was kept was copied
+                } else {
+                  const data = numbered(total, w.lengths[0]!);
+                  total += data.length;
+                  below = w.kind === "pair" && data.length > 1 ? client.sendPair(data.subarray(0, 1), data.subarray(1), more) : client.send(data, more);
+                  data.fill(0);
+                }
+                if (!below) await client.write(new Uint8Array(0));
+              }
+              assert.deepEqual(await reading, numbered(0, total));
+            },
+          ),
+          { numRuns: 25 },
+        );
+      }));
+
+    test("sendParts: a head, pieces and a CRLF with nothing queued go in one call from their own memory; a closed connection throws as send() does", () =>
+      withPair(io, async (client, peer) => {
+        client.socket.options.sendBufferSize = 1 << 20;
+        const parts = [numbered(0, 120), numbered(120, 16384), numbered(120 + 16384, 16384), numbered(120 + 32768, 40000), numbered(120 + 32768 + 40000, 2)];
+        const total = 120 + 32768 + 40000 + 2;
+        const reading = readBytes(peer, total);
+        assert.equal(client.sendParts(parts), true);
+        assert.equal(client.bufferedAmount, 0, "the parts went at once, none of them queued");
+        for (const part of parts) part.fill(0);
+        assert.deepEqual(await reading, numbered(0, total));
+        await client.close();
+        assert.throws(() => client.sendParts([new Uint8Array(1), new Uint8Array(1)]), UseAfterCloseError);
+      }));
+
     test("a 64 KiB body beside its head arrives as one byte stream; a closed connection throws as send() does", () =>
       withPair(io, async (client, peer) => {
         const head = new TextEncoder().encode("HTTP/1.1 200 OK\r\nContent-Length: 65536\r\n\r\n");

@@ -240,6 +240,12 @@ export interface Transport {
    */
   trySendPair?(head: Uint8Array, body: Uint8Array, more?: boolean): number;
   /**
+   * Like {@link Transport.trySendPair} for up to 16 buffers in order
+   * (socket/send_pair.ts `sendParts`): returns how many bytes of them went
+   * (fewer than all when the kernel took less), or -1 after a failure.
+   */
+  trySendParts?(parts: readonly Uint8Array[], more?: boolean): number;
+  /**
    * Queues `data` from `offset` on behind what the write queue holds
    * (copied unless the transport takes it at once) with its `done`
    * callback, and starts sending.

@@ -25,7 +25,7 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E } from "../ffi/platform.ts";
 import type { Socket } from "../socket/socket.ts";
-import { sendPairUntilBlocked, sendUntilBlocked } from "../socket/send_until_blocked.ts";
+import { sendPairUntilBlocked, sendPartsUntilBlocked, sendUntilBlocked } from "../socket/send_until_blocked.ts";
 import { ERROR, errorWaitsForInput, HANGUP, READABLE, WRITABLE } from "./backend.ts";
 import type { IoWatcher } from "./io_watcher.ts";
 import type { Loop } from "./loop.ts";
@@ -119,6 +119,10 @@ export class ReadinessTransport implements Transport {
 
   trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {
     return sentOrFailed(this.#sink, sendPairUntilBlocked(this.#fd, head, body, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL));
+  }
+
+  trySendParts(parts: readonly Uint8Array[], more = false): number {
+    return sentOrFailed(this.#sink, sendPartsUntilBlocked(this.#fd, parts, more ? C.MSG_NOSIGNAL | C.MSG_MORE : C.MSG_NOSIGNAL));
   }
 
   queue(data: Uint8Array, offset: number, done: ((error?: Error) => void) | undefined): void {

@@ -9,6 +9,11 @@
  * The body's address is used only during the call, with nothing run in
  * between (no JavaScript, no collection), as for any `buffer` argument.
  *
+ * {@link sendParts} is the same for up to {@link PARTS_MAX} buffers (a
+ * chunk's size line, its bytes and its CRLF; a head and a body read in
+ * several pieces): one `sendmsg`, small pieces copied beside the iovecs,
+ * the others sent from their own memory.
+ *
  * @example
  * ```ts
  * import { sendPair } from "./send_pair.ts";
@@ -98,4 +103,91 @@ export function sendPair(fd: number, head: Uint8Array, body: Uint8Array, flags: 
   put(IOV.size / 4, typeof at === "bigint" ? Number(at) : at);
   put(IOV.size / 4 + 2, body.byteLength);
   return c.sendmsg(fd, msghdr, flags);
+}
+
+/**
+ * The most buffers {@link sendParts} sends in one call (more are left for
+ * the caller to send after those).
+ *
+ * @example
+ * ```ts
+ * import { PARTS_MAX } from "./send_pair.ts";
+ * console.log(PARTS_MAX); // 16
+ * ```
+ */
+export const PARTS_MAX = 16;
+/** Pieces up to this size are copied beside the iovecs (a size line, a CRLF), not sent from their memory. */
+const PART_COPY_MAX = 64;
+/** Room for the copied pieces (each at most {@link PART_COPY_MAX}). */
+const PARTS_COPY_BYTES = PARTS_MAX * PART_COPY_MAX;
+
+let partsBlock: NativeBuffer | undefined;
+let partWords: Uint32Array;
+let partCopies: Uint8Array;
+let partCopiesAddress = 0;
+let partsMsghdr: Uint8Array;
+let partsMsgView: DataView;
+
+function setUpParts(): void {
+  const b = NativeBuffer.alloc(PARTS_MAX * IOV.size + PARTS_COPY_BYTES);
+  const base = Number(native.address(b.pointer));
+  partWords = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, (PARTS_MAX * IOV.size) / 4);
+  partCopies = b.bytes.subarray(PARTS_MAX * IOV.size);
+  partCopiesAddress = base + PARTS_MAX * IOV.size;
+  partsMsghdr = new Uint8Array(MSG.size);
+  partsMsgView = new DataView(partsMsghdr.buffer);
+  partsMsgView.setBigUint64(MSG.iov, native.address(b.pointer), true);
+  partsBlock = b;
+}
+
+function putPart(word: number, value: number): void {
+  const hi = Math.floor(value / TWO_32);
+  partWords[word] = value - hi * TWO_32;
+  partWords[word + 1] = hi;
+}
+
+/**
+ * Sends `parts` (in order) on `fd` in one `sendmsg` with `flags`; returns
+ * its result (bytes sent, or -1 with errno set). Empty parts are skipped;
+ * at most {@link PARTS_MAX} are sent (the count may then be less than the
+ * whole: send the rest after it, as after any partial send). Pieces of up
+ * to 64 bytes are copied beside the iovecs, larger ones sent from their
+ * own memory. Linux and 64-bit platforms, as {@link sendPair}.
+ *
+ * @example
+ * ```ts
+ * import { sendParts } from "./send_pair.ts";
+ * import { Socket } from "./socket.ts";
+ * const [a, b] = Socket.pair();
+ * const text = new TextEncoder();
+ * console.log(sendParts(a.fd, [text.encode("5\r\n"), text.encode("hello"), text.encode("\r\n")], 0)); // 10
+ * a.close(); b.close();
+ * ```
+ */
+export function sendParts(fd: number, parts: readonly Uint8Array[], flags: number): number {
+  if (partsBlock === undefined) setUpParts();
+  const c = libc();
+  const step = IOV.size / 4;
+  let count = 0;
+  let copied = 0;
+  for (let i = 0; i < parts.length && count < PARTS_MAX; i++) {
+    const part = parts[i]!;
+    const length = part.byteLength;
+    if (length === 0) continue;
+    let address: number;
+    if (length <= PART_COPY_MAX) {
+      partCopies.set(part, copied);
+      address = partCopiesAddress + copied;
+      copied += length;
+    } else {
+      const at = c.memmove(part, part, 0);
+      address = typeof at === "bigint" ? Number(at) : at;
+    }
+    putPart(count * step, address);
+    putPart(count * step + 2, length);
+    count++;
+  }
+  if (count === 0) return 0;
+  writeSize(partsMsgView, MSG.iovlen, MSG.iovlenSize, count);
+  return c.sendmsg(fd, partsMsghdr, flags);
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { Buffer } from "node:buffer";
-import { PAIR_HEAD_MAX, sendPair } from "./send_pair.ts";
+import { PAIR_HEAD_MAX, PARTS_MAX, sendPair, sendParts } from "./send_pair.ts";
 import { Socket } from "./socket.ts";
 
 describe("sendPair", () => {
@@ -87,5 +87,68 @@ describe("sendPair", () => {
     c.close();
     d.close();
     assert.equal(sendPair(fd, new Uint8Array(1), new Uint8Array(1), 0), -1);
+  });
+});
+
+describe("sendParts", () => {
+  test("property: parts of any size (empty, copied, sent from their memory, views at offsets) arrive as one byte stream; past PARTS_MAX only the first go", () => {
+    const [a, b] = Socket.pair();
+    a.options.sendBufferSize = 1 << 20;
+    try {
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ bytes: fc.uint8Array({ maxLength: 2500 }), offset: fc.nat(40) }), { minLength: 1, maxLength: 24 }),
+          (specs) => {
+            const parts = specs.map(({ bytes, offset }) => {
+              const backing = new Uint8Array(offset + bytes.length + 3);
+              backing.set(bytes, offset);
+              return backing.subarray(offset, offset + bytes.length);
+            });
+            // What one call sends: the first PARTS_MAX parts that are not empty.
+            const sent: number[] = [];
+            let taken = 0;
+            for (const part of parts) {
+              if (part.length === 0 || taken === PARTS_MAX) continue;
+              sent.push(...part);
+              taken++;
+            }
+            const n = sendParts(a.fd, parts, 0);
+            assert.equal(n, sent.length);
+            if (n === 0) return;
+            for (const part of parts) part.fill(0); // the kernel took its copy during the call
+            const got = new Uint8Array(n);
+            b.recvAll(got);
+            assert.deepEqual(got, Uint8Array.from(sent));
+          },
+        ),
+        { numRuns: 150 },
+      );
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  test("a chunk's size line, its bytes and its CRLF in one call; nothing to send is 0; a closed descriptor is -1", () => {
+    const [a, b] = Socket.pair();
+    try {
+      const text = new TextEncoder();
+      const bytes = new Uint8Array(20000).map((_, i) => 97 + (i % 26));
+      const parts = [text.encode("4e20\r\n"), bytes, text.encode("\r\n")];
+      assert.equal(sendParts(a.fd, parts, 0), 6 + 20000 + 2);
+      const got = new Uint8Array(6 + 20000 + 2);
+      b.recvAll(got);
+      assert.deepEqual(got, new Uint8Array([...parts[0]!, ...bytes, 13, 10]));
+      assert.equal(sendParts(a.fd, [], 0), 0);
+      assert.equal(sendParts(a.fd, [new Uint8Array(0)], 0), 0);
+    } finally {
+      a.close();
+      b.close();
+    }
+    const [c, d] = Socket.pair();
+    const fd = c.fd;
+    c.close();
+    d.close();
+    assert.equal(sendParts(fd, [new Uint8Array(1), new Uint8Array(100)], 0), -1);
   });
 });

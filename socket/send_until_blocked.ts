@@ -8,7 +8,7 @@ import { sysError } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { E } from "../ffi/platform.ts";
-import { sendPair } from "./send_pair.ts";
+import { sendPair, sendParts } from "./send_pair.ts";
 
 /**
  * Sends `data[0, length)` on `fd` with `flags` until it is all gone or the
@@ -63,6 +63,32 @@ export function sendUntilBlocked(fd: number, data: Uint8Array, length: number, f
 export function sendPairUntilBlocked(fd: number, head: Uint8Array, body: Uint8Array, flags: number): number | Error {
   for (;;) {
     const n = sendPair(fd, head, body, flags);
+    if (n >= 0) return n;
+    const errno = native.errno();
+    if (errno === E.EAGAIN) return 0;
+    if (errno !== E.EINTR) return sysError(errno, "sendmsg");
+  }
+}
+
+/**
+ * `parts` in one `sendmsg` ({@link sendParts}) on `fd` with `flags`,
+ * EINTR retried: the count sent (0 when the kernel answers EAGAIN; less
+ * than the whole when it took less or there were more than `PARTS_MAX`
+ * parts), or the error of any other failure.
+ *
+ * @example
+ * ```ts
+ * import { sendPartsUntilBlocked } from "./send_until_blocked.ts";
+ * import { Socket } from "./socket.ts";
+ * import { C } from "../ffi/platform.ts";
+ * const [a, b] = Socket.pair();
+ * console.log(sendPartsUntilBlocked(a.fd, [new Uint8Array(2), new Uint8Array(300), new Uint8Array(2)], C.MSG_NOSIGNAL)); // 304
+ * a.close(); b.close();
+ * ```
+ */
+export function sendPartsUntilBlocked(fd: number, parts: readonly Uint8Array[], flags: number): number | Error {
+  for (;;) {
+    const n = sendParts(fd, parts, flags);
     if (n >= 0) return n;
     const errno = native.errno();
     if (errno === E.EAGAIN) return 0;

@@ -620,6 +620,22 @@ export class H1Session implements ResponseSink {
     }
   }
 
+  sendParts(parts: readonly Uint8Array[], more = false): boolean {
+    if (corked === this && cork.length > 0) {
+      // what was corked (this response's head) goes first, in the same system call
+      const head = cork.view();
+      cork.reset();
+      parts = [head, ...parts];
+    }
+    if (this.conn.closed || this.#closing) return false;
+    for (const part of parts) this.#stall.handed += part.byteLength;
+    try {
+      return this.conn.sendParts(parts, more);
+    } catch {
+      return false;
+    }
+  }
+
   canSendFile(): boolean {
     return this.conn.canSendFile && !this.conn.closed && !this.#closing;
   }

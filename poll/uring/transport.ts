@@ -29,7 +29,7 @@
  * @module
  */
 import { C } from "../../ffi/platform.ts";
-import { sendPairUntilBlocked, sendUntilBlocked } from "../../socket/send_until_blocked.ts";
+import { sendPairUntilBlocked, sendPartsUntilBlocked, sendUntilBlocked } from "../../socket/send_until_blocked.ts";
 import type { Socket } from "../../socket/socket.ts";
 import { guardShutdown, shutdownBehindQueue } from "../../socket/socket_core.ts";
 import { loopClosedError } from "../loop.ts";
@@ -167,6 +167,18 @@ export class UringTransport implements Transport, UringStreamHost {
   trySendPair(head: Uint8Array, body: Uint8Array, more = false): number {
     if (!this.#direct(head.length + body.length)) return 0;
     return sentOrFailed(this.#sink, sendPairUntilBlocked(this.#socket.fd, head, body, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS));
+  }
+
+  /**
+   * `parts` in one sendmsg from their own memory (MSG_DONTWAIT), under the
+   * same terms as {@link UringTransport.trySend}: together larger than a
+   * send slot, nothing queued or in flight; else 0 (the ring sends them).
+   */
+  trySendParts(parts: readonly Uint8Array[], more = false): number {
+    let length = 0;
+    for (const part of parts) length += part.byteLength;
+    if (!this.#direct(length)) return 0;
+    return sentOrFailed(this.#sink, sendPartsUntilBlocked(this.#socket.fd, parts, more ? DIRECT_FLAGS | C.MSG_MORE : DIRECT_FLAGS));
   }
 
   /** Whether `length` bytes go at once from the caller's memory: larger than a send slot, and nothing of ours is queued or in the kernel (order). */
