@@ -60,9 +60,38 @@ function listTs(dir, out) {
   return out;
 }
 
+const USAGE = `usage: node scripts/test.mjs [--runtime=LIST] [--no-check] [PATH...]
+
+  (no options)            typecheck, every runtime (node, node24, deno, bun), the extra
+                          runs (bun-readiness) and the package check
+  --runtime=LIST          only these runs, comma-separated: node, node24, deno, bun,
+                          package, or an extra run's name (no typecheck)
+  --no-check              skip the typecheck
+  PATH...                 only test files under these paths (a folder or a file name's
+                          start); a file named in full runs even if not a _test.ts
+  -h, --help              print this and exit
+
+  FFINET_TEST_JOBS=N          parts at once (4; 1 runs them one by one)
+  FFINET_TEST_PARTS=N         parts per run (8)
+  FFINET_TEST_PART_TIMEOUT_S=N  kill and fail a part still running after N s (1200)
+  FFINET_TEST_CORES=1         Linux: core files and gdb backtraces of a runtime that crashes
+`;
+
 const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+// Every option is one of these: an unknown one (a typo, --runtime without "=")
+// is refused before anything starts, rather than ignored (which ran the whole suite).
+for (const a of args) {
+  if (a.startsWith("-") && a !== "--no-check" && !a.startsWith("--runtime=")) {
+    process.stderr.write(`scripts/test.mjs: unknown option ${a} (options: --runtime=LIST, --no-check, --help)\n`);
+    process.exit(2);
+  }
+}
 const runtimeArg = args.find((a) => a.startsWith("--runtime="));
-const filters = args.filter((a) => !a.startsWith("--"));
+const filters = args.filter((a) => !a.startsWith("-"));
 const ALL_RUNS = ["node", "node24", "deno", "bun", "package"];
 // The package check packs the whole library: it runs by default only when
 // the whole suite does (or when asked for by name).
@@ -122,8 +151,37 @@ const runningPids = new Set();
 // once they are gone (SIGKILL to what is left after 5 s, or at a second
 // signal). A part's group is killed when the part ends (what its tests left
 // running) or times out, and every group when this script exits.
+//
+// A SIGKILL (or a crash) leaves no handler to run: each group then has a
+// guard, a `sh` in a group of its own whose stdin is a pipe from this
+// script. Only this script holds the pipe's other end, so the kernel closes
+// it when this script is gone, however it went; the guard reads end of file
+// and SIGKILLs the group. A part that ends the usual way has its guard
+// SIGKILLed first (it kills nothing). One sh per part: no polling, no timer,
+// POSIX only (Linux's PR_SET_PDEATHSIG would reach the runtime alone, not
+// what its tests started).
 const liveGroups = new Set();
+const guards = new Map(); // group id -> its guard (a ChildProcess)
 let stopSignal = null;
+
+// dash's kill takes no "--": the group as "-PGID" right after the signal.
+const GUARD_SCRIPT = 'while read -r _; do :; done; kill -KILL "-$1" 2>/dev/null';
+
+/** Starts the guard of the group `pid` leads (see above). */
+function guardGroup(pid) {
+  const guard = spawn("/bin/sh", ["-c", GUARD_SCRIPT, "ffinet-test-guard", String(pid)], { stdio: ["pipe", "ignore", "ignore"], detached: true });
+  guard.on("error", () => {}); // no sh: the handlers above still stop the parts
+  guard.stdin.on("error", () => {});
+  guards.set(pid, guard);
+}
+
+/** The group's part ended: its guard goes without killing anything. */
+function dropGuard(pid) {
+  const guard = guards.get(pid);
+  if (guard === undefined) return;
+  guards.delete(pid);
+  guard.kill("SIGKILL");
+}
 
 function killGroups(signal) {
   for (const pid of liveGroups) killGroup(pid, signal);
@@ -152,7 +210,10 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
     setTimeout(exitForSignal, 5000).unref();
   });
 }
-process.on("exit", () => killGroups("SIGKILL"));
+process.on("exit", () => {
+  for (const pid of [...guards.keys()]) dropGuard(pid);
+  killGroups("SIGKILL");
+});
 
 function run(cmd, argv, { capture = false, env = {}, quiet = false, timeoutMs = 0 } = {}) {
   if (wantCores) {
@@ -204,6 +265,7 @@ function runOnce(cmd, argv, { capture = false, env = {}, quiet = false, timeoutM
     if (child.pid !== undefined) {
       runningPids.add(child.pid);
       liveGroups.add(child.pid);
+      guardGroup(child.pid);
     }
     let out = "";
     if (capture) {
@@ -214,7 +276,10 @@ function runOnce(cmd, argv, { capture = false, env = {}, quiet = false, timeoutM
     let timedOut = false;
     const watchdog = timeoutMs > 0 ? setTimeout(() => { timedOut = true; killGroup(child.pid, "SIGKILL"); }, timeoutMs) : undefined;
     // What the runtime's tests left running goes with it (and stops holding its output pipes open).
-    child.on("exit", () => killGroup(child.pid, "SIGKILL"));
+    child.on("exit", () => {
+      dropGuard(child.pid);
+      killGroup(child.pid, "SIGKILL");
+    });
     child.on("close", (code, signal) => {
       liveGroups.delete(child.pid);
       if (stopSignal !== null && liveGroups.size === 0) exitForSignal();
@@ -533,6 +598,14 @@ await main();
 
 async function main() {
   let failedAny = false;
+  let runs;
+  try {
+    runs = selectRuns();
+  } catch (err) {
+    // An unknown run name: refused before anything starts, as an unknown option is.
+    process.stderr.write(`scripts/test.mjs: ${err.message}\n`);
+    process.exit(2);
+  }
   if (check) {
     console.log("== typecheck: tsc");
     const tsc = await run(bin("tsc"), ["-p", "tsconfig.check.json"]);
@@ -546,7 +619,6 @@ async function main() {
     }
   }
 
-  const runs = selectRuns();
   if (runs.some((r) => r.runtime !== "package") && files.length === 0) {
     console.log("no test files found");
     process.exit(1);

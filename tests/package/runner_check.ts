@@ -2,7 +2,8 @@
  * scripts/test.mjs names what failed: run on a fixture suite with two failing
  * tests, its summary lists, per runtime, each failing test (with its suite)
  * and the first line of its error, and the run exits 1. Stopped by SIGTERM,
- * it takes its parts' processes (and what they started) down with it.
+ * it takes its parts' processes (and what they started) down with it; killed
+ * by SIGKILL, its parts' guards do.
  *
  * It runs the four runtimes itself, so it is part of test.mjs's "package"
  * step (once per `npm test`), not a `_test.ts` file.
@@ -72,6 +73,32 @@ describe("scripts/test.mjs summary", () => {
       assert.equal(await exited, 143, out);
       assert.match(out, /SIGTERM: stopping 1 running process group/);
       for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner stopped:\n${out}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("scripts/test.mjs killed outright", () => {
+  test("SIGKILL to the runner (no handler runs) still takes its parts down: each part's guard sees the runner's pipe close", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ffinet-runner-"));
+    const pidsFile = join(dir, "pids");
+    try {
+      const runner = spawn(process.execPath, ["scripts/test.mjs", "--runtime=node", "tests/package/fixtures/hang_suite.ts"], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: "1", FFINET_HANG_PIDS: pidsFile },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      runner.stdout!.on("data", (d) => (out += d));
+      runner.stderr!.on("data", (d) => (out += d));
+      const exited = new Promise<string | null>((resolve) => runner.once("exit", (_code, signal) => resolve(signal)));
+      for (let i = 0; i < 600 && !(existsSync(pidsFile) && readFileSync(pidsFile, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 100));
+      const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
+      assert.equal(pids.length, 2, out);
+      runner.kill("SIGKILL");
+      assert.equal(await exited, "SIGKILL");
+      for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner was killed:\n${out}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

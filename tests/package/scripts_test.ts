@@ -69,3 +69,34 @@ describe("scripts/conformance.mjs", () => {
     assert.match(r.stderr, /no runtime named nod; have: node, deno, bun/);
   });
 });
+
+describe("scripts/test.mjs options", () => {
+  test("--help and -h print the usage and exit 0, starting nothing", () => {
+    for (const flag of ["--help", "-h"]) {
+      const r = node(["scripts/test.mjs", flag, "tests/package/fixtures/failing_suite.ts"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^usage: node scripts\/test\.mjs \[--runtime=LIST\] \[--no-check\] \[PATH\.\.\.\]/);
+      assert.match(r.stdout, /--runtime=LIST/);
+      assert.match(r.stdout, /FFINET_TEST_PART_TIMEOUT_S/);
+      assert.doesNotMatch(r.stdout, /^== /m, `${flag} started a run`);
+    }
+  });
+
+  test("an unknown option (a typo, --runtime without =) exits 2 naming it, before anything starts", () => {
+    for (const flag of ["--hepl", "--runtime", "--no-checks", "-x"]) {
+      const r = node(["scripts/test.mjs", flag, "tests/package/fixtures/failing_suite.ts"]);
+      assert.equal(r.status, 2, `${flag}: ${r.stdout}`);
+      assert.equal(r.stderr, `scripts/test.mjs: unknown option ${flag} (options: --runtime=LIST, --no-check, --help)\n`);
+      assert.equal(r.stdout, "", `${flag} started a run`);
+    }
+  });
+
+  test("an unknown run name exits 2 and lists the runs, before anything starts", () => {
+    for (const value of ["nod", "node,dneo", ""]) {
+      const r = node(["scripts/test.mjs", `--runtime=${value}`, "tests/package/fixtures/failing_suite.ts"]);
+      assert.equal(r.status, 2, `${value}: ${r.stdout}`);
+      assert.match(r.stderr, /^scripts\/test\.mjs: unknown runtime .* \(have node, node24, deno, bun, package, bun-readiness\)\n$/);
+      assert.equal(r.stdout, "");
+    }
+  });
+});
