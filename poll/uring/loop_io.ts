@@ -10,6 +10,9 @@
  * - a provided-buffer ring that every multishot recv draws from (5.19+), so
  *   idle connections hold no buffer;
  * - small send slots and a pool of large buffers for sends;
+ * - the join area (recv_join.ts): a connection's receive completions that
+ *   come back to back (a read larger than one provided buffer) reach it
+ *   as one delivery, as one recv(2) of readiness I/O brings them;
  * - the dispatch table: each stream has a slot, its operations carry
  *   `slot << 3 | kind` as user_data, and completions are routed without a
  *   closure or a map entry per operation.
@@ -35,6 +38,7 @@ import type { Loop } from "../loop.ts";
 import { ProvidedBuffers } from "./buffer_ring.ts";
 import { UringLoop } from "./loop_glue.ts";
 import { chooseAsyncIo, markUringUnavailable } from "./probe.ts";
+import { ReceiveJoin } from "./recv_join.ts";
 import { SendSlots } from "./send_slots.ts";
 import { type SendState, STREAM_OP, type UringStream } from "./stream.ts";
 import { CQE, URING } from "./uapi.ts";
@@ -168,6 +172,8 @@ export class LoopUring extends UringLoop {
   multishot: boolean;
   /** Slots for small sends. */
   readonly sendSlots: SendSlots;
+  /** @internal Where a stream's back-to-back receive completions are joined (flushed before any other completion and at the end of each reap). */
+  readonly join: ReceiveJoin = new ReceiveJoin();
   readonly #free: NativeBuffer[] = [];
   #lent = 0;
   readonly #streams: (UringStream | undefined)[] = [];
@@ -290,6 +296,8 @@ export class LoopUring extends UringLoop {
   }
 
   #dispatch = (tag: number, res: number, flags: number): void => {
+    // Joined bytes go before any other completion: callbacks keep the order of the completions.
+    if (this.join.owner !== undefined && tag !== this.join.tag) this.#flushJoin();
     const kind = tag & 7;
     if (kind === STREAM_OP.IGNORE) return;
     const stream = this.#streams[tag >>> 3];
@@ -297,7 +305,17 @@ export class LoopUring extends UringLoop {
     else if ((flags & CQE.F_BUFFER) !== 0) this.buffers?.recycle(flags >>> CQE.BUFFER_SHIFT);
   };
 
+  /** Delivers the joined bytes; a handler's throw goes to the loop's onError, as a completion callback's does. */
+  #flushJoin(): void {
+    try {
+      this.join.flush();
+    } catch (err) {
+      this.loop._reportError(err);
+    }
+  }
+
   #afterReap = (): void => {
+    this.#flushJoin();
     // Receives ran dry this reap: the kernel gets more buffers (once per reap).
     if (this.#rearm.length !== 0) this.buffers?.grow();
     this.buffers?.publish();

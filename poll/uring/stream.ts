@@ -5,7 +5,10 @@
  *   picks a buffer of the loop's provided-buffer ring for each arrival, so an
  *   idle connection holds no memory; each completion's bytes go to the
  *   connection as a view valid during the call, and the buffer returns to
- *   the ring right after. When the ring ran dry (-ENOBUFS) the recv is
+ *   the ring right after. Completions that come back to back (a read
+ *   larger than one buffer) go as one view of the loop's join area
+ *   (recv_join.ts), as readiness I/O's one recv(2) brings them. When the
+ *   ring ran dry (-ENOBUFS) the recv is
  *   re-armed once buffers are back — the bytes wait in the socket. Where
  *   multishot is refused, a single-shot recv with a selected buffer is
  *   armed after each completion; without buffer rings (before 5.19), a poll
@@ -101,6 +104,8 @@ export const STREAM_OP = {
 } as const;
 
 const NONE = -1;
+/** No handler threw (a throw may be any value, undefined too). */
+const NO_ERROR: unique symbol = Symbol("no error");
 /** Bits of `#state`. */
 const READING = 1;
 const MULTISHOT = 2;
@@ -285,6 +290,7 @@ export class UringStream {
     this.#state |= CLOSED;
     this.#held = undefined;
     const io = this.#io;
+    io.join.drop(this);
     if (io.closing) {
       if (!keepFd) libc().close(this.#fd);
       return;
@@ -443,13 +449,25 @@ export class UringStream {
   }
 
   #onRecv(res: number, flags: number): void {
-    if ((flags & CQE.F_MORE) === 0) {
+    const more = (flags & CQE.F_MORE) !== 0;
+    if (!more) {
       this.#readKind = NONE;
       this.#state &= ~CANCELLING;
     }
+    const join = this.#io.join;
     if ((flags & CQE.F_BUFFER) !== 0) {
       const bufs = this.#io.buffers!;
       const bid = flags >>> CQE.BUFFER_SHIFT;
+      const full = more && res === bufs.bufferBytes;
+      if (res > 0 && (this.#state & CLOSED) === 0 && (join.owner === this || (full && join.capacity >= 2 * res))) {
+        // A piece that filled its buffer with the recv still armed: more
+        // follows at once (the next completion), joined into one delivery.
+        const error = this.#joinPiece(bufs.deliver(bid, res), full);
+        bufs.recycle(bid);
+        this.#recvDone(res);
+        if (error !== NO_ERROR) throw error;
+        return;
+      }
       try {
         if (res > 0 && (this.#state & CLOSED) === 0) this.#deliver(bufs.deliver(bid, res));
       } catch (err) {
@@ -461,8 +479,48 @@ export class UringStream {
         throw err;
       }
       bufs.recycle(bid);
+      this.#recvDone(res);
+      return;
     }
+    // The end, a failure, a cancel or ENOBUFS: behind the bytes joined.
+    const error = join.owner === this ? this.#flushJoin(NO_ERROR) : NO_ERROR;
     this.#recvDone(res);
+    if (error !== NO_ERROR) throw error;
+  }
+
+  /**
+   * Copies `piece` (a provided buffer's bytes) to the loop's join area
+   * behind this stream's bytes there (those go first when it would not
+   * fit), and delivers the whole unless `more` follows at once. Returns a
+   * handler's throw (or NO_ERROR), for the caller to rethrow once the
+   * receive is finished.
+   */
+  #joinPiece(piece: Uint8Array, more: boolean): unknown {
+    const join = this.#io.join;
+    let error: unknown = NO_ERROR;
+    if (join.owner === this && !join.fits(piece.length)) error = this.#flushJoin(error);
+    if ((this.#state & CLOSED) !== 0) return error;
+    join.append(this, this.#tag | STREAM_OP.RECV, piece);
+    return more ? error : this.#flushJoin(error);
+  }
+
+  /** Delivers the joined bytes; returns `error`, else a handler's throw (a second one goes to the loop's onError). */
+  #flushJoin(error: unknown): unknown {
+    try {
+      this.#io.join.flush();
+    } catch (err) {
+      if (error === NO_ERROR) return err;
+      this.#io.loop._reportError(err);
+    }
+    return error;
+  }
+
+  /**
+   * @internal The loop's join area delivers this stream's joined bytes
+   * (see recv_join.ts), as one receive's.
+   */
+  deliverJoined(bytes: Uint8Array): void {
+    if ((this.#state & CLOSED) === 0) this.#deliver(bytes);
   }
 
   /** After a receive's bytes went (buffer ring): its end, failure or next receive. */

@@ -292,6 +292,100 @@ describe("io_uring streams", () => {
     });
   });
 
+  test("a read larger than one provided buffer reaches a data handler as one delivery, as one recv(2) of readiness I/O: 4 KiB buffers, 20,000 bytes in one send, three times", async () => {
+    if (!available) return;
+    await withRing({ recvBufferBytes: 4096 }, async (loop) => {
+      const deliveries: number[] = [];
+      const chunks: Uint8Array[] = [];
+      const server = listen({ host: "127.0.0.1", port: 0, handler: {
+        data: (_c, d) => {
+          deliveries.push(d.length);
+          chunks.push(d.slice());
+        },
+      }, loop, io: "uring" });
+      try {
+        const conn = await client(loop, server.port);
+        for (let round = 0; round < 3; round++) {
+          deliveries.length = 0;
+          chunks.length = 0;
+          const data = pattern(20_000, round);
+          await conn.write(data);
+          await until(() => deliveries.reduce((a, b) => a + b, 0) >= data.length);
+          assert.deepEqual(deliveries, [20_000], `round ${round}: one delivery of the five buffers' bytes`);
+          assert.deepEqual(chunks[0], data);
+        }
+        await conn.close();
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  test("joined deliveries stay within the join area (256 KiB) and keep every byte in order: 2 MiB through 16 KiB buffers", async () => {
+    if (!available) return;
+    await withRing({}, async (loop) => {
+      const deliveries: number[] = [];
+      const chunks: Uint8Array[] = [];
+      const server = listen({ host: "127.0.0.1", port: 0, handler: {
+        data: (_c, d) => {
+          deliveries.push(d.length);
+          chunks.push(d.slice());
+        },
+      }, loop, io: "uring" });
+      try {
+        const conn = await client(loop, server.port);
+        const data = pattern(2 * 1024 * 1024, 5);
+        await conn.write(data);
+        await until(() => deliveries.reduce((a, b) => a + b, 0) >= data.length);
+        const all = new Uint8Array(data.length);
+        let at = 0;
+        for (const c of chunks) {
+          all.set(c, at);
+          at += c.length;
+        }
+        assert.equal(at, data.length);
+        assert.deepEqual(all, data);
+        assert.ok(Math.max(...deliveries) <= 256 * 1024, `largest delivery ${Math.max(...deliveries)}`);
+        assert.ok(Math.max(...deliveries) > 16 * 1024, "pieces were joined");
+        await conn.close();
+      } finally {
+        server.close();
+      }
+    });
+  });
+
+  test("a data handler that throws on joined bytes: the loop's onError gets it once, and the connection reads on", async () => {
+    if (!available) return;
+    const errors: unknown[] = [];
+    const loop = new Loop({ onError: (err) => void errors.push(err) });
+    try {
+      loopUring(loop, { recvBufferBytes: 4096 });
+      const deliveries: number[] = [];
+      const server = listen({ host: "127.0.0.1", port: 0, handler: {
+        data: (_c, d) => {
+          deliveries.push(d.length);
+          if (deliveries.length === 1) throw new Error("handler failed");
+        },
+      }, loop, io: "uring" });
+      try {
+        const conn = await client(loop, server.port);
+        await conn.write(pattern(20_000, 1));
+        await until(() => errors.length > 0);
+        await conn.write(pattern(10, 2));
+        await until(() => deliveries.length >= 2);
+        assert.deepEqual(deliveries, [20_000, 10]);
+        assert.equal(errors.length, 1);
+        assert.equal((errors[0] as Error).message, "handler failed");
+        await conn.close();
+      } finally {
+        server.close();
+      }
+    } finally {
+      loop.close();
+      await loop.released();
+    }
+  });
+
   test("close while a multishot recv is armed: the recv is cancelled, the fd closed, the slot freed", async () => {
     if (!available) return;
     await withRing({}, (loop) => withEchoServer(loop, async (port) => {
