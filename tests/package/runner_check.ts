@@ -53,57 +53,51 @@ describe("scripts/test.mjs summary", () => {
   });
 
   test("SIGTERM to the runner stops its parts: the runtime and the process a test started are gone, the runner exits 143", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ffinet-runner-"));
-    const pidsFile = join(dir, "pids");
-    try {
-      const runner = spawn(process.execPath, ["scripts/test.mjs", "--runtime=node", "tests/package/fixtures/hang_suite.ts"], {
-        cwd: root,
-        env: { ...process.env, NO_COLOR: "1", FFINET_HANG_PIDS: pidsFile },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      runner.stdout!.on("data", (d) => (out += d));
-      runner.stderr!.on("data", (d) => (out += d));
-      const exited = new Promise<number | null>((resolve) => runner.once("exit", (code) => resolve(code)));
-      // The suite says where it is once it runs (bounded: the fixture itself ends after 120 s).
-      for (let i = 0; i < 600 && !(existsSync(pidsFile) && readFileSync(pidsFile, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 100));
-      const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
-      assert.equal(pids.length, 2, out);
-      runner.kill("SIGTERM");
-      assert.equal(await exited, 143, out);
+    await stopHangingRunner("SIGTERM", (exit, out) => {
+      assert.deepEqual(exit, { code: 143, signal: null }, out);
       assert.match(out, /SIGTERM: stopping 1 running process group/);
-      for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner stopped:\n${out}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("scripts/test.mjs killed outright", () => {
   test("SIGKILL to the runner (no handler runs) still takes its parts down: each part's guard sees the runner's pipe close", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "ffinet-runner-"));
-    const pidsFile = join(dir, "pids");
-    try {
-      const runner = spawn(process.execPath, ["scripts/test.mjs", "--runtime=node", "tests/package/fixtures/hang_suite.ts"], {
-        cwd: root,
-        env: { ...process.env, NO_COLOR: "1", FFINET_HANG_PIDS: pidsFile },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let out = "";
-      runner.stdout!.on("data", (d) => (out += d));
-      runner.stderr!.on("data", (d) => (out += d));
-      const exited = new Promise<string | null>((resolve) => runner.once("exit", (_code, signal) => resolve(signal)));
-      for (let i = 0; i < 600 && !(existsSync(pidsFile) && readFileSync(pidsFile, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 100));
-      const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
-      assert.equal(pids.length, 2, out);
-      runner.kill("SIGKILL");
-      assert.equal(await exited, "SIGKILL");
-      for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner was killed:\n${out}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await stopHangingRunner("SIGKILL", (exit, out) => assert.deepEqual(exit, { code: null, signal: "SIGKILL" }, out));
   });
 });
+
+/**
+ * Runs the runner on the hang fixture (which writes its pid and its child's
+ * once it runs), sends the runner `signal`, hands its exit to `check`, and
+ * asserts both fixture processes are gone.
+ */
+async function stopHangingRunner(
+  signal: "SIGTERM" | "SIGKILL",
+  check: (exit: { code: number | null; signal: string | null }, out: string) => void,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "ffinet-runner-"));
+  const pidsFile = join(dir, "pids");
+  try {
+    const runner = spawn(process.execPath, ["scripts/test.mjs", "--runtime=node", "tests/package/fixtures/hang_suite.ts"], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: "1", FFINET_HANG_PIDS: pidsFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    runner.stdout!.on("data", (d) => (out += d));
+    runner.stderr!.on("data", (d) => (out += d));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => runner.once("exit", (code, sig) => resolve({ code, signal: sig })));
+    // The suite says where it is once it runs (bounded: the fixture itself ends after 120 s).
+    for (let i = 0; i < 600 && !(existsSync(pidsFile) && readFileSync(pidsFile, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 100));
+    const pids = readFileSync(pidsFile, "utf8").trim().split(" ").map(Number);
+    assert.equal(pids.length, 2, out);
+    runner.kill(signal);
+    check(await exited, out);
+    for (const pid of pids) assert.ok(await gone(pid), `pid ${pid} still runs after the runner's ${signal}:\n${out}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Whether `pid` is gone (or a zombie waiting for its reaper), looking for at most 10 s. */
 async function gone(pid: number): Promise<boolean> {
