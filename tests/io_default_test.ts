@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { kernelRelease, releaseAtLeast } from "../ffi/kernel.ts";
 import { asyncBackends } from "../poll/uring/probe.ts";
-import { runChild } from "./loop_helpers.ts";
+import { fixtureJson } from "./io_fixture_helpers.ts";
 
 // The default I/O: io_uring on Linux 6.1+ where the probe passes, readiness
 // elsewhere; FFINET_IO=readiness forces epoll, FFINET_IO=uring asks for
@@ -16,11 +16,7 @@ const byDefault = process.platform === "linux" && release !== undefined && relea
 const available = asyncBackends().io_uring;
 const kind = (wanted: boolean): string => (wanted && available ? "io_uring" : "readiness");
 
-async function child(value: string): Promise<{ got: Record<string, unknown>; stderr: string }> {
-  const { code, stdout, stderr } = await runChild("io_default_fixture.ts", [], 60_000, { FFINET_IO: value, DENO_NO_UPDATE_CHECK: "1" });
-  assert.equal(code, 0, `${stdout}\n${stderr}`);
-  return { got: JSON.parse(stdout.trim().split("\n").at(-1)!), stderr };
-}
+const child = (value: string) => fixtureJson("io_default_fixture.ts", [], value);
 
 describe("the default I/O and FFINET_IO", () => {
   test("unset: io_uring on Linux 6.1+ where the kernel allows it, else readiness; no warning", async () => {

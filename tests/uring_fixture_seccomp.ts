@@ -11,10 +11,9 @@
 // does not; the connection asks for io "uring" explicitly.
 import { libc } from "../ffi/libc.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
-import { connect, listen } from "../poll/listener.ts";
-import { Loop } from "../poll/loop.ts";
 import { Ring, addressOf } from "../poll/uring/ring.ts";
 import { asyncBackends, chooseAsyncIo, uringUnavailableReason } from "../poll/uring/probe.ts";
+import { echoThroughLoop } from "./io_fixture_helpers.ts";
 
 const proc = (globalThis as unknown as { process: { arch: string; argv: string[]; exit(code: number): never } }).process;
 const large = proc.argv.at(-1) === "large";
@@ -77,18 +76,10 @@ try {
   ringError = { name: (err as Error).name, code: (err as { code?: unknown }).code };
 }
 
-const loop = new Loop();
-const server = listen({ host: "127.0.0.1", port: 0, handler: { data: (conn, d) => conn.send(d) }, loop });
-const client = await connect({ host: "127.0.0.1", port: server.port, loop, ...(large ? { io: "uring" as const } : {}) });
-await client.write(new TextEncoder().encode("ping"));
-const echoed = new TextDecoder().decode((await client.read())!);
-await client.close();
-server.close();
-loop.close();
-await loop.released();
+const { io, echoed } = await echoThroughLoop(large ? "uring" : undefined);
 console.log(JSON.stringify({
   ...(large ? { availableAtFirst } : {}),
-  io: server.io,
+  io,
   chosen: chooseAsyncIo(),
   available: asyncBackends().io_uring,
   reason: uringUnavailableReason(),
