@@ -15,8 +15,9 @@
 // Bun.file, which Bun reads off the loop): a File body is streamed, used.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { serve, type Server } from "../http/server/mod.ts";
+import { closeH2, connectH2, getH1, getH2, type Got } from "./h1_h2_get_helpers.ts";
 
 const SMALL = "a,b\n1,2\n";
 const LARGE = new Uint8Array(65536).map((_, i) => 32 + ((i * 7) % 90));
@@ -65,15 +66,11 @@ describe("serve: a Blob body", () => {
 
   before(async () => {
     server = serve({ port: 0, host: "127.0.0.1", fetch: handler });
-    session = await new Promise((resolve, reject) => {
-      const s = http2.connect(`http://127.0.0.1:${server.addr.port}`);
-      s.once("remoteSettings", () => resolve(s));
-      s.once("error", reject);
-    });
+    session = await connectH2(server.addr.port);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => session.close(() => resolve()));
+    await closeH2(session);
     await server.shutdown({ deadlineMs: 2000 });
   });
 
@@ -85,33 +82,12 @@ describe("serve: a Blob body", () => {
     xa: string | null;
   }
 
-  async function h1(path: string): Promise<Answer> {
-    const r = await fetch(`http://127.0.0.1:${server.addr.port}${path}`);
-    const h = r.headers;
-    return { status: r.status, bytes: new Uint8Array(await r.arrayBuffer()), type: h.get("content-type"), length: h.get("content-length"), xa: h.get("x-a") };
-  }
-
-  function h2(path: string): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const req = session.request({ ":path": path });
-      let head: http2.IncomingHttpHeaders = {};
-      const chunks: Uint8Array[] = [];
-      req.on("response", (h) => (head = h));
-      req.on("data", (d: Uint8Array) => chunks.push(d));
-      req.on("end", () => {
-        const one = (v: string | string[] | undefined): string | null => v === undefined ? null : String(v);
-        resolve({
-          status: Number(head[":status"]),
-          bytes: new Uint8Array(Buffer.concat(chunks)),
-          type: one(head["content-type"]),
-          length: one(head["content-length"]),
-          xa: one(head["x-a"]),
-        });
-      });
-      req.on("error", reject);
-      req.end();
-    });
-  }
+  const answer = async (got: Promise<Got>): Promise<Answer> => {
+    const { status, body, header } = await got;
+    return { status, bytes: body, type: header("content-type"), length: header("content-length"), xa: header("x-a") };
+  };
+  const h1 = (path: string) => answer(getH1(server.addr.port, path));
+  const h2 = (path: string) => answer(getH2(session, path));
 
   const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 

@@ -7,8 +7,9 @@
 // runtime's own class.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { installLightResponse, serve, type Server } from "../http/server/mod.ts";
+import { closeH2, connectH2, getH2 } from "./h1_h2_get_helpers.ts";
 
 const TEXT = "text/plain;charset=utf-8";
 
@@ -54,15 +55,11 @@ describe("serve({ lightResponse: true }): the Content-Type a body implies", () =
     // Installed here and put back after: the class is process-wide (Bun runs test files in one process).
     uninstall = installLightResponse();
     server = serve({ port: 0, host: "127.0.0.1", fetch: handler, lightResponse: true });
-    session = await new Promise((resolve, reject) => {
-      const s = http2.connect(`http://127.0.0.1:${server.addr.port}`);
-      s.once("remoteSettings", () => resolve(s));
-      s.once("error", reject);
-    });
+    session = await connectH2(server.addr.port);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => session.close(() => resolve()));
+    await closeH2(session);
     await server.shutdown({ deadlineMs: 2000 });
     uninstall();
   });
@@ -71,20 +68,8 @@ describe("serve({ lightResponse: true }): the Content-Type a body implies", () =
     test(`${path}: ${want ?? "no Content-Type"} over HTTP/1.1 and HTTP/2`, async () => {
       const r = await fetch(`http://127.0.0.1:${server.addr.port}${path}`);
       assert.equal(normalized(r.headers.get("content-type"), await r.text()), want, "HTTP/1.1");
-      const [type, body] = await new Promise<[string | null, string]>((resolve, reject) => {
-        const req = session.request({ ":path": path });
-        const chunks: Buffer[] = [];
-        let got: http2.IncomingHttpHeaders = {};
-        req.on("response", (h) => (got = h));
-        req.on("data", (d: Buffer) => chunks.push(d));
-        req.on("end", () => {
-          const t = got["content-type"];
-          resolve([typeof t === "string" ? t : null, Buffer.concat(chunks).toString()]);
-        });
-        req.on("error", reject);
-        req.end();
-      });
-      assert.equal(normalized(type, body), want, "HTTP/2");
+      const two = await getH2(session, path);
+      assert.equal(normalized(two.header("content-type"), new TextDecoder().decode(two.body)), want, "HTTP/2");
     });
   }
 });

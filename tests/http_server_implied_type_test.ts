@@ -11,9 +11,10 @@
 // everywhere: Bun's own server sends application/octet-stream for them.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { gunzipSync } from "node:zlib";
 import { compression, serve, type Server, withMiddleware } from "../http/server/mod.ts";
+import { closeH2, connectH2, getH1, getH2, type Got as Answer } from "./h1_h2_get_helpers.ts";
 
 const TEXT = "text/plain;charset=UTF-8";
 const FORM = "application/x-www-form-urlencoded;charset=UTF-8";
@@ -79,36 +80,13 @@ interface Got {
   body: Uint8Array;
 }
 
-async function h1(port: number, path: string, init?: RequestInit): Promise<Got> {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, init);
-  const body = new Uint8Array(await r.arrayBuffer());
-  return { type: r.headers.get("content-type"), encoding: r.headers.get("content-encoding"), body };
+async function got(answer: Promise<Answer>): Promise<Got> {
+  const { header, body } = await answer;
+  return { type: header("content-type"), encoding: header("content-encoding"), body };
 }
 
-function h2(session: http2.ClientHttp2Session, path: string, extra: http2.OutgoingHttpHeaders = {}): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":path": path, ...extra });
-    const chunks: Buffer[] = [];
-    let got: http2.IncomingHttpHeaders = {};
-    req.on("response", (h) => (got = h));
-    req.on("data", (d: Buffer) => chunks.push(d));
-    req.on("end", () => {
-      const type = got["content-type"];
-      const encoding = got["content-encoding"];
-      resolve({ type: typeof type === "string" ? type : null, encoding: typeof encoding === "string" ? encoding : null, body: new Uint8Array(Buffer.concat(chunks)) });
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
-
-function connect(port: number): Promise<http2.ClientHttp2Session> {
-  return new Promise((resolve, reject) => {
-    const session = http2.connect(`http://127.0.0.1:${port}`);
-    session.once("remoteSettings", () => resolve(session));
-    session.once("error", reject);
-  });
-}
+const h1 = (port: number, path: string, init?: RequestInit): Promise<Got> => got(getH1(port, path, init));
+const h2 = (session: http2.ClientHttp2Session, path: string, extra: http2.OutgoingHttpHeaders = {}): Promise<Got> => got(getH2(session, path, extra));
 
 /**
  * One HTTP/2 session for one test's requests, closed after them: a session
@@ -116,11 +94,11 @@ function connect(port: number): Promise<http2.ClientHttp2Session> {
  * load the server's idle timeout had closed it before its turn.
  */
 async function withSession<T>(port: number, use: (session: http2.ClientHttp2Session) => Promise<T>): Promise<T> {
-  const session = await connect(port);
+  const session = await connectH2(port);
   try {
     return await use(session);
   } finally {
-    await new Promise<void>((resolve) => session.close(() => resolve()));
+    await closeH2(session);
   }
 }
 

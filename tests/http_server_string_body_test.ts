@@ -10,8 +10,9 @@
 // own copy; the same on every runtime.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http2 from "node:http2";
+import type http2 from "node:http2";
 import { serve, type Server } from "../http/server/mod.ts";
+import { closeH2, connectH2, getH1, getH2 } from "./h1_h2_get_helpers.ts";
 
 const TEXT = "héllo wörld, ".repeat(3);
 
@@ -56,35 +57,20 @@ describe("serve: a string body", () => {
 
   before(async () => {
     server = serve({ port: 0, host: "127.0.0.1", fetch: handler });
-    session = await new Promise((resolve, reject) => {
-      const s = http2.connect(`http://127.0.0.1:${server.addr.port}`);
-      s.once("remoteSettings", () => resolve(s));
-      s.once("error", reject);
-    });
+    session = await connectH2(server.addr.port);
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => session.close(() => resolve()));
+    await closeH2(session);
     await server.shutdown({ deadlineMs: 2000 });
   });
 
-  async function h1(path: string): Promise<{ status: number; text: string }> {
-    const r = await fetch(`http://127.0.0.1:${server.addr.port}${path}`);
-    return { status: r.status, text: await r.text() };
-  }
-
-  function h2(path: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = session.request({ ":path": path });
-      let status = 0;
-      const chunks: Uint8Array[] = [];
-      req.on("response", (h) => (status = Number(h[":status"])));
-      req.on("data", (d: Uint8Array) => chunks.push(d));
-      req.on("end", () => resolve({ status, text: new TextDecoder().decode(Buffer.concat(chunks)) }));
-      req.on("error", reject);
-      req.end();
-    });
-  }
+  const answer = async (got: Promise<{ status: number; body: Uint8Array }>) => {
+    const { status, body } = await got;
+    return { status, text: new TextDecoder().decode(body) };
+  };
+  const h1 = (path: string) => answer(getH1(server.addr.port, path));
+  const h2 = (path: string) => answer(getH2(session, path));
 
   for (const [proto, get] of [["HTTP/1.1", h1], ["HTTP/2", h2]] as const) {
     test(`${proto}: sent as made, and the response's body is left unread`, async () => {
