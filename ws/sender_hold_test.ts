@@ -72,14 +72,19 @@ describe("ws receiver: inputLeft", () => {
 });
 
 describe("ws sender: one-frame views of the shared buffer", () => {
+  /** A `role` sender and a receiver of the other role collecting copies of the messages in `got`. */
+  function loopback(role: "server" | "client"): { tx: Sender; rx: Receiver; got: Uint8Array[] } {
+    const got: Uint8Array[] = [];
+    const rx = new Receiver({
+      role: role === "server" ? "client" : "server",
+      handler: { onMessage: (data) => void got.push(data.slice()), onPing() {}, onPong() {}, onClose() {} },
+    });
+    return { tx: new Sender({ role }), rx, got };
+  }
+
   test("text of every length around the header sizes, masked and not, decodes to itself; a view reused for the same length shows the latest message only", () => {
     for (const role of ["server", "client"] as const) {
-      const tx = new Sender({ role });
-      const got: Uint8Array[] = [];
-      const rx = new Receiver({
-        role: role === "server" ? "client" : "server",
-        handler: { onMessage: (data) => void got.push(data.slice()), onPing() {}, onPong() {}, onClose() {} },
-      });
+      const { tx, rx, got } = loopback(role);
       for (let n = 0; n <= 300; n++) {
         for (const fill of ["a", "é"]) {
           const text = fill.repeat(fill === "a" ? n : n >> 1);
@@ -100,12 +105,7 @@ describe("ws sender: one-frame views of the shared buffer", () => {
 
   test("bytes of every length around the header sizes, masked and not, arrive as sent; the same view for the same size, right after the buffer grew", () => {
     for (const role of ["server", "client"] as const) {
-      const tx = new Sender({ role });
-      const got: Uint8Array[] = [];
-      const rx = new Receiver({
-        role: role === "server" ? "client" : "server",
-        handler: { onMessage: (data) => void got.push(data.slice()), onPing() {}, onPong() {}, onClose() {} },
-      });
+      const { tx, rx, got } = loopback(role);
       const check = (n: number, seed: number): Uint8Array => {
         const data = new Uint8Array(n).map((_, i) => (i * 31 + seed) & 0xff);
         const frame = tx.messageFrames(data);
