@@ -169,21 +169,92 @@ export class WebSocket extends EventTarget {
   #sendChain: Promise<void> | undefined;
   /** Bytes of the sends made after close() began (see bufferedAmount). */
   #dropped = 0;
+  /** The `on*` handlers set, by event type, each with the listener that calls it (see #setHandler). */
+  #handlers = new Map<string, { handler: NonNullable<Handler<Event>>; listener: EventListener }>();
+
   /** Called on the `open` event. */
-  onopen: Handler<Event> = null;
+  get onopen(): Handler<Event> {
+    return this.#getHandler("open");
+  }
+  set onopen(handler: Handler<Event>) {
+    this.#setHandler("open", handler);
+  }
   /** Called on each `message` event. */
-  onmessage: Handler<MessageEvent> = null;
+  get onmessage(): Handler<MessageEvent> {
+    return this.#getHandler("message") as Handler<MessageEvent>;
+  }
+  set onmessage(handler: Handler<MessageEvent>) {
+    this.#setHandler("message", handler as Handler<Event>);
+  }
   /** Called on the `error` event. */
-  onerror: Handler<Event> = null;
+  get onerror(): Handler<Event> {
+    return this.#getHandler("error");
+  }
+  set onerror(handler: Handler<Event>) {
+    this.#setHandler("error", handler);
+  }
   /** Called on the `close` event. */
-  onclose: Handler<WebSocketCloseEvent> = null;
+  get onclose(): Handler<WebSocketCloseEvent> {
+    return this.#getHandler("close") as Handler<WebSocketCloseEvent>;
+  }
+  set onclose(handler: Handler<WebSocketCloseEvent>) {
+    this.#setHandler("close", handler as Handler<Event>);
+  }
   /**
    * ffinet's addition: the `bufferedamountlow` event, fired when
    * `bufferedAmount` falls back below the connection's high-water mark
    * after a `send` pushed it past (the signal to send more; as
    * RTCDataChannel's event of that name).
    */
-  onbufferedamountlow: Handler<Event> = null;
+  get onbufferedamountlow(): Handler<Event> {
+    return this.#getHandler("bufferedamountlow");
+  }
+  set onbufferedamountlow(handler: Handler<Event>) {
+    this.#setHandler("bufferedamountlow", handler);
+  }
+
+  #getHandler(type: string): Handler<Event> {
+    return this.#handlers.get(type)?.handler ?? null;
+  }
+
+  // An event handler as HTML defines one: a value that is not an object
+  // is null ([LegacyTreatNonObjectAsNull]); the first non-null value adds
+  // one listener, in order with addEventListener's, which calls whatever
+  // handler is set when the event comes; null removes it, and setting one
+  // again later adds it at the end.
+  #setHandler(type: string, handler: unknown): void {
+    const value = (typeof handler === "object" || typeof handler === "function") && handler !== null ? handler as NonNullable<Handler<Event>> : null;
+    const entry = this.#handlers.get(type);
+    if (value === null) {
+      if (entry !== undefined) {
+        this.removeEventListener(type, entry.listener);
+        this.#handlers.delete(type);
+      }
+      return;
+    }
+    if (entry !== undefined) {
+      entry.handler = value;
+      return;
+    }
+    const added: { handler: NonNullable<Handler<Event>>; listener: EventListener } = {
+      handler: value,
+      listener: (event) => this.#callHandler(added.handler, event as Event),
+    };
+    this.#handlers.set(type, added);
+    this.addEventListener(type, added.listener);
+  }
+
+  #callHandler(handler: NonNullable<Handler<Event>>, event: Event): void {
+    // A handler that is an object but not callable throws when called, as in browsers: reported, never thrown into the loop.
+    try {
+      if (typeof handler !== "function") throw new TypeError(`the on${event.type} handler is not a function`);
+      handler.call(this, event);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 
   /** Opens a WebSocket to `url` (ws: or wss:), offering `protocols` (or, ffinet's addition, a WebSocketInit with options); the handshake runs in the background. */
   constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketInit) {
@@ -192,6 +263,8 @@ export class WebSocket extends EventTarget {
       this.url = "";
       return;
     }
+    // WebIDL: `url` is a required argument (a TypeError, not the SyntaxError of a URL that does not parse).
+    if (arguments.length === 0) throw new TypeError("WebSocket: 1 argument required, but only 0 present");
     let parsed: URL;
     try {
       parsed = webSocketURL(url);
@@ -284,6 +357,8 @@ export class WebSocket extends EventTarget {
 
   /** Sends a message; a `Blob` is sent in order once read, anything not bytes as its string. Throws `InvalidStateError` while connecting. */
   send(value: string | ArrayBufferLike | ArrayBufferView | Blob): void {
+    // WebIDL: `data` is a required argument (send() with none was sent as the text "undefined").
+    if (arguments.length === 0) throw new TypeError("WebSocket.send: 1 argument required, but only 0 present");
     const data = sendData(value);
     if (this.#state === 0) throw new DOMException("the WebSocket is still connecting", "InvalidStateError");
     if (this.#state !== 1) {
@@ -395,16 +470,6 @@ export class WebSocket extends EventTarget {
   }
 
   #fire(event: Event): void {
-    const handler = (this as unknown as Record<string, unknown>)["on" + event.type];
-    if (typeof handler === "function") {
-      try {
-        handler.call(this, event);
-      } catch (err) {
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
     this.dispatchEvent(event);
   }
 }
