@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import http2 from "node:http2";
 
 /** An answer read whole. */
@@ -46,12 +47,7 @@ export function getH2(session: http2.ClientHttp2Session, path: string, extra: ht
     req.on("response", (h) => (head = h));
     req.on("data", (d: Uint8Array) => chunks.push(d));
     req.on("end", () => {
-      const body = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-      let at = 0;
-      for (const c of chunks) {
-        body.set(c, at);
-        at += c.length;
-      }
+      const body = new Uint8Array(Buffer.concat(chunks));
       resolve({
         status: Number(head[":status"]),
         header: (name) => {
