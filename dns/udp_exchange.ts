@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { SocketError } from "../core/errors.ts";
 import { READABLE } from "../poll/backend.ts";
 import type { IoWatcher } from "../poll/io_watcher.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
@@ -143,7 +144,7 @@ class Exchange<T> implements SocketReader, Expirable, EventListenerObject {
         this.#deadline = this.#queue.add(this);
       }
       // A socket between queries has an empty send buffer: a small datagram goes at once.
-      if (sendQuery(this.#lease.fd, query, this.#server) === null) this.#fail(new Error("sendto would block on an idle socket"));
+      if (sendQuery(this.#lease.fd, query, this.#server) === null) this.#fail(new SocketError("EAGAIN", "sendto would block on an idle socket", { syscall: "sendto" }));
       else {
         // A near server's answer is waited for with short blocking waits rather than a parked wait (see answer_latency.ts).
         this.#sentAt = performance.now();

@@ -35,7 +35,7 @@
  *
  * @module
  */
-import { UseAfterCloseError } from "../core/errors.ts";
+import { UnsupportedError, UseAfterCloseError } from "../core/errors.ts";
 import { sysError } from "../core/sys_error.ts";
 import { native } from "../ffi/native.ts";
 import { NativeBuffer } from "../ffi/native_buffer.ts";
@@ -131,7 +131,7 @@ export class UdpQueryRing implements UringOwner {
 
   /** @internal Use {@link udpQueryRing}. */
   constructor(loop: Loop) {
-    if (native.os !== "linux" || !asyncBackends().io_uring) throw new Error("io_uring is unavailable");
+    if (native.os !== "linux" || !asyncBackends().io_uring) throw new UnsupportedError("io_uring", "the kernel or its settings refuse it");
     // A plain ring: completions are posted as they happen and the eventfd
     // wakes the loop. (DEFER_TASKRUN, which the loop's connection ring
     // prefers, was measured slower here: 8 queries in flight reached a
@@ -451,7 +451,7 @@ function requireOpcodes(uring: Uring, opcodes: number[]): void {
     const lastOp = probe.view.getUint8(0);
     for (const op of opcodes) {
       const flags = probe.view.getUint16(URING.PROBE_HEADER + op * URING.PROBE_OP_SIZE + 2, true);
-      if (op > lastOp || (flags & URING.OP_SUPPORTED) === 0) throw new Error(`the kernel does not support io_uring opcode ${op}`);
+      if (op > lastOp || (flags & URING.OP_SUPPORTED) === 0) throw new UnsupportedError(`io_uring opcode ${op}`, "the kernel does not support it");
     }
   } finally {
     probe.free();

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { FFIUnavailableError } from "../core/errors.ts";
+import { FFIUnavailableError, PollError, UseAfterCloseError } from "../core/errors.ts";
 import { detachBuffer } from "./detach.ts";
 import { immediate } from "./immediate.ts";
 import type {
@@ -189,8 +189,8 @@ export function createDenoNative(): Native {
         canUnref: false,
         ready: true,
         async call(...args): Promise<OffThreadResult> {
-          if (closed) throw new Error(`off-thread ${name} is closed`);
-          if (busy) throw new Error(`off-thread ${name} already has a call in flight`);
+          if (closed) throw new UseAfterCloseError(`off-thread ${name}`);
+          if (busy) throw new PollError("EBUSY", `off-thread ${name} already has a call in flight`);
           busy = true;
           try {
             const r = await fn(...args);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { PollError, UseAfterCloseError } from "../core/errors.ts";
 import type { OffThreadCall, OffThreadResult } from "./types.ts";
 
 /** Wraps a worker that speaks the off-thread protocol as an {@link OffThreadCall}. */
@@ -62,8 +63,8 @@ export function workerCall(
       return ready;
     },
     call(...args): Promise<OffThreadResult> {
-      if (closed) return Promise.reject(new Error(`off-thread ${name} is closed`));
-      if (pending) return Promise.reject(new Error(`off-thread ${name} already has a call in flight`));
+      if (closed) return Promise.reject(new UseAfterCloseError(`off-thread ${name}`));
+      if (pending) return Promise.reject(new PollError("EBUSY", `off-thread ${name} already has a call in flight`));
       return new Promise((resolve) => {
         pending = resolve;
         if (refed) worker.ref();

@@ -36,7 +36,7 @@
  *
  * @module
  */
-import { SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
+import { PollError, SocketClosedError, UseAfterCloseError } from "../core/errors.ts";
 import { native } from "../ffi/native.ts";
 import { monotonicMs, newTurn } from "../core/clock.ts";
 import type { Timer, TimerCallback } from "../core/timer_heap.ts";
@@ -362,7 +362,7 @@ export class Loop implements WatcherHost {
    */
   run(): void {
     this.#checkOpen();
-    if (this.#inTick || this.#blocking) throw new Error("Loop.run() cannot be called from inside the loop");
+    if (this.#inTick || this.#blocking) throw new PollError("ERR_LOOP_RUNNING", "Loop.run() cannot be called from inside the loop");
     this.#blocking = true;
     this.#stopRequested = false;
     try {

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { PollError, UseAfterCloseError } from "../core/errors.ts";
 import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import type { OffThreadCall, OffThreadResult, Pointer, SymbolSpec } from "../ffi/types.ts";
@@ -87,8 +88,8 @@ export class Parker {
 
   /** Starts the call; arguments are numbers or native pointers. */
   async call(...args: (number | Pointer | null)[]): Promise<OffThreadResult> {
-    if (this.#closed) throw new Error(`parked ${this.#name} is closed`);
-    if (this.#parked) throw new Error(`parked ${this.#name} is already in flight`);
+    if (this.#closed) throw new UseAfterCloseError(`parked ${this.#name}`);
+    if (this.#parked) throw new PollError("EBUSY", `parked ${this.#name} is already in flight`);
     const call = this.#offThread();
     if (this.#refed) call.ref();
     else call.unref();

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
+import { NetError, SocketClosedError, SocketTimeoutError, UseAfterCloseError } from "../core/errors.ts";
 import type { TokenBucket } from "../core/rate_limit.ts";
 import { sysError } from "../core/sys_error.ts";
 import { libc } from "../ffi/libc.ts";
@@ -182,7 +182,7 @@ export function provideCoreAccess(access: (socket: object) => SocketCore): void 
  * ```
  */
 export function coreOf(socket: object): SocketCore {
-  if (coreAccess === undefined) throw new Error("socket/socket.ts has not been loaded");
+  if (coreAccess === undefined) throw new NetError("ERR_INTERNAL", "socket/socket.ts has not been loaded");
   return coreAccess(socket);
 }
 

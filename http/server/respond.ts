@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { HTTPError } from "../../core/errors.ts";
 import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 import { reasonPhrase } from "../core/status.ts";
 import { writeChunkHeader } from "../h1/chunked.ts";
@@ -497,7 +498,7 @@ async function sendBlob(sink: ResponseSink, response: Response, blob: Blob, ctx:
   if (ctx.head || size <= GATHER_MAX) {
     const bytes = ctx.head ? new Uint8Array(0) : new Uint8Array(await blob.arrayBuffer());
     writeFields(sink, response, ctx);
-    if (bytes.length !== size && !ctx.head) throw new Error("the response's Blob changed size while it was read");
+    if (bytes.length !== size && !ctx.head) throw new HTTPError("ERR_HTTP_BODY_CHANGED", "the response's Blob changed size while it was read");
     out.latin1(`Content-Length: ${size}\r\n`);
     endHead(ctx, ctx.close);
     if (ctx.head) commit(sink);

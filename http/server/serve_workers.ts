@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { NetError } from "../../core/errors.ts";
 import { type ParentLink, startThread, type Thread } from "../../ffi/threads.ts";
 import type { Loop } from "../../poll/loop.ts";
 
@@ -138,12 +139,12 @@ export class ServeWorkers {
         thread.onMessage((m) => {
           const message = m as { listening?: number; error?: string; finished?: boolean };
           if (message.listening !== undefined) resolve();
-          else if (message.error !== undefined) reject(new Error(`serve: a Worker failed to start: ${message.error}`));
+          else if (message.error !== undefined) reject(new NetError("ERR_WORKER_START", `serve: a Worker failed to start: ${message.error}`));
           else if (message.finished) finish();
         });
         thread.onExit((error) => {
           finish();
-          reject(error ?? new Error("serve: a Worker exited before it listened"));
+          reject(error ?? new NetError("ERR_WORKER_START", "serve: a Worker exited before it listened"));
         });
       });
       this.#threads.push({ thread, finished });

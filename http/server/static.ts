@@ -39,6 +39,7 @@
  *
  * @module
  */
+import { HTTPError } from "../../core/errors.ts";
 import { checkOptions } from "../../core/options.ts";
 import { closeFile, type FileStat, fileStat, openFileRead, readFileAt, realPath } from "../../ffi/file.ts";
 import { preferredEncoding } from "./compress.ts";
@@ -308,7 +309,7 @@ export function serveStatic(root: string, options: ServeStaticOptions = {}): Sta
       if (length <= WHOLE_MAX) {
         const bytes = new Uint8Array(length);
         const got = readFileAt(file.fd, bytes, start);
-        if (got !== length) throw new Error("serveStatic: a file changed size while it was read");
+        if (got !== length) throw new HTTPError("ERR_STATIC_FILE_CHANGED", "serveStatic: a file changed size while it was read");
         return new Response(bytes, { status, headers });
       }
       headers.set("content-length", String(length));
@@ -341,13 +342,13 @@ function fileStream(path: string, stat: FileStat, start: number, length: number)
   return new ReadableStream<Uint8Array>({
     pull(controller) {
       const fd = openFileRead(path);
-      if (fd === null) throw new Error("serveStatic: a file went away while it was sent");
+      if (fd === null) throw new HTTPError("ERR_STATIC_FILE_CHANGED", "serveStatic: a file went away while it was sent");
       try {
         const now = fileStat(fd);
-        if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) throw new Error("serveStatic: a file changed while it was sent");
+        if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) throw new HTTPError("ERR_STATIC_FILE_CHANGED", "serveStatic: a file changed while it was sent");
         const chunk = new Uint8Array(Math.min(STREAM_CHUNK, end - offset));
         const got = readFileAt(fd, chunk, offset);
-        if (got !== chunk.length) throw new Error("serveStatic: a file changed size while it was sent");
+        if (got !== chunk.length) throw new HTTPError("ERR_STATIC_FILE_CHANGED", "serveStatic: a file changed size while it was sent");
         offset += got;
         controller.enqueue(chunk);
         if (offset >= end) controller.close();
