@@ -299,7 +299,9 @@ export class HttpAuth implements AuthProvider {
 /**
  * Takes the credentials out of a URL: the URL without them, and an
  * {@link HttpAuth} for its origin (null when the URL has none). The
- * user name and password are percent-decoded.
+ * user name and password are percent-decoded as UTF-8; a `%` escape that
+ * is malformed or not UTF-8 (`%ZZ`, `%E9`) is a `TypeError` (it was the
+ * runtime's `URIError`, which `fetch` passed on as it was).
  *
  * @example
  * ```ts
@@ -311,9 +313,17 @@ export class HttpAuth implements AuthProvider {
 export function authFromURL(input: URL): { url: URL; auth: HttpAuth | null } {
   if (input.username === "" && input.password === "") return { url: input, auth: null };
   const url = new URL(input.href);
-  const username = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const username = decodeCredential(url.username);
+  const password = decodeCredential(url.password);
   url.username = "";
   url.password = "";
   return { url, auth: new HttpAuth({ username, password, origin: url.origin }) };
+}
+
+function decodeCredential(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new TypeError("URL credentials are not valid percent-encoded UTF-8");
+  }
 }

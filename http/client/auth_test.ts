@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { HTTPError } from "../../core/errors.ts";
 import { authFromURL, basicAuthorization, bearerAuthorization, HttpAuth } from "./auth.ts";
+import { fetch } from "./fetch.ts";
 import { CHALLENGE_LIMITS, parseAuthChallenges } from "./auth_challenge.ts";
 import type { AuthChallenge } from "./hooks.ts";
 
@@ -180,6 +181,17 @@ describe("HttpAuth", () => {
     assert.equal(value, basicAuthorization("user", "p:ss"));
     assert.equal(auth!.respond({ status: 401, challenges: ['Basic realm="x"'], request: request() }), null);
     assert.equal(authFromURL(new URL("http://a.test/")).auth, null);
+  });
+
+  test("URL credentials with a malformed or non-UTF-8 escape are a TypeError, from authFromURL and from fetch (red team, twelfth pass: the runtime's URIError)", async () => {
+    for (const userinfo of ["u:%ZZ", "u:%E9", "%:x", "us%C3%A9r:%C3"]) {
+      assert.throws(() => authFromURL(new URL(`http://${userinfo}@a.test/`)), (err: unknown) => err instanceof TypeError && !(err instanceof URIError), userinfo);
+      // Refused before any connection (port 1 would refuse one).
+      await assert.rejects(fetch(`http://${userinfo}@127.0.0.1:1/`), (err: unknown) => err instanceof TypeError && /percent-encoded/.test((err as Error).message), userinfo);
+    }
+    const { auth } = authFromURL(new URL("http://us%C3%A9r:p%40ss@a.test/"));
+    const value = auth!.respond({ status: 401, challenges: ['Basic realm="x"'], request: { method: "GET", url: new URL("http://a.test/"), body: null } });
+    assert.equal(value, basicAuthorization("usér", "p@ss"));
   });
 
   test("bad options", () => {
