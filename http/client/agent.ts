@@ -73,8 +73,12 @@ export class Agent implements Dispatcher {
    * The dispatcher of `origin` (made on first use). A {@link Pool} with
    * nothing open, opening or queued may be let go once the agent holds
    * many ({@link PoolSweep}): the next request to its origin gets a new one.
+   *
+   * @throws {UseAfterCloseError} once `close()` or `destroy()` was called (a
+   * pool made then would be one nobody closes).
    */
   dispatcherFor(origin: string): Dispatcher {
+    if (this.#closed) throw new UseAfterCloseError("Agent");
     let pool = this.#pools.get(origin);
     if (pool === undefined) {
       this.#sweep.sweep(this.#pools, sameDispatcher);

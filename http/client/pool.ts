@@ -350,9 +350,11 @@ export class Pool implements Dispatcher, H1Owner, H2ClientOwner {
 
   /**
    * PING over the origin's HTTP/2 connection: resolves with the round trip
-   * in ms. Rejects when no HTTP/2 connection is open.
+   * in ms. Rejects when no HTTP/2 connection is open (`PoolError`
+   * `ERR_POOL_NO_H2`), or with `UseAfterCloseError` once the pool is closed.
    */
   ping(): Promise<number> {
+    if (this.#closing || this.#closed) return Promise.reject(new UseAfterCloseError(this.constructor.name));
     const c = this.#connections.find((c): c is H2ClientConnection => c instanceof H2ClientConnection && c.acceptsStreams);
     if (c === undefined) return Promise.reject(new PoolError("ERR_POOL_NO_H2", `no HTTP/2 connection to ${this.origin} is open`));
     return c.ping();
