@@ -21,8 +21,16 @@ interface Chunk {
   done: ((error?: Error) => void) | undefined;
   /** A file segment's descriptor (its bytes go by sendfile), or -1 for `data`. */
   fd: number;
-  /** A file segment: where it starts in the file, and its byte count. */
+  /** A file segment: where it starts in the file. */
   position: number;
+  /**
+   * The chunk's byte count, fixed when it is queued (a file segment's
+   * length, or `data.length` then): io_uring queues a caller's view whose
+   * bytes it copied out at once (poll/uring/transport.ts), and the caller
+   * may then detach or reuse that memory (the server frees a taken body
+   * once sent, response_peek.ts); counting from `data.length` later took a
+   * detached chunk as empty and charged its bytes to the next chunk.
+   */
   size: number;
 }
 
@@ -98,11 +106,12 @@ export class WriteQueue {
   /** Queues `data` (kept as is: copy first if the caller reuses it). */
   push(data: Uint8Array, done: ((error?: Error) => void) | undefined): void {
     let chunk = free.pop();
-    if (chunk === undefined) chunk = { data, offset: 0, done, fd: -1, position: 0, size: 0 };
+    if (chunk === undefined) chunk = { data, offset: 0, done, fd: -1, position: 0, size: data.length };
     else {
       chunk.data = data;
       chunk.offset = 0;
       chunk.done = done;
+      chunk.size = data.length;
     }
     this.#chunks[this.#end++] = chunk;
     this.#bytes += data.length;
@@ -171,7 +180,7 @@ export class WriteQueue {
     const generation = this.#generation;
     while (this.#first < this.#end) {
       const chunk = this.#chunks[this.#first]!;
-      const left = (chunk.fd < 0 ? chunk.data.length : chunk.size) - chunk.offset;
+      const left = chunk.size - chunk.offset;
       if (n < left) {
         chunk.offset += n;
         return;
@@ -184,7 +193,7 @@ export class WriteQueue {
       // The callback failed the queue: the bytes left of `n` belonged to
       // chunks that are gone, not to anything queued since.
       if (this.#generation !== generation) return;
-      if (n === 0 && this.#first < this.#end && (this.#chunks[this.#first]!.data.length > 0 || this.#chunks[this.#first]!.fd >= 0)) break;
+      if (n === 0 && this.#first < this.#end && (this.#chunks[this.#first]!.size > 0 || this.#chunks[this.#first]!.fd >= 0)) break;
     }
     this.#compact();
   }

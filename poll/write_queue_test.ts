@@ -3,6 +3,13 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { WriteQueue } from "./write_queue.ts";
 
+/** Detaches `buffer` as the server frees a sent body (transfer where there is one, else a transferring structuredClone: Node 20). */
+function detach(buffer: ArrayBufferLike): void {
+  const transfer = (buffer as { transfer?: (n?: number) => ArrayBuffer }).transfer;
+  if (typeof transfer === "function") transfer.call(buffer, 0);
+  else structuredClone(buffer, { transfer: [buffer as ArrayBuffer] });
+}
+
 describe("WriteQueue", () => {
   test("matches a model under any mix of pushes, partial consumes and failures (recycled chunks never leak data or callbacks)", () => {
     type Step = { op: "push"; size: number; cb: boolean } | { op: "consume"; fraction: number } | { op: "fail" };
@@ -86,6 +93,30 @@ describe("WriteQueue", () => {
     assert.deepEqual([...q.head()!], [9, 9, 9]);
     q.consume(3);
     assert.deepEqual(order, ["first", "second"]);
+    assert.equal(q.empty, true);
+  });
+  test("a chunk copied out and then detached by its owner still counts its bytes: the next chunk is not charged for them", () => {
+    // io_uring queues a caller's view whose bytes it copied into a send
+    // buffer at once; the server then frees (detaches) a taken body. Before,
+    // the detached chunk counted as empty and its bytes were taken off the
+    // next chunk, which then lost them on the wire.
+    const q = new WriteQueue();
+    const body = new Uint8Array(4096).fill(7);
+    const settled: string[] = [];
+    q.push(body, () => settled.push("body"));
+    const sendBuffer = new Uint8Array(8192);
+    assert.equal(q.copyTo(sendBuffer), 4096);
+    detach(body.buffer);
+    assert.equal(body.length, 0, "detached");
+    const next = Uint8Array.from([1, 2, 3, 4, 5]);
+    q.push(next, () => settled.push("next"));
+    assert.equal(q.bytes, 4096 + 5);
+    q.consume(4096); // the send buffer's bytes went
+    assert.deepEqual(settled, ["body"]);
+    assert.equal(q.bytes, 5);
+    assert.deepEqual([...q.head()!], [1, 2, 3, 4, 5], "the next chunk is whole");
+    q.consume(5);
+    assert.deepEqual(settled, ["body", "next"]);
     assert.equal(q.empty, true);
   });
 });
