@@ -6,7 +6,15 @@
  */
 import { defineLibrary, type LazyLibrary } from "./library.ts";
 
-/** The Brotli decoder functions ffinet binds. */
+/**
+ * The Brotli decoder functions ffinet binds.
+ *
+ * @example
+ * ```ts
+ * import { LIBBROTLIDEC_SYMBOLS } from "./libbrotli.ts";
+ * console.log(LIBBROTLIDEC_SYMBOLS.BrotliDecoderCreateInstance.args.length); // 3
+ * ```
+ */
 export const LIBBROTLIDEC_SYMBOLS = {
   /** BrotliDecoderState* BrotliDecoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
   BrotliDecoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },
@@ -44,7 +52,15 @@ export const libbrotlidec: LazyLibrary<typeof LIBBROTLIDEC_SYMBOLS> = defineLibr
   symbols: LIBBROTLIDEC_SYMBOLS,
 });
 
-/** The Brotli encoder functions ffinet binds. */
+/**
+ * The Brotli encoder functions ffinet binds.
+ *
+ * @example
+ * ```ts
+ * import { LIBBROTLIENC_SYMBOLS } from "./libbrotli.ts";
+ * console.log(LIBBROTLIENC_SYMBOLS.BrotliEncoderCreateInstance.args.length); // 3
+ * ```
+ */
 export const LIBBROTLIENC_SYMBOLS = {
   /** BrotliEncoderState* BrotliEncoderCreateInstance(brotli_alloc_func, brotli_free_func, void *opaque) */
   BrotliEncoderCreateInstance: { args: ["pointer", "pointer", "pointer"], result: "pointer" },

@@ -22,7 +22,15 @@ import { LAYOUT } from "./platform.ts";
 const EPOLL_EVENT_BYTES: number = Math.max(1, LAYOUT.epoll_event.size);
 const KEVENT_BYTES: number = Math.max(1, LAYOUT.kevent.size);
 
-/** The libc symbol table. */
+/**
+ * The libc symbol table.
+ *
+ * @example
+ * ```ts
+ * import { LIBC_SYMBOLS } from "./libc.ts";
+ * console.log(LIBC_SYMBOLS.getpid.result); // "i32"
+ * ```
+ */
 export const LIBC_SYMBOLS = {
   // ---- memory and strings
   /** void *malloc(size_t size) */

@@ -22,7 +22,15 @@
  */
 import { defineLibrary, type LazyLibrary } from "./library.ts";
 
-/** The libcrypto symbol table. */
+/**
+ * The libcrypto symbol table.
+ *
+ * @example
+ * ```ts
+ * import { LIBCRYPTO_SYMBOLS } from "./libcrypto.ts";
+ * console.log(LIBCRYPTO_SYMBOLS.SHA1.args.length); // 3
+ * ```
+ */
 export const LIBCRYPTO_SYMBOLS = {
   /** int OPENSSL_init_crypto(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings) */
   OPENSSL_init_crypto: { args: ["u64", "pointer"], result: "i32" },

@@ -16,7 +16,15 @@
 import { OPENSSL_INIT_NO_ATEXIT } from "./libcrypto.ts";
 import { defineLibrary, type LazyLibrary } from "./library.ts";
 
-/** The libssl symbol table (the TLS issue extends it). */
+/**
+ * The libssl symbol table (the TLS issue extends it).
+ *
+ * @example
+ * ```ts
+ * import { LIBSSL_SYMBOLS } from "./libssl.ts";
+ * console.log(LIBSSL_SYMBOLS.TLS_method.result); // "pointer"
+ * ```
+ */
 export const LIBSSL_SYMBOLS = {
   /** int OPENSSL_init_ssl(uint64_t opts, const OPENSSL_INIT_SETTINGS *settings) */
   OPENSSL_init_ssl: { args: ["u64", "pointer"], result: "i32" },

@@ -13,7 +13,15 @@
  */
 import { defineLibrary, type LazyLibrary } from "./library.ts";
 
-/** The zlib symbol table. `z_streamp` points at a z_stream in native memory. */
+/**
+ * The zlib symbol table. `z_streamp` points at a z_stream in native memory.
+ *
+ * @example
+ * ```ts
+ * import { LIBZ_SYMBOLS } from "./libz.ts";
+ * console.log(LIBZ_SYMBOLS.zlibVersion.result); // "pointer"
+ * ```
+ */
 export const LIBZ_SYMBOLS = {
   /** const char *zlibVersion(void) */
   zlibVersion: { args: [], result: "pointer" },
@@ -49,7 +57,15 @@ export const LIBZ_SYMBOLS = {
   adler32: { args: ["u64", "buffer", "u32"], result: "u64", bounds: [[1, 2]] },
 } as const;
 
-/** zlib return codes and flush values (zlib.h). */
+/**
+ * zlib return codes and flush values (zlib.h).
+ *
+ * @example
+ * ```ts
+ * import { Z } from "./libz.ts";
+ * console.log(Z.STREAM_END, Z.BUF_ERROR); // 1 -5
+ * ```
+ */
 export const Z = {
   OK: 0, STREAM_END: 1, NEED_DICT: 2, ERRNO: -1, STREAM_ERROR: -2, DATA_ERROR: -3,
   MEM_ERROR: -4, BUF_ERROR: -5, VERSION_ERROR: -6,
@@ -58,7 +74,15 @@ export const Z = {
   RLE: 3, FIXED: 4,
 } as const;
 
-/** z_stream layout on LP64 platforms (112 bytes). */
+/**
+ * z_stream layout on LP64 platforms (112 bytes).
+ *
+ * @example
+ * ```ts
+ * import { Z_STREAM } from "./libz.ts";
+ * console.log(Z_STREAM.size, Z_STREAM.avail_out); // 112 32
+ * ```
+ */
 export const Z_STREAM = {
   size: 112, next_in: 0, avail_in: 8, total_in: 16, next_out: 24, avail_out: 32,
   total_out: 40, msg: 48, state: 56, zalloc: 64, zfree: 72, opaque: 80, data_type: 88,

@@ -69,5 +69,13 @@ function unavailableNative(cause: unknown): Native {
   };
 }
 
-/** The backend for this runtime. */
+/**
+ * The backend for this runtime.
+ *
+ * @example
+ * ```ts
+ * import { native } from "./native.ts";
+ * console.log(native.os, native.arch); // "linux" "x64", for instance
+ * ```
+ */
 export const native: Native = await loadNative();

@@ -25,10 +25,26 @@ export type PlatformConstants = { readonly [K in keyof typeof LINUX]: number };
 
 const isDarwin = native.os === "darwin";
 
-/** Constants for this platform. */
+/**
+ * Constants for this platform.
+ *
+ * @example
+ * ```ts
+ * import { C } from "./platform.ts";
+ * console.log(C.AF_INET, C.SOCK_STREAM); // 2 1
+ * ```
+ */
 export const C: PlatformConstants = isDarwin ? DARWIN : LINUX;
 
-/** Struct layouts for this platform. */
+/**
+ * Struct layouts for this platform.
+ *
+ * @example
+ * ```ts
+ * import { LAYOUT } from "./platform.ts";
+ * console.log(LAYOUT.sockaddr_in.size); // 16
+ * ```
+ */
 export const LAYOUT: PlatformLayout = isDarwin
   ? DARWIN_LAYOUT
   : native.arch === "arm64"
@@ -38,7 +54,16 @@ export const LAYOUT: PlatformLayout = isDarwin
 const ERRNO: Readonly<Record<string, number>> = isDarwin ? DARWIN_ERRNO : LINUX_ERRNO;
 const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([k, v]) => [v, k]));
 
-/** errno values by name for this platform. */
+/**
+ * errno values by name for this platform.
+ *
+ * @example
+ * ```ts
+ * import { E } from "./platform.ts";
+ * import { errnoName } from "./platform.ts";
+ * console.log(E.ENOENT, errnoName(E.ENOENT ?? 0)); // 2 "ENOENT"
+ * ```
+ */
 export const E: Readonly<Record<string, number>> = ERRNO;
 
 /**

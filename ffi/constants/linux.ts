@@ -5,7 +5,15 @@
  * @module
  */
 
-/** Linux constants for sockets, polling, files, signals and io_uring. */
+/**
+ * Linux constants for sockets, polling, files, signals and io_uring.
+ *
+ * @example
+ * ```ts
+ * import { LINUX } from "./linux.ts";
+ * console.log(LINUX.AF_INET6); // 10
+ * ```
+ */
 export const LINUX = {
   AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 10,
   SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_SEQPACKET: 5,
