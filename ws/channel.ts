@@ -87,16 +87,40 @@ export interface ChannelOptions {
   onHandlerError?: ((error: unknown) => void) | undefined;
 }
 
-/** Default of {@link ChannelOptions.maxPayload}. */
+/**
+ * Default of {@link ChannelOptions.maxPayload}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PAYLOAD } from "./channel.ts";
+ * console.log(DEFAULT_MAX_PAYLOAD === 64 * 1024 * 1024); // true
+ * ```
+ */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
-/** Default of {@link ChannelOptions.maxBufferedBytes}. */
+/**
+ * Default of {@link ChannelOptions.maxBufferedBytes}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_BUFFERED } from "./channel.ts";
+ * console.log(DEFAULT_MAX_BUFFERED === 16 * 1024 * 1024); // true
+ * ```
+ */
 export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 /**
  * The echoes of one read are gathered up to this many bytes and sent
  * together; a larger message goes on its own (after what was gathered).
  */
 const CORK_MAX_BYTES = 16 * 1024;
-/** Default of {@link ChannelOptions.closeTimeoutMs}. */
+/**
+ * Default of {@link ChannelOptions.closeTimeoutMs}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLOSE_TIMEOUT_MS } from "./channel.ts";
+ * console.log(DEFAULT_CLOSE_TIMEOUT_MS); // 5000
+ * ```
+ */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 /**

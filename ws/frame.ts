@@ -26,7 +26,14 @@ import { wordView } from "../core/word_view.ts";
  * Opcode.Ping; // 9
  * ```
  */
-export const Opcode = Object.freeze({
+export const Opcode: {
+  readonly Continuation: 0x0;
+  readonly Text: 0x1;
+  readonly Binary: 0x2;
+  readonly Close: 0x8;
+  readonly Ping: 0x9;
+  readonly Pong: 0xa;
+} = Object.freeze({
   Continuation: 0x0,
   Text: 0x1,
   Binary: 0x2,
@@ -47,7 +54,19 @@ export type OpcodeValue = (typeof Opcode)[keyof typeof Opcode];
  * CloseCode.MessageTooBig; // 1009
  * ```
  */
-export const CloseCode = Object.freeze({
+export const CloseCode: {
+  readonly Normal: 1000;
+  readonly GoingAway: 1001;
+  readonly ProtocolError: 1002;
+  readonly UnsupportedData: 1003;
+  readonly NoStatus: 1005;
+  readonly Abnormal: 1006;
+  readonly InvalidPayload: 1007;
+  readonly PolicyViolation: 1008;
+  readonly MessageTooBig: 1009;
+  readonly MandatoryExtension: 1010;
+  readonly InternalError: 1011;
+} = Object.freeze({
   Normal: 1000,
   GoingAway: 1001,
   ProtocolError: 1002,

@@ -80,7 +80,7 @@ export { type DialOptions, type DialResult, dialWebSocket, webSocketURL } from "
 export { connectWebSocket, type ConnectWebSocketOptions, type WebSocketCloseInfo, WebSocketConnection, type WebSocketMessage } from "./client.ts";
 export { type Handler, WebSocket, WebSocketCloseEvent, type WebSocketInit } from "./websocket.ts";
 export { type Subscriber, TopicHub } from "./pubsub.ts";
-export { countClose, MAX_APP_CLOSE_CODES, OTHER_CLOSE_CODE, type WebSocketRoleStats, WS_STATS, wsCollector } from "./ws_stats.ts";
+export { countClose, MAX_APP_CLOSE_CODES, OTHER_CLOSE_CODE, type WebSocketRoleStats, type WebSocketStatsByRole, WS_STATS, wsCollector } from "./ws_stats.ts";
 export type { TransportHandler, WebSocketTransport } from "./transport.ts";
 export { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "./h2_stream.ts";
 export { dialOverH2 } from "./h2_dial.ts";

@@ -60,7 +60,7 @@ function roleStats(): WebSocketRoleStats {
  * console.log(WS_STATS.server.messagesIn >= 0); // true
  * ```
  */
-export const WS_STATS: { readonly server: WebSocketRoleStats; readonly client: WebSocketRoleStats } = {
+export const WS_STATS: WebSocketStatsByRole = {
   server: roleStats(),
   client: roleStats(),
 };
@@ -119,9 +119,20 @@ export const OTHER_CLOSE_CODE = 0;
 
 const ROLES = ["server", "client"] as const;
 
-type StatsByRole = { readonly server: WebSocketRoleStats; readonly client: WebSocketRoleStats };
+/**
+ * The counters of both roles, as {@link WS_STATS} holds them and
+ * {@link wsCollector} reads them.
+ *
+ * @example
+ * ```ts
+ * import { WS_STATS, type WebSocketStatsByRole } from "./ws_stats.ts";
+ * const stats: WebSocketStatsByRole = WS_STATS;
+ * console.log(stats.server.open >= 0); // true
+ * ```
+ */
+export type WebSocketStatsByRole = { readonly server: WebSocketRoleStats; readonly client: WebSocketRoleStats };
 
-function byRole(stats: StatsByRole, key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn" | "bytesOut", name: string, help: string, type: "counter" | "gauge"): MetricFamily {
+function byRole(stats: WebSocketStatsByRole, key: "open" | "opened" | "messagesIn" | "messagesOut" | "bytesIn" | "bytesOut", name: string, help: string, type: "counter" | "gauge"): MetricFamily {
   return { name, help, type, series: ROLES.map((role) => ({ labels: { role }, value: stats[role][key] })) };
 }
 
@@ -144,7 +155,7 @@ function byRole(stats: StatsByRole, key: "open" | "opened" | "messagesIn" | "mes
  * console.log(toPrometheusText(registry.snapshot()).includes("ws_connections_open")); // true
  * ```
  */
-export function wsCollector(stats: StatsByRole = WS_STATS): MetricsCollector {
+export function wsCollector(stats: WebSocketStatsByRole = WS_STATS): MetricsCollector {
   return (): MetricFamily[] => {
     const closes = [];
     for (const role of ROLES) {
