@@ -21,11 +21,35 @@
  * @module
  */
 
-/** Longest name plus value kept (§5.6 step 5). */
+/**
+ * Longest name plus value kept (§5.6 step 5).
+ *
+ * @example
+ * ```ts
+ * import { MAX_COOKIE_NAME_VALUE_BYTES } from "./cookie_parse.ts";
+ * console.log(MAX_COOKIE_NAME_VALUE_BYTES); // 4096
+ * ```
+ */
 export const MAX_COOKIE_NAME_VALUE_BYTES = 4096;
-/** Longest attribute value kept (§5.6 step 6 of the attribute loop). */
+/**
+ * Longest attribute value kept (§5.6 step 6 of the attribute loop).
+ *
+ * @example
+ * ```ts
+ * import { MAX_COOKIE_ATTRIBUTE_BYTES } from "./cookie_parse.ts";
+ * console.log(MAX_COOKIE_ATTRIBUTE_BYTES); // 1024
+ * ```
+ */
 export const MAX_COOKIE_ATTRIBUTE_BYTES = 1024;
-/** Farthest expiry accepted: 400 days (§5.6.1). */
+/**
+ * Farthest expiry accepted: 400 days (§5.6.1).
+ *
+ * @example
+ * ```ts
+ * import { MAX_COOKIE_AGE_MS } from "./cookie_parse.ts";
+ * console.log(MAX_COOKIE_AGE_MS / 86_400_000); // 400
+ * ```
+ */
 export const MAX_COOKIE_AGE_MS = 400 * 24 * 3600 * 1000;
 
 /** The SameSite attribute: `default` when absent or unrecognised (§5.6.7). */

@@ -27,6 +27,12 @@
  * Provenance: a subset of https://publicsuffix.org/list/public_suffix_list.dat
  * (ICANN section), picked by hand for the common cases; user code that
  * needs correctness everywhere passes the full list.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PUBLIC_SUFFIXES } from "./public_suffix.ts";
+ * console.log(DEFAULT_PUBLIC_SUFFIXES.includes("co.uk")); // true
+ * ```
  */
 export const DEFAULT_PUBLIC_SUFFIXES: readonly string[] = Object.freeze([
   "com", "net", "org", "edu", "gov", "mil", "int", "info", "biz", "io", "dev", "app",

@@ -25,7 +25,15 @@
  */
 import { HTTPError } from "../../core/errors.ts";
 
-/** Statuses that redirect (with a Location). */
+/**
+ * Statuses that redirect (with a Location).
+ *
+ * @example
+ * ```ts
+ * import { REDIRECT_STATUSES } from "./redirect.ts";
+ * console.log(REDIRECT_STATUSES.has(307), REDIRECT_STATUSES.has(304)); // true false
+ * ```
+ */
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /**
@@ -48,10 +56,26 @@ export interface RedirectStep {
   crossOrigin: boolean;
 }
 
-/** Fields dropped when a redirect changes origin. */
+/**
+ * Fields dropped when a redirect changes origin.
+ *
+ * @example
+ * ```ts
+ * import { CREDENTIAL_FIELDS } from "./redirect.ts";
+ * console.log(CREDENTIAL_FIELDS.has("cookie")); // true
+ * ```
+ */
 export const CREDENTIAL_FIELDS: ReadonlySet<string> = new Set(["authorization", "cookie", "proxy-authorization"]);
 
-/** Fields dropped with the body (Fetch: request-body-header names). */
+/**
+ * Fields dropped with the body (Fetch: request-body-header names).
+ *
+ * @example
+ * ```ts
+ * import { BODY_FIELDS } from "./redirect.ts";
+ * console.log(BODY_FIELDS.has("content-type"), BODY_FIELDS.has("authorization")); // true false
+ * ```
+ */
 export const BODY_FIELDS: ReadonlySet<string> = new Set(["content-encoding", "content-language", "content-location", "content-type", "content-length"]);
 
 const fatalUTF8 = new TextDecoder("utf-8", { fatal: true });

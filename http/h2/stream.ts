@@ -5,8 +5,23 @@
  */
 import type { PrioritySignal } from "./priority.ts";
 
-/** Stream states of RFC 9113 §5.1 (idle streams are not materialized). */
-export const StreamState = Object.freeze({
+/**
+ * Stream states of RFC 9113 §5.1 (idle streams are not materialized).
+ *
+ * @example
+ * ```ts
+ * import { StreamState } from "./stream.ts";
+ * console.log(StreamState.OPEN, StreamState.CLOSED); // 3 6
+ * ```
+ */
+export const StreamState: {
+  readonly RESERVED_LOCAL: 1;
+  readonly RESERVED_REMOTE: 2;
+  readonly OPEN: 3;
+  readonly HALF_CLOSED_LOCAL: 4;
+  readonly HALF_CLOSED_REMOTE: 5;
+  readonly CLOSED: 6;
+} = Object.freeze({
   RESERVED_LOCAL: 1,
   RESERVED_REMOTE: 2,
   OPEN: 3,
@@ -15,8 +30,23 @@ export const StreamState = Object.freeze({
   CLOSED: 6,
 });
 
-/** Why a stream closed: decides how late frames on it are treated. */
-export const ClosedBy = Object.freeze({
+/**
+ * Why a stream closed: decides how late frames on it are treated.
+ *
+ * @example
+ * ```ts
+ * import { ClosedBy } from "./stream.ts";
+ * console.log(ClosedBy.PEER_RESET); // 2
+ * ```
+ */
+export const ClosedBy: {
+  /** Both sides sent END_STREAM (late DATA/HEADERS: connection STREAM_CLOSED). */
+  readonly END_STREAM: 0;
+  /** We sent RST_STREAM (late frames are ignored). */
+  readonly LOCAL_RESET: 1;
+  /** The peer sent RST_STREAM (late frames: stream error STREAM_CLOSED). */
+  readonly PEER_RESET: 2;
+} = Object.freeze({
   /** Both sides sent END_STREAM (late DATA/HEADERS: connection STREAM_CLOSED). */
   END_STREAM: 0,
   /** We sent RST_STREAM (late frames are ignored). */

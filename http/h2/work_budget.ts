@@ -13,7 +13,15 @@
  * @module
  */
 
-/** Octets of useful DATA (sent or received) that pay back one no-progress frame. */
+/**
+ * Octets of useful DATA (sent or received) that pay back one no-progress frame.
+ *
+ * @example
+ * ```ts
+ * import { PROGRESS_BYTES_PER_FRAME } from "./work_budget.ts";
+ * console.log(PROGRESS_BYTES_PER_FRAME); // 1024
+ * ```
+ */
 export const PROGRESS_BYTES_PER_FRAME = 1024;
 
 /**
@@ -21,10 +29,24 @@ export const PROGRESS_BYTES_PER_FRAME = 1024;
  * request, a final response) pays back: the few frames that legitimately
  * come with a request (a PRIORITY, a PRIORITY_UPDATE, a short DATA, a
  * cancel) cost less than the request itself.
+ *
+ * @example
+ * ```ts
+ * import { PROGRESS_FRAMES_PER_SECTION } from "./work_budget.ts";
+ * console.log(PROGRESS_FRAMES_PER_SECTION); // 8
+ * ```
  */
 export const PROGRESS_FRAMES_PER_SECTION = 8;
 
-/** Payload octets below which a DATA or CONTINUATION frame that ends nothing counts as no progress. */
+/**
+ * Payload octets below which a DATA or CONTINUATION frame that ends nothing counts as no progress.
+ *
+ * @example
+ * ```ts
+ * import { SMALL_FRAME_BYTES } from "./work_budget.ts";
+ * console.log(SMALL_FRAME_BYTES); // 16
+ * ```
+ */
 export const SMALL_FRAME_BYTES = 16;
 
 /**
@@ -36,6 +58,12 @@ export const SMALL_FRAME_BYTES = 16;
  * Without a clock they cost nothing (a cap that time cannot pay back would
  * end a long stream of small messages); empty DATA frames cost a whole
  * frame either way.
+ *
+ * @example
+ * ```ts
+ * import { SMALL_DATA_FRAME_COST } from "./work_budget.ts";
+ * console.log(1 / SMALL_DATA_FRAME_COST); // 64
+ * ```
  */
 export const SMALL_DATA_FRAME_COST = 1 / 64;
 

@@ -45,6 +45,12 @@ export interface HPACKDecoderOptions {
  * larger than `maxHeaderListSize`. The block was decoded completely and the
  * dynamic table is in step, so the connection may survive it (HTTP/2 turns
  * it into a stream error or a 431 response).
+ *
+ * @example
+ * ```ts
+ * import { HPACK_LIST_TOO_LARGE } from "./decoder.ts";
+ * console.log(HPACK_LIST_TOO_LARGE); // "ERR_HPACK_HEADER_LIST_TOO_LARGE"
+ * ```
  */
 export const HPACK_LIST_TOO_LARGE = "ERR_HPACK_HEADER_LIST_TOO_LARGE";
 

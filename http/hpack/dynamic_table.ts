@@ -6,7 +6,16 @@
  * @module
  */
 
-/** Per-entry overhead counted in the table size (RFC 7541 §4.1). */
+/**
+ * Per-entry overhead counted in the table size (RFC 7541 §4.1).
+ *
+ * @example
+ * ```ts
+ * import { ENTRY_OVERHEAD } from "./dynamic_table.ts";
+ * // An entry of "accept" (6 octets) and "text/html" (9) counts 47 octets.
+ * console.log(6 + 9 + ENTRY_OVERHEAD); // 47
+ * ```
+ */
 export const ENTRY_OVERHEAD = 32;
 
 /**

@@ -12,10 +12,26 @@
  * @module
  */
 
-/** Number of entries in the static table. */
+/**
+ * Number of entries in the static table.
+ *
+ * @example
+ * ```ts
+ * import { STATIC_TABLE_LENGTH } from "./static_table.ts";
+ * console.log(STATIC_TABLE_LENGTH); // 61
+ * ```
+ */
 export const STATIC_TABLE_LENGTH = 61;
 
-/** Field names of the static table, index 1 first. */
+/**
+ * Field names of the static table, index 1 first.
+ *
+ * @example
+ * ```ts
+ * import { STATIC_NAMES } from "./static_table.ts";
+ * console.log(STATIC_NAMES[1]); // ":method" (index 2)
+ * ```
+ */
 export const STATIC_NAMES: readonly string[] = [
   ":authority",
   ":method",
@@ -80,7 +96,15 @@ export const STATIC_NAMES: readonly string[] = [
   "www-authenticate",
 ];
 
-/** Field values of the static table, index 1 first. */
+/**
+ * Field values of the static table, index 1 first.
+ *
+ * @example
+ * ```ts
+ * import { STATIC_VALUES } from "./static_table.ts";
+ * console.log(STATIC_VALUES[1]); // "GET" (index 2)
+ * ```
+ */
 export const STATIC_VALUES: readonly string[] = [
   "",
   "GET",

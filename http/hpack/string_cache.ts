@@ -26,7 +26,15 @@
  * @module
  */
 
-/** Longest encoded literal the cache keeps, in octets. */
+/**
+ * Longest encoded literal the cache keeps, in octets.
+ *
+ * @example
+ * ```ts
+ * import { STRING_CACHE_KEY_MAX } from "./string_cache.ts";
+ * console.log(STRING_CACHE_KEY_MAX); // 48
+ * ```
+ */
 export const STRING_CACHE_KEY_MAX = 48;
 const SETS = 32;
 const WAYS = 2;
