@@ -13,7 +13,15 @@
  * @module
  */
 
-/** HTTP/1.x parser limits (RFC 9112). Exceeding one maps to 414, 431 or 413. */
+/**
+ * HTTP/1.x parser limits (RFC 9112). Exceeding one maps to 414, 431 or 413.
+ *
+ * @example
+ * ```ts
+ * import { HTTP1_LIMITS } from "./limits.ts";
+ * console.log(HTTP1_LIMITS.maxHeaderCount); // 100
+ * ```
+ */
 export const HTTP1_LIMITS: Readonly<{ maxStartLineBytes: number; maxUriBytes: number; maxHeaderBytes: number; maxHeaderCount: number; maxFieldBytes: number; maxChunkExtensionBytes: number; maxTrailerBytes: number; maxBodyBytes: number }> = Object.freeze({
   /** Bytes of the request line or status line (414 on requests). */
   maxStartLineBytes: 8192,
@@ -33,7 +41,15 @@ export const HTTP1_LIMITS: Readonly<{ maxStartLineBytes: number; maxUriBytes: nu
   maxBodyBytes: 64 * 1024 * 1024,
 });
 
-/** Content-coding (gzip, deflate, br) limits. */
+/**
+ * Content-coding (gzip, deflate, br) limits.
+ *
+ * @example
+ * ```ts
+ * import { COMPRESSION_LIMITS } from "./limits.ts";
+ * console.log(COMPRESSION_LIMITS.maxCodings); // 5
+ * ```
+ */
 export const COMPRESSION_LIMITS: Readonly<{ maxDecompressedBytes: number; maxRatio: number; ratioCheckAfterBytes: number; maxCodings: number }> = Object.freeze({
   /** Decompressed bytes of one body or message (a bomb ends in an error). */
   maxDecompressedBytes: 64 * 1024 * 1024,
@@ -54,7 +70,15 @@ export const COMPRESSION_LIMITS: Readonly<{ maxDecompressedBytes: number; maxRat
   maxCodings: 5,
 });
 
-/** HPACK limits (RFC 7541). */
+/**
+ * HPACK limits (RFC 7541).
+ *
+ * @example
+ * ```ts
+ * import { HPACK_LIMITS } from "./limits.ts";
+ * console.log(HPACK_LIMITS.headerTableSize); // 4096
+ * ```
+ */
 export const HPACK_LIMITS: Readonly<{ headerTableSize: number; maxHeaderTableSize: number; maxStringBytes: number; maxHeaderListSize: number; maxSizeUpdates: number }> = Object.freeze({
   /** SETTINGS_HEADER_TABLE_SIZE that we advertise to the peer. */
   headerTableSize: 4096,
@@ -68,7 +92,15 @@ export const HPACK_LIMITS: Readonly<{ headerTableSize: number; maxHeaderTableSiz
   maxSizeUpdates: 2,
 });
 
-/** HTTP/2 connection limits and flood protection (RFC 9113). */
+/**
+ * HTTP/2 connection limits and flood protection (RFC 9113).
+ *
+ * @example
+ * ```ts
+ * import { HTTP2_LIMITS } from "./limits.ts";
+ * console.log(HTTP2_LIMITS.maxConcurrentStreams); // 100
+ * ```
+ */
 export const HTTP2_LIMITS: Readonly<{ maxConcurrentStreams: number; initialWindowSize: number; maxFrameSize: number; maxContinuationFrames: number; maxResetsPerSecond: number; maxSettingsPerSecond: number; maxPingsPerSecond: number; maxNoProgressFrames: number; noProgressRefillPerSecond: number; zeroWindowTimeoutMs: number; settingsAckTimeoutMs: number; maxClosedStreams: number; maxOutboundBytes: number }> = Object.freeze({
   /** SETTINGS_MAX_CONCURRENT_STREAMS that we advertise. */
   maxConcurrentStreams: 100,
@@ -111,6 +143,12 @@ export const HTTP2_LIMITS: Readonly<{ maxConcurrentStreams: number; initialWindo
 /**
  * WebSocket limits (RFC 6455, RFC 7692), enforced by `ws/receiver.ts`.
  * Exceeding a size limit fails the connection with close code 1009.
+ *
+ * @example
+ * ```ts
+ * import { WEBSOCKET_LIMITS } from "./limits.ts";
+ * console.log(WEBSOCKET_LIMITS.maxFrameBytes); // 16777216
+ * ```
  */
 export const WEBSOCKET_LIMITS: Readonly<{ maxFrameBytes: number; maxMessageBytes: number; maxBufferedBytes: number; compressionThreshold: number }> = Object.freeze({
   /** Payload bytes of one frame, checked on its header before the payload arrives. */
@@ -126,7 +164,15 @@ export const WEBSOCKET_LIMITS: Readonly<{ maxFrameBytes: number; maxMessageBytes
   compressionThreshold: 1024,
 });
 
-/** DNS limits. */
+/**
+ * DNS limits.
+ *
+ * @example
+ * ```ts
+ * import { DNS_LIMITS } from "./limits.ts";
+ * console.log(DNS_LIMITS.maxPointerHops); // 64
+ * ```
+ */
 export const DNS_LIMITS: Readonly<{ maxUdpResponseBytes: number; maxTcpResponseBytes: number; maxCacheEntries: number; maxPointerHops: number }> = Object.freeze({
   /** Bytes of one response over UDP. */
   maxUdpResponseBytes: 4096,
@@ -138,7 +184,15 @@ export const DNS_LIMITS: Readonly<{ maxUdpResponseBytes: number; maxTcpResponseB
   maxPointerHops: 64,
 });
 
-/** Socket, buffer and listener limits. */
+/**
+ * Socket, buffer and listener limits.
+ *
+ * @example
+ * ```ts
+ * import { SOCKET_LIMITS } from "./limits.ts";
+ * console.log(SOCKET_LIMITS.writeHighWaterMark); // 65536
+ * ```
+ */
 export const SOCKET_LIMITS: Readonly<{ writeHighWaterMark: number; readBufferBytes: number; maxReceivedFds: number; maxPendingPerIp: number; maxPendingAccepts: number }> = Object.freeze({
   /** Bytes a connection buffers for writing before `write` waits. */
   writeHighWaterMark: 64 * 1024,
@@ -152,7 +206,15 @@ export const SOCKET_LIMITS: Readonly<{ writeHighWaterMark: number; readBufferByt
   maxPendingAccepts: 128,
 });
 
-/** Proxy handshake limits (socket/proxy). SOCKS replies are bounded by their format (at most 262 bytes). */
+/**
+ * Proxy handshake limits (socket/proxy). SOCKS replies are bounded by their format (at most 262 bytes).
+ *
+ * @example
+ * ```ts
+ * import { PROXY_LIMITS } from "./limits.ts";
+ * console.log(PROXY_LIMITS.maxInterimResponses); // 8
+ * ```
+ */
 export const PROXY_LIMITS: Readonly<{ maxReplyHeaderBytes: number; maxReplyHeaderCount: number; maxInterimResponses: number }> = Object.freeze({
   /** Bytes of the header section of a CONNECT response, status line included. */
   maxReplyHeaderBytes: 16384,

@@ -17,9 +17,25 @@ import { canonicalName } from "./name.ts";
 import { formatIP, isIP, parseIP } from "../socket/address.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 
-/** Bytes of a hosts file read at most. */
+/**
+ * Bytes of a hosts file read at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HOSTS_BYTES } from "./hosts.ts";
+ * console.log(MAX_HOSTS_BYTES === 4 * 1024 * 1024); // true
+ * ```
+ */
 export const MAX_HOSTS_BYTES = 4 * 1024 * 1024;
-/** Default names kept from one hosts file at most. */
+/**
+ * Default names kept from one hosts file at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_HOSTS_ENTRIES } from "./hosts.ts";
+ * console.log(MAX_HOSTS_ENTRIES); // 100000
+ * ```
+ */
 export const MAX_HOSTS_ENTRIES = 100_000;
 
 /** A parsed hosts file. */

@@ -27,9 +27,25 @@
 import { DNSError } from "../core/errors.ts";
 import { DNS_LIMITS } from "../core/limits.ts";
 
-/** Bytes of one label at most. */
+/**
+ * Bytes of one label at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_LABEL_BYTES } from "./name.ts";
+ * console.log(MAX_LABEL_BYTES); // 63
+ * ```
+ */
 export const MAX_LABEL_BYTES = 63;
-/** Bytes of a whole name on the wire (length octets included) at most. */
+/**
+ * Bytes of a whole name on the wire (length octets included) at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_NAME_BYTES } from "./name.ts";
+ * console.log(MAX_NAME_BYTES); // 255
+ * ```
+ */
 export const MAX_NAME_BYTES = 255;
 
 /**

@@ -19,11 +19,35 @@ import { isIP } from "../socket/address.ts";
 import { readFileBytes } from "../ffi/read_file.ts";
 import { canonicalName } from "./name.ts";
 
-/** Bytes of a resolv.conf read at most. */
+/**
+ * Bytes of a resolv.conf read at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_RESOLV_CONF_BYTES } from "./resolv_conf.ts";
+ * console.log(MAX_RESOLV_CONF_BYTES); // 65536
+ * ```
+ */
 export const MAX_RESOLV_CONF_BYTES = 64 * 1024;
-/** Name servers kept (glibc's MAXNS). */
+/**
+ * Name servers kept (glibc's MAXNS).
+ *
+ * @example
+ * ```ts
+ * import { MAX_NAMESERVERS } from "./resolv_conf.ts";
+ * console.log(MAX_NAMESERVERS); // 3
+ * ```
+ */
 export const MAX_NAMESERVERS = 3;
-/** Search domains kept (glibc's MAXDNSRCH). */
+/**
+ * Search domains kept (glibc's MAXDNSRCH).
+ *
+ * @example
+ * ```ts
+ * import { MAX_SEARCH_DOMAINS } from "./resolv_conf.ts";
+ * console.log(MAX_SEARCH_DOMAINS); // 6
+ * ```
+ */
 export const MAX_SEARCH_DOMAINS = 6;
 
 /** The resolver configuration. */

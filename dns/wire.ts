@@ -24,11 +24,35 @@ import { decodeName, encodeName } from "./name.ts";
 import { decodeRecordData, type EdnsOption, encodeRecordData, type RecordTypeName, RR_TYPE, type ResourceRecord, typeNumber } from "./records.ts";
 import { MAX_MESSAGE_BYTES, WireWriter } from "./writer.ts";
 
-/** The UDP payload size ffinet advertises with EDNS0 (DNS flag day 2020). */
+/**
+ * The UDP payload size ffinet advertises with EDNS0 (DNS flag day 2020).
+ *
+ * @example
+ * ```ts
+ * import { EDNS_UDP_PAYLOAD } from "./wire.ts";
+ * console.log(EDNS_UDP_PAYLOAD); // 1232
+ * ```
+ */
 export const EDNS_UDP_PAYLOAD = 1232;
-/** Questions in one message at most. */
+/**
+ * Questions in one message at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_QUESTIONS } from "./wire.ts";
+ * console.log(MAX_QUESTIONS); // 16
+ * ```
+ */
 export const MAX_QUESTIONS = 16;
-/** Records in one section at most. */
+/**
+ * Records in one section at most.
+ *
+ * @example
+ * ```ts
+ * import { MAX_SECTION_RECORDS } from "./wire.ts";
+ * console.log(MAX_SECTION_RECORDS); // 4096
+ * ```
+ */
 export const MAX_SECTION_RECORDS = 4096;
 
 /**

@@ -15,7 +15,15 @@
 import { DNSError } from "../core/errors.ts";
 import { labelsToName, nameLabels } from "./name.ts";
 
-/** Bytes of a DNS message at most (the TCP length prefix is 16 bits). */
+/**
+ * Bytes of a DNS message at most (the TCP length prefix is 16 bits).
+ *
+ * @example
+ * ```ts
+ * import { MAX_MESSAGE_BYTES } from "./writer.ts";
+ * console.log(MAX_MESSAGE_BYTES); // 65535
+ * ```
+ */
 export const MAX_MESSAGE_BYTES = 65535;
 
 /**

@@ -19,15 +19,59 @@ import { native } from "../ffi/native.ts";
 import { errnoName } from "../ffi/platform.ts";
 import { pollTimeoutArg } from "../socket/wait.ts";
 
-/** Interest and readiness: data can be read (or a connection accepted). */
+/**
+ * Interest and readiness: data can be read (or a connection accepted).
+ *
+ * @example
+ * ```ts
+ * import { READABLE } from "./backend.ts";
+ * import { PEER_CLOSED } from "./backend.ts";
+ * const ready = READABLE | PEER_CLOSED;
+ * console.log((ready & READABLE) !== 0); // true
+ * ```
+ */
 export const READABLE = 0x1;
-/** Interest and readiness: data can be written (or a connect completed). */
+/**
+ * Interest and readiness: data can be written (or a connect completed).
+ *
+ * @example
+ * ```ts
+ * import { WRITABLE } from "./backend.ts";
+ * import { READABLE } from "./backend.ts";
+ * const interest = READABLE | WRITABLE;
+ * console.log(interest); // 5
+ * ```
+ */
 export const WRITABLE = 0x4;
-/** Readiness only: an error is pending on the descriptor. */
+/**
+ * Readiness only: an error is pending on the descriptor.
+ *
+ * @example
+ * ```ts
+ * import { ERROR } from "./backend.ts";
+ * console.log(ERROR); // 8
+ * ```
+ */
 export const ERROR = 0x8;
-/** Readiness only: the descriptor hung up (both directions closed). */
+/**
+ * Readiness only: the descriptor hung up (both directions closed).
+ *
+ * @example
+ * ```ts
+ * import { HANGUP } from "./backend.ts";
+ * console.log(HANGUP); // 16
+ * ```
+ */
 export const HANGUP = 0x10;
-/** Readiness (and interest on epoll): the peer shut down its writing side. */
+/**
+ * Readiness (and interest on epoll): the peer shut down its writing side.
+ *
+ * @example
+ * ```ts
+ * import { PEER_CLOSED } from "./backend.ts";
+ * console.log(PEER_CLOSED); // 8192
+ * ```
+ */
 export const PEER_CLOSED = 0x2000;
 
 /**

@@ -23,7 +23,15 @@ import { type CreateOptions, type SocketType, Socket } from "./socket.ts";
 import { checkTimeout, dnsLookupTimeout, getDefaultTimeouts } from "./timeouts.ts";
 import { deadlineAfter, remainingMs } from "./wait.ts";
 
-/** The default listen backlog of the helpers. */
+/**
+ * The default listen backlog of the helpers.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BACKLOG } from "./connect.ts";
+ * console.log(DEFAULT_BACKLOG); // 511
+ * ```
+ */
 export const DEFAULT_BACKLOG = 511;
 
 /**
@@ -213,5 +221,13 @@ export function socketPair(type: SocketType = "stream", options: CreateOptions =
   return Socket.pair(type, options);
 }
 
-/** The platform's SOMAXCONN, for callers that want the largest backlog. */
+/**
+ * The platform's SOMAXCONN, for callers that want the largest backlog.
+ *
+ * @example
+ * ```ts
+ * import { MAX_BACKLOG } from "./connect.ts";
+ * console.log(MAX_BACKLOG); // 4096 on Linux (SOMAXCONN)
+ * ```
+ */
 export const MAX_BACKLOG: number = C.SOMAXCONN;

@@ -13,7 +13,15 @@ import { decodeSockaddr } from "./sockaddr.ts";
 import { encodeTarget, type DgramFamily, type ReceivedDatagram } from "./dgram_target.ts";
 import { MessageMemory, writeIovec, writeMsghdr } from "./msg_memory.ts";
 
-/** Most datagrams in one batch (the kernel's UIO_MAXIOV). */
+/**
+ * Most datagrams in one batch (the kernel's UIO_MAXIOV).
+ *
+ * @example
+ * ```ts
+ * import { MAX_DATAGRAM_BATCH } from "./dgram_batch.ts";
+ * console.log(MAX_DATAGRAM_BATCH); // 1024
+ * ```
+ */
 export const MAX_DATAGRAM_BATCH = 1024;
 
 /** One datagram to send in a batch; without host/port it goes to the connected peer. */

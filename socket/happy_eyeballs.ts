@@ -35,13 +35,45 @@ import type { Clock } from "../core/clock.ts";
 /** An IP family: 4 or 6. */
 export type IPFamily = 4 | 6;
 
-/** RFC 8305 §3: how long an A answer waits for the AAAA answer. */
+/**
+ * RFC 8305 §3: how long an A answer waits for the AAAA answer.
+ *
+ * @example
+ * ```ts
+ * import { RESOLUTION_DELAY_MS } from "./happy_eyeballs.ts";
+ * console.log(RESOLUTION_DELAY_MS); // 50
+ * ```
+ */
 export const RESOLUTION_DELAY_MS = 50;
-/** RFC 8305 §5: the default pause between connection attempts. */
+/**
+ * RFC 8305 §5: the default pause between connection attempts.
+ *
+ * @example
+ * ```ts
+ * import { CONNECTION_ATTEMPT_DELAY_MS } from "./happy_eyeballs.ts";
+ * console.log(CONNECTION_ATTEMPT_DELAY_MS); // 250
+ * ```
+ */
 export const CONNECTION_ATTEMPT_DELAY_MS = 250;
-/** RFC 8305 §5: the Connection Attempt Delay MUST NOT be below 10 ms. */
+/**
+ * RFC 8305 §5: the Connection Attempt Delay MUST NOT be below 10 ms.
+ *
+ * @example
+ * ```ts
+ * import { MIN_CONNECTION_ATTEMPT_DELAY_MS } from "./happy_eyeballs.ts";
+ * console.log(MIN_CONNECTION_ATTEMPT_DELAY_MS); // 10
+ * ```
+ */
 export const MIN_CONNECTION_ATTEMPT_DELAY_MS = 10;
-/** RFC 8305 §5: the recommended upper bound of the Connection Attempt Delay. */
+/**
+ * RFC 8305 §5: the recommended upper bound of the Connection Attempt Delay.
+ *
+ * @example
+ * ```ts
+ * import { MAX_CONNECTION_ATTEMPT_DELAY_MS } from "./happy_eyeballs.ts";
+ * console.log(MAX_CONNECTION_ATTEMPT_DELAY_MS); // 2000
+ * ```
+ */
 export const MAX_CONNECTION_ATTEMPT_DELAY_MS = 2000;
 
 /**

@@ -25,7 +25,15 @@ import { NativeBuffer } from "../ffi/native_buffer.ts";
 import { LAYOUT } from "../ffi/platform.ts";
 import { STAGING_KEEP_BYTES, writeSize } from "./msg_memory.ts";
 
-/** The most buffers in one call (IOV_MAX on Linux and macOS). */
+/**
+ * The most buffers in one call (IOV_MAX on Linux and macOS).
+ *
+ * @example
+ * ```ts
+ * import { MAX_IOVECS } from "./iovec.ts";
+ * console.log(MAX_IOVECS); // 1024
+ * ```
+ */
 export const MAX_IOVECS = 1024;
 
 const IOV = LAYOUT.iovec;

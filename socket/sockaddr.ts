@@ -70,7 +70,15 @@ const UN = LAYOUT.sockaddr_un;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The C `AF_*` value of a family name. */
+/**
+ * The C `AF_*` value of a family name.
+ *
+ * @example
+ * ```ts
+ * import { familyConstant } from "./sockaddr.ts";
+ * console.log(familyConstant("ipv4"), familyConstant("ipv6")); // 2 10 on Linux (30 for ipv6 on macOS)
+ * ```
+ */
 export function familyConstant(family: AddressFamily): number {
   if (family === "ipv4") return C.AF_INET;
   if (family === "ipv6") return C.AF_INET6;

@@ -38,7 +38,15 @@ import {
   writeSize,
 } from "./msg_memory.ts";
 
-/** Most descriptors one SCM_RIGHTS message may carry (Linux SCM_MAX_FD). */
+/**
+ * Most descriptors one SCM_RIGHTS message may carry (Linux SCM_MAX_FD).
+ *
+ * @example
+ * ```ts
+ * import { MAX_FDS_PER_MESSAGE } from "./unix_fds.ts";
+ * console.log(MAX_FDS_PER_MESSAGE); // 253
+ * ```
+ */
 export const MAX_FDS_PER_MESSAGE = 253;
 
 const memory = new MessageMemory();

@@ -16,11 +16,37 @@ import { libc } from "../ffi/libc.ts";
 import { native } from "../ffi/native.ts";
 import { C, E, LAYOUT } from "../ffi/platform.ts";
 
-/** poll events for "readable". */
+/**
+ * poll events for "readable".
+ *
+ * @example
+ * ```ts
+ * import { WAIT_READ } from "./wait.ts";
+ * console.log(WAIT_READ); // 1 (POLLIN)
+ * ```
+ */
 export const WAIT_READ: number = C.POLLIN;
-/** poll events for "writable". */
+/**
+ * poll events for "writable".
+ *
+ * @example
+ * ```ts
+ * import { WAIT_WRITE } from "./wait.ts";
+ * console.log(WAIT_WRITE); // 4 (POLLOUT)
+ * ```
+ */
 export const WAIT_WRITE: number = C.POLLOUT;
-/** revents bits that mean error or hang-up. */
+/**
+ * revents bits that mean error or hang-up.
+ *
+ * @example
+ * ```ts
+ * import { WAIT_TROUBLE } from "./wait.ts";
+ * import { WAIT_READ } from "./wait.ts";
+ * const revents = WAIT_READ;
+ * console.log((revents & WAIT_TROUBLE) !== 0); // false
+ * ```
+ */
 export const WAIT_TROUBLE: number = C.POLLERR | C.POLLHUP | C.POLLNVAL;
 
 // One pollfd reused by every call on this thread (poll is synchronous).

@@ -28,7 +28,15 @@ import { DTLS_CONTEXT_KEYS, DTLSContext, type DTLSContextOptions } from "./dtls_
 import { DTLS_MAX_PLAINTEXT, DTLSEngine, type DTLSEngineOptions, type DTLSWait } from "./dtls_engine.ts";
 import { DTLSListenCore } from "./dtls_listen.ts";
 
-/** The default handshake limit, in ms. */
+/**
+ * The default handshake limit, in ms.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS } from "./dtls.ts";
+ * console.log(DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS); // 10000
+ * ```
+ */
 export const DEFAULT_DTLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function checkMs(ms: unknown, name: string): number {

@@ -35,7 +35,15 @@ import { DTLS_CONTEXT_KEYS, DTLSContext } from "./dtls_context.ts";
 import { DTLS_MAX_PLAINTEXT, DTLSEngine, type DTLSWait } from "./dtls_engine.ts";
 import { DTLSListenCore } from "./dtls_listen.ts";
 
-/** Datagrams a connection holds for `recv()` at most; more are dropped, as a full socket buffer would. */
+/**
+ * Datagrams a connection holds for `recv()` at most; more are dropped, as a full socket buffer would.
+ *
+ * @example
+ * ```ts
+ * import { DTLS_MAX_QUEUED_DATAGRAMS } from "./dtls_async.ts";
+ * console.log(DTLS_MAX_QUEUED_DATAGRAMS); // 256
+ * ```
+ */
 export const DTLS_MAX_QUEUED_DATAGRAMS = 256;
 
 /** Options of a waiting call. */

@@ -33,7 +33,16 @@ import type { NativeCallback, Pointer } from "../ffi/types.ts";
 import { TICKET } from "./ctrl.ts";
 import { tlsError } from "./errors.ts";
 
-/** The length of one ticket key: name (16), HMAC key (32), AES key (32). */
+/**
+ * The length of one ticket key: name (16), HMAC key (32), AES key (32).
+ *
+ * @example
+ * ```ts
+ * import { TICKET_KEY_LENGTH } from "./ticket_keys.ts";
+ * const key = crypto.getRandomValues(new Uint8Array(TICKET_KEY_LENGTH));
+ * console.log(key.length); // 80
+ * ```
+ */
 export const TICKET_KEY_LENGTH = 80;
 
 /** Options of a {@link TicketKeyRing}. */

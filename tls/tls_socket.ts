@@ -54,7 +54,15 @@ export interface TLSSocketOptions {
 
 const SOCKET_KEYS: ReadonlySet<string> = new Set(["host", "timeoutMs", "session"]);
 
-/** The default limit of {@link TLSSocket.handshake}, in ms. */
+/**
+ * The default limit of {@link TLSSocket.handshake}, in ms.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from "./tls_socket.ts";
+ * console.log(DEFAULT_HANDSHAKE_TIMEOUT_MS); // 10000
+ * ```
+ */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 function checkMs(ms: unknown, name: string): number {
