@@ -163,6 +163,8 @@ export class H1Connection {
   #continueFor: PendingRequest | null = null;
   #continueBody: RequestBody | null = null;
   #continueLength = 0;
+  /** The request whose 417 (to its Expect, before its body) is being read and dropped, to send it again without Expect. */
+  #expectRefused: PendingRequest | null = null;
   /** Bytes of the current response arrived (no retry then). */
   #sawBytes = false;
   /** The current response is final (not 1xx). */
@@ -342,7 +344,7 @@ export class H1Connection {
         case 6:
           if (lower(name) === "expect") {
             if (lower(pair[1]).trim() !== "100-continue") throw new TypeError(`unsupported Expect: ${pair[1]}`);
-            wantContinue = true;
+            wantContinue = !request.withoutExpect;
             continue;
           }
           break;
@@ -389,8 +391,8 @@ export class H1Connection {
     let expect = false;
     if (length !== 0 && body !== null) {
       const ec = o.expectContinue;
-      expect = wantContinue || ec === true ||
-        (length > 0 && ec !== false && length >= (typeof ec === "number" ? ec : this.#config.expectContinueBytes));
+      expect = !request.withoutExpect && (wantContinue || ec === true ||
+        (length > 0 && ec !== false && length >= (typeof ec === "number" ? ec : this.#config.expectContinueBytes)));
       if (expect) fields.push(["expect", "100-continue"]);
     }
     return { fields, length, expect, close };
@@ -564,9 +566,17 @@ export class H1Connection {
       this.#continueFor = null;
       this.#continueBody = null;
       this.#reusable = false;
+      // A 417 refused the expectation, not the request (RFC 9110 §10.1.1: the
+      // client SHOULD repeat it without one): this answer is read and
+      // dropped, and the request, its body untouched, goes again (once).
+      if (status === 417 && !request.withoutExpect && !request.done) {
+        request.withoutExpect = true;
+        this.#expectRefused = request;
+      }
     }
     if (head.framing !== "none") this.#setTimer(T_BODY, this.#bodyTimeout(request));
     else this.#clearTimer();
+    if (this.#expectRefused === request) return;
     request.handler.onHeaders(status, head, this.#control);
   }
 
@@ -586,6 +596,7 @@ export class H1Connection {
     const request = this.#queue[0];
     if (request === undefined) return; // the connection was destroyed meanwhile
     if (this.#timerKind === T_BODY && this.#timerMs > 0) this.#timer!.reschedule(this.#timerMs);
+    if (request === this.#expectRefused) return; // the 417's body, dropped
     if (!request.done && !request.handler.onData(data, joined)) this.#control.pause();
   }
 
@@ -611,7 +622,10 @@ export class H1Connection {
       this.#paused = false;
       this.connection.resume();
     }
-    if (!request.done) {
+    if (request === this.#expectRefused) {
+      this.#expectRefused = null;
+      if (!request.done) this.#owner.retry(request);
+    } else if (!request.done) {
       request.finish();
       request.handler.onComplete(trailers);
     }

@@ -40,6 +40,11 @@ export class PendingRequest {
   readonly idempotent: boolean;
   /** Sent a second time already (after a kept-alive connection died). */
   retried = false;
+  /**
+   * A 417 answered its `Expect: 100-continue` before the body went: it is
+   * sent again without the expectation (RFC 9110 §10.1.1), once.
+   */
+  withoutExpect = false;
   /** The handler got its end or its error. */
   done = false;
   /**
