@@ -536,6 +536,7 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
   if (init.redirect !== undefined) redirect = init.redirect;
   if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") throw new TypeError(`invalid redirect mode: ${String(redirect)}`);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`fetch supports http: and https: URLs here, got ${url.protocol}`);
+  checkHooks(init);
   // Credentials in the URL answer that origin's challenges (curl's way), never sent as part of the URL.
   const fromURL = authFromURL(url);
   url = fromURL.url;
@@ -691,4 +692,30 @@ function fetchError(err: unknown, signal: AbortSignal | undefined): unknown {
 
 function authRequest(method: string, url: URL, body: RequestBody | null): AuthRequest {
   return { method, url, body: body?.bytes ?? null };
+}
+
+/**
+ * `auth` and `cookieJar` are checked before anything is sent: a plain
+ * object there (credentials as `{ username, password }`, a jar of another
+ * library) would otherwise fail in the middle of the exchange ("respond is
+ * not a function" on the first 401), or never be used at all.
+ */
+function checkHooks(init: FetchInit): void {
+  const auth = init.auth as unknown;
+  if (auth !== undefined && auth !== null) {
+    const a = auth as Record<string, unknown>;
+    if (typeof auth !== "object" || typeof a.respond !== "function") {
+      throw new TypeError("fetch: auth must be an AuthProvider (an object with respond(), such as new HttpAuth({ username, password }))");
+    }
+    for (const name of ["authorization", "proxyAuthorization"]) {
+      if (a[name] !== undefined && typeof a[name] !== "function") throw new TypeError(`fetch: auth.${name} must be a function`);
+    }
+  }
+  const jar = init.cookieJar as unknown;
+  if (jar !== undefined && jar !== null) {
+    const j = jar as Record<string, unknown>;
+    if (typeof jar !== "object" || typeof j.cookieHeader !== "function" || typeof j.storeSetCookie !== "function") {
+      throw new TypeError("fetch: cookieJar must be a CookieStore (cookieHeader() and storeSetCookie(), such as new CookieJar())");
+    }
+  }
 }
