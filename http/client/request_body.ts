@@ -127,7 +127,9 @@ export async function toRequestBody(init: RequestBodyInit): Promise<RequestBody 
 
 /**
  * {@link toRequestBody} for every body that needs no waiting (all but
- * FormData); undefined for those.
+ * FormData); undefined for those. Bytes (a Uint8Array, an ArrayBuffer or
+ * another view) are copied: what the caller does with its buffer after
+ * the call (changes, a transfer that detaches it) does not reach the wire.
  *
  * @example
  * ```ts
@@ -138,9 +140,17 @@ export async function toRequestBody(init: RequestBodyInit): Promise<RequestBody 
 export function toRequestBodySync(init: RequestBodyInit): RequestBody | null | undefined {
   if (init === null || init === undefined) return null;
   if (typeof init === "string") return bytesBody(encoder.encode(init), "text/plain;charset=UTF-8");
-  if (init instanceof Uint8Array) return bytesBody(init);
-  if (init instanceof ArrayBuffer) return bytesBody(new Uint8Array(init));
-  if (ArrayBuffer.isView(init)) return bytesBody(new Uint8Array(init.buffer, init.byteOffset, init.byteLength));
+  // Bytes are copied now, as fetch's "extract a body" copies a BufferSource:
+  // the caller may change, resize or detach (transfer) its buffer as soon as
+  // the call returns, while the body is sent later (after the connection, a
+  // 100-continue, or a window of HTTP/2 flow control) and again on a redirect
+  // or retry. A buffer detached already is an empty body, as WebIDL reads it.
+  // (A detached view or buffer has no bytes; slice() would throw on it.)
+  if (init instanceof Uint8Array) return bytesBody(init.byteLength === 0 ? new Uint8Array(0) : init.slice());
+  if (init instanceof ArrayBuffer) return bytesBody(init.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(init.slice(0)));
+  if (ArrayBuffer.isView(init)) {
+    return bytesBody(init.byteLength === 0 ? new Uint8Array(0) : new Uint8Array(init.buffer.slice(init.byteOffset, init.byteOffset + init.byteLength)));
+  }
   if (init instanceof URLSearchParams) {
     return bytesBody(encoder.encode(init.toString()), "application/x-www-form-urlencoded;charset=UTF-8");
   }
