@@ -72,6 +72,17 @@ const CASES: Record<string, { body: () => BodyInit; expect: Uint8Array }> = {
   "/bytes": { body: () => pattern(100_000, 9), expect: pattern(100_000, 9) },
 };
 
+/**
+ * `n` code units of text with lone surrogates (high, low, a high at the
+ * very end), pairs, Latin-1, CJK and ASCII, different for each `seed`.
+ */
+function loneText(n: number, seed: number): string {
+  const units = ["\ud800", "\udfff", "\ud83d\ude00", "\u00e9", "\u4e2d", "a", "\udc00x", String.fromCharCode(0x41 + (seed % 26))];
+  let s = "";
+  for (let i = 0; s.length < n - 1; i++) s += units[(i * 7 + seed) % units.length]!;
+  return (s + "\ud801").slice(0, n);
+}
+
 interface Parsed {
   status: string;
   fields: Map<string, string>;
@@ -147,6 +158,8 @@ describe("serve: large bodies in several pieces", () => {
       host: "127.0.0.1",
       fetch: (request) => {
         if (request.url.endsWith("/bytes64")) return new Response(BYTES64);
+        const lone = /\/lone\/(\d+)\/(\d+)$/.exec(request.url);
+        if (lone !== null) return new Response(loneText(Number(lone[1]), Number(lone[2])));
         const c = CASES[new URL(request.url).pathname];
         return c === undefined ? new Response("not found", { status: 404 }) : new Response(c.body());
       },
@@ -196,6 +209,34 @@ describe("serve: large bodies in several pieces", () => {
       assert.ok(got.length - at >= 15 && new TextDecoder().decode(got.subarray(at, at + 15)) === "HTTP/1.1 200 OK", `response ${i} starts at byte ${at} of ${got.length}`);
       const r = parseResponse(got, at);
       assert.ok(r.body.length === BYTES64.length && r.body.every((b, j) => b === BYTES64[j]), `response ${i}'s body`);
+      at = r.end;
+    }
+    assert.equal(at, got.length);
+  });
+
+  test("string bodies with lone surrogates, pipelined to a client that reads nothing at first: each is TextEncoder's UTF-8 (U+FFFD for a lone surrogate), none changed by the next one's encoding", async () => {
+    // 10 and 63 code units: the short path; 64 to 262,144: encoded in place
+    // into the reused output buffer; 262,145: a fresh TextEncoder array.
+    const sizes = [10, 63, 64, 1000, 70_000, 100_000, 262_144, 262_145];
+    const asks = Array.from({ length: 40 }, (_, i) => [sizes[i % sizes.length]!, i] as const);
+    const request = asks.map(([n, seed], i) => `GET /lone/${n}/${seed} HTTP/1.1\r\nHost: x\r\n${i === asks.length - 1 ? "Connection: close\r\n" : ""}\r\n`).join("");
+    const got = await new Promise<Uint8Array>((resolve, reject) => {
+      const chunks: Uint8Array[] = [];
+      const socket = net.connect(server.addr.port, "127.0.0.1", () => {
+        socket.write(request);
+        socket.pause();
+        setTimeout(() => socket.resume(), 200);
+      });
+      socket.on("data", (d: Uint8Array) => chunks.push(new Uint8Array(d)));
+      socket.on("end", () => resolve(concat(chunks)));
+      socket.on("error", reject);
+    });
+    let at = 0;
+    for (const [n, seed] of asks) {
+      const r = parseResponse(got, at);
+      const want = new TextEncoder().encode(loneText(n, seed));
+      assert.equal(r.fields.get("content-length"), String(want.length), `/lone/${n}/${seed}`);
+      assert.ok(r.body.length === want.length && r.body.every((b, j) => b === want[j]), `/lone/${n}/${seed}'s body`);
       at = r.end;
     }
     assert.equal(at, got.length);
