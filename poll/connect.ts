@@ -30,6 +30,7 @@ import type { ProxyOption } from "../socket/proxy/plan.ts";
 import type { Socket } from "../socket/socket.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
 import { abortReason, connectSocketAsync } from "./connect_socket.ts";
+import { checkHandler } from "./connection_types.ts";
 import { type Endpoint, setNoDelay } from "./endpoint.ts";
 import { defaultLoop, type Loop } from "./loop.ts";
 import { type LoopUring, loopIoFor } from "./uring/loop_io.ts";
@@ -198,6 +199,7 @@ export function requireOptions(options: unknown, keys: ReadonlySet<string>, wher
   if (options === undefined) throw new TypeError(`${where}: an options object is required`);
   checkOptions(options, keys, where);
   checkConnectionOptions(options as ConnectionOptions);
+  checkHandler((options as { handler?: unknown }).handler, where);
 }
 
 /**

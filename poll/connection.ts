@@ -36,7 +36,7 @@ import { SOCKET_LIMITS } from "../core/limits.ts";
 import type { SocketAddress } from "../socket/sockaddr.ts";
 import type { Socket } from "../socket/socket.ts";
 import { guardShutdown } from "../socket/socket_core.ts";
-import type { ConnectionHandler, ConnectionOptions, TimeoutKind, WaitOptions } from "./connection_types.ts";
+import { checkHandler, type ConnectionHandler, type ConnectionOptions, type TimeoutKind, type WaitOptions } from "./connection_types.ts";
 import { type Loop, loopClosedError } from "./loop.ts";
 import type { Transport, TransportFactory, TransportSink } from "./transport.ts";
 import { ReadinessTransport } from "./transport_readiness.ts";
@@ -366,6 +366,7 @@ export class Connection {
    * one, closes) after them.
    */
   setHandler(handler: ConnectionHandler): void {
+    checkHandler(handler, "setHandler");
     const wrap = this.#wrap;
     if (wrap === undefined) this.#handler = handler;
     else {

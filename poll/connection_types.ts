@@ -112,3 +112,33 @@ export interface WaitOptions {
   /** Aborts the wait (the connection stays usable after an aborted read, and an aborted read took no bytes). */
   signal?: AbortSignal;
 }
+
+/** The callbacks a {@link ConnectionHandler} may have. */
+const HANDLER_CALLBACKS = ["open", "data", "end", "drain", "close", "error", "timeout"] as const;
+
+/**
+ * Refuses a handler that is not an object of callbacks, or one whose
+ * callback is there but not a function (`{ data: "x" }`): a `TypeError`
+ * when it is given, not a `TypeError` thrown from inside the loop when the
+ * first bytes come (which ended the process). Undefined passes (read mode).
+ *
+ * @example
+ * ```ts
+ * import { checkHandler } from "./connection_types.ts";
+ * checkHandler({ data: () => {} }, "listen"); // fine
+ * try {
+ *   checkHandler({ data: "echo" }, "listen");
+ * } catch (err) {
+ *   console.log((err as Error).message); // "listen: handler.data must be a function"
+ * }
+ * ```
+ */
+export function checkHandler(handler: unknown, where: string): void {
+  if (handler === undefined) return;
+  if (handler === null || typeof handler !== "object") throw new TypeError(`${where}: handler must be an object of callbacks`);
+  const h = handler as Record<string, unknown>;
+  for (const name of HANDLER_CALLBACKS) {
+    const f = h[name];
+    if (f !== undefined && typeof f !== "function") throw new TypeError(`${where}: handler.${name} must be a function`);
+  }
+}

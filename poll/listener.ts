@@ -43,6 +43,7 @@ import type { SocketAddress } from "../socket/sockaddr.ts";
 import { Socket } from "../socket/socket.ts";
 import { READABLE } from "./backend.ts";
 import { type Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "./connection.ts";
+import { checkHandler } from "./connection_types.ts";
 import { type IoOption, openConnection, requireOptions } from "./connect.ts";
 import { type Endpoint, listenSocket, setNoDelay } from "./endpoint.ts";
 import type { IoWatcher } from "./io_watcher.ts";
@@ -304,7 +305,7 @@ export class Listener {
   constructor(endpoint: Endpoint, options: (ListenUnixOptions | ListenOptions) & { readonly [ACCEPT_SOCKET]?: (socket: Socket) => void }) {
     this.#acceptSocket = options[ACCEPT_SOCKET];
     const handler = options.handler;
-    if (handler !== undefined && (handler === null || typeof handler !== "object")) throw new TypeError("handler must be an object of callbacks");
+    checkHandler(handler, "listen");
     const onError = options.onError;
     if (onError !== undefined && typeof onError !== "function") throw new TypeError("onError must be a function");
     this.#onError = onError;

@@ -37,6 +37,7 @@ import { Logger } from "../core/log.ts";
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { connect, type ConnectOptions, checkConnectionOptions, type IoOption } from "../poll/connect.ts";
 import { Connection, CONNECTION_OPTION_KEYS, type ConnectionHandler, type ConnectionOptions } from "../poll/connection.ts";
+import { checkHandler } from "../poll/connection_types.ts";
 import { type Connector, type ConnectorOptions, defaultConnector } from "../poll/connector.ts";
 import { ACCEPT_SOCKET, type ConnectionGate, Listener, type ListenOptions } from "../poll/listener.ts";
 import { defaultLoop, type Loop } from "../poll/loop.ts";
@@ -489,7 +490,7 @@ function upgrade(
     checkConnectionOptions(connectionOptions);
     const handshakeMs = checkHandshakeMs(options.handshakeTimeoutMs);
     if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
-    if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError(`${where}: handler must be an object of callbacks`);
+    checkHandler(options.handler, where);
     const log = checkLogger(options.logger, where);
     if (role === "client" && options.servername !== undefined) checkServername(options.servername, where);
     made = contextFor(options, role, where);
@@ -563,6 +564,7 @@ export function connectTLS(options: ConnectTLSOptions): Promise<Connection> {
     if (arguments.length > 1) throw new TypeError(`connectTLS: takes one options object, got ${arguments.length} arguments`);
     if (options === undefined) throw new TypeError("connectTLS: an options object is required");
     checkOptions(options, CONNECT_KEYS, "connectTLS");
+    checkHandler(options.handler, "connectTLS");
     if (typeof options.host !== "string" || options.host === "") throw new TypeError("connectTLS: host must be a non-empty string");
     checkHandshakeMs(options.handshakeTimeoutMs);
     checkServername(options.servername ?? options.host, "connectTLS");
@@ -881,7 +883,7 @@ export class TLSListener {
     checkOptions(options, LISTEN_KEYS, "listenTLS");
     checkHandshakeMs(options.handshakeTimeoutMs);
     checkConnectionOptions(pick(options, CONNECTION_OPTION_KEYS) as ConnectionOptions);
-    if (options.handler !== undefined && (options.handler === null || typeof options.handler !== "object")) throw new TypeError("listenTLS: handler must be an object of callbacks");
+    checkHandler(options.handler, "listenTLS");
     if (options.onError !== undefined && typeof options.onError !== "function") throw new TypeError("listenTLS: onError must be a function");
     const log = checkLogger(options.logger, "listenTLS");
     const maxPending = options.maxPending ?? 128;

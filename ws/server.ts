@@ -113,6 +113,9 @@ const HANDLER_KEYS: ReadonlySet<string> = optionKeys(Object.keys({
   maxBufferedBytes: true,
 } satisfies Record<keyof WebSocketHandler<unknown>, true>));
 
+/** The callbacks of a {@link WebSocketHandler}, checked to be functions when given. */
+const WS_CALLBACKS = ["open", "message", "close", "drain", "ping", "pong", "error", "checkOrigin"] as const;
+
 const decoder = new TextDecoder();
 
 /**
@@ -418,6 +421,11 @@ export class WebSocketSupport<T = unknown> {
    */
   constructor(handler: WebSocketHandler<T>, report?: (error: unknown) => void) {
     checkOptions(handler, HANDLER_KEYS, "serve: websocket");
+    // A callback that is not a function would throw from inside the loop at its first event.
+    for (const name of WS_CALLBACKS) {
+      const f = (handler as unknown as Record<string, unknown>)[name];
+      if (f !== undefined && typeof f !== "function") throw new TypeError(`serve: websocket.${name} must be a function`);
+    }
     this.handler = handler;
     this.#report = report;
   }

@@ -60,6 +60,7 @@ export class Agent implements Dispatcher {
   constructor(options: AgentOptions = {}) {
     checkOptions(options, AGENT_KEYS, "Agent");
     const { factory, ...rest } = options;
+    if (factory !== undefined && typeof factory !== "function") throw new TypeError("Agent: factory must be a function");
     this.#options = rest;
     this.#factory = factory ?? ((origin, o) => new Pool(origin, o));
   }
