@@ -257,7 +257,13 @@ export class H2Connection {
     c.sendHeaderBlock(s, headers, endStream);
   }
 
-  /** Queues body bytes (sent by `pull()` as flow control allows). */
+  /**
+   * Queues body bytes (sent by `pull()` as flow control allows). `data` is
+   * borrowed, not copied: it is read when its frames are made, which may be
+   * many `pull()`s later, so the caller must not change it or transfer its
+   * buffer until the stream has sent it (pass a copy otherwise, as
+   * `respondWithData`'s example does).
+   */
   sendData(streamId: number, data: Uint8Array, endStream: boolean): void {
     const c = this.#c;
     const s = this.#writable(streamId);
