@@ -1,5 +1,6 @@
-// fetch's auth and cookieJar options given something that is not an
-// AuthProvider or a CookieStore (red team, twelfth pass, hostile input:
+// fetch's auth, cookieJar, signal and dispatcher options given something
+// that is not an AuthProvider, a CookieStore, an AbortSignal or a
+// Dispatcher (and a maxRedirections that is not a count) (red team, twelfth pass, hostile input:
 // misuse of the API): a TypeError naming the option before any byte is
 // sent. Before, `auth: { username, password }` went out without
 // credentials and failed on the first 401 with "auth.respond is not a
@@ -37,6 +38,15 @@ const misuses: ReadonlyArray<readonly [string, Record<string, unknown>, RegExp]>
   ["cookieJar as a plain object", { cookieJar: {} }, /cookieJar must be a CookieStore/],
   ["cookieJar without storeSetCookie", { cookieJar: { cookieHeader: () => null } }, /cookieJar must be a CookieStore/],
   ["cookieJar as a Map", { cookieJar: new Map() }, /cookieJar must be a CookieStore/],
+  ["signal as a plain object", { signal: { aborted: false } }, /signal must be an AbortSignal/],
+  ["dispatcher as a plain object", { dispatcher: {} }, /dispatcher must be a Dispatcher/],
+  ["dispatcher as a string", { dispatcher: "agent" }, /dispatcher must be a Dispatcher/],
+];
+
+const ranges: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+  ["maxRedirections -1", { maxRedirections: -1 }],
+  ["maxRedirections 1.5", { maxRedirections: 1.5 }],
+  ["maxRedirections NaN", { maxRedirections: NaN }],
 ];
 
 describe("fetch: auth and cookieJar that are not what they must be", () => {
@@ -44,6 +54,14 @@ describe("fetch: auth and cookieJar that are not what they must be", () => {
     test(`${name}: TypeError, nothing sent`, async () => {
       const before = requests;
       await assert.rejects(fetch(`${origin}/x`, init as never), (e: unknown) => e instanceof TypeError && message.test(e.message));
+      assert.equal(requests, before);
+    });
+  }
+
+  for (const [name, init] of ranges) {
+    test(`${name}: RangeError, nothing sent`, async () => {
+      const before = requests;
+      await assert.rejects(fetch(`${origin}/x`, init as never), (e: unknown) => e instanceof RangeError && /maxRedirections must be an integer >= 0/.test(e.message));
       assert.equal(requests, before);
     });
   }
@@ -57,7 +75,7 @@ describe("fetch: auth and cookieJar that are not what they must be", () => {
     const plain = await fetch(`${origin}/x`, { auth: undefined, cookieJar: undefined } as never);
     assert.equal(plain.status, 401);
     await plain.text();
-    const nulls = await fetch(`${origin}/x`, { auth: null, cookieJar: null } as never);
+    const nulls = await fetch(`${origin}/x`, { auth: null, cookieJar: null, signal: null, dispatcher: null, maxRedirections: 0 } as never);
     assert.equal(nulls.status, 401);
     await nulls.text();
   });

@@ -454,6 +454,9 @@ function simplePlan(input: string | URL | Request, init: FetchInit): SimplePlan 
   if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") return undefined;
   const signal = init.signal ?? undefined;
   if (signal?.aborted) return undefined;
+  // Misused options go the full way, which refuses them (checkHooks).
+  if ((signal !== undefined && !(signal instanceof AbortSignal)) || (init.dispatcher != null && typeof init.dispatcher.dispatch !== "function")) return undefined;
+  if (init.maxRedirections !== undefined && !(Number.isInteger(init.maxRedirections) && init.maxRedirections >= 0)) return undefined;
   try {
     const target = targetOf(input);
     if (target === undefined || (target.protocol !== "http:" && target.protocol !== "https:")) return undefined;
@@ -527,6 +530,7 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
     signal = input.signal;
     redirect = input.redirect as typeof redirect;
   } else throw new TypeError("fetch input must be a string, a URL or a Request");
+  checkHooks(init);
   if (init.method !== undefined) method = init.method;
   if (init.headers !== undefined) headers = new Headers(init.headers);
   if (init.body !== undefined) bodyInit = init.body;
@@ -536,7 +540,6 @@ async function fetchInFull(input: string | URL | Request, init: FetchInit, first
   if (init.redirect !== undefined) redirect = init.redirect;
   if (redirect !== "follow" && redirect !== "manual" && redirect !== "error") throw new TypeError(`invalid redirect mode: ${String(redirect)}`);
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError(`fetch supports http: and https: URLs here, got ${url.protocol}`);
-  checkHooks(init);
   // Credentials in the URL answer that origin's challenges (curl's way), never sent as part of the URL.
   const fromURL = authFromURL(url);
   url = fromURL.url;
@@ -695,12 +698,20 @@ function authRequest(method: string, url: URL, body: RequestBody | null): AuthRe
 }
 
 /**
- * `auth` and `cookieJar` are checked before anything is sent: a plain
- * object there (credentials as `{ username, password }`, a jar of another
+ * `auth`, `cookieJar`, `signal`, `dispatcher` and `maxRedirections` are
+ * checked before anything is sent: a plain object there (credentials as `{ username, password }`, a jar of another
  * library) would otherwise fail in the middle of the exchange ("respond is
  * not a function" on the first 401), or never be used at all.
  */
 function checkHooks(init: FetchInit): void {
+  const signal = init.signal as unknown;
+  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) throw new TypeError("fetch: signal must be an AbortSignal");
+  const dispatcher = init.dispatcher as unknown;
+  if (dispatcher !== undefined && dispatcher !== null && (typeof dispatcher !== "object" || typeof (dispatcher as { dispatch?: unknown }).dispatch !== "function")) {
+    throw new TypeError("fetch: dispatcher must be a Dispatcher (an object with dispatch(), such as an Agent, Pool or Client)");
+  }
+  const max = init.maxRedirections;
+  if (max !== undefined && !(Number.isInteger(max) && max >= 0)) throw new RangeError(`fetch: maxRedirections must be an integer >= 0, got ${String(max)}`);
   const auth = init.auth as unknown;
   if (auth !== undefined && auth !== null) {
     const a = auth as Record<string, unknown>;
