@@ -214,8 +214,14 @@ async function runs(kind: Kind, numRuns: number): Promise<void> {
       const { pair, listener } = await makePair(kind);
       try {
         await fc.asyncModelRun(() => ({ model: pair, real: pair }), cmds);
-        // Whatever happened, both ends close (again) without an error.
-        for (const e of pair.ends) await e.conn.close();
+        // Whatever happened, both ends close (again) without an error. As in
+        // Close.run: an end closed with bytes left unread resets the pair
+        // (Linux sends RST, and the other end closes on that error).
+        for (const e of pair.ends) {
+          if (!e.closed && e.incoming > 0) pair.reset = true;
+          await e.conn.close();
+          e.closed = true;
+        }
         // Writes then fail with UseAfterCloseError, or, on an end that a
         // reset closed first, with that error (documented on send()).
         const closedError = pair.reset ? NetError : UseAfterCloseError;
