@@ -54,23 +54,35 @@ let headBytes: Uint8Array;
 let headAddress = 0;
 let msghdr: Uint8Array;
 
-function setUp(): void {
-  const b = NativeBuffer.alloc(2 * IOV.size + PAIR_HEAD_MAX);
-  const base = Number(native.address(b.pointer));
-  words = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, (2 * IOV.size) / 4);
-  headBytes = b.bytes.subarray(2 * IOV.size);
-  headAddress = base + 2 * IOV.size;
-  msghdr = new Uint8Array(MSG.size);
+/** A msghdr whose iovecs are at the start of `b` (`iovecs` of them). */
+function msghdrOver(b: NativeBuffer, iovecs: number): { msghdr: Uint8Array; view: DataView; words: Uint32Array } {
+  const msghdr = new Uint8Array(MSG.size);
   const view = new DataView(msghdr.buffer);
   view.setBigUint64(MSG.iov, native.address(b.pointer), true);
-  writeSize(view, MSG.iovlen, MSG.iovlenSize, 2);
+  const words = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, (iovecs * IOV.size) / 4);
+  return { msghdr, view, words };
+}
+
+/** Writes the 64-bit `value` (an address or a length) as two 32-bit words of `to` from `word` on. */
+function put64(to: Uint32Array, word: number, value: number): void {
+  const hi = Math.floor(value / TWO_32);
+  to[word] = value - hi * TWO_32;
+  to[word + 1] = hi;
+}
+
+function setUp(): void {
+  const b = NativeBuffer.alloc(2 * IOV.size + PAIR_HEAD_MAX);
+  const m = msghdrOver(b, 2);
+  words = m.words;
+  msghdr = m.msghdr;
+  writeSize(m.view, MSG.iovlen, MSG.iovlenSize, 2);
+  headBytes = b.bytes.subarray(2 * IOV.size);
+  headAddress = Number(native.address(b.pointer)) + 2 * IOV.size;
   block = b;
 }
 
 function put(word: number, value: number): void {
-  const hi = Math.floor(value / TWO_32);
-  words[word] = value - hi * TWO_32;
-  words[word + 1] = hi;
+  put64(words, word, value);
 }
 
 /**
@@ -130,20 +142,13 @@ let partsMsgView: DataView;
 
 function setUpParts(): void {
   const b = NativeBuffer.alloc(PARTS_MAX * IOV.size + PARTS_COPY_BYTES);
-  const base = Number(native.address(b.pointer));
-  partWords = new Uint32Array(b.bytes.buffer, b.bytes.byteOffset, (PARTS_MAX * IOV.size) / 4);
+  const m = msghdrOver(b, PARTS_MAX);
+  partWords = m.words;
+  partsMsghdr = m.msghdr;
+  partsMsgView = m.view;
   partCopies = b.bytes.subarray(PARTS_MAX * IOV.size);
-  partCopiesAddress = base + PARTS_MAX * IOV.size;
-  partsMsghdr = new Uint8Array(MSG.size);
-  partsMsgView = new DataView(partsMsghdr.buffer);
-  partsMsgView.setBigUint64(MSG.iov, native.address(b.pointer), true);
+  partCopiesAddress = Number(native.address(b.pointer)) + PARTS_MAX * IOV.size;
   partsBlock = b;
-}
-
-function putPart(word: number, value: number): void {
-  const hi = Math.floor(value / TWO_32);
-  partWords[word] = value - hi * TWO_32;
-  partWords[word + 1] = hi;
 }
 
 /**
@@ -183,8 +188,8 @@ export function sendParts(fd: number, parts: readonly Uint8Array[], flags: numbe
       const at = c.memmove(part, part, 0);
       address = typeof at === "bigint" ? Number(at) : at;
     }
-    putPart(count * step, address);
-    putPart(count * step + 2, length);
+    put64(partWords, count * step, address);
+    put64(partWords, count * step + 2, length);
     count++;
   }
   if (count === 0) return 0;

@@ -30,6 +30,7 @@ import { HTTPError } from "../../core/errors.ts";
 import { isProhibitedTrailer } from "../core/trailer_fields.ts";
 import { reasonPhrase } from "../core/status.ts";
 import { writeChunkHeader } from "../h1/chunked.ts";
+import { PARTS_MAX } from "../../socket/send_pair.ts";
 import { httpDate, OutBuffer } from "./out_buffer.ts";
 import { forEachResponseField, NO_BODY, releaseTakenBody, staticBody } from "./response_peek.ts";
 import { type LightParts, lightParts } from "./light_response.ts";
@@ -147,8 +148,6 @@ const COPY_MAX = 65536;
  * into a fresh array per response.
  */
 const ENCODE_IN_PLACE_MAX = 262144;
-/** The most parts handed to one `sendParts` (socket/send_pair.ts `PARTS_MAX`). */
-const PARTS_MAX = 16;
 const LAST_CHUNK = new TextEncoder().encode("0\r\n\r\n");
 const CRLF = LAST_CHUNK.subarray(3);
 
