@@ -57,9 +57,17 @@ describe("Listener accept failing with EMFILE (reported to the onError option)",
 /** Connections thrown at the flooded server: more than twice its descriptors. */
 const FLOOD = 600;
 
-/** One client of the flood: connects (the kernel's backlog completes it), then, once all are connected, sends a byte and waits for its echo. */
-async function floodClients(port: number, loop: Loop): Promise<number> {
+/**
+ * The flood's clients: each connects (the kernel's backlog completes it);
+ * once all are connected and the server's descriptor table ran full
+ * (`full` resolves), each sends a byte and waits for its echo. Waiting for
+ * `full` makes the exhaustion certain: no connection closes before it,
+ * where a server slower to accept than the clients to finish would serve
+ * them all without ever running out.
+ */
+async function floodClients(port: number, loop: Loop, full: Promise<string>): Promise<number> {
   const conns: Connection[] = await Promise.all(Array.from({ length: FLOOD }, () => connect({ host: "127.0.0.1", port, loop, timeoutMs: 30_000 })));
+  await full;
   let echoed = 0;
   await Promise.all(conns.map(async (conn, i) => {
     try {
@@ -81,7 +89,7 @@ describe("EMFILE on the default loop (no onError anywhere)", () => {
       const loop = new Loop();
       let echoed = 0;
       try {
-        echoed = await floodClients(port, loop);
+        echoed = await floodClients(port, loop, child.line(1));
       } finally {
         loop.close();
       }

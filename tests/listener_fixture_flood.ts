@@ -2,9 +2,11 @@
 // RLIMIT_NOFILE (`ulimit -n`): an echo server on the DEFAULT loop (no
 // `onError` anywhere, as in the README), flooded by more connections than
 // it has descriptors for. Each accepted connection echoes and closes when
-// the client does. Prints {"port"} once listening, then, when `total`
-// connections were served, one JSON line with the counts, and exits by
-// itself. Arguments: the I/O mode ("readiness" or "uring") and `total`.
+// the client does. Prints {"port"} once listening, {"full"} once an accept
+// failed (the descriptor table ran full: the clients wait for this line
+// before they send, so no connection closes before then), then, when
+// `total` connections were served, one JSON line with the counts, and
+// exits by itself. Arguments: the I/O mode ("readiness" or "uring") and `total`.
 import { listen } from "../poll/listener.ts";
 
 const proc = (globalThis as unknown as { process: { argv: string[] } }).process;
@@ -34,7 +36,15 @@ const server = listen({
   },
 });
 
+// Watched from a timer: the listener has no onError here, as in the README.
+const full = setInterval(() => {
+  if (server.acceptErrors === 0) return;
+  clearInterval(full);
+  console.log(JSON.stringify({ full: true, open }));
+}, 5);
+
 function finish(): void {
+  clearInterval(full);
   console.log(JSON.stringify({ io: server.io, served, mostOpen, acceptErrors: server.acceptErrors }));
   server.close();
 }

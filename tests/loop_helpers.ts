@@ -267,6 +267,8 @@ export function startTsWorker(url: URL): Worker {
 export interface StartedChild {
   /** Resolves with the first line the child prints (rejects if it exits first). */
   firstLine: Promise<string>;
+  /** Resolves with the line at `index` (0 is the first) once printed; rejects if the child exits or outlives the bound first. */
+  line(index: number): Promise<string>;
   /** Resolves when the child exits (rejects when it outlives the bound). */
   exited: Promise<ChildResult>;
 }
@@ -294,12 +296,27 @@ export function startChild(
   const started = performance.now();
   let stdout = "";
   let stderr = "";
-  let lineSeen!: (line: string) => void;
-  let noLine!: (error: Error) => void;
-  const firstLine = new Promise<string>((resolve, reject) => {
-    lineSeen = resolve;
-    noLine = reject;
-  });
+  // Lines asked for by index, each settled when printed or when the child ends.
+  const lines: string[] = [];
+  const waiting = new Map<number, { resolve: (line: string) => void; reject: (error: Error) => void }[]>();
+  let ended: Error | undefined;
+  const line = (index: number): Promise<string> => {
+    if (index < lines.length) return Promise.resolve(lines[index]!);
+    if (ended !== undefined) return Promise.reject(ended);
+    const promise = new Promise<string>((resolve, reject) => {
+      const list = waiting.get(index) ?? [];
+      list.push({ resolve, reject });
+      waiting.set(index, list);
+    });
+    promise.catch(() => {}); // observed by the caller, or not at all
+    return promise;
+  };
+  const firstLine = line(0);
+  const end = (error: Error): void => {
+    ended ??= error;
+    for (const list of waiting.values()) for (const w of list) w.reject(ended);
+    waiting.clear();
+  };
   const exited = new Promise<ChildResult>((resolve, reject) => {
     const child = spawn(exe, exeArgs, {
       stdio: ["ignore", "pipe", "pipe"],
@@ -307,26 +324,31 @@ export function startChild(
     });
     child.stdout!.on("data", (d: Uint8Array) => {
       stdout += String(d);
-      const end = stdout.indexOf("\n");
-      if (end >= 0) lineSeen(stdout.slice(0, end));
+      const complete = stdout.split("\n").slice(0, -1);
+      while (lines.length < complete.length) {
+        const index = lines.length;
+        const text = complete[index]!;
+        lines.push(text);
+        for (const w of waiting.get(index) ?? []) w.resolve(text);
+        waiting.delete(index);
+      }
     });
     child.stderr!.on("data", (d: Uint8Array) => (stderr += String(d)));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       const error = new Error(`child ${name} did not exit in ${timeoutMs} ms\n${stdout}\n${stderr}`);
-      noLine(error);
+      end(error);
       reject(error);
     }, timeoutMs);
     child.on("close", (code: number | null) => {
       clearTimeout(timer);
-      noLine(new Error(`child ${name} exited (code ${code}) before printing a line\n${stdout}\n${stderr}`));
+      end(new Error(`child ${name} exited (code ${code}) before printing the line waited for\n${stdout}\n${stderr}`));
       resolve({ code, stdout, stderr, elapsedMs: performance.now() - started });
     });
   });
   // Either may go unobserved when the other fails first.
-  firstLine.catch(() => {});
   exited.catch(() => {});
-  return { firstLine, exited };
+  return { firstLine, line, exited };
 }
 
 /**
