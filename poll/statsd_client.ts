@@ -208,7 +208,10 @@ export class StatsdClient {
   }
 
   /**
-   * Flushes, then closes the socket and stops the timer.
+   * Flushes, then closes the socket and stops the timer. Metric calls
+   * after it are dropped without a throw (a fire-and-forget client must
+   * not fail its caller during shutdown), and `flush()` resolves at once;
+   * a second `close()` does nothing.
    *
    * @example
    * ```ts
