@@ -175,7 +175,7 @@ export function compression(options: CompressionOptions = {}): Middleware {
     // The headers before the body: Bun puts a Blob's type into them only if they are read first.
     const h = response.headers;
     if (status === 304) return notModified(request, response, filter, available ??= wanted.filter((e) => e !== "br" || isBrotliAvailable()));
-    if (status === 204 || status === 206 || status < 200 || response.body === null) return response;
+    if (status === 204 || status === 205 || status === 206 || status < 200 || response.body === null) return response;
     if (h.has("content-encoding") || h.has("content-range")) return response;
     // What the response is sent with (on Bun a string body's type is not in its headers).
     const type = responseContentType(response);

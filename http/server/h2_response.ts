@@ -152,6 +152,11 @@ function bodyless(status: number): boolean {
   return status === 204 || status === 304;
 }
 
+/** No content: the bodyless statuses and `205 Reset Content` (RFC 9110 §15.3.6), which says so with `content-length: 0`; a handler's body for one is cancelled unread. */
+function noContent(status: number): boolean {
+  return status === 205 || bodyless(status);
+}
+
 function concat(chunks: Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
@@ -211,7 +216,7 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
   } else {
     status = response.status;
     if (status < 200) return false;
-    body = bodyless(status) ? NO_BODY : staticSource(response);
+    body = noContent(status) ? NO_BODY : staticSource(response);
     if (body === undefined) return false;
     fields.push(":status", String(status));
     responseFields(response, fields);
@@ -219,8 +224,9 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
   const id = ex.streamId;
   const h2 = session.h2;
   try {
-    if (bodyless(status)) {
+    if (noContent(status)) {
       if (light === undefined && response.body !== null) void response.body.cancel().catch(() => {});
+      if (!bodyless(status)) fields.push("content-length", "0");
       h2.respond(id, fields, true);
     } else if (body === NO_BODY || body.length === 0) {
       fields.push("content-length", "0");
@@ -303,7 +309,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
   let declared = responseFields(response, fields);
   const head = ex.method === "HEAD";
   const hasTrailers = ex.responseTrailers !== undefined;
-  const fixed = bodyless(status) ? undefined : staticBytes(response);
+  const fixed = noContent(status) ? undefined : staticBytes(response);
   if (fixed !== undefined) {
     // A string or bytes the response was made from (its stream left unread), or no body at all.
     const bytes = fixed === NO_BODY ? EMPTY : fixed;
@@ -323,7 +329,7 @@ async function write(session: H2Session, ex: H2Exchange, response: Response, hea
     return;
   }
   const body = response.body;
-  if (bodyless(status) || body === null) {
+  if (noContent(status) || body === null) {
     if (body !== null) void body.cancel().catch(() => {});
     if (!bodyless(status)) fields.push("content-length", "0");
     respondHead(h2, id, fields, !hasTrailers, headOut);

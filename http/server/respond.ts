@@ -214,6 +214,17 @@ function bodyless(status: number): boolean {
   return status === 204 || status === 304 || status < 200;
 }
 
+/**
+ * A status whose response carries no content: the bodyless ones, and
+ * `205 Reset Content`, which RFC 9110 §15.3.6 forbids content in while
+ * RFC 9112 §6.3 still frames it by its fields (so it goes out with
+ * `Content-Length: 0`). A body a handler gave such a response is cancelled
+ * unread.
+ */
+function noContent(status: number): boolean {
+  return status === 205 || bodyless(status);
+}
+
 /** The handler's `Content-Length` (-1: none) and whether it set `Date`, filled by {@link writeFields}. */
 let declaredLength = -1;
 let sawDate = false;
@@ -355,11 +366,12 @@ export function writeResponse(sink: ResponseSink, response: Response, ctx: Respo
   if (ctx.connect === true && response.status >= 200 && response.status < 300) return writeTunnelHead(sink, response, light, ctx);
   if (light !== undefined) return writeLight(sink, light, ctx);
   const status = response.status;
-  if (status < 200 && status !== 101) throw new RangeError(`a handler may not answer with an interim status (${status})`);
+  // 101 too: only `upgrade()` switches a connection (a bare 101 would leave the client reading another protocol).
+  if (status < 200) throw new RangeError(`a handler may not answer with an interim status (${status})`);
   const trailers = ctx.trailers;
   let body = trailers === undefined ? staticBody(response) : undefined;
   if (body === undefined && response.body === null) body = NO_BODY;
-  if (body === NO_BODY || bodyless(status)) {
+  if (body === NO_BODY || noContent(status)) {
     if (body !== NO_BODY) void response.body?.cancel().catch(() => {});
     writeFields(sink, response, ctx);
     if (!bodyless(status)) out.latin1("Content-Length: 0\r\n");
@@ -471,7 +483,7 @@ function writeTunnelHead(sink: ResponseSink, response: Response, light: LightPar
 function writeLight(sink: ResponseSink, parts: LightParts, ctx: ResponseContext): boolean {
   writeLightFields(sink, parts, ctx);
   const body = parts.body;
-  if (body === null || bodyless(parts.status)) {
+  if (body === null || noContent(parts.status)) {
     if (!bodyless(parts.status)) out.latin1("Content-Length: 0\r\n");
     endHead(ctx, ctx.close);
     commit(sink);
