@@ -63,7 +63,12 @@ const SQ_ENTRIES = 256;
 const CQ_ENTRIES = 4096;
 /** Group id of the provided-buffer ring. */
 const BUFFER_GROUP = 0;
-/** Provided buffers the kernel gets at first (more when they run dry). */
+/**
+ * Provided buffers the kernel gets at first, and the fewest added when
+ * they run dry (then one for each receive that ran dry in that reap): the
+ * buffers follow the most receives in flight, not `recvBuffers` (50
+ * connections of 16 KiB WebSocket messages settle at 104–114 of 256).
+ */
 const RECV_BUFFERS_AT_FIRST = 8;
 /** Small send slots, and their bytes (larger sends borrow a pooled buffer). */
 const SEND_SLOTS = 1024;
@@ -133,10 +138,12 @@ export interface LoopUringOptions {
   recvBuffers?: number;
   /**
    * Of those, how many the kernel gets at first (default 8 = 128 KiB, at most
-   * `recvBuffers`); each time they run dry the ring gets as many more, up
-   * to `recvBuffers`. Every buffer the kernel gets is written to in turn
-   * and stays resident, so a loop that never has many receives in flight
-   * keeps its buffer memory small.
+   * `recvBuffers`); each time they run dry the ring gets one more for each
+   * receive that ran dry (at least 8), up to `recvBuffers`. Buffers are
+   * mapped only when the kernel gets them, and every one it gets is written
+   * to in turn and stays resident, so a loop that never has many receives
+   * in flight keeps its buffer memory small (on Bun also its collector's
+   * pacing: see buffer_ring.ts).
    */
   recvBuffersAtFirst?: number;
   /** Bytes per provided buffer (default 16 KiB). */
@@ -316,10 +323,10 @@ export class LoopUring extends UringLoop {
 
   #afterReap = (): void => {
     this.#flushJoin();
-    // Receives ran dry this reap: the kernel gets more buffers (once per reap).
-    if (this.#rearm.length !== 0) this.buffers?.grow();
-    this.buffers?.publish();
     if (this.#rearm.length === 0) return;
+    // Receives ran dry this reap: the kernel gets a buffer more for each
+    // (at least RECV_BUFFERS_AT_FIRST), once per reap.
+    this.buffers?.grow(Math.max(RECV_BUFFERS_AT_FIRST, this.#rearm.length));
     const streams = this.#rearm;
     this.#rearm = [];
     for (const stream of streams) stream.rearm();

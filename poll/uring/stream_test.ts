@@ -13,7 +13,7 @@ import { type LoopUringOptions, loopUring } from "./loop_io.ts";
 import { asyncBackends } from "./probe.ts";
 import { Ring } from "./ring.ts";
 import { SendSlots } from "./send_slots.ts";
-import { IORING_OP, IOSQE } from "./uapi.ts";
+import { CQE, IORING_OP, IOSQE } from "./uapi.ts";
 
 const available = asyncBackends().io_uring;
 const turn = (): Promise<void> => new Promise((resolve) => yieldToRuntime(resolve));
@@ -130,31 +130,70 @@ describe("io_uring buffers", () => {
     assert.equal(bufs.deliver(2, 10), small, "small payloads reuse one cached view per length");
     assert.equal(bufs.deliver(0, 3000).length, 3000);
     bufs.recycle(1);
-    assert.equal(bufs.unpublished, 1);
-    bufs.publish();
-    assert.equal(bufs.unpublished, 0);
     bufs.close();
     bufs.close();
     assert.equal(bufs.closed, true);
     assert.throws(() => ProvidedBuffers.register(ring, 0, 3, 4096), RangeError);
   });
 
-  test("provided buffers handed over in part: grow() doubles what the kernel has, up to count", () => {
+  test("provided buffers handed over in part: grow(n) maps and hands over n more (default: as many as given), up to count", () => {
     if (!available) return;
     using ring = Ring.open({ entries: 8 });
     using bufs = ProvidedBuffers.register(ring, 4, 16, 4096, 3);
     assert.equal(bufs.given, 3);
-    assert.equal(bufs.unpublished, 0, "register publishes what it hands over");
+    assert.equal(bufs.mappedBytes, 3 * 4096, "only the buffers handed over are mapped");
     assert.equal(bufs.grow(), 3);
     assert.equal(bufs.given, 6);
-    assert.equal(bufs.unpublished, 3, "grown buffers wait for publish()");
-    bufs.publish();
-    assert.deepEqual([bufs.grow(), bufs.grow(), bufs.grow()], [6, 4, 0]);
+    assert.deepEqual([bufs.grow(1), bufs.grow(0), bufs.grow(2.5)], [1, 1, 2], "at least one, whole numbers");
+    assert.deepEqual([bufs.grow(100), bufs.grow()], [6, 0]);
     assert.equal(bufs.given, 16);
+    assert.equal(bufs.mappedBytes, 16 * 4096);
+    // Every buffer, from every chunk, delivers its own bytes: small (copied) and large (a view).
+    for (let bid = 0; bid < 16; bid++) {
+      assert.equal(bufs.deliver(bid, 5).length, 5);
+      assert.equal(bufs.deliver(bid, 4096).length, 4096);
+      bufs.recycle(bid);
+    }
     assert.throws(() => ProvidedBuffers.register(ring, 5, 16, 4096, 0), RangeError);
     assert.throws(() => ProvidedBuffers.register(ring, 5, 16, 4096, 17), RangeError);
     bufs.close();
     assert.equal(bufs.grow(), 0, "nothing after close");
+  });
+
+  test("a recycled buffer is the kernel's again at once: one buffer serves two receives in turn, from a grown chunk too", () => {
+    if (!available) return;
+    using ring = Ring.open({ entries: 8 });
+    const pair = new Int32Array(2);
+    assert.equal(libc().socketpair(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0, new Uint8Array(pair.buffer)), 0);
+    try {
+      using bufs = ProvidedBuffers.register(ring, 9, 2, 4096, 1);
+      /** Arms one recv drawing from the group, writes `bytes` to the other end, and answers the completion's result and bytes. */
+      const receive = (bytes: number[]): [number, number[]] => {
+        assert.ok(ring.prepareSqe(IORING_OP.RECV, IOSQE.BUFFER_SELECT, 0, pair[0]!, 0, 4096, 0, 0, 1, 0, 9));
+        ring.enter(0);
+        assert.equal(libc().write(pair[1]!, new Uint8Array(bytes), bytes.length), bytes.length);
+        ring.enter(1, 5000);
+        let out: [number, number[]] = [0, []];
+        ring.reap((_user, res, flags) => {
+          if (res <= 0) out = [res, []];
+          else {
+            assert.ok((flags & CQE.F_BUFFER) !== 0);
+            const bid = flags >>> CQE.BUFFER_SHIFT;
+            out = [res, [...bufs.deliver(bid, res)]];
+            bufs.recycle(bid);
+          }
+        });
+        return out;
+      };
+      assert.deepEqual(receive([1, 2, 3, 4, 5]), [5, [1, 2, 3, 4, 5]]);
+      // No publish step: the kernel sees the buffer back (was -ENOBUFS, -105, when it waited for one).
+      assert.deepEqual(receive([6, 7, 8]), [3, [6, 7, 8]]);
+      assert.equal(bufs.grow(), 1);
+      for (let i = 0; i < 4; i++) assert.deepEqual(receive([i, 9]), [2, [i, 9]]);
+    } finally {
+      libc().close(pair[0]!);
+      libc().close(pair[1]!);
+    }
   });
 
   test("send slots: take until empty, give back", () => {
