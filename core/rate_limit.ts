@@ -371,6 +371,34 @@ export class SlidingWindowCounter {
   }
 }
 
+/**
+ * The burst of a limit that counts whole events (requests, connections) at
+ * `perSecond` on average: `burst` when given, else `perSecond` but at least
+ * 1. A bucket holding less than one token never admits an event, however
+ * long the key waits (`perSecond: 0.5` would refuse every request for
+ * good), so a `burst` under 1 is a `RangeError`, as are the numbers a
+ * {@link TokenBucket} refuses.
+ *
+ * @param perSecond events per second on average (> 0, `Infinity` for no limit).
+ * @param burst events at once (≥ 1; default `max(perSecond, 1)`).
+ * @param what the option's name, for the error message.
+ * @returns the burst to make each key's bucket with.
+ * @throws {RangeError} for a rate or burst out of range.
+ *
+ * @example
+ * ```ts
+ * import { eventBurst } from "./rate_limit.ts";
+ * console.log(eventBurst(0.5, undefined, "rateLimit")); // 1: one request every 2 s
+ * console.log(eventBurst(10, 20, "rateLimit"));         // 20
+ * ```
+ */
+export function eventBurst(perSecond: number, burst: number | undefined, what: string): number {
+  const b = burst ?? (typeof perSecond === "number" && perSecond < 1 ? 1 : perSecond);
+  new TokenBucket({ rate: perSecond, burst: b }); // checks the numbers
+  if (b < 1) throw new RangeError(`${what}: burst must be at least 1 (a bucket of less than one token admits nothing), got ${b}`);
+  return b;
+}
+
 function checkAmount(n: number): void {
   if (typeof n !== "number") throw new TypeError(`n must be a number, got ${typeof n}`);
   if (!(n >= 0) || !Number.isFinite(n)) throw new RangeError(`n must be a finite number ≥ 0, got ${n}`);

@@ -64,7 +64,7 @@ import { ipKey } from "../core/ip_key.ts";
 import { IpConnectionTracker } from "../core/ip_tracker.ts";
 import { Logger } from "../core/log.ts";
 import { checkOptions } from "../core/options.ts";
-import { TokenBucket } from "../core/rate_limit.ts";
+import { eventBurst, TokenBucket } from "../core/rate_limit.ts";
 import type { Timer } from "../core/timer_heap.ts";
 import { C } from "../ffi/platform.ts";
 import type { Connection, ConnectionHandler } from "../poll/connection.ts";
@@ -94,7 +94,7 @@ export interface ListenProtectionOptions {
   maxPerIp?: number;
   /** Addresses with connections (or a rate record) at once (default 65536). */
   maxIps?: number;
-  /** New connections per second per address, with bursts up to `burst` (default `perSecond`). */
+  /** New connections per second per address, with bursts up to `burst` (≥ 1; default `perSecond`, at least 1). */
   ratePerIp?: { perSecond: number; burst?: number };
   /** Bytes per second received per connection, bursts up to `burst` (default one second's worth); handler mode. */
   bandwidth?: { bytesPerSecond: number; burst?: number };
@@ -230,9 +230,8 @@ export class ListenProtection {
       clock: this.#clock,
     });
     if (options.ratePerIp !== undefined) {
-      const { perSecond, burst = perSecond } = options.ratePerIp;
-      new TokenBucket({ rate: perSecond, burst }); // checks the numbers
-      this.#rate = { perSecond, burst };
+      const { perSecond } = options.ratePerIp;
+      this.#rate = { perSecond, burst: eventBurst(perSecond, options.ratePerIp.burst, "ListenProtection: ratePerIp") };
     }
     if (options.bandwidth !== undefined) {
       const { bytesPerSecond, burst = bytesPerSecond } = options.bandwidth;

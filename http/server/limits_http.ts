@@ -30,7 +30,7 @@
 import { type Clock, turnClock } from "../../core/clock.ts";
 import { ipKey } from "../../core/ip_key.ts";
 import { checkOptions } from "../../core/options.ts";
-import { TokenBucket } from "../../core/rate_limit.ts";
+import { eventBurst, TokenBucket } from "../../core/rate_limit.ts";
 import type { Connection, ConnectionHandler } from "../../poll/connection.ts";
 import type { ConnectionGate } from "../../poll/listener.ts";
 import { ListenProtection, type ListenProtectionOptions } from "../../pool/protect.ts";
@@ -53,7 +53,7 @@ import type { Middleware } from "./middleware.ts";
 export interface RateLimitOptions {
   /** Requests per second per key, on average. */
   perSecond: number;
-  /** Requests a key may make at once (default `perSecond`). */
+  /** Requests a key may make at once (≥ 1; default `perSecond`, at least 1). */
   burst?: number;
   /**
    * The key a request counts against. Default: the client's address under
@@ -92,8 +92,8 @@ class Limiter {
 
   constructor(options: RateLimitOptions, onRejected: (() => void) | undefined) {
     checkOptions(options, RATE_KEYS, "rateLimit");
-    const { perSecond, burst = perSecond, by, maxKeys = 65_536, clock = turnClock } = options;
-    new TokenBucket({ rate: perSecond, burst }); // checks the numbers
+    const { perSecond, by, maxKeys = 65_536, clock = turnClock } = options;
+    const burst = eventBurst(perSecond, options.burst, "rateLimit");
     if (by !== undefined && typeof by !== "function") throw new TypeError("rateLimit: by must be a function");
     if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) throw new RangeError(`rateLimit: maxKeys must be a positive integer, got ${String(maxKeys)}`);
     this.#perSecond = perSecond;
