@@ -64,6 +64,44 @@ describe("HPACK encoder", () => {
     assert.throws(() => new HPACKEncoder().encode(["a", "\u0100"]), TypeError);
   });
 
+  test("encodeView gives encode's bytes, block after block (its view reused while the length repeats, remade when the buffer grows)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.constantFrom("x-a", "x-b", ":path", "user-agent"), fc.oneof(fc.constantFrom("1", "22", "/"), fc.string({ maxLength: 3000 }).map((v) => v.replace(/[^\x20-\x7e]/g, "a")))), { maxLength: 4 }), { minLength: 1, maxLength: 12 }),
+        (blocks) => {
+          const viewer = new HPACKEncoder();
+          const copier = new HPACKEncoder();
+          for (const fields of blocks) {
+            const flat = fields.flatMap(([n, v]) => [n, v]);
+            assert.deepEqual([...viewer.encodeView(flat)], [...copier.encode(flat)]);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // A block that grows the buffer (a field's room is reserved before it is
+    // found in the table) and is as long as the one before: a new view, not
+    // the old buffer's.
+    {
+      const viewer = new HPACKEncoder();
+      const copier = new HPACKEncoder();
+      const statics = [":method", "GET", ":scheme", "https", ":path", "/", ":method", "GET", ":scheme", "https"];
+      const long = ["x-a", "{".repeat(1005)];
+      for (const fields of [long, [...statics, ":path", "/"], [...statics, ...long]]) {
+        assert.deepEqual([...viewer.encodeView(fields)], [...copier.encode(fields)]);
+      }
+    }
+    // The same request again: the same bytes, in the same view.
+    const e = new HPACKEncoder();
+    const request = [":method", "GET", ":path", "/1k", "user-agent", "ffinet"];
+    e.encodeView(request);
+    const first = e.encodeView(request);
+    const bytes = [...first];
+    const again = e.encodeView(request);
+    assert.equal(again, first);
+    assert.deepEqual([...again], bytes);
+  });
+
   test("decode(encode(fields)) is identity at any table size, with table changes", () => {
     const octets = fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 });
     const names = fc.oneof(
