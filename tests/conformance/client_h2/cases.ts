@@ -780,4 +780,38 @@ export const CASES: readonly H2ClientCase[] = [
   errorCase("7541/2.3.3/1", "an index beyond the static and dynamic tables: COMPRESSION_ERROR", (c, id) => {
     c.send(headers(id, Uint8Array.from([0x88, 0xff, 0x7f]), END_HEADERS | END_STREAM));
   }, [E.COMPRESSION_ERROR], "connection"),
+  // ---- frames on the wrong stream or of the wrong length (thirteenth red-team pass)
+  errorCase("9113/6.4/3", "RST_STREAM on stream 0: connection error PROTOCOL_ERROR", (c) => {
+    c.send(rstStream(0, E.CANCEL));
+  }, [E.PROTOCOL_ERROR], "connection"),
+  errorCase("9113/6.4/4", "RST_STREAM whose length is not 4: connection error FRAME_SIZE_ERROR", (c, id) => {
+    c.send(frame(T.RST_STREAM, 0, id, [0, 0, 0, 8, 0]));
+  }, [E.FRAME_SIZE_ERROR], "connection"),
+  errorCase("9113/6.8/5", "GOAWAY on a stream other than 0: connection error PROTOCOL_ERROR", (c, id) => {
+    c.send(goaway(id, E.NO_ERROR, id));
+  }, [E.PROTOCOL_ERROR], "connection"),
+  errorCase("9113/6.9/4", "WINDOW_UPDATE whose length is not 4: connection error FRAME_SIZE_ERROR", (c) => {
+    c.send(frame(T.WINDOW_UPDATE, 0, 0, [0, 0, 0, 0, 1]));
+  }, [E.FRAME_SIZE_ERROR], "connection"),
+  errorCase("9113/6.7/3", "PING on a stream: connection error PROTOCOL_ERROR", (c, id) => {
+    c.send(frame(T.PING, 0, id, [1, 2, 3, 4, 5, 6, 7, 8]));
+  }, [E.PROTOCOL_ERROR], "connection"),
+  errorCase("9113/6.3/1", "PRIORITY on stream 0: connection error PROTOCOL_ERROR", (c) => {
+    c.send(frame(T.PRIORITY, 0, 0, [0, 0, 0, 0, 15]));
+  }, [E.PROTOCOL_ERROR], "connection"),
+  errorCase("9113/8.6/1", "a 101 response (HTTP/2 has no Upgrade): malformed, PROTOCOL_ERROR", (c, id) => {
+    c.send(head(id, [[":status", "101"]]), data(id, "x", true));
+  }, [E.PROTOCOL_ERROR], "stream"),
+  errorCase("9113/8.1/7", "an informational 1xx HEADERS with END_STREAM: malformed, PROTOCOL_ERROR", (c, id) => {
+    c.send(headers(id, block([[":status", "103"]]), F.END_HEADERS | F.END_STREAM));
+  }, [E.PROTOCOL_ERROR], "stream"),
+  errorCase("9113/8.2/1", "a field value with a CR in a response: malformed, PROTOCOL_ERROR", (c, id) => {
+    c.send(head(id, [[":status", "200"], ["x-a", "a\rb"]]), data(id, "x", true));
+  }, [E.PROTOCOL_ERROR], "stream"),
+  errorCase("9113/8.2.1/2", "an empty field name in a response: malformed, PROTOCOL_ERROR", (c, id) => {
+    c.send(head(id, [[":status", "200"], ["", "b"]]), data(id, "x", true));
+  }, [E.PROTOCOL_ERROR], "stream"),
+  errorCase("9113/6.8/6", "a second GOAWAY raising the last-stream-id of the first (RFC 9113 §6.8: MUST NOT increase): connection error PROTOCOL_ERROR, as nghttp2", (c, id) => {
+    c.send(goaway(id, E.NO_ERROR), goaway(id + 100, E.NO_ERROR));
+  }, [E.PROTOCOL_ERROR], "connection"),
 ];
