@@ -443,8 +443,14 @@ const runtimeDefs = {
   // Node 24 strips types itself: no tsx, so a non-erasable construct fails here.
   // Its test runner turns on report-on-signal in the test processes, so a test
   // that sends itself SIGUSR2 would leave a report.*.json in the repository.
+  // Its compile cache (NODE_COMPILE_CACHE, Node 22.1+) keeps V8's code for
+  // each module it loaded, checked against the module's source: the next
+  // file's process compiles only what changed. Every file is a process of its
+  // own that loads much of the library, so this is a third of the CPU of a
+  // small file's run (0.4 s of 1.3). Node 20 has no such cache.
   node24: {
     command: (files) => [node24Path(), ["--no-report-on-signal", ...nodeTestArgs(files)]],
+    env: { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE || join(root, "node_modules", ".cache", "ffinet-node24-compile") },
     result: nodeTapResult,
   },
   deno: {
@@ -585,7 +591,7 @@ async function startJob(job) {
   try {
     const [cmd, argv] = def.command(job.files);
     console.log(`== ${label(job)}: started (${job.files.length} files)`);
-    const out = await run(cmd, argv, { capture: true, env: job.run.env, quiet: true, timeoutMs: PART_TIMEOUT_MS });
+    const out = await run(cmd, argv, { capture: true, env: { ...def.env, ...job.run.env }, quiet: true, timeoutMs: PART_TIMEOUT_MS });
     r = def.result(out);
   } catch (err) {
     r = { code: 1, out: String(err?.stack ?? err), failures: [] };
