@@ -585,6 +585,16 @@ export class Connection {
   }
 
   /**
+   * Whether {@link Connection.sendParts} sends its parts in one system call
+   * from their own memory (a plain socket), not as a `send()` of each (TLS
+   * and other transports that change the bytes): a writer with many pieces
+   * gathers them only where this is true, and joins them otherwise.
+   */
+  get gathersParts(): boolean {
+    return this.#transport.trySendParts !== undefined;
+  }
+
+  /**
    * Whether {@link Connection.sendFile} can be used: the bytes go to the
    * socket as they are (not through TLS or another transforming transport).
    */

@@ -380,6 +380,27 @@ export class H2Connection {
     c.table.activePeer++;
   }
 
+  /**
+   * Copies the body octets queued on a stream (and not yet taken by a
+   * pull): the arrays given to `sendData` for it may change or be reused
+   * from now on. Does nothing for an unknown stream or an empty queue.
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const client = new H2Connection({ role: "client" });
+   * const body = new Uint8Array(100_000);
+   * const id = client.request([":method", "POST", ":scheme", "http", ":path", "/", ":authority", "a.test"], false);
+   * client.sendData(id, body, true);
+   * client.pull(); // the first 65,535 octets (the peer's window)
+   * client.copyQueuedData(id);
+   * body.fill(1); // the rest queued is a copy: what goes later is still zeros
+   * ```
+   */
+  copyQueuedData(streamId: number): void {
+    this.#c.table.streams.get(streamId)?.ownQueue();
+  }
+
   /** Octets of body queued on a stream and not yet taken by `pull()` (0 for an unknown stream). */
   queuedData(streamId: number): number {
     return this.#c.table.streams.get(streamId)?.queuedBytes ?? 0;
@@ -544,6 +565,49 @@ export class H2Connection {
     const c = this.#c;
     schedule(c, maxBytes);
     return c.out.takeView();
+  }
+
+  /**
+   * Like {@link pullView}, but in pieces for a gathering send (sendmsg with
+   * an iovec per piece): appends to `parts`, in order, views of the
+   * connection's own buffer (control frames, frame headers, small DATA
+   * payloads) and views of the arrays given to `sendData` (payloads of
+   * 4 KiB or more, not copied), at most `maxParts` pieces and about
+   * `maxBytes` octets; returns the octets appended. Every view is valid
+   * only until the next call on the connection, and the caller's arrays
+   * are read then, not now: send them at once (a connection's `sendParts`
+   * sends or copies them).
+   *
+   * @example
+   * ```ts
+   * import { H2Connection } from "./connection.ts";
+   * const client = new H2Connection({ role: "client" });
+   * const id = client.request([":method", "POST", ":scheme", "http", ":path", "/", ":authority", "a.test"], false);
+   * client.sendData(id, new Uint8Array(20_000), true);
+   * const parts: Uint8Array[] = [];
+   * const n = client.pullParts(parts, 16);
+   * console.log(parts.length, n); // 3 20105: the preface, SETTINGS, HEADERS and a frame header; 16,384 octets of the body; a frame header and the 3,616 left (copied)
+   * ```
+   */
+  pullParts(parts: Uint8Array[], maxParts: number, maxBytes = 1 << 20): number {
+    const c = this.#c;
+    if (!Number.isInteger(maxParts) || maxParts < 3) throw new RangeError("maxParts must be an integer of 3 or more");
+    const first = parts.length;
+    c.gather = parts;
+    c.gatherMark = 0;
+    c.gathered = 0;
+    c.gatherMax = first + maxParts;
+    try {
+      schedule(c, maxBytes);
+    } finally {
+      c.gather = undefined;
+    }
+    const out = c.out;
+    const tail = out.length - c.gatherMark;
+    if (tail > 0) parts.push(out.view(c.gatherMark, out.length));
+    const total = out.length + c.gathered;
+    out.takeView();
+    return total;
   }
 
   // ------------------------------------------------------------------ time

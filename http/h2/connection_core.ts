@@ -124,6 +124,15 @@ export class H2Core {
   /** Events of the `receive()` or `tick()` in progress. */
   events: H2Event[] = [];
   readonly out = new OutboundBuffer();
+  /**
+   * While `pullParts()` runs: where DATA payloads go by reference (see
+   * send_scheduler.ts `step`), with the offset in `out` where the segment
+   * not yet in it starts, the octets referenced and the most parts.
+   */
+  gather: Uint8Array[] | undefined = undefined;
+  gatherMark = 0;
+  gathered = 0;
+  gatherMax = 0;
   readonly dataCopies = new DataCopies();
   /** Client preface octets still expected (server). */
   prefaceLeft: number;

@@ -84,6 +84,16 @@ export class OutboundBuffer {
   }
 
   /**
+   * A view of queued bytes `from` to `to` (offsets into the queue, at most
+   * `length`), valid as {@link takeView}'s: until the next write after the
+   * queue is emptied. A gathering caller marks where a segment ends and
+   * sends the pieces in order.
+   */
+  view(from: number, to: number): Uint8Array {
+    return this.#buf.subarray(from, to);
+  }
+
+  /**
    * Like {@link take}, but returns a view of the queue's own buffer, valid
    * only until the next write to the queue: for a caller that sends or
    * copies the bytes at once (a connection's `send()` does). No copy and,

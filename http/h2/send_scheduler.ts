@@ -34,18 +34,20 @@ export function schedule(c: H2Core, budget: number): void {
     return;
   }
   const maxFrame = c.conn.remoteSettings.maxFrameSize;
-  // One allocation for what this pull can send (see OutboundBuffer.reserve).
+  // One allocation for what this pull can send (see OutboundBuffer.reserve):
+  // when gathering, the frame headers only (the payloads go by reference).
   if (sendable.size > 0 && c.connSendWindow > 0) {
     let queued = 0;
     for (const s of sendable) queued += s.queuedBytes;
     const room = Math.min(queued, c.connSendWindow, budget - c.out.length);
-    if (room > 0) c.out.reserve(room + maxFrame + (Math.ceil(room / maxFrame) + 1) * 9);
+    const headers = (Math.ceil(room / maxFrame) + 1) * 9;
+    if (room > 0) c.out.reserve(c.gather === undefined ? room + maxFrame + headers : headers + GATHER_MIN);
   }
-  while (c.out.length < budget && sendable.size > 0) {
+  while (more(c, budget) && sendable.size > 0) {
     if (sendable.size === 1) {
       // The common case: no order to decide.
       const only = sendable.values().next().value!;
-      while (c.out.length < budget && sendable.has(only) && canSend(c, only)) step(c, only, maxFrame);
+      while (more(c, budget) && sendable.has(only) && canSend(c, only)) step(c, only, maxFrame);
       return;
     }
     let urgency = 8;
@@ -63,15 +65,15 @@ export function schedule(c: H2Core, budget: number): void {
     if (!sorted) queue.sort(byId);
     for (let k = 0; k < queue.length; k++) {
       const s = queue[k]!;
-      while (c.out.length < budget && sendable.has(s) && canSend(c, s)) step(c, s, maxFrame);
+      while (more(c, budget) && sendable.has(s) && canSend(c, s)) step(c, s, maxFrame);
     }
     queue.length = 0;
     // Then the incremental ones, a frame each in turn.
     let progress = true;
-    while (progress && c.out.length < budget) {
+    while (progress && more(c, budget)) {
       progress = false;
       for (const s of sendable) {
-        if (c.out.length >= budget) return;
+        if (!more(c, budget)) return;
         if (s.urgency === urgency && s.incremental && canSend(c, s)) {
           step(c, s, maxFrame);
           progress = true;
@@ -79,6 +81,20 @@ export function schedule(c: H2Core, budget: number): void {
       }
     }
   }
+}
+
+/**
+ * DATA payloads of this many octets or more go by reference while
+ * gathering (`pullParts`); smaller ones are copied beside the frame
+ * headers (an iovec of their own would cost more than the copy).
+ */
+const GATHER_MIN = 4096;
+
+/** Whether this pull may add a frame: under its octet budget and, when gathering, with room for a referenced payload and the last segment. */
+function more(c: H2Core, budget: number): boolean {
+  const parts = c.gather;
+  if (parts === undefined) return c.out.length < budget;
+  return c.out.length + c.gathered < budget && parts.length + 3 <= c.gatherMax;
 }
 
 /** Scratch list of the streams served in id order (schedule() runs to completion, so one list serves every connection). */
@@ -102,17 +118,28 @@ function step(c: H2Core, s: H2Stream, maxFrame: number): void {
   if (s.queuedBytes > 0) {
     const n = Math.min(s.queuedBytes, s.sendWindow, c.connSendWindow, maxFrame);
     s.blockedSince = -1;
-    const buf = out.reserve(9 + n);
-    s.takeInto(n, buf, out.length + 9);
+    const parts = c.gather;
+    const end = s.queuedBytes === n && s.endQueued && s.trailers === null;
+    if (parts !== undefined && n >= GATHER_MIN && s.queue[0]!.length - s.queueOffset >= n) {
+      // The frame header ends the segment of `out` so far; the payload goes from the queued array itself.
+      const buf = out.reserve(9);
+      writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
+      out.length += 9;
+      parts.push(out.view(c.gatherMark, out.length), s.takeView(n));
+      c.gatherMark = out.length;
+      c.gathered += n;
+    } else {
+      const buf = out.reserve(9 + n);
+      s.takeInto(n, buf, out.length + 9);
+      writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
+      out.length += 9 + n;
+    }
     s.sendWindow -= n;
     c.connSendWindow -= n;
     // What the peer may credit back without cost, and useful work done.
     s.sentUncredited += n;
     c.connSentUncredited += n;
     c.conn.counters.noProgress.progressBytes(n);
-    const end = s.queuedBytes === 0 && s.endQueued && s.trailers === null;
-    writeFrameHeader(buf, out.length, n, FrameType.DATA, end ? Flag.END_STREAM : 0, s.id);
-    out.length += 9 + n;
     if (end) {
       s.endQueued = false;
       table.sendable.delete(s);

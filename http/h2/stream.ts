@@ -152,6 +152,34 @@ export class H2Stream {
     this.queuedBytes -= n;
   }
 
+  /**
+   * Takes `n` queued octets that the first queued array holds (from
+   * `queueOffset` on) as a view of it, without a copy.
+   */
+  takeView(n: number): Uint8Array {
+    const c = this.queue[0]!;
+    const from = this.queueOffset;
+    const view = from === 0 && n === c.length ? c : c.subarray(from, from + n);
+    this.queueOffset = from + n;
+    if (this.queueOffset === c.length) {
+      this.queue.shift();
+      this.queueOffset = 0;
+    }
+    this.queuedBytes -= n;
+    return view;
+  }
+
+  /** The queued octets become one array of their own (a copy): the arrays they were queued from may change after. */
+  ownQueue(): void {
+    const n = this.queuedBytes;
+    if (n === 0) return;
+    const copy = new Uint8Array(n);
+    this.takeInto(n, copy, 0);
+    this.queue = [copy];
+    this.queueOffset = 0;
+    this.queuedBytes = n;
+  }
+
   /** Drops everything queued. */
   clearQueue(): void {
     if (this.queue.length !== 0) this.queue = [];

@@ -254,7 +254,13 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
       if (ex.method === "HEAD") h2.respond(id, fields, true);
       else if (!h2.respondWithData(id, fields, bytes)) {
         h2.respond(id, fields, false);
-        h2.sendData(id, transient ? bytes.slice() : bytes, true);
+        h2.sendData(id, bytes, true);
+        if (transient) {
+          // Borrowed bytes: what the windows and the socket take goes now,
+          // from them (no copy on a plain socket); what waits is copied.
+          session.sendQueued();
+          h2.copyQueuedData(id);
+        }
         if (claim !== undefined) session.releaseWhenSent(id, claim);
         session.scheduleFlush();
         return true;

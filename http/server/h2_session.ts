@@ -55,6 +55,7 @@ import { WriteStallWatch } from "./write_stall.ts";
 import { lightRequest, type RequestFieldList, type RequestParts } from "./request.ts";
 import { ExchangeInfo } from "./exchange_info.ts";
 import { writeH2Response, writeStaticH2Response } from "./h2_response.ts";
+import { PARTS_MAX } from "../../socket/send_pair.ts";
 import { releaseClaimedBody, type TakenBody } from "./response_peek.ts";
 import { EXTENDED_CONNECT_HANDLERS, type H2StreamHost, H2StreamTransport } from "../../ws/h2_stream.ts";
 
@@ -272,6 +273,8 @@ function ownBytes(data: Uint8Array): Uint8Array {
 const STREAM_QUEUE_BYTES = 65536;
 /** Most bytes one `pull()` produces. */
 const PULL_BYTES = 256 * 1024;
+/** The pieces of one gathering send (sessions send one at a time, synchronously). */
+const sendScratch: Uint8Array[] = [];
 /** How long a closing connection waits for the client's FIN before closing anyway. */
 const LINGER_MS = 2000;
 /** Microtask hops before a scheduled flush runs: responses ready in the same turn share a write. */
@@ -1313,11 +1316,41 @@ export class H2Session {
     }
   }
 
+  /**
+   * Hands what the core has to send to the connection now, as
+   * {@link flush} does first (nothing else: no wake-ups, no close): for a
+   * writer whose queued DATA borrows an array that may change once it
+   * returns. What the connection does not take stays queued in the core.
+   */
+  sendQueued(): void {
+    if (!this.conn.closed && !this.#closing) this.#send();
+  }
+
   /** Hands the core's output to the connection while it takes it. */
   #send(): void {
     const conn = this.conn;
     const h2 = this.h2;
+    // A plain socket sends frame headers and body arrays in one sendmsg
+    // (no copy of the bodies into frames); TLS encrypts one buffer.
+    const gather = conn.gathersParts;
     while (this.#writable && h2.wantsWrite) {
+      if (gather) {
+        // Views of the core's buffer and of queued bodies: sendParts sends or copies them before the next pull.
+        const parts = sendScratch;
+        const n = h2.pullParts(parts, PARTS_MAX, PULL_BYTES);
+        if (n === 0) break;
+        this.#stall.handed += n;
+        let below: boolean;
+        try {
+          below = parts.length === 1 ? conn.send(parts[0]!) : conn.sendParts(parts);
+        } catch {
+          break;
+        } finally {
+          parts.length = 0;
+        }
+        if (!below) this.#writable = false;
+        continue;
+      }
       // A view of the core's buffer: send() sends or copies it before the next pull.
       const out = h2.pullView(PULL_BYTES);
       if (out.length === 0) break;
