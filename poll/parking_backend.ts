@@ -2,8 +2,8 @@
  * What the readiness backends share: the parked wait on a helper thread
  * ({@link Parker}), its ref/unref, the closed state, a close that frees
  * native memory only once no parked wait is in flight, and the handling of
- * a wait's result (EINTR counts as no events, other failures throw
- * `PollError`).
+ * a wait's result (EINTR and EAGAIN count as no events, other failures
+ * throw `PollError`).
  *
  * @example
  * ```ts
@@ -27,6 +27,21 @@ import { E } from "../ffi/platform.ts";
 import type { Pointer, SymbolSpec } from "../ffi/types.ts";
 import { pollError } from "./backend.ts";
 import { Parker } from "./park.ts";
+
+/**
+ * Whether a failed wait's errno means "nothing happened, wait again". EINTR:
+ * a signal, or an io_uring ring of the waiting thread running its completion
+ * work. EAGAIN: epoll_wait and kevent never fail with it and poll(2) only
+ * where it means "try again" (the BSDs, macOS), so on Linux it is an errno
+ * changed after the wait returned: errno is read by a second call
+ * (`native.errno()`, on Node koffi.errno() reading it live, on the helper
+ * thread right after the call), and the engine may run work in between (a
+ * collection, a posted task) whose own failed system call sets it (a CI
+ * run on Node 24 once failed on an uncaught "epoll_wait failed: EAGAIN").
+ */
+function interrupted(errno: number): boolean {
+  return errno === E.EINTR || errno === E.EAGAIN;
+}
 
 /**
  * Base class of the epoll, poll(2) and kqueue backends.
@@ -116,28 +131,28 @@ export class ParkingBackend {
   }
 
   /**
-   * The result of a synchronous wait: the count, 0 for EINTR; other
-   * failures throw.
+   * The result of a synchronous wait: the count, 0 for EINTR and EAGAIN
+   * (see `interrupted`); other failures throw.
    */
   protected syncCount(result: number): number {
     if (result >= 0) return result;
     const errno = native.errno();
-    if (errno === E.EINTR) return 0;
+    if (interrupted(errno)) return 0;
     throw pollError(errno, this.#syscall);
   }
 
   /**
    * Runs the wait on the helper thread; resolves with the count of events,
    * or 0 when the backend was closed meanwhile or the wait was interrupted
-   * (Deno reports no errno from a helper thread: a failure there is EINTR in
-   * practice, a signal to the process).
+   * (EINTR or EAGAIN, see `interrupted`; Deno reports no errno from a helper
+   * thread: a failure there is EINTR in practice, a signal to the process).
    */
   protected async parkedCount(...args: (number | Pointer | null)[]): Promise<number> {
     this.checkCanPark();
     const { result, errno } = await this.#parker.call(...args);
     if (this.#closed) return 0;
     if (result >= 0) return result;
-    if (errno === 0 || errno === E.EINTR) return 0;
+    if (errno === 0 || interrupted(errno)) return 0;
     throw pollError(errno, this.#syscall);
   }
 }
