@@ -43,7 +43,9 @@
  * dispatched, one runtime turn), lingers per tick and parks per message.
  * A park (a wait handed to the helper thread) costs 100–190 µs of CPU
  * here, so these counts explain CPU per message where the CPU readings
- * are too noisy to. Round trips per connection per round:
+ * are too noisy to; over io_uring, also the receive buffers its ring was
+ * given by the end (they grow as receives run dry) and how often they ran
+ * dry. Round trips per connection per round:
  * `WS_ECHO_ROUND_TRIPS` (default 400 for 64 B, a quarter of that for
  * 16 KiB).
  *
@@ -152,6 +154,13 @@ class Child {
     this.say("stats");
     const m = await this.line(/^stats (\{.*\})$/);
     return JSON.parse(m[1]!) as LoopCounts;
+  }
+
+  /** Our server's native I/O memory (see _ws_echo_server.ts): with io_uring, the receive buffers the kernel was given. */
+  async memory(): Promise<{ recvBuffersGiven?: number; recvBufferBytes?: number; recvBuffersExhausted?: number }> {
+    this.say("memory");
+    const m = await this.line(/^memory (\{.*\})$/);
+    return JSON.parse(m[1]!) as { recvBuffersGiven?: number; recvBufferBytes?: number; recvBuffersExhausted?: number };
   }
 
   /** utime + stime of the process so far, in seconds. */
@@ -291,6 +300,13 @@ async function compareSides(row: string, c: Case, ours: Ours[], peer: Side, peer
         `    our loop: messages/tick ${range(o.perTick, 1)}, lingers/tick ${range(o.lingersPerTick, 2)}, ` +
           `parks/message ${range(o.parksPerMessage, 4)}`,
       );
+      const mem = await ours[i]!.side.measured().memory();
+      if (mem.recvBuffersGiven !== undefined) {
+        console.log(
+          `    our ring: receive buffers given ${mem.recvBuffersGiven} (${((mem.recvBufferBytes ?? 0) / 1048576).toFixed(2)} MiB), ` +
+            `ran dry ${mem.recvBuffersExhausted ?? 0} times (since the server started)`,
+        );
+      }
     }
     record({ bench: "ws_echo", case: name, unit: "msg/s", ours: median(o.rates), peer: median(p.rates), peerName });
     record({ bench: "ws_echo", case: `${name} CPU`, unit: "µs/msg", ours: median(o.cpu), peer: median(p.cpu), peerName });
