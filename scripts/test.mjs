@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the typecheck, then the whole test suite on Node (the system Node with
+// Runs the typecheck and, beside it, the whole test suite on Node (the system Node with
 // tsx), Node 24 (its own type stripping, no tsx), Deno and Bun, then the
 // package step once (tests/package/*_check.ts, which spawn the runtimes
 // themselves: tarball_check packs the tarball, installs it into a scratch
@@ -600,6 +600,29 @@ async function startJob(job) {
   return r;
 }
 
+/**
+ * tsc, deno check over mod.ts and the test files, and deno check --doc-only
+ * over every library file's @example, one after another; true if all pass.
+ */
+async function runTypecheck() {
+  const steps = [
+    ["tsc", bin("tsc"), ["-p", "tsconfig.check.json"]],
+    ["deno check", bin("deno"), ["check", "--quiet", "mod.ts", ...files]],
+    ["deno check --doc-only (every @example of the library)", bin("deno"), ["check", "--quiet", "--doc-only", "mod.ts", ...findLibraryFiles()]],
+  ];
+  let passed = true;
+  for (const [name, cmd, argv] of steps) {
+    console.log(`== typecheck: ${name}: started`);
+    const started = Date.now();
+    const r = await run(cmd, argv, { capture: true, quiet: true });
+    console.log(`\n== typecheck: ${name}, exit ${r.code} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    if (r.out !== "") process.stdout.write(r.out.endsWith("\n") ? r.out : r.out + "\n");
+    if (r.code !== 0) passed = false;
+  }
+  if (!passed) console.log("typecheck failed");
+  return passed;
+}
+
 await main();
 
 async function main() {
@@ -612,19 +635,6 @@ async function main() {
     process.stderr.write(`scripts/test.mjs: ${err.message}\n`);
     process.exit(2);
   }
-  if (check) {
-    console.log("== typecheck: tsc");
-    const tsc = await run(bin("tsc"), ["-p", "tsconfig.check.json"]);
-    console.log("== typecheck: deno check");
-    const deno = await run(bin("deno"), ["check", "--quiet", "mod.ts", ...files]);
-    console.log("== typecheck: deno check --doc-only (every @example of the library)");
-    const examples = await run(bin("deno"), ["check", "--quiet", "--doc-only", "mod.ts", ...findLibraryFiles()]);
-    if (tsc.code !== 0 || deno.code !== 0 || examples.code !== 0) {
-      console.log("typecheck failed");
-      failedAny = true;
-    }
-  }
-
   if (runs.some((r) => r.runtime !== "package") && files.length === 0) {
     console.log("no test files found");
     process.exit(1);
@@ -636,6 +646,11 @@ async function main() {
   const byRun = new Map(runs.map((run) => [run, []]));
   console.log(`\n== ${runs.map((r) => `${r.name}: ${r.files.length} ${r.runtime === "package" ? "checks" : "test files"}`).join(", ")}`);
   console.log(`== ${jobs.length} parts, up to ${JOBS} at once; each part's output is printed when it ends`);
+  // The typecheck runs beside the parts, not before them: its three steps
+  // keep about one of CI's two cores busy for a minute, and the parts are
+  // CPU-bound (the cores are ~94% busy over a whole run). Its output is
+  // printed when each step ends, as a part's is.
+  const typecheck = check ? runTypecheck() : Promise.resolve(true);
   await runPool(jobs, JOBS, (job, r) => {
     byRun.get(job.run).push({ job, r });
     const done = byRun.get(job.run).length;
@@ -643,6 +658,9 @@ async function main() {
       (job.of > 1 ? `, ${done} of ${job.of} parts of ${job.run.name} done` : ""));
     process.stdout.write(r.out.endsWith("\n") || r.out === "" ? r.out : r.out + "\n");
   });
+
+  const typecheckPassed = await typecheck;
+  if (!typecheckPassed) failedAny = true;
 
   let totalPassed = 0;
   let totalFailed = 0;
@@ -687,6 +705,7 @@ async function main() {
   }
 
   console.log("\n== summary");
+  if (!typecheckPassed) console.log("typecheck failed (its output is above)");
   for (const block of details) console.log(block);
   for (const line of summary) console.log(line);
   console.log(`${totalPassed} passed, ${totalFailed} failed`);
