@@ -176,7 +176,14 @@ export class OutBuffer {
     this.buf[this.length++] = 0x0a;
   }
 
-  /** `name: value\r\n`. */
+  /**
+   * `name: value\r\n`. A value with a control character other than HTAB
+   * (C0 or DEL; `Headers` refuses only NUL, CR and LF) is a `TypeError` and
+   * nothing is written: RFC 9110 §5.5 has no such octet in a field value,
+   * and llhttp (undici, `node:http`) fails the whole response on one, so a
+   * handler that echoes one (an ESC from a query string) gets a 500 instead,
+   * as `node:http`'s `setHeader` answers.
+   */
   field(name: string, value: string): void {
     this.reserve(name.length + value.length + 4);
     const b = this.buf;
@@ -184,7 +191,11 @@ export class OutBuffer {
     for (let i = 0; i < name.length; i++) b[at++] = name.charCodeAt(i);
     b[at++] = 0x3a;
     b[at++] = 0x20;
-    for (let i = 0; i < value.length; i++) b[at++] = value.charCodeAt(i);
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new TypeError(`invalid value for the ${name} field: control character 0x${c.toString(16).padStart(2, "0")} (RFC 9110 §5.5)`);
+      b[at++] = c;
+    }
     b[at++] = 0x0d;
     b[at++] = 0x0a;
     this.length = at;

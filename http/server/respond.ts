@@ -276,8 +276,18 @@ function writeFields(sink: ResponseSink, response: Response, ctx: ResponseContex
   sawDate = false;
   askedClose = false;
   sawUpgrade = false;
-  forEachResponseField(response, fieldWriter);
+  try {
+    forEachResponseField(response, fieldWriter);
+  } catch (err) {
+    dropHead();
+    throw err;
+  }
   endFields(ctx);
+}
+
+/** Takes back what was built since {@link begin}: a field refused half-way leaves no part of the head to go out before the error's answer. */
+function dropHead(): void {
+  out.length = base;
 }
 
 /**
@@ -331,8 +341,13 @@ function writeLightFields(sink: ResponseSink, parts: LightParts, ctx: ResponseCo
   askedClose = false;
   sawUpgrade = false;
   const h = parts.headers;
-  if (Array.isArray(h)) for (const pair of h) lightField(String(pair[0]), pair[1]);
-  else if (h !== undefined) for (const name in h) lightField(name, (h as Record<string, string>)[name]);
+  try {
+    if (Array.isArray(h)) for (const pair of h) lightField(String(pair[0]), pair[1]);
+    else if (h !== undefined) for (const name in h) lightField(name, (h as Record<string, string>)[name]);
+  } catch (err) {
+    dropHead();
+    throw err;
+  }
   if (!sawContentType && typeof parts.body === "string") out.latin1("content-type: text/plain;charset=UTF-8\r\n");
   endFields(ctx);
 }

@@ -125,7 +125,7 @@ describe("writeResponse string and bytes bodies", () => {
     assert.equal(held[n - 1], 7);
   });
 
-  test("a light response's field values go out as the runtime's Headers leaves them: SP and HTAB stripped at the ends, VT, FF and NBSP kept (String.prototype.trim strips those too)", async () => {
+  test("a light response's field values go out as the runtime's Headers leaves them: SP and HTAB stripped at the ends, NBSP kept (String.prototype.trim strips it too), VT and FF refused alike (control characters)", async () => {
     const chars = (set: string[], max: number) => fc.array(fc.constantFrom(...set), { maxLength: max }).map((a) => a.join(""));
     // Values the light constructor takes (no CR, LF, NUL, nothing over U+00FF), whitespace of both kinds at either end.
     const value = chars(["v", " ", "\t", "\x0b", "\x0c", "\u00a0", "\u00e9"], 5);
@@ -140,7 +140,16 @@ describe("writeResponse string and bytes bodies", () => {
     await fc.assert(fc.asyncProperty(fields, fc.boolean(), async (f, pairs) => {
       const init = (): ResponseInit => ({ headers: pairs ? f.map(([n, v]) => [n, v]) : Object.fromEntries(f) });
       const ctx = (): ResponseContext => ({ head: false, http10: false, close: false });
-      const runtime = await written(new Response(body, init()), ctx());
+      // A control character other than HTAB (VT, FF here) is no field-value octet (RFC 9110 §5.5): a TypeError on both paths.
+      const lines = async (response: Response): Promise<string[] | "TypeError"> => {
+        try {
+          return fieldLines(await written(response, ctx()));
+        } catch (err) {
+          assert.ok(err instanceof TypeError, String(err));
+          return "TypeError";
+        }
+      };
+      const runtime = await lines(new Response(body, init()));
       const uninstall = installLightResponse();
       let light: Response;
       try {
@@ -148,7 +157,8 @@ describe("writeResponse string and bytes bodies", () => {
       } finally {
         uninstall();
       }
-      assert.deepEqual(fieldLines(await written(light, ctx())), fieldLines(runtime), JSON.stringify(f));
+      assert.deepEqual(await lines(light), runtime, JSON.stringify(f));
+      assert.equal(runtime === "TypeError", f.some(([, v]) => /[\x0b\x0c]/.test(v)), JSON.stringify(f));
     }), { numRuns: 300 });
   });
 });
