@@ -202,6 +202,25 @@ export class H2Connection {
     if (this.dead) throw conn("ERR_H2_CONNECTION_CLOSED", "the connection has failed", ErrorCode.PROTOCOL_ERROR);
   }
 
+  /**
+   * A header section the peer said it will not take (above its
+   * SETTINGS_MAX_HEADER_LIST_SIZE, counted as RFC 9113 §6.5.2 does: each
+   * field's name and value octets plus 32) is refused before anything goes
+   * out, as Go's client and server do: the peer would only reset the stream
+   * or drop the connection over it. The setting is advisory and unlimited
+   * unless the peer sends it.
+   */
+  #checkListSize(headers: readonly string[], streamId: number): void {
+    const max = this.remoteSettings.maxHeaderListSize;
+    if (max === Infinity) return;
+    let size = 0;
+    for (let i = 0; i < headers.length; i++) size += headers[i]!.length + (i & 1 ? 0 : 32);
+    if (size <= max) return;
+    const message = `a header section of ${size} octets is above the peer's SETTINGS_MAX_HEADER_LIST_SIZE (${max})`;
+    if (streamId === 0) throw new HTTP2Error("ERR_H2_HEADER_LIST_TOO_LARGE", message, ErrorCode.INTERNAL_ERROR);
+    throw streamErr("ERR_H2_HEADER_LIST_TOO_LARGE", message, ErrorCode.INTERNAL_ERROR, streamId);
+  }
+
   #writable(id: number): H2Stream {
     const c = this.#c;
     this.#assertAlive();
@@ -229,6 +248,7 @@ export class H2Connection {
     if (!this.canOpenStream()) {
       throw new HTTP2Error("ERR_H2_STREAMS_EXHAUSTED", "no stream can be opened now", ErrorCode.REFUSED_STREAM);
     }
+    this.#checkListSize(headers, 0);
     const id = c.table.nextLocalId;
     c.table.nextLocalId += 2;
     const s = new H2Stream(id, S.OPEN, this.remoteSettings.initialWindowSize, c.recvInitialWindow);
@@ -248,6 +268,7 @@ export class H2Connection {
   respond(streamId: number, headers: readonly string[], endStream: boolean): void {
     const c = this.#c;
     const s = this.#writable(streamId);
+    this.#checkListSize(headers, streamId);
     if (endStream) s.appHolds = false;
     if (s.state === S.RESERVED_LOCAL) {
       s.state = S.HALF_CLOSED_REMOTE;
@@ -306,6 +327,7 @@ export class H2Connection {
   respondWithData(streamId: number, headers: readonly string[], data: Uint8Array): boolean {
     const c = this.#c;
     const s = this.#writable(streamId);
+    this.#checkListSize(headers, streamId);
     const n = data.length;
     if (
       this.role !== "server" || s.state === S.RESERVED_LOCAL || s.pending || c.table.sendable.size > 0 || n === 0 ||
@@ -333,6 +355,7 @@ export class H2Connection {
     const c = this.#c;
     const s = this.#writable(streamId);
     if (s.endQueued || s.trailers !== null) throw streamErr("ERR_H2_STREAM_ENDED", `stream ${streamId} already ended`, ErrorCode.STREAM_CLOSED, streamId);
+    this.#checkListSize(headers, streamId);
     // The same rule as for received trailers and HTTP/1.1's serializer.
     for (let i = 0; i < headers.length; i += 2) {
       if (isProhibitedTrailer(headers[i]!)) throw new TypeError(`${headers[i]} is not allowed in trailers`);
