@@ -287,6 +287,13 @@ export interface ServerShutdownOptions {
   deadlineMs?: number;
 }
 
+/** A request size or count limit: a non-negative integer, or Infinity for none (the HTTP/1.1 parser's rule, also applied over HTTP/2). */
+function sizeLimit(value: unknown, name: string): number {
+  if (typeof value !== "number") throw new TypeError(`serve: ${name} must be a number, got ${value === null ? "null" : typeof value}`);
+  if (!(value >= 0) || (value !== Infinity && !Number.isInteger(value))) throw new RangeError(`serve: ${name} must be a non-negative integer or Infinity, got ${value}`);
+  return value;
+}
+
 function timeoutOption(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !(value >= 0)) throw new RangeError(`serve: ${name} must be a non-negative number, got ${String(value)}`);
@@ -346,9 +353,10 @@ export class Server {
       throw new RangeError(`serve: maxRequestsPerConnection must be a positive integer, got ${maxRequests}`);
     }
     const parser: HTTP1ParserOptions = { kind: "request" };
-    if (options.maxBodyBytes !== undefined) parser.maxBodyBytes = options.maxBodyBytes;
-    if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = options.maxHeaderBytes;
-    if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = options.maxHeaderCount;
+    // Checked here, not when the first connection makes its parser (a throw there ends the process).
+    if (options.maxBodyBytes !== undefined) parser.maxBodyBytes = sizeLimit(options.maxBodyBytes, "maxBodyBytes");
+    if (options.maxHeaderBytes !== undefined) parser.maxHeaderBytes = sizeLimit(options.maxHeaderBytes, "maxHeaderBytes");
+    if (options.maxHeaderCount !== undefined) parser.maxHeaderCount = sizeLimit(options.maxHeaderCount, "maxHeaderCount");
     const workers = options.workers ?? 1;
     if (!Number.isSafeInteger(workers) || workers < 1) throw new RangeError(`serve: workers must be a positive integer, got ${workers}`);
     if (options.module !== undefined && typeof options.module !== "string" && !(options.module instanceof URL)) throw new TypeError("serve: module must be a URL or a string");
