@@ -254,12 +254,17 @@ export function writeStaticH2Response(session: H2Session, ex: H2Exchange, respon
       if (ex.method === "HEAD") h2.respond(id, fields, true);
       else if (!h2.respondWithData(id, fields, bytes)) {
         h2.respond(id, fields, false);
-        h2.sendData(id, bytes, true);
-        if (transient) {
-          // Borrowed bytes: what the windows and the socket take goes now,
-          // from them (no copy on a plain socket); what waits is copied.
+        if (!transient) h2.sendData(id, bytes, true);
+        else if (session.conn.gathersParts) {
+          // Borrowed bytes on a plain socket: what the windows and the
+          // socket take goes now, from them; what waits is copied.
+          h2.sendData(id, bytes, true);
           session.sendQueued();
           h2.copyQueuedData(id);
+        } else {
+          // TLS: a copy, framed with the turn's other responses (a TLS
+          // write per response cost more: see the README's h2_server section).
+          h2.sendData(id, bytes.slice(), true);
         }
         if (claim !== undefined) session.releaseWhenSent(id, claim);
         session.scheduleFlush();
