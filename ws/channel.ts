@@ -124,6 +124,37 @@ const CORK_MAX_BYTES = 16 * 1024;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 
 /**
+ * Checks a WebSocket limit or interval option where it is given, so that a
+ * bad value is an error of the call that took it, not of each connection
+ * later (a server's every upgrade failing after its `101`, a NaN bound
+ * that never bounds). `finite`: a time in milliseconds (`heartbeatMs`,
+ * `closeTimeoutMs`; 0 is off or at once); otherwise a byte count that may
+ * be `Infinity` (`maxPayloadLength`, `maxBufferedBytes`).
+ *
+ * @param value the option's value (`undefined`: not given, nothing checked).
+ * @param name the option's name, for the message.
+ * @param finite whether `Infinity` is refused.
+ * @throws {TypeError} for a value that is not a number.
+ * @throws {RangeError} for a negative number or NaN (or Infinity when `finite`).
+ *
+ * @example
+ * ```ts
+ * import { checkWebSocketLimit } from "./channel.ts";
+ * checkWebSocketLimit(30_000, "heartbeatMs", true);
+ * try {
+ *   checkWebSocketLimit(-1, "maxPayloadLength", false);
+ * } catch (err) {
+ *   console.log((err as Error).name); // RangeError
+ * }
+ * ```
+ */
+export function checkWebSocketLimit(value: unknown, name: string, finite: boolean): void {
+  if (value === undefined) return;
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${value === null ? "null" : typeof value}`);
+  if (!(value >= 0) || (finite && value === Infinity)) throw new RangeError(`${name} must be a ${finite ? "finite " : ""}number ≥ 0, got ${value}`);
+}
+
+/**
  * One WebSocket on one connection. See the module documentation.
  *
  * @example
@@ -195,6 +226,10 @@ export class WebSocketChannel {
 
   /** Starts a WebSocket over `conn` in the open state; `head` holds bytes already read after the handshake, and `events` receives messages and the close. */
   constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
+    checkWebSocketLimit(options.heartbeatMs, "heartbeatMs", true);
+    checkWebSocketLimit(options.closeTimeoutMs, "closeTimeoutMs", true);
+    checkWebSocketLimit(options.maxBufferedBytes, "maxBufferedBytes", false);
+    checkWebSocketLimit(options.maxPayload, "maxPayload", false);
     this.conn = conn;
     this.#direct = conn instanceof Connection;
     const stats = this.#stats = WS_STATS[options.role];

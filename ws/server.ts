@@ -48,7 +48,7 @@
 import { checkOptions, optionKeys } from "../core/options.ts";
 import { canSwitchProtocols, type ServeHandler, type ServeHandlerInfo } from "../http/server/h1_session.ts";
 import type { H2HandlerInfo } from "../http/server/h2_session.ts";
-import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
+import { type ChannelOptions, checkWebSocketLimit, WebSocketChannel } from "./channel.ts";
 import type { DeflateOptions } from "./deflate.ts";
 import { acceptUpgrade, negotiateOffer, type UpgradeResult } from "./handshake.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
@@ -426,6 +426,11 @@ export class WebSocketSupport<T = unknown> {
       const f = (handler as unknown as Record<string, unknown>)[name];
       if (f !== undefined && typeof f !== "function") throw new TypeError(`serve: websocket.${name} must be a function`);
     }
+    // Likewise a bad limit: each upgrade would fail after its 101 (or a NaN bound never bound).
+    checkWebSocketLimit(handler.maxPayloadLength, "serve: websocket.maxPayloadLength", false);
+    checkWebSocketLimit(handler.heartbeatMs, "serve: websocket.heartbeatMs", true);
+    checkWebSocketLimit(handler.closeTimeoutMs, "serve: websocket.closeTimeoutMs", true);
+    checkWebSocketLimit(handler.maxBufferedBytes, "serve: websocket.maxBufferedBytes", false);
     this.handler = handler;
     this.#report = report;
   }

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type ChannelOptions, WebSocketChannel } from "./channel.ts";
+import { type ChannelOptions, checkWebSocketLimit, WebSocketChannel } from "./channel.ts";
 import { type DialOptions, dialWebSocket, webSocketURL } from "./dial.ts";
 import type { WebSocketTransport } from "./transport.ts";
 
@@ -286,6 +286,11 @@ export class WebSocket extends EventTarget {
       if (!PROTOCOL_TOKEN.test(p)) throw new DOMException(`invalid subprotocol ${JSON.stringify(p)}`, "SyntaxError");
     }
     if (new Set(offered).size !== offered.length) throw new DOMException("subprotocols must be unique", "SyntaxError");
+    // Bad limits too, before a dial whose connection they would fail.
+    checkWebSocketLimit(heartbeatMs, "heartbeatMs", true);
+    checkWebSocketLimit(closeTimeoutMs, "closeTimeoutMs", true);
+    checkWebSocketLimit(maxBufferedBytes, "maxBufferedBytes", false);
+    checkWebSocketLimit(maxPayload, "maxPayload", false);
     // close() while connecting fails the connection at once (WHATWG
     // WebSockets §3 close(), step 4): the dial is aborted, never opened.
     const abandon = this.#abandon = new AbortController();
