@@ -273,8 +273,35 @@ function ownBytes(data: Uint8Array): Uint8Array {
 const STREAM_QUEUE_BYTES = 65536;
 /** Most bytes one `pull()` produces. */
 const PULL_BYTES = 256 * 1024;
-/** The pieces of one gathering send (sessions send one at a time, synchronously). */
+/** The pieces of one send (taken into the connection before the next pull). */
 const sendScratch: Uint8Array[] = [];
+/** Most pieces one joined (TLS) send takes: a 256 KiB pull of 16 KiB frames is 33. */
+const JOIN_PARTS = 64;
+/** The joined buffer kept for the next sends grows up to this size; a larger pull (a peer's large frames) gets one of its own. */
+const JOIN_KEEP = 1 << 20;
+let joinBuffer = new Uint8Array(0);
+/** A session's send is in progress: a send it runs (another session's flush) must not reuse the shared pieces or buffer. */
+let sending = false;
+
+/**
+ * `parts` (`n` octets) copied into one buffer: the one all sessions reuse,
+ * which `send()` sends or copies before it returns (as the core's own
+ * buffer of `pullView`), so the bodies are copied once and nothing is
+ * allocated per send; a fresh one inside another send (`nested`) or past
+ * {@link JOIN_KEEP}.
+ */
+function joined(parts: readonly Uint8Array[], n: number, nested: boolean): Uint8Array {
+  let buf = joinBuffer;
+  if (nested || n > JOIN_KEEP) buf = new Uint8Array(n);
+  else if (buf.length < n) buf = joinBuffer = new Uint8Array(Math.max(n, Math.min(JOIN_KEEP, PULL_BYTES + 65536)));
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    buf.set(p, at);
+    at += p.length;
+  }
+  return buf.subarray(0, n);
+}
 /** How long a closing connection waits for the client's FIN before closing anyway. */
 const LINGER_MS = 2000;
 /** Microtask hops before a scheduled flush runs: responses ready in the same turn share a write. */
@@ -1334,32 +1361,28 @@ export class H2Session {
     // (no copy of the bodies into frames); TLS encrypts one buffer.
     const gather = conn.gathersParts;
     while (this.#writable && h2.wantsWrite) {
-      if (gather) {
-        // Views of the core's buffer and of queued bodies: sendParts sends or copies them before the next pull.
-        const parts = sendScratch;
-        const n = h2.pullParts(parts, PARTS_MAX, PULL_BYTES);
-        if (n === 0) break;
-        this.#stall.handed += n;
-        let below: boolean;
-        try {
-          below = parts.length === 1 ? conn.send(parts[0]!) : conn.sendParts(parts);
-        } catch {
-          break;
-        } finally {
-          parts.length = 0;
-        }
-        if (!below) this.#writable = false;
-        continue;
-      }
-      // A view of the core's buffer: send() sends or copies it before the next pull.
-      const out = h2.pullView(PULL_BYTES);
-      if (out.length === 0) break;
-      this.#stall.handed += out.length;
+      // A send can run another session's flush (a drain, a tunnel): that
+      // one gets pieces and a joined buffer of its own.
+      const nested = sending;
+      const parts = nested ? [] : sendScratch;
+      // Views of the core's buffer and of queued bodies: the connection sends or copies them before the next pull.
+      const n = h2.pullParts(parts, gather ? PARTS_MAX : JOIN_PARTS, PULL_BYTES);
+      if (n === 0) break;
+      this.#stall.handed += n;
+      sending = true;
+      let below: boolean;
       try {
-        if (!conn.send(out)) this.#writable = false;
+        if (parts.length === 1) below = conn.send(parts[0]!);
+        else if (gather) below = conn.sendParts(parts);
+        // TLS: one buffer per send (a TLS write per piece would make tiny records).
+        else below = conn.send(joined(parts, n, nested));
       } catch {
         break;
+      } finally {
+        sending = nested;
+        parts.length = 0;
       }
+      if (!below) this.#writable = false;
     }
   }
 
