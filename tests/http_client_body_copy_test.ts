@@ -24,7 +24,7 @@ function body(n: number, seed: number): Uint8Array {
 
 /** Detaches `bytes`' buffer, as a transfer to a worker would. */
 function detach(bytes: Uint8Array): void {
-  structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+  structuredClone(bytes.buffer, { transfer: [bytes.buffer as ArrayBuffer] });
   assert.equal(bytes.length, 0);
 }
 
