@@ -155,6 +155,23 @@ export function checkWebSocketLimit(value: unknown, name: string, finite: boolea
 }
 
 /**
+ * {@link checkWebSocketLimit} over the four limits a channel, a client and
+ * a WHATWG WebSocket take by the same names.
+ *
+ * @example
+ * ```ts
+ * import { checkChannelLimits } from "./channel.ts";
+ * checkChannelLimits({ heartbeatMs: 30_000, maxPayload: 1 << 20 });
+ * ```
+ */
+export function checkChannelLimits(options: { heartbeatMs?: unknown; closeTimeoutMs?: unknown; maxBufferedBytes?: unknown; maxPayload?: unknown }): void {
+  checkWebSocketLimit(options.heartbeatMs, "heartbeatMs", true);
+  checkWebSocketLimit(options.closeTimeoutMs, "closeTimeoutMs", true);
+  checkWebSocketLimit(options.maxBufferedBytes, "maxBufferedBytes", false);
+  checkWebSocketLimit(options.maxPayload, "maxPayload", false);
+}
+
+/**
  * One WebSocket on one connection. See the module documentation.
  *
  * @example
@@ -226,10 +243,7 @@ export class WebSocketChannel {
 
   /** Starts a WebSocket over `conn` in the open state; `head` holds bytes already read after the handshake, and `events` receives messages and the close. */
   constructor(conn: WebSocketTransport, head: Uint8Array, options: ChannelOptions, events: ChannelEvents) {
-    checkWebSocketLimit(options.heartbeatMs, "heartbeatMs", true);
-    checkWebSocketLimit(options.closeTimeoutMs, "closeTimeoutMs", true);
-    checkWebSocketLimit(options.maxBufferedBytes, "maxBufferedBytes", false);
-    checkWebSocketLimit(options.maxPayload, "maxPayload", false);
+    checkChannelLimits(options);
     this.conn = conn;
     this.#direct = conn instanceof Connection;
     const stats = this.#stats = WS_STATS[options.role];

@@ -20,7 +20,7 @@
  * @module
  */
 import { UseAfterCloseError, WebSocketError } from "../core/errors.ts";
-import { checkWebSocketLimit, WebSocketChannel } from "./channel.ts";
+import { checkChannelLimits, WebSocketChannel } from "./channel.ts";
 import { dialWebSocket } from "./dial.ts";
 import type { WebSocketInit } from "./websocket.ts";
 
@@ -59,10 +59,7 @@ function queueLimits(options: ConnectWebSocketOptions): { messages: number; byte
   const bytes = options.maxQueuedBytes ?? 16 * 1024 * 1024;
   if (typeof messages !== "number" || !(messages >= 0)) throw new RangeError(`maxQueuedMessages must be a number >= 0, got ${String(messages)}`);
   if (typeof bytes !== "number" || !(bytes >= 0)) throw new RangeError(`maxQueuedBytes must be a number >= 0, got ${String(bytes)}`);
-  checkWebSocketLimit(options.heartbeatMs, "heartbeatMs", true);
-  checkWebSocketLimit(options.closeTimeoutMs, "closeTimeoutMs", true);
-  checkWebSocketLimit(options.maxBufferedBytes, "maxBufferedBytes", false);
-  checkWebSocketLimit(options.maxPayload, "maxPayload", false);
+  checkChannelLimits(options);
   return { messages, bytes };
 }
 

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type ChannelOptions, checkWebSocketLimit, WebSocketChannel } from "./channel.ts";
+import { type ChannelOptions, checkChannelLimits, WebSocketChannel } from "./channel.ts";
 import { type DialOptions, dialWebSocket, webSocketURL } from "./dial.ts";
 import type { WebSocketTransport } from "./transport.ts";
 
@@ -287,10 +287,7 @@ export class WebSocket extends EventTarget {
     }
     if (new Set(offered).size !== offered.length) throw new DOMException("subprotocols must be unique", "SyntaxError");
     // Bad limits too, before a dial whose connection they would fail.
-    checkWebSocketLimit(heartbeatMs, "heartbeatMs", true);
-    checkWebSocketLimit(closeTimeoutMs, "closeTimeoutMs", true);
-    checkWebSocketLimit(maxBufferedBytes, "maxBufferedBytes", false);
-    checkWebSocketLimit(maxPayload, "maxPayload", false);
+    checkChannelLimits({ heartbeatMs, closeTimeoutMs, maxBufferedBytes, maxPayload });
     // close() while connecting fails the connection at once (WHATWG
     // WebSockets §3 close(), step 4): the dial is aborted, never opened.
     const abandon = this.#abandon = new AbortController();
