@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import http2 from "node:http2";
+import { concatBytes } from "../core/bytes.ts";
 import { installLightResponse } from "../http/server/light_response.ts";
 import { type Server, serve } from "../http/server/serve.ts";
 import { testPKI } from "./tls_pki.ts";
@@ -51,13 +52,7 @@ async function fetchAll(session: http2.ClientHttp2Session, path: string, pause: 
       }
       request.on("data", (chunk: Uint8Array) => parts.push(chunk));
       request.on("end", () => {
-        const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-        let at = 0;
-        for (const p of parts) {
-          all.set(p, at);
-          at += p.length;
-        }
-        bodies.set(mark, all);
+        bodies.set(mark, concatBytes(parts));
         resolve();
       });
     });

@@ -6,6 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { concatBytes } from "../../core/bytes.ts";
 import { H2Connection } from "./connection.ts";
 
 const GET = [":method", "GET", ":scheme", "http", ":path", "/", ":authority", "a.test"];
@@ -18,16 +19,6 @@ function pair(window: number, maxFrameSize: number): { client: H2Connection; ser
   client.receive(server.pull());
   server.receive(client.pull());
   return { client, server };
-}
-
-function join(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The server's responses to `bodies.length` requests, each body queued in the given pieces. */
@@ -64,7 +55,7 @@ describe("H2Connection.pullParts", () => {
             const parts: Uint8Array[] = [];
             const n = b.server.pullParts(parts, maxParts, budget);
             assert.ok(parts.length <= maxParts, `${parts.length} parts, at most ${maxParts}`);
-            const gathered = join(parts);
+            const gathered = concatBytes(parts);
             assert.equal(gathered.length, n);
             if (compare) assert.deepEqual(gathered, a.server.pull(budget));
             for (const e of b.client.receive(gathered)) {
@@ -79,7 +70,7 @@ describe("H2Connection.pullParts", () => {
           }
           assert.equal(b.server.wantsWrite, false, "everything was sent");
           bodies.forEach((pieces, i) => {
-            assert.deepEqual(received.get(1 + 2 * i) ?? [], [...join(pieces)]);
+            assert.deepEqual(received.get(1 + 2 * i) ?? [], [...concatBytes(pieces)]);
           });
         },
       ),
@@ -122,13 +113,13 @@ describe("H2Connection.copyQueuedData", () => {
     };
     const parts: Uint8Array[] = [];
     server.pullParts(parts, 16);
-    take(join(parts));
+    take(concatBytes(parts));
     server.copyQueuedData(1);
     body.fill(66);
     for (let i = 0; i < 10 && server.wantsWrite; i++) {
       parts.length = 0;
       server.pullParts(parts, 16);
-      take(join(parts));
+      take(concatBytes(parts));
     }
     assert.equal(got.length, 50_000);
     assert.equal(got.findIndex((b) => b !== 65), -1);
